@@ -1,0 +1,238 @@
+//! Tokens and roles: HS256 JWTs carrying the username and roles, issued at login by svc-resource
+//! and verified by the gateway and by every service from the `authorization` metadata.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// Metadata (and HTTP header) that carries `Bearer <token>`.
+pub const AUTHORIZATION: &str = "authorization";
+
+/// The roles of SPEC §1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Configure and deploy.
+    Operator,
+    /// Script review.
+    Reviewer,
+    /// Reads.
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Operator, Role::Reviewer, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Reviewer => "reviewer",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+}
+
+/// What a verified token says about its bearer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Username.
+    pub sub: String,
+    pub roles: Vec<String>,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Expires at (Unix seconds).
+    pub exp: i64,
+}
+
+impl Claims {
+    pub fn username(&self) -> &str {
+        &self.sub
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.iter().any(|held| held == role.as_str())
+    }
+
+    /// Admins may do everything; others need one of `roles`.
+    pub fn may(&self, roles: &[Role]) -> bool {
+        self.has_role(Role::Admin) || roles.iter().any(|role| self.has_role(*role))
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("authorization token is missing")]
+    Missing,
+    #[error("authorization header must be \"Bearer <token>\"")]
+    Malformed,
+    #[error("authorization token has expired")]
+    Expired,
+    #[error("authorization token is invalid")]
+    Invalid,
+    #[error("cannot sign token: {0}")]
+    Sign(String),
+}
+
+/// A freshly issued token.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    /// Unix milliseconds.
+    pub expires_at_ms: i64,
+}
+
+/// Signing and verification keys (HS256 over one shared secret).
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("JwtKeys(***)")
+    }
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8]) -> JwtKeys {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// Signs a token for `username` with `roles`, valid for `ttl`.
+    pub fn issue(
+        &self,
+        username: &str,
+        roles: &[String],
+        ttl: Duration,
+    ) -> Result<IssuedToken, AuthError> {
+        let now = chrono::Utc::now().timestamp();
+        let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims = Claims {
+            sub: username.to_owned(),
+            roles: roles.to_vec(),
+            iat: now,
+            exp: now.saturating_add(ttl_secs),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|error| AuthError::Sign(error.to_string()))?;
+        Ok(IssuedToken {
+            token,
+            expires_at_ms: claims.exp.saturating_mul(1000),
+        })
+    }
+
+    /// Verifies signature and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::Invalid,
+            })
+    }
+
+    /// Verifies an `Authorization` header value (`Bearer <token>`).
+    pub fn verify_header(&self, header: Option<&str>) -> Result<Claims, AuthError> {
+        let token = bearer_token(header.ok_or(AuthError::Missing)?)?;
+        self.verify(token)
+    }
+}
+
+/// The token of a `Bearer <token>` header value.
+pub fn bearer_token(header: &str) -> Result<&str, AuthError> {
+    let header = header.trim();
+    let (scheme, token) = header.split_once(' ').ok_or(AuthError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError::Malformed);
+    }
+    Ok(token.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> JwtKeys {
+        JwtKeys::new(b"0123456789abcdef0123456789abcdef")
+    }
+
+    #[test]
+    fn issued_tokens_verify_with_their_claims() {
+        let issued = keys()
+            .issue("alice", &["operator".to_owned()], Duration::from_secs(60))
+            .expect("issue");
+        let claims = keys().verify(&issued.token).expect("verify");
+        assert_eq!(claims.username(), "alice");
+        assert!(claims.has_role(Role::Operator));
+        assert!(!claims.has_role(Role::Admin));
+        assert!(claims.may(&[Role::Operator]));
+        assert!(!claims.may(&[Role::Reviewer]));
+        assert_eq!(issued.expires_at_ms, claims.exp * 1000);
+    }
+
+    #[test]
+    fn another_key_or_a_tampered_token_is_refused() {
+        let issued = keys()
+            .issue("alice", &[], Duration::from_secs(60))
+            .expect("issue");
+        let other = JwtKeys::new(b"another-secret-another-secret-xx");
+        assert_eq!(other.verify(&issued.token), Err(AuthError::Invalid));
+        let mut tampered = issued.token.clone();
+        tampered.push('x');
+        assert_eq!(keys().verify(&tampered), Err(AuthError::Invalid));
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let claims = Claims {
+            sub: "bob".into(),
+            roles: vec![],
+            iat: 0,
+            exp: 1000,
+        };
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .expect("encode");
+        assert_eq!(keys().verify(&token), Err(AuthError::Expired));
+    }
+
+    #[test]
+    fn admins_may_everything() {
+        let claims = Claims {
+            sub: "root".into(),
+            roles: vec!["admin".into()],
+            iat: 0,
+            exp: 0,
+        };
+        assert!(claims.may(&[Role::Reviewer]));
+    }
+
+    #[test]
+    fn bearer_headers_are_parsed() {
+        assert_eq!(bearer_token("Bearer abc"), Ok("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Ok("abc"));
+        assert_eq!(bearer_token("Basic abc"), Err(AuthError::Malformed));
+        assert_eq!(bearer_token("Bearer"), Err(AuthError::Malformed));
+        assert_eq!(keys().verify_header(None), Err(AuthError::Missing));
+    }
+}

@@ -1,0 +1,274 @@
+//! The shared cache port and its two adapters: in-process (embedded `tad serve`) and Redis
+//! (several replicas). Used for login rate limits and cached lookups.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+use redis::AsyncCommands;
+
+/// Failures of the cache, naming the operation.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("redis {operation} failed: {source}")]
+    Redis {
+        operation: &'static str,
+        source: redis::RedisError,
+    },
+}
+
+/// A key-value cache with expiry shared by the replicas of a service.
+#[async_trait]
+pub trait Cache: Send + Sync + 'static {
+    /// The value of `key`, if present and not expired.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError>;
+    /// Stores `value` under `key` for `ttl`.
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError>;
+    /// Removes `key`.
+    async fn delete(&self, key: &str) -> Result<(), CacheError>;
+    /// Adds one to the counter `key` and answers the new value; a new counter lives for `ttl`.
+    async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
+}
+
+/// Shared handle to a cache adapter.
+pub type SharedCache = Arc<dyn Cache>;
+
+#[derive(Debug)]
+struct Entry {
+    value: Vec<u8>,
+    expires_at: Instant,
+}
+
+/// In-process cache for the embedded single-process mode.
+#[derive(Debug, Default)]
+pub struct InMemoryCache {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl InMemoryCache {
+    pub fn new() -> InMemoryCache {
+        InMemoryCache::default()
+    }
+
+    fn with_entries<T>(&self, work: impl FnOnce(&mut HashMap<String, Entry>) -> T) -> T {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        entries.retain(|_, entry| entry.expires_at > now);
+        work(&mut entries)
+    }
+}
+
+#[async_trait]
+impl Cache for InMemoryCache {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        Ok(self.with_entries(|entries| entries.get(key).map(|entry| entry.value.clone())))
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
+        self.with_entries(|entries| {
+            entries.insert(
+                key.to_owned(),
+                Entry {
+                    value: value.to_vec(),
+                    expires_at: Instant::now() + ttl,
+                },
+            );
+        });
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        self.with_entries(|entries| entries.remove(key));
+        Ok(())
+    }
+
+    async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+        Ok(self.with_entries(|entries| {
+            let entry = entries.entry(key.to_owned()).or_insert_with(|| Entry {
+                value: b"0".to_vec(),
+                expires_at: Instant::now() + ttl,
+            });
+            let next = std::str::from_utf8(&entry.value)
+                .ok()
+                .and_then(|text| text.parse::<i64>().ok())
+                .unwrap_or(0)
+                + 1;
+            entry.value = next.to_string().into_bytes();
+            next
+        }))
+    }
+}
+
+/// Redis-backed cache; every key is put under `prefix`.
+#[derive(Clone)]
+pub struct RedisCache {
+    connection: redis::aio::ConnectionManager,
+    prefix: String,
+}
+
+impl RedisCache {
+    /// Connects to `url` (the first connection is made now, so a wrong URL fails at startup).
+    pub async fn connect(url: &str, prefix: &str) -> Result<RedisCache, CacheError> {
+        let client = redis::Client::open(url).map_err(|source| CacheError::Redis {
+            operation: "open",
+            source,
+        })?;
+        let connection =
+            client
+                .get_connection_manager()
+                .await
+                .map_err(|source| CacheError::Redis {
+                    operation: "connect",
+                    source,
+                })?;
+        Ok(RedisCache {
+            connection,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+}
+
+fn ttl_ms(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        let mut connection = self.connection.clone();
+        connection
+            .get(self.key(key))
+            .await
+            .map_err(|source| CacheError::Redis {
+                operation: "GET",
+                source,
+            })
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(ttl_ms(ttl))
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|source| CacheError::Redis {
+                operation: "SET",
+                source,
+            })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        let mut connection = self.connection.clone();
+        connection
+            .del::<_, ()>(self.key(key))
+            .await
+            .map_err(|source| CacheError::Redis {
+                operation: "DEL",
+                source,
+            })
+    }
+
+    async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+        let mut connection = self.connection.clone();
+        let key = self.key(key);
+        let (count,): (i64,) = redis::pipe()
+            .atomic()
+            .incr(&key, 1)
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(ttl_ms(ttl))
+            .arg("NX")
+            .ignore()
+            .query_async(&mut connection)
+            .await
+            .map_err(|source| CacheError::Redis {
+                operation: "INCR",
+                source,
+            })?;
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn exercise(cache: &dyn Cache, namespace: &str) {
+        let key = format!("{namespace}:k");
+        assert_eq!(cache.get(&key).await.expect("get"), None);
+        cache
+            .set(&key, b"v1", Duration::from_secs(30))
+            .await
+            .expect("set");
+        assert_eq!(cache.get(&key).await.expect("get"), Some(b"v1".to_vec()));
+        cache.delete(&key).await.expect("delete");
+        assert_eq!(cache.get(&key).await.expect("get"), None);
+
+        let short = format!("{namespace}:short");
+        cache
+            .set(&short, b"gone soon", Duration::from_millis(150))
+            .await
+            .expect("set");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(cache.get(&short).await.expect("get"), None, "expired");
+
+        let counter = format!("{namespace}:counter");
+        assert_eq!(
+            cache
+                .increment(&counter, Duration::from_millis(300))
+                .await
+                .expect("incr"),
+            1
+        );
+        assert_eq!(
+            cache
+                .increment(&counter, Duration::from_millis(300))
+                .await
+                .expect("incr"),
+            2
+        );
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(
+            cache
+                .increment(&counter, Duration::from_secs(5))
+                .await
+                .expect("incr"),
+            1,
+            "counter expired"
+        );
+    }
+
+    #[tokio::test]
+    async fn in_memory_cache_behaves() {
+        exercise(&InMemoryCache::new(), "mem").await;
+    }
+
+    #[tokio::test]
+    async fn redis_cache_behaves() {
+        let Some(url) = std::env::var("TEST_REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped: TEST_REDIS_URL is not set");
+            return;
+        };
+        let prefix = format!("tad-test-{}:", uuid::Uuid::new_v4().simple());
+        let cache = RedisCache::connect(&url, &prefix)
+            .await
+            .expect("connect to TEST_REDIS_URL");
+        exercise(&cache, "redis").await;
+    }
+}

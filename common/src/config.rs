@@ -1,0 +1,496 @@
+//! Typed configuration: a TOML file (`--config`), overridden by `TAD_*` environment variables,
+//! overridden by command-line flags; validated once at startup with messages naming the key.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use serde::Deserialize;
+
+use crate::time::TimeRenderer;
+
+/// Why the configuration cannot be used. Every message names the key (file key, variable or flag).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// How log lines are written (`TAD_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Settings of one service process: where its database is, where it listens, where others find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database_url: String,
+    /// PostgreSQL schema of this service (one schema per service).
+    pub database_schema: String,
+    /// gRPC address the service process listens on (`tad resource`).
+    pub listen: SocketAddr,
+    /// gRPC URL the gateway dials (`TAD_RESOURCE_ADDR`).
+    pub addr: String,
+}
+
+/// The whole validated configuration of a TAD process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// HTTP listen address of the gateway (`TAD_LISTEN`, `--listen`).
+    pub listen: SocketAddr,
+    /// Where embedded databases, stored files and generated keys live (`TAD_DATA_DIR`, `--data-dir`).
+    pub data_dir: PathBuf,
+    /// Password of the first `admin` (`TAD_ADMIN_PASSWORD`); random and printed once when unset.
+    pub admin_password: Option<String>,
+    /// Zone times are rendered in (`TAD_TIMEZONE`).
+    pub timezone: TimeRenderer,
+    /// Name of that zone, as configured.
+    pub timezone_name: String,
+    /// Public base URL of the platform (`TAD_PUBLIC_URL`).
+    pub public_url: Option<String>,
+    /// Redis for the shared cache and event bus (`TAD_REDIS_URL`); in-process ones when unset.
+    pub redis_url: Option<String>,
+    /// Log line format (`TAD_LOG_FORMAT` = `text` | `json`).
+    pub log_format: LogFormat,
+    /// HS256 key of tokens, given directly (`TAD_JWT_SECRET`).
+    pub jwt_secret: Option<String>,
+    /// File holding the HS256 key (`TAD_JWT_SECRET_FILE`).
+    pub jwt_secret_file: Option<PathBuf>,
+    /// Lifetime of issued tokens in seconds (`TAD_TOKEN_TTL_SECS`, default 12 h).
+    pub token_ttl_secs: u64,
+    /// Largest accepted JSON body in bytes (`TAD_MAX_BODY_BYTES`, default 1 MiB).
+    pub max_body_bytes: usize,
+    /// Failed logins allowed per user name per minute (`TAD_LOGIN_ATTEMPTS_PER_MINUTE`, default 10).
+    pub login_attempts_per_minute: u32,
+    /// svc-resource.
+    pub resource: ServiceConfig,
+}
+
+/// Flags that override the file and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOverrides {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub resource_database_url: Option<String>,
+    pub resource_listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    database_url: Option<String>,
+    database_schema: Option<String>,
+    listen: Option<String>,
+    addr: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    admin_password: Option<String>,
+    timezone: Option<String>,
+    public_url: Option<String>,
+    redis_url: Option<String>,
+    log_format: Option<String>,
+    jwt_secret: Option<String>,
+    jwt_secret_file: Option<PathBuf>,
+    token_ttl_secs: Option<u64>,
+    max_body_bytes: Option<usize>,
+    login_attempts_per_minute: Option<u32>,
+    #[serde(default)]
+    resource: RawService,
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|error| invalid(name, format!("{value:?} is not valid: {error}")))
+}
+
+impl RawConfig {
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|error| ConfigError::ParseFile {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let text = |name: &str, slot: &mut Option<String>| {
+            if let Some(value) = env(name).filter(|value| !value.is_empty()) {
+                *slot = Some(value);
+            }
+        };
+        text("TAD_LISTEN", &mut self.listen);
+        text("TAD_ADMIN_PASSWORD", &mut self.admin_password);
+        text("TAD_TIMEZONE", &mut self.timezone);
+        text("TAD_PUBLIC_URL", &mut self.public_url);
+        text("TAD_REDIS_URL", &mut self.redis_url);
+        text("TAD_LOG_FORMAT", &mut self.log_format);
+        text("TAD_JWT_SECRET", &mut self.jwt_secret);
+        text("TAD_RESOURCE_DATABASE_URL", &mut self.resource.database_url);
+        text(
+            "TAD_RESOURCE_DATABASE_SCHEMA",
+            &mut self.resource.database_schema,
+        );
+        text("TAD_RESOURCE_LISTEN", &mut self.resource.listen);
+        text("TAD_RESOURCE_ADDR", &mut self.resource.addr);
+        if let Some(value) = env("TAD_DATA_DIR").filter(|value| !value.is_empty()) {
+            self.data_dir = Some(PathBuf::from(value));
+        }
+        if let Some(value) = env("TAD_JWT_SECRET_FILE").filter(|value| !value.is_empty()) {
+            self.jwt_secret_file = Some(PathBuf::from(value));
+        }
+        if let Some(value) = env("TAD_TOKEN_TTL_SECS") {
+            self.token_ttl_secs = Some(parse_env("TAD_TOKEN_TTL_SECS", value)?);
+        }
+        if let Some(value) = env("TAD_MAX_BODY_BYTES") {
+            self.max_body_bytes = Some(parse_env("TAD_MAX_BODY_BYTES", value)?);
+        }
+        if let Some(value) = env("TAD_LOGIN_ATTEMPTS_PER_MINUTE") {
+            self.login_attempts_per_minute =
+                Some(parse_env("TAD_LOGIN_ATTEMPTS_PER_MINUTE", value)?);
+        }
+        Ok(())
+    }
+
+    fn apply_flags(&mut self, flags: &ConfigOverrides) {
+        if let Some(listen) = &flags.listen {
+            self.listen = Some(listen.clone());
+        }
+        if let Some(data_dir) = &flags.data_dir {
+            self.data_dir = Some(data_dir.clone());
+        }
+        if let Some(url) = &flags.resource_database_url {
+            self.resource.database_url = Some(url.clone());
+        }
+        if let Some(listen) = &flags.resource_listen {
+            self.resource.listen = Some(listen.clone());
+        }
+    }
+}
+
+fn socket_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        invalid(
+            key,
+            format!("{value:?} is not an address like 127.0.0.1:8080"),
+        )
+    })
+}
+
+fn check_url(key: &str, value: &str, schemes: &[&str]) -> Result<(), ConfigError> {
+    if schemes
+        .iter()
+        .any(|scheme| value.starts_with(&format!("{scheme}://")))
+    {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!(
+                "{value:?} must start with one of {}",
+                schemes
+                    .iter()
+                    .map(|s| format!("{s}://"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+}
+
+fn check_schema_name(key: &str, value: &str) -> Result<(), ConfigError> {
+    let valid = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !value.starts_with(|c: char| c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!("{value:?} must be lowercase letters, digits and _"),
+        ))
+    }
+}
+
+impl Config {
+    /// Loads the file named by `--config` (if any), then `TAD_*` from `env`, then the flags.
+    pub fn load(
+        flags: &ConfigOverrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut raw = match &flags.config_file {
+            Some(path) => RawConfig::from_file(path)?,
+            None => RawConfig::default(),
+        };
+        raw.apply_env(env)?;
+        raw.apply_flags(flags);
+        Config::validate(raw)
+    }
+
+    /// Loads with the process environment.
+    pub fn load_from_process(flags: &ConfigOverrides) -> Result<Config, ConfigError> {
+        Config::load(flags, &|name| std::env::var(name).ok())
+    }
+
+    fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+        let listen = socket_addr(
+            "listen (TAD_LISTEN)",
+            raw.listen.as_deref().unwrap_or("127.0.0.1:8080"),
+        )?;
+        let data_dir = raw.data_dir.unwrap_or_else(|| PathBuf::from("./tad-data"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir (TAD_DATA_DIR)", "must not be empty"));
+        }
+        let timezone_name = raw.timezone.unwrap_or_else(|| "Asia/Shanghai".to_owned());
+        let timezone = TimeRenderer::new(&timezone_name)
+            .map_err(|message| invalid("timezone (TAD_TIMEZONE)", message))?;
+        if let Some(url) = &raw.public_url {
+            check_url("public_url (TAD_PUBLIC_URL)", url, &["http", "https"])?;
+        }
+        if let Some(url) = &raw.redis_url {
+            check_url("redis_url (TAD_REDIS_URL)", url, &["redis", "rediss"])?;
+        }
+        let log_format = match raw
+            .log_format
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "log_format (TAD_LOG_FORMAT)",
+                    format!("{other:?} must be text or json"),
+                ));
+            }
+        };
+        if let Some(password) = &raw.admin_password
+            && password.len() < 8
+        {
+            return Err(invalid(
+                "admin_password (TAD_ADMIN_PASSWORD)",
+                "must be at least 8 characters",
+            ));
+        }
+        if let Some(secret) = &raw.jwt_secret
+            && secret.len() < 32
+        {
+            return Err(invalid(
+                "jwt_secret (TAD_JWT_SECRET)",
+                "must be at least 32 characters",
+            ));
+        }
+        let token_ttl_secs = raw.token_ttl_secs.unwrap_or(12 * 3600);
+        if token_ttl_secs == 0 {
+            return Err(invalid(
+                "token_ttl_secs (TAD_TOKEN_TTL_SECS)",
+                "must be positive",
+            ));
+        }
+        let max_body_bytes = raw.max_body_bytes.unwrap_or(1024 * 1024);
+        if max_body_bytes < 1024 {
+            return Err(invalid(
+                "max_body_bytes (TAD_MAX_BODY_BYTES)",
+                "must be at least 1024",
+            ));
+        }
+        let login_attempts_per_minute = raw.login_attempts_per_minute.unwrap_or(10);
+        if login_attempts_per_minute == 0 {
+            return Err(invalid(
+                "login_attempts_per_minute (TAD_LOGIN_ATTEMPTS_PER_MINUTE)",
+                "must be positive",
+            ));
+        }
+
+        let resource_url = raw
+            .resource
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("resource.db").display()));
+        check_url(
+            "resource.database_url (TAD_RESOURCE_DATABASE_URL)",
+            &resource_url,
+            &["sqlite", "postgres", "postgresql"],
+        )?;
+        let resource_schema = raw
+            .resource
+            .database_schema
+            .unwrap_or_else(|| "resource".to_owned());
+        check_schema_name(
+            "resource.database_schema (TAD_RESOURCE_DATABASE_SCHEMA)",
+            &resource_schema,
+        )?;
+        let resource_listen = socket_addr(
+            "resource.listen (TAD_RESOURCE_LISTEN)",
+            raw.resource.listen.as_deref().unwrap_or("127.0.0.1:50051"),
+        )?;
+        let resource_addr = raw
+            .resource
+            .addr
+            .unwrap_or_else(|| "http://127.0.0.1:50051".to_owned());
+        check_url(
+            "resource.addr (TAD_RESOURCE_ADDR)",
+            &resource_addr,
+            &["http", "https"],
+        )?;
+
+        Ok(Config {
+            listen,
+            data_dir,
+            admin_password: raw.admin_password,
+            timezone,
+            timezone_name,
+            public_url: raw
+                .public_url
+                .map(|url| url.trim_end_matches('/').to_owned()),
+            redis_url: raw.redis_url,
+            log_format,
+            jwt_secret: raw.jwt_secret,
+            jwt_secret_file: raw.jwt_secret_file,
+            token_ttl_secs,
+            max_body_bytes,
+            login_attempts_per_minute,
+            resource: ServiceConfig {
+                database_url: resource_url,
+                database_schema: resource_schema,
+                listen: resource_listen,
+                addr: resource_addr,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_laptop_setup() {
+        let config =
+            Config::load(&ConfigOverrides::default(), &env_of(&[])).expect("defaults are valid");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.data_dir, PathBuf::from("./tad-data"));
+        assert_eq!(config.timezone_name, "Asia/Shanghai");
+        assert_eq!(
+            config.resource.database_url,
+            "sqlite://./tad-data/resource.db"
+        );
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(config.redis_url.is_none());
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tad.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\ntimezone = \"UTC\"\nlog_format = \"json\"\n[resource]\naddr = \"http://res:1\"\n",
+        )
+        .expect("write config");
+        let flags = ConfigOverrides {
+            config_file: Some(path),
+            data_dir: Some(PathBuf::from("/srv/tad")),
+            ..ConfigOverrides::default()
+        };
+        let env = env_of(&[
+            ("TAD_LISTEN", "127.0.0.1:9100"),
+            ("TAD_DATA_DIR", "/env/dir"),
+            ("TAD_RESOURCE_ADDR", "http://res:2"),
+        ]);
+        let config = Config::load(&flags, &env).expect("valid");
+        assert_eq!(
+            config.listen.to_string(),
+            "127.0.0.1:9100",
+            "env beats file"
+        );
+        assert_eq!(config.data_dir, PathBuf::from("/srv/tad"), "flag beats env");
+        assert_eq!(config.timezone_name, "UTC", "file value kept");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.resource.addr, "http://res:2");
+        assert_eq!(
+            config.resource.database_url,
+            "sqlite:///srv/tad/resource.db"
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("TAD_LISTEN", "nowhere", "TAD_LISTEN"),
+            ("TAD_TIMEZONE", "Mars/Base", "TAD_TIMEZONE"),
+            ("TAD_REDIS_URL", "http://x", "TAD_REDIS_URL"),
+            ("TAD_LOG_FORMAT", "xml", "TAD_LOG_FORMAT"),
+            (
+                "TAD_RESOURCE_DATABASE_URL",
+                "mysql://x",
+                "TAD_RESOURCE_DATABASE_URL",
+            ),
+            ("TAD_TOKEN_TTL_SECS", "soon", "TAD_TOKEN_TTL_SECS"),
+            ("TAD_JWT_SECRET", "short", "TAD_JWT_SECRET"),
+        ];
+        for (name, value, expected) in cases {
+            let error = Config::load(&ConfigOverrides::default(), &env_of(&[(name, value)]))
+                .expect_err(name);
+            assert!(error.to_string().contains(expected), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tad.toml");
+        std::fs::write(&path, "listne = \"127.0.0.1:1\"\n").expect("write config");
+        let flags = ConfigOverrides {
+            config_file: Some(path),
+            ..ConfigOverrides::default()
+        };
+        let error = Config::load(&flags, &env_of(&[])).expect_err("typo refused");
+        assert!(error.to_string().contains("listne"), "{error}");
+    }
+}

@@ -1,0 +1,545 @@
+//! The database layer: one code base over SQLite and PostgreSQL through a diesel
+//! `MultiConnection`, an r2d2 pool, per-backend migrations and a test harness that runs the same
+//! cases on both backends.
+//!
+//! The connection is opened by URL scheme here (not by the derived `establish`) so that the real
+//! error reaches the operator. SQLite runs in WAL mode with a busy timeout and one in-process
+//! writer at a time; PostgreSQL keeps each service in its own schema (`search_path`).
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use diesel::{
+    Connection, PgConnection, RunQueryDsl, SqliteConnection, connection::SimpleConnection,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+/// One connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+/// Which backend a database runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Failures of the database layer, with what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database url {url:?} is not supported: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl { url: String },
+    #[error("cannot open {target}: {message}")]
+    Connect { target: String, message: String },
+    #[error("cannot prepare {target}: {message}")]
+    Prepare { target: String, message: String },
+    #[error("no database connection available: {0}")]
+    Pool(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database task stopped: {0}")]
+    Task(String),
+}
+
+/// Where a database is: a SQLite file, or a PostgreSQL server and the schema of the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    Sqlite { path: PathBuf },
+    Postgres { url: String, schema: String },
+}
+
+impl DatabaseTarget {
+    /// Chooses the backend by the URL's scheme.
+    pub fn from_url(url: &str, schema: &str) -> Result<Self, DbError> {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if rest.is_empty() || rest == ":memory:" {
+                return Err(DbError::UnsupportedUrl {
+                    url: url.to_owned(),
+                });
+            }
+            return Ok(DatabaseTarget::Sqlite {
+                path: PathBuf::from(rest),
+            });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseTarget::Postgres {
+                url: url.to_owned(),
+                schema: schema.to_owned(),
+            });
+        }
+        Err(DbError::UnsupportedUrl {
+            url: url.to_owned(),
+        })
+    }
+
+    /// A description safe for logs (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite { path } => format!("sqlite file {}", path.display()),
+            DatabaseTarget::Postgres { url, schema } => {
+                format!("postgres {} schema {schema}", redact_url_password(url))
+            }
+        }
+    }
+
+    fn backend(&self) -> Backend {
+        match self {
+            DatabaseTarget::Sqlite { .. } => Backend::Sqlite,
+            DatabaseTarget::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    fn establish(&self) -> Result<DbConnection, DbError> {
+        match self {
+            DatabaseTarget::Sqlite { path } => {
+                if let Some(parent) = path
+                    .parent()
+                    .filter(|parent| !parent.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(parent).map_err(|error| DbError::Connect {
+                        target: self.describe(),
+                        message: format!("cannot create directory {}: {error}", parent.display()),
+                    })?;
+                }
+                let path_text = path.to_string_lossy();
+                let mut connection =
+                    SqliteConnection::establish(&path_text).map_err(|error| DbError::Connect {
+                        target: self.describe(),
+                        message: error.to_string(),
+                    })?;
+                connection
+                    .batch_execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    )
+                    .map_err(|error| DbError::Prepare {
+                        target: self.describe(),
+                        message: error.to_string(),
+                    })?;
+                Ok(DbConnection::Sqlite(connection))
+            }
+            DatabaseTarget::Postgres { url, schema } => {
+                let mut connection =
+                    PgConnection::establish(url).map_err(|error| DbError::Connect {
+                        target: self.describe(),
+                        message: error.to_string(),
+                    })?;
+                connection
+                    .batch_execute(&format!("SET search_path TO \"{schema}\""))
+                    .map_err(|error| DbError::Prepare {
+                        target: self.describe(),
+                        message: error.to_string(),
+                    })?;
+                Ok(DbConnection::Pg(connection))
+            }
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+struct ConnectionManager {
+    target: DatabaseTarget,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConnection, DbError> {
+        self.target.establish()
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), DbError> {
+        connection.batch_execute("SELECT 1").map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, _connection: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The migrations of one service, one folder per backend.
+pub struct Migrations {
+    pub sqlite: EmbeddedMigrations,
+    pub postgres: EmbeddedMigrations,
+}
+
+/// Lends embedded migrations to the harness without giving them away.
+struct BorrowedMigrations<'a>(&'a EmbeddedMigrations);
+
+impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB>
+    for BorrowedMigrations<'_>
+{
+    fn migrations(
+        &self,
+    ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+        diesel::migration::MigrationSource::<DB>::migrations(self.0)
+    }
+}
+
+/// A pooled database of one service.
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<ConnectionManager>,
+    target: DatabaseTarget,
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Database")
+            .field("target", &self.target.describe())
+            .finish()
+    }
+}
+
+impl Database {
+    /// Opens a pool on `url` (PostgreSQL: inside `schema`). One connection is opened at once so a
+    /// wrong URL, password or path fails here with the server's own words.
+    pub fn connect(url: &str, schema: &str) -> Result<Database, DbError> {
+        let target = DatabaseTarget::from_url(url, schema)?;
+        let mut first = target.establish()?;
+        if let DbConnection::Pg(connection) = &mut first {
+            create_schema(connection, schema).map_err(|error| DbError::Prepare {
+                target: target.describe(),
+                message: error.to_string(),
+            })?;
+        }
+        let max_size = match target.backend() {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(15))
+            .build_unchecked(ConnectionManager {
+                target: target.clone(),
+            });
+        let sqlite_writer = (target.backend() == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Database {
+            pool,
+            target,
+            sqlite_writer,
+        })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.target.backend()
+    }
+
+    /// A log-safe description of where the data is.
+    pub fn describe(&self) -> String {
+        self.target.describe()
+    }
+
+    /// Applies pending migrations; PostgreSQL replicas take an advisory lock so they do not race.
+    /// Answers the names of the migrations applied.
+    pub fn migrate(&self, migrations: &Migrations) -> Result<Vec<String>, DbError> {
+        let mut connection = self
+            .pool
+            .get()
+            .map_err(|error| DbError::Pool(error.to_string()))?;
+        let applied = match &mut *connection {
+            DbConnection::Sqlite(connection) => connection
+                .run_pending_migrations(BorrowedMigrations(&migrations.sqlite))
+                .map(|versions| versions.iter().map(ToString::to_string).collect())
+                .map_err(|error| DbError::Migration(error.to_string()))?,
+            DbConnection::Pg(connection) => {
+                let lock_key = advisory_lock_key(&self.target);
+                diesel::sql_query(format!("SELECT pg_advisory_lock({lock_key})"))
+                    .execute(connection)?;
+                let outcome = connection
+                    .run_pending_migrations(BorrowedMigrations(&migrations.postgres))
+                    .map(|versions| versions.iter().map(ToString::to_string).collect())
+                    .map_err(|error| DbError::Migration(error.to_string()));
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({lock_key})"))
+                    .execute(connection)?;
+                outcome?
+            }
+        };
+        Ok(applied)
+    }
+
+    /// Runs `work` on a pooled connection on the blocking thread pool (reads and single statements).
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = pool
+                .get()
+                .map_err(|error| E::from(DbError::Pool(error.to_string())))?;
+            work(&mut connection)
+        })
+        .await
+        .map_err(|error| E::from(DbError::Task(error.to_string())))?
+    }
+
+    /// Runs `work` in one transaction (writes): all of it lands or none. On SQLite, writers of this
+    /// process take turns so read-then-write transactions never meet a busy snapshot.
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let writer = self.sqlite_writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let _turn = match &writer {
+                Some(lock) => Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+                None => None,
+            };
+            let mut pooled = pool
+                .get()
+                .map_err(|error| E::from(DbError::Pool(error.to_string())))?;
+            let connection: &mut DbConnection = &mut pooled;
+            connection.transaction(work)
+        })
+        .await
+        .map_err(|error| E::from(DbError::Task(error.to_string())))?
+    }
+
+    /// Checks that a connection can be had and answers a trivial query (readiness).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run(|connection| connection.batch_execute("SELECT 1").map_err(DbError::Query))
+            .await
+    }
+}
+
+fn create_schema(connection: &mut PgConnection, schema: &str) -> Result<(), diesel::result::Error> {
+    let lock_key = advisory_lock_key_for_schema(schema);
+    diesel::sql_query(format!("SELECT pg_advisory_lock({lock_key})")).execute(connection)?;
+    let created = connection.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""));
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({lock_key})")).execute(connection)?;
+    created?;
+    connection.batch_execute(&format!("SET search_path TO \"{schema}\""))
+}
+
+fn advisory_lock_key(target: &DatabaseTarget) -> i64 {
+    match target {
+        DatabaseTarget::Postgres { schema, .. } => advisory_lock_key_for_schema(schema),
+        DatabaseTarget::Sqlite { .. } => 0,
+    }
+}
+
+/// A stable 63-bit key per schema (FNV-1a), so each service's migrations lock only each other.
+fn advisory_lock_key_for_schema(schema: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in b"tad-migrations:".iter().chain(schema.as_bytes()) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash >> 1) as i64
+}
+
+/// Harness for repository tests: a fresh SQLite file in a temp dir, or a fresh PostgreSQL
+/// schema on `TEST_DATABASE_URL` (dropped afterwards).
+pub mod testing {
+    use super::*;
+
+    /// A database that exists for one test.
+    pub struct TestDatabase {
+        pub database: Database,
+        _dir: Option<tempfile::TempDir>,
+        postgres: Option<(String, String)>,
+    }
+
+    impl TestDatabase {
+        /// A migrated SQLite database in a new temp dir.
+        pub fn sqlite(migrations: &Migrations) -> TestDatabase {
+            let dir = tempfile::tempdir().expect("create temp dir for test database");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            let database = Database::connect(&url, "unused").expect("open test sqlite database");
+            database
+                .migrate(migrations)
+                .expect("migrate test sqlite database");
+            TestDatabase {
+                database,
+                _dir: Some(dir),
+                postgres: None,
+            }
+        }
+
+        /// A migrated fresh schema on `TEST_DATABASE_URL`, or `None` when it is unset.
+        pub fn postgres(migrations: &Migrations) -> Option<TestDatabase> {
+            let url = std::env::var("TEST_DATABASE_URL")
+                .ok()
+                .filter(|url| !url.is_empty())?;
+            let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+            let database = Database::connect(&url, &schema).expect("open TEST_DATABASE_URL");
+            database
+                .migrate(migrations)
+                .expect("migrate test postgres schema");
+            Some(TestDatabase {
+                database,
+                _dir: None,
+                postgres: Some((url, schema)),
+            })
+        }
+    }
+
+    impl Drop for TestDatabase {
+        fn drop(&mut self) {
+            if let Some((url, schema)) = &self.postgres
+                && let Ok(mut connection) = PgConnection::establish(url)
+            {
+                let _ = connection
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+            }
+        }
+    }
+
+    /// Runs each listed `async fn case(Database)` on SQLite, and on PostgreSQL when
+    /// `TEST_DATABASE_URL` is set: `database_test_suite!(MIGRATIONS; case_a, case_b);`
+    #[macro_export]
+    macro_rules! database_test_suite {
+        ($migrations:expr; $($case:ident),+ $(,)?) => {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let test_database = $crate::db::testing::TestDatabase::sqlite(&$migrations);
+                        super::$case(test_database.database.clone()).await;
+                    }
+                )+
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let Some(test_database) = $crate::db::testing::TestDatabase::postgres(&$migrations) else {
+                            eprintln!("skipped on postgres: TEST_DATABASE_URL is not set");
+                            return;
+                        };
+                        super::$case(test_database.database.clone()).await;
+                    }
+                )+
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_scheme() {
+        assert_eq!(
+            DatabaseTarget::from_url("sqlite:///tmp/a.db", "s").expect("sqlite"),
+            DatabaseTarget::Sqlite {
+                path: PathBuf::from("/tmp/a.db")
+            }
+        );
+        assert!(matches!(
+            DatabaseTarget::from_url("postgres://u@h/db", "resource").expect("pg"),
+            DatabaseTarget::Postgres { .. }
+        ));
+        assert!(DatabaseTarget::from_url("mysql://x", "s").is_err());
+        assert!(DatabaseTarget::from_url("sqlite://:memory:", "s").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url_password("postgres://tad:hunter2@db:5432/tad"),
+            "postgres://tad:***@db:5432/tad"
+        );
+        assert_eq!(
+            redact_url_password("postgres://tad@db/tad"),
+            "postgres://tad@db/tad"
+        );
+    }
+
+    #[test]
+    fn a_bad_postgres_url_shows_the_real_error() {
+        let error = Database::connect("postgres://nobody@127.0.0.1:1/none", "x")
+            .expect_err("nothing listens on port 1");
+        let text = error.to_string();
+        assert!(
+            text.contains("127.0.0.1") && text.contains("cannot open"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unwritable_sqlite_path_shows_the_real_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").expect("write");
+        let url = format!("sqlite://{}/db.sqlite", blocker.display());
+        let error = Database::connect(&url, "x").expect_err("parent is a file");
+        assert!(
+            error.to_string().contains("cannot create directory"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn sqlite_runs_queries_and_transactions() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = Database::connect(&format!("sqlite://{}/t.db", dir.path().display()), "x")
+            .expect("open");
+        database.ping().await.expect("ping");
+        database
+            .transaction(|connection| {
+                connection.batch_execute("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');")?;
+                Ok::<_, DbError>(())
+            })
+            .await
+            .expect("write");
+        let rolled_back: Result<(), DbError> = database
+            .transaction(|connection| {
+                connection.batch_execute("INSERT INTO t VALUES ('b');")?;
+                Err(DbError::Task("abort".into()))
+            })
+            .await;
+        assert!(rolled_back.is_err());
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let count = database
+            .run(|connection| {
+                diesel::sql_query("SELECT COUNT(*) AS n FROM t")
+                    .get_result::<Count>(connection)
+                    .map_err(DbError::Query)
+            })
+            .await
+            .expect("count");
+        assert_eq!(count.n, 1, "the failed transaction left nothing");
+    }
+}

@@ -1,0 +1,15 @@
+//! Shared foundation of every TAD crate: config, telemetry, database layer, cache and event bus
+//! ports, ids, time rendering, JWT tokens and key files.
+//!
+//! Error policy: `anyhow` at startup and in the CLI, typed errors (thiserror) everywhere else;
+//! no `unwrap`/`expect` outside tests and startup code.
+
+pub mod auth;
+pub mod bus;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod ids;
+pub mod secrets;
+pub mod telemetry;
+pub mod time;

@@ -1,0 +1,146 @@
+//! Secret keys (JWT signing key, later the credential encryption key): taken from the
+//! environment or a file, or generated once into the data directory by `tad serve`.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use rand::RngCore;
+
+use crate::config::Config;
+
+/// Why a key cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("cannot read key file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write key file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("key file {path} is empty or shorter than 32 characters")]
+    TooShort { path: PathBuf },
+    #[error(
+        "no {what}: set {variable} or {file_variable}, or run `tad serve` once to generate one in the data directory"
+    )]
+    Missing {
+        what: &'static str,
+        variable: &'static str,
+        file_variable: &'static str,
+    },
+}
+
+/// Reads a key file (trimmed); it must hold at least 32 characters.
+pub fn read_key_file(path: &Path) -> Result<Vec<u8>, SecretError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SecretError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let key = text.trim();
+    if key.len() < 32 {
+        return Err(SecretError::TooShort {
+            path: path.to_owned(),
+        });
+    }
+    Ok(key.as_bytes().to_vec())
+}
+
+/// Reads the key file at `path`, or creates it (mode 0600) with 32 random bytes in hex.
+pub fn read_or_create_key_file(path: &Path) -> Result<Vec<u8>, SecretError> {
+    if path.exists() {
+        return read_key_file(path);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| SecretError::Write {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let key = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let write = |options: &std::fs::OpenOptions| -> std::io::Result<()> {
+        let mut file = options.open(path)?;
+        file.write_all(key.as_bytes())?;
+        file.sync_all()
+    };
+    match write(&options) {
+        Ok(()) => Ok(key.into_bytes()),
+        // Another process created it first: use theirs.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => read_key_file(path),
+        Err(source) => Err(SecretError::Write {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// The JWT signing key: `TAD_JWT_SECRET`, else `TAD_JWT_SECRET_FILE`, else `DATA_DIR/jwt.key`
+/// (created when `generate` is true, as in `tad serve`).
+pub fn jwt_secret(config: &Config, generate: bool) -> Result<Vec<u8>, SecretError> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    if let Some(path) = &config.jwt_secret_file {
+        return read_key_file(path);
+    }
+    let default_path = config.data_dir.join("jwt.key");
+    if generate {
+        return read_or_create_key_file(&default_path);
+    }
+    if default_path.exists() {
+        return read_key_file(&default_path);
+    }
+    Err(SecretError::Missing {
+        what: "JWT signing key",
+        variable: "TAD_JWT_SECRET",
+        file_variable: "TAD_JWT_SECRET_FILE",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_key_is_kept_and_private() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("keys/jwt.key");
+        let first = read_or_create_key_file(&path).expect("create");
+        let second = read_or_create_key_file(&path).expect("read back");
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_short_key_file_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("jwt.key");
+        std::fs::write(&path, "short\n").expect("write");
+        assert!(matches!(
+            read_key_file(&path),
+            Err(SecretError::TooShort { .. })
+        ));
+    }
+}

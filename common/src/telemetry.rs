@@ -1,0 +1,185 @@
+//! Telemetry: tracing to stderr (text, or JSON with `TAD_LOG_FORMAT=json`), OpenTelemetry spans
+//! exported by OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and W3C trace context carried from
+//! the gateway to the services in gRPC metadata. Every request span records its `trace_id`, so
+//! log lines of one request share it across processes.
+
+use opentelemetry::{
+    Context,
+    propagation::{Extractor, Injector, TextMapPropagator},
+    trace::{TraceContextExt, TracerProvider as _},
+};
+use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+
+use crate::config::LogFormat;
+
+/// Keeps the tracer provider alive; flushes spans when dropped.
+pub struct TelemetryGuard {
+    provider: SdkTracerProvider,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        let _ = self.provider.shutdown();
+    }
+}
+
+/// Installs the global subscriber for a process named `service_name`.
+pub fn init(service_name: &'static str, format: LogFormat) -> anyhow::Result<TelemetryGuard> {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let resource = Resource::builder().with_service_name(service_name).build();
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    let otlp_endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .ok()
+        .filter(|value| !value.is_empty());
+    if otlp_endpoint.is_some() {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .build()?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer(service_name);
+    opentelemetry::global::set_tracer_provider(provider.clone());
+
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let otel_layer = tracing_opentelemetry::layer().with_tracer(tracer);
+    let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
+    match format {
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr),
+            )
+            .try_init()?,
+        LogFormat::Text => registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init()?,
+    }
+    if let Some(endpoint) = otlp_endpoint {
+        tracing::info!(%endpoint, "exporting traces over otlp");
+    }
+    Ok(TelemetryGuard { provider })
+}
+
+struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
+
+/// Writes the context of `span` (`traceparent`, `tracestate`) into outgoing gRPC metadata.
+pub fn inject_trace_context(span: &Span, metadata: &mut tonic::metadata::MetadataMap) {
+    let context = span.context();
+    TraceContextPropagator::new().inject_context(&context, &mut MetadataInjector(metadata));
+}
+
+struct LookupExtractor<F: Fn(&str) -> Option<String>> {
+    lookup: F,
+    values: Vec<(&'static str, String)>,
+}
+
+impl<F: Fn(&str) -> Option<String>> LookupExtractor<F> {
+    fn new(lookup: F) -> Self {
+        let values = ["traceparent", "tracestate"]
+            .into_iter()
+            .filter_map(|key| lookup(key).map(|value| (key, value)))
+            .collect();
+        LookupExtractor { lookup, values }
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Extractor for LookupExtractor<F> {
+    fn get(&self, key: &str) -> Option<&str> {
+        let _ = &self.lookup;
+        self.values
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(key))
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.values.iter().map(|(name, _)| *name).collect()
+    }
+}
+
+/// The remote context found by `lookup` (a header getter), empty when there is none.
+pub fn extract_trace_context(lookup: impl Fn(&str) -> Option<String>) -> Context {
+    TraceContextPropagator::new().extract(&LookupExtractor::new(lookup))
+}
+
+/// Makes `parent` (when it holds a valid remote span) the parent of `span`, then records the
+/// span's trace id in its `trace_id` field.
+pub fn adopt_parent(span: &Span, parent: Context) {
+    if parent.span().span_context().is_valid() {
+        let _ = span.set_parent(parent);
+    }
+    if let Some(trace_id) = trace_id_of(span) {
+        span.record("trace_id", trace_id.as_str());
+    }
+}
+
+/// The 32-hex trace id of `span`, when tracing is installed.
+pub fn trace_id_of(span: &Span) -> Option<String> {
+    let context = span.context();
+    let span_context = context.span().span_context().clone();
+    span_context
+        .is_valid()
+        .then(|| span_context.trace_id().to_string())
+}
+
+/// The span of one inbound gRPC call (tonic `Server::trace_fn`): continues the caller's trace.
+pub fn grpc_server_span(request: &http::Request<()>) -> Span {
+    let span = tracing::info_span!(
+        "grpc",
+        rpc = %request.uri().path(),
+        trace_id = tracing::field::Empty,
+    );
+    let headers = request.headers();
+    let parent = extract_trace_context(|key| {
+        headers
+            .get(key)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    });
+    adopt_parent(&span, parent);
+    span
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_traceparent_is_extracted() {
+        let context = extract_trace_context(|key| {
+            (key == "traceparent")
+                .then(|| "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned())
+        });
+        let span_context = context.span().span_context().clone();
+        assert!(span_context.is_valid());
+        assert_eq!(
+            span_context.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert!(span_context.is_remote());
+    }
+
+    #[test]
+    fn no_header_means_no_parent() {
+        let context = extract_trace_context(|_| None);
+        assert!(!context.span().span_context().is_valid());
+    }
+}

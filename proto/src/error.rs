@@ -1,0 +1,151 @@
+//! The stable snake_case failure reasons every service puts on a `tonic::Status` (metadata key
+//! `tad-reason`) and the gateway copies into the failure envelope's `code`.
+
+use tonic::{Code, Status, metadata::MetadataValue};
+
+/// Metadata key that carries the reason of a failed call.
+pub const REASON_METADATA_KEY: &str = "tad-reason";
+
+/// Who is at fault: the caller (`warning`) or the server (`error`), as the legacy envelope's `level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorLevel {
+    Warning,
+    Error,
+}
+
+impl ErrorLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorLevel::Warning => "warning",
+            ErrorLevel::Error => "error",
+        }
+    }
+}
+
+macro_rules! reasons {
+    ($($variant:ident => ($text:literal, $code:ident)),+ $(,)?) => {
+        /// Every reason a TAD call can fail for. The text is part of the public API: never rename one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorReason { $($variant),+ }
+
+        impl ErrorReason {
+            /// All reasons, for documentation and exhaustive tests.
+            pub const ALL: &'static [ErrorReason] = &[$(ErrorReason::$variant),+];
+
+            /// The stable snake_case text of the reason.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorReason::$variant => $text),+ }
+            }
+
+            /// The gRPC status code this reason travels with.
+            pub fn grpc_code(self) -> Code {
+                match self { $(ErrorReason::$variant => Code::$code),+ }
+            }
+
+            /// Parses the text back into a reason.
+            pub fn parse(text: &str) -> Option<ErrorReason> {
+                match text { $($text => Some(ErrorReason::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+reasons! {
+    InvalidJson => ("invalid_json", InvalidArgument),
+    InvalidField => ("invalid_field", InvalidArgument),
+    MissingField => ("missing_field", InvalidArgument),
+    Unauthorized => ("unauthorized", Unauthenticated),
+    InvalidCredentials => ("invalid_credentials", Unauthenticated),
+    TooManyLoginAttempts => ("too_many_login_attempts", ResourceExhausted),
+    Forbidden => ("forbidden", PermissionDenied),
+    PayloadTooLarge => ("payload_too_large", InvalidArgument),
+    RouteNotFound => ("route_not_found", NotFound),
+    MethodNotAllowed => ("method_not_allowed", InvalidArgument),
+    UserNotFound => ("user_not_found", NotFound),
+    UsernameTaken => ("username_taken", AlreadyExists),
+    CannotDeleteSelf => ("cannot_delete_self", FailedPrecondition),
+    ProductLineNotFound => ("product_line_not_found", NotFound),
+    ProductLineInUse => ("product_line_in_use", FailedPrecondition),
+    ApplicationNotFound => ("application_not_found", NotFound),
+    ApplicationInUse => ("application_in_use", FailedPrecondition),
+    ModuleNotFound => ("module_not_found", NotFound),
+    EnvNotFound => ("env_not_found", NotFound),
+    ClusterTypeNotFound => ("cluster_type_not_found", NotFound),
+    ServiceUnavailable => ("service_unavailable", Unavailable),
+    InternalError => ("internal_error", Internal),
+}
+
+impl ErrorReason {
+    /// `warning` for the caller's mistakes, `error` for server faults.
+    pub fn level(self) -> ErrorLevel {
+        match self.grpc_code() {
+            Code::Internal | Code::Unavailable | Code::Unknown | Code::DataLoss => {
+                ErrorLevel::Error
+            }
+            _ => ErrorLevel::Warning,
+        }
+    }
+
+    /// A status with this reason attached and `message` (a sentence naming what is at fault).
+    pub fn status(self, message: impl Into<String>) -> Status {
+        let mut status = Status::new(self.grpc_code(), message);
+        status.metadata_mut().insert(
+            REASON_METADATA_KEY,
+            MetadataValue::from_static(self.as_str()),
+        );
+        status
+    }
+
+    /// The reason a status carries, or one derived from its gRPC code when it carries none.
+    pub fn of_status(status: &Status) -> ErrorReason {
+        if let Some(reason) = status
+            .metadata()
+            .get(REASON_METADATA_KEY)
+            .and_then(|value| value.to_str().ok())
+            .and_then(ErrorReason::parse)
+        {
+            return reason;
+        }
+        match status.code() {
+            Code::Unauthenticated => ErrorReason::Unauthorized,
+            Code::PermissionDenied => ErrorReason::Forbidden,
+            Code::InvalidArgument => ErrorReason::InvalidField,
+            Code::Unavailable => ErrorReason::ServiceUnavailable,
+            _ => ErrorReason::InternalError,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_round_trips_through_a_status() {
+        for reason in ErrorReason::ALL {
+            let status = reason.status("something is wrong");
+            assert_eq!(ErrorReason::of_status(&status), *reason);
+            assert_eq!(ErrorReason::parse(reason.as_str()), Some(*reason));
+        }
+    }
+
+    #[test]
+    fn server_faults_are_errors_and_caller_mistakes_warnings() {
+        assert_eq!(ErrorReason::InternalError.level(), ErrorLevel::Error);
+        assert_eq!(ErrorReason::ServiceUnavailable.level(), ErrorLevel::Error);
+        assert_eq!(
+            ErrorReason::ProductLineNotFound.level(),
+            ErrorLevel::Warning
+        );
+        assert_eq!(ErrorReason::Forbidden.level(), ErrorLevel::Warning);
+    }
+
+    #[test]
+    fn a_status_without_reason_maps_from_its_code() {
+        let status = Status::unavailable("down");
+        assert_eq!(
+            ErrorReason::of_status(&status),
+            ErrorReason::ServiceUnavailable
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! gRPC contracts of the TAD services (generated from `protos/`) and the error reasons they share.
+
+pub mod error;
+
+/// svc-resource: users, product lines, applications, modules, environments, cluster types.
+pub mod resource {
+    /// Version 1 of the resource API.
+    pub mod v1 {
+        #![allow(clippy::all, missing_docs)]
+        tonic::include_proto!("tad.resource.v1");
+    }
+}
+
+pub use error::{ErrorLevel, ErrorReason};

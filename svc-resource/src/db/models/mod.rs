@@ -1,0 +1,4 @@
+//! Rows and queries of svc-resource, one module per kind of record.
+
+pub mod catalog;
+pub mod users;

@@ -1,0 +1,53 @@
+//! svc-resource: users and roles, product lines → applications → modules, environments and
+//! cluster types (SPEC §2). `open` prepares the database and the first admin; `grpc_service`
+//! wraps the rules for a tonic server.
+
+pub mod db;
+pub mod grpc;
+pub mod service;
+
+use std::time::Duration;
+
+use common::{auth::JwtKeys, cache::SharedCache, config::Config, db::Database};
+use proto::resource::v1::resource_service_server::ResourceServiceServer;
+
+pub use service::{AdminBootstrap, ResourceService, ResourceSettings};
+
+/// The name the service is registered under in gRPC health.
+pub const SERVICE_NAME: &str = "tad.resource.v1.ResourceService";
+
+/// Opens the resource database named by the config and applies pending migrations.
+pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
+    let database = Database::connect(
+        &config.resource.database_url,
+        &config.resource.database_schema,
+    )?;
+    let applied = database.migrate(&db::MIGRATIONS)?;
+    if !applied.is_empty() {
+        tracing::info!(database = %database.describe(), migrations = ?applied, "resource migrations applied");
+    }
+    Ok(database)
+}
+
+/// The resource rules over an open database.
+pub fn service(
+    config: &Config,
+    database: Database,
+    cache: SharedCache,
+    jwt: JwtKeys,
+) -> ResourceService {
+    ResourceService::new(
+        database,
+        cache,
+        jwt,
+        ResourceSettings {
+            token_ttl: Duration::from_secs(config.token_ttl_secs),
+            login_attempts_per_minute: config.login_attempts_per_minute,
+        },
+    )
+}
+
+/// The tonic service to add to a server.
+pub fn grpc_service(service: ResourceService) -> ResourceServiceServer<grpc::ResourceGrpc> {
+    ResourceServiceServer::new(grpc::ResourceGrpc::new(service))
+}

@@ -1,0 +1,392 @@
+//! Users and login: argon2id password hashes, roles, a first-start admin, tokens, and a per-user
+//! limit on failed logins kept in the shared cache (so every replica counts the same failures).
+
+use std::time::Duration;
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use common::{
+    auth::{Claims, IssuedToken, Role},
+    ids::new_id,
+    time::now_utc,
+};
+use rand::{Rng, distr::Alphanumeric};
+
+use super::{RecordKind, ResourceError, ResourceResult, ResourceService, require_admin, validate};
+use crate::db::models::users::{self, UserRow};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Username of records written by the first start.
+const SYSTEM_ACTOR: &str = "system";
+
+/// What the first start did about the admin user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminBootstrap {
+    /// Users existed already; nothing was created.
+    Existing,
+    /// `admin` was created; `generated_password` is set when no password was configured and must
+    /// be shown once to the operator.
+    Created { generated_password: Option<String> },
+}
+
+fn hash_password(password: &str) -> ResourceResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| ResourceError::Hashing(error.to_string()))
+}
+
+fn password_matches(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn check_password(password: &str) -> ResourceResult<()> {
+    if password.is_empty() {
+        return Err(ResourceError::Missing { field: "password" });
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ResourceError::Invalid {
+            field: "password",
+            message: format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        });
+    }
+    Ok(())
+}
+
+fn check_roles(roles: &[String]) -> ResourceResult<String> {
+    if roles.is_empty() {
+        return Err(ResourceError::Missing { field: "roles" });
+    }
+    let mut parsed = Vec::with_capacity(roles.len());
+    for role in roles {
+        let role = Role::parse(role).ok_or_else(|| ResourceError::Invalid {
+            field: "roles",
+            message: format!(
+                "has unknown role {role:?} (known: admin, operator, reviewer, viewer)"
+            ),
+        })?;
+        parsed.push(role);
+    }
+    parsed.sort();
+    parsed.dedup();
+    let names: Vec<&str> = parsed.into_iter().map(Role::as_str).collect();
+    serde_json::to_string(&names).map_err(|error| ResourceError::Invalid {
+        field: "roles",
+        message: error.to_string(),
+    })
+}
+
+fn check_username(username: &str) -> ResourceResult<String> {
+    let username = validate::name("username", username)?;
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ResourceError::Invalid {
+            field: "username",
+            message: "must not contain spaces".to_owned(),
+        });
+    }
+    Ok(username)
+}
+
+fn is_unique_violation(error: &ResourceError) -> bool {
+    matches!(
+        error,
+        ResourceError::Database(common::db::DbError::Query(
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            )
+        ))
+    )
+}
+
+impl ResourceService {
+    /// Creates `admin` when there is no user at all (first start). Safe when replicas race.
+    pub async fn ensure_admin(
+        &self,
+        configured_password: Option<&str>,
+    ) -> ResourceResult<AdminBootstrap> {
+        let existing = self
+            .database
+            .run(|connection| Ok::<_, ResourceError>(users::count(connection)?))
+            .await?;
+        if existing > 0 {
+            return Ok(AdminBootstrap::Existing);
+        }
+        let (password, generated) = match configured_password {
+            Some(password) => (password.to_owned(), false),
+            None => {
+                let password: String = rand::rng()
+                    .sample_iter(&Alphanumeric)
+                    .take(20)
+                    .map(char::from)
+                    .collect();
+                (password, true)
+            }
+        };
+        check_password(&password)?;
+        let password_hash = tokio::task::spawn_blocking(move || {
+            hash_password(&password).map(|hash| (hash, password))
+        })
+        .await
+        .map_err(|error| ResourceError::Hashing(error.to_string()))??;
+        let (password_hash, password) = password_hash;
+        let row = UserRow {
+            id: new_id(),
+            username: "admin".to_owned(),
+            password_hash,
+            roles: "[\"admin\"]".to_owned(),
+            creator: SYSTEM_ACTOR.to_owned(),
+            create_time: now_utc(),
+        };
+        let inserted = self
+            .database
+            .transaction(move |connection| {
+                if users::count(connection)? > 0 {
+                    return Ok(false);
+                }
+                users::insert(connection, &row)?;
+                Ok::<_, ResourceError>(true)
+            })
+            .await;
+        match inserted {
+            Ok(true) => Ok(AdminBootstrap::Created {
+                generated_password: generated.then_some(password),
+            }),
+            Ok(false) => Ok(AdminBootstrap::Existing),
+            Err(error) if is_unique_violation(&error) => Ok(AdminBootstrap::Existing),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Checks the password and issues a token. Failed attempts per username are limited.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> ResourceResult<(IssuedToken, Vec<String>)> {
+        let username = username.trim().to_owned();
+        if username.is_empty() {
+            return Err(ResourceError::Missing { field: "username" });
+        }
+        if password.is_empty() {
+            return Err(ResourceError::Missing { field: "password" });
+        }
+        let failures_key = format!("login-failures:{username}");
+        let failures = self
+            .cache
+            .get(&failures_key)
+            .await?
+            .and_then(|value| String::from_utf8(value).ok())
+            .and_then(|text| text.parse::<u32>().ok())
+            .unwrap_or(0);
+        if failures >= self.settings.login_attempts_per_minute {
+            return Err(ResourceError::TooManyLoginAttempts(username));
+        }
+        let lookup = username.clone();
+        let user = self
+            .database
+            .run(move |connection| {
+                Ok::<_, ResourceError>(users::find_by_username(connection, &lookup)?)
+            })
+            .await?;
+        let password = password.to_owned();
+        let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
+        let verified = tokio::task::spawn_blocking(move || match stored_hash {
+            Some(hash) => password_matches(&password, &hash),
+            None => {
+                // Same work for unknown users, so timing does not tell which names exist.
+                let _ = hash_password(&password);
+                false
+            }
+        })
+        .await
+        .map_err(|error| ResourceError::Hashing(error.to_string()))?;
+        let Some(user) = user.filter(|_| verified) else {
+            self.cache
+                .increment(&failures_key, Duration::from_secs(60))
+                .await?;
+            tracing::warn!(username = %username, "login failed");
+            return Err(ResourceError::InvalidCredentials);
+        };
+        self.cache.delete(&failures_key).await?;
+        let roles = user.role_names();
+        let token = self
+            .jwt
+            .issue(&user.username, &roles, self.settings.token_ttl)
+            .map_err(|error| ResourceError::Token(error.to_string()))?;
+        tracing::info!(username = %user.username, "login succeeded");
+        Ok((token, roles))
+    }
+
+    /// Creates a user (admin only).
+    pub async fn create_user(
+        &self,
+        actor: &Claims,
+        username: &str,
+        password: &str,
+        roles: &[String],
+    ) -> ResourceResult<UserRow> {
+        require_admin(actor)?;
+        let username = check_username(username)?;
+        check_password(password)?;
+        let roles = check_roles(roles)?;
+        let password = password.to_owned();
+        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|error| ResourceError::Hashing(error.to_string()))??;
+        let row = UserRow {
+            id: new_id(),
+            username,
+            password_hash,
+            roles,
+            creator: actor.username().to_owned(),
+            create_time: now_utc(),
+        };
+        let requested_username = row.username.clone();
+        let created = self
+            .database
+            .transaction(move |connection| {
+                if users::find_by_username(connection, &row.username)?.is_some() {
+                    return Err(ResourceError::UsernameTaken(row.username));
+                }
+                users::insert(connection, &row)?;
+                Ok(row)
+            })
+            .await;
+        match created {
+            Err(error) if is_unique_violation(&error) => {
+                Err(ResourceError::UsernameTaken(requested_username))
+            }
+            other => other,
+        }
+    }
+
+    /// Creates or updates a user by username (imports): roles are replaced, and the password
+    /// when one is given. A new user needs a password.
+    pub async fn upsert_user(
+        &self,
+        actor: &Claims,
+        username: &str,
+        password: Option<&str>,
+        roles: &[String],
+    ) -> ResourceResult<UserRow> {
+        require_admin(actor)?;
+        let username = check_username(username)?;
+        let roles = check_roles(roles)?;
+        if let Some(password) = password {
+            check_password(password)?;
+        }
+        let password_hash = match password {
+            Some(password) => {
+                let password = password.to_owned();
+                Some(
+                    tokio::task::spawn_blocking(move || hash_password(&password))
+                        .await
+                        .map_err(|error| ResourceError::Hashing(error.to_string()))??,
+                )
+            }
+            None => None,
+        };
+        let creator = actor.username().to_owned();
+        self.database
+            .transaction(
+                move |connection| match users::find_by_username(connection, &username)? {
+                    Some(existing) => {
+                        users::update(connection, &existing.id, &roles, password_hash.as_deref())?;
+                        Ok(UserRow {
+                            roles,
+                            password_hash: password_hash.unwrap_or(existing.password_hash.clone()),
+                            ..existing
+                        })
+                    }
+                    None => {
+                        let password_hash =
+                            password_hash.ok_or(ResourceError::Missing { field: "password" })?;
+                        let row = UserRow {
+                            id: new_id(),
+                            username,
+                            password_hash,
+                            roles,
+                            creator,
+                            create_time: now_utc(),
+                        };
+                        users::insert(connection, &row)?;
+                        Ok(row)
+                    }
+                },
+            )
+            .await
+    }
+
+    pub async fn list_users(&self, actor: &Claims) -> ResourceResult<Vec<UserRow>> {
+        require_admin(actor)?;
+        self.database
+            .run(|connection| Ok(users::list(connection)?))
+            .await
+    }
+
+    /// Deletes a user by id (admin only; never yourself).
+    pub async fn delete_user(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
+        require_admin(actor)?;
+        let id = id.to_owned();
+        let actor_name = actor.username().to_owned();
+        self.database
+            .transaction(move |connection| {
+                let user =
+                    users::find(connection, &id)?.ok_or_else(|| ResourceError::NotFound {
+                        kind: RecordKind::User,
+                        id: id.clone(),
+                    })?;
+                if user.username == actor_name {
+                    return Err(ResourceError::CannotDeleteSelf(user.username));
+                }
+                users::delete(connection, &id)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_and_verify() {
+        let hash = hash_password("correct horse").expect("hash");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(password_matches("correct horse", &hash));
+        assert!(!password_matches("wrong horse", &hash));
+        assert!(!password_matches("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn roles_are_checked_and_normalised() {
+        assert_eq!(
+            check_roles(&["viewer".into(), "admin".into(), "viewer".into()]).expect("valid"),
+            "[\"admin\",\"viewer\"]"
+        );
+        assert!(matches!(
+            check_roles(&[]),
+            Err(ResourceError::Missing { field: "roles" })
+        ));
+        assert!(matches!(
+            check_roles(&["root".into()]),
+            Err(ResourceError::Invalid { field: "roles", .. })
+        ));
+    }
+}

@@ -1,0 +1,66 @@
+//! Input checks shared by the resource rules.
+
+use super::error::{ResourceError, ResourceResult};
+
+/// Longest name of a catalog record.
+pub const MAX_NAME_CHARS: usize = 128;
+
+/// A trimmed, non-empty name of at most [`MAX_NAME_CHARS`] characters.
+pub fn name(field: &'static str, value: &str) -> ResourceResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ResourceError::Missing { field });
+    }
+    if trimmed.chars().count() > MAX_NAME_CHARS {
+        return Err(ResourceError::Invalid {
+            field,
+            message: format!("must be at most {MAX_NAME_CHARS} characters"),
+        });
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An id chosen by the caller (kept verbatim), or a new one when absent.
+pub fn id_or_new(field: &'static str, value: Option<&str>) -> ResourceResult<String> {
+    match value {
+        None => Ok(common::ids::new_id()),
+        Some(id) => {
+            common::ids::validate_external_id(id)
+                .map_err(|message| ResourceError::Invalid { field, message })?;
+            Ok(id.to_owned())
+        }
+    }
+}
+
+/// A reference to another record: required and non-empty.
+pub fn reference(field: &'static str, value: &str) -> ResourceResult<String> {
+    if value.trim().is_empty() {
+        return Err(ResourceError::Missing { field });
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("name", "  OPENTKT ").expect("valid"), "OPENTKT");
+        assert!(matches!(
+            name("name", "   "),
+            Err(ResourceError::Missing { field: "name" })
+        ));
+        assert!(matches!(
+            name("name", &"x".repeat(129)),
+            Err(ResourceError::Invalid { field: "name", .. })
+        ));
+    }
+
+    #[test]
+    fn ids_are_kept_or_made() {
+        assert_eq!(id_or_new("id", Some("5000")).expect("kept"), "5000");
+        assert_eq!(id_or_new("id", None).expect("new").len(), 32);
+        assert!(id_or_new("id", Some("")).is_err());
+    }
+}
