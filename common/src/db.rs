@@ -427,6 +427,8 @@ pub mod testing {
     macro_rules! database_test_suite {
         ($migrations:expr; $($case:ident),+ $(,)?) => {
             mod sqlite {
+                #[allow(unused_imports)]
+                use super::*;
                 $(
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn $case() {
@@ -436,6 +438,8 @@ pub mod testing {
                 )+
             }
             mod postgres {
+                #[allow(unused_imports)]
+                use super::*;
                 $(
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn $case() {

@@ -1,0 +1,397 @@
+//! svc-resource rules against real databases: every case runs on SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+use std::{sync::Arc, time::Duration};
+
+use common::{
+    auth::{Claims, JwtKeys},
+    cache::InMemoryCache,
+    database_test_suite,
+    db::Database,
+};
+use svc_resource::{
+    AdminBootstrap, ResourceService, ResourceSettings,
+    db::MIGRATIONS,
+    service::{RecordKind, ResourceError},
+};
+
+fn service(database: Database) -> ResourceService {
+    ResourceService::new(
+        database,
+        Arc::new(InMemoryCache::new()),
+        JwtKeys::new(b"test-secret-test-secret-test-secret!"),
+        ResourceSettings {
+            token_ttl: Duration::from_secs(600),
+            login_attempts_per_minute: 3,
+        },
+    )
+}
+
+fn actor(username: &str, role: &str) -> Claims {
+    Claims {
+        sub: username.to_owned(),
+        roles: vec![role.to_owned()],
+        iat: 0,
+        exp: i64::MAX,
+    }
+}
+
+async fn product_lines_are_created_updated_and_listed(database: Database) {
+    let service = service(database);
+    let admin = actor("alice", "admin");
+    let created = service
+        .upsert_product_line(&admin, Some("5000"), " OPENSRVC,USASTRAN ")
+        .await
+        .expect("create");
+    assert_eq!(created.id, "5000");
+    assert_eq!(created.name, "OPENSRVC,USASTRAN");
+    assert_eq!(created.creator, "alice");
+    let generated = service
+        .upsert_product_line(&admin, None, "OPENTKT")
+        .await
+        .expect("create with new id");
+    assert_eq!(generated.id.len(), 32);
+
+    let bob = actor("bob", "admin");
+    let renamed = service
+        .upsert_product_line(&bob, Some("5000"), "OPENSRVC")
+        .await
+        .expect("update");
+    assert_eq!(renamed.creator, "alice", "creator kept");
+    assert_eq!(renamed.mender, "bob");
+    assert_eq!(renamed.create_time, created.create_time);
+
+    let listed = service
+        .list_product_lines(&actor("vic", "viewer"))
+        .await
+        .expect("list");
+    let mut names: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|row| (row.id.as_str(), row.name.as_str()))
+        .collect();
+    names.sort();
+    let mut expected = vec![("5000", "OPENSRVC"), (generated.id.as_str(), "OPENTKT")];
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+async fn applications_belong_to_existing_product_lines(database: Database) {
+    let service = service(database);
+    let admin = actor("alice", "admin");
+    let missing = service
+        .upsert_application(&admin, None, "app", "nope")
+        .await
+        .expect_err("unknown product line");
+    assert!(
+        matches!(missing, ResourceError::NotFound { kind: RecordKind::ProductLine, ref id } if id == "nope"),
+        "{missing}"
+    );
+    let missing_field = service
+        .upsert_application(&admin, None, "app", "")
+        .await
+        .expect_err("empty product line");
+    assert!(matches!(
+        missing_field,
+        ResourceError::Missing {
+            field: "product_line_id"
+        }
+    ));
+
+    service
+        .upsert_product_line(&admin, Some("750"), "服务整合平台")
+        .await
+        .expect("pl");
+    service
+        .upsert_product_line(&admin, Some("751"), "other")
+        .await
+        .expect("pl");
+    service
+        .upsert_application(&admin, Some("5093"), "业务A", "750")
+        .await
+        .expect("app");
+    service
+        .upsert_application(&admin, Some("5094"), "业务B", "751")
+        .await
+        .expect("app");
+
+    let of_750 = service
+        .list_applications(&admin, Some("750"))
+        .await
+        .expect("list");
+    assert_eq!(of_750.len(), 1);
+    assert_eq!(of_750[0].id, "5093");
+    assert_eq!(of_750[0].name, "业务A");
+    assert_eq!(
+        service
+            .list_applications(&admin, None)
+            .await
+            .expect("all")
+            .len(),
+        2
+    );
+    let unknown = service
+        .list_applications(&admin, Some("999"))
+        .await
+        .expect_err("unknown product line");
+    assert!(unknown.to_string().contains("999"));
+
+    let in_use = service
+        .delete_product_line(&admin, "750")
+        .await
+        .expect_err("still has applications");
+    let text = in_use.to_string();
+    assert!(text.contains("业务A (5093)"), "{text}");
+    assert_eq!(
+        service
+            .list_product_lines(&admin)
+            .await
+            .expect("list")
+            .len(),
+        2,
+        "nothing deleted"
+    );
+
+    service
+        .upsert_module(&admin, Some("m1"), "web", "5093")
+        .await
+        .expect("module");
+    assert!(
+        service.delete_application(&admin, "5093").await.is_err(),
+        "module still there"
+    );
+    service
+        .delete_module(&admin, "m1")
+        .await
+        .expect("delete module");
+    service
+        .delete_application(&admin, "5093")
+        .await
+        .expect("delete application");
+    service
+        .delete_product_line(&admin, "750")
+        .await
+        .expect("delete product line");
+    let gone = service
+        .delete_product_line(&admin, "750")
+        .await
+        .expect_err("already gone");
+    assert!(matches!(gone, ResourceError::NotFound { .. }));
+}
+
+async fn envs_and_cluster_types_round_trip(database: Database) {
+    let service = service(database);
+    let admin = actor("admin", "admin");
+    let env = service
+        .upsert_env(
+            &admin,
+            Some("b2fa4164776a11e79ae8005056b361cd"),
+            "预投产环境",
+            "",
+        )
+        .await
+        .expect("env");
+    assert_eq!(env.creator, "admin");
+    service
+        .upsert_env(&admin, None, "预投产环境L", "UAT")
+        .await
+        .expect("env");
+    let envs = service
+        .list_envs(&actor("v", "viewer"))
+        .await
+        .expect("list");
+    assert_eq!(envs.len(), 2);
+    let uat = envs
+        .iter()
+        .find(|env| env.name == "预投产环境L")
+        .expect("second env listed");
+    assert_eq!(uat.remark, "UAT");
+    service.delete_env(&admin, &env.id).await.expect("delete");
+    assert_eq!(service.list_envs(&admin).await.expect("list").len(), 1);
+
+    service
+        .upsert_cluster_type(&admin, "ApacheCluster", "ApacheCluster")
+        .await
+        .expect("type");
+    service
+        .upsert_cluster_type(&admin, "ApacheCluster", "Apache")
+        .await
+        .expect("type update");
+    let types = service.list_cluster_types(&admin).await.expect("list");
+    assert_eq!(types.len(), 1);
+    assert_eq!(types[0].type_value, "Apache");
+    assert!(
+        service
+            .delete_cluster_type(&admin, "CDSCluster")
+            .await
+            .is_err()
+    );
+}
+
+async fn only_admins_write_the_catalog(database: Database) {
+    let service = service(database);
+    for role in ["operator", "viewer", "reviewer"] {
+        let error = service
+            .upsert_product_line(&actor("eve", role), None, "x")
+            .await
+            .expect_err(role);
+        assert!(
+            matches!(error, ResourceError::Forbidden(_)),
+            "{role}: {error}"
+        );
+        assert!(matches!(
+            service.list_users(&actor("eve", role)).await,
+            Err(ResourceError::Forbidden(_))
+        ));
+    }
+    assert!(
+        service
+            .list_product_lines(&actor("eve", "viewer"))
+            .await
+            .expect("viewer reads")
+            .is_empty()
+    );
+    let roleless = actor("nobody", "none");
+    assert!(matches!(
+        service.list_envs(&roleless).await,
+        Err(ResourceError::Forbidden(_))
+    ));
+}
+
+async fn first_start_creates_one_admin_who_can_log_in(database: Database) {
+    let service = service(database);
+    let AdminBootstrap::Created {
+        generated_password: Some(password),
+    } = service.ensure_admin(None).await.expect("bootstrap")
+    else {
+        panic!("the first start creates admin with a generated password");
+    };
+    assert_eq!(password.len(), 20);
+    assert_eq!(
+        service.ensure_admin(None).await.expect("second start"),
+        AdminBootstrap::Existing
+    );
+
+    let (token, roles) = service.login("admin", &password).await.expect("login");
+    assert_eq!(roles, vec!["admin".to_owned()]);
+    let claims = service.jwt().verify(&token.token).expect("token verifies");
+    assert_eq!(claims.username(), "admin");
+
+    let wrong = service
+        .login("admin", "not-the-password")
+        .await
+        .expect_err("wrong password");
+    assert!(matches!(wrong, ResourceError::InvalidCredentials));
+    let unknown = service
+        .login("ghost", "whatever-password")
+        .await
+        .expect_err("unknown user");
+    assert!(matches!(unknown, ResourceError::InvalidCredentials));
+    assert!(matches!(
+        service.login("", "x").await,
+        Err(ResourceError::Missing { field: "username" })
+    ));
+}
+
+async fn a_configured_admin_password_is_used(database: Database) {
+    let service = service(database);
+    assert_eq!(
+        service
+            .ensure_admin(Some("configured-secret"))
+            .await
+            .expect("bootstrap"),
+        AdminBootstrap::Created {
+            generated_password: None
+        }
+    );
+    service
+        .login("admin", "configured-secret")
+        .await
+        .expect("login with configured password");
+}
+
+async fn failed_logins_are_limited(database: Database) {
+    let service = service(database);
+    service
+        .ensure_admin(Some("right-password"))
+        .await
+        .expect("bootstrap");
+    for _ in 0..3 {
+        assert!(matches!(
+            service.login("admin", "wrong-password").await,
+            Err(ResourceError::InvalidCredentials)
+        ));
+    }
+    let limited = service
+        .login("admin", "right-password")
+        .await
+        .expect_err("limited");
+    assert!(
+        matches!(limited, ResourceError::TooManyLoginAttempts(_)),
+        "{limited}"
+    );
+}
+
+async fn users_are_created_with_roles_and_unique_names(database: Database) {
+    let service = service(database);
+    let admin = actor("admin", "admin");
+    let user = service
+        .create_user(&admin, "olga", "operator-pass", &["operator".into()])
+        .await
+        .expect("create");
+    assert_eq!(user.role_names(), vec!["operator".to_owned()]);
+    assert!(!user.password_hash.contains("operator-pass"));
+    let taken = service
+        .create_user(&admin, "olga", "another-pass", &["viewer".into()])
+        .await
+        .expect_err("taken");
+    assert!(matches!(taken, ResourceError::UsernameTaken(ref name) if name == "olga"));
+    let short = service
+        .create_user(&admin, "pat", "short", &["viewer".into()])
+        .await
+        .expect_err("short password");
+    assert!(matches!(
+        short,
+        ResourceError::Invalid {
+            field: "password",
+            ..
+        }
+    ));
+    let (_, roles) = service.login("olga", "operator-pass").await.expect("login");
+    assert_eq!(roles, vec!["operator".to_owned()]);
+
+    let upserted = service
+        .upsert_user(&admin, "olga", None, &["viewer".into()])
+        .await
+        .expect("upsert keeps password");
+    assert_eq!(upserted.id, user.id);
+    service
+        .login("olga", "operator-pass")
+        .await
+        .expect("password kept");
+    assert!(
+        service
+            .upsert_user(&admin, "newbie", None, &["viewer".into()])
+            .await
+            .is_err(),
+        "new user needs a password"
+    );
+
+    let self_delete = service
+        .delete_user(&actor("olga", "admin"), &user.id)
+        .await
+        .expect_err("self");
+    assert!(matches!(self_delete, ResourceError::CannotDeleteSelf(_)));
+    service.delete_user(&admin, &user.id).await.expect("delete");
+    assert!(service.list_users(&admin).await.expect("list").is_empty());
+}
+
+database_test_suite!(MIGRATIONS;
+    product_lines_are_created_updated_and_listed,
+    applications_belong_to_existing_product_lines,
+    envs_and_cluster_types_round_trip,
+    only_admins_write_the_catalog,
+    first_start_creates_one_admin_who_can_log_in,
+    a_configured_admin_password_is_used,
+    failed_logins_are_limited,
+    users_are_created_with_roles_and_unique_names,
+);
