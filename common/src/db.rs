@@ -317,10 +317,9 @@ impl Database {
         let pool = self.pool.clone();
         let writer = self.sqlite_writer.clone();
         tokio::task::spawn_blocking(move || {
-            let _turn = match &writer {
-                Some(lock) => Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
-                None => None,
-            };
+            let _turn = writer
+                .as_ref()
+                .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let mut pooled = pool
                 .get()
                 .map_err(|error| E::from(DbError::Pool(error.to_string())))?;

@@ -1,1 +1,73 @@
-//! placeholder during bootstrap
+//! The TAD gateway: the only HTTP surface. It serves the legacy JSON API (the route table in
+//! `routes.rs`), checks tokens, and forwards each call to the owning service over gRPC with the
+//! caller's token and trace context.
+
+pub mod body;
+pub mod clients;
+pub mod convert;
+pub mod envelope;
+pub mod error;
+pub mod legacy;
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+
+use actix_web::{
+    App, HttpServer,
+    dev::Server,
+    middleware::{NormalizePath, TrailingSlash, from_fn},
+    web,
+};
+use common::{auth::JwtKeys, time::TimeRenderer};
+
+use crate::{
+    body::BodyLimit,
+    clients::{Clients, ServiceEndpoints},
+    metrics::Metrics,
+};
+
+/// Everything the gateway needs to serve.
+#[derive(Clone)]
+pub struct GatewaySettings {
+    pub endpoints: ServiceEndpoints,
+    pub jwt: JwtKeys,
+    pub timezone: TimeRenderer,
+    pub max_body_bytes: usize,
+    /// HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+/// Builds the HTTP server on an already bound listener. The returned server is a future to run;
+/// its handle stops it gracefully (in-flight requests finish).
+pub fn server(
+    settings: GatewaySettings,
+    listener: std::net::TcpListener,
+) -> anyhow::Result<Server> {
+    let metrics = web::Data::new(Metrics::new()?);
+    let jwt = web::Data::new(settings.jwt.clone());
+    let times = web::Data::new(settings.timezone);
+    let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+    let endpoints = settings.endpoints.clone();
+    let mut server = HttpServer::new(move || {
+        // One set of clients per worker, as tonic channels are built per worker.
+        let clients = web::Data::new(Clients::connect_lazy(&endpoints));
+        App::new()
+            .app_data(clients)
+            .app_data(metrics.clone())
+            .app_data(jwt.clone())
+            .app_data(times.clone())
+            .app_data(body_limit.clone())
+            .app_data(body::query_config())
+            .app_data(body::path_config())
+            .wrap(from_fn(middleware::require_token))
+            .wrap(from_fn(middleware::observe))
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .configure(routes::configure)
+            .default_service(web::to(legacy::ops::not_found))
+    })
+    .shutdown_timeout(30);
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}

@@ -13,9 +13,6 @@ use proto::resource::v1::resource_service_server::ResourceServiceServer;
 
 pub use service::{AdminBootstrap, ResourceService, ResourceSettings};
 
-/// The name the service is registered under in gRPC health.
-pub const SERVICE_NAME: &str = "tad.resource.v1.ResourceService";
-
 /// Opens the resource database named by the config and applies pending migrations.
 pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
     let database = Database::connect(

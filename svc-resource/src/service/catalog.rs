@@ -1,7 +1,8 @@
 //! Product lines, applications, modules, environments and cluster types: admin upserts (keyed by
 //! id, so imports are idempotent), reads for every role, and deletes that refuse to orphan.
+//! Each write is a plain function on a connection so an import can run many in one transaction.
 
-use common::{auth::Claims, time::now_utc};
+use common::{auth::Claims, db::DbConnection, time::now_utc};
 
 use super::{
     RecordKind, ResourceError, ResourceResult, ResourceService, require_admin, require_reader,
@@ -22,6 +23,255 @@ fn describe<'a>(items: impl Iterator<Item = (&'a String, &'a String)>) -> Vec<St
         .collect()
 }
 
+/// A product line to create or update, checked.
+#[derive(Debug, Clone)]
+pub struct ProductLineInput {
+    pub id: String,
+    pub name: String,
+}
+
+impl ProductLineInput {
+    pub fn new(id: Option<&str>, name: &str) -> ResourceResult<Self> {
+        Ok(ProductLineInput {
+            id: validate::id_or_new("id", id)?,
+            name: validate::name("name", name)?,
+        })
+    }
+}
+
+/// An application to create or update, checked.
+#[derive(Debug, Clone)]
+pub struct ApplicationInput {
+    pub id: String,
+    pub name: String,
+    pub product_line_id: String,
+}
+
+impl ApplicationInput {
+    pub fn new(id: Option<&str>, name: &str, product_line_id: &str) -> ResourceResult<Self> {
+        Ok(ApplicationInput {
+            id: validate::id_or_new("id", id)?,
+            name: validate::name("name", name)?,
+            product_line_id: validate::reference("product_line_id", product_line_id)?,
+        })
+    }
+}
+
+/// A module to create or update, checked.
+#[derive(Debug, Clone)]
+pub struct ModuleInput {
+    pub id: String,
+    pub name: String,
+    pub application_id: String,
+}
+
+impl ModuleInput {
+    pub fn new(id: Option<&str>, name: &str, application_id: &str) -> ResourceResult<Self> {
+        Ok(ModuleInput {
+            id: validate::id_or_new("id", id)?,
+            name: validate::name("name", name)?,
+            application_id: validate::reference("application_id", application_id)?,
+        })
+    }
+}
+
+/// An environment to create or update, checked.
+#[derive(Debug, Clone)]
+pub struct EnvInput {
+    pub id: String,
+    pub name: String,
+    pub remark: String,
+}
+
+impl EnvInput {
+    pub fn new(id: Option<&str>, name: &str, remark: &str) -> ResourceResult<Self> {
+        Ok(EnvInput {
+            id: validate::id_or_new("id", id)?,
+            name: validate::name("name", name)?,
+            remark: remark.trim().to_owned(),
+        })
+    }
+}
+
+/// A cluster type to create or update, checked.
+#[derive(Debug, Clone)]
+pub struct ClusterTypeInput {
+    pub key: String,
+    pub value: String,
+}
+
+impl ClusterTypeInput {
+    pub fn new(key: &str, value: &str) -> ResourceResult<Self> {
+        Ok(ClusterTypeInput {
+            key: validate::name("key", key)?,
+            value: validate::name("value", value)?,
+        })
+    }
+}
+
+pub(crate) fn upsert_product_line_in(
+    connection: &mut DbConnection,
+    actor: &str,
+    input: ProductLineInput,
+) -> ResourceResult<ProductLineRow> {
+    let now = now_utc();
+    let ProductLineInput { id, name } = input;
+    if let Some(existing) = product_lines::find(connection, &id)? {
+        let row = ProductLineRow {
+            name,
+            mender: actor.to_owned(),
+            update_time: now,
+            ..existing
+        };
+        product_lines::update(connection, &row)?;
+        return Ok(row);
+    }
+    let row = ProductLineRow {
+        id,
+        name,
+        creator: actor.to_owned(),
+        create_time: now,
+        mender: actor.to_owned(),
+        update_time: now,
+    };
+    product_lines::insert(connection, &row)?;
+    Ok(row)
+}
+
+pub(crate) fn upsert_application_in(
+    connection: &mut DbConnection,
+    actor: &str,
+    input: ApplicationInput,
+) -> ResourceResult<ApplicationRow> {
+    let ApplicationInput {
+        id,
+        name,
+        product_line_id,
+    } = input;
+    if product_lines::find(connection, &product_line_id)?.is_none() {
+        return Err(ResourceError::NotFound {
+            kind: RecordKind::ProductLine,
+            id: product_line_id,
+        });
+    }
+    let now = now_utc();
+    if let Some(existing) = applications::find(connection, &id)? {
+        let row = ApplicationRow {
+            name,
+            product_line_id,
+            mender: actor.to_owned(),
+            update_time: now,
+            ..existing
+        };
+        applications::update(connection, &row)?;
+        return Ok(row);
+    }
+    let row = ApplicationRow {
+        id,
+        name,
+        product_line_id,
+        creator: actor.to_owned(),
+        create_time: now,
+        mender: actor.to_owned(),
+        update_time: now,
+    };
+    applications::insert(connection, &row)?;
+    Ok(row)
+}
+
+pub(crate) fn upsert_module_in(
+    connection: &mut DbConnection,
+    actor: &str,
+    input: ModuleInput,
+) -> ResourceResult<ModuleRow> {
+    let ModuleInput {
+        id,
+        name,
+        application_id,
+    } = input;
+    if applications::find(connection, &application_id)?.is_none() {
+        return Err(ResourceError::NotFound {
+            kind: RecordKind::Application,
+            id: application_id,
+        });
+    }
+    let now = now_utc();
+    if let Some(existing) = modules::find(connection, &id)? {
+        let row = ModuleRow {
+            name,
+            application_id,
+            mender: actor.to_owned(),
+            update_time: now,
+            ..existing
+        };
+        modules::update(connection, &row)?;
+        return Ok(row);
+    }
+    let row = ModuleRow {
+        id,
+        name,
+        application_id,
+        creator: actor.to_owned(),
+        create_time: now,
+        mender: actor.to_owned(),
+        update_time: now,
+    };
+    modules::insert(connection, &row)?;
+    Ok(row)
+}
+
+pub(crate) fn upsert_env_in(
+    connection: &mut DbConnection,
+    actor: &str,
+    input: EnvInput,
+) -> ResourceResult<EnvRow> {
+    let EnvInput { id, name, remark } = input;
+    let now = now_utc();
+    if let Some(existing) = envs::find(connection, &id)? {
+        let row = EnvRow {
+            name,
+            remark,
+            mender: actor.to_owned(),
+            update_time: now,
+            ..existing
+        };
+        envs::update(connection, &row)?;
+        return Ok(row);
+    }
+    let row = EnvRow {
+        id,
+        name,
+        remark,
+        creator: actor.to_owned(),
+        create_time: now,
+        mender: actor.to_owned(),
+        update_time: now,
+    };
+    envs::insert(connection, &row)?;
+    Ok(row)
+}
+
+pub(crate) fn upsert_cluster_type_in(
+    connection: &mut DbConnection,
+    input: ClusterTypeInput,
+) -> ResourceResult<ClusterTypeRow> {
+    let ClusterTypeInput { key, value } = input;
+    if let Some(existing) = cluster_types::find(connection, &key)? {
+        cluster_types::update_value(connection, &key, &value)?;
+        return Ok(ClusterTypeRow {
+            type_value: value,
+            ..existing
+        });
+    }
+    let row = ClusterTypeRow {
+        type_key: key,
+        type_value: value,
+        create_time: now_utc(),
+    };
+    cluster_types::insert(connection, &row)?;
+    Ok(row)
+}
+
 impl ResourceService {
     /// Creates a product line, or renames the one with `id`.
     pub async fn upsert_product_line(
@@ -31,38 +281,10 @@ impl ResourceService {
         name: &str,
     ) -> ResourceResult<ProductLineRow> {
         require_admin(actor)?;
-        let id = validate::id_or_new("id", id)?;
-        let name = validate::name("name", name)?;
-        let actor_name = actor.username().to_owned();
+        let input = ProductLineInput::new(id, name)?;
+        let actor = actor.username().to_owned();
         self.database
-            .transaction(move |connection| {
-                let now = now_utc();
-                let row = match product_lines::find(connection, &id)? {
-                    Some(existing) => {
-                        let row = ProductLineRow {
-                            name,
-                            mender: actor_name,
-                            update_time: now,
-                            ..existing
-                        };
-                        product_lines::update(connection, &row)?;
-                        row
-                    }
-                    None => {
-                        let row = ProductLineRow {
-                            id,
-                            name,
-                            creator: actor_name.clone(),
-                            create_time: now,
-                            mender: actor_name,
-                            update_time: now,
-                        };
-                        product_lines::insert(connection, &row)?;
-                        row
-                    }
-                };
-                Ok(row)
-            })
+            .transaction(move |connection| upsert_product_line_in(connection, &actor, input))
             .await
     }
 
@@ -108,47 +330,10 @@ impl ResourceService {
         product_line_id: &str,
     ) -> ResourceResult<ApplicationRow> {
         require_admin(actor)?;
-        let id = validate::id_or_new("id", id)?;
-        let name = validate::name("name", name)?;
-        let product_line_id = validate::reference("product_line_id", product_line_id)?;
-        let actor_name = actor.username().to_owned();
+        let input = ApplicationInput::new(id, name, product_line_id)?;
+        let actor = actor.username().to_owned();
         self.database
-            .transaction(move |connection| {
-                if product_lines::find(connection, &product_line_id)?.is_none() {
-                    return Err(ResourceError::NotFound {
-                        kind: RecordKind::ProductLine,
-                        id: product_line_id,
-                    });
-                }
-                let now = now_utc();
-                let row = match applications::find(connection, &id)? {
-                    Some(existing) => {
-                        let row = ApplicationRow {
-                            name,
-                            product_line_id,
-                            mender: actor_name,
-                            update_time: now,
-                            ..existing
-                        };
-                        applications::update(connection, &row)?;
-                        row
-                    }
-                    None => {
-                        let row = ApplicationRow {
-                            id,
-                            name,
-                            product_line_id,
-                            creator: actor_name.clone(),
-                            create_time: now,
-                            mender: actor_name,
-                            update_time: now,
-                        };
-                        applications::insert(connection, &row)?;
-                        row
-                    }
-                };
-                Ok(row)
-            })
+            .transaction(move |connection| upsert_application_in(connection, &actor, input))
             .await
     }
 
@@ -214,47 +399,10 @@ impl ResourceService {
         application_id: &str,
     ) -> ResourceResult<ModuleRow> {
         require_admin(actor)?;
-        let id = validate::id_or_new("id", id)?;
-        let name = validate::name("name", name)?;
-        let application_id = validate::reference("application_id", application_id)?;
-        let actor_name = actor.username().to_owned();
+        let input = ModuleInput::new(id, name, application_id)?;
+        let actor = actor.username().to_owned();
         self.database
-            .transaction(move |connection| {
-                if applications::find(connection, &application_id)?.is_none() {
-                    return Err(ResourceError::NotFound {
-                        kind: RecordKind::Application,
-                        id: application_id,
-                    });
-                }
-                let now = now_utc();
-                let row = match modules::find(connection, &id)? {
-                    Some(existing) => {
-                        let row = ModuleRow {
-                            name,
-                            application_id,
-                            mender: actor_name,
-                            update_time: now,
-                            ..existing
-                        };
-                        modules::update(connection, &row)?;
-                        row
-                    }
-                    None => {
-                        let row = ModuleRow {
-                            id,
-                            name,
-                            application_id,
-                            creator: actor_name.clone(),
-                            create_time: now,
-                            mender: actor_name,
-                            update_time: now,
-                        };
-                        modules::insert(connection, &row)?;
-                        row
-                    }
-                };
-                Ok(row)
-            })
+            .transaction(move |connection| upsert_module_in(connection, &actor, input))
             .await
     }
 
@@ -286,18 +434,7 @@ impl ResourceService {
     }
 
     pub async fn delete_module(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
-        require_admin(actor)?;
-        let id = id.to_owned();
-        self.database
-            .transaction(move |connection| {
-                if modules::delete(connection, &id)? == 0 {
-                    return Err(ResourceError::NotFound {
-                        kind: RecordKind::Module,
-                        id,
-                    });
-                }
-                Ok(())
-            })
+        self.delete_simple(actor, RecordKind::Module, id, modules::delete)
             .await
     }
 
@@ -310,41 +447,10 @@ impl ResourceService {
         remark: &str,
     ) -> ResourceResult<EnvRow> {
         require_admin(actor)?;
-        let id = validate::id_or_new("id", id)?;
-        let name = validate::name("name", name)?;
-        let remark = remark.trim().to_owned();
-        let actor_name = actor.username().to_owned();
+        let input = EnvInput::new(id, name, remark)?;
+        let actor = actor.username().to_owned();
         self.database
-            .transaction(move |connection| {
-                let now = now_utc();
-                let row = match envs::find(connection, &id)? {
-                    Some(existing) => {
-                        let row = EnvRow {
-                            name,
-                            remark,
-                            mender: actor_name,
-                            update_time: now,
-                            ..existing
-                        };
-                        envs::update(connection, &row)?;
-                        row
-                    }
-                    None => {
-                        let row = EnvRow {
-                            id,
-                            name,
-                            remark,
-                            creator: actor_name.clone(),
-                            create_time: now,
-                            mender: actor_name,
-                            update_time: now,
-                        };
-                        envs::insert(connection, &row)?;
-                        row
-                    }
-                };
-                Ok(row)
-            })
+            .transaction(move |connection| upsert_env_in(connection, &actor, input))
             .await
     }
 
@@ -356,18 +462,7 @@ impl ResourceService {
     }
 
     pub async fn delete_env(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
-        require_admin(actor)?;
-        let id = id.to_owned();
-        self.database
-            .transaction(move |connection| {
-                if envs::delete(connection, &id)? == 0 {
-                    return Err(ResourceError::NotFound {
-                        kind: RecordKind::Env,
-                        id,
-                    });
-                }
-                Ok(())
-            })
+        self.delete_simple(actor, RecordKind::Env, id, envs::delete)
             .await
     }
 
@@ -379,30 +474,9 @@ impl ResourceService {
         value: &str,
     ) -> ResourceResult<ClusterTypeRow> {
         require_admin(actor)?;
-        let key = validate::name("key", key)?;
-        let value = validate::name("value", value)?;
+        let input = ClusterTypeInput::new(key, value)?;
         self.database
-            .transaction(move |connection| {
-                let row = match cluster_types::find(connection, &key)? {
-                    Some(existing) => {
-                        cluster_types::update_value(connection, &key, &value)?;
-                        ClusterTypeRow {
-                            type_value: value,
-                            ..existing
-                        }
-                    }
-                    None => {
-                        let row = ClusterTypeRow {
-                            type_key: key,
-                            type_value: value,
-                            create_time: now_utc(),
-                        };
-                        cluster_types::insert(connection, &row)?;
-                        row
-                    }
-                };
-                Ok(row)
-            })
+            .transaction(move |connection| upsert_cluster_type_in(connection, input))
             .await
     }
 
@@ -414,15 +488,24 @@ impl ResourceService {
     }
 
     pub async fn delete_cluster_type(&self, actor: &Claims, key: &str) -> ResourceResult<()> {
+        self.delete_simple(actor, RecordKind::ClusterType, key, cluster_types::delete)
+            .await
+    }
+
+    /// Deletes a record nothing in this service depends on; unknown ids fail naming them.
+    async fn delete_simple(
+        &self,
+        actor: &Claims,
+        kind: RecordKind,
+        id: &str,
+        delete: fn(&mut DbConnection, &str) -> diesel::QueryResult<usize>,
+    ) -> ResourceResult<()> {
         require_admin(actor)?;
-        let key = key.to_owned();
+        let id = id.to_owned();
         self.database
             .transaction(move |connection| {
-                if cluster_types::delete(connection, &key)? == 0 {
-                    return Err(ResourceError::NotFound {
-                        kind: RecordKind::ClusterType,
-                        id: key,
-                    });
+                if delete(connection, &id)? == 0 {
+                    return Err(ResourceError::NotFound { kind, id });
                 }
                 Ok(())
             })

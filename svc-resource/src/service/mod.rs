@@ -1,9 +1,10 @@
 //! The rules of svc-resource: who may do what, validation, and consistent writes. No proto or
 //! HTTP types here; the gRPC adapter translates.
 
-mod catalog;
+pub mod catalog;
 pub mod error;
-mod users;
+pub mod import;
+pub mod users;
 pub mod validate;
 
 use std::time::Duration;

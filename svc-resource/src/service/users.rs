@@ -113,6 +113,72 @@ fn is_unique_violation(error: &ResourceError) -> bool {
     )
 }
 
+/// A user of an import, checked: roles normalised, password hashed (when given).
+#[derive(Debug, Clone)]
+pub struct UserInput {
+    pub username: String,
+    pub roles_json: String,
+    pub password_hash: Option<String>,
+}
+
+impl UserInput {
+    /// Checks the fields and hashes the password (CPU-heavy: call off the async threads).
+    pub fn new(
+        username: &str,
+        password: Option<&str>,
+        roles: &[String],
+    ) -> ResourceResult<UserInput> {
+        let username = check_username(username)?;
+        let roles_json = check_roles(roles)?;
+        let password_hash = match password {
+            Some(password) => {
+                check_password(password)?;
+                Some(hash_password(password)?)
+            }
+            None => None,
+        };
+        Ok(UserInput {
+            username,
+            roles_json,
+            password_hash,
+        })
+    }
+}
+
+/// Creates or updates the user `username`: roles replaced, password when a hash is given.
+pub(crate) fn upsert_user_in(
+    connection: &mut common::db::DbConnection,
+    creator: &str,
+    username: String,
+    roles: String,
+    password_hash: Option<String>,
+) -> ResourceResult<UserRow> {
+    match users::find_by_username(connection, &username)? {
+        Some(existing) => {
+            users::update(connection, &existing.id, &roles, password_hash.as_deref())?;
+            Ok(UserRow {
+                roles,
+                password_hash: password_hash.unwrap_or_else(|| existing.password_hash.clone()),
+                ..existing
+            })
+        }
+        None => {
+            let password_hash =
+                password_hash.ok_or(ResourceError::Missing { field: "password" })?;
+            let row = UserRow {
+                id: new_id(),
+                username,
+                password_hash,
+                roles,
+                creator: creator.to_owned(),
+                create_time: now_utc(),
+            };
+            users::insert(connection, &row)?;
+            Ok(row)
+        }
+    }
+}
+
 impl ResourceService {
     /// Creates `admin` when there is no user at all (first start). Safe when replicas race.
     pub async fn ensure_admin(
@@ -303,32 +369,9 @@ impl ResourceService {
         };
         let creator = actor.username().to_owned();
         self.database
-            .transaction(
-                move |connection| match users::find_by_username(connection, &username)? {
-                    Some(existing) => {
-                        users::update(connection, &existing.id, &roles, password_hash.as_deref())?;
-                        Ok(UserRow {
-                            roles,
-                            password_hash: password_hash.unwrap_or(existing.password_hash.clone()),
-                            ..existing
-                        })
-                    }
-                    None => {
-                        let password_hash =
-                            password_hash.ok_or(ResourceError::Missing { field: "password" })?;
-                        let row = UserRow {
-                            id: new_id(),
-                            username,
-                            password_hash,
-                            roles,
-                            creator,
-                            create_time: now_utc(),
-                        };
-                        users::insert(connection, &row)?;
-                        Ok(row)
-                    }
-                },
-            )
+            .transaction(move |connection| {
+                upsert_user_in(connection, &creator, username, roles, password_hash)
+            })
             .await
     }
 

@@ -1,0 +1,219 @@
+//! Request bodies and queries: JSON bodies read up to the configured limit (413 beyond it) and
+//! decoded so that every error names the field at fault; query and path errors as envelopes.
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header::CONTENT_LENGTH, web};
+use futures::{StreamExt, future::LocalBoxFuture};
+use proto::ErrorReason;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Largest body when no limit is configured.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The configured body limit, shared with every worker.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        ErrorReason::PayloadTooLarge,
+        format!("request body is larger than the limit of {limit} bytes"),
+    )
+}
+
+/// Decodes a JSON body; errors name the field (`field name: invalid type ...`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(
+            ErrorReason::InvalidJson,
+            "request body is empty; a JSON object is expected",
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = strip_position(&inner.to_string());
+        match inner.classify() {
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => ApiError::new(
+                ErrorReason::InvalidJson,
+                format!("request body is not valid JSON: {inner}"),
+            ),
+            serde_json::error::Category::Data => {
+                if let Some(field) = message.strip_prefix("missing field ") {
+                    let field = field.trim_matches('`');
+                    let full = if path == "." {
+                        field.to_owned()
+                    } else {
+                        format!("{path}.{field}")
+                    };
+                    ApiError::new(
+                        ErrorReason::MissingField,
+                        format!("field {full} is required"),
+                    )
+                } else if path == "." {
+                    ApiError::new(
+                        ErrorReason::InvalidField,
+                        format!("request body: {message}"),
+                    )
+                } else {
+                    ApiError::new(
+                        ErrorReason::InvalidField,
+                        format!("field {path}: {message}"),
+                    )
+                }
+            }
+        }
+    })?;
+    deserializer.end().map_err(|error| {
+        ApiError::new(
+            ErrorReason::InvalidJson,
+            format!("request body is not valid JSON: {error}"),
+        )
+    })?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C" to data errors; the field name says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A JSON body decoded with [`parse_json`], read up to the configured [`BodyLimit`].
+#[derive(Debug)]
+pub struct LegacyJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for LegacyJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = request
+            .app_data::<web::Data<BodyLimit>>()
+            .map(|limit| limit.0)
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|length| length > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|error| {
+                    ApiError::new(
+                        ErrorReason::InvalidJson,
+                        format!("request body could not be read: {error}"),
+                    )
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(LegacyJson)
+        })
+    }
+}
+
+/// Query strings that do not decode answer the failure envelope naming the parameter.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _request| {
+        ApiError::new(
+            ErrorReason::InvalidField,
+            format!("query parameter: {error}"),
+        )
+        .into()
+    })
+}
+
+/// Path segments that do not decode answer the failure envelope.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error, _request| {
+        ApiError::new(ErrorReason::InvalidField, format!("path: {error}")).into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        name: String,
+        #[serde(default)]
+        remark: String,
+        #[serde(default)]
+        roles: Vec<String>,
+    }
+
+    #[test]
+    fn a_valid_body_decodes() {
+        let body: Body =
+            parse_json(br#"{"name":"OPENTKT","remark":"r","unknown":1,"roles":["a"]}"#)
+                .expect("valid");
+        assert_eq!(body.name, "OPENTKT");
+        assert_eq!(body.remark, "r");
+        assert_eq!(body.roles, vec!["a".to_owned()]);
+    }
+
+    #[test]
+    fn malformed_json_is_invalid_json() {
+        let error = parse_json::<Body>(br#"{"name": "x",,}"#).expect_err("malformed");
+        assert_eq!(error.reason, ErrorReason::InvalidJson);
+        let empty = parse_json::<Body>(b"  ").expect_err("empty");
+        assert_eq!(empty.reason, ErrorReason::InvalidJson);
+        let trailing = parse_json::<Body>(br#"{"name":"x"} extra"#).expect_err("trailing data");
+        assert_eq!(trailing.reason, ErrorReason::InvalidJson);
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field() {
+        let error = parse_json::<Body>(br#"{"name": 5}"#).expect_err("wrong type");
+        assert_eq!(error.reason, ErrorReason::InvalidField);
+        assert!(
+            error
+                .info
+                .starts_with("field name: invalid type: integer `5`"),
+            "{}",
+            error.info
+        );
+        let nested =
+            parse_json::<Body>(br#"{"name": "x", "roles": ["a", 7]}"#).expect_err("wrong item");
+        assert!(
+            nested.info.starts_with("field roles[1]:"),
+            "{}",
+            nested.info
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let error = parse_json::<Body>(br#"{"remark": "x"}"#).expect_err("missing");
+        assert_eq!(error.reason, ErrorReason::MissingField);
+        assert_eq!(error.info, "field name is required");
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_shape_says_so() {
+        let error = parse_json::<Body>(b"[1,2]").expect_err("array");
+        assert_eq!(error.reason, ErrorReason::InvalidField);
+        assert!(
+            error.info.starts_with("request body: invalid type"),
+            "{}",
+            error.info
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! gRPC clients of the services and the caller's identity: every outgoing call carries the
+//! caller's token and the W3C trace context of the current request span.
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
+use common::auth::{AUTHORIZATION, Claims};
+use futures::future::{Ready, ready};
+use proto::{ErrorReason, resource::v1::resource_service_client::ResourceServiceClient};
+use std::time::Duration;
+
+use tonic::{
+    metadata::MetadataValue,
+    transport::{Channel, Endpoint},
+};
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::error::ApiError;
+
+/// Where the gateway finds each service (`TAD_<SERVICE>_ADDR`), checked once at startup.
+#[derive(Debug, Clone)]
+pub struct ServiceEndpoints {
+    resource: Endpoint,
+}
+
+/// A service address that is not a URL.
+#[derive(Debug, thiserror::Error)]
+#[error("address of the {service} service {addr:?} is not a valid URL: {message}")]
+pub struct InvalidAddress {
+    pub service: &'static str,
+    pub addr: String,
+    pub message: String,
+}
+
+fn endpoint(service: &'static str, addr: &str) -> Result<Endpoint, InvalidAddress> {
+    Endpoint::from_shared(addr.to_owned())
+        .map(|endpoint| endpoint.connect_timeout(Duration::from_secs(5)))
+        .map_err(|error| InvalidAddress {
+            service,
+            addr: addr.to_owned(),
+            message: error.to_string(),
+        })
+}
+
+impl ServiceEndpoints {
+    pub fn new(resource_addr: &str) -> Result<ServiceEndpoints, InvalidAddress> {
+        Ok(ServiceEndpoints {
+            resource: endpoint("resource", resource_addr)?,
+        })
+    }
+}
+
+/// One worker's clients (channels connect lazily and reconnect by themselves).
+#[derive(Clone)]
+pub struct Clients {
+    pub resource: ResourceServiceClient<Channel>,
+    /// Health client of each service, with the name shown in `/readyz` and its gRPC service name.
+    pub health: Vec<(&'static str, &'static str, HealthClient<Channel>)>,
+}
+
+impl Clients {
+    pub fn connect_lazy(endpoints: &ServiceEndpoints) -> Clients {
+        let resource_channel = endpoints.resource.connect_lazy();
+        Clients {
+            resource: ResourceServiceClient::new(resource_channel.clone()),
+            health: vec![(
+                "resource",
+                proto::resource::v1::resource_service_server::SERVICE_NAME,
+                HealthClient::new(resource_channel),
+            )],
+        }
+    }
+}
+
+/// The authenticated caller of a request: the token to forward and what it says.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: String,
+    pub claims: Claims,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Caller, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .extensions()
+                .get::<Caller>()
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::new(ErrorReason::Unauthorized, "authorization token is missing")
+                }),
+        )
+    }
+}
+
+/// A gRPC request carrying `message`, the caller's token (when there is one) and the trace context.
+pub fn grpc_request<T>(message: T, caller: Option<&Caller>) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(caller) = caller
+        && let Ok(value) = MetadataValue::try_from(format!("Bearer {}", caller.token))
+    {
+        request.metadata_mut().insert(AUTHORIZATION, value);
+    }
+    common::telemetry::inject_trace_context(&tracing::Span::current(), request.metadata_mut());
+    request
+}

@@ -1,0 +1,357 @@
+//! Catalog records (users, product lines, applications, modules, environments, cluster types)
+//! as the legacy JSON shows them (contract 1.1, 1.2, 8.1.2) and as the admin routes answer them.
+
+use common::time::TimeRenderer;
+use proto::resource::v1 as pb;
+use serde::{Deserialize, Serialize};
+
+/// `{id, name}` of the select lists (1.1, 1.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdName {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<pb::ProductLine> for IdName {
+    fn from(record: pb::ProductLine) -> IdName {
+        IdName {
+            id: record.id,
+            name: record.name,
+        }
+    }
+}
+
+impl From<pb::Application> for IdName {
+    fn from(record: pb::Application) -> IdName {
+        IdName {
+            id: record.id,
+            name: record.name,
+        }
+    }
+}
+
+/// An environment as 8.1.2 lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvItem {
+    pub remark: String,
+    pub creator: String,
+    pub create_time: String,
+    pub id: String,
+    pub name: String,
+}
+
+impl EnvItem {
+    pub fn from_proto(record: pb::Env, times: &TimeRenderer) -> EnvItem {
+        EnvItem {
+            remark: record.remark,
+            creator: record.creator,
+            create_time: times.render_unix_ms(record.create_time_ms),
+            id: record.id,
+            name: record.name,
+        }
+    }
+}
+
+/// A catalog record as the admin routes answer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogRecord {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_line_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    pub creator: String,
+    pub create_time: String,
+    pub mender: String,
+    pub update_time: String,
+}
+
+impl CatalogRecord {
+    fn base(
+        id: String,
+        name: String,
+        creator: String,
+        create_time_ms: i64,
+        mender: String,
+        update_time_ms: i64,
+        times: &TimeRenderer,
+    ) -> CatalogRecord {
+        CatalogRecord {
+            id,
+            name,
+            product_line_id: None,
+            application_id: None,
+            remark: None,
+            creator,
+            create_time: times.render_unix_ms(create_time_ms),
+            mender,
+            update_time: times.render_unix_ms(update_time_ms),
+        }
+    }
+
+    pub fn from_product_line(record: pb::ProductLine, times: &TimeRenderer) -> CatalogRecord {
+        CatalogRecord::base(
+            record.id,
+            record.name,
+            record.creator,
+            record.create_time_ms,
+            record.mender,
+            record.update_time_ms,
+            times,
+        )
+    }
+
+    pub fn from_application(record: pb::Application, times: &TimeRenderer) -> CatalogRecord {
+        CatalogRecord {
+            product_line_id: Some(record.product_line_id),
+            ..CatalogRecord::base(
+                record.id,
+                record.name,
+                record.creator,
+                record.create_time_ms,
+                record.mender,
+                record.update_time_ms,
+                times,
+            )
+        }
+    }
+
+    pub fn from_module(record: pb::Module, times: &TimeRenderer) -> CatalogRecord {
+        CatalogRecord {
+            application_id: Some(record.application_id),
+            ..CatalogRecord::base(
+                record.id,
+                record.name,
+                record.creator,
+                record.create_time_ms,
+                record.mender,
+                record.update_time_ms,
+                times,
+            )
+        }
+    }
+
+    pub fn from_env(record: pb::Env, times: &TimeRenderer) -> CatalogRecord {
+        CatalogRecord {
+            remark: Some(record.remark),
+            ..CatalogRecord::base(
+                record.id,
+                record.name,
+                record.creator,
+                record.create_time_ms,
+                record.mender,
+                record.update_time_ms,
+                times,
+            )
+        }
+    }
+}
+
+/// A user as the admin routes answer it (never a password or hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRecord {
+    pub id: String,
+    pub username: String,
+    pub roles: Vec<String>,
+    pub creator: String,
+    pub create_time: String,
+}
+
+impl UserRecord {
+    pub fn from_proto(record: pb::User, times: &TimeRenderer) -> UserRecord {
+        UserRecord {
+            id: record.id,
+            username: record.username,
+            roles: record.roles,
+            creator: record.creator,
+            create_time: times.render_unix_ms(record.create_time_ms),
+        }
+    }
+}
+
+/// A cluster type as 8.1.1 shows it, with `id` (= key) as every admin answer has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterTypeRecord {
+    pub id: String,
+    pub key: String,
+    pub value: String,
+}
+
+impl From<pb::ClusterType> for ClusterTypeRecord {
+    fn from(record: pb::ClusterType) -> ClusterTypeRecord {
+        ClusterTypeRecord {
+            id: record.key.clone(),
+            key: record.key,
+            value: record.value,
+        }
+    }
+}
+
+/// An id as the legacy UI and CMDB send it: a string, or a number (kept as its decimal text).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum LegacyId {
+    Text(String),
+    Number(i64),
+}
+
+impl LegacyId {
+    pub fn into_string(self) -> String {
+        match self {
+            LegacyId::Text(text) => text,
+            LegacyId::Number(number) => number.to_string(),
+        }
+    }
+}
+
+/// Body of `POST /api/admin/users`.
+#[derive(Debug, Deserialize)]
+pub struct CreateUserBody {
+    pub username: String,
+    pub password: String,
+    pub roles: Vec<String>,
+}
+
+/// Body of `POST /api/admin/productlines`.
+#[derive(Debug, Deserialize)]
+pub struct ProductLineBody {
+    #[serde(default)]
+    pub id: Option<LegacyId>,
+    pub name: String,
+}
+
+/// Body of `POST /api/admin/applications`.
+#[derive(Debug, Deserialize)]
+pub struct ApplicationBody {
+    #[serde(default)]
+    pub id: Option<LegacyId>,
+    pub name: String,
+    pub product_line_id: LegacyId,
+}
+
+/// Body of `POST /api/admin/modules`.
+#[derive(Debug, Deserialize)]
+pub struct ModuleBody {
+    #[serde(default)]
+    pub id: Option<LegacyId>,
+    pub name: String,
+    pub application_id: LegacyId,
+}
+
+/// Body of `POST /api/admin/envs`.
+#[derive(Debug, Deserialize)]
+pub struct EnvBody {
+    #[serde(default)]
+    pub id: Option<LegacyId>,
+    pub name: String,
+    #[serde(default)]
+    pub remark: String,
+}
+
+/// Body of `POST /api/admin/cluster-types`.
+#[derive(Debug, Deserialize)]
+pub struct ClusterTypeBody {
+    pub key: String,
+    pub value: String,
+}
+
+/// Body of `POST /api/auth/login`.
+#[derive(Debug, Deserialize)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+/// `data` of a successful login.
+#[derive(Debug, Serialize)]
+pub struct LoginData {
+    pub token: String,
+    pub expires_at: String,
+    pub username: String,
+    pub roles: Vec<String>,
+}
+
+impl LoginData {
+    pub fn from_proto(answer: pb::LoginResponse, times: &TimeRenderer) -> LoginData {
+        LoginData {
+            token: answer.token,
+            expires_at: times.render_unix_ms(answer.expires_at_ms),
+            username: answer.username,
+            roles: answer.roles,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn shanghai() -> TimeRenderer {
+        TimeRenderer::new("Asia/Shanghai").expect("zone")
+    }
+
+    #[test]
+    fn envs_have_the_8_1_2_keys() {
+        let env = pb::Env {
+            id: "b2fa4164776a11e79ae8005056b361cd".into(),
+            name: "预投产环境".into(),
+            remark: "".into(),
+            creator: "admin".into(),
+            create_time_ms: 1_501_639_781_000,
+            mender: "admin".into(),
+            update_time_ms: 1_501_639_781_000,
+        };
+        let value = serde_json::to_value(EnvItem::from_proto(env, &shanghai())).expect("serialize");
+        assert_eq!(
+            value,
+            json!({"remark": "", "creator": "admin", "create_time": "2017-08-02 10:09:41",
+                   "id": "b2fa4164776a11e79ae8005056b361cd", "name": "预投产环境"})
+        );
+    }
+
+    #[test]
+    fn select_items_are_id_and_name() {
+        let item = IdName::from(pb::ProductLine {
+            id: "5000".into(),
+            name: "OPENSRVC,USASTRAN".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            serde_json::to_value(item).expect("serialize"),
+            json!({"id": "5000", "name": "OPENSRVC,USASTRAN"})
+        );
+    }
+
+    #[test]
+    fn ids_may_be_numbers_or_strings() {
+        let body: ApplicationBody =
+            serde_json::from_value(json!({"name": "a", "product_line_id": 750})).expect("number");
+        assert_eq!(body.product_line_id.into_string(), "750");
+        let body: ApplicationBody =
+            serde_json::from_value(json!({"id": "x1", "name": "a", "product_line_id": "750"}))
+                .expect("string");
+        assert_eq!(body.id.map(LegacyId::into_string), Some("x1".to_owned()));
+    }
+
+    #[test]
+    fn users_never_show_secrets() {
+        let user = pb::User {
+            id: "u".into(),
+            username: "olga".into(),
+            roles: vec!["operator".into()],
+            creator: "admin".into(),
+            create_time_ms: 0,
+        };
+        let value =
+            serde_json::to_value(UserRecord::from_proto(user, &shanghai())).expect("serialize");
+        assert_eq!(
+            value,
+            json!({"id": "u", "username": "olga", "roles": ["operator"], "creator": "admin", "create_time": ""})
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Pure legacy-JSON ⇄ proto conversions, one module per contract area.
+
+pub mod catalog;

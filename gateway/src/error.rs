@@ -1,0 +1,110 @@
+//! Failures of the gateway: a reason (the envelope's `code` and `level`) and a sentence naming the
+//! field or object at fault, answered as the failure envelope. `tonic::Status` from a service maps
+//! here. HTTP status: 200 for domain failures, 401 for a missing or bad token, 413 for an oversize
+//! body, 404/405 for unknown routes, 5xx only for real faults.
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use proto::ErrorReason;
+
+use crate::envelope::FailureEnvelope;
+
+/// A failed request, answered as the failure envelope.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{info}")]
+pub struct ApiError {
+    pub reason: ErrorReason,
+    pub info: String,
+}
+
+/// Marks a response as a failure so the metrics can count it by reason.
+#[derive(Debug, Clone, Copy)]
+pub struct FailureMark(pub ErrorReason);
+
+impl ApiError {
+    pub fn new(reason: ErrorReason, info: impl Into<String>) -> ApiError {
+        ApiError {
+            reason,
+            info: info.into(),
+        }
+    }
+
+    pub fn envelope(&self) -> FailureEnvelope {
+        FailureEnvelope::new(
+            self.info.clone(),
+            self.reason.level().as_str(),
+            self.reason.as_str(),
+        )
+    }
+}
+
+impl From<tonic::Status> for ApiError {
+    fn from(status: tonic::Status) -> ApiError {
+        let reason = ErrorReason::of_status(&status);
+        let info = match reason {
+            ErrorReason::ServiceUnavailable if status.code() == tonic::Code::Unavailable => {
+                tracing::error!(error = %status.message(), "service unavailable");
+                "a backend service is unavailable; try again shortly".to_owned()
+            }
+            ErrorReason::InternalError => {
+                tracing::error!(code = ?status.code(), error = %status.message(), "service call failed");
+                status.message().to_owned()
+            }
+            _ => status.message().to_owned(),
+        };
+        ApiError { reason, info }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self.reason {
+            ErrorReason::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorReason::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorReason::RouteNotFound => StatusCode::NOT_FOUND,
+            ErrorReason::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorReason::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorReason::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::OK,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code()).json(self.envelope());
+        response.extensions_mut().insert(FailureMark(self.reason));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_the_wire_rules() {
+        let cases = [
+            (ErrorReason::ProductLineNotFound, 200),
+            (ErrorReason::MissingField, 200),
+            (ErrorReason::Forbidden, 200),
+            (ErrorReason::Unauthorized, 401),
+            (ErrorReason::PayloadTooLarge, 413),
+            (ErrorReason::InternalError, 500),
+        ];
+        for (reason, status) in cases {
+            assert_eq!(
+                ApiError::new(reason, "x").status_code().as_u16(),
+                status,
+                "{reason:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_service_status_keeps_its_reason_and_message() {
+        let status = ErrorReason::ProductLineNotFound.status("product line \"9\" does not exist");
+        let error = ApiError::from(status);
+        let envelope = error.envelope();
+        assert_eq!(envelope.code, "product_line_not_found");
+        assert_eq!(envelope.level, "warning");
+        assert_eq!(envelope.info, "product line \"9\" does not exist");
+    }
+}

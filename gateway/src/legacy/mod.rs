@@ -1,0 +1,7 @@
+//! Handlers of the legacy API, one module per contract area: decode the request, call the
+//! service over gRPC, encode the answer. No rules live here.
+
+pub mod admin;
+pub mod auth;
+pub mod catalog;
+pub mod ops;

@@ -1,0 +1,71 @@
+//! Operations routes: `/healthz` (the process answers), `/readyz` (every service answers gRPC
+//! health as serving), `/metrics` (Prometheus), and the JSON answers of unknown routes.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use proto::ErrorReason;
+use serde_json::json;
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+
+use crate::{clients::Clients, error::ApiError, metrics::Metrics};
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(clients: web::Data<Clients>) -> HttpResponse {
+    let mut ready = true;
+    let mut services = serde_json::Map::new();
+    for (name, grpc_name, client) in &clients.health {
+        let request = tonic::Request::new(HealthCheckRequest {
+            service: (*grpc_name).to_owned(),
+        });
+        let state =
+            match tokio::time::timeout(Duration::from_secs(3), client.clone().check(request)).await
+            {
+                Ok(Ok(answer)) if answer.get_ref().status == ServingStatus::Serving as i32 => {
+                    "serving".to_owned()
+                }
+                Ok(Ok(answer)) => format!("not serving ({})", answer.get_ref().status),
+                Ok(Err(status)) => format!("unavailable: {}", status.message()),
+                Err(_) => "unavailable: no answer within 3s".to_owned(),
+            };
+        ready &= state == "serving";
+        services.insert((*name).to_owned(), state.into());
+    }
+    let body = json!({ "status": if ready { "ready" } else { "not ready" }, "services": services });
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+pub async fn metrics(metrics: web::Data<Metrics>) -> Result<HttpResponse, ApiError> {
+    let text = metrics.render().map_err(|error| {
+        ApiError::new(
+            ErrorReason::InternalError,
+            format!("cannot render metrics: {error}"),
+        )
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text))
+}
+
+/// Any path the route table does not know.
+pub async fn not_found(request: HttpRequest) -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::new(
+        ErrorReason::RouteNotFound,
+        format!("no route {} {}", request.method(), request.path()),
+    ))
+}
+
+/// A known path called with a method it does not take.
+pub async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::new(
+        ErrorReason::MethodNotAllowed,
+        format!("{} is not allowed on {}", request.method(), request.path()),
+    ))
+}

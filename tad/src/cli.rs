@@ -1,0 +1,80 @@
+//! The command line: `tad serve | gateway | resource | migrate | import FILE.yaml`, with the flags
+//! that override the config file and `TAD_*` variables.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use common::config::{Config, ConfigOverrides};
+
+/// TAD: deployment orchestration and in-house app distribution.
+#[derive(Debug, Parser)]
+#[command(name = "tad", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every command (each beats its `TAD_*` variable and the config file).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalFlags {
+    /// TOML config file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// HTTP listen address of the gateway (TAD_LISTEN).
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Where embedded databases and generated keys live (TAD_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database of the resource service (TAD_RESOURCE_DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub resource_database_url: Option<String>,
+    /// gRPC listen address of `tad resource` (TAD_RESOURCE_LISTEN).
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub resource_listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Everything in one process: gateway and services, embedded SQLite, in-process cache and bus.
+    Serve,
+    /// The HTTP gateway alone; finds the services at TAD_<SERVICE>_ADDR.
+    Gateway,
+    /// The resource service alone (gRPC).
+    Resource,
+    /// Apply pending database migrations of every service, then exit.
+    Migrate,
+    /// Load a catalog (users, product lines, applications, modules, envs, cluster types) from YAML.
+    Import {
+        /// The YAML file.
+        file: PathBuf,
+    },
+}
+
+impl GlobalFlags {
+    fn overrides(&self) -> ConfigOverrides {
+        ConfigOverrides {
+            config_file: self.config.clone(),
+            listen: self.listen.clone(),
+            data_dir: self.data_dir.clone(),
+            resource_database_url: self.resource_database_url.clone(),
+            resource_listen: self.resource_listen.clone(),
+        }
+    }
+}
+
+/// Runs one command to its end.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config =
+        Config::load_from_process(&cli.global.overrides()).context("invalid configuration")?;
+    match cli.command {
+        Command::Serve => crate::runtime::serve(config).await,
+        Command::Gateway => crate::runtime::gateway(config).await,
+        Command::Resource => crate::runtime::resource(config).await,
+        Command::Migrate => crate::runtime::migrate(config).await,
+        Command::Import { file } => crate::import::run(config, &file).await,
+    }
+}

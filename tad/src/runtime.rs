@@ -1,0 +1,238 @@
+//! The process roles: `serve` (gateway and services in one process on a loopback gRPC server,
+//! so embedded mode runs the production code path), `gateway`, `resource` and `migrate`.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use common::{
+    auth::JwtKeys,
+    cache::{InMemoryCache, RedisCache, SharedCache},
+    config::Config,
+    secrets,
+};
+use gateway::{GatewaySettings, clients::ServiceEndpoints};
+use proto::resource::v1::resource_service_server::ResourceServiceServer;
+use svc_resource::{AdminBootstrap, ResourceService, grpc::ResourceGrpc};
+use tokio::sync::oneshot;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// The shared cache: Redis when `TAD_REDIS_URL` is set, else in-process.
+pub async fn shared_cache(config: &Config) -> anyhow::Result<SharedCache> {
+    match &config.redis_url {
+        Some(url) => {
+            let cache = RedisCache::connect(url, "tad:").await.with_context(|| {
+                format!(
+                    "cannot connect to redis at {}",
+                    common::db::redact_url_password(url)
+                )
+            })?;
+            Ok(Arc::new(cache))
+        }
+        None => Ok(Arc::new(InMemoryCache::new())),
+    }
+}
+
+/// Opens (and migrates) the resource database and builds the rules over it.
+pub async fn resource_service(
+    config: &Config,
+    cache: SharedCache,
+    jwt: JwtKeys,
+) -> anyhow::Result<ResourceService> {
+    let blocking_config = config.clone();
+    let database =
+        tokio::task::spawn_blocking(move || svc_resource::open_database(&blocking_config))
+            .await
+            .context("database task stopped")?
+            .context("cannot open the resource database")?;
+    Ok(svc_resource::service(config, database, cache, jwt))
+}
+
+/// Creates the first admin when there is no user, and tells the operator about it once.
+pub async fn bootstrap_admin(
+    config: &Config,
+    service: &ResourceService,
+) -> anyhow::Result<AdminBootstrap> {
+    let bootstrap = service
+        .ensure_admin(config.admin_password.as_deref())
+        .await
+        .context("cannot create the first admin user")?;
+    match &bootstrap {
+        AdminBootstrap::Created {
+            generated_password: Some(password),
+        } => {
+            println!("created user admin with password: {password}");
+            println!("(shown only this once; set TAD_ADMIN_PASSWORD to choose it)");
+        }
+        AdminBootstrap::Created {
+            generated_password: None,
+        } => {
+            println!("created user admin with the password from TAD_ADMIN_PASSWORD");
+        }
+        AdminBootstrap::Existing => {}
+    }
+    Ok(bootstrap)
+}
+
+/// Serves the resource service (and gRPC health) on `listener` until `shutdown` completes.
+pub async fn serve_grpc(
+    service: ResourceService,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<ResourceServiceServer<ResourceGrpc>>()
+        .await;
+    tonic::transport::Server::builder()
+        .trace_fn(common::telemetry::grpc_server_span)
+        .add_service(health_service)
+        .add_service(svc_resource::grpc_service(service))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+        .context("gRPC server failed")
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutdown requested");
+}
+
+fn gateway_settings(config: &Config, endpoints: ServiceEndpoints, jwt: JwtKeys) -> GatewaySettings {
+    GatewaySettings {
+        endpoints,
+        jwt,
+        timezone: config.timezone,
+        max_body_bytes: config.max_body_bytes,
+        workers: None,
+    }
+}
+
+/// A running embedded platform (gateway and services in this process).
+pub struct Embedded {
+    /// Base URL of the gateway, e.g. `http://127.0.0.1:8080`.
+    pub url: String,
+    /// What the first start did about the admin user.
+    pub admin: AdminBootstrap,
+    gateway: actix_web::dev::ServerHandle,
+    gateway_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    grpc_stop: oneshot::Sender<()>,
+    grpc_task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Embedded {
+    /// Stops the gateway (finishing in-flight requests), then the services.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.gateway.stop(true).await;
+        let _ = self.gateway_task.await;
+        let _ = self.grpc_stop.send(());
+        self.grpc_task.await.context("gRPC task stopped")??;
+        Ok(())
+    }
+}
+
+/// Starts everything of `tad serve` (embedded SQLite under the data dir, keys generated once).
+pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let jwt = JwtKeys::new(&secrets::jwt_secret(config, true)?);
+    let cache = shared_cache(config).await?;
+    let resource = resource_service(config, cache, jwt.clone()).await?;
+    let admin = bootstrap_admin(config, &resource).await?;
+
+    let grpc_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .context("cannot bind the loopback gRPC port")?;
+    let grpc_addr = grpc_listener.local_addr()?;
+    let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
+    let grpc_task = tokio::spawn(serve_grpc(resource, grpc_listener, async move {
+        let _ = grpc_stopped.await;
+    }));
+
+    let endpoints = ServiceEndpoints::new(&format!("http://{grpc_addr}"))?;
+    let http_listener = std::net::TcpListener::bind(config.listen)
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let url = format!("http://{}", http_listener.local_addr()?);
+    let server = gateway::server(gateway_settings(config, endpoints, jwt), http_listener)?;
+    let gateway = server.handle();
+    let gateway_task = tokio::spawn(server);
+    Ok(Embedded {
+        url,
+        admin,
+        gateway,
+        gateway_task,
+        grpc_stop,
+        grpc_task,
+    })
+}
+
+/// `tad serve`.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let _telemetry = common::telemetry::init("tad", config.log_format)?;
+    let embedded = start_embedded(&config).await?;
+    println!("TAD is listening on {}", embedded.url);
+    println!("data directory: {}", config.data_dir.display());
+    tracing::info!(url = %embedded.url, data_dir = %config.data_dir.display(), "tad serve started");
+    shutdown_signal().await;
+    embedded.stop().await
+}
+
+/// `tad gateway`.
+pub async fn gateway(config: Config) -> anyhow::Result<()> {
+    let _telemetry = common::telemetry::init("tad-gateway", config.log_format)?;
+    let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
+    let endpoints = ServiceEndpoints::new(&config.resource.addr)?;
+    let listener = std::net::TcpListener::bind(config.listen)
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let server = gateway::server(gateway_settings(&config, endpoints, jwt), listener)?;
+    println!("TAD gateway is listening on {url}");
+    tracing::info!(%url, resource = %config.resource.addr, "gateway started");
+    server.await.context("gateway stopped with an error")
+}
+
+/// `tad resource`.
+pub async fn resource(config: Config) -> anyhow::Result<()> {
+    let _telemetry = common::telemetry::init("tad-resource", config.log_format)?;
+    let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
+    let cache = shared_cache(&config).await?;
+    let service = resource_service(&config, cache, jwt).await?;
+    bootstrap_admin(&config, &service).await?;
+    let listener = tokio::net::TcpListener::bind(config.resource.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.resource.listen))?;
+    let addr = listener.local_addr()?;
+    println!("TAD resource service is listening on {addr}");
+    tracing::info!(%addr, database = %service.database().describe(), "resource service started");
+    serve_grpc(service, listener, shutdown_signal()).await
+}
+
+/// `tad migrate`.
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let blocking_config = config.clone();
+    let database =
+        tokio::task::spawn_blocking(move || svc_resource::open_database(&blocking_config))
+            .await
+            .context("database task stopped")?
+            .context("cannot migrate the resource database")?;
+    println!("resource: migrations applied on {}", database.describe());
+    Ok(())
+}
