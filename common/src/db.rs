@@ -409,13 +409,18 @@ pub mod testing {
         }
     }
 
+    /// Drops a schema a test created on a PostgreSQL server (best effort).
+    pub fn drop_postgres_schema(url: &str, schema: &str) {
+        if let Ok(mut connection) = PgConnection::establish(url) {
+            let _ =
+                connection.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+        }
+    }
+
     impl Drop for TestDatabase {
         fn drop(&mut self) {
-            if let Some((url, schema)) = &self.postgres
-                && let Ok(mut connection) = PgConnection::establish(url)
-            {
-                let _ = connection
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+            if let Some((url, schema)) = &self.postgres {
+                drop_postgres_schema(url, schema);
             }
         }
     }

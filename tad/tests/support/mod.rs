@@ -1,0 +1,264 @@
+//! Helpers shared by the tad integration tests: an HTTP client speaking the legacy API, and
+//! `tad` child processes whose output is collected line by line.
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+/// A client of one gateway.
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub token: Option<String>,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+            token: None,
+        }
+    }
+
+    pub fn with_token(&self, token: &str) -> Api {
+        Api {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            token: Some(token.to_owned()),
+        }
+    }
+
+    fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(token) => request.header("authorization", format!("Bearer {token}")),
+            None => request,
+        }
+    }
+
+    /// GET `path`; answers the status and the JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .authorize(self.http.get(format!("{}{}", self.base, path)))
+            .send()
+            .await
+            .expect("GET");
+        decode(response).await
+    }
+
+    /// POST a JSON `body` to `path`.
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(path, body.to_string().into_bytes()).await
+    }
+
+    /// POST raw bytes (declared as JSON) to `path`.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let request = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", "application/json")
+            .body(body);
+        let response = self.authorize(request).send().await.expect("POST");
+        decode(response).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .authorize(self.http.delete(format!("{}{}", self.base, path)))
+            .send()
+            .await
+            .expect("DELETE");
+        decode(response).await
+    }
+
+    /// Logs in and answers a client carrying the token.
+    pub async fn login(&self, username: &str, password: &str) -> Api {
+        let (status, body) = self
+            .post(
+                "/api/auth/login",
+                &json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["success"], true, "login failed: {body}");
+        let token = body["data"]["token"].as_str().expect("token").to_owned();
+        self.with_token(&token)
+    }
+}
+
+async fn decode(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("answer is not JSON (status {status}): {text}"));
+    (status, value)
+}
+
+/// Asserts `body` is the failure envelope with `code`, and answers its `info`.
+pub fn assert_failure(body: &Value, code: &str) -> String {
+    let object = body
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {body}"));
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        vec!["code", "data", "info", "level", "success"],
+        "{body}"
+    );
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["data"], Value::Null, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        matches!(body["level"].as_str(), Some("warning") | Some("error")),
+        "{body}"
+    );
+    let info = body["info"].as_str().expect("info").to_owned();
+    assert!(!info.is_empty());
+    info
+}
+
+/// Asserts the success envelope and answers its `data`.
+pub fn assert_success(body: &Value) -> Value {
+    assert_eq!(body["success"], true, "{body}");
+    assert_eq!(body["info"], "操作成功！", "{body}");
+    assert_eq!(body["level"], "info", "{body}");
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(4),
+        "only the four envelope keys: {body}"
+    );
+    body["data"].clone()
+}
+
+/// A running `tad` child process with its output lines collected.
+pub struct TadProcess {
+    pub child: Child,
+    pub stdout: Arc<Mutex<Vec<String>>>,
+    pub stderr: Arc<Mutex<Vec<String>>>,
+}
+
+fn collect(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            sink.lock().expect("lines").push(line);
+        }
+    });
+    lines
+}
+
+/// A `tad` command with a clean environment of `TAD_*` variables.
+pub fn tad_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tad"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TAD_") || name == "OTEL_EXPORTER_OTLP_ENDPOINT" {
+            command.env_remove(name);
+        }
+    }
+    command.env("RUST_LOG", "info");
+    command
+}
+
+impl TadProcess {
+    pub fn spawn(mut command: Command) -> TadProcess {
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        let mut child = command.spawn().expect("start tad");
+        let stdout = collect(child.stdout.take().expect("stdout"));
+        let stderr = collect(child.stderr.take().expect("stderr"));
+        TadProcess {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits for a stdout line starting with `prefix` and answers the rest of it.
+    pub fn wait_for_line(&mut self, prefix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(line) = self
+                .stdout
+                .lock()
+                .expect("lines")
+                .iter()
+                .find(|line| line.starts_with(prefix))
+            {
+                return line[prefix.len()..].trim().to_owned();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "tad exited ({status}) before printing {prefix:?}; stderr:\n{}",
+                    self.stderr_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {prefix:?} within 60s; stderr:\n{}",
+                self.stderr_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn stdout_text(&self) -> String {
+        self.stdout.lock().expect("lines").join("\n")
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().expect("lines").join("\n")
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("tad did not stop within 40s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for TadProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `tad` to completion and answers (success, stdout, stderr).
+pub fn run_tad(args: &[&str], envs: &[(&str, &str)], data_dir: &Path) -> (bool, String, String) {
+    let mut command = tad_command();
+    command.args(args).arg("--data-dir").arg(data_dir);
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let output = command.output().expect("run tad");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
