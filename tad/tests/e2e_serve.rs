@@ -1,0 +1,225 @@
+//! End to end with the built binary: `tad serve` on a free port and a temp data dir, a first
+//! admin password printed once, the catalog written through admin routes and read back through
+//! contract 1.1 / 1.2, data kept across restarts, `tad import` idempotent and atomic, and
+//! configuration errors that name the key.
+
+mod support;
+
+use serde_json::json;
+use support::{Api, TadProcess, assert_success, run_tad, tad_command};
+
+fn start_serve(data_dir: &std::path::Path, envs: &[(&str, &str)]) -> (TadProcess, String) {
+    let mut command = tad_command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir);
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let mut process = TadProcess::spawn(command);
+    let url = process.wait_for_line("TAD is listening on ");
+    (process, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (process, url) = start_serve(data_dir.path(), &[]);
+    let password = process
+        .stdout_text()
+        .lines()
+        .find_map(|line| line.strip_prefix("created user admin with password: "))
+        .map(str::to_owned)
+        .expect("first start prints the admin password");
+    assert!(
+        !process.stderr_text().contains(&password),
+        "the password is not in the log"
+    );
+
+    let admin = Api::new(&url).login("admin", &password).await;
+    let (_, body) = admin
+        .post(
+            "/api/admin/productlines",
+            &json!({"id": "5000", "name": "OPENSRVC,USASTRAN"}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin
+        .post(
+            "/api/admin/applications",
+            &json!({"id": "5093", "name": "服务整合", "product_line_id": "5000"}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin.get("/api/app/productline/select").await;
+    assert_eq!(
+        assert_success(&body),
+        json!([{"id": "5000", "name": "OPENSRVC,USASTRAN"}])
+    );
+    let (_, body) = admin.get("/api/app/applications/5000/select_by_pl").await;
+    assert_eq!(
+        assert_success(&body),
+        json!([{"id": "5093", "name": "服务整合"}])
+    );
+
+    let status = process.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM stops tad serve cleanly: {status}"
+    );
+    assert!(
+        data_dir.path().join("resource.db").exists(),
+        "embedded SQLite file in the data dir"
+    );
+    assert!(
+        data_dir.path().join("jwt.key").exists(),
+        "generated key in the data dir"
+    );
+
+    let (process, url) = start_serve(data_dir.path(), &[]);
+    assert!(
+        !process.stdout_text().contains("password:"),
+        "no second password: {}",
+        process.stdout_text()
+    );
+    let admin = Api::new(&url).login("admin", &password).await;
+    let (_, body) = admin.get("/api/app/applications/5000/select_by_pl").await;
+    assert_eq!(
+        assert_success(&body),
+        json!([{"id": "5093", "name": "服务整合"}]),
+        "data kept"
+    );
+    process.terminate();
+}
+
+const CATALOG: &str = r#"
+users:
+  - {username: admin, password: imported-admin-pw, roles: [admin]}
+  - {username: olga, password: operator-password, roles: [operator]}
+product_lines:
+  - {id: 750, name: 服务整合平台}
+  - {id: "5105", name: OPENTKT}
+applications:
+  - {id: 5093, name: 票务, product_line_id: 750}
+modules:
+  - {id: m1, name: web, application_id: "5093"}
+envs:
+  - {id: b2fa4164776a11e79ae8005056b361cd, name: 预投产环境, remark: UAT}
+cluster_types:
+  - {key: ApacheCluster, value: ApacheCluster}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_is_idempotent_and_atomic() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let file = data_dir.path().join("catalog.yaml");
+    std::fs::write(&file, CATALOG).expect("write catalog");
+    let file_arg = file.to_str().expect("utf-8 path");
+    for _ in 0..2 {
+        let (ok, stdout, stderr) = run_tad(&["import", file_arg], &[], data_dir.path());
+        assert!(ok, "import failed: {stderr}");
+        assert!(
+            stdout.contains(
+                "2 users, 2 product lines, 1 applications, 1 modules, 1 envs, 1 cluster types"
+            ),
+            "{stdout}"
+        );
+    }
+
+    let broken = data_dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "product_lines:\n  - {id: p9, name: new one}\napplications:\n  - {id: a9, name: orphan, product_line_id: nowhere}\n",
+    )
+    .expect("write");
+    let (ok, _, stderr) = run_tad(
+        &["import", broken.to_str().expect("utf-8")],
+        &[],
+        data_dir.path(),
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("nowhere") && stderr.contains("nothing changed"),
+        "{stderr}"
+    );
+    let missing_name = data_dir.path().join("missing.yaml");
+    std::fs::write(
+        &missing_name,
+        "envs:\n  - {id: e1, name: ok}\n  - {id: e2, name: \"\"}\n",
+    )
+    .expect("write");
+    let (ok, _, stderr) = run_tad(
+        &["import", missing_name.to_str().expect("utf-8")],
+        &[],
+        data_dir.path(),
+    );
+    assert!(!ok);
+    assert!(stderr.contains("envs[1].name is required"), "{stderr}");
+
+    let (process, url) = start_serve(data_dir.path(), &[]);
+    assert!(
+        !process.stdout_text().contains("password:"),
+        "imported users exist: no generated admin"
+    );
+    let admin = Api::new(&url).login("admin", "imported-admin-pw").await;
+    let (_, body) = admin.get("/api/app/productline/select").await;
+    let mut lines = assert_success(&body).as_array().cloned().expect("list");
+    lines.sort_by_key(|line| line["id"].as_str().map(str::to_owned));
+    assert_eq!(
+        lines,
+        vec![
+            json!({"id": "5105", "name": "OPENTKT"}),
+            json!({"id": "750", "name": "服务整合平台"})
+        ],
+        "p9 was not kept"
+    );
+    let (_, body) = admin.get("/api/app/applications/750/select_by_pl").await;
+    assert_eq!(
+        assert_success(&body),
+        json!([{"id": "5093", "name": "票务"}])
+    );
+    let (_, body) = admin.get("/api/resource/envs/select").await;
+    let envs = assert_success(&body);
+    assert_eq!(
+        envs.as_array().map(Vec::len),
+        Some(1),
+        "e1 of the refused file was not kept"
+    );
+    assert_eq!(envs[0]["remark"], "UAT");
+    assert_eq!(envs[0]["creator"], "import");
+    let olga = Api::new(&url).login("olga", "operator-password").await;
+    let (_, body) = olga.get("/api/admin/users").await;
+    assert_eq!(body["code"], "forbidden");
+    process.terminate();
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (ok, _, stderr) = run_tad(
+        &["serve"],
+        &[("TAD_TIMEZONE", "Mars/Olympus")],
+        data_dir.path(),
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("TAD_TIMEZONE") && stderr.contains("Mars/Olympus"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = run_tad(&["gateway"], &[], data_dir.path());
+    assert!(!ok, "a gateway without a JWT key refuses to start");
+    assert!(stderr.contains("TAD_JWT_SECRET"), "{stderr}");
+    let (ok, _, stderr) = run_tad(
+        &["migrate"],
+        &[(
+            "TAD_RESOURCE_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )],
+        data_dir.path(),
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("127.0.0.1") && stderr.contains("cannot open"),
+        "the real error is shown: {stderr}"
+    );
+}
