@@ -1,0 +1,233 @@
+//! End to end with two processes: `tad resource` and `tad gateway`, sharing a JWT key, on
+//! PostgreSQL and Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set (as in CI), else on a
+//! SQLite file. Shows the same calls as the embedded mode, readiness across processes, and that
+//! a trace started at the gateway continues in the service (same trace id in both logs).
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Api, TadProcess, assert_success, tad_command};
+
+struct Split {
+    resource: TadProcess,
+    gateway: TadProcess,
+    url: String,
+    postgres_schema: Option<(String, String)>,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for Split {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.postgres_schema {
+            common::db::testing::drop_postgres_schema(url, schema);
+        }
+    }
+}
+
+const ADMIN_PASSWORD: &str = "split-admin-password";
+
+fn start_split() -> Split {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let jwt_secret = format!("{}{}", common::ids::new_id(), common::ids::new_id());
+    let postgres = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let redis = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let schema = format!("e2e_{}", common::ids::new_id());
+    let database_url = match &postgres {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", data_dir.path().join("resource.db").display()),
+    };
+    eprintln!(
+        "split processes on {} with {}",
+        if postgres.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
+        if redis.is_some() {
+            "redis"
+        } else {
+            "in-process cache"
+        }
+    );
+
+    let common_env = |command: &mut std::process::Command| {
+        command
+            .env("TAD_JWT_SECRET", &jwt_secret)
+            .env("TAD_LOG_FORMAT", "json")
+            .arg("--data-dir")
+            .arg(data_dir.path());
+        if let Some(url) = &redis {
+            command.env("TAD_REDIS_URL", url);
+        }
+    };
+
+    let mut command = tad_command();
+    command
+        .args([
+            "resource",
+            "--resource-listen",
+            "127.0.0.1:0",
+            "--resource-database-url",
+            &database_url,
+        ])
+        .env("TAD_RESOURCE_DATABASE_SCHEMA", &schema)
+        .env("TAD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    common_env(&mut command);
+    let mut resource = TadProcess::spawn(command);
+    let resource_addr = resource.wait_for_line("TAD resource service is listening on ");
+
+    let mut command = tad_command();
+    command
+        .args(["gateway", "--listen", "127.0.0.1:0"])
+        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"));
+    common_env(&mut command);
+    let mut gateway = TadProcess::spawn(command);
+    let url = gateway.wait_for_line("TAD gateway is listening on ");
+    Split {
+        resource,
+        gateway,
+        url,
+        postgres_schema: postgres.map(|url| (url, schema)),
+        _data_dir: data_dir,
+    }
+}
+
+/// JSON log lines of a process whose current span carries `trace_id`.
+fn lines_with_trace(process: &TadProcess, trace_id: &str) -> Vec<Value> {
+    process
+        .stderr
+        .lock()
+        .expect("lines")
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["span"]["trace_id"] == trace_id)
+        .collect()
+}
+
+fn wait_for_trace(process: &TadProcess, trace_id: &str, message: &str) -> Vec<Value> {
+    for _ in 0..100 {
+        let lines = lines_with_trace(process, trace_id);
+        if lines
+            .iter()
+            .any(|line| line["fields"]["message"] == message)
+        {
+            return lines;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!(
+        "no {message:?} log line with trace id {trace_id}; stderr:\n{}",
+        process.stderr_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
+    let split = start_split();
+    let anonymous = Api::new(&split.url);
+    let (status, body) = anonymous.get("/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["services"]["resource"], "serving");
+
+    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
+    let (_, body) = admin
+        .post(
+            "/api/admin/productlines",
+            &json!({"id": "5000", "name": "OPENSRVC,USASTRAN"}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin
+        .post(
+            "/api/admin/applications",
+            &json!({"id": "5093", "name": "服务整合", "product_line_id": 5000}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin.get("/api/app/productline/select").await;
+    assert_eq!(
+        assert_success(&body),
+        json!([{"id": "5000", "name": "OPENSRVC,USASTRAN"}])
+    );
+    let (_, body) = admin.get("/api/app/applications/5000/select_by_pl/").await;
+    assert_eq!(
+        assert_success(&body),
+        json!([{"id": "5093", "name": "服务整合"}])
+    );
+
+    // Failed logins are counted in the shared cache (Redis when configured).
+    for _ in 0..10 {
+        let (_, body) = anonymous
+            .post(
+                "/api/auth/login",
+                &json!({"username": "admin", "password": "wrong-password"}),
+            )
+            .await;
+        assert_eq!(body["code"], "invalid_credentials");
+    }
+    let (_, body) = anonymous
+        .post(
+            "/api/auth/login",
+            &json!({"username": "admin", "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(body["code"], "too_many_login_attempts", "{body}");
+
+    let Split {
+        resource, gateway, ..
+    } = &split;
+    assert!(
+        !resource.stderr_text().contains(ADMIN_PASSWORD),
+        "no password in logs"
+    );
+    assert!(
+        !gateway.stderr_text().contains(ADMIN_PASSWORD),
+        "no password in logs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_started_at_the_gateway_continues_in_the_service() {
+    let split = start_split();
+    let http = reqwest::Client::new();
+
+    // A caller's own W3C trace is continued by both processes.
+    let caller_trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let response = http
+        .post(format!("{}/api/auth/login", split.url))
+        .header(
+            "traceparent",
+            format!("00-{caller_trace_id}-00f067aa0ba902b7-01"),
+        )
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(
+        response.headers()["x-trace-id"].to_str().expect("header"),
+        caller_trace_id
+    );
+    wait_for_trace(&split.gateway, caller_trace_id, "http request");
+    let service_lines = wait_for_trace(&split.resource, caller_trace_id, "login succeeded");
+    assert_eq!(service_lines[0]["span"]["name"], "grpc");
+
+    // A trace the gateway starts itself reaches the service too.
+    let response = http
+        .post(format!("{}/api/auth/login", split.url))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    let gateway_trace_id = response.headers()["x-trace-id"]
+        .to_str()
+        .expect("header")
+        .to_owned();
+    assert_eq!(gateway_trace_id.len(), 32);
+    assert_ne!(gateway_trace_id, caller_trace_id);
+    wait_for_trace(&split.gateway, &gateway_trace_id, "http request");
+    wait_for_trace(&split.resource, &gateway_trace_id, "login succeeded");
+}
