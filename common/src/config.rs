@@ -83,6 +83,12 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// svc-resource.
     pub resource: ServiceConfig,
+    /// svc-artifact.
+    pub artifact: ServiceConfig,
+    /// svc-jobs.
+    pub jobs: ServiceConfig,
+    /// svc-appinhouse.
+    pub appinhouse: ServiceConfig,
 }
 
 /// Flags that override the file and the environment.
@@ -121,6 +127,12 @@ struct RawConfig {
     login_attempts_per_minute: Option<u32>,
     #[serde(default)]
     resource: RawService,
+    #[serde(default)]
+    artifact: RawService,
+    #[serde(default)]
+    jobs: RawService,
+    #[serde(default)]
+    appinhouse: RawService,
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
@@ -158,13 +170,23 @@ impl RawConfig {
         text("TAD_REDIS_URL", &mut self.redis_url);
         text("TAD_LOG_FORMAT", &mut self.log_format);
         text("TAD_JWT_SECRET", &mut self.jwt_secret);
-        text("TAD_RESOURCE_DATABASE_URL", &mut self.resource.database_url);
-        text(
-            "TAD_RESOURCE_DATABASE_SCHEMA",
-            &mut self.resource.database_schema,
-        );
-        text("TAD_RESOURCE_LISTEN", &mut self.resource.listen);
-        text("TAD_RESOURCE_ADDR", &mut self.resource.addr);
+        for (name, service) in [
+            ("RESOURCE", &mut self.resource),
+            ("ARTIFACT", &mut self.artifact),
+            ("JOBS", &mut self.jobs),
+            ("APPINHOUSE", &mut self.appinhouse),
+        ] {
+            text(
+                &format!("TAD_{name}_DATABASE_URL"),
+                &mut service.database_url,
+            );
+            text(
+                &format!("TAD_{name}_DATABASE_SCHEMA"),
+                &mut service.database_schema,
+            );
+            text(&format!("TAD_{name}_LISTEN"), &mut service.listen);
+            text(&format!("TAD_{name}_ADDR"), &mut service.addr);
+        }
         if let Some(value) = env("TAD_DATA_DIR").filter(|value| !value.is_empty()) {
             self.data_dir = Some(PathBuf::from(value));
         }
@@ -245,6 +267,54 @@ fn check_schema_name(key: &str, value: &str) -> Result<(), ConfigError> {
             format!("{value:?} must be lowercase letters, digits and _"),
         ))
     }
+}
+
+/// Validates one service's section, with its defaults (`sqlite://DATA_DIR/<key>.db`, schema
+/// `<key>`, listen and address on the service's default port).
+fn service_config(
+    key: &str,
+    variable: &str,
+    port: u16,
+    raw: &RawService,
+    data_dir: &Path,
+) -> Result<ServiceConfig, ConfigError> {
+    let database_url = raw
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join(format!("{key}.db")).display()));
+    check_url(
+        &format!("{key}.database_url (TAD_{variable}_DATABASE_URL)"),
+        &database_url,
+        &["sqlite", "postgres", "postgresql"],
+    )?;
+    let database_schema = raw
+        .database_schema
+        .clone()
+        .unwrap_or_else(|| key.to_owned());
+    check_schema_name(
+        &format!("{key}.database_schema (TAD_{variable}_DATABASE_SCHEMA)"),
+        &database_schema,
+    )?;
+    let default_listen = format!("127.0.0.1:{port}");
+    let listen = socket_addr(
+        &format!("{key}.listen (TAD_{variable}_LISTEN)"),
+        raw.listen.as_deref().unwrap_or(&default_listen),
+    )?;
+    let addr = raw
+        .addr
+        .clone()
+        .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+    check_url(
+        &format!("{key}.addr (TAD_{variable}_ADDR)"),
+        &addr,
+        &["http", "https"],
+    )?;
+    Ok(ServiceConfig {
+        database_url,
+        database_schema,
+        listen,
+        addr,
+    })
 }
 
 impl Config {
@@ -338,35 +408,15 @@ impl Config {
             ));
         }
 
-        let resource_url = raw
-            .resource
-            .database_url
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("resource.db").display()));
-        check_url(
-            "resource.database_url (TAD_RESOURCE_DATABASE_URL)",
-            &resource_url,
-            &["sqlite", "postgres", "postgresql"],
-        )?;
-        let resource_schema = raw
-            .resource
-            .database_schema
-            .unwrap_or_else(|| "resource".to_owned());
-        check_schema_name(
-            "resource.database_schema (TAD_RESOURCE_DATABASE_SCHEMA)",
-            &resource_schema,
-        )?;
-        let resource_listen = socket_addr(
-            "resource.listen (TAD_RESOURCE_LISTEN)",
-            raw.resource.listen.as_deref().unwrap_or("127.0.0.1:50051"),
-        )?;
-        let resource_addr = raw
-            .resource
-            .addr
-            .unwrap_or_else(|| "http://127.0.0.1:50051".to_owned());
-        check_url(
-            "resource.addr (TAD_RESOURCE_ADDR)",
-            &resource_addr,
-            &["http", "https"],
+        let resource = service_config("resource", "RESOURCE", 50051, &raw.resource, &data_dir)?;
+        let artifact = service_config("artifact", "ARTIFACT", 50052, &raw.artifact, &data_dir)?;
+        let jobs = service_config("jobs", "JOBS", 50053, &raw.jobs, &data_dir)?;
+        let appinhouse = service_config(
+            "appinhouse",
+            "APPINHOUSE",
+            50054,
+            &raw.appinhouse,
+            &data_dir,
         )?;
 
         Ok(Config {
@@ -385,12 +435,10 @@ impl Config {
             token_ttl_secs,
             max_body_bytes,
             login_attempts_per_minute,
-            resource: ServiceConfig {
-                database_url: resource_url,
-                database_schema: resource_schema,
-                listen: resource_listen,
-                addr: resource_addr,
-            },
+            resource,
+            artifact,
+            jobs,
+            appinhouse,
         })
     }
 }
@@ -479,6 +527,29 @@ mod tests {
                 .expect_err(name);
             assert!(error.to_string().contains(expected), "{name}: {error}");
         }
+    }
+
+    #[test]
+    fn every_service_has_its_own_section_and_defaults() {
+        let env = env_of(&[
+            ("TAD_APPINHOUSE_DATABASE_URL", "postgres://db/tad"),
+            ("TAD_JOBS_LISTEN", "0.0.0.0:7000"),
+        ]);
+        let config = Config::load(&ConfigOverrides::default(), &env).expect("valid");
+        assert_eq!(
+            config.artifact.database_url,
+            "sqlite://./tad-data/artifact.db"
+        );
+        assert_eq!(config.artifact.addr, "http://127.0.0.1:50052");
+        assert_eq!(config.appinhouse.database_url, "postgres://db/tad");
+        assert_eq!(config.appinhouse.database_schema, "appinhouse");
+        assert_eq!(config.jobs.listen.to_string(), "0.0.0.0:7000");
+        let error = Config::load(
+            &ConfigOverrides::default(),
+            &env_of(&[("TAD_JOBS_ADDR", "jobs:1")]),
+        )
+        .expect_err("no scheme");
+        assert!(error.to_string().contains("TAD_JOBS_ADDR"), "{error}");
     }
 
     #[test]

@@ -73,20 +73,37 @@ pub async fn bootstrap_admin(
     Ok(bootstrap)
 }
 
-/// Serves the resource service (and gRPC health) on `listener` until `shutdown` completes.
+/// The services one process hosts: all of them in `tad serve`, one in `tad <service>`.
+#[derive(Default)]
+pub struct HostedServices {
+    pub resource: Option<ResourceService>,
+}
+
+impl HostedServices {
+    /// gRPC routes of the hosted services, each reported `SERVING` in gRPC health.
+    async fn routes(self) -> tonic::service::Routes {
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let mut routes = tonic::service::RoutesBuilder::default();
+        routes.add_service(health_service);
+        if let Some(resource) = self.resource {
+            health_reporter
+                .set_serving::<ResourceServiceServer<ResourceGrpc>>()
+                .await;
+            routes.add_service(svc_resource::grpc_service(resource));
+        }
+        routes.routes()
+    }
+}
+
+/// Serves the hosted services (and gRPC health) on `listener` until `shutdown` completes.
 pub async fn serve_grpc(
-    service: ResourceService,
+    services: HostedServices,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<ResourceServiceServer<ResourceGrpc>>()
-        .await;
     tonic::transport::Server::builder()
         .trace_fn(common::telemetry::grpc_server_span)
-        .add_service(health_service)
-        .add_service(svc_resource::grpc_service(service))
+        .add_routes(services.routes().await)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
         .context("gRPC server failed")
@@ -163,10 +180,14 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         .context("cannot bind the loopback gRPC port")?;
     let grpc_addr = grpc_listener.local_addr()?;
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
-    let grpc_task = tokio::spawn(serve_grpc(resource, grpc_listener, async move {
+    let services = HostedServices {
+        resource: Some(resource),
+    };
+    let grpc_task = tokio::spawn(serve_grpc(services, grpc_listener, async move {
         let _ = grpc_stopped.await;
     }));
 
+    // Every service is on the one loopback server.
     let endpoints = ServiceEndpoints::new(&format!("http://{grpc_addr}"))?;
     let http_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -222,7 +243,14 @@ pub async fn resource(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("TAD resource service is listening on {addr}");
     tracing::info!(%addr, database = %service.database().describe(), "resource service started");
-    serve_grpc(service, listener, shutdown_signal()).await
+    serve_grpc(
+        HostedServices {
+            resource: Some(service),
+        },
+        listener,
+        shutdown_signal(),
+    )
+    .await
 }
 
 /// `tad migrate`.
