@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 /// Metadata (and HTTP header) that carries `Bearer <token>`.
 pub const AUTHORIZATION: &str = "authorization";
 
+/// Role carried only by tokens services mint for each other (never by a user: user roles are
+/// checked against [`Role`]). It allows reading host credentials.
+pub const INTERNAL_ROLE: &str = "internal";
+
 /// The roles of SPEC §1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -136,6 +140,15 @@ impl JwtKeys {
             token,
             expires_at_ms: claims.exp.saturating_mul(1000),
         })
+    }
+
+    /// A short-lived token for calls between services (role [`INTERNAL_ROLE`]).
+    pub fn issue_internal(&self, service: &str) -> Result<IssuedToken, AuthError> {
+        self.issue(
+            &format!("service:{service}"),
+            &[INTERNAL_ROLE.to_owned()],
+            Duration::from_secs(300),
+        )
     }
 
     /// Verifies signature and expiry.

@@ -75,6 +75,12 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// File holding the HS256 key (`TAD_JWT_SECRET_FILE`).
     pub jwt_secret_file: Option<PathBuf>,
+    /// Credential encryption key as 64 hex characters, given directly (`TAD_CREDENTIAL_KEY`).
+    pub credential_key: Option<String>,
+    /// File holding the credential key (`TAD_CREDENTIAL_KEY_FILE`).
+    pub credential_key_file: Option<PathBuf>,
+    /// Time allowed for an SSH validation login in seconds (`TAD_SSH_TIMEOUT_SECS`, default 10).
+    pub ssh_timeout_secs: u64,
     /// Lifetime of issued tokens in seconds (`TAD_TOKEN_TTL_SECS`, default 12 h).
     pub token_ttl_secs: u64,
     /// Largest accepted JSON body in bytes (`TAD_MAX_BODY_BYTES`, default 1 MiB).
@@ -122,6 +128,9 @@ struct RawConfig {
     log_format: Option<String>,
     jwt_secret: Option<String>,
     jwt_secret_file: Option<PathBuf>,
+    credential_key: Option<String>,
+    credential_key_file: Option<PathBuf>,
+    ssh_timeout_secs: Option<u64>,
     token_ttl_secs: Option<u64>,
     max_body_bytes: Option<usize>,
     login_attempts_per_minute: Option<u32>,
@@ -192,6 +201,13 @@ impl RawConfig {
         }
         if let Some(value) = env("TAD_JWT_SECRET_FILE").filter(|value| !value.is_empty()) {
             self.jwt_secret_file = Some(PathBuf::from(value));
+        }
+        text("TAD_CREDENTIAL_KEY", &mut self.credential_key);
+        if let Some(value) = env("TAD_CREDENTIAL_KEY_FILE").filter(|value| !value.is_empty()) {
+            self.credential_key_file = Some(PathBuf::from(value));
+        }
+        if let Some(value) = env("TAD_SSH_TIMEOUT_SECS") {
+            self.ssh_timeout_secs = Some(parse_env("TAD_SSH_TIMEOUT_SECS", value)?);
         }
         if let Some(value) = env("TAD_TOKEN_TTL_SECS") {
             self.token_ttl_secs = Some(parse_env("TAD_TOKEN_TTL_SECS", value)?);
@@ -386,6 +402,21 @@ impl Config {
                 "must be at least 32 characters",
             ));
         }
+        if let Some(key) = &raw.credential_key
+            && (key.len() != 64 || !key.bytes().all(|byte| byte.is_ascii_hexdigit()))
+        {
+            return Err(invalid(
+                "credential_key (TAD_CREDENTIAL_KEY)",
+                "must be 64 hex characters (32 bytes)",
+            ));
+        }
+        let ssh_timeout_secs = raw.ssh_timeout_secs.unwrap_or(10);
+        if ssh_timeout_secs == 0 {
+            return Err(invalid(
+                "ssh_timeout_secs (TAD_SSH_TIMEOUT_SECS)",
+                "must be positive",
+            ));
+        }
         let token_ttl_secs = raw.token_ttl_secs.unwrap_or(12 * 3600);
         if token_ttl_secs == 0 {
             return Err(invalid(
@@ -432,6 +463,9 @@ impl Config {
             log_format,
             jwt_secret: raw.jwt_secret,
             jwt_secret_file: raw.jwt_secret_file,
+            credential_key: raw.credential_key,
+            credential_key_file: raw.credential_key_file,
+            ssh_timeout_secs,
             token_ttl_secs,
             max_body_bytes,
             login_attempts_per_minute,

@@ -90,23 +90,54 @@ pub fn read_or_create_key_file(path: &Path) -> Result<Vec<u8>, SecretError> {
 /// The JWT signing key: `TAD_JWT_SECRET`, else `TAD_JWT_SECRET_FILE`, else `DATA_DIR/jwt.key`
 /// (created when `generate` is true, as in `tad serve`).
 pub fn jwt_secret(config: &Config, generate: bool) -> Result<Vec<u8>, SecretError> {
-    if let Some(secret) = &config.jwt_secret {
+    resolve_key(
+        config.jwt_secret.as_deref(),
+        config.jwt_secret_file.as_deref(),
+        &config.data_dir.join("jwt.key"),
+        generate,
+        ("JWT signing key", "TAD_JWT_SECRET", "TAD_JWT_SECRET_FILE"),
+    )
+}
+
+/// The credential encryption key (64 hex chars): `TAD_CREDENTIAL_KEY`, else
+/// `TAD_CREDENTIAL_KEY_FILE`, else `DATA_DIR/credential.key` (created when `generate` is true).
+pub fn credential_key(config: &Config, generate: bool) -> Result<Vec<u8>, SecretError> {
+    resolve_key(
+        config.credential_key.as_deref(),
+        config.credential_key_file.as_deref(),
+        &config.data_dir.join("credential.key"),
+        generate,
+        (
+            "credential encryption key",
+            "TAD_CREDENTIAL_KEY",
+            "TAD_CREDENTIAL_KEY_FILE",
+        ),
+    )
+}
+
+fn resolve_key(
+    direct: Option<&str>,
+    file: Option<&Path>,
+    default_path: &Path,
+    generate: bool,
+    (what, variable, file_variable): (&'static str, &'static str, &'static str),
+) -> Result<Vec<u8>, SecretError> {
+    if let Some(secret) = direct {
         return Ok(secret.as_bytes().to_vec());
     }
-    if let Some(path) = &config.jwt_secret_file {
+    if let Some(path) = file {
         return read_key_file(path);
     }
-    let default_path = config.data_dir.join("jwt.key");
     if generate {
-        return read_or_create_key_file(&default_path);
+        return read_or_create_key_file(default_path);
     }
     if default_path.exists() {
-        return read_key_file(&default_path);
+        return read_key_file(default_path);
     }
     Err(SecretError::Missing {
-        what: "JWT signing key",
-        variable: "TAD_JWT_SECRET",
-        file_variable: "TAD_JWT_SECRET_FILE",
+        what,
+        variable,
+        file_variable,
     })
 }
 

@@ -8,7 +8,9 @@ pub mod service;
 
 use std::time::Duration;
 
-use common::{auth::JwtKeys, cache::SharedCache, config::Config, db::Database};
+use common::{
+    auth::JwtKeys, cache::SharedCache, config::Config, crypto::CredentialCipher, db::Database,
+};
 use proto::resource::v1::resource_service_server::ResourceServiceServer;
 
 pub use service::{AdminBootstrap, ResourceService, ResourceSettings};
@@ -32,14 +34,17 @@ pub fn service(
     database: Database,
     cache: SharedCache,
     jwt: JwtKeys,
+    cipher: CredentialCipher,
 ) -> ResourceService {
     ResourceService::new(
         database,
         cache,
         jwt,
+        cipher,
         ResourceSettings {
             token_ttl: Duration::from_secs(config.token_ttl_secs),
             login_attempts_per_minute: config.login_attempts_per_minute,
+            ssh_timeout: Duration::from_secs(config.ssh_timeout_secs),
         },
     )
 }

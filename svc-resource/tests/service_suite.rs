@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 use common::{
     auth::{Claims, JwtKeys},
     cache::InMemoryCache,
+    crypto::CredentialCipher,
     database_test_suite,
     db::Database,
 };
@@ -15,14 +16,19 @@ use svc_resource::{
     service::{RecordKind, ResourceError},
 };
 
+const TEST_CREDENTIAL_KEY: &[u8] =
+    b"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 fn service(database: Database) -> ResourceService {
     ResourceService::new(
         database,
         Arc::new(InMemoryCache::new()),
         JwtKeys::new(b"test-secret-test-secret-test-secret!"),
+        CredentialCipher::from_hex_key(TEST_CREDENTIAL_KEY).expect("test key"),
         ResourceSettings {
             token_ttl: Duration::from_secs(600),
             login_attempts_per_minute: 3,
+            ssh_timeout: Duration::from_secs(5),
         },
     )
 }

@@ -175,8 +175,11 @@ pub async fn import_file(config: &Config, file: &Path) -> anyhow::Result<ImportS
     // Imports issue no tokens: a throwaway key keeps the service whole without reading secrets.
     let throwaway_key = common::ids::new_id() + &common::ids::new_id();
     let jwt = common::auth::JwtKeys::new(throwaway_key.as_bytes());
+    // Embedded data directories get their credential key on first use, as `tad serve` would.
+    let embedded = config.resource.database_url.starts_with("sqlite:");
     let service =
-        crate::runtime::resource_service(config, Arc::new(InMemoryCache::new()), jwt).await?;
+        crate::runtime::resource_service(config, Arc::new(InMemoryCache::new()), jwt, embedded)
+            .await?;
     let actor = Claims {
         sub: "import".to_owned(),
         roles: vec!["admin".to_owned()],

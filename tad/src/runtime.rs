@@ -8,6 +8,7 @@ use common::{
     auth::JwtKeys,
     cache::{InMemoryCache, RedisCache, SharedCache},
     config::Config,
+    crypto::CredentialCipher,
     secrets,
 };
 use gateway::{GatewaySettings, clients::ServiceEndpoints};
@@ -32,19 +33,24 @@ pub async fn shared_cache(config: &Config) -> anyhow::Result<SharedCache> {
     }
 }
 
-/// Opens (and migrates) the resource database and builds the rules over it.
+/// Opens (and migrates) the resource database and builds the rules over it. The credential key
+/// is generated into the data directory when `generate_keys` is true (embedded mode).
 pub async fn resource_service(
     config: &Config,
     cache: SharedCache,
     jwt: JwtKeys,
+    generate_keys: bool,
 ) -> anyhow::Result<ResourceService> {
+    let cipher =
+        CredentialCipher::from_hex_key(&secrets::credential_key(config, generate_keys)?)
+            .context("invalid credential key (TAD_CREDENTIAL_KEY / TAD_CREDENTIAL_KEY_FILE)")?;
     let blocking_config = config.clone();
     let database =
         tokio::task::spawn_blocking(move || svc_resource::open_database(&blocking_config))
             .await
             .context("database task stopped")?
             .context("cannot open the resource database")?;
-    Ok(svc_resource::service(config, database, cache, jwt))
+    Ok(svc_resource::service(config, database, cache, jwt, cipher))
 }
 
 /// Creates the first admin when there is no user, and tells the operator about it once.
@@ -172,7 +178,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(config, true)?);
     let cache = shared_cache(config).await?;
-    let resource = resource_service(config, cache, jwt.clone()).await?;
+    let resource = resource_service(config, cache, jwt.clone(), true).await?;
     let admin = bootstrap_admin(config, &resource).await?;
 
     let grpc_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -235,7 +241,7 @@ pub async fn resource(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-resource", config.log_format)?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
     let cache = shared_cache(&config).await?;
-    let service = resource_service(&config, cache, jwt).await?;
+    let service = resource_service(&config, cache, jwt, false).await?;
     bootstrap_admin(&config, &service).await?;
     let listener = tokio::net::TcpListener::bind(config.resource.listen)
         .await

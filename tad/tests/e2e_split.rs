@@ -29,6 +29,7 @@ const ADMIN_PASSWORD: &str = "split-admin-password";
 fn start_split() -> Split {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let jwt_secret = format!("{}{}", common::ids::new_id(), common::ids::new_id());
+    let credential_key = format!("{}{}", common::ids::new_id(), common::ids::new_id());
     let postgres = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty());
@@ -57,6 +58,7 @@ fn start_split() -> Split {
     let common_env = |command: &mut std::process::Command| {
         command
             .env("TAD_JWT_SECRET", &jwt_secret)
+            .env("TAD_CREDENTIAL_KEY", &credential_key)
             .env("TAD_LOG_FORMAT", "json")
             .arg("--data-dir")
             .arg(data_dir.path());

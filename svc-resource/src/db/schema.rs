@@ -66,11 +66,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    clusters (id) {
+        id -> Text,
+        name -> Text,
+        remark -> Text,
+        cluster_type -> Text,
+        env_id -> Text,
+        app_id -> Text,
+        source -> Text,
+        creator -> Text,
+        create_time -> Timestamp,
+        mender -> Text,
+        update_time -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hosts (id) {
+        id -> Text,
+        host_ip -> Text,
+        host_name -> Text,
+        remark -> Text,
+        ssh_port -> Integer,
+        ssh_user -> Text,
+        ssh_password_sealed -> Nullable<Text>,
+        ssh_private_key_sealed -> Nullable<Text>,
+        host_key_fingerprint -> Nullable<Text>,
+        product_line_id -> Text,
+        env_id -> Text,
+        source -> Text,
+        creator -> Text,
+        create_time -> Timestamp,
+        mender -> Text,
+        update_time -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cluster_hosts (cluster_id, host_id) {
+        cluster_id -> Text,
+        host_id -> Text,
+        create_time -> Timestamp,
+    }
+}
+
+diesel::joinable!(cluster_hosts -> clusters (cluster_id));
+diesel::joinable!(cluster_hosts -> hosts (host_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     product_lines,
     applications,
     modules,
     envs,
-    cluster_types
+    cluster_types,
+    clusters,
+    hosts,
+    cluster_hosts,
 );

@@ -14,9 +14,15 @@ use tonic::{Request, Response, Status};
 use crate::{
     db::models::{
         catalog::{ApplicationRow, ClusterTypeRow, EnvRow, ModuleRow, ProductLineRow},
+        resources::HostRow,
         users::UserRow,
     },
-    service::{RecordKind, ResourceError, ResourceService},
+    service::{
+        ConflictKind, PageRequest, RecordKind, ResourceError, ResourceService, WriteChannel,
+        clusters::{ClusterFields, ClusterView},
+        hosts::{HostFields, HostView},
+        lookups::NameLookup,
+    },
 };
 
 /// The tonic service over the resource rules.
@@ -50,6 +56,8 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
         RecordKind::Module => ErrorReason::ModuleNotFound,
         RecordKind::Env => ErrorReason::EnvNotFound,
         RecordKind::ClusterType => ErrorReason::ClusterTypeNotFound,
+        RecordKind::Cluster => ErrorReason::ClusterNotFound,
+        RecordKind::Host => ErrorReason::HostNotFound,
     }
 }
 
@@ -61,11 +69,19 @@ impl From<ResourceError> for Status {
             ResourceError::Invalid { .. } => ErrorReason::InvalidField,
             ResourceError::NotFound { kind, .. } => not_found_reason(*kind),
             ResourceError::UsernameTaken(_) => ErrorReason::UsernameTaken,
-            ResourceError::InUse {
-                kind: RecordKind::Application,
-                ..
-            } => ErrorReason::ApplicationInUse,
-            ResourceError::InUse { .. } => ErrorReason::ProductLineInUse,
+            ResourceError::InUse { kind, .. } => match kind {
+                RecordKind::Application => ErrorReason::ApplicationInUse,
+                RecordKind::Env => ErrorReason::EnvInUse,
+                RecordKind::Host => ErrorReason::HostBound,
+                _ => ErrorReason::ProductLineInUse,
+            },
+            ResourceError::Conflict(kind, _) => match kind {
+                ConflictKind::ClusterNameTaken => ErrorReason::ClusterNameTaken,
+                ConflictKind::HostIpTaken => ErrorReason::HostIpTaken,
+                ConflictKind::HostOutsideCluster => ErrorReason::HostOutsideCluster,
+                ConflictKind::HostBound => ErrorReason::HostBound,
+            },
+            ResourceError::CmdbOwned { .. } => ErrorReason::CmdbOwned,
             ResourceError::CannotDeleteSelf(_) => ErrorReason::CannotDeleteSelf,
             ResourceError::Forbidden(_) => ErrorReason::Forbidden,
             ResourceError::InvalidCredentials => ErrorReason::InvalidCredentials,
@@ -74,7 +90,8 @@ impl From<ResourceError> for Status {
             ResourceError::Database(_)
             | ResourceError::Cache(_)
             | ResourceError::Hashing(_)
-            | ResourceError::Token(_) => {
+            | ResourceError::Token(_)
+            | ResourceError::Credentials(_) => {
                 tracing::error!(error = %message, "resource request failed");
                 ErrorReason::InternalError
             }
@@ -145,6 +162,97 @@ fn cluster_type_to_proto(row: ClusterTypeRow) -> pb::ClusterType {
     pb::ClusterType {
         key: row.type_key,
         value: row.type_value,
+    }
+}
+
+fn cluster_to_proto(view: ClusterView) -> pb::Cluster {
+    let row = view.row;
+    pb::Cluster {
+        id: row.id,
+        name: row.name,
+        remark: row.remark,
+        r#type: row.cluster_type,
+        env_id: row.env_id,
+        env_name: view.env_name,
+        app_id: row.app_id,
+        app_name: view.app_name,
+        source: row.source,
+        creator: row.creator,
+        create_time_ms: to_unix_ms(row.create_time),
+        mender: row.mender,
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+}
+
+fn host_row_to_proto(row: HostRow) -> pb::Host {
+    pb::Host {
+        has_password: row.ssh_password_sealed.is_some(),
+        has_private_key: row.ssh_private_key_sealed.is_some(),
+        host_key_pinned: row.host_key_fingerprint.is_some(),
+        id: row.id,
+        host_ip: row.host_ip,
+        host_name: row.host_name,
+        remark: row.remark,
+        ssh_port: row.ssh_port,
+        ssh_user: row.ssh_user,
+        product_line_id: row.product_line_id,
+        product_line_name: String::new(),
+        env_id: row.env_id,
+        env_name: String::new(),
+        source: row.source,
+        creator: row.creator,
+        create_time_ms: to_unix_ms(row.create_time),
+        mender: row.mender,
+        update_time_ms: to_unix_ms(row.update_time),
+        clusters: Vec::new(),
+        apps: Vec::new(),
+    }
+}
+
+fn host_to_proto(view: HostView) -> pb::Host {
+    pb::Host {
+        product_line_name: view.product_line_name,
+        env_name: view.env_name,
+        clusters: view
+            .clusters
+            .into_iter()
+            .map(|(id, name)| pb::ClusterName { id, name })
+            .collect(),
+        apps: view.apps,
+        ..host_row_to_proto(view.row)
+    }
+}
+
+fn channel_of(value: i32) -> WriteChannel {
+    match pb::WriteChannel::try_from(value) {
+        Ok(pb::WriteChannel::Admin) => WriteChannel::Admin,
+        _ => WriteChannel::Aos,
+    }
+}
+
+fn cluster_fields(fields: Option<pb::ClusterFields>) -> ClusterFields {
+    let fields = fields.unwrap_or_default();
+    ClusterFields {
+        name: fields.name,
+        remark: fields.remark,
+        cluster_type: fields.r#type,
+        env_id: fields.env_id,
+        app_id: fields.app_id,
+    }
+}
+
+fn host_fields(fields: Option<pb::HostFields>) -> HostFields {
+    let fields = fields.unwrap_or_default();
+    HostFields {
+        host_ip: fields.host_ip,
+        host_name: fields.host_name,
+        remark: fields.remark,
+        ssh_user: fields.ssh_user,
+        ssh_port: fields.ssh_port,
+        ssh_password: fields.ssh_password,
+        ssh_private_key: fields.ssh_private_key,
+        product_line_id: fields.product_line_id,
+        env_id: fields.env_id,
     }
 }
 
@@ -383,5 +491,301 @@ impl ResourceApi for ResourceGrpc {
         let key = request.into_inner().id;
         self.service.delete_cluster_type(&actor, &key).await?;
         Ok(deleted(key))
+    }
+
+    async fn query_clusters(
+        &self,
+        request: Request<pb::QueryClustersRequest>,
+    ) -> Result<Response<pb::ClusterPage>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let page = PageRequest::new(body.page, body.page_size)?;
+        let (count, views) = self
+            .service
+            .query_clusters(&actor, body.app_id.as_deref(), body.name.as_deref(), page)
+            .await?;
+        Ok(Response::new(pb::ClusterPage {
+            count,
+            page: page.page,
+            clusters: views.into_iter().map(cluster_to_proto).collect(),
+        }))
+    }
+
+    async fn create_cluster(
+        &self,
+        request: Request<pb::CreateClusterRequest>,
+    ) -> Result<Response<pb::Cluster>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .create_cluster(
+                &actor,
+                body.id.as_deref(),
+                cluster_fields(body.fields),
+                channel_of(body.channel),
+            )
+            .await?;
+        Ok(Response::new(cluster_to_proto(view)))
+    }
+
+    async fn update_cluster(
+        &self,
+        request: Request<pb::UpdateClusterRequest>,
+    ) -> Result<Response<pb::Cluster>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .update_cluster(
+                &actor,
+                &body.id,
+                cluster_fields(body.fields),
+                channel_of(body.channel),
+            )
+            .await?;
+        Ok(Response::new(cluster_to_proto(view)))
+    }
+
+    async fn delete_cluster(
+        &self,
+        request: Request<pb::DeleteResourceRequest>,
+    ) -> Result<Response<pb::Cluster>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let row = self
+            .service
+            .delete_cluster(&actor, &body.id, channel_of(body.channel))
+            .await?;
+        Ok(Response::new(cluster_to_proto(ClusterView {
+            row,
+            env_name: String::new(),
+            app_name: String::new(),
+        })))
+    }
+
+    async fn list_clusters(
+        &self,
+        request: Request<pb::ListClustersRequest>,
+    ) -> Result<Response<pb::ListClustersResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let views = self
+            .service
+            .list_clusters(&actor, body.env_id.as_deref(), body.app_id.as_deref())
+            .await?;
+        Ok(Response::new(pb::ListClustersResponse {
+            clusters: views.into_iter().map(cluster_to_proto).collect(),
+        }))
+    }
+
+    async fn get_clusters(
+        &self,
+        request: Request<pb::GetClustersRequest>,
+    ) -> Result<Response<pb::ListClustersResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let views = self
+            .service
+            .get_clusters(&actor, request.into_inner().ids)
+            .await?;
+        Ok(Response::new(pb::ListClustersResponse {
+            clusters: views.into_iter().map(cluster_to_proto).collect(),
+        }))
+    }
+
+    async fn cluster_host_candidates(
+        &self,
+        request: Request<pb::ClusterIdRequest>,
+    ) -> Result<Response<pb::ListHostsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let rows = self
+            .service
+            .cluster_host_candidates(&actor, &request.into_inner().cluster_id)
+            .await?;
+        Ok(Response::new(pb::ListHostsResponse {
+            hosts: rows.into_iter().map(host_row_to_proto).collect(),
+        }))
+    }
+
+    async fn cluster_hosts(
+        &self,
+        request: Request<pb::ClusterIdRequest>,
+    ) -> Result<Response<pb::ListHostsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let rows = self
+            .service
+            .cluster_hosts(&actor, &request.into_inner().cluster_id)
+            .await?;
+        Ok(Response::new(pb::ListHostsResponse {
+            hosts: rows.into_iter().map(host_row_to_proto).collect(),
+        }))
+    }
+
+    async fn bind_hosts(
+        &self,
+        request: Request<pb::BindHostsRequest>,
+    ) -> Result<Response<pb::BindHostsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        self.service
+            .bind_hosts(&actor, &body.cluster_id, body.host_ids)
+            .await?;
+        Ok(Response::new(pb::BindHostsResponse {}))
+    }
+
+    async fn unbind_hosts(
+        &self,
+        request: Request<pb::BindHostsRequest>,
+    ) -> Result<Response<pb::BindHostsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        self.service
+            .unbind_hosts(&actor, &body.cluster_id, body.host_ids)
+            .await?;
+        Ok(Response::new(pb::BindHostsResponse {}))
+    }
+
+    async fn create_host(
+        &self,
+        request: Request<pb::CreateHostRequest>,
+    ) -> Result<Response<pb::Host>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .create_host(
+                &actor,
+                body.id.as_deref(),
+                host_fields(body.fields),
+                channel_of(body.channel),
+            )
+            .await?;
+        Ok(Response::new(host_to_proto(view)))
+    }
+
+    async fn update_host(
+        &self,
+        request: Request<pb::UpdateHostRequest>,
+    ) -> Result<Response<pb::Host>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .update_host(
+                &actor,
+                &body.id,
+                host_fields(body.fields),
+                channel_of(body.channel),
+            )
+            .await?;
+        Ok(Response::new(host_to_proto(view)))
+    }
+
+    async fn delete_host(
+        &self,
+        request: Request<pb::DeleteResourceRequest>,
+    ) -> Result<Response<pb::Host>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let row = self
+            .service
+            .delete_host(&actor, &body.id, channel_of(body.channel))
+            .await?;
+        Ok(Response::new(host_row_to_proto(row)))
+    }
+
+    async fn query_hosts(
+        &self,
+        request: Request<pb::QueryHostsRequest>,
+    ) -> Result<Response<pb::HostPage>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let page = PageRequest::new(body.page, body.page_size)?;
+        let (count, views) = self
+            .service
+            .query_hosts(
+                &actor,
+                body.host_name.as_deref(),
+                body.product_line_id.as_deref(),
+                page,
+            )
+            .await?;
+        Ok(Response::new(pb::HostPage {
+            count,
+            page: page.page,
+            hosts: views.into_iter().map(host_to_proto).collect(),
+        }))
+    }
+
+    async fn list_hosts(
+        &self,
+        request: Request<pb::ListHostsRequest>,
+    ) -> Result<Response<pb::ListHostsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let views = self.service.list_hosts(&actor).await?;
+        Ok(Response::new(pb::ListHostsResponse {
+            hosts: views.into_iter().map(host_to_proto).collect(),
+        }))
+    }
+
+    async fn validate_ssh(
+        &self,
+        request: Request<pb::ValidateSshRequest>,
+    ) -> Result<Response<pb::ValidateSshResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let ok = self
+            .service
+            .validate_ssh(&actor, &body.host_ip, &body.ssh_user)
+            .await?;
+        Ok(Response::new(pb::ValidateSshResponse { ok }))
+    }
+
+    async fn get_host_connections(
+        &self,
+        request: Request<pb::ClusterIdRequest>,
+    ) -> Result<Response<pb::HostConnectionsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let connections = self
+            .service
+            .host_connections(&actor, &request.into_inner().cluster_id)
+            .await?;
+        Ok(Response::new(pb::HostConnectionsResponse {
+            hosts: connections
+                .into_iter()
+                .map(|connection| pb::HostConnection {
+                    host_key_fingerprint: connection.row.host_key_fingerprint.clone(),
+                    host: Some(host_row_to_proto(connection.row)),
+                    password: connection.password,
+                    private_key: connection.private_key,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn lookup_names(
+        &self,
+        request: Request<pb::LookupNamesRequest>,
+    ) -> Result<Response<pb::LookupNamesResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let names = self
+            .service
+            .lookup_names(
+                &actor,
+                NameLookup {
+                    env_ids: body.env_ids,
+                    application_ids: body.application_ids,
+                    product_line_ids: body.product_line_ids,
+                    module_ids: body.module_ids,
+                },
+            )
+            .await?;
+        Ok(Response::new(pb::LookupNamesResponse {
+            envs: names.envs,
+            applications: names.applications,
+            product_lines: names.product_lines,
+            modules: names.modules,
+        }))
     }
 }

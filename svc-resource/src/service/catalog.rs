@@ -12,6 +12,7 @@ use crate::db::models::catalog::{
     self, ApplicationRow, ClusterTypeRow, EnvRow, ModuleRow, ProductLineRow, applications,
     cluster_types, envs, modules, product_lines,
 };
+use crate::db::models::resources::{cluster_queries, host_queries};
 
 /// How many dependents a refusal names at most.
 const NAMED_DEPENDENTS: usize = 10;
@@ -310,6 +311,15 @@ impl ResourceService {
                         dependents: describe(dependents.iter().map(|row| (&row.id, &row.name))),
                     });
                 }
+                let hosts = host_queries::count_in_product_line(connection, &id)?;
+                if hosts > 0 {
+                    return Err(ResourceError::InUse {
+                        kind: RecordKind::ProductLine,
+                        id,
+                        dependent_kind: RecordKind::Host,
+                        dependents: vec![format!("{hosts} host(s)")],
+                    });
+                }
                 if product_lines::delete(connection, &id)? == 0 {
                     return Err(ResourceError::NotFound {
                         kind: RecordKind::ProductLine,
@@ -377,6 +387,15 @@ impl ResourceService {
                         id,
                         dependent_kind: RecordKind::Module,
                         dependents: describe(dependents.iter().map(|row| (&row.id, &row.name))),
+                    });
+                }
+                let clusters = cluster_queries::list(connection, None, Some(&id))?;
+                if !clusters.is_empty() {
+                    return Err(ResourceError::InUse {
+                        kind: RecordKind::Application,
+                        id,
+                        dependent_kind: RecordKind::Cluster,
+                        dependents: describe(clusters.iter().map(|row| (&row.id, &row.name))),
                     });
                 }
                 if applications::delete(connection, &id)? == 0 {

@@ -11,6 +11,8 @@ pub enum RecordKind {
     Module,
     Env,
     ClusterType,
+    Cluster,
+    Host,
 }
 
 impl RecordKind {
@@ -22,8 +24,19 @@ impl RecordKind {
             RecordKind::Module => "module",
             RecordKind::Env => "environment",
             RecordKind::ClusterType => "cluster type",
+            RecordKind::Cluster => "cluster",
+            RecordKind::Host => "host",
         }
     }
+}
+
+/// What a conflict is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    ClusterNameTaken,
+    HostIpTaken,
+    HostOutsideCluster,
+    HostBound,
 }
 
 /// Failures of the resource rules.
@@ -47,6 +60,16 @@ pub enum ResourceError {
         dependent_kind: RecordKind,
         dependents: Vec<String>,
     },
+    #[error("{1}")]
+    Conflict(ConflictKind, String),
+    #[error("{} {id:?} is owned by the CMDB and cannot be {action} here", kind.label())]
+    CmdbOwned {
+        kind: RecordKind,
+        id: String,
+        action: &'static str,
+    },
+    #[error("cannot read the stored credentials of host {0:?}")]
+    Credentials(String),
     #[error("you cannot delete your own user {0:?}")]
     CannotDeleteSelf(String),
     #[error("{0}")]

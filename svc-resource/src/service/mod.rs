@@ -2,8 +2,11 @@
 //! HTTP types here; the gRPC adapter translates.
 
 pub mod catalog;
+pub mod clusters;
 pub mod error;
+pub mod hosts;
 pub mod import;
+pub mod lookups;
 pub mod users;
 pub mod validate;
 
@@ -12,10 +15,11 @@ use std::time::Duration;
 use common::{
     auth::{Claims, JwtKeys, Role},
     cache::SharedCache,
+    crypto::CredentialCipher,
     db::Database,
 };
 
-pub use error::{RecordKind, ResourceError, ResourceResult};
+pub use error::{ConflictKind, RecordKind, ResourceError, ResourceResult};
 pub use users::AdminBootstrap;
 
 /// Tunables of the resource rules.
@@ -25,14 +29,18 @@ pub struct ResourceSettings {
     pub token_ttl: Duration,
     /// Failed logins allowed per username per minute.
     pub login_attempts_per_minute: u32,
+    /// Time allowed for an SSH validation login.
+    pub ssh_timeout: Duration,
 }
 
-/// The resource service: its database, the shared cache (login rate limits) and the token keys.
+/// The resource service: its database, the shared cache (login rate limits), the token keys and
+/// the credential cipher.
 #[derive(Clone)]
 pub struct ResourceService {
     database: Database,
     cache: SharedCache,
     jwt: JwtKeys,
+    cipher: CredentialCipher,
     settings: ResourceSettings,
 }
 
@@ -41,12 +49,14 @@ impl ResourceService {
         database: Database,
         cache: SharedCache,
         jwt: JwtKeys,
+        cipher: CredentialCipher,
         settings: ResourceSettings,
     ) -> ResourceService {
         ResourceService {
             database,
             cache,
             jwt,
+            cipher,
             settings,
         }
     }
@@ -83,5 +93,79 @@ fn require_reader(actor: &Claims) -> ResourceResult<()> {
             "user {:?} has no role",
             actor.username()
         )))
+    }
+}
+
+/// Configuring deployment resources needs `operator` (or `admin`).
+fn require_operator(actor: &Claims) -> ResourceResult<()> {
+    if actor.may(&[Role::Operator]) {
+        Ok(())
+    } else {
+        Err(ResourceError::Forbidden(format!(
+            "user {:?} lacks the operator role this needs",
+            actor.username()
+        )))
+    }
+}
+
+/// Host credentials in clear are for other services only (tokens with the internal role).
+fn require_internal(actor: &Claims) -> ResourceResult<()> {
+    if actor
+        .roles
+        .iter()
+        .any(|role| role == common::auth::INTERNAL_ROLE)
+    {
+        Ok(())
+    } else {
+        Err(ResourceError::Forbidden(format!(
+            "user {:?} may not read host credentials",
+            actor.username()
+        )))
+    }
+}
+
+/// Which door a write comes through: the legacy (AOS) routes may not touch CMDB-owned records;
+/// the admin routes and imports may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteChannel {
+    Aos,
+    Admin,
+}
+
+/// A checked page request (`page` from 1, `page_size` 1..=100; 0 means the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// Largest page size.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE_SIZE: u32 = 10;
+
+impl PageRequest {
+    pub fn new(page: u32, page_size: u32) -> ResourceResult<PageRequest> {
+        let page = if page == 0 { 1 } else { page };
+        let page_size = if page_size == 0 {
+            DEFAULT_PAGE_SIZE
+        } else {
+            page_size
+        };
+        if page_size > MAX_PAGE_SIZE {
+            return Err(ResourceError::Invalid {
+                field: "page_size",
+                message: format!("must be at most {MAX_PAGE_SIZE}"),
+            });
+        }
+        Ok(PageRequest { page, page_size })
+    }
+
+    pub fn offset(self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.page_size)
+    }
+
+    pub fn limit(self) -> i64 {
+        i64::from(self.page_size)
     }
 }

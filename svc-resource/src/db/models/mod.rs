@@ -1,4 +1,5 @@
 //! Rows and queries of svc-resource, one module per kind of record.
 
 pub mod catalog;
+pub mod resources;
 pub mod users;

@@ -1,0 +1,514 @@
+//! Clusters (contract 8.1): an application's hosts in one environment. Creation and edits check
+//! the environment, the application and the type; bindings accept only hosts of the cluster's
+//! environment and product line; CMDB-owned clusters are read-only through the legacy routes.
+
+use std::collections::HashMap;
+
+use common::{auth::Claims, db::DbConnection, time::now_utc};
+
+use super::{
+    PageRequest, RecordKind, ResourceError, ResourceResult, ResourceService, WriteChannel,
+    require_admin, require_operator, require_reader, validate,
+};
+use crate::db::models::{
+    catalog::{ApplicationRow, applications, cluster_types, envs},
+    resources::{
+        ClusterRow, HostRow, SOURCE_AOS, SOURCE_CMDB, binding_queries, cluster_queries,
+        host_queries,
+    },
+};
+
+/// The type of clusters that have none of the CMDB types.
+pub const OTHER_CLUSTER_TYPE: &str = "其它";
+
+/// What a caller sends to create or edit a cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterFields {
+    pub name: String,
+    pub remark: String,
+    pub cluster_type: String,
+    pub env_id: String,
+    pub app_id: String,
+}
+
+/// A cluster with the names of its environment and application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterView {
+    pub row: ClusterRow,
+    pub env_name: String,
+    pub app_name: String,
+}
+
+/// Checked fields of a cluster, with its application.
+struct CheckedCluster {
+    name: String,
+    remark: String,
+    cluster_type: String,
+    env_id: String,
+    app: ApplicationRow,
+}
+
+fn check_fields(
+    connection: &mut DbConnection,
+    fields: &ClusterFields,
+) -> ResourceResult<CheckedCluster> {
+    let name = validate::name("name", &fields.name)?;
+    let cluster_type = match fields.cluster_type.trim() {
+        "" => OTHER_CLUSTER_TYPE.to_owned(),
+        other => other.to_owned(),
+    };
+    if cluster_type != OTHER_CLUSTER_TYPE
+        && cluster_types::find(connection, &cluster_type)?.is_none()
+    {
+        let known: Vec<String> = cluster_types::list(connection)?
+            .into_iter()
+            .map(|row| row.type_key)
+            .collect();
+        return Err(ResourceError::Invalid {
+            field: "type",
+            message: format!(
+                "{cluster_type:?} is not a cluster type (known: {}, {OTHER_CLUSTER_TYPE})",
+                known.join(", ")
+            ),
+        });
+    }
+    let env_id = validate::reference("env_id", &fields.env_id)?;
+    if envs::find(connection, &env_id)?.is_none() {
+        return Err(ResourceError::NotFound {
+            kind: RecordKind::Env,
+            id: env_id,
+        });
+    }
+    let app_id = validate::reference("app_id", &fields.app_id)?;
+    let app = applications::find(connection, &app_id)?.ok_or(ResourceError::NotFound {
+        kind: RecordKind::Application,
+        id: app_id,
+    })?;
+    Ok(CheckedCluster {
+        name,
+        remark: fields.remark.trim().to_owned(),
+        cluster_type,
+        env_id,
+        app,
+    })
+}
+
+/// Names of environments and applications, looked up once each.
+#[derive(Default)]
+pub(crate) struct NameCache {
+    envs: HashMap<String, String>,
+    apps: HashMap<String, String>,
+}
+
+impl NameCache {
+    pub(crate) fn env(
+        &mut self,
+        connection: &mut DbConnection,
+        id: &str,
+    ) -> ResourceResult<String> {
+        if let Some(name) = self.envs.get(id) {
+            return Ok(name.clone());
+        }
+        let name = envs::find(connection, id)?
+            .map(|row| row.name)
+            .unwrap_or_default();
+        self.envs.insert(id.to_owned(), name.clone());
+        Ok(name)
+    }
+
+    pub(crate) fn app(
+        &mut self,
+        connection: &mut DbConnection,
+        id: &str,
+    ) -> ResourceResult<String> {
+        if let Some(name) = self.apps.get(id) {
+            return Ok(name.clone());
+        }
+        let name = applications::find(connection, id)?
+            .map(|row| row.name)
+            .unwrap_or_default();
+        self.apps.insert(id.to_owned(), name.clone());
+        Ok(name)
+    }
+}
+
+pub(crate) fn cluster_views(
+    connection: &mut DbConnection,
+    rows: Vec<ClusterRow>,
+) -> ResourceResult<Vec<ClusterView>> {
+    let mut names = NameCache::default();
+    rows.into_iter()
+        .map(|row| {
+            let env_name = names.env(connection, &row.env_id)?;
+            let app_name = names.app(connection, &row.app_id)?;
+            Ok(ClusterView {
+                row,
+                env_name,
+                app_name,
+            })
+        })
+        .collect()
+}
+
+fn found_cluster(connection: &mut DbConnection, id: &str) -> ResourceResult<ClusterRow> {
+    cluster_queries::find(connection, id)?.ok_or_else(|| ResourceError::NotFound {
+        kind: RecordKind::Cluster,
+        id: id.to_owned(),
+    })
+}
+
+fn refuse_cmdb(
+    row: &ClusterRow,
+    channel: WriteChannel,
+    action: &'static str,
+) -> ResourceResult<()> {
+    if channel == WriteChannel::Aos && row.source == SOURCE_CMDB {
+        return Err(ResourceError::CmdbOwned {
+            kind: RecordKind::Cluster,
+            id: row.id.clone(),
+            action,
+        });
+    }
+    Ok(())
+}
+
+fn check_unique_name(
+    connection: &mut DbConnection,
+    checked: &CheckedCluster,
+    id: &str,
+) -> ResourceResult<()> {
+    if let Some(other) = cluster_queries::find_same_name(
+        connection,
+        &checked.env_id,
+        &checked.app.id,
+        &checked.name,
+        id,
+    )? {
+        return Err(ResourceError::Conflict(
+            super::ConflictKind::ClusterNameTaken,
+            format!(
+                "a cluster named {:?} already exists for this application and environment ({})",
+                checked.name, other.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates (or, through the admin channel, upserts by id) a cluster.
+pub(crate) fn save_cluster_in(
+    connection: &mut DbConnection,
+    actor: &str,
+    id: Option<String>,
+    fields: &ClusterFields,
+    channel: WriteChannel,
+) -> ResourceResult<ClusterView> {
+    let checked = check_fields(connection, fields)?;
+    let id = match id {
+        Some(id) => id,
+        None => common::ids::new_id(),
+    };
+    check_unique_name(connection, &checked, &id)?;
+    let now = now_utc();
+    let source = match channel {
+        WriteChannel::Aos => SOURCE_AOS,
+        WriteChannel::Admin => SOURCE_CMDB,
+    };
+    let row = match cluster_queries::find(connection, &id)? {
+        Some(existing) => {
+            let row = ClusterRow {
+                name: checked.name,
+                remark: checked.remark,
+                cluster_type: checked.cluster_type,
+                env_id: checked.env_id,
+                app_id: checked.app.id,
+                source: source.to_owned(),
+                mender: actor.to_owned(),
+                update_time: now,
+                ..existing
+            };
+            cluster_queries::update(connection, &row)?;
+            row
+        }
+        None => {
+            let row = ClusterRow {
+                id,
+                name: checked.name,
+                remark: checked.remark,
+                cluster_type: checked.cluster_type,
+                env_id: checked.env_id,
+                app_id: checked.app.id,
+                source: source.to_owned(),
+                creator: actor.to_owned(),
+                create_time: now,
+                mender: actor.to_owned(),
+                update_time: now,
+            };
+            cluster_queries::insert(connection, &row)?;
+            row
+        }
+    };
+    Ok(cluster_views(connection, vec![row])?.remove(0))
+}
+
+/// Binds hosts (by id) to a cluster; each must exist and share the cluster's environment and
+/// product line. Binding twice changes nothing.
+pub(crate) fn bind_hosts_in(
+    connection: &mut DbConnection,
+    cluster_id: &str,
+    host_ids: &[String],
+) -> ResourceResult<()> {
+    let cluster = found_cluster(connection, cluster_id)?;
+    let product_line_id = applications::find(connection, &cluster.app_id)?
+        .map(|app| app.product_line_id)
+        .unwrap_or_default();
+    let now = now_utc();
+    for host_id in host_ids {
+        let host =
+            host_queries::find(connection, host_id)?.ok_or_else(|| ResourceError::NotFound {
+                kind: RecordKind::Host,
+                id: host_id.clone(),
+            })?;
+        if host.env_id != cluster.env_id || host.product_line_id != product_line_id {
+            return Err(ResourceError::Conflict(
+                super::ConflictKind::HostOutsideCluster,
+                format!(
+                    "host {} ({}) is not in the environment and product line of cluster {:?}",
+                    host.host_ip, host.id, cluster.name
+                ),
+            ));
+        }
+        binding_queries::bind(connection, &cluster.id, &host.id, now)?;
+    }
+    Ok(())
+}
+
+impl ResourceService {
+    /// 8.1.4 (legacy channel) or the admin route: creates a cluster.
+    pub async fn create_cluster(
+        &self,
+        actor: &Claims,
+        id: Option<&str>,
+        fields: ClusterFields,
+        channel: WriteChannel,
+    ) -> ResourceResult<ClusterView> {
+        let id = match channel {
+            WriteChannel::Aos => {
+                require_operator(actor)?;
+                None
+            }
+            WriteChannel::Admin => {
+                require_admin(actor)?;
+                id.map(|id| validate::id_or_new("id", Some(id)))
+                    .transpose()?
+            }
+        };
+        let actor = actor.username().to_owned();
+        self.database
+            .transaction(move |connection| {
+                save_cluster_in(connection, &actor, id, &fields, channel)
+            })
+            .await
+    }
+
+    /// 8.1.10: edits a cluster (not a CMDB one through the legacy channel).
+    pub async fn update_cluster(
+        &self,
+        actor: &Claims,
+        id: &str,
+        fields: ClusterFields,
+        channel: WriteChannel,
+    ) -> ResourceResult<ClusterView> {
+        match channel {
+            WriteChannel::Aos => require_operator(actor)?,
+            WriteChannel::Admin => require_admin(actor)?,
+        }
+        let actor = actor.username().to_owned();
+        let id = id.to_owned();
+        self.database
+            .transaction(move |connection| {
+                let existing = found_cluster(connection, &id)?;
+                refuse_cmdb(&existing, channel, "edited")?;
+                let checked = check_fields(connection, &fields)?;
+                check_unique_name(connection, &checked, &id)?;
+                let row = ClusterRow {
+                    name: checked.name,
+                    remark: checked.remark,
+                    cluster_type: checked.cluster_type,
+                    env_id: checked.env_id,
+                    app_id: checked.app.id,
+                    mender: actor,
+                    update_time: now_utc(),
+                    ..existing
+                };
+                cluster_queries::update(connection, &row)?;
+                Ok(cluster_views(connection, vec![row])?.remove(0))
+            })
+            .await
+    }
+
+    /// 8.1.9: deletes a cluster and its bindings (not a CMDB one through the legacy channel).
+    pub async fn delete_cluster(
+        &self,
+        actor: &Claims,
+        id: &str,
+        channel: WriteChannel,
+    ) -> ResourceResult<ClusterRow> {
+        match channel {
+            WriteChannel::Aos => require_operator(actor)?,
+            WriteChannel::Admin => require_admin(actor)?,
+        }
+        let id = id.to_owned();
+        self.database
+            .transaction(move |connection| {
+                let existing = found_cluster(connection, &id)?;
+                refuse_cmdb(&existing, channel, "deleted")?;
+                binding_queries::unbind_cluster(connection, &id)?;
+                cluster_queries::delete(connection, &id)?;
+                Ok(existing)
+            })
+            .await
+    }
+
+    /// 8.1.3: one page of clusters, by application and name fragment; and the total count.
+    pub async fn query_clusters(
+        &self,
+        actor: &Claims,
+        app_id: Option<&str>,
+        name: Option<&str>,
+        page: PageRequest,
+    ) -> ResourceResult<(i64, Vec<ClusterView>)> {
+        require_reader(actor)?;
+        let app_id = app_id.filter(|id| !id.is_empty()).map(str::to_owned);
+        let name = name
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned);
+        self.database
+            .run(move |connection| {
+                let (count, rows) = cluster_queries::page(
+                    connection,
+                    app_id.as_deref(),
+                    name.as_deref(),
+                    page.offset(),
+                    page.limit(),
+                )?;
+                Ok((count, cluster_views(connection, rows)?))
+            })
+            .await
+    }
+
+    /// 8.2.2 and the jobs service: clusters, optionally of one environment and/or application.
+    pub async fn list_clusters(
+        &self,
+        actor: &Claims,
+        env_id: Option<&str>,
+        app_id: Option<&str>,
+    ) -> ResourceResult<Vec<ClusterView>> {
+        require_reader(actor)?;
+        let env_id = env_id.filter(|id| !id.is_empty()).map(str::to_owned);
+        let app_id = app_id.filter(|id| !id.is_empty()).map(str::to_owned);
+        self.database
+            .run(move |connection| {
+                let rows = cluster_queries::list(connection, env_id.as_deref(), app_id.as_deref())?;
+                cluster_views(connection, rows)
+            })
+            .await
+    }
+
+    /// Clusters by id (unknown ids are left out), in the order asked.
+    pub async fn get_clusters(
+        &self,
+        actor: &Claims,
+        ids: Vec<String>,
+    ) -> ResourceResult<Vec<ClusterView>> {
+        require_reader(actor)?;
+        self.database
+            .run(move |connection| {
+                let mut rows = cluster_queries::find_many(connection, &ids)?;
+                rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+                cluster_views(connection, rows)
+            })
+            .await
+    }
+
+    /// 8.1.5: hosts of the cluster's environment and product line not bound to it yet.
+    pub async fn cluster_host_candidates(
+        &self,
+        actor: &Claims,
+        cluster_id: &str,
+    ) -> ResourceResult<Vec<HostRow>> {
+        require_reader(actor)?;
+        let cluster_id = cluster_id.to_owned();
+        self.database
+            .run(move |connection| {
+                let cluster = found_cluster(connection, &cluster_id)?;
+                let product_line_id = applications::find(connection, &cluster.app_id)?
+                    .map(|app| app.product_line_id)
+                    .unwrap_or_default();
+                Ok(host_queries::unbound_candidates(
+                    connection,
+                    &cluster.env_id,
+                    &product_line_id,
+                    &cluster.id,
+                )?)
+            })
+            .await
+    }
+
+    /// 8.1.6: hosts bound to the cluster.
+    pub async fn cluster_hosts(
+        &self,
+        actor: &Claims,
+        cluster_id: &str,
+    ) -> ResourceResult<Vec<HostRow>> {
+        require_reader(actor)?;
+        let cluster_id = cluster_id.to_owned();
+        self.database
+            .run(move |connection| {
+                found_cluster(connection, &cluster_id)?;
+                Ok(binding_queries::hosts_of_cluster(connection, &cluster_id)?)
+            })
+            .await
+    }
+
+    /// 8.1.7: binds hosts to a cluster (idempotent; all or nothing).
+    pub async fn bind_hosts(
+        &self,
+        actor: &Claims,
+        cluster_id: &str,
+        host_ids: Vec<String>,
+    ) -> ResourceResult<()> {
+        require_operator(actor)?;
+        let cluster_id = cluster_id.to_owned();
+        self.database
+            .transaction(move |connection| bind_hosts_in(connection, &cluster_id, &host_ids))
+            .await
+    }
+
+    /// 8.1.8: unbinds hosts from a cluster (idempotent; unknown host ids fail, naming them).
+    pub async fn unbind_hosts(
+        &self,
+        actor: &Claims,
+        cluster_id: &str,
+        host_ids: Vec<String>,
+    ) -> ResourceResult<()> {
+        require_operator(actor)?;
+        let cluster_id = cluster_id.to_owned();
+        self.database
+            .transaction(move |connection| {
+                let cluster = found_cluster(connection, &cluster_id)?;
+                for host_id in &host_ids {
+                    if host_queries::find(connection, host_id)?.is_none() {
+                        return Err(ResourceError::NotFound {
+                            kind: RecordKind::Host,
+                            id: host_id.clone(),
+                        });
+                    }
+                    binding_queries::unbind(connection, &cluster.id, host_id)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}

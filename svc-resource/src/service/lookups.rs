@@ -1,0 +1,59 @@
+//! Batch name lookups for other services: the names shown beside ids in answers (`env_name`,
+//! `product_line_name`, ...) resolved in one call per answer.
+
+use std::collections::HashMap;
+
+use common::auth::Claims;
+
+use super::{ResourceResult, ResourceService, require_reader};
+use crate::db::models::catalog::{applications, envs, modules, product_lines};
+
+/// Ids to name, by kind.
+#[derive(Debug, Clone, Default)]
+pub struct NameLookup {
+    pub env_ids: Vec<String>,
+    pub application_ids: Vec<String>,
+    pub product_line_ids: Vec<String>,
+    pub module_ids: Vec<String>,
+}
+
+/// id → name of every id found (unknown ids are left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    pub envs: HashMap<String, String>,
+    pub applications: HashMap<String, String>,
+    pub product_lines: HashMap<String, String>,
+    pub modules: HashMap<String, String>,
+}
+
+impl ResourceService {
+    pub async fn lookup_names(&self, actor: &Claims, lookup: NameLookup) -> ResourceResult<Names> {
+        require_reader(actor)?;
+        self.database
+            .run(move |connection| {
+                let mut names = Names::default();
+                for id in lookup.env_ids {
+                    if let Some(row) = envs::find(connection, &id)? {
+                        names.envs.insert(id, row.name);
+                    }
+                }
+                for id in lookup.application_ids {
+                    if let Some(row) = applications::find(connection, &id)? {
+                        names.applications.insert(id, row.name);
+                    }
+                }
+                for id in lookup.product_line_ids {
+                    if let Some(row) = product_lines::find(connection, &id)? {
+                        names.product_lines.insert(id, row.name);
+                    }
+                }
+                for id in lookup.module_ids {
+                    if let Some(row) = modules::find(connection, &id)? {
+                        names.modules.insert(id, row.name);
+                    }
+                }
+                Ok(names)
+            })
+            .await
+    }
+}
