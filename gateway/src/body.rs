@@ -144,6 +144,23 @@ pub fn path_config() -> web::PathConfig {
     })
 }
 
+/// `page` and `page_size` of a paginated query, as text from the query string; absent → 0
+/// (the service's default). Anything but a non-negative integer fails naming the parameter.
+pub fn page_params(page: Option<&str>, page_size: Option<&str>) -> Result<(u32, u32), ApiError> {
+    let parse = |name: &str, value: Option<&str>| -> Result<u32, ApiError> {
+        match value.map(str::trim).filter(|value| !value.is_empty()) {
+            None => Ok(0),
+            Some(text) => text.parse::<u32>().map_err(|_| {
+                ApiError::new(
+                    ErrorReason::InvalidField,
+                    format!("query parameter {name}: {text:?} is not a positive integer"),
+                )
+            }),
+        }
+    };
+    Ok((parse("page", page)?, parse("page_size", page_size)?))
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -204,6 +221,24 @@ mod tests {
         let error = parse_json::<Body>(br#"{"remark": "x"}"#).expect_err("missing");
         assert_eq!(error.reason, ErrorReason::MissingField);
         assert_eq!(error.info, "field name is required");
+    }
+
+    #[test]
+    fn page_parameters_are_named_when_wrong() {
+        assert_eq!(page_params(None, Some("")).expect("defaults"), (0, 0));
+        assert_eq!(page_params(Some("2"), Some("50")).expect("parsed"), (2, 50));
+        assert!(
+            page_params(Some("x"), None)
+                .expect_err("bad page")
+                .info
+                .contains("page")
+        );
+        assert!(
+            page_params(None, Some("-1"))
+                .expect_err("bad size")
+                .info
+                .contains("page_size")
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use actix_web::{
     web::{self, delete, get, post},
 };
 
-use crate::legacy::{admin, auth, catalog, ops};
+use crate::legacy::{admin, auth, catalog, ops, resource as res};
 
 fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(ops::method_not_allowed))
@@ -26,6 +26,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/admin/applications/{id}").route(delete().to(admin::delete_application)),
         )
         .service(
+            resource("/api/admin/clusters")
+                .route(get().to(res::admin_list_clusters))
+                .route(post().to(res::admin_upsert_cluster)),
+        )
+        .service(resource("/api/admin/clusters/{id}").route(delete().to(res::admin_delete_cluster)))
+        .service(
             resource("/api/admin/cluster-types")
                 .route(get().to(admin::list_cluster_types))
                 .route(post().to(admin::upsert_cluster_type)),
@@ -40,6 +46,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(post().to(admin::upsert_env)),
         )
         .service(resource("/api/admin/envs/{id}").route(delete().to(admin::delete_env)))
+        .service(
+            resource("/api/admin/hosts")
+                .route(get().to(res::admin_list_hosts))
+                .route(post().to(res::admin_upsert_host)),
+        )
+        .service(resource("/api/admin/hosts/{id}").route(delete().to(res::admin_delete_host)))
         .service(
             resource("/api/admin/modules")
                 .route(get().to(admin::list_modules))
@@ -71,8 +83,60 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         // SPEC §1 login
         .service(resource("/api/auth/login").route(post().to(auth::login)))
+        // 8.1.9
+        .service(
+            resource("/api/resource/clusters/aos_deletes/{id}")
+                .route(delete().to(res::delete_cluster)),
+        )
+        // 8.1.4
+        .service(
+            resource("/api/resource/clusters/aos_create").route(post().to(res::create_cluster)),
+        )
+        // 8.1.3
+        .service(resource("/api/resource/clusters/aos_json").route(get().to(res::query_clusters)))
+        // 8.1.1
+        .service(resource("/api/resource/clusters/cmdb_type").route(get().to(res::cluster_types)))
+        // 8.2.2
+        .service(
+            resource("/api/resource/clusters/list_4_select").route(get().to(res::cluster_select)),
+        )
+        // 8.1.7
+        .service(resource("/api/resource/clusters/{id}/aos_bind").route(post().to(res::bind_hosts)))
+        // 8.1.6
+        .service(resource("/api/resource/clusters/{id}/hosts").route(get().to(res::cluster_hosts)))
+        // 8.1.5
+        .service(
+            resource("/api/resource/clusters/{id}/hosts/select/pl")
+                .route(get().to(res::cluster_host_candidates)),
+        )
+        // 8.1.8
+        .service(resource("/api/resource/clusters/{id}/unbind").route(post().to(res::unbind_hosts)))
+        // 8.1.10
+        .service(
+            resource("/api/resource/clusters/{id}/update").route(post().to(res::update_cluster)),
+        )
+        // 5.4 / 5.8.2.1
+        .service(
+            resource("/api/resource/clusters/{id}/{app_id}/select/envapp")
+                .route(get().to(res::cluster_of_app)),
+        )
         // 5.1 / 8.1.2 / 8.2.1
         .service(resource("/api/resource/envs/select").route(get().to(catalog::env_select)))
+        // 8.2.5
+        .service(
+            resource("/api/resource/hosts/aos_deletes/{id}").route(delete().to(res::delete_host)),
+        )
+        // 8.2.3
+        .service(resource("/api/resource/hosts/aos_create").route(post().to(res::create_host)))
+        // 8.2.4
+        .service(resource("/api/resource/hosts/aos_json").route(get().to(res::query_hosts)))
+        // 8.2.7
+        .service(
+            resource("/api/resource/hosts/validate/{ssh_ip}/{ssh_user}/ssh")
+                .route(get().to(res::validate_host)),
+        )
+        // 8.2.6
+        .service(resource("/api/resource/hosts/{id}/update").route(post().to(res::update_host)))
         // operations
         .service(resource("/healthz").route(get().to(ops::healthz)))
         .service(resource("/metrics").route(get().to(ops::metrics)))

@@ -4,42 +4,19 @@
 
 mod support;
 
-use common::config::{Config, ConfigOverrides};
 use serde_json::json;
 use support::{Api, assert_failure, assert_success};
-use tad::runtime::{Embedded, start_embedded};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 
-struct Platform {
-    embedded: Embedded,
-    _data_dir: tempfile::TempDir,
-}
+type Platform = support::EmbeddedPlatform;
 
 async fn start() -> Platform {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let overrides = ConfigOverrides {
-        data_dir: Some(data_dir.path().to_owned()),
-        listen: Some("127.0.0.1:0".to_owned()),
-        ..ConfigOverrides::default()
-    };
-    let config = Config::load(&overrides, &|name| match name {
-        "TAD_ADMIN_PASSWORD" => Some(ADMIN_PASSWORD.to_owned()),
-        "TAD_MAX_BODY_BYTES" => Some("65536".to_owned()),
-        _ => None,
-    })
-    .expect("config");
-    let embedded = start_embedded(&config)
-        .await
-        .expect("start embedded platform");
-    Platform {
-        embedded,
-        _data_dir: data_dir,
-    }
+    Platform::start(ADMIN_PASSWORD, &[("TAD_MAX_BODY_BYTES", "65536")]).await
 }
 
 async fn admin(platform: &Platform) -> Api {
-    Api::new(&platform.embedded.url)
+    Api::new(platform.url())
         .login("admin", ADMIN_PASSWORD)
         .await
 }
@@ -117,7 +94,7 @@ async fn contract_1_1_1_2_and_8_1_2_have_the_exact_shapes() {
         chrono_like(create_time),
         "YYYY-MM-DD HH:MM:SS: {create_time}"
     );
-    platform.embedded.stop().await.expect("stop");
+    platform.stop().await;
 }
 
 fn chrono_like(text: &str) -> bool {
@@ -196,13 +173,13 @@ async fn failures_keep_the_envelope_and_name_the_field() {
     let (status, body) = admin.delete("/api/app/productline/select").await;
     assert_eq!(status, 405);
     assert_failure(&body, "method_not_allowed");
-    platform.embedded.stop().await.expect("stop");
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_required_and_checked() {
     let platform = start().await;
-    let anonymous = Api::new(&platform.embedded.url);
+    let anonymous = Api::new(platform.url());
     for path in [
         "/api/app/productline/select",
         "/api/resource/envs/select",
@@ -254,7 +231,7 @@ async fn tokens_are_required_and_checked() {
         .get("/api/app/productline/select")
         .await;
     assert_eq!(status, 200);
-    platform.embedded.stop().await.expect("stop");
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,7 +246,7 @@ async fn oversized_bodies_answer_413_with_the_envelope() {
     assert_failure(&body, "payload_too_large");
     let (_, body) = admin.get("/api/admin/productlines").await;
     assert_eq!(assert_success(&body), json!([]));
-    platform.embedded.stop().await.expect("stop");
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,7 +275,7 @@ async fn legacy_quirks_are_accepted() {
     }
     let (status, _) = admin.get("/api/resource/envs/select/?format=json").await;
     assert_eq!(status, 200);
-    platform.embedded.stop().await.expect("stop");
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,7 +313,7 @@ async fn admin_routes_need_the_admin_role() {
     assert!(info.contains("root"), "{info}");
 
     for (username, role) in [("olga", "operator"), ("vic", "viewer")] {
-        let user = Api::new(&platform.embedded.url)
+        let user = Api::new(platform.url())
             .login(username, "long-enough-pw")
             .await;
         for (path, payload) in [
@@ -396,13 +373,13 @@ async fn admin_routes_need_the_admin_role() {
         usernames.contains(&"olga") && usernames.contains(&"vic") && usernames.contains(&"admin"),
         "{users}"
     );
-    platform.embedded.stop().await.expect("stop");
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_routes_answer_without_a_token() {
     let platform = start().await;
-    let anonymous = Api::new(&platform.embedded.url);
+    let anonymous = Api::new(platform.url());
     let (status, body) = anonymous.get("/healthz").await;
     assert_eq!((status, body), (200, json!({"status": "ok"})));
     let (status, body) = anonymous.get("/readyz").await;
@@ -412,7 +389,7 @@ async fn operations_routes_answer_without_a_token() {
     let admin = admin(&platform).await;
     admin.get("/api/app/productline/select").await;
     admin.get("/api/app/applications/x/select_by_pl").await;
-    let response = reqwest::get(format!("{}/metrics", platform.embedded.url))
+    let response = reqwest::get(format!("{}/metrics", platform.url()))
         .await
         .expect("metrics");
     assert_eq!(response.status().as_u16(), 200);
@@ -429,5 +406,5 @@ async fn operations_routes_answer_without_a_token() {
         text.contains("tad_http_request_duration_seconds_bucket"),
         "{text}"
     );
-    platform.embedded.stop().await.expect("stop");
+    platform.stop().await;
 }

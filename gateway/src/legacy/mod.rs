@@ -5,3 +5,4 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod ops;
+pub mod resource;

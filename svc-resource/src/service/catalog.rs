@@ -480,8 +480,38 @@ impl ResourceService {
             .await
     }
 
+    /// Deletes an environment that no cluster or host is in.
     pub async fn delete_env(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
-        self.delete_simple(actor, RecordKind::Env, id, envs::delete)
+        require_admin(actor)?;
+        let id = id.to_owned();
+        self.database
+            .transaction(move |connection| {
+                let clusters = cluster_queries::list(connection, Some(&id), None)?;
+                if !clusters.is_empty() {
+                    return Err(ResourceError::InUse {
+                        kind: RecordKind::Env,
+                        id,
+                        dependent_kind: RecordKind::Cluster,
+                        dependents: describe(clusters.iter().map(|row| (&row.id, &row.name))),
+                    });
+                }
+                let hosts = host_queries::count_in_env(connection, &id)?;
+                if hosts > 0 {
+                    return Err(ResourceError::InUse {
+                        kind: RecordKind::Env,
+                        id,
+                        dependent_kind: RecordKind::Host,
+                        dependents: vec![format!("{hosts} host(s)")],
+                    });
+                }
+                if envs::delete(connection, &id)? == 0 {
+                    return Err(ResourceError::NotFound {
+                        kind: RecordKind::Env,
+                        id,
+                    });
+                }
+                Ok(())
+            })
             .await
     }
 

@@ -262,3 +262,62 @@ pub fn run_tad(args: &[&str], envs: &[(&str, &str)], data_dir: &Path) -> (bool, 
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// A platform started in process (`tad serve`'s code) on a temp data dir: SQLite, or a fresh
+/// PostgreSQL schema for the resource service when `TEST_DATABASE_URL` is set.
+pub struct EmbeddedPlatform {
+    pub embedded: tad::runtime::Embedded,
+    pub data_dir: tempfile::TempDir,
+    postgres_schema: Option<(String, String)>,
+}
+
+impl EmbeddedPlatform {
+    pub async fn start(admin_password: &str, extra_env: &[(&str, &str)]) -> EmbeddedPlatform {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let postgres = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty());
+        let schema = format!("e2e_{}", common::ids::new_id());
+        let mut env: std::collections::HashMap<String, String> = extra_env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        env.insert("TAD_ADMIN_PASSWORD".to_owned(), admin_password.to_owned());
+        if let Some(url) = &postgres {
+            env.insert("TAD_RESOURCE_DATABASE_URL".to_owned(), url.clone());
+            env.insert("TAD_RESOURCE_DATABASE_SCHEMA".to_owned(), schema.clone());
+        }
+        let overrides = common::config::ConfigOverrides {
+            data_dir: Some(data_dir.path().to_owned()),
+            listen: Some("127.0.0.1:0".to_owned()),
+            ..Default::default()
+        };
+        let config = common::config::Config::load(&overrides, &|name| env.get(name).cloned())
+            .expect("config");
+        let embedded = tad::runtime::start_embedded(&config)
+            .await
+            .expect("start embedded platform");
+        EmbeddedPlatform {
+            embedded,
+            data_dir,
+            postgres_schema: postgres.map(|url| (url, schema)),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.embedded.url
+    }
+
+    pub async fn stop(self) {
+        let EmbeddedPlatform {
+            embedded,
+            data_dir,
+            postgres_schema,
+        } = self;
+        embedded.stop().await.expect("stop");
+        if let Some((url, schema)) = postgres_schema {
+            common::db::testing::drop_postgres_schema(&url, &schema);
+        }
+        drop(data_dir);
+    }
+}

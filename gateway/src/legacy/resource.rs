@@ -1,0 +1,548 @@
+//! Deployment resources of contract section 8 (clusters 8.1, hosts 8.2), the cluster read-back of
+//! 5.4 / 5.8.2.1, and the admin routes for CMDB-owned clusters and hosts (SPEC §2).
+
+use actix_web::{HttpResponse, web};
+use common::time::TimeRenderer;
+use proto::resource::v1::{self as pb, WriteChannel};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{
+    body::{LegacyJson, page_params},
+    clients::{Caller, Clients, grpc_request},
+    convert::{
+        catalog::LegacyId,
+        resource::{
+            AdminClusterItem, AdminHostItem, ClusterBody, ClusterItem, ClusterSelectItem,
+            ClusterTypeItem, DeletedCluster, DeletedHost, HostBindItem, HostBody, HostIdsBody,
+            HostItem, UpdatedClusterItem,
+        },
+    },
+    envelope::{Envelope, Page},
+    error::ApiError,
+};
+
+type Answer = Result<HttpResponse, ApiError>;
+
+fn ok<T: serde::Serialize>(data: T) -> Answer {
+    Ok(HttpResponse::Ok().json(Envelope::ok(data)))
+}
+
+/// 8.1.1 `GET /api/resource/clusters/cmdb_type`.
+pub async fn cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
+    let answer = clients
+        .resource
+        .clone()
+        .list_cluster_types(grpc_request(pb::ListClusterTypesRequest {}, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .cluster_types
+        .into_iter()
+        .map(|row| ClusterTypeItem {
+            value: row.value,
+            key: row.key,
+        })
+        .collect::<Vec<_>>())
+}
+
+/// Query of 8.1.3.
+#[derive(Debug, Deserialize)]
+pub struct ClusterQuery {
+    app: Option<String>,
+    name: Option<String>,
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// 8.1.3 `GET /api/resource/clusters/aos_json?app=&name=` (paginated, no envelope).
+pub async fn query_clusters(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    query: web::Query<ClusterQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let (page, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
+    let request = pb::QueryClustersRequest {
+        app_id: query.app,
+        name: query.name,
+        page,
+        page_size,
+    };
+    let answer = clients
+        .resource
+        .clone()
+        .query_clusters(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(Page {
+        count: u64::try_from(answer.count).unwrap_or(0),
+        page: u64::from(answer.page),
+        results: answer
+            .clusters
+            .into_iter()
+            .map(|cluster| ClusterItem::from_proto(cluster, &times))
+            .collect(),
+    }))
+}
+
+/// 8.1.4 `POST /api/resource/clusters/aos_create`.
+pub async fn create_cluster(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    LegacyJson(body): LegacyJson<ClusterBody>,
+) -> Answer {
+    let (_, fields) = body.fields();
+    let request = pb::CreateClusterRequest {
+        id: None,
+        fields: Some(fields),
+        channel: WriteChannel::Aos as i32,
+    };
+    let cluster = clients
+        .resource
+        .clone()
+        .create_cluster(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(ClusterItem::from_proto(cluster, &times))
+}
+
+/// 8.1.10 `POST /api/resource/clusters/{id}/update`.
+pub async fn update_cluster(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    id: web::Path<String>,
+    LegacyJson(body): LegacyJson<ClusterBody>,
+) -> Answer {
+    let (_, fields) = body.fields();
+    let request = pb::UpdateClusterRequest {
+        id: id.into_inner(),
+        fields: Some(fields),
+        channel: WriteChannel::Aos as i32,
+    };
+    let cluster = clients
+        .resource
+        .clone()
+        .update_cluster(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(UpdatedClusterItem::from(ClusterItem::from_proto(
+        cluster, &times,
+    )))
+}
+
+/// 8.1.9 `DELETE /api/resource/clusters/aos_deletes/{id}`.
+pub async fn delete_cluster(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let request = pb::DeleteResourceRequest {
+        id: id.into_inner(),
+        channel: WriteChannel::Aos as i32,
+    };
+    let cluster = clients
+        .resource
+        .clone()
+        .delete_cluster(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(DeletedCluster {
+        id: cluster.id,
+        name: cluster.name,
+    })
+}
+
+/// 8.1.5 `GET /api/resource/clusters/{id}/hosts/select/pl`: hosts that may be bound.
+pub async fn cluster_host_candidates(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let request = pb::ClusterIdRequest {
+        cluster_id: id.into_inner(),
+    };
+    let answer = clients
+        .resource
+        .clone()
+        .cluster_host_candidates(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .hosts
+        .into_iter()
+        .map(|host| HostBindItem::from_proto(host, false))
+        .collect::<Vec<_>>())
+}
+
+/// 8.1.6 `GET /api/resource/clusters/{id}/hosts`: hosts bound.
+pub async fn cluster_hosts(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let request = pb::ClusterIdRequest {
+        cluster_id: id.into_inner(),
+    };
+    let answer = clients
+        .resource
+        .clone()
+        .cluster_hosts(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .hosts
+        .into_iter()
+        .map(|host| HostBindItem::from_proto(host, true))
+        .collect::<Vec<_>>())
+}
+
+/// 8.1.7 `POST /api/resource/clusters/{id}/aos_bind`.
+pub async fn bind_hosts(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    LegacyJson(body): LegacyJson<HostIdsBody>,
+) -> Answer {
+    let request = pb::BindHostsRequest {
+        cluster_id: id.into_inner(),
+        host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
+    };
+    clients
+        .resource
+        .clone()
+        .bind_hosts(grpc_request(request, Some(&caller)))
+        .await?;
+    ok(true)
+}
+
+/// 8.1.8 `POST /api/resource/clusters/{id}/unbind`.
+pub async fn unbind_hosts(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    LegacyJson(body): LegacyJson<HostIdsBody>,
+) -> Answer {
+    let request = pb::BindHostsRequest {
+        cluster_id: id.into_inner(),
+        host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
+    };
+    clients
+        .resource
+        .clone()
+        .unbind_hosts(grpc_request(request, Some(&caller)))
+        .await?;
+    ok(true)
+}
+
+/// 8.2.2 `GET /api/resource/clusters/list_4_select`.
+pub async fn cluster_select(caller: Caller, clients: web::Data<Clients>) -> Answer {
+    let request = pb::ListClustersRequest {
+        env_id: None,
+        app_id: None,
+    };
+    let answer = clients
+        .resource
+        .clone()
+        .list_clusters(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .clusters
+        .into_iter()
+        .map(ClusterSelectItem::from)
+        .collect::<Vec<_>>())
+}
+
+/// 5.4 / 5.8.2.1 `GET /api/resource/clusters/{id}/{app_id}/select/envapp`: when `id` is a
+/// cluster, that cluster (if it belongs to the application). Job-instance ids come with the jobs
+/// service.
+pub async fn cluster_of_app(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (id, app_id) = path.into_inner();
+    let request = pb::GetClustersRequest {
+        ids: vec![id.clone()],
+    };
+    let answer = clients
+        .resource
+        .clone()
+        .get_clusters(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    if answer.clusters.is_empty() {
+        return Err(ApiError::new(
+            proto::ErrorReason::ClusterNotFound,
+            format!("cluster {id:?} does not exist"),
+        ));
+    }
+    ok(answer
+        .clusters
+        .into_iter()
+        .filter(|cluster| cluster.app_id == app_id)
+        .map(ClusterSelectItem::from)
+        .collect::<Vec<_>>())
+}
+
+/// 8.2.3 `POST /api/resource/hosts/aos_create`.
+pub async fn create_host(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    LegacyJson(body): LegacyJson<HostBody>,
+) -> Answer {
+    let request = pb::CreateHostRequest {
+        id: None,
+        fields: Some(body.fields()),
+        channel: WriteChannel::Aos as i32,
+    };
+    let host = clients
+        .resource
+        .clone()
+        .create_host(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(HostItem::from_proto(host, &times))
+}
+
+/// Query of 8.2.4.
+#[derive(Debug, Deserialize)]
+pub struct HostQuery {
+    host_name: Option<String>,
+    #[serde(rename = "productLine")]
+    product_line: Option<String>,
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// 8.2.4 `GET /api/resource/hosts/aos_json?host_name=&productLine=` (paginated, no envelope).
+pub async fn query_hosts(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    query: web::Query<HostQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let (page, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
+    let request = pb::QueryHostsRequest {
+        host_name: query.host_name,
+        product_line_id: query.product_line,
+        page,
+        page_size,
+    };
+    let answer = clients
+        .resource
+        .clone()
+        .query_hosts(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(Page {
+        count: u64::try_from(answer.count).unwrap_or(0),
+        page: u64::from(answer.page),
+        results: answer
+            .hosts
+            .into_iter()
+            .map(|host| HostItem::from_proto(host, &times))
+            .collect(),
+    }))
+}
+
+/// 8.2.5 `DELETE /api/resource/hosts/aos_deletes/{id}`.
+pub async fn delete_host(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let request = pb::DeleteResourceRequest {
+        id: id.into_inner(),
+        channel: WriteChannel::Aos as i32,
+    };
+    let host = clients
+        .resource
+        .clone()
+        .delete_host(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(DeletedHost {
+        id: None,
+        name: host.host_ip,
+    })
+}
+
+/// 8.2.6 `POST /api/resource/hosts/{id}/update`.
+pub async fn update_host(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    id: web::Path<String>,
+    LegacyJson(body): LegacyJson<HostBody>,
+) -> Answer {
+    let request = pb::UpdateHostRequest {
+        id: id.into_inner(),
+        fields: Some(body.fields()),
+        channel: WriteChannel::Aos as i32,
+    };
+    let host = clients
+        .resource
+        .clone()
+        .update_host(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(HostItem::from_proto(host, &times))
+}
+
+/// 8.2.7 `GET /api/resource/hosts/validate/{ssh_ip}/{ssh_user}/ssh`: a real SSH login.
+pub async fn validate_host(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (host_ip, ssh_user) = path.into_inner();
+    let request = pb::ValidateSshRequest { host_ip, ssh_user };
+    let answer = clients
+        .resource
+        .clone()
+        .validate_ssh(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer.ok)
+}
+
+/// `POST /api/admin/clusters`: creates or updates (by id) a CMDB-owned cluster.
+pub async fn admin_upsert_cluster(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    LegacyJson(body): LegacyJson<ClusterBody>,
+) -> Answer {
+    let (id, fields) = body.fields();
+    let request = pb::CreateClusterRequest {
+        id,
+        fields: Some(fields),
+        channel: WriteChannel::Admin as i32,
+    };
+    let cluster = clients
+        .resource
+        .clone()
+        .create_cluster(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(AdminClusterItem::from_proto(cluster, &times))
+}
+
+/// `GET /api/admin/clusters`.
+pub async fn admin_list_clusters(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+) -> Answer {
+    let request = pb::ListClustersRequest {
+        env_id: None,
+        app_id: None,
+    };
+    let answer = clients
+        .resource
+        .clone()
+        .list_clusters(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .clusters
+        .into_iter()
+        .map(|cluster| AdminClusterItem::from_proto(cluster, &times))
+        .collect::<Vec<_>>())
+}
+
+/// `DELETE /api/admin/clusters/{id}` (CMDB-owned ones too).
+pub async fn admin_delete_cluster(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let request = pb::DeleteResourceRequest {
+        id: id.into_inner(),
+        channel: WriteChannel::Admin as i32,
+    };
+    let cluster = clients
+        .resource
+        .clone()
+        .delete_cluster(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(json!({ "id": cluster.id }))
+}
+
+/// `POST /api/admin/hosts`: creates or updates (by id) a CMDB-owned host.
+pub async fn admin_upsert_host(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    LegacyJson(body): LegacyJson<HostBody>,
+) -> Answer {
+    let id = body.given_id();
+    let request = pb::CreateHostRequest {
+        id,
+        fields: Some(body.fields()),
+        channel: WriteChannel::Admin as i32,
+    };
+    let host = clients
+        .resource
+        .clone()
+        .create_host(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    let source = host.source.clone();
+    ok(AdminHostItem {
+        item: HostItem::from_proto(host, &times),
+        source,
+    })
+}
+
+/// `GET /api/admin/hosts`.
+pub async fn admin_list_hosts(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+) -> Answer {
+    let answer = clients
+        .resource
+        .clone()
+        .list_hosts(grpc_request(pb::ListHostsRequest {}, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .hosts
+        .into_iter()
+        .map(|host| {
+            let source = host.source.clone();
+            AdminHostItem {
+                item: HostItem::from_proto(host, &times),
+                source,
+            }
+        })
+        .collect::<Vec<_>>())
+}
+
+/// `DELETE /api/admin/hosts/{id}` (CMDB-owned ones too).
+pub async fn admin_delete_host(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let request = pb::DeleteResourceRequest {
+        id: id.into_inner(),
+        channel: WriteChannel::Admin as i32,
+    };
+    let host = clients
+        .resource
+        .clone()
+        .delete_host(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(json!({ "id": host.id }))
+}
