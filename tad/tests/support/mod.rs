@@ -308,6 +308,37 @@ impl EmbeddedPlatform {
         &self.embedded.url
     }
 
+    /// Every byte the platform stored: the files of the data dir, and a dump of the PostgreSQL
+    /// schema when one is used. For "no secret in clear text" checks.
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut pending = vec![self.data_dir.path().to_owned()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read data dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if let Ok(content) = std::fs::read(&path) {
+                    bytes.extend_from_slice(&content);
+                }
+            }
+        }
+        if let Some((url, schema)) = &self.postgres_schema {
+            let dump = Command::new("pg_dump")
+                .args(["-d", url, "-n", schema, "--data-only"])
+                .output()
+                .expect("run pg_dump");
+            assert!(
+                dump.status.success(),
+                "pg_dump failed: {}",
+                String::from_utf8_lossy(&dump.stderr)
+            );
+            assert!(!dump.stdout.is_empty());
+            bytes.extend_from_slice(&dump.stdout);
+        }
+        bytes
+    }
+
     pub async fn stop(self) {
         let EmbeddedPlatform {
             embedded,
