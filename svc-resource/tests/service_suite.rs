@@ -13,7 +13,10 @@ use common::{
 use svc_resource::{
     AdminBootstrap, ResourceService, ResourceSettings,
     db::MIGRATIONS,
-    service::{RecordKind, ResourceError},
+    service::{
+        PageRequest, RecordKind, ResourceError, WriteChannel, clusters::ClusterFields,
+        hosts::HostFields, lookups::NameLookup,
+    },
 };
 
 const TEST_CREDENTIAL_KEY: &[u8] =
@@ -391,7 +394,154 @@ async fn users_are_created_with_roles_and_unique_names(database: Database) {
     assert!(service.list_users(&admin).await.expect("list").is_empty());
 }
 
+async fn clusters_and_hosts_keep_their_rules(database: Database) {
+    let service = service(database);
+    let admin = actor("admin", "admin");
+    service
+        .upsert_product_line(&admin, Some("4"), "pl")
+        .await
+        .expect("pl");
+    service
+        .upsert_application(&admin, Some("a4"), "app", "4")
+        .await
+        .expect("app");
+    service
+        .upsert_env(&admin, Some("e1"), "prod", "")
+        .await
+        .expect("env");
+    let operator = actor("olga", "operator");
+    let cluster = service
+        .create_cluster(
+            &operator,
+            None,
+            ClusterFields {
+                name: "web".into(),
+                env_id: "e1".into(),
+                app_id: "a4".into(),
+                ..ClusterFields::default()
+            },
+            WriteChannel::Aos,
+        )
+        .await
+        .expect("cluster");
+    assert_eq!(cluster.row.cluster_type, "其它");
+    assert_eq!(
+        (cluster.env_name.as_str(), cluster.app_name.as_str()),
+        ("prod", "app")
+    );
+    let host = service
+        .create_host(
+            &operator,
+            None,
+            HostFields {
+                host_ip: "10.1.1.1".into(),
+                host_name: "web1".into(),
+                ssh_user: "deploy".into(),
+                ssh_password: Some("pa55word-in-clear".into()),
+                product_line_id: "4".into(),
+                env_id: "e1".into(),
+                ..HostFields::default()
+            },
+            WriteChannel::Aos,
+        )
+        .await
+        .expect("host");
+    let sealed = host.row.ssh_password_sealed.clone().expect("sealed");
+    assert!(!sealed.contains("pa55word"), "stored sealed");
+    service
+        .bind_hosts(&operator, &cluster.row.id, vec![host.row.id.clone()])
+        .await
+        .expect("bind");
+    service
+        .bind_hosts(&operator, &cluster.row.id, vec![host.row.id.clone()])
+        .await
+        .expect("bind twice");
+
+    let refused = service
+        .host_connections(&admin, &cluster.row.id)
+        .await
+        .expect_err("admins do not get secrets");
+    assert!(matches!(refused, ResourceError::Forbidden(_)));
+    let internal = Claims {
+        sub: "service:jobs".into(),
+        roles: vec![common::auth::INTERNAL_ROLE.into()],
+        iat: 0,
+        exp: i64::MAX,
+    };
+    let connections = service
+        .host_connections(&internal, &cluster.row.id)
+        .await
+        .expect("internal caller");
+    assert_eq!(connections.len(), 1);
+    assert_eq!(
+        connections[0].password.as_deref(),
+        Some("pa55word-in-clear")
+    );
+    assert_eq!(connections[0].row.ssh_port, 22);
+
+    let names = service
+        .lookup_names(
+            &operator,
+            NameLookup {
+                env_ids: vec!["e1".into(), "ghost".into()],
+                application_ids: vec!["a4".into()],
+                product_line_ids: vec!["4".into()],
+                module_ids: vec![],
+            },
+        )
+        .await
+        .expect("names");
+    assert_eq!(names.envs.get("e1").map(String::as_str), Some("prod"));
+    assert!(!names.envs.contains_key("ghost"));
+    assert_eq!(
+        names.applications.get("a4").map(String::as_str),
+        Some("app")
+    );
+
+    let in_use = service
+        .delete_host(&operator, &host.row.id, WriteChannel::Aos)
+        .await
+        .expect_err("bound");
+    assert!(in_use.to_string().contains("web"), "{in_use}");
+    let (count, views) = service
+        .query_hosts(
+            &operator,
+            Some("web"),
+            None,
+            PageRequest::new(1, 10).expect("page"),
+        )
+        .await
+        .expect("query");
+    assert_eq!(count, 1);
+    assert_eq!(
+        views[0].clusters,
+        vec![(cluster.row.id.clone(), "web".to_owned())]
+    );
+    assert_eq!(views[0].apps, vec!["app".to_owned()]);
+    let listed = service
+        .list_clusters(&operator, Some("e1"), Some("a4"))
+        .await
+        .expect("list by env and app");
+    assert_eq!(listed.len(), 1);
+    assert!(
+        service
+            .list_clusters(&operator, Some("e1"), Some("other"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    service
+        .delete_cluster(&operator, &cluster.row.id, WriteChannel::Aos)
+        .await
+        .expect("delete cluster");
+    service
+        .delete_host(&operator, &host.row.id, WriteChannel::Aos)
+        .await
+        .expect("host free now");
+}
+
 database_test_suite!(MIGRATIONS;
+    clusters_and_hosts_keep_their_rules,
     product_lines_are_created_updated_and_listed,
     applications_belong_to_existing_product_lines,
     envs_and_cluster_types_round_trip,

@@ -9,7 +9,12 @@
 //! modules:       [{id: m1, name: web, application_id: "5093"}]
 //! envs:          [{id: e1, name: 预投产环境, remark: UAT}]
 //! cluster_types: [{key: ApacheCluster, value: ApacheCluster}]
+//! clusters:      [{id: c1, name: web, type: ApacheCluster, env_id: e1, app_id: "5093", remark: ""}]
+//! hosts:         [{id: h1, host_IP: 10.0.0.5, host_name: web1, ssh_user: deploy, ssh_passwd: "…",
+//!                  ssh_port: 22, productLine_id: "5000", env_id: e1}]
+//! bindings:      [{cluster_id: c1, host_ids: [h1]}]
 //! ```
+//! Clusters and hosts imported here are CMDB-owned: the legacy routes cannot edit or delete them.
 
 use std::{path::Path, sync::Arc};
 
@@ -19,6 +24,8 @@ use serde::Deserialize;
 use svc_resource::service::{
     ResourceError,
     catalog::{ApplicationInput, ClusterTypeInput, EnvInput, ModuleInput, ProductLineInput},
+    clusters::ClusterFields,
+    hosts::HostFields,
     import::{CatalogImport, ImportSummary},
     users::UserInput,
 };
@@ -88,6 +95,47 @@ struct ClusterTypeEntry {
     value: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterEntry {
+    id: YamlId,
+    name: String,
+    #[serde(default)]
+    remark: String,
+    #[serde(default, rename = "type")]
+    cluster_type: String,
+    env_id: YamlId,
+    app_id: YamlId,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostEntry {
+    id: YamlId,
+    #[serde(rename = "host_IP", alias = "host_ip")]
+    host_ip: String,
+    host_name: String,
+    #[serde(default)]
+    remark: String,
+    ssh_user: String,
+    #[serde(default)]
+    ssh_port: Option<YamlId>,
+    #[serde(default, alias = "ssh_password")]
+    ssh_passwd: Option<String>,
+    #[serde(default)]
+    ssh_private_key: Option<String>,
+    #[serde(rename = "productLine_id", alias = "product_line_id")]
+    product_line_id: YamlId,
+    env_id: YamlId,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindingEntry {
+    cluster_id: YamlId,
+    host_ids: Vec<YamlId>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
@@ -103,6 +151,12 @@ struct CatalogFile {
     envs: Vec<EnvEntry>,
     #[serde(default)]
     cluster_types: Vec<ClusterTypeEntry>,
+    #[serde(default)]
+    clusters: Vec<ClusterEntry>,
+    #[serde(default)]
+    hosts: Vec<HostEntry>,
+    #[serde(default)]
+    bindings: Vec<BindingEntry>,
 }
 
 fn at(section: &str, index: usize, error: ResourceError) -> anyhow::Error {
@@ -161,6 +215,46 @@ pub fn parse_catalog(text: &str) -> anyhow::Result<CatalogImport> {
             .map_err(|error| at("cluster_types", index, error))?;
         catalog.cluster_types.push(input);
     }
+    for (index, entry) in file.clusters.iter().enumerate() {
+        let id = entry.id.text();
+        common::ids::validate_external_id(&id)
+            .map_err(|message| anyhow!("clusters[{index}].id {message}"))?;
+        catalog.clusters.push((
+            id,
+            ClusterFields {
+                name: entry.name.clone(),
+                remark: entry.remark.clone(),
+                cluster_type: entry.cluster_type.clone(),
+                env_id: entry.env_id.text(),
+                app_id: entry.app_id.text(),
+            },
+        ));
+    }
+    for (index, entry) in file.hosts.iter().enumerate() {
+        let id = entry.id.text();
+        common::ids::validate_external_id(&id)
+            .map_err(|message| anyhow!("hosts[{index}].id {message}"))?;
+        catalog.hosts.push((
+            id,
+            HostFields {
+                host_ip: entry.host_ip.clone(),
+                host_name: entry.host_name.clone(),
+                remark: entry.remark.clone(),
+                ssh_user: entry.ssh_user.clone(),
+                ssh_port: entry.ssh_port.as_ref().map(YamlId::text),
+                ssh_password: entry.ssh_passwd.clone(),
+                ssh_private_key: entry.ssh_private_key.clone(),
+                product_line_id: entry.product_line_id.text(),
+                env_id: entry.env_id.text(),
+            },
+        ));
+    }
+    for entry in &file.bindings {
+        catalog.bindings.push((
+            entry.cluster_id.text(),
+            entry.host_ids.iter().map(YamlId::text).collect(),
+        ));
+    }
     Ok(catalog)
 }
 
@@ -201,14 +295,17 @@ pub async fn import_file(config: &Config, file: &Path) -> anyhow::Result<ImportS
 pub async fn run(config: Config, file: &Path) -> anyhow::Result<()> {
     let summary = import_file(&config, file).await?;
     println!(
-        "imported {}: {} users, {} product lines, {} applications, {} modules, {} envs, {} cluster types",
+        "imported {}: {} users, {} product lines, {} applications, {} modules, {} envs, {} cluster types, {} clusters, {} hosts, {} bindings",
         file.display(),
         summary.users,
         summary.product_lines,
         summary.applications,
         summary.modules,
         summary.envs,
-        summary.cluster_types
+        summary.cluster_types,
+        summary.clusters,
+        summary.hosts,
+        summary.bindings
     );
     Ok(())
 }

@@ -107,6 +107,13 @@ envs:
   - {id: b2fa4164776a11e79ae8005056b361cd, name: 预投产环境, remark: UAT}
 cluster_types:
   - {key: ApacheCluster, value: ApacheCluster}
+clusters:
+  - {id: c1, name: web, type: ApacheCluster, env_id: b2fa4164776a11e79ae8005056b361cd, app_id: 5093}
+hosts:
+  - {id: h1, host_IP: 10.0.0.5, host_name: web1, ssh_user: deploy, ssh_passwd: imported-ssh-secret, ssh_port: 2222,
+     productLine_id: 750, env_id: b2fa4164776a11e79ae8005056b361cd}
+bindings:
+  - {cluster_id: c1, host_ids: [h1]}
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,6 +162,22 @@ async fn import_is_idempotent_and_atomic() {
     );
     assert!(!ok);
     assert!(stderr.contains("envs[1].name is required"), "{stderr}");
+    let bad_host = data_dir.path().join("bad_host.yaml");
+    std::fs::write(
+        &bad_host,
+        "hosts:\n  - {id: h9, host_IP: not-an-ip, host_name: x, ssh_user: u, ssh_passwd: p, productLine_id: 750, env_id: e}\n",
+    )
+    .expect("write");
+    let (ok, _, stderr) = run_tad(
+        &["import", bad_host.to_str().expect("utf-8")],
+        &[],
+        data_dir.path(),
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("hosts[0]") && stderr.contains("host_IP"),
+        "{stderr}"
+    );
 
     let (process, url) = start_serve(data_dir.path(), &[]);
     assert!(
@@ -187,6 +210,35 @@ async fn import_is_idempotent_and_atomic() {
     );
     assert_eq!(envs[0]["remark"], "UAT");
     assert_eq!(envs[0]["creator"], "import");
+    let (_, body) = admin.get("/api/resource/clusters/c1/hosts").await;
+    let bound = assert_success(&body);
+    assert_eq!(bound[0]["id"], "h1");
+    assert_eq!(bound[0]["ssh_port"], "2222");
+    let (_, body) = admin.delete("/api/resource/hosts/aos_deletes/h1").await;
+    assert_eq!(
+        body["code"], "cmdb_owned",
+        "imported hosts belong to the CMDB"
+    );
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(data_dir.path())
+        .expect("data dir")
+        .flatten()
+    {
+        let is_catalog = entry
+            .path()
+            .extension()
+            .is_some_and(|extension| extension == "yaml");
+        if !is_catalog {
+            stored.extend(std::fs::read(entry.path()).unwrap_or_default());
+        }
+    }
+    assert!(stored.len() > 4096, "the database files were read");
+    assert!(
+        !stored
+            .windows(19)
+            .any(|window| window == b"imported-ssh-secret"),
+        "no SSH password in clear on disk"
+    );
     let olga = Api::new(&url).login("olga", "operator-password").await;
     let (_, body) = olga.get("/api/admin/users").await;
     assert_eq!(body["code"], "forbidden");

@@ -61,10 +61,27 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
     }
 }
 
+fn reason_of(error: &ResourceError) -> ErrorReason {
+    match error {
+        ResourceError::Entry { source, .. } => reason_of(source),
+        other => reason_of_single(other),
+    }
+}
+
 impl From<ResourceError> for Status {
     fn from(error: ResourceError) -> Status {
         let message = error.to_string();
-        let reason = match &error {
+        let reason = reason_of(&error);
+        if reason == ErrorReason::InternalError {
+            tracing::error!(error = %message, "resource request failed");
+        }
+        reason.status(message)
+    }
+}
+
+fn reason_of_single(error: &ResourceError) -> ErrorReason {
+    {
+        match error {
             ResourceError::Missing { .. } => ErrorReason::MissingField,
             ResourceError::Invalid { .. } => ErrorReason::InvalidField,
             ResourceError::NotFound { kind, .. } => not_found_reason(*kind),
@@ -91,12 +108,9 @@ impl From<ResourceError> for Status {
             | ResourceError::Cache(_)
             | ResourceError::Hashing(_)
             | ResourceError::Token(_)
-            | ResourceError::Credentials(_) => {
-                tracing::error!(error = %message, "resource request failed");
-                ErrorReason::InternalError
-            }
-        };
-        reason.status(message)
+            | ResourceError::Credentials(_)
+            | ResourceError::Entry { .. } => ErrorReason::InternalError,
+        }
     }
 }
 

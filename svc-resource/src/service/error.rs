@@ -68,6 +68,11 @@ pub enum ResourceError {
         id: String,
         action: &'static str,
     },
+    #[error("{entry}: {source}")]
+    Entry {
+        entry: String,
+        source: Box<ResourceError>,
+    },
     #[error("cannot read the stored credentials of host {0:?}")]
     Credentials(String),
     #[error("you cannot delete your own user {0:?}")]
