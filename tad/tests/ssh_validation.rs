@@ -95,6 +95,51 @@ impl Drop for Sshd {
     }
 }
 
+/// Log lines of this test process, to check what the service logs.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    fn install() -> CapturedLog {
+        let log = CapturedLog::default();
+        let writer = log.clone();
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        log
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log")).into_owned()
+    }
+}
+
+/// `SHA256:...` of a public key file, as ssh-keygen prints it.
+fn fingerprint(public_key: &Path) -> String {
+    let output = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(public_key)
+        .output()
+        .expect("ssh-keygen -l");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.split_whitespace()
+        .nth(1)
+        .expect("fingerprint field")
+        .to_owned()
+}
+
 fn random_password() -> String {
     format!("Pw-{}", &common::ids::new_id()[16..])
 }
@@ -109,6 +154,7 @@ async fn ssh_validation_logs_in_for_real_and_pins_the_host_key() {
         eprintln!("skipped: needs root and /usr/sbin/sshd (apt-get install openssh-server)");
         return;
     }
+    let log = CapturedLog::install();
     let password = random_password();
     let dir = tempfile::tempdir().expect("temp dir");
     if !Command::new("id")
@@ -199,6 +245,20 @@ async fn ssh_validation_logs_in_for_real_and_pins_the_host_key() {
         json!(false),
         "another host key than the pinned one"
     );
+    let (pinned, presented) = (
+        fingerprint(&key_a.with_extension("pub")),
+        fingerprint(&key_b.with_extension("pub")),
+    );
+    let changed = log
+        .text()
+        .lines()
+        .find(|line| line.contains("ssh host key changed"))
+        .map(str::to_owned)
+        .expect("logged");
+    assert!(
+        changed.contains(&pinned) && changed.contains(&presented),
+        "both fingerprints named: {changed}"
+    );
     drop(sshd);
 
     let closed = free_port();
@@ -230,5 +290,6 @@ async fn ssh_validation_logs_in_for_real_and_pins_the_host_key() {
         !stored.windows(11).any(|window| window == b"PRIVATE KEY"),
         "private key stored in clear"
     );
+    assert!(!log.text().contains(&password), "no password in the log");
     platform.stop().await;
 }
