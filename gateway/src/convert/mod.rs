@@ -1,3 +1,5 @@
 //! Pure legacy-JSON ⇄ proto conversions, one module per contract area.
 
+pub mod appinhouse;
+pub mod appinhouse_page;
 pub mod catalog;
