@@ -1,7 +1,10 @@
 //! Compiles the service protos with protox (pure Rust, no protoc binary) and tonic-prost-build.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["protos/resource/v1/resource.proto"];
+    let protos = [
+        "protos/resource/v1/resource.proto",
+        "protos/appinhouse/v1/appinhouse.proto",
+    ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }

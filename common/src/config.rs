@@ -52,6 +52,21 @@ pub struct ServiceConfig {
     pub addr: String,
 }
 
+/// Settings of the appinhouse rules (SPEC §6), beside its [`ServiceConfig`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppinhouseOptions {
+    /// `X-SecretKey` of writes (`TAD_APPINHOUSE_SECRET_KEY`); see `secrets::appinhouse_secret_key`.
+    pub secret_key: Option<String>,
+    /// Builds and apps per page (`TAD_APPINHOUSE_PAGE_SIZE`, default 10).
+    pub page_size: u32,
+    /// Largest page number (`TAD_APPINHOUSE_MAX_PAGE`, default 100).
+    pub max_page: u32,
+    /// Fewest builds a residue delete keeps (`TAD_APPINHOUSE_MIN_RESIDUE`, default 5).
+    pub min_residue: u32,
+    /// Directory of hosted build files (`TAD_APPINHOUSE_FILES_DIR`, default `DATA_DIR/appinhouse-files`).
+    pub files_dir: PathBuf,
+}
+
 /// The whole validated configuration of a TAD process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -69,6 +84,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Redis for the shared cache and event bus (`TAD_REDIS_URL`); in-process ones when unset.
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel (`TAD_REDIS_PREFIX`, default `tad:`), so several
+    /// platforms can share one Redis.
+    pub redis_prefix: String,
     /// Log line format (`TAD_LOG_FORMAT` = `text` | `json`).
     pub log_format: LogFormat,
     /// HS256 key of tokens, given directly (`TAD_JWT_SECRET`).
@@ -95,6 +113,8 @@ pub struct Config {
     pub jobs: ServiceConfig,
     /// svc-appinhouse.
     pub appinhouse: ServiceConfig,
+    /// Rules of svc-appinhouse (`[appinhouse]` keys beside the service ones).
+    pub appinhouse_options: AppinhouseOptions,
 }
 
 /// Flags that override the file and the environment.
@@ -116,6 +136,32 @@ struct RawService {
     addr: Option<String>,
 }
 
+/// `[appinhouse]`: the service keys plus the appinhouse rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAppinhouse {
+    database_url: Option<String>,
+    database_schema: Option<String>,
+    listen: Option<String>,
+    addr: Option<String>,
+    secret_key: Option<String>,
+    page_size: Option<u32>,
+    max_page: Option<u32>,
+    min_residue: Option<u32>,
+    files_dir: Option<PathBuf>,
+}
+
+impl RawAppinhouse {
+    fn service(&self) -> RawService {
+        RawService {
+            database_url: self.database_url.clone(),
+            database_schema: self.database_schema.clone(),
+            listen: self.listen.clone(),
+            addr: self.addr.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -125,6 +171,7 @@ struct RawConfig {
     timezone: Option<String>,
     public_url: Option<String>,
     redis_url: Option<String>,
+    redis_prefix: Option<String>,
     log_format: Option<String>,
     jwt_secret: Option<String>,
     jwt_secret_file: Option<PathBuf>,
@@ -141,7 +188,7 @@ struct RawConfig {
     #[serde(default)]
     jobs: RawService,
     #[serde(default)]
-    appinhouse: RawService,
+    appinhouse: RawAppinhouse,
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
@@ -177,13 +224,15 @@ impl RawConfig {
         text("TAD_TIMEZONE", &mut self.timezone);
         text("TAD_PUBLIC_URL", &mut self.public_url);
         text("TAD_REDIS_URL", &mut self.redis_url);
+        text("TAD_REDIS_PREFIX", &mut self.redis_prefix);
         text("TAD_LOG_FORMAT", &mut self.log_format);
         text("TAD_JWT_SECRET", &mut self.jwt_secret);
+        let mut appinhouse = self.appinhouse.service();
         for (name, service) in [
             ("RESOURCE", &mut self.resource),
             ("ARTIFACT", &mut self.artifact),
             ("JOBS", &mut self.jobs),
-            ("APPINHOUSE", &mut self.appinhouse),
+            ("APPINHOUSE", &mut appinhouse),
         ] {
             text(
                 &format!("TAD_{name}_DATABASE_URL"),
@@ -195,6 +244,26 @@ impl RawConfig {
             );
             text(&format!("TAD_{name}_LISTEN"), &mut service.listen);
             text(&format!("TAD_{name}_ADDR"), &mut service.addr);
+        }
+        self.appinhouse.database_url = appinhouse.database_url;
+        self.appinhouse.database_schema = appinhouse.database_schema;
+        self.appinhouse.listen = appinhouse.listen;
+        self.appinhouse.addr = appinhouse.addr;
+        text("TAD_APPINHOUSE_SECRET_KEY", &mut self.appinhouse.secret_key);
+        if let Some(value) = env("TAD_APPINHOUSE_FILES_DIR").filter(|value| !value.is_empty()) {
+            self.appinhouse.files_dir = Some(PathBuf::from(value));
+        }
+        for (name, slot) in [
+            ("TAD_APPINHOUSE_PAGE_SIZE", &mut self.appinhouse.page_size),
+            ("TAD_APPINHOUSE_MAX_PAGE", &mut self.appinhouse.max_page),
+            (
+                "TAD_APPINHOUSE_MIN_RESIDUE",
+                &mut self.appinhouse.min_residue,
+            ),
+        ] {
+            if let Some(value) = env(name) {
+                *slot = Some(parse_env(name, value)?);
+            }
         }
         if let Some(value) = env("TAD_DATA_DIR").filter(|value| !value.is_empty()) {
             self.data_dir = Some(PathBuf::from(value));
@@ -446,9 +515,10 @@ impl Config {
             "appinhouse",
             "APPINHOUSE",
             50054,
-            &raw.appinhouse,
+            &raw.appinhouse.service(),
             &data_dir,
         )?;
+        let appinhouse_options = appinhouse_options(&raw.appinhouse, &data_dir)?;
 
         Ok(Config {
             listen,
@@ -460,6 +530,7 @@ impl Config {
                 .public_url
                 .map(|url| url.trim_end_matches('/').to_owned()),
             redis_url: raw.redis_url,
+            redis_prefix: raw.redis_prefix.unwrap_or_else(|| "tad:".to_owned()),
             log_format,
             jwt_secret: raw.jwt_secret,
             jwt_secret_file: raw.jwt_secret_file,
@@ -473,8 +544,53 @@ impl Config {
             artifact,
             jobs,
             appinhouse,
+            appinhouse_options,
         })
     }
+}
+
+/// Validates the appinhouse rules' keys, with their defaults.
+fn appinhouse_options(
+    raw: &RawAppinhouse,
+    data_dir: &Path,
+) -> Result<AppinhouseOptions, ConfigError> {
+    if let Some(secret) = &raw.secret_key
+        && secret.trim().len() < 8
+    {
+        return Err(invalid(
+            "appinhouse.secret_key (TAD_APPINHOUSE_SECRET_KEY)",
+            "must be at least 8 characters",
+        ));
+    }
+    let positive = |key: &str, value: Option<u32>, default: u32| match value.unwrap_or(default) {
+        0 => Err(invalid(key, "must be positive")),
+        value => Ok(value),
+    };
+    let page_size = positive(
+        "appinhouse.page_size (TAD_APPINHOUSE_PAGE_SIZE)",
+        raw.page_size,
+        10,
+    )?;
+    let max_page = positive(
+        "appinhouse.max_page (TAD_APPINHOUSE_MAX_PAGE)",
+        raw.max_page,
+        100,
+    )?;
+    let min_residue = positive(
+        "appinhouse.min_residue (TAD_APPINHOUSE_MIN_RESIDUE)",
+        raw.min_residue,
+        5,
+    )?;
+    Ok(AppinhouseOptions {
+        secret_key: raw.secret_key.as_ref().map(|key| key.trim().to_owned()),
+        page_size,
+        max_page,
+        min_residue,
+        files_dir: raw
+            .files_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("appinhouse-files")),
+    })
 }
 
 #[cfg(test)]
@@ -555,6 +671,13 @@ mod tests {
             ),
             ("TAD_TOKEN_TTL_SECS", "soon", "TAD_TOKEN_TTL_SECS"),
             ("TAD_JWT_SECRET", "short", "TAD_JWT_SECRET"),
+            (
+                "TAD_APPINHOUSE_SECRET_KEY",
+                "short",
+                "TAD_APPINHOUSE_SECRET_KEY",
+            ),
+            ("TAD_APPINHOUSE_PAGE_SIZE", "0", "TAD_APPINHOUSE_PAGE_SIZE"),
+            ("TAD_APPINHOUSE_MAX_PAGE", "many", "TAD_APPINHOUSE_MAX_PAGE"),
         ];
         for (name, value, expected) in cases {
             let error = Config::load(&ConfigOverrides::default(), &env_of(&[(name, value)]))
@@ -578,6 +701,14 @@ mod tests {
         assert_eq!(config.appinhouse.database_url, "postgres://db/tad");
         assert_eq!(config.appinhouse.database_schema, "appinhouse");
         assert_eq!(config.jobs.listen.to_string(), "0.0.0.0:7000");
+        assert_eq!(config.appinhouse_options.page_size, 10);
+        assert_eq!(config.appinhouse_options.max_page, 100);
+        assert_eq!(config.appinhouse_options.min_residue, 5);
+        assert_eq!(
+            config.appinhouse_options.files_dir,
+            PathBuf::from("./tad-data/appinhouse-files")
+        );
+        assert_eq!(config.appinhouse_options.secret_key, None);
         let error = Config::load(
             &ConfigOverrides::default(),
             &env_of(&[("TAD_JOBS_ADDR", "jobs:1")]),

@@ -1,4 +1,4 @@
-//! Secret keys (JWT signing key, later the credential encryption key): taken from the
+//! Secret keys (JWT signing key, appinhouse X-SecretKey, later the credential encryption key): taken from the
 //! environment or a file, or generated once into the data directory by `tad serve`.
 
 use std::{
@@ -141,6 +141,41 @@ fn resolve_key(
     })
 }
 
+/// The appinhouse `X-SecretKey` and whether this call generated it (to be shown once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppinhouseSecret {
+    pub key: String,
+    pub generated: bool,
+}
+
+/// The appinhouse `X-SecretKey`: `TAD_APPINHOUSE_SECRET_KEY`, else `DATA_DIR/appinhouse.key`
+/// (created when `generate` is true, as in `tad serve`).
+pub fn appinhouse_secret_key(
+    config: &Config,
+    generate: bool,
+) -> Result<AppinhouseSecret, SecretError> {
+    if let Some(key) = &config.appinhouse_options.secret_key {
+        return Ok(AppinhouseSecret {
+            key: key.clone(),
+            generated: false,
+        });
+    }
+    let path = config.data_dir.join("appinhouse.key");
+    let existed = path.exists();
+    if !existed && !generate {
+        return Err(SecretError::Missing {
+            what: "appinhouse secret key",
+            variable: "TAD_APPINHOUSE_SECRET_KEY",
+            file_variable: "appinhouse.secret_key in the config file",
+        });
+    }
+    let key = read_or_create_key_file(&path)?;
+    Ok(AppinhouseSecret {
+        key: String::from_utf8_lossy(&key).into_owned(),
+        generated: !existed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +197,33 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_appinhouse_key_comes_from_config_or_is_generated_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let overrides = crate::config::ConfigOverrides {
+            data_dir: Some(dir.path().to_owned()),
+            ..Default::default()
+        };
+        let config = Config::load(&overrides, &|_| None).expect("config");
+        assert!(matches!(
+            appinhouse_secret_key(&config, false),
+            Err(SecretError::Missing { .. })
+        ));
+        let first = appinhouse_secret_key(&config, true).expect("generate");
+        assert!(first.generated);
+        let second = appinhouse_secret_key(&config, false).expect("read back");
+        assert_eq!(second.key, first.key);
+        assert!(!second.generated);
+        let given = Config::load(&overrides, &|name| {
+            (name == "TAD_APPINHOUSE_SECRET_KEY").then(|| "given-secret".to_owned())
+        })
+        .expect("config");
+        assert_eq!(
+            appinhouse_secret_key(&given, true).expect("given").key,
+            "given-secret"
+        );
     }
 
     #[test]

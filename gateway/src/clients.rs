@@ -4,7 +4,10 @@
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use common::auth::{AUTHORIZATION, Claims};
 use futures::future::{Ready, ready};
-use proto::{ErrorReason, resource::v1::resource_service_client::ResourceServiceClient};
+use proto::{
+    ErrorReason, appinhouse::v1::appinhouse_service_client::AppinhouseServiceClient,
+    resource::v1::resource_service_client::ResourceServiceClient,
+};
 use std::time::Duration;
 
 use tonic::{
@@ -19,6 +22,7 @@ use crate::error::ApiError;
 #[derive(Debug, Clone)]
 pub struct ServiceEndpoints {
     resource: Endpoint,
+    appinhouse: Endpoint,
 }
 
 /// A service address that is not a URL.
@@ -41,9 +45,13 @@ fn endpoint(service: &'static str, addr: &str) -> Result<Endpoint, InvalidAddres
 }
 
 impl ServiceEndpoints {
-    pub fn new(resource_addr: &str) -> Result<ServiceEndpoints, InvalidAddress> {
+    pub fn new(
+        resource_addr: &str,
+        appinhouse_addr: &str,
+    ) -> Result<ServiceEndpoints, InvalidAddress> {
         Ok(ServiceEndpoints {
             resource: endpoint("resource", resource_addr)?,
+            appinhouse: endpoint("appinhouse", appinhouse_addr)?,
         })
     }
 }
@@ -52,6 +60,8 @@ impl ServiceEndpoints {
 #[derive(Clone)]
 pub struct Clients {
     pub resource: ResourceServiceClient<Channel>,
+    /// Uploads of hosted builds may be large: messages up to 16 MiB.
+    pub appinhouse: AppinhouseServiceClient<Channel>,
     /// Health client of each service, with the name shown in `/readyz` and its gRPC service name.
     pub health: Vec<(&'static str, &'static str, HealthClient<Channel>)>,
 }
@@ -59,13 +69,23 @@ pub struct Clients {
 impl Clients {
     pub fn connect_lazy(endpoints: &ServiceEndpoints) -> Clients {
         let resource_channel = endpoints.resource.connect_lazy();
+        let appinhouse_channel = endpoints.appinhouse.connect_lazy();
         Clients {
             resource: ResourceServiceClient::new(resource_channel.clone()),
-            health: vec![(
-                "resource",
-                proto::resource::v1::resource_service_server::SERVICE_NAME,
-                HealthClient::new(resource_channel),
-            )],
+            appinhouse: AppinhouseServiceClient::new(appinhouse_channel.clone())
+                .max_decoding_message_size(16 * 1024 * 1024),
+            health: vec![
+                (
+                    "resource",
+                    proto::resource::v1::resource_service_server::SERVICE_NAME,
+                    HealthClient::new(resource_channel),
+                ),
+                (
+                    "appinhouse",
+                    proto::appinhouse::v1::appinhouse_service_server::SERVICE_NAME,
+                    HealthClient::new(appinhouse_channel),
+                ),
+            ],
         }
     }
 }

@@ -29,12 +29,14 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Header answering the trace id of the request.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
 
-/// Routes that need no token.
+/// Routes that need no token. appinhouse routes are guarded by `X-SecretKey` instead (SPEC §6).
 fn is_public(path: &str) -> bool {
     matches!(
         path,
         "/api/auth/login" | "/healthz" | "/readyz" | "/metrics"
-    )
+    ) || ["/api/v2/", "/app/", "/download/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 fn request_id_of(request: &ServiceRequest) -> String {
@@ -153,5 +155,9 @@ mod tests {
         assert!(is_public("/healthz"));
         assert!(!is_public("/api/app/productline/select"));
         assert!(!is_public("/api/admin/users"));
+        assert!(is_public("/api/v2/apps"));
+        assert!(is_public("/app/rog2"));
+        assert!(is_public("/download/rog2/ios/1.0.0/a.ipa"));
+        assert!(!is_public("/api/v2"));
     }
 }

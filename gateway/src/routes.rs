@@ -7,7 +7,7 @@ use actix_web::{
     web::{self, delete, get, post},
 };
 
-use crate::legacy::{admin, auth, catalog, ops, resource as res};
+use crate::legacy::{admin, appinhouse, auth, catalog, ops, resource as res};
 
 fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(ops::method_not_allowed))
@@ -137,6 +137,37 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         // 8.2.6
         .service(resource("/api/resource/hosts/{id}/update").route(post().to(res::update_host)))
+        // appinhouse contract (SPEC §6); `apps` and `move` are reserved app names
+        .service(resource("/api/v2/apps").route(get().to(appinhouse::list_apps)))
+        .service(
+            resource("/api/v2/move/{app}/{sort_operation}").route(post().to(appinhouse::move_app)),
+        )
+        .service(
+            resource("/api/v2/{app}/archive/{platform}").route(post().to(appinhouse::upload_build)),
+        )
+        .service(resource("/api/v2/{app}/create").route(post().to(appinhouse::create_app)))
+        .service(resource("/api/v2/{app}/delete").route(delete().to(appinhouse::delete_app)))
+        .service(
+            resource("/api/v2/{app}/delete/{platform}")
+                .route(delete().to(appinhouse::delete_old_builds)),
+        )
+        .service(resource("/api/v2/{app}/desc/{platform}").route(post().to(appinhouse::save_build)))
+        .service(
+            resource("/api/v2/{app}/extenddesc/{platform}")
+                .route(post().to(appinhouse::save_extend)),
+        )
+        .service(resource("/api/v2/{app}/last").route(get().to(appinhouse::last_builds)))
+        .service(resource("/api/v2/{app}/list/{platform}").route(get().to(appinhouse::list_builds)))
+        .service(resource("/api/v2/{app}/mobile/last").route(get().to(appinhouse::mobile_last)))
+        .service(resource("/api/v2/{app}/mobile/list").route(get().to(appinhouse::mobile_list)))
+        .service(resource("/api/v2/{app}/plist/{version}.plist").route(get().to(appinhouse::plist)))
+        .service(resource("/api/v2/{app}/update").route(post().to(appinhouse::update_app)))
+        // appinhouse download page and hosted files
+        .service(resource("/app/{app}").route(get().to(appinhouse::page)))
+        .service(
+            resource("/download/{app}/{platform}/{version}/{file}")
+                .route(get().to(appinhouse::download)),
+        )
         // operations
         .service(resource("/healthz").route(get().to(ops::healthz)))
         .service(resource("/metrics").route(get().to(ops::metrics)))

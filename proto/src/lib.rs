@@ -1,5 +1,6 @@
 //! gRPC contracts of the TAD services (generated from `protos/`) and the error reasons they share.
 
+pub mod appinhouse;
 pub mod error;
 
 /// svc-resource: users, product lines, applications, modules, environments, cluster types.

@@ -1,1 +1,58 @@
-//! svc-appinhouse: the in-house app distribution service (SPEC §6); filled by the appinhouse issue.
+//! svc-appinhouse: in-house app distribution (SPEC §6): apps, builds per platform, OTA plists,
+//! hosted build files. `open_database` prepares its database, `open_store` its file store,
+//! `service` builds the rules and `grpc_service` wraps them for a tonic server.
+
+pub mod db;
+pub mod grpc;
+pub mod service;
+pub mod store;
+
+use common::{config::Config, db::Database};
+use proto::appinhouse::v1::appinhouse_service_server::AppinhouseServiceServer;
+
+pub use service::{AppinhouseError, AppinhouseService, AppinhouseSettings};
+pub use store::{BuildStore, StoreError};
+
+/// Opens the appinhouse database named by the config and applies pending migrations.
+pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
+    let database = Database::connect(
+        &config.appinhouse.database_url,
+        &config.appinhouse.database_schema,
+    )?;
+    let applied = database.migrate(&db::MIGRATIONS)?;
+    if !applied.is_empty() {
+        tracing::info!(database = %database.describe(), migrations = ?applied, "appinhouse migrations applied");
+    }
+    Ok(database)
+}
+
+/// Opens the store of hosted files (`appinhouse.files_dir`).
+pub fn open_store(config: &Config) -> Result<BuildStore, StoreError> {
+    BuildStore::local(&config.appinhouse_options.files_dir)
+}
+
+/// The settings of the rules from the config and the secret key.
+pub fn settings(config: &Config, secret_key: String) -> AppinhouseSettings {
+    let options = &config.appinhouse_options;
+    AppinhouseSettings {
+        secret_key,
+        page_size: i64::from(options.page_size),
+        max_page: i64::from(options.max_page),
+        min_residue: i64::from(options.min_residue),
+        public_url: config.public_url.clone(),
+        incoming_dir: options.files_dir.with_file_name(format!(
+            "{}-incoming",
+            options
+                .files_dir
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "appinhouse-files".to_owned())
+        )),
+    }
+}
+
+/// The tonic service to add to a server.
+pub fn grpc_service(service: AppinhouseService) -> AppinhouseServiceServer<grpc::AppinhouseGrpc> {
+    AppinhouseServiceServer::new(grpc::AppinhouseGrpc::new(service))
+        .max_decoding_message_size(16 * 1024 * 1024)
+}

@@ -1,4 +1,5 @@
-//! The command line: `tad serve | gateway | resource | migrate | import FILE.yaml`, with the flags
+//! The command line: `tad serve | gateway | resource | appinhouse serve | appinhouse publish FILE |
+//! migrate | import FILE.yaml`, with the flags
 //! that override the config file and `TAD_*` variables.
 
 use std::path::PathBuf;
@@ -45,6 +46,11 @@ pub enum Command {
     Gateway,
     /// The resource service alone (gRPC).
     Resource,
+    /// The appinhouse service alone, or publishing a build to it.
+    Appinhouse {
+        #[command(subcommand)]
+        command: AppinhouseCommand,
+    },
     /// Apply pending database migrations of every service, then exit.
     Migrate,
     /// Load a catalog (users, product lines, applications, modules, envs, cluster types) from YAML.
@@ -52,6 +58,16 @@ pub enum Command {
         /// The YAML file.
         file: PathBuf,
     },
+}
+
+/// `tad appinhouse ...`.
+#[derive(Debug, Subcommand)]
+pub enum AppinhouseCommand {
+    /// The appinhouse service alone (gRPC); needs TAD_APPINHOUSE_SECRET_KEY.
+    Serve,
+    /// Upload a build (.ipa/.apk/.exe/.msi) with a progress bar; the X-SecretKey comes from
+    /// TAD_APPINHOUSE_SECRET_KEY.
+    Publish(crate::publish::PublishArgs),
 }
 
 impl GlobalFlags {
@@ -74,6 +90,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => crate::runtime::serve(config).await,
         Command::Gateway => crate::runtime::gateway(config).await,
         Command::Resource => crate::runtime::resource(config).await,
+        Command::Appinhouse {
+            command: AppinhouseCommand::Serve,
+        } => crate::runtime::appinhouse(config).await,
+        Command::Appinhouse {
+            command: AppinhouseCommand::Publish(args),
+        } => {
+            let secret = common::secrets::appinhouse_secret_key(&config, false)?;
+            let answer = crate::publish::publish(args, &secret.key).await?;
+            println!("{answer}");
+            Ok(())
+        }
         Command::Migrate => crate::runtime::migrate(config).await,
         Command::Import { file } => crate::import::run(config, &file).await,
     }

@@ -4,4 +4,5 @@
 
 pub mod cli;
 pub mod import;
+pub mod publish;
 pub mod runtime;

@@ -1,5 +1,6 @@
 //! The process roles: `serve` (gateway and services in one process on a loopback gRPC server,
-//! so embedded mode runs the production code path), `gateway`, `resource` and `migrate`.
+//! so embedded mode runs the production code path), `gateway`, `resource`, `appinhouse serve`
+//! and `migrate`.
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
@@ -12,7 +13,11 @@ use common::{
     secrets,
 };
 use gateway::{GatewaySettings, clients::ServiceEndpoints};
-use proto::resource::v1::resource_service_server::ResourceServiceServer;
+use proto::{
+    appinhouse::v1::appinhouse_service_server::AppinhouseServiceServer,
+    resource::v1::resource_service_server::ResourceServiceServer,
+};
+use svc_appinhouse::{AppinhouseService, grpc::AppinhouseGrpc};
 use svc_resource::{AdminBootstrap, ResourceService, grpc::ResourceGrpc};
 use tokio::sync::oneshot;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -21,12 +26,14 @@ use tokio_stream::wrappers::TcpListenerStream;
 pub async fn shared_cache(config: &Config) -> anyhow::Result<SharedCache> {
     match &config.redis_url {
         Some(url) => {
-            let cache = RedisCache::connect(url, "tad:").await.with_context(|| {
-                format!(
-                    "cannot connect to redis at {}",
-                    common::db::redact_url_password(url)
-                )
-            })?;
+            let cache = RedisCache::connect(url, &config.redis_prefix)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot connect to redis at {}",
+                        common::db::redact_url_password(url)
+                    )
+                })?;
             Ok(Arc::new(cache))
         }
         None => Ok(Arc::new(InMemoryCache::new())),
@@ -51,6 +58,39 @@ pub async fn resource_service(
             .context("database task stopped")?
             .context("cannot open the resource database")?;
     Ok(svc_resource::service(config, database, cache, jwt, cipher))
+}
+
+/// Opens (and migrates) the appinhouse database and file store and builds the rules over them.
+/// `tad serve` generates the secret key into the data directory and prints it once.
+pub async fn appinhouse_service(
+    config: &Config,
+    generate_secret: bool,
+) -> anyhow::Result<AppinhouseService> {
+    let secret = secrets::appinhouse_secret_key(config, generate_secret)?;
+    if secret.generated {
+        println!("appinhouse X-SecretKey: {}", secret.key);
+        println!(
+            "(generated into {}; shown only this once; set TAD_APPINHOUSE_SECRET_KEY to choose it)",
+            config.data_dir.join("appinhouse.key").display()
+        );
+    }
+    let blocking_config = config.clone();
+    let database =
+        tokio::task::spawn_blocking(move || svc_appinhouse::open_database(&blocking_config))
+            .await
+            .context("database task stopped")?
+            .context("cannot open the appinhouse database")?;
+    let store = svc_appinhouse::open_store(config).with_context(|| {
+        format!(
+            "cannot open the appinhouse file store {}",
+            config.appinhouse_options.files_dir.display()
+        )
+    })?;
+    Ok(AppinhouseService::new(
+        database,
+        store,
+        svc_appinhouse::settings(config, secret.key),
+    ))
 }
 
 /// Creates the first admin when there is no user, and tells the operator about it once.
@@ -83,6 +123,7 @@ pub async fn bootstrap_admin(
 #[derive(Default)]
 pub struct HostedServices {
     pub resource: Option<ResourceService>,
+    pub appinhouse: Option<AppinhouseService>,
 }
 
 impl HostedServices {
@@ -96,6 +137,12 @@ impl HostedServices {
                 .set_serving::<ResourceServiceServer<ResourceGrpc>>()
                 .await;
             routes.add_service(svc_resource::grpc_service(resource));
+        }
+        if let Some(appinhouse) = self.appinhouse {
+            health_reporter
+                .set_serving::<AppinhouseServiceServer<AppinhouseGrpc>>()
+                .await;
+            routes.add_service(svc_appinhouse::grpc_service(appinhouse));
         }
         routes.routes()
     }
@@ -180,6 +227,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let cache = shared_cache(config).await?;
     let resource = resource_service(config, cache, jwt.clone(), true).await?;
     let admin = bootstrap_admin(config, &resource).await?;
+    let appinhouse = appinhouse_service(config, true).await?;
 
     let grpc_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -188,13 +236,15 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
     let services = HostedServices {
         resource: Some(resource),
+        appinhouse: Some(appinhouse),
     };
     let grpc_task = tokio::spawn(serve_grpc(services, grpc_listener, async move {
         let _ = grpc_stopped.await;
     }));
 
     // Every service is on the one loopback server.
-    let endpoints = ServiceEndpoints::new(&format!("http://{grpc_addr}"))?;
+    let grpc_url = format!("http://{grpc_addr}");
+    let endpoints = ServiceEndpoints::new(&grpc_url, &grpc_url)?;
     let http_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let url = format!("http://{}", http_listener.local_addr()?);
@@ -226,7 +276,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 pub async fn gateway(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-gateway", config.log_format)?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
-    let endpoints = ServiceEndpoints::new(&config.resource.addr)?;
+    let endpoints = ServiceEndpoints::new(&config.resource.addr, &config.appinhouse.addr)?;
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -252,6 +302,28 @@ pub async fn resource(config: Config) -> anyhow::Result<()> {
     serve_grpc(
         HostedServices {
             resource: Some(service),
+            ..HostedServices::default()
+        },
+        listener,
+        shutdown_signal(),
+    )
+    .await
+}
+
+/// `tad appinhouse serve`.
+pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
+    let _telemetry = common::telemetry::init("tad-appinhouse", config.log_format)?;
+    let service = appinhouse_service(&config, false).await?;
+    let listener = tokio::net::TcpListener::bind(config.appinhouse.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.appinhouse.listen))?;
+    let addr = listener.local_addr()?;
+    println!("TAD appinhouse service is listening on {addr}");
+    tracing::info!(%addr, database = %service.database().describe(), "appinhouse service started");
+    serve_grpc(
+        HostedServices {
+            appinhouse: Some(service),
+            ..HostedServices::default()
         },
         listener,
         shutdown_signal(),
@@ -268,5 +340,12 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
             .context("database task stopped")?
             .context("cannot migrate the resource database")?;
     println!("resource: migrations applied on {}", database.describe());
+    let blocking_config = config.clone();
+    let database =
+        tokio::task::spawn_blocking(move || svc_appinhouse::open_database(&blocking_config))
+            .await
+            .context("database task stopped")?
+            .context("cannot migrate the appinhouse database")?;
+    println!("appinhouse: migrations applied on {}", database.describe());
     Ok(())
 }

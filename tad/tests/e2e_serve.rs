@@ -35,6 +35,16 @@ async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
         !process.stderr_text().contains(&password),
         "the password is not in the log"
     );
+    let secret_key = process
+        .stdout_text()
+        .lines()
+        .find_map(|line| line.strip_prefix("appinhouse X-SecretKey: "))
+        .map(str::to_owned)
+        .expect("first start prints the generated appinhouse secret key");
+    assert!(
+        !process.stderr_text().contains(&secret_key),
+        "not in the log"
+    );
 
     let admin = Api::new(&url).login("admin", &password).await;
     let (_, body) = admin
@@ -81,6 +91,24 @@ async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
         !process.stdout_text().contains("password:"),
         "no second password: {}",
         process.stdout_text()
+    );
+    assert!(
+        !process.stdout_text().contains("X-SecretKey"),
+        "the secret key is printed once"
+    );
+    let created = reqwest::Client::new()
+        .post(format!("{url}/api/v2/rog2/create"))
+        .header("X-SecretKey", &secret_key)
+        .form(&[("description", "kept key")])
+        .send()
+        .await
+        .expect("create app")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(
+        created, r#"{"code":0,"msg":""}"#,
+        "the generated key is kept"
     );
     let admin = Api::new(&url).login("admin", &password).await;
     let (_, body) = admin.get("/api/app/applications/5000/select_by_pl").await;

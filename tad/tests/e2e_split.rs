@@ -1,4 +1,5 @@
-//! End to end with two processes: `tad resource` and `tad gateway`, sharing a JWT key, on
+//! End to end with separate processes: `tad resource`, `tad appinhouse serve` and `tad gateway`,
+//! sharing a JWT key, on
 //! PostgreSQL and Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set (as in CI), else on a
 //! SQLite file. Shows the same calls as the embedded mode, readiness across processes, and that
 //! a trace started at the gateway continues in the service (same trace id in both logs).
@@ -10,6 +11,7 @@ use support::{Api, TadProcess, assert_success, tad_command};
 
 struct Split {
     resource: TadProcess,
+    _appinhouse: TadProcess,
     gateway: TadProcess,
     url: String,
     postgres_schema: Option<(String, String)>,
@@ -20,6 +22,7 @@ impl Drop for Split {
     fn drop(&mut self) {
         if let Some((url, schema)) = &self.postgres_schema {
             common::db::testing::drop_postgres_schema(url, schema);
+            common::db::testing::drop_postgres_schema(url, &format!("{schema}_appinhouse"));
         }
     }
 }
@@ -30,6 +33,8 @@ fn start_split() -> Split {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let jwt_secret = format!("{}{}", common::ids::new_id(), common::ids::new_id());
     let credential_key = format!("{}{}", common::ids::new_id(), common::ids::new_id());
+    // Each test its own key space, so failed-login counters of one test never lock out another.
+    let redis_prefix = format!("tad-test-{}:", common::ids::new_id());
     let postgres = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty());
@@ -63,7 +68,9 @@ fn start_split() -> Split {
             .arg("--data-dir")
             .arg(data_dir.path());
         if let Some(url) = &redis {
-            command.env("TAD_REDIS_URL", url);
+            command
+                .env("TAD_REDIS_URL", url)
+                .env("TAD_REDIS_PREFIX", &redis_prefix);
         }
     };
 
@@ -84,13 +91,38 @@ fn start_split() -> Split {
 
     let mut command = tad_command();
     command
+        .args(["appinhouse", "serve"])
+        .env("TAD_APPINHOUSE_LISTEN", "127.0.0.1:0")
+        .env("TAD_APPINHOUSE_SECRET_KEY", "split-appinhouse-key")
+        .env(
+            "TAD_APPINHOUSE_DATABASE_URL",
+            match &postgres {
+                Some(url) => url.clone(),
+                None => format!(
+                    "sqlite://{}",
+                    data_dir.path().join("appinhouse.db").display()
+                ),
+            },
+        )
+        .env(
+            "TAD_APPINHOUSE_DATABASE_SCHEMA",
+            format!("{schema}_appinhouse"),
+        );
+    common_env(&mut command);
+    let mut appinhouse = TadProcess::spawn(command);
+    let appinhouse_addr = appinhouse.wait_for_line("TAD appinhouse service is listening on ");
+
+    let mut command = tad_command();
+    command
         .args(["gateway", "--listen", "127.0.0.1:0"])
-        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"));
+        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
+        .env("TAD_APPINHOUSE_ADDR", format!("http://{appinhouse_addr}"));
     common_env(&mut command);
     let mut gateway = TadProcess::spawn(command);
     let url = gateway.wait_for_line("TAD gateway is listening on ");
     Split {
         resource,
+        _appinhouse: appinhouse,
         gateway,
         url,
         postgres_schema: postgres.map(|url| (url, schema)),
@@ -134,6 +166,13 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
     let (status, body) = anonymous.get("/readyz").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["services"]["resource"], "serving");
+    assert_eq!(body["services"]["appinhouse"], "serving");
+    let (status, body) = anonymous.get("/api/v2/apps").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({"code": 0, "msg": "", "items": [], "page": 1, "total_page": 0})
+    );
 
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
     let (_, body) = admin

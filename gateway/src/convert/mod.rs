@@ -1,4 +1,6 @@
 //! Pure legacy-JSON ⇄ proto conversions, one module per contract area.
 
+pub mod appinhouse;
+pub mod appinhouse_page;
 pub mod catalog;
 pub mod resource;

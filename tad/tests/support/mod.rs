@@ -263,6 +263,9 @@ pub fn run_tad(args: &[&str], envs: &[(&str, &str)], data_dir: &Path) -> (bool, 
     )
 }
 
+/// Services whose database moves to PostgreSQL when `TEST_DATABASE_URL` is set.
+const SERVICES_WITH_DATABASES: [&str; 2] = ["RESOURCE", "APPINHOUSE"];
+
 /// A platform started in process (`tad serve`'s code) on a temp data dir: SQLite, or a fresh
 /// PostgreSQL schema for the resource service when `TEST_DATABASE_URL` is set.
 pub struct EmbeddedPlatform {
@@ -284,8 +287,13 @@ impl EmbeddedPlatform {
             .collect();
         env.insert("TAD_ADMIN_PASSWORD".to_owned(), admin_password.to_owned());
         if let Some(url) = &postgres {
-            env.insert("TAD_RESOURCE_DATABASE_URL".to_owned(), url.clone());
-            env.insert("TAD_RESOURCE_DATABASE_SCHEMA".to_owned(), schema.clone());
+            for service in SERVICES_WITH_DATABASES {
+                env.insert(format!("TAD_{service}_DATABASE_URL"), url.clone());
+                env.insert(
+                    format!("TAD_{service}_DATABASE_SCHEMA"),
+                    format!("{schema}_{}", service.to_lowercase()),
+                );
+            }
         }
         let overrides = common::config::ConfigOverrides {
             data_dir: Some(data_dir.path().to_owned()),
@@ -324,10 +332,14 @@ impl EmbeddedPlatform {
             }
         }
         if let Some((url, schema)) = &self.postgres_schema {
-            let dump = Command::new("pg_dump")
-                .args(["-d", url, "-n", schema, "--data-only"])
-                .output()
-                .expect("run pg_dump");
+            let mut command = Command::new("pg_dump");
+            command.args(["-d", url, "--data-only"]);
+            for service in SERVICES_WITH_DATABASES {
+                command
+                    .arg("-n")
+                    .arg(format!("{schema}_{}", service.to_lowercase()));
+            }
+            let dump = command.output().expect("run pg_dump");
             assert!(
                 dump.status.success(),
                 "pg_dump failed: {}",
@@ -347,7 +359,12 @@ impl EmbeddedPlatform {
         } = self;
         embedded.stop().await.expect("stop");
         if let Some((url, schema)) = postgres_schema {
-            common::db::testing::drop_postgres_schema(&url, &schema);
+            for service in SERVICES_WITH_DATABASES {
+                common::db::testing::drop_postgres_schema(
+                    &url,
+                    &format!("{schema}_{}", service.to_lowercase()),
+                );
+            }
         }
         drop(data_dir);
     }

@@ -1,0 +1,759 @@
+//! Handlers of the appinhouse contract (`/api/v2/...`), the hosted-build upload and download,
+//! and the download page `/app/{app}`: decode the form / query / multipart request, call
+//! svc-appinhouse over gRPC (forwarding `X-SecretKey` and the trace context), encode the
+//! `{code,msg,...}` answer. No rules live here.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{
+        StatusCode,
+        header::{self, HeaderValue},
+    },
+    web,
+};
+use futures::{StreamExt, TryStreamExt};
+use proto::appinhouse::{AppinhouseCode, SECRET_KEY_METADATA_KEY, v1 as pb};
+use serde_json::{Map, Value, json};
+use tonic::metadata::MetadataValue;
+
+use crate::{
+    body::{BodyLimit, DEFAULT_MAX_BODY_BYTES},
+    clients::{Clients, grpc_request},
+    convert::{
+        appinhouse::{Failure, base_url, items, parse_time_offset, success},
+        appinhouse_page,
+    },
+};
+
+/// Bytes per gRPC message of an upload.
+const UPLOAD_CHUNK_BYTES: usize = 256 * 1024;
+
+type Answer = Result<HttpResponse, Failure>;
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{} {}", self.code.number(), self.msg)
+    }
+}
+
+impl actix_web::ResponseError for Failure {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.http_status()).unwrap_or(StatusCode::OK)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(self.body())
+    }
+}
+
+fn ok(extra: Map<String, Value>) -> HttpResponse {
+    HttpResponse::Ok().json(success(extra))
+}
+
+fn query_map(request: &HttpRequest) -> HashMap<String, String> {
+    form_urlencoded::parse(request.query_string().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn secret_request<T>(message: T, request: &HttpRequest) -> tonic::Request<T> {
+    let mut grpc = grpc_request(message, None);
+    if let Some(value) = request
+        .headers()
+        .get("x-secretkey")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| MetadataValue::try_from(value).ok())
+    {
+        grpc.metadata_mut().insert(SECRET_KEY_METADATA_KEY, value);
+    }
+    grpc
+}
+
+fn request_base(request: &HttpRequest) -> String {
+    let info = request.connection_info();
+    base_url(info.scheme(), info.host())
+}
+
+fn user_agent(request: &HttpRequest) -> String {
+    request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The browser reported a touch screen: `touch=1` in the query or the cookie the page sets.
+fn touch_hint(request: &HttpRequest, query: &HashMap<String, String>) -> bool {
+    let flag = |value: &str| matches!(value, "1" | "true");
+    query.get("touch").is_some_and(|value| flag(value))
+        || request
+            .headers()
+            .get_all(header::COOKIE)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|cookies| cookies.split(';'))
+            .filter_map(|cookie| cookie.trim().split_once('='))
+            .any(|(name, value)| name == "touch" && flag(value))
+}
+
+/// Query parameters and the form body (body wins), read up to the body limit.
+async fn form_fields(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HashMap<String, String>, Failure> {
+    let limit = request
+        .app_data::<web::Data<BodyLimit>>()
+        .map(|limit| limit.0)
+        .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|error| {
+            Failure::new(
+                AppinhouseCode::InvalidParameter,
+                format!("request body could not be read: {error}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(Failure::new(
+                AppinhouseCode::InvalidParameter,
+                format!("request body is larger than the limit of {limit} bytes"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let mut fields = query_map(request);
+    fields.extend(form_urlencoded::parse(&body).into_owned());
+    Ok(fields)
+}
+
+/// `POST /api/v2/{app}/create`.
+pub async fn create_app(
+    request: HttpRequest,
+    payload: web::Payload,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    let mut fields = form_fields(&request, payload).await?;
+    let message = pb::SaveAppRequest {
+        app: app.into_inner(),
+        description: fields.remove("description"),
+        alias: fields.remove("alias"),
+    };
+    clients
+        .appinhouse
+        .clone()
+        .create_app(secret_request(message, &request))
+        .await?;
+    Ok(ok(Map::new()))
+}
+
+/// `POST /api/v2/{app}/update`.
+pub async fn update_app(
+    request: HttpRequest,
+    payload: web::Payload,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    let mut fields = form_fields(&request, payload).await?;
+    let message = pb::SaveAppRequest {
+        app: app.into_inner(),
+        description: fields.remove("description"),
+        alias: fields.remove("alias"),
+    };
+    clients
+        .appinhouse
+        .clone()
+        .update_app(secret_request(message, &request))
+        .await?;
+    Ok(ok(Map::new()))
+}
+
+/// `DELETE /api/v2/{app}/delete`.
+pub async fn delete_app(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    let message = pb::AppRef {
+        app: app.into_inner(),
+    };
+    clients
+        .appinhouse
+        .clone()
+        .delete_app(secret_request(message, &request))
+        .await?;
+    Ok(ok(Map::new()))
+}
+
+/// `POST /api/v2/move/{app}/{sort_operation}`.
+pub async fn move_app(clients: web::Data<Clients>, path: web::Path<(String, String)>) -> Answer {
+    let (app, operation) = path.into_inner();
+    clients
+        .appinhouse
+        .clone()
+        .move_app(grpc_request(pb::MoveAppRequest { app, operation }, None))
+        .await?;
+    Ok(ok(Map::new()))
+}
+
+/// `GET /api/v2/apps`.
+pub async fn list_apps(request: HttpRequest, clients: web::Data<Clients>) -> Answer {
+    let page = query_map(&request).remove("page");
+    let answer = clients
+        .appinhouse
+        .clone()
+        .list_apps(grpc_request(pb::PageRequest { page }, None))
+        .await?
+        .into_inner();
+    let mut extra = Map::new();
+    extra.insert("items".to_owned(), json!(answer.apps));
+    extra.insert("page".to_owned(), json!(answer.page));
+    extra.insert("total_page".to_owned(), json!(answer.total_page));
+    Ok(ok(extra))
+}
+
+/// `POST /api/v2/{app}/desc/{platform}`.
+pub async fn save_build(
+    request: HttpRequest,
+    payload: web::Payload,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (app, platform) = path.into_inner();
+    let fields = form_fields(&request, payload).await?;
+    let message = pb::SaveBuildRequest {
+        app,
+        platform,
+        fields,
+        request_base_url: request_base(&request),
+    };
+    clients
+        .appinhouse
+        .clone()
+        .save_build(secret_request(message, &request))
+        .await?;
+    Ok(ok(Map::new()))
+}
+
+/// `POST /api/v2/{app}/extenddesc/{platform}`.
+pub async fn save_extend(
+    request: HttpRequest,
+    payload: web::Payload,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (app, platform) = path.into_inner();
+    let fields = form_fields(&request, payload).await?;
+    let message = pb::SaveExtendRequest {
+        app,
+        platform,
+        fields,
+        request_base_url: request_base(&request),
+    };
+    clients
+        .appinhouse
+        .clone()
+        .save_extend(secret_request(message, &request))
+        .await?;
+    Ok(ok(Map::new()))
+}
+
+fn builds_answer(list: pb::BuildList, time_offset: Option<i32>, paged: bool) -> HttpResponse {
+    let mut extra = Map::new();
+    extra.insert("items".to_owned(), items(list.builds, time_offset));
+    if paged {
+        extra.insert("page".to_owned(), json!(list.page));
+        extra.insert("total_page".to_owned(), json!(list.total_page));
+    }
+    ok(extra)
+}
+
+/// `GET /api/v2/{app}/last`.
+pub async fn last_builds(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    let query = query_map(&request);
+    let time_offset = parse_time_offset(query.get("time_offset").map(String::as_str))?;
+    let message = pb::LastBuildsRequest {
+        app: app.into_inner(),
+        request_base_url: request_base(&request),
+    };
+    let list = clients
+        .appinhouse
+        .clone()
+        .last_builds(grpc_request(message, None))
+        .await?
+        .into_inner();
+    Ok(builds_answer(list, time_offset, false))
+}
+
+/// `GET /api/v2/{app}/mobile/last`.
+pub async fn mobile_last(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    let query = query_map(&request);
+    let time_offset = parse_time_offset(query.get("time_offset").map(String::as_str))?;
+    let message = pb::MobileRequest {
+        app: app.into_inner(),
+        user_agent: user_agent(&request),
+        touch_hint: touch_hint(&request, &query),
+        page: None,
+        request_base_url: request_base(&request),
+    };
+    let list = clients
+        .appinhouse
+        .clone()
+        .mobile_last(grpc_request(message, None))
+        .await?
+        .into_inner();
+    Ok(builds_answer(list, time_offset, false))
+}
+
+async fn list(request: &HttpRequest, clients: &Clients, app: String, platform: String) -> Answer {
+    let query = query_map(request);
+    let time_offset = parse_time_offset(query.get("time_offset").map(String::as_str))?;
+    let message = pb::ListBuildsRequest {
+        app,
+        platform,
+        user_agent: user_agent(request),
+        touch_hint: touch_hint(request, &query),
+        page: query.get("page").cloned(),
+        request_base_url: request_base(request),
+    };
+    let list = clients
+        .appinhouse
+        .clone()
+        .list_builds(grpc_request(message, None))
+        .await?
+        .into_inner();
+    Ok(builds_answer(list, time_offset, true))
+}
+
+/// `GET /api/v2/{app}/mobile/list`.
+pub async fn mobile_list(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    list(&request, &clients, app.into_inner(), String::new()).await
+}
+
+/// `GET /api/v2/{app}/list/{platform}`.
+pub async fn list_builds(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (app, platform) = path.into_inner();
+    list(&request, &clients, app, platform).await
+}
+
+/// `GET /api/v2/{app}/plist/{version}.plist` (`application/x-plist`).
+pub async fn plist(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (app, version) = path.into_inner();
+    let extend_key = query_map(&request).remove("extend").unwrap_or_default();
+    let message = pb::GetPlistRequest {
+        app,
+        version,
+        extend_key,
+    };
+    let file = clients
+        .appinhouse
+        .clone()
+        .get_plist(grpc_request(message, None))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-plist")
+        .body(file.content))
+}
+
+/// `DELETE /api/v2/{app}/delete/{platform}?residue=N`.
+pub async fn delete_old_builds(
+    request: HttpRequest,
+    payload: web::Payload,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (app, platform) = path.into_inner();
+    let mut fields = form_fields(&request, payload).await?;
+    let message = pb::DeleteOldBuildsRequest {
+        app,
+        platform,
+        residue: fields.remove("residue"),
+    };
+    clients
+        .appinhouse
+        .clone()
+        .delete_old_builds(secret_request(message, &request))
+        .await?;
+    Ok(ok(Map::new()))
+}
+
+fn chunk(part: pb::upload_chunk::Part) -> pb::UploadChunk {
+    pb::UploadChunk { part: Some(part) }
+}
+
+/// `POST /api/v2/{app}/archive/{platform}` (multipart, X-SecretKey): streams the first file part
+/// to the service; text parts and query parameters are the build's fields.
+pub async fn upload_build(
+    request: HttpRequest,
+    mut multipart: Multipart,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (app, platform) = path.into_inner();
+    let (sender, receiver) = tokio::sync::mpsc::channel::<pb::UploadChunk>(8);
+    let grpc = secret_request(
+        tokio_stream::wrappers::ReceiverStream::new(receiver),
+        &request,
+    );
+    let mut client = clients.appinhouse.clone();
+    let call = client.upload_build(grpc);
+    let header = pb::UploadHeader {
+        app,
+        platform,
+        file_name: String::new(),
+        request_base_url: request_base(&request),
+    };
+    let mut pending_fields = query_map(&request);
+    let feed = async move {
+        let mut started = false;
+        while let Some(mut field) = multipart.try_next().await.map_err(|error| {
+            Failure::new(
+                AppinhouseCode::InvalidParameter,
+                format!("multipart body: {error}"),
+            )
+        })? {
+            let disposition = field.content_disposition().cloned();
+            let file_name = disposition
+                .as_ref()
+                .and_then(|disposition| disposition.get_filename())
+                .map(str::to_owned);
+            let name = disposition
+                .as_ref()
+                .and_then(|disposition| disposition.get_name())
+                .unwrap_or_default()
+                .to_owned();
+            match file_name {
+                Some(file_name) if !started => {
+                    started = true;
+                    let header = pb::UploadHeader {
+                        file_name,
+                        ..header.clone()
+                    };
+                    let mut messages = vec![chunk(pb::upload_chunk::Part::Header(header))];
+                    if !pending_fields.is_empty() {
+                        messages.push(chunk(pb::upload_chunk::Part::Fields(pb::UploadFields {
+                            fields: std::mem::take(&mut pending_fields),
+                        })));
+                    }
+                    for message in messages {
+                        if sender.send(message).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    let mut buffer = Vec::with_capacity(UPLOAD_CHUNK_BYTES);
+                    while let Some(bytes) = field.try_next().await.map_err(|error| {
+                        Failure::new(
+                            AppinhouseCode::InvalidParameter,
+                            format!("multipart body: {error}"),
+                        )
+                    })? {
+                        buffer.extend_from_slice(&bytes);
+                        if buffer.len() >= UPLOAD_CHUNK_BYTES {
+                            let data = std::mem::replace(
+                                &mut buffer,
+                                Vec::with_capacity(UPLOAD_CHUNK_BYTES),
+                            );
+                            if sender
+                                .send(chunk(pb::upload_chunk::Part::Data(data)))
+                                .await
+                                .is_err()
+                            {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    if !buffer.is_empty()
+                        && sender
+                            .send(chunk(pb::upload_chunk::Part::Data(buffer)))
+                            .await
+                            .is_err()
+                    {
+                        return Ok(());
+                    }
+                }
+                Some(_) => {
+                    // Only the first file is a build; drain the others.
+                    while field.try_next().await.ok().flatten().is_some() {}
+                }
+                None => {
+                    let mut value = Vec::new();
+                    while let Some(bytes) = field.try_next().await.map_err(|error| {
+                        Failure::new(
+                            AppinhouseCode::InvalidParameter,
+                            format!("multipart body: {error}"),
+                        )
+                    })? {
+                        if value.len() + bytes.len() > 64 * 1024 {
+                            return Err(Failure::new(
+                                AppinhouseCode::InvalidParameter,
+                                format!("form field {name:?} is too long"),
+                            ));
+                        }
+                        value.extend_from_slice(&bytes);
+                    }
+                    let value = String::from_utf8_lossy(&value).into_owned();
+                    if started {
+                        let fields = HashMap::from([(name, value)]);
+                        if sender
+                            .send(chunk(pb::upload_chunk::Part::Fields(pb::UploadFields {
+                                fields,
+                            })))
+                            .await
+                            .is_err()
+                        {
+                            return Ok(());
+                        }
+                    } else {
+                        pending_fields.insert(name, value);
+                    }
+                }
+            }
+        }
+        Ok::<(), Failure>(())
+    };
+    let (answer, fed) = futures::join!(call, feed);
+    // A refused key wins over a broken body; a broken body over what the service made of it.
+    let uploaded = match (answer, fed) {
+        (Err(status), _) if AppinhouseCode::of_status(&status) == AppinhouseCode::SecretKey => {
+            return Err(status.into());
+        }
+        (_, Err(failure)) => return Err(failure),
+        (answer, Ok(())) => answer?.into_inner(),
+    };
+    let mut extra = Map::new();
+    extra.insert(
+        "item".to_owned(),
+        json!({
+            "platform": uploaded.platform,
+            "version": uploaded.version,
+            "down": uploaded.software_url,
+            "bundle_id": uploaded.bundle_id,
+            "title": uploaded.title,
+            "size": uploaded.size,
+        }),
+    );
+    Ok(ok(extra))
+}
+
+/// A `Range` header that cannot be satisfied (answered 416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsatisfiableRange;
+
+/// One `bytes=` range of a file of `size` bytes: `Ok(None)` for the whole file, `Err` when it
+/// cannot be satisfied.
+pub fn parse_range(
+    header: Option<&str>,
+    size: u64,
+) -> Result<Option<(u64, u64)>, UnsatisfiableRange> {
+    let Some(spec) = header.and_then(|value| value.trim().strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (start, end) = spec.split_once('-').ok_or(UnsatisfiableRange)?;
+    let (start, end) = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let suffix: u64 = suffix.parse().map_err(|_| UnsatisfiableRange)?;
+            if suffix == 0 {
+                return Err(UnsatisfiableRange);
+            }
+            (size.saturating_sub(suffix), size.saturating_sub(1))
+        }
+        (start, "") => (
+            start.parse().map_err(|_| UnsatisfiableRange)?,
+            size.saturating_sub(1),
+        ),
+        (start, end) => {
+            let start: u64 = start.parse().map_err(|_| UnsatisfiableRange)?;
+            let end: u64 = end.parse().map_err(|_| UnsatisfiableRange)?;
+            (start, end.min(size.saturating_sub(1)))
+        }
+    };
+    if size == 0 || start >= size || start > end {
+        return Err(UnsatisfiableRange);
+    }
+    Ok(Some((start, end)))
+}
+
+fn content_type_of(file: &str) -> &'static str {
+    if file.to_ascii_lowercase().ends_with(".apk") {
+        "application/vnd.android.package-archive"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// `GET /download/{app}/{platform}/{version}/{file}`: a hosted build, honouring `Range`.
+pub async fn download(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, String, String)>,
+) -> HttpResponse {
+    let (app, platform, version, file) = path.into_inner();
+    let reference = pb::HostedFileRef {
+        app,
+        platform,
+        version,
+        file: file.clone(),
+    };
+    let mut client = clients.appinhouse.clone();
+    let size = match client
+        .stat_hosted_file(grpc_request(reference.clone(), None))
+        .await
+    {
+        Ok(info) => info.into_inner().size,
+        Err(status) => {
+            let failure = Failure::from(status);
+            let status = match failure.code {
+                AppinhouseCode::SystemError | AppinhouseCode::UnknownError => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+                _ => StatusCode::NOT_FOUND,
+            };
+            return HttpResponse::build(status).json(failure.body());
+        }
+    };
+    let range_header = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|value| value.to_str().ok());
+    let (status, start, end) = match parse_range(range_header, size) {
+        Ok(Some((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end),
+        Ok(None) => (StatusCode::OK, 0, size.saturating_sub(1)),
+        Err(UnsatisfiableRange) => {
+            return HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE)
+                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+                .finish();
+        }
+    };
+    let length = if size == 0 { 0 } else { end - start + 1 };
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::CONTENT_TYPE, content_type_of(&file)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        ));
+    if status == StatusCode::PARTIAL_CONTENT {
+        response.insert_header((
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes {start}-{end}/{size}"))
+                .unwrap_or(HeaderValue::from_static("bytes */0")),
+        ));
+    }
+    if length == 0 {
+        return response.finish();
+    }
+    let read = pb::ReadHostedFileRequest {
+        file: Some(reference),
+        offset: start,
+        length,
+    };
+    match client.read_hosted_file(grpc_request(read, None)).await {
+        Ok(stream) => {
+            let body = stream
+                .into_inner()
+                .map_ok(|chunk| web::Bytes::from(chunk.data))
+                .map_err(|status| {
+                    actix_web::error::ErrorInternalServerError(status.message().to_owned())
+                });
+            response.no_chunking(length).streaming(body)
+        }
+        Err(status) => HttpResponse::InternalServerError().json(Failure::from(status).body()),
+    }
+}
+
+/// `GET /app/{app}`: the download page.
+pub async fn page(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> HttpResponse {
+    let query = query_map(&request);
+    let time_offset = parse_time_offset(query.get("time_offset").map(String::as_str))
+        .ok()
+        .flatten();
+    let app = app.into_inner();
+    let base = request_base(&request);
+    let message = pb::MobileRequest {
+        app: app.clone(),
+        user_agent: user_agent(&request),
+        touch_hint: touch_hint(&request, &query),
+        page: None,
+        request_base_url: base.clone(),
+    };
+    match clients
+        .appinhouse
+        .clone()
+        .app_page(grpc_request(message, None))
+        .await
+    {
+        Ok(content) => {
+            let content = content.into_inner();
+            let page_url = format!("{base}/app/{}", content.app);
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(appinhouse_page::render(&content, &page_url, time_offset))
+        }
+        Err(status) => {
+            let failure = Failure::from(status);
+            let code = if failure.code == AppinhouseCode::AppNotFound {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            HttpResponse::build(code)
+                .content_type("text/html; charset=utf-8")
+                .body(format!(
+                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{0}</title></head><body><h1>{0}</h1></body></html>",
+                    appinhouse_page::escape(&failure.msg)
+                ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range(None, 100), Ok(None));
+        assert_eq!(parse_range(Some("bytes=0-9"), 100), Ok(Some((0, 9))));
+        assert_eq!(parse_range(Some("bytes=90-"), 100), Ok(Some((90, 99))));
+        assert_eq!(parse_range(Some("bytes=-10"), 100), Ok(Some((90, 99))));
+        assert_eq!(parse_range(Some("bytes=95-200"), 100), Ok(Some((95, 99))));
+        assert_eq!(
+            parse_range(Some("bytes=100-"), 100),
+            Err(UnsatisfiableRange)
+        );
+        assert_eq!(parse_range(Some("bytes=5-1"), 100), Err(UnsatisfiableRange));
+        assert_eq!(parse_range(Some("items=1-2"), 100), Ok(None));
+    }
+}

@@ -1,0 +1,363 @@
+//! svc-appinhouse rules against real databases and a real file store: every case runs on SQLite,
+//! and on PostgreSQL when `TEST_DATABASE_URL` is set.
+
+mod support;
+
+use std::collections::HashMap;
+
+use common::{database_test_suite, db::Database};
+use proto::appinhouse::AppinhouseCode;
+use support::fixtures;
+use svc_appinhouse::{
+    AppinhouseService, AppinhouseSettings, BuildStore,
+    db::MIGRATIONS,
+    service::{hosted::UploadHeader, platform::Platform},
+};
+
+const BASE: &str = "http://files.test";
+
+struct Harness {
+    service: AppinhouseService,
+    dir: tempfile::TempDir,
+}
+
+fn harness(database: Database) -> Harness {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = BuildStore::local(&dir.path().join("files")).expect("store");
+    let service = AppinhouseService::new(
+        database,
+        store,
+        AppinhouseSettings {
+            secret_key: "secret-key-1".to_owned(),
+            page_size: 2,
+            max_page: 3,
+            min_residue: 1,
+            public_url: None,
+            incoming_dir: dir.path().join("incoming"),
+        },
+    );
+    Harness { service, dir }
+}
+
+fn fields(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+fn code<T: std::fmt::Debug>(result: Result<T, svc_appinhouse::AppinhouseError>) -> i32 {
+    result.expect_err("a failure").code().number()
+}
+
+async fn desc(service: &AppinhouseService, app: &str, platform: &str, version: &str, time: &str) {
+    service
+        .save_build(
+            app,
+            platform,
+            &fields(&[
+                ("version", version),
+                ("time", time),
+                ("url", "http://ci/1"),
+                ("software_url", &format!("http://cdn/{version}.bin")),
+                ("description", "d"),
+                ("plist_bundle_identifier", "org.demo"),
+                ("plist_title", "Demo"),
+            ]),
+            BASE,
+        )
+        .await
+        .expect("desc");
+}
+
+async fn apps_are_created_ordered_listed_and_deleted(database: Database) {
+    let Harness { service, dir: _dir } = harness(database);
+    for name in ["a1", "a2", "a3"] {
+        service
+            .create_app(name, Some("d"), None)
+            .await
+            .expect("create");
+    }
+    assert_eq!(code(service.create_app("a1", Some("d"), None).await), 1009);
+    assert_eq!(code(service.create_app("a4", None, None).await), 1001);
+    assert_eq!(
+        code(service.create_app("bad name", Some("d"), None).await),
+        1001
+    );
+    assert_eq!(
+        code(service.create_app(&"x".repeat(51), Some("d"), None).await),
+        1001
+    );
+    service
+        .create_app(&"x".repeat(50), Some("d"), None)
+        .await
+        .expect("50 bytes");
+    service.move_app("a3", "top").await.expect("top");
+    service.move_app("a1", "down").await.expect("down");
+    service
+        .move_app("a3", "up")
+        .await
+        .expect("up on the first is a no-op");
+    let (names, window) = service.list_apps(Some("1")).await.expect("list");
+    assert_eq!(names, ["a3", "a2"]);
+    assert_eq!((window.page, window.total_page), (1, 2));
+    let (names, _) = service.list_apps(Some("2")).await.expect("page 2");
+    assert_eq!(names, ["a1", "x".repeat(50).as_str()]);
+    assert_eq!(code(service.list_apps(Some("4")).await), 1001);
+    assert_eq!(code(service.move_app("a1", "sideways").await), 1001);
+    assert_eq!(code(service.move_app("zz", "top").await), 1008);
+    service
+        .update_app("a1", Some("new"), Some("alias"))
+        .await
+        .expect("update");
+    service.delete_app("a1").await.expect("delete");
+    assert_eq!(code(service.delete_app("a1").await), 1008);
+    assert_eq!(code(service.update_app("a1", Some("x"), None).await), 1008);
+}
+
+async fn builds_are_listed_newest_first_with_limits(database: Database) {
+    let Harness { service, dir: _dir } = harness(database);
+    service
+        .create_app("rog2", Some("d"), None)
+        .await
+        .expect("create");
+    desc(
+        &service,
+        "rog2",
+        "android",
+        "1.0.1",
+        "2016-05-10T02:11:50+0800",
+    )
+    .await;
+    desc(&service, "rog2", "android", "1.0.3", "2016-05-12T02:11:50Z").await;
+    desc(
+        &service,
+        "rog2",
+        "android",
+        "1.0.2",
+        "2016-05-11T02:11:50+08:00",
+    )
+    .await;
+    desc(&service, "rog2", "ios", "2.0.0", "2016-05-11T02:11:50Z").await;
+    let (first, window) = service
+        .list_builds("rog2", Platform::Android, Some("1"), BASE)
+        .await
+        .expect("list");
+    let versions: Vec<&str> = first.iter().map(|view| view.row.version.as_str()).collect();
+    assert_eq!(versions, ["1.0.3", "1.0.2"]);
+    assert_eq!(window.total_page, 2);
+    let (second, _) = service
+        .list_builds("rog2", Platform::Android, Some("2"), BASE)
+        .await
+        .expect("page 2");
+    assert_eq!(second[0].row.version, "1.0.1");
+    assert_eq!(
+        code(
+            service
+                .list_builds("rog2", Platform::Android, Some("3"), BASE)
+                .await
+        ),
+        1002
+    );
+    assert_eq!(
+        code(
+            service
+                .list_builds("rog2", Platform::Android, Some("0"), BASE)
+                .await
+        ),
+        1001
+    );
+    let last = service.last_builds("rog2", BASE).await.expect("last");
+    let pairs: Vec<(&str, &str)> = last
+        .iter()
+        .map(|view| (view.row.platform.as_str(), view.row.version.as_str()))
+        .collect();
+    assert_eq!(pairs, [("android", "1.0.3"), ("ios", "2.0.0")]);
+    assert_eq!(
+        last[1].down,
+        "https://files.test/api/v2/rog2/plist/2.0.0.plist"
+    );
+    let error = service
+        .save_build(
+            "rog2",
+            "android",
+            &fields(&[
+                ("version", "1"),
+                ("time", "yesterday"),
+                ("url", "u"),
+                ("software_url", "s"),
+            ]),
+            BASE,
+        )
+        .await;
+    assert_eq!(code(error), 1006);
+    let plist = service.plist("rog2", "2.0.0", None).await.expect("plist");
+    assert!(
+        String::from_utf8(plist)
+            .expect("utf-8")
+            .contains("http://cdn/2.0.0.bin")
+    );
+
+    // The residue delete keeps the newest ones.
+    assert_eq!(
+        service
+            .delete_old_builds("rog2", "android", Some("1"))
+            .await
+            .expect("residue"),
+        2
+    );
+    assert_eq!(
+        code(
+            service
+                .delete_old_builds("rog2", "android", Some("0"))
+                .await
+        ),
+        1001
+    );
+    let (left, _) = service
+        .list_builds("rog2", Platform::Android, Some("1"), BASE)
+        .await
+        .expect("list");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].row.version, "1.0.3");
+}
+
+async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Database) {
+    let Harness { service, dir } = harness(database);
+    service
+        .create_app("rog2", Some("d"), None)
+        .await
+        .expect("create");
+    let mut paths = Vec::new();
+    for (platform, name, bytes) in [
+        (
+            "ios",
+            "Demo.ipa",
+            fixtures::ipa("org.rog2.demo", "3.1.0", "Demo 测试", true),
+        ),
+        (
+            "ios",
+            "Demo2.ipa",
+            fixtures::ipa("org.rog2.demo", "3.2.0", "Demo XML", false),
+        ),
+        (
+            "android",
+            "demo.apk",
+            fixtures::apk("org.rog2.android", "5.4.3", false),
+        ),
+        (
+            "android",
+            "demo8.apk",
+            fixtures::apk("org.rog2.android8", "5.4.4", true),
+        ),
+    ] {
+        let mut upload = service
+            .begin_upload(UploadHeader {
+                app: "rog2".to_owned(),
+                platform: platform.to_owned(),
+                file_name: name.to_owned(),
+                request_base_url: BASE.to_owned(),
+            })
+            .await
+            .expect("begin");
+        for chunk in bytes.chunks(100) {
+            upload.write(chunk).await.expect("write");
+        }
+        let uploaded = service.finish_upload(upload).await.expect("finish");
+        paths.push((uploaded.clone(), bytes.len() as u64));
+    }
+    let (ipa, ipa_size) = &paths[0];
+    assert_eq!(ipa.version, "3.1.0");
+    assert_eq!(ipa.metadata.bundle_id, "org.rog2.demo");
+    assert_eq!(ipa.metadata.title, "Demo 测试");
+    assert_eq!(
+        ipa.software_url,
+        "http://files.test/download/rog2/ios/3.1.0/Demo.ipa"
+    );
+    assert_eq!(
+        service
+            .hosted_file_size("rog2", "ios", "3.1.0", "Demo.ipa")
+            .await
+            .expect("size"),
+        *ipa_size
+    );
+    assert_eq!(paths[1].0.metadata.title, "Demo XML");
+    assert_eq!(paths[2].0.metadata.bundle_id, "org.rog2.android");
+    assert_eq!(paths[2].0.version, "5.4.3");
+    assert_eq!(paths[3].0.metadata.bundle_id, "org.rog2.android8");
+    assert_eq!(paths[3].0.version, "5.4.4");
+    let plist = String::from_utf8(service.plist("rog2", "3.1.0", None).await.expect("plist"))
+        .expect("utf-8");
+    assert!(plist.contains("<string>org.rog2.demo</string>"), "{plist}");
+
+    // A wrong extension, an unknown app, a desc pointing at a missing hosted file.
+    let error = service
+        .begin_upload(UploadHeader {
+            app: "rog2".to_owned(),
+            platform: "ios".to_owned(),
+            file_name: "x.apk".to_owned(),
+            request_base_url: BASE.to_owned(),
+        })
+        .await;
+    assert_eq!(code(error.map(|_| ())), 1001);
+    let error = service
+        .begin_upload(UploadHeader {
+            app: "nope".to_owned(),
+            platform: "ios".to_owned(),
+            file_name: "x.ipa".to_owned(),
+            request_base_url: BASE.to_owned(),
+        })
+        .await;
+    assert_eq!(code(error.map(|_| ())), 1008);
+    let missing = service
+        .save_build(
+            "rog2",
+            "android",
+            &fields(&[
+                ("version", "9.9.9"),
+                ("time", "2016-05-10T02:11:50Z"),
+                ("url", "u"),
+                (
+                    "software_url",
+                    "http://files.test/download/rog2/android/9.9.9/gone.apk",
+                ),
+            ]),
+            BASE,
+        )
+        .await;
+    assert_eq!(code(missing), 1004);
+
+    // The residue delete removes the older ipa's file; the newer stays.
+    let stored = dir.path().join("files/rog2/ios");
+    assert!(stored.join("3.1.0/Demo.ipa").exists());
+    service
+        .delete_old_builds("rog2", "ios", Some("1"))
+        .await
+        .expect("residue");
+    let newest_ios = service.last_builds("rog2", BASE).await.expect("last");
+    let kept: Vec<&str> = newest_ios
+        .iter()
+        .filter(|view| view.row.platform == "ios")
+        .map(|view| view.row.version.as_str())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let gone = if kept[0] == "3.1.0" {
+        "3.2.0/Demo2.ipa"
+    } else {
+        "3.1.0/Demo.ipa"
+    };
+    assert!(!stored.join(gone).exists(), "{gone} deleted with its build");
+    service.delete_app("rog2").await.expect("delete app");
+    assert!(
+        !dir.path()
+            .join("files/rog2/android/5.4.3/demo.apk")
+            .exists()
+    );
+    assert_eq!(AppinhouseCode::AppNotFound.number(), 1008);
+}
+
+database_test_suite!(MIGRATIONS;
+    apps_are_created_ordered_listed_and_deleted,
+    builds_are_listed_newest_first_with_limits,
+    uploads_read_metadata_store_files_and_residue_deletes_them,
+);

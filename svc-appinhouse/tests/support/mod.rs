@@ -1,0 +1,3 @@
+//! Helpers shared by the svc-appinhouse integration tests.
+
+pub mod fixtures;
