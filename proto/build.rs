@@ -4,6 +4,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "protos/resource/v1/resource.proto",
         "protos/appinhouse/v1/appinhouse.proto",
+        "protos/jobs/v1/jobs.proto",
     ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");

@@ -6,6 +6,7 @@ use common::auth::{AUTHORIZATION, Claims};
 use futures::future::{Ready, ready};
 use proto::{
     ErrorReason, appinhouse::v1::appinhouse_service_client::AppinhouseServiceClient,
+    jobs::v1::jobs_service_client::JobsServiceClient,
     resource::v1::resource_service_client::ResourceServiceClient,
 };
 use std::time::Duration;
@@ -18,10 +19,39 @@ use tonic_health::pb::health_client::HealthClient;
 
 use crate::error::ApiError;
 
-/// Where the gateway finds each service (`TAD_<SERVICE>_ADDR`), checked once at startup.
+/// Where the gateway finds each service (`TAD_<SERVICE>_ADDR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAddrs {
+    pub resource: String,
+    pub jobs: String,
+    pub appinhouse: String,
+}
+
+impl ServiceAddrs {
+    /// The addresses configured for each service.
+    pub fn from_config(config: &common::config::Config) -> ServiceAddrs {
+        ServiceAddrs {
+            resource: config.resource.addr.clone(),
+            jobs: config.jobs.addr.clone(),
+            appinhouse: config.appinhouse.addr.clone(),
+        }
+    }
+
+    /// Every service at one address (the embedded mode's loopback server).
+    pub fn all_at(url: &str) -> ServiceAddrs {
+        ServiceAddrs {
+            resource: url.to_owned(),
+            jobs: url.to_owned(),
+            appinhouse: url.to_owned(),
+        }
+    }
+}
+
+/// The service addresses, checked once at startup.
 #[derive(Debug, Clone)]
 pub struct ServiceEndpoints {
     resource: Endpoint,
+    jobs: Endpoint,
     appinhouse: Endpoint,
 }
 
@@ -45,13 +75,11 @@ fn endpoint(service: &'static str, addr: &str) -> Result<Endpoint, InvalidAddres
 }
 
 impl ServiceEndpoints {
-    pub fn new(
-        resource_addr: &str,
-        appinhouse_addr: &str,
-    ) -> Result<ServiceEndpoints, InvalidAddress> {
+    pub fn new(addrs: &ServiceAddrs) -> Result<ServiceEndpoints, InvalidAddress> {
         Ok(ServiceEndpoints {
-            resource: endpoint("resource", resource_addr)?,
-            appinhouse: endpoint("appinhouse", appinhouse_addr)?,
+            resource: endpoint("resource", &addrs.resource)?,
+            jobs: endpoint("jobs", &addrs.jobs)?,
+            appinhouse: endpoint("appinhouse", &addrs.appinhouse)?,
         })
     }
 }
@@ -60,6 +88,7 @@ impl ServiceEndpoints {
 #[derive(Clone)]
 pub struct Clients {
     pub resource: ResourceServiceClient<Channel>,
+    pub jobs: JobsServiceClient<Channel>,
     /// Uploads of hosted builds may be large: messages up to 16 MiB.
     pub appinhouse: AppinhouseServiceClient<Channel>,
     /// Health client of each service, with the name shown in `/readyz` and its gRPC service name.
@@ -70,8 +99,10 @@ impl Clients {
     pub fn connect_lazy(endpoints: &ServiceEndpoints) -> Clients {
         let resource_channel = endpoints.resource.connect_lazy();
         let appinhouse_channel = endpoints.appinhouse.connect_lazy();
+        let jobs_channel = endpoints.jobs.connect_lazy();
         Clients {
             resource: ResourceServiceClient::new(resource_channel.clone()),
+            jobs: JobsServiceClient::new(jobs_channel.clone()),
             appinhouse: AppinhouseServiceClient::new(appinhouse_channel.clone())
                 .max_decoding_message_size(16 * 1024 * 1024),
             health: vec![
@@ -79,6 +110,11 @@ impl Clients {
                     "resource",
                     proto::resource::v1::resource_service_server::SERVICE_NAME,
                     HealthClient::new(resource_channel),
+                ),
+                (
+                    "jobs",
+                    proto::jobs::v1::jobs_service_server::SERVICE_NAME,
+                    HealthClient::new(jobs_channel),
                 ),
                 (
                     "appinhouse",

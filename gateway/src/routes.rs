@@ -7,7 +7,7 @@ use actix_web::{
     web::{self, delete, get, post},
 };
 
-use crate::legacy::{admin, appinhouse, auth, catalog, ops, resource as res};
+use crate::legacy::{admin, appinhouse, auth, catalog, jobs, ops, resource as res};
 
 fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(ops::method_not_allowed))
@@ -77,6 +77,52 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/app/applications/{id}/select_by_pl")
                 .route(get().to(catalog::applications_of_product_line)),
         )
+        // 5.5
+        .service(resource("/api/app/jobinstance/aos_json").route(get().to(jobs::query_instances)))
+        // 5.2
+        .service(resource("/api/app/jobinstance/create").route(post().to(jobs::create_instance)))
+        // 1.3 / 7.1
+        .service(
+            resource("/api/app/jobinstance/jobi_list_one").route(get().to(jobs::list_instances)),
+        )
+        // 5.9
+        .service(resource("/api/app/jobinstance/{id}").route(delete().to(jobs::delete_instance)))
+        // 5.7
+        .service(resource("/api/app/jobinstance/{id}/copy").route(post().to(jobs::copy_instance)))
+        // 5.10 / 7.2
+        .service(
+            resource("/api/app/jobinstance/{id}/details").route(get().to(jobs::instance_details)),
+        )
+        // 5.6.2.1
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/{cluster_id}/relation/cluster")
+                .route(post().to(jobs::save_step_cluster)),
+        )
+        // 4.1
+        .service(resource("/api/app/jobtemplate/aos_json").route(get().to(jobs::query_templates)))
+        // template create (beyond the contract)
+        .service(resource("/api/app/jobtemplate/create").route(post().to(jobs::create_template)))
+        // 5.3
+        .service(
+            resource("/api/app/jobtemplate/ordinary/select").route(get().to(jobs::template_select)),
+        )
+        // 4.5 (DELETE, and POST as the contract's "[PSOT]")
+        .service(
+            resource("/api/app/jobtemplate/{id}")
+                .route(delete().to(jobs::delete_template))
+                .route(post().to(jobs::delete_template)),
+        )
+        // 1.6
+        .service(resource("/api/app/jointline/aos_json").route(get().to(jobs::query_joint_lines)))
+        // 1.7
+        .service(resource("/api/app/jointline/create").route(post().to(jobs::create_joint_line)))
+        // 1.5
+        .service(
+            resource("/api/app/jointline/get_structure/{id}")
+                .route(get().to(jobs::joint_line_structure)),
+        )
+        // 1.4
+        .service(resource("/api/app/jointline/save").route(post().to(jobs::save_joint_line)))
         // 1.1 / 3.1
         .service(
             resource("/api/app/productline/select").route(get().to(catalog::product_line_select)),

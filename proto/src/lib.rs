@@ -12,4 +12,13 @@ pub mod resource {
     }
 }
 
+/// svc-jobs: job templates, instances and their steps, joint lines.
+pub mod jobs {
+    /// Version 1 of the jobs API.
+    pub mod v1 {
+        #![allow(clippy::all, missing_docs)]
+        tonic::include_proto!("tad.jobs.v1");
+    }
+}
+
 pub use error::{ErrorLevel, ErrorReason};

@@ -1,1 +1,27 @@
-//! svc-jobs: job templates, instances, work orders, joint lines and executions (SPEC §4–5); filled by the jobs issues.
+//! svc-jobs: job templates, job instances and their steps, joint lines (SPEC §4). The execution
+//! half (runs, logs, rollback) comes with the execution issue.
+
+pub mod db;
+pub mod grpc;
+pub mod resource;
+pub mod service;
+
+use common::{auth::JwtKeys, config::Config, db::Database};
+use proto::jobs::v1::jobs_service_server::JobsServiceServer;
+
+pub use service::JobsService;
+
+/// Opens the jobs database named by the config and applies pending migrations.
+pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
+    let database = Database::connect(&config.jobs.database_url, &config.jobs.database_schema)?;
+    let applied = database.migrate(&db::MIGRATIONS)?;
+    if !applied.is_empty() {
+        tracing::info!(database = %database.describe(), migrations = ?applied, "jobs migrations applied");
+    }
+    Ok(database)
+}
+
+/// The tonic service to add to a server.
+pub fn grpc_service(service: JobsService, jwt: JwtKeys) -> JobsServiceServer<grpc::JobsGrpc> {
+    JobsServiceServer::new(grpc::JobsGrpc::new(service, jwt))
+}

@@ -46,6 +46,8 @@ pub enum Command {
     Gateway,
     /// The resource service alone (gRPC).
     Resource,
+    /// The jobs service alone (gRPC); finds the resource service at TAD_RESOURCE_ADDR.
+    Jobs,
     /// The appinhouse service alone, or publishing a build to it.
     Appinhouse {
         #[command(subcommand)]
@@ -90,6 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => crate::runtime::serve(config).await,
         Command::Gateway => crate::runtime::gateway(config).await,
         Command::Resource => crate::runtime::resource(config).await,
+        Command::Jobs => crate::runtime::jobs(config).await,
         Command::Appinhouse {
             command: AppinhouseCommand::Serve,
         } => crate::runtime::appinhouse(config).await,

@@ -12,12 +12,17 @@ use common::{
     crypto::CredentialCipher,
     secrets,
 };
-use gateway::{GatewaySettings, clients::ServiceEndpoints};
+use gateway::{
+    GatewaySettings,
+    clients::{ServiceAddrs, ServiceEndpoints},
+};
+use proto::jobs::v1::jobs_service_server::JobsServiceServer;
 use proto::{
     appinhouse::v1::appinhouse_service_server::AppinhouseServiceServer,
     resource::v1::resource_service_server::ResourceServiceServer,
 };
 use svc_appinhouse::{AppinhouseService, grpc::AppinhouseGrpc};
+use svc_jobs::{JobsService, grpc::JobsGrpc, resource::ResourceDirectory};
 use svc_resource::{AdminBootstrap, ResourceService, grpc::ResourceGrpc};
 use tokio::sync::oneshot;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -93,6 +98,39 @@ pub async fn appinhouse_service(
     ))
 }
 
+/// Opens (and migrates) the jobs database; the jobs rules ask the resource service at
+/// `resource_addr`.
+pub async fn jobs_service(config: &Config, resource_addr: &str) -> anyhow::Result<JobsService> {
+    let blocking_config = config.clone();
+    let database = tokio::task::spawn_blocking(move || svc_jobs::open_database(&blocking_config))
+        .await
+        .context("database task stopped")?
+        .context("cannot open the jobs database")?;
+    let channel = tonic::transport::Endpoint::from_shared(resource_addr.to_owned())
+        .with_context(|| format!("resource address {resource_addr:?} is not a URL"))?
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .connect_lazy();
+    Ok(JobsService::new(database, ResourceDirectory::new(channel)))
+}
+
+/// `tad jobs`.
+pub async fn jobs(config: Config) -> anyhow::Result<()> {
+    let _telemetry = common::telemetry::init("tad-jobs", config.log_format)?;
+    let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
+    let service = jobs_service(&config, &config.resource.addr).await?;
+    let listener = tokio::net::TcpListener::bind(config.jobs.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.jobs.listen))?;
+    let addr = listener.local_addr()?;
+    println!("TAD jobs service is listening on {addr}");
+    tracing::info!(%addr, database = %service.database().describe(), "jobs service started");
+    let services = HostedServices {
+        jobs: Some((service, jwt)),
+        ..HostedServices::default()
+    };
+    serve_grpc(services, listener, shutdown_signal()).await
+}
+
 /// Creates the first admin when there is no user, and tells the operator about it once.
 pub async fn bootstrap_admin(
     config: &Config,
@@ -123,6 +161,7 @@ pub async fn bootstrap_admin(
 #[derive(Default)]
 pub struct HostedServices {
     pub resource: Option<ResourceService>,
+    pub jobs: Option<(JobsService, JwtKeys)>,
     pub appinhouse: Option<AppinhouseService>,
 }
 
@@ -137,6 +176,12 @@ impl HostedServices {
                 .set_serving::<ResourceServiceServer<ResourceGrpc>>()
                 .await;
             routes.add_service(svc_resource::grpc_service(resource));
+        }
+        if let Some((jobs, jwt)) = self.jobs {
+            health_reporter
+                .set_serving::<JobsServiceServer<JobsGrpc>>()
+                .await;
+            routes.add_service(svc_jobs::grpc_service(jobs, jwt));
         }
         if let Some(appinhouse) = self.appinhouse {
             health_reporter
@@ -233,18 +278,20 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         .await
         .context("cannot bind the loopback gRPC port")?;
     let grpc_addr = grpc_listener.local_addr()?;
+    // Every service is on the one loopback server, and finds the others there.
+    let grpc_url = format!("http://{grpc_addr}");
+    let jobs = jobs_service(config, &grpc_url).await?;
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
     let services = HostedServices {
         resource: Some(resource),
+        jobs: Some((jobs, jwt.clone())),
         appinhouse: Some(appinhouse),
     };
     let grpc_task = tokio::spawn(serve_grpc(services, grpc_listener, async move {
         let _ = grpc_stopped.await;
     }));
 
-    // Every service is on the one loopback server.
-    let grpc_url = format!("http://{grpc_addr}");
-    let endpoints = ServiceEndpoints::new(&grpc_url, &grpc_url)?;
+    let endpoints = ServiceEndpoints::new(&ServiceAddrs::all_at(&grpc_url))?;
     let http_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let url = format!("http://{}", http_listener.local_addr()?);
@@ -276,7 +323,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 pub async fn gateway(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-gateway", config.log_format)?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
-    let endpoints = ServiceEndpoints::new(&config.resource.addr, &config.appinhouse.addr)?;
+    let endpoints = ServiceEndpoints::new(&ServiceAddrs::from_config(&config))?;
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -347,5 +394,11 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
             .context("database task stopped")?
             .context("cannot migrate the appinhouse database")?;
     println!("appinhouse: migrations applied on {}", database.describe());
+    let blocking_config = config.clone();
+    let database = tokio::task::spawn_blocking(move || svc_jobs::open_database(&blocking_config))
+        .await
+        .context("database task stopped")?
+        .context("cannot migrate the jobs database")?;
+    println!("jobs: migrations applied on {}", database.describe());
     Ok(())
 }

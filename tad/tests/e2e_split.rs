@@ -1,4 +1,5 @@
-//! End to end with separate processes: `tad resource`, `tad appinhouse serve` and `tad gateway`,
+//! End to end with separate processes: `tad resource`, `tad jobs`, `tad appinhouse serve` and
+//! `tad gateway`,
 //! sharing a JWT key, on
 //! PostgreSQL and Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set (as in CI), else on a
 //! SQLite file. Shows the same calls as the embedded mode, readiness across processes, and that
@@ -12,6 +13,7 @@ use support::{Api, TadProcess, assert_success, tad_command};
 struct Split {
     resource: TadProcess,
     _appinhouse: TadProcess,
+    _jobs: TadProcess,
     gateway: TadProcess,
     url: String,
     postgres_schema: Option<(String, String)>,
@@ -23,6 +25,7 @@ impl Drop for Split {
         if let Some((url, schema)) = &self.postgres_schema {
             common::db::testing::drop_postgres_schema(url, schema);
             common::db::testing::drop_postgres_schema(url, &format!("{schema}_appinhouse"));
+            common::db::testing::drop_postgres_schema(url, &format!("{schema}_jobs"));
         }
     }
 }
@@ -114,7 +117,25 @@ fn start_split() -> Split {
 
     let mut command = tad_command();
     command
+        .arg("jobs")
+        .env("TAD_JOBS_LISTEN", "127.0.0.1:0")
+        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
+        .env(
+            "TAD_JOBS_DATABASE_URL",
+            match &postgres {
+                Some(url) => url.clone(),
+                None => format!("sqlite://{}", data_dir.path().join("jobs.db").display()),
+            },
+        )
+        .env("TAD_JOBS_DATABASE_SCHEMA", format!("{schema}_jobs"));
+    common_env(&mut command);
+    let mut jobs = TadProcess::spawn(command);
+    let jobs_addr = jobs.wait_for_line("TAD jobs service is listening on ");
+
+    let mut command = tad_command();
+    command
         .args(["gateway", "--listen", "127.0.0.1:0"])
+        .env("TAD_JOBS_ADDR", format!("http://{jobs_addr}"))
         .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
         .env("TAD_APPINHOUSE_ADDR", format!("http://{appinhouse_addr}"));
     common_env(&mut command);
@@ -123,6 +144,7 @@ fn start_split() -> Split {
     Split {
         resource,
         _appinhouse: appinhouse,
+        _jobs: jobs,
         gateway,
         url,
         postgres_schema: postgres.map(|url| (url, schema)),
@@ -167,6 +189,7 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["services"]["resource"], "serving");
     assert_eq!(body["services"]["appinhouse"], "serving");
+    assert_eq!(body["services"]["jobs"], "serving");
     let (status, body) = anonymous.get("/api/v2/apps").await;
     assert_eq!(status, 200);
     assert_eq!(

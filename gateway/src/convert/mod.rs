@@ -3,4 +3,5 @@
 pub mod appinhouse;
 pub mod appinhouse_page;
 pub mod catalog;
+pub mod jobs;
 pub mod resource;

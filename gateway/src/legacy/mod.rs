@@ -5,5 +5,6 @@ pub mod admin;
 pub mod appinhouse;
 pub mod auth;
 pub mod catalog;
+pub mod jobs;
 pub mod ops;
 pub mod resource;

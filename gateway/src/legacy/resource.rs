@@ -258,8 +258,8 @@ pub async fn cluster_select(caller: Caller, clients: web::Data<Clients>) -> Answ
 }
 
 /// 5.4 / 5.8.2.1 `GET /api/resource/clusters/{id}/{app_id}/select/envapp`: when `id` is a
-/// cluster, that cluster (if it belongs to the application). Job-instance ids come with the jobs
-/// service.
+/// cluster, that cluster (if it belongs to the application); when it is a job instance, the
+/// clusters of the instance's environment and application.
 pub async fn cluster_of_app(
     caller: Caller,
     clients: web::Data<Clients>,
@@ -275,18 +275,41 @@ pub async fn cluster_of_app(
         .get_clusters(grpc_request(request, Some(&caller)))
         .await?
         .into_inner();
-    if answer.clusters.is_empty() {
-        return Err(ApiError::new(
-            proto::ErrorReason::ClusterNotFound,
-            format!("cluster {id:?} does not exist"),
-        ));
+    if !answer.clusters.is_empty() {
+        return ok(answer
+            .clusters
+            .into_iter()
+            .filter(|cluster| cluster.app_id == app_id)
+            .map(ClusterSelectItem::from)
+            .collect::<Vec<_>>());
     }
-    ok(answer
-        .clusters
-        .into_iter()
-        .filter(|cluster| cluster.app_id == app_id)
-        .map(ClusterSelectItem::from)
-        .collect::<Vec<_>>())
+    let request = proto::jobs::v1::IdRequest { id: id.clone() };
+    match clients
+        .jobs
+        .clone()
+        .instance_cluster_choices(grpc_request(request, Some(&caller)))
+        .await
+    {
+        Ok(answer) => ok(answer
+            .into_inner()
+            .clusters
+            .into_iter()
+            .map(|cluster| ClusterSelectItem {
+                remark: cluster.remark,
+                id: cluster.id,
+                name: cluster.name,
+            })
+            .collect::<Vec<_>>()),
+        Err(status)
+            if proto::ErrorReason::of_status(&status) == proto::ErrorReason::InstanceNotFound =>
+        {
+            Err(ApiError::new(
+                proto::ErrorReason::ClusterNotFound,
+                format!("{id:?} is neither a cluster nor a job instance"),
+            ))
+        }
+        Err(status) => Err(status.into()),
+    }
 }
 
 /// 8.2.3 `POST /api/resource/hosts/aos_create`.

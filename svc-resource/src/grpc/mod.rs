@@ -18,7 +18,7 @@ use crate::{
         users::UserRow,
     },
     service::{
-        ConflictKind, PageRequest, RecordKind, ResourceError, ResourceService, WriteChannel,
+        ConflictKind, RecordKind, ResourceError, ResourceService, WriteChannel,
         clusters::{ClusterFields, ClusterView},
         hosts::{HostFields, HostView},
         lookups::NameLookup,
@@ -513,7 +513,7 @@ impl ResourceApi for ResourceGrpc {
     ) -> Result<Response<pb::ClusterPage>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let page = PageRequest::new(body.page, body.page_size)?;
+        let page = crate::service::page_request(body.page, body.page_size)?;
         let (count, views) = self
             .service
             .query_clusters(&actor, body.app_id.as_deref(), body.name.as_deref(), page)
@@ -714,7 +714,7 @@ impl ResourceApi for ResourceGrpc {
     ) -> Result<Response<pb::HostPage>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let page = PageRequest::new(body.page, body.page_size)?;
+        let page = crate::service::page_request(body.page, body.page_size)?;
         let (count, views) = self
             .service
             .query_hosts(
@@ -800,6 +800,7 @@ impl ResourceApi for ResourceGrpc {
             applications: names.applications,
             product_lines: names.product_lines,
             modules: names.modules,
+            application_product_lines: names.application_product_lines,
         }))
     }
 }

@@ -24,6 +24,8 @@ pub struct Names {
     pub applications: HashMap<String, String>,
     pub product_lines: HashMap<String, String>,
     pub modules: HashMap<String, String>,
+    /// Product line id of each application found.
+    pub application_product_lines: HashMap<String, String>,
 }
 
 impl ResourceService {
@@ -39,6 +41,9 @@ impl ResourceService {
                 }
                 for id in lookup.application_ids {
                     if let Some(row) = applications::find(connection, &id)? {
+                        names
+                            .application_product_lines
+                            .insert(id.clone(), row.product_line_id);
                         names.applications.insert(id, row.name);
                     }
                 }

@@ -133,39 +133,15 @@ pub enum WriteChannel {
 }
 
 /// A checked page request (`page` from 1, `page_size` 1..=100; 0 means the default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    pub page: u32,
-    pub page_size: u32,
-}
+pub use common::paging::PageRequest;
 
-/// Largest page size.
-pub const MAX_PAGE_SIZE: u32 = 100;
-/// Page size when none is asked for.
-pub const DEFAULT_PAGE_SIZE: u32 = 10;
-
-impl PageRequest {
-    pub fn new(page: u32, page_size: u32) -> ResourceResult<PageRequest> {
-        let page = if page == 0 { 1 } else { page };
-        let page_size = if page_size == 0 {
-            DEFAULT_PAGE_SIZE
-        } else {
-            page_size
-        };
-        if page_size > MAX_PAGE_SIZE {
-            return Err(ResourceError::Invalid {
-                field: "page_size",
-                message: format!("must be at most {MAX_PAGE_SIZE}"),
-            });
-        }
-        Ok(PageRequest { page, page_size })
-    }
-
-    pub fn offset(self) -> i64 {
-        i64::from(self.page - 1) * i64::from(self.page_size)
-    }
-
-    pub fn limit(self) -> i64 {
-        i64::from(self.page_size)
-    }
+/// Checks a page request, naming `page_size` when it is over the limit.
+pub fn page_request(page: u32, page_size: u32) -> ResourceResult<PageRequest> {
+    PageRequest::new(page, page_size).map_err(|error| ResourceError::Invalid {
+        field: "page_size",
+        message: error
+            .to_string()
+            .trim_start_matches("page_size ")
+            .to_owned(),
+    })
 }

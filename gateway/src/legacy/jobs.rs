@@ -1,0 +1,446 @@
+//! Deployment configuration of contract sections 1, 4, 5 and 7: job templates (4.1, 4.5, 5.3 and
+//! a create route beyond the contract), job instances (1.3 / 7.1, 5.2, 5.5, 5.7, 5.9, 5.10), the
+//! cluster of a step (5.6.2.1), and joint lines (1.4–1.7).
+
+use actix_web::{HttpResponse, web};
+use common::time::TimeRenderer;
+use proto::jobs::v1 as pb;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{
+    body::{LegacyJson, page_params},
+    clients::{Caller, Clients, grpc_request},
+    convert::{
+        catalog::LegacyId,
+        jobs::{
+            CopyBody, CreatedTemplate, InstanceBody, InstanceDetails, InstanceItem, JointLineBody,
+            JointLineItem, JointNodeItem, JointStructure, MethodItem, SaveJointLineBody,
+            TemplateBody, TemplateItem, TemplateSelectItem,
+        },
+    },
+    envelope::{Envelope, Page},
+    error::ApiError,
+};
+
+type Answer = Result<HttpResponse, ApiError>;
+
+fn ok<T: serde::Serialize>(data: T) -> Answer {
+    Ok(HttpResponse::Ok().json(Envelope::ok(data)))
+}
+
+fn page<T: serde::Serialize>(count: i64, page: u32, results: Vec<T>) -> Answer {
+    Ok(HttpResponse::Ok().json(Page {
+        count: u64::try_from(count).unwrap_or(0),
+        page: u64::from(page),
+        results,
+    }))
+}
+
+/// `POST /api/app/jobtemplate/create` (beyond the contract, which has no create route).
+pub async fn create_template(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    LegacyJson(body): LegacyJson<TemplateBody>,
+) -> Answer {
+    let request = pb::CreateTemplateRequest {
+        name: body.name,
+        remark: body.remark.unwrap_or_default(),
+        r#type: body.template_type.unwrap_or_default(),
+        deploy_type: body.deploy_type.unwrap_or_default(),
+        application_id: body.application_id.into_string(),
+        jobt_rollback_id: body.jobt_rollback_id.map(LegacyId::into_string),
+    };
+    let template = clients
+        .jobs
+        .clone()
+        .create_template(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    let application_id = template.application_id.clone();
+    ok(CreatedTemplate {
+        item: TemplateItem::from_proto(template, &times),
+        application_id,
+    })
+}
+
+/// Query of 4.1 and 5.5.
+#[derive(Debug, Deserialize)]
+pub struct NameAppQuery {
+    name: Option<String>,
+    application_id: Option<String>,
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// 4.1 `GET /api/app/jobtemplate/aos_json?name=&application_id=`.
+pub async fn query_templates(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    query: web::Query<NameAppQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let (page_number, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
+    let request = pb::QueryTemplatesRequest {
+        name: query.name,
+        application_id: query.application_id,
+        page: page_number,
+        page_size,
+    };
+    let answer = clients
+        .jobs
+        .clone()
+        .query_templates(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    page(
+        answer.count,
+        answer.page,
+        answer
+            .templates
+            .into_iter()
+            .map(|template| TemplateItem::from_proto(template, &times))
+            .collect(),
+    )
+}
+
+/// 5.3 `GET /api/app/jobtemplate/ordinary/select`.
+pub async fn template_select(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+) -> Answer {
+    let answer = clients
+        .jobs
+        .clone()
+        .list_templates(grpc_request(pb::ListTemplatesRequest {}, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .templates
+        .into_iter()
+        .map(|template| TemplateSelectItem::from_proto(template, &times))
+        .collect::<Vec<_>>())
+}
+
+/// 4.5 `DELETE` (and `POST`) `/api/app/jobtemplate/{id}`.
+pub async fn delete_template(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    clients
+        .jobs
+        .clone()
+        .delete_template(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?;
+    ok(true)
+}
+
+/// 5.2 `POST /api/app/jobinstance/create`.
+pub async fn create_instance(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    LegacyJson(body): LegacyJson<InstanceBody>,
+) -> Answer {
+    let request = pb::CreateInstanceRequest {
+        name: body.name,
+        remark: body.remark.unwrap_or_default(),
+        env_id: body.env_id.into_string(),
+        application_id: body.application_id.into_string(),
+        job_template_id: body.job_template_id.into_string(),
+        module_id: body.module_id.map(LegacyId::into_string),
+    };
+    let instance = clients
+        .jobs
+        .clone()
+        .create_instance(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(json!({ "id": instance.id }))
+}
+
+/// 5.5 `GET /api/app/jobinstance/aos_json?name=&application_id=`.
+pub async fn query_instances(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    query: web::Query<NameAppQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let (page_number, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
+    let request = pb::QueryInstancesRequest {
+        name: query.name,
+        application_id: query.application_id,
+        page: page_number,
+        page_size,
+    };
+    let answer = clients
+        .jobs
+        .clone()
+        .query_instances(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    page(
+        answer.count,
+        answer.page,
+        answer
+            .instances
+            .into_iter()
+            .map(|instance| InstanceItem::from_proto(instance, &times))
+            .collect(),
+    )
+}
+
+/// Query of 1.3 / 7.1.
+#[derive(Debug, Deserialize)]
+pub struct InstanceListQuery {
+    product_line_id: Option<String>,
+    application_id: Option<String>,
+    name: Option<String>,
+}
+
+/// 1.3 / 7.1 `GET /api/app/jobinstance/jobi_list_one` (unpaginated).
+pub async fn list_instances(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    query: web::Query<InstanceListQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let request = pb::ListInstancesRequest {
+        product_line_id: query.product_line_id,
+        application_id: query.application_id,
+        name: query.name,
+    };
+    let answer = clients
+        .jobs
+        .clone()
+        .list_instances(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .instances
+        .into_iter()
+        .map(|instance| InstanceItem::from_proto(instance, &times))
+        .collect::<Vec<_>>())
+}
+
+/// 5.7 `POST /api/app/jobinstance/{id}/copy`.
+pub async fn copy_instance(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    LegacyJson(body): LegacyJson<CopyBody>,
+) -> Answer {
+    let request = pb::CopyInstanceRequest {
+        id: id.into_inner(),
+        name: body.name,
+        remark: body.remark.unwrap_or_default(),
+        env_id: body.env_id.map(LegacyId::into_string),
+        module_id: body.module_id.map(LegacyId::into_string),
+    };
+    let copy = clients
+        .jobs
+        .clone()
+        .copy_instance(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(json!({ "new_name": copy.name, "new_id": copy.id }))
+}
+
+/// 5.9 `DELETE /api/app/jobinstance/{id}`.
+pub async fn delete_instance(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    clients
+        .jobs
+        .clone()
+        .delete_instance(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?;
+    ok(Value::Null)
+}
+
+/// 5.10 / 7.2 `GET /api/app/jobinstance/{id}/details`: the instance with its steps, and the work
+/// order fields (null until a work order is saved).
+pub async fn instance_details(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    id: web::Path<String>,
+) -> Answer {
+    let answer = clients
+        .jobs
+        .clone()
+        .instance_details(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    let Some(instance) = answer.instance else {
+        return Err(ApiError::new(
+            proto::ErrorReason::InternalError,
+            "the jobs service answered no instance",
+        ));
+    };
+    ok(InstanceDetails {
+        instance: InstanceItem::from_proto(instance, &times),
+        methods: answer.steps.into_iter().map(MethodItem::from).collect(),
+        current_flow_node: None,
+        process_status: None,
+        online_date: None,
+        halt_time: None,
+        excel_data: None,
+        regain_time: None,
+        work_number: None,
+        doc_id: None,
+    })
+}
+
+/// 5.6.2.1 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/{cluster_id}/relation/cluster`.
+pub async fn save_step_cluster(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32, String)>,
+) -> Answer {
+    let (instance_id, method_id, sequence, cluster_id) = path.into_inner();
+    let request = pb::SaveStepClusterRequest {
+        instance_id,
+        method_id,
+        sequence,
+        cluster_id,
+    };
+    clients
+        .jobs
+        .clone()
+        .save_step_cluster(grpc_request(request, Some(&caller)))
+        .await?;
+    ok(true)
+}
+
+/// 1.7 `POST /api/app/jointline/create`.
+pub async fn create_joint_line(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    LegacyJson(body): LegacyJson<JointLineBody>,
+) -> Answer {
+    let request = pb::CreateJointLineRequest {
+        name: body.name,
+        remark: body.remark.unwrap_or_default(),
+        product_line_id: body.productline_id.into_string(),
+    };
+    let line = clients
+        .jobs
+        .clone()
+        .create_joint_line(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(line.id)
+}
+
+/// Query of 1.6.
+#[derive(Debug, Deserialize)]
+pub struct JointLineQuery {
+    name: Option<String>,
+    productline_id: Option<String>,
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// 1.6 `GET /api/app/jointline/aos_json?name=&productline_id=`.
+pub async fn query_joint_lines(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    query: web::Query<JointLineQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let (page_number, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
+    let request = pb::QueryJointLinesRequest {
+        name: query.name,
+        product_line_id: query.productline_id,
+        page: page_number,
+        page_size,
+    };
+    let answer = clients
+        .jobs
+        .clone()
+        .query_joint_lines(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    page(
+        answer.count,
+        answer.page,
+        answer
+            .joint_lines
+            .into_iter()
+            .map(|line| JointLineItem::from_proto(line, &times))
+            .collect(),
+    )
+}
+
+/// 1.4 `POST /api/app/jointline/save`.
+pub async fn save_joint_line(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    LegacyJson(body): LegacyJson<SaveJointLineBody>,
+) -> Answer {
+    let request = pb::SaveJointLineRequest {
+        id: body.id.into_string(),
+        nodes: body.joint.into_iter().map(pb::JointNode::from).collect(),
+    };
+    let line = clients
+        .jobs
+        .clone()
+        .save_joint_line(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(json!({ "id": line.id }))
+}
+
+/// 1.5 `GET /api/app/jointline/get_structure/{id}`.
+pub async fn joint_line_structure(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let answer = clients
+        .jobs
+        .clone()
+        .joint_line_structure(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    let Some(line) = answer.joint_line else {
+        return Err(ApiError::new(
+            proto::ErrorReason::InternalError,
+            "the jobs service answered no joint line",
+        ));
+    };
+    ok(JointStructure {
+        joint: answer.nodes.into_iter().map(JointNodeItem::from).collect(),
+        id: line.id,
+        name: line.name,
+    })
+}

@@ -1,0 +1,182 @@
+//! Job instances and their steps: rows and queries. A step's bindings (artifacts, app-config
+//! groups, parameter values, scripts) are one JSON document per step.
+
+use chrono::NaiveDateTime;
+use common::db::DbConnection;
+use diesel::prelude::*;
+
+use super::contains_pattern;
+use crate::db::schema::{instance_steps, job_instances};
+
+/// A job instance: a template bound to an application and environment.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = job_instances, treat_none_as_null = true)]
+pub struct InstanceRow {
+    pub id: String,
+    pub name: String,
+    pub remark: String,
+    pub status: String,
+    pub env_id: String,
+    pub application_id: String,
+    pub product_line_id: String,
+    pub module_id: Option<String>,
+    pub job_template_id: String,
+    pub creator: String,
+    pub create_time: NaiveDateTime,
+    pub mender: Option<String>,
+    pub update_time: NaiveDateTime,
+}
+
+/// One step of an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = instance_steps, treat_none_as_null = true)]
+pub struct StepRow {
+    pub instance_id: String,
+    pub sequence: i32,
+    pub component_id: String,
+    pub method_id: String,
+    pub cluster_id: Option<String>,
+    /// JSON object of the step's other bindings.
+    pub bindings: String,
+}
+
+pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<InstanceRow>> {
+    job_instances::table
+        .find(id)
+        .select(InstanceRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn find_many(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<InstanceRow>> {
+    job_instances::table
+        .filter(job_instances::id.eq_any(ids))
+        .select(InstanceRow::as_select())
+        .load(connection)
+}
+
+pub fn insert(connection: &mut DbConnection, row: &InstanceRow) -> QueryResult<()> {
+    diesel::insert_into(job_instances::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn set_status(connection: &mut DbConnection, id: &str, status: &str) -> QueryResult<()> {
+    diesel::update(job_instances::table.find(id))
+        .set(job_instances::status.eq(status))
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    diesel::delete(instance_steps::table.filter(instance_steps::instance_id.eq(id)))
+        .execute(connection)?;
+    diesel::delete(job_instances::table.find(id)).execute(connection)
+}
+
+/// Instances that use a template.
+pub fn using_template(
+    connection: &mut DbConnection,
+    template_id: &str,
+) -> QueryResult<Vec<InstanceRow>> {
+    job_instances::table
+        .filter(job_instances::job_template_id.eq(template_id))
+        .select(InstanceRow::as_select())
+        .load(connection)
+}
+
+/// Filters of the instance lists.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceFilter {
+    pub name_fragment: Option<String>,
+    pub application_id: Option<String>,
+    pub product_line_id: Option<String>,
+}
+
+fn filtered(
+    filter: &InstanceFilter,
+) -> job_instances::BoxedQuery<'static, common::db::MultiBackend> {
+    let mut query = job_instances::table.into_boxed();
+    if let Some(fragment) = &filter.name_fragment {
+        query = query.filter(
+            job_instances::name
+                .like(contains_pattern(fragment))
+                .escape('\\'),
+        );
+    }
+    if let Some(application_id) = &filter.application_id {
+        query = query.filter(job_instances::application_id.eq(application_id.clone()));
+    }
+    if let Some(product_line_id) = &filter.product_line_id {
+        query = query.filter(job_instances::product_line_id.eq(product_line_id.clone()));
+    }
+    query
+}
+
+/// One page of instances (newest first) and the total count of the filter.
+pub fn page(
+    connection: &mut DbConnection,
+    filter: &InstanceFilter,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(i64, Vec<InstanceRow>)> {
+    let count = filtered(filter).count().get_result(connection)?;
+    let rows = filtered(filter)
+        .select(InstanceRow::as_select())
+        .order((job_instances::create_time.desc(), job_instances::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .load(connection)?;
+    Ok((count, rows))
+}
+
+/// Every instance of the filter, newest first.
+pub fn list(
+    connection: &mut DbConnection,
+    filter: &InstanceFilter,
+) -> QueryResult<Vec<InstanceRow>> {
+    filtered(filter)
+        .select(InstanceRow::as_select())
+        .order((job_instances::create_time.desc(), job_instances::id.desc()))
+        .load(connection)
+}
+
+/// The steps of an instance in order.
+pub fn steps(connection: &mut DbConnection, instance_id: &str) -> QueryResult<Vec<StepRow>> {
+    instance_steps::table
+        .filter(instance_steps::instance_id.eq(instance_id))
+        .select(StepRow::as_select())
+        .order(instance_steps::sequence.asc())
+        .load(connection)
+}
+
+pub fn insert_step(connection: &mut DbConnection, row: &StepRow) -> QueryResult<()> {
+    diesel::insert_into(instance_steps::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn update_step(connection: &mut DbConnection, row: &StepRow) -> QueryResult<()> {
+    diesel::update(instance_steps::table.find((&row.instance_id, row.sequence)))
+        .set(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+/// Records who changed an instance last, and when.
+pub fn touch(
+    connection: &mut DbConnection,
+    id: &str,
+    mender: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(job_instances::table.find(id))
+        .set((
+            job_instances::mender.eq(mender),
+            job_instances::update_time.eq(now),
+        ))
+        .execute(connection)
+        .map(|_| ())
+}

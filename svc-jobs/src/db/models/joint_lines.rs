@@ -1,0 +1,136 @@
+//! Joint lines (DAGs over instances) and their nodes: rows and queries.
+
+use chrono::NaiveDateTime;
+use common::db::DbConnection;
+use diesel::prelude::*;
+
+use super::contains_pattern;
+use crate::db::schema::{joint_line_nodes, joint_lines};
+
+/// A joint line.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = joint_lines)]
+pub struct JointLineRow {
+    pub id: String,
+    pub name: String,
+    pub remark: String,
+    pub product_line_id: String,
+    pub creator: String,
+    pub create_time: NaiveDateTime,
+    pub mender: Option<String>,
+    pub update_time: NaiveDateTime,
+}
+
+/// One node of a joint line: an instance at a sequence number, its parents, and where the
+/// canvas drew it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = joint_line_nodes)]
+pub struct JointNodeRow {
+    pub joint_line_id: String,
+    pub sequence: i64,
+    pub instance_id: String,
+    /// JSON array of parent sequence numbers.
+    pub parents: String,
+    pub canvas_top: f64,
+    pub canvas_left: f64,
+}
+
+pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<JointLineRow>> {
+    joint_lines::table
+        .find(id)
+        .select(JointLineRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn insert(connection: &mut DbConnection, row: &JointLineRow) -> QueryResult<()> {
+    diesel::insert_into(joint_lines::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn touch(
+    connection: &mut DbConnection,
+    id: &str,
+    mender: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(joint_lines::table.find(id))
+        .set((
+            joint_lines::mender.eq(mender),
+            joint_lines::update_time.eq(now),
+        ))
+        .execute(connection)
+        .map(|_| ())
+}
+
+/// One page of joint lines (newest first) by name fragment and product line.
+pub fn page(
+    connection: &mut DbConnection,
+    name_fragment: Option<&str>,
+    product_line_id: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(i64, Vec<JointLineRow>)> {
+    let filtered = || {
+        let mut query = joint_lines::table.into_boxed();
+        if let Some(fragment) = name_fragment {
+            query = query.filter(
+                joint_lines::name
+                    .like(contains_pattern(fragment))
+                    .escape('\\'),
+            );
+        }
+        if let Some(product_line_id) = product_line_id {
+            query = query.filter(joint_lines::product_line_id.eq(product_line_id.to_owned()));
+        }
+        query
+    };
+    let count = filtered().count().get_result(connection)?;
+    let rows = filtered()
+        .select(JointLineRow::as_select())
+        .order((joint_lines::create_time.desc(), joint_lines::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .load(connection)?;
+    Ok((count, rows))
+}
+
+pub fn nodes(connection: &mut DbConnection, joint_line_id: &str) -> QueryResult<Vec<JointNodeRow>> {
+    joint_line_nodes::table
+        .filter(joint_line_nodes::joint_line_id.eq(joint_line_id))
+        .select(JointNodeRow::as_select())
+        .order(joint_line_nodes::sequence.asc())
+        .load(connection)
+}
+
+/// Replaces every node of a joint line.
+pub fn replace_nodes(
+    connection: &mut DbConnection,
+    joint_line_id: &str,
+    nodes: &[JointNodeRow],
+) -> QueryResult<()> {
+    diesel::delete(
+        joint_line_nodes::table.filter(joint_line_nodes::joint_line_id.eq(joint_line_id)),
+    )
+    .execute(connection)?;
+    for node in nodes {
+        diesel::insert_into(joint_line_nodes::table)
+            .values(node)
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+/// Joint lines that hold an instance.
+pub fn holding_instance(
+    connection: &mut DbConnection,
+    instance_id: &str,
+) -> QueryResult<Vec<String>> {
+    joint_line_nodes::table
+        .filter(joint_line_nodes::instance_id.eq(instance_id))
+        .select(joint_line_nodes::joint_line_id)
+        .distinct()
+        .load(connection)
+}

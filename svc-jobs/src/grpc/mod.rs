@@ -1,0 +1,469 @@
+//! Inbound gRPC adapter of svc-jobs: verifies the caller's token, translates proto ⇄ domain, and
+//! maps rule failures to statuses with a stable reason. Nothing else.
+
+use common::{
+    auth::{AUTHORIZATION, JwtKeys, bearer_token},
+    time::to_unix_ms,
+};
+use proto::{
+    ErrorReason,
+    jobs::v1::{self as pb, jobs_service_server::JobsService as JobsApi},
+};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    db::models::{instances::InstanceFilter, joint_lines::JointLineRow},
+    service::{
+        Actor, GraphFault, JobsError, JobsService, RecordKind,
+        instances::{CopyInput, InstanceInput, InstanceView},
+        joint_lines::NodeInput,
+        page_request,
+        templates::{TemplateInput, TemplateView},
+    },
+};
+
+/// The tonic service over the jobs rules.
+#[derive(Clone)]
+pub struct JobsGrpc {
+    service: JobsService,
+    jwt: JwtKeys,
+}
+
+impl JobsGrpc {
+    pub fn new(service: JobsService, jwt: JwtKeys) -> JobsGrpc {
+        JobsGrpc { service, jwt }
+    }
+
+    fn caller<T>(&self, request: &Request<T>) -> Result<Actor, Status> {
+        let header = request
+            .metadata()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        let claims = self
+            .jwt
+            .verify_header(header)
+            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))?;
+        let token = header
+            .and_then(|value| bearer_token(value).ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Actor { claims, token })
+    }
+}
+
+fn not_found_reason(kind: RecordKind) -> ErrorReason {
+    match kind {
+        RecordKind::Template => ErrorReason::TemplateNotFound,
+        RecordKind::Instance => ErrorReason::InstanceNotFound,
+        RecordKind::Step => ErrorReason::StepNotFound,
+        RecordKind::JointLine => ErrorReason::JointLineNotFound,
+        RecordKind::Application => ErrorReason::ApplicationNotFound,
+        RecordKind::Env => ErrorReason::EnvNotFound,
+        RecordKind::ProductLine => ErrorReason::ProductLineNotFound,
+        RecordKind::Module => ErrorReason::ModuleNotFound,
+        RecordKind::Cluster => ErrorReason::ClusterNotFound,
+    }
+}
+
+impl From<JobsError> for Status {
+    fn from(error: JobsError) -> Status {
+        if let JobsError::Upstream(status) = error {
+            return status;
+        }
+        let message = error.to_string();
+        let reason = match &error {
+            JobsError::Missing { .. } => ErrorReason::MissingField,
+            JobsError::Invalid { .. } => ErrorReason::InvalidField,
+            JobsError::NotFound { kind, .. } => not_found_reason(*kind),
+            JobsError::InUse {
+                kind: RecordKind::Template,
+                ..
+            } => ErrorReason::TemplateInUse,
+            JobsError::InUse { .. } => ErrorReason::InstanceInUse,
+            JobsError::Mismatch { .. } => ErrorReason::ClusterOutsideInstance,
+            JobsError::Graph { fault, .. } => match fault {
+                GraphFault::DuplicateSequence => ErrorReason::DuplicateSequence,
+                GraphFault::UnknownParent => ErrorReason::UnknownParent,
+                GraphFault::Cycle => ErrorReason::JointLineCycle,
+            },
+            JobsError::Forbidden(_) => ErrorReason::Forbidden,
+            JobsError::Unauthenticated(_) => ErrorReason::Unauthorized,
+            JobsError::Upstream(_) | JobsError::Database(_) => {
+                tracing::error!(error = %message, "jobs request failed");
+                ErrorReason::InternalError
+            }
+        };
+        reason.status(message)
+    }
+}
+
+fn template_to_proto(view: TemplateView) -> pb::Template {
+    let row = view.row;
+    pb::Template {
+        id: row.id,
+        name: row.name,
+        remark: row.remark,
+        r#type: row.template_type,
+        status: row.status,
+        deploy_type: row.deploy_type,
+        application_id: row.application_id,
+        jobt_rollback_id: row.rollback_template_id,
+        jobt_rollback_name: view.rollback_template_name,
+        creator: row.creator,
+        create_time_ms: to_unix_ms(row.create_time),
+        mender: row.mender,
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+}
+
+fn instance_to_proto(view: InstanceView) -> pb::Instance {
+    let row = view.row;
+    pb::Instance {
+        id: row.id,
+        name: row.name,
+        remark: row.remark,
+        status: row.status,
+        env_id: row.env_id,
+        env_name: view.env_name,
+        application_id: row.application_id,
+        application_name: view.application_name,
+        product_line_id: row.product_line_id,
+        product_line_name: view.product_line_name,
+        module_id: row.module_id,
+        module_name: view.module_name,
+        job_template_id: row.job_template_id,
+        job_template_name: view.job_template_name,
+        deploy_type: view.deploy_type,
+        creator: row.creator,
+        create_time_ms: to_unix_ms(row.create_time),
+        mender: row.mender,
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+}
+
+fn joint_line_to_proto(row: JointLineRow) -> pb::JointLine {
+    pb::JointLine {
+        id: row.id,
+        name: row.name,
+        remark: row.remark,
+        product_line_id: row.product_line_id,
+        creator: row.creator,
+        create_time_ms: to_unix_ms(row.create_time),
+        mender: row.mender,
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+}
+
+#[tonic::async_trait]
+impl JobsApi for JobsGrpc {
+    async fn create_template(
+        &self,
+        request: Request<pb::CreateTemplateRequest>,
+    ) -> Result<Response<pb::Template>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .create_template(
+                &actor,
+                TemplateInput {
+                    name: body.name,
+                    remark: body.remark,
+                    template_type: body.r#type,
+                    deploy_type: body.deploy_type,
+                    application_id: body.application_id,
+                    rollback_template_id: body.jobt_rollback_id,
+                },
+            )
+            .await?;
+        Ok(Response::new(template_to_proto(view)))
+    }
+
+    async fn query_templates(
+        &self,
+        request: Request<pb::QueryTemplatesRequest>,
+    ) -> Result<Response<pb::TemplatePage>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let page = page_request(body.page, body.page_size)?;
+        let (count, views) = self
+            .service
+            .query_templates(
+                &actor,
+                body.name.as_deref(),
+                body.application_id.as_deref(),
+                page,
+            )
+            .await?;
+        Ok(Response::new(pb::TemplatePage {
+            count,
+            page: page.page,
+            templates: views.into_iter().map(template_to_proto).collect(),
+        }))
+    }
+
+    async fn list_templates(
+        &self,
+        request: Request<pb::ListTemplatesRequest>,
+    ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let views = self.service.list_templates(&actor).await?;
+        Ok(Response::new(pb::ListTemplatesResponse {
+            templates: views.into_iter().map(template_to_proto).collect(),
+        }))
+    }
+
+    async fn delete_template(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::DeleteResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let id = request.into_inner().id;
+        self.service.delete_template(&actor, &id).await?;
+        Ok(Response::new(pb::DeleteResponse { id }))
+    }
+
+    async fn create_instance(
+        &self,
+        request: Request<pb::CreateInstanceRequest>,
+    ) -> Result<Response<pb::Instance>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .create_instance(
+                &actor,
+                InstanceInput {
+                    name: body.name,
+                    remark: body.remark,
+                    env_id: body.env_id,
+                    application_id: body.application_id,
+                    job_template_id: body.job_template_id,
+                    module_id: body.module_id,
+                },
+            )
+            .await?;
+        Ok(Response::new(instance_to_proto(view)))
+    }
+
+    async fn query_instances(
+        &self,
+        request: Request<pb::QueryInstancesRequest>,
+    ) -> Result<Response<pb::InstancePage>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let page = page_request(body.page, body.page_size)?;
+        let filter = InstanceFilter {
+            name_fragment: body.name.filter(|name| !name.trim().is_empty()),
+            application_id: body.application_id.filter(|id| !id.is_empty()),
+            product_line_id: None,
+        };
+        let (count, views) = self.service.query_instances(&actor, filter, page).await?;
+        Ok(Response::new(pb::InstancePage {
+            count,
+            page: page.page,
+            instances: views.into_iter().map(instance_to_proto).collect(),
+        }))
+    }
+
+    async fn list_instances(
+        &self,
+        request: Request<pb::ListInstancesRequest>,
+    ) -> Result<Response<pb::ListInstancesResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let filter = InstanceFilter {
+            name_fragment: body.name.filter(|name| !name.trim().is_empty()),
+            application_id: body.application_id.filter(|id| !id.is_empty()),
+            product_line_id: body.product_line_id.filter(|id| !id.is_empty()),
+        };
+        let views = self.service.list_instances(&actor, filter).await?;
+        Ok(Response::new(pb::ListInstancesResponse {
+            instances: views.into_iter().map(instance_to_proto).collect(),
+        }))
+    }
+
+    async fn copy_instance(
+        &self,
+        request: Request<pb::CopyInstanceRequest>,
+    ) -> Result<Response<pb::Instance>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .copy_instance(
+                &actor,
+                &body.id,
+                CopyInput {
+                    name: body.name,
+                    remark: Some(body.remark),
+                    env_id: body.env_id,
+                    module_id: body.module_id,
+                },
+            )
+            .await?;
+        Ok(Response::new(instance_to_proto(view)))
+    }
+
+    async fn delete_instance(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::DeleteResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let id = request.into_inner().id;
+        self.service.delete_instance(&actor, &id).await?;
+        Ok(Response::new(pb::DeleteResponse { id }))
+    }
+
+    async fn instance_details(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::InstanceDetailsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let (view, steps) = self
+            .service
+            .instance_details(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(pb::InstanceDetailsResponse {
+            instance: Some(instance_to_proto(view)),
+            steps: steps
+                .into_iter()
+                .map(|step| pb::Step {
+                    sequence: u32::try_from(step.row.sequence).unwrap_or_default(),
+                    component_id: step.row.component_id,
+                    method_id: step.row.method_id,
+                    cluster_id: step.row.cluster_id,
+                    cluster_name: step.cluster.as_ref().map(|cluster| cluster.name.clone()),
+                    cluster_remark: step.cluster.as_ref().map(|cluster| cluster.remark.clone()),
+                    status: None,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn save_step_cluster(
+        &self,
+        request: Request<pb::SaveStepClusterRequest>,
+    ) -> Result<Response<pb::SaveStepClusterResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let status = self
+            .service
+            .save_step_cluster(
+                &actor,
+                &body.instance_id,
+                &body.method_id,
+                body.sequence,
+                &body.cluster_id,
+            )
+            .await?;
+        Ok(Response::new(pb::SaveStepClusterResponse { status }))
+    }
+
+    async fn instance_cluster_choices(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::ClusterChoicesResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let clusters = self
+            .service
+            .instance_cluster_choices(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(pb::ClusterChoicesResponse {
+            clusters: clusters
+                .into_iter()
+                .map(|cluster| pb::ClusterChoice {
+                    id: cluster.id,
+                    name: cluster.name,
+                    remark: cluster.remark,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn create_joint_line(
+        &self,
+        request: Request<pb::CreateJointLineRequest>,
+    ) -> Result<Response<pb::JointLine>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let row = self
+            .service
+            .create_joint_line(&actor, &body.name, &body.remark, &body.product_line_id)
+            .await?;
+        Ok(Response::new(joint_line_to_proto(row)))
+    }
+
+    async fn query_joint_lines(
+        &self,
+        request: Request<pb::QueryJointLinesRequest>,
+    ) -> Result<Response<pb::JointLinePage>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let page = page_request(body.page, body.page_size)?;
+        let (count, rows) = self
+            .service
+            .query_joint_lines(
+                &actor,
+                body.name.as_deref(),
+                body.product_line_id.as_deref(),
+                page,
+            )
+            .await?;
+        Ok(Response::new(pb::JointLinePage {
+            count,
+            page: page.page,
+            joint_lines: rows.into_iter().map(joint_line_to_proto).collect(),
+        }))
+    }
+
+    async fn save_joint_line(
+        &self,
+        request: Request<pb::SaveJointLineRequest>,
+    ) -> Result<Response<pb::JointLine>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let nodes = body
+            .nodes
+            .into_iter()
+            .map(|node| NodeInput {
+                instance_id: node.instance_id,
+                sequence: node.sequence,
+                parents: node.parents,
+                top: node.top,
+                left: node.left,
+            })
+            .collect();
+        let row = self
+            .service
+            .save_joint_line(&actor, &body.id, nodes)
+            .await?;
+        Ok(Response::new(joint_line_to_proto(row)))
+    }
+
+    async fn joint_line_structure(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::JointLineStructureResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let (line, nodes) = self
+            .service
+            .joint_line_structure(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(pb::JointLineStructureResponse {
+            joint_line: Some(joint_line_to_proto(line)),
+            nodes: nodes
+                .into_iter()
+                .map(|node| pb::JointNode {
+                    instance_id: node.row.instance_id,
+                    sequence: node.row.sequence,
+                    parents: node.parents.iter().map(ToString::to_string).collect(),
+                    top: node.row.canvas_top,
+                    left: node.row.canvas_left,
+                    instance_name: node.instance_name,
+                    status: node.status,
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,134 @@
+//! Outbound adapter to svc-resource: names beside ids, applications' product lines and clusters,
+//! asked over its gRPC API with the caller's own token (a service reads another's data only
+//! through its API).
+
+use std::collections::HashMap;
+
+use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
+use tonic::{metadata::MetadataValue, transport::Channel};
+
+use crate::service::error::{JobsError, JobsResult};
+
+/// Names found for the ids asked (unknown ids are absent).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub envs: HashMap<String, String>,
+    pub applications: HashMap<String, String>,
+    pub product_lines: HashMap<String, String>,
+    pub modules: HashMap<String, String>,
+    /// Product line id of each application found.
+    pub application_product_lines: HashMap<String, String>,
+}
+
+/// Ids to name.
+#[derive(Debug, Clone, Default)]
+pub struct NameQuery {
+    pub env_ids: Vec<String>,
+    pub application_ids: Vec<String>,
+    pub product_line_ids: Vec<String>,
+    pub module_ids: Vec<String>,
+}
+
+/// What jobs needs of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub id: String,
+    pub name: String,
+    pub remark: String,
+    pub env_id: String,
+    pub app_id: String,
+}
+
+/// The resource service, as jobs sees it.
+#[derive(Clone)]
+pub struct ResourceDirectory {
+    client: ResourceServiceClient<Channel>,
+}
+
+fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = MetadataValue::try_from(format!("Bearer {token}")) {
+        request
+            .metadata_mut()
+            .insert(common::auth::AUTHORIZATION, value);
+    }
+    common::telemetry::inject_trace_context(&tracing::Span::current(), request.metadata_mut());
+    request
+}
+
+fn cluster_info(cluster: pb::Cluster) -> ClusterInfo {
+    ClusterInfo {
+        id: cluster.id,
+        name: cluster.name,
+        remark: cluster.remark,
+        env_id: cluster.env_id,
+        app_id: cluster.app_id,
+    }
+}
+
+impl ResourceDirectory {
+    pub fn new(channel: Channel) -> ResourceDirectory {
+        ResourceDirectory {
+            client: ResourceServiceClient::new(channel),
+        }
+    }
+
+    pub async fn names(&self, token: &str, query: NameQuery) -> JobsResult<Names> {
+        let request = pb::LookupNamesRequest {
+            env_ids: query.env_ids,
+            application_ids: query.application_ids,
+            product_line_ids: query.product_line_ids,
+            module_ids: query.module_ids,
+        };
+        let answer = self
+            .client
+            .clone()
+            .lookup_names(with_token(request, token))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(Names {
+            envs: answer.envs,
+            applications: answer.applications,
+            product_lines: answer.product_lines,
+            modules: answer.modules,
+            application_product_lines: answer.application_product_lines,
+        })
+    }
+
+    /// Clusters by id (unknown ids are left out).
+    pub async fn clusters(&self, token: &str, ids: Vec<String>) -> JobsResult<Vec<ClusterInfo>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let answer = self
+            .client
+            .clone()
+            .get_clusters(with_token(pb::GetClustersRequest { ids }, token))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(answer.clusters.into_iter().map(cluster_info).collect())
+    }
+
+    /// Clusters of an environment and application.
+    pub async fn clusters_of(
+        &self,
+        token: &str,
+        env_id: &str,
+        app_id: &str,
+    ) -> JobsResult<Vec<ClusterInfo>> {
+        let request = pb::ListClustersRequest {
+            env_id: Some(env_id.to_owned()),
+            app_id: Some(app_id.to_owned()),
+        };
+        let answer = self
+            .client
+            .clone()
+            .list_clusters(with_token(request, token))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(answer.clusters.into_iter().map(cluster_info).collect())
+    }
+}

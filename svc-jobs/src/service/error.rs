@@ -1,0 +1,82 @@
+//! What can go wrong in svc-jobs, each message naming the field or record at fault.
+
+use common::db::DbError;
+
+/// A kind of record, as named in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Template,
+    Instance,
+    Step,
+    JointLine,
+    Application,
+    Env,
+    ProductLine,
+    Module,
+    Cluster,
+}
+
+impl RecordKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            RecordKind::Template => "job template",
+            RecordKind::Instance => "job instance",
+            RecordKind::Step => "step",
+            RecordKind::JointLine => "joint line",
+            RecordKind::Application => "application",
+            RecordKind::Env => "environment",
+            RecordKind::ProductLine => "product line",
+            RecordKind::Module => "module",
+            RecordKind::Cluster => "cluster",
+        }
+    }
+}
+
+/// What a refused joint line is wrong about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphFault {
+    DuplicateSequence,
+    UnknownParent,
+    Cycle,
+}
+
+/// Failures of the jobs rules.
+#[derive(Debug, thiserror::Error)]
+pub enum JobsError {
+    #[error("{field} is required")]
+    Missing { field: &'static str },
+    #[error("{field} {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{} {id:?} does not exist", kind.label())]
+    NotFound { kind: RecordKind, id: String },
+    #[error("{} {id:?} is still used by {}", kind.label(), users.join(", "))]
+    InUse {
+        kind: RecordKind,
+        id: String,
+        users: Vec<String>,
+    },
+    #[error("{message}")]
+    Mismatch { message: String },
+    #[error("joint line is not a valid graph: {message}")]
+    Graph { fault: GraphFault, message: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("authentication required: {0}")]
+    Unauthenticated(String),
+    /// A call to another service failed; its status is passed on.
+    #[error("{0}")]
+    Upstream(tonic::Status),
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for JobsError {
+    fn from(error: diesel::result::Error) -> Self {
+        JobsError::Database(DbError::Query(error))
+    }
+}
+
+pub type JobsResult<T> = Result<T, JobsError>;

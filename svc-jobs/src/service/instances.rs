@@ -1,0 +1,540 @@
+//! Job instances (contract 5.2, 5.5, 1.3 / 7.1, 5.7, 5.9, 5.10) and the cluster of each step
+//! (5.6.2.1, 5.4): a template bound to an application and an environment, one step per template
+//! method. Status: `init` on create, `ready` once every step has a cluster.
+
+use std::collections::HashSet;
+
+use common::{paging::PageRequest, time::now_utc};
+
+use super::{
+    Actor, JobsError, JobsResult, JobsService, RecordKind, checked_name, checked_reference,
+    filter_text, require_operator, require_reader, status,
+};
+use crate::{
+    db::models::{
+        instances::{self, InstanceFilter, InstanceRow, StepRow},
+        joint_lines, templates,
+    },
+    resource::{ClusterInfo, NameQuery, Names},
+};
+
+/// What a caller sends to create an instance.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceInput {
+    pub name: String,
+    pub remark: String,
+    pub env_id: String,
+    pub application_id: String,
+    pub job_template_id: String,
+    pub module_id: Option<String>,
+}
+
+/// An instance with the names around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceView {
+    pub row: InstanceRow,
+    pub env_name: String,
+    pub application_name: String,
+    pub product_line_name: String,
+    pub module_name: Option<String>,
+    pub job_template_name: String,
+    pub deploy_type: String,
+}
+
+/// A step with its cluster's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepView {
+    pub row: StepRow,
+    pub cluster: Option<ClusterInfo>,
+}
+
+/// What the copy route (5.7) may change.
+#[derive(Debug, Clone, Default)]
+pub struct CopyInput {
+    pub name: String,
+    pub remark: Option<String>,
+    pub env_id: Option<String>,
+    pub module_id: Option<String>,
+}
+
+/// `ready` when there is at least one step and every step has a cluster.
+fn derived_status(steps: &[StepRow]) -> &'static str {
+    if !steps.is_empty() && steps.iter().all(|step| step.cluster_id.is_some()) {
+        status::READY
+    } else {
+        status::INIT
+    }
+}
+
+impl JobsService {
+    async fn names_for(&self, actor: &Actor, rows: &[InstanceRow]) -> JobsResult<Names> {
+        let mut query = NameQuery::default();
+        for row in rows {
+            query.env_ids.push(row.env_id.clone());
+            query.application_ids.push(row.application_id.clone());
+            query.product_line_ids.push(row.product_line_id.clone());
+            query.module_ids.extend(row.module_id.clone());
+        }
+        for ids in [
+            &mut query.env_ids,
+            &mut query.application_ids,
+            &mut query.product_line_ids,
+            &mut query.module_ids,
+        ] {
+            let mut seen = HashSet::new();
+            ids.retain(|id| seen.insert(id.clone()));
+        }
+        self.resource.names(&actor.token, query).await
+    }
+
+    /// Instances with names resolved in one call to the resource service.
+    async fn views(&self, actor: &Actor, rows: Vec<InstanceRow>) -> JobsResult<Vec<InstanceView>> {
+        let names = self.names_for(actor, &rows).await?;
+        let template_ids: Vec<String> =
+            rows.iter().map(|row| row.job_template_id.clone()).collect();
+        let found = self
+            .database
+            .run(move |connection| {
+                Ok::<_, JobsError>(templates::find_many(connection, &template_ids)?)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let template = found
+                    .iter()
+                    .find(|template| template.id == row.job_template_id);
+                InstanceView {
+                    env_name: names.envs.get(&row.env_id).cloned().unwrap_or_default(),
+                    application_name: names
+                        .applications
+                        .get(&row.application_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    product_line_name: names
+                        .product_lines
+                        .get(&row.product_line_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    module_name: row
+                        .module_id
+                        .as_ref()
+                        .and_then(|id| names.modules.get(id).cloned()),
+                    job_template_name: template
+                        .map(|template| template.name.clone())
+                        .unwrap_or_default(),
+                    deploy_type: template
+                        .map(|template| template.deploy_type.clone())
+                        .unwrap_or_default(),
+                    row,
+                }
+            })
+            .collect())
+    }
+
+    /// Checks that the environment, application (and module) exist; answers the application's
+    /// product line.
+    async fn check_placement(
+        &self,
+        actor: &Actor,
+        env_id: &str,
+        application_id: &str,
+        module_id: Option<&str>,
+    ) -> JobsResult<String> {
+        let names = self
+            .resource
+            .names(
+                &actor.token,
+                NameQuery {
+                    env_ids: vec![env_id.to_owned()],
+                    application_ids: vec![application_id.to_owned()],
+                    module_ids: module_id.map(|id| vec![id.to_owned()]).unwrap_or_default(),
+                    ..NameQuery::default()
+                },
+            )
+            .await?;
+        if !names.envs.contains_key(env_id) {
+            return Err(JobsError::NotFound {
+                kind: RecordKind::Env,
+                id: env_id.to_owned(),
+            });
+        }
+        let Some(product_line_id) = names.application_product_lines.get(application_id) else {
+            return Err(JobsError::NotFound {
+                kind: RecordKind::Application,
+                id: application_id.to_owned(),
+            });
+        };
+        if let Some(module_id) = module_id
+            && !names.modules.contains_key(module_id)
+        {
+            return Err(JobsError::NotFound {
+                kind: RecordKind::Module,
+                id: module_id.to_owned(),
+            });
+        }
+        Ok(product_line_id.clone())
+    }
+
+    /// 5.2: creates an instance of a template, one step per template method.
+    pub async fn create_instance(
+        &self,
+        actor: &Actor,
+        input: InstanceInput,
+    ) -> JobsResult<InstanceView> {
+        require_operator(actor)?;
+        let name = checked_name("name", &input.name)?;
+        let env_id = checked_reference("env_id", &input.env_id)?;
+        let application_id = checked_reference("application_id", &input.application_id)?;
+        let job_template_id = checked_reference("job_template_id", &input.job_template_id)?;
+        let module_id = filter_text(input.module_id.as_deref());
+        let product_line_id = self
+            .check_placement(actor, &env_id, &application_id, module_id.as_deref())
+            .await?;
+        let creator = actor.username().to_owned();
+        let remark = input.remark.trim().to_owned();
+        let row = self
+            .database
+            .transaction(move |connection| {
+                if templates::find(connection, &job_template_id)?.is_none() {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Template,
+                        id: job_template_id,
+                    });
+                }
+                let now = now_utc();
+                let id = common::ids::new_id();
+                let steps: Vec<StepRow> = templates::methods(connection, &job_template_id)?
+                    .into_iter()
+                    .map(|method| StepRow {
+                        instance_id: id.clone(),
+                        sequence: method.sequence,
+                        component_id: method.component_id,
+                        method_id: method.method_id,
+                        cluster_id: None,
+                        bindings: "{}".to_owned(),
+                    })
+                    .collect();
+                let row = InstanceRow {
+                    id,
+                    name,
+                    remark,
+                    status: status::INIT.to_owned(),
+                    env_id,
+                    application_id,
+                    product_line_id,
+                    module_id,
+                    job_template_id,
+                    creator,
+                    create_time: now,
+                    mender: None,
+                    update_time: now,
+                };
+                instances::insert(connection, &row)?;
+                for step in &steps {
+                    instances::insert_step(connection, step)?;
+                }
+                Ok(row)
+            })
+            .await?;
+        Ok(self.views(actor, vec![row]).await?.remove(0))
+    }
+
+    /// 5.5: one page of instances by name fragment and application.
+    pub async fn query_instances(
+        &self,
+        actor: &Actor,
+        filter: InstanceFilter,
+        page: PageRequest,
+    ) -> JobsResult<(i64, Vec<InstanceView>)> {
+        require_reader(actor)?;
+        let (count, rows) = self
+            .database
+            .run(move |connection| {
+                Ok::<_, JobsError>(instances::page(
+                    connection,
+                    &filter,
+                    page.offset(),
+                    page.limit(),
+                )?)
+            })
+            .await?;
+        Ok((count, self.views(actor, rows).await?))
+    }
+
+    /// 1.3 / 7.1: every instance of a filter, unpaginated.
+    pub async fn list_instances(
+        &self,
+        actor: &Actor,
+        filter: InstanceFilter,
+    ) -> JobsResult<Vec<InstanceView>> {
+        require_reader(actor)?;
+        let rows = self
+            .database
+            .run(move |connection| Ok::<_, JobsError>(instances::list(connection, &filter)?))
+            .await?;
+        self.views(actor, rows).await
+    }
+
+    /// 5.7: copies an instance with every binding under a new name (and, optionally, another
+    /// environment, where the step clusters are dropped: a cluster belongs to one environment).
+    pub async fn copy_instance(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: CopyInput,
+    ) -> JobsResult<InstanceView> {
+        require_operator(actor)?;
+        let name = checked_name("name", &input.name)?;
+        let source_id = id.to_owned();
+        let source = self
+            .database
+            .run(move |connection| {
+                let row = instances::find(connection, &source_id)?.ok_or(JobsError::NotFound {
+                    kind: RecordKind::Instance,
+                    id: source_id.clone(),
+                })?;
+                let steps = instances::steps(connection, &source_id)?;
+                Ok::<_, JobsError>((row, steps))
+            })
+            .await?;
+        let (source, steps) = source;
+        let env_id = filter_text(input.env_id.as_deref()).unwrap_or_else(|| source.env_id.clone());
+        let module_id =
+            filter_text(input.module_id.as_deref()).or_else(|| source.module_id.clone());
+        let product_line_id = self
+            .check_placement(actor, &env_id, &source.application_id, module_id.as_deref())
+            .await?;
+        let same_env = env_id == source.env_id;
+        let creator = actor.username().to_owned();
+        let row = self
+            .database
+            .transaction(move |connection| {
+                let now = now_utc();
+                let id = common::ids::new_id();
+                let steps: Vec<StepRow> = steps
+                    .into_iter()
+                    .map(|step| StepRow {
+                        instance_id: id.clone(),
+                        cluster_id: if same_env { step.cluster_id } else { None },
+                        ..step
+                    })
+                    .collect();
+                let row = InstanceRow {
+                    id,
+                    name,
+                    remark: input
+                        .remark
+                        .map(|remark| remark.trim().to_owned())
+                        .unwrap_or_else(|| source.remark.clone()),
+                    status: derived_status(&steps).to_owned(),
+                    env_id,
+                    application_id: source.application_id.clone(),
+                    product_line_id,
+                    module_id,
+                    job_template_id: source.job_template_id.clone(),
+                    creator,
+                    create_time: now,
+                    mender: None,
+                    update_time: now,
+                };
+                instances::insert(connection, &row)?;
+                for step in &steps {
+                    instances::insert_step(connection, step)?;
+                }
+                Ok::<_, JobsError>(row)
+            })
+            .await?;
+        Ok(self.views(actor, vec![row]).await?.remove(0))
+    }
+
+    /// 5.9: deletes an instance that no joint line holds.
+    pub async fn delete_instance(&self, actor: &Actor, id: &str) -> JobsResult<()> {
+        require_operator(actor)?;
+        let id = id.to_owned();
+        self.database
+            .transaction(move |connection| {
+                if instances::find(connection, &id)?.is_none() {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Instance,
+                        id,
+                    });
+                }
+                let lines = joint_lines::holding_instance(connection, &id)?;
+                if !lines.is_empty() {
+                    let users = lines
+                        .into_iter()
+                        .map(|line| format!("joint line {line}"))
+                        .collect();
+                    return Err(JobsError::InUse {
+                        kind: RecordKind::Instance,
+                        id,
+                        users,
+                    });
+                }
+                instances::delete(connection, &id)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// 5.10: an instance and its steps, with cluster names.
+    pub async fn instance_details(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> JobsResult<(InstanceView, Vec<StepView>)> {
+        require_reader(actor)?;
+        let lookup = id.to_owned();
+        let (row, steps) = self
+            .database
+            .run(move |connection| {
+                let row = instances::find(connection, &lookup)?.ok_or(JobsError::NotFound {
+                    kind: RecordKind::Instance,
+                    id: lookup.clone(),
+                })?;
+                let steps = instances::steps(connection, &lookup)?;
+                Ok::<_, JobsError>((row, steps))
+            })
+            .await?;
+        let cluster_ids: Vec<String> = steps
+            .iter()
+            .filter_map(|step| step.cluster_id.clone())
+            .collect();
+        let clusters = self.resource.clusters(&actor.token, cluster_ids).await?;
+        let view = self.views(actor, vec![row]).await?.remove(0);
+        let steps = steps
+            .into_iter()
+            .map(|row| {
+                let cluster = row
+                    .cluster_id
+                    .as_ref()
+                    .and_then(|id| clusters.iter().find(|cluster| &cluster.id == id).cloned());
+                StepView { row, cluster }
+            })
+            .collect();
+        Ok((view, steps))
+    }
+
+    /// 5.6.2.1: binds a cluster of the instance's environment and application to a step.
+    /// Answers the instance's status after it.
+    pub async fn save_step_cluster(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+        cluster_id: &str,
+    ) -> JobsResult<String> {
+        require_operator(actor)?;
+        let cluster_id = checked_reference("cluster_id", cluster_id)?;
+        let lookup = instance_id.to_owned();
+        let instance = self
+            .database
+            .run(move |connection| Ok::<_, JobsError>(instances::find(connection, &lookup)?))
+            .await?
+            .ok_or_else(|| JobsError::NotFound {
+                kind: RecordKind::Instance,
+                id: instance_id.to_owned(),
+            })?;
+        let cluster = self
+            .resource
+            .clusters(&actor.token, vec![cluster_id.clone()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(JobsError::NotFound {
+                kind: RecordKind::Cluster,
+                id: cluster_id.clone(),
+            })?;
+        if cluster.env_id != instance.env_id || cluster.app_id != instance.application_id {
+            return Err(JobsError::Mismatch {
+                message: format!(
+                    "cluster {:?} ({}) is not a cluster of the instance's environment and application",
+                    cluster.name, cluster.id
+                ),
+            });
+        }
+        let method_id = method_id.to_owned();
+        let sequence = i32::try_from(sequence).map_err(|_| JobsError::Invalid {
+            field: "sequence",
+            message: "is too large".to_owned(),
+        })?;
+        let mender = actor.username().to_owned();
+        self.database
+            .transaction(move |connection| {
+                let steps = instances::steps(connection, &instance.id)?;
+                let Some(step) = steps
+                    .iter()
+                    .find(|step| step.sequence == sequence && step.method_id == method_id)
+                else {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Step,
+                        id: format!("{method_id} at sequence {sequence}"),
+                    });
+                };
+                let updated = StepRow {
+                    cluster_id: Some(cluster.id.clone()),
+                    ..step.clone()
+                };
+                instances::update_step(connection, &updated)?;
+                let steps = instances::steps(connection, &instance.id)?;
+                let next = if instance.status == status::INIT || instance.status == status::READY {
+                    derived_status(&steps).to_owned()
+                } else {
+                    instance.status.clone()
+                };
+                instances::set_status(connection, &instance.id, &next)?;
+                crate::db::models::instances::touch(connection, &instance.id, &mender, now_utc())?;
+                Ok(next)
+            })
+            .await
+    }
+
+    /// 5.4 for an instance id: the clusters of its environment and application.
+    pub async fn instance_cluster_choices(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+    ) -> JobsResult<Vec<ClusterInfo>> {
+        require_reader(actor)?;
+        let lookup = instance_id.to_owned();
+        let instance = self
+            .database
+            .run(move |connection| Ok::<_, JobsError>(instances::find(connection, &lookup)?))
+            .await?
+            .ok_or_else(|| JobsError::NotFound {
+                kind: RecordKind::Instance,
+                id: instance_id.to_owned(),
+            })?;
+        self.resource
+            .clusters_of(&actor.token, &instance.env_id, &instance.application_id)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(cluster: Option<&str>) -> StepRow {
+        StepRow {
+            instance_id: "i".into(),
+            sequence: 0,
+            component_id: "custom".into(),
+            method_id: "cu1".into(),
+            cluster_id: cluster.map(str::to_owned),
+            bindings: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn ready_needs_a_cluster_on_every_step() {
+        assert_eq!(derived_status(&[]), status::INIT);
+        assert_eq!(derived_status(&[step(Some("c")), step(None)]), status::INIT);
+        assert_eq!(
+            derived_status(&[step(Some("c")), step(Some("d"))]),
+            status::READY
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! The rules of svc-jobs: who may do what, validation against the other services, and
+//! consistent writes. No proto or HTTP types here; the gRPC adapter translates.
+
+pub mod error;
+pub mod instances;
+pub mod joint_lines;
+pub mod templates;
+
+use common::{
+    auth::{Claims, Role},
+    db::Database,
+    paging::PageRequest,
+};
+
+pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
+
+use crate::resource::ResourceDirectory;
+
+/// The caller: what its token says, and the token itself (forwarded to other services).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub claims: Claims,
+    pub token: String,
+}
+
+impl Actor {
+    pub fn username(&self) -> &str {
+        self.claims.username()
+    }
+}
+
+/// Instance statuses of SPEC §4.
+pub mod status {
+    pub const INIT: &str = "init";
+    pub const READY: &str = "ready";
+    pub const GENERATE: &str = "generate";
+}
+
+/// The jobs service: its database and the resource service it asks.
+#[derive(Clone)]
+pub struct JobsService {
+    database: Database,
+    resource: ResourceDirectory,
+}
+
+impl JobsService {
+    pub fn new(database: Database, resource: ResourceDirectory) -> JobsService {
+        JobsService { database, resource }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+}
+
+/// Configuring deployments needs `operator` (or `admin`).
+fn require_operator(actor: &Actor) -> JobsResult<()> {
+    if actor.claims.may(&[Role::Operator]) {
+        Ok(())
+    } else {
+        Err(JobsError::Forbidden(format!(
+            "user {:?} lacks the operator role this needs",
+            actor.username()
+        )))
+    }
+}
+
+/// Reads need any role.
+fn require_reader(actor: &Actor) -> JobsResult<()> {
+    if actor
+        .claims
+        .may(&[Role::Operator, Role::Reviewer, Role::Viewer])
+    {
+        Ok(())
+    } else {
+        Err(JobsError::Forbidden(format!(
+            "user {:?} has no role",
+            actor.username()
+        )))
+    }
+}
+
+/// Checks a page request, naming `page_size` when it is over the limit.
+pub fn page_request(page: u32, page_size: u32) -> JobsResult<PageRequest> {
+    PageRequest::new(page, page_size).map_err(|_| JobsError::Invalid {
+        field: "page_size",
+        message: format!("must be at most {}", common::paging::MAX_PAGE_SIZE),
+    })
+}
+
+/// A trimmed non-empty name of at most 128 characters.
+fn checked_name(field: &'static str, value: &str) -> JobsResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(JobsError::Missing { field });
+    }
+    if trimmed.chars().count() > 128 {
+        return Err(JobsError::Invalid {
+            field,
+            message: "must be at most 128 characters".to_owned(),
+        });
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A reference that must be given.
+fn checked_reference(field: &'static str, value: &str) -> JobsResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(JobsError::Missing { field });
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Text of an optional filter: empty means no filter.
+fn filter_text(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+}

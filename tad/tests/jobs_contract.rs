@@ -1,0 +1,475 @@
+//! Deployment configuration through the gateway (embedded services; PostgreSQL when
+//! `TEST_DATABASE_URL` is set): templates (create, 4.1, 5.3, 4.5), instances (5.2, 5.5, 1.3 / 7.1,
+//! 5.7, 5.9, 5.10), the 5.4 job-instance case, step clusters (5.6.2.1) and joint lines (1.4–1.7),
+//! with every refusal naming the field or id at fault.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Api, EmbeddedPlatform, assert_failure, assert_success};
+
+const ADMIN_PASSWORD: &str = "jobs-admin-password";
+
+fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().expect("object").keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+fn sorted(list: &[&str]) -> Vec<String> {
+    let mut list: Vec<String> = list.iter().map(|key| (*key).to_owned()).collect();
+    list.sort();
+    list
+}
+
+const INSTANCE_KEYS: &[&str] = &[
+    "status",
+    "product_line_name",
+    "update_time",
+    "application_id",
+    "name",
+    "mender",
+    "job_template_name",
+    "creator",
+    "remark",
+    "product_line_id",
+    "env_name",
+    "create_time",
+    "job_template_id",
+    "module_name",
+    "application_name",
+    "module_id",
+    "env_id",
+    "id",
+    "deploy_type",
+];
+
+async fn catalog(admin: &Api) {
+    for (path, body) in [
+        (
+            "/api/admin/productlines",
+            json!({"id": "750", "name": "服务整合平台"}),
+        ),
+        (
+            "/api/admin/applications",
+            json!({"id": "5093", "name": "消息总线(TUMS)", "product_line_id": "750"}),
+        ),
+        (
+            "/api/admin/modules",
+            json!({"id": "1460", "name": "TUMS", "application_id": "5093"}),
+        ),
+        (
+            "/api/admin/envs",
+            json!({"id": "envM", "name": "内测环境M"}),
+        ),
+        ("/api/admin/envs", json!({"id": "envP", "name": "生产环境"})),
+    ] {
+        let (_, answer) = admin.post(path, &body).await;
+        assert_success(&answer);
+    }
+}
+
+async fn instance(admin: &Api, name: &str, template_id: &str) -> String {
+    let (_, body) = admin
+        .post(
+            "/api/app/jobinstance/create",
+            &json!({"name": name, "env_id": "envM", "application_id": "5093", "job_template_id": template_id, "remark": "r"}),
+        )
+        .await;
+    let data = assert_success(&body);
+    assert_eq!(keys(&data), vec!["id".to_owned()]);
+    data["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_instances_and_joint_lines_are_configured() {
+    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
+    let admin = Api::new(platform.url())
+        .login("admin", ADMIN_PASSWORD)
+        .await;
+    catalog(&admin).await;
+
+    // Templates
+    let (_, body) = admin
+        .post(
+            "/api/app/jobtemplate/create",
+            &json!({"name": "apache2", "remark": "sss", "application_id": 5093}),
+        )
+        .await;
+    let template = assert_success(&body);
+    assert_eq!(
+        (
+            template["type"].clone(),
+            template["status"].clone(),
+            template["deploy_type"].clone()
+        ),
+        (json!("public"), json!("available"), json!("install"))
+    );
+    let template_id = template["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post("/api/app/jobtemplate/create", &json!({"name": "apache2-rollback", "deploy_type": "rollback", "application_id": "5093", "jobt_rollback_id": template_id}))
+        .await;
+    let rollback = assert_success(&body);
+    assert_eq!(rollback["jobt_rollback_name"], "apache2");
+    for (payload, code, named) in [
+        (
+            json!({"name": "x", "application_id": "ghost"}),
+            "application_not_found",
+            "ghost",
+        ),
+        (
+            json!({"name": "x", "application_id": "5093", "deploy_type": "sideways"}),
+            "invalid_field",
+            "deploy_type",
+        ),
+        (
+            json!({"name": "", "application_id": "5093"}),
+            "missing_field",
+            "name",
+        ),
+        (
+            json!({"name": "x", "application_id": "5093", "jobt_rollback_id": "nope"}),
+            "template_not_found",
+            "nope",
+        ),
+    ] {
+        let (_, body) = admin.post("/api/app/jobtemplate/create", &payload).await;
+        assert!(assert_failure(&body, code).contains(named), "{body}");
+    }
+    let (status, page) = admin
+        .get("/api/app/jobtemplate/aos_json?name=apache&application_id=5093")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["count"], 2);
+    assert_eq!(
+        keys(&page["results"][0]),
+        sorted(&[
+            "status",
+            "update_time",
+            "name",
+            "mender",
+            "creator",
+            "remark",
+            "create_time",
+            "jobt_rollback_name",
+            "jobt_rollback_id",
+            "type",
+            "id",
+            "deploy_type"
+        ])
+    );
+    let (_, body) = admin.get("/api/app/jobtemplate/ordinary/select").await;
+    let select = assert_success(&body);
+    assert_eq!(
+        keys(&select[0]),
+        sorted(&[
+            "id",
+            "creator",
+            "mender",
+            "create_time",
+            "update_time",
+            "remark",
+            "name",
+            "type",
+            "status",
+            "deploy_type"
+        ])
+    );
+
+    // Instances
+    let a = instance(&admin, "instance-a", &template_id).await;
+    let b = instance(&admin, "instance-b", &template_id).await;
+    let c = instance(&admin, "instance-c", &template_id).await;
+    let d = instance(&admin, "instance-d", &template_id).await;
+    for (payload, code, named) in [
+        (
+            json!({"name": "x", "env_id": "ghost-env", "application_id": "5093", "job_template_id": template_id}),
+            "env_not_found",
+            "ghost-env",
+        ),
+        (
+            json!({"name": "x", "env_id": "envM", "application_id": "ghost-app", "job_template_id": template_id}),
+            "application_not_found",
+            "ghost-app",
+        ),
+        (
+            json!({"name": "x", "env_id": "envM", "application_id": "5093", "job_template_id": "ghost-tpl"}),
+            "template_not_found",
+            "ghost-tpl",
+        ),
+        (
+            json!({"env_id": "envM", "application_id": "5093", "job_template_id": template_id}),
+            "missing_field",
+            "name",
+        ),
+    ] {
+        let (_, body) = admin.post("/api/app/jobinstance/create", &payload).await;
+        assert!(assert_failure(&body, code).contains(named), "{body}");
+    }
+    let (_, page) = admin
+        .get("/api/app/jobinstance/aos_json?name=instance-a&application_id=5093")
+        .await;
+    assert_eq!(page["count"], 1);
+    let listed = &page["results"][0];
+    assert_eq!(keys(listed), sorted(INSTANCE_KEYS));
+    assert_eq!(listed["status"], "init");
+    assert_eq!(listed["product_line_id"], "750");
+    assert_eq!(listed["product_line_name"], "服务整合平台");
+    assert_eq!(listed["application_name"], "消息总线(TUMS)");
+    assert_eq!(listed["env_name"], "内测环境M");
+    assert_eq!(listed["job_template_name"], "apache2");
+    assert_eq!(listed["deploy_type"], "install");
+    let (_, body) = admin.get("/api/app/jobinstance/jobi_list_one?product_line_id=750&application_id=5093&name=&unfiltered=true").await;
+    assert_eq!(assert_success(&body).as_array().map(Vec::len), Some(4));
+    let (_, body) = admin.get("/api/app/jobinstance/jobi_list_one").await;
+    assert_eq!(
+        assert_success(&body).as_array().map(Vec::len),
+        Some(4),
+        "7.1 lists every instance"
+    );
+
+    // 5.10 / 7.2 on one URL
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{a}/details"))
+        .await;
+    let details = assert_success(&body);
+    let mut expected = sorted(INSTANCE_KEYS);
+    expected.extend(
+        [
+            "methods",
+            "current_flow_node",
+            "process_status",
+            "online_date",
+            "halt_time",
+            "excel_data",
+            "regain_time",
+            "work_number",
+            "doc_id",
+        ]
+        .map(str::to_owned),
+    );
+    expected.sort();
+    assert_eq!(keys(&details), expected);
+    assert_eq!(details["doc_id"], Value::Null, "no work order yet");
+    let (_, body) = admin.get("/api/app/jobinstance/ghost/details").await;
+    assert!(assert_failure(&body, "instance_not_found").contains("ghost"));
+
+    // 5.4 for a job instance: clusters of its environment and application
+    admin
+        .post(
+            "/api/admin/cluster-types",
+            &json!({"key": "ApacheCluster", "value": "ApacheCluster"}),
+        )
+        .await;
+    let (_, body) = admin
+        .post(
+            "/api/resource/clusters/aos_create",
+            &json!({"name": "tums-m", "env_id": "envM", "app_id": "5093"}),
+        )
+        .await;
+    let cluster_m = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post(
+            "/api/resource/clusters/aos_create",
+            &json!({"name": "tums-p", "env_id": "envP", "app_id": "5093"}),
+        )
+        .await;
+    let cluster_p = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .get(&format!("/api/resource/clusters/{a}/5093/select/envapp"))
+        .await;
+    assert_eq!(
+        assert_success(&body),
+        json!([{"remark": "", "id": cluster_m, "name": "tums-m"}])
+    );
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{a}/cu1/0/{cluster_p}/relation/cluster?format=json"),
+            &json!({}),
+        )
+        .await;
+    assert!(assert_failure(&body, "cluster_outside_instance").contains("tums-p"));
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{a}/cu1/0/{cluster_m}/relation/cluster"),
+            &json!({}),
+        )
+        .await;
+    assert!(
+        assert_failure(&body, "step_not_found").contains("cu1"),
+        "a template without methods has no steps"
+    );
+
+    // 5.7
+    let (_, body) = admin
+        .post(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"}))
+        .await;
+    let copy = assert_success(&body);
+    assert_eq!(copy["new_name"], "ppp_backup");
+    let copy_id = copy["new_id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{copy_id}/details"))
+        .await;
+    let copied = assert_success(&body);
+    assert_eq!(
+        (
+            copied["env_id"].clone(),
+            copied["module_name"].clone(),
+            copied["remark"].clone()
+        ),
+        (json!("envP"), json!("TUMS"), json!("ssss"))
+    );
+
+    // Joint lines: 1.7, 1.6, 1.4, 1.5
+    let (_, body) = admin
+        .post(
+            "/api/app/jointline/create",
+            &json!({"name": "test20190121", "remark": "", "productline_id": "750"}),
+        )
+        .await;
+    let line_id = assert_success(&body)
+        .as_str()
+        .expect("id as data")
+        .to_owned();
+    let (_, body) = admin
+        .post(
+            "/api/app/jointline/create",
+            &json!({"name": "x", "productline_id": "999"}),
+        )
+        .await;
+    assert!(assert_failure(&body, "product_line_not_found").contains("999"));
+    let (_, page) = admin
+        .get("/api/app/jointline/aos_json?&name=test&productline_id=750")
+        .await;
+    assert_eq!(page["count"], 1);
+    assert_eq!(
+        keys(&page["results"][0]),
+        sorted(&[
+            "update_time",
+            "name",
+            "creator",
+            "mender",
+            "remark",
+            "create_time",
+            "id"
+        ])
+    );
+
+    let graph = json!({"id": line_id, "joint": [
+        {"jobi_id": a, "sequence": 0, "parent": [], "top": 125, "left": 256.99998474121093},
+        {"jobi_id": b, "sequence": 1, "parent": [0], "top": 155, "left": 558.0000152587891},
+        {"jobi_id": c, "sequence": 2, "parent": ["0"], "top": 185, "left": 558},
+        {"jobi_id": d, "sequence": 3, "parent": [1, "2"], "top": 215.5, "left": 900}
+    ]});
+    let (_, body) = admin.post("/api/app/jointline/save/", &graph).await;
+    assert_eq!(assert_success(&body), json!({"id": line_id}));
+    let (_, body) = admin
+        .get(&format!("/api/app/jointline/get_structure/{line_id}/"))
+        .await;
+    let structure = assert_success(&body);
+    assert_eq!(structure["id"], line_id.as_str());
+    assert_eq!(structure["name"], "test20190121");
+    assert_eq!(
+        structure["joint"][0],
+        json!({"status": "init", "jobi_name": "instance-a", "parent": [""], "sequence": 0, "top": 125, "jobi_id": a, "left": 256.99998474121093})
+    );
+    assert_eq!(structure["joint"][1]["parent"], json!(["0"]));
+    assert_eq!(structure["joint"][3]["parent"], json!(["1", "2"]));
+    assert_eq!(structure["joint"][3]["top"], json!(215.5));
+
+    for (joint, code, named) in [
+        (
+            json!([{"jobi_id": a, "sequence": 0, "parent": [1]}, {"jobi_id": b, "sequence": 1, "parent": [0]}]),
+            "joint_line_cycle",
+            "0, 1",
+        ),
+        (
+            json!([{"jobi_id": a, "sequence": 0, "parent": [7]}]),
+            "unknown_parent",
+            "7",
+        ),
+        (
+            json!([{"jobi_id": a, "sequence": 0}, {"jobi_id": b, "sequence": 0}]),
+            "duplicate_sequence",
+            "0",
+        ),
+        (
+            json!([{"jobi_id": "ghost-instance", "sequence": 0}]),
+            "instance_not_found",
+            "ghost-instance",
+        ),
+    ] {
+        let (_, body) = admin
+            .post(
+                "/api/app/jointline/save",
+                &json!({"id": line_id, "joint": joint}),
+            )
+            .await;
+        assert!(assert_failure(&body, code).contains(named), "{body}");
+    }
+    let (_, body) = admin
+        .get(&format!("/api/app/jointline/get_structure/{line_id}"))
+        .await;
+    assert_eq!(
+        assert_success(&body)["joint"].as_array().map(Vec::len),
+        Some(4),
+        "refused saves changed nothing"
+    );
+    let (_, body) = admin
+        .post(
+            "/api/app/jointline/save",
+            &json!({"id": "ghost-line", "joint": []}),
+        )
+        .await;
+    assert_failure(&body, "joint_line_not_found");
+
+    // Deletes refuse what is still used, naming the user
+    let (_, body) = admin.delete(&format!("/api/app/jobinstance/{a}")).await;
+    assert!(assert_failure(&body, "instance_in_use").contains(&line_id));
+    let (_, body) = admin
+        .delete(&format!("/api/app/jobtemplate/{template_id}"))
+        .await;
+    let info = assert_failure(&body, "template_in_use");
+    assert!(
+        info.contains("instance-a") && info.contains("apache2-rollback"),
+        "{info}"
+    );
+    let (_, body) = admin
+        .delete(&format!("/api/app/jobinstance/{copy_id}?"))
+        .await;
+    assert_eq!(
+        body,
+        json!({"info": "操作成功！", "data": null, "success": true, "level": "info"})
+    );
+    let (_, body) = admin
+        .post(
+            &format!(
+                "/api/app/jobtemplate/{}",
+                rollback["id"].as_str().expect("id")
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(assert_success(&body), json!(true), "4.5 by POST");
+
+    // A viewer reads but does not configure
+    admin
+        .post(
+            "/api/admin/users",
+            &json!({"username": "vic", "password": "viewer-password", "roles": ["viewer"]}),
+        )
+        .await;
+    let viewer = Api::new(platform.url())
+        .login("vic", "viewer-password")
+        .await;
+    let (_, body) = viewer
+        .post(
+            "/api/app/jointline/create",
+            &json!({"name": "v", "productline_id": "750"}),
+        )
+        .await;
+    assert_failure(&body, "forbidden");
+    let (status, _) = viewer.get("/api/app/jobinstance/aos_json").await;
+    assert_eq!(status, 200);
+    platform.stop().await;
+}
