@@ -85,6 +85,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/app/jobinstance/jobi_list_one").route(get().to(jobs::list_instances)),
         )
+        // 7.3
+        .service(
+            resource("/api/app/jobinstance/online/process/save")
+                .route(post().to(jobs::save_work_order)),
+        )
         // 5.9
         .service(resource("/api/app/jobinstance/{id}").route(delete().to(jobs::delete_instance)))
         // 5.7
@@ -92,6 +97,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         // 5.10 / 7.2
         .service(
             resource("/api/app/jobinstance/{id}/details").route(get().to(jobs::instance_details)),
+        )
+        // work order export
+        .service(
+            resource("/api/app/jobinstance/{id}/online/process/export")
+                .route(get().to(jobs::export_work_order)),
         )
         // 5.6.2.1
         .service(

@@ -89,6 +89,7 @@ reasons! {
     DuplicateSequence => ("duplicate_sequence", InvalidArgument),
     UnknownParent => ("unknown_parent", InvalidArgument),
     JointLineCycle => ("joint_line_cycle", InvalidArgument),
+    WorkOrderNotFound => ("work_order_not_found", NotFound),
     ServiceUnavailable => ("service_unavailable", Unavailable),
     InternalError => ("internal_error", Internal),
 }

@@ -300,18 +300,91 @@ pub async fn instance_details(
             "the jobs service answered no instance",
         ));
     };
+    let work_order = answer.work_order;
+    let excel_data: Option<Value> = work_order
+        .as_ref()
+        .and_then(|order| serde_json::from_str(&order.excel_data_json).ok());
+    let form_text = |key: &str| {
+        excel_data
+            .as_ref()
+            .and_then(|form| form.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     ok(InstanceDetails {
         instance: InstanceItem::from_proto(instance, &times),
         methods: answer.steps.into_iter().map(MethodItem::from).collect(),
         current_flow_node: None,
-        process_status: None,
+        process_status: work_order
+            .as_ref()
+            .map(|order| order.process_status.clone()),
         online_date: None,
-        halt_time: None,
-        excel_data: None,
-        regain_time: None,
+        halt_time: form_text("halt_time"),
+        regain_time: form_text("regain_time"),
+        excel_data: excel_data.clone(),
         work_number: None,
-        doc_id: None,
+        doc_id: work_order.map(|order| order.doc_id),
     })
+}
+
+/// Body of 7.3.
+#[derive(Debug, Deserialize)]
+pub struct WorkOrderBody {
+    pub job_instance_id: LegacyId,
+    #[serde(default)]
+    pub doc_id: Option<String>,
+    pub excel_data: Value,
+    #[serde(default)]
+    pub app_id: Option<LegacyId>,
+}
+
+/// 7.3 `POST /api/app/jobinstance/online/process/save`.
+pub async fn save_work_order(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    LegacyJson(body): LegacyJson<WorkOrderBody>,
+) -> Answer {
+    let request = pb::SaveWorkOrderRequest {
+        instance_id: body.job_instance_id.into_string(),
+        doc_id: body.doc_id,
+        excel_data_json: body.excel_data.to_string(),
+        app_id: body.app_id.map(LegacyId::into_string),
+    };
+    let order = clients
+        .jobs
+        .clone()
+        .save_work_order(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(
+        json!({ "current_flow_node": null, "doc_id": order.doc_id, "process_status": order.process_status }),
+    )
+}
+
+/// `GET /api/app/jobinstance/{id}/online/process/export`: the work order as an .xlsx file.
+pub async fn export_work_order(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let file = clients
+        .jobs
+        .clone()
+        .export_work_order(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{}\"", file.file_name),
+        ))
+        .body(file.content))
 }
 
 /// 5.6.2.1 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/{cluster_id}/relation/cluster`.

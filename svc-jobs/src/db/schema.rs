@@ -79,7 +79,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    work_orders (instance_id) {
+        instance_id -> Text,
+        doc_id -> Text,
+        excel_data -> Text,
+        process_status -> Text,
+        creator -> Text,
+        create_time -> Timestamp,
+        mender -> Text,
+        update_time -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    work_orders,
     job_templates,
     job_template_methods,
     job_instances,

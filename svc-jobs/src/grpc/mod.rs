@@ -12,7 +12,7 @@ use proto::{
 use tonic::{Request, Response, Status};
 
 use crate::{
-    db::models::{instances::InstanceFilter, joint_lines::JointLineRow},
+    db::models::{instances::InstanceFilter, joint_lines::JointLineRow, work_orders::WorkOrderRow},
     service::{
         Actor, GraphFault, JobsError, JobsService, RecordKind,
         instances::{CopyInput, InstanceInput, InstanceView},
@@ -62,6 +62,7 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
         RecordKind::ProductLine => ErrorReason::ProductLineNotFound,
         RecordKind::Module => ErrorReason::ModuleNotFound,
         RecordKind::Cluster => ErrorReason::ClusterNotFound,
+        RecordKind::WorkOrder => ErrorReason::WorkOrderNotFound,
     }
 }
 
@@ -88,7 +89,7 @@ impl From<JobsError> for Status {
             },
             JobsError::Forbidden(_) => ErrorReason::Forbidden,
             JobsError::Unauthenticated(_) => ErrorReason::Unauthorized,
-            JobsError::Upstream(_) | JobsError::Database(_) => {
+            JobsError::Upstream(_) | JobsError::Database(_) | JobsError::Export(_) => {
                 tracing::error!(error = %message, "jobs request failed");
                 ErrorReason::InternalError
             }
@@ -138,6 +139,15 @@ fn instance_to_proto(view: InstanceView) -> pb::Instance {
         create_time_ms: to_unix_ms(row.create_time),
         mender: row.mender,
         update_time_ms: to_unix_ms(row.update_time),
+    }
+}
+
+fn work_order_to_proto(row: WorkOrderRow) -> pb::WorkOrder {
+    pb::WorkOrder {
+        instance_id: row.instance_id,
+        doc_id: row.doc_id,
+        excel_data_json: row.excel_data,
+        process_status: row.process_status,
     }
 }
 
@@ -320,11 +330,15 @@ impl JobsApi for JobsGrpc {
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::InstanceDetailsResponse>, Status> {
         let actor = self.caller(&request)?;
-        let (view, steps) = self
+        let id = request.into_inner().id;
+        let (view, steps) = self.service.instance_details(&actor, &id).await?;
+        let work_order = self
             .service
-            .instance_details(&actor, &request.into_inner().id)
-            .await?;
+            .work_order(&actor, &id)
+            .await?
+            .map(work_order_to_proto);
         Ok(Response::new(pb::InstanceDetailsResponse {
+            work_order,
             instance: Some(instance_to_proto(view)),
             steps: steps
                 .into_iter()
@@ -464,6 +478,44 @@ impl JobsApi for JobsGrpc {
                     status: node.status,
                 })
                 .collect(),
+        }))
+    }
+
+    async fn save_work_order(
+        &self,
+        request: Request<pb::SaveWorkOrderRequest>,
+    ) -> Result<Response<pb::WorkOrder>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let excel_data: serde_json::Value =
+            serde_json::from_str(&body.excel_data_json).map_err(|error| {
+                ErrorReason::InvalidField.status(format!("excel_data is not JSON: {error}"))
+            })?;
+        let row = self
+            .service
+            .save_work_order(
+                &actor,
+                &body.instance_id,
+                body.doc_id.as_deref(),
+                excel_data,
+                body.app_id.as_deref(),
+            )
+            .await?;
+        Ok(Response::new(work_order_to_proto(row)))
+    }
+
+    async fn export_work_order(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::WorkOrderFile>, Status> {
+        let actor = self.caller(&request)?;
+        let (file_name, content) = self
+            .service
+            .export_work_order(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(pb::WorkOrderFile {
+            file_name,
+            content: content.into(),
         }))
     }
 }

@@ -14,6 +14,7 @@ pub enum RecordKind {
     ProductLine,
     Module,
     Cluster,
+    WorkOrder,
 }
 
 impl RecordKind {
@@ -28,6 +29,7 @@ impl RecordKind {
             RecordKind::ProductLine => "product line",
             RecordKind::Module => "module",
             RecordKind::Cluster => "cluster",
+            RecordKind::WorkOrder => "work order",
         }
     }
 }
@@ -69,6 +71,8 @@ pub enum JobsError {
     /// A call to another service failed; its status is passed on.
     #[error("{0}")]
     Upstream(tonic::Status),
+    #[error("cannot build the work order sheet: {0}")]
+    Export(String),
     #[error(transparent)]
     Database(#[from] DbError),
 }

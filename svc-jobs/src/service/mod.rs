@@ -5,6 +5,7 @@ pub mod error;
 pub mod instances;
 pub mod joint_lines;
 pub mod templates;
+pub mod work_orders;
 
 use common::{
     auth::{Claims, Role},
@@ -34,6 +35,8 @@ pub mod status {
     pub const INIT: &str = "init";
     pub const READY: &str = "ready";
     pub const GENERATE: &str = "generate";
+    /// Process status of a work order not yet pushed to an ITSM.
+    pub const NOT_SYNCED: &str = "未同步";
 }
 
 /// The jobs service: its database and the resource service it asks.

@@ -1,0 +1,2 @@
+-- Reverts the work orders.
+DROP TABLE work_orders;
