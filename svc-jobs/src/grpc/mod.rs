@@ -513,9 +513,6 @@ impl JobsApi for JobsGrpc {
             .service
             .export_work_order(&actor, &request.into_inner().id)
             .await?;
-        Ok(Response::new(pb::WorkOrderFile {
-            file_name,
-            content: content.into(),
-        }))
+        Ok(Response::new(pb::WorkOrderFile { file_name, content }))
     }
 }

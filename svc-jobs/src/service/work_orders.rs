@@ -46,13 +46,12 @@ pub fn workbook_bytes(instance_name: &str, form: &Map<String, Value>) -> JobsRes
     fields
         .write_string(1, 1, instance_name)
         .map_err(export_error)?;
-    let mut row = 2u32;
-    for (key, value) in form.iter().filter(|(_, value)| !value.is_array()) {
+    let scalars = form.iter().filter(|(_, value)| !value.is_array());
+    for (row, (key, value)) in (2u32..).zip(scalars) {
         fields.write_string(row, 0, key).map_err(export_error)?;
         fields
             .write_string(row, 1, cell_text(value))
             .map_err(export_error)?;
-        row += 1;
     }
     for sheet_name in [OPERATION_ROWS, RESOURCE_ROWS] {
         let rows: Vec<&Map<String, Value>> = form
