@@ -1,7 +1,10 @@
 //! Compiles the service protos with protox (pure Rust, no protoc binary) and tonic-prost-build.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["protos/resource/v1/resource.proto"];
+    let protos = [
+        "protos/artifact/v1/artifact.proto",
+        "protos/resource/v1/resource.proto",
+    ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }
@@ -9,6 +12,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_server(true)
         .build_client(true)
+        // Upload and download chunks are passed along without copies.
+        .bytes(".tad.artifact.v1")
         .compile_fds(file_descriptors)?;
     Ok(())
 }

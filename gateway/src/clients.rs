@@ -4,7 +4,10 @@
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use common::auth::{AUTHORIZATION, Claims};
 use futures::future::{Ready, ready};
-use proto::{ErrorReason, resource::v1::resource_service_client::ResourceServiceClient};
+use proto::{
+    ErrorReason, artifact::v1::artifact_service_client::ArtifactServiceClient,
+    resource::v1::resource_service_client::ResourceServiceClient,
+};
 use std::time::Duration;
 
 use tonic::{
@@ -19,7 +22,11 @@ use crate::error::ApiError;
 #[derive(Debug, Clone)]
 pub struct ServiceEndpoints {
     resource: Endpoint,
+    artifact: Endpoint,
 }
+
+/// Largest gRPC message to and from svc-artifact (upload and download chunks stay under it).
+const ARTIFACT_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// A service address that is not a URL.
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +48,13 @@ fn endpoint(service: &'static str, addr: &str) -> Result<Endpoint, InvalidAddres
 }
 
 impl ServiceEndpoints {
-    pub fn new(resource_addr: &str) -> Result<ServiceEndpoints, InvalidAddress> {
+    pub fn new(
+        resource_addr: &str,
+        artifact_addr: &str,
+    ) -> Result<ServiceEndpoints, InvalidAddress> {
         Ok(ServiceEndpoints {
             resource: endpoint("resource", resource_addr)?,
+            artifact: endpoint("artifact", artifact_addr)?,
         })
     }
 }
@@ -52,6 +63,7 @@ impl ServiceEndpoints {
 #[derive(Clone)]
 pub struct Clients {
     pub resource: ResourceServiceClient<Channel>,
+    pub artifact: ArtifactServiceClient<Channel>,
     /// Health client of each service, with the name shown in `/readyz` and its gRPC service name.
     pub health: Vec<(&'static str, &'static str, HealthClient<Channel>)>,
 }
@@ -59,13 +71,24 @@ pub struct Clients {
 impl Clients {
     pub fn connect_lazy(endpoints: &ServiceEndpoints) -> Clients {
         let resource_channel = endpoints.resource.connect_lazy();
+        let artifact_channel = endpoints.artifact.connect_lazy();
         Clients {
             resource: ResourceServiceClient::new(resource_channel.clone()),
-            health: vec![(
-                "resource",
-                proto::resource::v1::resource_service_server::SERVICE_NAME,
-                HealthClient::new(resource_channel),
-            )],
+            artifact: ArtifactServiceClient::new(artifact_channel.clone())
+                .max_decoding_message_size(ARTIFACT_MESSAGE_BYTES)
+                .max_encoding_message_size(ARTIFACT_MESSAGE_BYTES),
+            health: vec![
+                (
+                    "resource",
+                    proto::resource::v1::resource_service_server::SERVICE_NAME,
+                    HealthClient::new(resource_channel),
+                ),
+                (
+                    "artifact",
+                    proto::artifact::v1::artifact_service_server::SERVICE_NAME,
+                    HealthClient::new(artifact_channel),
+                ),
+            ],
         }
     }
 }

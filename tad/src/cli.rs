@@ -1,4 +1,4 @@
-//! The command line: `tad serve | gateway | resource | migrate | import FILE.yaml`, with the flags
+//! The command line: `tad serve | gateway | resource | artifact | migrate | import FILE.yaml`, with the flags
 //! that override the config file and `TAD_*` variables.
 
 use std::path::PathBuf;
@@ -45,6 +45,8 @@ pub enum Command {
     Gateway,
     /// The resource service alone (gRPC).
     Resource,
+    /// The artifact service alone (gRPC): stored files, packages, scripts, components.
+    Artifact,
     /// Apply pending database migrations of every service, then exit.
     Migrate,
     /// Load a catalog (users, product lines, applications, modules, envs, cluster types) from YAML.
@@ -74,6 +76,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => crate::runtime::serve(config).await,
         Command::Gateway => crate::runtime::gateway(config).await,
         Command::Resource => crate::runtime::resource(config).await,
+        Command::Artifact => crate::runtime::artifact(config).await,
         Command::Migrate => crate::runtime::migrate(config).await,
         Command::Import { file } => crate::import::run(config, &file).await,
     }

@@ -1,4 +1,5 @@
-//! End to end with two processes: `tad resource` and `tad gateway`, sharing a JWT key, on
+//! End to end with three processes: `tad resource`, `tad artifact` and `tad gateway`, sharing a
+//! JWT key, on
 //! PostgreSQL and Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set (as in CI), else on a
 //! SQLite file. Shows the same calls as the embedded mode, readiness across processes, and that
 //! a trace started at the gateway continues in the service (same trace id in both logs).
@@ -10,6 +11,7 @@ use support::{Api, TadProcess, assert_success, tad_command};
 
 struct Split {
     resource: TadProcess,
+    artifact: TadProcess,
     gateway: TadProcess,
     url: String,
     postgres_schema: Option<(String, String)>,
@@ -20,6 +22,7 @@ impl Drop for Split {
     fn drop(&mut self) {
         if let Some((url, schema)) = &self.postgres_schema {
             common::db::testing::drop_postgres_schema(url, schema);
+            common::db::testing::drop_postgres_schema(url, &format!("{schema}_artifact"));
         }
     }
 }
@@ -82,13 +85,27 @@ fn start_split() -> Split {
 
     let mut command = tad_command();
     command
+        .arg("artifact")
+        .env("TAD_ARTIFACT_LISTEN", "127.0.0.1:0")
+        .env("TAD_ARTIFACT_DATABASE_SCHEMA", format!("{schema}_artifact"));
+    if postgres.is_some() {
+        command.env("TAD_ARTIFACT_DATABASE_URL", &database_url);
+    }
+    common_env(&mut command);
+    let mut artifact = TadProcess::spawn(command);
+    let artifact_addr = artifact.wait_for_line("TAD artifact service is listening on ");
+
+    let mut command = tad_command();
+    command
         .args(["gateway", "--listen", "127.0.0.1:0"])
-        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"));
+        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
+        .env("TAD_ARTIFACT_ADDR", format!("http://{artifact_addr}"));
     common_env(&mut command);
     let mut gateway = TadProcess::spawn(command);
     let url = gateway.wait_for_line("TAD gateway is listening on ");
     Split {
         resource,
+        artifact,
         gateway,
         url,
         postgres_schema: postgres.map(|url| (url, schema)),
@@ -132,6 +149,7 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
     let (status, body) = anonymous.get("/readyz").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["services"]["resource"], "serving");
+    assert_eq!(body["services"]["artifact"], "serving");
 
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
     let (_, body) = admin
@@ -178,8 +196,15 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
     assert_eq!(body["code"], "too_many_login_attempts", "{body}");
 
     let Split {
-        resource, gateway, ..
+        resource,
+        artifact,
+        gateway,
+        ..
     } = &split;
+    assert!(
+        !artifact.stderr_text().contains(ADMIN_PASSWORD),
+        "no password in logs"
+    );
     assert!(
         !resource.stderr_text().contains(ADMIN_PASSWORD),
         "no password in logs"

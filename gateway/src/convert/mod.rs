@@ -1,3 +1,4 @@
 //! Pure legacy-JSON ⇄ proto conversions, one module per contract area.
 
+pub mod artifact;
 pub mod catalog;

@@ -2,6 +2,7 @@
 //! service over gRPC, encode the answer. No rules live here.
 
 pub mod admin;
+pub mod artifact;
 pub mod auth;
 pub mod catalog;
 pub mod ops;
