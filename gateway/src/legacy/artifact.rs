@@ -171,21 +171,16 @@ async fn upload(
     if declared.is_some_and(|length| length > limit.saturating_add(MAX_FIELD_BYTES as u64 * 4)) {
         return Err(too_large(limit));
     }
-    let (mut sender, receiver) = mpsc::channel::<pb::UploadPart>(4);
+    let (sender, receiver) = mpsc::channel::<pb::UploadPart>(4);
     let mut head = vec![part(Part::Kind(kind as i32))];
     head.extend(
         fields
             .into_iter()
             .map(|(name, value)| part(Part::Field(pb::Field { name, value }))),
     );
-    for message in head {
-        sender
-            .send(message)
-            .await
-            .map_err(|_| ApiError::new(ErrorReason::InternalError, "upload channel closed"))?;
-    }
+    let parts = futures::stream::iter(head).chain(receiver);
     let mut client = clients.artifact.clone();
-    let call = client.upload(grpc_request(receiver, Some(caller)));
+    let call = client.upload(grpc_request(parts, Some(caller)));
     let (pumped, answer) = futures::join!(pump(multipart, sender, limit), call);
     // A failure reading the body wins: the service saw a cut stream because of it.
     pumped?;
