@@ -2,6 +2,7 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
+        "protos/artifact/v1/artifact.proto",
         "protos/resource/v1/resource.proto",
         "protos/appinhouse/v1/appinhouse.proto",
         "protos/jobs/v1/jobs.proto",
@@ -13,6 +14,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_server(true)
         .build_client(true)
+        // Upload and download chunks are passed along without copies.
+        .bytes(".tad.artifact.v1")
         .compile_fds(file_descriptors)?;
     Ok(())
 }

@@ -8,7 +8,10 @@ use std::{
 
 use serde::Deserialize;
 
-use crate::time::TimeRenderer;
+use crate::{
+    storage::{S3Target, StorageTarget},
+    time::TimeRenderer,
+};
 
 /// Why the configuration cannot be used. Every message names the key (file key, variable or flag).
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +70,22 @@ pub struct AppinhouseOptions {
     pub files_dir: PathBuf,
 }
 
+/// Stored files of svc-artifact: where they go and how large an upload may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactStoreConfig {
+    /// Local directory (`TAD_ARTIFACT_STORAGE_DIR`, default `DATA_DIR/objects`) or S3 bucket
+    /// (`TAD_ARTIFACT_S3_BUCKET` and friends).
+    pub target: StorageTarget,
+    /// Where uploads are unpacked before they are stored (`DATA_DIR/tmp`).
+    pub spool_dir: PathBuf,
+    /// Largest upload in bytes (`TAD_ARTIFACT_MAX_UPLOAD_BYTES`, default 8 GiB).
+    pub max_upload_bytes: u64,
+    /// Largest expanded size of an archive (`TAD_ARTIFACT_MAX_UNPACKED_BYTES`, default 32 GiB).
+    pub max_unpacked_bytes: u64,
+    /// Most entries in an archive (`TAD_ARTIFACT_MAX_ENTRIES`, default 100000).
+    pub max_entries: u64,
+}
+
 /// The whole validated configuration of a TAD process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -109,6 +128,8 @@ pub struct Config {
     pub resource: ServiceConfig,
     /// svc-artifact.
     pub artifact: ServiceConfig,
+    /// Object store and upload limits of svc-artifact.
+    pub artifact_store: ArtifactStoreConfig,
     /// svc-jobs.
     pub jobs: ServiceConfig,
     /// svc-appinhouse.
@@ -164,6 +185,21 @@ impl RawAppinhouse {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawArtifactStore {
+    storage_dir: Option<PathBuf>,
+    s3_bucket: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
+    s3_allow_http: Option<bool>,
+    max_upload_bytes: Option<u64>,
+    max_unpacked_bytes: Option<u64>,
+    max_entries: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
@@ -189,6 +225,8 @@ struct RawConfig {
     jobs: RawService,
     #[serde(default)]
     appinhouse: RawAppinhouse,
+    #[serde(default)]
+    artifact_store: RawArtifactStore,
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
@@ -264,6 +302,30 @@ impl RawConfig {
             if let Some(value) = env(name) {
                 *slot = Some(parse_env(name, value)?);
             }
+        }
+        let store = &mut self.artifact_store;
+        text("TAD_ARTIFACT_S3_BUCKET", &mut store.s3_bucket);
+        text("TAD_ARTIFACT_S3_ENDPOINT", &mut store.s3_endpoint);
+        text("TAD_ARTIFACT_S3_REGION", &mut store.s3_region);
+        text("TAD_ARTIFACT_S3_ACCESS_KEY_ID", &mut store.s3_access_key_id);
+        text(
+            "TAD_ARTIFACT_S3_SECRET_ACCESS_KEY",
+            &mut store.s3_secret_access_key,
+        );
+        if let Some(value) = env("TAD_ARTIFACT_STORAGE_DIR").filter(|value| !value.is_empty()) {
+            store.storage_dir = Some(PathBuf::from(value));
+        }
+        if let Some(value) = env("TAD_ARTIFACT_S3_ALLOW_HTTP") {
+            store.s3_allow_http = Some(parse_env("TAD_ARTIFACT_S3_ALLOW_HTTP", value)?);
+        }
+        if let Some(value) = env("TAD_ARTIFACT_MAX_UPLOAD_BYTES") {
+            store.max_upload_bytes = Some(parse_env("TAD_ARTIFACT_MAX_UPLOAD_BYTES", value)?);
+        }
+        if let Some(value) = env("TAD_ARTIFACT_MAX_UNPACKED_BYTES") {
+            store.max_unpacked_bytes = Some(parse_env("TAD_ARTIFACT_MAX_UNPACKED_BYTES", value)?);
+        }
+        if let Some(value) = env("TAD_ARTIFACT_MAX_ENTRIES") {
+            store.max_entries = Some(parse_env("TAD_ARTIFACT_MAX_ENTRIES", value)?);
         }
         if let Some(value) = env("TAD_DATA_DIR").filter(|value| !value.is_empty()) {
             self.data_dir = Some(PathBuf::from(value));
@@ -402,6 +464,64 @@ fn service_config(
     })
 }
 
+/// Validates the object store section: S3 when a bucket is named, else a local directory.
+fn artifact_store_config(
+    raw: RawArtifactStore,
+    data_dir: &Path,
+) -> Result<ArtifactStoreConfig, ConfigError> {
+    let target = match raw.s3_bucket {
+        Some(bucket) => {
+            if let Some(endpoint) = &raw.s3_endpoint {
+                check_url(
+                    "artifact_store.s3_endpoint (TAD_ARTIFACT_S3_ENDPOINT)",
+                    endpoint,
+                    &["http", "https"],
+                )?;
+            }
+            let allow_http = raw.s3_allow_http.unwrap_or_else(|| {
+                raw.s3_endpoint
+                    .as_deref()
+                    .is_some_and(|endpoint| endpoint.starts_with("http://"))
+            });
+            StorageTarget::S3(S3Target {
+                bucket,
+                endpoint: raw.s3_endpoint,
+                region: raw.s3_region.unwrap_or_else(|| "us-east-1".to_owned()),
+                access_key_id: raw.s3_access_key_id,
+                secret_access_key: raw.s3_secret_access_key,
+                allow_http,
+            })
+        }
+        None => StorageTarget::Local {
+            root: raw.storage_dir.unwrap_or_else(|| data_dir.join("objects")),
+        },
+    };
+    let positive = |key: &str, value: Option<u64>, default: u64| match value {
+        Some(0) => Err(invalid(key, "must be positive")),
+        Some(value) => Ok(value),
+        None => Ok(default),
+    };
+    Ok(ArtifactStoreConfig {
+        target,
+        spool_dir: data_dir.join("tmp"),
+        max_upload_bytes: positive(
+            "artifact_store.max_upload_bytes (TAD_ARTIFACT_MAX_UPLOAD_BYTES)",
+            raw.max_upload_bytes,
+            8 << 30,
+        )?,
+        max_unpacked_bytes: positive(
+            "artifact_store.max_unpacked_bytes (TAD_ARTIFACT_MAX_UNPACKED_BYTES)",
+            raw.max_unpacked_bytes,
+            32 << 30,
+        )?,
+        max_entries: positive(
+            "artifact_store.max_entries (TAD_ARTIFACT_MAX_ENTRIES)",
+            raw.max_entries,
+            100_000,
+        )?,
+    })
+}
+
 impl Config {
     /// Loads the file named by `--config` (if any), then `TAD_*` from `env`, then the flags.
     pub fn load(
@@ -511,6 +631,7 @@ impl Config {
         let resource = service_config("resource", "RESOURCE", 50051, &raw.resource, &data_dir)?;
         let artifact = service_config("artifact", "ARTIFACT", 50052, &raw.artifact, &data_dir)?;
         let jobs = service_config("jobs", "JOBS", 50053, &raw.jobs, &data_dir)?;
+        let artifact_store = artifact_store_config(raw.artifact_store, &data_dir)?;
         let appinhouse = service_config(
             "appinhouse",
             "APPINHOUSE",
@@ -542,6 +663,7 @@ impl Config {
             login_attempts_per_minute,
             resource,
             artifact,
+            artifact_store,
             jobs,
             appinhouse,
             appinhouse_options,
@@ -715,6 +837,39 @@ mod tests {
         )
         .expect_err("no scheme");
         assert!(error.to_string().contains("TAD_JOBS_ADDR"), "{error}");
+    }
+
+    #[test]
+    fn the_artifact_store_is_local_unless_a_bucket_is_named() {
+        let config = Config::load(&ConfigOverrides::default(), &env_of(&[])).expect("valid");
+        assert_eq!(
+            config.artifact_store.target,
+            StorageTarget::Local {
+                root: PathBuf::from("./tad-data/objects")
+            }
+        );
+        assert_eq!(config.artifact_store.max_entries, 100_000);
+        let env = env_of(&[
+            ("TAD_ARTIFACT_S3_BUCKET", "tad"),
+            ("TAD_ARTIFACT_S3_ENDPOINT", "http://minio:9000"),
+            ("TAD_ARTIFACT_MAX_UPLOAD_BYTES", "1048576"),
+        ]);
+        let config = Config::load(&ConfigOverrides::default(), &env).expect("valid");
+        let StorageTarget::S3(s3) = &config.artifact_store.target else {
+            panic!("expected s3: {:?}", config.artifact_store.target);
+        };
+        assert_eq!(s3.bucket, "tad");
+        assert!(s3.allow_http, "an http endpoint allows http");
+        assert_eq!(config.artifact_store.max_upload_bytes, 1_048_576);
+        let error = Config::load(
+            &ConfigOverrides::default(),
+            &env_of(&[("TAD_ARTIFACT_MAX_ENTRIES", "0")]),
+        )
+        .expect_err("zero refused");
+        assert!(
+            error.to_string().contains("TAD_ARTIFACT_MAX_ENTRIES"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Shared foundation of every TAD crate: config, telemetry, database layer, cache and event bus
-//! ports, ids, time rendering, JWT tokens and key files.
+//! ports, ids, time rendering, JWT tokens, key files and the object store.
 //!
 //! Error policy: `anyhow` at startup and in the CLI, typed errors (thiserror) everywhere else;
 //! no `unwrap`/`expect` outside tests and startup code.
@@ -14,5 +14,6 @@ pub mod ids;
 pub mod paging;
 pub mod secrets;
 pub mod ssh;
+pub mod storage;
 pub mod telemetry;
 pub mod time;

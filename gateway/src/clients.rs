@@ -6,6 +6,7 @@ use common::auth::{AUTHORIZATION, Claims};
 use futures::future::{Ready, ready};
 use proto::{
     ErrorReason, appinhouse::v1::appinhouse_service_client::AppinhouseServiceClient,
+    artifact::v1::artifact_service_client::ArtifactServiceClient,
     jobs::v1::jobs_service_client::JobsServiceClient,
     resource::v1::resource_service_client::ResourceServiceClient,
 };
@@ -23,6 +24,7 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceAddrs {
     pub resource: String,
+    pub artifact: String,
     pub jobs: String,
     pub appinhouse: String,
 }
@@ -32,6 +34,7 @@ impl ServiceAddrs {
     pub fn from_config(config: &common::config::Config) -> ServiceAddrs {
         ServiceAddrs {
             resource: config.resource.addr.clone(),
+            artifact: config.artifact.addr.clone(),
             jobs: config.jobs.addr.clone(),
             appinhouse: config.appinhouse.addr.clone(),
         }
@@ -41,6 +44,7 @@ impl ServiceAddrs {
     pub fn all_at(url: &str) -> ServiceAddrs {
         ServiceAddrs {
             resource: url.to_owned(),
+            artifact: url.to_owned(),
             jobs: url.to_owned(),
             appinhouse: url.to_owned(),
         }
@@ -51,9 +55,13 @@ impl ServiceAddrs {
 #[derive(Debug, Clone)]
 pub struct ServiceEndpoints {
     resource: Endpoint,
+    artifact: Endpoint,
     jobs: Endpoint,
     appinhouse: Endpoint,
 }
+
+/// Largest gRPC message to and from svc-artifact (upload and download chunks stay under it).
+const ARTIFACT_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// A service address that is not a URL.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +86,7 @@ impl ServiceEndpoints {
     pub fn new(addrs: &ServiceAddrs) -> Result<ServiceEndpoints, InvalidAddress> {
         Ok(ServiceEndpoints {
             resource: endpoint("resource", &addrs.resource)?,
+            artifact: endpoint("artifact", &addrs.artifact)?,
             jobs: endpoint("jobs", &addrs.jobs)?,
             appinhouse: endpoint("appinhouse", &addrs.appinhouse)?,
         })
@@ -88,6 +97,7 @@ impl ServiceEndpoints {
 #[derive(Clone)]
 pub struct Clients {
     pub resource: ResourceServiceClient<Channel>,
+    pub artifact: ArtifactServiceClient<Channel>,
     pub jobs: JobsServiceClient<Channel>,
     /// Uploads of hosted builds may be large: messages up to 16 MiB.
     pub appinhouse: AppinhouseServiceClient<Channel>,
@@ -100,8 +110,12 @@ impl Clients {
         let resource_channel = endpoints.resource.connect_lazy();
         let appinhouse_channel = endpoints.appinhouse.connect_lazy();
         let jobs_channel = endpoints.jobs.connect_lazy();
+        let artifact_channel = endpoints.artifact.connect_lazy();
         Clients {
             resource: ResourceServiceClient::new(resource_channel.clone()),
+            artifact: ArtifactServiceClient::new(artifact_channel.clone())
+                .max_decoding_message_size(ARTIFACT_MESSAGE_BYTES)
+                .max_encoding_message_size(ARTIFACT_MESSAGE_BYTES),
             jobs: JobsServiceClient::new(jobs_channel.clone()),
             appinhouse: AppinhouseServiceClient::new(appinhouse_channel.clone())
                 .max_decoding_message_size(16 * 1024 * 1024),
@@ -110,6 +124,11 @@ impl Clients {
                     "resource",
                     proto::resource::v1::resource_service_server::SERVICE_NAME,
                     HealthClient::new(resource_channel),
+                ),
+                (
+                    "artifact",
+                    proto::artifact::v1::artifact_service_server::SERVICE_NAME,
+                    HealthClient::new(artifact_channel),
                 ),
                 (
                     "jobs",

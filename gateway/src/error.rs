@@ -60,6 +60,7 @@ impl ResponseError for ApiError {
         match self.reason {
             ErrorReason::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorReason::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorReason::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             ErrorReason::RouteNotFound => StatusCode::NOT_FOUND,
             ErrorReason::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorReason::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

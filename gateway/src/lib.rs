@@ -33,6 +33,8 @@ pub struct GatewaySettings {
     pub jwt: JwtKeys,
     pub timezone: TimeRenderer,
     pub max_body_bytes: usize,
+    /// Largest multipart upload forwarded to svc-artifact (its own limit, not the JSON one).
+    pub max_upload_bytes: u64,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
 }
@@ -47,6 +49,7 @@ pub fn server(
     let jwt = web::Data::new(settings.jwt.clone());
     let times = web::Data::new(settings.timezone);
     let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+    let upload_limit = web::Data::new(legacy::artifact::UploadLimit(settings.max_upload_bytes));
     let endpoints = settings.endpoints.clone();
     let mut server = HttpServer::new(move || {
         // One set of clients per worker, as tonic channels are built per worker.
@@ -57,6 +60,7 @@ pub fn server(
             .app_data(jwt.clone())
             .app_data(times.clone())
             .app_data(body_limit.clone())
+            .app_data(upload_limit.clone())
             .app_data(body::query_config())
             .app_data(body::path_config())
             .wrap(from_fn(middleware::require_token))

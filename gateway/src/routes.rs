@@ -7,7 +7,7 @@ use actix_web::{
     web::{self, delete, get, post},
 };
 
-use crate::legacy::{admin, appinhouse, auth, catalog, jobs, ops, resource as res};
+use crate::legacy::{admin, appinhouse, artifact, auth, catalog, jobs, ops, resource as res};
 
 fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(ops::method_not_allowed))
@@ -137,8 +137,29 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/app/productline/select").route(get().to(catalog::product_line_select)),
         )
+        // 5.11.1 app-config upload
+        .service(
+            resource("/api/artifact/configure/aos_upload")
+                .route(post().to(artifact::configure_upload)),
+        )
+        // SPEC §3 download of a stored file
+        .service(resource("/api/artifact/files/{id}/download").route(get().to(artifact::download)))
+        // 5.11.1 artifact filter
+        .service(
+            resource("/api/artifact/filter/name/aos").route(get().to(artifact::artifact_filter)),
+        )
+        // 5.11.1 script upload
+        .service(
+            resource("/api/artifact/script/aos_upload").route(post().to(artifact::script_upload)),
+        )
+        // 9 package sync
+        .service(resource("/api/artifact/version/aos").route(post().to(artifact::package_sync)))
         // SPEC §1 login
         .service(resource("/api/auth/login").route(post().to(auth::login)))
+        // 4.4
+        .service(resource("/api/component/select").route(get().to(artifact::component_select)))
+        // SPEC §3 method packages
+        .service(resource("/api/component/upload").route(post().to(artifact::component_upload)))
         // 8.1.9
         .service(
             resource("/api/resource/clusters/aos_deletes/{id}")
@@ -193,6 +214,17 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         // 8.2.6
         .service(resource("/api/resource/hosts/{id}/update").route(post().to(res::update_host)))
+        // 5.11.1 script list
+        .service(resource("/api/script/index/aos_list").route(get().to(artifact::script_list)))
+        // 5.11.4
+        .service(
+            resource("/api/script/index/detail_data/filedata/{id}")
+                .route(get().to(artifact::file_text)),
+        )
+        // 5.11.3
+        .service(resource("/api/script/index/examine/{id}").route(post().to(artifact::review)))
+        // 5.11.2
+        .service(resource("/api/script/index/urole_script").route(get().to(artifact::may_review)))
         // appinhouse contract (SPEC §6); `apps` and `move` are reserved app names
         .service(resource("/api/v2/apps").route(get().to(appinhouse::list_apps)))
         .service(

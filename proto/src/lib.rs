@@ -3,6 +3,15 @@
 pub mod appinhouse;
 pub mod error;
 
+/// svc-artifact: stored files, packages, scripts, app-config templates, components.
+pub mod artifact {
+    /// Version 1 of the artifact API.
+    pub mod v1 {
+        #![allow(clippy::all, missing_docs)]
+        tonic::include_proto!("tad.artifact.v1");
+    }
+}
+
 /// svc-resource: users, product lines, applications, modules, environments, cluster types.
 pub mod resource {
     /// Version 1 of the resource API.

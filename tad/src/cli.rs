@@ -1,5 +1,5 @@
-//! The command line: `tad serve | gateway | resource | appinhouse serve | appinhouse publish FILE |
-//! migrate | import FILE.yaml`, with the flags
+//! The command line: `tad serve | gateway | resource | artifact | jobs | appinhouse serve |
+//! appinhouse publish FILE | migrate | import FILE.yaml`, with the flags
 //! that override the config file and `TAD_*` variables.
 
 use std::path::PathBuf;
@@ -46,6 +46,8 @@ pub enum Command {
     Gateway,
     /// The resource service alone (gRPC).
     Resource,
+    /// The artifact service alone (gRPC): stored files, packages, scripts, components.
+    Artifact,
     /// The jobs service alone (gRPC); finds the resource service at TAD_RESOURCE_ADDR.
     Jobs,
     /// The appinhouse service alone, or publishing a build to it.
@@ -92,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => crate::runtime::serve(config).await,
         Command::Gateway => crate::runtime::gateway(config).await,
         Command::Resource => crate::runtime::resource(config).await,
+        Command::Artifact => crate::runtime::artifact(config).await,
         Command::Jobs => crate::runtime::jobs(config).await,
         Command::Appinhouse {
             command: AppinhouseCommand::Serve,

@@ -1,6 +1,6 @@
 //! The process roles: `serve` (gateway and services in one process on a loopback gRPC server,
-//! so embedded mode runs the production code path), `gateway`, `resource`, `appinhouse serve`
-//! and `migrate`.
+//! so embedded mode runs the production code path), `gateway`, `resource`, `artifact`, `jobs`,
+//! `appinhouse serve` and `migrate`.
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
@@ -19,9 +19,11 @@ use gateway::{
 use proto::jobs::v1::jobs_service_server::JobsServiceServer;
 use proto::{
     appinhouse::v1::appinhouse_service_server::AppinhouseServiceServer,
+    artifact::v1::artifact_service_server::ArtifactServiceServer,
     resource::v1::resource_service_server::ResourceServiceServer,
 };
 use svc_appinhouse::{AppinhouseService, grpc::AppinhouseGrpc};
+use svc_artifact::{ArtifactService, grpc::ArtifactGrpc};
 use svc_jobs::{JobsService, grpc::JobsGrpc, resource::ResourceDirectory};
 use svc_resource::{AdminBootstrap, ResourceService, grpc::ResourceGrpc};
 use tokio::sync::oneshot;
@@ -131,6 +133,21 @@ pub async fn jobs(config: Config) -> anyhow::Result<()> {
     serve_grpc(services, listener, shutdown_signal()).await
 }
 
+/// Opens (and migrates) the artifact database and the object store, and builds the rules.
+pub async fn artifact_service(config: &Config, jwt: JwtKeys) -> anyhow::Result<ArtifactService> {
+    let blocking_config = config.clone();
+    let (database, storage) = tokio::task::spawn_blocking(move || {
+        let database = svc_artifact::open_database(&blocking_config)
+            .context("cannot open the artifact database")?;
+        let storage = svc_artifact::open_storage(&blocking_config)
+            .context("cannot open the artifact object store")?;
+        Ok::<_, anyhow::Error>((database, storage))
+    })
+    .await
+    .context("database task stopped")??;
+    Ok(svc_artifact::service(config, database, storage, jwt))
+}
+
 /// Creates the first admin when there is no user, and tells the operator about it once.
 pub async fn bootstrap_admin(
     config: &Config,
@@ -161,6 +178,7 @@ pub async fn bootstrap_admin(
 #[derive(Default)]
 pub struct HostedServices {
     pub resource: Option<ResourceService>,
+    pub artifact: Option<ArtifactService>,
     pub jobs: Option<(JobsService, JwtKeys)>,
     pub appinhouse: Option<AppinhouseService>,
 }
@@ -176,6 +194,12 @@ impl HostedServices {
                 .set_serving::<ResourceServiceServer<ResourceGrpc>>()
                 .await;
             routes.add_service(svc_resource::grpc_service(resource));
+        }
+        if let Some(artifact) = self.artifact {
+            health_reporter
+                .set_serving::<ArtifactServiceServer<ArtifactGrpc>>()
+                .await;
+            routes.add_service(svc_artifact::grpc_service(artifact));
         }
         if let Some((jobs, jwt)) = self.jobs {
             health_reporter
@@ -237,6 +261,7 @@ fn gateway_settings(config: &Config, endpoints: ServiceEndpoints, jwt: JwtKeys) 
         jwt,
         timezone: config.timezone,
         max_body_bytes: config.max_body_bytes,
+        max_upload_bytes: config.artifact_store.max_upload_bytes,
         workers: None,
     }
 }
@@ -272,6 +297,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let cache = shared_cache(config).await?;
     let resource = resource_service(config, cache, jwt.clone(), true).await?;
     let admin = bootstrap_admin(config, &resource).await?;
+    let artifact = artifact_service(config, jwt.clone()).await?;
     let appinhouse = appinhouse_service(config, true).await?;
 
     let grpc_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -284,6 +310,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
     let services = HostedServices {
         resource: Some(resource),
+        artifact: Some(artifact),
         jobs: Some((jobs, jwt.clone())),
         appinhouse: Some(appinhouse),
     };
@@ -329,7 +356,7 @@ pub async fn gateway(config: Config) -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
     let server = gateway::server(gateway_settings(&config, endpoints, jwt), listener)?;
     println!("TAD gateway is listening on {url}");
-    tracing::info!(%url, resource = %config.resource.addr, "gateway started");
+    tracing::info!(%url, resource = %config.resource.addr, artifact = %config.artifact.addr, "gateway started");
     server.await.context("gateway stopped with an error")
 }
 
@@ -378,6 +405,33 @@ pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
     .await
 }
 
+/// `tad artifact`.
+pub async fn artifact(config: Config) -> anyhow::Result<()> {
+    let _telemetry = common::telemetry::init("tad-artifact", config.log_format)?;
+    let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
+    let service = artifact_service(&config, jwt).await?;
+    let listener = tokio::net::TcpListener::bind(config.artifact.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.artifact.listen))?;
+    let addr = listener.local_addr()?;
+    println!("TAD artifact service is listening on {addr}");
+    tracing::info!(
+        %addr,
+        database = %service.database().describe(),
+        storage = %service.storage().describe(),
+        "artifact service started"
+    );
+    serve_grpc(
+        HostedServices {
+            artifact: Some(service),
+            ..HostedServices::default()
+        },
+        listener,
+        shutdown_signal(),
+    )
+    .await
+}
+
 /// `tad migrate`.
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
     let blocking_config = config.clone();
@@ -400,5 +454,12 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
         .context("database task stopped")?
         .context("cannot migrate the jobs database")?;
     println!("jobs: migrations applied on {}", database.describe());
+    let blocking_config = config.clone();
+    let database =
+        tokio::task::spawn_blocking(move || svc_artifact::open_database(&blocking_config))
+            .await
+            .context("database task stopped")?
+            .context("cannot migrate the artifact database")?;
+    println!("artifact: migrations applied on {}", database.describe());
     Ok(())
 }

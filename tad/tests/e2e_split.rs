@@ -1,6 +1,5 @@
-//! End to end with separate processes: `tad resource`, `tad jobs`, `tad appinhouse serve` and
-//! `tad gateway`,
-//! sharing a JWT key, on
+//! End to end with separate processes: `tad resource`, `tad artifact`, `tad jobs`,
+//! `tad appinhouse serve` and `tad gateway`, sharing a JWT key, on
 //! PostgreSQL and Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set (as in CI), else on a
 //! SQLite file. Shows the same calls as the embedded mode, readiness across processes, and that
 //! a trace started at the gateway continues in the service (same trace id in both logs).
@@ -14,6 +13,7 @@ struct Split {
     resource: TadProcess,
     _appinhouse: TadProcess,
     _jobs: TadProcess,
+    artifact: TadProcess,
     gateway: TadProcess,
     url: String,
     postgres_schema: Option<(String, String)>,
@@ -26,6 +26,7 @@ impl Drop for Split {
             common::db::testing::drop_postgres_schema(url, schema);
             common::db::testing::drop_postgres_schema(url, &format!("{schema}_appinhouse"));
             common::db::testing::drop_postgres_schema(url, &format!("{schema}_jobs"));
+            common::db::testing::drop_postgres_schema(url, &format!("{schema}_artifact"));
         }
     }
 }
@@ -134,9 +135,22 @@ fn start_split() -> Split {
 
     let mut command = tad_command();
     command
+        .arg("artifact")
+        .env("TAD_ARTIFACT_LISTEN", "127.0.0.1:0")
+        .env("TAD_ARTIFACT_DATABASE_SCHEMA", format!("{schema}_artifact"));
+    if postgres.is_some() {
+        command.env("TAD_ARTIFACT_DATABASE_URL", &database_url);
+    }
+    common_env(&mut command);
+    let mut artifact = TadProcess::spawn(command);
+    let artifact_addr = artifact.wait_for_line("TAD artifact service is listening on ");
+
+    let mut command = tad_command();
+    command
         .args(["gateway", "--listen", "127.0.0.1:0"])
         .env("TAD_JOBS_ADDR", format!("http://{jobs_addr}"))
         .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
+        .env("TAD_ARTIFACT_ADDR", format!("http://{artifact_addr}"))
         .env("TAD_APPINHOUSE_ADDR", format!("http://{appinhouse_addr}"));
     common_env(&mut command);
     let mut gateway = TadProcess::spawn(command);
@@ -145,6 +159,7 @@ fn start_split() -> Split {
         resource,
         _appinhouse: appinhouse,
         _jobs: jobs,
+        artifact,
         gateway,
         url,
         postgres_schema: postgres.map(|url| (url, schema)),
@@ -190,6 +205,7 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
     assert_eq!(body["services"]["resource"], "serving");
     assert_eq!(body["services"]["appinhouse"], "serving");
     assert_eq!(body["services"]["jobs"], "serving");
+    assert_eq!(body["services"]["artifact"], "serving");
     let (status, body) = anonymous.get("/api/v2/apps").await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -242,8 +258,15 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
     assert_eq!(body["code"], "too_many_login_attempts", "{body}");
 
     let Split {
-        resource, gateway, ..
+        resource,
+        artifact,
+        gateway,
+        ..
     } = &split;
+    assert!(
+        !artifact.stderr_text().contains(ADMIN_PASSWORD),
+        "no password in logs"
+    );
     assert!(
         !resource.stderr_text().contains(ADMIN_PASSWORD),
         "no password in logs"

@@ -2,6 +2,7 @@
 
 pub mod appinhouse;
 pub mod appinhouse_page;
+pub mod artifact;
 pub mod catalog;
 pub mod jobs;
 pub mod resource;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod appinhouse;
+pub mod artifact;
 pub mod auth;
 pub mod catalog;
 pub mod jobs;

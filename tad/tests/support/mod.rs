@@ -264,7 +264,7 @@ pub fn run_tad(args: &[&str], envs: &[(&str, &str)], data_dir: &Path) -> (bool, 
 }
 
 /// Services whose database moves to PostgreSQL when `TEST_DATABASE_URL` is set.
-const SERVICES_WITH_DATABASES: [&str; 3] = ["RESOURCE", "JOBS", "APPINHOUSE"];
+const SERVICES_WITH_DATABASES: [&str; 4] = ["RESOURCE", "ARTIFACT", "JOBS", "APPINHOUSE"];
 
 /// A platform started in process (`tad serve`'s code) on a temp data dir: SQLite, or a fresh
 /// PostgreSQL schema for the resource service when `TEST_DATABASE_URL` is set.

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Ingest benchmark of svc-artifact: package sync (contract 9) of a ~1 GiB .tar.gz through the
+# gateway into `tad artifact` (separate processes, local object store), printing throughput and
+# the peak RSS (VmHWM) of each process, next to `tar xzf` + `md5sum` of the same file.
+#
+#   bash bench/upload.sh            # 1 GiB (default)
+#   SIZE_MIB=256 bash bench/upload.sh
+#
+# Needs: curl, tar, gzip, md5sum; builds `tad` in release mode (CARGO_TARGET_DIR is honoured).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE_MIB=${SIZE_MIB:-1024}
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+TAD="$TARGET_DIR/release/tad"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tad-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cargo build --release -p tad >/dev/null
+
+echo "== preparing a ${SIZE_MIB} MiB package (random bytes, so the .tar.gz is as large)"
+mkdir -p "$WORK/src/app"
+head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom > "$WORK/src/app/payload.bin"
+printf 'Listen {{ port }}\n' > "$WORK/src/app/httpd.conf.j2"
+printf -- '- key: port\n  default: "80"\n' > "$WORK/src/app/httpd.conf.yml"
+tar czf "$WORK/package.tar.gz" -C "$WORK/src" app
+rm -rf "$WORK/src"
+ARCHIVE_BYTES=$(stat -c %s "$WORK/package.tar.gz")
+echo "archive: $ARCHIVE_BYTES bytes"
+
+echo "== baseline: tar xzf + md5sum of the same file"
+mkdir -p "$WORK/untar"
+start=$(date +%s.%N)
+tar xzf "$WORK/package.tar.gz" -C "$WORK/untar"
+MD5=$(md5sum "$WORK/package.tar.gz" | cut -d' ' -f1)
+end=$(date +%s.%N)
+rm -rf "$WORK/untar"
+BASE_SECS=$(awk "BEGIN {print $end - $start}")
+printf 'baseline: %.2f s, %.1f MiB/s\n' "$BASE_SECS" "$(awk "BEGIN {print $ARCHIVE_BYTES / 1048576 / $BASE_SECS}")"
+
+echo "== starting tad resource, tad artifact, tad gateway"
+export TAD_DATA_DIR="$WORK/data"
+export TAD_JWT_SECRET="bench-secret-bench-secret-bench-secret-0123"
+export TAD_ADMIN_PASSWORD="bench-admin-password"
+export TAD_ARTIFACT_MAX_UPLOAD_BYTES=$((4 * 1024 * 1024 * 1024))
+export TAD_ARTIFACT_MAX_UNPACKED_BYTES=$((4 * 1024 * 1024 * 1024))
+export RUST_LOG=warn
+wait_line() { # file prefix
+  for _ in $(seq 1 300); do
+    if grep -q "^$2" "$1" 2>/dev/null; then grep "^$2" "$1" | head -n 1 | sed "s/^$2//"; return; fi
+    sleep 0.1
+  done
+  echo "no '$2' in $1" >&2; cat "$1" >&2; exit 1
+}
+TAD_RESOURCE_LISTEN=127.0.0.1:0 "$TAD" resource > "$WORK/resource.out" 2>&1 & PIDS+=($!)
+RESOURCE_ADDR=$(wait_line "$WORK/resource.out" "TAD resource service is listening on ")
+TAD_ARTIFACT_LISTEN=127.0.0.1:0 "$TAD" artifact > "$WORK/artifact.out" 2>&1 & ARTIFACT_PID=$!; PIDS+=($ARTIFACT_PID)
+ARTIFACT_ADDR=$(wait_line "$WORK/artifact.out" "TAD artifact service is listening on ")
+TAD_RESOURCE_ADDR="http://$RESOURCE_ADDR" TAD_ARTIFACT_ADDR="http://$ARTIFACT_ADDR" \
+  "$TAD" gateway --listen 127.0.0.1:0 > "$WORK/gateway.out" 2>&1 & GATEWAY_PID=$!; PIDS+=($GATEWAY_PID)
+URL=$(wait_line "$WORK/gateway.out" "TAD gateway is listening on ")
+TOKEN=$(curl -s -XPOST "$URL/api/auth/login" -d "{\"username\":\"admin\",\"password\":\"$TAD_ADMIN_PASSWORD\"}" |
+  sed -E 's/.*"token":"([^"]+)".*/\1/')
+
+rss() { awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"; }
+echo "before upload: artifact peak RSS $(rss $ARTIFACT_PID), gateway peak RSS $(rss $GATEWAY_PID)"
+
+echo "== package sync through the gateway (multipart, streamed)"
+start=$(date +%s.%N)
+ANSWER=$(curl -s -H "Authorization: Bearer $TOKEN" -F "package.tar.gz=@$WORK/package.tar.gz" \
+  "$URL/api/artifact/version/aos?app_id=bench&name=bench&version=1&username=bench&md5=$MD5")
+end=$(date +%s.%N)
+SYNC_SECS=$(awk "BEGIN {print $end - $start}")
+echo "answer: $ANSWER"
+echo "$ANSWER" | grep -q '"success":true' || { echo "package sync failed" >&2; exit 1; }
+printf 'package sync: %.2f s, %.1f MiB/s (upload + md5/sha256 + unpack + store)\n' \
+  "$SYNC_SECS" "$(awk "BEGIN {print $ARCHIVE_BYTES / 1048576 / $SYNC_SECS}")"
+echo "peak RSS: artifact $(rss $ARTIFACT_PID), gateway $(rss $GATEWAY_PID)"
+HWM_KIB=$(awk '/VmHWM/ {print $2}' "/proc/$ARTIFACT_PID/status")
+if [ "$HWM_KIB" -lt $((100 * 1024)) ]; then
+  echo "OK: artifact service peak RSS under 100 MiB"
+else
+  echo "FAIL: artifact service peak RSS is $HWM_KIB KiB, over 100 MiB"; exit 1
+fi

@@ -1,0 +1,455 @@
+//! The object-store port: stored files live in a local directory (default `DATA_DIR/objects`) or
+//! in an S3-compatible bucket, behind one [`ObjectStorage`] type built on the `object_store`
+//! crate. Writes stream (multipart) while md5 and sha256 are computed, so memory does not grow
+//! with the size of a file; reads stream whole objects or byte ranges.
+
+use std::{ops::Range, path::PathBuf, sync::Arc};
+
+use bytes::Bytes;
+use futures::{StreamExt, stream::BoxStream};
+use md5::{Digest, Md5};
+use object_store::{
+    GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart, aws::AmazonS3Builder,
+    local::LocalFileSystem, path::Path as ObjectPath,
+};
+use sha2::Sha256;
+
+/// Size of one multipart part (S3 refuses parts under 5 MiB except the last).
+const PART_BYTES: usize = 5 * 1024 * 1024;
+/// Parts in flight at once per write: bounds the memory of one upload to a few parts.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// Where stored files go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageTarget {
+    /// A directory on this machine.
+    Local { root: PathBuf },
+    /// An S3-compatible bucket.
+    S3(S3Target),
+}
+
+/// An S3-compatible bucket (AWS, MinIO, Ceph ...); `https://` goes through the system OpenSSL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Target {
+    pub bucket: String,
+    /// Custom endpoint (`http://minio:9000`); AWS when unset.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Allow `http://` endpoints.
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Target {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("S3Target")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "***"),
+            )
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+/// Failures of the object store, naming the object.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot open the object store {target}: {message}")]
+    Open { target: String, message: String },
+    #[error("object {key:?} does not exist in the object store")]
+    NotFound { key: String },
+    #[error("object store failed on {key:?}: {message}")]
+    Io { key: String, message: String },
+}
+
+fn io_error(key: &str, error: object_store::Error) -> StorageError {
+    match error {
+        object_store::Error::NotFound { .. } => StorageError::NotFound {
+            key: key.to_owned(),
+        },
+        other => StorageError::Io {
+            key: key.to_owned(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// What a finished write measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDigest {
+    pub size: u64,
+    /// Lowercase hex.
+    pub md5: String,
+    /// Lowercase hex.
+    pub sha256: String,
+}
+
+/// The object store of a service: local directory or S3 bucket.
+#[derive(Clone)]
+pub struct ObjectStorage {
+    store: Arc<dyn ObjectStore>,
+    description: String,
+}
+
+impl std::fmt::Debug for ObjectStorage {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.description)
+    }
+}
+
+impl ObjectStorage {
+    /// Opens the store (creating a local directory when needed).
+    pub fn open(target: &StorageTarget) -> Result<ObjectStorage, StorageError> {
+        match target {
+            StorageTarget::Local { root } => {
+                let description = format!("local directory {}", root.display());
+                std::fs::create_dir_all(root).map_err(|error| StorageError::Open {
+                    target: description.clone(),
+                    message: error.to_string(),
+                })?;
+                let store = LocalFileSystem::new_with_prefix(root)
+                    .map_err(|error| StorageError::Open {
+                        target: description.clone(),
+                        message: error.to_string(),
+                    })?
+                    .with_automatic_cleanup(true);
+                Ok(ObjectStorage {
+                    store: Arc::new(store),
+                    description,
+                })
+            }
+            StorageTarget::S3(s3) => {
+                let description = format!(
+                    "s3 bucket {} at {}",
+                    s3.bucket,
+                    s3.endpoint.as_deref().unwrap_or("aws")
+                );
+                let mut builder = AmazonS3Builder::new()
+                    .with_bucket_name(&s3.bucket)
+                    .with_region(&s3.region)
+                    .with_allow_http(s3.allow_http);
+                if let Some(endpoint) = &s3.endpoint {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_virtual_hosted_style_request(false);
+                }
+                if let Some(key) = &s3.access_key_id {
+                    builder = builder.with_access_key_id(key);
+                }
+                if let Some(secret) = &s3.secret_access_key {
+                    builder = builder.with_secret_access_key(secret);
+                }
+                let store = builder.build().map_err(|error| StorageError::Open {
+                    target: description.clone(),
+                    message: error.to_string(),
+                })?;
+                Ok(ObjectStorage {
+                    store: Arc::new(store),
+                    description,
+                })
+            }
+        }
+    }
+
+    /// A log-safe description of the store.
+    pub fn describe(&self) -> &str {
+        &self.description
+    }
+
+    /// Starts a streaming write of `key`.
+    pub async fn writer(&self, key: &str) -> Result<ObjectWriter, StorageError> {
+        let path = ObjectPath::from(key);
+        let upload = self
+            .store
+            .put_multipart(&path)
+            .await
+            .map_err(|error| io_error(key, error))?;
+        Ok(ObjectWriter {
+            key: key.to_owned(),
+            write: WriteMultipart::new_with_chunk_size(upload, PART_BYTES),
+            md5: Md5::new(),
+            sha256: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    /// Stores a local file under `key`, streaming, and answers its digest.
+    pub async fn put_file(
+        &self,
+        key: &str,
+        file: &std::path::Path,
+    ) -> Result<StoredDigest, StorageError> {
+        use tokio::io::AsyncReadExt;
+        let local_error = |error: std::io::Error| StorageError::Io {
+            key: key.to_owned(),
+            message: format!("cannot read {}: {error}", file.display()),
+        };
+        let mut source = tokio::fs::File::open(file).await.map_err(local_error)?;
+        let mut writer = self.writer(key).await?;
+        let mut buffer = vec![0_u8; 256 * 1024];
+        loop {
+            let read = match source.read(&mut buffer).await {
+                Ok(read) => read,
+                Err(error) => {
+                    writer.abort().await;
+                    return Err(local_error(error));
+                }
+            };
+            if read == 0 {
+                break;
+            }
+            if let Err(error) = writer.write(&buffer[..read]).await {
+                writer.abort().await;
+                return Err(error);
+            }
+        }
+        writer.finish().await
+    }
+
+    /// Stores small bytes under `key` at once.
+    pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
+        self.store
+            .put(&ObjectPath::from(key), bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(|error| io_error(key, error))
+    }
+
+    /// Streams `key`, whole or the byte `range`.
+    pub async fn read(
+        &self,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<BoxStream<'static, Result<Bytes, StorageError>>, StorageError> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self
+            .store
+            .get_opts(&ObjectPath::from(key), options)
+            .await
+            .map_err(|error| io_error(key, error))?;
+        let owned_key = key.to_owned();
+        Ok(result
+            .into_stream()
+            .map(move |chunk| chunk.map_err(|error| io_error(&owned_key, error)))
+            .boxed())
+    }
+
+    /// Reads a whole (small) object.
+    pub async fn read_all(&self, key: &str) -> Result<Bytes, StorageError> {
+        let result = self
+            .store
+            .get(&ObjectPath::from(key))
+            .await
+            .map_err(|error| io_error(key, error))?;
+        result.bytes().await.map_err(|error| io_error(key, error))
+    }
+
+    /// Size of `key`, or `None` when it does not exist.
+    pub async fn size_of(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        match self.store.head(&ObjectPath::from(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(error) => Err(io_error(key, error)),
+        }
+    }
+
+    /// Deletes `key`; a missing object is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        match self.store.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(error) => Err(io_error(key, error)),
+        }
+    }
+
+    /// Deletes every key, logging (not failing on) the ones that cannot be deleted: clean-up of
+    /// a refused upload.
+    pub async fn delete_all(&self, keys: &[String]) {
+        for key in keys {
+            if let Err(error) = self.delete(key).await {
+                tracing::warn!(key = %key, error = %error, "cannot delete object of a refused upload");
+            }
+        }
+    }
+}
+
+/// A streaming write in progress; nothing is visible under the key until [`ObjectWriter::finish`].
+pub struct ObjectWriter {
+    key: String,
+    write: WriteMultipart,
+    md5: Md5,
+    sha256: Sha256,
+    size: u64,
+}
+
+impl ObjectWriter {
+    /// The key being written.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends bytes, waiting while too many parts are in flight.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        self.md5.update(bytes);
+        self.sha256.update(bytes);
+        self.size += bytes.len() as u64;
+        self.write
+            .wait_for_capacity(PARTS_IN_FLIGHT)
+            .await
+            .map_err(|error| io_error(&self.key, error))?;
+        self.write.write(bytes);
+        Ok(())
+    }
+
+    /// Completes the object and answers its digest.
+    pub async fn finish(self) -> Result<StoredDigest, StorageError> {
+        let key = self.key;
+        self.write
+            .finish()
+            .await
+            .map_err(|error| io_error(&key, error))?;
+        Ok(StoredDigest {
+            size: self.size,
+            md5: hex::encode(self.md5.finalize()),
+            sha256: hex::encode(self.sha256.finalize()),
+        })
+    }
+
+    /// Abandons the write: nothing remains under the key.
+    pub async fn abort(self) {
+        let key = self.key;
+        if let Err(error) = self.write.abort().await {
+            tracing::warn!(key = %key, error = %error, "cannot abort object write");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local() -> (tempfile::TempDir, ObjectStorage) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = ObjectStorage::open(&StorageTarget::Local {
+            root: dir.path().join("objects"),
+        })
+        .expect("open local store");
+        (dir, storage)
+    }
+
+    async fn collect(storage: &ObjectStorage, key: &str, range: Option<Range<u64>>) -> Vec<u8> {
+        let mut stream = storage.read(key, range).await.expect("read");
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk.expect("chunk"));
+        }
+        bytes
+    }
+
+    #[tokio::test]
+    async fn a_streamed_write_is_read_back_with_its_digest() {
+        let (_dir, storage) = local();
+        let content: Vec<u8> = (0..(12 * 1024 * 1024_u32))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut writer = storage.writer("ab/cdef").await.expect("writer");
+        for piece in content.chunks(100_000) {
+            writer.write(piece).await.expect("write");
+        }
+        let digest = writer.finish().await.expect("finish");
+        assert_eq!(digest.size, content.len() as u64);
+        assert_eq!(digest.md5, hex::encode(Md5::digest(&content)));
+        assert_eq!(digest.sha256, hex::encode(Sha256::digest(&content)));
+        assert_eq!(collect(&storage, "ab/cdef", None).await, content);
+        assert_eq!(
+            collect(&storage, "ab/cdef", Some(1000..5000)).await,
+            &content[1000..5000]
+        );
+        assert_eq!(
+            storage.size_of("ab/cdef").await.expect("head"),
+            Some(content.len() as u64)
+        );
+        storage.delete("ab/cdef").await.expect("delete");
+        assert_eq!(storage.size_of("ab/cdef").await.expect("head"), None);
+        storage
+            .delete("ab/cdef")
+            .await
+            .expect("deleting twice is fine");
+    }
+
+    #[tokio::test]
+    async fn an_aborted_write_leaves_nothing() {
+        let (dir, storage) = local();
+        let mut writer = storage.writer("x/y").await.expect("writer");
+        writer.write(b"partial").await.expect("write");
+        writer.abort().await;
+        assert_eq!(storage.size_of("x/y").await.expect("head"), None);
+        let leftovers: Vec<_> = walk(&dir.path().join("objects"));
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    fn walk(root: &std::path::Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let Ok(entries) = std::fs::read_dir(root) else {
+            return files;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files.extend(walk(&path));
+            } else {
+                files.push(path);
+            }
+        }
+        files
+    }
+
+    #[tokio::test]
+    async fn a_missing_object_is_named() {
+        let (_dir, storage) = local();
+        let error = storage.read("nope", None).await.err().expect("missing");
+        assert!(matches!(error, StorageError::NotFound { ref key } if key == "nope"));
+    }
+
+    #[test]
+    fn an_s3_store_is_built_from_its_target() {
+        let storage = ObjectStorage::open(&StorageTarget::S3(S3Target {
+            bucket: "tad".into(),
+            endpoint: Some("http://127.0.0.1:9000".into()),
+            region: "us-east-1".into(),
+            access_key_id: Some("key".into()),
+            secret_access_key: Some("secret".into()),
+            allow_http: true,
+        }))
+        .expect("s3 builder");
+        assert!(storage.describe().contains("s3 bucket tad"));
+        assert!(
+            !format!(
+                "{:?}",
+                S3Target {
+                    bucket: "b".into(),
+                    endpoint: None,
+                    region: "r".into(),
+                    access_key_id: None,
+                    secret_access_key: Some("hunter2".into()),
+                    allow_http: false,
+                }
+            )
+            .contains("hunter2")
+        );
+    }
+}

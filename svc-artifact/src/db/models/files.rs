@@ -1,0 +1,56 @@
+//! Stored files: one row per object in the object store, owned by a version (package, config,
+//! script or method version).
+
+use chrono::NaiveDateTime;
+use common::db::DbConnection;
+use diesel::prelude::*;
+
+use crate::db::schema::stored_files::{self, dsl};
+
+/// A stored file.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = stored_files)]
+pub struct FileRow {
+    pub id: String,
+    pub name: String,
+    /// Relative path inside its package (or the name).
+    pub path: String,
+    pub size: i64,
+    pub md5: String,
+    pub sha256: String,
+    pub object_key: String,
+    pub version_id: String,
+    /// `archive`, `file`, `template`, `schema`, `script` or `method`.
+    pub role: String,
+    pub creator: String,
+    pub create_time: NaiveDateTime,
+}
+
+pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<FileRow>> {
+    dsl::stored_files
+        .find(id)
+        .select(FileRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn of_version(connection: &mut DbConnection, version_id: &str) -> QueryResult<Vec<FileRow>> {
+    dsl::stored_files
+        .filter(dsl::version_id.eq(version_id))
+        .select(FileRow::as_select())
+        .order(dsl::path.asc())
+        .load(connection)
+}
+
+pub fn insert_all(connection: &mut DbConnection, rows: &[FileRow]) -> QueryResult<()> {
+    for row in rows {
+        diesel::insert_into(dsl::stored_files)
+            .values(row)
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+pub fn count(connection: &mut DbConnection) -> QueryResult<i64> {
+    dsl::stored_files.count().get_result(connection)
+}

@@ -1,0 +1,248 @@
+//! Reading an upload stream: text fields are collected, every file is streamed to the object
+//! store while md5 and sha256 are computed (and, for archives, spooled to a local scratch file
+//! to unpack). A refused upload deletes what it wrote.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use common::storage::{ObjectStorage, ObjectWriter, StoredDigest};
+use futures::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+
+use super::error::{ArtifactError, ArtifactResult};
+
+/// One part of an upload as the service sees it.
+#[derive(Debug)]
+pub enum UploadItem {
+    Field { name: String, value: String },
+    FileStart { name: String },
+    Data(Bytes),
+}
+
+/// A file received and stored.
+#[derive(Debug)]
+pub struct IngestedFile {
+    pub id: String,
+    pub name: String,
+    pub object_key: String,
+    pub digest: StoredDigest,
+    /// A local copy (archives only), removed when dropped.
+    pub spool: Option<tempfile::TempPath>,
+}
+
+/// Everything an upload brought.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    pub fields: HashMap<String, String>,
+    pub files: Vec<IngestedFile>,
+}
+
+impl Ingested {
+    /// The object keys written.
+    pub fn keys(&self) -> Vec<String> {
+        self.files
+            .iter()
+            .map(|file| file.object_key.clone())
+            .collect()
+    }
+
+    /// A text field, trimmed, or `None` when absent or blank.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields
+            .get(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// A required text field.
+    pub fn required(&self, name: &str) -> ArtifactResult<String> {
+        self.field(name).ok_or_else(|| ArtifactError::missing(name))
+    }
+}
+
+/// Object key of a stored file.
+pub fn object_key(file_id: &str) -> String {
+    format!("files/{}/{file_id}", &file_id[..2.min(file_id.len())])
+}
+
+struct OpenFile {
+    id: String,
+    name: String,
+    writer: ObjectWriter,
+    spool: Option<(tokio::fs::File, tempfile::TempPath)>,
+}
+
+/// Where and how an upload is received.
+pub struct IngestOptions<'a> {
+    pub storage: &'a ObjectStorage,
+    pub spool_dir: &'a std::path::Path,
+    /// Keep a local copy of each file (archives to unpack).
+    pub spool: bool,
+    pub max_bytes: u64,
+}
+
+/// Receives `stream`; on any failure deletes what was written and answers the error.
+pub async fn ingest<S>(options: IngestOptions<'_>, stream: S) -> ArtifactResult<Ingested>
+where
+    S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
+{
+    let mut ingested = Ingested::default();
+    let mut current: Option<OpenFile> = None;
+    let outcome = receive(&options, stream, &mut ingested, &mut current).await;
+    match outcome {
+        Ok(()) => Ok(ingested),
+        Err(error) => {
+            if let Some(open) = current.take() {
+                open.writer.abort().await;
+            }
+            options.storage.delete_all(&ingested.keys()).await;
+            Err(error)
+        }
+    }
+}
+
+async fn receive<S>(
+    options: &IngestOptions<'_>,
+    mut stream: S,
+    ingested: &mut Ingested,
+    current: &mut Option<OpenFile>,
+) -> ArtifactResult<()>
+where
+    S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
+{
+    let mut total = 0_u64;
+    while let Some(item) = stream.next().await {
+        match item? {
+            UploadItem::Field { name, value } => {
+                ingested.fields.insert(name, value);
+            }
+            UploadItem::FileStart { name } => {
+                if let Some(open) = current.take() {
+                    close(open, ingested).await?;
+                }
+                let name = file_name_of(&name)?;
+                let id = common::ids::new_id();
+                let spool = if options.spool {
+                    tokio::fs::create_dir_all(options.spool_dir)
+                        .await
+                        .map_err(|error| {
+                            ArtifactError::io("cannot create the spool directory", error)
+                        })?;
+                    let path = tempfile::NamedTempFile::new_in(options.spool_dir)
+                        .map_err(|error| ArtifactError::io("cannot create a spool file", error))?
+                        .into_temp_path();
+                    let file = tokio::fs::File::create(&path)
+                        .await
+                        .map_err(|error| ArtifactError::io("cannot open the spool file", error))?;
+                    Some((file, path))
+                } else {
+                    None
+                };
+                let writer = options.storage.writer(&object_key(&id)).await?;
+                *current = Some(OpenFile {
+                    id,
+                    name,
+                    writer,
+                    spool,
+                });
+            }
+            UploadItem::Data(bytes) => {
+                let open = current.as_mut().ok_or_else(|| {
+                    ArtifactError::invalid("upload", "sent file data before a file name")
+                })?;
+                total += bytes.len() as u64;
+                if total > options.max_bytes {
+                    return Err(ArtifactError::TooLarge {
+                        limit: options.max_bytes,
+                    });
+                }
+                if let Some((file, _)) = open.spool.as_mut() {
+                    file.write_all(&bytes)
+                        .await
+                        .map_err(|error| ArtifactError::io("cannot write the spool file", error))?;
+                }
+                open.writer.write(&bytes).await?;
+            }
+        }
+    }
+    if let Some(open) = current.take() {
+        close(open, ingested).await?;
+    }
+    Ok(())
+}
+
+async fn close(open: OpenFile, ingested: &mut Ingested) -> ArtifactResult<()> {
+    let key = open.writer.key().to_owned();
+    let digest = open.writer.finish().await?;
+    let spool = match open.spool {
+        Some((mut file, path)) => {
+            file.flush()
+                .await
+                .map_err(|error| ArtifactError::io("cannot write the spool file", error))?;
+            Some(path)
+        }
+        None => None,
+    };
+    ingested.files.push(IngestedFile {
+        id: open.id,
+        name: open.name,
+        object_key: key,
+        digest,
+        spool,
+    });
+    Ok(())
+}
+
+/// The last segment of an uploaded file's name (browsers may send a path).
+pub fn file_name_of(raw: &str) -> ArtifactResult<String> {
+    let name = raw
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(ArtifactError::invalid(
+            "file name",
+            format!("{raw:?} is not a file name"),
+        ));
+    }
+    Ok(name)
+}
+
+/// Parses the `file_md5` field: a JSON object of file name → md5.
+pub fn declared_md5s(ingested: &Ingested) -> ArtifactResult<HashMap<String, String>> {
+    let text = ingested.required("file_md5")?;
+    let map: HashMap<String, serde_json::Value> = serde_json::from_str(&text).map_err(|error| {
+        ArtifactError::invalid(
+            "file_md5",
+            format!("must be a JSON object of file name to md5: {error}"),
+        )
+    })?;
+    map.into_iter()
+        .map(|(name, value)| match value {
+            serde_json::Value::String(md5) => Ok((name, md5.trim().to_ascii_lowercase())),
+            other => Err(ArtifactError::invalid(
+                "file_md5",
+                format!("md5 of {name:?} must be a string, not {other}"),
+            )),
+        })
+        .collect()
+}
+
+/// Checks every file against its declared md5 (each file must be declared).
+pub fn check_md5s(ingested: &Ingested, declared: &HashMap<String, String>) -> ArtifactResult<()> {
+    for file in &ingested.files {
+        let expected = declared.get(&file.name).ok_or_else(|| {
+            ArtifactError::invalid("file_md5", format!("has no md5 for file {:?}", file.name))
+        })?;
+        if *expected != file.digest.md5 {
+            return Err(ArtifactError::Md5Mismatch {
+                file: file.name.clone(),
+                declared: expected.clone(),
+                actual: file.digest.md5.clone(),
+            });
+        }
+    }
+    Ok(())
+}

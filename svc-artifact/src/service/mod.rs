@@ -1,0 +1,165 @@
+//! The rules of svc-artifact: who may do what, how uploads become files, versions, templates,
+//! scripts and method packages, and consistent writes (a refused upload leaves no row and no
+//! object). No proto or HTTP types here; the gRPC adapter translates.
+
+pub mod archive;
+pub mod components;
+pub mod error;
+pub mod files;
+pub mod ingest;
+pub mod packages;
+pub mod schema;
+pub mod scripts;
+
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+use common::{
+    auth::{Claims, JwtKeys, Role},
+    db::Database,
+    storage::ObjectStorage,
+};
+
+pub use error::{ArtifactError, ArtifactResult, RecordKind};
+pub use ingest::UploadItem;
+
+use crate::db::models::files::FileRow;
+
+/// Limits and scratch space of uploads.
+#[derive(Debug, Clone)]
+pub struct ArtifactSettings {
+    /// Where uploads are unpacked before they are stored.
+    pub spool_dir: PathBuf,
+    pub max_upload_bytes: u64,
+    pub max_unpacked_bytes: u64,
+    pub max_entries: u64,
+}
+
+/// The artifact service: its database, the object store and the token keys.
+#[derive(Clone)]
+pub struct ArtifactService {
+    database: Database,
+    storage: ObjectStorage,
+    jwt: JwtKeys,
+    settings: ArtifactSettings,
+}
+
+/// What an upload stored.
+#[derive(Debug, Clone, Default)]
+pub struct UploadOutcome {
+    /// Package sync: the archive; scripts and configs: each file; component: the package.
+    pub files: Vec<FileRow>,
+    pub version_id: String,
+    /// Package sync: the files unpacked (not the templates).
+    pub unpacked: Vec<FileRow>,
+    /// The `.j2` files that became app-config template versions.
+    pub templates: Vec<FileRow>,
+}
+
+impl ArtifactService {
+    pub fn new(
+        database: Database,
+        storage: ObjectStorage,
+        jwt: JwtKeys,
+        settings: ArtifactSettings,
+    ) -> ArtifactService {
+        ArtifactService {
+            database,
+            storage,
+            jwt,
+            settings,
+        }
+    }
+
+    /// The database (readiness checks).
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// The object store.
+    pub fn storage(&self) -> &ObjectStorage {
+        &self.storage
+    }
+
+    /// The token keys (the gRPC adapter verifies callers with them).
+    pub fn jwt(&self) -> &JwtKeys {
+        &self.jwt
+    }
+
+    pub fn settings(&self) -> &ArtifactSettings {
+        &self.settings
+    }
+
+    fn ingest_options(&self, spool: bool) -> ingest::IngestOptions<'_> {
+        ingest::IngestOptions {
+            storage: &self.storage,
+            spool_dir: &self.settings.spool_dir,
+            spool,
+            max_bytes: self.settings.max_upload_bytes,
+        }
+    }
+}
+
+/// Uploads need the `operator` or `admin` role.
+fn require_uploader(actor: &Claims) -> ArtifactResult<()> {
+    if actor.may(&[Role::Operator]) {
+        Ok(())
+    } else {
+        Err(ArtifactError::Forbidden(format!(
+            "user {:?} needs the operator or admin role to upload",
+            actor.username()
+        )))
+    }
+}
+
+/// Reviews need the `reviewer` or `admin` role.
+fn require_reviewer(actor: &Claims) -> ArtifactResult<()> {
+    if actor.may(&[Role::Reviewer]) {
+        Ok(())
+    } else {
+        Err(ArtifactError::Forbidden(format!(
+            "user {:?} needs the reviewer or admin role to review scripts",
+            actor.username()
+        )))
+    }
+}
+
+/// Reads need any role at all.
+fn require_reader(actor: &Claims) -> ArtifactResult<()> {
+    if actor.may(&[Role::Operator, Role::Reviewer, Role::Viewer]) {
+        Ok(())
+    } else {
+        Err(ArtifactError::Forbidden(format!(
+            "user {:?} has no role",
+            actor.username()
+        )))
+    }
+}
+
+/// A file row for a stored object.
+#[allow(clippy::too_many_arguments)]
+fn file_row(
+    id: &str,
+    name: &str,
+    path: &str,
+    object_key: &str,
+    digest: &common::storage::StoredDigest,
+    version_id: &str,
+    role: &str,
+    creator: &str,
+    now: NaiveDateTime,
+) -> FileRow {
+    FileRow {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        path: path.to_owned(),
+        size: i64::try_from(digest.size).unwrap_or(i64::MAX),
+        md5: digest.md5.clone(),
+        sha256: digest.sha256.clone(),
+        object_key: object_key.to_owned(),
+        version_id: version_id.to_owned(),
+        role: role.to_owned(),
+        creator: creator.to_owned(),
+        create_time: now,
+    }
+}

@@ -1,0 +1,227 @@
+//! Scripts (5.11): each upload is one script version (`disable` until reviewed), its files
+//! checked against `file_md5`; review by a `reviewer` or `admin` who did not upload it.
+
+use common::{
+    auth::{Claims, Role},
+    time::now_utc,
+};
+use futures::Stream;
+
+use super::{
+    ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome, file_row,
+    ingest::{self, Ingested, UploadItem},
+    require_reader, require_reviewer, require_uploader,
+};
+use crate::db::models::{
+    files::{self, FileRow},
+    scripts::{self, ScriptRow},
+};
+
+/// Status of a reviewed, runnable script version.
+pub const ABLE: &str = "able";
+/// Status of a script version not (or no longer) approved.
+pub const DISABLE: &str = "disable";
+
+/// Largest script file shown as text (5.11.4).
+const MAX_TEXT_BYTES: i64 = 4 * 1024 * 1024;
+
+impl ArtifactService {
+    /// Script upload (5.11.1): files + `file_md5` + `name` + `app_id`.
+    pub async fn script_upload<S>(&self, actor: &Claims, stream: S) -> ArtifactResult<UploadOutcome>
+    where
+        S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
+    {
+        require_uploader(actor)?;
+        let ingested = ingest::ingest(self.ingest_options(false), stream).await?;
+        let outcome = self.script_stored(actor, &ingested).await;
+        if outcome.is_err() {
+            self.storage.delete_all(&ingested.keys()).await;
+        }
+        outcome
+    }
+
+    async fn script_stored(
+        &self,
+        actor: &Claims,
+        ingested: &Ingested,
+    ) -> ArtifactResult<UploadOutcome> {
+        let app_id = ingested.required("app_id")?;
+        let name = ingested.required("name")?;
+        if ingested.files.is_empty() {
+            return Err(ArtifactError::missing("file"));
+        }
+        let declared = ingest::declared_md5s(ingested)?;
+        ingest::check_md5s(ingested, &declared)?;
+        let now = now_utc();
+        let creator = actor.username().to_owned();
+        let script = ScriptRow {
+            id: common::ids::new_id(),
+            app_id,
+            name,
+            uploader: creator.clone(),
+            status: DISABLE.to_owned(),
+            reviewer: String::new(),
+            create_time: now,
+            review_time: None,
+        };
+        let rows: Vec<FileRow> = ingested
+            .files
+            .iter()
+            .map(|file| {
+                file_row(
+                    &file.id,
+                    &file.name,
+                    &file.name,
+                    &file.object_key,
+                    &file.digest,
+                    &script.id,
+                    "script",
+                    &creator,
+                    now,
+                )
+            })
+            .collect();
+        let version_id = script.id.clone();
+        let write_rows = rows.clone();
+        self.database
+            .transaction(move |connection| {
+                scripts::insert(connection, &script)?;
+                files::insert_all(connection, &write_rows)?;
+                Ok::<_, ArtifactError>(())
+            })
+            .await?;
+        Ok(UploadOutcome {
+            files: rows,
+            version_id,
+            ..UploadOutcome::default()
+        })
+    }
+
+    /// Script versions of an application (5.11.1 list), newest first.
+    pub async fn list_scripts(
+        &self,
+        actor: &Claims,
+        app_id: &str,
+        name: &str,
+    ) -> ArtifactResult<Vec<ScriptRow>> {
+        require_reader(actor)?;
+        let (app_id, name) = (app_id.trim().to_owned(), name.trim().to_owned());
+        self.database
+            .run(move |connection| {
+                scripts::list(connection, &app_id, &name).map_err(ArtifactError::from)
+            })
+            .await
+    }
+
+    /// Whether the caller may review scripts (5.11.2).
+    pub fn may_review(&self, actor: &Claims) -> bool {
+        actor.has_role(Role::Admin) || actor.has_role(Role::Reviewer)
+    }
+
+    /// Sets a script version `able` or `disable` (5.11.3).
+    pub async fn review_script(
+        &self,
+        actor: &Claims,
+        id: &str,
+        method_id: &str,
+        status: &str,
+    ) -> ArtifactResult<ScriptRow> {
+        require_reviewer(actor)?;
+        let method_id = method_id.trim();
+        if !method_id.is_empty() && method_id != id {
+            return Err(ArtifactError::invalid(
+                "method_id",
+                format!("{method_id:?} must equal the script id {id:?} of the URL"),
+            ));
+        }
+        let status = status.trim();
+        if status != ABLE && status != DISABLE {
+            if status.is_empty() {
+                return Err(ArtifactError::missing("status"));
+            }
+            return Err(ArtifactError::invalid(
+                "status",
+                format!("{status:?} must be able or disable"),
+            ));
+        }
+        let (id, status, reviewer) = (
+            id.to_owned(),
+            status.to_owned(),
+            actor.username().to_owned(),
+        );
+        self.database
+            .transaction(move |connection| {
+                let script = scripts::find(connection, &id)?
+                    .ok_or_else(|| ArtifactError::not_found(RecordKind::Script, &id))?;
+                if status == ABLE && script.uploader == reviewer {
+                    return Err(ArtifactError::SelfReview(format!(
+                        "user {reviewer:?} uploaded script {:?} and cannot approve it; another reviewer must",
+                        script.name
+                    )));
+                }
+                let now = now_utc();
+                scripts::set_status(connection, &id, &status, &reviewer, now)?;
+                Ok(ScriptRow {
+                    status,
+                    reviewer,
+                    review_time: Some(now),
+                    ..script
+                })
+            })
+            .await
+    }
+
+    /// A script version with its files.
+    pub async fn script(
+        &self,
+        actor: &Claims,
+        id: &str,
+    ) -> ArtifactResult<(ScriptRow, Vec<FileRow>)> {
+        require_reader(actor)?;
+        let owned = id.to_owned();
+        self.database
+            .run(move |connection| {
+                let script = scripts::find(connection, &owned)?
+                    .ok_or_else(|| ArtifactError::not_found(RecordKind::Script, &owned))?;
+                let files = files::of_version(connection, &owned)?;
+                Ok((script, files))
+            })
+            .await
+    }
+
+    /// A script file with its script version (the jobs service asks whether it may run it).
+    pub async fn script_file(
+        &self,
+        actor: &Claims,
+        file_id: &str,
+    ) -> ArtifactResult<(FileRow, ScriptRow)> {
+        let file = self.file(actor, file_id).await?;
+        if file.role != "script" {
+            return Err(ArtifactError::not_found(
+                RecordKind::Script,
+                &format!("of file {file_id}"),
+            ));
+        }
+        let (script, _) = self.script(actor, &file.version_id).await?;
+        Ok((file, script))
+    }
+
+    /// The text of a file (5.11.4); binary files fail.
+    pub async fn file_text(&self, actor: &Claims, file_id: &str) -> ArtifactResult<String> {
+        let file = self.file(actor, file_id).await?;
+        if file.size > MAX_TEXT_BYTES {
+            return Err(ArtifactError::invalid(
+                "file",
+                format!(
+                    "{:?} is larger than {MAX_TEXT_BYTES} bytes to show",
+                    file.name
+                ),
+            ));
+        }
+        let bytes = self.storage.read_all(&file.object_key).await?;
+        if bytes.contains(&0) {
+            return Err(ArtifactError::BinaryFile { name: file.name });
+        }
+        String::from_utf8(bytes.to_vec()).map_err(|_| ArtifactError::BinaryFile { name: file.name })
+    }
+}
