@@ -122,6 +122,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(delete().to(jobs::delete_template))
                 .route(post().to(jobs::delete_template)),
         )
+        // 4.2
+        .service(
+            resource("/api/app/jobtemplate/{id}/graded")
+                .route(post().to(jobs::replace_template_methods)),
+        )
+        // 4.3
+        .service(
+            resource("/api/app/jobtemplate/{id}/graded_content")
+                .route(get().to(jobs::template_methods)),
+        )
         // 1.6
         .service(resource("/api/app/jointline/aos_json").route(get().to(jobs::query_joint_lines)))
         // 1.7

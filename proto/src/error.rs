@@ -90,6 +90,7 @@ reasons! {
     UnknownParent => ("unknown_parent", InvalidArgument),
     JointLineCycle => ("joint_line_cycle", InvalidArgument),
     WorkOrderNotFound => ("work_order_not_found", NotFound),
+    ComponentNotFound => ("component_not_found", NotFound),
     FileNotFound => ("file_not_found", NotFound),
     ScriptNotFound => ("script_not_found", NotFound),
     MethodNotFound => ("method_not_found", NotFound),

@@ -1,6 +1,7 @@
 //! svc-jobs: job templates, job instances and their steps, joint lines (SPEC §4). The execution
 //! half (runs, logs, rollback) comes with the execution issue.
 
+pub mod artifact;
 pub mod db;
 pub mod grpc;
 pub mod resource;

@@ -45,7 +45,7 @@ pub struct ResourceDirectory {
     client: ResourceServiceClient<Channel>,
 }
 
-fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+pub(crate) fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     if let Ok(value) = MetadataValue::try_from(format!("Bearer {token}")) {
         request

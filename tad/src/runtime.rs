@@ -24,7 +24,9 @@ use proto::{
 };
 use svc_appinhouse::{AppinhouseService, grpc::AppinhouseGrpc};
 use svc_artifact::{ArtifactService, grpc::ArtifactGrpc};
-use svc_jobs::{JobsService, grpc::JobsGrpc, resource::ResourceDirectory};
+use svc_jobs::{
+    JobsService, artifact::ArtifactDirectory, grpc::JobsGrpc, resource::ResourceDirectory,
+};
 use svc_resource::{AdminBootstrap, ResourceService, grpc::ResourceGrpc};
 use tokio::sync::oneshot;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -100,26 +102,38 @@ pub async fn appinhouse_service(
     ))
 }
 
-/// Opens (and migrates) the jobs database; the jobs rules ask the resource service at
-/// `resource_addr`.
-pub async fn jobs_service(config: &Config, resource_addr: &str) -> anyhow::Result<JobsService> {
+/// A lazily connected channel to another service.
+fn service_channel(service: &str, addr: &str) -> anyhow::Result<tonic::transport::Channel> {
+    Ok(tonic::transport::Endpoint::from_shared(addr.to_owned())
+        .with_context(|| format!("{service} address {addr:?} is not a URL"))?
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .connect_lazy())
+}
+
+/// Opens (and migrates) the jobs database; the jobs rules ask the resource and artifact
+/// services at the given addresses.
+pub async fn jobs_service(
+    config: &Config,
+    resource_addr: &str,
+    artifact_addr: &str,
+) -> anyhow::Result<JobsService> {
     let blocking_config = config.clone();
     let database = tokio::task::spawn_blocking(move || svc_jobs::open_database(&blocking_config))
         .await
         .context("database task stopped")?
         .context("cannot open the jobs database")?;
-    let channel = tonic::transport::Endpoint::from_shared(resource_addr.to_owned())
-        .with_context(|| format!("resource address {resource_addr:?} is not a URL"))?
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .connect_lazy();
-    Ok(JobsService::new(database, ResourceDirectory::new(channel)))
+    Ok(JobsService::new(
+        database,
+        ResourceDirectory::new(service_channel("resource", resource_addr)?),
+        ArtifactDirectory::new(service_channel("artifact", artifact_addr)?),
+    ))
 }
 
 /// `tad jobs`.
 pub async fn jobs(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-jobs", config.log_format)?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
-    let service = jobs_service(&config, &config.resource.addr).await?;
+    let service = jobs_service(&config, &config.resource.addr, &config.artifact.addr).await?;
     let listener = tokio::net::TcpListener::bind(config.jobs.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.jobs.listen))?;
@@ -306,7 +320,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let grpc_addr = grpc_listener.local_addr()?;
     // Every service is on the one loopback server, and finds the others there.
     let grpc_url = format!("http://{grpc_addr}");
-    let jobs = jobs_service(config, &grpc_url).await?;
+    let jobs = jobs_service(config, &grpc_url, &grpc_url).await?;
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
     let services = HostedServices {
         resource: Some(resource),

@@ -118,9 +118,22 @@ fn start_split() -> Split {
 
     let mut command = tad_command();
     command
+        .arg("artifact")
+        .env("TAD_ARTIFACT_LISTEN", "127.0.0.1:0")
+        .env("TAD_ARTIFACT_DATABASE_SCHEMA", format!("{schema}_artifact"));
+    if postgres.is_some() {
+        command.env("TAD_ARTIFACT_DATABASE_URL", &database_url);
+    }
+    common_env(&mut command);
+    let mut artifact = TadProcess::spawn(command);
+    let artifact_addr = artifact.wait_for_line("TAD artifact service is listening on ");
+
+    let mut command = tad_command();
+    command
         .arg("jobs")
         .env("TAD_JOBS_LISTEN", "127.0.0.1:0")
         .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
+        .env("TAD_ARTIFACT_ADDR", format!("http://{artifact_addr}"))
         .env(
             "TAD_JOBS_DATABASE_URL",
             match &postgres {
@@ -132,18 +145,6 @@ fn start_split() -> Split {
     common_env(&mut command);
     let mut jobs = TadProcess::spawn(command);
     let jobs_addr = jobs.wait_for_line("TAD jobs service is listening on ");
-
-    let mut command = tad_command();
-    command
-        .arg("artifact")
-        .env("TAD_ARTIFACT_LISTEN", "127.0.0.1:0")
-        .env("TAD_ARTIFACT_DATABASE_SCHEMA", format!("{schema}_artifact"));
-    if postgres.is_some() {
-        command.env("TAD_ARTIFACT_DATABASE_URL", &database_url);
-    }
-    common_env(&mut command);
-    let mut artifact = TadProcess::spawn(command);
-    let artifact_addr = artifact.wait_for_line("TAD artifact service is listening on ");
 
     let mut command = tad_command();
     command

@@ -300,6 +300,124 @@ async fn templates_instances_and_joint_lines_are_configured() {
         "a template without methods has no steps"
     );
 
+    // 4.2 / 4.3: the template gets its methods; existing instances follow
+    let graded = format!("/api/app/jobtemplate/{template_id}/graded");
+    let (_, body) = admin
+        .post(&graded, &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 1}]}))
+        .await;
+    assert_eq!(
+        assert_success(&body),
+        json!({"id": template_id, "is_rollback": false})
+    );
+    let (_, body) = admin
+        .post(
+            &graded,
+            &json!({"method": [{"component_id": "nope", "method_id": "cu1", "sequence": 0}]}),
+        )
+        .await;
+    assert!(assert_failure(&body, "component_not_found").contains("nope"));
+    let (_, body) = admin
+        .post(
+            &graded,
+            &json!({"method": [{"component_id": "custom", "method_id": "zz9", "sequence": 0}]}),
+        )
+        .await;
+    assert!(assert_failure(&body, "method_not_found").contains("zz9"));
+    let (_, body) = admin.post(&graded, &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 0}]})).await;
+    assert!(assert_failure(&body, "invalid_field").contains("sequence"));
+    let (_, body) = admin
+        .get(&format!(
+            "/api/app/jobtemplate/{template_id}/graded_content"
+        ))
+        .await;
+    let graded_content = assert_success(&body);
+    assert_eq!(
+        graded_content.as_array().map(Vec::len),
+        Some(2),
+        "refused replacements changed nothing"
+    );
+    assert_eq!(
+        keys(&graded_content[0]),
+        sorted(&[
+            "remark",
+            "component_id",
+            "name",
+            "sequence",
+            "path",
+            "id",
+            "component_name"
+        ])
+    );
+    assert_eq!(
+        (
+            graded_content[1]["id"].clone(),
+            graded_content[1]["sequence"].clone()
+        ),
+        (json!("cu1"), json!(1))
+    );
+    assert_eq!(
+        (
+            graded_content[0]["component_name"].clone(),
+            graded_content[0]["name"].clone()
+        ),
+        (json!("custom"), json!("custom-script"))
+    );
+    let (_, body) = admin
+        .post(
+            &format!(
+                "/api/app/jobtemplate/{}/graded",
+                rollback["id"].as_str().expect("id")
+            ),
+            &json!({"method": []}),
+        )
+        .await;
+    assert_eq!(assert_success(&body)["is_rollback"], true);
+
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{a}/details"))
+        .await;
+    let methods = assert_success(&body)["methods"].clone();
+    assert_eq!(methods.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        keys(&methods[0]),
+        sorted(&[
+            "comp_id",
+            "cluster_name",
+            "cpm_name",
+            "sequence",
+            "cpm_id",
+            "cluster_remark",
+            "comp_name",
+            "status",
+            "cluster_id",
+            "path",
+            "is_display_script"
+        ])
+    );
+    assert_eq!(
+        (
+            methods[0]["comp_name"].clone(),
+            methods[0]["is_display_script"].clone()
+        ),
+        (json!("custom"), json!(true))
+    );
+    for sequence in [0, 1] {
+        let (_, body) = admin.post(&format!("/api/app/jobinstance/{a}/cu1/{sequence}/{cluster_m}/relation/cluster?format=json"), &json!({})).await;
+        assert_eq!(assert_success(&body), json!(true));
+    }
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{a}/details"))
+        .await;
+    let details = assert_success(&body);
+    assert_eq!(details["status"], "ready", "every step has a cluster");
+    assert_eq!(
+        (
+            details["methods"][1]["cluster_name"].clone(),
+            details["methods"][1]["cluster_id"].clone()
+        ),
+        (json!("tums-m"), json!(cluster_m))
+    );
+
     // 5.7
     let (_, body) = admin
         .post(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"}))
@@ -371,9 +489,13 @@ async fn templates_instances_and_joint_lines_are_configured() {
     assert_eq!(structure["name"], "test20190121");
     assert_eq!(
         structure["joint"][0],
-        json!({"status": "init", "jobi_name": "instance-a", "parent": [""], "sequence": 0, "top": 125, "jobi_id": a, "left": 256.99998474121093})
+        json!({"status": "ready", "jobi_name": "instance-a", "parent": [""], "sequence": 0, "top": 125, "jobi_id": a, "left": 256.99998474121093})
     );
     assert_eq!(structure["joint"][1]["parent"], json!(["0"]));
+    assert_eq!(
+        structure["joint"][1]["status"], "init",
+        "1.5 shows each node's status"
+    );
     assert_eq!(structure["joint"][3]["parent"], json!(["1", "2"]));
     assert_eq!(structure["joint"][3]["top"], json!(215.5));
 

@@ -142,7 +142,7 @@ impl InstanceItem {
 pub struct MethodItem {
     pub comp_id: String,
     pub cluster_name: Option<String>,
-    /// Method and component names come from the artifact service (resolved when it is wired).
+    /// The method's remark, from the artifact service.
     pub cpm_name: Option<String>,
     pub sequence: u32,
     pub cpm_id: String,
@@ -154,22 +154,72 @@ pub struct MethodItem {
     pub is_display_script: bool,
 }
 
-impl From<pb::Step> for MethodItem {
-    fn from(step: pb::Step) -> MethodItem {
+/// The download route of a method package, or null for methods without one (custom script).
+fn method_path(base: &str, file_id: &str) -> Option<String> {
+    (!file_id.is_empty()).then(|| super::artifact::download_path(base, file_id))
+}
+
+fn non_empty(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+impl MethodItem {
+    /// `base` is `scheme://host` of the request, for the package's download path.
+    pub fn from_proto(step: pb::Step, base: &str) -> MethodItem {
         MethodItem {
-            is_display_script: step.component_id == "custom",
+            is_display_script: step.is_display_script,
+            path: method_path(base, &step.method_file_id),
             comp_id: step.component_id,
             cluster_name: step.cluster_name,
-            cpm_name: None,
+            cpm_name: non_empty(step.method_remark),
             sequence: step.sequence,
             cpm_id: step.method_id,
             cluster_remark: step.cluster_remark,
-            comp_name: None,
+            comp_name: non_empty(step.component_name),
             status: step.status,
             cluster_id: step.cluster_id,
-            path: None,
         }
     }
+}
+
+/// A method of a template as 4.3 answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GradedMethodItem {
+    pub remark: String,
+    pub component_id: String,
+    pub name: String,
+    pub sequence: u32,
+    pub path: Option<String>,
+    pub id: String,
+    pub component_name: String,
+}
+
+impl GradedMethodItem {
+    pub fn from_proto(method: pb::TemplateMethod, base: &str) -> GradedMethodItem {
+        GradedMethodItem {
+            path: method_path(base, &method.method_file_id),
+            remark: method.method_remark,
+            component_id: method.component_id,
+            name: method.method_name,
+            sequence: method.sequence,
+            id: method.method_id,
+            component_name: method.component_name,
+        }
+    }
+}
+
+/// One method of 4.2's body.
+#[derive(Debug, Deserialize)]
+pub struct GradedMethodBody {
+    pub component_id: LegacyId,
+    pub method_id: LegacyId,
+    pub sequence: u32,
+}
+
+/// Body of 4.2.
+#[derive(Debug, Deserialize)]
+pub struct GradedBody {
+    pub method: Vec<GradedMethodBody>,
 }
 
 /// `GET /api/app/jobinstance/{id}/details`: 5.10's keys and 7.2's keys in one object.

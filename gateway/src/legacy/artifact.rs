@@ -44,7 +44,7 @@ const UPLOAD_MESSAGE_BYTES: usize = 512 * 1024;
 pub const MD5_HEADER: &str = "x-checksum-md5";
 
 /// `scheme://host` of the request, for the absolute download paths the legacy answers carry.
-fn base_url(request: &HttpRequest) -> String {
+pub(crate) fn base_url(request: &HttpRequest) -> String {
     let info = request.connection_info();
     format!("{}://{}", info.scheme(), info.host())
 }

@@ -2,7 +2,7 @@
 //! a create route beyond the contract), job instances (1.3 / 7.1, 5.2, 5.5, 5.7, 5.9, 5.10), the
 //! cluster of a step (5.6.2.1), and joint lines (1.4–1.7).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use common::time::TimeRenderer;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
@@ -14,9 +14,9 @@ use crate::{
     convert::{
         catalog::LegacyId,
         jobs::{
-            CopyBody, CreatedTemplate, InstanceBody, InstanceDetails, InstanceItem, JointLineBody,
-            JointLineItem, JointNodeItem, JointStructure, MethodItem, SaveJointLineBody,
-            TemplateBody, TemplateItem, TemplateSelectItem,
+            CopyBody, CreatedTemplate, GradedBody, GradedMethodItem, InstanceBody, InstanceDetails,
+            InstanceItem, JointLineBody, JointLineItem, JointNodeItem, JointStructure, MethodItem,
+            SaveJointLineBody, TemplateBody, TemplateItem, TemplateSelectItem,
         },
     },
     envelope::{Envelope, Page},
@@ -142,6 +142,61 @@ pub async fn delete_template(
         ))
         .await?;
     ok(true)
+}
+
+/// 4.2 `POST /api/app/jobtemplate/{id}/graded`: replaces the template's ordered methods.
+pub async fn replace_template_methods(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    LegacyJson(body): LegacyJson<GradedBody>,
+) -> Answer {
+    let request = pb::ReplaceTemplateMethodsRequest {
+        template_id: id.into_inner(),
+        methods: body
+            .method
+            .into_iter()
+            .map(|method| pb::TemplateMethod {
+                sequence: method.sequence,
+                component_id: method.component_id.into_string(),
+                method_id: method.method_id.into_string(),
+                ..pb::TemplateMethod::default()
+            })
+            .collect(),
+    };
+    let answer = clients
+        .jobs
+        .clone()
+        .replace_template_methods(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(json!({ "id": answer.id, "is_rollback": answer.is_rollback }))
+}
+
+/// 4.3 `GET /api/app/jobtemplate/{id}/graded_content`.
+pub async fn template_methods(
+    request: HttpRequest,
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let base = super::artifact::base_url(&request);
+    let answer = clients
+        .jobs
+        .clone()
+        .template_methods(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(answer
+        .methods
+        .into_iter()
+        .map(|method| GradedMethodItem::from_proto(method, &base))
+        .collect::<Vec<_>>())
 }
 
 /// 5.2 `POST /api/app/jobinstance/create`.
@@ -278,11 +333,13 @@ pub async fn delete_instance(
 /// 5.10 / 7.2 `GET /api/app/jobinstance/{id}/details`: the instance with its steps, and the work
 /// order fields (null until a work order is saved).
 pub async fn instance_details(
+    request: HttpRequest,
     caller: Caller,
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
     id: web::Path<String>,
 ) -> Answer {
+    let base = super::artifact::base_url(&request);
     let answer = clients
         .jobs
         .clone()
@@ -313,7 +370,11 @@ pub async fn instance_details(
     };
     ok(InstanceDetails {
         instance: InstanceItem::from_proto(instance, &times),
-        methods: answer.steps.into_iter().map(MethodItem::from).collect(),
+        methods: answer
+            .steps
+            .into_iter()
+            .map(|step| MethodItem::from_proto(step, &base))
+            .collect(),
         current_flow_node: None,
         process_status: work_order
             .as_ref()

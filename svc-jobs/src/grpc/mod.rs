@@ -18,7 +18,7 @@ use crate::{
         instances::{CopyInput, InstanceInput, InstanceView},
         joint_lines::NodeInput,
         page_request,
-        templates::{TemplateInput, TemplateView},
+        templates::{MethodChoice, MethodView, TemplateInput, TemplateView},
     },
 };
 
@@ -63,6 +63,8 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
         RecordKind::Module => ErrorReason::ModuleNotFound,
         RecordKind::Cluster => ErrorReason::ClusterNotFound,
         RecordKind::WorkOrder => ErrorReason::WorkOrderNotFound,
+        RecordKind::Component => ErrorReason::ComponentNotFound,
+        RecordKind::Method => ErrorReason::MethodNotFound,
     }
 }
 
@@ -114,6 +116,19 @@ fn template_to_proto(view: TemplateView) -> pb::Template {
         create_time_ms: to_unix_ms(row.create_time),
         mender: row.mender,
         update_time_ms: to_unix_ms(row.update_time),
+    }
+}
+
+fn method_to_proto(view: MethodView) -> pb::TemplateMethod {
+    pb::TemplateMethod {
+        sequence: u32::try_from(view.row.sequence).unwrap_or_default(),
+        component_id: view.row.component_id,
+        method_id: view.row.method_id,
+        component_name: view.component_name,
+        method_name: view.method_name,
+        method_remark: view.method_remark,
+        method_file_id: view.method_file_id,
+        is_display_script: view.is_display_script,
     }
 }
 
@@ -350,6 +365,10 @@ impl JobsApi for JobsGrpc {
                     cluster_name: step.cluster.as_ref().map(|cluster| cluster.name.clone()),
                     cluster_remark: step.cluster.as_ref().map(|cluster| cluster.remark.clone()),
                     status: None,
+                    component_name: step.component_name,
+                    method_remark: step.method_remark,
+                    method_file_id: step.method_file_id,
+                    is_display_script: step.is_display_script,
                 })
                 .collect(),
         }))
@@ -514,5 +533,44 @@ impl JobsApi for JobsGrpc {
             .export_work_order(&actor, &request.into_inner().id)
             .await?;
         Ok(Response::new(pb::WorkOrderFile { file_name, content }))
+    }
+
+    async fn replace_template_methods(
+        &self,
+        request: Request<pb::ReplaceTemplateMethodsRequest>,
+    ) -> Result<Response<pb::ReplaceTemplateMethodsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let choices = body
+            .methods
+            .into_iter()
+            .map(|method| MethodChoice {
+                sequence: method.sequence,
+                component_id: method.component_id,
+                method_id: method.method_id,
+            })
+            .collect();
+        let is_rollback = self
+            .service
+            .replace_template_methods(&actor, &body.template_id, choices)
+            .await?;
+        Ok(Response::new(pb::ReplaceTemplateMethodsResponse {
+            id: body.template_id,
+            is_rollback,
+        }))
+    }
+
+    async fn template_methods(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::TemplateMethodsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let methods = self
+            .service
+            .template_methods(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(pb::TemplateMethodsResponse {
+            methods: methods.into_iter().map(method_to_proto).collect(),
+        }))
     }
 }

@@ -15,6 +15,8 @@ pub enum RecordKind {
     Module,
     Cluster,
     WorkOrder,
+    Component,
+    Method,
 }
 
 impl RecordKind {
@@ -30,6 +32,8 @@ impl RecordKind {
             RecordKind::Module => "module",
             RecordKind::Cluster => "cluster",
             RecordKind::WorkOrder => "work order",
+            RecordKind::Component => "component",
+            RecordKind::Method => "method",
         }
     }
 }

@@ -41,11 +41,15 @@ pub struct InstanceView {
     pub deploy_type: String,
 }
 
-/// A step with its cluster's name.
+/// A step with its cluster's and its method's names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepView {
     pub row: StepRow,
     pub cluster: Option<ClusterInfo>,
+    pub component_name: String,
+    pub method_remark: String,
+    pub method_file_id: String,
+    pub is_display_script: bool,
 }
 
 /// What the copy route (5.7) may change.
@@ -58,7 +62,7 @@ pub struct CopyInput {
 }
 
 /// `ready` when there is at least one step and every step has a cluster.
-fn derived_status(steps: &[StepRow]) -> &'static str {
+pub(crate) fn derived_status(steps: &[StepRow]) -> &'static str {
     if !steps.is_empty() && steps.iter().all(|step| step.cluster_id.is_some()) {
         status::READY
     } else {
@@ -403,6 +407,7 @@ impl JobsService {
             .collect();
         let clusters = self.resource.clusters(&actor.token, cluster_ids).await?;
         let view = self.views(actor, vec![row]).await?.remove(0);
+        let catalog = self.artifact.catalog(&actor.token).await?;
         let steps = steps
             .into_iter()
             .map(|row| {
@@ -410,7 +415,21 @@ impl JobsService {
                     .cluster_id
                     .as_ref()
                     .and_then(|id| clusters.iter().find(|cluster| &cluster.id == id).cloned());
-                StepView { row, cluster }
+                let method = catalog.method(&row.component_id, &row.method_id);
+                StepView {
+                    cluster,
+                    component_name: method
+                        .map(|(component, _)| component.name.clone())
+                        .unwrap_or_default(),
+                    method_remark: method
+                        .map(|(_, method)| method.remark.clone())
+                        .unwrap_or_default(),
+                    method_file_id: method
+                        .map(|(_, method)| method.file_id.clone())
+                        .unwrap_or_default(),
+                    is_display_script: method.is_some_and(|(_, method)| method.is_display_script),
+                    row,
+                }
             })
             .collect();
         Ok((view, steps))

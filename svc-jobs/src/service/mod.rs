@@ -15,7 +15,7 @@ use common::{
 
 pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
 
-use crate::resource::ResourceDirectory;
+use crate::{artifact::ArtifactDirectory, resource::ResourceDirectory};
 
 /// The caller: what its token says, and the token itself (forwarded to other services).
 #[derive(Debug, Clone)]
@@ -39,16 +39,25 @@ pub mod status {
     pub const NOT_SYNCED: &str = "未同步";
 }
 
-/// The jobs service: its database and the resource service it asks.
+/// The jobs service: its database and the resource and artifact services it asks.
 #[derive(Clone)]
 pub struct JobsService {
     database: Database,
     resource: ResourceDirectory,
+    artifact: ArtifactDirectory,
 }
 
 impl JobsService {
-    pub fn new(database: Database, resource: ResourceDirectory) -> JobsService {
-        JobsService { database, resource }
+    pub fn new(
+        database: Database,
+        resource: ResourceDirectory,
+        artifact: ArtifactDirectory,
+    ) -> JobsService {
+        JobsService {
+            database,
+            resource,
+            artifact,
+        }
     }
 
     pub fn database(&self) -> &Database {

@@ -9,9 +9,53 @@ use super::{
     filter_text, require_operator, require_reader,
 };
 use crate::{
-    db::models::{instances, templates, templates::TemplateRow},
+    artifact::Catalog,
+    db::models::{
+        instances::{self, StepRow},
+        templates::{self, TemplateMethodRow, TemplateRow},
+    },
     resource::NameQuery,
 };
+
+/// A method of a template as the caller sends it (4.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodChoice {
+    pub sequence: u32,
+    pub component_id: String,
+    pub method_id: String,
+}
+
+/// A method of a template with its names (4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodView {
+    pub row: TemplateMethodRow,
+    pub component_name: String,
+    pub method_name: String,
+    pub method_remark: String,
+    pub method_file_id: String,
+    pub is_display_script: bool,
+}
+
+/// Names of a method from the catalog (empty when it is no longer known).
+pub(crate) fn method_view(catalog: &Catalog, row: TemplateMethodRow) -> MethodView {
+    let found = catalog.method(&row.component_id, &row.method_id);
+    MethodView {
+        component_name: found
+            .map(|(component, _)| component.name.clone())
+            .unwrap_or_default(),
+        method_name: found
+            .map(|(_, method)| method.name.clone())
+            .unwrap_or_default(),
+        method_remark: found
+            .map(|(_, method)| method.remark.clone())
+            .unwrap_or_default(),
+        method_file_id: found
+            .map(|(_, method)| method.file_id.clone())
+            .unwrap_or_default(),
+        is_display_script: found.is_some_and(|(_, method)| method.is_display_script),
+        row,
+    }
+}
 
 /// Deploy types of SPEC §4.
 pub const DEPLOY_TYPES: [&str; 3] = ["install", "update", "rollback"];
@@ -201,5 +245,135 @@ impl JobsService {
                 Ok(())
             })
             .await
+    }
+
+    /// 4.2: replaces the ordered methods of a template; every component and method must exist.
+    /// Instances of the template follow: steps whose sequence keeps its method keep their
+    /// bindings, others start empty, dropped ones go. Answers whether it is a rollback template.
+    pub async fn replace_template_methods(
+        &self,
+        actor: &Actor,
+        template_id: &str,
+        choices: Vec<MethodChoice>,
+    ) -> JobsResult<bool> {
+        require_operator(actor)?;
+        let catalog = self.artifact.catalog(&actor.token).await?;
+        let mut rows = Vec::with_capacity(choices.len());
+        for choice in &choices {
+            if catalog.component(&choice.component_id).is_none() {
+                return Err(JobsError::NotFound {
+                    kind: RecordKind::Component,
+                    id: choice.component_id.clone(),
+                });
+            }
+            if catalog
+                .method(&choice.component_id, &choice.method_id)
+                .is_none()
+            {
+                return Err(JobsError::NotFound {
+                    kind: RecordKind::Method,
+                    id: format!("{} of component {}", choice.method_id, choice.component_id),
+                });
+            }
+            let sequence = i32::try_from(choice.sequence).map_err(|_| JobsError::Invalid {
+                field: "sequence",
+                message: "is too large".to_owned(),
+            })?;
+            if rows
+                .iter()
+                .any(|row: &TemplateMethodRow| row.sequence == sequence)
+            {
+                return Err(JobsError::Invalid {
+                    field: "sequence",
+                    message: format!("{sequence} appears twice"),
+                });
+            }
+            rows.push(TemplateMethodRow {
+                template_id: template_id.to_owned(),
+                sequence,
+                component_id: choice.component_id.clone(),
+                method_id: choice.method_id.clone(),
+            });
+        }
+        rows.sort_by_key(|row| row.sequence);
+        let template_id = template_id.to_owned();
+        let mender = actor.username().to_owned();
+        self.database
+            .transaction(move |connection| {
+                let template = templates::find(connection, &template_id)?.ok_or_else(|| {
+                    JobsError::NotFound {
+                        kind: RecordKind::Template,
+                        id: template_id.clone(),
+                    }
+                })?;
+                templates::replace_methods(connection, &template_id, &rows)?;
+                templates::touch(connection, &template_id, &mender, now_utc())?;
+                for instance in instances::using_template(connection, &template_id)? {
+                    let existing = instances::steps(connection, &instance.id)?;
+                    for step in &existing {
+                        if !rows.iter().any(|row| {
+                            row.sequence == step.sequence && row.method_id == step.method_id
+                        }) {
+                            instances::delete_step(connection, &instance.id, step.sequence)?;
+                        }
+                    }
+                    for row in &rows {
+                        if !existing.iter().any(|step| {
+                            step.sequence == row.sequence && step.method_id == row.method_id
+                        }) {
+                            instances::insert_step(
+                                connection,
+                                &StepRow {
+                                    instance_id: instance.id.clone(),
+                                    sequence: row.sequence,
+                                    component_id: row.component_id.clone(),
+                                    method_id: row.method_id.clone(),
+                                    cluster_id: None,
+                                    bindings: "{}".to_owned(),
+                                },
+                            )?;
+                        }
+                    }
+                    if instance.status == super::status::INIT
+                        || instance.status == super::status::READY
+                    {
+                        let steps = instances::steps(connection, &instance.id)?;
+                        instances::set_status(
+                            connection,
+                            &instance.id,
+                            super::instances::derived_status(&steps),
+                        )?;
+                    }
+                }
+                Ok(template.deploy_type == "rollback")
+            })
+            .await
+    }
+
+    /// 4.3: the methods of a template in order, with their names.
+    pub async fn template_methods(
+        &self,
+        actor: &Actor,
+        template_id: &str,
+    ) -> JobsResult<Vec<MethodView>> {
+        require_reader(actor)?;
+        let lookup = template_id.to_owned();
+        let rows = self
+            .database
+            .run(move |connection| {
+                if templates::find(connection, &lookup)?.is_none() {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Template,
+                        id: lookup,
+                    });
+                }
+                Ok(templates::methods(connection, &lookup)?)
+            })
+            .await?;
+        let catalog = self.artifact.catalog(&actor.token).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| method_view(&catalog, row))
+            .collect())
     }
 }

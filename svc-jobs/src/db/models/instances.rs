@@ -180,3 +180,11 @@ pub fn touch(
         .execute(connection)
         .map(|_| ())
 }
+
+pub fn delete_step(
+    connection: &mut DbConnection,
+    instance_id: &str,
+    sequence: i32,
+) -> QueryResult<usize> {
+    diesel::delete(instance_steps::table.find((instance_id, sequence))).execute(connection)
+}

@@ -125,3 +125,37 @@ pub fn rolled_back_by(
         .select(TemplateRow::as_select())
         .load(connection)
 }
+
+/// Replaces the methods of a template.
+pub fn replace_methods(
+    connection: &mut DbConnection,
+    template_id: &str,
+    methods: &[TemplateMethodRow],
+) -> QueryResult<()> {
+    diesel::delete(
+        job_template_methods::table.filter(job_template_methods::template_id.eq(template_id)),
+    )
+    .execute(connection)?;
+    for method in methods {
+        diesel::insert_into(job_template_methods::table)
+            .values(method)
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+/// Records who changed a template last, and when.
+pub fn touch(
+    connection: &mut DbConnection,
+    id: &str,
+    mender: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(job_templates::table.find(id))
+        .set((
+            job_templates::mender.eq(mender),
+            job_templates::update_time.eq(now),
+        ))
+        .execute(connection)
+        .map(|_| ())
+}

@@ -1,0 +1,100 @@
+//! Outbound adapter to svc-artifact: the components and methods templates are made of, asked over
+//! its gRPC API with the caller's own token.
+
+use proto::artifact::v1::{self as pb, artifact_service_client::ArtifactServiceClient};
+use tonic::transport::Channel;
+
+use crate::{
+    resource::with_token,
+    service::error::{JobsError, JobsResult},
+};
+
+/// What jobs needs of a method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodInfo {
+    pub id: String,
+    pub name: String,
+    pub remark: String,
+    /// Stored file of the newest method package (empty for the built-in custom script).
+    pub file_id: String,
+    pub is_display_script: bool,
+}
+
+/// A component and its methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentInfo {
+    pub id: String,
+    pub name: String,
+    pub methods: Vec<MethodInfo>,
+}
+
+/// Every component, for looking methods up.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub components: Vec<ComponentInfo>,
+}
+
+impl Catalog {
+    pub fn component(&self, id: &str) -> Option<&ComponentInfo> {
+        self.components.iter().find(|component| component.id == id)
+    }
+
+    pub fn method(
+        &self,
+        component_id: &str,
+        method_id: &str,
+    ) -> Option<(&ComponentInfo, &MethodInfo)> {
+        let component = self.component(component_id)?;
+        component
+            .methods
+            .iter()
+            .find(|method| method.id == method_id)
+            .map(|method| (component, method))
+    }
+}
+
+/// The artifact service, as jobs sees it.
+#[derive(Clone)]
+pub struct ArtifactDirectory {
+    client: ArtifactServiceClient<Channel>,
+}
+
+impl ArtifactDirectory {
+    pub fn new(channel: Channel) -> ArtifactDirectory {
+        ArtifactDirectory {
+            client: ArtifactServiceClient::new(channel),
+        }
+    }
+
+    /// Every component with its methods.
+    pub async fn catalog(&self, token: &str) -> JobsResult<Catalog> {
+        let answer = self
+            .client
+            .clone()
+            .list_components(with_token(pb::ListComponentsRequest {}, token))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(Catalog {
+            components: answer
+                .components
+                .into_iter()
+                .map(|component| ComponentInfo {
+                    id: component.id,
+                    name: component.name,
+                    methods: component
+                        .methods
+                        .into_iter()
+                        .map(|method| MethodInfo {
+                            id: method.id,
+                            name: method.name,
+                            remark: method.remark,
+                            file_id: method.file_id,
+                            is_display_script: method.is_display_script,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+}
