@@ -90,6 +90,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/app/jobinstance/online/process/save")
                 .route(post().to(jobs::save_work_order)),
         )
+        // 5.8.2.5
+        .service(
+            resource("/api/app/jobinstance/{cpm_id}/config/desc")
+                .route(get().to(jobs::method_params_schema)),
+        )
         // 5.9
         .service(resource("/api/app/jobinstance/{id}").route(delete().to(jobs::delete_instance)))
         // 5.7
@@ -102,6 +107,26 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/app/jobinstance/{id}/online/process/export")
                 .route(get().to(jobs::export_work_order)),
+        )
+        // 5.6.2.4
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/update")
+                .route(post().to(jobs::save_step_params)),
+        )
+        // 5.8.2.6
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value")
+                .route(get().to(jobs::step_params)),
+        )
+        // 5.6.2.5
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/script")
+                .route(post().to(jobs::save_step_scripts)),
+        )
+        // 5.8.2.7
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/script/json")
+                .route(get().to(jobs::step_scripts)),
         )
         // 5.6.2.1
         .service(

@@ -98,3 +98,61 @@ impl ArtifactDirectory {
         })
     }
 }
+
+/// What jobs needs of a script file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScriptFileInfo {
+    pub file_id: String,
+    pub file_name: String,
+    pub script_id: String,
+    pub script_name: String,
+    pub able: bool,
+}
+
+impl ArtifactDirectory {
+    /// Checks parameter values against a method's schema; failures name the key path.
+    pub async fn validate_method_values(
+        &self,
+        token: &str,
+        method_id: &str,
+        values: &serde_json::Value,
+    ) -> JobsResult<()> {
+        let request = pb::ValidateValuesRequest {
+            subject: Some(pb::validate_values_request::Subject::MethodId(
+                method_id.to_owned(),
+            )),
+            values_json: values.to_string(),
+        };
+        self.client
+            .clone()
+            .validate_values(with_token(request, token))
+            .await
+            .map_err(JobsError::Upstream)?;
+        Ok(())
+    }
+
+    /// A script file and its script.
+    pub async fn script_file(&self, token: &str, file_id: &str) -> JobsResult<ScriptFileInfo> {
+        let answer = self
+            .client
+            .clone()
+            .script_file(with_token(
+                pb::FileRequest {
+                    id: file_id.to_owned(),
+                },
+                token,
+            ))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        let file = answer.file.unwrap_or_default();
+        let script = answer.script.unwrap_or_default();
+        Ok(ScriptFileInfo {
+            file_id: file.id,
+            file_name: file.name,
+            script_id: script.id,
+            script_name: script.name,
+            able: answer.able,
+        })
+    }
+}

@@ -132,3 +132,22 @@ impl ResourceDirectory {
         Ok(answer.clusters.into_iter().map(cluster_info).collect())
     }
 }
+
+impl ResourceDirectory {
+    /// IPs of the hosts bound to a cluster.
+    pub async fn cluster_host_ips(&self, token: &str, cluster_id: &str) -> JobsResult<Vec<String>> {
+        let answer = self
+            .client
+            .clone()
+            .cluster_hosts(with_token(
+                pb::ClusterIdRequest {
+                    cluster_id: cluster_id.to_owned(),
+                },
+                token,
+            ))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(answer.hosts.into_iter().map(|host| host.host_ip).collect())
+    }
+}

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Api, EmbeddedPlatform, assert_failure, assert_success};
+use support::{Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, post_multipart};
 
 const ADMIN_PASSWORD: &str = "jobs-admin-password";
 
@@ -416,6 +416,130 @@ async fn templates_instances_and_joint_lines_are_configured() {
             details["methods"][1]["cluster_id"].clone()
         ),
         (json!("tums-m"), json!(cluster_m))
+    );
+
+    // 5.8.2.5 / 5.6.2.4 / 5.8.2.6: parameters, checked against the method's schema
+    let (_, body) = admin.get("/api/app/jobinstance/cu1/config/desc").await;
+    assert_eq!(
+        assert_success(&body),
+        json!([]),
+        "the custom script takes no parameters"
+    );
+    let (_, body) = admin.get("/api/app/jobinstance/zz9/config/desc").await;
+    assert!(assert_failure(&body, "method_not_found").contains("zz9"));
+    let params = format!("/api/app/jobinstance/{a}/cu1/0/config/update");
+    let (_, body) = admin
+        .post(
+            &params,
+            &json!({"config_value": {"apa101": [{"apa10101": "8087"}]}}),
+        )
+        .await;
+    assert!(
+        assert_failure(&body, "invalid_values").contains("apa101"),
+        "{body}"
+    );
+    let (_, body) = admin.post(&params, &json!({"config_value": {}})).await;
+    assert_eq!(assert_success(&body), json!(true));
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{a}/cu1/0/config/value"))
+        .await;
+    assert_eq!(assert_success(&body), json!({"histor_data": false}));
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{a}/cu1/7/config/update"),
+            &json!({"config_value": {}}),
+        )
+        .await;
+    assert_failure(&body, "step_not_found");
+
+    // 5.6.2.5 / 5.8.2.7: scripts, by script file id, on hosts of the step's cluster
+    let (_, body) = admin
+        .post("/api/resource/hosts/aos_create", &json!({"host_IP": "10.5.91.37", "host_name": "tums1", "ssh_user": "deploy", "ssh_passwd": "pw-123456",
+            "productLine_id": "750", "env_id": "envM"}))
+        .await;
+    let host_id = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    admin
+        .post(
+            &format!("/api/resource/clusters/{cluster_m}/aos_bind"),
+            &json!({"hosts": [host_id]}),
+        )
+        .await;
+    let script = b"#!/bin/sh\necho deployed\n".to_vec();
+    let (_, body) = post_multipart(
+        &admin,
+        "/api/artifact/script/aos_upload",
+        &[("nexus.sh", script.clone())],
+        &[
+            ("app_id", "5093".into()),
+            ("name", "nexus".into()),
+            (
+                "file_md5",
+                json!({"nexus.sh": md5_hex(&script)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let uploaded = assert_success(&body);
+    let script_file_id = uploaded[0]["file_id"].as_str().expect("file id").to_owned();
+    let script_version_id = uploaded[0]["version_id"]
+        .as_str()
+        .expect("version id")
+        .to_owned();
+    let scripts_path = format!("/api/app/jobinstance/{a}/cu1/0/relation/script");
+    let script_entry = |host: &str, execute_type: &str, id: &str| json!({"script_id": "", "scripts_data": [{"id": id, "dest": "/opt/tums", "host_IP": [host], "parameter": "--now", "execute_type": execute_type}]});
+    let (_, body) = admin
+        .post(
+            &scripts_path,
+            &script_entry("10.5.91.99", "shell", &script_file_id),
+        )
+        .await;
+    assert!(
+        assert_failure(&body, "invalid_field").contains("10.5.91.99"),
+        "{body}"
+    );
+    let (_, body) = admin
+        .post(
+            &scripts_path,
+            &script_entry("10.5.91.37", "perl", &script_file_id),
+        )
+        .await;
+    assert!(assert_failure(&body, "invalid_field").contains("execute_type"));
+    let (_, body) = admin
+        .post(
+            &scripts_path,
+            &script_entry("10.5.91.37", "shell", "ghost-file"),
+        )
+        .await;
+    assert!(
+        body["success"] == false
+            && body["info"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ghost-file"),
+        "{body}"
+    );
+    let (_, body) = admin
+        .post(
+            &scripts_path,
+            &script_entry("10.5.91.37", "shell", &script_file_id),
+        )
+        .await;
+    assert_eq!(assert_success(&body), json!(true));
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{a}/cu1/0/script/json"))
+        .await;
+    assert_eq!(
+        assert_success(&body),
+        json!([{"execute_type": "shell", "dest": "/opt/tums", "script_file_name": "nexus.sh", "host_IP": ["10.5.91.37"],
+                "script_name": "nexus", "script_file_id": script_file_id, "script_id": script_version_id, "parameter": "--now"}])
+    );
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{a}/cu1/0/config/value"))
+        .await;
+    assert_eq!(
+        assert_success(&body),
+        json!({"histor_data": false}),
+        "saving scripts keeps the parameters"
     );
 
     // 5.7

@@ -578,3 +578,165 @@ pub async fn joint_line_structure(
         name: line.name,
     })
 }
+
+fn step_ref(path: (String, String, u32)) -> pb::StepRef {
+    let (instance_id, method_id, sequence) = path;
+    pb::StepRef {
+        instance_id,
+        method_id,
+        sequence,
+    }
+}
+
+/// Body of 5.6.2.4.
+#[derive(Debug, Deserialize)]
+pub struct ParamsBody {
+    pub config_value: Value,
+}
+
+/// 5.6.2.4 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/update`.
+pub async fn save_step_params(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32)>,
+    LegacyJson(body): LegacyJson<ParamsBody>,
+) -> Answer {
+    let request = pb::SaveStepParamsRequest {
+        step: Some(step_ref(path.into_inner())),
+        values_json: body.config_value.to_string(),
+    };
+    clients
+        .jobs
+        .clone()
+        .save_step_params(grpc_request(request, Some(&caller)))
+        .await?;
+    ok(true)
+}
+
+/// 5.8.2.6 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value`: the saved values,
+/// with `histor_data` false (they are this step's own).
+pub async fn step_params(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32)>,
+) -> Answer {
+    let answer = clients
+        .jobs
+        .clone()
+        .step_params(grpc_request(step_ref(path.into_inner()), Some(&caller)))
+        .await?
+        .into_inner();
+    let mut data = serde_json::Map::new();
+    data.insert("histor_data".to_owned(), Value::Bool(false));
+    if let Some(Value::Object(values)) = answer
+        .values_json
+        .and_then(|text| serde_json::from_str(&text).ok())
+    {
+        data.extend(values);
+    }
+    ok(Value::Object(data))
+}
+
+/// 5.8.2.5 `GET /api/app/jobinstance/{cpm_id}/config/desc`: the parameter schema of a method.
+pub async fn method_params_schema(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    method_id: web::Path<String>,
+) -> Answer {
+    let request = proto::artifact::v1::MethodRequest {
+        method_id: method_id.into_inner(),
+    };
+    let schema = clients
+        .artifact
+        .clone()
+        .method_schema(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(schema
+        .nodes
+        .into_iter()
+        .map(crate::convert::artifact::node_json)
+        .collect::<Vec<_>>())
+}
+
+/// One script of 5.6.2.5's body.
+#[derive(Debug, Deserialize)]
+pub struct ScriptBody {
+    pub id: LegacyId,
+    #[serde(default)]
+    pub dest: String,
+    #[serde(default, rename = "host_IP")]
+    pub host_ip: Vec<String>,
+    #[serde(default)]
+    pub parameter: String,
+    #[serde(default)]
+    pub execute_type: String,
+}
+
+/// Body of 5.6.2.5.
+#[derive(Debug, Deserialize)]
+pub struct ScriptsBody {
+    #[serde(default)]
+    pub script_id: Option<Value>,
+    pub scripts_data: Vec<ScriptBody>,
+}
+
+/// 5.6.2.5 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/script`.
+pub async fn save_step_scripts(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32)>,
+    LegacyJson(body): LegacyJson<ScriptsBody>,
+) -> Answer {
+    let request = pb::SaveStepScriptsRequest {
+        step: Some(step_ref(path.into_inner())),
+        scripts: body
+            .scripts_data
+            .into_iter()
+            .map(|script| pb::StepScript {
+                id: script.id.into_string(),
+                dest: script.dest,
+                host_ips: script.host_ip,
+                parameter: script.parameter,
+                execute_type: script.execute_type,
+                ..pb::StepScript::default()
+            })
+            .collect(),
+    };
+    clients
+        .jobs
+        .clone()
+        .save_step_scripts(grpc_request(request, Some(&caller)))
+        .await?;
+    ok(true)
+}
+
+/// 5.8.2.7 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/script/json`.
+pub async fn step_scripts(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32)>,
+) -> Answer {
+    let answer = clients
+        .jobs
+        .clone()
+        .step_scripts(grpc_request(step_ref(path.into_inner()), Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .scripts
+        .into_iter()
+        .map(|script| {
+            json!({
+                "execute_type": script.execute_type,
+                "dest": script.dest,
+                "script_file_name": script.file_name,
+                "host_IP": script.host_ips,
+                "script_name": script.script_name,
+                "script_file_id": script.id,
+                "script_id": script.script_id,
+                "parameter": script.parameter,
+            })
+        })
+        .collect::<Vec<_>>())
+}

@@ -15,6 +15,7 @@ use crate::{
     db::models::{instances::InstanceFilter, joint_lines::JointLineRow, work_orders::WorkOrderRow},
     service::{
         Actor, GraphFault, JobsError, JobsService, RecordKind,
+        bindings::ScriptBinding,
         instances::{CopyInput, InstanceInput, InstanceView},
         joint_lines::NodeInput,
         page_request,
@@ -571,6 +572,104 @@ impl JobsApi for JobsGrpc {
             .await?;
         Ok(Response::new(pb::TemplateMethodsResponse {
             methods: methods.into_iter().map(method_to_proto).collect(),
+        }))
+    }
+
+    async fn save_step_params(
+        &self,
+        request: Request<pb::SaveStepParamsRequest>,
+    ) -> Result<Response<pb::SaveStepParamsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let step = body.step.unwrap_or_default();
+        let values: serde_json::Value =
+            serde_json::from_str(&body.values_json).map_err(|error| {
+                ErrorReason::InvalidField.status(format!("config_value is not JSON: {error}"))
+            })?;
+        self.service
+            .save_step_params(
+                &actor,
+                &step.instance_id,
+                &step.method_id,
+                step.sequence,
+                values,
+            )
+            .await?;
+        Ok(Response::new(pb::SaveStepParamsResponse {}))
+    }
+
+    async fn step_params(
+        &self,
+        request: Request<pb::StepRef>,
+    ) -> Result<Response<pb::StepParamsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let step = request.into_inner();
+        let values = self
+            .service
+            .step_params(&actor, &step.instance_id, &step.method_id, step.sequence)
+            .await?;
+        Ok(Response::new(pb::StepParamsResponse {
+            values_json: values.map(|values| values.to_string()),
+        }))
+    }
+
+    async fn save_step_scripts(
+        &self,
+        request: Request<pb::SaveStepScriptsRequest>,
+    ) -> Result<Response<pb::SaveStepScriptsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let step = body.step.unwrap_or_default();
+        let scripts = body
+            .scripts
+            .into_iter()
+            .map(|script| ScriptBinding {
+                id: script.id,
+                dest: script.dest,
+                host_ips: script.host_ips,
+                parameter: script.parameter,
+                execute_type: script.execute_type,
+            })
+            .collect();
+        self.service
+            .save_step_scripts(
+                &actor,
+                &step.instance_id,
+                &step.method_id,
+                step.sequence,
+                scripts,
+            )
+            .await?;
+        Ok(Response::new(pb::SaveStepScriptsResponse {}))
+    }
+
+    async fn step_scripts(
+        &self,
+        request: Request<pb::StepRef>,
+    ) -> Result<Response<pb::StepScriptsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let step = request.into_inner();
+        let views = self
+            .service
+            .step_scripts(&actor, &step.instance_id, &step.method_id, step.sequence)
+            .await?;
+        Ok(Response::new(pb::StepScriptsResponse {
+            scripts: views
+                .into_iter()
+                .map(|view| {
+                    let file = view.file.unwrap_or_default();
+                    pb::StepScript {
+                        id: view.binding.id,
+                        dest: view.binding.dest,
+                        host_ips: view.binding.host_ips,
+                        parameter: view.binding.parameter,
+                        execute_type: view.binding.execute_type,
+                        file_name: file.file_name,
+                        script_id: file.script_id,
+                        script_name: file.script_name,
+                    }
+                })
+                .collect(),
         }))
     }
 }

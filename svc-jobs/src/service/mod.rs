@@ -1,6 +1,7 @@
 //! The rules of svc-jobs: who may do what, validation against the other services, and
 //! consistent writes. No proto or HTTP types here; the gRPC adapter translates.
 
+pub mod bindings;
 pub mod error;
 pub mod instances;
 pub mod joint_lines;

@@ -369,3 +369,45 @@ impl EmbeddedPlatform {
         drop(data_dir);
     }
 }
+
+/// POSTs a multipart form: files (each part named after its file, as the legacy UI does) and
+/// text fields.
+pub async fn post_multipart(
+    api: &Api,
+    path: &str,
+    files: &[(&str, Vec<u8>)],
+    fields: &[(&str, String)],
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, content) in files {
+        form = form.part(
+            (*name).to_owned(),
+            reqwest::multipart::Part::bytes(content.clone()).file_name((*name).to_owned()),
+        );
+    }
+    for (name, value) in fields {
+        form = form.text((*name).to_owned(), value.clone());
+    }
+    let request = api
+        .http
+        .post(format!("{}{}", api.base, path))
+        .header(
+            "authorization",
+            format!("Bearer {}", api.token.as_deref().expect("token")),
+        )
+        .multipart(form);
+    let response = request.send().await.expect("POST multipart");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("answer is not JSON (status {status}): {text}"));
+    (status, value)
+}
+
+/// Hex md5 of bytes.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    <md5::Md5 as md5::Digest>::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
