@@ -148,6 +148,16 @@ impl DatabaseTarget {
     }
 }
 
+/// A `LIKE` pattern (escape character `\`) matching `text` anywhere, with `%`, `_` and `\`
+/// taken literally: `.like(contains_pattern(text)).escape('\\')`.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 pub fn redact_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

@@ -5,11 +5,4 @@ pub mod joint_lines;
 pub mod templates;
 pub mod work_orders;
 
-/// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` taken literally.
-pub(crate) fn contains_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
+pub(crate) use common::db::contains_pattern;

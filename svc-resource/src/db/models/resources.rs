@@ -51,14 +51,7 @@ pub struct HostRow {
     pub update_time: NaiveDateTime,
 }
 
-/// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` taken literally.
-fn contains_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
+use common::db::contains_pattern;
 
 /// Queries on clusters.
 pub mod cluster_queries {
