@@ -108,6 +108,18 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/app/jobinstance/{id}/online/process/export")
                 .route(get().to(jobs::export_work_order)),
         )
+        // 5.8.2.3
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/config/desc")
+                .route(get().to(jobs::step_config_schema)),
+        )
+        // 5.8.2.4
+        .service(
+            resource(
+                "/api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/{file_id}/config/value",
+            )
+            .route(get().to(jobs::step_config_values)),
+        )
         // 5.6.2.4
         .service(
             resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/update")
@@ -117,6 +129,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value")
                 .route(get().to(jobs::step_params)),
+        )
+        // 5.6.2.3
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/actemplate")
+                .route(post().to(jobs::save_step_configs)),
         )
         // 5.6.2.5
         .service(

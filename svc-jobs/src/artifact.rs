@@ -156,3 +156,54 @@ impl ArtifactDirectory {
         })
     }
 }
+
+/// The schema of an app-config template (its `.j2` file id) or of a method's parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Schema {
+    pub nodes: Vec<pb::ConfigNode>,
+    /// Name of the rendered file (`X` of `X.j2`), for templates.
+    pub target_name: String,
+}
+
+impl ArtifactDirectory {
+    /// The schema of the app-config template whose `.j2` file is `file_id`.
+    pub async fn template_schema(&self, token: &str, file_id: &str) -> JobsResult<Schema> {
+        let answer = self
+            .client
+            .clone()
+            .template_schema(with_token(
+                pb::FileRequest {
+                    id: file_id.to_owned(),
+                },
+                token,
+            ))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(Schema {
+            nodes: answer.nodes,
+            target_name: answer.target_name,
+        })
+    }
+
+    /// Checks app-config values against a template's schema; failures name the key path.
+    pub async fn validate_template_values(
+        &self,
+        token: &str,
+        file_id: &str,
+        values: &serde_json::Value,
+    ) -> JobsResult<()> {
+        let request = pb::ValidateValuesRequest {
+            subject: Some(pb::validate_values_request::Subject::TemplateFileId(
+                file_id.to_owned(),
+            )),
+            values_json: values.to_string(),
+        };
+        self.client
+            .clone()
+            .validate_values(with_token(request, token))
+            .await
+            .map_err(JobsError::Upstream)?;
+        Ok(())
+    }
+}

@@ -542,6 +542,121 @@ async fn templates_instances_and_joint_lines_are_configured() {
         "saving scripts keeps the parameters"
     );
 
+    // 5.6.2.3 / 5.8.2.3 / 5.8.2.4: an app-config template and its groups
+    let j2 = b"{% for p in ports %}Listen {{ p.port }}\n{% endfor %}".to_vec();
+    let yml = b"- key: ports\n  type: list-map\n  require: true\n  children:\n    - key: port\n      rule: '^[0-9]+$'\n".to_vec();
+    let (_, body) = post_multipart(
+        &admin,
+        "/api/artifact/configure/aos_upload",
+        &[
+            ("httpd.conf.j2", j2.clone()),
+            ("httpd.conf.yml", yml.clone()),
+        ],
+        &[
+            ("app_id", "5093".into()),
+            ("name", "apache_config".into()),
+            ("version", "1".into()),
+            (
+                "file_md5",
+                json!({"httpd.conf.j2": md5_hex(&j2), "httpd.conf.yml": md5_hex(&yml)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let template_file_id = assert_success(&body)[0]["id"]
+        .as_str()
+        .expect("j2 file id")
+        .to_owned();
+    let (_, body) = admin
+        .get(&format!(
+            "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
+        ))
+        .await;
+    assert_eq!(assert_success(&body), json!([]), "no template bound yet");
+    let (_, body) = admin
+        .get(&format!(
+            "/api/app/jobinstance/{a}/cu1/0/actemplate/{template_file_id}/config/value"
+        ))
+        .await;
+    assert_eq!(assert_success(&body), json!([]));
+    // The schema's node ids key the values, as the legacy UI does.
+    let configs_path = format!("/api/app/jobinstance/{a}/cu1/0/relation/actemplate");
+    let (_, body) = admin
+        .post(&configs_path, &json!({"file_id": template_file_id, "groups": [{"dest": "/etc/httpd", "host_IP": ["10.5.91.37"], "configs": {}, "targetname": "httpd.conf"}]}))
+        .await;
+    assert!(
+        assert_failure(&body, "invalid_values").contains("ports"),
+        "a required value is missing: {body}"
+    );
+    let (_, body) = admin
+        .get(&format!(
+            "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
+        ))
+        .await;
+    assert_eq!(
+        assert_success(&body),
+        json!([]),
+        "refused saves change nothing"
+    );
+    let schema_answer = {
+        let (_, body) = admin
+            .post(&configs_path, &json!({"file_id": "ghost-j2", "groups": []}))
+            .await;
+        assert_eq!(body["success"], false, "{body}");
+        assert!(
+            body["info"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ghost-j2"),
+            "{body}"
+        );
+        // Bind with valid values: learn the node ids from the schema of the uploaded template.
+        let (_, saved) = admin
+            .post(
+                &configs_path,
+                &json!({"file_id": template_file_id, "groups": []}),
+            )
+            .await;
+        assert_eq!(assert_success(&saved), json!(true));
+        let (_, body) = admin
+            .get(&format!(
+                "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
+            ))
+            .await;
+        assert_success(&body)
+    };
+    assert_eq!(schema_answer[0]["key"], "ports");
+    assert_eq!(schema_answer[0]["type"], "list-map");
+    assert_eq!(schema_answer[0]["children"][0]["key"], "port");
+    let ports_id = schema_answer[0]["id"].as_str().expect("node id").to_owned();
+    let port_id = schema_answer[0]["children"][0]["id"]
+        .as_str()
+        .expect("node id")
+        .to_owned();
+    let bad_values = json!({ports_id.clone(): [{port_id.clone(): "eighty"}]});
+    let (_, body) = admin
+        .post(&configs_path, &json!({"file_id": template_file_id, "groups": [{"dest": "/etc/httpd", "host_IP": ["10.5.91.37"], "configs": bad_values}]}))
+        .await;
+    assert!(
+        assert_failure(&body, "invalid_values").contains("port"),
+        "the rule is checked: {body}"
+    );
+    let values = json!({ports_id: [{port_id: "8087"}]});
+    let (_, body) = admin
+        .post(&configs_path, &json!({"file_id": template_file_id, "groups": [{"dest": "/etc/httpd", "host_IP": ["10.5.91.99"], "configs": values}]}))
+        .await;
+    assert!(assert_failure(&body, "invalid_field").contains("10.5.91.99"));
+    let (_, body) = admin
+        .post(&configs_path, &json!({"file_id": template_file_id, "groups": [{"dest": "/etc/httpd", "host_IP": ["10.5.91.37"], "configs": values}]}))
+        .await;
+    assert_eq!(assert_success(&body), json!(true));
+    let (_, body) = admin
+        .get(&format!(
+            "/api/app/jobinstance/{a}/cu1/0/actemplate/{template_file_id}/config/value"
+        ))
+        .await;
+    assert_eq!(assert_success(&body), json!([values]));
+
     // 5.7
     let (_, body) = admin
         .post(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"}))

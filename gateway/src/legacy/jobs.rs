@@ -740,3 +740,103 @@ pub async fn step_scripts(
         })
         .collect::<Vec<_>>())
 }
+
+/// One group of 5.6.2.3's body.
+#[derive(Debug, Deserialize)]
+pub struct ConfigGroupBody {
+    #[serde(default)]
+    pub dest: String,
+    #[serde(default, rename = "host_IP")]
+    pub host_ip: Vec<String>,
+    #[serde(default)]
+    pub configs: Value,
+    #[serde(default)]
+    pub targetname: String,
+}
+
+/// Body of 5.6.2.3.
+#[derive(Debug, Deserialize)]
+pub struct ConfigsBody {
+    pub file_id: LegacyId,
+    #[serde(default)]
+    pub groups: Vec<ConfigGroupBody>,
+}
+
+/// 5.6.2.3 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/actemplate`.
+pub async fn save_step_configs(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32)>,
+    LegacyJson(body): LegacyJson<ConfigsBody>,
+) -> Answer {
+    let request = pb::SaveStepConfigsRequest {
+        step: Some(step_ref(path.into_inner())),
+        file_id: body.file_id.into_string(),
+        groups: body
+            .groups
+            .into_iter()
+            .map(|group| pb::ConfigGroup {
+                dest: group.dest,
+                host_ips: group.host_ip,
+                configs_json: if group.configs.is_null() {
+                    "{}".to_owned()
+                } else {
+                    group.configs.to_string()
+                },
+                target_name: group.targetname,
+            })
+            .collect(),
+    };
+    clients
+        .jobs
+        .clone()
+        .save_step_configs(grpc_request(request, Some(&caller)))
+        .await?;
+    ok(true)
+}
+
+/// 5.8.2.3 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/config/desc`.
+pub async fn step_config_schema(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32)>,
+) -> Answer {
+    let answer = clients
+        .jobs
+        .clone()
+        .step_config_schema(grpc_request(step_ref(path.into_inner()), Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .nodes
+        .into_iter()
+        .map(crate::convert::artifact::node_json)
+        .collect::<Vec<_>>())
+}
+
+/// 5.8.2.4 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/{file_id}/config/value`:
+/// the values of each group, when that template is the one bound.
+pub async fn step_config_values(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32, String)>,
+) -> Answer {
+    let (instance_id, method_id, sequence, file_id) = path.into_inner();
+    let answer = clients
+        .jobs
+        .clone()
+        .step_configs(grpc_request(
+            step_ref((instance_id, method_id, sequence)),
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    if answer.file_id.as_deref() != Some(file_id.as_str()) {
+        return ok(Vec::<Value>::new());
+    }
+    ok(answer
+        .groups
+        .into_iter()
+        .map(|group| serde_json::from_str::<Value>(&group.configs_json).unwrap_or(Value::Null))
+        .collect::<Vec<_>>())
+}

@@ -15,7 +15,7 @@ use crate::{
     db::models::{instances::InstanceFilter, joint_lines::JointLineRow, work_orders::WorkOrderRow},
     service::{
         Actor, GraphFault, JobsError, JobsService, RecordKind,
-        bindings::ScriptBinding,
+        bindings::{ConfigBinding, ConfigGroup, ScriptBinding},
         instances::{CopyInput, InstanceInput, InstanceView},
         joint_lines::NodeInput,
         page_request,
@@ -671,5 +671,84 @@ impl JobsApi for JobsGrpc {
                 })
                 .collect(),
         }))
+    }
+
+    async fn save_step_configs(
+        &self,
+        request: Request<pb::SaveStepConfigsRequest>,
+    ) -> Result<Response<pb::SaveStepConfigsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let step = body.step.unwrap_or_default();
+        let mut groups = Vec::with_capacity(body.groups.len());
+        for group in body.groups {
+            let configs: serde_json::Value =
+                serde_json::from_str(&group.configs_json).map_err(|error| {
+                    ErrorReason::InvalidField.status(format!("groups.configs is not JSON: {error}"))
+                })?;
+            groups.push(ConfigGroup {
+                dest: group.dest,
+                host_ips: group.host_ips,
+                configs,
+                target_name: group.target_name,
+            });
+        }
+        self.service
+            .save_step_configs(
+                &actor,
+                &step.instance_id,
+                &step.method_id,
+                step.sequence,
+                ConfigBinding {
+                    file_id: body.file_id,
+                    groups,
+                },
+            )
+            .await?;
+        Ok(Response::new(pb::SaveStepConfigsResponse {}))
+    }
+
+    async fn step_configs(
+        &self,
+        request: Request<pb::StepRef>,
+    ) -> Result<Response<pb::StepConfigsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let step = request.into_inner();
+        let binding = self
+            .service
+            .step_configs(&actor, &step.instance_id, &step.method_id, step.sequence)
+            .await?;
+        Ok(Response::new(match binding {
+            None => pb::StepConfigsResponse {
+                file_id: None,
+                groups: Vec::new(),
+            },
+            Some(binding) => pb::StepConfigsResponse {
+                file_id: Some(binding.file_id),
+                groups: binding
+                    .groups
+                    .into_iter()
+                    .map(|group| pb::ConfigGroup {
+                        dest: group.dest,
+                        host_ips: group.host_ips,
+                        configs_json: group.configs.to_string(),
+                        target_name: group.target_name,
+                    })
+                    .collect(),
+            },
+        }))
+    }
+
+    async fn step_config_schema(
+        &self,
+        request: Request<pb::StepRef>,
+    ) -> Result<Response<pb::StepConfigSchemaResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let step = request.into_inner();
+        let nodes = self
+            .service
+            .step_config_schema(&actor, &step.instance_id, &step.method_id, step.sequence)
+            .await?;
+        Ok(Response::new(pb::StepConfigSchemaResponse { nodes }))
     }
 }

@@ -1,5 +1,5 @@
-//! What is bound to a step besides its cluster (contract 5.6.2.4 parameters, 5.6.2.5 scripts)
-//! and their read-backs (5.8.2.6, 5.8.2.7). Values are checked by svc-artifact against the
+//! What is bound to a step besides its cluster (contract 5.6.2.3 app-config groups, 5.6.2.4
+//! parameters, 5.6.2.5 scripts) and their read-backs (5.8.2.3, 5.8.2.4, 5.8.2.6, 5.8.2.7). Values are checked by svc-artifact against the
 //! method's schema; script files must exist; host IPs must belong to the step's cluster.
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,25 @@ pub struct ScriptBinding {
     pub execute_type: String,
 }
 
+/// One group of rendered app config: where it goes, on which hosts, with which values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigGroup {
+    pub dest: String,
+    pub host_ips: Vec<String>,
+    /// Values keyed by node id.
+    pub configs: Value,
+    /// File name written under `dest` (the template's name when not given).
+    pub target_name: String,
+}
+
+/// The app-config template bound to a step and its groups (5.6.2.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigBinding {
+    /// The `.j2` file of the template version.
+    pub file_id: String,
+    pub groups: Vec<ConfigGroup>,
+}
+
 /// A bound script with its file's and script's names (5.8.2.7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptView {
@@ -42,6 +61,8 @@ pub struct StepBindings {
     pub config_value: Option<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scripts: Vec<ScriptBinding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actemplates: Option<ConfigBinding>,
 }
 
 impl StepBindings {
@@ -219,5 +240,91 @@ impl JobsService {
             views.push(ScriptView { binding, file });
         }
         Ok(views)
+    }
+
+    /// 5.6.2.3: binds an app-config template to a step with its groups; each group's values are
+    /// checked against the template's schema (failures name the key path).
+    pub async fn save_step_configs(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+        binding: ConfigBinding,
+    ) -> JobsResult<()> {
+        require_operator(actor)?;
+        if binding.file_id.trim().is_empty() {
+            return Err(JobsError::Missing { field: "file_id" });
+        }
+        let step = self.find_step(instance_id, method_id, sequence).await?;
+        let schema = self
+            .artifact
+            .template_schema(&actor.token, &binding.file_id)
+            .await?;
+        let mut groups = Vec::with_capacity(binding.groups.len());
+        for group in binding.groups {
+            if group.dest.trim().is_empty() {
+                return Err(JobsError::Missing {
+                    field: "groups.dest",
+                });
+            }
+            if !group.configs.is_object() {
+                return Err(JobsError::Invalid {
+                    field: "groups.configs",
+                    message: "must be a JSON object".to_owned(),
+                });
+            }
+            self.artifact
+                .validate_template_values(&actor.token, &binding.file_id, &group.configs)
+                .await?;
+            self.check_hosts(actor, &step, &group.host_ips).await?;
+            let target_name = match group.target_name.trim() {
+                "" => schema.target_name.clone(),
+                name => name.to_owned(),
+            };
+            groups.push(ConfigGroup {
+                target_name,
+                ..group
+            });
+        }
+        let mut bindings = StepBindings::of(&step);
+        bindings.actemplates = Some(ConfigBinding {
+            file_id: binding.file_id,
+            groups,
+        });
+        self.store_bindings(step, bindings).await
+    }
+
+    /// 5.8.2.3: the schema of the app-config template bound to a step (empty when none is).
+    pub async fn step_config_schema(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+    ) -> JobsResult<Vec<proto::artifact::v1::ConfigNode>> {
+        require_reader(actor)?;
+        let step = self.find_step(instance_id, method_id, sequence).await?;
+        match StepBindings::of(&step).actemplates {
+            Some(binding) => Ok(self
+                .artifact
+                .template_schema(&actor.token, &binding.file_id)
+                .await?
+                .nodes),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// 5.6.2.3 / 5.8.2.4: the app-config binding of a step.
+    pub async fn step_configs(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+    ) -> JobsResult<Option<ConfigBinding>> {
+        require_reader(actor)?;
+        let step = self.find_step(instance_id, method_id, sequence).await?;
+        Ok(StepBindings::of(&step).actemplates)
     }
 }
