@@ -108,6 +108,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/app/jobinstance/{id}/online/process/export")
                 .route(get().to(jobs::export_work_order)),
         )
+        // 5.8.2.2
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json")
+                .route(get().to(jobs::step_artifacts)),
+        )
         // 5.8.2.3
         .service(
             resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/config/desc")
@@ -129,6 +134,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value")
                 .route(get().to(jobs::step_params)),
+        )
+        // 5.6.2.2
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/artifact")
+                .route(post().to(jobs::save_step_artifacts)),
         )
         // 5.6.2.3
         .service(

@@ -207,3 +207,43 @@ impl ArtifactDirectory {
         Ok(())
     }
 }
+
+/// A stored file and the artifact version it belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileOrigin {
+    pub file_id: String,
+    pub file_name: String,
+    pub md5: String,
+    pub version_id: String,
+    pub artifact_id: Option<String>,
+    pub artifact_name: Option<String>,
+    pub version: Option<String>,
+}
+
+impl ArtifactDirectory {
+    /// A stored file (failing with svc-artifact's `file_not_found` when unknown).
+    pub async fn file_origin(&self, token: &str, file_id: &str) -> JobsResult<FileOrigin> {
+        let answer = self
+            .client
+            .clone()
+            .file_origin(with_token(
+                pb::FileRequest {
+                    id: file_id.to_owned(),
+                },
+                token,
+            ))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        let file = answer.file.unwrap_or_default();
+        Ok(FileOrigin {
+            file_id: file.id,
+            file_name: file.name,
+            md5: file.md5,
+            version_id: file.version_id,
+            artifact_id: answer.artifact_id,
+            artifact_name: answer.artifact_name,
+            version: answer.version,
+        })
+    }
+}

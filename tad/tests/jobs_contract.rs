@@ -657,6 +657,75 @@ async fn templates_instances_and_joint_lines_are_configured() {
         .await;
     assert_eq!(assert_success(&body), json!([values]));
 
+    // 5.6.2.2 / 5.8.2.2: files pushed to the step's hosts; the j2 uploaded above is a stored file
+    let artifacts_path = format!("/api/app/jobinstance/{a}/cu1/1/relation/artifact");
+    let (_, body) = admin
+        .post(
+            &artifacts_path,
+            &json!({"artifacts": [{"file_id": "ghost-file", "dest": "/opt", "host_IP": []}]}),
+        )
+        .await;
+    assert!(
+        body["success"] == false
+            && body["info"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ghost-file"),
+        "{body}"
+    );
+    let (_, body) = admin
+        .post(
+            &artifacts_path,
+            &json!({"artifacts": [{"file_id": template_file_id, "dest": "", "host_IP": []}]}),
+        )
+        .await;
+    assert!(assert_failure(&body, "missing_field").contains("dest"));
+    let (_, body) = admin
+        .post(&artifacts_path, &json!({"artifacts": [{"file_id": template_file_id, "dest": "/opt/conf", "host_IP": ["10.5.91.37"]}]}))
+        .await;
+    assert_eq!(
+        assert_success(&body),
+        json!([true, {"id": a, "name": "instance-a"}])
+    );
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{a}/cu1/1/artifact/json"))
+        .await;
+    let bound = assert_success(&body);
+    assert_eq!(
+        keys(&bound[0]),
+        sorted(&[
+            "status",
+            "artifact_name",
+            "artifact_version_name",
+            "download_path",
+            "dest",
+            "artifact_id",
+            "host_IP",
+            "filename",
+            "version",
+            "file_id",
+            "artifact_version_id",
+            "md5"
+        ])
+    );
+    assert_eq!(
+        (
+            bound[0]["artifact_name"].clone(),
+            bound[0]["version"].clone()
+        ),
+        (json!("apache_config"), json!("1"))
+    );
+    assert_eq!(
+        (bound[0]["filename"].clone(), bound[0]["md5"].clone()),
+        (json!("httpd.conf.j2"), json!(md5_hex(&j2)))
+    );
+    assert!(
+        bound[0]["download_path"]
+            .as_str()
+            .expect("path")
+            .ends_with(&format!("/api/artifact/files/{template_file_id}/download"))
+    );
+
     // 5.7
     let (_, body) = admin
         .post(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"}))

@@ -840,3 +840,85 @@ pub async fn step_config_values(
         .map(|group| serde_json::from_str::<Value>(&group.configs_json).unwrap_or(Value::Null))
         .collect::<Vec<_>>())
 }
+
+/// One artifact of 5.6.2.2's body.
+#[derive(Debug, Deserialize)]
+pub struct ArtifactBody {
+    pub file_id: LegacyId,
+    #[serde(default)]
+    pub dest: String,
+    #[serde(default, rename = "host_IP")]
+    pub host_ip: Vec<String>,
+}
+
+/// Body of 5.6.2.2.
+#[derive(Debug, Deserialize)]
+pub struct ArtifactsBody {
+    pub artifacts: Vec<ArtifactBody>,
+}
+
+/// 5.6.2.2 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/artifact`: answers
+/// `[true, {id, name}]` of the instance, as the legacy platform did.
+pub async fn save_step_artifacts(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32)>,
+    LegacyJson(body): LegacyJson<ArtifactsBody>,
+) -> Answer {
+    let request = pb::SaveStepArtifactsRequest {
+        step: Some(step_ref(path.into_inner())),
+        artifacts: body
+            .artifacts
+            .into_iter()
+            .map(|artifact| pb::StepArtifact {
+                file_id: artifact.file_id.into_string(),
+                dest: artifact.dest,
+                host_ips: artifact.host_ip,
+                ..pb::StepArtifact::default()
+            })
+            .collect(),
+    };
+    let answer = clients
+        .jobs
+        .clone()
+        .save_step_artifacts(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(json!([true, {"id": answer.instance_id, "name": answer.instance_name}]))
+}
+
+/// 5.8.2.2 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json`.
+pub async fn step_artifacts(
+    request: HttpRequest,
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, u32)>,
+) -> Answer {
+    let base = super::artifact::base_url(&request);
+    let answer = clients
+        .jobs
+        .clone()
+        .step_artifacts(grpc_request(step_ref(path.into_inner()), Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .artifacts
+        .into_iter()
+        .map(|artifact| {
+            json!({
+                "status": artifact.file_name,
+                "artifact_name": artifact.artifact_name,
+                "artifact_version_name": artifact.version,
+                "download_path": crate::convert::artifact::download_path(&base, &artifact.file_id),
+                "dest": artifact.dest,
+                "artifact_id": artifact.artifact_id,
+                "host_IP": artifact.host_ips,
+                "filename": artifact.file_name,
+                "version": artifact.version,
+                "file_id": artifact.file_id,
+                "artifact_version_id": artifact.version_id,
+                "md5": artifact.md5,
+            })
+        })
+        .collect::<Vec<_>>())
+}

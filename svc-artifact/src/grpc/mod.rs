@@ -279,6 +279,30 @@ impl ArtifactApi for ArtifactGrpc {
         Ok(Response::new(file_to_proto(row)))
     }
 
+    async fn file_origin(
+        &self,
+        request: Request<pb::FileRequest>,
+    ) -> Result<Response<pb::FileOriginResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let (file, origin) = self
+            .service
+            .file_origin(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(match origin {
+            Some((version, artifact)) => pb::FileOriginResponse {
+                file: Some(file_to_proto(file)),
+                artifact_id: Some(artifact.id),
+                artifact_name: Some(artifact.name),
+                version: Some(version.version),
+                kind: Some(artifact.kind),
+            },
+            None => pb::FileOriginResponse {
+                file: Some(file_to_proto(file)),
+                ..pb::FileOriginResponse::default()
+            },
+        }))
+    }
+
     async fn list_scripts(
         &self,
         request: Request<pb::ListScriptsRequest>,

@@ -5,7 +5,10 @@ use common::auth::Claims;
 use futures::stream::BoxStream;
 
 use super::{ArtifactError, ArtifactResult, ArtifactService, RecordKind, require_reader};
-use crate::db::models::files::{self, FileRow};
+use crate::db::models::{
+    artifacts,
+    files::{self, FileRow},
+};
 
 impl ArtifactService {
     /// One stored file.
@@ -16,6 +19,27 @@ impl ArtifactService {
             .run(move |connection| files::find(connection, &owned).map_err(ArtifactError::from))
             .await?
             .ok_or_else(|| ArtifactError::not_found(RecordKind::File, id))
+    }
+
+    /// One stored file with the artifact version it belongs to (none for scripts and methods).
+    pub async fn file_origin(
+        &self,
+        actor: &Claims,
+        id: &str,
+    ) -> ArtifactResult<(
+        FileRow,
+        Option<(artifacts::VersionRow, artifacts::ArtifactRow)>,
+    )> {
+        let file = self.file(actor, id).await?;
+        let version_id = file.version_id.clone();
+        let origin = self
+            .database
+            .run(move |connection| {
+                artifacts::version_with_artifact(connection, &version_id)
+                    .map_err(ArtifactError::from)
+            })
+            .await?;
+        Ok((file, origin))
     }
 
     /// A stored file and a stream of its bytes, whole or `[start, end)`.

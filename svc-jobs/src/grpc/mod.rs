@@ -15,7 +15,7 @@ use crate::{
     db::models::{instances::InstanceFilter, joint_lines::JointLineRow, work_orders::WorkOrderRow},
     service::{
         Actor, GraphFault, JobsError, JobsService, RecordKind,
-        bindings::{ConfigBinding, ConfigGroup, ScriptBinding},
+        bindings::{ArtifactBinding, ConfigBinding, ConfigGroup, ScriptBinding},
         instances::{CopyInput, InstanceInput, InstanceView},
         joint_lines::NodeInput,
         page_request,
@@ -750,5 +750,68 @@ impl JobsApi for JobsGrpc {
             .step_config_schema(&actor, &step.instance_id, &step.method_id, step.sequence)
             .await?;
         Ok(Response::new(pb::StepConfigSchemaResponse { nodes }))
+    }
+
+    async fn save_step_artifacts(
+        &self,
+        request: Request<pb::SaveStepArtifactsRequest>,
+    ) -> Result<Response<pb::SaveStepArtifactsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let step = body.step.unwrap_or_default();
+        let artifacts = body
+            .artifacts
+            .into_iter()
+            .map(|artifact| ArtifactBinding {
+                file_id: artifact.file_id,
+                dest: artifact.dest,
+                host_ips: artifact.host_ips,
+            })
+            .collect();
+        let (instance_id, instance_name) = self
+            .service
+            .save_step_artifacts(
+                &actor,
+                &step.instance_id,
+                &step.method_id,
+                step.sequence,
+                artifacts,
+            )
+            .await?;
+        Ok(Response::new(pb::SaveStepArtifactsResponse {
+            instance_id,
+            instance_name,
+        }))
+    }
+
+    async fn step_artifacts(
+        &self,
+        request: Request<pb::StepRef>,
+    ) -> Result<Response<pb::StepArtifactsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let step = request.into_inner();
+        let views = self
+            .service
+            .step_artifacts(&actor, &step.instance_id, &step.method_id, step.sequence)
+            .await?;
+        Ok(Response::new(pb::StepArtifactsResponse {
+            artifacts: views
+                .into_iter()
+                .map(|view| {
+                    let origin = view.origin.unwrap_or_default();
+                    pb::StepArtifact {
+                        file_id: view.binding.file_id,
+                        dest: view.binding.dest,
+                        host_ips: view.binding.host_ips,
+                        file_name: origin.file_name,
+                        md5: origin.md5,
+                        version_id: origin.version_id,
+                        artifact_id: origin.artifact_id,
+                        artifact_name: origin.artifact_name,
+                        version: origin.version,
+                    }
+                })
+                .collect(),
+        }))
     }
 }

@@ -1,5 +1,6 @@
-//! What is bound to a step besides its cluster (contract 5.6.2.3 app-config groups, 5.6.2.4
-//! parameters, 5.6.2.5 scripts) and their read-backs (5.8.2.3, 5.8.2.4, 5.8.2.6, 5.8.2.7). Values are checked by svc-artifact against the
+//! What is bound to a step besides its cluster (contract 5.6.2.2 artifacts, 5.6.2.3 app-config
+//! groups, 5.6.2.4 parameters, 5.6.2.5 scripts) and their read-backs (5.8.2.2–5.8.2.4, 5.8.2.6,
+//! 5.8.2.7). Values are checked by svc-artifact against the
 //! method's schema; script files must exist; host IPs must belong to the step's cluster.
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,7 @@ use super::{
     Actor, JobsError, JobsResult, JobsService, RecordKind, require_operator, require_reader,
 };
 use crate::{
-    artifact::ScriptFileInfo,
+    artifact::{FileOrigin, ScriptFileInfo},
     db::models::instances::{self, StepRow},
 };
 
@@ -25,6 +26,21 @@ pub struct ScriptBinding {
     pub host_ips: Vec<String>,
     pub parameter: String,
     pub execute_type: String,
+}
+
+/// A stored file pushed to `dest` on the step's hosts (5.6.2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactBinding {
+    pub file_id: String,
+    pub dest: String,
+    pub host_ips: Vec<String>,
+}
+
+/// A bound artifact with its file and version (5.8.2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactView {
+    pub binding: ArtifactBinding,
+    pub origin: Option<FileOrigin>,
 }
 
 /// One group of rendered app config: where it goes, on which hosts, with which values.
@@ -63,6 +79,8 @@ pub struct StepBindings {
     pub scripts: Vec<ScriptBinding>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actemplates: Option<ConfigBinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<ArtifactBinding>,
 }
 
 impl StepBindings {
@@ -326,5 +344,74 @@ impl JobsService {
         require_reader(actor)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         Ok(StepBindings::of(&step).actemplates)
+    }
+
+    /// 5.6.2.2: binds stored files to a step (replacing the list): each must exist, have a
+    /// `dest`, and go to hosts of the step's cluster. Answers the instance's id and name.
+    pub async fn save_step_artifacts(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+        artifacts: Vec<ArtifactBinding>,
+    ) -> JobsResult<(String, String)> {
+        require_operator(actor)?;
+        let step = self.find_step(instance_id, method_id, sequence).await?;
+        for artifact in &artifacts {
+            if artifact.file_id.trim().is_empty() {
+                return Err(JobsError::Missing {
+                    field: "artifacts.file_id",
+                });
+            }
+            if artifact.dest.trim().is_empty() {
+                return Err(JobsError::Missing {
+                    field: "artifacts.dest",
+                });
+            }
+            self.artifact
+                .file_origin(&actor.token, &artifact.file_id)
+                .await?;
+            self.check_hosts(actor, &step, &artifact.host_ips).await?;
+        }
+        let lookup = step.instance_id.clone();
+        let instance = self
+            .database
+            .run(move |connection| Ok::<_, JobsError>(instances::find(connection, &lookup)?))
+            .await?
+            .ok_or_else(|| JobsError::NotFound {
+                kind: RecordKind::Instance,
+                id: step.instance_id.clone(),
+            })?;
+        let mut bindings = StepBindings::of(&step);
+        bindings.artifacts = artifacts;
+        self.store_bindings(step, bindings).await?;
+        Ok((instance.id, instance.name))
+    }
+
+    /// 5.8.2.2: the files bound to a step, with their artifact versions.
+    pub async fn step_artifacts(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+    ) -> JobsResult<Vec<ArtifactView>> {
+        require_reader(actor)?;
+        let step = self.find_step(instance_id, method_id, sequence).await?;
+        let mut views = Vec::new();
+        for binding in StepBindings::of(&step).artifacts {
+            let origin = match self
+                .artifact
+                .file_origin(&actor.token, &binding.file_id)
+                .await
+            {
+                Ok(origin) => Some(origin),
+                Err(JobsError::Upstream(status)) if status.code() == tonic::Code::NotFound => None,
+                Err(error) => return Err(error),
+            };
+            views.push(ArtifactView { binding, origin });
+        }
+        Ok(views)
     }
 }

@@ -137,3 +137,24 @@ pub fn templates_of_version(
         .order(dsl::name.asc())
         .load(connection)
 }
+
+/// A version and its artifact, by version id.
+pub fn version_with_artifact(
+    connection: &mut DbConnection,
+    version_id: &str,
+) -> QueryResult<Option<(VersionRow, ArtifactRow)>> {
+    let Some(version) = artifact_versions::table
+        .find(version_id)
+        .select(VersionRow::as_select())
+        .first(connection)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let artifact = artifacts::table
+        .find(&version.artifact_id)
+        .select(ArtifactRow::as_select())
+        .first(connection)
+        .optional()?;
+    Ok(artifact.map(|artifact| (version, artifact)))
+}
