@@ -108,6 +108,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/app/jobinstance/{id}/online/process/export")
                 .route(get().to(jobs::export_work_order)),
         )
+        // 5.8.1
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/alldata/read")
+                .route(post().to(jobs::step_all_data)),
+        )
         // 5.8.2.2
         .service(
             resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json")
@@ -222,6 +227,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/component/select").route(get().to(artifact::component_select)))
         // SPEC §3 method packages
         .service(resource("/api/component/upload").route(post().to(artifact::component_upload)))
+        // 5.8.1 at the contract's literal URL
+        .service(
+            resource("/api/jobinstance/{id}/{cpm_id}/{sequence}/出")
+                .route(post().to(jobs::step_all_data)),
+        )
         // 8.1.9
         .service(
             resource("/api/resource/clusters/aos_deletes/{id}")

@@ -726,6 +726,47 @@ async fn templates_instances_and_joint_lines_are_configured() {
             .ends_with(&format!("/api/artifact/files/{template_file_id}/download"))
     );
 
+    // 5.8.1: every read-back of a step at once, at both URLs
+    for path in [
+        format!("/api/app/jobinstance/{a}/cu1/0/alldata/read"),
+        format!("/api/jobinstance/{a}/cu1/0/%E5%87%BA"),
+    ] {
+        let (status, body) = admin
+            .post(
+                &path,
+                &json!({"env_id": "", "app_id": "", "file_id": "", "jurisdiction": [""]}),
+            )
+            .await;
+        assert_eq!(status, 200, "{path}");
+        let all = assert_success(&body);
+        assert_eq!(
+            keys(&all),
+            sorted(&[
+                "clusters",
+                "artifact",
+                "actemplate_desc",
+                "actemplate_value",
+                "config_desc",
+                "config_value",
+                "script"
+            ])
+        );
+        assert_eq!(
+            all["clusters"],
+            json!([{"remark": "", "id": cluster_m, "name": "tums-m"}])
+        );
+        assert_eq!(all["actemplate_value"], json!([values]));
+        assert_eq!(all["actemplate_desc"][0]["key"], "ports");
+        assert_eq!(all["config_desc"], json!([]));
+        assert_eq!(all["config_value"], json!({"histor_data": false}));
+        assert_eq!(all["script"][0]["script_name"], "nexus");
+        assert_eq!(
+            all["artifact"],
+            json!([]),
+            "artifacts were bound to step 1, not 0"
+        );
+    }
+
     // 5.7
     let (_, body) = admin
         .post(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"}))
