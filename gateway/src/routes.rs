@@ -140,6 +140,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value")
                 .route(get().to(jobs::step_params)),
         )
+        // 5.6.1
+        .service(
+            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/alldata")
+                .route(post().to(jobs::save_step_all)),
+        )
         // 5.6.2.2
         .service(
             resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/artifact")

@@ -767,6 +767,36 @@ async fn templates_instances_and_joint_lines_are_configured() {
         );
     }
 
+    // 5.6.1: everything of a step in one request, checked against the new cluster, all or nothing
+    let all_path = |instance: &str, sequence: u32| format!("/api/app/jobinstance/{instance}/cu1/{sequence}/relation/alldata");
+    let bad = json!({"cluster": {"cluster_id": cluster_m}, "scripts": {"scripts_data": [{"id": script_file_id, "dest": "/x", "host_IP": [], "execute_type": "perl"}]}});
+    let (_, body) = admin.post(&all_path(&c, 1), &bad).await;
+    assert!(assert_failure(&body, "invalid_field").contains("execute_type"));
+    let (_, body) = admin.get(&format!("/api/app/jobinstance/{c}/details")).await;
+    assert_eq!(assert_success(&body)["methods"][1]["cluster_id"], Value::Null, "nothing of a refused request landed");
+    let everything = json!({
+        "cluster": {"cluster_id": cluster_m},
+        "artifacts": [{"file_id": template_file_id, "dest": "/opt/conf", "host_IP": ["10.5.91.37"]}],
+        "actemplates": {"file_id": template_file_id, "groups": [{"dest": "/etc/httpd", "host_IP": ["10.5.91.37"], "configs": values, "targetname": "httpd.conf"}]},
+        "config": {"config_value": {}},
+        "scripts": {"scripts_data": [{"id": script_file_id, "dest": "/opt/tums", "host_IP": ["10.5.91.37"], "parameter": "", "execute_type": "python"}]}
+    });
+    let (_, body) = admin.post(&all_path(&c, 0), &everything).await;
+    assert_eq!(assert_success(&body), json!(true));
+    let (_, body) = admin.post(&format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"), &json!({})).await;
+    let all = assert_success(&body);
+    assert_eq!(all["artifact"][0]["file_id"], template_file_id.as_str());
+    assert_eq!(all["actemplate_value"], json!([values]));
+    assert_eq!(all["script"][0]["execute_type"], "python");
+    let (_, body) = admin.get(&format!("/api/app/jobinstance/{c}/details")).await;
+    assert_eq!(assert_success(&body)["status"], "init", "step 1 has no cluster yet");
+    let (_, body) = admin.post(&all_path(&c, 1), &json!({"cluster": {"cluster_id": cluster_m}})).await;
+    assert_eq!(assert_success(&body), json!(true));
+    let (_, body) = admin.get(&format!("/api/app/jobinstance/{c}/details")).await;
+    assert_eq!(assert_success(&body)["status"], "ready");
+    let (_, body) = admin.post(&format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"), &json!({})).await;
+    assert_eq!(assert_success(&body)["script"][0]["execute_type"], "python", "absent parts stay as they are");
+
     // 5.7
     let (_, body) = admin
         .post(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"}))

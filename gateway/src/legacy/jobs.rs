@@ -910,18 +910,7 @@ pub async fn save_step_scripts(
 ) -> Answer {
     let request = pb::SaveStepScriptsRequest {
         step: Some(step_ref(path.into_inner())),
-        scripts: body
-            .scripts_data
-            .into_iter()
-            .map(|script| pb::StepScript {
-                id: script.id.into_string(),
-                dest: script.dest,
-                host_ips: script.host_ip,
-                parameter: script.parameter,
-                execute_type: script.execute_type,
-                ..pb::StepScript::default()
-            })
-            .collect(),
+        scripts: body.scripts_data.into_iter().map(script_proto).collect(),
     };
     clients
         .jobs
@@ -959,24 +948,7 @@ pub async fn save_step_configs(
     path: StepPath,
     LegacyJson(body): LegacyJson<ConfigsBody>,
 ) -> Answer {
-    let request = pb::SaveStepConfigsRequest {
-        step: Some(step_ref(path.into_inner())),
-        file_id: body.file_id.into_string(),
-        groups: body
-            .groups
-            .into_iter()
-            .map(|group| pb::ConfigGroup {
-                dest: group.dest,
-                host_ips: group.host_ip,
-                configs_json: if group.configs.is_null() {
-                    "{}".to_owned()
-                } else {
-                    group.configs.to_string()
-                },
-                target_name: group.targetname,
-            })
-            .collect(),
-    };
+    let request = configs_proto(step_ref(path.into_inner()), body);
     clients
         .jobs
         .clone()
@@ -1011,16 +983,7 @@ pub async fn save_step_artifacts(
 ) -> Answer {
     let request = pb::SaveStepArtifactsRequest {
         step: Some(step_ref(path.into_inner())),
-        artifacts: body
-            .artifacts
-            .into_iter()
-            .map(|artifact| pb::StepArtifact {
-                file_id: artifact.file_id.into_string(),
-                dest: artifact.dest,
-                host_ips: artifact.host_ip,
-                ..pb::StepArtifact::default()
-            })
-            .collect(),
+        artifacts: body.artifacts.into_iter().map(artifact_proto).collect(),
     };
     let answer = clients
         .jobs
@@ -1029,4 +992,119 @@ pub async fn save_step_artifacts(
         .await?
         .into_inner();
     ok(json!([true, {"id": answer.instance_id, "name": answer.instance_name}]))
+}
+
+/// `cluster` of 5.6.1's body.
+#[derive(Debug, Deserialize)]
+pub struct ClusterPart {
+    pub cluster_id: LegacyId,
+}
+
+/// `config` of 5.6.1's body.
+#[derive(Debug, Deserialize)]
+pub struct ParamsPart {
+    pub config_value: Value,
+}
+
+/// `scripts` of 5.6.1's body.
+#[derive(Debug, Deserialize)]
+pub struct ScriptsPart {
+    #[serde(default)]
+    pub scripts_data: Vec<ScriptBody>,
+}
+
+/// Body of 5.6.1: every part optional; absent parts stay as they are.
+#[derive(Debug, Deserialize)]
+pub struct AllBody {
+    #[serde(default)]
+    pub cluster: Option<ClusterPart>,
+    #[serde(default)]
+    pub artifacts: Option<Vec<ArtifactBody>>,
+    #[serde(default)]
+    pub actemplates: Option<ConfigsBody>,
+    #[serde(default)]
+    pub config: Option<ParamsPart>,
+    #[serde(default)]
+    pub scripts: Option<ScriptsPart>,
+}
+
+fn script_proto(script: ScriptBody) -> pb::StepScript {
+    pb::StepScript {
+        id: script.id.into_string(),
+        dest: script.dest,
+        host_ips: script.host_ip,
+        parameter: script.parameter,
+        execute_type: script.execute_type,
+        ..pb::StepScript::default()
+    }
+}
+
+fn artifact_proto(artifact: ArtifactBody) -> pb::StepArtifact {
+    pb::StepArtifact {
+        file_id: artifact.file_id.into_string(),
+        dest: artifact.dest,
+        host_ips: artifact.host_ip,
+        ..pb::StepArtifact::default()
+    }
+}
+
+fn configs_proto(step: pb::StepRef, body: ConfigsBody) -> pb::SaveStepConfigsRequest {
+    pb::SaveStepConfigsRequest {
+        step: Some(step),
+        file_id: body.file_id.into_string(),
+        groups: body
+            .groups
+            .into_iter()
+            .map(|group| pb::ConfigGroup {
+                dest: group.dest,
+                host_ips: group.host_ip,
+                configs_json: if group.configs.is_null() {
+                    "{}".to_owned()
+                } else {
+                    group.configs.to_string()
+                },
+                target_name: group.targetname,
+            })
+            .collect(),
+    }
+}
+
+/// 5.6.1 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/alldata`: cluster,
+/// artifacts, app-config groups, parameters and scripts of a step in one request, all or nothing.
+pub async fn save_step_all(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: StepPath,
+    LegacyJson(body): LegacyJson<AllBody>,
+) -> Answer {
+    let step = step_ref(path.into_inner());
+    let request = pb::SaveStepAllRequest {
+        cluster_id: body.cluster.map(|cluster| cluster.cluster_id.into_string()),
+        has_artifacts: body.artifacts.is_some(),
+        artifacts: body
+            .artifacts
+            .unwrap_or_default()
+            .into_iter()
+            .map(artifact_proto)
+            .collect(),
+        configs: body
+            .actemplates
+            .map(|configs| configs_proto(step.clone(), configs)),
+        params_json: body.config.map(|config| config.config_value.to_string()),
+        has_scripts: body.scripts.is_some(),
+        scripts: body
+            .scripts
+            .map(|scripts| scripts.scripts_data)
+            .unwrap_or_default()
+            .into_iter()
+            .map(script_proto)
+            .collect(),
+        step: Some(step),
+    };
+    clients
+        .jobs
+        .clone()
+        .save_step_all(grpc_request(request, Some(&caller)))
+        .await?;
+    ok(true)
 }

@@ -15,7 +15,7 @@ use crate::{
     db::models::{instances::InstanceFilter, joint_lines::JointLineRow, work_orders::WorkOrderRow},
     service::{
         Actor, GraphFault, JobsError, JobsService, RecordKind,
-        bindings::{ArtifactBinding, ConfigBinding, ConfigGroup, ScriptBinding},
+        bindings::{AllBindings, ArtifactBinding, ConfigBinding, ConfigGroup, ScriptBinding},
         instances::{CopyInput, InstanceInput, InstanceView},
         joint_lines::NodeInput,
         page_request,
@@ -117,6 +117,44 @@ fn template_to_proto(view: TemplateView) -> pb::Template {
         create_time_ms: to_unix_ms(row.create_time),
         mender: row.mender,
         update_time_ms: to_unix_ms(row.update_time),
+    }
+}
+
+fn config_binding(body: pb::SaveStepConfigsRequest) -> Result<ConfigBinding, Status> {
+    let mut groups = Vec::with_capacity(body.groups.len());
+    for group in body.groups {
+        let configs: serde_json::Value =
+            serde_json::from_str(&group.configs_json).map_err(|error| {
+                ErrorReason::InvalidField.status(format!("groups.configs is not JSON: {error}"))
+            })?;
+        groups.push(ConfigGroup {
+            dest: group.dest,
+            host_ips: group.host_ips,
+            configs,
+            target_name: group.target_name,
+        });
+    }
+    Ok(ConfigBinding {
+        file_id: body.file_id,
+        groups,
+    })
+}
+
+fn artifact_binding(artifact: pb::StepArtifact) -> ArtifactBinding {
+    ArtifactBinding {
+        file_id: artifact.file_id,
+        dest: artifact.dest,
+        host_ips: artifact.host_ips,
+    }
+}
+
+fn script_binding(script: pb::StepScript) -> ScriptBinding {
+    ScriptBinding {
+        id: script.id,
+        dest: script.dest,
+        host_ips: script.host_ips,
+        parameter: script.parameter,
+        execute_type: script.execute_type,
     }
 }
 
@@ -620,17 +658,7 @@ impl JobsApi for JobsGrpc {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
-        let scripts = body
-            .scripts
-            .into_iter()
-            .map(|script| ScriptBinding {
-                id: script.id,
-                dest: script.dest,
-                host_ips: script.host_ips,
-                parameter: script.parameter,
-                execute_type: script.execute_type,
-            })
-            .collect();
+        let scripts = body.scripts.into_iter().map(script_binding).collect();
         self.service
             .save_step_scripts(
                 &actor,
@@ -679,30 +707,15 @@ impl JobsApi for JobsGrpc {
     ) -> Result<Response<pb::SaveStepConfigsResponse>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let step = body.step.unwrap_or_default();
-        let mut groups = Vec::with_capacity(body.groups.len());
-        for group in body.groups {
-            let configs: serde_json::Value =
-                serde_json::from_str(&group.configs_json).map_err(|error| {
-                    ErrorReason::InvalidField.status(format!("groups.configs is not JSON: {error}"))
-                })?;
-            groups.push(ConfigGroup {
-                dest: group.dest,
-                host_ips: group.host_ips,
-                configs,
-                target_name: group.target_name,
-            });
-        }
+        let step = body.step.clone().unwrap_or_default();
+        let binding = config_binding(body)?;
         self.service
             .save_step_configs(
                 &actor,
                 &step.instance_id,
                 &step.method_id,
                 step.sequence,
-                ConfigBinding {
-                    file_id: body.file_id,
-                    groups,
-                },
+                binding,
             )
             .await?;
         Ok(Response::new(pb::SaveStepConfigsResponse {}))
@@ -759,15 +772,7 @@ impl JobsApi for JobsGrpc {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
-        let artifacts = body
-            .artifacts
-            .into_iter()
-            .map(|artifact| ArtifactBinding {
-                file_id: artifact.file_id,
-                dest: artifact.dest,
-                host_ips: artifact.host_ips,
-            })
-            .collect();
+        let artifacts = body.artifacts.into_iter().map(artifact_binding).collect();
         let (instance_id, instance_name) = self
             .service
             .save_step_artifacts(
@@ -813,5 +818,43 @@ impl JobsApi for JobsGrpc {
                 })
                 .collect(),
         }))
+    }
+
+    async fn save_step_all(
+        &self,
+        request: Request<pb::SaveStepAllRequest>,
+    ) -> Result<Response<pb::SaveStepAllResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let step = body.step.unwrap_or_default();
+        let params = match body.params_json {
+            Some(text) => Some(serde_json::from_str::<serde_json::Value>(&text).map_err(
+                |error| {
+                    ErrorReason::InvalidField.status(format!("config_value is not JSON: {error}"))
+                },
+            )?),
+            None => None,
+        };
+        let all = AllBindings {
+            cluster_id: body.cluster_id,
+            artifacts: body
+                .has_artifacts
+                .then(|| body.artifacts.into_iter().map(artifact_binding).collect()),
+            configs: body.configs.map(config_binding).transpose()?,
+            params,
+            scripts: body
+                .has_scripts
+                .then(|| body.scripts.into_iter().map(script_binding).collect()),
+        };
+        self.service
+            .save_step_all(
+                &actor,
+                &step.instance_id,
+                &step.method_id,
+                step.sequence,
+                all,
+            )
+            .await?;
+        Ok(Response::new(pb::SaveStepAllResponse {}))
     }
 }

@@ -36,6 +36,16 @@ pub struct ArtifactBinding {
     pub host_ips: Vec<String>,
 }
 
+/// Everything 5.6.1 may save at once; absent parts are left as they are.
+#[derive(Debug, Clone, Default)]
+pub struct AllBindings {
+    pub cluster_id: Option<String>,
+    pub artifacts: Option<Vec<ArtifactBinding>>,
+    pub configs: Option<ConfigBinding>,
+    pub params: Option<Value>,
+    pub scripts: Option<Vec<ScriptBinding>>,
+}
+
 /// A bound artifact with its file and version (5.8.2.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactView {
@@ -150,7 +160,7 @@ impl JobsService {
         if host_ips.is_empty() {
             return Ok(());
         }
-        let Some(cluster_id) = &step.cluster_id else {
+        let Some(cluster_id) = step.cluster_id.as_ref() else {
             return Err(JobsError::Invalid {
                 field: "host_IP",
                 message: "needs the step's cluster to be saved first".to_owned(),
@@ -169,6 +179,19 @@ impl JobsService {
         Ok(())
     }
 
+    /// Parameter values must be an object that fits the method's schema.
+    async fn check_params(&self, actor: &Actor, step: &StepRow, values: &Value) -> JobsResult<()> {
+        if !values.is_object() {
+            return Err(JobsError::Invalid {
+                field: "config_value",
+                message: "must be a JSON object".to_owned(),
+            });
+        }
+        self.artifact
+            .validate_method_values(&actor.token, &step.method_id, values)
+            .await
+    }
+
     /// 5.6.2.4: saves the parameter values of a step, checked against its method's schema.
     pub async fn save_step_params(
         &self,
@@ -179,16 +202,8 @@ impl JobsService {
         values: Value,
     ) -> JobsResult<()> {
         require_operator(actor)?;
-        if !values.is_object() {
-            return Err(JobsError::Invalid {
-                field: "config_value",
-                message: "must be a JSON object".to_owned(),
-            });
-        }
         let step = self.find_step(instance_id, method_id, sequence).await?;
-        self.artifact
-            .validate_method_values(&actor.token, &step.method_id, &values)
-            .await?;
+        self.check_params(actor, &step, &values).await?;
         let mut bindings = StepBindings::of(&step);
         bindings.config_value = Some(values);
         self.store_bindings(step, bindings).await
@@ -207,18 +222,14 @@ impl JobsService {
         Ok(StepBindings::of(&step).config_value)
     }
 
-    /// 5.6.2.5: binds script files to a step (replacing the list).
-    pub async fn save_step_scripts(
+    /// Scripts must name existing script files, a known execute type and hosts of the cluster.
+    async fn check_scripts(
         &self,
         actor: &Actor,
-        instance_id: &str,
-        method_id: &str,
-        sequence: u32,
-        scripts: Vec<ScriptBinding>,
+        step: &StepRow,
+        scripts: &[ScriptBinding],
     ) -> JobsResult<()> {
-        require_operator(actor)?;
-        let step = self.find_step(instance_id, method_id, sequence).await?;
-        for script in &scripts {
+        for script in scripts {
             if script.id.trim().is_empty() {
                 return Err(JobsError::Missing {
                     field: "scripts_data.id",
@@ -231,8 +242,23 @@ impl JobsService {
                 });
             }
             self.artifact.script_file(&actor.token, &script.id).await?;
-            self.check_hosts(actor, &step, &script.host_ips).await?;
+            self.check_hosts(actor, step, &script.host_ips).await?;
         }
+        Ok(())
+    }
+
+    /// 5.6.2.5: binds script files to a step (replacing the list).
+    pub async fn save_step_scripts(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+        scripts: Vec<ScriptBinding>,
+    ) -> JobsResult<()> {
+        require_operator(actor)?;
+        let step = self.find_step(instance_id, method_id, sequence).await?;
+        self.check_scripts(actor, &step, &scripts).await?;
         let mut bindings = StepBindings::of(&step);
         bindings.scripts = scripts;
         self.store_bindings(step, bindings).await
@@ -260,21 +286,17 @@ impl JobsService {
         Ok(views)
     }
 
-    /// 5.6.2.3: binds an app-config template to a step with its groups; each group's values are
-    /// checked against the template's schema (failures name the key path).
-    pub async fn save_step_configs(
+    /// An app-config binding: an existing template, and groups whose values fit its schema, with
+    /// a `dest` and hosts of the cluster. Answers it with each group's target name filled in.
+    async fn check_configs(
         &self,
         actor: &Actor,
-        instance_id: &str,
-        method_id: &str,
-        sequence: u32,
+        step: &StepRow,
         binding: ConfigBinding,
-    ) -> JobsResult<()> {
-        require_operator(actor)?;
+    ) -> JobsResult<ConfigBinding> {
         if binding.file_id.trim().is_empty() {
             return Err(JobsError::Missing { field: "file_id" });
         }
-        let step = self.find_step(instance_id, method_id, sequence).await?;
         let schema = self
             .artifact
             .template_schema(&actor.token, &binding.file_id)
@@ -295,7 +317,7 @@ impl JobsService {
             self.artifact
                 .validate_template_values(&actor.token, &binding.file_id, &group.configs)
                 .await?;
-            self.check_hosts(actor, &step, &group.host_ips).await?;
+            self.check_hosts(actor, step, &group.host_ips).await?;
             let target_name = match group.target_name.trim() {
                 "" => schema.target_name.clone(),
                 name => name.to_owned(),
@@ -305,11 +327,27 @@ impl JobsService {
                 ..group
             });
         }
-        let mut bindings = StepBindings::of(&step);
-        bindings.actemplates = Some(ConfigBinding {
+        Ok(ConfigBinding {
             file_id: binding.file_id,
             groups,
-        });
+        })
+    }
+
+    /// 5.6.2.3: binds an app-config template to a step with its groups; each group's values are
+    /// checked against the template's schema (failures name the key path).
+    pub async fn save_step_configs(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+        binding: ConfigBinding,
+    ) -> JobsResult<()> {
+        require_operator(actor)?;
+        let step = self.find_step(instance_id, method_id, sequence).await?;
+        let binding = self.check_configs(actor, &step, binding).await?;
+        let mut bindings = StepBindings::of(&step);
+        bindings.actemplates = Some(binding);
         self.store_bindings(step, bindings).await
     }
 
@@ -346,19 +384,14 @@ impl JobsService {
         Ok(StepBindings::of(&step).actemplates)
     }
 
-    /// 5.6.2.2: binds stored files to a step (replacing the list): each must exist, have a
-    /// `dest`, and go to hosts of the step's cluster. Answers the instance's id and name.
-    pub async fn save_step_artifacts(
+    /// Artifacts must be existing files with a `dest`, going to hosts of the cluster.
+    async fn check_artifacts(
         &self,
         actor: &Actor,
-        instance_id: &str,
-        method_id: &str,
-        sequence: u32,
-        artifacts: Vec<ArtifactBinding>,
-    ) -> JobsResult<(String, String)> {
-        require_operator(actor)?;
-        let step = self.find_step(instance_id, method_id, sequence).await?;
-        for artifact in &artifacts {
+        step: &StepRow,
+        artifacts: &[ArtifactBinding],
+    ) -> JobsResult<()> {
+        for artifact in artifacts {
             if artifact.file_id.trim().is_empty() {
                 return Err(JobsError::Missing {
                     field: "artifacts.file_id",
@@ -372,21 +405,105 @@ impl JobsService {
             self.artifact
                 .file_origin(&actor.token, &artifact.file_id)
                 .await?;
-            self.check_hosts(actor, &step, &artifact.host_ips).await?;
+            self.check_hosts(actor, step, &artifact.host_ips).await?;
         }
+        Ok(())
+    }
+
+    /// 5.6.2.2: binds stored files to a step (replacing the list). Answers the instance's id and
+    /// name.
+    pub async fn save_step_artifacts(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+        artifacts: Vec<ArtifactBinding>,
+    ) -> JobsResult<(String, String)> {
+        require_operator(actor)?;
+        let step = self.find_step(instance_id, method_id, sequence).await?;
+        self.check_artifacts(actor, &step, &artifacts).await?;
+        let instance = self.instance_of(&step).await?;
+        let mut bindings = StepBindings::of(&step);
+        bindings.artifacts = artifacts;
+        self.store_bindings(step, bindings).await?;
+        Ok((instance.id, instance.name))
+    }
+
+    async fn instance_of(&self, step: &StepRow) -> JobsResult<instances::InstanceRow> {
         let lookup = step.instance_id.clone();
-        let instance = self
-            .database
+        self.database
             .run(move |connection| Ok::<_, JobsError>(instances::find(connection, &lookup)?))
             .await?
             .ok_or_else(|| JobsError::NotFound {
                 kind: RecordKind::Instance,
                 id: step.instance_id.clone(),
-            })?;
+            })
+    }
+
+    /// 5.6.1: saves any of a step's cluster, artifacts, app-config groups, parameters and scripts
+    /// in one request: everything is checked first (against the new cluster when one is given),
+    /// then everything lands in one write, or nothing does.
+    pub async fn save_step_all(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        method_id: &str,
+        sequence: u32,
+        all: AllBindings,
+    ) -> JobsResult<()> {
+        require_operator(actor)?;
+        let mut step = self.find_step(instance_id, method_id, sequence).await?;
+        let instance = self.instance_of(&step).await?;
+        if let Some(cluster_id) = all
+            .cluster_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+        {
+            step.cluster_id = Some(self.checked_cluster(actor, &instance, cluster_id).await?.id);
+        }
         let mut bindings = StepBindings::of(&step);
-        bindings.artifacts = artifacts;
-        self.store_bindings(step, bindings).await?;
-        Ok((instance.id, instance.name))
+        if let Some(artifacts) = all.artifacts {
+            self.check_artifacts(actor, &step, &artifacts).await?;
+            bindings.artifacts = artifacts;
+        }
+        if let Some(configs) = all.configs {
+            bindings.actemplates = Some(self.check_configs(actor, &step, configs).await?);
+        }
+        if let Some(values) = all.params {
+            self.check_params(actor, &step, &values).await?;
+            bindings.config_value = Some(values);
+        }
+        if let Some(scripts) = all.scripts {
+            self.check_scripts(actor, &step, &scripts).await?;
+            bindings.scripts = scripts;
+        }
+        let document = serde_json::to_string(&bindings).map_err(|error| JobsError::Invalid {
+            field: "bindings",
+            message: error.to_string(),
+        })?;
+        self.database
+            .transaction(move |connection| {
+                instances::update_step(
+                    connection,
+                    &StepRow {
+                        bindings: document,
+                        ..step
+                    },
+                )?;
+                if instance.status == super::status::INIT || instance.status == super::status::READY
+                {
+                    let steps = instances::steps(connection, &instance.id)?;
+                    instances::set_status(
+                        connection,
+                        &instance.id,
+                        super::instances::derived_status(&steps),
+                    )?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     /// 5.8.2.2: the files bound to a step, with their artifact versions.

@@ -456,24 +456,7 @@ impl JobsService {
                 kind: RecordKind::Instance,
                 id: instance_id.to_owned(),
             })?;
-        let cluster = self
-            .resource
-            .clusters(&actor.token, vec![cluster_id.clone()])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(JobsError::NotFound {
-                kind: RecordKind::Cluster,
-                id: cluster_id.clone(),
-            })?;
-        if cluster.env_id != instance.env_id || cluster.app_id != instance.application_id {
-            return Err(JobsError::Mismatch {
-                message: format!(
-                    "cluster {:?} ({}) is not a cluster of the instance's environment and application",
-                    cluster.name, cluster.id
-                ),
-            });
-        }
+        let cluster = self.checked_cluster(actor, &instance, &cluster_id).await?;
         let method_id = method_id.to_owned();
         let sequence = i32::try_from(sequence).map_err(|_| JobsError::Invalid {
             field: "sequence",
@@ -508,6 +491,34 @@ impl JobsService {
                 Ok(next)
             })
             .await
+    }
+
+    /// The cluster `cluster_id`, which must be of the instance's environment and application.
+    pub(crate) async fn checked_cluster(
+        &self,
+        actor: &Actor,
+        instance: &InstanceRow,
+        cluster_id: &str,
+    ) -> JobsResult<ClusterInfo> {
+        let cluster = self
+            .resource
+            .clusters(&actor.token, vec![cluster_id.to_owned()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| JobsError::NotFound {
+                kind: RecordKind::Cluster,
+                id: cluster_id.to_owned(),
+            })?;
+        if cluster.env_id != instance.env_id || cluster.app_id != instance.application_id {
+            return Err(JobsError::Mismatch {
+                message: format!(
+                    "cluster {:?} ({}) is not a cluster of the instance's environment and application",
+                    cluster.name, cluster.id
+                ),
+            });
+        }
+        Ok(cluster)
     }
 
     /// 5.4 for an instance id: the clusters of its environment and application.
