@@ -18,6 +18,8 @@ pub struct MethodInfo {
     /// Stored file of the newest method package (empty for the built-in custom script).
     pub file_id: String,
     pub is_display_script: bool,
+    /// Whether the method has parameters a step must give values for.
+    pub requires_params: bool,
 }
 
 /// A component and its methods.
@@ -86,6 +88,7 @@ impl ArtifactDirectory {
                         .methods
                         .into_iter()
                         .map(|method| MethodInfo {
+                            requires_params: method.params.iter().any(|node| node.require),
                             id: method.id,
                             name: method.name,
                             remark: method.remark,

@@ -9,7 +9,7 @@ mod support;
 use std::io::Write;
 
 use serde_json::json;
-use support::{Api, assert_failure, assert_success, md5_hex, post_multipart};
+use support::{Api, assert_failure, assert_success, md5_hex, post_multipart, tar_gz};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 
@@ -74,22 +74,6 @@ fn package_files() -> Vec<(&'static str, Vec<u8>)> {
         ("conf/httpd.conf.yml", SCHEMA.as_bytes().to_vec()),
         ("README.txt", b"hello".to_vec()),
     ]
-}
-
-fn tar_gz(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::default(),
-    ));
-    for (path, content) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        builder
-            .append_data(&mut header, path, content.as_slice())
-            .expect("append");
-    }
-    builder.into_inner().expect("tar").finish().expect("gzip")
 }
 
 fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {

@@ -6,7 +6,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, post_multipart};
+use support::{
+    Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, post_multipart, tar_gz,
+};
 
 const ADMIN_PASSWORD: &str = "jobs-admin-password";
 
@@ -768,12 +770,20 @@ async fn templates_instances_and_joint_lines_are_configured() {
     }
 
     // 5.6.1: everything of a step in one request, checked against the new cluster, all or nothing
-    let all_path = |instance: &str, sequence: u32| format!("/api/app/jobinstance/{instance}/cu1/{sequence}/relation/alldata");
+    let all_path = |instance: &str, sequence: u32| {
+        format!("/api/app/jobinstance/{instance}/cu1/{sequence}/relation/alldata")
+    };
     let bad = json!({"cluster": {"cluster_id": cluster_m}, "scripts": {"scripts_data": [{"id": script_file_id, "dest": "/x", "host_IP": [], "execute_type": "perl"}]}});
     let (_, body) = admin.post(&all_path(&c, 1), &bad).await;
     assert!(assert_failure(&body, "invalid_field").contains("execute_type"));
-    let (_, body) = admin.get(&format!("/api/app/jobinstance/{c}/details")).await;
-    assert_eq!(assert_success(&body)["methods"][1]["cluster_id"], Value::Null, "nothing of a refused request landed");
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{c}/details"))
+        .await;
+    assert_eq!(
+        assert_success(&body)["methods"][1]["cluster_id"],
+        Value::Null,
+        "nothing of a refused request landed"
+    );
     let everything = json!({
         "cluster": {"cluster_id": cluster_m},
         "artifacts": [{"file_id": template_file_id, "dest": "/opt/conf", "host_IP": ["10.5.91.37"]}],
@@ -783,19 +793,160 @@ async fn templates_instances_and_joint_lines_are_configured() {
     });
     let (_, body) = admin.post(&all_path(&c, 0), &everything).await;
     assert_eq!(assert_success(&body), json!(true));
-    let (_, body) = admin.post(&format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"), &json!({})).await;
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"),
+            &json!({}),
+        )
+        .await;
     let all = assert_success(&body);
     assert_eq!(all["artifact"][0]["file_id"], template_file_id.as_str());
     assert_eq!(all["actemplate_value"], json!([values]));
     assert_eq!(all["script"][0]["execute_type"], "python");
-    let (_, body) = admin.get(&format!("/api/app/jobinstance/{c}/details")).await;
-    assert_eq!(assert_success(&body)["status"], "init", "step 1 has no cluster yet");
-    let (_, body) = admin.post(&all_path(&c, 1), &json!({"cluster": {"cluster_id": cluster_m}})).await;
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{c}/details"))
+        .await;
+    assert_eq!(
+        assert_success(&body)["status"],
+        "init",
+        "step 1 has no cluster yet"
+    );
+    let (_, body) = admin
+        .post(
+            &all_path(&c, 1),
+            &json!({"cluster": {"cluster_id": cluster_m}}),
+        )
+        .await;
     assert_eq!(assert_success(&body), json!(true));
-    let (_, body) = admin.get(&format!("/api/app/jobinstance/{c}/details")).await;
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{c}/details"))
+        .await;
     assert_eq!(assert_success(&body)["status"], "ready");
-    let (_, body) = admin.post(&format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"), &json!({})).await;
-    assert_eq!(assert_success(&body)["script"][0]["execute_type"], "python", "absent parts stay as they are");
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        assert_success(&body)["script"][0]["execute_type"],
+        "python",
+        "absent parts stay as they are"
+    );
+
+    // A method with required parameters: an instance is ready only once they are saved
+    let manifest = "component: {id: apa, name: apache, remark: apache组件}\nmethod: {id: apa1, name: port, remark: apache监听端口方法}\nentrypoint: run.sh\nparams:\n  - key: ports\n    type: list-map\n    remark: 待添加端口信息\n    require: true\n    children:\n      - key: port\n        rule: '^[0-9]+$'\n";
+    let package = tar_gz(&[
+        ("method.yml", manifest.as_bytes().to_vec()),
+        ("run.sh", b"echo port\n".to_vec()),
+    ]);
+    let (_, body) =
+        post_multipart(&admin, "/api/component/upload", &[("file", package)], &[]).await;
+    assert_success(&body);
+    let (_, body) = admin
+        .post(
+            "/api/app/jobtemplate/create",
+            &json!({"name": "apache-port", "application_id": "5093"}),
+        )
+        .await;
+    let port_template = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobtemplate/{port_template}/graded"),
+            &json!({"method": [{"component_id": "apa", "method_id": "apa1", "sequence": 0}]}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin
+        .get(&format!(
+            "/api/app/jobtemplate/{port_template}/graded_content"
+        ))
+        .await;
+    let graded = assert_success(&body);
+    assert_eq!(
+        (graded[0]["name"].clone(), graded[0]["remark"].clone()),
+        (json!("port"), json!("apache监听端口方法"))
+    );
+    assert!(
+        graded[0]["path"]
+            .as_str()
+            .expect("package path")
+            .contains("/api/artifact/files/")
+    );
+    let e = instance(&admin, "instance-e", &port_template).await;
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{e}/apa1/0/{cluster_m}/relation/cluster"),
+            &json!({}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{e}/details"))
+        .await;
+    assert_eq!(
+        assert_success(&body)["status"],
+        "init",
+        "required parameters are not saved yet"
+    );
+    let (_, body) = admin.get("/api/app/jobinstance/apa1/config/desc").await;
+    let port_schema = assert_success(&body);
+    assert_eq!(
+        (
+            port_schema[0]["key"].clone(),
+            port_schema[0]["require"].clone()
+        ),
+        (json!("ports"), json!(true))
+    );
+    let (ports_node, port_node) = (
+        port_schema[0]["id"].as_str().expect("id").to_owned(),
+        port_schema[0]["children"][0]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned(),
+    );
+    let params_e = format!("/api/app/jobinstance/{e}/apa1/0/config/update");
+    let (_, body) = admin.post(&params_e, &json!({"config_value": {}})).await;
+    assert!(
+        assert_failure(&body, "invalid_values").contains("ports"),
+        "{body}"
+    );
+    let (_, body) = admin
+        .post(
+            &params_e,
+            &json!({"config_value": {ports_node.clone(): [{port_node.clone(): "http"}]}}),
+        )
+        .await;
+    assert!(
+        assert_failure(&body, "invalid_values").contains("port"),
+        "{body}"
+    );
+    let (_, body) = admin
+        .post(
+            &params_e,
+            &json!({"config_value": {ports_node.clone(): [{port_node.clone(): "8087"}]}}),
+        )
+        .await;
+    assert_eq!(assert_success(&body), json!(true));
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{e}/apa1/0/config/value"))
+        .await;
+    assert_eq!(
+        assert_success(&body),
+        json!({"histor_data": false, ports_node: [{port_node: "8087"}]})
+    );
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{e}/details"))
+        .await;
+    let details_e = assert_success(&body);
+    assert_eq!(details_e["status"], "ready");
+    assert_eq!(
+        (
+            details_e["methods"][0]["comp_name"].clone(),
+            details_e["methods"][0]["cpm_name"].clone()
+        ),
+        (json!("apache"), json!("apache监听端口方法"))
+    );
 
     // 5.7
     let (_, body) = admin

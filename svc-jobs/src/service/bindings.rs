@@ -94,7 +94,7 @@ pub struct StepBindings {
 }
 
 impl StepBindings {
-    fn of(step: &StepRow) -> StepBindings {
+    pub(crate) fn of(step: &StepRow) -> StepBindings {
         serde_json::from_str(&step.bindings).unwrap_or_default()
     }
 }
@@ -204,9 +204,11 @@ impl JobsService {
         require_operator(actor)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_params(actor, &step, &values).await?;
+        let instance_id = step.instance_id.clone();
         let mut bindings = StepBindings::of(&step);
         bindings.config_value = Some(values);
-        self.store_bindings(step, bindings).await
+        self.store_bindings(step, bindings).await?;
+        self.refresh_status(actor, &instance_id).await.map(|_| ())
     }
 
     /// 5.8.2.6: the saved parameter values of a step (`None` before any were saved).
@@ -492,18 +494,10 @@ impl JobsService {
                         ..step
                     },
                 )?;
-                if instance.status == super::status::INIT || instance.status == super::status::READY
-                {
-                    let steps = instances::steps(connection, &instance.id)?;
-                    instances::set_status(
-                        connection,
-                        &instance.id,
-                        super::instances::derived_status(&steps),
-                    )?;
-                }
-                Ok(())
+                Ok::<_, JobsError>(())
             })
-            .await
+            .await?;
+        self.refresh_status(actor, &instance.id).await.map(|_| ())
     }
 
     /// 5.8.2.2: the files bound to a step, with their artifact versions.

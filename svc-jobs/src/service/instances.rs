@@ -61,9 +61,20 @@ pub struct CopyInput {
     pub module_id: Option<String>,
 }
 
-/// `ready` when there is at least one step and every step has a cluster.
-pub(crate) fn derived_status(steps: &[StepRow]) -> &'static str {
-    if !steps.is_empty() && steps.iter().all(|step| step.cluster_id.is_some()) {
+/// `ready` when there is at least one step and every step has a cluster and, when its method
+/// has required parameters, saved (and so valid) parameter values.
+pub(crate) fn derived_status(
+    steps: &[StepRow],
+    needs_params: &dyn Fn(&StepRow) -> bool,
+) -> &'static str {
+    let complete = |step: &StepRow| {
+        step.cluster_id.is_some()
+            && (!needs_params(step)
+                || super::bindings::StepBindings::of(step)
+                    .config_value
+                    .is_some())
+    };
+    if !steps.is_empty() && steps.iter().all(complete) {
         status::READY
     } else {
         status::INIT
@@ -331,7 +342,7 @@ impl JobsService {
                         .remark
                         .map(|remark| remark.trim().to_owned())
                         .unwrap_or_else(|| source.remark.clone()),
-                    status: derived_status(&steps).to_owned(),
+                    status: status::INIT.to_owned(),
                     env_id,
                     application_id: source.application_id.clone(),
                     product_line_id,
@@ -349,6 +360,11 @@ impl JobsService {
                 Ok::<_, JobsError>(row)
             })
             .await?;
+        self.refresh_status(actor, &row.id).await?;
+        let row = InstanceRow {
+            status: self.instance_status(&row.id).await?,
+            ..row
+        };
         Ok(self.views(actor, vec![row]).await?.remove(0))
     }
 
@@ -480,17 +496,58 @@ impl JobsService {
                     ..step.clone()
                 };
                 instances::update_step(connection, &updated)?;
-                let steps = instances::steps(connection, &instance.id)?;
-                let next = if instance.status == status::INIT || instance.status == status::READY {
-                    derived_status(&steps).to_owned()
-                } else {
-                    instance.status.clone()
-                };
-                instances::set_status(connection, &instance.id, &next)?;
                 crate::db::models::instances::touch(connection, &instance.id, &mender, now_utc())?;
+                Ok(instance.id.clone())
+            })
+            .await
+            .map(|_| ())?;
+        self.refresh_status(actor, instance_id).await
+    }
+
+    /// Recomputes `init` / `ready` of an instance from its steps (a later status, such as
+    /// `generate` or a run's outcome, stays). Answers the status.
+    pub(crate) async fn refresh_status(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+    ) -> JobsResult<String> {
+        let catalog = self.artifact.catalog(&actor.token).await?;
+        let instance_id = instance_id.to_owned();
+        self.database
+            .transaction(move |connection| {
+                let instance = instances::find(connection, &instance_id)?.ok_or_else(|| {
+                    JobsError::NotFound {
+                        kind: RecordKind::Instance,
+                        id: instance_id.clone(),
+                    }
+                })?;
+                if instance.status != status::INIT && instance.status != status::READY {
+                    return Ok(instance.status);
+                }
+                let steps = instances::steps(connection, &instance.id)?;
+                let needs_params = |step: &StepRow| {
+                    catalog
+                        .method(&step.component_id, &step.method_id)
+                        .is_some_and(|(_, method)| method.requires_params)
+                };
+                let next = derived_status(&steps, &needs_params).to_owned();
+                instances::set_status(connection, &instance.id, &next)?;
                 Ok(next)
             })
             .await
+    }
+
+    async fn instance_status(&self, instance_id: &str) -> JobsResult<String> {
+        let lookup = instance_id.to_owned();
+        self.database
+            .run(move |connection| {
+                Ok::<_, JobsError>(instances::find(connection, &lookup)?.map(|row| row.status))
+            })
+            .await?
+            .ok_or_else(|| JobsError::NotFound {
+                kind: RecordKind::Instance,
+                id: instance_id.to_owned(),
+            })
     }
 
     /// The cluster `cluster_id`, which must be of the instance's environment and application.
@@ -559,11 +616,26 @@ mod tests {
     }
 
     #[test]
+    fn ready_needs_required_parameters_saved() {
+        let always = |_: &StepRow| true;
+        assert_eq!(derived_status(&[step(Some("c"))], &always), status::INIT);
+        let with_values = StepRow {
+            bindings: "{\"config_value\":{}}".into(),
+            ..step(Some("c"))
+        };
+        assert_eq!(derived_status(&[with_values], &always), status::READY);
+    }
+
+    #[test]
     fn ready_needs_a_cluster_on_every_step() {
-        assert_eq!(derived_status(&[]), status::INIT);
-        assert_eq!(derived_status(&[step(Some("c")), step(None)]), status::INIT);
+        let never = |_: &StepRow| false;
+        assert_eq!(derived_status(&[], &never), status::INIT);
         assert_eq!(
-            derived_status(&[step(Some("c")), step(Some("d"))]),
+            derived_status(&[step(Some("c")), step(None)], &never),
+            status::INIT
+        );
+        assert_eq!(
+            derived_status(&[step(Some("c")), step(Some("d"))], &never),
             status::READY
         );
     }

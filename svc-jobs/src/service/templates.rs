@@ -338,10 +338,15 @@ impl JobsService {
                         || instance.status == super::status::READY
                     {
                         let steps = instances::steps(connection, &instance.id)?;
+                        let needs_params = |step: &StepRow| {
+                            catalog
+                                .method(&step.component_id, &step.method_id)
+                                .is_some_and(|(_, method)| method.requires_params)
+                        };
                         instances::set_status(
                             connection,
                             &instance.id,
-                            super::instances::derived_status(&steps),
+                            super::instances::derived_status(&steps, &needs_params),
                         )?;
                     }
                 }

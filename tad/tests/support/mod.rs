@@ -411,3 +411,20 @@ pub fn md5_hex(bytes: &[u8]) -> String {
         .map(|byte| format!("{byte:02x}"))
         .collect()
 }
+
+/// A .tar.gz of the given files.
+pub fn tar_gz(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    for (path, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, path, content.as_slice())
+            .expect("append");
+    }
+    builder.into_inner().expect("tar").finish().expect("gzip")
+}
