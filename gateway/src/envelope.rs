@@ -57,6 +57,17 @@ pub struct Page<T: Serialize> {
     pub results: Vec<T>,
 }
 
+impl<T: Serialize> Page<T> {
+    /// A page from a service's total count (never negative), page number and rows.
+    pub fn new(count: i64, page: u32, results: Vec<T>) -> Page<T> {
+        Page {
+            count: u64::try_from(count).unwrap_or(0),
+            page: u64::from(page),
+            results,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

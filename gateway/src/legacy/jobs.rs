@@ -30,11 +30,7 @@ fn ok<T: serde::Serialize>(data: T) -> Answer {
 }
 
 fn page<T: serde::Serialize>(count: i64, page: u32, results: Vec<T>) -> Answer {
-    Ok(HttpResponse::Ok().json(Page {
-        count: u64::try_from(count).unwrap_or(0),
-        page: u64::from(page),
-        results,
-    }))
+    Ok(HttpResponse::Ok().json(Page::new(count, page, results)))
 }
 
 /// `POST /api/app/jobtemplate/create` (beyond the contract, which has no create route).

@@ -76,15 +76,12 @@ pub async fn query_clusters(
         .query_clusters(grpc_request(request, Some(&caller)))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(Page {
-        count: u64::try_from(answer.count).unwrap_or(0),
-        page: u64::from(answer.page),
-        results: answer
-            .clusters
-            .into_iter()
-            .map(|cluster| ClusterItem::from_proto(cluster, &times))
-            .collect(),
-    }))
+    let results = answer
+        .clusters
+        .into_iter()
+        .map(|cluster| ClusterItem::from_proto(cluster, &times))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(answer.count, answer.page, results)))
 }
 
 /// 8.1.4 `POST /api/resource/clusters/aos_create`.
@@ -364,15 +361,12 @@ pub async fn query_hosts(
         .query_hosts(grpc_request(request, Some(&caller)))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(Page {
-        count: u64::try_from(answer.count).unwrap_or(0),
-        page: u64::from(answer.page),
-        results: answer
-            .hosts
-            .into_iter()
-            .map(|host| HostItem::from_proto(host, &times))
-            .collect(),
-    }))
+    let results = answer
+        .hosts
+        .into_iter()
+        .map(|host| HostItem::from_proto(host, &times))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(answer.count, answer.page, results)))
 }
 
 /// 8.2.5 `DELETE /api/resource/hosts/aos_deletes/{id}`.
