@@ -29,7 +29,7 @@ use svc_jobs::{
 };
 use svc_resource::{AdminBootstrap, ResourceService, grpc::ResourceGrpc};
 use tokio::sync::oneshot;
-use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::{StreamExt, wrappers::TcpListenerStream};
 
 /// The shared cache: Redis when `TAD_REDIS_URL` is set, else in-process.
 pub async fn shared_cache(config: &Config) -> anyhow::Result<SharedCache> {
@@ -237,10 +237,20 @@ pub async fn serve_grpc(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Accepted sockets get TCP_NODELAY: small gRPC answers must not wait for delayed ACKs
+    // (tonic sets it only on sockets it accepts itself).
+    let incoming = TcpListenerStream::new(listener).map(|accepted| {
+        if let Ok(stream) = &accepted
+            && let Err(error) = stream.set_nodelay(true)
+        {
+            tracing::warn!(%error, "cannot set TCP_NODELAY on a gRPC connection");
+        }
+        accepted
+    });
     tonic::transport::Server::builder()
         .trace_fn(common::telemetry::grpc_server_span)
         .add_routes(services.routes().await)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .context("gRPC server failed")
 }
