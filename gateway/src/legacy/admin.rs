@@ -2,7 +2,7 @@
 //! applications, modules, environments and cluster types. Each kind has a create-or-update
 //! `POST`, a list `GET` and a `DELETE /{id}`; the service refuses callers without `admin`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use common::time::TimeRenderer;
 use proto::resource::v1 as pb;
 use serde_json::json;
@@ -14,15 +14,9 @@ use crate::{
         ApplicationBody, CatalogRecord, ClusterTypeBody, ClusterTypeRecord, CreateUserBody,
         EnvBody, LegacyId, ModuleBody, ProductLineBody, UserRecord,
     },
-    envelope::Envelope,
-    error::ApiError,
 };
 
-type Answer = Result<HttpResponse, ApiError>;
-
-fn ok<T: serde::Serialize>(data: T) -> Answer {
-    Ok(HttpResponse::Ok().json(Envelope::ok(data)))
-}
+use super::{Answer, ok};
 
 fn delete_request(caller: &Caller, id: web::Path<String>) -> tonic::Request<pb::DeleteRequest> {
     grpc_request(

@@ -19,15 +19,11 @@ use crate::{
             SaveJointLineBody, TemplateBody, TemplateItem, TemplateSelectItem,
         },
     },
-    envelope::{Envelope, Page},
+    envelope::Page,
     error::ApiError,
 };
 
-type Answer = Result<HttpResponse, ApiError>;
-
-fn ok<T: serde::Serialize>(data: T) -> Answer {
-    Ok(HttpResponse::Ok().json(Envelope::ok(data)))
-}
+use super::{Answer, ok};
 
 fn page<T: serde::Serialize>(count: i64, page: u32, results: Vec<T>) -> Answer {
     Ok(HttpResponse::Ok().json(Page::new(count, page, results)))

@@ -9,3 +9,15 @@ pub mod catalog;
 pub mod jobs;
 pub mod ops;
 pub mod resource;
+
+use actix_web::HttpResponse;
+
+use crate::{envelope::Envelope, error::ApiError};
+
+/// What a TAD handler answers: the success envelope, or a failure envelope.
+pub(crate) type Answer = Result<HttpResponse, ApiError>;
+
+/// The success envelope around `data`.
+pub(crate) fn ok<T: serde::Serialize>(data: T) -> Answer {
+    Ok(HttpResponse::Ok().json(Envelope::ok(data)))
+}

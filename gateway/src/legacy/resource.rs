@@ -18,15 +18,11 @@ use crate::{
             HostItem, UpdatedClusterItem,
         },
     },
-    envelope::{Envelope, Page},
+    envelope::Page,
     error::ApiError,
 };
 
-type Answer = Result<HttpResponse, ApiError>;
-
-fn ok<T: serde::Serialize>(data: T) -> Answer {
-    Ok(HttpResponse::Ok().json(Envelope::ok(data)))
-}
+use super::{Answer, ok};
 
 /// 8.1.1 `GET /api/resource/clusters/cmdb_type`.
 pub async fn cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
