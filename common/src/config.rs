@@ -70,6 +70,22 @@ pub struct AppinhouseOptions {
     pub files_dir: PathBuf,
 }
 
+/// How svc-jobs executes runs (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionOptions {
+    /// Hosts of one step worked on at once (`TAD_EXECUTION_PARALLEL_HOSTS`, default 20).
+    pub parallel_hosts: u32,
+    /// Lease of a run's owner in seconds, renewed while it works; an expired lease marks the run
+    /// interrupted (`TAD_EXECUTION_LEASE_SECS`, default 30).
+    pub lease_secs: u64,
+    /// Time one command on one host may take, when its method names none
+    /// (`TAD_EXECUTION_HOST_TIMEOUT_SECS`, default 3600).
+    pub host_timeout_secs: u64,
+    /// Directory on each target under which runs get their work directories
+    /// (`TAD_EXECUTION_WORK_DIR`, default `/tmp/tad-runs`).
+    pub work_dir: String,
+}
+
 /// Stored files of svc-artifact: where they go and how large an upload may be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactStoreConfig {
@@ -136,6 +152,8 @@ pub struct Config {
     pub appinhouse: ServiceConfig,
     /// Rules of svc-appinhouse (`[appinhouse]` keys beside the service ones).
     pub appinhouse_options: AppinhouseOptions,
+    /// How svc-jobs executes runs (`[execution]`).
+    pub execution: ExecutionOptions,
 }
 
 /// Flags that override the file and the environment.
@@ -227,6 +245,17 @@ struct RawConfig {
     appinhouse: RawAppinhouse,
     #[serde(default)]
     artifact_store: RawArtifactStore,
+    #[serde(default)]
+    execution: RawExecution,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExecution {
+    parallel_hosts: Option<u32>,
+    lease_secs: Option<u64>,
+    host_timeout_secs: Option<u64>,
+    work_dir: Option<String>,
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
@@ -346,6 +375,17 @@ impl RawConfig {
         if let Some(value) = env("TAD_MAX_BODY_BYTES") {
             self.max_body_bytes = Some(parse_env("TAD_MAX_BODY_BYTES", value)?);
         }
+        if let Some(value) = env("TAD_EXECUTION_PARALLEL_HOSTS") {
+            self.execution.parallel_hosts = Some(parse_env("TAD_EXECUTION_PARALLEL_HOSTS", value)?);
+        }
+        if let Some(value) = env("TAD_EXECUTION_LEASE_SECS") {
+            self.execution.lease_secs = Some(parse_env("TAD_EXECUTION_LEASE_SECS", value)?);
+        }
+        if let Some(value) = env("TAD_EXECUTION_HOST_TIMEOUT_SECS") {
+            self.execution.host_timeout_secs =
+                Some(parse_env("TAD_EXECUTION_HOST_TIMEOUT_SECS", value)?);
+        }
+        text("TAD_EXECUTION_WORK_DIR", &mut self.execution.work_dir);
         if let Some(value) = env("TAD_LOGIN_ATTEMPTS_PER_MINUTE") {
             self.login_attempts_per_minute =
                 Some(parse_env("TAD_LOGIN_ATTEMPTS_PER_MINUTE", value)?);
@@ -640,6 +680,7 @@ impl Config {
             &data_dir,
         )?;
         let appinhouse_options = appinhouse_options(&raw.appinhouse, &data_dir)?;
+        let execution = execution_options(&raw.execution)?;
 
         Ok(Config {
             listen,
@@ -667,8 +708,50 @@ impl Config {
             jobs,
             appinhouse,
             appinhouse_options,
+            execution,
         })
     }
+}
+
+/// Validates the `[execution]` keys, with their defaults.
+fn execution_options(raw: &RawExecution) -> Result<ExecutionOptions, ConfigError> {
+    let parallel_hosts = raw.parallel_hosts.unwrap_or(20);
+    if parallel_hosts == 0 {
+        return Err(invalid(
+            "execution.parallel_hosts (TAD_EXECUTION_PARALLEL_HOSTS)",
+            "must be positive",
+        ));
+    }
+    let lease_secs = raw.lease_secs.unwrap_or(30);
+    if lease_secs < 2 {
+        return Err(invalid(
+            "execution.lease_secs (TAD_EXECUTION_LEASE_SECS)",
+            "must be at least 2",
+        ));
+    }
+    let host_timeout_secs = raw.host_timeout_secs.unwrap_or(3600);
+    if host_timeout_secs == 0 {
+        return Err(invalid(
+            "execution.host_timeout_secs (TAD_EXECUTION_HOST_TIMEOUT_SECS)",
+            "must be positive",
+        ));
+    }
+    let work_dir = raw
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| "/tmp/tad-runs".to_owned());
+    if !work_dir.starts_with('/') || work_dir.contains(['\'', '\n']) {
+        return Err(invalid(
+            "execution.work_dir (TAD_EXECUTION_WORK_DIR)",
+            "must be an absolute path without quotes",
+        ));
+    }
+    Ok(ExecutionOptions {
+        parallel_hosts,
+        lease_secs,
+        host_timeout_secs,
+        work_dir: work_dir.trim_end_matches('/').to_owned(),
+    })
 }
 
 /// Validates the appinhouse rules' keys, with their defaults.

@@ -1,6 +1,7 @@
 //! SSH logins (russh): connect with a timeout, check the server's host key against a pinned
 //! SHA-256 fingerprint (trust on first use), and authenticate by password or private key.
-//! Used by the resource service to validate hosts; secrets never reach a log line.
+//! Used by the resource service to validate hosts and by the jobs executor's SSH transport;
+//! secrets never reach a log line.
 
 use std::{
     sync::{Arc, Mutex},
@@ -52,7 +53,26 @@ pub enum LoginOutcome {
     TimedOut,
 }
 
-struct HostKeyCheck {
+/// Why [`open_session`] did not answer an authenticated session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// The server refused the credentials.
+    #[error("login refused")]
+    AuthenticationFailed,
+    /// The server presented another key than the pinned one.
+    #[error("host key changed: pinned {pinned}, presented {presented}")]
+    HostKeyMismatch { pinned: String, presented: String },
+    /// No SSH session could be set up (refused, reset, not SSH, bad key file...).
+    #[error("{0}")]
+    Unreachable(String),
+    /// Connecting and logging in did not finish within the timeout.
+    #[error("timed out")]
+    TimedOut,
+}
+
+/// The russh client handler of every TAD connection: accepts only the pinned host key (any key
+/// when none is pinned) and remembers the fingerprint the server presented.
+pub struct HostKeyCheck {
     pinned: Option<String>,
     presented: Arc<Mutex<Option<String>>>,
 }
@@ -84,21 +104,27 @@ impl client::Handler for HostKeyCheck {
     }
 }
 
-/// Tries one login within `timeout`.
-pub async fn try_login(
+/// An authenticated SSH connection; open channels on it with
+/// [`client::Handle::channel_open_session`].
+pub type SshSession = client::Handle<HostKeyCheck>;
+
+/// Connects to `target`, checks its host key against `pinned_fingerprint` (`SHA256:...`; any key
+/// when `None`) and logs in, all within `timeout`. Answers the session and the fingerprint the
+/// server presented. The connection sends keepalives, so it may stay idle for long.
+pub async fn open_session(
     target: &SshTarget,
     auth: &SshAuth,
     pinned_fingerprint: Option<&str>,
     timeout: Duration,
-) -> LoginOutcome {
+) -> Result<(SshSession, String), SessionError> {
     let presented = Arc::new(Mutex::new(None));
     let handler = HostKeyCheck {
         pinned: pinned_fingerprint.map(str::to_owned),
         presented: presented.clone(),
     };
-    let attempt = login(target, auth, handler);
+    let attempt = connect_and_authenticate(target, auth, handler);
     let outcome = match tokio::time::timeout(timeout, attempt).await {
-        Err(_) => return LoginOutcome::TimedOut,
+        Err(_) => return Err(SessionError::TimedOut),
         Ok(outcome) => outcome,
     };
     let presented = presented
@@ -106,22 +132,68 @@ pub async fn try_login(
         .ok()
         .and_then(|presented| presented.clone());
     match (outcome, presented, pinned_fingerprint) {
-        (Ok(true), Some(fingerprint), _) => LoginOutcome::Success { fingerprint },
-        (Ok(true), None, _) => LoginOutcome::Unreachable("server presented no host key".to_owned()),
-        (Ok(false), _, _) => LoginOutcome::AuthenticationFailed,
+        (Ok((session, true)), Some(fingerprint), _) => Ok((session, fingerprint)),
+        (Ok((session, accepted)), _, _) => {
+            disconnect(&session).await;
+            Err(if accepted {
+                SessionError::Unreachable("server presented no host key".to_owned())
+            } else {
+                SessionError::AuthenticationFailed
+            })
+        }
         (Err(_), Some(presented), Some(pinned)) if presented != pinned => {
-            LoginOutcome::HostKeyMismatch {
+            Err(SessionError::HostKeyMismatch {
                 pinned: pinned.to_owned(),
                 presented,
-            }
+            })
         }
-        (Err(error), _, _) => LoginOutcome::Unreachable(error),
+        (Err(error), _, _) => Err(SessionError::Unreachable(error)),
     }
 }
 
-async fn login(target: &SshTarget, auth: &SshAuth, handler: HostKeyCheck) -> Result<bool, String> {
+/// Ends `session` politely (errors ignored: the peer may be gone already).
+pub async fn disconnect(session: &SshSession) {
+    let _ = session
+        .disconnect(russh::Disconnect::ByApplication, "", "en")
+        .await;
+}
+
+/// Tries one login within `timeout`.
+pub async fn try_login(
+    target: &SshTarget,
+    auth: &SshAuth,
+    pinned_fingerprint: Option<&str>,
+    timeout: Duration,
+) -> LoginOutcome {
+    let deadline = tokio::time::Instant::now() + timeout;
+    match open_session(target, auth, pinned_fingerprint, timeout).await {
+        Ok((session, fingerprint)) => {
+            if tokio::time::timeout_at(deadline, disconnect(&session))
+                .await
+                .is_err()
+            {
+                return LoginOutcome::TimedOut;
+            }
+            LoginOutcome::Success { fingerprint }
+        }
+        Err(SessionError::AuthenticationFailed) => LoginOutcome::AuthenticationFailed,
+        Err(SessionError::HostKeyMismatch { pinned, presented }) => {
+            LoginOutcome::HostKeyMismatch { pinned, presented }
+        }
+        Err(SessionError::Unreachable(message)) => LoginOutcome::Unreachable(message),
+        Err(SessionError::TimedOut) => LoginOutcome::TimedOut,
+    }
+}
+
+/// Connects and authenticates; answers the session and whether the server accepted the login.
+async fn connect_and_authenticate(
+    target: &SshTarget,
+    auth: &SshAuth,
+    handler: HostKeyCheck,
+) -> Result<(SshSession, bool), String> {
     let config = Arc::new(client::Config {
-        inactivity_timeout: Some(Duration::from_secs(30)),
+        keepalive_interval: Some(Duration::from_secs(15)),
+        keepalive_max: 4,
         ..client::Config::default()
     });
     let mut session = client::connect(config, (target.host.as_str(), target.port), handler)
@@ -149,10 +221,7 @@ async fn login(target: &SshTarget, auth: &SshAuth, handler: HostKeyCheck) -> Res
                 .map_err(|error| error.to_string())?
         }
     };
-    let _ = session
-        .disconnect(russh::Disconnect::ByApplication, "", "en")
-        .await;
-    Ok(result.success())
+    Ok((session, result.success()))
 }
 
 #[cfg(test)]

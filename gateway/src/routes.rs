@@ -7,7 +7,9 @@ use actix_web::{
     web::{self, delete, get, post},
 };
 
-use crate::legacy::{admin, appinhouse, artifact, auth, catalog, jobs, ops, resource as res};
+use crate::legacy::{
+    admin, appinhouse, artifact, auth, catalog, executions, jobs, ops, resource as res,
+};
 
 fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(ops::method_not_allowed))
@@ -103,10 +105,25 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/app/jobinstance/{id}/details").route(get().to(jobs::instance_details)),
         )
+        // 6.1
+        .service(
+            resource("/api/app/jobinstance/{id}/executionall")
+                .route(post().to(executions::execute_all)),
+        )
         // work order export
         .service(
             resource("/api/app/jobinstance/{id}/online/process/export")
                 .route(get().to(jobs::export_work_order)),
+        )
+        // 6.2 (the legacy spelling is the URL)
+        .service(
+            resource("/api/app/jobinstance/{id}/setp_execution")
+                .route(post().to(executions::execute_step)),
+        )
+        // 6.3
+        .service(
+            resource("/api/app/jobinstance/{id}/stop_execution")
+                .route(post().to(executions::stop_execution)),
         )
         // 5.8.1
         .service(
@@ -232,6 +249,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/component/select").route(get().to(artifact::component_select)))
         // SPEC §3 method packages
         .service(resource("/api/component/upload").route(post().to(artifact::component_upload)))
+        // SPEC §5 run tree, log chunks, events
+        .service(resource("/api/executions/{id}").route(get().to(executions::execution)))
+        .service(
+            resource("/api/executions/{id}/events").route(get().to(executions::execution_events)),
+        )
+        .service(resource("/api/executions/{id}/log").route(get().to(executions::execution_log)))
         // 5.8.1 at the contract's literal URL
         .service(
             resource("/api/jobinstance/{id}/{cpm_id}/{sequence}/出")

@@ -102,6 +102,13 @@ reasons! {
     BinaryFile => ("binary_file", FailedPrecondition),
     SelfReview => ("self_review", PermissionDenied),
     RangeNotSatisfiable => ("range_not_satisfiable", OutOfRange),
+    ExecutionNotFound => ("execution_not_found", NotFound),
+    HostTaskNotFound => ("host_task_not_found", NotFound),
+    ExecutionRunning => ("execution_running", FailedPrecondition),
+    ExecutionNotRunning => ("execution_not_running", FailedPrecondition),
+    NothingToRun => ("nothing_to_run", FailedPrecondition),
+    ScriptDisabled => ("script_disabled", FailedPrecondition),
+    InstanceNotReady => ("instance_not_ready", FailedPrecondition),
     ServiceUnavailable => ("service_unavailable", Unavailable),
     InternalError => ("internal_error", Internal),
 }

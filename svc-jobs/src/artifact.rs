@@ -20,6 +20,12 @@ pub struct MethodInfo {
     pub is_display_script: bool,
     /// Whether the method has parameters a step must give values for.
     pub requires_params: bool,
+    /// Whether the method has parameters at all.
+    pub has_params: bool,
+    /// File of the package run by the method (relative path inside it).
+    pub entrypoint: String,
+    /// Time its entrypoint may take (0: the service's default).
+    pub timeout_secs: u32,
 }
 
 /// A component and its methods.
@@ -89,6 +95,9 @@ impl ArtifactDirectory {
                         .into_iter()
                         .map(|method| MethodInfo {
                             requires_params: method.params.iter().any(|node| node.require),
+                            has_params: method.has_params,
+                            entrypoint: method.entrypoint,
+                            timeout_secs: method.timeout_s,
                             id: method.id,
                             name: method.name,
                             remark: method.remark,
@@ -113,25 +122,31 @@ pub struct ScriptFileInfo {
 }
 
 impl ArtifactDirectory {
-    /// Checks parameter values against a method's schema; failures name the key path.
+    /// Checks parameter values against a method's schema; failures name the key path. Answers
+    /// the values keyed by parameter key (what `params.json` holds).
     pub async fn validate_method_values(
         &self,
         token: &str,
         method_id: &str,
         values: &serde_json::Value,
-    ) -> JobsResult<()> {
+    ) -> JobsResult<serde_json::Value> {
         let request = pb::ValidateValuesRequest {
             subject: Some(pb::validate_values_request::Subject::MethodId(
                 method_id.to_owned(),
             )),
             values_json: values.to_string(),
         };
-        self.client
+        let answer = self
+            .client
             .clone()
             .validate_values(with_token(request, token))
             .await
-            .map_err(JobsError::Upstream)?;
-        Ok(())
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        serde_json::from_str(&answer.values_by_key_json).map_err(|error| JobsError::Invalid {
+            field: "config_value",
+            message: format!("svc-artifact answered values that are not JSON: {error}"),
+        })
     }
 
     /// A script file and its script.
@@ -248,5 +263,78 @@ impl ArtifactDirectory {
             artifact_name: answer.artifact_name,
             version: answer.version,
         })
+    }
+}
+
+/// A rendered app-config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedConfig {
+    pub text: String,
+    pub target_name: String,
+}
+
+impl ArtifactDirectory {
+    /// Renders the app-config template whose `.j2` file is `file_id` with values keyed by node id.
+    pub async fn render_template(
+        &self,
+        token: &str,
+        file_id: &str,
+        values: &serde_json::Value,
+    ) -> JobsResult<RenderedConfig> {
+        let answer = self
+            .client
+            .clone()
+            .render_template(with_token(
+                pb::RenderTemplateRequest {
+                    template_file_id: file_id.to_owned(),
+                    values_json: values.to_string(),
+                },
+                token,
+            ))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(RenderedConfig {
+            text: answer.text,
+            target_name: answer.target_name,
+        })
+    }
+
+    /// The bytes of a stored file, streamed as svc-artifact sends them.
+    pub async fn download(
+        &self,
+        token: &str,
+        file_id: &str,
+    ) -> JobsResult<crate::execution::transport::ByteStream> {
+        use futures::StreamExt;
+        let chunks = self
+            .client
+            .clone()
+            .download(with_token(
+                pb::DownloadRequest {
+                    id: file_id.to_owned(),
+                    has_range: false,
+                    start: 0,
+                    end: 0,
+                },
+                token,
+            ))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(chunks
+            .filter_map(|chunk| async move {
+                match chunk {
+                    Ok(pb::DownloadChunk {
+                        chunk: Some(pb::download_chunk::Chunk::Data(data)),
+                    }) => Some(Ok(data)),
+                    Ok(_) => None,
+                    Err(status) => Some(Err(std::io::Error::other(format!(
+                        "download from svc-artifact failed: {}",
+                        status.message()
+                    )))),
+                }
+            })
+            .boxed())
     }
 }

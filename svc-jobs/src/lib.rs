@@ -1,8 +1,9 @@
-//! svc-jobs: job templates, job instances and their steps, joint lines (SPEC §4). The execution
-//! half (runs, logs, rollback) comes with the execution issue.
+//! svc-jobs: job templates, job instances and their steps, joint lines (SPEC §4), and their
+//! execution (SPEC §5): runs, steps and host tasks over SSH or on the TAD host, logs and events.
 
 pub mod artifact;
 pub mod db;
+pub mod execution;
 pub mod grpc;
 pub mod resource;
 pub mod service;

@@ -151,3 +151,87 @@ impl ResourceDirectory {
         Ok(answer.hosts.into_iter().map(|host| host.host_ip).collect())
     }
 }
+
+/// How to reach one host of a cluster (secrets in clear: never logged, never stored).
+#[derive(Clone)]
+pub struct HostConnection {
+    pub host_id: String,
+    pub host_ip: String,
+    pub ssh_port: u16,
+    pub ssh_user: String,
+    pub password: Option<String>,
+    pub private_key: Option<String>,
+    pub pinned_fingerprint: Option<String>,
+}
+
+impl std::fmt::Debug for HostConnection {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("HostConnection")
+            .field("host_ip", &self.host_ip)
+            .field("ssh_port", &self.ssh_port)
+            .field("ssh_user", &self.ssh_user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResourceDirectory {
+    /// Hosts of a cluster with their SSH secrets (needs an internal token).
+    pub async fn host_connections(
+        &self,
+        internal_token: &str,
+        cluster_id: &str,
+    ) -> JobsResult<Vec<HostConnection>> {
+        let answer = self
+            .client
+            .clone()
+            .get_host_connections(with_token(
+                pb::ClusterIdRequest {
+                    cluster_id: cluster_id.to_owned(),
+                },
+                internal_token,
+            ))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(answer
+            .hosts
+            .into_iter()
+            .filter_map(|connection| {
+                let host = connection.host?;
+                Some(HostConnection {
+                    host_id: host.id,
+                    host_ip: host.host_ip,
+                    ssh_port: u16::try_from(host.ssh_port).unwrap_or(22),
+                    ssh_user: host.ssh_user,
+                    password: connection.password,
+                    private_key: connection.private_key,
+                    pinned_fingerprint: connection.host_key_fingerprint,
+                })
+            })
+            .collect())
+    }
+
+    /// Pins a host key on first use; answers the pinned fingerprint.
+    pub async fn pin_host_key(
+        &self,
+        internal_token: &str,
+        host_id: &str,
+        fingerprint: &str,
+    ) -> JobsResult<String> {
+        let answer = self
+            .client
+            .clone()
+            .pin_host_key(with_token(
+                pb::PinHostKeyRequest {
+                    host_id: host_id.to_owned(),
+                    fingerprint: fingerprint.to_owned(),
+                },
+                internal_token,
+            ))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(answer.pinned)
+    }
+}

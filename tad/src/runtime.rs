@@ -7,6 +7,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use anyhow::Context;
 use common::{
     auth::JwtKeys,
+    bus::{InMemoryBus, RedisBus, SharedBus},
     cache::{InMemoryCache, RedisCache, SharedCache},
     config::Config,
     crypto::CredentialCipher,
@@ -25,11 +26,19 @@ use proto::{
 use svc_appinhouse::{AppinhouseService, grpc::AppinhouseGrpc};
 use svc_artifact::{ArtifactService, grpc::ArtifactGrpc};
 use svc_jobs::{
-    JobsService, artifact::ArtifactDirectory, grpc::JobsGrpc, resource::ResourceDirectory,
+    JobsService, artifact::ArtifactDirectory, execution::Engine, grpc::JobsGrpc,
+    resource::ResourceDirectory,
 };
 use svc_resource::{AdminBootstrap, ResourceService, grpc::ResourceGrpc};
 use tokio::sync::oneshot;
 use tokio_stream::{StreamExt, wrappers::TcpListenerStream};
+
+fn redis_unreachable(url: &str) -> String {
+    format!(
+        "cannot connect to redis at {}",
+        common::db::redact_url_password(url)
+    )
+}
 
 /// The shared cache: Redis when `TAD_REDIS_URL` is set, else in-process.
 pub async fn shared_cache(config: &Config) -> anyhow::Result<SharedCache> {
@@ -37,15 +46,23 @@ pub async fn shared_cache(config: &Config) -> anyhow::Result<SharedCache> {
         Some(url) => {
             let cache = RedisCache::connect(url, &config.redis_prefix)
                 .await
-                .with_context(|| {
-                    format!(
-                        "cannot connect to redis at {}",
-                        common::db::redact_url_password(url)
-                    )
-                })?;
+                .with_context(|| redis_unreachable(url))?;
             Ok(Arc::new(cache))
         }
         None => Ok(Arc::new(InMemoryCache::new())),
+    }
+}
+
+/// The event bus: Redis pub/sub when `TAD_REDIS_URL` is set, else in-process.
+pub async fn shared_bus(config: &Config) -> anyhow::Result<SharedBus> {
+    match &config.redis_url {
+        Some(url) => {
+            let bus = RedisBus::connect(url, &config.redis_prefix)
+                .await
+                .with_context(|| redis_unreachable(url))?;
+            Ok(Arc::new(bus))
+        }
+        None => Ok(Arc::new(InMemoryBus::new())),
     }
 }
 
@@ -110,10 +127,12 @@ fn service_channel(service: &str, addr: &str) -> anyhow::Result<tonic::transport
         .connect_lazy())
 }
 
-/// Opens (and migrates) the jobs database; the jobs rules ask the resource and artifact
-/// services at the given addresses.
+/// Opens (and migrates) the jobs database and starts its execution engine (with the sweeper of
+/// runs whose owner vanished); the jobs rules ask the resource and artifact services at the
+/// given addresses.
 pub async fn jobs_service(
     config: &Config,
+    jwt: JwtKeys,
     resource_addr: &str,
     artifact_addr: &str,
 ) -> anyhow::Result<JobsService> {
@@ -122,18 +141,32 @@ pub async fn jobs_service(
         .await
         .context("database task stopped")?
         .context("cannot open the jobs database")?;
-    Ok(JobsService::new(
-        database,
-        ResourceDirectory::new(service_channel("resource", resource_addr)?),
-        ArtifactDirectory::new(service_channel("artifact", artifact_addr)?),
-    ))
+    let resource = ResourceDirectory::new(service_channel("resource", resource_addr)?);
+    let artifact = ArtifactDirectory::new(service_channel("artifact", artifact_addr)?);
+    let engine = Engine::new(
+        database.clone(),
+        resource.clone(),
+        artifact.clone(),
+        shared_bus(config).await?,
+        jwt,
+        config.execution.clone(),
+        std::time::Duration::from_secs(config.ssh_timeout_secs),
+    );
+    engine.start_sweeper();
+    Ok(JobsService::new(database, resource, artifact, engine))
 }
 
 /// `tad jobs`.
 pub async fn jobs(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-jobs", config.log_format)?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
-    let service = jobs_service(&config, &config.resource.addr, &config.artifact.addr).await?;
+    let service = jobs_service(
+        &config,
+        jwt.clone(),
+        &config.resource.addr,
+        &config.artifact.addr,
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(config.jobs.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.jobs.listen))?;
@@ -330,7 +363,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let grpc_addr = grpc_listener.local_addr()?;
     // Every service is on the one loopback server, and finds the others there.
     let grpc_url = format!("http://{grpc_addr}");
-    let jobs = jobs_service(config, &grpc_url, &grpc_url).await?;
+    let jobs = jobs_service(config, jwt.clone(), &grpc_url, &grpc_url).await?;
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
     let services = HostedServices {
         resource: Some(resource),

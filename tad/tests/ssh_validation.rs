@@ -1,99 +1,19 @@
-//! 8.2.7 against a real `sshd` started by the test on 127.0.0.1 with generated host keys and a
-//! test user: right password → true, wrong password → false, private key → true, changed host key
+//! 8.2.7 against a real `sshd` (the `support::sshd` fixture: 127.0.0.1, generated host keys, a
+//! test user): right password → true, wrong password → false, private key → true, changed host key
 //! → false, closed port → false within the timeout; no SSH secret stored or answered in clear.
 //! Needs root and /usr/sbin/sshd (CI installs openssh-server); elsewhere it says why it skips.
 
 mod support;
 
-use std::{
-    net::TcpStream,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{Api, EmbeddedPlatform, assert_failure, assert_success};
+use support::{
+    Api, EmbeddedPlatform, assert_failure, assert_success,
+    sshd::{PASSWORD_USER as SSH_USER, TestSshd, free_port, random_password},
+};
 
-const SSH_USER: &str = "tadssh";
 const ADMIN_PASSWORD: &str = "ssh-admin-password";
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|output| output.stdout.starts_with(b"0"))
-        .unwrap_or(false)
-}
-
-fn run(command: &mut Command) {
-    let output = command.output().expect("run setup command");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn keygen(path: &Path) {
-    run(Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "tad-test", "-f"])
-        .arg(path));
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-struct Sshd {
-    child: Child,
-}
-
-impl Sshd {
-    fn start(dir: &Path, port: u16, host_key: &Path) -> Sshd {
-        let config = dir.join(format!(
-            "sshd_config_{}",
-            host_key
-                .file_name()
-                .and_then(|name| name.to_str())
-                .unwrap_or("key")
-        ));
-        std::fs::write(
-            &config,
-            format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nPasswordAuthentication yes\n\
-                 KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\nPermitRootLogin no\n\
-                 StrictModes no\nAllowUsers {SSH_USER}\nAuthorizedKeysFile {}\nLogLevel VERBOSE\n",
-                host_key.display(),
-                dir.join("sshd.pid").display(),
-                dir.join("authorized_keys").display(),
-            ),
-        )
-        .expect("write sshd config");
-        std::fs::create_dir_all("/run/sshd").expect("privilege separation dir");
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sshd");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "sshd did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Sshd { child }
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Log lines of this test process, to check what the service logs.
 #[derive(Clone, Default)]
@@ -126,68 +46,14 @@ impl CapturedLog {
     }
 }
 
-/// `SHA256:...` of a public key file, as ssh-keygen prints it.
-fn fingerprint(public_key: &Path) -> String {
-    let output = Command::new("ssh-keygen")
-        .arg("-lf")
-        .arg(public_key)
-        .output()
-        .expect("ssh-keygen -l");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.split_whitespace()
-        .nth(1)
-        .expect("fingerprint field")
-        .to_owned()
-}
-
-fn random_password() -> String {
-    format!("Pw-{}", &common::ids::new_id()[16..])
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ssh_validation_logs_in_for_real_and_pins_the_host_key() {
-    if !(Path::new("/usr/sbin/sshd").exists() && is_root()) {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the sshd test: install openssh-server and run as root"
-        );
-        eprintln!("skipped: needs root and /usr/sbin/sshd (apt-get install openssh-server)");
+    let Some(mut sshd) = TestSshd::start() else {
         return;
-    }
+    };
     let log = CapturedLog::install();
-    let password = random_password();
-    let dir = tempfile::tempdir().expect("temp dir");
-    if !Command::new("id")
-        .arg(SSH_USER)
-        .output()
-        .map(|output| output.status.success())
-        .unwrap_or(false)
-    {
-        run(Command::new("useradd").args(["-M", "-s", "/bin/sh", SSH_USER]));
-    }
-    let mut chpasswd = Command::new("chpasswd")
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("chpasswd");
-    std::io::Write::write_all(
-        chpasswd.stdin.as_mut().expect("stdin"),
-        format!("{SSH_USER}:{password}\n").as_bytes(),
-    )
-    .expect("write");
-    assert!(chpasswd.wait().expect("chpasswd").success());
-    let key_a: PathBuf = dir.path().join("host_key_a");
-    let key_b: PathBuf = dir.path().join("host_key_b");
-    let client_key: PathBuf = dir.path().join("client_key");
-    keygen(&key_a);
-    keygen(&key_b);
-    keygen(&client_key);
-    std::fs::copy(
-        client_key.with_extension("pub"),
-        dir.path().join("authorized_keys"),
-    )
-    .expect("authorized keys");
-    let port = free_port();
-    let sshd = Sshd::start(dir.path(), port, &key_a);
+    let password = sshd.password.clone();
+    let port = sshd.port;
 
     let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[("TAD_SSH_TIMEOUT_SECS", "3")]).await;
     let admin = Api::new(platform.url())
@@ -227,7 +93,7 @@ async fn ssh_validation_logs_in_for_real_and_pins_the_host_key() {
     assert_eq!(assert_success(&body), json!(false), "wrong password");
 
     let mut with_key = host(None, port);
-    with_key["ssh_private_key"] = json!(std::fs::read_to_string(&client_key).expect("client key"));
+    with_key["ssh_private_key"] = json!(sshd.private_key_pem);
     let (_, body) = admin.post(&update_path, &with_key).await;
     assert!(
         !body.to_string().contains("PRIVATE KEY"),
@@ -237,17 +103,14 @@ async fn ssh_validation_logs_in_for_real_and_pins_the_host_key() {
     assert_eq!(assert_success(&body), json!(true), "private key");
 
     admin.post(&update_path, &host(Some(&password), port)).await;
-    drop(sshd);
-    let sshd = Sshd::start(dir.path(), port, &key_b);
+    let pinned = sshd.host_key_fingerprint();
+    sshd.restart_with_new_host_key();
+    let presented = sshd.host_key_fingerprint();
     let (_, body) = validate().await;
     assert_eq!(
         assert_success(&body),
         json!(false),
         "another host key than the pinned one"
-    );
-    let (pinned, presented) = (
-        fingerprint(&key_a.with_extension("pub")),
-        fingerprint(&key_b.with_extension("pub")),
     );
     let changed = log
         .text()

@@ -4,5 +4,6 @@ pub mod appinhouse;
 pub mod appinhouse_page;
 pub mod artifact;
 pub mod catalog;
+pub mod executions;
 pub mod jobs;
 pub mod resource;

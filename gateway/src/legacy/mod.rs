@@ -6,6 +6,7 @@ pub mod appinhouse;
 pub mod artifact;
 pub mod auth;
 pub mod catalog;
+pub mod executions;
 pub mod jobs;
 pub mod ops;
 pub mod resource;

@@ -92,6 +92,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    runs (id) {
+        id -> Text,
+        instance_id -> Text,
+        application_id -> Text,
+        env_id -> Text,
+        kind -> Text,
+        status -> Text,
+        use_tad_host -> Bool,
+        started_by -> Text,
+        owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        stop_requested -> Bool,
+        message -> Nullable<Text>,
+        create_time -> Timestamp,
+        start_time -> Nullable<Timestamp>,
+        end_time -> Nullable<Timestamp>,
+        event_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    run_steps (run_id, sequence) {
+        run_id -> Text,
+        sequence -> Integer,
+        component_id -> Text,
+        method_id -> Text,
+        cluster_id -> Text,
+        snapshot -> Text,
+        status -> Text,
+        message -> Nullable<Text>,
+        start_time -> Nullable<Timestamp>,
+        end_time -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    host_tasks (id) {
+        id -> Text,
+        run_id -> Text,
+        sequence -> Integer,
+        host_ip -> Text,
+        status -> Text,
+        exit_code -> Nullable<Integer>,
+        message -> Nullable<Text>,
+        log_size -> BigInt,
+        start_time -> Nullable<Timestamp>,
+        end_time -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    run_events (run_id, seq) {
+        run_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        host_task_id -> Nullable<Text>,
+        log_offset -> Nullable<BigInt>,
+        payload -> Text,
+        create_time -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     work_orders,
     job_templates,
@@ -100,4 +163,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     instance_steps,
     joint_lines,
     joint_line_nodes,
+    runs,
+    run_steps,
+    host_tasks,
+    run_events,
 );

@@ -12,10 +12,15 @@ use proto::{
 use tonic::{Request, Response, Status};
 
 use crate::{
-    db::models::{instances::InstanceFilter, joint_lines::JointLineRow, work_orders::WorkOrderRow},
+    db::models::{
+        instances::InstanceFilter, joint_lines::JointLineRow, runs::EventRow,
+        work_orders::WorkOrderRow,
+    },
+    execution::{Mode, RunTree},
     service::{
         Actor, GraphFault, JobsError, JobsService, RecordKind,
         bindings::{AllBindings, ArtifactBinding, ConfigBinding, ConfigGroup, ScriptBinding},
+        executions::ExecuteAnswer,
         instances::{CopyInput, InstanceInput, InstanceView},
         joint_lines::NodeInput,
         page_request,
@@ -66,6 +71,8 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
         RecordKind::WorkOrder => ErrorReason::WorkOrderNotFound,
         RecordKind::Component => ErrorReason::ComponentNotFound,
         RecordKind::Method => ErrorReason::MethodNotFound,
+        RecordKind::Execution => ErrorReason::ExecutionNotFound,
+        RecordKind::HostTask => ErrorReason::HostTaskNotFound,
     }
 }
 
@@ -92,6 +99,9 @@ impl From<JobsError> for Status {
             },
             JobsError::Forbidden(_) => ErrorReason::Forbidden,
             JobsError::Unauthenticated(_) => ErrorReason::Unauthorized,
+            JobsError::RunActive { .. } => ErrorReason::ExecutionRunning,
+            JobsError::NotRunning { .. } => ErrorReason::ExecutionNotRunning,
+            JobsError::NotReady { .. } => ErrorReason::InstanceNotReady,
             JobsError::Upstream(_) | JobsError::Database(_) | JobsError::Export(_) => {
                 tracing::error!(error = %message, "jobs request failed");
                 ErrorReason::InternalError
@@ -574,6 +584,92 @@ impl JobsApi for JobsGrpc {
         Ok(Response::new(pb::WorkOrderFile { file_name, content }))
     }
 
+    async fn execute(
+        &self,
+        request: Request<pb::ExecuteRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let mode = match pb::ExecuteMode::try_from(body.mode) {
+            Ok(pb::ExecuteMode::NextStep) => Mode::NextStep,
+            _ => Mode::All,
+        };
+        let answer = self
+            .service
+            .execute(
+                &actor,
+                &body.instance_id,
+                mode,
+                body.use_tad_host,
+                body.wait,
+            )
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    async fn stop_execution(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let answer = self
+            .service
+            .stop_execution(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    async fn get_execution(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::Execution>, Status> {
+        let actor = self.caller(&request)?;
+        let tree = self
+            .service
+            .execution(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(execution_to_proto(tree)))
+    }
+
+    async fn execution_log(
+        &self,
+        request: Request<pb::ExecutionLogRequest>,
+    ) -> Result<Response<pb::ExecutionLogChunk>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let chunk = self
+            .service
+            .execution_log(&actor, &body.execution_id, &body.host_task_id, body.offset)
+            .await?;
+        Ok(Response::new(pb::ExecutionLogChunk {
+            host_task_id: chunk.host_task_id,
+            offset: chunk.offset,
+            next_offset: chunk.next_offset,
+            text: chunk.text,
+            done: chunk.done,
+        }))
+    }
+
+    type WatchExecutionStream =
+        futures::stream::BoxStream<'static, Result<pb::ExecutionEvent, Status>>;
+
+    async fn watch_execution(
+        &self,
+        request: Request<pb::WatchExecutionRequest>,
+    ) -> Result<Response<Self::WatchExecutionStream>, Status> {
+        use futures::StreamExt;
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let receiver = self
+            .service
+            .watch_execution(&actor, &body.execution_id, body.after_seq)
+            .await?;
+        let stream = tokio_stream::wrappers::ReceiverStream::new(receiver)
+            .map(|event| event.map(event_to_proto).map_err(Status::from))
+            .boxed();
+        Ok(Response::new(stream))
+    }
+
     async fn replace_template_methods(
         &self,
         request: Request<pb::ReplaceTemplateMethodsRequest>,
@@ -856,5 +952,81 @@ impl JobsApi for JobsGrpc {
             )
             .await?;
         Ok(Response::new(pb::SaveStepAllResponse {}))
+    }
+}
+
+fn execute_answer(answer: ExecuteAnswer) -> pb::ExecuteResponse {
+    pb::ExecuteResponse {
+        execution_id: answer.execution_id,
+        result: answer.result,
+        msg: answer.msg,
+        status: answer.status,
+    }
+}
+
+fn execution_to_proto(tree: RunTree) -> pb::Execution {
+    let RunTree {
+        run,
+        steps,
+        host_tasks,
+    } = tree;
+    pb::Execution {
+        id: run.id,
+        instance_id: run.instance_id,
+        kind: run.kind,
+        status: run.status,
+        use_tad_host: run.use_tad_host,
+        started_by: run.started_by,
+        message: run.message,
+        create_time_ms: to_unix_ms(run.create_time),
+        start_time_ms: run.start_time.map(to_unix_ms),
+        end_time_ms: run.end_time.map(to_unix_ms),
+        steps: steps
+            .into_iter()
+            .map(|(step, plan)| pb::ExecutionStep {
+                sequence: step.sequence,
+                component_id: step.component_id,
+                method_id: step.method_id,
+                method_name: plan.map(|plan| plan.method_name).unwrap_or_default(),
+                cluster_id: step.cluster_id,
+                hosts: host_tasks
+                    .iter()
+                    .filter(|task| task.sequence == step.sequence)
+                    .map(|task| pb::HostTask {
+                        id: task.id.clone(),
+                        host_ip: task.host_ip.clone(),
+                        status: task.status.clone(),
+                        exit_code: task.exit_code,
+                        message: task.message.clone(),
+                        log_size: task.log_size,
+                        start_time_ms: task.start_time.map(to_unix_ms),
+                        end_time_ms: task.end_time.map(to_unix_ms),
+                    })
+                    .collect(),
+                status: step.status,
+                message: step.message,
+                start_time_ms: step.start_time.map(to_unix_ms),
+                end_time_ms: step.end_time.map(to_unix_ms),
+            })
+            .collect(),
+    }
+}
+
+/// A stored event as the stream sends it: log chunks become `{host_task, offset, text}`.
+fn event_to_proto(event: EventRow) -> pb::ExecutionEvent {
+    let data_json = if event.kind == "log" {
+        serde_json::json!({
+            "host_task": event.host_task_id,
+            "offset": event.log_offset,
+            "text": event.payload,
+        })
+        .to_string()
+    } else {
+        event.payload
+    };
+    pb::ExecutionEvent {
+        seq: u64::try_from(event.seq).unwrap_or(0),
+        kind: event.kind,
+        data_json,
     }
 }

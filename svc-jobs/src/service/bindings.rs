@@ -91,6 +91,12 @@ pub struct StepBindings {
     pub actemplates: Option<ConfigBinding>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<ArtifactBinding>,
+    /// Hosts per batch of a rolling deploy (all at once when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u32>,
+    /// Pause between batches, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_pause_secs: Option<u64>,
 }
 
 impl StepBindings {
@@ -190,6 +196,7 @@ impl JobsService {
         self.artifact
             .validate_method_values(&actor.token, &step.method_id, values)
             .await
+            .map(|_| ())
     }
 
     /// 5.6.2.4: saves the parameter values of a step, checked against its method's schema.

@@ -17,6 +17,8 @@ pub enum RecordKind {
     WorkOrder,
     Component,
     Method,
+    Execution,
+    HostTask,
 }
 
 impl RecordKind {
@@ -34,6 +36,8 @@ impl RecordKind {
             RecordKind::WorkOrder => "work order",
             RecordKind::Component => "component",
             RecordKind::Method => "method",
+            RecordKind::Execution => "execution",
+            RecordKind::HostTask => "host task",
         }
     }
 }
@@ -75,6 +79,16 @@ pub enum JobsError {
     /// A call to another service failed; its status is passed on.
     #[error("{0}")]
     Upstream(tonic::Status),
+    /// Another run holds the instance or its (application, environment).
+    #[error("{message}")]
+    RunActive { run_id: String, message: String },
+    #[error("job instance {instance_id:?} has no running execution")]
+    NotRunning { instance_id: String },
+    #[error("job instance {instance_id:?} cannot run yet: {message}")]
+    NotReady {
+        instance_id: String,
+        message: String,
+    },
     #[error("cannot build the work order sheet: {0}")]
     Export(String),
     #[error(transparent)]

@@ -13,7 +13,7 @@ use super::{
 use crate::{
     db::models::{
         instances::{self, InstanceFilter, InstanceRow, StepRow},
-        joint_lines, templates,
+        joint_lines, runs, templates,
     },
     resource::{ClusterInfo, NameQuery, Names},
 };
@@ -392,6 +392,16 @@ impl JobsService {
                         users,
                     });
                 }
+                if let Some(run) = runs::running_of_instance(connection, &id)? {
+                    return Err(JobsError::RunActive {
+                        message: format!(
+                            "job instance {id:?} cannot be deleted while execution {} runs",
+                            run.id
+                        ),
+                        run_id: run.id,
+                    });
+                }
+                runs::delete_of_instance(connection, &id)?;
                 instances::delete(connection, &id)?;
                 Ok(())
             })

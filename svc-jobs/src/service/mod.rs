@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod error;
+pub mod executions;
 pub mod instances;
 pub mod joint_lines;
 pub mod templates;
@@ -16,7 +17,7 @@ use common::{
 
 pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
 
-use crate::{artifact::ArtifactDirectory, resource::ResourceDirectory};
+use crate::{artifact::ArtifactDirectory, execution::Engine, resource::ResourceDirectory};
 
 /// The caller: what its token says, and the token itself (forwarded to other services).
 #[derive(Debug, Clone)]
@@ -46,6 +47,7 @@ pub struct JobsService {
     database: Database,
     resource: ResourceDirectory,
     artifact: ArtifactDirectory,
+    engine: Engine,
 }
 
 impl JobsService {
@@ -53,12 +55,18 @@ impl JobsService {
         database: Database,
         resource: ResourceDirectory,
         artifact: ArtifactDirectory,
+        engine: Engine,
     ) -> JobsService {
         JobsService {
             database,
             resource,
             artifact,
+            engine,
         }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     pub fn database(&self) -> &Database {

@@ -777,6 +777,19 @@ impl ResourceApi for ResourceGrpc {
         }))
     }
 
+    async fn pin_host_key(
+        &self,
+        request: Request<pb::PinHostKeyRequest>,
+    ) -> Result<Response<pb::PinHostKeyResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let pinned = self
+            .service
+            .pin_host_key(&actor, &body.host_id, &body.fingerprint)
+            .await?;
+        Ok(Response::new(pb::PinHostKeyResponse { pinned }))
+    }
+
     async fn lookup_names(
         &self,
         request: Request<pb::LookupNamesRequest>,

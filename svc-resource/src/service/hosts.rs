@@ -559,6 +559,35 @@ impl ResourceService {
         }
     }
 
+    /// Pins a host's SSH key the first time the jobs service connects (trust on first use);
+    /// answers the pinned fingerprint, which differs from `fingerprint` when one was pinned before.
+    pub async fn pin_host_key(
+        &self,
+        actor: &Claims,
+        host_id: &str,
+        fingerprint: &str,
+    ) -> ResourceResult<String> {
+        require_internal(actor)?;
+        if !fingerprint.starts_with("SHA256:") {
+            return Err(ResourceError::Invalid {
+                field: "fingerprint",
+                message: "must be a SHA256 fingerprint".to_owned(),
+            });
+        }
+        let host_id = host_id.to_owned();
+        let fingerprint = fingerprint.to_owned();
+        self.database
+            .transaction(move |connection| {
+                host_queries::pin_first_fingerprint(connection, &host_id, &fingerprint)?.ok_or(
+                    ResourceError::NotFound {
+                        kind: RecordKind::Host,
+                        id: host_id,
+                    },
+                )
+            })
+            .await
+    }
+
     /// Hosts bound to a cluster with their secrets opened, for the jobs service only.
     pub async fn host_connections(
         &self,

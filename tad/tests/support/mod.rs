@@ -1,6 +1,8 @@
 //! Helpers shared by the tad integration tests: an HTTP client speaking the legacy API, and
-//! `tad` child processes whose output is collected line by line.
+//! `tad` child processes whose output is collected line by line, and a real sshd (`sshd`).
 #![allow(dead_code)]
+
+pub mod sshd;
 
 use std::{
     io::{BufRead, BufReader},

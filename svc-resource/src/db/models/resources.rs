@@ -241,6 +241,28 @@ pub mod host_queries {
             .map(|_| ())
     }
 
+    /// Pins `fingerprint` unless a key is pinned already; answers the pinned one (None when the
+    /// host does not exist).
+    pub fn pin_first_fingerprint(
+        connection: &mut DbConnection,
+        id: &str,
+        fingerprint: &str,
+    ) -> QueryResult<Option<String>> {
+        diesel::update(
+            dsl::hosts
+                .find(id)
+                .filter(dsl::host_key_fingerprint.is_null()),
+        )
+        .set(dsl::host_key_fingerprint.eq(fingerprint))
+        .execute(connection)?;
+        dsl::hosts
+            .find(id)
+            .select(dsl::host_key_fingerprint)
+            .first::<Option<String>>(connection)
+            .optional()
+            .map(Option::flatten)
+    }
+
     pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
         diesel::delete(dsl::hosts.find(id)).execute(connection)
     }

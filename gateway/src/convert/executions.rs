@@ -1,0 +1,122 @@
+//! Runs as JSON (SPEC §5 routes beyond the contract): the run tree with statuses and times, log
+//! chunks, and Server-Sent Events frames.
+
+use common::time::TimeRenderer;
+use proto::jobs::v1 as pb;
+use serde_json::{Value, json};
+
+fn time(times: &TimeRenderer, ms: Option<i64>) -> Value {
+    ms.map_or(Value::Null, |ms| Value::String(times.render_unix_ms(ms)))
+}
+
+/// `GET /api/executions/{id}`: the run, its steps, and each step's host tasks.
+pub fn execution_json(execution: pb::Execution, times: &TimeRenderer) -> Value {
+    let steps: Vec<Value> = execution
+        .steps
+        .into_iter()
+        .map(|step| {
+            let hosts: Vec<Value> = step
+                .hosts
+                .into_iter()
+                .map(|host| {
+                    json!({
+                        "id": host.id,
+                        "host_ip": host.host_ip,
+                        "status": host.status,
+                        "exit_code": host.exit_code,
+                        "message": host.message,
+                        "log_size": host.log_size,
+                        "start_time": time(times, host.start_time_ms),
+                        "end_time": time(times, host.end_time_ms),
+                    })
+                })
+                .collect();
+            json!({
+                "sequence": step.sequence,
+                "component_id": step.component_id,
+                "method_id": step.method_id,
+                "method_name": step.method_name,
+                "cluster_id": step.cluster_id,
+                "status": step.status,
+                "message": step.message,
+                "start_time": time(times, step.start_time_ms),
+                "end_time": time(times, step.end_time_ms),
+                "hosts": hosts,
+            })
+        })
+        .collect();
+    json!({
+        "id": execution.id,
+        "instance_id": execution.instance_id,
+        "kind": execution.kind,
+        "status": execution.status,
+        "use_tad_host": execution.use_tad_host,
+        "started_by": execution.started_by,
+        "message": execution.message,
+        "create_time": times.render_unix_ms(execution.create_time_ms),
+        "start_time": time(times, execution.start_time_ms),
+        "end_time": time(times, execution.end_time_ms),
+        "steps": steps,
+    })
+}
+
+/// `GET /api/executions/{id}/log`.
+pub fn log_json(chunk: pb::ExecutionLogChunk) -> Value {
+    json!({
+        "host_task": chunk.host_task_id,
+        "offset": chunk.offset,
+        "next_offset": chunk.next_offset,
+        "text": chunk.text,
+        "done": chunk.done,
+    })
+}
+
+/// One Server-Sent Events frame: `id` (resume point), `event` (the kind) and one `data` line.
+pub fn sse_frame(event: &pb::ExecutionEvent) -> String {
+    // data_json is one line of JSON (serde_json never writes raw newlines).
+    format!(
+        "id: {}\nevent: {}\ndata: {}\n\n",
+        event.seq, event.kind, event.data_json
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_frames_carry_the_sequence_as_id() {
+        let frame = sse_frame(&pb::ExecutionEvent {
+            seq: 7,
+            kind: "log".into(),
+            data_json: r#"{"text":"a\nb"}"#.into(),
+        });
+        assert_eq!(frame, "id: 7\nevent: log\ndata: {\"text\":\"a\\nb\"}\n\n");
+    }
+
+    #[test]
+    fn a_run_tree_renders_times_in_the_zone() {
+        let times = TimeRenderer::new("Asia/Shanghai").expect("zone");
+        let value = execution_json(
+            pb::Execution {
+                id: "r".into(),
+                create_time_ms: 1000,
+                end_time_ms: None,
+                steps: vec![pb::ExecutionStep {
+                    sequence: 1,
+                    hosts: vec![pb::HostTask {
+                        host_ip: "127.0.0.2".into(),
+                        exit_code: Some(3),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            &times,
+        );
+        assert_eq!(value["create_time"], "1970-01-01 08:00:01");
+        assert_eq!(value["end_time"], Value::Null);
+        assert_eq!(value["steps"][0]["hosts"][0]["exit_code"], 3);
+    }
+}

@@ -1,0 +1,284 @@
+//! Contract 6.1 (`executionall`), 6.2 (`setp_execution`, the legacy spelling is the URL) and
+//! 6.3 (`stop_execution`), and the run routes of SPEC §5: the run tree, log chunks by byte
+//! offset, and the run's events as Server-Sent Events, resumable with `Last-Event-ID`.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use common::time::TimeRenderer;
+use futures::StreamExt;
+use proto::{ErrorReason, jobs::v1 as pb};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Answer, ok};
+use crate::{
+    body::parse_json,
+    clients::{Caller, Clients, grpc_request},
+    convert::executions::{execution_json, log_json, sse_frame},
+    error::ApiError,
+};
+
+/// The body of 6.1–6.3 (`{"use_tad_host": false}`; an empty body means false).
+#[derive(Debug, Default, Deserialize)]
+pub struct ExecuteBody {
+    #[serde(default)]
+    use_tad_host: Option<bool>,
+}
+
+/// `?wait=false` answers at once with the execution id.
+#[derive(Debug, Default, Deserialize)]
+pub struct WaitQuery {
+    wait: Option<String>,
+}
+
+fn execute_body(body: &web::Bytes) -> Result<ExecuteBody, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ExecuteBody::default());
+    }
+    parse_json(body)
+}
+
+fn waits(query: &WaitQuery) -> Result<bool, ApiError> {
+    match query.wait.as_deref().map(str::trim) {
+        None | Some("") | Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        Some(other) => Err(ApiError::new(
+            ErrorReason::InvalidField,
+            format!("wait must be true or false, not {other:?}"),
+        )),
+    }
+}
+
+async fn execute(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    instance_id: String,
+    mode: pb::ExecuteMode,
+    body: web::Bytes,
+    query: WaitQuery,
+) -> Answer {
+    let body = execute_body(&body)?;
+    let wait = waits(&query)?;
+    let answer = clients
+        .jobs
+        .clone()
+        .execute(grpc_request(
+            pb::ExecuteRequest {
+                instance_id,
+                mode: mode as i32,
+                use_tad_host: body.use_tad_host.unwrap_or(false),
+                wait,
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(execute_data(answer))
+}
+
+fn execute_data(answer: pb::ExecuteResponse) -> serde_json::Value {
+    json!({
+        "msg": answer.msg,
+        "result": answer.result,
+        "execution_id": answer.execution_id,
+        "status": answer.status,
+    })
+}
+
+/// 6.1 `POST /api/app/jobinstance/{id}/executionall`.
+pub async fn execute_all(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    query: web::Query<WaitQuery>,
+    body: web::Bytes,
+) -> Answer {
+    execute(
+        caller,
+        clients,
+        id.into_inner(),
+        pb::ExecuteMode::All,
+        body,
+        query.into_inner(),
+    )
+    .await
+}
+
+/// 6.2 `POST /api/app/jobinstance/{id}/setp_execution`.
+pub async fn execute_step(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    query: web::Query<WaitQuery>,
+    body: web::Bytes,
+) -> Answer {
+    execute(
+        caller,
+        clients,
+        id.into_inner(),
+        pb::ExecuteMode::NextStep,
+        body,
+        query.into_inner(),
+    )
+    .await
+}
+
+/// 6.3 `POST /api/app/jobinstance/{id}/stop_execution`: answers once the run has stopped.
+pub async fn stop_execution(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
+    execute_body(&body)?;
+    let answer = clients
+        .jobs
+        .clone()
+        .stop_execution(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(execute_data(answer))
+}
+
+/// `GET /api/executions/{id}`: the run tree with statuses and times.
+pub async fn execution(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    id: web::Path<String>,
+) -> Answer {
+    let execution = clients
+        .jobs
+        .clone()
+        .get_execution(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(execution_json(execution, &times))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogQuery {
+    host_task: Option<String>,
+    offset: Option<String>,
+}
+
+/// `GET /api/executions/{id}/log?host_task=..&offset=N`: a chunk, the next offset, and whether
+/// the host task's log is complete.
+pub async fn execution_log(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    query: web::Query<LogQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let host_task_id = query
+        .host_task
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| ApiError::new(ErrorReason::MissingField, "host_task is required"))?;
+    let offset = match query.offset.as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some(text) => text.parse::<u64>().map_err(|_| {
+            ApiError::new(
+                ErrorReason::InvalidField,
+                format!("offset must be a byte offset (a non-negative integer), not {text:?}"),
+            )
+        })?,
+    };
+    let chunk = clients
+        .jobs
+        .clone()
+        .execution_log(grpc_request(
+            pb::ExecutionLogRequest {
+                execution_id: id.into_inner(),
+                host_task_id,
+                offset,
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(log_json(chunk))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    last_event_id: Option<String>,
+}
+
+/// `GET /api/executions/{id}/events`: Server-Sent Events (`id` = the event's number, `event` =
+/// `run`/`step`/`host`/`log`), from after `Last-Event-ID` (header, or `?last_event_id=`) until
+/// the run has ended. A comment line every 15 s keeps idle connections open.
+pub async fn execution_events(
+    request: HttpRequest,
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let header = request
+        .headers()
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let after_seq = match header.or_else(|| query.into_inner().last_event_id) {
+        None => 0,
+        Some(text) if text.trim().is_empty() => 0,
+        Some(text) => text.trim().parse::<u64>().map_err(|_| {
+            ApiError::new(
+                ErrorReason::InvalidField,
+                format!("Last-Event-ID must be an event number, not {text:?}"),
+            )
+        })?,
+    };
+    let events = clients
+        .jobs
+        .clone()
+        .watch_execution(grpc_request(
+            pb::WatchExecutionRequest {
+                execution_id: id.into_inner(),
+                after_seq,
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    let heartbeat = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(15),
+        Duration::from_secs(15),
+    );
+    let body = futures::stream::unfold(
+        (events, heartbeat, false),
+        |(mut events, mut heartbeat, ended)| async move {
+            if ended {
+                return None;
+            }
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(Ok(event)) => Some((Ok::<_, actix_web::Error>(web::Bytes::from(sse_frame(&event))), (events, heartbeat, false))),
+                    Some(Err(status)) => {
+                        let frame = format!("event: error\ndata: {}\n\n", json!({"message": status.message()}));
+                        Some((Ok(web::Bytes::from(frame)), (events, heartbeat, true)))
+                    }
+                    None => None,
+                },
+                _ = heartbeat.tick() => Some((Ok(web::Bytes::from_static(b": keep-alive\n\n")), (events, heartbeat, false))),
+            }
+        },
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body.boxed_local()))
+}

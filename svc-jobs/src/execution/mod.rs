@@ -1,0 +1,729 @@
+//! The execution engine (SPEC §5): starts runs of instances (6.1 all remaining steps, 6.2 the
+//! next one), stops them (6.3), keeps each run's lease while it works, marks runs whose owner
+//! vanished `interrupted`, and answers run trees, logs and event streams. The run store is
+//! `db::models::runs`; a run's steps and host tasks are worked by `runner` and `host` through
+//! the transport port.
+
+pub mod events;
+mod host;
+pub mod plan;
+mod runner;
+pub mod transport;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use common::{
+    auth::{INTERNAL_ROLE, JwtKeys},
+    bus::SharedBus,
+    config::ExecutionOptions,
+    db::{Database, DbConnection, DbError},
+    ids::new_id,
+    time::now_utc,
+};
+use futures::StreamExt;
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+
+use crate::{
+    artifact::ArtifactDirectory,
+    db::models::{
+        instances::{self, InstanceRow, StepRow},
+        runs::{self, EventRow, HostTaskRow, RunRow, RunStepRow, state},
+    },
+    resource::ResourceDirectory,
+    service::{JobsError, JobsResult, RecordKind},
+};
+use events::EventLog;
+use plan::{Planner, StepPlan};
+
+/// Run status of a run that stopped after 6.2 ran its one step, with steps left to run.
+pub const PAUSED: &str = "paused";
+
+/// Which steps a start runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// 6.1: every step not yet succeeded.
+    All,
+    /// 6.2: the next step only.
+    NextStep,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunEnd {
+    pub status: String,
+    /// The first failure, naming its host and step.
+    pub message: Option<String>,
+}
+
+impl RunEnd {
+    /// Whether the work asked for succeeded (6.2's one step counts).
+    pub fn succeeded(&self) -> bool {
+        self.status == state::SUCCESS || self.status == PAUSED
+    }
+}
+
+/// A started run; [`Started::wait`] holds until it ends.
+pub struct Started {
+    pub run_id: String,
+    finished: watch::Receiver<Option<RunEnd>>,
+}
+
+impl Started {
+    pub async fn wait(mut self) -> RunEnd {
+        loop {
+            if let Some(end) = self.finished.borrow().clone() {
+                return end;
+            }
+            if self.finished.changed().await.is_err() {
+                return self.finished.borrow().clone().unwrap_or(RunEnd {
+                    status: state::INTERRUPTED.to_owned(),
+                    message: Some("the run's worker stopped".to_owned()),
+                });
+            }
+        }
+    }
+}
+
+/// A run worked by this process.
+struct ActiveRun {
+    stop: watch::Sender<bool>,
+}
+
+/// Everything the engine's tasks share.
+pub(crate) struct Inner {
+    pub database: Database,
+    pub resource: ResourceDirectory,
+    pub artifact: ArtifactDirectory,
+    pub events: EventLog,
+    pub jwt: JwtKeys,
+    pub options: ExecutionOptions,
+    pub ssh_timeout: Duration,
+    /// This process's name as a run owner.
+    pub replica: String,
+    active: Mutex<HashMap<String, ActiveRun>>,
+}
+
+impl Inner {
+    /// A token for the engine's own calls to the other services (host secrets need `internal`;
+    /// file downloads and renders need `operator`).
+    pub fn service_token(&self) -> JobsResult<String> {
+        self.jwt
+            .issue(
+                "service:jobs",
+                &[INTERNAL_ROLE.to_owned(), "operator".to_owned()],
+                Duration::from_secs(3600),
+            )
+            .map(|issued| issued.token)
+            .map_err(|error| JobsError::Unauthenticated(error.to_string()))
+    }
+
+    pub fn lease_until(&self) -> chrono::NaiveDateTime {
+        now_utc() + chrono::Duration::seconds(i64::try_from(self.options.lease_secs).unwrap_or(30))
+    }
+}
+
+/// The execution engine of one jobs process.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+/// A run with its steps and host tasks.
+#[derive(Debug, Clone)]
+pub struct RunTree {
+    pub run: RunRow,
+    pub steps: Vec<(RunStepRow, Option<StepPlan>)>,
+    pub host_tasks: Vec<HostTaskRow>,
+}
+
+/// One answer of the log route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogChunk {
+    pub host_task_id: String,
+    pub offset: u64,
+    pub next_offset: u64,
+    pub text: String,
+    pub done: bool,
+}
+
+/// Largest log answer, in bytes.
+const LOG_ANSWER_MAX: usize = 256 * 1024;
+
+impl Engine {
+    pub fn new(
+        database: Database,
+        resource: ResourceDirectory,
+        artifact: ArtifactDirectory,
+        bus: SharedBus,
+        jwt: JwtKeys,
+        options: ExecutionOptions,
+        ssh_timeout: Duration,
+    ) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                events: EventLog::new(database.clone(), bus),
+                database,
+                resource,
+                artifact,
+                jwt,
+                options,
+                ssh_timeout,
+                replica: format!("jobs-{}", new_id()),
+                active: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Starts the sweeper that marks runs of vanished owners `interrupted` (now, then every half
+    /// lease). Call once per process, inside a tokio runtime.
+    pub fn start_sweeper(&self) -> tokio::task::JoinHandle<()> {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let period = Duration::from_millis(inner.options.lease_secs.max(2) * 500);
+            loop {
+                if let Err(error) = sweep_expired(&inner).await {
+                    tracing::warn!(%error, "sweeping expired runs failed");
+                }
+                tokio::time::sleep(period).await;
+            }
+        })
+    }
+
+    /// 6.1 / 6.2: continues the instance's current run (its steps not yet succeeded) or starts a
+    /// new one with a fresh snapshot; refuses while a run holds the instance or its application
+    /// and environment.
+    pub async fn start(
+        &self,
+        started_by: &str,
+        instance_id: &str,
+        mode: Mode,
+        use_tad_host: bool,
+    ) -> JobsResult<Started> {
+        let inner = &self.inner;
+        let owned_id = instance_id.to_owned();
+        let (instance, steps, latest) = inner
+            .database
+            .run(move |connection| {
+                let instance =
+                    instances::find(connection, &owned_id)?.ok_or(JobsError::NotFound {
+                        kind: RecordKind::Instance,
+                        id: owned_id.clone(),
+                    })?;
+                let steps = instances::steps(connection, &owned_id)?;
+                let latest = match runs::latest_of_instance(connection, &owned_id)? {
+                    Some(run) => {
+                        let run_steps = runs::steps(connection, &run.id)?;
+                        Some((run, run_steps))
+                    }
+                    None => None,
+                };
+                Ok::<_, JobsError>((instance, steps, latest))
+            })
+            .await?;
+        if steps.is_empty() {
+            return Err(JobsError::NotReady {
+                instance_id: instance.id,
+                message: "it has no steps".to_owned(),
+            });
+        }
+        let holder = {
+            let application_id = instance.application_id.clone();
+            let env_id = instance.env_id.clone();
+            inner
+                .database
+                .run(move |connection| {
+                    Ok::<_, JobsError>(runs::running_for(connection, &application_id, &env_id)?)
+                })
+                .await?
+        };
+        if let Some(holder) = holder {
+            return Err(run_active(&instance, &holder));
+        }
+        let continued = latest.filter(|(run, run_steps)| {
+            run.status != state::RUNNING
+                && same_steps(run_steps, &steps)
+                && run_steps.iter().any(|step| step.status != state::SUCCESS)
+        });
+        let to_plan: Vec<&StepRow> = match &continued {
+            Some((_, run_steps)) => steps
+                .iter()
+                .filter(|step| {
+                    run_steps
+                        .iter()
+                        .any(|done| done.sequence == step.sequence && done.status != state::SUCCESS)
+                })
+                .collect(),
+            None => steps.iter().collect(),
+        };
+        let token = inner.service_token()?;
+        let catalog = inner.artifact.catalog(&token).await?;
+        let planner = Planner {
+            resource: &inner.resource,
+            artifact: &inner.artifact,
+            token: &token,
+            catalog: &catalog,
+        };
+        let mut plans = Vec::with_capacity(to_plan.len());
+        for step in to_plan {
+            plans.push(planner.plan(&instance.id, step).await?);
+        }
+        let now = now_utc();
+        let run_id = continued
+            .as_ref()
+            .map(|(run, _)| run.id.clone())
+            .unwrap_or_else(new_id);
+        let new_run = continued.is_none().then(|| RunRow {
+            id: run_id.clone(),
+            instance_id: instance.id.clone(),
+            application_id: instance.application_id.clone(),
+            env_id: instance.env_id.clone(),
+            kind: "deploy".to_owned(),
+            status: state::PENDING.to_owned(),
+            use_tad_host,
+            started_by: started_by.to_owned(),
+            owner: None,
+            lease_until: None,
+            stop_requested: false,
+            message: None,
+            create_time: now,
+            start_time: None,
+            end_time: None,
+        });
+        let mut snapshots = Vec::with_capacity(plans.len());
+        for plan in &plans {
+            let snapshot = serde_json::to_string(plan).map_err(|error| JobsError::Invalid {
+                field: "snapshot",
+                message: error.to_string(),
+            })?;
+            snapshots.push((plan.clone(), snapshot));
+        }
+        let owner = inner.replica.clone();
+        let lease_until = inner.lease_until();
+        let claim_run = run_id.clone();
+        let claim_instance = instance.clone();
+        let claimed = inner
+            .events
+            .record(
+                &run_id,
+                "run",
+                json!({"scope": "run", "status": state::RUNNING, "started_by": started_by, "use_tad_host": use_tad_host}),
+                move |connection| {
+                    claim(
+                        connection,
+                        &claim_instance,
+                        new_run.as_ref(),
+                        &claim_run,
+                        &snapshots,
+                        use_tad_host,
+                        &owner,
+                        now,
+                        lease_until,
+                    )
+                },
+            )
+            .await;
+        match claimed {
+            Ok(()) => {}
+            Err(JobsError::Database(DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )))) => {
+                // Another request claimed the application and environment meanwhile.
+                let application_id = instance.application_id.clone();
+                let env_id = instance.env_id.clone();
+                let holder = inner
+                    .database
+                    .run(move |connection| {
+                        Ok::<_, JobsError>(runs::running_for(connection, &application_id, &env_id)?)
+                    })
+                    .await?;
+                return Err(match holder {
+                    Some(holder) => run_active(&instance, &holder),
+                    None => JobsError::RunActive {
+                        run_id: String::new(),
+                        message: format!(
+                            "another execution of application {} in environment {} started at the same time",
+                            instance.application_id, instance.env_id
+                        ),
+                    },
+                });
+            }
+            Err(error) => return Err(error),
+        }
+        let (stop_sender, stop_receiver) = watch::channel(false);
+        let (finished_sender, finished) = watch::channel(None);
+        if let Ok(mut active) = inner.active.lock() {
+            active.insert(
+                run_id.clone(),
+                ActiveRun {
+                    stop: stop_sender.clone(),
+                },
+            );
+        }
+        let worker = self.inner.clone();
+        let worker_run = run_id.clone();
+        tracing::info!(run = %run_id, instance = %instance.id, ?mode, "execution started");
+        tokio::spawn(async move {
+            let end = runner::execute(
+                worker.clone(),
+                worker_run.clone(),
+                mode,
+                stop_sender,
+                stop_receiver,
+            )
+            .await;
+            tracing::info!(run = %worker_run, status = %end.status, "execution ended");
+            if let Ok(mut active) = worker.active.lock() {
+                active.remove(&worker_run);
+            }
+            let _ = finished_sender.send(Some(end));
+        });
+        Ok(Started { run_id, finished })
+    }
+
+    /// 6.3: stops the instance's running run and answers once it has ended.
+    pub async fn stop(&self, instance_id: &str) -> JobsResult<(String, RunEnd)> {
+        let inner = &self.inner;
+        let owned_id = instance_id.to_owned();
+        let run = inner
+            .database
+            .transaction(move |connection| {
+                if instances::find(connection, &owned_id)?.is_none() {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Instance,
+                        id: owned_id,
+                    });
+                }
+                let run = runs::running_of_instance(connection, &owned_id)?.ok_or(
+                    JobsError::NotRunning {
+                        instance_id: owned_id,
+                    },
+                )?;
+                runs::request_stop(connection, &run.id)?;
+                Ok(run)
+            })
+            .await?;
+        let local = inner
+            .active
+            .lock()
+            .ok()
+            .and_then(|active| active.get(&run.id).map(|active| active.stop.clone()));
+        if let Some(stop) = local {
+            let _ = stop.send(true);
+        }
+        tracing::info!(run = %run.id, instance = instance_id, "execution stop requested");
+        // The owner (here or on another replica, which sees the flag within a second) ends it.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let run_id = run.id.clone();
+            let current = inner
+                .database
+                .run(move |connection| Ok::<_, JobsError>(runs::find(connection, &run_id)?))
+                .await?;
+            if let Some(current) = current
+                && current.status != state::RUNNING
+            {
+                return Ok((
+                    current.id,
+                    RunEnd {
+                        status: current.status,
+                        message: current.message,
+                    },
+                ));
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Ok((
+                    run.id,
+                    RunEnd {
+                        status: state::RUNNING.to_owned(),
+                        message: Some("the run did not stop within 60 s".to_owned()),
+                    },
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A run with its steps and host tasks.
+    pub async fn tree(&self, run_id: &str) -> JobsResult<RunTree> {
+        let owned_id = run_id.to_owned();
+        self.inner
+            .database
+            .run(move |connection| {
+                let run = runs::find(connection, &owned_id)?.ok_or(JobsError::NotFound {
+                    kind: RecordKind::Execution,
+                    id: owned_id.clone(),
+                })?;
+                let steps = runs::steps(connection, &owned_id)?
+                    .into_iter()
+                    .map(|step| {
+                        let plan = serde_json::from_str::<StepPlan>(&step.snapshot).ok();
+                        (step, plan)
+                    })
+                    .collect();
+                let host_tasks = runs::host_tasks(connection, &owned_id)?;
+                Ok(RunTree {
+                    run,
+                    steps,
+                    host_tasks,
+                })
+            })
+            .await
+    }
+
+    /// A piece of a host task's log from byte `offset`.
+    pub async fn log(&self, run_id: &str, host_task_id: &str, offset: u64) -> JobsResult<LogChunk> {
+        let owned_run = run_id.to_owned();
+        let owned_task = host_task_id.to_owned();
+        let start = i64::try_from(offset).unwrap_or(i64::MAX);
+        let (task, chunks) = self
+            .inner
+            .database
+            .run(move |connection| {
+                if runs::find(connection, &owned_run)?.is_none() {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Execution,
+                        id: owned_run,
+                    });
+                }
+                let task = runs::find_host_task(connection, &owned_task)?
+                    .filter(|task| task.run_id == owned_run)
+                    .ok_or(JobsError::NotFound {
+                        kind: RecordKind::HostTask,
+                        id: owned_task.clone(),
+                    })?;
+                let chunks = runs::log_chunks_from(connection, &owned_task, start, 64)?;
+                Ok((task, chunks))
+            })
+            .await?;
+        let mut text: Vec<u8> = Vec::new();
+        let mut next = start.min(task.log_size);
+        for chunk in chunks {
+            let chunk_start = chunk.log_offset.unwrap_or(0);
+            if chunk_start > next || text.len() >= LOG_ANSWER_MAX {
+                break;
+            }
+            let bytes = chunk.payload.as_bytes();
+            let skip = usize::try_from(next - chunk_start)
+                .unwrap_or(0)
+                .min(bytes.len());
+            text.extend_from_slice(&bytes[skip..]);
+            next = chunk_start + i64::try_from(bytes.len()).unwrap_or(0);
+        }
+        let finished = !matches!(task.status.as_str(), state::PENDING | state::RUNNING);
+        Ok(LogChunk {
+            host_task_id: task.id,
+            offset,
+            next_offset: u64::try_from(next).unwrap_or(0),
+            text: String::from_utf8_lossy(&text).into_owned(),
+            done: finished && next >= task.log_size,
+        })
+    }
+
+    /// The run's events after `after_seq`, then live ones until the run has ended and every
+    /// event was sent. Each event is sent once, in order.
+    pub async fn watch(
+        &self,
+        run_id: &str,
+        after_seq: u64,
+    ) -> JobsResult<mpsc::Receiver<JobsResult<EventRow>>> {
+        let inner = self.inner.clone();
+        let owned_id = run_id.to_owned();
+        let exists = inner
+            .database
+            .run(move |connection| Ok::<_, JobsError>(runs::find(connection, &owned_id)?))
+            .await?;
+        if exists.is_none() {
+            return Err(JobsError::NotFound {
+                kind: RecordKind::Execution,
+                id: run_id.to_owned(),
+            });
+        }
+        // Subscribe before reading, so nothing announced in between is missed.
+        let mut wakeups = inner
+            .events
+            .bus()
+            .subscribe(&events::topic(run_id))
+            .await
+            .map_err(|error| JobsError::Invalid {
+                field: "events",
+                message: format!("cannot follow the run's events: {error}"),
+            })?;
+        let (sender, receiver) = mpsc::channel(64);
+        let run_id = run_id.to_owned();
+        tokio::spawn(async move {
+            let mut last = i64::try_from(after_seq).unwrap_or(i64::MAX);
+            loop {
+                let owned_id = run_id.clone();
+                let read = inner
+                    .database
+                    .run(move |connection| {
+                        let rows = runs::events_after(connection, &owned_id, last, 500)?;
+                        let run = runs::find(connection, &owned_id)?;
+                        Ok::<_, JobsError>((rows, run))
+                    })
+                    .await;
+                let (rows, run) = match read {
+                    Ok(read) => read,
+                    Err(error) => {
+                        let _ = sender.send(Err(error)).await;
+                        return;
+                    }
+                };
+                let caught_up = rows.len() < 500;
+                for row in rows {
+                    last = row.seq;
+                    if sender.send(Ok(row)).await.is_err() {
+                        return;
+                    }
+                }
+                let ended = run
+                    .map(|run| run.status != state::RUNNING && run.status != state::PENDING)
+                    .unwrap_or(true);
+                if caught_up && ended {
+                    // Events written with the final status were read in the same pass.
+                    return;
+                }
+                if caught_up {
+                    tokio::select! {
+                        _ = wakeups.next() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = sender.closed() => return,
+                    }
+                }
+            }
+        });
+        Ok(receiver)
+    }
+}
+
+/// Whether a run's steps are the instance's steps (same sequences and methods).
+fn same_steps(run_steps: &[RunStepRow], steps: &[StepRow]) -> bool {
+    run_steps.len() == steps.len()
+        && run_steps
+            .iter()
+            .zip(steps)
+            .all(|(done, step)| done.sequence == step.sequence && done.method_id == step.method_id)
+}
+
+fn run_active(instance: &InstanceRow, holder: &RunRow) -> JobsError {
+    let message = if holder.instance_id == instance.id {
+        format!(
+            "job instance {:?} is already running execution {}",
+            instance.name, holder.id
+        )
+    } else {
+        format!(
+            "execution {} of job instance {} is running on application {} in environment {}",
+            holder.id, holder.instance_id, instance.application_id, instance.env_id
+        )
+    };
+    JobsError::RunActive {
+        run_id: holder.id.clone(),
+        message,
+    }
+}
+
+/// Inserts or refreshes the run's rows and takes it for `owner` (one transaction).
+#[allow(clippy::too_many_arguments)]
+fn claim(
+    connection: &mut DbConnection,
+    instance: &InstanceRow,
+    new_run: Option<&RunRow>,
+    run_id: &str,
+    snapshots: &[(StepPlan, String)],
+    use_tad_host: bool,
+    owner: &str,
+    now: chrono::NaiveDateTime,
+    lease_until: chrono::NaiveDateTime,
+) -> JobsResult<()> {
+    if let Some(holder) = runs::running_for(connection, &instance.application_id, &instance.env_id)?
+    {
+        return Err(run_active(instance, &holder));
+    }
+    match new_run {
+        Some(run) => {
+            runs::insert(connection, run)?;
+            let rows: Vec<RunStepRow> = snapshots
+                .iter()
+                .map(|(plan, snapshot)| RunStepRow {
+                    run_id: run_id.to_owned(),
+                    sequence: plan.sequence,
+                    component_id: plan.component_id.clone(),
+                    method_id: plan.method_id.clone(),
+                    cluster_id: plan.cluster_id.clone(),
+                    snapshot: snapshot.clone(),
+                    status: state::PENDING.to_owned(),
+                    message: None,
+                    start_time: None,
+                    end_time: None,
+                })
+                .collect();
+            runs::insert_steps(connection, &rows)?;
+        }
+        None => {
+            for (plan, snapshot) in snapshots {
+                runs::replace_snapshot(
+                    connection,
+                    run_id,
+                    plan.sequence,
+                    &plan.cluster_id,
+                    snapshot,
+                )?;
+            }
+            runs::set_use_tad_host(connection, run_id, use_tad_host)?;
+        }
+    }
+    if !runs::claim(connection, run_id, owner, now, lease_until)? {
+        return Err(JobsError::RunActive {
+            run_id: run_id.to_owned(),
+            message: format!("execution {run_id} is already running"),
+        });
+    }
+    instances::set_status(connection, &instance.id, state::RUNNING)?;
+    Ok(())
+}
+
+/// Marks runs whose owner's lease expired `interrupted` (each at most once, by one replica).
+async fn sweep_expired(inner: &Inner) -> JobsResult<()> {
+    let expired = inner
+        .database
+        .run(|connection| Ok::<_, JobsError>(runs::expired(connection, now_utc())?))
+        .await?;
+    for run in expired {
+        let run_id = run.id.clone();
+        let instance_id = run.instance_id.clone();
+        let result = inner
+            .events
+            .record(
+                &run.id,
+                "run",
+                json!({"scope": "run", "status": state::INTERRUPTED, "message": "the service running it stopped before it finished"}),
+                move |connection| {
+                    if !runs::interrupt_expired(connection, &run_id, now_utc())? {
+                        return Err(JobsError::NotRunning { instance_id });
+                    }
+                    let latest = runs::latest_of_instance(connection, &instance_id)?;
+                    if latest.is_some_and(|latest| latest.id == run_id) {
+                        instances::set_status(connection, &instance_id, state::INTERRUPTED)?;
+                    }
+                    Ok(())
+                },
+            )
+            .await;
+        match result {
+            Ok(()) => {
+                tracing::warn!(run = %run.id, owner = ?run.owner, "execution interrupted: its owner's lease expired")
+            }
+            // Renewed or taken by another replica meanwhile.
+            Err(JobsError::NotRunning { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! The snapshot a run freezes for each step when it starts: the cluster's hosts, the artifact
+//! files with their md5 and version, the rendered app configs, the method package and its
+//! parameter values by key, and the scripts (with whether they may run). Stored as JSON on the
+//! run's step row; the executor works only from it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{
+    artifact::{ArtifactDirectory, Catalog},
+    db::models::instances::StepRow,
+    resource::ResourceDirectory,
+    service::{
+        JobsError, JobsResult, RecordKind,
+        bindings::{ScriptBinding, StepBindings},
+    },
+};
+
+/// The method package a step unpacks and runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackagePlan {
+    pub file_id: String,
+    pub md5: String,
+    pub entrypoint: String,
+}
+
+/// A stored file pushed to `dest` on some hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactPlan {
+    pub file_id: String,
+    pub file_name: String,
+    pub md5: String,
+    pub version: Option<String>,
+    pub dest: String,
+    /// Hosts it goes to; empty means every host of the step.
+    pub host_ips: Vec<String>,
+}
+
+/// A rendered app-config file written to `dest/target_name` on some hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigPlan {
+    pub dest: String,
+    pub target_name: String,
+    pub host_ips: Vec<String>,
+    pub text: String,
+}
+
+/// A bound script run after the method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptPlan {
+    pub file_id: String,
+    pub file_name: String,
+    pub script_name: String,
+    pub dest: String,
+    pub host_ips: Vec<String>,
+    pub parameter: String,
+    pub execute_type: String,
+    /// Only reviewed (`able`) versions run; a disabled one fails the step before any host.
+    pub able: bool,
+}
+
+/// Everything one step of a run does, frozen when the run starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepPlan {
+    pub sequence: i32,
+    pub component_id: String,
+    pub method_id: String,
+    pub method_name: String,
+    pub cluster_id: String,
+    /// The cluster's hosts at snapshot time, in order.
+    pub hosts: Vec<String>,
+    pub package: Option<PackagePlan>,
+    /// Parameter values keyed by parameter key (`params.json`).
+    pub params: Value,
+    pub artifacts: Vec<ArtifactPlan>,
+    pub configs: Vec<ConfigPlan>,
+    pub scripts: Vec<ScriptPlan>,
+    /// Time one command may take, in seconds (0: the service's default).
+    pub timeout_secs: u64,
+    /// Hosts worked on per batch (rolling deploy); 0 means all at once.
+    #[serde(default)]
+    pub batch_size: u32,
+    /// Pause between batches, in seconds.
+    #[serde(default)]
+    pub batch_pause_secs: u64,
+}
+
+impl StepPlan {
+    /// Whether a binding limited to `host_ips` applies to `host`.
+    pub fn applies(host_ips: &[String], host: &str) -> bool {
+        host_ips.is_empty() || host_ips.iter().any(|ip| ip == host)
+    }
+
+    /// The first script that may not run, if any.
+    pub fn disabled_script(&self) -> Option<&ScriptPlan> {
+        self.scripts.iter().find(|script| !script.able)
+    }
+
+    /// Values that must never appear in a log line: parameter values whose key contains
+    /// `password` or `secret`.
+    pub fn secret_values(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        collect_secrets(&self.params, false, &mut found);
+        found
+    }
+}
+
+fn collect_secrets(value: &Value, secret_key: bool, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let lower = key.to_lowercase();
+                let is_secret =
+                    secret_key || lower.contains("password") || lower.contains("secret");
+                collect_secrets(inner, is_secret, found);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                collect_secrets(item, secret_key, found);
+            }
+        }
+        Value::String(text) if secret_key && !text.is_empty() => found.push(text.clone()),
+        Value::Number(number) if secret_key => found.push(number.to_string()),
+        _ => {}
+    }
+}
+
+/// What the snapshot builder asks of the other services.
+pub struct Planner<'a> {
+    pub resource: &'a ResourceDirectory,
+    pub artifact: &'a ArtifactDirectory,
+    pub token: &'a str,
+    pub catalog: &'a Catalog,
+}
+
+impl Planner<'_> {
+    /// Freezes one step of an instance.
+    pub async fn plan(&self, instance_id: &str, step: &StepRow) -> JobsResult<StepPlan> {
+        let not_ready = |message: String| JobsError::NotReady {
+            instance_id: instance_id.to_owned(),
+            message,
+        };
+        let cluster_id = step
+            .cluster_id
+            .clone()
+            .ok_or_else(|| not_ready(format!("step {} has no cluster", step.sequence)))?;
+        let (component, method) = self
+            .catalog
+            .method(&step.component_id, &step.method_id)
+            .ok_or_else(|| JobsError::NotFound {
+                kind: RecordKind::Method,
+                id: step.method_id.clone(),
+            })?;
+        let bindings = StepBindings::of(step);
+        let hosts = self
+            .resource
+            .cluster_host_ips(self.token, &cluster_id)
+            .await?;
+        if hosts.is_empty() {
+            return Err(not_ready(format!(
+                "the cluster of step {} has no hosts",
+                step.sequence
+            )));
+        }
+        let package = if method.file_id.is_empty() {
+            None
+        } else {
+            let origin = self
+                .artifact
+                .file_origin(self.token, &method.file_id)
+                .await?;
+            Some(PackagePlan {
+                file_id: method.file_id.clone(),
+                md5: origin.md5,
+                entrypoint: method.entrypoint.clone(),
+            })
+        };
+        let params = match (&bindings.config_value, method.has_params) {
+            (Some(values), true) => {
+                self.artifact
+                    .validate_method_values(self.token, &method.id, values)
+                    .await?
+            }
+            (None, true) if method.requires_params => {
+                return Err(not_ready(format!(
+                    "step {} has no values for the required parameters of method {}",
+                    step.sequence, method.name
+                )));
+            }
+            _ => Value::Object(Default::default()),
+        };
+        let mut artifacts = Vec::with_capacity(bindings.artifacts.len());
+        for binding in &bindings.artifacts {
+            let origin = self
+                .artifact
+                .file_origin(self.token, &binding.file_id)
+                .await?;
+            artifacts.push(ArtifactPlan {
+                file_id: binding.file_id.clone(),
+                file_name: origin.file_name,
+                md5: origin.md5,
+                version: origin.version,
+                dest: binding.dest.clone(),
+                host_ips: binding.host_ips.clone(),
+            });
+        }
+        let mut configs = Vec::new();
+        if let Some(binding) = &bindings.actemplates {
+            for group in &binding.groups {
+                let rendered = self
+                    .artifact
+                    .render_template(self.token, &binding.file_id, &group.configs)
+                    .await?;
+                let target_name = if group.target_name.trim().is_empty() {
+                    rendered.target_name
+                } else {
+                    group.target_name.clone()
+                };
+                configs.push(ConfigPlan {
+                    dest: group.dest.clone(),
+                    target_name,
+                    host_ips: group.host_ips.clone(),
+                    text: rendered.text,
+                });
+            }
+        }
+        let mut scripts = Vec::with_capacity(bindings.scripts.len());
+        for binding in &bindings.scripts {
+            scripts.push(self.plan_script(binding).await?);
+        }
+        Ok(StepPlan {
+            sequence: step.sequence,
+            component_id: component.id.clone(),
+            method_id: method.id.clone(),
+            method_name: method.name.clone(),
+            cluster_id,
+            hosts,
+            package,
+            params,
+            artifacts,
+            configs,
+            scripts,
+            timeout_secs: u64::from(method.timeout_secs),
+            batch_size: bindings.batch_size.unwrap_or(0),
+            batch_pause_secs: bindings.batch_pause_secs.unwrap_or(0),
+        })
+    }
+
+    async fn plan_script(&self, binding: &ScriptBinding) -> JobsResult<ScriptPlan> {
+        let file = self.artifact.script_file(self.token, &binding.id).await?;
+        Ok(ScriptPlan {
+            file_id: binding.id.clone(),
+            file_name: file.file_name,
+            script_name: file.script_name,
+            dest: binding.dest.clone(),
+            host_ips: binding.host_ips.clone(),
+            parameter: binding.parameter.clone(),
+            execute_type: binding.execute_type.clone(),
+            able: file.able,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn secret_values_are_found_by_key_at_any_depth() {
+        let plan = StepPlan {
+            sequence: 1,
+            component_id: String::new(),
+            method_id: String::new(),
+            method_name: String::new(),
+            cluster_id: String::new(),
+            hosts: vec![],
+            package: None,
+            params: json!({"db": {"Password": "p4ss", "user": "u"}, "api_secret": ["s1"], "port": 80}),
+            artifacts: vec![],
+            configs: vec![],
+            scripts: vec![],
+            timeout_secs: 0,
+            batch_size: 0,
+            batch_pause_secs: 0,
+        };
+        let mut secrets = plan.secret_values();
+        secrets.sort();
+        assert_eq!(secrets, vec!["p4ss".to_owned(), "s1".to_owned()]);
+    }
+}

@@ -1,0 +1,403 @@
+//! One run, step after step: keeps the owner's lease while it works, runs each step's hosts in
+//! parallel (up to the configured limit, in rolling batches when the step asks), and writes every
+//! status change with its event. A failed step ends the run; so does a stop or a lost lease.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use common::{ids::new_id, time::now_utc};
+use futures::future::join_all;
+use serde_json::json;
+use tokio::sync::{Semaphore, watch};
+
+use super::{
+    Inner, Mode, PAUSED, RunEnd,
+    events::Masker,
+    host::{self, HostOutcome},
+    plan::StepPlan,
+};
+use crate::{
+    db::models::{
+        instances,
+        runs::{self, HostTaskRow, RunRow, state},
+    },
+    resource::HostConnection,
+    service::{JobsError, JobsResult},
+};
+
+/// How one step ended.
+enum StepOutcome {
+    Success,
+    Failed(String),
+    Stopped,
+}
+
+/// Works a claimed run until it ends, then records how it ended.
+pub(crate) async fn execute(
+    inner: Arc<Inner>,
+    run_id: String,
+    mode: Mode,
+    stop_sender: watch::Sender<bool>,
+    stop: watch::Receiver<bool>,
+) -> RunEnd {
+    let lease_lost = Arc::new(AtomicBool::new(false));
+    let keeper = tokio::spawn(keep_lease(
+        inner.clone(),
+        run_id.clone(),
+        stop_sender,
+        lease_lost.clone(),
+    ));
+    let outcome = work(&inner, &run_id, mode, stop).await;
+    keeper.abort();
+    let (status, message) = match outcome {
+        Ok(ended) => ended,
+        Err(error) => (
+            state::FAILED.to_owned(),
+            Some(format!("the run could not go on: {error}")),
+        ),
+    };
+    if lease_lost.load(Ordering::SeqCst) {
+        return RunEnd {
+            status: state::INTERRUPTED.to_owned(),
+            message: Some("this replica lost the run's lease; another one marked it".to_owned()),
+        };
+    }
+    let owner = inner.replica.clone();
+    let finish_run = run_id.clone();
+    let finish_status = status.clone();
+    let finish_message = message.clone();
+    let recorded = inner
+        .events
+        .record(
+            &run_id,
+            "run",
+            json!({"scope": "run", "status": status, "message": message}),
+            move |connection| {
+                let Some(run) = runs::find(connection, &finish_run)? else {
+                    return Ok(());
+                };
+                if runs::finish(
+                    connection,
+                    &finish_run,
+                    &owner,
+                    &finish_status,
+                    finish_message.as_deref(),
+                    now_utc(),
+                )? {
+                    let instance_status = if finish_status == PAUSED {
+                        state::SUCCESS
+                    } else {
+                        finish_status.as_str()
+                    };
+                    instances::set_status(connection, &run.instance_id, instance_status)?;
+                }
+                Ok(())
+            },
+        )
+        .await;
+    if let Err(error) = recorded {
+        tracing::error!(run = %run_id, %error, "cannot record the end of a run");
+    }
+    RunEnd { status, message }
+}
+
+/// Renews the lease every second and turns a stop asked through the database (from any
+/// replica) into the local stop signal. A lease found taken means another replica declared
+/// this run interrupted: stop working on it.
+async fn keep_lease(
+    inner: Arc<Inner>,
+    run_id: String,
+    stop: watch::Sender<bool>,
+    lost: Arc<AtomicBool>,
+) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let owner = inner.replica.clone();
+        let until = inner.lease_until();
+        let renew_run = run_id.clone();
+        let renewed = inner
+            .database
+            .run(move |connection| {
+                Ok::<_, JobsError>(runs::renew_lease(connection, &renew_run, &owner, until)?)
+            })
+            .await;
+        match renewed {
+            Ok(Some(true)) => {
+                let _ = stop.send(true);
+            }
+            Ok(Some(false)) => {}
+            Ok(None) => {
+                tracing::warn!(run = %run_id, "run lease lost; stopping its work here");
+                lost.store(true, Ordering::SeqCst);
+                let _ = stop.send(true);
+                return;
+            }
+            Err(error) => {
+                // The lease outlives a few failed renewals; the sweeper decides when it is gone.
+                tracing::warn!(run = %run_id, %error, "cannot renew the run lease");
+            }
+        }
+    }
+}
+
+async fn work(
+    inner: &Inner,
+    run_id: &str,
+    mode: Mode,
+    stop: watch::Receiver<bool>,
+) -> JobsResult<(String, Option<String>)> {
+    let owned_id = run_id.to_owned();
+    let (run, steps) = inner
+        .database
+        .run(move |connection| {
+            let run = runs::find(connection, &owned_id)?.ok_or(JobsError::NotRunning {
+                instance_id: String::new(),
+            })?;
+            let steps = runs::steps(connection, &owned_id)?;
+            Ok::<_, JobsError>((run, steps))
+        })
+        .await?;
+    let remaining = steps.iter().filter(|step| step.status != state::SUCCESS);
+    for (ran, step) in remaining.enumerate() {
+        if mode == Mode::NextStep && ran == 1 {
+            return Ok((PAUSED.to_owned(), None));
+        }
+        if *stop.borrow() {
+            return Ok((
+                state::STOPPED.to_owned(),
+                Some("stopped by request".to_owned()),
+            ));
+        }
+        let plan: StepPlan =
+            serde_json::from_str(&step.snapshot).map_err(|error| JobsError::Invalid {
+                field: "snapshot",
+                message: format!("of step {} cannot be read: {error}", step.sequence),
+            })?;
+        match run_step(inner, &run, &plan, stop.clone()).await? {
+            StepOutcome::Success => {}
+            StepOutcome::Failed(message) => return Ok((state::FAILED.to_owned(), Some(message))),
+            StepOutcome::Stopped => {
+                return Ok((
+                    state::STOPPED.to_owned(),
+                    Some(format!("stopped by request during step {}", plan.sequence)),
+                ));
+            }
+        }
+    }
+    Ok((state::SUCCESS.to_owned(), None))
+}
+
+/// Records a step's status with its event.
+async fn step_status(
+    inner: &Inner,
+    run_id: &str,
+    sequence: i32,
+    status: &str,
+    message: Option<String>,
+) -> JobsResult<()> {
+    let owned_run = run_id.to_owned();
+    let owned_status = status.to_owned();
+    let owned_message = message.clone();
+    inner
+        .events
+        .record(
+            run_id,
+            "step",
+            json!({"scope": "step", "sequence": sequence, "status": status, "message": message}),
+            move |connection| {
+                if owned_status != state::RUNNING {
+                    runs::skip_pending_host_tasks(connection, &owned_run, sequence, now_utc())?;
+                }
+                runs::set_step_status(
+                    connection,
+                    &owned_run,
+                    sequence,
+                    &owned_status,
+                    owned_message.as_deref(),
+                    now_utc(),
+                )?;
+                Ok(())
+            },
+        )
+        .await
+}
+
+/// Ends a step that failed before any host started.
+async fn fail_before_hosts(
+    inner: &Inner,
+    run_id: &str,
+    sequence: i32,
+    message: String,
+) -> JobsResult<StepOutcome> {
+    step_status(
+        inner,
+        run_id,
+        sequence,
+        state::FAILED,
+        Some(message.clone()),
+    )
+    .await?;
+    Ok(StepOutcome::Failed(message))
+}
+
+async fn run_step(
+    inner: &Inner,
+    run: &RunRow,
+    plan: &StepPlan,
+    mut stop: watch::Receiver<bool>,
+) -> JobsResult<StepOutcome> {
+    let sequence = plan.sequence;
+    if let Some(script) = plan.disabled_script() {
+        let message = format!(
+            "step {sequence} ({}) ran on no host: script {} ({}) is disabled (not reviewed)",
+            plan.method_name, script.script_name, script.file_name
+        );
+        return fail_before_hosts(inner, &run.id, sequence, message).await;
+    }
+    let tasks: Vec<HostTaskRow> = plan
+        .hosts
+        .iter()
+        .map(|host_ip| HostTaskRow {
+            id: new_id(),
+            run_id: run.id.clone(),
+            sequence,
+            host_ip: host_ip.clone(),
+            status: state::PENDING.to_owned(),
+            exit_code: None,
+            message: None,
+            log_size: 0,
+            start_time: None,
+            end_time: None,
+        })
+        .collect();
+    let rows = tasks.clone();
+    let owned_run = run.id.clone();
+    inner
+        .events
+        .record(
+            &run.id,
+            "step",
+            json!({
+                "scope": "step",
+                "sequence": sequence,
+                "status": state::RUNNING,
+                "hosts": tasks.iter().map(|task| json!({"host_task": task.id, "host_ip": task.host_ip})).collect::<Vec<_>>(),
+            }),
+            move |connection| {
+                runs::delete_host_tasks_of_step(connection, &owned_run, sequence)?;
+                runs::insert_host_tasks(connection, &rows)?;
+                runs::set_step_status(connection, &owned_run, sequence, state::RUNNING, None, now_utc())?;
+                Ok(())
+            },
+        )
+        .await?;
+    let token = inner.service_token()?;
+    let connections: HashMap<String, HostConnection> = if run.use_tad_host {
+        HashMap::new()
+    } else {
+        match inner
+            .resource
+            .host_connections(&token, &plan.cluster_id)
+            .await
+        {
+            Ok(list) => list
+                .into_iter()
+                .map(|connection| (connection.host_ip.clone(), connection))
+                .collect(),
+            Err(error) => {
+                let message = format!(
+                    "step {sequence} ({}) ran on no host: cannot get the hosts of cluster {}: {error}",
+                    plan.method_name, plan.cluster_id
+                );
+                return fail_before_hosts(inner, &run.id, sequence, message).await;
+            }
+        }
+    };
+    let mut secrets = plan.secret_values();
+    secrets.extend(
+        connections
+            .values()
+            .filter_map(|connection| connection.password.clone()),
+    );
+    let masker = Masker::new(secrets);
+    let batch = match plan.batch_size {
+        0 => tasks.len().max(1),
+        size => usize::try_from(size).unwrap_or(usize::MAX),
+    };
+    let permits = Semaphore::new(usize::try_from(inner.options.parallel_hosts).unwrap_or(20));
+    let mut outcomes: Vec<(String, HostOutcome)> = Vec::with_capacity(tasks.len());
+    for (index, chunk) in tasks.chunks(batch).enumerate() {
+        if index > 0 && plan.batch_pause_secs > 0 {
+            let pause = tokio::time::sleep(Duration::from_secs(plan.batch_pause_secs));
+            tokio::select! {
+                _ = pause => {}
+                _ = host::stopped(&mut stop) => {}
+            }
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let batch_outcomes = join_all(chunk.iter().map(|task| {
+            let permits = &permits;
+            let masker = masker.clone();
+            let stop = stop.clone();
+            let connection = connections.get(&task.host_ip);
+            let token = token.as_str();
+            async move {
+                let Ok(_permit) = permits.acquire().await else {
+                    return (task.host_ip.clone(), HostOutcome::Skipped);
+                };
+                let outcome =
+                    host::run_host_task(inner, run, plan, task, connection, masker, stop, token)
+                        .await;
+                (task.host_ip.clone(), outcome)
+            }
+        }))
+        .await;
+        let failed = batch_outcomes
+            .iter()
+            .any(|(_, outcome)| matches!(outcome, HostOutcome::Failed(_)));
+        outcomes.extend(batch_outcomes);
+        if failed {
+            break;
+        }
+    }
+    let first_failure = plan.hosts.iter().find_map(|host_ip| {
+        outcomes.iter().find_map(|(ip, outcome)| match outcome {
+            HostOutcome::Failed(reason) if ip == host_ip => Some((ip.clone(), reason.clone())),
+            _ => None,
+        })
+    });
+    let stopped = *stop.borrow()
+        || outcomes
+            .iter()
+            .any(|(_, outcome)| matches!(outcome, HostOutcome::Stopped));
+    let (status, message, outcome) = match (first_failure, stopped) {
+        (Some((host_ip, reason)), _) => {
+            let message = format!(
+                "step {sequence} ({}) failed on host {host_ip}: {}",
+                plan.method_name,
+                masker.mask(&reason)
+            );
+            (
+                state::FAILED,
+                Some(message.clone()),
+                StepOutcome::Failed(message),
+            )
+        }
+        (None, true) => (
+            state::STOPPED,
+            Some("stopped by request".to_owned()),
+            StepOutcome::Stopped,
+        ),
+        (None, false) => (state::SUCCESS, None, StepOutcome::Success),
+    };
+    step_status(inner, &run.id, sequence, status, message).await?;
+    Ok(outcome)
+}

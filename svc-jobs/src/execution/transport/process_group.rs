@@ -1,0 +1,274 @@
+//! What both adapters share to run a command in its own process group and kill it by key: the
+//! bash wrapper and kill scripts run on the target, the registry of pending runs, and how an
+//! ending becomes a [`RunOutcome`].
+//!
+//! On the target, `run` starts `bash -c RUN_SCRIPT tad-run <key> <command>`. The wrapper makes a
+//! private directory `/tmp/tad-<uid>` (fixed, not `$TMPDIR`: the kill may come through another
+//! SSH session whose environment differs), then starts `setsid` so that the command leads a new
+//! session and process group. That leader writes its pid (= the group id) to `<key>.pid` before
+//! it `exec`s `bash -c <command>`, so a kill can always find the group once the command runs. The
+//! wrapper stays outside the group, waits for it, removes the pid file and exits with the
+//! command's status (its own stderr goes to /dev/null once the command starts, so that bash's
+//! "Killed" notice does not reach the command's output).
+//!
+//! `kill` runs `KILL_SCRIPT`: it first leaves a `<key>.pid.kill` mark (only when this transport
+//! has a pending run under the key), then sends SIGKILL to the group named in the pid file. The
+//! group leader checks the mark after writing its pid file and before starting the command, so a
+//! kill that comes before the pid file exists still stops the command.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use super::{RunOutcome, shell_quote};
+
+/// How long output may still arrive after the command ended (a background process that keeps
+/// the output open does not hold the run longer than this).
+pub(super) const OUTPUT_GRACE: Duration = Duration::from_secs(2);
+
+/// How long to wait for a killed command to be reported ended.
+pub(super) const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// The exit status bash answers for a process killed by SIGKILL.
+const KILLED_STATUS: i32 = 128 + 9;
+
+/// The wrapper around every command; `$1` is the key, `$2` the command.
+const RUN_SCRIPT: &str = r#"dir="/tmp/tad-$(id -u)"
+mkdir -p -m 700 -- "$dir" 2>/dev/null
+if [ -L "$dir" ] || [ ! -O "$dir" ]; then
+  echo "tad: $dir is not a private directory of $(id -un)" >&2
+  exit 125
+fi
+pidfile="$dir/$1.pid"
+exec 3>&2 2>/dev/null
+setsid -w bash -c 'echo "$$" > "$0" || exit 125; if [ -e "$0.kill" ]; then exit 137; fi; exec bash -c "$1"' "$pidfile" "$2" 2>&3 3>&-
+status=$?
+rm -f -- "$pidfile" "$pidfile.kill"
+exit "$status"
+"#;
+
+/// Kills the process group started under the key `$1`; `$2` is `mark` to also stop a command
+/// that has not started yet.
+const KILL_SCRIPT: &str = r#"dir="/tmp/tad-$(id -u)"
+if [ -L "$dir" ] || [ ! -O "$dir" ]; then
+  exit 0
+fi
+pidfile="$dir/$1.pid"
+if [ "$2" = mark ]; then
+  : > "$pidfile.kill"
+fi
+if [ -s "$pidfile" ]; then
+  group=$(cat -- "$pidfile")
+  case "$group" in
+    ''|*[!0-9]*) exit 0 ;;
+  esac
+  if [ "$group" -gt 1 ]; then
+    kill -KILL -- "-$group" 2>/dev/null
+  fi
+fi
+exit 0
+"#;
+
+/// The program and arguments that run `command` in a new process group under `key`.
+pub(super) fn run_invocation(key: &str, command: &str) -> [String; 6] {
+    bash_invocation(RUN_SCRIPT, "tad-run", key, command)
+}
+
+/// The program and arguments that kill the process group started under `key`; `mark` also
+/// stops a command of a pending run that has not started yet.
+pub(super) fn kill_invocation(key: &str, mark: bool) -> [String; 6] {
+    let mode = if mark { "mark" } else { "no-mark" };
+    bash_invocation(KILL_SCRIPT, "tad-kill", key, mode)
+}
+
+fn bash_invocation(script: &str, name: &str, first: &str, second: &str) -> [String; 6] {
+    ["bash", "-c", script, name, first, second].map(str::to_owned)
+}
+
+/// One shell command line of `words`, each quoted.
+pub(super) fn command_line(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|word| shell_quote(word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks that `key` is usable in a file name on the target: `[a-z0-9-]`, not empty.
+pub(super) fn check_key(key: &str) -> Result<(), String> {
+    let valid = !key.is_empty()
+        && key.len() <= 128
+        && key
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "run key {key:?} must be 1 to 128 characters of [a-z0-9-]"
+        ))
+    }
+}
+
+/// How the command's wrapper ended, as the adapter saw it.
+#[derive(Debug)]
+pub(super) enum Ending {
+    Exited(i32),
+    Signalled(String),
+    /// It ended without a status (e.g. the SSH channel closed).
+    Lost,
+}
+
+/// The outcome of a run that ended on its own or by [`super::Transport::kill`] (`killed`).
+/// Answers `None` when nothing says how it ended.
+pub(super) fn outcome(ending: Ending, killed: bool) -> Option<RunOutcome> {
+    match ending {
+        Ending::Exited(KILLED_STATUS) | Ending::Lost if killed => {
+            Some(RunOutcome::Signalled("KILL".to_owned()))
+        }
+        Ending::Exited(code) => Some(RunOutcome::Exited(code)),
+        Ending::Signalled(name) => Some(RunOutcome::Signalled(name)),
+        Ending::Lost => None,
+    }
+}
+
+/// The name of signal `number` as `kill -l` prints it (`SIG<number>` for unusual ones).
+pub(super) fn signal_name(number: i32) -> String {
+    let name = match number {
+        1 => "HUP",
+        2 => "INT",
+        3 => "QUIT",
+        4 => "ILL",
+        6 => "ABRT",
+        8 => "FPE",
+        9 => "KILL",
+        10 => "USR1",
+        11 => "SEGV",
+        12 => "USR2",
+        13 => "PIPE",
+        14 => "ALRM",
+        15 => "TERM",
+        _ => return format!("SIG{number}"),
+    };
+    name.to_owned()
+}
+
+/// The runs pending on one transport, by key, with whether they were killed.
+#[derive(Default)]
+pub(super) struct PendingRuns {
+    runs: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+}
+
+impl PendingRuns {
+    /// Registers a run under `key`; fails when one is already pending under it.
+    pub(super) fn begin(&self, key: &str) -> Result<PendingRun, String> {
+        let mut runs = self
+            .runs
+            .lock()
+            .map_err(|_| "the registry of pending runs is unusable".to_owned())?;
+        if runs.contains_key(key) {
+            return Err(format!("a command is already running under key {key}"));
+        }
+        let killed = Arc::new(AtomicBool::new(false));
+        runs.insert(key.to_owned(), killed.clone());
+        Ok(PendingRun {
+            runs: self.runs.clone(),
+            key: key.to_owned(),
+            killed,
+        })
+    }
+
+    /// Notes that the run under `key` is being killed; answers whether one is pending.
+    pub(super) fn mark_killed(&self, key: &str) -> bool {
+        let Ok(runs) = self.runs.lock() else {
+            return false;
+        };
+        match runs.get(key) {
+            Some(killed) => {
+                killed.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A registered run; leaves the registry when dropped.
+pub(super) struct PendingRun {
+    runs: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+    key: String,
+    killed: Arc<AtomicBool>,
+}
+
+impl PendingRun {
+    /// Whether [`super::Transport::kill`] was called for this run.
+    pub(super) fn killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for PendingRun {
+    fn drop(&mut self) {
+        if let Ok(mut runs) = self.runs.lock() {
+            runs.remove(&self.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_file_name_safe() {
+        assert!(check_key("task-42-a").is_ok());
+        for bad in ["", "../x", "A", "a b", "a/b", "a.pid"] {
+            assert!(check_key(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_killed_run_is_signalled_and_an_exit_code_stays_one() {
+        assert_eq!(
+            outcome(Ending::Exited(137), true),
+            Some(RunOutcome::Signalled("KILL".into()))
+        );
+        assert_eq!(
+            outcome(Ending::Lost, true),
+            Some(RunOutcome::Signalled("KILL".into()))
+        );
+        assert_eq!(
+            outcome(Ending::Exited(137), false),
+            Some(RunOutcome::Exited(137))
+        );
+        assert_eq!(
+            outcome(Ending::Exited(0), true),
+            Some(RunOutcome::Exited(0))
+        );
+        assert_eq!(outcome(Ending::Lost, false), None);
+    }
+
+    #[test]
+    fn a_key_runs_once_at_a_time() {
+        let runs = PendingRuns::default();
+        let run = runs.begin("k").expect("first");
+        assert!(runs.begin("k").is_err());
+        assert!(runs.mark_killed("k"));
+        assert!(run.killed());
+        drop(run);
+        assert!(!runs.mark_killed("k"));
+        assert!(runs.begin("k").is_ok());
+    }
+
+    #[test]
+    fn the_command_line_quotes_every_word() {
+        let line = command_line(&run_invocation("k", "echo 'hi'"));
+        assert!(line.starts_with("'bash' '-c' '"), "{line}");
+        assert!(line.ends_with(r"'tad-run' 'k' 'echo '\''hi'\'''"), "{line}");
+    }
+}

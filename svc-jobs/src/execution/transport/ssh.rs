@@ -1,0 +1,367 @@
+//! The SSH transport adapter (russh): one authenticated connection per target, the host key
+//! pinned; every `run`, `upload` and `kill` opens its own session channel on it, so a kill goes
+//! through while a run is pending. Commands run in their own process group on the target (see
+//! [`super::process_group`]). Secrets never reach an error or a log line.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::ssh::{SessionError, SshAuth, SshSession, SshTarget};
+use futures::StreamExt;
+use russh::{Channel, ChannelMsg, Sig, client};
+use tokio::{sync::mpsc, time::Instant};
+
+use super::{
+    ByteStream, OutputChunk, OutputKind, RunOutcome, Transport, TransportError, part_path,
+    process_group::{self, Ending, PendingRuns},
+    shell_quote,
+};
+
+/// At most this much of a helper command's stderr goes into an error message.
+const STDERR_LIMIT: usize = 2048;
+
+/// One SSH connection to a target host.
+pub struct SshTransport {
+    session: SshSession,
+    target: SshTarget,
+    runs: PendingRuns,
+    /// Bounds connecting, opening a channel and the helper commands (kill, rename).
+    timeout: Duration,
+}
+
+/// What one wait on a run's channel brought.
+enum Event {
+    Message(Option<ChannelMsg>),
+    /// The run's timeout passed.
+    Deadline,
+    /// The output grace after the command ended passed.
+    GraceOver,
+}
+
+impl SshTransport {
+    /// Connects to `target` and logs in with `auth` within `timeout`, refusing any host key but
+    /// `pinned_fingerprint` (`SHA256:...`) when one is given. Answers the transport and the
+    /// fingerprint the server presented (to pin on first use).
+    pub async fn connect(
+        target: SshTarget,
+        auth: SshAuth,
+        pinned_fingerprint: Option<&str>,
+        timeout: Duration,
+    ) -> Result<(SshTransport, String), TransportError> {
+        let described = describe(&target);
+        let (session, fingerprint) = common::ssh::open_session(
+            &target,
+            &auth,
+            pinned_fingerprint,
+            timeout,
+        )
+        .await
+        .map_err(|error| match error {
+            SessionError::AuthenticationFailed => TransportError::Authentication {
+                target: described.clone(),
+                user: target.user.clone(),
+            },
+            SessionError::HostKeyMismatch { pinned, presented } => {
+                tracing::warn!(host = %described, %pinned, %presented, "ssh host key changed");
+                TransportError::HostKeyMismatch {
+                    target: described.clone(),
+                    pinned,
+                    presented,
+                }
+            }
+            SessionError::Unreachable(message) => TransportError::Connect {
+                target: described.clone(),
+                message,
+            },
+            SessionError::TimedOut => TransportError::ConnectTimeout {
+                target: described.clone(),
+                seconds: timeout.as_secs_f64().ceil() as u64,
+            },
+        })?;
+        tracing::debug!(host = %described, %fingerprint, "ssh transport connected");
+        let transport = SshTransport {
+            session,
+            target,
+            runs: PendingRuns::default(),
+            timeout,
+        };
+        Ok((transport, fingerprint))
+    }
+
+    fn command_error(&self, message: String) -> TransportError {
+        TransportError::Command {
+            target: self.describe(),
+            message,
+        }
+    }
+
+    async fn open_channel(&self) -> Result<Channel<client::Msg>, String> {
+        match tokio::time::timeout(self.timeout, self.session.channel_open_session()).await {
+            Err(_) => Err(format!(
+                "opening an ssh channel timed out after {} s",
+                self.timeout.as_secs()
+            )),
+            Ok(Err(error)) => Err(format!("opening an ssh channel failed: {error}")),
+            Ok(Ok(channel)) => Ok(channel),
+        }
+    }
+
+    /// Runs a helper `command` with no input within the transport's timeout; fails unless it
+    /// exits with 0.
+    async fn run_helper(&self, command: &str) -> Result<(), String> {
+        let mut channel = self.open_channel().await?;
+        channel
+            .exec(true, command)
+            .await
+            .map_err(|error| format!("starting the command failed: {error}"))?;
+        let _ = channel.eof().await;
+        let finished = tokio::time::timeout(self.timeout, wait_exit(&mut channel))
+            .await
+            .map_err(|_| format!("no answer within {} s", self.timeout.as_secs()))?;
+        let _ = channel.close().await;
+        finished
+    }
+
+    async fn kill_group(&self, key: &str, mark: bool) -> Result<(), TransportError> {
+        let line = process_group::command_line(&process_group::kill_invocation(key, mark));
+        self.run_helper(&line).await.map_err(|message| {
+            self.command_error(format!(
+                "killing the command under key {key} failed: {message}"
+            ))
+        })?;
+        tracing::debug!(host = %self.describe(), key, "remote process group killed");
+        Ok(())
+    }
+
+    /// Streams `content` into `cat > <part>`; answers the number of bytes sent.
+    async fn send_part(&self, path: &str, part: &str, content: ByteStream) -> Result<u64, String> {
+        let mut command = format!("cat > {}", shell_quote(part));
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .and_then(|parent| parent.to_str())
+            .filter(|parent| !parent.is_empty())
+        {
+            command = format!("mkdir -p -- {} && {command}", shell_quote(parent));
+        }
+        let mut channel = self.open_channel().await?;
+        channel
+            .exec(true, command)
+            .await
+            .map_err(|error| format!("starting the upload failed: {error}"))?;
+        let sent = send_all(&channel, content).await;
+        if let Err(message) = sent {
+            // The command may have failed first (e.g. mkdir); its own words say more.
+            let remote =
+                tokio::time::timeout(Duration::from_secs(1), wait_exit(&mut channel)).await;
+            let _ = channel.close().await;
+            return Err(match remote {
+                Ok(Err(remote)) => format!("{message}; the target said: {remote}"),
+                _ => message,
+            });
+        }
+        channel
+            .eof()
+            .await
+            .map_err(|error| format!("ending the upload failed: {error}"))?;
+        let finished = wait_exit(&mut channel).await;
+        let _ = channel.close().await;
+        finished.and(sent)
+    }
+}
+
+fn describe(target: &SshTarget) -> String {
+    format!("{}@{}:{}", target.user, target.host, target.port)
+}
+
+async fn send_all(channel: &Channel<client::Msg>, mut content: ByteStream) -> Result<u64, String> {
+    let mut sent = 0_u64;
+    while let Some(chunk) = content.next().await {
+        let chunk = chunk.map_err(|error| format!("reading the content failed: {error}"))?;
+        let length = chunk.len() as u64;
+        channel
+            .data_bytes(chunk)
+            .await
+            .map_err(|error| format!("sending the content failed: {error}"))?;
+        sent += length;
+    }
+    Ok(sent)
+}
+
+/// Waits for the end of a helper command; fails with its stderr unless it exits with 0.
+async fn wait_exit(channel: &mut Channel<client::Msg>) -> Result<(), String> {
+    let mut status = None;
+    let mut stderr = Vec::new();
+    while let Some(message) = channel.wait().await {
+        match message {
+            ChannelMsg::ExtendedData { data, ext: 1 } => {
+                let room = STDERR_LIMIT.saturating_sub(stderr.len());
+                stderr.extend_from_slice(&data[..data.len().min(room)]);
+            }
+            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+            ChannelMsg::ExitSignal { signal_name, .. } => {
+                return Err(format!("killed by signal {}", sig_name(&signal_name)));
+            }
+            ChannelMsg::Failure if status.is_none() => {
+                return Err("the server refused to run the command".to_owned());
+            }
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    let stderr = String::from_utf8_lossy(&stderr).trim().to_owned();
+    match status {
+        Some(0) => Ok(()),
+        Some(code) => Err(format!("exit status {code}: {stderr}")),
+        None => Err(format!("ended without an exit status: {stderr}")),
+    }
+}
+
+fn sig_name(signal: &Sig) -> String {
+    let name = match signal {
+        Sig::ABRT => "ABRT",
+        Sig::ALRM => "ALRM",
+        Sig::FPE => "FPE",
+        Sig::HUP => "HUP",
+        Sig::ILL => "ILL",
+        Sig::INT => "INT",
+        Sig::KILL => "KILL",
+        Sig::PIPE => "PIPE",
+        Sig::QUIT => "QUIT",
+        Sig::SEGV => "SEGV",
+        Sig::TERM => "TERM",
+        Sig::USR1 => "USR1",
+        Sig::Custom(name) => name,
+    };
+    name.to_owned()
+}
+
+#[async_trait]
+impl Transport for SshTransport {
+    fn describe(&self) -> String {
+        describe(&self.target)
+    }
+
+    async fn upload(&self, path: &str, content: ByteStream) -> Result<u64, TransportError> {
+        let upload_error = |message: String| TransportError::Upload {
+            target: self.describe(),
+            path: path.to_owned(),
+            message,
+        };
+        let part = part_path(path);
+        let sent = match self.send_part(path, &part, content).await {
+            Ok(sent) => sent,
+            Err(message) => {
+                let _ = self
+                    .run_helper(&format!("rm -f -- {}", shell_quote(&part)))
+                    .await;
+                return Err(upload_error(message));
+            }
+        };
+        let replace = format!(
+            "test \"$(wc -c < {part})\" -eq {sent} && mv -f -- {part} {path} || {{ rm -f -- {part}; exit 1; }}",
+            part = shell_quote(&part),
+            path = shell_quote(path),
+        );
+        self.run_helper(&replace).await.map_err(|message| {
+            upload_error(format!(
+                "checking the size ({sent} bytes) and replacing the file failed: {message}"
+            ))
+        })?;
+        tracing::debug!(host = %self.describe(), path, bytes = sent, "file uploaded");
+        Ok(sent)
+    }
+
+    async fn run(
+        &self,
+        command: &str,
+        key: &str,
+        timeout: Duration,
+        output: mpsc::Sender<OutputChunk>,
+    ) -> Result<RunOutcome, TransportError> {
+        process_group::check_key(key).map_err(|message| self.command_error(message))?;
+        let run = self
+            .runs
+            .begin(key)
+            .map_err(|message| self.command_error(message))?;
+        let deadline = Instant::now() + timeout;
+        let line = process_group::command_line(&process_group::run_invocation(key, command));
+        let mut channel = self
+            .open_channel()
+            .await
+            .map_err(|message| self.command_error(message))?;
+        channel
+            .exec(true, line)
+            .await
+            .map_err(|error| self.command_error(format!("starting the command failed: {error}")))?;
+        let _ = channel.eof().await;
+        tracing::debug!(host = %self.describe(), key, "remote command started");
+        let mut ending = None;
+        let mut grace_until = None;
+        loop {
+            let event = tokio::select! {
+                message = channel.wait() => Event::Message(message),
+                () = tokio::time::sleep_until(deadline), if grace_until.is_none() => Event::Deadline,
+                () = tokio::time::sleep_until(grace_until.unwrap_or(deadline)), if grace_until.is_some() => Event::GraceOver,
+            };
+            let message = match event {
+                Event::Message(message) => message,
+                Event::GraceOver => break,
+                Event::Deadline => {
+                    self.runs.mark_killed(key);
+                    self.kill_group(key, true).await?;
+                    let _ = channel.close().await;
+                    tracing::info!(host = %self.describe(), key, seconds = timeout.as_secs(), "remote command timed out");
+                    return Ok(RunOutcome::TimedOut);
+                }
+            };
+            match message {
+                Some(ChannelMsg::Data { data }) => {
+                    let chunk = OutputChunk {
+                        kind: OutputKind::Stdout,
+                        bytes: data,
+                    };
+                    let _ = output.send(chunk).await;
+                }
+                Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                    let chunk = OutputChunk {
+                        kind: OutputKind::Stderr,
+                        bytes: data,
+                    };
+                    let _ = output.send(chunk).await;
+                }
+                Some(ChannelMsg::ExitStatus { exit_status }) => {
+                    ending = Some(Ending::Exited(exit_status as i32));
+                    grace_until = Some(Instant::now() + process_group::OUTPUT_GRACE);
+                }
+                Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                    ending = Some(Ending::Signalled(sig_name(&signal_name)));
+                    grace_until = Some(Instant::now() + process_group::OUTPUT_GRACE);
+                }
+                Some(ChannelMsg::Failure) if ending.is_none() => {
+                    return Err(self.command_error(
+                        "the server refused to run the command (too many sessions?)".to_owned(),
+                    ));
+                }
+                Some(ChannelMsg::Close) | None => break,
+                Some(_) => {}
+            }
+        }
+        let _ = channel.close().await;
+        process_group::outcome(ending.unwrap_or(Ending::Lost), run.killed()).ok_or_else(|| {
+            self.command_error(
+                "the command ended without an exit status (connection lost?)".to_owned(),
+            )
+        })
+    }
+
+    async fn kill(&self, key: &str) -> Result<(), TransportError> {
+        process_group::check_key(key).map_err(|message| self.command_error(message))?;
+        let mark = self.runs.mark_killed(key);
+        self.kill_group(key, mark).await
+    }
+
+    async fn close(&self) {
+        common::ssh::disconnect(&self.session).await;
+        tracing::debug!(host = %self.describe(), "ssh transport closed");
+    }
+}

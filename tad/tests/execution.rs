@@ -1,0 +1,846 @@
+//! The execution engine end to end through the gateway against a real `sshd` (hosts 127.0.0.2,
+//! 127.0.0.3 with a password, 127.0.0.4 with a private key, all on one sshd) and on the TAD host
+//! itself: 6.1 pushes artifacts (md5 checked), renders app configs, writes `params.json`, runs the
+//! method's entrypoint and the reviewed script with its parameters; the run tree, logs and SSE
+//! events read back; one failing host fails the step and is named; 6.2 runs one step at a time; a
+//! second 6.1 is refused naming the run; 6.3 kills a `sleep 600` within 5 s leaving no process; a
+//! changed host key fails with both fingerprints; no secret appears in any log, event or answer.
+//! On PostgreSQL + Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set.
+
+mod support;
+
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+use support::{
+    Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, post_multipart,
+    sshd::{KEY_USER, PASSWORD_USER, TestSshd},
+    tar_gz,
+};
+
+const ADMIN_PASSWORD: &str = "exec-admin-password";
+const DB_PASSWORD: &str = "db-Secret-6f1c9a";
+
+/// The hosts of the cluster: (ip, user, by key).
+const HOSTS: [(&str, &str, bool); 3] = [
+    ("127.0.0.2", PASSWORD_USER, false),
+    ("127.0.0.3", PASSWORD_USER, false),
+    ("127.0.0.4", KEY_USER, true),
+];
+
+/// Everything a deployment was configured with.
+struct Deployment {
+    /// Directory the test's files go to on the "hosts" (all on this machine).
+    root: PathBuf,
+    work_dir: PathBuf,
+    artifact: Vec<u8>,
+    instance: String,
+    /// An instance of a two-step template (method, then the custom script).
+    two_steps: String,
+    script_file_id: String,
+    cluster: String,
+    method_id: String,
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or(0)
+    )
+}
+
+/// A directory every test user may write into.
+fn shared_dir(path: &Path) {
+    std::fs::create_dir_all(path).expect("create dir");
+    std::process::Command::new("chmod")
+        .arg("1777")
+        .arg(path)
+        .status()
+        .expect("chmod");
+}
+
+async fn configure(admin: &Api, reviewer: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
+    // All "hosts" are this machine: each writes below a directory of its own.
+    for tag in ["shop-one", "shop-two"] {
+        for (ip, _, _) in HOSTS {
+            shared_dir(&root.join(tag).join(ip));
+        }
+    }
+    shared_dir(&root.join("sleep"));
+    shared_dir(&root.join("two-step2"));
+    for (path, body) in [
+        (
+            "/api/admin/productlines",
+            json!({"id": "pl1", "name": "pl"}),
+        ),
+        (
+            "/api/admin/applications",
+            json!({"id": "app1", "name": "shop", "product_line_id": "pl1"}),
+        ),
+        (
+            "/api/admin/applications",
+            json!({"id": "app2", "name": "shop-two", "product_line_id": "pl1"}),
+        ),
+        ("/api/admin/envs", json!({"id": "env1", "name": "test"})),
+    ] {
+        let (_, answer) = admin.post(path, &body).await;
+        assert_success(&answer);
+    }
+    let mut cluster_ids = Vec::new();
+    for (name, app) in [("shop-c", "app1"), ("shop-two-c", "app2")] {
+        let (_, body) = admin
+            .post(
+                "/api/resource/clusters/aos_create",
+                &json!({"name": name, "env_id": "env1", "app_id": app}),
+            )
+            .await;
+        cluster_ids.push(assert_success(&body)["id"].as_str().expect("id").to_owned());
+    }
+    let mut host_ids = Vec::new();
+    for (ip, user, by_key) in HOSTS {
+        let mut host = json!({"host_IP": ip, "host_name": format!("h-{ip}"), "ssh_user": user,
+            "ssh_port": sshd.port.to_string(), "productLine_id": "pl1", "env_id": "env1"});
+        if by_key {
+            host["ssh_private_key"] = json!(sshd.private_key_pem);
+        } else {
+            host["ssh_passwd"] = json!(sshd.password);
+        }
+        let (_, body) = admin.post("/api/resource/hosts/aos_create", &host).await;
+        host_ids.push(assert_success(&body)["id"].as_str().expect("id").to_owned());
+    }
+    for cluster in &cluster_ids {
+        let (_, body) = admin
+            .post(
+                &format!("/api/resource/clusters/{cluster}/aos_bind"),
+                &json!({"hosts": host_ids}),
+            )
+            .await;
+        assert_success(&body);
+    }
+
+    // The method package: prints its parameters (the password must come out masked) and counts
+    // its runs in the step's work directory.
+    let manifest = "component: {id: shop, name: shop, remark: shop}\nmethod: {id: shop1, name: install, remark: install shop}\nentrypoint: run.sh\nparams:\n  - key: greeting\n    require: true\n  - key: db_password\n";
+    let run_sh = "echo \"entry on $(whoami): $(tr -d '\\n' < params.json)\"\necho ran >> ../entry-runs\nif [ -n \"$(grep -o slow params.json)\" ]; then sleep 8; fi\n";
+    let package = tar_gz(&[
+        ("method.yml", manifest.as_bytes().to_vec()),
+        ("run.sh", run_sh.as_bytes().to_vec()),
+    ]);
+    let (_, body) = post_multipart(admin, "/api/component/upload", &[("file", package)], &[]).await;
+    assert_success(&body);
+
+    // The artifact: a package holding 3 MiB of varied bytes.
+    let payload: Vec<u8> = (0..3 * 1024 * 1024_u32)
+        .map(|index| (index.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let artifact = tar_gz(&[("shop.bin", payload)]);
+    let md5 = md5_hex(&artifact);
+    let (_, body) = post_multipart(
+        admin,
+        &format!("/api/artifact/version/aos?app_id=app1&version=1.0.0&name=shop&md5={md5}"),
+        &[("shop.tar.gz", artifact.clone())],
+        &[],
+    )
+    .await;
+    let artifact_file = assert_success(&body)["file_id"]
+        .as_str()
+        .expect("file id")
+        .to_owned();
+
+    // The script, uploaded by admin and approved by another user.
+    let script = b"#!/bin/bash\necho \"script args: $*\"\necho \"$*\" >> ./script-runs\nif [ \"$1\" = fail ]; then echo failing >&2; exit 3; fi\nif [ \"$1\" = sleep ]; then sleep \"$2\"; fi\n".to_vec();
+    let (_, body) = post_multipart(
+        admin,
+        "/api/artifact/script/aos_upload",
+        &[("deploy.sh", script.clone())],
+        &[
+            ("app_id", "app1".into()),
+            ("name", "deploy".into()),
+            (
+                "file_md5",
+                json!({"deploy.sh": md5_hex(&script)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let uploaded = assert_success(&body);
+    let script_file_id = uploaded[0]["file_id"].as_str().expect("file").to_owned();
+    let script_version = uploaded[0]["version_id"]
+        .as_str()
+        .expect("version")
+        .to_owned();
+    let (_, body) = reviewer
+        .post(
+            &format!("/api/script/index/examine/{script_version}"),
+            &json!({"method_id": script_version, "status": "able"}),
+        )
+        .await;
+    assert_success(&body);
+
+    // The app config: `listen={{ port }}`.
+    let j2 = b"listen={{ port }}\nname=shop\n".to_vec();
+    let yml = b"- key: port\n  rule: '^[0-9]+$'\n".to_vec();
+    let (_, body) = post_multipart(
+        admin,
+        "/api/artifact/configure/aos_upload",
+        &[("shop.conf.j2", j2.clone()), ("shop.conf.yml", yml.clone())],
+        &[
+            ("app_id", "app1".into()),
+            ("name", "shop_config".into()),
+            ("version", "1".into()),
+            (
+                "file_md5",
+                json!({"shop.conf.j2": md5_hex(&j2), "shop.conf.yml": md5_hex(&yml)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let template_file = assert_success(&body)[0]["id"]
+        .as_str()
+        .expect("j2 id")
+        .to_owned();
+
+    // Templates: one step (the method), and two steps (the method, then the custom script).
+    let mut template_ids = Vec::new();
+    for (name, methods) in [
+        (
+            "install",
+            json!([{"component_id": "shop", "method_id": "shop1", "sequence": 0}]),
+        ),
+        (
+            "install-two",
+            json!([{"component_id": "shop", "method_id": "shop1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 1}]),
+        ),
+    ] {
+        let (_, body) = admin
+            .post(
+                "/api/app/jobtemplate/create",
+                &json!({"name": name, "application_id": "app1"}),
+            )
+            .await;
+        let id = assert_success(&body)["id"].as_str().expect("id").to_owned();
+        let (_, body) = admin
+            .post(
+                &format!("/api/app/jobtemplate/{id}/graded"),
+                &json!({"method": methods}),
+            )
+            .await;
+        assert_success(&body);
+        template_ids.push(id);
+    }
+    let (_, body) = admin.get("/api/app/jobinstance/shop1/config/desc").await;
+    let schema = assert_success(&body);
+    let node = |key: &str| -> String {
+        schema
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|node| node["key"] == key)
+            .and_then(|node| node["id"].as_str())
+            .expect("node id")
+            .to_owned()
+    };
+    let params = json!({node("greeting"): "hello", node("db_password"): DB_PASSWORD});
+
+    let mut instances = Vec::new();
+    for (name, template, app, cluster) in [
+        ("shop-one", &template_ids[0], "app1", &cluster_ids[0]),
+        ("shop-two", &template_ids[1], "app2", &cluster_ids[1]),
+    ] {
+        let (_, body) = admin
+            .post(
+                "/api/app/jobinstance/create",
+                &json!({"name": name, "env_id": "env1", "application_id": app, "job_template_id": template}),
+            )
+            .await;
+        let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
+        // Learn the template's node ids by binding it with no groups first.
+        let configs_path = format!("/api/app/jobinstance/{instance}/shop1/0/relation/actemplate");
+        let (_, body) = admin
+            .post(
+                &format!("/api/app/jobinstance/{instance}/shop1/0/{cluster}/relation/cluster"),
+                &json!({}),
+            )
+            .await;
+        assert_success(&body);
+        let (_, body) = admin
+            .post(
+                &configs_path,
+                &json!({"file_id": template_file, "groups": []}),
+            )
+            .await;
+        assert_success(&body);
+        let (_, body) = admin
+            .get(&format!(
+                "/api/app/jobinstance/{instance}/shop1/0/actemplate/config/desc"
+            ))
+            .await;
+        let port_node = assert_success(&body)[0]["id"]
+            .as_str()
+            .expect("port node")
+            .to_owned();
+        let tag = name.to_owned();
+        let per_host = |make: &dyn Fn(&str, &str) -> Value| -> Vec<Value> {
+            HOSTS
+                .iter()
+                .map(|(ip, _, _)| make(ip, &root.join(&tag).join(ip).display().to_string()))
+                .collect()
+        };
+        let everything = json!({
+            "cluster": {"cluster_id": cluster},
+            "artifacts": per_host(&|ip, dir| json!({"file_id": artifact_file, "dest": format!("{dir}/artifacts"), "host_IP": [ip]})),
+            "actemplates": {"file_id": template_file, "groups": per_host(&|ip, dir| json!({"dest": format!("{dir}/conf"), "host_IP": [ip], "configs": {port_node.clone(): "8080"}, "targetname": "shop.conf"}))},
+            "config": {"config_value": params},
+            "scripts": {"scripts_data": per_host(&|ip, dir| json!({"id": script_file_id, "dest": format!("{dir}/scripts"), "host_IP": [ip], "parameter": format!("ok {ip}"), "execute_type": "shell"}))},
+        });
+        let (_, body) = admin
+            .post(
+                &format!("/api/app/jobinstance/{instance}/shop1/0/relation/alldata"),
+                &everything,
+            )
+            .await;
+        assert_success(&body);
+        if name == "shop-two" {
+            let (_, body) = admin
+                .post(
+                    &format!("/api/app/jobinstance/{instance}/cu1/1/relation/alldata"),
+                    &json!({"cluster": {"cluster_id": cluster},
+                        "scripts": {"scripts_data": [{"id": script_file_id, "dest": root.join("two-step2").display().to_string(), "host_IP": ["127.0.0.2"], "parameter": "second", "execute_type": "shell"}]}}),
+                )
+                .await;
+            assert_success(&body);
+        }
+        let (_, body) = admin
+            .get(&format!("/api/app/jobinstance/{instance}/details"))
+            .await;
+        assert_eq!(assert_success(&body)["status"], "ready", "{body}");
+        instances.push(instance);
+    }
+    Deployment {
+        root: root.to_owned(),
+        work_dir: root.join("work"),
+        artifact,
+        two_steps: instances.pop().expect("two steps"),
+        instance: instances.pop().expect("one step"),
+        script_file_id,
+        cluster: cluster_ids[0].clone(),
+        method_id: "shop1".to_owned(),
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|error| panic!("read {}: {error}", path.display()))
+}
+
+/// The work directory of a step of a run on a host.
+fn step_dir(deployment: &Deployment, transport: &str, ip: &str, run: &str, step: u32) -> PathBuf {
+    deployment
+        .work_dir
+        .join(format!("{transport}-{ip}"))
+        .join(run)
+        .join(step.to_string())
+}
+
+async fn execute(api: &Api, instance: &str, route: &str, body: Value) -> Value {
+    let (status, answer) = api
+        .post(&format!("/api/app/jobinstance/{instance}/{route}"), &body)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
+/// Every log byte of every host task of a run, read through the log route chunk by chunk.
+async fn all_logs(api: &Api, run: &str) -> Vec<(String, String)> {
+    let (_, body) = api.get(&format!("/api/executions/{run}")).await;
+    let tree = assert_success(&body);
+    let mut logs = Vec::new();
+    for step in tree["steps"].as_array().expect("steps") {
+        for host in step["hosts"].as_array().expect("hosts") {
+            let task = host["id"].as_str().expect("task").to_owned();
+            let mut offset = 0;
+            let mut text = String::new();
+            loop {
+                let (_, body) = api
+                    .get(&format!(
+                        "/api/executions/{run}/log?host_task={task}&offset={offset}"
+                    ))
+                    .await;
+                let chunk = assert_success(&body);
+                text.push_str(chunk["text"].as_str().expect("text"));
+                let next = chunk["next_offset"].as_u64().expect("next");
+                if chunk["done"] == true {
+                    break;
+                }
+                assert!(next >= offset);
+                offset = next;
+            }
+            logs.push((host["host_ip"].as_str().expect("ip").to_owned(), text));
+        }
+    }
+    logs
+}
+
+/// Reads a run's SSE stream until it ends, answering (id, event, data) frames.
+async fn read_events(
+    api: &Api,
+    run: &str,
+    last_event_id: Option<u64>,
+) -> Vec<(u64, String, Value)> {
+    let mut request = api
+        .http
+        .get(format!("{}/api/executions/{run}/events", api.base))
+        .bearer_auth(api.token.as_deref().expect("token"));
+    if let Some(last) = last_event_id {
+        request = request.header("Last-Event-ID", last.to_string());
+    }
+    let response = request.send().await.expect("events");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/event-stream")
+    );
+    let text = response.text().await.expect("stream");
+    parse_events(&text)
+}
+
+fn parse_events(text: &str) -> Vec<(u64, String, Value)> {
+    text.split("\n\n")
+        .filter_map(|frame| {
+            let mut id = None;
+            let mut event = None;
+            let mut data = None;
+            for line in frame.lines() {
+                if let Some(value) = line.strip_prefix("id: ") {
+                    id = value.parse::<u64>().ok();
+                } else if let Some(value) = line.strip_prefix("event: ") {
+                    event = Some(value.to_owned());
+                } else if let Some(value) = line.strip_prefix("data: ") {
+                    data = serde_json::from_str::<Value>(value).ok();
+                }
+            }
+            Some((id?, event?, data?))
+        })
+        .collect()
+}
+
+fn processes_matching(pattern: &str) -> usize {
+    let output = std::process::Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .expect("pgrep");
+    String::from_utf8_lossy(&output.stdout).lines().count()
+}
+
+async fn wait_for_status(api: &Api, run: &str, status: &str, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let (_, body) = api.get(&format!("/api/executions/{run}")).await;
+        let tree = assert_success(&body);
+        if tree["status"] == status {
+            return tree;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run never became {status}: {tree}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deployments_run_over_ssh_and_on_the_tad_host() {
+    let Some(mut sshd) = TestSshd::start() else {
+        return;
+    };
+    let root = PathBuf::from("/tmp").join(unique("tad-exec"));
+    shared_dir(&root);
+    let work_dir = root.join("work");
+    let platform = EmbeddedPlatform::start(
+        ADMIN_PASSWORD,
+        &[
+            ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
+            ("TAD_SSH_TIMEOUT_SECS", "5"),
+        ],
+    )
+    .await;
+    let anonymous = Api::new(platform.url());
+    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
+    let (_, body) = admin
+        .post(
+            "/api/admin/users",
+            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
+        )
+        .await;
+    assert_success(&body);
+    let reviewer = anonymous.login("rita", "password-123").await;
+    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+    let instance = deployment.instance.clone();
+    let mut answers = Vec::new();
+
+    // 6.1 over SSH: every host gets the artifact, the rendered config, params.json, the script.
+    let answer = execute(
+        &admin,
+        &instance,
+        "executionall",
+        json!({"use_tad_host": false}),
+    )
+    .await;
+    let data = assert_success(&answer);
+    assert_eq!(
+        (data["result"].clone(), data["msg"].clone()),
+        (json!(true), Value::Null),
+        "{answer}"
+    );
+    let run = data["execution_id"]
+        .as_str()
+        .expect("execution id")
+        .to_owned();
+    answers.push(answer.to_string());
+    let expected_md5 = md5_hex(&deployment.artifact);
+    for (ip, user, _) in HOSTS {
+        let dir = deployment.root.join("shop-one").join(ip);
+        let pushed = std::fs::read(dir.join("artifacts/shop.tar.gz")).expect("artifact pushed");
+        assert_eq!(md5_hex(&pushed), expected_md5, "artifact on {ip}");
+        let owner = std::process::Command::new("stat")
+            .args(["-c", "%U"])
+            .arg(dir.join("artifacts/shop.tar.gz"))
+            .output()
+            .expect("stat");
+        assert_eq!(
+            String::from_utf8_lossy(&owner.stdout).trim(),
+            user,
+            "written over ssh as {user}"
+        );
+        assert_eq!(
+            read(&dir.join("conf/shop.conf")).trim_end(),
+            "listen=8080\nname=shop"
+        );
+        let step = step_dir(&deployment, "ssh", ip, &run, 0);
+        let params: Value =
+            serde_json::from_str(&read(&step.join("package/params.json"))).expect("params.json");
+        assert_eq!(
+            params,
+            json!({"greeting": "hello", "db_password": DB_PASSWORD})
+        );
+        assert_eq!(read(&step.join("entry-runs")), "ran\n");
+        assert_eq!(read(&dir.join("scripts/script-runs")), format!("ok {ip}\n"));
+    }
+    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(tree["status"], "success");
+    assert_eq!(tree["instance_id"], instance.as_str());
+    assert_eq!(tree["started_by"], "admin");
+    assert_eq!(tree["steps"][0]["status"], "success");
+    assert_eq!(tree["steps"][0]["method_name"], "install");
+    let hosts = tree["steps"][0]["hosts"].as_array().expect("hosts");
+    assert_eq!(hosts.len(), 3);
+    for host in hosts {
+        assert_eq!(
+            (host["status"].clone(), host["exit_code"].clone()),
+            (json!("success"), json!(0)),
+            "{host}"
+        );
+        assert!(
+            host["end_time"]
+                .as_str()
+                .is_some_and(|time| time.len() == 19)
+        );
+    }
+    answers.push(body.to_string());
+    let logs = all_logs(&admin, &run).await;
+    for (ip, log) in &logs {
+        assert!(log.contains("entry on "), "{ip}: {log}");
+        assert!(
+            log.contains(&format!("script args: ok {ip}")),
+            "{ip}: {log}"
+        );
+        assert!(
+            log.contains("md5") && log.contains("verified"),
+            "{ip}: {log}"
+        );
+        assert!(
+            log.contains("\"db_password\":\"******\"") || log.contains("******"),
+            "{ip}: {log}"
+        );
+    }
+    let events = read_events(&admin, &run, None).await;
+    assert!(
+        events.windows(2).all(|pair| pair[1].0 == pair[0].0 + 1),
+        "numbered in order"
+    );
+    assert_eq!(
+        events.last().map(|event| event.2["status"].clone()),
+        Some(json!("success"))
+    );
+    assert!(events.iter().any(|(_, kind, data)| {
+        kind == "log"
+            && data["text"]
+                .as_str()
+                .is_some_and(|text| text.contains("script args"))
+    }));
+    // Resuming after any event delivers exactly the later ones.
+    let middle = events[events.len() / 2].0;
+    let resumed = read_events(&admin, &run, Some(middle)).await;
+    assert_eq!(
+        resumed.iter().map(|event| event.0).collect::<Vec<_>>(),
+        events
+            .iter()
+            .map(|event| event.0)
+            .filter(|id| *id > middle)
+            .collect::<Vec<_>>()
+    );
+    let mut everything_said: Vec<String> = logs.iter().map(|(_, log)| log.clone()).collect();
+    everything_said.extend(events.iter().map(|event| event.2.to_string()));
+
+    // The instance now shows the outcome.
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{instance}/details"))
+        .await;
+    assert_eq!(assert_success(&body)["status"], "success");
+
+    // One host of three fails: the step fails, and msg names the host and the step.
+    let fail_binding = json!({"scripts_data": HOSTS.iter().map(|(ip, _, _)| json!({
+        "id": deployment.script_file_id,
+        "dest": deployment.root.join("shop-one").join(ip).join("scripts").display().to_string(),
+        "host_IP": [ip],
+        "parameter": if *ip == "127.0.0.3" { "fail now".to_owned() } else { format!("ok {ip}") },
+        "execute_type": "shell"})).collect::<Vec<_>>()});
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
+            &json!({"script_id": "", "scripts_data": fail_binding["scripts_data"]}),
+        )
+        .await;
+    assert_success(&body);
+    let answer = execute(&admin, &instance, "executionall", json!({})).await;
+    let data = assert_success(&answer);
+    assert_eq!(data["result"], false, "{answer}");
+    let msg = data["msg"].as_str().expect("msg names the failure");
+    assert!(msg.contains("127.0.0.3") && msg.contains("step 0"), "{msg}");
+    assert!(msg.contains("exited with code 3"), "{msg}");
+    let failed_run = data["execution_id"].as_str().expect("id").to_owned();
+    assert_ne!(failed_run, run, "a finished run is not continued");
+    let (_, body) = admin.get(&format!("/api/executions/{failed_run}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(tree["status"], "failed");
+    let statuses: Vec<(String, String)> = tree["steps"][0]["hosts"]
+        .as_array()
+        .expect("hosts")
+        .iter()
+        .map(|host| {
+            (
+                host["host_ip"].as_str().unwrap_or_default().to_owned(),
+                host["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&("127.0.0.3".to_owned(), "failed".to_owned())),
+        "{statuses:?}"
+    );
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{instance}/details"))
+        .await;
+    assert_eq!(assert_success(&body)["status"], "failed");
+    everything_said.extend(
+        all_logs(&admin, &failed_run)
+            .await
+            .into_iter()
+            .map(|(_, log)| log),
+    );
+
+    // 6.2 runs one step at a time.
+    let two = deployment.two_steps.clone();
+    let answer = execute(
+        &admin,
+        &two,
+        "setp_execution",
+        json!({"use_tad_host": false}),
+    )
+    .await;
+    let data = assert_success(&answer);
+    assert_eq!(data["result"], true, "{answer}");
+    let stepped = data["execution_id"].as_str().expect("id").to_owned();
+    let (_, body) = admin.get(&format!("/api/executions/{stepped}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(
+        (
+            tree["steps"][0]["status"].clone(),
+            tree["steps"][1]["status"].clone()
+        ),
+        (json!("success"), json!("pending")),
+        "{tree}"
+    );
+    assert!(
+        !deployment.root.join("two-step2/script-runs").exists(),
+        "step 1 did not run yet"
+    );
+    let answer = execute(&admin, &two, "setp_execution", json!({})).await;
+    let data = assert_success(&answer);
+    assert_eq!(
+        (data["result"].clone(), data["execution_id"].clone()),
+        (json!(true), json!(stepped)),
+        "{answer}"
+    );
+    assert_eq!(
+        read(&deployment.root.join("two-step2/script-runs")),
+        "second\n"
+    );
+    let tree = wait_for_status(&admin, &stepped, "success", Duration::from_secs(5)).await;
+    assert_eq!(tree["steps"][1]["status"], "success");
+    assert_eq!(
+        read(&step_dir(&deployment, "ssh", "127.0.0.2", &stepped, 0).join("entry-runs")),
+        "ran\n",
+        "step 0 ran once"
+    );
+
+    // A long run: a second 6.1 is refused naming it; 6.3 ends it within 5 s, leaving no process.
+    let sleeper = "600.4242";
+    let sleep_binding = json!({"script_id": "", "scripts_data": [{
+        "id": deployment.script_file_id,
+        "dest": deployment.root.join("sleep").display().to_string(),
+        "host_IP": ["127.0.0.2"],
+        "parameter": format!("sleep {sleeper}"),
+        "execute_type": "shell"}]});
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
+            &sleep_binding,
+        )
+        .await;
+    assert_success(&body);
+    let answer = execute(&admin, &instance, "executionall?wait=false", json!({})).await;
+    let long_run = assert_success(&answer)["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while processes_matching(&format!("sleep {sleeper}")) == 0 {
+        assert!(Instant::now() < deadline, "the sleep never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = execute(&admin, &instance, "executionall", json!({})).await;
+    let refusal = assert_failure(&answer, "execution_running");
+    assert!(refusal.contains(&long_run), "{refusal}");
+    assert_eq!(answer["level"], "warning");
+    let stop_started = Instant::now();
+    let answer = execute(
+        &admin,
+        &instance,
+        "stop_execution",
+        json!({"use_tad_host": false}),
+    )
+    .await;
+    let data = assert_success(&answer);
+    assert_eq!(
+        (data["result"].clone(), data["status"].clone()),
+        (json!(true), json!("stopped")),
+        "{answer}"
+    );
+    assert!(
+        stop_started.elapsed() < Duration::from_secs(5),
+        "stopped in {:?}",
+        stop_started.elapsed()
+    );
+    assert_eq!(
+        processes_matching(&format!("sleep {sleeper}")),
+        0,
+        "no process left on the target"
+    );
+    let (_, body) = admin.get(&format!("/api/executions/{long_run}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(tree["status"], "stopped");
+    assert!(
+        tree["steps"][0]["hosts"]
+            .as_array()
+            .expect("hosts")
+            .iter()
+            .any(|host| host["status"] == "stopped"),
+        "{tree}"
+    );
+    let answer = execute(&admin, &instance, "stop_execution", json!({})).await;
+    assert_failure(&answer, "execution_not_running");
+
+    // The same deployment on the TAD host itself.
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
+            &json!({"script_id": "", "scripts_data": []}),
+        )
+        .await;
+    assert_success(&body);
+    let answer = execute(
+        &admin,
+        &instance,
+        "executionall",
+        json!({"use_tad_host": true}),
+    )
+    .await;
+    let data = assert_success(&answer);
+    assert_eq!(data["result"], true, "{answer}");
+    let local_run = data["execution_id"].as_str().expect("id").to_owned();
+    for (ip, _, _) in HOSTS {
+        let step = step_dir(&deployment, "local", ip, &local_run, 0);
+        assert_eq!(
+            read(&step.join("entry-runs")),
+            "ran\n",
+            "ran locally for {ip}"
+        );
+        let pushed = std::fs::read(
+            deployment
+                .root
+                .join("shop-one")
+                .join(ip)
+                .join("artifacts/shop.tar.gz"),
+        )
+        .expect("artifact");
+        assert_eq!(md5_hex(&pushed), expected_md5);
+    }
+    let local_logs = all_logs(&admin, &local_run).await;
+    assert!(
+        local_logs
+            .iter()
+            .all(|(_, log)| log.contains("entry on root")),
+        "{local_logs:?}"
+    );
+    everything_said.extend(local_logs.into_iter().map(|(_, log)| log));
+
+    // A changed host key fails the host tasks, naming both fingerprints.
+    let old_fingerprint = sshd.host_key_fingerprint();
+    sshd.restart_with_new_host_key();
+    let new_fingerprint = sshd.host_key_fingerprint();
+    let answer = execute(&admin, &instance, "executionall", json!({})).await;
+    let data = assert_success(&answer);
+    assert_eq!(data["result"], false, "{answer}");
+    let changed_run = data["execution_id"].as_str().expect("id").to_owned();
+    let logs = all_logs(&admin, &changed_run).await;
+    assert!(
+        logs.iter()
+            .any(|(_, log)| log.contains(&old_fingerprint) && log.contains(&new_fingerprint)),
+        "{logs:?}"
+    );
+    everything_said.extend(logs.into_iter().map(|(_, log)| log));
+    answers.push(answer.to_string());
+
+    // No secret anywhere.
+    for text in everything_said.iter().chain(answers.iter()) {
+        assert!(!text.contains(DB_PASSWORD), "secret param leaked: {text}");
+        assert!(
+            !text.contains(&sshd.password),
+            "ssh password leaked: {text}"
+        );
+        assert!(!text.contains("PRIVATE KEY"), "private key leaked: {text}");
+    }
+    let _ = (&deployment.cluster, &deployment.method_id);
+    platform.stop().await;
+    let _ = std::fs::remove_dir_all(&root);
+}
