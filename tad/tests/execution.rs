@@ -14,11 +14,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+use futures::StreamExt;
 use serde_json::{Value, json};
 use support::{
-    Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, post_multipart,
+    Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success, drop_platform_schemas,
+    md5_hex, platform_env, post_multipart,
     sshd::{KEY_USER, PASSWORD_USER, TestSshd},
-    tar_gz,
+    tad_command, tar_gz,
 };
 
 const ADMIN_PASSWORD: &str = "exec-admin-password";
@@ -412,6 +414,28 @@ async fn read_events(
     parse_events(&text)
 }
 
+/// Reads the first `count` events of a run's live SSE stream, then hangs up.
+async fn read_first_events(api: &Api, run: &str, count: usize) -> Vec<(u64, String, Value)> {
+    let response = api
+        .http
+        .get(format!("{}/api/executions/{run}/events", api.base))
+        .bearer_auth(api.token.as_deref().expect("token"))
+        .send()
+        .await
+        .expect("events");
+    let mut stream = response.bytes_stream();
+    let mut text = String::new();
+    while parse_events(&text).len() < count {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("an event within 20 s")
+            .expect("stream open")
+            .expect("chunk");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    parse_events(&text).into_iter().take(count).collect()
+}
+
 fn parse_events(text: &str) -> Vec<(u64, String, Value)> {
     text.split("\n\n")
         .filter_map(|frame| {
@@ -728,6 +752,9 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         assert!(Instant::now() < deadline, "the sleep never started");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A live stream dropped after 3 events and resumed with Last-Event-ID misses nothing and
+    // repeats nothing.
+    let first = read_first_events(&admin, &long_run, 3).await;
     let answer = execute(&admin, &instance, "executionall", json!({})).await;
     let refusal = assert_failure(&answer, "execution_running");
     assert!(refusal.contains(&long_run), "{refusal}");
@@ -769,6 +796,14 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     );
     let answer = execute(&admin, &instance, "stop_execution", json!({})).await;
     assert_failure(&answer, "execution_not_running");
+    let rest = read_events(&admin, &long_run, Some(first[2].0)).await;
+    let full = read_events(&admin, &long_run, None).await;
+    let joined: Vec<(u64, String, Value)> = first.into_iter().chain(rest).collect();
+    assert_eq!(joined, full, "every event exactly once, in order");
+    assert_eq!(
+        full.last().map(|event| event.2["status"].clone()),
+        Some(json!("stopped"))
+    );
 
     // The same deployment on the TAD host itself.
     let (_, body) = admin
@@ -842,5 +877,144 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     }
     let _ = (&deployment.cluster, &deployment.method_id);
     platform.stop().await;
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn serve(data_dir: &Path, env: &std::collections::HashMap<String, String>) -> (TadProcess, String) {
+    let mut command = tad_command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut process = TadProcess::spawn(command);
+    let url = process.wait_for_line("TAD is listening on ");
+    (process, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let root = PathBuf::from("/tmp").join(unique("tad-crash"));
+    shared_dir(&root);
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let work_dir = root.join("work");
+    let (env, postgres) = platform_env(
+        ADMIN_PASSWORD,
+        &[
+            ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
+            ("TAD_EXECUTION_LEASE_SECS", "3"),
+        ],
+    );
+    let (mut process, url) = serve(data_dir.path(), &env);
+    let anonymous = Api::new(&url);
+    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
+    let (_, body) = admin
+        .post(
+            "/api/admin/users",
+            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
+        )
+        .await;
+    assert_success(&body);
+    let reviewer = anonymous.login("rita", "password-123").await;
+    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+    let two = deployment.two_steps.clone();
+    let sleeper = "20.7771";
+    let step_two_dest = root.join("two-step2").display().to_string();
+    let bind_step_two = |parameter: String| {
+        json!({"script_id": "", "scripts_data": [{"id": deployment.script_file_id, "dest": step_two_dest,
+            "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]})
+    };
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{two}/cu1/1/relation/script"),
+            &bind_step_two(format!("sleep {sleeper}")),
+        )
+        .await;
+    assert_success(&body);
+
+    let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
+    let run = assert_success(&answer)["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while processes_matching(&format!("sleep {sleeper}")) == 0 {
+        assert!(Instant::now() < deadline, "step 1 never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(
+        (
+            tree["steps"][0]["status"].clone(),
+            tree["steps"][1]["status"].clone()
+        ),
+        (json!("success"), json!("running"))
+    );
+
+    // kill -9 in the middle of step 1, then start again on the same data.
+    process.child.kill().expect("kill -9");
+    process.child.wait().expect("reaped");
+    let killed_at = Instant::now();
+    let (restarted, url) = serve(data_dir.path(), &env);
+    let admin = admin.with_base(&url);
+    let tree = wait_for_status(&admin, &run, "interrupted", Duration::from_secs(8)).await;
+    assert!(
+        killed_at.elapsed() < Duration::from_secs(3 + 3),
+        "interrupted within a lease period and a sweep: {:?}",
+        killed_at.elapsed()
+    );
+    assert_eq!(
+        (
+            tree["steps"][0]["status"].clone(),
+            tree["steps"][1]["status"].clone()
+        ),
+        (json!("success"), json!("interrupted")),
+        "{tree}"
+    );
+    assert_eq!(tree["steps"][1]["hosts"][0]["status"], "interrupted");
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{two}/details"))
+        .await;
+    assert_eq!(assert_success(&body)["status"], "interrupted");
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", &format!("sleep {sleeper}")])
+        .status();
+
+    // 6.1 resumes the interrupted step (with today's binding) and never re-runs step 0.
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{two}/cu1/1/relation/script"),
+            &bind_step_two("ok resumed".to_owned()),
+        )
+        .await;
+    assert_success(&body);
+    let answer = execute(&admin, &two, "executionall", json!({})).await;
+    let data = assert_success(&answer);
+    assert_eq!(
+        (data["result"].clone(), data["execution_id"].clone()),
+        (json!(true), json!(run)),
+        "{answer}"
+    );
+    for (ip, _, _) in HOSTS {
+        assert_eq!(
+            read(&step_dir(&deployment, "ssh", ip, &run, 0).join("entry-runs")),
+            "ran\n",
+            "step 0 ran once on {ip}"
+        );
+    }
+    assert_eq!(
+        read(&root.join("two-step2/script-runs")),
+        format!("sleep {sleeper}\nok resumed\n")
+    );
+    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
+    assert_eq!(assert_success(&body)["status"], "success");
+
+    restarted.terminate();
+    drop_platform_schemas(&postgres);
     let _ = std::fs::remove_dir_all(&root);
 }

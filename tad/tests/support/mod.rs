@@ -41,6 +41,15 @@ impl Api {
         }
     }
 
+    /// The same caller against another gateway (e.g. after a restart on a new port).
+    pub fn with_base(&self, base: &str) -> Api {
+        Api {
+            base: base.trim_end_matches('/').to_owned(),
+            http: self.http.clone(),
+            token: self.token.clone(),
+        }
+    }
+
     fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.token {
             Some(token) => request.header("authorization", format!("Bearer {token}")),
@@ -276,27 +285,60 @@ pub struct EmbeddedPlatform {
     postgres_schema: Option<(String, String)>,
 }
 
+/// The `TAD_*` environment of a test platform: the admin password, the extra variables, and
+/// when `TEST_DATABASE_URL` is set a fresh PostgreSQL schema per service (answered as
+/// `(url, schema prefix)`); when `TEST_REDIS_URL` is set, Redis under a fresh key prefix.
+pub fn platform_env(
+    admin_password: &str,
+    extra_env: &[(&str, &str)],
+) -> (
+    std::collections::HashMap<String, String>,
+    Option<(String, String)>,
+) {
+    let postgres = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let schema = format!("e2e_{}", common::ids::new_id());
+    let mut env: std::collections::HashMap<String, String> = extra_env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    env.insert("TAD_ADMIN_PASSWORD".to_owned(), admin_password.to_owned());
+    if let Some(url) = &postgres {
+        for service in SERVICES_WITH_DATABASES {
+            env.insert(format!("TAD_{service}_DATABASE_URL"), url.clone());
+            env.insert(
+                format!("TAD_{service}_DATABASE_SCHEMA"),
+                format!("{schema}_{}", service.to_lowercase()),
+            );
+        }
+    }
+    if let Some(redis) = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        env.insert("TAD_REDIS_URL".to_owned(), redis);
+        env.insert("TAD_REDIS_PREFIX".to_owned(), format!("{schema}:"));
+    }
+    (env, postgres.map(|url| (url, schema)))
+}
+
+/// Drops the PostgreSQL schemas [`platform_env`] named.
+pub fn drop_platform_schemas(postgres: &Option<(String, String)>) {
+    if let Some((url, schema)) = postgres {
+        for service in SERVICES_WITH_DATABASES {
+            common::db::testing::drop_postgres_schema(
+                url,
+                &format!("{schema}_{}", service.to_lowercase()),
+            );
+        }
+    }
+}
+
 impl EmbeddedPlatform {
     pub async fn start(admin_password: &str, extra_env: &[(&str, &str)]) -> EmbeddedPlatform {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let postgres = std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|url| !url.is_empty());
-        let schema = format!("e2e_{}", common::ids::new_id());
-        let mut env: std::collections::HashMap<String, String> = extra_env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        env.insert("TAD_ADMIN_PASSWORD".to_owned(), admin_password.to_owned());
-        if let Some(url) = &postgres {
-            for service in SERVICES_WITH_DATABASES {
-                env.insert(format!("TAD_{service}_DATABASE_URL"), url.clone());
-                env.insert(
-                    format!("TAD_{service}_DATABASE_SCHEMA"),
-                    format!("{schema}_{}", service.to_lowercase()),
-                );
-            }
-        }
+        let (env, postgres) = platform_env(admin_password, extra_env);
         let overrides = common::config::ConfigOverrides {
             data_dir: Some(data_dir.path().to_owned()),
             listen: Some("127.0.0.1:0".to_owned()),
@@ -310,7 +352,7 @@ impl EmbeddedPlatform {
         EmbeddedPlatform {
             embedded,
             data_dir,
-            postgres_schema: postgres.map(|url| (url, schema)),
+            postgres_schema: postgres,
         }
     }
 
@@ -360,14 +402,7 @@ impl EmbeddedPlatform {
             postgres_schema,
         } = self;
         embedded.stop().await.expect("stop");
-        if let Some((url, schema)) = postgres_schema {
-            for service in SERVICES_WITH_DATABASES {
-                common::db::testing::drop_postgres_schema(
-                    &url,
-                    &format!("{schema}_{}", service.to_lowercase()),
-                );
-            }
-        }
+        drop_platform_schemas(&postgres_schema);
         drop(data_dir);
     }
 }
