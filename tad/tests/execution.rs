@@ -813,6 +813,14 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         )
         .await;
     assert_success(&body);
+    // ... as a rolling deploy, one host at a time.
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/shop1/0/relation/alldata"),
+            &json!({"rolling": {"batch_size": 1, "pause_seconds": 0}}),
+        )
+        .await;
+    assert_success(&body);
     let answer = execute(
         &admin,
         &instance,
@@ -840,6 +848,31 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         .expect("artifact");
         assert_eq!(md5_hex(&pushed), expected_md5);
     }
+    let mut running: Vec<String> = Vec::new();
+    let mut hosts_started = 0;
+    // The run continued the stopped one: look at this attempt's events only.
+    let events = read_events(&admin, &local_run, None).await;
+    let attempt = events
+        .iter()
+        .rposition(|(_, kind, data)| kind == "run" && data["status"] == "running")
+        .expect("the attempt's start");
+    for (_, kind, data) in &events[attempt..] {
+        if kind != "host" {
+            continue;
+        }
+        let task = data["host_task"].as_str().expect("task").to_owned();
+        if data["status"] == "running" {
+            assert!(
+                running.is_empty(),
+                "batch of one: {running:?} still running when {task} started"
+            );
+            running.push(task);
+            hosts_started += 1;
+        } else {
+            running.retain(|other| *other != task);
+        }
+    }
+    assert_eq!(hosts_started, 3);
     let local_logs = all_logs(&admin, &local_run).await;
     assert!(
         local_logs

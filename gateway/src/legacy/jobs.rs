@@ -1018,6 +1018,18 @@ pub struct AllBody {
     pub config: Option<ParamsPart>,
     #[serde(default)]
     pub scripts: Option<ScriptsPart>,
+    /// Beyond the contract: a rolling deploy of the step (SPEC §5).
+    #[serde(default)]
+    pub rolling: Option<RollingPart>,
+}
+
+/// `{"batch_size": hosts per batch (0 = all), "pause_seconds": pause between batches}`.
+#[derive(Debug, Deserialize)]
+pub struct RollingPart {
+    #[serde(default)]
+    pub batch_size: u32,
+    #[serde(default)]
+    pub pause_seconds: u32,
 }
 
 fn script_proto(script: ScriptBody) -> pb::StepScript {
@@ -1091,6 +1103,10 @@ pub async fn save_step_all(
             .into_iter()
             .map(script_proto)
             .collect(),
+        rolling: body.rolling.map(|rolling| pb::Rolling {
+            batch_size: rolling.batch_size,
+            pause_seconds: rolling.pause_seconds,
+        }),
         step: Some(step),
     };
     clients

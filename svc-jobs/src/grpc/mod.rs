@@ -941,6 +941,9 @@ impl JobsApi for JobsGrpc {
             scripts: body
                 .has_scripts
                 .then(|| body.scripts.into_iter().map(script_binding).collect()),
+            rolling: body
+                .rolling
+                .map(|rolling| (rolling.batch_size, u64::from(rolling.pause_seconds))),
         };
         self.service
             .save_step_all(

@@ -44,6 +44,8 @@ pub struct AllBindings {
     pub configs: Option<ConfigBinding>,
     pub params: Option<Value>,
     pub scripts: Option<Vec<ScriptBinding>>,
+    /// Hosts per batch (0 = all at once) and seconds between batches.
+    pub rolling: Option<(u32, u64)>,
 }
 
 /// A bound artifact with its file and version (5.8.2.2).
@@ -487,6 +489,16 @@ impl JobsService {
         if let Some(scripts) = all.scripts {
             self.check_scripts(actor, &step, &scripts).await?;
             bindings.scripts = scripts;
+        }
+        if let Some((batch_size, pause_secs)) = all.rolling {
+            if pause_secs > 3600 {
+                return Err(JobsError::Invalid {
+                    field: "rolling.pause_seconds",
+                    message: "must be at most 3600".to_owned(),
+                });
+            }
+            bindings.batch_size = (batch_size > 0).then_some(batch_size);
+            bindings.batch_pause_secs = (batch_size > 0 && pause_secs > 0).then_some(pause_secs);
         }
         let document = serde_json::to_string(&bindings).map_err(|error| JobsError::Invalid {
             field: "bindings",
