@@ -899,6 +899,54 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     everything_said.extend(logs.into_iter().map(|(_, log)| log));
     answers.push(answer.to_string());
 
+    // A script nobody reviewed fails the step before anything runs on any host, naming it.
+    let unreviewed = b"#!/bin/bash\necho should-not-run >> ./unreviewed-runs\n".to_vec();
+    let (_, body) = post_multipart(
+        &admin,
+        "/api/artifact/script/aos_upload",
+        &[("unreviewed.sh", unreviewed.clone())],
+        &[
+            ("app_id", "app1".into()),
+            ("name", "unreviewed".into()),
+            (
+                "file_md5",
+                json!({"unreviewed.sh": md5_hex(&unreviewed)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let unreviewed_id = assert_success(&body)[0]["file_id"]
+        .as_str()
+        .expect("file")
+        .to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
+            &json!({"script_id": "", "scripts_data": [{"id": unreviewed_id, "dest": deployment.root.join("sleep").display().to_string(), "host_IP": [], "parameter": "", "execute_type": "shell"}]}),
+        )
+        .await;
+    assert_success(&body);
+    let answer = execute(&admin, &instance, "executionall", json!({})).await;
+    let data = assert_success(&answer);
+    let msg = data["msg"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        data["result"] == false && msg.contains("unreviewed") && msg.contains("disabled"),
+        "{answer}"
+    );
+    let (_, body) = admin
+        .get(&format!(
+            "/api/executions/{}",
+            data["execution_id"].as_str().expect("id")
+        ))
+        .await;
+    let tree = assert_success(&body);
+    assert_eq!(
+        tree["steps"][0]["hosts"],
+        json!([]),
+        "no host task started: {tree}"
+    );
+    assert!(!deployment.root.join("sleep/unreviewed-runs").exists());
+
     // No secret anywhere.
     for text in everything_said.iter().chain(answers.iter()) {
         assert!(!text.contains(DB_PASSWORD), "secret param leaked: {text}");

@@ -258,6 +258,16 @@ async fn run_step(
             "step {sequence} ({}) ran on no host: script {} ({}) is disabled (not reviewed)",
             plan.method_name, script.script_name, script.file_name
         );
+        // Host tasks of an earlier attempt of this step do not describe this one.
+        let owned_run = run.id.clone();
+        inner
+            .database
+            .transaction(move |connection| {
+                Ok::<_, JobsError>(runs::delete_host_tasks_of_step(
+                    connection, &owned_run, sequence,
+                )?)
+            })
+            .await?;
         return fail_before_hosts(inner, &run.id, sequence, message).await;
     }
     let tasks: Vec<HostTaskRow> = plan
