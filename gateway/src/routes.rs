@@ -110,10 +110,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/app/jobinstance/{id}/executionall")
                 .route(post().to(executions::execute_all)),
         )
+        // SPEC §5 history of an instance's runs
+        .service(
+            resource("/api/app/jobinstance/{id}/executions")
+                .route(get().to(executions::execution_history)),
+        )
         // work order export
         .service(
             resource("/api/app/jobinstance/{id}/online/process/export")
                 .route(get().to(jobs::export_work_order)),
+        )
+        // SPEC §5 rollback
+        .service(
+            resource("/api/app/jobinstance/{id}/rollback").route(post().to(executions::rollback)),
         )
         // 6.2 (the legacy spelling is the URL)
         .service(
@@ -255,6 +264,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/executions/{id}/events").route(get().to(executions::execution_events)),
         )
         .service(resource("/api/executions/{id}/log").route(get().to(executions::execution_log)))
+        .service(
+            resource("/api/executions/{id}/retry").route(post().to(executions::retry_execution)),
+        )
         // 5.8.1 at the contract's literal URL
         .service(
             resource("/api/jobinstance/{id}/{cpm_id}/{sequence}/出")

@@ -106,7 +106,7 @@ reasons! {
     HostTaskNotFound => ("host_task_not_found", NotFound),
     ExecutionRunning => ("execution_running", FailedPrecondition),
     ExecutionNotRunning => ("execution_not_running", FailedPrecondition),
-    NothingToRun => ("nothing_to_run", FailedPrecondition),
+    ExecutionConflict => ("execution_conflict", FailedPrecondition),
     ScriptDisabled => ("script_disabled", FailedPrecondition),
     InstanceNotReady => ("instance_not_ready", FailedPrecondition),
     ServiceUnavailable => ("service_unavailable", Unavailable),

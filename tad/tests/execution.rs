@@ -35,6 +35,7 @@ const HOSTS: [(&str, &str, bool); 3] = [
 
 /// Everything a deployment was configured with.
 struct Deployment {
+    artifact_file: String,
     /// Directory the test's files go to on the "hosts" (all on this machine).
     root: PathBuf,
     work_dir: PathBuf,
@@ -157,7 +158,7 @@ async fn configure(admin: &Api, reviewer: &Api, sshd: &TestSshd, root: &Path) ->
         .to_owned();
 
     // The script, uploaded by admin and approved by another user.
-    let script = b"#!/bin/bash\necho \"script args: $*\"\necho \"$*\" >> ./script-runs\nif [ \"$1\" = fail ]; then echo failing >&2; exit 3; fi\nif [ \"$1\" = sleep ]; then sleep \"$2\"; fi\n".to_vec();
+    let script = b"#!/bin/bash\necho \"script args: $*\"\necho \"$*\" >> ./script-runs\nif [ \"$1\" = fail ]; then echo failing >&2; exit 3; fi\nif [ \"$1\" = sleep ]; then sleep \"$2\"; fi\nif [ \"$1\" = failif ] && [ -e \"$2\" ]; then echo \"flag $2 is there\" >&2; exit 4; fi\n".to_vec();
     let (_, body) = post_multipart(
         admin,
         "/api/artifact/script/aos_upload",
@@ -326,6 +327,7 @@ async fn configure(admin: &Api, reviewer: &Api, sshd: &TestSshd, root: &Path) ->
         instances.push(instance);
     }
     Deployment {
+        artifact_file,
         root: root.to_owned(),
         work_dir: root.join("work"),
         artifact,
@@ -748,7 +750,10 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         .expect("id")
         .to_owned();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while processes_matching(&format!("sleep {sleeper}")) == 0 {
+    let sleep_runs = deployment.root.join("sleep/script-runs");
+    while !std::fs::read_to_string(&sleep_runs).is_ok_and(|runs| runs.contains("sleep"))
+        || processes_matching(&format!("sleep {sleeper}")) == 0
+    {
         assert!(Instant::now() < deadline, "the sleep never started");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -1022,8 +1027,10 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         .as_str()
         .expect("id")
         .to_owned();
+    // The script has started once it recorded its arguments (and then sleeps).
     let deadline = Instant::now() + Duration::from_secs(30);
-    while processes_matching(&format!("sleep {sleeper}")) == 0 {
+    let runs_file = root.join("two-step2/script-runs");
+    while !std::fs::read_to_string(&runs_file).is_ok_and(|runs| runs.contains("sleep")) {
         assert!(Instant::now() < deadline, "step 1 never started");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -1097,5 +1104,264 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
 
     restarted.terminate();
     drop_platform_schemas(&postgres);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Binds the script to every host of the one-step instance with `parameter(ip)`.
+async fn bind_scripts(admin: &Api, deployment: &Deployment, parameter: &dyn Fn(&str) -> String) {
+    let scripts: Vec<Value> = HOSTS
+        .iter()
+        .map(|(ip, _, _)| {
+            json!({"id": deployment.script_file_id,
+                "dest": deployment.root.join("shop-one").join(ip).join("scripts").display().to_string(),
+                "host_IP": [ip], "parameter": parameter(ip), "execute_type": "shell"})
+        })
+        .collect();
+    let (_, body) = admin
+        .post(
+            &format!(
+                "/api/app/jobinstance/{}/shop1/0/relation/script",
+                deployment.instance
+            ),
+            &json!({"script_id": "", "scripts_data": scripts}),
+        )
+        .await;
+    assert_success(&body);
+}
+
+/// Binds `file_id` as the artifact of every host of the one-step instance.
+async fn bind_artifact(admin: &Api, deployment: &Deployment, file_id: &str) {
+    let artifacts: Vec<Value> = HOSTS
+        .iter()
+        .map(|(ip, _, _)| {
+            json!({"file_id": file_id,
+                "dest": deployment.root.join("shop-one").join(ip).join("artifacts").display().to_string(),
+                "host_IP": [ip]})
+        })
+        .collect();
+    let (_, body) = admin
+        .post(
+            &format!(
+                "/api/app/jobinstance/{}/shop1/0/relation/alldata",
+                deployment.instance
+            ),
+            &json!({"artifacts": artifacts}),
+        )
+        .await;
+    assert_success(&body);
+}
+
+fn pushed_md5(deployment: &Deployment, ip: &str) -> String {
+    md5_hex(
+        &std::fs::read(
+            deployment
+                .root
+                .join("shop-one")
+                .join(ip)
+                .join("artifacts/shop.tar.gz"),
+        )
+        .expect("pushed artifact"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let root = PathBuf::from("/tmp").join(unique("tad-retry"));
+    shared_dir(&root);
+    let work_dir = root.join("work");
+    let platform = EmbeddedPlatform::start(
+        ADMIN_PASSWORD,
+        &[("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path"))],
+    )
+    .await;
+    let anonymous = Api::new(platform.url());
+    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
+    let (_, body) = admin
+        .post(
+            "/api/admin/users",
+            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
+        )
+        .await;
+    assert_success(&body);
+    let reviewer = anonymous.login("rita", "password-123").await;
+    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+    let instance = deployment.instance.clone();
+
+    // Retry: host 127.0.0.3 fails while its flag file exists; the retry runs that host only.
+    let flag = |ip: &str| root.join(format!("flag-{ip}")).display().to_string();
+    bind_scripts(&admin, &deployment, &|ip| format!("failif {}", flag(ip))).await;
+    std::fs::write(flag("127.0.0.3"), "x").expect("flag");
+    let answer = execute(&admin, &instance, "executionall", json!({})).await;
+    let data = assert_success(&answer);
+    assert_eq!(data["result"], false, "{answer}");
+    assert!(
+        data["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("127.0.0.3")
+    );
+    let run = data["execution_id"].as_str().expect("id").to_owned();
+    let (status, answer) = admin
+        .post(&format!("/api/executions/{run}/retry"), &json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        assert_success(&answer)["result"],
+        false,
+        "the flag is still there: {answer}"
+    );
+    std::fs::remove_file(flag("127.0.0.3")).expect("remove flag");
+    let (_, answer) = admin
+        .post(&format!("/api/executions/{run}/retry"), &json!({}))
+        .await;
+    let data = assert_success(&answer);
+    assert_eq!(
+        (data["result"].clone(), data["execution_id"].clone()),
+        (json!(true), json!(run)),
+        "{answer}"
+    );
+    for (ip, _, _) in HOSTS {
+        let runs = read(&root.join("shop-one").join(ip).join("scripts/script-runs"));
+        let expected = if ip == "127.0.0.3" { 3 } else { 1 };
+        assert_eq!(runs.lines().count(), expected, "{ip} ran {runs:?}");
+        let entries = read(&step_dir(&deployment, "ssh", ip, &run, 0).join("entry-runs"));
+        assert_eq!(
+            entries.lines().count(),
+            expected,
+            "{ip} entrypoint ran {entries:?}"
+        );
+    }
+    let (_, answer) = admin
+        .post(&format!("/api/executions/{run}/retry"), &json!({}))
+        .await;
+    assert!(
+        assert_failure(&answer, "execution_conflict").contains("success"),
+        "{answer}"
+    );
+    let (_, answer) = admin.post("/api/executions/ghost/retry", &json!({})).await;
+    assert_failure(&answer, "execution_not_found");
+
+    // Rollback needs a successful run before the current one.
+    let answer = execute(&admin, &instance, "rollback", json!({})).await;
+    assert!(
+        assert_failure(&answer, "execution_conflict").contains("no successful execution before"),
+        "{answer}"
+    );
+    let first_md5 = md5_hex(&deployment.artifact);
+    assert_eq!(pushed_md5(&deployment, "127.0.0.2"), first_md5);
+
+    // A second version deployed, then rolled back: the first version's bytes are back.
+    let second: Vec<u8> = tar_gz(&[("shop.bin", b"version two".repeat(50_000))]);
+    let second_md5 = md5_hex(&second);
+    let (_, body) = post_multipart(
+        &admin,
+        &format!("/api/artifact/version/aos?app_id=app1&version=2.0.0&name=shop&md5={second_md5}"),
+        &[("shop.tar.gz", second.clone())],
+        &[],
+    )
+    .await;
+    let second_file = assert_success(&body)["file_id"]
+        .as_str()
+        .expect("file")
+        .to_owned();
+    bind_artifact(&admin, &deployment, &second_file).await;
+    let answer = execute(&admin, &instance, "executionall", json!({})).await;
+    assert_eq!(assert_success(&answer)["result"], true, "{answer}");
+    for (ip, _, _) in HOSTS {
+        assert_eq!(pushed_md5(&deployment, ip), second_md5);
+    }
+    // The template's rollback template runs its own method (the custom script) on that snapshot.
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{instance}/details"))
+        .await;
+    let template = assert_success(&body)["job_template_id"]
+        .as_str()
+        .expect("template")
+        .to_owned();
+    let (_, body) = admin
+        .post(
+            "/api/app/jobtemplate/create",
+            &json!({"name": "install-rollback", "application_id": "app1", "deploy_type": "rollback", "jobt_rollback_id": template}),
+        )
+        .await;
+    let rollback_template = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobtemplate/{rollback_template}/graded"),
+            &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
+        )
+        .await;
+    assert_success(&body);
+    let answer = execute(&admin, &instance, "rollback", json!({})).await;
+    let data = assert_success(&answer);
+    assert_eq!(data["result"], true, "{answer}");
+    let rollback_run = data["execution_id"].as_str().expect("id").to_owned();
+    for (ip, _, _) in HOSTS {
+        assert_eq!(
+            pushed_md5(&deployment, ip),
+            first_md5,
+            "first version back on {ip}"
+        );
+    }
+    let (_, body) = admin.get(&format!("/api/executions/{rollback_run}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(
+        (tree["kind"].clone(), tree["steps"][0]["method_id"].clone()),
+        (json!("rollback"), json!("cu1")),
+        "{tree}"
+    );
+    assert!(
+        !step_dir(&deployment, "ssh", "127.0.0.2", &rollback_run, 0)
+            .join("package")
+            .exists(),
+        "the rollback template's method has no package to run"
+    );
+
+    // History: newest first, paginated, with the snapshot's artifact versions.
+    let (status, page) = admin
+        .get(&format!(
+            "/api/app/jobinstance/{instance}/executions?page=1&page_size=2"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["count"], 3, "{page}");
+    assert_eq!(page["page"], 1);
+    let results = page["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    assert_eq!(
+        (results[0]["id"].clone(), results[0]["kind"].clone()),
+        (json!(rollback_run), json!("rollback"))
+    );
+    assert_eq!(results[0]["artifacts"][0]["version"], "1.0.0");
+    assert_eq!(results[1]["artifacts"][0]["version"], "2.0.0");
+    assert_eq!(
+        (
+            results[1]["status"].clone(),
+            results[1]["started_by"].clone()
+        ),
+        (json!("success"), json!("admin"))
+    );
+    assert!(
+        results[0]["end_time"]
+            .as_str()
+            .is_some_and(|time| time.len() == 19)
+    );
+    let (_, page) = admin
+        .get(&format!(
+            "/api/app/jobinstance/{instance}/executions?page=2&page_size=2"
+        ))
+        .await;
+    assert_eq!(page["results"][0]["id"], json!(run));
+    assert_eq!(
+        page["results"][0]["artifacts"][0]["file_id"],
+        json!(deployment.artifact_file)
+    );
+    let (_, body) = admin.get("/api/app/jobinstance/ghost/executions").await;
+    assert_failure(&body, "instance_not_found");
+
+    platform.stop().await;
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -60,6 +60,29 @@ pub fn execution_json(execution: pb::Execution, times: &TimeRenderer) -> Value {
     })
 }
 
+/// One entry of an instance's history: the run without its steps, with who started it and the
+/// artifact versions of its snapshot.
+pub fn history_json(execution: pb::Execution, times: &TimeRenderer) -> Value {
+    let artifacts: Vec<Value> = execution
+        .artifacts
+        .iter()
+        .map(|artifact| {
+            json!({
+                "file_id": artifact.file_id,
+                "file_name": artifact.file_name,
+                "version": artifact.version,
+                "md5": artifact.md5,
+            })
+        })
+        .collect();
+    let mut value = execution_json(execution, times);
+    if let Some(object) = value.as_object_mut() {
+        object.remove("steps");
+        object.insert("artifacts".to_owned(), Value::Array(artifacts));
+    }
+    value
+}
+
 /// `GET /api/executions/{id}/log`.
 pub fn log_json(chunk: pb::ExecutionLogChunk) -> Value {
     json!({

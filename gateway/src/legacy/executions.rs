@@ -13,9 +13,10 @@ use serde_json::json;
 
 use super::{Answer, ok};
 use crate::{
-    body::parse_json,
+    body::{page_params, parse_json},
     clients::{Caller, Clients, grpc_request},
-    convert::executions::{execution_json, log_json, sse_frame},
+    convert::executions::{execution_json, history_json, log_json, sse_frame},
+    envelope::Page,
     error::ApiError,
 };
 
@@ -281,4 +282,96 @@ pub async fn execution_events(
         .insert_header(("cache-control", "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
         .streaming(body.boxed_local()))
+}
+
+/// `POST /api/executions/{id}/retry`: the failed hosts of the failed step again, then the
+/// remaining steps (holds like 6.1; `?wait=false` answers at once).
+pub async fn retry_execution(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    query: web::Query<WaitQuery>,
+) -> Answer {
+    let wait = waits(&query)?;
+    let answer = clients
+        .jobs
+        .clone()
+        .retry_execution(grpc_request(
+            pb::RetryExecutionRequest {
+                execution_id: id.into_inner(),
+                wait,
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(execute_data(answer))
+}
+
+/// `POST /api/app/jobinstance/{id}/rollback`: the last successful snapshot before the current
+/// one, run again (body and `?wait` as 6.1).
+pub async fn rollback(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    query: web::Query<WaitQuery>,
+    body: web::Bytes,
+) -> Answer {
+    let body = execute_body(&body)?;
+    let wait = waits(&query)?;
+    let answer = clients
+        .jobs
+        .clone()
+        .rollback(grpc_request(
+            pb::RollbackRequest {
+                instance_id: id.into_inner(),
+                use_tad_host: body.use_tad_host.unwrap_or(false),
+                wait,
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(execute_data(answer))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryQuery {
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// `GET /api/app/jobinstance/{id}/executions`: `{count, page, results}`, newest first.
+pub async fn execution_history(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    id: web::Path<String>,
+    query: web::Query<HistoryQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let (page, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
+    let answer = clients
+        .jobs
+        .clone()
+        .execution_history(grpc_request(
+            pb::ExecutionHistoryRequest {
+                instance_id: id.into_inner(),
+                page,
+                page_size,
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    let results: Vec<serde_json::Value> = answer
+        .results
+        .into_iter()
+        .map(|execution| history_json(execution, &times))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(
+        i64::try_from(answer.count).unwrap_or(i64::MAX),
+        answer.page,
+        results,
+    )))
 }

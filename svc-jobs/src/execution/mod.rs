@@ -33,6 +33,7 @@ use crate::{
     db::models::{
         instances::{self, InstanceRow, StepRow},
         runs::{self, EventRow, HostTaskRow, RunRow, RunStepRow, state},
+        templates,
     },
     resource::ResourceDirectory,
     service::{JobsError, JobsResult, RecordKind},
@@ -50,6 +51,8 @@ pub enum Mode {
     All,
     /// 6.2: the next step only.
     NextStep,
+    /// Retry: the failed hosts of the failed step, then the remaining steps.
+    Retry,
 }
 
 /// How a run ended.
@@ -272,36 +275,40 @@ impl Engine {
         for step in to_plan {
             plans.push(planner.plan(&instance.id, step).await?);
         }
-        let now = now_utc();
-        let run_id = continued
-            .as_ref()
-            .map(|(run, _)| run.id.clone())
-            .unwrap_or_else(new_id);
-        let new_run = continued.is_none().then(|| RunRow {
-            id: run_id.clone(),
-            instance_id: instance.id.clone(),
-            application_id: instance.application_id.clone(),
-            env_id: instance.env_id.clone(),
-            kind: "deploy".to_owned(),
-            status: state::PENDING.to_owned(),
-            use_tad_host,
+        let (run_id, new_run) = match &continued {
+            Some((run, _)) => (run.id.clone(), None),
+            None => {
+                let run = new_run_row(&instance, KIND_DEPLOY, started_by, use_tad_host);
+                (run.id.clone(), Some(run))
+            }
+        };
+        let snapshots = snapshots_of(plans)?;
+        self.launch(Launch {
+            instance,
+            new_run,
+            run_id,
+            snapshots,
             started_by: started_by.to_owned(),
-            owner: None,
-            lease_until: None,
-            stop_requested: false,
-            message: None,
-            create_time: now,
-            start_time: None,
-            end_time: None,
-        });
-        let mut snapshots = Vec::with_capacity(plans.len());
-        for plan in &plans {
-            let snapshot = serde_json::to_string(plan).map_err(|error| JobsError::Invalid {
-                field: "snapshot",
-                message: error.to_string(),
-            })?;
-            snapshots.push((plan.clone(), snapshot));
-        }
+            use_tad_host,
+            mode,
+        })
+        .await
+    }
+
+    /// Claims a run (inserting it when new, refreshing the snapshots of the steps it will run
+    /// again) and starts working on it.
+    async fn launch(&self, launch: Launch) -> JobsResult<Started> {
+        let inner = &self.inner;
+        let Launch {
+            instance,
+            new_run,
+            run_id,
+            snapshots,
+            started_by,
+            use_tad_host,
+            mode,
+        } = launch;
+        let now = now_utc();
         let owner = inner.replica.clone();
         let lease_until = inner.lease_until();
         let claim_run = run_id.clone();
@@ -311,7 +318,7 @@ impl Engine {
             .record(
                 &run_id,
                 "run",
-                json!({"scope": "run", "status": state::RUNNING, "started_by": started_by, "use_tad_host": use_tad_host}),
+                json!({"scope": "run", "status": state::RUNNING, "started_by": started_by, "use_tad_host": use_tad_host, "mode": format!("{mode:?}")}),
                 move |connection| {
                     claim(
                         connection,
@@ -384,6 +391,204 @@ impl Engine {
             let _ = finished_sender.send(Some(end));
         });
         Ok(Started { run_id, finished })
+    }
+
+    /// `POST /api/executions/{id}/retry`: runs the failed hosts of the failed step of the
+    /// instance's latest run again (same snapshot), then its remaining steps.
+    pub async fn retry(&self, started_by: &str, run_id: &str) -> JobsResult<Started> {
+        let owned_id = run_id.to_owned();
+        let (run, instance) = self
+            .inner
+            .database
+            .run(move |connection| {
+                let run = runs::find(connection, &owned_id)?.ok_or(JobsError::NotFound {
+                    kind: RecordKind::Execution,
+                    id: owned_id.clone(),
+                })?;
+                let instance = instances::find(connection, &run.instance_id)?.ok_or(
+                    JobsError::NotFound {
+                        kind: RecordKind::Instance,
+                        id: run.instance_id.clone(),
+                    },
+                )?;
+                let latest = runs::latest_of_instance(connection, &run.instance_id)?;
+                if let Some(latest) = latest.filter(|latest| latest.id != run.id) {
+                    return Err(JobsError::Conflict {
+                        message: format!(
+                            "execution {} is not the latest of job instance {:?}: {} is; retry that one",
+                            run.id, instance.name, latest.id
+                        ),
+                    });
+                }
+                Ok::<_, JobsError>((run, instance))
+            })
+            .await?;
+        if run.status != state::FAILED {
+            return Err(JobsError::Conflict {
+                message: format!(
+                    "only a failed execution can be retried; execution {} is {}",
+                    run.id, run.status
+                ),
+            });
+        }
+        self.launch(Launch {
+            instance,
+            new_run: None,
+            run_id: run.id.clone(),
+            snapshots: Vec::new(),
+            started_by: started_by.to_owned(),
+            use_tad_host: run.use_tad_host,
+            mode: Mode::Retry,
+        })
+        .await
+    }
+
+    /// `POST /api/app/jobinstance/{id}/rollback`: a new run of the last successful snapshot
+    /// before the current one (its artifact versions and rendered configs, not today's
+    /// bindings), with the methods of the rollback template when the template has one.
+    pub async fn rollback(
+        &self,
+        started_by: &str,
+        instance_id: &str,
+        use_tad_host: bool,
+    ) -> JobsResult<Started> {
+        let owned_id = instance_id.to_owned();
+        let (instance, target, rollback_methods) = self
+            .inner
+            .database
+            .run(move |connection| {
+                let instance =
+                    instances::find(connection, &owned_id)?.ok_or(JobsError::NotFound {
+                        kind: RecordKind::Instance,
+                        id: owned_id.clone(),
+                    })?;
+                let successes = runs::successful_of_instance(connection, &owned_id)?;
+                let Some(target) = successes.into_iter().nth(1) else {
+                    return Err(JobsError::Conflict {
+                        message: format!(
+                            "job instance {:?} has no successful execution before the current one to roll back to",
+                            instance.name
+                        ),
+                    });
+                };
+                let target_steps = runs::steps(connection, &target.id)?;
+                let rollback_methods = match rollback_template_of(connection, &instance)? {
+                    Some(template_id) => Some(templates::methods(connection, &template_id)?),
+                    None => None,
+                };
+                Ok::<_, JobsError>((instance, (target, target_steps), rollback_methods))
+            })
+            .await?;
+        let (target, target_steps) = target;
+        let mut plans = Vec::with_capacity(target_steps.len());
+        for step in &target_steps {
+            let plan: StepPlan =
+                serde_json::from_str(&step.snapshot).map_err(|error| JobsError::Invalid {
+                    field: "snapshot",
+                    message: format!(
+                        "of step {} of execution {} cannot be read: {error}",
+                        step.sequence, target.id
+                    ),
+                })?;
+            plans.push(plan);
+        }
+        if let Some(methods) = rollback_methods.filter(|methods| !methods.is_empty()) {
+            let token = self.inner.service_token()?;
+            let catalog = self.inner.artifact.catalog(&token).await?;
+            let mut rollback_plans = Vec::with_capacity(methods.len());
+            for method_row in methods {
+                let Some(base) = plans
+                    .iter()
+                    .find(|plan| plan.sequence == method_row.sequence)
+                    .or_else(|| plans.first())
+                else {
+                    break;
+                };
+                let (component, method) = catalog
+                    .method(&method_row.component_id, &method_row.method_id)
+                    .ok_or_else(|| JobsError::NotFound {
+                        kind: RecordKind::Method,
+                        id: method_row.method_id.clone(),
+                    })?;
+                let package = if method.file_id.is_empty() {
+                    None
+                } else {
+                    let origin = self
+                        .inner
+                        .artifact
+                        .file_origin(&token, &method.file_id)
+                        .await?;
+                    Some(plan::PackagePlan {
+                        file_id: method.file_id.clone(),
+                        md5: origin.md5,
+                        entrypoint: method.entrypoint.clone(),
+                    })
+                };
+                rollback_plans.push(StepPlan {
+                    sequence: method_row.sequence,
+                    component_id: component.id.clone(),
+                    method_id: method.id.clone(),
+                    method_name: method.name.clone(),
+                    package,
+                    timeout_secs: u64::from(method.timeout_secs),
+                    ..base.clone()
+                });
+            }
+            plans = rollback_plans;
+        }
+        let run = new_run_row(&instance, KIND_ROLLBACK, started_by, use_tad_host);
+        let run_id = run.id.clone();
+        tracing::info!(instance = %instance.id, target = %target.id, run = %run_id, "rollback to an earlier snapshot");
+        self.launch(Launch {
+            instance,
+            new_run: Some(run),
+            run_id,
+            snapshots: snapshots_of(plans)?,
+            started_by: started_by.to_owned(),
+            use_tad_host,
+            mode: Mode::All,
+        })
+        .await
+    }
+
+    /// `GET /api/app/jobinstance/{id}/executions`: one page of the instance's runs, newest first,
+    /// each with the artifact versions of its snapshot.
+    pub async fn history(
+        &self,
+        instance_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> JobsResult<(i64, Vec<(RunRow, Vec<plan::ArtifactPlan>)>)> {
+        let owned_id = instance_id.to_owned();
+        self.inner
+            .database
+            .run(move |connection| {
+                if instances::find(connection, &owned_id)?.is_none() {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Instance,
+                        id: owned_id,
+                    });
+                }
+                let (count, rows) = runs::page_of_instance(connection, &owned_id, offset, limit)?;
+                let mut page = Vec::with_capacity(rows.len());
+                for run in rows {
+                    let mut artifacts = Vec::new();
+                    for step in runs::steps(connection, &run.id)? {
+                        if let Ok(plan) = serde_json::from_str::<StepPlan>(&step.snapshot) {
+                            for artifact in plan.artifacts {
+                                if !artifacts.iter().any(|known: &plan::ArtifactPlan| {
+                                    known.file_id == artifact.file_id
+                                }) {
+                                    artifacts.push(artifact);
+                                }
+                            }
+                        }
+                    }
+                    page.push((run, artifacts));
+                }
+                Ok((count, page))
+            })
+            .await
     }
 
     /// 6.3: stops the instance's running run and answers once it has ended.
@@ -600,6 +805,77 @@ impl Engine {
         });
         Ok(receiver)
     }
+}
+
+/// Kinds of runs.
+pub const KIND_DEPLOY: &str = "deploy";
+pub const KIND_ROLLBACK: &str = "rollback";
+
+/// What [`Engine::launch`] claims and starts.
+struct Launch {
+    instance: InstanceRow,
+    /// The run to insert; None continues the run `run_id`.
+    new_run: Option<RunRow>,
+    run_id: String,
+    /// Snapshots of the steps to (re)write; empty keeps them (retry).
+    snapshots: Vec<(StepPlan, String)>,
+    started_by: String,
+    use_tad_host: bool,
+    mode: Mode,
+}
+
+fn new_run_row(instance: &InstanceRow, kind: &str, started_by: &str, use_tad_host: bool) -> RunRow {
+    RunRow {
+        id: new_id(),
+        instance_id: instance.id.clone(),
+        application_id: instance.application_id.clone(),
+        env_id: instance.env_id.clone(),
+        kind: kind.to_owned(),
+        status: state::PENDING.to_owned(),
+        use_tad_host,
+        started_by: started_by.to_owned(),
+        owner: None,
+        lease_until: None,
+        stop_requested: false,
+        message: None,
+        create_time: now_utc(),
+        start_time: None,
+        end_time: None,
+    }
+}
+
+fn snapshots_of(plans: Vec<StepPlan>) -> JobsResult<Vec<(StepPlan, String)>> {
+    plans
+        .into_iter()
+        .map(|plan| {
+            let snapshot = serde_json::to_string(&plan).map_err(|error| JobsError::Invalid {
+                field: "snapshot",
+                message: error.to_string(),
+            })?;
+            Ok((plan, snapshot))
+        })
+        .collect()
+}
+
+/// The rollback template of an instance's template: the one it names when that is a rollback
+/// template, else a rollback template that names it.
+fn rollback_template_of(
+    connection: &mut DbConnection,
+    instance: &InstanceRow,
+) -> JobsResult<Option<String>> {
+    let Some(template) = templates::find(connection, &instance.job_template_id)? else {
+        return Ok(None);
+    };
+    if let Some(named) = &template.rollback_template_id
+        && let Some(named) = templates::find(connection, named)?
+        && named.deploy_type == "rollback"
+    {
+        return Ok(Some(named.id));
+    }
+    Ok(templates::rolled_back_by(connection, &template.id)?
+        .into_iter()
+        .find(|candidate| candidate.deploy_type == "rollback")
+        .map(|candidate| candidate.id))
 }
 
 /// Whether a run's steps are the instance's steps (same sequences and methods).

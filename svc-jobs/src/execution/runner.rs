@@ -179,7 +179,8 @@ async fn work(
                 field: "snapshot",
                 message: format!("of step {} cannot be read: {error}", step.sequence),
             })?;
-        match run_step(inner, &run, &plan, stop.clone()).await? {
+        let retry = mode == Mode::Retry && ran == 0;
+        match run_step(inner, &run, &plan, retry, stop.clone()).await? {
             StepOutcome::Success => {}
             StepOutcome::Failed(message) => return Ok((state::FAILED.to_owned(), Some(message))),
             StepOutcome::Stopped => {
@@ -250,6 +251,7 @@ async fn run_step(
     inner: &Inner,
     run: &RunRow,
     plan: &StepPlan,
+    only_unfinished_hosts: bool,
     mut stop: watch::Receiver<bool>,
 ) -> JobsResult<StepOutcome> {
     let sequence = plan.sequence;
@@ -270,22 +272,43 @@ async fn run_step(
             .await?;
         return fail_before_hosts(inner, &run.id, sequence, message).await;
     }
-    let tasks: Vec<HostTaskRow> = plan
-        .hosts
-        .iter()
-        .map(|host_ip| HostTaskRow {
-            id: new_id(),
-            run_id: run.id.clone(),
-            sequence,
-            host_ip: host_ip.clone(),
-            status: state::PENDING.to_owned(),
-            exit_code: None,
-            message: None,
-            log_size: 0,
-            start_time: None,
-            end_time: None,
+    // A retry keeps the hosts that succeeded and runs the others again (their logs go on);
+    // otherwise every host of the step gets a fresh task.
+    let retried = if only_unfinished_hosts {
+        let owned_run = run.id.clone();
+        let existing = inner
+            .database
+            .run(move |connection| {
+                Ok::<_, JobsError>(runs::host_tasks_of_step(connection, &owned_run, sequence)?)
+            })
+            .await?;
+        (!existing.is_empty()).then(|| {
+            existing
+                .into_iter()
+                .filter(|task| task.status != state::SUCCESS)
+                .collect::<Vec<_>>()
         })
-        .collect();
+    } else {
+        None
+    };
+    let fresh = retried.is_none();
+    let tasks: Vec<HostTaskRow> = retried.unwrap_or_else(|| {
+        plan.hosts
+            .iter()
+            .map(|host_ip| HostTaskRow {
+                id: new_id(),
+                run_id: run.id.clone(),
+                sequence,
+                host_ip: host_ip.clone(),
+                status: state::PENDING.to_owned(),
+                exit_code: None,
+                message: None,
+                log_size: 0,
+                start_time: None,
+                end_time: None,
+            })
+            .collect()
+    });
     let rows = tasks.clone();
     let owned_run = run.id.clone();
     inner
@@ -300,8 +323,14 @@ async fn run_step(
                 "hosts": tasks.iter().map(|task| json!({"host_task": task.id, "host_ip": task.host_ip})).collect::<Vec<_>>(),
             }),
             move |connection| {
-                runs::delete_host_tasks_of_step(connection, &owned_run, sequence)?;
-                runs::insert_host_tasks(connection, &rows)?;
+                if fresh {
+                    runs::delete_host_tasks_of_step(connection, &owned_run, sequence)?;
+                    runs::insert_host_tasks(connection, &rows)?;
+                } else {
+                    for task in &rows {
+                        runs::reset_host_task(connection, &task.id)?;
+                    }
+                }
                 runs::set_step_status(connection, &owned_run, sequence, state::RUNNING, None, now_utc())?;
                 Ok(())
             },

@@ -101,6 +101,7 @@ impl From<JobsError> for Status {
             JobsError::Unauthenticated(_) => ErrorReason::Unauthorized,
             JobsError::RunActive { .. } => ErrorReason::ExecutionRunning,
             JobsError::NotRunning { .. } => ErrorReason::ExecutionNotRunning,
+            JobsError::Conflict { .. } => ErrorReason::ExecutionConflict,
             JobsError::NotReady { .. } => ErrorReason::InstanceNotReady,
             JobsError::Upstream(_) | JobsError::Database(_) | JobsError::Export(_) => {
                 tracing::error!(error = %message, "jobs request failed");
@@ -650,6 +651,68 @@ impl JobsApi for JobsGrpc {
         }))
     }
 
+    async fn retry_execution(
+        &self,
+        request: Request<pb::RetryExecutionRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let answer = self
+            .service
+            .retry_execution(&actor, &body.execution_id, body.wait)
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    async fn rollback(
+        &self,
+        request: Request<pb::RollbackRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let answer = self
+            .service
+            .rollback(&actor, &body.instance_id, body.use_tad_host, body.wait)
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    async fn execution_history(
+        &self,
+        request: Request<pb::ExecutionHistoryRequest>,
+    ) -> Result<Response<pb::ExecutionHistoryPage>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let page = page_request(body.page, body.page_size)?;
+        let (count, runs) = self
+            .service
+            .execution_history(&actor, &body.instance_id, page)
+            .await?;
+        Ok(Response::new(pb::ExecutionHistoryPage {
+            count: u64::try_from(count).unwrap_or(0),
+            page: page.page,
+            results: runs
+                .into_iter()
+                .map(|(run, artifacts)| pb::Execution {
+                    artifacts: artifacts
+                        .into_iter()
+                        .map(|artifact| pb::ExecutionArtifact {
+                            file_id: artifact.file_id,
+                            file_name: artifact.file_name,
+                            version: artifact.version,
+                            md5: artifact.md5,
+                        })
+                        .collect(),
+                    ..execution_to_proto(RunTree {
+                        run,
+                        steps: Vec::new(),
+                        host_tasks: Vec::new(),
+                    })
+                })
+                .collect(),
+        }))
+    }
+
     type WatchExecutionStream =
         futures::stream::BoxStream<'static, Result<pb::ExecutionEvent, Status>>;
 
@@ -1012,6 +1075,7 @@ fn execution_to_proto(tree: RunTree) -> pb::Execution {
                 end_time_ms: step.end_time.map(to_unix_ms),
             })
             .collect(),
+        artifacts: Vec::new(),
     }
 }
 

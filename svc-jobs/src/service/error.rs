@@ -82,6 +82,10 @@ pub enum JobsError {
     /// Another run holds the instance or its (application, environment).
     #[error("{message}")]
     RunActive { run_id: String, message: String },
+    /// The request does not fit the record's state (retry of a run that did not fail, rollback
+    /// without an earlier snapshot).
+    #[error("{message}")]
+    Conflict { message: String },
     #[error("job instance {instance_id:?} has no running execution")]
     NotRunning { instance_id: String },
     #[error("job instance {instance_id:?} cannot run yet: {message}")]

@@ -3,11 +3,33 @@
 
 use tokio::sync::mpsc;
 
+use common::paging::PageRequest;
+
 use super::{Actor, JobsResult, JobsService, require_operator, require_reader};
 use crate::{
-    db::models::runs::EventRow,
-    execution::{LogChunk, Mode, RunTree},
+    db::models::runs::{EventRow, RunRow},
+    execution::{LogChunk, Mode, RunTree, Started, plan::ArtifactPlan},
 };
+
+/// Holds until the run ends (`wait`), or answers its id at once.
+async fn answer(started: Started, wait: bool) -> JobsResult<ExecuteAnswer> {
+    let execution_id = started.run_id.clone();
+    if !wait {
+        return Ok(ExecuteAnswer {
+            execution_id,
+            result: true,
+            msg: None,
+            status: "running".to_owned(),
+        });
+    }
+    let end = started.wait().await;
+    Ok(ExecuteAnswer {
+        execution_id,
+        result: end.succeeded(),
+        msg: if end.succeeded() { None } else { end.message },
+        status: end.status,
+    })
+}
 
 /// The `data` of 6.1 / 6.2 / 6.3.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,22 +57,48 @@ impl JobsService {
             .engine
             .start(actor.username(), instance_id, mode, use_tad_host)
             .await?;
-        let execution_id = started.run_id.clone();
-        if !wait {
-            return Ok(ExecuteAnswer {
-                execution_id,
-                result: true,
-                msg: None,
-                status: "running".to_owned(),
-            });
-        }
-        let end = started.wait().await;
-        Ok(ExecuteAnswer {
-            execution_id,
-            result: end.succeeded(),
-            msg: if end.succeeded() { None } else { end.message },
-            status: end.status,
-        })
+        answer(started, wait).await
+    }
+
+    /// `POST /api/executions/{id}/retry`.
+    pub async fn retry_execution(
+        &self,
+        actor: &Actor,
+        execution_id: &str,
+        wait: bool,
+    ) -> JobsResult<ExecuteAnswer> {
+        require_operator(actor)?;
+        let started = self.engine.retry(actor.username(), execution_id).await?;
+        answer(started, wait).await
+    }
+
+    /// `POST /api/app/jobinstance/{id}/rollback`.
+    pub async fn rollback(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        use_tad_host: bool,
+        wait: bool,
+    ) -> JobsResult<ExecuteAnswer> {
+        require_operator(actor)?;
+        let started = self
+            .engine
+            .rollback(actor.username(), instance_id, use_tad_host)
+            .await?;
+        answer(started, wait).await
+    }
+
+    /// `GET /api/app/jobinstance/{id}/executions`: (count, runs with their artifact versions).
+    pub async fn execution_history(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        page: PageRequest,
+    ) -> JobsResult<(i64, Vec<(RunRow, Vec<ArtifactPlan>)>)> {
+        require_reader(actor)?;
+        self.engine
+            .history(instance_id, page.offset(), page.limit())
+            .await
     }
 
     /// 6.3: stops the instance's running run; answers after its host tasks have ended.

@@ -569,3 +569,64 @@ pub fn skip_pending_host_tasks(
     .execute(connection)
     .map(|_| ())
 }
+
+/// Host tasks of one step of a run.
+pub fn host_tasks_of_step(
+    connection: &mut DbConnection,
+    run_id: &str,
+    sequence: i32,
+) -> QueryResult<Vec<HostTaskRow>> {
+    host_tasks::table
+        .filter(host_tasks::run_id.eq(run_id))
+        .filter(host_tasks::sequence.eq(sequence))
+        .order(host_tasks::host_ip.asc())
+        .select(HostTaskRow::as_select())
+        .load(connection)
+}
+
+/// Makes a host task pending again (a retry); its log is kept and goes on.
+pub fn reset_host_task(connection: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(host_tasks::table.find(id))
+        .set((
+            host_tasks::status.eq(state::PENDING),
+            host_tasks::exit_code.eq(None::<i32>),
+            host_tasks::message.eq(None::<String>),
+            host_tasks::end_time.eq(None::<NaiveDateTime>),
+        ))
+        .execute(connection)
+        .map(|_| ())
+}
+
+/// Successful runs of an instance, newest first.
+pub fn successful_of_instance(
+    connection: &mut DbConnection,
+    instance_id: &str,
+) -> QueryResult<Vec<RunRow>> {
+    runs::table
+        .filter(runs::instance_id.eq(instance_id))
+        .filter(runs::status.eq(state::SUCCESS))
+        .order((runs::end_time.desc(), runs::id.desc()))
+        .select(RunRow::as_select())
+        .load(connection)
+}
+
+/// One page of an instance's runs, newest first, and how many there are.
+pub fn page_of_instance(
+    connection: &mut DbConnection,
+    instance_id: &str,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(i64, Vec<RunRow>)> {
+    let count = runs::table
+        .filter(runs::instance_id.eq(instance_id))
+        .count()
+        .get_result(connection)?;
+    let rows = runs::table
+        .filter(runs::instance_id.eq(instance_id))
+        .order((runs::create_time.desc(), runs::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .select(RunRow::as_select())
+        .load(connection)?;
+    Ok((count, rows))
+}
