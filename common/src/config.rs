@@ -84,6 +84,9 @@ pub struct ExecutionOptions {
     /// Directory on each target under which runs get their work directories
     /// (`TAD_EXECUTION_WORK_DIR`, default `/tmp/tad-runs`).
     pub work_dir: String,
+    /// URLs that get a signed JSON post when a run finishes (`TAD_WEBHOOK_URLS`, comma-separated;
+    /// more can be added at `/api/admin/webhooks`).
+    pub webhook_urls: Vec<String>,
 }
 
 /// Stored files of svc-artifact: where they go and how large an upload may be.
@@ -128,6 +131,10 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// File holding the HS256 key (`TAD_JWT_SECRET_FILE`).
     pub jwt_secret_file: Option<PathBuf>,
+    /// HMAC key of webhook signatures (`TAD_WEBHOOK_SECRET`).
+    pub webhook_secret: Option<String>,
+    /// File holding the webhook key (`TAD_WEBHOOK_SECRET_FILE`).
+    pub webhook_secret_file: Option<PathBuf>,
     /// Credential encryption key as 64 hex characters, given directly (`TAD_CREDENTIAL_KEY`).
     pub credential_key: Option<String>,
     /// File holding the credential key (`TAD_CREDENTIAL_KEY_FILE`).
@@ -229,6 +236,8 @@ struct RawConfig {
     log_format: Option<String>,
     jwt_secret: Option<String>,
     jwt_secret_file: Option<PathBuf>,
+    webhook_secret: Option<String>,
+    webhook_secret_file: Option<PathBuf>,
     credential_key: Option<String>,
     credential_key_file: Option<PathBuf>,
     ssh_timeout_secs: Option<u64>,
@@ -256,6 +265,7 @@ struct RawExecution {
     lease_secs: Option<u64>,
     host_timeout_secs: Option<u64>,
     work_dir: Option<String>,
+    webhook_urls: Option<Vec<String>>,
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
@@ -361,6 +371,20 @@ impl RawConfig {
         }
         if let Some(value) = env("TAD_JWT_SECRET_FILE").filter(|value| !value.is_empty()) {
             self.jwt_secret_file = Some(PathBuf::from(value));
+        }
+        text("TAD_WEBHOOK_SECRET", &mut self.webhook_secret);
+        if let Some(value) = env("TAD_WEBHOOK_SECRET_FILE").filter(|value| !value.is_empty()) {
+            self.webhook_secret_file = Some(PathBuf::from(value));
+        }
+        if let Some(value) = env("TAD_WEBHOOK_URLS") {
+            self.execution.webhook_urls = Some(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|url| !url.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
         text("TAD_CREDENTIAL_KEY", &mut self.credential_key);
         if let Some(value) = env("TAD_CREDENTIAL_KEY_FILE").filter(|value| !value.is_empty()) {
@@ -696,6 +720,8 @@ impl Config {
             log_format,
             jwt_secret: raw.jwt_secret,
             jwt_secret_file: raw.jwt_secret_file,
+            webhook_secret: raw.webhook_secret,
+            webhook_secret_file: raw.webhook_secret_file,
             credential_key: raw.credential_key,
             credential_key_file: raw.credential_key_file,
             ssh_timeout_secs,
@@ -746,7 +772,18 @@ fn execution_options(raw: &RawExecution) -> Result<ExecutionOptions, ConfigError
             "must be an absolute path without quotes",
         ));
     }
+    let webhook_urls = raw.webhook_urls.clone().unwrap_or_default();
+    if let Some(bad) = webhook_urls
+        .iter()
+        .find(|url| !(url.starts_with("http://") || url.starts_with("https://")))
+    {
+        return Err(invalid(
+            "execution.webhook_urls (TAD_WEBHOOK_URLS)",
+            format!("{bad:?} is not an http:// or https:// URL"),
+        ));
+    }
     Ok(ExecutionOptions {
+        webhook_urls,
         parallel_hosts,
         lease_secs,
         host_timeout_secs,

@@ -99,6 +99,26 @@ pub fn jwt_secret(config: &Config, generate: bool) -> Result<Vec<u8>, SecretErro
     )
 }
 
+/// The HMAC key of webhook signatures: `TAD_WEBHOOK_SECRET`, else `TAD_WEBHOOK_SECRET_FILE`, else
+/// `DATA_DIR/webhook.key` (created when `generate` is true); None when there is none.
+pub fn webhook_secret(config: &Config, generate: bool) -> Result<Option<Vec<u8>>, SecretError> {
+    match resolve_key(
+        config.webhook_secret.as_deref(),
+        config.webhook_secret_file.as_deref(),
+        &config.data_dir.join("webhook.key"),
+        generate,
+        (
+            "webhook signing key",
+            "TAD_WEBHOOK_SECRET",
+            "TAD_WEBHOOK_SECRET_FILE",
+        ),
+    ) {
+        Ok(key) => Ok(Some(key)),
+        Err(SecretError::Missing { .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// The credential encryption key (64 hex chars): `TAD_CREDENTIAL_KEY`, else
 /// `TAD_CREDENTIAL_KEY_FILE`, else `DATA_DIR/credential.key` (created when `generate` is true).
 pub fn credential_key(config: &Config, generate: bool) -> Result<Vec<u8>, SecretError> {

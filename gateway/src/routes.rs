@@ -74,6 +74,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(post().to(admin::create_user)),
         )
         .service(resource("/api/admin/users/{id}").route(delete().to(admin::delete_user)))
+        // SPEC §5 webhooks
+        .service(
+            resource("/api/admin/webhooks")
+                .route(get().to(executions::list_webhooks))
+                .route(post().to(executions::add_webhook)),
+        )
+        .service(
+            resource("/api/admin/webhooks/{id}").route(delete().to(executions::delete_webhook)),
+        )
         // 1.2 / 3.2
         .service(
             resource("/api/app/applications/{id}/select_by_pl")

@@ -107,6 +107,7 @@ reasons! {
     ExecutionRunning => ("execution_running", FailedPrecondition),
     ExecutionNotRunning => ("execution_not_running", FailedPrecondition),
     ExecutionConflict => ("execution_conflict", FailedPrecondition),
+    WebhookNotFound => ("webhook_not_found", NotFound),
     ScriptDisabled => ("script_disabled", FailedPrecondition),
     InstanceNotReady => ("instance_not_ready", FailedPrecondition),
     ServiceUnavailable => ("service_unavailable", Unavailable),

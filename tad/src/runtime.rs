@@ -26,7 +26,10 @@ use proto::{
 use svc_appinhouse::{AppinhouseService, grpc::AppinhouseGrpc};
 use svc_artifact::{ArtifactService, grpc::ArtifactGrpc};
 use svc_jobs::{
-    JobsService, artifact::ArtifactDirectory, execution::Engine, grpc::JobsGrpc,
+    JobsService,
+    artifact::ArtifactDirectory,
+    execution::{Engine, EngineSettings},
+    grpc::JobsGrpc,
     resource::ResourceDirectory,
 };
 use svc_resource::{AdminBootstrap, ResourceService, grpc::ResourceGrpc};
@@ -133,6 +136,7 @@ fn service_channel(service: &str, addr: &str) -> anyhow::Result<tonic::transport
 pub async fn jobs_service(
     config: &Config,
     jwt: JwtKeys,
+    generate_keys: bool,
     resource_addr: &str,
     artifact_addr: &str,
 ) -> anyhow::Result<JobsService> {
@@ -149,8 +153,11 @@ pub async fn jobs_service(
         artifact.clone(),
         shared_bus(config).await?,
         jwt,
-        config.execution.clone(),
-        std::time::Duration::from_secs(config.ssh_timeout_secs),
+        EngineSettings {
+            options: config.execution.clone(),
+            ssh_timeout: std::time::Duration::from_secs(config.ssh_timeout_secs),
+            webhook_key: secrets::webhook_secret(config, generate_keys)?,
+        },
     );
     engine.start_sweeper();
     Ok(JobsService::new(database, resource, artifact, engine))
@@ -163,6 +170,7 @@ pub async fn jobs(config: Config) -> anyhow::Result<()> {
     let service = jobs_service(
         &config,
         jwt.clone(),
+        false,
         &config.resource.addr,
         &config.artifact.addr,
     )
@@ -363,7 +371,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let grpc_addr = grpc_listener.local_addr()?;
     // Every service is on the one loopback server, and finds the others there.
     let grpc_url = format!("http://{grpc_addr}");
-    let jobs = jobs_service(config, jwt.clone(), &grpc_url, &grpc_url).await?;
+    let jobs = jobs_service(config, jwt.clone(), true, &grpc_url, &grpc_url).await?;
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
     let services = HostedServices {
         resource: Some(resource),

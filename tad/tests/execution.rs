@@ -25,6 +25,7 @@ use support::{
 
 const ADMIN_PASSWORD: &str = "exec-admin-password";
 const DB_PASSWORD: &str = "db-Secret-6f1c9a";
+const WEBHOOK_KEY: &str = "webhook-signing-key-for-tests";
 
 /// The hosts of the cluster: (ip, user, by key).
 const HOSTS: [(&str, &str, bool); 3] = [
@@ -1107,6 +1108,92 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// One request a webhook receiver got, and what it answered.
+#[derive(Debug, Clone)]
+struct WebhookPost {
+    delivery: String,
+    signature: String,
+    event: String,
+    body: Vec<u8>,
+    answered: u16,
+}
+
+/// A webhook receiver: answers 500 to the very first request, 200 to every later one.
+async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<WebhookPost>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind receiver");
+    let url = format!("http://{}/hooks/tad", listener.local_addr().expect("addr"));
+    let posts = std::sync::Arc::new(std::sync::Mutex::new(Vec::<WebhookPost>::new()));
+    let seen = posts.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buffer = [0_u8; 4096];
+                let (head_end, length) = loop {
+                    let read = stream.read(&mut buffer).await.unwrap_or(0);
+                    if read == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buffer[..read]);
+                    if let Some(end) = data.windows(4).position(|window| window == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|line| line.strip_prefix("content-length:"))
+                            .and_then(|value| value.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (end + 4, length);
+                    }
+                };
+                while data.len() < head_end + length {
+                    let read = stream.read(&mut buffer).await.unwrap_or(0);
+                    if read == 0 {
+                        break;
+                    }
+                    data.extend_from_slice(&buffer[..read]);
+                }
+                let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|line| {
+                            let (key, value) = line.split_once(':')?;
+                            key.trim()
+                                .eq_ignore_ascii_case(name)
+                                .then(|| value.trim().to_owned())
+                        })
+                        .unwrap_or_default()
+                };
+                let answered = {
+                    let mut posts = seen.lock().expect("posts");
+                    let answered = if posts.is_empty() { 500 } else { 200 };
+                    posts.push(WebhookPost {
+                        delivery: header("x-tad-delivery"),
+                        signature: header("x-tad-signature"),
+                        event: header("x-tad-event"),
+                        body: data[head_end..].to_vec(),
+                        answered,
+                    });
+                    answered
+                };
+                let reply = format!(
+                    "HTTP/1.1 {answered} {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    if answered == 200 {
+                        "OK"
+                    } else {
+                        "Internal Server Error"
+                    }
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (url, posts)
+}
+
 /// Binds the script to every host of the one-step instance with `parameter(ip)`.
 async fn bind_scripts(admin: &Api, deployment: &Deployment, parameter: &dyn Fn(&str) -> String) {
     let scripts: Vec<Value> = HOSTS
@@ -1174,11 +1261,39 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     let work_dir = root.join("work");
     let platform = EmbeddedPlatform::start(
         ADMIN_PASSWORD,
-        &[("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path"))],
+        &[
+            ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
+            ("TAD_WEBHOOK_SECRET", WEBHOOK_KEY),
+            (
+                "TAD_WEBHOOK_URLS",
+                "http://127.0.0.1:9/configured-but-closed",
+            ),
+        ],
     )
     .await;
     let anonymous = Api::new(platform.url());
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
+    let (hook_url, posts) = webhook_receiver().await;
+    let (_, body) = admin
+        .post("/api/admin/webhooks", &json!({"url": hook_url}))
+        .await;
+    let hook = assert_success(&body);
+    assert_eq!(
+        (
+            hook["url"].clone(),
+            hook["source"].clone(),
+            hook["creator"].clone()
+        ),
+        (json!(hook_url), json!("admin"), json!("admin"))
+    );
+    let (_, body) = admin
+        .post("/api/admin/webhooks", &json!({"url": "ftp://nope"}))
+        .await;
+    assert!(assert_failure(&body, "invalid_field").contains("url"));
+    let (_, body) = admin.get("/api/admin/webhooks").await;
+    let hooks = assert_success(&body);
+    assert_eq!(hooks.as_array().map(Vec::len), Some(2), "{hooks}");
+    assert_eq!(hooks[0]["source"], "config");
     let (_, body) = admin
         .post(
             "/api/admin/users",
@@ -1361,6 +1476,77 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     );
     let (_, body) = admin.get("/api/app/jobinstance/ghost/executions").await;
     assert_failure(&body, "instance_not_found");
+
+    // Webhooks: one signed post per finished run (5 of them), the first one retried after the
+    // receiver answered 500.
+    let finished_runs = 5;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let delivered = posts
+            .lock()
+            .expect("posts")
+            .iter()
+            .filter(|post| post.answered == 200)
+            .count();
+        if delivered >= finished_runs {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {delivered} webhooks delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posts = posts.lock().expect("posts").clone();
+    let delivered: Vec<&WebhookPost> = posts.iter().filter(|post| post.answered == 200).collect();
+    assert_eq!(delivered.len(), finished_runs, "{posts:?}");
+    let mut deliveries: Vec<&str> = delivered
+        .iter()
+        .map(|post| post.delivery.as_str())
+        .collect();
+    deliveries.sort_unstable();
+    deliveries.dedup();
+    assert_eq!(
+        deliveries.len(),
+        finished_runs,
+        "one delivery per finished run"
+    );
+    assert_eq!(posts[0].answered, 500);
+    assert!(
+        delivered
+            .iter()
+            .any(|post| post.delivery == posts[0].delivery && post.body == posts[0].body),
+        "the refused delivery came again"
+    );
+    let mut statuses = Vec::new();
+    for post in &delivered {
+        assert_eq!(post.event, "execution.finished");
+        assert_eq!(
+            post.signature,
+            svc_jobs::execution::webhooks::signature(WEBHOOK_KEY.as_bytes(), &post.body),
+            "signed with the configured key"
+        );
+        let payload: Value = serde_json::from_slice(&post.body).expect("json");
+        assert_eq!(payload["instance_id"], json!(instance));
+        assert!(
+            payload["end_time"]
+                .as_str()
+                .is_some_and(|time| time.ends_with('Z'))
+        );
+        if payload["status"] == "failed" {
+            assert_eq!(
+                payload["failed_hosts"][0]["host_ip"], "127.0.0.3",
+                "{payload}"
+            );
+        }
+        statuses.push(payload["status"].as_str().unwrap_or_default().to_owned());
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        ["failed", "failed", "success", "success", "success"]
+    );
 
     platform.stop().await;
     let _ = std::fs::remove_dir_all(&root);

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{Answer, ok};
 use crate::{
-    body::{page_params, parse_json},
+    body::{LegacyJson, page_params, parse_json},
     clients::{Caller, Clients, grpc_request},
     convert::executions::{execution_json, history_json, log_json, sse_frame},
     envelope::Page,
@@ -374,4 +374,76 @@ pub async fn execution_history(
         answer.page,
         results,
     )))
+}
+
+fn webhook_json(webhook: pb::Webhook, times: &TimeRenderer) -> serde_json::Value {
+    json!({
+        "id": webhook.id,
+        "url": webhook.url,
+        "source": webhook.source,
+        "creator": webhook.creator,
+        "create_time": times.render_unix_ms(webhook.create_time_ms),
+    })
+}
+
+/// `GET /api/admin/webhooks`: the configured webhooks and those added here.
+pub async fn list_webhooks(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+) -> Answer {
+    let answer = clients
+        .jobs
+        .clone()
+        .list_webhooks(grpc_request(pb::ListWebhooksRequest {}, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(answer
+        .webhooks
+        .into_iter()
+        .map(|webhook| webhook_json(webhook, &times))
+        .collect::<Vec<_>>())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WebhookBody {
+    url: String,
+}
+
+/// `POST /api/admin/webhooks` `{"url"}`.
+pub async fn add_webhook(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    LegacyJson(body): LegacyJson<WebhookBody>,
+) -> Answer {
+    let webhook = clients
+        .jobs
+        .clone()
+        .add_webhook(grpc_request(
+            pb::AddWebhookRequest { url: body.url },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(webhook_json(webhook, &times))
+}
+
+/// `DELETE /api/admin/webhooks/{id}`.
+pub async fn delete_webhook(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    clients
+        .jobs
+        .clone()
+        .delete_webhook(grpc_request(
+            pb::IdRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?;
+    ok(serde_json::Value::Null)
 }

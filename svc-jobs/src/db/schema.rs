@@ -155,6 +155,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        creator -> Text,
+        create_time -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     work_orders,
     job_templates,
@@ -167,4 +176,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     run_steps,
     host_tasks,
     run_events,
+    webhooks,
 );

@@ -9,6 +9,7 @@ mod host;
 pub mod plan;
 mod runner;
 pub mod transport;
+pub mod webhooks;
 
 use std::{
     collections::HashMap,
@@ -108,6 +109,7 @@ pub(crate) struct Inner {
     pub ssh_timeout: Duration,
     /// This process's name as a run owner.
     pub replica: String,
+    pub notifier: webhooks::Notifier,
     active: Mutex<HashMap<String, ActiveRun>>,
 }
 
@@ -128,6 +130,15 @@ impl Inner {
     pub fn lease_until(&self) -> chrono::NaiveDateTime {
         now_utc() + chrono::Duration::seconds(i64::try_from(self.options.lease_secs).unwrap_or(30))
     }
+}
+
+/// How the engine works: the `[execution]` options, the SSH connect timeout, and the key that
+/// signs webhooks (none: webhooks are not sent).
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub options: ExecutionOptions,
+    pub ssh_timeout: Duration,
+    pub webhook_key: Option<Vec<u8>>,
 }
 
 /// The execution engine of one jobs process.
@@ -164,11 +175,20 @@ impl Engine {
         artifact: ArtifactDirectory,
         bus: SharedBus,
         jwt: JwtKeys,
-        options: ExecutionOptions,
-        ssh_timeout: Duration,
+        settings: EngineSettings,
     ) -> Engine {
+        let EngineSettings {
+            options,
+            ssh_timeout,
+            webhook_key,
+        } = settings;
         Engine {
             inner: Arc::new(Inner {
+                notifier: webhooks::Notifier::new(
+                    database.clone(),
+                    options.webhook_urls.clone(),
+                    webhook_key,
+                ),
                 events: EventLog::new(database.clone(), bus),
                 database,
                 resource,
@@ -589,6 +609,11 @@ impl Engine {
                 Ok((count, page))
             })
             .await
+    }
+
+    /// The webhook URLs of the configuration (`TAD_WEBHOOK_URLS`).
+    pub fn configured_webhooks(&self) -> &[String] {
+        &self.inner.options.webhook_urls
     }
 
     /// 6.3: stops the instance's running run and answers once it has ended.

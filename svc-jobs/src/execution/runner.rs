@@ -104,7 +104,61 @@ pub(crate) async fn execute(
     if let Err(error) = recorded {
         tracing::error!(run = %run_id, %error, "cannot record the end of a run");
     }
+    if status != PAUSED {
+        notify_finished(&inner, &run_id).await;
+    }
     RunEnd { status, message }
+}
+
+/// Posts the finished run to the webhooks: ids, outcome, times (UTC, RFC 3339), failed hosts.
+async fn notify_finished(inner: &Inner, run_id: &str) {
+    let owned_id = run_id.to_owned();
+    let read = inner
+        .database
+        .run(move |connection| {
+            let run = runs::find(connection, &owned_id)?;
+            let tasks = runs::host_tasks(connection, &owned_id)?;
+            Ok::<_, JobsError>((run, tasks))
+        })
+        .await;
+    let (run, tasks) = match read {
+        Ok((Some(run), tasks)) => (run, tasks),
+        Ok((None, _)) => return,
+        Err(error) => {
+            tracing::warn!(run = run_id, %error, "cannot read a finished run for its webhooks");
+            return;
+        }
+    };
+    let time = |time: Option<chrono::NaiveDateTime>| {
+        time.map(|time| {
+            time.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
+    };
+    let failed_hosts: Vec<serde_json::Value> = tasks
+        .iter()
+        .filter(|task| task.status == state::FAILED)
+        .map(|task| {
+            json!({"host_ip": task.host_ip, "sequence": task.sequence, "exit_code": task.exit_code, "message": task.message})
+        })
+        .collect();
+    inner.notifier.notify(
+        "execution.finished",
+        json!({
+            "event": "execution.finished",
+            "execution_id": run.id,
+            "kind": run.kind,
+            "instance_id": run.instance_id,
+            "application_id": run.application_id,
+            "env_id": run.env_id,
+            "status": run.status,
+            "message": run.message,
+            "started_by": run.started_by,
+            "start_time": time(run.start_time),
+            "end_time": time(run.end_time),
+            "failed_hosts": failed_hosts,
+        }),
+    );
 }
 
 /// Renews the lease every second and turns a stop asked through the database (from any

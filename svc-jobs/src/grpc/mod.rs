@@ -25,6 +25,7 @@ use crate::{
         joint_lines::NodeInput,
         page_request,
         templates::{MethodChoice, MethodView, TemplateInput, TemplateView},
+        webhooks::WebhookView,
     },
 };
 
@@ -73,6 +74,7 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
         RecordKind::Method => ErrorReason::MethodNotFound,
         RecordKind::Execution => ErrorReason::ExecutionNotFound,
         RecordKind::HostTask => ErrorReason::HostTaskNotFound,
+        RecordKind::Webhook => ErrorReason::WebhookNotFound,
     }
 }
 
@@ -713,6 +715,40 @@ impl JobsApi for JobsGrpc {
         }))
     }
 
+    async fn list_webhooks(
+        &self,
+        request: Request<pb::ListWebhooksRequest>,
+    ) -> Result<Response<pb::ListWebhooksResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let webhooks = self.service.list_webhooks(&actor).await?;
+        Ok(Response::new(pb::ListWebhooksResponse {
+            webhooks: webhooks.into_iter().map(webhook_to_proto).collect(),
+        }))
+    }
+
+    async fn add_webhook(
+        &self,
+        request: Request<pb::AddWebhookRequest>,
+    ) -> Result<Response<pb::Webhook>, Status> {
+        let actor = self.caller(&request)?;
+        let webhook = self
+            .service
+            .add_webhook(&actor, &request.into_inner().url)
+            .await?;
+        Ok(Response::new(webhook_to_proto(webhook)))
+    }
+
+    async fn delete_webhook(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::DeleteResponse>, Status> {
+        let actor = self.caller(&request)?;
+        self.service
+            .delete_webhook(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(pb::DeleteResponse::default()))
+    }
+
     type WatchExecutionStream =
         futures::stream::BoxStream<'static, Result<pb::ExecutionEvent, Status>>;
 
@@ -1095,5 +1131,19 @@ fn event_to_proto(event: EventRow) -> pb::ExecutionEvent {
         seq: u64::try_from(event.seq).unwrap_or(0),
         kind: event.kind,
         data_json,
+    }
+}
+
+fn webhook_to_proto(view: WebhookView) -> pb::Webhook {
+    pb::Webhook {
+        id: view.row.id,
+        url: view.row.url,
+        source: view.source.to_owned(),
+        creator: view.row.creator,
+        create_time_ms: if view.source == "config" {
+            0
+        } else {
+            to_unix_ms(view.row.create_time)
+        },
     }
 }

@@ -19,6 +19,7 @@ pub enum RecordKind {
     Method,
     Execution,
     HostTask,
+    Webhook,
 }
 
 impl RecordKind {
@@ -38,6 +39,7 @@ impl RecordKind {
             RecordKind::Method => "method",
             RecordKind::Execution => "execution",
             RecordKind::HostTask => "host task",
+            RecordKind::Webhook => "webhook",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod executions;
 pub mod instances;
 pub mod joint_lines;
 pub mod templates;
+pub mod webhooks;
 pub mod work_orders;
 
 use common::{

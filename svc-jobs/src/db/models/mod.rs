@@ -4,6 +4,7 @@ pub mod instances;
 pub mod joint_lines;
 pub mod runs;
 pub mod templates;
+pub mod webhooks;
 pub mod work_orders;
 
 pub(crate) use common::db::contains_pattern;

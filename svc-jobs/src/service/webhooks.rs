@@ -1,0 +1,109 @@
+//! Webhooks added by admins (`/api/admin/webhooks`), beside those of `TAD_WEBHOOK_URLS`.
+
+use common::{ids::new_id, time::now_utc};
+
+use super::{Actor, JobsError, JobsResult, JobsService, RecordKind};
+use crate::db::models::webhooks::{self, WebhookRow};
+
+/// A webhook and where it was configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookView {
+    pub row: WebhookRow,
+    /// `config` (`TAD_WEBHOOK_URLS`, read-only here) or `admin`.
+    pub source: &'static str,
+}
+
+fn require_admin(actor: &Actor) -> JobsResult<()> {
+    if actor.claims.may(&[]) {
+        Ok(())
+    } else {
+        Err(JobsError::Forbidden(format!(
+            "user {:?} is not an admin; webhooks are configured by admins",
+            actor.username()
+        )))
+    }
+}
+
+impl JobsService {
+    /// Every webhook: the configured ones first.
+    pub async fn list_webhooks(&self, actor: &Actor) -> JobsResult<Vec<WebhookView>> {
+        require_admin(actor)?;
+        let rows = self
+            .database
+            .run(|connection| Ok::<_, JobsError>(webhooks::list(connection)?))
+            .await?;
+        let mut views: Vec<WebhookView> = self
+            .engine
+            .configured_webhooks()
+            .iter()
+            .map(|url| WebhookView {
+                row: WebhookRow {
+                    id: String::new(),
+                    url: url.clone(),
+                    creator: "config".to_owned(),
+                    create_time: chrono::NaiveDateTime::default(),
+                },
+                source: "config",
+            })
+            .collect();
+        views.extend(rows.into_iter().map(|row| WebhookView {
+            row,
+            source: "admin",
+        }));
+        Ok(views)
+    }
+
+    /// Adds a webhook URL (http or https); the same URL twice is refused.
+    pub async fn add_webhook(&self, actor: &Actor, url: &str) -> JobsResult<WebhookView> {
+        require_admin(actor)?;
+        let url = url.trim().to_owned();
+        if url.is_empty() {
+            return Err(JobsError::Missing { field: "url" });
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
+            return Err(JobsError::Invalid {
+                field: "url",
+                message: format!("{url:?} is not an http:// or https:// URL"),
+            });
+        }
+        let row = WebhookRow {
+            id: new_id(),
+            url,
+            creator: actor.username().to_owned(),
+            create_time: now_utc(),
+        };
+        let stored = row.clone();
+        self.database
+            .transaction(move |connection| {
+                if webhooks::find_by_url(connection, &stored.url)?.is_some() {
+                    return Err(JobsError::Invalid {
+                        field: "url",
+                        message: format!("{:?} is already a webhook", stored.url),
+                    });
+                }
+                webhooks::insert(connection, &stored)?;
+                Ok(())
+            })
+            .await?;
+        Ok(WebhookView {
+            row,
+            source: "admin",
+        })
+    }
+
+    pub async fn delete_webhook(&self, actor: &Actor, id: &str) -> JobsResult<()> {
+        require_admin(actor)?;
+        let id = id.to_owned();
+        self.database
+            .transaction(move |connection| {
+                if webhooks::delete(connection, &id)? == 0 {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Webhook,
+                        id,
+                    });
+                }
+                Ok(())
+            })
+            .await
+    }
+}
