@@ -1050,11 +1050,15 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     process.child.wait().expect("reaped");
     let killed_at = Instant::now();
     let (restarted, url) = serve(data_dir.path(), &env);
+    let restarted_after = killed_at.elapsed();
     let admin = admin.with_base(&url);
     let tree = wait_for_status(&admin, &run, "interrupted", Duration::from_secs(8)).await;
+    // The lease (3 s) runs out at most 3 s after the kill; the restarted service sweeps at once
+    // and then every 1.5 s. (A loaded machine may take longer than that to restart.)
+    let allowed = restarted_after.max(Duration::from_secs(3)) + Duration::from_millis(2500);
     assert!(
-        killed_at.elapsed() < Duration::from_secs(3 + 3),
-        "interrupted within a lease period and a sweep: {:?}",
+        killed_at.elapsed() < allowed,
+        "interrupted within a lease period and a sweep: {:?} (restart took {restarted_after:?})",
         killed_at.elapsed()
     );
     assert_eq!(
