@@ -240,6 +240,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         // 1.4
         .service(resource("/api/app/jointline/save").route(post().to(jobs::save_joint_line)))
+        // 2.1
+        .service(
+            resource("/api/app/jointline/{id}/execution")
+                .route(post().to(executions::execute_joint_line)),
+        )
         // 1.1 / 3.1
         .service(
             resource("/api/app/productline/select").route(get().to(catalog::product_line_select)),

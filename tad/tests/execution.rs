@@ -37,6 +37,7 @@ const HOSTS: [(&str, &str, bool); 3] = [
 /// Everything a deployment was configured with.
 struct Deployment {
     artifact_file: String,
+    host_ids: Vec<String>,
     /// Directory the test's files go to on the "hosts" (all on this machine).
     root: PathBuf,
     work_dir: PathBuf,
@@ -329,6 +330,7 @@ async fn configure(admin: &Api, reviewer: &Api, sshd: &TestSshd, root: &Path) ->
     }
     Deployment {
         artifact_file,
+        host_ids,
         root: root.to_owned(),
         work_dir: root.join("work"),
         artifact,
@@ -1551,6 +1553,217 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
         statuses,
         ["failed", "failed", "success", "success", "success"]
     );
+
+    platform.stop().await;
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let root = PathBuf::from("/tmp").join(unique("tad-joint"));
+    shared_dir(&root);
+    let work_dir = root.join("work");
+    let platform = EmbeddedPlatform::start(
+        ADMIN_PASSWORD,
+        &[("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path"))],
+    )
+    .await;
+    let anonymous = Api::new(platform.url());
+    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
+    let (_, body) = admin
+        .post(
+            "/api/admin/users",
+            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
+        )
+        .await;
+    assert_success(&body);
+    let reviewer = anonymous.login("rita", "password-123").await;
+    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+
+    // A → (B, C) → D: one instance per node, each of its own application (only one run per
+    // application and environment runs at a time), all on host 127.0.0.2.
+    let (_, body) = admin
+        .post(
+            "/api/app/jobtemplate/create",
+            &json!({"name": "script-only", "application_id": "app1"}),
+        )
+        .await;
+    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobtemplate/{template}/graded"),
+            &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
+        )
+        .await;
+    assert_success(&body);
+    let flag = root.join("flag-C");
+    let mut instances = Vec::new();
+    for name in ["A", "B", "C", "D"] {
+        let app = format!("joint-{name}");
+        let (_, body) = admin
+            .post(
+                "/api/admin/applications",
+                &json!({"id": app, "name": app, "product_line_id": "pl1"}),
+            )
+            .await;
+        assert_success(&body);
+        let (_, body) = admin
+            .post(
+                "/api/resource/clusters/aos_create",
+                &json!({"name": format!("{app}-c"), "env_id": "env1", "app_id": app}),
+            )
+            .await;
+        let cluster = assert_success(&body)["id"].as_str().expect("id").to_owned();
+        let (_, body) = admin
+            .post(
+                &format!("/api/resource/clusters/{cluster}/aos_bind"),
+                &json!({"hosts": [deployment.host_ids[0]]}),
+            )
+            .await;
+        assert_success(&body);
+        let (_, body) = admin
+            .post(
+                "/api/app/jobinstance/create",
+                &json!({"name": format!("node-{name}"), "env_id": "env1", "application_id": app, "job_template_id": template}),
+            )
+            .await;
+        let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
+        let dest = root.join("joint").join(name);
+        shared_dir(&dest);
+        let parameter = if name == "C" {
+            format!("failif {}", flag.display())
+        } else {
+            format!("ok {name}")
+        };
+        let (_, body) = admin
+            .post(
+                &format!("/api/app/jobinstance/{instance}/cu1/0/relation/alldata"),
+                &json!({"cluster": {"cluster_id": cluster},
+                    "scripts": {"scripts_data": [{"id": deployment.script_file_id, "dest": dest.display().to_string(),
+                        "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}}),
+            )
+            .await;
+        assert_success(&body);
+        instances.push(instance);
+    }
+    let (_, body) = admin
+        .post(
+            "/api/app/jointline/create",
+            &json!({"name": "release", "remark": "", "productline_id": "pl1"}),
+        )
+        .await;
+    let line = assert_success(&body).as_str().expect("id").to_owned();
+    let graph = json!({"id": line, "joint": [
+        {"jobi_id": instances[0], "sequence": 0, "parent": [], "top": 10, "left": 10},
+        {"jobi_id": instances[1], "sequence": 1, "parent": [0], "top": 20, "left": 10},
+        {"jobi_id": instances[2], "sequence": 2, "parent": ["0"], "top": 20, "left": 30},
+        {"jobi_id": instances[3], "sequence": 3, "parent": [1, "2"], "top": 30, "left": 20}
+    ]});
+    let (_, body) = admin.post("/api/app/jointline/save/", &graph).await;
+    assert_success(&body);
+    let runs_of = |name: &str| {
+        std::fs::read_to_string(root.join("joint").join(name).join("script-runs"))
+            .map(|runs| runs.lines().count())
+            .unwrap_or(0)
+    };
+
+    // C fails: B still runs, D does not.
+    std::fs::write(&flag, "x").expect("flag");
+    let (status, answer) = admin
+        .post(&format!("/api/app/jointline/{line}/execution"), &json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let data = assert_success(&answer);
+    assert_eq!(data["result"], false, "{answer}");
+    assert!(
+        data["msg"].as_str().unwrap_or_default().contains("node 2"),
+        "{answer}"
+    );
+    let joint = data["execution_id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        ["A", "B", "C", "D"].map(runs_of),
+        [1, 1, 1, 0],
+        "A and B ran, C ran and failed, D did not run"
+    );
+    let (_, body) = admin.get(&format!("/api/executions/{joint}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(
+        (tree["kind"].clone(), tree["status"].clone()),
+        (json!("joint"), json!("failed"))
+    );
+    let statuses: Vec<Value> = tree["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|node| node["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            json!("success"),
+            json!("success"),
+            json!("failed"),
+            json!("skipped")
+        ],
+        "{tree}"
+    );
+    let c_run = tree["nodes"][2]["execution_id"]
+        .as_str()
+        .expect("C's run")
+        .to_owned();
+    assert!(tree["nodes"][3]["execution_id"].is_null());
+    let (_, body) = admin
+        .get(&format!("/api/app/jointline/get_structure/{line}/"))
+        .await;
+    let structure = assert_success(&body);
+    let shown: Vec<Value> = structure["joint"]
+        .as_array()
+        .expect("joint")
+        .iter()
+        .map(|node| node["status"].clone())
+        .collect();
+    assert_eq!(shown, statuses, "1.5 shows each node's status");
+
+    // C fixed: running the joint line again resumes C (its own run) and D only.
+    std::fs::remove_file(&flag).expect("remove flag");
+    let (_, answer) = admin
+        .post(
+            &format!("/api/app/jointline/{line}/execution"),
+            &json!({"use_tad_host": false}),
+        )
+        .await;
+    let data = assert_success(&answer);
+    assert_eq!(
+        (data["result"].clone(), data["execution_id"].clone()),
+        (json!(true), json!(joint)),
+        "{answer}"
+    );
+    assert_eq!(["A", "B", "C", "D"].map(runs_of), [1, 1, 2, 1]);
+    let (_, body) = admin.get(&format!("/api/executions/{joint}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(tree["status"], "success");
+    assert_eq!(
+        tree["nodes"][2]["execution_id"],
+        json!(c_run),
+        "C continued its own run"
+    );
+    let (_, body) = admin
+        .get(&format!("/api/app/jointline/get_structure/{line}"))
+        .await;
+    assert!(
+        assert_success(&body)["joint"]
+            .as_array()
+            .expect("joint")
+            .iter()
+            .all(|node| node["status"] == "success")
+    );
+    let (_, answer) = admin
+        .post("/api/app/jointline/ghost/execution", &json!({}))
+        .await;
+    assert_failure(&answer, "joint_line_not_found");
 
     platform.stop().await;
     let _ = std::fs::remove_dir_all(&root);

@@ -9,8 +9,38 @@ fn time(times: &TimeRenderer, ms: Option<i64>) -> Value {
     ms.map_or(Value::Null, |ms| Value::String(times.render_unix_ms(ms)))
 }
 
-/// `GET /api/executions/{id}`: the run, its steps, and each step's host tasks.
+/// `GET /api/executions/{id}`: the run, its steps, and each step's host tasks; for a joint run
+/// (kind `joint`), its nodes with the execution each started.
 pub fn execution_json(execution: pb::Execution, times: &TimeRenderer) -> Value {
+    if execution.kind == "joint" {
+        let nodes: Vec<Value> = execution
+            .nodes
+            .iter()
+            .map(|node| {
+                json!({
+                    "sequence": node.sequence,
+                    "instance_id": node.instance_id,
+                    "instance_name": node.instance_name,
+                    "parents": node.parents,
+                    "execution_id": node.execution_id,
+                    "status": node.status,
+                    "message": node.message,
+                })
+            })
+            .collect();
+        return json!({
+            "id": execution.id,
+            "kind": execution.kind,
+            "status": execution.status,
+            "use_tad_host": execution.use_tad_host,
+            "started_by": execution.started_by,
+            "message": execution.message,
+            "create_time": times.render_unix_ms(execution.create_time_ms),
+            "start_time": time(times, execution.start_time_ms),
+            "end_time": time(times, execution.end_time_ms),
+            "nodes": nodes,
+        });
+    }
     let steps: Vec<Value> = execution
         .steps
         .into_iter()

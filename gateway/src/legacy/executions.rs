@@ -447,3 +447,30 @@ pub async fn delete_webhook(
         .await?;
     ok(serde_json::Value::Null)
 }
+
+/// 2.1 `POST /api/app/jointline/{id}/execution`: the joint line's instances, each when its
+/// parents succeeded (holds like 6.1; `?wait=false` answers at once).
+pub async fn execute_joint_line(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    query: web::Query<WaitQuery>,
+    body: web::Bytes,
+) -> Answer {
+    let body = execute_body(&body)?;
+    let wait = waits(&query)?;
+    let answer = clients
+        .jobs
+        .clone()
+        .execute_joint_line(grpc_request(
+            pb::ExecuteJointLineRequest {
+                joint_line_id: id.into_inner(),
+                use_tad_host: body.use_tad_host.unwrap_or(false),
+                wait,
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    ok(execute_data(answer))
+}

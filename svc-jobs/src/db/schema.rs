@@ -164,6 +164,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    joint_runs (id) {
+        id -> Text,
+        joint_line_id -> Text,
+        status -> Text,
+        use_tad_host -> Bool,
+        started_by -> Text,
+        owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        message -> Nullable<Text>,
+        create_time -> Timestamp,
+        start_time -> Nullable<Timestamp>,
+        end_time -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    joint_run_nodes (joint_run_id, sequence) {
+        joint_run_id -> Text,
+        sequence -> BigInt,
+        instance_id -> Text,
+        parents -> Text,
+        run_id -> Nullable<Text>,
+        status -> Text,
+        message -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     work_orders,
     job_templates,
@@ -177,4 +205,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     host_tasks,
     run_events,
     webhooks,
+    joint_runs,
+    joint_run_nodes,
 );

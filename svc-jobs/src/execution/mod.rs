@@ -6,6 +6,7 @@
 
 pub mod events;
 mod host;
+pub mod joint;
 pub mod plan;
 mod runner;
 pub mod transport;
@@ -990,8 +991,21 @@ fn claim(
     Ok(())
 }
 
-/// Marks runs whose owner's lease expired `interrupted` (each at most once, by one replica).
+/// Marks runs and joint runs whose owner's lease expired `interrupted` (each at most once, by
+/// one replica).
 async fn sweep_expired(inner: &Inner) -> JobsResult<()> {
+    let joint = inner
+        .database
+        .transaction(|connection| {
+            Ok::<_, JobsError>(crate::db::models::joint_runs::interrupt_expired(
+                connection,
+                now_utc(),
+            )?)
+        })
+        .await?;
+    for id in joint {
+        tracing::warn!(joint_run = %id, "joint execution interrupted: its owner's lease expired");
+    }
     let expired = inner
         .database
         .run(|connection| Ok::<_, JobsError>(runs::expired(connection, now_utc())?))

@@ -16,11 +16,11 @@ use crate::{
         instances::InstanceFilter, joint_lines::JointLineRow, runs::EventRow,
         work_orders::WorkOrderRow,
     },
-    execution::{Mode, RunTree},
+    execution::{Mode, RunTree, joint::JointTree},
     service::{
         Actor, GraphFault, JobsError, JobsService, RecordKind,
         bindings::{AllBindings, ArtifactBinding, ConfigBinding, ConfigGroup, ScriptBinding},
-        executions::ExecuteAnswer,
+        executions::{ExecuteAnswer, ExecutionView},
         instances::{CopyInput, InstanceInput, InstanceView},
         joint_lines::NodeInput,
         page_request,
@@ -627,11 +627,14 @@ impl JobsApi for JobsGrpc {
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::Execution>, Status> {
         let actor = self.caller(&request)?;
-        let tree = self
+        let view = self
             .service
             .execution(&actor, &request.into_inner().id)
             .await?;
-        Ok(Response::new(execution_to_proto(tree)))
+        Ok(Response::new(match view {
+            ExecutionView::Run(tree) => execution_to_proto(tree),
+            ExecutionView::Joint(tree) => joint_to_proto(tree),
+        }))
     }
 
     async fn execution_log(
@@ -651,6 +654,19 @@ impl JobsApi for JobsGrpc {
             text: chunk.text,
             done: chunk.done,
         }))
+    }
+
+    async fn execute_joint_line(
+        &self,
+        request: Request<pb::ExecuteJointLineRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let body = request.into_inner();
+        let answer = self
+            .service
+            .execute_joint_line(&actor, &body.joint_line_id, body.use_tad_host, body.wait)
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
     }
 
     async fn retry_execution(
@@ -1112,6 +1128,37 @@ fn execution_to_proto(tree: RunTree) -> pb::Execution {
             })
             .collect(),
         artifacts: Vec::new(),
+        nodes: Vec::new(),
+    }
+}
+
+fn joint_to_proto(tree: JointTree) -> pb::Execution {
+    let JointTree { run, nodes } = tree;
+    pb::Execution {
+        id: run.id,
+        instance_id: String::new(),
+        kind: "joint".to_owned(),
+        status: run.status,
+        use_tad_host: run.use_tad_host,
+        started_by: run.started_by,
+        message: run.message,
+        create_time_ms: to_unix_ms(run.create_time),
+        start_time_ms: run.start_time.map(to_unix_ms),
+        end_time_ms: run.end_time.map(to_unix_ms),
+        steps: Vec::new(),
+        artifacts: Vec::new(),
+        nodes: nodes
+            .into_iter()
+            .map(|(node, instance_name)| pb::JointRunNode {
+                sequence: node.sequence,
+                parents: serde_json::from_str(&node.parents).unwrap_or_default(),
+                instance_id: node.instance_id,
+                instance_name,
+                execution_id: node.run_id,
+                status: node.status,
+                message: node.message,
+            })
+            .collect(),
     }
 }
 

@@ -5,11 +5,20 @@ use tokio::sync::mpsc;
 
 use common::paging::PageRequest;
 
-use super::{Actor, JobsResult, JobsService, require_operator, require_reader};
+use super::{
+    Actor, JobsError, JobsResult, JobsService, RecordKind, require_operator, require_reader,
+};
 use crate::{
     db::models::runs::{EventRow, RunRow},
-    execution::{LogChunk, Mode, RunTree, Started, plan::ArtifactPlan},
+    execution::{LogChunk, Mode, RunTree, Started, joint::JointTree, plan::ArtifactPlan},
 };
+
+/// What an execution id names.
+#[derive(Debug, Clone)]
+pub enum ExecutionView {
+    Run(RunTree),
+    Joint(JointTree),
+}
 
 /// Holds until the run ends (`wait`), or answers its id at once.
 async fn answer(started: Started, wait: bool) -> JobsResult<ExecuteAnswer> {
@@ -118,10 +127,36 @@ impl JobsService {
         })
     }
 
-    /// `GET /api/executions/{id}`.
-    pub async fn execution(&self, actor: &Actor, id: &str) -> JobsResult<RunTree> {
+    /// `GET /api/executions/{id}`: a run, or a joint run.
+    pub async fn execution(&self, actor: &Actor, id: &str) -> JobsResult<ExecutionView> {
         require_reader(actor)?;
-        self.engine.tree(id).await
+        match self.engine.tree(id).await {
+            Ok(tree) => Ok(ExecutionView::Run(tree)),
+            Err(JobsError::NotFound { .. }) => match self.engine.joint_tree(id).await? {
+                Some(tree) => Ok(ExecutionView::Joint(tree)),
+                None => Err(JobsError::NotFound {
+                    kind: RecordKind::Execution,
+                    id: id.to_owned(),
+                }),
+            },
+            Err(error) => Err(error),
+        }
+    }
+
+    /// 2.1 `POST /api/app/jointline/{id}/execution`.
+    pub async fn execute_joint_line(
+        &self,
+        actor: &Actor,
+        joint_line_id: &str,
+        use_tad_host: bool,
+        wait: bool,
+    ) -> JobsResult<ExecuteAnswer> {
+        require_operator(actor)?;
+        let started = self
+            .engine
+            .start_joint(actor.username(), joint_line_id, use_tad_host)
+            .await?;
+        answer(started, wait).await
     }
 
     /// `GET /api/executions/{id}/log`.

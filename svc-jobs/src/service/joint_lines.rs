@@ -14,6 +14,7 @@ use crate::{
     db::models::{
         instances,
         joint_lines::{self, JointLineRow, JointNodeRow},
+        joint_runs,
     },
     resource::NameQuery,
 };
@@ -263,6 +264,21 @@ impl JobsService {
                     id: id.clone(),
                 })?;
                 let rows = joint_lines::nodes(connection, &id)?;
+                // A node's status: how it ended in the latest joint run, else its instance's.
+                let run_statuses: Vec<(i64, String)> =
+                    match joint_runs::latest_of_line(connection, &id)? {
+                        Some(run) => joint_runs::nodes(connection, &run.id)?
+                            .into_iter()
+                            .filter(|node| {
+                                rows.iter().any(|row| {
+                                    row.sequence == node.sequence
+                                        && row.instance_id == node.instance_id
+                                })
+                            })
+                            .map(|node| (node.sequence, node.status))
+                            .collect(),
+                        None => Vec::new(),
+                    };
                 let instance_ids: Vec<String> =
                     rows.iter().map(|row| row.instance_id.clone()).collect();
                 let found = instances::find_many(connection, &instance_ids)?;
@@ -275,8 +291,11 @@ impl JobsService {
                             instance_name: instance
                                 .map(|instance| instance.name.clone())
                                 .unwrap_or_default(),
-                            status: instance
-                                .map(|instance| instance.status.clone())
+                            status: run_statuses
+                                .iter()
+                                .find(|(sequence, _)| *sequence == row.sequence)
+                                .map(|(_, status)| status.clone())
+                                .or_else(|| instance.map(|instance| instance.status.clone()))
                                 .unwrap_or_default(),
                             row,
                         }

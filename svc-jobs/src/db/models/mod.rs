@@ -2,6 +2,7 @@
 
 pub mod instances;
 pub mod joint_lines;
+pub mod joint_runs;
 pub mod runs;
 pub mod templates;
 pub mod webhooks;

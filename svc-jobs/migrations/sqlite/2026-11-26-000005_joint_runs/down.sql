@@ -1,0 +1,2 @@
+DROP TABLE joint_run_nodes;
+DROP TABLE joint_runs;
