@@ -194,6 +194,17 @@ async fn connect_and_authenticate(
     let config = Arc::new(client::Config {
         keepalive_interval: Some(Duration::from_secs(15)),
         keepalive_max: 4,
+        // AES-GCM first: CPUs do it in hardware, ChaCha20 is software (a deployment pushes a
+        // file to every host, so the cipher is most of the work).
+        preferred: russh::Preferred {
+            cipher: std::borrow::Cow::Borrowed(&[
+                russh::cipher::AES_256_GCM,
+                russh::cipher::AES_128_GCM,
+                russh::cipher::CHACHA20_POLY1305,
+                russh::cipher::AES_256_CTR,
+            ]),
+            ..russh::Preferred::DEFAULT
+        },
         ..client::Config::default()
     });
     let mut session = client::connect(config, (target.host.as_str(), target.port), handler)

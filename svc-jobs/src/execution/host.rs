@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{
     Inner,
+    content::StepContent,
     events::{HostLog, Masker},
     plan::StepPlan,
     transport::{
@@ -54,6 +55,7 @@ pub(crate) async fn run_host_task(
     masker: Masker,
     stop: watch::Receiver<bool>,
     token: &str,
+    content: &StepContent,
 ) -> HostOutcome {
     if *stop.borrow() {
         return HostOutcome::Skipped;
@@ -75,6 +77,7 @@ pub(crate) async fn run_host_task(
         log: &log,
         stop,
         token,
+        content,
         key: format!("tad-{}", task.id),
         exit_code: None,
     };
@@ -148,6 +151,7 @@ struct HostWork<'a> {
     log: &'a HostLog,
     stop: watch::Receiver<bool>,
     token: &'a str,
+    content: &'a StepContent,
     /// Names this task's process group on the host.
     key: String,
     exit_code: Option<i32>,
@@ -398,9 +402,8 @@ impl HostWork<'_> {
     }
 
     async fn download(&self, file_id: &str) -> Result<ByteStream, Early> {
-        self.inner
-            .artifact
-            .download(self.token, file_id)
+        self.content
+            .stream(file_id)
             .await
             .map_err(|error| {
                 HostOutcome::Failed(format!(

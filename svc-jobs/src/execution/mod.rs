@@ -4,6 +4,7 @@
 //! `db::models::runs`; a run's steps and host tasks are worked by `runner` and `host` through
 //! the transport port.
 
+mod content;
 pub mod events;
 mod host;
 pub mod joint;

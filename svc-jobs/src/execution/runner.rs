@@ -18,6 +18,7 @@ use tokio::sync::{Semaphore, watch};
 
 use super::{
     Inner, Mode, PAUSED, RunEnd,
+    content::StepContent,
     events::Masker,
     host::{self, HostOutcome},
     plan::StepPlan,
@@ -419,6 +420,7 @@ async fn run_step(
             .filter_map(|connection| connection.password.clone()),
     );
     let masker = Masker::new(secrets);
+    let content = StepContent::new(inner.artifact.clone(), token.clone());
     let batch = match plan.batch_size {
         0 => tasks.len().max(1),
         size => usize::try_from(size).unwrap_or(usize::MAX),
@@ -442,13 +444,15 @@ async fn run_step(
             let stop = stop.clone();
             let connection = connections.get(&task.host_ip);
             let token = token.as_str();
+            let content = &content;
             async move {
                 let Ok(_permit) = permits.acquire().await else {
                     return (task.host_ip.clone(), HostOutcome::Skipped);
                 };
-                let outcome =
-                    host::run_host_task(inner, run, plan, task, connection, masker, stop, token)
-                        .await;
+                let outcome = host::run_host_task(
+                    inner, run, plan, task, connection, masker, stop, token, content,
+                )
+                .await;
                 (task.host_ip.clone(), outcome)
             }
         }))

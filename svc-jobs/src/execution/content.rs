@@ -1,0 +1,96 @@
+//! The files a step pushes, read once per step: the first host that needs a file downloads it
+//! from svc-artifact into memory (files up to [`CACHE_LIMIT`]), every other host of the step
+//! streams the same bytes. Larger files are streamed from svc-artifact for each host.
+
+use std::{collections::HashMap, sync::Arc};
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use tokio::sync::{Mutex, OnceCell};
+
+use super::transport::ByteStream;
+use crate::{artifact::ArtifactDirectory, service::JobsResult};
+
+/// Largest file kept in memory for a step.
+pub const CACHE_LIMIT: usize = 64 * 1024 * 1024;
+/// Size of the pieces a cached file is sent in.
+const PIECE: usize = 256 * 1024;
+
+/// A file's bytes, or None when it was too large to keep.
+type Cached = Option<Bytes>;
+
+/// The files of one step.
+#[derive(Clone)]
+pub struct StepContent {
+    artifact: ArtifactDirectory,
+    token: String,
+    files: Arc<Mutex<HashMap<String, Arc<OnceCell<Cached>>>>>,
+}
+
+impl StepContent {
+    pub fn new(artifact: ArtifactDirectory, token: String) -> StepContent {
+        StepContent {
+            artifact,
+            token,
+            files: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The bytes of a stored file.
+    pub async fn stream(&self, file_id: &str) -> JobsResult<ByteStream> {
+        let cell = {
+            let mut files = self.files.lock().await;
+            files.entry(file_id.to_owned()).or_default().clone()
+        };
+        let cached = cell
+            .get_or_try_init(|| async { self.read_whole(file_id).await })
+            .await?;
+        match cached {
+            Some(bytes) => Ok(pieces(bytes.clone())),
+            None => self.artifact.download(&self.token, file_id).await,
+        }
+    }
+
+    /// Reads a file into memory; None when it turns out larger than the limit.
+    async fn read_whole(&self, file_id: &str) -> JobsResult<Cached> {
+        let mut stream = self.artifact.download(&self.token, file_id).await?;
+        let mut whole = BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|error| crate::service::JobsError::Invalid {
+                field: "file",
+                message: format!("{file_id} could not be read from svc-artifact: {error}"),
+            })?;
+            if whole.len() + chunk.len() > CACHE_LIMIT {
+                return Ok(None);
+            }
+            whole.extend_from_slice(&chunk);
+        }
+        Ok(Some(whole.freeze()))
+    }
+}
+
+/// The bytes as a stream of shared pieces (no copy).
+fn pieces(bytes: Bytes) -> ByteStream {
+    let count = bytes.len().div_ceil(PIECE);
+    futures::stream::iter((0..count).map(move |index| {
+        let start = index * PIECE;
+        Ok(bytes.slice(start..(start + PIECE).min(bytes.len())))
+    }))
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pieces_cover_the_bytes_in_order() {
+        let bytes = Bytes::from((0..(PIECE * 2 + 10)).map(|i| i as u8).collect::<Vec<u8>>());
+        let collected: Vec<Bytes> = pieces(bytes.clone())
+            .map(|piece| piece.expect("piece"))
+            .collect()
+            .await;
+        assert_eq!(collected.len(), 3);
+        assert_eq!(collected.concat(), bytes.to_vec());
+    }
+}
