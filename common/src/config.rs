@@ -87,6 +87,9 @@ pub struct ExecutionOptions {
     /// URLs that get a signed JSON post when a run finishes (`TAD_WEBHOOK_URLS`, comma-separated;
     /// more can be added at `/api/admin/webhooks`).
     pub webhook_urls: Vec<String>,
+    /// On SIGTERM, how long runs may go on finishing before they are released
+    /// (`TAD_EXECUTION_DRAIN_SECS`, default 10).
+    pub drain_secs: u64,
 }
 
 /// Stored files of svc-artifact: where they go and how large an upload may be.
@@ -266,6 +269,7 @@ struct RawExecution {
     host_timeout_secs: Option<u64>,
     work_dir: Option<String>,
     webhook_urls: Option<Vec<String>>,
+    drain_secs: Option<u64>,
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
@@ -410,6 +414,9 @@ impl RawConfig {
                 Some(parse_env("TAD_EXECUTION_HOST_TIMEOUT_SECS", value)?);
         }
         text("TAD_EXECUTION_WORK_DIR", &mut self.execution.work_dir);
+        if let Some(value) = env("TAD_EXECUTION_DRAIN_SECS") {
+            self.execution.drain_secs = Some(parse_env("TAD_EXECUTION_DRAIN_SECS", value)?);
+        }
         if let Some(value) = env("TAD_LOGIN_ATTEMPTS_PER_MINUTE") {
             self.login_attempts_per_minute =
                 Some(parse_env("TAD_LOGIN_ATTEMPTS_PER_MINUTE", value)?);
@@ -783,6 +790,7 @@ fn execution_options(raw: &RawExecution) -> Result<ExecutionOptions, ConfigError
         ));
     }
     Ok(ExecutionOptions {
+        drain_secs: raw.drain_secs.unwrap_or(10),
         webhook_urls,
         parallel_hosts,
         lease_secs,

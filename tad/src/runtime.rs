@@ -181,11 +181,18 @@ pub async fn jobs(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("TAD jobs service is listening on {addr}");
     tracing::info!(%addr, database = %service.database().describe(), "jobs service started");
+    let engine = service.engine().clone();
+    let drain_grace = std::time::Duration::from_secs(config.execution.drain_secs);
     let services = HostedServices {
         jobs: Some((service, jwt)),
         ..HostedServices::default()
     };
-    serve_grpc(services, listener, shutdown_signal()).await
+    // SIGTERM: release the runs first (held 6.1 requests then answer), then stop serving.
+    serve_grpc(services, listener, async move {
+        shutdown_signal().await;
+        engine.drain(drain_grace).await;
+    })
+    .await
 }
 
 /// Opens (and migrates) the artifact database and the object store, and builds the rules.
@@ -341,11 +348,14 @@ pub struct Embedded {
     gateway_task: tokio::task::JoinHandle<std::io::Result<()>>,
     grpc_stop: oneshot::Sender<()>,
     grpc_task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    engine: Engine,
+    drain_grace: std::time::Duration,
 }
 
 impl Embedded {
-    /// Stops the gateway (finishing in-flight requests), then the services.
+    /// Releases the runs, stops the gateway (finishing in-flight requests), then the services.
     pub async fn stop(self) -> anyhow::Result<()> {
+        self.engine.drain(self.drain_grace).await;
         self.gateway.stop(true).await;
         let _ = self.gateway_task.await;
         let _ = self.grpc_stop.send(());
@@ -372,6 +382,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     // Every service is on the one loopback server, and finds the others there.
     let grpc_url = format!("http://{grpc_addr}");
     let jobs = jobs_service(config, jwt.clone(), true, &grpc_url, &grpc_url).await?;
+    let engine = jobs.engine().clone();
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
     let services = HostedServices {
         resource: Some(resource),
@@ -397,6 +408,8 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         gateway_task,
         grpc_stop,
         grpc_task,
+        engine,
+        drain_grace: std::time::Duration::from_secs(config.execution.drain_secs),
     })
 }
 

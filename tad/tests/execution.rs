@@ -996,6 +996,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         &[
             ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
             ("TAD_EXECUTION_LEASE_SECS", "3"),
+            ("TAD_EXECUTION_DRAIN_SECS", "1"),
         ],
     );
     let (mut process, url) = serve(data_dir.path(), &env);
@@ -1108,6 +1109,49 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     );
     let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
     assert_eq!(assert_success(&body)["status"], "success");
+
+    // SIGTERM during a long step: the service releases the run (its processes killed) and
+    // exits; the run is `interrupted` at once, not after a lease, and 6.1 can take it again.
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{two}/cu1/1/relation/script"),
+            &bind_step_two(format!("sleep {sleeper}")),
+        )
+        .await;
+    assert_success(&body);
+    std::fs::remove_file(root.join("two-step2/script-runs")).expect("reset runs");
+    let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
+    let drained = assert_success(&answer)["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(root.join("two-step2/script-runs"))
+        .is_ok_and(|runs| runs.contains("sleep"))
+        || processes_matching(&format!("sleep {sleeper}")) == 0
+    {
+        assert!(Instant::now() < deadline, "step 1 never started again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = restarted.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status}");
+    assert_eq!(
+        processes_matching(&format!("sleep {sleeper}")),
+        0,
+        "no process left"
+    );
+    let (restarted, url) = serve(data_dir.path(), &env);
+    let admin = admin.with_base(&url);
+    let (_, body) = admin.get(&format!("/api/executions/{drained}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(tree["status"], "interrupted", "{tree}");
+    assert!(
+        tree["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("shut down"),
+        "{tree}"
+    );
 
     restarted.terminate();
     drop_platform_schemas(&postgres);

@@ -402,14 +402,11 @@ impl HostWork<'_> {
     }
 
     async fn download(&self, file_id: &str) -> Result<ByteStream, Early> {
-        self.content
-            .stream(file_id)
-            .await
-            .map_err(|error| {
-                HostOutcome::Failed(format!(
-                    "cannot read file {file_id} from svc-artifact: {error}"
-                ))
-            })
+        self.content.stream(file_id).await.map_err(|error| {
+            HostOutcome::Failed(format!(
+                "cannot read file {file_id} from svc-artifact: {error}"
+            ))
+        })
     }
 
     async fn upload(

@@ -112,6 +112,8 @@ pub(crate) struct Inner {
     /// This process's name as a run owner.
     pub replica: String,
     pub notifier: webhooks::Notifier,
+    /// Set on shutdown: no new run starts here; runs still working end `interrupted`.
+    pub draining: std::sync::atomic::AtomicBool,
     active: Mutex<HashMap<String, ActiveRun>>,
 }
 
@@ -199,6 +201,7 @@ impl Engine {
                 options,
                 ssh_timeout,
                 replica: format!("jobs-{}", new_id()),
+                draining: std::sync::atomic::AtomicBool::new(false),
                 active: Mutex::new(HashMap::new()),
             }),
         }
@@ -230,6 +233,12 @@ impl Engine {
         use_tad_host: bool,
     ) -> JobsResult<Started> {
         let inner = &self.inner;
+        if inner.draining.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(JobsError::Unavailable(
+                "this jobs service is shutting down; try again (another replica takes it)"
+                    .to_owned(),
+            ));
+        }
         let owned_id = instance_id.to_owned();
         let (instance, steps, latest) = inner
             .database
@@ -611,6 +620,39 @@ impl Engine {
                 Ok((count, page))
             })
             .await
+    }
+
+    /// Shutdown (SIGTERM): stops taking runs, lets the running ones finish for up to `grace`,
+    /// then stops the rest (their processes on the targets are killed) and leaves them
+    /// `interrupted` with the lease released, so 6.1 resumes them at once on any replica.
+    pub async fn drain(&self, grace: Duration) {
+        self.inner
+            .draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + grace;
+        let active = |inner: &Inner| inner.active.lock().map(|active| active.len()).unwrap_or(0);
+        while active(&self.inner) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let remaining: Vec<(String, watch::Sender<bool>)> = self
+            .inner
+            .active
+            .lock()
+            .map(|active| {
+                active
+                    .iter()
+                    .map(|(id, run)| (id.clone(), run.stop.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (run_id, stop) in &remaining {
+            tracing::warn!(run = %run_id, "shutting down: releasing a run that did not finish");
+            let _ = stop.send(true);
+        }
+        let released = tokio::time::Instant::now() + Duration::from_secs(15);
+        while active(&self.inner) > 0 && tokio::time::Instant::now() < released {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The webhook URLs of the configuration (`TAD_WEBHOOK_URLS`).

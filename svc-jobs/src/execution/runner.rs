@@ -56,13 +56,19 @@ pub(crate) async fn execute(
     ));
     let outcome = work(&inner, &run_id, mode, stop).await;
     keeper.abort();
-    let (status, message) = match outcome {
+    let (mut status, mut message) = match outcome {
         Ok(ended) => ended,
         Err(error) => (
             state::FAILED.to_owned(),
             Some(format!("the run could not go on: {error}")),
         ),
     };
+    if status == state::STOPPED && inner.draining.load(Ordering::SeqCst) {
+        status = state::INTERRUPTED.to_owned();
+        message = Some(
+            "the jobs service shut down before the run finished; run it again to resume".to_owned(),
+        );
+    }
     if lease_lost.load(Ordering::SeqCst) {
         return RunEnd {
             status: state::INTERRUPTED.to_owned(),

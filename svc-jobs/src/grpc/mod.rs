@@ -104,6 +104,7 @@ impl From<JobsError> for Status {
             JobsError::RunActive { .. } => ErrorReason::ExecutionRunning,
             JobsError::NotRunning { .. } => ErrorReason::ExecutionNotRunning,
             JobsError::Conflict { .. } => ErrorReason::ExecutionConflict,
+            JobsError::Unavailable(_) => ErrorReason::ServiceUnavailable,
             JobsError::NotReady { .. } => ErrorReason::InstanceNotReady,
             JobsError::Upstream(_) | JobsError::Database(_) | JobsError::Export(_) => {
                 tracing::error!(error = %message, "jobs request failed");

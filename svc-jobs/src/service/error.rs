@@ -95,6 +95,9 @@ pub enum JobsError {
         instance_id: String,
         message: String,
     },
+    /// The service cannot take the request now (shutting down).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("cannot build the work order sheet: {0}")]
     Export(String),
     #[error(transparent)]
