@@ -10,6 +10,7 @@ pub mod error;
 pub mod legacy;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;
 
 use actix_web::{

@@ -29,12 +29,13 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Header answering the trace id of the request.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
 
-/// Routes that need no token. appinhouse routes are guarded by `X-SecretKey` instead (SPEC §6).
+/// Routes that need no token: login, operations, the OpenAPI document and its UI. appinhouse
+/// routes are guarded by `X-SecretKey` instead (SPEC §6).
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/api/auth/login" | "/healthz" | "/readyz" | "/metrics"
-    ) || ["/api/v2/", "/app/", "/download/"]
+        "/api/auth/login" | "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json" | "/api/docs"
+    ) || ["/api/v2/", "/app/", "/download/", "/api/docs/"]
         .iter()
         .any(|prefix| path.starts_with(prefix))
 }
@@ -150,7 +151,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_login_and_operations_routes_are_public() {
+    fn only_login_operations_docs_and_appinhouse_routes_are_public() {
         assert!(is_public("/api/auth/login"));
         assert!(is_public("/healthz"));
         assert!(!is_public("/api/app/productline/select"));
@@ -159,5 +160,9 @@ mod tests {
         assert!(is_public("/app/rog2"));
         assert!(is_public("/download/rog2/ios/1.0.0/a.ipa"));
         assert!(!is_public("/api/v2"));
+        assert!(is_public("/api/openapi.json"));
+        assert!(is_public("/api/docs"));
+        assert!(is_public("/api/docs/index.html"));
+        assert!(!is_public("/api/docsx"));
     }
 }

@@ -1,14 +1,16 @@
 //! THE route table: one entry per URL, sorted by path. Every path also answers with a trailing
 //! slash (see `NormalizePath` in lib.rs); a known path with another method answers 405 in the
-//! failure envelope, an unknown path 404.
+//! failure envelope, an unknown path 404. Every route is documented in `openapi.rs` (`ROUTES`);
+//! its tests fail when the two disagree.
 
 use actix_web::{
     Resource,
     web::{self, delete, get, post},
 };
 
-use crate::legacy::{
-    admin, appinhouse, artifact, auth, catalog, executions, jobs, ops, resource as res,
+use crate::{
+    legacy::{admin, appinhouse, artifact, auth, catalog, executions, jobs, ops, resource as res},
+    openapi,
 };
 
 fn resource(path: &str) -> Resource {
@@ -272,6 +274,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/api/component/select").route(get().to(artifact::component_select)))
         // SPEC §3 method packages
         .service(resource("/api/component/upload").route(post().to(artifact::component_upload)))
+        // the Swagger UI of the OpenAPI document
+        .service(resource("/api/docs").route(get().to(openapi::docs_page)))
+        .service(resource("/api/docs/{file}").route(get().to(openapi::docs_file)))
         // SPEC §5 run tree, log chunks, events
         .service(resource("/api/executions/{id}").route(get().to(executions::execution)))
         .service(
@@ -286,6 +291,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/jobinstance/{id}/{cpm_id}/{sequence}/出")
                 .route(post().to(jobs::step_all_data)),
         )
+        // the OpenAPI document of this table (openapi.rs mirrors it)
+        .service(resource("/api/openapi.json").route(get().to(openapi::document_json)))
         // 8.1.9
         .service(
             resource("/api/resource/clusters/aos_deletes/{id}")
