@@ -6,7 +6,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::{Mutex, OnceCell, Semaphore};
 
 use super::transport::ByteStream;
 use crate::{artifact::ArtifactDirectory, service::JobsResult};
@@ -15,6 +15,10 @@ use crate::{artifact::ArtifactDirectory, service::JobsResult};
 pub const CACHE_LIMIT: usize = 64 * 1024 * 1024;
 /// Size of the pieces a cached file is sent in.
 const PIECE: usize = 256 * 1024;
+/// Files sent at once per step: each SSH connection buffers up to its window (about 2 MiB)
+/// while sending, so hundreds of parallel uploads would cost hundreds of MiB without being
+/// faster (encryption is the bound).
+pub const PARALLEL_UPLOADS: usize = 24;
 
 /// A file's bytes, or None when it was too large to keep.
 type Cached = Option<Bytes>;
@@ -25,6 +29,7 @@ pub struct StepContent {
     artifact: ArtifactDirectory,
     token: String,
     files: Arc<Mutex<HashMap<String, Arc<OnceCell<Cached>>>>>,
+    uploads: Arc<Semaphore>,
 }
 
 impl StepContent {
@@ -33,6 +38,7 @@ impl StepContent {
             artifact,
             token,
             files: Arc::new(Mutex::new(HashMap::new())),
+            uploads: Arc::new(Semaphore::new(PARALLEL_UPLOADS)),
         }
     }
 
@@ -49,6 +55,11 @@ impl StepContent {
             Some(bytes) => Ok(pieces(bytes.clone())),
             None => self.artifact.download(&self.token, file_id).await,
         }
+    }
+
+    /// A turn to send a file; hold it for the length of the upload.
+    pub async fn upload_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.uploads.clone().acquire_owned().await.ok()
     }
 
     /// Reads a file into memory; None when it turns out larger than the limit.

@@ -416,6 +416,10 @@ impl HostWork<'_> {
         content: ByteStream,
     ) -> Result<(), Early> {
         let mut stop = self.stop.clone();
+        let _turn = tokio::select! {
+            turn = self.content.upload_turn() => turn,
+            _ = stopped(&mut stop) => return Err(HostOutcome::Stopped),
+        };
         tokio::select! {
             written = transport.upload(path, content) => match written {
                 Ok(bytes) => {
