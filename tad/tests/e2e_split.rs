@@ -6,6 +6,7 @@
 
 mod support;
 
+use futures::StreamExt;
 use serde_json::{Value, json};
 use support::{Api, TadProcess, assert_success, tad_command};
 
@@ -318,4 +319,81 @@ async fn a_trace_started_at_the_gateway_continues_in_the_service() {
     assert_ne!(gateway_trace_id, caller_trace_id);
     wait_for_trace(&split.gateway, &gateway_trace_id, "http request");
     wait_for_trace(&split.resource, &gateway_trace_id, "login succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_gateway_stopped_by_sigterm_answers_its_in_flight_requests() {
+    let mut split = start_split();
+    let admin = Api::new(&split.url).login("admin", ADMIN_PASSWORD).await;
+    for (path, body) in [
+        ("/api/admin/productlines", json!({"id": "pl", "name": "pl"})),
+        (
+            "/api/admin/applications",
+            json!({"id": "app", "name": "app", "product_line_id": "pl"}),
+        ),
+    ] {
+        let (_, answer) = admin.post(path, &body).await;
+        assert_success(&answer);
+    }
+    // 20 package syncs whose bodies trickle in over about 2 s: all in flight at the SIGTERM.
+    let token = admin.token.clone().expect("token");
+    let mut requests = Vec::new();
+    for index in 0..20_u32 {
+        let archive = support::tar_gz(&[(
+            "app.bin",
+            format!("build {index}").repeat(20_000).into_bytes(),
+        )]);
+        let md5 = support::md5_hex(&archive);
+        let pieces: Vec<Vec<u8>> = archive
+            .chunks(archive.len() / 10 + 1)
+            .map(<[u8]>::to_vec)
+            .collect();
+        let body =
+            reqwest::Body::wrap_stream(futures::stream::iter(pieces).then(|piece| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                Ok::<_, std::io::Error>(piece)
+            }));
+        let form = reqwest::multipart::Form::new().part(
+            "app.tar.gz",
+            reqwest::multipart::Part::stream(body).file_name("app.tar.gz"),
+        );
+        let request = admin
+            .http
+            .post(format!(
+                "{}/api/artifact/version/aos?app_id=app&version=1.0.{index}&name=app&md5={md5}",
+                split.url
+            ))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send();
+        requests.push(tokio::spawn(request));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let pid = split.gateway.child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    for (index, request) in requests.into_iter().enumerate() {
+        let response = request
+            .await
+            .expect("task")
+            .unwrap_or_else(|error| panic!("request {index} got no answer: {error}"));
+        assert_eq!(response.status().as_u16(), 200, "request {index}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["success"], true, "request {index}: {body}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(status) = split.gateway.child.try_wait().expect("wait") {
+            assert!(status.success(), "the gateway exits cleanly: {status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the gateway did not stop"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
