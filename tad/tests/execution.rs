@@ -1974,15 +1974,53 @@ async fn replicas_share_runs_through_postgres_and_redis() {
     assert_eq!(started.len(), 1, "exactly one run: {started:?}");
     let (owner, run) = started.remove(0);
     let survivor = 1 - owner;
+    let runs_file = root.join("two-step2/script-runs");
+    let wait_for_sleep = |expected: usize| {
+        let runs_file = runs_file.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while std::fs::read_to_string(&runs_file)
+                .map(|runs| runs.matches("sleep").count())
+                .unwrap_or(0)
+                < expected
+                || processes_matching(&format!("sleep {sleeper}")) == 0
+            {
+                assert!(Instant::now() < deadline, "step 1 never started");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
 
-    // The other gateway streams the run live; the owner replica dies mid-step.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !std::fs::read_to_string(root.join("two-step2/script-runs"))
-        .is_ok_and(|runs| runs.contains("sleep"))
-    {
-        assert!(Instant::now() < deadline, "step 1 never started");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Visible and stoppable through the other gateway (its replica asks the owner through the
+    // database).
+    wait_for_sleep(1).await;
+    let (_, body) = gateways[survivor]
+        .get(&format!("/api/executions/{run}"))
+        .await;
+    assert_eq!(assert_success(&body)["status"], "running");
+    let stop_started = Instant::now();
+    let answer = execute(&gateways[survivor], &two, "stop_execution", json!({})).await;
+    let data = assert_success(&answer);
+    assert_eq!(
+        (data["status"].clone(), data["execution_id"].clone()),
+        (json!("stopped"), json!(run)),
+        "{answer}"
+    );
+    assert!(
+        stop_started.elapsed() < Duration::from_secs(5),
+        "stopped in {:?}",
+        stop_started.elapsed()
+    );
+    assert_eq!(
+        processes_matching(&format!("sleep {sleeper}")),
+        0,
+        "no process left"
+    );
+
+    // Again through the owner's gateway; the other gateway streams it live; the owner dies.
+    let answer = execute(&gateways[owner], &two, "executionall?wait=false", json!({})).await;
+    assert_eq!(assert_success(&answer)["execution_id"], json!(run));
+    wait_for_sleep(2).await;
     let watcher = gateways[survivor].with_base(&gateways[survivor].base);
     let watched_run = run.clone();
     let live = tokio::spawn(async move { read_events(&watcher, &watched_run, None).await });
