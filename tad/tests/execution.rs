@@ -1862,7 +1862,11 @@ async fn replicas_share_runs_through_postgres_and_redis() {
         ),
         ("TAD_WEBHOOK_SECRET".into(), WEBHOOK_KEY.into()),
     ];
-    for service in ["RESOURCE", "ARTIFACT", "JOBS"] {
+    shared.push((
+        "TAD_APPINHOUSE_SECRET_KEY".into(),
+        "replica-appinhouse-key".into(),
+    ));
+    for service in ["RESOURCE", "ARTIFACT", "JOBS", "APPINHOUSE"] {
         shared.push((format!("TAD_{service}_DATABASE_URL"), postgres.clone()));
         shared.push((
             format!("TAD_{service}_DATABASE_SCHEMA"),
@@ -1888,12 +1892,17 @@ async fn replicas_share_runs_through_postgres_and_redis() {
         &[("TAD_ARTIFACT_LISTEN", "127.0.0.1:0".into())],
         "TAD artifact service is listening on ",
     );
+    let (_appinhouse, appinhouse) = spawn(
+        &["appinhouse", "serve"],
+        &[("TAD_APPINHOUSE_LISTEN", "127.0.0.1:0".into())],
+        "TAD appinhouse service is listening on ",
+    );
     let service_addrs = |jobs: &str| {
         vec![
             ("TAD_RESOURCE_ADDR", format!("http://{resource}")),
             ("TAD_ARTIFACT_ADDR", format!("http://{artifact}")),
             ("TAD_JOBS_ADDR", format!("http://{jobs}")),
-            ("TAD_APPINHOUSE_ADDR", "http://127.0.0.1:9".to_owned()),
+            ("TAD_APPINHOUSE_ADDR", format!("http://{appinhouse}")),
             ("TAD_JOBS_LISTEN", "127.0.0.1:0".to_owned()),
         ]
     };
@@ -1919,6 +1928,11 @@ async fn replicas_share_runs_through_postgres_and_redis() {
     );
     let mut jobs = [Some(jobs_one), Some(jobs_two)];
 
+    // Every gateway sees every service ready (gRPC health of each).
+    for url in [&url_one, &url_two] {
+        let (status, body) = Api::new(url).get("/readyz").await;
+        assert_eq!(status, 200, "{body}");
+    }
     let anonymous = Api::new(&url_one);
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
     let (_, body) = admin
@@ -2076,7 +2090,7 @@ async fn replicas_share_runs_through_postgres_and_redis() {
     );
 
     drop(jobs);
-    for service in ["resource", "artifact", "jobs"] {
+    for service in ["resource", "artifact", "jobs", "appinhouse"] {
         common::db::testing::drop_postgres_schema(&postgres, &format!("{schema}_{service}"));
     }
     let _ = std::fs::remove_dir_all(&root);
