@@ -71,7 +71,17 @@ fn shared_dir(path: &Path) {
         .expect("chmod");
 }
 
-async fn configure(admin: &Api, reviewer: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
+/// Configures the deployments every test runs (as `admin`; a second user, `rita`, reviews the
+/// script, since nobody approves their own).
+async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
+    let (_, body) = admin
+        .post(
+            "/api/admin/users",
+            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
+        )
+        .await;
+    assert_success(&body);
+    let reviewer = Api::new(&admin.base).login("rita", "password-123").await;
     // All "hosts" are this machine: each writes below a directory of its own.
     for tag in ["shop-one", "shop-two"] {
         for (ip, _, _) in HOSTS {
@@ -503,15 +513,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     .await;
     let anonymous = Api::new(platform.url());
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    let (_, body) = admin
-        .post(
-            "/api/admin/users",
-            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
-        )
-        .await;
-    assert_success(&body);
-    let reviewer = anonymous.login("rita", "password-123").await;
-    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+    let deployment = configure(&admin, &sshd, &root).await;
     let instance = deployment.instance.clone();
     let mut answers = Vec::new();
 
@@ -1002,15 +1004,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     let (mut process, url) = serve(data_dir.path(), &env);
     let anonymous = Api::new(&url);
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    let (_, body) = admin
-        .post(
-            "/api/admin/users",
-            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
-        )
-        .await;
-    assert_success(&body);
-    let reviewer = anonymous.login("rita", "password-123").await;
-    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+    let deployment = configure(&admin, &sshd, &root).await;
     let two = deployment.two_steps.clone();
     let sleeper = "20.7771";
     let step_two_dest = root.join("two-step2").display().to_string();
@@ -1344,15 +1338,7 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     let hooks = assert_success(&body);
     assert_eq!(hooks.as_array().map(Vec::len), Some(2), "{hooks}");
     assert_eq!(hooks[0]["source"], "config");
-    let (_, body) = admin
-        .post(
-            "/api/admin/users",
-            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
-        )
-        .await;
-    assert_success(&body);
-    let reviewer = anonymous.login("rita", "password-123").await;
-    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+    let deployment = configure(&admin, &sshd, &root).await;
     let instance = deployment.instance.clone();
 
     // Retry: host 127.0.0.3 fails while its flag file exists; the retry runs that host only.
@@ -1617,15 +1603,7 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
     .await;
     let anonymous = Api::new(platform.url());
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    let (_, body) = admin
-        .post(
-            "/api/admin/users",
-            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
-        )
-        .await;
-    assert_success(&body);
-    let reviewer = anonymous.login("rita", "password-123").await;
-    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+    let deployment = configure(&admin, &sshd, &root).await;
 
     // A → (B, C) → D: one instance per node, each of its own application (only one run per
     // application and environment runs at a time), all on host 127.0.0.2.
@@ -1935,15 +1913,7 @@ async fn replicas_share_runs_through_postgres_and_redis() {
     }
     let anonymous = Api::new(&url_one);
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    let (_, body) = admin
-        .post(
-            "/api/admin/users",
-            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
-        )
-        .await;
-    assert_success(&body);
-    let reviewer = anonymous.login("rita", "password-123").await;
-    let deployment = configure(&admin, &reviewer, &sshd, &root).await;
+    let deployment = configure(&admin, &sshd, &root).await;
     let two = deployment.two_steps.clone();
     let sleeper = "20.9191";
     let step_two_dest = root.join("two-step2").display().to_string();

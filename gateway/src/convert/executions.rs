@@ -12,6 +12,20 @@ fn time(times: &TimeRenderer, ms: Option<i64>) -> Value {
 /// `GET /api/executions/{id}`: the run, its steps, and each step's host tasks; for a joint run
 /// (kind `joint`), its nodes with the execution each started.
 pub fn execution_json(execution: pb::Execution, times: &TimeRenderer) -> Value {
+    let mut value = json!({
+        "id": execution.id,
+        "kind": execution.kind,
+        "status": execution.status,
+        "use_tad_host": execution.use_tad_host,
+        "started_by": execution.started_by,
+        "message": execution.message,
+        "create_time": times.render_unix_ms(execution.create_time_ms),
+        "start_time": time(times, execution.start_time_ms),
+        "end_time": time(times, execution.end_time_ms),
+    });
+    let Some(object) = value.as_object_mut() else {
+        return value;
+    };
     if execution.kind == "joint" {
         let nodes: Vec<Value> = execution
             .nodes
@@ -28,18 +42,8 @@ pub fn execution_json(execution: pb::Execution, times: &TimeRenderer) -> Value {
                 })
             })
             .collect();
-        return json!({
-            "id": execution.id,
-            "kind": execution.kind,
-            "status": execution.status,
-            "use_tad_host": execution.use_tad_host,
-            "started_by": execution.started_by,
-            "message": execution.message,
-            "create_time": times.render_unix_ms(execution.create_time_ms),
-            "start_time": time(times, execution.start_time_ms),
-            "end_time": time(times, execution.end_time_ms),
-            "nodes": nodes,
-        });
+        object.insert("nodes".to_owned(), Value::Array(nodes));
+        return value;
     }
     let steps: Vec<Value> = execution
         .steps
@@ -75,19 +79,12 @@ pub fn execution_json(execution: pb::Execution, times: &TimeRenderer) -> Value {
             })
         })
         .collect();
-    json!({
-        "id": execution.id,
-        "instance_id": execution.instance_id,
-        "kind": execution.kind,
-        "status": execution.status,
-        "use_tad_host": execution.use_tad_host,
-        "started_by": execution.started_by,
-        "message": execution.message,
-        "create_time": times.render_unix_ms(execution.create_time_ms),
-        "start_time": time(times, execution.start_time_ms),
-        "end_time": time(times, execution.end_time_ms),
-        "steps": steps,
-    })
+    object.insert(
+        "instance_id".to_owned(),
+        Value::String(execution.instance_id),
+    );
+    object.insert("steps".to_owned(), Value::Array(steps));
+    value
 }
 
 /// One entry of an instance's history: the run without its steps, with who started it and the

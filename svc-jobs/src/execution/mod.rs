@@ -243,11 +243,7 @@ impl Engine {
         let (instance, steps, latest) = inner
             .database
             .run(move |connection| {
-                let instance =
-                    instances::find(connection, &owned_id)?.ok_or(JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id: owned_id.clone(),
-                    })?;
+                let instance = existing_instance(connection, &owned_id)?;
                 let steps = instances::steps(connection, &owned_id)?;
                 let latest = match runs::latest_of_instance(connection, &owned_id)? {
                     Some(run) => {
@@ -436,12 +432,7 @@ impl Engine {
                     kind: RecordKind::Execution,
                     id: owned_id.clone(),
                 })?;
-                let instance = instances::find(connection, &run.instance_id)?.ok_or(
-                    JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id: run.instance_id.clone(),
-                    },
-                )?;
+                let instance = existing_instance(connection, &run.instance_id)?;
                 let latest = runs::latest_of_instance(connection, &run.instance_id)?;
                 if let Some(latest) = latest.filter(|latest| latest.id != run.id) {
                     return Err(JobsError::Conflict {
@@ -488,11 +479,7 @@ impl Engine {
             .inner
             .database
             .run(move |connection| {
-                let instance =
-                    instances::find(connection, &owned_id)?.ok_or(JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id: owned_id.clone(),
-                    })?;
+                let instance = existing_instance(connection, &owned_id)?;
                 let successes = runs::successful_of_instance(connection, &owned_id)?;
                 let Some(target) = successes.into_iter().nth(1) else {
                     return Err(JobsError::Conflict {
@@ -594,12 +581,7 @@ impl Engine {
         self.inner
             .database
             .run(move |connection| {
-                if instances::find(connection, &owned_id)?.is_none() {
-                    return Err(JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id: owned_id,
-                    });
-                }
+                existing_instance(connection, &owned_id)?;
                 let (count, rows) = runs::page_of_instance(connection, &owned_id, offset, limit)?;
                 let mut page = Vec::with_capacity(rows.len());
                 for run in rows {
@@ -667,19 +649,14 @@ impl Engine {
         let run = inner
             .database
             .transaction(move |connection| {
-                if instances::find(connection, &owned_id)?.is_none() {
-                    return Err(JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id: owned_id,
-                    });
-                }
+                existing_instance(connection, &owned_id)?;
                 let run = runs::running_of_instance(connection, &owned_id)?.ok_or(
                     JobsError::NotRunning {
                         instance_id: owned_id,
                     },
                 )?;
                 runs::request_stop(connection, &run.id)?;
-                Ok(run)
+                Ok::<_, JobsError>(run)
             })
             .await?;
         let local = inner
@@ -945,6 +922,14 @@ fn rollback_template_of(
         .into_iter()
         .find(|candidate| candidate.deploy_type == "rollback")
         .map(|candidate| candidate.id))
+}
+
+/// The instance `id`, or the failure naming it.
+fn existing_instance(connection: &mut DbConnection, id: &str) -> JobsResult<InstanceRow> {
+    instances::find(connection, id)?.ok_or_else(|| JobsError::NotFound {
+        kind: RecordKind::Instance,
+        id: id.to_owned(),
+    })
 }
 
 /// Whether a run's steps are the instance's steps (same sequences and methods).
