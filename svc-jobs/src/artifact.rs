@@ -307,7 +307,75 @@ impl ArtifactDirectory {
         file_id: &str,
     ) -> JobsResult<crate::execution::transport::ByteStream> {
         use futures::StreamExt;
-        let chunks = self
+        let chunks = self.open_download(token, file_id).await?;
+        Ok(chunks
+            .filter_map(|chunk| async move {
+                match chunk {
+                    Ok(pb::DownloadChunk {
+                        chunk: Some(pb::download_chunk::Chunk::Data(data)),
+                    }) => Some(Ok(data)),
+                    Ok(_) => None,
+                    Err(status) => Some(Err(download_failed(&status))),
+                }
+            })
+            .boxed())
+    }
+
+    /// A stored file's bytes read whole into one buffer of exactly its size, or None (nothing
+    /// read) when the file is larger than `limit` bytes.
+    pub async fn read_whole(
+        &self,
+        token: &str,
+        file_id: &str,
+        limit: u64,
+    ) -> JobsResult<Option<bytes::Bytes>> {
+        let unreadable = |message: String| JobsError::Invalid {
+            field: "file",
+            message: format!("{file_id} could not be read from svc-artifact: {message}"),
+        };
+        let mut chunks = self.open_download(token, file_id).await?;
+        let mut whole: Option<bytes::BytesMut> = None;
+        while let Some(chunk) = chunks.message().await.map_err(JobsError::Upstream)? {
+            match chunk.chunk {
+                Some(pb::download_chunk::Chunk::Head(file)) if whole.is_none() => {
+                    if file.size > limit {
+                        return Ok(None);
+                    }
+                    let size = usize::try_from(file.size)
+                        .map_err(|_| unreadable(format!("its size {} is too large", file.size)))?;
+                    whole = Some(bytes::BytesMut::with_capacity(size));
+                }
+                Some(pb::download_chunk::Chunk::Data(data)) => {
+                    let buffer = whole
+                        .as_mut()
+                        .ok_or_else(|| unreadable("its data came before its size".to_owned()))?;
+                    if buffer.len() + data.len() > buffer.capacity() {
+                        return Err(unreadable(
+                            "it sent more bytes than its size says".to_owned(),
+                        ));
+                    }
+                    buffer.extend_from_slice(&data);
+                }
+                _ => {}
+            }
+        }
+        let whole = whole.ok_or_else(|| unreadable("no size was sent".to_owned()))?;
+        if whole.len() != whole.capacity() {
+            return Err(unreadable(format!(
+                "it ended after {} of {} bytes",
+                whole.len(),
+                whole.capacity()
+            )));
+        }
+        Ok(Some(whole.freeze()))
+    }
+
+    async fn open_download(
+        &self,
+        token: &str,
+        file_id: &str,
+    ) -> JobsResult<tonic::Streaming<pb::DownloadChunk>> {
+        Ok(self
             .client
             .clone()
             .download(with_token(
@@ -321,20 +389,13 @@ impl ArtifactDirectory {
             ))
             .await
             .map_err(JobsError::Upstream)?
-            .into_inner();
-        Ok(chunks
-            .filter_map(|chunk| async move {
-                match chunk {
-                    Ok(pb::DownloadChunk {
-                        chunk: Some(pb::download_chunk::Chunk::Data(data)),
-                    }) => Some(Ok(data)),
-                    Ok(_) => None,
-                    Err(status) => Some(Err(std::io::Error::other(format!(
-                        "download from svc-artifact failed: {}",
-                        status.message()
-                    )))),
-                }
-            })
-            .boxed())
+            .into_inner())
     }
+}
+
+fn download_failed(status: &tonic::Status) -> std::io::Error {
+    std::io::Error::other(format!(
+        "download from svc-artifact failed: {}",
+        status.message()
+    ))
 }

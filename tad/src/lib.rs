@@ -4,5 +4,6 @@
 
 pub mod cli;
 pub mod import;
+pub mod memory;
 pub mod publish;
 pub mod runtime;

@@ -157,6 +157,7 @@ pub async fn jobs_service(
             options: config.execution.clone(),
             ssh_timeout: std::time::Duration::from_secs(config.ssh_timeout_secs),
             webhook_key: secrets::webhook_secret(config, generate_keys)?,
+            when_idle: Some(std::sync::Arc::new(crate::memory::release_free_memory)),
         },
     );
     engine.start_sweeper();

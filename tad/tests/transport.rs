@@ -421,3 +421,78 @@ async fn local_uploads_runs_times_out_and_kills() {
     check_kill(transport.clone()).await;
     transport.close().await;
 }
+
+/// sshd's count of `pattern` in its log, once it stops changing (it writes asynchronously).
+async fn settled_count(sshd: &TestSshd, pattern: &str) -> usize {
+    let mut last = usize::MAX;
+    for _ in 0..50 {
+        let count = sshd.log().matches(pattern).count();
+        if count == last {
+            return count;
+        }
+        last = count;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_large_uploads_go_over_a_short_lived_connection_of_their_own() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let transport = connect_password(&sshd, "127.0.0.3").await;
+    let dir = format!("/tmp/tad-own-connection-{}", common::ids::new_id());
+    assert_eq!(settled_count(&sshd, "Accepted password").await, 1);
+
+    // A small file (params, configs, scripts) goes over the main connection.
+    transport
+        .upload(&format!("{dir}/params.json"), byte_stream(b"{}\n", 3))
+        .await
+        .expect("small upload");
+    assert_eq!(settled_count(&sshd, "Accepted password").await, 1);
+
+    // A large one gets a connection of its own, closed when the file is written.
+    let bytes = content(1024 * 1024 + 7);
+    let written = transport
+        .upload(&format!("{dir}/big.bin"), byte_stream(&bytes, 256 * 1024))
+        .await
+        .expect("large upload");
+    assert_eq!(written, bytes.len() as u64);
+    assert_eq!(settled_count(&sshd, "Accepted password").await, 2);
+    assert_eq!(
+        settled_count(&sshd, "Received disconnect").await,
+        1,
+        "{}",
+        sshd.log()
+    );
+    let md5 = stdout_of(&transport, &format!("md5sum {dir}/big.bin")).await;
+    assert_eq!(
+        md5.split_whitespace().next(),
+        Some(support::md5_hex(&bytes).as_str())
+    );
+
+    // A large upload whose source fails half-way leaves the file as it was, no part file, and
+    // its connection closed.
+    let failing: svc_jobs::execution::transport::ByteStream =
+        Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::from(vec![7_u8; 256 * 1024])),
+            Err(std::io::Error::other("artifact store went away")),
+        ]));
+    let error = transport
+        .upload(&format!("{dir}/big.bin"), failing)
+        .await
+        .expect_err("a broken stream fails the upload");
+    assert!(error.to_string().contains("went away"), "{error}");
+    assert_eq!(
+        stdout_of(&transport, &format!("md5sum {dir}/big.bin; ls -a {dir}")).await,
+        format!(
+            "{}  {dir}/big.bin\n.\n..\nbig.bin\nparams.json\n",
+            support::md5_hex(&bytes)
+        ),
+    );
+    assert_eq!(settled_count(&sshd, "Accepted password").await, 3);
+    assert_eq!(settled_count(&sshd, "Received disconnect").await, 2);
+    stdout_of(&transport, &format!("rm -rf {dir}")).await;
+    transport.close().await;
+}

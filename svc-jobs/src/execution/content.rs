@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::StreamExt;
 use tokio::sync::{Mutex, OnceCell, Semaphore};
 
@@ -18,7 +18,7 @@ const PIECE: usize = 256 * 1024;
 /// Files sent at once per step: each SSH connection buffers up to its window (about 2 MiB)
 /// while sending, so hundreds of parallel uploads would cost hundreds of MiB without being
 /// faster (encryption is the bound).
-pub const PARALLEL_UPLOADS: usize = 24;
+pub const PARALLEL_UPLOADS: usize = 12;
 
 /// A file's bytes, or None when it was too large to keep.
 type Cached = Option<Bytes>;
@@ -62,21 +62,11 @@ impl StepContent {
         self.uploads.clone().acquire_owned().await.ok()
     }
 
-    /// Reads a file into memory; None when it turns out larger than the limit.
+    /// Reads a file into memory; None when it is larger than the limit.
     async fn read_whole(&self, file_id: &str) -> JobsResult<Cached> {
-        let mut stream = self.artifact.download(&self.token, file_id).await?;
-        let mut whole = BytesMut::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|error| crate::service::JobsError::Invalid {
-                field: "file",
-                message: format!("{file_id} could not be read from svc-artifact: {error}"),
-            })?;
-            if whole.len() + chunk.len() > CACHE_LIMIT {
-                return Ok(None);
-            }
-            whole.extend_from_slice(&chunk);
-        }
-        Ok(Some(whole.freeze()))
+        self.artifact
+            .read_whole(&self.token, file_id, CACHE_LIMIT as u64)
+            .await
     }
 }
 

@@ -115,6 +115,7 @@ pub(crate) struct Inner {
     /// Set on shutdown: no new run starts here; runs still working end `interrupted`.
     pub draining: std::sync::atomic::AtomicBool,
     active: Mutex<HashMap<String, ActiveRun>>,
+    when_idle: Option<IdleHook>,
 }
 
 impl Inner {
@@ -138,11 +139,30 @@ impl Inner {
 
 /// How the engine works: the `[execution]` options, the SSH connect timeout, and the key that
 /// signs webhooks (none: webhooks are not sent).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EngineSettings {
     pub options: ExecutionOptions,
     pub ssh_timeout: Duration,
     pub webhook_key: Option<Vec<u8>>,
+    /// Called when a run ends and no other run is active in this process (the `tad` binary
+    /// hands the memory the run freed back to the system).
+    pub when_idle: Option<IdleHook>,
+}
+
+/// See [`EngineSettings::when_idle`].
+pub type IdleHook = Arc<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for EngineSettings {
+    /// Never shows the webhook key.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("EngineSettings")
+            .field("options", &self.options)
+            .field("ssh_timeout", &self.ssh_timeout)
+            .field("webhook_key", &self.webhook_key.as_ref().map(|_| "***"))
+            .field("when_idle", &self.when_idle.is_some())
+            .finish()
+    }
 }
 
 /// The execution engine of one jobs process.
@@ -185,6 +205,7 @@ impl Engine {
             options,
             ssh_timeout,
             webhook_key,
+            when_idle,
         } = settings;
         Engine {
             inner: Arc::new(Inner {
@@ -203,6 +224,7 @@ impl Engine {
                 replica: format!("jobs-{}", new_id()),
                 draining: std::sync::atomic::AtomicBool::new(false),
                 active: Mutex::new(HashMap::new()),
+                when_idle,
             }),
         }
     }
@@ -412,10 +434,17 @@ impl Engine {
             )
             .await;
             tracing::info!(run = %worker_run, status = %end.status, "execution ended");
-            if let Ok(mut active) = worker.active.lock() {
-                active.remove(&worker_run);
-            }
+            let idle = match worker.active.lock() {
+                Ok(mut active) => {
+                    active.remove(&worker_run);
+                    active.is_empty()
+                }
+                Err(_) => false,
+            };
             let _ = finished_sender.send(Some(end));
+            if let Some(when_idle) = worker.when_idle.clone().filter(|_| idle) {
+                let _ = tokio::task::spawn_blocking(move || when_idle()).await;
+            }
         });
         Ok(Started { run_id, finished })
     }
