@@ -35,6 +35,7 @@ import json
 import os
 import re
 import resource
+import signal
 import shutil
 import socket
 import statistics
@@ -253,7 +254,7 @@ class Api:
 
 
 class Tad:
-    def __init__(self, binary, root, parallel_hosts):
+    def __init__(self, binary, root, parallel_hosts, wrap=()):
         self.log_path = root / "tad.log"
         self.log_file = open(self.log_path, "wb")
         env = {name: value for name, value in os.environ.items() if not name.startswith("TAD_")}
@@ -265,7 +266,7 @@ class Tad:
             "RUST_LOG": os.environ.get("RUST_LOG", "info"),
         })
         self.process = subprocess.Popen(
-            [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(root / "data")],
+            [*wrap, str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(root / "data")],
             env=env, stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=subprocess.STDOUT,
         )
         self.pid = self.process.pid
@@ -278,6 +279,22 @@ class Tad:
             if self.process.poll() is not None or time.time() > deadline:
                 raise SystemExit(f"tad serve did not start:\n{self.log_path.read_text()}")
             time.sleep(0.1)
+        if wrap:
+            self.pid = self.find_tad(binary)
+
+    def find_tad(self, binary):
+        """The `tad` process under a wrapper command (its descendant running the binary)."""
+        pending = [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                if Path(f"/proc/{pid}/exe").resolve() == Path(binary).resolve():
+                    return pid
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            pending += [int(child) for child in children]
+        raise SystemExit(f"no {binary} process under the wrapper {self.process.pid}")
 
     def status_kib(self, field):
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -290,6 +307,8 @@ class Tad:
         Path(f"/proc/{self.pid}/clear_refs").write_text("5")
 
     def stop(self):
+        if self.pid != self.process.pid:
+            os.kill(self.pid, signal.SIGTERM)  # the tad under a wrapper first
         self.process.terminate()
         try:
             self.process.wait(40)
@@ -399,7 +418,9 @@ def run_tad(api, tad, sshd, instance, ips, dest_of, md5):
     statuses = {host["host_ip"]: host["status"] for step in tree["steps"] for host in step["hosts"]}
     failures += [f"{ip}: status {statuses.get(ip)}" for ip in ips if statuses.get(ip) != "success"]
     failures += check_hosts(ips, dest_of, md5)
+    after = f"anon {tad.status_kib('RssAnon') / 1024:.1f} + file {tad.status_kib('RssFile') / 1024:.1f} MiB"
     return {"seconds": seconds, "rss_before_kib": before, "peak_kib": peak, "failures": failures,
+            "rss_after": after,
             "detail": tree_summary(tree), "cpu": cpu, "run": data["execution_id"]}
 
 
@@ -565,6 +586,10 @@ def main():
     parser.add_argument("--no-ansible", action="store_true")
     parser.add_argument("--venv", default="/tmp/tad-fanout-venv")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--parallel-hosts", type=int,
+                        help="TAD_EXECUTION_PARALLEL_HOSTS (default: the largest host count)")
+    parser.add_argument("--wrap", default="",
+                        help="command prefix for tad serve, e.g. 'heaptrack -o /tmp/ht'")
     args = parser.parse_args()
     counts = [int(count) for count in args.hosts.split(",")]
     if os.geteuid() != 0:
@@ -606,8 +631,9 @@ def main():
 
         sshd = Sshd(work)
         log(f"== sshd on 0.0.0.0:{sshd.port} (MaxStartups 1000:30:2000, MaxSessions 64), user {USER}")
-        tad = Tad(binary, work, max(counts))
-        log(f"== tad serve at {tad.url}, pid {tad.pid}, TAD_EXECUTION_PARALLEL_HOSTS={max(counts)}, "
+        parallel_hosts = args.parallel_hosts or max(counts)
+        tad = Tad(binary, work, parallel_hosts, args.wrap.split())
+        log(f"== tad serve at {tad.url}, pid {tad.pid}, TAD_EXECUTION_PARALLEL_HOSTS={parallel_hosts}, "
             f"idle RSS {tad.status_kib('VmRSS') / 1024:.1f} MiB")
         api = Api(tad.url).login("admin", ADMIN_PASSWORD)
         api.post("/api/admin/users", {"username": REVIEWER[0], "password": REVIEWER[1],
@@ -616,7 +642,8 @@ def main():
         artifact_file, script_file, template = configure_catalog(api, reviewer, artifact, script)
         private_key = sshd.client_key.read_text()
         log(f"   configured (2 logins, 10 MiB package sync, script, template): RSS "
-            f"{tad.status_kib('VmRSS') / 1024:.1f} MiB, peak {tad.status_kib('VmHWM') / 1024:.1f} MiB")
+            f"{tad.status_kib('VmRSS') / 1024:.1f} MiB (anon {tad.status_kib('RssAnon') / 1024:.1f} + file "
+            f"{tad.status_kib('RssFile') / 1024:.1f}), peak {tad.status_kib('VmHWM') / 1024:.1f} MiB")
 
         for group, count in enumerate(counts, start=1):
             ips = host_ips(group, count)
@@ -630,7 +657,8 @@ def main():
                 result.update(tool="TAD", hosts=count, label=label)
                 results.append(result)
                 log(f"TAD      {label}: {result['seconds']:7.2f} s, peak RSS "
-                    f"{result['peak_kib'] / 1024:.1f} MiB (before {result['rss_before_kib'] / 1024:.1f}), "
+                    f"{result['peak_kib'] / 1024:.1f} MiB (before {result['rss_before_kib'] / 1024:.1f}, "
+                    f"after: {result['rss_after']}), "
                     f"{'OK' if not result['failures'] else 'FAILED: ' + '; '.join(result['failures'][:5])}")
                 log(f"         {result['detail']}")
                 log(f"         {cpu_text(result['cpu'], result['seconds'])}")
