@@ -254,13 +254,14 @@ class Api:
 
 
 class Tad:
-    def __init__(self, binary, root, parallel_hosts, wrap=()):
+    def __init__(self, binary, root, parallel_hosts, wrap=(), parallel_uploads=None):
         self.log_path = root / "tad.log"
         self.log_file = open(self.log_path, "wb")
         env = {name: value for name, value in os.environ.items() if not name.startswith("TAD_")}
         env.update({
             "TAD_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "TAD_EXECUTION_PARALLEL_HOSTS": str(parallel_hosts),
+            **({"TAD_EXECUTION_PARALLEL_UPLOADS": str(parallel_uploads)} if parallel_uploads else {}),
             "TAD_EXECUTION_WORK_DIR": str(root / "work"),
             "TAD_SSH_TIMEOUT_SECS": "60",
             "RUST_LOG": os.environ.get("RUST_LOG", "info"),
@@ -588,6 +589,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--parallel-hosts", type=int,
                         help="TAD_EXECUTION_PARALLEL_HOSTS (default: the largest host count)")
+    parser.add_argument("--parallel-uploads", type=int,
+                        help="TAD_EXECUTION_PARALLEL_UPLOADS (default: TAD's default)")
     parser.add_argument("--wrap", default="",
                         help="command prefix for tad serve, e.g. 'heaptrack -o /tmp/ht'")
     args = parser.parse_args()
@@ -632,8 +635,9 @@ def main():
         sshd = Sshd(work)
         log(f"== sshd on 0.0.0.0:{sshd.port} (MaxStartups 1000:30:2000, MaxSessions 64), user {USER}")
         parallel_hosts = args.parallel_hosts or max(counts)
-        tad = Tad(binary, work, parallel_hosts, args.wrap.split())
+        tad = Tad(binary, work, parallel_hosts, args.wrap.split(), args.parallel_uploads)
         log(f"== tad serve at {tad.url}, pid {tad.pid}, TAD_EXECUTION_PARALLEL_HOSTS={parallel_hosts}, "
+            f"TAD_EXECUTION_PARALLEL_UPLOADS={args.parallel_uploads or 'default'}, "
             f"idle RSS {tad.status_kib('VmRSS') / 1024:.1f} MiB")
         api = Api(tad.url).login("admin", ADMIN_PASSWORD)
         api.post("/api/admin/users", {"username": REVIEWER[0], "password": REVIEWER[1],

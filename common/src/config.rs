@@ -75,6 +75,10 @@ pub struct AppinhouseOptions {
 pub struct ExecutionOptions {
     /// Hosts of one step worked on at once (`TAD_EXECUTION_PARALLEL_HOSTS`, default 20).
     pub parallel_hosts: u32,
+    /// Files of one step sent at once, over all its hosts (`TAD_EXECUTION_PARALLEL_UPLOADS`,
+    /// default 24): each upload in flight holds about 0.7 MiB; fewer save memory, more hide
+    /// the targets' latency.
+    pub parallel_uploads: u32,
     /// Lease of a run's owner in seconds, renewed while it works; an expired lease marks the run
     /// interrupted (`TAD_EXECUTION_LEASE_SECS`, default 30).
     pub lease_secs: u64,
@@ -265,6 +269,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawExecution {
     parallel_hosts: Option<u32>,
+    parallel_uploads: Option<u32>,
     lease_secs: Option<u64>,
     host_timeout_secs: Option<u64>,
     work_dir: Option<String>,
@@ -405,6 +410,10 @@ impl RawConfig {
         }
         if let Some(value) = env("TAD_EXECUTION_PARALLEL_HOSTS") {
             self.execution.parallel_hosts = Some(parse_env("TAD_EXECUTION_PARALLEL_HOSTS", value)?);
+        }
+        if let Some(value) = env("TAD_EXECUTION_PARALLEL_UPLOADS") {
+            self.execution.parallel_uploads =
+                Some(parse_env("TAD_EXECUTION_PARALLEL_UPLOADS", value)?);
         }
         if let Some(value) = env("TAD_EXECUTION_LEASE_SECS") {
             self.execution.lease_secs = Some(parse_env("TAD_EXECUTION_LEASE_SECS", value)?);
@@ -755,6 +764,13 @@ fn execution_options(raw: &RawExecution) -> Result<ExecutionOptions, ConfigError
             "must be positive",
         ));
     }
+    let parallel_uploads = raw.parallel_uploads.unwrap_or(24);
+    if parallel_uploads == 0 {
+        return Err(invalid(
+            "execution.parallel_uploads (TAD_EXECUTION_PARALLEL_UPLOADS)",
+            "must be positive",
+        ));
+    }
     let lease_secs = raw.lease_secs.unwrap_or(30);
     if lease_secs < 2 {
         return Err(invalid(
@@ -793,6 +809,7 @@ fn execution_options(raw: &RawExecution) -> Result<ExecutionOptions, ConfigError
         drain_secs: raw.drain_secs.unwrap_or(10),
         webhook_urls,
         parallel_hosts,
+        parallel_uploads,
         lease_secs,
         host_timeout_secs,
         work_dir: work_dir.trim_end_matches('/').to_owned(),
@@ -870,6 +887,41 @@ mod tests {
         );
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(config.redis_url.is_none());
+    }
+
+    #[test]
+    fn execution_parallelism_has_defaults_env_values_and_refuses_zero() {
+        let defaults =
+            Config::load(&ConfigOverrides::default(), &env_of(&[])).expect("defaults are valid");
+        assert_eq!(
+            (
+                defaults.execution.parallel_hosts,
+                defaults.execution.parallel_uploads
+            ),
+            (20, 24)
+        );
+        let set = Config::load(
+            &ConfigOverrides::default(),
+            &env_of(&[
+                ("TAD_EXECUTION_PARALLEL_HOSTS", "200"),
+                ("TAD_EXECUTION_PARALLEL_UPLOADS", "4"),
+            ]),
+        )
+        .expect("valid values");
+        assert_eq!(
+            (set.execution.parallel_hosts, set.execution.parallel_uploads),
+            (200, 4)
+        );
+        let error = Config::load(
+            &ConfigOverrides::default(),
+            &env_of(&[("TAD_EXECUTION_PARALLEL_UPLOADS", "0")]),
+        )
+        .expect_err("zero uploads at once");
+        assert!(
+            error.to_string().contains("TAD_EXECUTION_PARALLEL_UPLOADS")
+                && error.to_string().contains("must be positive"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -15,10 +15,6 @@ use crate::{artifact::ArtifactDirectory, service::JobsResult};
 pub const CACHE_LIMIT: usize = 64 * 1024 * 1024;
 /// Size of the pieces a cached file is sent in.
 const PIECE: usize = 256 * 1024;
-/// Files sent at once per step: each SSH connection buffers up to its window (about 2 MiB)
-/// while sending, so hundreds of parallel uploads would cost hundreds of MiB without being
-/// faster (encryption is the bound).
-pub const PARALLEL_UPLOADS: usize = 12;
 
 /// A file's bytes, or None when it was too large to keep.
 type Cached = Option<Bytes>;
@@ -33,12 +29,14 @@ pub struct StepContent {
 }
 
 impl StepContent {
-    pub fn new(artifact: ArtifactDirectory, token: String) -> StepContent {
+    /// The files of a step that sends at most `parallel_uploads` files at once (each SSH
+    /// upload in flight holds about 0.7 MiB).
+    pub fn new(artifact: ArtifactDirectory, token: String, parallel_uploads: usize) -> StepContent {
         StepContent {
             artifact,
             token,
             files: Arc::new(Mutex::new(HashMap::new())),
-            uploads: Arc::new(Semaphore::new(PARALLEL_UPLOADS)),
+            uploads: Arc::new(Semaphore::new(parallel_uploads.max(1))),
         }
     }
 

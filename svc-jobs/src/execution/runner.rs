@@ -426,7 +426,11 @@ async fn run_step(
             .filter_map(|connection| connection.password.clone()),
     );
     let masker = Masker::new(secrets);
-    let content = StepContent::new(inner.artifact.clone(), token.clone());
+    let content = StepContent::new(
+        inner.artifact.clone(),
+        token.clone(),
+        usize::try_from(inner.options.parallel_uploads).unwrap_or(24),
+    );
     let batch = match plan.batch_size {
         0 => tasks.len().max(1),
         size => usize::try_from(size).unwrap_or(usize::MAX),

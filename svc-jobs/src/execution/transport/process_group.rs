@@ -3,8 +3,9 @@
 //! ending becomes a [`RunOutcome`].
 //!
 //! On the target, `run` starts `bash -c RUN_SCRIPT tad-run <key> <command>`. The wrapper makes a
-//! private directory `/tmp/tad-<uid>` (fixed, not `$TMPDIR`: the kill may come through another
-//! SSH session whose environment differs), then starts `setsid` so that the command leads a new
+//! private directory `/tmp/tad-<uid>` unless it exists (fixed, not `$TMPDIR`: the kill may come
+//! through another SSH session whose environment differs; bash's `$UID`, not `id -u`, so that a
+//! command costs no extra process on hundreds of hosts), then starts `setsid` so that the command leads a new
 //! session and process group. That leader writes its pid (= the group id) to `<key>.pid` before
 //! it `exec`s `bash -c <command>`, so a kill can always find the group once the command runs. The
 //! wrapper stays outside the group, waits for it, removes the pid file and exits with the
@@ -38,8 +39,8 @@ pub(super) const KILL_GRACE: Duration = Duration::from_secs(5);
 const KILLED_STATUS: i32 = 128 + 9;
 
 /// The wrapper around every command; `$1` is the key, `$2` the command.
-const RUN_SCRIPT: &str = r#"dir="/tmp/tad-$(id -u)"
-mkdir -p -m 700 -- "$dir" 2>/dev/null
+const RUN_SCRIPT: &str = r#"dir="/tmp/tad-$UID"
+[ -d "$dir" ] || mkdir -p -m 700 -- "$dir" 2>/dev/null
 if [ -L "$dir" ] || [ ! -O "$dir" ]; then
   echo "tad: $dir is not a private directory of $(id -un)" >&2
   exit 125
@@ -54,7 +55,7 @@ exit "$status"
 
 /// Kills the process group started under the key `$1`; `$2` is `mark` to also stop a command
 /// that has not started yet.
-const KILL_SCRIPT: &str = r#"dir="/tmp/tad-$(id -u)"
+const KILL_SCRIPT: &str = r#"dir="/tmp/tad-$UID"
 if [ -L "$dir" ] || [ ! -O "$dir" ]; then
   exit 0
 fi
