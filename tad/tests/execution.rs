@@ -1588,6 +1588,89 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// A template of one step running the built-in custom method `cu1`.
+async fn script_only_template(admin: &Api) -> String {
+    let (_, body) = admin
+        .post(
+            "/api/app/jobtemplate/create",
+            &json!({"name": "script-only", "application_id": "app1"}),
+        )
+        .await;
+    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobtemplate/{template}/graded"),
+            &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
+        )
+        .await;
+    assert_success(&body);
+    template
+}
+
+/// One node of a test joint line: an instance of its own application.
+struct JointNode<'a> {
+    app: &'a str,
+    name: &'a str,
+    script_file_id: &'a str,
+    dest: &'a Path,
+    parameter: &'a str,
+}
+
+/// Creates the node's application, a cluster of host 127.0.0.2 and an instance of `template`
+/// whose step runs the script with the parameter in `dest`; answers the instance id.
+async fn joint_node_instance(
+    admin: &Api,
+    deployment: &Deployment,
+    template: &str,
+    node: JointNode<'_>,
+) -> String {
+    let JointNode {
+        app,
+        name,
+        script_file_id,
+        dest,
+        parameter,
+    } = node;
+    let (_, body) = admin
+        .post(
+            "/api/admin/applications",
+            &json!({"id": app, "name": app, "product_line_id": "pl1"}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin
+        .post(
+            "/api/resource/clusters/aos_create",
+            &json!({"name": format!("{app}-c"), "env_id": "env1", "app_id": app}),
+        )
+        .await;
+    let cluster = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/resource/clusters/{cluster}/aos_bind"),
+            &json!({"hosts": [deployment.host_ids[0]]}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin
+        .post(
+            "/api/app/jobinstance/create",
+            &json!({"name": format!("node-{name}"), "env_id": "env1", "application_id": app, "job_template_id": template}),
+        )
+        .await;
+    let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/cu1/0/relation/alldata"),
+            &json!({"cluster": {"cluster_id": cluster},
+                "scripts": {"scripts_data": [{"id": script_file_id, "dest": dest.display().to_string(),
+                    "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}}),
+        )
+        .await;
+    assert_success(&body);
+    instance
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() {
     let Some(sshd) = TestSshd::start() else {
@@ -1607,52 +1690,11 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
 
     // A → (B, C) → D: one instance per node, each of its own application (only one run per
     // application and environment runs at a time), all on host 127.0.0.2.
-    let (_, body) = admin
-        .post(
-            "/api/app/jobtemplate/create",
-            &json!({"name": "script-only", "application_id": "app1"}),
-        )
-        .await;
-    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobtemplate/{template}/graded"),
-            &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
-        )
-        .await;
-    assert_success(&body);
+    let template = script_only_template(&admin).await;
     let flag = root.join("flag-C");
     let mut instances = Vec::new();
     for name in ["A", "B", "C", "D"] {
         let app = format!("joint-{name}");
-        let (_, body) = admin
-            .post(
-                "/api/admin/applications",
-                &json!({"id": app, "name": app, "product_line_id": "pl1"}),
-            )
-            .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
-                "/api/resource/clusters/aos_create",
-                &json!({"name": format!("{app}-c"), "env_id": "env1", "app_id": app}),
-            )
-            .await;
-        let cluster = assert_success(&body)["id"].as_str().expect("id").to_owned();
-        let (_, body) = admin
-            .post(
-                &format!("/api/resource/clusters/{cluster}/aos_bind"),
-                &json!({"hosts": [deployment.host_ids[0]]}),
-            )
-            .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
-                "/api/app/jobinstance/create",
-                &json!({"name": format!("node-{name}"), "env_id": "env1", "application_id": app, "job_template_id": template}),
-            )
-            .await;
-        let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
         let dest = root.join("joint").join(name);
         shared_dir(&dest);
         let parameter = if name == "C" {
@@ -1660,16 +1702,14 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
         } else {
             format!("ok {name}")
         };
-        let (_, body) = admin
-            .post(
-                &format!("/api/app/jobinstance/{instance}/cu1/0/relation/alldata"),
-                &json!({"cluster": {"cluster_id": cluster},
-                    "scripts": {"scripts_data": [{"id": deployment.script_file_id, "dest": dest.display().to_string(),
-                        "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}}),
-            )
-            .await;
-        assert_success(&body);
-        instances.push(instance);
+        let node = JointNode {
+            app: &app,
+            name,
+            script_file_id: &deployment.script_file_id,
+            dest: &dest,
+            parameter: &parameter,
+        };
+        instances.push(joint_node_instance(&admin, &deployment, &template, node).await);
     }
     let (_, body) = admin
         .post(
@@ -1837,20 +1877,7 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
         )
         .await;
     assert_success(&body);
-    let (_, body) = admin
-        .post(
-            "/api/app/jobtemplate/create",
-            &json!({"name": "script-only", "application_id": "app1"}),
-        )
-        .await;
-    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobtemplate/{template}/graded"),
-            &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
-        )
-        .await;
-    assert_success(&body);
+    let template = script_only_template(&admin).await;
 
     // A → B → C, one application each, all on 127.0.0.2; B sleeps on its first run.
     let sleeper = format!(
@@ -1864,34 +1891,6 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
     let mut instances = Vec::new();
     for name in ["A", "B", "C"] {
         let app = format!("crash-{name}");
-        let (_, body) = admin
-            .post(
-                "/api/admin/applications",
-                &json!({"id": app, "name": app, "product_line_id": "pl1"}),
-            )
-            .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
-                "/api/resource/clusters/aos_create",
-                &json!({"name": format!("{app}-c"), "env_id": "env1", "app_id": app}),
-            )
-            .await;
-        let cluster = assert_success(&body)["id"].as_str().expect("id").to_owned();
-        let (_, body) = admin
-            .post(
-                &format!("/api/resource/clusters/{cluster}/aos_bind"),
-                &json!({"hosts": [deployment.host_ids[0]]}),
-            )
-            .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
-                "/api/app/jobinstance/create",
-                &json!({"name": format!("node-{name}"), "env_id": "env1", "application_id": app, "job_template_id": template}),
-            )
-            .await;
-        let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
         let dest = root.join("joint").join(name);
         shared_dir(&dest);
         let parameter = if name == "B" {
@@ -1899,16 +1898,14 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
         } else {
             name.to_owned()
         };
-        let (_, body) = admin
-            .post(
-                &format!("/api/app/jobinstance/{instance}/cu1/0/relation/alldata"),
-                &json!({"cluster": {"cluster_id": cluster},
-                    "scripts": {"scripts_data": [{"id": script_id, "dest": dest.display().to_string(),
-                        "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}}),
-            )
-            .await;
-        assert_success(&body);
-        instances.push(instance);
+        let node = JointNode {
+            app: &app,
+            name,
+            script_file_id: &script_id,
+            dest: &dest,
+            parameter: &parameter,
+        };
+        instances.push(joint_node_instance(&admin, &deployment, &template, node).await);
     }
     let (_, body) = admin
         .post(
