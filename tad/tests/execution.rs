@@ -984,24 +984,83 @@ fn serve(data_dir: &Path, env: &std::collections::HashMap<String, String>) -> (T
     (process, url)
 }
 
+/// A `tad serve` with a 3 s lease, on a data directory (and PostgreSQL schemas, in CI's second
+/// pass) that outlive the process, so a test can kill it and start it again on the same state.
+struct CrashablePlatform {
+    /// Shared by the test's targets and scripts (the work directory is under it).
+    root: PathBuf,
+    data_dir: tempfile::TempDir,
+    env: std::collections::HashMap<String, String>,
+    postgres: Option<(String, String)>,
+}
+
+impl CrashablePlatform {
+    fn new(prefix: &str) -> CrashablePlatform {
+        let root = PathBuf::from("/tmp").join(unique(prefix));
+        shared_dir(&root);
+        let work_dir = root.join("work");
+        let (env, postgres) = platform_env(
+            ADMIN_PASSWORD,
+            &[
+                ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
+                ("TAD_EXECUTION_LEASE_SECS", "3"),
+                ("TAD_EXECUTION_DRAIN_SECS", "1"),
+            ],
+        );
+        CrashablePlatform {
+            root,
+            data_dir: tempfile::tempdir().expect("data dir"),
+            env,
+            postgres,
+        }
+    }
+
+    /// Starts `tad serve` on the platform's state; answers the process and its URL.
+    fn serve(&self) -> (TadProcess, String) {
+        serve(self.data_dir.path(), &self.env)
+    }
+
+    /// `kill -9` of `process`, a restart on the same state, and the run or joint run `id` marked
+    /// `interrupted` within a lease period and a sweep; answers the restarted process, `admin` at
+    /// its URL, and the run's tree.
+    async fn crash_and_restart(
+        &self,
+        mut process: TadProcess,
+        admin: &Api,
+        id: &str,
+    ) -> (TadProcess, Api, Value) {
+        process.child.kill().expect("kill -9");
+        process.child.wait().expect("reaped");
+        let killed_at = Instant::now();
+        let (restarted, url) = self.serve();
+        let restarted_after = killed_at.elapsed();
+        let admin = admin.with_base(&url);
+        let tree = wait_for_status(&admin, id, "interrupted", Duration::from_secs(8)).await;
+        // The lease (3 s) runs out at most 3 s after the kill; the restarted service sweeps at
+        // once and then every 1.5 s. (A loaded machine may take longer than that to restart.)
+        let allowed = restarted_after.max(Duration::from_secs(3)) + Duration::from_millis(2500);
+        assert!(
+            killed_at.elapsed() < allowed,
+            "interrupted within a lease period and a sweep: {:?} (restart took {restarted_after:?})",
+            killed_at.elapsed()
+        );
+        (restarted, admin, tree)
+    }
+
+    fn clean_up(&self) {
+        drop_platform_schemas(&self.postgres);
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     let Some(sshd) = TestSshd::start() else {
         return;
     };
-    let root = PathBuf::from("/tmp").join(unique("tad-crash"));
-    shared_dir(&root);
-    let data_dir = tempfile::tempdir().expect("data dir");
-    let work_dir = root.join("work");
-    let (env, postgres) = platform_env(
-        ADMIN_PASSWORD,
-        &[
-            ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
-            ("TAD_EXECUTION_LEASE_SECS", "3"),
-            ("TAD_EXECUTION_DRAIN_SECS", "1"),
-        ],
-    );
-    let (mut process, url) = serve(data_dir.path(), &env);
+    let crashable = CrashablePlatform::new("tad-crash");
+    let root = crashable.root.clone();
+    let (process, url) = crashable.serve();
     let anonymous = Api::new(&url);
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
     let deployment = configure(&admin, &sshd, &root).await;
@@ -1043,21 +1102,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     );
 
     // kill -9 in the middle of step 1, then start again on the same data.
-    process.child.kill().expect("kill -9");
-    process.child.wait().expect("reaped");
-    let killed_at = Instant::now();
-    let (restarted, url) = serve(data_dir.path(), &env);
-    let restarted_after = killed_at.elapsed();
-    let admin = admin.with_base(&url);
-    let tree = wait_for_status(&admin, &run, "interrupted", Duration::from_secs(8)).await;
-    // The lease (3 s) runs out at most 3 s after the kill; the restarted service sweeps at once
-    // and then every 1.5 s. (A loaded machine may take longer than that to restart.)
-    let allowed = restarted_after.max(Duration::from_secs(3)) + Duration::from_millis(2500);
-    assert!(
-        killed_at.elapsed() < allowed,
-        "interrupted within a lease period and a sweep: {:?} (restart took {restarted_after:?})",
-        killed_at.elapsed()
-    );
+    let (restarted, admin, tree) = crashable.crash_and_restart(process, &admin, &run).await;
     assert_eq!(
         (
             tree["steps"][0]["status"].clone(),
@@ -1134,7 +1179,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         0,
         "no process left"
     );
-    let (restarted, url) = serve(data_dir.path(), &env);
+    let (restarted, url) = crashable.serve();
     let admin = admin.with_base(&url);
     let (_, body) = admin.get(&format!("/api/executions/{drained}")).await;
     let tree = assert_success(&body);
@@ -1148,8 +1193,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     );
 
     restarted.terminate();
-    drop_platform_schemas(&postgres);
-    let _ = std::fs::remove_dir_all(&root);
+    crashable.clean_up();
 }
 
 /// One request a webhook receiver got, and what it answered.
@@ -1836,19 +1880,9 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
     let Some(sshd) = TestSshd::start() else {
         return;
     };
-    let root = PathBuf::from("/tmp").join(unique("tad-joint-crash"));
-    shared_dir(&root);
-    let data_dir = tempfile::tempdir().expect("data dir");
-    let work_dir = root.join("work");
-    let (env, postgres) = platform_env(
-        ADMIN_PASSWORD,
-        &[
-            ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
-            ("TAD_EXECUTION_LEASE_SECS", "3"),
-            ("TAD_EXECUTION_DRAIN_SECS", "1"),
-        ],
-    );
-    let (mut process, url) = serve(data_dir.path(), &env);
+    let crashable = CrashablePlatform::new("tad-joint-crash");
+    let root = crashable.root.clone();
+    let (process, url) = crashable.serve();
     let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
     let deployment = configure(&admin, &sshd, &root).await;
     let reviewer = Api::new(&url).login("rita", "password-123").await;
@@ -1981,22 +2015,8 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
         .to_owned();
 
     // kill -9 while B sleeps, then start again on the same data.
-    process.child.kill().expect("kill -9");
-    process.child.wait().expect("reaped");
-    let killed_at = Instant::now();
-    let (restarted, url) = serve(data_dir.path(), &env);
-    let restarted_after = killed_at.elapsed();
-    let admin = admin.with_base(&url);
-    let tree = wait_for_status(&admin, &joint, "interrupted", Duration::from_secs(8)).await;
+    let (restarted, admin, tree) = crashable.crash_and_restart(process, &admin, &joint).await;
     let b_tree = wait_for_status(&admin, &b_run, "interrupted", Duration::from_secs(3)).await;
-    // The lease (3 s) runs out at most 3 s after the kill; the restarted service sweeps at once
-    // and then every 1.5 s. (A loaded machine may take longer than that to restart.)
-    let allowed = restarted_after.max(Duration::from_secs(3)) + Duration::from_millis(2500);
-    assert!(
-        killed_at.elapsed() < allowed,
-        "interrupted within a lease period and a sweep: {:?} (restart took {restarted_after:?})",
-        killed_at.elapsed()
-    );
     assert_eq!(
         node_field(&tree, "status"),
         [json!("success"), json!("interrupted"), json!("pending")],
@@ -2057,8 +2077,7 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
     );
 
     restarted.terminate();
-    drop_platform_schemas(&postgres);
-    let _ = std::fs::remove_dir_all(&root);
+    crashable.clean_up();
 }
 
 /// `tad <role>` with the shared keys, PostgreSQL schema prefix and Redis of a replica test.
