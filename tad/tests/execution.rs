@@ -971,6 +971,20 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// Binds step 1 of the two-step instance to the test script with `parameter`, on 127.0.0.2, into
+/// `two-step2` under the test's root.
+async fn bind_two_steps_script(api: &Api, deployment: &Deployment, parameter: &str) {
+    let dest = deployment.root.join("two-step2").display().to_string();
+    let (_, body) = api
+        .post(
+            &format!("/api/app/jobinstance/{}/cu1/1/relation/script", deployment.two_steps),
+            &json!({"script_id": "", "scripts_data": [{"id": deployment.script_file_id, "dest": dest,
+                "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}),
+        )
+        .await;
+    assert_success(&body);
+}
+
 fn serve(data_dir: &Path, env: &std::collections::HashMap<String, String>) -> (TadProcess, String) {
     let mut command = tad_command();
     command
@@ -1066,18 +1080,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     let deployment = configure(&admin, &sshd, &root).await;
     let two = deployment.two_steps.clone();
     let sleeper = "20.7771";
-    let step_two_dest = root.join("two-step2").display().to_string();
-    let bind_step_two = |parameter: String| {
-        json!({"script_id": "", "scripts_data": [{"id": deployment.script_file_id, "dest": step_two_dest,
-            "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]})
-    };
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{two}/cu1/1/relation/script"),
-            &bind_step_two(format!("sleep {sleeper}")),
-        )
-        .await;
-    assert_success(&body);
+    bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
 
     let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
     let run = assert_success(&answer)["execution_id"]
@@ -1121,13 +1124,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         .status();
 
     // 6.1 resumes the interrupted step (with today's binding) and never re-runs step 0.
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{two}/cu1/1/relation/script"),
-            &bind_step_two("ok resumed".to_owned()),
-        )
-        .await;
-    assert_success(&body);
+    bind_two_steps_script(&admin, &deployment, "ok resumed").await;
     let answer = execute(&admin, &two, "executionall", json!({})).await;
     let data = assert_success(&answer);
     assert_eq!(
@@ -1151,13 +1148,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
 
     // SIGTERM during a long step: the service releases the run (its processes killed) and
     // exits; the run is `interrupted` at once, not after a lease, and 6.1 can take it again.
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{two}/cu1/1/relation/script"),
-            &bind_step_two(format!("sleep {sleeper}")),
-        )
-        .await;
-    assert_success(&body);
+    bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
     std::fs::remove_file(root.join("two-step2/script-runs")).expect("reset runs");
     let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
     let drained = assert_success(&answer)["execution_id"]
@@ -2205,18 +2196,7 @@ async fn replicas_share_runs_through_postgres_and_redis() {
     let deployment = configure(&admin, &sshd, &root).await;
     let two = deployment.two_steps.clone();
     let sleeper = "20.9191";
-    let step_two_dest = root.join("two-step2").display().to_string();
-    let bind_step_two = |parameter: String| {
-        json!({"script_id": "", "scripts_data": [{"id": deployment.script_file_id, "dest": step_two_dest,
-            "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]})
-    };
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{two}/cu1/1/relation/script"),
-            &bind_step_two(format!("sleep {sleeper}")),
-        )
-        .await;
-    assert_success(&body);
+    bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
 
     // 50 concurrent 6.1 across both gateways start exactly one run.
     let gateways = [admin.with_base(&url_one), admin.with_base(&url_two)];
@@ -2328,13 +2308,7 @@ async fn replicas_share_runs_through_postgres_and_redis() {
         .status();
 
     // 6.1 through the surviving replica resumes the run there.
-    let (_, body) = api
-        .post(
-            &format!("/api/app/jobinstance/{two}/cu1/1/relation/script"),
-            &bind_step_two("ok resumed".to_owned()),
-        )
-        .await;
-    assert_success(&body);
+    bind_two_steps_script(api, &deployment, "ok resumed").await;
     let answer = execute(api, &two, "executionall", json!({})).await;
     let data = assert_success(&answer);
     assert_eq!(
