@@ -347,6 +347,25 @@ impl Database {
     }
 }
 
+/// Runs `insert` in a savepoint and answers whether it wrote its row: `false` when the key is
+/// taken, also by a transaction that committed after this one looked. (On PostgreSQL two
+/// transactions can both find no row and both insert; the later insert waits for the earlier
+/// commit, then fails on the unique key.) The surrounding transaction stays usable, and its next
+/// query sees the other row, so a caller that looked first can fall back to updating that row.
+pub fn insert_unless_taken<T>(
+    connection: &mut DbConnection,
+    insert: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<bool> {
+    match connection.transaction(insert) {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 fn create_schema(connection: &mut PgConnection, schema: &str) -> Result<(), diesel::result::Error> {
     let lock_key = advisory_lock_key_for_schema(schema);
     diesel::sql_query(format!("SELECT pg_advisory_lock({lock_key})")).execute(connection)?;

@@ -115,6 +115,43 @@ async fn apps_are_created_ordered_listed_and_deleted(database: Database) {
     assert_eq!(code(service.update_app("a1", Some("x"), None).await), 1008);
 }
 
+async fn concurrent_descs_of_one_new_version_all_succeed_on_one_build(database: Database) {
+    let Harness { service, dir: _dir } = harness(database);
+    service
+        .create_app("race", Some("d"), None)
+        .await
+        .expect("create");
+    // Warm the pool first, so the descs below meet on open connections at once.
+    let warm_up = (0..12).map(|_| service.list_builds("race", Platform::Android, Some("1"), BASE));
+    for listed in futures::future::join_all(warm_up).await {
+        listed.expect("list");
+    }
+    let descriptions: Vec<String> = (0..12).map(|index| format!("build {index}")).collect();
+    let saves = descriptions.iter().map(|description| {
+        let fields = fields(&[
+            ("version", "3.0.0"),
+            ("time", "2016-05-10T02:11:50Z"),
+            ("url", "http://ci/3"),
+            ("software_url", "http://cdn/3.0.0.bin"),
+            ("description", description),
+        ]);
+        let service = &service;
+        async move { service.save_build("race", "android", &fields, BASE).await }
+    });
+    for (description, saved) in descriptions
+        .iter()
+        .zip(futures::future::join_all(saves).await)
+    {
+        saved.unwrap_or_else(|error| panic!("desc {description}: {error}"));
+    }
+    let (listed, _) = service
+        .list_builds("race", Platform::Android, Some("1"), BASE)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1, "one build of 3.0.0");
+    assert!(descriptions.contains(&listed[0].row.description));
+}
+
 async fn builds_are_listed_newest_first_with_limits(database: Database) {
     let Harness { service, dir: _dir } = harness(database);
     service
@@ -357,6 +394,7 @@ async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Da
 }
 
 database_test_suite!(MIGRATIONS;
+    concurrent_descs_of_one_new_version_all_succeed_on_one_build,
     apps_are_created_ordered_listed_and_deleted,
     builds_are_listed_newest_first_with_limits,
     uploads_read_metadata_store_files_and_residue_deletes_them,

@@ -42,6 +42,21 @@ fn fixture(database: Database) -> Fixture {
 }
 
 impl Fixture {
+    /// `kind name` of every artifact of `app_id`, sorted.
+    async fn artifact_kinds_and_names(&self, actor: &Claims, app_id: &str) -> Vec<String> {
+        let artifacts = self
+            .service
+            .filter_artifacts(actor, Some(vec![app_id.to_owned()]), None)
+            .await
+            .expect("filter");
+        let mut names: Vec<_> = artifacts
+            .into_iter()
+            .map(|row| format!("{} {}", row.kind, row.name))
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Every object file left in the store.
     fn objects(&self) -> Vec<std::path::PathBuf> {
         walk(&self.dir.path().join("objects"))
@@ -221,19 +236,9 @@ async fn package_sync_stores_files_and_templates(database: Database) {
         "node ids are stable across versions"
     );
 
-    let artifacts = fixture
-        .service
-        .filter_artifacts(&operator, Some(vec!["5093".into()]), None)
-        .await
-        .expect("filter");
-    let mut names: Vec<_> = artifacts
-        .iter()
-        .map(|row| (row.kind.as_str(), row.name.as_str()))
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
-        vec![("configure", "httpd.conf"), ("package", "workflow")]
+        fixture.artifact_kinds_and_names(&operator, "5093").await,
+        ["configure httpd.conf", "package workflow"]
     );
     let packages = fixture
         .service
@@ -241,6 +246,42 @@ async fn package_sync_stores_files_and_templates(database: Database) {
         .await
         .expect("filter");
     assert_eq!(packages.len(), 1);
+}
+
+async fn concurrent_syncs_of_a_new_package_all_become_versions_of_it(database: Database) {
+    let fixture = fixture(database);
+    let operator = actor("olivia", "operator");
+    let archive = package_tar_gz();
+    let md5 = md5_hex(&archive);
+    let versions: Vec<String> = (0..16).map(|index| format!("2.0.{index}")).collect();
+    let syncs = versions.iter().map(|version| {
+        fixture.service.package_sync(
+            &operator,
+            items(
+                &[
+                    ("app_id", "6001"),
+                    ("name", "parallel"),
+                    ("version", version),
+                    ("md5", &md5),
+                ],
+                &[("parallel.tar.gz", &archive)],
+            ),
+        )
+    });
+    let outcomes = futures::future::join_all(syncs).await;
+    let mut version_ids = Vec::new();
+    for (version, outcome) in versions.iter().zip(outcomes) {
+        let outcome = outcome.unwrap_or_else(|error| panic!("sync of {version}: {error}"));
+        version_ids.push(outcome.version_id);
+    }
+    version_ids.sort();
+    version_ids.dedup();
+    assert_eq!(version_ids.len(), versions.len(), "one version per sync");
+    assert_eq!(
+        fixture.artifact_kinds_and_names(&operator, "6001").await,
+        ["configure httpd.conf", "package parallel"],
+        "one package and one template, however many syncs raced to create them"
+    );
 }
 
 async fn refused_uploads_leave_nothing(database: Database) {
@@ -487,6 +528,7 @@ async fn method_packages_are_versioned(database: Database) {
 
 database_test_suite!(MIGRATIONS;
     package_sync_stores_files_and_templates,
+    concurrent_syncs_of_a_new_package_all_become_versions_of_it,
     refused_uploads_leave_nothing,
     scripts_are_reviewed_by_someone_else,
     method_packages_are_versioned,

@@ -84,6 +84,57 @@ async fn product_lines_are_created_updated_and_listed(database: Database) {
     assert_eq!(names, expected);
 }
 
+async fn concurrent_upserts_of_one_new_id_all_succeed_on_one_row(database: Database) {
+    let service = service(database);
+    let admin = actor("alice", "admin");
+    let names: Vec<String> = (0..12).map(|index| format!("line {index}")).collect();
+    let product_lines = futures::future::join_all(
+        names
+            .iter()
+            .map(|name| service.upsert_product_line(&admin, Some("7000"), name)),
+    )
+    .await;
+    let envs = futures::future::join_all(
+        names
+            .iter()
+            .map(|name| service.upsert_env(&admin, Some("prod"), name, "")),
+    )
+    .await;
+    let cluster_types = futures::future::join_all(
+        names
+            .iter()
+            .map(|name| service.upsert_cluster_type(&admin, "vm", name)),
+    )
+    .await;
+    for (index, name) in names.iter().enumerate() {
+        let product_line = product_lines[index].as_ref().expect("product line upsert");
+        assert_eq!(
+            (product_line.id.as_str(), product_line.name.as_str()),
+            ("7000", name.as_str())
+        );
+        let env = envs[index].as_ref().expect("env upsert");
+        assert_eq!(env.id, "prod");
+        let cluster_type = cluster_types[index].as_ref().expect("cluster type upsert");
+        assert_eq!(cluster_type.type_value, *name);
+    }
+    let reader = actor("vic", "viewer");
+    let listed = service.list_product_lines(&reader).await.expect("list");
+    assert_eq!(listed.len(), 1, "one row: {listed:?}");
+    assert!(
+        names.contains(&listed[0].name),
+        "the name of one of the writes"
+    );
+    assert_eq!(service.list_envs(&reader).await.expect("envs").len(), 1);
+    assert_eq!(
+        service
+            .list_cluster_types(&reader)
+            .await
+            .expect("cluster types")
+            .len(),
+        1
+    );
+}
+
 async fn applications_belong_to_existing_product_lines(database: Database) {
     let service = service(database);
     let admin = actor("alice", "admin");
@@ -543,6 +594,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
 database_test_suite!(MIGRATIONS;
     clusters_and_hosts_keep_their_rules,
     product_lines_are_created_updated_and_listed,
+    concurrent_upserts_of_one_new_id_all_succeed_on_one_row,
     applications_belong_to_existing_product_lines,
     envs_and_cluster_types_round_trip,
     only_admins_write_the_catalog,

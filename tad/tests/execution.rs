@@ -1369,6 +1369,10 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
         .post("/api/admin/webhooks", &json!({"url": "ftp://nope"}))
         .await;
     assert!(assert_failure(&body, "invalid_field").contains("url"));
+    let (_, body) = admin
+        .post("/api/admin/webhooks", &json!({"url": hook_url}))
+        .await;
+    assert!(assert_failure(&body, "invalid_field").contains("already a webhook"));
     let (_, body) = admin.get("/api/admin/webhooks").await;
     let hooks = assert_success(&body);
     assert_eq!(hooks.as_array().map(Vec::len), Some(2), "{hooks}");

@@ -75,13 +75,17 @@ impl JobsService {
         let stored = row.clone();
         self.database
             .transaction(move |connection| {
-                if webhooks::find_by_url(connection, &stored.url)?.is_some() {
+                // A concurrent add of the same URL counts as taken too (unique key).
+                let taken = webhooks::find_by_url(connection, &stored.url)?.is_some()
+                    || !common::db::insert_unless_taken(connection, |connection| {
+                        webhooks::insert(connection, &stored)
+                    })?;
+                if taken {
                     return Err(JobsError::Invalid {
                         field: "url",
                         message: format!("{:?} is already a webhook", stored.url),
                     });
                 }
-                webhooks::insert(connection, &stored)?;
                 Ok(())
             })
             .await?;

@@ -2,7 +2,11 @@
 //! id, so imports are idempotent), reads for every role, and deletes that refuse to orphan.
 //! Each write is a plain function on a connection so an import can run many in one transaction.
 
-use common::{auth::Claims, db::DbConnection, time::now_utc};
+use common::{
+    auth::Claims,
+    db::{DbConnection, insert_unless_taken},
+    time::now_utc,
+};
 
 use super::{
     RecordKind, ResourceError, ResourceResult, ResourceService, require_admin, require_reader,
@@ -110,6 +114,28 @@ impl ClusterTypeInput {
     }
 }
 
+/// Inserts `fresh` when no row has its key, else writes `updated(existing)`. A row another request
+/// inserted after the first look counts as existing (see `insert_unless_taken`), so two imports
+/// or two admins creating the same id at once both succeed.
+fn insert_or_update<Row>(
+    connection: &mut DbConnection,
+    find: impl Fn(&mut DbConnection) -> diesel::QueryResult<Option<Row>>,
+    insert: impl FnOnce(&mut DbConnection, &Row) -> diesel::QueryResult<()>,
+    update: impl FnOnce(&mut DbConnection, &Row) -> diesel::QueryResult<()>,
+    fresh: Row,
+    updated: impl FnOnce(Row) -> Row,
+) -> ResourceResult<Row> {
+    if find(connection)?.is_none()
+        && insert_unless_taken(connection, |connection| insert(connection, &fresh))?
+    {
+        return Ok(fresh);
+    }
+    let existing = find(connection)?.ok_or(diesel::result::Error::NotFound)?;
+    let row = updated(existing);
+    update(connection, &row)?;
+    Ok(row)
+}
+
 pub(crate) fn upsert_product_line_in(
     connection: &mut DbConnection,
     actor: &str,
@@ -117,26 +143,27 @@ pub(crate) fn upsert_product_line_in(
 ) -> ResourceResult<ProductLineRow> {
     let now = now_utc();
     let ProductLineInput { id, name } = input;
-    if let Some(existing) = product_lines::find(connection, &id)? {
-        let row = ProductLineRow {
-            name,
-            mender: actor.to_owned(),
-            update_time: now,
-            ..existing
-        };
-        product_lines::update(connection, &row)?;
-        return Ok(row);
-    }
-    let row = ProductLineRow {
-        id,
-        name,
+    let fresh = ProductLineRow {
+        id: id.clone(),
+        name: name.clone(),
         creator: actor.to_owned(),
         create_time: now,
         mender: actor.to_owned(),
         update_time: now,
     };
-    product_lines::insert(connection, &row)?;
-    Ok(row)
+    insert_or_update(
+        connection,
+        |connection| product_lines::find(connection, &id),
+        product_lines::insert,
+        product_lines::update,
+        fresh,
+        |existing| ProductLineRow {
+            name,
+            mender: actor.to_owned(),
+            update_time: now,
+            ..existing
+        },
+    )
 }
 
 pub(crate) fn upsert_application_in(
@@ -156,28 +183,29 @@ pub(crate) fn upsert_application_in(
         });
     }
     let now = now_utc();
-    if let Some(existing) = applications::find(connection, &id)? {
-        let row = ApplicationRow {
-            name,
-            product_line_id,
-            mender: actor.to_owned(),
-            update_time: now,
-            ..existing
-        };
-        applications::update(connection, &row)?;
-        return Ok(row);
-    }
-    let row = ApplicationRow {
-        id,
-        name,
-        product_line_id,
+    let fresh = ApplicationRow {
+        id: id.clone(),
+        name: name.clone(),
+        product_line_id: product_line_id.clone(),
         creator: actor.to_owned(),
         create_time: now,
         mender: actor.to_owned(),
         update_time: now,
     };
-    applications::insert(connection, &row)?;
-    Ok(row)
+    insert_or_update(
+        connection,
+        |connection| applications::find(connection, &id),
+        applications::insert,
+        applications::update,
+        fresh,
+        |existing| ApplicationRow {
+            name,
+            product_line_id,
+            mender: actor.to_owned(),
+            update_time: now,
+            ..existing
+        },
+    )
 }
 
 pub(crate) fn upsert_module_in(
@@ -197,28 +225,29 @@ pub(crate) fn upsert_module_in(
         });
     }
     let now = now_utc();
-    if let Some(existing) = modules::find(connection, &id)? {
-        let row = ModuleRow {
-            name,
-            application_id,
-            mender: actor.to_owned(),
-            update_time: now,
-            ..existing
-        };
-        modules::update(connection, &row)?;
-        return Ok(row);
-    }
-    let row = ModuleRow {
-        id,
-        name,
-        application_id,
+    let fresh = ModuleRow {
+        id: id.clone(),
+        name: name.clone(),
+        application_id: application_id.clone(),
         creator: actor.to_owned(),
         create_time: now,
         mender: actor.to_owned(),
         update_time: now,
     };
-    modules::insert(connection, &row)?;
-    Ok(row)
+    insert_or_update(
+        connection,
+        |connection| modules::find(connection, &id),
+        modules::insert,
+        modules::update,
+        fresh,
+        |existing| ModuleRow {
+            name,
+            application_id,
+            mender: actor.to_owned(),
+            update_time: now,
+            ..existing
+        },
+    )
 }
 
 pub(crate) fn upsert_env_in(
@@ -228,28 +257,29 @@ pub(crate) fn upsert_env_in(
 ) -> ResourceResult<EnvRow> {
     let EnvInput { id, name, remark } = input;
     let now = now_utc();
-    if let Some(existing) = envs::find(connection, &id)? {
-        let row = EnvRow {
-            name,
-            remark,
-            mender: actor.to_owned(),
-            update_time: now,
-            ..existing
-        };
-        envs::update(connection, &row)?;
-        return Ok(row);
-    }
-    let row = EnvRow {
-        id,
-        name,
-        remark,
+    let fresh = EnvRow {
+        id: id.clone(),
+        name: name.clone(),
+        remark: remark.clone(),
         creator: actor.to_owned(),
         create_time: now,
         mender: actor.to_owned(),
         update_time: now,
     };
-    envs::insert(connection, &row)?;
-    Ok(row)
+    insert_or_update(
+        connection,
+        |connection| envs::find(connection, &id),
+        envs::insert,
+        envs::update,
+        fresh,
+        |existing| EnvRow {
+            name,
+            remark,
+            mender: actor.to_owned(),
+            update_time: now,
+            ..existing
+        },
+    )
 }
 
 pub(crate) fn upsert_cluster_type_in(
@@ -257,20 +287,22 @@ pub(crate) fn upsert_cluster_type_in(
     input: ClusterTypeInput,
 ) -> ResourceResult<ClusterTypeRow> {
     let ClusterTypeInput { key, value } = input;
-    if let Some(existing) = cluster_types::find(connection, &key)? {
-        cluster_types::update_value(connection, &key, &value)?;
-        return Ok(ClusterTypeRow {
-            type_value: value,
-            ..existing
-        });
-    }
-    let row = ClusterTypeRow {
-        type_key: key,
-        type_value: value,
+    let fresh = ClusterTypeRow {
+        type_key: key.clone(),
+        type_value: value.clone(),
         create_time: now_utc(),
     };
-    cluster_types::insert(connection, &row)?;
-    Ok(row)
+    insert_or_update(
+        connection,
+        |connection| cluster_types::find(connection, &key),
+        cluster_types::insert,
+        |connection, row| cluster_types::update_value(connection, &row.type_key, &row.type_value),
+        fresh,
+        |existing| ClusterTypeRow {
+            type_value: value,
+            ..existing
+        },
+    )
 }
 
 impl ResourceService {

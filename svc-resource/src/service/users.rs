@@ -153,30 +153,32 @@ pub(crate) fn upsert_user_in(
     roles: String,
     password_hash: Option<String>,
 ) -> ResourceResult<UserRow> {
-    match users::find_by_username(connection, &username)? {
-        Some(existing) => {
-            users::update(connection, &existing.id, &roles, password_hash.as_deref())?;
-            Ok(UserRow {
-                roles,
-                password_hash: password_hash.unwrap_or_else(|| existing.password_hash.clone()),
-                ..existing
-            })
-        }
-        None => {
-            let password_hash =
-                password_hash.ok_or(ResourceError::Missing { field: "password" })?;
-            let row = UserRow {
-                id: new_id(),
-                username,
-                password_hash,
-                roles,
-                creator: creator.to_owned(),
-                create_time: now_utc(),
-            };
-            users::insert(connection, &row)?;
-            Ok(row)
+    if users::find_by_username(connection, &username)?.is_none() {
+        let row = UserRow {
+            id: new_id(),
+            username: username.clone(),
+            password_hash: password_hash
+                .clone()
+                .ok_or(ResourceError::Missing { field: "password" })?,
+            roles: roles.clone(),
+            creator: creator.to_owned(),
+            create_time: now_utc(),
+        };
+        if common::db::insert_unless_taken(connection, |connection| {
+            users::insert(connection, &row)
+        })? {
+            return Ok(row);
         }
     }
+    // Present, or created by a concurrent request after the look above.
+    let existing =
+        users::find_by_username(connection, &username)?.ok_or(diesel::result::Error::NotFound)?;
+    users::update(connection, &existing.id, &roles, password_hash.as_deref())?;
+    Ok(UserRow {
+        roles,
+        password_hash: password_hash.unwrap_or_else(|| existing.password_hash.clone()),
+        ..existing
+    })
 }
 
 impl ResourceService {

@@ -61,13 +61,16 @@ pub fn find(
 /// Inserts the build or rewrites every column but `create_time`.
 pub fn upsert(connection: &mut DbConnection, row: &BuildRow) -> QueryResult<()> {
     use builds::dsl;
-    let existing = find(connection, &row.app, &row.platform, &row.version)?;
-    if existing.is_none() {
-        return diesel::insert_into(builds::table)
-            .values(row)
-            .execute(connection)
-            .map(|_| ());
+    if find(connection, &row.app, &row.platform, &row.version)?.is_none()
+        && common::db::insert_unless_taken(connection, |connection| {
+            diesel::insert_into(builds::table)
+                .values(row)
+                .execute(connection)
+        })?
+    {
+        return Ok(());
     }
+    // Present, or uploaded by a concurrent request after the look above: rewrite it.
     diesel::update(builds::table.find((&row.app, &row.platform, &row.version)))
         .set((
             dsl::build_time.eq(row.build_time),
@@ -163,18 +166,22 @@ pub fn upsert_extend(connection: &mut DbConnection, row: &ExtendRow) -> QueryRes
         .first::<String>(connection)
         .optional()?
         .is_some();
-    if exists {
-        return diesel::update(build_extends::table.find(key))
-            .set((
-                dsl::extend_name.eq(&row.extend_name),
-                dsl::software_url.eq(&row.software_url),
-                dsl::plist.eq(&row.plist),
-            ))
-            .execute(connection)
-            .map(|_| ());
+    if !exists
+        && common::db::insert_unless_taken(connection, |connection| {
+            diesel::insert_into(build_extends::table)
+                .values(row)
+                .execute(connection)
+        })?
+    {
+        return Ok(());
     }
-    diesel::insert_into(build_extends::table)
-        .values(row)
+    // Present, or uploaded by a concurrent request after the look above: rewrite it.
+    diesel::update(build_extends::table.find(key))
+        .set((
+            dsl::extend_name.eq(&row.extend_name),
+            dsl::software_url.eq(&row.software_url),
+            dsl::plist.eq(&row.plist),
+        ))
         .execute(connection)
         .map(|_| ())
 }

@@ -45,26 +45,37 @@ pub struct TemplateRow {
     pub schema_json: String,
 }
 
+/// The artifact of `row`'s application, kind and name, when there is one.
+fn find_like(connection: &mut DbConnection, row: &ArtifactRow) -> QueryResult<Option<ArtifactRow>> {
+    use crate::db::schema::artifacts::dsl;
+    dsl::artifacts
+        .filter(dsl::app_id.eq(&row.app_id))
+        .filter(dsl::kind.eq(&row.kind))
+        .filter(dsl::name.eq(&row.name))
+        .select(ArtifactRow::as_select())
+        .first(connection)
+        .optional()
+}
+
 /// The artifact of `kind` named `name` of `app_id`, created by `row` when absent.
 pub fn find_or_insert(
     connection: &mut DbConnection,
     row: &ArtifactRow,
 ) -> QueryResult<ArtifactRow> {
     use crate::db::schema::artifacts::dsl;
-    let existing = dsl::artifacts
-        .filter(dsl::app_id.eq(&row.app_id))
-        .filter(dsl::kind.eq(&row.kind))
-        .filter(dsl::name.eq(&row.name))
-        .select(ArtifactRow::as_select())
-        .first(connection)
-        .optional()?;
-    if let Some(existing) = existing {
+    if let Some(existing) = find_like(connection, row)? {
         return Ok(existing);
     }
-    diesel::insert_into(dsl::artifacts)
-        .values(row)
-        .execute(connection)?;
-    Ok(row.clone())
+    let inserted = common::db::insert_unless_taken(connection, |connection| {
+        diesel::insert_into(dsl::artifacts)
+            .values(row)
+            .execute(connection)
+    })?;
+    if inserted {
+        return Ok(row.clone());
+    }
+    // A concurrent upload created the same artifact after the look above: use that one.
+    find_like(connection, row)?.ok_or(diesel::result::Error::NotFound)
 }
 
 /// Artifacts of some applications (all when `app_ids` is `None`), optionally of one kind.

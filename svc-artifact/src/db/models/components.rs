@@ -48,15 +48,19 @@ pub fn upsert_component(connection: &mut DbConnection, row: &ComponentRow) -> Qu
         .count()
         .get_result::<i64>(connection)?
         > 0;
-    if exists {
-        diesel::update(dsl::components.find(&row.id))
-            .set(row)
-            .execute(connection)?;
-    } else {
-        diesel::insert_into(dsl::components)
-            .values(row)
-            .execute(connection)?;
+    if !exists
+        && common::db::insert_unless_taken(connection, |connection| {
+            diesel::insert_into(dsl::components)
+                .values(row)
+                .execute(connection)
+        })?
+    {
+        return Ok(());
     }
+    // Present, or created by a concurrent upload after the look above.
+    diesel::update(dsl::components.find(&row.id))
+        .set(row)
+        .execute(connection)?;
     Ok(())
 }
 
@@ -72,15 +76,19 @@ pub fn find_method(connection: &mut DbConnection, id: &str) -> QueryResult<Optio
 /// Creates or updates a method.
 pub fn upsert_method(connection: &mut DbConnection, row: &MethodRow) -> QueryResult<()> {
     use crate::db::schema::methods::dsl;
-    if find_method(connection, &row.id)?.is_some() {
-        diesel::update(dsl::methods.find(&row.id))
-            .set(row)
-            .execute(connection)?;
-    } else {
-        diesel::insert_into(dsl::methods)
-            .values(row)
-            .execute(connection)?;
+    if find_method(connection, &row.id)?.is_none()
+        && common::db::insert_unless_taken(connection, |connection| {
+            diesel::insert_into(dsl::methods)
+                .values(row)
+                .execute(connection)
+        })?
+    {
+        return Ok(());
     }
+    // Present, or created by a concurrent upload after the look above.
+    diesel::update(dsl::methods.find(&row.id))
+        .set(row)
+        .execute(connection)?;
     Ok(())
 }
 
