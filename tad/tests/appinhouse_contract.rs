@@ -83,6 +83,24 @@ impl Platform {
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
         self.form(reqwest::Method::POST, path, form).await
     }
+
+    /// POSTs the fields as `multipart/form-data` (what `curl -F` sends), with a file part too.
+    async fn post_multipart(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+        let mut form = reqwest::multipart::Form::new().part(
+            "attachment",
+            reqwest::multipart::Part::bytes(b"not a field".to_vec()).file_name("notes.txt"),
+        );
+        for (name, value) in fields {
+            form = form.text((*name).to_owned(), (*value).to_owned());
+        }
+        self.send(
+            self.http
+                .post(self.url(path))
+                .header("X-SecretKey", SECRET)
+                .multipart(form),
+        )
+        .await
+    }
 }
 
 fn code(body: &Value) -> i64 {
@@ -231,6 +249,76 @@ async fn apps_are_created_guarded_ordered_listed_and_deleted() {
         .form(reqwest::Method::DELETE, "/api/v2/rog2/delete", &[])
         .await;
     assert_eq!(code(&body), 1008, "{body}");
+    platform.embedded.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_take_multipart_forms_as_curl_dash_f_sends_them() {
+    let platform = start().await;
+    for (path, fields) in [
+        (
+            "/api/v2/multi/create",
+            vec![("description", "made by curl -F"), ("alias", "m")],
+        ),
+        (
+            "/api/v2/multi/update",
+            vec![("description", "updated by -F")],
+        ),
+        (
+            "/api/v2/multi/desc/android",
+            vec![
+                ("version", "4.0"),
+                ("time", "2016-05-12T02:11:50Z"),
+                ("url", "http://ci.example/4"),
+                ("software_url", "http://cdn.example/4.0.apk"),
+                ("description", "release notes"),
+            ],
+        ),
+        (
+            "/api/v2/multi/extenddesc/android",
+            vec![
+                ("version", "4.0"),
+                ("software_url", "http://cdn.example/4.0-sh.apk"),
+                ("extend_name", "上海"),
+                ("extend_key", "ShangHai"),
+            ],
+        ),
+    ] {
+        let (status, body) = platform.post_multipart(path, &fields).await;
+        assert_eq!(
+            (status, body),
+            (200, json!({"code": 0, "msg": ""})),
+            "{path}"
+        );
+    }
+    let (_, body) = platform.post_multipart("/api/v2/multi2/create", &[]).await;
+    assert_eq!(code(&body), 1001, "description is required: {body}");
+    // A wrong method or an unknown path under /api/v2 answers in appinhouse's shape too.
+    let (status, body) = platform.get("/api/v2/multi/create").await;
+    assert_eq!((status, code(&body)), (405, 1001), "{body}");
+    assert!(
+        body["msg"].as_str().is_some_and(|msg| msg.contains("GET")),
+        "{body}"
+    );
+    let (status, body) = platform.get("/api/v2/multi/nothing/here").await;
+    assert_eq!((status, code(&body)), (404, 1001), "{body}");
+    let (_, body) = platform.get("/api/v2/multi/list/android?page=1").await;
+    let item = &body["items"][0];
+    assert_eq!(
+        (
+            item["version"].clone(),
+            item["description"].clone(),
+            item["down"].clone(),
+            item["extends"][0]["extend_key"].clone()
+        ),
+        (
+            json!("4.0"),
+            json!("release notes"),
+            json!("http://cdn.example/4.0.apk"),
+            json!("ShangHai")
+        ),
+        "{body}"
+    );
     platform.embedded.stop().await;
 }
 

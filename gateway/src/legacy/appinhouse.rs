@@ -99,15 +99,85 @@ fn touch_hint(request: &HttpRequest, query: &HashMap<String, String>) -> bool {
             .any(|(name, value)| name == "touch" && flag(value))
 }
 
-/// Query parameters and the form body (body wins), read up to the body limit.
+fn multipart_failure(error: actix_multipart::MultipartError) -> Failure {
+    Failure::new(
+        AppinhouseCode::InvalidParameter,
+        format!("multipart body: {error}"),
+    )
+}
+
+/// The longest text part of a multipart form.
+const MAX_FORM_FIELD_BYTES: usize = 64 * 1024;
+
+/// The text of a multipart text part named `name`, up to `MAX_FORM_FIELD_BYTES`.
+async fn multipart_text(field: &mut actix_multipart::Field, name: &str) -> Result<String, Failure> {
+    let mut value = Vec::new();
+    while let Some(bytes) = field.try_next().await.map_err(multipart_failure)? {
+        if value.len() + bytes.len() > MAX_FORM_FIELD_BYTES {
+            return Err(Failure::new(
+                AppinhouseCode::InvalidParameter,
+                format!("form field {name:?} is too long"),
+            ));
+        }
+        value.extend_from_slice(&bytes);
+    }
+    Ok(String::from_utf8_lossy(&value).into_owned())
+}
+
+/// Query parameters and the form body (body wins): `application/x-www-form-urlencoded` read up to
+/// the body limit, or `multipart/form-data` (`curl -F`), whose text parts are the fields and whose
+/// file parts are ignored, as the original server's form reading did.
 async fn form_fields(
     request: &HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HashMap<String, String>, Failure> {
+    let mut fields = query_map(request);
     let limit = request
         .app_data::<web::Data<BodyLimit>>()
         .map(|limit| limit.0)
         .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+    let too_large = || {
+        Failure::new(
+            AppinhouseCode::InvalidParameter,
+            format!("request body is larger than the limit of {limit} bytes"),
+        )
+    };
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if multipart {
+        let mut parts = Multipart::new(request.headers(), payload);
+        let mut read = 0;
+        while let Some(mut field) = parts.try_next().await.map_err(multipart_failure)? {
+            let is_file = field
+                .content_disposition()
+                .is_some_and(|disposition| disposition.get_filename().is_some());
+            let name = field.name().unwrap_or_default().to_owned();
+            if is_file || name.is_empty() {
+                while let Some(bytes) = field.try_next().await.map_err(multipart_failure)? {
+                    read += bytes.len();
+                    if read > limit {
+                        return Err(too_large());
+                    }
+                }
+                continue;
+            }
+            let value = multipart_text(&mut field, &name).await?;
+            read += value.len();
+            if read > limit {
+                return Err(too_large());
+            }
+            fields.insert(name, value);
+        }
+        return Ok(fields);
+    }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| {
@@ -117,14 +187,10 @@ async fn form_fields(
             )
         })?;
         if body.len() + chunk.len() > limit {
-            return Err(Failure::new(
-                AppinhouseCode::InvalidParameter,
-                format!("request body is larger than the limit of {limit} bytes"),
-            ));
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
-    let mut fields = query_map(request);
     fields.extend(form_urlencoded::parse(&body).into_owned());
     Ok(fields)
 }
@@ -430,12 +496,7 @@ pub async fn upload_build(
     let mut pending_fields = query_map(&request);
     let feed = async move {
         let mut started = false;
-        while let Some(mut field) = multipart.try_next().await.map_err(|error| {
-            Failure::new(
-                AppinhouseCode::InvalidParameter,
-                format!("multipart body: {error}"),
-            )
-        })? {
+        while let Some(mut field) = multipart.try_next().await.map_err(multipart_failure)? {
             let disposition = field.content_disposition().cloned();
             let file_name = disposition
                 .as_ref()
@@ -465,12 +526,7 @@ pub async fn upload_build(
                         }
                     }
                     let mut buffer = Vec::with_capacity(UPLOAD_CHUNK_BYTES);
-                    while let Some(bytes) = field.try_next().await.map_err(|error| {
-                        Failure::new(
-                            AppinhouseCode::InvalidParameter,
-                            format!("multipart body: {error}"),
-                        )
-                    })? {
+                    while let Some(bytes) = field.try_next().await.map_err(multipart_failure)? {
                         buffer.extend_from_slice(&bytes);
                         if buffer.len() >= UPLOAD_CHUNK_BYTES {
                             let data = std::mem::replace(
@@ -500,22 +556,7 @@ pub async fn upload_build(
                     while field.try_next().await.ok().flatten().is_some() {}
                 }
                 None => {
-                    let mut value = Vec::new();
-                    while let Some(bytes) = field.try_next().await.map_err(|error| {
-                        Failure::new(
-                            AppinhouseCode::InvalidParameter,
-                            format!("multipart body: {error}"),
-                        )
-                    })? {
-                        if value.len() + bytes.len() > 64 * 1024 {
-                            return Err(Failure::new(
-                                AppinhouseCode::InvalidParameter,
-                                format!("form field {name:?} is too long"),
-                            ));
-                        }
-                        value.extend_from_slice(&bytes);
-                    }
-                    let value = String::from_utf8_lossy(&value).into_owned();
+                    let value = multipart_text(&mut field, &name).await?;
                     if started {
                         let fields = HashMap::from([(name, value)]);
                         if sender

@@ -1,14 +1,15 @@
 //! Operations routes: `/healthz` (the process answers), `/readyz` (every service answers gRPC
-//! health as serving), `/metrics` (Prometheus), and the JSON answers of unknown routes.
+//! health as serving), `/metrics` (Prometheus), and the JSON answers of unknown routes and
+//! methods (appinhouse's `{code,msg}` under `/api/v2`, the failure envelope elsewhere).
 
 use std::time::Duration;
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use proto::ErrorReason;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use proto::{ErrorReason, appinhouse::AppinhouseCode};
 use serde_json::json;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
-use crate::{clients::Clients, error::ApiError, metrics::Metrics};
+use crate::{clients::Clients, convert::appinhouse::Failure, error::ApiError, metrics::Metrics};
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -54,18 +55,43 @@ pub async fn metrics(metrics: web::Data<Metrics>) -> Result<HttpResponse, ApiErr
         .body(text))
 }
 
+/// Paths of the appinhouse contract, whose failures answer in its `{code,msg}` shape.
+fn is_appinhouse_path(path: &str) -> bool {
+    path == "/api/v2" || path.starts_with("/api/v2/")
+}
+
+/// An unknown route or method: the failure envelope, or `{code,msg}` (1001) under `/api/v2`.
+fn route_failure(
+    request: &HttpRequest,
+    reason: ErrorReason,
+    status: StatusCode,
+    message: String,
+) -> HttpResponse {
+    if is_appinhouse_path(request.path()) {
+        let failure = Failure::new(AppinhouseCode::InvalidParameter, message);
+        return HttpResponse::build(status).json(failure.body());
+    }
+    actix_web::ResponseError::error_response(&ApiError::new(reason, message))
+}
+
 /// Any path the route table does not know.
 pub async fn not_found(request: HttpRequest) -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::new(
+    let message = format!("no route {} {}", request.method(), request.path());
+    route_failure(
+        &request,
         ErrorReason::RouteNotFound,
-        format!("no route {} {}", request.method(), request.path()),
-    ))
+        StatusCode::NOT_FOUND,
+        message,
+    )
 }
 
 /// A known path called with a method it does not take.
 pub async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::new(
+    let message = format!("{} is not allowed on {}", request.method(), request.path());
+    route_failure(
+        &request,
         ErrorReason::MethodNotAllowed,
-        format!("{} is not allowed on {}", request.method(), request.path()),
-    ))
+        StatusCode::METHOD_NOT_ALLOWED,
+        message,
+    )
 }
