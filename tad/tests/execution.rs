@@ -336,6 +336,13 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
             .get(&format!("/api/app/jobinstance/{instance}/details"))
             .await;
         assert_eq!(assert_success(&body)["status"], "ready", "{body}");
+        assert!(
+            step_statuses(admin, &instance)
+                .await
+                .iter()
+                .all(Value::is_null),
+            "no step status before the first run: {body}"
+        );
         instances.push(instance);
     }
     Deployment {
@@ -363,6 +370,19 @@ fn step_dir(deployment: &Deployment, transport: &str, ip: &str, run: &str, step:
         .join(format!("{transport}-{ip}"))
         .join(run)
         .join(step.to_string())
+}
+
+/// `status` of each step 5.10 lists for `instance`, in order.
+async fn step_statuses(admin: &Api, instance: &str) -> Vec<Value> {
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{instance}/details"))
+        .await;
+    assert_success(&body)["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .map(|method| method["status"].clone())
+        .collect()
 }
 
 async fn execute(api: &Api, instance: &str, route: &str, body: Value) -> Value {
@@ -711,6 +731,11 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         (json!("success"), json!("pending")),
         "{tree}"
     );
+    assert_eq!(
+        step_statuses(&admin, &two).await,
+        [json!("success"), json!("pending")],
+        "5.10 shows each step's status in the current run"
+    );
     assert!(
         !deployment.root.join("two-step2/script-runs").exists(),
         "step 1 did not run yet"
@@ -728,6 +753,10 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     );
     let tree = wait_for_status(&admin, &stepped, "success", Duration::from_secs(5)).await;
     assert_eq!(tree["steps"][1]["status"], "success");
+    assert_eq!(
+        step_statuses(&admin, &two).await,
+        [json!("success"), json!("success")]
+    );
     assert_eq!(
         read(&step_dir(&deployment, "ssh", "127.0.0.2", &stepped, 0).join("entry-runs")),
         "ran\n",

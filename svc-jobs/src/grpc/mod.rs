@@ -417,7 +417,7 @@ impl JobsApi for JobsGrpc {
                     cluster_id: step.row.cluster_id,
                     cluster_name: step.cluster.as_ref().map(|cluster| cluster.name.clone()),
                     cluster_remark: step.cluster.as_ref().map(|cluster| cluster.remark.clone()),
-                    status: None,
+                    status: step.status,
                     component_name: step.component_name,
                     method_remark: step.method_remark,
                     method_file_id: step.method_file_id,

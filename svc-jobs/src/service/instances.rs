@@ -50,6 +50,9 @@ pub struct StepView {
     pub method_remark: String,
     pub method_file_id: String,
     pub is_display_script: bool,
+    /// The step's status in the instance's latest run (`pending`, `running`, `success`, ...);
+    /// `None` before the first run, or when that run did not hold this step.
+    pub status: Option<String>,
 }
 
 /// What the copy route (5.7) may change.
@@ -416,7 +419,7 @@ impl JobsService {
     ) -> JobsResult<(InstanceView, Vec<StepView>)> {
         require_reader(actor)?;
         let lookup = id.to_owned();
-        let (row, steps) = self
+        let (row, steps, run_steps) = self
             .database
             .run(move |connection| {
                 let row = instances::find(connection, &lookup)?.ok_or(JobsError::NotFound {
@@ -424,7 +427,11 @@ impl JobsService {
                     id: lookup.clone(),
                 })?;
                 let steps = instances::steps(connection, &lookup)?;
-                Ok::<_, JobsError>((row, steps))
+                let run_steps = match runs::latest_of_instance(connection, &lookup)? {
+                    Some(run) => runs::steps(connection, &run.id)?,
+                    None => Vec::new(),
+                };
+                Ok::<_, JobsError>((row, steps, run_steps))
             })
             .await?;
         let cluster_ids: Vec<String> = steps
@@ -454,6 +461,12 @@ impl JobsService {
                         .map(|(_, method)| method.file_id.clone())
                         .unwrap_or_default(),
                     is_display_script: method.is_some_and(|(_, method)| method.is_display_script),
+                    status: run_steps
+                        .iter()
+                        .find(|step| {
+                            step.sequence == row.sequence && step.method_id == row.method_id
+                        })
+                        .map(|step| step.status.clone()),
                     row,
                 }
             })
