@@ -177,6 +177,17 @@ async fn templates_instances_and_joint_lines_are_configured() {
             "deploy_type"
         ])
     );
+    let selectable: Vec<&Value> = select
+        .as_array()
+        .expect("templates")
+        .iter()
+        .map(|template| &template["name"])
+        .collect();
+    assert_eq!(
+        selectable,
+        [&json!("apache2")],
+        "5.3 leaves the rollback template out"
+    );
 
     // Instances
     let a = instance(&admin, "instance-a", &template_id).await;
@@ -301,6 +312,21 @@ async fn templates_instances_and_joint_lines_are_configured() {
         assert_failure(&body, "step_not_found").contains("cu1"),
         "a template without methods has no steps"
     );
+    for path in [
+        format!("/api/app/jobinstance/{a}/cu1/x/{cluster_m}/relation/cluster"),
+        format!("/api/app/jobinstance/{a}/cu1/-1/artifact/json"),
+    ] {
+        let (status, body) = if path.ends_with("cluster") {
+            admin.post(&path, &json!({})).await
+        } else {
+            admin.get(&path).await
+        };
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            assert_failure(&body, "invalid_field").contains("sequence"),
+            "{path}: {body}"
+        );
+    }
 
     // 4.2 / 4.3: the template gets its methods; existing instances follow
     let graded = format!("/api/app/jobtemplate/{template_id}/graded");
@@ -360,9 +386,11 @@ async fn templates_instances_and_joint_lines_are_configured() {
     assert_eq!(
         (
             graded_content[0]["component_name"].clone(),
-            graded_content[0]["name"].clone()
+            graded_content[0]["name"].clone(),
+            graded_content[0]["path"].clone()
         ),
-        (json!("custom"), json!("custom-script"))
+        (json!("custom"), json!("custom-script"), json!("")),
+        "path is a string, empty for a method without a package"
     );
     let (_, body) = admin
         .post(

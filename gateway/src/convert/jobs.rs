@@ -189,7 +189,8 @@ pub struct GradedMethodItem {
     pub component_id: String,
     pub name: String,
     pub sequence: u32,
-    pub path: Option<String>,
+    /// The package's download route; `""` for a method without one (as 4.4 answers it).
+    pub path: String,
     pub id: String,
     pub component_name: String,
 }
@@ -197,7 +198,7 @@ pub struct GradedMethodItem {
 impl GradedMethodItem {
     pub fn from_proto(method: pb::TemplateMethod, base: &str) -> GradedMethodItem {
         GradedMethodItem {
-            path: method_path(base, &method.method_file_id),
+            path: method_path(base, &method.method_file_id).unwrap_or_default(),
             remark: method.method_remark,
             component_id: method.component_id,
             name: method.method_name,

@@ -444,9 +444,9 @@ pub async fn export_work_order(
 pub async fn save_step_cluster(
     caller: Caller,
     clients: web::Data<Clients>,
-    path: web::Path<(String, String, u32, String)>,
+    path: web::Path<(String, String, Sequence, String)>,
 ) -> Answer {
-    let (instance_id, method_id, sequence, cluster_id) = path.into_inner();
+    let (instance_id, method_id, Sequence(sequence), cluster_id) = path.into_inner();
     let request = pb::SaveStepClusterRequest {
         instance_id,
         method_id,
@@ -571,8 +571,21 @@ pub async fn joint_line_structure(
     })
 }
 
-fn step_ref(path: (String, String, u32)) -> pb::StepRef {
-    let (instance_id, method_id, sequence) = path;
+/// The `{sequence}` segment of a step URL: a failure names it when it is not a number.
+#[derive(Debug, Clone, Copy)]
+pub struct Sequence(u32);
+
+impl<'de> Deserialize<'de> for Sequence {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map(Sequence).map_err(|_| {
+            serde::de::Error::custom(format!("sequence {text:?} is not a non-negative integer"))
+        })
+    }
+}
+
+fn step_ref(path: (String, String, Sequence)) -> pb::StepRef {
+    let (instance_id, method_id, Sequence(sequence)) = path;
     pb::StepRef {
         instance_id,
         method_id,
@@ -746,7 +759,7 @@ async fn step_scripts_data(
     ))
 }
 
-type StepPath = web::Path<(String, String, u32)>;
+type StepPath = web::Path<(String, String, Sequence)>;
 
 /// 5.8.2.2 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json`.
 pub async fn step_artifacts(
@@ -777,7 +790,7 @@ pub async fn step_config_schema(
 pub async fn step_config_values(
     caller: Caller,
     clients: web::Data<Clients>,
-    path: web::Path<(String, String, u32, String)>,
+    path: web::Path<(String, String, Sequence, String)>,
 ) -> Answer {
     let (instance_id, method_id, sequence, file_id) = path.into_inner();
     ok(step_config_values_data(

@@ -943,13 +943,13 @@ fn rollback_template_of(
     };
     if let Some(named) = &template.rollback_template_id
         && let Some(named) = templates::find(connection, named)?
-        && named.deploy_type == "rollback"
+        && named.deploy_type == crate::service::templates::DEPLOY_TYPE_ROLLBACK
     {
         return Ok(Some(named.id));
     }
     Ok(templates::rolled_back_by(connection, &template.id)?
         .into_iter()
-        .find(|candidate| candidate.deploy_type == "rollback")
+        .find(|candidate| candidate.deploy_type == crate::service::templates::DEPLOY_TYPE_ROLLBACK)
         .map(|candidate| candidate.id))
 }
 

@@ -57,8 +57,11 @@ pub(crate) fn method_view(catalog: &Catalog, row: TemplateMethodRow) -> MethodVi
     }
 }
 
+/// The deploy type of templates that roll other templates back (named by `jobt_rollback_id`).
+pub const DEPLOY_TYPE_ROLLBACK: &str = "rollback";
+
 /// Deploy types of SPEC §4.
-pub const DEPLOY_TYPES: [&str; 3] = ["install", "update", "rollback"];
+pub const DEPLOY_TYPES: [&str; 3] = ["install", "update", DEPLOY_TYPE_ROLLBACK];
 
 /// What a caller sends to create a template.
 #[derive(Debug, Clone, Default)]
@@ -204,12 +207,16 @@ impl JobsService {
             .await
     }
 
-    /// 5.3: every template, for selects.
+    /// 5.3: the templates an instance is made from, for the select of 5.2. Rollback templates
+    /// are left out: they run through rollback, chosen by a template's `jobt_rollback_id`.
     pub async fn list_templates(&self, actor: &Actor) -> JobsResult<Vec<TemplateView>> {
         require_reader(actor)?;
         self.database
             .run(|connection| {
-                let rows = templates::list(connection)?;
+                let rows = templates::list(connection)?
+                    .into_iter()
+                    .filter(|row| row.deploy_type != DEPLOY_TYPE_ROLLBACK)
+                    .collect();
                 views(connection, rows)
             })
             .await
@@ -350,7 +357,7 @@ impl JobsService {
                         )?;
                     }
                 }
-                Ok(template.deploy_type == "rollback")
+                Ok(template.deploy_type == DEPLOY_TYPE_ROLLBACK)
             })
             .await
     }
