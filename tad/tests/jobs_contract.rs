@@ -711,6 +711,16 @@ async fn templates_instances_and_joint_lines_are_configured() {
         .await;
     assert!(assert_failure(&body, "missing_field").contains("dest"));
     let (_, body) = admin
+        .post(
+            &artifacts_path,
+            &json!({"artifacts": [{"file_id": script_file_id, "dest": "/opt", "host_IP": []}]}),
+        )
+        .await;
+    assert!(
+        assert_failure(&body, "invalid_field").contains("not a file of an artifact version"),
+        "a script's file is bound as a script, not an artifact: {body}"
+    );
+    let (_, body) = admin
         .post(&artifacts_path, &json!({"artifacts": [{"file_id": template_file_id, "dest": "/opt/conf", "host_IP": ["10.5.91.37"]}]}))
         .await;
     assert_eq!(

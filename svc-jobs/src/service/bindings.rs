@@ -413,9 +413,20 @@ impl JobsService {
                     field: "artifacts.dest",
                 });
             }
-            self.artifact
+            let origin = self
+                .artifact
                 .file_origin(&actor.token, &artifact.file_id)
                 .await?;
+            if origin.artifact_id.is_none() {
+                // A script's file, say: 5.8.2.2 could not name its artifact and version.
+                return Err(JobsError::Invalid {
+                    field: "artifacts.file_id",
+                    message: format!(
+                        "{:?} ({}) is not a file of an artifact version",
+                        artifact.file_id, origin.file_name
+                    ),
+                });
+            }
             self.check_hosts(actor, step, &artifact.host_ips).await?;
         }
         Ok(())
