@@ -1,5 +1,6 @@
-//! Request bodies and queries: JSON bodies read up to the configured limit (413 beyond it) and
-//! decoded so that every error names the field at fault; query and path errors as envelopes.
+//! Request bodies and queries: JSON bodies (or urlencoded forms, as the legacy server also took)
+//! read up to the configured limit (413 beyond it) and decoded so that every error names the
+//! field at fault; query and path errors as envelopes.
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header::CONTENT_LENGTH, web};
 use futures::{StreamExt, future::LocalBoxFuture};
@@ -103,6 +104,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for LegacyJson<T> {
             .get(CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<usize>().ok());
+        let is_form = request
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| {
+                value
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
         let mut payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|length| length > limit) {
@@ -121,9 +132,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for LegacyJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            if is_form {
+                return parse_form(&body).map(LegacyJson);
+            }
             parse_json(&body).map(LegacyJson)
         })
     }
+}
+
+/// A urlencoded body as the JSON object it stands for: one key per field, a repeated key an
+/// array. With `typed`, `true`/`false` become booleans and numbers numbers (the coercion the
+/// legacy server's form parsing did); otherwise every value stays a string.
+fn form_as_json(bytes: &[u8], typed: bool) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    for (key, value) in form_urlencoded::parse(bytes) {
+        let value = match value.as_ref() {
+            "true" if typed => serde_json::Value::Bool(true),
+            "false" if typed => serde_json::Value::Bool(false),
+            text if typed => serde_json::from_str::<serde_json::Number>(text)
+                .map_or_else(|_| text.into(), serde_json::Value::Number),
+            text => text.into(),
+        };
+        match object.get_mut(key.as_ref()) {
+            Some(serde_json::Value::Array(values)) => values.push(value),
+            Some(first) => *first = serde_json::Value::Array(vec![first.take(), value]),
+            None => {
+                object.insert(key.into_owned(), value);
+            }
+        }
+    }
+    serde_json::Value::Object(object)
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body into `T`: fields as strings first, then,
+/// when a field wants a number or a boolean, with those coerced. Errors name the field as
+/// [`parse_json`]'s do.
+pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let as_strings = form_as_json(bytes, false).to_string();
+    parse_json(as_strings.as_bytes()).or_else(|_| {
+        let typed = form_as_json(bytes, true).to_string();
+        parse_json(typed.as_bytes())
+    })
 }
 
 /// Query strings that do not decode answer the failure envelope naming the parameter.
@@ -184,6 +233,34 @@ mod tests {
         assert_eq!(body.name, "OPENTKT");
         assert_eq!(body.remark, "r");
         assert_eq!(body.roles, vec!["a".to_owned()]);
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Step {
+        name: String,
+        sequence: u32,
+        #[serde(default)]
+        enabled: bool,
+    }
+
+    #[test]
+    fn a_urlencoded_form_decodes_as_strings_then_with_numbers_and_booleans() {
+        let body: Body = parse_form(b"name=123&remark=a+b%26c&roles=x&roles=y").expect("form");
+        assert_eq!(
+            (body.name.as_str(), body.remark.as_str(), body.roles),
+            ("123", "a b&c", vec!["x".to_owned(), "y".to_owned()]),
+            "a number-looking name stays text; repeated keys make an array"
+        );
+        let step: Step = parse_form(b"name=s&sequence=2&enabled=true").expect("typed form");
+        assert_eq!(
+            (step.name.as_str(), step.sequence, step.enabled),
+            ("s", 2, true)
+        );
+        let error = parse_form::<Step>(b"sequence=2").expect_err("missing name");
+        assert_eq!(error.reason, ErrorReason::MissingField);
+        assert!(error.to_string().contains("name"), "{error}");
+        let error = parse_form::<Step>(b"name=s&sequence=two").expect_err("not a number");
+        assert!(error.to_string().contains("sequence"), "{error}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{Api, assert_failure, assert_success};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -231,6 +231,24 @@ async fn tokens_are_required_and_checked() {
         .get("/api/app/productline/select")
         .await;
     assert_eq!(status, 200);
+
+    // A urlencoded form body is taken as the legacy server took it.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", platform.url()))
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .expect("form login");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(assert_success(&body)["username"], "admin");
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", platform.url()))
+        .form(&[("username", "admin")])
+        .send()
+        .await
+        .expect("form login");
+    let body: Value = response.json().await.expect("json");
+    assert!(assert_failure(&body, "missing_field").contains("password"));
     platform.stop().await;
 }
 
