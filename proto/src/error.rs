@@ -73,6 +73,7 @@ reasons! {
     ClusterTypeNotFound => ("cluster_type_not_found", NotFound),
     ClusterNotFound => ("cluster_not_found", NotFound),
     ClusterNameTaken => ("cluster_name_taken", AlreadyExists),
+    ClusterInUse => ("cluster_in_use", FailedPrecondition),
     HostNotFound => ("host_not_found", NotFound),
     HostIpTaken => ("host_ip_taken", AlreadyExists),
     HostOutsideCluster => ("host_outside_cluster", FailedPrecondition),

@@ -447,6 +447,25 @@ async fn templates_instances_and_joint_lines_are_configured() {
         ),
         (json!("tums-m"), json!(cluster_m))
     );
+    // 8.1.9 and the admin route refuse to delete a cluster a step is bound to, naming the instance.
+    for path in [
+        format!("/api/resource/clusters/aos_deletes/{cluster_m}"),
+        format!("/api/admin/clusters/{cluster_m}"),
+    ] {
+        let (_, body) = admin.delete(&path).await;
+        assert!(
+            assert_failure(&body, "cluster_in_use").contains("instance-a"),
+            "{path}: {body}"
+        );
+    }
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{a}/details"))
+        .await;
+    assert_eq!(
+        assert_success(&body)["methods"][1]["cluster_name"],
+        "tums-m",
+        "the cluster is still there"
+    );
 
     // 5.8.2.5 / 5.6.2.4 / 5.8.2.6: parameters, checked against the method's schema
     let (_, body) = admin.get("/api/app/jobinstance/cu1/config/desc").await;

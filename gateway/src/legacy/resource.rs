@@ -133,16 +133,8 @@ pub async fn delete_cluster(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    let request = pb::DeleteResourceRequest {
-        id: id.into_inner(),
-        channel: WriteChannel::Aos as i32,
-    };
-    let cluster = clients
-        .resource
-        .clone()
-        .delete_cluster(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let cluster =
+        delete_unused_cluster(&clients, &caller, id.into_inner(), WriteChannel::Aos).await?;
     ok(DeletedCluster {
         id: cluster.id,
         name: cluster.name,
@@ -477,17 +469,37 @@ pub async fn admin_delete_cluster(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
+    let cluster =
+        delete_unused_cluster(&clients, &caller, id.into_inner(), WriteChannel::Admin).await?;
+    ok(json!({ "id": cluster.id }))
+}
+
+/// Deletes a cluster no job-instance step is bound to: the jobs service refuses first
+/// (`cluster_in_use`, naming the instances), so a delete never strands a step's binding.
+async fn delete_unused_cluster(
+    clients: &Clients,
+    caller: &Caller,
+    id: String,
+    channel: WriteChannel,
+) -> Result<pb::Cluster, ApiError> {
+    clients
+        .jobs
+        .clone()
+        .check_cluster_unused(grpc_request(
+            proto::jobs::v1::IdRequest { id: id.clone() },
+            Some(caller),
+        ))
+        .await?;
     let request = pb::DeleteResourceRequest {
-        id: id.into_inner(),
-        channel: WriteChannel::Admin as i32,
+        id,
+        channel: channel as i32,
     };
-    let cluster = clients
+    Ok(clients
         .resource
         .clone()
-        .delete_cluster(grpc_request(request, Some(&caller)))
+        .delete_cluster(grpc_request(request, Some(caller)))
         .await?
-        .into_inner();
-    ok(json!({ "id": cluster.id }))
+        .into_inner())
 }
 
 /// `POST /api/admin/hosts`: creates or updates (by id) a CMDB-owned host.

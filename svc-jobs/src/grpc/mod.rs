@@ -92,6 +92,10 @@ impl From<JobsError> for Status {
                 kind: RecordKind::Template,
                 ..
             } => ErrorReason::TemplateInUse,
+            JobsError::InUse {
+                kind: RecordKind::Cluster,
+                ..
+            } => ErrorReason::ClusterInUse,
             JobsError::InUse { .. } => ErrorReason::InstanceInUse,
             JobsError::Mismatch { .. } => ErrorReason::ClusterOutsideInstance,
             JobsError::Graph { fault, .. } => match fault {
@@ -465,6 +469,17 @@ impl JobsApi for JobsGrpc {
                 })
                 .collect(),
         }))
+    }
+
+    async fn check_cluster_unused(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::ClusterUnusedResponse>, Status> {
+        let actor = self.caller(&request)?;
+        self.service
+            .check_cluster_unused(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(pb::ClusterUnusedResponse {}))
     }
 
     async fn create_joint_line(

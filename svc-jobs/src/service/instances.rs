@@ -621,6 +621,29 @@ impl JobsService {
             .clusters_of(&actor.token, &instance.env_id, &instance.application_id)
             .await
     }
+
+    /// Fails `InUse` naming the instances while a step of one is bound to `cluster_id`.
+    pub async fn check_cluster_unused(&self, actor: &Actor, cluster_id: &str) -> JobsResult<()> {
+        require_reader(actor)?;
+        let lookup = cluster_id.to_owned();
+        let users = self
+            .database
+            .run(move |connection| {
+                Ok::<_, JobsError>(instances::names_bound_to_cluster(connection, &lookup)?)
+            })
+            .await?;
+        if users.is_empty() {
+            return Ok(());
+        }
+        Err(JobsError::InUse {
+            kind: RecordKind::Cluster,
+            id: cluster_id.to_owned(),
+            users: users
+                .into_iter()
+                .map(|name| format!("job instance {name:?}"))
+                .collect(),
+        })
+    }
 }
 
 #[cfg(test)]

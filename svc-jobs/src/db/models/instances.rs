@@ -151,6 +151,20 @@ pub fn steps(connection: &mut DbConnection, instance_id: &str) -> QueryResult<Ve
         .load(connection)
 }
 
+/// Names of the instances with a step bound to `cluster_id`, sorted, each once.
+pub fn names_bound_to_cluster(
+    connection: &mut DbConnection,
+    cluster_id: &str,
+) -> QueryResult<Vec<String>> {
+    instance_steps::table
+        .inner_join(job_instances::table.on(job_instances::id.eq(instance_steps::instance_id)))
+        .filter(instance_steps::cluster_id.eq(cluster_id))
+        .select(job_instances::name)
+        .distinct()
+        .order(job_instances::name.asc())
+        .load(connection)
+}
+
 pub fn insert_step(connection: &mut DbConnection, row: &StepRow) -> QueryResult<()> {
     diesel::insert_into(instance_steps::table)
         .values(row)
