@@ -1,17 +1,13 @@
 //! Pagination of the `aos_json` lists (SPEC §1): `page` from 1, `page_size` 1..=100, 0 meaning the
-//! default (page 1, 10 rows); a page past the end is empty with the true count.
+//! default (page 1, 10 rows); a larger `page_size` is cut to 100, as the legacy server's paginator
+//! did; a page past the end is empty with the true count.
 
 /// Largest page size.
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// Page size when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
 
-/// A page size over the limit.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("page_size must be at most {MAX_PAGE_SIZE}")]
-pub struct PageSizeTooLarge;
-
-/// A checked page request.
+/// A page request within the limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     pub page: u32,
@@ -19,17 +15,14 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    pub fn new(page: u32, page_size: u32) -> Result<PageRequest, PageSizeTooLarge> {
+    /// Page 0 is page 1; page size 0 is the default, over `MAX_PAGE_SIZE` is `MAX_PAGE_SIZE`.
+    pub fn new(page: u32, page_size: u32) -> PageRequest {
         let page = page.max(1);
-        let page_size = if page_size == 0 {
-            DEFAULT_PAGE_SIZE
-        } else {
-            page_size
+        let page_size = match page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            size => size.min(MAX_PAGE_SIZE),
         };
-        if page_size > MAX_PAGE_SIZE {
-            return Err(PageSizeTooLarge);
-        }
-        Ok(PageRequest { page, page_size })
+        PageRequest { page, page_size }
     }
 
     /// Rows to skip.
@@ -51,13 +44,14 @@ mod tests {
     fn defaults_and_limits() {
         assert_eq!(
             PageRequest::new(0, 0),
-            Ok(PageRequest {
+            PageRequest {
                 page: 1,
                 page_size: 10
-            })
+            }
         );
-        let page = PageRequest::new(3, 20).expect("valid");
+        let page = PageRequest::new(3, 20);
         assert_eq!((page.offset(), page.limit()), (40, 20));
-        assert_eq!(PageRequest::new(1, 101), Err(PageSizeTooLarge));
+        assert_eq!(PageRequest::new(1, 101).page_size, 100);
+        assert_eq!(PageRequest::new(2, 5000).offset(), 100);
     }
 }

@@ -555,12 +555,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         .expect_err("bound");
     assert!(in_use.to_string().contains("web"), "{in_use}");
     let (count, views) = service
-        .query_hosts(
-            &operator,
-            Some("web"),
-            None,
-            PageRequest::new(1, 10).expect("page"),
-        )
+        .query_hosts(&operator, Some("web"), None, PageRequest::new(1, 10))
         .await
         .expect("query");
     assert_eq!(count, 1);

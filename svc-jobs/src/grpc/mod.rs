@@ -23,7 +23,6 @@ use crate::{
         executions::{ExecuteAnswer, ExecutionView},
         instances::{CopyInput, InstanceInput, InstanceView},
         joint_lines::NodeInput,
-        page_request,
         templates::{MethodChoice, MethodView, TemplateInput, TemplateView},
         webhooks::WebhookView,
     },
@@ -267,7 +266,7 @@ impl JobsApi for JobsGrpc {
     ) -> Result<Response<pb::TemplatePage>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let page = page_request(body.page, body.page_size)?;
+        let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
             .service
             .query_templates(
@@ -334,7 +333,7 @@ impl JobsApi for JobsGrpc {
     ) -> Result<Response<pb::InstancePage>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let page = page_request(body.page, body.page_size)?;
+        let page = common::paging::PageRequest::new(body.page, body.page_size);
         let filter = InstanceFilter {
             name_fragment: body.name.filter(|name| !name.trim().is_empty()),
             application_id: body.application_id.filter(|id| !id.is_empty()),
@@ -501,7 +500,7 @@ impl JobsApi for JobsGrpc {
     ) -> Result<Response<pb::JointLinePage>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let page = page_request(body.page, body.page_size)?;
+        let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, rows) = self
             .service
             .query_joint_lines(
@@ -717,7 +716,7 @@ impl JobsApi for JobsGrpc {
     ) -> Result<Response<pb::ExecutionHistoryPage>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let page = page_request(body.page, body.page_size)?;
+        let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, runs) = self
             .service
             .execution_history(&actor, &body.instance_id, page)

@@ -13,7 +13,6 @@ pub mod work_orders;
 use common::{
     auth::{Claims, Role},
     db::Database,
-    paging::PageRequest,
 };
 
 pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
@@ -100,14 +99,6 @@ fn require_reader(actor: &Actor) -> JobsResult<()> {
             actor.username()
         )))
     }
-}
-
-/// Checks a page request, naming `page_size` when it is over the limit.
-pub fn page_request(page: u32, page_size: u32) -> JobsResult<PageRequest> {
-    PageRequest::new(page, page_size).map_err(|_| JobsError::Invalid {
-        field: "page_size",
-        message: format!("must be at most {}", common::paging::MAX_PAGE_SIZE),
-    })
 }
 
 /// A trimmed non-empty name of at most 128 characters.

@@ -513,7 +513,7 @@ impl ResourceApi for ResourceGrpc {
     ) -> Result<Response<pb::ClusterPage>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let page = crate::service::page_request(body.page, body.page_size)?;
+        let page = crate::service::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
             .service
             .query_clusters(&actor, body.app_id.as_deref(), body.name.as_deref(), page)
@@ -714,7 +714,7 @@ impl ResourceApi for ResourceGrpc {
     ) -> Result<Response<pb::HostPage>, Status> {
         let actor = self.caller(&request)?;
         let body = request.into_inner();
-        let page = crate::service::page_request(body.page, body.page_size)?;
+        let page = crate::service::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
             .service
             .query_hosts(

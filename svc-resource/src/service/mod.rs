@@ -134,14 +134,3 @@ pub enum WriteChannel {
 
 /// A checked page request (`page` from 1, `page_size` 1..=100; 0 means the default).
 pub use common::paging::PageRequest;
-
-/// Checks a page request, naming `page_size` when it is over the limit.
-pub fn page_request(page: u32, page_size: u32) -> ResourceResult<PageRequest> {
-    PageRequest::new(page, page_size).map_err(|error| ResourceError::Invalid {
-        field: "page_size",
-        message: error
-            .to_string()
-            .trim_start_matches("page_size ")
-            .to_owned(),
-    })
-}
