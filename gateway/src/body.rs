@@ -132,7 +132,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for LegacyJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            if is_form {
+            // `curl -d '{...}'` labels JSON as a form: a body that opens like JSON is JSON.
+            let opens_like_json = body
+                .iter()
+                .find(|byte| !byte.is_ascii_whitespace())
+                .is_some_and(|byte| matches!(byte, b'{' | b'['));
+            if is_form && !opens_like_json {
                 return parse_form(&body).map(LegacyJson);
             }
             parse_json(&body).map(LegacyJson)

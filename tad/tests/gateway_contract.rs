@@ -249,6 +249,16 @@ async fn tokens_are_required_and_checked() {
         .expect("form login");
     let body: Value = response.json().await.expect("json");
     assert!(assert_failure(&body, "missing_field").contains("password"));
+    // JSON sent with the form content type (`curl -d '{...}'`, as in the README) is JSON.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", platform.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(json!({"username": "admin", "password": ADMIN_PASSWORD}).to_string())
+        .send()
+        .await
+        .expect("curl -d login");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(assert_success(&body)["username"], "admin");
     platform.stop().await;
 }
 
