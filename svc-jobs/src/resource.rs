@@ -111,6 +111,21 @@ impl ResourceDirectory {
         Ok(answer.clusters.into_iter().map(cluster_info).collect())
     }
 
+    /// Ids of the modules of an application.
+    pub async fn module_ids_of(&self, token: &str, app_id: &str) -> JobsResult<Vec<String>> {
+        let request = pb::ListModulesRequest {
+            application_id: Some(app_id.to_owned()),
+        };
+        let answer = self
+            .client
+            .clone()
+            .list_modules(with_token(request, token))
+            .await
+            .map_err(JobsError::Upstream)?
+            .into_inner();
+        Ok(answer.modules.into_iter().map(|module| module.id).collect())
+    }
+
     /// Clusters of an environment and application.
     pub async fn clusters_of(
         &self,

@@ -232,6 +232,11 @@ async fn templates_instances_and_joint_lines_are_configured() {
     assert_eq!(listed["env_name"], "内测环境M");
     assert_eq!(listed["job_template_name"], "apache2");
     assert_eq!(listed["deploy_type"], "install");
+    assert_eq!(
+        (listed["module_id"].clone(), listed["module_name"].clone()),
+        (json!("1460"), json!("TUMS")),
+        "5.2 sends no module: the application's only module is the instance's"
+    );
     let (_, body) = admin.get("/api/app/jobinstance/jobi_list_one?product_line_id=750&application_id=5093&name=&unfiltered=true").await;
     assert_eq!(assert_success(&body).as_array().map(Vec::len), Some(4));
     let (_, body) = admin.get("/api/app/jobinstance/jobi_list_one").await;
@@ -1006,6 +1011,33 @@ async fn templates_instances_and_joint_lines_are_configured() {
     );
 
     // 5.7
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{a}/copy"),
+            &json!({"id": a, "name": "x", "module_id": "ghost-module"}),
+        )
+        .await;
+    assert!(assert_failure(&body, "module_not_found").contains("ghost-module"));
+    for (path, payload) in [
+        (
+            "/api/admin/applications",
+            json!({"id": "5094", "name": "other", "product_line_id": "750"}),
+        ),
+        (
+            "/api/admin/modules",
+            json!({"id": "2000", "name": "OTHER", "application_id": "5094"}),
+        ),
+    ] {
+        let (_, answer) = admin.post(path, &payload).await;
+        assert_success(&answer);
+    }
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{a}/copy"),
+            &json!({"id": a, "name": "x", "module_id": "2000"}),
+        )
+        .await;
+    assert!(assert_failure(&body, "invalid_field").contains("another application"));
     let (_, body) = admin
         .post(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"}))
         .await;

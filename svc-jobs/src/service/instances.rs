@@ -55,6 +55,13 @@ pub struct StepView {
     pub status: Option<String>,
 }
 
+/// Where an instance belongs, as checked against the resource service.
+struct Placement {
+    product_line_id: String,
+    /// The module given, or the application's only module when none was given.
+    module_id: Option<String>,
+}
+
 /// What the copy route (5.7) may change.
 #[derive(Debug, Clone, Default)]
 pub struct CopyInput {
@@ -158,7 +165,7 @@ impl JobsService {
         env_id: &str,
         application_id: &str,
         module_id: Option<&str>,
-    ) -> JobsResult<String> {
+    ) -> JobsResult<Placement> {
         let names = self
             .resource
             .names(
@@ -183,15 +190,38 @@ impl JobsService {
                 id: application_id.to_owned(),
             });
         };
-        if let Some(module_id) = module_id
-            && !names.modules.contains_key(module_id)
-        {
-            return Err(JobsError::NotFound {
-                kind: RecordKind::Module,
-                id: module_id.to_owned(),
-            });
-        }
-        Ok(product_line_id.clone())
+        let modules = self
+            .resource
+            .module_ids_of(&actor.token, application_id)
+            .await?;
+        let module_id = match module_id {
+            Some(module_id) if modules.iter().any(|known| known == module_id) => {
+                Some(module_id.to_owned())
+            }
+            Some(module_id) if !names.modules.contains_key(module_id) => {
+                return Err(JobsError::NotFound {
+                    kind: RecordKind::Module,
+                    id: module_id.to_owned(),
+                });
+            }
+            Some(module_id) => {
+                return Err(JobsError::Invalid {
+                    field: "module_id",
+                    message: format!(
+                        "{module_id:?} is a module of another application than {application_id:?}"
+                    ),
+                });
+            }
+            // The application's only module is the instance's module.
+            None => match modules.as_slice() {
+                [only] => Some(only.clone()),
+                _ => None,
+            },
+        };
+        Ok(Placement {
+            product_line_id: product_line_id.clone(),
+            module_id,
+        })
     }
 
     /// 5.2: creates an instance of a template, one step per template method.
@@ -205,9 +235,16 @@ impl JobsService {
         let env_id = checked_reference("env_id", &input.env_id)?;
         let application_id = checked_reference("application_id", &input.application_id)?;
         let job_template_id = checked_reference("job_template_id", &input.job_template_id)?;
-        let module_id = filter_text(input.module_id.as_deref());
-        let product_line_id = self
-            .check_placement(actor, &env_id, &application_id, module_id.as_deref())
+        let Placement {
+            product_line_id,
+            module_id,
+        } = self
+            .check_placement(
+                actor,
+                &env_id,
+                &application_id,
+                filter_text(input.module_id.as_deref()).as_deref(),
+            )
             .await?;
         let creator = actor.username().to_owned();
         let remark = input.remark.trim().to_owned();
@@ -320,7 +357,10 @@ impl JobsService {
         let env_id = filter_text(input.env_id.as_deref()).unwrap_or_else(|| source.env_id.clone());
         let module_id =
             filter_text(input.module_id.as_deref()).or_else(|| source.module_id.clone());
-        let product_line_id = self
+        let Placement {
+            product_line_id,
+            module_id,
+        } = self
             .check_placement(actor, &env_id, &source.application_id, module_id.as_deref())
             .await?;
         let same_env = env_id == source.env_id;
