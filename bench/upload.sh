@@ -60,13 +60,21 @@ wait_line() { # file prefix
 }
 TAD_RESOURCE_LISTEN=127.0.0.1:0 "$TAD" resource > "$WORK/resource.out" 2>&1 & PIDS+=($!)
 RESOURCE_ADDR=$(wait_line "$WORK/resource.out" "TAD resource service is listening on ")
-TAD_ARTIFACT_LISTEN=127.0.0.1:0 "$TAD" artifact > "$WORK/artifact.out" 2>&1 & ARTIFACT_PID=$!; PIDS+=($ARTIFACT_PID)
+TAD_ARTIFACT_LISTEN=127.0.0.1:0 TAD_RESOURCE_ADDR="http://$RESOURCE_ADDR" \
+  "$TAD" artifact > "$WORK/artifact.out" 2>&1 & ARTIFACT_PID=$!; PIDS+=($ARTIFACT_PID)
 ARTIFACT_ADDR=$(wait_line "$WORK/artifact.out" "TAD artifact service is listening on ")
 TAD_RESOURCE_ADDR="http://$RESOURCE_ADDR" TAD_ARTIFACT_ADDR="http://$ARTIFACT_ADDR" \
   "$TAD" gateway --listen 127.0.0.1:0 > "$WORK/gateway.out" 2>&1 & GATEWAY_PID=$!; PIDS+=($GATEWAY_PID)
 URL=$(wait_line "$WORK/gateway.out" "TAD gateway is listening on ")
 TOKEN=$(curl -s -XPOST "$URL/api/auth/login" -d "{\"username\":\"admin\",\"password\":\"$TAD_ADMIN_PASSWORD\"}" |
   sed -E 's/.*"token":"([^"]+)".*/\1/')
+# The package's application must exist.
+for create in 'productlines {"id":"bench","name":"bench"}' \
+  'applications {"id":"bench","name":"bench","product_line_id":"bench"}'; do
+  curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+    -XPOST "$URL/api/admin/${create%% *}" -d "${create#* }" |
+    grep -q '"success":true' || { echo "cannot create admin/${create%% *}" >&2; exit 1; }
+done
 
 rss() { awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"; }
 echo "before upload: artifact peak RSS $(rss $ARTIFACT_PID), gateway peak RSS $(rss $GATEWAY_PID)"

@@ -12,6 +12,8 @@ What it checks, each reported as one `ok`/`FAIL` line:
   * every command given to the `tad` image is a subcommand of tad/src/cli.rs;
   * listen ports, gRPC service ports, probe ports and *_ADDR URLs agree with the defaults of
     config.rs (resource 50051, artifact 50052, jobs 50053, appinhouse 50054, gateway 8080);
+    every role that calls another service is given its TAD_<SERVICE>_ADDR (the default is
+    loopback);
   * gRPC probe service names exist in proto/protos, HTTP probe and scrape paths are routes of
     gateway/src/routes.rs;
   * each rendered Deployment: probes, resources, non-root, read-only root filesystem; gateway
@@ -95,6 +97,13 @@ ROLE_PORTS = {  # the command of each long-running role -> the port it listens o
 }
 ROLE_SERVICE = {("resource",): "resource", ("artifact",): "artifact", ("jobs",): "jobs",
                 ("appinhouse", "serve"): "appinhouse"}
+# The services each role calls (tad/src/runtime.rs): the gateway all of them, jobs resource and
+# artifact, artifact resource (an upload's application must exist).
+ROLE_DIALS = {
+    ("gateway",): ("resource", "artifact", "jobs", "appinhouse"),
+    ("jobs",): ("resource", "artifact"),
+    ("artifact",): ("resource",),
+}
 
 GRPC_SERVICES = set()
 for proto in (ROOT / "proto/protos").rglob("*.proto"):
@@ -161,6 +170,15 @@ def listen_port_problems(where: str, role, env: dict[str, str | None]) -> list[s
     return problems
 
 
+def dial_problems(where: str, role, env: dict[str, str | None]) -> list[str]:
+    """A role that calls another service is told where it is."""
+    return [
+        f"{where}: TAD_{SERVICES[service][0]}_ADDR is not set (`tad {' '.join(role)}` calls {service})"
+        for service in ROLE_DIALS.get(role, ())
+        if f"TAD_{SERVICES[service][0]}_ADDR" not in env
+    ]
+
+
 def addr_problems(where: str, env: dict[str, str | None], hosts: dict[str, set[int]]) -> list[str]:
     """Every TAD_<SERVICE>_ADDR names a host that exists, on the service's port."""
     problems = []
@@ -199,6 +217,7 @@ for name, svc in tad_services.items():
     role = role_of(argv)
     problems += env_problems(f"compose {name}", env)
     problems += listen_port_problems(f"compose {name}", role, env)
+    problems += dial_problems(f"compose {name}", role, env)
     if role is not None:
         compose_hosts[name] = {ROLE_PORTS[role]}
 for name, svc in tad_services.items():
@@ -390,6 +409,7 @@ for rendered in RENDERED:
                 continue
             problems += listen_port_problems(where, role, env)
             problems += addr_problems(where, env, k8s_hosts)
+            problems += dial_problems(where, role, env)
             port = ROLE_PORTS.get(role)
             ports = {p["containerPort"]: p.get("name") for p in container.get("ports", [])}
             if port not in ports:

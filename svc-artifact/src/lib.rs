@@ -1,10 +1,12 @@
 //! svc-artifact: stored files (object store), packages and versions, package sync, scripts and
 //! their review, app-config templates, components and their method packages (SPEC §3).
-//! `open_database` prepares the database; `service` builds the rules over it and the object
-//! store; `grpc_service` wraps them for a tonic server.
+//! `open_database` prepares the database; `service` builds the rules over it, the object store
+//! and the resource service (asked whether an upload's application exists); `grpc_service`
+//! wraps them for a tonic server.
 
 pub mod db;
 pub mod grpc;
+pub mod resource;
 pub mod service;
 
 use common::{
@@ -15,6 +17,7 @@ use common::{
 };
 use proto::artifact::v1::artifact_service_server::ArtifactServiceServer;
 
+pub use resource::ResourceDirectory;
 pub use service::{ArtifactService, ArtifactSettings};
 
 /// Largest gRPC message: an upload chunk or a download chunk stays well under it.
@@ -38,18 +41,21 @@ pub fn open_storage(config: &Config) -> Result<ObjectStorage, StorageError> {
     ObjectStorage::open(&config.artifact_store.target)
 }
 
-/// The artifact rules over an open database and object store.
+/// The artifact rules over an open database and object store; applications are looked up in
+/// the resource service behind `resource`.
 pub fn service(
     config: &Config,
     database: Database,
     storage: ObjectStorage,
     jwt: JwtKeys,
+    resource: ResourceDirectory,
 ) -> ArtifactService {
     let store = &config.artifact_store;
     ArtifactService::new(
         database,
         storage,
         jwt,
+        resource,
         ArtifactSettings {
             spool_dir: store.spool_dir.clone(),
             max_upload_bytes: store.max_upload_bytes,

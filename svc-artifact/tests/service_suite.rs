@@ -1,27 +1,118 @@
 //! svc-artifact rules against real databases and a real (local) object store: every case runs
-//! on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
+//! on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set. Uploads ask a real svc-resource
+//! (gRPC on 127.0.0.1, its own SQLite database) whether their application exists.
+
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use common::{
     auth::{Claims, JwtKeys},
+    cache::InMemoryCache,
+    crypto::CredentialCipher,
     database_test_suite,
-    db::Database,
+    db::{Database, testing::TestDatabase},
     storage::{ObjectStorage, StorageTarget},
 };
 use md5::{Digest, Md5};
 use serde_json::json;
 use svc_artifact::{
-    ArtifactService, ArtifactSettings,
+    ArtifactService, ArtifactSettings, ResourceDirectory,
     db::MIGRATIONS,
-    service::{ArtifactError, UploadItem},
+    service::{Actor, ArtifactError, RecordKind, UploadItem},
 };
+use svc_resource::{ResourceService, ResourceSettings};
+
+const JWT_SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+const TEST_CREDENTIAL_KEY: &[u8] =
+    b"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+/// Applications the resource service knows; uploads for any other id are refused.
+const APPLICATIONS: [&str; 3] = ["5093", "6001", "4"];
+
+/// svc-resource serving gRPC on 127.0.0.1 for one case; stopped when dropped.
+struct ResourceServer {
+    url: String,
+    task: tokio::task::JoinHandle<()>,
+    _database: TestDatabase,
+}
+
+impl Drop for ResourceServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts svc-resource with product line `pl` and [`APPLICATIONS`] in it.
+async fn start_resource() -> ResourceServer {
+    let test_database = TestDatabase::sqlite(&svc_resource::db::MIGRATIONS);
+    let service = ResourceService::new(
+        test_database.database.clone(),
+        Arc::new(InMemoryCache::new()),
+        JwtKeys::new(JWT_SECRET),
+        CredentialCipher::from_hex_key(TEST_CREDENTIAL_KEY).expect("test key"),
+        ResourceSettings {
+            token_ttl: Duration::from_secs(600),
+            login_attempts_per_minute: 10,
+            ssh_timeout: Duration::from_secs(5),
+        },
+    );
+    let admin = Claims {
+        sub: "admin".to_owned(),
+        roles: vec!["admin".to_owned()],
+        iat: 0,
+        exp: i64::MAX,
+    };
+    service
+        .upsert_product_line(&admin, Some("pl"), "product line")
+        .await
+        .expect("product line");
+    for id in APPLICATIONS {
+        service
+            .upsert_application(&admin, Some(id), &format!("app {id}"), "pl")
+            .await
+            .expect("application");
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(svc_resource::grpc_service(service))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+            .await
+            .expect("resource gRPC server");
+    });
+    ResourceServer {
+        url,
+        task,
+        _database: test_database,
+    }
+}
+
+fn channel_to(url: &str) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(url.to_owned())
+        .expect("url")
+        .connect_lazy()
+}
 
 struct Fixture {
     service: ArtifactService,
     dir: tempfile::TempDir,
+    _resource: Option<ResourceServer>,
 }
 
-fn fixture(database: Database) -> Fixture {
+/// The artifact service over `database`, asking a running svc-resource.
+async fn fixture(database: Database) -> Fixture {
+    let resource = start_resource().await;
+    let channel = channel_to(&resource.url);
+    fixture_with(database, channel, Some(resource))
+}
+
+fn fixture_with(
+    database: Database,
+    resource_channel: tonic::transport::Channel,
+    resource: Option<ResourceServer>,
+) -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let storage = ObjectStorage::open(&StorageTarget::Local {
         root: dir.path().join("objects"),
@@ -30,7 +121,8 @@ fn fixture(database: Database) -> Fixture {
     let service = ArtifactService::new(
         database,
         storage,
-        JwtKeys::new(b"test-secret-test-secret-test-secret!"),
+        JwtKeys::new(JWT_SECRET),
+        ResourceDirectory::new(resource_channel),
         ArtifactSettings {
             spool_dir: dir.path().join("tmp"),
             max_upload_bytes: 1 << 30,
@@ -38,12 +130,16 @@ fn fixture(database: Database) -> Fixture {
             max_entries: 100,
         },
     );
-    Fixture { service, dir }
+    Fixture {
+        service,
+        dir,
+        _resource: resource,
+    }
 }
 
 impl Fixture {
     /// `kind name` of every artifact of `app_id`, sorted.
-    async fn artifact_kinds_and_names(&self, actor: &Claims, app_id: &str) -> Vec<String> {
+    async fn artifact_kinds_and_names(&self, actor: &Actor, app_id: &str) -> Vec<String> {
         let artifacts = self
             .service
             .filter_artifacts(actor, Some(vec![app_id.to_owned()]), None)
@@ -60,6 +156,11 @@ impl Fixture {
     /// Every object file left in the store.
     fn objects(&self) -> Vec<std::path::PathBuf> {
         walk(&self.dir.path().join("objects"))
+    }
+
+    /// Every file left in the spool (archives to unpack, unpacked files).
+    fn spooled(&self) -> Vec<std::path::PathBuf> {
+        walk(&self.dir.path().join("tmp"))
     }
 }
 
@@ -78,12 +179,15 @@ fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-fn actor(username: &str, role: &str) -> Claims {
-    Claims {
-        sub: username.to_owned(),
-        roles: vec![role.to_owned()],
-        iat: 0,
-        exp: i64::MAX,
+/// A caller with a real token (the resource service verifies it).
+fn actor(username: &str, role: &str) -> Actor {
+    let keys = JwtKeys::new(JWT_SECRET);
+    let issued = keys
+        .issue(username, &[role.to_owned()], Duration::from_secs(3600))
+        .expect("token");
+    Actor {
+        claims: keys.verify(&issued.token).expect("verify"),
+        token: issued.token,
     }
 }
 
@@ -141,7 +245,7 @@ fn package_tar_gz() -> Vec<u8> {
 }
 
 async fn package_sync_stores_files_and_templates(database: Database) {
-    let fixture = fixture(database);
+    let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");
     let archive = package_tar_gz();
     let md5 = md5_hex(&archive);
@@ -249,7 +353,7 @@ async fn package_sync_stores_files_and_templates(database: Database) {
 }
 
 async fn concurrent_syncs_of_a_new_package_all_become_versions_of_it(database: Database) {
-    let fixture = fixture(database);
+    let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");
     let archive = package_tar_gz();
     let md5 = md5_hex(&archive);
@@ -285,7 +389,7 @@ async fn concurrent_syncs_of_a_new_package_all_become_versions_of_it(database: D
 }
 
 async fn refused_uploads_leave_nothing(database: Database) {
-    let fixture = fixture(database);
+    let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");
     let archive = package_tar_gz();
     let error = fixture
@@ -362,7 +466,7 @@ async fn refused_uploads_leave_nothing(database: Database) {
 }
 
 async fn scripts_are_reviewed_by_someone_else(database: Database) {
-    let fixture = fixture(database);
+    let fixture = fixture(database).await;
     let uploader = actor("olivia", "operator");
     let script = b"#!/bin/bash\necho hi\n";
     let file_md5 = json!({"deploy.sh": md5_hex(script)}).to_string();
@@ -458,7 +562,7 @@ async fn scripts_are_reviewed_by_someone_else(database: Database) {
 }
 
 async fn method_packages_are_versioned(database: Database) {
-    let fixture = fixture(database);
+    let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");
     let listed = fixture
         .service
@@ -526,10 +630,175 @@ async fn method_packages_are_versioned(database: Database) {
     assert_eq!(listed.len(), 2);
 }
 
+/// A package sync, a script upload and a configure upload for `app_id`, each well formed.
+async fn upload_all_three(
+    fixture: &Fixture,
+    actor: &Actor,
+    app_id: &str,
+) -> [Result<svc_artifact::service::UploadOutcome, ArtifactError>; 3] {
+    let archive = package_tar_gz();
+    let md5 = md5_hex(&archive);
+    let synced = fixture
+        .service
+        .package_sync(
+            actor,
+            items(
+                &[
+                    ("app_id", app_id),
+                    ("name", "workflow"),
+                    ("version", "1.0.3"),
+                    ("md5", &md5),
+                ],
+                &[("workflow.tar.gz", &archive)],
+            ),
+        )
+        .await;
+    let script = b"#!/bin/bash\necho hi\n";
+    let file_md5 = json!({"deploy.sh": md5_hex(script)}).to_string();
+    let scripted = fixture
+        .service
+        .script_upload(
+            actor,
+            items(
+                &[
+                    ("app_id", app_id),
+                    ("name", "deploy"),
+                    ("file_md5", &file_md5),
+                ],
+                &[("deploy.sh", script)],
+            ),
+        )
+        .await;
+    let template = b"Listen {{ port }}\n";
+    let file_md5 = json!({
+        "httpd.conf.j2": md5_hex(template),
+        "httpd.conf.yml": md5_hex(SCHEMA.as_bytes()),
+    })
+    .to_string();
+    let configured = fixture
+        .service
+        .configure_upload(
+            actor,
+            items(
+                &[
+                    ("app_id", app_id),
+                    ("name", "httpd"),
+                    ("file_md5", &file_md5),
+                ],
+                &[
+                    ("httpd.conf.j2", template),
+                    ("httpd.conf.yml", SCHEMA.as_bytes()),
+                ],
+            ),
+        )
+        .await;
+    [synced, scripted, configured]
+}
+
+async fn uploads_for_an_unknown_application_are_refused_and_leave_nothing(database: Database) {
+    let fixture = fixture(database).await;
+    let operator = actor("olivia", "operator");
+    for (upload, outcome) in ["package sync", "script", "configure"]
+        .into_iter()
+        .zip(upload_all_three(&fixture, &operator, "nope").await)
+    {
+        let error = outcome.expect_err(upload);
+        assert!(
+            matches!(
+                &error,
+                ArtifactError::NotFound {
+                    kind: RecordKind::Application,
+                    id,
+                } if id == "nope"
+            ),
+            "{upload}: {error:?}"
+        );
+        assert!(error.to_string().contains("\"nope\""), "{upload}: {error}");
+    }
+    assert!(fixture.objects().is_empty(), "{:?}", fixture.objects());
+    assert!(fixture.spooled().is_empty(), "{:?}", fixture.spooled());
+    assert!(
+        fixture
+            .artifact_kinds_and_names(&operator, "nope")
+            .await
+            .is_empty()
+    );
+    let everything = fixture
+        .service
+        .filter_artifacts(&operator, None, None)
+        .await
+        .expect("filter");
+    assert!(everything.is_empty(), "{everything:?}");
+    assert!(
+        fixture
+            .service
+            .list_scripts(&operator, "nope", "")
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    // The same uploads for an application that exists are stored.
+    for (upload, outcome) in ["package sync", "script", "configure"]
+        .into_iter()
+        .zip(upload_all_three(&fixture, &operator, "5093").await)
+    {
+        outcome.unwrap_or_else(|error| panic!("{upload}: {error}"));
+    }
+    assert_eq!(
+        fixture.artifact_kinds_and_names(&operator, "5093").await,
+        [
+            "configure httpd",
+            "configure httpd.conf",
+            "package workflow"
+        ]
+    );
+    assert_eq!(
+        fixture
+            .service
+            .list_scripts(&operator, "5093", "")
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+}
+
+async fn uploads_fail_and_leave_nothing_when_the_resource_service_is_unreachable(
+    database: Database,
+) {
+    // A port nothing listens on any more.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let fixture = fixture_with(database, channel_to(&url), None);
+    let operator = actor("olivia", "operator");
+    for (upload, outcome) in ["package sync", "script", "configure"]
+        .into_iter()
+        .zip(upload_all_three(&fixture, &operator, "5093").await)
+    {
+        let error = outcome.expect_err(upload);
+        assert!(
+            matches!(&error, ArtifactError::Upstream(status) if status.code() == tonic::Code::Unavailable),
+            "{upload}: {error:?}"
+        );
+    }
+    assert!(fixture.objects().is_empty(), "{:?}", fixture.objects());
+    assert!(fixture.spooled().is_empty(), "{:?}", fixture.spooled());
+    let everything = fixture
+        .service
+        .filter_artifacts(&operator, None, None)
+        .await
+        .expect("filter");
+    assert!(everything.is_empty(), "{everything:?}");
+}
+
 database_test_suite!(MIGRATIONS;
     package_sync_stores_files_and_templates,
     concurrent_syncs_of_a_new_package_all_become_versions_of_it,
     refused_uploads_leave_nothing,
     scripts_are_reviewed_by_someone_else,
     method_packages_are_versioned,
+    uploads_for_an_unknown_application_are_refused_and_leave_nothing,
+    uploads_fail_and_leave_nothing_when_the_resource_service_is_unreachable,
 );

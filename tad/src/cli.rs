@@ -46,7 +46,8 @@ pub enum Command {
     Gateway,
     /// The resource service alone (gRPC).
     Resource,
-    /// The artifact service alone (gRPC): stored files, packages, scripts, components.
+    /// The artifact service alone (gRPC): stored files, packages, scripts, components; finds
+    /// the resource service (which applications exist) at TAD_RESOURCE_ADDR.
     Artifact,
     /// The jobs service alone (gRPC); finds the resource service at TAD_RESOURCE_ADDR.
     Jobs,

@@ -196,8 +196,13 @@ pub async fn jobs(config: Config) -> anyhow::Result<()> {
     .await
 }
 
-/// Opens (and migrates) the artifact database and the object store, and builds the rules.
-pub async fn artifact_service(config: &Config, jwt: JwtKeys) -> anyhow::Result<ArtifactService> {
+/// Opens (and migrates) the artifact database and the object store, and builds the rules; they
+/// ask the resource service at `resource_addr` whether an upload's application exists.
+pub async fn artifact_service(
+    config: &Config,
+    jwt: JwtKeys,
+    resource_addr: &str,
+) -> anyhow::Result<ArtifactService> {
     let blocking_config = config.clone();
     let (database, storage) = tokio::task::spawn_blocking(move || {
         let database = svc_artifact::open_database(&blocking_config)
@@ -208,7 +213,11 @@ pub async fn artifact_service(config: &Config, jwt: JwtKeys) -> anyhow::Result<A
     })
     .await
     .context("database task stopped")??;
-    Ok(svc_artifact::service(config, database, storage, jwt))
+    let resource =
+        svc_artifact::ResourceDirectory::new(service_channel("resource", resource_addr)?);
+    Ok(svc_artifact::service(
+        config, database, storage, jwt, resource,
+    ))
 }
 
 /// Creates the first admin when there is no user, and tells the operator about it once.
@@ -373,7 +382,6 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let cache = shared_cache(config).await?;
     let resource = resource_service(config, cache, jwt.clone(), true).await?;
     let admin = bootstrap_admin(config, &resource).await?;
-    let artifact = artifact_service(config, jwt.clone()).await?;
     let appinhouse = appinhouse_service(config, true).await?;
 
     let grpc_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -382,6 +390,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let grpc_addr = grpc_listener.local_addr()?;
     // Every service is on the one loopback server, and finds the others there.
     let grpc_url = format!("http://{grpc_addr}");
+    let artifact = artifact_service(config, jwt.clone(), &grpc_url).await?;
     let jobs = jobs_service(config, jwt.clone(), true, &grpc_url, &grpc_url).await?;
     let engine = jobs.engine().clone();
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
@@ -488,7 +497,7 @@ pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
 pub async fn artifact(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-artifact", config.log_format)?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
-    let service = artifact_service(&config, jwt).await?;
+    let service = artifact_service(&config, jwt, &config.resource.addr).await?;
     let listener = tokio::net::TcpListener::bind(config.artifact.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.artifact.listen))?;
@@ -496,6 +505,7 @@ pub async fn artifact(config: Config) -> anyhow::Result<()> {
     println!("TAD artifact service is listening on {addr}");
     tracing::info!(
         %addr,
+        resource = %config.resource.addr,
         database = %service.database().describe(),
         storage = %service.storage().describe(),
         "artifact service started"

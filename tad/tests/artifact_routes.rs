@@ -1,8 +1,9 @@
 //! The artifact routes through the gateway against the embedded services (real SQLite, real
 //! local object store, no mocks): package sync of generated tar.gz and zip archives (contract 9
 //! keys, identical downloads, exact `Range` slices), malicious archives and md5 mismatches
-//! refused with nothing stored, the script review flow with three users (5.11), app-config
-//! uploads and the artifact filter (5.11.1), and method packages (4.4).
+//! refused with nothing stored, uploads for an application that does not exist refused with
+//! nothing stored, the script review flow with three users (5.11), app-config uploads and the
+//! artifact filter (5.11.1), and method packages (4.4).
 
 mod support;
 
@@ -17,12 +18,33 @@ struct Platform {
     embedded: support::EmbeddedPlatform,
 }
 
+/// The embedded platform with applications `5093` and `4` (uploads name an existing one).
 async fn start() -> Platform {
     let embedded = support::EmbeddedPlatform::start(
         ADMIN_PASSWORD,
         &[("TAD_ARTIFACT_MAX_UNPACKED_BYTES", "1048576")],
     )
     .await;
+    let admin = Api::new(embedded.url())
+        .login("admin", ADMIN_PASSWORD)
+        .await;
+    for (path, body) in [
+        (
+            "/api/admin/productlines",
+            json!({"id": "750", "name": "服务整合平台"}),
+        ),
+        (
+            "/api/admin/applications",
+            json!({"id": "5093", "name": "消息总线(TUMS)", "product_line_id": "750"}),
+        ),
+        (
+            "/api/admin/applications",
+            json!({"id": "4", "name": "票务", "product_line_id": "750"}),
+        ),
+    ] {
+        let (_, answer) = admin.post(path, &body).await;
+        assert_success(&answer);
+    }
     Platform { embedded }
 }
 
@@ -301,6 +323,96 @@ async fn malicious_archives_and_wrong_md5s_are_refused_with_nothing_stored() {
     );
     let (_, body) = admin.get("/api/artifact/filter/name/aos").await;
     assert_eq!(assert_success(&body), json!([]));
+    platform.embedded.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_for_an_unknown_application_are_refused_with_nothing_stored() {
+    let platform = start().await;
+    let admin = Api::new(platform.embedded.url())
+        .login("admin", ADMIN_PASSWORD)
+        .await;
+    let archive = tar_gz(&package_files());
+    let md5 = md5_hex(&archive);
+    let (status, body) = post_multipart(
+        &admin,
+        &format!("/api/artifact/version/aos?app_id=nope&version=1.0.3&name=workflow&md5={md5}"),
+        &[("workflow.tar.gz", archive.clone())],
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let info = assert_failure(&body, "application_not_found");
+    assert_eq!(body["level"], "warning", "{body}");
+    assert!(info.contains("nope"), "{info}");
+
+    // The multipart uploads send app_id after the files.
+    let script = b"#!/bin/bash\necho hi\n".to_vec();
+    let (status, body) = post_multipart(
+        &admin,
+        "/api/artifact/script/aos_upload",
+        &[("deploy.sh", script.clone())],
+        &[
+            ("app_id", "nope".into()),
+            ("name", "deploy".into()),
+            (
+                "file_md5",
+                json!({"deploy.sh": md5_hex(&script)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let info = assert_failure(&body, "application_not_found");
+    assert_eq!(body["level"], "warning", "{body}");
+    assert!(info.contains("nope"), "{info}");
+
+    let j2 = b"Listen {{ port }}\n".to_vec();
+    let yml = b"- key: port\n".to_vec();
+    let (status, body) = post_multipart(
+        &admin,
+        "/api/artifact/configure/aos_upload",
+        &[("char.j2", j2.clone()), ("char.yml", yml.clone())],
+        &[
+            ("app_id", "nope".into()),
+            ("name", "apache_config".into()),
+            (
+                "file_md5",
+                json!({"char.j2": md5_hex(&j2), "char.yml": md5_hex(&yml)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let info = assert_failure(&body, "application_not_found");
+    assert_eq!(body["level"], "warning", "{body}");
+    assert!(info.contains("nope"), "{info}");
+
+    assert!(
+        platform.stored_objects().is_empty(),
+        "{:?}",
+        platform.stored_objects()
+    );
+    let (_, body) = admin
+        .get("/api/artifact/filter/name/aos?application_id=nope&type=")
+        .await;
+    assert_eq!(assert_success(&body), json!([]));
+    let (_, body) = admin.get("/api/artifact/filter/name/aos").await;
+    assert_eq!(assert_success(&body), json!([]));
+    let (_, body) = admin
+        .get("/api/script/index/aos_list?application_id=nope")
+        .await;
+    assert_eq!(assert_success(&body), json!([]));
+
+    // The same package sync for an application that exists is stored.
+    let (_, body) = post_multipart(
+        &admin,
+        &sync_path("workflow", "1.0.3", &md5),
+        &[("workflow.tar.gz", archive)],
+        &[],
+    )
+    .await;
+    assert_success(&body);
     platform.embedded.stop().await;
 }
 

@@ -1,14 +1,15 @@
 //! End to end with separate processes: `tad resource`, `tad artifact`, `tad jobs`,
 //! `tad appinhouse serve` and `tad gateway`, sharing a JWT key, on
 //! PostgreSQL and Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set (as in CI), else on a
-//! SQLite file. Shows the same calls as the embedded mode, readiness across processes, and that
-//! a trace started at the gateway continues in the service (same trace id in both logs).
+//! SQLite file. Shows the same calls as the embedded mode, readiness across processes, that
+//! `tad artifact` asks `tad resource` whether an upload's application exists, and that a trace
+//! started at the gateway continues in the service (same trace id in both logs).
 
 mod support;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use support::{Api, TadProcess, assert_success, tad_command};
+use support::{Api, TadProcess, assert_failure, assert_success, tad_command};
 
 struct Split {
     resource: TadProcess,
@@ -121,6 +122,7 @@ fn start_split() -> Split {
     command
         .arg("artifact")
         .env("TAD_ARTIFACT_LISTEN", "127.0.0.1:0")
+        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
         .env("TAD_ARTIFACT_DATABASE_SCHEMA", format!("{schema}_artifact"));
     if postgres.is_some() {
         command.env("TAD_ARTIFACT_DATABASE_URL", &database_url);
@@ -240,6 +242,26 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
         assert_success(&body),
         json!([{"id": "5093", "name": "服务整合"}])
     );
+
+    // The artifact process asks the resource process whether the application exists.
+    let archive = support::tar_gz(&[("app.bin", b"build".to_vec())]);
+    let md5 = support::md5_hex(&archive);
+    for (app_id, known) in [("nope", false), ("5093", true)] {
+        let (status, body) = support::post_multipart(
+            &admin,
+            &format!("/api/artifact/version/aos?app_id={app_id}&version=1.0.3&name=app&md5={md5}"),
+            &[("app.tar.gz", archive.clone())],
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        if known {
+            assert_success(&body);
+        } else {
+            let info = assert_failure(&body, "application_not_found");
+            assert!(info.contains("nope"), "{info}");
+        }
+    }
 
     // Failed logins are counted in the shared cache (Redis when configured).
     for _ in 0..10 {

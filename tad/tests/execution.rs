@@ -2180,7 +2180,10 @@ async fn replicas_share_runs_through_postgres_and_redis() {
     );
     let (_artifact, artifact) = spawn(
         &["artifact"],
-        &[("TAD_ARTIFACT_LISTEN", "127.0.0.1:0".into())],
+        &[
+            ("TAD_ARTIFACT_LISTEN", "127.0.0.1:0".into()),
+            ("TAD_RESOURCE_ADDR", format!("http://{resource}")),
+        ],
         "TAD artifact service is listening on ",
     );
     let (_appinhouse, appinhouse) = spawn(

@@ -5,7 +5,7 @@
 use std::pin::Pin;
 
 use common::{
-    auth::{AUTHORIZATION, Claims},
+    auth::{AUTHORIZATION, bearer_token},
     time::to_unix_ms,
 };
 use futures::{Stream, StreamExt};
@@ -20,7 +20,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::{
     db::models::{files::FileRow, scripts::ScriptRow},
     service::{
-        ArtifactError, ArtifactService, RecordKind, UploadItem, UploadOutcome,
+        Actor, ArtifactError, ArtifactService, RecordKind, UploadItem, UploadOutcome,
         components::MethodListing, schema::SchemaNode, scripts::ABLE,
     },
 };
@@ -39,20 +39,30 @@ impl ArtifactGrpc {
         ArtifactGrpc { service }
     }
 
-    fn caller<T>(&self, request: &Request<T>) -> Result<Claims, Status> {
+    /// The verified caller, with its token (forwarded to the resource service).
+    fn caller<T>(&self, request: &Request<T>) -> Result<Actor, Status> {
         let header = request
             .metadata()
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok());
-        self.service
+        let claims = self
+            .service
             .jwt()
             .verify_header(header)
-            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))
+            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))?;
+        let token = header
+            .and_then(|value| bearer_token(value).ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Actor { claims, token })
     }
 }
 
 impl From<ArtifactError> for Status {
     fn from(error: ArtifactError) -> Status {
+        if let ArtifactError::Upstream(status) = error {
+            return status;
+        }
         let message = error.to_string();
         let reason = match &error {
             ArtifactError::Missing { .. } => ErrorReason::MissingField,
@@ -62,6 +72,7 @@ impl From<ArtifactError> for Status {
                 RecordKind::Script => ErrorReason::ScriptNotFound,
                 RecordKind::Method => ErrorReason::MethodNotFound,
                 RecordKind::Template => ErrorReason::TemplateNotFound,
+                RecordKind::Application => ErrorReason::ApplicationNotFound,
             },
             ArtifactError::Md5Mismatch { .. } => ErrorReason::Md5Mismatch,
             ArtifactError::ArchiveRejected { .. } => ErrorReason::ArchiveRejected,
@@ -78,7 +89,10 @@ impl From<ArtifactError> for Status {
                 tracing::error!(error = %message, "stored object missing");
                 ErrorReason::InternalError
             }
-            ArtifactError::Database(_) | ArtifactError::Storage(_) | ArtifactError::Io(_) => {
+            ArtifactError::Database(_)
+            | ArtifactError::Storage(_)
+            | ArtifactError::Io(_)
+            | ArtifactError::Upstream(_) => {
                 tracing::error!(error = %message, "artifact request failed");
                 ErrorReason::InternalError
             }

@@ -3,12 +3,12 @@
 //! package for an existing method id is a new version; the newest is used. The built-in
 //! component `custom` with method `cu1` has no package and only runs the step's scripts.
 
-use common::{auth::Claims, time::now_utc};
+use common::time::now_utc;
 use futures::Stream;
 use serde::Deserialize;
 
 use super::{
-    ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome, file_row,
+    Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome, file_row,
     ingest::{self, Ingested, UploadItem},
     require_reader, require_uploader,
     schema::{self, SchemaNode},
@@ -68,7 +68,7 @@ impl ArtifactService {
     /// Uploads a method package (`POST /api/component/upload`).
     pub async fn component_upload<S>(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         stream: S,
     ) -> ArtifactResult<UploadOutcome>
     where
@@ -85,7 +85,7 @@ impl ArtifactService {
 
     async fn component_stored(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         ingested: &Ingested,
     ) -> ArtifactResult<UploadOutcome> {
         let [package] = ingested.files.as_slice() else {
@@ -225,7 +225,7 @@ impl ArtifactService {
     }
 
     /// Every component with its methods and each method's newest package (4.4).
-    pub async fn list_components(&self, actor: &Claims) -> ArtifactResult<Vec<ComponentListing>> {
+    pub async fn list_components(&self, actor: &Actor) -> ArtifactResult<Vec<ComponentListing>> {
         require_reader(actor)?;
         self.database
             .run(move |connection| {
@@ -267,7 +267,7 @@ impl ArtifactService {
     }
 
     /// One method with its newest package and params (5.8.2.5).
-    pub async fn method(&self, actor: &Claims, method_id: &str) -> ArtifactResult<MethodListing> {
+    pub async fn method(&self, actor: &Actor, method_id: &str) -> ArtifactResult<MethodListing> {
         require_reader(actor)?;
         let owned = method_id.to_owned();
         self.database
@@ -297,7 +297,7 @@ impl ArtifactService {
     /// Checks `values` (keyed by node id) against a method's params; answers them by key.
     pub async fn validate_method_values(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         method_id: &str,
         values: &serde_json::Value,
     ) -> ArtifactResult<serde_json::Value> {

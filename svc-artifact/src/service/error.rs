@@ -9,6 +9,7 @@ pub enum RecordKind {
     Script,
     Method,
     Template,
+    Application,
 }
 
 impl RecordKind {
@@ -18,6 +19,7 @@ impl RecordKind {
             RecordKind::Script => "script",
             RecordKind::Method => "method",
             RecordKind::Template => "app-config template",
+            RecordKind::Application => "application",
         }
     }
 }
@@ -68,6 +70,9 @@ pub enum ArtifactError {
     Storage(#[from] StorageError),
     #[error("{0}")]
     Io(String),
+    /// A call to another service failed; its status is passed on.
+    #[error("{0}")]
+    Upstream(tonic::Status),
 }
 
 impl From<diesel::result::Error> for ArtifactError {

@@ -1,10 +1,9 @@
 //! Stored files: metadata and streaming downloads, whole or by byte range.
 
 use bytes::Bytes;
-use common::auth::Claims;
 use futures::stream::BoxStream;
 
-use super::{ArtifactError, ArtifactResult, ArtifactService, RecordKind, require_reader};
+use super::{Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, require_reader};
 use crate::db::models::{
     artifacts,
     files::{self, FileRow},
@@ -12,7 +11,7 @@ use crate::db::models::{
 
 impl ArtifactService {
     /// One stored file.
-    pub async fn file(&self, actor: &Claims, id: &str) -> ArtifactResult<FileRow> {
+    pub async fn file(&self, actor: &Actor, id: &str) -> ArtifactResult<FileRow> {
         require_reader(actor)?;
         let owned = id.to_owned();
         self.database
@@ -24,7 +23,7 @@ impl ArtifactService {
     /// One stored file with the artifact version it belongs to (none for scripts and methods).
     pub async fn file_origin(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         id: &str,
     ) -> ArtifactResult<(
         FileRow,
@@ -45,7 +44,7 @@ impl ArtifactService {
     /// A stored file and a stream of its bytes, whole or `[start, end)`.
     pub async fn download(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         id: &str,
         range: Option<(u64, u64)>,
     ) -> ArtifactResult<(

@@ -23,7 +23,29 @@ use common::{
 pub use error::{ArtifactError, ArtifactResult, RecordKind};
 pub use ingest::UploadItem;
 
-use crate::db::models::files::FileRow;
+use crate::{db::models::files::FileRow, resource::ResourceDirectory};
+
+/// The caller: what its token says, and the token itself (forwarded to the resource service).
+#[derive(Clone)]
+pub struct Actor {
+    pub claims: Claims,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Actor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Actor")
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Actor {
+    pub fn username(&self) -> &str {
+        self.claims.username()
+    }
+}
 
 /// Limits and scratch space of uploads.
 #[derive(Debug, Clone)]
@@ -35,12 +57,14 @@ pub struct ArtifactSettings {
     pub max_entries: u64,
 }
 
-/// The artifact service: its database, the object store and the token keys.
+/// The artifact service: its database, the object store, the token keys and the resource
+/// service it asks whether an application exists.
 #[derive(Clone)]
 pub struct ArtifactService {
     database: Database,
     storage: ObjectStorage,
     jwt: JwtKeys,
+    resource: ResourceDirectory,
     settings: ArtifactSettings,
 }
 
@@ -61,12 +85,14 @@ impl ArtifactService {
         database: Database,
         storage: ObjectStorage,
         jwt: JwtKeys,
+        resource: ResourceDirectory,
         settings: ArtifactSettings,
     ) -> ArtifactService {
         ArtifactService {
             database,
             storage,
             jwt,
+            resource,
             settings,
         }
     }
@@ -90,6 +116,21 @@ impl ArtifactService {
         &self.settings
     }
 
+    /// Fails with the application not found unless `app_id` names an application of the
+    /// resource service (asked with the caller's token). Uploads call it once the whole stream
+    /// is in (`app_id` may come after the files) and before they write a row.
+    async fn require_application(&self, actor: &Actor, app_id: &str) -> ArtifactResult<()> {
+        if self
+            .resource
+            .application_exists(&actor.token, app_id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ArtifactError::not_found(RecordKind::Application, app_id))
+        }
+    }
+
     fn ingest_options(&self, spool: bool) -> ingest::IngestOptions<'_> {
         ingest::IngestOptions {
             storage: &self.storage,
@@ -101,8 +142,8 @@ impl ArtifactService {
 }
 
 /// Uploads need the `operator` or `admin` role.
-fn require_uploader(actor: &Claims) -> ArtifactResult<()> {
-    if actor.may(&[Role::Operator]) {
+fn require_uploader(actor: &Actor) -> ArtifactResult<()> {
+    if actor.claims.may(&[Role::Operator]) {
         Ok(())
     } else {
         Err(ArtifactError::Forbidden(format!(
@@ -113,8 +154,8 @@ fn require_uploader(actor: &Claims) -> ArtifactResult<()> {
 }
 
 /// Reviews need the `reviewer` or `admin` role.
-fn require_reviewer(actor: &Claims) -> ArtifactResult<()> {
-    if actor.may(&[Role::Reviewer]) {
+fn require_reviewer(actor: &Actor) -> ArtifactResult<()> {
+    if actor.claims.may(&[Role::Reviewer]) {
         Ok(())
     } else {
         Err(ArtifactError::Forbidden(format!(
@@ -125,8 +166,11 @@ fn require_reviewer(actor: &Claims) -> ArtifactResult<()> {
 }
 
 /// Reads need any role at all.
-fn require_reader(actor: &Claims) -> ArtifactResult<()> {
-    if actor.may(&[Role::Operator, Role::Reviewer, Role::Viewer]) {
+fn require_reader(actor: &Actor) -> ArtifactResult<()> {
+    if actor
+        .claims
+        .may(&[Role::Operator, Role::Reviewer, Role::Viewer])
+    {
         Ok(())
     } else {
         Err(ArtifactError::Forbidden(format!(

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use common::{auth::Claims, time::now_utc};
+use common::time::now_utc;
 use futures::Stream;
 use serde_json::Value;
 
 use super::{
-    ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome,
+    Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome,
     archive::{self, ArchiveFormat, UnpackError, UnpackLimits},
     file_row,
     ingest::{self, Ingested, UploadItem, object_key},
@@ -56,8 +56,9 @@ fn template_parts(path: &str) -> Option<(String, [String; 2])> {
 impl ArtifactService {
     /// Package sync (9): one archive, checked against `md5`, unpacked; every regular file but
     /// `*.yml`/`*.yaml`/`*.j2` becomes a file of a new version of package `name` of `app_id`;
-    /// each `X.j2` with a sibling `X.yml` a new version of app-config template `X`.
-    pub async fn package_sync<S>(&self, actor: &Claims, stream: S) -> ArtifactResult<UploadOutcome>
+    /// each `X.j2` with a sibling `X.yml` a new version of app-config template `X`. `app_id` must
+    /// name an existing application; a refused sync leaves no row and no object.
+    pub async fn package_sync<S>(&self, actor: &Actor, stream: S) -> ArtifactResult<UploadOutcome>
     where
         S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
     {
@@ -75,7 +76,7 @@ impl ArtifactService {
 
     async fn package_sync_stored(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         ingested: &Ingested,
         written: &mut Vec<String>,
     ) -> ArtifactResult<UploadOutcome> {
@@ -83,6 +84,7 @@ impl ArtifactService {
         let name = ingested.required("name")?;
         let version = ingested.required("version")?;
         let declared = ingested.required("md5")?.to_ascii_lowercase();
+        self.require_application(actor, &app_id).await?;
         let [archive_file] = ingested.files.as_slice() else {
             return Err(ArtifactError::invalid(
                 "file",
@@ -336,10 +338,11 @@ impl ArtifactService {
     }
 
     /// App-config upload (5.11.1): files checked against `file_md5`, stored as a new version
-    /// of configure artifact `name`; each `X.j2` becomes a template (schema of `X.yml` if sent).
+    /// of configure artifact `name` of application `app_id` (which must exist); each `X.j2`
+    /// becomes a template (schema of `X.yml` if sent).
     pub async fn configure_upload<S>(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         stream: S,
     ) -> ArtifactResult<UploadOutcome>
     where
@@ -356,7 +359,7 @@ impl ArtifactService {
 
     async fn configure_stored(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         ingested: &Ingested,
     ) -> ArtifactResult<UploadOutcome> {
         let app_id = ingested.required("app_id")?;
@@ -364,6 +367,7 @@ impl ArtifactService {
         let version = ingested
             .field("version")
             .unwrap_or_else(|| now_utc().format("%Y%m%d%H%M%S").to_string());
+        self.require_application(actor, &app_id).await?;
         if ingested.files.is_empty() {
             return Err(ArtifactError::missing("file"));
         }
@@ -506,7 +510,7 @@ impl ArtifactService {
     /// Artifacts (5.11.1 filter) of `app_ids` (all when `None`), of `kind` when given.
     pub async fn filter_artifacts(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         app_ids: Option<Vec<String>>,
         kind: Option<String>,
     ) -> ArtifactResult<Vec<ArtifactRow>> {
@@ -531,7 +535,7 @@ impl ArtifactService {
     /// The template whose `.j2` is `file_id`, with its parsed schema.
     pub async fn template(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         file_id: &str,
     ) -> ArtifactResult<(TemplateRow, Vec<SchemaNode>)> {
         require_reader(actor)?;
@@ -554,7 +558,7 @@ impl ArtifactService {
     /// Checks `values` (keyed by node id) against a template's schema; answers them by key.
     pub async fn validate_template_values(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         file_id: &str,
         values: &Value,
     ) -> ArtifactResult<Value> {
@@ -567,7 +571,7 @@ impl ArtifactService {
     /// name of the rendered file.
     pub async fn render_template(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         file_id: &str,
         values: &Value,
     ) -> ArtifactResult<(String, String)> {

@@ -1,14 +1,11 @@
 //! Scripts (5.11): each upload is one script version (`disable` until reviewed), its files
 //! checked against `file_md5`; review by a `reviewer` or `admin` who did not upload it.
 
-use common::{
-    auth::{Claims, Role},
-    time::now_utc,
-};
+use common::{auth::Role, time::now_utc};
 use futures::Stream;
 
 use super::{
-    ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome, file_row,
+    Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome, file_row,
     ingest::{self, Ingested, UploadItem},
     require_reader, require_reviewer, require_uploader,
 };
@@ -26,8 +23,8 @@ pub const DISABLE: &str = "disable";
 const MAX_TEXT_BYTES: i64 = 4 * 1024 * 1024;
 
 impl ArtifactService {
-    /// Script upload (5.11.1): files + `file_md5` + `name` + `app_id`.
-    pub async fn script_upload<S>(&self, actor: &Claims, stream: S) -> ArtifactResult<UploadOutcome>
+    /// Script upload (5.11.1): files + `file_md5` + `name` + `app_id` (an existing application).
+    pub async fn script_upload<S>(&self, actor: &Actor, stream: S) -> ArtifactResult<UploadOutcome>
     where
         S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
     {
@@ -42,11 +39,12 @@ impl ArtifactService {
 
     async fn script_stored(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         ingested: &Ingested,
     ) -> ArtifactResult<UploadOutcome> {
         let app_id = ingested.required("app_id")?;
         let name = ingested.required("name")?;
+        self.require_application(actor, &app_id).await?;
         if ingested.files.is_empty() {
             return Err(ArtifactError::missing("file"));
         }
@@ -100,7 +98,7 @@ impl ArtifactService {
     /// Script versions of an application (5.11.1 list), newest first.
     pub async fn list_scripts(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         app_id: &str,
         name: &str,
     ) -> ArtifactResult<Vec<ScriptRow>> {
@@ -114,14 +112,14 @@ impl ArtifactService {
     }
 
     /// Whether the caller may review scripts (5.11.2).
-    pub fn may_review(&self, actor: &Claims) -> bool {
-        actor.has_role(Role::Admin) || actor.has_role(Role::Reviewer)
+    pub fn may_review(&self, actor: &Actor) -> bool {
+        actor.claims.has_role(Role::Admin) || actor.claims.has_role(Role::Reviewer)
     }
 
     /// Sets a script version `able` or `disable` (5.11.3).
     pub async fn review_script(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         id: &str,
         method_id: &str,
         status: &str,
@@ -174,7 +172,7 @@ impl ArtifactService {
     /// A script version with its files.
     pub async fn script(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         id: &str,
     ) -> ArtifactResult<(ScriptRow, Vec<FileRow>)> {
         require_reader(actor)?;
@@ -192,7 +190,7 @@ impl ArtifactService {
     /// A script file with its script version (the jobs service asks whether it may run it).
     pub async fn script_file(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         file_id: &str,
     ) -> ArtifactResult<(FileRow, ScriptRow)> {
         let file = self.file(actor, file_id).await?;
@@ -207,7 +205,7 @@ impl ArtifactService {
     }
 
     /// The text of a file (5.11.4); binary files fail.
-    pub async fn file_text(&self, actor: &Claims, file_id: &str) -> ArtifactResult<String> {
+    pub async fn file_text(&self, actor: &Actor, file_id: &str) -> ArtifactResult<String> {
         let file = self.file(actor, file_id).await?;
         if file.size > MAX_TEXT_BYTES {
             return Err(ArtifactError::invalid(
