@@ -86,6 +86,20 @@ pub fn inject_trace_context(span: &Span, metadata: &mut tonic::metadata::Metadat
     TraceContextPropagator::new().inject_context(&context, &mut MetadataInjector(metadata));
 }
 
+/// A gRPC request from one service to another on behalf of its caller: `token` as the bearer, and
+/// the current span's trace context, so the callee checks the caller's own roles and continues the
+/// trace.
+pub fn on_behalf_of<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = tonic::metadata::MetadataValue::try_from(format!("Bearer {token}")) {
+        request
+            .metadata_mut()
+            .insert(crate::auth::AUTHORIZATION, value);
+    }
+    inject_trace_context(&Span::current(), request.metadata_mut());
+    request
+}
+
 struct LookupExtractor<F: Fn(&str) -> Option<String>> {
     lookup: F,
     values: Vec<(&'static str, String)>,

@@ -1,8 +1,9 @@
 //! Outbound adapter to svc-resource: whether an application exists, asked over its gRPC API with
 //! the caller's own token (a service reads another's data only through its API).
 
+use common::telemetry::on_behalf_of;
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
-use tonic::{metadata::MetadataValue, transport::Channel};
+use tonic::transport::Channel;
 
 use crate::service::{ArtifactError, ArtifactResult};
 
@@ -10,17 +11,6 @@ use crate::service::{ArtifactError, ArtifactResult};
 #[derive(Clone)]
 pub struct ResourceDirectory {
     client: ResourceServiceClient<Channel>,
-}
-
-fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Ok(value) = MetadataValue::try_from(format!("Bearer {token}")) {
-        request
-            .metadata_mut()
-            .insert(common::auth::AUTHORIZATION, value);
-    }
-    common::telemetry::inject_trace_context(&tracing::Span::current(), request.metadata_mut());
-    request
 }
 
 impl ResourceDirectory {
@@ -41,7 +31,7 @@ impl ResourceDirectory {
         let answer = self
             .client
             .clone()
-            .lookup_names(with_token(request, token))
+            .lookup_names(on_behalf_of(request, token))
             .await
             .map_err(ArtifactError::Upstream)?
             .into_inner();

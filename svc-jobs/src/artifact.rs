@@ -1,13 +1,11 @@
 //! Outbound adapter to svc-artifact: the components and methods templates are made of, asked over
 //! its gRPC API with the caller's own token.
 
+use common::telemetry::on_behalf_of;
 use proto::artifact::v1::{self as pb, artifact_service_client::ArtifactServiceClient};
 use tonic::transport::Channel;
 
-use crate::{
-    resource::with_token,
-    service::error::{JobsError, JobsResult},
-};
+use crate::service::error::{JobsError, JobsResult};
 
 /// What jobs needs of a method.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +77,7 @@ impl ArtifactDirectory {
         let answer = self
             .client
             .clone()
-            .list_components(with_token(pb::ListComponentsRequest {}, token))
+            .list_components(on_behalf_of(pb::ListComponentsRequest {}, token))
             .await
             .map_err(JobsError::Upstream)?
             .into_inner();
@@ -139,7 +137,7 @@ impl ArtifactDirectory {
         let answer = self
             .client
             .clone()
-            .validate_values(with_token(request, token))
+            .validate_values(on_behalf_of(request, token))
             .await
             .map_err(JobsError::Upstream)?
             .into_inner();
@@ -154,7 +152,7 @@ impl ArtifactDirectory {
         let answer = self
             .client
             .clone()
-            .script_file(with_token(
+            .script_file(on_behalf_of(
                 pb::FileRequest {
                     id: file_id.to_owned(),
                 },
@@ -189,7 +187,7 @@ impl ArtifactDirectory {
         let answer = self
             .client
             .clone()
-            .template_schema(with_token(
+            .template_schema(on_behalf_of(
                 pb::FileRequest {
                     id: file_id.to_owned(),
                 },
@@ -219,7 +217,7 @@ impl ArtifactDirectory {
         };
         self.client
             .clone()
-            .validate_values(with_token(request, token))
+            .validate_values(on_behalf_of(request, token))
             .await
             .map_err(JobsError::Upstream)?;
         Ok(())
@@ -244,7 +242,7 @@ impl ArtifactDirectory {
         let answer = self
             .client
             .clone()
-            .file_origin(with_token(
+            .file_origin(on_behalf_of(
                 pb::FileRequest {
                     id: file_id.to_owned(),
                 },
@@ -284,7 +282,7 @@ impl ArtifactDirectory {
         let answer = self
             .client
             .clone()
-            .render_template(with_token(
+            .render_template(on_behalf_of(
                 pb::RenderTemplateRequest {
                     template_file_id: file_id.to_owned(),
                     values_json: values.to_string(),
@@ -378,7 +376,7 @@ impl ArtifactDirectory {
         Ok(self
             .client
             .clone()
-            .download(with_token(
+            .download(on_behalf_of(
                 pb::DownloadRequest {
                     id: file_id.to_owned(),
                     has_range: false,

@@ -2,10 +2,11 @@
 //! asked over its gRPC API with the caller's own token (a service reads another's data only
 //! through its API).
 
+use common::telemetry::on_behalf_of;
 use std::collections::HashMap;
 
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
-use tonic::{metadata::MetadataValue, transport::Channel};
+use tonic::transport::Channel;
 
 use crate::service::error::{JobsError, JobsResult};
 
@@ -45,17 +46,6 @@ pub struct ResourceDirectory {
     client: ResourceServiceClient<Channel>,
 }
 
-pub(crate) fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Ok(value) = MetadataValue::try_from(format!("Bearer {token}")) {
-        request
-            .metadata_mut()
-            .insert(common::auth::AUTHORIZATION, value);
-    }
-    common::telemetry::inject_trace_context(&tracing::Span::current(), request.metadata_mut());
-    request
-}
-
 fn cluster_info(cluster: pb::Cluster) -> ClusterInfo {
     ClusterInfo {
         id: cluster.id,
@@ -83,7 +73,7 @@ impl ResourceDirectory {
         let answer = self
             .client
             .clone()
-            .lookup_names(with_token(request, token))
+            .lookup_names(on_behalf_of(request, token))
             .await
             .map_err(JobsError::Upstream)?
             .into_inner();
@@ -104,7 +94,7 @@ impl ResourceDirectory {
         let answer = self
             .client
             .clone()
-            .get_clusters(with_token(pb::GetClustersRequest { ids }, token))
+            .get_clusters(on_behalf_of(pb::GetClustersRequest { ids }, token))
             .await
             .map_err(JobsError::Upstream)?
             .into_inner();
@@ -119,7 +109,7 @@ impl ResourceDirectory {
         let answer = self
             .client
             .clone()
-            .list_modules(with_token(request, token))
+            .list_modules(on_behalf_of(request, token))
             .await
             .map_err(JobsError::Upstream)?
             .into_inner();
@@ -140,7 +130,7 @@ impl ResourceDirectory {
         let answer = self
             .client
             .clone()
-            .list_clusters(with_token(request, token))
+            .list_clusters(on_behalf_of(request, token))
             .await
             .map_err(JobsError::Upstream)?
             .into_inner();
@@ -154,7 +144,7 @@ impl ResourceDirectory {
         let answer = self
             .client
             .clone()
-            .cluster_hosts(with_token(
+            .cluster_hosts(on_behalf_of(
                 pb::ClusterIdRequest {
                     cluster_id: cluster_id.to_owned(),
                 },
@@ -200,7 +190,7 @@ impl ResourceDirectory {
         let answer = self
             .client
             .clone()
-            .get_host_connections(with_token(
+            .get_host_connections(on_behalf_of(
                 pb::ClusterIdRequest {
                     cluster_id: cluster_id.to_owned(),
                 },
@@ -237,7 +227,7 @@ impl ResourceDirectory {
         let answer = self
             .client
             .clone()
-            .pin_host_key(with_token(
+            .pin_host_key(on_behalf_of(
                 pb::PinHostKeyRequest {
                     host_id: host_id.to_owned(),
                     fingerprint: fingerprint.to_owned(),
