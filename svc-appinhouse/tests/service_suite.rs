@@ -115,6 +115,23 @@ async fn apps_are_created_ordered_listed_and_deleted(database: Database) {
     assert_eq!(code(service.update_app("a1", Some("x"), None).await), 1008);
 }
 
+async fn concurrent_creates_of_one_app_make_one_and_refuse_the_rest_as_existing(
+    database: Database,
+) {
+    let Harness { service, dir: _dir } = harness(database);
+    // Warm the pool first, so the creates below meet on open connections at once.
+    // (An empty list answers 1002; only the connections matter here.)
+    let warm_up = (0..12).map(|_| service.list_apps(Some("1")));
+    drop(futures::future::join_all(warm_up).await);
+    let creates = (0..12).map(|_| service.create_app("same", Some("d"), None));
+    let outcomes = futures::future::join_all(creates).await;
+    let created = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(created, 1, "{outcomes:?}");
+    for outcome in outcomes.into_iter().filter(Result::is_err) {
+        assert_eq!(code(outcome), 1009, "the others are told it exists");
+    }
+}
+
 async fn concurrent_descs_of_one_new_version_all_succeed_on_one_build(database: Database) {
     let Harness { service, dir: _dir } = harness(database);
     service
@@ -394,6 +411,7 @@ async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Da
 }
 
 database_test_suite!(MIGRATIONS;
+    concurrent_creates_of_one_app_make_one_and_refuse_the_rest_as_existing,
     concurrent_descs_of_one_new_version_all_succeed_on_one_build,
     apps_are_created_ordered_listed_and_deleted,
     builds_are_listed_newest_first_with_limits,

@@ -499,6 +499,42 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         .expect("host");
     let sealed = host.row.ssh_password_sealed.clone().expect("sealed");
     assert!(!sealed.contains("pa55word"), "stored sealed");
+    // Concurrent creates of one IP: one host, the others refused as taken (not a fault). The pool
+    // is warmed first, so the creates meet on open connections at once.
+    let warm_up = (0..8).map(|_| service.list_envs(&operator));
+    drop(futures::future::join_all(warm_up).await);
+    let racing = (0..8).map(|index| {
+        service.create_host(
+            &operator,
+            None,
+            HostFields {
+                host_ip: "10.1.1.9".into(),
+                host_name: format!("race{index}"),
+                ssh_user: "deploy".into(),
+                ssh_password: Some("pa55word-in-clear".into()),
+                product_line_id: "4".into(),
+                env_id: "e1".into(),
+                ..HostFields::default()
+            },
+            WriteChannel::Aos,
+        )
+    });
+    let outcomes = futures::future::join_all(racing).await;
+    assert_eq!(
+        outcomes.iter().filter(|outcome| outcome.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    for outcome in outcomes.into_iter().filter(Result::is_err) {
+        let error = outcome.expect_err("refused");
+        assert!(
+            matches!(
+                error,
+                ResourceError::Conflict(svc_resource::service::ConflictKind::HostIpTaken, _)
+            ),
+            "{error:?}"
+        );
+    }
     service
         .bind_hosts(&operator, &cluster.row.id, vec![host.row.id.clone()])
         .await

@@ -87,7 +87,12 @@ impl AppinhouseService {
                     create_time: now,
                     update_time: now,
                 };
-                apps::insert(connection, &row)?;
+                // Taken by a concurrent create after the look above: the same answer.
+                if !common::db::insert_unless_taken(connection, |connection| {
+                    apps::insert(connection, &row)
+                })? {
+                    return Err(AppinhouseError::AppExists(row.name));
+                }
                 Ok(row)
             })
             .await

@@ -329,8 +329,17 @@ impl ResourceService {
         };
         if is_update {
             host_queries::update(connection, &row)?;
-        } else {
-            host_queries::insert(connection, &row)?;
+        } else if !common::db::insert_unless_taken(connection, |connection| {
+            host_queries::insert(connection, &row)
+        })? {
+            // A concurrent create took the IP after the look above.
+            return Err(ResourceError::Conflict(
+                super::ConflictKind::HostIpTaken,
+                format!(
+                    "host_IP {} is already used by another host in this environment",
+                    row.host_ip
+                ),
+            ));
         }
         Ok(host_views(connection, vec![row])?.remove(0))
     }
