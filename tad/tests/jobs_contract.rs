@@ -301,6 +301,14 @@ async fn templates_instances_and_joint_lines_are_configured() {
         json!([{"remark": "", "id": cluster_m, "name": "tums-m"}])
     );
     let (_, body) = admin
+        .get(&format!("/api/resource/clusters/{a}/9999/select/envapp"))
+        .await;
+    assert_eq!(
+        assert_success(&body),
+        json!([]),
+        "another application than the instance's has none of its clusters"
+    );
+    let (_, body) = admin
         .post(
             &format!("/api/app/jobinstance/{a}/cu1/0/{cluster_p}/relation/cluster?format=json"),
             &json!({}),

@@ -244,7 +244,7 @@ pub async fn cluster_select(caller: Caller, clients: web::Data<Clients>) -> Answ
 
 /// 5.4 / 5.8.2.1 `GET /api/resource/clusters/{id}/{app_id}/select/envapp`: when `id` is a
 /// cluster, that cluster (if it belongs to the application); when it is a job instance, the
-/// clusters of the instance's environment and application.
+/// clusters of the instance's environment and application (none when `app_id` is another one).
 pub async fn cluster_of_app(
     caller: Caller,
     clients: web::Data<Clients>,
@@ -279,6 +279,7 @@ pub async fn cluster_of_app(
             .into_inner()
             .clusters
             .into_iter()
+            .filter(|cluster| cluster.app_id == app_id)
             .map(|cluster| ClusterSelectItem {
                 remark: cluster.remark,
                 id: cluster.id,

@@ -465,6 +465,7 @@ impl JobsApi for JobsGrpc {
                     id: cluster.id,
                     name: cluster.name,
                     remark: cluster.remark,
+                    app_id: cluster.app_id,
                 })
                 .collect(),
         }))
