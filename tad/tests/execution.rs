@@ -608,6 +608,37 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     }
     answers.push(body.to_string());
     let logs = all_logs(&admin, &run).await;
+    // The log route answers from any byte offset: exactly the rest of the log, nothing at its end.
+    let task = hosts[0]["id"].as_str().expect("task");
+    let whole = logs
+        .iter()
+        .find(|(ip, _)| hosts[0]["host_ip"] == ip.as_str())
+        .map(|(_, log)| log.clone())
+        .expect("the host's log");
+    let size = whole.len();
+    assert!(size > 200, "a log of several chunks: {whole}");
+    for offset in (0..size).step_by(37).chain([size - 1, size, size + 5]) {
+        let (_, body) = admin
+            .get(&format!(
+                "/api/executions/{run}/log?host_task={task}&offset={offset}"
+            ))
+            .await;
+        let chunk = assert_success(&body);
+        let expected = whole.as_bytes().get(offset..).unwrap_or_default();
+        assert_eq!(
+            (
+                chunk["text"].as_str().expect("text"),
+                chunk["next_offset"].as_u64(),
+                chunk["done"].as_bool()
+            ),
+            (
+                String::from_utf8_lossy(expected).as_ref(),
+                Some(size as u64),
+                Some(true)
+            ),
+            "from offset {offset}"
+        );
+    }
     for (ip, log) in &logs {
         assert!(log.contains("entry on "), "{ip}: {log}");
         assert!(

@@ -785,15 +785,20 @@ impl Engine {
         let mut next = start.min(task.log_size);
         for chunk in chunks {
             let chunk_start = chunk.log_offset.unwrap_or(0);
+            let bytes = chunk.payload.as_bytes();
+            let chunk_end = chunk_start + i64::try_from(bytes.len()).unwrap_or(0);
+            if chunk_end <= next {
+                // Wholly before the offset asked for (the query takes every chunk that may hold it).
+                continue;
+            }
             if chunk_start > next || text.len() >= LOG_ANSWER_MAX {
                 break;
             }
-            let bytes = chunk.payload.as_bytes();
             let skip = usize::try_from(next - chunk_start)
                 .unwrap_or(0)
                 .min(bytes.len());
             text.extend_from_slice(&bytes[skip..]);
-            next = chunk_start + i64::try_from(bytes.len()).unwrap_or(0);
+            next = chunk_end;
         }
         let finished = !matches!(task.status.as_str(), state::PENDING | state::RUNNING);
         Ok(LogChunk {
