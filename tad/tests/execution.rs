@@ -1141,6 +1141,11 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     let two = deployment.two_steps.clone();
     let sleeper = "20.7771";
     bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
+    let (hook_url, posts) = webhook_receiver().await;
+    let (_, body) = admin
+        .post("/api/admin/webhooks", &json!({"url": hook_url}))
+        .await;
+    assert_success(&body);
 
     let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
     let run = assert_success(&answer)["execution_id"]
@@ -1179,6 +1184,24 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         .get(&format!("/api/app/jobinstance/{two}/details"))
         .await;
     assert_eq!(assert_success(&body)["status"], "interrupted");
+    // The interrupted run is posted to the webhooks like any finished run.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let interrupted = posts.lock().expect("posts").iter().any(|post| {
+            let body: Value = serde_json::from_slice(&post.body).unwrap_or_default();
+            post.answered == 200
+                && body["execution_id"] == run.as_str()
+                && body["status"] == "interrupted"
+        });
+        if interrupted {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no webhook post of the interrupted run"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let _ = std::process::Command::new("pkill")
         .args(["-f", &format!("sleep {sleeper}")])
         .status();

@@ -1095,7 +1095,8 @@ async fn sweep_expired(inner: &Inner) -> JobsResult<()> {
             .await;
         match result {
             Ok(()) => {
-                tracing::warn!(run = %run.id, owner = ?run.owner, "execution interrupted: its owner's lease expired")
+                tracing::warn!(run = %run.id, owner = ?run.owner, "execution interrupted: its owner's lease expired");
+                runner::notify_finished(inner, &run.id).await;
             }
             // Renewed or taken by another replica meanwhile.
             Err(JobsError::NotRunning { .. }) => {}

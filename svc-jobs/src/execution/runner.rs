@@ -118,7 +118,8 @@ pub(crate) async fn execute(
 }
 
 /// Posts the finished run to the webhooks: ids, outcome, times (UTC, RFC 3339), failed hosts.
-async fn notify_finished(inner: &Inner, run_id: &str) {
+/// Also for a run the sweep declared `interrupted`.
+pub(super) async fn notify_finished(inner: &Inner, run_id: &str) {
     let owned_id = run_id.to_owned();
     let read = inner
         .database
