@@ -861,8 +861,8 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
             .as_array()
             .expect("hosts")
             .iter()
-            .any(|host| host["status"] == "stopped"),
-        "{tree}"
+            .any(|host| host["status"] == "stopped" && host["exit_code"].is_null()),
+        "a stopped host shows no exit code: {tree}"
     );
     let answer = execute(&admin, &instance, "stop_execution", json!({})).await;
     assert_failure(&answer, "execution_not_running");
@@ -1168,6 +1168,8 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         ),
         (json!("success"), json!("running"))
     );
+    let first_start = tree["start_time"].clone();
+    assert!(first_start.is_string(), "{tree}");
 
     // kill -9 in the middle of step 1, then start again on the same data.
     let (restarted, admin, tree) = crashable.crash_and_restart(process, &admin, &run).await;
@@ -1214,6 +1216,12 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         (data["result"].clone(), data["execution_id"].clone()),
         (json!(true), json!(run)),
         "{answer}"
+    );
+    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
+    assert_eq!(
+        assert_success(&body)["start_time"],
+        first_start,
+        "a resumed run keeps its first start time"
     );
     for (ip, _, _) in HOSTS {
         assert_eq!(

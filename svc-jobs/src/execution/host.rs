@@ -82,7 +82,11 @@ pub(crate) async fn run_host_task(
         exit_code: None,
     };
     let outcome = work.run(connection).await;
-    let exit_code = work.exit_code;
+    // A stopped host's last exit code is that of a command before the killed one: none is shown.
+    let exit_code = match outcome {
+        HostOutcome::Stopped => None,
+        _ => work.exit_code,
+    };
     let (status, message) = match &outcome {
         HostOutcome::Success => (state::SUCCESS, None),
         HostOutcome::Failed(reason) => (state::FAILED, Some(masker.mask(reason))),

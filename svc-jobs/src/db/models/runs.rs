@@ -153,7 +153,8 @@ pub fn insert_steps(connection: &mut DbConnection, steps: &[RunStepRow]) -> Quer
 }
 
 /// Takes a run that is not running for `owner` until `lease_until`; false when it was running.
-/// The unique index on running runs refuses a second one for the same application and env.
+/// The unique index on running runs refuses a second one for the same application and env. A run
+/// taken up again (resumed, continued, retried) keeps the start time of its first start.
 pub fn claim(
     connection: &mut DbConnection,
     run_id: &str,
@@ -172,10 +173,18 @@ pub fn claim(
         runs::lease_until.eq(lease_until),
         runs::stop_requested.eq(false),
         runs::message.eq(None::<String>),
-        runs::start_time.eq(now),
         runs::end_time.eq(None::<NaiveDateTime>),
     ))
     .execute(connection)?;
+    if updated == 1 {
+        diesel::update(
+            runs::table
+                .filter(runs::id.eq(run_id))
+                .filter(runs::start_time.is_null()),
+        )
+        .set(runs::start_time.eq(now))
+        .execute(connection)?;
+    }
     Ok(updated == 1)
 }
 
