@@ -1187,23 +1187,10 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         .await;
     assert_eq!(assert_success(&body)["status"], "interrupted");
     // The interrupted run is posted to the webhooks like any finished run.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let interrupted = posts.lock().expect("posts").iter().any(|post| {
-            let body: Value = serde_json::from_slice(&post.body).unwrap_or_default();
-            post.answered == 200
-                && body["execution_id"] == run.as_str()
-                && body["status"] == "interrupted"
-        });
-        if interrupted {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no webhook post of the interrupted run"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_post(&posts, "the interrupted run", |body| {
+        body["execution_id"] == run.as_str() && body["status"] == "interrupted"
+    })
+    .await;
     let _ = std::process::Command::new("pkill")
         .args(["-f", &format!("sleep {sleeper}")])
         .status();
@@ -1286,6 +1273,25 @@ struct WebhookPost {
     event: String,
     body: Vec<u8>,
     answered: u16,
+}
+
+/// Waits up to 30 s for a webhook post answered 200 whose JSON body `matches`.
+async fn wait_for_post(
+    posts: &std::sync::Mutex<Vec<WebhookPost>>,
+    what: &str,
+    matches: impl Fn(&Value) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let posted = posts.lock().expect("posts").iter().any(|post| {
+            post.answered == 200 && matches(&serde_json::from_slice(&post.body).unwrap_or_default())
+        });
+        if posted {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no webhook post of {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// A webhook receiver: answers 500 to the very first request, 200 to every later one.
@@ -2055,6 +2061,11 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
             .collect()
     };
 
+    let (hook_url, posts) = webhook_receiver().await;
+    let (_, body) = admin
+        .post("/api/admin/webhooks", &json!({"url": hook_url}))
+        .await;
+    assert_success(&body);
     let (status, answer) = admin
         .post(
             &format!("/api/app/jointline/{line}/execution?wait=false"),
@@ -2110,6 +2121,12 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
     );
     assert!(tree["nodes"][2]["execution_id"].is_null(), "{tree}");
     assert_eq!(b_tree["steps"][0]["hosts"][0]["status"], "interrupted");
+    wait_for_post(&posts, "the interrupted joint run", |body| {
+        body["event"] == "joint_execution.finished"
+            && body["execution_id"] == joint.as_str()
+            && body["status"] == "interrupted"
+    })
+    .await;
     let (_, body) = admin.get(&format!("/api/executions/{a_run}")).await;
     assert_eq!(assert_success(&body)["status"], "success");
     let _ = std::process::Command::new("pkill")

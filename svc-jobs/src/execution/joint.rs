@@ -302,6 +302,13 @@ async fn coordinate(
     if let Err(error) = finished {
         tracing::error!(joint_run = joint_id, %error, "cannot record the end of a joint run");
     }
+    notify_joint_finished(engine, joint_id).await;
+    RunEnd { status, message }
+}
+
+/// Posts the finished joint run to the webhooks: its outcome, times (UTC, RFC 3339) and each
+/// node's run and status. Also for a joint run the sweep declared `interrupted`.
+pub(super) async fn notify_joint_finished(engine: &Engine, joint_id: &str) {
     if let Ok(Some(tree)) = engine.joint_tree(joint_id).await {
         let nodes: Vec<serde_json::Value> = tree
             .nodes
@@ -317,7 +324,7 @@ async fn coordinate(
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             })
         };
-        inner.notifier.notify(
+        engine.inner.notifier.notify(
             "joint_execution.finished",
             json!({
                 "event": "joint_execution.finished",
@@ -333,7 +340,6 @@ async fn coordinate(
             }),
         );
     }
-    RunEnd { status, message }
 }
 
 /// Starts nodes as their parents succeed until nothing more can run; answers the joint

@@ -232,11 +232,11 @@ impl Engine {
     /// Starts the sweeper that marks runs of vanished owners `interrupted` (now, then every half
     /// lease). Call once per process, inside a tokio runtime.
     pub fn start_sweeper(&self) -> tokio::task::JoinHandle<()> {
-        let inner = self.inner.clone();
+        let engine = self.clone();
         tokio::spawn(async move {
-            let period = Duration::from_millis(inner.options.lease_secs.max(2) * 500);
+            let period = Duration::from_millis(engine.inner.options.lease_secs.max(2) * 500);
             loop {
-                if let Err(error) = sweep_expired(&inner).await {
+                if let Err(error) = sweep_expired(&engine).await {
                     tracing::warn!(%error, "sweeping expired runs failed");
                 }
                 tokio::time::sleep(period).await;
@@ -1055,7 +1055,8 @@ fn claim(
 
 /// Marks runs and joint runs whose owner's lease expired `interrupted` (each at most once, by
 /// one replica).
-async fn sweep_expired(inner: &Inner) -> JobsResult<()> {
+async fn sweep_expired(engine: &Engine) -> JobsResult<()> {
+    let inner = &engine.inner;
     let joint = inner
         .database
         .transaction(|connection| {
@@ -1067,6 +1068,7 @@ async fn sweep_expired(inner: &Inner) -> JobsResult<()> {
         .await?;
     for id in joint {
         tracing::warn!(joint_run = %id, "joint execution interrupted: its owner's lease expired");
+        joint::notify_joint_finished(engine, &id).await;
     }
     let expired = inner
         .database
