@@ -70,6 +70,29 @@ impl Claims {
     }
 }
 
+/// A verified caller: what its token says, and the token itself, forwarded when one service asks
+/// another on the caller's behalf. `Debug` never shows the token.
+#[derive(Clone)]
+pub struct Actor {
+    pub claims: Claims,
+    pub token: String,
+}
+
+impl Actor {
+    pub fn username(&self) -> &str {
+        self.claims.username()
+    }
+}
+
+impl std::fmt::Debug for Actor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Actor")
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Why a token was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
@@ -163,8 +186,17 @@ impl JwtKeys {
 
     /// Verifies an `Authorization` header value (`Bearer <token>`).
     pub fn verify_header(&self, header: Option<&str>) -> Result<Claims, AuthError> {
+        self.verify_actor(header).map(|actor| actor.claims)
+    }
+
+    /// Verifies an `Authorization` header value and keeps its token with the claims.
+    pub fn verify_actor(&self, header: Option<&str>) -> Result<Actor, AuthError> {
         let token = bearer_token(header.ok_or(AuthError::Missing)?)?;
-        self.verify(token)
+        let claims = self.verify(token)?;
+        Ok(Actor {
+            claims,
+            token: token.to_owned(),
+        })
     }
 }
 
@@ -227,6 +259,25 @@ mod tests {
         )
         .expect("encode");
         assert_eq!(keys().verify(&token), Err(AuthError::Expired));
+    }
+
+    #[test]
+    fn a_verified_actor_keeps_its_token_and_never_shows_it() {
+        let issued = keys()
+            .issue("alice", &["viewer".to_owned()], Duration::from_secs(60))
+            .expect("issue");
+        let actor = keys()
+            .verify_actor(Some(&format!("Bearer {}", issued.token)))
+            .expect("verify");
+        assert_eq!(
+            (actor.username(), actor.token.as_str()),
+            ("alice", issued.token.as_str())
+        );
+        assert!(!format!("{actor:?}").contains(&issued.token));
+        assert_eq!(
+            keys().verify_actor(None).map(|_| ()),
+            Err(AuthError::Missing)
+        );
     }
 
     #[test]

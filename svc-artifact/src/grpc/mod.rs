@@ -4,10 +4,7 @@
 
 use std::pin::Pin;
 
-use common::{
-    auth::{AUTHORIZATION, bearer_token},
-    time::to_unix_ms,
-};
+use common::{auth::AUTHORIZATION, time::to_unix_ms};
 use futures::{Stream, StreamExt};
 use proto::{
     ErrorReason,
@@ -45,16 +42,10 @@ impl ArtifactGrpc {
             .metadata()
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok());
-        let claims = self
-            .service
+        self.service
             .jwt()
-            .verify_header(header)
-            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))?;
-        let token = header
-            .and_then(|value| bearer_token(value).ok())
-            .unwrap_or_default()
-            .to_owned();
-        Ok(Actor { claims, token })
+            .verify_actor(header)
+            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))
     }
 }
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
 use common::{
-    auth::{Claims, JwtKeys, Role},
+    auth::{JwtKeys, Role},
     db::Database,
     storage::ObjectStorage,
 };
@@ -26,26 +26,7 @@ pub use ingest::UploadItem;
 use crate::{db::models::files::FileRow, resource::ResourceDirectory};
 
 /// The caller: what its token says, and the token itself (forwarded to the resource service).
-#[derive(Clone)]
-pub struct Actor {
-    pub claims: Claims,
-    pub token: String,
-}
-
-impl std::fmt::Debug for Actor {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("Actor")
-            .field("claims", &self.claims)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Actor {
-    pub fn username(&self) -> &str {
-        self.claims.username()
-    }
-}
+pub use common::auth::Actor;
 
 /// Limits and scratch space of uploads.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! maps rule failures to statuses with a stable reason. Nothing else.
 
 use common::{
-    auth::{AUTHORIZATION, JwtKeys, bearer_token},
+    auth::{AUTHORIZATION, JwtKeys},
     time::to_unix_ms,
 };
 use proto::{
@@ -45,15 +45,9 @@ impl JobsGrpc {
             .metadata()
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok());
-        let claims = self
-            .jwt
-            .verify_header(header)
-            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))?;
-        let token = header
-            .and_then(|value| bearer_token(value).ok())
-            .unwrap_or_default()
-            .to_owned();
-        Ok(Actor { claims, token })
+        self.jwt
+            .verify_actor(header)
+            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))
     }
 }
 

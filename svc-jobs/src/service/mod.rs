@@ -10,27 +10,14 @@ pub mod templates;
 pub mod webhooks;
 pub mod work_orders;
 
-use common::{
-    auth::{Claims, Role},
-    db::Database,
-};
+use common::{auth::Role, db::Database};
 
 pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
 
 use crate::{artifact::ArtifactDirectory, execution::Engine, resource::ResourceDirectory};
 
 /// The caller: what its token says, and the token itself (forwarded to other services).
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub claims: Claims,
-    pub token: String,
-}
-
-impl Actor {
-    pub fn username(&self) -> &str {
-        self.claims.username()
-    }
-}
+pub use common::auth::Actor;
 
 /// Instance statuses of SPEC §4.
 pub mod status {
