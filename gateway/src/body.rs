@@ -2,7 +2,9 @@
 //! read up to the configured limit (413 beyond it) and decoded so that every error names the
 //! field at fault; query and path errors as envelopes.
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header::CONTENT_LENGTH, web};
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header::CONTENT_LENGTH, web,
+};
 use futures::{StreamExt, future::LocalBoxFuture};
 use proto::ErrorReason;
 use serde::de::DeserializeOwned;
@@ -105,15 +107,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for LegacyJson<T> {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<usize>().ok());
         let is_form = request
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| {
-                value
-                    .trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
+            .content_type()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded");
         let mut payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|length| length > limit) {

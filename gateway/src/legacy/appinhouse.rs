@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use actix_multipart::Multipart;
 use actix_web::{
-    HttpRequest, HttpResponse,
+    HttpMessage, HttpRequest, HttpResponse,
     http::{
         StatusCode,
         header::{self, HeaderValue},
@@ -142,17 +142,10 @@ async fn form_fields(
             format!("request body is larger than the limit of {limit} bytes"),
         )
     };
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| {
-            value
-                .trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
-    if multipart {
+    if request
+        .content_type()
+        .eq_ignore_ascii_case("multipart/form-data")
+    {
         let mut parts = Multipart::new(request.headers(), payload);
         let mut read = 0;
         while let Some(mut field) = parts.try_next().await.map_err(multipart_failure)? {
