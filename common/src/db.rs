@@ -366,6 +366,21 @@ pub fn insert_unless_taken<T>(
     }
 }
 
+/// Writes a row by key: `insert` when `exists` says no row has the key yet and the insert wins,
+/// else `update` — also when a concurrent transaction inserted the key after the caller looked
+/// (see [`insert_unless_taken`]).
+pub fn upsert<I, U>(
+    connection: &mut DbConnection,
+    exists: bool,
+    insert: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<I>,
+    update: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<U>,
+) -> diesel::QueryResult<()> {
+    if !exists && insert_unless_taken(connection, insert)? {
+        return Ok(());
+    }
+    update(connection).map(|_| ())
+}
+
 fn create_schema(connection: &mut PgConnection, schema: &str) -> Result<(), diesel::result::Error> {
     let lock_key = advisory_lock_key_for_schema(schema);
     diesel::sql_query(format!("SELECT pg_advisory_lock({lock_key})")).execute(connection)?;

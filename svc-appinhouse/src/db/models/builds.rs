@@ -61,33 +61,34 @@ pub fn find(
 /// Inserts the build or rewrites every column but `create_time`.
 pub fn upsert(connection: &mut DbConnection, row: &BuildRow) -> QueryResult<()> {
     use builds::dsl;
-    if find(connection, &row.app, &row.platform, &row.version)?.is_none()
-        && common::db::insert_unless_taken(connection, |connection| {
+    let exists = find(connection, &row.app, &row.platform, &row.version)?.is_some();
+    common::db::upsert(
+        connection,
+        exists,
+        |connection| {
             diesel::insert_into(builds::table)
                 .values(row)
                 .execute(connection)
-        })?
-    {
-        return Ok(());
-    }
-    // Present, or uploaded by a concurrent request after the look above: rewrite it.
-    diesel::update(builds::table.find((&row.app, &row.platform, &row.version)))
-        .set((
-            dsl::build_time.eq(row.build_time),
-            dsl::given_offset_minutes.eq(row.given_offset_minutes),
-            dsl::description.eq(&row.description),
-            dsl::url.eq(&row.url),
-            dsl::software_url.eq(&row.software_url),
-            dsl::bundle_identifier.eq(&row.bundle_identifier),
-            dsl::title.eq(&row.title),
-            dsl::full_size_image.eq(&row.full_size_image),
-            dsl::display_image.eq(&row.display_image),
-            dsl::plist.eq(&row.plist),
-            dsl::hosted_key.eq(&row.hosted_key),
-            dsl::update_time.eq(row.update_time),
-        ))
-        .execute(connection)
-        .map(|_| ())
+        },
+        |connection| {
+            diesel::update(builds::table.find((&row.app, &row.platform, &row.version)))
+                .set((
+                    dsl::build_time.eq(row.build_time),
+                    dsl::given_offset_minutes.eq(row.given_offset_minutes),
+                    dsl::description.eq(&row.description),
+                    dsl::url.eq(&row.url),
+                    dsl::software_url.eq(&row.software_url),
+                    dsl::bundle_identifier.eq(&row.bundle_identifier),
+                    dsl::title.eq(&row.title),
+                    dsl::full_size_image.eq(&row.full_size_image),
+                    dsl::display_image.eq(&row.display_image),
+                    dsl::plist.eq(&row.plist),
+                    dsl::hosted_key.eq(&row.hosted_key),
+                    dsl::update_time.eq(row.update_time),
+                ))
+                .execute(connection)
+        },
+    )
 }
 
 pub fn count(connection: &mut DbConnection, app: &str, platform: &str) -> QueryResult<i64> {
@@ -166,24 +167,24 @@ pub fn upsert_extend(connection: &mut DbConnection, row: &ExtendRow) -> QueryRes
         .first::<String>(connection)
         .optional()?
         .is_some();
-    if !exists
-        && common::db::insert_unless_taken(connection, |connection| {
+    common::db::upsert(
+        connection,
+        exists,
+        |connection| {
             diesel::insert_into(build_extends::table)
                 .values(row)
                 .execute(connection)
-        })?
-    {
-        return Ok(());
-    }
-    // Present, or uploaded by a concurrent request after the look above: rewrite it.
-    diesel::update(build_extends::table.find(key))
-        .set((
-            dsl::extend_name.eq(&row.extend_name),
-            dsl::software_url.eq(&row.software_url),
-            dsl::plist.eq(&row.plist),
-        ))
-        .execute(connection)
-        .map(|_| ())
+        },
+        |connection| {
+            diesel::update(build_extends::table.find(key))
+                .set((
+                    dsl::extend_name.eq(&row.extend_name),
+                    dsl::software_url.eq(&row.software_url),
+                    dsl::plist.eq(&row.plist),
+                ))
+                .execute(connection)
+        },
+    )
 }
 
 pub fn find_extend(

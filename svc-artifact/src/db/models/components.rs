@@ -48,20 +48,20 @@ pub fn upsert_component(connection: &mut DbConnection, row: &ComponentRow) -> Qu
         .count()
         .get_result::<i64>(connection)?
         > 0;
-    if !exists
-        && common::db::insert_unless_taken(connection, |connection| {
+    common::db::upsert(
+        connection,
+        exists,
+        |connection| {
             diesel::insert_into(dsl::components)
                 .values(row)
                 .execute(connection)
-        })?
-    {
-        return Ok(());
-    }
-    // Present, or created by a concurrent upload after the look above.
-    diesel::update(dsl::components.find(&row.id))
-        .set(row)
-        .execute(connection)?;
-    Ok(())
+        },
+        |connection| {
+            diesel::update(dsl::components.find(&row.id))
+                .set(row)
+                .execute(connection)
+        },
+    )
 }
 
 pub fn find_method(connection: &mut DbConnection, id: &str) -> QueryResult<Option<MethodRow>> {
@@ -76,20 +76,21 @@ pub fn find_method(connection: &mut DbConnection, id: &str) -> QueryResult<Optio
 /// Creates or updates a method.
 pub fn upsert_method(connection: &mut DbConnection, row: &MethodRow) -> QueryResult<()> {
     use crate::db::schema::methods::dsl;
-    if find_method(connection, &row.id)?.is_none()
-        && common::db::insert_unless_taken(connection, |connection| {
+    let exists = find_method(connection, &row.id)?.is_some();
+    common::db::upsert(
+        connection,
+        exists,
+        |connection| {
             diesel::insert_into(dsl::methods)
                 .values(row)
                 .execute(connection)
-        })?
-    {
-        return Ok(());
-    }
-    // Present, or created by a concurrent upload after the look above.
-    diesel::update(dsl::methods.find(&row.id))
-        .set(row)
-        .execute(connection)?;
-    Ok(())
+        },
+        |connection| {
+            diesel::update(dsl::methods.find(&row.id))
+                .set(row)
+                .execute(connection)
+        },
+    )
 }
 
 pub fn insert_version(connection: &mut DbConnection, row: &MethodVersionRow) -> QueryResult<()> {
