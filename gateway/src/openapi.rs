@@ -266,6 +266,7 @@ pub const ROUTES: &[DocumentedRoute] = &[
     post("/api/app/jointline/{id}/execution", "executions", "2.1 Run a joint line").optional_json().query(WAIT),
     get("/api/app/productline/select", "catalog", "1.1 / 3.1 Product lines"),
     post("/api/artifact/configure/aos_upload", "artifacts", "5.11.1 Upload app-config files").multipart(),
+    get("/api/artifact/configure/{id}/versions", "artifacts", "Versions of an app-config template, newest first, with the .j2 file id 5.6.2.3 binds (SPEC §3)"),
     get("/api/artifact/files/{id}/download", "artifacts", "Download a stored file (Range supported)").answer(Answer::File("application/octet-stream")),
     get("/api/artifact/filter/name/aos", "artifacts", "5.11.1 Artifacts by product line, application and type").query(&["product_line_id", "application_id", "type"]),
     post("/api/artifact/script/aos_upload", "artifacts", "5.11.1 Upload scripts").multipart(),

@@ -256,6 +256,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/artifact/configure/aos_upload")
                 .route(post().to(artifact::configure_upload)),
         )
+        // SPEC §3 versions of an app-config template with their .j2 file ids
+        .service(
+            resource("/api/artifact/configure/{id}/versions")
+                .route(get().to(artifact::template_versions)),
+        )
         // SPEC §3 download of a stored file
         .service(resource("/api/artifact/files/{id}/download").route(get().to(artifact::download)))
         // 5.11.1 artifact filter

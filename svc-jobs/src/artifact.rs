@@ -179,10 +179,13 @@ pub struct Schema {
     pub nodes: Vec<pb::ConfigNode>,
     /// Name of the rendered file (`X` of `X.j2`), for templates.
     pub target_name: String,
+    /// The `.j2` file the schema belongs to (what a template id resolved to), for templates.
+    pub subject_id: String,
 }
 
 impl ArtifactDirectory {
-    /// The schema of the app-config template whose `.j2` file is `file_id`.
+    /// The schema of the app-config template whose `.j2` file is `file_id` (or of the newest
+    /// version of the template `file_id` names).
     pub async fn template_schema(&self, token: &str, file_id: &str) -> JobsResult<Schema> {
         let answer = self
             .client
@@ -199,6 +202,7 @@ impl ArtifactDirectory {
         Ok(Schema {
             nodes: answer.nodes,
             target_name: answer.target_name,
+            subject_id: answer.subject_id,
         })
     }
 

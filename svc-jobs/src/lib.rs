@@ -6,6 +6,7 @@ pub mod db;
 pub mod execution;
 pub mod grpc;
 pub mod resource;
+pub mod sealed;
 pub mod service;
 
 use common::{auth::JwtKeys, config::Config, db::Database};

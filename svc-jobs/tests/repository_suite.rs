@@ -1,14 +1,20 @@
 //! svc-jobs queries against real databases: every case runs on SQLite, and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set.
 
-use common::{database_test_suite, db::Database, time::now_utc};
-use svc_jobs::db::{
-    MIGRATIONS,
-    models::{
-        instances::{self, InstanceFilter, InstanceRow, StepRow},
-        joint_lines::{self, JointLineRow, JointNodeRow},
-        templates::{self, TemplateRow},
+use common::{crypto::CredentialCipher, database_test_suite, db::Database, time::now_utc};
+use svc_jobs::{
+    db::{
+        MIGRATIONS,
+        models::{
+            instances::{self, InstanceFilter, InstanceRow, StepRow},
+            joint_lines::{self, JointLineRow, JointNodeRow},
+            runs::{self, RunRow, RunStepRow},
+            templates::{self, TemplateRow},
+        },
     },
+    execution::plan::StepPlan,
+    sealed::{SealedRows, Sealer, seal_plaintext_rows},
+    service::bindings::StepBindings,
 };
 
 fn template(id: &str, name: &str) -> TemplateRow {
@@ -165,7 +171,148 @@ async fn joint_line_nodes_are_replaced_whole(database: Database) {
         .expect("joint line");
 }
 
+/// Rows written before values were sealed: a step's bindings with plain parameter and
+/// app-config values, and a run step with a plain snapshot.
+const LEGACY_BINDINGS: &str = r#"{"config_value":{"n1":"db-Secret-legacy"},"actemplates":{"file_id":"f1","groups":[{"dest":"/etc/app","host_ips":[],"configs":{"n2":"cfg-Secret-legacy"},"target_name":"app.conf"}]}}"#;
+
+fn legacy_plan() -> StepPlan {
+    StepPlan {
+        sequence: 0,
+        component_id: "custom".into(),
+        method_id: "cu1".into(),
+        method_name: "custom-script".into(),
+        cluster_id: "c1".into(),
+        hosts: vec!["10.0.0.1".into()],
+        package: None,
+        params: serde_json::json!({"db_password": "db-Secret-legacy"}),
+        artifacts: vec![],
+        configs: vec![],
+        scripts: vec![],
+        timeout_secs: 0,
+        batch_size: 0,
+        batch_pause_secs: 0,
+    }
+}
+
+async fn plaintext_values_are_sealed_at_start(database: Database) {
+    let plain_snapshot = serde_json::to_string(&legacy_plan()).expect("plan");
+    let snapshot = plain_snapshot.clone();
+    database
+        .transaction(move |connection| {
+            templates::insert(connection, &template("t1", "apache2"))?;
+            instances::insert(connection, &instance("i1", "a", "a1"))?;
+            instances::insert_step(
+                connection,
+                &StepRow {
+                    instance_id: "i1".into(),
+                    sequence: 0,
+                    component_id: "custom".into(),
+                    method_id: "cu1".into(),
+                    cluster_id: None,
+                    bindings: LEGACY_BINDINGS.into(),
+                },
+            )?;
+            let now = now_utc();
+            runs::insert(
+                connection,
+                &RunRow {
+                    id: "r1".into(),
+                    instance_id: "i1".into(),
+                    application_id: "a1".into(),
+                    env_id: "env".into(),
+                    kind: "deploy".into(),
+                    status: "success".into(),
+                    use_tad_host: true,
+                    started_by: "admin".into(),
+                    owner: None,
+                    lease_until: None,
+                    stop_requested: false,
+                    message: None,
+                    create_time: now,
+                    start_time: None,
+                    end_time: None,
+                },
+            )?;
+            runs::insert_steps(
+                connection,
+                &[RunStepRow {
+                    run_id: "r1".into(),
+                    sequence: 0,
+                    component_id: "custom".into(),
+                    method_id: "cu1".into(),
+                    cluster_id: "c1".into(),
+                    snapshot,
+                    status: "success".into(),
+                    message: None,
+                    start_time: None,
+                    end_time: None,
+                }],
+            )?;
+            Ok::<_, common::db::DbError>(())
+        })
+        .await
+        .expect("write");
+    let sealer = Sealer::new(
+        CredentialCipher::from_hex_key(
+            b"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        )
+        .expect("key"),
+    );
+    // Before sealing, plain rows read as they are.
+    assert_eq!(
+        sealer.open_plan(&plain_snapshot).expect("plain plan"),
+        legacy_plan()
+    );
+    let sealed = seal_plaintext_rows(&database, &sealer).await.expect("seal");
+    assert_eq!(
+        sealed,
+        SealedRows {
+            steps: 1,
+            snapshots: 1
+        }
+    );
+    let (step, run_step) = database
+        .run(|connection| {
+            let step = instances::steps(connection, "i1")?.remove(0);
+            let run_step = runs::steps(connection, "r1")?.remove(0);
+            Ok::<_, common::db::DbError>((step, run_step))
+        })
+        .await
+        .expect("read");
+    for stored in [&step.bindings, &run_step.snapshot] {
+        assert!(
+            !stored.contains("Secret-legacy"),
+            "sealed at rest: {stored}"
+        );
+    }
+    let bindings: StepBindings = serde_json::from_str(&step.bindings).expect("bindings");
+    assert_eq!(
+        sealer
+            .open_values(bindings.config_value.expect("values"))
+            .expect("open"),
+        serde_json::json!({"n1": "db-Secret-legacy"})
+    );
+    let group = bindings.actemplates.expect("configs").groups.remove(0);
+    assert_eq!(
+        sealer.open_values(group.configs).expect("open"),
+        serde_json::json!({"n2": "cfg-Secret-legacy"})
+    );
+    assert_eq!(group.dest, "/etc/app", "the rest stays as it was");
+    assert_eq!(
+        sealer.open_plan(&run_step.snapshot).expect("open plan"),
+        legacy_plan()
+    );
+    // Sealed rows are left alone.
+    assert_eq!(
+        seal_plaintext_rows(&database, &sealer)
+            .await
+            .expect("again"),
+        SealedRows::default()
+    );
+}
+
 database_test_suite!(MIGRATIONS;
     instances_filter_page_and_keep_steps,
     joint_line_nodes_are_replaced_whole,
+    plaintext_values_are_sealed_at_start,
 );

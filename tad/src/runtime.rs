@@ -140,11 +140,19 @@ pub async fn jobs_service(
     resource_addr: &str,
     artifact_addr: &str,
 ) -> anyhow::Result<JobsService> {
+    // Parameter values and run snapshots are sealed with the key of the SSH credentials.
+    let sealer = svc_jobs::sealed::Sealer::new(
+        CredentialCipher::from_hex_key(&secrets::credential_key(config, generate_keys)?)
+            .context("invalid credential key (TAD_CREDENTIAL_KEY / TAD_CREDENTIAL_KEY_FILE)")?,
+    );
     let blocking_config = config.clone();
     let database = tokio::task::spawn_blocking(move || svc_jobs::open_database(&blocking_config))
         .await
         .context("database task stopped")?
         .context("cannot open the jobs database")?;
+    svc_jobs::sealed::seal_plaintext_rows(&database, &sealer)
+        .await
+        .context("cannot seal the values of the jobs database")?;
     let resource = ResourceDirectory::new(service_channel("resource", resource_addr)?);
     let artifact = ArtifactDirectory::new(service_channel("artifact", artifact_addr)?);
     let engine = Engine::new(
@@ -158,6 +166,7 @@ pub async fn jobs_service(
             ssh_timeout: std::time::Duration::from_secs(config.ssh_timeout_secs),
             webhook_key: secrets::webhook_secret(config, generate_keys)?,
             when_idle: Some(std::sync::Arc::new(crate::memory::release_free_memory)),
+            sealer,
         },
     );
     engine.start_sweeper();

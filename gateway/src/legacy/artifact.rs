@@ -490,6 +490,56 @@ pub async fn artifact_filter(
     Ok(HttpResponse::Ok().json(Envelope::ok(items)))
 }
 
+/// `GET /api/artifact/configure/{id}/versions` (beyond the contract): the versions of an
+/// app-config template (an id of the 5.11.1 `type=configure` list), newest first, each with the
+/// `file_id` of its `.j2`, which 5.6.2.3 binds (as it binds the template id: its newest `.j2`).
+pub async fn template_versions(
+    request: HttpRequest,
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<common::time::TimeRenderer>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let answer = clients
+        .artifact
+        .clone()
+        .template_versions(grpc_request(
+            pb::FileRequest {
+                id: id.into_inner(),
+            },
+            Some(&caller),
+        ))
+        .await?
+        .into_inner();
+    let artifact = answer.artifact.unwrap_or_default();
+    let base = base_url(&request);
+    let versions: Vec<serde_json::Value> = answer
+        .versions
+        .into_iter()
+        .map(|version| {
+            let j2 = version.j2.unwrap_or_default();
+            serde_json::json!({
+                "version_id": version.version_id,
+                "version": version.version,
+                "file_id": j2.id,
+                "filename": j2.name,
+                "md5": j2.md5,
+                "download_path": crate::convert::artifact::download_path(&base, &j2.id),
+                "yml_file_id": version.yml_file_id,
+                "targetname": version.target_name,
+                "creator": version.creator,
+                "create_time": times.render_unix_ms(version.create_time_ms),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Envelope::ok(serde_json::json!({
+        "id": artifact.id,
+        "name": artifact.name,
+        "app_id": artifact.app_id,
+        "versions": versions,
+    }))))
+}
+
 /// `GET /api/artifact/files/{id}/download`: streams the file; `Range` answers 206.
 pub async fn download(
     request: HttpRequest,

@@ -651,8 +651,8 @@ async fn step_config_schema_data(
     ))
 }
 
-/// 5.8.2.4's list: the values of each group, when `file_id` is the bound template (any bound
-/// template when `file_id` is `None`).
+/// 5.8.2.4's list: the values of each group, when `file_id` is the bound template's `.j2` or
+/// the template itself (any bound template when `file_id` is `None`).
 async fn step_config_values_data(
     clients: &Clients,
     caller: &Caller,
@@ -668,7 +668,9 @@ async fn step_config_values_data(
     let matches = match (&answer.file_id, file_id) {
         (None, _) => false,
         (Some(_), None) => true,
-        (Some(bound), Some(wanted)) => bound == wanted,
+        (Some(bound), Some(wanted)) => {
+            bound == wanted || answer.template_id.as_deref() == Some(wanted)
+        }
     };
     if !matches {
         return Ok(Value::Array(Vec::new()));

@@ -494,4 +494,35 @@ impl ArtifactApi for ArtifactGrpc {
             target_name,
         }))
     }
+
+    async fn template_versions(
+        &self,
+        request: Request<pb::FileRequest>,
+    ) -> Result<Response<pb::TemplateVersionsResponse>, Status> {
+        let actor = self.caller(&request)?;
+        let (artifact, views) = self
+            .service
+            .template_versions(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(pb::TemplateVersionsResponse {
+            artifact: Some(pb::Artifact {
+                id: artifact.id,
+                name: artifact.name,
+                app_id: artifact.app_id,
+                r#type: artifact.kind,
+            }),
+            versions: views
+                .into_iter()
+                .map(|view| pb::TemplateVersion {
+                    version_id: view.version.id,
+                    version: view.version.version,
+                    j2: Some(file_to_proto(view.j2)),
+                    yml_file_id: view.template.yml_file_id,
+                    target_name: view.template.name,
+                    creator: view.version.creator,
+                    create_time_ms: to_unix_ms(view.version.create_time),
+                })
+                .collect(),
+        }))
+    }
 }

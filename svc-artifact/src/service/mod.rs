@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod packages;
 pub mod schema;
 pub mod scripts;
+pub mod templates;
 
 use std::path::PathBuf;
 

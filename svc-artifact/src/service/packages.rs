@@ -8,7 +8,7 @@ use futures::Stream;
 use serde_json::Value;
 
 use super::{
-    Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome,
+    Actor, ArtifactError, ArtifactResult, ArtifactService, UploadOutcome,
     archive::{self, ArchiveFormat, UnpackError, UnpackLimits},
     file_row,
     ingest::{self, Ingested, UploadItem, object_key},
@@ -532,7 +532,8 @@ impl ArtifactService {
             .await
     }
 
-    /// The template whose `.j2` is `file_id`, with its parsed schema.
+    /// The template whose `.j2` is `file_id` (or, when `file_id` names a template, its newest
+    /// version's `.j2`), with its parsed schema.
     pub async fn template(
         &self,
         actor: &Actor,
@@ -542,11 +543,8 @@ impl ArtifactService {
         let owned = file_id.to_owned();
         let row = self
             .database
-            .run(move |connection| {
-                artifacts::find_template(connection, &owned).map_err(ArtifactError::from)
-            })
-            .await?
-            .ok_or_else(|| ArtifactError::not_found(RecordKind::Template, file_id))?;
+            .run(move |connection| super::templates::resolve_template(connection, &owned))
+            .await?;
         let nodes: Vec<SchemaNode> = serde_json::from_str(&row.schema_json).map_err(|error| {
             ArtifactError::Io(format!(
                 "stored schema of {file_id:?} is unreadable: {error}"
@@ -578,7 +576,7 @@ impl ArtifactService {
         let (row, nodes) = self.template(actor, file_id).await?;
         let by_key = schema::validate_values(&nodes, values)
             .map_err(|message| ArtifactError::InvalidValues { message })?;
-        let file = self.file(actor, file_id).await?;
+        let file = self.file(actor, &row.file_id).await?;
         let source = self
             .read_stored_text(
                 &file.object_key,

@@ -39,6 +39,7 @@ use crate::{
         templates,
     },
     resource::ResourceDirectory,
+    sealed::Sealer,
     service::{JobsError, JobsResult, RecordKind},
 };
 use events::EventLog;
@@ -116,6 +117,8 @@ pub(crate) struct Inner {
     pub draining: std::sync::atomic::AtomicBool,
     active: Mutex<HashMap<String, ActiveRun>>,
     when_idle: Option<IdleHook>,
+    /// Seals the run snapshots (and opens them) with the credential key.
+    pub sealer: Sealer,
 }
 
 impl Inner {
@@ -147,6 +150,8 @@ pub struct EngineSettings {
     /// Called when a run ends and no other run is active in this process (the `tad` binary
     /// hands the memory the run freed back to the system).
     pub when_idle: Option<IdleHook>,
+    /// Seals parameter values and run snapshots at rest (the credential key).
+    pub sealer: Sealer,
 }
 
 /// See [`EngineSettings::when_idle`].
@@ -161,6 +166,7 @@ impl std::fmt::Debug for EngineSettings {
             .field("ssh_timeout", &self.ssh_timeout)
             .field("webhook_key", &self.webhook_key.as_ref().map(|_| "***"))
             .field("when_idle", &self.when_idle.is_some())
+            .field("sealer", &self.sealer)
             .finish()
     }
 }
@@ -206,6 +212,7 @@ impl Engine {
             ssh_timeout,
             webhook_key,
             when_idle,
+            sealer,
         } = settings;
         Engine {
             inner: Arc::new(Inner {
@@ -225,8 +232,14 @@ impl Engine {
                 draining: std::sync::atomic::AtomicBool::new(false),
                 active: Mutex::new(HashMap::new()),
                 when_idle,
+                sealer,
             }),
         }
+    }
+
+    /// Seals and opens values at rest (parameter values, app-config values, run snapshots).
+    pub fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
     }
 
     /// Starts the sweeper that marks runs of vanished owners `interrupted` (now, then every half
@@ -319,6 +332,7 @@ impl Engine {
             artifact: &inner.artifact,
             token: &token,
             catalog: &catalog,
+            sealer: &inner.sealer,
         };
         let mut plans = Vec::with_capacity(to_plan.len());
         for step in to_plan {
@@ -331,7 +345,7 @@ impl Engine {
                 (run.id.clone(), Some(run))
             }
         };
-        let snapshots = snapshots_of(plans)?;
+        let snapshots = snapshots_of(&inner.sealer, plans)?;
         self.launch(Launch {
             instance,
             new_run,
@@ -529,11 +543,14 @@ impl Engine {
         let (target, target_steps) = target;
         let mut plans = Vec::with_capacity(target_steps.len());
         for step in &target_steps {
-            let plan: StepPlan =
-                serde_json::from_str(&step.snapshot).map_err(|error| JobsError::Invalid {
+            let plan = self
+                .inner
+                .sealer
+                .open_plan(&step.snapshot)
+                .map_err(|error| JobsError::Invalid {
                     field: "snapshot",
                     message: format!(
-                        "of step {} of execution {} cannot be read: {error}",
+                        "of step {} of execution {}: {error}",
                         step.sequence, target.id
                     ),
                 })?;
@@ -590,7 +607,7 @@ impl Engine {
             instance,
             new_run: Some(run),
             run_id,
-            snapshots: snapshots_of(plans)?,
+            snapshots: snapshots_of(&self.inner.sealer, plans)?,
             started_by: started_by.to_owned(),
             use_tad_host,
             mode: Mode::All,
@@ -607,6 +624,7 @@ impl Engine {
         limit: i64,
     ) -> JobsResult<(i64, Vec<(RunRow, Vec<plan::ArtifactPlan>)>)> {
         let owned_id = instance_id.to_owned();
+        let sealer = self.inner.sealer.clone();
         self.inner
             .database
             .run(move |connection| {
@@ -616,7 +634,7 @@ impl Engine {
                 for run in rows {
                     let mut artifacts = Vec::new();
                     for step in runs::steps(connection, &run.id)? {
-                        if let Ok(plan) = serde_json::from_str::<StepPlan>(&step.snapshot) {
+                        if let Ok(plan) = sealer.open_plan(&step.snapshot) {
                             for artifact in plan.artifacts {
                                 if !artifacts.iter().any(|known: &plan::ArtifactPlan| {
                                     known.file_id == artifact.file_id
@@ -732,6 +750,7 @@ impl Engine {
     /// A run with its steps and host tasks.
     pub async fn tree(&self, run_id: &str) -> JobsResult<RunTree> {
         let owned_id = run_id.to_owned();
+        let sealer = self.inner.sealer.clone();
         self.inner
             .database
             .run(move |connection| {
@@ -742,7 +761,7 @@ impl Engine {
                 let steps = runs::steps(connection, &owned_id)?
                     .into_iter()
                     .map(|step| {
-                        let plan = serde_json::from_str::<StepPlan>(&step.snapshot).ok();
+                        let plan = sealer.open_plan(&step.snapshot).ok();
                         (step, plan)
                     })
                     .collect();
@@ -924,14 +943,12 @@ fn new_run_row(instance: &InstanceRow, kind: &str, started_by: &str, use_tad_hos
     }
 }
 
-fn snapshots_of(plans: Vec<StepPlan>) -> JobsResult<Vec<(StepPlan, String)>> {
+/// Each plan with its stored (sealed) snapshot.
+fn snapshots_of(sealer: &Sealer, plans: Vec<StepPlan>) -> JobsResult<Vec<(StepPlan, String)>> {
     plans
         .into_iter()
         .map(|plan| {
-            let snapshot = serde_json::to_string(&plan).map_err(|error| JobsError::Invalid {
-                field: "snapshot",
-                message: error.to_string(),
-            })?;
+            let snapshot = sealer.seal_plan(&plan)?;
             Ok((plan, snapshot))
         })
         .collect()

@@ -132,6 +132,8 @@ pub struct Planner<'a> {
     pub artifact: &'a ArtifactDirectory,
     pub token: &'a str,
     pub catalog: &'a Catalog,
+    /// Opens the step's sealed values.
+    pub sealer: &'a crate::sealed::Sealer,
 }
 
 impl Planner<'_> {
@@ -152,7 +154,7 @@ impl Planner<'_> {
                 kind: RecordKind::Method,
                 id: step.method_id.clone(),
             })?;
-        let bindings = StepBindings::of(step);
+        let bindings = StepBindings::of(step).opened(self.sealer)?;
         let hosts = self
             .resource
             .cluster_host_ips(self.token, &cluster_id)

@@ -237,10 +237,13 @@ async fn work(
             ));
         }
         let plan: StepPlan =
-            serde_json::from_str(&step.snapshot).map_err(|error| JobsError::Invalid {
-                field: "snapshot",
-                message: format!("of step {} cannot be read: {error}", step.sequence),
-            })?;
+            inner
+                .sealer
+                .open_plan(&step.snapshot)
+                .map_err(|error| JobsError::Invalid {
+                    field: "snapshot",
+                    message: format!("of step {}: {error}", step.sequence),
+                })?;
         let retry = mode == Mode::Retry && ran == 0;
         match run_step(inner, &run, &plan, retry, stop.clone()).await? {
             StepOutcome::Success => {}

@@ -103,7 +103,10 @@ impl From<JobsError> for Status {
             JobsError::Conflict { .. } => ErrorReason::ExecutionConflict,
             JobsError::Unavailable(_) => ErrorReason::ServiceUnavailable,
             JobsError::NotReady { .. } => ErrorReason::InstanceNotReady,
-            JobsError::Upstream(_) | JobsError::Database(_) | JobsError::Export(_) => {
+            JobsError::Upstream(_)
+            | JobsError::Database(_)
+            | JobsError::Export(_)
+            | JobsError::Sealing { .. } => {
                 tracing::error!(error = %message, "jobs request failed");
                 ErrorReason::InternalError
             }
@@ -148,6 +151,7 @@ fn config_binding(body: pb::SaveStepConfigsRequest) -> Result<ConfigBinding, Sta
     Ok(ConfigBinding {
         file_id: body.file_id,
         groups,
+        template_id: None,
     })
 }
 
@@ -956,9 +960,11 @@ impl JobsApi for JobsGrpc {
             None => pb::StepConfigsResponse {
                 file_id: None,
                 groups: Vec::new(),
+                template_id: None,
             },
             Some(binding) => pb::StepConfigsResponse {
                 file_id: Some(binding.file_id),
+                template_id: binding.template_id,
                 groups: binding
                     .groups
                     .into_iter()

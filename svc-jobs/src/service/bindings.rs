@@ -72,6 +72,10 @@ pub struct ConfigBinding {
     /// The `.j2` file of the template version.
     pub file_id: String,
     pub groups: Vec<ConfigGroup>,
+    /// The template (`configure` artifact) of that version, filled in when saved; 5.8.2.4
+    /// answers for it as for the `.j2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
 }
 
 /// A bound script with its file's and script's names (5.8.2.7).
@@ -140,11 +144,9 @@ impl JobsService {
             .await
     }
 
+    /// Stores a step's bindings, its parameter and app-config values sealed.
     async fn store_bindings(&self, step: StepRow, bindings: StepBindings) -> JobsResult<()> {
-        let document = serde_json::to_string(&bindings).map_err(|error| JobsError::Invalid {
-            field: "bindings",
-            message: error.to_string(),
-        })?;
+        let document = bindings.document(self.engine.sealer())?;
         self.database
             .transaction(move |connection| {
                 Ok::<_, JobsError>(instances::update_step(
@@ -230,7 +232,9 @@ impl JobsService {
     ) -> JobsResult<Option<Value>> {
         require_reader(actor)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
-        Ok(StepBindings::of(&step).config_value)
+        Ok(StepBindings::of(&step)
+            .opened(self.engine.sealer())?
+            .config_value)
     }
 
     /// Scripts must name existing script files, a known execute type and hosts of the cluster.
@@ -308,10 +312,23 @@ impl JobsService {
         if binding.file_id.trim().is_empty() {
             return Err(JobsError::Missing { field: "file_id" });
         }
+        // `file_id` is a template version's `.j2`, or a template (its newest version's `.j2`):
+        // the binding keeps the `.j2` svc-artifact resolved, so a later version changes nothing
+        // until the step is bound again.
         let schema = self
             .artifact
-            .template_schema(&actor.token, &binding.file_id)
+            .template_schema(&actor.token, binding.file_id.trim())
             .await?;
+        let file_id = if schema.subject_id.is_empty() {
+            binding.file_id.trim().to_owned()
+        } else {
+            schema.subject_id.clone()
+        };
+        let template_id = self
+            .artifact
+            .file_origin(&actor.token, &file_id)
+            .await?
+            .artifact_id;
         let mut groups = Vec::with_capacity(binding.groups.len());
         for group in binding.groups {
             if group.dest.trim().is_empty() {
@@ -326,7 +343,7 @@ impl JobsService {
                 });
             }
             self.artifact
-                .validate_template_values(&actor.token, &binding.file_id, &group.configs)
+                .validate_template_values(&actor.token, &file_id, &group.configs)
                 .await?;
             self.check_hosts(actor, step, &group.host_ips).await?;
             let target_name = match group.target_name.trim() {
@@ -339,8 +356,9 @@ impl JobsService {
             });
         }
         Ok(ConfigBinding {
-            file_id: binding.file_id,
+            file_id,
             groups,
+            template_id,
         })
     }
 
@@ -392,7 +410,9 @@ impl JobsService {
     ) -> JobsResult<Option<ConfigBinding>> {
         require_reader(actor)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
-        Ok(StepBindings::of(&step).actemplates)
+        Ok(StepBindings::of(&step)
+            .opened(self.engine.sealer())?
+            .actemplates)
     }
 
     /// Artifacts must be existing files with a `dest`, going to hosts of the cluster.
@@ -511,10 +531,7 @@ impl JobsService {
             bindings.batch_size = (batch_size > 0).then_some(batch_size);
             bindings.batch_pause_secs = (batch_size > 0 && pause_secs > 0).then_some(pause_secs);
         }
-        let document = serde_json::to_string(&bindings).map_err(|error| JobsError::Invalid {
-            field: "bindings",
-            message: error.to_string(),
-        })?;
+        let document = bindings.document(self.engine.sealer())?;
         self.database
             .transaction(move |connection| {
                 instances::update_step(

@@ -102,6 +102,13 @@ pub enum JobsError {
     Export(String),
     #[error(transparent)]
     Database(#[from] DbError),
+    /// A value sealed at rest cannot be sealed or opened (wrong credential key, damaged row).
+    #[error("{what} cannot be {doing}: {reason}")]
+    Sealing {
+        what: &'static str,
+        doing: &'static str,
+        reason: String,
+    },
 }
 
 impl From<diesel::result::Error> for JobsError {

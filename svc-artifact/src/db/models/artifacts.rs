@@ -113,8 +113,17 @@ pub fn versions_of(
     dsl::artifact_versions
         .filter(dsl::artifact_id.eq(artifact_id))
         .select(VersionRow::as_select())
-        .order(dsl::id.asc())
+        .order((dsl::create_time.asc(), dsl::id.asc()))
         .load(connection)
+}
+
+/// An artifact by id.
+pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<ArtifactRow>> {
+    artifacts::table
+        .find(id)
+        .select(ArtifactRow::as_select())
+        .first(connection)
+        .optional()
 }
 
 pub fn insert_template(connection: &mut DbConnection, row: &TemplateRow) -> QueryResult<()> {

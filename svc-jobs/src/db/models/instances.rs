@@ -179,6 +179,35 @@ pub fn update_step(connection: &mut DbConnection, row: &StepRow) -> QueryResult<
         .map(|_| ())
 }
 
+/// Steps whose bindings hold parameter or app-config values not sealed yet (rows written
+/// before values were sealed).
+pub fn steps_with_plain_values(connection: &mut DbConnection) -> QueryResult<Vec<StepRow>> {
+    instance_steps::table
+        .filter(
+            instance_steps::bindings
+                .like("%\"config_value\":{%")
+                .or(instance_steps::bindings.like("%\"configs\":{%")),
+        )
+        .select(StepRow::as_select())
+        .load(connection)
+}
+
+/// Replaces a step's bindings document if it is still `step`'s; answers whether it was.
+pub fn replace_bindings(
+    connection: &mut DbConnection,
+    step: &StepRow,
+    document: &str,
+) -> QueryResult<bool> {
+    diesel::update(
+        instance_steps::table
+            .find((&step.instance_id, step.sequence))
+            .filter(instance_steps::bindings.eq(&step.bindings)),
+    )
+    .set(instance_steps::bindings.eq(document))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
 /// Records who changed an instance last, and when.
 pub fn touch(
     connection: &mut DbConnection,

@@ -333,6 +333,30 @@ pub fn replace_snapshot(
         .map(|_| ())
 }
 
+/// Run steps whose snapshot is not sealed yet (written before snapshots were sealed).
+pub fn steps_with_plain_snapshots(connection: &mut DbConnection) -> QueryResult<Vec<RunStepRow>> {
+    run_steps::table
+        .filter(run_steps::snapshot.not_like("v1:%"))
+        .select(RunStepRow::as_select())
+        .load(connection)
+}
+
+/// Replaces a run step's snapshot if it is still `step`'s; answers whether it was.
+pub fn replace_plain_snapshot(
+    connection: &mut DbConnection,
+    step: &RunStepRow,
+    snapshot: &str,
+) -> QueryResult<bool> {
+    diesel::update(
+        run_steps::table
+            .find((&step.run_id, step.sequence))
+            .filter(run_steps::snapshot.eq(&step.snapshot)),
+    )
+    .set(run_steps::snapshot.eq(snapshot))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
 pub fn set_step_status(
     connection: &mut DbConnection,
     run_id: &str,

@@ -1,0 +1,228 @@
+//! Secret parameter values at rest (SPEC §8): a `db_password` parameter (5.6.2.4) and a
+//! `db_password` app-config value (5.6.2.3) are bound and a deployment runs on the TAD host; the
+//! target receives both values, the read-back routes answer them as before, and neither appears
+//! in clear anywhere the platform stores bytes (the SQLite files of the data directory, or a
+//! dump of the PostgreSQL schemas). On PostgreSQL + Redis when `TEST_DATABASE_URL` /
+//! `TEST_REDIS_URL` are set.
+
+mod support;
+
+use serde_json::json;
+use support::{Api, EmbeddedPlatform, assert_success, md5_hex, post_multipart, tar_gz};
+
+const ADMIN_PASSWORD: &str = "sealing-admin-password";
+/// The secret parameter value and the secret app-config value.
+const DB_PASSWORD: &str = "param-Secret-7d41c2e9";
+const CONFIG_PASSWORD: &str = "config-Secret-b83f0a55";
+/// A plain value stored in the jobs database, to show the scan reads it.
+const INSTANCE_NAME: &str = "sealing-instance-3c9e";
+
+fn node(schema: &serde_json::Value, key: &str) -> String {
+    schema
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|node| node["key"] == key)
+        .and_then(|node| node["id"].as_str())
+        .unwrap_or_else(|| panic!("no node {key:?} in {schema}"))
+        .to_owned()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
+    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
+    let admin = Api::new(platform.url())
+        .login("admin", ADMIN_PASSWORD)
+        .await;
+    let out = tempfile::tempdir().expect("out dir");
+    for (path, body) in [
+        (
+            "/api/admin/productlines",
+            json!({"id": "pl1", "name": "pl"}),
+        ),
+        (
+            "/api/admin/applications",
+            json!({"id": "app1", "name": "shop", "product_line_id": "pl1"}),
+        ),
+        ("/api/admin/envs", json!({"id": "env1", "name": "test"})),
+    ] {
+        let (_, answer) = admin.post(path, &body).await;
+        assert_success(&answer);
+    }
+    let (_, body) = admin
+        .post(
+            "/api/resource/clusters/aos_create",
+            &json!({"name": "shop-c", "env_id": "env1", "app_id": "app1"}),
+        )
+        .await;
+    let cluster = assert_success(&body)["id"]
+        .as_str()
+        .expect("cluster")
+        .to_owned();
+    let (_, body) = admin
+        .post(
+            "/api/resource/hosts/aos_create",
+            &json!({"host_IP": "127.0.0.2", "host_name": "h1", "ssh_user": "nobody",
+                "ssh_port": "22", "ssh_passwd": "unused-ssh-password", "productLine_id": "pl1", "env_id": "env1"}),
+        )
+        .await;
+    let host = assert_success(&body)["id"]
+        .as_str()
+        .expect("host")
+        .to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/resource/clusters/{cluster}/aos_bind"),
+            &json!({"hosts": [host]}),
+        )
+        .await;
+    assert_success(&body);
+
+    // The method copies its params.json where the test can read what the target received.
+    let manifest = "component: {id: db, name: db, remark: db}\nmethod: {id: db1, name: install, remark: install db}\nentrypoint: run.sh\nparams:\n  - key: user\n    require: true\n  - key: db_password\n    require: true\n";
+    let run_sh = format!(
+        "cp params.json '{}/received-params.json'\n",
+        out.path().display()
+    );
+    let package = tar_gz(&[
+        ("method.yml", manifest.as_bytes().to_vec()),
+        ("run.sh", run_sh.into_bytes()),
+    ]);
+    let (_, body) =
+        post_multipart(&admin, "/api/component/upload", &[("file", package)], &[]).await;
+    assert_success(&body);
+
+    // The app config, with a secret key of its own.
+    let j2 = b"user={{ user }}\npassword={{ db_password }}\n".to_vec();
+    let yml = b"- key: user\n- key: db_password\n".to_vec();
+    let (_, body) = post_multipart(
+        &admin,
+        "/api/artifact/configure/aos_upload",
+        &[("db.conf.j2", j2.clone()), ("db.conf.yml", yml.clone())],
+        &[
+            ("app_id", "app1".into()),
+            ("name", "db_config".into()),
+            ("version", "1".into()),
+            (
+                "file_md5",
+                json!({"db.conf.j2": md5_hex(&j2), "db.conf.yml": md5_hex(&yml)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let j2_id = assert_success(&body)
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|file| file["filename"] == "db.conf.j2")
+        .and_then(|file| file["id"].as_str())
+        .expect("j2 id")
+        .to_owned();
+
+    let (_, body) = admin
+        .post(
+            "/api/app/jobtemplate/create",
+            &json!({"name": "db-install", "application_id": "app1"}),
+        )
+        .await;
+    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobtemplate/{template}/graded"),
+            &json!({"method": [{"component_id": "db", "method_id": "db1", "sequence": 0}]}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin
+        .post(
+            "/api/app/jobinstance/create",
+            &json!({"name": INSTANCE_NAME, "env_id": "env1", "application_id": "app1", "job_template_id": template}),
+        )
+        .await;
+    let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let step = format!("/api/app/jobinstance/{instance}/db1/0");
+    let (_, body) = admin
+        .post(&format!("{step}/{cluster}/relation/cluster"), &json!({}))
+        .await;
+    assert_success(&body);
+
+    // 5.6.2.4: the parameter values.
+    let (_, body) = admin.get("/api/app/jobinstance/db1/config/desc").await;
+    let params_schema = assert_success(&body);
+    let params = json!({node(&params_schema, "user"): "shop", node(&params_schema, "db_password"): DB_PASSWORD});
+    let (_, body) = admin
+        .post(
+            &format!("{step}/config/update"),
+            &json!({"config_value": params}),
+        )
+        .await;
+    assert_success(&body);
+    // 5.6.2.3: the app-config values.
+    let (_, body) = admin
+        .post(
+            &format!("{step}/relation/actemplate"),
+            &json!({"file_id": j2_id, "groups": []}),
+        )
+        .await;
+    assert_success(&body);
+    let (_, body) = admin.get(&format!("{step}/actemplate/config/desc")).await;
+    let config_schema = assert_success(&body);
+    let configs = json!({node(&config_schema, "user"): "shop", node(&config_schema, "db_password"): CONFIG_PASSWORD});
+    let (_, body) = admin
+        .post(
+            &format!("{step}/relation/actemplate"),
+            &json!({"file_id": j2_id, "groups": [{"dest": out.path().display().to_string(), "host_IP": [], "configs": configs, "targetname": "db.conf"}]}),
+        )
+        .await;
+    assert_success(&body);
+
+    // The read-back routes answer the values as they were saved (as they always did).
+    let (_, body) = admin.get(&format!("{step}/config/value")).await;
+    let answered = assert_success(&body);
+    assert_eq!(answered[node(&params_schema, "db_password")], DB_PASSWORD);
+    let (_, body) = admin
+        .get(&format!("{step}/actemplate/{j2_id}/config/value"))
+        .await;
+    assert_eq!(assert_success(&body), json!([configs]));
+
+    // 6.1 on the TAD host: the target gets the values.
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/executionall"),
+            &json!({"use_tad_host": true}),
+        )
+        .await;
+    let data = assert_success(&body);
+    assert_eq!(data["status"], "success", "{body}");
+    let run = data["execution_id"].as_str().expect("run").to_owned();
+    let received: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("received-params.json")).expect("params copy"),
+    )
+    .expect("params json");
+    assert_eq!(
+        received,
+        json!({"user": "shop", "db_password": DB_PASSWORD})
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("db.conf")).expect("rendered"),
+        format!("user=shop\npassword={CONFIG_PASSWORD}\n")
+    );
+    // The run tree (read from the sealed snapshot) still answers the step.
+    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
+    assert!(body.to_string().contains("db1"), "{body}");
+
+    // Every byte stored: the data directory (SQLite files and their WAL) or the PostgreSQL
+    // schemas. The jobs database is in it (its instance name is), the secrets are not.
+    let stored = platform.stored_bytes();
+    assert!(contains(&stored, INSTANCE_NAME), "the jobs rows were read");
+    for secret in [DB_PASSWORD, CONFIG_PASSWORD] {
+        assert!(!contains(&stored, secret), "{secret} is stored in clear");
+    }
+    platform.stop().await;
+}
