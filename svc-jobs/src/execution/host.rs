@@ -3,6 +3,10 @@
 //! the method package in the run's work directory, write `params.json` and run the entrypoint,
 //! (4) run the bound scripts. A non-zero exit, a timeout or a transport failure fails the host
 //! task; a stop kills what runs on the host and ends it `stopped`.
+//!
+//! Every value on a command line goes through [`CommandLine`] (quoted words); a script's
+//! `parameter` reaches it as argv words ([`shell::split_words`]). `params.json` is written 0600
+//! in a 0700 directory and removed when the host's work ends, however it ends.
 
 use std::time::Duration;
 
@@ -18,8 +22,9 @@ use super::{
     content::StepContent,
     events::{HostLog, Masker},
     plan::StepPlan,
+    shell::{self, CommandLine},
     transport::{
-        ByteStream, LocalTransport, OutputKind, RunOutcome, SshTransport, Transport, shell_quote,
+        ByteStream, LocalTransport, OutputKind, RunOutcome, SshTransport, Transport, part_prefix,
     },
 };
 use crate::{
@@ -79,14 +84,11 @@ pub(crate) async fn run_host_task(
         token,
         content,
         key: format!("tad-{}", task.id),
-        exit_code: None,
+        failed_exit_code: None,
+        secret_files: Vec::new(),
     };
     let outcome = work.run(connection).await;
-    // A stopped host's last exit code is that of a command before the killed one: none is shown.
-    let exit_code = match outcome {
-        HostOutcome::Stopped => None,
-        _ => work.exit_code,
-    };
+    let exit_code = exit_code_of(&outcome, work.failed_exit_code);
     let (status, message) = match &outcome {
         HostOutcome::Success => (state::SUCCESS, None),
         HostOutcome::Failed(reason) => (state::FAILED, Some(masker.mask(reason))),
@@ -103,6 +105,17 @@ pub(crate) async fn run_host_task(
         tracing::error!(host_task = %task.id, %error, "cannot record the end of a host task");
     }
     outcome
+}
+
+/// The exit code a host task shows: 0 for a success; for a failure, the non-zero code of the
+/// command that failed it, or none when something else failed it (an upload, an md5 check, a
+/// timeout, a lost connection); none for a stop (the killed command has no code of its own).
+fn exit_code_of(outcome: &HostOutcome, failed_exit_code: Option<i32>) -> Option<i32> {
+    match outcome {
+        HostOutcome::Success => Some(0),
+        HostOutcome::Failed(_) => failed_exit_code.filter(|code| *code != 0),
+        HostOutcome::Stopped | HostOutcome::Skipped => None,
+    }
 }
 
 async fn host_status(
@@ -158,7 +171,10 @@ struct HostWork<'a> {
     content: &'a StepContent,
     /// Names this task's process group on the host.
     key: String,
-    exit_code: Option<i32>,
+    /// The exit code of the command that failed the task, when one did.
+    failed_exit_code: Option<i32>,
+    /// Files holding secrets written (or being written) on the host: removed when the work ends.
+    secret_files: Vec<String>,
 }
 
 impl HostWork<'_> {
@@ -171,8 +187,54 @@ impl HostWork<'_> {
             Ok(()) => HostOutcome::Success,
             Err(outcome) => outcome,
         };
+        self.remove_secret_files(transport.as_ref()).await;
         transport.close().await;
         outcome
+    }
+
+    /// Removes the secret-bearing files of this task (and the part files of their uploads, in
+    /// case an upload was cut short) from the host; runs whatever ended the work, a stop too.
+    async fn remove_secret_files(&mut self, transport: &dyn Transport) {
+        if self.secret_files.is_empty() {
+            return;
+        }
+        let mut command = CommandLine::new("rm -f --");
+        for path in &self.secret_files {
+            let (dir, name) = path.rsplit_once('/').unwrap_or((".", path.as_str()));
+            command = command
+                .word(path)
+                .files_starting_with(format!("{dir}/{}", part_prefix(name)));
+        }
+        let (sender, mut receiver) = mpsc::channel(16);
+        let key = format!("{}-cleanup", self.key);
+        let removed = transport
+            .run(command.as_str(), &key, self.inner.ssh_timeout, sender)
+            .await;
+        let mut said = Vec::new();
+        while let Ok(chunk) = receiver.try_recv() {
+            said.extend_from_slice(&chunk.bytes);
+        }
+        let files = self.secret_files.join(", ");
+        match removed {
+            Ok(RunOutcome::Exited(0)) => {
+                self.log.line(format!("==> removed {files}")).await;
+                self.secret_files.clear();
+            }
+            Ok(other) => {
+                let said = String::from_utf8_lossy(&said);
+                let excerpt: String = said.trim().chars().take(200).collect();
+                tracing::warn!(host_task = %self.task.id, outcome = ?other, "cannot remove secret files from the host");
+                self.log
+                    .line(format!("==> cannot remove {files}: {other:?} {excerpt}"))
+                    .await;
+            }
+            Err(error) => {
+                tracing::warn!(host_task = %self.task.id, %error, "cannot remove secret files from the host");
+                self.log
+                    .line(format!("==> cannot remove {files}: {error}"))
+                    .await;
+            }
+        }
     }
 
     async fn connect(
@@ -278,14 +340,17 @@ impl HostWork<'_> {
         let host_ip = self.task.host_ip.clone();
         let work = self.work_dir();
         let base = &self.inner.options.work_dir;
+        // The shared base is world-writable and sticky (several users share it); what a task
+        // makes below it is its user's only (0700): params.json lives there.
         self.command(
             transport,
             "prepare the work directory",
-            &format!(
-                "mkdir -p -m 1777 {} 2>/dev/null; mkdir -p {}",
-                shell_quote(base),
-                shell_quote(&work)
-            ),
+            &CommandLine::new("mkdir -p -m 1777 --")
+                .word(base)
+                .text("2>/dev/null; umask 077 && mkdir -p --")
+                .word(&work)
+                .text("&& chmod 700 --")
+                .word(&work),
         )
         .await?;
         for artifact in plan
@@ -293,6 +358,8 @@ impl HostWork<'_> {
             .iter()
             .filter(|artifact| StepPlan::applies(&artifact.host_ips, &host_ip))
         {
+            refuse_path("artifacts.dest", &artifact.dest)?;
+            refuse_path("artifact file name", &artifact.file_name)?;
             let path = join(&artifact.dest, &artifact.file_name);
             let version = artifact.version.as_deref().unwrap_or("-");
             self.log
@@ -310,6 +377,8 @@ impl HostWork<'_> {
             .iter()
             .filter(|config| StepPlan::applies(&config.host_ips, &host_ip))
         {
+            refuse_path("groups.dest", &config.dest)?;
+            refuse_path("groups.targetname", &config.target_name)?;
             let path = join(&config.dest, &config.target_name);
             self.log.line(format!("==> app config → {path}")).await;
             self.upload(transport, &path, text_stream(config.text.clone()))
@@ -318,6 +387,7 @@ impl HostWork<'_> {
         let params = serde_json::to_string_pretty(&plan.params).unwrap_or_else(|_| "{}".into());
         match &plan.package {
             Some(package) => {
+                refuse_relative_path("entrypoint", &package.entrypoint)?;
                 let archive = format!("{work}/package.tar.gz");
                 let unpacked = format!("{work}/package");
                 self.log
@@ -332,38 +402,40 @@ impl HostWork<'_> {
                 self.command(
                     transport,
                     "unpack the method package",
-                    &format!(
-                        "rm -rf {dir} && mkdir -p {dir} && tar xzf {archive} -C {dir}",
-                        dir = shell_quote(&unpacked),
-                        archive = shell_quote(&archive)
-                    ),
+                    &CommandLine::new("rm -rf --")
+                        .word(&unpacked)
+                        .text("&& (umask 077 && mkdir -p --")
+                        .word(&unpacked)
+                        .text(") && tar xzf")
+                        .word(&archive)
+                        .text("-C")
+                        .word(&unpacked)
+                        .text("&& chmod 700 --")
+                        .word(&unpacked),
                 )
                 .await?;
                 let params_path = format!("{unpacked}/params.json");
-                self.upload(transport, &params_path, text_stream(params))
+                self.write_secret_file(transport, &params_path, params)
                     .await?;
                 let interpreter = interpreter_of(&package.entrypoint);
                 self.command(
                     transport,
                     &format!("entrypoint {}", package.entrypoint),
-                    &format!(
-                        "cd {dir} && TAD_PARAMS_FILE={params} TAD_RUN_ID={run} TAD_STEP={step} {interpreter} {entry}",
-                        dir = shell_quote(&unpacked),
-                        params = shell_quote(&params_path),
-                        run = self.run.id,
-                        step = plan.sequence,
-                        entry = shell_quote(&package.entrypoint)
-                    ),
+                    &CommandLine::new("cd --")
+                        .word(&unpacked)
+                        .text("&&")
+                        .assign("TAD_PARAMS_FILE", &params_path)
+                        .assign("TAD_RUN_ID", &self.run.id)
+                        .assign("TAD_STEP", plan.sequence.to_string())
+                        .word(interpreter)
+                        .text("--")
+                        .word(&package.entrypoint),
                 )
                 .await?;
             }
             None => {
-                self.upload(
-                    transport,
-                    &format!("{work}/params.json"),
-                    text_stream(params),
-                )
-                .await?;
+                self.write_secret_file(transport, &format!("{work}/params.json"), params)
+                    .await?;
             }
         }
         for script in plan
@@ -376,11 +448,22 @@ impl HostWork<'_> {
             } else {
                 script.dest.clone()
             };
+            refuse_path("scripts_data.dest", &dest)?;
+            refuse_path("script file name", &script.file_name)?;
+            // Bindings refuse such a parameter; one saved before that check fails here.
+            let arguments = shell::split_words(&script.parameter).map_err(|error| {
+                HostOutcome::Failed(format!(
+                    "the parameter of script {} {error}; it was not run",
+                    script.file_name
+                ))
+            })?;
             let path = join(&dest, &script.file_name);
             self.log
                 .line(format!(
-                    "==> script {} ({}) → {path}",
-                    script.script_name, script.file_name
+                    "==> script {} ({}) → {path}, {} argument(s)",
+                    script.script_name,
+                    script.file_name,
+                    arguments.len()
                 ))
                 .await;
             let content = self.download(&script.file_id).await?;
@@ -393,16 +476,30 @@ impl HostWork<'_> {
             self.command(
                 transport,
                 &format!("script {}", script.file_name),
-                &format!(
-                    "cd {dir} && {interpreter} {file} {parameter}",
-                    dir = shell_quote(&dest),
-                    file = shell_quote(&script.file_name),
-                    parameter = script.parameter
-                ),
+                &CommandLine::new("cd --")
+                    .word(&dest)
+                    .text("&&")
+                    .word(interpreter)
+                    .text("--")
+                    .word(&script.file_name)
+                    .words(&arguments),
             )
             .await?;
         }
         Ok(())
+    }
+
+    /// Writes a file holding secrets (0600, in a 0700 directory); it is removed when the work
+    /// ends, even when this upload is cut short.
+    async fn write_secret_file(
+        &mut self,
+        transport: &dyn Transport,
+        path: &str,
+        text: String,
+    ) -> Result<(), Early> {
+        self.secret_files.push(path.to_owned());
+        self.upload_as(transport, path, text_stream(text), true)
+            .await
     }
 
     async fn download(&self, file_id: &str) -> Result<ByteStream, Early> {
@@ -419,13 +516,31 @@ impl HostWork<'_> {
         path: &str,
         content: ByteStream,
     ) -> Result<(), Early> {
+        self.upload_as(transport, path, content, false).await
+    }
+
+    /// Uploads `content` to `path`, as a private (0600) file when `private`.
+    async fn upload_as(
+        &mut self,
+        transport: &dyn Transport,
+        path: &str,
+        content: ByteStream,
+        private: bool,
+    ) -> Result<(), Early> {
         let mut stop = self.stop.clone();
         let _turn = tokio::select! {
             turn = self.content.upload_turn() => turn,
             _ = stopped(&mut stop) => return Err(HostOutcome::Stopped),
         };
+        let writing = async {
+            if private {
+                transport.upload_private(path, content).await
+            } else {
+                transport.upload(path, content).await
+            }
+        };
         tokio::select! {
-            written = transport.upload(path, content) => match written {
+            written = writing => match written {
                 Ok(bytes) => {
                     self.log.line(format!("    wrote {bytes} bytes to {path}")).await;
                     Ok(())
@@ -445,7 +560,7 @@ impl HostWork<'_> {
         let (sender, mut receiver) = mpsc::channel(64);
         let outcome = transport
             .run(
-                &format!("md5sum {}", shell_quote(path)),
+                CommandLine::new("md5sum --").word(path).as_str(),
                 &self.key,
                 Duration::from_secs(self.inner.options.host_timeout_secs),
                 sender,
@@ -482,7 +597,7 @@ impl HostWork<'_> {
         &mut self,
         transport: &dyn Transport,
         what: &str,
-        command: &str,
+        command: &CommandLine,
     ) -> Result<(), Early> {
         self.log.line(format!("==> {what}")).await;
         let timeout_secs = match self.plan.timeout_secs {
@@ -490,7 +605,7 @@ impl HostWork<'_> {
             secs => secs,
         };
         let running = transport.run(
-            command,
+            command.as_str(),
             &self.key,
             Duration::from_secs(timeout_secs),
             self.log.sender(),
@@ -509,12 +624,9 @@ impl HostWork<'_> {
             }
         };
         match outcome {
-            Ok(RunOutcome::Exited(0)) => {
-                self.exit_code = Some(0);
-                Ok(())
-            }
+            Ok(RunOutcome::Exited(0)) => Ok(()),
             Ok(RunOutcome::Exited(code)) => {
-                self.exit_code = Some(code);
+                self.failed_exit_code = Some(code);
                 Err(HostOutcome::Failed(format!(
                     "{what} exited with code {code}"
                 )))
@@ -532,6 +644,17 @@ impl HostWork<'_> {
             Err(error) => Err(HostOutcome::Failed(error.to_string())),
         }
     }
+}
+
+/// Fails the host when `value` cannot be a path on the target (see [`shell::check_path`]).
+fn refuse_path(field: &str, value: &str) -> Result<(), Early> {
+    shell::check_path(field, value).map_err(HostOutcome::Failed)
+}
+
+/// Fails the host when `value` is not a path inside its package (see
+/// [`shell::check_relative_path`]).
+fn refuse_relative_path(field: &str, value: &str) -> Result<(), Early> {
+    shell::check_relative_path(field, value).map_err(HostOutcome::Failed)
 }
 
 /// `dir/name` without doubled slashes.
@@ -565,6 +688,16 @@ mod tests {
     fn paths_join_without_doubled_slashes() {
         assert_eq!(join("/opt/app/", "a.jar"), "/opt/app/a.jar");
         assert_eq!(join("/opt/app", "a.jar"), "/opt/app/a.jar");
+    }
+
+    #[test]
+    fn a_failed_host_never_shows_exit_code_zero() {
+        let failed = HostOutcome::Failed("upload failed".into());
+        assert_eq!(exit_code_of(&failed, None), None);
+        assert_eq!(exit_code_of(&failed, Some(0)), None);
+        assert_eq!(exit_code_of(&failed, Some(3)), Some(3));
+        assert_eq!(exit_code_of(&HostOutcome::Success, None), Some(0));
+        assert_eq!(exit_code_of(&HostOutcome::Stopped, Some(3)), None);
     }
 
     #[test]

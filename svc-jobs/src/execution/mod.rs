@@ -10,6 +10,7 @@ mod host;
 pub mod joint;
 pub mod plan;
 mod runner;
+pub mod shell;
 pub mod transport;
 pub mod webhooks;
 

@@ -256,6 +256,13 @@ impl JobsService {
                     message: format!("{:?} must be shell or python", script.execute_type),
                 });
             }
+            // It reaches the script as argv words (SPEC §8): one that cannot be split is refused.
+            crate::execution::shell::split_words(&script.parameter).map_err(|error| {
+                JobsError::Invalid {
+                    field: "parameter",
+                    message: error.to_string(),
+                }
+            })?;
             self.artifact.script_file(&actor.token, &script.id).await?;
             self.check_hosts(actor, step, &script.host_ips).await?;
         }

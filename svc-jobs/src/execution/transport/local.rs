@@ -79,15 +79,11 @@ impl Transport for LocalTransport {
     }
 
     async fn upload(&self, path: &str, content: ByteStream) -> Result<u64, TransportError> {
-        let written = write_file(Path::new(path), content)
-            .await
-            .map_err(|message| TransportError::Upload {
-                target: TARGET.to_owned(),
-                path: path.to_owned(),
-                message,
-            })?;
-        tracing::debug!(path, bytes = written, "local file written");
-        Ok(written)
+        upload(path, content, Access::Default).await
+    }
+
+    async fn upload_private(&self, path: &str, content: ByteStream) -> Result<u64, TransportError> {
+        upload(path, content, Access::Private).await
     }
 
     async fn run(
@@ -191,18 +187,51 @@ async fn finish(forwarders: [JoinHandle<()>; 2]) {
     }
 }
 
-async fn write_file(path: &Path, mut content: ByteStream) -> Result<u64, String> {
+/// Who may read a written file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// As the process's umask says (files 0666, directories 0777, less the umask).
+    Default,
+    /// The owner only: the file 0600, missing parent directories 0700.
+    Private,
+}
+
+async fn upload(path: &str, content: ByteStream, access: Access) -> Result<u64, TransportError> {
+    let written = write_file(Path::new(path), content, access)
+        .await
+        .map_err(|message| TransportError::Upload {
+            target: TARGET.to_owned(),
+            path: path.to_owned(),
+            message,
+        })?;
+    tracing::debug!(path, bytes = written, ?access, "local file written");
+    Ok(written)
+}
+
+async fn write_file(path: &Path, mut content: ByteStream, access: Access) -> Result<u64, String> {
+    let (file_mode, dir_mode) = match access {
+        Access::Default => (0o666, 0o777),
+        Access::Private => (0o600, 0o700),
+    };
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
     {
-        tokio::fs::create_dir_all(parent)
+        tokio::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(dir_mode)
+            .create(parent)
             .await
             .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
     }
     let part = PathBuf::from(part_path(&path.to_string_lossy()));
     let written = async {
-        let mut file = tokio::fs::File::create(&part)
+        // A new file (never an existing one or a link), readable as `access` says from the start.
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(file_mode)
+            .open(&part)
             .await
             .map_err(|error| format!("cannot create {}: {error}", part.display()))?;
         let mut written = 0_u64;

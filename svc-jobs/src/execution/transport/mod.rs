@@ -79,8 +79,15 @@ pub trait Transport: Send + Sync {
     fn describe(&self) -> String;
 
     /// Writes `content` to `path` on the target (parent directories created, the file replaced),
-    /// answering the number of bytes written.
+    /// answering the number of bytes written. The bytes go to a temporary file of a unique name
+    /// in the same directory (see [`part_path`]), renamed over `path` once complete, so that
+    /// several writers of one path (hosts sharing an NFS directory) each replace it whole.
     async fn upload(&self, path: &str, content: ByteStream) -> Result<u64, TransportError>;
+
+    /// Like [`Transport::upload`] for a file holding secrets: the file is created with mode 0600
+    /// from its first byte (never readable by others, not even while written) and missing parent
+    /// directories with mode 0700.
+    async fn upload_private(&self, path: &str, content: ByteStream) -> Result<u64, TransportError>;
 
     /// Runs `command` with `bash -c` in a new process group (session) on the target, sending its
     /// stdout and stderr to `output` as they arrive. `key` names the process group so that
@@ -102,23 +109,42 @@ pub trait Transport: Send + Sync {
     async fn close(&self);
 }
 
-/// Quotes `text` for a POSIX shell (single quotes; embedded quotes escaped).
-pub fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
+/// `<dir>/.<name>.tad-part.<random>`: where one upload of `path` goes before it is renamed over
+/// `path`. Unique per attempt, so that two writers of one path never share it; in the same
+/// directory, so that the rename is atomic; hidden, so that a directory listing shows only
+/// complete files.
+pub fn part_path(path: &str) -> String {
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((dir, name)) => (format!("{dir}/"), name),
+        None => (String::new(), path),
+    };
+    let id = common::ids::new_id();
+    // The random tail of a uuid v7 (the head is its time).
+    let random = &id[id.len() - 16..];
+    format!("{dir}{}{random}", part_prefix(name))
 }
 
-/// `<path>.tad-part`: where an upload goes before it replaces `path`.
-fn part_path(path: &str) -> String {
-    format!("{path}.tad-part")
+/// `.<name>.tad-part.`: how the temporary files of uploads of `name` begin.
+pub fn part_prefix(name: &str) -> String {
+    format!(".{name}.tad-part.")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::shell_quote;
+    use super::*;
 
     #[test]
-    fn shell_quote_survives_quotes_and_spaces() {
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    fn part_paths_are_unique_hidden_siblings() {
+        let first = part_path("/opt/app/shop.tar.gz");
+        let second = part_path("/opt/app/shop.tar.gz");
+        assert_ne!(first, second);
+        for part in [&first, &second] {
+            assert!(
+                part.starts_with("/opt/app/.shop.tar.gz.tad-part.") && part.len() == 47,
+                "{part}"
+            );
+        }
+        assert!(part_path("a.txt").starts_with(".a.txt.tad-part."));
+        assert!(part_path("/a.txt").starts_with("/.a.txt.tad-part."));
     }
 }

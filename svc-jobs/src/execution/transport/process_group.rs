@@ -26,7 +26,8 @@ use std::{
     time::Duration,
 };
 
-use super::{RunOutcome, shell_quote};
+use super::RunOutcome;
+use crate::execution::shell;
 
 /// How long output may still arrive after the command ended (a background process that keeps
 /// the output open does not hold the run longer than this).
@@ -95,7 +96,7 @@ fn bash_invocation(script: &str, name: &str, first: &str, second: &str) -> [Stri
 pub(super) fn command_line(words: &[String]) -> String {
     words
         .iter()
-        .map(|word| shell_quote(word))
+        .map(|word| shell::quote(word))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -10,14 +10,14 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use common::ssh::{SessionError, SshAuth, SshSession, SshTarget};
 use futures::StreamExt;
-use russh::{Channel, ChannelMsg, Sig, client};
+use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Sig, client};
 use tokio::{sync::mpsc, time::Instant};
 
 use super::{
     ByteStream, OutputChunk, OutputKind, RunOutcome, Transport, TransportError, part_path,
     process_group::{self, Ending, PendingRuns},
-    shell_quote,
 };
+use crate::execution::shell::CommandLine;
 
 /// At most this much of a helper command's stderr goes into an error message.
 const STDERR_LIMIT: usize = 2048;
@@ -131,16 +131,17 @@ impl SshTransport {
     /// Runs a helper `command` with no input within the transport's timeout; fails unless it
     /// exits with 0.
     async fn run_helper(&self, command: &str) -> Result<(), String> {
-        let mut channel = self.open_channel().await?;
-        channel
+        let (mut reader, writer) = self.open_channel().await?.split();
+        writer
             .exec(true, command)
             .await
             .map_err(|error| format!("starting the command failed: {error}"))?;
-        let _ = channel.eof().await;
-        let finished = tokio::time::timeout(self.timeout, wait_exit(&mut channel))
+        let _ = writer.eof().await;
+        let mut end = HelperEnd::default();
+        let finished = tokio::time::timeout(self.timeout, end.wait(&mut reader))
             .await
             .map_err(|_| format!("no answer within {} s", self.timeout.as_secs()))?;
-        let _ = channel.close().await;
+        let _ = writer.close().await;
         finished
     }
 
@@ -162,6 +163,7 @@ impl SshTransport {
         path: &str,
         part: &str,
         mut content: ByteStream,
+        access: Access,
     ) -> Result<u64, String> {
         let first = match content.next().await {
             Some(first) => first.map_err(|error| format!("reading the content failed: {error}"))?,
@@ -172,7 +174,9 @@ impl SshTransport {
             .chain(content)
             .boxed();
         if !large {
-            return self.send_part_on(&self.session, path, part, content).await;
+            return self
+                .send_part_on(&self.session, path, part, content, access)
+                .await;
         }
         let (session, _) = common::ssh::open_session(
             &self.target,
@@ -182,7 +186,9 @@ impl SshTransport {
         )
         .await
         .map_err(|error| format!("opening the upload connection failed: {error}"))?;
-        let sent = self.send_part_on(&session, path, part, content).await;
+        let sent = self
+            .send_part_on(&session, path, part, content, access)
+            .await;
         common::ssh::disconnect(&session).await;
         sent
     }
@@ -193,46 +199,116 @@ impl SshTransport {
         path: &str,
         part: &str,
         content: ByteStream,
+        access: Access,
     ) -> Result<u64, String> {
-        let mut command = format!("cat > {}", shell_quote(part));
+        // `set -C`: the part file must be new (never an existing file or a link to one).
+        let mut command = match access {
+            Access::Default => CommandLine::new("set -C &&"),
+            Access::Private => CommandLine::new("set -C && umask 077 &&"),
+        };
         if let Some(parent) = std::path::Path::new(path)
             .parent()
             .and_then(|parent| parent.to_str())
             .filter(|parent| !parent.is_empty())
         {
-            command = format!("mkdir -p -- {} && {command}", shell_quote(parent));
+            command = command.text("mkdir -p --").word(parent).text("&&");
         }
-        let mut channel = self.open_channel_on(session).await?;
-        channel
-            .exec(true, command)
+        let command = command.text("cat >").word(part);
+        let (mut reader, writer) = self.open_channel_on(session).await?.split();
+        writer
+            .exec(true, command.as_str())
             .await
             .map_err(|error| format!("starting the upload failed: {error}"))?;
-        let sent = send_all(&channel, content).await;
+        // The command may end before it read everything (mkdir or cat failed, the disk is
+        // full): then no window opens again and sending would wait for ever, so the channel's
+        // end is watched while sending.
+        let mut end = HelperEnd::default();
+        let sent = tokio::select! {
+            sent = send_all(&writer, content) => sent,
+            ended = end.wait(&mut reader) => {
+                let _ = writer.close().await;
+                return Err(match ended {
+                    Ok(()) => "the target ended the upload before it got every byte".to_owned(),
+                    Err(remote) => format!("the target refused the upload: {remote}"),
+                });
+            }
+        };
         if let Err(message) = sent {
-            // The command may have failed first (e.g. mkdir); its own words say more.
-            let remote =
-                tokio::time::timeout(Duration::from_secs(1), wait_exit(&mut channel)).await;
-            let _ = channel.close().await;
+            // The command may have failed first; its own words say more.
+            let remote = tokio::time::timeout(Duration::from_secs(1), end.wait(&mut reader)).await;
+            let _ = writer.close().await;
             return Err(match remote {
                 Ok(Err(remote)) => format!("{message}; the target said: {remote}"),
                 _ => message,
             });
         }
-        channel
+        writer
             .eof()
             .await
             .map_err(|error| format!("ending the upload failed: {error}"))?;
-        let finished = wait_exit(&mut channel).await;
-        let _ = channel.close().await;
+        let finished = end.wait(&mut reader).await;
+        let _ = writer.close().await;
         finished.and(sent)
     }
+    /// Uploads `content` to a part file of a unique name beside `path` (see [`part_path`]),
+    /// then checks its size and renames it over `path` (atomic: same directory).
+    async fn upload_as(
+        &self,
+        path: &str,
+        content: ByteStream,
+        access: Access,
+    ) -> Result<u64, TransportError> {
+        let upload_error = |message: String| TransportError::Upload {
+            target: self.describe(),
+            path: path.to_owned(),
+            message,
+        };
+        let part = part_path(path);
+        let sent = match self.send_part(path, &part, content, access).await {
+            Ok(sent) => sent,
+            Err(message) => {
+                let remove = CommandLine::new("rm -f --").word(&part);
+                let _ = self.run_helper(remove.as_str()).await;
+                return Err(upload_error(message));
+            }
+        };
+        let replace = CommandLine::new("test \"$(wc -c <")
+            .word(&part)
+            .text(")\" -eq")
+            .word(sent.to_string())
+            .text("&& mv -f --")
+            .word(&part)
+            .word(path)
+            .text("|| { rm -f --")
+            .word(&part)
+            .text("; exit 1; }");
+        self.run_helper(replace.as_str()).await.map_err(|message| {
+            upload_error(format!(
+                "checking the size ({sent} bytes) and replacing the file failed: {message}"
+            ))
+        })?;
+        tracing::debug!(host = %self.describe(), path, bytes = sent, ?access, "file uploaded");
+        Ok(sent)
+    }
+}
+
+/// Who may read an uploaded file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// As the remote user's umask says.
+    Default,
+    /// The owner only: the file 0600, missing parent directories 0700 (`umask 077`).
+    Private,
 }
 
 fn describe(target: &SshTarget) -> String {
     format!("{}@{}:{}", target.user, target.host, target.port)
 }
 
-async fn send_all(channel: &Channel<client::Msg>, mut content: ByteStream) -> Result<u64, String> {
+async fn send_all(
+    channel: &ChannelWriteHalf<client::Msg>,
+    mut content: ByteStream,
+) -> Result<u64, String> {
     let mut sent = 0_u64;
     while let Some(chunk) = content.next().await {
         let chunk = chunk.map_err(|error| format!("reading the content failed: {error}"))?;
@@ -246,32 +322,41 @@ async fn send_all(channel: &Channel<client::Msg>, mut content: ByteStream) -> Re
     Ok(sent)
 }
 
-/// Waits for the end of a helper command; fails with its stderr unless it exits with 0.
-async fn wait_exit(channel: &mut Channel<client::Msg>) -> Result<(), String> {
-    let mut status = None;
-    let mut stderr = Vec::new();
-    while let Some(message) = channel.wait().await {
-        match message {
-            ChannelMsg::ExtendedData { data, ext: 1 } => {
-                let room = STDERR_LIMIT.saturating_sub(stderr.len());
-                stderr.extend_from_slice(&data[..data.len().min(room)]);
+/// What the channel of a helper command (or upload) said so far: kept across waits, so that a
+/// wait cut short (see [`SshTransport::send_part_on`]) loses nothing.
+#[derive(Default)]
+struct HelperEnd {
+    status: Option<u32>,
+    stderr: Vec<u8>,
+}
+
+impl HelperEnd {
+    /// Waits for the end of the command; fails with its stderr unless it exits with 0.
+    /// Cancel-safe: every message read is noted before the next wait.
+    async fn wait(&mut self, reader: &mut ChannelReadHalf) -> Result<(), String> {
+        while let Some(message) = reader.wait().await {
+            match message {
+                ChannelMsg::ExtendedData { data, ext: 1 } => {
+                    let room = STDERR_LIMIT.saturating_sub(self.stderr.len());
+                    self.stderr.extend_from_slice(&data[..data.len().min(room)]);
+                }
+                ChannelMsg::ExitStatus { exit_status } => self.status = Some(exit_status),
+                ChannelMsg::ExitSignal { signal_name, .. } => {
+                    return Err(format!("killed by signal {}", sig_name(&signal_name)));
+                }
+                ChannelMsg::Failure if self.status.is_none() => {
+                    return Err("the server refused to run the command".to_owned());
+                }
+                ChannelMsg::Close => break,
+                _ => {}
             }
-            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-            ChannelMsg::ExitSignal { signal_name, .. } => {
-                return Err(format!("killed by signal {}", sig_name(&signal_name)));
-            }
-            ChannelMsg::Failure if status.is_none() => {
-                return Err("the server refused to run the command".to_owned());
-            }
-            ChannelMsg::Close => break,
-            _ => {}
         }
-    }
-    let stderr = String::from_utf8_lossy(&stderr).trim().to_owned();
-    match status {
-        Some(0) => Ok(()),
-        Some(code) => Err(format!("exit status {code}: {stderr}")),
-        None => Err(format!("ended without an exit status: {stderr}")),
+        let stderr = String::from_utf8_lossy(&self.stderr).trim().to_owned();
+        match self.status {
+            Some(0) => Ok(()),
+            Some(code) => Err(format!("exit status {code}: {stderr}")),
+            None => Err(format!("ended without an exit status: {stderr}")),
+        }
     }
 }
 
@@ -301,33 +386,11 @@ impl Transport for SshTransport {
     }
 
     async fn upload(&self, path: &str, content: ByteStream) -> Result<u64, TransportError> {
-        let upload_error = |message: String| TransportError::Upload {
-            target: self.describe(),
-            path: path.to_owned(),
-            message,
-        };
-        let part = part_path(path);
-        let sent = match self.send_part(path, &part, content).await {
-            Ok(sent) => sent,
-            Err(message) => {
-                let _ = self
-                    .run_helper(&format!("rm -f -- {}", shell_quote(&part)))
-                    .await;
-                return Err(upload_error(message));
-            }
-        };
-        let replace = format!(
-            "test \"$(wc -c < {part})\" -eq {sent} && mv -f -- {part} {path} || {{ rm -f -- {part}; exit 1; }}",
-            part = shell_quote(&part),
-            path = shell_quote(path),
-        );
-        self.run_helper(&replace).await.map_err(|message| {
-            upload_error(format!(
-                "checking the size ({sent} bytes) and replacing the file failed: {message}"
-            ))
-        })?;
-        tracing::debug!(host = %self.describe(), path, bytes = sent, "file uploaded");
-        Ok(sent)
+        self.upload_as(path, content, Access::Default).await
+    }
+
+    async fn upload_private(&self, path: &str, content: ByteStream) -> Result<u64, TransportError> {
+        self.upload_as(path, content, Access::Private).await
     }
 
     async fn run(
