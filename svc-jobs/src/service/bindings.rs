@@ -211,6 +211,7 @@ impl JobsService {
         values: Value,
     ) -> JobsResult<()> {
         require_operator(actor)?;
+        super::binding_limits::document("config_value", &values)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_params(actor, &step, &values).await?;
         let instance_id = step.instance_id.clone();
@@ -268,6 +269,7 @@ impl JobsService {
         scripts: Vec<ScriptBinding>,
     ) -> JobsResult<()> {
         require_operator(actor)?;
+        super::binding_limits::scripts(&scripts)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_scripts(actor, &step, &scripts).await?;
         let mut bindings = StepBindings::of(&step);
@@ -355,6 +357,7 @@ impl JobsService {
         binding: ConfigBinding,
     ) -> JobsResult<()> {
         require_operator(actor)?;
+        super::binding_limits::configs(&binding)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         let binding = self.check_configs(actor, &step, binding).await?;
         let mut bindings = StepBindings::of(&step);
@@ -443,6 +446,7 @@ impl JobsService {
         artifacts: Vec<ArtifactBinding>,
     ) -> JobsResult<(String, String)> {
         require_operator(actor)?;
+        super::binding_limits::artifacts(&artifacts)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_artifacts(actor, &step, &artifacts).await?;
         let instance = self.instance_of(&step).await?;
@@ -475,6 +479,7 @@ impl JobsService {
         all: AllBindings,
     ) -> JobsResult<()> {
         require_operator(actor)?;
+        super::binding_limits::all(&all)?;
         let mut step = self.find_step(instance_id, method_id, sequence).await?;
         let instance = self.instance_of(&step).await?;
         if let Some(cluster_id) = all
