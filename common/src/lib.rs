@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod ids;
+pub mod limits;
 pub mod paging;
 pub mod secrets;
 pub mod ssh;

@@ -370,7 +370,7 @@ async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Da
             &fields(&[
                 ("version", "9.9.9"),
                 ("time", "2016-05-10T02:11:50Z"),
-                ("url", "u"),
+                ("url", "http://ci.test/9"),
                 (
                     "software_url",
                     "http://files.test/download/rog2/android/9.9.9/gone.apk",

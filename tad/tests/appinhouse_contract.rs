@@ -411,7 +411,7 @@ async fn builds_times_pages_user_agents_plists_and_residue() {
             &[
                 ("version", "9"),
                 ("time", "2016-05-10T02:11:50Z"),
-                ("url", "u"),
+                ("url", "http://ci.example/9"),
                 (
                     "software_url",
                     &platform.url("/download/rog2/android/9/gone.apk"),

@@ -1,7 +1,7 @@
 //! Apps: create (1009 when it exists), update, delete (with its builds, plists and hosted
 //! files), ordering (top / end / up / down) and the paginated list.
 
-use common::{db::DbConnection, time::now_utc};
+use common::{db::DbConnection, limits, time::now_utc};
 
 use super::{AppinhouseError, AppinhouseResult, AppinhouseService, Window, required, url_safe};
 use crate::db::models::{
@@ -44,7 +44,7 @@ impl SortOperation {
             "down" => Ok(SortOperation::Down),
             other => Err(AppinhouseError::Invalid {
                 field: "sort_operation",
-                message: format!("{other:?} must be top, end, up or down"),
+                message: format!("{:?} must be top, end, up or down", limits::excerpt(other)),
             }),
         }
     }
@@ -71,7 +71,9 @@ impl AppinhouseService {
                 field: "description",
             })?
             .to_owned();
+        limits::check("description", &description, limits::REMARK)?;
         let alias = alias.unwrap_or_default().trim().to_owned();
+        limits::check("alias", &alias, limits::NAME)?;
         self.database
             .transaction(move |connection| {
                 if apps::find(connection, &name)?.is_some() {
@@ -111,7 +113,9 @@ impl AppinhouseService {
             fields.insert("description".to_owned(), description.to_owned());
         }
         let description = required(&fields, "description")?;
+        limits::check("description", &description, limits::REMARK)?;
         let alias = alias.unwrap_or_default().trim().to_owned();
+        limits::check("alias", &alias, limits::NAME)?;
         self.database
             .transaction(move |connection| {
                 existing_app(connection, &name)?;

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use common::{db::DbConnection, time::now_utc};
+use common::{db::DbConnection, limits, time::now_utc};
 
 use super::{
     AppinhouseError, AppinhouseResult, AppinhouseService, Fields, Window,
@@ -248,7 +248,9 @@ impl AppinhouseService {
         let version = version(&required(fields, "version")?)?;
         let time = parse_build_time(&required(fields, "time")?)?;
         let url = required(fields, "url")?;
+        limits::http_url("url", &url)?;
         let software_url = required(fields, "software_url")?;
+        limits::http_url("software_url", &software_url)?;
         let (bundle_identifier, title) = if platform == Platform::Ios {
             (
                 required(fields, "plist_bundle_identifier")?,
@@ -260,6 +262,18 @@ impl AppinhouseService {
                 optional(fields, "plist_title").unwrap_or_default(),
             )
         };
+        limits::check("plist_bundle_identifier", &bundle_identifier, limits::NAME)?;
+        limits::check("plist_title", &title, limits::NAME)?;
+        let description = optional(fields, "description").unwrap_or_default();
+        limits::check("description", &description, limits::REMARK)?;
+        let full_size_image = optional(fields, "plist_full_size_image").unwrap_or_default();
+        if !full_size_image.is_empty() {
+            limits::http_url("plist_full_size_image", &full_size_image)?;
+        }
+        let display_image = optional(fields, "plist_display_image").unwrap_or_default();
+        if !display_image.is_empty() {
+            limits::http_url("plist_display_image", &display_image)?;
+        }
         let base_url = self.base_url(request_base_url);
         let hosted_key = match self.hosted_key_of(&software_url, &base_url) {
             Some(key) => match self.store.size(&key).await? {
@@ -273,13 +287,13 @@ impl AppinhouseService {
             platform,
             version,
             time,
-            description: optional(fields, "description").unwrap_or_default(),
+            description,
             url,
             software_url,
             bundle_identifier,
             title,
-            full_size_image: optional(fields, "plist_full_size_image").unwrap_or_default(),
-            display_image: optional(fields, "plist_display_image").unwrap_or_default(),
+            full_size_image,
+            display_image,
             hosted_key,
         })
         .await
@@ -296,7 +310,9 @@ impl AppinhouseService {
         let app = app.trim().to_owned();
         let version = version(&required(fields, "version")?)?;
         let software_url = required(fields, "software_url")?;
+        limits::http_url("software_url", &software_url)?;
         let extend_name = required(fields, "extend_name")?;
+        limits::check("extend_name", &extend_name, limits::NAME)?;
         let extend_key = url_safe(
             "extend_key",
             &required(fields, "extend_key")?,
@@ -506,7 +522,7 @@ impl AppinhouseService {
             .parse::<i64>()
             .map_err(|_| AppinhouseError::Invalid {
                 field: "residue",
-                message: format!("{residue_text:?} is not a number"),
+                message: format!("{:?} is not a number", limits::excerpt(residue_text)),
             })?;
         let min_residue = self.settings.min_residue;
         if residue < min_residue {

@@ -119,7 +119,7 @@ impl AppinhouseService {
             None => return Err(AppinhouseError::Missing { field: "page" }),
             Some(text) => text.parse::<i64>().map_err(|_| AppinhouseError::Invalid {
                 field: "page",
-                message: format!("{text:?} is not a number"),
+                message: format!("{:?} is not a number", common::limits::excerpt(text)),
             })?,
         };
         let max_page = self.settings.max_page;
@@ -168,7 +168,10 @@ pub fn url_safe(field: &'static str, value: &str, max: usize) -> AppinhouseResul
     if value.len() > max {
         return Err(AppinhouseError::Invalid {
             field,
-            message: format!("{value:?} is longer than {max} bytes"),
+            message: format!(
+                "{:?} is longer than {max} bytes",
+                common::limits::excerpt(value)
+            ),
         });
     }
     let safe = value
@@ -178,7 +181,10 @@ pub fn url_safe(field: &'static str, value: &str, max: usize) -> AppinhouseResul
     if !safe {
         return Err(AppinhouseError::Invalid {
             field,
-            message: format!("{value:?} may hold only letters, digits, '.', '_' and '-'"),
+            message: format!(
+                "{:?} may hold only letters, digits, '.', '_' and '-'",
+                common::limits::excerpt(value)
+            ),
         });
     }
     Ok(value.to_owned())

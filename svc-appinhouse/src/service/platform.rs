@@ -33,7 +33,10 @@ impl Platform {
             "windows" => Ok(Platform::Windows),
             other => Err(AppinhouseError::Invalid {
                 field: "platform",
-                message: format!("{other:?} must be ios, android or windows"),
+                message: format!(
+                    "{:?} must be ios, android or windows",
+                    common::limits::excerpt(other)
+                ),
             }),
         }
     }

@@ -18,7 +18,7 @@ pub fn parse_build_time(text: &str) -> AppinhouseResult<BuildTime> {
     let parsed: Option<DateTime<FixedOffset>> = DateTime::parse_from_rfc3339(trimmed)
         .ok()
         .or_else(|| DateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%z").ok());
-    let time = parsed.ok_or_else(|| AppinhouseError::TimeFormat(text.to_owned()))?;
+    let time = parsed.ok_or_else(|| AppinhouseError::TimeFormat(common::limits::excerpt(text)))?;
     Ok(BuildTime {
         utc: time.naive_utc(),
         offset_minutes: time.offset().local_minus_utc() / 60,

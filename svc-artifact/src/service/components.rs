@@ -3,7 +3,7 @@
 //! package for an existing method id is a new version; the newest is used. The built-in
 //! component `custom` with method `cu1` has no package and only runs the step's scripts.
 
-use common::time::now_utc;
+use common::{limits, time::now_utc};
 use futures::Stream;
 use serde::Deserialize;
 
@@ -128,6 +128,31 @@ impl ArtifactService {
         })?;
         check_id("method.yml component.id", &manifest.component.id)?;
         check_id("method.yml method.id", &manifest.method.id)?;
+        limits::check(
+            "method.yml component.name",
+            manifest.component.name.trim(),
+            limits::NAME,
+        )?;
+        limits::check(
+            "method.yml method.name",
+            manifest.method.name.trim(),
+            limits::NAME,
+        )?;
+        limits::check(
+            "method.yml component.remark",
+            &manifest.component.remark,
+            limits::REMARK,
+        )?;
+        limits::check(
+            "method.yml method.remark",
+            &manifest.method.remark,
+            limits::REMARK,
+        )?;
+        limits::check(
+            "method.yml entrypoint",
+            manifest.entrypoint.trim(),
+            limits::PATH,
+        )?;
         if manifest.method.id == BUILTIN_METHOD || manifest.component.id == BUILTIN_COMPONENT {
             return Err(ArtifactError::invalid(
                 "method.yml",
@@ -154,6 +179,12 @@ impl ArtifactService {
                 "must be positive",
             ));
         }
+        limits::range(
+            "method.yml timeout_s",
+            timeout_s,
+            1,
+            limits::MAX_TIMEOUT_SECS,
+        )?;
         let params =
             schema::parse_schema_value("method.yml params", &manifest.method.id, &manifest.params)
                 .map_err(|message| ArtifactError::InvalidSchema { message })?;

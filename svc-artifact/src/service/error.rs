@@ -75,6 +75,15 @@ pub enum ArtifactError {
     Upstream(tonic::Status),
 }
 
+impl From<common::limits::LimitError> for ArtifactError {
+    fn from(error: common::limits::LimitError) -> Self {
+        ArtifactError::Invalid {
+            field: error.field.to_owned(),
+            message: error.message,
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ArtifactError {
     fn from(error: diesel::result::Error) -> Self {
         ArtifactError::Database(DbError::Query(error))

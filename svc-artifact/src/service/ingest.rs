@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use common::storage::{ObjectStorage, ObjectWriter, StoredDigest};
+use common::{
+    limits,
+    storage::{ObjectStorage, ObjectWriter, StoredDigest},
+};
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
@@ -114,6 +117,7 @@ where
     while let Some(item) = stream.next().await {
         match item? {
             UploadItem::Field { name, value } => {
+                check_field(&name, &value)?;
                 ingested.fields.insert(name, value);
             }
             UploadItem::FileStart { name } => {
@@ -193,6 +197,30 @@ async fn close(open: OpenFile, ingested: &mut Ingested) -> ArtifactResult<()> {
     Ok(())
 }
 
+/// The limit of an upload's text field, by its name (SPEC §8).
+fn field_limit(name: &str) -> (&'static str, limits::Limit) {
+    match name {
+        "app_id" => ("app_id", limits::ID),
+        "name" => ("name", limits::NAME),
+        "version" => ("version", limits::NAME),
+        "md5" => ("md5", limits::TOKEN),
+        "file_md5" => ("file_md5", limits::DOCUMENT),
+        _ => ("upload field", limits::VALUE),
+    }
+}
+
+/// Checks an upload's text field against its limit before it is kept.
+fn check_field(name: &str, value: &str) -> ArtifactResult<()> {
+    limits::check("upload field name", name, limits::NAME)?;
+    let (field, limit) = field_limit(name);
+    limits::check(field, value.trim(), limit).map_err(|error| {
+        ArtifactError::invalid(
+            if field == "upload field" { name } else { field },
+            error.message,
+        )
+    })
+}
+
 /// The last segment of an uploaded file's name (browsers may send a path).
 pub fn file_name_of(raw: &str) -> ArtifactResult<String> {
     let name = raw
@@ -201,12 +229,14 @@ pub fn file_name_of(raw: &str) -> ArtifactResult<String> {
         .unwrap_or_default()
         .trim()
         .to_owned();
+    limits::check("file name", raw, limits::PATH)?;
     if name.is_empty() || name == "." || name == ".." {
         return Err(ArtifactError::invalid(
             "file name",
             format!("{raw:?} is not a file name"),
         ));
     }
+    limits::check("file name", &name, limits::FILE_NAME)?;
     Ok(name)
 }
 
@@ -221,6 +251,12 @@ pub fn declared_md5s(ingested: &Ingested) -> ArtifactResult<HashMap<String, Stri
     })?;
     map.into_iter()
         .map(|(name, value)| match value {
+            serde_json::Value::String(md5) if md5.len() > limits::TOKEN.max => {
+                Err(ArtifactError::invalid(
+                    "file_md5",
+                    format!("md5 of {:?} is too long", limits::excerpt(&name)),
+                ))
+            }
             serde_json::Value::String(md5) => Ok((name, md5.trim().to_ascii_lowercase())),
             other => Err(ArtifactError::invalid(
                 "file_md5",

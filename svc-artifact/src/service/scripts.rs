@@ -1,7 +1,7 @@
 //! Scripts (5.11): each upload is one script version (`disable` until reviewed), its files
 //! checked against `file_md5`; review by a `reviewer` or `admin` who did not upload it.
 
-use common::{auth::Role, time::now_utc};
+use common::{auth::Role, limits, time::now_utc};
 use futures::Stream;
 
 use super::{
@@ -125,6 +125,8 @@ impl ArtifactService {
         status: &str,
     ) -> ArtifactResult<ScriptRow> {
         require_reviewer(actor)?;
+        limits::check("method_id", method_id.trim(), limits::ID)?;
+        limits::check("status", status.trim(), limits::TOKEN)?;
         let method_id = method_id.trim();
         if !method_id.is_empty() && method_id != id {
             return Err(ArtifactError::invalid(

@@ -213,6 +213,7 @@ impl JobsService {
         values: Value,
     ) -> JobsResult<()> {
         require_operator(actor)?;
+        super::binding_limits::document("config_value", &values)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_params(actor, &step, &values).await?;
         let instance_id = step.instance_id.clone();
@@ -279,6 +280,7 @@ impl JobsService {
         scripts: Vec<ScriptBinding>,
     ) -> JobsResult<()> {
         require_operator(actor)?;
+        super::binding_limits::scripts(&scripts)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_scripts(actor, &step, &scripts).await?;
         let mut bindings = StepBindings::of(&step);
@@ -380,6 +382,7 @@ impl JobsService {
         binding: ConfigBinding,
     ) -> JobsResult<()> {
         require_operator(actor)?;
+        super::binding_limits::configs(&binding)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         let binding = self.check_configs(actor, &step, binding).await?;
         let mut bindings = StepBindings::of(&step);
@@ -470,6 +473,7 @@ impl JobsService {
         artifacts: Vec<ArtifactBinding>,
     ) -> JobsResult<(String, String)> {
         require_operator(actor)?;
+        super::binding_limits::artifacts(&artifacts)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_artifacts(actor, &step, &artifacts).await?;
         let instance = self.instance_of(&step).await?;
@@ -502,6 +506,7 @@ impl JobsService {
         all: AllBindings,
     ) -> JobsResult<()> {
         require_operator(actor)?;
+        super::binding_limits::all(&all)?;
         let mut step = self.find_step(instance_id, method_id, sequence).await?;
         let instance = self.instance_of(&step).await?;
         if let Some(cluster_id) = all

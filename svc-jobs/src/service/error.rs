@@ -111,6 +111,15 @@ pub enum JobsError {
     },
 }
 
+impl From<common::limits::LimitError> for JobsError {
+    fn from(error: common::limits::LimitError) -> Self {
+        JobsError::Invalid {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
 impl From<diesel::result::Error> for JobsError {
     fn from(error: diesel::result::Error) -> Self {
         JobsError::Database(DbError::Query(error))

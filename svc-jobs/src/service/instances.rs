@@ -4,11 +4,11 @@
 
 use std::collections::HashSet;
 
-use common::{paging::PageRequest, time::now_utc};
+use common::{limits, paging::PageRequest, time::now_utc};
 
 use super::{
     Actor, JobsError, JobsResult, JobsService, RecordKind, checked_name, checked_reference,
-    filter_text, require_operator, require_reader, status,
+    checked_text, filter_text, require_operator, require_reader, status,
 };
 use crate::{
     db::models::{
@@ -166,6 +166,9 @@ impl JobsService {
         application_id: &str,
         module_id: Option<&str>,
     ) -> JobsResult<Placement> {
+        limits::check("env_id", env_id, limits::ID)?;
+        limits::check("application_id", application_id, limits::ID)?;
+        limits::check_opt("module_id", module_id, limits::ID)?;
         let names = self
             .resource
             .names(
@@ -232,6 +235,7 @@ impl JobsService {
     ) -> JobsResult<InstanceView> {
         require_operator(actor)?;
         let name = checked_name("name", &input.name)?;
+        let remark = checked_text("remark", &input.remark, limits::REMARK)?;
         let env_id = checked_reference("env_id", &input.env_id)?;
         let application_id = checked_reference("application_id", &input.application_id)?;
         let job_template_id = checked_reference("job_template_id", &input.job_template_id)?;
@@ -247,7 +251,6 @@ impl JobsService {
             )
             .await?;
         let creator = actor.username().to_owned();
-        let remark = input.remark.trim().to_owned();
         let row = self
             .database
             .transaction(move |connection| {
@@ -341,6 +344,11 @@ impl JobsService {
     ) -> JobsResult<InstanceView> {
         require_operator(actor)?;
         let name = checked_name("name", &input.name)?;
+        let remark = input
+            .remark
+            .as_deref()
+            .map(|remark| checked_text("remark", remark, limits::REMARK))
+            .transpose()?;
         let source_id = id.to_owned();
         let source = self
             .database
@@ -381,10 +389,7 @@ impl JobsService {
                 let row = InstanceRow {
                     id,
                     name,
-                    remark: input
-                        .remark
-                        .map(|remark| remark.trim().to_owned())
-                        .unwrap_or_else(|| source.remark.clone()),
+                    remark: remark.unwrap_or_else(|| source.remark.clone()),
                     status: status::INIT.to_owned(),
                     env_id,
                     application_id: source.application_id.clone(),

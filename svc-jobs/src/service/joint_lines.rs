@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{paging::PageRequest, time::now_utc};
+use common::{limits, paging::PageRequest, time::now_utc};
 
 use super::{
     Actor, GraphFault, JobsError, JobsResult, JobsService, RecordKind, checked_name,
-    checked_reference, filter_text, require_operator, require_reader,
+    checked_reference, checked_text, filter_text, require_operator, require_reader,
 };
 use crate::{
     db::models::{
@@ -47,8 +47,12 @@ fn parse_parents(sequence: i64, parents: &[String]) -> JobsResult<Vec<i64>> {
         }
         let value = text.parse::<i64>().map_err(|_| JobsError::Invalid {
             field: "parent",
-            message: format!("{text:?} of node {sequence} is not a sequence number"),
+            message: format!(
+                "{:?} of node {sequence} is not a sequence number",
+                limits::excerpt(text)
+            ),
         })?;
+        limits::range("parent", value, 0, limits::MAX_SEQUENCE)?;
         if !parsed.contains(&value) {
             parsed.push(value);
         }
@@ -121,6 +125,7 @@ impl JobsService {
     ) -> JobsResult<JointLineRow> {
         require_operator(actor)?;
         let name = checked_name("name", name)?;
+        let remark = checked_text("remark", remark, limits::REMARK)?;
         let product_line_id = checked_reference("productline_id", product_line_id)?;
         let names = self
             .resource
@@ -142,7 +147,7 @@ impl JobsService {
         let row = JointLineRow {
             id: common::ids::new_id(),
             name,
-            remark: remark.trim().to_owned(),
+            remark,
             product_line_id,
             creator: actor.username().to_owned(),
             create_time: now,
@@ -189,11 +194,17 @@ impl JobsService {
         nodes: Vec<NodeInput>,
     ) -> JobsResult<JointLineRow> {
         require_operator(actor)?;
+        limits::items("joint", nodes.len(), limits::MAX_ITEMS)?;
         let mut parsed = Vec::with_capacity(nodes.len());
         for node in &nodes {
             if node.instance_id.trim().is_empty() {
                 return Err(JobsError::Missing { field: "jobi_id" });
             }
+            limits::check("jobi_id", node.instance_id.trim(), limits::ID)?;
+            limits::range("sequence", node.sequence, 0, limits::MAX_SEQUENCE)?;
+            limits::finite("top", node.top, limits::MAX_CANVAS)?;
+            limits::finite("left", node.left, limits::MAX_CANVAS)?;
+            limits::items("parent", node.parents.len(), limits::MAX_ITEMS)?;
             if !node.top.is_finite() || !node.left.is_finite() {
                 return Err(JobsError::Invalid {
                     field: "top",

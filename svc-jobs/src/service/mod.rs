@@ -1,6 +1,7 @@
 //! The rules of svc-jobs: who may do what, validation against the other services, and
 //! consistent writes. No proto or HTTP types here; the gRPC adapter translates.
 
+pub mod binding_limits;
 pub mod bindings;
 pub mod error;
 pub mod executions;
@@ -94,13 +95,29 @@ fn checked_name(field: &'static str, value: &str) -> JobsResult<String> {
     if trimmed.is_empty() {
         return Err(JobsError::Missing { field });
     }
-    if trimmed.chars().count() > 128 {
-        return Err(JobsError::Invalid {
-            field,
-            message: "must be at most 128 characters".to_owned(),
-        });
-    }
+    common::limits::check(field, trimmed, common::limits::NAME)?;
     Ok(trimmed.to_owned())
+}
+
+/// A trimmed free text (remark) within `limit`; empty is fine.
+fn checked_text(
+    field: &'static str,
+    value: &str,
+    limit: common::limits::Limit,
+) -> JobsResult<String> {
+    let trimmed = value.trim();
+    common::limits::check(field, trimmed, limit)?;
+    Ok(trimmed.to_owned())
+}
+
+/// An optional reference (empty means absent), within the id limit.
+fn checked_optional_reference(
+    field: &'static str,
+    value: Option<&str>,
+) -> JobsResult<Option<String>> {
+    let value = filter_text(value);
+    common::limits::check_opt(field, value.as_deref(), common::limits::ID)?;
+    Ok(value)
 }
 
 /// A reference that must be given.
@@ -109,6 +126,7 @@ fn checked_reference(field: &'static str, value: &str) -> JobsResult<String> {
     if trimmed.is_empty() {
         return Err(JobsError::Missing { field });
     }
+    common::limits::check(field, trimmed, common::limits::ID)?;
     Ok(trimmed.to_owned())
 }
 

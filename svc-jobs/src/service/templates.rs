@@ -2,11 +2,12 @@
 //! ordered list of component methods for an application, with a deploy type and an optional
 //! rollback template. A template used by an instance cannot be deleted.
 
-use common::time::now_utc;
+use common::{limits, time::now_utc};
 
 use super::{
-    Actor, JobsError, JobsResult, JobsService, RecordKind, checked_name, checked_reference,
-    filter_text, require_operator, require_reader,
+    Actor, JobsError, JobsResult, JobsService, RecordKind, checked_name,
+    checked_optional_reference, checked_reference, checked_text, filter_text, require_operator,
+    require_reader,
 };
 use crate::{
     artifact::Catalog,
@@ -116,6 +117,10 @@ impl JobsService {
         require_operator(actor)?;
         let name = checked_name("name", &input.name)?;
         let application_id = checked_reference("application_id", &input.application_id)?;
+        let remark = checked_text("remark", &input.remark, limits::REMARK)?;
+        limits::check("type", input.template_type.trim(), limits::NAME)?;
+        limits::check("deploy_type", input.deploy_type.trim(), limits::TOKEN)?;
+        checked_optional_reference("jobt_rollback_id", input.rollback_template_id.as_deref())?;
         let deploy_type = match input.deploy_type.trim() {
             "" => "install".to_owned(),
             other if DEPLOY_TYPES.contains(&other) => other.to_owned(),
@@ -151,7 +156,6 @@ impl JobsService {
             .map(|id| id.trim().to_owned())
             .filter(|id| !id.is_empty());
         let creator = actor.username().to_owned();
-        let remark = input.remark.trim().to_owned();
         self.database
             .transaction(move |connection| {
                 if let Some(rollback_id) = &rollback_template_id
@@ -264,6 +268,17 @@ impl JobsService {
         choices: Vec<MethodChoice>,
     ) -> JobsResult<bool> {
         require_operator(actor)?;
+        limits::items("method", choices.len(), limits::MAX_ITEMS)?;
+        for choice in &choices {
+            limits::check("component_id", &choice.component_id, limits::ID)?;
+            limits::check("method_id", &choice.method_id, limits::ID)?;
+            limits::range(
+                "sequence",
+                i64::from(choice.sequence),
+                0,
+                limits::MAX_SEQUENCE,
+            )?;
+        }
         let catalog = self.artifact.catalog(&actor.token).await?;
         let mut rows = Vec::with_capacity(choices.len());
         for choice in &choices {

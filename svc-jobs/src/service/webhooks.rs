@@ -60,6 +60,7 @@ impl JobsService {
         if url.is_empty() {
             return Err(JobsError::Missing { field: "url" });
         }
+        common::limits::http_url("url", &url)?;
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
             return Err(JobsError::Invalid {
                 field: "url",

@@ -103,6 +103,9 @@ impl JobsService {
     ) -> JobsResult<WorkOrderRow> {
         require_operator(actor)?;
         let instance_id = checked_reference("job_instance_id", instance_id)?;
+        common::limits::check_opt("doc_id", doc_id.map(str::trim), common::limits::ID)?;
+        common::limits::check_opt("app_id", app_id.map(str::trim), common::limits::ID)?;
+        super::binding_limits::document("excel_data", &excel_data)?;
         let Value::Object(form) = excel_data else {
             return Err(JobsError::Invalid {
                 field: "excel_data",

@@ -5,6 +5,7 @@
 use common::{
     auth::Claims,
     db::{DbConnection, insert_unless_taken},
+    limits,
     time::now_utc,
 };
 
@@ -93,7 +94,7 @@ impl EnvInput {
         Ok(EnvInput {
             id: validate::id_or_new("id", id)?,
             name: validate::name("name", name)?,
-            remark: remark.trim().to_owned(),
+            remark: validate::text("remark", remark, limits::REMARK)?,
         })
     }
 }

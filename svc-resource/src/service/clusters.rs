@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use common::{auth::Claims, db::DbConnection, time::now_utc};
+use common::{auth::Claims, db::DbConnection, limits, time::now_utc};
 
 use super::{
     PageRequest, RecordKind, ResourceError, ResourceResult, ResourceService, WriteChannel,
@@ -53,6 +53,7 @@ fn check_fields(
     fields: &ClusterFields,
 ) -> ResourceResult<CheckedCluster> {
     let name = validate::name("name", &fields.name)?;
+    limits::check("type", fields.cluster_type.trim(), limits::NAME)?;
     let cluster_type = match fields.cluster_type.trim() {
         "" => OTHER_CLUSTER_TYPE.to_owned(),
         other => other.to_owned(),
@@ -86,7 +87,7 @@ fn check_fields(
     })?;
     Ok(CheckedCluster {
         name,
-        remark: fields.remark.trim().to_owned(),
+        remark: validate::text("remark", &fields.remark, limits::REMARK)?,
         cluster_type,
         env_id,
         app,

@@ -95,6 +95,15 @@ pub enum ResourceError {
     Token(String),
 }
 
+impl From<common::limits::LimitError> for ResourceError {
+    fn from(error: common::limits::LimitError) -> Self {
+        ResourceError::Invalid {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ResourceError {
     fn from(error: diesel::result::Error) -> Self {
         ResourceError::Database(DbError::Query(error))

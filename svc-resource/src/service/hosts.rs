@@ -7,6 +7,7 @@ use std::{collections::HashMap, net::IpAddr};
 use common::{
     auth::Claims,
     db::DbConnection,
+    limits,
     ssh::{LoginOutcome, SshAuth, SshTarget, try_login},
     time::now_utc,
 };
@@ -74,6 +75,7 @@ struct CheckedHost {
 
 fn parse_port(text: Option<&str>) -> ResourceResult<i32> {
     let text = text.map(str::trim).unwrap_or("");
+    limits::check("ssh_port", text, limits::TOKEN)?;
     if text.is_empty() {
         return Ok(i32::from(DEFAULT_SSH_PORT));
     }
@@ -91,6 +93,7 @@ fn check_fields(connection: &mut DbConnection, fields: &HostFields) -> ResourceR
     if raw_ip.is_empty() {
         return Err(ResourceError::Missing { field: "host_IP" });
     }
+    limits::check("host_IP", raw_ip, limits::TOKEN)?;
     let host_ip = raw_ip
         .parse::<IpAddr>()
         .map_err(|_| ResourceError::Invalid {
@@ -114,6 +117,12 @@ fn check_fields(connection: &mut DbConnection, fields: &HostFields) -> ResourceR
         });
     }
     let ssh_port = parse_port(fields.ssh_port.as_deref())?;
+    limits::check_opt("ssh_passwd", fields.ssh_password.as_deref(), limits::SECRET)?;
+    limits::check_opt(
+        "ssh_private_key",
+        fields.ssh_private_key.as_deref(),
+        limits::SECRET,
+    )?;
     if let Some(key) = fields
         .ssh_private_key
         .as_deref()
@@ -142,7 +151,7 @@ fn check_fields(connection: &mut DbConnection, fields: &HostFields) -> ResourceR
     Ok(CheckedHost {
         host_ip,
         host_name,
-        remark: fields.remark.trim().to_owned(),
+        remark: validate::text("remark", &fields.remark, limits::REMARK)?,
         ssh_user,
         ssh_port,
         product_line_id,

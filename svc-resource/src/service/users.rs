@@ -10,6 +10,7 @@ use argon2::{
 use common::{
     auth::{Claims, IssuedToken, Role},
     ids::new_id,
+    limits,
     time::now_utc,
 };
 use rand::{Rng, distr::Alphanumeric};
@@ -55,6 +56,7 @@ fn check_password(password: &str) -> ResourceResult<()> {
     if password.is_empty() {
         return Err(ResourceError::Missing { field: "password" });
     }
+    limits::check("password", password, limits::PASSWORD)?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ResourceError::Invalid {
             field: "password",
@@ -68,6 +70,8 @@ fn check_roles(roles: &[String]) -> ResourceResult<String> {
     if roles.is_empty() {
         return Err(ResourceError::Missing { field: "roles" });
     }
+    limits::items("roles", roles.len(), limits::MAX_ROLES)?;
+    limits::check_all("roles", roles.iter().map(String::as_str), limits::NAME)?;
     let mut parsed = Vec::with_capacity(roles.len());
     for role in roles {
         let role = Role::parse(role).ok_or_else(|| ResourceError::Invalid {

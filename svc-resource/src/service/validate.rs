@@ -1,9 +1,11 @@
 //! Input checks shared by the resource rules.
 
+use common::limits::{self, Limit};
+
 use super::error::{ResourceError, ResourceResult};
 
 /// Longest name of a catalog record.
-pub const MAX_NAME_CHARS: usize = 128;
+pub const MAX_NAME_CHARS: usize = limits::NAME.max;
 
 /// A trimmed, non-empty name of at most [`MAX_NAME_CHARS`] characters.
 pub fn name(field: &'static str, value: &str) -> ResourceResult<String> {
@@ -11,12 +13,14 @@ pub fn name(field: &'static str, value: &str) -> ResourceResult<String> {
     if trimmed.is_empty() {
         return Err(ResourceError::Missing { field });
     }
-    if trimmed.chars().count() > MAX_NAME_CHARS {
-        return Err(ResourceError::Invalid {
-            field,
-            message: format!("must be at most {MAX_NAME_CHARS} characters"),
-        });
-    }
+    limits::check(field, trimmed, limits::NAME)?;
+    Ok(trimmed.to_owned())
+}
+
+/// A trimmed free text (remark) within `limit`; empty is fine.
+pub fn text(field: &'static str, value: &str, limit: Limit) -> ResourceResult<String> {
+    let trimmed = value.trim();
+    limits::check(field, trimmed, limit)?;
     Ok(trimmed.to_owned())
 }
 
@@ -37,6 +41,7 @@ pub fn reference(field: &'static str, value: &str) -> ResourceResult<String> {
     if value.trim().is_empty() {
         return Err(ResourceError::Missing { field });
     }
+    limits::check(field, value, limits::ID)?;
     Ok(value.to_owned())
 }
 
