@@ -5,14 +5,18 @@
 #
 #   bash bench/upload.sh            # 1 GiB (default)
 #   SIZE_MIB=256 bash bench/upload.sh
+#   PROFILE=debug SIZE_MIB=16 bash bench/upload.sh   # a quick check of the script (debug build)
 #
-# Needs: curl, tar, gzip, md5sum; builds `tad` in release mode (CARGO_TARGET_DIR is honoured).
+# Needs: curl, tar, gzip, md5sum, od; builds `tad` in release mode (CARGO_TARGET_DIR is
+# honoured). The keys the separate processes need (JWT secret, credential key) are generated
+# into the temp dir, so it runs on a fresh checkout with no TAD_* set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZE_MIB=${SIZE_MIB:-1024}
+PROFILE=${PROFILE:-release}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
-TAD="$TARGET_DIR/release/tad"
+TAD="$TARGET_DIR/$PROFILE/tad"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tad-bench.XXXXXX")
 PIDS=()
 cleanup() {
@@ -22,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release -p tad >/dev/null
+if [ "$PROFILE" = release ]; then cargo build --release -p tad >/dev/null; else cargo build -p tad >/dev/null; fi
 
 echo "== preparing a ${SIZE_MIB} MiB package (random bytes, so the .tar.gz is as large)"
 mkdir -p "$WORK/src/app"
@@ -45,8 +49,17 @@ BASE_SECS=$(awk "BEGIN {print $end - $start}")
 printf 'baseline: %.2f s, %.1f MiB/s\n' "$BASE_SECS" "$(awk "BEGIN {print $ARCHIVE_BYTES / 1048576 / $BASE_SECS}")"
 
 echo "== starting tad resource, tad artifact, tad gateway"
+# Only `tad serve` generates keys; separate processes read them. Fresh ones for this run, and
+# no TAD_* of the caller's shell leaks in.
+for name in $(env | sed -n 's/^\(TAD_[A-Z0-9_]*\)=.*/\1/p'); do unset "$name"; done
+random_hex() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
+mkdir -p "$WORK/data"
+random_hex > "$WORK/jwt.key"
+random_hex > "$WORK/credential.key"
+chmod 600 "$WORK/jwt.key" "$WORK/credential.key"
 export TAD_DATA_DIR="$WORK/data"
-export TAD_JWT_SECRET="bench-secret-bench-secret-bench-secret-0123"
+export TAD_JWT_SECRET_FILE="$WORK/jwt.key"
+export TAD_CREDENTIAL_KEY_FILE="$WORK/credential.key"
 export TAD_ADMIN_PASSWORD="bench-admin-password"
 export TAD_ARTIFACT_MAX_UPLOAD_BYTES=$((4 * 1024 * 1024 * 1024))
 export TAD_ARTIFACT_MAX_UNPACKED_BYTES=$((4 * 1024 * 1024 * 1024))

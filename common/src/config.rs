@@ -110,6 +110,9 @@ pub struct ArtifactStoreConfig {
     pub max_unpacked_bytes: u64,
     /// Most entries in an archive (`TAD_ARTIFACT_MAX_ENTRIES`, default 100000).
     pub max_entries: u64,
+    /// Largest unpacked/packed size ratio of an archive, enforced once 1 MiB is unpacked
+    /// (`TAD_ARTIFACT_MAX_UNPACK_RATIO`, default 200 for 200:1).
+    pub max_unpack_ratio: u64,
 }
 
 /// The whole validated configuration of a TAD process.
@@ -160,6 +163,10 @@ pub struct Config {
     pub artifact: ServiceConfig,
     /// Object store and upload limits of svc-artifact.
     pub artifact_store: ArtifactStoreConfig,
+    /// Age in seconds past which a spool file or an object no row references is a crash
+    /// leftover that a starting artifact or appinhouse service removes
+    /// (`TAD_STORAGE_GC_AGE_SECS`, default 3600; 0 removes every one, only for single replicas).
+    pub storage_gc_age_secs: u64,
     /// svc-jobs.
     pub jobs: ServiceConfig,
     /// svc-appinhouse.
@@ -228,6 +235,7 @@ struct RawArtifactStore {
     max_upload_bytes: Option<u64>,
     max_unpacked_bytes: Option<u64>,
     max_entries: Option<u64>,
+    max_unpack_ratio: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -261,6 +269,7 @@ struct RawConfig {
     appinhouse: RawAppinhouse,
     #[serde(default)]
     artifact_store: RawArtifactStore,
+    storage_gc_age_secs: Option<u64>,
     #[serde(default)]
     execution: RawExecution,
 }
@@ -374,6 +383,12 @@ impl RawConfig {
         }
         if let Some(value) = env("TAD_ARTIFACT_MAX_ENTRIES") {
             store.max_entries = Some(parse_env("TAD_ARTIFACT_MAX_ENTRIES", value)?);
+        }
+        if let Some(value) = env("TAD_STORAGE_GC_AGE_SECS") {
+            self.storage_gc_age_secs = Some(parse_env("TAD_STORAGE_GC_AGE_SECS", value)?);
+        }
+        if let Some(value) = env("TAD_ARTIFACT_MAX_UNPACK_RATIO") {
+            store.max_unpack_ratio = Some(parse_env("TAD_ARTIFACT_MAX_UNPACK_RATIO", value)?);
         }
         if let Some(value) = env("TAD_DATA_DIR").filter(|value| !value.is_empty()) {
             self.data_dir = Some(PathBuf::from(value));
@@ -599,6 +614,11 @@ fn artifact_store_config(
             raw.max_entries,
             100_000,
         )?,
+        max_unpack_ratio: positive(
+            "artifact_store.max_unpack_ratio (TAD_ARTIFACT_MAX_UNPACK_RATIO)",
+            raw.max_unpack_ratio,
+            200,
+        )?,
     })
 }
 
@@ -747,6 +767,7 @@ impl Config {
             resource,
             artifact,
             artifact_store,
+            storage_gc_age_secs: raw.storage_gc_age_secs.unwrap_or(3600),
             jobs,
             appinhouse,
             appinhouse_options,
@@ -1029,6 +1050,21 @@ mod tests {
             }
         );
         assert_eq!(config.artifact_store.max_entries, 100_000);
+        assert_eq!(config.artifact_store.max_unpack_ratio, 200);
+        assert_eq!(config.storage_gc_age_secs, 3600);
+        let env = env_of(&[
+            ("TAD_ARTIFACT_MAX_UNPACK_RATIO", "50"),
+            ("TAD_STORAGE_GC_AGE_SECS", "0"),
+        ]);
+        let config = Config::load(&ConfigOverrides::default(), &env).expect("valid");
+        assert_eq!(config.artifact_store.max_unpack_ratio, 50);
+        assert_eq!(config.storage_gc_age_secs, 0);
+        let env = env_of(&[("TAD_ARTIFACT_MAX_UNPACK_RATIO", "0")]);
+        let error = Config::load(&ConfigOverrides::default(), &env).expect_err("zero ratio");
+        assert!(
+            error.to_string().contains("TAD_ARTIFACT_MAX_UNPACK_RATIO"),
+            "{error}"
+        );
         let env = env_of(&[
             ("TAD_ARTIFACT_S3_BUCKET", "tad"),
             ("TAD_ARTIFACT_S3_ENDPOINT", "http://minio:9000"),

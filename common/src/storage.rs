@@ -1,7 +1,11 @@
 //! The object-store port: stored files live in a local directory (default `DATA_DIR/objects`) or
 //! in an S3-compatible bucket, behind one [`ObjectStorage`] type built on the `object_store`
 //! crate. Writes stream (multipart) while md5 and sha256 are computed, so memory does not grow
-//! with the size of a file; reads stream whole objects or byte ranges.
+//! with the size of a file; reads stream whole objects or byte ranges. Crash leftovers (objects
+//! no row references, half-written local objects, spool files) are collected by the functions
+//! of [`leftovers`].
+
+pub mod leftovers;
 
 use std::{ops::Range, path::PathBuf, sync::Arc};
 
@@ -96,6 +100,8 @@ pub struct StoredDigest {
 pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
     description: String,
+    /// The directory of a local store (where half-written objects may stay after a crash).
+    local_root: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ObjectStorage {
@@ -123,6 +129,7 @@ impl ObjectStorage {
                 Ok(ObjectStorage {
                     store: Arc::new(store),
                     description,
+                    local_root: Some(root.clone()),
                 })
             }
             StorageTarget::S3(s3) => {
@@ -153,6 +160,7 @@ impl ObjectStorage {
                 Ok(ObjectStorage {
                     store: Arc::new(store),
                     description,
+                    local_root: None,
                 })
             }
         }
@@ -161,6 +169,28 @@ impl ObjectStorage {
     /// A log-safe description of the store.
     pub fn describe(&self) -> &str {
         &self.description
+    }
+
+    /// Removes the objects under `prefix` older than `min_age` that `referenced` does not
+    /// claim, and (local store) half-written objects older than `min_age`; see
+    /// [`leftovers::remove_unreferenced_objects`].
+    pub async fn remove_unreferenced<F>(
+        &self,
+        prefix: &str,
+        min_age: std::time::Duration,
+        referenced: F,
+    ) -> Result<leftovers::Removed, StorageError>
+    where
+        F: FnMut(Vec<String>) -> leftovers::ReferencedFuture,
+    {
+        leftovers::remove_unreferenced_objects(
+            self.store.as_ref(),
+            self.local_root.as_deref(),
+            prefix,
+            min_age,
+            referenced,
+        )
+        .await
     }
 
     /// Starts a streaming write of `key`.

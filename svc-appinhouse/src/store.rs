@@ -29,6 +29,8 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct BuildStore {
     inner: Arc<dyn ObjectStore>,
+    /// The directory of a local store (where half-written files may stay after a crash).
+    local_root: Option<std::path::PathBuf>,
 }
 
 /// The key of one hosted file.
@@ -43,12 +45,36 @@ impl BuildStore {
         let store = LocalFileSystem::new_with_prefix(dir)?;
         Ok(BuildStore {
             inner: Arc::new(store),
+            local_root: Some(dir.to_owned()),
         })
     }
 
     /// A store over any object store (S3-compatible in production).
     pub fn new(inner: Arc<dyn ObjectStore>) -> BuildStore {
-        BuildStore { inner }
+        BuildStore {
+            inner,
+            local_root: None,
+        }
+    }
+
+    /// Removes the files at least `min_age` old that `referenced` does not claim, and
+    /// half-written ones; see `common::storage::leftovers::remove_unreferenced_objects`.
+    pub async fn remove_unreferenced<F>(
+        &self,
+        min_age: std::time::Duration,
+        referenced: F,
+    ) -> Result<common::storage::leftovers::Removed, common::storage::StorageError>
+    where
+        F: FnMut(Vec<String>) -> common::storage::leftovers::ReferencedFuture,
+    {
+        common::storage::leftovers::remove_unreferenced_objects(
+            self.inner.as_ref(),
+            self.local_root.as_deref(),
+            "",
+            min_age,
+            referenced,
+        )
+        .await
     }
 
     /// Copies a local file to `key`, part by part; answers its size.

@@ -61,6 +61,7 @@ pub fn service(
             max_upload_bytes: store.max_upload_bytes,
             max_unpacked_bytes: store.max_unpacked_bytes,
             max_entries: store.max_entries,
+            max_unpack_ratio: store.max_unpack_ratio,
         },
     )
 }

@@ -128,6 +128,7 @@ fn fixture_with(
             max_upload_bytes: 1 << 30,
             max_unpacked_bytes: 1 << 20,
             max_entries: 100,
+            max_unpack_ratio: 200,
         },
     );
     Fixture {

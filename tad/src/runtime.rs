@@ -115,11 +115,19 @@ pub async fn appinhouse_service(
             config.appinhouse_options.files_dir.display()
         )
     })?;
-    Ok(AppinhouseService::new(
+    let service = AppinhouseService::new(
         database,
         store,
         svc_appinhouse::settings(config, secret.key),
-    ))
+    );
+    let collector = service.clone();
+    let min_age = std::time::Duration::from_secs(config.storage_gc_age_secs);
+    tokio::spawn(async move {
+        if let Err(error) = collector.remove_leftovers(min_age).await {
+            tracing::warn!(service = "appinhouse", %error, "cannot remove crash leftovers");
+        }
+    });
+    Ok(service)
 }
 
 /// A lazily connected channel to another service.
@@ -224,9 +232,16 @@ pub async fn artifact_service(
     .context("database task stopped")??;
     let resource =
         svc_artifact::ResourceDirectory::new(service_channel("resource", resource_addr)?);
-    Ok(svc_artifact::service(
-        config, database, storage, jwt, resource,
-    ))
+    let service = svc_artifact::service(config, database, storage, jwt, resource);
+    // Crash leftovers go in the background: listing a large bucket must not delay serving.
+    let collector = service.clone();
+    let min_age = std::time::Duration::from_secs(config.storage_gc_age_secs);
+    tokio::spawn(async move {
+        if let Err(error) = collector.remove_leftovers(min_age).await {
+            tracing::warn!(service = "artifact", %error, "cannot remove crash leftovers");
+        }
+    });
+    Ok(service)
 }
 
 /// Creates the first admin when there is no user, and tells the operator about it once.

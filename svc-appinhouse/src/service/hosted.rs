@@ -1,10 +1,12 @@
 //! Hosted builds: an upload is spooled to a file on disk as it arrives (memory does not grow with
 //! its size), its metadata read (ipa / apk), then copied to the store under
-//! `APP/PLATFORM/VERSION/FILE` and recorded as `desc` would. Downloads read ranges of it.
+//! `APP/PLATFORM/VERSION/FILE` and recorded as `desc` would. Downloads read ranges of it. At
+//! start, crash leftovers (spool files, files no build refers to) older than an age are removed.
 
 use std::ops::Range;
 
 use bytes::Bytes;
+use common::storage::leftovers::{Removed, remove_stale_spool};
 use futures::stream::BoxStream;
 use tokio::io::AsyncWriteExt;
 
@@ -221,6 +223,48 @@ impl AppinhouseService {
         let file = super::url_safe("file", file, MAX_FILE_NAME_BYTES)?;
         let app = super::url_safe("app", app, super::apps::MAX_APP_NAME_BYTES)?;
         Ok(file_key(&app, platform.as_str(), &version, &file))
+    }
+
+    /// Removes the spool files of uploads that never finished and the hosted files no build
+    /// refers to (stored before a crash, never recorded), when at least `min_age` old, and logs
+    /// what went. Younger ones may belong to uploads in flight and are kept.
+    pub async fn remove_leftovers(
+        &self,
+        min_age: std::time::Duration,
+    ) -> AppinhouseResult<(Removed, Removed)> {
+        let incoming = self.settings.incoming_dir.clone();
+        let spool = tokio::task::spawn_blocking(move || remove_stale_spool(&incoming, min_age))
+            .await
+            .map_err(|error| AppinhouseError::Upload(error.to_string()))?
+            .map_err(StoreError::Io)?;
+        let database = self.database.clone();
+        let files = self
+            .store
+            .remove_unreferenced(min_age, move |keys| {
+                let database = database.clone();
+                Box::pin(async move {
+                    database
+                        .run(move |connection| {
+                            crate::db::models::builds::referenced_hosted_keys(connection, &keys)
+                                .map_err(AppinhouseError::from)
+                        })
+                        .await
+                        .map(|found| found.into_iter().collect())
+                        .map_err(|error| error.to_string())
+                })
+            })
+            .await
+            .map_err(|error| StoreError::Io(std::io::Error::other(error.to_string())))?;
+        tracing::info!(
+            service = "appinhouse",
+            spool_files = spool.files,
+            spool_bytes = spool.bytes,
+            objects = files.files,
+            object_bytes = files.bytes,
+            min_age_secs = min_age.as_secs(),
+            "crash leftovers removed"
+        );
+        Ok((spool, files))
     }
 
     /// The size of a hosted file (1004 when there is none).

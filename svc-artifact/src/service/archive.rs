@@ -1,14 +1,30 @@
 //! Safe, streaming unpacking of uploaded archives (`.tar.gz`, `.tgz`, `.tar`, `.zip`) into a
 //! scratch directory. The whole archive is refused, naming the entry, for absolute paths, `..`,
-//! symlinks, hardlinks, devices and other special entries, too many entries, or an expanded size
-//! over the limit (archive bombs): the size is counted while bytes are written, not trusted from
-//! headers. Memory stays flat: entries are copied through a fixed buffer.
+//! symlinks, hardlinks, devices and other special entries, path components over 255 bytes or
+//! paths over 1 KiB, entries that collide (a duplicate, or a file where another entry needs a
+//! directory), too many entries, or an expanded size over the limit or over the unpacked/packed
+//! ratio (archive bombs): sizes are counted while bytes are decompressed and written, not trusted
+//! from headers. Every check runs before the entry touches the disk, so a refusal is never an OS
+//! error. Memory stays flat: entries are copied through a fixed buffer.
 
 use std::{
+    cell::Cell,
+    collections::HashSet,
     fs::File,
     io::{BufReader, Read, Write},
     path::{Component, Path, PathBuf},
+    rc::Rc,
 };
+
+/// Longest path component of an entry, in bytes (the usual file system limit).
+pub const MAX_COMPONENT_BYTES: usize = 255;
+/// Longest path of an entry, in bytes.
+pub const MAX_PATH_BYTES: usize = 1024;
+/// Unpacked bytes below which the unpacked/packed ratio is not enforced: tiny archives of
+/// repetitive text may compress far better than 200:1 and are harmless.
+pub const RATIO_FLOOR_BYTES: u64 = 1024 * 1024;
+/// Longest excerpt of an entry name quoted in a refusal.
+const NAME_EXCERPT_CHARS: usize = 160;
 
 /// Archive formats the server accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +65,8 @@ impl ArchiveFormat {
 pub struct UnpackLimits {
     pub max_unpacked_bytes: u64,
     pub max_entries: u64,
+    /// Largest unpacked/packed size ratio (`200` for 200:1), enforced past [`RATIO_FLOOR_BYTES`].
+    pub max_unpack_ratio: u64,
 }
 
 /// A regular file taken out of an archive.
@@ -66,10 +84,24 @@ pub struct UnpackedFile {
 pub enum UnpackError {
     #[error("entry {entry:?} {reason}")]
     Entry { entry: String, reason: String },
+    #[error(
+        "entry names appear twice in its zip directory (an archive with duplicate entries is \
+         refused)"
+    )]
+    DuplicateZipNames,
     #[error("it has more than {limit} entries")]
     TooManyEntries { limit: u64 },
     #[error("it expands past the limit of {limit} bytes (at entry {entry:?})")]
     TooLarge { entry: String, limit: u64 },
+    #[error(
+        "it expands to more than {ratio} times its packed size of {packed} bytes, over the \
+         unpacked/packed ratio limit of {ratio}:1 (at entry {entry:?})"
+    )]
+    TooCompressed {
+        entry: String,
+        ratio: u64,
+        packed: u64,
+    },
     #[error("it cannot be read as {format}: {message}")]
     Corrupt {
         format: &'static str,
@@ -81,8 +113,16 @@ pub enum UnpackError {
 
 fn entry_error(entry: &str, reason: &str) -> UnpackError {
     UnpackError::Entry {
-        entry: entry.to_owned(),
+        entry: excerpt(entry),
         reason: reason.to_owned(),
+    }
+}
+
+/// An entry name as quoted in messages: whole when short, else its start and a count.
+fn excerpt(name: &str) -> String {
+    match name.char_indices().nth(NAME_EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}... ({} bytes)", &name[..cut], name.len()),
+        None => name.to_owned(),
     }
 }
 
@@ -94,6 +134,15 @@ pub fn safe_relative_path(name: &str) -> Result<Option<String>, UnpackError> {
     if name.starts_with('/') || name.starts_with('\\') || name.contains(":\\") {
         return Err(entry_error(name, "has an absolute path"));
     }
+    if name.len() > MAX_PATH_BYTES {
+        return Err(entry_error(
+            name,
+            &format!(
+                "has a path of {} bytes (the limit is {MAX_PATH_BYTES})",
+                name.len()
+            ),
+        ));
+    }
     let mut parts = Vec::new();
     for component in Path::new(name).components() {
         match component {
@@ -103,6 +152,15 @@ pub fn safe_relative_path(name: &str) -> Result<Option<String>, UnpackError> {
                     .ok_or_else(|| entry_error(name, "has a path that is not UTF-8"))?;
                 if part.contains('\\') {
                     return Err(entry_error(name, "has a backslash in its path"));
+                }
+                if part.len() > MAX_COMPONENT_BYTES {
+                    return Err(entry_error(
+                        name,
+                        &format!(
+                            "has a path component of {} bytes (the limit is {MAX_COMPONENT_BYTES})",
+                            part.len()
+                        ),
+                    ));
                 }
                 parts.push(part.to_owned());
             }
@@ -116,28 +174,107 @@ pub fn safe_relative_path(name: &str) -> Result<Option<String>, UnpackError> {
     Ok((!parts.is_empty()).then(|| parts.join("/")))
 }
 
+/// A reader counting the bytes it hands out (the decompressed stream of a tar archive, headers
+/// and skipped entries included), failing once they pass `stop_at`.
+struct CountingReader<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+    stop_at: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        let count = self.count.get() + read as u64;
+        self.count.set(count);
+        if count > self.stop_at {
+            return Err(std::io::Error::other("the unpack limits are exceeded"));
+        }
+        Ok(read)
+    }
+}
+
 struct Unpacker<'a> {
     destination: &'a Path,
     limits: UnpackLimits,
+    /// Size of the archive as uploaded.
+    packed: u64,
     entries: u64,
+    /// Bytes written to unpacked files.
     written: u64,
+    /// Bytes decompressed so far (tar streams), when counted.
+    inflated: Option<Rc<Cell<u64>>>,
+    /// The entry being read, for messages.
+    current: String,
     files: Vec<UnpackedFile>,
+    file_paths: HashSet<String>,
+    directory_paths: HashSet<String>,
     buffer: Vec<u8>,
 }
 
 impl<'a> Unpacker<'a> {
-    fn new(destination: &'a Path, limits: UnpackLimits) -> Unpacker<'a> {
+    fn new(destination: &'a Path, limits: UnpackLimits, packed: u64) -> Unpacker<'a> {
         Unpacker {
             destination,
             limits,
+            packed,
             entries: 0,
             written: 0,
+            inflated: None,
+            current: String::new(),
             files: Vec::new(),
+            file_paths: HashSet::new(),
+            directory_paths: HashSet::new(),
             buffer: vec![0; 128 * 1024],
         }
     }
 
-    fn count_entry(&mut self) -> Result<(), UnpackError> {
+    /// Unpacked bytes past which the ratio limit refuses the archive.
+    fn ratio_limit(&self) -> u64 {
+        self.packed
+            .saturating_mul(self.limits.max_unpack_ratio)
+            .max(RATIO_FLOOR_BYTES)
+    }
+
+    /// Wraps a decompressed tar stream so that its size counts against the limits.
+    fn counted<R: Read>(&mut self, inner: R) -> CountingReader<R> {
+        let count = Rc::new(Cell::new(0));
+        self.inflated = Some(count.clone());
+        CountingReader {
+            inner,
+            count,
+            stop_at: self.limits.max_unpacked_bytes.min(self.ratio_limit()),
+        }
+    }
+
+    /// The limit the archive has passed, if any.
+    fn over_limit(&self) -> Option<UnpackError> {
+        let inflated = self.inflated.as_ref().map_or(0, |count| count.get());
+        let unpacked = self.written.max(inflated);
+        if unpacked > self.limits.max_unpacked_bytes {
+            return Some(UnpackError::TooLarge {
+                entry: excerpt(&self.current),
+                limit: self.limits.max_unpacked_bytes,
+            });
+        }
+        if unpacked > self.ratio_limit() {
+            return Some(UnpackError::TooCompressed {
+                entry: excerpt(&self.current),
+                ratio: self.limits.max_unpack_ratio,
+                packed: self.packed,
+            });
+        }
+        None
+    }
+
+    /// A read failure: a passed limit when there is one, else the archive is corrupt.
+    fn read_error(&self, format: &'static str, error: impl std::fmt::Display) -> UnpackError {
+        self.over_limit()
+            .unwrap_or_else(|| corrupt(format, format!("entry {:?}: {error}", self.current)))
+    }
+
+    fn count_entry(&mut self, name: &str) -> Result<(), UnpackError> {
+        self.current = name.to_owned();
         self.entries += 1;
         if self.entries > self.limits.max_entries {
             return Err(UnpackError::TooManyEntries {
@@ -147,15 +284,63 @@ impl<'a> Unpacker<'a> {
         Ok(())
     }
 
-    fn directory(&mut self, relative: &str) -> Result<(), UnpackError> {
+    /// Records `relative` and its parents as directories, refusing a file in the way.
+    fn claim_directory(&mut self, entry: &str, relative: &str) -> Result<(), UnpackError> {
+        let mut end = 0;
+        loop {
+            let next = relative[end..].find('/').map(|index| end + index);
+            let prefix = &relative[..next.unwrap_or(relative.len())];
+            if self.file_paths.contains(prefix) {
+                return Err(entry_error(
+                    entry,
+                    &format!(
+                        "needs {:?} to be a directory, but the archive has a file there",
+                        excerpt(prefix)
+                    ),
+                ));
+            }
+            if !self.directory_paths.contains(prefix) {
+                self.directory_paths.insert(prefix.to_owned());
+            }
+            match next {
+                Some(index) => end = index + 1,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Records `relative` as a file, refusing a duplicate or a directory at that path.
+    fn claim_file(&mut self, entry: &str, relative: &str) -> Result<(), UnpackError> {
+        if self.file_paths.contains(relative) {
+            return Err(entry_error(entry, "appears twice in the archive"));
+        }
+        if self.directory_paths.contains(relative) {
+            return Err(entry_error(
+                entry,
+                "is a file, but the archive has a directory at that path",
+            ));
+        }
+        if let Some((parent, _)) = relative.rsplit_once('/') {
+            self.claim_directory(entry, parent)?;
+        }
+        self.file_paths.insert(relative.to_owned());
+        Ok(())
+    }
+
+    fn directory(&mut self, entry: &str, relative: &str) -> Result<(), UnpackError> {
+        self.claim_directory(entry, relative)?;
         std::fs::create_dir_all(self.destination.join(relative))
             .map_err(|error| UnpackError::Local(format!("{relative}: {error}")))
     }
 
-    fn file(&mut self, relative: &str, reader: &mut dyn Read) -> Result<(), UnpackError> {
-        if self.files.iter().any(|file| file.relative_path == relative) {
-            return Err(entry_error(relative, "appears twice in the archive"));
-        }
+    fn file(
+        &mut self,
+        entry: &str,
+        relative: &str,
+        format: &'static str,
+        reader: &mut dyn Read,
+    ) -> Result<(), UnpackError> {
+        self.claim_file(entry, relative)?;
         let local_path = self.destination.join(relative);
         if let Some(parent) = local_path.parent() {
             std::fs::create_dir_all(parent)
@@ -165,22 +350,17 @@ impl<'a> Unpacker<'a> {
             .map_err(|error| UnpackError::Local(format!("{relative}: {error}")))?;
         let mut size = 0_u64;
         loop {
-            let read = reader
-                .read(&mut self.buffer)
-                .map_err(|error| UnpackError::Corrupt {
-                    format: "an archive",
-                    message: format!("entry {relative:?}: {error}"),
-                })?;
+            let read = match reader.read(&mut self.buffer) {
+                Ok(read) => read,
+                Err(error) => return Err(self.read_error(format, error)),
+            };
             if read == 0 {
                 break;
             }
             size += read as u64;
             self.written += read as u64;
-            if self.written > self.limits.max_unpacked_bytes {
-                return Err(UnpackError::TooLarge {
-                    entry: relative.to_owned(),
-                    limit: self.limits.max_unpacked_bytes,
-                });
+            if let Some(error) = self.over_limit() {
+                return Err(error);
             }
             output
                 .write_all(&self.buffer[..read])
@@ -203,16 +383,20 @@ pub fn unpack(
     destination: &Path,
     limits: UnpackLimits,
 ) -> Result<Vec<UnpackedFile>, UnpackError> {
-    let file = File::open(archive)
-        .map_err(|error| UnpackError::Local(format!("{}: {error}", archive.display())))?;
-    let mut unpacker = Unpacker::new(destination, limits);
+    let local =
+        |error: std::io::Error| UnpackError::Local(format!("{}: {error}", archive.display()));
+    let file = File::open(archive).map_err(local)?;
+    let packed = file.metadata().map_err(local)?.len();
+    let mut unpacker = Unpacker::new(destination, limits, packed);
     match format {
-        ArchiveFormat::TarGz => unpack_tar(
-            flate2::read::MultiGzDecoder::new(BufReader::new(file)),
-            "tar.gz",
-            &mut unpacker,
-        )?,
-        ArchiveFormat::Tar => unpack_tar(BufReader::new(file), "tar", &mut unpacker)?,
+        ArchiveFormat::TarGz => {
+            let reader = unpacker.counted(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
+            unpack_tar(reader, "tar.gz", &mut unpacker)?
+        }
+        ArchiveFormat::Tar => {
+            let reader = unpacker.counted(BufReader::new(file));
+            unpack_tar(reader, "tar", &mut unpacker)?
+        }
         ArchiveFormat::Zip => unpack_zip(file, &mut unpacker)?,
     }
     Ok(unpacker.files)
@@ -231,12 +415,14 @@ fn unpack_tar(
     unpacker: &mut Unpacker<'_>,
 ) -> Result<(), UnpackError> {
     let mut archive = tar::Archive::new(reader);
-    let entries = archive.entries().map_err(|error| corrupt(format, error))?;
+    let entries = archive
+        .entries()
+        .map_err(|error| unpacker.read_error(format, error))?;
     for entry in entries {
-        let mut entry = entry.map_err(|error| corrupt(format, error))?;
-        unpacker.count_entry()?;
+        let mut entry = entry.map_err(|error| unpacker.read_error(format, error))?;
         let raw_path = entry.path_bytes();
         let name = String::from_utf8_lossy(&raw_path).into_owned();
+        unpacker.count_entry(&name)?;
         let relative = safe_relative_path(&name)?;
         let kind = entry.header().entry_type();
         use tar::EntryType;
@@ -249,13 +435,13 @@ fn unpack_tar(
             EntryType::Fifo => return Err(entry_error(&name, "is a FIFO")),
             EntryType::Directory => {
                 if let Some(relative) = relative {
-                    unpacker.directory(&relative)?;
+                    unpacker.directory(&name, &relative)?;
                 }
             }
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 let relative =
                     relative.ok_or_else(|| entry_error(&name, "is a file without a name"))?;
-                unpacker.file(&relative, &mut entry)?;
+                unpacker.file(&name, &relative, format, &mut entry)?;
             }
             EntryType::XGlobalHeader
             | EntryType::XHeader
@@ -275,6 +461,10 @@ fn unpack_tar(
 fn unpack_zip(file: File, unpacker: &mut Unpacker<'_>) -> Result<(), UnpackError> {
     let mut archive =
         zip::ZipArchive::new(BufReader::new(file)).map_err(|error| corrupt("zip", error))?;
+    // The reader keeps one entry per name: refuse rather than unpack one of the duplicates.
+    if archive.has_duplicate_names() {
+        return Err(UnpackError::DuplicateZipNames);
+    }
     if archive.len() as u64 > unpacker.limits.max_entries {
         return Err(UnpackError::TooManyEntries {
             limit: unpacker.limits.max_entries,
@@ -284,11 +474,11 @@ fn unpack_zip(file: File, unpacker: &mut Unpacker<'_>) -> Result<(), UnpackError
         let mut entry = archive
             .by_index(index)
             .map_err(|error| corrupt("zip", error))?;
-        unpacker.count_entry()?;
         let name = entry
             .name()
             .map_err(|error| corrupt("zip", error))?
             .into_owned();
+        unpacker.count_entry(&name)?;
         let relative = safe_relative_path(&name)?;
         if let Some(mode) = entry.unix_mode() {
             let file_type = mode & 0o170000;
@@ -301,177 +491,16 @@ fn unpack_zip(file: File, unpacker: &mut Unpacker<'_>) -> Result<(), UnpackError
         }
         if entry.is_dir() {
             if let Some(relative) = relative {
-                unpacker.directory(&relative)?;
+                unpacker.directory(&name, &relative)?;
             }
             continue;
         }
         let relative = relative.ok_or_else(|| entry_error(&name, "is a file without a name"))?;
-        unpacker.file(&relative, &mut entry)?;
+        unpacker.file(&name, &relative, "zip", &mut entry)?;
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const LIMITS: UnpackLimits = UnpackLimits {
-        max_unpacked_bytes: 1 << 20,
-        max_entries: 100,
-    };
-
-    #[test]
-    fn paths_are_checked() {
-        assert_eq!(safe_relative_path("a/./b.txt"), Ok(Some("a/b.txt".into())));
-        assert_eq!(safe_relative_path("./"), Ok(None));
-        assert!(safe_relative_path("/etc/passwd").is_err());
-        assert!(safe_relative_path("a/../../x").is_err());
-        assert!(safe_relative_path("..").is_err());
-        assert!(safe_relative_path("C:\\x").is_err());
-    }
-
-    #[test]
-    fn formats_are_detected() {
-        assert_eq!(
-            ArchiveFormat::detect("a.TGZ", b""),
-            Some(ArchiveFormat::TarGz)
-        );
-        assert_eq!(
-            ArchiveFormat::detect("a.tar", b""),
-            Some(ArchiveFormat::Tar)
-        );
-        assert_eq!(
-            ArchiveFormat::detect("a.zip", b""),
-            Some(ArchiveFormat::Zip)
-        );
-        assert_eq!(
-            ArchiveFormat::detect("blob", &[0x1f, 0x8b, 8]),
-            Some(ArchiveFormat::TarGz)
-        );
-        assert_eq!(
-            ArchiveFormat::detect("blob", b"PK\x03\x04"),
-            Some(ArchiveFormat::Zip)
-        );
-        assert_eq!(ArchiveFormat::detect("a.txt", b"hello"), None);
-    }
-
-    fn tar_with(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
-        let mut builder = tar::Builder::new(Vec::new());
-        build(&mut builder);
-        builder.into_inner().expect("tar")
-    }
-
-    fn add_file(builder: &mut tar::Builder<Vec<u8>>, path: &str, content: &[u8]) {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut header, path, content)
-            .expect("append");
-    }
-
-    fn unpack_bytes(
-        bytes: &[u8],
-        format: ArchiveFormat,
-        limits: UnpackLimits,
-    ) -> Result<Vec<UnpackedFile>, UnpackError> {
-        let dir = tempfile::tempdir().expect("dir");
-        let archive = dir.path().join("archive");
-        std::fs::write(&archive, bytes).expect("write");
-        let destination = dir.path().join("out");
-        std::fs::create_dir(&destination).expect("mkdir");
-        let files = unpack(&archive, format, &destination, limits)?;
-        for file in &files {
-            assert!(file.local_path.starts_with(&destination));
-        }
-        Ok(files)
-    }
-
-    #[test]
-    fn a_tar_unpacks_its_files() {
-        let bytes = tar_with(|builder| {
-            add_file(builder, "bin/app.jar", b"jar");
-            add_file(builder, "conf/a.yml", b"- key: x\n");
-        });
-        let files = unpack_bytes(&bytes, ArchiveFormat::Tar, LIMITS).expect("unpack");
-        let paths: Vec<_> = files
-            .iter()
-            .map(|file| file.relative_path.as_str())
-            .collect();
-        assert_eq!(paths, vec!["bin/app.jar", "conf/a.yml"]);
-        assert_eq!(files[0].size, 3);
-    }
-
-    #[test]
-    fn links_and_devices_are_refused() {
-        for (kind, expected) in [
-            (tar::EntryType::Symlink, "symbolic link"),
-            (tar::EntryType::Link, "hard link"),
-            (tar::EntryType::Char, "device"),
-            (tar::EntryType::Block, "device"),
-            (tar::EntryType::Fifo, "FIFO"),
-        ] {
-            let bytes = tar_with(|builder| {
-                let mut header = tar::Header::new_gnu();
-                header.set_size(0);
-                header.set_entry_type(kind);
-                if matches!(kind, tar::EntryType::Symlink | tar::EntryType::Link) {
-                    header.set_link_name("../../etc/passwd").expect("link");
-                }
-                header.set_path("evil").expect("path");
-                header.set_cksum();
-                builder.append(&header, std::io::empty()).expect("append");
-            });
-            let error = unpack_bytes(&bytes, ArchiveFormat::Tar, LIMITS).expect_err("refused");
-            assert!(error.to_string().contains(expected), "{kind:?}: {error}");
-            assert!(error.to_string().contains("\"evil\""), "{error}");
-        }
-    }
-
-    #[test]
-    fn bombs_and_entry_floods_are_refused() {
-        let big = vec![0_u8; 2 << 20];
-        let bytes = tar_with(|builder| add_file(builder, "zeros.bin", &big));
-        let error = unpack_bytes(&bytes, ArchiveFormat::Tar, LIMITS).expect_err("too large");
-        assert!(matches!(error, UnpackError::TooLarge { .. }), "{error}");
-        let bytes = tar_with(|builder| {
-            for index in 0..5 {
-                add_file(builder, &format!("f{index}"), b"x");
-            }
-        });
-        let limits = UnpackLimits {
-            max_entries: 3,
-            ..LIMITS
-        };
-        let error = unpack_bytes(&bytes, ArchiveFormat::Tar, limits).expect_err("too many");
-        assert_eq!(error, UnpackError::TooManyEntries { limit: 3 });
-    }
-
-    #[test]
-    fn a_zip_unpacks_and_refuses_traversal() {
-        use zip::write::SimpleFileOptions;
-        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        writer
-            .start_file("dir/a.txt", SimpleFileOptions::default())
-            .expect("start");
-        writer.write_all(b"hello").expect("write");
-        let bytes = writer.finish().expect("finish").into_inner();
-        let files = unpack_bytes(&bytes, ArchiveFormat::Zip, LIMITS).expect("unpack");
-        assert_eq!(files[0].relative_path, "dir/a.txt");
-        assert_eq!(
-            std::fs::read(&files[0].local_path).ok(),
-            None,
-            "temp dir gone after the helper"
-        );
-
-        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        writer
-            .start_file("../escape.txt", SimpleFileOptions::default())
-            .expect("start");
-        writer.write_all(b"x").expect("write");
-        let bytes = writer.finish().expect("finish").into_inner();
-        let error = unpack_bytes(&bytes, ArchiveFormat::Zip, LIMITS).expect_err("traversal");
-        assert!(error.to_string().contains(".."), "{error}");
-    }
-}
+#[path = "archive_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@ pub mod components;
 pub mod error;
 pub mod files;
 pub mod ingest;
+pub mod leftovers;
 pub mod packages;
 pub mod schema;
 pub mod scripts;
@@ -37,6 +38,8 @@ pub struct ArtifactSettings {
     pub max_upload_bytes: u64,
     pub max_unpacked_bytes: u64,
     pub max_entries: u64,
+    /// Largest unpacked/packed size ratio of an archive (200 for 200:1).
+    pub max_unpack_ratio: u64,
 }
 
 /// The artifact service: its database, the object store, the token keys and the resource

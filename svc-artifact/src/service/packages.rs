@@ -289,6 +289,7 @@ impl ArtifactService {
         let limits = UnpackLimits {
             max_unpacked_bytes: self.settings.max_unpacked_bytes,
             max_entries: self.settings.max_entries,
+            max_unpack_ratio: self.settings.max_unpack_ratio,
         };
         let unpacked = tokio::task::spawn_blocking(move || {
             archive::unpack(&archive_path, format, &destination, limits)

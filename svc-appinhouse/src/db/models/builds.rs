@@ -223,3 +223,14 @@ pub fn extends_of(
         .order((dsl::create_time.asc(), dsl::extend_key.asc()))
         .load(connection)
 }
+
+/// The keys among `hosted_keys` that a build downloads.
+pub fn referenced_hosted_keys(
+    connection: &mut DbConnection,
+    hosted_keys: &[String],
+) -> QueryResult<Vec<String>> {
+    builds::table
+        .filter(builds::hosted_key.eq_any(hosted_keys))
+        .select(builds::hosted_key)
+        .load(connection)
+}

@@ -54,3 +54,14 @@ pub fn insert_all(connection: &mut DbConnection, rows: &[FileRow]) -> QueryResul
 pub fn count(connection: &mut DbConnection) -> QueryResult<i64> {
     dsl::stored_files.count().get_result(connection)
 }
+
+/// The keys among `object_keys` that a stored file refers to.
+pub fn referenced_keys(
+    connection: &mut DbConnection,
+    object_keys: &[String],
+) -> QueryResult<Vec<String>> {
+    dsl::stored_files
+        .filter(dsl::object_key.eq_any(object_keys))
+        .select(dsl::object_key)
+        .load(connection)
+}
