@@ -13,6 +13,7 @@ pub mod db;
 pub mod ids;
 pub mod paging;
 pub mod secrets;
+pub mod sessions;
 pub mod ssh;
 pub mod storage;
 pub mod telemetry;

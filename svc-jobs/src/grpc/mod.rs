@@ -40,14 +40,28 @@ impl JobsGrpc {
         JobsGrpc { service, jwt }
     }
 
-    fn caller<T>(&self, request: &Request<T>) -> Result<Actor, Status> {
+    /// The verified caller: signature, expiry, and (user tokens) an active session. The header
+    /// is read now, so the future holds nothing of the request.
+    fn caller<T>(
+        &self,
+        request: &Request<T>,
+    ) -> impl std::future::Future<Output = Result<Actor, Status>> + Send + 'static {
         let header = request
             .metadata()
             .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok());
-        self.jwt
-            .verify_actor(header)
-            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let jwt = self.jwt.clone();
+        async move {
+            jwt.authenticate(header.as_deref()).await.map_err(|error| {
+                let reason = if error.is_unavailable() {
+                    ErrorReason::ServiceUnavailable
+                } else {
+                    ErrorReason::Unauthorized
+                };
+                reason.status(error.to_string())
+            })
+        }
     }
 }
 
@@ -235,7 +249,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::CreateTemplateRequest>,
     ) -> Result<Response<pb::Template>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -258,7 +272,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::QueryTemplatesRequest>,
     ) -> Result<Response<pb::TemplatePage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
@@ -281,7 +295,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ListTemplatesRequest>,
     ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let views = self.service.list_templates(&actor).await?;
         Ok(Response::new(pb::ListTemplatesResponse {
             templates: views.into_iter().map(template_to_proto).collect(),
@@ -292,7 +306,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_template(&actor, &id).await?;
         Ok(Response::new(pb::DeleteResponse { id }))
@@ -302,7 +316,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::CreateInstanceRequest>,
     ) -> Result<Response<pb::Instance>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -325,7 +339,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::QueryInstancesRequest>,
     ) -> Result<Response<pb::InstancePage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let filter = InstanceFilter {
@@ -345,7 +359,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ListInstancesRequest>,
     ) -> Result<Response<pb::ListInstancesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let filter = InstanceFilter {
             name_fragment: body.name.filter(|name| !name.trim().is_empty()),
@@ -362,7 +376,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::CopyInstanceRequest>,
     ) -> Result<Response<pb::Instance>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -384,7 +398,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_instance(&actor, &id).await?;
         Ok(Response::new(pb::DeleteResponse { id }))
@@ -394,7 +408,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::InstanceDetailsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         let (view, steps) = self.service.instance_details(&actor, &id).await?;
         let work_order = self
@@ -428,7 +442,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepClusterRequest>,
     ) -> Result<Response<pb::SaveStepClusterResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let status = self
             .service
@@ -447,7 +461,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::ClusterChoicesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let clusters = self
             .service
             .instance_cluster_choices(&actor, &request.into_inner().id)
@@ -469,7 +483,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::ClusterUnusedResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         self.service
             .check_cluster_unused(&actor, &request.into_inner().id)
             .await?;
@@ -480,7 +494,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::CreateJointLineRequest>,
     ) -> Result<Response<pb::JointLine>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -493,7 +507,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::QueryJointLinesRequest>,
     ) -> Result<Response<pb::JointLinePage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, rows) = self
@@ -516,7 +530,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveJointLineRequest>,
     ) -> Result<Response<pb::JointLine>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let nodes = body
             .nodes
@@ -540,7 +554,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::JointLineStructureResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let (line, nodes) = self
             .service
             .joint_line_structure(&actor, &request.into_inner().id)
@@ -566,7 +580,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveWorkOrderRequest>,
     ) -> Result<Response<pb::WorkOrder>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let excel_data: serde_json::Value =
             serde_json::from_str(&body.excel_data_json).map_err(|error| {
@@ -589,7 +603,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::WorkOrderFile>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let (file_name, content) = self
             .service
             .export_work_order(&actor, &request.into_inner().id)
@@ -601,7 +615,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ExecuteRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let mode = match pb::ExecuteMode::try_from(body.mode) {
             Ok(pb::ExecuteMode::NextStep) => Mode::NextStep,
@@ -624,7 +638,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let answer = self
             .service
             .stop_execution(&actor, &request.into_inner().id)
@@ -636,7 +650,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::Execution>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let view = self
             .service
             .execution(&actor, &request.into_inner().id)
@@ -651,7 +665,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ExecutionLogRequest>,
     ) -> Result<Response<pb::ExecutionLogChunk>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let chunk = self
             .service
@@ -670,7 +684,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ExecuteJointLineRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let answer = self
             .service
@@ -683,7 +697,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::RetryExecutionRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let answer = self
             .service
@@ -696,7 +710,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::RollbackRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let answer = self
             .service
@@ -709,7 +723,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ExecutionHistoryRequest>,
     ) -> Result<Response<pb::ExecutionHistoryPage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, runs) = self
@@ -745,7 +759,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ListWebhooksRequest>,
     ) -> Result<Response<pb::ListWebhooksResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let webhooks = self.service.list_webhooks(&actor).await?;
         Ok(Response::new(pb::ListWebhooksResponse {
             webhooks: webhooks.into_iter().map(webhook_to_proto).collect(),
@@ -756,7 +770,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::AddWebhookRequest>,
     ) -> Result<Response<pb::Webhook>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let webhook = self
             .service
             .add_webhook(&actor, &request.into_inner().url)
@@ -768,7 +782,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         self.service
             .delete_webhook(&actor, &request.into_inner().id)
             .await?;
@@ -783,7 +797,7 @@ impl JobsApi for JobsGrpc {
         request: Request<pb::WatchExecutionRequest>,
     ) -> Result<Response<Self::WatchExecutionStream>, Status> {
         use futures::StreamExt;
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let receiver = self
             .service
@@ -799,7 +813,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ReplaceTemplateMethodsRequest>,
     ) -> Result<Response<pb::ReplaceTemplateMethodsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let choices = body
             .methods
@@ -824,7 +838,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::TemplateMethodsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let methods = self
             .service
             .template_methods(&actor, &request.into_inner().id)
@@ -838,7 +852,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepParamsRequest>,
     ) -> Result<Response<pb::SaveStepParamsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
         let values: serde_json::Value =
@@ -861,7 +875,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepParamsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let values = self
             .service
@@ -876,7 +890,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepScriptsRequest>,
     ) -> Result<Response<pb::SaveStepScriptsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
         let scripts = body.scripts.into_iter().map(script_binding).collect();
@@ -896,7 +910,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepScriptsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let views = self
             .service
@@ -926,7 +940,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepConfigsRequest>,
     ) -> Result<Response<pb::SaveStepConfigsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.clone().unwrap_or_default();
         let binding = config_binding(body)?;
@@ -946,7 +960,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepConfigsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let binding = self
             .service
@@ -977,7 +991,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepConfigSchemaResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let nodes = self
             .service
@@ -990,7 +1004,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepArtifactsRequest>,
     ) -> Result<Response<pb::SaveStepArtifactsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
         let artifacts = body.artifacts.into_iter().map(artifact_binding).collect();
@@ -1014,7 +1028,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepArtifactsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let views = self
             .service
@@ -1045,7 +1059,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepAllRequest>,
     ) -> Result<Response<pb::SaveStepAllResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
         let params = match body.params_json {
