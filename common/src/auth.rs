@@ -6,6 +6,8 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::sessions::Sessions;
+
 /// Metadata (and HTTP header) that carries `Bearer <token>`.
 pub const AUTHORIZATION: &str = "authorization";
 
@@ -53,6 +55,9 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at (Unix seconds).
     pub exp: i64,
+    /// Login session the token belongs to (user tokens); checked on every request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl Claims {
@@ -106,6 +111,18 @@ pub enum AuthError {
     Invalid,
     #[error("cannot sign token: {0}")]
     Sign(String),
+    #[error("authorization token was revoked (logged out, or its user was changed or deleted)")]
+    Revoked,
+    #[error("cannot check the authorization token's session: {0}")]
+    Unavailable(String),
+}
+
+impl AuthError {
+    /// True when the token could not be checked (the session owner did not answer), as opposed
+    /// to a token that is wrong; both refuse the request.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, AuthError::Unavailable(_))
+    }
 }
 
 /// A freshly issued token.
@@ -122,6 +139,7 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    sessions: Option<Sessions>,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -139,7 +157,20 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            sessions: None,
         }
+    }
+
+    /// The same keys, checking the session of every user token with `sessions`
+    /// ([`JwtKeys::authenticate`]).
+    pub fn with_sessions(mut self, sessions: Sessions) -> JwtKeys {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// The session check, when configured.
+    pub fn sessions(&self) -> Option<&Sessions> {
+        self.sessions.as_ref()
     }
 
     /// Signs a token for `username` with `roles`, valid for `ttl`.
@@ -149,6 +180,17 @@ impl JwtKeys {
         roles: &[String],
         ttl: Duration,
     ) -> Result<IssuedToken, AuthError> {
+        self.issue_in_session(username, roles, ttl, None)
+    }
+
+    /// Signs a token of the login session `session_id` (see [`Sessions`]).
+    pub fn issue_in_session(
+        &self,
+        username: &str,
+        roles: &[String],
+        ttl: Duration,
+        session_id: Option<&str>,
+    ) -> Result<IssuedToken, AuthError> {
         let now = chrono::Utc::now().timestamp();
         let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
@@ -156,6 +198,7 @@ impl JwtKeys {
             roles: roles.to_vec(),
             iat: now,
             exp: now.saturating_add(ttl_secs),
+            sid: session_id.map(str::to_owned),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| AuthError::Sign(error.to_string()))?;
@@ -198,6 +241,27 @@ impl JwtKeys {
             token: token.to_owned(),
         })
     }
+}
+
+impl JwtKeys {
+    /// Verifies an `Authorization` header value, then (when a session check is configured) that
+    /// the token's session is still active. Tokens services mint for each other carry no session
+    /// and live five minutes. Every request of a user passes here.
+    pub async fn authenticate(&self, header: Option<&str>) -> Result<Actor, AuthError> {
+        let actor = self.verify_actor(header)?;
+        if is_internal(&actor.claims) {
+            return Ok(actor);
+        }
+        if let Some(sessions) = &self.sessions {
+            sessions.check(&actor).await?;
+        }
+        Ok(actor)
+    }
+}
+
+/// A token a service minted for another ([`JwtKeys::issue_internal`]).
+fn is_internal(claims: &Claims) -> bool {
+    claims.sub.starts_with("service:") && claims.roles == [INTERNAL_ROLE]
 }
 
 /// The token of a `Bearer <token>` header value.
@@ -251,6 +315,7 @@ mod tests {
             roles: vec![],
             iat: 0,
             exp: 1000,
+            sid: None,
         };
         let token = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -287,6 +352,7 @@ mod tests {
             roles: vec!["admin".into()],
             iat: 0,
             exp: 0,
+            sid: None,
         };
         assert!(claims.may(&[Role::Reviewer]));
     }

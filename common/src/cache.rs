@@ -42,15 +42,59 @@ struct Entry {
     expires_at: Instant,
 }
 
-/// In-process cache for the embedded single-process mode.
-#[derive(Debug, Default)]
+/// Most keys the in-process cache holds (it also counts failed logins per username, which anyone
+/// can name): when full, the entries closest to expiry make room.
+pub const IN_MEMORY_CAPACITY: usize = 100_000;
+
+/// In-process cache for the embedded single-process mode, bounded to a fixed number of keys.
+#[derive(Debug)]
 pub struct InMemoryCache {
     entries: Mutex<HashMap<String, Entry>>,
+    capacity: usize,
+}
+
+impl Default for InMemoryCache {
+    fn default() -> InMemoryCache {
+        InMemoryCache::with_capacity(IN_MEMORY_CAPACITY)
+    }
+}
+
+/// Makes room for one new key: drops the tenth of the entries closest to expiry.
+fn make_room(entries: &mut HashMap<String, Entry>, capacity: usize, key: &str) {
+    if entries.len() < capacity || entries.contains_key(key) {
+        return;
+    }
+    let mut expiries: Vec<(Instant, String)> = entries
+        .iter()
+        .map(|(key, entry)| (entry.expires_at, key.clone()))
+        .collect();
+    expiries.sort();
+    let excess = entries.len() + 1 - capacity;
+    for (_, key) in expiries.into_iter().take(excess.max(capacity / 10)) {
+        entries.remove(&key);
+    }
 }
 
 impl InMemoryCache {
     pub fn new() -> InMemoryCache {
         InMemoryCache::default()
+    }
+
+    /// A cache holding at most `capacity` keys (at least one).
+    pub fn with_capacity(capacity: usize) -> InMemoryCache {
+        InMemoryCache {
+            entries: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Number of keys held (expired ones included until the next access).
+    pub fn len(&self) -> usize {
+        self.with_entries(|entries| entries.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn with_entries<T>(&self, work: impl FnOnce(&mut HashMap<String, Entry>) -> T) -> T {
@@ -71,7 +115,9 @@ impl Cache for InMemoryCache {
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
+        let capacity = self.capacity;
         self.with_entries(|entries| {
+            make_room(entries, capacity, key);
             entries.insert(
                 key.to_owned(),
                 Entry {
@@ -89,7 +135,9 @@ impl Cache for InMemoryCache {
     }
 
     async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+        let capacity = self.capacity;
         Ok(self.with_entries(|entries| {
+            make_room(entries, capacity, key);
             let entry = entries.entry(key.to_owned()).or_insert_with(|| Entry {
                 value: b"0".to_vec(),
                 expires_at: Instant::now() + ttl,
@@ -248,6 +296,30 @@ mod tests {
                 .expect("incr"),
             1,
             "counter expired"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_in_memory_cache_holds_at_most_its_capacity() {
+        let cache = InMemoryCache::with_capacity(100);
+        for index in 0..1000 {
+            cache
+                .increment(
+                    &format!("login-failures:user{index}"),
+                    Duration::from_secs(60),
+                )
+                .await
+                .expect("incr");
+            assert!(cache.len() <= 100, "{} keys", cache.len());
+        }
+        assert_eq!(
+            cache
+                .get("login-failures:user999")
+                .await
+                .expect("get")
+                .as_deref(),
+            Some(&b"1"[..]),
+            "the newest key is kept"
         );
     }
 

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod limits;
 pub mod paging;
 pub mod secrets;
+pub mod sessions;
 pub mod ssh;
 pub mod storage;
 pub mod telemetry;

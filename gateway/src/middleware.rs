@@ -127,20 +127,27 @@ pub async fn require_token(
     let header = request
         .headers()
         .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    match keys.verify_header(header) {
-        Ok(claims) => {
-            let token = header
-                .and_then(|value| common::auth::bearer_token(value).ok())
-                .unwrap_or_default()
-                .to_owned();
-            request.extensions_mut().insert(Caller { token, claims });
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    // Signature, expiry, and the token's login session (revoked on logout, user deletion, role
+    // or password change); an unanswerable session check refuses the request.
+    match keys.authenticate(header.as_deref()).await {
+        Ok(actor) => {
+            request.extensions_mut().insert(Caller {
+                token: actor.token,
+                claims: actor.claims,
+            });
             next.call(request)
                 .await
                 .map(ServiceResponse::map_into_boxed_body)
         }
         Err(error) => {
-            let error = ApiError::new(ErrorReason::Unauthorized, error.to_string());
+            let reason = if error.is_unavailable() {
+                ErrorReason::ServiceUnavailable
+            } else {
+                ErrorReason::Unauthorized
+            };
+            let error = ApiError::new(reason, error.to_string());
             Ok(request.error_response(error).map_into_boxed_body())
         }
     }

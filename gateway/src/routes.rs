@@ -5,7 +5,7 @@
 
 use actix_web::{
     Resource,
-    web::{self, delete, get, post},
+    web::{self, delete, get, post, put},
 };
 
 use crate::{
@@ -75,7 +75,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(get().to(admin::list_users))
                 .route(post().to(admin::create_user)),
         )
-        .service(resource("/api/admin/users/{id}").route(delete().to(admin::delete_user)))
+        .service(
+            resource("/api/admin/users/{id}")
+                .route(delete().to(admin::delete_user))
+                .route(put().to(admin::update_user))
+                .route(post().to(admin::update_user)),
+        )
         // SPEC §5 webhooks
         .service(
             resource("/api/admin/webhooks")
@@ -274,7 +279,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
         // 9 package sync
         .service(resource("/api/artifact/version/aos").route(post().to(artifact::package_sync)))
         // SPEC §1 login
-        .service(resource("/api/auth/login").route(post().to(auth::login)))
+        .service(
+            resource("/api/auth/login")
+                .app_data(auth::login_body_limit())
+                .route(post().to(auth::login)),
+        )
+        // SPEC §8 logout
+        .service(resource("/api/auth/logout").route(post().to(auth::logout)))
         // 4.4
         .service(resource("/api/component/select").route(get().to(artifact::component_select)))
         // SPEC §3 method packages

@@ -60,6 +60,7 @@ async fn start_resource() -> ResourceServer {
         roles: vec!["admin".to_owned()],
         iat: 0,
         exp: i64::MAX,
+        sid: None,
     };
     service
         .upsert_product_line(&admin, Some("pl"), "product line")

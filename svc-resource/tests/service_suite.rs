@@ -42,6 +42,7 @@ fn actor(username: &str, role: &str) -> Claims {
         roles: vec![role.to_owned()],
         iat: 0,
         exp: i64::MAX,
+        sid: None,
     }
 }
 
@@ -554,6 +555,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         roles: vec![common::auth::INTERNAL_ROLE.into()],
         iat: 0,
         exp: i64::MAX,
+        sid: None,
     };
     let connections = service
         .host_connections(&internal, &cluster.row.id)

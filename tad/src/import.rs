@@ -279,6 +279,7 @@ pub async fn import_file(config: &Config, file: &Path) -> anyhow::Result<ImportS
         roles: vec!["admin".to_owned()],
         iat: 0,
         exp: 0,
+        sid: None,
     };
     service
         .import_catalog(&actor, catalog)

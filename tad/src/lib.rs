@@ -7,3 +7,4 @@ pub mod import;
 pub mod memory;
 pub mod publish;
 pub mod runtime;
+pub mod sessions;

@@ -86,6 +86,13 @@ pub async fn resource_service(
             .await
             .context("database task stopped")?
             .context("cannot open the resource database")?;
+    // The owner checks sessions in its own database; revocations reach the other processes on
+    // the bus.
+    let sessions = common::sessions::Sessions::new(
+        svc_resource::service::sessions::DbSessions::shared(database.clone()),
+        Some(shared_bus(config).await?),
+    );
+    let jwt = jwt.with_sessions(sessions);
     Ok(svc_resource::service(config, database, cache, jwt, cipher))
 }
 
@@ -181,10 +188,24 @@ pub async fn jobs_service(
     Ok(JobsService::new(database, resource, artifact, engine))
 }
 
+/// Token keys of a process that does not own sessions: each user token's session is checked
+/// with the resource service at `resource_addr`.
+async fn remote_checked_keys(config: &Config, resource_addr: &str) -> anyhow::Result<JwtKeys> {
+    let jwt = JwtKeys::new(&secrets::jwt_secret(config, false)?);
+    // Answers are cached only when revocations can reach this process (Redis); without it every
+    // request asks the owner.
+    let bus = match &config.redis_url {
+        Some(_) => Some(shared_bus(config).await?),
+        None => None,
+    };
+    let sessions = crate::sessions::remote(service_channel("resource", resource_addr)?, bus);
+    Ok(jwt.with_sessions(sessions))
+}
+
 /// `tad jobs`.
 pub async fn jobs(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-jobs", config.log_format)?;
-    let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
+    let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
     let service = jobs_service(
         &config,
         jwt.clone(),
@@ -404,7 +425,9 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(config, true)?);
     let cache = shared_cache(config).await?;
-    let resource = resource_service(config, cache, jwt.clone(), true).await?;
+    let resource = resource_service(config, cache, jwt, true).await?;
+    // Every part of this process checks sessions with the owner's check (one cache, one bus).
+    let jwt = resource.jwt().clone();
     let admin = bootstrap_admin(config, &resource).await?;
     let appinhouse = appinhouse_service(config, true).await?;
 
@@ -461,7 +484,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// `tad gateway`.
 pub async fn gateway(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-gateway", config.log_format)?;
-    let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
+    let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
     let endpoints = ServiceEndpoints::new(&ServiceAddrs::from_config(&config))?;
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -520,7 +543,7 @@ pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
 /// `tad artifact`.
 pub async fn artifact(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-artifact", config.log_format)?;
-    let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
+    let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
     let service = artifact_service(&config, jwt, &config.resource.addr).await?;
     let listener = tokio::net::TcpListener::bind(config.artifact.listen)
         .await

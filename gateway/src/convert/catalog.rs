@@ -215,6 +215,13 @@ pub struct CreateUserBody {
     pub roles: Vec<String>,
 }
 
+/// Body of `PUT /api/admin/users/{id}`: new roles and/or a new password (ends the user's sessions).
+#[derive(Debug, Deserialize)]
+pub struct UpdateUserBody {
+    pub password: Option<String>,
+    pub roles: Option<Vec<String>>,
+}
+
 /// Body of `POST /api/admin/productlines`.
 #[derive(Debug, Deserialize)]
 pub struct ProductLineBody {

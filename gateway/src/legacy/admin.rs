@@ -18,6 +18,43 @@ use crate::{
 
 use super::{Answer, ok};
 
+/// `/api/admin/*` lists are for admins only (README): the same failure a service answers for
+/// other admin actions. The legacy read routes serve what the legacy UI needs.
+pub(crate) fn require_admin(caller: &Caller) -> Result<(), crate::error::ApiError> {
+    if caller.claims.has_role(common::auth::Role::Admin) {
+        Ok(())
+    } else {
+        Err(crate::error::ApiError::new(
+            proto::ErrorReason::Forbidden,
+            format!(
+                "user {:?} lacks the admin role this needs",
+                caller.claims.username()
+            ),
+        ))
+    }
+}
+
+pub async fn update_user(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    id: web::Path<String>,
+    LegacyJson(body): LegacyJson<crate::convert::catalog::UpdateUserBody>,
+) -> Answer {
+    let request = pb::UpdateUserRequest {
+        id: id.into_inner(),
+        password: body.password,
+        roles: body.roles.unwrap_or_default(),
+    };
+    let user = clients
+        .resource
+        .clone()
+        .update_user(grpc_request(request, Some(&caller)))
+        .await?
+        .into_inner();
+    ok(UserRecord::from_proto(user, &times))
+}
+
 fn delete_request(caller: &Caller, id: web::Path<String>) -> tonic::Request<pb::DeleteRequest> {
     grpc_request(
         pb::DeleteRequest {
@@ -108,6 +145,7 @@ pub async fn list_product_lines(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
+    require_admin(&caller)?;
     let answer = clients
         .resource
         .clone()
@@ -161,6 +199,7 @@ pub async fn list_applications(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
+    require_admin(&caller)?;
     let answer = clients
         .resource
         .clone()
@@ -219,6 +258,7 @@ pub async fn list_modules(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
+    require_admin(&caller)?;
     let answer = clients
         .resource
         .clone()
@@ -277,6 +317,7 @@ pub async fn list_envs(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
+    require_admin(&caller)?;
     let answer = clients
         .resource
         .clone()
@@ -324,6 +365,7 @@ pub async fn upsert_cluster_type(
 }
 
 pub async fn list_cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
+    require_admin(&caller)?;
     let answer = clients
         .resource
         .clone()

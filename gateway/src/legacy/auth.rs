@@ -1,22 +1,55 @@
-//! `POST /api/auth/login` (SPEC §1): username and password → token, expiry, username, roles.
+//! `POST /api/auth/login` (SPEC §1): username and password → token, expiry, username, roles;
+//! `POST /api/auth/logout` ends the presented token's session (SPEC §8). Login input is
+//! unauthenticated: its body is capped at [`LOGIN_BODY_BYTES`] and over-long fields are refused
+//! here, before any call, lookup or hashing.
 
 use actix_web::{HttpResponse, web};
 use common::time::TimeRenderer;
-use proto::resource::v1 as pb;
+use proto::{ErrorReason, resource::v1 as pb};
+use serde_json::json;
 
 use crate::{
-    body::LegacyJson,
-    clients::{Clients, grpc_request},
+    body::{BodyLimit, LegacyJson},
+    clients::{Caller, Clients, grpc_request},
     convert::catalog::{LoginBody, LoginData},
     envelope::Envelope,
     error::ApiError,
 };
+
+/// Largest login body: a 128-character username and a 1 KiB password fit with room to spare.
+pub const LOGIN_BODY_BYTES: usize = 8 * 1024;
+/// Longest username accepted at login (as every name).
+pub const MAX_USERNAME_CHARS: usize = 128;
+/// Longest password accepted at login.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// The body limit of the login route.
+pub fn login_body_limit() -> web::Data<BodyLimit> {
+    web::Data::new(BodyLimit(LOGIN_BODY_BYTES))
+}
+
+fn check_login(body: &LoginBody) -> Result<(), ApiError> {
+    if body.username.trim().chars().count() > MAX_USERNAME_CHARS {
+        return Err(ApiError::new(
+            ErrorReason::InvalidField,
+            format!("field username must be at most {MAX_USERNAME_CHARS} characters"),
+        ));
+    }
+    if body.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::new(
+            ErrorReason::InvalidField,
+            format!("field password must be at most {MAX_PASSWORD_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
 
 pub async fn login(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
     LegacyJson(body): LegacyJson<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
+    check_login(&body)?;
     let request = grpc_request(
         pb::LoginRequest {
             username: body.username,
@@ -26,4 +59,39 @@ pub async fn login(
     );
     let answer = clients.resource.clone().login(request).await?.into_inner();
     Ok(HttpResponse::Ok().json(Envelope::ok(LoginData::from_proto(answer, &times))))
+}
+
+/// Ends the session of the presented token: it answers 401 everywhere from now on.
+pub async fn logout(caller: Caller, clients: web::Data<Clients>) -> Result<HttpResponse, ApiError> {
+    let answer = clients
+        .resource
+        .clone()
+        .logout(grpc_request(pb::LogoutRequest {}, Some(&caller)))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(Envelope::ok(json!({ "username": answer.username }))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_long_login_fields_are_refused_by_name() {
+        let long = LoginBody {
+            username: "u".repeat(129),
+            password: "p".into(),
+        };
+        assert!(check_login(&long).is_err_and(|error| error.info.contains("username")));
+        let long = LoginBody {
+            username: "u".into(),
+            password: "p".repeat(1025),
+        };
+        assert!(check_login(&long).is_err_and(|error| error.info.contains("password")));
+        let fine = LoginBody {
+            username: "u".repeat(128),
+            password: "p".repeat(1024),
+        };
+        assert!(check_login(&fine).is_ok());
+    }
 }

@@ -447,6 +447,7 @@ pub async fn admin_list_clusters(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
+    super::admin::require_admin(&caller)?;
     let request = pb::ListClustersRequest {
         env_id: None,
         app_id: None,
@@ -535,6 +536,7 @@ pub async fn admin_list_hosts(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
+    super::admin::require_admin(&caller)?;
     let answer = clients
         .resource
         .clone()

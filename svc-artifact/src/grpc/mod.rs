@@ -37,15 +37,28 @@ impl ArtifactGrpc {
     }
 
     /// The verified caller, with its token (forwarded to the resource service).
-    fn caller<T>(&self, request: &Request<T>) -> Result<Actor, Status> {
+    /// The verified caller: signature, expiry, and (user tokens) an active session. The header
+    /// is read now, so the future holds nothing of the request.
+    fn caller<T>(
+        &self,
+        request: &Request<T>,
+    ) -> impl std::future::Future<Output = Result<Actor, Status>> + Send + 'static {
         let header = request
             .metadata()
             .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok());
-        self.service
-            .jwt()
-            .verify_actor(header)
-            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let jwt = self.service.jwt().clone();
+        async move {
+            jwt.authenticate(header.as_deref()).await.map_err(|error| {
+                let reason = if error.is_unavailable() {
+                    ErrorReason::ServiceUnavailable
+                } else {
+                    ErrorReason::Unauthorized
+                };
+                reason.status(error.to_string())
+            })
+        }
     }
 }
 
@@ -217,7 +230,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<Streaming<pb::UploadPart>>,
     ) -> Result<Response<pb::UploadResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let mut parts = request.into_inner();
         let kind = match parts.message().await? {
             Some(pb::UploadPart {
@@ -245,7 +258,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::DownloadRequest>,
     ) -> Result<Response<Self::DownloadStream>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let range = body.has_range.then_some((body.start, body.end));
         let (file, bytes) = self.service.download(&actor, &body.id, range).await?;
@@ -279,7 +292,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::FileRequest>,
     ) -> Result<Response<pb::StoredFile>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let row = self.service.file(&actor, &request.into_inner().id).await?;
         Ok(Response::new(file_to_proto(row)))
     }
@@ -288,7 +301,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::FileRequest>,
     ) -> Result<Response<pb::FileOriginResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let (file, origin) = self
             .service
             .file_origin(&actor, &request.into_inner().id)
@@ -312,7 +325,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::ListScriptsRequest>,
     ) -> Result<Response<pb::ListScriptsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let rows = self
             .service
@@ -330,7 +343,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::MayReviewRequest>,
     ) -> Result<Response<pb::MayReviewResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         Ok(Response::new(pb::MayReviewResponse {
             may_review: self.service.may_review(&actor),
         }))
@@ -340,7 +353,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::ReviewScriptRequest>,
     ) -> Result<Response<pb::ScriptVersion>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -353,7 +366,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::FileRequest>,
     ) -> Result<Response<pb::ScriptFileTextResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let file_data = self
             .service
             .file_text(&actor, &request.into_inner().id)
@@ -365,7 +378,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::FileRequest>,
     ) -> Result<Response<pb::ScriptFileResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let (file, script) = self
             .service
             .script_file(&actor, &request.into_inner().id)
@@ -382,7 +395,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::FilterArtifactsRequest>,
     ) -> Result<Response<pb::FilterArtifactsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let app_ids = (!body.all_apps).then_some(body.app_ids);
         let kind = Some(body.r#type).filter(|kind| !kind.is_empty());
@@ -404,7 +417,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::ListComponentsRequest>,
     ) -> Result<Response<pb::ListComponentsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let listings = self.service.list_components(&actor).await?;
         Ok(Response::new(pb::ListComponentsResponse {
             components: listings
@@ -423,7 +436,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::FileRequest>,
     ) -> Result<Response<pb::ConfigSchema>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         let (row, nodes) = self.service.template(&actor, &id).await?;
         Ok(Response::new(pb::ConfigSchema {
@@ -437,7 +450,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::MethodRequest>,
     ) -> Result<Response<pb::ConfigSchema>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let listing = self
             .service
             .method(&actor, &request.into_inner().method_id)
@@ -454,7 +467,7 @@ impl ArtifactApi for ArtifactGrpc {
         request: Request<pb::ValidateValuesRequest>,
     ) -> Result<Response<pb::ValidateValuesResponse>, Status> {
         use pb::validate_values_request::Subject;
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let values = values_of(&body.values_json)?;
         let by_key = match body.subject {
@@ -482,7 +495,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::RenderTemplateRequest>,
     ) -> Result<Response<pb::RenderTemplateResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let values = values_of(&body.values_json)?;
         let (text, target_name) = self

@@ -40,14 +40,28 @@ impl JobsGrpc {
         JobsGrpc { service, jwt }
     }
 
-    fn caller<T>(&self, request: &Request<T>) -> Result<Actor, Status> {
+    /// The verified caller: signature, expiry, and (user tokens) an active session. The header
+    /// is read now, so the future holds nothing of the request.
+    fn caller<T>(
+        &self,
+        request: &Request<T>,
+    ) -> impl std::future::Future<Output = Result<Actor, Status>> + Send + 'static {
         let header = request
             .metadata()
             .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok());
-        self.jwt
-            .verify_actor(header)
-            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let jwt = self.jwt.clone();
+        async move {
+            jwt.authenticate(header.as_deref()).await.map_err(|error| {
+                let reason = if error.is_unavailable() {
+                    ErrorReason::ServiceUnavailable
+                } else {
+                    ErrorReason::Unauthorized
+                };
+                reason.status(error.to_string())
+            })
+        }
     }
 }
 
@@ -239,7 +253,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::CreateTemplateRequest>,
     ) -> Result<Response<pb::Template>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -262,7 +276,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::QueryTemplatesRequest>,
     ) -> Result<Response<pb::TemplatePage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
@@ -285,7 +299,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ListTemplatesRequest>,
     ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let views = self.service.list_templates(&actor).await?;
         Ok(Response::new(pb::ListTemplatesResponse {
             templates: views.into_iter().map(template_to_proto).collect(),
@@ -296,7 +310,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_template(&actor, &id).await?;
         Ok(Response::new(pb::DeleteResponse { id }))
@@ -306,7 +320,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::CreateInstanceRequest>,
     ) -> Result<Response<pb::Instance>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -329,7 +343,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::QueryInstancesRequest>,
     ) -> Result<Response<pb::InstancePage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let filter = InstanceFilter {
@@ -349,7 +363,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ListInstancesRequest>,
     ) -> Result<Response<pb::ListInstancesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let filter = InstanceFilter {
             name_fragment: body.name.filter(|name| !name.trim().is_empty()),
@@ -366,7 +380,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::CopyInstanceRequest>,
     ) -> Result<Response<pb::Instance>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -388,7 +402,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_instance(&actor, &id).await?;
         Ok(Response::new(pb::DeleteResponse { id }))
@@ -398,7 +412,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::InstanceDetailsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         let (view, steps) = self.service.instance_details(&actor, &id).await?;
         let work_order = self
@@ -432,7 +446,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepClusterRequest>,
     ) -> Result<Response<pb::SaveStepClusterResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let status = self
             .service
@@ -451,7 +465,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::ClusterChoicesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let clusters = self
             .service
             .instance_cluster_choices(&actor, &request.into_inner().id)
@@ -473,7 +487,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::ClusterUnusedResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         self.service
             .check_cluster_unused(&actor, &request.into_inner().id)
             .await?;
@@ -484,7 +498,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::CreateJointLineRequest>,
     ) -> Result<Response<pb::JointLine>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -497,7 +511,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::QueryJointLinesRequest>,
     ) -> Result<Response<pb::JointLinePage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, rows) = self
@@ -520,7 +534,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveJointLineRequest>,
     ) -> Result<Response<pb::JointLine>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let nodes = body
             .nodes
@@ -544,7 +558,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::JointLineStructureResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let (line, nodes) = self
             .service
             .joint_line_structure(&actor, &request.into_inner().id)
@@ -570,7 +584,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveWorkOrderRequest>,
     ) -> Result<Response<pb::WorkOrder>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let excel_data: serde_json::Value =
             serde_json::from_str(&body.excel_data_json).map_err(|error| {
@@ -593,7 +607,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::WorkOrderFile>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let (file_name, content) = self
             .service
             .export_work_order(&actor, &request.into_inner().id)
@@ -605,7 +619,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ExecuteRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let mode = match pb::ExecuteMode::try_from(body.mode) {
             Ok(pb::ExecuteMode::NextStep) => Mode::NextStep,
@@ -628,7 +642,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let answer = self
             .service
             .stop_execution(&actor, &request.into_inner().id)
@@ -640,7 +654,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::Execution>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let view = self
             .service
             .execution(&actor, &request.into_inner().id)
@@ -655,7 +669,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ExecutionLogRequest>,
     ) -> Result<Response<pb::ExecutionLogChunk>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let chunk = self
             .service
@@ -674,7 +688,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ExecuteJointLineRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let answer = self
             .service
@@ -687,7 +701,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::RetryExecutionRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let answer = self
             .service
@@ -700,7 +714,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::RollbackRequest>,
     ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let answer = self
             .service
@@ -713,7 +727,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ExecutionHistoryRequest>,
     ) -> Result<Response<pb::ExecutionHistoryPage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, runs) = self
@@ -749,7 +763,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ListWebhooksRequest>,
     ) -> Result<Response<pb::ListWebhooksResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let webhooks = self.service.list_webhooks(&actor).await?;
         Ok(Response::new(pb::ListWebhooksResponse {
             webhooks: webhooks.into_iter().map(webhook_to_proto).collect(),
@@ -760,7 +774,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::AddWebhookRequest>,
     ) -> Result<Response<pb::Webhook>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let webhook = self
             .service
             .add_webhook(&actor, &request.into_inner().url)
@@ -772,7 +786,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         self.service
             .delete_webhook(&actor, &request.into_inner().id)
             .await?;
@@ -787,7 +801,7 @@ impl JobsApi for JobsGrpc {
         request: Request<pb::WatchExecutionRequest>,
     ) -> Result<Response<Self::WatchExecutionStream>, Status> {
         use futures::StreamExt;
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let receiver = self
             .service
@@ -803,7 +817,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::ReplaceTemplateMethodsRequest>,
     ) -> Result<Response<pb::ReplaceTemplateMethodsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let choices = body
             .methods
@@ -828,7 +842,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::IdRequest>,
     ) -> Result<Response<pb::TemplateMethodsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let methods = self
             .service
             .template_methods(&actor, &request.into_inner().id)
@@ -842,7 +856,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepParamsRequest>,
     ) -> Result<Response<pb::SaveStepParamsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
         let values: serde_json::Value =
@@ -865,7 +879,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepParamsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let values = self
             .service
@@ -880,7 +894,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepScriptsRequest>,
     ) -> Result<Response<pb::SaveStepScriptsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
         let scripts = body.scripts.into_iter().map(script_binding).collect();
@@ -900,7 +914,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepScriptsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let views = self
             .service
@@ -930,7 +944,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepConfigsRequest>,
     ) -> Result<Response<pb::SaveStepConfigsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.clone().unwrap_or_default();
         let binding = config_binding(body)?;
@@ -950,7 +964,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepConfigsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let binding = self
             .service
@@ -983,7 +997,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepConfigSchemaResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let nodes = self
             .service
@@ -996,7 +1010,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepArtifactsRequest>,
     ) -> Result<Response<pb::SaveStepArtifactsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
         let artifacts = body.artifacts.into_iter().map(artifact_binding).collect();
@@ -1020,7 +1034,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::StepRef>,
     ) -> Result<Response<pb::StepArtifactsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let step = request.into_inner();
         let views = self
             .service
@@ -1051,7 +1065,7 @@ impl JobsApi for JobsGrpc {
         &self,
         request: Request<pb::SaveStepAllRequest>,
     ) -> Result<Response<pb::SaveStepAllResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let step = body.step.unwrap_or_default();
         let params = match body.params_json {

@@ -111,6 +111,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        username -> Text,
+        expires_at -> Timestamp,
+        create_time -> Timestamp,
+    }
+}
+
 diesel::joinable!(cluster_hosts -> clusters (cluster_id));
 diesel::joinable!(cluster_hosts -> hosts (host_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -123,4 +132,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     clusters,
     hosts,
     cluster_hosts,
+    sessions,
 );

@@ -2,7 +2,7 @@
 //! and maps rule failures to statuses with a stable reason. Nothing else.
 
 use common::{
-    auth::{AUTHORIZATION, Claims},
+    auth::{AUTHORIZATION, Actor, Claims},
     time::to_unix_ms,
 };
 use proto::{
@@ -36,16 +36,41 @@ impl ResourceGrpc {
         ResourceGrpc { service }
     }
 
-    fn caller<T>(&self, request: &Request<T>) -> Result<Claims, Status> {
+    /// The verified caller: signature, expiry, and (user tokens) an active session.
+    fn caller<T>(
+        &self,
+        request: &Request<T>,
+    ) -> impl std::future::Future<Output = Result<Claims, Status>> + Send + 'static {
+        let actor = self.actor(request);
+        async move { actor.await.map(|actor| actor.claims) }
+    }
+
+    fn actor<T>(
+        &self,
+        request: &Request<T>,
+    ) -> impl std::future::Future<Output = Result<Actor, Status>> + Send + 'static {
         let header = request
             .metadata()
             .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok());
-        self.service
-            .jwt()
-            .verify_header(header)
-            .map_err(|error| ErrorReason::Unauthorized.status(error.to_string()))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let jwt = self.service.jwt().clone();
+        async move {
+            jwt.authenticate(header.as_deref())
+                .await
+                .map_err(auth_status)
+        }
     }
+}
+
+/// A refused token answers `unauthorized`; an unanswerable session check `service_unavailable`.
+fn auth_status(error: common::auth::AuthError) -> Status {
+    let reason = if error.is_unavailable() {
+        ErrorReason::ServiceUnavailable
+    } else {
+        ErrorReason::Unauthorized
+    };
+    reason.status(error.to_string())
 }
 
 fn not_found_reason(kind: RecordKind) -> ErrorReason {
@@ -290,11 +315,52 @@ impl ResourceApi for ResourceGrpc {
         }))
     }
 
+    async fn check_session(
+        &self,
+        request: Request<pb::CheckSessionRequest>,
+    ) -> Result<Response<pb::CheckSessionResponse>, Status> {
+        let header = request
+            .metadata()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let active = match self.service.jwt().authenticate(header.as_deref()).await {
+            Ok(_) => true,
+            Err(error) if error.is_unavailable() => return Err(auth_status(error)),
+            Err(_) => false,
+        };
+        Ok(Response::new(pb::CheckSessionResponse { active }))
+    }
+
+    async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
+        let actor = self.actor(&request).await?;
+        self.service.logout(&actor).await?;
+        Ok(Response::new(pb::LogoutResponse {
+            username: actor.username().to_owned(),
+        }))
+    }
+
+    async fn update_user(
+        &self,
+        request: Request<pb::UpdateUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let actor = self.caller(&request).await?;
+        let body = request.into_inner();
+        let row = self
+            .service
+            .update_user(&actor, &body.id, body.password.as_deref(), &body.roles)
+            .await?;
+        Ok(Response::new(user_to_proto(row)))
+    }
+
     async fn create_user(
         &self,
         request: Request<pb::CreateUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -307,7 +373,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let rows = self.service.list_users(&actor).await?;
         Ok(Response::new(pb::ListUsersResponse {
             users: rows.into_iter().map(user_to_proto).collect(),
@@ -318,7 +384,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_user(&actor, &id).await?;
         Ok(deleted(id))
@@ -328,7 +394,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::UpsertProductLineRequest>,
     ) -> Result<Response<pb::ProductLine>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -341,7 +407,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ListProductLinesRequest>,
     ) -> Result<Response<pb::ListProductLinesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let rows = self.service.list_product_lines(&actor).await?;
         Ok(Response::new(pb::ListProductLinesResponse {
             product_lines: rows.into_iter().map(product_line_to_proto).collect(),
@@ -352,7 +418,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_product_line(&actor, &id).await?;
         Ok(deleted(id))
@@ -362,7 +428,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::UpsertApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -380,7 +446,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let rows = self
             .service
@@ -395,7 +461,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_application(&actor, &id).await?;
         Ok(deleted(id))
@@ -405,7 +471,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::UpsertModuleRequest>,
     ) -> Result<Response<pb::Module>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -418,7 +484,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ListModulesRequest>,
     ) -> Result<Response<pb::ListModulesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let rows = self
             .service
@@ -433,7 +499,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_module(&actor, &id).await?;
         Ok(deleted(id))
@@ -443,7 +509,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::UpsertEnvRequest>,
     ) -> Result<Response<pb::Env>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -456,7 +522,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ListEnvsRequest>,
     ) -> Result<Response<pb::ListEnvsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let rows = self.service.list_envs(&actor).await?;
         Ok(Response::new(pb::ListEnvsResponse {
             envs: rows.into_iter().map(env_to_proto).collect(),
@@ -467,7 +533,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let id = request.into_inner().id;
         self.service.delete_env(&actor, &id).await?;
         Ok(deleted(id))
@@ -477,7 +543,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::UpsertClusterTypeRequest>,
     ) -> Result<Response<pb::ClusterType>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -490,7 +556,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ListClusterTypesRequest>,
     ) -> Result<Response<pb::ListClusterTypesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let rows = self.service.list_cluster_types(&actor).await?;
         Ok(Response::new(pb::ListClusterTypesResponse {
             cluster_types: rows.into_iter().map(cluster_type_to_proto).collect(),
@@ -501,7 +567,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let key = request.into_inner().id;
         self.service.delete_cluster_type(&actor, &key).await?;
         Ok(deleted(key))
@@ -511,7 +577,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::QueryClustersRequest>,
     ) -> Result<Response<pb::ClusterPage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = crate::service::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
@@ -529,7 +595,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::CreateClusterRequest>,
     ) -> Result<Response<pb::Cluster>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -547,7 +613,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::UpdateClusterRequest>,
     ) -> Result<Response<pb::Cluster>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -565,7 +631,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::DeleteResourceRequest>,
     ) -> Result<Response<pb::Cluster>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -582,7 +648,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ListClustersRequest>,
     ) -> Result<Response<pb::ListClustersResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let views = self
             .service
@@ -597,7 +663,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::GetClustersRequest>,
     ) -> Result<Response<pb::ListClustersResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let views = self
             .service
             .get_clusters(&actor, request.into_inner().ids)
@@ -611,7 +677,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ClusterIdRequest>,
     ) -> Result<Response<pb::ListHostsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let rows = self
             .service
             .cluster_host_candidates(&actor, &request.into_inner().cluster_id)
@@ -625,7 +691,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ClusterIdRequest>,
     ) -> Result<Response<pb::ListHostsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let rows = self
             .service
             .cluster_hosts(&actor, &request.into_inner().cluster_id)
@@ -639,7 +705,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::BindHostsRequest>,
     ) -> Result<Response<pb::BindHostsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         self.service
             .bind_hosts(&actor, &body.cluster_id, body.host_ids)
@@ -651,7 +717,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::BindHostsRequest>,
     ) -> Result<Response<pb::BindHostsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         self.service
             .unbind_hosts(&actor, &body.cluster_id, body.host_ids)
@@ -663,7 +729,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::CreateHostRequest>,
     ) -> Result<Response<pb::Host>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -681,7 +747,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::UpdateHostRequest>,
     ) -> Result<Response<pb::Host>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let view = self
             .service
@@ -699,7 +765,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::DeleteResourceRequest>,
     ) -> Result<Response<pb::Host>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let row = self
             .service
@@ -712,7 +778,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::QueryHostsRequest>,
     ) -> Result<Response<pb::HostPage>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let page = crate::service::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
@@ -735,7 +801,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ListHostsRequest>,
     ) -> Result<Response<pb::ListHostsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let views = self.service.list_hosts(&actor).await?;
         Ok(Response::new(pb::ListHostsResponse {
             hosts: views.into_iter().map(host_to_proto).collect(),
@@ -746,7 +812,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ValidateSshRequest>,
     ) -> Result<Response<pb::ValidateSshResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let ok = self
             .service
@@ -759,7 +825,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::ClusterIdRequest>,
     ) -> Result<Response<pb::HostConnectionsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let connections = self
             .service
             .host_connections(&actor, &request.into_inner().cluster_id)
@@ -781,7 +847,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::PinHostKeyRequest>,
     ) -> Result<Response<pb::PinHostKeyResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let pinned = self
             .service
@@ -794,7 +860,7 @@ impl ResourceApi for ResourceGrpc {
         &self,
         request: Request<pb::LookupNamesRequest>,
     ) -> Result<Response<pb::LookupNamesResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let body = request.into_inner();
         let names = self
             .service

@@ -66,7 +66,13 @@ impl ResourceService {
         require_admin(actor)?;
         let actor = actor.username().to_owned();
         let service = self.clone();
-        self.database
+        let usernames: Vec<String> = catalog
+            .users
+            .iter()
+            .map(|user| user.username.clone())
+            .collect();
+        let summary = self
+            .database
             .transaction(move |connection| {
                 let summary = ImportSummary {
                     users: catalog.users.len(),
@@ -150,8 +156,15 @@ impl ResourceService {
                         bind_hosts_in(connection, &cluster_id, &host_ids),
                     )?;
                 }
-                Ok(summary)
+                Ok::<_, ResourceError>(summary)
             })
-            .await
+            .await?;
+        // Imported users whose roles or password changed lost their sessions in the transaction;
+        // every process forgets its cached answers for them.
+        for username in usernames {
+            self.announce(common::sessions::Revocation::User(username))
+                .await;
+        }
+        Ok(summary)
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod hosts;
 pub mod import;
 pub mod lookups;
+pub mod sessions;
 pub mod users;
 pub mod validate;
 

@@ -11,15 +11,25 @@ use common::{
     auth::{Claims, IssuedToken, Role},
     ids::new_id,
     limits,
+    sessions::Revocation,
     time::now_utc,
 };
 use rand::{Rng, distr::Alphanumeric};
 
 use super::{RecordKind, ResourceError, ResourceResult, ResourceService, require_admin, validate};
-use crate::db::models::users::{self, UserRow};
+use crate::db::models::{
+    sessions::{self, SessionRow},
+    users::{self, UserRow},
+};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Longest password accepted (refused before any hashing).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// How long a window of the login limit lasts.
+const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 
 /// Username of records written by the first start.
 const SYSTEM_ACTOR: &str = "system";
@@ -178,6 +188,9 @@ pub(crate) fn upsert_user_in(
     let existing =
         users::find_by_username(connection, &username)?.ok_or(diesel::result::Error::NotFound)?;
     users::update(connection, &existing.id, &roles, password_hash.as_deref())?;
+    if existing.roles != roles || password_hash.is_some() {
+        sessions::delete_of_user(connection, &existing.username)?;
+    }
     Ok(UserRow {
         roles,
         password_hash: password_hash.unwrap_or_else(|| existing.password_hash.clone()),
@@ -244,28 +257,39 @@ impl ResourceService {
         }
     }
 
-    /// Checks the password and issues a token. Failed attempts per username are limited.
+    /// Checks the password and issues a token of a new login session. Over-long input is refused
+    /// before any lookup or hashing; every attempt on a username is counted (atomically, in the
+    /// shared cache) before its password is checked, so parallel attempts cannot exceed the
+    /// limit; a success clears the count.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
     ) -> ResourceResult<(IssuedToken, Vec<String>)> {
-        let username = username.trim().to_owned();
+        let username = username.trim();
         if username.is_empty() {
             return Err(ResourceError::Missing { field: "username" });
+        }
+        if username.chars().count() > validate::MAX_NAME_CHARS {
+            return Err(ResourceError::Invalid {
+                field: "username",
+                message: format!("must be at most {} characters", validate::MAX_NAME_CHARS),
+            });
         }
         if password.is_empty() {
             return Err(ResourceError::Missing { field: "password" });
         }
-        let failures_key = format!("login-failures:{username}");
-        let failures = self
-            .cache
-            .get(&failures_key)
-            .await?
-            .and_then(|value| String::from_utf8(value).ok())
-            .and_then(|text| text.parse::<u32>().ok())
-            .unwrap_or(0);
-        if failures >= self.settings.login_attempts_per_minute {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(ResourceError::Invalid {
+                field: "password",
+                message: format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
+            });
+        }
+        let username = username.to_owned();
+        let attempts_key = format!("login-attempts:{username}");
+        let attempts = self.cache.increment(&attempts_key, LOGIN_WINDOW).await?;
+        if attempts > i64::from(self.settings.login_attempts_per_minute) {
+            tracing::warn!(username = %username, attempts, "login refused: too many attempts");
             return Err(ResourceError::TooManyLoginAttempts(username));
         }
         let lookup = username.clone();
@@ -288,20 +312,92 @@ impl ResourceService {
         .await
         .map_err(|error| ResourceError::Hashing(error.to_string()))?;
         let Some(user) = user.filter(|_| verified) else {
-            self.cache
-                .increment(&failures_key, Duration::from_secs(60))
-                .await?;
             tracing::warn!(username = %username, "login failed");
             return Err(ResourceError::InvalidCredentials);
         };
-        self.cache.delete(&failures_key).await?;
+        self.cache.delete(&attempts_key).await?;
         let roles = user.role_names();
+        let session = SessionRow {
+            id: new_id(),
+            username: user.username.clone(),
+            expires_at: now_utc()
+                + chrono::Duration::from_std(self.settings.token_ttl)
+                    .unwrap_or(chrono::Duration::hours(12)),
+            create_time: now_utc(),
+        };
         let token = self
             .jwt
-            .issue(&user.username, &roles, self.settings.token_ttl)
+            .issue_in_session(
+                &user.username,
+                &roles,
+                self.settings.token_ttl,
+                Some(&session.id),
+            )
             .map_err(|error| ResourceError::Token(error.to_string()))?;
+        self.database
+            .run(move |connection| {
+                sessions::delete_expired(connection, now_utc())?;
+                sessions::insert(connection, &session)?;
+                Ok::<_, ResourceError>(())
+            })
+            .await?;
         tracing::info!(username = %user.username, "login succeeded");
         Ok((token, roles))
+    }
+
+    /// Changes the roles (when given) and/or the password of a user (admin only); either ends
+    /// every session of that user.
+    pub async fn update_user(
+        &self,
+        actor: &Claims,
+        id: &str,
+        password: Option<&str>,
+        roles: &[String],
+    ) -> ResourceResult<UserRow> {
+        require_admin(actor)?;
+        let roles = if roles.is_empty() {
+            None
+        } else {
+            Some(check_roles(roles)?)
+        };
+        if roles.is_none() && password.is_none() {
+            return Err(ResourceError::Missing { field: "roles" });
+        }
+        let password_hash = match password {
+            Some(password) => {
+                check_password(password)?;
+                let password = password.to_owned();
+                Some(
+                    tokio::task::spawn_blocking(move || hash_password(&password))
+                        .await
+                        .map_err(|error| ResourceError::Hashing(error.to_string()))??,
+                )
+            }
+            None => None,
+        };
+        let id = id.to_owned();
+        let updated = self
+            .database
+            .transaction(move |connection| {
+                let user =
+                    users::find(connection, &id)?.ok_or_else(|| ResourceError::NotFound {
+                        kind: RecordKind::User,
+                        id: id.clone(),
+                    })?;
+                let roles = roles.unwrap_or_else(|| user.roles.clone());
+                users::update(connection, &user.id, &roles, password_hash.as_deref())?;
+                sessions::delete_of_user(connection, &user.username)?;
+                Ok::<_, ResourceError>(UserRow {
+                    roles,
+                    password_hash: password_hash.unwrap_or(user.password_hash.clone()),
+                    ..user
+                })
+            })
+            .await?;
+        self.announce(Revocation::User(updated.username.clone()))
+            .await;
+        tracing::info!(username = %updated.username, by = %actor.username(), "user changed; sessions ended");
+        Ok(updated)
     }
 
     /// Creates a user (admin only).
@@ -374,11 +470,14 @@ impl ResourceService {
             None => None,
         };
         let creator = actor.username().to_owned();
-        self.database
+        let row = self
+            .database
             .transaction(move |connection| {
                 upsert_user_in(connection, &creator, username, roles, password_hash)
             })
-            .await
+            .await?;
+        self.announce(Revocation::User(row.username.clone())).await;
+        Ok(row)
     }
 
     pub async fn list_users(&self, actor: &Claims) -> ResourceResult<Vec<UserRow>> {
@@ -393,7 +492,8 @@ impl ResourceService {
         require_admin(actor)?;
         let id = id.to_owned();
         let actor_name = actor.username().to_owned();
-        self.database
+        let username = self
+            .database
             .transaction(move |connection| {
                 let user =
                     users::find(connection, &id)?.ok_or_else(|| ResourceError::NotFound {
@@ -404,9 +504,12 @@ impl ResourceService {
                     return Err(ResourceError::CannotDeleteSelf(user.username));
                 }
                 users::delete(connection, &id)?;
-                Ok(())
+                sessions::delete_of_user(connection, &user.username)?;
+                Ok(user.username)
             })
-            .await
+            .await?;
+        self.announce(Revocation::User(username)).await;
+        Ok(())
     }
 }
 

@@ -2,4 +2,5 @@
 
 pub mod catalog;
 pub mod resources;
+pub mod sessions;
 pub mod users;

@@ -1,0 +1,81 @@
+//! Login sessions (SPEC §8 "Sessions end when access ends"): a login opens a session row, every
+//! user token names its session, and a token is honoured only while the row exists. Logout ends
+//! one session; deleting a user or changing their roles or password ends all of theirs. Each end
+//! is announced on the event bus so every process drops its cached answer at once.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use common::{
+    auth::Actor,
+    db::Database,
+    sessions::{Revocation, SessionError, SessionSource},
+    time::now_utc,
+};
+
+use super::{ResourceError, ResourceResult, ResourceService};
+use crate::db::models::sessions;
+
+/// The owner's answer: the session row in the resource database.
+#[derive(Clone)]
+pub struct DbSessions {
+    database: Database,
+}
+
+impl DbSessions {
+    pub fn new(database: Database) -> DbSessions {
+        DbSessions { database }
+    }
+
+    /// As a shared source for [`common::sessions::Sessions`].
+    pub fn shared(database: Database) -> Arc<dyn SessionSource> {
+        Arc::new(DbSessions::new(database))
+    }
+}
+
+#[async_trait]
+impl SessionSource for DbSessions {
+    async fn is_active(&self, actor: &Actor) -> Result<bool, SessionError> {
+        let Some(session_id) = actor.claims.sid.clone() else {
+            return Ok(false);
+        };
+        let username = actor.claims.sub.clone();
+        self.database
+            .run(move |connection| {
+                Ok::<_, ResourceError>(sessions::is_active(
+                    connection,
+                    &session_id,
+                    &username,
+                    now_utc(),
+                )?)
+            })
+            .await
+            .map_err(|error| SessionError(format!("resource database: {error}")))
+    }
+}
+
+impl ResourceService {
+    /// Tells every process that sessions ended (after the change is committed).
+    pub(crate) async fn announce(&self, revocation: Revocation) {
+        if let Some(sessions) = self.jwt.sessions() {
+            sessions.revoke(revocation).await;
+        }
+    }
+
+    /// Ends the session of `actor`'s token (logout). A token without a session has nothing to
+    /// end and is refused.
+    pub async fn logout(&self, actor: &Actor) -> ResourceResult<()> {
+        let Some(session_id) = actor.claims.sid.clone() else {
+            return Err(ResourceError::Unauthenticated(
+                "the token belongs to no login session".to_owned(),
+            ));
+        };
+        let id = session_id.clone();
+        self.database
+            .run(move |connection| Ok::<_, ResourceError>(sessions::delete(connection, &id)?))
+            .await?;
+        self.announce(Revocation::Session(session_id)).await;
+        tracing::info!(username = %actor.username(), "logged out");
+        Ok(())
+    }
+}
