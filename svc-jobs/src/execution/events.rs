@@ -9,7 +9,7 @@ use common::{bus::SharedBus, db::Database, db::DbConnection, time::now_utc};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::transport::OutputChunk;
+use super::transport::{OutputChunk, OutputKind};
 use crate::{
     db::models::runs::{self, LOG_CHUNK_MAX},
     service::{JobsError, JobsResult},
@@ -163,10 +163,16 @@ fn split_utf8(text: &str, max: usize) -> Vec<&str> {
     pieces
 }
 
-/// The log of one host task: output and the executor's own lines go through one channel, are
-/// gathered into lines, masked, and written every 200 ms (or sooner when 16 KiB are waiting).
+/// How long a log write is retried before its text is given up (with an error naming the size).
+const STORE_PATIENCE: Duration = Duration::from_secs(120);
+
+/// The log of one host task: output and the executor's own lines are gathered into lines (one
+/// pending line per stream, so stdout and stderr never mix inside a line), masked, and written
+/// every 200 ms (or sooner when 16 KiB are waiting). A failed write is retried, holding back
+/// the output (and so the command) meanwhile, never dropped.
 pub struct HostLog {
     sender: mpsc::Sender<OutputChunk>,
+    notes: mpsc::Sender<String>,
     writer: tokio::task::JoinHandle<()>,
 }
 
@@ -177,9 +183,20 @@ impl HostLog {
         host_task_id: String,
         masker: Masker,
     ) -> HostLog {
-        let (sender, receiver) = mpsc::channel::<OutputChunk>(256);
-        let writer = tokio::spawn(write_log(events, run_id, host_task_id, masker, receiver));
-        HostLog { sender, writer }
+        let (sender, output) = mpsc::channel::<OutputChunk>(256);
+        let (notes, notes_receiver) = mpsc::channel::<String>(16);
+        let store = LogStore {
+            events,
+            run_id,
+            host_task_id,
+            masker,
+        };
+        let writer = tokio::spawn(write_log(store, output, notes_receiver));
+        HostLog {
+            sender,
+            notes,
+            writer,
+        }
     }
 
     /// Where a command's output goes.
@@ -187,73 +204,168 @@ impl HostLog {
         self.sender.clone()
     }
 
-    /// Adds one line of the executor's own.
+    /// Adds one line of the executor's own, after all output sent so far; a command's last
+    /// line that has no newline is ended first.
     pub async fn line(&self, text: impl Into<String>) {
         let mut text = text.into();
         text.push('\n');
-        let _ = self
-            .sender
-            .send(OutputChunk {
-                kind: super::transport::OutputKind::Stdout,
-                bytes: text.into(),
-            })
-            .await;
+        let _ = self.notes.send(text).await;
     }
 
     /// Writes what is left and ends the log.
     pub async fn finish(self) {
         drop(self.sender);
+        drop(self.notes);
         let _ = self.writer.await;
     }
 }
 
-async fn write_log(
+/// Where a host task's log text goes.
+struct LogStore {
     events: EventLog,
     run_id: String,
     host_task_id: String,
     masker: Masker,
-    mut receiver: mpsc::Receiver<OutputChunk>,
+}
+
+impl LogStore {
+    /// Masks and appends `text`, retrying a failed write (the transaction rolled back, so
+    /// nothing is doubled) for up to [`STORE_PATIENCE`].
+    async fn store(&self, text: &[u8]) {
+        if text.is_empty() {
+            return;
+        }
+        let masked = self.masker.mask(&String::from_utf8_lossy(text));
+        let give_up = tokio::time::Instant::now() + STORE_PATIENCE;
+        let mut delay = Duration::from_millis(50);
+        loop {
+            let written = self
+                .events
+                .append_log(&self.run_id, &self.host_task_id, masked.clone())
+                .await;
+            let error = match written {
+                Ok(()) => return,
+                Err(error) => error,
+            };
+            if tokio::time::Instant::now() >= give_up {
+                tracing::error!(run = %self.run_id, host_task = %self.host_task_id, bytes = masked.len(), %error, "log output lost: it could not be stored");
+                return;
+            }
+            tracing::warn!(run = %self.run_id, host_task = %self.host_task_id, bytes = masked.len(), %error, "cannot store log output yet; retrying");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+/// A host task's output on its way to the store: whole lines in arrival order, and the
+/// unfinished line of each stream.
+#[derive(Default)]
+struct LineAssembly {
+    ready: Vec<u8>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl LineAssembly {
+    /// Adds a piece of output: its stream's completed lines become ready. A line longer than
+    /// `limit` is passed on in pieces (cut on a UTF-8 boundary) so memory stays bounded.
+    fn push(&mut self, kind: OutputKind, bytes: &[u8], limit: usize) {
+        let partial = match kind {
+            OutputKind::Stdout => &mut self.stdout,
+            OutputKind::Stderr => &mut self.stderr,
+        };
+        partial.extend_from_slice(bytes);
+        if let Some(end) = partial.iter().rposition(|byte| *byte == b'\n') {
+            self.ready.extend(partial.drain(..=end));
+        }
+        if partial.len() >= limit {
+            let cut = complete_utf8_prefix(partial);
+            self.ready.extend(partial.drain(..cut));
+        }
+    }
+
+    /// Ends each stream's unfinished line with a newline (the command has ended, or the
+    /// executor speaks), then adds `note`.
+    fn end_lines(&mut self, note: Option<&str>) {
+        for partial in [&mut self.stdout, &mut self.stderr] {
+            if !partial.is_empty() {
+                self.ready.append(partial);
+                self.ready.push(b'\n');
+            }
+        }
+        if let Some(note) = note {
+            self.ready.extend_from_slice(note.as_bytes());
+        }
+    }
+}
+
+/// The length of `bytes` without a trailing character that is still incomplete (a multi-byte
+/// UTF-8 sequence cut short); all of it when that would leave nothing.
+fn complete_utf8_prefix(bytes: &[u8]) -> usize {
+    let length = bytes.len();
+    let mut start = length;
+    while start > 0 && length - start < 4 {
+        start -= 1;
+        let byte = bytes[start];
+        if byte & 0xC0 != 0x80 {
+            let needed = match byte {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                0xC0.. => 2,
+                _ => 1,
+            };
+            return if length - start >= needed || start == 0 {
+                length
+            } else {
+                start
+            };
+        }
+    }
+    length
+}
+
+async fn write_log(
+    store: LogStore,
+    mut output: mpsc::Receiver<OutputChunk>,
+    mut notes: mpsc::Receiver<String>,
 ) {
-    let mut pending: Vec<u8> = Vec::new();
+    let mut lines = LineAssembly::default();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let limit = usize::try_from(LOG_CHUNK_MAX).unwrap_or(16384);
-    loop {
-        // What to write now: nothing, whole lines, or everything waiting.
-        enum Flush {
-            Nothing,
-            Lines,
-            All,
-        }
-        let (closed, flush) = tokio::select! {
-            chunk = receiver.recv() => match chunk {
-                Some(chunk) => {
-                    pending.extend_from_slice(&chunk.bytes);
-                    (false, if pending.len() >= limit { Flush::All } else { Flush::Nothing })
+    let mut output_open = true;
+    let mut notes_open = true;
+    while output_open || notes_open {
+        let flush = tokio::select! {
+            // Output first: a note sent after a command ended comes after all of its output.
+            biased;
+            chunk = output.recv(), if output_open => {
+                match chunk {
+                    Some(chunk) => lines.push(chunk.kind, &chunk.bytes, limit),
+                    None => output_open = false,
                 }
-                None => (true, Flush::All),
-            },
-            _ = tick.tick() => (false, Flush::Lines),
-        };
-        let ready = match flush {
-            Flush::Nothing => Vec::new(),
-            Flush::All => std::mem::take(&mut pending),
-            // Whole lines only, so a secret is never split across two writes.
-            Flush::Lines => match pending.iter().rposition(|byte| *byte == b'\n') {
-                Some(end) => pending.drain(..=end).collect::<Vec<u8>>(),
-                None => Vec::new(),
-            },
-        };
-        if !ready.is_empty() {
-            let text = masker.mask(&String::from_utf8_lossy(&ready));
-            if let Err(error) = events.append_log(&run_id, &host_task_id, text).await {
-                tracing::error!(run = %run_id, host_task = %host_task_id, %error, "cannot store log output");
+                lines.ready.len() >= limit
             }
-        }
-        if closed {
-            break;
+            note = notes.recv(), if notes_open => {
+                // The command's output sent before this note is in the channel already.
+                while let Ok(chunk) = output.try_recv() {
+                    lines.push(chunk.kind, &chunk.bytes, limit);
+                }
+                match note {
+                    Some(note) => lines.end_lines(Some(&note)),
+                    None => notes_open = false,
+                }
+                lines.ready.len() >= limit
+            }
+            _ = tick.tick() => true,
+        };
+        if flush {
+            store.store(&std::mem::take(&mut lines.ready)).await;
         }
     }
+    lines.end_lines(None);
+    store.store(&lines.ready).await;
 }
 
 #[cfg(test)]

@@ -233,9 +233,10 @@ async fn keep_joint_lease(inner: Arc<Inner>, joint_id: String, lost: Arc<AtomicB
         let owner = inner.replica.clone();
         let until = inner.lease_until();
         let renew_id = joint_id.clone();
+        // A write: it takes the writers' turn (see `runner::keep_lease`).
         let renewed = inner
             .database
-            .run(move |connection| {
+            .transaction(move |connection| {
                 joint_runs::renew_lease(connection, &renew_id, &owner, until)
                     .map_err(DbError::Query)
             })

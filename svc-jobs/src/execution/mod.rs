@@ -850,7 +850,7 @@ impl Engine {
             });
         }
         // Subscribe before reading, so nothing announced in between is missed.
-        let mut wakeups = inner
+        let wakeups = inner
             .events
             .bus()
             .subscribe(&events::topic(run_id))
@@ -863,18 +863,33 @@ impl Engine {
         let run_id = run_id.to_owned();
         tokio::spawn(async move {
             let mut last = i64::try_from(after_seq).unwrap_or(i64::MAX);
+            let mut wakeups = Some(wakeups);
+            let mut failures = 0_u32;
             loop {
                 let owned_id = run_id.clone();
+                // The run's status is read BEFORE its events: the final status and the final
+                // event are committed together, so a status read as ended guarantees that the
+                // events read next include the final one. (Read after the events, an end
+                // committed between the two reads closed the stream without its final event.)
                 let read = inner
                     .database
                     .run(move |connection| {
-                        let rows = runs::events_after(connection, &owned_id, last, 500)?;
                         let run = runs::find(connection, &owned_id)?;
+                        let rows = runs::events_after(connection, &owned_id, last, 500)?;
                         Ok::<_, JobsError>((rows, run))
                     })
                     .await;
                 let (rows, run) = match read {
-                    Ok(read) => read,
+                    Ok(read) => {
+                        failures = 0;
+                        read
+                    }
+                    Err(error) if failures < WATCH_READ_RETRIES => {
+                        failures += 1;
+                        tracing::warn!(run = %run_id, %error, attempt = failures, "cannot read the run's events; retrying");
+                        tokio::time::sleep(Duration::from_millis(200 * u64::from(failures))).await;
+                        continue;
+                    }
                     Err(error) => {
                         let _ = sender.send(Err(error)).await;
                         return;
@@ -891,12 +906,20 @@ impl Engine {
                     .map(|run| run.status != state::RUNNING && run.status != state::PENDING)
                     .unwrap_or(true);
                 if caught_up && ended {
-                    // Events written with the final status were read in the same pass.
                     return;
                 }
                 if caught_up {
+                    let woken = async {
+                        match wakeups.as_mut() {
+                            Some(stream) => stream.next().await,
+                            None => std::future::pending().await,
+                        }
+                    };
                     tokio::select! {
-                        _ = wakeups.next() => {}
+                        woken = woken => if woken.is_none() {
+                            // The bus connection ended: poll the database from now on.
+                            wakeups = None;
+                        },
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                         _ = sender.closed() => return,
                     }
@@ -906,6 +929,9 @@ impl Engine {
         Ok(receiver)
     }
 }
+
+/// How often a stream retries a failed read of its run's events before it reports the error.
+const WATCH_READ_RETRIES: u32 = 5;
 
 /// Kinds of runs.
 pub const KIND_DEPLOY: &str = "deploy";

@@ -183,9 +183,11 @@ async fn keep_lease(
         let owner = inner.replica.clone();
         let until = inner.lease_until();
         let renew_run = run_id.clone();
+        // A write: it takes the writers' turn like every other (on SQLite, a write outside it
+        // made a concurrent read-then-write transaction, e.g. a log append, fail as busy).
         let renewed = inner
             .database
-            .run(move |connection| {
+            .transaction(move |connection| {
                 Ok::<_, JobsError>(runs::renew_lease(connection, &renew_run, &owner, until)?)
             })
             .await;
