@@ -512,7 +512,7 @@ impl ArtifactApi for ArtifactGrpc {
         &self,
         request: Request<pb::FileRequest>,
     ) -> Result<Response<pb::TemplateVersionsResponse>, Status> {
-        let actor = self.caller(&request)?;
+        let actor = self.caller(&request).await?;
         let (artifact, views) = self
             .service
             .template_versions(&actor, &request.into_inner().id)
