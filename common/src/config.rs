@@ -157,6 +157,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Failed logins allowed per user name per minute (`TAD_LOGIN_ATTEMPTS_PER_MINUTE`, default 10).
     pub login_attempts_per_minute: u32,
+    /// Longest wait for the next byte of a request body in seconds before the request is cut
+    /// with 408 (`TAD_BODY_IDLE_TIMEOUT_SECS`, default 30).
+    pub body_idle_timeout_secs: u64,
+    /// Time a client has to send a request's headers in seconds (`TAD_HEADER_TIMEOUT_SECS`,
+    /// default 10).
+    pub header_timeout_secs: u64,
+    /// How long an idle keep-alive connection stays open in seconds (`TAD_KEEP_ALIVE_SECS`,
+    /// default 15).
+    pub keep_alive_secs: u64,
     /// svc-resource.
     pub resource: ServiceConfig,
     /// svc-artifact.
@@ -259,6 +268,9 @@ struct RawConfig {
     token_ttl_secs: Option<u64>,
     max_body_bytes: Option<usize>,
     login_attempts_per_minute: Option<u32>,
+    body_idle_timeout_secs: Option<u64>,
+    header_timeout_secs: Option<u64>,
+    keep_alive_secs: Option<u64>,
     #[serde(default)]
     resource: RawService,
     #[serde(default)]
@@ -444,6 +456,18 @@ impl RawConfig {
         if let Some(value) = env("TAD_LOGIN_ATTEMPTS_PER_MINUTE") {
             self.login_attempts_per_minute =
                 Some(parse_env("TAD_LOGIN_ATTEMPTS_PER_MINUTE", value)?);
+        }
+        for (name, slot) in [
+            (
+                "TAD_BODY_IDLE_TIMEOUT_SECS",
+                &mut self.body_idle_timeout_secs,
+            ),
+            ("TAD_HEADER_TIMEOUT_SECS", &mut self.header_timeout_secs),
+            ("TAD_KEEP_ALIVE_SECS", &mut self.keep_alive_secs),
+        ] {
+            if let Some(value) = env(name) {
+                *slot = Some(parse_env(name, value)?);
+            }
         }
         Ok(())
     }
@@ -728,6 +752,31 @@ impl Config {
             ));
         }
 
+        let mut http_timeouts = [0_u64; 3];
+        for (slot, (key, value, default)) in http_timeouts.iter_mut().zip([
+            (
+                "body_idle_timeout_secs (TAD_BODY_IDLE_TIMEOUT_SECS)",
+                raw.body_idle_timeout_secs,
+                30,
+            ),
+            (
+                "header_timeout_secs (TAD_HEADER_TIMEOUT_SECS)",
+                raw.header_timeout_secs,
+                10,
+            ),
+            (
+                "keep_alive_secs (TAD_KEEP_ALIVE_SECS)",
+                raw.keep_alive_secs,
+                15,
+            ),
+        ]) {
+            *slot = value.unwrap_or(default);
+            if *slot == 0 || *slot > 3600 {
+                return Err(invalid(key, "must be between 1 and 3600 seconds"));
+            }
+        }
+        let [body_idle_timeout_secs, header_timeout_secs, keep_alive_secs] = http_timeouts;
+
         let resource = service_config("resource", "RESOURCE", 50051, &raw.resource, &data_dir)?;
         let artifact = service_config("artifact", "ARTIFACT", 50052, &raw.artifact, &data_dir)?;
         let jobs = service_config("jobs", "JOBS", 50053, &raw.jobs, &data_dir)?;
@@ -764,6 +813,9 @@ impl Config {
             token_ttl_secs,
             max_body_bytes,
             login_attempts_per_minute,
+            body_idle_timeout_secs,
+            header_timeout_secs,
+            keep_alive_secs,
             resource,
             artifact,
             artifact_store,
@@ -1099,5 +1151,44 @@ mod tests {
         };
         let error = Config::load(&flags, &env_of(&[])).expect_err("typo refused");
         assert!(error.to_string().contains("listne"), "{error}");
+    }
+
+    #[test]
+    fn http_timeouts_have_defaults_env_values_and_bounds() {
+        let defaults = Config::load(&ConfigOverrides::default(), &env_of(&[])).expect("defaults");
+        assert_eq!(
+            (
+                defaults.body_idle_timeout_secs,
+                defaults.header_timeout_secs,
+                defaults.keep_alive_secs
+            ),
+            (30, 10, 15)
+        );
+        let set = Config::load(
+            &ConfigOverrides::default(),
+            &env_of(&[
+                ("TAD_BODY_IDLE_TIMEOUT_SECS", "1"),
+                ("TAD_HEADER_TIMEOUT_SECS", "2"),
+                ("TAD_KEEP_ALIVE_SECS", "3"),
+            ]),
+        )
+        .expect("set");
+        assert_eq!(
+            (
+                set.body_idle_timeout_secs,
+                set.header_timeout_secs,
+                set.keep_alive_secs
+            ),
+            (1, 2, 3)
+        );
+        for name in [
+            "TAD_BODY_IDLE_TIMEOUT_SECS",
+            "TAD_HEADER_TIMEOUT_SECS",
+            "TAD_KEEP_ALIVE_SECS",
+        ] {
+            let error = Config::load(&ConfigOverrides::default(), &env_of(&[(name, "0")]))
+                .expect_err("zero");
+            assert!(error.to_string().contains(name), "{error}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Request bodies and queries: JSON bodies (or urlencoded forms, as the legacy server also took)
 //! read up to the configured limit (413 beyond it) and decoded so that every error names the
-//! field at fault; query and path errors as envelopes.
+//! field at fault; query and path errors as envelopes. Request values they quote are cut to an
+//! excerpt (`ApiError::new` bounds every message).
 
 use actix_web::{
     FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header::CONTENT_LENGTH, web,
@@ -9,7 +10,7 @@ use futures::{StreamExt, future::LocalBoxFuture};
 use proto::ErrorReason;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, excerpt};
 
 /// Largest body when no limit is configured.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -202,7 +203,10 @@ pub fn page_params(page: Option<&str>, page_size: Option<&str>) -> Result<(u32, 
             Some(text) => text.parse::<u32>().map_err(|_| {
                 ApiError::new(
                     ErrorReason::InvalidField,
-                    format!("query parameter {name}: {text:?} is not a positive integer"),
+                    format!(
+                        "query parameter {name}: {:?} is not a positive integer",
+                        excerpt(text)
+                    ),
                 )
             }),
         }

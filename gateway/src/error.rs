@@ -1,12 +1,16 @@
 //! Failures of the gateway: a reason (the envelope's `code` and `level`) and a sentence naming the
 //! field or object at fault, answered as the failure envelope. `tonic::Status` from a service maps
 //! here. HTTP status: 200 for domain failures, 401 for a missing or bad token, 413 for an oversize
-//! body, 404/405 for unknown routes, 5xx only for real faults.
+//! body, 404/405 for unknown routes, 408 for a body that stalled, 5xx only for real faults.
+//! Answers and log lines repeat request input only as a short excerpt ([`excerpt`],
+//! [`bound_message`]).
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use proto::ErrorReason;
 
 use crate::envelope::FailureEnvelope;
+
+pub use proto::excerpt::{EXCERPT_CHARS, MAX_MESSAGE_CHARS, bound_message, excerpt};
 
 /// A failed request, answered as the failure envelope.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -22,10 +26,13 @@ pub struct FailureMark(pub ErrorReason);
 
 impl ApiError {
     pub fn new(reason: ErrorReason, info: impl Into<String>) -> ApiError {
-        ApiError {
-            reason,
-            info: info.into(),
-        }
+        let info = info.into();
+        let info = if info.len() > EXCERPT_CHARS {
+            bound_message(&info)
+        } else {
+            info
+        };
+        ApiError { reason, info }
     }
 
     pub fn envelope(&self) -> FailureEnvelope {
@@ -42,16 +49,16 @@ impl From<tonic::Status> for ApiError {
         let reason = ErrorReason::of_status(&status);
         let info = match reason {
             ErrorReason::ServiceUnavailable if status.code() == tonic::Code::Unavailable => {
-                tracing::error!(error = %status.message(), "service unavailable");
+                tracing::error!(error = %excerpt(status.message()), "service unavailable");
                 "a backend service is unavailable; try again shortly".to_owned()
             }
             ErrorReason::InternalError => {
-                tracing::error!(code = ?status.code(), error = %status.message(), "service call failed");
+                tracing::error!(code = ?status.code(), error = %bound_message(status.message()), "service call failed");
                 status.message().to_owned()
             }
             _ => status.message().to_owned(),
         };
-        ApiError { reason, info }
+        ApiError::new(reason, info)
     }
 }
 
@@ -61,6 +68,7 @@ impl ResponseError for ApiError {
             ErrorReason::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorReason::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorReason::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
+            ErrorReason::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorReason::RouteNotFound => StatusCode::NOT_FOUND,
             ErrorReason::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorReason::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -88,6 +96,7 @@ mod tests {
             (ErrorReason::Forbidden, 200),
             (ErrorReason::Unauthorized, 401),
             (ErrorReason::PayloadTooLarge, 413),
+            (ErrorReason::RequestTimeout, 408),
             (ErrorReason::InternalError, 500),
         ];
         for (reason, status) in cases {
@@ -107,5 +116,33 @@ mod tests {
         assert_eq!(envelope.code, "product_line_not_found");
         assert_eq!(envelope.level, "warning");
         assert_eq!(envelope.info, "product line \"9\" does not exist");
+    }
+
+    #[test]
+    fn long_request_values_are_cut_to_an_excerpt() {
+        assert_eq!(excerpt("short"), "short");
+        let long = "é".repeat(1000);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+
+        let value = "A".repeat(1_000_000);
+        let message = format!("product line \"{value}\" does not exist");
+        let bounded = bound_message(&message);
+        assert!(bounded.starts_with("product line \"AAAA"), "{bounded}");
+        assert!(bounded.ends_with("… does not exist"), "{bounded}");
+        assert!(bounded.chars().count() < 100, "{bounded}");
+
+        let spaced = "word ".repeat(100_000);
+        assert_eq!(
+            bound_message(&spaced).chars().count(),
+            MAX_MESSAGE_CHARS + 1
+        );
+
+        let error = ApiError::new(ErrorReason::InvalidField, message);
+        assert!(error.info.len() < 100, "{}", error.info);
+        let from_service =
+            ApiError::from(ErrorReason::ProductLineNotFound.status(format!("x {value}")));
+        assert!(from_service.info.len() < 100, "{}", from_service.info);
     }
 }

@@ -2,16 +2,20 @@
 //! `routes.rs`), checks tokens, and forwards each call to the owning service over gRPC with the
 //! caller's token and trace context.
 
+pub mod assets;
 pub mod body;
 pub mod clients;
 pub mod convert;
 pub mod envelope;
 pub mod error;
+pub mod idle;
 pub mod legacy;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+
+use std::time::Duration;
 
 use actix_web::{
     App, HttpServer,
@@ -24,6 +28,7 @@ use common::{auth::JwtKeys, time::TimeRenderer};
 use crate::{
     body::BodyLimit,
     clients::{Clients, ServiceEndpoints},
+    idle::BodyIdleTimeout,
     metrics::Metrics,
 };
 
@@ -38,6 +43,12 @@ pub struct GatewaySettings {
     pub max_upload_bytes: u64,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// Longest wait for the next byte of a request body; the request is cut with 408 after it.
+    pub body_idle_timeout: Duration,
+    /// Time a client has to send a request's headers.
+    pub header_timeout: Duration,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive: Duration,
 }
 
 /// Builds the HTTP server on an already bound listener. The returned server is a future to run;
@@ -50,6 +61,7 @@ pub fn server(
     let jwt = web::Data::new(settings.jwt.clone());
     let times = web::Data::new(settings.timezone);
     let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+    let body_idle_timeout = web::Data::new(BodyIdleTimeout(settings.body_idle_timeout));
     let upload_limit = web::Data::new(legacy::artifact::UploadLimit(settings.max_upload_bytes));
     let endpoints = settings.endpoints.clone();
     let mut server = HttpServer::new(move || {
@@ -62,15 +74,22 @@ pub fn server(
             .app_data(times.clone())
             .app_data(body_limit.clone())
             .app_data(upload_limit.clone())
+            .app_data(body_idle_timeout.clone())
             .app_data(body::query_config())
             .app_data(body::path_config())
             .wrap(from_fn(middleware::require_token))
+            .wrap(from_fn(idle::cut_stalled_bodies))
+            .wrap(from_fn(middleware::security_headers))
             .wrap(from_fn(middleware::observe))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .configure(routes::configure)
             .default_service(web::to(legacy::ops::not_found))
     })
-    .shutdown_timeout(30);
+    .shutdown_timeout(30)
+    // A client that sends its headers slowly, or keeps an idle connection open, is cut off.
+    .client_request_timeout(settings.header_timeout)
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(settings.keep_alive);
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
     }

@@ -1,5 +1,6 @@
 //! Request middleware: a span per request (continuing an incoming W3C trace, with request id and
-//! trace id), one log line and metrics per request, and the token check of every non-public route.
+//! trace id), one log line and metrics per request, the token check of every non-public route,
+//! and the security headers of every answer.
 
 use std::time::Instant;
 
@@ -7,7 +8,10 @@ use actix_web::{
     Error, HttpMessage,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{AUTHORIZATION, HeaderName, HeaderValue},
+    http::header::{
+        AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue,
+        REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    },
     middleware::Next,
     web,
 };
@@ -20,7 +24,7 @@ use tracing::Instrument;
 
 use crate::{
     clients::Caller,
-    error::{ApiError, FailureMark},
+    error::{ApiError, FailureMark, excerpt},
     metrics::Metrics,
 };
 
@@ -29,13 +33,19 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Header answering the trace id of the request.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
 
-/// Routes that need no token: login, operations, the OpenAPI document and its UI. appinhouse
-/// routes are guarded by `X-SecretKey` instead (SPEC §6).
+/// Routes that need no token: login, operations, the OpenAPI document and its UI, the favicon
+/// and the pages' static assets. appinhouse routes are guarded by `X-SecretKey` instead (SPEC §6).
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/api/auth/login" | "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json" | "/api/docs"
-    ) || ["/api/v2/", "/app/", "/download/", "/api/docs/"]
+        "/api/auth/login"
+            | "/healthz"
+            | "/readyz"
+            | "/metrics"
+            | "/api/openapi.json"
+            | "/api/docs"
+            | "/favicon.ico"
+    ) || ["/api/v2/", "/app/", "/download/", "/api/docs/", "/static/"]
         .iter()
         .any(|prefix| path.starts_with(prefix))
 }
@@ -60,7 +70,7 @@ pub async fn observe(
     let started = Instant::now();
     let request_id = request_id_of(&request);
     let method = request.method().to_string();
-    let path = request.path().to_owned();
+    let path = excerpt(request.path()).into_owned();
     let span = tracing::info_span!("http", %method, %path, request_id = %request_id, trace_id = tracing::field::Empty);
     let headers = request.headers();
     adopt_parent(
@@ -105,6 +115,59 @@ pub async fn observe(
         && let Ok(value) = HeaderValue::from_str(&trace_id)
     {
         headers.insert(HeaderName::from_static(TRACE_ID_HEADER), value);
+    }
+    Ok(response)
+}
+
+/// Policy of the HTML pages: no inline script or style, nothing from elsewhere, no framing.
+/// Images may be `data:` URLs (the QR code of the download page).
+pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+/// Policy of the Swagger UI under `/api/docs`: its scripts are its own files (no inline script),
+/// but it styles elements inline.
+pub const DOCS_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
+/// Policy of every other answer (JSON, downloads): nothing in it may load or run anything, so a
+/// stored file opened in a browser cannot script this origin.
+pub const DATA_POLICY: &str = "default-src 'none'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'; sandbox";
+
+/// Security headers of every answer: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
+/// `Referrer-Policy: no-referrer` and a Content-Security-Policy (per kind of answer, see the
+/// policies above). A header a handler set itself is kept.
+pub async fn security_headers(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let docs =
+        request.path() == crate::openapi::DOCS_PATH || request.path().starts_with("/api/docs/");
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    let headers = response.headers_mut();
+    let is_html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/html")
+        });
+    let policy = match (is_html, docs) {
+        (true, true) => DOCS_POLICY,
+        (true, false) => PAGE_POLICY,
+        (false, _) => DATA_POLICY,
+    };
+    for (name, value) in [
+        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (X_FRAME_OPTIONS, "DENY"),
+        (REFERRER_POLICY, "no-referrer"),
+        (CONTENT_SECURITY_POLICY, policy),
+    ] {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
     }
     Ok(response)
 }
@@ -171,5 +234,8 @@ mod tests {
         assert!(is_public("/api/docs"));
         assert!(is_public("/api/docs/index.html"));
         assert!(!is_public("/api/docsx"));
+        assert!(is_public("/favicon.ico"));
+        assert!(is_public("/static/app-page.js"));
+        assert!(!is_public("/staticx"));
     }
 }

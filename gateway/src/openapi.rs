@@ -320,10 +320,12 @@ pub const ROUTES: &[DocumentedRoute] = &[
     post("/api/v2/{app}/update", "appinhouse", "Update an app").appinhouse().secret_key().form(),
     get("/app/{app}", "appinhouse", "Download page of an app").appinhouse().answer(Answer::Html).query(&["time_offset", "touch"]),
     get("/download/{app}/{platform}/{version}/{file}", "appinhouse", "Download a hosted build (Range supported)").appinhouse().answer(Answer::AppinhouseFile("application/octet-stream")),
+    get("/favicon.ico", "pages", "The favicon of the pages").public().answer(Answer::File("image/x-icon")),
     // operations
     get("/healthz", "operations", "The process answers").public().answer(Answer::Status),
     get("/metrics", "operations", "Prometheus metrics").public().answer(Answer::Metrics),
     get("/readyz", "operations", "Every service answers gRPC health").public().answer(Answer::Status),
+    get("/static/{file}", "pages", "A style or script file of the pages").public().answer(Answer::DocsFile),
 ];
 
 /// The names of the reusable schemas and security schemes.
@@ -816,11 +818,14 @@ pub async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, ApiError
         }
         Ok(None) => Err(ApiError::new(
             ErrorReason::RouteNotFound,
-            format!("no Swagger UI file {file:?}"),
+            format!("no Swagger UI file {:?}", crate::error::excerpt(&file)),
         )),
         Err(error) => Err(ApiError::new(
             ErrorReason::InternalError,
-            format!("cannot serve Swagger UI file {file:?}: {error}"),
+            format!(
+                "cannot serve Swagger UI file {:?}: {error}",
+                crate::error::excerpt(&file)
+            ),
         )),
     }
 }

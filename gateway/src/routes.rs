@@ -9,6 +9,7 @@ use actix_web::{
 };
 
 use crate::{
+    assets,
     legacy::{admin, appinhouse, artifact, auth, catalog, executions, jobs, ops, resource as res},
     openapi,
 };
@@ -405,8 +406,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/download/{app}/{platform}/{version}/{file}")
                 .route(get().to(appinhouse::download)),
         )
+        // favicon of every page
+        .service(resource("/favicon.ico").route(get().to(assets::favicon)))
         // operations
         .service(resource("/healthz").route(get().to(ops::healthz)))
         .service(resource("/metrics").route(get().to(ops::metrics)))
-        .service(resource("/readyz").route(get().to(ops::readyz)));
+        .service(resource("/readyz").route(get().to(ops::readyz)))
+        // the pages' style and script files
+        .service(resource("/static/{file}").route(get().to(assets::static_file)));
 }

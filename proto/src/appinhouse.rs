@@ -90,7 +90,9 @@ impl AppinhouseCode {
     }
 
     /// A status carrying this code and `message`.
+    /// A request value in `message` travels only as an excerpt ([`crate::excerpt::bound_message`]).
     pub fn status(self, message: impl Into<String>) -> Status {
+        let message = crate::excerpt::bound_message(&message.into());
         let mut status = Status::new(self.grpc_code(), message);
         if let Ok(value) = MetadataValue::try_from(self.number().to_string()) {
             status.metadata_mut().insert(CODE_METADATA_KEY, value);

@@ -113,6 +113,7 @@ reasons! {
     InstanceNotReady => ("instance_not_ready", FailedPrecondition),
     ServiceUnavailable => ("service_unavailable", Unavailable),
     InternalError => ("internal_error", Internal),
+    RequestTimeout => ("request_timeout", DeadlineExceeded),
 }
 
 impl ErrorReason {
@@ -127,7 +128,9 @@ impl ErrorReason {
     }
 
     /// A status with this reason attached and `message` (a sentence naming what is at fault).
+    /// A request value in `message` travels only as an excerpt ([`crate::excerpt::bound_message`]).
     pub fn status(self, message: impl Into<String>) -> Status {
+        let message = crate::excerpt::bound_message(&message.into());
         let mut status = Status::new(self.grpc_code(), message);
         status.metadata_mut().insert(
             REASON_METADATA_KEY,

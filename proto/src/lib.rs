@@ -2,6 +2,7 @@
 
 pub mod appinhouse;
 pub mod error;
+pub mod excerpt;
 
 /// svc-artifact: stored files, packages, scripts, app-config templates, components.
 pub mod artifact {

@@ -390,6 +390,9 @@ fn gateway_settings(config: &Config, endpoints: ServiceEndpoints, jwt: JwtKeys) 
         max_body_bytes: config.max_body_bytes,
         max_upload_bytes: config.artifact_store.max_upload_bytes,
         workers: None,
+        body_idle_timeout: std::time::Duration::from_secs(config.body_idle_timeout_secs),
+        header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
+        keep_alive: std::time::Duration::from_secs(config.keep_alive_secs),
     }
 }
 

@@ -23,7 +23,7 @@ impl Failure {
     pub fn new(code: AppinhouseCode, msg: impl Into<String>) -> Failure {
         Failure {
             code,
-            msg: msg.into(),
+            msg: crate::error::bound_message(&msg.into()),
         }
     }
 
@@ -48,12 +48,12 @@ impl From<tonic::Status> for Failure {
         let msg = match (code, status.code()) {
             (AppinhouseCode::SecretKey, _) => "missing or invalid X-SecretKey".to_owned(),
             (AppinhouseCode::SystemError, tonic::Code::Unavailable) => {
-                tracing::error!(error = %status.message(), "appinhouse service unavailable");
+                tracing::error!(error = %crate::error::excerpt(status.message()), "appinhouse service unavailable");
                 "the appinhouse service is unavailable; try again shortly".to_owned()
             }
             _ => status.message().to_owned(),
         };
-        Failure { code, msg }
+        Failure::new(code, msg)
     }
 }
 

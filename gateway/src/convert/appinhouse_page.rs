@@ -1,6 +1,9 @@
 //! The download page `GET /app/{app}` as server-rendered HTML: mobile-friendly, no external
-//! assets, the newest builds for the visitor's platform with install buttons (ios through
-//! `itms-services`), history below, and for desktop visitors a QR code (SVG made here) of the page.
+//! assets (its style and script are files of this server, none inline, so the page runs under a
+//! CSP without inline script), the newest builds for the visitor's platform with install buttons
+//! (ios through `itms-services`), history below, and for desktop visitors a QR code (SVG made
+//! here) of the page. Every value is escaped, and a link that is not http(s), itms-services or a
+//! path of this server is not rendered as a link.
 
 use std::fmt::Write;
 
@@ -23,6 +26,25 @@ pub fn escape(text: &str) -> String {
         }
     }
     escaped
+}
+
+/// `url` when a browser may follow it from the page (`http`, `https`, `itms-services`, or a path
+/// of this server), else `#`: a `javascript:` or `data:` URL never becomes a live link, whatever
+/// the service stored. Browsers drop tabs and newlines inside a URL and leading spaces or
+/// control characters before reading its scheme; so does this check.
+pub fn safe_href(url: &str) -> &str {
+    let normalized: String = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .take(32)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let allowed = ["http://", "https://", "itms-services://"]
+        .iter()
+        .any(|scheme| normalized.starts_with(scheme))
+        || (normalized.starts_with('/') && !normalized.starts_with("//"));
+    if allowed { url } else { "#" }
 }
 
 /// A QR code of `url` as an SVG `data:` URL (for an `<img>`), `None` when the URL is too long.
@@ -55,16 +77,6 @@ fn extend_link(build: &pb::Build, down: &str) -> String {
     }
 }
 
-const STYLE: &str = "body{font-family:-apple-system,system-ui,'Segoe UI',Roboto,sans-serif;margin:0;background:#f4f5f7;color:#222}\
-main{max-width:640px;margin:0 auto;padding:16px}\
-h1{font-size:1.6em;margin:.3em 0}.desc{color:#555}\
-.card{background:#fff;border-radius:10px;padding:14px;margin:12px 0;box-shadow:0 1px 3px rgba(0,0,0,.1)}\
-.version{font-size:1.3em;font-weight:600}.meta{color:#777;font-size:.9em}\
-a.install{display:inline-block;margin:10px 8px 0 0;padding:10px 18px;border-radius:8px;background:#1a73e8;color:#fff;text-decoration:none;font-weight:600}\
-a.extend{background:#5f6368}table{width:100%;border-collapse:collapse;background:#fff}\
-td,th{padding:8px;border-bottom:1px solid #eee;text-align:left;font-size:.9em}\
-.qr{text-align:center}.qr img{width:200px;height:200px}.empty{color:#777}";
-
 fn latest_card(out: &mut String, build: &pb::Build, time_offset: Option<i32>) {
     let _ = write!(
         out,
@@ -79,7 +91,7 @@ fn latest_card(out: &mut String, build: &pb::Build, time_offset: Option<i32>) {
             time_offset
         )),
         description = escape(&build.description),
-        link = escape(&install_link(build)),
+        link = escape(safe_href(&install_link(build))),
         label = if build.platform == "ios" {
             "Install"
         } else {
@@ -90,7 +102,7 @@ fn latest_card(out: &mut String, build: &pb::Build, time_offset: Option<i32>) {
         let _ = write!(
             out,
             "<a class=\"install extend\" href=\"{}\">{}</a>",
-            escape(&extend_link(build, &extend.down)),
+            escape(safe_href(&extend_link(build, &extend.down))),
             escape(&extend.name)
         );
     }
@@ -109,9 +121,8 @@ pub fn render(content: &pb::PageContent, page_url: &str, time_offset: Option<i32
         out,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style>\
-         <script>if(navigator.maxTouchPoints>1&&/Macintosh/.test(navigator.userAgent)&&document.cookie.indexOf('touch=1')<0){{document.cookie='touch=1; path=/';location.reload();}}</script>\
-         </head><body><main><h1 id=\"app\">{title}</h1><p class=\"desc\">{description}</p>",
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/static/app-page.css\">\
+         <script src=\"/static/app-page.js\"></script></head><body><main><h1 id=\"app\">{title}</h1><p class=\"desc\">{description}</p>",
         title = escape(&title),
         description = escape(&content.description),
     );
@@ -146,7 +157,7 @@ pub fn render(content: &pb::PageContent, page_url: &str, time_offset: Option<i32
                     build.given_offset_minutes,
                     time_offset
                 )),
-                escape(&install_link(build)),
+                escape(safe_href(&install_link(build))),
                 if build.platform == "ios" {
                     "Install"
                 } else {
@@ -189,5 +200,44 @@ mod tests {
             !html.contains("http://h/app/rog2\" src=\"http"),
             "no external assets"
         );
+    }
+
+    #[test]
+    fn only_web_and_install_links_are_live() {
+        for url in [
+            "https://h/a.apk",
+            "HTTP://h/a.apk",
+            "itms-services://?action=download-manifest&url=x",
+            "/download/a/android/1/a.apk",
+        ] {
+            assert_eq!(safe_href(url), url);
+        }
+        for url in [
+            "javascript:alert(document.cookie)",
+            " JavaScript:alert(1)",
+            "java\tscript:alert(1)",
+            "\u{1}javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:x",
+            "//evil.example/a.apk",
+            "a.apk",
+        ] {
+            assert_eq!(safe_href(url), "#", "{url:?}");
+        }
+        let content = pb::PageContent {
+            app: "x".to_owned(),
+            detected_platform: "android".to_owned(),
+            latest: vec![pb::Build {
+                platform: "android".to_owned(),
+                version: "1".to_owned(),
+                down: "javascript:alert(document.cookie)".to_owned(),
+                ..pb::Build::default()
+            }],
+            ..pb::PageContent::default()
+        };
+        let html = render(&content, "http://h/app/x", None);
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(!html.contains("<script>"), "no inline script: {html}");
+        assert!(!html.contains("<style>"), "no inline style: {html}");
     }
 }
