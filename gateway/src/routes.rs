@@ -5,7 +5,7 @@
 
 use actix_web::{
     Resource,
-    web::{self, delete, get, post, put},
+    web::{self, delete, get, post},
 };
 
 use crate::{
@@ -79,7 +79,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/api/admin/users/{id}")
                 .route(delete().to(admin::delete_user))
-                .route(put().to(admin::update_user))
                 .route(post().to(admin::update_user)),
         )
         // SPEC §5 webhooks

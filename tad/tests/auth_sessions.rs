@@ -27,16 +27,16 @@ async fn create_user(admin: &Api, username: &str, password: &str, roles: &[&str]
         .to_owned()
 }
 
-async fn put(api: &Api, path: &str, body: &Value) -> (u16, Value) {
+async fn post_json(api: &Api, path: &str, body: &Value) -> (u16, Value) {
     let mut request = api
         .http
-        .put(format!("{}{}", api.base, path))
+        .post(format!("{}{}", api.base, path))
         .header("content-type", "application/json")
         .body(body.to_string());
     if let Some(token) = &api.token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
-    let response = request.send().await.expect("PUT");
+    let response = request.send().await.expect("POST");
     let status = response.status().as_u16();
     (status, response.json().await.expect("json"))
 }
@@ -88,7 +88,7 @@ async fn tokens_end_at_once_on_deletion_role_change_password_change_and_logout()
     let carol_id = create_user(&admin, "carol", "carol-password", &["operator"]).await;
     let carol = anonymous.login("carol", "carol-password").await;
     assert_served(&carol).await;
-    let (_, body) = put(
+    let (_, body) = post_json(
         &admin,
         &format!("/api/admin/users/{carol_id}"),
         &json!({"roles": ["viewer"]}),
@@ -101,7 +101,7 @@ async fn tokens_end_at_once_on_deletion_role_change_password_change_and_logout()
     // A password change ends them too; the old password no longer logs in.
     let dave_id = create_user(&admin, "dave", "dave-password", &["viewer"]).await;
     let dave = anonymous.login("dave", "dave-password").await;
-    let (_, body) = put(
+    let (_, body) = post_json(
         &admin,
         &format!("/api/admin/users/{dave_id}"),
         &json!({"password": "dave-new-password"}),
