@@ -259,9 +259,10 @@ impl JwtKeys {
     }
 }
 
-/// A token a service minted for another ([`JwtKeys::issue_internal`]).
+/// A token a service minted for another ([`JwtKeys::issue_internal`], or the jobs engine's own
+/// token, which also carries `operator`): users can never hold the internal role.
 fn is_internal(claims: &Claims) -> bool {
-    claims.sub.starts_with("service:") && claims.roles == [INTERNAL_ROLE]
+    claims.sub.starts_with("service:") && claims.roles.iter().any(|role| role == INTERNAL_ROLE)
 }
 
 /// The token of a `Bearer <token>` header value.
