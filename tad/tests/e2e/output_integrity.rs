@@ -6,7 +6,7 @@
 //! On PostgreSQL + Redis (the Redis event-bus fan-out) when `TEST_DATABASE_URL` /
 //! `TEST_REDIS_URL` are set.
 
-mod support;
+use crate::support;
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 

@@ -5,7 +5,7 @@
 //! `tad artifact` asks `tad resource` whether an upload's application exists, and that a trace
 //! started at the gateway continues in the service (same trace id in both logs).
 
-mod support;
+use crate::support;
 
 use futures::StreamExt;
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@
 //! a decompression bomb is refused by the unpacked/packed ratio with the default limits while a
 //! normal archive passes. A refusal leaves no row, no object and no spool file.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 

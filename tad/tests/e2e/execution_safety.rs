@@ -8,7 +8,7 @@
 //! failed host never shows exit code 0. On PostgreSQL + Redis when `TEST_DATABASE_URL` /
 //! `TEST_REDIS_URL` are set.
 
-mod support;
+use crate::support;
 
 use std::{
     os::unix::fs::PermissionsExt,

@@ -3,7 +3,7 @@
 //! enough for a multipart upload lands in the bucket, downloads answer the same bytes, Range
 //! requests answer the exact slice. Skips with a message when moto is absent (fails under CI).
 
-mod support;
+use crate::support;
 
 use std::{
     path::Path,

@@ -5,7 +5,7 @@
 //! keeps every referenced object (the earlier package still downloads byte for byte). The
 //! appinhouse service does the same for its spool directory and its file store.
 
-mod support;
+use crate::support;
 
 use std::{
     collections::BTreeSet,

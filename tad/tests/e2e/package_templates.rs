@@ -5,7 +5,7 @@
 //! on the host with the bound values. On PostgreSQL + Redis when `TEST_DATABASE_URL` /
 //! `TEST_REDIS_URL` are set.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

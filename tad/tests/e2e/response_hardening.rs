@@ -4,7 +4,7 @@
 //! escape every value; `/favicon.ico` is served without a token; a 1 MB request value comes back
 //! in an answer only as a short excerpt.
 
-mod support;
+use crate::support;
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};

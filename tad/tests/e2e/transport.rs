@@ -2,7 +2,7 @@
 //! and key logins, several loopback addresses, pinned host key) and the local adapter; for both,
 //! streamed uploads, separate stdout/stderr, exit codes, timeouts and kills that leave no process.
 
-mod support;
+use crate::support;
 
 use std::{
     sync::Arc,

@@ -4,7 +4,7 @@
 //! keep-alive connections are closed too; normal requests are served meanwhile, and a slow but
 //! steady body is not cut.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

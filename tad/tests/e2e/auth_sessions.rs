@@ -4,7 +4,7 @@
 //! are admin-only. Embedded tests use PostgreSQL/Redis when `TEST_DATABASE_URL`/`TEST_REDIS_URL`
 //! are set, as the split test does.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

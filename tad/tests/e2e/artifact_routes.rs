@@ -5,7 +5,7 @@
 //! nothing stored, the script review flow with three users (5.11), app-config uploads and the
 //! artifact filter (5.11.1), and method packages (4.4).
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 

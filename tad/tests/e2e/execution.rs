@@ -7,7 +7,7 @@
 //! changed host key fails with both fingerprints; no secret appears in any log, event or answer.
 //! On PostgreSQL + Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set.
 
-mod support;
+use crate::support;
 
 use std::{
     path::{Path, PathBuf},

@@ -4,7 +4,7 @@
 //! never with HTTP 500, and leave nothing stored; a value exactly at the cap is accepted. Numbers
 //! out of range and non-http(s) appinhouse URLs are refused the same way.
 
-mod support;
+use crate::support;
 
 use std::sync::{
     Arc,

@@ -3,7 +3,7 @@
 //! → false, closed port → false within the timeout; no SSH secret stored or answered in clear.
 //! Needs root and /usr/sbin/sshd (CI installs openssh-server); elsewhere it says why it skips.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -4,9 +4,9 @@
 //! hosted ipa/apk uploads with their metadata, downloads with Range, the `tad appinhouse publish`
 //! command, and the download page rendered in headless Chromium.
 
-mod support;
+use crate::support;
 
-#[path = "../../svc-appinhouse/tests/support/fixtures.rs"]
+#[path = "../../../svc-appinhouse/tests/support/fixtures.rs"]
 mod fixtures;
 
 use std::{path::PathBuf, process::Command};

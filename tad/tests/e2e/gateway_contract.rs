@@ -2,7 +2,7 @@
 //! 1.2 / 3.x and 8.1.2, the failure envelope of SPEC §1, auth (401), body limits (413), legacy
 //! quirks (trailing slash, unknown query keys), roles on admin routes, and operations routes.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Api, assert_failure, assert_success};

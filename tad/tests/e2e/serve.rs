@@ -3,7 +3,7 @@
 //! contract 1.1 / 1.2, data kept across restarts, `tad import` idempotent and atomic, and
 //! configuration errors that name the key.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::{Api, TadProcess, assert_success, run_tad, tad_command};

@@ -3,7 +3,7 @@
 //! read-back, bind/unbind moving hosts between 8.1.5 and 8.1.6, pagination and filters, failures
 //! naming the field, CMDB protection, and no SSH secret in any answer.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Api, EmbeddedPlatform, assert_failure, assert_success};

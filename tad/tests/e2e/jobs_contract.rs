@@ -3,7 +3,7 @@
 //! 5.7, 5.9, 5.10), the 5.4 job-instance case, step clusters (5.6.2.1) and joint lines (1.4–1.7),
 //! with every refusal naming the field or id at fault.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{

@@ -5,7 +5,7 @@
 //! dump of the PostgreSQL schemas). On PostgreSQL + Redis when `TEST_DATABASE_URL` /
 //! `TEST_REDIS_URL` are set.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::{Api, EmbeddedPlatform, assert_success, md5_hex, post_multipart, tar_gz};

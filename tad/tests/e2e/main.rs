@@ -1,0 +1,27 @@
+//! The tad end-to-end suite, linked as one test binary (one link of the whole platform instead of
+//! one per file): each module drives `tad` through its HTTP API, its CLI or its engine.
+//! Run one area with `cargo test -p tad --test e2e execution::`.
+
+mod support;
+
+mod appinhouse_contract;
+mod artifact_archives;
+mod artifact_routes;
+mod artifact_s3;
+mod auth_sessions;
+mod execution;
+mod execution_safety;
+mod gateway_contract;
+mod input_limits;
+mod jobs_contract;
+mod leftovers;
+mod output_integrity;
+mod package_templates;
+mod resource_contract;
+mod response_hardening;
+mod secrets_at_rest;
+mod serve;
+mod slow_clients;
+mod split;
+mod ssh_validation;
+mod transport;
