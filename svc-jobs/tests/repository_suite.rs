@@ -8,7 +8,7 @@ use svc_jobs::{
         models::{
             instances::{self, InstanceFilter, InstanceRow, StepRow},
             joint_lines::{self, JointLineRow, JointNodeRow},
-            runs::{self, RunRow, RunStepRow},
+            runs::{self, HostTaskRow, RunRow, RunStepRow},
             templates::{self, TemplateRow},
         },
     },
@@ -311,8 +311,133 @@ async fn plaintext_values_are_sealed_at_start(database: Database) {
     );
 }
 
+/// A reader at any offset gets the text from that offset on, even when more than a page of
+/// tiny chunks precede it (a page of chunks that all end before the offset read as "nothing
+/// new", so a finished log looked cut short to readers and they stopped).
+async fn a_log_reads_on_past_many_tiny_chunks(database: Database) {
+    let now = now_utc();
+    database
+        .transaction(move |connection| {
+            templates::insert(connection, &template("t1", "apache2"))?;
+            instances::insert(connection, &instance("i1", "a", "a1"))?;
+            runs::insert(
+                connection,
+                &RunRow {
+                    id: "r1".into(),
+                    instance_id: "i1".into(),
+                    application_id: "a1".into(),
+                    env_id: "env".into(),
+                    kind: "deploy".into(),
+                    status: "running".into(),
+                    use_tad_host: true,
+                    started_by: "admin".into(),
+                    owner: None,
+                    lease_until: None,
+                    stop_requested: false,
+                    message: None,
+                    create_time: now,
+                    start_time: None,
+                    end_time: None,
+                },
+            )?;
+            runs::insert_steps(
+                connection,
+                &[RunStepRow {
+                    run_id: "r1".into(),
+                    sequence: 0,
+                    component_id: "custom".into(),
+                    method_id: "cu1".into(),
+                    cluster_id: "c1".into(),
+                    snapshot: "{}".into(),
+                    status: "running".into(),
+                    message: None,
+                    start_time: None,
+                    end_time: None,
+                }],
+            )?;
+            runs::insert_host_tasks(
+                connection,
+                &[HostTaskRow {
+                    id: "h1".into(),
+                    run_id: "r1".into(),
+                    sequence: 0,
+                    host_ip: "127.0.0.2".into(),
+                    status: "running".into(),
+                    exit_code: None,
+                    message: None,
+                    log_size: 0,
+                    start_time: None,
+                    end_time: None,
+                }],
+            )?;
+            for index in 0..300 {
+                let line = format!("line {index:03}\n");
+                let length = i64::try_from(line.len()).expect("length");
+                let offset = runs::grow_log(connection, "h1", length)?;
+                runs::append_event(
+                    connection,
+                    "r1",
+                    "log",
+                    Some("h1"),
+                    Some(offset),
+                    &line,
+                    now,
+                )?;
+            }
+            Ok::<_, common::db::DbError>(())
+        })
+        .await
+        .expect("write");
+    // Read as the log route does: page after page from the end of the last one.
+    let mut offset = 0_i64;
+    let mut text = String::new();
+    for _ in 0..300 {
+        let chunks = database
+            .run(move |connection| {
+                Ok::<_, common::db::DbError>(runs::log_chunks_from(connection, "h1", offset, 64)?)
+            })
+            .await
+            .expect("read");
+        let mut advanced = false;
+        for chunk in chunks {
+            let start = chunk.log_offset.expect("offset");
+            let end = start + i64::try_from(chunk.payload.len()).expect("length");
+            if end <= offset {
+                continue;
+            }
+            assert!(
+                start <= offset,
+                "a gap at {offset}: next chunk starts at {start}"
+            );
+            let skip = usize::try_from(offset - start).expect("skip");
+            text.push_str(&chunk.payload[skip..]);
+            offset = end;
+            advanced = true;
+        }
+        if !advanced {
+            break;
+        }
+    }
+    let expected: String = (0..300).map(|index| format!("line {index:03}\n")).collect();
+    assert_eq!(text, expected);
+    // From the middle of a chunk, too.
+    let chunks = database
+        .run(|connection| {
+            Ok::<_, common::db::DbError>(runs::log_chunks_from(connection, "h1", 1003, 64)?)
+        })
+        .await
+        .expect("read");
+    let first = chunks.first().expect("a chunk");
+    assert_eq!(
+        first.log_offset,
+        Some(999),
+        "the chunk holding byte 1003 (lines are 9 bytes)"
+    );
+}
+
 database_test_suite!(MIGRATIONS;
     instances_filter_page_and_keep_steps,
     joint_line_nodes_are_replaced_whole,
     plaintext_values_are_sealed_at_start,
+    a_log_reads_on_past_many_tiny_chunks,
 );

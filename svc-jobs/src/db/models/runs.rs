@@ -513,17 +513,26 @@ pub fn events_after(
 /// Largest log chunk in bytes: the writer splits longer output.
 pub const LOG_CHUNK_MAX: i64 = 16 * 1024;
 
-/// Log chunks of a host task that end after `offset`, oldest first, at most `limit`.
+/// Log chunks of a host task from the one holding byte `offset` on, oldest first, at most
+/// `limit`. Chunks are contiguous, so the chunk holding `offset` is the last one starting at or
+/// before it; a reader never gets a page of chunks that all end before `offset` (however small
+/// the chunks before it are).
 pub fn log_chunks_from(
     connection: &mut DbConnection,
     host_task_id: &str,
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
+    let holding: Option<i64> = run_events::table
+        .filter(run_events::host_task_id.eq(host_task_id))
+        .filter(run_events::kind.eq("log"))
+        .filter(run_events::log_offset.le(offset))
+        .select(diesel::dsl::max(run_events::log_offset))
+        .first(connection)?;
     run_events::table
         .filter(run_events::host_task_id.eq(host_task_id))
         .filter(run_events::kind.eq("log"))
-        .filter(run_events::log_offset.gt(offset - LOG_CHUNK_MAX))
+        .filter(run_events::log_offset.ge(holding.unwrap_or(0)))
         .order(run_events::log_offset.asc())
         .limit(limit)
         .select(EventRow::as_select())
