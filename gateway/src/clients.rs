@@ -1,14 +1,17 @@
 //! gRPC clients of the services and the caller's identity: every outgoing call carries the
-//! caller's token and the W3C trace context of the current request span.
+//! caller's token and the W3C trace context of the current request span (a tonic interceptor).
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use common::auth::{AUTHORIZATION, Claims};
 use futures::future::{Ready, ready};
 use proto::{
-    ErrorReason, appinhouse::v1::appinhouse_service_client::AppinhouseServiceClient,
-    artifact::v1::artifact_service_client::ArtifactServiceClient,
-    jobs::v1::jobs_service_client::JobsServiceClient,
-    resource::v1::resource_service_client::ResourceServiceClient,
+    ErrorReason,
+    appinhouse::v1::{
+        appinhouse_service_client::AppinhouseServiceClient, appinhouse_service_server,
+    },
+    artifact::v1::{artifact_service_client::ArtifactServiceClient, artifact_service_server},
+    jobs::v1::{jobs_service_client::JobsServiceClient, jobs_service_server},
+    resource::v1::{resource_service_client::ResourceServiceClient, resource_service_server},
 };
 use std::time::Duration;
 
@@ -119,28 +122,19 @@ impl Clients {
         let artifact = endpoints.artifact.connect_lazy();
         let jobs = endpoints.jobs.connect_lazy();
         let appinhouse = endpoints.appinhouse.connect_lazy();
-        let health = vec![
-            (
-                "resource",
-                proto::resource::v1::resource_service_server::SERVICE_NAME,
-                HealthClient::new(resource.clone()),
-            ),
-            (
-                "artifact",
-                proto::artifact::v1::artifact_service_server::SERVICE_NAME,
-                HealthClient::new(artifact.clone()),
-            ),
-            (
-                "jobs",
-                proto::jobs::v1::jobs_service_server::SERVICE_NAME,
-                HealthClient::new(jobs.clone()),
-            ),
+        let health = [
+            ("resource", resource_service_server::SERVICE_NAME, &resource),
+            ("artifact", artifact_service_server::SERVICE_NAME, &artifact),
+            ("jobs", jobs_service_server::SERVICE_NAME, &jobs),
             (
                 "appinhouse",
-                proto::appinhouse::v1::appinhouse_service_server::SERVICE_NAME,
-                HealthClient::new(appinhouse.clone()),
+                appinhouse_service_server::SERVICE_NAME,
+                &appinhouse,
             ),
-        ];
+        ]
+        .into_iter()
+        .map(|(name, service, channel)| (name, service, HealthClient::new(channel.clone())))
+        .collect();
         Clients {
             resource,
             artifact,
@@ -263,34 +257,30 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_caller_s_calls_carry_its_bearer_token() {
-        let caller = caller("token-1");
-        let sent = CallContext::of(&caller)
+    /// The `authorization` a call made on behalf of `caller` sends.
+    fn authorization_sent(caller: Option<&Caller>) -> Option<String> {
+        let sent = CallContext::of(caller)
             .call(tonic::Request::new(()))
             .expect("the interceptor lets the call through");
-        assert_eq!(
-            sent.metadata()
-                .get(AUTHORIZATION)
-                .and_then(|value| value.to_str().ok()),
-            Some("Bearer token-1")
-        );
+        sent.metadata()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn a_caller_s_calls_carry_its_bearer_token() {
+        let sent = authorization_sent(Some(&caller("token-1")));
+        assert_eq!(sent.as_deref(), Some("Bearer token-1"));
     }
 
     #[test]
     fn public_calls_carry_no_token() {
-        let sent = CallContext::of(None)
-            .call(tonic::Request::new(()))
-            .expect("the interceptor lets the call through");
-        assert!(sent.metadata().get(AUTHORIZATION).is_none());
+        assert_eq!(authorization_sent(None), None);
     }
 
     #[test]
     fn a_token_that_is_no_header_value_is_left_out() {
-        let caller = caller("bad\ntoken");
-        let sent = CallContext::of(&caller)
-            .call(tonic::Request::new(()))
-            .expect("the interceptor lets the call through");
-        assert!(sent.metadata().get(AUTHORIZATION).is_none());
+        assert_eq!(authorization_sent(Some(&caller("bad\ntoken"))), None);
     }
 }
