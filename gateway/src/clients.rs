@@ -1,19 +1,24 @@
 //! gRPC clients of the services and the caller's identity: every outgoing call carries the
-//! caller's token and the W3C trace context of the current request span.
+//! caller's token and the W3C trace context of the current request span (a tonic interceptor).
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use common::auth::{AUTHORIZATION, Claims};
 use futures::future::{Ready, ready};
 use proto::{
-    ErrorReason, appinhouse::v1::appinhouse_service_client::AppinhouseServiceClient,
-    artifact::v1::artifact_service_client::ArtifactServiceClient,
-    jobs::v1::jobs_service_client::JobsServiceClient,
-    resource::v1::resource_service_client::ResourceServiceClient,
+    ErrorReason,
+    appinhouse::v1::{
+        appinhouse_service_client::AppinhouseServiceClient, appinhouse_service_server,
+    },
+    artifact::v1::{artifact_service_client::ArtifactServiceClient, artifact_service_server},
+    jobs::v1::{jobs_service_client::JobsServiceClient, jobs_service_server},
+    resource::v1::{resource_service_client::ResourceServiceClient, resource_service_server},
 };
 use std::time::Duration;
 
 use tonic::{
-    metadata::MetadataValue,
+    Status,
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
     transport::{Channel, Endpoint},
 };
 use tonic_health::pb::health_client::HealthClient;
@@ -63,6 +68,9 @@ pub struct ServiceEndpoints {
 /// Largest gRPC message to and from svc-artifact (upload and download chunks stay under it).
 const ARTIFACT_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Largest gRPC message from svc-appinhouse.
+const APPINHOUSE_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
 /// A service address that is not a URL.
 #[derive(Debug, thiserror::Error)]
 #[error("address of the {service} service {addr:?} is not a valid URL: {message}")]
@@ -93,56 +101,119 @@ impl ServiceEndpoints {
     }
 }
 
-/// One worker's clients (channels connect lazily and reconnect by themselves).
+/// One worker's channels to the services (they connect lazily and reconnect by themselves); a
+/// handler takes a client for its caller with [`Clients::jobs`] and its siblings.
 #[derive(Clone)]
 pub struct Clients {
-    pub resource: ResourceServiceClient<Channel>,
-    pub artifact: ArtifactServiceClient<Channel>,
-    pub jobs: JobsServiceClient<Channel>,
-    /// Uploads of hosted builds may be large: messages up to 16 MiB.
-    pub appinhouse: AppinhouseServiceClient<Channel>,
+    resource: Channel,
+    artifact: Channel,
+    jobs: Channel,
+    appinhouse: Channel,
     /// Health client of each service, with the name shown in `/readyz` and its gRPC service name.
     pub health: Vec<(&'static str, &'static str, HealthClient<Channel>)>,
 }
 
+/// A channel whose every call carries one caller's token and trace context.
+pub type CallerChannel = InterceptedService<Channel, CallContext>;
+
 impl Clients {
     pub fn connect_lazy(endpoints: &ServiceEndpoints) -> Clients {
-        let resource_channel = endpoints.resource.connect_lazy();
-        let appinhouse_channel = endpoints.appinhouse.connect_lazy();
-        let jobs_channel = endpoints.jobs.connect_lazy();
-        let artifact_channel = endpoints.artifact.connect_lazy();
+        let resource = endpoints.resource.connect_lazy();
+        let artifact = endpoints.artifact.connect_lazy();
+        let jobs = endpoints.jobs.connect_lazy();
+        let appinhouse = endpoints.appinhouse.connect_lazy();
+        let health = [
+            ("resource", resource_service_server::SERVICE_NAME, &resource),
+            ("artifact", artifact_service_server::SERVICE_NAME, &artifact),
+            ("jobs", jobs_service_server::SERVICE_NAME, &jobs),
+            (
+                "appinhouse",
+                appinhouse_service_server::SERVICE_NAME,
+                &appinhouse,
+            ),
+        ]
+        .into_iter()
+        .map(|(name, service, channel)| (name, service, HealthClient::new(channel.clone())))
+        .collect();
         Clients {
-            resource: ResourceServiceClient::new(resource_channel.clone()),
-            artifact: ArtifactServiceClient::new(artifact_channel.clone())
-                .max_decoding_message_size(ARTIFACT_MESSAGE_BYTES)
-                .max_encoding_message_size(ARTIFACT_MESSAGE_BYTES),
-            jobs: JobsServiceClient::new(jobs_channel.clone()),
-            appinhouse: AppinhouseServiceClient::new(appinhouse_channel.clone())
-                .max_decoding_message_size(16 * 1024 * 1024),
-            health: vec![
-                (
-                    "resource",
-                    proto::resource::v1::resource_service_server::SERVICE_NAME,
-                    HealthClient::new(resource_channel),
-                ),
-                (
-                    "artifact",
-                    proto::artifact::v1::artifact_service_server::SERVICE_NAME,
-                    HealthClient::new(artifact_channel),
-                ),
-                (
-                    "jobs",
-                    proto::jobs::v1::jobs_service_server::SERVICE_NAME,
-                    HealthClient::new(jobs_channel),
-                ),
-                (
-                    "appinhouse",
-                    proto::appinhouse::v1::appinhouse_service_server::SERVICE_NAME,
-                    HealthClient::new(appinhouse_channel),
-                ),
-            ],
+            resource,
+            artifact,
+            jobs,
+            appinhouse,
+            health,
         }
     }
+
+    /// The resource service, called on behalf of `caller` (`None` on public routes such as login).
+    pub fn resource<'a>(
+        &self,
+        caller: impl Into<Option<&'a Caller>>,
+    ) -> ResourceServiceClient<CallerChannel> {
+        ResourceServiceClient::with_interceptor(self.resource.clone(), CallContext::of(caller))
+    }
+
+    /// The artifact service, called on behalf of `caller`.
+    pub fn artifact<'a>(
+        &self,
+        caller: impl Into<Option<&'a Caller>>,
+    ) -> ArtifactServiceClient<CallerChannel> {
+        ArtifactServiceClient::with_interceptor(self.artifact.clone(), CallContext::of(caller))
+            .max_decoding_message_size(ARTIFACT_MESSAGE_BYTES)
+            .max_encoding_message_size(ARTIFACT_MESSAGE_BYTES)
+    }
+
+    /// The jobs service, called on behalf of `caller`.
+    pub fn jobs<'a>(
+        &self,
+        caller: impl Into<Option<&'a Caller>>,
+    ) -> JobsServiceClient<CallerChannel> {
+        JobsServiceClient::with_interceptor(self.jobs.clone(), CallContext::of(caller))
+    }
+
+    /// The appinhouse service, whose routes are public (some checked by a secret key instead).
+    /// Uploads of hosted builds may be large: messages up to 16 MiB.
+    pub fn appinhouse(&self) -> AppinhouseServiceClient<CallerChannel> {
+        AppinhouseServiceClient::with_interceptor(self.appinhouse.clone(), CallContext::of(None))
+            .max_decoding_message_size(APPINHOUSE_MESSAGE_BYTES)
+    }
+}
+
+/// What every call of one client carries: the caller's token as `authorization: Bearer …`
+/// (when there is a caller) and the W3C trace context (`traceparent`, `tracestate`) of the span
+/// current when the client was taken, the handler's.
+#[derive(Clone)]
+pub struct CallContext {
+    authorization: Option<MetadataValue<Ascii>>,
+    span: tracing::Span,
+}
+
+impl CallContext {
+    fn of<'a>(caller: impl Into<Option<&'a Caller>>) -> CallContext {
+        CallContext {
+            authorization: caller.into().and_then(|caller| {
+                MetadataValue::try_from(format!("Bearer {}", caller.token)).ok()
+            }),
+            span: tracing::Span::current(),
+        }
+    }
+}
+
+impl Interceptor for CallContext {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(value) = &self.authorization {
+            request.metadata_mut().insert(AUTHORIZATION, value.clone());
+        }
+        common::telemetry::inject_trace_context(&self.span, request.metadata_mut());
+        Ok(request)
+    }
+}
+
+/// The message a call answers, or its status (which `?` turns into the handler's error):
+/// `reply(clients.jobs(&caller).list_templates(request)).await?`.
+pub async fn reply<T>(
+    call: impl Future<Output = Result<tonic::Response<T>, Status>>,
+) -> Result<T, Status> {
+    call.await.map(tonic::Response::into_inner)
 }
 
 /// The authenticated caller of a request: the token to forward and what it says.
@@ -169,14 +240,47 @@ impl FromRequest for Caller {
     }
 }
 
-/// A gRPC request carrying `message`, the caller's token (when there is one) and the trace context.
-pub fn grpc_request<T>(message: T, caller: Option<&Caller>) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Some(caller) = caller
-        && let Ok(value) = MetadataValue::try_from(format!("Bearer {}", caller.token))
-    {
-        request.metadata_mut().insert(AUTHORIZATION, value);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(token: &str) -> Caller {
+        Caller {
+            token: token.to_owned(),
+            claims: Claims {
+                sub: "alice".to_owned(),
+                roles: Vec::new(),
+                iat: 0,
+                exp: 0,
+                sid: None,
+            },
+        }
     }
-    common::telemetry::inject_trace_context(&tracing::Span::current(), request.metadata_mut());
-    request
+
+    /// The `authorization` a call made on behalf of `caller` sends.
+    fn authorization_sent(caller: Option<&Caller>) -> Option<String> {
+        let sent = CallContext::of(caller)
+            .call(tonic::Request::new(()))
+            .expect("the interceptor lets the call through");
+        sent.metadata()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn a_caller_s_calls_carry_its_bearer_token() {
+        let sent = authorization_sent(Some(&caller("token-1")));
+        assert_eq!(sent.as_deref(), Some("Bearer token-1"));
+    }
+
+    #[test]
+    fn public_calls_carry_no_token() {
+        assert_eq!(authorization_sent(None), None);
+    }
+
+    #[test]
+    fn a_token_that_is_no_header_value_is_left_out() {
+        assert_eq!(authorization_sent(Some(&caller("bad\ntoken"))), None);
+    }
 }

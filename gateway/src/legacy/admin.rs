@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::{
     body::LegacyJson,
-    clients::{Caller, Clients, grpc_request},
+    clients::{Caller, Clients, reply},
     convert::catalog::{
         ApplicationBody, CatalogRecord, ClusterTypeBody, ClusterTypeRecord, CreateUserBody,
         EnvBody, LegacyId, ModuleBody, ProductLineBody, UserRecord,
@@ -46,22 +46,14 @@ pub async fn update_user(
         password: body.password,
         roles: body.roles.unwrap_or_default(),
     };
-    let user = clients
-        .resource
-        .clone()
-        .update_user(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let user = reply(clients.resource(&caller).update_user(request)).await?;
     ok(UserRecord::from_proto(user, &times))
 }
 
-fn delete_request(caller: &Caller, id: web::Path<String>) -> tonic::Request<pb::DeleteRequest> {
-    grpc_request(
-        pb::DeleteRequest {
-            id: id.into_inner(),
-        },
-        Some(caller),
-    )
+fn delete_request(id: web::Path<String>) -> pb::DeleteRequest {
+    pb::DeleteRequest {
+        id: id.into_inner(),
+    }
 }
 
 fn deleted(answer: pb::DeleteResponse) -> Answer {
@@ -79,12 +71,7 @@ pub async fn create_user(
         password: body.password,
         roles: body.roles,
     };
-    let user = clients
-        .resource
-        .clone()
-        .create_user(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let user = reply(clients.resource(&caller).create_user(request)).await?;
     ok(UserRecord::from_proto(user, &times))
 }
 
@@ -93,12 +80,8 @@ pub async fn list_users(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
-    let answer = clients
-        .resource
-        .clone()
-        .list_users(grpc_request(pb::ListUsersRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::ListUsersRequest {};
+    let answer = reply(clients.resource(&caller).list_users(request)).await?;
     ok(answer
         .users
         .into_iter()
@@ -111,14 +94,7 @@ pub async fn delete_user(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    deleted(
-        clients
-            .resource
-            .clone()
-            .delete_user(delete_request(&caller, id))
-            .await?
-            .into_inner(),
-    )
+    deleted(reply(clients.resource(&caller).delete_user(delete_request(id))).await?)
 }
 
 pub async fn upsert_product_line(
@@ -131,12 +107,7 @@ pub async fn upsert_product_line(
         id: body.id.map(LegacyId::into_string),
         name: body.name,
     };
-    let record = clients
-        .resource
-        .clone()
-        .upsert_product_line(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let record = reply(clients.resource(&caller).upsert_product_line(request)).await?;
     ok(CatalogRecord::from_product_line(record, &times))
 }
 
@@ -146,12 +117,8 @@ pub async fn list_product_lines(
     times: web::Data<TimeRenderer>,
 ) -> Answer {
     require_admin(&caller)?;
-    let answer = clients
-        .resource
-        .clone()
-        .list_product_lines(grpc_request(pb::ListProductLinesRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::ListProductLinesRequest {};
+    let answer = reply(clients.resource(&caller).list_product_lines(request)).await?;
     ok(answer
         .product_lines
         .into_iter()
@@ -164,14 +131,8 @@ pub async fn delete_product_line(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    deleted(
-        clients
-            .resource
-            .clone()
-            .delete_product_line(delete_request(&caller, id))
-            .await?
-            .into_inner(),
-    )
+    let request = delete_request(id);
+    deleted(reply(clients.resource(&caller).delete_product_line(request)).await?)
 }
 
 pub async fn upsert_application(
@@ -185,12 +146,7 @@ pub async fn upsert_application(
         name: body.name,
         product_line_id: body.product_line_id.into_string(),
     };
-    let record = clients
-        .resource
-        .clone()
-        .upsert_application(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let record = reply(clients.resource(&caller).upsert_application(request)).await?;
     ok(CatalogRecord::from_application(record, &times))
 }
 
@@ -200,17 +156,10 @@ pub async fn list_applications(
     times: web::Data<TimeRenderer>,
 ) -> Answer {
     require_admin(&caller)?;
-    let answer = clients
-        .resource
-        .clone()
-        .list_applications(grpc_request(
-            pb::ListApplicationsRequest {
-                product_line_id: None,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::ListApplicationsRequest {
+        product_line_id: None,
+    };
+    let answer = reply(clients.resource(&caller).list_applications(request)).await?;
     ok(answer
         .applications
         .into_iter()
@@ -223,14 +172,8 @@ pub async fn delete_application(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    deleted(
-        clients
-            .resource
-            .clone()
-            .delete_application(delete_request(&caller, id))
-            .await?
-            .into_inner(),
-    )
+    let request = delete_request(id);
+    deleted(reply(clients.resource(&caller).delete_application(request)).await?)
 }
 
 pub async fn upsert_module(
@@ -244,12 +187,7 @@ pub async fn upsert_module(
         name: body.name,
         application_id: body.application_id.into_string(),
     };
-    let record = clients
-        .resource
-        .clone()
-        .upsert_module(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let record = reply(clients.resource(&caller).upsert_module(request)).await?;
     ok(CatalogRecord::from_module(record, &times))
 }
 
@@ -259,17 +197,10 @@ pub async fn list_modules(
     times: web::Data<TimeRenderer>,
 ) -> Answer {
     require_admin(&caller)?;
-    let answer = clients
-        .resource
-        .clone()
-        .list_modules(grpc_request(
-            pb::ListModulesRequest {
-                application_id: None,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::ListModulesRequest {
+        application_id: None,
+    };
+    let answer = reply(clients.resource(&caller).list_modules(request)).await?;
     ok(answer
         .modules
         .into_iter()
@@ -282,14 +213,7 @@ pub async fn delete_module(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    deleted(
-        clients
-            .resource
-            .clone()
-            .delete_module(delete_request(&caller, id))
-            .await?
-            .into_inner(),
-    )
+    deleted(reply(clients.resource(&caller).delete_module(delete_request(id))).await?)
 }
 
 pub async fn upsert_env(
@@ -303,12 +227,7 @@ pub async fn upsert_env(
         name: body.name,
         remark: body.remark,
     };
-    let record = clients
-        .resource
-        .clone()
-        .upsert_env(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let record = reply(clients.resource(&caller).upsert_env(request)).await?;
     ok(CatalogRecord::from_env(record, &times))
 }
 
@@ -318,12 +237,7 @@ pub async fn list_envs(
     times: web::Data<TimeRenderer>,
 ) -> Answer {
     require_admin(&caller)?;
-    let answer = clients
-        .resource
-        .clone()
-        .list_envs(grpc_request(pb::ListEnvsRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).list_envs(pb::ListEnvsRequest {})).await?;
     ok(answer
         .envs
         .into_iter()
@@ -336,14 +250,7 @@ pub async fn delete_env(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    deleted(
-        clients
-            .resource
-            .clone()
-            .delete_env(delete_request(&caller, id))
-            .await?
-            .into_inner(),
-    )
+    deleted(reply(clients.resource(&caller).delete_env(delete_request(id))).await?)
 }
 
 pub async fn upsert_cluster_type(
@@ -355,23 +262,14 @@ pub async fn upsert_cluster_type(
         key: body.key,
         value: body.value,
     };
-    let record = clients
-        .resource
-        .clone()
-        .upsert_cluster_type(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let record = reply(clients.resource(&caller).upsert_cluster_type(request)).await?;
     ok(ClusterTypeRecord::from(record))
 }
 
 pub async fn list_cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
     require_admin(&caller)?;
-    let answer = clients
-        .resource
-        .clone()
-        .list_cluster_types(grpc_request(pb::ListClusterTypesRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::ListClusterTypesRequest {};
+    let answer = reply(clients.resource(&caller).list_cluster_types(request)).await?;
     ok(answer
         .cluster_types
         .into_iter()
@@ -384,12 +282,6 @@ pub async fn delete_cluster_type(
     clients: web::Data<Clients>,
     key: web::Path<String>,
 ) -> Answer {
-    deleted(
-        clients
-            .resource
-            .clone()
-            .delete_cluster_type(delete_request(&caller, key))
-            .await?
-            .into_inner(),
-    )
+    let request = delete_request(key);
+    deleted(reply(clients.resource(&caller).delete_cluster_type(request)).await?)
 }

@@ -21,7 +21,7 @@ use tonic::metadata::MetadataValue;
 
 use crate::{
     body::{BodyLimit, DEFAULT_MAX_BODY_BYTES},
-    clients::{Clients, grpc_request},
+    clients::{Clients, reply},
     convert::{
         appinhouse::{Failure, base_url, items, parse_time_offset, success},
         appinhouse_page,
@@ -60,7 +60,7 @@ fn query_map(request: &HttpRequest) -> HashMap<String, String> {
 }
 
 fn secret_request<T>(message: T, request: &HttpRequest) -> tonic::Request<T> {
-    let mut grpc = grpc_request(message, None);
+    let mut grpc = tonic::Request::new(message);
     if let Some(value) = request
         .headers()
         .get("x-secretkey")
@@ -202,8 +202,7 @@ pub async fn create_app(
         alias: fields.remove("alias"),
     };
     clients
-        .appinhouse
-        .clone()
+        .appinhouse()
         .create_app(secret_request(message, &request))
         .await?;
     Ok(ok(Map::new()))
@@ -223,8 +222,7 @@ pub async fn update_app(
         alias: fields.remove("alias"),
     };
     clients
-        .appinhouse
-        .clone()
+        .appinhouse()
         .update_app(secret_request(message, &request))
         .await?;
     Ok(ok(Map::new()))
@@ -240,8 +238,7 @@ pub async fn delete_app(
         app: app.into_inner(),
     };
     clients
-        .appinhouse
-        .clone()
+        .appinhouse()
         .delete_app(secret_request(message, &request))
         .await?;
     Ok(ok(Map::new()))
@@ -250,23 +247,15 @@ pub async fn delete_app(
 /// `POST /api/v2/move/{app}/{sort_operation}`.
 pub async fn move_app(clients: web::Data<Clients>, path: web::Path<(String, String)>) -> Answer {
     let (app, operation) = path.into_inner();
-    clients
-        .appinhouse
-        .clone()
-        .move_app(grpc_request(pb::MoveAppRequest { app, operation }, None))
-        .await?;
+    let request = pb::MoveAppRequest { app, operation };
+    reply(clients.appinhouse().move_app(request)).await?;
     Ok(ok(Map::new()))
 }
 
 /// `GET /api/v2/apps`.
 pub async fn list_apps(request: HttpRequest, clients: web::Data<Clients>) -> Answer {
     let page = query_map(&request).remove("page");
-    let answer = clients
-        .appinhouse
-        .clone()
-        .list_apps(grpc_request(pb::PageRequest { page }, None))
-        .await?
-        .into_inner();
+    let answer = reply(clients.appinhouse().list_apps(pb::PageRequest { page })).await?;
     let mut extra = Map::new();
     extra.insert("items".to_owned(), json!(answer.apps));
     extra.insert("page".to_owned(), json!(answer.page));
@@ -290,8 +279,7 @@ pub async fn save_build(
         request_base_url: request_base(&request),
     };
     clients
-        .appinhouse
-        .clone()
+        .appinhouse()
         .save_build(secret_request(message, &request))
         .await?;
     Ok(ok(Map::new()))
@@ -313,8 +301,7 @@ pub async fn save_extend(
         request_base_url: request_base(&request),
     };
     clients
-        .appinhouse
-        .clone()
+        .appinhouse()
         .save_extend(secret_request(message, &request))
         .await?;
     Ok(ok(Map::new()))
@@ -342,12 +329,7 @@ pub async fn last_builds(
         app: app.into_inner(),
         request_base_url: request_base(&request),
     };
-    let list = clients
-        .appinhouse
-        .clone()
-        .last_builds(grpc_request(message, None))
-        .await?
-        .into_inner();
+    let list = reply(clients.appinhouse().last_builds(message)).await?;
     Ok(builds_answer(list, time_offset, false))
 }
 
@@ -366,12 +348,7 @@ pub async fn mobile_last(
         page: None,
         request_base_url: request_base(&request),
     };
-    let list = clients
-        .appinhouse
-        .clone()
-        .mobile_last(grpc_request(message, None))
-        .await?
-        .into_inner();
+    let list = reply(clients.appinhouse().mobile_last(message)).await?;
     Ok(builds_answer(list, time_offset, false))
 }
 
@@ -386,12 +363,7 @@ async fn list(request: &HttpRequest, clients: &Clients, app: String, platform: S
         page: query.get("page").cloned(),
         request_base_url: request_base(request),
     };
-    let list = clients
-        .appinhouse
-        .clone()
-        .list_builds(grpc_request(message, None))
-        .await?
-        .into_inner();
+    let list = reply(clients.appinhouse().list_builds(message)).await?;
     Ok(builds_answer(list, time_offset, true))
 }
 
@@ -427,12 +399,7 @@ pub async fn plist(
         version,
         extend_key,
     };
-    let file = clients
-        .appinhouse
-        .clone()
-        .get_plist(grpc_request(message, None))
-        .await?
-        .into_inner();
+    let file = reply(clients.appinhouse().get_plist(message)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/x-plist")
         .body(file.content))
@@ -453,8 +420,7 @@ pub async fn delete_old_builds(
         residue: fields.remove("residue"),
     };
     clients
-        .appinhouse
-        .clone()
+        .appinhouse()
         .delete_old_builds(secret_request(message, &request))
         .await?;
     Ok(ok(Map::new()))
@@ -478,7 +444,7 @@ pub async fn upload_build(
         tokio_stream::wrappers::ReceiverStream::new(receiver),
         &request,
     );
-    let mut client = clients.appinhouse.clone();
+    let mut client = clients.appinhouse();
     let call = client.upload_build(grpc);
     let header = pb::UploadHeader {
         app,
@@ -655,11 +621,8 @@ pub async fn download(
         version,
         file: file.clone(),
     };
-    let mut client = clients.appinhouse.clone();
-    let size = match client
-        .stat_hosted_file(grpc_request(reference.clone(), None))
-        .await
-    {
+    let mut client = clients.appinhouse();
+    let size = match client.stat_hosted_file(reference.clone()).await {
         Ok(info) => info.into_inner().size,
         Err(status) => {
             let failure = Failure::from(status);
@@ -709,7 +672,7 @@ pub async fn download(
         offset: start,
         length,
     };
-    match client.read_hosted_file(grpc_request(read, None)).await {
+    match client.read_hosted_file(read).await {
         Ok(stream) => {
             let body = stream
                 .into_inner()
@@ -742,12 +705,7 @@ pub async fn page(
         page: None,
         request_base_url: base.clone(),
     };
-    match clients
-        .appinhouse
-        .clone()
-        .app_page(grpc_request(message, None))
-        .await
-    {
+    match clients.appinhouse().app_page(message).await {
         Ok(content) => {
             let content = content.into_inner();
             let page_url = format!("{base}/app/{}", content.app);

@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use crate::{
     body::LegacyJson,
-    clients::{Caller, Clients, grpc_request},
+    clients::{Caller, Clients, reply},
     convert::artifact::{ComponentItem, ConfigureFile, RangeRequest, SyncedFile, parse_range},
     convert::catalog::IdName,
     envelope::Envelope,
@@ -179,8 +179,8 @@ async fn upload(
             .map(|(name, value)| part(Part::Field(pb::Field { name, value }))),
     );
     let parts = futures::stream::iter(head).chain(receiver);
-    let mut client = clients.artifact.clone();
-    let call = client.upload(grpc_request(parts, Some(caller)));
+    let mut client = clients.artifact(caller);
+    let call = client.upload(parts);
     let (pumped, answer) = futures::join!(pump(multipart, sender, limit), call);
     // A failure reading the body wins: the service saw a cut stream because of it.
     pumped?;
@@ -301,12 +301,8 @@ pub async fn component_select(
     caller: Caller,
     clients: web::Data<Clients>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = clients
-        .artifact
-        .clone()
-        .list_components(grpc_request(pb::ListComponentsRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let message = pb::ListComponentsRequest {};
+    let answer = reply(clients.artifact(&caller).list_components(message)).await?;
     let base = base_url(&request);
     let items: Vec<ComponentItem> = answer
         .components
@@ -331,18 +327,11 @@ pub async fn script_list(
     query: web::Query<ScriptListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let answer = clients
-        .artifact
-        .clone()
-        .list_scripts(grpc_request(
-            pb::ListScriptsRequest {
-                app_id: query.application_id,
-                name: query.name,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::ListScriptsRequest {
+        app_id: query.application_id,
+        name: query.name,
+    };
+    let answer = reply(clients.artifact(&caller).list_scripts(request)).await?;
     let items: Vec<IdName> = answer
         .scripts
         .into_iter()
@@ -359,12 +348,8 @@ pub async fn may_review(
     caller: Caller,
     clients: web::Data<Clients>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = clients
-        .artifact
-        .clone()
-        .may_review(grpc_request(pb::MayReviewRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::MayReviewRequest {};
+    let answer = reply(clients.artifact(&caller).may_review(request)).await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(answer.may_review)))
 }
 
@@ -383,19 +368,12 @@ pub async fn review(
     body: LegacyJson<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let answer = clients
-        .artifact
-        .clone()
-        .review_script(grpc_request(
-            pb::ReviewScriptRequest {
-                id: id.into_inner(),
-                method_id: body.method_id.unwrap_or_default(),
-                status: body.status,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::ReviewScriptRequest {
+        id: id.into_inner(),
+        method_id: body.method_id.unwrap_or_default(),
+        status: body.status,
+    };
+    let answer = reply(clients.artifact(&caller).review_script(request)).await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(IdName {
         id: answer.id,
         name: answer.name,
@@ -408,17 +386,10 @@ pub async fn file_text(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = clients
-        .artifact
-        .clone()
-        .script_file_text(grpc_request(
-            pb::FileRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let answer = reply(clients.artifact(&caller).script_file_text(pb::FileRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(
         serde_json::json!({ "file_data": answer.file_data }),
     )))
@@ -444,17 +415,12 @@ pub async fn artifact_filter(
     let (app_ids, all_apps) = if !query.application_id.trim().is_empty() {
         (vec![query.application_id.trim().to_owned()], false)
     } else if !query.product_line_id.trim().is_empty() {
-        let applications = clients
-            .resource
-            .clone()
-            .list_applications(grpc_request(
-                resource_pb::ListApplicationsRequest {
-                    product_line_id: Some(query.product_line_id.trim().to_owned()),
-                },
-                Some(&caller),
-            ))
-            .await?
-            .into_inner();
+        let applications = reply(clients.resource(&caller).list_applications(
+            resource_pb::ListApplicationsRequest {
+                product_line_id: Some(query.product_line_id.trim().to_owned()),
+            },
+        ))
+        .await?;
         (
             applications
                 .applications
@@ -466,19 +432,12 @@ pub async fn artifact_filter(
     } else {
         (Vec::new(), true)
     };
-    let answer = clients
-        .artifact
-        .clone()
-        .filter_artifacts(grpc_request(
-            pb::FilterArtifactsRequest {
-                app_ids,
-                all_apps,
-                r#type: query.kind.trim().to_owned(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::FilterArtifactsRequest {
+        app_ids,
+        all_apps,
+        r#type: query.kind.trim().to_owned(),
+    };
+    let answer = reply(clients.artifact(&caller).filter_artifacts(request)).await?;
     let items: Vec<IdName> = answer
         .artifacts
         .into_iter()
@@ -500,17 +459,10 @@ pub async fn template_versions(
     times: web::Data<common::time::TimeRenderer>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = clients
-        .artifact
-        .clone()
-        .template_versions(grpc_request(
-            pb::FileRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let message = pb::FileRequest {
+        id: id.into_inner(),
+    };
+    let answer = reply(clients.artifact(&caller).template_versions(message)).await?;
     let artifact = answer.artifact.unwrap_or_default();
     let base = base_url(&request);
     let versions: Vec<serde_json::Value> = answer
@@ -548,14 +500,8 @@ pub async fn download(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let mut client = clients.artifact.clone();
-    let file = client
-        .get_file(grpc_request(
-            pb::FileRequest { id: id.clone() },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let mut client = clients.artifact(&caller);
+    let file = reply(client.get_file(pb::FileRequest { id: id.clone() })).await?;
     let range_header = request
         .headers()
         .get(header::RANGE)
@@ -604,10 +550,7 @@ pub async fn download(
         start,
         end,
     };
-    let stream = client
-        .download(grpc_request(request_message, Some(&caller)))
-        .await?
-        .into_inner();
+    let stream = reply(client.download(request_message)).await?;
     let body = stream.filter_map(|message| async move {
         match message {
             Ok(pb::DownloadChunk {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::{
     body::{BodyLimit, LegacyJson},
-    clients::{Caller, Clients, grpc_request},
+    clients::{Caller, Clients, reply},
     convert::catalog::{LoginBody, LoginData},
     envelope::Envelope,
     error::ApiError,
@@ -50,25 +50,17 @@ pub async fn login(
     LegacyJson(body): LegacyJson<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     check_login(&body)?;
-    let request = grpc_request(
-        pb::LoginRequest {
-            username: body.username,
-            password: body.password,
-        },
-        None,
-    );
-    let answer = clients.resource.clone().login(request).await?.into_inner();
+    let request = pb::LoginRequest {
+        username: body.username,
+        password: body.password,
+    };
+    let answer = reply(clients.resource(None).login(request)).await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(LoginData::from_proto(answer, &times))))
 }
 
 /// Ends the session of the presented token: it answers 401 everywhere from now on.
 pub async fn logout(caller: Caller, clients: web::Data<Clients>) -> Result<HttpResponse, ApiError> {
-    let answer = clients
-        .resource
-        .clone()
-        .logout(grpc_request(pb::LogoutRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).logout(pb::LogoutRequest {})).await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(json!({ "username": answer.username }))))
 }
 

@@ -6,7 +6,7 @@ use common::time::TimeRenderer;
 use proto::resource::v1 as pb;
 
 use crate::{
-    clients::{Caller, Clients, grpc_request},
+    clients::{Caller, Clients, reply},
     convert::catalog::{EnvItem, IdName},
     envelope::Envelope,
     error::ApiError,
@@ -17,12 +17,8 @@ pub async fn product_line_select(
     caller: Caller,
     clients: web::Data<Clients>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = clients
-        .resource
-        .clone()
-        .list_product_lines(grpc_request(pb::ListProductLinesRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::ListProductLinesRequest {};
+    let answer = reply(clients.resource(&caller).list_product_lines(request)).await?;
     let items: Vec<IdName> = answer.product_lines.into_iter().map(IdName::from).collect();
     Ok(HttpResponse::Ok().json(Envelope::ok(items)))
 }
@@ -36,12 +32,7 @@ pub async fn applications_of_product_line(
     let request = pb::ListApplicationsRequest {
         product_line_id: Some(product_line_id.into_inner()),
     };
-    let answer = clients
-        .resource
-        .clone()
-        .list_applications(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).list_applications(request)).await?;
     let items: Vec<IdName> = answer.applications.into_iter().map(IdName::from).collect();
     Ok(HttpResponse::Ok().json(Envelope::ok(items)))
 }
@@ -52,12 +43,7 @@ pub async fn env_select(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = clients
-        .resource
-        .clone()
-        .list_envs(grpc_request(pb::ListEnvsRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).list_envs(pb::ListEnvsRequest {})).await?;
     let items: Vec<EnvItem> = answer
         .envs
         .into_iter()

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::{Answer, ok};
 use crate::{
     body::{LegacyJson, page_params, parse_json},
-    clients::{Caller, Clients, grpc_request},
+    clients::{Caller, Clients, reply},
     convert::executions::{execution_json, history_json, log_json, sse_frame},
     envelope::Page,
     error::ApiError,
@@ -61,20 +61,13 @@ async fn execute(
 ) -> Answer {
     let body = execute_body(&body)?;
     let wait = waits(&query)?;
-    let answer = clients
-        .jobs
-        .clone()
-        .execute(grpc_request(
-            pb::ExecuteRequest {
-                instance_id,
-                mode: mode as i32,
-                use_tad_host: body.use_tad_host.unwrap_or(false),
-                wait,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).execute(pb::ExecuteRequest {
+        instance_id,
+        mode: mode as i32,
+        use_tad_host: body.use_tad_host.unwrap_or(false),
+        wait,
+    }))
+    .await?;
     ok(execute_data(answer))
 }
 
@@ -133,17 +126,10 @@ pub async fn stop_execution(
     body: web::Bytes,
 ) -> Answer {
     execute_body(&body)?;
-    let answer = clients
-        .jobs
-        .clone()
-        .stop_execution(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).stop_execution(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     ok(execute_data(answer))
 }
 
@@ -154,17 +140,10 @@ pub async fn execution(
     times: web::Data<TimeRenderer>,
     id: web::Path<String>,
 ) -> Answer {
-    let execution = clients
-        .jobs
-        .clone()
-        .get_execution(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let execution = reply(clients.jobs(&caller).get_execution(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     ok(execution_json(execution, &times))
 }
 
@@ -196,19 +175,12 @@ pub async fn execution_log(
             )
         })?,
     };
-    let chunk = clients
-        .jobs
-        .clone()
-        .execution_log(grpc_request(
-            pb::ExecutionLogRequest {
-                execution_id: id.into_inner(),
-                host_task_id,
-                offset,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::ExecutionLogRequest {
+        execution_id: id.into_inner(),
+        host_task_id,
+        offset,
+    };
+    let chunk = reply(clients.jobs(&caller).execution_log(request)).await?;
     ok(log_json(chunk))
 }
 
@@ -242,18 +214,11 @@ pub async fn execution_events(
             )
         })?,
     };
-    let events = clients
-        .jobs
-        .clone()
-        .watch_execution(grpc_request(
-            pb::WatchExecutionRequest {
-                execution_id: id.into_inner(),
-                after_seq,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let watch = pb::WatchExecutionRequest {
+        execution_id: id.into_inner(),
+        after_seq,
+    };
+    let events = reply(clients.jobs(&caller).watch_execution(watch)).await?;
     let heartbeat = tokio::time::interval_at(
         tokio::time::Instant::now() + Duration::from_secs(15),
         Duration::from_secs(15),
@@ -293,18 +258,11 @@ pub async fn retry_execution(
     query: web::Query<WaitQuery>,
 ) -> Answer {
     let wait = waits(&query)?;
-    let answer = clients
-        .jobs
-        .clone()
-        .retry_execution(grpc_request(
-            pb::RetryExecutionRequest {
-                execution_id: id.into_inner(),
-                wait,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::RetryExecutionRequest {
+        execution_id: id.into_inner(),
+        wait,
+    };
+    let answer = reply(clients.jobs(&caller).retry_execution(request)).await?;
     ok(execute_data(answer))
 }
 
@@ -319,19 +277,12 @@ pub async fn rollback(
 ) -> Answer {
     let body = execute_body(&body)?;
     let wait = waits(&query)?;
-    let answer = clients
-        .jobs
-        .clone()
-        .rollback(grpc_request(
-            pb::RollbackRequest {
-                instance_id: id.into_inner(),
-                use_tad_host: body.use_tad_host.unwrap_or(false),
-                wait,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).rollback(pb::RollbackRequest {
+        instance_id: id.into_inner(),
+        use_tad_host: body.use_tad_host.unwrap_or(false),
+        wait,
+    }))
+    .await?;
     ok(execute_data(answer))
 }
 
@@ -351,19 +302,12 @@ pub async fn execution_history(
 ) -> Answer {
     let query = query.into_inner();
     let (page, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
-    let answer = clients
-        .jobs
-        .clone()
-        .execution_history(grpc_request(
-            pb::ExecutionHistoryRequest {
-                instance_id: id.into_inner(),
-                page,
-                page_size,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::ExecutionHistoryRequest {
+        instance_id: id.into_inner(),
+        page,
+        page_size,
+    };
+    let answer = reply(clients.jobs(&caller).execution_history(request)).await?;
     let results: Vec<serde_json::Value> = answer
         .results
         .into_iter()
@@ -392,12 +336,8 @@ pub async fn list_webhooks(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
-    let answer = clients
-        .jobs
-        .clone()
-        .list_webhooks(grpc_request(pb::ListWebhooksRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::ListWebhooksRequest {};
+    let answer = reply(clients.jobs(&caller).list_webhooks(request)).await?;
     ok(answer
         .webhooks
         .into_iter()
@@ -417,15 +357,8 @@ pub async fn add_webhook(
     times: web::Data<TimeRenderer>,
     LegacyJson(body): LegacyJson<WebhookBody>,
 ) -> Answer {
-    let webhook = clients
-        .jobs
-        .clone()
-        .add_webhook(grpc_request(
-            pb::AddWebhookRequest { url: body.url },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::AddWebhookRequest { url: body.url };
+    let webhook = reply(clients.jobs(&caller).add_webhook(request)).await?;
     ok(webhook_json(webhook, &times))
 }
 
@@ -435,16 +368,10 @@ pub async fn delete_webhook(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    clients
-        .jobs
-        .clone()
-        .delete_webhook(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?;
+    reply(clients.jobs(&caller).delete_webhook(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     ok(serde_json::Value::Null)
 }
 
@@ -459,18 +386,11 @@ pub async fn execute_joint_line(
 ) -> Answer {
     let body = execute_body(&body)?;
     let wait = waits(&query)?;
-    let answer = clients
-        .jobs
-        .clone()
-        .execute_joint_line(grpc_request(
-            pb::ExecuteJointLineRequest {
-                joint_line_id: id.into_inner(),
-                use_tad_host: body.use_tad_host.unwrap_or(false),
-                wait,
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let request = pb::ExecuteJointLineRequest {
+        joint_line_id: id.into_inner(),
+        use_tad_host: body.use_tad_host.unwrap_or(false),
+        wait,
+    };
+    let answer = reply(clients.jobs(&caller).execute_joint_line(request)).await?;
     ok(execute_data(answer))
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::{
     body::{LegacyJson, page_params},
-    clients::{Caller, Clients, grpc_request},
+    clients::{Caller, Clients, reply},
     convert::{
         catalog::LegacyId,
         jobs::{
@@ -44,12 +44,7 @@ pub async fn create_template(
         application_id: body.application_id.into_string(),
         jobt_rollback_id: body.jobt_rollback_id.map(LegacyId::into_string),
     };
-    let template = clients
-        .jobs
-        .clone()
-        .create_template(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let template = reply(clients.jobs(&caller).create_template(request)).await?;
     let application_id = template.application_id.clone();
     ok(CreatedTemplate {
         item: TemplateItem::from_proto(template, &times),
@@ -81,12 +76,7 @@ pub async fn query_templates(
         page: page_number,
         page_size,
     };
-    let answer = clients
-        .jobs
-        .clone()
-        .query_templates(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).query_templates(request)).await?;
     page(
         answer.count,
         answer.page,
@@ -104,12 +94,8 @@ pub async fn template_select(
     clients: web::Data<Clients>,
     times: web::Data<TimeRenderer>,
 ) -> Answer {
-    let answer = clients
-        .jobs
-        .clone()
-        .list_templates(grpc_request(pb::ListTemplatesRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::ListTemplatesRequest {};
+    let answer = reply(clients.jobs(&caller).list_templates(request)).await?;
     ok(answer
         .templates
         .into_iter()
@@ -123,16 +109,10 @@ pub async fn delete_template(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    clients
-        .jobs
-        .clone()
-        .delete_template(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?;
+    reply(clients.jobs(&caller).delete_template(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     ok(true)
 }
 
@@ -156,12 +136,7 @@ pub async fn replace_template_methods(
             })
             .collect(),
     };
-    let answer = clients
-        .jobs
-        .clone()
-        .replace_template_methods(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).replace_template_methods(request)).await?;
     ok(json!({ "id": answer.id, "is_rollback": answer.is_rollback }))
 }
 
@@ -173,17 +148,10 @@ pub async fn template_methods(
     id: web::Path<String>,
 ) -> Answer {
     let base = super::artifact::base_url(&request);
-    let answer = clients
-        .jobs
-        .clone()
-        .template_methods(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).template_methods(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     ok(answer
         .methods
         .into_iter()
@@ -205,12 +173,7 @@ pub async fn create_instance(
         job_template_id: body.job_template_id.into_string(),
         module_id: body.module_id.map(LegacyId::into_string),
     };
-    let instance = clients
-        .jobs
-        .clone()
-        .create_instance(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let instance = reply(clients.jobs(&caller).create_instance(request)).await?;
     ok(json!({ "id": instance.id }))
 }
 
@@ -229,12 +192,7 @@ pub async fn query_instances(
         page: page_number,
         page_size,
     };
-    let answer = clients
-        .jobs
-        .clone()
-        .query_instances(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).query_instances(request)).await?;
     page(
         answer.count,
         answer.page,
@@ -267,12 +225,7 @@ pub async fn list_instances(
         application_id: query.application_id,
         name: query.name,
     };
-    let answer = clients
-        .jobs
-        .clone()
-        .list_instances(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).list_instances(request)).await?;
     ok(answer
         .instances
         .into_iter()
@@ -294,12 +247,7 @@ pub async fn copy_instance(
         env_id: body.env_id.map(LegacyId::into_string),
         module_id: body.module_id.map(LegacyId::into_string),
     };
-    let copy = clients
-        .jobs
-        .clone()
-        .copy_instance(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let copy = reply(clients.jobs(&caller).copy_instance(request)).await?;
     ok(json!({ "new_name": copy.name, "new_id": copy.id }))
 }
 
@@ -309,16 +257,10 @@ pub async fn delete_instance(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    clients
-        .jobs
-        .clone()
-        .delete_instance(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?;
+    reply(clients.jobs(&caller).delete_instance(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     ok(Value::Null)
 }
 
@@ -332,17 +274,10 @@ pub async fn instance_details(
     id: web::Path<String>,
 ) -> Answer {
     let base = super::artifact::base_url(&request);
-    let answer = clients
-        .jobs
-        .clone()
-        .instance_details(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).instance_details(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     let Some(instance) = answer.instance else {
         return Err(ApiError::new(
             proto::ErrorReason::InternalError,
@@ -403,12 +338,7 @@ pub async fn save_work_order(
         excel_data_json: body.excel_data.to_string(),
         app_id: body.app_id.map(LegacyId::into_string),
     };
-    let order = clients
-        .jobs
-        .clone()
-        .save_work_order(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let order = reply(clients.jobs(&caller).save_work_order(request)).await?;
     ok(
         json!({ "current_flow_node": null, "doc_id": order.doc_id, "process_status": order.process_status }),
     )
@@ -420,17 +350,10 @@ pub async fn export_work_order(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    let file = clients
-        .jobs
-        .clone()
-        .export_work_order(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let file = reply(clients.jobs(&caller).export_work_order(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .insert_header((
@@ -453,11 +376,7 @@ pub async fn save_step_cluster(
         sequence,
         cluster_id,
     };
-    clients
-        .jobs
-        .clone()
-        .save_step_cluster(grpc_request(request, Some(&caller)))
-        .await?;
+    reply(clients.jobs(&caller).save_step_cluster(request)).await?;
     ok(true)
 }
 
@@ -472,12 +391,7 @@ pub async fn create_joint_line(
         remark: body.remark.unwrap_or_default(),
         product_line_id: body.productline_id.into_string(),
     };
-    let line = clients
-        .jobs
-        .clone()
-        .create_joint_line(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let line = reply(clients.jobs(&caller).create_joint_line(request)).await?;
     ok(line.id)
 }
 
@@ -505,12 +419,7 @@ pub async fn query_joint_lines(
         page: page_number,
         page_size,
     };
-    let answer = clients
-        .jobs
-        .clone()
-        .query_joint_lines(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).query_joint_lines(request)).await?;
     page(
         answer.count,
         answer.page,
@@ -532,12 +441,7 @@ pub async fn save_joint_line(
         id: body.id.into_string(),
         nodes: body.joint.into_iter().map(pb::JointNode::from).collect(),
     };
-    let line = clients
-        .jobs
-        .clone()
-        .save_joint_line(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let line = reply(clients.jobs(&caller).save_joint_line(request)).await?;
     ok(json!({ "id": line.id }))
 }
 
@@ -547,17 +451,10 @@ pub async fn joint_line_structure(
     clients: web::Data<Clients>,
     id: web::Path<String>,
 ) -> Answer {
-    let answer = clients
-        .jobs
-        .clone()
-        .joint_line_structure(grpc_request(
-            pb::IdRequest {
-                id: id.into_inner(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).joint_line_structure(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
     let Some(line) = answer.joint_line else {
         return Err(ApiError::new(
             proto::ErrorReason::InternalError,
@@ -600,12 +497,7 @@ async fn step_artifacts_data(
     step: pb::StepRef,
     base: &str,
 ) -> Result<Value, ApiError> {
-    let answer = clients
-        .jobs
-        .clone()
-        .step_artifacts(grpc_request(step, Some(caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(caller).step_artifacts(step)).await?;
     Ok(Value::Array(
         answer
             .artifacts
@@ -636,12 +528,7 @@ async fn step_config_schema_data(
     caller: &Caller,
     step: pb::StepRef,
 ) -> Result<Value, ApiError> {
-    let answer = clients
-        .jobs
-        .clone()
-        .step_config_schema(grpc_request(step, Some(caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(caller).step_config_schema(step)).await?;
     Ok(Value::Array(
         answer
             .nodes
@@ -659,12 +546,7 @@ async fn step_config_values_data(
     step: pb::StepRef,
     file_id: Option<&str>,
 ) -> Result<Value, ApiError> {
-    let answer = clients
-        .jobs
-        .clone()
-        .step_configs(grpc_request(step, Some(caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(caller).step_configs(step)).await?;
     let matches = match (&answer.file_id, file_id) {
         (None, _) => false,
         (Some(_), None) => true,
@@ -691,12 +573,7 @@ async fn method_params_schema_data(
     method_id: String,
 ) -> Result<Value, ApiError> {
     let request = proto::artifact::v1::MethodRequest { method_id };
-    let schema = clients
-        .artifact
-        .clone()
-        .method_schema(grpc_request(request, Some(caller)))
-        .await?
-        .into_inner();
+    let schema = reply(clients.artifact(caller).method_schema(request)).await?;
     Ok(Value::Array(
         schema
             .nodes
@@ -712,12 +589,7 @@ async fn step_params_data(
     caller: &Caller,
     step: pb::StepRef,
 ) -> Result<Value, ApiError> {
-    let answer = clients
-        .jobs
-        .clone()
-        .step_params(grpc_request(step, Some(caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(caller).step_params(step)).await?;
     let mut data = serde_json::Map::new();
     data.insert("histor_data".to_owned(), Value::Bool(false));
     if let Some(Value::Object(values)) = answer
@@ -735,12 +607,7 @@ async fn step_scripts_data(
     caller: &Caller,
     step: pb::StepRef,
 ) -> Result<Value, ApiError> {
-    let answer = clients
-        .jobs
-        .clone()
-        .step_scripts(grpc_request(step, Some(caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(caller).step_scripts(step)).await?;
     Ok(Value::Array(
         answer
             .scripts
@@ -834,17 +701,10 @@ pub async fn step_all_data(
     let (instance_id, method_id, sequence) = path.into_inner();
     let step = || step_ref((instance_id.clone(), method_id.clone(), sequence));
     let base = super::artifact::base_url(&request);
-    let choices = clients
-        .jobs
-        .clone()
-        .instance_cluster_choices(grpc_request(
-            pb::IdRequest {
-                id: instance_id.clone(),
-            },
-            Some(&caller),
-        ))
-        .await?
-        .into_inner();
+    let message = pb::IdRequest {
+        id: instance_id.clone(),
+    };
+    let choices = reply(clients.jobs(&caller).instance_cluster_choices(message)).await?;
     let clusters: Vec<Value> = choices
         .clusters
         .into_iter()
@@ -878,11 +738,7 @@ pub async fn save_step_params(
         step: Some(step_ref(path.into_inner())),
         values_json: body.config_value.to_string(),
     };
-    clients
-        .jobs
-        .clone()
-        .save_step_params(grpc_request(request, Some(&caller)))
-        .await?;
+    reply(clients.jobs(&caller).save_step_params(request)).await?;
     ok(true)
 }
 
@@ -919,11 +775,7 @@ pub async fn save_step_scripts(
         step: Some(step_ref(path.into_inner())),
         scripts: body.scripts_data.into_iter().map(script_proto).collect(),
     };
-    clients
-        .jobs
-        .clone()
-        .save_step_scripts(grpc_request(request, Some(&caller)))
-        .await?;
+    reply(clients.jobs(&caller).save_step_scripts(request)).await?;
     ok(true)
 }
 
@@ -956,11 +808,7 @@ pub async fn save_step_configs(
     LegacyJson(body): LegacyJson<ConfigsBody>,
 ) -> Answer {
     let request = configs_proto(step_ref(path.into_inner()), body);
-    clients
-        .jobs
-        .clone()
-        .save_step_configs(grpc_request(request, Some(&caller)))
-        .await?;
+    reply(clients.jobs(&caller).save_step_configs(request)).await?;
     ok(true)
 }
 
@@ -992,12 +840,7 @@ pub async fn save_step_artifacts(
         step: Some(step_ref(path.into_inner())),
         artifacts: body.artifacts.into_iter().map(artifact_proto).collect(),
     };
-    let answer = clients
-        .jobs
-        .clone()
-        .save_step_artifacts(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.jobs(&caller).save_step_artifacts(request)).await?;
     ok(json!([true, {"id": answer.instance_id, "name": answer.instance_name}]))
 }
 
@@ -1124,10 +967,6 @@ pub async fn save_step_all(
         }),
         step: Some(step),
     };
-    clients
-        .jobs
-        .clone()
-        .save_step_all(grpc_request(request, Some(&caller)))
-        .await?;
+    reply(clients.jobs(&caller).save_step_all(request)).await?;
     ok(true)
 }

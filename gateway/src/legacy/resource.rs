@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::{
     body::{LegacyJson, page_params},
-    clients::{Caller, Clients, grpc_request},
+    clients::{Caller, Clients, reply},
     convert::{
         catalog::LegacyId,
         resource::{
@@ -26,12 +26,8 @@ use super::{Answer, ok};
 
 /// 8.1.1 `GET /api/resource/clusters/cmdb_type`.
 pub async fn cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
-    let answer = clients
-        .resource
-        .clone()
-        .list_cluster_types(grpc_request(pb::ListClusterTypesRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::ListClusterTypesRequest {};
+    let answer = reply(clients.resource(&caller).list_cluster_types(request)).await?;
     ok(answer
         .cluster_types
         .into_iter()
@@ -66,12 +62,7 @@ pub async fn query_clusters(
         page,
         page_size,
     };
-    let answer = clients
-        .resource
-        .clone()
-        .query_clusters(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).query_clusters(request)).await?;
     let results = answer
         .clusters
         .into_iter()
@@ -93,12 +84,7 @@ pub async fn create_cluster(
         fields: Some(fields),
         channel: WriteChannel::Aos as i32,
     };
-    let cluster = clients
-        .resource
-        .clone()
-        .create_cluster(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let cluster = reply(clients.resource(&caller).create_cluster(request)).await?;
     ok(ClusterItem::from_proto(cluster, &times))
 }
 
@@ -116,12 +102,7 @@ pub async fn update_cluster(
         fields: Some(fields),
         channel: WriteChannel::Aos as i32,
     };
-    let cluster = clients
-        .resource
-        .clone()
-        .update_cluster(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let cluster = reply(clients.resource(&caller).update_cluster(request)).await?;
     ok(UpdatedClusterItem::from(ClusterItem::from_proto(
         cluster, &times,
     )))
@@ -150,12 +131,7 @@ pub async fn cluster_host_candidates(
     let request = pb::ClusterIdRequest {
         cluster_id: id.into_inner(),
     };
-    let answer = clients
-        .resource
-        .clone()
-        .cluster_host_candidates(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).cluster_host_candidates(request)).await?;
     ok(answer
         .hosts
         .into_iter()
@@ -172,12 +148,7 @@ pub async fn cluster_hosts(
     let request = pb::ClusterIdRequest {
         cluster_id: id.into_inner(),
     };
-    let answer = clients
-        .resource
-        .clone()
-        .cluster_hosts(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).cluster_hosts(request)).await?;
     ok(answer
         .hosts
         .into_iter()
@@ -196,11 +167,7 @@ pub async fn bind_hosts(
         cluster_id: id.into_inner(),
         host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
     };
-    clients
-        .resource
-        .clone()
-        .bind_hosts(grpc_request(request, Some(&caller)))
-        .await?;
+    reply(clients.resource(&caller).bind_hosts(request)).await?;
     ok(true)
 }
 
@@ -215,11 +182,7 @@ pub async fn unbind_hosts(
         cluster_id: id.into_inner(),
         host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
     };
-    clients
-        .resource
-        .clone()
-        .unbind_hosts(grpc_request(request, Some(&caller)))
-        .await?;
+    reply(clients.resource(&caller).unbind_hosts(request)).await?;
     ok(true)
 }
 
@@ -229,12 +192,7 @@ pub async fn cluster_select(caller: Caller, clients: web::Data<Clients>) -> Answ
         env_id: None,
         app_id: None,
     };
-    let answer = clients
-        .resource
-        .clone()
-        .list_clusters(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).list_clusters(request)).await?;
     ok(answer
         .clusters
         .into_iter()
@@ -254,12 +212,7 @@ pub async fn cluster_of_app(
     let request = pb::GetClustersRequest {
         ids: vec![id.clone()],
     };
-    let answer = clients
-        .resource
-        .clone()
-        .get_clusters(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).get_clusters(request)).await?;
     if !answer.clusters.is_empty() {
         return ok(answer
             .clusters
@@ -270,9 +223,8 @@ pub async fn cluster_of_app(
     }
     let request = proto::jobs::v1::IdRequest { id: id.clone() };
     match clients
-        .jobs
-        .clone()
-        .instance_cluster_choices(grpc_request(request, Some(&caller)))
+        .jobs(&caller)
+        .instance_cluster_choices(request)
         .await
     {
         Ok(answer) => ok(answer
@@ -310,12 +262,7 @@ pub async fn create_host(
         fields: Some(body.fields()),
         channel: WriteChannel::Aos as i32,
     };
-    let host = clients
-        .resource
-        .clone()
-        .create_host(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let host = reply(clients.resource(&caller).create_host(request)).await?;
     ok(HostItem::from_proto(host, &times))
 }
 
@@ -344,12 +291,7 @@ pub async fn query_hosts(
         page,
         page_size,
     };
-    let answer = clients
-        .resource
-        .clone()
-        .query_hosts(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).query_hosts(request)).await?;
     let results = answer
         .hosts
         .into_iter()
@@ -368,12 +310,7 @@ pub async fn delete_host(
         id: id.into_inner(),
         channel: WriteChannel::Aos as i32,
     };
-    let host = clients
-        .resource
-        .clone()
-        .delete_host(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let host = reply(clients.resource(&caller).delete_host(request)).await?;
     ok(DeletedHost {
         id: None,
         name: host.host_ip,
@@ -393,12 +330,7 @@ pub async fn update_host(
         fields: Some(body.fields()),
         channel: WriteChannel::Aos as i32,
     };
-    let host = clients
-        .resource
-        .clone()
-        .update_host(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let host = reply(clients.resource(&caller).update_host(request)).await?;
     ok(HostItem::from_proto(host, &times))
 }
 
@@ -410,12 +342,7 @@ pub async fn validate_host(
 ) -> Answer {
     let (host_ip, ssh_user) = path.into_inner();
     let request = pb::ValidateSshRequest { host_ip, ssh_user };
-    let answer = clients
-        .resource
-        .clone()
-        .validate_ssh(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).validate_ssh(request)).await?;
     ok(answer.ok)
 }
 
@@ -432,12 +359,7 @@ pub async fn admin_upsert_cluster(
         fields: Some(fields),
         channel: WriteChannel::Admin as i32,
     };
-    let cluster = clients
-        .resource
-        .clone()
-        .create_cluster(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let cluster = reply(clients.resource(&caller).create_cluster(request)).await?;
     ok(AdminClusterItem::from_proto(cluster, &times))
 }
 
@@ -452,12 +374,7 @@ pub async fn admin_list_clusters(
         env_id: None,
         app_id: None,
     };
-    let answer = clients
-        .resource
-        .clone()
-        .list_clusters(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let answer = reply(clients.resource(&caller).list_clusters(request)).await?;
     ok(answer
         .clusters
         .into_iter()
@@ -484,24 +401,13 @@ async fn delete_unused_cluster(
     id: String,
     channel: WriteChannel,
 ) -> Result<pb::Cluster, ApiError> {
-    clients
-        .jobs
-        .clone()
-        .check_cluster_unused(grpc_request(
-            proto::jobs::v1::IdRequest { id: id.clone() },
-            Some(caller),
-        ))
-        .await?;
+    let message = proto::jobs::v1::IdRequest { id: id.clone() };
+    reply(clients.jobs(caller).check_cluster_unused(message)).await?;
     let request = pb::DeleteResourceRequest {
         id,
         channel: channel as i32,
     };
-    Ok(clients
-        .resource
-        .clone()
-        .delete_cluster(grpc_request(request, Some(caller)))
-        .await?
-        .into_inner())
+    Ok(reply(clients.resource(caller).delete_cluster(request)).await?)
 }
 
 /// `POST /api/admin/hosts`: creates or updates (by id) a CMDB-owned host.
@@ -517,12 +423,7 @@ pub async fn admin_upsert_host(
         fields: Some(body.fields()),
         channel: WriteChannel::Admin as i32,
     };
-    let host = clients
-        .resource
-        .clone()
-        .create_host(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let host = reply(clients.resource(&caller).create_host(request)).await?;
     let source = host.source.clone();
     ok(AdminHostItem {
         item: HostItem::from_proto(host, &times),
@@ -537,12 +438,8 @@ pub async fn admin_list_hosts(
     times: web::Data<TimeRenderer>,
 ) -> Answer {
     super::admin::require_admin(&caller)?;
-    let answer = clients
-        .resource
-        .clone()
-        .list_hosts(grpc_request(pb::ListHostsRequest {}, Some(&caller)))
-        .await?
-        .into_inner();
+    let request = pb::ListHostsRequest {};
+    let answer = reply(clients.resource(&caller).list_hosts(request)).await?;
     ok(answer
         .hosts
         .into_iter()
@@ -566,11 +463,6 @@ pub async fn admin_delete_host(
         id: id.into_inner(),
         channel: WriteChannel::Admin as i32,
     };
-    let host = clients
-        .resource
-        .clone()
-        .delete_host(grpc_request(request, Some(&caller)))
-        .await?
-        .into_inner();
+    let host = reply(clients.resource(&caller).delete_host(request)).await?;
     ok(json!({ "id": host.id }))
 }
