@@ -50,38 +50,32 @@ pub async fn play(recorder: &mut Recorder) {
     users(recorder).await;
     for (path, body) in CATALOG {
         let body = serde_json::from_str(body).expect("catalog JSON");
-        recorder
-            .call("admin", "POST", path, Payload::json(body))
-            .await;
+        recorder.post("admin", path, body).await;
     }
     catalog_refusals(recorder).await;
-    for path in [
-        "/api/admin/productlines",
-        "/api/admin/applications",
-        "/api/admin/modules",
-        "/api/admin/envs",
-        "/api/admin/cluster-types",
-        "/api/admin/users",
-        "/api/app/productline/select",
-        "/api/app/applications/pl1/select_by_pl",
-        "/api/app/applications/pl2/select_by_pl",
-        "/api/app/applications/nope/select_by_pl",
-        "/api/resource/envs/select",
-        "/api/resource/envs/select/?format=json",
-    ] {
-        recorder.call("admin", "GET", path, Payload::None).await;
-    }
-    for path in ["/api/admin/productlines", "/api/admin/users"] {
-        recorder.call("viewer", "GET", path, Payload::None).await;
-    }
     recorder
-        .call(
-            "viewer",
-            "GET",
-            "/api/app/productline/select",
-            Payload::None,
+        .get_each(
+            "admin",
+            &[
+                "/api/admin/productlines",
+                "/api/admin/applications",
+                "/api/admin/modules",
+                "/api/admin/envs",
+                "/api/admin/cluster-types",
+                "/api/admin/users",
+                "/api/app/productline/select",
+                "/api/app/applications/pl1/select_by_pl",
+                "/api/app/applications/pl2/select_by_pl",
+                "/api/app/applications/nope/select_by_pl",
+                "/api/resource/envs/select",
+                "/api/resource/envs/select/?format=json",
+            ],
         )
         .await;
+    recorder
+        .get_each("viewer", &["/api/admin/productlines", "/api/admin/users"])
+        .await;
+    recorder.get("viewer", "/api/app/productline/select").await;
     catalog_deletes(recorder).await;
     webhooks(recorder).await;
 }
@@ -99,30 +93,18 @@ async fn users(recorder: &mut Recorder) {
         json!({"username": "", "password": "long-enough-pw", "roles": ["viewer"]}),
         json!({"password": "long-enough-pw", "roles": ["viewer"]}),
     ] {
-        recorder
-            .call("admin", "POST", "/api/admin/users", Payload::json(body))
-            .await;
+        recorder.post("admin", "/api/admin/users", body).await;
     }
     let body = json!({"username": "x", "password": "long-enough-pw", "roles": ["admin"]});
     for role in ["operator", "viewer", "reviewer"] {
-        recorder
-            .call(
-                role,
-                "POST",
-                "/api/admin/users",
-                Payload::json(body.clone()),
-            )
-            .await;
+        recorder.post(role, "/api/admin/users", body.clone()).await;
     }
     // A user changed and deleted; its token ends with each change.
     let answer = recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             "/api/admin/users",
-            Payload::json(
-                json!({"username": "temp", "password": "temp-password", "roles": ["viewer"]}),
-            ),
+            json!({"username": "temp", "password": "temp-password", "roles": ["viewer"]}),
         )
         .await;
     let temp = answer.text_at("/data/id");
@@ -134,38 +116,22 @@ async fn users(recorder: &mut Recorder) {
         json!({"roles": ["wizard"]}),
         json!({"password": "x"}),
     ] {
-        recorder
-            .call("admin", "POST", &user_path, Payload::json(body))
-            .await;
+        recorder.post("admin", &user_path, body).await;
     }
+    recorder.get("temp", "/api/app/productline/select").await;
     recorder
-        .call("temp", "GET", "/api/app/productline/select", Payload::None)
+        .post("operator", &user_path, json!({"roles": ["admin"]}))
         .await;
     recorder
-        .call(
-            "operator",
-            "POST",
-            &user_path,
-            Payload::json(json!({"roles": ["admin"]})),
-        )
-        .await;
-    recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             "/api/admin/users/ghost",
-            Payload::json(json!({"roles": ["viewer"]})),
+            json!({"roles": ["viewer"]}),
         )
         .await;
-    recorder
-        .call("operator", "DELETE", &user_path, Payload::None)
-        .await;
-    recorder
-        .call("admin", "DELETE", &user_path, Payload::None)
-        .await;
-    recorder
-        .call("admin", "DELETE", &user_path, Payload::None)
-        .await;
+    recorder.delete("operator", &user_path).await;
+    recorder.delete("admin", &user_path).await;
+    recorder.delete("admin", &user_path).await;
 }
 
 async fn catalog_refusals(recorder: &mut Recorder) {
@@ -184,9 +150,7 @@ async fn catalog_refusals(recorder: &mut Recorder) {
         ("/api/admin/envs", json!({"remark": "no name"})),
         ("/api/admin/cluster-types", json!({"key": "k"})),
     ] {
-        recorder
-            .call("admin", "POST", path, Payload::json(body))
-            .await;
+        recorder.post("admin", path, body).await;
     }
     recorder
         .call(
@@ -215,7 +179,7 @@ async fn catalog_refusals(recorder: &mut Recorder) {
             json!({"name": "m", "application_id": "app1"}),
         ),
     ] {
-        recorder.call(role, "POST", path, Payload::json(body)).await;
+        recorder.post(role, path, body).await;
     }
 }
 
@@ -241,9 +205,7 @@ async fn catalog_deletes(recorder: &mut Recorder) {
         ),
     ];
     for (path, body) in extra {
-        recorder
-            .call("admin", "POST", path, Payload::json(body))
-            .await;
+        recorder.post("admin", path, body).await;
     }
     for (role, path) in [
         ("admin", "/api/admin/productlines/pl9"),
@@ -261,19 +223,14 @@ async fn catalog_deletes(recorder: &mut Recorder) {
         ("admin", "/api/admin/productlines/ghost"),
         ("admin", "/api/admin/applications/ghost"),
     ] {
-        recorder.call(role, "DELETE", path, Payload::None).await;
+        recorder.delete(role, path).await;
     }
 }
 
 async fn webhooks(recorder: &mut Recorder) {
     let hook = json!({"url": "http://127.0.0.1:9/recorded-hook"});
     let answer = recorder
-        .call(
-            "admin",
-            "POST",
-            "/api/admin/webhooks",
-            Payload::json(hook.clone()),
-        )
+        .post("admin", "/api/admin/webhooks", hook.clone())
         .await;
     let id = answer.text_at("/data/id");
     for (role, body) in [
@@ -282,23 +239,13 @@ async fn webhooks(recorder: &mut Recorder) {
         ("admin", json!({})),
         ("operator", json!({"url": "http://127.0.0.1:9/other"})),
     ] {
-        recorder
-            .call(role, "POST", "/api/admin/webhooks", Payload::json(body))
-            .await;
+        recorder.post(role, "/api/admin/webhooks", body).await;
     }
-    recorder
-        .call("admin", "GET", "/api/admin/webhooks", Payload::None)
-        .await;
-    recorder
-        .call("viewer", "GET", "/api/admin/webhooks", Payload::None)
-        .await;
+    recorder.get("admin", "/api/admin/webhooks").await;
+    recorder.get("viewer", "/api/admin/webhooks").await;
     let path = format!("/api/admin/webhooks/{id}");
-    recorder
-        .call("operator", "DELETE", &path, Payload::None)
-        .await;
-    recorder.call("admin", "DELETE", &path, Payload::None).await;
-    recorder.call("admin", "DELETE", &path, Payload::None).await;
-    recorder
-        .call("admin", "GET", "/api/admin/webhooks", Payload::None)
-        .await;
+    recorder.delete("operator", &path).await;
+    recorder.delete("admin", &path).await;
+    recorder.delete("admin", &path).await;
+    recorder.get("admin", "/api/admin/webhooks").await;
 }

@@ -90,16 +90,19 @@ async fn apps(recorder: &mut Recorder) {
             .call("anonymous", "POST", path, Payload::None)
             .await;
     }
-    for path in [
-        "/api/v2/apps",
-        "/api/v2/apps/?page=2&format=json",
-        "/api/v2/apps?page=0",
-        "/api/v2/apps?page=x",
-        "/api/v2/multi/create",
-        "/api/v2/multi/nothing/here",
-    ] {
-        recorder.call("anonymous", "GET", path, Payload::None).await;
-    }
+    recorder
+        .get_each(
+            "anonymous",
+            &[
+                "/api/v2/apps",
+                "/api/v2/apps/?page=2&format=json",
+                "/api/v2/apps?page=0",
+                "/api/v2/apps?page=x",
+                "/api/v2/multi/create",
+                "/api/v2/multi/nothing/here",
+            ],
+        )
+        .await;
 }
 
 async fn desc(recorder: &mut Recorder, os: &str, version: &str, time: &str) {
@@ -243,13 +246,16 @@ async fn hosted(recorder: &mut Recorder) {
             .call_with("anonymous", "GET", download, Payload::None, &headers)
             .await;
     }
-    for path in [
-        "/download/rog2/ios/0.0.1/none.ipa",
-        "/download/rog2/android/5.4.3/rog2.apk",
-        "/api/v2/rog2/plist/3.1.0.plist",
-    ] {
-        recorder.call("anonymous", "GET", path, Payload::None).await;
-    }
+    recorder
+        .get_each(
+            "anonymous",
+            &[
+                "/download/rog2/ios/0.0.1/none.ipa",
+                "/download/rog2/android/5.4.3/rog2.apk",
+                "/api/v2/rog2/plist/3.1.0.plist",
+            ],
+        )
+        .await;
     // The QR code encodes the page's URL as requested: a fixed Host keeps it stable.
     for agent in [IPHONE, ANDROID, WINDOWS] {
         let headers = [("user-agent", agent), ("host", "tad.test")];
@@ -257,9 +263,7 @@ async fn hosted(recorder: &mut Recorder) {
             .call_with("anonymous", "GET", "/app/rog2", Payload::None, &headers)
             .await;
     }
-    recorder
-        .call("anonymous", "GET", "/app/nope", Payload::None)
-        .await;
+    recorder.get("anonymous", "/app/nope").await;
 }
 
 async fn deletes(recorder: &mut Recorder) {
@@ -274,13 +278,16 @@ async fn deletes(recorder: &mut Recorder) {
         (KEY, "/api/v2/rog3/delete"),
         (KEY, "/api/v2/rog3/delete"),
     ] {
-        recorder.call(role, "DELETE", path, Payload::None).await;
+        recorder.delete(role, path).await;
     }
-    for path in [
-        "/api/v2/rog2/list/android?page=1",
-        "/api/v2/apps",
-        "/api/v2/rog3/last",
-    ] {
-        recorder.call("anonymous", "GET", path, Payload::None).await;
-    }
+    recorder
+        .get_each(
+            "anonymous",
+            &[
+                "/api/v2/rog2/list/android?page=1",
+                "/api/v2/apps",
+                "/api/v2/rog3/last",
+            ],
+        )
+        .await;
 }

@@ -102,9 +102,7 @@ async fn package_sync(recorder: &mut Recorder) -> String {
         .call("admin", "POST", &sync("1.0.4", &md5), multipart(&[], &[]))
         .await;
     let download = format!("/api/artifact/files/{file}/download");
-    recorder
-        .call("viewer", "GET", &download, Payload::None)
-        .await;
+    recorder.get("viewer", &download).await;
     let end = format!("bytes={}-", archive.len());
     for range in ["bytes=10-19", end.as_str()] {
         recorder
@@ -118,12 +116,7 @@ async fn package_sync(recorder: &mut Recorder) -> String {
             .await;
     }
     recorder
-        .call(
-            "admin",
-            "GET",
-            "/api/artifact/files/ghost/download",
-            Payload::None,
-        )
+        .get("admin", "/api/artifact/files/ghost/download")
         .await;
     file
 }
@@ -139,31 +132,16 @@ async fn scripts(recorder: &mut Recorder) -> String {
             ("file_md5", md5s.to_owned()),
         ]
     };
-    recorder
-        .call(
-            "viewer",
-            "POST",
-            upload,
-            multipart(&[("deploy.sh", SCRIPT)], &fields("deploy", &md5s)),
-        )
-        .await;
+    // A viewer, a wrong md5, no app and no md5s.
     let wrong = json!({"deploy.sh": "ffffffffffffffffffffffffffffffff"}).to_string();
-    recorder
-        .call(
-            "operator",
-            "POST",
-            upload,
-            multipart(&[("deploy.sh", SCRIPT)], &fields("deploy", &wrong)),
-        )
-        .await;
-    recorder
-        .call(
-            "operator",
-            "POST",
-            upload,
-            multipart(&[("deploy.sh", SCRIPT)], &[("name", "x".to_owned())]),
-        )
-        .await;
+    for (role, fields) in [
+        ("viewer", fields("deploy", &md5s)),
+        ("operator", fields("deploy", &wrong)),
+        ("operator", vec![("name", "x".to_owned())]),
+    ] {
+        let script = multipart(&[("deploy.sh", SCRIPT)], &fields);
+        recorder.call(role, "POST", upload, script).await;
+    }
     let binary: &[u8] = &[0, 159, 146, 150];
     let both = json!({"deploy.sh": md5_hex(SCRIPT), "blob.bin": md5_hex(binary)}).to_string();
     let answer = recorder
@@ -192,18 +170,19 @@ async fn scripts(recorder: &mut Recorder) -> String {
         .await
         .text_at("/data/0/version_id");
 
-    for path in [
-        "/api/script/index/aos_list?&application_id=app1&name=",
-        "/api/script/index/aos_list?application_id=app2",
-        "/api/script/index/aos_list?application_id=nope",
-        "/api/script/index/aos_list",
-    ] {
-        recorder.call("viewer", "GET", path, Payload::None).await;
-    }
+    recorder
+        .get_each(
+            "viewer",
+            &[
+                "/api/script/index/aos_list?&application_id=app1&name=",
+                "/api/script/index/aos_list?application_id=app2",
+                "/api/script/index/aos_list?application_id=nope",
+                "/api/script/index/aos_list",
+            ],
+        )
+        .await;
     for role in ["admin", "operator", "viewer", "reviewer"] {
-        recorder
-            .call(role, "GET", "/api/script/index/urole_script", Payload::None)
-            .await;
+        recorder.get(role, "/api/script/index/urole_script").await;
     }
     let examine = format!("/api/script/index/examine/{version}");
     let able = json!({"method_id": version, "status": "able"});
@@ -232,17 +211,13 @@ async fn scripts(recorder: &mut Recorder) -> String {
             json!({"status": "able"}),
         ),
     ] {
-        recorder
-            .call(role, "POST", &path, Payload::json(body))
-            .await;
+        recorder.post(role, &path, body).await;
     }
     for file in [script_file.as_str(), binary_file.as_str(), "ghost"] {
         recorder
-            .call(
+            .get(
                 "viewer",
-                "GET",
                 &format!("/api/script/index/detail_data/filedata/{file}"),
-                Payload::None,
             )
             .await;
     }
@@ -273,47 +248,22 @@ async fn configures(recorder: &mut Recorder) -> String {
         .text_at("/data/0/id");
     let v2: &[u8] = b"listen={{ port }}\nname=shop2\n";
     let md5s_v2 = json!({"shop.conf.j2": md5_hex(v2), "shop.conf.yml": md5_hex(YML)}).to_string();
-    recorder
-        .call(
-            "admin",
-            "POST",
-            upload,
-            multipart(
-                &[("shop.conf.j2", v2), ("shop.conf.yml", YML)],
-                &fields("2", &md5s_v2),
-            ),
-        )
-        .await;
-    recorder
-        .call(
-            "admin",
-            "POST",
-            upload,
-            multipart(&files, &fields("1", &md5s)),
-        )
-        .await;
-    recorder
-        .call(
-            "viewer",
-            "POST",
-            upload,
-            multipart(&files, &fields("3", &md5s)),
-        )
-        .await;
-    recorder
-        .call(
-            "admin",
-            "POST",
-            upload,
-            multipart(&[("shop.conf.j2", J2)], &fields("4", &md5s)),
-        )
-        .await;
+    let second: [(&str, &[u8]); 2] = [("shop.conf.j2", v2), ("shop.conf.yml", YML)];
+    // A second version, the first one again, a viewer, a .j2 without its .yml.
+    for (role, files, fields) in [
+        ("admin", &second[..], fields("2", &md5s_v2)),
+        ("admin", &files[..], fields("1", &md5s)),
+        ("viewer", &files[..], fields("3", &md5s)),
+        ("admin", &files[..1], fields("4", &md5s)),
+    ] {
+        recorder
+            .call(role, "POST", upload, multipart(files, &fields))
+            .await;
+    }
     let listed = recorder
-        .call(
+        .get(
             "admin",
-            "GET",
             "/api/artifact/filter/name/aos?application_id=app1&type=configure",
-            Payload::None,
         )
         .await;
     let template = listed
@@ -323,7 +273,7 @@ async fn configures(recorder: &mut Recorder) -> String {
         .and_then(|item| item["id"].as_str())
         .expect("shop_config listed")
         .to_owned();
-    for path in [
+    recorder.get_each("viewer", &[
         "/api/artifact/filter/name/aos/?format=json&product_line_id=&application_id=app1&type="
             .to_owned(),
         "/api/artifact/filter/name/aos?application_id=app1&type=docker".to_owned(),
@@ -331,58 +281,30 @@ async fn configures(recorder: &mut Recorder) -> String {
         "/api/artifact/filter/name/aos".to_owned(),
         format!("/api/artifact/configure/{template}/versions"),
         "/api/artifact/configure/0123456789abcdef0123456789abcdef/versions".to_owned(),
-    ] {
-        recorder.call("viewer", "GET", &path, Payload::None).await;
-    }
+    ]).await;
     j2_file
 }
 
 /// Method packages: one with a required list parameter, one refused.
 async fn components(recorder: &mut Recorder) {
-    recorder
-        .call("viewer", "GET", "/api/component/select", Payload::None)
-        .await;
+    recorder.get("viewer", "/api/component/select").await;
     let manifest = "component: {id: shop, name: shop, remark: shop组件}\nmethod: {id: shop1, name: install, remark: install shop}\nentrypoint: run.sh\nparams:\n  - key: greeting\n    require: true\n  - key: ports\n    type: list-map\n    remark: 待添加端口信息\n    policy: 不变\n    children:\n      - key: port\n        rule: '^[0-9]+$'\n";
     let run_sh = "echo \"entry on $(tr -d '\\n' < params.json)\"\n";
     let package = tar_gz(&[
         ("method.yml", manifest.as_bytes().to_vec()),
         ("run.sh", run_sh.as_bytes().to_vec()),
     ]);
-    let upload = "/api/component/upload";
-    recorder
-        .call(
-            "admin",
-            "POST",
-            upload,
-            multipart(&[("file", &package)], &[]),
-        )
-        .await;
-    recorder
-        .call(
-            "viewer",
-            "POST",
-            upload,
-            multipart(&[("file", &package)], &[]),
-        )
-        .await;
     let no_manifest = tar_gz(&[("run.sh", b"echo\n".to_vec())]);
-    recorder
-        .call(
-            "admin",
-            "POST",
-            upload,
-            multipart(&[("file", &no_manifest)], &[]),
-        )
-        .await;
-    recorder
-        .call(
-            "admin",
-            "POST",
-            upload,
-            multipart(&[("file", b"not a tar")], &[]),
-        )
-        .await;
-    recorder
-        .call("admin", "GET", "/api/component/select", Payload::None)
-        .await;
+    for (role, file) in [
+        ("admin", &package[..]),
+        ("viewer", &package[..]),
+        ("admin", &no_manifest[..]),
+        ("admin", b"not a tar"),
+    ] {
+        let upload = multipart(&[("file", file)], &[]);
+        recorder
+            .call(role, "POST", "/api/component/upload", upload)
+            .await;
+    }
+    recorder.get("admin", "/api/component/select").await;
 }

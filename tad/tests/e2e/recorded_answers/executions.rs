@@ -3,150 +3,92 @@
 //! nothing running, a failing run and its retry, rollback, and a joint line run (2.1) with its
 //! structure; refusals for a viewer and unknown ids.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Payload, Recorder, jobs::Configured};
 
+fn local() -> Value {
+    json!({"use_tad_host": true})
+}
+
+/// POSTs a run request as `role`; answers the id of the run it started, if any.
+async fn start(recorder: &mut Recorder, role: &str, path: &str) -> Option<String> {
+    let answer = recorder.post(role, path, local()).await;
+    answer.data()["execution_id"].as_str().map(str::to_owned)
+}
+
 pub async fn play(recorder: &mut Recorder, configured: &Configured) {
     let instance = &configured.instance;
-    let local = || Payload::json(json!({"use_tad_host": true}));
-    let run_path = |route: &str| format!("/api/app/jobinstance/{instance}/{route}");
-    recorder
-        .call("viewer", "POST", &run_path("executionall"), local())
-        .await;
-    let run = recorder
-        .call("operator", "POST", &run_path("executionall"), local())
+    let path = |route: &str| format!("/api/app/jobinstance/{instance}/{route}");
+    start(recorder, "viewer", &path("executionall")).await;
+    let run = start(recorder, "operator", &path("executionall"))
         .await
-        .text_at("/data/execution_id");
+        .expect("a run");
     read_run(recorder, &run).await;
-    recorder
-        .call(
-            "admin",
-            "POST",
-            &format!("/api/executions/{run}/retry"),
-            Payload::json(json!({})),
-        )
-        .await;
-    recorder
-        .call(
-            "viewer",
-            "POST",
-            &format!("/api/executions/{run}/retry"),
-            Payload::json(json!({})),
-        )
-        .await;
-    recorder
-        .call(
-            "admin",
-            "POST",
-            "/api/executions/ghost/retry",
-            Payload::json(json!({})),
-        )
-        .await;
+    let retry = |run: &str| format!("/api/executions/{run}/retry");
+    for (role, retry_path) in [
+        ("admin", retry(&run)),
+        ("viewer", retry(&run)),
+        ("admin", retry("ghost")),
+    ] {
+        recorder.post(role, &retry_path, json!({})).await;
+    }
 
     // 6.3 with nothing running; 6.2 runs the one step; rollback after two successes.
     recorder
-        .call(
-            "admin",
-            "POST",
-            &run_path("stop_execution"),
-            Payload::json(json!({})),
+        .post("admin", &path("stop_execution"), json!({}))
+        .await;
+    recorder
+        .call("viewer", "POST", &path("stop_execution"), Payload::None)
+        .await;
+    for (role, route) in [
+        ("admin", "setp_execution"),
+        ("viewer", "setp_execution"),
+        ("viewer", "rollback"),
+        ("admin", "rollback"),
+    ] {
+        if let Some(started) = start(recorder, role, &path(route)).await {
+            recorder
+                .get("viewer", &format!("/api/executions/{started}"))
+                .await;
+        }
+    }
+    let history = format!("/api/app/jobinstance/{instance}/executions");
+    recorder
+        .get_each(
+            "viewer",
+            &[
+                history.clone(),
+                format!("{history}?page=2&page_size=1"),
+                format!("{history}?page=x"),
+                "/api/app/jobinstance/ghost/executions".to_owned(),
+            ],
         )
         .await;
-    recorder
-        .call("viewer", "POST", &run_path("stop_execution"), Payload::None)
-        .await;
-    let step = recorder
-        .call("admin", "POST", &run_path("setp_execution"), local())
-        .await;
-    if let Some(step_run) = step.data()["execution_id"].as_str().map(str::to_owned) {
-        recorder
-            .call(
-                "viewer",
-                "GET",
-                &format!("/api/executions/{step_run}"),
-                Payload::None,
-            )
-            .await;
-    }
-    recorder
-        .call("viewer", "POST", &run_path("setp_execution"), local())
-        .await;
-    recorder
-        .call("viewer", "POST", &run_path("rollback"), local())
-        .await;
-    let rollback = recorder
-        .call("admin", "POST", &run_path("rollback"), local())
-        .await;
-    if let Some(rollback_run) = rollback.data()["execution_id"].as_str().map(str::to_owned) {
-        recorder
-            .call(
-                "viewer",
-                "GET",
-                &format!("/api/executions/{rollback_run}"),
-                Payload::None,
-            )
-            .await;
-    }
-    for path in [
-        format!("/api/app/jobinstance/{instance}/executions"),
-        format!("/api/app/jobinstance/{instance}/executions?page=2&page_size=1"),
-        format!("/api/app/jobinstance/{instance}/executions?page=x"),
-        "/api/app/jobinstance/ghost/executions".to_owned(),
-    ] {
-        recorder.call("viewer", "GET", &path, Payload::None).await;
-    }
     for route in [
         "executionall",
         "setp_execution",
         "stop_execution",
         "rollback",
     ] {
-        recorder
-            .call(
-                "admin",
-                "POST",
-                &format!("/api/app/jobinstance/ghost/{route}"),
-                Payload::json(json!({})),
-            )
-            .await;
+        let ghost = format!("/api/app/jobinstance/ghost/{route}");
+        recorder.post("admin", &ghost, json!({})).await;
     }
 
     // A failing run, read back and retried (it fails again).
-    let failing = &configured.failing;
-    let failed = recorder
-        .call(
-            "admin",
-            "POST",
-            &format!("/api/app/jobinstance/{failing}/executionall"),
-            local(),
-        )
-        .await
-        .text_at("/data/execution_id");
+    let failing = format!("/api/app/jobinstance/{}/executionall", configured.failing);
+    let failed = start(recorder, "admin", &failing).await.expect("a run");
     read_run(recorder, &failed).await;
-    recorder
-        .call(
-            "admin",
-            "POST",
-            &format!("/api/executions/{failed}/retry"),
-            Payload::json(json!({})),
-        )
-        .await;
+    recorder.post("admin", &retry(&failed), json!({})).await;
 
     joint_run(recorder, &configured.joint_line).await;
-    let _ = &configured.script_file;
 }
 
 /// The run tree, each host task's log from offset 0, bad log queries, and the finished run's
 /// event stream.
 async fn read_run(recorder: &mut Recorder, run: &str) {
     let tree = recorder
-        .call(
-            "viewer",
-            "GET",
-            &format!("/api/executions/{run}"),
-            Payload::None,
-        )
+        .get("viewer", &format!("/api/executions/{run}"))
         .await;
     let tasks: Vec<String> = tree.data()["steps"]
         .as_array()
@@ -157,92 +99,44 @@ async fn read_run(recorder: &mut Recorder, run: &str) {
         .collect();
     for task in &tasks {
         recorder
-            .call(
+            .get(
                 "viewer",
-                "GET",
                 &format!("/api/executions/{run}/log?host_task={task}&offset=0"),
-                Payload::None,
             )
             .await;
         recorder.split_last_log();
     }
     for query in ["", "?host_task=ghost", "?host_task=x&offset=minus"] {
         recorder
-            .call(
-                "viewer",
-                "GET",
-                &format!("/api/executions/{run}/log{query}"),
-                Payload::None,
-            )
+            .get("viewer", &format!("/api/executions/{run}/log{query}"))
             .await;
     }
     recorder
-        .call(
+        .get("viewer", &format!("/api/executions/{run}/events"))
+        .await;
+    recorder
+        .get_each(
             "viewer",
-            "GET",
-            &format!("/api/executions/{run}/events"),
-            Payload::None,
+            &[
+                "/api/executions/ghost",
+                "/api/executions/ghost/events",
+                "/api/executions/ghost/log?host_task=x",
+            ],
         )
         .await;
-    for path in [
-        "/api/executions/ghost",
-        "/api/executions/ghost/events",
-        "/api/executions/ghost/log?host_task=x",
-    ] {
-        recorder.call("viewer", "GET", path, Payload::None).await;
-    }
 }
 
 async fn joint_run(recorder: &mut Recorder, line: &str) {
     let path = format!("/api/app/jointline/{line}/execution");
-    recorder
-        .call(
-            "viewer",
-            "POST",
-            &path,
-            Payload::json(json!({"use_tad_host": true})),
-        )
-        .await;
-    let answer = recorder
-        .call(
-            "admin",
-            "POST",
-            &path,
-            Payload::json(json!({"use_tad_host": true})),
-        )
-        .await;
-    if let Some(joint) = answer.data()["execution_id"].as_str().map(str::to_owned) {
+    start(recorder, "viewer", &path).await;
+    if let Some(joint) = start(recorder, "admin", &path).await {
+        let tree = format!("/api/executions/{joint}");
         recorder
-            .call(
-                "viewer",
-                "GET",
-                &format!("/api/executions/{joint}"),
-                Payload::None,
-            )
-            .await;
-        recorder
-            .call(
-                "viewer",
-                "GET",
-                &format!("/api/executions/{joint}/events"),
-                Payload::None,
-            )
+            .get_each("viewer", &[tree.clone(), format!("{tree}/events")])
             .await;
     }
-    recorder
-        .call(
-            "viewer",
-            "GET",
-            &format!("/api/app/jointline/get_structure/{line}"),
-            Payload::None,
-        )
-        .await;
-    recorder
-        .call(
-            "admin",
-            "POST",
-            "/api/app/jointline/ghost/execution",
-            Payload::None,
-        )
-        .await;
+    let structure = format!("/api/app/jointline/get_structure/{line}");
+    recorder.get("viewer", &structure).await;
+    let ghost = "/api/app/jointline/ghost/execution";
+    recorder.call("admin", "POST", ghost, Payload::None).await;
 }

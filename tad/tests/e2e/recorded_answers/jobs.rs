@@ -13,27 +13,21 @@ pub struct Configured {
     pub instance: String,
     /// The same, whose script fails.
     pub failing: String,
-    /// A joint line of `instance` then `failing`'s sibling `second`.
+    /// A joint line of `instance`, then another ready instance.
     pub joint_line: String,
-    /// The script's file id.
-    pub script_file: String,
 }
 
-async fn id_of(recorder: &mut Recorder, path: &str, body: Value, pointer: &str) -> String {
-    recorder
-        .call("admin", "POST", path, Payload::json(body))
-        .await
-        .text_at(pointer)
+/// POSTs `body` to `path` as admin; answers the new record's `data.id`.
+async fn id_of(recorder: &mut Recorder, path: &str, body: Value) -> String {
+    recorder.post("admin", path, body).await.text_at("/data/id")
 }
 
 pub async fn play(recorder: &mut Recorder, uploaded: &Uploaded) -> Configured {
     let templates = templates(recorder).await;
     let cluster = recorder
-        .call(
+        .get(
             "admin",
-            "GET",
             "/api/resource/clusters/aos_json?app=app1&name=c-main",
-            Payload::None,
         )
         .await
         .text_at("/results/0/id");
@@ -41,58 +35,32 @@ pub async fn play(recorder: &mut Recorder, uploaded: &Uploaded) -> Configured {
         recorder,
         "/api/resource/clusters/aos_create",
         json!({"name": "c-prod", "env_id": "env2", "app_id": "app1"}),
-        "/data/id",
     )
     .await;
     let create = "/api/app/jobinstance/create";
     let instance = |name: &str, template: &str| json!({"name": name, "env_id": "env1", "application_id": "app1", "job_template_id": template, "remark": "r"});
-    let a = id_of(
-        recorder,
-        create,
-        instance("inst-a", &templates.deploy),
-        "/data/id",
-    )
-    .await;
-    let b = id_of(
-        recorder,
-        create,
-        instance("inst-b", &templates.deploy),
-        "/data/id",
-    )
-    .await;
-    let c = id_of(
-        recorder,
-        create,
-        instance("inst-c", &templates.deploy),
-        "/data/id",
-    )
-    .await;
-    let shop = id_of(
-        recorder,
-        create,
-        instance("inst-shop", &templates.shop),
-        "/data/id",
-    )
-    .await;
+    let mut ids = Vec::new();
+    for (name, template) in [
+        ("inst-a", &templates.deploy),
+        ("inst-b", &templates.deploy),
+        ("inst-c", &templates.deploy),
+        ("inst-shop", &templates.shop),
+    ] {
+        ids.push(id_of(recorder, create, instance(name, template)).await);
+    }
+    let [a, b, c, shop]: [String; 4] = ids.try_into().expect("four instances");
     for body in [
         json!({"name": "x", "env_id": "ghost-env", "application_id": "app1", "job_template_id": templates.deploy}),
         json!({"name": "x", "env_id": "env1", "application_id": "ghost-app", "job_template_id": templates.deploy}),
         json!({"name": "x", "env_id": "env1", "application_id": "app1", "job_template_id": "ghost-tpl"}),
         json!({"env_id": "env1", "application_id": "app1", "job_template_id": templates.deploy}),
     ] {
-        recorder
-            .call("admin", "POST", create, Payload::json(body))
-            .await;
+        recorder.post("admin", create, body).await;
     }
     recorder
-        .call(
-            "viewer",
-            "POST",
-            create,
-            Payload::json(instance("v", &templates.deploy)),
-        )
+        .post("viewer", create, instance("v", &templates.deploy))
         .await;
-    for path in [
+    recorder.get_each("viewer", &[
         "/api/app/jobinstance/aos_json?name=inst-a&application_id=app1".to_owned(),
         "/api/app/jobinstance/aos_json?page=2&page_size=2".to_owned(),
         "/api/app/jobinstance/aos_json?page=x".to_owned(),
@@ -102,9 +70,7 @@ pub async fn play(recorder: &mut Recorder, uploaded: &Uploaded) -> Configured {
         "/api/app/jobinstance/ghost/details".to_owned(),
         format!("/api/resource/clusters/{a}/app1/select/envapp"),
         format!("/api/resource/clusters/{a}/app2/select/envapp"),
-    ] {
-        recorder.call("viewer", "GET", &path, Payload::None).await;
-    }
+    ]).await;
 
     let steps = steps::Steps {
         cluster: &cluster,
@@ -116,7 +82,6 @@ pub async fn play(recorder: &mut Recorder, uploaded: &Uploaded) -> Configured {
         recorder,
         create,
         instance("inst-failing", &templates.deploy),
-        "/data/id",
     )
     .await;
     steps.ready(recorder, &failing, "fail now").await;
@@ -129,7 +94,6 @@ pub async fn play(recorder: &mut Recorder, uploaded: &Uploaded) -> Configured {
         instance: a,
         failing,
         joint_line,
-        script_file: uploaded.script_file.clone(),
     }
 }
 
@@ -146,28 +110,22 @@ async fn templates(recorder: &mut Recorder) -> Templates {
         recorder,
         create,
         json!({"name": "deploy", "remark": "sss", "application_id": "app1"}),
-        "/data/id",
     )
     .await;
     let rollback = id_of(
         recorder,
         create,
-        json!({"name": "deploy-rollback", "deploy_type": "rollback", "application_id": "app1", "jobt_rollback_id": deploy}),
-        "/data/id",
-    )
-    .await;
+        json!({"name": "deploy-rollback", "deploy_type": "rollback", "application_id": "app1", "jobt_rollback_id": deploy})).await;
     let shop = id_of(
         recorder,
         create,
         json!({"name": "shop-tpl", "application_id": "app1"}),
-        "/data/id",
     )
     .await;
     let spare = id_of(
         recorder,
         create,
         json!({"name": "spare", "application_id": 5000}),
-        "/data/id",
     )
     .await;
     for body in [
@@ -176,16 +134,13 @@ async fn templates(recorder: &mut Recorder) -> Templates {
         json!({"name": "", "application_id": "app1"}),
         json!({"name": "x", "application_id": "app1", "jobt_rollback_id": "nope"}),
     ] {
-        recorder
-            .call("admin", "POST", create, Payload::json(body))
-            .await;
+        recorder.post("admin", create, body).await;
     }
     recorder
-        .call(
+        .post(
             "viewer",
-            "POST",
             create,
-            Payload::json(json!({"name": "v", "application_id": "app1"})),
+            json!({"name": "v", "application_id": "app1"}),
         )
         .await;
 
@@ -214,34 +169,25 @@ async fn templates(recorder: &mut Recorder) -> Templates {
         ("admin", graded("ghost"), json!([cu1(0)])),
         ("viewer", graded(&deploy), json!([cu1(0)])),
     ] {
-        recorder
-            .call(
-                role,
-                "POST",
-                &path,
-                Payload::json(json!({"method": methods})),
-            )
-            .await;
+        recorder.post(role, &path, json!({"method": methods})).await;
     }
     recorder
-        .call(
-            "admin",
-            "POST",
-            &graded(&spare),
-            Payload::json(json!({"methods": "not a list"})),
+        .post("admin", &graded(&spare), json!({"methods": "not a list"}))
+        .await;
+    recorder
+        .get_each(
+            "viewer",
+            &[
+                "/api/app/jobtemplate/aos_json?name=deploy&application_id=app1".to_owned(),
+                "/api/app/jobtemplate/aos_json".to_owned(),
+                "/api/app/jobtemplate/aos_json?page=2&page_size=1".to_owned(),
+                "/api/app/jobtemplate/ordinary/select".to_owned(),
+                format!("/api/app/jobtemplate/{deploy}/graded_content"),
+                format!("/api/app/jobtemplate/{shop}/graded_content"),
+                "/api/app/jobtemplate/ghost/graded_content".to_owned(),
+            ],
         )
         .await;
-    for path in [
-        "/api/app/jobtemplate/aos_json?name=deploy&application_id=app1".to_owned(),
-        "/api/app/jobtemplate/aos_json".to_owned(),
-        "/api/app/jobtemplate/aos_json?page=2&page_size=1".to_owned(),
-        "/api/app/jobtemplate/ordinary/select".to_owned(),
-        format!("/api/app/jobtemplate/{deploy}/graded_content"),
-        format!("/api/app/jobtemplate/{shop}/graded_content"),
-        "/api/app/jobtemplate/ghost/graded_content".to_owned(),
-    ] {
-        recorder.call("viewer", "GET", &path, Payload::None).await;
-    }
     Templates {
         deploy,
         shop,
@@ -252,7 +198,7 @@ async fn templates(recorder: &mut Recorder) -> Templates {
 
 async fn copies(recorder: &mut Recorder, a: &str) {
     let copy = format!("/api/app/jobinstance/{a}/copy");
-    for (role, body) in [
+    recorder.post_each(&copy, vec![
         (
             "admin",
             json!({"id": a, "name": "x", "module_id": "ghost-module"}),
@@ -269,17 +215,12 @@ async fn copies(recorder: &mut Recorder, a: &str) {
             "admin",
             json!({"id": a, "name": "inst-a-copy", "env_id": "env2", "module_id": "m1", "remark": "copied"}),
         ),
-    ] {
-        recorder
-            .call(role, "POST", &copy, Payload::json(body))
-            .await;
-    }
+    ]).await;
     recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             "/api/app/jobinstance/ghost/copy",
-            Payload::json(json!({"name": "x", "module_id": "m1"})),
+            json!({"name": "x", "module_id": "m1"}),
         )
         .await;
 }
@@ -287,29 +228,22 @@ async fn copies(recorder: &mut Recorder, a: &str) {
 /// Joint lines 1.7, 1.6, 1.4, 1.5 with their refusals; answers the line of `a` then `b`.
 async fn joint_lines(recorder: &mut Recorder, [a, b, c]: [&str; 3]) -> String {
     let create = "/api/app/jointline/create";
-    let line = id_of(
-        recorder,
-        create,
-        json!({"name": "release", "remark": "", "productline_id": "pl1"}),
-        "/data",
-    )
-    .await;
-    let drawn = id_of(
-        recorder,
-        create,
-        json!({"name": "drawn", "remark": "r", "productline_id": "pl1"}),
-        "/data",
-    )
-    .await;
-    for (role, body) in [
-        ("admin", json!({"name": "x", "productline_id": "999"})),
-        ("admin", json!({"productline_id": "pl1"})),
-        ("viewer", json!({"name": "v", "productline_id": "pl1"})),
-    ] {
-        recorder
-            .call(role, "POST", create, Payload::json(body))
-            .await;
+    let mut lines = Vec::new();
+    for (name, remark) in [("release", ""), ("drawn", "r")] {
+        let body = json!({"name": name, "remark": remark, "productline_id": "pl1"});
+        lines.push(recorder.post("admin", create, body).await.text_at("/data"));
     }
+    let [line, drawn]: [String; 2] = lines.try_into().expect("two lines");
+    recorder
+        .post_each(
+            create,
+            vec![
+                ("admin", json!({"name": "x", "productline_id": "999"})),
+                ("admin", json!({"productline_id": "pl1"})),
+                ("viewer", json!({"name": "v", "productline_id": "pl1"})),
+            ],
+        )
+        .await;
     let save = "/api/app/jointline/save";
     let graph = json!({"id": drawn, "joint": [
         {"jobi_id": a, "sequence": 0, "parent": [], "top": 125, "left": 256.99998474121093},
@@ -317,21 +251,14 @@ async fn joint_lines(recorder: &mut Recorder, [a, b, c]: [&str; 3]) -> String {
         {"jobi_id": c, "sequence": 2, "parent": ["0"], "top": 185.5, "left": 558},
     ]});
     recorder
-        .call(
-            "admin",
-            "POST",
-            "/api/app/jointline/save/",
-            Payload::json(graph),
-        )
+        .post("admin", "/api/app/jointline/save/", graph)
         .await;
     let release = json!({"id": line, "joint": [
         {"jobi_id": a, "sequence": 0, "parent": [], "top": 10, "left": 10},
         {"jobi_id": b, "sequence": 1, "parent": [0], "top": 20, "left": 10},
     ]});
-    recorder
-        .call("admin", "POST", save, Payload::json(release))
-        .await;
-    for (role, body) in [
+    recorder.post("admin", save, release).await;
+    recorder.post_each(save, vec![
         (
             "admin",
             json!({"id": drawn, "joint": [{"jobi_id": a, "sequence": 0, "parent": [1]}, {"jobi_id": b, "sequence": 1, "parent": [0]}]}),
@@ -350,18 +277,19 @@ async fn joint_lines(recorder: &mut Recorder, [a, b, c]: [&str; 3]) -> String {
         ),
         ("admin", json!({"id": "ghost-line", "joint": []})),
         ("viewer", json!({"id": drawn, "joint": []})),
-    ] {
-        recorder.call(role, "POST", save, Payload::json(body)).await;
-    }
-    for path in [
-        "/api/app/jointline/aos_json?&name=re&productline_id=pl1".to_owned(),
-        "/api/app/jointline/aos_json".to_owned(),
-        format!("/api/app/jointline/get_structure/{drawn}/"),
-        format!("/api/app/jointline/get_structure/{line}"),
-        "/api/app/jointline/get_structure/ghost".to_owned(),
-    ] {
-        recorder.call("viewer", "GET", &path, Payload::None).await;
-    }
+    ]).await;
+    recorder
+        .get_each(
+            "viewer",
+            &[
+                "/api/app/jointline/aos_json?&name=re&productline_id=pl1".to_owned(),
+                "/api/app/jointline/aos_json".to_owned(),
+                format!("/api/app/jointline/get_structure/{drawn}/"),
+                format!("/api/app/jointline/get_structure/{line}"),
+                "/api/app/jointline/get_structure/ghost".to_owned(),
+            ],
+        )
+        .await;
     line
 }
 
@@ -372,87 +300,68 @@ async fn work_orders(recorder: &mut Recorder, c: &str) {
         "TYPES": [{"RESOURCE_ID": "81712", "HOST_NAME": "vm-app"}]});
     let save = "/api/app/jobinstance/online/process/save";
     recorder
-        .call(
+        .get(
             "admin",
-            "GET",
             &format!("/api/app/jobinstance/{c}/online/process/export"),
-            Payload::None,
         )
         .await;
     let doc = recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             save,
-            Payload::json(
-                json!({"job_instance_id": c, "doc_id": "", "excel_data": form, "app_id": "app1"}),
-            ),
+            json!({"job_instance_id": c, "doc_id": "", "excel_data": form, "app_id": "app1"}),
         )
         .await
         .text_at("/data/doc_id");
     let mut changed = form.clone();
     changed["CONTACTS"] = json!("changed contact");
-    for (role, body) in [
-        (
-            "admin",
-            json!({"job_instance_id": c, "doc_id": doc, "excel_data": changed}),
-        ),
-        (
-            "admin",
-            json!({"job_instance_id": c, "doc_id": "other-doc", "excel_data": form}),
-        ),
-        (
-            "admin",
-            json!({"job_instance_id": c, "excel_data": "not an object"}),
-        ),
-        (
-            "admin",
-            json!({"job_instance_id": c, "excel_data": form, "app_id": "999"}),
-        ),
-        (
-            "admin",
-            json!({"job_instance_id": "ghost", "excel_data": form}),
-        ),
-        ("viewer", json!({"job_instance_id": c, "excel_data": form})),
-    ] {
-        recorder.call(role, "POST", save, Payload::json(body)).await;
-    }
     recorder
-        .call(
-            "viewer",
-            "GET",
-            &format!("/api/app/jobinstance/{c}/details"),
-            Payload::None,
+        .post_each(
+            save,
+            vec![
+                (
+                    "admin",
+                    json!({"job_instance_id": c, "doc_id": doc, "excel_data": changed}),
+                ),
+                (
+                    "admin",
+                    json!({"job_instance_id": c, "doc_id": "other-doc", "excel_data": form}),
+                ),
+                (
+                    "admin",
+                    json!({"job_instance_id": c, "excel_data": "not an object"}),
+                ),
+                (
+                    "admin",
+                    json!({"job_instance_id": c, "excel_data": form, "app_id": "999"}),
+                ),
+                (
+                    "admin",
+                    json!({"job_instance_id": "ghost", "excel_data": form}),
+                ),
+                ("viewer", json!({"job_instance_id": c, "excel_data": form})),
+            ],
         )
+        .await;
+    recorder
+        .get("viewer", &format!("/api/app/jobinstance/{c}/details"))
         .await;
     // The workbook is recorded by md5: it is built from the saved form only.
     recorder
-        .call(
+        .get(
             "viewer",
-            "GET",
             &format!("/api/app/jobinstance/{c}/online/process/export"),
-            Payload::None,
         )
         .await;
     recorder
-        .call(
-            "admin",
-            "GET",
-            "/api/app/jobinstance/ghost/online/process/export",
-            Payload::None,
-        )
+        .get("admin", "/api/app/jobinstance/ghost/online/process/export")
         .await;
 }
 
 /// Deletes refused while in use (naming the user), by POST (4.5), unknown ids, a viewer.
 async fn deletes(recorder: &mut Recorder, templates: &Templates, a: &str) {
     let copy = recorder
-        .call(
-            "admin",
-            "GET",
-            "/api/app/jobinstance/aos_json?name=inst-a-copy",
-            Payload::None,
-        )
+        .get("admin", "/api/app/jobinstance/aos_json?name=inst-a-copy")
         .await
         .text_at("/results/0/id");
     for (role, method, path) in [

@@ -197,6 +197,42 @@ impl Recorder {
         self.call_with(role, method, path, payload, &[]).await
     }
 
+    /// `GET path` as `role`.
+    pub async fn get(&mut self, role: &str, path: &str) -> Answer {
+        self.call(role, "GET", path, Payload::None).await
+    }
+
+    /// `DELETE path` as `role`.
+    pub async fn delete(&mut self, role: &str, path: &str) -> Answer {
+        self.call(role, "DELETE", path, Payload::None).await
+    }
+
+    /// `POST path` with a JSON body as `role`.
+    pub async fn post(&mut self, role: &str, path: &str, body: Value) -> Answer {
+        self.call(role, "POST", path, Payload::Json(body)).await
+    }
+
+    /// `GET` each path in turn as `role`.
+    pub async fn get_each<P: AsRef<str>>(&mut self, role: &str, paths: &[P]) {
+        for path in paths {
+            self.get(role, path.as_ref()).await;
+        }
+    }
+
+    /// Plays each (role, method, path) without a body, in turn.
+    pub async fn play_each<P: AsRef<str>>(&mut self, calls: &[(&str, &str, P)]) {
+        for (role, method, path) in calls {
+            self.call(role, method, path.as_ref(), Payload::None).await;
+        }
+    }
+
+    /// `POST` each (role, JSON body) to `path` in turn.
+    pub async fn post_each(&mut self, path: &str, bodies: Vec<(&str, Value)>) {
+        for (role, body) in bodies {
+            self.post(role, path, body).await;
+        }
+    }
+
     /// [`Recorder::call`] with extra request headers (recorded too).
     pub async fn call_with(
         &mut self,

@@ -8,27 +8,28 @@ use super::{ADMIN_PASSWORD, Payload, Recorder};
 
 /// The first requests: public routes and logins.
 pub async fn public(recorder: &mut Recorder) {
-    for path in [
-        "/healthz",
-        "/readyz",
-        "/favicon.ico",
-        "/static/app-page.css",
-        "/static/app-page.js",
-        "/static/nope.css",
-        "/api/docs",
-        "/api/docs/",
-        "/api/docs/index.html",
-        "/api/docs/swagger-initializer.js",
-        "/api/docs/swagger-ui.css",
-        "/api/docs/swagger-ui-bundle.js",
-        "/api/docs/no-such-file.js",
-    ] {
-        recorder.call("anonymous", "GET", path, Payload::None).await;
-    }
-    // The document itself is recorded in openapi.json (see mod.rs): here its status and headers.
     recorder
-        .call("anonymous", "GET", "/api/openapi.json", Payload::None)
+        .get_each(
+            "anonymous",
+            &[
+                "/healthz",
+                "/readyz",
+                "/favicon.ico",
+                "/static/app-page.css",
+                "/static/app-page.js",
+                "/static/nope.css",
+                "/api/docs",
+                "/api/docs/",
+                "/api/docs/index.html",
+                "/api/docs/swagger-initializer.js",
+                "/api/docs/swagger-ui.css",
+                "/api/docs/swagger-ui-bundle.js",
+                "/api/docs/no-such-file.js",
+            ],
+        )
         .await;
+    // The document itself is recorded in openapi.json (see mod.rs): here its status and headers.
+    recorder.get("anonymous", "/api/openapi.json").await;
     recorder.replace_last_body(json!("<recorded in openapi.json>"));
 
     for body in [
@@ -37,9 +38,7 @@ pub async fn public(recorder: &mut Recorder) {
         json!({"password": "x"}),
         json!({"username": "nobody", "password": "whatever-password"}),
     ] {
-        recorder
-            .call("anonymous", "POST", "/api/auth/login", Payload::json(body))
-            .await;
+        recorder.post("anonymous", "/api/auth/login", body).await;
     }
     recorder
         .call(
@@ -61,57 +60,28 @@ pub async fn public(recorder: &mut Recorder) {
         )
         .await;
     recorder.login("admin", "admin", ADMIN_PASSWORD).await;
+    recorder.get("admin", "/api/app/productline/select").await;
     recorder
-        .call("admin", "GET", "/api/app/productline/select", Payload::None)
-        .await;
-    recorder
-        .call(
+        .get(
             "admin",
-            "GET",
             "/api/app/productline/select/?&format=json&unknown=1",
-            Payload::None,
         )
         .await;
 }
 
 /// The last requests: metrics, then logout (the token no longer works).
 pub async fn closing(recorder: &mut Recorder) {
-    let answer = recorder
-        .call("anonymous", "GET", "/metrics", Payload::None)
-        .await;
+    let answer = recorder.get("anonymous", "/metrics").await;
     let text = String::from_utf8_lossy(&answer.bytes).into_owned();
     recorder.replace_last_body(metrics_summary(&text));
 
-    recorder
-        .call(
-            "viewer",
-            "POST",
-            "/api/auth/logout",
-            Payload::json(json!({})),
-        )
-        .await;
-    recorder
-        .call(
-            "viewer",
-            "POST",
-            "/api/auth/logout",
-            Payload::json(json!({})),
-        )
-        .await;
-    recorder
-        .call(
-            "viewer",
-            "GET",
-            "/api/app/productline/select",
-            Payload::None,
-        )
-        .await;
+    recorder.post("viewer", "/api/auth/logout", json!({})).await;
+    recorder.post("viewer", "/api/auth/logout", json!({})).await;
+    recorder.get("viewer", "/api/app/productline/select").await;
     recorder
         .call("admin", "POST", "/api/auth/logout", Payload::None)
         .await;
-    recorder
-        .call("admin", "GET", "/api/admin/users", Payload::None)
-        .await;
+    recorder.get("admin", "/api/admin/users").await;
 }
 
 /// The metric families (`# TYPE` lines) and the HTTP request counters of the run, sorted; the

@@ -173,12 +173,8 @@ pub async fn play(recorder: &mut Recorder) {
             .call("bad-token", method, path, Payload::None)
             .await;
     }
-    recorder
-        .call("admin", "GET", "/no/such/route", Payload::None)
-        .await;
-    recorder
-        .call("anonymous", "GET", "/no/such/route", Payload::None)
-        .await;
+    recorder.get("admin", "/no/such/route").await;
+    recorder.get("anonymous", "/no/such/route").await;
     recorder
         .call("admin", "PATCH", "/api/admin/users", Payload::None)
         .await;

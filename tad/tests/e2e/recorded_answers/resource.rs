@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Payload, Recorder};
+use super::Recorder;
 
 const SECRET: &str = "S3cret-ssh-passw0rd";
 
@@ -16,29 +16,17 @@ fn host(ip: &str, name: &str, env: &str) -> Value {
 
 pub async fn play(recorder: &mut Recorder) {
     recorder
-        .call(
-            "admin",
-            "GET",
-            "/api/resource/clusters/cmdb_type?format=json",
-            Payload::None,
-        )
+        .get("admin", "/api/resource/clusters/cmdb_type?format=json")
         .await;
     let create = "/api/resource/clusters/aos_create";
-    let main = recorder
-        .call(
-            "admin",
-            "POST",
-            create,
-            Payload::json(json!({"name": "c-main", "remark": "描述", "type": "TodeMPCluster", "env_id": "env1", "app_id": "app1"})),
-        )
+    let main = recorder.post("admin", create, json!({"name": "c-main", "remark": "描述", "type": "TodeMPCluster", "env_id": "env1", "app_id": "app1"}))
         .await
         .text_at("/data/id");
     let other = recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             create,
-            Payload::json(json!({"name": "c-other", "env_id": "env2", "app_id": "app1"})),
+            json!({"name": "c-other", "env_id": "env2", "app_id": "app1"}),
         )
         .await
         .text_at("/data/id");
@@ -50,16 +38,13 @@ pub async fn play(recorder: &mut Recorder) {
         json!({"name": "c-main", "env_id": "env1", "app_id": "app1"}),
         json!({"env_id": "env1", "app_id": "app1"}),
     ] {
-        recorder
-            .call("admin", "POST", create, Payload::json(body))
-            .await;
+        recorder.post("admin", create, body).await;
     }
     recorder
-        .call(
+        .post(
             "viewer",
-            "POST",
             create,
-            Payload::json(json!({"name": "v", "env_id": "env1", "app_id": "app1"})),
+            json!({"name": "v", "env_id": "env1", "app_id": "app1"}),
         )
         .await;
 
@@ -68,22 +53,17 @@ pub async fn play(recorder: &mut Recorder) {
     let mut local = host("127.0.0.1", "local", "env1");
     local["ssh_port"] = json!("1");
     let h1 = recorder
-        .call("admin", "POST", hosts_create, Payload::json(local))
+        .post("admin", hosts_create, local)
         .await
         .text_at("/data/id");
     let h2 = recorder
-        .call(
-            "admin",
-            "POST",
-            hosts_create,
-            Payload::json(host("10.0.0.2", "web2", "env1")),
-        )
+        .post("admin", hosts_create, host("10.0.0.2", "web2", "env1"))
         .await
         .text_at("/data/id");
     let mut ported = host("10.0.0.3", "web3", "env2");
     ported["ssh_port"] = json!(2222);
     let h3 = recorder
-        .call("admin", "POST", hosts_create, Payload::json(ported))
+        .post("admin", hosts_create, ported)
         .await
         .text_at("/data/id");
     let mut refusals = vec![
@@ -101,17 +81,10 @@ pub async fn play(recorder: &mut Recorder) {
         .remove("ssh_passwd");
     refusals.extend([bad_port, unknown_line, no_password]);
     for body in refusals {
-        recorder
-            .call("admin", "POST", hosts_create, Payload::json(body))
-            .await;
+        recorder.post("admin", hosts_create, body).await;
     }
     recorder
-        .call(
-            "operator",
-            "POST",
-            hosts_create,
-            Payload::json(host("10.0.0.6", "op", "env1")),
-        )
+        .post("operator", hosts_create, host("10.0.0.6", "op", "env1"))
         .await;
 
     bindings(recorder, &main, &other, [&h1, &h2, &h3]).await;
@@ -126,9 +99,7 @@ async fn bindings(recorder: &mut Recorder, main: &str, other: &str, hosts: [&str
     let bound = format!("/api/resource/clusters/{main}/hosts?format=json");
     let bind = format!("/api/resource/clusters/{main}/aos_bind");
     let unbind = format!("/api/resource/clusters/{main}/unbind");
-    recorder
-        .call("admin", "GET", &candidates, Payload::None)
-        .await;
+    recorder.get("admin", &candidates).await;
     for (role, path, body) in [
         ("admin", &bind, json!({"hosts": [h1, h2]})),
         ("admin", &bind, json!({"hosts": [h1]})),
@@ -137,108 +108,88 @@ async fn bindings(recorder: &mut Recorder, main: &str, other: &str, hosts: [&str
         ("viewer", &bind, json!({"hosts": [h2]})),
         ("admin", &bind, json!({})),
     ] {
-        recorder.call(role, "POST", path, Payload::json(body)).await;
+        recorder.post(role, path, body).await;
     }
-    recorder.call("admin", "GET", &bound, Payload::None).await;
+    recorder.get("admin", &bound).await;
+    recorder.get("admin", &candidates).await;
     recorder
-        .call("admin", "GET", &candidates, Payload::None)
+        .get("admin", "/api/resource/clusters/ghost/hosts")
         .await;
     recorder
-        .call(
-            "admin",
-            "GET",
-            "/api/resource/clusters/ghost/hosts",
-            Payload::None,
-        )
+        .get("admin", "/api/resource/clusters/ghost/hosts/select/pl")
         .await;
     recorder
-        .call(
+        .delete(
             "admin",
-            "GET",
-            "/api/resource/clusters/ghost/hosts/select/pl",
-            Payload::None,
-        )
-        .await;
-    recorder
-        .call(
-            "admin",
-            "DELETE",
             &format!("/api/resource/hosts/aos_deletes/{h2}?format=json"),
-            Payload::None,
         )
         .await;
-    for (role, body) in [
-        ("viewer", json!({"hosts": [h2]})),
-        ("admin", json!({"hosts": [h2]})),
-        ("admin", json!({"hosts": [h2]})),
-        ("admin", json!({"hosts": ["nope"]})),
-    ] {
-        recorder
-            .call(role, "POST", &unbind, Payload::json(body))
-            .await;
-    }
     recorder
-        .call(
-            "admin",
-            "POST",
-            "/api/resource/clusters/ghost/unbind",
-            Payload::json(json!({"hosts": [h2]})),
+        .post_each(
+            &unbind,
+            vec![
+                ("viewer", json!({"hosts": [h2]})),
+                ("admin", json!({"hosts": [h2]})),
+                ("admin", json!({"hosts": [h2]})),
+                ("admin", json!({"hosts": ["nope"]})),
+            ],
         )
         .await;
-    recorder.call("admin", "GET", &bound, Payload::None).await;
+    recorder
+        .post(
+            "admin",
+            "/api/resource/clusters/ghost/unbind",
+            json!({"hosts": [h2]}),
+        )
+        .await;
+    recorder.get("admin", &bound).await;
     let other_bind = format!("/api/resource/clusters/{other}/aos_bind");
     recorder
-        .call(
-            "admin",
-            "POST",
-            &other_bind,
-            Payload::json(json!({"hosts": [h3]})),
-        )
+        .post("admin", &other_bind, json!({"hosts": [h3]}))
         .await;
     // 8.2.7: no host by that ip and user; a host whose port refuses.
-    for path in [
-        "/api/resource/hosts/validate/10.9.9.9/root/ssh",
-        "/api/resource/hosts/validate/127.0.0.1/deploy/ssh",
-        "/api/resource/hosts/validate/not-an-ip/deploy/ssh",
-    ] {
-        recorder.call("admin", "GET", path, Payload::None).await;
-    }
     recorder
-        .call(
+        .get_each(
+            "admin",
+            &[
+                "/api/resource/hosts/validate/10.9.9.9/root/ssh",
+                "/api/resource/hosts/validate/127.0.0.1/deploy/ssh",
+                "/api/resource/hosts/validate/not-an-ip/deploy/ssh",
+            ],
+        )
+        .await;
+    recorder
+        .get(
             "viewer",
-            "GET",
             "/api/resource/hosts/validate/127.0.0.1/deploy/ssh",
-            Payload::None,
         )
         .await;
 }
 
 async fn listings(recorder: &mut Recorder, main: &str) {
-    for path in [
-        "/api/resource/hosts/aos_json?format=json&host_name=loc&productLine=pl1".to_owned(),
-        "/api/resource/hosts/aos_json?productLine=pl1&page=2&page_size=1".to_owned(),
-        "/api/resource/hosts/aos_json?productLine=pl1&page=9".to_owned(),
-        "/api/resource/hosts/aos_json?page=x".to_owned(),
-        "/api/resource/hosts/aos_json?productLine=pl1&page_size=500".to_owned(),
-        "/api/resource/hosts/aos_json".to_owned(),
-        "/api/resource/clusters/aos_json?format=json&app=app1&name=c-".to_owned(),
-        "/api/resource/clusters/aos_json?app=app2".to_owned(),
-        "/api/resource/clusters/aos_json?page=0".to_owned(),
-        "/api/resource/clusters/aos_json".to_owned(),
-        "/api/resource/clusters/list_4_select?format=json".to_owned(),
-        format!("/api/resource/clusters/{main}/app1/select/envapp"),
-        format!("/api/resource/clusters/{main}/app2/select/envapp"),
-        "/api/resource/clusters/unknown-id/app1/select/envapp".to_owned(),
-    ] {
-        recorder.call("admin", "GET", &path, Payload::None).await;
-    }
     recorder
-        .call(
-            "viewer",
-            "GET",
-            "/api/resource/clusters/aos_json",
-            Payload::None,
+        .get_each(
+            "admin",
+            &[
+                "/api/resource/hosts/aos_json?format=json&host_name=loc&productLine=pl1".to_owned(),
+                "/api/resource/hosts/aos_json?productLine=pl1&page=2&page_size=1".to_owned(),
+                "/api/resource/hosts/aos_json?productLine=pl1&page=9".to_owned(),
+                "/api/resource/hosts/aos_json?page=x".to_owned(),
+                "/api/resource/hosts/aos_json?productLine=pl1&page_size=500".to_owned(),
+                "/api/resource/hosts/aos_json".to_owned(),
+                "/api/resource/clusters/aos_json?format=json&app=app1&name=c-".to_owned(),
+                "/api/resource/clusters/aos_json?app=app2".to_owned(),
+                "/api/resource/clusters/aos_json?page=0".to_owned(),
+                "/api/resource/clusters/aos_json".to_owned(),
+                "/api/resource/clusters/list_4_select?format=json".to_owned(),
+                format!("/api/resource/clusters/{main}/app1/select/envapp"),
+                format!("/api/resource/clusters/{main}/app2/select/envapp"),
+                "/api/resource/clusters/unknown-id/app1/select/envapp".to_owned(),
+            ],
         )
+        .await;
+    recorder
+        .get("viewer", "/api/resource/clusters/aos_json")
         .await;
 }
 
@@ -246,26 +197,19 @@ async fn edits(recorder: &mut Recorder, main: &str, other: &str, h2: &str, h3: &
     let mut edit = host("10.0.0.33", "web3-renamed", "env2");
     edit.as_object_mut().expect("object").remove("ssh_passwd");
     let host_update = format!("/api/resource/hosts/{h3}/update");
-    recorder
-        .call("admin", "POST", &host_update, Payload::json(edit.clone()))
-        .await;
-    recorder
-        .call("viewer", "POST", &host_update, Payload::json(edit.clone()))
-        .await;
+    recorder.post("admin", &host_update, edit.clone()).await;
+    recorder.post("viewer", &host_update, edit.clone()).await;
     edit["host_IP"] = json!("bad-ip");
+    recorder.post("admin", &host_update, edit.clone()).await;
     recorder
-        .call("admin", "POST", &host_update, Payload::json(edit.clone()))
-        .await;
-    recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             "/api/resource/hosts/ghost/update",
-            Payload::json(host("10.0.0.44", "x", "env1")),
+            host("10.0.0.44", "x", "env1"),
         )
         .await;
     let update = format!("/api/resource/clusters/{other}/update");
-    for (role, body) in [
+    recorder.post_each(&update, vec![
         (
             "admin",
             json!({"id": other, "name": "c-other-renamed", "remark": "r", "type": "ApacheCluster", "env_id": "env2", "app_id": "app1"}),
@@ -282,17 +226,12 @@ async fn edits(recorder: &mut Recorder, main: &str, other: &str, h2: &str, h3: &
             "viewer",
             json!({"name": "v", "env_id": "env2", "app_id": "app1"}),
         ),
-    ] {
-        recorder
-            .call(role, "POST", &update, Payload::json(body))
-            .await;
-    }
+    ]).await;
     recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             "/api/resource/clusters/ghost/update",
-            Payload::json(json!({"name": "g", "env_id": "env1", "app_id": "app1"})),
+            json!({"name": "g", "env_id": "env1", "app_id": "app1"}),
         )
         .await;
     // Deletes: a host still bound, a cluster with hosts, the viewer, unknown ids.
@@ -319,7 +258,7 @@ async fn edits(recorder: &mut Recorder, main: &str, other: &str, h2: &str, h3: &
         ("admin", format!("/api/resource/hosts/aos_deletes/{h3}")),
         ("admin", "/api/admin/envs/env1".to_owned()),
     ] {
-        recorder.call(role, "DELETE", &path, Payload::None).await;
+        recorder.delete(role, &path).await;
     }
     let _ = main;
 }
@@ -328,79 +267,54 @@ async fn edits(recorder: &mut Recorder, main: &str, other: &str, h2: &str, h3: &
 async fn cmdb(recorder: &mut Recorder) {
     let cluster = json!({"id": "cmdb-c1", "name": "from-cmdb", "type": "TodeMPCluster", "env_id": "env1", "app_id": "app1"});
     recorder
-        .call(
-            "admin",
-            "POST",
-            "/api/admin/clusters",
-            Payload::json(cluster.clone()),
-        )
+        .post("admin", "/api/admin/clusters", cluster.clone())
         .await;
     recorder
-        .call(
-            "operator",
-            "POST",
-            "/api/admin/clusters",
-            Payload::json(cluster),
-        )
+        .post("operator", "/api/admin/clusters", cluster)
         .await;
     recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             "/api/admin/clusters",
-            Payload::json(json!({"id": "cmdb-c2", "env_id": "env1", "app_id": "app1"})),
+            json!({"id": "cmdb-c2", "env_id": "env1", "app_id": "app1"}),
         )
         .await;
     let mut cmdb_host = host("10.1.1.1", "cmdb-host", "env1");
     cmdb_host["id"] = json!("cmdb-h1");
     recorder
-        .call(
-            "admin",
-            "POST",
-            "/api/admin/hosts",
-            Payload::json(cmdb_host.clone()),
-        )
+        .post("admin", "/api/admin/hosts", cmdb_host.clone())
         .await;
+    recorder.post("viewer", "/api/admin/hosts", cmdb_host).await;
     recorder
-        .call(
-            "viewer",
-            "POST",
-            "/api/admin/hosts",
-            Payload::json(cmdb_host),
-        )
-        .await;
-    recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             "/api/resource/clusters/cmdb-c1/update",
-            Payload::json(json!({"name": "renamed", "env_id": "env1", "app_id": "app1"})),
+            json!({"name": "renamed", "env_id": "env1", "app_id": "app1"}),
         )
         .await;
     recorder
-        .call(
+        .post(
             "admin",
-            "POST",
             "/api/resource/hosts/cmdb-h1/update",
-            Payload::json(host("10.1.1.2", "x", "env1")),
+            host("10.1.1.2", "x", "env1"),
         )
         .await;
-    for (role, method, path) in [
-        ("admin", "GET", "/api/admin/clusters"),
-        ("admin", "GET", "/api/admin/hosts"),
-        ("viewer", "GET", "/api/admin/hosts"),
-        (
-            "admin",
-            "DELETE",
-            "/api/resource/clusters/aos_deletes/cmdb-c1",
-        ),
-        ("admin", "DELETE", "/api/resource/hosts/aos_deletes/cmdb-h1"),
-        ("operator", "DELETE", "/api/admin/hosts/cmdb-h1"),
-        ("admin", "DELETE", "/api/admin/hosts/cmdb-h1"),
-        ("admin", "DELETE", "/api/admin/hosts/cmdb-h1"),
-        ("admin", "DELETE", "/api/admin/clusters/cmdb-c1"),
-        ("admin", "DELETE", "/api/admin/clusters/ghost"),
-    ] {
-        recorder.call(role, method, path, Payload::None).await;
-    }
+    recorder
+        .play_each(&[
+            ("admin", "GET", "/api/admin/clusters"),
+            ("admin", "GET", "/api/admin/hosts"),
+            ("viewer", "GET", "/api/admin/hosts"),
+            (
+                "admin",
+                "DELETE",
+                "/api/resource/clusters/aos_deletes/cmdb-c1",
+            ),
+            ("admin", "DELETE", "/api/resource/hosts/aos_deletes/cmdb-h1"),
+            ("operator", "DELETE", "/api/admin/hosts/cmdb-h1"),
+            ("admin", "DELETE", "/api/admin/hosts/cmdb-h1"),
+            ("admin", "DELETE", "/api/admin/hosts/cmdb-h1"),
+            ("admin", "DELETE", "/api/admin/clusters/cmdb-c1"),
+            ("admin", "DELETE", "/api/admin/clusters/ghost"),
+        ])
+        .await;
 }

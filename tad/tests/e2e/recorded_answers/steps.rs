@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Payload, Recorder, artifact::Uploaded};
+use super::{Recorder, artifact::Uploaded};
 
 /// The ids a step is bound to.
 pub struct Steps<'a> {
@@ -27,11 +27,10 @@ impl Steps<'_> {
         let body = json!({"cluster": {"cluster_id": self.cluster},
                           "scripts": {"scripts_data": [self.script(recorder, parameter)]}});
         recorder
-            .call(
+            .post(
                 "admin",
-                "POST",
                 &format!("/api/app/jobinstance/{instance}/cu1/0/relation/alldata"),
-                Payload::json(body),
+                body,
             )
             .await;
     }
@@ -48,18 +47,11 @@ impl Steps<'_> {
             "/api/app/jobinstance/ghost/cu1/0/alldata/read".to_owned(),
         ] {
             let body = json!({"env_id": "", "app_id": "", "file_id": "", "jurisdiction": [""]});
-            recorder
-                .call("viewer", "POST", &path, Payload::json(body))
-                .await;
+            recorder.post("viewer", &path, body).await;
         }
         self.everything(recorder, b).await;
         recorder
-            .call(
-                "viewer",
-                "GET",
-                &format!("/api/app/jobinstance/{a}/details"),
-                Payload::None,
-            )
+            .get("viewer", &format!("/api/app/jobinstance/{a}/details"))
             .await;
     }
 
@@ -95,41 +87,35 @@ impl Steps<'_> {
                 format!("/api/app/jobinstance/{a}/cu1/0/{cluster}/relation/cluster?format=json"),
             ),
         ] {
-            recorder
-                .call(role, "POST", &path, Payload::json(json!({})))
-                .await;
+            recorder.post(role, &path, json!({})).await;
         }
         for path in [
             format!("/api/resource/clusters/aos_deletes/{cluster}"),
             format!("/api/admin/clusters/{cluster}"),
         ] {
-            recorder.call("admin", "DELETE", &path, Payload::None).await;
+            recorder.delete("admin", &path).await;
         }
         recorder
-            .call(
+            .get(
                 "admin",
-                "GET",
                 &format!("/api/app/jobinstance/{a}/cu1/-1/artifact/json"),
-                Payload::None,
             )
             .await;
     }
 
     /// 5.8.2.5 / 5.6.2.4 / 5.8.2.6 on the custom script (no parameters) and the shop method.
     async fn parameters(&self, recorder: &mut Recorder, a: &str, shop: &str) {
-        for path in [
-            "/api/app/jobinstance/cu1/config/desc",
-            "/api/app/jobinstance/zz9/config/desc",
-        ] {
-            recorder.call("viewer", "GET", path, Payload::None).await;
-        }
-        let schema = recorder
-            .call(
+        recorder
+            .get_each(
                 "viewer",
-                "GET",
-                "/api/app/jobinstance/shop1/config/desc",
-                Payload::None,
+                &[
+                    "/api/app/jobinstance/cu1/config/desc",
+                    "/api/app/jobinstance/zz9/config/desc",
+                ],
             )
+            .await;
+        let schema = recorder
+            .get("viewer", "/api/app/jobinstance/shop1/config/desc")
             .await;
         let node = |key: &str| -> String {
             schema
@@ -163,9 +149,7 @@ impl Steps<'_> {
                 json!({"config_value": {}}),
             ),
         ] {
-            recorder
-                .call(role, "POST", &path, Payload::json(body))
-                .await;
+            recorder.post(role, &path, body).await;
         }
         let shop_update = format!("/api/app/jobinstance/{shop}/shop1/0/config/update");
         for values in [
@@ -174,22 +158,20 @@ impl Steps<'_> {
             json!({greeting.clone(): "hello", ports.clone(): [{port.clone(): "8087"}]}),
         ] {
             recorder
-                .call(
-                    "admin",
-                    "POST",
-                    &shop_update,
-                    Payload::json(json!({"config_value": values})),
-                )
+                .post("admin", &shop_update, json!({"config_value": values}))
                 .await;
         }
-        for path in [
-            format!("/api/app/jobinstance/{a}/cu1/0/config/value"),
-            format!("/api/app/jobinstance/{shop}/shop1/0/config/value"),
-            format!("/api/app/jobinstance/{shop}/details"),
-            "/api/app/jobinstance/ghost/cu1/0/config/value".to_owned(),
-        ] {
-            recorder.call("viewer", "GET", &path, Payload::None).await;
-        }
+        recorder
+            .get_each(
+                "viewer",
+                &[
+                    format!("/api/app/jobinstance/{a}/cu1/0/config/value"),
+                    format!("/api/app/jobinstance/{shop}/shop1/0/config/value"),
+                    format!("/api/app/jobinstance/{shop}/details"),
+                    "/api/app/jobinstance/ghost/cu1/0/config/value".to_owned(),
+                ],
+            )
+            .await;
     }
 
     /// 5.6.2.5 / 5.8.2.7.
@@ -210,16 +192,12 @@ impl Steps<'_> {
             ("admin", good),
         ] {
             let body = json!({"script_id": "", "scripts_data": [entry]});
-            recorder
-                .call(role, "POST", &path, Payload::json(body))
-                .await;
+            recorder.post(role, &path, body).await;
         }
         recorder
-            .call(
+            .get(
                 "viewer",
-                "GET",
                 &format!("/api/app/jobinstance/{a}/cu1/0/script/json"),
-                Payload::None,
             )
             .await;
     }
@@ -230,8 +208,8 @@ impl Steps<'_> {
         let desc = format!("/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc");
         let value = format!("/api/app/jobinstance/{a}/cu1/0/actemplate/{j2}/config/value");
         let path = format!("/api/app/jobinstance/{a}/cu1/0/relation/actemplate");
-        recorder.call("viewer", "GET", &desc, Payload::None).await;
-        recorder.call("viewer", "GET", &value, Payload::None).await;
+        recorder.get("viewer", &desc).await;
+        recorder.get("viewer", &value).await;
         let dest = recorder.data_path("conf").display().to_string();
         let group = |configs: Value, ip: &str| json!({"dest": dest, "host_IP": [ip], "configs": configs, "targetname": "shop.conf"});
         for body in [
@@ -239,11 +217,9 @@ impl Steps<'_> {
             json!({"file_id": "ghost-j2", "groups": []}),
             json!({"file_id": j2, "groups": []}),
         ] {
-            recorder
-                .call("admin", "POST", &path, Payload::json(body))
-                .await;
+            recorder.post("admin", &path, body).await;
         }
-        let schema = recorder.call("viewer", "GET", &desc, Payload::None).await;
+        let schema = recorder.get("viewer", &desc).await;
         let port = schema.text_at("/data/0/id");
         for (role, configs, ip) in [
             ("admin", json!({port.clone(): "eighty"}), "127.0.0.1"),
@@ -252,17 +228,13 @@ impl Steps<'_> {
             ("admin", json!({port.clone(): "8080"}), "127.0.0.1"),
         ] {
             let body = json!({"file_id": j2, "groups": [group(configs, ip)]});
-            recorder
-                .call(role, "POST", &path, Payload::json(body))
-                .await;
+            recorder.post(role, &path, body).await;
         }
-        recorder.call("viewer", "GET", &value, Payload::None).await;
+        recorder.get("viewer", &value).await;
         recorder
-            .call(
+            .get(
                 "viewer",
-                "GET",
                 &format!("/api/app/jobinstance/{a}/cu1/0/actemplate/ghost/config/value"),
-                Payload::None,
             )
             .await;
     }
@@ -307,16 +279,17 @@ impl Steps<'_> {
             ),
         ] {
             let body = json!({"artifacts": [entry]});
-            recorder
-                .call(role, "POST", &path, Payload::json(body))
-                .await;
+            recorder.post(role, &path, body).await;
         }
-        for path in [
-            format!("/api/app/jobinstance/{a}/cu1/0/artifact/json"),
-            "/api/app/jobinstance/ghost/cu1/0/artifact/json".to_owned(),
-        ] {
-            recorder.call("viewer", "GET", &path, Payload::None).await;
-        }
+        recorder
+            .get_each(
+                "viewer",
+                &[
+                    format!("/api/app/jobinstance/{a}/cu1/0/artifact/json"),
+                    "/api/app/jobinstance/ghost/cu1/0/artifact/json".to_owned(),
+                ],
+            )
+            .await;
     }
 
     /// 5.6.1 on `b`: a refused request changes nothing, then everything at once.
@@ -325,16 +298,9 @@ impl Steps<'_> {
         let mut bad_script = self.script(recorder, "ok second");
         bad_script["execute_type"] = json!("perl");
         let bad = json!({"cluster": {"cluster_id": self.cluster}, "scripts": {"scripts_data": [bad_script]}});
+        recorder.post("admin", &path, bad).await;
         recorder
-            .call("admin", "POST", &path, Payload::json(bad))
-            .await;
-        recorder
-            .call(
-                "viewer",
-                "GET",
-                &format!("/api/app/jobinstance/{b}/details"),
-                Payload::None,
-            )
+            .get("viewer", &format!("/api/app/jobinstance/{b}/details"))
             .await;
         let all = json!({
             "cluster": {"cluster_id": self.cluster},
@@ -342,35 +308,20 @@ impl Steps<'_> {
             "scripts": {"scripts_data": [self.script(recorder, "ok second")]},
             "rolling": {"batch_size": 1, "pause_seconds": 0}
         });
+        recorder.post("viewer", &path, all.clone()).await;
+        recorder.post("admin", &path, all).await;
         recorder
-            .call("viewer", "POST", &path, Payload::json(all.clone()))
+            .post("admin", &path, json!({"cluster": {"cluster_id": "ghost"}}))
             .await;
         recorder
-            .call("admin", "POST", &path, Payload::json(all))
-            .await;
-        recorder
-            .call(
-                "admin",
-                "POST",
-                &path,
-                Payload::json(json!({"cluster": {"cluster_id": "ghost"}})),
-            )
-            .await;
-        recorder
-            .call(
+            .post(
                 "viewer",
-                "POST",
                 &format!("/api/app/jobinstance/{b}/cu1/0/alldata/read"),
-                Payload::json(json!({})),
+                json!({}),
             )
             .await;
         recorder
-            .call(
-                "viewer",
-                "GET",
-                &format!("/api/app/jobinstance/{b}/details"),
-                Payload::None,
-            )
+            .get("viewer", &format!("/api/app/jobinstance/{b}/details"))
             .await;
     }
 }
