@@ -4,15 +4,26 @@
 //! wrong method), played against the embedded platform; each answer's status, chosen headers and
 //! body are normalised (`normalise.rs`: generated ids, times of today, JWTs, the gateway's address,
 //! temp paths) and compared with the recording in `tests/e2e/recorded/answers.json`, made on the
-//! code before the restructuring. A mismatch prints the first differing entries.
+//! code before the restructuring. A mismatch prints the first differing entries and writes all
+//! the actual ones to `target/tmp/actual-answers.json` for a diff tool.
+//!
+//! Besides ids and times, only what varies with timing is summarised: a run's log is recorded as
+//! the engine's lines and the command's output, each in order (`split_log`); consecutive log
+//! events of an event stream are joined; an Office file by the md5 of each normalised zip entry;
+//! a text over 20 000 characters by its md5; `/metrics` by its families and request counters.
+//! The script avoids the rest: records are created in the order of their ids (lists sort by
+//! creation second, then id), scripts write to one stream, the download page is asked for with a
+//! fixed `Host` (its QR code encodes the URL asked for).
 //!
 //! Re-record (only when an answer is meant to change, and say so in the commit):
-//! `TAD_RECORD_ANSWERS=1 cargo test -p tad --test e2e recorded_answers::`.
-//! The same on PostgreSQL + Redis (`TEST_DATABASE_URL`, `TEST_REDIS_URL`) must give the same file.
+//! `TAD_RECORD_ANSWERS=1 cargo test -p tad --test e2e recorded_answers::every_route` (the
+//! variable rewrites the recording of each test it runs instead of comparing).
+//! The same on PostgreSQL + Redis (`TEST_DATABASE_URL`, `TEST_REDIS_URL`) gives the same file.
 //!
 //! Three tests: the answers, the OpenAPI document (its own recording, see
 //! [`the_openapi_document_is_unchanged`]) and the script's coverage of the route table (every
-//! method and path the live OpenAPI document lists has an entry in the recording).
+//! method and path the live OpenAPI document lists has an entry in the recording answered with
+//! something else than 401 or 405).
 
 mod admin;
 mod appinhouse;
