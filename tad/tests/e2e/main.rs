@@ -17,6 +17,7 @@ mod jobs_contract;
 mod leftovers;
 mod output_integrity;
 mod package_templates;
+mod recorded_answers;
 mod resource_contract;
 mod response_hardening;
 mod secrets_at_rest;
