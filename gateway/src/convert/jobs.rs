@@ -210,7 +210,7 @@ impl GradedMethodItem {
 }
 
 /// One method of 4.2's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GradedMethodBody {
     pub component_id: LegacyId,
     pub method_id: LegacyId,
@@ -218,7 +218,7 @@ pub struct GradedMethodBody {
 }
 
 /// Body of 4.2.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GradedBody {
     pub method: Vec<GradedMethodBody>,
 }
@@ -315,14 +315,18 @@ pub struct JointStructure {
 }
 
 /// Body of the template create route (beyond the contract).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TemplateBody {
+    #[schema(max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     #[serde(default, rename = "type")]
+    #[schema(max_length = 128)]
     pub template_type: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub deploy_type: Option<String>,
     pub application_id: LegacyId,
     #[serde(default)]
@@ -330,23 +334,27 @@ pub struct TemplateBody {
 }
 
 /// Body of 5.2.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InstanceBody {
+    #[schema(max_length = 128)]
     pub name: String,
     pub env_id: LegacyId,
     pub application_id: LegacyId,
     pub job_template_id: LegacyId,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     #[serde(default)]
     pub module_id: Option<LegacyId>,
 }
 
 /// Body of 5.7.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CopyBody {
+    #[schema(max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     #[serde(default)]
     pub env_id: Option<LegacyId>,
@@ -355,18 +363,21 @@ pub struct CopyBody {
 }
 
 /// Body of 1.7.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct JointLineBody {
+    #[schema(max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     pub productline_id: LegacyId,
 }
 
 /// A node of 1.4's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct JointNodeBody {
     pub jobi_id: LegacyId,
+    #[schema(minimum = 0)]
     pub sequence: i64,
     #[serde(default)]
     pub parent: Vec<LegacyId>,
@@ -377,7 +388,7 @@ pub struct JointNodeBody {
 }
 
 /// Body of 1.4.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SaveJointLineBody {
     pub id: LegacyId,
     pub joint: Vec<JointNodeBody>,
