@@ -10,7 +10,7 @@ use serde_json::{Number, Value};
 use super::catalog::LegacyId;
 
 /// A template as 4.1 answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TemplateItem {
     pub status: String,
     pub update_time: String,
@@ -47,7 +47,7 @@ impl TemplateItem {
 }
 
 /// A template as the create route answers it: the 4.1 keys plus `application_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CreatedTemplate {
     #[serde(flatten)]
     pub item: TemplateItem,
@@ -55,7 +55,7 @@ pub struct CreatedTemplate {
 }
 
 /// A template as 5.3 lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TemplateSelectItem {
     pub id: String,
     pub creator: String,
@@ -88,7 +88,7 @@ impl TemplateSelectItem {
 }
 
 /// An instance as 1.3, 5.5 and 7.1 answer it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InstanceItem {
     pub status: String,
     pub product_line_name: String,
@@ -138,7 +138,8 @@ impl InstanceItem {
 }
 
 /// One step as 5.10 lists it under `methods`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InstanceMethodItem)]
 pub struct MethodItem {
     pub comp_id: String,
     pub cluster_name: Option<String>,
@@ -183,7 +184,7 @@ impl MethodItem {
 }
 
 /// A method of a template as 4.3 answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GradedMethodItem {
     pub remark: String,
     pub component_id: String,
@@ -224,7 +225,7 @@ pub struct GradedBody {
 }
 
 /// `GET /api/app/jobinstance/{id}/details`: 5.10's keys and 7.2's keys in one object.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct InstanceDetails {
     #[serde(flatten)]
     pub instance: InstanceItem,
@@ -240,7 +241,7 @@ pub struct InstanceDetails {
 }
 
 /// A joint line as 1.6 answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JointLineItem {
     pub update_time: String,
     pub name: String,
@@ -277,7 +278,7 @@ pub fn coordinate(value: f64) -> Value {
 }
 
 /// A node as 1.5 answers it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct JointNodeItem {
     pub status: String,
     pub jobi_name: String,
@@ -307,7 +308,7 @@ impl From<pb::JointNode> for JointNodeItem {
 }
 
 /// `data` of 1.5.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct JointStructure {
     pub joint: Vec<JointNodeItem>,
     pub id: String,

@@ -275,3 +275,19 @@ async fn the_swagger_ui_is_vendored_and_loads_the_document() {
     .await;
     assert_eq!(document["info"]["title"], "TAD");
 }
+
+/// Two declared types never share a component name (utoipa names a schema by its type's name).
+#[test]
+fn component_names_are_unique() {
+    let mut named: BTreeMap<String, String> = BTreeMap::new();
+    for schema in ROUTES.iter().flat_map(types) {
+        let mut all = vec![((schema.name)().into_owned(), (schema.schema)())];
+        (schema.schemas)(&mut all);
+        for (name, schema) in all {
+            let text = serde_json::to_string(&schema).expect("schema");
+            let known = named.entry(name.clone()).or_insert_with(|| text.clone());
+            assert_eq!(*known, text, "two schemas are named {name}");
+        }
+    }
+    assert!(named.len() > 40, "{}", named.len());
+}
