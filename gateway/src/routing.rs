@@ -2,15 +2,17 @@
 //! the actix registration, the access rule of every request, and (in `openapi.rs`) the OpenAPI
 //! operation.
 //!
-//! The table is a `const` slice of [`Route`] structs holding fn pointers, built with `const fn`
-//! builders (`get(path, to!(handler)).doc(..).json::<Body>()`), not a declarative macro
-//! (garage's admin `router_match!` style): actix handlers all have different types, so each is
-//! wrapped by `to!` into a `fn(actix_web::Route) -> actix_web::Route` pointer; body and answer
-//! types are kept as fn pointers to their utoipa `ToSchema` functions ([`TypeSchema`]). The
-//! table is then plain data that the registration, the access middleware, the OpenAPI builder
-//! and the tests all read with ordinary code (lemmy keeps its routes in one place the same way),
-//! the compiler checks every handler and body type at the declaration, and a route has no
-//! optional clauses to parse: a builder call per property that differs from the default.
+//! Why a `const` table of [`Route`] structs with fn pointers, built with `const fn` builders
+//! (`get(path, to!(handler)).doc(..).json::<Body>()`), rather than a declarative macro like
+//! garage's admin endpoint macro: the table is plain data, so the registration, the access
+//! middleware, the OpenAPI builder and the tests all read it with ordinary code (as lemmy keeps
+//! its routes in one place), while a macro would have to generate each of those and parse every
+//! optional clause. The fn pointers keep what data cannot hold: actix handlers all have
+//! different types, so `to!` turns each into a `fn(actix_web::Route) -> actix_web::Route`, and
+//! body and answer types are kept as their utoipa `ToSchema` functions ([`TypeSchema`]). The
+//! compiler still checks every handler and type at its declaration, and a declaration only
+//! names what differs from the defaults (`GET`/`POST`/`DELETE` with a bearer token, no body,
+//! the envelope).
 
 use std::borrow::Cow;
 
