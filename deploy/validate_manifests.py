@@ -111,7 +111,7 @@ for proto in (ROOT / "proto/protos").rglob("*.proto"):
     package = re.search(r"^package\s+([\w.]+);", text, re.M).group(1)
     GRPC_SERVICES |= {f"{package}.{s}" for s in re.findall(r"^service\s+(\w+)", text, re.M)}
 GRPC_SERVICES.add("")  # the server's overall health
-HTTP_ROUTES = set(re.findall(r'resource\("([^"]+)"\)', routes_rs))
+HTTP_ROUTES = set(re.findall(r'(?:get|post|delete)\("([^"]+)", to!', routes_rs))
 
 check(
     "the binary's facts were read (roles, ports, variables, routes, gRPC services)",

@@ -1,5 +1,5 @@
 //! The TAD gateway: the only HTTP surface. It serves the legacy JSON API (the route table in
-//! `routes.rs`), checks tokens, and forwards each call to the owning service over gRPC with the
+//! `routes.rs`, one declaration per route), checks tokens, and forwards each call to the owning service over gRPC with the
 //! caller's token and trace context.
 
 pub mod assets;
@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod routing;
 
 use std::time::Duration;
 

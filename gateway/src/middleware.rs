@@ -1,6 +1,6 @@
 //! Request middleware: a span per request (continuing an incoming W3C trace, with request id and
-//! trace id), one log line and metrics per request, the token check of every non-public route,
-//! and the security headers of every answer.
+//! trace id), one log line and metrics per request, the access rule of each route (token and
+//! roles, as the route table declares them), and the security headers of every answer.
 
 use std::time::Instant;
 
@@ -16,7 +16,7 @@ use actix_web::{
     web,
 };
 use common::{
-    auth::JwtKeys,
+    auth::{JwtKeys, Role},
     telemetry::{adopt_parent, extract_trace_context, trace_id_of},
 };
 use proto::ErrorReason;
@@ -26,29 +26,14 @@ use crate::{
     clients::Caller,
     error::{ApiError, FailureMark, excerpt},
     metrics::Metrics,
+    routes::ROUTES,
+    routing::{self, Access},
 };
 
 /// Header carrying the request id (taken from the caller when sane, else generated).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Header answering the trace id of the request.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
-
-/// Routes that need no token: login, operations, the OpenAPI document and its UI, the favicon
-/// and the pages' static assets. appinhouse routes are guarded by `X-SecretKey` instead (SPEC §6).
-fn is_public(path: &str) -> bool {
-    matches!(
-        path,
-        "/api/auth/login"
-            | "/healthz"
-            | "/readyz"
-            | "/metrics"
-            | "/api/openapi.json"
-            | "/api/docs"
-            | "/favicon.ico"
-    ) || ["/api/v2/", "/app/", "/download/", "/api/docs/", "/static/"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
-}
 
 fn request_id_of(request: &ServiceRequest) -> String {
     request
@@ -172,17 +157,45 @@ pub async fn security_headers(
     Ok(response)
 }
 
-/// Every route but the public ones needs `Authorization: Bearer <token>`; 401 otherwise.
+/// The access rule of the request's route (`routing::access_of` over the route table).
+fn access(request: &ServiceRequest) -> Access {
+    routing::access_of(
+        ROUTES,
+        request.match_pattern().as_deref(),
+        request.method(),
+        request.path(),
+    )
+}
+
+/// The roles a route needs (admins pass): the failure the handlers answered themselves before.
+fn check_roles(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
+    if roles.is_empty() || caller.claims.may(roles) {
+        return Ok(());
+    }
+    let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+    Err(ApiError::new(
+        ErrorReason::Forbidden,
+        format!(
+            "user {:?} lacks the {} role this needs",
+            caller.claims.username(),
+            names.join(" or ")
+        ),
+    ))
+}
+
+/// Applies each route's access rule: routes declared `Bearer` need `Authorization: Bearer
+/// <token>` (401 otherwise) and the roles they name; public and `X-SecretKey` routes pass (the
+/// appinhouse service checks the key).
 pub async fn require_token(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if is_public(request.path()) {
+    let Access::Bearer(roles) = access(&request) else {
         return next
             .call(request)
             .await
             .map(ServiceResponse::map_into_boxed_body);
-    }
+    };
     let Some(keys) = request.app_data::<web::Data<JwtKeys>>().cloned() else {
         let error = ApiError::new(ErrorReason::InternalError, "token keys are not configured");
         return Ok(request.error_response(error).map_into_boxed_body());
@@ -196,10 +209,14 @@ pub async fn require_token(
     // or password change); an unanswerable session check refuses the request.
     match keys.authenticate(header.as_deref()).await {
         Ok(actor) => {
-            request.extensions_mut().insert(Caller {
+            let caller = Caller {
                 token: actor.token,
                 claims: actor.claims,
-            });
+            };
+            if let Err(error) = check_roles(&caller, roles) {
+                return Ok(request.error_response(error).map_into_boxed_body());
+            }
+            request.extensions_mut().insert(caller);
             next.call(request)
                 .await
                 .map(ServiceResponse::map_into_boxed_body)
@@ -218,24 +235,59 @@ pub async fn require_token(
 
 #[cfg(test)]
 mod tests {
+    use actix_web::{App, HttpResponse, middleware::from_fn, test as actix_test};
+
     use super::*;
 
-    #[test]
-    fn only_login_operations_docs_and_appinhouse_routes_are_public() {
-        assert!(is_public("/api/auth/login"));
-        assert!(is_public("/healthz"));
-        assert!(!is_public("/api/app/productline/select"));
-        assert!(!is_public("/api/admin/users"));
-        assert!(is_public("/api/v2/apps"));
-        assert!(is_public("/app/rog2"));
-        assert!(is_public("/download/rog2/ios/1.0.0/a.ipa"));
-        assert!(!is_public("/api/v2"));
-        assert!(is_public("/api/openapi.json"));
-        assert!(is_public("/api/docs"));
-        assert!(is_public("/api/docs/index.html"));
-        assert!(!is_public("/api/docsx"));
-        assert!(is_public("/favicon.ico"));
-        assert!(is_public("/static/app-page.js"));
-        assert!(!is_public("/staticx"));
+    /// Answers the access rule of each request instead of serving it.
+    async fn report_access(
+        request: ServiceRequest,
+        _next: Next<impl MessageBody + 'static>,
+    ) -> Result<ServiceResponse<BoxBody>, Error> {
+        let access = format!("{:?}", access(&request));
+        Ok(request.into_response(HttpResponse::Ok().body(access)))
+    }
+
+    #[actix_web::test]
+    async fn only_login_operations_docs_pages_and_appinhouse_routes_need_no_token() {
+        let app = actix_test::init_service(
+            App::new()
+                .wrap(from_fn(report_access))
+                .configure(crate::routes::configure),
+        )
+        .await;
+        let cases = [
+            ("POST", "/api/auth/login", "Public"),
+            ("GET", "/healthz", "Public"),
+            ("GET", "/api/app/productline/select", "Bearer([])"),
+            ("GET", "/api/admin/users", "Bearer([])"),
+            ("GET", "/api/admin/productlines", "Bearer([Admin])"),
+            ("POST", "/api/admin/productlines", "Bearer([])"),
+            // another method of a known path: the token, not the roles
+            ("PUT", "/api/admin/productlines", "Bearer([])"),
+            ("GET", "/api/v2/apps", "Public"),
+            ("POST", "/api/v2/rog2/create", "SecretKey"),
+            ("GET", "/api/v2/rog2/create", "SecretKey"),
+            ("GET", "/app/rog2", "Public"),
+            ("GET", "/download/rog2/ios/1.0.0/a.ipa", "Public"),
+            ("GET", "/api/v2", "Bearer([])"),
+            ("GET", "/api/v2/a/b/c/d/e", "Public"),
+            ("GET", "/api/openapi.json", "Public"),
+            ("GET", "/api/docs", "Public"),
+            ("GET", "/api/docs/index.html", "Public"),
+            ("GET", "/api/docsx", "Bearer([])"),
+            ("GET", "/favicon.ico", "Public"),
+            ("GET", "/static/app-page.js", "Public"),
+            ("GET", "/staticx", "Bearer([])"),
+            ("GET", "/nowhere", "Bearer([])"),
+        ];
+        for (method, path, expected) in cases {
+            let request = actix_test::TestRequest::default()
+                .method(method.parse().expect("method"))
+                .uri(path)
+                .to_request();
+            let body = actix_test::call_and_read_body(&app, request).await;
+            assert_eq!(String::from_utf8_lossy(&body), expected, "{method} {path}");
+        }
     }
 }

@@ -1,416 +1,188 @@
-//! THE route table: one entry per URL, sorted by path. Every path also answers with a trailing
-//! slash (see `NormalizePath` in lib.rs); a known path with another method answers 405 in the
-//! failure envelope, an unknown path 404. Every route is documented in `openapi.rs` (`ROUTES`);
-//! its tests fail when the two disagree.
+//! THE route table: one declaration per route (method, path, handler, contract section, OpenAPI
+//! tag and summary, access, request body type, answer), sorted by path. `routing.rs` says what a
+//! declaration is; from this table it registers the actix routes (`configure`), the middleware
+//! applies each route's access rule, and `openapi.rs` writes each operation. Every path also
+//! answers with a trailing slash (see `NormalizePath` in lib.rs); a known path with another
+//! method answers 405 in the failure envelope, an unknown path 404.
 
-use actix_web::{
-    Resource,
-    web::{self, delete, get, post},
-};
+use common::auth::Role;
 
 use crate::{
     assets,
-    legacy::{admin, appinhouse, artifact, auth, catalog, executions, jobs, ops, resource as res},
-    openapi,
+    convert::{
+        artifact::{ComponentItem, ConfigureFile, SyncedFile},
+        catalog::{
+            ApplicationBody, CatalogRecord, ClusterTypeBody, ClusterTypeRecord, CreateUserBody,
+            EnvBody, EnvItem, IdName, LoginBody, LoginData, ModuleBody, ProductLineBody,
+            UpdateUserBody, UserRecord,
+        },
+        jobs::{
+            CopyBody, CreatedTemplate, GradedBody, GradedMethodItem, InstanceBody, InstanceDetails,
+            InstanceItem, JointLineBody, JointLineItem, JointStructure, SaveJointLineBody,
+            TemplateBody, TemplateItem, TemplateSelectItem,
+        },
+        resource::{
+            AdminClusterItem, AdminHostItem, ClusterBody, ClusterItem, ClusterSelectItem,
+            ClusterTypeItem, DeletedCluster, DeletedHost, HostBindItem, HostBody, HostIdsBody,
+            HostItem, UpdatedClusterItem,
+        },
+    },
+    legacy::{
+        admin, appinhouse, artifact, auth, catalog, executions, executions::ExecuteBody,
+        executions::WebhookBody, jobs, ops, resource as res,
+    },
+    openapi::{
+        self,
+        contract::{AppForm, BuildForm, ExtendForm, ResidueForm, Upload},
+    },
+    routing::{Answer, Route, delete, get, post, register, to},
 };
 
-fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(ops::method_not_allowed))
-}
+const PAGED: &[&str] = &["page", "page_size"];
+const WAIT: &[&str] = &["wait"];
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const ADMIN: &[Role] = &[Role::Admin];
 
-/// Registers every route.
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        // SPEC §2 admin routes
-        .service(
-            resource("/api/admin/applications")
-                .route(get().to(admin::list_applications))
-                .route(post().to(admin::upsert_application)),
-        )
-        .service(
-            resource("/api/admin/applications/{id}").route(delete().to(admin::delete_application)),
-        )
-        .service(
-            resource("/api/admin/clusters")
-                .route(get().to(res::admin_list_clusters))
-                .route(post().to(res::admin_upsert_cluster)),
-        )
-        .service(resource("/api/admin/clusters/{id}").route(delete().to(res::admin_delete_cluster)))
-        .service(
-            resource("/api/admin/cluster-types")
-                .route(get().to(admin::list_cluster_types))
-                .route(post().to(admin::upsert_cluster_type)),
-        )
-        .service(
-            resource("/api/admin/cluster-types/{key}")
-                .route(delete().to(admin::delete_cluster_type)),
-        )
-        .service(
-            resource("/api/admin/envs")
-                .route(get().to(admin::list_envs))
-                .route(post().to(admin::upsert_env)),
-        )
-        .service(resource("/api/admin/envs/{id}").route(delete().to(admin::delete_env)))
-        .service(
-            resource("/api/admin/hosts")
-                .route(get().to(res::admin_list_hosts))
-                .route(post().to(res::admin_upsert_host)),
-        )
-        .service(resource("/api/admin/hosts/{id}").route(delete().to(res::admin_delete_host)))
-        .service(
-            resource("/api/admin/modules")
-                .route(get().to(admin::list_modules))
-                .route(post().to(admin::upsert_module)),
-        )
-        .service(resource("/api/admin/modules/{id}").route(delete().to(admin::delete_module)))
-        .service(
-            resource("/api/admin/productlines")
-                .route(get().to(admin::list_product_lines))
-                .route(post().to(admin::upsert_product_line)),
-        )
-        .service(
-            resource("/api/admin/productlines/{id}").route(delete().to(admin::delete_product_line)),
-        )
-        .service(
-            resource("/api/admin/users")
-                .route(get().to(admin::list_users))
-                .route(post().to(admin::create_user)),
-        )
-        .service(
-            resource("/api/admin/users/{id}")
-                .route(delete().to(admin::delete_user))
-                .route(post().to(admin::update_user)),
-        )
-        // SPEC §5 webhooks
-        .service(
-            resource("/api/admin/webhooks")
-                .route(get().to(executions::list_webhooks))
-                .route(post().to(executions::add_webhook)),
-        )
-        .service(
-            resource("/api/admin/webhooks/{id}").route(delete().to(executions::delete_webhook)),
-        )
-        // 1.2 / 3.2
-        .service(
-            resource("/api/app/applications/{id}/select_by_pl")
-                .route(get().to(catalog::applications_of_product_line)),
-        )
-        // 5.5
-        .service(resource("/api/app/jobinstance/aos_json").route(get().to(jobs::query_instances)))
-        // 5.2
-        .service(resource("/api/app/jobinstance/create").route(post().to(jobs::create_instance)))
-        // 1.3 / 7.1
-        .service(
-            resource("/api/app/jobinstance/jobi_list_one").route(get().to(jobs::list_instances)),
-        )
-        // 7.3
-        .service(
-            resource("/api/app/jobinstance/online/process/save")
-                .route(post().to(jobs::save_work_order)),
-        )
-        // 5.8.2.5
-        .service(
-            resource("/api/app/jobinstance/{cpm_id}/config/desc")
-                .route(get().to(jobs::method_params_schema)),
-        )
-        // 5.9
-        .service(resource("/api/app/jobinstance/{id}").route(delete().to(jobs::delete_instance)))
-        // 5.7
-        .service(resource("/api/app/jobinstance/{id}/copy").route(post().to(jobs::copy_instance)))
-        // 5.10 / 7.2
-        .service(
-            resource("/api/app/jobinstance/{id}/details").route(get().to(jobs::instance_details)),
-        )
-        // 6.1
-        .service(
-            resource("/api/app/jobinstance/{id}/executionall")
-                .route(post().to(executions::execute_all)),
-        )
-        // SPEC §5 history of an instance's runs
-        .service(
-            resource("/api/app/jobinstance/{id}/executions")
-                .route(get().to(executions::execution_history)),
-        )
-        // work order export
-        .service(
-            resource("/api/app/jobinstance/{id}/online/process/export")
-                .route(get().to(jobs::export_work_order)),
-        )
-        // SPEC §5 rollback
-        .service(
-            resource("/api/app/jobinstance/{id}/rollback").route(post().to(executions::rollback)),
-        )
-        // 6.2 (the legacy spelling is the URL)
-        .service(
-            resource("/api/app/jobinstance/{id}/setp_execution")
-                .route(post().to(executions::execute_step)),
-        )
-        // 6.3
-        .service(
-            resource("/api/app/jobinstance/{id}/stop_execution")
-                .route(post().to(executions::stop_execution)),
-        )
-        // 5.8.1
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/alldata/read")
-                .route(post().to(jobs::step_all_data)),
-        )
-        // 5.8.2.2
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json")
-                .route(get().to(jobs::step_artifacts)),
-        )
-        // 5.8.2.3
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/config/desc")
-                .route(get().to(jobs::step_config_schema)),
-        )
-        // 5.8.2.4
-        .service(
-            resource(
-                "/api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/{file_id}/config/value",
-            )
-            .route(get().to(jobs::step_config_values)),
-        )
-        // 5.6.2.4
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/update")
-                .route(post().to(jobs::save_step_params)),
-        )
-        // 5.8.2.6
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value")
-                .route(get().to(jobs::step_params)),
-        )
-        // 5.6.1
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/alldata")
-                .route(post().to(jobs::save_step_all)),
-        )
-        // 5.6.2.2
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/artifact")
-                .route(post().to(jobs::save_step_artifacts)),
-        )
-        // 5.6.2.3
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/actemplate")
-                .route(post().to(jobs::save_step_configs)),
-        )
-        // 5.6.2.5
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/script")
-                .route(post().to(jobs::save_step_scripts)),
-        )
-        // 5.8.2.7
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/script/json")
-                .route(get().to(jobs::step_scripts)),
-        )
-        // 5.6.2.1
-        .service(
-            resource("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/{cluster_id}/relation/cluster")
-                .route(post().to(jobs::save_step_cluster)),
-        )
-        // 4.1
-        .service(resource("/api/app/jobtemplate/aos_json").route(get().to(jobs::query_templates)))
-        // template create (beyond the contract)
-        .service(resource("/api/app/jobtemplate/create").route(post().to(jobs::create_template)))
-        // 5.3
-        .service(
-            resource("/api/app/jobtemplate/ordinary/select").route(get().to(jobs::template_select)),
-        )
-        // 4.5 (DELETE, and POST as the contract's "[PSOT]")
-        .service(
-            resource("/api/app/jobtemplate/{id}")
-                .route(delete().to(jobs::delete_template))
-                .route(post().to(jobs::delete_template)),
-        )
-        // 4.2
-        .service(
-            resource("/api/app/jobtemplate/{id}/graded")
-                .route(post().to(jobs::replace_template_methods)),
-        )
-        // 4.3
-        .service(
-            resource("/api/app/jobtemplate/{id}/graded_content")
-                .route(get().to(jobs::template_methods)),
-        )
-        // 1.6
-        .service(resource("/api/app/jointline/aos_json").route(get().to(jobs::query_joint_lines)))
-        // 1.7
-        .service(resource("/api/app/jointline/create").route(post().to(jobs::create_joint_line)))
-        // 1.5
-        .service(
-            resource("/api/app/jointline/get_structure/{id}")
-                .route(get().to(jobs::joint_line_structure)),
-        )
-        // 1.4
-        .service(resource("/api/app/jointline/save").route(post().to(jobs::save_joint_line)))
-        // 2.1
-        .service(
-            resource("/api/app/jointline/{id}/execution")
-                .route(post().to(executions::execute_joint_line)),
-        )
-        // 1.1 / 3.1
-        .service(
-            resource("/api/app/productline/select").route(get().to(catalog::product_line_select)),
-        )
-        // 5.11.1 app-config upload
-        .service(
-            resource("/api/artifact/configure/aos_upload")
-                .route(post().to(artifact::configure_upload)),
-        )
-        // SPEC §3 versions of an app-config template with their .j2 file ids
-        .service(
-            resource("/api/artifact/configure/{id}/versions")
-                .route(get().to(artifact::template_versions)),
-        )
-        // SPEC §3 download of a stored file
-        .service(resource("/api/artifact/files/{id}/download").route(get().to(artifact::download)))
-        // 5.11.1 artifact filter
-        .service(
-            resource("/api/artifact/filter/name/aos").route(get().to(artifact::artifact_filter)),
-        )
-        // 5.11.1 script upload
-        .service(
-            resource("/api/artifact/script/aos_upload").route(post().to(artifact::script_upload)),
-        )
-        // 9 package sync
-        .service(resource("/api/artifact/version/aos").route(post().to(artifact::package_sync)))
-        // SPEC §1 login
-        .service(
-            resource("/api/auth/login")
-                .app_data(auth::login_body_limit())
-                .route(post().to(auth::login)),
-        )
-        // SPEC §8 logout
-        .service(resource("/api/auth/logout").route(post().to(auth::logout)))
-        // 4.4
-        .service(resource("/api/component/select").route(get().to(artifact::component_select)))
-        // SPEC §3 method packages
-        .service(resource("/api/component/upload").route(post().to(artifact::component_upload)))
-        // the Swagger UI of the OpenAPI document
-        .service(resource("/api/docs").route(get().to(openapi::docs_page)))
-        .service(resource("/api/docs/{file}").route(get().to(openapi::docs_file)))
-        // SPEC §5 run tree, log chunks, events
-        .service(resource("/api/executions/{id}").route(get().to(executions::execution)))
-        .service(
-            resource("/api/executions/{id}/events").route(get().to(executions::execution_events)),
-        )
-        .service(resource("/api/executions/{id}/log").route(get().to(executions::execution_log)))
-        .service(
-            resource("/api/executions/{id}/retry").route(post().to(executions::retry_execution)),
-        )
-        // 5.8.1 at the contract's literal URL
-        .service(
-            resource("/api/jobinstance/{id}/{cpm_id}/{sequence}/出")
-                .route(post().to(jobs::step_all_data)),
-        )
-        // the OpenAPI document of this table (openapi.rs mirrors it)
-        .service(resource("/api/openapi.json").route(get().to(openapi::document_json)))
-        // 8.1.9
-        .service(
-            resource("/api/resource/clusters/aos_deletes/{id}")
-                .route(delete().to(res::delete_cluster)),
-        )
-        // 8.1.4
-        .service(
-            resource("/api/resource/clusters/aos_create").route(post().to(res::create_cluster)),
-        )
-        // 8.1.3
-        .service(resource("/api/resource/clusters/aos_json").route(get().to(res::query_clusters)))
-        // 8.1.1
-        .service(resource("/api/resource/clusters/cmdb_type").route(get().to(res::cluster_types)))
-        // 8.2.2
-        .service(
-            resource("/api/resource/clusters/list_4_select").route(get().to(res::cluster_select)),
-        )
-        // 8.1.7
-        .service(resource("/api/resource/clusters/{id}/aos_bind").route(post().to(res::bind_hosts)))
-        // 8.1.6
-        .service(resource("/api/resource/clusters/{id}/hosts").route(get().to(res::cluster_hosts)))
-        // 8.1.5
-        .service(
-            resource("/api/resource/clusters/{id}/hosts/select/pl")
-                .route(get().to(res::cluster_host_candidates)),
-        )
-        // 8.1.8
-        .service(resource("/api/resource/clusters/{id}/unbind").route(post().to(res::unbind_hosts)))
-        // 8.1.10
-        .service(
-            resource("/api/resource/clusters/{id}/update").route(post().to(res::update_cluster)),
-        )
-        // 5.4 / 5.8.2.1
-        .service(
-            resource("/api/resource/clusters/{id}/{app_id}/select/envapp")
-                .route(get().to(res::cluster_of_app)),
-        )
-        // 5.1 / 8.1.2 / 8.2.1
-        .service(resource("/api/resource/envs/select").route(get().to(catalog::env_select)))
-        // 8.2.5
-        .service(
-            resource("/api/resource/hosts/aos_deletes/{id}").route(delete().to(res::delete_host)),
-        )
-        // 8.2.3
-        .service(resource("/api/resource/hosts/aos_create").route(post().to(res::create_host)))
-        // 8.2.4
-        .service(resource("/api/resource/hosts/aos_json").route(get().to(res::query_hosts)))
-        // 8.2.7
-        .service(
-            resource("/api/resource/hosts/validate/{ssh_ip}/{ssh_user}/ssh")
-                .route(get().to(res::validate_host)),
-        )
-        // 8.2.6
-        .service(resource("/api/resource/hosts/{id}/update").route(post().to(res::update_host)))
-        // 5.11.1 script list
-        .service(resource("/api/script/index/aos_list").route(get().to(artifact::script_list)))
-        // 5.11.4
-        .service(
-            resource("/api/script/index/detail_data/filedata/{id}")
-                .route(get().to(artifact::file_text)),
-        )
-        // 5.11.3
-        .service(resource("/api/script/index/examine/{id}").route(post().to(artifact::review)))
-        // 5.11.2
-        .service(resource("/api/script/index/urole_script").route(get().to(artifact::may_review)))
-        // appinhouse contract (SPEC §6); `apps` and `move` are reserved app names
-        .service(resource("/api/v2/apps").route(get().to(appinhouse::list_apps)))
-        .service(
-            resource("/api/v2/move/{app}/{sort_operation}").route(post().to(appinhouse::move_app)),
-        )
-        .service(
-            resource("/api/v2/{app}/archive/{platform}").route(post().to(appinhouse::upload_build)),
-        )
-        .service(resource("/api/v2/{app}/create").route(post().to(appinhouse::create_app)))
-        .service(resource("/api/v2/{app}/delete").route(delete().to(appinhouse::delete_app)))
-        .service(
-            resource("/api/v2/{app}/delete/{platform}")
-                .route(delete().to(appinhouse::delete_old_builds)),
-        )
-        .service(resource("/api/v2/{app}/desc/{platform}").route(post().to(appinhouse::save_build)))
-        .service(
-            resource("/api/v2/{app}/extenddesc/{platform}")
-                .route(post().to(appinhouse::save_extend)),
-        )
-        .service(resource("/api/v2/{app}/last").route(get().to(appinhouse::last_builds)))
-        .service(resource("/api/v2/{app}/list/{platform}").route(get().to(appinhouse::list_builds)))
-        .service(resource("/api/v2/{app}/mobile/last").route(get().to(appinhouse::mobile_last)))
-        .service(resource("/api/v2/{app}/mobile/list").route(get().to(appinhouse::mobile_list)))
-        .service(resource("/api/v2/{app}/plist/{version}.plist").route(get().to(appinhouse::plist)))
-        .service(resource("/api/v2/{app}/update").route(post().to(appinhouse::update_app)))
-        // appinhouse download page and hosted files
-        .service(resource("/app/{app}").route(get().to(appinhouse::page)))
-        .service(
-            resource("/download/{app}/{platform}/{version}/{file}")
-                .route(get().to(appinhouse::download)),
-        )
-        // favicon of every page
-        .service(resource("/favicon.ico").route(get().to(assets::favicon)))
-        // operations
-        .service(resource("/healthz").route(get().to(ops::healthz)))
-        .service(resource("/metrics").route(get().to(ops::metrics)))
-        .service(resource("/readyz").route(get().to(ops::readyz)))
-        // the pages' style and script files
-        .service(resource("/static/{file}").route(get().to(assets::static_file)));
+/// Every route, in the order actix tries them (sorted by path: a literal segment before `{id}`).
+/// One declaration per route (not reformatted, so that each stays one line).
+#[rustfmt::skip]
+pub const ROUTES: &[Route] = &[
+    // SPEC §2 admin routes
+    get("/api/admin/applications", to!(admin::list_applications)).doc("SPEC §2", "admin", "List applications").roles(ADMIN).data_list::<CatalogRecord>(),
+    post("/api/admin/applications", to!(admin::upsert_application)).doc("SPEC §2", "admin", "Create or update an application").json::<ApplicationBody>().data::<CatalogRecord>(),
+    delete("/api/admin/applications/{id}", to!(admin::delete_application)).doc("SPEC §2", "admin", "Delete an application"),
+    get("/api/admin/clusters", to!(res::admin_list_clusters)).doc("SPEC §2", "admin", "List clusters (CMDB view)").roles(ADMIN).data_list::<AdminClusterItem>(),
+    post("/api/admin/clusters", to!(res::admin_upsert_cluster)).doc("SPEC §2", "admin", "Create or update a CMDB-owned cluster").json::<ClusterBody>().data::<AdminClusterItem>(),
+    delete("/api/admin/clusters/{id}", to!(res::admin_delete_cluster)).doc("SPEC §2", "admin", "Delete a cluster"),
+    get("/api/admin/cluster-types", to!(admin::list_cluster_types)).doc("SPEC §2", "admin", "List cluster types").roles(ADMIN).data_list::<ClusterTypeRecord>(),
+    post("/api/admin/cluster-types", to!(admin::upsert_cluster_type)).doc("SPEC §2", "admin", "Create or update a cluster type").json::<ClusterTypeBody>().data::<ClusterTypeRecord>(),
+    delete("/api/admin/cluster-types/{key}", to!(admin::delete_cluster_type)).doc("SPEC §2", "admin", "Delete a cluster type"),
+    get("/api/admin/envs", to!(admin::list_envs)).doc("SPEC §2", "admin", "List environments").roles(ADMIN).data_list::<CatalogRecord>(),
+    post("/api/admin/envs", to!(admin::upsert_env)).doc("SPEC §2", "admin", "Create or update an environment").json::<EnvBody>().data::<CatalogRecord>(),
+    delete("/api/admin/envs/{id}", to!(admin::delete_env)).doc("SPEC §2", "admin", "Delete an environment"),
+    get("/api/admin/hosts", to!(res::admin_list_hosts)).doc("SPEC §2", "admin", "List hosts (CMDB view)").roles(ADMIN).data_list::<AdminHostItem>(),
+    post("/api/admin/hosts", to!(res::admin_upsert_host)).doc("SPEC §2", "admin", "Create or update a CMDB-owned host").json::<HostBody>().data::<AdminHostItem>(),
+    delete("/api/admin/hosts/{id}", to!(res::admin_delete_host)).doc("SPEC §2", "admin", "Delete a host"),
+    get("/api/admin/modules", to!(admin::list_modules)).doc("SPEC §2", "admin", "List modules").roles(ADMIN).data_list::<CatalogRecord>(),
+    post("/api/admin/modules", to!(admin::upsert_module)).doc("SPEC §2", "admin", "Create or update a module").json::<ModuleBody>().data::<CatalogRecord>(),
+    delete("/api/admin/modules/{id}", to!(admin::delete_module)).doc("SPEC §2", "admin", "Delete a module"),
+    get("/api/admin/productlines", to!(admin::list_product_lines)).doc("SPEC §2", "admin", "List product lines").roles(ADMIN).data_list::<CatalogRecord>(),
+    post("/api/admin/productlines", to!(admin::upsert_product_line)).doc("SPEC §2", "admin", "Create or update a product line").json::<ProductLineBody>().data::<CatalogRecord>(),
+    delete("/api/admin/productlines/{id}", to!(admin::delete_product_line)).doc("SPEC §2", "admin", "Delete a product line"),
+    get("/api/admin/users", to!(admin::list_users)).doc("SPEC §2", "admin", "List users").data_list::<UserRecord>(),
+    post("/api/admin/users", to!(admin::create_user)).doc("SPEC §2", "admin", "Create a user").json::<CreateUserBody>().data::<UserRecord>(),
+    delete("/api/admin/users/{id}", to!(admin::delete_user)).doc("SPEC §2", "admin", "Delete a user (ends their sessions)"),
+    post("/api/admin/users/{id}", to!(admin::update_user)).doc("SPEC §2", "admin", "Change a user's password or roles (ends their sessions)").json::<UpdateUserBody>().data::<UserRecord>(),
+    get("/api/admin/webhooks", to!(executions::list_webhooks)).doc("SPEC §5", "admin", "List run webhooks"),
+    post("/api/admin/webhooks", to!(executions::add_webhook)).doc("SPEC §5", "admin", "Add a run webhook").json::<WebhookBody>(),
+    delete("/api/admin/webhooks/{id}", to!(executions::delete_webhook)).doc("SPEC §5", "admin", "Delete a run webhook"),
+    // legacy contract (tad-api.md), by section
+    get("/api/app/applications/{id}/select_by_pl", to!(catalog::applications_of_product_line)).doc("1.2 / 3.2", "catalog", "Applications of a product line").data_list::<IdName>(),
+    get("/api/app/jobinstance/aos_json", to!(jobs::query_instances)).doc("5.5", "instances", "Query job instances").query(&["name", "application_id", "page", "page_size"]).page_of::<InstanceItem>(),
+    post("/api/app/jobinstance/create", to!(jobs::create_instance)).doc("5.2", "instances", "Create a job instance").json::<InstanceBody>(),
+    get("/api/app/jobinstance/jobi_list_one", to!(jobs::list_instances)).doc("1.3 / 7.1", "instances", "Job instances of an application").query(&["product_line_id", "application_id", "name"]).data_list::<InstanceItem>(),
+    post("/api/app/jobinstance/online/process/save", to!(jobs::save_work_order)).doc("7.3", "instances", "Save a work order").json::<jobs::WorkOrderBody>(),
+    get("/api/app/jobinstance/{cpm_id}/config/desc", to!(jobs::method_params_schema)).doc("5.8.2.5", "steps", "Parameter schema of a method"),
+    delete("/api/app/jobinstance/{id}", to!(jobs::delete_instance)).doc("5.9", "instances", "Delete a job instance"),
+    post("/api/app/jobinstance/{id}/copy", to!(jobs::copy_instance)).doc("5.7", "instances", "Copy a job instance").json::<CopyBody>(),
+    get("/api/app/jobinstance/{id}/details", to!(jobs::instance_details)).doc("5.10 / 7.2", "instances", "Job instance details").data::<InstanceDetails>(),
+    post("/api/app/jobinstance/{id}/executionall", to!(executions::execute_all)).doc("6.1", "executions", "Run every remaining step").optional_json::<ExecuteBody>().query(WAIT),
+    get("/api/app/jobinstance/{id}/executions", to!(executions::execution_history)).doc("SPEC §5", "executions", "Runs of an instance, newest first").page().query(PAGED),
+    get("/api/app/jobinstance/{id}/online/process/export", to!(jobs::export_work_order)).doc("", "instances", "Export the work order (xlsx)").answer(Answer::File(XLSX)),
+    post("/api/app/jobinstance/{id}/rollback", to!(executions::rollback)).doc("SPEC §5", "executions", "Roll back to the previous successful snapshot").optional_json::<ExecuteBody>().query(WAIT),
+    post("/api/app/jobinstance/{id}/setp_execution", to!(executions::execute_step)).doc("6.2", "executions", "Run the next step (the legacy spelling is the URL)").optional_json::<ExecuteBody>().query(WAIT),
+    post("/api/app/jobinstance/{id}/stop_execution", to!(executions::stop_execution)).doc("6.3", "executions", "Stop the running step").optional_json::<ExecuteBody>(),
+    post("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/alldata/read", to!(jobs::step_all_data)).doc("5.8.1", "steps", "Everything configured on a step"),
+    get("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json", to!(jobs::step_artifacts)).doc("5.8.2.2", "steps", "Artifacts of a step"),
+    get("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/config/desc", to!(jobs::step_config_schema)).doc("5.8.2.3", "steps", "App-config schema of a step"),
+    get("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/{file_id}/config/value", to!(jobs::step_config_values)).doc("5.8.2.4", "steps", "App-config values of a step"),
+    post("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/update", to!(jobs::save_step_params)).doc("5.6.2.4", "steps", "Save the parameters of a step").json::<jobs::ParamsBody>().data::<bool>(),
+    get("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value", to!(jobs::step_params)).doc("5.8.2.6", "steps", "Parameters of a step"),
+    post("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/alldata", to!(jobs::save_step_all)).doc("5.6.1", "steps", "Save everything of a step").json::<jobs::AllBody>().data::<bool>(),
+    post("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/artifact", to!(jobs::save_step_artifacts)).doc("5.6.2.2", "steps", "Save the artifacts of a step").json::<jobs::ArtifactsBody>(),
+    post("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/actemplate", to!(jobs::save_step_configs)).doc("5.6.2.3", "steps", "Save the app-configs of a step").json::<jobs::ConfigsBody>().data::<bool>(),
+    post("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/script", to!(jobs::save_step_scripts)).doc("5.6.2.5", "steps", "Save the scripts of a step").json::<jobs::ScriptsBody>().data::<bool>(),
+    get("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/script/json", to!(jobs::step_scripts)).doc("5.8.2.7", "steps", "Scripts of a step"),
+    post("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/{cluster_id}/relation/cluster", to!(jobs::save_step_cluster)).doc("5.6.2.1", "steps", "Bind a cluster to a step").data::<bool>(),
+    get("/api/app/jobtemplate/aos_json", to!(jobs::query_templates)).doc("4.1", "templates", "Query job templates").query(&["name", "application_id", "page", "page_size"]).page_of::<TemplateItem>(),
+    post("/api/app/jobtemplate/create", to!(jobs::create_template)).doc("beyond the contract", "templates", "Create a job template").json::<TemplateBody>().data::<CreatedTemplate>(),
+    get("/api/app/jobtemplate/ordinary/select", to!(jobs::template_select)).doc("5.3", "templates", "Templates to choose from").data_list::<TemplateSelectItem>(),
+    delete("/api/app/jobtemplate/{id}", to!(jobs::delete_template)).doc("4.5", "templates", "Delete a job template").data::<bool>(),
+    post("/api/app/jobtemplate/{id}", to!(jobs::delete_template)).doc("4.5", "templates", "Delete a job template (the contract's \"[PSOT]\")").data::<bool>(),
+    post("/api/app/jobtemplate/{id}/graded", to!(jobs::replace_template_methods)).doc("4.2", "templates", "Replace the methods of a template").json::<GradedBody>(),
+    get("/api/app/jobtemplate/{id}/graded_content", to!(jobs::template_methods)).doc("4.3", "templates", "Methods of a template").data_list::<GradedMethodItem>(),
+    get("/api/app/jointline/aos_json", to!(jobs::query_joint_lines)).doc("1.6", "joint lines", "Query joint lines").query(&["name", "productline_id", "page", "page_size"]).page_of::<JointLineItem>(),
+    post("/api/app/jointline/create", to!(jobs::create_joint_line)).doc("1.7", "joint lines", "Create a joint line").json::<JointLineBody>().data::<String>(),
+    get("/api/app/jointline/get_structure/{id}", to!(jobs::joint_line_structure)).doc("1.5", "joint lines", "Structure of a joint line").data::<JointStructure>(),
+    post("/api/app/jointline/save", to!(jobs::save_joint_line)).doc("1.4", "joint lines", "Save a joint line").json::<SaveJointLineBody>(),
+    post("/api/app/jointline/{id}/execution", to!(executions::execute_joint_line)).doc("2.1", "executions", "Run a joint line").optional_json::<ExecuteBody>().query(WAIT),
+    get("/api/app/productline/select", to!(catalog::product_line_select)).doc("1.1 / 3.1", "catalog", "Product lines").data_list::<IdName>(),
+    post("/api/artifact/configure/aos_upload", to!(artifact::configure_upload)).doc("5.11.1", "artifacts", "Upload app-config files").multipart::<Upload>().data_list::<ConfigureFile>(),
+    get("/api/artifact/configure/{id}/versions", to!(artifact::template_versions)).doc("SPEC §3", "artifacts", "Versions of an app-config template, newest first, with the .j2 file id 5.6.2.3 binds"),
+    get("/api/artifact/files/{id}/download", to!(artifact::download)).doc("SPEC §3", "artifacts", "Download a stored file (Range supported)").answer(Answer::File("application/octet-stream")),
+    get("/api/artifact/filter/name/aos", to!(artifact::artifact_filter)).doc("5.11.1", "artifacts", "Artifacts by product line, application and type").query(&["product_line_id", "application_id", "type"]),
+    post("/api/artifact/script/aos_upload", to!(artifact::script_upload)).doc("5.11.1", "artifacts", "Upload scripts").multipart::<Upload>().data_list::<SyncedFile>(),
+    post("/api/artifact/version/aos", to!(artifact::package_sync)).doc("9", "artifacts", "Package sync (upload a versioned package)").multipart::<Upload>().query(&["app_id", "name", "version", "file_md5"]).data::<SyncedFile>(),
+    post("/api/auth/login", to!(auth::login)).doc("SPEC §1", "auth", "Log in: a bearer token").public().json::<LoginBody>().setup(|resource| resource.app_data(auth::login_body_limit())).data::<LoginData>(),
+    post("/api/auth/logout", to!(auth::logout)).doc("SPEC §8", "auth", "Log out: ends the presented token's session"),
+    get("/api/component/select", to!(artifact::component_select)).doc("4.4", "artifacts", "Components and methods").data_list::<ComponentItem>(),
+    post("/api/component/upload", to!(artifact::component_upload)).doc("SPEC §3", "artifacts", "Upload a method package").multipart::<Upload>().data::<SyncedFile>(),
+    get(openapi::DOCS_PATH, to!(openapi::docs_page)).doc("", "docs", "Swagger UI (redirects to its page)").public().answer(Answer::Redirect),
+    get("/api/docs/{file}", to!(openapi::docs_file)).doc("", "docs", "A Swagger UI file").public().answer(Answer::StaticFile),
+    get("/api/executions/{id}", to!(executions::execution)).doc("SPEC §5", "executions", "Run tree with statuses"),
+    get("/api/executions/{id}/events", to!(executions::execution_events)).doc("SPEC §5", "executions", "Run events as Server-Sent Events").answer(Answer::Events).query(&["last_event_id"]),
+    get("/api/executions/{id}/log", to!(executions::execution_log)).doc("SPEC §5", "executions", "A log chunk of a host task").query(&["host_task", "offset"]),
+    post("/api/executions/{id}/retry", to!(executions::retry_execution)).doc("SPEC §5", "executions", "Retry the failed hosts of a run").query(WAIT),
+    post("/api/jobinstance/{id}/{cpm_id}/{sequence}/出", to!(jobs::step_all_data)).doc("5.8.1", "steps", "Everything configured on a step, at the contract's literal URL"),
+    get(openapi::DOCUMENT_PATH, to!(openapi::document_json)).doc("", "docs", "This OpenAPI document").public().answer(Answer::Document),
+    delete("/api/resource/clusters/aos_deletes/{id}", to!(res::delete_cluster)).doc("8.1.9", "resources", "Delete a cluster").data::<DeletedCluster>(),
+    post("/api/resource/clusters/aos_create", to!(res::create_cluster)).doc("8.1.4", "resources", "Create a cluster").json::<ClusterBody>().data::<ClusterItem>(),
+    get("/api/resource/clusters/aos_json", to!(res::query_clusters)).doc("8.1.3", "resources", "Query clusters").query(&["app", "name", "page", "page_size"]).page_of::<ClusterItem>(),
+    get("/api/resource/clusters/cmdb_type", to!(res::cluster_types)).doc("8.1.1", "resources", "Cluster types").data_list::<ClusterTypeItem>(),
+    get("/api/resource/clusters/list_4_select", to!(res::cluster_select)).doc("8.2.2", "resources", "Clusters to choose from").data_list::<ClusterSelectItem>(),
+    post("/api/resource/clusters/{id}/aos_bind", to!(res::bind_hosts)).doc("8.1.7", "resources", "Bind hosts to a cluster").json::<HostIdsBody>().data::<bool>(),
+    get("/api/resource/clusters/{id}/hosts", to!(res::cluster_hosts)).doc("8.1.6", "resources", "Hosts of a cluster").data_list::<HostBindItem>(),
+    get("/api/resource/clusters/{id}/hosts/select/pl", to!(res::cluster_host_candidates)).doc("8.1.5", "resources", "Hosts that may join a cluster").data_list::<HostBindItem>(),
+    post("/api/resource/clusters/{id}/unbind", to!(res::unbind_hosts)).doc("8.1.8", "resources", "Unbind hosts from a cluster").json::<HostIdsBody>().data::<bool>(),
+    post("/api/resource/clusters/{id}/update", to!(res::update_cluster)).doc("8.1.10", "resources", "Update a cluster").json::<ClusterBody>().data::<UpdatedClusterItem>(),
+    get("/api/resource/clusters/{id}/{app_id}/select/envapp", to!(res::cluster_of_app)).doc("5.4 / 5.8.2.1", "resources", "Clusters of an application"),
+    get("/api/resource/envs/select", to!(catalog::env_select)).doc("5.1 / 8.1.2 / 8.2.1", "catalog", "Environments").data_list::<EnvItem>(),
+    delete("/api/resource/hosts/aos_deletes/{id}", to!(res::delete_host)).doc("8.2.5", "resources", "Delete a host").data::<DeletedHost>(),
+    post("/api/resource/hosts/aos_create", to!(res::create_host)).doc("8.2.3", "resources", "Create a host").json::<HostBody>().data::<HostItem>(),
+    get("/api/resource/hosts/aos_json", to!(res::query_hosts)).doc("8.2.4", "resources", "Query hosts").query(&["host_name", "productLine", "page", "page_size"]).page_of::<HostItem>(),
+    get("/api/resource/hosts/validate/{ssh_ip}/{ssh_user}/ssh", to!(res::validate_host)).doc("8.2.7", "resources", "Check the SSH login of a registered host"),
+    post("/api/resource/hosts/{id}/update", to!(res::update_host)).doc("8.2.6", "resources", "Update a host").json::<HostBody>().data::<HostItem>(),
+    get("/api/script/index/aos_list", to!(artifact::script_list)).doc("5.11.1", "scripts", "Scripts of an application").query(&["application_id", "name"]),
+    get("/api/script/index/detail_data/filedata/{id}", to!(artifact::file_text)).doc("5.11.4", "scripts", "Text of a script"),
+    post("/api/script/index/examine/{id}", to!(artifact::review)).doc("5.11.3", "scripts", "Review a script").json::<artifact::ReviewBody>(),
+    get("/api/script/index/urole_script", to!(artifact::may_review)).doc("5.11.2", "scripts", "May the caller review scripts"),
+    // appinhouse contract (appinhouse-api.md, SPEC §6); `apps` and `move` are reserved app names
+    get("/api/v2/apps", to!(appinhouse::list_apps)).doc("SPEC §6", "appinhouse", "List apps").appinhouse().query(&["page"]),
+    post("/api/v2/move/{app}/{sort_operation}", to!(appinhouse::move_app)).doc("SPEC §6", "appinhouse", "Move an app in the list").appinhouse(),
+    post("/api/v2/{app}/archive/{platform}", to!(appinhouse::upload_build)).doc("SPEC §6", "appinhouse", "Upload a hosted build (ipa/apk/exe/msi)").appinhouse().secret_key().multipart::<Upload>(),
+    post("/api/v2/{app}/create", to!(appinhouse::create_app)).doc("SPEC §6", "appinhouse", "Create an app").appinhouse().secret_key().form::<AppForm>(),
+    delete("/api/v2/{app}/delete", to!(appinhouse::delete_app)).doc("SPEC §6", "appinhouse", "Delete an app").appinhouse().secret_key(),
+    delete("/api/v2/{app}/delete/{platform}", to!(appinhouse::delete_old_builds)).doc("SPEC §6", "appinhouse", "Delete old builds, keeping `residue`").appinhouse().secret_key().form::<ResidueForm>().query(&["residue"]),
+    post("/api/v2/{app}/desc/{platform}", to!(appinhouse::save_build)).doc("SPEC §6", "appinhouse", "Record a build").appinhouse().secret_key().form::<BuildForm>(),
+    post("/api/v2/{app}/extenddesc/{platform}", to!(appinhouse::save_extend)).doc("SPEC §6", "appinhouse", "Record extra downloads of a build").appinhouse().secret_key().form::<ExtendForm>(),
+    get("/api/v2/{app}/last", to!(appinhouse::last_builds)).doc("SPEC §6", "appinhouse", "Newest build per platform").appinhouse().query(&["time_offset"]),
+    get("/api/v2/{app}/list/{platform}", to!(appinhouse::list_builds)).doc("SPEC §6", "appinhouse", "Builds of a platform").appinhouse().query(&["page", "time_offset"]),
+    get("/api/v2/{app}/mobile/last", to!(appinhouse::mobile_last)).doc("SPEC §6", "appinhouse", "Newest build for the caller's platform").appinhouse().query(&["time_offset"]),
+    get("/api/v2/{app}/mobile/list", to!(appinhouse::mobile_list)).doc("SPEC §6", "appinhouse", "Builds for the caller's platform").appinhouse().query(&["page", "time_offset"]),
+    get("/api/v2/{app}/plist/{version}.plist", to!(appinhouse::plist)).doc("SPEC §6", "appinhouse", "OTA manifest of an ios build").appinhouse().answer(Answer::AppinhouseFile("application/x-plist")).query(&["extend"]),
+    post("/api/v2/{app}/update", to!(appinhouse::update_app)).doc("SPEC §6", "appinhouse", "Update an app").appinhouse().secret_key().form::<AppForm>(),
+    // appinhouse download page and hosted files
+    get("/app/{app}", to!(appinhouse::page)).doc("SPEC §6", "appinhouse", "Download page of an app").appinhouse().answer(Answer::Html).query(&["time_offset", "touch"]),
+    get("/download/{app}/{platform}/{version}/{file}", to!(appinhouse::download)).doc("SPEC §6", "appinhouse", "Download a hosted build (Range supported)").appinhouse().answer(Answer::AppinhouseFile("application/octet-stream")),
+    // pages and operations
+    get("/favicon.ico", to!(assets::favicon)).doc("", "pages", "The favicon of the pages").public().answer(Answer::File("image/x-icon")),
+    get("/healthz", to!(ops::healthz)).doc("", "operations", "The process answers").public().answer(Answer::Status),
+    get("/metrics", to!(ops::metrics)).doc("", "operations", "Prometheus metrics").public().answer(Answer::Metrics),
+    get("/readyz", to!(ops::readyz)).doc("", "operations", "Every service answers gRPC health").public().answer(Answer::Status),
+    get("/static/{file}", to!(assets::static_file)).doc("", "pages", "A style or script file of the pages").public().answer(Answer::StaticFile),
+];
+
+/// Registers every route of [`ROUTES`].
+pub fn configure(config: &mut actix_web::web::ServiceConfig) {
+    register(config, ROUTES, to!(ops::method_not_allowed));
 }

@@ -12,7 +12,7 @@ pub fn download_path(base: &str, file_id: &str) -> String {
 }
 
 /// 9 and the script upload of 5.11.1: one stored file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SyncedFile {
     pub file_name: String,
     pub file_path: String,
@@ -34,7 +34,7 @@ impl SyncedFile {
 }
 
 /// The app-config upload of 5.11.1: one stored file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ConfigureFile {
     pub download_path: String,
     pub md5: String,
@@ -79,7 +79,7 @@ pub fn node_json(node: pb::ConfigNode) -> Value {
 }
 
 /// A method of 4.4.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MethodItem {
     pub path: String,
     pub remark: String,
@@ -89,7 +89,7 @@ pub struct MethodItem {
 }
 
 /// A component of 4.4.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ComponentItem {
     pub method: Vec<MethodItem>,
     pub remark: String,

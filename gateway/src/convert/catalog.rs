@@ -6,7 +6,7 @@ use proto::resource::v1 as pb;
 use serde::{Deserialize, Serialize};
 
 /// `{id, name}` of the select lists (1.1, 1.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct IdName {
     pub id: String,
     pub name: String,
@@ -31,7 +31,7 @@ impl From<pb::Application> for IdName {
 }
 
 /// An environment as 8.1.2 lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EnvItem {
     pub remark: String,
     pub creator: String,
@@ -53,7 +53,7 @@ impl EnvItem {
 }
 
 /// A catalog record as the admin routes answer it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CatalogRecord {
     pub id: String,
     pub name: String,
@@ -151,7 +151,7 @@ impl CatalogRecord {
 }
 
 /// A user as the admin routes answer it (never a password or hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UserRecord {
     pub id: String,
     pub username: String,
@@ -173,7 +173,7 @@ impl UserRecord {
 }
 
 /// A cluster type as 8.1.1 shows it, with `id` (= key) as every admin answer has.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ClusterTypeRecord {
     pub id: String,
     pub key: String,
@@ -191,7 +191,7 @@ impl From<pb::ClusterType> for ClusterTypeRecord {
 }
 
 /// An id as the legacy UI and CMDB send it: a string, or a number (kept as its decimal text).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum LegacyId {
     Text(String),
@@ -208,72 +208,86 @@ impl LegacyId {
 }
 
 /// Body of `POST /api/admin/users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateUserBody {
+    #[schema(max_length = 128)]
     pub username: String,
+    #[schema(max_length = 1024)]
     pub password: String,
+    #[schema(inline, value_type = Vec<crate::openapi::contract::RoleName>)]
     pub roles: Vec<String>,
 }
 
 /// Body of `PUT /api/admin/users/{id}`: new roles and/or a new password (ends the user's sessions).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UpdateUserBody {
+    #[schema(max_length = 1024)]
     pub password: Option<String>,
+    #[schema(inline, value_type = Option<Vec<crate::openapi::contract::RoleName>>)]
     pub roles: Option<Vec<String>>,
 }
 
 /// Body of `POST /api/admin/productlines`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ProductLineBody {
     #[serde(default)]
     pub id: Option<LegacyId>,
+    #[schema(max_length = 128)]
     pub name: String,
 }
 
 /// Body of `POST /api/admin/applications`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ApplicationBody {
     #[serde(default)]
     pub id: Option<LegacyId>,
+    #[schema(max_length = 128)]
     pub name: String,
     pub product_line_id: LegacyId,
 }
 
 /// Body of `POST /api/admin/modules`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ModuleBody {
     #[serde(default)]
     pub id: Option<LegacyId>,
+    #[schema(max_length = 128)]
     pub name: String,
     pub application_id: LegacyId,
 }
 
 /// Body of `POST /api/admin/envs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EnvBody {
     #[serde(default)]
     pub id: Option<LegacyId>,
+    #[schema(max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: String,
 }
 
 /// Body of `POST /api/admin/cluster-types`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ClusterTypeBody {
+    #[schema(max_length = 128)]
     pub key: String,
+    #[schema(max_length = 128)]
     pub value: String,
 }
 
 /// Body of `POST /api/auth/login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
+    #[schema(max_length = 128)]
     pub username: String,
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
 /// `data` of a successful login.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoginData {
     pub token: String,
     pub expires_at: String,

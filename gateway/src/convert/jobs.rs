@@ -10,7 +10,7 @@ use serde_json::{Number, Value};
 use super::catalog::LegacyId;
 
 /// A template as 4.1 answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TemplateItem {
     pub status: String,
     pub update_time: String,
@@ -47,7 +47,7 @@ impl TemplateItem {
 }
 
 /// A template as the create route answers it: the 4.1 keys plus `application_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CreatedTemplate {
     #[serde(flatten)]
     pub item: TemplateItem,
@@ -55,7 +55,7 @@ pub struct CreatedTemplate {
 }
 
 /// A template as 5.3 lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TemplateSelectItem {
     pub id: String,
     pub creator: String,
@@ -88,7 +88,7 @@ impl TemplateSelectItem {
 }
 
 /// An instance as 1.3, 5.5 and 7.1 answer it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InstanceItem {
     pub status: String,
     pub product_line_name: String,
@@ -138,7 +138,8 @@ impl InstanceItem {
 }
 
 /// One step as 5.10 lists it under `methods`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InstanceMethodItem)]
 pub struct MethodItem {
     pub comp_id: String,
     pub cluster_name: Option<String>,
@@ -183,7 +184,7 @@ impl MethodItem {
 }
 
 /// A method of a template as 4.3 answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GradedMethodItem {
     pub remark: String,
     pub component_id: String,
@@ -210,7 +211,7 @@ impl GradedMethodItem {
 }
 
 /// One method of 4.2's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GradedMethodBody {
     pub component_id: LegacyId,
     pub method_id: LegacyId,
@@ -218,13 +219,13 @@ pub struct GradedMethodBody {
 }
 
 /// Body of 4.2.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GradedBody {
     pub method: Vec<GradedMethodBody>,
 }
 
 /// `GET /api/app/jobinstance/{id}/details`: 5.10's keys and 7.2's keys in one object.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct InstanceDetails {
     #[serde(flatten)]
     pub instance: InstanceItem,
@@ -240,7 +241,7 @@ pub struct InstanceDetails {
 }
 
 /// A joint line as 1.6 answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JointLineItem {
     pub update_time: String,
     pub name: String,
@@ -277,7 +278,7 @@ pub fn coordinate(value: f64) -> Value {
 }
 
 /// A node as 1.5 answers it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct JointNodeItem {
     pub status: String,
     pub jobi_name: String,
@@ -307,7 +308,7 @@ impl From<pb::JointNode> for JointNodeItem {
 }
 
 /// `data` of 1.5.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct JointStructure {
     pub joint: Vec<JointNodeItem>,
     pub id: String,
@@ -315,14 +316,18 @@ pub struct JointStructure {
 }
 
 /// Body of the template create route (beyond the contract).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TemplateBody {
+    #[schema(max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     #[serde(default, rename = "type")]
+    #[schema(max_length = 128)]
     pub template_type: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub deploy_type: Option<String>,
     pub application_id: LegacyId,
     #[serde(default)]
@@ -330,23 +335,27 @@ pub struct TemplateBody {
 }
 
 /// Body of 5.2.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InstanceBody {
+    #[schema(max_length = 128)]
     pub name: String,
     pub env_id: LegacyId,
     pub application_id: LegacyId,
     pub job_template_id: LegacyId,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     #[serde(default)]
     pub module_id: Option<LegacyId>,
 }
 
 /// Body of 5.7.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CopyBody {
+    #[schema(max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     #[serde(default)]
     pub env_id: Option<LegacyId>,
@@ -355,18 +364,21 @@ pub struct CopyBody {
 }
 
 /// Body of 1.7.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct JointLineBody {
+    #[schema(max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     pub productline_id: LegacyId,
 }
 
 /// A node of 1.4's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct JointNodeBody {
     pub jobi_id: LegacyId,
+    #[schema(minimum = 0)]
     pub sequence: i64,
     #[serde(default)]
     pub parent: Vec<LegacyId>,
@@ -377,7 +389,7 @@ pub struct JointNodeBody {
 }
 
 /// Body of 1.4.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SaveJointLineBody {
     pub id: LegacyId,
     pub joint: Vec<JointNodeBody>,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::catalog::LegacyId;
 
 /// A cluster as 8.1.3 and 8.1.4 answer it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ClusterItem {
     pub remark: String,
     pub name: String,
@@ -42,7 +42,7 @@ impl ClusterItem {
 }
 
 /// A cluster as 8.1.10 answers it (the legacy answer has no `creator`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UpdatedClusterItem {
     pub remark: String,
     pub name: String,
@@ -73,7 +73,7 @@ impl From<ClusterItem> for UpdatedClusterItem {
 }
 
 /// A cluster as the admin routes answer it: the 8.1.4 keys plus `app_id` and `source`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AdminClusterItem {
     #[serde(flatten)]
     pub item: ClusterItem,
@@ -94,7 +94,7 @@ impl AdminClusterItem {
 }
 
 /// `{remark, id, name}` of 8.2.2, 5.4 and 5.8.2.1.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ClusterSelectItem {
     pub remark: String,
     pub id: String,
@@ -112,14 +112,14 @@ impl From<pb::Cluster> for ClusterSelectItem {
 }
 
 /// `{id, name}` of a deleted cluster (8.1.9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeletedCluster {
     pub id: String,
     pub name: String,
 }
 
 /// A host as 8.1.5 / 8.1.6 list it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct HostBindItem {
     pub ssh_port: String,
     #[serde(rename = "host_IP")]
@@ -127,6 +127,7 @@ pub struct HostBindItem {
     pub ssh_user: String,
     pub host_name: String,
     /// "True" for hosts that may be bound, "False" for bound ones.
+    #[schema(value_type = String)]
     pub wait_bind: &'static str,
     pub id: String,
 }
@@ -145,14 +146,14 @@ impl HostBindItem {
 }
 
 /// `{id, name}` of a cluster a host is bound to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ClusterRef {
     pub id: String,
     pub name: String,
 }
 
 /// A host as 8.2.3, 8.2.4 and 8.2.6 answer it (never a secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct HostItem {
     pub remark: String,
     pub name: String,
@@ -204,7 +205,7 @@ impl HostItem {
 }
 
 /// A host as the admin routes answer it: the 8.2.3 keys plus `source`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AdminHostItem {
     #[serde(flatten)]
     pub item: HostItem,
@@ -212,28 +213,31 @@ pub struct AdminHostItem {
 }
 
 /// 8.2.5's answer: the legacy platform answered the deleted host with `id` null.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeletedHost {
     pub id: Option<String>,
     pub name: String,
 }
 
 /// `{type, key}` of 8.1.1.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ClusterTypeItem {
     pub value: String,
     pub key: String,
 }
 
 /// Body of 8.1.4 / 8.1.10 (and of the admin route, with `id`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ClusterBody {
     #[serde(default)]
     pub id: Option<LegacyId>,
+    #[schema(max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
     #[serde(default, rename = "type")]
+    #[schema(max_length = 128)]
     pub cluster_type: Option<String>,
     pub env_id: LegacyId,
     pub app_id: LegacyId,
@@ -255,21 +259,29 @@ impl ClusterBody {
 }
 
 /// Body of 8.2.3 / 8.2.6 (and of the admin route, with `id`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct HostBody {
     #[serde(default)]
+    #[schema(value_type = Option<LegacyId>)]
     pub id: Option<Value>,
     #[serde(rename = "host_IP")]
+    #[schema(max_length = 64)]
     pub host_ip: String,
+    #[schema(max_length = 128)]
     pub host_name: String,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub remark: Option<String>,
+    #[schema(max_length = 128)]
     pub ssh_user: String,
     #[serde(default)]
+    #[schema(max_length = 16384)]
     pub ssh_passwd: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 16384)]
     pub ssh_private_key: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<LegacyId>)]
     pub ssh_port: Option<Value>,
     #[serde(rename = "productLine_id")]
     pub product_line_id: LegacyId,
@@ -311,7 +323,7 @@ impl HostBody {
 }
 
 /// Body of 8.1.7 / 8.1.8.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct HostIdsBody {
     pub hosts: Vec<LegacyId>,
 }

@@ -353,7 +353,7 @@ pub async fn may_review(
     Ok(HttpResponse::Ok().json(Envelope::ok(answer.may_review)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReviewBody {
     #[serde(default)]
     method_id: Option<String>,

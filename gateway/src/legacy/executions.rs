@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// The body of 6.1–6.3 (`{"use_tad_host": false}`; an empty body means false).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ExecuteBody {
     #[serde(default)]
     use_tad_host: Option<bool>,
@@ -345,8 +345,9 @@ pub async fn list_webhooks(
         .collect::<Vec<_>>())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct WebhookBody {
+    #[schema(max_length = 2048)]
     url: String,
 }
 

@@ -316,11 +316,12 @@ pub async fn instance_details(
 }
 
 /// Body of 7.3.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct WorkOrderBody {
     pub job_instance_id: LegacyId,
     #[serde(default)]
     pub doc_id: Option<String>,
+    #[schema(value_type = crate::openapi::contract::WorkOrderForm)]
     pub excel_data: Value,
     #[serde(default)]
     pub app_id: Option<LegacyId>,
@@ -722,8 +723,9 @@ pub async fn step_all_data(
 }
 
 /// Body of 5.6.2.4.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ParamsBody {
+    #[schema(value_type = crate::openapi::contract::ParamValues)]
     pub config_value: Value,
 }
 
@@ -743,23 +745,27 @@ pub async fn save_step_params(
 }
 
 /// One script of 5.6.2.5's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ScriptBody {
     pub id: LegacyId,
     #[serde(default)]
+    #[schema(max_length = 1024)]
     pub dest: String,
     #[serde(default, rename = "host_IP")]
     pub host_ip: Vec<String>,
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub parameter: String,
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub execute_type: String,
 }
 
 /// Body of 5.6.2.5.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ScriptsBody {
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub script_id: Option<Value>,
     pub scripts_data: Vec<ScriptBody>,
 }
@@ -780,20 +786,23 @@ pub async fn save_step_scripts(
 }
 
 /// One group of 5.6.2.3's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ConfigGroupBody {
     #[serde(default)]
+    #[schema(max_length = 1024)]
     pub dest: String,
     #[serde(default, rename = "host_IP")]
     pub host_ip: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = crate::openapi::contract::ParamValues)]
     pub configs: Value,
     #[serde(default)]
+    #[schema(max_length = 1024)]
     pub targetname: String,
 }
 
 /// Body of 5.6.2.3.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ConfigsBody {
     pub file_id: LegacyId,
     #[serde(default)]
@@ -813,17 +822,18 @@ pub async fn save_step_configs(
 }
 
 /// One artifact of 5.6.2.2's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ArtifactBody {
     pub file_id: LegacyId,
     #[serde(default)]
+    #[schema(max_length = 1024)]
     pub dest: String,
     #[serde(default, rename = "host_IP")]
     pub host_ip: Vec<String>,
 }
 
 /// Body of 5.6.2.2.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ArtifactsBody {
     pub artifacts: Vec<ArtifactBody>,
 }
@@ -845,26 +855,27 @@ pub async fn save_step_artifacts(
 }
 
 /// `cluster` of 5.6.1's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ClusterPart {
     pub cluster_id: LegacyId,
 }
 
 /// `config` of 5.6.1's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ParamsPart {
+    #[schema(value_type = crate::openapi::contract::ParamValues)]
     pub config_value: Value,
 }
 
 /// `scripts` of 5.6.1's body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ScriptsPart {
     #[serde(default)]
     pub scripts_data: Vec<ScriptBody>,
 }
 
 /// Body of 5.6.1: every part optional; absent parts stay as they are.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AllBody {
     #[serde(default)]
     pub cluster: Option<ClusterPart>,
@@ -882,7 +893,7 @@ pub struct AllBody {
 }
 
 /// `{"batch_size": hosts per batch (0 = all), "pause_seconds": pause between batches}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RollingPart {
     #[serde(default)]
     pub batch_size: u32,

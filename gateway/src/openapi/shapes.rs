@@ -1,0 +1,329 @@
+//! The shapes every operation shares: the TAD envelope and page (SPEC §1), the appinhouse answer
+//! (SPEC §6), the operations' status, and the responses of each kind of answer. A route whose
+//! `data` (or page item) type is declared gets its own success schema around that type.
+
+use utoipa::openapi::{
+    ContentBuilder, Ref, RefOr, ResponseBuilder, Schema,
+    schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, SchemaType, Type},
+};
+
+use crate::routing::{Answer, TypeSchema};
+
+/// The names of the reusable schemas and security schemes.
+pub(super) mod names {
+    pub const SUCCESS: &str = "TadSuccess";
+    pub const FAILURE: &str = "TadFailure";
+    pub const ANSWER: &str = "TadAnswer";
+    pub const PAGE: &str = "TadPage";
+    pub const PAGE_ANSWER: &str = "TadPageAnswer";
+    pub const APPINHOUSE: &str = "AppinhouseAnswer";
+    pub const STATUS: &str = "OperationsStatus";
+    pub const BEARER: &str = "bearer";
+    pub const SECRET_KEY: &str = "secretKey";
+}
+
+pub(super) fn schema_ref(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+pub(super) fn typed(schema_type: Type) -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(schema_type)
+}
+
+fn any_value() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::AnyValue)
+}
+
+fn closed_object() -> ObjectBuilder {
+    typed(Type::Object).additional_properties(Some(AdditionalProperties::FreeForm(false)))
+}
+
+fn one_of(names: &[&str]) -> RefOr<Schema> {
+    names
+        .iter()
+        .fold(OneOfBuilder::new(), |builder, name| {
+            builder.item(schema_ref(name))
+        })
+        .into()
+}
+
+/// The TAD envelope of a success around `data`.
+fn success(data: RefOr<Schema>) -> ObjectBuilder {
+    closed_object()
+        .description(Some("The TAD envelope of a success"))
+        .property("info", typed(Type::String))
+        .property("data", data)
+        .property("success", typed(Type::Boolean).enum_values(Some([true])))
+        .property("level", typed(Type::String).enum_values(Some(["info"])))
+        .required("info")
+        .required("data")
+        .required("success")
+        .required("level")
+}
+
+/// A paginated list of `item`.
+fn page(item: RefOr<Schema>) -> ObjectBuilder {
+    closed_object()
+        .description(Some("A paginated list (no envelope)"))
+        .property("count", typed(Type::Integer).minimum(Some(0)))
+        .property("page", typed(Type::Integer).minimum(Some(0)))
+        .property("results", ArrayBuilder::new().items(item))
+        .required("count")
+        .required("page")
+        .required("results")
+}
+
+/// `shape`, or the failure envelope.
+fn or_failure(shape: ObjectBuilder) -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(
+            OneOfBuilder::new()
+                .item(shape)
+                .item(schema_ref(names::FAILURE)),
+        ))
+        .build()
+}
+
+/// The reference to a declared type (its schema is a component of the document).
+pub(super) fn type_ref(schema: &TypeSchema) -> RefOr<Schema> {
+    schema_ref(&(schema.name)())
+}
+
+/// The answer shapes of SPEC §1 and §6.
+pub(super) fn schemas() -> Vec<(&'static str, RefOr<Schema>)> {
+    let failure = closed_object()
+        .description(Some(
+            "The TAD envelope of a failure: `data` null, `code` a stable snake_case reason",
+        ))
+        .property("info", typed(Type::String))
+        .property("data", typed(Type::Null))
+        .property("success", typed(Type::Boolean).enum_values(Some([false])))
+        .property(
+            "level",
+            typed(Type::String).enum_values(Some(["warning", "error"])),
+        )
+        .property("code", typed(Type::String))
+        .required("info")
+        .required("data")
+        .required("success")
+        .required("level")
+        .required("code");
+    let appinhouse = typed(Type::Object)
+        .description(Some(
+            "An appinhouse answer: `code` 0 on success, else its contract's numeric code",
+        ))
+        .property("code", typed(Type::Integer))
+        .property("msg", typed(Type::String))
+        .required("code")
+        .required("msg");
+    let status = typed(Type::Object)
+        .property("status", typed(Type::String))
+        .property("services", typed(Type::Object))
+        .required("status");
+    vec![
+        (names::SUCCESS, success(any_value().into()).into()),
+        (names::FAILURE, failure.into()),
+        (names::ANSWER, one_of(&[names::SUCCESS, names::FAILURE])),
+        (names::PAGE, page(any_value().into()).into()),
+        (names::PAGE_ANSWER, one_of(&[names::PAGE, names::FAILURE])),
+        (names::APPINHOUSE, appinhouse.into()),
+        (names::STATUS, status.into()),
+    ]
+}
+
+pub(super) fn json_content(schema: &str) -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(schema_ref(schema)))
+        .build()
+}
+
+pub(super) fn binary_content() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(typed(Type::String).format(Some(
+            utoipa::openapi::SchemaFormat::Custom("binary".to_owned()),
+        ))))
+        .build()
+}
+
+fn text_content() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(typed(Type::String)))
+        .build()
+}
+
+pub(super) const JSON: &str = "application/json";
+
+/// A JSON answer (200) and the failure envelope of any other status.
+fn json_answer(
+    description: &str,
+    content: utoipa::openapi::Content,
+    failure: ResponseBuilder,
+) -> Vec<(&'static str, ResponseBuilder)> {
+    vec![
+        (
+            "200",
+            ResponseBuilder::new()
+                .description(description)
+                .content(JSON, content),
+        ),
+        ("default", failure),
+    ]
+}
+
+/// The responses of one answer shape; `default` covers every other status (401, 404, 405, 413,
+/// 5xx), so a response-schema check holds every answer to the envelope.
+pub(super) fn responses(answer: Answer) -> Vec<(&'static str, ResponseBuilder)> {
+    let failure = || {
+        ResponseBuilder::new()
+            .description("A failure envelope (401 no or bad token, 413 too large, 5xx faults)")
+            .content(JSON, json_content(names::FAILURE))
+    };
+    match answer {
+        Answer::Envelope(data) => json_answer(
+            "The envelope (`success` false with a `code` on domain failures)",
+            match data {
+                None => json_content(names::ANSWER),
+                Some(data) => or_failure(success(type_ref(&data))),
+            },
+            failure(),
+        ),
+        Answer::Page(item) => json_answer(
+            "A page, or a failure envelope",
+            match item {
+                None => json_content(names::PAGE_ANSWER),
+                Some(item) => or_failure(page(type_ref(&item))),
+            },
+            failure(),
+        ),
+        Answer::File(media_type) => vec![
+            (
+                "200",
+                ResponseBuilder::new()
+                    .description("The file, or a failure envelope")
+                    .content(media_type, binary_content())
+                    .content(JSON, json_content(names::FAILURE)),
+            ),
+            (
+                "206",
+                ResponseBuilder::new()
+                    .description("The requested range")
+                    .content(media_type, binary_content()),
+            ),
+            ("default", failure()),
+        ],
+        Answer::Events => vec![
+            (
+                "200",
+                ResponseBuilder::new()
+                    .description("Server-Sent Events until the run ends, or a failure envelope")
+                    .content("text/event-stream", text_content())
+                    .content(JSON, json_content(names::FAILURE)),
+            ),
+            ("default", failure()),
+        ],
+        Answer::Appinhouse => vec![
+            (
+                "200",
+                ResponseBuilder::new()
+                    .description("`code` 0 on success, else the contract's code")
+                    .content(JSON, json_content(names::APPINHOUSE)),
+            ),
+            (
+                "default",
+                ResponseBuilder::new()
+                    .description("401 `{\"code\":1010}` for a bad X-SecretKey; 5xx faults")
+                    .content(JSON, json_content(names::APPINHOUSE)),
+            ),
+        ],
+        Answer::AppinhouseFile(media_type) => vec![
+            (
+                "200",
+                ResponseBuilder::new()
+                    .description("The file")
+                    .content(media_type, binary_content()),
+            ),
+            (
+                "206",
+                ResponseBuilder::new()
+                    .description("The requested range")
+                    .content(media_type, binary_content()),
+            ),
+            (
+                "416",
+                ResponseBuilder::new().description("The range is outside the file"),
+            ),
+            (
+                "default",
+                ResponseBuilder::new()
+                    .description("`{code,msg}`: not found, or a fault")
+                    .content(JSON, json_content(names::APPINHOUSE)),
+            ),
+        ],
+        Answer::Html => vec![
+            (
+                "200",
+                ResponseBuilder::new()
+                    .description("The page")
+                    .content("text/html", text_content()),
+            ),
+            (
+                "default",
+                ResponseBuilder::new()
+                    .description("A short HTML page naming the failure (404 unknown app)")
+                    .content("text/html", text_content()),
+            ),
+        ],
+        Answer::Status => vec![
+            (
+                "200",
+                ResponseBuilder::new()
+                    .description("Healthy / ready")
+                    .content(JSON, json_content(names::STATUS)),
+            ),
+            (
+                "503",
+                ResponseBuilder::new()
+                    .description("Not ready: the state of each service")
+                    .content(JSON, json_content(names::STATUS)),
+            ),
+            ("default", failure()),
+        ],
+        Answer::Metrics => vec![
+            (
+                "200",
+                ResponseBuilder::new()
+                    .description("Prometheus text format")
+                    .content("text/plain", text_content()),
+            ),
+            ("default", failure()),
+        ],
+        Answer::Document => vec![
+            (
+                "200",
+                ResponseBuilder::new().description("OpenAPI 3.1").content(
+                    JSON,
+                    ContentBuilder::new()
+                        .schema(Some(typed(Type::Object)))
+                        .build(),
+                ),
+            ),
+            ("default", failure()),
+        ],
+        Answer::Redirect => vec![
+            (
+                "302",
+                ResponseBuilder::new().description("To `/api/docs/index.html`"),
+            ),
+            ("default", failure()),
+        ],
+        Answer::StaticFile => vec![
+            (
+                "200",
+                ResponseBuilder::new()
+                    .description("The file")
+                    .content("*/*", binary_content()),
+            ),
+            ("default", failure()),
+        ],
+    }
+}
