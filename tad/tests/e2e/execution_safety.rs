@@ -508,6 +508,42 @@ async fn script_parameters_reach_the_script_as_argv_words_and_paths_are_taken_li
         .await;
     assert_success(&body);
 
+    for (transport, use_tad_host) in TRANSPORTS {
+        let data = bench.run(&instance, use_tad_host).await;
+        let run = run_id(&data);
+        let logs = bench.logs(&run).await;
+        // The security assertion first: whatever the run's outcome, nothing the values said ran.
+        assert_eq!(
+            entries(Path::new(&fx)),
+            Vec::<String>::new(),
+            "{transport}: nothing a parameter or path said ran"
+        );
+        assert_eq!(data["result"], true, "{transport}: {data} {logs:?}");
+        let (_, log) = &logs[0];
+        for (parameter, words) in &cases {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            assert!(
+                log.contains(&printed(&words)),
+                "{transport}: {parameter:?} must arrive as {words:?}: {log}"
+            );
+        }
+        assert!(
+            Path::new(&script_dest).join("args.sh").is_file(),
+            "{transport}: the script went to its literal dest"
+        );
+        assert_eq!(
+            std::fs::read(Path::new(&artifact_dest).join("argv.tar.gz")).expect("artifact"),
+            artifact,
+            "{transport}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(Path::new(&config_dest).join(target_name))
+                .expect("config")
+                .trim_end(),
+            "listen=8080",
+            "{transport}"
+        );
+    }
     // A parameter that cannot be split, or that holds a line break (a second command line to a
     // shell), is refused when bound, naming the field, by 5.6.2.5 and by 5.6.1.
     let newline = format!("c09 first\ntouch {fx}/newline");
@@ -552,41 +588,6 @@ async fn script_parameters_reach_the_script_as_argv_words_and_paths_are_taken_li
         "the refused bindings replaced nothing: {body}"
     );
 
-    for (transport, use_tad_host) in TRANSPORTS {
-        let data = bench.run(&instance, use_tad_host).await;
-        let run = run_id(&data);
-        let logs = bench.logs(&run).await;
-        assert_eq!(data["result"], true, "{transport}: {data} {logs:?}");
-        let (_, log) = &logs[0];
-        for (parameter, words) in &cases {
-            let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            assert!(
-                log.contains(&printed(&words)),
-                "{transport}: {parameter:?} must arrive as {words:?}: {log}"
-            );
-        }
-        assert_eq!(
-            entries(Path::new(&fx)),
-            Vec::<String>::new(),
-            "{transport}: nothing a parameter or path said ran"
-        );
-        assert!(
-            Path::new(&script_dest).join("args.sh").is_file(),
-            "{transport}: the script went to its literal dest"
-        );
-        assert_eq!(
-            std::fs::read(Path::new(&artifact_dest).join("argv.tar.gz")).expect("artifact"),
-            artifact,
-            "{transport}"
-        );
-        assert_eq!(
-            std::fs::read_to_string(Path::new(&config_dest).join(target_name))
-                .expect("config")
-                .trim_end(),
-            "listen=8080",
-            "{transport}"
-        );
-    }
     bench.stop().await;
 }
 
