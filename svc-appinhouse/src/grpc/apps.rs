@@ -1,6 +1,6 @@
 //! Apps: create, update, delete, move and list: proto ⇄ rules.
 
-use super::*;
+use super::{AppinhouseGrpc, Request, Response, Status, done, pb};
 
 impl AppinhouseGrpc {
     pub(super) async fn create_app(

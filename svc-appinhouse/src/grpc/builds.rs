@@ -1,6 +1,9 @@
 //! Builds per platform, their extends, pages and OTA plists: proto ⇄ rules.
 
-use super::*;
+use super::{
+    AppinhouseGrpc, BuildView, Fields, Platform, Request, Response, Status, detect, done, pb,
+    to_unix_ms,
+};
 
 fn build_to_proto(view: BuildView) -> pb::Build {
     let BuildView { row, down, extends } = view;

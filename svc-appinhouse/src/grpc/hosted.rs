@@ -2,7 +2,10 @@
 
 use proto::appinhouse::AppinhouseCode;
 
-use super::*;
+use super::{
+    AppinhouseError, AppinhouseGrpc, FileStream, Request, Response, Status, StreamExt, Streaming,
+    UploadHeader, pb,
+};
 
 impl AppinhouseGrpc {
     pub(super) async fn upload_build(

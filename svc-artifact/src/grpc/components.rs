@@ -1,6 +1,6 @@
 //! Components and the schemas of their methods: proto ⇄ rules.
 
-use super::*;
+use super::{ArtifactGrpc, CallerExt, MethodListing, Request, Response, Status, node_to_proto, pb};
 
 fn method_to_proto(listing: MethodListing) -> pb::Method {
     let builtin = listing.method.builtin;

@@ -1,6 +1,10 @@
 //! Stored files: uploads, downloads, their rows and origins: proto ⇄ rules.
 
-use super::*;
+use super::{
+    ArtifactError, ArtifactGrpc, CallerExt, DOWNLOAD_CHUNK_BYTES, DownloadStream, ErrorReason,
+    Part, Pin, Request, Response, Status, Stream, StreamExt, Streaming, UploadItem, UploadOutcome,
+    file_to_proto, pb,
+};
 
 fn outcome_to_proto(kind: pb::UploadKind, outcome: UploadOutcome) -> pb::UploadResponse {
     pb::UploadResponse {

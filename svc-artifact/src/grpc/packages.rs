@@ -1,6 +1,6 @@
 //! Packages and their versions as artifacts to deploy: proto ⇄ rules.
 
-use super::*;
+use super::{ArtifactGrpc, CallerExt, Request, Response, Status, pb};
 
 impl ArtifactGrpc {
     pub(super) async fn filter_artifacts(

@@ -1,6 +1,9 @@
 //! Scripts, their review and their file texts: proto ⇄ rules.
 
-use super::*;
+use super::{
+    ABLE, ArtifactGrpc, CallerExt, FileRow, Request, Response, ScriptRow, Status, file_to_proto,
+    pb, to_unix_ms,
+};
 
 fn script_to_proto(row: ScriptRow, files: Vec<FileRow>) -> pb::ScriptVersion {
     pb::ScriptVersion {

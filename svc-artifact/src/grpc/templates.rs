@@ -1,6 +1,9 @@
 //! App-config templates: schemas, values, rendering and versions: proto ⇄ rules.
 
-use super::*;
+use super::{
+    ArtifactGrpc, CallerExt, ErrorReason, Request, Response, Status, file_to_proto, node_to_proto,
+    pb, to_unix_ms,
+};
 
 fn values_of(json: &str) -> Result<serde_json::Value, Status> {
     serde_json::from_str(json).map_err(|error| {

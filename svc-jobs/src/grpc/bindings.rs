@@ -1,6 +1,9 @@
 //! What a step deploys: parameters, scripts, configs, artifacts: proto ⇄ rules.
 
-use super::*;
+use super::{
+    AllBindings, ArtifactBinding, CallerExt, ConfigBinding, ConfigGroup, ErrorReason, JobsGrpc,
+    Request, Response, ScriptBinding, Status, pb,
+};
 
 fn config_binding(body: pb::SaveStepConfigsRequest) -> Result<ConfigBinding, Status> {
     let mut groups = Vec::with_capacity(body.groups.len());

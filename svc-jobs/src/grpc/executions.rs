@@ -1,6 +1,9 @@
 //! Runs of instances and joint lines, their logs, history and live events: proto ⇄ rules.
 
-use super::*;
+use super::{
+    CallerExt, EventRow, EventStream, ExecuteAnswer, ExecutionView, JobsGrpc, JointTree, Mode,
+    Request, Response, RunTree, Status, pb, to_unix_ms,
+};
 
 fn execute_answer(answer: ExecuteAnswer) -> pb::ExecuteResponse {
     pb::ExecuteResponse {

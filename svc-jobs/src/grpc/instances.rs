@@ -1,6 +1,9 @@
 //! Job instances, copies and the clusters of their steps: proto ⇄ rules.
 
-use super::*;
+use super::{
+    CallerExt, CopyInput, InstanceFilter, InstanceInput, InstanceView, JobsGrpc, Request, Response,
+    Status, pb, to_unix_ms, work_order_to_proto,
+};
 
 fn instance_to_proto(view: InstanceView) -> pb::Instance {
     let row = view.row;

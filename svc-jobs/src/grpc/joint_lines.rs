@@ -1,6 +1,8 @@
 //! Joint lines, graphs of instances run in order: proto ⇄ rules.
 
-use super::*;
+use super::{
+    CallerExt, JobsGrpc, JointLineRow, NodeInput, Request, Response, Status, pb, to_unix_ms,
+};
 
 fn joint_line_to_proto(row: JointLineRow) -> pb::JointLine {
     pb::JointLine {

@@ -1,6 +1,9 @@
 //! Job templates and their component methods: proto ⇄ rules.
 
-use super::*;
+use super::{
+    CallerExt, JobsGrpc, MethodChoice, MethodView, Request, Response, Status, TemplateInput,
+    TemplateView, pb, to_unix_ms,
+};
 
 fn template_to_proto(view: TemplateView) -> pb::Template {
     let row = view.row;

@@ -1,6 +1,6 @@
 //! Webhooks added by admins: proto ⇄ rules.
 
-use super::*;
+use super::{CallerExt, JobsGrpc, Request, Response, Status, WebhookView, pb, to_unix_ms};
 
 fn webhook_to_proto(view: WebhookView) -> pb::Webhook {
     pb::Webhook {

@@ -1,6 +1,6 @@
 //! Work orders and their export: proto ⇄ rules.
 
-use super::*;
+use super::{CallerExt, ErrorReason, JobsGrpc, Request, Response, Status, pb, work_order_to_proto};
 
 impl JobsGrpc {
     pub(super) async fn save_work_order(

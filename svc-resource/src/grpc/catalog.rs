@@ -1,6 +1,9 @@
 //! Product lines, applications, modules, environments and cluster types: proto ⇄ rules.
 
-use super::*;
+use super::{
+    ApplicationRow, CallerExt, ClusterTypeRow, EnvRow, ModuleRow, ProductLineRow, Request,
+    ResourceGrpc, Response, Status, deleted, pb, to_unix_ms,
+};
 
 fn product_line_to_proto(row: ProductLineRow) -> pb::ProductLine {
     pb::ProductLine {

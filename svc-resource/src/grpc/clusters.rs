@@ -1,6 +1,9 @@
 //! Clusters and the hosts bound to them: proto ⇄ rules.
 
-use super::*;
+use super::{
+    CallerExt, ClusterFields, ClusterView, Request, ResourceGrpc, Response, Status, channel_of,
+    host_row_to_proto, pb, to_unix_ms,
+};
 
 fn cluster_to_proto(view: ClusterView) -> pb::Cluster {
     let row = view.row;

@@ -1,6 +1,9 @@
 //! Hosts, their SSH validation, connections and pinned keys: proto ⇄ rules.
 
-use super::*;
+use super::{
+    CallerExt, HostFields, HostView, Request, ResourceGrpc, Response, Status, channel_of,
+    host_row_to_proto, pb,
+};
 
 fn host_to_proto(view: HostView) -> pb::Host {
     pb::Host {

@@ -1,6 +1,6 @@
 //! Names of records by id, for other services' answers: proto ⇄ rules.
 
-use super::*;
+use super::{CallerExt, NameLookup, Request, ResourceGrpc, Response, Status, pb};
 
 impl ResourceGrpc {
     pub(super) async fn lookup_names(

@@ -1,6 +1,6 @@
 //! Login, session checks and logout: proto ⇄ rules.
 
-use super::*;
+use super::{CallerExt, Request, ResourceGrpc, Response, Status, auth_status, pb};
 
 impl ResourceGrpc {
     pub(super) async fn login(

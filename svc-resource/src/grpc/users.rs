@@ -1,6 +1,6 @@
 //! Users and their roles: proto ⇄ rules.
 
-use super::*;
+use super::{CallerExt, Request, ResourceGrpc, Response, Status, UserRow, deleted, pb, to_unix_ms};
 
 fn user_to_proto(row: UserRow) -> pb::User {
     let roles = row.role_names();
