@@ -99,7 +99,7 @@ impl std::fmt::Debug for Actor {
 }
 
 /// Why a token was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     #[error("authorization token is missing")]
     Missing,

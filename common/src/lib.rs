@@ -1,5 +1,6 @@
 //! Shared foundation of every TAD crate: config, telemetry, database layer, cache and event bus
-//! ports, ids, time rendering, JWT tokens, key files and the object store.
+//! ports, ids, time rendering, JWT tokens and the services' gRPC doorway, key files and the
+//! object store.
 //!
 //! Error policy: `anyhow` at startup and in the CLI, typed errors (thiserror) everywhere else;
 //! no `unwrap`/`expect` outside tests and startup code.
@@ -10,9 +11,11 @@ pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod doorway;
 pub mod ids;
 pub mod limits;
 pub mod paging;
+pub mod roles;
 pub mod secrets;
 pub mod sessions;
 pub mod ssh;

@@ -74,7 +74,8 @@ impl AppinhouseCode {
             .find(|code| code.number() == number)
     }
 
-    fn grpc_code(self) -> GrpcCode {
+    /// The gRPC status code it travels with.
+    pub fn grpc_code(self) -> GrpcCode {
         match self {
             AppinhouseCode::SystemError | AppinhouseCode::UnknownError => GrpcCode::Internal,
             AppinhouseCode::PlistError
@@ -113,6 +114,16 @@ impl AppinhouseCode {
                 GrpcCode::InvalidArgument => AppinhouseCode::InvalidParameter,
                 _ => AppinhouseCode::SystemError,
             })
+    }
+}
+
+impl crate::error::WireCode for AppinhouseCode {
+    fn status_code(self) -> GrpcCode {
+        self.grpc_code()
+    }
+
+    fn status(self, message: String) -> Status {
+        AppinhouseCode::status(self, message)
     }
 }
 

@@ -159,6 +159,75 @@ impl ErrorReason {
     }
 }
 
+/// A code a failed call travels with: a shared [`ErrorReason`], or the appinhouse contract's
+/// [`crate::appinhouse::AppinhouseCode`].
+pub trait WireCode: Copy {
+    /// The gRPC status code it travels with.
+    fn status_code(self) -> Code;
+    /// A status carrying this code and `message`.
+    fn status(self, message: String) -> Status;
+}
+
+impl WireCode for ErrorReason {
+    fn status_code(self) -> Code {
+        self.grpc_code()
+    }
+
+    fn status(self, message: String) -> Status {
+        ErrorReason::status(self, message)
+    }
+}
+
+/// A failure of a service's rules, as the gRPC adapter sends it: its code (hence status) and
+/// its message (the error's `Display`). Implemented in each service's `grpc/` so the rules
+/// themselves know no wire type.
+pub trait ServiceError: std::fmt::Display + Sized {
+    /// The code the failure travels with.
+    type Code: WireCode;
+
+    /// The service, named in the log line of a server fault.
+    const SERVICE: &'static str;
+
+    /// The code of this failure.
+    fn reason(&self) -> Self::Code;
+
+    /// The gRPC status code of this failure.
+    fn status_code(&self) -> Code {
+        self.reason().status_code()
+    }
+
+    /// An answer of another service passed on unchanged, when this failure is one.
+    fn into_upstream(self) -> Result<Status, Self> {
+        Err(self)
+    }
+}
+
+/// The status of a service failure: the upstream answer it carries, else its code and message.
+/// Server faults (status `internal`) are logged; the caller sees only the message.
+pub fn to_status<E: ServiceError>(error: E) -> Status {
+    let error = match error.into_upstream() {
+        Ok(status) => return status,
+        Err(error) => error,
+    };
+    let message = error.to_string();
+    if error.status_code() == Code::Internal {
+        tracing::error!(service = E::SERVICE, error = %message, "request failed");
+    }
+    error.reason().status(message)
+}
+
+/// `impl From<$error> for tonic::Status` through [`to_status`], so `?` answers a rule failure.
+#[macro_export]
+macro_rules! status_from {
+    ($error:ty) => {
+        impl From<$error> for ::tonic::Status {
+            fn from(error: $error) -> ::tonic::Status {
+                $crate::error::to_status(error)
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,7 +47,7 @@ fn fields(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 }
 
 fn code<T: std::fmt::Debug>(result: Result<T, svc_appinhouse::AppinhouseError>) -> i32 {
-    result.expect_err("a failure").code().number()
+    AppinhouseCode::from(result.expect_err("a failure").code()).number()
 }
 
 async fn desc(service: &AppinhouseService, app: &str, platform: &str, version: &str, time: &str) {

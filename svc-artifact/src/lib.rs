@@ -13,6 +13,7 @@ use common::{
     auth::JwtKeys,
     config::Config,
     db::Database,
+    doorway::Authenticated,
     storage::{ObjectStorage, StorageError},
 };
 use proto::artifact::v1::artifact_service_server::ArtifactServiceServer;
@@ -66,9 +67,15 @@ pub fn service(
     )
 }
 
-/// The tonic service to add to a server.
-pub fn grpc_service(service: ArtifactService) -> ArtifactServiceServer<grpc::ArtifactGrpc> {
-    ArtifactServiceServer::new(grpc::ArtifactGrpc::new(service))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+/// The tonic service to add to a server, its callers verified once per call.
+pub fn grpc_service(
+    service: ArtifactService,
+) -> Authenticated<ArtifactServiceServer<grpc::ArtifactGrpc>> {
+    let jwt = service.jwt().clone();
+    Authenticated::new(
+        ArtifactServiceServer::new(grpc::ArtifactGrpc::new(service))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        jwt,
+    )
 }

@@ -9,7 +9,7 @@ pub mod resource;
 pub mod sealed;
 pub mod service;
 
-use common::{auth::JwtKeys, config::Config, db::Database};
+use common::{auth::JwtKeys, config::Config, db::Database, doorway::Authenticated};
 use proto::jobs::v1::jobs_service_server::JobsServiceServer;
 
 pub use service::JobsService;
@@ -24,7 +24,10 @@ pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
     Ok(database)
 }
 
-/// The tonic service to add to a server.
-pub fn grpc_service(service: JobsService, jwt: JwtKeys) -> JobsServiceServer<grpc::JobsGrpc> {
-    JobsServiceServer::new(grpc::JobsGrpc::new(service, jwt))
+/// The tonic service to add to a server, its callers verified with `jwt` once per call.
+pub fn grpc_service(
+    service: JobsService,
+    jwt: JwtKeys,
+) -> Authenticated<JobsServiceServer<grpc::JobsGrpc>> {
+    Authenticated::new(JobsServiceServer::new(grpc::JobsGrpc::new(service)), jwt)
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::{
     auth::JwtKeys, cache::SharedCache, config::Config, crypto::CredentialCipher, db::Database,
+    doorway::Authenticated,
 };
 use proto::resource::v1::resource_service_server::ResourceServiceServer;
 
@@ -49,7 +50,13 @@ pub fn service(
     )
 }
 
-/// The tonic service to add to a server.
-pub fn grpc_service(service: ResourceService) -> ResourceServiceServer<grpc::ResourceGrpc> {
-    ResourceServiceServer::new(grpc::ResourceGrpc::new(service))
+/// The tonic service to add to a server, its callers verified once per call.
+pub fn grpc_service(
+    service: ResourceService,
+) -> Authenticated<ResourceServiceServer<grpc::ResourceGrpc>> {
+    let jwt = service.jwt().clone();
+    Authenticated::new(
+        ResourceServiceServer::new(grpc::ResourceGrpc::new(service)),
+        jwt,
+    )
 }

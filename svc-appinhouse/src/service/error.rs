@@ -1,10 +1,26 @@
-//! What can go wrong in svc-appinhouse, each failure with the code of the appinhouse contract it
-//! answers and a message naming the field or record at fault. The secret key never appears.
+//! What can go wrong in svc-appinhouse, each failure with the kind of answer of the appinhouse
+//! contract it gives ([`Fault`], put on the wire by the gRPC adapter) and a message naming the
+//! field or record at fault. The secret key never appears.
 
 use common::db::DbError;
-use proto::appinhouse::AppinhouseCode;
 
 use crate::store::StoreError;
+
+/// The answers of the appinhouse contract a failure gives (its numeric codes are the wire's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    SystemError,
+    InvalidParameter,
+    PageOutOfRange,
+    PlistError,
+    ArchiveMissing,
+    DeleteFileError,
+    TimeFormat,
+    DatabaseError,
+    AppNotFound,
+    AppExists,
+    SecretKey,
+}
 
 /// Failures of the appinhouse rules.
 #[derive(Debug, thiserror::Error)]
@@ -60,23 +76,23 @@ impl From<diesel::result::Error> for AppinhouseError {
 }
 
 impl AppinhouseError {
-    /// The contract code this failure answers.
-    pub fn code(&self) -> AppinhouseCode {
+    /// The contract answer this failure gives.
+    pub fn code(&self) -> Fault {
         match self {
             AppinhouseError::Missing { .. }
             | AppinhouseError::Invalid { .. }
             | AppinhouseError::NotFound(_)
-            | AppinhouseError::Metadata(_) => AppinhouseCode::InvalidParameter,
-            AppinhouseError::PastTheEnd { .. } => AppinhouseCode::PageOutOfRange,
-            AppinhouseError::Plist(_) => AppinhouseCode::PlistError,
-            AppinhouseError::ArchiveMissing(_) => AppinhouseCode::ArchiveMissing,
-            AppinhouseError::DeleteFile(_) => AppinhouseCode::DeleteFileError,
-            AppinhouseError::TimeFormat(_) => AppinhouseCode::TimeFormat,
-            AppinhouseError::Database(_) => AppinhouseCode::DatabaseError,
-            AppinhouseError::AppNotFound(_) => AppinhouseCode::AppNotFound,
-            AppinhouseError::AppExists(_) => AppinhouseCode::AppExists,
-            AppinhouseError::SecretKey => AppinhouseCode::SecretKey,
-            AppinhouseError::Store(_) | AppinhouseError::Upload(_) => AppinhouseCode::SystemError,
+            | AppinhouseError::Metadata(_) => Fault::InvalidParameter,
+            AppinhouseError::PastTheEnd { .. } => Fault::PageOutOfRange,
+            AppinhouseError::Plist(_) => Fault::PlistError,
+            AppinhouseError::ArchiveMissing(_) => Fault::ArchiveMissing,
+            AppinhouseError::DeleteFile(_) => Fault::DeleteFileError,
+            AppinhouseError::TimeFormat(_) => Fault::TimeFormat,
+            AppinhouseError::Database(_) => Fault::DatabaseError,
+            AppinhouseError::AppNotFound(_) => Fault::AppNotFound,
+            AppinhouseError::AppExists(_) => Fault::AppExists,
+            AppinhouseError::SecretKey => Fault::SecretKey,
+            AppinhouseError::Store(_) | AppinhouseError::Upload(_) => Fault::SystemError,
         }
     }
 }

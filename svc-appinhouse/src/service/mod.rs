@@ -17,7 +17,7 @@ use std::{collections::HashMap, path::PathBuf, sync::Arc};
 use common::db::Database;
 use subtle::ConstantTimeEq;
 
-pub use error::{AppinhouseError, AppinhouseResult};
+pub use error::{AppinhouseError, AppinhouseResult, Fault};
 
 use crate::store::BuildStore;
 

@@ -84,6 +84,12 @@ impl From<common::limits::LimitError> for ArtifactError {
     }
 }
 
+impl From<common::roles::Forbidden> for ArtifactError {
+    fn from(error: common::roles::Forbidden) -> Self {
+        ArtifactError::Forbidden(error.0)
+    }
+}
+
 impl From<diesel::result::Error> for ArtifactError {
     fn from(error: diesel::result::Error) -> Self {
         ArtifactError::Database(DbError::Query(error))

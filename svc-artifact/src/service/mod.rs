@@ -9,6 +9,7 @@ pub mod files;
 pub mod ingest;
 pub mod leftovers;
 pub mod packages;
+pub mod records;
 pub mod schema;
 pub mod scripts;
 pub mod templates;
@@ -17,8 +18,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
 use common::{
-    auth::{JwtKeys, Role},
+    auth::JwtKeys,
     db::Database,
+    roles::{require_reader, require_reviewer, require_uploader},
     storage::ObjectStorage,
 };
 
@@ -123,45 +125,6 @@ impl ArtifactService {
             spool,
             max_bytes: self.settings.max_upload_bytes,
         }
-    }
-}
-
-/// Uploads need the `operator` or `admin` role.
-fn require_uploader(actor: &Actor) -> ArtifactResult<()> {
-    if actor.claims.may(&[Role::Operator]) {
-        Ok(())
-    } else {
-        Err(ArtifactError::Forbidden(format!(
-            "user {:?} needs the operator or admin role to upload",
-            actor.username()
-        )))
-    }
-}
-
-/// Reviews need the `reviewer` or `admin` role.
-fn require_reviewer(actor: &Actor) -> ArtifactResult<()> {
-    if actor.claims.may(&[Role::Reviewer]) {
-        Ok(())
-    } else {
-        Err(ArtifactError::Forbidden(format!(
-            "user {:?} needs the reviewer or admin role to review scripts",
-            actor.username()
-        )))
-    }
-}
-
-/// Reads need any role at all.
-fn require_reader(actor: &Actor) -> ArtifactResult<()> {
-    if actor
-        .claims
-        .may(&[Role::Operator, Role::Reviewer, Role::Viewer])
-    {
-        Ok(())
-    } else {
-        Err(ArtifactError::Forbidden(format!(
-            "user {:?} has no role",
-            actor.username()
-        )))
     }
 }
 

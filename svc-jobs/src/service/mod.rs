@@ -7,11 +7,15 @@ pub mod error;
 pub mod executions;
 pub mod instances;
 pub mod joint_lines;
+pub mod records;
 pub mod templates;
 pub mod webhooks;
 pub mod work_orders;
 
-use common::{auth::Role, db::Database};
+use common::{
+    db::Database,
+    roles::{require_operator, require_reader},
+};
 
 pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
 
@@ -62,30 +66,9 @@ impl JobsService {
     }
 }
 
-/// Configuring deployments needs `operator` (or `admin`).
-fn require_operator(actor: &Actor) -> JobsResult<()> {
-    if actor.claims.may(&[Role::Operator]) {
-        Ok(())
-    } else {
-        Err(JobsError::Forbidden(format!(
-            "user {:?} lacks the operator role this needs",
-            actor.username()
-        )))
-    }
-}
-
-/// Reads need any role.
-fn require_reader(actor: &Actor) -> JobsResult<()> {
-    if actor
-        .claims
-        .may(&[Role::Operator, Role::Reviewer, Role::Viewer])
-    {
-        Ok(())
-    } else {
-        Err(JobsError::Forbidden(format!(
-            "user {:?} has no role",
-            actor.username()
-        )))
+impl From<common::roles::Forbidden> for JobsError {
+    fn from(error: common::roles::Forbidden) -> JobsError {
+        JobsError::Forbidden(error.0)
     }
 }
 

@@ -14,14 +14,11 @@ pub struct WebhookView {
 }
 
 fn require_admin(actor: &Actor) -> JobsResult<()> {
-    if actor.claims.may(&[]) {
-        Ok(())
-    } else {
-        Err(JobsError::Forbidden(format!(
-            "user {:?} is not an admin; webhooks are configured by admins",
-            actor.username()
-        )))
-    }
+    Ok(common::roles::require(
+        actor,
+        &[],
+        "is not an admin; webhooks are configured by admins",
+    )?)
 }
 
 impl JobsService {

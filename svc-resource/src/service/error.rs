@@ -104,6 +104,12 @@ impl From<common::limits::LimitError> for ResourceError {
     }
 }
 
+impl From<common::roles::Forbidden> for ResourceError {
+    fn from(error: common::roles::Forbidden) -> Self {
+        ResourceError::Forbidden(error.0)
+    }
+}
+
 impl From<diesel::result::Error> for ResourceError {
     fn from(error: diesel::result::Error) -> Self {
         ResourceError::Database(DbError::Query(error))

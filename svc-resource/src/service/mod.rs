@@ -7,6 +7,7 @@ pub mod error;
 pub mod hosts;
 pub mod import;
 pub mod lookups;
+pub mod records;
 pub mod sessions;
 pub mod users;
 pub mod validate;
@@ -14,10 +15,11 @@ pub mod validate;
 use std::time::Duration;
 
 use common::{
-    auth::{Claims, JwtKeys, Role},
+    auth::JwtKeys,
     cache::SharedCache,
     crypto::CredentialCipher,
     db::Database,
+    roles::{require_admin, require_internal, require_operator, require_reader},
 };
 
 pub use error::{ConflictKind, RecordKind, ResourceError, ResourceResult};
@@ -70,58 +72,6 @@ impl ResourceService {
     /// The token keys (the gRPC adapter verifies callers with them).
     pub fn jwt(&self) -> &JwtKeys {
         &self.jwt
-    }
-}
-
-/// Admin routes need the `admin` role.
-fn require_admin(actor: &Claims) -> ResourceResult<()> {
-    if actor.has_role(Role::Admin) {
-        Ok(())
-    } else {
-        Err(ResourceError::Forbidden(format!(
-            "user {:?} lacks the admin role this needs",
-            actor.username()
-        )))
-    }
-}
-
-/// Reads need any role at all.
-fn require_reader(actor: &Claims) -> ResourceResult<()> {
-    if actor.may(&[Role::Operator, Role::Reviewer, Role::Viewer]) {
-        Ok(())
-    } else {
-        Err(ResourceError::Forbidden(format!(
-            "user {:?} has no role",
-            actor.username()
-        )))
-    }
-}
-
-/// Configuring deployment resources needs `operator` (or `admin`).
-fn require_operator(actor: &Claims) -> ResourceResult<()> {
-    if actor.may(&[Role::Operator]) {
-        Ok(())
-    } else {
-        Err(ResourceError::Forbidden(format!(
-            "user {:?} lacks the operator role this needs",
-            actor.username()
-        )))
-    }
-}
-
-/// Host credentials in clear are for other services only (tokens with the internal role).
-fn require_internal(actor: &Claims) -> ResourceResult<()> {
-    if actor
-        .roles
-        .iter()
-        .any(|role| role == common::auth::INTERNAL_ROLE)
-    {
-        Ok(())
-    } else {
-        Err(ResourceError::Forbidden(format!(
-            "user {:?} may not read host credentials",
-            actor.username()
-        )))
     }
 }
 

@@ -1,0 +1,144 @@
+//! Stored files: uploads, downloads, their rows and origins: proto ⇄ rules.
+
+use super::{
+    ArtifactError, ArtifactGrpc, CallerExt, DOWNLOAD_CHUNK_BYTES, DownloadStream, ErrorReason,
+    Part, Pin, Request, Response, Status, Stream, StreamExt, Streaming, UploadItem, UploadOutcome,
+    file_to_proto, pb,
+};
+
+fn outcome_to_proto(kind: pb::UploadKind, outcome: UploadOutcome) -> pb::UploadResponse {
+    pb::UploadResponse {
+        kind: kind as i32,
+        files: outcome.files.into_iter().map(file_to_proto).collect(),
+        version_id: outcome.version_id,
+        unpacked: outcome.unpacked.into_iter().map(file_to_proto).collect(),
+        templates: outcome.templates.into_iter().map(file_to_proto).collect(),
+    }
+}
+
+type ItemStream = Pin<Box<dyn Stream<Item = Result<UploadItem, ArtifactError>> + Send>>;
+
+fn upload_items(parts: Streaming<pb::UploadPart>) -> ItemStream {
+    Box::pin(parts.filter_map(|part| async move {
+        match part {
+            Err(status) => Some(Err(ArtifactError::invalid(
+                "upload",
+                format!("stream broke: {}", status.message()),
+            ))),
+            Ok(pb::UploadPart { part: None }) => None,
+            Ok(pb::UploadPart {
+                part: Some(Part::Kind(_)),
+            }) => Some(Err(ArtifactError::invalid(
+                "upload",
+                "names its kind twice",
+            ))),
+            Ok(pb::UploadPart {
+                part: Some(Part::Field(field)),
+            }) => Some(Ok(UploadItem::Field {
+                name: field.name,
+                value: field.value,
+            })),
+            Ok(pb::UploadPart {
+                part: Some(Part::FileName(name)),
+            }) => Some(Ok(UploadItem::FileStart { name })),
+            Ok(pb::UploadPart {
+                part: Some(Part::Data(data)),
+            }) => Some(Ok(UploadItem::Data(data))),
+        }
+    }))
+}
+
+impl ArtifactGrpc {
+    pub(super) async fn upload(
+        &self,
+        request: Request<Streaming<pb::UploadPart>>,
+    ) -> Result<Response<pb::UploadResponse>, Status> {
+        let actor = request.actor()?;
+        let mut parts = request.into_inner();
+        let kind = match parts.message().await? {
+            Some(pb::UploadPart {
+                part: Some(Part::Kind(kind)),
+            }) => pb::UploadKind::try_from(kind).unwrap_or(pb::UploadKind::Unspecified),
+            _ => pb::UploadKind::Unspecified,
+        };
+        let items = upload_items(parts);
+        let outcome = match kind {
+            pb::UploadKind::PackageSync => self.service.package_sync(&actor, items).await?,
+            pb::UploadKind::Script => self.service.script_upload(&actor, items).await?,
+            pb::UploadKind::Configure => self.service.configure_upload(&actor, items).await?,
+            pb::UploadKind::Component => self.service.component_upload(&actor, items).await?,
+            pb::UploadKind::Unspecified => {
+                return Err(ErrorReason::InvalidField
+                    .status("an upload must start with its kind".to_owned()));
+            }
+        };
+        Ok(Response::new(outcome_to_proto(kind, outcome)))
+    }
+
+    pub(super) async fn download(
+        &self,
+        request: Request<pb::DownloadRequest>,
+    ) -> Result<Response<DownloadStream>, Status> {
+        let actor = request.actor()?;
+        let body = request.into_inner();
+        let range = body.has_range.then_some((body.start, body.end));
+        let (file, bytes) = self.service.download(&actor, &body.id, range).await?;
+        let head = futures::stream::once(async move {
+            Ok(pb::DownloadChunk {
+                chunk: Some(pb::download_chunk::Chunk::Head(file_to_proto(file))),
+            })
+        });
+        let data = bytes.flat_map(|chunk| {
+            let messages: Vec<Result<pb::DownloadChunk, Status>> = match chunk {
+                Ok(bytes) => {
+                    let mut messages = Vec::new();
+                    let mut offset = 0;
+                    while offset < bytes.len() {
+                        let end = (offset + DOWNLOAD_CHUNK_BYTES).min(bytes.len());
+                        messages.push(Ok(pb::DownloadChunk {
+                            chunk: Some(pb::download_chunk::Chunk::Data(bytes.slice(offset..end))),
+                        }));
+                        offset = end;
+                    }
+                    messages
+                }
+                Err(error) => vec![Err(Status::from(ArtifactError::from(error)))],
+            };
+            futures::stream::iter(messages)
+        });
+        Ok(Response::new(Box::pin(head.chain(data))))
+    }
+
+    pub(super) async fn get_file(
+        &self,
+        request: Request<pb::FileRequest>,
+    ) -> Result<Response<pb::StoredFile>, Status> {
+        let actor = request.actor()?;
+        let row = self.service.file(&actor, &request.into_inner().id).await?;
+        Ok(Response::new(file_to_proto(row)))
+    }
+
+    pub(super) async fn file_origin(
+        &self,
+        request: Request<pb::FileRequest>,
+    ) -> Result<Response<pb::FileOriginResponse>, Status> {
+        let actor = request.actor()?;
+        let (file, origin) = self
+            .service
+            .file_origin(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(match origin {
+            Some((version, artifact)) => pb::FileOriginResponse {
+                file: Some(file_to_proto(file)),
+                artifact_id: Some(artifact.id),
+                artifact_name: Some(artifact.name),
+                version: Some(version.version),
+                kind: Some(artifact.kind),
+            },
+            None => pb::FileOriginResponse {
+                file: Some(file_to_proto(file)),
+                ..pb::FileOriginResponse::default()
+            },
+        }))
+    }
+}

@@ -1,0 +1,4 @@
+//! The records the rules answer with and the filters they take, as the gRPC adapter sees them:
+//! it talks to the rules only and never reaches into `db`.
+
+pub use crate::db::models::{files::FileRow, scripts::ScriptRow};

@@ -1,0 +1,277 @@
+//! Runs of instances and joint lines, their logs, history and live events: proto ⇄ rules.
+
+use super::{
+    CallerExt, EventRow, EventStream, ExecuteAnswer, ExecutionView, JobsGrpc, JointTree, Mode,
+    Request, Response, RunTree, Status, pb, to_unix_ms,
+};
+
+fn execute_answer(answer: ExecuteAnswer) -> pb::ExecuteResponse {
+    pb::ExecuteResponse {
+        execution_id: answer.execution_id,
+        result: answer.result,
+        msg: answer.msg,
+        status: answer.status,
+    }
+}
+
+fn execution_to_proto(tree: RunTree) -> pb::Execution {
+    let RunTree {
+        run,
+        steps,
+        host_tasks,
+    } = tree;
+    pb::Execution {
+        id: run.id,
+        instance_id: run.instance_id,
+        kind: run.kind,
+        status: run.status,
+        use_tad_host: run.use_tad_host,
+        started_by: run.started_by,
+        message: run.message,
+        create_time_ms: to_unix_ms(run.create_time),
+        start_time_ms: run.start_time.map(to_unix_ms),
+        end_time_ms: run.end_time.map(to_unix_ms),
+        steps: steps
+            .into_iter()
+            .map(|(step, plan)| pb::ExecutionStep {
+                sequence: step.sequence,
+                component_id: step.component_id,
+                method_id: step.method_id,
+                method_name: plan.map(|plan| plan.method_name).unwrap_or_default(),
+                cluster_id: step.cluster_id,
+                hosts: host_tasks
+                    .iter()
+                    .filter(|task| task.sequence == step.sequence)
+                    .map(|task| pb::HostTask {
+                        id: task.id.clone(),
+                        host_ip: task.host_ip.clone(),
+                        status: task.status.clone(),
+                        exit_code: task.exit_code,
+                        message: task.message.clone(),
+                        log_size: task.log_size,
+                        start_time_ms: task.start_time.map(to_unix_ms),
+                        end_time_ms: task.end_time.map(to_unix_ms),
+                    })
+                    .collect(),
+                status: step.status,
+                message: step.message,
+                start_time_ms: step.start_time.map(to_unix_ms),
+                end_time_ms: step.end_time.map(to_unix_ms),
+            })
+            .collect(),
+        artifacts: Vec::new(),
+        nodes: Vec::new(),
+    }
+}
+
+fn joint_to_proto(tree: JointTree) -> pb::Execution {
+    let JointTree { run, nodes } = tree;
+    pb::Execution {
+        id: run.id,
+        instance_id: String::new(),
+        kind: "joint".to_owned(),
+        status: run.status,
+        use_tad_host: run.use_tad_host,
+        started_by: run.started_by,
+        message: run.message,
+        create_time_ms: to_unix_ms(run.create_time),
+        start_time_ms: run.start_time.map(to_unix_ms),
+        end_time_ms: run.end_time.map(to_unix_ms),
+        steps: Vec::new(),
+        artifacts: Vec::new(),
+        nodes: nodes
+            .into_iter()
+            .map(|(node, instance_name)| pb::JointRunNode {
+                sequence: node.sequence,
+                parents: serde_json::from_str(&node.parents).unwrap_or_default(),
+                instance_id: node.instance_id,
+                instance_name,
+                execution_id: node.run_id,
+                status: node.status,
+                message: node.message,
+            })
+            .collect(),
+    }
+}
+
+/// A stored event as the stream sends it: log chunks become `{host_task, offset, text}`.
+fn event_to_proto(event: EventRow) -> pb::ExecutionEvent {
+    let data_json = if event.kind == "log" {
+        serde_json::json!({
+            "host_task": event.host_task_id,
+            "offset": event.log_offset,
+            "text": event.payload,
+        })
+        .to_string()
+    } else {
+        event.payload
+    };
+    pb::ExecutionEvent {
+        seq: u64::try_from(event.seq).unwrap_or(0),
+        kind: event.kind,
+        data_json,
+    }
+}
+
+impl JobsGrpc {
+    pub(super) async fn execute(
+        &self,
+        request: Request<pb::ExecuteRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = request.actor()?;
+        let body = request.into_inner();
+        let mode = match pb::ExecuteMode::try_from(body.mode) {
+            Ok(pb::ExecuteMode::NextStep) => Mode::NextStep,
+            _ => Mode::All,
+        };
+        let answer = self
+            .service
+            .execute(
+                &actor,
+                &body.instance_id,
+                mode,
+                body.use_tad_host,
+                body.wait,
+            )
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    pub(super) async fn stop_execution(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = request.actor()?;
+        let answer = self
+            .service
+            .stop_execution(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    pub(super) async fn get_execution(
+        &self,
+        request: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::Execution>, Status> {
+        let actor = request.actor()?;
+        let view = self
+            .service
+            .execution(&actor, &request.into_inner().id)
+            .await?;
+        Ok(Response::new(match view {
+            ExecutionView::Run(tree) => execution_to_proto(tree),
+            ExecutionView::Joint(tree) => joint_to_proto(tree),
+        }))
+    }
+
+    pub(super) async fn execution_log(
+        &self,
+        request: Request<pb::ExecutionLogRequest>,
+    ) -> Result<Response<pb::ExecutionLogChunk>, Status> {
+        let actor = request.actor()?;
+        let body = request.into_inner();
+        let chunk = self
+            .service
+            .execution_log(&actor, &body.execution_id, &body.host_task_id, body.offset)
+            .await?;
+        Ok(Response::new(pb::ExecutionLogChunk {
+            host_task_id: chunk.host_task_id,
+            offset: chunk.offset,
+            next_offset: chunk.next_offset,
+            text: chunk.text,
+            done: chunk.done,
+        }))
+    }
+
+    pub(super) async fn execute_joint_line(
+        &self,
+        request: Request<pb::ExecuteJointLineRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = request.actor()?;
+        let body = request.into_inner();
+        let answer = self
+            .service
+            .execute_joint_line(&actor, &body.joint_line_id, body.use_tad_host, body.wait)
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    pub(super) async fn retry_execution(
+        &self,
+        request: Request<pb::RetryExecutionRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = request.actor()?;
+        let body = request.into_inner();
+        let answer = self
+            .service
+            .retry_execution(&actor, &body.execution_id, body.wait)
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    pub(super) async fn rollback(
+        &self,
+        request: Request<pb::RollbackRequest>,
+    ) -> Result<Response<pb::ExecuteResponse>, Status> {
+        let actor = request.actor()?;
+        let body = request.into_inner();
+        let answer = self
+            .service
+            .rollback(&actor, &body.instance_id, body.use_tad_host, body.wait)
+            .await?;
+        Ok(Response::new(execute_answer(answer)))
+    }
+
+    pub(super) async fn execution_history(
+        &self,
+        request: Request<pb::ExecutionHistoryRequest>,
+    ) -> Result<Response<pb::ExecutionHistoryPage>, Status> {
+        let actor = request.actor()?;
+        let body = request.into_inner();
+        let page = common::paging::PageRequest::new(body.page, body.page_size);
+        let (count, runs) = self
+            .service
+            .execution_history(&actor, &body.instance_id, page)
+            .await?;
+        Ok(Response::new(pb::ExecutionHistoryPage {
+            count: u64::try_from(count).unwrap_or(0),
+            page: page.page,
+            results: runs
+                .into_iter()
+                .map(|(run, artifacts)| pb::Execution {
+                    artifacts: artifacts
+                        .into_iter()
+                        .map(|artifact| pb::ExecutionArtifact {
+                            file_id: artifact.file_id,
+                            file_name: artifact.file_name,
+                            version: artifact.version,
+                            md5: artifact.md5,
+                        })
+                        .collect(),
+                    ..execution_to_proto(RunTree {
+                        run,
+                        steps: Vec::new(),
+                        host_tasks: Vec::new(),
+                    })
+                })
+                .collect(),
+        }))
+    }
+
+    pub(super) async fn watch_execution(
+        &self,
+        request: Request<pb::WatchExecutionRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        use futures::StreamExt;
+        let actor = request.actor()?;
+        let body = request.into_inner();
+        let receiver = self
+            .service
+            .watch_execution(&actor, &body.execution_id, body.after_seq)
+            .await?;
+        let stream = tokio_stream::wrappers::ReceiverStream::new(receiver)
+            .map(|event| event.map(event_to_proto).map_err(Status::from))
+            .boxed();
+        Ok(Response::new(stream))
+    }
+}

@@ -1,0 +1,7 @@
+//! The records the rules answer with and the filters they take, as the gRPC adapter sees them:
+//! it talks to the rules only and never reaches into `db` or `execution`.
+
+pub use crate::db::models::{
+    instances::InstanceFilter, joint_lines::JointLineRow, runs::EventRow, work_orders::WorkOrderRow,
+};
+pub use crate::execution::{Mode, RunTree, joint::JointTree};

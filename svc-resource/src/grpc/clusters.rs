@@ -1,0 +1,190 @@
+//! Clusters and the hosts bound to them: proto ⇄ rules.
+
+use super::{
+    CallerExt, ClusterFields, ClusterView, Request, ResourceGrpc, Response, Status, channel_of,
+    host_row_to_proto, pb, to_unix_ms,
+};
+
+fn cluster_to_proto(view: ClusterView) -> pb::Cluster {
+    let row = view.row;
+    pb::Cluster {
+        id: row.id,
+        name: row.name,
+        remark: row.remark,
+        r#type: row.cluster_type,
+        env_id: row.env_id,
+        env_name: view.env_name,
+        app_id: row.app_id,
+        app_name: view.app_name,
+        source: row.source,
+        creator: row.creator,
+        create_time_ms: to_unix_ms(row.create_time),
+        mender: row.mender,
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+}
+
+fn cluster_fields(fields: Option<pb::ClusterFields>) -> ClusterFields {
+    let fields = fields.unwrap_or_default();
+    ClusterFields {
+        name: fields.name,
+        remark: fields.remark,
+        cluster_type: fields.r#type,
+        env_id: fields.env_id,
+        app_id: fields.app_id,
+    }
+}
+
+impl ResourceGrpc {
+    pub(super) async fn query_clusters(
+        &self,
+        request: Request<pb::QueryClustersRequest>,
+    ) -> Result<Response<pb::ClusterPage>, Status> {
+        let actor = request.claims()?;
+        let body = request.into_inner();
+        let page = crate::service::PageRequest::new(body.page, body.page_size);
+        let (count, views) = self
+            .service
+            .query_clusters(&actor, body.app_id.as_deref(), body.name.as_deref(), page)
+            .await?;
+        Ok(Response::new(pb::ClusterPage {
+            count,
+            page: page.page,
+            clusters: views.into_iter().map(cluster_to_proto).collect(),
+        }))
+    }
+
+    pub(super) async fn create_cluster(
+        &self,
+        request: Request<pb::CreateClusterRequest>,
+    ) -> Result<Response<pb::Cluster>, Status> {
+        let actor = request.claims()?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .create_cluster(
+                &actor,
+                body.id.as_deref(),
+                cluster_fields(body.fields),
+                channel_of(body.channel),
+            )
+            .await?;
+        Ok(Response::new(cluster_to_proto(view)))
+    }
+
+    pub(super) async fn update_cluster(
+        &self,
+        request: Request<pb::UpdateClusterRequest>,
+    ) -> Result<Response<pb::Cluster>, Status> {
+        let actor = request.claims()?;
+        let body = request.into_inner();
+        let view = self
+            .service
+            .update_cluster(
+                &actor,
+                &body.id,
+                cluster_fields(body.fields),
+                channel_of(body.channel),
+            )
+            .await?;
+        Ok(Response::new(cluster_to_proto(view)))
+    }
+
+    pub(super) async fn delete_cluster(
+        &self,
+        request: Request<pb::DeleteResourceRequest>,
+    ) -> Result<Response<pb::Cluster>, Status> {
+        let actor = request.claims()?;
+        let body = request.into_inner();
+        let row = self
+            .service
+            .delete_cluster(&actor, &body.id, channel_of(body.channel))
+            .await?;
+        Ok(Response::new(cluster_to_proto(ClusterView {
+            row,
+            env_name: String::new(),
+            app_name: String::new(),
+        })))
+    }
+
+    pub(super) async fn list_clusters(
+        &self,
+        request: Request<pb::ListClustersRequest>,
+    ) -> Result<Response<pb::ListClustersResponse>, Status> {
+        let actor = request.claims()?;
+        let body = request.into_inner();
+        let views = self
+            .service
+            .list_clusters(&actor, body.env_id.as_deref(), body.app_id.as_deref())
+            .await?;
+        Ok(Response::new(pb::ListClustersResponse {
+            clusters: views.into_iter().map(cluster_to_proto).collect(),
+        }))
+    }
+
+    pub(super) async fn get_clusters(
+        &self,
+        request: Request<pb::GetClustersRequest>,
+    ) -> Result<Response<pb::ListClustersResponse>, Status> {
+        let actor = request.claims()?;
+        let views = self
+            .service
+            .get_clusters(&actor, request.into_inner().ids)
+            .await?;
+        Ok(Response::new(pb::ListClustersResponse {
+            clusters: views.into_iter().map(cluster_to_proto).collect(),
+        }))
+    }
+
+    pub(super) async fn cluster_host_candidates(
+        &self,
+        request: Request<pb::ClusterIdRequest>,
+    ) -> Result<Response<pb::ListHostsResponse>, Status> {
+        let actor = request.claims()?;
+        let rows = self
+            .service
+            .cluster_host_candidates(&actor, &request.into_inner().cluster_id)
+            .await?;
+        Ok(Response::new(pb::ListHostsResponse {
+            hosts: rows.into_iter().map(host_row_to_proto).collect(),
+        }))
+    }
+
+    pub(super) async fn cluster_hosts(
+        &self,
+        request: Request<pb::ClusterIdRequest>,
+    ) -> Result<Response<pb::ListHostsResponse>, Status> {
+        let actor = request.claims()?;
+        let rows = self
+            .service
+            .cluster_hosts(&actor, &request.into_inner().cluster_id)
+            .await?;
+        Ok(Response::new(pb::ListHostsResponse {
+            hosts: rows.into_iter().map(host_row_to_proto).collect(),
+        }))
+    }
+
+    pub(super) async fn bind_hosts(
+        &self,
+        request: Request<pb::BindHostsRequest>,
+    ) -> Result<Response<pb::BindHostsResponse>, Status> {
+        let actor = request.claims()?;
+        let body = request.into_inner();
+        self.service
+            .bind_hosts(&actor, &body.cluster_id, body.host_ids)
+            .await?;
+        Ok(Response::new(pb::BindHostsResponse {}))
+    }
+
+    pub(super) async fn unbind_hosts(
+        &self,
+        request: Request<pb::BindHostsRequest>,
+    ) -> Result<Response<pb::BindHostsResponse>, Status> {
+        let actor = request.claims()?;
+        let body = request.into_inner();
+        self.service
+            .unbind_hosts(&actor, &body.cluster_id, body.host_ids)
+            .await?;
+        Ok(Response::new(pb::BindHostsResponse {}))
+    }
+}
