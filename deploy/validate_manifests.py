@@ -98,11 +98,13 @@ ROLE_PORTS = {  # the command of each long-running role -> the port it listens o
 ROLE_SERVICE = {("resource",): "resource", ("artifact",): "artifact", ("jobs",): "jobs",
                 ("appinhouse", "serve"): "appinhouse"}
 # The services each role calls (tad/src/runtime.rs): the gateway all of them, jobs resource and
-# artifact, artifact resource (an upload's application must exist).
+# artifact, artifact resource (an upload's application must exist), resource jobs (a cluster a
+# job step is bound to is not deleted).
 ROLE_DIALS = {
     ("gateway",): ("resource", "artifact", "jobs", "appinhouse"),
     ("jobs",): ("resource", "artifact"),
     ("artifact",): ("resource",),
+    ("resource",): ("jobs",),
 }
 
 GRPC_SERVICES = set()

@@ -41,6 +41,22 @@ impl Drop for ResourceServer {
     }
 }
 
+/// This suite deletes no cluster: the jobs service it would ask is absent.
+struct NoClusterDeletes;
+
+#[async_trait::async_trait]
+impl svc_resource::ClusterUsage for NoClusterDeletes {
+    async fn check_unused(
+        &self,
+        _token: &str,
+        cluster_id: &str,
+    ) -> Result<(), svc_resource::service::ResourceError> {
+        Err(svc_resource::service::ResourceError::Unavailable(format!(
+            "no jobs service to ask about cluster {cluster_id:?}"
+        )))
+    }
+}
+
 /// Starts svc-resource with product line `pl` and [`APPLICATIONS`] in it.
 async fn start_resource() -> ResourceServer {
     let test_database = TestDatabase::sqlite(&svc_resource::db::MIGRATIONS);
@@ -54,6 +70,7 @@ async fn start_resource() -> ResourceServer {
             login_attempts_per_minute: 10,
             ssh_timeout: Duration::from_secs(5),
         },
+        Arc::new(NoClusterDeletes),
     );
     let admin = Claims {
         sub: "admin".to_owned(),

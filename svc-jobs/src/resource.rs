@@ -38,6 +38,8 @@ pub struct ClusterInfo {
     pub remark: String,
     pub env_id: String,
     pub app_id: String,
+    /// Its delete is under way: bind nothing to it.
+    pub deleting: bool,
 }
 
 /// The resource service, as jobs sees it.
@@ -53,6 +55,7 @@ fn cluster_info(cluster: pb::Cluster) -> ClusterInfo {
         remark: cluster.remark,
         env_id: cluster.env_id,
         app_id: cluster.app_id,
+        deleting: cluster.deleting,
     }
 }
 

@@ -4,9 +4,10 @@
 
 pub mod db;
 pub mod grpc;
+pub mod jobs;
 pub mod service;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use common::{
     auth::JwtKeys, cache::SharedCache, config::Config, crypto::CredentialCipher, db::Database,
@@ -14,7 +15,8 @@ use common::{
 };
 use proto::resource::v1::resource_service_server::ResourceServiceServer;
 
-pub use service::{AdminBootstrap, ResourceService, ResourceSettings};
+pub use jobs::JobsDirectory;
+pub use service::{AdminBootstrap, ClusterUsage, ResourceService, ResourceSettings};
 
 /// Opens the resource database named by the config and applies pending migrations.
 pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
@@ -29,13 +31,15 @@ pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
     Ok(database)
 }
 
-/// The resource rules over an open database.
+/// The resource rules over an open database; `cluster_usage` answers whether a job step is bound
+/// to a cluster (the jobs service, see [`JobsDirectory`]).
 pub fn service(
     config: &Config,
     database: Database,
     cache: SharedCache,
     jwt: JwtKeys,
     cipher: CredentialCipher,
+    cluster_usage: Arc<dyn ClusterUsage>,
 ) -> ResourceService {
     ResourceService::new(
         database,
@@ -47,6 +51,7 @@ pub fn service(
             login_attempts_per_minute: config.login_attempts_per_minute,
             ssh_timeout: Duration::from_secs(config.ssh_timeout_secs),
         },
+        cluster_usage,
     )
 }
 

@@ -1,17 +1,21 @@
 //! svc-resource rules against real databases: every case runs on SQLite, and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex, OnceLock},
+    time::Duration,
+};
 
 use common::{
-    auth::{Claims, JwtKeys},
+    auth::{Actor, Claims, JwtKeys},
     cache::InMemoryCache,
     crypto::CredentialCipher,
     database_test_suite,
     db::Database,
 };
 use svc_resource::{
-    AdminBootstrap, ResourceService, ResourceSettings,
+    AdminBootstrap, ClusterUsage, ResourceService, ResourceSettings,
     db::MIGRATIONS,
     service::{
         PageRequest, RecordKind, ResourceError, WriteChannel, clusters::ClusterFields,
@@ -22,8 +26,40 @@ use svc_resource::{
 const TEST_CREDENTIAL_KEY: &[u8] =
     b"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
+/// The jobs service's side of a cluster delete, as this suite plays it: the clusters some step is
+/// bound to, and what the resource rules answered about the cluster while they asked.
+#[derive(Default)]
+struct StepBindings {
+    bound: Mutex<HashSet<String>>,
+    seen_while_asked: Mutex<Vec<bool>>,
+    service: OnceLock<ResourceService>,
+}
+
+#[async_trait::async_trait]
+impl ClusterUsage for StepBindings {
+    async fn check_unused(&self, _token: &str, cluster_id: &str) -> Result<(), ResourceError> {
+        if let Some(service) = self.service.get() {
+            let views = service
+                .get_clusters(&actor("jobs", "viewer"), vec![cluster_id.to_owned()])
+                .await?;
+            let deleting = views.iter().any(|view| view.deleting);
+            self.seen_while_asked.lock().expect("lock").push(deleting);
+        }
+        if self.bound.lock().expect("lock").contains(cluster_id) {
+            return Err(ResourceError::Upstream(tonic::Status::failed_precondition(
+                format!("cluster {cluster_id:?} is still used by job instance \"i\""),
+            )));
+        }
+        Ok(())
+    }
+}
+
 fn service(database: Database) -> ResourceService {
-    ResourceService::new(
+    service_with(database, Arc::new(StepBindings::default()))
+}
+
+fn service_with(database: Database, bindings: Arc<StepBindings>) -> ResourceService {
+    let service = ResourceService::new(
         database,
         Arc::new(InMemoryCache::new()),
         JwtKeys::new(b"test-secret-test-secret-test-secret!"),
@@ -33,7 +69,17 @@ fn service(database: Database) -> ResourceService {
             login_attempts_per_minute: 3,
             ssh_timeout: Duration::from_secs(5),
         },
-    )
+        bindings.clone(),
+    );
+    let _ = bindings.service.set(service.clone());
+    service
+}
+
+fn with_token(claims: Claims) -> Actor {
+    Actor {
+        claims,
+        token: "token".to_owned(),
+    }
 }
 
 fn actor(username: &str, role: &str) -> Claims {
@@ -615,7 +661,11 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
             .is_empty()
     );
     service
-        .delete_cluster(&operator, &cluster.row.id, WriteChannel::Aos)
+        .delete_cluster(
+            &with_token(operator.clone()),
+            &cluster.row.id,
+            WriteChannel::Aos,
+        )
         .await
         .expect("delete cluster");
     service
@@ -624,7 +674,83 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         .expect("host free now");
 }
 
+/// A cluster delete announces itself before it asks jobs (a binding made meanwhile sees
+/// `deleting` and is taken back), passes jobs' refusal on, and withdraws the announcement.
+async fn a_cluster_delete_asks_jobs_while_announced(database: Database) {
+    let bindings = Arc::new(StepBindings::default());
+    let service = service_with(database, bindings.clone());
+    let admin = actor("admin", "admin");
+    service
+        .upsert_product_line(&admin, Some("4"), "pl")
+        .await
+        .expect("pl");
+    service
+        .upsert_application(&admin, Some("a4"), "app", "4")
+        .await
+        .expect("app");
+    service
+        .upsert_env(&admin, Some("e1"), "prod", "")
+        .await
+        .expect("env");
+    let operator = with_token(actor("olga", "operator"));
+    let cluster = service
+        .create_cluster(
+            &operator.claims,
+            None,
+            ClusterFields {
+                name: "web".into(),
+                env_id: "e1".into(),
+                app_id: "a4".into(),
+                ..ClusterFields::default()
+            },
+            WriteChannel::Aos,
+        )
+        .await
+        .expect("cluster");
+    assert!(!cluster.deleting);
+    let id = cluster.row.id.clone();
+    bindings.bound.lock().expect("lock").insert(id.clone());
+    let refused = service
+        .delete_cluster(&operator, &id, WriteChannel::Aos)
+        .await
+        .expect_err("a bound cluster stays");
+    match refused {
+        ResourceError::Upstream(status) => {
+            assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+            assert!(status.message().contains("job instance"), "{status:?}");
+        }
+        other => panic!("jobs' refusal should pass on unchanged, got {other:?}"),
+    }
+    let kept = service
+        .get_clusters(&operator.claims, vec![id.clone()])
+        .await
+        .expect("read");
+    assert_eq!(kept.len(), 1, "the refused delete removed nothing");
+    assert!(
+        !kept[0].deleting,
+        "the refused delete withdrew its announcement"
+    );
+    bindings.bound.lock().expect("lock").clear();
+    service
+        .delete_cluster(&operator, &id, WriteChannel::Aos)
+        .await
+        .expect("an unbound cluster goes");
+    assert_eq!(
+        *bindings.seen_while_asked.lock().expect("lock"),
+        vec![true, true],
+        "jobs is asked only while the deletion is announced"
+    );
+    assert!(
+        service
+            .get_clusters(&operator.claims, vec![id])
+            .await
+            .expect("read")
+            .is_empty()
+    );
+}
+
 database_test_suite!(MIGRATIONS;
+    a_cluster_delete_asks_jobs_while_announced,
     clusters_and_hosts_keep_their_rules,
     product_lines_are_created_updated_and_listed,
     concurrent_upserts_of_one_new_id_all_succeed_on_one_row,

@@ -271,9 +271,15 @@ pub async fn import_file(config: &Config, file: &Path) -> anyhow::Result<ImportS
     let jwt = common::auth::JwtKeys::new(throwaway_key.as_bytes());
     // Embedded data directories get their credential key on first use, as `tad serve` would.
     let embedded = config.resource.database_url.starts_with("sqlite:");
-    let service =
-        crate::runtime::resource_service(config, Arc::new(InMemoryCache::new()), jwt, embedded)
-            .await?;
+    // An import deletes no cluster, so the jobs service is never asked (the channel is lazy).
+    let service = crate::runtime::resource_service(
+        config,
+        Arc::new(InMemoryCache::new()),
+        jwt,
+        embedded,
+        &config.jobs.addr,
+    )
+    .await?;
     let actor = Claims {
         sub: "import".to_owned(),
         roles: vec!["admin".to_owned()],

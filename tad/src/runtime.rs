@@ -69,13 +69,15 @@ pub async fn shared_bus(config: &Config) -> anyhow::Result<SharedBus> {
     }
 }
 
-/// Opens (and migrates) the resource database and builds the rules over it. The credential key
+/// Opens (and migrates) the resource database and builds the rules over it; the rules ask the
+/// jobs service at `jobs_addr` whether a cluster is in use before deleting it. The credential key
 /// is generated into the data directory when `generate_keys` is true (embedded mode).
 pub async fn resource_service(
     config: &Config,
     cache: SharedCache,
     jwt: JwtKeys,
     generate_keys: bool,
+    jobs_addr: &str,
 ) -> anyhow::Result<ResourceService> {
     let cipher =
         CredentialCipher::from_hex_key(&secrets::credential_key(config, generate_keys)?)
@@ -93,7 +95,15 @@ pub async fn resource_service(
         Some(shared_bus(config).await?),
     );
     let jwt = jwt.with_sessions(sessions);
-    Ok(svc_resource::service(config, database, cache, jwt, cipher))
+    let jobs = svc_resource::JobsDirectory::new(service_channel("jobs", jobs_addr)?);
+    Ok(svc_resource::service(
+        config,
+        database,
+        cache,
+        jwt,
+        cipher,
+        std::sync::Arc::new(jobs),
+    ))
 }
 
 /// Opens (and migrates) the appinhouse database and file store and builds the rules over them.
@@ -428,18 +438,18 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(config, true)?);
     let cache = shared_cache(config).await?;
-    let resource = resource_service(config, cache, jwt, true).await?;
-    // Every part of this process checks sessions with the owner's check (one cache, one bus).
-    let jwt = resource.jwt().clone();
-    let admin = bootstrap_admin(config, &resource).await?;
-    let appinhouse = appinhouse_service(config, true).await?;
-
     let grpc_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("cannot bind the loopback gRPC port")?;
     let grpc_addr = grpc_listener.local_addr()?;
     // Every service is on the one loopback server, and finds the others there.
     let grpc_url = format!("http://{grpc_addr}");
+    let resource = resource_service(config, cache, jwt, true, &grpc_url).await?;
+    // Every part of this process checks sessions with the owner's check (one cache, one bus).
+    let jwt = resource.jwt().clone();
+    let admin = bootstrap_admin(config, &resource).await?;
+    let appinhouse = appinhouse_service(config, true).await?;
+
     let artifact = artifact_service(config, jwt.clone(), &grpc_url).await?;
     let jobs = jobs_service(config, jwt.clone(), true, &grpc_url, &grpc_url).await?;
     let engine = jobs.engine().clone();
@@ -503,7 +513,7 @@ pub async fn resource(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-resource", config.log_format)?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
     let cache = shared_cache(&config).await?;
-    let service = resource_service(&config, cache, jwt, false).await?;
+    let service = resource_service(&config, cache, jwt, false, &config.jobs.addr).await?;
     bootstrap_admin(&config, &service).await?;
     let listener = tokio::net::TcpListener::bind(config.resource.listen)
         .await

@@ -354,6 +354,7 @@ mod tests {
             create_time_ms: 1_534_242_959_000,
             mender: "admin".into(),
             update_time_ms: 1_534_242_959_000,
+            deleting: false,
         };
         let value =
             serde_json::to_value(ClusterItem::from_proto(cluster.clone(), &times())).expect("json");

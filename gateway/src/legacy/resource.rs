@@ -393,16 +393,14 @@ pub async fn admin_delete_cluster(
     ok(json!({ "id": cluster.id }))
 }
 
-/// Deletes a cluster no job-instance step is bound to: the jobs service refuses first
-/// (`cluster_in_use`, naming the instances), so a delete never strands a step's binding.
+/// Deletes a cluster; svc-resource refuses while a job step is bound to it (`cluster_in_use`,
+/// naming the instances), so a delete never strands a step's binding.
 async fn delete_unused_cluster(
     clients: &Clients,
     caller: &Caller,
     id: String,
     channel: WriteChannel,
 ) -> Result<pb::Cluster, ApiError> {
-    let message = proto::jobs::v1::IdRequest { id: id.clone() };
-    reply(clients.jobs(caller).check_cluster_unused(message)).await?;
     let request = pb::DeleteResourceRequest {
         id,
         channel: channel as i32,

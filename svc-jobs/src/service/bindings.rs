@@ -508,6 +508,7 @@ impl JobsService {
         require_operator(actor)?;
         super::binding_limits::all(&all)?;
         let mut step = self.find_step(instance_id, method_id, sequence).await?;
+        let previous = step.clone();
         let instance = self.instance_of(&step).await?;
         if let Some(cluster_id) = all
             .cluster_id
@@ -544,18 +545,18 @@ impl JobsService {
             bindings.batch_pause_secs = (batch_size > 0 && pause_secs > 0).then_some(pause_secs);
         }
         let document = bindings.document(self.engine.sealer())?;
+        let written = StepRow {
+            bindings: document,
+            ..step
+        };
+        let update = written.clone();
         self.database
             .transaction(move |connection| {
-                instances::update_step(
-                    connection,
-                    &StepRow {
-                        bindings: document,
-                        ..step
-                    },
-                )?;
+                instances::update_step(connection, &update)?;
                 Ok::<_, JobsError>(())
             })
             .await?;
+        self.settle_step_cluster(actor, previous, written).await?;
         self.refresh_status(actor, &instance.id).await.map(|_| ())
     }
 

@@ -405,9 +405,22 @@ impl JobsService {
                 for step in &steps {
                     instances::insert_step(connection, step)?;
                 }
-                Ok::<_, JobsError>(row)
+                let clusters = steps.into_iter().filter_map(|step| step.cluster_id);
+                Ok::<_, JobsError>((row, clusters.collect::<Vec<_>>()))
             })
             .await?;
+        let (row, clusters) = row;
+        // The copy binds its clusters anew: take it back if one of them is being deleted.
+        if let Err(fallen) = self.confirm_clusters_stand(actor, clusters).await {
+            let copy_id = row.id.clone();
+            self.database
+                .transaction(move |connection| {
+                    instances::delete(connection, &copy_id)?;
+                    Ok::<_, JobsError>(())
+                })
+                .await?;
+            return Err(fallen);
+        }
         self.refresh_status(actor, &row.id).await?;
         let row = InstanceRow {
             status: self.instance_status(&row.id).await?,
@@ -547,7 +560,8 @@ impl JobsService {
             message: "is too large".to_owned(),
         })?;
         let mender = actor.username().to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 let steps = instances::steps(connection, &instance.id)?;
                 let Some(step) = steps
@@ -565,10 +579,11 @@ impl JobsService {
                 };
                 instances::update_step(connection, &updated)?;
                 crate::db::models::instances::touch(connection, &instance.id, &mender, now_utc())?;
-                Ok(instance.id.clone())
+                Ok((step.clone(), updated))
             })
-            .await
-            .map(|_| ())?;
+            .await?;
+        let (previous, written) = written;
+        self.settle_step_cluster(actor, previous, written).await?;
         self.refresh_status(actor, instance_id).await
     }
 
@@ -630,7 +645,7 @@ impl JobsService {
             .clusters(&actor.token, vec![cluster_id.to_owned()])
             .await?
             .into_iter()
-            .next()
+            .find(|cluster| !cluster.deleting)
             .ok_or_else(|| JobsError::NotFound {
                 kind: RecordKind::Cluster,
                 id: cluster_id.to_owned(),

@@ -3,6 +3,7 @@
 
 pub mod binding_limits;
 pub mod bindings;
+mod cluster_guard;
 pub mod error;
 pub mod executions;
 pub mod instances;

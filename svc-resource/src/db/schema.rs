@@ -120,6 +120,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cluster_deletions (cluster_id) {
+        cluster_id -> Text,
+        until -> Timestamp,
+    }
+}
+
 diesel::joinable!(cluster_hosts -> clusters (cluster_id));
 diesel::joinable!(cluster_hosts -> hosts (host_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -133,4 +140,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     hosts,
     cluster_hosts,
     sessions,
+    cluster_deletions,
 );

@@ -21,6 +21,7 @@ fn cluster_to_proto(view: ClusterView) -> pb::Cluster {
         create_time_ms: to_unix_ms(row.create_time),
         mender: row.mender,
         update_time_ms: to_unix_ms(row.update_time),
+        deleting: view.deleting,
     }
 }
 
@@ -94,7 +95,7 @@ impl ResourceGrpc {
         &self,
         request: Request<pb::DeleteResourceRequest>,
     ) -> Result<Response<pb::Cluster>, Status> {
-        let actor = request.claims()?;
+        let actor = request.actor()?;
         let body = request.into_inner();
         let row = self
             .service
@@ -104,6 +105,7 @@ impl ResourceGrpc {
             row,
             env_name: String::new(),
             app_name: String::new(),
+            deleting: false,
         })))
     }
 

@@ -28,6 +28,13 @@ impl ServiceError for ResourceError {
             other => reason_of_single(other),
         }
     }
+
+    fn into_upstream(self) -> Result<tonic::Status, ResourceError> {
+        match self {
+            ResourceError::Upstream(status) => Ok(status),
+            other => Err(other),
+        }
+    }
 }
 
 proto::status_from!(ResourceError);
@@ -56,11 +63,13 @@ fn reason_of_single(error: &ResourceError) -> ErrorReason {
         ResourceError::InvalidCredentials => ErrorReason::InvalidCredentials,
         ResourceError::TooManyLoginAttempts(_) => ErrorReason::TooManyLoginAttempts,
         ResourceError::Unauthenticated(_) => ErrorReason::Unauthorized,
+        ResourceError::Unavailable(_) => ErrorReason::ServiceUnavailable,
         ResourceError::Database(_)
         | ResourceError::Cache(_)
         | ResourceError::Hashing(_)
         | ResourceError::Token(_)
         | ResourceError::Credentials(_)
+        | ResourceError::Upstream(_)
         | ResourceError::Entry { .. } => ErrorReason::InternalError,
     }
 }

@@ -4,7 +4,14 @@
 
 use std::collections::HashMap;
 
-use common::{auth::Claims, db::DbConnection, limits, time::now_utc};
+use std::time::Duration;
+
+use common::{
+    auth::{Actor, Claims},
+    db::DbConnection,
+    limits,
+    time::now_utc,
+};
 
 use super::{
     PageRequest, RecordKind, ResourceError, ResourceResult, ResourceService, WriteChannel,
@@ -12,11 +19,15 @@ use super::{
 };
 use crate::db::models::{
     catalog::{ApplicationRow, applications, cluster_types, envs},
+    cluster_deletions,
     resources::{
         ClusterRow, HostRow, SOURCE_AOS, SOURCE_CMDB, binding_queries, cluster_queries,
         host_queries,
     },
 };
+
+/// How long an announced cluster deletion holds off new bindings.
+pub const DELETION_LEASE: Duration = Duration::from_secs(30);
 
 /// The type of clusters that have none of the CMDB types.
 pub const OTHER_CLUSTER_TYPE: &str = "其它";
@@ -37,6 +48,8 @@ pub struct ClusterView {
     pub row: ClusterRow,
     pub env_name: String,
     pub app_name: String,
+    /// A delete of the cluster is under way: nothing may be bound to it.
+    pub deleting: bool,
 }
 
 /// Checked fields of a cluster, with its application.
@@ -138,11 +151,14 @@ pub(crate) fn cluster_views(
     rows: Vec<ClusterRow>,
 ) -> ResourceResult<Vec<ClusterView>> {
     let mut names = NameCache::default();
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let deleting = cluster_deletions::under_way(connection, &ids, now_utc())?;
     rows.into_iter()
         .map(|row| {
             let env_name = names.env(connection, &row.env_id)?;
             let app_name = names.app(connection, &row.app_id)?;
             Ok(ClusterView {
+                deleting: deleting.contains(&row.id),
                 row,
                 env_name,
                 app_name,
@@ -348,27 +364,82 @@ impl ResourceService {
             .await
     }
 
-    /// 8.1.9: deletes a cluster and its bindings (not a CMDB one through the legacy channel).
+    /// 8.1.9: deletes a cluster and its host bindings (not a CMDB one through the legacy
+    /// channel), refused (`cluster_in_use`, naming the instances) while a job step is bound to it.
+    ///
+    /// The jobs service owns the step bindings, so the delete runs in three moves that close the
+    /// race with a binding made meanwhile: announce the deletion (for [`DELETION_LEASE`]), ask
+    /// jobs whether anything is bound, then delete while the announcement stands. Jobs writes a
+    /// binding first and checks the cluster after, taking it back when a deletion is announced:
+    /// whichever comes second sees the other.
     pub async fn delete_cluster(
         &self,
-        actor: &Claims,
+        actor: &Actor,
         id: &str,
         channel: WriteChannel,
     ) -> ResourceResult<ClusterRow> {
         match channel {
-            WriteChannel::Aos => require_operator(actor)?,
-            WriteChannel::Admin => require_admin(actor)?,
+            WriteChannel::Aos => require_operator(&actor.claims)?,
+            WriteChannel::Admin => require_admin(&actor.claims)?,
         }
-        let id = id.to_owned();
+        let cluster_id = id.to_owned();
+        let announced = now_utc();
         self.database
             .transaction(move |connection| {
-                let existing = found_cluster(connection, &id)?;
+                let existing = found_cluster(connection, &cluster_id)?;
                 refuse_cmdb(&existing, channel, "deleted")?;
-                binding_queries::unbind_cluster(connection, &id)?;
-                cluster_queries::delete(connection, &id)?;
-                Ok(existing)
+                let until = announced + DELETION_LEASE;
+                cluster_deletions::announce(connection, &cluster_id, until)?;
+                Ok::<_, ResourceError>(())
             })
-            .await
+            .await?;
+        let checked = tokio::time::timeout(
+            DELETION_LEASE / 2,
+            self.cluster_usage.check_unused(&actor.token, id),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(ResourceError::Unavailable(format!(
+                "the jobs service did not confirm in time that cluster {id:?} is unused; try again"
+            )))
+        });
+        let cluster_id = id.to_owned();
+        let outcome = match checked {
+            Ok(()) => {
+                self.database
+                    .transaction(move |connection| {
+                        let existing = found_cluster(connection, &cluster_id)?;
+                        let standing = [cluster_id.clone()];
+                        if cluster_deletions::under_way(connection, &standing, now_utc())?
+                            .is_empty()
+                        {
+                            return Err(ResourceError::Unavailable(format!(
+                                "the deletion of cluster {cluster_id:?} took too long; try again"
+                            )));
+                        }
+                        binding_queries::unbind_cluster(connection, &cluster_id)?;
+                        cluster_queries::delete(connection, &cluster_id)?;
+                        cluster_deletions::withdraw(connection, &cluster_id)?;
+                        Ok(existing)
+                    })
+                    .await
+            }
+            Err(refusal) => Err(refusal),
+        };
+        if outcome.is_err() {
+            let cluster_id = id.to_owned();
+            let withdrawn = self
+                .database
+                .run(move |connection| {
+                    cluster_deletions::withdraw(connection, &cluster_id)
+                        .map_err(ResourceError::from)
+                })
+                .await;
+            if let Err(error) = withdrawn {
+                tracing::warn!(cluster = %id, %error, "cannot withdraw a cluster deletion; it expires on its own");
+            }
+        }
+        outcome
     }
 
     /// 8.1.3: one page of clusters, by application and name fragment; and the total count.

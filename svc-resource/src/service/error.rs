@@ -93,6 +93,12 @@ pub enum ResourceError {
     Hashing(String),
     #[error("cannot issue token: {0}")]
     Token(String),
+    /// The service could not finish now; the caller may try again.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A call to another service failed; its status is passed on.
+    #[error("{0}")]
+    Upstream(tonic::Status),
 }
 
 impl From<common::limits::LimitError> for ResourceError {

@@ -12,7 +12,7 @@ pub mod sessions;
 pub mod users;
 pub mod validate;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use common::{
     auth::JwtKeys,
@@ -36,6 +36,15 @@ pub struct ResourceSettings {
     pub ssh_timeout: Duration,
 }
 
+/// What the jobs service knows of a cluster: whether a job step is bound to it (jobs owns the
+/// step bindings; the resource rules ask before a cluster is deleted).
+#[async_trait::async_trait]
+pub trait ClusterUsage: Send + Sync {
+    /// Fails while a step is bound to `cluster_id` (the jobs service's `cluster_in_use` answer,
+    /// naming the instances, passed on as [`ResourceError::Upstream`]). `token` is the caller's.
+    async fn check_unused(&self, token: &str, cluster_id: &str) -> ResourceResult<()>;
+}
+
 /// The resource service: its database, the shared cache (login rate limits), the token keys and
 /// the credential cipher.
 #[derive(Clone)]
@@ -45,6 +54,7 @@ pub struct ResourceService {
     jwt: JwtKeys,
     cipher: CredentialCipher,
     settings: ResourceSettings,
+    cluster_usage: Arc<dyn ClusterUsage>,
 }
 
 impl ResourceService {
@@ -54,6 +64,7 @@ impl ResourceService {
         jwt: JwtKeys,
         cipher: CredentialCipher,
         settings: ResourceSettings,
+        cluster_usage: Arc<dyn ClusterUsage>,
     ) -> ResourceService {
         ResourceService {
             database,
@@ -61,6 +72,7 @@ impl ResourceService {
             jwt,
             cipher,
             settings,
+            cluster_usage,
         }
     }
 

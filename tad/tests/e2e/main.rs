@@ -9,6 +9,7 @@ mod artifact_archives;
 mod artifact_routes;
 mod artifact_s3;
 mod auth_sessions;
+mod cluster_deletes;
 mod execution;
 mod execution_safety;
 mod gateway_contract;

@@ -208,6 +208,31 @@ pub fn replace_bindings(
     .map(|updated| updated == 1)
 }
 
+/// Puts `previous` back in place of `written` (cluster and bindings) if the step is still as
+/// written; answers whether it was.
+pub fn restore_step(
+    connection: &mut DbConnection,
+    written: &StepRow,
+    previous: &StepRow,
+) -> QueryResult<bool> {
+    let step = instance_steps::table
+        .find((&written.instance_id, written.sequence))
+        .filter(instance_steps::bindings.eq(&written.bindings));
+    let values = (
+        instance_steps::cluster_id.eq(&previous.cluster_id),
+        instance_steps::bindings.eq(&previous.bindings),
+    );
+    let updated = match &written.cluster_id {
+        Some(cluster_id) => diesel::update(step.filter(instance_steps::cluster_id.eq(cluster_id)))
+            .set(values)
+            .execute(connection)?,
+        None => diesel::update(step.filter(instance_steps::cluster_id.is_null()))
+            .set(values)
+            .execute(connection)?,
+    };
+    Ok(updated == 1)
+}
+
 /// Records who changed an instance last, and when.
 pub fn touch(
     connection: &mut DbConnection,

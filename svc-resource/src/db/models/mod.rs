@@ -1,6 +1,7 @@
 //! Rows and queries of svc-resource, one module per kind of record.
 
 pub mod catalog;
+pub mod cluster_deletions;
 pub mod resources;
 pub mod sessions;
 pub mod users;

@@ -1,0 +1,65 @@
+//! The jobs half of a race-free cluster delete. svc-resource announces a delete before it asks
+//! jobs whether a step is bound to the cluster; jobs writes a binding first and checks the
+//! cluster after, taking the binding back when the cluster is gone or its delete is announced.
+//! Whichever of the two comes second sees the other, so no binding outlives its cluster.
+
+use common::auth::Actor;
+
+use super::{JobsError, JobsResult, JobsService, RecordKind};
+use crate::db::models::instances::{self, StepRow};
+
+impl JobsService {
+    /// Fails `cluster_not_found` unless every one of `cluster_ids` exists and no delete of it is
+    /// under way.
+    pub(crate) async fn confirm_clusters_stand(
+        &self,
+        actor: &Actor,
+        cluster_ids: Vec<String>,
+    ) -> JobsResult<()> {
+        if cluster_ids.is_empty() {
+            return Ok(());
+        }
+        let standing = self
+            .resource
+            .clusters(&actor.token, cluster_ids.clone())
+            .await?;
+        let fallen = cluster_ids.into_iter().find(|id| {
+            !standing
+                .iter()
+                .any(|cluster| cluster.id == *id && !cluster.deleting)
+        });
+        match fallen {
+            Some(id) => Err(JobsError::NotFound {
+                kind: RecordKind::Cluster,
+                id,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// After a step was written from `previous` to `written`: when `written` binds a new cluster
+    /// that no longer stands, puts `previous` back (if the step is still as written) and fails.
+    pub(crate) async fn settle_step_cluster(
+        &self,
+        actor: &Actor,
+        previous: StepRow,
+        written: StepRow,
+    ) -> JobsResult<()> {
+        let Some(cluster_id) = written.cluster_id.clone() else {
+            return Ok(());
+        };
+        if previous.cluster_id.as_deref() == Some(cluster_id.as_str()) {
+            return Ok(());
+        }
+        let Err(fallen) = self.confirm_clusters_stand(actor, vec![cluster_id]).await else {
+            return Ok(());
+        };
+        self.database
+            .transaction(move |connection| {
+                instances::restore_step(connection, &written, &previous)?;
+                Ok::<_, JobsError>(())
+            })
+            .await?;
+        Err(fallen)
+    }
+}

@@ -1,0 +1,38 @@
+//! Outbound adapter to svc-jobs: whether a job step is bound to a cluster, asked over its gRPC API
+//! with the caller's own token (a service reads another's data only through its API).
+
+use common::telemetry::on_behalf_of;
+use proto::jobs::v1::{IdRequest, jobs_service_client::JobsServiceClient};
+use tonic::transport::Channel;
+
+use crate::service::{ClusterUsage, ResourceError, ResourceResult};
+
+/// The jobs service, as resource sees it.
+#[derive(Clone)]
+pub struct JobsDirectory {
+    client: JobsServiceClient<Channel>,
+}
+
+impl JobsDirectory {
+    /// The jobs service behind `channel`.
+    pub fn new(channel: Channel) -> JobsDirectory {
+        JobsDirectory {
+            client: JobsServiceClient::new(channel),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ClusterUsage for JobsDirectory {
+    async fn check_unused(&self, token: &str, cluster_id: &str) -> ResourceResult<()> {
+        let request = IdRequest {
+            id: cluster_id.to_owned(),
+        };
+        self.client
+            .clone()
+            .check_cluster_unused(on_behalf_of(request, token))
+            .await
+            .map_err(ResourceError::Upstream)?;
+        Ok(())
+    }
+}
