@@ -537,7 +537,9 @@ pub mod testing {
     /// `TEST_DATABASE_URL` is set.
     pub fn assert_recorded_versions_are_current(migrations: &Migrations, pinned: &[&str]) {
         for backend in [Backend::Sqlite, Backend::Postgres] {
-            let versions = migrations.versions(backend).expect("list embedded migrations");
+            let versions = migrations
+                .versions(backend)
+                .expect("list embedded migrations");
             assert_eq!(
                 versions, pinned,
                 "the embedded migration versions on {backend:?} changed: a database migrated \
@@ -579,7 +581,9 @@ pub mod testing {
             .expect("record the old migration versions");
         }
         drop(connection);
-        let applied = database.migrate(migrations).expect("migrate recorded database");
+        let applied = database
+            .migrate(migrations)
+            .expect("migrate recorded database");
         assert!(
             applied.is_empty(),
             "a database that recorded {pinned:?} ran migrations again: {applied:?}"

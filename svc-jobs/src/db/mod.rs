@@ -17,7 +17,13 @@ mod tests {
     fn databases_migrated_before_stay_current() {
         common::db::testing::assert_recorded_versions_are_current(
             &super::MIGRATIONS,
-            &["20261125000001", "20261125000002", "20261126000003", "20261126000004", "20261126000005"],
+            &[
+                "20261125000001",
+                "20261125000002",
+                "20261126000003",
+                "20261126000004",
+                "20261126000005",
+            ],
         );
     }
 }
