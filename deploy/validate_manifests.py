@@ -7,11 +7,12 @@ repository root, then the rendered (kustomize) output of each Kubernetes tree to
 What it checks, each reported as one `ok`/`FAIL` line:
   * kustomizations: every listed resource, patch and generator file exists, every patch and
     `replicas` entry targets a resource of its bases, overlays only patch what exists;
-  * every TAD_* variable set anywhere (compose, ConfigMap, container env) is one that
-    common/src/config.rs reads, with no empty value a number parser would reject;
+  * every TAD_* variable set anywhere (compose, ConfigMap, container env) is a declared key of
+    deploy/config-keys.json (`tad config keys --json`, generated from common/src/config/keys.rs),
+    with no empty value a number parser would reject;
   * every command given to the `tad` image is a subcommand of tad/src/cli.rs;
-  * listen ports, gRPC service ports, probe ports and *_ADDR URLs agree with the defaults of
-    config.rs (resource 50051, artifact 50052, jobs 50053, appinhouse 50054, gateway 8080);
+  * listen ports, gRPC service ports, probe ports and *_ADDR URLs agree with the declared
+    defaults (resource 50051, artifact 50052, jobs 50053, appinhouse 50054, gateway 8080);
     every role that calls another service is given its TAD_<SERVICE>_ADDR (the default is
     loopback);
   * gRPC probe service names exist in proto/protos, HTTP probe and scrape paths are routes of
@@ -23,6 +24,7 @@ What it checks, each reported as one `ok`/`FAIL` line:
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -55,25 +57,20 @@ def load_all(path: Path) -> list[dict]:
 
 # --- what the binary accepts -----------------------------------------------------------------
 
-config_rs = (ROOT / "common/src/config.rs").read_text()
 cli_rs = (ROOT / "tad/src/cli.rs").read_text()
 telemetry_rs = (ROOT / "common/src/telemetry.rs").read_text()
 routes_rs = (ROOT / "gateway/src/routes.rs").read_text()
 
-SERVICES = {}  # key -> (VARIABLE, default port), from service_config("resource", "RESOURCE", 50051
-for key, variable, port in re.findall(
-    r'service_config\(\s*"(\w+)",\s*"(\w+)",\s*(\d+)', config_rs
-):
-    SERVICES[key] = (variable, int(port))
-GATEWAY_PORT = int(re.search(r'"listen \(TAD_LISTEN\)",\s*raw\.listen\.as_deref\(\)\.unwrap_or\("[\d.]+:(\d+)"\)', config_rs).group(1))
-
-KNOWN_VARS = set(re.findall(r'"(TAD_[A-Z0-9_]+)"', config_rs))
-for variable, _ in SERVICES.values():
-    for suffix in re.findall(r'format!\("TAD_\{name\}_(\w+)"\)', config_rs):
-        KNOWN_VARS.add(f"TAD_{variable}_{suffix}")
-# Read by parse_env (numbers, booleans): an empty value is an error, not "unset".
-PARSED_VARS = set(re.findall(r'env\("(TAD_[A-Z0-9_]+)"\)\s*\{[^}]*?parse_env', config_rs))
-PARSED_VARS |= set(re.findall(r'(?<!text)\(\s*"(TAD_[A-Z0-9_]+)",\s*&mut', config_rs))
+# The declared configuration keys: `tad config keys --json`, generated from
+# common/src/config/keys.rs (a test of common fails when this file is not current).
+CONFIG_KEYS = json.loads((ROOT / "deploy/config-keys.json").read_text())
+SERVICES = {  # key -> (VARIABLE, default port), e.g. resource -> (RESOURCE, 50051)
+    service["name"]: (service["variable"], int(service["port"])) for service in CONFIG_KEYS["services"]
+}
+GATEWAY_PORT = int(CONFIG_KEYS["gateway_port"])
+KNOWN_VARS = {key["env"] for key in CONFIG_KEYS["keys"]}
+# Parsed (numbers, booleans): an empty value is an error, not "unset".
+PARSED_VARS = {key["env"] for key in CONFIG_KEYS["keys"] if key["kind"] == "parsed"}
 OTHER_VARS = set(re.findall(r'"(OTEL_[A-Z_]+)"', telemetry_rs)) | {"RUST_LOG"}
 
 
@@ -118,10 +115,10 @@ HTTP_ROUTES = set(re.findall(r'(?:get|post|delete)\("([^"]+)", to!', routes_rs))
 check(
     "the binary's facts were read (roles, ports, variables, routes, gRPC services)",
     [p for p, ok in [
-        ("service ports from config.rs", set(SERVICES) == {"resource", "artifact", "jobs", "appinhouse"}),
+        ("service ports from deploy/config-keys.json", set(SERVICES) == {"resource", "artifact", "jobs", "appinhouse"}),
         ("subcommands from cli.rs", {"gateway", "resource", "artifact", "jobs", "appinhouse", "migrate"} <= COMMANDS),
         ("appinhouse serve from cli.rs", "serve" in APPINHOUSE_COMMANDS),
-        ("TAD_* variables from config.rs", {"TAD_LISTEN", "TAD_JWT_SECRET", "TAD_RESOURCE_LISTEN"} <= KNOWN_VARS),
+        ("TAD_* variables from deploy/config-keys.json", {"TAD_LISTEN", "TAD_JWT_SECRET", "TAD_RESOURCE_LISTEN"} <= KNOWN_VARS),
         ("OTEL_EXPORTER_OTLP_ENDPOINT from telemetry.rs", "OTEL_EXPORTER_OTLP_ENDPOINT" in OTHER_VARS),
         ("/healthz, /readyz, /metrics from routes.rs", {"/healthz", "/readyz", "/metrics"} <= HTTP_ROUTES),
         ("gRPC services from proto/", len(GRPC_SERVICES) >= 5),
@@ -148,7 +145,7 @@ def env_problems(where: str, env: dict[str, str | None]) -> list[str]:
     problems = []
     for name, value in env.items():
         if name.startswith("TAD_") and name not in KNOWN_VARS:
-            problems.append(f"{where}: {name} is not read by common/src/config.rs")
+            problems.append(f"{where}: {name} is not a declared key (deploy/config-keys.json)")
         elif not name.startswith("TAD_") and name not in OTHER_VARS:
             problems.append(f"{where}: {name} is not a variable tad reads")
         if name in PARSED_VARS and value is not None and str(value).strip() == "":

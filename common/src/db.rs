@@ -193,22 +193,100 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// The migrations of one service, one folder per backend.
+/// The migrations of one service: one folder (`migrations/`) used on both backends, and, where a
+/// migration's SQL truly differs on PostgreSQL, an override folder (`migrations-postgres/`) whose
+/// migration of the same name is used instead of the shared one on that backend. The versions
+/// recorded in `__diesel_schema_migrations` are the folders' date prefixes, so the layout of the
+/// folders never changes which migrations a database has had.
 pub struct Migrations {
-    pub sqlite: EmbeddedMigrations,
-    pub postgres: EmbeddedMigrations,
+    shared: EmbeddedMigrations,
+    postgres_overrides: Option<EmbeddedMigrations>,
 }
 
-/// Lends embedded migrations to the harness without giving them away.
-struct BorrowedMigrations<'a>(&'a EmbeddedMigrations);
+impl Migrations {
+    /// Migrations whose SQL is the same on both backends: `Migrations::shared(embed_migrations!("migrations"))`.
+    pub const fn shared(shared: EmbeddedMigrations) -> Migrations {
+        Migrations {
+            shared,
+            postgres_overrides: None,
+        }
+    }
+
+    /// Shared migrations, some of which PostgreSQL replaces by the override folder's migration
+    /// of the same name (each override must name a shared migration).
+    pub const fn with_postgres_overrides(
+        shared: EmbeddedMigrations,
+        postgres_overrides: EmbeddedMigrations,
+    ) -> Migrations {
+        Migrations {
+            shared,
+            postgres_overrides: Some(postgres_overrides),
+        }
+    }
+
+    /// The versions `backend` would record, in the order they run.
+    pub fn versions(&self, backend: Backend) -> Result<Vec<String>, DbError> {
+        fn names<DB: diesel::backend::Backend>(
+            source: BackendMigrations<'_>,
+        ) -> Result<Vec<String>, DbError> {
+            let migrations = diesel::migration::MigrationSource::<DB>::migrations(&source)
+                .map_err(|error| DbError::Migration(error.to_string()))?;
+            let mut versions: Vec<String> = migrations
+                .iter()
+                .map(|migration| migration.name().version().to_string())
+                .collect();
+            versions.sort();
+            Ok(versions)
+        }
+        match backend {
+            Backend::Sqlite => names::<diesel::sqlite::Sqlite>(self.for_backend(backend)),
+            Backend::Postgres => names::<diesel::pg::Pg>(self.for_backend(backend)),
+        }
+    }
+
+    fn for_backend(&self, backend: Backend) -> BackendMigrations<'_> {
+        BackendMigrations {
+            shared: &self.shared,
+            overrides: match backend {
+                Backend::Sqlite => None,
+                Backend::Postgres => self.postgres_overrides.as_ref(),
+            },
+        }
+    }
+}
+
+/// Lends embedded migrations to the harness without giving them away, with one backend's
+/// overrides put in place of the shared migrations of the same version.
+struct BackendMigrations<'a> {
+    shared: &'a EmbeddedMigrations,
+    overrides: Option<&'a EmbeddedMigrations>,
+}
 
 impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB>
-    for BorrowedMigrations<'_>
+    for BackendMigrations<'_>
 {
     fn migrations(
         &self,
     ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
-        diesel::migration::MigrationSource::<DB>::migrations(self.0)
+        let mut migrations = diesel::migration::MigrationSource::<DB>::migrations(self.shared)?;
+        let Some(overrides) = self.overrides else {
+            return Ok(migrations);
+        };
+        for replacement in diesel::migration::MigrationSource::<DB>::migrations(overrides)? {
+            let version = replacement.name().version().to_string();
+            let Some(slot) = migrations
+                .iter_mut()
+                .find(|migration| migration.name().version().to_string() == version)
+            else {
+                return Err(format!(
+                    "the postgres override {} has no shared migration of the same name",
+                    replacement.name()
+                )
+                .into());
+            };
+            *slot = replacement;
+        }
+        Ok(migrations)
     }
 }
 
@@ -279,7 +357,7 @@ impl Database {
             .map_err(|error| DbError::Pool(error.to_string()))?;
         let applied = match &mut *connection {
             DbConnection::Sqlite(connection) => connection
-                .run_pending_migrations(BorrowedMigrations(&migrations.sqlite))
+                .run_pending_migrations(migrations.for_backend(Backend::Sqlite))
                 .map(|versions| versions.iter().map(ToString::to_string).collect())
                 .map_err(|error| DbError::Migration(error.to_string()))?,
             DbConnection::Pg(connection) => {
@@ -287,7 +365,7 @@ impl Database {
                 diesel::sql_query(format!("SELECT pg_advisory_lock({lock_key})"))
                     .execute(connection)?;
                 let outcome = connection
-                    .run_pending_migrations(BorrowedMigrations(&migrations.postgres))
+                    .run_pending_migrations(migrations.for_backend(Backend::Postgres))
                     .map(|versions| versions.iter().map(ToString::to_string).collect())
                     .map_err(|error| DbError::Migration(error.to_string()));
                 diesel::sql_query(format!("SELECT pg_advisory_unlock({lock_key})"))
@@ -453,6 +531,65 @@ pub mod testing {
         }
     }
 
+    /// Checks that `migrations` embed exactly the `pinned` versions on both backends, and that a
+    /// database which recorded those versions (as one migrated by an earlier layout of the
+    /// folders did) is up to date: migrating it runs nothing. On SQLite always, on PostgreSQL when
+    /// `TEST_DATABASE_URL` is set.
+    pub fn assert_recorded_versions_are_current(migrations: &Migrations, pinned: &[&str]) {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let versions = migrations
+                .versions(backend)
+                .expect("list embedded migrations");
+            assert_eq!(
+                versions, pinned,
+                "the embedded migration versions on {backend:?} changed: a database migrated \
+                 before would run a migration again or miss one"
+            );
+        }
+        let dir = tempfile::tempdir().expect("create temp dir for test database");
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let database = Database::connect(&url, "unused").expect("open test sqlite database");
+        assert_current_once_recorded(&database, migrations, pinned);
+        if let Some(url) = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        {
+            let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+            let database = Database::connect(&url, &schema).expect("open TEST_DATABASE_URL");
+            assert_current_once_recorded(&database, migrations, pinned);
+            drop(database);
+            drop_postgres_schema(&url, &schema);
+        }
+    }
+
+    /// Records `pinned` as diesel would have, then checks that migrating runs nothing.
+    fn assert_current_once_recorded(database: &Database, migrations: &Migrations, pinned: &[&str]) {
+        let mut connection = database.pool.get().expect("test database connection");
+        let mut statements = vec![
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, \
+             run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+                .to_owned(),
+        ];
+        statements.extend(pinned.iter().map(|version| {
+            format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')")
+        }));
+        for statement in statements {
+            match &mut *connection {
+                DbConnection::Sqlite(connection) => connection.batch_execute(&statement),
+                DbConnection::Pg(connection) => connection.batch_execute(&statement),
+            }
+            .expect("record the old migration versions");
+        }
+        drop(connection);
+        let applied = database
+            .migrate(migrations)
+            .expect("migrate recorded database");
+        assert!(
+            applied.is_empty(),
+            "a database that recorded {pinned:?} ran migrations again: {applied:?}"
+        );
+    }
+
     /// Drops a schema a test created on a PostgreSQL server (best effort).
     pub fn drop_postgres_schema(url: &str, schema: &str) {
         if let Ok(mut connection) = PgConnection::establish(url) {
@@ -506,6 +643,50 @@ pub mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A shared migration and a PostgreSQL override of it (`common/testdata`).
+    static PROBE_MIGRATIONS: Migrations = Migrations::with_postgres_overrides(
+        diesel_migrations::embed_migrations!("testdata/migrations"),
+        diesel_migrations::embed_migrations!("testdata/migrations-postgres"),
+    );
+
+    fn table_exists(database: &Database, table: &str) -> bool {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            count: i64,
+        }
+        let mut connection = database.pool.get().expect("connection");
+        let count = match &mut *connection {
+            DbConnection::Sqlite(connection) => diesel::sql_query(format!(
+                "SELECT COUNT(*) AS count FROM sqlite_master WHERE name = '{table}'"
+            ))
+            .get_result::<Count>(connection),
+            DbConnection::Pg(connection) => diesel::sql_query(format!(
+                "SELECT COUNT(*) AS count FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '{table}'"
+            ))
+            .get_result::<Count>(connection),
+        };
+        count.expect("count tables").count == 1
+    }
+
+    #[test]
+    fn a_postgres_override_replaces_the_shared_migration_on_postgres_only() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            assert_eq!(
+                PROBE_MIGRATIONS.versions(backend).expect("versions"),
+                ["20000101000001"]
+            );
+        }
+        let test_database = testing::TestDatabase::sqlite(&PROBE_MIGRATIONS);
+        assert!(table_exists(&test_database.database, "probe_shared"));
+        assert!(!table_exists(&test_database.database, "probe_postgres"));
+        if let Some(test_database) = testing::TestDatabase::postgres(&PROBE_MIGRATIONS) {
+            assert!(table_exists(&test_database.database, "probe_postgres"));
+            assert!(!table_exists(&test_database.database, "probe_shared"));
+        }
+    }
 
     #[test]
     fn backend_is_chosen_by_scheme() {

@@ -1,5 +1,5 @@
 //! The command line: `tad serve | gateway | resource | artifact | jobs | appinhouse serve |
-//! appinhouse publish FILE | migrate | import FILE.yaml`, with the flags
+//! appinhouse publish FILE | migrate | import FILE.yaml | config keys`, with the flags
 //! that override the config file and `TAD_*` variables.
 
 use std::path::PathBuf;
@@ -63,6 +63,25 @@ pub enum Command {
         /// The YAML file.
         file: PathBuf,
     },
+    /// What can be configured (needs no valid configuration).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// `tad config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every TAD_* variable: file key, flag, default, the roles that read it, meaning.
+    Keys {
+        /// As the Markdown table of the README.
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+        /// As JSON (deploy/config-keys.json, which deploy/validate_manifests.py reads).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `tad appinhouse ...`.
@@ -89,6 +108,20 @@ impl GlobalFlags {
 
 /// Runs one command to its end.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config {
+        command: ConfigCommand::Keys { markdown, json },
+    } = &cli.command
+    {
+        let table = if *markdown {
+            common::config::keys::markdown()
+        } else if *json {
+            common::config::keys::json()
+        } else {
+            common::config::keys::text()
+        };
+        print!("{table}");
+        return Ok(());
+    }
     let config =
         Config::load_from_process(&cli.global.overrides()).context("invalid configuration")?;
     match cli.command {
@@ -110,5 +143,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => crate::runtime::migrate(config).await,
         Command::Import { file } => crate::import::run(config, &file).await,
+        Command::Config { .. } => Ok(()),
     }
 }

@@ -1,0 +1,228 @@
+//! Validation of the raw configuration, section by section: defaults from [`super::keys`],
+//! messages naming `file_key (TAD_VARIABLE)`.
+
+use std::{net::SocketAddr, path::Path};
+
+use super::{
+    AppinhouseOptions, ArtifactStoreConfig, ConfigError, ExecutionOptions, ServiceConfig, invalid,
+    keys::{self, KeySpec, ServiceKeys},
+    raw::{RawAppinhouse, RawArtifactStore, RawExecution, RawService},
+};
+use crate::storage::{S3Target, StorageTarget};
+
+/// The value set, or the key's fixed default.
+pub(super) fn or_default<T: std::str::FromStr>(
+    value: Option<T>,
+    key: &KeySpec,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match value {
+        Some(value) => Ok(value),
+        None => key.default_value(),
+    }
+}
+
+/// The value set or the default, refused when zero.
+fn positive<T>(value: Option<T>, key: &KeySpec) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialEq + Default,
+    T::Err: std::fmt::Display,
+{
+    let value = or_default(value, key)?;
+    if value == T::default() {
+        return Err(invalid(&key.label(), "must be positive"));
+    }
+    Ok(value)
+}
+
+pub(super) fn socket_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        invalid(
+            key,
+            format!("{value:?} is not an address like 127.0.0.1:8080"),
+        )
+    })
+}
+
+pub(super) fn check_url(key: &str, value: &str, schemes: &[&str]) -> Result<(), ConfigError> {
+    if schemes
+        .iter()
+        .any(|scheme| value.starts_with(&format!("{scheme}://")))
+    {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!(
+                "{value:?} must start with one of {}",
+                schemes
+                    .iter()
+                    .map(|s| format!("{s}://"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+}
+
+fn check_schema_name(key: &str, value: &str) -> Result<(), ConfigError> {
+    let valid = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !value.starts_with(|c: char| c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!("{value:?} must be lowercase letters, digits and _"),
+        ))
+    }
+}
+
+/// Validates one service's section, with its defaults (`sqlite://DATA_DIR/<name>.db`, schema
+/// `<name>`, listen and address on the service's default port).
+pub(super) fn service_config(
+    keys: &ServiceKeys,
+    raw: &RawService,
+    data_dir: &Path,
+) -> Result<ServiceConfig, ConfigError> {
+    let name = keys.name;
+    let database_url = raw
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join(format!("{name}.db")).display()));
+    check_url(
+        &keys.database_url.label(),
+        &database_url,
+        &["sqlite", "postgres", "postgresql"],
+    )?;
+    let database_schema = or_default(raw.database_schema.clone(), &keys.database_schema)?;
+    check_schema_name(&keys.database_schema.label(), &database_schema)?;
+    let listen = socket_addr(
+        &keys.listen.label(),
+        &or_default(raw.listen.clone(), &keys.listen)?,
+    )?;
+    let addr = or_default(raw.addr.clone(), &keys.addr)?;
+    check_url(&keys.addr.label(), &addr, &["http", "https"])?;
+    Ok(ServiceConfig {
+        database_url,
+        database_schema,
+        listen,
+        addr,
+    })
+}
+
+/// Validates the object store section: S3 when a bucket is named, else a local directory.
+pub(super) fn artifact_store_config(
+    raw: RawArtifactStore,
+    data_dir: &Path,
+) -> Result<ArtifactStoreConfig, ConfigError> {
+    let target = match raw.s3_bucket {
+        Some(bucket) => {
+            if let Some(endpoint) = &raw.s3_endpoint {
+                check_url(
+                    &keys::ARTIFACT_S3_ENDPOINT.label(),
+                    endpoint,
+                    &["http", "https"],
+                )?;
+            }
+            let allow_http = raw.s3_allow_http.unwrap_or_else(|| {
+                raw.s3_endpoint
+                    .as_deref()
+                    .is_some_and(|endpoint| endpoint.starts_with("http://"))
+            });
+            StorageTarget::S3(S3Target {
+                bucket,
+                endpoint: raw.s3_endpoint,
+                region: or_default(raw.s3_region, &keys::ARTIFACT_S3_REGION)?,
+                access_key_id: raw.s3_access_key_id,
+                secret_access_key: raw.s3_secret_access_key,
+                allow_http,
+            })
+        }
+        None => StorageTarget::Local {
+            root: raw.storage_dir.unwrap_or_else(|| data_dir.join("objects")),
+        },
+    };
+    Ok(ArtifactStoreConfig {
+        target,
+        spool_dir: data_dir.join("tmp"),
+        max_upload_bytes: positive(raw.max_upload_bytes, &keys::ARTIFACT_MAX_UPLOAD_BYTES)?,
+        max_unpacked_bytes: positive(raw.max_unpacked_bytes, &keys::ARTIFACT_MAX_UNPACKED_BYTES)?,
+        max_entries: positive(raw.max_entries, &keys::ARTIFACT_MAX_ENTRIES)?,
+        max_unpack_ratio: positive(raw.max_unpack_ratio, &keys::ARTIFACT_MAX_UNPACK_RATIO)?,
+    })
+}
+
+/// Validates the `[execution]` keys, with their defaults.
+pub(super) fn execution_options(raw: &RawExecution) -> Result<ExecutionOptions, ConfigError> {
+    let parallel_hosts = positive(raw.parallel_hosts, &keys::EXECUTION_PARALLEL_HOSTS)?;
+    let parallel_uploads = positive(raw.parallel_uploads, &keys::EXECUTION_PARALLEL_UPLOADS)?;
+    let lease_secs: u64 = or_default(raw.lease_secs, &keys::EXECUTION_LEASE_SECS)?;
+    if lease_secs < 2 {
+        return Err(invalid(
+            &keys::EXECUTION_LEASE_SECS.label(),
+            "must be at least 2",
+        ));
+    }
+    let host_timeout_secs = positive(raw.host_timeout_secs, &keys::EXECUTION_HOST_TIMEOUT_SECS)?;
+    let work_dir = or_default(raw.work_dir.clone(), &keys::EXECUTION_WORK_DIR)?;
+    if !work_dir.starts_with('/') || work_dir.contains(['\'', '\n']) {
+        return Err(invalid(
+            &keys::EXECUTION_WORK_DIR.label(),
+            "must be an absolute path without quotes",
+        ));
+    }
+    let webhook_urls = raw.webhook_urls.clone().unwrap_or_default();
+    if let Some(bad) = webhook_urls
+        .iter()
+        .find(|url| !(url.starts_with("http://") || url.starts_with("https://")))
+    {
+        return Err(invalid(
+            &keys::WEBHOOK_URLS.label(),
+            format!("{bad:?} is not an http:// or https:// URL"),
+        ));
+    }
+    Ok(ExecutionOptions {
+        drain_secs: or_default(raw.drain_secs, &keys::EXECUTION_DRAIN_SECS)?,
+        webhook_urls,
+        parallel_hosts,
+        parallel_uploads,
+        lease_secs,
+        host_timeout_secs,
+        work_dir: work_dir.trim_end_matches('/').to_owned(),
+    })
+}
+
+/// Validates the appinhouse rules' keys, with their defaults.
+pub(super) fn appinhouse_options(
+    raw: &RawAppinhouse,
+    data_dir: &Path,
+) -> Result<AppinhouseOptions, ConfigError> {
+    if let Some(secret) = &raw.secret_key
+        && secret.trim().len() < 8
+    {
+        return Err(invalid(
+            &keys::APPINHOUSE_SECRET_KEY.label(),
+            "must be at least 8 characters",
+        ));
+    }
+    let page_size = positive(raw.page_size, &keys::APPINHOUSE_PAGE_SIZE)?;
+    let max_page = positive(raw.max_page, &keys::APPINHOUSE_MAX_PAGE)?;
+    let min_residue = positive(raw.min_residue, &keys::APPINHOUSE_MIN_RESIDUE)?;
+    Ok(AppinhouseOptions {
+        secret_key: raw.secret_key.as_ref().map(|key| key.trim().to_owned()),
+        page_size,
+        max_page,
+        min_residue,
+        files_dir: raw
+            .files_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("appinhouse-files")),
+    })
+}

@@ -1,0 +1,1 @@
+CREATE TABLE probe_postgres (id TEXT PRIMARY KEY NOT NULL);

@@ -1,0 +1,1 @@
+CREATE TABLE probe_shared (id TEXT PRIMARY KEY NOT NULL);

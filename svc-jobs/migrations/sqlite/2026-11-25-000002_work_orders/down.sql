@@ -1,2 +1,0 @@
--- Reverts the work orders.
-DROP TABLE work_orders;

@@ -1,2 +1,0 @@
-DROP TABLE joint_run_nodes;
-DROP TABLE joint_runs;
