@@ -273,8 +273,8 @@ config_keys! {
     JOBS_LISTEN: "TAD_JOBS_LISTEN" => text(jobs.listen), file "jobs.listen",
         default Value("127.0.0.1:50053"), read_by "jobs", "gRPC listen address of `tad jobs`.";
     JOBS_ADDR: "TAD_JOBS_ADDR" => text(jobs.addr), file "jobs.addr",
-        default Value("http://127.0.0.1:50053"), read_by "gateway",
-        "Where the gateway finds the jobs service.";
+        default Value("http://127.0.0.1:50053"), read_by "gateway, resource",
+        "Where the gateway and `tad resource` (before it deletes a cluster) find the jobs service.";
     APPINHOUSE_DATABASE_URL: "TAD_APPINHOUSE_DATABASE_URL" => text(appinhouse.database_url),
         file "appinhouse.database_url", default Derived("sqlite://DATA_DIR/appinhouse.db"),
         read_by "appinhouse, migrate", "Database of the appinhouse service.";
