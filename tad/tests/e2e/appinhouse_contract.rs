@@ -38,7 +38,7 @@ async fn start() -> Platform {
     .await;
     Platform {
         embedded,
-        http: reqwest::Client::new(),
+        http: support::http_client(),
     }
 }
 

@@ -880,7 +880,7 @@ async fn every_field_has_a_limit_and_every_link_is_http() {
         .await;
     let context = Context {
         admin,
-        http: reqwest::Client::new(),
+        http: support::http_client(),
         base: platform.url().trim_end_matches('/').to_owned(),
         counter: Arc::new(AtomicUsize::new(0)),
     };
