@@ -32,7 +32,8 @@ pub enum StorageTarget {
     S3(S3Target),
 }
 
-/// An S3-compatible bucket (AWS, MinIO, Ceph ...); `https://` goes through the system OpenSSL.
+/// An S3-compatible bucket (AWS, MinIO, Ceph ...); `https://` goes through rustls
+/// (see [`crate::https`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct S3Target {
     pub bucket: String,
