@@ -8,7 +8,7 @@ the key-authenticated user `tadbench`.
 
 TAD: the release `tad serve` (all services in one process, SQLite, local object store) with
 TAD_EXECUTION_PARALLEL_HOSTS = the largest host count, configured through the HTTP API like
-tad/tests/e2e/execution.rs (catalog, cluster of N hosts by private key, package-sync artifact,
+`configure` in tad/tests/e2e/execution/mod.rs (catalog, cluster of N hosts by private key, package-sync artifact,
 reviewed script, template with the built-in custom method `cu1`, instance with the artifact and
 the script bound per host), then 6.1 (`POST .../executionall`, held until done) timed from the
 client. Peak RSS is the process's VmHWM, reset before each run (`echo 5 > clear_refs`), so it

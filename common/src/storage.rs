@@ -13,8 +13,8 @@ use bytes::Bytes;
 use futures::{StreamExt, stream::BoxStream};
 use md5::{Digest, Md5};
 use object_store::{
-    GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart, aws::AmazonS3Builder,
-    local::LocalFileSystem, path::Path as ObjectPath,
+    Certificate, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart,
+    aws::AmazonS3Builder, local::LocalFileSystem, path::Path as ObjectPath,
 };
 use sha2::Sha256;
 
@@ -32,7 +32,8 @@ pub enum StorageTarget {
     S3(S3Target),
 }
 
-/// An S3-compatible bucket (AWS, MinIO, Ceph ...); `https://` goes through the system OpenSSL.
+/// An S3-compatible bucket (AWS, MinIO, Ceph ...); `https://` goes through rustls
+/// (see [`crate::https`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct S3Target {
     pub bucket: String,
@@ -71,6 +72,17 @@ pub enum StorageError {
     NotFound { key: String },
     #[error("object store failed on {key:?}: {message}")]
     Io { key: String, message: String },
+}
+
+/// The S3 client's options: rustls on the process's provider (see [`crate::https`]), verifying
+/// against the system's roots merged with the bundled Mozilla roots, like every other client.
+fn s3_client_options() -> Result<ClientOptions, object_store::Error> {
+    crate::https::install_crypto_provider();
+    let mut options = ClientOptions::new();
+    for der in crate::https::bundled_roots() {
+        options = options.with_root_certificate(Certificate::from_der(der)?);
+    }
+    Ok(options)
 }
 
 fn io_error(key: &str, error: object_store::Error) -> StorageError {
@@ -138,7 +150,13 @@ impl ObjectStorage {
                     s3.bucket,
                     s3.endpoint.as_deref().unwrap_or("aws")
                 );
+                let options = s3_client_options().map_err(|error| StorageError::Open {
+                    target: description.clone(),
+                    message: error.to_string(),
+                })?;
+                // The client options first: the setters below write into them.
                 let mut builder = AmazonS3Builder::new()
+                    .with_client_options(options)
                     .with_bucket_name(&s3.bucket)
                     .with_region(&s3.region)
                     .with_allow_http(s3.allow_http);

@@ -108,7 +108,7 @@ pub async fn publish(args: PublishArgs, secret_key: &str) -> anyhow::Result<serd
         args.gateway.trim_end_matches('/'),
         args.app
     );
-    let response = reqwest::Client::new()
+    let response = common::https::client("tad publish")?
         .post(&url)
         .header("X-SecretKey", secret_key)
         .multipart(form)

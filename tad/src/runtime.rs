@@ -193,7 +193,7 @@ pub async fn jobs_service(
             when_idle: Some(std::sync::Arc::new(crate::memory::release_free_memory)),
             sealer,
         },
-    );
+    )?;
     engine.start_sweeper();
     Ok(JobsService::new(database, resource, artifact, engine))
 }

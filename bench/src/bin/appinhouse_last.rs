@@ -26,11 +26,7 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted[index]
 }
 
-async fn load(url: String, seconds: u64, concurrency: usize) -> Outcome {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap_or_default();
+async fn load(client: &reqwest::Client, url: String, seconds: u64, concurrency: usize) -> Outcome {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -99,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
         _ => None,
     })?;
     let embedded = tad::runtime::start_embedded(&config).await?;
-    let client = reqwest::Client::new();
+    let client = common::https::client("bench")?;
     client
         .post(format!("{}/api/v2/rog2/create", embedded.url))
         .header("X-SecretKey", SECRET)
@@ -152,14 +148,19 @@ async fn main() -> anyhow::Result<()> {
         "GET /api/v2/{{app}}/last, {seconds}s per target, {concurrency} concurrent clients, {} bytes per answer",
         body.len()
     );
-    load(last_url.clone(), 1, concurrency).await; // warm-up
+    // The same client for both targets.
+    let load_client = common::https::build(
+        common::https::client_builder().pool_max_idle_per_host(concurrency),
+        "bench load",
+    )?;
+    load(&load_client, last_url.clone(), 1, concurrency).await; // warm-up
     report(
         "bare actix handler",
-        &load(bare_url, seconds, concurrency).await,
+        &load(&load_client, bare_url, seconds, concurrency).await,
     );
     report(
         "gateway → svc-appinhouse",
-        &load(last_url, seconds, concurrency).await,
+        &load(&load_client, last_url, seconds, concurrency).await,
     );
 
     bare_handle.stop(true).await;

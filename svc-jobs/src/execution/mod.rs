@@ -207,7 +207,7 @@ impl Engine {
         bus: SharedBus,
         jwt: JwtKeys,
         settings: EngineSettings,
-    ) -> Engine {
+    ) -> Result<Engine, common::https::HttpsClientError> {
         let EngineSettings {
             options,
             ssh_timeout,
@@ -215,13 +215,11 @@ impl Engine {
             when_idle,
             sealer,
         } = settings;
-        Engine {
+        let notifier =
+            webhooks::Notifier::new(database.clone(), options.webhook_urls.clone(), webhook_key)?;
+        Ok(Engine {
             inner: Arc::new(Inner {
-                notifier: webhooks::Notifier::new(
-                    database.clone(),
-                    options.webhook_urls.clone(),
-                    webhook_key,
-                ),
+                notifier,
                 events: EventLog::new(database.clone(), bus),
                 database,
                 resource,
@@ -235,7 +233,7 @@ impl Engine {
                 when_idle,
                 sealer,
             }),
-        }
+        })
     }
 
     /// Seals and opens values at rest (parameter values, app-config values, run snapshots).

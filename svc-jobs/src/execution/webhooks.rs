@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use common::db::Database;
+use common::{
+    db::Database,
+    https::{self, HttpsClientError},
+};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -40,18 +43,20 @@ pub fn signature(key: &[u8], body: &[u8]) -> String {
 }
 
 impl Notifier {
-    pub fn new(database: Database, configured: Vec<String>, key: Option<Vec<u8>>) -> Notifier {
-        let client = reqwest::Client::builder()
-            .timeout(ATTEMPT_TIMEOUT)
-            .build()
-            .unwrap_or_default();
-        Notifier {
+    /// Fails when the HTTPS client cannot be built (a startup error: no fallback client).
+    pub fn new(
+        database: Database,
+        configured: Vec<String>,
+        key: Option<Vec<u8>>,
+    ) -> Result<Notifier, HttpsClientError> {
+        let client = https::build(https::client_builder().timeout(ATTEMPT_TIMEOUT), "webhooks")?;
+        Ok(Notifier {
             database,
             configured,
             key,
             client,
             backoff: Duration::from_secs(1),
-        }
+        })
     }
 
     /// The configured URLs and the admin-added ones, without repeats.

@@ -70,7 +70,7 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
     let Some(moto) = Moto::start() else {
         return;
     };
-    let http = reqwest::Client::new();
+    let http = support::http_client();
     let created = http
         .put(format!("{}/{BUCKET}", moto.endpoint))
         .send()

@@ -233,7 +233,7 @@ async fn tokens_are_required_and_checked() {
     assert_eq!(status, 200);
 
     // A urlencoded form body is taken as the legacy server took it.
-    let response = reqwest::Client::new()
+    let response = support::http_client()
         .post(format!("{}/api/auth/login", platform.url()))
         .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
         .send()
@@ -241,7 +241,7 @@ async fn tokens_are_required_and_checked() {
         .expect("form login");
     let body: Value = response.json().await.expect("json");
     assert_eq!(assert_success(&body)["username"], "admin");
-    let response = reqwest::Client::new()
+    let response = support::http_client()
         .post(format!("{}/api/auth/login", platform.url()))
         .form(&[("username", "admin")])
         .send()
@@ -250,7 +250,7 @@ async fn tokens_are_required_and_checked() {
     let body: Value = response.json().await.expect("json");
     assert!(assert_failure(&body, "missing_field").contains("password"));
     // JSON sent with the form content type (`curl -d '{...}'`, as in the README) is JSON.
-    let response = reqwest::Client::new()
+    let response = support::http_client()
         .post(format!("{}/api/auth/login", platform.url()))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(json!({"username": "admin", "password": ADMIN_PASSWORD}).to_string())

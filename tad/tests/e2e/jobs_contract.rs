@@ -1229,7 +1229,7 @@ async fn templates_instances_and_joint_lines_are_configured() {
     assert_eq!(details["process_status"], "未同步");
     assert_eq!(details["halt_time"], "2019-1-09 12:48");
     assert_eq!(details["excel_data"]["CONTACTS"], "changed contact");
-    let response = reqwest::Client::new()
+    let response = support::http_client()
         .get(format!(
             "{}/api/app/jobinstance/{b}/online/process/export",
             platform.url()

@@ -155,7 +155,7 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
         "stalled.tar.gz",
         reqwest::multipart::Part::stream(body).file_name("stalled.tar.gz"),
     );
-    let request = reqwest::Client::new()
+    let request = support::http_client()
         .post(sync_url(
             &url,
             "stalled",
@@ -206,7 +206,7 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
         "big.tar.gz",
         reqwest::multipart::Part::bytes(big).file_name("big.tar.gz"),
     );
-    let request = reqwest::Client::new()
+    let request = support::http_client()
         .post(sync_url(&url, "big", &big_md5))
         .bearer_auth(admin.token.as_deref().expect("token"))
         .multipart(form)

@@ -381,7 +381,7 @@ fn temp_root(prefix: &str) -> PathBuf {
 fn client_of(admin: &Api) -> Api {
     Api {
         base: admin.base.clone(),
-        http: reqwest::Client::builder()
+        http: common::https::client_builder()
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(0)
             .build()

@@ -82,7 +82,7 @@ fn assert_no_inline_code(html: &str, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_carries_the_security_headers_and_favicon_is_public() {
     let (platform, admin) = start().await;
-    let http = reqwest::Client::new();
+    let http = support::http_client();
     let url = |path: &str| format!("{}{path}", platform.url());
 
     for (path, token) in [
@@ -138,7 +138,7 @@ async fn every_answer_carries_the_security_headers_and_favicon_is_public() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_download_page_escapes_every_value_and_runs_no_inline_script() {
     let (platform, _admin) = start().await;
-    let http = reqwest::Client::new();
+    let http = support::http_client();
     let url = |path: &str| format!("{}{path}", platform.url());
     let post = |path: &str, form: Vec<(&str, &str)>| {
         http.post(url(path))

@@ -96,7 +96,7 @@ async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
         !process.stdout_text().contains("X-SecretKey"),
         "the secret key is printed once"
     );
-    let created = reqwest::Client::new()
+    let created = support::http_client()
         .post(format!("{url}/api/v2/rog2/create"))
         .header("X-SecretKey", &secret_key)
         .form(&[("description", "kept key")])

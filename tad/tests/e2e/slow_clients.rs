@@ -48,7 +48,7 @@ async fn start() -> (EmbeddedPlatform, Api) {
         let (_, answer) = admin.post(path, &body).await;
         assert_success(&answer);
     }
-    let created = reqwest::Client::new()
+    let created = support::http_client()
         .post(format!("{}/api/v2/stall/create", platform.url()))
         .header("x-secretkey", SECRET)
         .form(&[("description", "stalled uploads")])

@@ -304,7 +304,7 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trace_started_at_the_gateway_continues_in_the_service() {
     let split = start_split();
-    let http = reqwest::Client::new();
+    let http = support::http_client();
 
     // A caller's own W3C trace is continued by both processes.
     let caller_trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";

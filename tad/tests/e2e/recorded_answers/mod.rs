@@ -176,7 +176,7 @@ impl Recorder {
         if let Ok(real) = platform.data_dir.path().canonicalize() {
             normaliser.literal(&real.display().to_string(), "<data>");
         }
-        let http = reqwest::Client::builder()
+        let http = common::https::client_builder()
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -21,11 +21,17 @@ pub struct Api {
     pub token: Option<String>,
 }
 
+/// A client with reqwest's defaults, built the way the binary builds its own (rustls, the
+/// process's crypto provider installed first: reqwest has none of its own).
+pub fn http_client() -> reqwest::Client {
+    common::https::client("e2e tests").expect("http client")
+}
+
 impl Api {
     pub fn new(base: &str) -> Api {
         Api {
             base: base.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::builder()
+            http: common::https::client_builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .expect("http client"),

@@ -1,0 +1,282 @@
+//! Builds: times, pages, user agents, plists and the residue of refused uploads.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builds_times_pages_user_agents_plists_and_residue() {
+    let platform = start().await;
+    platform
+        .post("/api/v2/rog2/create", &[("description", "d")])
+        .await;
+    desc(
+        &platform,
+        "rog2",
+        "android",
+        "1.0.1",
+        "2016-05-10T02:11:50+0800",
+    )
+    .await;
+    desc(
+        &platform,
+        "rog2",
+        "android",
+        "1.0.2",
+        "2016-05-11T02:11:50Z",
+    )
+    .await;
+    desc(
+        &platform,
+        "rog2",
+        "android",
+        "1.0.3",
+        "2016-05-12T02:11:50+07:00",
+    )
+    .await;
+    desc(
+        &platform,
+        "rog2",
+        "ios",
+        "2.0.0",
+        "2016-05-10T02:11:50-0700",
+    )
+    .await;
+    desc(
+        &platform,
+        "rog2",
+        "windows",
+        "3.0.0",
+        "2016-05-10T02:11:50Z",
+    )
+    .await;
+    // desc on an existing version updates it.
+    desc(
+        &platform,
+        "rog2",
+        "android",
+        "1.0.1",
+        "2016-05-09T02:11:50+0800",
+    )
+    .await;
+    let (_, body) = platform
+        .post(
+            "/api/v2/rog2/desc/android",
+            &[
+                ("version", "9"),
+                ("time", "2016-05-10 02:11:50"),
+                ("url", "u"),
+                ("software_url", "s"),
+            ],
+        )
+        .await;
+    assert_eq!(code(&body), 1006, "{body}");
+    let (_, body) = platform
+        .post(
+            "/api/v2/rog2/desc/ios",
+            &[
+                ("version", "9"),
+                ("time", "2016-05-10T02:11:50Z"),
+                ("url", "u"),
+                ("software_url", "s"),
+            ],
+        )
+        .await;
+    assert_eq!(code(&body), 1001, "ios needs plist fields: {body}");
+    let (_, body) = platform
+        .post("/api/v2/rog2/desc/symbian", &[("version", "9")])
+        .await;
+    assert_eq!(code(&body), 1001, "{body}");
+    let (_, body) = platform
+        .post(
+            "/api/v2/rog2/desc/android",
+            &[
+                ("version", "9"),
+                ("time", "2016-05-10T02:11:50Z"),
+                ("url", "http://ci.example/9"),
+                (
+                    "software_url",
+                    &platform.url("/download/rog2/android/9/gone.apk"),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(code(&body), 1004, "hosted file missing: {body}");
+
+    let (_, body) = platform.get("/api/v2/rog2/last").await;
+    let host = platform.embedded.url().trim_start_matches("http://");
+    assert_eq!(
+        body,
+        json!({"code": 0, "msg": "", "items": [
+            {"platform": "android", "version": "1.0.3", "time": "2016-05-12 02:11:50", "description": "build 1.0.3",
+             "url": "http://ci.example/1", "down": "http://cdn.example/rog2/1.0.3.android", "extends": []},
+            {"platform": "ios", "version": "2.0.0", "time": "2016-05-10 02:11:50", "description": "build 2.0.0",
+             "url": "http://ci.example/1", "down": format!("https://{host}/api/v2/rog2/plist/2.0.0.plist"), "extends": []},
+            {"platform": "windows", "version": "3.0.0", "time": "2016-05-10 02:11:50", "description": "build 3.0.0",
+             "url": "http://ci.example/1", "down": "http://cdn.example/rog2/3.0.0.windows", "extends": []},
+        ]})
+    );
+    let (_, body) = platform.get("/api/v2/rog2/last?time_offset=480").await;
+    assert_eq!(body["items"][0]["time"], "2016-05-12 03:11:50");
+    assert_eq!(body["items"][1]["time"], "2016-05-10 17:11:50");
+    let (_, body) = platform.get("/api/v2/rog2/last?time_offset=abc").await;
+    assert_eq!(code(&body), 1001, "{body}");
+
+    // User agents.
+    for (agent, touch, expected) in [
+        (IPHONE, false, Some("ios")),
+        (IPAD, false, Some("ios")),
+        (IPADOS_DESKTOP, true, Some("ios")),
+        (IPADOS_DESKTOP, false, Some("windows")),
+        (ANDROID, false, Some("android")),
+        (WINDOWS, false, Some("windows")),
+        ("", false, Some("windows")),
+    ] {
+        let path = if touch {
+            "/api/v2/rog2/mobile/last?touch=1"
+        } else {
+            "/api/v2/rog2/mobile/last"
+        };
+        let (_, body) = platform.get_as(path, agent).await;
+        assert_eq!(code(&body), 0, "{body}");
+        let items = body["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "{agent}: {body}");
+        assert_eq!(
+            items[0]["platform"].as_str(),
+            expected,
+            "{agent:?} touch={touch}"
+        );
+    }
+    let request = platform
+        .http
+        .get(platform.url("/api/v2/rog2/mobile/last"))
+        .header("user-agent", IPADOS_DESKTOP)
+        .header("cookie", "touch=1");
+    let (_, body) = platform.send(request).await;
+    assert_eq!(body["items"][0]["platform"], "ios", "touch cookie: {body}");
+
+    // Pagination: page_size 2, max_page 3.
+    let (_, body) = platform.get("/api/v2/rog2/list/android?page=1").await;
+    let versions: Vec<&str> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["version"].as_str().expect("v"))
+        .collect();
+    assert_eq!(versions, ["1.0.3", "1.0.2"]);
+    assert_eq!(
+        (body["page"].as_i64(), body["total_page"].as_i64()),
+        (Some(1), Some(2))
+    );
+    let (_, body) = platform
+        .get("/api/v2/rog2/list/android?page=2&time_offset=0")
+        .await;
+    assert_eq!(body["items"][0]["version"], "1.0.1");
+    assert_eq!(body["items"][0]["time"], "2016-05-08 18:11:50");
+    for (path, expected) in [
+        ("/api/v2/rog2/list/android?page=3", 1002),
+        ("/api/v2/rog2/list/android?page=4", 1001),
+        ("/api/v2/rog2/list/android?page=0", 1001),
+        ("/api/v2/rog2/list/android", 1001),
+        ("/api/v2/rog2/list/android?page=x", 1001),
+        ("/api/v2/rog2/list/blackberry?page=1", 1001),
+    ] {
+        let (status, body) = platform.get(path).await;
+        assert_eq!((status, code(&body)), (200, expected), "{path}: {body}");
+    }
+    let (_, body) = platform
+        .get_as("/api/v2/rog2/mobile/list?page=1", ANDROID)
+        .await;
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(body["total_page"], 2);
+    let (_, body) = platform
+        .get_as("/api/v2/rog2/mobile/list?page=2", IPHONE)
+        .await;
+    assert_eq!(code(&body), 1002, "{body}");
+
+    // extenddesc, listed on the item; ios extras get their own plist.
+    let (_, body) = platform
+        .post(
+            "/api/v2/rog2/extenddesc/ios",
+            &[
+                ("version", "2.0.0"),
+                ("software_url", "http://cdn.example/sh.ipa"),
+                ("extend_name", "上海"),
+                ("extend_key", "ShangHai"),
+            ],
+        )
+        .await;
+    assert_eq!(code(&body), 0, "{body}");
+    let (_, body) = platform
+        .post(
+            "/api/v2/rog2/extenddesc/ios",
+            &[
+                ("version", "7.7.7"),
+                ("software_url", "x"),
+                ("extend_name", "x"),
+                ("extend_key", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(code(&body), 1001, "{body}");
+    let (_, body) = platform.get_as("/api/v2/rog2/mobile/last", IPHONE).await;
+    assert_eq!(
+        body["items"][0]["extends"],
+        json!([{"extend_key": "ShangHai", "extend_name": "上海", "down": format!("https://{host}/api/v2/rog2/plist/2.0.0.plist?extend=ShangHai")}])
+    );
+
+    // Plists.
+    let response = platform
+        .http
+        .get(platform.url("/api/v2/rog2/plist/2.0.0.plist"))
+        .send()
+        .await
+        .expect("plist");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-plist");
+    let bytes = response.bytes().await.expect("bytes");
+    let value = plist::Value::from_reader_xml(&bytes[..]).expect("a plist");
+    let item = &value.as_dictionary().expect("dict")["items"]
+        .as_array()
+        .expect("items")[0];
+    let metadata = item.as_dictionary().expect("item")["metadata"]
+        .as_dictionary()
+        .expect("metadata");
+    assert_eq!(
+        metadata["bundle-identifier"].as_string(),
+        Some("org.rog2.dev")
+    );
+    assert_eq!(metadata["bundle-version"].as_string(), Some("2.0.0"));
+    let extra = platform
+        .http
+        .get(platform.url("/api/v2/rog2/plist/2.0.0.plist?extend=ShangHai"))
+        .send()
+        .await
+        .expect("plist")
+        .text()
+        .await
+        .expect("text");
+    assert!(extra.contains("http://cdn.example/sh.ipa"), "{extra}");
+    let (_, body) = platform.get("/api/v2/rog2/plist/9.9.9.plist").await;
+    assert_eq!(code(&body), 1001, "{body}");
+
+    // Residue delete keeps the newest N ≥ min_residue.
+    let (_, body) = platform
+        .form(
+            reqwest::Method::DELETE,
+            "/api/v2/rog2/delete/android?residue=0",
+            &[],
+        )
+        .await;
+    assert_eq!(code(&body), 1001, "{body}");
+    let (_, body) = platform
+        .form(
+            reqwest::Method::DELETE,
+            "/api/v2/rog2/delete/android?residue=1",
+            &[],
+        )
+        .await;
+    assert_eq!(code(&body), 0, "{body}");
+    let (_, body) = platform.get("/api/v2/rog2/list/android?page=1").await;
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["items"][0]["version"], "1.0.3");
+    platform.embedded.stop().await;
+}

@@ -1,0 +1,233 @@
+//! Hosted builds: uploaded, read back, downloaded, published and shown on the download page.
+
+use super::*;
+
+async fn upload(
+    platform: &Platform,
+    app: &str,
+    os: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (key, value) in fields {
+        form = form.text(key.to_string(), value.to_string());
+    }
+    // The legacy UI names each part after its file: any field name is taken.
+    let field = if name.contains(' ') { "file" } else { name };
+    form = form.part(
+        field.to_owned(),
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
+    platform
+        .send(
+            platform
+                .http
+                .post(platform.url(&format!("/api/v2/{app}/archive/{os}")))
+                .header("X-SecretKey", SECRET)
+                .multipart(form),
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
+    let platform = start().await;
+    platform
+        .post(
+            "/api/v2/rog2/create",
+            &[("description", "ROG2 <beta> builds"), ("alias", "ROG2")],
+        )
+        .await;
+
+    let ipa = fixtures::ipa("org.rog2.demo", "3.1.0", "ROG2 Demo", true);
+    let (status, body) = upload(
+        &platform,
+        "rog2",
+        "ios",
+        "ROG2 Demo.ipa",
+        ipa.clone(),
+        &[
+            ("description", "hosted ipa"),
+            ("time", "2016-06-01T10:00:00+08:00"),
+        ],
+    )
+    .await;
+    assert_eq!((status, code(&body)), (200, 0), "{body}");
+    assert_eq!(body["item"]["version"], "3.1.0");
+    assert_eq!(body["item"]["bundle_id"], "org.rog2.demo");
+    assert_eq!(body["item"]["title"], "ROG2 Demo");
+    let ipa_url = body["item"]["down"].as_str().expect("down").to_owned();
+    assert_eq!(
+        ipa_url,
+        platform.url("/download/rog2/ios/3.1.0/ROG2_Demo.ipa")
+    );
+
+    let apk = fixtures::apk("org.rog2.android", "5.4.3", false);
+    let (_, body) = upload(&platform, "rog2", "android", "rog2.apk", apk.clone(), &[]).await;
+    assert_eq!(code(&body), 0, "{body}");
+    assert_eq!(body["item"]["version"], "5.4.3");
+    assert_eq!(body["item"]["bundle_id"], "org.rog2.android");
+    let (_, body) = upload(&platform, "rog2", "ios", "wrong.apk", apk.clone(), &[]).await;
+    assert_eq!(code(&body), 1001, "{body}");
+    let (_, body) = upload(&platform, "nope", "android", "rog2.apk", apk.clone(), &[]).await;
+    assert_eq!(code(&body), 1008, "{body}");
+
+    // Recorded as desc would: the plist names the hosted ipa; the apk is the android down.
+    let plist = platform
+        .http
+        .get(platform.url("/api/v2/rog2/plist/3.1.0.plist"))
+        .send()
+        .await
+        .expect("plist")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        plist.contains(&ipa_url) && plist.contains("org.rog2.demo"),
+        "{plist}"
+    );
+    let (_, body) = platform.get_as("/api/v2/rog2/mobile/last", ANDROID).await;
+    assert_eq!(
+        body["items"][0]["down"],
+        platform.url("/download/rog2/android/5.4.3/rog2.apk")
+    );
+
+    // Downloads, whole and by range.
+    let whole = platform.http.get(&ipa_url).send().await.expect("download");
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.bytes().await.expect("bytes").to_vec(), ipa);
+    let part = platform
+        .http
+        .get(&ipa_url)
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 10-19/{}", ipa.len())
+    );
+    assert_eq!(part.bytes().await.expect("bytes").to_vec(), ipa[10..20]);
+    let beyond = platform
+        .http
+        .get(&ipa_url)
+        .header("range", format!("bytes={}-", ipa.len()))
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(beyond.status(), 416);
+    let missing = platform
+        .http
+        .get(platform.url("/download/rog2/ios/0.0.1/none.ipa"))
+        .send()
+        .await
+        .expect("missing");
+    assert_eq!(missing.status(), 404);
+
+    // A desc naming the hosted file is accepted.
+    let (_, body) = platform
+        .post(
+            "/api/v2/rog2/desc/ios",
+            &[
+                ("version", "3.1.0"),
+                ("time", "2016-06-01T10:00:00+08:00"),
+                ("url", "http://ci/9"),
+                ("software_url", &ipa_url),
+                ("plist_bundle_identifier", "org.rog2.demo"),
+                ("plist_title", "ROG2 Demo"),
+            ],
+        )
+        .await;
+    assert_eq!(code(&body), 0, "{body}");
+
+    // tad appinhouse publish, the built binary against this gateway.
+    let apk_path = platform.embedded.data_dir.path().join("published.apk");
+    std::fs::write(&apk_path, fixtures::apk("org.rog2.android", "5.5.0", true)).expect("write apk");
+    let output = support::tad_command()
+        .args(["appinhouse", "publish"])
+        .arg(&apk_path)
+        .args([
+            "--app",
+            "rog2",
+            "--gateway",
+            platform.embedded.url(),
+            "--description",
+            "from the cli",
+        ])
+        .env("TAD_APPINHOUSE_SECRET_KEY", SECRET)
+        .output()
+        .expect("run tad appinhouse publish");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("\"version\":\"5.5.0\""), "{stdout}");
+    let (_, body) = platform.get_as("/api/v2/rog2/mobile/last", ANDROID).await;
+    assert_eq!(body["items"][0]["version"], "5.5.0");
+    assert_eq!(body["items"][0]["description"], "from the cli");
+    let refused = support::tad_command()
+        .args(["appinhouse", "publish"])
+        .arg(&apk_path)
+        .args(["--app", "rog2", "--gateway", platform.embedded.url()])
+        .env("TAD_APPINHOUSE_SECRET_KEY", "wrong-key-123")
+        .output()
+        .expect("run tad appinhouse publish");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("1010"));
+
+    // Residue delete removes hosted files of removed builds.
+    let hosted = platform
+        .embedded
+        .data_dir
+        .path()
+        .join("appinhouse-files/rog2/android");
+    assert!(hosted.join("5.4.3/rog2.apk").exists());
+    let (_, body) = platform
+        .form(
+            reqwest::Method::DELETE,
+            "/api/v2/rog2/delete/android?residue=1",
+            &[],
+        )
+        .await;
+    assert_eq!(code(&body), 0, "{body}");
+    assert!(
+        !hosted.join("5.4.3/rog2.apk").exists(),
+        "hosted file of the removed build deleted"
+    );
+    assert!(hosted.join("5.5.0/published.apk").exists());
+
+    // The download page: HTML for a phone, and headless Chromium for a desktop.
+    let html = platform
+        .http
+        .get(platform.url("/app/rog2"))
+        .header("user-agent", IPHONE)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("itms-services://?action=download-manifest&amp;url=https%3A%2F%2F"),
+        "{html}"
+    );
+    assert!(
+        html.contains("3.1.0") && !html.contains("id=\"qr\""),
+        "{html}"
+    );
+    assert!(html.contains("ROG2 &lt;beta&gt; builds"));
+    let missing = platform
+        .http
+        .get(platform.url("/app/nope"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(missing.status(), 404);
+    render_in_chromium(&platform.url("/app/rog2")).await;
+    platform.embedded.stop().await;
+}

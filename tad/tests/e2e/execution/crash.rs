@@ -1,0 +1,141 @@
+//! A run survives a `kill -9` of its service and resumes where it stopped.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let crashable = CrashablePlatform::new("tad-crash");
+    let root = crashable.root.clone();
+    let (process, url) = crashable.serve();
+    let anonymous = Api::new(&url);
+    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
+    let deployment = configure(&admin, &sshd, &root).await;
+    let two = deployment.two_steps.clone();
+    let sleeper = "20.7771";
+    bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
+    let (hook_url, posts) = webhook_receiver().await;
+    let (_, body) = admin
+        .post("/api/admin/webhooks", &json!({"url": hook_url}))
+        .await;
+    assert_success(&body);
+
+    let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
+    let run = assert_success(&answer)["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // The script has started once it recorded its arguments (and then sleeps).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let runs_file = root.join("two-step2/script-runs");
+    while !std::fs::read_to_string(&runs_file).is_ok_and(|runs| runs.contains("sleep")) {
+        assert!(Instant::now() < deadline, "step 1 never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(
+        (
+            tree["steps"][0]["status"].clone(),
+            tree["steps"][1]["status"].clone()
+        ),
+        (json!("success"), json!("running"))
+    );
+    let first_start = tree["start_time"].clone();
+    assert!(first_start.is_string(), "{tree}");
+
+    // kill -9 in the middle of step 1, then start again on the same data.
+    let (restarted, admin, tree) = crashable.crash_and_restart(process, &admin, &run).await;
+    assert_eq!(
+        (
+            tree["steps"][0]["status"].clone(),
+            tree["steps"][1]["status"].clone()
+        ),
+        (json!("success"), json!("interrupted")),
+        "{tree}"
+    );
+    assert_eq!(tree["steps"][1]["hosts"][0]["status"], "interrupted");
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{two}/details"))
+        .await;
+    assert_eq!(assert_success(&body)["status"], "interrupted");
+    // The interrupted run is posted to the webhooks like any finished run.
+    wait_for_post(&posts, "the interrupted run", |body| {
+        body["execution_id"] == run.as_str() && body["status"] == "interrupted"
+    })
+    .await;
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", &format!("sleep {sleeper}")])
+        .status();
+
+    // 6.1 resumes the interrupted step (with today's binding) and never re-runs step 0.
+    bind_two_steps_script(&admin, &deployment, "ok resumed").await;
+    let answer = execute(&admin, &two, "executionall", json!({})).await;
+    let data = assert_success(&answer);
+    assert_eq!(
+        (data["result"].clone(), data["execution_id"].clone()),
+        (json!(true), json!(run)),
+        "{answer}"
+    );
+    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
+    assert_eq!(
+        assert_success(&body)["start_time"],
+        first_start,
+        "a resumed run keeps its first start time"
+    );
+    for (ip, _, _) in HOSTS {
+        assert_eq!(
+            read(&step_dir(&deployment, "ssh", ip, &run, 0).join("entry-runs")),
+            "ran\n",
+            "step 0 ran once on {ip}"
+        );
+    }
+    assert_eq!(
+        read(&root.join("two-step2/script-runs")),
+        format!("sleep {sleeper}\nok resumed\n")
+    );
+    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
+    assert_eq!(assert_success(&body)["status"], "success");
+
+    // SIGTERM during a long step: the service releases the run (its processes killed) and
+    // exits; the run is `interrupted` at once, not after a lease, and 6.1 can take it again.
+    bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
+    std::fs::remove_file(root.join("two-step2/script-runs")).expect("reset runs");
+    let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
+    let drained = assert_success(&answer)["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(root.join("two-step2/script-runs"))
+        .is_ok_and(|runs| runs.contains("sleep"))
+        || processes_matching(&format!("sleep {sleeper}")) == 0
+    {
+        assert!(Instant::now() < deadline, "step 1 never started again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = restarted.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status}");
+    assert_eq!(
+        processes_matching(&format!("sleep {sleeper}")),
+        0,
+        "no process left"
+    );
+    let (restarted, url) = crashable.serve();
+    let admin = admin.with_base(&url);
+    let (_, body) = admin.get(&format!("/api/executions/{drained}")).await;
+    let tree = assert_success(&body);
+    assert_eq!(tree["status"], "interrupted", "{tree}");
+    assert!(
+        tree["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("shut down"),
+        "{tree}"
+    );
+
+    restarted.terminate();
+    crashable.clean_up();
+}

@@ -1,0 +1,741 @@
+//! The execution engine end to end through the gateway against a real `sshd` (hosts 127.0.0.2,
+//! 127.0.0.3 with a password, 127.0.0.4 with a private key, all on one sshd) and on the TAD host
+//! itself: 6.1 pushes artifacts (md5 checked), renders app configs, writes `params.json`, runs the
+//! method's entrypoint and the reviewed script with its parameters; the run tree, logs and SSE
+//! events read back; one failing host fails the step and is named; 6.2 runs one step at a time; a
+//! second 6.1 is refused naming the run; 6.3 kills a `sleep 600` within 5 s leaving no process; a
+//! changed host key fails with both fingerprints; no secret appears in any log, event or answer.
+//! On PostgreSQL + Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set.
+
+use crate::support;
+
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use support::{
+    Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success, drop_platform_schemas,
+    md5_hex, platform_env, post_multipart,
+    sshd::{KEY_USER, PASSWORD_USER, TestSshd},
+    tad_command, tar_gz,
+};
+
+mod crash;
+mod deploy;
+mod joint;
+mod replicas;
+mod retry;
+
+const ADMIN_PASSWORD: &str = "exec-admin-password";
+const DB_PASSWORD: &str = "db-Secret-6f1c9a";
+const WEBHOOK_KEY: &str = "webhook-signing-key-for-tests";
+
+/// The hosts of the cluster: (ip, user, by key).
+const HOSTS: [(&str, &str, bool); 3] = [
+    ("127.0.0.2", PASSWORD_USER, false),
+    ("127.0.0.3", PASSWORD_USER, false),
+    ("127.0.0.4", KEY_USER, true),
+];
+
+/// Everything a deployment was configured with.
+struct Deployment {
+    artifact_file: String,
+    host_ids: Vec<String>,
+    /// Directory the test's files go to on the "hosts" (all on this machine).
+    root: PathBuf,
+    work_dir: PathBuf,
+    artifact: Vec<u8>,
+    instance: String,
+    /// An instance of a two-step template (method, then the custom script).
+    two_steps: String,
+    script_file_id: String,
+    cluster: String,
+    method_id: String,
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or(0)
+    )
+}
+
+/// A test root `/tmp/<prefix>-…` every test user may write into, an embedded platform whose
+/// work directory is `<root>/work` (plus `extra_env`), and `admin` logged in to it.
+async fn start_platform(
+    prefix: &str,
+    extra_env: &[(&str, &str)],
+) -> (PathBuf, EmbeddedPlatform, Api) {
+    let root = PathBuf::from("/tmp").join(unique(prefix));
+    shared_dir(&root);
+    let work_dir = root.join("work");
+    let mut env = vec![("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path"))];
+    env.extend_from_slice(extra_env);
+    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &env).await;
+    let admin = Api::new(platform.url())
+        .login("admin", ADMIN_PASSWORD)
+        .await;
+    (root, platform, admin)
+}
+
+/// A directory every test user may write into.
+fn shared_dir(path: &Path) {
+    std::fs::create_dir_all(path).expect("create dir");
+    std::process::Command::new("chmod")
+        .arg("1777")
+        .arg(path)
+        .status()
+        .expect("chmod");
+}
+
+/// Configures the deployments every test runs (as `admin`; a second user, `rita`, reviews the
+/// script, since nobody approves their own).
+async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
+    let (_, body) = admin
+        .post(
+            "/api/admin/users",
+            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
+        )
+        .await;
+    assert_success(&body);
+    let reviewer = Api::new(&admin.base).login("rita", "password-123").await;
+    // All "hosts" are this machine: each writes below a directory of its own.
+    for tag in ["shop-one", "shop-two"] {
+        for (ip, _, _) in HOSTS {
+            shared_dir(&root.join(tag).join(ip));
+        }
+    }
+    shared_dir(&root.join("sleep"));
+    shared_dir(&root.join("two-step2"));
+    for (path, body) in [
+        (
+            "/api/admin/productlines",
+            json!({"id": "pl1", "name": "pl"}),
+        ),
+        (
+            "/api/admin/applications",
+            json!({"id": "app1", "name": "shop", "product_line_id": "pl1"}),
+        ),
+        (
+            "/api/admin/applications",
+            json!({"id": "app2", "name": "shop-two", "product_line_id": "pl1"}),
+        ),
+        ("/api/admin/envs", json!({"id": "env1", "name": "test"})),
+    ] {
+        let (_, answer) = admin.post(path, &body).await;
+        assert_success(&answer);
+    }
+    let mut cluster_ids = Vec::new();
+    for (name, app) in [("shop-c", "app1"), ("shop-two-c", "app2")] {
+        let (_, body) = admin
+            .post(
+                "/api/resource/clusters/aos_create",
+                &json!({"name": name, "env_id": "env1", "app_id": app}),
+            )
+            .await;
+        cluster_ids.push(assert_success(&body)["id"].as_str().expect("id").to_owned());
+    }
+    let mut host_ids = Vec::new();
+    for (ip, user, by_key) in HOSTS {
+        let mut host = json!({"host_IP": ip, "host_name": format!("h-{ip}"), "ssh_user": user,
+            "ssh_port": sshd.port.to_string(), "productLine_id": "pl1", "env_id": "env1"});
+        if by_key {
+            host["ssh_private_key"] = json!(sshd.private_key_pem);
+        } else {
+            host["ssh_passwd"] = json!(sshd.password);
+        }
+        let (_, body) = admin.post("/api/resource/hosts/aos_create", &host).await;
+        host_ids.push(assert_success(&body)["id"].as_str().expect("id").to_owned());
+    }
+    for cluster in &cluster_ids {
+        let (_, body) = admin
+            .post(
+                &format!("/api/resource/clusters/{cluster}/aos_bind"),
+                &json!({"hosts": host_ids}),
+            )
+            .await;
+        assert_success(&body);
+    }
+
+    // The method package: prints its parameters (the password must come out masked) and counts
+    // its runs in the step's work directory.
+    let manifest = "component: {id: shop, name: shop, remark: shop}\nmethod: {id: shop1, name: install, remark: install shop}\nentrypoint: run.sh\nparams:\n  - key: greeting\n    require: true\n  - key: db_password\n";
+    let run_sh = "echo \"entry on $(whoami): $(tr -d '\\n' < params.json)\"\necho ran >> ../entry-runs\nif [ -n \"$(grep -o slow params.json)\" ]; then sleep 8; fi\n";
+    let package = tar_gz(&[
+        ("method.yml", manifest.as_bytes().to_vec()),
+        ("run.sh", run_sh.as_bytes().to_vec()),
+    ]);
+    let (_, body) = post_multipart(admin, "/api/component/upload", &[("file", package)], &[]).await;
+    assert_success(&body);
+
+    // The artifact: a package holding 3 MiB of varied bytes.
+    let payload: Vec<u8> = (0..3 * 1024 * 1024_u32)
+        .map(|index| (index.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let artifact = tar_gz(&[("shop.bin", payload)]);
+    let md5 = md5_hex(&artifact);
+    let (_, body) = post_multipart(
+        admin,
+        &format!("/api/artifact/version/aos?app_id=app1&version=1.0.0&name=shop&md5={md5}"),
+        &[("shop.tar.gz", artifact.clone())],
+        &[],
+    )
+    .await;
+    let artifact_file = assert_success(&body)["file_id"]
+        .as_str()
+        .expect("file id")
+        .to_owned();
+
+    // The script, uploaded by admin and approved by another user.
+    let script = b"#!/bin/bash\necho \"script args: $*\"\necho \"$*\" >> ./script-runs\nif [ \"$1\" = fail ]; then echo failing >&2; exit 3; fi\nif [ \"$1\" = sleep ]; then sleep \"$2\"; fi\nif [ \"$1\" = failif ] && [ -e \"$2\" ]; then echo \"flag $2 is there\" >&2; exit 4; fi\n".to_vec();
+    let (_, body) = post_multipart(
+        admin,
+        "/api/artifact/script/aos_upload",
+        &[("deploy.sh", script.clone())],
+        &[
+            ("app_id", "app1".into()),
+            ("name", "deploy".into()),
+            (
+                "file_md5",
+                json!({"deploy.sh": md5_hex(&script)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let uploaded = assert_success(&body);
+    let script_file_id = uploaded[0]["file_id"].as_str().expect("file").to_owned();
+    let script_version = uploaded[0]["version_id"]
+        .as_str()
+        .expect("version")
+        .to_owned();
+    let (_, body) = reviewer
+        .post(
+            &format!("/api/script/index/examine/{script_version}"),
+            &json!({"method_id": script_version, "status": "able"}),
+        )
+        .await;
+    assert_success(&body);
+
+    // The app config: `listen={{ port }}`.
+    let j2 = b"listen={{ port }}\nname=shop\n".to_vec();
+    let yml = b"- key: port\n  rule: '^[0-9]+$'\n".to_vec();
+    let (_, body) = post_multipart(
+        admin,
+        "/api/artifact/configure/aos_upload",
+        &[("shop.conf.j2", j2.clone()), ("shop.conf.yml", yml.clone())],
+        &[
+            ("app_id", "app1".into()),
+            ("name", "shop_config".into()),
+            ("version", "1".into()),
+            (
+                "file_md5",
+                json!({"shop.conf.j2": md5_hex(&j2), "shop.conf.yml": md5_hex(&yml)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let template_file = assert_success(&body)[0]["id"]
+        .as_str()
+        .expect("j2 id")
+        .to_owned();
+
+    // Templates: one step (the method), and two steps (the method, then the custom script).
+    let mut template_ids = Vec::new();
+    for (name, methods) in [
+        (
+            "install",
+            json!([{"component_id": "shop", "method_id": "shop1", "sequence": 0}]),
+        ),
+        (
+            "install-two",
+            json!([{"component_id": "shop", "method_id": "shop1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 1}]),
+        ),
+    ] {
+        let (_, body) = admin
+            .post(
+                "/api/app/jobtemplate/create",
+                &json!({"name": name, "application_id": "app1"}),
+            )
+            .await;
+        let id = assert_success(&body)["id"].as_str().expect("id").to_owned();
+        let (_, body) = admin
+            .post(
+                &format!("/api/app/jobtemplate/{id}/graded"),
+                &json!({"method": methods}),
+            )
+            .await;
+        assert_success(&body);
+        template_ids.push(id);
+    }
+    let (_, body) = admin.get("/api/app/jobinstance/shop1/config/desc").await;
+    let schema = assert_success(&body);
+    let node = |key: &str| -> String {
+        schema
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|node| node["key"] == key)
+            .and_then(|node| node["id"].as_str())
+            .expect("node id")
+            .to_owned()
+    };
+    let params = json!({node("greeting"): "hello", node("db_password"): DB_PASSWORD});
+
+    let mut instances = Vec::new();
+    for (name, template, app, cluster) in [
+        ("shop-one", &template_ids[0], "app1", &cluster_ids[0]),
+        ("shop-two", &template_ids[1], "app2", &cluster_ids[1]),
+    ] {
+        let (_, body) = admin
+            .post(
+                "/api/app/jobinstance/create",
+                &json!({"name": name, "env_id": "env1", "application_id": app, "job_template_id": template}),
+            )
+            .await;
+        let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
+        // Learn the template's node ids by binding it with no groups first.
+        let configs_path = format!("/api/app/jobinstance/{instance}/shop1/0/relation/actemplate");
+        let (_, body) = admin
+            .post(
+                &format!("/api/app/jobinstance/{instance}/shop1/0/{cluster}/relation/cluster"),
+                &json!({}),
+            )
+            .await;
+        assert_success(&body);
+        let (_, body) = admin
+            .post(
+                &configs_path,
+                &json!({"file_id": template_file, "groups": []}),
+            )
+            .await;
+        assert_success(&body);
+        let (_, body) = admin
+            .get(&format!(
+                "/api/app/jobinstance/{instance}/shop1/0/actemplate/config/desc"
+            ))
+            .await;
+        let port_node = assert_success(&body)[0]["id"]
+            .as_str()
+            .expect("port node")
+            .to_owned();
+        let tag = name.to_owned();
+        let per_host = |make: &dyn Fn(&str, &str) -> Value| -> Vec<Value> {
+            HOSTS
+                .iter()
+                .map(|(ip, _, _)| make(ip, &root.join(&tag).join(ip).display().to_string()))
+                .collect()
+        };
+        let everything = json!({
+            "cluster": {"cluster_id": cluster},
+            "artifacts": per_host(&|ip, dir| json!({"file_id": artifact_file, "dest": format!("{dir}/artifacts"), "host_IP": [ip]})),
+            "actemplates": {"file_id": template_file, "groups": per_host(&|ip, dir| json!({"dest": format!("{dir}/conf"), "host_IP": [ip], "configs": {port_node.clone(): "8080"}, "targetname": "shop.conf"}))},
+            "config": {"config_value": params},
+            "scripts": {"scripts_data": per_host(&|ip, dir| json!({"id": script_file_id, "dest": format!("{dir}/scripts"), "host_IP": [ip], "parameter": format!("ok {ip}"), "execute_type": "shell"}))},
+        });
+        let (_, body) = admin
+            .post(
+                &format!("/api/app/jobinstance/{instance}/shop1/0/relation/alldata"),
+                &everything,
+            )
+            .await;
+        assert_success(&body);
+        if name == "shop-two" {
+            let (_, body) = admin
+                .post(
+                    &format!("/api/app/jobinstance/{instance}/cu1/1/relation/alldata"),
+                    &json!({"cluster": {"cluster_id": cluster},
+                        "scripts": {"scripts_data": [{"id": script_file_id, "dest": root.join("two-step2").display().to_string(), "host_IP": ["127.0.0.2"], "parameter": "second", "execute_type": "shell"}]}}),
+                )
+                .await;
+            assert_success(&body);
+        }
+        let (_, body) = admin
+            .get(&format!("/api/app/jobinstance/{instance}/details"))
+            .await;
+        assert_eq!(assert_success(&body)["status"], "ready", "{body}");
+        assert!(
+            step_statuses(admin, &instance)
+                .await
+                .iter()
+                .all(Value::is_null),
+            "no step status before the first run: {body}"
+        );
+        instances.push(instance);
+    }
+    Deployment {
+        artifact_file,
+        host_ids,
+        root: root.to_owned(),
+        work_dir: root.join("work"),
+        artifact,
+        two_steps: instances.pop().expect("two steps"),
+        instance: instances.pop().expect("one step"),
+        script_file_id,
+        cluster: cluster_ids[0].clone(),
+        method_id: "shop1".to_owned(),
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|error| panic!("read {}: {error}", path.display()))
+}
+
+/// The work directory of a step of a run on a host.
+fn step_dir(deployment: &Deployment, transport: &str, ip: &str, run: &str, step: u32) -> PathBuf {
+    deployment
+        .work_dir
+        .join(format!("{transport}-{ip}"))
+        .join(run)
+        .join(step.to_string())
+}
+
+/// `status` of each step 5.10 lists for `instance`, in order.
+async fn step_statuses(admin: &Api, instance: &str) -> Vec<Value> {
+    let (_, body) = admin
+        .get(&format!("/api/app/jobinstance/{instance}/details"))
+        .await;
+    assert_success(&body)["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .map(|method| method["status"].clone())
+        .collect()
+}
+
+async fn execute(api: &Api, instance: &str, route: &str, body: Value) -> Value {
+    let (status, answer) = api
+        .post(&format!("/api/app/jobinstance/{instance}/{route}"), &body)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
+/// Every log byte of every host task of a run, read through the log route chunk by chunk.
+async fn all_logs(api: &Api, run: &str) -> Vec<(String, String)> {
+    let (_, body) = api.get(&format!("/api/executions/{run}")).await;
+    let tree = assert_success(&body);
+    let mut logs = Vec::new();
+    for step in tree["steps"].as_array().expect("steps") {
+        for host in step["hosts"].as_array().expect("hosts") {
+            let task = host["id"].as_str().expect("task").to_owned();
+            let mut offset = 0;
+            let mut text = String::new();
+            loop {
+                let (_, body) = api
+                    .get(&format!(
+                        "/api/executions/{run}/log?host_task={task}&offset={offset}"
+                    ))
+                    .await;
+                let chunk = assert_success(&body);
+                text.push_str(chunk["text"].as_str().expect("text"));
+                let next = chunk["next_offset"].as_u64().expect("next");
+                if chunk["done"] == true {
+                    break;
+                }
+                assert!(next >= offset);
+                offset = next;
+            }
+            logs.push((host["host_ip"].as_str().expect("ip").to_owned(), text));
+        }
+    }
+    logs
+}
+
+/// Reads a run's SSE stream until it ends, answering (id, event, data) frames.
+async fn read_events(
+    api: &Api,
+    run: &str,
+    last_event_id: Option<u64>,
+) -> Vec<(u64, String, Value)> {
+    let mut request = api
+        .http
+        .get(format!("{}/api/executions/{run}/events", api.base))
+        .bearer_auth(api.token.as_deref().expect("token"));
+    if let Some(last) = last_event_id {
+        request = request.header("Last-Event-ID", last.to_string());
+    }
+    let response = request.send().await.expect("events");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/event-stream")
+    );
+    let text = response.text().await.expect("stream");
+    parse_events(&text)
+}
+
+/// Reads the first `count` events of a run's live SSE stream, then hangs up.
+async fn read_first_events(api: &Api, run: &str, count: usize) -> Vec<(u64, String, Value)> {
+    let response = api
+        .http
+        .get(format!("{}/api/executions/{run}/events", api.base))
+        .bearer_auth(api.token.as_deref().expect("token"))
+        .send()
+        .await
+        .expect("events");
+    let mut stream = response.bytes_stream();
+    let mut text = String::new();
+    while parse_events(&text).len() < count {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("an event within 20 s")
+            .expect("stream open")
+            .expect("chunk");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    parse_events(&text).into_iter().take(count).collect()
+}
+
+fn parse_events(text: &str) -> Vec<(u64, String, Value)> {
+    text.split("\n\n")
+        .filter_map(|frame| {
+            let mut id = None;
+            let mut event = None;
+            let mut data = None;
+            for line in frame.lines() {
+                if let Some(value) = line.strip_prefix("id: ") {
+                    id = value.parse::<u64>().ok();
+                } else if let Some(value) = line.strip_prefix("event: ") {
+                    event = Some(value.to_owned());
+                } else if let Some(value) = line.strip_prefix("data: ") {
+                    data = serde_json::from_str::<Value>(value).ok();
+                }
+            }
+            Some((id?, event?, data?))
+        })
+        .collect()
+}
+
+fn processes_matching(pattern: &str) -> usize {
+    let output = std::process::Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .expect("pgrep");
+    String::from_utf8_lossy(&output.stdout).lines().count()
+}
+
+async fn wait_for_status(api: &Api, run: &str, status: &str, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let (_, body) = api.get(&format!("/api/executions/{run}")).await;
+        let tree = assert_success(&body);
+        if tree["status"] == status {
+            return tree;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run never became {status}: {tree}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Binds step 1 of the two-step instance to the test script with `parameter`, on 127.0.0.2, into
+/// `two-step2` under the test's root.
+async fn bind_two_steps_script(api: &Api, deployment: &Deployment, parameter: &str) {
+    let dest = deployment.root.join("two-step2").display().to_string();
+    let (_, body) = api
+        .post(
+            &format!("/api/app/jobinstance/{}/cu1/1/relation/script", deployment.two_steps),
+            &json!({"script_id": "", "scripts_data": [{"id": deployment.script_file_id, "dest": dest,
+                "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}),
+        )
+        .await;
+    assert_success(&body);
+}
+
+fn serve(data_dir: &Path, env: &std::collections::HashMap<String, String>) -> (TadProcess, String) {
+    let mut command = tad_command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut process = TadProcess::spawn(command);
+    let url = process.wait_for_line("TAD is listening on ");
+    (process, url)
+}
+
+/// A `tad serve` with a 3 s lease, on a data directory (and PostgreSQL schemas, in CI's second
+/// pass) that outlive the process, so a test can kill it and start it again on the same state.
+struct CrashablePlatform {
+    /// Shared by the test's targets and scripts (the work directory is under it).
+    root: PathBuf,
+    data_dir: tempfile::TempDir,
+    env: std::collections::HashMap<String, String>,
+    postgres: Option<(String, String)>,
+}
+
+impl CrashablePlatform {
+    fn new(prefix: &str) -> CrashablePlatform {
+        let root = PathBuf::from("/tmp").join(unique(prefix));
+        shared_dir(&root);
+        let work_dir = root.join("work");
+        let (env, postgres) = platform_env(
+            ADMIN_PASSWORD,
+            &[
+                ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
+                ("TAD_EXECUTION_LEASE_SECS", "3"),
+                ("TAD_EXECUTION_DRAIN_SECS", "1"),
+            ],
+        );
+        CrashablePlatform {
+            root,
+            data_dir: tempfile::tempdir().expect("data dir"),
+            env,
+            postgres,
+        }
+    }
+
+    /// Starts `tad serve` on the platform's state; answers the process and its URL.
+    fn serve(&self) -> (TadProcess, String) {
+        serve(self.data_dir.path(), &self.env)
+    }
+
+    /// `kill -9` of `process`, a restart on the same state, and the run or joint run `id` marked
+    /// `interrupted` within a lease period and a sweep; answers the restarted process, `admin` at
+    /// its URL, and the run's tree.
+    async fn crash_and_restart(
+        &self,
+        mut process: TadProcess,
+        admin: &Api,
+        id: &str,
+    ) -> (TadProcess, Api, Value) {
+        process.child.kill().expect("kill -9");
+        process.child.wait().expect("reaped");
+        let killed_at = Instant::now();
+        let (restarted, url) = self.serve();
+        let restarted_after = killed_at.elapsed();
+        let admin = admin.with_base(&url);
+        let tree = wait_for_status(&admin, id, "interrupted", Duration::from_secs(8)).await;
+        // The lease (3 s) runs out at most 3 s after the kill; the restarted service sweeps at
+        // once and then every 1.5 s. (A loaded machine may take longer than that to restart.)
+        let allowed = restarted_after.max(Duration::from_secs(3)) + Duration::from_millis(2500);
+        assert!(
+            killed_at.elapsed() < allowed,
+            "interrupted within a lease period and a sweep: {:?} (restart took {restarted_after:?})",
+            killed_at.elapsed()
+        );
+        (restarted, admin, tree)
+    }
+
+    fn clean_up(&self) {
+        drop_platform_schemas(&self.postgres);
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// One request a webhook receiver got, and what it answered.
+#[derive(Debug, Clone)]
+struct WebhookPost {
+    delivery: String,
+    signature: String,
+    event: String,
+    body: Vec<u8>,
+    answered: u16,
+}
+
+/// Waits up to 30 s for a webhook post answered 200 whose JSON body `matches`.
+async fn wait_for_post(
+    posts: &std::sync::Mutex<Vec<WebhookPost>>,
+    what: &str,
+    matches: impl Fn(&Value) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let posted = posts.lock().expect("posts").iter().any(|post| {
+            post.answered == 200 && matches(&serde_json::from_slice(&post.body).unwrap_or_default())
+        });
+        if posted {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no webhook post of {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A webhook receiver: answers 500 to the very first request, 200 to every later one.
+async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<WebhookPost>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind receiver");
+    let url = format!("http://{}/hooks/tad", listener.local_addr().expect("addr"));
+    let posts = std::sync::Arc::new(std::sync::Mutex::new(Vec::<WebhookPost>::new()));
+    let seen = posts.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buffer = [0_u8; 4096];
+                let (head_end, length) = loop {
+                    let read = stream.read(&mut buffer).await.unwrap_or(0);
+                    if read == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buffer[..read]);
+                    if let Some(end) = data.windows(4).position(|window| window == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|line| line.strip_prefix("content-length:"))
+                            .and_then(|value| value.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (end + 4, length);
+                    }
+                };
+                while data.len() < head_end + length {
+                    let read = stream.read(&mut buffer).await.unwrap_or(0);
+                    if read == 0 {
+                        break;
+                    }
+                    data.extend_from_slice(&buffer[..read]);
+                }
+                let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|line| {
+                            let (key, value) = line.split_once(':')?;
+                            key.trim()
+                                .eq_ignore_ascii_case(name)
+                                .then(|| value.trim().to_owned())
+                        })
+                        .unwrap_or_default()
+                };
+                let answered = {
+                    let mut posts = seen.lock().expect("posts");
+                    let answered = if posts.is_empty() { 500 } else { 200 };
+                    posts.push(WebhookPost {
+                        delivery: header("x-tad-delivery"),
+                        signature: header("x-tad-signature"),
+                        event: header("x-tad-event"),
+                        body: data[head_end..].to_vec(),
+                        answered,
+                    });
+                    answered
+                };
+                let reply = format!(
+                    "HTTP/1.1 {answered} {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    if answered == 200 {
+                        "OK"
+                    } else {
+                        "Internal Server Error"
+                    }
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (url, posts)
+}
