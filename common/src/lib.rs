@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod doorway;
+pub mod identity;
 pub mod ids;
 pub mod limits;
 pub mod paging;
