@@ -5,7 +5,7 @@ use common::telemetry::on_behalf_of;
 use proto::artifact::v1::{self as pb, artifact_service_client::ArtifactServiceClient};
 use tonic::transport::Channel;
 
-use crate::service::error::{JobsError, JobsResult};
+use crate::domain::{JobsError, JobsResult};
 
 /// What jobs needs of a method.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,7 +307,7 @@ impl ArtifactDirectory {
         &self,
         token: &str,
         file_id: &str,
-    ) -> JobsResult<crate::execution::transport::ByteStream> {
+    ) -> JobsResult<crate::domain::ByteStream> {
         use futures::StreamExt;
         let chunks = self.open_download(token, file_id).await?;
         Ok(chunks
