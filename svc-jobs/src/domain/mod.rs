@@ -16,3 +16,20 @@ pub const DEPLOY_TYPE_ROLLBACK: &str = "rollback";
 
 /// The bytes of a file as they stream from svc-artifact to a host.
 pub type ByteStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// One node of an app-config template's schema, as svc-artifact describes it (passed through
+/// to the caller of 5.8.2.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigNode {
+    pub id: String,
+    pub key: String,
+    /// `other` or `list-map`.
+    pub node_type: String,
+    pub remark: String,
+    pub default: String,
+    pub require: bool,
+    pub rule: String,
+    pub policy: String,
+    pub parent_id: String,
+    pub children: Vec<ConfigNode>,
+}

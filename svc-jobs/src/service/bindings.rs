@@ -13,6 +13,7 @@ use crate::{
     db::models::instances::{self, StepRow},
 };
 
+use crate::domain::ConfigNode;
 pub use crate::domain::bindings::{
     AllBindings, ArtifactBinding, ConfigBinding, ConfigGroup, ScriptBinding, StepBindings,
 };
@@ -320,7 +321,7 @@ impl JobsService {
         instance_id: &str,
         method_id: &str,
         sequence: u32,
-    ) -> JobsResult<Vec<proto::artifact::v1::ConfigNode>> {
+    ) -> JobsResult<Vec<ConfigNode>> {
         require_reader(actor)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         match StepBindings::of(&step).actemplates {
