@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod doorway;
 pub mod https;
+pub mod identity;
 pub mod ids;
 pub mod limits;
 pub mod paging;

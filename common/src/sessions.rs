@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use futures::StreamExt;
 
 use crate::{
-    auth::{Actor, AuthError},
     bus::SharedBus,
+    identity::{Actor, AuthError},
 };
 
 /// Bus topic of revocations: `session:<id>` or `user:<username>`.
@@ -271,7 +271,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     use super::*;
-    use crate::{auth::Claims, bus::InMemoryBus};
+    use crate::{bus::InMemoryBus, identity::Claims};
 
     struct Source {
         active: AtomicBool,

@@ -7,8 +7,6 @@
 
 pub mod contract;
 mod shapes;
-#[cfg(test)]
-mod tests;
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -30,7 +28,6 @@ use utoipa::openapi::{
 use self::shapes::{JSON, names, responses, type_ref, typed};
 use crate::{
     error::ApiError,
-    routes::ROUTES,
     routing::{Access, Answer, Body, Method, Route, TypeSchema},
 };
 
@@ -48,7 +45,7 @@ fn http_method(method: Method) -> HttpMethod {
 }
 
 /// The `{name}` segments of a path (also `{version}` in `{version}.plist`).
-fn path_parameters(path: &str) -> Vec<&str> {
+pub(crate) fn path_parameters(path: &str) -> Vec<&str> {
     path.split('{')
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
@@ -153,7 +150,7 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
 }
 
 /// The declared types of a route (body, `data` or page item).
-fn types(route: &Route) -> impl Iterator<Item = TypeSchema> {
+pub(crate) fn types(route: &Route) -> impl Iterator<Item = TypeSchema> {
     let body = match route.body {
         Body::None => None,
         Body::Json(schema)
@@ -183,11 +180,11 @@ fn components(routes: &[Route]) -> BTreeMap<String, RefOr<Schema>> {
     named.into_iter().collect()
 }
 
-/// The document of every route in `ROUTES`.
-pub fn document() -> OpenApi {
+/// The document of every route in `routes` (the gateway's table, `crate::routes::ROUTES`).
+pub fn document(routes: &[Route]) -> OpenApi {
     let mut items: BTreeMap<&str, PathItem> = BTreeMap::new();
     let mut tags: Vec<&str> = Vec::new();
-    for route in ROUTES {
+    for route in routes {
         let method = http_method(route.method);
         items
             .entry(route.path)
@@ -204,7 +201,7 @@ pub fn document() -> OpenApi {
         .fold(PathsBuilder::new(), |paths, (path, item)| {
             paths.path(path, item)
         });
-    let components = components(ROUTES)
+    let components = components(routes)
         .into_iter()
         .fold(ComponentsBuilder::new(), |components, (name, schema)| {
             components.schema(name, schema)
@@ -244,13 +241,14 @@ pub fn document() -> OpenApi {
         .build()
 }
 
-/// The serialized document, built once.
-static DOCUMENT_JSON: std::sync::LazyLock<Result<String, String>> =
-    std::sync::LazyLock::new(|| serde_json::to_string(&document()).map_err(|e| e.to_string()));
+/// The serialized document of `routes`, or why it cannot be serialized.
+pub fn document_text(routes: &[Route]) -> Result<String, String> {
+    serde_json::to_string(&document(routes)).map_err(|e| e.to_string())
+}
 
-/// `GET /api/openapi.json`.
-pub async fn document_json() -> Result<HttpResponse, ApiError> {
-    match &*DOCUMENT_JSON {
+/// `GET /api/openapi.json`: the answer for a document serialized by [`document_text`].
+pub fn document_answer(text: &Result<String, String>) -> Result<HttpResponse, ApiError> {
+    match text {
         Ok(text) => Ok(HttpResponse::Ok()
             .content_type("application/json")
             .body(text.clone())),

@@ -134,7 +134,7 @@ pub const ROUTES: &[Route] = &[
     get("/api/executions/{id}/log", to!(executions::execution_log)).doc("SPEC §5", "executions", "A log chunk of a host task").query(&["host_task", "offset"]),
     post("/api/executions/{id}/retry", to!(executions::retry_execution)).doc("SPEC §5", "executions", "Retry the failed hosts of a run").query(WAIT),
     post("/api/jobinstance/{id}/{cpm_id}/{sequence}/出", to!(jobs::step_all_data)).doc("5.8.1", "steps", "Everything configured on a step, at the contract's literal URL"),
-    get(openapi::DOCUMENT_PATH, to!(openapi::document_json)).doc("", "docs", "This OpenAPI document").public().answer(Answer::Document),
+    get(openapi::DOCUMENT_PATH, to!(document_json)).doc("", "docs", "This OpenAPI document").public().answer(Answer::Document),
     delete("/api/resource/clusters/aos_deletes/{id}", to!(res::delete_cluster)).doc("8.1.9", "resources", "Delete a cluster").data::<DeletedCluster>(),
     post("/api/resource/clusters/aos_create", to!(res::create_cluster)).doc("8.1.4", "resources", "Create a cluster").json::<ClusterBody>().data::<ClusterItem>(),
     get("/api/resource/clusters/aos_json", to!(res::query_clusters)).doc("8.1.3", "resources", "Query clusters").query(&["app", "name", "page", "page_size"]).page_of::<ClusterItem>(),
@@ -186,3 +186,13 @@ pub const ROUTES: &[Route] = &[
 pub fn configure(config: &mut actix_web::web::ServiceConfig) {
     register(config, ROUTES, to!(ops::method_not_allowed));
 }
+
+/// `GET /api/openapi.json`: the document of [`ROUTES`], serialized once.
+async fn document_json() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    static DOCUMENT_JSON: std::sync::LazyLock<Result<String, String>> =
+        std::sync::LazyLock::new(|| openapi::document_text(ROUTES));
+    openapi::document_answer(&DOCUMENT_JSON)
+}
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@
 //! wraps them for a tonic server.
 
 pub mod db;
+pub mod domain;
 pub mod grpc;
 pub mod resource;
 pub mod service;

@@ -5,7 +5,7 @@ use common::telemetry::on_behalf_of;
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
 use tonic::transport::Channel;
 
-use crate::service::{ArtifactError, ArtifactResult};
+use crate::domain::{ArtifactError, ArtifactResult};
 
 /// The resource service, as artifact sees it.
 #[derive(Clone)]

@@ -5,7 +5,7 @@ use common::telemetry::on_behalf_of;
 use proto::artifact::v1::{self as pb, artifact_service_client::ArtifactServiceClient};
 use tonic::transport::Channel;
 
-use crate::service::error::{JobsError, JobsResult};
+use crate::domain::{ConfigNode, JobsError, JobsResult};
 
 /// What jobs needs of a method.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +176,7 @@ impl ArtifactDirectory {
 /// The schema of an app-config template (its `.j2` file id) or of a method's parameters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schema {
-    pub nodes: Vec<pb::ConfigNode>,
+    pub nodes: Vec<ConfigNode>,
     /// Name of the rendered file (`X` of `X.j2`), for templates.
     pub target_name: String,
     /// The `.j2` file the schema belongs to (what a template id resolved to), for templates.
@@ -200,7 +200,7 @@ impl ArtifactDirectory {
             .map_err(JobsError::Upstream)?
             .into_inner();
         Ok(Schema {
-            nodes: answer.nodes,
+            nodes: answer.nodes.into_iter().map(config_node).collect(),
             target_name: answer.target_name,
             subject_id: answer.subject_id,
         })
@@ -307,7 +307,7 @@ impl ArtifactDirectory {
         &self,
         token: &str,
         file_id: &str,
-    ) -> JobsResult<crate::execution::transport::ByteStream> {
+    ) -> JobsResult<crate::domain::ByteStream> {
         use futures::StreamExt;
         let chunks = self.open_download(token, file_id).await?;
         Ok(chunks
@@ -400,4 +400,20 @@ fn download_failed(status: &tonic::Status) -> std::io::Error {
         "download from svc-artifact failed: {}",
         status.message()
     ))
+}
+
+/// svc-artifact's schema node as the jobs domain holds it.
+fn config_node(node: pb::ConfigNode) -> ConfigNode {
+    ConfigNode {
+        id: node.id,
+        key: node.key,
+        node_type: node.r#type,
+        remark: node.remark,
+        default: node.default,
+        require: node.require,
+        rule: node.rule,
+        policy: node.policy,
+        parent_id: node.parent_id,
+        children: node.children.into_iter().map(config_node).collect(),
+    }
 }

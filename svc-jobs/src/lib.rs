@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod db;
+pub mod domain;
 pub mod execution;
 pub mod grpc;
 pub mod resource;

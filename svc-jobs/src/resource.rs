@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
 use tonic::transport::Channel;
 
-use crate::service::error::{JobsError, JobsResult};
+use crate::domain::{JobsError, JobsResult};
 
 /// Names found for the ids asked (unknown ids are absent).
 #[derive(Debug, Clone, Default)]

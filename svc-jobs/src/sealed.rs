@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::{
     db::models::{instances, runs},
-    execution::plan::StepPlan,
-    service::{JobsError, JobsResult, bindings::StepBindings},
+    domain::plan::StepPlan,
+    domain::{JobsError, JobsResult, bindings::StepBindings},
 };
 
 /// What a sealed value is bound to (associated data): it opens only for the same purpose.

@@ -219,7 +219,7 @@ impl Config {
             Some(path) => RawConfig::from_file(path)?,
             None => RawConfig::default(),
         };
-        raw.apply_env(env)?;
+        keys::apply_env(&mut raw, env)?;
         raw.apply_flags(flags);
         Config::validate(raw)
     }

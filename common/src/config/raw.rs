@@ -121,13 +121,6 @@ impl RawConfig {
         })
     }
 
-    pub(super) fn apply_env(
-        &mut self,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<(), ConfigError> {
-        super::keys::apply_env(self, env)
-    }
-
     pub(super) fn apply_flags(&mut self, flags: &ConfigOverrides) {
         if let Some(listen) = &flags.listen {
             self.listen = Some(listen.clone());

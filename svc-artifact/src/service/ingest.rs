@@ -12,7 +12,7 @@ use common::{
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
-use super::error::{ArtifactError, ArtifactResult};
+use crate::domain::{ArtifactError, ArtifactResult};
 
 /// One part of an upload as the service sees it.
 #[derive(Debug)]

@@ -4,7 +4,6 @@
 
 pub mod archive;
 pub mod components;
-pub mod error;
 pub mod files;
 pub mod ingest;
 pub mod leftovers;
@@ -24,7 +23,7 @@ use common::{
     storage::ObjectStorage,
 };
 
-pub use error::{ArtifactError, ArtifactResult, RecordKind};
+pub use crate::domain::{ArtifactError, ArtifactResult, RecordKind};
 pub use ingest::UploadItem;
 
 use crate::{db::models::files::FileRow, resource::ResourceDirectory};

@@ -23,9 +23,7 @@ use crate::db::models::{
 /// Largest `.yml` schema or `.j2` template read into memory.
 const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 
-/// `package` or `configure`.
-pub const KIND_PACKAGE: &str = "package";
-pub const KIND_CONFIGURE: &str = "configure";
+pub use crate::domain::{KIND_CONFIGURE, KIND_PACKAGE};
 
 /// A template found in an upload: the `.j2`, its schema and the `.yml` it came from.
 struct FoundTemplate {

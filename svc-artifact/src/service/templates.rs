@@ -2,14 +2,12 @@
 //! version, or the template itself, meaning its newest version's `.j2`), and the versions of a
 //! template with their `.j2` file ids (so the templates package sync creates can be bound).
 
-use super::{
-    Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, packages::KIND_CONFIGURE,
-    require_reader,
-};
+use super::{Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, require_reader};
 use crate::db::models::{
     artifacts::{self, ArtifactRow, TemplateRow, VersionRow},
     files::{self, FileRow},
 };
+use crate::domain::KIND_CONFIGURE;
 
 /// One `.j2` of one version of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tokio::sync::{Mutex, OnceCell, Semaphore};
 
 use super::transport::ByteStream;
-use crate::{artifact::ArtifactDirectory, service::JobsResult};
+use crate::{artifact::ArtifactDirectory, domain::JobsResult};
 
 /// Largest file kept in memory for a step.
 pub const CACHE_LIMIT: usize = 64 * 1024 * 1024;

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::transport::{OutputChunk, OutputKind};
 use crate::{
     db::models::runs::{self, LOG_CHUNK_MAX},
-    service::{JobsError, JobsResult},
+    domain::{JobsError, JobsResult},
 };
 
 /// What replaces a secret in log lines, messages and events.

@@ -124,7 +124,7 @@ async fn host_status(
     status: &str,
     exit_code: Option<i32>,
     message: Option<String>,
-) -> crate::service::JobsResult<()> {
+) -> crate::domain::JobsResult<()> {
     let task_id = task.id.clone();
     let owned_status = status.to_owned();
     let owned_message = message.clone();

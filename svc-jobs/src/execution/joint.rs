@@ -25,7 +25,7 @@ use crate::{
         joint_runs::{self, BLOCKED, JointRunNodeRow, JointRunRow},
         runs::state,
     },
-    service::{JobsError, JobsResult, RecordKind},
+    domain::{JobsError, JobsResult, RecordKind},
 };
 
 /// A joint run and its nodes, each with its instance's name.

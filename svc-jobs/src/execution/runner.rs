@@ -28,8 +28,8 @@ use crate::{
         instances,
         runs::{self, HostTaskRow, RunRow, state},
     },
+    domain::{JobsError, JobsResult},
     resource::HostConnection,
-    service::{JobsError, JobsResult},
 };
 
 /// How one step ended.

@@ -2,7 +2,7 @@
 
 use super::{
     AllBindings, ArtifactBinding, CallerExt, ConfigBinding, ConfigGroup, ErrorReason, JobsGrpc,
-    Request, Response, ScriptBinding, Status, pb,
+    Request, Response, ScriptBinding, Status, convert::config_node_to_proto, pb,
 };
 
 fn config_binding(body: pb::SaveStepConfigsRequest) -> Result<ConfigBinding, Status> {
@@ -196,7 +196,9 @@ impl JobsGrpc {
             .service
             .step_config_schema(&actor, &step.instance_id, &step.method_id, step.sequence)
             .await?;
-        Ok(Response::new(pb::StepConfigSchemaResponse { nodes }))
+        Ok(Response::new(pb::StepConfigSchemaResponse {
+            nodes: nodes.into_iter().map(config_node_to_proto).collect(),
+        }))
     }
 
     pub(super) async fn save_step_artifacts(

@@ -3,6 +3,7 @@
 //! to statuses with a stable reason (`error`). Nothing else.
 
 mod bindings;
+mod convert;
 mod error;
 mod executions;
 mod instances;

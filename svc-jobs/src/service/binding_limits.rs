@@ -5,7 +5,7 @@
 use common::limits::{self, LimitError};
 use serde_json::Value;
 
-use super::bindings::{AllBindings, ArtifactBinding, ConfigBinding, ScriptBinding};
+use crate::domain::bindings::{AllBindings, ArtifactBinding, ConfigBinding, ScriptBinding};
 
 /// Most hosts in a rolling batch (larger batches are all hosts at once anyway).
 pub const MAX_BATCH_SIZE: u32 = 1000;

@@ -4,7 +4,6 @@
 pub mod binding_limits;
 pub mod bindings;
 mod cluster_guard;
-pub mod error;
 pub mod executions;
 pub mod instances;
 pub mod joint_lines;
@@ -18,7 +17,7 @@ use common::{
     roles::{require_operator, require_reader},
 };
 
-pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
+pub use crate::domain::{GraphFault, JobsError, JobsResult, RecordKind};
 
 use crate::{artifact::ArtifactDirectory, execution::Engine, resource::ResourceDirectory};
 

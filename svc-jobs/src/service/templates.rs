@@ -58,8 +58,7 @@ pub(crate) fn method_view(catalog: &Catalog, row: TemplateMethodRow) -> MethodVi
     }
 }
 
-/// The deploy type of templates that roll other templates back (named by `jobt_rollback_id`).
-pub const DEPLOY_TYPE_ROLLBACK: &str = "rollback";
+pub use crate::domain::DEPLOY_TYPE_ROLLBACK;
 
 /// Deploy types of SPEC §4.
 pub const DEPLOY_TYPES: [&str; 3] = ["install", "update", DEPLOY_TYPE_ROLLBACK];

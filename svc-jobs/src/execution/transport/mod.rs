@@ -11,14 +11,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 
 pub use local::LocalTransport;
 pub use ssh::SshTransport;
 
 /// Bytes to upload, read as they come (e.g. streamed from svc-artifact).
-pub type ByteStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
+pub use crate::domain::ByteStream;
 
 /// Which stream a piece of output came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

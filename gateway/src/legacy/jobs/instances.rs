@@ -1,0 +1,235 @@
+//! Job instances (contract 1.3 / 7.1, 5.2, 5.5, 5.7, 5.9, 5.10), their work orders (7.3, 7.4)
+//! and the cluster of a step (5.6.2.1).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use common::time::TimeRenderer;
+use proto::jobs::v1 as pb;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Answer, NameAppQuery, Sequence, ok, page_of};
+use crate::{
+    body::LegacyJson,
+    body::page_params,
+    clients::Caller,
+    clients::Clients,
+    clients::reply,
+    convert::catalog::LegacyId,
+    convert::jobs::{CopyBody, InstanceBody, InstanceDetails, InstanceItem, MethodItem},
+    error::ApiError,
+};
+/// 5.2 `POST /api/app/jobinstance/create`.
+pub async fn create_instance(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    LegacyJson(body): LegacyJson<InstanceBody>,
+) -> Answer {
+    let request = pb::CreateInstanceRequest {
+        name: body.name,
+        remark: body.remark.unwrap_or_default(),
+        env_id: body.env_id.into_string(),
+        application_id: body.application_id.into_string(),
+        job_template_id: body.job_template_id.into_string(),
+        module_id: body.module_id.map(LegacyId::into_string),
+    };
+    let instance = reply(clients.jobs(&caller).create_instance(request)).await?;
+    ok(json!({ "id": instance.id }))
+}
+
+/// 5.5 `GET /api/app/jobinstance/aos_json?name=&application_id=`.
+pub async fn query_instances(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    query: web::Query<NameAppQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let (page_number, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
+    let request = pb::QueryInstancesRequest {
+        name: query.name,
+        application_id: query.application_id,
+        page: page_number,
+        page_size,
+    };
+    let answer = reply(clients.jobs(&caller).query_instances(request)).await?;
+    page_of(answer.count, answer.page, answer.instances, |instance| {
+        InstanceItem::from_proto(instance, &times)
+    })
+}
+
+/// Query of 1.3 / 7.1.
+#[derive(Debug, Deserialize)]
+pub struct InstanceListQuery {
+    product_line_id: Option<String>,
+    application_id: Option<String>,
+    name: Option<String>,
+}
+
+/// 1.3 / 7.1 `GET /api/app/jobinstance/jobi_list_one` (unpaginated).
+pub async fn list_instances(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    query: web::Query<InstanceListQuery>,
+) -> Answer {
+    let query = query.into_inner();
+    let request = pb::ListInstancesRequest {
+        product_line_id: query.product_line_id,
+        application_id: query.application_id,
+        name: query.name,
+    };
+    let answer = reply(clients.jobs(&caller).list_instances(request)).await?;
+    ok(answer
+        .instances
+        .into_iter()
+        .map(|instance| InstanceItem::from_proto(instance, &times))
+        .collect::<Vec<_>>())
+}
+
+/// 5.7 `POST /api/app/jobinstance/{id}/copy`.
+pub async fn copy_instance(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+    LegacyJson(body): LegacyJson<CopyBody>,
+) -> Answer {
+    let request = pb::CopyInstanceRequest {
+        id: id.into_inner(),
+        name: body.name,
+        remark: body.remark.unwrap_or_default(),
+        env_id: body.env_id.map(LegacyId::into_string),
+        module_id: body.module_id.map(LegacyId::into_string),
+    };
+    let copy = reply(clients.jobs(&caller).copy_instance(request)).await?;
+    ok(json!({ "new_name": copy.name, "new_id": copy.id }))
+}
+
+/// 5.9 `DELETE /api/app/jobinstance/{id}`.
+pub async fn delete_instance(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    reply(clients.jobs(&caller).delete_instance(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
+    ok(Value::Null)
+}
+
+/// 5.10 / 7.2 `GET /api/app/jobinstance/{id}/details`: the instance with its steps, and the work
+/// order fields (null until a work order is saved).
+pub async fn instance_details(
+    request: HttpRequest,
+    caller: Caller,
+    clients: web::Data<Clients>,
+    times: web::Data<TimeRenderer>,
+    id: web::Path<String>,
+) -> Answer {
+    let base = super::super::artifact::base_url(&request);
+    let answer = reply(clients.jobs(&caller).instance_details(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
+    let Some(instance) = answer.instance else {
+        return Err(ApiError::new(
+            proto::ErrorReason::InternalError,
+            "the jobs service answered no instance",
+        ));
+    };
+    let work_order = answer.work_order;
+    let excel_data: Option<Value> = work_order
+        .as_ref()
+        .and_then(|order| serde_json::from_str(&order.excel_data_json).ok());
+    let form_text = |key: &str| {
+        excel_data
+            .as_ref()
+            .and_then(|form| form.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    ok(InstanceDetails {
+        instance: InstanceItem::from_proto(instance, &times),
+        methods: answer
+            .steps
+            .into_iter()
+            .map(|step| MethodItem::from_proto(step, &base))
+            .collect(),
+        current_flow_node: None,
+        process_status: work_order
+            .as_ref()
+            .map(|order| order.process_status.clone()),
+        online_date: None,
+        halt_time: form_text("halt_time"),
+        regain_time: form_text("regain_time"),
+        excel_data: excel_data.clone(),
+        work_number: None,
+        doc_id: work_order.map(|order| order.doc_id),
+    })
+}
+
+/// Body of 7.3.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct WorkOrderBody {
+    pub job_instance_id: LegacyId,
+    #[serde(default)]
+    pub doc_id: Option<String>,
+    #[schema(value_type = crate::openapi::contract::WorkOrderForm)]
+    pub excel_data: Value,
+    #[serde(default)]
+    pub app_id: Option<LegacyId>,
+}
+
+/// 7.3 `POST /api/app/jobinstance/online/process/save`.
+pub async fn save_work_order(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    LegacyJson(body): LegacyJson<WorkOrderBody>,
+) -> Answer {
+    let request = pb::SaveWorkOrderRequest {
+        instance_id: body.job_instance_id.into_string(),
+        doc_id: body.doc_id,
+        excel_data_json: body.excel_data.to_string(),
+        app_id: body.app_id.map(LegacyId::into_string),
+    };
+    let order = reply(clients.jobs(&caller).save_work_order(request)).await?;
+    ok(
+        json!({ "current_flow_node": null, "doc_id": order.doc_id, "process_status": order.process_status }),
+    )
+}
+
+/// `GET /api/app/jobinstance/{id}/online/process/export`: the work order as an .xlsx file.
+pub async fn export_work_order(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    id: web::Path<String>,
+) -> Answer {
+    let file = reply(clients.jobs(&caller).export_work_order(pb::IdRequest {
+        id: id.into_inner(),
+    }))
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{}\"", file.file_name),
+        ))
+        .body(file.content))
+}
+
+/// 5.6.2.1 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/{cluster_id}/relation/cluster`.
+pub async fn save_step_cluster(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, Sequence, String)>,
+) -> Answer {
+    let (instance_id, method_id, Sequence(sequence), cluster_id) = path.into_inner();
+    let request = pb::SaveStepClusterRequest {
+        instance_id,
+        method_id,
+        sequence,
+        cluster_id,
+    };
+    reply(clients.jobs(&caller).save_step_cluster(request)).await?;
+    ok(true)
+}

@@ -1,0 +1,67 @@
+//! Deployment configuration of contract sections 1, 4, 5 and 7, one module per area: job
+//! templates, job instances (with work orders and a step's cluster), joint lines, and what is
+//! bound to a step (read back and saved). Shared here: paged answers and the step URL.
+
+mod instances;
+mod joint_lines;
+mod step_reads;
+mod step_writes;
+mod templates;
+
+use actix_web::{HttpResponse, web};
+use proto::jobs::v1 as pb;
+use serde::Deserialize;
+
+use crate::envelope::Page;
+
+use super::{Answer, ok};
+pub use instances::*;
+pub use joint_lines::*;
+pub use step_reads::*;
+pub use step_writes::*;
+pub use templates::*;
+
+/// A page of `count` results (page `page`), each item made by `to_item`.
+pub(super) fn page_of<T, U: serde::Serialize>(
+    count: i64,
+    page: u32,
+    items: Vec<T>,
+    to_item: impl FnMut(T) -> U,
+) -> Answer {
+    let results: Vec<U> = items.into_iter().map(to_item).collect();
+    Ok(HttpResponse::Ok().json(Page::new(count, page, results)))
+}
+
+/// Query of 4.1 and 5.5.
+#[derive(Debug, Deserialize)]
+pub struct NameAppQuery {
+    name: Option<String>,
+    application_id: Option<String>,
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// The `{sequence}` segment of a step URL: a failure names it when it is not a number.
+#[derive(Debug, Clone, Copy)]
+pub struct Sequence(u32);
+
+impl<'de> Deserialize<'de> for Sequence {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map(Sequence).map_err(|_| {
+            serde::de::Error::custom(format!("sequence {text:?} is not a non-negative integer"))
+        })
+    }
+}
+
+fn step_ref(path: (String, String, Sequence)) -> pb::StepRef {
+    let (instance_id, method_id, Sequence(sequence)) = path;
+    pb::StepRef {
+        instance_id,
+        method_id,
+        sequence,
+    }
+}
+
+/// The `{id}/{cpm_id}/{sequence}` segments of a step URL.
+type StepPath = web::Path<(String, String, Sequence)>;

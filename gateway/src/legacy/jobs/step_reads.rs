@@ -1,0 +1,236 @@
+//! What is bound to a step, read back (contract 5.8.2.2–5.8.2.7 and 5.6.1's all-data read).
+
+use actix_web::{HttpRequest, web};
+use proto::jobs::v1 as pb;
+use serde_json::{Value, json};
+
+use super::{Answer, Sequence, StepPath, ok, step_ref};
+use crate::{clients::Caller, clients::Clients, clients::reply, error::ApiError};
+/// 5.8.2.2's list: the files bound to a step, with their artifact versions.
+async fn step_artifacts_data(
+    clients: &Clients,
+    caller: &Caller,
+    step: pb::StepRef,
+    base: &str,
+) -> Result<Value, ApiError> {
+    let answer = reply(clients.jobs(caller).step_artifacts(step)).await?;
+    Ok(Value::Array(
+        answer
+            .artifacts
+            .into_iter()
+            .map(|artifact| {
+                json!({
+                    "status": artifact.file_name,
+                    "artifact_name": artifact.artifact_name,
+                    "artifact_version_name": artifact.version,
+                    "download_path": crate::convert::artifact::download_path(base, &artifact.file_id),
+                    "dest": artifact.dest,
+                    "artifact_id": artifact.artifact_id,
+                    "host_IP": artifact.host_ips,
+                    "filename": artifact.file_name,
+                    "version": artifact.version,
+                    "file_id": artifact.file_id,
+                    "artifact_version_id": artifact.version_id,
+                    "md5": artifact.md5,
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// 5.8.2.3's list: the schema of the app-config template bound to a step.
+async fn step_config_schema_data(
+    clients: &Clients,
+    caller: &Caller,
+    step: pb::StepRef,
+) -> Result<Value, ApiError> {
+    let answer = reply(clients.jobs(caller).step_config_schema(step)).await?;
+    Ok(Value::Array(
+        answer
+            .nodes
+            .into_iter()
+            .map(crate::convert::artifact::node_json)
+            .collect(),
+    ))
+}
+
+/// 5.8.2.4's list: the values of each group, when `file_id` is the bound template's `.j2` or
+/// the template itself (any bound template when `file_id` is `None`).
+async fn step_config_values_data(
+    clients: &Clients,
+    caller: &Caller,
+    step: pb::StepRef,
+    file_id: Option<&str>,
+) -> Result<Value, ApiError> {
+    let answer = reply(clients.jobs(caller).step_configs(step)).await?;
+    let matches = match (&answer.file_id, file_id) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(bound), Some(wanted)) => {
+            bound == wanted || answer.template_id.as_deref() == Some(wanted)
+        }
+    };
+    if !matches {
+        return Ok(Value::Array(Vec::new()));
+    }
+    Ok(Value::Array(
+        answer
+            .groups
+            .into_iter()
+            .map(|group| serde_json::from_str::<Value>(&group.configs_json).unwrap_or(Value::Null))
+            .collect(),
+    ))
+}
+
+/// 5.8.2.5's list: the parameter schema of a method.
+async fn method_params_schema_data(
+    clients: &Clients,
+    caller: &Caller,
+    method_id: String,
+) -> Result<Value, ApiError> {
+    let request = proto::artifact::v1::MethodRequest { method_id };
+    let schema = reply(clients.artifact(caller).method_schema(request)).await?;
+    Ok(Value::Array(
+        schema
+            .nodes
+            .into_iter()
+            .map(crate::convert::artifact::node_json)
+            .collect(),
+    ))
+}
+
+/// 5.8.2.6's object: the saved values with `histor_data` false (they are this step's own).
+async fn step_params_data(
+    clients: &Clients,
+    caller: &Caller,
+    step: pb::StepRef,
+) -> Result<Value, ApiError> {
+    let answer = reply(clients.jobs(caller).step_params(step)).await?;
+    let mut data = serde_json::Map::new();
+    data.insert("histor_data".to_owned(), Value::Bool(false));
+    if let Some(Value::Object(values)) = answer
+        .values_json
+        .and_then(|text| serde_json::from_str(&text).ok())
+    {
+        data.extend(values);
+    }
+    Ok(Value::Object(data))
+}
+
+/// 5.8.2.7's list: the scripts bound to a step.
+async fn step_scripts_data(
+    clients: &Clients,
+    caller: &Caller,
+    step: pb::StepRef,
+) -> Result<Value, ApiError> {
+    let answer = reply(clients.jobs(caller).step_scripts(step)).await?;
+    Ok(Value::Array(
+        answer
+            .scripts
+            .into_iter()
+            .map(|script| {
+                json!({
+                    "execute_type": script.execute_type,
+                    "dest": script.dest,
+                    "script_file_name": script.file_name,
+                    "host_IP": script.host_ips,
+                    "script_name": script.script_name,
+                    "script_file_id": script.id,
+                    "script_id": script.script_id,
+                    "parameter": script.parameter,
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// 5.8.2.2 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json`.
+pub async fn step_artifacts(
+    request: HttpRequest,
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: StepPath,
+) -> Answer {
+    ok(step_artifacts_data(
+        &clients,
+        &caller,
+        step_ref(path.into_inner()),
+        &super::super::artifact::base_url(&request),
+    )
+    .await?)
+}
+
+/// 5.8.2.3 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/config/desc`.
+pub async fn step_config_schema(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: StepPath,
+) -> Answer {
+    ok(step_config_schema_data(&clients, &caller, step_ref(path.into_inner())).await?)
+}
+
+/// 5.8.2.4 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/{file_id}/config/value`.
+pub async fn step_config_values(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, Sequence, String)>,
+) -> Answer {
+    let (instance_id, method_id, sequence, file_id) = path.into_inner();
+    ok(step_config_values_data(
+        &clients,
+        &caller,
+        step_ref((instance_id, method_id, sequence)),
+        Some(&file_id),
+    )
+    .await?)
+}
+
+/// 5.8.2.5 `GET /api/app/jobinstance/{cpm_id}/config/desc`: the parameter schema of a method.
+pub async fn method_params_schema(
+    caller: Caller,
+    clients: web::Data<Clients>,
+    method_id: web::Path<String>,
+) -> Answer {
+    ok(method_params_schema_data(&clients, &caller, method_id.into_inner()).await?)
+}
+
+/// 5.8.2.6 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value`.
+pub async fn step_params(caller: Caller, clients: web::Data<Clients>, path: StepPath) -> Answer {
+    ok(step_params_data(&clients, &caller, step_ref(path.into_inner())).await?)
+}
+
+/// 5.8.2.7 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/script/json`.
+pub async fn step_scripts(caller: Caller, clients: web::Data<Clients>, path: StepPath) -> Answer {
+    ok(step_scripts_data(&clients, &caller, step_ref(path.into_inner())).await?)
+}
+
+/// 5.8.1 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/alldata/read` (and the contract's
+/// literal URL ending in "出"): every read-back of a step at once.
+pub async fn step_all_data(
+    request: HttpRequest,
+    caller: Caller,
+    clients: web::Data<Clients>,
+    path: StepPath,
+) -> Answer {
+    let (instance_id, method_id, sequence) = path.into_inner();
+    let step = || step_ref((instance_id.clone(), method_id.clone(), sequence));
+    let base = super::super::artifact::base_url(&request);
+    let message = pb::IdRequest {
+        id: instance_id.clone(),
+    };
+    let choices = reply(clients.jobs(&caller).instance_cluster_choices(message)).await?;
+    let clusters: Vec<Value> = choices
+        .clusters
+        .into_iter()
+        .map(|cluster| json!({"remark": cluster.remark, "id": cluster.id, "name": cluster.name}))
+        .collect();
+    ok(json!({
+        "clusters": clusters,
+        "artifact": step_artifacts_data(&clients, &caller, step(), &base).await?,
+        "actemplate_desc": step_config_schema_data(&clients, &caller, step()).await?,
+        "actemplate_value": step_config_values_data(&clients, &caller, step(), None).await?,
+        "config_desc": method_params_schema_data(&clients, &caller, method_id.clone()).await?,
+        "config_value": step_params_data(&clients, &caller, step()).await?,
+        "script": step_scripts_data(&clients, &caller, step()).await?,
+    }))
+}
