@@ -106,8 +106,50 @@ impl<T> CallerExt for tonic::Request<T> {
     }
 }
 
+/// What an adapter's method needs to know of the call before its message: the verified caller
+/// ([`Actor`], or only its [`Claims`]), the raw outcome of the check ([`Authentication`]),
+/// nothing ([`Public`]), or an adapter's own check. [`grpc_api!`] takes it from the request and
+/// passes it as the method's first argument; the method's parameter type chooses which.
+pub trait FromCall<A>: Sized {
+    /// Taken from `request`, answered by `adapter`, or the status that refuses the call.
+    fn from_call<T>(adapter: &A, request: &tonic::Request<T>) -> Result<Self, Status>;
+}
+
+impl<A> FromCall<A> for Actor {
+    fn from_call<T>(_: &A, request: &tonic::Request<T>) -> Result<Actor, Status> {
+        request.actor()
+    }
+}
+
+impl<A> FromCall<A> for Claims {
+    fn from_call<T>(_: &A, request: &tonic::Request<T>) -> Result<Claims, Status> {
+        request.claims()
+    }
+}
+
+impl<A> FromCall<A> for Authentication {
+    fn from_call<T>(_: &A, request: &tonic::Request<T>) -> Result<Authentication, Status> {
+        Ok(Authentication(
+            request.authentication().cloned().map_err(Clone::clone),
+        ))
+    }
+}
+
+/// A method that serves any caller, verified or not (login).
+#[derive(Debug, Clone, Copy)]
+pub struct Public;
+
+impl<A> FromCall<A> for Public {
+    fn from_call<T>(_: &A, _: &tonic::Request<T>) -> Result<Public, Status> {
+        Ok(Public)
+    }
+}
+
 /// Implements a tonic service trait for an adapter whose RPCs are inherent async methods of the
-/// same names, written in the adapter's per-area files: one line per RPC.
+/// same names, written in the adapter's per-area files: one line per RPC. Each method takes what
+/// it needs of the call ([`FromCall`]) and the message, and answers its reply or a status:
+/// `async fn list_templates(&self, actor: Actor, body: pb::ListTemplatesRequest) ->
+/// Result<pb::ListTemplatesResponse, Status>`; the macro unwraps the request and wraps the reply.
 ///
 /// ```text
 /// grpc_api! {
@@ -141,7 +183,12 @@ macro_rules! grpc_api {
                     'life0: 'async_trait,
                     Self: 'async_trait,
                 {
-                    Box::pin($grpc::$method(self, request))
+                    Box::pin(async move {
+                        let caller = $crate::doorway::FromCall::from_call(self, &request)?;
+                        $grpc::$method(self, caller, request.into_inner())
+                            .await
+                            .map(::tonic::Response::new)
+                    })
                 }
             )*
         }

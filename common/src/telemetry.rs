@@ -9,6 +9,12 @@ use opentelemetry::{
     trace::{TraceContextExt, TracerProvider as _},
 };
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use tonic::{
+    Status,
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
@@ -86,18 +92,49 @@ pub fn inject_trace_context(span: &Span, metadata: &mut tonic::metadata::Metadat
     TraceContextPropagator::new().inject_context(&context, &mut MetadataInjector(metadata));
 }
 
-/// A gRPC request from one service to another on behalf of its caller: `token` as the bearer, and
-/// the current span's trace context, so the callee checks the caller's own roles and continues the
-/// trace.
-pub fn on_behalf_of<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Ok(value) = tonic::metadata::MetadataValue::try_from(format!("Bearer {token}")) {
-        request
-            .metadata_mut()
-            .insert(crate::auth::AUTHORIZATION, value);
+/// A channel whose every call carries one caller's token and trace context ([`CallContext`]).
+pub type CallerChannel = InterceptedService<Channel, CallContext>;
+
+/// What every call of one gRPC client carries: the caller's token as `authorization: Bearer …`
+/// (when there is a caller) and the W3C trace context (`traceparent`, `tracestate`) of the span
+/// current when the client was taken, so the callee checks the caller's own roles and continues
+/// the trace. The gateway calls on behalf of its HTTP caller, a service on behalf of its own.
+#[derive(Clone)]
+pub struct CallContext {
+    authorization: Option<MetadataValue<Ascii>>,
+    span: Span,
+}
+
+impl CallContext {
+    /// Calls made on behalf of the caller whose token is `token` (`None`: no caller). A token
+    /// that is no header value is left out.
+    pub fn on_behalf_of(token: Option<&str>) -> CallContext {
+        CallContext {
+            authorization: token
+                .and_then(|token| MetadataValue::try_from(format!("Bearer {token}")).ok()),
+            span: Span::current(),
+        }
     }
-    inject_trace_context(&Span::current(), request.metadata_mut());
-    request
+}
+
+impl Interceptor for CallContext {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(value) = &self.authorization {
+            request
+                .metadata_mut()
+                .insert(crate::auth::AUTHORIZATION, value.clone());
+        }
+        inject_trace_context(&self.span, request.metadata_mut());
+        Ok(request)
+    }
+}
+
+/// The message a call answers, or its status:
+/// `reply(clients.jobs(&caller).list_templates(request)).await?`.
+pub async fn reply<T>(
+    call: impl Future<Output = Result<tonic::Response<T>, Status>>,
+) -> Result<T, Status> {
+    call.await.map(tonic::Response::into_inner)
 }
 
 struct LookupExtractor<F: Fn(&str) -> Option<String>> {
@@ -195,5 +232,32 @@ mod tests {
     fn no_header_means_no_parent() {
         let context = extract_trace_context(|_| None);
         assert!(!context.span().span_context().is_valid());
+    }
+
+    /// The `authorization` a call made on behalf of `token` sends.
+    fn authorization_sent(token: Option<&str>) -> Option<String> {
+        let sent = CallContext::on_behalf_of(token)
+            .call(tonic::Request::new(()))
+            .expect("the interceptor lets the call through");
+        sent.metadata()
+            .get(crate::auth::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn a_caller_s_calls_carry_its_bearer_token() {
+        let sent = authorization_sent(Some("token-1"));
+        assert_eq!(sent.as_deref(), Some("Bearer token-1"));
+    }
+
+    #[test]
+    fn public_calls_carry_no_token() {
+        assert_eq!(authorization_sent(None), None);
+    }
+
+    #[test]
+    fn a_token_that_is_no_header_value_is_left_out() {
+        assert_eq!(authorization_sent(Some("bad\ntoken")), None);
     }
 }

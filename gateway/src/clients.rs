@@ -2,7 +2,11 @@
 //! caller's token and the W3C trace context of the current request span (a tonic interceptor).
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
-use common::auth::{AUTHORIZATION, Claims};
+pub use common::telemetry::reply;
+use common::{
+    auth::Claims,
+    telemetry::{CallContext, CallerChannel},
+};
 use futures::future::{Ready, ready};
 use proto::{
     ErrorReason,
@@ -15,12 +19,7 @@ use proto::{
 };
 use std::time::Duration;
 
-use tonic::{
-    Status,
-    metadata::{Ascii, MetadataValue},
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::{Channel, Endpoint},
-};
+use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::error::ApiError;
@@ -113,9 +112,6 @@ pub struct Clients {
     pub health: Vec<(&'static str, &'static str, HealthClient<Channel>)>,
 }
 
-/// A channel whose every call carries one caller's token and trace context.
-pub type CallerChannel = InterceptedService<Channel, CallContext>;
-
 impl Clients {
     pub fn connect_lazy(endpoints: &ServiceEndpoints) -> Clients {
         let resource = endpoints.resource.connect_lazy();
@@ -149,7 +145,7 @@ impl Clients {
         &self,
         caller: impl Into<Option<&'a Caller>>,
     ) -> ResourceServiceClient<CallerChannel> {
-        ResourceServiceClient::with_interceptor(self.resource.clone(), CallContext::of(caller))
+        ResourceServiceClient::with_interceptor(self.resource.clone(), call_context(caller))
     }
 
     /// The artifact service, called on behalf of `caller`.
@@ -157,7 +153,7 @@ impl Clients {
         &self,
         caller: impl Into<Option<&'a Caller>>,
     ) -> ArtifactServiceClient<CallerChannel> {
-        ArtifactServiceClient::with_interceptor(self.artifact.clone(), CallContext::of(caller))
+        ArtifactServiceClient::with_interceptor(self.artifact.clone(), call_context(caller))
             .max_decoding_message_size(ARTIFACT_MESSAGE_BYTES)
             .max_encoding_message_size(ARTIFACT_MESSAGE_BYTES)
     }
@@ -167,53 +163,20 @@ impl Clients {
         &self,
         caller: impl Into<Option<&'a Caller>>,
     ) -> JobsServiceClient<CallerChannel> {
-        JobsServiceClient::with_interceptor(self.jobs.clone(), CallContext::of(caller))
+        JobsServiceClient::with_interceptor(self.jobs.clone(), call_context(caller))
     }
 
     /// The appinhouse service, whose routes are public (some checked by a secret key instead).
     /// Uploads of hosted builds may be large: messages up to 16 MiB.
     pub fn appinhouse(&self) -> AppinhouseServiceClient<CallerChannel> {
-        AppinhouseServiceClient::with_interceptor(self.appinhouse.clone(), CallContext::of(None))
+        AppinhouseServiceClient::with_interceptor(self.appinhouse.clone(), call_context(None))
             .max_decoding_message_size(APPINHOUSE_MESSAGE_BYTES)
     }
 }
 
-/// What every call of one client carries: the caller's token as `authorization: Bearer …`
-/// (when there is a caller) and the W3C trace context (`traceparent`, `tracestate`) of the span
-/// current when the client was taken, the handler's.
-#[derive(Clone)]
-pub struct CallContext {
-    authorization: Option<MetadataValue<Ascii>>,
-    span: tracing::Span,
-}
-
-impl CallContext {
-    fn of<'a>(caller: impl Into<Option<&'a Caller>>) -> CallContext {
-        CallContext {
-            authorization: caller.into().and_then(|caller| {
-                MetadataValue::try_from(format!("Bearer {}", caller.token)).ok()
-            }),
-            span: tracing::Span::current(),
-        }
-    }
-}
-
-impl Interceptor for CallContext {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
-        if let Some(value) = &self.authorization {
-            request.metadata_mut().insert(AUTHORIZATION, value.clone());
-        }
-        common::telemetry::inject_trace_context(&self.span, request.metadata_mut());
-        Ok(request)
-    }
-}
-
-/// The message a call answers, or its status (which `?` turns into the handler's error):
-/// `reply(clients.jobs(&caller).list_templates(request)).await?`.
-pub async fn reply<T>(
-    call: impl Future<Output = Result<tonic::Response<T>, Status>>,
-) -> Result<T, Status> {
-    call.await.map(tonic::Response::into_inner)
+/// Calls made on behalf of `caller`, or of no one.
+fn call_context<'a>(caller: impl Into<Option<&'a Caller>>) -> CallContext {
+    CallContext::on_behalf_of(caller.into().map(|caller| caller.token.as_str()))
 }
 
 /// The authenticated caller of a request: the token to forward and what it says.
@@ -237,50 +200,5 @@ impl FromRequest for Caller {
                     ApiError::new(ErrorReason::Unauthorized, "authorization token is missing")
                 }),
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn caller(token: &str) -> Caller {
-        Caller {
-            token: token.to_owned(),
-            claims: Claims {
-                sub: "alice".to_owned(),
-                roles: Vec::new(),
-                iat: 0,
-                exp: 0,
-                sid: None,
-            },
-        }
-    }
-
-    /// The `authorization` a call made on behalf of `caller` sends.
-    fn authorization_sent(caller: Option<&Caller>) -> Option<String> {
-        let sent = CallContext::of(caller)
-            .call(tonic::Request::new(()))
-            .expect("the interceptor lets the call through");
-        sent.metadata()
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    }
-
-    #[test]
-    fn a_caller_s_calls_carry_its_bearer_token() {
-        let sent = authorization_sent(Some(&caller("token-1")));
-        assert_eq!(sent.as_deref(), Some("Bearer token-1"));
-    }
-
-    #[test]
-    fn public_calls_carry_no_token() {
-        assert_eq!(authorization_sent(None), None);
-    }
-
-    #[test]
-    fn a_token_that_is_no_header_value_is_left_out() {
-        assert_eq!(authorization_sent(Some(&caller("bad\ntoken"))), None);
     }
 }

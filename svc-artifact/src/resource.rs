@@ -1,24 +1,37 @@
 //! Outbound adapter to svc-resource: whether an application exists, asked over its gRPC API with
 //! the caller's own token (a service reads another's data only through its API).
 
-use common::telemetry::on_behalf_of;
+use common::telemetry::{CallContext, CallerChannel, reply};
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
 use tonic::transport::Channel;
 
 use crate::domain::{ArtifactError, ArtifactResult};
 
+/// The message svc-resource answers, or its status as [`ArtifactError::Upstream`].
+async fn upstream<T>(
+    call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> ArtifactResult<T> {
+    reply(call).await.map_err(ArtifactError::Upstream)
+}
+
 /// The resource service, as artifact sees it.
 #[derive(Clone)]
 pub struct ResourceDirectory {
-    client: ResourceServiceClient<Channel>,
+    channel: Channel,
 }
 
 impl ResourceDirectory {
     /// The resource service behind `channel`.
     pub fn new(channel: Channel) -> ResourceDirectory {
-        ResourceDirectory {
-            client: ResourceServiceClient::new(channel),
-        }
+        ResourceDirectory { channel }
+    }
+
+    /// The service's client for calls made on behalf of the caller whose token is `token`.
+    fn client(&self, token: &str) -> ResourceServiceClient<CallerChannel> {
+        ResourceServiceClient::with_interceptor(
+            self.channel.clone(),
+            CallContext::on_behalf_of(Some(token)),
+        )
     }
 
     /// Whether application `app_id` exists. A failed call is answered as
@@ -28,13 +41,7 @@ impl ResourceDirectory {
             application_ids: vec![app_id.to_owned()],
             ..pb::LookupNamesRequest::default()
         };
-        let answer = self
-            .client
-            .clone()
-            .lookup_names(on_behalf_of(request, token))
-            .await
-            .map_err(ArtifactError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).lookup_names(request)).await?;
         Ok(answer.applications.contains_key(app_id))
     }
 }

@@ -1,11 +1,14 @@
 //! Outbound adapter to svc-artifact: the components and methods templates are made of, asked over
 //! its gRPC API with the caller's own token.
 
-use common::telemetry::on_behalf_of;
+use common::telemetry::{CallContext, CallerChannel};
 use proto::artifact::v1::{self as pb, artifact_service_client::ArtifactServiceClient};
 use tonic::transport::Channel;
 
-use crate::domain::{ConfigNode, JobsError, JobsResult};
+use crate::{
+    domain::{ConfigNode, JobsError, JobsResult},
+    resource::upstream,
+};
 
 /// What jobs needs of a method.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,25 +65,29 @@ impl Catalog {
 /// The artifact service, as jobs sees it.
 #[derive(Clone)]
 pub struct ArtifactDirectory {
-    client: ArtifactServiceClient<Channel>,
+    channel: Channel,
 }
 
 impl ArtifactDirectory {
     pub fn new(channel: Channel) -> ArtifactDirectory {
-        ArtifactDirectory {
-            client: ArtifactServiceClient::new(channel),
-        }
+        ArtifactDirectory { channel }
+    }
+
+    /// The service's client for calls made on behalf of the caller whose token is `token`.
+    fn client(&self, token: &str) -> ArtifactServiceClient<CallerChannel> {
+        ArtifactServiceClient::with_interceptor(
+            self.channel.clone(),
+            CallContext::on_behalf_of(Some(token)),
+        )
     }
 
     /// Every component with its methods.
     pub async fn catalog(&self, token: &str) -> JobsResult<Catalog> {
-        let answer = self
-            .client
-            .clone()
-            .list_components(on_behalf_of(pb::ListComponentsRequest {}, token))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(
+            self.client(token)
+                .list_components(pb::ListComponentsRequest {}),
+        )
+        .await?;
         Ok(Catalog {
             components: answer
                 .components
@@ -134,13 +141,7 @@ impl ArtifactDirectory {
             )),
             values_json: values.to_string(),
         };
-        let answer = self
-            .client
-            .clone()
-            .validate_values(on_behalf_of(request, token))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).validate_values(request)).await?;
         serde_json::from_str(&answer.values_by_key_json).map_err(|error| JobsError::Invalid {
             field: "config_value",
             message: format!("svc-artifact answered values that are not JSON: {error}"),
@@ -149,18 +150,10 @@ impl ArtifactDirectory {
 
     /// A script file and its script.
     pub async fn script_file(&self, token: &str, file_id: &str) -> JobsResult<ScriptFileInfo> {
-        let answer = self
-            .client
-            .clone()
-            .script_file(on_behalf_of(
-                pb::FileRequest {
-                    id: file_id.to_owned(),
-                },
-                token,
-            ))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).script_file(pb::FileRequest {
+            id: file_id.to_owned(),
+        }))
+        .await?;
         let file = answer.file.unwrap_or_default();
         let script = answer.script.unwrap_or_default();
         Ok(ScriptFileInfo {
@@ -187,18 +180,10 @@ impl ArtifactDirectory {
     /// The schema of the app-config template whose `.j2` file is `file_id` (or of the newest
     /// version of the template `file_id` names).
     pub async fn template_schema(&self, token: &str, file_id: &str) -> JobsResult<Schema> {
-        let answer = self
-            .client
-            .clone()
-            .template_schema(on_behalf_of(
-                pb::FileRequest {
-                    id: file_id.to_owned(),
-                },
-                token,
-            ))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).template_schema(pb::FileRequest {
+            id: file_id.to_owned(),
+        }))
+        .await?;
         Ok(Schema {
             nodes: answer.nodes.into_iter().map(config_node).collect(),
             target_name: answer.target_name,
@@ -219,11 +204,7 @@ impl ArtifactDirectory {
             )),
             values_json: values.to_string(),
         };
-        self.client
-            .clone()
-            .validate_values(on_behalf_of(request, token))
-            .await
-            .map_err(JobsError::Upstream)?;
+        upstream(self.client(token).validate_values(request)).await?;
         Ok(())
     }
 }
@@ -243,18 +224,10 @@ pub struct FileOrigin {
 impl ArtifactDirectory {
     /// A stored file (failing with svc-artifact's `file_not_found` when unknown).
     pub async fn file_origin(&self, token: &str, file_id: &str) -> JobsResult<FileOrigin> {
-        let answer = self
-            .client
-            .clone()
-            .file_origin(on_behalf_of(
-                pb::FileRequest {
-                    id: file_id.to_owned(),
-                },
-                token,
-            ))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).file_origin(pb::FileRequest {
+            id: file_id.to_owned(),
+        }))
+        .await?;
         let file = answer.file.unwrap_or_default();
         Ok(FileOrigin {
             file_id: file.id,
@@ -283,19 +256,14 @@ impl ArtifactDirectory {
         file_id: &str,
         values: &serde_json::Value,
     ) -> JobsResult<RenderedConfig> {
-        let answer = self
-            .client
-            .clone()
-            .render_template(on_behalf_of(
-                pb::RenderTemplateRequest {
+        let answer = upstream(
+            self.client(token)
+                .render_template(pb::RenderTemplateRequest {
                     template_file_id: file_id.to_owned(),
                     values_json: values.to_string(),
-                },
-                token,
-            ))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+                }),
+        )
+        .await?;
         Ok(RenderedConfig {
             text: answer.text,
             target_name: answer.target_name,
@@ -377,21 +345,13 @@ impl ArtifactDirectory {
         token: &str,
         file_id: &str,
     ) -> JobsResult<tonic::Streaming<pb::DownloadChunk>> {
-        Ok(self
-            .client
-            .clone()
-            .download(on_behalf_of(
-                pb::DownloadRequest {
-                    id: file_id.to_owned(),
-                    has_range: false,
-                    start: 0,
-                    end: 0,
-                },
-                token,
-            ))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner())
+        let request = pb::DownloadRequest {
+            id: file_id.to_owned(),
+            has_range: false,
+            start: 0,
+            end: 0,
+        };
+        upstream(self.client(token).download(request)).await
     }
 }
 

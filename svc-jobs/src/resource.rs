@@ -2,13 +2,20 @@
 //! asked over its gRPC API with the caller's own token (a service reads another's data only
 //! through its API).
 
-use common::telemetry::on_behalf_of;
+use common::telemetry::{CallContext, CallerChannel, reply};
 use std::collections::HashMap;
 
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
 use tonic::transport::Channel;
 
 use crate::domain::{JobsError, JobsResult};
+
+/// The message another service answers, or its status as [`JobsError::Upstream`].
+pub(crate) async fn upstream<T>(
+    call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> JobsResult<T> {
+    reply(call).await.map_err(JobsError::Upstream)
+}
 
 /// Names found for the ids asked (unknown ids are absent).
 #[derive(Debug, Clone, Default)]
@@ -45,7 +52,7 @@ pub struct ClusterInfo {
 /// The resource service, as jobs sees it.
 #[derive(Clone)]
 pub struct ResourceDirectory {
-    client: ResourceServiceClient<Channel>,
+    channel: Channel,
 }
 
 fn cluster_info(cluster: pb::Cluster) -> ClusterInfo {
@@ -61,9 +68,15 @@ fn cluster_info(cluster: pb::Cluster) -> ClusterInfo {
 
 impl ResourceDirectory {
     pub fn new(channel: Channel) -> ResourceDirectory {
-        ResourceDirectory {
-            client: ResourceServiceClient::new(channel),
-        }
+        ResourceDirectory { channel }
+    }
+
+    /// The service's client for calls made on behalf of the caller whose token is `token`.
+    fn client(&self, token: &str) -> ResourceServiceClient<CallerChannel> {
+        ResourceServiceClient::with_interceptor(
+            self.channel.clone(),
+            CallContext::on_behalf_of(Some(token)),
+        )
     }
 
     pub async fn names(&self, token: &str, query: NameQuery) -> JobsResult<Names> {
@@ -73,13 +86,7 @@ impl ResourceDirectory {
             product_line_ids: query.product_line_ids,
             module_ids: query.module_ids,
         };
-        let answer = self
-            .client
-            .clone()
-            .lookup_names(on_behalf_of(request, token))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).lookup_names(request)).await?;
         Ok(Names {
             envs: answer.envs,
             applications: answer.applications,
@@ -94,13 +101,11 @@ impl ResourceDirectory {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let answer = self
-            .client
-            .clone()
-            .get_clusters(on_behalf_of(pb::GetClustersRequest { ids }, token))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(
+            self.client(token)
+                .get_clusters(pb::GetClustersRequest { ids }),
+        )
+        .await?;
         Ok(answer.clusters.into_iter().map(cluster_info).collect())
     }
 
@@ -109,13 +114,7 @@ impl ResourceDirectory {
         let request = pb::ListModulesRequest {
             application_id: Some(app_id.to_owned()),
         };
-        let answer = self
-            .client
-            .clone()
-            .list_modules(on_behalf_of(request, token))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).list_modules(request)).await?;
         Ok(answer.modules.into_iter().map(|module| module.id).collect())
     }
 
@@ -130,13 +129,7 @@ impl ResourceDirectory {
             env_id: Some(env_id.to_owned()),
             app_id: Some(app_id.to_owned()),
         };
-        let answer = self
-            .client
-            .clone()
-            .list_clusters(on_behalf_of(request, token))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).list_clusters(request)).await?;
         Ok(answer.clusters.into_iter().map(cluster_info).collect())
     }
 }
@@ -144,18 +137,10 @@ impl ResourceDirectory {
 impl ResourceDirectory {
     /// IPs of the hosts bound to a cluster.
     pub async fn cluster_host_ips(&self, token: &str, cluster_id: &str) -> JobsResult<Vec<String>> {
-        let answer = self
-            .client
-            .clone()
-            .cluster_hosts(on_behalf_of(
-                pb::ClusterIdRequest {
-                    cluster_id: cluster_id.to_owned(),
-                },
-                token,
-            ))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(token).cluster_hosts(pb::ClusterIdRequest {
+            cluster_id: cluster_id.to_owned(),
+        }))
+        .await?;
         Ok(answer.hosts.into_iter().map(|host| host.host_ip).collect())
     }
 }
@@ -190,18 +175,12 @@ impl ResourceDirectory {
         internal_token: &str,
         cluster_id: &str,
     ) -> JobsResult<Vec<HostConnection>> {
-        let answer = self
-            .client
-            .clone()
-            .get_host_connections(on_behalf_of(
-                pb::ClusterIdRequest {
-                    cluster_id: cluster_id.to_owned(),
-                },
-                internal_token,
-            ))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+        let answer = upstream(self.client(internal_token).get_host_connections(
+            pb::ClusterIdRequest {
+                cluster_id: cluster_id.to_owned(),
+            },
+        ))
+        .await?;
         Ok(answer
             .hosts
             .into_iter()
@@ -227,19 +206,14 @@ impl ResourceDirectory {
         host_id: &str,
         fingerprint: &str,
     ) -> JobsResult<String> {
-        let answer = self
-            .client
-            .clone()
-            .pin_host_key(on_behalf_of(
-                pb::PinHostKeyRequest {
+        let answer = upstream(
+            self.client(internal_token)
+                .pin_host_key(pb::PinHostKeyRequest {
                     host_id: host_id.to_owned(),
                     fingerprint: fingerprint.to_owned(),
-                },
-                internal_token,
-            ))
-            .await
-            .map_err(JobsError::Upstream)?
-            .into_inner();
+                }),
+        )
+        .await?;
         Ok(answer.pinned)
     }
 }

@@ -1,7 +1,7 @@
 //! Outbound adapter to svc-jobs: whether a job step is bound to a cluster, asked over its gRPC API
 //! with the caller's own token (a service reads another's data only through its API).
 
-use common::telemetry::on_behalf_of;
+use common::telemetry::{CallContext, CallerChannel, reply};
 use proto::jobs::v1::{IdRequest, jobs_service_client::JobsServiceClient};
 use tonic::transport::Channel;
 
@@ -10,15 +10,21 @@ use crate::service::{ClusterUsage, ResourceError, ResourceResult};
 /// The jobs service, as resource sees it.
 #[derive(Clone)]
 pub struct JobsDirectory {
-    client: JobsServiceClient<Channel>,
+    channel: Channel,
 }
 
 impl JobsDirectory {
     /// The jobs service behind `channel`.
     pub fn new(channel: Channel) -> JobsDirectory {
-        JobsDirectory {
-            client: JobsServiceClient::new(channel),
-        }
+        JobsDirectory { channel }
+    }
+
+    /// The service's client for calls made on behalf of the caller whose token is `token`.
+    fn client(&self, token: &str) -> JobsServiceClient<CallerChannel> {
+        JobsServiceClient::with_interceptor(
+            self.channel.clone(),
+            CallContext::on_behalf_of(Some(token)),
+        )
     }
 }
 
@@ -28,9 +34,7 @@ impl ClusterUsage for JobsDirectory {
         let request = IdRequest {
             id: cluster_id.to_owned(),
         };
-        self.client
-            .clone()
-            .check_cluster_unused(on_behalf_of(request, token))
+        reply(self.client(token).check_cluster_unused(request))
             .await
             .map_err(ResourceError::Upstream)?;
         Ok(())

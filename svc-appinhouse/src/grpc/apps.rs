@@ -1,14 +1,13 @@
 //! Apps: create, update, delete, move and list: proto ⇄ rules.
 
-use super::{AppinhouseGrpc, Request, Response, Status, done, pb};
+use super::{AppinhouseGrpc, Public, SecretKey, Status, done, pb};
 
 impl AppinhouseGrpc {
     pub(super) async fn create_app(
         &self,
-        request: Request<pb::SaveAppRequest>,
-    ) -> Result<Response<pb::Done>, Status> {
-        self.check_secret(&request)?;
-        let body = request.into_inner();
+        _: SecretKey,
+        body: pb::SaveAppRequest,
+    ) -> Result<pb::Done, Status> {
         self.service
             .create_app(
                 &body.app,
@@ -21,10 +20,9 @@ impl AppinhouseGrpc {
 
     pub(super) async fn update_app(
         &self,
-        request: Request<pb::SaveAppRequest>,
-    ) -> Result<Response<pb::Done>, Status> {
-        self.check_secret(&request)?;
-        let body = request.into_inner();
+        _: SecretKey,
+        body: pb::SaveAppRequest,
+    ) -> Result<pb::Done, Status> {
         self.service
             .update_app(
                 &body.app,
@@ -37,32 +35,32 @@ impl AppinhouseGrpc {
 
     pub(super) async fn delete_app(
         &self,
-        request: Request<pb::AppRef>,
-    ) -> Result<Response<pb::Done>, Status> {
-        self.check_secret(&request)?;
-        self.service.delete_app(&request.into_inner().app).await?;
+        _: SecretKey,
+        body: pb::AppRef,
+    ) -> Result<pb::Done, Status> {
+        self.service.delete_app(&body.app).await?;
         Ok(done())
     }
 
     pub(super) async fn move_app(
         &self,
-        request: Request<pb::MoveAppRequest>,
-    ) -> Result<Response<pb::Done>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::MoveAppRequest,
+    ) -> Result<pb::Done, Status> {
         self.service.move_app(&body.app, &body.operation).await?;
         Ok(done())
     }
 
     pub(super) async fn list_apps(
         &self,
-        request: Request<pb::PageRequest>,
-    ) -> Result<Response<pb::AppList>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::PageRequest,
+    ) -> Result<pb::AppList, Status> {
         let (apps, window) = self.service.list_apps(body.page.as_deref()).await?;
-        Ok(Response::new(pb::AppList {
+        Ok(pb::AppList {
             apps,
             page: window.page,
             total_page: window.total_page,
-        }))
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! Builds per platform, their extends, pages and OTA plists: proto ⇄ rules.
 
 use super::{
-    AppinhouseGrpc, BuildView, Fields, Platform, Request, Response, Status, detect, done, pb,
+    AppinhouseGrpc, BuildView, Fields, Platform, Public, SecretKey, Status, detect, done, pb,
     to_unix_ms,
 };
 
@@ -38,10 +38,9 @@ fn fields_of(map: std::collections::HashMap<String, String>) -> Fields {
 impl AppinhouseGrpc {
     pub(super) async fn save_build(
         &self,
-        request: Request<pb::SaveBuildRequest>,
-    ) -> Result<Response<pb::Done>, Status> {
-        self.check_secret(&request)?;
-        let body = request.into_inner();
+        _: SecretKey,
+        body: pb::SaveBuildRequest,
+    ) -> Result<pb::Done, Status> {
         self.service
             .save_build(
                 &body.app,
@@ -55,10 +54,9 @@ impl AppinhouseGrpc {
 
     pub(super) async fn save_extend(
         &self,
-        request: Request<pb::SaveExtendRequest>,
-    ) -> Result<Response<pb::Done>, Status> {
-        self.check_secret(&request)?;
-        let body = request.into_inner();
+        _: SecretKey,
+        body: pb::SaveExtendRequest,
+    ) -> Result<pb::Done, Status> {
         self.service
             .save_extend(&body.app, &body.platform, &fields_of(body.fields))
             .await?;
@@ -67,24 +65,24 @@ impl AppinhouseGrpc {
 
     pub(super) async fn last_builds(
         &self,
-        request: Request<pb::LastBuildsRequest>,
-    ) -> Result<Response<pb::BuildList>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::LastBuildsRequest,
+    ) -> Result<pb::BuildList, Status> {
         let views = self
             .service
             .last_builds(&body.app, &body.request_base_url)
             .await?;
-        Ok(Response::new(pb::BuildList {
+        Ok(pb::BuildList {
             builds: builds_to_proto(views),
             ..pb::BuildList::default()
-        }))
+        })
     }
 
     pub(super) async fn mobile_last(
         &self,
-        request: Request<pb::MobileRequest>,
-    ) -> Result<Response<pb::BuildList>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::MobileRequest,
+    ) -> Result<pb::BuildList, Status> {
         let (detected, views) = self
             .service
             .mobile_last(
@@ -94,18 +92,18 @@ impl AppinhouseGrpc {
                 &body.request_base_url,
             )
             .await?;
-        Ok(Response::new(pb::BuildList {
+        Ok(pb::BuildList {
             builds: builds_to_proto(views),
             detected_platform: detected.as_str().to_owned(),
             ..pb::BuildList::default()
-        }))
+        })
     }
 
     pub(super) async fn list_builds(
         &self,
-        request: Request<pb::ListBuildsRequest>,
-    ) -> Result<Response<pb::BuildList>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::ListBuildsRequest,
+    ) -> Result<pb::BuildList, Status> {
         let (platform, detected) = if body.platform.is_empty() {
             let detected = detect(&body.user_agent, body.touch_hint);
             (detected.platform(), detected.as_str().to_owned())
@@ -122,30 +120,29 @@ impl AppinhouseGrpc {
                 &body.request_base_url,
             )
             .await?;
-        Ok(Response::new(pb::BuildList {
+        Ok(pb::BuildList {
             builds: builds_to_proto(views),
             page: window.page,
             total_page: window.total_page,
             detected_platform: detected,
-        }))
+        })
     }
 
     pub(super) async fn get_plist(
         &self,
-        request: Request<pb::GetPlistRequest>,
-    ) -> Result<Response<pb::PlistFile>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::GetPlistRequest,
+    ) -> Result<pb::PlistFile, Status> {
         let extend = Some(body.extend_key.as_str()).filter(|key| !key.is_empty());
         let content = self.service.plist(&body.app, &body.version, extend).await?;
-        Ok(Response::new(pb::PlistFile { content }))
+        Ok(pb::PlistFile { content })
     }
 
     pub(super) async fn delete_old_builds(
         &self,
-        request: Request<pb::DeleteOldBuildsRequest>,
-    ) -> Result<Response<pb::Done>, Status> {
-        self.check_secret(&request)?;
-        let body = request.into_inner();
+        _: SecretKey,
+        body: pb::DeleteOldBuildsRequest,
+    ) -> Result<pb::Done, Status> {
         self.service
             .delete_old_builds(&body.app, &body.platform, body.residue.as_deref())
             .await?;
@@ -154,9 +151,9 @@ impl AppinhouseGrpc {
 
     pub(super) async fn app_page(
         &self,
-        request: Request<pb::MobileRequest>,
-    ) -> Result<Response<pb::PageContent>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::MobileRequest,
+    ) -> Result<pb::PageContent, Status> {
         let content = self
             .service
             .page(
@@ -166,13 +163,13 @@ impl AppinhouseGrpc {
                 &body.request_base_url,
             )
             .await?;
-        Ok(Response::new(pb::PageContent {
+        Ok(pb::PageContent {
             app: content.app.name,
             description: content.app.description,
             alias: content.app.alias,
             detected_platform: content.detected.as_str().to_owned(),
             latest: builds_to_proto(content.latest),
             history: builds_to_proto(content.history),
-        }))
+        })
     }
 }

@@ -3,17 +3,16 @@
 use proto::appinhouse::AppinhouseCode;
 
 use super::{
-    AppinhouseError, AppinhouseGrpc, FileStream, Request, Response, Status, StreamExt, Streaming,
+    AppinhouseError, AppinhouseGrpc, FileStream, Public, SecretKey, Status, StreamExt, Streaming,
     UploadHeader, pb,
 };
 
 impl AppinhouseGrpc {
     pub(super) async fn upload_build(
         &self,
-        request: Request<Streaming<pb::UploadChunk>>,
-    ) -> Result<Response<pb::UploadedBuild>, Status> {
-        self.check_secret(&request)?;
-        let mut stream = request.into_inner();
+        _: SecretKey,
+        mut stream: Streaming<pb::UploadChunk>,
+    ) -> Result<pb::UploadedBuild, Status> {
         let header = match stream.message().await? {
             Some(pb::UploadChunk {
                 part: Some(pb::upload_chunk::Part::Header(header)),
@@ -44,33 +43,33 @@ impl AppinhouseGrpc {
             }
         }
         let uploaded = self.service.finish_upload(upload).await?;
-        Ok(Response::new(pb::UploadedBuild {
+        Ok(pb::UploadedBuild {
             platform: uploaded.platform.as_str().to_owned(),
             version: uploaded.version,
             software_url: uploaded.software_url,
             bundle_id: uploaded.metadata.bundle_id,
             title: uploaded.metadata.title,
             size: uploaded.size,
-        }))
+        })
     }
 
     pub(super) async fn stat_hosted_file(
         &self,
-        request: Request<pb::HostedFileRef>,
-    ) -> Result<Response<pb::HostedFileInfo>, Status> {
-        let file = request.into_inner();
+        _: Public,
+        file: pb::HostedFileRef,
+    ) -> Result<pb::HostedFileInfo, Status> {
         let size = self
             .service
             .hosted_file_size(&file.app, &file.platform, &file.version, &file.file)
             .await?;
-        Ok(Response::new(pb::HostedFileInfo { size }))
+        Ok(pb::HostedFileInfo { size })
     }
 
     pub(super) async fn read_hosted_file(
         &self,
-        request: Request<pb::ReadHostedFileRequest>,
-    ) -> Result<Response<FileStream>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::ReadHostedFileRequest,
+    ) -> Result<FileStream, Status> {
         let file = body.file.unwrap_or_default();
         let end = body.offset.saturating_add(body.length);
         let stream = self
@@ -90,6 +89,6 @@ impl AppinhouseGrpc {
                 })
                 .map_err(|error| AppinhouseError::from(error).into())
         });
-        Ok(Response::new(Box::pin(chunks)))
+        Ok(Box::pin(chunks))
     }
 }

@@ -9,13 +9,16 @@ mod hosted;
 
 use std::pin::Pin;
 
-use common::time::to_unix_ms;
+use common::{
+    doorway::{FromCall, Public},
+    time::to_unix_ms,
+};
 use futures::{Stream, StreamExt};
 use proto::appinhouse::{
     SECRET_KEY_METADATA_KEY,
     v1::{self as pb, appinhouse_service_server::AppinhouseService as AppinhouseApi},
 };
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Request, Status, Streaming};
 
 use crate::service::{
     AppinhouseError, AppinhouseService, Fields,
@@ -34,18 +37,24 @@ impl AppinhouseGrpc {
     pub fn new(service: AppinhouseService) -> AppinhouseGrpc {
         AppinhouseGrpc { service }
     }
+}
 
-    fn check_secret<T>(&self, request: &Request<T>) -> Result<(), Status> {
+/// A write whose `X-SecretKey` (metadata `x-secretkey`) the service accepted.
+pub(super) struct SecretKey;
+
+impl FromCall<AppinhouseGrpc> for SecretKey {
+    fn from_call<T>(grpc: &AppinhouseGrpc, request: &Request<T>) -> Result<SecretKey, Status> {
         let given = request
             .metadata()
             .get(SECRET_KEY_METADATA_KEY)
             .and_then(|value| value.to_str().ok());
-        self.service.check_secret(given).map_err(Status::from)
+        grpc.service.check_secret(given).map_err(Status::from)?;
+        Ok(SecretKey)
     }
 }
 
-fn done() -> Response<pb::Done> {
-    Response::new(pb::Done { msg: String::new() })
+fn done() -> pb::Done {
+    pb::Done { msg: String::new() }
 }
 
 type FileStream = Pin<Box<dyn Stream<Item = Result<pb::FileChunk, Status>> + Send + 'static>>;

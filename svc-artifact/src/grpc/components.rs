@@ -1,6 +1,6 @@
 //! Components and the schemas of their methods: proto ⇄ rules.
 
-use super::{ArtifactGrpc, CallerExt, MethodListing, Request, Response, Status, node_to_proto, pb};
+use super::{Actor, ArtifactGrpc, MethodListing, Status, node_to_proto, pb};
 
 fn method_to_proto(listing: MethodListing) -> pb::Method {
     let builtin = listing.method.builtin;
@@ -31,11 +31,11 @@ fn method_to_proto(listing: MethodListing) -> pb::Method {
 impl ArtifactGrpc {
     pub(super) async fn list_components(
         &self,
-        request: Request<pb::ListComponentsRequest>,
-    ) -> Result<Response<pb::ListComponentsResponse>, Status> {
-        let actor = request.actor()?;
+        actor: Actor,
+        _: pb::ListComponentsRequest,
+    ) -> Result<pb::ListComponentsResponse, Status> {
         let listings = self.service.list_components(&actor).await?;
-        Ok(Response::new(pb::ListComponentsResponse {
+        Ok(pb::ListComponentsResponse {
             components: listings
                 .into_iter()
                 .map(|listing| pb::Component {
@@ -45,22 +45,19 @@ impl ArtifactGrpc {
                     methods: listing.methods.into_iter().map(method_to_proto).collect(),
                 })
                 .collect(),
-        }))
+        })
     }
 
     pub(super) async fn method_schema(
         &self,
-        request: Request<pb::MethodRequest>,
-    ) -> Result<Response<pb::ConfigSchema>, Status> {
-        let actor = request.actor()?;
-        let listing = self
-            .service
-            .method(&actor, &request.into_inner().method_id)
-            .await?;
-        Ok(Response::new(pb::ConfigSchema {
+        actor: Actor,
+        body: pb::MethodRequest,
+    ) -> Result<pb::ConfigSchema, Status> {
+        let listing = self.service.method(&actor, &body.method_id).await?;
+        Ok(pb::ConfigSchema {
             subject_id: listing.method.id.clone(),
             nodes: listing.params.into_iter().map(node_to_proto).collect(),
             target_name: String::new(),
-        }))
+        })
     }
 }

@@ -1,9 +1,8 @@
 //! Stored files: uploads, downloads, their rows and origins: proto ⇄ rules.
 
 use super::{
-    ArtifactError, ArtifactGrpc, CallerExt, DOWNLOAD_CHUNK_BYTES, DownloadStream, ErrorReason,
-    Part, Pin, Request, Response, Status, Stream, StreamExt, Streaming, UploadItem, UploadOutcome,
-    file_to_proto, pb,
+    Actor, ArtifactError, ArtifactGrpc, DOWNLOAD_CHUNK_BYTES, DownloadStream, ErrorReason, Part,
+    Pin, Status, Stream, StreamExt, Streaming, UploadItem, UploadOutcome, file_to_proto, pb,
 };
 
 fn outcome_to_proto(kind: pb::UploadKind, outcome: UploadOutcome) -> pb::UploadResponse {
@@ -51,10 +50,9 @@ fn upload_items(parts: Streaming<pb::UploadPart>) -> ItemStream {
 impl ArtifactGrpc {
     pub(super) async fn upload(
         &self,
-        request: Request<Streaming<pb::UploadPart>>,
-    ) -> Result<Response<pb::UploadResponse>, Status> {
-        let actor = request.actor()?;
-        let mut parts = request.into_inner();
+        actor: Actor,
+        mut parts: Streaming<pb::UploadPart>,
+    ) -> Result<pb::UploadResponse, Status> {
         let kind = match parts.message().await? {
             Some(pb::UploadPart {
                 part: Some(Part::Kind(kind)),
@@ -72,15 +70,14 @@ impl ArtifactGrpc {
                     .status("an upload must start with its kind".to_owned()));
             }
         };
-        Ok(Response::new(outcome_to_proto(kind, outcome)))
+        Ok(outcome_to_proto(kind, outcome))
     }
 
     pub(super) async fn download(
         &self,
-        request: Request<pb::DownloadRequest>,
-    ) -> Result<Response<DownloadStream>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::DownloadRequest,
+    ) -> Result<DownloadStream, Status> {
         let range = body.has_range.then_some((body.start, body.end));
         let (file, bytes) = self.service.download(&actor, &body.id, range).await?;
         let head = futures::stream::once(async move {
@@ -106,28 +103,25 @@ impl ArtifactGrpc {
             };
             futures::stream::iter(messages)
         });
-        Ok(Response::new(Box::pin(head.chain(data))))
+        Ok(Box::pin(head.chain(data)))
     }
 
     pub(super) async fn get_file(
         &self,
-        request: Request<pb::FileRequest>,
-    ) -> Result<Response<pb::StoredFile>, Status> {
-        let actor = request.actor()?;
-        let row = self.service.file(&actor, &request.into_inner().id).await?;
-        Ok(Response::new(file_to_proto(row)))
+        actor: Actor,
+        body: pb::FileRequest,
+    ) -> Result<pb::StoredFile, Status> {
+        let row = self.service.file(&actor, &body.id).await?;
+        Ok(file_to_proto(row))
     }
 
     pub(super) async fn file_origin(
         &self,
-        request: Request<pb::FileRequest>,
-    ) -> Result<Response<pb::FileOriginResponse>, Status> {
-        let actor = request.actor()?;
-        let (file, origin) = self
-            .service
-            .file_origin(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(match origin {
+        actor: Actor,
+        body: pb::FileRequest,
+    ) -> Result<pb::FileOriginResponse, Status> {
+        let (file, origin) = self.service.file_origin(&actor, &body.id).await?;
+        Ok(match origin {
             Some((version, artifact)) => pb::FileOriginResponse {
                 file: Some(file_to_proto(file)),
                 artifact_id: Some(artifact.id),
@@ -139,6 +133,6 @@ impl ArtifactGrpc {
                 file: Some(file_to_proto(file)),
                 ..pb::FileOriginResponse::default()
             },
-        }))
+        })
     }
 }

@@ -12,7 +12,7 @@ mod templates;
 
 use std::pin::Pin;
 
-use common::{doorway::CallerExt, time::to_unix_ms};
+use common::{auth::Actor, time::to_unix_ms};
 use futures::{Stream, StreamExt};
 use proto::{
     ErrorReason,
@@ -20,7 +20,7 @@ use proto::{
         self as pb, artifact_service_server::ArtifactService as ArtifactApi, upload_part::Part,
     },
 };
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Status, Streaming};
 
 use crate::service::{
     ArtifactError, ArtifactService, UploadItem, UploadOutcome,

@@ -1,18 +1,17 @@
 //! Packages and their versions as artifacts to deploy: proto ⇄ rules.
 
-use super::{ArtifactGrpc, CallerExt, Request, Response, Status, pb};
+use super::{Actor, ArtifactGrpc, Status, pb};
 
 impl ArtifactGrpc {
     pub(super) async fn filter_artifacts(
         &self,
-        request: Request<pb::FilterArtifactsRequest>,
-    ) -> Result<Response<pb::FilterArtifactsResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::FilterArtifactsRequest,
+    ) -> Result<pb::FilterArtifactsResponse, Status> {
         let app_ids = (!body.all_apps).then_some(body.app_ids);
         let kind = Some(body.r#type).filter(|kind| !kind.is_empty());
         let rows = self.service.filter_artifacts(&actor, app_ids, kind).await?;
-        Ok(Response::new(pb::FilterArtifactsResponse {
+        Ok(pb::FilterArtifactsResponse {
             artifacts: rows
                 .into_iter()
                 .map(|row| pb::Artifact {
@@ -22,6 +21,6 @@ impl ArtifactGrpc {
                     r#type: row.kind,
                 })
                 .collect(),
-        }))
+        })
     }
 }

@@ -1,8 +1,7 @@
 //! App-config templates: schemas, values, rendering and versions: proto ⇄ rules.
 
 use super::{
-    ArtifactGrpc, CallerExt, ErrorReason, Request, Response, Status, file_to_proto, node_to_proto,
-    pb, to_unix_ms,
+    Actor, ArtifactGrpc, ErrorReason, Status, file_to_proto, node_to_proto, pb, to_unix_ms,
 };
 
 fn values_of(json: &str) -> Result<serde_json::Value, Status> {
@@ -14,25 +13,24 @@ fn values_of(json: &str) -> Result<serde_json::Value, Status> {
 impl ArtifactGrpc {
     pub(super) async fn template_schema(
         &self,
-        request: Request<pb::FileRequest>,
-    ) -> Result<Response<pb::ConfigSchema>, Status> {
-        let actor = request.actor()?;
-        let id = request.into_inner().id;
+        actor: Actor,
+        body: pb::FileRequest,
+    ) -> Result<pb::ConfigSchema, Status> {
+        let id = body.id;
         let (row, nodes) = self.service.template(&actor, &id).await?;
-        Ok(Response::new(pb::ConfigSchema {
+        Ok(pb::ConfigSchema {
             nodes: nodes.into_iter().map(node_to_proto).collect(),
             subject_id: row.file_id,
             target_name: row.name,
-        }))
+        })
     }
 
     pub(super) async fn validate_values(
         &self,
-        request: Request<pb::ValidateValuesRequest>,
-    ) -> Result<Response<pb::ValidateValuesResponse>, Status> {
+        actor: Actor,
+        body: pb::ValidateValuesRequest,
+    ) -> Result<pb::ValidateValuesResponse, Status> {
         use pb::validate_values_request::Subject;
-        let actor = request.actor()?;
-        let body = request.into_inner();
         let values = values_of(&body.values_json)?;
         let by_key = match body.subject {
             Some(Subject::TemplateFileId(id)) => {
@@ -50,38 +48,31 @@ impl ArtifactGrpc {
                     .status("template_file_id or method_id is required".to_owned()));
             }
         };
-        Ok(Response::new(pb::ValidateValuesResponse {
+        Ok(pb::ValidateValuesResponse {
             values_by_key_json: by_key.to_string(),
-        }))
+        })
     }
 
     pub(super) async fn render_template(
         &self,
-        request: Request<pb::RenderTemplateRequest>,
-    ) -> Result<Response<pb::RenderTemplateResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::RenderTemplateRequest,
+    ) -> Result<pb::RenderTemplateResponse, Status> {
         let values = values_of(&body.values_json)?;
         let (text, target_name) = self
             .service
             .render_template(&actor, &body.template_file_id, &values)
             .await?;
-        Ok(Response::new(pb::RenderTemplateResponse {
-            text,
-            target_name,
-        }))
+        Ok(pb::RenderTemplateResponse { text, target_name })
     }
 
     pub(super) async fn template_versions(
         &self,
-        request: Request<pb::FileRequest>,
-    ) -> Result<Response<pb::TemplateVersionsResponse>, Status> {
-        let actor = request.actor()?;
-        let (artifact, views) = self
-            .service
-            .template_versions(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(pb::TemplateVersionsResponse {
+        actor: Actor,
+        body: pb::FileRequest,
+    ) -> Result<pb::TemplateVersionsResponse, Status> {
+        let (artifact, views) = self.service.template_versions(&actor, &body.id).await?;
+        Ok(pb::TemplateVersionsResponse {
             artifact: Some(pb::Artifact {
                 id: artifact.id,
                 name: artifact.name,
@@ -100,6 +91,6 @@ impl ArtifactGrpc {
                     create_time_ms: to_unix_ms(view.version.create_time),
                 })
                 .collect(),
-        }))
+        })
     }
 }

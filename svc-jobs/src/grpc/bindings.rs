@@ -1,8 +1,8 @@
 //! What a step deploys: parameters, scripts, configs, artifacts: proto ⇄ rules.
 
 use super::{
-    AllBindings, ArtifactBinding, CallerExt, ConfigBinding, ConfigGroup, ErrorReason, JobsGrpc,
-    Request, Response, ScriptBinding, Status, convert::config_node_to_proto, pb,
+    Actor, AllBindings, ArtifactBinding, ConfigBinding, ConfigGroup, ErrorReason, JobsGrpc,
+    ScriptBinding, Status, convert::config_node_to_proto, pb,
 };
 
 fn config_binding(body: pb::SaveStepConfigsRequest) -> Result<ConfigBinding, Status> {
@@ -47,10 +47,9 @@ fn script_binding(script: pb::StepScript) -> ScriptBinding {
 impl JobsGrpc {
     pub(super) async fn save_step_params(
         &self,
-        request: Request<pb::SaveStepParamsRequest>,
-    ) -> Result<Response<pb::SaveStepParamsResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::SaveStepParamsRequest,
+    ) -> Result<pb::SaveStepParamsResponse, Status> {
         let step = body.step.unwrap_or_default();
         let values: serde_json::Value =
             serde_json::from_str(&body.values_json).map_err(|error| {
@@ -65,30 +64,28 @@ impl JobsGrpc {
                 values,
             )
             .await?;
-        Ok(Response::new(pb::SaveStepParamsResponse {}))
+        Ok(pb::SaveStepParamsResponse {})
     }
 
     pub(super) async fn step_params(
         &self,
-        request: Request<pb::StepRef>,
-    ) -> Result<Response<pb::StepParamsResponse>, Status> {
-        let actor = request.actor()?;
-        let step = request.into_inner();
+        actor: Actor,
+        step: pb::StepRef,
+    ) -> Result<pb::StepParamsResponse, Status> {
         let values = self
             .service
             .step_params(&actor, &step.instance_id, &step.method_id, step.sequence)
             .await?;
-        Ok(Response::new(pb::StepParamsResponse {
+        Ok(pb::StepParamsResponse {
             values_json: values.map(|values| values.to_string()),
-        }))
+        })
     }
 
     pub(super) async fn save_step_scripts(
         &self,
-        request: Request<pb::SaveStepScriptsRequest>,
-    ) -> Result<Response<pb::SaveStepScriptsResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::SaveStepScriptsRequest,
+    ) -> Result<pb::SaveStepScriptsResponse, Status> {
         let step = body.step.unwrap_or_default();
         let scripts = body.scripts.into_iter().map(script_binding).collect();
         self.service
@@ -100,20 +97,19 @@ impl JobsGrpc {
                 scripts,
             )
             .await?;
-        Ok(Response::new(pb::SaveStepScriptsResponse {}))
+        Ok(pb::SaveStepScriptsResponse {})
     }
 
     pub(super) async fn step_scripts(
         &self,
-        request: Request<pb::StepRef>,
-    ) -> Result<Response<pb::StepScriptsResponse>, Status> {
-        let actor = request.actor()?;
-        let step = request.into_inner();
+        actor: Actor,
+        step: pb::StepRef,
+    ) -> Result<pb::StepScriptsResponse, Status> {
         let views = self
             .service
             .step_scripts(&actor, &step.instance_id, &step.method_id, step.sequence)
             .await?;
-        Ok(Response::new(pb::StepScriptsResponse {
+        Ok(pb::StepScriptsResponse {
             scripts: views
                 .into_iter()
                 .map(|view| {
@@ -130,15 +126,14 @@ impl JobsGrpc {
                     }
                 })
                 .collect(),
-        }))
+        })
     }
 
     pub(super) async fn save_step_configs(
         &self,
-        request: Request<pb::SaveStepConfigsRequest>,
-    ) -> Result<Response<pb::SaveStepConfigsResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::SaveStepConfigsRequest,
+    ) -> Result<pb::SaveStepConfigsResponse, Status> {
         let step = body.step.clone().unwrap_or_default();
         let binding = config_binding(body)?;
         self.service
@@ -150,20 +145,19 @@ impl JobsGrpc {
                 binding,
             )
             .await?;
-        Ok(Response::new(pb::SaveStepConfigsResponse {}))
+        Ok(pb::SaveStepConfigsResponse {})
     }
 
     pub(super) async fn step_configs(
         &self,
-        request: Request<pb::StepRef>,
-    ) -> Result<Response<pb::StepConfigsResponse>, Status> {
-        let actor = request.actor()?;
-        let step = request.into_inner();
+        actor: Actor,
+        step: pb::StepRef,
+    ) -> Result<pb::StepConfigsResponse, Status> {
         let binding = self
             .service
             .step_configs(&actor, &step.instance_id, &step.method_id, step.sequence)
             .await?;
-        Ok(Response::new(match binding {
+        Ok(match binding {
             None => pb::StepConfigsResponse {
                 file_id: None,
                 groups: Vec::new(),
@@ -183,30 +177,28 @@ impl JobsGrpc {
                     })
                     .collect(),
             },
-        }))
+        })
     }
 
     pub(super) async fn step_config_schema(
         &self,
-        request: Request<pb::StepRef>,
-    ) -> Result<Response<pb::StepConfigSchemaResponse>, Status> {
-        let actor = request.actor()?;
-        let step = request.into_inner();
+        actor: Actor,
+        step: pb::StepRef,
+    ) -> Result<pb::StepConfigSchemaResponse, Status> {
         let nodes = self
             .service
             .step_config_schema(&actor, &step.instance_id, &step.method_id, step.sequence)
             .await?;
-        Ok(Response::new(pb::StepConfigSchemaResponse {
+        Ok(pb::StepConfigSchemaResponse {
             nodes: nodes.into_iter().map(config_node_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn save_step_artifacts(
         &self,
-        request: Request<pb::SaveStepArtifactsRequest>,
-    ) -> Result<Response<pb::SaveStepArtifactsResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::SaveStepArtifactsRequest,
+    ) -> Result<pb::SaveStepArtifactsResponse, Status> {
         let step = body.step.unwrap_or_default();
         let artifacts = body.artifacts.into_iter().map(artifact_binding).collect();
         let (instance_id, instance_name) = self
@@ -219,23 +211,22 @@ impl JobsGrpc {
                 artifacts,
             )
             .await?;
-        Ok(Response::new(pb::SaveStepArtifactsResponse {
+        Ok(pb::SaveStepArtifactsResponse {
             instance_id,
             instance_name,
-        }))
+        })
     }
 
     pub(super) async fn step_artifacts(
         &self,
-        request: Request<pb::StepRef>,
-    ) -> Result<Response<pb::StepArtifactsResponse>, Status> {
-        let actor = request.actor()?;
-        let step = request.into_inner();
+        actor: Actor,
+        step: pb::StepRef,
+    ) -> Result<pb::StepArtifactsResponse, Status> {
         let views = self
             .service
             .step_artifacts(&actor, &step.instance_id, &step.method_id, step.sequence)
             .await?;
-        Ok(Response::new(pb::StepArtifactsResponse {
+        Ok(pb::StepArtifactsResponse {
             artifacts: views
                 .into_iter()
                 .map(|view| {
@@ -253,15 +244,14 @@ impl JobsGrpc {
                     }
                 })
                 .collect(),
-        }))
+        })
     }
 
     pub(super) async fn save_step_all(
         &self,
-        request: Request<pb::SaveStepAllRequest>,
-    ) -> Result<Response<pb::SaveStepAllResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::SaveStepAllRequest,
+    ) -> Result<pb::SaveStepAllResponse, Status> {
         let step = body.step.unwrap_or_default();
         let params = match body.params_json {
             Some(text) => Some(serde_json::from_str::<serde_json::Value>(&text).map_err(
@@ -294,6 +284,6 @@ impl JobsGrpc {
                 all,
             )
             .await?;
-        Ok(Response::new(pb::SaveStepAllResponse {}))
+        Ok(pb::SaveStepAllResponse {})
     }
 }

@@ -1,8 +1,8 @@
 //! Runs of instances and joint lines, their logs, history and live events: proto ⇄ rules.
 
 use super::{
-    CallerExt, EventRow, EventStream, ExecuteAnswer, ExecutionView, JobsGrpc, JointTree, Mode,
-    Request, Response, RunTree, Status, pb, to_unix_ms,
+    Actor, EventRow, EventStream, ExecuteAnswer, ExecutionView, JobsGrpc, JointTree, Mode, RunTree,
+    Status, pb, to_unix_ms,
 };
 
 fn execute_answer(answer: ExecuteAnswer) -> pb::ExecuteResponse {
@@ -116,10 +116,9 @@ fn event_to_proto(event: EventRow) -> pb::ExecutionEvent {
 impl JobsGrpc {
     pub(super) async fn execute(
         &self,
-        request: Request<pb::ExecuteRequest>,
-    ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::ExecuteRequest,
+    ) -> Result<pb::ExecuteResponse, Status> {
         let mode = match pb::ExecuteMode::try_from(body.mode) {
             Ok(pb::ExecuteMode::NextStep) => Mode::NextStep,
             _ => Mode::All,
@@ -134,106 +133,95 @@ impl JobsGrpc {
                 body.wait,
             )
             .await?;
-        Ok(Response::new(execute_answer(answer)))
+        Ok(execute_answer(answer))
     }
 
     pub(super) async fn stop_execution(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = request.actor()?;
-        let answer = self
-            .service
-            .stop_execution(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(execute_answer(answer)))
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::ExecuteResponse, Status> {
+        let answer = self.service.stop_execution(&actor, &body.id).await?;
+        Ok(execute_answer(answer))
     }
 
     pub(super) async fn get_execution(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::Execution>, Status> {
-        let actor = request.actor()?;
-        let view = self
-            .service
-            .execution(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(match view {
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::Execution, Status> {
+        let view = self.service.execution(&actor, &body.id).await?;
+        Ok(match view {
             ExecutionView::Run(tree) => execution_to_proto(tree),
             ExecutionView::Joint(tree) => joint_to_proto(tree),
-        }))
+        })
     }
 
     pub(super) async fn execution_log(
         &self,
-        request: Request<pb::ExecutionLogRequest>,
-    ) -> Result<Response<pb::ExecutionLogChunk>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::ExecutionLogRequest,
+    ) -> Result<pb::ExecutionLogChunk, Status> {
         let chunk = self
             .service
             .execution_log(&actor, &body.execution_id, &body.host_task_id, body.offset)
             .await?;
-        Ok(Response::new(pb::ExecutionLogChunk {
+        Ok(pb::ExecutionLogChunk {
             host_task_id: chunk.host_task_id,
             offset: chunk.offset,
             next_offset: chunk.next_offset,
             text: chunk.text,
             done: chunk.done,
-        }))
+        })
     }
 
     pub(super) async fn execute_joint_line(
         &self,
-        request: Request<pb::ExecuteJointLineRequest>,
-    ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::ExecuteJointLineRequest,
+    ) -> Result<pb::ExecuteResponse, Status> {
         let answer = self
             .service
             .execute_joint_line(&actor, &body.joint_line_id, body.use_tad_host, body.wait)
             .await?;
-        Ok(Response::new(execute_answer(answer)))
+        Ok(execute_answer(answer))
     }
 
     pub(super) async fn retry_execution(
         &self,
-        request: Request<pb::RetryExecutionRequest>,
-    ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::RetryExecutionRequest,
+    ) -> Result<pb::ExecuteResponse, Status> {
         let answer = self
             .service
             .retry_execution(&actor, &body.execution_id, body.wait)
             .await?;
-        Ok(Response::new(execute_answer(answer)))
+        Ok(execute_answer(answer))
     }
 
     pub(super) async fn rollback(
         &self,
-        request: Request<pb::RollbackRequest>,
-    ) -> Result<Response<pb::ExecuteResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::RollbackRequest,
+    ) -> Result<pb::ExecuteResponse, Status> {
         let answer = self
             .service
             .rollback(&actor, &body.instance_id, body.use_tad_host, body.wait)
             .await?;
-        Ok(Response::new(execute_answer(answer)))
+        Ok(execute_answer(answer))
     }
 
     pub(super) async fn execution_history(
         &self,
-        request: Request<pb::ExecutionHistoryRequest>,
-    ) -> Result<Response<pb::ExecutionHistoryPage>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::ExecutionHistoryRequest,
+    ) -> Result<pb::ExecutionHistoryPage, Status> {
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, runs) = self
             .service
             .execution_history(&actor, &body.instance_id, page)
             .await?;
-        Ok(Response::new(pb::ExecutionHistoryPage {
+        Ok(pb::ExecutionHistoryPage {
             count: u64::try_from(count).unwrap_or(0),
             page: page.page,
             results: runs
@@ -255,16 +243,15 @@ impl JobsGrpc {
                     })
                 })
                 .collect(),
-        }))
+        })
     }
 
     pub(super) async fn watch_execution(
         &self,
-        request: Request<pb::WatchExecutionRequest>,
-    ) -> Result<Response<EventStream>, Status> {
+        actor: Actor,
+        body: pb::WatchExecutionRequest,
+    ) -> Result<EventStream, Status> {
         use futures::StreamExt;
-        let actor = request.actor()?;
-        let body = request.into_inner();
         let receiver = self
             .service
             .watch_execution(&actor, &body.execution_id, body.after_seq)
@@ -272,6 +259,6 @@ impl JobsGrpc {
         let stream = tokio_stream::wrappers::ReceiverStream::new(receiver)
             .map(|event| event.map(event_to_proto).map_err(Status::from))
             .boxed();
-        Ok(Response::new(stream))
+        Ok(stream)
     }
 }

@@ -1,8 +1,8 @@
 //! Job instances, copies and the clusters of their steps: proto ⇄ rules.
 
 use super::{
-    CallerExt, CopyInput, InstanceFilter, InstanceInput, InstanceView, JobsGrpc, Request, Response,
-    Status, pb, to_unix_ms, work_order_to_proto,
+    Actor, CopyInput, InstanceFilter, InstanceInput, InstanceView, JobsGrpc, Status, pb,
+    to_unix_ms, work_order_to_proto,
 };
 
 fn instance_to_proto(view: InstanceView) -> pb::Instance {
@@ -33,10 +33,9 @@ fn instance_to_proto(view: InstanceView) -> pb::Instance {
 impl JobsGrpc {
     pub(super) async fn create_instance(
         &self,
-        request: Request<pb::CreateInstanceRequest>,
-    ) -> Result<Response<pb::Instance>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::CreateInstanceRequest,
+    ) -> Result<pb::Instance, Status> {
         let view = self
             .service
             .create_instance(
@@ -51,15 +50,14 @@ impl JobsGrpc {
                 },
             )
             .await?;
-        Ok(Response::new(instance_to_proto(view)))
+        Ok(instance_to_proto(view))
     }
 
     pub(super) async fn query_instances(
         &self,
-        request: Request<pb::QueryInstancesRequest>,
-    ) -> Result<Response<pb::InstancePage>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::QueryInstancesRequest,
+    ) -> Result<pb::InstancePage, Status> {
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let filter = InstanceFilter {
             name_fragment: body.name.filter(|name| !name.trim().is_empty()),
@@ -67,36 +65,34 @@ impl JobsGrpc {
             product_line_id: None,
         };
         let (count, views) = self.service.query_instances(&actor, filter, page).await?;
-        Ok(Response::new(pb::InstancePage {
+        Ok(pb::InstancePage {
             count,
             page: page.page,
             instances: views.into_iter().map(instance_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn list_instances(
         &self,
-        request: Request<pb::ListInstancesRequest>,
-    ) -> Result<Response<pb::ListInstancesResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::ListInstancesRequest,
+    ) -> Result<pb::ListInstancesResponse, Status> {
         let filter = InstanceFilter {
             name_fragment: body.name.filter(|name| !name.trim().is_empty()),
             application_id: body.application_id.filter(|id| !id.is_empty()),
             product_line_id: body.product_line_id.filter(|id| !id.is_empty()),
         };
         let views = self.service.list_instances(&actor, filter).await?;
-        Ok(Response::new(pb::ListInstancesResponse {
+        Ok(pb::ListInstancesResponse {
             instances: views.into_iter().map(instance_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn copy_instance(
         &self,
-        request: Request<pb::CopyInstanceRequest>,
-    ) -> Result<Response<pb::Instance>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::CopyInstanceRequest,
+    ) -> Result<pb::Instance, Status> {
         let view = self
             .service
             .copy_instance(
@@ -110,32 +106,32 @@ impl JobsGrpc {
                 },
             )
             .await?;
-        Ok(Response::new(instance_to_proto(view)))
+        Ok(instance_to_proto(view))
     }
 
     pub(super) async fn delete_instance(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.actor()?;
-        let id = request.into_inner().id;
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        let id = body.id;
         self.service.delete_instance(&actor, &id).await?;
-        Ok(Response::new(pb::DeleteResponse { id }))
+        Ok(pb::DeleteResponse { id })
     }
 
     pub(super) async fn instance_details(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::InstanceDetailsResponse>, Status> {
-        let actor = request.actor()?;
-        let id = request.into_inner().id;
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::InstanceDetailsResponse, Status> {
+        let id = body.id;
         let (view, steps) = self.service.instance_details(&actor, &id).await?;
         let work_order = self
             .service
             .work_order(&actor, &id)
             .await?
             .map(work_order_to_proto);
-        Ok(Response::new(pb::InstanceDetailsResponse {
+        Ok(pb::InstanceDetailsResponse {
             work_order,
             instance: Some(instance_to_proto(view)),
             steps: steps
@@ -154,15 +150,14 @@ impl JobsGrpc {
                     is_display_script: step.is_display_script,
                 })
                 .collect(),
-        }))
+        })
     }
 
     pub(super) async fn save_step_cluster(
         &self,
-        request: Request<pb::SaveStepClusterRequest>,
-    ) -> Result<Response<pb::SaveStepClusterResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::SaveStepClusterRequest,
+    ) -> Result<pb::SaveStepClusterResponse, Status> {
         let status = self
             .service
             .save_step_cluster(
@@ -173,19 +168,19 @@ impl JobsGrpc {
                 &body.cluster_id,
             )
             .await?;
-        Ok(Response::new(pb::SaveStepClusterResponse { status }))
+        Ok(pb::SaveStepClusterResponse { status })
     }
 
     pub(super) async fn instance_cluster_choices(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::ClusterChoicesResponse>, Status> {
-        let actor = request.actor()?;
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::ClusterChoicesResponse, Status> {
         let clusters = self
             .service
-            .instance_cluster_choices(&actor, &request.into_inner().id)
+            .instance_cluster_choices(&actor, &body.id)
             .await?;
-        Ok(Response::new(pb::ClusterChoicesResponse {
+        Ok(pb::ClusterChoicesResponse {
             clusters: clusters
                 .into_iter()
                 .map(|cluster| pb::ClusterChoice {
@@ -195,17 +190,15 @@ impl JobsGrpc {
                     app_id: cluster.app_id,
                 })
                 .collect(),
-        }))
+        })
     }
 
     pub(super) async fn check_cluster_unused(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::ClusterUnusedResponse>, Status> {
-        let actor = request.actor()?;
-        self.service
-            .check_cluster_unused(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(pb::ClusterUnusedResponse {}))
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::ClusterUnusedResponse, Status> {
+        self.service.check_cluster_unused(&actor, &body.id).await?;
+        Ok(pb::ClusterUnusedResponse {})
     }
 }

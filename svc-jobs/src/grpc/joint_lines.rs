@@ -1,8 +1,6 @@
 //! Joint lines, graphs of instances run in order: proto ⇄ rules.
 
-use super::{
-    CallerExt, JobsGrpc, JointLineRow, NodeInput, Request, Response, Status, pb, to_unix_ms,
-};
+use super::{Actor, JobsGrpc, JointLineRow, NodeInput, Status, pb, to_unix_ms};
 
 fn joint_line_to_proto(row: JointLineRow) -> pb::JointLine {
     pb::JointLine {
@@ -20,23 +18,21 @@ fn joint_line_to_proto(row: JointLineRow) -> pb::JointLine {
 impl JobsGrpc {
     pub(super) async fn create_joint_line(
         &self,
-        request: Request<pb::CreateJointLineRequest>,
-    ) -> Result<Response<pb::JointLine>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::CreateJointLineRequest,
+    ) -> Result<pb::JointLine, Status> {
         let row = self
             .service
             .create_joint_line(&actor, &body.name, &body.remark, &body.product_line_id)
             .await?;
-        Ok(Response::new(joint_line_to_proto(row)))
+        Ok(joint_line_to_proto(row))
     }
 
     pub(super) async fn query_joint_lines(
         &self,
-        request: Request<pb::QueryJointLinesRequest>,
-    ) -> Result<Response<pb::JointLinePage>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::QueryJointLinesRequest,
+    ) -> Result<pb::JointLinePage, Status> {
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, rows) = self
             .service
@@ -47,19 +43,18 @@ impl JobsGrpc {
                 page,
             )
             .await?;
-        Ok(Response::new(pb::JointLinePage {
+        Ok(pb::JointLinePage {
             count,
             page: page.page,
             joint_lines: rows.into_iter().map(joint_line_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn save_joint_line(
         &self,
-        request: Request<pb::SaveJointLineRequest>,
-    ) -> Result<Response<pb::JointLine>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::SaveJointLineRequest,
+    ) -> Result<pb::JointLine, Status> {
         let nodes = body
             .nodes
             .into_iter()
@@ -75,19 +70,16 @@ impl JobsGrpc {
             .service
             .save_joint_line(&actor, &body.id, nodes)
             .await?;
-        Ok(Response::new(joint_line_to_proto(row)))
+        Ok(joint_line_to_proto(row))
     }
 
     pub(super) async fn joint_line_structure(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::JointLineStructureResponse>, Status> {
-        let actor = request.actor()?;
-        let (line, nodes) = self
-            .service
-            .joint_line_structure(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(pb::JointLineStructureResponse {
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::JointLineStructureResponse, Status> {
+        let (line, nodes) = self.service.joint_line_structure(&actor, &body.id).await?;
+        Ok(pb::JointLineStructureResponse {
             joint_line: Some(joint_line_to_proto(line)),
             nodes: nodes
                 .into_iter()
@@ -101,6 +93,6 @@ impl JobsGrpc {
                     status: node.status,
                 })
                 .collect(),
-        }))
+        })
     }
 }

@@ -12,12 +12,12 @@ mod templates;
 mod webhooks;
 mod work_orders;
 
-use common::{doorway::CallerExt, time::to_unix_ms};
+use common::{auth::Actor, time::to_unix_ms};
 use proto::{
     ErrorReason,
     jobs::v1::{self as pb, jobs_service_server::JobsService as JobsApi},
 };
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
 use crate::service::{
     JobsService,

@@ -1,8 +1,7 @@
 //! Job templates and their component methods: proto ⇄ rules.
 
 use super::{
-    CallerExt, JobsGrpc, MethodChoice, MethodView, Request, Response, Status, TemplateInput,
-    TemplateView, pb, to_unix_ms,
+    Actor, JobsGrpc, MethodChoice, MethodView, Status, TemplateInput, TemplateView, pb, to_unix_ms,
 };
 
 fn template_to_proto(view: TemplateView) -> pb::Template {
@@ -40,10 +39,9 @@ fn method_to_proto(view: MethodView) -> pb::TemplateMethod {
 impl JobsGrpc {
     pub(super) async fn create_template(
         &self,
-        request: Request<pb::CreateTemplateRequest>,
-    ) -> Result<Response<pb::Template>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::CreateTemplateRequest,
+    ) -> Result<pb::Template, Status> {
         let view = self
             .service
             .create_template(
@@ -58,15 +56,14 @@ impl JobsGrpc {
                 },
             )
             .await?;
-        Ok(Response::new(template_to_proto(view)))
+        Ok(template_to_proto(view))
     }
 
     pub(super) async fn query_templates(
         &self,
-        request: Request<pb::QueryTemplatesRequest>,
-    ) -> Result<Response<pb::TemplatePage>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::QueryTemplatesRequest,
+    ) -> Result<pb::TemplatePage, Status> {
         let page = common::paging::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
             .service
@@ -77,40 +74,39 @@ impl JobsGrpc {
                 page,
             )
             .await?;
-        Ok(Response::new(pb::TemplatePage {
+        Ok(pb::TemplatePage {
             count,
             page: page.page,
             templates: views.into_iter().map(template_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn list_templates(
         &self,
-        request: Request<pb::ListTemplatesRequest>,
-    ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
-        let actor = request.actor()?;
+        actor: Actor,
+        _: pb::ListTemplatesRequest,
+    ) -> Result<pb::ListTemplatesResponse, Status> {
         let views = self.service.list_templates(&actor).await?;
-        Ok(Response::new(pb::ListTemplatesResponse {
+        Ok(pb::ListTemplatesResponse {
             templates: views.into_iter().map(template_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn delete_template(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.actor()?;
-        let id = request.into_inner().id;
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        let id = body.id;
         self.service.delete_template(&actor, &id).await?;
-        Ok(Response::new(pb::DeleteResponse { id }))
+        Ok(pb::DeleteResponse { id })
     }
 
     pub(super) async fn replace_template_methods(
         &self,
-        request: Request<pb::ReplaceTemplateMethodsRequest>,
-    ) -> Result<Response<pb::ReplaceTemplateMethodsResponse>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::ReplaceTemplateMethodsRequest,
+    ) -> Result<pb::ReplaceTemplateMethodsResponse, Status> {
         let choices = body
             .methods
             .into_iter()
@@ -124,23 +120,20 @@ impl JobsGrpc {
             .service
             .replace_template_methods(&actor, &body.template_id, choices)
             .await?;
-        Ok(Response::new(pb::ReplaceTemplateMethodsResponse {
+        Ok(pb::ReplaceTemplateMethodsResponse {
             id: body.template_id,
             is_rollback,
-        }))
+        })
     }
 
     pub(super) async fn template_methods(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::TemplateMethodsResponse>, Status> {
-        let actor = request.actor()?;
-        let methods = self
-            .service
-            .template_methods(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(pb::TemplateMethodsResponse {
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::TemplateMethodsResponse, Status> {
+        let methods = self.service.template_methods(&actor, &body.id).await?;
+        Ok(pb::TemplateMethodsResponse {
             methods: methods.into_iter().map(method_to_proto).collect(),
-        }))
+        })
     }
 }

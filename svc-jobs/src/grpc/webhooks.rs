@@ -1,6 +1,6 @@
 //! Webhooks added by admins: proto ⇄ rules.
 
-use super::{CallerExt, JobsGrpc, Request, Response, Status, WebhookView, pb, to_unix_ms};
+use super::{Actor, JobsGrpc, Status, WebhookView, pb, to_unix_ms};
 
 fn webhook_to_proto(view: WebhookView) -> pb::Webhook {
     pb::Webhook {
@@ -19,35 +19,30 @@ fn webhook_to_proto(view: WebhookView) -> pb::Webhook {
 impl JobsGrpc {
     pub(super) async fn list_webhooks(
         &self,
-        request: Request<pb::ListWebhooksRequest>,
-    ) -> Result<Response<pb::ListWebhooksResponse>, Status> {
-        let actor = request.actor()?;
+        actor: Actor,
+        _: pb::ListWebhooksRequest,
+    ) -> Result<pb::ListWebhooksResponse, Status> {
         let webhooks = self.service.list_webhooks(&actor).await?;
-        Ok(Response::new(pb::ListWebhooksResponse {
+        Ok(pb::ListWebhooksResponse {
             webhooks: webhooks.into_iter().map(webhook_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn add_webhook(
         &self,
-        request: Request<pb::AddWebhookRequest>,
-    ) -> Result<Response<pb::Webhook>, Status> {
-        let actor = request.actor()?;
-        let webhook = self
-            .service
-            .add_webhook(&actor, &request.into_inner().url)
-            .await?;
-        Ok(Response::new(webhook_to_proto(webhook)))
+        actor: Actor,
+        body: pb::AddWebhookRequest,
+    ) -> Result<pb::Webhook, Status> {
+        let webhook = self.service.add_webhook(&actor, &body.url).await?;
+        Ok(webhook_to_proto(webhook))
     }
 
     pub(super) async fn delete_webhook(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.actor()?;
-        self.service
-            .delete_webhook(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(pb::DeleteResponse::default()))
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        self.service.delete_webhook(&actor, &body.id).await?;
+        Ok(pb::DeleteResponse::default())
     }
 }

@@ -1,14 +1,13 @@
 //! Work orders and their export: proto ⇄ rules.
 
-use super::{CallerExt, ErrorReason, JobsGrpc, Request, Response, Status, pb, work_order_to_proto};
+use super::{Actor, ErrorReason, JobsGrpc, Status, pb, work_order_to_proto};
 
 impl JobsGrpc {
     pub(super) async fn save_work_order(
         &self,
-        request: Request<pb::SaveWorkOrderRequest>,
-    ) -> Result<Response<pb::WorkOrder>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::SaveWorkOrderRequest,
+    ) -> Result<pb::WorkOrder, Status> {
         let excel_data: serde_json::Value =
             serde_json::from_str(&body.excel_data_json).map_err(|error| {
                 ErrorReason::InvalidField.status(format!("excel_data is not JSON: {error}"))
@@ -23,18 +22,15 @@ impl JobsGrpc {
                 body.app_id.as_deref(),
             )
             .await?;
-        Ok(Response::new(work_order_to_proto(row)))
+        Ok(work_order_to_proto(row))
     }
 
     pub(super) async fn export_work_order(
         &self,
-        request: Request<pb::IdRequest>,
-    ) -> Result<Response<pb::WorkOrderFile>, Status> {
-        let actor = request.actor()?;
-        let (file_name, content) = self
-            .service
-            .export_work_order(&actor, &request.into_inner().id)
-            .await?;
-        Ok(Response::new(pb::WorkOrderFile { file_name, content }))
+        actor: Actor,
+        body: pb::IdRequest,
+    ) -> Result<pb::WorkOrderFile, Status> {
+        let (file_name, content) = self.service.export_work_order(&actor, &body.id).await?;
+        Ok(pb::WorkOrderFile { file_name, content })
     }
 }

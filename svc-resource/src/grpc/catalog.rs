@@ -1,8 +1,8 @@
 //! Product lines, applications, modules, environments and cluster types: proto ⇄ rules.
 
 use super::{
-    ApplicationRow, CallerExt, ClusterTypeRow, EnvRow, ModuleRow, ProductLineRow, Request,
-    ResourceGrpc, Response, Status, deleted, pb, to_unix_ms,
+    ApplicationRow, Claims, ClusterTypeRow, EnvRow, ModuleRow, ProductLineRow, ResourceGrpc,
+    Status, deleted, pb, to_unix_ms,
 };
 
 fn product_line_to_proto(row: ProductLineRow) -> pb::ProductLine {
@@ -62,44 +62,42 @@ fn cluster_type_to_proto(row: ClusterTypeRow) -> pb::ClusterType {
 impl ResourceGrpc {
     pub(super) async fn upsert_product_line(
         &self,
-        request: Request<pb::UpsertProductLineRequest>,
-    ) -> Result<Response<pb::ProductLine>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::UpsertProductLineRequest,
+    ) -> Result<pb::ProductLine, Status> {
         let row = self
             .service
             .upsert_product_line(&actor, body.id.as_deref(), &body.name)
             .await?;
-        Ok(Response::new(product_line_to_proto(row)))
+        Ok(product_line_to_proto(row))
     }
 
     pub(super) async fn list_product_lines(
         &self,
-        request: Request<pb::ListProductLinesRequest>,
-    ) -> Result<Response<pb::ListProductLinesResponse>, Status> {
-        let actor = request.claims()?;
+        actor: Claims,
+        _: pb::ListProductLinesRequest,
+    ) -> Result<pb::ListProductLinesResponse, Status> {
         let rows = self.service.list_product_lines(&actor).await?;
-        Ok(Response::new(pb::ListProductLinesResponse {
+        Ok(pb::ListProductLinesResponse {
             product_lines: rows.into_iter().map(product_line_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn delete_product_line(
         &self,
-        request: Request<pb::DeleteRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.claims()?;
-        let id = request.into_inner().id;
+        actor: Claims,
+        body: pb::DeleteRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        let id = body.id;
         self.service.delete_product_line(&actor, &id).await?;
         Ok(deleted(id))
     }
 
     pub(super) async fn upsert_application(
         &self,
-        request: Request<pb::UpsertApplicationRequest>,
-    ) -> Result<Response<pb::Application>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::UpsertApplicationRequest,
+    ) -> Result<pb::Application, Status> {
         let row = self
             .service
             .upsert_application(
@@ -109,136 +107,131 @@ impl ResourceGrpc {
                 &body.product_line_id,
             )
             .await?;
-        Ok(Response::new(application_to_proto(row)))
+        Ok(application_to_proto(row))
     }
 
     pub(super) async fn list_applications(
         &self,
-        request: Request<pb::ListApplicationsRequest>,
-    ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::ListApplicationsRequest,
+    ) -> Result<pb::ListApplicationsResponse, Status> {
         let rows = self
             .service
             .list_applications(&actor, body.product_line_id.as_deref())
             .await?;
-        Ok(Response::new(pb::ListApplicationsResponse {
+        Ok(pb::ListApplicationsResponse {
             applications: rows.into_iter().map(application_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn delete_application(
         &self,
-        request: Request<pb::DeleteRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.claims()?;
-        let id = request.into_inner().id;
+        actor: Claims,
+        body: pb::DeleteRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        let id = body.id;
         self.service.delete_application(&actor, &id).await?;
         Ok(deleted(id))
     }
 
     pub(super) async fn upsert_module(
         &self,
-        request: Request<pb::UpsertModuleRequest>,
-    ) -> Result<Response<pb::Module>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::UpsertModuleRequest,
+    ) -> Result<pb::Module, Status> {
         let row = self
             .service
             .upsert_module(&actor, body.id.as_deref(), &body.name, &body.application_id)
             .await?;
-        Ok(Response::new(module_to_proto(row)))
+        Ok(module_to_proto(row))
     }
 
     pub(super) async fn list_modules(
         &self,
-        request: Request<pb::ListModulesRequest>,
-    ) -> Result<Response<pb::ListModulesResponse>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::ListModulesRequest,
+    ) -> Result<pb::ListModulesResponse, Status> {
         let rows = self
             .service
             .list_modules(&actor, body.application_id.as_deref())
             .await?;
-        Ok(Response::new(pb::ListModulesResponse {
+        Ok(pb::ListModulesResponse {
             modules: rows.into_iter().map(module_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn delete_module(
         &self,
-        request: Request<pb::DeleteRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.claims()?;
-        let id = request.into_inner().id;
+        actor: Claims,
+        body: pb::DeleteRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        let id = body.id;
         self.service.delete_module(&actor, &id).await?;
         Ok(deleted(id))
     }
 
     pub(super) async fn upsert_env(
         &self,
-        request: Request<pb::UpsertEnvRequest>,
-    ) -> Result<Response<pb::Env>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::UpsertEnvRequest,
+    ) -> Result<pb::Env, Status> {
         let row = self
             .service
             .upsert_env(&actor, body.id.as_deref(), &body.name, &body.remark)
             .await?;
-        Ok(Response::new(env_to_proto(row)))
+        Ok(env_to_proto(row))
     }
 
     pub(super) async fn list_envs(
         &self,
-        request: Request<pb::ListEnvsRequest>,
-    ) -> Result<Response<pb::ListEnvsResponse>, Status> {
-        let actor = request.claims()?;
+        actor: Claims,
+        _: pb::ListEnvsRequest,
+    ) -> Result<pb::ListEnvsResponse, Status> {
         let rows = self.service.list_envs(&actor).await?;
-        Ok(Response::new(pb::ListEnvsResponse {
+        Ok(pb::ListEnvsResponse {
             envs: rows.into_iter().map(env_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn delete_env(
         &self,
-        request: Request<pb::DeleteRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.claims()?;
-        let id = request.into_inner().id;
+        actor: Claims,
+        body: pb::DeleteRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        let id = body.id;
         self.service.delete_env(&actor, &id).await?;
         Ok(deleted(id))
     }
 
     pub(super) async fn upsert_cluster_type(
         &self,
-        request: Request<pb::UpsertClusterTypeRequest>,
-    ) -> Result<Response<pb::ClusterType>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::UpsertClusterTypeRequest,
+    ) -> Result<pb::ClusterType, Status> {
         let row = self
             .service
             .upsert_cluster_type(&actor, &body.key, &body.value)
             .await?;
-        Ok(Response::new(cluster_type_to_proto(row)))
+        Ok(cluster_type_to_proto(row))
     }
 
     pub(super) async fn list_cluster_types(
         &self,
-        request: Request<pb::ListClusterTypesRequest>,
-    ) -> Result<Response<pb::ListClusterTypesResponse>, Status> {
-        let actor = request.claims()?;
+        actor: Claims,
+        _: pb::ListClusterTypesRequest,
+    ) -> Result<pb::ListClusterTypesResponse, Status> {
         let rows = self.service.list_cluster_types(&actor).await?;
-        Ok(Response::new(pb::ListClusterTypesResponse {
+        Ok(pb::ListClusterTypesResponse {
             cluster_types: rows.into_iter().map(cluster_type_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn delete_cluster_type(
         &self,
-        request: Request<pb::DeleteRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.claims()?;
-        let key = request.into_inner().id;
+        actor: Claims,
+        body: pb::DeleteRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        let key = body.id;
         self.service.delete_cluster_type(&actor, &key).await?;
         Ok(deleted(key))
     }

@@ -1,8 +1,8 @@
 //! Clusters and the hosts bound to them: proto ⇄ rules.
 
 use super::{
-    CallerExt, ClusterFields, ClusterView, Request, ResourceGrpc, Response, Status, channel_of,
-    host_row_to_proto, pb, to_unix_ms,
+    Actor, Claims, ClusterFields, ClusterView, ResourceGrpc, Status, channel_of, host_row_to_proto,
+    pb, to_unix_ms,
 };
 
 fn cluster_to_proto(view: ClusterView) -> pb::Cluster {
@@ -39,28 +39,26 @@ fn cluster_fields(fields: Option<pb::ClusterFields>) -> ClusterFields {
 impl ResourceGrpc {
     pub(super) async fn query_clusters(
         &self,
-        request: Request<pb::QueryClustersRequest>,
-    ) -> Result<Response<pb::ClusterPage>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::QueryClustersRequest,
+    ) -> Result<pb::ClusterPage, Status> {
         let page = crate::service::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
             .service
             .query_clusters(&actor, body.app_id.as_deref(), body.name.as_deref(), page)
             .await?;
-        Ok(Response::new(pb::ClusterPage {
+        Ok(pb::ClusterPage {
             count,
             page: page.page,
             clusters: views.into_iter().map(cluster_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn create_cluster(
         &self,
-        request: Request<pb::CreateClusterRequest>,
-    ) -> Result<Response<pb::Cluster>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::CreateClusterRequest,
+    ) -> Result<pb::Cluster, Status> {
         let view = self
             .service
             .create_cluster(
@@ -70,15 +68,14 @@ impl ResourceGrpc {
                 channel_of(body.channel),
             )
             .await?;
-        Ok(Response::new(cluster_to_proto(view)))
+        Ok(cluster_to_proto(view))
     }
 
     pub(super) async fn update_cluster(
         &self,
-        request: Request<pb::UpdateClusterRequest>,
-    ) -> Result<Response<pb::Cluster>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::UpdateClusterRequest,
+    ) -> Result<pb::Cluster, Status> {
         let view = self
             .service
             .update_cluster(
@@ -88,105 +85,95 @@ impl ResourceGrpc {
                 channel_of(body.channel),
             )
             .await?;
-        Ok(Response::new(cluster_to_proto(view)))
+        Ok(cluster_to_proto(view))
     }
 
     pub(super) async fn delete_cluster(
         &self,
-        request: Request<pb::DeleteResourceRequest>,
-    ) -> Result<Response<pb::Cluster>, Status> {
-        let actor = request.actor()?;
-        let body = request.into_inner();
+        actor: Actor,
+        body: pb::DeleteResourceRequest,
+    ) -> Result<pb::Cluster, Status> {
         let row = self
             .service
             .delete_cluster(&actor, &body.id, channel_of(body.channel))
             .await?;
-        Ok(Response::new(cluster_to_proto(ClusterView {
+        Ok(cluster_to_proto(ClusterView {
             row,
             env_name: String::new(),
             app_name: String::new(),
             deleting: false,
-        })))
+        }))
     }
 
     pub(super) async fn list_clusters(
         &self,
-        request: Request<pb::ListClustersRequest>,
-    ) -> Result<Response<pb::ListClustersResponse>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::ListClustersRequest,
+    ) -> Result<pb::ListClustersResponse, Status> {
         let views = self
             .service
             .list_clusters(&actor, body.env_id.as_deref(), body.app_id.as_deref())
             .await?;
-        Ok(Response::new(pb::ListClustersResponse {
+        Ok(pb::ListClustersResponse {
             clusters: views.into_iter().map(cluster_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn get_clusters(
         &self,
-        request: Request<pb::GetClustersRequest>,
-    ) -> Result<Response<pb::ListClustersResponse>, Status> {
-        let actor = request.claims()?;
-        let views = self
-            .service
-            .get_clusters(&actor, request.into_inner().ids)
-            .await?;
-        Ok(Response::new(pb::ListClustersResponse {
+        actor: Claims,
+        body: pb::GetClustersRequest,
+    ) -> Result<pb::ListClustersResponse, Status> {
+        let views = self.service.get_clusters(&actor, body.ids).await?;
+        Ok(pb::ListClustersResponse {
             clusters: views.into_iter().map(cluster_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn cluster_host_candidates(
         &self,
-        request: Request<pb::ClusterIdRequest>,
-    ) -> Result<Response<pb::ListHostsResponse>, Status> {
-        let actor = request.claims()?;
+        actor: Claims,
+        body: pb::ClusterIdRequest,
+    ) -> Result<pb::ListHostsResponse, Status> {
         let rows = self
             .service
-            .cluster_host_candidates(&actor, &request.into_inner().cluster_id)
+            .cluster_host_candidates(&actor, &body.cluster_id)
             .await?;
-        Ok(Response::new(pb::ListHostsResponse {
+        Ok(pb::ListHostsResponse {
             hosts: rows.into_iter().map(host_row_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn cluster_hosts(
         &self,
-        request: Request<pb::ClusterIdRequest>,
-    ) -> Result<Response<pb::ListHostsResponse>, Status> {
-        let actor = request.claims()?;
-        let rows = self
-            .service
-            .cluster_hosts(&actor, &request.into_inner().cluster_id)
-            .await?;
-        Ok(Response::new(pb::ListHostsResponse {
+        actor: Claims,
+        body: pb::ClusterIdRequest,
+    ) -> Result<pb::ListHostsResponse, Status> {
+        let rows = self.service.cluster_hosts(&actor, &body.cluster_id).await?;
+        Ok(pb::ListHostsResponse {
             hosts: rows.into_iter().map(host_row_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn bind_hosts(
         &self,
-        request: Request<pb::BindHostsRequest>,
-    ) -> Result<Response<pb::BindHostsResponse>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::BindHostsRequest,
+    ) -> Result<pb::BindHostsResponse, Status> {
         self.service
             .bind_hosts(&actor, &body.cluster_id, body.host_ids)
             .await?;
-        Ok(Response::new(pb::BindHostsResponse {}))
+        Ok(pb::BindHostsResponse {})
     }
 
     pub(super) async fn unbind_hosts(
         &self,
-        request: Request<pb::BindHostsRequest>,
-    ) -> Result<Response<pb::BindHostsResponse>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::BindHostsRequest,
+    ) -> Result<pb::BindHostsResponse, Status> {
         self.service
             .unbind_hosts(&actor, &body.cluster_id, body.host_ids)
             .await?;
-        Ok(Response::new(pb::BindHostsResponse {}))
+        Ok(pb::BindHostsResponse {})
     }
 }

@@ -1,8 +1,7 @@
 //! Hosts, their SSH validation, connections and pinned keys: proto ⇄ rules.
 
 use super::{
-    CallerExt, HostFields, HostView, Request, ResourceGrpc, Response, Status, channel_of,
-    host_row_to_proto, pb,
+    Claims, HostFields, HostView, ResourceGrpc, Status, channel_of, host_row_to_proto, pb,
 };
 
 fn host_to_proto(view: HostView) -> pb::Host {
@@ -37,10 +36,9 @@ fn host_fields(fields: Option<pb::HostFields>) -> HostFields {
 impl ResourceGrpc {
     pub(super) async fn create_host(
         &self,
-        request: Request<pb::CreateHostRequest>,
-    ) -> Result<Response<pb::Host>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::CreateHostRequest,
+    ) -> Result<pb::Host, Status> {
         let view = self
             .service
             .create_host(
@@ -50,15 +48,14 @@ impl ResourceGrpc {
                 channel_of(body.channel),
             )
             .await?;
-        Ok(Response::new(host_to_proto(view)))
+        Ok(host_to_proto(view))
     }
 
     pub(super) async fn update_host(
         &self,
-        request: Request<pb::UpdateHostRequest>,
-    ) -> Result<Response<pb::Host>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::UpdateHostRequest,
+    ) -> Result<pb::Host, Status> {
         let view = self
             .service
             .update_host(
@@ -68,28 +65,26 @@ impl ResourceGrpc {
                 channel_of(body.channel),
             )
             .await?;
-        Ok(Response::new(host_to_proto(view)))
+        Ok(host_to_proto(view))
     }
 
     pub(super) async fn delete_host(
         &self,
-        request: Request<pb::DeleteResourceRequest>,
-    ) -> Result<Response<pb::Host>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::DeleteResourceRequest,
+    ) -> Result<pb::Host, Status> {
         let row = self
             .service
             .delete_host(&actor, &body.id, channel_of(body.channel))
             .await?;
-        Ok(Response::new(host_row_to_proto(row)))
+        Ok(host_row_to_proto(row))
     }
 
     pub(super) async fn query_hosts(
         &self,
-        request: Request<pb::QueryHostsRequest>,
-    ) -> Result<Response<pb::HostPage>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::QueryHostsRequest,
+    ) -> Result<pb::HostPage, Status> {
         let page = crate::service::PageRequest::new(body.page, body.page_size);
         let (count, views) = self
             .service
@@ -100,47 +95,46 @@ impl ResourceGrpc {
                 page,
             )
             .await?;
-        Ok(Response::new(pb::HostPage {
+        Ok(pb::HostPage {
             count,
             page: page.page,
             hosts: views.into_iter().map(host_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn list_hosts(
         &self,
-        request: Request<pb::ListHostsRequest>,
-    ) -> Result<Response<pb::ListHostsResponse>, Status> {
-        let actor = request.claims()?;
+        actor: Claims,
+        _: pb::ListHostsRequest,
+    ) -> Result<pb::ListHostsResponse, Status> {
         let views = self.service.list_hosts(&actor).await?;
-        Ok(Response::new(pb::ListHostsResponse {
+        Ok(pb::ListHostsResponse {
             hosts: views.into_iter().map(host_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn validate_ssh(
         &self,
-        request: Request<pb::ValidateSshRequest>,
-    ) -> Result<Response<pb::ValidateSshResponse>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::ValidateSshRequest,
+    ) -> Result<pb::ValidateSshResponse, Status> {
         let ok = self
             .service
             .validate_ssh(&actor, &body.host_ip, &body.ssh_user)
             .await?;
-        Ok(Response::new(pb::ValidateSshResponse { ok }))
+        Ok(pb::ValidateSshResponse { ok })
     }
 
     pub(super) async fn get_host_connections(
         &self,
-        request: Request<pb::ClusterIdRequest>,
-    ) -> Result<Response<pb::HostConnectionsResponse>, Status> {
-        let actor = request.claims()?;
+        actor: Claims,
+        body: pb::ClusterIdRequest,
+    ) -> Result<pb::HostConnectionsResponse, Status> {
         let connections = self
             .service
-            .host_connections(&actor, &request.into_inner().cluster_id)
+            .host_connections(&actor, &body.cluster_id)
             .await?;
-        Ok(Response::new(pb::HostConnectionsResponse {
+        Ok(pb::HostConnectionsResponse {
             hosts: connections
                 .into_iter()
                 .map(|connection| pb::HostConnection {
@@ -150,19 +144,18 @@ impl ResourceGrpc {
                     private_key: connection.private_key,
                 })
                 .collect(),
-        }))
+        })
     }
 
     pub(super) async fn pin_host_key(
         &self,
-        request: Request<pb::PinHostKeyRequest>,
-    ) -> Result<Response<pb::PinHostKeyResponse>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::PinHostKeyRequest,
+    ) -> Result<pb::PinHostKeyResponse, Status> {
         let pinned = self
             .service
             .pin_host_key(&actor, &body.host_id, &body.fingerprint)
             .await?;
-        Ok(Response::new(pb::PinHostKeyResponse { pinned }))
+        Ok(pb::PinHostKeyResponse { pinned })
     }
 }

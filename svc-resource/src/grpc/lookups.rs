@@ -1,14 +1,13 @@
 //! Names of records by id, for other services' answers: proto ⇄ rules.
 
-use super::{CallerExt, NameLookup, Request, ResourceGrpc, Response, Status, pb};
+use super::{Claims, NameLookup, ResourceGrpc, Status, pb};
 
 impl ResourceGrpc {
     pub(super) async fn lookup_names(
         &self,
-        request: Request<pb::LookupNamesRequest>,
-    ) -> Result<Response<pb::LookupNamesResponse>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::LookupNamesRequest,
+    ) -> Result<pb::LookupNamesResponse, Status> {
         let names = self
             .service
             .lookup_names(
@@ -21,12 +20,12 @@ impl ResourceGrpc {
                 },
             )
             .await?;
-        Ok(Response::new(pb::LookupNamesResponse {
+        Ok(pb::LookupNamesResponse {
             envs: names.envs,
             applications: names.applications,
             product_lines: names.product_lines,
             modules: names.modules,
             application_product_lines: names.application_product_lines,
-        }))
+        })
     }
 }

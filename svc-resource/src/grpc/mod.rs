@@ -11,11 +11,12 @@ mod sessions;
 mod users;
 
 use common::{
-    doorway::{CallerExt, auth_status},
+    auth::{Actor, Claims},
+    doorway::{Authentication, Public, auth_status},
     time::to_unix_ms,
 };
 use proto::resource::v1::{self as pb, resource_service_server::ResourceService as ResourceApi};
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
 use crate::service::{
     ResourceService, WriteChannel,
@@ -71,8 +72,8 @@ fn channel_of(value: i32) -> WriteChannel {
     }
 }
 
-fn deleted(id: String) -> Response<pb::DeleteResponse> {
-    Response::new(pb::DeleteResponse { id })
+fn deleted(id: String) -> pb::DeleteResponse {
+    pb::DeleteResponse { id }
 }
 
 common::grpc_api! {

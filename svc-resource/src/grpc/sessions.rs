@@ -1,42 +1,43 @@
 //! Login, session checks and logout: proto ⇄ rules.
 
-use super::{CallerExt, Request, ResourceGrpc, Response, Status, auth_status, pb};
+use super::{Actor, Authentication, Public, ResourceGrpc, Status, auth_status, pb};
 
 impl ResourceGrpc {
     pub(super) async fn login(
         &self,
-        request: Request<pb::LoginRequest>,
-    ) -> Result<Response<pb::LoginResponse>, Status> {
-        let body = request.into_inner();
+        _: Public,
+        body: pb::LoginRequest,
+    ) -> Result<pb::LoginResponse, Status> {
         let (token, roles) = self.service.login(&body.username, &body.password).await?;
-        Ok(Response::new(pb::LoginResponse {
+        Ok(pb::LoginResponse {
             token: token.token,
             expires_at_ms: token.expires_at_ms,
             username: body.username.trim().to_owned(),
             roles,
-        }))
+        })
     }
 
     pub(super) async fn check_session(
         &self,
-        request: Request<pb::CheckSessionRequest>,
-    ) -> Result<Response<pb::CheckSessionResponse>, Status> {
-        let active = match request.authentication() {
+        authentication: Authentication,
+        _: pb::CheckSessionRequest,
+    ) -> Result<pb::CheckSessionResponse, Status> {
+        let active = match authentication.0 {
             Ok(_) => true,
-            Err(error) if error.is_unavailable() => return Err(auth_status(error)),
+            Err(error) if error.is_unavailable() => return Err(auth_status(&error)),
             Err(_) => false,
         };
-        Ok(Response::new(pb::CheckSessionResponse { active }))
+        Ok(pb::CheckSessionResponse { active })
     }
 
     pub(super) async fn logout(
         &self,
-        request: Request<pb::LogoutRequest>,
-    ) -> Result<Response<pb::LogoutResponse>, Status> {
-        let actor = request.actor()?;
+        actor: Actor,
+        _: pb::LogoutRequest,
+    ) -> Result<pb::LogoutResponse, Status> {
         self.service.logout(&actor).await?;
-        Ok(Response::new(pb::LogoutResponse {
+        Ok(pb::LogoutResponse {
             username: actor.username().to_owned(),
-        }))
+        })
     }
 }

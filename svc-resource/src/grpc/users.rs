@@ -1,6 +1,6 @@
 //! Users and their roles: proto ⇄ rules.
 
-use super::{CallerExt, Request, ResourceGrpc, Response, Status, UserRow, deleted, pb, to_unix_ms};
+use super::{Claims, ResourceGrpc, Status, UserRow, deleted, pb, to_unix_ms};
 
 fn user_to_proto(row: UserRow) -> pb::User {
     let roles = row.role_names();
@@ -16,47 +16,45 @@ fn user_to_proto(row: UserRow) -> pb::User {
 impl ResourceGrpc {
     pub(super) async fn update_user(
         &self,
-        request: Request<pb::UpdateUserRequest>,
-    ) -> Result<Response<pb::User>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::UpdateUserRequest,
+    ) -> Result<pb::User, Status> {
         let row = self
             .service
             .update_user(&actor, &body.id, body.password.as_deref(), &body.roles)
             .await?;
-        Ok(Response::new(user_to_proto(row)))
+        Ok(user_to_proto(row))
     }
 
     pub(super) async fn create_user(
         &self,
-        request: Request<pb::CreateUserRequest>,
-    ) -> Result<Response<pb::User>, Status> {
-        let actor = request.claims()?;
-        let body = request.into_inner();
+        actor: Claims,
+        body: pb::CreateUserRequest,
+    ) -> Result<pb::User, Status> {
         let row = self
             .service
             .create_user(&actor, &body.username, &body.password, &body.roles)
             .await?;
-        Ok(Response::new(user_to_proto(row)))
+        Ok(user_to_proto(row))
     }
 
     pub(super) async fn list_users(
         &self,
-        request: Request<pb::ListUsersRequest>,
-    ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        let actor = request.claims()?;
+        actor: Claims,
+        _: pb::ListUsersRequest,
+    ) -> Result<pb::ListUsersResponse, Status> {
         let rows = self.service.list_users(&actor).await?;
-        Ok(Response::new(pb::ListUsersResponse {
+        Ok(pb::ListUsersResponse {
             users: rows.into_iter().map(user_to_proto).collect(),
-        }))
+        })
     }
 
     pub(super) async fn delete_user(
         &self,
-        request: Request<pb::DeleteRequest>,
-    ) -> Result<Response<pb::DeleteResponse>, Status> {
-        let actor = request.claims()?;
-        let id = request.into_inner().id;
+        actor: Claims,
+        body: pb::DeleteRequest,
+    ) -> Result<pb::DeleteResponse, Status> {
+        let id = body.id;
         self.service.delete_user(&actor, &id).await?;
         Ok(deleted(id))
     }

@@ -29,6 +29,41 @@ fn describe<'a>(items: impl Iterator<Item = (&'a String, &'a String)>) -> Vec<St
         .collect()
 }
 
+/// How a count of hosts is named in a refusal (nothing when there are none).
+fn hosts_counted(hosts: i64) -> Vec<String> {
+    if hosts > 0 {
+        vec![format!("{hosts} host(s)")]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Refuses to delete the `kind` record `id` while `dependents` (of `dependent_kind`) need it.
+fn refuse_if_used(
+    kind: RecordKind,
+    id: &str,
+    dependent_kind: RecordKind,
+    dependents: Vec<String>,
+) -> ResourceResult<()> {
+    if dependents.is_empty() {
+        return Ok(());
+    }
+    Err(ResourceError::InUse {
+        kind,
+        id: id.to_owned(),
+        dependent_kind,
+        dependents,
+    })
+}
+
+/// The `kind` record `id` as `find` found it, or why it is missing.
+fn must_exist<Row>(found: Option<Row>, kind: RecordKind, id: &str) -> ResourceResult<Row> {
+    found.ok_or_else(|| ResourceError::NotFound {
+        kind,
+        id: id.to_owned(),
+    })
+}
+
 /// A product line to create or update, checked.
 #[derive(Debug, Clone)]
 pub struct ProductLineInput {
@@ -177,12 +212,11 @@ pub(crate) fn upsert_application_in(
         name,
         product_line_id,
     } = input;
-    if product_lines::find(connection, &product_line_id)?.is_none() {
-        return Err(ResourceError::NotFound {
-            kind: RecordKind::ProductLine,
-            id: product_line_id,
-        });
-    }
+    must_exist(
+        product_lines::find(connection, &product_line_id)?,
+        RecordKind::ProductLine,
+        &product_line_id,
+    )?;
     let now = now_utc();
     let fresh = ApplicationRow {
         id: id.clone(),
@@ -219,12 +253,11 @@ pub(crate) fn upsert_module_in(
         name,
         application_id,
     } = input;
-    if applications::find(connection, &application_id)?.is_none() {
-        return Err(ResourceError::NotFound {
-            kind: RecordKind::Application,
-            id: application_id,
-        });
-    }
+    must_exist(
+        applications::find(connection, &application_id)?,
+        RecordKind::Application,
+        &application_id,
+    )?;
     let now = now_utc();
     let fresh = ModuleRow {
         id: id.clone(),
@@ -314,54 +347,31 @@ impl ResourceService {
         id: Option<&str>,
         name: &str,
     ) -> ResourceResult<ProductLineRow> {
-        require_admin(actor)?;
-        let input = ProductLineInput::new(id, name)?;
-        let actor = actor.username().to_owned();
-        self.database
-            .transaction(move |connection| upsert_product_line_in(connection, &actor, input))
-            .await
+        let input = ProductLineInput::new(id, name);
+        self.admin_write(actor, input, upsert_product_line_in).await
     }
 
     pub async fn list_product_lines(&self, actor: &Claims) -> ResourceResult<Vec<ProductLineRow>> {
-        require_reader(actor)?;
-        self.database
-            .run(|connection| Ok(product_lines::list(connection)?))
-            .await
+        self.list_all(actor, product_lines::list).await
     }
 
     /// Deletes a product line that no application belongs to.
     pub async fn delete_product_line(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
-        require_admin(actor)?;
-        let id = id.to_owned();
-        self.database
-            .transaction(move |connection| {
-                let dependents = catalog::applications_of_product_line(connection, &id)?;
-                if !dependents.is_empty() {
-                    return Err(ResourceError::InUse {
-                        kind: RecordKind::ProductLine,
-                        id,
-                        dependent_kind: RecordKind::Application,
-                        dependents: describe(dependents.iter().map(|row| (&row.id, &row.name))),
-                    });
-                }
-                let hosts = host_queries::count_in_product_line(connection, &id)?;
-                if hosts > 0 {
-                    return Err(ResourceError::InUse {
-                        kind: RecordKind::ProductLine,
-                        id,
-                        dependent_kind: RecordKind::Host,
-                        dependents: vec![format!("{hosts} host(s)")],
-                    });
-                }
-                if product_lines::delete(connection, &id)? == 0 {
-                    return Err(ResourceError::NotFound {
-                        kind: RecordKind::ProductLine,
-                        id,
-                    });
-                }
-                Ok(())
-            })
-            .await
+        let kind = RecordKind::ProductLine;
+        self.delete_unused(
+            actor,
+            kind,
+            id,
+            product_lines::delete,
+            move |connection, id| {
+                let applications = catalog::applications_of_product_line(connection, id)?;
+                let named = describe(applications.iter().map(|row| (&row.id, &row.name)));
+                refuse_if_used(kind, id, RecordKind::Application, named)?;
+                let hosts = host_queries::count_in_product_line(connection, id)?;
+                refuse_if_used(kind, id, RecordKind::Host, hosts_counted(hosts))
+            },
+        )
+        .await
     }
 
     /// Creates an application of an existing product line, or updates the one with `id`.
@@ -372,12 +382,8 @@ impl ResourceService {
         name: &str,
         product_line_id: &str,
     ) -> ResourceResult<ApplicationRow> {
-        require_admin(actor)?;
-        let input = ApplicationInput::new(id, name, product_line_id)?;
-        let actor = actor.username().to_owned();
-        self.database
-            .transaction(move |connection| upsert_application_in(connection, &actor, input))
-            .await
+        let input = ApplicationInput::new(id, name, product_line_id);
+        self.admin_write(actor, input, upsert_application_in).await
     }
 
     /// Every application, or those of one existing product line.
@@ -386,60 +392,37 @@ impl ResourceService {
         actor: &Claims,
         product_line_id: Option<&str>,
     ) -> ResourceResult<Vec<ApplicationRow>> {
-        require_reader(actor)?;
-        let product_line_id = product_line_id.map(str::to_owned);
-        self.database
-            .run(move |connection| match product_line_id {
-                None => Ok(applications::list(connection)?),
-                Some(product_line_id) => {
-                    if product_lines::find(connection, &product_line_id)?.is_none() {
-                        return Err(ResourceError::NotFound {
-                            kind: RecordKind::ProductLine,
-                            id: product_line_id,
-                        });
-                    }
-                    Ok(catalog::applications_of_product_line(
-                        connection,
-                        &product_line_id,
-                    )?)
-                }
-            })
-            .await
+        self.list_children(
+            actor,
+            product_line_id,
+            applications::list,
+            |connection, id| {
+                let found = product_lines::find(connection, id)?;
+                must_exist(found, RecordKind::ProductLine, id)?;
+                Ok(catalog::applications_of_product_line(connection, id)?)
+            },
+        )
+        .await
     }
 
     /// Deletes an application that has no modules.
     pub async fn delete_application(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
-        require_admin(actor)?;
-        let id = id.to_owned();
-        self.database
-            .transaction(move |connection| {
-                let dependents = catalog::modules_of_application(connection, &id)?;
-                if !dependents.is_empty() {
-                    return Err(ResourceError::InUse {
-                        kind: RecordKind::Application,
-                        id,
-                        dependent_kind: RecordKind::Module,
-                        dependents: describe(dependents.iter().map(|row| (&row.id, &row.name))),
-                    });
-                }
-                let clusters = cluster_queries::list(connection, None, Some(&id))?;
-                if !clusters.is_empty() {
-                    return Err(ResourceError::InUse {
-                        kind: RecordKind::Application,
-                        id,
-                        dependent_kind: RecordKind::Cluster,
-                        dependents: describe(clusters.iter().map(|row| (&row.id, &row.name))),
-                    });
-                }
-                if applications::delete(connection, &id)? == 0 {
-                    return Err(ResourceError::NotFound {
-                        kind: RecordKind::Application,
-                        id,
-                    });
-                }
-                Ok(())
-            })
-            .await
+        let kind = RecordKind::Application;
+        self.delete_unused(
+            actor,
+            kind,
+            id,
+            applications::delete,
+            move |connection, id| {
+                let modules = catalog::modules_of_application(connection, id)?;
+                let named = describe(modules.iter().map(|row| (&row.id, &row.name)));
+                refuse_if_used(kind, id, RecordKind::Module, named)?;
+                let clusters = cluster_queries::list(connection, None, Some(id))?;
+                let named = describe(clusters.iter().map(|row| (&row.id, &row.name)));
+                refuse_if_used(kind, id, RecordKind::Cluster, named)
+            },
+        )
+        .await
     }
 
     /// Creates a module of an existing application, or updates the one with `id`.
@@ -450,12 +433,8 @@ impl ResourceService {
         name: &str,
         application_id: &str,
     ) -> ResourceResult<ModuleRow> {
-        require_admin(actor)?;
-        let input = ModuleInput::new(id, name, application_id)?;
-        let actor = actor.username().to_owned();
-        self.database
-            .transaction(move |connection| upsert_module_in(connection, &actor, input))
-            .await
+        let input = ModuleInput::new(id, name, application_id);
+        self.admin_write(actor, input, upsert_module_in).await
     }
 
     /// Every module, or those of one existing application.
@@ -464,29 +443,17 @@ impl ResourceService {
         actor: &Claims,
         application_id: Option<&str>,
     ) -> ResourceResult<Vec<ModuleRow>> {
-        require_reader(actor)?;
-        let application_id = application_id.map(str::to_owned);
-        self.database
-            .run(move |connection| match application_id {
-                None => Ok(modules::list(connection)?),
-                Some(application_id) => {
-                    if applications::find(connection, &application_id)?.is_none() {
-                        return Err(ResourceError::NotFound {
-                            kind: RecordKind::Application,
-                            id: application_id,
-                        });
-                    }
-                    Ok(catalog::modules_of_application(
-                        connection,
-                        &application_id,
-                    )?)
-                }
-            })
-            .await
+        self.list_children(actor, application_id, modules::list, |connection, id| {
+            let found = applications::find(connection, id)?;
+            must_exist(found, RecordKind::Application, id)?;
+            Ok(catalog::modules_of_application(connection, id)?)
+        })
+        .await
     }
 
     pub async fn delete_module(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
-        self.delete_simple(actor, RecordKind::Module, id, modules::delete)
+        let unguarded = |_: &mut DbConnection, _: &str| Ok(());
+        self.delete_unused(actor, RecordKind::Module, id, modules::delete, unguarded)
             .await
     }
 
@@ -498,54 +465,25 @@ impl ResourceService {
         name: &str,
         remark: &str,
     ) -> ResourceResult<EnvRow> {
-        require_admin(actor)?;
-        let input = EnvInput::new(id, name, remark)?;
-        let actor = actor.username().to_owned();
-        self.database
-            .transaction(move |connection| upsert_env_in(connection, &actor, input))
-            .await
+        let input = EnvInput::new(id, name, remark);
+        self.admin_write(actor, input, upsert_env_in).await
     }
 
     pub async fn list_envs(&self, actor: &Claims) -> ResourceResult<Vec<EnvRow>> {
-        require_reader(actor)?;
-        self.database
-            .run(|connection| Ok(envs::list(connection)?))
-            .await
+        self.list_all(actor, envs::list).await
     }
 
     /// Deletes an environment that no cluster or host is in.
     pub async fn delete_env(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
-        require_admin(actor)?;
-        let id = id.to_owned();
-        self.database
-            .transaction(move |connection| {
-                let clusters = cluster_queries::list(connection, Some(&id), None)?;
-                if !clusters.is_empty() {
-                    return Err(ResourceError::InUse {
-                        kind: RecordKind::Env,
-                        id,
-                        dependent_kind: RecordKind::Cluster,
-                        dependents: describe(clusters.iter().map(|row| (&row.id, &row.name))),
-                    });
-                }
-                let hosts = host_queries::count_in_env(connection, &id)?;
-                if hosts > 0 {
-                    return Err(ResourceError::InUse {
-                        kind: RecordKind::Env,
-                        id,
-                        dependent_kind: RecordKind::Host,
-                        dependents: vec![format!("{hosts} host(s)")],
-                    });
-                }
-                if envs::delete(connection, &id)? == 0 {
-                    return Err(ResourceError::NotFound {
-                        kind: RecordKind::Env,
-                        id,
-                    });
-                }
-                Ok(())
-            })
-            .await
+        let kind = RecordKind::Env;
+        self.delete_unused(actor, kind, id, envs::delete, move |connection, id| {
+            let clusters = cluster_queries::list(connection, Some(id), None)?;
+            let named = describe(clusters.iter().map(|row| (&row.id, &row.name)));
+            refuse_if_used(kind, id, RecordKind::Cluster, named)?;
+            let hosts = host_queries::count_in_env(connection, id)?;
+            refuse_if_used(kind, id, RecordKind::Host, hosts_counted(hosts))
+        })
+        .await
     }
 
     /// Creates the cluster type `key`, or changes its shown value.
@@ -555,37 +493,83 @@ impl ResourceService {
         key: &str,
         value: &str,
     ) -> ResourceResult<ClusterTypeRow> {
-        require_admin(actor)?;
-        let input = ClusterTypeInput::new(key, value)?;
-        self.database
-            .transaction(move |connection| upsert_cluster_type_in(connection, input))
-            .await
+        let input = ClusterTypeInput::new(key, value);
+        self.admin_write(actor, input, |connection, _, input| {
+            upsert_cluster_type_in(connection, input)
+        })
+        .await
     }
 
     pub async fn list_cluster_types(&self, actor: &Claims) -> ResourceResult<Vec<ClusterTypeRow>> {
-        require_reader(actor)?;
-        self.database
-            .run(|connection| Ok(cluster_types::list(connection)?))
-            .await
+        self.list_all(actor, cluster_types::list).await
     }
 
     pub async fn delete_cluster_type(&self, actor: &Claims, key: &str) -> ResourceResult<()> {
-        self.delete_simple(actor, RecordKind::ClusterType, key, cluster_types::delete)
+        let unguarded = |_: &mut DbConnection, _: &str| Ok(());
+        let kind = RecordKind::ClusterType;
+        self.delete_unused(actor, kind, key, cluster_types::delete, unguarded)
             .await
     }
 
-    /// Deletes a record nothing in this service depends on; unknown ids fail naming them.
-    async fn delete_simple(
+    /// An admin's write of a checked `input` (checked after the role), in one transaction.
+    async fn admin_write<Input: Send + 'static, Row: Send + 'static>(
+        &self,
+        actor: &Claims,
+        input: ResourceResult<Input>,
+        write: fn(&mut DbConnection, &str, Input) -> ResourceResult<Row>,
+    ) -> ResourceResult<Row> {
+        require_admin(actor)?;
+        let input = input?;
+        let actor = actor.username().to_owned();
+        self.database
+            .transaction(move |connection| write(connection, &actor, input))
+            .await
+    }
+
+    /// Every row of a table, for any reader.
+    async fn list_all<Row: Send + 'static>(
+        &self,
+        actor: &Claims,
+        list: fn(&mut DbConnection) -> diesel::QueryResult<Vec<Row>>,
+    ) -> ResourceResult<Vec<Row>> {
+        require_reader(actor)?;
+        self.database
+            .run(move |connection| Ok(list(connection)?))
+            .await
+    }
+
+    /// Every row, or (with `parent`) the rows `of_parent` answers, for any reader.
+    async fn list_children<Row: Send + 'static>(
+        &self,
+        actor: &Claims,
+        parent: Option<&str>,
+        list: fn(&mut DbConnection) -> diesel::QueryResult<Vec<Row>>,
+        of_parent: fn(&mut DbConnection, &str) -> ResourceResult<Vec<Row>>,
+    ) -> ResourceResult<Vec<Row>> {
+        require_reader(actor)?;
+        let parent = parent.map(str::to_owned);
+        self.database
+            .run(move |connection| match parent {
+                None => Ok(list(connection)?),
+                Some(parent) => of_parent(connection, &parent),
+            })
+            .await
+    }
+
+    /// Deletes a record once `refuse_if_used` lets it go; unknown ids fail naming them.
+    async fn delete_unused(
         &self,
         actor: &Claims,
         kind: RecordKind,
         id: &str,
         delete: fn(&mut DbConnection, &str) -> diesel::QueryResult<usize>,
+        refuse_if_used: impl FnOnce(&mut DbConnection, &str) -> ResourceResult<()> + Send + 'static,
     ) -> ResourceResult<()> {
         require_admin(actor)?;
         let id = id.to_owned();
         self.database
             .transaction(move |connection| {
+                refuse_if_used(connection, &id)?;
                 if delete(connection, &id)? == 0 {
                     return Err(ResourceError::NotFound { kind, id });
                 }

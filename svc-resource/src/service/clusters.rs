@@ -120,14 +120,8 @@ impl NameCache {
         connection: &mut DbConnection,
         id: &str,
     ) -> ResourceResult<String> {
-        if let Some(name) = self.envs.get(id) {
-            return Ok(name.clone());
-        }
-        let name = envs::find(connection, id)?
-            .map(|row| row.name)
-            .unwrap_or_default();
-        self.envs.insert(id.to_owned(), name.clone());
-        Ok(name)
+        let find = |connection: &mut DbConnection, id: &str| envs::find(connection, id);
+        Self::cached(&mut self.envs, connection, id, |row| row.name, find)
     }
 
     pub(crate) fn app(
@@ -135,13 +129,23 @@ impl NameCache {
         connection: &mut DbConnection,
         id: &str,
     ) -> ResourceResult<String> {
-        if let Some(name) = self.apps.get(id) {
+        let find = |connection: &mut DbConnection, id: &str| applications::find(connection, id);
+        Self::cached(&mut self.apps, connection, id, |row| row.name, find)
+    }
+
+    /// The name of `id` in `names`, else found (empty for an unknown id) and kept there.
+    fn cached<Row>(
+        names: &mut HashMap<String, String>,
+        connection: &mut DbConnection,
+        id: &str,
+        name_of: fn(Row) -> String,
+        find: impl FnOnce(&mut DbConnection, &str) -> diesel::QueryResult<Option<Row>>,
+    ) -> ResourceResult<String> {
+        if let Some(name) = names.get(id) {
             return Ok(name.clone());
         }
-        let name = applications::find(connection, id)?
-            .map(|row| row.name)
-            .unwrap_or_default();
-        self.apps.insert(id.to_owned(), name.clone());
+        let name = find(connection, id)?.map(name_of).unwrap_or_default();
+        names.insert(id.to_owned(), name.clone());
         Ok(name)
     }
 }
@@ -309,17 +313,7 @@ impl ResourceService {
         fields: ClusterFields,
         channel: WriteChannel,
     ) -> ResourceResult<ClusterView> {
-        let id = match channel {
-            WriteChannel::Aos => {
-                require_operator(actor)?;
-                None
-            }
-            WriteChannel::Admin => {
-                require_admin(actor)?;
-                id.map(|id| validate::id_or_new("id", Some(id)))
-                    .transpose()?
-            }
-        };
+        let id = channel.new_record_id(actor, id)?;
         let actor = actor.username().to_owned();
         self.database
             .transaction(move |connection| {

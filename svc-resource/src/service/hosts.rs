@@ -361,17 +361,7 @@ impl ResourceService {
         fields: HostFields,
         channel: WriteChannel,
     ) -> ResourceResult<HostView> {
-        let id = match channel {
-            WriteChannel::Aos => {
-                require_operator(actor)?;
-                None
-            }
-            WriteChannel::Admin => {
-                require_admin(actor)?;
-                id.map(|id| validate::id_or_new("id", Some(id)))
-                    .transpose()?
-            }
-        };
+        let id = channel.new_record_id(actor, id)?;
         let actor = actor.username().to_owned();
         let service = self.clone();
         self.database

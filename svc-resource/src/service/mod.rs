@@ -15,7 +15,7 @@ pub mod validate;
 use std::{sync::Arc, time::Duration};
 
 use common::{
-    auth::JwtKeys,
+    auth::{Claims, JwtKeys},
     cache::SharedCache,
     crypto::CredentialCipher,
     db::Database,
@@ -93,6 +93,23 @@ impl ResourceService {
 pub enum WriteChannel {
     Aos,
     Admin,
+}
+
+impl WriteChannel {
+    /// Checks that `actor` may create a record through this channel, and answers the id it asked
+    /// for: the admin routes may choose one, the legacy ones never do.
+    pub fn new_record_id(self, actor: &Claims, id: Option<&str>) -> ResourceResult<Option<String>> {
+        match self {
+            WriteChannel::Aos => {
+                require_operator(actor)?;
+                Ok(None)
+            }
+            WriteChannel::Admin => {
+                require_admin(actor)?;
+                id.map(|id| validate::id_or_new("id", Some(id))).transpose()
+            }
+        }
+    }
 }
 
 /// A checked page request (`page` from 1, `page_size` 1..=100; 0 means the default).

@@ -139,14 +139,9 @@ pub fn renew_lease(
     owner: &str,
     lease_until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(
-        joint_runs::table
-            .filter(joint_runs::id.eq(id))
-            .filter(joint_runs::owner.eq(owner))
-            .filter(joint_runs::status.eq(state::RUNNING)),
-    )
-    .set(joint_runs::lease_until.eq(lease_until))
-    .execute(connection)?;
+    let updated = diesel::update(held!(joint_runs, id, owner))
+        .set(joint_runs::lease_until.eq(lease_until))
+        .execute(connection)?;
     Ok(updated == 1)
 }
 
@@ -177,30 +172,7 @@ pub fn set_node(
     .map(|_| ())
 }
 
-pub fn finish(
-    connection: &mut DbConnection,
-    id: &str,
-    owner: &str,
-    status: &str,
-    message: Option<&str>,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        joint_runs::table
-            .filter(joint_runs::id.eq(id))
-            .filter(joint_runs::owner.eq(owner))
-            .filter(joint_runs::status.eq(state::RUNNING)),
-    )
-    .set((
-        joint_runs::status.eq(status),
-        joint_runs::owner.eq(None::<String>),
-        joint_runs::lease_until.eq(None::<NaiveDateTime>),
-        joint_runs::message.eq(message),
-        joint_runs::end_time.eq(now),
-    ))
-    .execute(connection)?;
-    Ok(updated == 1)
-}
+finish_held!(joint_runs);
 
 /// Marks running joint runs whose lease expired `interrupted` (and their running nodes);
 /// answers their ids.

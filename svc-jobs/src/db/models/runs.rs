@@ -196,14 +196,9 @@ pub fn renew_lease(
     owner: &str,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<bool>> {
-    let updated = diesel::update(
-        runs::table
-            .filter(runs::id.eq(run_id))
-            .filter(runs::owner.eq(owner))
-            .filter(runs::status.eq(state::RUNNING)),
-    )
-    .set(runs::lease_until.eq(lease_until))
-    .execute(connection)?;
+    let updated = diesel::update(held!(runs, run_id, owner))
+        .set(runs::lease_until.eq(lease_until))
+        .execute(connection)?;
     if updated == 0 {
         return Ok(None);
     }
@@ -226,31 +221,7 @@ pub fn request_stop(connection: &mut DbConnection, run_id: &str) -> QueryResult<
     Ok(updated == 1)
 }
 
-/// Ends a run its owner held, releasing the lease.
-pub fn finish(
-    connection: &mut DbConnection,
-    run_id: &str,
-    owner: &str,
-    status: &str,
-    message: Option<&str>,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        runs::table
-            .filter(runs::id.eq(run_id))
-            .filter(runs::owner.eq(owner))
-            .filter(runs::status.eq(state::RUNNING)),
-    )
-    .set((
-        runs::status.eq(status),
-        runs::owner.eq(None::<String>),
-        runs::lease_until.eq(None::<NaiveDateTime>),
-        runs::message.eq(message),
-        runs::end_time.eq(now),
-    ))
-    .execute(connection)?;
-    Ok(updated == 1)
-}
+finish_held!(runs);
 
 /// Running runs whose owner's lease ran out before `now`.
 pub fn expired(connection: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<RunRow>> {
