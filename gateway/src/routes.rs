@@ -13,7 +13,7 @@ use crate::{
         artifact::{ComponentItem, ConfigureFile, SyncedFile},
         catalog::{
             ApplicationBody, CatalogRecord, ClusterTypeBody, ClusterTypeRecord, CreateUserBody,
-            EnvBody, EnvItem, IdName, LoginBody, LoginData, ModuleBody, ProductLineBody,
+            EnvBody, EnvItem, IdName, Identity, LoginBody, LoginData, ModuleBody, ProductLineBody,
             UpdateUserBody, UserRecord,
         },
         jobs::{
@@ -125,6 +125,7 @@ pub const ROUTES: &[Route] = &[
     post("/api/artifact/version/aos", to!(artifact::package_sync)).doc("9", "artifacts", "Package sync (upload a versioned package)").multipart::<Upload>().query(&["app_id", "name", "version", "file_md5"]).data::<SyncedFile>(),
     post("/api/auth/login", to!(auth::login)).doc("SPEC §1", "auth", "Log in: a bearer token").public().json::<LoginBody>().setup(|resource| resource.app_data(auth::login_body_limit())).data::<LoginData>(),
     post("/api/auth/logout", to!(auth::logout)).doc("SPEC §8", "auth", "Log out: ends the presented token's session"),
+    get("/api/auth/me", to!(auth::me)).doc("SPEC §8", "auth", "Whose the presented token is: username and roles").data::<Identity>(),
     get("/api/component/select", to!(artifact::component_select)).doc("4.4", "artifacts", "Components and methods").data_list::<ComponentItem>(),
     post("/api/component/upload", to!(artifact::component_upload)).doc("SPEC §3", "artifacts", "Upload a method package").multipart::<Upload>().data::<SyncedFile>(),
     get(openapi::DOCS_PATH, to!(openapi::docs_page)).doc("", "docs", "Swagger UI (redirects to its page)").public().answer(Answer::Redirect),

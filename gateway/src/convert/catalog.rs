@@ -295,6 +295,13 @@ pub struct LoginData {
     pub roles: Vec<String>,
 }
 
+/// `data` of `GET /api/auth/me`: the presented token's user and roles.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Identity {
+    pub username: String,
+    pub roles: Vec<String>,
+}
+
 impl LoginData {
     pub fn from_proto(answer: pb::LoginResponse, times: &TimeRenderer) -> LoginData {
         LoginData {

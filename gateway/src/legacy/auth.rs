@@ -1,5 +1,6 @@
 //! `POST /api/auth/login` (SPEC §1): username and password → token, expiry, username, roles;
-//! `POST /api/auth/logout` ends the presented token's session (SPEC §8). Login input is
+//! `POST /api/auth/logout` ends the presented token's session (SPEC §8); `GET /api/auth/me` says
+//! whose the presented token is and its roles (what the console may show). Login input is
 //! unauthenticated: its body is capped at [`LOGIN_BODY_BYTES`] and over-long fields are refused
 //! here, before any call, lookup or hashing.
 
@@ -11,7 +12,7 @@ use serde_json::json;
 use crate::{
     body::{BodyLimit, LegacyJson},
     clients::{Caller, Clients, reply},
-    convert::catalog::{LoginBody, LoginData},
+    convert::catalog::{Identity, LoginBody, LoginData},
     envelope::Envelope,
     error::ApiError,
 };
@@ -62,6 +63,15 @@ pub async fn login(
 pub async fn logout(caller: Caller, clients: web::Data<Clients>) -> Result<HttpResponse, ApiError> {
     let answer = reply(clients.resource(&caller).logout(pb::LogoutRequest {})).await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(json!({ "username": answer.username }))))
+}
+
+/// Whose the presented (and still valid) token is, and its roles: a console shows only the
+/// controls those roles may use (the services refuse the others anyway).
+pub async fn me(caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(Envelope::ok(Identity {
+        username: caller.claims.username().to_owned(),
+        roles: caller.claims.roles.clone(),
+    }))
 }
 
 #[cfg(test)]

@@ -69,15 +69,17 @@ pub async fn public(recorder: &mut Recorder) {
         .await;
 }
 
-/// The last requests: metrics, then logout (the token no longer works).
+/// The last requests: metrics, who the viewer is, then logout (the token no longer works).
 pub async fn closing(recorder: &mut Recorder) {
     let answer = recorder.get("anonymous", "/metrics").await;
     let text = String::from_utf8_lossy(&answer.bytes).into_owned();
     recorder.replace_last_body(metrics_summary(&text));
 
+    recorder.get("viewer", "/api/auth/me").await;
     recorder.post("viewer", "/api/auth/logout", json!({})).await;
     recorder.post("viewer", "/api/auth/logout", json!({})).await;
     recorder.get("viewer", "/api/app/productline/select").await;
+    recorder.get("viewer", "/api/auth/me").await;
     recorder
         .call("admin", "POST", "/api/auth/logout", Payload::None)
         .await;

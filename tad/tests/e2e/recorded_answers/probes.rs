@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Payload, Recorder};
 
 /// Every path of the route table with sample values (unknown ids) and the methods it takes.
-const ROUTES: [(&[&str], &str); 117] = [
+const ROUTES: [(&[&str], &str); 118] = [
     (&["GET", "POST"], "/api/admin/applications"),
     (&["DELETE"], "/api/admin/applications/ghost"),
     (&["GET", "POST"], "/api/admin/clusters"),
@@ -96,6 +96,7 @@ const ROUTES: [(&[&str], &str); 117] = [
     (&["POST"], "/api/artifact/version/aos"),
     (&["POST"], "/api/auth/login"),
     (&["POST"], "/api/auth/logout"),
+    (&["GET"], "/api/auth/me"),
     (&["GET"], "/api/component/select"),
     (&["POST"], "/api/component/upload"),
     (&["GET"], "/api/docs"),
