@@ -435,7 +435,63 @@ async fn a_log_reads_on_past_many_tiny_chunks(database: Database) {
     );
 }
 
+/// The instances and rollback templates that hold a template (named by `template_in_use`) come
+/// oldest first on both backends, even after a row was updated (PostgreSQL would otherwise
+/// answer it last).
+async fn instances_using_a_template_come_oldest_first(database: Database) {
+    let names = database
+        .transaction(|connection| {
+            templates::insert(connection, &template("t1", "apache2"))?;
+            let start = now_utc();
+            for (offset, (id, name)) in [("i1", "zeta"), ("i2", "alpha"), ("i3", "mid")]
+                .into_iter()
+                .enumerate()
+            {
+                let created = start + chrono::Duration::seconds(offset as i64);
+                let row = InstanceRow {
+                    create_time: created,
+                    update_time: created,
+                    ..instance(id, name, "a1")
+                };
+                instances::insert(connection, &row)?;
+            }
+            instances::touch(
+                connection,
+                "i1",
+                "olga",
+                start + chrono::Duration::seconds(9),
+            )?;
+            let rows = instances::using_template(connection, "t1")?;
+            for (offset, id) in ["r1", "r0", "r2"].into_iter().enumerate() {
+                let created = start + chrono::Duration::seconds(offset as i64);
+                let row = TemplateRow {
+                    rollback_template_id: Some("t1".into()),
+                    create_time: created,
+                    update_time: created,
+                    ..template(id, id)
+                };
+                templates::insert(connection, &row)?;
+            }
+            templates::touch(
+                connection,
+                "r1",
+                "olga",
+                start + chrono::Duration::seconds(9),
+            )?;
+            let rollbacks = templates::rolled_back_by(connection, "t1")?;
+            Ok::<_, common::db::DbError>((
+                rows.into_iter().map(|row| row.name).collect::<Vec<_>>(),
+                rollbacks.into_iter().map(|row| row.id).collect::<Vec<_>>(),
+            ))
+        })
+        .await
+        .expect("instances");
+    assert_eq!(names.0, ["zeta", "alpha", "mid"]);
+    assert_eq!(names.1, ["r1", "r0", "r2"], "rollback templates too");
+}
+
 database_test_suite!(MIGRATIONS;
+    instances_using_a_template_come_oldest_first,
     instances_filter_page_and_keep_steps,
     joint_line_nodes_are_replaced_whole,
     plaintext_values_are_sealed_at_start,

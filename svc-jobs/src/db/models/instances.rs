@@ -75,13 +75,14 @@ pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
     diesel::delete(job_instances::table.find(id)).execute(connection)
 }
 
-/// Instances that use a template.
+/// Instances that use a template, oldest first (the same order on every backend).
 pub fn using_template(
     connection: &mut DbConnection,
     template_id: &str,
 ) -> QueryResult<Vec<InstanceRow>> {
     job_instances::table
         .filter(job_instances::job_template_id.eq(template_id))
+        .order((job_instances::create_time.asc(), job_instances::id.asc()))
         .select(InstanceRow::as_select())
         .load(connection)
 }

@@ -123,7 +123,7 @@ pub fn replace_nodes(
     Ok(())
 }
 
-/// Joint lines that hold an instance.
+/// Joint lines that hold an instance, by id (the same order on every backend).
 pub fn holding_instance(
     connection: &mut DbConnection,
     instance_id: &str,
@@ -132,5 +132,6 @@ pub fn holding_instance(
         .filter(joint_line_nodes::instance_id.eq(instance_id))
         .select(joint_line_nodes::joint_line_id)
         .distinct()
+        .order(joint_line_nodes::joint_line_id.asc())
         .load(connection)
 }

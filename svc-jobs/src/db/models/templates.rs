@@ -115,13 +115,15 @@ pub fn methods(
         .load(connection)
 }
 
-/// Templates that name `template_id` as their rollback template.
+/// Templates that name `template_id` as their rollback template, oldest first (the same order
+/// on every backend).
 pub fn rolled_back_by(
     connection: &mut DbConnection,
     template_id: &str,
 ) -> QueryResult<Vec<TemplateRow>> {
     job_templates::table
         .filter(job_templates::rollback_template_id.eq(template_id))
+        .order((job_templates::create_time.asc(), job_templates::id.asc()))
         .select(TemplateRow::as_select())
         .load(connection)
 }
