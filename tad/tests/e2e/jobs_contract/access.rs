@@ -1,6 +1,6 @@
 //! Deletes that refuse what is still in use, and a viewer who reads but does not configure.
 
-use crate::support::{Api, EmbeddedPlatform, assert_failure, assert_success};
+use crate::support::{Api, EmbeddedPlatform, assert_failure};
 use serde_json::json;
 
 use super::State;
@@ -29,10 +29,13 @@ pub(super) async fn deletes(admin: &Api, state: &State) {
         body,
         json!({"info": "操作成功！", "data": null, "success": true, "level": "info"})
     );
-    let (_, body) = admin
-        .post(&format!("/api/app/jobtemplate/{}", rollback_id), &json!({}))
-        .await;
-    assert_eq!(assert_success(&body), json!(true), "4.5 by POST");
+    assert_eq!(
+        admin
+            .post_ok(&format!("/api/app/jobtemplate/{}", rollback_id), &json!({}))
+            .await,
+        json!(true),
+        "4.5 by POST"
+    );
 }
 
 /// A viewer reads but does not configure.

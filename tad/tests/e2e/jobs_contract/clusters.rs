@@ -1,6 +1,6 @@
 //! Step clusters: 5.4 for an instance, binding steps to a cluster, and a bound cluster kept (8.1.9).
 
-use crate::support::{Api, assert_failure, assert_success};
+use crate::support::{Api, assert_failure};
 use serde_json::json;
 
 use super::{State, keys, sorted};
@@ -14,32 +14,28 @@ pub(super) async fn for_instance(admin: &Api, state: &mut State) {
             &json!({"key": "ApacheCluster", "value": "ApacheCluster"}),
         )
         .await;
-    let (_, body) = admin
-        .post(
+    let cluster_m = admin
+        .post_id(
             "/api/resource/clusters/aos_create",
             &json!({"name": "tums-m", "env_id": "envM", "app_id": "5093"}),
         )
         .await;
-    let cluster_m = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
+    let cluster_p = admin
+        .post_id(
             "/api/resource/clusters/aos_create",
             &json!({"name": "tums-p", "env_id": "envP", "app_id": "5093"}),
         )
         .await;
-    let cluster_p = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .get(&format!("/api/resource/clusters/{a}/5093/select/envapp"))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok(&format!("/api/resource/clusters/{a}/5093/select/envapp"))
+            .await,
         json!([{"remark": "", "id": cluster_m, "name": "tums-m"}])
     );
-    let (_, body) = admin
-        .get(&format!("/api/resource/clusters/{a}/9999/select/envapp"))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok(&format!("/api/resource/clusters/{a}/9999/select/envapp"))
+            .await,
         json!([]),
         "another application than the instance's has none of its clusters"
     );
@@ -82,10 +78,10 @@ pub(super) async fn for_instance(admin: &Api, state: &mut State) {
 pub(super) async fn bind_steps(admin: &Api, state: &State) {
     let a = state.a.clone();
     let cluster_m = state.cluster_m.clone();
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{a}/details"))
-        .await;
-    let methods = assert_success(&body)["methods"].clone();
+    let methods = admin
+        .get_ok(&format!("/api/app/jobinstance/{a}/details"))
+        .await["methods"]
+        .clone();
     assert_eq!(methods.as_array().map(Vec::len), Some(2));
     assert_eq!(
         keys(&methods[0]),
@@ -111,13 +107,11 @@ pub(super) async fn bind_steps(admin: &Api, state: &State) {
         (json!("custom"), json!(true))
     );
     for sequence in [0, 1] {
-        let (_, body) = admin.post(&format!("/api/app/jobinstance/{a}/cu1/{sequence}/{cluster_m}/relation/cluster?format=json"), &json!({})).await;
-        assert_eq!(assert_success(&body), json!(true));
+        assert_eq!(admin.post_ok(&format!("/api/app/jobinstance/{a}/cu1/{sequence}/{cluster_m}/relation/cluster?format=json"), &json!({})).await, json!(true));
     }
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{a}/details"))
+    let details = admin
+        .get_ok(&format!("/api/app/jobinstance/{a}/details"))
         .await;
-    let details = assert_success(&body);
     assert_eq!(details["status"], "ready", "every step has a cluster");
     assert_eq!(
         (
@@ -137,11 +131,10 @@ pub(super) async fn bind_steps(admin: &Api, state: &State) {
             "{path}: {body}"
         );
     }
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{a}/details"))
-        .await;
     assert_eq!(
-        assert_success(&body)["methods"][1]["cluster_name"],
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{a}/details"))
+            .await["methods"][1]["cluster_name"],
         "tums-m",
         "the cluster is still there"
     );

@@ -1,6 +1,7 @@
 //! Job instances: creation and refusals, lists and details (5.2, 5.5, 1.3 / 7.1, 5.10), and copies (5.7).
 
-use crate::support::{Api, assert_failure, assert_success};
+use crate::support::fixtures::{application, module, post_all};
+use crate::support::{Api, assert_failure};
 use serde_json::{Value, json};
 
 use super::{INSTANCE_KEYS, State, instance, keys, sorted};
@@ -55,20 +56,21 @@ pub(super) async fn create(admin: &Api, state: &mut State) {
         (json!("1460"), json!("TUMS")),
         "5.2 sends no module: the application's only module is the instance's"
     );
-    let (_, body) = admin.get("/api/app/jobinstance/jobi_list_one?product_line_id=750&application_id=5093&name=&unfiltered=true").await;
-    assert_eq!(assert_success(&body).as_array().map(Vec::len), Some(4));
-    let (_, body) = admin.get("/api/app/jobinstance/jobi_list_one").await;
+    assert_eq!(admin.get_ok("/api/app/jobinstance/jobi_list_one?product_line_id=750&application_id=5093&name=&unfiltered=true").await.as_array().map(Vec::len), Some(4));
     assert_eq!(
-        assert_success(&body).as_array().map(Vec::len),
+        admin
+            .get_ok("/api/app/jobinstance/jobi_list_one")
+            .await
+            .as_array()
+            .map(Vec::len),
         Some(4),
         "7.1 lists every instance"
     );
 
     // 5.10 / 7.2 on one URL
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{a}/details"))
+    let details = admin
+        .get_ok(&format!("/api/app/jobinstance/{a}/details"))
         .await;
-    let details = assert_success(&body);
     let mut expected = sorted(INSTANCE_KEYS);
     expected.extend(
         [
@@ -105,19 +107,14 @@ pub(super) async fn copy(admin: &Api, state: &mut State) {
         )
         .await;
     assert!(assert_failure(&body, "module_not_found").contains("ghost-module"));
-    for (path, payload) in [
-        (
-            "/api/admin/applications",
-            json!({"id": "5094", "name": "other", "product_line_id": "750"}),
-        ),
-        (
-            "/api/admin/modules",
-            json!({"id": "2000", "name": "OTHER", "application_id": "5094"}),
-        ),
-    ] {
-        let (_, answer) = admin.post(path, &payload).await;
-        assert_success(&answer);
-    }
+    post_all(
+        admin,
+        &[
+            application("5094", "other", "750"),
+            module("2000", "OTHER", "5094"),
+        ],
+    )
+    .await;
     let (_, body) = admin
         .post(
             &format!("/api/app/jobinstance/{a}/copy"),
@@ -125,16 +122,12 @@ pub(super) async fn copy(admin: &Api, state: &mut State) {
         )
         .await;
     assert!(assert_failure(&body, "invalid_field").contains("another application"));
-    let (_, body) = admin
-        .post(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"}))
-        .await;
-    let copy = assert_success(&body);
+    let copy = admin.post_ok(&format!("/api/app/jobinstance/{a}/copy"), &json!({"id": a, "name": "ppp_backup", "env_id": "envP", "module_id": "1460", "remark": "ssss"})).await;
     assert_eq!(copy["new_name"], "ppp_backup");
     let copy_id = copy["new_id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{copy_id}/details"))
+    let copied = admin
+        .get_ok(&format!("/api/app/jobinstance/{copy_id}/details"))
         .await;
-    let copied = assert_success(&body);
     assert_eq!(
         (
             copied["env_id"].clone(),

@@ -1,6 +1,6 @@
 //! Joint lines: create, list, save the graph and read it back, with the refused graphs (1.4–1.7).
 
-use crate::support::{Api, assert_failure, assert_success};
+use crate::support::{Api, assert_failure};
 use serde_json::json;
 
 use super::{State, keys, sorted};
@@ -11,13 +11,12 @@ pub(super) async fn create_and_save(admin: &Api, state: &mut State) {
     let b = state.b.clone();
     let c = state.c.clone();
     let d = state.d.clone();
-    let (_, body) = admin
-        .post(
+    let line_id = admin
+        .post_ok(
             "/api/app/jointline/create",
             &json!({"name": "test20190121", "remark": "", "productline_id": "750"}),
         )
-        .await;
-    let line_id = assert_success(&body)
+        .await
         .as_str()
         .expect("id as data")
         .to_owned();
@@ -51,12 +50,13 @@ pub(super) async fn create_and_save(admin: &Api, state: &mut State) {
         {"jobi_id": c, "sequence": 2, "parent": ["0"], "top": 185, "left": 558},
         {"jobi_id": d, "sequence": 3, "parent": [1, "2"], "top": 215.5, "left": 900}
     ]});
-    let (_, body) = admin.post("/api/app/jointline/save/", &graph).await;
-    assert_eq!(assert_success(&body), json!({"id": line_id}));
-    let (_, body) = admin
-        .get(&format!("/api/app/jointline/get_structure/{line_id}/"))
+    assert_eq!(
+        admin.post_ok("/api/app/jointline/save/", &graph).await,
+        json!({"id": line_id})
+    );
+    let structure = admin
+        .get_ok(&format!("/api/app/jointline/get_structure/{line_id}/"))
         .await;
-    let structure = assert_success(&body);
     assert_eq!(structure["id"], line_id.as_str());
     assert_eq!(structure["name"], "test20190121");
     assert_eq!(
@@ -101,11 +101,12 @@ pub(super) async fn create_and_save(admin: &Api, state: &mut State) {
             .await;
         assert!(assert_failure(&body, code).contains(named), "{body}");
     }
-    let (_, body) = admin
-        .get(&format!("/api/app/jointline/get_structure/{line_id}"))
-        .await;
     assert_eq!(
-        assert_success(&body)["joint"].as_array().map(Vec::len),
+        admin
+            .get_ok(&format!("/api/app/jointline/get_structure/{line_id}"))
+            .await["joint"]
+            .as_array()
+            .map(Vec::len),
         Some(4),
         "refused saves changed nothing"
     );

@@ -14,9 +14,10 @@ mod templates;
 mod work_orders;
 
 use crate::support;
+use crate::support::fixtures::{application, env, module, post_all, product_line};
 
 use serde_json::{Value, json};
-use support::{Api, EmbeddedPlatform, assert_success};
+use support::{Api, EmbeddedPlatform};
 
 const ADMIN_PASSWORD: &str = "jobs-admin-password";
 
@@ -78,38 +79,22 @@ const INSTANCE_KEYS: &[&str] = &[
 ];
 
 async fn catalog(admin: &Api) {
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "750", "name": "服务整合平台"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "5093", "name": "消息总线(TUMS)", "product_line_id": "750"}),
-        ),
-        (
-            "/api/admin/modules",
-            json!({"id": "1460", "name": "TUMS", "application_id": "5093"}),
-        ),
-        (
-            "/api/admin/envs",
-            json!({"id": "envM", "name": "内测环境M"}),
-        ),
-        ("/api/admin/envs", json!({"id": "envP", "name": "生产环境"})),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        admin,
+        &[
+            product_line("750", "服务整合平台"),
+            application("5093", "消息总线(TUMS)", "750"),
+            module("1460", "TUMS", "5093"),
+            env("envM", "内测环境M"),
+            env("envP", "生产环境"),
+        ],
+    )
+    .await;
 }
 
 async fn instance(admin: &Api, name: &str, template_id: &str) -> String {
-    let (_, body) = admin
-        .post(
-            "/api/app/jobinstance/create",
-            &json!({"name": name, "env_id": "envM", "application_id": "5093", "job_template_id": template_id, "remark": "r"}),
-        )
-        .await;
-    let data = assert_success(&body);
+    let data = admin.post_ok("/api/app/jobinstance/create",
+            &json!({"name": name, "env_id": "envM", "application_id": "5093", "job_template_id": template_id, "remark": "r"})).await;
     assert_eq!(keys(&data), vec!["id".to_owned()]);
     data["id"].as_str().expect("id").to_owned()
 }

@@ -1,6 +1,9 @@
 //! Step parameters: the method schema (5.8.2.5 / 5.6.2.4), app-config templates (5.6.2.3) and required parameters.
 
-use crate::support::{Api, assert_failure, assert_success, md5_hex, post_multipart, tar_gz};
+use crate::support::fixtures::{
+    ConfigFiles, template_with_methods, upload_component, upload_config,
+};
+use crate::support::{Api, assert_failure, assert_success};
 use serde_json::json;
 
 use super::{State, instance};
@@ -8,9 +11,8 @@ use super::{State, instance};
 /// 5.8.2.5 / 5.6.2.4 / 5.8.2.6: parameters, checked against the method's schema.
 pub(super) async fn config(admin: &Api, state: &State) {
     let a = state.a.clone();
-    let (_, body) = admin.get("/api/app/jobinstance/cu1/config/desc").await;
     assert_eq!(
-        assert_success(&body),
+        admin.get_ok("/api/app/jobinstance/cu1/config/desc").await,
         json!([]),
         "the custom script takes no parameters"
     );
@@ -27,12 +29,16 @@ pub(super) async fn config(admin: &Api, state: &State) {
         assert_failure(&body, "invalid_values").contains("apa101"),
         "{body}"
     );
-    let (_, body) = admin.post(&params, &json!({"config_value": {}})).await;
-    assert_eq!(assert_success(&body), json!(true));
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{a}/cu1/0/config/value"))
-        .await;
-    assert_eq!(assert_success(&body), json!({"histor_data": false}));
+    assert_eq!(
+        admin.post_ok(&params, &json!({"config_value": {}})).await,
+        json!(true)
+    );
+    assert_eq!(
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{a}/cu1/0/config/value"))
+            .await,
+        json!({"histor_data": false})
+    );
     let (_, body) = admin
         .post(
             &format!("/api/app/jobinstance/{a}/cu1/7/config/update"),
@@ -47,40 +53,37 @@ pub(super) async fn app_config(admin: &Api, state: &mut State) {
     let a = state.a.clone();
     let j2 = b"{% for p in ports %}Listen {{ p.port }}\n{% endfor %}".to_vec();
     let yml = b"- key: ports\n  type: list-map\n  require: true\n  children:\n    - key: port\n      rule: '^[0-9]+$'\n".to_vec();
-    let (_, body) = post_multipart(
+    let template_file_id = upload_config(
         admin,
-        "/api/artifact/configure/aos_upload",
-        &[
-            ("httpd.conf.j2", j2.clone()),
-            ("httpd.conf.yml", yml.clone()),
-        ],
-        &[
-            ("app_id", "5093".into()),
-            ("name", "apache_config".into()),
-            ("version", "1".into()),
-            (
-                "file_md5",
-                json!({"httpd.conf.j2": md5_hex(&j2), "httpd.conf.yml": md5_hex(&yml)}).to_string(),
-            ),
-        ],
+        "5093",
+        "apache_config",
+        "1",
+        ConfigFiles {
+            j2: ("httpd.conf.j2", &j2),
+            yml: ("httpd.conf.yml", &yml),
+        },
     )
-    .await;
-    let template_file_id = assert_success(&body)[0]["id"]
+    .await[0]["id"]
         .as_str()
         .expect("j2 file id")
         .to_owned();
-    let (_, body) = admin
-        .get(&format!(
-            "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
-        ))
-        .await;
-    assert_eq!(assert_success(&body), json!([]), "no template bound yet");
-    let (_, body) = admin
-        .get(&format!(
-            "/api/app/jobinstance/{a}/cu1/0/actemplate/{template_file_id}/config/value"
-        ))
-        .await;
-    assert_eq!(assert_success(&body), json!([]));
+    assert_eq!(
+        admin
+            .get_ok(&format!(
+                "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
+            ))
+            .await,
+        json!([]),
+        "no template bound yet"
+    );
+    assert_eq!(
+        admin
+            .get_ok(&format!(
+                "/api/app/jobinstance/{a}/cu1/0/actemplate/{template_file_id}/config/value"
+            ))
+            .await,
+        json!([])
+    );
     // The schema's node ids key the values, as the legacy UI does.
     let configs_path = format!("/api/app/jobinstance/{a}/cu1/0/relation/actemplate");
     let (_, body) = admin
@@ -90,13 +93,12 @@ pub(super) async fn app_config(admin: &Api, state: &mut State) {
         assert_failure(&body, "invalid_values").contains("ports"),
         "a required value is missing: {body}"
     );
-    let (_, body) = admin
-        .get(&format!(
-            "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
-        ))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok(&format!(
+                "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
+            ))
+            .await,
         json!([]),
         "refused saves change nothing"
     );
@@ -148,16 +150,15 @@ pub(super) async fn app_config(admin: &Api, state: &mut State) {
         .post(&configs_path, &json!({"file_id": template_file_id, "groups": [{"dest": "/etc/httpd", "host_IP": ["10.5.91.99"], "configs": values}]}))
         .await;
     assert!(assert_failure(&body, "invalid_field").contains("10.5.91.99"));
-    let (_, body) = admin
-        .post(&configs_path, &json!({"file_id": template_file_id, "groups": [{"dest": "/etc/httpd", "host_IP": ["10.5.91.37"], "configs": values}]}))
-        .await;
-    assert_eq!(assert_success(&body), json!(true));
-    let (_, body) = admin
-        .get(&format!(
-            "/api/app/jobinstance/{a}/cu1/0/actemplate/{template_file_id}/config/value"
-        ))
-        .await;
-    assert_eq!(assert_success(&body), json!([values]));
+    assert_eq!(admin.post_ok(&configs_path, &json!({"file_id": template_file_id, "groups": [{"dest": "/etc/httpd", "host_IP": ["10.5.91.37"], "configs": values}]})).await, json!(true));
+    assert_eq!(
+        admin
+            .get_ok(&format!(
+                "/api/app/jobinstance/{a}/cu1/0/actemplate/{template_file_id}/config/value"
+            ))
+            .await,
+        json!([values])
+    );
     state.j2 = j2;
     state.template_file_id = template_file_id;
     state.values = values;
@@ -167,32 +168,14 @@ pub(super) async fn app_config(admin: &Api, state: &mut State) {
 pub(super) async fn required(admin: &Api, state: &State) {
     let cluster_m = state.cluster_m.clone();
     let manifest = "component: {id: apa, name: apache, remark: apache组件}\nmethod: {id: apa1, name: port, remark: apache监听端口方法}\nentrypoint: run.sh\nparams:\n  - key: ports\n    type: list-map\n    remark: 待添加端口信息\n    require: true\n    children:\n      - key: port\n        rule: '^[0-9]+$'\n";
-    let package = tar_gz(&[
-        ("method.yml", manifest.as_bytes().to_vec()),
-        ("run.sh", b"echo port\n".to_vec()),
-    ]);
-    let (_, body) = post_multipart(admin, "/api/component/upload", &[("file", package)], &[]).await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
-            "/api/app/jobtemplate/create",
-            &json!({"name": "apache-port", "application_id": "5093"}),
-        )
-        .await;
-    let port_template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobtemplate/{port_template}/graded"),
-            &json!({"method": [{"component_id": "apa", "method_id": "apa1", "sequence": 0}]}),
-        )
-        .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .get(&format!(
+    upload_component(admin, manifest, b"echo port\n".to_vec()).await;
+    let port_template =
+        template_with_methods(admin, "apache-port", "5093", &[("apa", "apa1")]).await;
+    let graded = admin
+        .get_ok(&format!(
             "/api/app/jobtemplate/{port_template}/graded_content"
         ))
         .await;
-    let graded = assert_success(&body);
     assert_eq!(
         (graded[0]["name"].clone(), graded[0]["remark"].clone()),
         (json!("port"), json!("apache监听端口方法"))
@@ -204,23 +187,20 @@ pub(super) async fn required(admin: &Api, state: &State) {
             .contains("/api/artifact/files/")
     );
     let e = instance(admin, "instance-e", &port_template).await;
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("/api/app/jobinstance/{e}/apa1/0/{cluster_m}/relation/cluster"),
             &json!({}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{e}/details"))
-        .await;
     assert_eq!(
-        assert_success(&body)["status"],
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{e}/details"))
+            .await["status"],
         "init",
         "required parameters are not saved yet"
     );
-    let (_, body) = admin.get("/api/app/jobinstance/apa1/config/desc").await;
-    let port_schema = assert_success(&body);
+    let port_schema = admin.get_ok("/api/app/jobinstance/apa1/config/desc").await;
     assert_eq!(
         (
             port_schema[0]["key"].clone(),
@@ -251,24 +231,24 @@ pub(super) async fn required(admin: &Api, state: &State) {
         assert_failure(&body, "invalid_values").contains("port"),
         "{body}"
     );
-    let (_, body) = admin
-        .post(
-            &params_e,
-            &json!({"config_value": {ports_node.clone(): [{port_node.clone(): "8087"}]}}),
-        )
-        .await;
-    assert_eq!(assert_success(&body), json!(true));
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{e}/apa1/0/config/value"))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .post_ok(
+                &params_e,
+                &json!({"config_value": {ports_node.clone(): [{port_node.clone(): "8087"}]}})
+            )
+            .await,
+        json!(true)
+    );
+    assert_eq!(
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{e}/apa1/0/config/value"))
+            .await,
         json!({"histor_data": false, ports_node: [{port_node: "8087"}]})
     );
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{e}/details"))
+    let details_e = admin
+        .get_ok(&format!("/api/app/jobinstance/{e}/details"))
         .await;
-    let details_e = assert_success(&body);
     assert_eq!(details_e["status"], "ready");
     assert_eq!(
         (

@@ -1,6 +1,7 @@
 //! What a step pushes: scripts (5.6.2.5), artifacts (5.6.2.2), and the whole step read (5.8.1) or saved (5.6.1) at once.
 
-use crate::support::{Api, assert_failure, assert_success, md5_hex, post_multipart};
+use crate::support::fixtures::upload_script;
+use crate::support::{Api, assert_failure, assert_success, md5_hex};
 use serde_json::{Value, json};
 
 use super::{State, keys, sorted};
@@ -9,11 +10,8 @@ use super::{State, keys, sorted};
 pub(super) async fn scripts(admin: &Api, state: &mut State) {
     let a = state.a.clone();
     let cluster_m = state.cluster_m.clone();
-    let (_, body) = admin
-        .post("/api/resource/hosts/aos_create", &json!({"host_IP": "10.5.91.37", "host_name": "tums1", "ssh_user": "deploy", "ssh_passwd": "pw-123456",
-            "productLine_id": "750", "env_id": "envM"}))
-        .await;
-    let host_id = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let host_id = admin.post_id("/api/resource/hosts/aos_create", &json!({"host_IP": "10.5.91.37", "host_name": "tums1", "ssh_user": "deploy", "ssh_passwd": "pw-123456",
+            "productLine_id": "750", "env_id": "envM"})).await;
     admin
         .post(
             &format!("/api/resource/clusters/{cluster_m}/aos_bind"),
@@ -21,21 +19,7 @@ pub(super) async fn scripts(admin: &Api, state: &mut State) {
         )
         .await;
     let script = b"#!/bin/sh\necho deployed\n".to_vec();
-    let (_, body) = post_multipart(
-        admin,
-        "/api/artifact/script/aos_upload",
-        &[("nexus.sh", script.clone())],
-        &[
-            ("app_id", "5093".into()),
-            ("name", "nexus".into()),
-            (
-                "file_md5",
-                json!({"nexus.sh": md5_hex(&script)}).to_string(),
-            ),
-        ],
-    )
-    .await;
-    let uploaded = assert_success(&body);
+    let uploaded = upload_script(admin, "5093", "nexus", "nexus.sh", &script).await;
     let script_file_id = uploaded[0]["file_id"].as_str().expect("file id").to_owned();
     let script_version_id = uploaded[0]["version_id"]
         .as_str()
@@ -74,26 +58,26 @@ pub(super) async fn scripts(admin: &Api, state: &mut State) {
                 .contains("ghost-file"),
         "{body}"
     );
-    let (_, body) = admin
-        .post(
-            &scripts_path,
-            &script_entry("10.5.91.37", "shell", &script_file_id),
-        )
-        .await;
-    assert_eq!(assert_success(&body), json!(true));
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{a}/cu1/0/script/json"))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .post_ok(
+                &scripts_path,
+                &script_entry("10.5.91.37", "shell", &script_file_id)
+            )
+            .await,
+        json!(true)
+    );
+    assert_eq!(
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{a}/cu1/0/script/json"))
+            .await,
         json!([{"execute_type": "shell", "dest": "/opt/tums", "script_file_name": "nexus.sh", "host_IP": ["10.5.91.37"],
                 "script_name": "nexus", "script_file_id": script_file_id, "script_id": script_version_id, "parameter": "--now"}])
     );
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{a}/cu1/0/config/value"))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{a}/cu1/0/config/value"))
+            .await,
         json!({"histor_data": false}),
         "saving scripts keeps the parameters"
     );
@@ -139,17 +123,13 @@ pub(super) async fn artifacts(admin: &Api, state: &State) {
         assert_failure(&body, "invalid_field").contains("not a file of an artifact version"),
         "a script's file is bound as a script, not an artifact: {body}"
     );
-    let (_, body) = admin
-        .post(&artifacts_path, &json!({"artifacts": [{"file_id": template_file_id, "dest": "/opt/conf", "host_IP": ["10.5.91.37"]}]}))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin.post_ok(&artifacts_path, &json!({"artifacts": [{"file_id": template_file_id, "dest": "/opt/conf", "host_IP": ["10.5.91.37"]}]})).await,
         json!([true, {"id": a, "name": "instance-a"}])
     );
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{a}/cu1/1/artifact/json"))
+    let bound = admin
+        .get_ok(&format!("/api/app/jobinstance/{a}/cu1/1/artifact/json"))
         .await;
-    let bound = assert_success(&body);
     assert_eq!(
         keys(&bound[0]),
         sorted(&[
@@ -245,11 +225,10 @@ pub(super) async fn save_all(admin: &Api, state: &State) {
     let bad = json!({"cluster": {"cluster_id": cluster_m}, "scripts": {"scripts_data": [{"id": script_file_id, "dest": "/x", "host_IP": [], "execute_type": "perl"}]}});
     let (_, body) = admin.post(&all_path(&c, 1), &bad).await;
     assert!(assert_failure(&body, "invalid_field").contains("execute_type"));
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{c}/details"))
-        .await;
     assert_eq!(
-        assert_success(&body)["methods"][1]["cluster_id"],
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{c}/details"))
+            .await["methods"][1]["cluster_id"],
         Value::Null,
         "nothing of a refused request landed"
     );
@@ -260,45 +239,48 @@ pub(super) async fn save_all(admin: &Api, state: &State) {
         "config": {"config_value": {}},
         "scripts": {"scripts_data": [{"id": script_file_id, "dest": "/opt/tums", "host_IP": ["10.5.91.37"], "parameter": "", "execute_type": "python"}]}
     });
-    let (_, body) = admin.post(&all_path(&c, 0), &everything).await;
-    assert_eq!(assert_success(&body), json!(true));
-    let (_, body) = admin
-        .post(
+    assert_eq!(
+        admin.post_ok(&all_path(&c, 0), &everything).await,
+        json!(true)
+    );
+    let all = admin
+        .post_ok(
             &format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"),
             &json!({}),
         )
         .await;
-    let all = assert_success(&body);
     assert_eq!(all["artifact"][0]["file_id"], template_file_id.as_str());
     assert_eq!(all["actemplate_value"], json!([values]));
     assert_eq!(all["script"][0]["execute_type"], "python");
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{c}/details"))
-        .await;
     assert_eq!(
-        assert_success(&body)["status"],
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{c}/details"))
+            .await["status"],
         "init",
         "step 1 has no cluster yet"
     );
-    let (_, body) = admin
-        .post(
-            &all_path(&c, 1),
-            &json!({"cluster": {"cluster_id": cluster_m}}),
-        )
-        .await;
-    assert_eq!(assert_success(&body), json!(true));
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{c}/details"))
-        .await;
-    assert_eq!(assert_success(&body)["status"], "ready");
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"),
-            &json!({}),
-        )
-        .await;
     assert_eq!(
-        assert_success(&body)["script"][0]["execute_type"],
+        admin
+            .post_ok(
+                &all_path(&c, 1),
+                &json!({"cluster": {"cluster_id": cluster_m}})
+            )
+            .await,
+        json!(true)
+    );
+    assert_eq!(
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{c}/details"))
+            .await["status"],
+        "ready"
+    );
+    assert_eq!(
+        admin
+            .post_ok(
+                &format!("/api/app/jobinstance/{c}/cu1/0/alldata/read"),
+                &json!({})
+            )
+            .await["script"][0]["execute_type"],
         "python",
         "absent parts stay as they are"
     );

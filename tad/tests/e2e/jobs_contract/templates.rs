@@ -1,19 +1,18 @@
 //! Job templates: creation and refusals, the lists, and their methods (4.1–4.5, 5.3).
 
-use crate::support::{Api, assert_failure, assert_success};
+use crate::support::{Api, assert_failure};
 use serde_json::{Value, json};
 
 use super::{State, keys, sorted};
 
 /// Templates: create, the rollback template, refusals, 4.1 and 5.3 lists.
 pub(super) async fn create(admin: &Api, state: &mut State) {
-    let (_, body) = admin
-        .post(
+    let template = admin
+        .post_ok(
             "/api/app/jobtemplate/create",
             &json!({"name": "apache2", "remark": "sss", "application_id": 5093}),
         )
         .await;
-    let template = assert_success(&body);
     assert_eq!(
         (
             template["type"].clone(),
@@ -23,10 +22,7 @@ pub(super) async fn create(admin: &Api, state: &mut State) {
         (json!("public"), json!("available"), json!("install"))
     );
     let template_id = template["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post("/api/app/jobtemplate/create", &json!({"name": "apache2-rollback", "deploy_type": "rollback", "application_id": "5093", "jobt_rollback_id": template_id}))
-        .await;
-    let rollback = assert_success(&body);
+    let rollback = admin.post_ok("/api/app/jobtemplate/create", &json!({"name": "apache2-rollback", "deploy_type": "rollback", "application_id": "5093", "jobt_rollback_id": template_id})).await;
     let rollback_id = rollback["id"].as_str().expect("id").to_owned();
     assert_eq!(rollback["jobt_rollback_name"], "apache2");
     for (payload, code, named) in [
@@ -76,8 +72,7 @@ pub(super) async fn create(admin: &Api, state: &mut State) {
             "deploy_type"
         ])
     );
-    let (_, body) = admin.get("/api/app/jobtemplate/ordinary/select").await;
-    let select = assert_success(&body);
+    let select = admin.get_ok("/api/app/jobtemplate/ordinary/select").await;
     assert_eq!(
         keys(&select[0]),
         sorted(&[
@@ -113,11 +108,8 @@ pub(super) async fn methods(admin: &Api, state: &State) {
     let template_id = state.template_id.clone();
     let rollback_id = state.rollback_id.clone();
     let graded = format!("/api/app/jobtemplate/{template_id}/graded");
-    let (_, body) = admin
-        .post(&graded, &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 1}]}))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin.post_ok(&graded, &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 1}]})).await,
         json!({"id": template_id, "is_rollback": false})
     );
     let (_, body) = admin
@@ -136,12 +128,11 @@ pub(super) async fn methods(admin: &Api, state: &State) {
     assert!(assert_failure(&body, "method_not_found").contains("zz9"));
     let (_, body) = admin.post(&graded, &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 0}]})).await;
     assert!(assert_failure(&body, "invalid_field").contains("sequence"));
-    let (_, body) = admin
-        .get(&format!(
+    let graded_content = admin
+        .get_ok(&format!(
             "/api/app/jobtemplate/{template_id}/graded_content"
         ))
         .await;
-    let graded_content = assert_success(&body);
     assert_eq!(
         graded_content.as_array().map(Vec::len),
         Some(2),
@@ -175,11 +166,13 @@ pub(super) async fn methods(admin: &Api, state: &State) {
         (json!("custom"), json!("custom-script"), json!("")),
         "path is a string, empty for a method without a package"
     );
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobtemplate/{}/graded", rollback_id),
-            &json!({"method": []}),
-        )
-        .await;
-    assert_eq!(assert_success(&body)["is_rollback"], true);
+    assert_eq!(
+        admin
+            .post_ok(
+                &format!("/api/app/jobtemplate/{}/graded", rollback_id),
+                &json!({"method": []})
+            )
+            .await["is_rollback"],
+        true
+    );
 }

@@ -2,7 +2,7 @@
 
 use crate::support;
 use serde_json::{Value, json};
-use support::{Api, EmbeddedPlatform, assert_failure, assert_success};
+use support::{Api, EmbeddedPlatform, assert_failure};
 
 use super::State;
 
@@ -13,26 +13,24 @@ pub(super) async fn save_and_export(platform: &EmbeddedPlatform, admin: &Api, st
     let form = json!({"SERVICE_NAME": "消息总线(TUMS)", "CHANGE_MODE": "上线", "CONTACTS": "sss", "halt_time": "2019-1-09 12:48",
         "regain_time": "2019-1-09 12:48", "ONLINE_OPERATION_PROCESS": [{"OPERATION_CONTENT": "deploy tums", "SERVICE_IP": "10.5.91.37"}],
         "TYPES": [{"RESOURCE_ID": "81712", "HOST_NAME": "vm-vmw43980-app"}]});
-    let (_, body) = admin
-        .post(
+    let saved = admin
+        .post_ok(
             "/api/app/jobinstance/online/process/save",
             &json!({"job_instance_id": b, "doc_id": "", "excel_data": form, "app_id": "5093"}),
         )
         .await;
-    let saved = assert_success(&body);
     assert_eq!(saved["process_status"], "未同步");
     assert_eq!(saved["current_flow_node"], Value::Null);
     let doc_id = saved["doc_id"].as_str().expect("doc id").to_owned();
     let mut changed = form.clone();
     changed["CONTACTS"] = json!("changed contact");
-    let (_, body) = admin
-        .post(
-            "/api/app/jobinstance/online/process/save",
-            &json!({"job_instance_id": b, "doc_id": doc_id, "excel_data": changed}),
-        )
-        .await;
     assert_eq!(
-        assert_success(&body)["doc_id"],
+        admin
+            .post_ok(
+                "/api/app/jobinstance/online/process/save",
+                &json!({"job_instance_id": b, "doc_id": doc_id, "excel_data": changed})
+            )
+            .await["doc_id"],
         doc_id.as_str(),
         "updated by doc_id"
     );
@@ -57,10 +55,9 @@ pub(super) async fn save_and_export(platform: &EmbeddedPlatform, admin: &Api, st
         )
         .await;
     assert!(assert_failure(&body, "invalid_field").contains("app_id"));
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{b}/details"))
+    let details = admin
+        .get_ok(&format!("/api/app/jobinstance/{b}/details"))
         .await;
-    let details = assert_success(&body);
     assert_eq!(details["status"], "generate");
     assert_eq!(details["doc_id"], doc_id.as_str());
     assert_eq!(details["process_status"], "未同步");
