@@ -4,7 +4,7 @@
 //! requests answer the exact slice. Skips with a message when moto is absent (fails under CI).
 
 use crate::support;
-use crate::support::fixtures::post_all;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use std::{
     path::Path,
@@ -94,7 +94,11 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
     let admin = Api::new(platform.url())
         .login("admin", ADMIN_PASSWORD)
         .await;
-    post_all(&admin, &[]).await;
+    post_all(
+        &admin,
+        &[product_line("pl", "pl"), application("app", "app", "pl")],
+    )
+    .await;
 
     // 12 MiB of barely compressible bytes: more than two 5 MiB parts.
     let mut state = 0x2545_f491_u32;

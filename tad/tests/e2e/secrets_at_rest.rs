@@ -6,10 +6,9 @@
 //! `TEST_REDIS_URL` are set.
 
 use crate::support;
-use crate::support::fixtures::cluster_with_host;
 use crate::support::fixtures::{
-    ConfigFiles, application, env, post_all, product_line, template_with_methods, upload_component,
-    upload_config,
+    ConfigFiles, application, cluster_with_host, env, post_all, product_line,
+    template_with_methods, upload_component, upload_config,
 };
 
 use serde_json::json;
