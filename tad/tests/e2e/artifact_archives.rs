@@ -6,6 +6,7 @@
 //! normal archive passes. A refusal leaves no row, no object and no spool file.
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use std::io::{Read, Write};
 
@@ -20,19 +21,14 @@ async fn start(env: &[(&str, &str)]) -> (support::EmbeddedPlatform, Api) {
     let admin = Api::new(embedded.url())
         .login("admin", ADMIN_PASSWORD)
         .await;
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "750", "name": "服务整合平台"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "5093", "name": "消息总线", "product_line_id": "750"}),
-        ),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        &admin,
+        &[
+            product_line("750", "服务整合平台"),
+            application("5093", "消息总线", "750"),
+        ],
+    )
+    .await;
     (embedded, admin)
 }
 
@@ -249,10 +245,11 @@ async fn colliding_and_overlong_entries_are_refused_naming_the_entry_with_nothin
         "{:?}",
         stored_files(&platform)
     );
-    let (_, body) = admin.get("/api/artifact/filter/name/aos").await;
-    assert_eq!(assert_success(&body), json!([]));
-    let (_, body) = admin.get("/api/component/select").await;
-    let components = assert_success(&body);
+    assert_eq!(
+        admin.get_ok("/api/artifact/filter/name/aos").await,
+        json!([])
+    );
+    let components = admin.get_ok("/api/component/select").await;
     assert!(
         !components.to_string().contains("apa1"),
         "no method stored: {components}"
@@ -300,8 +297,10 @@ async fn a_decompression_bomb_is_refused_by_the_ratio_with_the_default_limits() 
         "{:?}",
         stored_files(&platform)
     );
-    let (_, body) = admin.get("/api/artifact/filter/name/aos").await;
-    assert_eq!(assert_success(&body), json!([]));
+    assert_eq!(
+        admin.get_ok("/api/artifact/filter/name/aos").await,
+        json!([])
+    );
 
     // A normal archive (text, about 5:1, 4 MiB unpacked) and a tiny one far over the ratio
     // but under the 1 MiB floor are stored.

@@ -6,6 +6,7 @@
 //! artifact filter (5.11.1), and method packages (4.4).
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use std::io::Write;
 
@@ -28,23 +29,15 @@ async fn start() -> Platform {
     let admin = Api::new(embedded.url())
         .login("admin", ADMIN_PASSWORD)
         .await;
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "750", "name": "服务整合平台"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "5093", "name": "消息总线(TUMS)", "product_line_id": "750"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "4", "name": "票务", "product_line_id": "750"}),
-        ),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        &admin,
+        &[
+            product_line("750", "服务整合平台"),
+            application("5093", "消息总线(TUMS)", "750"),
+            application("4", "票务", "750"),
+        ],
+    )
+    .await;
     Platform { embedded }
 }
 
@@ -204,12 +197,11 @@ async fn package_sync_of_tar_gz_and_zip_stores_files_templates_and_downloads() {
     }
 
     // Both syncs made one package and one app-config template, each with two versions.
-    let (_, body) = admin
-        .get(
+    let mut names: Vec<String> = admin
+        .get_ok(
             "/api/artifact/filter/name/aos/?format=json&product_line_id=&application_id=5093&type=",
         )
-        .await;
-    let mut names: Vec<String> = assert_success(&body)
+        .await
         .as_array()
         .expect("list")
         .iter()
@@ -217,10 +209,9 @@ async fn package_sync_of_tar_gz_and_zip_stores_files_templates_and_downloads() {
         .collect();
     names.sort();
     assert_eq!(names, vec!["httpd.conf", "workflow"]);
-    let (_, body) = admin
-        .get("/api/artifact/filter/name/aos?application_id=5093&type=configure")
+    let configure = admin
+        .get_ok("/api/artifact/filter/name/aos?application_id=5093&type=configure")
         .await;
-    let configure = assert_success(&body);
     assert_eq!(configure.as_array().map(Vec::len), Some(1));
     assert_eq!(configure[0]["name"], "httpd.conf");
     let (_, body) = admin
@@ -321,8 +312,10 @@ async fn malicious_archives_and_wrong_md5s_are_refused_with_nothing_stored() {
         "{:?}",
         platform.stored_objects()
     );
-    let (_, body) = admin.get("/api/artifact/filter/name/aos").await;
-    assert_eq!(assert_success(&body), json!([]));
+    assert_eq!(
+        admin.get_ok("/api/artifact/filter/name/aos").await,
+        json!([])
+    );
     platform.embedded.stop().await;
 }
 
@@ -393,16 +386,22 @@ async fn uploads_for_an_unknown_application_are_refused_with_nothing_stored() {
         "{:?}",
         platform.stored_objects()
     );
-    let (_, body) = admin
-        .get("/api/artifact/filter/name/aos?application_id=nope&type=")
-        .await;
-    assert_eq!(assert_success(&body), json!([]));
-    let (_, body) = admin.get("/api/artifact/filter/name/aos").await;
-    assert_eq!(assert_success(&body), json!([]));
-    let (_, body) = admin
-        .get("/api/script/index/aos_list?application_id=nope")
-        .await;
-    assert_eq!(assert_success(&body), json!([]));
+    assert_eq!(
+        admin
+            .get_ok("/api/artifact/filter/name/aos?application_id=nope&type=")
+            .await,
+        json!([])
+    );
+    assert_eq!(
+        admin.get_ok("/api/artifact/filter/name/aos").await,
+        json!([])
+    );
+    assert_eq!(
+        admin
+            .get_ok("/api/script/index/aos_list?application_id=nope")
+            .await,
+        json!([])
+    );
 
     // The same package sync for an application that exists is stored.
     let (_, body) = post_multipart(
@@ -426,13 +425,12 @@ async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
         ("rita", "reviewer"),
         ("victor", "viewer"),
     ] {
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 "/api/admin/users",
                 &json!({"username": username, "password": "password-123", "roles": [role]}),
             )
             .await;
-        assert_success(&body);
     }
     let uploader = anonymous.login("ursula", "password-123").await;
     let reviewer = anonymous.login("rita", "password-123").await;
@@ -506,17 +504,18 @@ async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
         .find(|file| file["file_name"] == "blob.bin")
         .expect("blob.bin");
 
-    let (_, body) = viewer
-        .get("/api/script/index/aos_list?&application_id=4&name=")
-        .await;
     assert_eq!(
-        assert_success(&body),
+        viewer
+            .get_ok("/api/script/index/aos_list?&application_id=4&name=")
+            .await,
         json!([{"id": script_id, "name": "poiulk"}])
     );
-    let (_, body) = viewer
-        .get("/api/script/index/aos_list?application_id=5")
-        .await;
-    assert_eq!(assert_success(&body), json!([]));
+    assert_eq!(
+        viewer
+            .get_ok("/api/script/index/aos_list?application_id=5")
+            .await,
+        json!([])
+    );
 
     for (api, expected) in [
         (&uploader, false),
@@ -524,8 +523,10 @@ async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
         (&viewer, false),
         (&admin, true),
     ] {
-        let (_, body) = api.get("/api/script/index/urole_script").await;
-        assert_eq!(assert_success(&body), json!(expected));
+        assert_eq!(
+            api.get_ok("/api/script/index/urole_script").await,
+            json!(expected)
+        );
     }
     let examine = format!("/api/script/index/examine/{script_id}");
     let (_, body) = viewer.post(&examine, &json!({"status": "able"})).await;
@@ -545,11 +546,10 @@ async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
         )
         .await;
     assert_failure(&body, "invalid_field");
-    let (_, body) = reviewer
-        .post(&examine, &json!({"method_id": script_id, "status": "able"}))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        reviewer
+            .post_ok(&examine, &json!({"method_id": script_id, "status": "able"}))
+            .await,
         json!({"name": "poiulk", "id": script_id})
     );
     let (_, body) = reviewer
@@ -582,14 +582,13 @@ async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
         .await;
     assert_failure(&body, "self_review");
 
-    let (_, body) = viewer
-        .get(&format!(
-            "/api/script/index/detail_data/filedata/{}",
-            text_file["file_id"].as_str().expect("id")
-        ))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        viewer
+            .get_ok(&format!(
+                "/api/script/index/detail_data/filedata/{}",
+                text_file["file_id"].as_str().expect("id")
+            ))
+            .await,
         json!({"file_data": "#coding:utf-8\r\nimport os\r\n"})
     );
     let (_, body) = viewer
@@ -648,14 +647,15 @@ async fn configure_uploads_and_method_packages_answer_the_contract_shapes() {
         response.bytes().await.expect("bytes").as_ref(),
         j2.as_slice()
     );
-    let (_, body) = admin
-        .get("/api/artifact/filter/name/aos?application_id=4&type=configure")
-        .await;
-    assert_eq!(assert_success(&body)[0]["name"], "apache_config");
-
-    let (_, body) = admin.get("/api/component/select").await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok("/api/artifact/filter/name/aos?application_id=4&type=configure")
+            .await[0]["name"],
+        "apache_config"
+    );
+
+    assert_eq!(
+        admin.get_ok("/api/component/select").await,
         json!([{"method": [{"path": "", "remark": "执行绑定的脚本", "config": null, "id": "cu1", "name": "custom-script"}],
                 "remark": "自定义脚本组件", "id": "custom", "name": "custom"}])
     );
@@ -672,8 +672,7 @@ async fn configure_uploads_and_method_packages_answer_the_contract_shapes() {
     )
     .await;
     let uploaded = assert_success(&body);
-    let (_, body) = admin.get("/api/component/select").await;
-    let components = assert_success(&body);
+    let components = admin.get_ok("/api/component/select").await;
     let apache = components
         .as_array()
         .expect("list")

@@ -4,6 +4,7 @@
 //! requests answer the exact slice. Skips with a message when moto is absent (fails under CI).
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use std::{
     path::Path,
@@ -93,19 +94,11 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
     let admin = Api::new(platform.url())
         .login("admin", ADMIN_PASSWORD)
         .await;
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            serde_json::json!({"id": "pl", "name": "pl"}),
-        ),
-        (
-            "/api/admin/applications",
-            serde_json::json!({"id": "app", "name": "app", "product_line_id": "pl"}),
-        ),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        &admin,
+        &[product_line("pl", "pl"), application("app", "app", "pl")],
+    )
+    .await;
 
     // 12 MiB of barely compressible bytes: more than two 5 MiB parts.
     let mut state = 0x2545_f491_u32;

@@ -26,13 +26,12 @@ async fn catalog(admin: &Api) -> String {
     ] {
         assert_success(&admin.post(path, &body).await.1);
     }
-    let (_, body) = admin
-        .post(
+    let template = admin
+        .post_id(
             "/api/app/jobtemplate/create",
             &json!({"name": "race", "application_id": "app"}),
         )
         .await;
-    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
     let graded = format!("/api/app/jobtemplate/{template}/graded");
     let method = json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]});
     assert_success(&admin.post(&graded, &method).await.1);
@@ -49,10 +48,9 @@ async fn created_id(admin: &Api, path: &str, body: Value) -> String {
 
 /// The cluster each step of `instance` is bound to ("" for none).
 async fn step_clusters(admin: &Api, instance: &str) -> Vec<String> {
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{instance}/details"))
+    let details = admin
+        .get_ok(&format!("/api/app/jobinstance/{instance}/details"))
         .await;
-    let details = assert_success(&body);
     let methods = details["methods"].as_array().expect("methods").clone();
     methods
         .iter()

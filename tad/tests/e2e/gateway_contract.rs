@@ -32,24 +32,22 @@ async fn contract_1_1_1_2_and_8_1_2_have_the_exact_shapes() {
         assert_eq!(status, 200);
         assert_eq!(assert_success(&body)["id"], id);
     }
-    let (_, body) = admin
-        .post(
-            "/api/admin/applications",
-            &json!({"id": 5000, "name": "OPENSRVC,USASTRAN", "product_line_id": 5000}),
-        )
-        .await;
     assert_eq!(
-        assert_success(&body)["product_line_id"],
+        admin
+            .post_ok(
+                "/api/admin/applications",
+                &json!({"id": 5000, "name": "OPENSRVC,USASTRAN", "product_line_id": 5000})
+            )
+            .await["product_line_id"],
         "5000",
         "numeric ids become strings"
     );
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             "/api/admin/envs",
             &json!({"id": "b2fa4164776a11e79ae8005056b361cd", "name": "预投产环境", "remark": ""}),
         )
         .await;
-    assert_success(&body);
 
     let (status, body) = admin.get("/api/app/productline/select").await;
     assert_eq!(status, 200);
@@ -69,8 +67,12 @@ async fn contract_1_1_1_2_and_8_1_2_have_the_exact_shapes() {
         body,
         json!({"info": "操作成功！", "data": [{"id": "5000", "name": "OPENSRVC,USASTRAN"}], "success": true, "level": "info"})
     );
-    let (_, body) = admin.get("/api/app/applications/5105/select_by_pl").await;
-    assert_eq!(assert_success(&body), json!([]));
+    assert_eq!(
+        admin
+            .get_ok("/api/app/applications/5105/select_by_pl")
+            .await,
+        json!([])
+    );
 
     let (status, body) = admin.get("/api/resource/envs/select").await;
     assert_eq!(status, 200);
@@ -151,8 +153,11 @@ async fn failures_keep_the_envelope_and_name_the_field() {
         .await;
     let info = assert_failure(&body, "product_line_not_found");
     assert!(info.contains("ghost"), "{info}");
-    let (_, body) = admin.get("/api/admin/applications").await;
-    assert_eq!(assert_success(&body), json!([]), "nothing half-written");
+    assert_eq!(
+        admin.get_ok("/api/admin/applications").await,
+        json!([]),
+        "nothing half-written"
+    );
 
     admin
         .post("/api/admin/productlines", &json!({"id": "p1", "name": "P"}))
@@ -272,8 +277,7 @@ async fn oversized_bodies_answer_413_with_the_envelope() {
         .await;
     assert_eq!(status, 413);
     assert_failure(&body, "payload_too_large");
-    let (_, body) = admin.get("/api/admin/productlines").await;
-    assert_eq!(assert_success(&body), json!([]));
+    assert_eq!(admin.get_ok("/api/admin/productlines").await, json!([]));
     platform.stop().await;
 }
 
@@ -311,13 +315,12 @@ async fn admin_routes_need_the_admin_role() {
     let platform = start().await;
     let admin = admin(&platform).await;
     for (username, role) in [("olga", "operator"), ("vic", "viewer")] {
-        let (_, body) = admin
-            .post(
+        let user = admin
+            .post_ok(
                 "/api/admin/users",
                 &json!({"username": username, "password": "long-enough-pw", "roles": [role]}),
             )
             .await;
-        let user = assert_success(&body);
         assert_eq!(user["roles"], json!([role]));
         assert!(
             user.get("password").is_none() && user.get("password_hash").is_none(),
@@ -368,18 +371,23 @@ async fn admin_routes_need_the_admin_role() {
         assert_success(&body);
     }
 
-    let (_, body) = admin
-        .post(
-            "/api/admin/cluster-types",
-            &json!({"key": "ApacheCluster", "value": "ApacheCluster"}),
-        )
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .post_ok(
+                "/api/admin/cluster-types",
+                &json!({"key": "ApacheCluster", "value": "ApacheCluster"})
+            )
+            .await,
         json!({"id": "ApacheCluster", "key": "ApacheCluster", "value": "ApacheCluster"})
     );
-    let (_, body) = admin.get("/api/admin/cluster-types").await;
-    assert_eq!(assert_success(&body).as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        admin
+            .get_ok("/api/admin/cluster-types")
+            .await
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
     let (_, body) = admin.delete("/api/admin/cluster-types/ApacheCluster").await;
     assert_eq!(assert_success(&body), json!({"id": "ApacheCluster"}));
     let (_, body) = admin
@@ -389,8 +397,7 @@ async fn admin_routes_need_the_admin_role() {
         )
         .await;
     assert_failure(&body, "application_not_found");
-    let (_, body) = admin.get("/api/admin/users").await;
-    let users = assert_success(&body);
+    let users = admin.get_ok("/api/admin/users").await;
     let usernames: Vec<&str> = users
         .as_array()
         .expect("list")

@@ -6,6 +6,7 @@
 //! appinhouse service does the same for its spool directory and its file store.
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use std::{
     collections::BTreeSet,
@@ -14,7 +15,7 @@ use std::{
 };
 
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::{Api, TadProcess, assert_success, md5_hex, tad_command};
 
 const ADMIN_PASSWORD: &str = "leftovers-admin-pw";
@@ -112,19 +113,11 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
 
     let (process, url) = start_serve(data_dir.path(), &env);
     let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "750", "name": "pl"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "5093", "name": "app", "product_line_id": "750"}),
-        ),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        &admin,
+        &[product_line("750", "pl"), application("5093", "app", "750")],
+    )
+    .await;
     // A package stored whole: its objects are referenced and must survive every collection.
     let kept = support::tar_gz(&[
         ("bin/app.bin", noise(1, 300_000)),

@@ -7,14 +7,14 @@
 //! `TEST_REDIS_URL` are set.
 
 use crate::support;
+use crate::support::fixtures::{env, post_all, product_line, upload_component};
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use serde_json::{Value, json};
 use support::{
-    Api, EmbeddedPlatform, assert_success, post_multipart,
+    Api, EmbeddedPlatform, assert_success,
     sshd::{KEY_USER, LISTEN_ADDRESSES, TestSshd},
-    tar_gz,
 };
 
 const ADMIN_PASSWORD: &str = "integrity-admin-password";
@@ -218,12 +218,11 @@ async fn route_log(api: &Api, run: &str, task: &str) -> String {
     let mut offset = 0;
     let mut text = String::new();
     loop {
-        let (_, body) = api
-            .get(&format!(
+        let chunk = api
+            .get_ok(&format!(
                 "/api/executions/{run}/log?host_task={task}&offset={offset}"
             ))
             .await;
-        let chunk = assert_success(&body);
         text.push_str(chunk["text"].as_str().expect("text"));
         let next = chunk["next_offset"].as_u64().expect("next offset");
         if chunk["done"] == true {
@@ -255,93 +254,73 @@ fn stream_logs(frames: &[Frame]) -> BTreeMap<String, String> {
 /// Makes the catalog: one application, cluster (all four loopback hosts), template and instance
 /// per pattern, every instance `ready`. Answers (pattern, instance id).
 async fn configure(admin: &Api, sshd: &TestSshd) -> Vec<(&'static str, String)> {
-    for (path, body) in [
-        ("/api/admin/productlines", json!({"id": "pl", "name": "pl"})),
-        ("/api/admin/envs", json!({"id": "env", "name": "env"})),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(admin, &[product_line("pl", "pl"), env("env", "env")]).await;
     let mut hosts = Vec::new();
     for ip in LISTEN_ADDRESSES {
-        let (_, body) = admin
-            .post(
-                "/api/resource/hosts/aos_create",
-                // By key: the password of the test user is machine-wide, and other test
-                // processes set their own.
-                &json!({"host_IP": ip, "host_name": format!("h-{ip}"), "ssh_user": KEY_USER,
+        hosts.push(
+            admin
+                .post_id(
+                    "/api/resource/hosts/aos_create",
+                    // By key: the password of the test user is machine-wide, and other test
+                    // processes set their own.
+                    &json!({"host_IP": ip, "host_name": format!("h-{ip}"), "ssh_user": KEY_USER,
                     "ssh_private_key": sshd.private_key_pem, "ssh_port": sshd.port.to_string(),
                     "productLine_id": "pl", "env_id": "env"}),
-            )
-            .await;
-        hosts.push(assert_success(&body)["id"].as_str().expect("id").to_owned());
+                )
+                .await,
+        );
     }
     let manifest = "component: {id: flood, name: flood, remark: prints a lot}\nmethod: {id: flood1, name: print, remark: prints a pattern}\nentrypoint: run.sh\nparams:\n  - key: pattern\n    require: true\n";
-    let package = tar_gz(&[
-        ("method.yml", manifest.as_bytes().to_vec()),
-        ("run.sh", RUN_SH.as_bytes().to_vec()),
-    ]);
-    let (_, body) = post_multipart(admin, "/api/component/upload", &[("file", package)], &[]).await;
-    assert_success(&body);
-    let (_, body) = admin.get("/api/app/jobinstance/flood1/config/desc").await;
-    let pattern_node = assert_success(&body)[0]["id"]
+    upload_component(admin, manifest, RUN_SH.as_bytes().to_vec()).await;
+    let pattern_node = admin
+        .get_ok("/api/app/jobinstance/flood1/config/desc")
+        .await[0]["id"]
         .as_str()
         .expect("node id")
         .to_owned();
     let mut instances = Vec::new();
     for pattern in PATTERNS {
         let app = format!("app-{pattern}");
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 "/api/admin/applications",
                 &json!({"id": app, "name": app, "product_line_id": "pl"}),
             )
             .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
+        let cluster = admin
+            .post_id(
                 "/api/resource/clusters/aos_create",
                 &json!({"name": format!("c-{pattern}"), "env_id": "env", "app_id": app}),
             )
             .await;
-        let cluster = assert_success(&body)["id"].as_str().expect("id").to_owned();
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 &format!("/api/resource/clusters/{cluster}/aos_bind"),
                 &json!({"hosts": hosts}),
             )
             .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
+        let template = admin
+            .post_id(
                 "/api/app/jobtemplate/create",
                 &json!({"name": format!("t-{pattern}"), "application_id": app}),
             )
             .await;
-        let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-        let (_, body) = admin
-            .post(
-                &format!("/api/app/jobtemplate/{template}/graded"),
-                &json!({"method": [{"component_id": "flood", "method_id": "flood1", "sequence": 0}]}),
-            )
-            .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
+        admin.post_ok(&format!("/api/app/jobtemplate/{template}/graded"),
+                &json!({"method": [{"component_id": "flood", "method_id": "flood1", "sequence": 0}]})).await;
+        let instance = admin
+            .post_id(
                 "/api/app/jobinstance/create",
                 &json!({"name": format!("i-{pattern}"), "env_id": "env", "application_id": app,
                     "job_template_id": template}),
             )
             .await;
-        let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 &format!("/api/app/jobinstance/{instance}/flood1/0/relation/alldata"),
                 &json!({"cluster": {"cluster_id": cluster},
                     "config": {"config_value": {pattern_node.clone(): pattern}}}),
             )
             .await;
-        assert_success(&body);
         let (_, body) = admin
             .get(&format!("/api/app/jobinstance/{instance}/details"))
             .await;
@@ -410,8 +389,7 @@ async fn run_and_check(api: &Api, instance: &str, pattern: &str, round: usize) {
     let what = format!("run {run} ({pattern}, round {round})");
     let frames = read_events(api, &run, None).await;
     check_stream(&frames, &what);
-    let (_, body) = api.get(&format!("/api/executions/{run}")).await;
-    let tree = assert_success(&body);
+    let tree = api.get_ok(&format!("/api/executions/{run}")).await;
     assert_eq!(tree["status"], "success", "{what}: {tree}");
     let from_stream = stream_logs(&frames);
     let hosts = tree["steps"][0]["hosts"].as_array().expect("hosts");

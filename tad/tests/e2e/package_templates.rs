@@ -6,6 +6,9 @@
 //! `TEST_REDIS_URL` are set.
 
 use crate::support;
+use crate::support::fixtures::{
+    application, cluster_with_host, env, post_all, product_line, template_with_methods,
+};
 
 use std::path::Path;
 
@@ -60,82 +63,32 @@ fn node_id(schema: &Value, parent: Option<&str>, key: &str) -> String {
 }
 
 async fn configure_catalog(admin: &Api) -> String {
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "pl1", "name": "pl"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "app1", "name": "shop", "product_line_id": "pl1"}),
-        ),
-        ("/api/admin/envs", json!({"id": "env1", "name": "test"})),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
-    let (_, body) = admin
-        .post(
-            "/api/resource/clusters/aos_create",
-            &json!({"name": "shop-c", "env_id": "env1", "app_id": "app1"}),
-        )
-        .await;
-    let cluster = assert_success(&body)["id"]
-        .as_str()
-        .expect("cluster")
-        .to_owned();
-    let (_, body) = admin
-        .post(
-            "/api/resource/hosts/aos_create",
-            &json!({"host_IP": "127.0.0.2", "host_name": "h1", "ssh_user": "nobody",
-                "ssh_port": "22", "ssh_passwd": "unused-password", "productLine_id": "pl1", "env_id": "env1"}),
-        )
-        .await;
-    let host = assert_success(&body)["id"]
-        .as_str()
-        .expect("host")
-        .to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/resource/clusters/{cluster}/aos_bind"),
-            &json!({"hosts": [host]}),
-        )
-        .await;
-    assert_success(&body);
-    cluster
+    post_all(
+        admin,
+        &[
+            product_line("pl1", "pl"),
+            application("app1", "shop", "pl1"),
+            env("env1", "test"),
+        ],
+    )
+    .await;
+
+    cluster_with_host(admin, &json!({"name": "shop-c", "env_id": "env1", "app_id": "app1"}), &json!({"host_IP": "127.0.0.2", "host_name": "h1", "ssh_user": "nobody",
+                "ssh_port": "22", "ssh_passwd": "unused-password", "productLine_id": "pl1", "env_id": "env1"})).await
 }
 
 /// An instance of a one-step template (the built-in custom script, which runs nothing but
 /// what is bound) with its cluster saved; answers its id.
 async fn instance(admin: &Api, cluster: &str) -> String {
-    let (_, body) = admin
-        .post(
-            "/api/app/jobtemplate/create",
-            &json!({"name": "configs-only", "application_id": "app1"}),
-        )
-        .await;
-    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobtemplate/{template}/graded"),
-            &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
-        )
-        .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
-            "/api/app/jobinstance/create",
-            &json!({"name": "shop-configs", "env_id": "env1", "application_id": "app1", "job_template_id": template}),
-        )
-        .await;
-    let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
+    let template = template_with_methods(admin, "configs-only", "app1", &[("custom", "cu1")]).await;
+    let instance = admin.post_id("/api/app/jobinstance/create",
+            &json!({"name": "shop-configs", "env_id": "env1", "application_id": "app1", "job_template_id": template})).await;
+    admin
+        .post_ok(
             &format!("/api/app/jobinstance/{instance}/cu1/0/{cluster}/relation/cluster"),
             &json!({}),
         )
         .await;
-    assert_success(&body);
     instance
 }
 
@@ -153,10 +106,9 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
     sync(&admin, "1.0.0", J2_V1).await;
 
     // 5.11.1 lists the template the sync created.
-    let (_, body) = admin
-        .get("/api/artifact/filter/name/aos?application_id=app1&type=configure")
+    let listed = admin
+        .get_ok("/api/artifact/filter/name/aos?application_id=app1&type=configure")
         .await;
-    let listed = assert_success(&body);
     let template_id = listed
         .as_array()
         .expect("list")
@@ -168,8 +120,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
 
     // Its versions, with the .j2 file id of each.
     let versions_path = format!("/api/artifact/configure/{template_id}/versions");
-    let (_, body) = admin.get(&versions_path).await;
-    let listing = assert_success(&body);
+    let listing = admin.get_ok(&versions_path).await;
     assert_eq!(listing["id"], template_id.as_str(), "{listing}");
     assert_eq!(listing["name"], "app.conf", "{listing}");
     assert_eq!(listing["app_id"], "app1", "{listing}");
@@ -206,15 +157,15 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
     let dest = tempfile::tempdir().expect("dest dir");
 
     // 5.6.2.3 by the .j2 file id.
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("{step}/relation/actemplate"),
             &json!({"file_id": j2_v1, "groups": []}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin.get(&format!("{step}/actemplate/config/desc")).await;
-    let schema = assert_success(&body);
+    let schema = admin
+        .get_ok(&format!("{step}/actemplate/config/desc"))
+        .await;
     let keys: Vec<&str> = schema
         .as_array()
         .expect("nodes")
@@ -226,24 +177,21 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
     let backends = node_id(&schema, None, "backends");
     let host = node_id(&schema, Some("backends"), "host");
     let values = json!({port.clone(): "8081", backends.clone(): [{host.clone(): "10.0.0.1"}, {host.clone(): "10.0.0.2"}]});
-    let (_, body) = admin
-        .post(
-            &format!("{step}/relation/actemplate"),
-            &json!({"file_id": j2_v1, "groups": [{"dest": dest.path().display().to_string(), "host_IP": [], "configs": values, "targetname": ""}]}),
-        )
-        .await;
-    assert_success(&body);
+    admin.post_ok(&format!("{step}/relation/actemplate"),
+            &json!({"file_id": j2_v1, "groups": [{"dest": dest.path().display().to_string(), "host_IP": [], "configs": values, "targetname": ""}]})).await;
     for id in [&j2_v1, &template_id] {
-        let (_, body) = admin
-            .get(&format!("{step}/actemplate/{id}/config/value"))
-            .await;
-        assert_eq!(assert_success(&body), json!([values]), "by {id}");
+        assert_eq!(
+            admin
+                .get_ok(&format!("{step}/actemplate/{id}/config/value"))
+                .await,
+            json!([values]),
+            "by {id}"
+        );
     }
 
     // A second sync makes a newer version; the template id now means its .j2.
     sync(&admin, "2.0.0", J2_V2).await;
-    let (_, body) = admin.get(&versions_path).await;
-    let listing = assert_success(&body);
+    let listing = admin.get_ok(&versions_path).await;
     let versions = listing["versions"].as_array().expect("versions").clone();
     let labels: Vec<&str> = versions
         .iter()
@@ -266,26 +214,28 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
 
     // 5.6.2.3 by the template id: bound to the newest .j2 (node ids are stable across versions).
     let new_values = json!({port.clone(): "9090", backends.clone(): [{host.clone(): "10.0.0.3"}]});
-    let (_, body) = admin
-        .post(
-            &format!("{step}/relation/actemplate"),
-            &json!({"file_id": template_id, "groups": [{"dest": dest.path().display().to_string(), "host_IP": ["127.0.0.2"], "configs": new_values, "targetname": "shop.conf"}]}),
-        )
-        .await;
-    assert_success(&body);
-    let (_, body) = admin.get(&format!("{step}/actemplate/config/desc")).await;
-    assert_eq!(assert_success(&body), schema, "same schema, same node ids");
-    for id in [&j2_v2, &template_id] {
-        let (_, body) = admin
-            .get(&format!("{step}/actemplate/{id}/config/value"))
-            .await;
-        assert_eq!(assert_success(&body), json!([new_values]), "by {id}");
-    }
-    let (_, body) = admin
-        .get(&format!("{step}/actemplate/{j2_v1}/config/value"))
-        .await;
+    admin.post_ok(&format!("{step}/relation/actemplate"),
+            &json!({"file_id": template_id, "groups": [{"dest": dest.path().display().to_string(), "host_IP": ["127.0.0.2"], "configs": new_values, "targetname": "shop.conf"}]})).await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok(&format!("{step}/actemplate/config/desc"))
+            .await,
+        schema,
+        "same schema, same node ids"
+    );
+    for id in [&j2_v2, &template_id] {
+        assert_eq!(
+            admin
+                .get_ok(&format!("{step}/actemplate/{id}/config/value"))
+                .await,
+            json!([new_values]),
+            "by {id}"
+        );
+    }
+    assert_eq!(
+        admin
+            .get_ok(&format!("{step}/actemplate/{j2_v1}/config/value"))
+            .await,
         json!([]),
         "the older .j2 is not bound"
     );

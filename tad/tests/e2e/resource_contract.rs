@@ -4,6 +4,7 @@
 //! naming the field, CMDB protection, and no SSH secret in any answer.
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use serde_json::{Value, json};
 use support::{Api, EmbeddedPlatform, assert_failure, assert_success};
@@ -54,35 +55,27 @@ const HOST_KEYS: &[&str] = &[
 ];
 
 async fn catalog(admin: &Api) {
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "4", "name": "apache产品线"}),
-        ),
-        (
-            "/api/admin/productlines",
-            json!({"id": "5", "name": "other line"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "4", "name": "apache应用", "product_line_id": "4"}),
-        ),
-        (
-            "/api/admin/envs",
-            json!({"id": "e1", "name": "生产环境", "remark": ""}),
-        ),
-        (
-            "/api/admin/envs",
-            json!({"id": "e2", "name": "内测环境N", "remark": ""}),
-        ),
-        (
-            "/api/admin/cluster-types",
-            json!({"key": "TodeMPCluster", "value": "TodeMPCluster"}),
-        ),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        admin,
+        &[
+            product_line("4", "apache产品线"),
+            product_line("5", "other line"),
+            application("4", "apache应用", "4"),
+            (
+                "/api/admin/envs",
+                json!({"id": "e1", "name": "生产环境", "remark": ""}),
+            ),
+            (
+                "/api/admin/envs",
+                json!({"id": "e2", "name": "内测环境N", "remark": ""}),
+            ),
+            (
+                "/api/admin/cluster-types",
+                json!({"key": "TodeMPCluster", "value": "TodeMPCluster"}),
+            ),
+        ],
+    )
+    .await;
 }
 
 fn host_body(ip: &str, name: &str, env: &str) -> Value {
@@ -99,19 +92,15 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     catalog(&admin).await;
 
     // 8.1.1
-    let (_, body) = admin
-        .get("/api/resource/clusters/cmdb_type?format=json")
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok("/api/resource/clusters/cmdb_type?format=json")
+            .await,
         json!([{"value": "TodeMPCluster", "key": "TodeMPCluster"}])
     );
 
     // 8.1.4 and its failures
-    let (_, body) = admin
-        .post("/api/resource/clusters/aos_create", &json!({"name": "ceshi12", "remark": "描述", "type": "TodeMPCluster", "env_id": "e1", "app_id": "4"}))
-        .await;
-    let cluster = assert_success(&body);
+    let cluster = admin.post_ok("/api/resource/clusters/aos_create", &json!({"name": "ceshi12", "remark": "描述", "type": "TodeMPCluster", "env_id": "e1", "app_id": "4"})).await;
     assert_eq!(keys(&cluster), sorted(CLUSTER_KEYS));
     assert_eq!(cluster["env_name"], "生产环境");
     assert_eq!(cluster["apps"], "apache应用");
@@ -161,13 +150,16 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
         let info = assert_failure(&body, code);
         assert!(info.contains(named), "{info} should name {named}");
     }
-    let (_, body) = admin
-        .post(
-            "/api/resource/clusters/aos_create",
-            &json!({"name": "other", "env_id": "e1", "app_id": 4}),
-        )
-        .await;
-    assert_eq!(assert_success(&body)["type"], "其它", "no type means 其它");
+    assert_eq!(
+        admin
+            .post_ok(
+                "/api/resource/clusters/aos_create",
+                &json!({"name": "other", "env_id": "e1", "app_id": 4})
+            )
+            .await["type"],
+        "其它",
+        "no type means 其它"
+    );
 
     // 8.2.3 and its failures
     let mut host_ids = Vec::new();
@@ -220,17 +212,18 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     assert!(assert_failure(&body, "missing_field").contains("ssh_passwd"));
     let mut with_port = host_body("10.0.0.6", "ported", "e2");
     with_port["ssh_port"] = json!(2222);
-    let (_, body) = admin
-        .post("/api/resource/hosts/aos_create", &with_port)
-        .await;
-    assert_eq!(assert_success(&body)["ssh_port"], "2222");
+    assert_eq!(
+        admin
+            .post_ok("/api/resource/hosts/aos_create", &with_port)
+            .await["ssh_port"],
+        "2222"
+    );
 
     // 8.1.5: hosts of the cluster's environment and product line; 8.1.7 bind; 8.1.6 bound
     let candidates_path =
         format!("/api/resource/clusters/{cluster_id}/hosts/select/pl?format=json");
     let bound_path = format!("/api/resource/clusters/{cluster_id}/hosts?format=json");
-    let (_, body) = admin.get(&candidates_path).await;
-    let candidates = assert_success(&body);
+    let candidates = admin.get_ok(&candidates_path).await;
     assert_eq!(candidates.as_array().map(Vec::len), Some(2), "{candidates}");
     assert_eq!(
         candidates[0],
@@ -246,13 +239,11 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
             json!({"info": "操作成功！", "data": true, "success": true, "level": "info"})
         );
     }
-    let (_, body) = admin.get(&bound_path).await;
-    let bound = assert_success(&body);
+    let bound = admin.get_ok(&bound_path).await;
     assert_eq!(bound.as_array().map(Vec::len), Some(1));
     assert_eq!(bound[0]["id"], host_ids[0].as_str());
     assert_eq!(bound[0]["wait_bind"], "False");
-    let (_, body) = admin.get(&candidates_path).await;
-    let candidates = assert_success(&body);
+    let candidates = admin.get_ok(&candidates_path).await;
     assert_eq!(candidates.as_array().map(Vec::len), Some(1));
     assert_eq!(
         candidates[0]["id"],
@@ -327,16 +318,17 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
         .await;
     assert!(assert_failure(&body, "host_bound").contains("ceshi12"));
     for _ in 0..2 {
-        let (_, body) = admin
-            .post(
-                &format!("/api/resource/clusters/{cluster_id}/unbind"),
-                &json!({"hosts": [host_ids[0]]}),
-            )
-            .await;
-        assert_eq!(assert_success(&body), json!(true));
+        assert_eq!(
+            admin
+                .post_ok(
+                    &format!("/api/resource/clusters/{cluster_id}/unbind"),
+                    &json!({"hosts": [host_ids[0]]})
+                )
+                .await,
+            json!(true)
+        );
     }
-    let (_, body) = admin.get(&bound_path).await;
-    assert_eq!(assert_success(&body), json!([]));
+    assert_eq!(admin.get_ok(&bound_path).await, json!([]));
     let (_, body) = admin
         .post(
             &format!("/api/resource/clusters/{cluster_id}/unbind"),
@@ -358,13 +350,12 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     // 8.2.6 keeps the password when none is sent
     let mut edit = host_body("1.1.1.22", "web2-renamed", "e1");
     edit.as_object_mut().expect("object").remove("ssh_passwd");
-    let (_, body) = admin
-        .post(
+    let edited = admin
+        .post_ok(
             &format!("/api/resource/hosts/{}/update", host_ids[1]),
             &edit,
         )
         .await;
-    let edited = assert_success(&body);
     assert_eq!(keys(&edited), sorted(HOST_KEYS));
     assert_eq!(
         (edited["host_IP"].clone(), edited["host_name"].clone()),
@@ -387,19 +378,17 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     );
 
     // 8.2.2 and 5.4 / 5.8.2.1
-    let (_, body) = admin
-        .get("/api/resource/clusters/list_4_select?format=json")
+    let select = admin
+        .get_ok("/api/resource/clusters/list_4_select?format=json")
         .await;
-    let select = assert_success(&body);
     assert_eq!(select.as_array().map(Vec::len), Some(2));
     assert_eq!(keys(&select[0]), sorted(&["remark", "id", "name"]));
-    let (_, body) = admin
-        .get(&format!(
-            "/api/resource/clusters/{cluster_id}/4/select/envapp"
-        ))
-        .await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok(&format!(
+                "/api/resource/clusters/{cluster_id}/4/select/envapp"
+            ))
+            .await,
         json!([{"remark": "描述", "id": cluster_id, "name": "ceshi12"}])
     );
     let (_, body) = admin
@@ -408,23 +397,15 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     assert!(assert_failure(&body, "cluster_not_found").contains("unknown-id"));
 
     // 8.1.10
-    let (_, body) = admin
-        .post(
-            &format!("/api/resource/clusters/{cluster_id}/update"),
-            &json!({"id": cluster_id, "name": "connor0666", "remark": "描述", "type": "TodeMPCluster", "env_id": "e1", "app_id": "4"}),
-        )
-        .await;
-    let updated = assert_success(&body);
+    let updated = admin.post_ok(&format!("/api/resource/clusters/{cluster_id}/update"),
+            &json!({"id": cluster_id, "name": "connor0666", "remark": "描述", "type": "TodeMPCluster", "env_id": "e1", "app_id": "4"})).await;
     let mut expected_keys = sorted(CLUSTER_KEYS);
     expected_keys.retain(|key| key != "creator");
     assert_eq!(keys(&updated), expected_keys);
     assert_eq!(updated["name"], "connor0666");
 
     // CMDB-owned records are read-only through the legacy routes
-    let (_, body) = admin
-        .post("/api/admin/clusters", &json!({"id": "cmdb-c1", "name": "from-cmdb", "type": "TodeMPCluster", "env_id": "e1", "app_id": "4"}))
-        .await;
-    assert_eq!(assert_success(&body)["source"], "cmdb");
+    assert_eq!(admin.post_ok("/api/admin/clusters", &json!({"id": "cmdb-c1", "name": "from-cmdb", "type": "TodeMPCluster", "env_id": "e1", "app_id": "4"})).await["source"], "cmdb");
     let (_, body) = admin
         .post(
             "/api/resource/clusters/cmdb-c1/update",
@@ -439,8 +420,10 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     assert_failure(&body, "cmdb_owned");
     let mut cmdb_host = host_body("2.2.2.2", "cmdb-host", "e1");
     cmdb_host["id"] = json!("cmdb-h1");
-    let (_, body) = admin.post("/api/admin/hosts", &cmdb_host).await;
-    assert_eq!(assert_success(&body)["source"], "cmdb");
+    assert_eq!(
+        admin.post_ok("/api/admin/hosts", &cmdb_host).await["source"],
+        "cmdb"
+    );
     let (_, body) = admin
         .post(
             "/api/resource/hosts/cmdb-h1/update",
@@ -458,13 +441,12 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     assert_eq!(assert_success(&body), json!({"id": "cmdb-c1"}));
 
     // A viewer reads but does not configure
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             "/api/admin/users",
             &json!({"username": "vic", "password": "viewer-password", "roles": ["viewer"]}),
         )
         .await;
-    assert_success(&body);
     let viewer = Api::new(platform.url())
         .login("vic", "viewer-password")
         .await;

@@ -6,9 +6,13 @@
 //! `TEST_REDIS_URL` are set.
 
 use crate::support;
+use crate::support::fixtures::{
+    ConfigFiles, application, cluster_with_host, env, post_all, product_line,
+    template_with_methods, upload_component, upload_config,
+};
 
 use serde_json::json;
-use support::{Api, EmbeddedPlatform, assert_success, md5_hex, post_multipart, tar_gz};
+use support::{Api, EmbeddedPlatform, assert_success};
 
 const ADMIN_PASSWORD: &str = "sealing-admin-password";
 /// The secret parameter value and the secret app-config value.
@@ -41,48 +45,17 @@ async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
         .login("admin", ADMIN_PASSWORD)
         .await;
     let out = tempfile::tempdir().expect("out dir");
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "pl1", "name": "pl"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "app1", "name": "shop", "product_line_id": "pl1"}),
-        ),
-        ("/api/admin/envs", json!({"id": "env1", "name": "test"})),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
-    let (_, body) = admin
-        .post(
-            "/api/resource/clusters/aos_create",
-            &json!({"name": "shop-c", "env_id": "env1", "app_id": "app1"}),
-        )
-        .await;
-    let cluster = assert_success(&body)["id"]
-        .as_str()
-        .expect("cluster")
-        .to_owned();
-    let (_, body) = admin
-        .post(
-            "/api/resource/hosts/aos_create",
-            &json!({"host_IP": "127.0.0.2", "host_name": "h1", "ssh_user": "nobody",
-                "ssh_port": "22", "ssh_passwd": "unused-ssh-password", "productLine_id": "pl1", "env_id": "env1"}),
-        )
-        .await;
-    let host = assert_success(&body)["id"]
-        .as_str()
-        .expect("host")
-        .to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/resource/clusters/{cluster}/aos_bind"),
-            &json!({"hosts": [host]}),
-        )
-        .await;
-    assert_success(&body);
+    post_all(
+        &admin,
+        &[
+            product_line("pl1", "pl"),
+            application("app1", "shop", "pl1"),
+            env("env1", "test"),
+        ],
+    )
+    .await;
+    let cluster = cluster_with_host(&admin, &json!({"name": "shop-c", "env_id": "env1", "app_id": "app1"}), &json!({"host_IP": "127.0.0.2", "host_name": "h1", "ssh_user": "nobody",
+                "ssh_port": "22", "ssh_passwd": "unused-ssh-password", "productLine_id": "pl1", "env_id": "env1"})).await;
 
     // The method copies its params.json where the test can read what the target received.
     let manifest = "component: {id: db, name: db, remark: db}\nmethod: {id: db1, name: install, remark: install db}\nentrypoint: run.sh\nparams:\n  - key: user\n    require: true\n  - key: db_password\n    require: true\n";
@@ -90,106 +63,70 @@ async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
         "cp params.json '{}/received-params.json'\n",
         out.path().display()
     );
-    let package = tar_gz(&[
-        ("method.yml", manifest.as_bytes().to_vec()),
-        ("run.sh", run_sh.into_bytes()),
-    ]);
-    let (_, body) =
-        post_multipart(&admin, "/api/component/upload", &[("file", package)], &[]).await;
-    assert_success(&body);
+    upload_component(&admin, manifest, run_sh.into_bytes()).await;
 
     // The app config, with a secret key of its own.
     let j2 = b"user={{ user }}\npassword={{ db_password }}\n".to_vec();
     let yml = b"- key: user\n- key: db_password\n".to_vec();
-    let (_, body) = post_multipart(
+    let j2_id = upload_config(
         &admin,
-        "/api/artifact/configure/aos_upload",
-        &[("db.conf.j2", j2.clone()), ("db.conf.yml", yml.clone())],
-        &[
-            ("app_id", "app1".into()),
-            ("name", "db_config".into()),
-            ("version", "1".into()),
-            (
-                "file_md5",
-                json!({"db.conf.j2": md5_hex(&j2), "db.conf.yml": md5_hex(&yml)}).to_string(),
-            ),
-        ],
+        "app1",
+        "db_config",
+        "1",
+        ConfigFiles {
+            j2: ("db.conf.j2", &j2),
+            yml: ("db.conf.yml", &yml),
+        },
     )
-    .await;
-    let j2_id = assert_success(&body)
-        .as_array()
-        .expect("files")
-        .iter()
-        .find(|file| file["filename"] == "db.conf.j2")
-        .and_then(|file| file["id"].as_str())
-        .expect("j2 id")
-        .to_owned();
+    .await
+    .as_array()
+    .expect("files")
+    .iter()
+    .find(|file| file["filename"] == "db.conf.j2")
+    .and_then(|file| file["id"].as_str())
+    .expect("j2 id")
+    .to_owned();
 
-    let (_, body) = admin
-        .post(
-            "/api/app/jobtemplate/create",
-            &json!({"name": "db-install", "application_id": "app1"}),
-        )
-        .await;
-    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobtemplate/{template}/graded"),
-            &json!({"method": [{"component_id": "db", "method_id": "db1", "sequence": 0}]}),
-        )
-        .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
-            "/api/app/jobinstance/create",
-            &json!({"name": INSTANCE_NAME, "env_id": "env1", "application_id": "app1", "job_template_id": template}),
-        )
-        .await;
-    let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
+    let template = template_with_methods(&admin, "db-install", "app1", &[("db", "db1")]).await;
+    let instance = admin.post_id("/api/app/jobinstance/create",
+            &json!({"name": INSTANCE_NAME, "env_id": "env1", "application_id": "app1", "job_template_id": template})).await;
     let step = format!("/api/app/jobinstance/{instance}/db1/0");
-    let (_, body) = admin
-        .post(&format!("{step}/{cluster}/relation/cluster"), &json!({}))
+    admin
+        .post_ok(&format!("{step}/{cluster}/relation/cluster"), &json!({}))
         .await;
-    assert_success(&body);
 
     // 5.6.2.4: the parameter values.
-    let (_, body) = admin.get("/api/app/jobinstance/db1/config/desc").await;
-    let params_schema = assert_success(&body);
+    let params_schema = admin.get_ok("/api/app/jobinstance/db1/config/desc").await;
     let params = json!({node(&params_schema, "user"): "shop", node(&params_schema, "db_password"): DB_PASSWORD});
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("{step}/config/update"),
             &json!({"config_value": params}),
         )
         .await;
-    assert_success(&body);
     // 5.6.2.3: the app-config values.
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("{step}/relation/actemplate"),
             &json!({"file_id": j2_id, "groups": []}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin.get(&format!("{step}/actemplate/config/desc")).await;
-    let config_schema = assert_success(&body);
-    let configs = json!({node(&config_schema, "user"): "shop", node(&config_schema, "db_password"): CONFIG_PASSWORD});
-    let (_, body) = admin
-        .post(
-            &format!("{step}/relation/actemplate"),
-            &json!({"file_id": j2_id, "groups": [{"dest": out.path().display().to_string(), "host_IP": [], "configs": configs, "targetname": "db.conf"}]}),
-        )
+    let config_schema = admin
+        .get_ok(&format!("{step}/actemplate/config/desc"))
         .await;
-    assert_success(&body);
+    let configs = json!({node(&config_schema, "user"): "shop", node(&config_schema, "db_password"): CONFIG_PASSWORD});
+    admin.post_ok(&format!("{step}/relation/actemplate"),
+            &json!({"file_id": j2_id, "groups": [{"dest": out.path().display().to_string(), "host_IP": [], "configs": configs, "targetname": "db.conf"}]})).await;
 
     // The read-back routes answer the values as they were saved (as they always did).
-    let (_, body) = admin.get(&format!("{step}/config/value")).await;
-    let answered = assert_success(&body);
+    let answered = admin.get_ok(&format!("{step}/config/value")).await;
     assert_eq!(answered[node(&params_schema, "db_password")], DB_PASSWORD);
-    let (_, body) = admin
-        .get(&format!("{step}/actemplate/{j2_id}/config/value"))
-        .await;
-    assert_eq!(assert_success(&body), json!([configs]));
+    assert_eq!(
+        admin
+            .get_ok(&format!("{step}/actemplate/{j2_id}/config/value"))
+            .await,
+        json!([configs])
+    );
 
     // 6.1 on the TAD host: the target gets the values.
     let (_, body) = admin

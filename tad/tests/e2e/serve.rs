@@ -47,23 +47,20 @@ async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
     );
 
     let admin = Api::new(&url).login("admin", &password).await;
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             "/api/admin/productlines",
             &json!({"id": "5000", "name": "OPENSRVC,USASTRAN"}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             "/api/admin/applications",
             &json!({"id": "5093", "name": "服务整合", "product_line_id": "5000"}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin.get("/api/app/productline/select").await;
     assert_eq!(
-        assert_success(&body),
+        admin.get_ok("/api/app/productline/select").await,
         json!([{"id": "5000", "name": "OPENSRVC,USASTRAN"}])
     );
     let (_, body) = admin.get("/api/app/applications/5000/select_by_pl").await;
@@ -111,9 +108,10 @@ async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
         "the generated key is kept"
     );
     let admin = Api::new(&url).login("admin", &password).await;
-    let (_, body) = admin.get("/api/app/applications/5000/select_by_pl").await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok("/api/app/applications/5000/select_by_pl")
+            .await,
         json!([{"id": "5093", "name": "服务整合"}]),
         "data kept"
     );
@@ -213,8 +211,12 @@ async fn import_is_idempotent_and_atomic() {
         "imported users exist: no generated admin"
     );
     let admin = Api::new(&url).login("admin", "imported-admin-pw").await;
-    let (_, body) = admin.get("/api/app/productline/select").await;
-    let mut lines = assert_success(&body).as_array().cloned().expect("list");
+    let mut lines = admin
+        .get_ok("/api/app/productline/select")
+        .await
+        .as_array()
+        .cloned()
+        .expect("list");
     lines.sort_by_key(|line| line["id"].as_str().map(str::to_owned));
     assert_eq!(
         lines,
@@ -224,13 +226,11 @@ async fn import_is_idempotent_and_atomic() {
         ],
         "p9 was not kept"
     );
-    let (_, body) = admin.get("/api/app/applications/750/select_by_pl").await;
     assert_eq!(
-        assert_success(&body),
+        admin.get_ok("/api/app/applications/750/select_by_pl").await,
         json!([{"id": "5093", "name": "票务"}])
     );
-    let (_, body) = admin.get("/api/resource/envs/select").await;
-    let envs = assert_success(&body);
+    let envs = admin.get_ok("/api/resource/envs/select").await;
     assert_eq!(
         envs.as_array().map(Vec::len),
         Some(1),
@@ -238,8 +238,7 @@ async fn import_is_idempotent_and_atomic() {
     );
     assert_eq!(envs[0]["remark"], "UAT");
     assert_eq!(envs[0]["creator"], "import");
-    let (_, body) = admin.get("/api/resource/clusters/c1/hosts").await;
-    let bound = assert_success(&body);
+    let bound = admin.get_ok("/api/resource/clusters/c1/hosts").await;
     assert_eq!(bound[0]["id"], "h1");
     assert_eq!(bound[0]["ssh_port"], "2222");
     let (_, body) = admin.delete("/api/resource/hosts/aos_deletes/h1").await;

@@ -5,10 +5,11 @@
 //! steady body is not cut.
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::{Api, EmbeddedPlatform, assert_success};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -35,19 +36,11 @@ async fn start() -> (EmbeddedPlatform, Api) {
     let admin = Api::new(platform.url())
         .login("admin", ADMIN_PASSWORD)
         .await;
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "750", "name": "pl"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "5093", "name": "bus", "product_line_id": "750"}),
-        ),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        &admin,
+        &[product_line("750", "pl"), application("5093", "bus", "750")],
+    )
+    .await;
     let created = support::http_client()
         .post(format!("{}/api/v2/stall/create", platform.url()))
         .header("x-secretkey", SECRET)

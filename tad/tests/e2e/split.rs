@@ -6,6 +6,7 @@
 //! started at the gateway continues in the service (same trace id in both logs).
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -218,28 +219,26 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
     );
 
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             "/api/admin/productlines",
             &json!({"id": "5000", "name": "OPENSRVC,USASTRAN"}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             "/api/admin/applications",
             &json!({"id": "5093", "name": "服务整合", "product_line_id": 5000}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin.get("/api/app/productline/select").await;
     assert_eq!(
-        assert_success(&body),
+        admin.get_ok("/api/app/productline/select").await,
         json!([{"id": "5000", "name": "OPENSRVC,USASTRAN"}])
     );
-    let (_, body) = admin.get("/api/app/applications/5000/select_by_pl/").await;
     assert_eq!(
-        assert_success(&body),
+        admin
+            .get_ok("/api/app/applications/5000/select_by_pl/")
+            .await,
         json!([{"id": "5093", "name": "服务整合"}])
     );
 
@@ -347,16 +346,11 @@ async fn a_trace_started_at_the_gateway_continues_in_the_service() {
 async fn a_gateway_stopped_by_sigterm_answers_its_in_flight_requests() {
     let mut split = start_split();
     let admin = Api::new(&split.url).login("admin", ADMIN_PASSWORD).await;
-    for (path, body) in [
-        ("/api/admin/productlines", json!({"id": "pl", "name": "pl"})),
-        (
-            "/api/admin/applications",
-            json!({"id": "app", "name": "app", "product_line_id": "pl"}),
-        ),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        &admin,
+        &[product_line("pl", "pl"), application("app", "app", "pl")],
+    )
+    .await;
     // 20 package syncs whose bodies trickle in over about 2 s: all in flight at the SIGTERM.
     let token = admin.token.clone().expect("token");
     let mut requests = Vec::new();

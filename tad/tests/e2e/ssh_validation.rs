@@ -73,13 +73,12 @@ async fn ssh_validation_logs_in_for_real_and_pins_the_host_key() {
         }
         body
     };
-    let (_, body) = admin
-        .post(
+    let host_id = admin
+        .post_id(
             "/api/resource/hosts/aos_create",
             &host(Some(&password), port),
         )
         .await;
-    let host_id = assert_success(&body)["id"].as_str().expect("id").to_owned();
     let validate_path = format!("/api/resource/hosts/validate/127.0.0.1/{SSH_USER}/ssh");
     let validate = || async { admin.get(&validate_path).await };
 

@@ -17,10 +17,9 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     let sleeper = "20.7771";
     bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
     let (hook_url, posts) = webhook_receiver().await;
-    let (_, body) = admin
-        .post("/api/admin/webhooks", &json!({"url": hook_url}))
+    admin
+        .post_ok("/api/admin/webhooks", &json!({"url": hook_url}))
         .await;
-    assert_success(&body);
 
     let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
     let run = assert_success(&answer)["execution_id"]
@@ -34,8 +33,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         assert!(Instant::now() < deadline, "step 1 never started");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
-    let tree = assert_success(&body);
+    let tree = admin.get_ok(&format!("/api/executions/{run}")).await;
     assert_eq!(
         (
             tree["steps"][0]["status"].clone(),
@@ -79,9 +77,8 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         (json!(true), json!(run)),
         "{answer}"
     );
-    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
     assert_eq!(
-        assert_success(&body)["start_time"],
+        admin.get_ok(&format!("/api/executions/{run}")).await["start_time"],
         first_start,
         "a resumed run keeps its first start time"
     );
@@ -96,8 +93,10 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         read(&root.join("two-step2/script-runs")),
         format!("sleep {sleeper}\nok resumed\n")
     );
-    let (_, body) = admin.get(&format!("/api/executions/{run}")).await;
-    assert_eq!(assert_success(&body)["status"], "success");
+    assert_eq!(
+        admin.get_ok(&format!("/api/executions/{run}")).await["status"],
+        "success"
+    );
 
     // SIGTERM during a long step: the service releases the run (its processes killed) and
     // exits; the run is `interrupted` at once, not after a lease, and 6.1 can take it again.
@@ -125,8 +124,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     );
     let (restarted, url) = crashable.serve();
     let admin = admin.with_base(&url);
-    let (_, body) = admin.get(&format!("/api/executions/{drained}")).await;
-    let tree = assert_success(&body);
+    let tree = admin.get_ok(&format!("/api/executions/{drained}")).await;
     assert_eq!(tree["status"], "interrupted", "{tree}");
     assert!(
         tree["message"]

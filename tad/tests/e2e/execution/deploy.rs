@@ -96,12 +96,11 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     let size = whole.len();
     assert!(size > 200, "a log of several chunks: {whole}");
     for offset in (0..size).step_by(37).chain([size - 1, size, size + 5]) {
-        let (_, body) = admin
-            .get(&format!(
+        let chunk = admin
+            .get_ok(&format!(
                 "/api/executions/{run}/log?host_task={task}&offset={offset}"
             ))
             .await;
-        let chunk = assert_success(&body);
         let expected = whole.as_bytes().get(offset..).unwrap_or_default();
         assert_eq!(
             (
@@ -166,10 +165,12 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     everything_said.extend(events.iter().map(|event| event.2.to_string()));
 
     // The instance now shows the outcome.
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{instance}/details"))
-        .await;
-    assert_eq!(assert_success(&body)["status"], "success");
+    assert_eq!(
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{instance}/details"))
+            .await["status"],
+        "success"
+    );
 
     // One host of three fails: the step fails, and msg names the host and the step.
     let fail_binding = json!({"scripts_data": HOSTS.iter().map(|(ip, _, _)| json!({
@@ -178,13 +179,12 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         "host_IP": [ip],
         "parameter": if *ip == "127.0.0.3" { "fail now".to_owned() } else { format!("ok {ip}") },
         "execute_type": "shell"})).collect::<Vec<_>>()});
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
             &json!({"script_id": "", "scripts_data": fail_binding["scripts_data"]}),
         )
         .await;
-    assert_success(&body);
     let answer = execute(&admin, &instance, "executionall", json!({})).await;
     let data = assert_success(&answer);
     assert_eq!(data["result"], false, "{answer}");
@@ -193,8 +193,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     assert!(msg.contains("exited with code 3"), "{msg}");
     let failed_run = data["execution_id"].as_str().expect("id").to_owned();
     assert_ne!(failed_run, run, "a finished run is not continued");
-    let (_, body) = admin.get(&format!("/api/executions/{failed_run}")).await;
-    let tree = assert_success(&body);
+    let tree = admin.get_ok(&format!("/api/executions/{failed_run}")).await;
     assert_eq!(tree["status"], "failed");
     let statuses: Vec<(String, String)> = tree["steps"][0]["hosts"]
         .as_array()
@@ -211,10 +210,12 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         statuses.contains(&("127.0.0.3".to_owned(), "failed".to_owned())),
         "{statuses:?}"
     );
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{instance}/details"))
-        .await;
-    assert_eq!(assert_success(&body)["status"], "failed");
+    assert_eq!(
+        admin
+            .get_ok(&format!("/api/app/jobinstance/{instance}/details"))
+            .await["status"],
+        "failed"
+    );
     everything_said.extend(
         all_logs(&admin, &failed_run)
             .await
@@ -234,8 +235,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     let data = assert_success(&answer);
     assert_eq!(data["result"], true, "{answer}");
     let stepped = data["execution_id"].as_str().expect("id").to_owned();
-    let (_, body) = admin.get(&format!("/api/executions/{stepped}")).await;
-    let tree = assert_success(&body);
+    let tree = admin.get_ok(&format!("/api/executions/{stepped}")).await;
     assert_eq!(
         (
             tree["steps"][0]["status"].clone(),
@@ -284,13 +284,12 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         "host_IP": ["127.0.0.2"],
         "parameter": format!("sleep {sleeper}"),
         "execute_type": "shell"}]});
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
             &sleep_binding,
         )
         .await;
-    assert_success(&body);
     let answer = execute(&admin, &instance, "executionall?wait=false", json!({})).await;
     let long_run = assert_success(&answer)["execution_id"]
         .as_str()
@@ -335,8 +334,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         0,
         "no process left on the target"
     );
-    let (_, body) = admin.get(&format!("/api/executions/{long_run}")).await;
-    let tree = assert_success(&body);
+    let tree = admin.get_ok(&format!("/api/executions/{long_run}")).await;
     assert_eq!(tree["status"], "stopped");
     assert!(
         tree["steps"][0]["hosts"]
@@ -358,21 +356,19 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     );
 
     // The same deployment on the TAD host itself.
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
             &json!({"script_id": "", "scripts_data": []}),
         )
         .await;
-    assert_success(&body);
     // ... as a rolling deploy, one host at a time.
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("/api/app/jobinstance/{instance}/shop1/0/relation/alldata"),
             &json!({"rolling": {"batch_size": 1, "pause_seconds": 0}}),
         )
         .await;
-    assert_success(&body);
     let answer = execute(
         &admin,
         &instance,
@@ -471,13 +467,8 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         .as_str()
         .expect("file")
         .to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
-            &json!({"script_id": "", "scripts_data": [{"id": unreviewed_id, "dest": deployment.root.join("sleep").display().to_string(), "host_IP": [], "parameter": "", "execute_type": "shell"}]}),
-        )
-        .await;
-    assert_success(&body);
+    admin.post_ok(&format!("/api/app/jobinstance/{instance}/shop1/0/relation/script"),
+            &json!({"script_id": "", "scripts_data": [{"id": unreviewed_id, "dest": deployment.root.join("sleep").display().to_string(), "host_IP": [], "parameter": "", "execute_type": "shell"}]})).await;
     let answer = execute(&admin, &instance, "executionall", json!({})).await;
     let data = assert_success(&answer);
     let msg = data["msg"].as_str().unwrap_or_default().to_owned();
@@ -485,13 +476,12 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         data["result"] == false && msg.contains("unreviewed") && msg.contains("disabled"),
         "{answer}"
     );
-    let (_, body) = admin
-        .get(&format!(
+    let tree = admin
+        .get_ok(&format!(
             "/api/executions/{}",
             data["execution_id"].as_str().expect("id")
         ))
         .await;
-    let tree = assert_success(&body);
     assert_eq!(
         tree["steps"][0]["hosts"],
         json!([]),

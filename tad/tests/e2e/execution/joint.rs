@@ -2,24 +2,11 @@
 //! survives a crash of its service, resuming its unfinished nodes only.
 
 use super::*;
+use crate::support::fixtures::{template_with_methods, upload_script};
 
 /// A template of one step running the built-in custom method `cu1`.
 async fn script_only_template(admin: &Api) -> String {
-    let (_, body) = admin
-        .post(
-            "/api/app/jobtemplate/create",
-            &json!({"name": "script-only", "application_id": "app1"}),
-        )
-        .await;
-    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobtemplate/{template}/graded"),
-            &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
-        )
-        .await;
-    assert_success(&body);
-    template
+    template_with_methods(admin, "script-only", "app1", &[("custom", "cu1")]).await
 }
 
 /// One node of a test joint line: an instance of its own application.
@@ -46,43 +33,30 @@ async fn joint_node_instance(
         dest,
         parameter,
     } = node;
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             "/api/admin/applications",
             &json!({"id": app, "name": app, "product_line_id": "pl1"}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
+    let cluster = admin
+        .post_id(
             "/api/resource/clusters/aos_create",
             &json!({"name": format!("{app}-c"), "env_id": "env1", "app_id": app}),
         )
         .await;
-    let cluster = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!("/api/resource/clusters/{cluster}/aos_bind"),
             &json!({"hosts": [deployment.host_ids[0]]}),
         )
         .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
-            "/api/app/jobinstance/create",
-            &json!({"name": format!("node-{name}"), "env_id": "env1", "application_id": app, "job_template_id": template}),
-        )
-        .await;
-    let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{instance}/cu1/0/relation/alldata"),
+    let instance = admin.post_id("/api/app/jobinstance/create",
+            &json!({"name": format!("node-{name}"), "env_id": "env1", "application_id": app, "job_template_id": template})).await;
+    admin.post_ok(&format!("/api/app/jobinstance/{instance}/cu1/0/relation/alldata"),
             &json!({"cluster": {"cluster_id": cluster},
                 "scripts": {"scripts_data": [{"id": script_file_id, "dest": dest.display().to_string(),
-                    "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}}),
-        )
-        .await;
-    assert_success(&body);
+                    "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}})).await;
     instance
 }
 
@@ -117,21 +91,22 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
         };
         instances.push(joint_node_instance(&admin, &deployment, &template, node).await);
     }
-    let (_, body) = admin
-        .post(
+    let line = admin
+        .post_ok(
             "/api/app/jointline/create",
             &json!({"name": "release", "remark": "", "productline_id": "pl1"}),
         )
-        .await;
-    let line = assert_success(&body).as_str().expect("id").to_owned();
+        .await
+        .as_str()
+        .expect("id")
+        .to_owned();
     let graph = json!({"id": line, "joint": [
         {"jobi_id": instances[0], "sequence": 0, "parent": [], "top": 10, "left": 10},
         {"jobi_id": instances[1], "sequence": 1, "parent": [0], "top": 20, "left": 10},
         {"jobi_id": instances[2], "sequence": 2, "parent": ["0"], "top": 20, "left": 30},
         {"jobi_id": instances[3], "sequence": 3, "parent": [1, "2"], "top": 30, "left": 20}
     ]});
-    let (_, body) = admin.post("/api/app/jointline/save/", &graph).await;
-    assert_success(&body);
+    admin.post_ok("/api/app/jointline/save/", &graph).await;
     let runs_of = |name: &str| {
         std::fs::read_to_string(root.join("joint").join(name).join("script-runs"))
             .map(|runs| runs.lines().count())
@@ -156,8 +131,7 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
         [1, 1, 1, 0],
         "A and B ran, C ran and failed, D did not run"
     );
-    let (_, body) = admin.get(&format!("/api/executions/{joint}")).await;
-    let tree = assert_success(&body);
+    let tree = admin.get_ok(&format!("/api/executions/{joint}")).await;
     assert_eq!(
         (tree["kind"].clone(), tree["status"].clone()),
         (json!("joint"), json!("failed"))
@@ -183,10 +157,9 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
         .expect("C's run")
         .to_owned();
     assert!(tree["nodes"][3]["execution_id"].is_null());
-    let (_, body) = admin
-        .get(&format!("/api/app/jointline/get_structure/{line}/"))
+    let structure = admin
+        .get_ok(&format!("/api/app/jointline/get_structure/{line}/"))
         .await;
-    let structure = assert_success(&body);
     let shown: Vec<Value> = structure["joint"]
         .as_array()
         .expect("joint")
@@ -210,19 +183,17 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
         "{answer}"
     );
     assert_eq!(["A", "B", "C", "D"].map(runs_of), [1, 1, 2, 1]);
-    let (_, body) = admin.get(&format!("/api/executions/{joint}")).await;
-    let tree = assert_success(&body);
+    let tree = admin.get_ok(&format!("/api/executions/{joint}")).await;
     assert_eq!(tree["status"], "success");
     assert_eq!(
         tree["nodes"][2]["execution_id"],
         json!(c_run),
         "C continued its own run"
     );
-    let (_, body) = admin
-        .get(&format!("/api/app/jointline/get_structure/{line}"))
-        .await;
     assert!(
-        assert_success(&body)["joint"]
+        admin
+            .get_ok(&format!("/api/app/jointline/get_structure/{line}"))
+            .await["joint"]
             .as_array()
             .expect("joint")
             .iter()
@@ -252,27 +223,15 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
     // A script that appends its first argument to `script-runs` and, when given a second one,
     // sleeps that long on its first run only (so the resumed run ends at once).
     let script = b"#!/bin/bash\necho \"$1\" >> ./script-runs\nif [ -n \"$2\" ] && [ \"$(wc -l < ./script-runs)\" -eq 1 ]; then sleep \"$2\"; fi\n".to_vec();
-    let (_, body) = post_multipart(
-        &admin,
-        "/api/artifact/script/aos_upload",
-        &[("once.sh", script.clone())],
-        &[
-            ("app_id", "app1".into()),
-            ("name", "sleep-once".into()),
-            ("file_md5", json!({"once.sh": md5_hex(&script)}).to_string()),
-        ],
-    )
-    .await;
-    let uploaded = assert_success(&body);
+    let uploaded = upload_script(&admin, "app1", "sleep-once", "once.sh", &script).await;
     let script_id = uploaded[0]["file_id"].as_str().expect("file").to_owned();
     let version = uploaded[0]["version_id"].as_str().expect("version");
-    let (_, body) = reviewer
-        .post(
+    reviewer
+        .post_ok(
             &format!("/api/script/index/examine/{version}"),
             &json!({"method_id": version, "status": "able"}),
         )
         .await;
-    assert_success(&body);
     let template = script_only_template(&admin).await;
 
     // A → B → C, one application each, all on 127.0.0.2; B sleeps on its first run.
@@ -303,20 +262,21 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
         };
         instances.push(joint_node_instance(&admin, &deployment, &template, node).await);
     }
-    let (_, body) = admin
-        .post(
+    let line = admin
+        .post_ok(
             "/api/app/jointline/create",
             &json!({"name": "crash-release", "remark": "", "productline_id": "pl1"}),
         )
-        .await;
-    let line = assert_success(&body).as_str().expect("id").to_owned();
+        .await
+        .as_str()
+        .expect("id")
+        .to_owned();
     let graph = json!({"id": line, "joint": [
         {"jobi_id": instances[0], "sequence": 0, "parent": [], "top": 10, "left": 10},
         {"jobi_id": instances[1], "sequence": 1, "parent": [0], "top": 20, "left": 10},
         {"jobi_id": instances[2], "sequence": 2, "parent": [1], "top": 30, "left": 10}
     ]});
-    let (_, body) = admin.post("/api/app/jointline/save/", &graph).await;
-    assert_success(&body);
+    admin.post_ok("/api/app/jointline/save/", &graph).await;
     let runs_of = |name: &str| {
         std::fs::read_to_string(root.join("joint").join(name).join("script-runs"))
             .map(|runs| runs.lines().map(str::to_owned).collect::<Vec<_>>())
@@ -332,10 +292,9 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
     };
 
     let (hook_url, posts) = webhook_receiver().await;
-    let (_, body) = admin
-        .post("/api/admin/webhooks", &json!({"url": hook_url}))
+    admin
+        .post_ok("/api/admin/webhooks", &json!({"url": hook_url}))
         .await;
-    assert_success(&body);
     let (status, answer) = admin
         .post(
             &format!("/api/app/jointline/{line}/execution?wait=false"),
@@ -397,8 +356,10 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
             && body["status"] == "interrupted"
     })
     .await;
-    let (_, body) = admin.get(&format!("/api/executions/{a_run}")).await;
-    assert_eq!(assert_success(&body)["status"], "success");
+    assert_eq!(
+        admin.get_ok(&format!("/api/executions/{a_run}")).await["status"],
+        "success"
+    );
     let _ = std::process::Command::new("pkill")
         .args(["-f", &format!("sleep {sleeper}")])
         .status();
@@ -419,8 +380,7 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
         [vec!["A"], vec!["B", "B"], vec!["C"]],
         "A ran once, B twice (interrupted, then resumed), C once"
     );
-    let (_, body) = admin.get(&format!("/api/executions/{joint}")).await;
-    let tree = assert_success(&body);
+    let tree = admin.get_ok(&format!("/api/executions/{joint}")).await;
     assert_eq!(tree["status"], "success", "{tree}");
     assert_eq!(
         node_field(&tree, "status"),
@@ -432,12 +392,13 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
         [json!(a_run), json!(b_run)],
         "A kept its run, B continued its own run"
     );
-    let (_, body) = admin.get(&format!("/api/executions/{b_run}")).await;
-    assert_eq!(assert_success(&body)["status"], "success");
-    let (_, body) = admin
-        .get(&format!("/api/app/jointline/get_structure/{line}"))
-        .await;
-    let shown: Vec<Value> = assert_success(&body)["joint"]
+    assert_eq!(
+        admin.get_ok(&format!("/api/executions/{b_run}")).await["status"],
+        "success"
+    );
+    let shown: Vec<Value> = admin
+        .get_ok(&format!("/api/app/jointline/get_structure/{line}"))
+        .await["joint"]
         .as_array()
         .expect("joint")
         .iter()

@@ -8,6 +8,10 @@
 //! On PostgreSQL + Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set.
 
 use crate::support;
+use crate::support::fixtures::{
+    ConfigFiles, application, env, post_all, product_line, upload_component, upload_config,
+    upload_script,
+};
 
 use std::{
     path::{Path, PathBuf},
@@ -98,13 +102,12 @@ fn shared_dir(path: &Path) {
 /// Configures the deployments every test runs (as `admin`; a second user, `rita`, reviews the
 /// script, since nobody approves their own).
 async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             "/api/admin/users",
             &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
         )
         .await;
-    assert_success(&body);
     let reviewer = Api::new(&admin.base).login("rita", "password-123").await;
     // All "hosts" are this machine: each writes below a directory of its own.
     for tag in ["shop-one", "shop-two"] {
@@ -114,33 +117,26 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
     }
     shared_dir(&root.join("sleep"));
     shared_dir(&root.join("two-step2"));
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "pl1", "name": "pl"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "app1", "name": "shop", "product_line_id": "pl1"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "app2", "name": "shop-two", "product_line_id": "pl1"}),
-        ),
-        ("/api/admin/envs", json!({"id": "env1", "name": "test"})),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
+    post_all(
+        admin,
+        &[
+            product_line("pl1", "pl"),
+            application("app1", "shop", "pl1"),
+            application("app2", "shop-two", "pl1"),
+            env("env1", "test"),
+        ],
+    )
+    .await;
     let mut cluster_ids = Vec::new();
     for (name, app) in [("shop-c", "app1"), ("shop-two-c", "app2")] {
-        let (_, body) = admin
-            .post(
-                "/api/resource/clusters/aos_create",
-                &json!({"name": name, "env_id": "env1", "app_id": app}),
-            )
-            .await;
-        cluster_ids.push(assert_success(&body)["id"].as_str().expect("id").to_owned());
+        cluster_ids.push(
+            admin
+                .post_id(
+                    "/api/resource/clusters/aos_create",
+                    &json!({"name": name, "env_id": "env1", "app_id": app}),
+                )
+                .await,
+        );
     }
     let mut host_ids = Vec::new();
     for (ip, user, by_key) in HOSTS {
@@ -151,29 +147,22 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
         } else {
             host["ssh_passwd"] = json!(sshd.password);
         }
-        let (_, body) = admin.post("/api/resource/hosts/aos_create", &host).await;
-        host_ids.push(assert_success(&body)["id"].as_str().expect("id").to_owned());
+        host_ids.push(admin.post_id("/api/resource/hosts/aos_create", &host).await);
     }
     for cluster in &cluster_ids {
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 &format!("/api/resource/clusters/{cluster}/aos_bind"),
                 &json!({"hosts": host_ids}),
             )
             .await;
-        assert_success(&body);
     }
 
     // The method package: prints its parameters (the password must come out masked) and counts
     // its runs in the step's work directory.
     let manifest = "component: {id: shop, name: shop, remark: shop}\nmethod: {id: shop1, name: install, remark: install shop}\nentrypoint: run.sh\nparams:\n  - key: greeting\n    require: true\n  - key: db_password\n";
     let run_sh = "echo \"entry on $(whoami): $(tr -d '\\n' < params.json)\"\necho ran >> ../entry-runs\nif [ -n \"$(grep -o slow params.json)\" ]; then sleep 8; fi\n";
-    let package = tar_gz(&[
-        ("method.yml", manifest.as_bytes().to_vec()),
-        ("run.sh", run_sh.as_bytes().to_vec()),
-    ]);
-    let (_, body) = post_multipart(admin, "/api/component/upload", &[("file", package)], &[]).await;
-    assert_success(&body);
+    upload_component(admin, manifest, run_sh.as_bytes().to_vec()).await;
 
     // The artifact: a package holding 3 MiB of varied bytes.
     let payload: Vec<u8> = (0..3 * 1024 * 1024_u32)
@@ -195,53 +184,33 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
 
     // The script, uploaded by admin and approved by another user.
     let script = b"#!/bin/bash\necho \"script args: $*\"\necho \"$*\" >> ./script-runs\nif [ \"$1\" = fail ]; then echo failing >&2; exit 3; fi\nif [ \"$1\" = sleep ]; then sleep \"$2\"; fi\nif [ \"$1\" = failif ] && [ -e \"$2\" ]; then echo \"flag $2 is there\" >&2; exit 4; fi\n".to_vec();
-    let (_, body) = post_multipart(
-        admin,
-        "/api/artifact/script/aos_upload",
-        &[("deploy.sh", script.clone())],
-        &[
-            ("app_id", "app1".into()),
-            ("name", "deploy".into()),
-            (
-                "file_md5",
-                json!({"deploy.sh": md5_hex(&script)}).to_string(),
-            ),
-        ],
-    )
-    .await;
-    let uploaded = assert_success(&body);
+    let uploaded = upload_script(admin, "app1", "deploy", "deploy.sh", &script).await;
     let script_file_id = uploaded[0]["file_id"].as_str().expect("file").to_owned();
     let script_version = uploaded[0]["version_id"]
         .as_str()
         .expect("version")
         .to_owned();
-    let (_, body) = reviewer
-        .post(
+    reviewer
+        .post_ok(
             &format!("/api/script/index/examine/{script_version}"),
             &json!({"method_id": script_version, "status": "able"}),
         )
         .await;
-    assert_success(&body);
 
     // The app config: `listen={{ port }}`.
     let j2 = b"listen={{ port }}\nname=shop\n".to_vec();
     let yml = b"- key: port\n  rule: '^[0-9]+$'\n".to_vec();
-    let (_, body) = post_multipart(
+    let template_file = upload_config(
         admin,
-        "/api/artifact/configure/aos_upload",
-        &[("shop.conf.j2", j2.clone()), ("shop.conf.yml", yml.clone())],
-        &[
-            ("app_id", "app1".into()),
-            ("name", "shop_config".into()),
-            ("version", "1".into()),
-            (
-                "file_md5",
-                json!({"shop.conf.j2": md5_hex(&j2), "shop.conf.yml": md5_hex(&yml)}).to_string(),
-            ),
-        ],
+        "app1",
+        "shop_config",
+        "1",
+        ConfigFiles {
+            j2: ("shop.conf.j2", &j2),
+            yml: ("shop.conf.yml", &yml),
+        },
     )
-    .await;
-    let template_file = assert_success(&body)[0]["id"]
+    .await[0]["id"]
         .as_str()
         .expect("j2 id")
         .to_owned();
@@ -258,24 +227,21 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
             json!([{"component_id": "shop", "method_id": "shop1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 1}]),
         ),
     ] {
-        let (_, body) = admin
-            .post(
+        let id = admin
+            .post_id(
                 "/api/app/jobtemplate/create",
                 &json!({"name": name, "application_id": "app1"}),
             )
             .await;
-        let id = assert_success(&body)["id"].as_str().expect("id").to_owned();
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 &format!("/api/app/jobtemplate/{id}/graded"),
                 &json!({"method": methods}),
             )
             .await;
-        assert_success(&body);
         template_ids.push(id);
     }
-    let (_, body) = admin.get("/api/app/jobinstance/shop1/config/desc").await;
-    let schema = assert_success(&body);
+    let schema = admin.get_ok("/api/app/jobinstance/shop1/config/desc").await;
     let node = |key: &str| -> String {
         schema
             .as_array()
@@ -293,35 +259,27 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
         ("shop-one", &template_ids[0], "app1", &cluster_ids[0]),
         ("shop-two", &template_ids[1], "app2", &cluster_ids[1]),
     ] {
-        let (_, body) = admin
-            .post(
-                "/api/app/jobinstance/create",
-                &json!({"name": name, "env_id": "env1", "application_id": app, "job_template_id": template}),
-            )
-            .await;
-        let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
+        let instance = admin.post_id("/api/app/jobinstance/create",
+                &json!({"name": name, "env_id": "env1", "application_id": app, "job_template_id": template})).await;
         // Learn the template's node ids by binding it with no groups first.
         let configs_path = format!("/api/app/jobinstance/{instance}/shop1/0/relation/actemplate");
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 &format!("/api/app/jobinstance/{instance}/shop1/0/{cluster}/relation/cluster"),
                 &json!({}),
             )
             .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 &configs_path,
                 &json!({"file_id": template_file, "groups": []}),
             )
             .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .get(&format!(
+        let port_node = admin
+            .get_ok(&format!(
                 "/api/app/jobinstance/{instance}/shop1/0/actemplate/config/desc"
             ))
-            .await;
-        let port_node = assert_success(&body)[0]["id"]
+            .await[0]["id"]
             .as_str()
             .expect("port node")
             .to_owned();
@@ -339,22 +297,16 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
             "config": {"config_value": params},
             "scripts": {"scripts_data": per_host(&|ip, dir| json!({"id": script_file_id, "dest": format!("{dir}/scripts"), "host_IP": [ip], "parameter": format!("ok {ip}"), "execute_type": "shell"}))},
         });
-        let (_, body) = admin
-            .post(
+        admin
+            .post_ok(
                 &format!("/api/app/jobinstance/{instance}/shop1/0/relation/alldata"),
                 &everything,
             )
             .await;
-        assert_success(&body);
         if name == "shop-two" {
-            let (_, body) = admin
-                .post(
-                    &format!("/api/app/jobinstance/{instance}/cu1/1/relation/alldata"),
+            admin.post_ok(&format!("/api/app/jobinstance/{instance}/cu1/1/relation/alldata"),
                     &json!({"cluster": {"cluster_id": cluster},
-                        "scripts": {"scripts_data": [{"id": script_file_id, "dest": root.join("two-step2").display().to_string(), "host_IP": ["127.0.0.2"], "parameter": "second", "execute_type": "shell"}]}}),
-                )
-                .await;
-            assert_success(&body);
+                        "scripts": {"scripts_data": [{"id": script_file_id, "dest": root.join("two-step2").display().to_string(), "host_IP": ["127.0.0.2"], "parameter": "second", "execute_type": "shell"}]}})).await;
         }
         let (_, body) = admin
             .get(&format!("/api/app/jobinstance/{instance}/details"))
@@ -419,8 +371,7 @@ async fn execute(api: &Api, instance: &str, route: &str, body: Value) -> Value {
 
 /// Every log byte of every host task of a run, read through the log route chunk by chunk.
 async fn all_logs(api: &Api, run: &str) -> Vec<(String, String)> {
-    let (_, body) = api.get(&format!("/api/executions/{run}")).await;
-    let tree = assert_success(&body);
+    let tree = api.get_ok(&format!("/api/executions/{run}")).await;
     let mut logs = Vec::new();
     for step in tree["steps"].as_array().expect("steps") {
         for host in step["hosts"].as_array().expect("hosts") {
@@ -428,12 +379,11 @@ async fn all_logs(api: &Api, run: &str) -> Vec<(String, String)> {
             let mut offset = 0;
             let mut text = String::new();
             loop {
-                let (_, body) = api
-                    .get(&format!(
+                let chunk = api
+                    .get_ok(&format!(
                         "/api/executions/{run}/log?host_task={task}&offset={offset}"
                     ))
                     .await;
-                let chunk = assert_success(&body);
                 text.push_str(chunk["text"].as_str().expect("text"));
                 let next = chunk["next_offset"].as_u64().expect("next");
                 if chunk["done"] == true {
@@ -526,8 +476,7 @@ fn processes_matching(pattern: &str) -> usize {
 async fn wait_for_status(api: &Api, run: &str, status: &str, within: Duration) -> Value {
     let deadline = Instant::now() + within;
     loop {
-        let (_, body) = api.get(&format!("/api/executions/{run}")).await;
-        let tree = assert_success(&body);
+        let tree = api.get_ok(&format!("/api/executions/{run}")).await;
         if tree["status"] == status {
             return tree;
         }
@@ -543,14 +492,15 @@ async fn wait_for_status(api: &Api, run: &str, status: &str, within: Duration) -
 /// `two-step2` under the test's root.
 async fn bind_two_steps_script(api: &Api, deployment: &Deployment, parameter: &str) {
     let dest = deployment.root.join("two-step2").display().to_string();
-    let (_, body) = api
-        .post(
-            &format!("/api/app/jobinstance/{}/cu1/1/relation/script", deployment.two_steps),
-            &json!({"script_id": "", "scripts_data": [{"id": deployment.script_file_id, "dest": dest,
+    api.post_ok(
+        &format!(
+            "/api/app/jobinstance/{}/cu1/1/relation/script",
+            deployment.two_steps
+        ),
+        &json!({"script_id": "", "scripts_data": [{"id": deployment.script_file_id, "dest": dest,
                 "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}),
-        )
-        .await;
-    assert_success(&body);
+    )
+    .await;
 }
 
 fn serve(data_dir: &Path, env: &std::collections::HashMap<String, String>) -> (TadProcess, String) {

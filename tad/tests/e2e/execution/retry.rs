@@ -12,8 +12,8 @@ async fn bind_scripts(admin: &Api, deployment: &Deployment, parameter: &dyn Fn(&
                 "host_IP": [ip], "parameter": parameter(ip), "execute_type": "shell"})
         })
         .collect();
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!(
                 "/api/app/jobinstance/{}/shop1/0/relation/script",
                 deployment.instance
@@ -21,7 +21,6 @@ async fn bind_scripts(admin: &Api, deployment: &Deployment, parameter: &dyn Fn(&
             &json!({"script_id": "", "scripts_data": scripts}),
         )
         .await;
-    assert_success(&body);
 }
 
 /// Binds `file_id` as the artifact of every host of the one-step instance.
@@ -34,8 +33,8 @@ async fn bind_artifact(admin: &Api, deployment: &Deployment, file_id: &str) {
                 "host_IP": [ip]})
         })
         .collect();
-    let (_, body) = admin
-        .post(
+    admin
+        .post_ok(
             &format!(
                 "/api/app/jobinstance/{}/shop1/0/relation/alldata",
                 deployment.instance
@@ -43,7 +42,6 @@ async fn bind_artifact(admin: &Api, deployment: &Deployment, file_id: &str) {
             &json!({"artifacts": artifacts}),
         )
         .await;
-    assert_success(&body);
 }
 
 fn pushed_md5(deployment: &Deployment, ip: &str) -> String {
@@ -76,10 +74,9 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     )
     .await;
     let (hook_url, posts) = webhook_receiver().await;
-    let (_, body) = admin
-        .post("/api/admin/webhooks", &json!({"url": hook_url}))
+    let hook = admin
+        .post_ok("/api/admin/webhooks", &json!({"url": hook_url}))
         .await;
-    let hook = assert_success(&body);
     assert_eq!(
         (
             hook["url"].clone(),
@@ -96,8 +93,7 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
         .post("/api/admin/webhooks", &json!({"url": hook_url}))
         .await;
     assert!(assert_failure(&body, "invalid_field").contains("already a webhook"));
-    let (_, body) = admin.get("/api/admin/webhooks").await;
-    let hooks = assert_success(&body);
+    let hooks = admin.get_ok("/api/admin/webhooks").await;
     assert_eq!(hooks.as_array().map(Vec::len), Some(2), "{hooks}");
     assert_eq!(hooks[0]["source"], "config");
     let deployment = configure(&admin, &sshd, &root).await;
@@ -187,27 +183,20 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
         assert_eq!(pushed_md5(&deployment, ip), second_md5);
     }
     // The template's rollback template runs its own method (the custom script) on that snapshot.
-    let (_, body) = admin
-        .get(&format!("/api/app/jobinstance/{instance}/details"))
-        .await;
-    let template = assert_success(&body)["job_template_id"]
+    let template = admin
+        .get_ok(&format!("/api/app/jobinstance/{instance}/details"))
+        .await["job_template_id"]
         .as_str()
         .expect("template")
         .to_owned();
-    let (_, body) = admin
-        .post(
-            "/api/app/jobtemplate/create",
-            &json!({"name": "install-rollback", "application_id": "app1", "deploy_type": "rollback", "jobt_rollback_id": template}),
-        )
-        .await;
-    let rollback_template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
+    let rollback_template = admin.post_id("/api/app/jobtemplate/create",
+            &json!({"name": "install-rollback", "application_id": "app1", "deploy_type": "rollback", "jobt_rollback_id": template})).await;
+    admin
+        .post_ok(
             &format!("/api/app/jobtemplate/{rollback_template}/graded"),
             &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
         )
         .await;
-    assert_success(&body);
     let answer = execute(&admin, &instance, "rollback", json!({})).await;
     let data = assert_success(&answer);
     assert_eq!(data["result"], true, "{answer}");
@@ -219,8 +208,9 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
             "first version back on {ip}"
         );
     }
-    let (_, body) = admin.get(&format!("/api/executions/{rollback_run}")).await;
-    let tree = assert_success(&body);
+    let tree = admin
+        .get_ok(&format!("/api/executions/{rollback_run}"))
+        .await;
     assert_eq!(
         (tree["kind"].clone(), tree["steps"][0]["method_id"].clone()),
         (json!("rollback"), json!("cu1")),

@@ -9,6 +9,7 @@
 //! `TEST_REDIS_URL` are set.
 
 use crate::support;
+use crate::support::fixtures::{application, env, post_all, product_line};
 
 use std::{
     os::unix::fs::PermissionsExt,
@@ -85,31 +86,25 @@ impl Bench {
         let admin = Api::new(platform.url())
             .login("admin", ADMIN_PASSWORD)
             .await;
-        for (path, body) in [
-            (
-                "/api/admin/users",
-                json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
-            ),
-            (
-                "/api/admin/productlines",
-                json!({"id": "pl1", "name": "pl"}),
-            ),
-            (
-                "/api/admin/applications",
-                json!({"id": "app1", "name": "safe", "product_line_id": "pl1"}),
-            ),
-            ("/api/admin/envs", json!({"id": "env1", "name": "test"})),
-        ] {
-            let (_, answer) = admin.post(path, &body).await;
-            assert_success(&answer);
-        }
+        post_all(
+            &admin,
+            &[
+                (
+                    "/api/admin/users",
+                    json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
+                ),
+                product_line("pl1", "pl"),
+                application("app1", "safe", "pl1"),
+                env("env1", "test"),
+            ],
+        )
+        .await;
         let mut host_ids = Vec::new();
         for ip in ["127.0.0.2", "127.0.0.3"] {
             let host = json!({"host_IP": ip, "host_name": format!("h-{ip}"), "ssh_user": PASSWORD_USER,
                 "ssh_port": sshd.port.to_string(), "ssh_passwd": sshd.password,
                 "productLine_id": "pl1", "env_id": "env1"});
-            let (_, body) = admin.post("/api/resource/hosts/aos_create", &host).await;
-            host_ids.push(assert_success(&body)["id"].as_str().expect("id").to_owned());
+            host_ids.push(admin.post_id("/api/resource/hosts/aos_create", &host).await);
         }
         let (_, body) = post_multipart(
             &admin,
@@ -129,13 +124,12 @@ impl Bench {
         let script_file_id = uploaded[0]["file_id"].as_str().expect("file").to_owned();
         let version = uploaded[0]["version_id"].as_str().expect("version");
         let reviewer = Api::new(&admin.base).login("rita", "password-123").await;
-        let (_, body) = reviewer
-            .post(
+        reviewer
+            .post_ok(
                 &format!("/api/script/index/examine/{version}"),
                 &json!({"method_id": version, "status": "able"}),
             )
             .await;
-        assert_success(&body);
         Some(Bench {
             _sshd: sshd,
             platform,
@@ -171,27 +165,16 @@ impl Bench {
     /// An instance of a one-step template running `component`/`method`, on `cluster`.
     async fn instance(&self, name: &str, component: &str, method: &str, cluster: &str) -> String {
         let admin = &self.admin;
-        let (_, body) = admin
-            .post(
+        let template = admin
+            .post_id(
                 "/api/app/jobtemplate/create",
                 &json!({"name": name, "application_id": "app1"}),
             )
             .await;
-        let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-        let (_, body) = admin
-            .post(
-                &format!("/api/app/jobtemplate/{template}/graded"),
-                &json!({"method": [{"component_id": component, "method_id": method, "sequence": 0}]}),
-            )
-            .await;
-        assert_success(&body);
-        let (_, body) = admin
-            .post(
-                "/api/app/jobinstance/create",
-                &json!({"name": name, "env_id": "env1", "application_id": "app1", "job_template_id": template}),
-            )
-            .await;
-        let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
+        admin.post_ok(&format!("/api/app/jobtemplate/{template}/graded"),
+                &json!({"method": [{"component_id": component, "method_id": method, "sequence": 0}]})).await;
+        let instance = admin.post_id("/api/app/jobinstance/create",
+                &json!({"name": name, "env_id": "env1", "application_id": "app1", "job_template_id": template})).await;
         self.bind(
             &instance,
             method,

@@ -5,6 +5,9 @@
 //! out of range and non-http(s) appinhouse URLs are refused the same way.
 
 use crate::support;
+use crate::support::fixtures::{
+    application, cluster_with_host, env, post_all, product_line, template_with_methods,
+};
 
 use std::sync::{
     Arc,
@@ -283,70 +286,31 @@ struct Fixture {
 
 async fn fixture(context: &Context) -> Fixture {
     let admin = &context.admin;
-    for (path, body) in [
-        (
-            "/api/admin/productlines",
-            json!({"id": "750", "name": "pl"}),
-        ),
-        (
-            "/api/admin/applications",
-            json!({"id": "5093", "name": "app", "product_line_id": "750"}),
-        ),
-        ("/api/admin/envs", json!({"id": "envM", "name": "env"})),
-    ] {
-        let (_, answer) = admin.post(path, &body).await;
-        assert_success(&answer);
-    }
-    let (_, body) = admin
-        .post(
-            "/api/resource/clusters/aos_create",
-            &json!({"name": "base", "env_id": "envM", "app_id": "5093"}),
-        )
-        .await;
-    let cluster = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            "/api/resource/hosts/aos_create",
-            &json!({"host_IP": "10.5.91.37", "host_name": "h", "ssh_user": "deploy",
+    post_all(
+        admin,
+        &[
+            product_line("750", "pl"),
+            application("5093", "app", "750"),
+            env("envM", "env"),
+        ],
+    )
+    .await;
+    let cluster = cluster_with_host(
+        admin,
+        &json!({"name": "base", "env_id": "envM", "app_id": "5093"}),
+        &json!({"host_IP": "10.5.91.37", "host_name": "h", "ssh_user": "deploy",
             "ssh_passwd": "pw-123456", "productLine_id": "750", "env_id": "envM"}),
-        )
-        .await;
-    let host = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/resource/clusters/{cluster}/aos_bind"),
-            &json!({"hosts": [host]}),
-        )
-        .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
-            "/api/app/jobtemplate/create",
-            &json!({"name": "tpl", "application_id": "5093"}),
-        )
-        .await;
-    let template = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
-            &format!("/api/app/jobtemplate/{template}/graded"),
-            &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]}),
-        )
-        .await;
-    assert_success(&body);
-    let (_, body) = admin
-        .post(
-            "/api/app/jobinstance/create",
-            &json!({"name": "inst", "env_id": "envM", "application_id": "5093", "job_template_id": template}),
-        )
-        .await;
-    let instance = assert_success(&body)["id"].as_str().expect("id").to_owned();
-    let (_, body) = admin
-        .post(
+    )
+    .await;
+    let template = template_with_methods(admin, "tpl", "5093", &[("custom", "cu1")]).await;
+    let instance = admin.post_id("/api/app/jobinstance/create",
+            &json!({"name": "inst", "env_id": "envM", "application_id": "5093", "job_template_id": template})).await;
+    admin
+        .post_ok(
             &format!("/api/app/jobinstance/{instance}/cu1/0/{cluster}/relation/cluster"),
             &json!({}),
         )
         .await;
-    assert_success(&body);
     let (_, body) = context
         .send(Request::Script(vec![
             ("app_id", "5093".into()),
@@ -359,13 +323,12 @@ async fn fixture(context: &Context) -> Fixture {
         .as_str()
         .expect("version")
         .to_owned();
-    let (_, body) = admin
-        .post(
+    let joint_line = admin
+        .post_ok(
             "/api/app/jointline/create",
             &json!({"name": "jl", "productline_id": "750"}),
         )
-        .await;
-    let joint_line = assert_success(&body)
+        .await
         .as_str()
         .expect("id as data")
         .to_owned();

@@ -2,6 +2,7 @@
 //! `tad` child processes whose output is collected line by line, and a real sshd (`sshd`).
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod sshd;
 
 use std::{
@@ -87,6 +88,26 @@ impl Api {
             .body(body);
         let response = self.authorize(request).send().await.expect("POST");
         decode(response).await
+    }
+
+    /// POSTs `body` to `path`, asserts the success envelope and answers its `data`.
+    pub async fn post_ok(&self, path: &str, body: &Value) -> Value {
+        let (_, answer) = self.post(path, body).await;
+        assert_success(&answer)
+    }
+
+    /// POSTs a record to create to `path`, asserts the success envelope and answers `data.id`.
+    pub async fn post_id(&self, path: &str, body: &Value) -> String {
+        self.post_ok(path, body).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    /// GETs `path`, asserts the success envelope and answers its `data`.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let (_, answer) = self.get(path).await;
+        assert_success(&answer)
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {

@@ -1,0 +1,160 @@
+//! Setup the e2e tests share: catalog records, clusters with hosts, templates with methods,
+//! and uploads of method packages, scripts and app-config templates. Each helper sends the
+//! requests a test would and asserts the success envelope of every answer.
+
+use serde_json::{Value, json};
+
+use super::{Api, assert_success, md5_hex, post_multipart, tar_gz};
+
+/// A product line to post with [`post_all`].
+pub fn product_line(id: &str, name: &str) -> (&'static str, Value) {
+    ("/api/admin/productlines", json!({"id": id, "name": name}))
+}
+
+/// An application of `product_line`, to post with [`post_all`].
+pub fn application(id: &str, name: &str, product_line: &str) -> (&'static str, Value) {
+    (
+        "/api/admin/applications",
+        json!({"id": id, "name": name, "product_line_id": product_line}),
+    )
+}
+
+/// A module of `application`, to post with [`post_all`].
+pub fn module(id: &str, name: &str, application: &str) -> (&'static str, Value) {
+    (
+        "/api/admin/modules",
+        json!({"id": id, "name": name, "application_id": application}),
+    )
+}
+
+/// An environment, to post with [`post_all`].
+pub fn env(id: &str, name: &str) -> (&'static str, Value) {
+    ("/api/admin/envs", json!({"id": id, "name": name}))
+}
+
+/// POSTs each `(path, body)` in order, asserting every answer is a success.
+pub async fn post_all(admin: &Api, posts: &[(&str, Value)]) {
+    for (path, body) in posts {
+        admin.post_ok(path, body).await;
+    }
+}
+
+/// Creates a cluster (`cluster`: the 8.1.3 body) and a host (`host`: the 8.2.2 body) and binds
+/// the host to the cluster; answers the cluster id.
+pub async fn cluster_with_host(admin: &Api, cluster: &Value, host: &Value) -> String {
+    let cluster = admin
+        .post_id("/api/resource/clusters/aos_create", cluster)
+        .await;
+    let host = admin.post_id("/api/resource/hosts/aos_create", host).await;
+    admin
+        .post_ok(
+            &format!("/api/resource/clusters/{cluster}/aos_bind"),
+            &json!({"hosts": [host]}),
+        )
+        .await;
+    cluster
+}
+
+/// Creates template `name` of `application` and saves its steps, the `(component, method)`
+/// pairs in order from sequence 0; answers the template id.
+pub async fn template_with_methods(
+    admin: &Api,
+    name: &str,
+    application: &str,
+    methods: &[(&str, &str)],
+) -> String {
+    let template = admin
+        .post_id(
+            "/api/app/jobtemplate/create",
+            &json!({"name": name, "application_id": application}),
+        )
+        .await;
+    let steps: Vec<Value> = methods
+        .iter()
+        .enumerate()
+        .map(|(sequence, (component, method))| {
+            json!({"component_id": component, "method_id": method, "sequence": sequence})
+        })
+        .collect();
+    admin
+        .post_ok(
+            &format!("/api/app/jobtemplate/{template}/graded"),
+            &json!({"method": steps}),
+        )
+        .await;
+    template
+}
+
+/// Binds step `method`/`sequence` of `instance` to `cluster` (5.6.2.1).
+pub async fn bind_cluster(admin: &Api, instance: &str, method: &str, sequence: u32, cluster: &str) {
+    admin
+        .post_ok(
+            &format!(
+                "/api/app/jobinstance/{instance}/{method}/{sequence}/{cluster}/relation/cluster"
+            ),
+            &json!({}),
+        )
+        .await;
+}
+
+/// Uploads a method package (`method.yml` with `manifest`, and `run.sh`); answers the data.
+pub async fn upload_component(admin: &Api, manifest: &str, run_sh: Vec<u8>) -> Value {
+    let package = tar_gz(&[
+        ("method.yml", manifest.as_bytes().to_vec()),
+        ("run.sh", run_sh),
+    ]);
+    let (_, body) = post_multipart(admin, "/api/component/upload", &[("file", package)], &[]).await;
+    assert_success(&body)
+}
+
+/// Uploads script `name` of `app` as file `file` (5.9.3.1); answers the data.
+pub async fn upload_script(admin: &Api, app: &str, name: &str, file: &str, script: &[u8]) -> Value {
+    let (_, body) = post_multipart(
+        admin,
+        "/api/artifact/script/aos_upload",
+        &[(file, script.to_vec())],
+        &[
+            ("app_id", app.into()),
+            ("name", name.into()),
+            ("file_md5", json!({file: md5_hex(script)}).to_string()),
+        ],
+    )
+    .await;
+    assert_success(&body)
+}
+
+/// An app-config template upload: the `.j2` and `.yml` files with their names.
+pub struct ConfigFiles<'a> {
+    pub j2: (&'a str, &'a [u8]),
+    pub yml: (&'a str, &'a [u8]),
+}
+
+/// Uploads app-config template `name` version `version` of `app` (5.11); answers the data.
+pub async fn upload_config(
+    admin: &Api,
+    app: &str,
+    name: &str,
+    version: &str,
+    files: ConfigFiles<'_>,
+) -> Value {
+    let ConfigFiles {
+        j2: (j2_name, j2),
+        yml: (yml_name, yml),
+    } = files;
+    let (_, body) = post_multipart(
+        admin,
+        "/api/artifact/configure/aos_upload",
+        &[(j2_name, j2.to_vec()), (yml_name, yml.to_vec())],
+        &[
+            ("app_id", app.into()),
+            ("name", name.into()),
+            ("version", version.into()),
+            (
+                "file_md5",
+                json!({j2_name: md5_hex(j2), yml_name: md5_hex(yml)}).to_string(),
+            ),
+        ],
+    )
+    .await;
+    assert_success(&body)
+}
