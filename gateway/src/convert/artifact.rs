@@ -4,7 +4,7 @@
 
 use proto::artifact::v1 as pb;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The download route of a stored file, under `base` (`scheme://host`, or empty for a path).
 pub fn download_path(base: &str, file_id: &str) -> String {
@@ -56,26 +56,79 @@ impl ConfigureFile {
 }
 
 /// A config schema node as 5.8.2.3 / 5.8.2.5 show it (leaves have `children: null`).
+// Fields in alphabetical order, the order of the JSON object this type replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ConfigNode {
+    #[schema(no_recursion)]
+    pub children: Option<Vec<ConfigNode>>,
+    pub default: String,
+    pub has_subitem: bool,
+    pub id: String,
+    pub key: String,
+    #[serde(rename = "parentId")]
+    pub parent_id: String,
+    pub policy: String,
+    pub remark: String,
+    pub require: bool,
+    pub rule: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl From<pb::ConfigNode> for ConfigNode {
+    fn from(node: pb::ConfigNode) -> ConfigNode {
+        let has_subitem = !node.children.is_empty();
+        ConfigNode {
+            children: has_subitem
+                .then(|| node.children.into_iter().map(ConfigNode::from).collect()),
+            default: node.default,
+            has_subitem,
+            id: node.id,
+            key: node.key,
+            parent_id: node.parent_id,
+            policy: node.policy,
+            remark: node.remark,
+            require: node.require,
+            rule: node.rule,
+            kind: node.r#type,
+        }
+    }
+}
+
+/// A config schema node as JSON (see [`ConfigNode`]).
 pub fn node_json(node: pb::ConfigNode) -> Value {
-    let has_subitem = !node.children.is_empty();
-    let children = if has_subitem {
-        Value::Array(node.children.into_iter().map(node_json).collect())
-    } else {
-        Value::Null
-    };
-    json!({
-        "remark": node.remark,
-        "default": node.default,
-        "has_subitem": has_subitem,
-        "require": node.require,
-        "rule": node.rule,
-        "children": children,
-        "key": node.key,
-        "parentId": node.parent_id,
-        "policy": node.policy,
-        "type": node.r#type,
-        "id": node.id,
-    })
+    serde_json::to_value(ConfigNode::from(node)).unwrap_or(Value::Null)
+}
+
+/// One version of an app-config template (`GET /api/artifact/configure/{id}/versions`), with
+/// its `.j2` file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ConfigureVersion {
+    pub create_time: String,
+    pub creator: String,
+    pub download_path: String,
+    pub file_id: String,
+    pub filename: String,
+    pub md5: String,
+    pub targetname: String,
+    pub version: String,
+    pub version_id: String,
+    pub yml_file_id: String,
+}
+
+/// An app-config template and its versions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ConfigureVersions {
+    pub app_id: String,
+    pub id: String,
+    pub name: String,
+    pub versions: Vec<ConfigureVersion>,
+}
+
+/// 5.11.4: the text of a script file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FileText {
+    pub file_data: String,
 }
 
 /// A method of 4.4.
@@ -176,6 +229,8 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -150,6 +150,32 @@ impl CatalogRecord {
     }
 }
 
+/// `{id}` of what was created, saved or deleted (admin deletes, 5.2, 1.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RecordId {
+    pub id: String,
+}
+
+/// `data: null` of a success that has nothing to say (5.9, webhook deletes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Nothing;
+
+impl utoipa::PartialSchema for Nothing {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Null)
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Nothing {}
+
+/// SPEC §8 logout: whose session ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LoggedOut {
+    pub username: String,
+}
+
 /// A user as the admin routes answer it (never a password or hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UserRecord {

@@ -54,6 +54,28 @@ pub struct CreatedTemplate {
     pub application_id: String,
 }
 
+/// 4.2: the template whose methods were replaced, and whether it now rolls back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct GradedTemplate {
+    pub id: String,
+    pub is_rollback: bool,
+}
+
+/// 5.7: the copy of a job instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CopiedInstance {
+    pub new_id: String,
+    pub new_name: String,
+}
+
+/// 7.3: the saved work order (`current_flow_node` is always null).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SavedWorkOrder {
+    pub current_flow_node: super::catalog::Nothing,
+    pub doc_id: String,
+    pub process_status: String,
+}
+
 /// A template as 5.3 lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TemplateSelectItem {

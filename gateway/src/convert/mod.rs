@@ -7,3 +7,4 @@ pub mod catalog;
 pub mod executions;
 pub mod jobs;
 pub mod resource;
+pub mod steps;

@@ -5,14 +5,13 @@
 use actix_web::web;
 use common::time::TimeRenderer;
 use proto::resource::v1 as pb;
-use serde_json::json;
 
 use crate::{
     body::LegacyJson,
     clients::{Caller, Clients, reply},
     convert::catalog::{
         ApplicationBody, CatalogRecord, ClusterTypeBody, ClusterTypeRecord, CreateUserBody,
-        EnvBody, LegacyId, ModuleBody, ProductLineBody, UserRecord,
+        EnvBody, LegacyId, ModuleBody, ProductLineBody, RecordId, UserRecord,
     },
 };
 
@@ -57,7 +56,7 @@ fn delete_request(id: web::Path<String>) -> pb::DeleteRequest {
 }
 
 fn deleted(answer: pb::DeleteResponse) -> Answer {
-    ok(json!({ "id": answer.id }))
+    ok(RecordId { id: answer.id })
 }
 
 pub async fn create_user(

@@ -26,7 +26,10 @@ use serde::Deserialize;
 use crate::{
     body::LegacyJson,
     clients::{Caller, Clients, reply},
-    convert::artifact::{ComponentItem, ConfigureFile, RangeRequest, SyncedFile, parse_range},
+    convert::artifact::{
+        ComponentItem, ConfigureFile, ConfigureVersion, ConfigureVersions, FileText, RangeRequest,
+        SyncedFile, parse_range,
+    },
     convert::catalog::IdName,
     envelope::Envelope,
     error::ApiError,
@@ -390,9 +393,9 @@ pub async fn file_text(
         id: id.into_inner(),
     }))
     .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(
-        serde_json::json!({ "file_data": answer.file_data }),
-    )))
+    Ok(HttpResponse::Ok().json(Envelope::ok(FileText {
+        file_data: answer.file_data,
+    })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -465,31 +468,31 @@ pub async fn template_versions(
     let answer = reply(clients.artifact(&caller).template_versions(message)).await?;
     let artifact = answer.artifact.unwrap_or_default();
     let base = base_url(&request);
-    let versions: Vec<serde_json::Value> = answer
+    let versions: Vec<ConfigureVersion> = answer
         .versions
         .into_iter()
         .map(|version| {
             let j2 = version.j2.unwrap_or_default();
-            serde_json::json!({
-                "version_id": version.version_id,
-                "version": version.version,
-                "file_id": j2.id,
-                "filename": j2.name,
-                "md5": j2.md5,
-                "download_path": crate::convert::artifact::download_path(&base, &j2.id),
-                "yml_file_id": version.yml_file_id,
-                "targetname": version.target_name,
-                "creator": version.creator,
-                "create_time": times.render_unix_ms(version.create_time_ms),
-            })
+            ConfigureVersion {
+                create_time: times.render_unix_ms(version.create_time_ms),
+                creator: version.creator,
+                download_path: crate::convert::artifact::download_path(&base, &j2.id),
+                file_id: j2.id,
+                filename: j2.name,
+                md5: j2.md5,
+                targetname: version.target_name,
+                version: version.version,
+                version_id: version.version_id,
+                yml_file_id: version.yml_file_id,
+            }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(serde_json::json!({
-        "id": artifact.id,
-        "name": artifact.name,
-        "app_id": artifact.app_id,
-        "versions": versions,
-    }))))
+    Ok(HttpResponse::Ok().json(Envelope::ok(ConfigureVersions {
+        app_id: artifact.app_id,
+        id: artifact.id,
+        name: artifact.name,
+        versions,
+    })))
 }
 
 /// `GET /api/artifact/files/{id}/download`: streams the file; `Range` answers 206.

@@ -7,12 +7,11 @@
 use actix_web::{HttpResponse, web};
 use common::time::TimeRenderer;
 use proto::{ErrorReason, resource::v1 as pb};
-use serde_json::json;
 
 use crate::{
     body::{BodyLimit, LegacyJson},
     clients::{Caller, Clients, reply},
-    convert::catalog::{Identity, LoginBody, LoginData},
+    convert::catalog::{Identity, LoggedOut, LoginBody, LoginData},
     envelope::Envelope,
     error::ApiError,
 };
@@ -62,7 +61,9 @@ pub async fn login(
 /// Ends the session of the presented token: it answers 401 everywhere from now on.
 pub async fn logout(caller: Caller, clients: web::Data<Clients>) -> Result<HttpResponse, ApiError> {
     let answer = reply(clients.resource(&caller).logout(pb::LogoutRequest {})).await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(json!({ "username": answer.username }))))
+    Ok(HttpResponse::Ok().json(Envelope::ok(LoggedOut {
+        username: answer.username,
+    })))
 }
 
 /// Whose the presented (and still valid) token is, and its roles: a console shows only the

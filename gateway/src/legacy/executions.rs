@@ -15,7 +15,12 @@ use super::{Answer, ok};
 use crate::{
     body::{LegacyJson, page_params, parse_json},
     clients::{Caller, Clients, reply},
-    convert::executions::{execution_json, history_json, log_json, sse_frame},
+    convert::{
+        catalog::Nothing,
+        executions::{
+            ExecuteResult, LogChunk, WebhookItem, execution_tree, history_json, sse_frame,
+        },
+    },
     envelope::Page,
     error::ApiError,
 };
@@ -71,13 +76,8 @@ async fn execute(
     ok(execute_data(answer))
 }
 
-fn execute_data(answer: pb::ExecuteResponse) -> serde_json::Value {
-    json!({
-        "msg": answer.msg,
-        "result": answer.result,
-        "execution_id": answer.execution_id,
-        "status": answer.status,
-    })
+fn execute_data(answer: pb::ExecuteResponse) -> ExecuteResult {
+    ExecuteResult::from(answer)
 }
 
 /// 6.1 `POST /api/app/jobinstance/{id}/executionall`.
@@ -144,7 +144,7 @@ pub async fn execution(
         id: id.into_inner(),
     }))
     .await?;
-    ok(execution_json(execution, &times))
+    ok(execution_tree(execution, &times))
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,7 +181,7 @@ pub async fn execution_log(
         offset,
     };
     let chunk = reply(clients.jobs(&caller).execution_log(request)).await?;
-    ok(log_json(chunk))
+    ok(LogChunk::from(chunk))
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,16 +320,6 @@ pub async fn execution_history(
     )))
 }
 
-fn webhook_json(webhook: pb::Webhook, times: &TimeRenderer) -> serde_json::Value {
-    json!({
-        "id": webhook.id,
-        "url": webhook.url,
-        "source": webhook.source,
-        "creator": webhook.creator,
-        "create_time": times.render_unix_ms(webhook.create_time_ms),
-    })
-}
-
 /// `GET /api/admin/webhooks`: the configured webhooks and those added here.
 pub async fn list_webhooks(
     caller: Caller,
@@ -341,7 +331,7 @@ pub async fn list_webhooks(
     ok(answer
         .webhooks
         .into_iter()
-        .map(|webhook| webhook_json(webhook, &times))
+        .map(|webhook| WebhookItem::from_proto(webhook, &times))
         .collect::<Vec<_>>())
 }
 
@@ -360,7 +350,7 @@ pub async fn add_webhook(
 ) -> Answer {
     let request = pb::AddWebhookRequest { url: body.url };
     let webhook = reply(clients.jobs(&caller).add_webhook(request)).await?;
-    ok(webhook_json(webhook, &times))
+    ok(WebhookItem::from_proto(webhook, &times))
 }
 
 /// `DELETE /api/admin/webhooks/{id}`.
@@ -373,7 +363,7 @@ pub async fn delete_webhook(
         id: id.into_inner(),
     }))
     .await?;
-    ok(serde_json::Value::Null)
+    ok(Nothing)
 }
 
 /// 2.1 `POST /api/app/jointline/{id}/execution`: the joint line's instances, each when its

@@ -5,13 +5,12 @@ use actix_web::{HttpResponse, web};
 use common::time::TimeRenderer;
 use proto::resource::v1::{self as pb, WriteChannel};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::{
     body::{LegacyJson, page_params},
     clients::{Caller, Clients, reply},
     convert::{
-        catalog::LegacyId,
+        catalog::{LegacyId, RecordId},
         resource::{
             AdminClusterItem, AdminHostItem, ClusterBody, ClusterItem, ClusterSelectItem,
             ClusterTypeItem, DeletedCluster, DeletedHost, HostBindItem, HostBody, HostIdsBody,
@@ -390,7 +389,7 @@ pub async fn admin_delete_cluster(
 ) -> Answer {
     let cluster =
         delete_unused_cluster(&clients, &caller, id.into_inner(), WriteChannel::Admin).await?;
-    ok(json!({ "id": cluster.id }))
+    ok(RecordId { id: cluster.id })
 }
 
 /// Deletes a cluster; svc-resource refuses while a job step is bound to it (`cluster_in_use`,
@@ -462,5 +461,5 @@ pub async fn admin_delete_host(
         channel: WriteChannel::Admin as i32,
     };
     let host = reply(clients.resource(&caller).delete_host(request)).await?;
-    ok(json!({ "id": host.id }))
+    ok(RecordId { id: host.id })
 }

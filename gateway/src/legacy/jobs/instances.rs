@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use common::time::TimeRenderer;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Answer, NameAppQuery, Sequence, ok, page_of};
 use crate::{
@@ -14,8 +14,11 @@ use crate::{
     clients::Caller,
     clients::Clients,
     clients::reply,
-    convert::catalog::LegacyId,
-    convert::jobs::{CopyBody, InstanceBody, InstanceDetails, InstanceItem, MethodItem},
+    convert::catalog::{LegacyId, Nothing, RecordId},
+    convert::jobs::{
+        CopiedInstance, CopyBody, InstanceBody, InstanceDetails, InstanceItem, MethodItem,
+        SavedWorkOrder,
+    },
     error::ApiError,
 };
 /// 5.2 `POST /api/app/jobinstance/create`.
@@ -33,7 +36,7 @@ pub async fn create_instance(
         module_id: body.module_id.map(LegacyId::into_string),
     };
     let instance = reply(clients.jobs(&caller).create_instance(request)).await?;
-    ok(json!({ "id": instance.id }))
+    ok(RecordId { id: instance.id })
 }
 
 /// 5.5 `GET /api/app/jobinstance/aos_json?name=&application_id=`.
@@ -101,7 +104,10 @@ pub async fn copy_instance(
         module_id: body.module_id.map(LegacyId::into_string),
     };
     let copy = reply(clients.jobs(&caller).copy_instance(request)).await?;
-    ok(json!({ "new_name": copy.name, "new_id": copy.id }))
+    ok(CopiedInstance {
+        new_id: copy.id,
+        new_name: copy.name,
+    })
 }
 
 /// 5.9 `DELETE /api/app/jobinstance/{id}`.
@@ -114,7 +120,7 @@ pub async fn delete_instance(
         id: id.into_inner(),
     }))
     .await?;
-    ok(Value::Null)
+    ok(Nothing)
 }
 
 /// 5.10 / 7.2 `GET /api/app/jobinstance/{id}/details`: the instance with its steps, and the work
@@ -193,9 +199,11 @@ pub async fn save_work_order(
         app_id: body.app_id.map(LegacyId::into_string),
     };
     let order = reply(clients.jobs(&caller).save_work_order(request)).await?;
-    ok(
-        json!({ "current_flow_node": null, "doc_id": order.doc_id, "process_status": order.process_status }),
-    )
+    ok(SavedWorkOrder {
+        current_flow_node: Nothing,
+        doc_id: order.doc_id,
+        process_status: order.process_status,
+    })
 }
 
 /// `GET /api/app/jobinstance/{id}/online/process/export`: the work order as an .xlsx file.

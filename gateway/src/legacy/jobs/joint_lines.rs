@@ -4,7 +4,6 @@ use actix_web::web;
 use common::time::TimeRenderer;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{Answer, ok, page_of};
 use crate::{
@@ -13,6 +12,7 @@ use crate::{
     clients::Caller,
     clients::Clients,
     clients::reply,
+    convert::catalog::RecordId,
     convert::jobs::{
         JointLineBody, JointLineItem, JointNodeItem, JointStructure, SaveJointLineBody,
     },
@@ -74,7 +74,7 @@ pub async fn save_joint_line(
         nodes: body.joint.into_iter().map(pb::JointNode::from).collect(),
     };
     let line = reply(clients.jobs(&caller).save_joint_line(request)).await?;
-    ok(json!({ "id": line.id }))
+    ok(RecordId { id: line.id })
 }
 
 /// 1.5 `GET /api/app/jointline/get_structure/{id}`.

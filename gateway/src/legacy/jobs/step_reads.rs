@@ -2,40 +2,33 @@
 
 use actix_web::{HttpRequest, web};
 use proto::jobs::v1 as pb;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Answer, Sequence, StepPath, ok, step_ref};
-use crate::{clients::Caller, clients::Clients, clients::reply, error::ApiError};
+use crate::{
+    clients::Caller,
+    clients::Clients,
+    clients::reply,
+    convert::artifact::ConfigNode,
+    convert::steps::{
+        ConfigGroupValues, StepAllData, StepArtifactItem, StepCluster, StepParams, StepScriptItem,
+    },
+    error::ApiError,
+};
+
 /// 5.8.2.2's list: the files bound to a step, with their artifact versions.
 async fn step_artifacts_data(
     clients: &Clients,
     caller: &Caller,
     step: pb::StepRef,
     base: &str,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<StepArtifactItem>, ApiError> {
     let answer = reply(clients.jobs(caller).step_artifacts(step)).await?;
-    Ok(Value::Array(
-        answer
-            .artifacts
-            .into_iter()
-            .map(|artifact| {
-                json!({
-                    "status": artifact.file_name,
-                    "artifact_name": artifact.artifact_name,
-                    "artifact_version_name": artifact.version,
-                    "download_path": crate::convert::artifact::download_path(base, &artifact.file_id),
-                    "dest": artifact.dest,
-                    "artifact_id": artifact.artifact_id,
-                    "host_IP": artifact.host_ips,
-                    "filename": artifact.file_name,
-                    "version": artifact.version,
-                    "file_id": artifact.file_id,
-                    "artifact_version_id": artifact.version_id,
-                    "md5": artifact.md5,
-                })
-            })
-            .collect(),
-    ))
+    Ok(answer
+        .artifacts
+        .into_iter()
+        .map(|artifact| StepArtifactItem::from_proto(artifact, base))
+        .collect())
 }
 
 /// 5.8.2.3's list: the schema of the app-config template bound to a step.
@@ -43,15 +36,9 @@ async fn step_config_schema_data(
     clients: &Clients,
     caller: &Caller,
     step: pb::StepRef,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<ConfigNode>, ApiError> {
     let answer = reply(clients.jobs(caller).step_config_schema(step)).await?;
-    Ok(Value::Array(
-        answer
-            .nodes
-            .into_iter()
-            .map(crate::convert::artifact::node_json)
-            .collect(),
-    ))
+    Ok(answer.nodes.into_iter().map(ConfigNode::from).collect())
 }
 
 /// 5.8.2.4's list: the values of each group, when `file_id` is the bound template's `.j2` or
@@ -61,7 +48,7 @@ async fn step_config_values_data(
     caller: &Caller,
     step: pb::StepRef,
     file_id: Option<&str>,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<ConfigGroupValues>, ApiError> {
     let answer = reply(clients.jobs(caller).step_configs(step)).await?;
     let matches = match (&answer.file_id, file_id) {
         (None, _) => false,
@@ -71,15 +58,17 @@ async fn step_config_values_data(
         }
     };
     if !matches {
-        return Ok(Value::Array(Vec::new()));
+        return Ok(Vec::new());
     }
-    Ok(Value::Array(
-        answer
-            .groups
-            .into_iter()
-            .map(|group| serde_json::from_str::<Value>(&group.configs_json).unwrap_or(Value::Null))
-            .collect(),
-    ))
+    Ok(answer
+        .groups
+        .into_iter()
+        .map(|group| {
+            ConfigGroupValues(
+                serde_json::from_str::<Value>(&group.configs_json).unwrap_or(Value::Null),
+            )
+        })
+        .collect())
 }
 
 /// 5.8.2.5's list: the parameter schema of a method.
@@ -87,16 +76,10 @@ async fn method_params_schema_data(
     clients: &Clients,
     caller: &Caller,
     method_id: String,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<ConfigNode>, ApiError> {
     let request = proto::artifact::v1::MethodRequest { method_id };
     let schema = reply(clients.artifact(caller).method_schema(request)).await?;
-    Ok(Value::Array(
-        schema
-            .nodes
-            .into_iter()
-            .map(crate::convert::artifact::node_json)
-            .collect(),
-    ))
+    Ok(schema.nodes.into_iter().map(ConfigNode::from).collect())
 }
 
 /// 5.8.2.6's object: the saved values with `histor_data` false (they are this step's own).
@@ -104,7 +87,7 @@ async fn step_params_data(
     clients: &Clients,
     caller: &Caller,
     step: pb::StepRef,
-) -> Result<Value, ApiError> {
+) -> Result<StepParams, ApiError> {
     let answer = reply(clients.jobs(caller).step_params(step)).await?;
     let mut data = serde_json::Map::new();
     data.insert("histor_data".to_owned(), Value::Bool(false));
@@ -114,7 +97,7 @@ async fn step_params_data(
     {
         data.extend(values);
     }
-    Ok(Value::Object(data))
+    Ok(StepParams(Value::Object(data)))
 }
 
 /// 5.8.2.7's list: the scripts bound to a step.
@@ -122,26 +105,13 @@ async fn step_scripts_data(
     clients: &Clients,
     caller: &Caller,
     step: pb::StepRef,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<StepScriptItem>, ApiError> {
     let answer = reply(clients.jobs(caller).step_scripts(step)).await?;
-    Ok(Value::Array(
-        answer
-            .scripts
-            .into_iter()
-            .map(|script| {
-                json!({
-                    "execute_type": script.execute_type,
-                    "dest": script.dest,
-                    "script_file_name": script.file_name,
-                    "host_IP": script.host_ips,
-                    "script_name": script.script_name,
-                    "script_file_id": script.id,
-                    "script_id": script.script_id,
-                    "parameter": script.parameter,
-                })
-            })
-            .collect(),
-    ))
+    Ok(answer
+        .scripts
+        .into_iter()
+        .map(StepScriptItem::from)
+        .collect())
 }
 
 /// 5.8.2.2 `GET /api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json`.
@@ -219,18 +189,29 @@ pub async fn step_all_data(
         id: instance_id.clone(),
     };
     let choices = reply(clients.jobs(&caller).instance_cluster_choices(message)).await?;
-    let clusters: Vec<Value> = choices
+    let clusters: Vec<StepCluster> = choices
         .clusters
         .into_iter()
-        .map(|cluster| json!({"remark": cluster.remark, "id": cluster.id, "name": cluster.name}))
+        .map(|cluster| StepCluster {
+            id: cluster.id,
+            name: cluster.name,
+            remark: cluster.remark,
+        })
         .collect();
-    ok(json!({
-        "clusters": clusters,
-        "artifact": step_artifacts_data(&clients, &caller, step(), &base).await?,
-        "actemplate_desc": step_config_schema_data(&clients, &caller, step()).await?,
-        "actemplate_value": step_config_values_data(&clients, &caller, step(), None).await?,
-        "config_desc": method_params_schema_data(&clients, &caller, method_id.clone()).await?,
-        "config_value": step_params_data(&clients, &caller, step()).await?,
-        "script": step_scripts_data(&clients, &caller, step()).await?,
-    }))
+    // The services are asked in the order the legacy answer listed them.
+    let artifact = step_artifacts_data(&clients, &caller, step(), &base).await?;
+    let actemplate_desc = step_config_schema_data(&clients, &caller, step()).await?;
+    let actemplate_value = step_config_values_data(&clients, &caller, step(), None).await?;
+    let config_desc = method_params_schema_data(&clients, &caller, method_id.clone()).await?;
+    let config_value = step_params_data(&clients, &caller, step()).await?;
+    let script = step_scripts_data(&clients, &caller, step()).await?;
+    ok(StepAllData {
+        actemplate_desc,
+        actemplate_value,
+        artifact,
+        clusters,
+        config_desc,
+        config_value,
+        script,
+    })
 }

@@ -3,11 +3,16 @@
 use actix_web::web;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Answer, StepPath, ok, step_ref};
 use crate::{
-    body::LegacyJson, clients::Caller, clients::Clients, clients::reply, convert::catalog::LegacyId,
+    body::LegacyJson,
+    clients::Caller,
+    clients::Clients,
+    clients::reply,
+    convert::catalog::{IdName, LegacyId},
+    convert::steps::SavedStepArtifacts,
 };
 /// Body of 5.6.2.4.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -138,7 +143,13 @@ pub async fn save_step_artifacts(
         artifacts: body.artifacts.into_iter().map(artifact_proto).collect(),
     };
     let answer = reply(clients.jobs(&caller).save_step_artifacts(request)).await?;
-    ok(json!([true, {"id": answer.instance_id, "name": answer.instance_name}]))
+    ok(SavedStepArtifacts(
+        true,
+        IdName {
+            id: answer.instance_id,
+            name: answer.instance_name,
+        },
+    ))
 }
 
 /// `cluster` of 5.6.1's body.

@@ -3,7 +3,6 @@
 use actix_web::{HttpRequest, web};
 use common::time::TimeRenderer;
 use proto::jobs::v1 as pb;
-use serde_json::json;
 
 use super::{Answer, NameAppQuery, ok, page_of};
 use crate::{
@@ -14,7 +13,7 @@ use crate::{
     clients::reply,
     convert::catalog::LegacyId,
     convert::jobs::{
-        CreatedTemplate, GradedBody, GradedMethodItem, TemplateBody, TemplateItem,
+        CreatedTemplate, GradedBody, GradedMethodItem, GradedTemplate, TemplateBody, TemplateItem,
         TemplateSelectItem,
     },
 };
@@ -111,7 +110,10 @@ pub async fn replace_template_methods(
             .collect(),
     };
     let answer = reply(clients.jobs(&caller).replace_template_methods(request)).await?;
-    ok(json!({ "id": answer.id, "is_rollback": answer.is_rollback }))
+    ok(GradedTemplate {
+        id: answer.id,
+        is_rollback: answer.is_rollback,
+    })
 }
 
 /// 4.3 `GET /api/app/jobtemplate/{id}/graded_content`.
