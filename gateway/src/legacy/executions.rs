@@ -11,12 +11,11 @@ use proto::{ErrorReason, jobs::v1 as pb};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Answer, ok};
+use super::{Answer, ok, page_of};
 use crate::{
     body::{LegacyJson, page_params, parse_json},
     clients::{Caller, Clients, reply},
     convert::executions::{execution_json, history_json, log_json, sse_frame},
-    envelope::Page,
     error::ApiError,
 };
 
@@ -308,16 +307,10 @@ pub async fn execution_history(
         page_size,
     };
     let answer = reply(clients.jobs(&caller).execution_history(request)).await?;
-    let results: Vec<serde_json::Value> = answer
-        .results
-        .into_iter()
-        .map(|execution| history_json(execution, &times))
-        .collect();
-    Ok(HttpResponse::Ok().json(Page::new(
-        i64::try_from(answer.count).unwrap_or(i64::MAX),
-        answer.page,
-        results,
-    )))
+    let count = i64::try_from(answer.count).unwrap_or(i64::MAX);
+    page_of(count, answer.page, answer.results, |execution| {
+        history_json(execution, &times)
+    })
 }
 
 fn webhook_json(webhook: pb::Webhook, times: &TimeRenderer) -> serde_json::Value {

@@ -1,7 +1,7 @@
 //! Deployment resources of contract section 8 (clusters 8.1, hosts 8.2), the cluster read-back of
 //! 5.4 / 5.8.2.1, and the admin routes for CMDB-owned clusters and hosts (SPEC §2).
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use common::time::TimeRenderer;
 use proto::resource::v1::{self as pb, WriteChannel};
 use serde::Deserialize;
@@ -18,11 +18,10 @@ use crate::{
             HostItem, UpdatedClusterItem,
         },
     },
-    envelope::Page,
     error::ApiError,
 };
 
-use super::{Answer, ok};
+use super::{Answer, ok, page_of};
 
 /// 8.1.1 `GET /api/resource/clusters/cmdb_type`.
 pub async fn cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
@@ -63,12 +62,9 @@ pub async fn query_clusters(
         page_size,
     };
     let answer = reply(clients.resource(&caller).query_clusters(request)).await?;
-    let results = answer
-        .clusters
-        .into_iter()
-        .map(|cluster| ClusterItem::from_proto(cluster, &times))
-        .collect();
-    Ok(HttpResponse::Ok().json(Page::new(answer.count, answer.page, results)))
+    page_of(answer.count, answer.page, answer.clusters, |cluster| {
+        ClusterItem::from_proto(cluster, &times)
+    })
 }
 
 /// 8.1.4 `POST /api/resource/clusters/aos_create`.
@@ -163,10 +159,7 @@ pub async fn bind_hosts(
     id: web::Path<String>,
     LegacyJson(body): LegacyJson<HostIdsBody>,
 ) -> Answer {
-    let request = pb::BindHostsRequest {
-        cluster_id: id.into_inner(),
-        host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
-    };
+    let request = bind_request(id.into_inner(), body);
     reply(clients.resource(&caller).bind_hosts(request)).await?;
     ok(true)
 }
@@ -178,12 +171,17 @@ pub async fn unbind_hosts(
     id: web::Path<String>,
     LegacyJson(body): LegacyJson<HostIdsBody>,
 ) -> Answer {
-    let request = pb::BindHostsRequest {
-        cluster_id: id.into_inner(),
-        host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
-    };
+    let request = bind_request(id.into_inner(), body);
     reply(clients.resource(&caller).unbind_hosts(request)).await?;
     ok(true)
+}
+
+/// The request of 8.1.7 and 8.1.8: the cluster and the hosts named in the body.
+fn bind_request(cluster_id: String, body: HostIdsBody) -> pb::BindHostsRequest {
+    pb::BindHostsRequest {
+        cluster_id,
+        host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
+    }
 }
 
 /// 8.2.2 `GET /api/resource/clusters/list_4_select`.
@@ -292,12 +290,9 @@ pub async fn query_hosts(
         page_size,
     };
     let answer = reply(clients.resource(&caller).query_hosts(request)).await?;
-    let results = answer
-        .hosts
-        .into_iter()
-        .map(|host| HostItem::from_proto(host, &times))
-        .collect();
-    Ok(HttpResponse::Ok().json(Page::new(answer.count, answer.page, results)))
+    page_of(answer.count, answer.page, answer.hosts, |host| {
+        HostItem::from_proto(host, &times)
+    })
 }
 
 /// 8.2.5 `DELETE /api/resource/hosts/aos_deletes/{id}`.
