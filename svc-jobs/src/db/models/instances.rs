@@ -121,14 +121,14 @@ pub fn page(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(i64, Vec<InstanceRow>)> {
-    let count = filtered(filter).count().get_result(connection)?;
-    let rows = filtered(filter)
-        .select(InstanceRow::as_select())
-        .order((job_instances::create_time.desc(), job_instances::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .load(connection)?;
-    Ok((count, rows))
+    common::newest_first_page!(
+        connection,
+        || filtered(filter),
+        job_instances,
+        InstanceRow,
+        offset,
+        limit
+    )
 }
 
 /// Every instance of the filter, newest first.

@@ -87,14 +87,14 @@ pub fn page(
         }
         query
     };
-    let count = filtered().count().get_result(connection)?;
-    let rows = filtered()
-        .select(JointLineRow::as_select())
-        .order((joint_lines::create_time.desc(), joint_lines::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .load(connection)?;
-    Ok((count, rows))
+    common::newest_first_page!(
+        connection,
+        filtered,
+        joint_lines,
+        JointLineRow,
+        offset,
+        limit
+    )
 }
 
 pub fn nodes(connection: &mut DbConnection, joint_line_id: &str) -> QueryResult<Vec<JointNodeRow>> {

@@ -93,14 +93,14 @@ pub fn page(
         }
         query
     };
-    let count = filtered().count().get_result(connection)?;
-    let rows = filtered()
-        .select(TemplateRow::as_select())
-        .order((job_templates::create_time.desc(), job_templates::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .load(connection)?;
-    Ok((count, rows))
+    common::newest_first_page!(
+        connection,
+        filtered,
+        job_templates,
+        TemplateRow,
+        offset,
+        limit
+    )
 }
 
 /// The methods of a template in order.
