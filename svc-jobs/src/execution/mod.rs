@@ -26,7 +26,7 @@ use common::{
     auth::{INTERNAL_ROLE, JwtKeys},
     bus::SharedBus,
     config::ExecutionOptions,
-    db::{Database, DbConnection},
+    db::Database,
     ids::new_id,
     time::now_utc,
 };
@@ -36,10 +36,10 @@ use tokio::sync::watch;
 use crate::{
     artifact::ArtifactDirectory,
     db::models::{
-        instances::{self, InstanceRow},
+        instances,
         runs::{self, HostTaskRow, RunRow, RunStepRow, state},
     },
-    domain::{JobsError, JobsResult, RecordKind},
+    domain::{JobsError, JobsResult, existing_instance},
     resource::ResourceDirectory,
     sealed::Sealer,
 };
@@ -353,14 +353,6 @@ impl Engine {
 /// Kinds of runs.
 pub const KIND_DEPLOY: &str = "deploy";
 pub const KIND_ROLLBACK: &str = "rollback";
-
-/// The instance `id`, or the failure naming it.
-fn existing_instance(connection: &mut DbConnection, id: &str) -> JobsResult<InstanceRow> {
-    instances::find(connection, id)?.ok_or_else(|| JobsError::NotFound {
-        kind: RecordKind::Instance,
-        id: id.to_owned(),
-    })
-}
 
 /// Marks runs and joint runs whose owner's lease expired `interrupted` (each at most once, by
 /// one replica).
