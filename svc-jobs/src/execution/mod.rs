@@ -26,7 +26,7 @@ use common::{
     auth::{INTERNAL_ROLE, JwtKeys},
     bus::SharedBus,
     config::ExecutionOptions,
-    db::Database,
+    db::{Database, DbConnection},
     ids::new_id,
     time::now_utc,
 };
@@ -39,7 +39,7 @@ use crate::{
         instances,
         runs::{self, HostTaskRow, RunRow, RunStepRow, state},
     },
-    domain::{JobsError, JobsResult, existing_instance},
+    domain::{JobsError, JobsResult, RecordKind, existing_instance},
     resource::ResourceDirectory,
     sealed::Sealer,
 };
@@ -353,6 +353,14 @@ impl Engine {
 /// Kinds of runs.
 pub const KIND_DEPLOY: &str = "deploy";
 pub const KIND_ROLLBACK: &str = "rollback";
+
+/// The run `id`, or the failure naming it.
+fn existing_run(connection: &mut DbConnection, id: &str) -> JobsResult<RunRow> {
+    runs::find(connection, id)?.ok_or_else(|| JobsError::NotFound {
+        kind: RecordKind::Execution,
+        id: id.to_owned(),
+    })
+}
 
 /// Marks runs and joint runs whose owner's lease expired `interrupted` (each at most once, by
 /// one replica).

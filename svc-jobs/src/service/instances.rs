@@ -289,10 +289,7 @@ impl JobsService {
                     mender: None,
                     update_time: now,
                 };
-                instances::insert(connection, &row)?;
-                for step in &steps {
-                    instances::insert_step(connection, step)?;
-                }
+                instances::insert_with_steps(connection, &row, &steps)?;
                 Ok(row)
             })
             .await?;
@@ -399,10 +396,7 @@ impl JobsService {
                     mender: None,
                     update_time: now,
                 };
-                instances::insert(connection, &row)?;
-                for step in &steps {
-                    instances::insert_step(connection, step)?;
-                }
+                instances::insert_with_steps(connection, &row, &steps)?;
                 let clusters = steps.into_iter().filter_map(|step| step.cluster_id);
                 Ok::<_, JobsError>((row, clusters.collect::<Vec<_>>()))
             })

@@ -165,6 +165,18 @@ pub fn names_bound_to_cluster(
         .load(connection)
 }
 
+/// Inserts an instance and its steps.
+pub fn insert_with_steps(
+    connection: &mut DbConnection,
+    row: &InstanceRow,
+    steps: &[StepRow],
+) -> QueryResult<()> {
+    insert(connection, row)?;
+    steps
+        .iter()
+        .try_for_each(|step| insert_step(connection, step))
+}
+
 pub fn insert_step(connection: &mut DbConnection, row: &StepRow) -> QueryResult<()> {
     diesel::insert_into(instance_steps::table)
         .values(row)
