@@ -40,27 +40,7 @@ pub struct StepRow {
     pub bindings: String,
 }
 
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<InstanceRow>> {
-    job_instances::table
-        .find(id)
-        .select(InstanceRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-pub fn find_many(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<InstanceRow>> {
-    job_instances::table
-        .filter(job_instances::id.eq_any(ids))
-        .select(InstanceRow::as_select())
-        .load(connection)
-}
-
-pub fn insert(connection: &mut DbConnection, row: &InstanceRow) -> QueryResult<()> {
-    diesel::insert_into(job_instances::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
-}
+row_queries!(job_instances, InstanceRow; find, find_many, insert, touch);
 
 pub fn set_status(connection: &mut DbConnection, id: &str, status: &str) -> QueryResult<()> {
     diesel::update(job_instances::table.find(id))
@@ -243,22 +223,6 @@ pub fn restore_step(
             .execute(connection)?,
     };
     Ok(updated == 1)
-}
-
-/// Records who changed an instance last, and when.
-pub fn touch(
-    connection: &mut DbConnection,
-    id: &str,
-    mender: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(job_instances::table.find(id))
-        .set((
-            job_instances::mender.eq(mender),
-            job_instances::update_time.eq(now),
-        ))
-        .execute(connection)
-        .map(|_| ())
 }
 
 pub fn delete_step(
