@@ -11,7 +11,7 @@ use proto::{ErrorReason, jobs::v1 as pb};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Answer, ok, page_of};
+use super::{Answer, ok, ok_each, page_of};
 use crate::{
     body::{LegacyJson, page_params, parse_json},
     clients::{Caller, Clients, reply},
@@ -331,11 +331,7 @@ pub async fn list_webhooks(
 ) -> Answer {
     let request = pb::ListWebhooksRequest {};
     let answer = reply(clients.jobs(&caller).list_webhooks(request)).await?;
-    ok(answer
-        .webhooks
-        .into_iter()
-        .map(|webhook| webhook_json(webhook, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.webhooks, |webhook| webhook_json(webhook, &times))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -26,6 +26,14 @@ pub(crate) fn ok<T: serde::Serialize>(data: T) -> Answer {
     Ok(HttpResponse::Ok().json(Envelope::ok(data)))
 }
 
+/// The success envelope around the list of `items`, each made by `to_item`.
+pub(crate) fn ok_each<T, U: serde::Serialize>(
+    items: Vec<T>,
+    to_item: impl FnMut(T) -> U,
+) -> Answer {
+    ok(items.into_iter().map(to_item).collect::<Vec<_>>())
+}
+
 /// A page of `count` results (page `page`, no envelope), each item made by `to_item`.
 pub(crate) fn page_of<T, U: serde::Serialize>(
     count: i64,

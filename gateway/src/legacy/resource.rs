@@ -21,20 +21,16 @@ use crate::{
     error::ApiError,
 };
 
-use super::{Answer, ok, page_of};
+use super::{Answer, ok, ok_each, page_of};
 
 /// 8.1.1 `GET /api/resource/clusters/cmdb_type`.
 pub async fn cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
     let request = pb::ListClusterTypesRequest {};
     let answer = reply(clients.resource(&caller).list_cluster_types(request)).await?;
-    ok(answer
-        .cluster_types
-        .into_iter()
-        .map(|row| ClusterTypeItem {
-            value: row.value,
-            key: row.key,
-        })
-        .collect::<Vec<_>>())
+    ok_each(answer.cluster_types, |row| ClusterTypeItem {
+        value: row.value,
+        key: row.key,
+    })
 }
 
 /// Query of 8.1.3.
@@ -128,11 +124,7 @@ pub async fn cluster_host_candidates(
         cluster_id: id.into_inner(),
     };
     let answer = reply(clients.resource(&caller).cluster_host_candidates(request)).await?;
-    ok(answer
-        .hosts
-        .into_iter()
-        .map(|host| HostBindItem::from_proto(host, false))
-        .collect::<Vec<_>>())
+    ok_each(answer.hosts, |host| HostBindItem::from_proto(host, false))
 }
 
 /// 8.1.6 `GET /api/resource/clusters/{id}/hosts`: hosts bound.
@@ -145,11 +137,7 @@ pub async fn cluster_hosts(
         cluster_id: id.into_inner(),
     };
     let answer = reply(clients.resource(&caller).cluster_hosts(request)).await?;
-    ok(answer
-        .hosts
-        .into_iter()
-        .map(|host| HostBindItem::from_proto(host, true))
-        .collect::<Vec<_>>())
+    ok_each(answer.hosts, |host| HostBindItem::from_proto(host, true))
 }
 
 /// 8.1.7 `POST /api/resource/clusters/{id}/aos_bind`.
@@ -191,11 +179,7 @@ pub async fn cluster_select(caller: Caller, clients: web::Data<Clients>) -> Answ
         app_id: None,
     };
     let answer = reply(clients.resource(&caller).list_clusters(request)).await?;
-    ok(answer
-        .clusters
-        .into_iter()
-        .map(ClusterSelectItem::from)
-        .collect::<Vec<_>>())
+    ok_each(answer.clusters, ClusterSelectItem::from)
 }
 
 /// 5.4 / 5.8.2.1 `GET /api/resource/clusters/{id}/{app_id}/select/envapp`: when `id` is a
@@ -370,11 +354,9 @@ pub async fn admin_list_clusters(
         app_id: None,
     };
     let answer = reply(clients.resource(&caller).list_clusters(request)).await?;
-    ok(answer
-        .clusters
-        .into_iter()
-        .map(|cluster| AdminClusterItem::from_proto(cluster, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.clusters, |cluster| {
+        AdminClusterItem::from_proto(cluster, &times)
+    })
 }
 
 /// `DELETE /api/admin/clusters/{id}` (CMDB-owned ones too).
@@ -433,17 +415,13 @@ pub async fn admin_list_hosts(
     super::admin::require_admin(&caller)?;
     let request = pb::ListHostsRequest {};
     let answer = reply(clients.resource(&caller).list_hosts(request)).await?;
-    ok(answer
-        .hosts
-        .into_iter()
-        .map(|host| {
-            let source = host.source.clone();
-            AdminHostItem {
-                item: HostItem::from_proto(host, &times),
-                source,
-            }
-        })
-        .collect::<Vec<_>>())
+    ok_each(answer.hosts, |host| {
+        let source = host.source.clone();
+        AdminHostItem {
+            item: HostItem::from_proto(host, &times),
+            source,
+        }
+    })
 }
 
 /// `DELETE /api/admin/hosts/{id}` (CMDB-owned ones too).

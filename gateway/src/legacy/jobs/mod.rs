@@ -12,7 +12,7 @@ use actix_web::web;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
 
-use super::{Answer, ok, page_of};
+use super::{Answer, ok, ok_each, page_of};
 pub use instances::*;
 pub use joint_lines::*;
 pub use step_reads::*;
