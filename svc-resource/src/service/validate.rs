@@ -69,3 +69,16 @@ mod tests {
         assert!(id_or_new("id", Some("")).is_err());
     }
 }
+
+/// An optional filter id: None when absent or empty.
+pub fn filter_id(value: Option<&str>) -> Option<String> {
+    value.filter(|id| !id.is_empty()).map(str::to_owned)
+}
+
+/// An optional filter text, trimmed: None when absent or blank.
+pub fn filter_text(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned)
+}
