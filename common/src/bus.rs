@@ -21,6 +21,11 @@ pub enum BusError {
     },
 }
 
+/// The mapping of a failed redis `operation` to its error.
+fn redis_failed(operation: &'static str) -> impl FnOnce(redis::RedisError) -> BusError {
+    move |source| BusError::Redis { operation, source }
+}
+
 /// Publish/subscribe of byte messages on named topics. Delivery is at most once, to subscribers
 /// present when the message is published.
 #[async_trait]
@@ -83,18 +88,11 @@ pub struct RedisBus {
 
 impl RedisBus {
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisBus, BusError> {
-        let client = redis::Client::open(url).map_err(|source| BusError::Redis {
-            operation: "open",
-            source,
-        })?;
-        let publisher =
-            client
-                .get_connection_manager()
-                .await
-                .map_err(|source| BusError::Redis {
-                    operation: "connect",
-                    source,
-                })?;
+        let client = redis::Client::open(url).map_err(redis_failed("open"))?;
+        let publisher = client
+            .get_connection_manager()
+            .await
+            .map_err(redis_failed("connect"))?;
         Ok(RedisBus {
             client,
             publisher,
@@ -113,28 +111,19 @@ impl EventBus for RedisBus {
             .query_async::<i64>(&mut connection)
             .await
             .map(|_| ())
-            .map_err(|source| BusError::Redis {
-                operation: "PUBLISH",
-                source,
-            })
+            .map_err(redis_failed("PUBLISH"))
     }
 
     async fn subscribe(&self, topic: &str) -> Result<BoxStream<'static, Vec<u8>>, BusError> {
-        let mut pubsub =
-            self.client
-                .get_async_pubsub()
-                .await
-                .map_err(|source| BusError::Redis {
-                    operation: "connect",
-                    source,
-                })?;
+        let mut pubsub = self
+            .client
+            .get_async_pubsub()
+            .await
+            .map_err(redis_failed("connect"))?;
         pubsub
             .subscribe(format!("{}{}", self.prefix, topic))
             .await
-            .map_err(|source| BusError::Redis {
-                operation: "SUBSCRIBE",
-                source,
-            })?;
+            .map_err(redis_failed("SUBSCRIBE"))?;
         Ok(pubsub
             .into_on_message()
             .map(|message| message.get_payload_bytes().to_vec())

@@ -20,6 +20,11 @@ pub enum CacheError {
     },
 }
 
+/// The mapping of a failed redis `operation` to its error.
+fn redis_failed(operation: &'static str) -> impl FnOnce(redis::RedisError) -> CacheError {
+    move |source| CacheError::Redis { operation, source }
+}
+
 /// A key-value cache with expiry shared by the replicas of a service.
 #[async_trait]
 pub trait Cache: Send + Sync + 'static {
@@ -163,18 +168,11 @@ pub struct RedisCache {
 impl RedisCache {
     /// Connects to `url` (the first connection is made now, so a wrong URL fails at startup).
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisCache, CacheError> {
-        let client = redis::Client::open(url).map_err(|source| CacheError::Redis {
-            operation: "open",
-            source,
-        })?;
-        let connection =
-            client
-                .get_connection_manager()
-                .await
-                .map_err(|source| CacheError::Redis {
-                    operation: "connect",
-                    source,
-                })?;
+        let client = redis::Client::open(url).map_err(redis_failed("open"))?;
+        let connection = client
+            .get_connection_manager()
+            .await
+            .map_err(redis_failed("connect"))?;
         Ok(RedisCache {
             connection,
             prefix: prefix.to_owned(),
@@ -197,10 +195,7 @@ impl Cache for RedisCache {
         connection
             .get(self.key(key))
             .await
-            .map_err(|source| CacheError::Redis {
-                operation: "GET",
-                source,
-            })
+            .map_err(redis_failed("GET"))
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
@@ -212,10 +207,7 @@ impl Cache for RedisCache {
             .arg(ttl_ms(ttl))
             .query_async::<()>(&mut connection)
             .await
-            .map_err(|source| CacheError::Redis {
-                operation: "SET",
-                source,
-            })
+            .map_err(redis_failed("SET"))
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
@@ -223,10 +215,7 @@ impl Cache for RedisCache {
         connection
             .del::<_, ()>(self.key(key))
             .await
-            .map_err(|source| CacheError::Redis {
-                operation: "DEL",
-                source,
-            })
+            .map_err(redis_failed("DEL"))
     }
 
     async fn increment(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
@@ -242,10 +231,7 @@ impl Cache for RedisCache {
             .ignore()
             .query_async(&mut connection)
             .await
-            .map_err(|source| CacheError::Redis {
-                operation: "INCR",
-                source,
-            })?;
+            .map_err(redis_failed("INCR"))?;
         Ok(count)
     }
 }

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod paging;
 pub mod roles;
 pub mod secrets;
+pub mod service_error;
 pub mod sessions;
 pub mod ssh;
 pub mod storage;

@@ -36,6 +36,30 @@ impl PageRequest {
     }
 }
 
+/// One page of a filtered table, newest first (`create_time`, then `id`, descending), and the
+/// total count of the filter: a `diesel::QueryResult<(i64, Vec<Row>)>`.
+/// `newest_first_page!(connection, filtered, table, Row, offset, limit)`, where `filtered` builds
+/// the boxed, filtered query afresh on each call and `table` is the table's module (or its `dsl`).
+/// The caller has `diesel::prelude::*` in scope.
+#[macro_export]
+macro_rules! newest_first_page {
+    ($connection:ident, $filtered:expr, $table:ident, $row:ty, $offset:expr, $limit:expr) => {{
+        let filtered = $filtered;
+        filtered()
+            .count()
+            .get_result::<i64>($connection)
+            .and_then(|count| {
+                filtered()
+                    .select(<$row>::as_select())
+                    .order(($table::create_time.desc(), $table::id.desc()))
+                    .offset($offset)
+                    .limit($limit)
+                    .load($connection)
+                    .map(|rows| (count, rows))
+            })
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,15 +65,22 @@ fn measure(path: &Path) -> std::io::Result<(Removed, SystemTime)> {
     Ok((total, newest))
 }
 
+/// The entries of `dir`; None when it does not exist.
+fn entries_if_present(dir: &Path) -> std::io::Result<Option<std::fs::ReadDir>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(Some(entries)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// Removes every entry of the spool directory `dir` (files, and scratch directories whole)
 /// whose newest modification is at least `min_age` old. A missing directory holds nothing.
 /// Blocking: call it from a blocking task.
 pub fn remove_stale_spool(dir: &Path, min_age: Duration) -> std::io::Result<Removed> {
     let mut removed = Removed::default();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
-        Err(error) => return Err(error),
+    let Some(entries) = entries_if_present(dir)? else {
+        return Ok(removed);
     };
     for entry in entries {
         let path = entry?.path();
@@ -110,10 +117,8 @@ fn is_staging_file(name: &str) -> bool {
 /// Removes the staging files (half-written objects) under `dir` at least `min_age` old.
 fn remove_stale_staging(dir: &Path, min_age: Duration) -> std::io::Result<Removed> {
     let mut removed = Removed::default();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
-        Err(error) => return Err(error),
+    let Some(entries) = entries_if_present(dir)? else {
+        return Ok(removed);
     };
     for entry in entries {
         let entry = entry?;

@@ -69,6 +69,22 @@ pub struct CatalogRecord {
     pub update_time: String,
 }
 
+/// `CatalogRecord::base` of a proto product line, application, module or env (each has these
+/// fields under these names).
+macro_rules! catalog_base {
+    ($record:ident, $times:expr) => {
+        CatalogRecord::base(
+            $record.id,
+            $record.name,
+            $record.creator,
+            $record.create_time_ms,
+            $record.mender,
+            $record.update_time_ms,
+            $times,
+        )
+    };
+}
+
 impl CatalogRecord {
     fn base(
         id: String,
@@ -93,59 +109,27 @@ impl CatalogRecord {
     }
 
     pub fn from_product_line(record: pb::ProductLine, times: &TimeRenderer) -> CatalogRecord {
-        CatalogRecord::base(
-            record.id,
-            record.name,
-            record.creator,
-            record.create_time_ms,
-            record.mender,
-            record.update_time_ms,
-            times,
-        )
+        catalog_base!(record, times)
     }
 
     pub fn from_application(record: pb::Application, times: &TimeRenderer) -> CatalogRecord {
         CatalogRecord {
             product_line_id: Some(record.product_line_id),
-            ..CatalogRecord::base(
-                record.id,
-                record.name,
-                record.creator,
-                record.create_time_ms,
-                record.mender,
-                record.update_time_ms,
-                times,
-            )
+            ..catalog_base!(record, times)
         }
     }
 
     pub fn from_module(record: pb::Module, times: &TimeRenderer) -> CatalogRecord {
         CatalogRecord {
             application_id: Some(record.application_id),
-            ..CatalogRecord::base(
-                record.id,
-                record.name,
-                record.creator,
-                record.create_time_ms,
-                record.mender,
-                record.update_time_ms,
-                times,
-            )
+            ..catalog_base!(record, times)
         }
     }
 
     pub fn from_env(record: pb::Env, times: &TimeRenderer) -> CatalogRecord {
         CatalogRecord {
             remark: Some(record.remark),
-            ..CatalogRecord::base(
-                record.id,
-                record.name,
-                record.creator,
-                record.create_time_ms,
-                record.mender,
-                record.update_time_ms,
-                times,
-            )
+            ..catalog_base!(record, times)
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::{
     },
 };
 
-use super::{Answer, ok};
+use super::{Answer, ok, ok_each};
 
 /// `/api/admin/*` lists are for admins only (README): the same failure a service answers for
 /// other admin actions. The legacy read routes serve what the legacy UI needs.
@@ -81,11 +81,7 @@ pub async fn list_users(
 ) -> Answer {
     let request = pb::ListUsersRequest {};
     let answer = reply(clients.resource(&caller).list_users(request)).await?;
-    ok(answer
-        .users
-        .into_iter()
-        .map(|user| UserRecord::from_proto(user, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.users, |user| UserRecord::from_proto(user, &times))
 }
 
 pub async fn delete_user(
@@ -118,11 +114,9 @@ pub async fn list_product_lines(
     require_admin(&caller)?;
     let request = pb::ListProductLinesRequest {};
     let answer = reply(clients.resource(&caller).list_product_lines(request)).await?;
-    ok(answer
-        .product_lines
-        .into_iter()
-        .map(|record| CatalogRecord::from_product_line(record, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.product_lines, |record| {
+        CatalogRecord::from_product_line(record, &times)
+    })
 }
 
 pub async fn delete_product_line(
@@ -159,11 +153,9 @@ pub async fn list_applications(
         product_line_id: None,
     };
     let answer = reply(clients.resource(&caller).list_applications(request)).await?;
-    ok(answer
-        .applications
-        .into_iter()
-        .map(|record| CatalogRecord::from_application(record, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.applications, |record| {
+        CatalogRecord::from_application(record, &times)
+    })
 }
 
 pub async fn delete_application(
@@ -200,11 +192,9 @@ pub async fn list_modules(
         application_id: None,
     };
     let answer = reply(clients.resource(&caller).list_modules(request)).await?;
-    ok(answer
-        .modules
-        .into_iter()
-        .map(|record| CatalogRecord::from_module(record, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.modules, |record| {
+        CatalogRecord::from_module(record, &times)
+    })
 }
 
 pub async fn delete_module(
@@ -237,11 +227,9 @@ pub async fn list_envs(
 ) -> Answer {
     require_admin(&caller)?;
     let answer = reply(clients.resource(&caller).list_envs(pb::ListEnvsRequest {})).await?;
-    ok(answer
-        .envs
-        .into_iter()
-        .map(|record| CatalogRecord::from_env(record, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.envs, |record| {
+        CatalogRecord::from_env(record, &times)
+    })
 }
 
 pub async fn delete_env(
@@ -269,11 +257,7 @@ pub async fn list_cluster_types(caller: Caller, clients: web::Data<Clients>) -> 
     require_admin(&caller)?;
     let request = pb::ListClusterTypesRequest {};
     let answer = reply(clients.resource(&caller).list_cluster_types(request)).await?;
-    ok(answer
-        .cluster_types
-        .into_iter()
-        .map(ClusterTypeRecord::from)
-        .collect::<Vec<_>>())
+    ok_each(answer.cluster_types, ClusterTypeRecord::from)
 }
 
 pub async fn delete_cluster_type(

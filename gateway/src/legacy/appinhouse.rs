@@ -188,6 +188,20 @@ async fn form_fields(
     Ok(fields)
 }
 
+/// The message of create and update: `description` and `alias` from the form.
+async fn save_app_message(
+    request: &HttpRequest,
+    payload: web::Payload,
+    app: String,
+) -> Result<pb::SaveAppRequest, Failure> {
+    let mut fields = form_fields(request, payload).await?;
+    Ok(pb::SaveAppRequest {
+        app,
+        description: fields.remove("description"),
+        alias: fields.remove("alias"),
+    })
+}
+
 /// `POST /api/v2/{app}/create`.
 pub async fn create_app(
     request: HttpRequest,
@@ -195,12 +209,7 @@ pub async fn create_app(
     clients: web::Data<Clients>,
     app: web::Path<String>,
 ) -> Answer {
-    let mut fields = form_fields(&request, payload).await?;
-    let message = pb::SaveAppRequest {
-        app: app.into_inner(),
-        description: fields.remove("description"),
-        alias: fields.remove("alias"),
-    };
+    let message = save_app_message(&request, payload, app.into_inner()).await?;
     clients
         .appinhouse()
         .create_app(secret_request(message, &request))
@@ -215,12 +224,7 @@ pub async fn update_app(
     clients: web::Data<Clients>,
     app: web::Path<String>,
 ) -> Answer {
-    let mut fields = form_fields(&request, payload).await?;
-    let message = pb::SaveAppRequest {
-        app: app.into_inner(),
-        description: fields.remove("description"),
-        alias: fields.remove("alias"),
-    };
+    let message = save_app_message(&request, payload, app.into_inner()).await?;
     clients
         .appinhouse()
         .update_app(secret_request(message, &request))

@@ -190,6 +190,25 @@ async fn upload(
     Ok(answer?.into_inner())
 }
 
+/// Streams an upload of `kind` (no fields) and answers the stored files, each made by `to_item`.
+async fn upload_listing<T: serde::Serialize>(
+    request: &HttpRequest,
+    caller: &Caller,
+    clients: &Clients,
+    kind: pb::UploadKind,
+    multipart: Multipart,
+    to_item: impl Fn(pb::StoredFile, &str) -> T,
+) -> Result<HttpResponse, ApiError> {
+    let answer = upload(request, caller, clients, kind, Vec::new(), multipart).await?;
+    let base = base_url(request);
+    let items: Vec<T> = answer
+        .files
+        .into_iter()
+        .map(|file| to_item(file, &base))
+        .collect();
+    Ok(HttpResponse::Ok().json(Envelope::ok(items)))
+}
+
 /// 9 `POST /api/artifact/version/aos?app_id=&version=&username=&name=&md5=`.
 pub async fn package_sync(
     request: HttpRequest,
@@ -227,22 +246,15 @@ pub async fn script_upload(
     clients: web::Data<Clients>,
     multipart: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = upload(
+    upload_listing(
         &request,
         &caller,
         &clients,
         pb::UploadKind::Script,
-        Vec::new(),
         multipart,
+        SyncedFile::from_proto,
     )
-    .await?;
-    let base = base_url(&request);
-    let items: Vec<SyncedFile> = answer
-        .files
-        .into_iter()
-        .map(|file| SyncedFile::from_proto(file, &base))
-        .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(items)))
+    .await
 }
 
 /// 5.11.1 `POST /api/artifact/configure/aos_upload`.
@@ -252,22 +264,15 @@ pub async fn configure_upload(
     clients: web::Data<Clients>,
     multipart: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = upload(
+    upload_listing(
         &request,
         &caller,
         &clients,
         pb::UploadKind::Configure,
-        Vec::new(),
         multipart,
+        ConfigureFile::from_proto,
     )
-    .await?;
-    let base = base_url(&request);
-    let items: Vec<ConfigureFile> = answer
-        .files
-        .into_iter()
-        .map(|file| ConfigureFile::from_proto(file, &base))
-        .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(items)))
+    .await
 }
 
 /// `POST /api/component/upload`: a method package (multipart field `file`).

@@ -11,7 +11,7 @@ use proto::{ErrorReason, jobs::v1 as pb};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Answer, ok};
+use super::{Answer, ok, ok_each, page_of};
 use crate::{
     body::{LegacyJson, page_params, parse_json},
     clients::{Caller, Clients, reply},
@@ -21,7 +21,6 @@ use crate::{
             ExecuteResult, LogChunk, WebhookItem, execution_tree, history_json, sse_frame,
         },
     },
-    envelope::Page,
     error::ApiError,
 };
 
@@ -308,16 +307,10 @@ pub async fn execution_history(
         page_size,
     };
     let answer = reply(clients.jobs(&caller).execution_history(request)).await?;
-    let results: Vec<serde_json::Value> = answer
-        .results
-        .into_iter()
-        .map(|execution| history_json(execution, &times))
-        .collect();
-    Ok(HttpResponse::Ok().json(Page::new(
-        i64::try_from(answer.count).unwrap_or(i64::MAX),
-        answer.page,
-        results,
-    )))
+    let count = i64::try_from(answer.count).unwrap_or(i64::MAX);
+    page_of(count, answer.page, answer.results, |execution| {
+        history_json(execution, &times)
+    })
 }
 
 /// `GET /api/admin/webhooks`: the configured webhooks and those added here.
@@ -328,11 +321,9 @@ pub async fn list_webhooks(
 ) -> Answer {
     let request = pb::ListWebhooksRequest {};
     let answer = reply(clients.jobs(&caller).list_webhooks(request)).await?;
-    ok(answer
-        .webhooks
-        .into_iter()
-        .map(|webhook| WebhookItem::from_proto(webhook, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.webhooks, |webhook| {
+        WebhookItem::from_proto(webhook, &times)
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

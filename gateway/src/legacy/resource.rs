@@ -1,7 +1,7 @@
 //! Deployment resources of contract section 8 (clusters 8.1, hosts 8.2), the cluster read-back of
 //! 5.4 / 5.8.2.1, and the admin routes for CMDB-owned clusters and hosts (SPEC §2).
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use common::time::TimeRenderer;
 use proto::resource::v1::{self as pb, WriteChannel};
 use serde::Deserialize;
@@ -17,24 +17,19 @@ use crate::{
             HostItem, UpdatedClusterItem,
         },
     },
-    envelope::Page,
     error::ApiError,
 };
 
-use super::{Answer, ok};
+use super::{Answer, ok, ok_each, page_of};
 
 /// 8.1.1 `GET /api/resource/clusters/cmdb_type`.
 pub async fn cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
     let request = pb::ListClusterTypesRequest {};
     let answer = reply(clients.resource(&caller).list_cluster_types(request)).await?;
-    ok(answer
-        .cluster_types
-        .into_iter()
-        .map(|row| ClusterTypeItem {
-            value: row.value,
-            key: row.key,
-        })
-        .collect::<Vec<_>>())
+    ok_each(answer.cluster_types, |row| ClusterTypeItem {
+        value: row.value,
+        key: row.key,
+    })
 }
 
 /// Query of 8.1.3.
@@ -62,12 +57,9 @@ pub async fn query_clusters(
         page_size,
     };
     let answer = reply(clients.resource(&caller).query_clusters(request)).await?;
-    let results = answer
-        .clusters
-        .into_iter()
-        .map(|cluster| ClusterItem::from_proto(cluster, &times))
-        .collect();
-    Ok(HttpResponse::Ok().json(Page::new(answer.count, answer.page, results)))
+    page_of(answer.count, answer.page, answer.clusters, |cluster| {
+        ClusterItem::from_proto(cluster, &times)
+    })
 }
 
 /// 8.1.4 `POST /api/resource/clusters/aos_create`.
@@ -131,11 +123,7 @@ pub async fn cluster_host_candidates(
         cluster_id: id.into_inner(),
     };
     let answer = reply(clients.resource(&caller).cluster_host_candidates(request)).await?;
-    ok(answer
-        .hosts
-        .into_iter()
-        .map(|host| HostBindItem::from_proto(host, false))
-        .collect::<Vec<_>>())
+    ok_each(answer.hosts, |host| HostBindItem::from_proto(host, false))
 }
 
 /// 8.1.6 `GET /api/resource/clusters/{id}/hosts`: hosts bound.
@@ -148,11 +136,7 @@ pub async fn cluster_hosts(
         cluster_id: id.into_inner(),
     };
     let answer = reply(clients.resource(&caller).cluster_hosts(request)).await?;
-    ok(answer
-        .hosts
-        .into_iter()
-        .map(|host| HostBindItem::from_proto(host, true))
-        .collect::<Vec<_>>())
+    ok_each(answer.hosts, |host| HostBindItem::from_proto(host, true))
 }
 
 /// 8.1.7 `POST /api/resource/clusters/{id}/aos_bind`.
@@ -162,10 +146,7 @@ pub async fn bind_hosts(
     id: web::Path<String>,
     LegacyJson(body): LegacyJson<HostIdsBody>,
 ) -> Answer {
-    let request = pb::BindHostsRequest {
-        cluster_id: id.into_inner(),
-        host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
-    };
+    let request = bind_request(id.into_inner(), body);
     reply(clients.resource(&caller).bind_hosts(request)).await?;
     ok(true)
 }
@@ -177,12 +158,17 @@ pub async fn unbind_hosts(
     id: web::Path<String>,
     LegacyJson(body): LegacyJson<HostIdsBody>,
 ) -> Answer {
-    let request = pb::BindHostsRequest {
-        cluster_id: id.into_inner(),
-        host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
-    };
+    let request = bind_request(id.into_inner(), body);
     reply(clients.resource(&caller).unbind_hosts(request)).await?;
     ok(true)
+}
+
+/// The request of 8.1.7 and 8.1.8: the cluster and the hosts named in the body.
+fn bind_request(cluster_id: String, body: HostIdsBody) -> pb::BindHostsRequest {
+    pb::BindHostsRequest {
+        cluster_id,
+        host_ids: body.hosts.into_iter().map(LegacyId::into_string).collect(),
+    }
 }
 
 /// 8.2.2 `GET /api/resource/clusters/list_4_select`.
@@ -192,11 +178,7 @@ pub async fn cluster_select(caller: Caller, clients: web::Data<Clients>) -> Answ
         app_id: None,
     };
     let answer = reply(clients.resource(&caller).list_clusters(request)).await?;
-    ok(answer
-        .clusters
-        .into_iter()
-        .map(ClusterSelectItem::from)
-        .collect::<Vec<_>>())
+    ok_each(answer.clusters, ClusterSelectItem::from)
 }
 
 /// 5.4 / 5.8.2.1 `GET /api/resource/clusters/{id}/{app_id}/select/envapp`: when `id` is a
@@ -291,12 +273,9 @@ pub async fn query_hosts(
         page_size,
     };
     let answer = reply(clients.resource(&caller).query_hosts(request)).await?;
-    let results = answer
-        .hosts
-        .into_iter()
-        .map(|host| HostItem::from_proto(host, &times))
-        .collect();
-    Ok(HttpResponse::Ok().json(Page::new(answer.count, answer.page, results)))
+    page_of(answer.count, answer.page, answer.hosts, |host| {
+        HostItem::from_proto(host, &times)
+    })
 }
 
 /// 8.2.5 `DELETE /api/resource/hosts/aos_deletes/{id}`.
@@ -374,11 +353,9 @@ pub async fn admin_list_clusters(
         app_id: None,
     };
     let answer = reply(clients.resource(&caller).list_clusters(request)).await?;
-    ok(answer
-        .clusters
-        .into_iter()
-        .map(|cluster| AdminClusterItem::from_proto(cluster, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.clusters, |cluster| {
+        AdminClusterItem::from_proto(cluster, &times)
+    })
 }
 
 /// `DELETE /api/admin/clusters/{id}` (CMDB-owned ones too).
@@ -437,17 +414,13 @@ pub async fn admin_list_hosts(
     super::admin::require_admin(&caller)?;
     let request = pb::ListHostsRequest {};
     let answer = reply(clients.resource(&caller).list_hosts(request)).await?;
-    ok(answer
-        .hosts
-        .into_iter()
-        .map(|host| {
-            let source = host.source.clone();
-            AdminHostItem {
-                item: HostItem::from_proto(host, &times),
-                source,
-            }
-        })
-        .collect::<Vec<_>>())
+    ok_each(answer.hosts, |host| {
+        let source = host.source.clone();
+        AdminHostItem {
+            item: HostItem::from_proto(host, &times),
+            source,
+        }
+    })
 }
 
 /// `DELETE /api/admin/hosts/{id}` (CMDB-owned ones too).

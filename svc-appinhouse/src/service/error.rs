@@ -60,20 +60,7 @@ pub enum AppinhouseError {
     Upload(String),
 }
 
-impl From<common::limits::LimitError> for AppinhouseError {
-    fn from(error: common::limits::LimitError) -> Self {
-        AppinhouseError::Invalid {
-            field: error.field,
-            message: error.message,
-        }
-    }
-}
-
-impl From<diesel::result::Error> for AppinhouseError {
-    fn from(error: diesel::result::Error) -> Self {
-        AppinhouseError::Database(DbError::Query(error))
-    }
-}
+common::service_error_conversions!(AppinhouseError);
 
 impl AppinhouseError {
     /// The contract answer this failure gives.

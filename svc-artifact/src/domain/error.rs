@@ -75,24 +75,11 @@ pub enum ArtifactError {
     Upstream(tonic::Status),
 }
 
-impl From<common::limits::LimitError> for ArtifactError {
-    fn from(error: common::limits::LimitError) -> Self {
-        ArtifactError::Invalid {
-            field: error.field.to_owned(),
-            message: error.message,
-        }
-    }
-}
+common::service_error_conversions!(ArtifactError);
 
 impl From<common::roles::Forbidden> for ArtifactError {
     fn from(error: common::roles::Forbidden) -> Self {
         ArtifactError::Forbidden(error.0)
-    }
-}
-
-impl From<diesel::result::Error> for ArtifactError {
-    fn from(error: diesel::result::Error) -> Self {
-        ArtifactError::Database(DbError::Query(error))
     }
 }
 

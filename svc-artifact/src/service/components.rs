@@ -77,10 +77,7 @@ impl ArtifactService {
         require_uploader(actor)?;
         let ingested = ingest::ingest(self.ingest_options(true), stream).await?;
         let outcome = self.component_stored(actor, &ingested).await;
-        if outcome.is_err() {
-            self.storage.delete_all(&ingested.keys()).await;
-        }
-        outcome
+        self.kept_if_stored(&ingested.keys(), outcome).await
     }
 
     async fn component_stored(

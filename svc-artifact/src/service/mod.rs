@@ -125,6 +125,19 @@ impl ArtifactService {
             max_bytes: self.settings.max_upload_bytes,
         }
     }
+
+    /// `outcome` of storing an upload's rows; on failure the objects `written` for it are
+    /// deleted, so a refused upload leaves nothing behind.
+    async fn kept_if_stored<T>(
+        &self,
+        written: &[String],
+        outcome: ArtifactResult<T>,
+    ) -> ArtifactResult<T> {
+        if outcome.is_err() {
+            self.storage.delete_all(written).await;
+        }
+        outcome
+    }
 }
 
 /// A file row for a stored object.

@@ -66,10 +66,7 @@ impl ArtifactService {
         let outcome = self
             .package_sync_stored(actor, &ingested, &mut written)
             .await;
-        if outcome.is_err() {
-            self.storage.delete_all(&written).await;
-        }
-        outcome
+        self.kept_if_stored(&written, outcome).await
     }
 
     async fn package_sync_stored(
@@ -350,10 +347,7 @@ impl ArtifactService {
         require_uploader(actor)?;
         let ingested = ingest::ingest(self.ingest_options(false), stream).await?;
         let outcome = self.configure_stored(actor, &ingested).await;
-        if outcome.is_err() {
-            self.storage.delete_all(&ingested.keys()).await;
-        }
-        outcome
+        self.kept_if_stored(&ingested.keys(), outcome).await
     }
 
     async fn configure_stored(

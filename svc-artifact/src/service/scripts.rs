@@ -31,10 +31,7 @@ impl ArtifactService {
         require_uploader(actor)?;
         let ingested = ingest::ingest(self.ingest_options(false), stream).await?;
         let outcome = self.script_stored(actor, &ingested).await;
-        if outcome.is_err() {
-            self.storage.delete_all(&ingested.keys()).await;
-        }
-        outcome
+        self.kept_if_stored(&ingested.keys(), outcome).await
     }
 
     async fn script_stored(

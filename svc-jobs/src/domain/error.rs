@@ -111,19 +111,6 @@ pub enum JobsError {
     },
 }
 
-impl From<common::limits::LimitError> for JobsError {
-    fn from(error: common::limits::LimitError) -> Self {
-        JobsError::Invalid {
-            field: error.field,
-            message: error.message,
-        }
-    }
-}
-
-impl From<diesel::result::Error> for JobsError {
-    fn from(error: diesel::result::Error) -> Self {
-        JobsError::Database(DbError::Query(error))
-    }
-}
+common::service_error_conversions!(JobsError);
 
 pub type JobsResult<T> = Result<T, JobsError>;

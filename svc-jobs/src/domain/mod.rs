@@ -1,5 +1,5 @@
 //! What the layers of svc-jobs share: the errors, the stored bindings of a step, the frozen
-//! plan of a run step and a few contract constants. Imports nothing from `service`,
+//! plan of a run step, the instance lookup every layer needs and a few contract constants. Imports nothing from `service`,
 //! `execution` or `grpc`, so each of them may use it.
 
 pub mod bindings;
@@ -7,9 +7,20 @@ pub mod error;
 pub mod plan;
 
 use bytes::Bytes;
+use common::db::DbConnection;
 use futures::stream::BoxStream;
 
 pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
+
+use crate::db::models::instances::{self, InstanceRow};
+
+/// The instance `id`, or the failure naming it.
+pub fn existing_instance(connection: &mut DbConnection, id: &str) -> JobsResult<InstanceRow> {
+    instances::find(connection, id)?.ok_or_else(|| JobsError::NotFound {
+        kind: RecordKind::Instance,
+        id: id.to_owned(),
+    })
+}
 
 /// The deploy type of templates that roll other templates back (named by `jobt_rollback_id`).
 pub const DEPLOY_TYPE_ROLLBACK: &str = "rollback";

@@ -10,8 +10,8 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::{
-    ActiveRun, Engine, KIND_DEPLOY, KIND_ROLLBACK, Mode, Started, existing_instance, plan,
-    plan::Planner, plan::StepPlan, runner,
+    ActiveRun, Engine, KIND_DEPLOY, KIND_ROLLBACK, Mode, Started, existing_instance, existing_run,
+    plan, plan::Planner, plan::StepPlan, runner,
 };
 use crate::{
     db::models::{
@@ -238,10 +238,7 @@ impl Engine {
             .inner
             .database
             .run(move |connection| {
-                let run = runs::find(connection, &owned_id)?.ok_or(JobsError::NotFound {
-                    kind: RecordKind::Execution,
-                    id: owned_id.clone(),
-                })?;
+                let run = existing_run(connection, &owned_id)?;
                 let instance = existing_instance(connection, &run.instance_id)?;
                 let latest = runs::latest_of_instance(connection, &run.instance_id)?;
                 if let Some(latest) = latest.filter(|latest| latest.id != run.id) {

@@ -36,10 +36,10 @@ use tokio::sync::watch;
 use crate::{
     artifact::ArtifactDirectory,
     db::models::{
-        instances::{self, InstanceRow},
+        instances,
         runs::{self, HostTaskRow, RunRow, RunStepRow, state},
     },
-    domain::{JobsError, JobsResult, RecordKind},
+    domain::{JobsError, JobsResult, RecordKind, existing_instance},
     resource::ResourceDirectory,
     sealed::Sealer,
 };
@@ -354,10 +354,10 @@ impl Engine {
 pub const KIND_DEPLOY: &str = "deploy";
 pub const KIND_ROLLBACK: &str = "rollback";
 
-/// The instance `id`, or the failure naming it.
-fn existing_instance(connection: &mut DbConnection, id: &str) -> JobsResult<InstanceRow> {
-    instances::find(connection, id)?.ok_or_else(|| JobsError::NotFound {
-        kind: RecordKind::Instance,
+/// The run `id`, or the failure naming it.
+fn existing_run(connection: &mut DbConnection, id: &str) -> JobsResult<RunRow> {
+    runs::find(connection, id)?.ok_or_else(|| JobsError::NotFound {
+        kind: RecordKind::Execution,
         id: id.to_owned(),
     })
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use super::{Engine, LogChunk, RunTree, events, existing_instance, plan};
+use super::{Engine, LogChunk, RunTree, events, existing_instance, existing_run, plan};
 use crate::{
     db::models::runs::{self, EventRow, RunRow, state},
     domain::{JobsError, JobsResult, RecordKind},
@@ -62,10 +62,7 @@ impl Engine {
         self.inner
             .database
             .run(move |connection| {
-                let run = runs::find(connection, &owned_id)?.ok_or(JobsError::NotFound {
-                    kind: RecordKind::Execution,
-                    id: owned_id.clone(),
-                })?;
+                let run = existing_run(connection, &owned_id)?;
                 let steps = runs::steps(connection, &owned_id)?
                     .into_iter()
                     .map(|step| {
@@ -92,12 +89,7 @@ impl Engine {
             .inner
             .database
             .run(move |connection| {
-                if runs::find(connection, &owned_run)?.is_none() {
-                    return Err(JobsError::NotFound {
-                        kind: RecordKind::Execution,
-                        id: owned_run,
-                    });
-                }
+                existing_run(connection, &owned_run)?;
                 let task = runs::find_host_task(connection, &owned_task)?
                     .filter(|task| task.run_id == owned_run)
                     .ok_or(JobsError::NotFound {
@@ -105,7 +97,7 @@ impl Engine {
                         id: owned_task.clone(),
                     })?;
                 let chunks = runs::log_chunks_from(connection, &owned_task, start, 64)?;
-                Ok((task, chunks))
+                Ok::<_, JobsError>((task, chunks))
             })
             .await?;
         let mut text: Vec<u8> = Vec::new();
@@ -146,16 +138,10 @@ impl Engine {
     ) -> JobsResult<mpsc::Receiver<JobsResult<EventRow>>> {
         let inner = self.inner.clone();
         let owned_id = run_id.to_owned();
-        let exists = inner
+        inner
             .database
-            .run(move |connection| Ok::<_, JobsError>(runs::find(connection, &owned_id)?))
+            .run(move |connection| existing_run(connection, &owned_id))
             .await?;
-        if exists.is_none() {
-            return Err(JobsError::NotFound {
-                kind: RecordKind::Execution,
-                id: run_id.to_owned(),
-            });
-        }
         // Subscribe before reading, so nothing announced in between is missed.
         let wakeups = inner
             .events

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::{
     Actor, JobsError, JobsResult, JobsService, RecordKind, require_operator, require_reader,
 };
+use crate::domain::existing_instance;
 use crate::{
     artifact::{FileOrigin, ScriptFileInfo},
     db::models::instances::{self, StepRow},
@@ -51,12 +52,7 @@ impl JobsService {
         })?;
         self.database
             .run(move |connection| {
-                if instances::find(connection, &instance_id)?.is_none() {
-                    return Err(JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id: instance_id,
-                    });
-                }
+                existing_instance(connection, &instance_id)?;
                 instances::steps(connection, &instance_id)?
                     .into_iter()
                     .find(|step| step.sequence == sequence && step.method_id == method_id)
@@ -410,12 +406,8 @@ impl JobsService {
     async fn instance_of(&self, step: &StepRow) -> JobsResult<instances::InstanceRow> {
         let lookup = step.instance_id.clone();
         self.database
-            .run(move |connection| Ok::<_, JobsError>(instances::find(connection, &lookup)?))
-            .await?
-            .ok_or_else(|| JobsError::NotFound {
-                kind: RecordKind::Instance,
-                id: step.instance_id.clone(),
-            })
+            .run(move |connection| existing_instance(connection, &lookup))
+            .await
     }
 
     /// 5.6.1: saves any of a step's cluster, artifacts, app-config groups, parameters and scripts

@@ -10,6 +10,7 @@ use super::{
     Actor, JobsError, JobsResult, JobsService, RecordKind, checked_name, checked_reference,
     checked_text, filter_text, require_operator, require_reader, status,
 };
+use crate::domain::existing_instance;
 use crate::{
     db::models::{
         instances::{self, InstanceFilter, InstanceRow, StepRow},
@@ -288,10 +289,7 @@ impl JobsService {
                     mender: None,
                     update_time: now,
                 };
-                instances::insert(connection, &row)?;
-                for step in &steps {
-                    instances::insert_step(connection, step)?;
-                }
+                instances::insert_with_steps(connection, &row, &steps)?;
                 Ok(row)
             })
             .await?;
@@ -353,10 +351,7 @@ impl JobsService {
         let source = self
             .database
             .run(move |connection| {
-                let row = instances::find(connection, &source_id)?.ok_or(JobsError::NotFound {
-                    kind: RecordKind::Instance,
-                    id: source_id.clone(),
-                })?;
+                let row = existing_instance(connection, &source_id)?;
                 let steps = instances::steps(connection, &source_id)?;
                 Ok::<_, JobsError>((row, steps))
             })
@@ -401,10 +396,7 @@ impl JobsService {
                     mender: None,
                     update_time: now,
                 };
-                instances::insert(connection, &row)?;
-                for step in &steps {
-                    instances::insert_step(connection, step)?;
-                }
+                instances::insert_with_steps(connection, &row, &steps)?;
                 let clusters = steps.into_iter().filter_map(|step| step.cluster_id);
                 Ok::<_, JobsError>((row, clusters.collect::<Vec<_>>()))
             })
@@ -435,12 +427,7 @@ impl JobsService {
         let id = id.to_owned();
         self.database
             .transaction(move |connection| {
-                if instances::find(connection, &id)?.is_none() {
-                    return Err(JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id,
-                    });
-                }
+                existing_instance(connection, &id)?;
                 let lines = joint_lines::holding_instance(connection, &id)?;
                 if !lines.is_empty() {
                     let users = lines
@@ -480,10 +467,7 @@ impl JobsService {
         let (row, steps, run_steps) = self
             .database
             .run(move |connection| {
-                let row = instances::find(connection, &lookup)?.ok_or(JobsError::NotFound {
-                    kind: RecordKind::Instance,
-                    id: lookup.clone(),
-                })?;
+                let row = existing_instance(connection, &lookup)?;
                 let steps = instances::steps(connection, &lookup)?;
                 let run_steps = match runs::latest_of_instance(connection, &lookup)? {
                     Some(run) => runs::steps(connection, &run.id)?,
@@ -547,12 +531,8 @@ impl JobsService {
         let lookup = instance_id.to_owned();
         let instance = self
             .database
-            .run(move |connection| Ok::<_, JobsError>(instances::find(connection, &lookup)?))
-            .await?
-            .ok_or_else(|| JobsError::NotFound {
-                kind: RecordKind::Instance,
-                id: instance_id.to_owned(),
-            })?;
+            .run(move |connection| existing_instance(connection, &lookup))
+            .await?;
         let cluster = self.checked_cluster(actor, &instance, &cluster_id).await?;
         let method_id = method_id.to_owned();
         let sequence = i32::try_from(sequence).map_err(|_| JobsError::Invalid {
@@ -598,12 +578,7 @@ impl JobsService {
         let instance_id = instance_id.to_owned();
         self.database
             .transaction(move |connection| {
-                let instance = instances::find(connection, &instance_id)?.ok_or_else(|| {
-                    JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id: instance_id.clone(),
-                    }
-                })?;
+                let instance = existing_instance(connection, &instance_id)?;
                 if instance.status != status::INIT && instance.status != status::READY {
                     return Ok(instance.status);
                 }
@@ -623,14 +598,8 @@ impl JobsService {
     async fn instance_status(&self, instance_id: &str) -> JobsResult<String> {
         let lookup = instance_id.to_owned();
         self.database
-            .run(move |connection| {
-                Ok::<_, JobsError>(instances::find(connection, &lookup)?.map(|row| row.status))
-            })
-            .await?
-            .ok_or_else(|| JobsError::NotFound {
-                kind: RecordKind::Instance,
-                id: instance_id.to_owned(),
-            })
+            .run(move |connection| Ok(existing_instance(connection, &lookup)?.status))
+            .await
     }
 
     /// The cluster `cluster_id`, which must be of the instance's environment and application.
@@ -671,12 +640,8 @@ impl JobsService {
         let lookup = instance_id.to_owned();
         let instance = self
             .database
-            .run(move |connection| Ok::<_, JobsError>(instances::find(connection, &lookup)?))
-            .await?
-            .ok_or_else(|| JobsError::NotFound {
-                kind: RecordKind::Instance,
-                id: instance_id.to_owned(),
-            })?;
+            .run(move |connection| existing_instance(connection, &lookup))
+            .await?;
         self.resource
             .clusters_of(&actor.token, &instance.env_id, &instance.application_id)
             .await

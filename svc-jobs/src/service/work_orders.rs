@@ -14,6 +14,7 @@ use crate::db::models::{
     instances,
     work_orders::{self, WorkOrderRow},
 };
+use crate::domain::existing_instance;
 
 /// The operation rows of the form.
 pub const OPERATION_ROWS: &str = "ONLINE_OPERATION_PROCESS";
@@ -123,12 +124,7 @@ impl JobsService {
         let actor_name = actor.username().to_owned();
         self.database
             .transaction(move |connection| {
-                let instance = instances::find(connection, &instance_id)?.ok_or_else(|| {
-                    JobsError::NotFound {
-                        kind: RecordKind::Instance,
-                        id: instance_id.clone(),
-                    }
-                })?;
+                let instance = existing_instance(connection, &instance_id)?;
                 if let Some(app_id) = &app_id
                     && app_id != &instance.application_id
                 {
@@ -212,12 +208,7 @@ impl JobsService {
         let (instance, order) =
             self.database
                 .run(move |connection| {
-                    let instance = instances::find(connection, &instance_id)?.ok_or_else(|| {
-                        JobsError::NotFound {
-                            kind: RecordKind::Instance,
-                            id: instance_id.clone(),
-                        }
-                    })?;
+                    let instance = existing_instance(connection, &instance_id)?;
                     let order = work_orders::find_for_instance(connection, &instance_id)?
                         .ok_or_else(|| JobsError::NotFound {
                             kind: RecordKind::WorkOrder,

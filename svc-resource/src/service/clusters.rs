@@ -445,11 +445,8 @@ impl ResourceService {
         page: PageRequest,
     ) -> ResourceResult<(i64, Vec<ClusterView>)> {
         require_reader(actor)?;
-        let app_id = app_id.filter(|id| !id.is_empty()).map(str::to_owned);
-        let name = name
-            .map(str::trim)
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned);
+        let app_id = validate::filter_id(app_id);
+        let name = validate::filter_text(name);
         self.database
             .run(move |connection| {
                 let (count, rows) = cluster_queries::page(
@@ -472,8 +469,8 @@ impl ResourceService {
         app_id: Option<&str>,
     ) -> ResourceResult<Vec<ClusterView>> {
         require_reader(actor)?;
-        let env_id = env_id.filter(|id| !id.is_empty()).map(str::to_owned);
-        let app_id = app_id.filter(|id| !id.is_empty()).map(str::to_owned);
+        let env_id = validate::filter_id(env_id);
+        let app_id = validate::filter_id(app_id);
         self.database
             .run(move |connection| {
                 let rows = cluster_queries::list(connection, env_id.as_deref(), app_id.as_deref())?;

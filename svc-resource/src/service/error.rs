@@ -101,24 +101,11 @@ pub enum ResourceError {
     Upstream(tonic::Status),
 }
 
-impl From<common::limits::LimitError> for ResourceError {
-    fn from(error: common::limits::LimitError) -> Self {
-        ResourceError::Invalid {
-            field: error.field,
-            message: error.message,
-        }
-    }
-}
+common::service_error_conversions!(ResourceError);
 
 impl From<common::roles::Forbidden> for ResourceError {
     fn from(error: common::roles::Forbidden) -> Self {
         ResourceError::Forbidden(error.0)
-    }
-}
-
-impl From<diesel::result::Error> for ResourceError {
-    fn from(error: diesel::result::Error) -> Self {
-        ResourceError::Database(DbError::Query(error))
     }
 }
 

@@ -453,13 +453,8 @@ impl ResourceService {
         page: PageRequest,
     ) -> ResourceResult<(i64, Vec<HostView>)> {
         require_reader(actor)?;
-        let host_name = host_name
-            .map(str::trim)
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned);
-        let product_line_id = product_line_id
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned);
+        let host_name = validate::filter_text(host_name);
+        let product_line_id = validate::filter_id(product_line_id);
         self.database
             .run(move |connection| {
                 let (count, rows) = host_queries::page(

@@ -52,6 +52,13 @@ fn hash_password(password: &str) -> ResourceResult<String> {
         .map_err(|error| ResourceError::Hashing(error.to_string()))
 }
 
+/// Hashes `password` on a blocking thread (argon2 is slow on purpose).
+async fn hash_off_thread(password: String) -> ResourceResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| ResourceError::Hashing(error.to_string()))?
+}
+
 fn password_matches(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
         .map(|hash| {
@@ -223,12 +230,7 @@ impl ResourceService {
             }
         };
         check_password(&password)?;
-        let password_hash = tokio::task::spawn_blocking(move || {
-            hash_password(&password).map(|hash| (hash, password))
-        })
-        .await
-        .map_err(|error| ResourceError::Hashing(error.to_string()))??;
-        let (password_hash, password) = password_hash;
+        let password_hash = hash_off_thread(password.clone()).await?;
         let row = UserRow {
             id: new_id(),
             username: "admin".to_owned(),
@@ -366,12 +368,7 @@ impl ResourceService {
         let password_hash = match password {
             Some(password) => {
                 check_password(password)?;
-                let password = password.to_owned();
-                Some(
-                    tokio::task::spawn_blocking(move || hash_password(&password))
-                        .await
-                        .map_err(|error| ResourceError::Hashing(error.to_string()))??,
-                )
+                Some(hash_off_thread(password.to_owned()).await?)
             }
             None => None,
         };
@@ -412,10 +409,7 @@ impl ResourceService {
         let username = check_username(username)?;
         check_password(password)?;
         let roles = check_roles(roles)?;
-        let password = password.to_owned();
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|error| ResourceError::Hashing(error.to_string()))??;
+        let password_hash = hash_off_thread(password.to_owned()).await?;
         let row = UserRow {
             id: new_id(),
             username,
@@ -459,14 +453,7 @@ impl ResourceService {
             check_password(password)?;
         }
         let password_hash = match password {
-            Some(password) => {
-                let password = password.to_owned();
-                Some(
-                    tokio::task::spawn_blocking(move || hash_password(&password))
-                        .await
-                        .map_err(|error| ResourceError::Hashing(error.to_string()))??,
-                )
-            }
+            Some(password) => Some(hash_off_thread(password.to_owned()).await?),
             None => None,
         };
         let creator = actor.username().to_owned();

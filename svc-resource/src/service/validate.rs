@@ -45,6 +45,19 @@ pub fn reference(field: &'static str, value: &str) -> ResourceResult<String> {
     Ok(value.to_owned())
 }
 
+/// An optional filter id: None when absent or empty.
+pub fn filter_id(value: Option<&str>) -> Option<String> {
+    value.filter(|id| !id.is_empty()).map(str::to_owned)
+}
+
+/// An optional filter text, trimmed: None when absent or blank.
+pub fn filter_text(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

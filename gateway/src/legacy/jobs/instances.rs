@@ -7,7 +7,7 @@ use proto::jobs::v1 as pb;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Answer, NameAppQuery, Sequence, ok, page_of};
+use super::{Answer, NameAppQuery, Sequence, ok, ok_each, page_of};
 use crate::{
     body::LegacyJson,
     body::page_params,
@@ -82,11 +82,9 @@ pub async fn list_instances(
         name: query.name,
     };
     let answer = reply(clients.jobs(&caller).list_instances(request)).await?;
-    ok(answer
-        .instances
-        .into_iter()
-        .map(|instance| InstanceItem::from_proto(instance, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.instances, |instance| {
+        InstanceItem::from_proto(instance, &times)
+    })
 }
 
 /// 5.7 `POST /api/app/jobinstance/{id}/copy`.

@@ -1,6 +1,6 @@
 //! Deployment configuration of contract sections 1, 4, 5 and 7, one module per area: job
 //! templates, job instances (with work orders and a step's cluster), joint lines, and what is
-//! bound to a step (read back and saved). Shared here: paged answers and the step URL.
+//! bound to a step (read back and saved). Shared here: the name/application query and the step URL.
 
 mod instances;
 mod joint_lines;
@@ -8,29 +8,16 @@ mod step_reads;
 mod step_writes;
 mod templates;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
 
-use crate::envelope::Page;
-
-use super::{Answer, ok};
+use super::{Answer, ok, ok_each, page_of};
 pub use instances::*;
 pub use joint_lines::*;
 pub use step_reads::*;
 pub use step_writes::*;
 pub use templates::*;
-
-/// A page of `count` results (page `page`), each item made by `to_item`.
-pub(super) fn page_of<T, U: serde::Serialize>(
-    count: i64,
-    page: u32,
-    items: Vec<T>,
-    to_item: impl FnMut(T) -> U,
-) -> Answer {
-    let results: Vec<U> = items.into_iter().map(to_item).collect();
-    Ok(HttpResponse::Ok().json(Page::new(count, page, results)))
-}
 
 /// Query of 4.1 and 5.5.
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, web};
 use common::time::TimeRenderer;
 use proto::jobs::v1 as pb;
 
-use super::{Answer, NameAppQuery, ok, page_of};
+use super::{Answer, NameAppQuery, ok, ok_each, page_of};
 use crate::{
     body::LegacyJson,
     body::page_params,
@@ -69,11 +69,9 @@ pub async fn template_select(
 ) -> Answer {
     let request = pb::ListTemplatesRequest {};
     let answer = reply(clients.jobs(&caller).list_templates(request)).await?;
-    ok(answer
-        .templates
-        .into_iter()
-        .map(|template| TemplateSelectItem::from_proto(template, &times))
-        .collect::<Vec<_>>())
+    ok_each(answer.templates, |template| {
+        TemplateSelectItem::from_proto(template, &times)
+    })
 }
 
 /// 4.5 `DELETE` (and `POST`) `/api/app/jobtemplate/{id}`.
@@ -128,9 +126,7 @@ pub async fn template_methods(
         id: id.into_inner(),
     }))
     .await?;
-    ok(answer
-        .methods
-        .into_iter()
-        .map(|method| GradedMethodItem::from_proto(method, &base))
-        .collect::<Vec<_>>())
+    ok_each(answer.methods, |method| {
+        GradedMethodItem::from_proto(method, &base)
+    })
 }

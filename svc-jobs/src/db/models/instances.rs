@@ -40,27 +40,7 @@ pub struct StepRow {
     pub bindings: String,
 }
 
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<InstanceRow>> {
-    job_instances::table
-        .find(id)
-        .select(InstanceRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-pub fn find_many(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<InstanceRow>> {
-    job_instances::table
-        .filter(job_instances::id.eq_any(ids))
-        .select(InstanceRow::as_select())
-        .load(connection)
-}
-
-pub fn insert(connection: &mut DbConnection, row: &InstanceRow) -> QueryResult<()> {
-    diesel::insert_into(job_instances::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
-}
+row_queries!(job_instances, InstanceRow; find, find_many, insert, touch);
 
 pub fn set_status(connection: &mut DbConnection, id: &str, status: &str) -> QueryResult<()> {
     diesel::update(job_instances::table.find(id))
@@ -122,14 +102,14 @@ pub fn page(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(i64, Vec<InstanceRow>)> {
-    let count = filtered(filter).count().get_result(connection)?;
-    let rows = filtered(filter)
-        .select(InstanceRow::as_select())
-        .order((job_instances::create_time.desc(), job_instances::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .load(connection)?;
-    Ok((count, rows))
+    common::newest_first_page!(
+        connection,
+        || filtered(filter),
+        job_instances,
+        InstanceRow,
+        offset,
+        limit
+    )
 }
 
 /// Every instance of the filter, newest first.
@@ -164,6 +144,18 @@ pub fn names_bound_to_cluster(
         .distinct()
         .order(job_instances::name.asc())
         .load(connection)
+}
+
+/// Inserts an instance and its steps.
+pub fn insert_with_steps(
+    connection: &mut DbConnection,
+    row: &InstanceRow,
+    steps: &[StepRow],
+) -> QueryResult<()> {
+    insert(connection, row)?;
+    steps
+        .iter()
+        .try_for_each(|step| insert_step(connection, step))
 }
 
 pub fn insert_step(connection: &mut DbConnection, row: &StepRow) -> QueryResult<()> {
@@ -232,22 +224,6 @@ pub fn restore_step(
             .execute(connection)?,
     };
     Ok(updated == 1)
-}
-
-/// Records who changed an instance last, and when.
-pub fn touch(
-    connection: &mut DbConnection,
-    id: &str,
-    mender: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(job_instances::table.find(id))
-        .set((
-            job_instances::mender.eq(mender),
-            job_instances::update_time.eq(now),
-        ))
-        .execute(connection)
-        .map(|_| ())
 }
 
 pub fn delete_step(

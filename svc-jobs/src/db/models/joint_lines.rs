@@ -35,35 +35,7 @@ pub struct JointNodeRow {
     pub canvas_left: f64,
 }
 
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<JointLineRow>> {
-    joint_lines::table
-        .find(id)
-        .select(JointLineRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-pub fn insert(connection: &mut DbConnection, row: &JointLineRow) -> QueryResult<()> {
-    diesel::insert_into(joint_lines::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
-}
-
-pub fn touch(
-    connection: &mut DbConnection,
-    id: &str,
-    mender: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(joint_lines::table.find(id))
-        .set((
-            joint_lines::mender.eq(mender),
-            joint_lines::update_time.eq(now),
-        ))
-        .execute(connection)
-        .map(|_| ())
-}
+row_queries!(joint_lines, JointLineRow; find, insert, touch);
 
 /// One page of joint lines (newest first) by name fragment and product line.
 pub fn page(
@@ -87,14 +59,14 @@ pub fn page(
         }
         query
     };
-    let count = filtered().count().get_result(connection)?;
-    let rows = filtered()
-        .select(JointLineRow::as_select())
-        .order((joint_lines::create_time.desc(), joint_lines::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .load(connection)?;
-    Ok((count, rows))
+    common::newest_first_page!(
+        connection,
+        filtered,
+        joint_lines,
+        JointLineRow,
+        offset,
+        limit
+    )
 }
 
 pub fn nodes(connection: &mut DbConnection, joint_line_id: &str) -> QueryResult<Vec<JointNodeRow>> {

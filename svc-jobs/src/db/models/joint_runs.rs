@@ -40,13 +40,7 @@ pub struct JointRunNodeRow {
     pub message: Option<String>,
 }
 
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<JointRunRow>> {
-    joint_runs::table
-        .find(id)
-        .select(JointRunRow::as_select())
-        .first(connection)
-        .optional()
-}
+row_queries!(joint_runs, JointRunRow; find);
 
 pub fn latest_of_line(
     connection: &mut DbConnection,

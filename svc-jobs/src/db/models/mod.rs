@@ -37,6 +37,53 @@ macro_rules! finish_held {
     };
 }
 
+/// The by-id queries most tables have, written once: `row_queries!(table, Row; find, insert)`
+/// defines in the calling module the ones named, of `find` (the row `id`, if any), `find_many`
+/// (the rows of `ids` found), `insert` and `touch` (who changed the row last, and when).
+macro_rules! row_queries {
+    ($table:ident, $row:ty; $($query:ident),+) => {
+        $(row_queries!(@$query $table, $row);)+
+    };
+    (@find $table:ident, $row:ty) => {
+        pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<$row>> {
+            $table::table
+                .find(id)
+                .select(<$row>::as_select())
+                .first(connection)
+                .optional()
+        }
+    };
+    (@find_many $table:ident, $row:ty) => {
+        pub fn find_many(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<$row>> {
+            $table::table
+                .filter($table::id.eq_any(ids))
+                .select(<$row>::as_select())
+                .load(connection)
+        }
+    };
+    (@insert $table:ident, $row:ty) => {
+        pub fn insert(connection: &mut DbConnection, row: &$row) -> QueryResult<()> {
+            diesel::insert_into($table::table)
+                .values(row)
+                .execute(connection)
+                .map(|_| ())
+        }
+    };
+    (@touch $table:ident, $row:ty) => {
+        pub fn touch(
+            connection: &mut DbConnection,
+            id: &str,
+            mender: &str,
+            now: NaiveDateTime,
+        ) -> QueryResult<()> {
+            diesel::update($table::table.find(id))
+                .set(($table::mender.eq(mender), $table::update_time.eq(now)))
+                .execute(connection)
+                .map(|_| ())
+        }
+    };
+}
+
 pub mod instances;
 pub mod joint_lines;
 pub mod joint_runs;

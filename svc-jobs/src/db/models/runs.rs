@@ -86,13 +86,7 @@ pub struct EventRow {
     pub create_time: NaiveDateTime,
 }
 
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<RunRow>> {
-    runs::table
-        .find(id)
-        .select(RunRow::as_select())
-        .first(connection)
-        .optional()
-}
+row_queries!(runs, RunRow; find, insert);
 
 /// The newest run of an instance.
 pub fn latest_of_instance(
@@ -133,13 +127,6 @@ pub fn running_of_instance(
         .select(RunRow::as_select())
         .first(connection)
         .optional()
-}
-
-pub fn insert(connection: &mut DbConnection, run: &RunRow) -> QueryResult<()> {
-    diesel::insert_into(runs::table)
-        .values(run)
-        .execute(connection)
-        .map(|_| ())
 }
 
 pub fn insert_steps(connection: &mut DbConnection, steps: &[RunStepRow]) -> QueryResult<()> {

@@ -35,27 +35,7 @@ pub struct TemplateMethodRow {
     pub method_id: String,
 }
 
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<TemplateRow>> {
-    job_templates::table
-        .find(id)
-        .select(TemplateRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-pub fn find_many(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<TemplateRow>> {
-    job_templates::table
-        .filter(job_templates::id.eq_any(ids))
-        .select(TemplateRow::as_select())
-        .load(connection)
-}
-
-pub fn insert(connection: &mut DbConnection, row: &TemplateRow) -> QueryResult<()> {
-    diesel::insert_into(job_templates::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
-}
+row_queries!(job_templates, TemplateRow; find, find_many, insert, touch);
 
 pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
     diesel::delete(job_template_methods::table.filter(job_template_methods::template_id.eq(id)))
@@ -93,14 +73,14 @@ pub fn page(
         }
         query
     };
-    let count = filtered().count().get_result(connection)?;
-    let rows = filtered()
-        .select(TemplateRow::as_select())
-        .order((job_templates::create_time.desc(), job_templates::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .load(connection)?;
-    Ok((count, rows))
+    common::newest_first_page!(
+        connection,
+        filtered,
+        job_templates,
+        TemplateRow,
+        offset,
+        limit
+    )
 }
 
 /// The methods of a template in order.
@@ -144,20 +124,4 @@ pub fn replace_methods(
             .execute(connection)?;
     }
     Ok(())
-}
-
-/// Records who changed a template last, and when.
-pub fn touch(
-    connection: &mut DbConnection,
-    id: &str,
-    mender: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(job_templates::table.find(id))
-        .set((
-            job_templates::mender.eq(mender),
-            job_templates::update_time.eq(now),
-        ))
-        .execute(connection)
-        .map(|_| ())
 }

@@ -15,6 +15,8 @@ pub struct WebhookRow {
     pub create_time: NaiveDateTime,
 }
 
+row_queries!(webhooks, WebhookRow; insert);
+
 pub fn list(connection: &mut DbConnection) -> QueryResult<Vec<WebhookRow>> {
     webhooks::table
         .order((webhooks::create_time.asc(), webhooks::id.asc()))
@@ -28,13 +30,6 @@ pub fn find_by_url(connection: &mut DbConnection, url: &str) -> QueryResult<Opti
         .select(WebhookRow::as_select())
         .first(connection)
         .optional()
-}
-
-pub fn insert(connection: &mut DbConnection, row: &WebhookRow) -> QueryResult<()> {
-    diesel::insert_into(webhooks::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
 }
 
 pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {

@@ -21,6 +21,8 @@ pub struct WorkOrderRow {
     pub update_time: NaiveDateTime,
 }
 
+row_queries!(work_orders, WorkOrderRow; insert);
+
 pub fn find_for_instance(
     connection: &mut DbConnection,
     instance_id: &str,
@@ -41,13 +43,6 @@ pub fn find_by_doc(
         .select(WorkOrderRow::as_select())
         .first(connection)
         .optional()
-}
-
-pub fn insert(connection: &mut DbConnection, row: &WorkOrderRow) -> QueryResult<()> {
-    diesel::insert_into(work_orders::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
 }
 
 pub fn update(connection: &mut DbConnection, row: &WorkOrderRow) -> QueryResult<()> {

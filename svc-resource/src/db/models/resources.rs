@@ -134,14 +134,7 @@ pub mod cluster_queries {
             }
             query
         };
-        let count = filtered().count().get_result(connection)?;
-        let rows = filtered()
-            .select(ClusterRow::as_select())
-            .order((dsl::create_time.desc(), dsl::id.desc()))
-            .offset(offset)
-            .limit(limit)
-            .load(connection)?;
-        Ok((count, rows))
+        common::newest_first_page!(connection, filtered, dsl, ClusterRow, offset, limit)
     }
 
     /// Clusters filtered by environment and/or application, oldest first.
@@ -285,14 +278,7 @@ pub mod host_queries {
             }
             query
         };
-        let count = filtered().count().get_result(connection)?;
-        let rows = filtered()
-            .select(HostRow::as_select())
-            .order((dsl::create_time.desc(), dsl::id.desc()))
-            .offset(offset)
-            .limit(limit)
-            .load(connection)?;
-        Ok((count, rows))
+        common::newest_first_page!(connection, filtered, dsl, HostRow, offset, limit)
     }
 
     /// Every host, oldest first.
