@@ -18,8 +18,10 @@ use svc_resource::{
     AdminBootstrap, ClusterUsage, ResourceService, ResourceSettings,
     db::MIGRATIONS,
     service::{
-        PageRequest, RecordKind, ResourceError, WriteChannel, clusters::ClusterFields,
-        hosts::HostFields, lookups::NameLookup,
+        PageRequest, RecordKind, ResourceError, WriteChannel,
+        clusters::{ClusterFields, ClusterView},
+        hosts::HostFields,
+        lookups::NameLookup,
     },
 };
 
@@ -674,11 +676,8 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         .expect("host free now");
 }
 
-/// A cluster delete announces itself before it asks jobs (a binding made meanwhile sees
-/// `deleting` and is taken back), passes jobs' refusal on, and withdraws the announcement.
-async fn a_cluster_delete_asks_jobs_while_announced(database: Database) {
-    let bindings = Arc::new(StepBindings::default());
-    let service = service_with(database, bindings.clone());
+/// Product line 4, application a4, env e1 and their cluster "web", made by operator olga.
+async fn web_cluster(service: &ResourceService) -> (Actor, ClusterView) {
     let admin = actor("admin", "admin");
     service
         .upsert_product_line(&admin, Some("4"), "pl")
@@ -693,20 +692,40 @@ async fn a_cluster_delete_asks_jobs_while_announced(database: Database) {
         .await
         .expect("env");
     let operator = with_token(actor("olga", "operator"));
+    let fields = ClusterFields {
+        name: "web".into(),
+        env_id: "e1".into(),
+        app_id: "a4".into(),
+        ..ClusterFields::default()
+    };
     let cluster = service
-        .create_cluster(
-            &operator.claims,
-            None,
-            ClusterFields {
-                name: "web".into(),
-                env_id: "e1".into(),
-                app_id: "a4".into(),
-                ..ClusterFields::default()
-            },
-            WriteChannel::Aos,
-        )
+        .create_cluster(&operator.claims, None, fields, WriteChannel::Aos)
         .await
         .expect("cluster");
+    (operator, cluster)
+}
+
+/// Deletes of one cluster at once each answer deleted or `cluster_not_found`, never a fault
+/// (two announcements of one delete do not collide on the key).
+async fn concurrent_deletes_of_one_cluster_never_fail(database: Database) {
+    let service = service(database);
+    let (operator, cluster) = web_cluster(&service).await;
+    let deletes =
+        (0..8).map(|_| service.delete_cluster(&operator, &cluster.row.id, WriteChannel::Aos));
+    for answer in futures::future::join_all(deletes).await {
+        match answer {
+            Ok(_) | Err(ResourceError::NotFound { .. }) => {}
+            Err(other) => panic!("a concurrent delete failed: {other:?}"),
+        }
+    }
+}
+
+/// A cluster delete announces itself before it asks jobs (a binding made meanwhile sees
+/// `deleting` and is taken back), passes jobs' refusal on, and withdraws the announcement.
+async fn a_cluster_delete_asks_jobs_while_announced(database: Database) {
+    let bindings = Arc::new(StepBindings::default());
+    let service = service_with(database, bindings.clone());
+    let (operator, cluster) = web_cluster(&service).await;
     assert!(!cluster.deleting);
     let id = cluster.row.id.clone();
     bindings.bound.lock().expect("lock").insert(id.clone());
@@ -750,6 +769,7 @@ async fn a_cluster_delete_asks_jobs_while_announced(database: Database) {
 }
 
 database_test_suite!(MIGRATIONS;
+    concurrent_deletes_of_one_cluster_never_fail,
     a_cluster_delete_asks_jobs_while_announced,
     clusters_and_hosts_keep_their_rules,
     product_lines_are_created_updated_and_listed,

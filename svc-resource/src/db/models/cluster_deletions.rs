@@ -7,17 +7,27 @@ use diesel::prelude::*;
 
 use crate::db::schema::cluster_deletions::dsl;
 
-/// Announces (or renews) the deletion of `cluster_id` until `until`.
+/// Announces (or renews) the deletion of `cluster_id` until `until`; two deletes announcing at
+/// once both succeed (the later one renews the row the other inserted).
 pub fn announce(
     connection: &mut DbConnection,
     cluster_id: &str,
     until: NaiveDateTime,
 ) -> QueryResult<()> {
-    withdraw(connection, cluster_id)?;
-    diesel::insert_into(dsl::cluster_deletions)
-        .values((dsl::cluster_id.eq(cluster_id), dsl::until.eq(until)))
-        .execute(connection)
-        .map(|_| ())
+    common::db::upsert(
+        connection,
+        false,
+        |connection| {
+            diesel::insert_into(dsl::cluster_deletions)
+                .values((dsl::cluster_id.eq(cluster_id), dsl::until.eq(until)))
+                .execute(connection)
+        },
+        |connection| {
+            diesel::update(dsl::cluster_deletions.find(cluster_id))
+                .set(dsl::until.eq(until))
+                .execute(connection)
+        },
+    )
 }
 
 /// Withdraws the announcement of `cluster_id` (the delete ended, either way).
