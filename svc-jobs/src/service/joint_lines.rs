@@ -248,9 +248,11 @@ impl JobsService {
                         canvas_left: node.left,
                     })
                     .collect();
-                joint_lines::replace_nodes(connection, &id, &rows)?;
+                // Touched first: the row lock makes concurrent saves of one joint line wait for
+                // each other (PostgreSQL), so each replaces what the previous one committed.
                 let now = now_utc();
                 joint_lines::touch(connection, &id, &mender, now)?;
+                joint_lines::replace_nodes(connection, &id, &rows)?;
                 Ok(JointLineRow {
                     mender: Some(mender),
                     update_time: now,

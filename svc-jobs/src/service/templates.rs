@@ -327,8 +327,10 @@ impl JobsService {
                         id: template_id.clone(),
                     }
                 })?;
-                templates::replace_methods(connection, &template_id, &rows)?;
+                // Touched first: the row lock makes concurrent saves of one template wait for
+                // each other (PostgreSQL), so each replaces what the previous one committed.
                 templates::touch(connection, &template_id, &mender, now_utc())?;
+                templates::replace_methods(connection, &template_id, &rows)?;
                 for instance in instances::using_template(connection, &template_id)? {
                     let existing = instances::steps(connection, &instance.id)?;
                     for step in &existing {

@@ -10,6 +10,7 @@ mod artifact_routes;
 mod artifact_s3;
 mod auth_sessions;
 mod cluster_deletes;
+mod concurrent_saves;
 mod execution;
 mod execution_safety;
 mod gateway_contract;
