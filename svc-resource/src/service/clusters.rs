@@ -407,6 +407,8 @@ impl ResourceService {
                         if cluster_deletions::under_way(connection, &standing, now_utc())?
                             .is_empty()
                         {
+                            // Withdrawn by a concurrent delete that went through: gone.
+                            found_cluster(connection, &cluster_id)?;
                             return Err(ResourceError::Unavailable(format!(
                                 "the deletion of cluster {cluster_id:?} took too long; try again"
                             )));
