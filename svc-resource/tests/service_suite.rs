@@ -497,33 +497,8 @@ async fn users_are_created_with_roles_and_unique_names(database: Database) {
 async fn clusters_and_hosts_keep_their_rules(database: Database) {
     let service = service(database);
     let admin = actor("admin", "admin");
-    service
-        .upsert_product_line(&admin, Some("4"), "pl")
-        .await
-        .expect("pl");
-    service
-        .upsert_application(&admin, Some("a4"), "app", "4")
-        .await
-        .expect("app");
-    service
-        .upsert_env(&admin, Some("e1"), "prod", "")
-        .await
-        .expect("env");
-    let operator = actor("olga", "operator");
-    let cluster = service
-        .create_cluster(
-            &operator,
-            None,
-            ClusterFields {
-                name: "web".into(),
-                env_id: "e1".into(),
-                app_id: "a4".into(),
-                ..ClusterFields::default()
-            },
-            WriteChannel::Aos,
-        )
-        .await
-        .expect("cluster");
+    let (caller, cluster) = web_cluster(&service).await;
+    let operator = caller.claims.clone();
     assert_eq!(cluster.row.cluster_type, "其它");
     assert_eq!(
         (cluster.env_name.as_str(), cluster.app_name.as_str()),
@@ -663,11 +638,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
             .is_empty()
     );
     service
-        .delete_cluster(
-            &with_token(operator.clone()),
-            &cluster.row.id,
-            WriteChannel::Aos,
-        )
+        .delete_cluster(&caller, &cluster.row.id, WriteChannel::Aos)
         .await
         .expect("delete cluster");
     service
