@@ -402,13 +402,14 @@ impl ResourceService {
             Ok(()) => {
                 self.database
                     .transaction(move |connection| {
+                        let announced = [cluster_id.clone()];
+                        let standing =
+                            !cluster_deletions::under_way(connection, &announced, now_utc())?
+                                .is_empty();
+                        // Read after the announcement: when a concurrent delete that went
+                        // through withdrew it, the cluster is gone (`cluster_not_found`).
                         let existing = found_cluster(connection, &cluster_id)?;
-                        let standing = [cluster_id.clone()];
-                        if cluster_deletions::under_way(connection, &standing, now_utc())?
-                            .is_empty()
-                        {
-                            // Withdrawn by a concurrent delete that went through: gone.
-                            found_cluster(connection, &cluster_id)?;
+                        if !standing {
                             return Err(ResourceError::Unavailable(format!(
                                 "the deletion of cluster {cluster_id:?} took too long; try again"
                             )));
