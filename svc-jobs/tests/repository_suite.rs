@@ -368,6 +368,7 @@ async fn a_log_reads_on_past_many_tiny_chunks(database: Database) {
                     log_size: 0,
                     start_time: None,
                     end_time: None,
+                    attempt: 0,
                 }],
             )?;
             for index in 0..300 {

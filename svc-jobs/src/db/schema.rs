@@ -140,6 +140,7 @@ diesel::table! {
         log_size -> BigInt,
         start_time -> Nullable<Timestamp>,
         end_time -> Nullable<Timestamp>,
+        attempt -> Integer,
     }
 }
 

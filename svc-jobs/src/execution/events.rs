@@ -77,24 +77,44 @@ impl EventLog {
     where
         F: FnOnce(&mut DbConnection) -> JobsResult<()> + Send + 'static,
     {
+        let kind = kind.to_owned();
+        self.record_decided(run_id, move |connection| {
+            change(connection)?;
+            Ok(vec![(kind, payload)])
+        })
+        .await
+    }
+
+    /// Applies `change`, which answers the events (kind, payload) describing what it did, and
+    /// appends them in order in the same transaction, then wakes the run's watchers: several
+    /// changes that must not be seen apart (a run's last step and the run's ending) are written
+    /// at once, whatever instant the service dies.
+    pub async fn record_decided<F>(&self, run_id: &str, change: F) -> JobsResult<()>
+    where
+        F: FnOnce(&mut DbConnection) -> JobsResult<Vec<(String, Value)>> + Send + 'static,
+    {
         let owned_run = run_id.to_owned();
-        let owned_kind = kind.to_owned();
-        let seq = self
+        let last = self
             .database
             .transaction(move |connection| {
-                change(connection)?;
-                Ok::<_, JobsError>(runs::append_event(
-                    connection,
-                    &owned_run,
-                    &owned_kind,
-                    None,
-                    None,
-                    &payload.to_string(),
-                    now_utc(),
-                )?)
+                let mut last = None;
+                for (kind, payload) in change(connection)? {
+                    last = Some(runs::append_event(
+                        connection,
+                        &owned_run,
+                        &kind,
+                        None,
+                        None,
+                        &payload.to_string(),
+                        now_utc(),
+                    )?);
+                }
+                Ok::<_, JobsError>(last)
             })
             .await?;
-        self.announce(run_id, seq).await;
+        if let Some(seq) = last {
+            self.announce(run_id, seq).await;
+        }
         Ok(())
     }
 

@@ -57,6 +57,7 @@ pub(crate) async fn run_host_task(
     plan: &StepPlan,
     task: &HostTaskRow,
     connection: Option<&HostConnection>,
+    earlier_attempts: Vec<String>,
     masker: Masker,
     stop: watch::Receiver<bool>,
     token: &str,
@@ -83,7 +84,8 @@ pub(crate) async fn run_host_task(
         stop,
         token,
         content,
-        key: format!("tad-{}", task.id),
+        key: task.run_key(),
+        earlier_attempts,
         failed_exit_code: None,
         secret_files: Vec::new(),
     };
@@ -171,6 +173,9 @@ struct HostWork<'a> {
     content: &'a StepContent,
     /// Names this task's process group on the host.
     key: String,
+    /// The keys of earlier attempts of this step on this host that may still run there (their
+    /// replica was killed): killed before this attempt starts.
+    earlier_attempts: Vec<String>,
     /// The exit code of the command that failed the task, when one did.
     failed_exit_code: Option<i32>,
     /// Files holding secrets written (or being written) on the host: removed when the work ends.
@@ -183,13 +188,42 @@ impl HostWork<'_> {
             Ok(transport) => transport,
             Err(outcome) => return outcome,
         };
-        let outcome = match self.steps(transport.as_ref()).await {
-            Ok(()) => HostOutcome::Success,
+        let outcome = match self.reap_earlier_attempts(transport.as_ref()).await {
+            Ok(()) => match self.steps(transport.as_ref()).await {
+                Ok(()) => HostOutcome::Success,
+                Err(outcome) => outcome,
+            },
             Err(outcome) => outcome,
         };
         self.remove_secret_files(transport.as_ref()).await;
         transport.close().await;
         outcome
+    }
+
+    /// Kills and reaps what earlier attempts of this step left running on the host (an orphan
+    /// of a replica killed with `-9` runs on in its own process group), so that it never overlaps
+    /// this attempt. A host where that cannot be made sure fails the task instead.
+    async fn reap_earlier_attempts(&mut self, transport: &dyn Transport) -> Result<(), Early> {
+        for key in std::mem::take(&mut self.earlier_attempts) {
+            match transport.kill(&key).await {
+                Ok(true) => {
+                    tracing::warn!(host_task = %self.task.id, key, "killed what an earlier attempt left running");
+                    self.log
+                        .line(format!(
+                            "==> an earlier attempt ({key}) was still running here: killed its process group before starting again"
+                        ))
+                        .await;
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    return Err(HostOutcome::Failed(format!(
+                        "cannot make sure the earlier attempt {key} no longer runs on host {}: {error}",
+                        self.task.host_ip
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Removes the secret-bearing files of this task (and the part files of their uploads, in

@@ -5,6 +5,7 @@
 //! the transport port.
 
 mod content;
+mod crash_point;
 pub mod events;
 mod host;
 pub mod joint;
@@ -13,6 +14,7 @@ pub mod plan;
 mod reads;
 mod runner;
 pub mod shell;
+mod sweep;
 pub mod transport;
 pub mod webhooks;
 
@@ -30,15 +32,11 @@ use common::{
     ids::new_id,
     time::now_utc,
 };
-use serde_json::json;
 use tokio::sync::watch;
 
 use crate::{
     artifact::ArtifactDirectory,
-    db::models::{
-        instances,
-        runs::{self, HostTaskRow, RunRow, RunStepRow, state},
-    },
+    db::models::runs::{self, HostTaskRow, RunRow, RunStepRow, state},
     domain::{JobsError, JobsResult, RecordKind, existing_instance},
     resource::ResourceDirectory,
     sealed::Sealer,
@@ -245,7 +243,7 @@ impl Engine {
         tokio::spawn(async move {
             let period = Duration::from_millis(engine.inner.options.lease_secs.max(2) * 500);
             loop {
-                if let Err(error) = sweep_expired(&engine).await {
+                if let Err(error) = sweep::sweep_expired(&engine).await {
                     tracing::warn!(%error, "sweeping expired runs failed");
                 }
                 tokio::time::sleep(period).await;
@@ -360,59 +358,4 @@ fn existing_run(connection: &mut DbConnection, id: &str) -> JobsResult<RunRow> {
         kind: RecordKind::Execution,
         id: id.to_owned(),
     })
-}
-
-/// Marks runs and joint runs whose owner's lease expired `interrupted` (each at most once, by
-/// one replica).
-async fn sweep_expired(engine: &Engine) -> JobsResult<()> {
-    let inner = &engine.inner;
-    let joint = inner
-        .database
-        .transaction(|connection| {
-            Ok::<_, JobsError>(crate::db::models::joint_runs::interrupt_expired(
-                connection,
-                now_utc(),
-            )?)
-        })
-        .await?;
-    for id in joint {
-        tracing::warn!(joint_run = %id, "joint execution interrupted: its owner's lease expired");
-        joint::notify_joint_finished(engine, &id).await;
-    }
-    let expired = inner
-        .database
-        .run(|connection| Ok::<_, JobsError>(runs::expired(connection, now_utc())?))
-        .await?;
-    for run in expired {
-        let run_id = run.id.clone();
-        let instance_id = run.instance_id.clone();
-        let result = inner
-            .events
-            .record(
-                &run.id,
-                "run",
-                json!({"scope": "run", "status": state::INTERRUPTED, "message": "the service running it stopped before it finished"}),
-                move |connection| {
-                    if !runs::interrupt_expired(connection, &run_id, now_utc())? {
-                        return Err(JobsError::NotRunning { instance_id });
-                    }
-                    let latest = runs::latest_of_instance(connection, &instance_id)?;
-                    if latest.is_some_and(|latest| latest.id == run_id) {
-                        instances::set_status(connection, &instance_id, state::INTERRUPTED)?;
-                    }
-                    Ok(())
-                },
-            )
-            .await;
-        match result {
-            Ok(()) => {
-                tracing::warn!(run = %run.id, owner = ?run.owner, "execution interrupted: its owner's lease expired");
-                runner::notify_finished(inner, &run.id).await;
-            }
-            // Renewed or taken by another replica meanwhile.
-            Err(JobsError::NotRunning { .. }) => {}
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(())
 }

@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use common::{ids::new_id, time::now_utc};
+use common::{db::DbConnection, ids::new_id, time::now_utc};
 use futures::future::join_all;
 use serde_json::json;
 use tokio::sync::{Semaphore, watch};
@@ -19,6 +19,7 @@ use tokio::sync::{Semaphore, watch};
 use super::{
     Inner, Mode, PAUSED, RunEnd,
     content::StepContent,
+    crash_point,
     events::Masker,
     host::{self, HostOutcome},
     plan::StepPlan,
@@ -39,6 +40,72 @@ enum StepOutcome {
     Stopped,
 }
 
+/// How one step ended, before it is written: the step that ends a run is written in the
+/// transaction that ends the run, so no instant shows every step succeeded in a run that is
+/// still `running` (a replica killed there left it for the sweeper to mark `interrupted`).
+struct StepEnd {
+    sequence: i32,
+    status: &'static str,
+    message: Option<String>,
+    outcome: StepOutcome,
+}
+
+impl StepEnd {
+    fn new(sequence: i32, outcome: StepOutcome) -> StepEnd {
+        let (status, message) = match &outcome {
+            StepOutcome::Success => (state::SUCCESS, None),
+            StepOutcome::Failed(message) => (state::FAILED, Some(message.clone())),
+            StepOutcome::Stopped => (state::STOPPED, Some("stopped by request".to_owned())),
+        };
+        StepEnd {
+            sequence,
+            status,
+            message,
+            outcome,
+        }
+    }
+
+    /// Writes the step's end (its host tasks that never started are skipped).
+    fn write(&self, connection: &mut DbConnection, run_id: &str) -> JobsResult<()> {
+        runs::skip_pending_host_tasks(connection, run_id, self.sequence, now_utc())?;
+        runs::set_step_status(
+            connection,
+            run_id,
+            self.sequence,
+            self.status,
+            self.message.as_deref(),
+            now_utc(),
+        )?;
+        Ok(())
+    }
+
+    /// The event that tells the step's end.
+    fn event(&self) -> (String, serde_json::Value) {
+        (
+            "step".to_owned(),
+            json!({"scope": "step", "sequence": self.sequence, "status": self.status, "message": self.message}),
+        )
+    }
+}
+
+/// How the work on a run ended: the run's status and message, and the end of the step that
+/// ended it, still to be written with the run's ending.
+struct WorkEnd {
+    status: String,
+    message: Option<String>,
+    last_step: Option<StepEnd>,
+}
+
+impl WorkEnd {
+    fn new(status: &str, message: Option<String>, last_step: Option<StepEnd>) -> WorkEnd {
+        WorkEnd {
+            status: status.to_owned(),
+            message,
+            last_step,
+        }
+    }
+}
+
 /// Works a claimed run until it ends, then records how it ended.
 pub(crate) async fn execute(
     inner: Arc<Inner>,
@@ -56,11 +123,16 @@ pub(crate) async fn execute(
     ));
     let outcome = work(&inner, &run_id, mode, stop).await;
     keeper.abort();
-    let (mut status, mut message) = match outcome {
+    let WorkEnd {
+        mut status,
+        mut message,
+        last_step,
+    } = match outcome {
         Ok(ended) => ended,
-        Err(error) => (
-            state::FAILED.to_owned(),
+        Err(error) => WorkEnd::new(
+            state::FAILED,
             Some(format!("the run could not go on: {error}")),
+            None,
         ),
     };
     if status == state::STOPPED && inner.draining.load(Ordering::SeqCst) {
@@ -75,38 +147,43 @@ pub(crate) async fn execute(
             message: Some("this replica lost the run's lease; another one marked it".to_owned()),
         };
     }
+    crash_point::reached(crash_point::BEFORE_RUN_END);
     let owner = inner.replica.clone();
     let finish_run = run_id.clone();
     let finish_status = status.clone();
     let finish_message = message.clone();
     let recorded = inner
         .events
-        .record(
-            &run_id,
-            "run",
-            json!({"scope": "run", "status": status, "message": message}),
-            move |connection| {
-                let Some(run) = runs::find(connection, &finish_run)? else {
-                    return Ok(());
-                };
-                if runs::finish(
-                    connection,
-                    &finish_run,
-                    &owner,
-                    &finish_status,
-                    finish_message.as_deref(),
-                    now_utc(),
-                )? {
-                    let instance_status = if finish_status == PAUSED {
-                        state::SUCCESS
-                    } else {
-                        finish_status.as_str()
-                    };
-                    instances::set_status(connection, &run.instance_id, instance_status)?;
+        .record_decided(&run_id, move |connection| {
+            let Some(run) = runs::find(connection, &finish_run)? else {
+                return Ok(Vec::new());
+            };
+            let mut events = Vec::new();
+            if runs::finish(
+                connection,
+                &finish_run,
+                &owner,
+                &finish_status,
+                finish_message.as_deref(),
+                now_utc(),
+            )? {
+                if let Some(step) = &last_step {
+                    step.write(connection, &finish_run)?;
+                    events.push(step.event());
                 }
-                Ok(())
-            },
-        )
+                let instance_status = if finish_status == PAUSED {
+                    state::SUCCESS
+                } else {
+                    finish_status.as_str()
+                };
+                instances::set_status(connection, &run.instance_id, instance_status)?;
+            }
+            events.push((
+                "run".to_owned(),
+                json!({"scope": "run", "status": finish_status, "message": finish_message}),
+            ));
+            Ok(events)
+        })
         .await;
     if let Err(error) = recorded {
         tracing::error!(run = %run_id, %error, "cannot record the end of a run");
@@ -215,7 +292,7 @@ async fn work(
     run_id: &str,
     mode: Mode,
     stop: watch::Receiver<bool>,
-) -> JobsResult<(String, Option<String>)> {
+) -> JobsResult<WorkEnd> {
     let owned_id = run_id.to_owned();
     let (run, steps) = inner
         .database
@@ -228,15 +305,21 @@ async fn work(
         })
         .await?;
     let remaining = steps.iter().filter(|step| step.status != state::SUCCESS);
+    // The success of the step before, written when the next one starts (or with the run's end).
+    let mut succeeded: Option<StepEnd> = None;
     for (ran, step) in remaining.enumerate() {
         if mode == Mode::NextStep && ran == 1 {
-            return Ok((PAUSED.to_owned(), None));
+            return Ok(WorkEnd::new(PAUSED, None, succeeded));
         }
         if *stop.borrow() {
-            return Ok((
-                state::STOPPED.to_owned(),
+            return Ok(WorkEnd::new(
+                state::STOPPED,
                 Some("stopped by request".to_owned()),
+                succeeded,
             ));
+        }
+        if let Some(done) = succeeded.take() {
+            step_status(inner, run_id, done).await?;
         }
         let plan: StepPlan =
             inner
@@ -246,81 +329,65 @@ async fn work(
                     field: "snapshot",
                     message: format!("of step {}: {error}", step.sequence),
                 })?;
-        let retry = mode == Mode::Retry && ran == 0;
-        match run_step(inner, &run, &plan, retry, stop.clone()).await? {
-            StepOutcome::Success => {}
-            StepOutcome::Failed(message) => return Ok((state::FAILED.to_owned(), Some(message))),
+        let attempt = if mode == Mode::Retry && ran == 0 {
+            Attempt::RetryFailedHosts
+        } else if step.status == state::INTERRUPTED {
+            Attempt::Resume
+        } else {
+            Attempt::Fresh
+        };
+        let end = run_step(inner, &run, &plan, attempt, stop.clone()).await?;
+        match &end.outcome {
+            StepOutcome::Success => succeeded = Some(end),
+            StepOutcome::Failed(message) => {
+                let message = message.clone();
+                return Ok(WorkEnd::new(state::FAILED, Some(message), Some(end)));
+            }
             StepOutcome::Stopped => {
-                return Ok((
-                    state::STOPPED.to_owned(),
-                    Some(format!("stopped by request during step {}", plan.sequence)),
-                ));
+                let message = format!("stopped by request during step {}", plan.sequence);
+                return Ok(WorkEnd::new(state::STOPPED, Some(message), Some(end)));
             }
         }
     }
-    Ok((state::SUCCESS.to_owned(), None))
+    Ok(WorkEnd::new(state::SUCCESS, None, succeeded))
 }
 
-/// Records a step's status with its event.
-async fn step_status(
-    inner: &Inner,
-    run_id: &str,
-    sequence: i32,
-    status: &str,
-    message: Option<String>,
-) -> JobsResult<()> {
+/// Records the end of a step that did not end the run, with its event.
+async fn step_status(inner: &Inner, run_id: &str, end: StepEnd) -> JobsResult<()> {
     let owned_run = run_id.to_owned();
-    let owned_status = status.to_owned();
-    let owned_message = message.clone();
     inner
         .events
-        .record(
-            run_id,
-            "step",
-            json!({"scope": "step", "sequence": sequence, "status": status, "message": message}),
-            move |connection| {
-                if owned_status != state::RUNNING {
-                    runs::skip_pending_host_tasks(connection, &owned_run, sequence, now_utc())?;
-                }
-                runs::set_step_status(
-                    connection,
-                    &owned_run,
-                    sequence,
-                    &owned_status,
-                    owned_message.as_deref(),
-                    now_utc(),
-                )?;
-                Ok(())
-            },
-        )
+        .record_decided(run_id, move |connection| {
+            end.write(connection, &owned_run)?;
+            Ok(vec![end.event()])
+        })
         .await
 }
 
-/// Ends a step that failed before any host started.
-async fn fail_before_hosts(
-    inner: &Inner,
-    run_id: &str,
-    sequence: i32,
-    message: String,
-) -> JobsResult<StepOutcome> {
-    step_status(
-        inner,
-        run_id,
-        sequence,
-        state::FAILED,
-        Some(message.clone()),
-    )
-    .await?;
-    Ok(StepOutcome::Failed(message))
+/// How a step ends that failed before any host started.
+fn fail_before_hosts(sequence: i32, message: String) -> StepEnd {
+    StepEnd::new(sequence, StepOutcome::Failed(message))
+}
+
+/// What a step's attempt keeps of the step's earlier attempt in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// Every host gets a fresh task.
+    Fresh,
+    /// A retry: hosts that succeeded are kept, the others run again (their logs go on).
+    RetryFailedHosts,
+    /// A resume of a step a vanished replica left `interrupted`: like a retry while the step
+    /// still runs on the same hosts, so no host runs a step twice in one run.
+    Resume,
 }
 
 async fn run_step(
     inner: &Inner,
     run: &RunRow,
     plan: &StepPlan,
-    only_unfinished_hosts: bool,
+    attempt: Attempt,
     mut stop: watch::Receiver<bool>,
-) -> JobsResult<StepOutcome> {
+) -> JobsResult<StepEnd> {
     let sequence = plan.sequence;
     if let Some(script) = plan.disabled_script() {
         let message = format!(
@@ -337,29 +404,40 @@ async fn run_step(
                 )?)
             })
             .await?;
-        return fail_before_hosts(inner, &run.id, sequence, message).await;
+        return Ok(fail_before_hosts(sequence, message));
     }
-    // A retry keeps the hosts that succeeded and runs the others again (their logs go on);
-    // otherwise every host of the step gets a fresh task.
-    let retried = if only_unfinished_hosts {
-        let owned_run = run.id.clone();
-        let existing = inner
-            .database
-            .run(move |connection| {
-                Ok::<_, JobsError>(runs::host_tasks_of_step(connection, &owned_run, sequence)?)
-            })
-            .await?;
-        (!existing.is_empty()).then(|| {
-            existing
-                .into_iter()
-                .filter(|task| task.status != state::SUCCESS)
-                .collect::<Vec<_>>()
+    let owned_run = run.id.clone();
+    let earlier = inner
+        .database
+        .run(move |connection| {
+            Ok::<_, JobsError>(runs::host_tasks_of_step(connection, &owned_run, sequence)?)
         })
+        .await?;
+    let earlier_attempts = earlier_attempts_by_host(&earlier);
+    let keeps_succeeded_hosts = !earlier.is_empty()
+        && match attempt {
+            Attempt::Fresh => false,
+            Attempt::RetryFailedHosts => true,
+            Attempt::Resume => {
+                let mut earlier_hosts: Vec<&String> =
+                    earlier.iter().map(|task| &task.host_ip).collect();
+                let mut planned_hosts: Vec<&String> = plan.hosts.iter().collect();
+                earlier_hosts.sort();
+                planned_hosts.sort();
+                earlier_hosts == planned_hosts
+            }
+        };
+    let fresh = !keeps_succeeded_hosts;
+    let tasks: Vec<HostTaskRow> = if keeps_succeeded_hosts {
+        earlier
+            .into_iter()
+            .filter(|task| task.status != state::SUCCESS)
+            .map(|task| HostTaskRow {
+                attempt: task.attempt + 1,
+                ..task
+            })
+            .collect()
     } else {
-        None
-    };
-    let fresh = retried.is_none();
-    let tasks: Vec<HostTaskRow> = retried.unwrap_or_else(|| {
         plan.hosts
             .iter()
             .map(|host_ip| HostTaskRow {
@@ -373,9 +451,10 @@ async fn run_step(
                 log_size: 0,
                 start_time: None,
                 end_time: None,
+                attempt: 0,
             })
             .collect()
-    });
+    };
     let rows = tasks.clone();
     let owned_run = run.id.clone();
     inner
@@ -421,7 +500,7 @@ async fn run_step(
                     "step {sequence} ({}) ran on no host: cannot get the hosts of cluster {}: {error}",
                     plan.method_name, plan.cluster_id
                 );
-                return fail_before_hosts(inner, &run.id, sequence, message).await;
+                return Ok(fail_before_hosts(sequence, message));
             }
         }
     };
@@ -456,6 +535,7 @@ async fn run_step(
         }
         let batch_outcomes = join_all(chunk.iter().map(|task| {
             let permits = &permits;
+            let earlier_attempts = &earlier_attempts;
             let masker = masker.clone();
             let stop = stop.clone();
             let connection = connections.get(&task.host_ip);
@@ -465,8 +545,12 @@ async fn run_step(
                 let Ok(_permit) = permits.acquire().await else {
                     return (task.host_ip.clone(), HostOutcome::Skipped);
                 };
+                let earlier = earlier_attempts
+                    .get(&task.host_ip)
+                    .cloned()
+                    .unwrap_or_default();
                 let outcome = host::run_host_task(
-                    inner, run, plan, task, connection, masker, stop, token, content,
+                    inner, run, plan, task, connection, earlier, masker, stop, token, content,
                 )
                 .await;
                 (task.host_ip.clone(), outcome)
@@ -491,26 +575,31 @@ async fn run_step(
         || outcomes
             .iter()
             .any(|(_, outcome)| matches!(outcome, HostOutcome::Stopped));
-    let (status, message, outcome) = match (first_failure, stopped) {
-        (Some((host_ip, reason)), _) => {
-            let message = format!(
-                "step {sequence} ({}) failed on host {host_ip}: {}",
-                plan.method_name,
-                masker.mask(&reason)
-            );
-            (
-                state::FAILED,
-                Some(message.clone()),
-                StepOutcome::Failed(message),
-            )
-        }
-        (None, true) => (
-            state::STOPPED,
-            Some("stopped by request".to_owned()),
-            StepOutcome::Stopped,
-        ),
-        (None, false) => (state::SUCCESS, None, StepOutcome::Success),
+    let outcome = match (first_failure, stopped) {
+        (Some((host_ip, reason)), _) => StepOutcome::Failed(format!(
+            "step {sequence} ({}) failed on host {host_ip}: {}",
+            plan.method_name,
+            masker.mask(&reason)
+        )),
+        (None, true) => StepOutcome::Stopped,
+        (None, false) => StepOutcome::Success,
     };
-    step_status(inner, &run.id, sequence, status, message).await?;
-    Ok(outcome)
+    if matches!(outcome, StepOutcome::Success) {
+        crash_point::reached(crash_point::STEP_HOSTS_SUCCEEDED);
+    }
+    Ok(StepEnd::new(sequence, outcome))
+}
+
+/// The keys of the earlier attempts of a step that may still run on each host: every one that
+/// started and did not succeed (an attempt that succeeded ended its process group itself).
+fn earlier_attempts_by_host(earlier: &[HostTaskRow]) -> HashMap<String, Vec<String>> {
+    let mut keys: HashMap<String, Vec<String>> = HashMap::new();
+    for task in earlier.iter().filter(|task| {
+        ![state::SUCCESS, state::PENDING, state::SKIPPED].contains(&task.status.as_str())
+    }) {
+        keys.entry(task.host_ip.clone())
+            .or_default()
+            .push(task.run_key());
+    }
+    keys
 }

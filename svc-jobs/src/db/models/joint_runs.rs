@@ -6,7 +6,7 @@ use common::db::DbConnection;
 use diesel::prelude::*;
 
 use super::runs::state;
-use crate::db::schema::{joint_run_nodes, joint_runs};
+use crate::db::schema::{joint_run_nodes, joint_runs, runs};
 
 /// A node not run because a parent did not succeed.
 pub const BLOCKED: &str = "skipped";
@@ -86,6 +86,7 @@ pub fn reset_unfinished_nodes(
     connection: &mut DbConnection,
     joint_run_id: &str,
 ) -> QueryResult<()> {
+    settle_nodes(connection, joint_run_id)?;
     diesel::update(
         joint_run_nodes::table
             .filter(joint_run_nodes::joint_run_id.eq(joint_run_id))
@@ -97,6 +98,37 @@ pub fn reset_unfinished_nodes(
     ))
     .execute(connection)
     .map(|_| ())
+}
+
+/// Marks `success` the nodes not marked so whose instance run succeeded (the joint run's owner
+/// died after the run ended, before it wrote the node): continuing the joint run must not run
+/// those instances again from scratch. Answers whether every node has now succeeded.
+pub fn settle_nodes(connection: &mut DbConnection, joint_run_id: &str) -> QueryResult<bool> {
+    let succeeded_runs: Vec<i64> = joint_run_nodes::table
+        .inner_join(runs::table.on(joint_run_nodes::run_id.eq(runs::id.nullable())))
+        .filter(joint_run_nodes::joint_run_id.eq(joint_run_id))
+        .filter(joint_run_nodes::status.ne(state::SUCCESS))
+        .filter(runs::status.eq(state::SUCCESS))
+        .select(joint_run_nodes::sequence)
+        .load(connection)?;
+    if !succeeded_runs.is_empty() {
+        diesel::update(
+            joint_run_nodes::table
+                .filter(joint_run_nodes::joint_run_id.eq(joint_run_id))
+                .filter(joint_run_nodes::sequence.eq_any(&succeeded_runs)),
+        )
+        .set((
+            joint_run_nodes::status.eq(state::SUCCESS),
+            joint_run_nodes::message.eq(None::<String>),
+        ))
+        .execute(connection)?;
+    }
+    let unfinished: i64 = joint_run_nodes::table
+        .filter(joint_run_nodes::joint_run_id.eq(joint_run_id))
+        .filter(joint_run_nodes::status.ne(state::SUCCESS))
+        .count()
+        .get_result(connection)?;
+    Ok(unfinished == 0)
 }
 
 /// Takes a joint run that is not running for `owner`; false when it was running.
@@ -168,9 +200,10 @@ pub fn set_node(
 
 finish_held!(joint_runs);
 
-/// Marks running joint runs whose lease expired `interrupted` (and their running nodes);
-/// answers their ids.
-pub fn interrupt_expired(
+/// Settles running joint runs whose lease expired: `success` when every node's instance run
+/// succeeded (see [`settle_nodes`]), else `interrupted` (and their running nodes); answers
+/// their ids.
+pub fn settle_expired(
     connection: &mut DbConnection,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
@@ -179,8 +212,17 @@ pub fn interrupt_expired(
         .filter(joint_runs::lease_until.lt(now))
         .select(joint_runs::id)
         .load(connection)?;
-    let mut interrupted = Vec::new();
+    let mut settled = Vec::new();
     for id in expired {
+        let all_succeeded = settle_nodes(connection, &id)?;
+        let (status, message) = if all_succeeded {
+            (state::SUCCESS, None)
+        } else {
+            (
+                state::INTERRUPTED,
+                Some("the service running it stopped before it finished"),
+            )
+        };
         let updated = diesel::update(
             joint_runs::table
                 .filter(joint_runs::id.eq(&id))
@@ -188,10 +230,10 @@ pub fn interrupt_expired(
                 .filter(joint_runs::lease_until.lt(now)),
         )
         .set((
-            joint_runs::status.eq(state::INTERRUPTED),
+            joint_runs::status.eq(status),
             joint_runs::owner.eq(None::<String>),
             joint_runs::lease_until.eq(None::<NaiveDateTime>),
-            joint_runs::message.eq("the service running it stopped before it finished"),
+            joint_runs::message.eq(message),
             joint_runs::end_time.eq(now),
         ))
         .execute(connection)?;
@@ -203,8 +245,8 @@ pub fn interrupt_expired(
             )
             .set(joint_run_nodes::status.eq(state::INTERRUPTED))
             .execute(connection)?;
-            interrupted.push(id);
+            settled.push(id);
         }
     }
-    Ok(interrupted)
+    Ok(settled)
 }

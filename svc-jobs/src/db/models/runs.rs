@@ -71,6 +71,16 @@ pub struct HostTaskRow {
     pub log_size: i64,
     pub start_time: Option<NaiveDateTime>,
     pub end_time: Option<NaiveDateTime>,
+    /// How many times the task was started again (a retry or a resume); names the attempt's
+    /// process group on the host (see [`HostTaskRow::run_key`]).
+    pub attempt: i32,
+}
+
+impl HostTaskRow {
+    /// The key of this attempt's process group on the host: `tad-<task id>-<attempt>`.
+    pub fn run_key(&self) -> String {
+        format!("tad-{}-{}", self.id, self.attempt)
+    }
 }
 
 /// One numbered event of a run.
@@ -211,6 +221,9 @@ pub fn request_stop(connection: &mut DbConnection, run_id: &str) -> QueryResult<
 finish_held!(runs);
 
 /// Running runs whose owner's lease ran out before `now`.
+/// The message of a run the sweeper marked `interrupted`.
+pub const INTERRUPTED_MESSAGE: &str = "the service running it stopped before it finished";
+
 pub fn expired(connection: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<RunRow>> {
     runs::table
         .filter(runs::status.eq(state::RUNNING))
@@ -219,11 +232,13 @@ pub fn expired(connection: &mut DbConnection, now: NaiveDateTime) -> QueryResult
         .load(connection)
 }
 
-/// Marks a running run whose lease expired `interrupted`, with its unfinished steps and host
-/// tasks; false when another replica got there first or the owner renewed meanwhile.
-pub fn interrupt_expired(
+/// Ends a running run whose lease expired with `status` and `message`, releasing the lease;
+/// false when another replica got there first or the owner renewed meanwhile.
+fn end_expired(
     connection: &mut DbConnection,
     run_id: &str,
+    status: &str,
+    message: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let updated = diesel::update(
@@ -233,14 +248,40 @@ pub fn interrupt_expired(
             .filter(runs::lease_until.lt(now)),
     )
     .set((
-        runs::status.eq(state::INTERRUPTED),
+        runs::status.eq(status),
         runs::owner.eq(None::<String>),
         runs::lease_until.eq(None::<NaiveDateTime>),
-        runs::message.eq("the service running it stopped before it finished"),
+        runs::message.eq(message),
         runs::end_time.eq(now),
     ))
     .execute(connection)?;
-    if updated == 0 {
+    Ok(updated == 1)
+}
+
+/// Ends `success` a running run whose lease expired after every one of its steps succeeded (its
+/// owner died between the last step and the run's end); false as [`interrupt_expired`].
+pub fn succeed_expired(
+    connection: &mut DbConnection,
+    run_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    end_expired(connection, run_id, state::SUCCESS, None, now)
+}
+
+/// Marks a running run whose lease expired `interrupted`, with its unfinished steps and host
+/// tasks; false when another replica got there first or the owner renewed meanwhile.
+pub fn interrupt_expired(
+    connection: &mut DbConnection,
+    run_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    if !end_expired(
+        connection,
+        run_id,
+        state::INTERRUPTED,
+        Some(INTERRUPTED_MESSAGE),
+        now,
+    )? {
         return Ok(false);
     }
     diesel::update(
@@ -584,7 +625,8 @@ pub fn host_tasks_of_step(
         .load(connection)
 }
 
-/// Makes a host task pending again (a retry); its log is kept and goes on.
+/// Makes a host task pending again as its next attempt (a retry or a resume); its log is kept
+/// and goes on.
 pub fn reset_host_task(connection: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::update(host_tasks::table.find(id))
         .set((
@@ -592,6 +634,7 @@ pub fn reset_host_task(connection: &mut DbConnection, id: &str) -> QueryResult<(
             host_tasks::exit_code.eq(None::<i32>),
             host_tasks::message.eq(None::<String>),
             host_tasks::end_time.eq(None::<NaiveDateTime>),
+            host_tasks::attempt.eq(host_tasks::attempt + 1),
         ))
         .execute(connection)
         .map(|_| ())

@@ -37,7 +37,7 @@ impl LocalTransport {
         LocalTransport::default()
     }
 
-    async fn kill_group(&self, key: &str, mark: bool) -> Result<(), TransportError> {
+    async fn kill_group(&self, key: &str, mark: bool) -> Result<bool, TransportError> {
         let [program, arguments @ ..] = process_group::kill_invocation(key, mark);
         let killing = tokio::process::Command::new(program)
             .args(arguments)
@@ -54,8 +54,9 @@ impl LocalTransport {
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
-        tracing::debug!(key, "local process group killed");
-        Ok(())
+        let killed = process_group::killed_something(&output.stdout);
+        tracing::debug!(key, killed, "local process group killed");
+        Ok(killed)
     }
 }
 
@@ -135,7 +136,7 @@ impl Transport for LocalTransport {
             .ok_or_else(|| command_error(format!("bash ended without a status: {status}")))
     }
 
-    async fn kill(&self, key: &str) -> Result<(), TransportError> {
+    async fn kill(&self, key: &str) -> Result<bool, TransportError> {
         process_group::check_key(key).map_err(command_error)?;
         let mark = self.runs.mark_killed(key);
         self.kill_group(key, mark).await

@@ -101,8 +101,11 @@ pub trait Transport: Send + Sync {
     ) -> Result<RunOutcome, TransportError>;
 
     /// Kills (SIGKILL) the whole process group started by [`Transport::run`] under `key`, if it
-    /// still runs; the pending `run` then answers [`RunOutcome::Signalled`].
-    async fn kill(&self, key: &str) -> Result<(), TransportError>;
+    /// still runs, and waits a few seconds at most until it is gone; the pending `run` then
+    /// answers [`RunOutcome::Signalled`]. Works for a key this transport never ran too (what an
+    /// earlier attempt, from a replica since killed, left running). Answers whether a live
+    /// process group was found and killed.
+    async fn kill(&self, key: &str) -> Result<bool, TransportError>;
 
     /// Ends the connection (a no-op for the local adapter).
     async fn close(&self);

@@ -13,9 +13,17 @@
 //! "Killed" notice does not reach the command's output).
 //!
 //! `kill` runs `KILL_SCRIPT`: it first leaves a `<key>.pid.kill` mark (only when this transport
-//! has a pending run under the key), then sends SIGKILL to the group named in the pid file. The
+//! has a pending run under the key), then sends SIGKILL to the group named in the pid file and
+//! waits (up to 3 s) until no process of the group is left, so the caller knows it is reaped;
+//! it prints `killed` when it found the group alive. The
 //! group leader checks the mark after writing its pid file and before starting the command, so a
 //! kill that comes before the pid file exists still stops the command.
+//!
+//! A pid file can outlive its group when the wrapper itself died (the service was killed with
+//! `-9` and its SSH session closed): the group then runs on as an orphan, which a resume kills
+//! by the earlier attempt's key before it starts the step again. The leader carries
+//! `TAD_RUN_KEY=<key>` in its environment; where `/proc` shows a live process of that pid
+//! without it, the pid was reused by something else and nothing is killed.
 
 use std::{
     collections::HashMap,
@@ -48,7 +56,7 @@ if [ -L "$dir" ] || [ ! -O "$dir" ]; then
 fi
 pidfile="$dir/$1.pid"
 exec 3>&2 2>/dev/null
-setsid -w bash -c 'echo "$$" > "$0" || exit 125; if [ -e "$0.kill" ]; then exit 137; fi; exec bash -c "$1"' "$pidfile" "$2" 2>&3 3>&-
+TAD_RUN_KEY="$1" setsid -w bash -c 'echo "$$" > "$0" || exit 125; if [ -e "$0.kill" ]; then exit 137; fi; exec bash -c "$1"' "$pidfile" "$2" 2>&3 3>&-
 status=$?
 rm -f -- "$pidfile" "$pidfile.kill"
 exit "$status"
@@ -69,9 +77,20 @@ if [ -s "$pidfile" ]; then
   case "$group" in
     ''|*[!0-9]*) exit 0 ;;
   esac
-  if [ "$group" -gt 1 ]; then
-    kill -KILL -- "-$group" 2>/dev/null
+  if [ "$group" -le 1 ]; then
+    exit 0
   fi
+  if [ -r "/proc/$group/environ" ] && ! tr '\0' '\n' < "/proc/$group/environ" | grep -qxF "TAD_RUN_KEY=$1"; then
+    exit 0
+  fi
+  if kill -KILL -- "-$group" 2>/dev/null; then
+    echo killed
+  fi
+  tries=0
+  while kill -0 -- "-$group" 2>/dev/null && [ "$tries" -lt 30 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+  done
 fi
 exit 0
 "#;
@@ -82,7 +101,8 @@ pub(super) fn run_invocation(key: &str, command: &str) -> [String; 6] {
 }
 
 /// The program and arguments that kill the process group started under `key`; `mark` also
-/// stops a command of a pending run that has not started yet.
+/// stops a command of a pending run that has not started yet. What it prints tells
+/// [`killed_something`] whether a live group was killed.
 pub(super) fn kill_invocation(key: &str, mark: bool) -> [String; 6] {
     let mode = if mark { "mark" } else { "no-mark" };
     bash_invocation(KILL_SCRIPT, "tad-kill", key, mode)
@@ -90,6 +110,13 @@ pub(super) fn kill_invocation(key: &str, mark: bool) -> [String; 6] {
 
 fn bash_invocation(script: &str, name: &str, first: &str, second: &str) -> [String; 6] {
     ["bash", "-c", script, name, first, second].map(str::to_owned)
+}
+
+/// Whether the output of the kill script says it found the group alive and killed it.
+pub(super) fn killed_something(stdout: &[u8]) -> bool {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .any(|line| line.trim() == "killed")
 }
 
 /// One shell command line of `words`, each quoted.

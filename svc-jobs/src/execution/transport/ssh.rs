@@ -19,8 +19,9 @@ use super::{
 };
 use crate::execution::shell::CommandLine;
 
-/// At most this much of a helper command's stderr goes into an error message.
-const STDERR_LIMIT: usize = 2048;
+/// At most this much of a helper command's stdout (its answer) and of its stderr (into an error
+/// message) is kept.
+const HELPER_OUTPUT_LIMIT: usize = 2048;
 
 /// Uploads whose first piece is at least this large go over a connection of their own, closed
 /// when the file is written. russh encrypts every message queued on a connection (up to about a
@@ -130,7 +131,9 @@ impl SshTransport {
 
     /// Runs a helper `command` with no input within the transport's timeout; fails unless it
     /// exits with 0.
-    async fn run_helper(&self, command: &str) -> Result<(), String> {
+    /// Runs a short command of TAD's own on the target and answers what it printed on stdout
+    /// (the first few KiB).
+    async fn run_helper(&self, command: &str) -> Result<Vec<u8>, String> {
         let (mut reader, writer) = self.open_channel().await?.split();
         writer
             .exec(true, command)
@@ -145,15 +148,16 @@ impl SshTransport {
         finished
     }
 
-    async fn kill_group(&self, key: &str, mark: bool) -> Result<(), TransportError> {
+    async fn kill_group(&self, key: &str, mark: bool) -> Result<bool, TransportError> {
         let line = process_group::command_line(&process_group::kill_invocation(key, mark));
-        self.run_helper(&line).await.map_err(|message| {
+        let stdout = self.run_helper(&line).await.map_err(|message| {
             self.command_error(format!(
                 "killing the command under key {key} failed: {message}"
             ))
         })?;
-        tracing::debug!(host = %self.describe(), key, "remote process group killed");
-        Ok(())
+        let killed = process_group::killed_something(&stdout);
+        tracing::debug!(host = %self.describe(), key, killed, "remote process group killed");
+        Ok(killed)
     }
 
     /// Streams `content` into `cat > <part>`, over a connection of its own when the content is
@@ -228,7 +232,7 @@ impl SshTransport {
             ended = end.wait(&mut reader) => {
                 let _ = writer.close().await;
                 return Err(match ended {
-                    Ok(()) => "the target ended the upload before it got every byte".to_owned(),
+                    Ok(_) => "the target ended the upload before it got every byte".to_owned(),
                     Err(remote) => format!("the target refused the upload: {remote}"),
                 });
             }
@@ -327,17 +331,22 @@ async fn send_all(
 #[derive(Default)]
 struct HelperEnd {
     status: Option<u32>,
+    stdout: Vec<u8>,
     stderr: Vec<u8>,
 }
 
 impl HelperEnd {
     /// Waits for the end of the command; fails with its stderr unless it exits with 0.
     /// Cancel-safe: every message read is noted before the next wait.
-    async fn wait(&mut self, reader: &mut ChannelReadHalf) -> Result<(), String> {
+    async fn wait(&mut self, reader: &mut ChannelReadHalf) -> Result<Vec<u8>, String> {
         while let Some(message) = reader.wait().await {
             match message {
+                ChannelMsg::Data { data } => {
+                    let room = HELPER_OUTPUT_LIMIT.saturating_sub(self.stdout.len());
+                    self.stdout.extend_from_slice(&data[..data.len().min(room)]);
+                }
                 ChannelMsg::ExtendedData { data, ext: 1 } => {
-                    let room = STDERR_LIMIT.saturating_sub(self.stderr.len());
+                    let room = HELPER_OUTPUT_LIMIT.saturating_sub(self.stderr.len());
                     self.stderr.extend_from_slice(&data[..data.len().min(room)]);
                 }
                 ChannelMsg::ExitStatus { exit_status } => self.status = Some(exit_status),
@@ -353,7 +362,7 @@ impl HelperEnd {
         }
         let stderr = String::from_utf8_lossy(&self.stderr).trim().to_owned();
         match self.status {
-            Some(0) => Ok(()),
+            Some(0) => Ok(std::mem::take(&mut self.stdout)),
             Some(code) => Err(format!("exit status {code}: {stderr}")),
             None => Err(format!("ended without an exit status: {stderr}")),
         }
@@ -476,7 +485,7 @@ impl Transport for SshTransport {
         })
     }
 
-    async fn kill(&self, key: &str) -> Result<(), TransportError> {
+    async fn kill(&self, key: &str) -> Result<bool, TransportError> {
         process_group::check_key(key).map_err(|message| self.command_error(message))?;
         let mark = self.runs.mark_killed(key);
         self.kill_group(key, mark).await

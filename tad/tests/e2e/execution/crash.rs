@@ -64,11 +64,15 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         body["execution_id"] == run.as_str() && body["status"] == "interrupted"
     })
     .await;
-    let _ = std::process::Command::new("pkill")
-        .args(["-f", &format!("sleep {sleeper}")])
-        .status();
+    // The killed service's script (and its `sleep`) live on as orphans on the host, in their
+    // own process group.
+    assert!(
+        processes_matching(&format!("sleep {sleeper}")) > 0,
+        "the orphan lives on"
+    );
 
-    // 6.1 resumes the interrupted step (with today's binding) and never re-runs step 0.
+    // 6.1 resumes the interrupted step (with today's binding) and never re-runs step 0; before
+    // the step starts again, the orphan of the earlier attempt is killed and reaped.
     bind_two_steps_script(&admin, &deployment, "ok resumed").await;
     let answer = execute(&admin, &two, "executionall", json!({})).await;
     let data = assert_success(&answer);
@@ -92,6 +96,17 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     assert_eq!(
         read(&root.join("two-step2/script-runs")),
         format!("sleep {sleeper}\nok resumed\n")
+    );
+    assert_eq!(
+        processes_matching(&format!("sleep {sleeper}")),
+        0,
+        "the orphan of the attempt before the crash was killed by the resume"
+    );
+    let logs = all_logs(&admin, &run).await;
+    assert!(
+        logs.iter().any(|(_, text)| text
+            .contains("was still running here: killed its process group before starting again")),
+        "the resume says it killed the orphan: {logs:?}"
     );
     assert_eq!(
         admin.get_ok(&format!("/api/executions/{run}")).await["status"],
@@ -134,6 +149,126 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         "{tree}"
     );
 
+    restarted.terminate();
+    crashable.clean_up();
+}
+
+/// Starts `tad serve` with `TAD_TEST_CRASH_AT=point` (the service aborts there, as a `kill -9`
+/// would end it), runs 6.1 on `instance` and waits for the abort; answers the run's id.
+async fn run_until_crash_point(
+    crashable: &CrashablePlatform,
+    deployment_of: impl AsyncFnOnce(&Api) -> (Deployment, String),
+    point: &str,
+) -> (Api, Deployment, String) {
+    let mut env = crashable.env.clone();
+    env.insert("TAD_TEST_CRASH_AT".to_owned(), point.to_owned());
+    let (mut process, url) = serve(crashable.data_dir.path(), &env);
+    let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
+    let (deployment, instance) = deployment_of(&admin).await;
+    let answer = execute(&admin, &instance, "executionall?wait=false", json!({})).await;
+    let run = assert_success(&answer)["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while process.child.try_wait().expect("try_wait").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the service never reached {point}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (admin, deployment, run)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_run_whose_every_host_succeeded_before_its_service_died_ends_success() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let crashable = CrashablePlatform::new("tad-crash-end");
+    let root = crashable.root.clone();
+    // The service dies after the one step's hosts all succeeded, before the run's end is written.
+    let (admin, deployment, run) = run_until_crash_point(
+        &crashable,
+        async |admin: &Api| {
+            let deployment = configure(admin, &sshd, &root).await;
+            let instance = deployment.instance.clone();
+            (deployment, instance)
+        },
+        "before-run-end",
+    )
+    .await;
+    let (restarted, url) = crashable.serve();
+    let admin = admin.with_base(&url);
+    // The sweeper finishes it `success`; it never marks it `interrupted`, and nothing runs again.
+    let tree = wait_for_status(&admin, &run, "success", Duration::from_secs(15)).await;
+    assert_eq!(tree["steps"][0]["status"], "success", "{tree}");
+    let (_, body) = admin
+        .get(&format!(
+            "/api/app/jobinstance/{}/details",
+            deployment.instance
+        ))
+        .await;
+    assert_eq!(assert_success(&body)["status"], "success");
+    for (ip, _, _) in HOSTS {
+        assert_eq!(
+            read(&step_dir(&deployment, "ssh", ip, &run, 0).join("entry-runs")),
+            "ran\n",
+            "the step ran once on {ip}"
+        );
+    }
+    restarted.terminate();
+    crashable.clean_up();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_step_whose_every_host_succeeded_before_its_service_died_is_not_run_again() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let crashable = CrashablePlatform::new("tad-crash-step");
+    let root = crashable.root.clone();
+    // The service dies after step 0's hosts all succeeded, before the step's end is written.
+    let (admin, deployment, run) = run_until_crash_point(
+        &crashable,
+        async |admin: &Api| {
+            let deployment = configure(admin, &sshd, &root).await;
+            bind_two_steps_script(admin, &deployment, "ok second").await;
+            let instance = deployment.two_steps.clone();
+            (deployment, instance)
+        },
+        "step-hosts-succeeded",
+    )
+    .await;
+    let (restarted, url) = crashable.serve();
+    let admin = admin.with_base(&url);
+    let tree = wait_for_status(&admin, &run, "interrupted", Duration::from_secs(15)).await;
+    assert_eq!(
+        (
+            tree["steps"][0]["status"].clone(),
+            tree["steps"][1]["status"].clone()
+        ),
+        (json!("success"), json!("pending")),
+        "the step whose hosts all succeeded counts as succeeded: {tree}"
+    );
+    let answer = execute(&admin, &deployment.two_steps, "executionall", json!({})).await;
+    assert_eq!(
+        (
+            assert_success(&answer)["result"].clone(),
+            assert_success(&answer)["execution_id"].clone()
+        ),
+        (json!(true), json!(run)),
+        "{answer}"
+    );
+    for (ip, _, _) in HOSTS {
+        assert_eq!(
+            read(&step_dir(&deployment, "ssh", ip, &run, 0).join("entry-runs")),
+            "ran\n",
+            "step 0 ran once on {ip}"
+        );
+    }
+    assert_eq!(read(&root.join("two-step2/script-runs")), "ok second\n");
     restarted.terminate();
     crashable.clean_up();
 }

@@ -1,0 +1,1 @@
+ALTER TABLE host_tasks DROP COLUMN attempt;
