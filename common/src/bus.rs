@@ -89,8 +89,7 @@ pub struct RedisBus {
 impl RedisBus {
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisBus, BusError> {
         let client = redis::Client::open(url).map_err(redis_failed("open"))?;
-        let publisher = client
-            .get_connection_manager()
+        let publisher = crate::cache::connect_manager(&client)
             .await
             .map_err(redis_failed("connect"))?;
         Ok(RedisBus {

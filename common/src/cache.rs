@@ -25,6 +25,34 @@ fn redis_failed(operation: &'static str) -> impl FnOnce(redis::RedisError) -> Ca
     move |source| CacheError::Redis { operation, source }
 }
 
+/// How long the first connection to Redis may take, answering PING: an unreachable Redis is
+/// reported at startup at once, not after the reconnection backoff of the connection manager.
+const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A connection manager (it reconnects by itself later) to a Redis that answered PING now.
+pub(crate) async fn connect_manager(
+    client: &redis::Client,
+) -> Result<redis::aio::ConnectionManager, redis::RedisError> {
+    let first = async {
+        let mut connection = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+    };
+    tokio::time::timeout(FIRST_CONNECT_TIMEOUT, first)
+        .await
+        .map_err(|_| {
+            redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "no answer to PING within {} s",
+                    FIRST_CONNECT_TIMEOUT.as_secs()
+                ),
+            ))
+        })??;
+    client.get_connection_manager().await
+}
+
 /// A key-value cache with expiry shared by the replicas of a service.
 #[async_trait]
 pub trait Cache: Send + Sync + 'static {
@@ -169,8 +197,7 @@ impl RedisCache {
     /// Connects to `url` (the first connection is made now, so a wrong URL fails at startup).
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisCache, CacheError> {
         let client = redis::Client::open(url).map_err(redis_failed("open"))?;
-        let connection = client
-            .get_connection_manager()
+        let connection = connect_manager(&client)
             .await
             .map_err(redis_failed("connect"))?;
         Ok(RedisCache {
@@ -328,5 +355,36 @@ mod tests {
             .await
             .expect("connect to TEST_REDIS_URL");
         exercise(&cache, "redis").await;
+    }
+
+    /// An unreachable Redis is an error at once: a refused port, and a server that accepts but
+    /// never answers (after FIRST_CONNECT_TIMEOUT, not the manager's long reconnection backoff).
+    #[tokio::test]
+    async fn an_unreachable_redis_is_reported_at_once() {
+        let refused = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let refused_url = format!("redis://{}", refused.local_addr().expect("addr"));
+        drop(refused);
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let silent_url = format!("redis://{}", silent.local_addr().expect("addr"));
+        let _held = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                held.push(socket);
+            }
+        });
+        for url in [refused_url, silent_url] {
+            let outcome = tokio::time::timeout(
+                FIRST_CONNECT_TIMEOUT + Duration::from_secs(5),
+                RedisCache::connect(&url, "tad-test:"),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("connecting to {url} hung"));
+            let error = outcome.err().unwrap_or_else(|| panic!("{url} answered"));
+            assert!(error.to_string().contains("connect"), "{error}");
+        }
     }
 }

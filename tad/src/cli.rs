@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use common::config::{Config, ConfigOverrides};
+use common::config::{Config, ConfigOverrides, keys};
 
 /// TAD: deployment orchestration and in-house app distribution.
 #[derive(Debug, Parser)]
@@ -24,32 +24,65 @@ pub struct GlobalFlags {
     /// TOML config file.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// HTTP listen address of the gateway (TAD_LISTEN).
-    #[arg(long, global = true, value_name = "ADDR")]
-    pub listen: Option<String>,
     /// Where embedded databases and generated keys live (TAD_DATA_DIR).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+/// `--listen` of the roles that serve HTTP.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListenFlag {
+    /// HTTP listen address of the gateway (TAD_LISTEN).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+/// `--resource-database-url` of the roles that open the resource database.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ResourceDatabaseFlag {
     /// Database of the resource service (TAD_RESOURCE_DATABASE_URL).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub resource_database_url: Option<String>,
+}
+
+/// `--resource-listen` of `tad resource`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ResourceListenFlag {
     /// gRPC listen address of `tad resource` (TAD_RESOURCE_LISTEN).
-    #[arg(long, global = true, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR")]
     pub resource_listen: Option<String>,
 }
 
+/// The roles: each one's `--help` ends with the variables it reads (from the key declarations).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Everything in one process: gateway and services, embedded SQLite, in-process cache and bus.
-    Serve,
+    #[command(after_help = keys::role_help("serve"))]
+    Serve {
+        #[command(flatten)]
+        listen: ListenFlag,
+        #[command(flatten)]
+        resource_database: ResourceDatabaseFlag,
+    },
     /// The HTTP gateway alone; finds the services at TAD_<SERVICE>_ADDR.
-    Gateway,
-    /// The resource service alone (gRPC).
-    Resource,
-    /// The artifact service alone (gRPC): stored files, packages, scripts, components; finds
-    /// the resource service (which applications exist) at TAD_RESOURCE_ADDR.
+    #[command(after_help = keys::role_help("gateway"))]
+    Gateway {
+        #[command(flatten)]
+        listen: ListenFlag,
+    },
+    /// The resource service alone (gRPC): users, sessions, the catalog, clusters and hosts.
+    #[command(after_help = keys::role_help("resource"))]
+    Resource {
+        #[command(flatten)]
+        resource_database: ResourceDatabaseFlag,
+        #[command(flatten)]
+        resource_listen: ResourceListenFlag,
+    },
+    /// The artifact service alone (gRPC): stored files, packages, scripts, components.
+    #[command(after_help = keys::role_help("artifact"))]
     Artifact,
-    /// The jobs service alone (gRPC); finds the resource service at TAD_RESOURCE_ADDR.
+    /// The jobs service alone (gRPC): templates, instances, runs and their execution.
+    #[command(after_help = keys::role_help("jobs"))]
     Jobs,
     /// The appinhouse service alone, or publishing a build to it.
     Appinhouse {
@@ -57,11 +90,18 @@ pub enum Command {
         command: AppinhouseCommand,
     },
     /// Apply pending database migrations of every service, then exit.
-    Migrate,
+    #[command(after_help = keys::role_help("migrate"))]
+    Migrate {
+        #[command(flatten)]
+        resource_database: ResourceDatabaseFlag,
+    },
     /// Load a catalog (users, product lines, applications, modules, envs, cluster types) from YAML.
+    #[command(after_help = keys::role_help("import"))]
     Import {
         /// The YAML file.
         file: PathBuf,
+        #[command(flatten)]
+        resource_database: ResourceDatabaseFlag,
     },
     /// What can be configured (needs no valid configuration).
     Config {
@@ -88,20 +128,45 @@ pub enum ConfigCommand {
 #[derive(Debug, Subcommand)]
 pub enum AppinhouseCommand {
     /// The appinhouse service alone (gRPC); needs TAD_APPINHOUSE_SECRET_KEY.
+    #[command(after_help = keys::role_help("appinhouse"))]
     Serve,
     /// Upload a build (.ipa/.apk/.exe/.msi) with a progress bar; the X-SecretKey comes from
     /// TAD_APPINHOUSE_SECRET_KEY.
+    #[command(after_help = keys::role_help("publish"))]
     Publish(crate::publish::PublishArgs),
 }
 
-impl GlobalFlags {
+impl Cli {
+    /// The flags of the command line, over the config file and the variables.
     fn overrides(&self) -> ConfigOverrides {
+        let none = (&ListenFlag::default(), &ResourceDatabaseFlag::default());
+        let (listen, resource_database) = match &self.command {
+            Command::Serve {
+                listen,
+                resource_database,
+            } => (listen, resource_database),
+            Command::Gateway { listen } => (listen, none.1),
+            Command::Resource {
+                resource_database, ..
+            }
+            | Command::Migrate { resource_database }
+            | Command::Import {
+                resource_database, ..
+            } => (none.0, resource_database),
+            _ => none,
+        };
+        let resource_listen = match &self.command {
+            Command::Resource {
+                resource_listen, ..
+            } => resource_listen.resource_listen.clone(),
+            _ => None,
+        };
         ConfigOverrides {
-            config_file: self.config.clone(),
-            listen: self.listen.clone(),
-            data_dir: self.data_dir.clone(),
-            resource_database_url: self.resource_database_url.clone(),
-            resource_listen: self.resource_listen.clone(),
+            config_file: self.global.config.clone(),
+            listen: listen.listen.clone(),
+            data_dir: self.global.data_dir.clone(),
+            resource_database_url: resource_database.resource_database_url.clone(),
+            resource_listen,
         }
     }
 }
@@ -122,12 +187,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{table}");
         return Ok(());
     }
-    let config =
-        Config::load_from_process(&cli.global.overrides()).context("invalid configuration")?;
+    let config = Config::load_from_process(&cli.overrides()).context("invalid configuration")?;
     match cli.command {
-        Command::Serve => crate::runtime::serve(config).await,
-        Command::Gateway => crate::runtime::gateway(config).await,
-        Command::Resource => crate::runtime::resource(config).await,
+        Command::Serve { .. } => crate::runtime::serve(config).await,
+        Command::Gateway { .. } => crate::runtime::gateway(config).await,
+        Command::Resource { .. } => crate::runtime::resource(config).await,
         Command::Artifact => crate::runtime::artifact(config).await,
         Command::Jobs => crate::runtime::jobs(config).await,
         Command::Appinhouse {
@@ -141,8 +205,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{answer}");
             Ok(())
         }
-        Command::Migrate => crate::runtime::migrate(config).await,
-        Command::Import { file } => crate::import::run(config, &file).await,
+        Command::Migrate { .. } => crate::runtime::migrate(config).await,
+        Command::Import { file, .. } => crate::import::run(config, &file).await,
         Command::Config { .. } => Ok(()),
     }
 }

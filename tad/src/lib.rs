@@ -6,5 +6,6 @@ pub mod cli;
 pub mod import;
 pub mod memory;
 pub mod publish;
+pub mod replicas;
 pub mod runtime;
 pub mod sessions;

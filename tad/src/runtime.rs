@@ -212,9 +212,37 @@ async fn remote_checked_keys(config: &Config, resource_addr: &str) -> anyhow::Re
     Ok(jwt.with_sessions(sessions))
 }
 
+/// Startup check of a split service role (`role` is its subcommand, `service` its section): its
+/// database URL is configured and, with Redis, the same as the other live replicas'.
+async fn check_replica_database(
+    config: &Config,
+    role: &str,
+    service: &'static str,
+) -> anyhow::Result<()> {
+    let section = match service {
+        "resource" => &config.resource,
+        "artifact" => &config.artifact,
+        "jobs" => &config.jobs,
+        _ => &config.appinhouse,
+    };
+    let key = common::config::keys::SERVICES
+        .iter()
+        .find(|keys| keys.name == service)
+        .map(|keys| keys.database_url)
+        .context("no such service section")?;
+    crate::replicas::require_database_url(role, section, &key)?;
+    if config.redis_url.is_some() {
+        let identity = crate::replicas::DatabaseIdentity::of(section);
+        crate::replicas::claim_database(shared_cache(config).await?, service, identity, &key)
+            .await?;
+    }
+    Ok(())
+}
+
 /// `tad jobs`.
 pub async fn jobs(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-jobs", config.log_format)?;
+    check_replica_database(&config, "jobs", "jobs").await?;
     let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
     let service = jobs_service(
         &config,
@@ -511,6 +539,7 @@ pub async fn gateway(config: Config) -> anyhow::Result<()> {
 /// `tad resource`.
 pub async fn resource(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-resource", config.log_format)?;
+    check_replica_database(&config, "resource", "resource").await?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
     let cache = shared_cache(&config).await?;
     let service = resource_service(&config, cache, jwt, false, &config.jobs.addr).await?;
@@ -535,6 +564,7 @@ pub async fn resource(config: Config) -> anyhow::Result<()> {
 /// `tad appinhouse serve`.
 pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-appinhouse", config.log_format)?;
+    check_replica_database(&config, "appinhouse serve", "appinhouse").await?;
     let service = appinhouse_service(&config, false).await?;
     let listener = tokio::net::TcpListener::bind(config.appinhouse.listen)
         .await
@@ -556,6 +586,7 @@ pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
 /// `tad artifact`.
 pub async fn artifact(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-artifact", config.log_format)?;
+    check_replica_database(&config, "artifact", "artifact").await?;
     let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
     let service = artifact_service(&config, jwt, &config.resource.addr).await?;
     let listener = tokio::net::TcpListener::bind(config.artifact.listen)

@@ -92,6 +92,7 @@ pub(super) fn service_config(
     data_dir: &Path,
 ) -> Result<ServiceConfig, ConfigError> {
     let name = keys.name;
+    let database_url_configured = raw.database_url.is_some();
     let database_url = raw
         .database_url
         .clone()
@@ -111,6 +112,7 @@ pub(super) fn service_config(
     check_url(&keys.addr.label(), &addr, &["http", "https"])?;
     Ok(ServiceConfig {
         database_url,
+        database_url_configured,
         database_schema,
         listen,
         addr,

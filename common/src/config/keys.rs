@@ -201,7 +201,7 @@ config_keys! {
     LISTEN: "TAD_LISTEN" => text(listen), file "listen", flag "--listen",
         default Value("127.0.0.1:8080"), read_by "gateway", "HTTP listen address of the gateway.";
     DATA_DIR: "TAD_DATA_DIR" => path(data_dir), file "data_dir", flag "--data-dir",
-        default Value("./tad-data"), read_by "all",
+        default Value("./tad-data"), read_by "all, migrate, import, publish",
         "Where embedded SQLite files, stored files and generated keys live.";
     ADMIN_PASSWORD: "TAD_ADMIN_PASSWORD" => text(admin_password), file "admin_password",
         default Unset("random, printed once on first start"), read_by "resource",
@@ -226,10 +226,10 @@ config_keys! {
     JWT_SECRET_FILE: "TAD_JWT_SECRET_FILE" => path(jwt_secret_file), file "jwt_secret_file",
         default Unset("none"), read_by "all", "File holding the HS256 key of tokens.";
     CREDENTIAL_KEY: "TAD_CREDENTIAL_KEY" => text(credential_key), file "credential_key",
-        default Derived("`tad serve` generates `DATA_DIR/credential.key`"), read_by "resource, jobs",
+        default Derived("`tad serve` generates `DATA_DIR/credential.key`"), read_by "resource, jobs, import",
         "64 hex characters sealing SSH secrets (resource) and parameter values, app-config values and run snapshots (jobs) with ChaCha20-Poly1305; both services need the same key.";
     CREDENTIAL_KEY_FILE: "TAD_CREDENTIAL_KEY_FILE" => path(credential_key_file),
-        file "credential_key_file", default Unset("none"), read_by "resource, jobs",
+        file "credential_key_file", default Unset("none"), read_by "resource, jobs, import",
         "File holding the credential key.";
     WEBHOOK_SECRET: "TAD_WEBHOOK_SECRET" => text(webhook_secret), file "webhook_secret",
         default Derived("`tad serve` generates `DATA_DIR/webhook.key`"), read_by "jobs",
@@ -242,10 +242,10 @@ config_keys! {
         "Comma-separated URLs posted to when a run finishes (more at `/api/admin/webhooks`).";
     RESOURCE_DATABASE_URL: "TAD_RESOURCE_DATABASE_URL" => text(resource.database_url),
         file "resource.database_url", flag "--resource-database-url",
-        default Derived("sqlite://DATA_DIR/resource.db"), read_by "resource, migrate",
+        default Derived("sqlite://DATA_DIR/resource.db"), read_by "resource, migrate, import",
         "Database of the resource service (`sqlite://PATH` or `postgres://...`).";
     RESOURCE_DATABASE_SCHEMA: "TAD_RESOURCE_DATABASE_SCHEMA" => text(resource.database_schema),
-        file "resource.database_schema", default Value("resource"), read_by "resource, migrate",
+        file "resource.database_schema", default Value("resource"), read_by "resource, migrate, import",
         "PostgreSQL schema of the resource service.";
     RESOURCE_LISTEN: "TAD_RESOURCE_LISTEN" => text(resource.listen), file "resource.listen",
         flag "--resource-listen", default Value("127.0.0.1:50051"), read_by "resource",
@@ -290,7 +290,7 @@ config_keys! {
     APPINHOUSE_SECRET_KEY: "TAD_APPINHOUSE_SECRET_KEY" => text(appinhouse.secret_key),
         file "appinhouse.secret_key",
         default Derived("`tad serve` generates `DATA_DIR/appinhouse.key` and prints it once"),
-        read_by "appinhouse", "`X-SecretKey` of appinhouse writes (at least 8 characters).";
+        read_by "appinhouse, publish", "`X-SecretKey` of appinhouse writes (at least 8 characters).";
     APPINHOUSE_FILES_DIR: "TAD_APPINHOUSE_FILES_DIR" => path(appinhouse.files_dir),
         file "appinhouse.files_dir", default Derived("DATA_DIR/appinhouse-files"),
         read_by "appinhouse", "Directory of hosted builds.";
@@ -424,6 +424,33 @@ pub const SERVICES: [ServiceKeys; 4] = [
 /// The default port of an address-like default (`127.0.0.1:8080` → 8080).
 fn default_port(key: &KeySpec) -> Option<u16> {
     key.default_text().rsplit(':').next()?.parse().ok()
+}
+
+/// The roles a key read by `all` is read by: the gateway and the four services.
+pub const SERVICE_ROLES: [&str; 5] = ["gateway", "resource", "artifact", "jobs", "appinhouse"];
+
+/// Whether `role` (a `tad` subcommand; `appinhouse` for `tad appinhouse serve`, `publish` for
+/// `tad appinhouse publish`) reads `key`; `serve` reads every key.
+pub fn read_by_role(key: &KeySpec, role: &str) -> bool {
+    role == "serve"
+        || key
+            .read_by
+            .split(", ")
+            .any(|reader| reader == role || (reader == "all" && SERVICE_ROLES.contains(&role)))
+}
+
+/// The end of `tad ROLE --help`: every variable the role reads, with the first sentence of its
+/// meaning.
+pub fn role_help(role: &str) -> String {
+    let mut text = String::from(
+        "Variables it reads (`tad config keys` gives their defaults and file keys):\n",
+    );
+    for key in ALL.iter().filter(|key| read_by_role(key, role)) {
+        let first_sentence = key.doc.split(". ").next().unwrap_or(key.doc);
+        let first_sentence = first_sentence.trim_end_matches('.');
+        text.push_str(&format!("  {:<34} {first_sentence}\n", key.env));
+    }
+    text
 }
 
 /// The table as Markdown, as it stands in the README between the `config-keys` markers.

@@ -50,6 +50,9 @@ pub enum LogFormat {
 pub struct ServiceConfig {
     /// `sqlite://PATH` or `postgres://...`.
     pub database_url: String,
+    /// Whether the URL was configured (`false`: the default SQLite file in the data directory,
+    /// which only `tad serve` and `tad migrate` accept).
+    pub database_url_configured: bool,
     /// PostgreSQL schema of this service (one schema per service).
     pub database_schema: String,
     /// gRPC address the service process listens on (`tad resource`).

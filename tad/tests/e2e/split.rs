@@ -125,9 +125,13 @@ fn start_split() -> Split {
         .env("TAD_ARTIFACT_LISTEN", "127.0.0.1:0")
         .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
         .env("TAD_ARTIFACT_DATABASE_SCHEMA", format!("{schema}_artifact"));
-    if postgres.is_some() {
-        command.env("TAD_ARTIFACT_DATABASE_URL", &database_url);
-    }
+    command.env(
+        "TAD_ARTIFACT_DATABASE_URL",
+        match &postgres {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", data_dir.path().join("artifact.db").display()),
+        },
+    );
     common_env(&mut command);
     let mut artifact = TadProcess::spawn(command);
     let artifact_addr = artifact.wait_for_line("TAD artifact service is listening on ");
