@@ -118,11 +118,18 @@ pub fn repeatable(path: &str, has_idempotency_key: bool) -> bool {
     has_idempotency_key || READ_ONLY.contains(&method_of(path))
 }
 
-/// Whether `error` proves the request never reached a replica (no connection was made).
+/// Whether `error` proves the request never reached a replica: no connection was made, or the
+/// connection closed before the request was handed to it (hyper's "canceled").
 pub fn never_reached(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(error) = current {
         if error.is::<tonic::ConnectError>() {
+            return true;
+        }
+        if error
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_canceled)
+        {
             return true;
         }
         if let Some(io) = error.downcast_ref::<std::io::Error>()
