@@ -148,8 +148,9 @@ pub async fn appinhouse_service(
 }
 
 /// A lazily connected channel to another service; with several replicas listed
-/// (comma-separated, as the configuration checked them), calls are balanced over them.
-fn service_channel(service: &str, addr: &str) -> anyhow::Result<tonic::transport::Channel> {
+/// (comma-separated, as the configuration checked them), calls are balanced over the ones that
+/// accept connections ([`crate::balanced`]).
+fn service_channel(service: &'static str, addr: &str) -> anyhow::Result<tonic::transport::Channel> {
     let endpoints = addr
         .split(',')
         .map(|one| {
@@ -161,7 +162,7 @@ fn service_channel(service: &str, addr: &str) -> anyhow::Result<tonic::transport
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(match endpoints.as_slice() {
         [one] => one.connect_lazy(),
-        _ => tonic::transport::Channel::balance_list(endpoints.into_iter()),
+        _ => crate::balanced::balanced(service, endpoints),
     })
 }
 
