@@ -1,12 +1,10 @@
 //! gRPC clients of the services and the caller's identity: every outgoing call carries the
-//! caller's token and the W3C trace context of the current request span (a tonic interceptor).
+//! caller's token and the W3C trace context of the current request span (a tonic interceptor),
+//! and goes to one of the service's replicas ([`crate::failover`]).
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 pub use common::telemetry::reply;
-use common::{
-    auth::Claims,
-    telemetry::{CallContext, CallerChannel},
-};
+use common::{auth::Claims, telemetry::CallContext};
 use futures::future::{Ready, ready};
 use proto::{
     ErrorReason,
@@ -19,49 +17,57 @@ use proto::{
 };
 use std::time::Duration;
 
-use tonic::transport::{Channel, Endpoint};
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Endpoint,
+};
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::error::ApiError;
+pub use crate::idempotency::IdempotencyKey;
+use crate::{
+    error::{ApiError, excerpt},
+    failover::{self, Replicas},
+};
 
-/// Where the gateway finds each service (`TAD_<SERVICE>_ADDR`).
+/// Where the gateway finds each service (`TAD_<SERVICE>_ADDR`): the URLs of its replicas.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceAddrs {
-    pub resource: String,
-    pub artifact: String,
-    pub jobs: String,
-    pub appinhouse: String,
+    pub resource: Vec<String>,
+    pub artifact: Vec<String>,
+    pub jobs: Vec<String>,
+    pub appinhouse: Vec<String>,
 }
 
 impl ServiceAddrs {
     /// The addresses configured for each service.
     pub fn from_config(config: &common::config::Config) -> ServiceAddrs {
         ServiceAddrs {
-            resource: config.resource.addr.clone(),
-            artifact: config.artifact.addr.clone(),
-            jobs: config.jobs.addr.clone(),
-            appinhouse: config.appinhouse.addr.clone(),
+            resource: config.resource.addrs.clone(),
+            artifact: config.artifact.addrs.clone(),
+            jobs: config.jobs.addrs.clone(),
+            appinhouse: config.appinhouse.addrs.clone(),
         }
     }
 
     /// Every service at one address (the embedded mode's loopback server).
     pub fn all_at(url: &str) -> ServiceAddrs {
         ServiceAddrs {
-            resource: url.to_owned(),
-            artifact: url.to_owned(),
-            jobs: url.to_owned(),
-            appinhouse: url.to_owned(),
+            resource: vec![url.to_owned()],
+            artifact: vec![url.to_owned()],
+            jobs: vec![url.to_owned()],
+            appinhouse: vec![url.to_owned()],
         }
     }
 }
 
-/// The service addresses, checked once at startup.
+/// The service addresses, checked once at startup: one endpoint per replica.
 #[derive(Debug, Clone)]
 pub struct ServiceEndpoints {
-    resource: Endpoint,
-    artifact: Endpoint,
-    jobs: Endpoint,
-    appinhouse: Endpoint,
+    resource: Vec<Endpoint>,
+    artifact: Vec<Endpoint>,
+    jobs: Vec<Endpoint>,
+    appinhouse: Vec<Endpoint>,
 }
 
 /// Largest gRPC message to and from svc-artifact (upload and download chunks stay under it).
@@ -70,54 +76,100 @@ const ARTIFACT_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Largest gRPC message from svc-appinhouse.
 const APPINHOUSE_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
-/// A service address that is not a URL.
+/// A service address that is not a URL, or a service without an address.
 #[derive(Debug, thiserror::Error)]
-#[error("address of the {service} service {addr:?} is not a valid URL: {message}")]
+#[error("{key}: address of the {service} service {addr:?} is not a valid URL: {message}")]
 pub struct InvalidAddress {
+    pub key: String,
     pub service: &'static str,
     pub addr: String,
     pub message: String,
 }
 
-fn endpoint(service: &'static str, addr: &str) -> Result<Endpoint, InvalidAddress> {
-    Endpoint::from_shared(addr.to_owned())
-        .map(|endpoint| endpoint.connect_timeout(Duration::from_secs(5)))
-        .map_err(|error| InvalidAddress {
+/// The endpoints of one service's replicas, each address checked.
+fn endpoints(service: &'static str, addrs: &[String]) -> Result<Vec<Endpoint>, InvalidAddress> {
+    let key = format!("TAD_{}_ADDR", service.to_ascii_uppercase());
+    if addrs.is_empty() {
+        return Err(InvalidAddress {
+            key,
             service,
-            addr: addr.to_owned(),
-            message: error.to_string(),
+            addr: String::new(),
+            message: "no address is given".to_owned(),
+        });
+    }
+    addrs
+        .iter()
+        .map(|addr| {
+            Endpoint::from_shared(addr.clone())
+                .map(|endpoint| endpoint.connect_timeout(Duration::from_secs(5)))
+                .map_err(|error| InvalidAddress {
+                    key: key.clone(),
+                    service,
+                    addr: excerpt(addr).into_owned(),
+                    message: error.to_string(),
+                })
         })
+        .collect()
 }
 
 impl ServiceEndpoints {
     pub fn new(addrs: &ServiceAddrs) -> Result<ServiceEndpoints, InvalidAddress> {
         Ok(ServiceEndpoints {
-            resource: endpoint("resource", &addrs.resource)?,
-            artifact: endpoint("artifact", &addrs.artifact)?,
-            jobs: endpoint("jobs", &addrs.jobs)?,
-            appinhouse: endpoint("appinhouse", &addrs.appinhouse)?,
+            resource: endpoints("resource", &addrs.resource)?,
+            artifact: endpoints("artifact", &addrs.artifact)?,
+            jobs: endpoints("jobs", &addrs.jobs)?,
+            appinhouse: endpoints("appinhouse", &addrs.appinhouse)?,
         })
+    }
+
+    /// How many replicas of the jobs service are configured.
+    pub fn jobs_replicas(&self) -> usize {
+        self.jobs.len()
     }
 }
 
-/// One worker's channels to the services (they connect lazily and reconnect by themselves); a
-/// handler takes a client for its caller with [`Clients::jobs`] and its siblings.
+/// A gRPC client's transport: the service's replicas, with the caller's metadata on every call.
+pub type ServiceChannel = InterceptedService<Replicas, CallMetadata>;
+
+/// What a call carries: the caller's token and trace context ([`CallContext`]) and, on the routes
+/// that start work, the client's idempotency key.
+#[derive(Clone)]
+pub struct CallMetadata {
+    context: CallContext,
+    idempotency_key: Option<MetadataValue<Ascii>>,
+}
+
+impl Interceptor for CallMetadata {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let mut request = self.context.call(request)?;
+        if let Some(key) = &self.idempotency_key {
+            request
+                .metadata_mut()
+                .insert(failover::IDEMPOTENCY_KEY, key.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// One worker's channels to the services' replicas (they connect lazily and reconnect by
+/// themselves; see [`Replicas`]); a handler takes a client for its caller with [`Clients::jobs`]
+/// and its siblings.
 #[derive(Clone)]
 pub struct Clients {
-    resource: Channel,
-    artifact: Channel,
-    jobs: Channel,
-    appinhouse: Channel,
+    resource: Replicas,
+    artifact: Replicas,
+    jobs: Replicas,
+    appinhouse: Replicas,
     /// Health client of each service, with the name shown in `/readyz` and its gRPC service name.
-    pub health: Vec<(&'static str, &'static str, HealthClient<Channel>)>,
+    pub health: Vec<(&'static str, &'static str, HealthClient<Replicas>)>,
 }
 
 impl Clients {
     pub fn connect_lazy(endpoints: &ServiceEndpoints) -> Clients {
-        let resource = endpoints.resource.connect_lazy();
-        let artifact = endpoints.artifact.connect_lazy();
-        let jobs = endpoints.jobs.connect_lazy();
-        let appinhouse = endpoints.appinhouse.connect_lazy();
+        let resource = Replicas::connect_lazy("resource", &endpoints.resource);
+        let artifact = Replicas::connect_lazy("artifact", &endpoints.artifact);
+        let jobs = Replicas::connect_lazy("jobs", &endpoints.jobs);
+        let appinhouse = Replicas::connect_lazy("appinhouse", &endpoints.appinhouse);
         let health = [
             ("resource", resource_service_server::SERVICE_NAME, &resource),
             ("artifact", artifact_service_server::SERVICE_NAME, &artifact),
@@ -144,7 +196,7 @@ impl Clients {
     pub fn resource<'a>(
         &self,
         caller: impl Into<Option<&'a Caller>>,
-    ) -> ResourceServiceClient<CallerChannel> {
+    ) -> ResourceServiceClient<ServiceChannel> {
         ResourceServiceClient::with_interceptor(self.resource.clone(), call_context(caller))
     }
 
@@ -152,7 +204,7 @@ impl Clients {
     pub fn artifact<'a>(
         &self,
         caller: impl Into<Option<&'a Caller>>,
-    ) -> ArtifactServiceClient<CallerChannel> {
+    ) -> ArtifactServiceClient<ServiceChannel> {
         ArtifactServiceClient::with_interceptor(self.artifact.clone(), call_context(caller))
             .max_decoding_message_size(ARTIFACT_MESSAGE_BYTES)
             .max_encoding_message_size(ARTIFACT_MESSAGE_BYTES)
@@ -162,21 +214,36 @@ impl Clients {
     pub fn jobs<'a>(
         &self,
         caller: impl Into<Option<&'a Caller>>,
-    ) -> JobsServiceClient<CallerChannel> {
+    ) -> JobsServiceClient<ServiceChannel> {
         JobsServiceClient::with_interceptor(self.jobs.clone(), call_context(caller))
+    }
+
+    /// The jobs service, called on behalf of `caller` with the client's idempotency key (the
+    /// routes that start work): such a call is repeated on another replica after a lost answer.
+    pub fn jobs_keyed<'a>(
+        &self,
+        caller: impl Into<Option<&'a Caller>>,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> JobsServiceClient<ServiceChannel> {
+        let mut metadata = call_context(caller);
+        metadata.idempotency_key = idempotency_key.map(|key| key.0.clone());
+        JobsServiceClient::with_interceptor(self.jobs.clone(), metadata)
     }
 
     /// The appinhouse service, whose routes are public (some checked by a secret key instead).
     /// Uploads of hosted builds may be large: messages up to 16 MiB.
-    pub fn appinhouse(&self) -> AppinhouseServiceClient<CallerChannel> {
+    pub fn appinhouse(&self) -> AppinhouseServiceClient<ServiceChannel> {
         AppinhouseServiceClient::with_interceptor(self.appinhouse.clone(), call_context(None))
             .max_decoding_message_size(APPINHOUSE_MESSAGE_BYTES)
     }
 }
 
 /// Calls made on behalf of `caller`, or of no one.
-fn call_context<'a>(caller: impl Into<Option<&'a Caller>>) -> CallContext {
-    CallContext::on_behalf_of(caller.into().map(|caller| caller.token.as_str()))
+fn call_context<'a>(caller: impl Into<Option<&'a Caller>>) -> CallMetadata {
+    CallMetadata {
+        context: CallContext::on_behalf_of(caller.into().map(|caller| caller.token.as_str())),
+        idempotency_key: None,
+    }
 }
 
 /// The authenticated caller of a request: the token to forward and what it says.
@@ -200,5 +267,47 @@ impl FromRequest for Caller {
                     ApiError::new(ErrorReason::Unauthorized, "authorization token is missing")
                 }),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs(jobs: &[&str]) -> ServiceAddrs {
+        ServiceAddrs {
+            jobs: jobs.iter().map(|addr| (*addr).to_owned()).collect(),
+            ..ServiceAddrs::all_at("http://127.0.0.1:50051")
+        }
+    }
+
+    #[test]
+    fn every_replica_of_a_service_gets_an_endpoint() {
+        let endpoints = ServiceEndpoints::new(&addrs(&[
+            "http://jobs-1:50053",
+            "http://jobs-2:50053",
+            "https://jobs-3:443",
+        ]))
+        .expect("valid");
+        assert_eq!(endpoints.jobs_replicas(), 3);
+        let uris: Vec<String> = endpoints.jobs.iter().map(|e| e.uri().to_string()).collect();
+        assert_eq!(
+            uris,
+            [
+                "http://jobs-1:50053/",
+                "http://jobs-2:50053/",
+                "https://jobs-3:443/"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_address_names_its_key() {
+        for jobs in [vec!["http://jobs-1:50053", "http://bad host:1"], vec![]] {
+            let error = ServiceEndpoints::new(&addrs(&jobs)).expect_err("refused");
+            let text = error.to_string();
+            assert!(text.starts_with("TAD_JOBS_ADDR: "), "{text}");
+            assert!(text.contains("jobs service"), "{text}");
+        }
     }
 }

@@ -50,7 +50,16 @@ impl From<tonic::Status> for ApiError {
         let info = match reason {
             ErrorReason::ServiceUnavailable if status.code() == tonic::Code::Unavailable => {
                 tracing::error!(error = %excerpt(status.message()), "service unavailable");
-                "a backend service is unavailable; try again shortly".to_owned()
+                match status
+                    .metadata()
+                    .get(crate::failover::UNAVAILABLE_SERVICE)
+                    .and_then(|service| service.to_str().ok())
+                {
+                    Some(service) => {
+                        format!("the {service} service is unavailable; try again shortly")
+                    }
+                    None => "a backend service is unavailable; try again shortly".to_owned(),
+                }
             }
             ErrorReason::InternalError => {
                 tracing::error!(code = ?status.code(), error = %bound_message(status.message()), "service call failed");
@@ -116,6 +125,22 @@ mod tests {
         assert_eq!(envelope.code, "product_line_not_found");
         assert_eq!(envelope.level, "warning");
         assert_eq!(envelope.info, "product line \"9\" does not exist");
+    }
+
+    #[test]
+    fn an_unreachable_service_is_named_with_503() {
+        let mut status = tonic::Status::unavailable("the jobs service is unavailable");
+        status.metadata_mut().insert(
+            crate::failover::UNAVAILABLE_SERVICE,
+            tonic::metadata::MetadataValue::from_static("jobs"),
+        );
+        let error = ApiError::from(status);
+        assert_eq!(error.status_code().as_u16(), 503);
+        assert_eq!(
+            error.info,
+            "the jobs service is unavailable; try again shortly"
+        );
+        assert_eq!(error.envelope().code, "service_unavailable");
     }
 
     #[test]

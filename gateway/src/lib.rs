@@ -8,6 +8,8 @@ pub mod clients;
 pub mod convert;
 pub mod envelope;
 pub mod error;
+pub mod failover;
+pub mod idempotency;
 pub mod idle;
 pub mod legacy;
 pub mod metrics;

@@ -115,6 +115,20 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
                 .schema(Some(typed(Type::String))),
         );
     }
+    for (name, description, max_length) in route.headers {
+        builder = builder.parameter(
+            ParameterBuilder::new()
+                .name(*name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(*description))
+                .schema(Some(
+                    typed(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(*max_length)),
+                )),
+        );
+    }
     let body = match route.body {
         Body::None => None,
         Body::Json(schema) => Some((JSON, schema, Required::True)),

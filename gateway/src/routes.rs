@@ -48,6 +48,12 @@ use crate::{
 
 const PAGED: &[&str] = &["page", "page_size"];
 const WAIT: &[&str] = &["wait"];
+/// The header of the routes that start work (see `crate::idempotency`).
+const KEYED: &[(&str, &str, usize)] = &[(
+    "Idempotency-Key",
+    "Optional, 1-128 visible ASCII characters: the same key sent again by the same user on the same route answers the execution the first request started instead of starting another (for 24 hours); the same key with another request is refused (idempotency_key_reused).",
+    crate::idempotency::MAX_KEY_CHARS,
+)];
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const ADMIN: &[Role] = &[Role::Admin];
 
@@ -94,11 +100,11 @@ pub const ROUTES: &[Route] = &[
     delete("/api/app/jobinstance/{id}", to!(jobs::delete_instance)).doc("5.9", "instances", "Delete a job instance").data::<Nothing>(),
     post("/api/app/jobinstance/{id}/copy", to!(jobs::copy_instance)).doc("5.7", "instances", "Copy a job instance").json::<CopyBody>().data::<CopiedInstance>(),
     get("/api/app/jobinstance/{id}/details", to!(jobs::instance_details)).doc("5.10 / 7.2", "instances", "Job instance details").data::<InstanceDetails>(),
-    post("/api/app/jobinstance/{id}/executionall", to!(executions::execute_all)).doc("6.1", "executions", "Run every remaining step").optional_json::<ExecuteBody>().query(WAIT).data::<ExecuteResult>(),
+    post("/api/app/jobinstance/{id}/executionall", to!(executions::execute_all)).doc("6.1", "executions", "Run every remaining step").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>(),
     get("/api/app/jobinstance/{id}/executions", to!(executions::execution_history)).doc("SPEC §5", "executions", "Runs of an instance, newest first").page().query(PAGED),
     get("/api/app/jobinstance/{id}/online/process/export", to!(jobs::export_work_order)).doc("", "instances", "Export the work order (xlsx)").answer(Answer::File(XLSX)),
-    post("/api/app/jobinstance/{id}/rollback", to!(executions::rollback)).doc("SPEC §5", "executions", "Roll back to the previous successful snapshot").optional_json::<ExecuteBody>().query(WAIT).data::<ExecuteResult>(),
-    post("/api/app/jobinstance/{id}/setp_execution", to!(executions::execute_step)).doc("6.2", "executions", "Run the next step (the legacy spelling is the URL)").optional_json::<ExecuteBody>().query(WAIT).data::<ExecuteResult>(),
+    post("/api/app/jobinstance/{id}/rollback", to!(executions::rollback)).doc("SPEC §5", "executions", "Roll back to the previous successful snapshot").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>(),
+    post("/api/app/jobinstance/{id}/setp_execution", to!(executions::execute_step)).doc("6.2", "executions", "Run the next step (the legacy spelling is the URL)").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>(),
     post("/api/app/jobinstance/{id}/stop_execution", to!(executions::stop_execution)).doc("6.3", "executions", "Stop the running step").optional_json::<ExecuteBody>().data::<ExecuteResult>(),
     post("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/alldata/read", to!(jobs::step_all_data)).doc("5.8.1", "steps", "Everything configured on a step").data::<StepAllData>(),
     get("/api/app/jobinstance/{id}/{cpm_id}/{sequence}/artifact/json", to!(jobs::step_artifacts)).doc("5.8.2.2", "steps", "Artifacts of a step").data_list::<StepArtifactItem>(),
@@ -123,7 +129,7 @@ pub const ROUTES: &[Route] = &[
     post("/api/app/jointline/create", to!(jobs::create_joint_line)).doc("1.7", "joint lines", "Create a joint line").json::<JointLineBody>().data::<String>(),
     get("/api/app/jointline/get_structure/{id}", to!(jobs::joint_line_structure)).doc("1.5", "joint lines", "Structure of a joint line").data::<JointStructure>(),
     post("/api/app/jointline/save", to!(jobs::save_joint_line)).doc("1.4", "joint lines", "Save a joint line").json::<SaveJointLineBody>().data::<RecordId>(),
-    post("/api/app/jointline/{id}/execution", to!(executions::execute_joint_line)).doc("2.1", "executions", "Run a joint line").optional_json::<ExecuteBody>().query(WAIT).data::<ExecuteResult>(),
+    post("/api/app/jointline/{id}/execution", to!(executions::execute_joint_line)).doc("2.1", "executions", "Run a joint line").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>(),
     get("/api/app/productline/select", to!(catalog::product_line_select)).doc("1.1 / 3.1", "catalog", "Product lines").data_list::<IdName>(),
     post("/api/artifact/configure/aos_upload", to!(artifact::configure_upload)).doc("5.11.1", "artifacts", "Upload app-config files").multipart::<Upload>().data_list::<ConfigureFile>(),
     get("/api/artifact/configure/{id}/versions", to!(artifact::template_versions)).doc("SPEC §3", "artifacts", "Versions of an app-config template, newest first, with the .j2 file id 5.6.2.3 binds").data::<ConfigureVersions>(),
@@ -141,7 +147,7 @@ pub const ROUTES: &[Route] = &[
     get("/api/executions/{id}", to!(executions::execution)).doc("SPEC §5", "executions", "Run tree with statuses").data::<ExecutionTree>(),
     get("/api/executions/{id}/events", to!(executions::execution_events)).doc("SPEC §5", "executions", "Run events as Server-Sent Events").answer(Answer::Events).query(&["last_event_id"]),
     get("/api/executions/{id}/log", to!(executions::execution_log)).doc("SPEC §5", "executions", "A log chunk of a host task").query(&["host_task", "offset"]).data::<LogChunk>(),
-    post("/api/executions/{id}/retry", to!(executions::retry_execution)).doc("SPEC §5", "executions", "Retry the failed hosts of a run").query(WAIT).data::<ExecuteResult>(),
+    post("/api/executions/{id}/retry", to!(executions::retry_execution)).doc("SPEC §5", "executions", "Retry the failed hosts of a run").query(WAIT).headers(KEYED).data::<ExecuteResult>(),
     post("/api/jobinstance/{id}/{cpm_id}/{sequence}/出", to!(jobs::step_all_data)).doc("5.8.1", "steps", "Everything configured on a step, at the contract's literal URL").data::<StepAllData>(),
     get(openapi::DOCUMENT_PATH, to!(document_json)).doc("", "docs", "This OpenAPI document").public().answer(Answer::Document),
     delete("/api/resource/clusters/aos_deletes/{id}", to!(res::delete_cluster)).doc("8.1.9", "resources", "Delete a cluster").data::<DeletedCluster>(),

@@ -180,6 +180,8 @@ pub struct Route {
     pub answer: Answer,
     /// Optional query parameters (strings).
     pub query: &'static [&'static str],
+    /// Optional request headers the route reads: name, rule, longest value (`Idempotency-Key`).
+    pub headers: &'static [(&'static str, &'static str, usize)],
     /// Extra setup of the actix resource of the path (e.g. the login's own body limit).
     pub setup: Option<fn(Resource) -> Resource>,
 }
@@ -204,6 +206,7 @@ const fn route(method: Method, path: &'static str, handler: Handler) -> Route {
         body: Body::None,
         answer: Answer::Envelope(None),
         query: &[],
+        headers: &[],
         setup: None,
     }
 }
@@ -297,6 +300,13 @@ impl Route {
     }
     pub const fn query(mut self, query: &'static [&'static str]) -> Self {
         self.query = query;
+        self
+    }
+    pub const fn headers(
+        mut self,
+        headers: &'static [(&'static str, &'static str, usize)],
+    ) -> Self {
+        self.headers = headers;
         self
     }
     pub const fn setup(mut self, setup: fn(Resource) -> Resource) -> Self {

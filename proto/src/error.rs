@@ -108,6 +108,7 @@ reasons! {
     ExecutionRunning => ("execution_running", FailedPrecondition),
     ExecutionNotRunning => ("execution_not_running", FailedPrecondition),
     ExecutionConflict => ("execution_conflict", FailedPrecondition),
+    IdempotencyKeyReused => ("idempotency_key_reused", FailedPrecondition),
     WebhookNotFound => ("webhook_not_found", NotFound),
     ScriptDisabled => ("script_disabled", FailedPrecondition),
     InstanceNotReady => ("instance_not_ready", FailedPrecondition),

@@ -147,12 +147,23 @@ pub async fn appinhouse_service(
     Ok(service)
 }
 
-/// A lazily connected channel to another service.
-fn service_channel(service: &str, addr: &str) -> anyhow::Result<tonic::transport::Channel> {
-    Ok(tonic::transport::Endpoint::from_shared(addr.to_owned())
-        .with_context(|| format!("{service} address {addr:?} is not a URL"))?
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .connect_lazy())
+/// A lazily connected channel to another service; with several replicas listed
+/// (comma-separated, as the configuration checked them), calls are balanced over the ones that
+/// accept connections ([`crate::balanced`]).
+fn service_channel(service: &'static str, addr: &str) -> anyhow::Result<tonic::transport::Channel> {
+    let endpoints = addr
+        .split(',')
+        .map(|one| {
+            let one = one.trim();
+            Ok(tonic::transport::Endpoint::from_shared(one.to_owned())
+                .with_context(|| format!("{service} address {one:?} is not a URL"))?
+                .connect_timeout(std::time::Duration::from_secs(5)))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(match endpoints.as_slice() {
+        [one] => one.connect_lazy(),
+        _ => crate::balanced::balanced(service, endpoints),
+    })
 }
 
 /// Opens (and migrates) the jobs database and starts its execution engine (with the sweeper of

@@ -67,6 +67,50 @@ pub(super) fn check_url(key: &str, value: &str, schemes: &[&str]) -> Result<(), 
     }
 }
 
+/// Longest list of replica addresses of one service, and longest address.
+const MAX_ADDRESSES: usize = 64;
+const MAX_ADDRESS_CHARS: usize = 2048;
+
+/// A comma-separated list of gRPC URLs (one per replica): each trimmed and checked, none empty,
+/// no duplicates.
+pub(super) fn address_list(key: &str, value: &str) -> Result<Vec<String>, ConfigError> {
+    let mut addrs: Vec<String> = Vec::new();
+    for (index, part) in value.split(',').enumerate() {
+        let addr = part.trim();
+        if addr.is_empty() {
+            return Err(invalid(
+                key,
+                format!("address {} of the comma-separated list is empty", index + 1),
+            ));
+        }
+        if addr.len() > MAX_ADDRESS_CHARS {
+            return Err(invalid(
+                key,
+                format!(
+                    "address {} is longer than {MAX_ADDRESS_CHARS} characters",
+                    index + 1
+                ),
+            ));
+        }
+        check_url(key, addr, &["http", "https"])?;
+        let authority = &addr[addr.find("://").map_or(0, |at| at + 3)..];
+        if authority.is_empty() || authority.starts_with('/') {
+            return Err(invalid(key, format!("{addr:?} names no host")));
+        }
+        if addrs.iter().any(|known| known == addr) {
+            return Err(invalid(key, format!("{addr:?} is listed twice")));
+        }
+        addrs.push(addr.to_owned());
+    }
+    if addrs.len() > MAX_ADDRESSES {
+        return Err(invalid(
+            key,
+            format!("at most {MAX_ADDRESSES} addresses, got {}", addrs.len()),
+        ));
+    }
+    Ok(addrs)
+}
+
 fn check_schema_name(key: &str, value: &str) -> Result<(), ConfigError> {
     let valid = !value.is_empty()
         && value.len() <= 63
@@ -109,13 +153,14 @@ pub(super) fn service_config(
         &or_default(raw.listen.clone(), &keys.listen)?,
     )?;
     let addr = or_default(raw.addr.clone(), &keys.addr)?;
-    check_url(&keys.addr.label(), &addr, &["http", "https"])?;
+    let addrs = address_list(&keys.addr.label(), &addr)?;
     Ok(ServiceConfig {
         database_url,
         database_url_configured,
         database_schema,
         listen,
         addr,
+        addrs,
     })
 }
 

@@ -252,7 +252,7 @@ config_keys! {
         "gRPC listen address of `tad resource`.";
     RESOURCE_ADDR: "TAD_RESOURCE_ADDR" => text(resource.addr), file "resource.addr",
         default Value("http://127.0.0.1:50051"), read_by "gateway, artifact, jobs",
-        "Where the gateway, `tad jobs` and `tad artifact` find the resource service.";
+        "Where the gateway, `tad jobs` and `tad artifact` find the resource service (comma-separated URLs of its replicas).";
     ARTIFACT_DATABASE_URL: "TAD_ARTIFACT_DATABASE_URL" => text(artifact.database_url),
         file "artifact.database_url", default Derived("sqlite://DATA_DIR/artifact.db"),
         read_by "artifact, migrate", "Database of the artifact service.";
@@ -263,7 +263,7 @@ config_keys! {
         default Value("127.0.0.1:50052"), read_by "artifact", "gRPC listen address of `tad artifact`.";
     ARTIFACT_ADDR: "TAD_ARTIFACT_ADDR" => text(artifact.addr), file "artifact.addr",
         default Value("http://127.0.0.1:50052"), read_by "gateway, jobs",
-        "Where the gateway and `tad jobs` find the artifact service.";
+        "Where the gateway and `tad jobs` find the artifact service (comma-separated URLs of its replicas).";
     JOBS_DATABASE_URL: "TAD_JOBS_DATABASE_URL" => text(jobs.database_url),
         file "jobs.database_url", default Derived("sqlite://DATA_DIR/jobs.db"),
         read_by "jobs, migrate", "Database of the jobs service.";
@@ -274,7 +274,7 @@ config_keys! {
         default Value("127.0.0.1:50053"), read_by "jobs", "gRPC listen address of `tad jobs`.";
     JOBS_ADDR: "TAD_JOBS_ADDR" => text(jobs.addr), file "jobs.addr",
         default Value("http://127.0.0.1:50053"), read_by "gateway, resource",
-        "Where the gateway and `tad resource` (before it deletes a cluster) find the jobs service.";
+        "Where the gateway and `tad resource` (before it deletes a cluster) find the jobs service (comma-separated URLs of its replicas).";
     APPINHOUSE_DATABASE_URL: "TAD_APPINHOUSE_DATABASE_URL" => text(appinhouse.database_url),
         file "appinhouse.database_url", default Derived("sqlite://DATA_DIR/appinhouse.db"),
         read_by "appinhouse, migrate", "Database of the appinhouse service.";
@@ -286,7 +286,7 @@ config_keys! {
         "gRPC listen address of `tad appinhouse serve`.";
     APPINHOUSE_ADDR: "TAD_APPINHOUSE_ADDR" => text(appinhouse.addr), file "appinhouse.addr",
         default Value("http://127.0.0.1:50054"), read_by "gateway",
-        "Where the gateway finds the appinhouse service.";
+        "Where the gateway finds the appinhouse service (comma-separated URLs of its replicas).";
     APPINHOUSE_SECRET_KEY: "TAD_APPINHOUSE_SECRET_KEY" => text(appinhouse.secret_key),
         file "appinhouse.secret_key",
         default Derived("`tad serve` generates `DATA_DIR/appinhouse.key` and prints it once"),

@@ -57,8 +57,10 @@ pub struct ServiceConfig {
     pub database_schema: String,
     /// gRPC address the service process listens on (`tad resource`).
     pub listen: SocketAddr,
-    /// gRPC URL the gateway dials (`TAD_RESOURCE_ADDR`).
+    /// gRPC URLs of the service's replicas as configured, comma-separated (`TAD_RESOURCE_ADDR`).
     pub addr: String,
+    /// The same URLs one by one, each checked: the gateway balances over them and fails over.
+    pub addrs: Vec<String>,
 }
 
 /// Settings of the appinhouse rules (SPEC §6), beside its [`ServiceConfig`].

@@ -344,3 +344,37 @@ fn every_variable_is_read_into_the_configuration() {
         );
     }
 }
+
+#[test]
+fn service_addresses_are_comma_separated_lists() {
+    let env = env_of(&[(
+        "TAD_JOBS_ADDR",
+        "http://jobs-1:50053, http://jobs-2:50053,https://jobs-3:443",
+    )]);
+    let config = Config::load(&ConfigOverrides::default(), &env).expect("valid");
+    assert_eq!(
+        config.jobs.addrs,
+        [
+            "http://jobs-1:50053",
+            "http://jobs-2:50053",
+            "https://jobs-3:443"
+        ]
+    );
+    assert_eq!(config.resource.addrs, ["http://127.0.0.1:50051"]);
+
+    for (value, fault) in [
+        ("http://jobs-1:50053,,http://jobs-2:50053", "address 2"),
+        ("http://jobs-1:50053,jobs-2:50053", "must start with"),
+        ("http://jobs-1:50053,http://jobs-1:50053", "listed twice"),
+        ("http://", "names no host"),
+    ] {
+        let pairs = [("TAD_JOBS_ADDR", value)];
+        let env = env_of(&pairs);
+        let error = Config::load(&ConfigOverrides::default(), &env).expect_err(value);
+        let text = error.to_string();
+        assert!(
+            text.contains("TAD_JOBS_ADDR") && text.contains(fault),
+            "{value:?}: {text}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Contract 6.1 (`executionall`), 6.2 (`setp_execution`, the legacy spelling is the URL) and
 //! 6.3 (`stop_execution`), and the run routes of SPEC §5: the run tree, log chunks by byte
-//! offset, and the run's events as Server-Sent Events, resumable with `Last-Event-ID`.
+//! offset, and the run's events as Server-Sent Events, resumable with `Last-Event-ID`. The routes
+//! that start work take an optional `Idempotency-Key` header (see `crate::idempotency`).
 
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use crate::{
         },
     },
     error::ApiError,
+    idempotency::OptionalIdempotencyKey,
 };
 
 /// The body of 6.1–6.3 (`{"use_tad_host": false}`; an empty body means false).
@@ -62,10 +64,12 @@ async fn execute(
     mode: pb::ExecuteMode,
     body: web::Bytes,
     query: WaitQuery,
+    key: OptionalIdempotencyKey,
 ) -> Answer {
     let body = execute_body(&body)?;
     let wait = waits(&query)?;
-    let answer = reply(clients.jobs(&caller).execute(pb::ExecuteRequest {
+    let mut jobs = clients.jobs_keyed(&caller, key.0.as_ref());
+    let answer = reply(jobs.execute(pb::ExecuteRequest {
         instance_id,
         mode: mode as i32,
         use_tad_host: body.use_tad_host.unwrap_or(false),
@@ -86,6 +90,7 @@ pub async fn execute_all(
     id: web::Path<String>,
     query: web::Query<WaitQuery>,
     body: web::Bytes,
+    key: OptionalIdempotencyKey,
 ) -> Answer {
     execute(
         caller,
@@ -94,6 +99,7 @@ pub async fn execute_all(
         pb::ExecuteMode::All,
         body,
         query.into_inner(),
+        key,
     )
     .await
 }
@@ -105,6 +111,7 @@ pub async fn execute_step(
     id: web::Path<String>,
     query: web::Query<WaitQuery>,
     body: web::Bytes,
+    key: OptionalIdempotencyKey,
 ) -> Answer {
     execute(
         caller,
@@ -113,6 +120,7 @@ pub async fn execute_step(
         pb::ExecuteMode::NextStep,
         body,
         query.into_inner(),
+        key,
     )
     .await
 }
@@ -255,13 +263,19 @@ pub async fn retry_execution(
     clients: web::Data<Clients>,
     id: web::Path<String>,
     query: web::Query<WaitQuery>,
+    key: OptionalIdempotencyKey,
 ) -> Answer {
     let wait = waits(&query)?;
     let request = pb::RetryExecutionRequest {
         execution_id: id.into_inner(),
         wait,
     };
-    let answer = reply(clients.jobs(&caller).retry_execution(request)).await?;
+    let answer = reply(
+        clients
+            .jobs_keyed(&caller, key.0.as_ref())
+            .retry_execution(request),
+    )
+    .await?;
     ok(execute_data(answer))
 }
 
@@ -273,10 +287,12 @@ pub async fn rollback(
     id: web::Path<String>,
     query: web::Query<WaitQuery>,
     body: web::Bytes,
+    key: OptionalIdempotencyKey,
 ) -> Answer {
     let body = execute_body(&body)?;
     let wait = waits(&query)?;
-    let answer = reply(clients.jobs(&caller).rollback(pb::RollbackRequest {
+    let mut jobs = clients.jobs_keyed(&caller, key.0.as_ref());
+    let answer = reply(jobs.rollback(pb::RollbackRequest {
         instance_id: id.into_inner(),
         use_tad_host: body.use_tad_host.unwrap_or(false),
         wait,
@@ -365,6 +381,7 @@ pub async fn execute_joint_line(
     id: web::Path<String>,
     query: web::Query<WaitQuery>,
     body: web::Bytes,
+    key: OptionalIdempotencyKey,
 ) -> Answer {
     let body = execute_body(&body)?;
     let wait = waits(&query)?;
@@ -373,6 +390,11 @@ pub async fn execute_joint_line(
         use_tad_host: body.use_tad_host.unwrap_or(false),
         wait,
     };
-    let answer = reply(clients.jobs(&caller).execute_joint_line(request)).await?;
+    let answer = reply(
+        clients
+            .jobs_keyed(&caller, key.0.as_ref())
+            .execute_joint_line(request),
+    )
+    .await?;
     ok(execute_data(answer))
 }

@@ -193,6 +193,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (caller, route, idempotency_key) {
+        caller -> Text,
+        route -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        execution_id -> Text,
+        create_time -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     work_orders,
     job_templates,
@@ -208,4 +219,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     joint_runs,
     joint_run_nodes,
+    idempotency_keys,
 );

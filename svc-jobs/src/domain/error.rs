@@ -88,6 +88,9 @@ pub enum JobsError {
     /// without an earlier snapshot).
     #[error("{message}")]
     Conflict { message: String },
+    /// An idempotency key sent again with a different request.
+    #[error("{message}")]
+    KeyReused { message: String },
     #[error("job instance {instance_id:?} has no running execution")]
     NotRunning { instance_id: String },
     #[error("job instance {instance_id:?} cannot run yet: {message}")]

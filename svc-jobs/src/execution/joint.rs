@@ -17,7 +17,10 @@ use common::{db::DbError, ids::new_id, time::now_utc};
 use serde_json::json;
 use tokio::{sync::watch, task::JoinSet};
 
-use super::{Engine, Inner, Mode, RunEnd, Started};
+use super::{
+    Engine, Inner, Mode, RunEnd, Started,
+    idempotency::{self, Keyed},
+};
 use crate::{
     db::models::{
         instances,
@@ -52,6 +55,21 @@ impl Engine {
         started_by: &str,
         joint_line_id: &str,
         use_tad_host: bool,
+        keyed: Option<&Keyed>,
+    ) -> JobsResult<Started> {
+        self.keyed(
+            keyed,
+            self.start_joint_once(started_by, joint_line_id, use_tad_host, keyed.cloned()),
+        )
+        .await
+    }
+
+    async fn start_joint_once(
+        &self,
+        started_by: &str,
+        joint_line_id: &str,
+        use_tad_host: bool,
+        keyed: Option<Keyed>,
     ) -> JobsResult<Started> {
         let inner = &self.inner;
         let owned_line = joint_line_id.to_owned();
@@ -129,6 +147,9 @@ impl Engine {
                         run_id: id,
                     });
                 }
+                if let Some(keyed) = &keyed {
+                    idempotency::store(connection, keyed, &id)?;
+                }
                 Ok(id)
             })
             .await
@@ -154,10 +175,7 @@ impl Engine {
             tracing::info!(joint_run = %joint_id, status = %end.status, "joint execution ended");
             let _ = finished_sender.send(Some(end));
         });
-        Ok(Started {
-            run_id: claimed,
-            finished,
-        })
+        Ok(Started::here(claimed, finished))
     }
 
     /// A joint run with its nodes, when `id` is one.
@@ -422,7 +440,7 @@ async fn run_nodes(
             let joint = joint_id.to_owned();
             running.spawn(async move {
                 match engine
-                    .start(&starter, &instance_id, Mode::All, use_tad_host)
+                    .start(&starter, &instance_id, Mode::All, use_tad_host, None)
                     .await
                 {
                     Ok(started) => {

@@ -11,7 +11,11 @@ use tokio::sync::watch;
 
 use super::{
     ActiveRun, Engine, KIND_DEPLOY, KIND_ROLLBACK, Mode, Started, existing_instance, existing_run,
-    plan, plan::Planner, plan::StepPlan, runner,
+    idempotency::{self, Keyed},
+    plan,
+    plan::Planner,
+    plan::StepPlan,
+    runner,
 };
 use crate::{
     db::models::{
@@ -27,12 +31,30 @@ impl Engine {
     /// 6.1 / 6.2: continues the instance's current run (its steps not yet succeeded) or starts a
     /// new one with a fresh snapshot; refuses while a run holds the instance or its application
     /// and environment.
+    /// With `keyed`, a repeated idempotency key answers the execution it started
+    /// ([`super::idempotency`]).
     pub async fn start(
         &self,
         started_by: &str,
         instance_id: &str,
         mode: Mode,
         use_tad_host: bool,
+        keyed: Option<&Keyed>,
+    ) -> JobsResult<Started> {
+        self.keyed(
+            keyed,
+            self.start_once(started_by, instance_id, mode, use_tad_host, keyed.cloned()),
+        )
+        .await
+    }
+
+    async fn start_once(
+        &self,
+        started_by: &str,
+        instance_id: &str,
+        mode: Mode,
+        use_tad_host: bool,
+        keyed: Option<Keyed>,
     ) -> JobsResult<Started> {
         let inner = &self.inner;
         if inner.draining.load(std::sync::atomic::Ordering::SeqCst) {
@@ -121,6 +143,7 @@ impl Engine {
             started_by: started_by.to_owned(),
             use_tad_host,
             mode,
+            keyed,
         })
         .await
     }
@@ -137,6 +160,7 @@ impl Engine {
             started_by,
             use_tad_host,
             mode,
+            keyed,
         } = launch;
         let now = now_utc();
         let owner = inner.replica.clone();
@@ -160,7 +184,11 @@ impl Engine {
                         &owner,
                         now,
                         lease_until,
-                    )
+                    )?;
+                    match &keyed {
+                        Some(keyed) => idempotency::store(connection, keyed, &claim_run),
+                        None => Ok(()),
+                    }
                 },
             )
             .await;
@@ -227,12 +255,27 @@ impl Engine {
                 let _ = tokio::task::spawn_blocking(move || when_idle()).await;
             }
         });
-        Ok(Started { run_id, finished })
+        Ok(Started::here(run_id, finished))
     }
 
     /// `POST /api/executions/{id}/retry`: runs the failed hosts of the failed step of the
     /// instance's latest run again (same snapshot), then its remaining steps.
-    pub async fn retry(&self, started_by: &str, run_id: &str) -> JobsResult<Started> {
+    pub async fn retry(
+        &self,
+        started_by: &str,
+        run_id: &str,
+        keyed: Option<&Keyed>,
+    ) -> JobsResult<Started> {
+        self.keyed(keyed, self.retry_once(started_by, run_id, keyed.cloned()))
+            .await
+    }
+
+    async fn retry_once(
+        &self,
+        started_by: &str,
+        run_id: &str,
+        keyed: Option<Keyed>,
+    ) -> JobsResult<Started> {
         let owned_id = run_id.to_owned();
         let (run, instance) = self
             .inner
@@ -268,6 +311,7 @@ impl Engine {
             started_by: started_by.to_owned(),
             use_tad_host: run.use_tad_host,
             mode: Mode::Retry,
+            keyed,
         })
         .await
     }
@@ -280,6 +324,21 @@ impl Engine {
         started_by: &str,
         instance_id: &str,
         use_tad_host: bool,
+        keyed: Option<&Keyed>,
+    ) -> JobsResult<Started> {
+        self.keyed(
+            keyed,
+            self.rollback_once(started_by, instance_id, use_tad_host, keyed.cloned()),
+        )
+        .await
+    }
+
+    async fn rollback_once(
+        &self,
+        started_by: &str,
+        instance_id: &str,
+        use_tad_host: bool,
+        keyed: Option<Keyed>,
     ) -> JobsResult<Started> {
         let owned_id = instance_id.to_owned();
         let (instance, target, rollback_methods) = self
@@ -375,6 +434,7 @@ impl Engine {
             started_by: started_by.to_owned(),
             use_tad_host,
             mode: Mode::All,
+            keyed,
         })
         .await
     }
@@ -391,6 +451,8 @@ struct Launch {
     started_by: String,
     use_tad_host: bool,
     mode: Mode,
+    /// The client's idempotency key, stored with the claim.
+    keyed: Option<Keyed>,
 }
 
 fn new_run_row(instance: &InstanceRow, kind: &str, started_by: &str, use_tad_host: bool) -> RunRow {

@@ -8,6 +8,7 @@ mod content;
 mod crash_point;
 pub mod events;
 mod host;
+pub mod idempotency;
 pub mod joint;
 mod launch;
 pub mod plan;
@@ -76,21 +77,78 @@ impl RunEnd {
 /// A started run; [`Started::wait`] holds until it ends.
 pub struct Started {
     pub run_id: String,
-    finished: watch::Receiver<Option<RunEnd>>,
+    finished: Finished,
 }
 
+/// How the end of a started run is learnt.
+enum Finished {
+    /// From the task working it in this process.
+    Here(watch::Receiver<Option<RunEnd>>),
+    /// From its row, read every [`STORED_END_POLL`] (a run a repeated idempotency key names,
+    /// perhaps worked by another replica); `joint` for a joint run.
+    Stored { database: Database, joint: bool },
+}
+
+/// How often the end of a run worked elsewhere is read.
+const STORED_END_POLL: Duration = Duration::from_millis(250);
+
 impl Started {
-    pub async fn wait(mut self) -> RunEnd {
-        loop {
-            if let Some(end) = self.finished.borrow().clone() {
-                return end;
-            }
-            if self.finished.changed().await.is_err() {
-                return self.finished.borrow().clone().unwrap_or(RunEnd {
-                    status: state::INTERRUPTED.to_owned(),
-                    message: Some("the run's worker stopped".to_owned()),
-                });
-            }
+    /// A run this process works, ending through `finished`.
+    fn here(run_id: String, finished: watch::Receiver<Option<RunEnd>>) -> Started {
+        Started {
+            run_id,
+            finished: Finished::Here(finished),
+        }
+    }
+
+    /// A run (or joint run) already started, whose end is read from the database.
+    fn stored(run_id: String, database: Database, joint: bool) -> Started {
+        Started {
+            run_id,
+            finished: Finished::Stored { database, joint },
+        }
+    }
+
+    pub async fn wait(self) -> RunEnd {
+        match self.finished {
+            Finished::Here(mut finished) => loop {
+                if let Some(end) = finished.borrow().clone() {
+                    return end;
+                }
+                if finished.changed().await.is_err() {
+                    return finished.borrow().clone().unwrap_or(RunEnd {
+                        status: state::INTERRUPTED.to_owned(),
+                        message: Some("the run's worker stopped".to_owned()),
+                    });
+                }
+            },
+            Finished::Stored { database, joint } => loop {
+                let run_id = self.run_id.clone();
+                let row = database
+                    .run(move |connection| {
+                        Ok::<_, JobsError>(if joint {
+                            crate::db::models::joint_runs::find(connection, &run_id)?
+                                .map(|run| (run.status, run.message))
+                        } else {
+                            runs::find(connection, &run_id)?.map(|run| (run.status, run.message))
+                        })
+                    })
+                    .await;
+                match row {
+                    Ok(Some((status, message)))
+                        if status != state::RUNNING && status != state::PENDING =>
+                    {
+                        return RunEnd { status, message };
+                    }
+                    Ok(Some(_)) | Err(_) => tokio::time::sleep(STORED_END_POLL).await,
+                    Ok(None) => {
+                        return RunEnd {
+                            status: state::INTERRUPTED.to_owned(),
+                            message: Some(format!("execution {} no longer exists", self.run_id)),
+                        };
+                    }
+                }
+            },
         }
     }
 }

@@ -54,6 +54,7 @@ impl ServiceError for JobsError {
             JobsError::RunActive { .. } => ErrorReason::ExecutionRunning,
             JobsError::NotRunning { .. } => ErrorReason::ExecutionNotRunning,
             JobsError::Conflict { .. } => ErrorReason::ExecutionConflict,
+            JobsError::KeyReused { .. } => ErrorReason::IdempotencyKeyReused,
             JobsError::Unavailable(_) => ErrorReason::ServiceUnavailable,
             JobsError::NotReady { .. } => ErrorReason::InstanceNotReady,
             JobsError::Upstream(_)

@@ -1,5 +1,8 @@
 //! Runs of instances and joint lines, their logs, history and live events: proto ⇄ rules.
 
+use common::doorway::FromCall;
+use proto::ErrorReason;
+
 use super::{
     Actor, EventRow, EventStream, ExecuteAnswer, ExecutionView, JobsGrpc, JointTree, Mode, RunTree,
     Status, pb, to_unix_ms,
@@ -113,10 +116,39 @@ fn event_to_proto(event: EventRow) -> pb::ExecutionEvent {
     }
 }
 
+/// The caller of a request that starts work, with the client's idempotency key (gRPC metadata
+/// `idempotency-key`, from the gateway's `Idempotency-Key` header), when it sent one.
+pub(super) struct KeyedCall {
+    actor: Actor,
+    key: Option<String>,
+}
+
+/// Metadata carrying a client's idempotency key.
+pub(super) const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+impl FromCall<JobsGrpc> for KeyedCall {
+    fn from_call<T>(adapter: &JobsGrpc, request: &tonic::Request<T>) -> Result<KeyedCall, Status> {
+        let actor = Actor::from_call(adapter, request)?;
+        let key = match request.metadata().get(IDEMPOTENCY_KEY) {
+            None => None,
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .map_err(|_| {
+                        ErrorReason::InvalidField
+                            .status("Idempotency-Key must be visible ASCII characters")
+                    })?
+                    .to_owned(),
+            ),
+        };
+        Ok(KeyedCall { actor, key })
+    }
+}
+
 impl JobsGrpc {
     pub(super) async fn execute(
         &self,
-        actor: Actor,
+        KeyedCall { actor, key }: KeyedCall,
         body: pb::ExecuteRequest,
     ) -> Result<pb::ExecuteResponse, Status> {
         let mode = match pb::ExecuteMode::try_from(body.mode) {
@@ -131,6 +163,7 @@ impl JobsGrpc {
                 mode,
                 body.use_tad_host,
                 body.wait,
+                key.as_deref(),
             )
             .await?;
         Ok(execute_answer(answer))
@@ -177,36 +210,48 @@ impl JobsGrpc {
 
     pub(super) async fn execute_joint_line(
         &self,
-        actor: Actor,
+        KeyedCall { actor, key }: KeyedCall,
         body: pb::ExecuteJointLineRequest,
     ) -> Result<pb::ExecuteResponse, Status> {
         let answer = self
             .service
-            .execute_joint_line(&actor, &body.joint_line_id, body.use_tad_host, body.wait)
+            .execute_joint_line(
+                &actor,
+                &body.joint_line_id,
+                body.use_tad_host,
+                body.wait,
+                key.as_deref(),
+            )
             .await?;
         Ok(execute_answer(answer))
     }
 
     pub(super) async fn retry_execution(
         &self,
-        actor: Actor,
+        KeyedCall { actor, key }: KeyedCall,
         body: pb::RetryExecutionRequest,
     ) -> Result<pb::ExecuteResponse, Status> {
         let answer = self
             .service
-            .retry_execution(&actor, &body.execution_id, body.wait)
+            .retry_execution(&actor, &body.execution_id, body.wait, key.as_deref())
             .await?;
         Ok(execute_answer(answer))
     }
 
     pub(super) async fn rollback(
         &self,
-        actor: Actor,
+        KeyedCall { actor, key }: KeyedCall,
         body: pb::RollbackRequest,
     ) -> Result<pb::ExecuteResponse, Status> {
         let answer = self
             .service
-            .rollback(&actor, &body.instance_id, body.use_tad_host, body.wait)
+            .rollback(
+                &actor,
+                &body.instance_id,
+                body.use_tad_host,
+                body.wait,
+                key.as_deref(),
+            )
             .await?;
         Ok(execute_answer(answer))
     }

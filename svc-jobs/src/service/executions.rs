@@ -10,7 +10,12 @@ use super::{
 };
 use crate::{
     db::models::runs::{EventRow, RunRow},
-    execution::{LogChunk, Mode, RunTree, Started, joint::JointTree, plan::ArtifactPlan},
+    execution::{
+        LogChunk, Mode, RunTree, Started,
+        idempotency::{Keyed, KeyedRoute},
+        joint::JointTree,
+        plan::ArtifactPlan,
+    },
 };
 
 /// What an execution id names.
@@ -18,6 +23,17 @@ use crate::{
 pub enum ExecutionView {
     Run(RunTree),
     Joint(JointTree),
+}
+
+/// The caller's idempotency key on `route`, checked, with what the request asks.
+fn keyed(
+    actor: &Actor,
+    key: Option<&str>,
+    route: KeyedRoute,
+    fingerprint: String,
+) -> JobsResult<Option<Keyed>> {
+    key.map(|key| Keyed::new(key, actor.username(), route, fingerprint))
+        .transpose()
 }
 
 /// Holds until the run ends (`wait`), or answers its id at once.
@@ -60,11 +76,28 @@ impl JobsService {
         mode: Mode,
         use_tad_host: bool,
         wait: bool,
+        idempotency_key: Option<&str>,
     ) -> JobsResult<ExecuteAnswer> {
         require_operator(actor)?;
+        let route = match mode {
+            Mode::NextStep => KeyedRoute::Resume,
+            _ => KeyedRoute::Start,
+        };
+        let keyed = keyed(
+            actor,
+            idempotency_key,
+            route,
+            format!("instance={instance_id};use_tad_host={use_tad_host}"),
+        )?;
         let started = self
             .engine
-            .start(actor.username(), instance_id, mode, use_tad_host)
+            .start(
+                actor.username(),
+                instance_id,
+                mode,
+                use_tad_host,
+                keyed.as_ref(),
+            )
             .await?;
         answer(started, wait).await
     }
@@ -75,9 +108,19 @@ impl JobsService {
         actor: &Actor,
         execution_id: &str,
         wait: bool,
+        idempotency_key: Option<&str>,
     ) -> JobsResult<ExecuteAnswer> {
         require_operator(actor)?;
-        let started = self.engine.retry(actor.username(), execution_id).await?;
+        let keyed = keyed(
+            actor,
+            idempotency_key,
+            KeyedRoute::Retry,
+            format!("execution={execution_id}"),
+        )?;
+        let started = self
+            .engine
+            .retry(actor.username(), execution_id, keyed.as_ref())
+            .await?;
         answer(started, wait).await
     }
 
@@ -88,11 +131,18 @@ impl JobsService {
         instance_id: &str,
         use_tad_host: bool,
         wait: bool,
+        idempotency_key: Option<&str>,
     ) -> JobsResult<ExecuteAnswer> {
         require_operator(actor)?;
+        let keyed = keyed(
+            actor,
+            idempotency_key,
+            KeyedRoute::Rollback,
+            format!("instance={instance_id};use_tad_host={use_tad_host}"),
+        )?;
         let started = self
             .engine
-            .rollback(actor.username(), instance_id, use_tad_host)
+            .rollback(actor.username(), instance_id, use_tad_host, keyed.as_ref())
             .await?;
         answer(started, wait).await
     }
@@ -150,11 +200,23 @@ impl JobsService {
         joint_line_id: &str,
         use_tad_host: bool,
         wait: bool,
+        idempotency_key: Option<&str>,
     ) -> JobsResult<ExecuteAnswer> {
         require_operator(actor)?;
+        let keyed = keyed(
+            actor,
+            idempotency_key,
+            KeyedRoute::JointLine,
+            format!("joint_line={joint_line_id};use_tad_host={use_tad_host}"),
+        )?;
         let started = self
             .engine
-            .start_joint(actor.username(), joint_line_id, use_tad_host)
+            .start_joint(
+                actor.username(),
+                joint_line_id,
+                use_tad_host,
+                keyed.as_ref(),
+            )
             .await?;
         answer(started, wait).await
     }

@@ -13,6 +13,7 @@ mod cluster_deletes;
 mod concurrent_saves;
 mod execution;
 mod execution_safety;
+mod failover;
 mod gateway_contract;
 mod input_limits;
 mod jobs_contract;

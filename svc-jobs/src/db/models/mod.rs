@@ -84,6 +84,7 @@ macro_rules! row_queries {
     };
 }
 
+pub mod idempotency;
 pub mod instances;
 pub mod joint_lines;
 pub mod joint_runs;

@@ -29,6 +29,7 @@ use support::{
 
 mod crash;
 mod deploy;
+mod idempotency;
 mod joint;
 mod replicas;
 mod retry;
