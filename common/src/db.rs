@@ -532,21 +532,16 @@ pub mod testing {
     }
 
     /// Checks that `migrations` embed the `pinned` versions first on both backends, and that a
-    /// database which recorded those versions (as one migrated by an earlier layout of the
-    /// folders did) runs only the migrations added after them. On SQLite always, on PostgreSQL
-    /// when `TEST_DATABASE_URL` is set.
+    /// database which recorded them (under the earlier folder layout) runs only the later ones.
+    /// On SQLite always, on PostgreSQL when `TEST_DATABASE_URL` is set.
     pub fn assert_recorded_versions_are_current(migrations: &Migrations, pinned: &[&str]) {
         for backend in [Backend::Sqlite, Backend::Postgres] {
             let versions = migrations
                 .versions(backend)
                 .expect("list embedded migrations");
-            let first: Vec<&str> = versions
-                .iter()
-                .take(pinned.len())
-                .map(String::as_str)
-                .collect();
             assert_eq!(
-                first, pinned,
+                versions.iter().take(pinned.len()).collect::<Vec<_>>(),
+                pinned,
                 "the embedded migration versions on {backend:?} changed: a database migrated \
                  before would run a migration again or miss one"
             );
@@ -567,8 +562,7 @@ pub mod testing {
         }
     }
 
-    /// Records `pinned` as diesel would have, then checks that only the migrations embedded
-    /// after them are pending.
+    /// Records `pinned` as diesel would have; only the later migrations may then be pending.
     fn assert_current_once_recorded(database: &Database, migrations: &Migrations, pinned: &[&str]) {
         let mut connection = database.pool.get().expect("test database connection");
         let mut statements = vec![
@@ -592,23 +586,21 @@ pub mod testing {
             .into_iter()
             .skip(pinned.len())
             .collect();
-        let pending: Vec<String> = match &mut *connection {
+        fn versions<DB: diesel::backend::Backend>(
+            pending: Vec<Box<dyn diesel::migration::Migration<DB> + '_>>,
+        ) -> Vec<String> {
+            pending
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect()
+        }
+        let pending = match &mut *connection {
             DbConnection::Sqlite(connection) => connection
                 .pending_migrations(migrations.for_backend(Backend::Sqlite))
-                .map(|pending| {
-                    pending
-                        .iter()
-                        .map(|m| m.name().version().to_string())
-                        .collect()
-                }),
+                .map(versions),
             DbConnection::Pg(connection) => connection
                 .pending_migrations(migrations.for_backend(Backend::Postgres))
-                .map(|pending| {
-                    pending
-                        .iter()
-                        .map(|m| m.name().version().to_string())
-                        .collect()
-                }),
+                .map(versions),
         }
         .expect("list pending migrations");
         assert_eq!(

@@ -178,6 +178,7 @@ mod tests {
             database_schema: schema.to_owned(),
             listen: "127.0.0.1:1".parse().expect("addr"),
             addr: "http://127.0.0.1:1".to_owned(),
+            addrs: vec!["http://127.0.0.1:1".to_owned()],
         }
     }
 
