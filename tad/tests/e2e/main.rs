@@ -21,6 +21,7 @@ mod leftovers;
 mod output_integrity;
 mod package_templates;
 mod recorded_answers;
+mod replica_checks;
 mod resource_contract;
 mod response_hardening;
 mod secrets_at_rest;
