@@ -2,7 +2,7 @@
 //! the environment, the application and the type; bindings accept only hosts of the cluster's
 //! environment and product line; CMDB-owned clusters are read-only through the legacy routes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use std::time::Duration;
 
@@ -152,11 +152,10 @@ impl NameCache {
 
 pub(crate) fn cluster_views(
     connection: &mut DbConnection,
+    deleting: &HashSet<String>,
     rows: Vec<ClusterRow>,
 ) -> ResourceResult<Vec<ClusterView>> {
     let mut names = NameCache::default();
-    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-    let deleting = cluster_deletions::under_way(connection, &ids, now_utc())?;
     rows.into_iter()
         .map(|row| {
             let env_name = names.env(connection, &row.env_id)?;
@@ -169,6 +168,27 @@ pub(crate) fn cluster_views(
             })
         })
         .collect()
+}
+
+/// Clusters whose delete is announced now. A reader must take them BEFORE it reads cluster rows:
+/// a delete removes its row and withdraws its announcement in one transaction, so a row still
+/// read after an empty answer here was read before that delete ended, and an announcement made
+/// after this read comes before the delete asks jobs for bindings, which then sees the reader's
+/// binding. Read the other way round, a row read just before a delete ended and an announcement
+/// read just after (withdrawn) made a deleted cluster look standing: a step stayed bound to it.
+pub(crate) fn announced_deletions(
+    connection: &mut DbConnection,
+) -> ResourceResult<HashSet<String>> {
+    Ok(cluster_deletions::all_under_way(connection, now_utc())?
+        .into_iter()
+        .collect())
+}
+
+/// The view of one row just written (in the writer's transaction, so nothing races it).
+fn written_view(connection: &mut DbConnection, row: ClusterRow) -> ResourceResult<ClusterView> {
+    let deleting = announced_deletions(connection)?;
+    // One row in, one view out.
+    Ok(cluster_views(connection, &deleting, vec![row])?.remove(0))
 }
 
 fn found_cluster(connection: &mut DbConnection, id: &str) -> ResourceResult<ClusterRow> {
@@ -269,7 +289,7 @@ pub(crate) fn save_cluster_in(
             row
         }
     };
-    Ok(cluster_views(connection, vec![row])?.remove(0))
+    written_view(connection, row)
 }
 
 /// Binds hosts (by id) to a cluster; each must exist and share the cluster's environment and
@@ -353,7 +373,7 @@ impl ResourceService {
                     ..existing
                 };
                 cluster_queries::update(connection, &row)?;
-                Ok(cluster_views(connection, vec![row])?.remove(0))
+                written_view(connection, row)
             })
             .await
     }
@@ -452,6 +472,7 @@ impl ResourceService {
         let name = validate::filter_text(name);
         self.database
             .run(move |connection| {
+                let deleting = announced_deletions(connection)?;
                 let (count, rows) = cluster_queries::page(
                     connection,
                     app_id.as_deref(),
@@ -459,7 +480,7 @@ impl ResourceService {
                     page.offset(),
                     page.limit(),
                 )?;
-                Ok((count, cluster_views(connection, rows)?))
+                Ok((count, cluster_views(connection, &deleting, rows)?))
             })
             .await
     }
@@ -476,8 +497,9 @@ impl ResourceService {
         let app_id = validate::filter_id(app_id);
         self.database
             .run(move |connection| {
+                let deleting = announced_deletions(connection)?;
                 let rows = cluster_queries::list(connection, env_id.as_deref(), app_id.as_deref())?;
-                cluster_views(connection, rows)
+                cluster_views(connection, &deleting, rows)
             })
             .await
     }
@@ -491,9 +513,10 @@ impl ResourceService {
         require_reader(actor)?;
         self.database
             .run(move |connection| {
+                let deleting = announced_deletions(connection)?;
                 let mut rows = cluster_queries::find_many(connection, &ids)?;
                 rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-                cluster_views(connection, rows)
+                cluster_views(connection, &deleting, rows)
             })
             .await
     }

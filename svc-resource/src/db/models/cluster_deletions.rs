@@ -49,3 +49,15 @@ pub fn under_way(
         .select(dsl::cluster_id)
         .load(connection)
 }
+
+/// Every cluster whose deletion is announced and not expired at `now` (a handful at most: rows
+/// live only while a delete is under way).
+pub fn all_under_way(
+    connection: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    dsl::cluster_deletions
+        .filter(dsl::until.gt(now))
+        .select(dsl::cluster_id)
+        .load(connection)
+}
