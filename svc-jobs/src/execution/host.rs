@@ -17,6 +17,8 @@ use common::{
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
+mod attempts;
+
 use super::{
     Inner,
     content::StepContent,
@@ -24,7 +26,8 @@ use super::{
     plan::StepPlan,
     shell::{self, CommandLine},
     transport::{
-        ByteStream, LocalTransport, OutputKind, RunOutcome, SshTransport, Transport, part_prefix,
+        ByteStream, FINAL_KEY_SUFFIX, LocalTransport, OutputKind, RunOutcome, SshTransport,
+        Transport, part_prefix,
     },
 };
 use crate::{
@@ -88,8 +91,10 @@ pub(crate) async fn run_host_task(
         earlier_attempts,
         failed_exit_code: None,
         secret_files: Vec::new(),
+        final_ran: false,
     };
-    let outcome = work.run(connection).await;
+    let (outcome, transport) = work.run(connection).await;
+    let marked = work.final_ran.then(|| work.key.clone());
     let exit_code = exit_code_of(&outcome, work.failed_exit_code);
     let (status, message) = match &outcome {
         HostOutcome::Success => (state::SUCCESS, None),
@@ -105,6 +110,9 @@ pub(crate) async fn run_host_task(
     log.finish().await;
     if let Err(error) = host_status(inner, task, status, exit_code, message).await {
         tracing::error!(host_task = %task.id, %error, "cannot record the end of a host task");
+    }
+    if let Some(transport) = transport {
+        attempts::close(inner, task, marked, transport).await;
     }
     outcome
 }
@@ -180,50 +188,31 @@ struct HostWork<'a> {
     failed_exit_code: Option<i32>,
     /// Files holding secrets written (or being written) on the host: removed when the work ends.
     secret_files: Vec<String>,
+    /// Whether the final command ran (its exit status mark is on the host).
+    final_ran: bool,
 }
 
 impl HostWork<'_> {
-    async fn run(&mut self, connection: Option<&HostConnection>) -> HostOutcome {
+    /// Does the work; answers how it ended and the transport, still open (closed by
+    /// [`attempts::close`] once the outcome is recorded).
+    async fn run(
+        &mut self,
+        connection: Option<&HostConnection>,
+    ) -> (HostOutcome, Option<Box<dyn Transport>>) {
         let transport = match self.connect(connection).await {
             Ok(transport) => transport,
-            Err(outcome) => return outcome,
+            Err(outcome) => return (outcome, None),
         };
         let outcome = match self.reap_earlier_attempts(transport.as_ref()).await {
-            Ok(()) => match self.steps(transport.as_ref()).await {
+            Ok(Some(finished)) => self.finished_before(&finished).await,
+            Ok(None) => match self.steps(transport.as_ref()).await {
                 Ok(()) => HostOutcome::Success,
                 Err(outcome) => outcome,
             },
             Err(outcome) => outcome,
         };
         self.remove_secret_files(transport.as_ref()).await;
-        transport.close().await;
-        outcome
-    }
-
-    /// Kills and reaps what earlier attempts of this step left running on the host (an orphan
-    /// of a replica killed with `-9` runs on in its own process group), so that it never overlaps
-    /// this attempt. A host where that cannot be made sure fails the task instead.
-    async fn reap_earlier_attempts(&mut self, transport: &dyn Transport) -> Result<(), Early> {
-        for key in std::mem::take(&mut self.earlier_attempts) {
-            match transport.kill(&key).await {
-                Ok(true) => {
-                    tracing::warn!(host_task = %self.task.id, key, "killed what an earlier attempt left running");
-                    self.log
-                        .line(format!(
-                            "==> an earlier attempt ({key}) was still running here: killed its process group before starting again"
-                        ))
-                        .await;
-                }
-                Ok(false) => {}
-                Err(error) => {
-                    return Err(HostOutcome::Failed(format!(
-                        "cannot make sure the earlier attempt {key} no longer runs on host {}: {error}",
-                        self.task.host_ip
-                    )));
-                }
-            }
-        }
-        Ok(())
+        (outcome, Some(transport))
     }
 
     /// Removes the secret-bearing files of this task (and the part files of their uploads, in
@@ -379,6 +368,7 @@ impl HostWork<'_> {
         self.command(
             transport,
             "prepare the work directory",
+            false,
             &CommandLine::new("mkdir -p -m 1777 --")
                 .word(base)
                 .text("2>/dev/null; umask 077 && mkdir -p --")
@@ -419,6 +409,11 @@ impl HostWork<'_> {
                 .await?;
         }
         let params = serde_json::to_string_pretty(&plan.params).unwrap_or_else(|_| "{}".into());
+        let scripts: Vec<_> = plan
+            .scripts
+            .iter()
+            .filter(|script| StepPlan::applies(&script.host_ips, &host_ip))
+            .collect();
         match &plan.package {
             Some(package) => {
                 refuse_relative_path("entrypoint", &package.entrypoint)?;
@@ -436,6 +431,7 @@ impl HostWork<'_> {
                 self.command(
                     transport,
                     "unpack the method package",
+                    false,
                     &CommandLine::new("rm -rf --")
                         .word(&unpacked)
                         .text("&& (umask 077 && mkdir -p --")
@@ -455,6 +451,7 @@ impl HostWork<'_> {
                 self.command(
                     transport,
                     &format!("entrypoint {}", package.entrypoint),
+                    scripts.is_empty(),
                     &CommandLine::new("cd --")
                         .word(&unpacked)
                         .text("&&")
@@ -472,11 +469,7 @@ impl HostWork<'_> {
                     .await?;
             }
         }
-        for script in plan
-            .scripts
-            .iter()
-            .filter(|script| StepPlan::applies(&script.host_ips, &host_ip))
-        {
+        for (index, script) in scripts.iter().enumerate() {
             let dest = if script.dest.trim().is_empty() {
                 format!("{work}/scripts")
             } else {
@@ -510,6 +503,7 @@ impl HostWork<'_> {
             self.command(
                 transport,
                 &format!("script {}", script.file_name),
+                index + 1 == scripts.len(),
                 &CommandLine::new("cd --")
                     .word(&dest)
                     .text("&&")
@@ -627,20 +621,30 @@ impl HostWork<'_> {
     }
 
     /// Runs a command with the step's timeout; its output goes to the host task's log.
+    /// Runs `command` under this attempt's key; the `last` command of the work runs under the
+    /// final key, whose exit status stays on the host until the cleanup (see
+    /// [`FINAL_KEY_SUFFIX`]), so that a resume after the service's death knows it ended.
     async fn command(
         &mut self,
         transport: &dyn Transport,
         what: &str,
+        last: bool,
         command: &CommandLine,
     ) -> Result<(), Early> {
         self.log.line(format!("==> {what}")).await;
+        self.final_ran |= last;
+        let key = if last {
+            format!("{}{FINAL_KEY_SUFFIX}", self.key)
+        } else {
+            self.key.clone()
+        };
         let timeout_secs = match self.plan.timeout_secs {
             0 => self.inner.options.host_timeout_secs,
             secs => secs,
         };
         let running = transport.run(
             command.as_str(),
-            &self.key,
+            &key,
             Duration::from_secs(timeout_secs),
             self.log.sender(),
         );
@@ -650,7 +654,7 @@ impl HostWork<'_> {
             outcome = &mut running => outcome,
             _ = stopped(&mut stop) => {
                 self.log.line(format!("==> stop requested: killing {what}")).await;
-                if let Err(error) = transport.kill(&self.key).await {
+                if let Err(error) = transport.kill(&key).await {
                     self.log.line(format!("    kill failed: {error}")).await;
                 }
                 let _ = tokio::time::timeout(Duration::from_secs(10), &mut running).await;

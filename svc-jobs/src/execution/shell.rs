@@ -67,6 +67,15 @@ impl CommandLine {
         self
     }
 
+    /// Appends the path of `name` in TAD's private directory of the target's user
+    /// (`/tmp/tad-$UID`, where process groups keep their pid files) as one word.
+    pub fn private_tmp_file(mut self, name: impl AsRef<str>) -> CommandLine {
+        self.separate();
+        self.line.push_str("\"/tmp/tad-$UID/\"");
+        self.line.push_str(&quote(name.as_ref()));
+        self
+    }
+
     /// The command line.
     pub fn as_str(&self) -> &str {
         &self.line

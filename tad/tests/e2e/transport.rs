@@ -13,7 +13,8 @@ use bytes::Bytes;
 use common::ssh::{SshAuth, SshTarget};
 use support::sshd::{KEY_USER, PASSWORD_USER, TestSshd};
 use svc_jobs::execution::transport::{
-    LocalTransport, OutputChunk, OutputKind, RunOutcome, SshTransport, Transport, TransportError,
+    LocalTransport, OutputChunk, OutputKind, Reaped, RunOutcome, SshTransport, Transport,
+    TransportError,
 };
 use tokio::sync::mpsc;
 
@@ -261,6 +262,34 @@ async fn check_kill(transport: Arc<dyn Transport>) {
         .expect("killing what does not run is a no-op");
 }
 
+/// A command under a final key (`…-final`) leaves its exit status on the target, for a resume
+/// after the service's death: the kill finds no live group but the mark, answers it once and
+/// removes it. Other keys leave none.
+async fn check_final_mark(transport: &dyn Transport) {
+    let key = format!("{}-final", unique_key());
+    let (outcome, _, _) = run(
+        transport,
+        "echo done; exit 3",
+        &key,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(outcome.expect("run"), RunOutcome::Exited(3));
+    assert_eq!(
+        transport.kill(&key).await.expect("kill"),
+        Reaped::Finished(3)
+    );
+    assert_eq!(
+        transport.kill(&key).await.expect("kill"),
+        Reaped::Nothing,
+        "the mark is read once"
+    );
+    let plain = unique_key();
+    let (outcome, _, _) = run(transport, "true", &plain, Duration::from_secs(30)).await;
+    assert_eq!(outcome.expect("run"), RunOutcome::Exited(0));
+    assert_eq!(transport.kill(&plain).await.expect("kill"), Reaped::Nothing);
+}
+
 fn target(host: &str, port: u16, user: &str) -> SshTarget {
     SshTarget {
         host: host.to_owned(),
@@ -385,6 +414,7 @@ async fn ssh_uploads_runs_times_out_and_kills() {
     check_streams_and_exit_codes(transport.as_ref()).await;
     check_timeout(transport.as_ref()).await;
     check_kill(transport.clone()).await;
+    check_final_mark(transport.as_ref()).await;
     transport.close().await;
 }
 
@@ -419,6 +449,7 @@ async fn local_uploads_runs_times_out_and_kills() {
     check_streams_and_exit_codes(transport.as_ref()).await;
     check_timeout(transport.as_ref()).await;
     check_kill(transport.clone()).await;
+    check_final_mark(transport.as_ref()).await;
     transport.close().await;
 }
 

@@ -19,7 +19,7 @@ use tokio::{
 };
 
 use super::{
-    ByteStream, OutputChunk, OutputKind, RunOutcome, Transport, TransportError, part_path,
+    ByteStream, OutputChunk, OutputKind, Reaped, RunOutcome, Transport, TransportError, part_path,
     process_group::{self, Ending, PendingRuns},
 };
 
@@ -37,7 +37,7 @@ impl LocalTransport {
         LocalTransport::default()
     }
 
-    async fn kill_group(&self, key: &str, mark: bool) -> Result<bool, TransportError> {
+    async fn kill_group(&self, key: &str, mark: bool) -> Result<Reaped, TransportError> {
         let [program, arguments @ ..] = process_group::kill_invocation(key, mark);
         let killing = tokio::process::Command::new(program)
             .args(arguments)
@@ -54,9 +54,9 @@ impl LocalTransport {
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
-        let killed = process_group::killed_something(&output.stdout);
-        tracing::debug!(key, killed, "local process group killed");
-        Ok(killed)
+        let reaped = process_group::reaped(&output.stdout);
+        tracing::debug!(key, ?reaped, "local process group killed");
+        Ok(reaped)
     }
 }
 
@@ -136,7 +136,7 @@ impl Transport for LocalTransport {
             .ok_or_else(|| command_error(format!("bash ended without a status: {status}")))
     }
 
-    async fn kill(&self, key: &str) -> Result<bool, TransportError> {
+    async fn kill(&self, key: &str) -> Result<Reaped, TransportError> {
         process_group::check_key(key).map_err(command_error)?;
         let mark = self.runs.mark_killed(key);
         self.kill_group(key, mark).await

@@ -5,6 +5,8 @@
 
 pub mod local;
 mod process_group;
+
+pub(crate) use process_group::{FINAL_KEY_SUFFIX, final_mark_name};
 pub mod ssh;
 
 use std::time::Duration;
@@ -42,6 +44,18 @@ pub enum RunOutcome {
     Signalled(String),
     /// It did not end within the timeout; its process group was killed.
     TimedOut,
+}
+
+/// What [`Transport::kill`] found under a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reaped {
+    /// Nothing ran under the key.
+    Nothing,
+    /// A live process group, now killed and gone.
+    Killed,
+    /// No live group, but the final command under the key (see
+    /// `process_group::FINAL_KEY_SUFFIX`) had ended on its own with this exit code.
+    Finished(i32),
 }
 
 /// What went wrong reaching or using the target (not a command's own failure).
@@ -103,9 +117,8 @@ pub trait Transport: Send + Sync {
     /// Kills (SIGKILL) the whole process group started by [`Transport::run`] under `key`, if it
     /// still runs, and waits a few seconds at most until it is gone; the pending `run` then
     /// answers [`RunOutcome::Signalled`]. Works for a key this transport never ran too (what an
-    /// earlier attempt, from a replica since killed, left running). Answers whether a live
-    /// process group was found and killed.
-    async fn kill(&self, key: &str) -> Result<bool, TransportError>;
+    /// earlier attempt, from a replica since killed, left running). Answers what it found.
+    async fn kill(&self, key: &str) -> Result<Reaped, TransportError>;
 
     /// Ends the connection (a no-op for the local adapter).
     async fn close(&self);

@@ -19,6 +19,13 @@
 //! group leader checks the mark after writing its pid file and before starting the command, so a
 //! kill that comes before the pid file exists still stops the command.
 //!
+//! A command run under a key ending in [`FINAL_KEY_SUFFIX`] (the last command of a host task's
+//! work) is not `exec`ed: its group leader waits for it and writes its exit status to
+//! `<key>.pid.exit`, which outlives the wrapper. When the service died while that command ran,
+//! the command may end on its own before the step is resumed; the kill script then finds no group
+//! but the mark, prints `finished <status>` and removes it, and the resume knows the earlier
+//! attempt completed there. The service removes the mark itself once it has the status.
+//!
 //! A pid file can outlive its group when the wrapper itself died (the service was killed with
 //! `-9` and its SSH session closed): the group then runs on as an orphan, which a resume kills
 //! by the earlier attempt's key before it starts the step again. The leader carries
@@ -34,7 +41,7 @@ use std::{
     time::Duration,
 };
 
-use super::RunOutcome;
+use super::{Reaped, RunOutcome};
 use crate::execution::shell;
 
 /// How long output may still arrive after the command ended (a background process that keeps
@@ -43,6 +50,15 @@ pub(super) const OUTPUT_GRACE: Duration = Duration::from_secs(2);
 
 /// How long to wait for a killed command to be reported ended.
 pub(super) const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// Ends the key of the last command of a host task's work: its exit status is kept on the target
+/// (`<key>.pid.exit`) until the kill script or the service's cleanup removes it.
+pub(crate) const FINAL_KEY_SUFFIX: &str = "-final";
+
+/// The name (in `/tmp/tad-$UID`) of the exit status mark of the final command under `key`.
+pub(crate) fn final_mark_name(key: &str) -> String {
+    format!("{key}{FINAL_KEY_SUFFIX}.pid.exit")
+}
 
 /// The exit status bash answers for a process killed by SIGKILL.
 const KILLED_STATUS: i32 = 128 + 9;
@@ -56,7 +72,7 @@ if [ -L "$dir" ] || [ ! -O "$dir" ]; then
 fi
 pidfile="$dir/$1.pid"
 exec 3>&2 2>/dev/null
-TAD_RUN_KEY="$1" setsid -w bash -c 'echo "$$" > "$0" || exit 125; if [ -e "$0.kill" ]; then exit 137; fi; exec bash -c "$1"' "$pidfile" "$2" 2>&3 3>&-
+TAD_RUN_KEY="$1" setsid -w bash -c 'echo "$$" > "$0" || exit 125; if [ -e "$0.kill" ]; then exit 137; fi; case "$0" in *-final.pid) bash -c "$1"; status=$?; echo "$status" > "$0.exit"; exit "$status" ;; esac; exec bash -c "$1"' "$pidfile" "$2" 2>&3 3>&-
 status=$?
 rm -f -- "$pidfile" "$pidfile.kill"
 exit "$status"
@@ -92,6 +108,14 @@ if [ -s "$pidfile" ]; then
     tries=$((tries + 1))
   done
 fi
+if [ -f "$pidfile.exit" ]; then
+  status=$(cat -- "$pidfile.exit")
+  rm -f -- "$pidfile.exit"
+  case "$status" in
+    ''|*[!0-9]*) ;;
+    *) echo "finished $status" ;;
+  esac
+fi
 exit 0
 "#;
 
@@ -102,7 +126,7 @@ pub(super) fn run_invocation(key: &str, command: &str) -> [String; 6] {
 
 /// The program and arguments that kill the process group started under `key`; `mark` also
 /// stops a command of a pending run that has not started yet. What it prints tells
-/// [`killed_something`] whether a live group was killed.
+/// [`reaped`] what it found.
 pub(super) fn kill_invocation(key: &str, mark: bool) -> [String; 6] {
     let mode = if mark { "mark" } else { "no-mark" };
     bash_invocation(KILL_SCRIPT, "tad-kill", key, mode)
@@ -112,11 +136,20 @@ fn bash_invocation(script: &str, name: &str, first: &str, second: &str) -> [Stri
     ["bash", "-c", script, name, first, second].map(str::to_owned)
 }
 
-/// Whether the output of the kill script says it found the group alive and killed it.
-pub(super) fn killed_something(stdout: &[u8]) -> bool {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .any(|line| line.trim() == "killed")
+/// What the output of the kill script says it found: a live group it killed, or the mark of a
+/// final command that ended on its own (see [`FINAL_KEY_SUFFIX`]).
+pub(super) fn reaped(stdout: &[u8]) -> Reaped {
+    let text = String::from_utf8_lossy(stdout);
+    let finished = text.lines().find_map(|line| {
+        line.trim()
+            .strip_prefix("finished ")
+            .and_then(|code| code.parse().ok())
+    });
+    match finished {
+        Some(code) => Reaped::Finished(code),
+        None if text.lines().any(|line| line.trim() == "killed") => Reaped::Killed,
+        None => Reaped::Nothing,
+    }
 }
 
 /// One shell command line of `words`, each quoted.

@@ -14,7 +14,7 @@ use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Sig, client}
 use tokio::{sync::mpsc, time::Instant};
 
 use super::{
-    ByteStream, OutputChunk, OutputKind, RunOutcome, Transport, TransportError, part_path,
+    ByteStream, OutputChunk, OutputKind, Reaped, RunOutcome, Transport, TransportError, part_path,
     process_group::{self, Ending, PendingRuns},
 };
 use crate::execution::shell::CommandLine;
@@ -148,16 +148,16 @@ impl SshTransport {
         finished
     }
 
-    async fn kill_group(&self, key: &str, mark: bool) -> Result<bool, TransportError> {
+    async fn kill_group(&self, key: &str, mark: bool) -> Result<Reaped, TransportError> {
         let line = process_group::command_line(&process_group::kill_invocation(key, mark));
         let stdout = self.run_helper(&line).await.map_err(|message| {
             self.command_error(format!(
                 "killing the command under key {key} failed: {message}"
             ))
         })?;
-        let killed = process_group::killed_something(&stdout);
-        tracing::debug!(host = %self.describe(), key, killed, "remote process group killed");
-        Ok(killed)
+        let reaped = process_group::reaped(&stdout);
+        tracing::debug!(host = %self.describe(), key, ?reaped, "remote process group killed");
+        Ok(reaped)
     }
 
     /// Streams `content` into `cat > <part>`, over a connection of its own when the content is
@@ -485,7 +485,7 @@ impl Transport for SshTransport {
         })
     }
 
-    async fn kill(&self, key: &str) -> Result<bool, TransportError> {
+    async fn kill(&self, key: &str) -> Result<Reaped, TransportError> {
         process_group::check_key(key).map_err(|message| self.command_error(message))?;
         let mark = self.runs.mark_killed(key);
         self.kill_group(key, mark).await

@@ -272,3 +272,93 @@ async fn a_step_whose_every_host_succeeded_before_its_service_died_is_not_run_ag
     restarted.terminate();
     crashable.clean_up();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_step_that_ended_on_its_host_after_its_service_died_is_not_run_again() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let crashable = CrashablePlatform::new("tad-crash-orphan-done");
+    let root = crashable.root.clone();
+    let (process, url) = crashable.serve();
+    let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
+    let deployment = configure(&admin, &sshd, &root).await;
+    let two = deployment.two_steps.clone();
+    let sleeper = "2.4441";
+    bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
+    let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
+    let run = assert_success(&answer)["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let runs_file = root.join("two-step2/script-runs");
+    while processes_matching(&format!("sleep {sleeper}")) == 0 {
+        assert!(Instant::now() < deadline, "step 1 never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // kill -9 while the script sleeps; the orphan ends on its own (code 0) before the resume.
+    let (restarted, admin, tree) = crashable.crash_and_restart(process, &admin, &run).await;
+    assert_eq!(tree["steps"][1]["status"], "interrupted", "{tree}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while processes_matching(&format!("sleep {sleeper}")) > 0 {
+        assert!(Instant::now() < deadline, "the orphan never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // 6.1 resumes: the step counts as done on that host (its final command left code 0), the
+    // script does not run a second time, and the params.json the orphan left is removed.
+    let answer = execute(&admin, &two, "executionall", json!({})).await;
+    assert_eq!(
+        (
+            assert_success(&answer)["result"].clone(),
+            assert_success(&answer)["execution_id"].clone()
+        ),
+        (json!(true), json!(run)),
+        "{answer}"
+    );
+    assert_eq!(read(&runs_file), format!("sleep {sleeper}\n"), "ran once");
+    let logs = all_logs(&admin, &run).await;
+    assert!(
+        logs.iter().any(|(ip, text)| ip == "127.0.0.2"
+            && text.contains("completed this step here with code 0 after its service stopped")),
+        "the resume says the earlier attempt completed: {logs:?}"
+    );
+    assert!(
+        !step_dir(&deployment, "ssh", "127.0.0.2", &run, 1)
+            .join("params.json")
+            .exists(),
+        "no params.json left on the host"
+    );
+    // No exit status mark of the run is left on any host (read by the resume, or removed once
+    // the outcome was recorded).
+    let tree = admin.get_ok(&format!("/api/executions/{run}")).await;
+    let tasks: Vec<String> = tree["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .flat_map(|step| step["hosts"].as_array().expect("hosts").clone())
+        .map(|host| host["id"].as_str().expect("id").to_owned())
+        .collect();
+    for user in [PASSWORD_USER, KEY_USER] {
+        let uid = std::process::Command::new("id")
+            .args(["-u", user])
+            .output()
+            .expect("id -u");
+        let dir = format!("/tmp/tad-{}", String::from_utf8_lossy(&uid.stdout).trim());
+        let marks: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                    .filter(|name| {
+                        name.ends_with(".pid.exit") && tasks.iter().any(|task| name.contains(task))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(marks.is_empty(), "marks left in {dir}: {marks:?}");
+    }
+    restarted.terminate();
+    crashable.clean_up();
+}

@@ -27,6 +27,7 @@ use support::{
     tad_command, tar_gz,
 };
 
+mod chaos;
 mod crash;
 mod deploy;
 mod idempotency;
