@@ -314,63 +314,100 @@ async fn plaintext_values_are_sealed_at_start(database: Database) {
 /// A reader at any offset gets the text from that offset on, even when more than a page of
 /// tiny chunks precede it (a page of chunks that all end before the offset read as "nothing
 /// new", so a finished log looked cut short to readers and they stopped).
+/// Template t1, instance i1, and its running run r1 whose step 0 has a host task per
+/// `(id, status)` of `host_tasks`.
+fn insert_run(
+    connection: &mut common::db::DbConnection,
+    host_tasks: &[(&str, &str)],
+) -> Result<(), common::db::DbError> {
+    let now = now_utc();
+    templates::insert(connection, &template("t1", "apache2"))?;
+    instances::insert(connection, &instance("i1", "a", "a1"))?;
+    runs::insert(
+        connection,
+        &RunRow {
+            id: "r1".into(),
+            instance_id: "i1".into(),
+            application_id: "a1".into(),
+            env_id: "env".into(),
+            kind: "deploy".into(),
+            status: "running".into(),
+            use_tad_host: true,
+            started_by: "admin".into(),
+            owner: None,
+            lease_until: None,
+            stop_requested: false,
+            message: None,
+            create_time: now,
+            start_time: None,
+            end_time: None,
+        },
+    )?;
+    runs::insert_steps(
+        connection,
+        &[RunStepRow {
+            run_id: "r1".into(),
+            sequence: 0,
+            component_id: "custom".into(),
+            method_id: "cu1".into(),
+            cluster_id: "c1".into(),
+            snapshot: "{}".into(),
+            status: "running".into(),
+            message: None,
+            start_time: None,
+            end_time: None,
+        }],
+    )?;
+    let rows: Vec<HostTaskRow> = host_tasks
+        .iter()
+        .enumerate()
+        .map(|(index, (id, status))| HostTaskRow {
+            id: (*id).into(),
+            run_id: "r1".into(),
+            sequence: 0,
+            host_ip: format!("127.0.0.{}", index + 2),
+            status: (*status).into(),
+            exit_code: None,
+            message: None,
+            log_size: 0,
+            start_time: None,
+            end_time: None,
+            attempt: 0,
+        })
+        .collect();
+    runs::insert_host_tasks(connection, &rows)?;
+    Ok(())
+}
+
+/// A step that fails before its hosts drops the host tasks of its earlier attempt except those
+/// whose process group may still run on the host (so the next attempt can kill what they left).
+async fn host_tasks_that_may_still_run_are_kept(database: Database) {
+    let kept = database
+        .transaction(|connection| {
+            insert_run(
+                connection,
+                &[
+                    ("h1", "running"),
+                    ("h2", "interrupted"),
+                    ("h3", "success"),
+                    ("h4", "failed"),
+                ],
+            )?;
+            runs::delete_host_tasks_of_step(connection, "r1", 0, &["running", "interrupted"])?;
+            Ok::<_, common::db::DbError>(runs::host_tasks_of_step(connection, "r1", 0)?)
+        })
+        .await
+        .expect("write");
+    let mut ids: Vec<String> = kept.into_iter().map(|task| task.id).collect();
+    ids.sort();
+    assert_eq!(ids, ["h1", "h2"]);
+}
+
 async fn a_log_reads_on_past_many_tiny_chunks(database: Database) {
     let now = now_utc();
     database
         .transaction(move |connection| {
-            templates::insert(connection, &template("t1", "apache2"))?;
-            instances::insert(connection, &instance("i1", "a", "a1"))?;
-            runs::insert(
-                connection,
-                &RunRow {
-                    id: "r1".into(),
-                    instance_id: "i1".into(),
-                    application_id: "a1".into(),
-                    env_id: "env".into(),
-                    kind: "deploy".into(),
-                    status: "running".into(),
-                    use_tad_host: true,
-                    started_by: "admin".into(),
-                    owner: None,
-                    lease_until: None,
-                    stop_requested: false,
-                    message: None,
-                    create_time: now,
-                    start_time: None,
-                    end_time: None,
-                },
-            )?;
-            runs::insert_steps(
-                connection,
-                &[RunStepRow {
-                    run_id: "r1".into(),
-                    sequence: 0,
-                    component_id: "custom".into(),
-                    method_id: "cu1".into(),
-                    cluster_id: "c1".into(),
-                    snapshot: "{}".into(),
-                    status: "running".into(),
-                    message: None,
-                    start_time: None,
-                    end_time: None,
-                }],
-            )?;
-            runs::insert_host_tasks(
-                connection,
-                &[HostTaskRow {
-                    id: "h1".into(),
-                    run_id: "r1".into(),
-                    sequence: 0,
-                    host_ip: "127.0.0.2".into(),
-                    status: "running".into(),
-                    exit_code: None,
-                    message: None,
-                    log_size: 0,
-                    start_time: None,
-                    end_time: None,
-                    attempt: 0,
-                }],
-            )?;
+            insert_run(connection, &[("h1", "running")])?;
             for index in 0..300 {
                 let line = format!("line {index:03}\n");
                 let length = i64::try_from(line.len()).expect("length");
@@ -497,4 +534,5 @@ database_test_suite!(MIGRATIONS;
     joint_line_nodes_are_replaced_whole,
     plaintext_values_are_sealed_at_start,
     a_log_reads_on_past_many_tiny_chunks,
+    host_tasks_that_may_still_run_are_kept,
 );

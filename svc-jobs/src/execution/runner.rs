@@ -394,13 +394,18 @@ async fn run_step(
             "step {sequence} ({}) ran on no host: script {} ({}) is disabled (not reviewed)",
             plan.method_name, script.script_name, script.file_name
         );
-        // Host tasks of an earlier attempt of this step do not describe this one.
+        // Host tasks of an earlier attempt of this step do not describe this one, except those
+        // whose process group may still run on the host (their replica died): kept, so that the
+        // next attempt of the step knows their keys and kills what they left before it starts.
         let owned_run = run.id.clone();
         inner
             .database
             .transaction(move |connection| {
                 Ok::<_, JobsError>(runs::delete_host_tasks_of_step(
-                    connection, &owned_run, sequence,
+                    connection,
+                    &owned_run,
+                    sequence,
+                    &[state::RUNNING, state::INTERRUPTED],
                 )?)
             })
             .await?;
@@ -470,7 +475,7 @@ async fn run_step(
             }),
             move |connection| {
                 if fresh {
-                    runs::delete_host_tasks_of_step(connection, &owned_run, sequence)?;
+                    runs::delete_host_tasks_of_step(connection, &owned_run, sequence, &[])?;
                     runs::insert_host_tasks(connection, &rows)?;
                 } else {
                     for task in &rows {

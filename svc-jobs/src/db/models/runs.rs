@@ -568,11 +568,13 @@ pub fn delete_host_tasks_of_step(
     connection: &mut DbConnection,
     run_id: &str,
     sequence: i32,
+    keeping_statuses: &[&str],
 ) -> QueryResult<()> {
     diesel::delete(
         host_tasks::table
             .filter(host_tasks::run_id.eq(run_id))
-            .filter(host_tasks::sequence.eq(sequence)),
+            .filter(host_tasks::sequence.eq(sequence))
+            .filter(host_tasks::status.ne_all(keeping_statuses)),
     )
     .execute(connection)
     .map(|_| ())

@@ -535,7 +535,10 @@ async fn deployments_keep_their_invariants_while_jobs_replicas_are_killed() {
         }
     }
     assert!(!runs.is_empty() && !record.kills.is_empty());
-    assert_eq!(ended_twice, 0, "a step ran to its end twice on one host in one run");
+    assert_eq!(
+        ended_twice, 0,
+        "a step ran to its end twice on one host in one run"
+    );
     assert_eq!(
         starts.len(),
         attempts.values().map(HashMap::len).sum::<usize>()

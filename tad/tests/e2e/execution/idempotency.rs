@@ -1,18 +1,22 @@
 //! The `Idempotency-Key` header of 6.1: a repeated key answers the run the first request started
 //! (while it runs and after it ended) without starting another; the same key with another body
 //! is refused naming the header; concurrent identical requests with one key start one run; a
-//! malformed key is refused naming the header.
+//! malformed key is refused naming the header. On 6.2 and retry a repeated key answers the
+//! execution without running its hosts again; keys of different routes do not meet.
 
 use super::*;
 
 /// POST 6.1 of `instance` with `key` (`wait=false` unless `wait`), answering the envelope.
 async fn start_keyed(api: &Api, instance: &str, key: &str, body: Value, wait: bool) -> Value {
+    let path = format!("/api/app/jobinstance/{instance}/executionall?wait={wait}");
+    post_keyed(api, &path, key, body).await
+}
+
+/// POST `path` with the `Idempotency-Key` header `key`, answering the envelope.
+async fn post_keyed(api: &Api, path: &str, key: &str, body: Value) -> Value {
     let response = api
         .http
-        .post(format!(
-            "{}/api/app/jobinstance/{instance}/executionall?wait={wait}",
-            api.base
-        ))
+        .post(format!("{}{path}", api.base))
         .header(
             "authorization",
             format!("Bearer {}", api.token.as_deref().expect("token")),
@@ -22,7 +26,7 @@ async fn start_keyed(api: &Api, instance: &str, key: &str, body: Value, wait: bo
         .body(body.to_string())
         .send()
         .await
-        .expect("POST 6.1");
+        .expect("POST");
     assert_eq!(response.status().as_u16(), 200);
     response.json().await.expect("JSON answer")
 }
@@ -129,6 +133,60 @@ async fn a_repeated_idempotency_key_starts_one_run() {
         2,
         "step 1 ran once more, not twelve times"
     );
+
+    platform.stop().await;
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The lines the two-step instance's script wrote (one per run of step 1).
+fn script_runs(deployment: &Deployment) -> String {
+    std::fs::read_to_string(deployment.root.join("two-step2/script-runs")).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn repeated_keys_on_6_2_and_retry_run_nothing_again() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let (root, platform, admin) = start_platform("tad-idempotency-routes", &[]).await;
+    let deployment = configure(&admin, &sshd, &root).await;
+    let two = deployment.two_steps.clone();
+    bind_two_steps_script(&admin, &deployment, "fail").await;
+    let next_step = format!("/api/app/jobinstance/{two}/setp_execution");
+
+    // 6.2 runs step 0; the same key again answers that execution and runs nothing more.
+    let first = post_keyed(&admin, &next_step, "next-1", json!({})).await;
+    let run = execution_id(&first);
+    assert_eq!(assert_success(&first)["result"], true, "{first}");
+    let again = post_keyed(&admin, &next_step, "next-1", json!({})).await;
+    assert_eq!(execution_id(&again), run, "{again}");
+    assert_eq!(script_runs(&deployment), "", "step 1 did not run");
+
+    // A new key runs step 1, which fails.
+    let second = post_keyed(&admin, &next_step, "next-2", json!({})).await;
+    assert_eq!(
+        (
+            execution_id(&second),
+            assert_success(&second)["result"].clone()
+        ),
+        (run.clone(), json!(false)),
+        "{second}"
+    );
+    assert_eq!(script_runs(&deployment), "fail\n");
+
+    // Retry with a key runs the failed host again; the same key answers without a third run.
+    let retry = format!("/api/executions/{run}/retry");
+    let retried = post_keyed(&admin, &retry, "retry-1", json!({})).await;
+    assert_eq!(execution_id(&retried), run, "{retried}");
+    assert_eq!(script_runs(&deployment), "fail\nfail\n");
+    let again = post_keyed(&admin, &retry, "retry-1", json!({})).await;
+    assert_eq!(execution_id(&again), run, "{again}");
+    assert_eq!(script_runs(&deployment), "fail\nfail\n", "not run again");
+
+    // A key used on 6.2 is a new key on retry: it runs.
+    let other_route = post_keyed(&admin, &retry, "next-1", json!({})).await;
+    assert_eq!(execution_id(&other_route), run, "{other_route}");
+    assert_eq!(script_runs(&deployment), "fail\nfail\nfail\n");
 
     platform.stop().await;
     let _ = std::fs::remove_dir_all(&root);
