@@ -175,6 +175,43 @@ async fn joint_line_nodes_are_replaced_whole(database: Database) {
 /// app-config values, and a run step with a plain snapshot.
 const LEGACY_BINDINGS: &str = r#"{"config_value":{"n1":"db-Secret-legacy"},"actemplates":{"file_id":"f1","groups":[{"dest":"/etc/app","host_ips":[],"configs":{"n2":"cfg-Secret-legacy"},"target_name":"app.conf"}]}}"#;
 
+/// Run r1 of instance i1, in `status`.
+fn run_row(status: &str, now: chrono::NaiveDateTime) -> RunRow {
+    RunRow {
+        id: "r1".into(),
+        instance_id: "i1".into(),
+        application_id: "a1".into(),
+        env_id: "env".into(),
+        kind: "deploy".into(),
+        status: status.into(),
+        use_tad_host: true,
+        started_by: "admin".into(),
+        owner: None,
+        lease_until: None,
+        stop_requested: false,
+        message: None,
+        create_time: now,
+        start_time: None,
+        end_time: None,
+    }
+}
+
+/// Step 0 of run r1 (the custom script on cluster c1), in `status`.
+fn step_row(status: &str, snapshot: String) -> RunStepRow {
+    RunStepRow {
+        run_id: "r1".into(),
+        sequence: 0,
+        component_id: "custom".into(),
+        method_id: "cu1".into(),
+        cluster_id: "c1".into(),
+        snapshot,
+        status: status.into(),
+        message: None,
+        start_time: None,
+        end_time: None,
+    }
+}
+
 fn legacy_plan() -> StepPlan {
     StepPlan {
         sequence: 0,
@@ -213,41 +250,8 @@ async fn plaintext_values_are_sealed_at_start(database: Database) {
                 },
             )?;
             let now = now_utc();
-            runs::insert(
-                connection,
-                &RunRow {
-                    id: "r1".into(),
-                    instance_id: "i1".into(),
-                    application_id: "a1".into(),
-                    env_id: "env".into(),
-                    kind: "deploy".into(),
-                    status: "success".into(),
-                    use_tad_host: true,
-                    started_by: "admin".into(),
-                    owner: None,
-                    lease_until: None,
-                    stop_requested: false,
-                    message: None,
-                    create_time: now,
-                    start_time: None,
-                    end_time: None,
-                },
-            )?;
-            runs::insert_steps(
-                connection,
-                &[RunStepRow {
-                    run_id: "r1".into(),
-                    sequence: 0,
-                    component_id: "custom".into(),
-                    method_id: "cu1".into(),
-                    cluster_id: "c1".into(),
-                    snapshot,
-                    status: "success".into(),
-                    message: None,
-                    start_time: None,
-                    end_time: None,
-                }],
-            )?;
+            runs::insert(connection, &run_row("success", now))?;
+            runs::insert_steps(connection, &[step_row("success", snapshot)])?;
             Ok::<_, common::db::DbError>(())
         })
         .await
@@ -323,41 +327,8 @@ fn insert_run(
     let now = now_utc();
     templates::insert(connection, &template("t1", "apache2"))?;
     instances::insert(connection, &instance("i1", "a", "a1"))?;
-    runs::insert(
-        connection,
-        &RunRow {
-            id: "r1".into(),
-            instance_id: "i1".into(),
-            application_id: "a1".into(),
-            env_id: "env".into(),
-            kind: "deploy".into(),
-            status: "running".into(),
-            use_tad_host: true,
-            started_by: "admin".into(),
-            owner: None,
-            lease_until: None,
-            stop_requested: false,
-            message: None,
-            create_time: now,
-            start_time: None,
-            end_time: None,
-        },
-    )?;
-    runs::insert_steps(
-        connection,
-        &[RunStepRow {
-            run_id: "r1".into(),
-            sequence: 0,
-            component_id: "custom".into(),
-            method_id: "cu1".into(),
-            cluster_id: "c1".into(),
-            snapshot: "{}".into(),
-            status: "running".into(),
-            message: None,
-            start_time: None,
-            end_time: None,
-        }],
-    )?;
+    runs::insert(connection, &run_row("running", now))?;
+    runs::insert_steps(connection, &[step_row("running", "{}".into())])?;
     let rows: Vec<HostTaskRow> = host_tasks
         .iter()
         .enumerate()
