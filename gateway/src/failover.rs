@@ -2,8 +2,9 @@
 //! robin over lazily connected channels), a replica that refused a connection is set aside for a
 //! while, and a failed call is made again on another replica when that cannot do twice what the
 //! caller asked once: always when the request never reached a replica (a connect error), and for
-//! read-only methods or requests carrying an `idempotency-key` also after a lost answer. A
-//! transport failure becomes `Unavailable` naming the service ([`UNAVAILABLE_SERVICE`]).
+//! read-only methods or requests carrying an `idempotency-key` also after a lost answer, and for
+//! any method when a replica refused it before doing anything (it is shutting down). A transport
+//! failure becomes `Unavailable` naming the service ([`UNAVAILABLE_SERVICE`]).
 
 use std::{
     sync::{
@@ -23,6 +24,8 @@ use tonic::{
     metadata::MetadataValue,
     transport::{Channel, Endpoint},
 };
+
+use proto::error::REFUSED_UNSTARTED_METADATA_KEY;
 
 /// gRPC metadata carrying a client's idempotency key (from the `Idempotency-Key` header).
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -289,10 +292,15 @@ impl Shared {
             })?
             .to_bytes();
         let mut last_error = None;
-        for index in order {
+        let replicas = order.len();
+        for (position, index) in order.into_iter().enumerate() {
             let request =
                 http::Request::from_parts(parts.clone(), Body::new(Full::new(bytes.clone())));
             match self.attempt(index, request).await {
+                Ok(response) if refused_unstarted(&response) && position + 1 < replicas => {
+                    tracing::info!(service = self.service, method = %method, replica = index, "replica refused the call before starting it (shutting down); trying another");
+                    self.set_aside(index, true);
+                }
                 Ok(response) => {
                     self.set_aside(index, false);
                     return Ok(self.answer(response));
@@ -311,6 +319,16 @@ impl Shared {
         let error = last_error.unwrap_or_else(|| "no replica configured".into());
         Err(self.unavailable(&error))
     }
+}
+
+/// Whether a replica's answer is a refusal made before it did anything (a trailers-only
+/// `Unavailable` marked [`REFUSED_UNSTARTED_METADATA_KEY`]: it is shutting down).
+fn refused_unstarted(response: &http::Response<Body>) -> bool {
+    let headers = response.headers();
+    headers
+        .get("grpc-status")
+        .is_some_and(|code| code.as_bytes() == b"14")
+        && headers.contains_key(REFUSED_UNSTARTED_METADATA_KEY)
 }
 
 /// An error and its sources, as one line.

@@ -6,6 +6,10 @@ use tonic::{Code, Status, metadata::MetadataValue};
 /// Metadata key that carries the reason of a failed call.
 pub const REASON_METADATA_KEY: &str = "tad-reason";
 
+/// Metadata set on a refusal made before the service did anything (a replica shutting down): the
+/// caller may send the same call to another replica of the service.
+pub const REFUSED_UNSTARTED_METADATA_KEY: &str = "tad-refused-unstarted";
+
 /// Who is at fault: the caller (`warning`) or the server (`error`), as the legacy envelope's `level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorLevel {
@@ -201,6 +205,12 @@ pub trait ServiceError: std::fmt::Display + Sized {
     fn into_upstream(self) -> Result<Status, Self> {
         Err(self)
     }
+
+    /// Whether the service refused before it did anything of the request (it is shutting
+    /// down), so that another replica may take the same call.
+    fn refused_unstarted(&self) -> bool {
+        false
+    }
 }
 
 /// The status of a service failure: the upstream answer it carries, else its code and message.
@@ -214,7 +224,15 @@ pub fn to_status<E: ServiceError>(error: E) -> Status {
     if error.status_code() == Code::Internal {
         tracing::error!(service = E::SERVICE, error = %message, "request failed");
     }
-    error.reason().status(message)
+    let refused_unstarted = error.refused_unstarted();
+    let mut status = error.reason().status(message);
+    if refused_unstarted {
+        status.metadata_mut().insert(
+            REFUSED_UNSTARTED_METADATA_KEY,
+            MetadataValue::from_static("1"),
+        );
+    }
+    status
 }
 
 /// `impl From<$error> for tonic::Status` through [`to_status`], so `?` answers a rule failure.

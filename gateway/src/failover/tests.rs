@@ -128,3 +128,73 @@ async fn every_replica_down_is_unavailable_naming_the_service() {
         Some("jobs")
     );
 }
+
+/// A health server that refuses every check as a jobs replica shutting down refuses a start.
+struct ShuttingDown;
+
+#[tonic::async_trait]
+impl tonic_health::pb::health_server::Health for ShuttingDown {
+    type WatchStream = tokio_stream::Empty<Result<tonic_health::pb::HealthCheckResponse, Status>>;
+
+    async fn check(
+        &self,
+        _request: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<tonic_health::pb::HealthCheckResponse>, Status> {
+        let mut status = proto::error::ErrorReason::ServiceUnavailable
+            .status("this jobs service is shutting down; try again");
+        status.metadata_mut().insert(
+            REFUSED_UNSTARTED_METADATA_KEY,
+            MetadataValue::from_static("1"),
+        );
+        Err(status)
+    }
+
+    async fn watch(
+        &self,
+        _request: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<Self::WatchStream>, Status> {
+        Err(Status::unimplemented("watch"))
+    }
+}
+
+async fn shutting_down_replica() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        let _ = tonic::transport::Server::builder()
+            .add_service(tonic_health::pb::health_server::HealthServer::new(
+                ShuttingDown,
+            ))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+            .await;
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn a_replica_shutting_down_passes_the_call_to_another() {
+    let leaving = shutting_down_replica().await;
+    let live = live_replica().await;
+    let mut client = HealthClient::new(replicas(&[leaving.clone(), live]));
+    for call in 0..8 {
+        let answer = client
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .unwrap_or_else(|status| panic!("call {call} failed: {status:?}"));
+        assert_eq!(answer.into_inner().status, 1, "SERVING");
+    }
+    // Alone, its refusal reaches the caller as it was made.
+    let mut alone = HealthClient::new(replicas(&[leaving]));
+    let status = alone
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::Unavailable);
+    assert!(status.message().contains("shutting down"), "{status:?}");
+}

@@ -70,6 +70,30 @@ impl ServiceError for JobsError {
             other => Err(other),
         }
     }
+
+    fn refused_unstarted(&self) -> bool {
+        matches!(self, JobsError::Unavailable(_))
+    }
 }
 
 proto::status_from!(JobsError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_refusal_while_shutting_down_is_marked_for_another_replica() {
+        let marked = |error: JobsError| {
+            Status::from(error)
+                .metadata()
+                .contains_key(proto::error::REFUSED_UNSTARTED_METADATA_KEY)
+        };
+        assert!(marked(JobsError::Unavailable("shutting down".to_owned())));
+        assert!(!marked(JobsError::Upstream(Status::unavailable(
+            "the resource service is unavailable"
+        ))));
+        let status = Status::from(JobsError::Unavailable("shutting down".to_owned()));
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+    }
+}
