@@ -1,8 +1,8 @@
 //! The `Idempotency-Key` header of 6.1: a repeated key answers the run the first request started
 //! (while it runs and after it ended) without starting another; the same key with another body
 //! is refused naming the header; concurrent identical requests with one key start one run; a
-//! malformed key is refused naming the header. On 6.2 and retry a repeated key answers the
-//! execution without running its hosts again; keys of different routes do not meet.
+//! malformed key is refused naming the header. On 6.2, retry, rollback and 2.1 a repeated key
+//! answers the execution without running its hosts again; keys of different routes do not meet.
 
 use super::*;
 
@@ -187,6 +187,60 @@ async fn repeated_keys_on_6_2_and_retry_run_nothing_again() {
     let other_route = post_keyed(&admin, &retry, "next-1", json!({})).await;
     assert_eq!(execution_id(&other_route), run, "{other_route}");
     assert_eq!(script_runs(&deployment), "fail\nfail\nfail\n");
+
+    platform.stop().await;
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn repeated_keys_on_rollback_and_2_1_run_nothing_again() {
+    let Some(sshd) = TestSshd::start() else {
+        return;
+    };
+    let (root, platform, admin) = start_platform("tad-idempotency-rollback", &[]).await;
+    let deployment = configure(&admin, &sshd, &root).await;
+    let instance = deployment.instance.clone();
+    let script_runs = || {
+        std::fs::read_to_string(root.join("shop-one/127.0.0.2/scripts/script-runs"))
+            .map(|runs| runs.lines().count())
+            .unwrap_or(0)
+    };
+    for _ in 0..2 {
+        let answer = execute(&admin, &instance, "executionall", json!({})).await;
+        assert_eq!(assert_success(&answer)["result"], true, "{answer}");
+    }
+    assert_eq!((run_count(&admin, &instance).await, script_runs()), (2, 2));
+
+    // Rollback with a key: one run; the same key answers it again and starts nothing.
+    let rollback = format!("/api/app/jobinstance/{instance}/rollback");
+    let first = post_keyed(&admin, &rollback, "rollback-1", json!({})).await;
+    let rolled = execution_id(&first);
+    assert_eq!(assert_success(&first)["result"], true, "{first}");
+    let again = post_keyed(&admin, &rollback, "rollback-1", json!({})).await;
+    assert_eq!(execution_id(&again), rolled, "{again}");
+    assert_eq!((run_count(&admin, &instance).await, script_runs()), (3, 3));
+
+    // 2.1 with a key: one joint run; the same key answers it again and runs no node again.
+    let line = admin
+        .post_ok(
+            "/api/app/jointline/create",
+            &json!({"name": "keyed", "remark": "", "productline_id": "pl1"}),
+        )
+        .await
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let graph = json!({"id": line, "joint": [
+        {"jobi_id": instance, "sequence": 0, "parent": [], "top": 10, "left": 10}
+    ]});
+    admin.post_ok("/api/app/jointline/save/", &graph).await;
+    let joint_line = format!("/api/app/jointline/{line}/execution");
+    let first = post_keyed(&admin, &joint_line, "line-1", json!({})).await;
+    let joint = execution_id(&first);
+    assert_eq!(assert_success(&first)["result"], true, "{first}");
+    let again = post_keyed(&admin, &joint_line, "line-1", json!({})).await;
+    assert_eq!(execution_id(&again), joint, "{again}");
+    assert_eq!((run_count(&admin, &instance).await, script_runs()), (4, 4));
 
     platform.stop().await;
     let _ = std::fs::remove_dir_all(&root);
