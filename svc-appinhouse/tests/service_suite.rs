@@ -410,7 +410,35 @@ async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Da
     assert_eq!(AppinhouseCode::AppNotFound.number(), 1008);
 }
 
+/// Builds of one build time (to the second) come newest-published first, not by version text
+/// ("1.1.9" sorts after "1.1.10" as text); publishing one again makes it the newest.
+async fn builds_of_one_build_time_come_in_publish_order(database: Database) {
+    let Harness { service, dir: _dir } = harness(database);
+    service
+        .create_app("same", Some("d"), None)
+        .await
+        .expect("create");
+    let time = "2026-12-05T09:00:00Z";
+    for version in ["1.1.8", "1.1.9", "1.1.10"] {
+        desc(&service, "same", "android", version, time).await;
+    }
+    let newest = |service: AppinhouseService| async move {
+        let (first, _) = service
+            .list_builds("same", Platform::Android, Some("1"), BASE)
+            .await
+            .expect("list");
+        first
+            .iter()
+            .map(|view| view.row.version.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(newest(service.clone()).await, ["1.1.10", "1.1.9"]);
+    desc(&service, "same", "android", "1.1.8", time).await;
+    assert_eq!(newest(service.clone()).await, ["1.1.8", "1.1.10"]);
+}
+
 database_test_suite!(MIGRATIONS;
+    builds_of_one_build_time_come_in_publish_order,
     concurrent_creates_of_one_app_make_one_and_refuse_the_rest_as_existing,
     concurrent_descs_of_one_new_version_all_succeed_on_one_build,
     apps_are_created_ordered_listed_and_deleted,

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::Timelike;
 use common::{db::DbConnection, limits, time::now_utc};
 
 use super::{
@@ -124,6 +125,15 @@ fn record_of_row(row: &BuildRow) -> AppinhouseResult<BuildRecord> {
     })
 }
 
+/// When a build is published, to the microsecond (as PostgreSQL keeps it): builds of one build
+/// time list newest-published first by it (whole seconds left them to their version text, so
+/// "1.1.9" came before "1.1.10"). Shown nowhere.
+fn publish_instant() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}
+
 /// Writes a build (insert or update); answers the hosted key it replaced, if another.
 pub(crate) fn record_build_in(
     connection: &mut DbConnection,
@@ -154,7 +164,7 @@ pub(crate) fn record_build_in(
         plist,
         hosted_key: record.hosted_key.clone(),
         create_time: previous.as_ref().map_or(now, |row| row.create_time),
-        update_time: now,
+        update_time: publish_instant(),
     };
     builds::upsert(connection, &row)?;
     // Extra downloads of an ios build carry plists made from the build's metadata.

@@ -99,7 +99,8 @@ pub fn count(connection: &mut DbConnection, app: &str, platform: &str) -> QueryR
         .get_result(connection)
 }
 
-/// Builds of a platform, newest first, from `offset`, at most `limit`.
+/// Builds of a platform, newest first (by build time, then the last published first), from
+/// `offset`, at most `limit`.
 pub fn newest(
     connection: &mut DbConnection,
     app: &str,
