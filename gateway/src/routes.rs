@@ -187,7 +187,7 @@ pub const ROUTES: &[Route] = &[
     get("/api/v2/{app}/plist/{version}.plist", to!(appinhouse::plist)).doc("SPEC §6", "appinhouse", "OTA manifest of an ios build").appinhouse().answer(Answer::AppinhouseFile("application/x-plist")).query(&["extend"]),
     post("/api/v2/{app}/update", to!(appinhouse::update_app)).doc("SPEC §6", "appinhouse", "Update an app").appinhouse().secret_key().form::<AppForm>(),
     // appinhouse download page and hosted files
-    get("/app/{app}", to!(appinhouse::page)).doc("SPEC §6", "appinhouse", "Download page of an app").appinhouse().answer(Answer::Html).query(&["time_offset", "touch"]),
+    get("/app/{app}", to!(appinhouse::page)).doc("SPEC §6", "appinhouse", "Download page of an app").appinhouse().answer(Answer::Html).query(&["time_offset", "touch", "page"]),
     get("/download/{app}/{platform}/{version}/{file}", to!(appinhouse::download)).doc("SPEC §6", "appinhouse", "Download a hosted build (Range supported)").appinhouse().answer(Answer::AppinhouseFile("application/octet-stream")),
     // pages and operations
     get("/favicon.ico", to!(assets::favicon)).doc("", "pages", "The favicon of the pages").public().answer(Answer::File("image/x-icon")),

@@ -437,7 +437,67 @@ async fn builds_of_one_build_time_come_in_publish_order(database: Database) {
     assert_eq!(newest(service.clone()).await, ["1.1.8", "1.1.10"]);
 }
 
+/// The download page shows the newest build and one page of the rest, newest first; every page
+/// is reachable (no `max_page` cap), a page past the end shows the last, anything else the first.
+async fn the_download_page_pages_through_the_whole_history(database: Database) {
+    let Harness { service, dir: _dir } = harness(database);
+    service
+        .create_app("paged", Some("d"), None)
+        .await
+        .expect("create");
+    for day in 1..=9 {
+        let time = format!("2026-11-{day:02}T09:00:00Z");
+        desc(&service, "paged", "android", &format!("1.0.{day}"), &time).await;
+    }
+    let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8)";
+    let page = |page: Option<&'static str>| {
+        let service = service.clone();
+        async move {
+            let content = service
+                .page("paged", android, false, page, BASE)
+                .await
+                .expect("page");
+            let versions = |views: &[svc_appinhouse::service::builds::BuildView]| {
+                views
+                    .iter()
+                    .map(|view| view.row.version.clone())
+                    .collect::<Vec<_>>()
+            };
+            (
+                versions(&content.latest),
+                versions(&content.history),
+                content.page,
+                content.pages,
+            )
+        }
+    };
+    // 9 builds: the newest, then 8 in pages of 2 (page_size) — 4 pages, past max_page (3).
+    assert_eq!(
+        page(None).await,
+        (
+            vec!["1.0.9".into()],
+            vec!["1.0.8".into(), "1.0.7".into()],
+            1,
+            4
+        )
+    );
+    assert_eq!(
+        page(Some("4")).await,
+        (
+            vec!["1.0.9".into()],
+            vec!["1.0.2".into(), "1.0.1".into()],
+            4,
+            4
+        )
+    );
+    assert_eq!(page(Some("99")).await.2, 4, "past the end: the last page");
+    for odd in ["0", "-1", "x", "99999999999999999999"] {
+        assert_eq!(page(Some(odd)).await.2, 1, "{odd:?}: the first page");
+    }
+}
+
 database_test_suite!(MIGRATIONS;
+    the_download_page_pages_through_the_whole_history,
     builds_of_one_build_time_come_in_publish_order,
     concurrent_creates_of_one_app_make_one_and_refuse_the_rest_as_existing,
     concurrent_descs_of_one_new_version_all_succeed_on_one_build,

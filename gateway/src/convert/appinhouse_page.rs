@@ -109,6 +109,38 @@ fn latest_card(out: &mut String, build: &pb::Build, time_offset: Option<i32>) {
     out.push_str("</section>");
 }
 
+/// Links to the newer and older pages of history, when there is more than one.
+fn page_links(out: &mut String, content: &pb::PageContent, time_offset: Option<i32>) {
+    if content.pages <= 1 {
+        return;
+    }
+    let link = |page: i64| match time_offset {
+        Some(offset) => format!("?page={page}&time_offset={offset}"),
+        None => format!("?page={page}"),
+    };
+    out.push_str("<nav class=\"pages\">");
+    if content.page > 1 {
+        let _ = write!(
+            out,
+            "<a rel=\"prev\" href=\"{}\">Newer</a> ",
+            escape(&link(content.page - 1))
+        );
+    }
+    let _ = write!(
+        out,
+        "<span>Page {} of {}</span>",
+        content.page, content.pages
+    );
+    if content.page < content.pages {
+        let _ = write!(
+            out,
+            " <a rel=\"next\" href=\"{}\">Older</a>",
+            escape(&link(content.page + 1))
+        );
+    }
+    out.push_str("</nav>");
+}
+
 /// The whole page. `page_url` is what the QR code encodes.
 pub fn render(content: &pb::PageContent, page_url: &str, time_offset: Option<i32>) -> String {
     let title = if content.alias.is_empty() {
@@ -167,6 +199,7 @@ pub fn render(content: &pb::PageContent, page_url: &str, time_offset: Option<i32
         }
         out.push_str("</tbody></table>");
     }
+    page_links(&mut out, content, time_offset);
     out.push_str("</main></body></html>");
     out
 }
@@ -189,6 +222,8 @@ mod tests {
                 ..pb::Build::default()
             }],
             history: vec![],
+            page: 1,
+            pages: 1,
         };
         let html = render(&content, "http://h/app/rog2", None);
         assert!(html.contains("&lt;b&gt;beta&lt;/b&gt;"));
@@ -239,5 +274,24 @@ mod tests {
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("<script>"), "no inline script: {html}");
         assert!(!html.contains("<style>"), "no inline style: {html}");
+    }
+
+    #[test]
+    fn history_pages_link_to_newer_and_older_ones() {
+        let content = |page, pages| pb::PageContent {
+            app: "rog2".to_owned(),
+            detected_platform: "android".to_owned(),
+            page,
+            pages,
+            ..pb::PageContent::default()
+        };
+        let middle = render(&content(2, 3), "http://h/app/rog2", Some(480));
+        assert!(middle.contains("<a rel=\"prev\" href=\"?page=1&amp;time_offset=480\">Newer</a>"));
+        assert!(middle.contains("<span>Page 2 of 3</span>"));
+        assert!(middle.contains("<a rel=\"next\" href=\"?page=3&amp;time_offset=480\">Older</a>"));
+        let last = render(&content(3, 3), "http://h/app/rog2", None);
+        assert!(last.contains("href=\"?page=2\">Newer") && !last.contains("Older"));
+        let single = render(&content(1, 1), "http://h/app/rog2", None);
+        assert!(!single.contains("class=\"pages\""));
     }
 }

@@ -706,7 +706,7 @@ pub async fn page(
         app: app.clone(),
         user_agent: user_agent(&request),
         touch_hint: touch_hint(&request, &query),
-        page: None,
+        page: query.get("page").map(|page| common::limits::excerpt(page)),
         request_base_url: base.clone(),
     };
     match clients.appinhouse().app_page(message).await {

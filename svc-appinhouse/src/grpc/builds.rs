@@ -160,6 +160,7 @@ impl AppinhouseGrpc {
                 &body.app,
                 &body.user_agent,
                 body.touch_hint,
+                body.page.as_deref(),
                 &body.request_base_url,
             )
             .await?;
@@ -170,6 +171,8 @@ impl AppinhouseGrpc {
             detected_platform: content.detected.as_str().to_owned(),
             latest: builds_to_proto(content.latest),
             history: builds_to_proto(content.history),
+            page: content.page,
+            pages: content.pages,
         })
     }
 }

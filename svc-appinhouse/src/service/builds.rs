@@ -49,7 +49,11 @@ pub struct PageContent {
     pub app: AppRow,
     pub detected: Detected,
     pub latest: Vec<BuildView>,
+    /// One page of the builds after the newest, of each platform shown.
     pub history: Vec<BuildView>,
+    /// The page of history shown (from 1) and how many there are (at least 1).
+    pub page: i64,
+    pub pages: i64,
 }
 
 /// A build to record, checked (from `desc` or from an upload).
@@ -563,18 +567,28 @@ impl AppinhouseService {
     }
 
     /// Everything the download page of `app` shows to this visitor: the newest build of its
-    /// platform (of every platform for a desktop visitor) and the first page of history.
+    /// platform (of every platform for a desktop visitor) and one page of the builds after it,
+    /// newest first. `page` counts from 1; anything else shows the first page, and a page past
+    /// the end shows the last one (the oldest builds are always reachable, unlike the API's
+    /// `max_page` window).
     pub async fn page(
         &self,
         app: &str,
         user_agent: &str,
         touch_hint: bool,
+        page: Option<&str>,
         request_base_url: &str,
     ) -> AppinhouseResult<PageContent> {
         let app = app.trim().to_owned();
         let detected = detect(user_agent, touch_hint);
         let base_url = self.base_url(request_base_url);
-        let page_size = self.settings.page_size;
+        let page_size = self.settings.page_size.max(1);
+        let wanted = page
+            .map(str::trim)
+            .filter(|text| text.len() <= 12)
+            .and_then(|text| text.parse::<i64>().ok())
+            .filter(|page| *page >= 1)
+            .unwrap_or(1);
         self.database
             .run(move |connection| {
                 let row = existing_app(connection, &app)?;
@@ -582,22 +596,40 @@ impl AppinhouseService {
                     Detected::Pc => Platform::ALL.to_vec(),
                     mobile => vec![mobile.platform()],
                 };
+                let mut totals = Vec::new();
+                for platform in platforms {
+                    totals.push((
+                        platform,
+                        builds::count(connection, &app, platform.as_str())?,
+                    ));
+                }
+                let pages = totals
+                    .iter()
+                    .map(|(_, total)| ((total - 1).max(0) + page_size - 1) / page_size)
+                    .max()
+                    .unwrap_or(0)
+                    .max(1);
+                let page = wanted.min(pages);
                 let mut latest = Vec::new();
                 let mut history = Vec::new();
-                for platform in platforms {
-                    let mut rows =
-                        builds::newest(connection, &app, platform.as_str(), 0, page_size)?;
-                    if rows.is_empty() {
+                for (platform, total) in totals {
+                    if total == 0 {
                         continue;
                     }
-                    latest.push(rows.remove(0));
-                    history.extend(rows);
+                    let platform = platform.as_str();
+                    latest.extend(builds::newest(connection, &app, platform, 0, 1)?);
+                    let offset = 1 + (page - 1) * page_size;
+                    history.extend(builds::newest(
+                        connection, &app, platform, offset, page_size,
+                    )?);
                 }
                 Ok(PageContent {
                     app: row,
                     detected,
                     latest: Self::views(connection, &base_url, latest)?,
                     history: Self::views(connection, &base_url, history)?,
+                    page,
+                    pages,
                 })
             })
             .await

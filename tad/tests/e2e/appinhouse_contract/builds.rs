@@ -280,3 +280,52 @@ async fn builds_times_pages_user_agents_plists_and_residue() {
     assert_eq!(body["items"][0]["version"], "1.0.3");
     platform.embedded.stop().await;
 }
+
+/// The download page pages through the whole history (past the API's `max_page`), newest first,
+/// builds of one second in publish order, by following its "Older" links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_download_page_pages_to_the_oldest_build() {
+    let platform = start().await;
+    platform
+        .post("/api/v2/paged/create", &[("description", "d")])
+        .await;
+    // 1.0.1 … 1.0.7 a day apart, then 1.0.9 and 1.0.10 published in the same second.
+    for day in 1..=7 {
+        let time = format!("2026-11-{day:02}T09:00:00Z");
+        desc(&platform, "paged", "android", &format!("1.0.{day}"), &time).await;
+    }
+    for version in ["1.0.9", "1.0.10"] {
+        desc(
+            &platform,
+            "paged",
+            "android",
+            version,
+            "2026-11-08T09:00:00Z",
+        )
+        .await;
+    }
+    let mut path = "/app/paged".to_owned();
+    let mut history = Vec::new();
+    for _ in 0..10 {
+        let html = platform.page_html(&path, ANDROID).await;
+        assert!(html.contains("1.0.10"), "the newest build tops every page");
+        let rows = html.split("<tr><td>android</td><td>").skip(1);
+        history.extend(rows.map(|row| row.split('<').next().unwrap_or_default().to_owned()));
+        let Some(next) = html
+            .split("<a rel=\"next\" href=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        else {
+            break;
+        };
+        path = format!("/app/paged{}", next.replace("&amp;", "&"));
+    }
+    assert_eq!(
+        history,
+        [
+            "1.0.9", "1.0.7", "1.0.6", "1.0.5", "1.0.4", "1.0.3", "1.0.2", "1.0.1"
+        ],
+        "every older build, newest first, on 4 pages of 2"
+    );
+    platform.embedded.stop().await;
+}

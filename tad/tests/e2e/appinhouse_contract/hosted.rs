@@ -202,16 +202,7 @@ async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
     assert!(hosted.join("5.5.0/published.apk").exists());
 
     // The download page: HTML for a phone, and headless Chromium for a desktop.
-    let html = platform
-        .http
-        .get(platform.url("/app/rog2"))
-        .header("user-agent", IPHONE)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = platform.page_html("/app/rog2", IPHONE).await;
     assert!(
         html.contains("itms-services://?action=download-manifest&amp;url=https%3A%2F%2F"),
         "{html}"

@@ -64,6 +64,19 @@ impl Platform {
         self.send(self.http.get(self.url(path))).await
     }
 
+    /// The HTML of a download page, as a browser with `agent` gets it.
+    async fn page_html(&self, path: &str, agent: &str) -> String {
+        self.http
+            .get(self.url(path))
+            .header("user-agent", agent)
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html")
+    }
+
     async fn get_as(&self, path: &str, agent: &str) -> (u16, Value) {
         self.send(self.http.get(self.url(path)).header("user-agent", agent))
             .await
