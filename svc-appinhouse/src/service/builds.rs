@@ -485,7 +485,8 @@ impl AppinhouseService {
             .await
     }
 
-    /// The OTA plist of an ios version (or of one of its extra downloads).
+    /// The OTA plist of an ios version (or of one of its extra downloads); 1004 (the archive
+    /// does not exist) when the version or the extra download has none.
     pub async fn plist(
         &self,
         app: &str,
@@ -511,7 +512,7 @@ impl AppinhouseService {
                     .filter(|plist| !plist.is_empty())
                     .map(String::into_bytes)
                     .ok_or_else(|| {
-                        AppinhouseError::NotFound(format!(
+                        AppinhouseError::ArchiveMissing(format!(
                             "ios version {version:?} of {app:?} has no plist"
                         ))
                     })

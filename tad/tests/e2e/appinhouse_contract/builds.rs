@@ -255,8 +255,14 @@ async fn builds_times_pages_user_agents_plists_and_residue() {
         .await
         .expect("text");
     assert!(extra.contains("http://cdn.example/sh.ipa"), "{extra}");
-    let (_, body) = platform.get("/api/v2/rog2/plist/9.9.9.plist").await;
-    assert_eq!(code(&body), 1001, "{body}");
+    // A version (or an extra download) without a plist: the archive does not exist (1004).
+    for path in [
+        "/api/v2/rog2/plist/9.9.9.plist",
+        "/api/v2/rog2/plist/2.0.0.plist?extend=nowhere",
+    ] {
+        let (_, body) = platform.get(path).await;
+        assert_eq!(code(&body), 1004, "{path}: {body}");
+    }
 
     // Residue delete keeps the newest N ≥ min_residue.
     let (_, body) = platform
