@@ -512,9 +512,14 @@ impl AppinhouseService {
                     .filter(|plist| !plist.is_empty())
                     .map(String::into_bytes)
                     .ok_or_else(|| {
-                        AppinhouseError::ArchiveMissing(format!(
-                            "ios version {version:?} of {app:?} has no plist"
-                        ))
+                        AppinhouseError::ArchiveMissing(match &extend_key {
+                            None => format!("{}.plist of {app:?}", limits::excerpt(&version)),
+                            Some(key) => format!(
+                                "{}.plist?extend={} of {app:?}",
+                                limits::excerpt(&version),
+                                limits::excerpt(key)
+                            ),
+                        })
                     })
             })
             .await
