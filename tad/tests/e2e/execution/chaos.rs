@@ -259,13 +259,6 @@ fn percentile(values: &mut [Duration], share: f64) -> Duration {
 }
 
 async fn configure_chaos(admin: &Api, sshd: &TestSshd, root: &Path) -> Vec<String> {
-    admin
-        .post_ok(
-            "/api/admin/users",
-            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
-        )
-        .await;
-    let reviewer = Api::new(&admin.base).login("rita", "password-123").await;
     post_all(
         admin,
         &[
@@ -307,15 +300,7 @@ async fn configure_chaos(admin: &Api, sshd: &TestSshd, root: &Path) -> Vec<Strin
             .await;
         clusters.push(cluster);
     }
-    let uploaded = upload_script(admin, "app1", "chaos", "chaos.sh", CHAOS_SCRIPT).await;
-    let script = uploaded[0]["file_id"].as_str().expect("file").to_owned();
-    let version = uploaded[0]["version_id"].as_str().expect("version");
-    reviewer
-        .post_ok(
-            &format!("/api/script/index/examine/{version}"),
-            &json!({"method_id": version, "status": "able"}),
-        )
-        .await;
+    let script = upload_reviewed_script(admin, "chaos", "chaos.sh", CHAOS_SCRIPT).await;
     let template = support::fixtures::template_with_methods(
         admin,
         "chaos",

@@ -101,9 +101,9 @@ fn shared_dir(path: &Path) {
         .expect("chmod");
 }
 
-/// Configures the deployments every test runs (as `admin`; a second user, `rita`, reviews the
-/// script, since nobody approves their own).
-async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
+/// Uploads script `name` of app1 as `file` (as `admin`) and has it approved by a second user,
+/// `rita` (made here: nobody approves their own script); answers its file id.
+async fn upload_reviewed_script(admin: &Api, name: &str, file: &str, script: &[u8]) -> String {
     admin
         .post_ok(
             "/api/admin/users",
@@ -111,6 +111,20 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
         )
         .await;
     let reviewer = Api::new(&admin.base).login("rita", "password-123").await;
+    let uploaded = upload_script(admin, "app1", name, file, script).await;
+    let version = uploaded[0]["version_id"].as_str().expect("version");
+    reviewer
+        .post_ok(
+            &format!("/api/script/index/examine/{version}"),
+            &json!({"method_id": version, "status": "able"}),
+        )
+        .await;
+    uploaded[0]["file_id"].as_str().expect("file").to_owned()
+}
+
+/// Configures the deployments every test runs (as `admin`; a second user, `rita`, reviews the
+/// script, since nobody approves their own).
+async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
     // All "hosts" are this machine: each writes below a directory of its own.
     for tag in ["shop-one", "shop-two"] {
         for (ip, _, _) in HOSTS {
@@ -186,18 +200,7 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
 
     // The script, uploaded by admin and approved by another user.
     let script = b"#!/bin/bash\necho \"script args: $*\"\necho \"$*\" >> ./script-runs\nif [ \"$1\" = fail ]; then echo failing >&2; exit 3; fi\nif [ \"$1\" = sleep ]; then sleep \"$2\"; fi\nif [ \"$1\" = failif ] && [ -e \"$2\" ]; then echo \"flag $2 is there\" >&2; exit 4; fi\n".to_vec();
-    let uploaded = upload_script(admin, "app1", "deploy", "deploy.sh", &script).await;
-    let script_file_id = uploaded[0]["file_id"].as_str().expect("file").to_owned();
-    let script_version = uploaded[0]["version_id"]
-        .as_str()
-        .expect("version")
-        .to_owned();
-    reviewer
-        .post_ok(
-            &format!("/api/script/index/examine/{script_version}"),
-            &json!({"method_id": script_version, "status": "able"}),
-        )
-        .await;
+    let script_file_id = upload_reviewed_script(admin, "deploy", "deploy.sh", &script).await;
 
     // The app config: `listen={{ port }}`.
     let j2 = b"listen={{ port }}\nname=shop\n".to_vec();
