@@ -171,14 +171,9 @@ mod tests {
 
     #[tokio::test]
     async fn redis_bus_fans_out() {
-        let Some(url) = std::env::var("TEST_REDIS_URL")
-            .ok()
-            .filter(|url| !url.is_empty())
-        else {
-            eprintln!("skipped: TEST_REDIS_URL is not set");
+        let Some((url, prefix)) = crate::cache::redis_for_test() else {
             return;
         };
-        let prefix = format!("tad-test-{}:", uuid::Uuid::new_v4().simple());
         let bus = RedisBus::connect(&url, &prefix)
             .await
             .expect("connect to TEST_REDIS_URL");

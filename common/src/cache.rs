@@ -263,6 +263,20 @@ impl Cache for RedisCache {
     }
 }
 
+/// `TEST_REDIS_URL` and a key prefix of one test's own, or `None` (and a note that the test is
+/// skipped) when the variable is unset.
+#[cfg(test)]
+pub(crate) fn redis_for_test() -> Option<(String, String)> {
+    let Some(url) = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        eprintln!("skipped: TEST_REDIS_URL is not set");
+        return None;
+    };
+    Some((url, format!("tad-test-{}:", uuid::Uuid::new_v4().simple())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,14 +357,9 @@ mod tests {
 
     #[tokio::test]
     async fn redis_cache_behaves() {
-        let Some(url) = std::env::var("TEST_REDIS_URL")
-            .ok()
-            .filter(|url| !url.is_empty())
-        else {
-            eprintln!("skipped: TEST_REDIS_URL is not set");
+        let Some((url, prefix)) = crate::cache::redis_for_test() else {
             return;
         };
-        let prefix = format!("tad-test-{}:", uuid::Uuid::new_v4().simple());
         let cache = RedisCache::connect(&url, &prefix)
             .await
             .expect("connect to TEST_REDIS_URL");

@@ -239,23 +239,22 @@ async fn connect_and_authenticate(
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_closed_port_is_unreachable_quickly() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
+    /// A password login as `nobody` to `127.0.0.1:port`, given `timeout`.
+    async fn password_login_on(port: u16, timeout: Duration) -> LoginOutcome {
         let target = SshTarget {
             host: "127.0.0.1".into(),
             port,
             user: "nobody".into(),
         };
-        let outcome = try_login(
-            &target,
-            &SshAuth::Password("x".into()),
-            None,
-            Duration::from_secs(5),
-        )
-        .await;
+        try_login(&target, &SshAuth::Password("x".into()), None, timeout).await
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable_quickly() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let outcome = password_login_on(port, Duration::from_secs(5)).await;
         assert!(
             matches!(outcome, LoginOutcome::Unreachable(_)),
             "{outcome:?}"
@@ -274,18 +273,7 @@ mod tests {
                 held.push(stream);
             }
         });
-        let target = SshTarget {
-            host: "127.0.0.1".into(),
-            port,
-            user: "nobody".into(),
-        };
-        let outcome = try_login(
-            &target,
-            &SshAuth::Password("x".into()),
-            None,
-            Duration::from_millis(500),
-        )
-        .await;
+        let outcome = password_login_on(port, Duration::from_millis(500)).await;
         assert_eq!(outcome, LoginOutcome::TimedOut);
     }
 

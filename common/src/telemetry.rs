@@ -129,6 +129,37 @@ impl Interceptor for CallContext {
     }
 }
 
+/// Another service as one service's outbound adapter reaches it through its generated client
+/// `C`: every call is made on behalf of a caller, whose token (and the current trace context) it
+/// carries.
+pub struct PeerService<C> {
+    channel: Channel,
+    client: fn(CallerChannel) -> C,
+}
+
+impl<C> Clone for PeerService<C> {
+    fn clone(&self) -> Self {
+        PeerService {
+            channel: self.channel.clone(),
+            client: self.client,
+        }
+    }
+}
+
+impl<C> PeerService<C> {
+    /// The service behind `channel`, called through the client `client` builds on a channel
+    /// (e.g. `ResourceServiceClient::new`).
+    pub fn new(channel: Channel, client: fn(CallerChannel) -> C) -> PeerService<C> {
+        PeerService { channel, client }
+    }
+
+    /// A client whose calls are made on behalf of the caller whose token is `token`.
+    pub fn on_behalf_of(&self, token: &str) -> C {
+        let context = CallContext::on_behalf_of(Some(token));
+        (self.client)(InterceptedService::new(self.channel.clone(), context))
+    }
+}
+
 /// The message a call answers, or its status:
 /// `reply(clients.jobs(&caller).list_templates(request)).await?`.
 pub async fn reply<T>(

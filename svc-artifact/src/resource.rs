@@ -1,7 +1,7 @@
 //! Outbound adapter to svc-resource: whether an application exists, asked over its gRPC API with
 //! the caller's own token (a service reads another's data only through its API).
 
-use common::telemetry::{CallContext, CallerChannel, reply};
+use common::telemetry::{CallerChannel, PeerService, reply};
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
 use tonic::transport::Channel;
 
@@ -16,22 +16,12 @@ async fn upstream<T>(
 
 /// The resource service, as artifact sees it.
 #[derive(Clone)]
-pub struct ResourceDirectory {
-    channel: Channel,
-}
+pub struct ResourceDirectory(PeerService<ResourceServiceClient<CallerChannel>>);
 
 impl ResourceDirectory {
     /// The resource service behind `channel`.
     pub fn new(channel: Channel) -> ResourceDirectory {
-        ResourceDirectory { channel }
-    }
-
-    /// The service's client for calls made on behalf of the caller whose token is `token`.
-    fn client(&self, token: &str) -> ResourceServiceClient<CallerChannel> {
-        ResourceServiceClient::with_interceptor(
-            self.channel.clone(),
-            CallContext::on_behalf_of(Some(token)),
-        )
+        ResourceDirectory(PeerService::new(channel, ResourceServiceClient::new))
     }
 
     /// Whether application `app_id` exists. A failed call is answered as
@@ -41,7 +31,7 @@ impl ResourceDirectory {
             application_ids: vec![app_id.to_owned()],
             ..pb::LookupNamesRequest::default()
         };
-        let answer = upstream(self.client(token).lookup_names(request)).await?;
+        let answer = upstream(self.0.on_behalf_of(token).lookup_names(request)).await?;
         Ok(answer.applications.contains_key(app_id))
     }
 }

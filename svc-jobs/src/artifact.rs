@@ -1,7 +1,7 @@
 //! Outbound adapter to svc-artifact: the components and methods templates are made of, asked over
 //! its gRPC API with the caller's own token.
 
-use common::telemetry::{CallContext, CallerChannel};
+use common::telemetry::{CallerChannel, PeerService};
 use proto::artifact::v1::{self as pb, artifact_service_client::ArtifactServiceClient};
 use tonic::transport::Channel;
 
@@ -64,27 +64,18 @@ impl Catalog {
 
 /// The artifact service, as jobs sees it.
 #[derive(Clone)]
-pub struct ArtifactDirectory {
-    channel: Channel,
-}
+pub struct ArtifactDirectory(PeerService<ArtifactServiceClient<CallerChannel>>);
 
 impl ArtifactDirectory {
     pub fn new(channel: Channel) -> ArtifactDirectory {
-        ArtifactDirectory { channel }
-    }
-
-    /// The service's client for calls made on behalf of the caller whose token is `token`.
-    fn client(&self, token: &str) -> ArtifactServiceClient<CallerChannel> {
-        ArtifactServiceClient::with_interceptor(
-            self.channel.clone(),
-            CallContext::on_behalf_of(Some(token)),
-        )
+        ArtifactDirectory(PeerService::new(channel, ArtifactServiceClient::new))
     }
 
     /// Every component with its methods.
     pub async fn catalog(&self, token: &str) -> JobsResult<Catalog> {
         let answer = upstream(
-            self.client(token)
+            self.0
+                .on_behalf_of(token)
                 .list_components(pb::ListComponentsRequest {}),
         )
         .await?;
@@ -141,7 +132,7 @@ impl ArtifactDirectory {
             )),
             values_json: values.to_string(),
         };
-        let answer = upstream(self.client(token).validate_values(request)).await?;
+        let answer = upstream(self.0.on_behalf_of(token).validate_values(request)).await?;
         serde_json::from_str(&answer.values_by_key_json).map_err(|error| JobsError::Invalid {
             field: "config_value",
             message: format!("svc-artifact answered values that are not JSON: {error}"),
@@ -150,7 +141,7 @@ impl ArtifactDirectory {
 
     /// A script file and its script.
     pub async fn script_file(&self, token: &str, file_id: &str) -> JobsResult<ScriptFileInfo> {
-        let answer = upstream(self.client(token).script_file(pb::FileRequest {
+        let answer = upstream(self.0.on_behalf_of(token).script_file(pb::FileRequest {
             id: file_id.to_owned(),
         }))
         .await?;
@@ -180,7 +171,7 @@ impl ArtifactDirectory {
     /// The schema of the app-config template whose `.j2` file is `file_id` (or of the newest
     /// version of the template `file_id` names).
     pub async fn template_schema(&self, token: &str, file_id: &str) -> JobsResult<Schema> {
-        let answer = upstream(self.client(token).template_schema(pb::FileRequest {
+        let answer = upstream(self.0.on_behalf_of(token).template_schema(pb::FileRequest {
             id: file_id.to_owned(),
         }))
         .await?;
@@ -204,7 +195,7 @@ impl ArtifactDirectory {
             )),
             values_json: values.to_string(),
         };
-        upstream(self.client(token).validate_values(request)).await?;
+        upstream(self.0.on_behalf_of(token).validate_values(request)).await?;
         Ok(())
     }
 }
@@ -224,7 +215,7 @@ pub struct FileOrigin {
 impl ArtifactDirectory {
     /// A stored file (failing with svc-artifact's `file_not_found` when unknown).
     pub async fn file_origin(&self, token: &str, file_id: &str) -> JobsResult<FileOrigin> {
-        let answer = upstream(self.client(token).file_origin(pb::FileRequest {
+        let answer = upstream(self.0.on_behalf_of(token).file_origin(pb::FileRequest {
             id: file_id.to_owned(),
         }))
         .await?;
@@ -256,13 +247,12 @@ impl ArtifactDirectory {
         file_id: &str,
         values: &serde_json::Value,
     ) -> JobsResult<RenderedConfig> {
-        let answer = upstream(
-            self.client(token)
-                .render_template(pb::RenderTemplateRequest {
-                    template_file_id: file_id.to_owned(),
-                    values_json: values.to_string(),
-                }),
-        )
+        let answer = upstream(self.0.on_behalf_of(token).render_template(
+            pb::RenderTemplateRequest {
+                template_file_id: file_id.to_owned(),
+                values_json: values.to_string(),
+            },
+        ))
         .await?;
         Ok(RenderedConfig {
             text: answer.text,
@@ -351,7 +341,7 @@ impl ArtifactDirectory {
             start: 0,
             end: 0,
         };
-        upstream(self.client(token).download(request)).await
+        upstream(self.0.on_behalf_of(token).download(request)).await
     }
 }
 

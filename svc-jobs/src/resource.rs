@@ -2,7 +2,7 @@
 //! asked over its gRPC API with the caller's own token (a service reads another's data only
 //! through its API).
 
-use common::telemetry::{CallContext, CallerChannel, reply};
+use common::telemetry::{CallerChannel, PeerService, reply};
 use std::collections::HashMap;
 
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
@@ -51,9 +51,7 @@ pub struct ClusterInfo {
 
 /// The resource service, as jobs sees it.
 #[derive(Clone)]
-pub struct ResourceDirectory {
-    channel: Channel,
-}
+pub struct ResourceDirectory(PeerService<ResourceServiceClient<CallerChannel>>);
 
 fn cluster_info(cluster: pb::Cluster) -> ClusterInfo {
     ClusterInfo {
@@ -68,15 +66,7 @@ fn cluster_info(cluster: pb::Cluster) -> ClusterInfo {
 
 impl ResourceDirectory {
     pub fn new(channel: Channel) -> ResourceDirectory {
-        ResourceDirectory { channel }
-    }
-
-    /// The service's client for calls made on behalf of the caller whose token is `token`.
-    fn client(&self, token: &str) -> ResourceServiceClient<CallerChannel> {
-        ResourceServiceClient::with_interceptor(
-            self.channel.clone(),
-            CallContext::on_behalf_of(Some(token)),
-        )
+        ResourceDirectory(PeerService::new(channel, ResourceServiceClient::new))
     }
 
     pub async fn names(&self, token: &str, query: NameQuery) -> JobsResult<Names> {
@@ -86,7 +76,7 @@ impl ResourceDirectory {
             product_line_ids: query.product_line_ids,
             module_ids: query.module_ids,
         };
-        let answer = upstream(self.client(token).lookup_names(request)).await?;
+        let answer = upstream(self.0.on_behalf_of(token).lookup_names(request)).await?;
         Ok(Names {
             envs: answer.envs,
             applications: answer.applications,
@@ -102,7 +92,8 @@ impl ResourceDirectory {
             return Ok(Vec::new());
         }
         let answer = upstream(
-            self.client(token)
+            self.0
+                .on_behalf_of(token)
                 .get_clusters(pb::GetClustersRequest { ids }),
         )
         .await?;
@@ -114,7 +105,7 @@ impl ResourceDirectory {
         let request = pb::ListModulesRequest {
             application_id: Some(app_id.to_owned()),
         };
-        let answer = upstream(self.client(token).list_modules(request)).await?;
+        let answer = upstream(self.0.on_behalf_of(token).list_modules(request)).await?;
         Ok(answer.modules.into_iter().map(|module| module.id).collect())
     }
 
@@ -129,7 +120,7 @@ impl ResourceDirectory {
             env_id: Some(env_id.to_owned()),
             app_id: Some(app_id.to_owned()),
         };
-        let answer = upstream(self.client(token).list_clusters(request)).await?;
+        let answer = upstream(self.0.on_behalf_of(token).list_clusters(request)).await?;
         Ok(answer.clusters.into_iter().map(cluster_info).collect())
     }
 }
@@ -137,9 +128,13 @@ impl ResourceDirectory {
 impl ResourceDirectory {
     /// IPs of the hosts bound to a cluster.
     pub async fn cluster_host_ips(&self, token: &str, cluster_id: &str) -> JobsResult<Vec<String>> {
-        let answer = upstream(self.client(token).cluster_hosts(pb::ClusterIdRequest {
-            cluster_id: cluster_id.to_owned(),
-        }))
+        let answer = upstream(
+            self.0
+                .on_behalf_of(token)
+                .cluster_hosts(pb::ClusterIdRequest {
+                    cluster_id: cluster_id.to_owned(),
+                }),
+        )
         .await?;
         Ok(answer.hosts.into_iter().map(|host| host.host_ip).collect())
     }
@@ -175,7 +170,7 @@ impl ResourceDirectory {
         internal_token: &str,
         cluster_id: &str,
     ) -> JobsResult<Vec<HostConnection>> {
-        let answer = upstream(self.client(internal_token).get_host_connections(
+        let answer = upstream(self.0.on_behalf_of(internal_token).get_host_connections(
             pb::ClusterIdRequest {
                 cluster_id: cluster_id.to_owned(),
             },
@@ -206,13 +201,12 @@ impl ResourceDirectory {
         host_id: &str,
         fingerprint: &str,
     ) -> JobsResult<String> {
-        let answer = upstream(
-            self.client(internal_token)
-                .pin_host_key(pb::PinHostKeyRequest {
-                    host_id: host_id.to_owned(),
-                    fingerprint: fingerprint.to_owned(),
-                }),
-        )
+        let answer = upstream(self.0.on_behalf_of(internal_token).pin_host_key(
+            pb::PinHostKeyRequest {
+                host_id: host_id.to_owned(),
+                fingerprint: fingerprint.to_owned(),
+            },
+        ))
         .await?;
         Ok(answer.pinned)
     }

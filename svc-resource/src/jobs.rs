@@ -1,7 +1,7 @@
 //! Outbound adapter to svc-jobs: whether a job step is bound to a cluster, asked over its gRPC API
 //! with the caller's own token (a service reads another's data only through its API).
 
-use common::telemetry::{CallContext, CallerChannel, reply};
+use common::telemetry::{CallerChannel, PeerService, reply};
 use proto::jobs::v1::{IdRequest, jobs_service_client::JobsServiceClient};
 use tonic::transport::Channel;
 
@@ -9,22 +9,12 @@ use crate::service::{ClusterUsage, ResourceError, ResourceResult};
 
 /// The jobs service, as resource sees it.
 #[derive(Clone)]
-pub struct JobsDirectory {
-    channel: Channel,
-}
+pub struct JobsDirectory(PeerService<JobsServiceClient<CallerChannel>>);
 
 impl JobsDirectory {
     /// The jobs service behind `channel`.
     pub fn new(channel: Channel) -> JobsDirectory {
-        JobsDirectory { channel }
-    }
-
-    /// The service's client for calls made on behalf of the caller whose token is `token`.
-    fn client(&self, token: &str) -> JobsServiceClient<CallerChannel> {
-        JobsServiceClient::with_interceptor(
-            self.channel.clone(),
-            CallContext::on_behalf_of(Some(token)),
-        )
+        JobsDirectory(PeerService::new(channel, JobsServiceClient::new))
     }
 }
 
@@ -34,7 +24,7 @@ impl ClusterUsage for JobsDirectory {
         let request = IdRequest {
             id: cluster_id.to_owned(),
         };
-        reply(self.client(token).check_cluster_unused(request))
+        reply(self.0.on_behalf_of(token).check_cluster_unused(request))
             .await
             .map_err(ResourceError::Upstream)?;
         Ok(())

@@ -2,7 +2,8 @@
 
 use super::{
     Actor, ArtifactError, ArtifactGrpc, DOWNLOAD_CHUNK_BYTES, DownloadStream, ErrorReason, Part,
-    Pin, Status, Stream, StreamExt, Streaming, UploadItem, UploadOutcome, file_to_proto, pb,
+    Pin, Status, Stream, StreamExt, Streaming, UploadItem, UploadKind, UploadOutcome,
+    file_to_proto, pb,
 };
 
 fn outcome_to_proto(kind: pb::UploadKind, outcome: UploadOutcome) -> pb::UploadResponse {
@@ -60,16 +61,17 @@ impl ArtifactGrpc {
             _ => pb::UploadKind::Unspecified,
         };
         let items = upload_items(parts);
-        let outcome = match kind {
-            pb::UploadKind::PackageSync => self.service.package_sync(&actor, items).await?,
-            pb::UploadKind::Script => self.service.script_upload(&actor, items).await?,
-            pb::UploadKind::Configure => self.service.configure_upload(&actor, items).await?,
-            pb::UploadKind::Component => self.service.component_upload(&actor, items).await?,
+        let stored_as = match kind {
+            pb::UploadKind::PackageSync => UploadKind::PackageSync,
+            pb::UploadKind::Script => UploadKind::Script,
+            pb::UploadKind::Configure => UploadKind::Configure,
+            pb::UploadKind::Component => UploadKind::Component,
             pb::UploadKind::Unspecified => {
                 return Err(ErrorReason::InvalidField
                     .status("an upload must start with its kind".to_owned()));
             }
         };
+        let outcome = self.service.upload(&actor, stored_as, items).await?;
         Ok(outcome_to_proto(kind, outcome))
     }
 

@@ -23,7 +23,7 @@ use proto::{
 use tonic::{Status, Streaming};
 
 use crate::service::{
-    ArtifactError, ArtifactService, UploadItem, UploadOutcome,
+    ArtifactError, ArtifactService, UploadItem, UploadKind, UploadOutcome,
     components::MethodListing,
     records::{FileRow, ScriptRow},
     schema::SchemaNode,

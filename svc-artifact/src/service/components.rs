@@ -4,13 +4,12 @@
 //! component `custom` with method `cu1` has no package and only runs the step's scripts.
 
 use common::{limits, time::now_utc};
-use futures::Stream;
 use serde::Deserialize;
 
 use super::{
     Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome, file_row,
-    ingest::{self, Ingested, UploadItem},
-    require_reader, require_uploader,
+    ingest::Ingested,
+    require_reader,
     schema::{self, SchemaNode},
 };
 use crate::db::models::{
@@ -65,22 +64,7 @@ fn check_id(field: &str, id: &str) -> ArtifactResult<()> {
 }
 
 impl ArtifactService {
-    /// Uploads a method package (`POST /api/component/upload`).
-    pub async fn component_upload<S>(
-        &self,
-        actor: &Actor,
-        stream: S,
-    ) -> ArtifactResult<UploadOutcome>
-    where
-        S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
-    {
-        require_uploader(actor)?;
-        let ingested = ingest::ingest(self.ingest_options(true), stream).await?;
-        let outcome = self.component_stored(actor, &ingested).await;
-        self.kept_if_stored(&ingested.keys(), outcome).await
-    }
-
-    async fn component_stored(
+    pub(super) async fn component_stored(
         &self,
         actor: &Actor,
         ingested: &Ingested,

@@ -22,6 +22,7 @@ use common::{
     roles::{require_reader, require_reviewer, require_uploader},
     storage::ObjectStorage,
 };
+use futures::Stream;
 
 pub use crate::domain::{ArtifactError, ArtifactResult, RecordKind};
 pub use ingest::UploadItem;
@@ -117,27 +118,58 @@ impl ArtifactService {
         }
     }
 
-    fn ingest_options(&self, spool: bool) -> ingest::IngestOptions<'_> {
-        ingest::IngestOptions {
+    /// Stores an upload of `kind` from its multipart `stream` once the caller may upload. The
+    /// stream is read whole first (fields may come after the files); a refused upload leaves no
+    /// row and no object behind.
+    pub async fn upload<S>(
+        &self,
+        actor: &Actor,
+        kind: UploadKind,
+        stream: S,
+    ) -> ArtifactResult<UploadOutcome>
+    where
+        S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
+    {
+        require_uploader(actor)?;
+        let options = ingest::IngestOptions {
             storage: &self.storage,
             spool_dir: &self.settings.spool_dir,
-            spool,
+            spool: matches!(kind, UploadKind::PackageSync | UploadKind::Component),
             max_bytes: self.settings.max_upload_bytes,
-        }
-    }
-
-    /// `outcome` of storing an upload's rows; on failure the objects `written` for it are
-    /// deleted, so a refused upload leaves nothing behind.
-    async fn kept_if_stored<T>(
-        &self,
-        written: &[String],
-        outcome: ArtifactResult<T>,
-    ) -> ArtifactResult<T> {
+        };
+        let ingested = ingest::ingest(options, stream).await?;
+        let mut written = ingested.keys();
+        let outcome = match kind {
+            UploadKind::PackageSync => {
+                self.package_sync_stored(actor, &ingested, &mut written)
+                    .await
+            }
+            UploadKind::Script => self.script_stored(actor, &ingested).await,
+            UploadKind::Configure => self.configure_stored(actor, &ingested).await,
+            UploadKind::Component => self.component_stored(actor, &ingested).await,
+        };
         if outcome.is_err() {
-            self.storage.delete_all(written).await;
+            self.storage.delete_all(&written).await;
         }
         outcome
     }
+}
+
+/// What an upload carries, which decides how it is checked and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    /// Package sync (9): one archive, checked against `md5`, unpacked; every regular file but
+    /// `*.yml`/`*.yaml`/`*.j2` becomes a file of a new version of package `name` of `app_id`;
+    /// each `X.j2` with a sibling `X.yml` a new version of app-config template `X`.
+    PackageSync,
+    /// Script upload (5.11.1): files + `file_md5` + `name` + `app_id`.
+    Script,
+    /// App-config upload (5.11.1): files checked against `file_md5`, stored as a new version of
+    /// configure artifact `name` of `app_id`; each `X.j2` becomes a template (schema of `X.yml`
+    /// if sent).
+    Configure,
+    /// A method package (`POST /api/component/upload`).
+    Component,
 }
 
 /// A file row for a stored object.

@@ -4,15 +4,14 @@
 use std::collections::HashMap;
 
 use common::time::now_utc;
-use futures::Stream;
 use serde_json::Value;
 
 use super::{
     Actor, ArtifactError, ArtifactResult, ArtifactService, UploadOutcome,
     archive::{self, ArchiveFormat, UnpackError, UnpackLimits},
     file_row,
-    ingest::{self, Ingested, UploadItem, object_key},
-    require_reader, require_uploader,
+    ingest::{self, Ingested, object_key},
+    require_reader,
     schema::{self, SchemaNode},
 };
 use crate::db::models::{
@@ -52,24 +51,7 @@ fn template_parts(path: &str) -> Option<(String, [String; 2])> {
 }
 
 impl ArtifactService {
-    /// Package sync (9): one archive, checked against `md5`, unpacked; every regular file but
-    /// `*.yml`/`*.yaml`/`*.j2` becomes a file of a new version of package `name` of `app_id`;
-    /// each `X.j2` with a sibling `X.yml` a new version of app-config template `X`. `app_id` must
-    /// name an existing application; a refused sync leaves no row and no object.
-    pub async fn package_sync<S>(&self, actor: &Actor, stream: S) -> ArtifactResult<UploadOutcome>
-    where
-        S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
-    {
-        require_uploader(actor)?;
-        let ingested = ingest::ingest(self.ingest_options(true), stream).await?;
-        let mut written = ingested.keys();
-        let outcome = self
-            .package_sync_stored(actor, &ingested, &mut written)
-            .await;
-        self.kept_if_stored(&written, outcome).await
-    }
-
-    async fn package_sync_stored(
+    pub(super) async fn package_sync_stored(
         &self,
         actor: &Actor,
         ingested: &Ingested,
@@ -333,24 +315,7 @@ impl ArtifactService {
         ))
     }
 
-    /// App-config upload (5.11.1): files checked against `file_md5`, stored as a new version
-    /// of configure artifact `name` of application `app_id` (which must exist); each `X.j2`
-    /// becomes a template (schema of `X.yml` if sent).
-    pub async fn configure_upload<S>(
-        &self,
-        actor: &Actor,
-        stream: S,
-    ) -> ArtifactResult<UploadOutcome>
-    where
-        S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
-    {
-        require_uploader(actor)?;
-        let ingested = ingest::ingest(self.ingest_options(false), stream).await?;
-        let outcome = self.configure_stored(actor, &ingested).await;
-        self.kept_if_stored(&ingested.keys(), outcome).await
-    }
-
-    async fn configure_stored(
+    pub(super) async fn configure_stored(
         &self,
         actor: &Actor,
         ingested: &Ingested,

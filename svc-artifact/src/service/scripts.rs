@@ -2,12 +2,11 @@
 //! checked against `file_md5`; review by a `reviewer` or `admin` who did not upload it.
 
 use common::{auth::Role, limits, time::now_utc};
-use futures::Stream;
 
 use super::{
     Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome, file_row,
-    ingest::{self, Ingested, UploadItem},
-    require_reader, require_reviewer, require_uploader,
+    ingest::{self, Ingested},
+    require_reader, require_reviewer,
 };
 use crate::db::models::{
     files::{self, FileRow},
@@ -23,18 +22,7 @@ pub const DISABLE: &str = "disable";
 const MAX_TEXT_BYTES: i64 = 4 * 1024 * 1024;
 
 impl ArtifactService {
-    /// Script upload (5.11.1): files + `file_md5` + `name` + `app_id` (an existing application).
-    pub async fn script_upload<S>(&self, actor: &Actor, stream: S) -> ArtifactResult<UploadOutcome>
-    where
-        S: Stream<Item = ArtifactResult<UploadItem>> + Unpin,
-    {
-        require_uploader(actor)?;
-        let ingested = ingest::ingest(self.ingest_options(false), stream).await?;
-        let outcome = self.script_stored(actor, &ingested).await;
-        self.kept_if_stored(&ingested.keys(), outcome).await
-    }
-
-    async fn script_stored(
+    pub(super) async fn script_stored(
         &self,
         actor: &Actor,
         ingested: &Ingested,

@@ -18,7 +18,7 @@ use serde_json::json;
 use svc_artifact::{
     ArtifactService, ArtifactSettings, ResourceDirectory,
     db::MIGRATIONS,
-    service::{Actor, ArtifactError, RecordKind, UploadItem},
+    service::{Actor, ArtifactError, RecordKind, UploadItem, UploadKind},
 };
 use svc_resource::{ResourceService, ResourceSettings};
 

@@ -10,8 +10,9 @@ pub(crate) async fn package_sync_stores_files_and_templates(database: Database) 
     let md5 = md5_hex(&archive);
     let outcome = fixture
         .service
-        .package_sync(
+        .upload(
             &operator,
+            UploadKind::PackageSync,
             items(
                 &[
                     ("app_id", "5093"),
@@ -74,8 +75,9 @@ pub(crate) async fn package_sync_stores_files_and_templates(database: Database) 
     // A second sync is a new version; template node ids stay the same.
     let outcome_two = fixture
         .service
-        .package_sync(
+        .upload(
             &operator,
+            UploadKind::PackageSync,
             items(
                 &[
                     ("app_id", "5093"),
@@ -120,8 +122,9 @@ pub(crate) async fn concurrent_syncs_of_a_new_package_all_become_versions_of_it(
     let md5 = md5_hex(&archive);
     let versions: Vec<String> = (0..16).map(|index| format!("2.0.{index}")).collect();
     let syncs = versions.iter().map(|version| {
-        fixture.service.package_sync(
+        fixture.service.upload(
             &operator,
+            UploadKind::PackageSync,
             items(
                 &[
                     ("app_id", "6001"),
@@ -155,8 +158,9 @@ pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
     let archive = package_tar_gz();
     let error = fixture
         .service
-        .package_sync(
+        .upload(
             &operator,
+            UploadKind::PackageSync,
             items(
                 &[
                     ("app_id", "5093"),
@@ -189,8 +193,9 @@ pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
     let bomb_md5 = md5_hex(&bomb);
     let error = fixture
         .service
-        .package_sync(
+        .upload(
             &operator,
+            UploadKind::PackageSync,
             items(
                 &[
                     ("app_id", "5093"),
@@ -212,7 +217,11 @@ pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
     let viewer = actor("victor", "viewer");
     let error = fixture
         .service
-        .script_upload(&viewer, items(&[("app_id", "1")], &[("a.sh", b"echo")]))
+        .upload(
+            &viewer,
+            UploadKind::Script,
+            items(&[("app_id", "1")], &[("a.sh", b"echo")]),
+        )
         .await
         .expect_err("viewers cannot upload");
     assert!(matches!(error, ArtifactError::Forbidden(_)));

@@ -9,8 +9,9 @@ pub(crate) async fn scripts_are_reviewed_by_someone_else(database: Database) {
     let file_md5 = json!({"deploy.sh": md5_hex(script)}).to_string();
     let error = fixture
         .service
-        .script_upload(
+        .upload(
             &uploader,
+            UploadKind::Script,
             items(
                 &[
                     ("app_id", "4"),
@@ -30,8 +31,9 @@ pub(crate) async fn scripts_are_reviewed_by_someone_else(database: Database) {
 
     let outcome = fixture
         .service
-        .script_upload(
+        .upload(
             &uploader,
+            UploadKind::Script,
             items(
                 &[("app_id", "4"), ("name", "poiulk"), ("file_md5", &file_md5)],
                 &[("deploy.sh", script)],
@@ -130,12 +132,20 @@ pub(crate) async fn method_packages_are_versioned(database: Database) {
     let package = builder.into_inner().expect("tar").finish().expect("gzip");
     let first = fixture
         .service
-        .component_upload(&operator, items(&[], &[("apache-port.tar.gz", &package)]))
+        .upload(
+            &operator,
+            UploadKind::Component,
+            items(&[], &[("apache-port.tar.gz", &package)]),
+        )
         .await
         .expect("uploaded");
     let second = fixture
         .service
-        .component_upload(&operator, items(&[], &[("apache-port.tar.gz", &package)]))
+        .upload(
+            &operator,
+            UploadKind::Component,
+            items(&[], &[("apache-port.tar.gz", &package)]),
+        )
         .await
         .expect("uploaded again");
     let method = fixture

@@ -13,8 +13,9 @@ async fn upload_all_three(
     let md5 = md5_hex(&archive);
     let synced = fixture
         .service
-        .package_sync(
+        .upload(
             actor,
+            UploadKind::PackageSync,
             items(
                 &[
                     ("app_id", app_id),
@@ -30,8 +31,9 @@ async fn upload_all_three(
     let file_md5 = json!({"deploy.sh": md5_hex(script)}).to_string();
     let scripted = fixture
         .service
-        .script_upload(
+        .upload(
             actor,
+            UploadKind::Script,
             items(
                 &[
                     ("app_id", app_id),
@@ -50,8 +52,9 @@ async fn upload_all_three(
     .to_string();
     let configured = fixture
         .service
-        .configure_upload(
+        .upload(
             actor,
+            UploadKind::Configure,
             items(
                 &[
                     ("app_id", app_id),

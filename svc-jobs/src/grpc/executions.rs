@@ -4,8 +4,8 @@ use common::doorway::FromCall;
 use proto::ErrorReason;
 
 use super::{
-    Actor, EventRow, EventStream, ExecuteAnswer, ExecutionView, JobsGrpc, JointTree, Mode, RunTree,
-    Status, pb, to_unix_ms,
+    Actor, EventRow, EventStream, ExecuteAnswer, ExecutionView, JobsGrpc, JointTree, Mode,
+    RunRequest, RunTree, Status, pb, to_unix_ms,
 };
 
 fn execute_answer(answer: ExecuteAnswer) -> pb::ExecuteResponse {
@@ -155,16 +155,14 @@ impl JobsGrpc {
             Ok(pb::ExecuteMode::NextStep) => Mode::NextStep,
             _ => Mode::All,
         };
+        let request = RunRequest::Instance {
+            instance_id: &body.instance_id,
+            mode,
+            use_tad_host: body.use_tad_host,
+        };
         let answer = self
             .service
-            .execute(
-                &actor,
-                &body.instance_id,
-                mode,
-                body.use_tad_host,
-                body.wait,
-                key.as_deref(),
-            )
+            .start_run(&actor, request, body.wait, key.as_deref())
             .await?;
         Ok(execute_answer(answer))
     }
@@ -210,48 +208,49 @@ impl JobsGrpc {
 
     pub(super) async fn execute_joint_line(
         &self,
-        KeyedCall { actor, key }: KeyedCall,
+        call: KeyedCall,
         body: pb::ExecuteJointLineRequest,
     ) -> Result<pb::ExecuteResponse, Status> {
-        let answer = self
-            .service
-            .execute_joint_line(
-                &actor,
-                &body.joint_line_id,
-                body.use_tad_host,
-                body.wait,
-                key.as_deref(),
-            )
-            .await?;
-        Ok(execute_answer(answer))
+        let request = RunRequest::JointLine {
+            joint_line_id: &body.joint_line_id,
+            use_tad_host: body.use_tad_host,
+        };
+        self.start_run(call, request, body.wait).await
     }
 
     pub(super) async fn retry_execution(
         &self,
-        KeyedCall { actor, key }: KeyedCall,
+        call: KeyedCall,
         body: pb::RetryExecutionRequest,
     ) -> Result<pb::ExecuteResponse, Status> {
-        let answer = self
-            .service
-            .retry_execution(&actor, &body.execution_id, body.wait, key.as_deref())
-            .await?;
-        Ok(execute_answer(answer))
+        let request = RunRequest::Retry {
+            execution_id: &body.execution_id,
+        };
+        self.start_run(call, request, body.wait).await
     }
 
     pub(super) async fn rollback(
         &self,
-        KeyedCall { actor, key }: KeyedCall,
+        call: KeyedCall,
         body: pb::RollbackRequest,
+    ) -> Result<pb::ExecuteResponse, Status> {
+        let request = RunRequest::Rollback {
+            instance_id: &body.instance_id,
+            use_tad_host: body.use_tad_host,
+        };
+        self.start_run(call, request, body.wait).await
+    }
+
+    /// Starts `request` for the keyed caller and answers the legacy execute shape.
+    async fn start_run(
+        &self,
+        KeyedCall { actor, key }: KeyedCall,
+        request: RunRequest<'_>,
+        wait: bool,
     ) -> Result<pb::ExecuteResponse, Status> {
         let answer = self
             .service
-            .rollback(
-                &actor,
-                &body.instance_id,
-                body.use_tad_host,
-                body.wait,
-                key.as_deref(),
-            )
+            .start_run(&actor, request, wait, key.as_deref())
             .await?;
         Ok(execute_answer(answer))
     }

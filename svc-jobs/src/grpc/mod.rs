@@ -22,7 +22,7 @@ use tonic::Status;
 use crate::service::{
     JobsService,
     bindings::{AllBindings, ArtifactBinding, ConfigBinding, ConfigGroup, ScriptBinding},
-    executions::{ExecuteAnswer, ExecutionView},
+    executions::{ExecuteAnswer, ExecutionView, RunRequest},
     instances::{CopyInput, InstanceInput, InstanceView},
     joint_lines::NodeInput,
     records::{EventRow, InstanceFilter, JointLineRow, JointTree, Mode, RunTree, WorkOrderRow},

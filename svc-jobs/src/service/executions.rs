@@ -25,15 +25,63 @@ pub enum ExecutionView {
     Joint(JointTree),
 }
 
-/// The caller's idempotency key on `route`, checked, with what the request asks.
-fn keyed(
-    actor: &Actor,
-    key: Option<&str>,
-    route: KeyedRoute,
-    fingerprint: String,
-) -> JobsResult<Option<Keyed>> {
-    key.map(|key| Keyed::new(key, actor.username(), route, fingerprint))
-        .transpose()
+/// What a run request asks the engine to start.
+#[derive(Debug, Clone, Copy)]
+pub enum RunRequest<'a> {
+    /// 6.1 (`Mode::All`) or 6.2 (`Mode::NextStep`) on an instance.
+    Instance {
+        instance_id: &'a str,
+        mode: Mode,
+        use_tad_host: bool,
+    },
+    /// `POST /api/executions/{id}/retry`: the failed hosts of a run again.
+    Retry { execution_id: &'a str },
+    /// `POST /api/app/jobinstance/{id}/rollback`.
+    Rollback {
+        instance_id: &'a str,
+        use_tad_host: bool,
+    },
+    /// 2.1 `POST /api/app/jointline/{id}/execution`.
+    JointLine {
+        joint_line_id: &'a str,
+        use_tad_host: bool,
+    },
+}
+
+impl RunRequest<'_> {
+    /// The route an idempotency key of this request is kept under.
+    fn keyed_route(&self) -> KeyedRoute {
+        match self {
+            RunRequest::Instance {
+                mode: Mode::NextStep,
+                ..
+            } => KeyedRoute::Resume,
+            RunRequest::Instance { .. } => KeyedRoute::Start,
+            RunRequest::Retry { .. } => KeyedRoute::Retry,
+            RunRequest::Rollback { .. } => KeyedRoute::Rollback,
+            RunRequest::JointLine { .. } => KeyedRoute::JointLine,
+        }
+    }
+
+    /// What the request asks, as a key's repeat must ask it again.
+    fn fingerprint(&self) -> String {
+        match self {
+            RunRequest::Instance {
+                instance_id,
+                use_tad_host,
+                ..
+            }
+            | RunRequest::Rollback {
+                instance_id,
+                use_tad_host,
+            } => format!("instance={instance_id};use_tad_host={use_tad_host}"),
+            RunRequest::Retry { execution_id } => format!("execution={execution_id}"),
+            RunRequest::JointLine {
+                joint_line_id,
+                use_tad_host,
+            } => format!("joint_line={joint_line_id};use_tad_host={use_tad_host}"),
+        }
+    }
 }
 
 /// Holds until the run ends (`wait`), or answers its id at once.
@@ -67,83 +115,58 @@ pub struct ExecuteAnswer {
 }
 
 impl JobsService {
-    /// 6.1 (`Mode::All`) and 6.2 (`Mode::NextStep`); with `wait` the answer comes when the
-    /// work has ended. A caller that goes away does not cancel the run.
-    pub async fn execute(
+    /// Starts what `request` asks (6.1, 6.2, 2.1, a retry or a rollback); with `wait` the answer
+    /// comes when the work has ended. A caller that goes away does not cancel the run. A repeated
+    /// `idempotency_key` of the same caller answers the run the first request started.
+    pub async fn start_run(
         &self,
         actor: &Actor,
-        instance_id: &str,
-        mode: Mode,
-        use_tad_host: bool,
+        request: RunRequest<'_>,
         wait: bool,
         idempotency_key: Option<&str>,
     ) -> JobsResult<ExecuteAnswer> {
         require_operator(actor)?;
-        let route = match mode {
-            Mode::NextStep => KeyedRoute::Resume,
-            _ => KeyedRoute::Start,
-        };
-        let keyed = keyed(
-            actor,
-            idempotency_key,
-            route,
-            format!("instance={instance_id};use_tad_host={use_tad_host}"),
-        )?;
-        let started = self
-            .engine
-            .start(
-                actor.username(),
+        let keyed = idempotency_key
+            .map(|key| {
+                Keyed::new(
+                    key,
+                    actor.username(),
+                    request.keyed_route(),
+                    request.fingerprint(),
+                )
+            })
+            .transpose()?;
+        let (user, keyed) = (actor.username(), keyed.as_ref());
+        let started = match request {
+            RunRequest::Instance {
                 instance_id,
                 mode,
                 use_tad_host,
-                keyed.as_ref(),
-            )
-            .await?;
-        answer(started, wait).await
-    }
-
-    /// `POST /api/executions/{id}/retry`.
-    pub async fn retry_execution(
-        &self,
-        actor: &Actor,
-        execution_id: &str,
-        wait: bool,
-        idempotency_key: Option<&str>,
-    ) -> JobsResult<ExecuteAnswer> {
-        require_operator(actor)?;
-        let keyed = keyed(
-            actor,
-            idempotency_key,
-            KeyedRoute::Retry,
-            format!("execution={execution_id}"),
-        )?;
-        let started = self
-            .engine
-            .retry(actor.username(), execution_id, keyed.as_ref())
-            .await?;
-        answer(started, wait).await
-    }
-
-    /// `POST /api/app/jobinstance/{id}/rollback`.
-    pub async fn rollback(
-        &self,
-        actor: &Actor,
-        instance_id: &str,
-        use_tad_host: bool,
-        wait: bool,
-        idempotency_key: Option<&str>,
-    ) -> JobsResult<ExecuteAnswer> {
-        require_operator(actor)?;
-        let keyed = keyed(
-            actor,
-            idempotency_key,
-            KeyedRoute::Rollback,
-            format!("instance={instance_id};use_tad_host={use_tad_host}"),
-        )?;
-        let started = self
-            .engine
-            .rollback(actor.username(), instance_id, use_tad_host, keyed.as_ref())
-            .await?;
+            } => {
+                self.engine
+                    .start(user, instance_id, mode, use_tad_host, keyed)
+                    .await?
+            }
+            RunRequest::Retry { execution_id } => {
+                self.engine.retry(user, execution_id, keyed).await?
+            }
+            RunRequest::Rollback {
+                instance_id,
+                use_tad_host,
+            } => {
+                self.engine
+                    .rollback(user, instance_id, use_tad_host, keyed)
+                    .await?
+            }
+            RunRequest::JointLine {
+                joint_line_id,
+                use_tad_host,
+            } => {
+                self.engine
+                    .start_joint(user, joint_line_id, use_tad_host, keyed)
+                    .await?
+            }
+        };
         answer(started, wait).await
     }
 
@@ -191,34 +214,6 @@ impl JobsService {
             },
             Err(error) => Err(error),
         }
-    }
-
-    /// 2.1 `POST /api/app/jointline/{id}/execution`.
-    pub async fn execute_joint_line(
-        &self,
-        actor: &Actor,
-        joint_line_id: &str,
-        use_tad_host: bool,
-        wait: bool,
-        idempotency_key: Option<&str>,
-    ) -> JobsResult<ExecuteAnswer> {
-        require_operator(actor)?;
-        let keyed = keyed(
-            actor,
-            idempotency_key,
-            KeyedRoute::JointLine,
-            format!("joint_line={joint_line_id};use_tad_host={use_tad_host}"),
-        )?;
-        let started = self
-            .engine
-            .start_joint(
-                actor.username(),
-                joint_line_id,
-                use_tad_host,
-                keyed.as_ref(),
-            )
-            .await?;
-        answer(started, wait).await
     }
 
     /// `GET /api/executions/{id}/log`.

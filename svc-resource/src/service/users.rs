@@ -205,6 +205,14 @@ pub(crate) fn upsert_user_in(
     })
 }
 
+/// The user with `id`, or why there is none.
+fn existing_user(connection: &mut common::db::DbConnection, id: &str) -> ResourceResult<UserRow> {
+    users::find(connection, id)?.ok_or_else(|| ResourceError::NotFound {
+        kind: RecordKind::User,
+        id: id.to_owned(),
+    })
+}
+
 impl ResourceService {
     /// Creates `admin` when there is no user at all (first start). Safe when replicas race.
     pub async fn ensure_admin(
@@ -376,11 +384,7 @@ impl ResourceService {
         let updated = self
             .database
             .transaction(move |connection| {
-                let user =
-                    users::find(connection, &id)?.ok_or_else(|| ResourceError::NotFound {
-                        kind: RecordKind::User,
-                        id: id.clone(),
-                    })?;
+                let user = existing_user(connection, &id)?;
                 let roles = roles.unwrap_or_else(|| user.roles.clone());
                 users::update(connection, &user.id, &roles, password_hash.as_deref())?;
                 sessions::delete_of_user(connection, &user.username)?;
@@ -482,11 +486,7 @@ impl ResourceService {
         let username = self
             .database
             .transaction(move |connection| {
-                let user =
-                    users::find(connection, &id)?.ok_or_else(|| ResourceError::NotFound {
-                        kind: RecordKind::User,
-                        id: id.clone(),
-                    })?;
+                let user = existing_user(connection, &id)?;
                 if user.username == actor_name {
                     return Err(ResourceError::CannotDeleteSelf(user.username));
                 }
