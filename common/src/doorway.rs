@@ -109,7 +109,7 @@ impl<T> CallerExt for tonic::Request<T> {
 /// What an adapter's method needs to know of the call before its message: the verified caller
 /// ([`Actor`], or only its [`Claims`]), the raw outcome of the check ([`Authentication`]),
 /// nothing ([`Public`]), or an adapter's own check. [`grpc_api!`] takes it from the request and
-/// passes it as the method's first argument; the method's parameter type chooses which.
+/// binds it to the RPC's first parameter; that parameter's type chooses which.
 pub trait FromCall<A>: Sized {
     /// Taken from `request`, answered by `adapter`, or the status that refuses the call.
     fn from_call<T>(adapter: &A, request: &tonic::Request<T>) -> Result<Self, Status>;
@@ -145,31 +145,36 @@ impl<A> FromCall<A> for Public {
     }
 }
 
-/// Implements a tonic service trait for an adapter whose RPCs are inherent async methods of the
-/// same names, written in the adapter's per-area files: one line per RPC. Each method takes what
-/// it needs of the call ([`FromCall`]) and the message, and answers its reply or a status:
-/// `async fn list_templates(&self, actor: Actor, body: pb::ListTemplatesRequest) ->
-/// Result<pb::ListTemplatesResponse, Status>`; the macro unwraps the request and wraps the reply.
+/// Implements a tonic service trait for an adapter, one entry per RPC written like a method:
+/// what it needs of the call ([`FromCall`], taken before the message is read), the message, the
+/// reply, and a body that evaluates to the reply (`?` answers a failure as its status). The
+/// macro unwraps the request and wraps the reply.
 ///
 /// ```text
 /// grpc_api! {
 ///     impl JobsApi for JobsGrpc {
 ///         type WatchExecutionStream = EventStream;
 ///     }
-///     list_templates(pb::ListTemplatesRequest) -> pb::ListTemplatesResponse;
+///     delete_template(&self, actor: Actor, body: pb::IdRequest) -> pb::DeleteResponse {
+///         self.service.delete_template(&actor, &body.id).await?;
+///         pb::DeleteResponse { id: body.id }
+///     }
 /// }
 /// ```
 #[macro_export]
 macro_rules! grpc_api {
     (
         impl $api:ident for $grpc:ident { $(type $assoc:ident = $assoc_type:ty;)* }
-        $($method:ident($request:ty) -> $response:ty;)*
+        $(
+            $method:ident(&$self:ident, $caller:tt: $caller_type:ty, $body:tt: $request:ty $(,)?)
+                -> $response:ty $reply:block
+        )*
     ) => {
         impl $api for $grpc {
             $(type $assoc = $assoc_type;)*
             $(
                 fn $method<'life0, 'async_trait>(
-                    &'life0 self,
+                    &'life0 $self,
                     request: ::tonic::Request<$request>,
                 ) -> ::std::pin::Pin<
                     Box<
@@ -184,14 +189,93 @@ macro_rules! grpc_api {
                     Self: 'async_trait,
                 {
                     Box::pin(async move {
-                        let caller = $crate::doorway::FromCall::from_call(self, &request)?;
-                        $grpc::$method(self, caller, request.into_inner())
-                            .await
-                            .map(::tonic::Response::new)
+                        let $caller: $caller_type =
+                            $crate::doorway::FromCall::from_call($self, &request)?;
+                        let $body: $request = request.into_inner();
+                        let reply: $response = $reply;
+                        Ok(::tonic::Response::new(reply))
                     })
                 }
             )*
         }
+    };
+}
+
+/// Every record of `records` as the message `M` (the rows of a list reply).
+pub fn converted<R, M: From<R>>(records: impl IntoIterator<Item = R>) -> Vec<M> {
+    records.into_iter().map(M::from).collect()
+}
+
+/// `From<Record> for Message` impls, one entry per record: the fields named alone move across
+/// under the same name; the fields after `;` are computed from the record, bound as the name
+/// given after `as` (they are read before any field moves).
+///
+/// ```text
+/// proto_from! {
+///     EnvRow as row => pb::Env {
+///         id, name, remark, creator, mender;
+///         create_time_ms: to_unix_ms(row.create_time),
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! proto_from {
+    ($(
+        $record:ty as $row:ident => $message:path {
+            $($moved:ident),* $(,)? $(; $($field:ident: $value:expr),* $(,)?)?
+        }
+    )*) => {$(
+        impl From<$record> for $message {
+            fn from($row: $record) -> $message {
+                $message { $($($field: $value,)*)? $($moved: $row.$moved,)* }
+            }
+        }
+    )*};
+}
+
+/// The wire form of a service's failures: `impl proto::error::ServiceError` from the table of
+/// its reasons (`pattern => code`), the variant that carries another service's answer on
+/// unchanged (`upstream`), the failures that refused before starting (`refused_unstarted`), and
+/// the `tonic::Status` it answers as.
+#[macro_export]
+macro_rules! service_error {
+    (
+        impl ServiceError for $error:ident as $service:literal {
+            type Code = $code:ty;
+            $(upstream: $upstream:ident,)?
+            $(refused_unstarted: $refused:pat,)?
+            reasons {
+                $($arm:pat => $reason:expr,)*
+            }
+        }
+    ) => {
+        impl ::proto::error::ServiceError for $error {
+            type Code = $code;
+            const SERVICE: &'static str = $service;
+
+            fn reason(&self) -> $code {
+                match self {
+                    $($arm => $reason,)*
+                }
+            }
+
+            $(
+                fn into_upstream(self) -> Result<::tonic::Status, $error> {
+                    match self {
+                        $error::$upstream(status) => Ok(status),
+                        other => Err(other),
+                    }
+                }
+            )?
+
+            $(
+                fn refused_unstarted(&self) -> bool {
+                    matches!(self, $refused)
+                }
+            )?
+        }
+
+        ::proto::status_from!($error);
     };
 }
 

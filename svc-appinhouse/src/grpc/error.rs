@@ -1,7 +1,7 @@
 //! The wire form of the appinhouse rules' failures: each answer of the contract with its numeric
 //! code (metadata `appinhouse-code`) and status.
 
-use proto::{appinhouse::AppinhouseCode, error::ServiceError};
+use proto::appinhouse::AppinhouseCode;
 
 use crate::service::{AppinhouseError, Fault};
 
@@ -23,13 +23,11 @@ impl From<Fault> for AppinhouseCode {
     }
 }
 
-impl ServiceError for AppinhouseError {
-    type Code = AppinhouseCode;
-    const SERVICE: &'static str = "appinhouse";
-
-    fn reason(&self) -> AppinhouseCode {
-        self.code().into()
+common::service_error! {
+    impl ServiceError for AppinhouseError as "appinhouse" {
+        type Code = AppinhouseCode;
+        reasons {
+            error => error.code().into(),
+        }
     }
 }
-
-proto::status_from!(AppinhouseError);

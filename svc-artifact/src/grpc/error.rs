@@ -1,25 +1,27 @@
 //! The wire form of the artifact rules' failures: each with its stable reason (and so its status).
 
-use proto::{ErrorReason, error::ServiceError};
-use tonic::Status;
+use proto::ErrorReason;
 
 use crate::service::{ArtifactError, RecordKind};
 
-impl ServiceError for ArtifactError {
-    type Code = ErrorReason;
-    const SERVICE: &'static str = "artifact";
+fn not_found_reason(kind: RecordKind) -> ErrorReason {
+    match kind {
+        RecordKind::File => ErrorReason::FileNotFound,
+        RecordKind::Script => ErrorReason::ScriptNotFound,
+        RecordKind::Method => ErrorReason::MethodNotFound,
+        RecordKind::Template => ErrorReason::TemplateNotFound,
+        RecordKind::Application => ErrorReason::ApplicationNotFound,
+    }
+}
 
-    fn reason(&self) -> ErrorReason {
-        match self {
+common::service_error! {
+    impl ServiceError for ArtifactError as "artifact" {
+        type Code = ErrorReason;
+        upstream: Upstream,
+        reasons {
             ArtifactError::Missing { .. } => ErrorReason::MissingField,
             ArtifactError::Invalid { .. } => ErrorReason::InvalidField,
-            ArtifactError::NotFound { kind, .. } => match kind {
-                RecordKind::File => ErrorReason::FileNotFound,
-                RecordKind::Script => ErrorReason::ScriptNotFound,
-                RecordKind::Method => ErrorReason::MethodNotFound,
-                RecordKind::Template => ErrorReason::TemplateNotFound,
-                RecordKind::Application => ErrorReason::ApplicationNotFound,
-            },
+            ArtifactError::NotFound { kind, .. } => not_found_reason(*kind),
             ArtifactError::Md5Mismatch { .. } => ErrorReason::Md5Mismatch,
             ArtifactError::ArchiveRejected { .. } => ErrorReason::ArchiveRejected,
             ArtifactError::InvalidSchema { .. } => ErrorReason::InvalidSchema,
@@ -37,13 +39,4 @@ impl ServiceError for ArtifactError {
             | ArtifactError::Upstream(_) => ErrorReason::InternalError,
         }
     }
-
-    fn into_upstream(self) -> Result<Status, ArtifactError> {
-        match self {
-            ArtifactError::Upstream(status) => Ok(status),
-            other => Err(other),
-        }
-    }
 }
-
-proto::status_from!(ArtifactError);

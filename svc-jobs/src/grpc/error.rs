@@ -1,7 +1,6 @@
 //! The wire form of the jobs rules' failures: each with its stable reason (and so its status).
 
-use proto::{ErrorReason, error::ServiceError};
-use tonic::Status;
+use proto::ErrorReason;
 
 use crate::service::{GraphFault, JobsError, RecordKind};
 
@@ -25,30 +24,18 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
     }
 }
 
-impl ServiceError for JobsError {
-    type Code = ErrorReason;
-    const SERVICE: &'static str = "jobs";
-
-    fn reason(&self) -> ErrorReason {
-        match self {
+common::service_error! {
+    impl ServiceError for JobsError as "jobs" {
+        type Code = ErrorReason;
+        upstream: Upstream,
+        refused_unstarted: JobsError::Unavailable(_),
+        reasons {
             JobsError::Missing { .. } => ErrorReason::MissingField,
             JobsError::Invalid { .. } => ErrorReason::InvalidField,
             JobsError::NotFound { kind, .. } => not_found_reason(*kind),
-            JobsError::InUse {
-                kind: RecordKind::Template,
-                ..
-            } => ErrorReason::TemplateInUse,
-            JobsError::InUse {
-                kind: RecordKind::Cluster,
-                ..
-            } => ErrorReason::ClusterInUse,
-            JobsError::InUse { .. } => ErrorReason::InstanceInUse,
+            JobsError::InUse { kind, .. } => in_use_reason(*kind),
             JobsError::Mismatch { .. } => ErrorReason::ClusterOutsideInstance,
-            JobsError::Graph { fault, .. } => match fault {
-                GraphFault::DuplicateSequence => ErrorReason::DuplicateSequence,
-                GraphFault::UnknownParent => ErrorReason::UnknownParent,
-                GraphFault::Cycle => ErrorReason::JointLineCycle,
-            },
+            JobsError::Graph { fault, .. } => graph_reason(*fault),
             JobsError::Forbidden(_) => ErrorReason::Forbidden,
             JobsError::Unauthenticated(_) => ErrorReason::Unauthorized,
             JobsError::RunActive { .. } => ErrorReason::ExecutionRunning,
@@ -63,23 +50,28 @@ impl ServiceError for JobsError {
             | JobsError::Sealing { .. } => ErrorReason::InternalError,
         }
     }
+}
 
-    fn into_upstream(self) -> Result<Status, JobsError> {
-        match self {
-            JobsError::Upstream(status) => Ok(status),
-            other => Err(other),
-        }
-    }
-
-    fn refused_unstarted(&self) -> bool {
-        matches!(self, JobsError::Unavailable(_))
+fn in_use_reason(kind: RecordKind) -> ErrorReason {
+    match kind {
+        RecordKind::Template => ErrorReason::TemplateInUse,
+        RecordKind::Cluster => ErrorReason::ClusterInUse,
+        _ => ErrorReason::InstanceInUse,
     }
 }
 
-proto::status_from!(JobsError);
+fn graph_reason(fault: GraphFault) -> ErrorReason {
+    match fault {
+        GraphFault::DuplicateSequence => ErrorReason::DuplicateSequence,
+        GraphFault::UnknownParent => ErrorReason::UnknownParent,
+        GraphFault::Cycle => ErrorReason::JointLineCycle,
+    }
+}
 
 #[cfg(test)]
 mod tests {
+    use tonic::Status;
+
     use super::*;
 
     #[test]

@@ -1,32 +1,18 @@
 //! Inbound gRPC adapter of svc-resource: reads the caller the doorway layer verified
-//! (`common::doorway`), translates proto ⇄ domain in one file per area, and maps rule failures
-//! to statuses with a stable reason (`error`). Nothing else.
+//! (`common::doorway`), translates proto ⇄ domain (the RPC table here, the records' messages in
+//! `convert`), and maps rule failures to statuses with a stable reason (`error`). Nothing else.
 
-mod catalog;
-mod clusters;
+mod convert;
 mod error;
-mod hosts;
-mod lookups;
-mod sessions;
-mod users;
 
 use common::{
     auth::{Actor, Claims},
-    doorway::{Authentication, Public, auth_status},
-    time::to_unix_ms,
+    doorway::{Authentication, Public, auth_status, converted},
 };
 use proto::resource::v1::{self as pb, resource_service_server::ResourceService as ResourceApi};
-use tonic::Status;
 
-use crate::service::{
-    ResourceService, WriteChannel,
-    clusters::{ClusterFields, ClusterView},
-    hosts::{HostFields, HostView},
-    lookups::NameLookup,
-    records::{
-        ApplicationRow, ClusterTypeRow, EnvRow, HostRow, ModuleRow, ProductLineRow, UserRow,
-    },
-};
+use crate::service::{PageRequest, ResourceService, clusters::ClusterView};
+use convert::channel_of;
 
 /// The tonic service over the resource rules.
 #[derive(Clone)]
@@ -40,83 +26,242 @@ impl ResourceGrpc {
     }
 }
 
-fn host_row_to_proto(row: HostRow) -> pb::Host {
-    pb::Host {
-        has_password: row.ssh_password_sealed.is_some(),
-        has_private_key: row.ssh_private_key_sealed.is_some(),
-        host_key_pinned: row.host_key_fingerprint.is_some(),
-        id: row.id,
-        host_ip: row.host_ip,
-        host_name: row.host_name,
-        remark: row.remark,
-        ssh_port: row.ssh_port,
-        ssh_user: row.ssh_user,
-        product_line_id: row.product_line_id,
-        product_line_name: String::new(),
-        env_id: row.env_id,
-        env_name: String::new(),
-        source: row.source,
-        creator: row.creator,
-        create_time_ms: to_unix_ms(row.create_time),
-        mender: row.mender,
-        update_time_ms: to_unix_ms(row.update_time),
-        clusters: Vec::new(),
-        apps: Vec::new(),
-    }
-}
-
-fn channel_of(value: i32) -> WriteChannel {
-    match pb::WriteChannel::try_from(value) {
-        Ok(pb::WriteChannel::Admin) => WriteChannel::Admin,
-        _ => WriteChannel::Aos,
-    }
-}
-
-fn deleted(id: String) -> pb::DeleteResponse {
-    pb::DeleteResponse { id }
-}
-
 common::grpc_api! {
     impl ResourceApi for ResourceGrpc {}
-    login(pb::LoginRequest) -> pb::LoginResponse;
-    check_session(pb::CheckSessionRequest) -> pb::CheckSessionResponse;
-    logout(pb::LogoutRequest) -> pb::LogoutResponse;
-    update_user(pb::UpdateUserRequest) -> pb::User;
-    create_user(pb::CreateUserRequest) -> pb::User;
-    list_users(pb::ListUsersRequest) -> pb::ListUsersResponse;
-    delete_user(pb::DeleteRequest) -> pb::DeleteResponse;
-    upsert_product_line(pb::UpsertProductLineRequest) -> pb::ProductLine;
-    list_product_lines(pb::ListProductLinesRequest) -> pb::ListProductLinesResponse;
-    delete_product_line(pb::DeleteRequest) -> pb::DeleteResponse;
-    upsert_application(pb::UpsertApplicationRequest) -> pb::Application;
-    list_applications(pb::ListApplicationsRequest) -> pb::ListApplicationsResponse;
-    delete_application(pb::DeleteRequest) -> pb::DeleteResponse;
-    upsert_module(pb::UpsertModuleRequest) -> pb::Module;
-    list_modules(pb::ListModulesRequest) -> pb::ListModulesResponse;
-    delete_module(pb::DeleteRequest) -> pb::DeleteResponse;
-    upsert_env(pb::UpsertEnvRequest) -> pb::Env;
-    list_envs(pb::ListEnvsRequest) -> pb::ListEnvsResponse;
-    delete_env(pb::DeleteRequest) -> pb::DeleteResponse;
-    upsert_cluster_type(pb::UpsertClusterTypeRequest) -> pb::ClusterType;
-    list_cluster_types(pb::ListClusterTypesRequest) -> pb::ListClusterTypesResponse;
-    delete_cluster_type(pb::DeleteRequest) -> pb::DeleteResponse;
-    query_clusters(pb::QueryClustersRequest) -> pb::ClusterPage;
-    create_cluster(pb::CreateClusterRequest) -> pb::Cluster;
-    update_cluster(pb::UpdateClusterRequest) -> pb::Cluster;
-    delete_cluster(pb::DeleteResourceRequest) -> pb::Cluster;
-    list_clusters(pb::ListClustersRequest) -> pb::ListClustersResponse;
-    get_clusters(pb::GetClustersRequest) -> pb::ListClustersResponse;
-    cluster_host_candidates(pb::ClusterIdRequest) -> pb::ListHostsResponse;
-    cluster_hosts(pb::ClusterIdRequest) -> pb::ListHostsResponse;
-    bind_hosts(pb::BindHostsRequest) -> pb::BindHostsResponse;
-    unbind_hosts(pb::BindHostsRequest) -> pb::BindHostsResponse;
-    create_host(pb::CreateHostRequest) -> pb::Host;
-    update_host(pb::UpdateHostRequest) -> pb::Host;
-    delete_host(pb::DeleteResourceRequest) -> pb::Host;
-    query_hosts(pb::QueryHostsRequest) -> pb::HostPage;
-    list_hosts(pb::ListHostsRequest) -> pb::ListHostsResponse;
-    validate_ssh(pb::ValidateSshRequest) -> pb::ValidateSshResponse;
-    get_host_connections(pb::ClusterIdRequest) -> pb::HostConnectionsResponse;
-    pin_host_key(pb::PinHostKeyRequest) -> pb::PinHostKeyResponse;
-    lookup_names(pb::LookupNamesRequest) -> pb::LookupNamesResponse;
+
+    // Sessions.
+    login(&self, _: Public, body: pb::LoginRequest) -> pb::LoginResponse {
+        let (token, roles) = self.service.login(&body.username, &body.password).await?;
+        pb::LoginResponse {
+            token: token.token,
+            expires_at_ms: token.expires_at_ms,
+            username: body.username.trim().to_owned(),
+            roles,
+        }
+    }
+    check_session(
+        &self,
+        authentication: Authentication,
+        _: pb::CheckSessionRequest,
+    ) -> pb::CheckSessionResponse {
+        let active = match authentication.0 {
+            Ok(_) => true,
+            Err(error) if error.is_unavailable() => return Err(auth_status(&error)),
+            Err(_) => false,
+        };
+        pb::CheckSessionResponse { active }
+    }
+    logout(&self, actor: Actor, _: pb::LogoutRequest) -> pb::LogoutResponse {
+        self.service.logout(&actor).await?;
+        pb::LogoutResponse { username: actor.username().to_owned() }
+    }
+
+    // Users and their roles.
+    update_user(&self, actor: Claims, body: pb::UpdateUserRequest) -> pb::User {
+        let password = body.password.as_deref();
+        self.service.update_user(&actor, &body.id, password, &body.roles).await?.into()
+    }
+    create_user(&self, actor: Claims, body: pb::CreateUserRequest) -> pb::User {
+        let (name, password) = (&body.username, &body.password);
+        self.service.create_user(&actor, name, password, &body.roles).await?.into()
+    }
+    list_users(&self, actor: Claims, _: pb::ListUsersRequest) -> pb::ListUsersResponse {
+        pb::ListUsersResponse { users: converted(self.service.list_users(&actor).await?) }
+    }
+    delete_user(&self, actor: Claims, body: pb::DeleteRequest) -> pb::DeleteResponse {
+        self.service.delete_user(&actor, &body.id).await?;
+        pb::DeleteResponse { id: body.id }
+    }
+
+    // Product lines, applications, modules, environments and cluster types.
+    upsert_product_line(
+        &self,
+        actor: Claims,
+        body: pb::UpsertProductLineRequest,
+    ) -> pb::ProductLine {
+        let id = body.id.as_deref();
+        self.service.upsert_product_line(&actor, id, &body.name).await?.into()
+    }
+    list_product_lines(
+        &self,
+        actor: Claims,
+        _: pb::ListProductLinesRequest,
+    ) -> pb::ListProductLinesResponse {
+        let rows = self.service.list_product_lines(&actor).await?;
+        pb::ListProductLinesResponse { product_lines: converted(rows) }
+    }
+    delete_product_line(&self, actor: Claims, body: pb::DeleteRequest) -> pb::DeleteResponse {
+        self.service.delete_product_line(&actor, &body.id).await?;
+        pb::DeleteResponse { id: body.id }
+    }
+    upsert_application(
+        &self,
+        actor: Claims,
+        body: pb::UpsertApplicationRequest,
+    ) -> pb::Application {
+        let (id, name) = (body.id.as_deref(), &body.name);
+        let product_line_id = &body.product_line_id;
+        self.service.upsert_application(&actor, id, name, product_line_id).await?.into()
+    }
+    list_applications(
+        &self,
+        actor: Claims,
+        body: pb::ListApplicationsRequest,
+    ) -> pb::ListApplicationsResponse {
+        let product_line_id = body.product_line_id.as_deref();
+        let rows = self.service.list_applications(&actor, product_line_id).await?;
+        pb::ListApplicationsResponse { applications: converted(rows) }
+    }
+    delete_application(&self, actor: Claims, body: pb::DeleteRequest) -> pb::DeleteResponse {
+        self.service.delete_application(&actor, &body.id).await?;
+        pb::DeleteResponse { id: body.id }
+    }
+    upsert_module(&self, actor: Claims, body: pb::UpsertModuleRequest) -> pb::Module {
+        let (id, name, application_id) = (body.id.as_deref(), &body.name, &body.application_id);
+        self.service.upsert_module(&actor, id, name, application_id).await?.into()
+    }
+    list_modules(&self, actor: Claims, body: pb::ListModulesRequest) -> pb::ListModulesResponse {
+        let rows = self.service.list_modules(&actor, body.application_id.as_deref()).await?;
+        pb::ListModulesResponse { modules: converted(rows) }
+    }
+    delete_module(&self, actor: Claims, body: pb::DeleteRequest) -> pb::DeleteResponse {
+        self.service.delete_module(&actor, &body.id).await?;
+        pb::DeleteResponse { id: body.id }
+    }
+    upsert_env(&self, actor: Claims, body: pb::UpsertEnvRequest) -> pb::Env {
+        let (id, name, remark) = (body.id.as_deref(), &body.name, &body.remark);
+        self.service.upsert_env(&actor, id, name, remark).await?.into()
+    }
+    list_envs(&self, actor: Claims, _: pb::ListEnvsRequest) -> pb::ListEnvsResponse {
+        pb::ListEnvsResponse { envs: converted(self.service.list_envs(&actor).await?) }
+    }
+    delete_env(&self, actor: Claims, body: pb::DeleteRequest) -> pb::DeleteResponse {
+        self.service.delete_env(&actor, &body.id).await?;
+        pb::DeleteResponse { id: body.id }
+    }
+    upsert_cluster_type(
+        &self,
+        actor: Claims,
+        body: pb::UpsertClusterTypeRequest,
+    ) -> pb::ClusterType {
+        self.service.upsert_cluster_type(&actor, &body.key, &body.value).await?.into()
+    }
+    list_cluster_types(
+        &self,
+        actor: Claims,
+        _: pb::ListClusterTypesRequest,
+    ) -> pb::ListClusterTypesResponse {
+        let rows = self.service.list_cluster_types(&actor).await?;
+        pb::ListClusterTypesResponse { cluster_types: converted(rows) }
+    }
+    delete_cluster_type(&self, actor: Claims, body: pb::DeleteRequest) -> pb::DeleteResponse {
+        self.service.delete_cluster_type(&actor, &body.id).await?;
+        pb::DeleteResponse { id: body.id }
+    }
+
+    // Clusters and the hosts bound to them.
+    query_clusters(&self, actor: Claims, body: pb::QueryClustersRequest) -> pb::ClusterPage {
+        let page = PageRequest::new(body.page, body.page_size);
+        let (app_id, name) = (body.app_id.as_deref(), body.name.as_deref());
+        let (count, views) = self.service.query_clusters(&actor, app_id, name, page).await?;
+        pb::ClusterPage { count, page: page.page, clusters: converted(views) }
+    }
+    create_cluster(&self, actor: Claims, body: pb::CreateClusterRequest) -> pb::Cluster {
+        let fields = body.fields.unwrap_or_default().into();
+        let channel = channel_of(body.channel);
+        let id = body.id.as_deref();
+        self.service.create_cluster(&actor, id, fields, channel).await?.into()
+    }
+    update_cluster(&self, actor: Claims, body: pb::UpdateClusterRequest) -> pb::Cluster {
+        let fields = body.fields.unwrap_or_default().into();
+        let channel = channel_of(body.channel);
+        self.service.update_cluster(&actor, &body.id, fields, channel).await?.into()
+    }
+    delete_cluster(&self, actor: Actor, body: pb::DeleteResourceRequest) -> pb::Cluster {
+        let channel = channel_of(body.channel);
+        let row = self.service.delete_cluster(&actor, &body.id, channel).await?;
+        let (env_name, app_name) = (String::new(), String::new());
+        ClusterView { row, env_name, app_name, deleting: false }.into()
+    }
+    list_clusters(&self, actor: Claims, body: pb::ListClustersRequest) -> pb::ListClustersResponse {
+        let (env_id, app_id) = (body.env_id.as_deref(), body.app_id.as_deref());
+        let views = self.service.list_clusters(&actor, env_id, app_id).await?;
+        pb::ListClustersResponse { clusters: converted(views) }
+    }
+    get_clusters(&self, actor: Claims, body: pb::GetClustersRequest) -> pb::ListClustersResponse {
+        let views = self.service.get_clusters(&actor, body.ids).await?;
+        pb::ListClustersResponse { clusters: converted(views) }
+    }
+    cluster_host_candidates(
+        &self,
+        actor: Claims,
+        body: pb::ClusterIdRequest,
+    ) -> pb::ListHostsResponse {
+        let rows = self.service.cluster_host_candidates(&actor, &body.cluster_id);
+        pb::ListHostsResponse { hosts: converted(rows.await?) }
+    }
+    cluster_hosts(&self, actor: Claims, body: pb::ClusterIdRequest) -> pb::ListHostsResponse {
+        let rows = self.service.cluster_hosts(&actor, &body.cluster_id).await?;
+        pb::ListHostsResponse { hosts: converted(rows) }
+    }
+    bind_hosts(&self, actor: Claims, body: pb::BindHostsRequest) -> pb::BindHostsResponse {
+        let cluster_id = &body.cluster_id;
+        self.service.bind_hosts(&actor, cluster_id, body.host_ids).await?;
+        pb::BindHostsResponse {}
+    }
+    unbind_hosts(&self, actor: Claims, body: pb::BindHostsRequest) -> pb::BindHostsResponse {
+        let cluster_id = &body.cluster_id;
+        self.service.unbind_hosts(&actor, cluster_id, body.host_ids).await?;
+        pb::BindHostsResponse {}
+    }
+
+    // Hosts, their SSH validation, connections and pinned keys.
+    create_host(&self, actor: Claims, body: pb::CreateHostRequest) -> pb::Host {
+        let fields = body.fields.unwrap_or_default().into();
+        let channel = channel_of(body.channel);
+        let id = body.id.as_deref();
+        self.service.create_host(&actor, id, fields, channel).await?.into()
+    }
+    update_host(&self, actor: Claims, body: pb::UpdateHostRequest) -> pb::Host {
+        let fields = body.fields.unwrap_or_default().into();
+        let channel = channel_of(body.channel);
+        self.service.update_host(&actor, &body.id, fields, channel).await?.into()
+    }
+    delete_host(&self, actor: Claims, body: pb::DeleteResourceRequest) -> pb::Host {
+        let channel = channel_of(body.channel);
+        self.service.delete_host(&actor, &body.id, channel).await?.into()
+    }
+    query_hosts(&self, actor: Claims, body: pb::QueryHostsRequest) -> pb::HostPage {
+        let page = PageRequest::new(body.page, body.page_size);
+        let host_name = body.host_name.as_deref();
+        let product_line_id = body.product_line_id.as_deref();
+        let query = self.service.query_hosts(&actor, host_name, product_line_id, page);
+        let (count, views) = query.await?;
+        pb::HostPage { count, page: page.page, hosts: converted(views) }
+    }
+    list_hosts(&self, actor: Claims, _: pb::ListHostsRequest) -> pb::ListHostsResponse {
+        pb::ListHostsResponse { hosts: converted(self.service.list_hosts(&actor).await?) }
+    }
+    validate_ssh(&self, actor: Claims, body: pb::ValidateSshRequest) -> pb::ValidateSshResponse {
+        let ok = self.service.validate_ssh(&actor, &body.host_ip, &body.ssh_user).await?;
+        pb::ValidateSshResponse { ok }
+    }
+    get_host_connections(
+        &self,
+        actor: Claims,
+        body: pb::ClusterIdRequest,
+    ) -> pb::HostConnectionsResponse {
+        let connections = self.service.host_connections(&actor, &body.cluster_id).await?;
+        pb::HostConnectionsResponse { hosts: converted(connections) }
+    }
+    pin_host_key(&self, actor: Claims, body: pb::PinHostKeyRequest) -> pb::PinHostKeyResponse {
+        let (host_id, fingerprint) = (&body.host_id, &body.fingerprint);
+        let pinned = self.service.pin_host_key(&actor, host_id, fingerprint).await?;
+        pb::PinHostKeyResponse { pinned }
+    }
+
+    // Names of records by id, for other services' answers.
+    lookup_names(&self, actor: Claims, body: pb::LookupNamesRequest) -> pb::LookupNamesResponse {
+        self.service.lookup_names(&actor, body.into()).await?.into()
+    }
 }

@@ -1,0 +1,122 @@
+//! The resource records as proto messages, and the proto fields the rules take, one `From` each.
+
+use common::time::to_unix_ms;
+use proto::resource::v1 as pb;
+
+use crate::service::{
+    WriteChannel,
+    clusters::{ClusterFields, ClusterView},
+    hosts::{HostConnection, HostFields, HostView},
+    lookups::{NameLookup, Names},
+    records::{
+        ApplicationRow, ClusterTypeRow, EnvRow, HostRow, ModuleRow, ProductLineRow, UserRow,
+    },
+};
+
+/// The channel a write came through; anything but the admin console counts as AOS.
+pub(super) fn channel_of(value: i32) -> WriteChannel {
+    match pb::WriteChannel::try_from(value) {
+        Ok(pb::WriteChannel::Admin) => WriteChannel::Admin,
+        _ => WriteChannel::Aos,
+    }
+}
+
+common::proto_from! {
+    UserRow as row => pb::User {
+        id, username, creator;
+        roles: row.role_names(),
+        create_time_ms: to_unix_ms(row.create_time),
+    }
+    ProductLineRow as row => pb::ProductLine {
+        id, name, creator, mender;
+        create_time_ms: to_unix_ms(row.create_time),
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+    ApplicationRow as row => pb::Application {
+        id, name, product_line_id, creator, mender;
+        create_time_ms: to_unix_ms(row.create_time),
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+    ModuleRow as row => pb::Module {
+        id, name, application_id, creator, mender;
+        create_time_ms: to_unix_ms(row.create_time),
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+    EnvRow as row => pb::Env {
+        id, name, remark, creator, mender;
+        create_time_ms: to_unix_ms(row.create_time),
+        update_time_ms: to_unix_ms(row.update_time),
+    }
+    ClusterTypeRow as row => pb::ClusterType {
+        ; key: row.type_key, value: row.type_value,
+    }
+    HostRow as row => pb::Host {
+        id, host_ip, host_name, remark, ssh_port, ssh_user, product_line_id, env_id, source,
+        creator, mender;
+        has_password: row.ssh_password_sealed.is_some(),
+        has_private_key: row.ssh_private_key_sealed.is_some(),
+        host_key_pinned: row.host_key_fingerprint.is_some(),
+        create_time_ms: to_unix_ms(row.create_time),
+        update_time_ms: to_unix_ms(row.update_time),
+        product_line_name: String::new(),
+        env_name: String::new(),
+        clusters: Vec::new(),
+        apps: Vec::new(),
+    }
+    HostConnection as connection => pb::HostConnection {
+        password, private_key;
+        host_key_fingerprint: connection.row.host_key_fingerprint.clone(),
+        host: Some(connection.row.into()),
+    }
+    pb::ClusterFields as fields => ClusterFields {
+        name, remark, env_id, app_id;
+        cluster_type: fields.r#type,
+    }
+    pb::HostFields as fields => HostFields {
+        host_ip, host_name, remark, ssh_user, ssh_port, ssh_password, ssh_private_key,
+        product_line_id, env_id,
+    }
+    pb::LookupNamesRequest as body => NameLookup {
+        env_ids, application_ids, product_line_ids, module_ids,
+    }
+    Names as names => pb::LookupNamesResponse {
+        envs, applications, product_lines, modules, application_product_lines,
+    }
+}
+
+impl From<HostView> for pb::Host {
+    fn from(view: HostView) -> pb::Host {
+        let clusters = view.clusters.into_iter();
+        pb::Host {
+            product_line_name: view.product_line_name,
+            env_name: view.env_name,
+            clusters: clusters
+                .map(|(id, name)| pb::ClusterName { id, name })
+                .collect(),
+            apps: view.apps,
+            ..view.row.into()
+        }
+    }
+}
+
+impl From<ClusterView> for pb::Cluster {
+    fn from(view: ClusterView) -> pb::Cluster {
+        let row = view.row;
+        pb::Cluster {
+            id: row.id,
+            name: row.name,
+            remark: row.remark,
+            r#type: row.cluster_type,
+            env_id: row.env_id,
+            env_name: view.env_name,
+            app_id: row.app_id,
+            app_name: view.app_name,
+            source: row.source,
+            creator: row.creator,
+            create_time_ms: to_unix_ms(row.create_time),
+            mender: row.mender,
+            update_time_ms: to_unix_ms(row.update_time),
+            deleting: view.deleting,
+        }
+    }
+}
