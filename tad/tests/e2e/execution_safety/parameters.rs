@@ -223,8 +223,8 @@ async fn script_parameters_reach_the_script_as_argv_words_and_paths_are_taken_li
     ] {
         let binding = json!([{"id": bench.script_file_id, "dest": script_dest, "host_IP": [],
             "parameter": unbalanced, "execute_type": "shell"}]);
-        let binding = json!({"script_id": "", "scripts_data": binding});
-        let (status, body) = bench.admin.post(&script_path, &binding).await;
+        let script_binding = json!({"script_id": "", "scripts_data": binding});
+        let (status, body) = bench.admin.post(&script_path, &script_binding).await;
         assert_eq!(status, 200);
         let info = assert_failure(&body, "invalid_field");
         assert!(info.contains("parameter"), "{unbalanced:?}: {info}");
