@@ -6,6 +6,7 @@
 //! normal archive passes. A refusal leaves no row, no object and no spool file.
 
 use crate::support;
+use crate::support::fixtures::post_component;
 use crate::support::fixtures::{application, post_all, product_line};
 
 use std::io::{Read, Write};
@@ -17,10 +18,7 @@ const ADMIN_PASSWORD: &str = "admin-password-1";
 
 /// The embedded platform (default limits plus `env`) with application `5093`, and an admin.
 async fn start(env: &[(&str, &str)]) -> (support::EmbeddedPlatform, Api) {
-    let embedded = support::EmbeddedPlatform::start(ADMIN_PASSWORD, env).await;
-    let admin = Api::new(embedded.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (embedded, admin) = support::EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, env).await;
     post_all(
         &admin,
         &[
@@ -30,28 +28,6 @@ async fn start(env: &[(&str, &str)]) -> (support::EmbeddedPlatform, Api) {
     )
     .await;
     (embedded, admin)
-}
-
-/// Every file under the object store and the spool directory.
-fn stored_files(platform: &support::EmbeddedPlatform) -> Vec<std::path::PathBuf> {
-    let mut found = walk(&platform.data_dir.path().join("objects"));
-    found.extend(walk(&platform.data_dir.path().join("tmp")));
-    found
-}
-
-fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(walk(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 /// Entries of an archive: a path and its content, or a directory when the content is `None`.
@@ -231,8 +207,7 @@ async fn colliding_and_overlong_entries_are_refused_naming_the_entry_with_nothin
         file("run.sh", b"echo\n"),
         file("run.sh/x", b"y"),
     ]));
-    let (status, body) =
-        post_multipart(&admin, "/api/component/upload", &[("file", package)], &[]).await;
+    let (status, body) = post_component(&admin, package).await;
     assert_eq!(status, 200, "{body}");
     let info = assert_failure(&body, "archive_rejected");
     assert!(
@@ -240,11 +215,7 @@ async fn colliding_and_overlong_entries_are_refused_naming_the_entry_with_nothin
         "{info}"
     );
 
-    assert!(
-        stored_files(&platform).is_empty(),
-        "{:?}",
-        stored_files(&platform)
-    );
+    platform.assert_nothing_stored();
     assert_eq!(
         admin.get_ok("/api/artifact/filter/name/aos").await,
         json!([])
@@ -292,11 +263,7 @@ async fn a_decompression_bomb_is_refused_by_the_ratio_with_the_default_limits() 
         "stopped early: {:?}",
         started.elapsed()
     );
-    assert!(
-        stored_files(&platform).is_empty(),
-        "{:?}",
-        stored_files(&platform)
-    );
+    platform.assert_nothing_stored();
     assert_eq!(
         admin.get_ok("/api/artifact/filter/name/aos").await,
         json!([])
@@ -337,6 +304,6 @@ async fn a_decompression_bomb_is_refused_by_the_ratio_with_the_default_limits() 
         &["ratio limit of 2:1", "\"logs/app.log\""],
     )
     .await;
-    assert!(stored_files(&platform).is_empty());
+    platform.assert_nothing_stored();
     platform.stop().await;
 }

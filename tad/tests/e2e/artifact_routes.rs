@@ -7,28 +7,25 @@
 
 use crate::support;
 use crate::support::fixtures::{application, post_all, product_line};
+use crate::support::fixtures::{post_component, post_script, sync_package};
 
 use std::io::Write;
 
 use serde_json::json;
-use support::{Api, assert_failure, assert_success, md5_hex, post_multipart, tar_gz};
+use support::{
+    Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, object_keys, post_multipart,
+    tar_gz,
+};
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 
-struct Platform {
-    embedded: support::EmbeddedPlatform,
-}
-
 /// The embedded platform with applications `5093` and `4` (uploads name an existing one).
-async fn start() -> Platform {
-    let embedded = support::EmbeddedPlatform::start(
+async fn start() -> (EmbeddedPlatform, Api) {
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(
         ADMIN_PASSWORD,
         &[("TAD_ARTIFACT_MAX_UNPACKED_BYTES", "1048576")],
     )
     .await;
-    let admin = Api::new(embedded.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
     post_all(
         &admin,
         &[
@@ -38,31 +35,7 @@ async fn start() -> Platform {
         ],
     )
     .await;
-    Platform { embedded }
-}
-
-impl Platform {
-    /// Every object in the store and every leftover in the spool directory.
-    fn stored_objects(&self) -> Vec<std::path::PathBuf> {
-        let mut found = walk(&self.embedded.data_dir.path().join("objects"));
-        found.extend(walk(&self.embedded.data_dir.path().join("tmp")));
-        found
-    }
-}
-
-fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(walk(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
+    (platform, admin)
 }
 
 async fn download(api: &Api, url: &str, range: Option<&str>) -> reqwest::Response {
@@ -132,10 +105,7 @@ fn sync_path(name: &str, version: &str, md5: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn package_sync_of_tar_gz_and_zip_stores_files_templates_and_downloads() {
-    let platform = start().await;
-    let admin = Api::new(platform.embedded.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = start().await;
     let files = package_files();
     for (archive_name, archive) in [
         ("workflow.tar.gz", tar_gz(&files)),
@@ -151,22 +121,15 @@ async fn package_sync_of_tar_gz_and_zip_stores_files_templates_and_downloads() {
         .await;
         assert_eq!(status, 200, "{body}");
         let data = assert_success(&body);
-        let mut keys: Vec<&str> = data
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort();
         assert_eq!(
-            keys,
+            object_keys(&data),
             vec!["file_id", "file_name", "file_path", "md5", "version_id"],
             "{data}"
         );
         assert_eq!(data["file_name"], archive_name);
         assert_eq!(data["md5"], md5);
         let url = data["file_path"].as_str().expect("file_path");
-        assert!(url.starts_with(platform.embedded.url()), "{url}");
+        assert!(url.starts_with(platform.url()), "{url}");
 
         let response = download(&admin, url, None).await;
         assert_eq!(response.status().as_u16(), 200);
@@ -220,20 +183,17 @@ async fn package_sync_of_tar_gz_and_zip_stores_files_templates_and_downloads() {
     assert_failure(&body, "invalid_field");
     // Objects: per archive, the archive, two package files, the j2 and the yml.
     assert_eq!(
-        platform.stored_objects().len(),
+        platform.stored_files().len(),
         10,
         "{:?}",
-        platform.stored_objects()
+        platform.stored_files()
     );
-    platform.embedded.stop().await;
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malicious_archives_and_wrong_md5s_are_refused_with_nothing_stored() {
-    let platform = start().await;
-    let admin = Api::new(platform.embedded.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = start().await;
     let bomb = {
         let zeros = vec![0_u8; 4 << 20];
         tar_gz(&[("bomb/zeros.bin", zeros)])
@@ -307,33 +267,21 @@ async fn malicious_archives_and_wrong_md5s_are_refused_with_nothing_stored() {
     .await;
     assert_eq!(assert_failure(&body, "missing_field"), "md5 is required");
 
-    assert!(
-        platform.stored_objects().is_empty(),
-        "{:?}",
-        platform.stored_objects()
-    );
+    platform.assert_nothing_stored();
     assert_eq!(
         admin.get_ok("/api/artifact/filter/name/aos").await,
         json!([])
     );
-    platform.embedded.stop().await;
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_for_an_unknown_application_are_refused_with_nothing_stored() {
-    let platform = start().await;
-    let admin = Api::new(platform.embedded.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = start().await;
     let archive = tar_gz(&package_files());
     let md5 = md5_hex(&archive);
-    let (status, body) = post_multipart(
-        &admin,
-        &format!("/api/artifact/version/aos?app_id=nope&version=1.0.3&name=workflow&md5={md5}"),
-        &[("workflow.tar.gz", archive.clone())],
-        &[],
-    )
-    .await;
+    let query = "app_id=nope&version=1.0.3&name=workflow";
+    let (status, body) = sync_package(&admin, query, "workflow.tar.gz", &archive).await;
     assert_eq!(status, 200, "{body}");
     let info = assert_failure(&body, "application_not_found");
     assert_eq!(body["level"], "warning", "{body}");
@@ -341,20 +289,7 @@ async fn uploads_for_an_unknown_application_are_refused_with_nothing_stored() {
 
     // The multipart uploads send app_id after the files.
     let script = b"#!/bin/bash\necho hi\n".to_vec();
-    let (status, body) = post_multipart(
-        &admin,
-        "/api/artifact/script/aos_upload",
-        &[("deploy.sh", script.clone())],
-        &[
-            ("app_id", "nope".into()),
-            ("name", "deploy".into()),
-            (
-                "file_md5",
-                json!({"deploy.sh": md5_hex(&script)}).to_string(),
-            ),
-        ],
-    )
-    .await;
+    let (status, body) = post_script(&admin, "nope", "deploy", "deploy.sh", &script).await;
     assert_eq!(status, 200, "{body}");
     let info = assert_failure(&body, "application_not_found");
     assert_eq!(body["level"], "warning", "{body}");
@@ -381,11 +316,7 @@ async fn uploads_for_an_unknown_application_are_refused_with_nothing_stored() {
     assert_eq!(body["level"], "warning", "{body}");
     assert!(info.contains("nope"), "{info}");
 
-    assert!(
-        platform.stored_objects().is_empty(),
-        "{:?}",
-        platform.stored_objects()
-    );
+    platform.assert_nothing_stored();
     assert_eq!(
         admin
             .get_ok("/api/artifact/filter/name/aos?application_id=nope&type=")
@@ -412,29 +343,21 @@ async fn uploads_for_an_unknown_application_are_refused_with_nothing_stored() {
     )
     .await;
     assert_success(&body);
-    platform.embedded.stop().await;
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
-    let platform = start().await;
-    let anonymous = Api::new(platform.embedded.url());
-    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    for (username, role) in [
-        ("ursula", "operator"),
-        ("rita", "reviewer"),
-        ("victor", "viewer"),
-    ] {
-        admin
-            .post_ok(
-                "/api/admin/users",
-                &json!({"username": username, "password": "password-123", "roles": [role]}),
-            )
-            .await;
-    }
-    let uploader = anonymous.login("ursula", "password-123").await;
-    let reviewer = anonymous.login("rita", "password-123").await;
-    let viewer = anonymous.login("victor", "password-123").await;
+    let (platform, admin) = start().await;
+    let uploader = admin
+        .login_new_user("ursula", "password-123", &["operator"])
+        .await;
+    let reviewer = admin
+        .login_new_user("rita", "password-123", &["reviewer"])
+        .await;
+    let viewer = admin
+        .login_new_user("victor", "password-123", &["viewer"])
+        .await;
 
     let script = b"#coding:utf-8\r\nimport os\r\n".to_vec();
     let binary = vec![0_u8, 159, 146, 150];
@@ -466,7 +389,7 @@ async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
     )
     .await;
     assert_failure(&body, "md5_mismatch");
-    assert!(platform.stored_objects().is_empty());
+    assert!(platform.stored_files().is_empty());
 
     let (status, body) = post_multipart(
         &uploader,
@@ -483,15 +406,8 @@ async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
     let files = assert_success(&body);
     let files = files.as_array().expect("list");
     assert_eq!(files.len(), 2);
-    let mut keys: Vec<&str> = files[0]
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
     assert_eq!(
-        keys,
+        object_keys(&files[0]),
         vec!["file_id", "file_name", "file_path", "md5", "version_id"]
     );
     let script_id = files[0]["version_id"].as_str().expect("version").to_owned();
@@ -598,15 +514,12 @@ async fn scripts_are_reviewed_by_a_reviewer_who_did_not_upload_them() {
         ))
         .await;
     assert_failure(&body, "binary_file");
-    platform.embedded.stop().await;
+    platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configure_uploads_and_method_packages_answer_the_contract_shapes() {
-    let platform = start().await;
-    let admin = Api::new(platform.embedded.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = start().await;
     let j2 = b"Listen {{ port }}\n".to_vec();
     let yml = b"- key: port\n".to_vec();
     let file_md5 = json!({"char.j2": md5_hex(&j2), "char.yml": md5_hex(&yml)}).to_string();
@@ -624,15 +537,8 @@ async fn configure_uploads_and_method_packages_answer_the_contract_shapes() {
     .await;
     let data = assert_success(&body);
     let first = &data.as_array().expect("list")[0];
-    let mut keys: Vec<&str> = first
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
     assert_eq!(
-        keys,
+        object_keys(first),
         vec![
             "artifact_version_id",
             "download_path",
@@ -664,13 +570,7 @@ async fn configure_uploads_and_method_packages_answer_the_contract_shapes() {
         ("method.yml", manifest.as_bytes().to_vec()),
         ("run.sh", b"echo\n".to_vec()),
     ]);
-    let (_, body) = post_multipart(
-        &admin,
-        "/api/component/upload",
-        &[("file", package.clone())],
-        &[],
-    )
-    .await;
+    let (_, body) = post_component(&admin, package.clone()).await;
     let uploaded = assert_success(&body);
     let components = admin.get_ok("/api/component/select").await;
     let apache = components
@@ -697,13 +597,7 @@ async fn configure_uploads_and_method_packages_answer_the_contract_shapes() {
     );
 
     let viewer_less = tar_gz(&[("run.sh", b"echo\n".to_vec())]);
-    let (_, body) = post_multipart(
-        &admin,
-        "/api/component/upload",
-        &[("file", viewer_less)],
-        &[],
-    )
-    .await;
+    let (_, body) = post_component(&admin, viewer_less).await;
     assert!(assert_failure(&body, "invalid_field").contains("method.yml"));
-    platform.embedded.stop().await;
+    platform.stop().await;
 }

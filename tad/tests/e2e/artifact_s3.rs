@@ -4,6 +4,7 @@
 //! requests answer the exact slice. Skips with a message when moto is absent (fails under CI).
 
 use crate::support;
+use crate::support::fixtures::sync_package;
 use crate::support::fixtures::{application, post_all, product_line};
 
 use std::{
@@ -12,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::{Api, EmbeddedPlatform, assert_success, md5_hex, post_multipart, tar_gz};
+use support::{EmbeddedPlatform, assert_success, md5_hex, tar_gz};
 
 const ADMIN_PASSWORD: &str = "s3-admin-password";
 const MOTO: &str = "/tmp/tad-moto-venv/bin/moto_server";
@@ -79,7 +80,7 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
         .expect("create bucket");
     assert!(created.status().is_success(), "{}", created.status());
 
-    let platform = EmbeddedPlatform::start(
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(
         ADMIN_PASSWORD,
         &[
             ("TAD_ARTIFACT_S3_BUCKET", BUCKET),
@@ -91,9 +92,6 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
         ],
     )
     .await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
     post_all(
         &admin,
         &[product_line("pl", "pl"), application("app", "app", "pl")],
@@ -113,13 +111,8 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
     let archive = tar_gz(&[("app.bin", payload)]);
     assert!(archive.len() > 10 * 1024 * 1024);
     let md5 = md5_hex(&archive);
-    let (status, body) = post_multipart(
-        &admin,
-        &format!("/api/artifact/version/aos?app_id=app&version=1.0.0&name=app&md5={md5}"),
-        &[("app.tar.gz", archive.clone())],
-        &[],
-    )
-    .await;
+    let query = "app_id=app&version=1.0.0&name=app";
+    let (status, body) = sync_package(&admin, query, "app.tar.gz", &archive).await;
     assert_eq!(status, 200, "{body}");
     let data = assert_success(&body);
     assert_eq!(data["md5"], md5.as_str());

@@ -13,20 +13,6 @@ use support::{Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success,
 
 const ADMIN_PASSWORD: &str = "sessions-admin-pw";
 
-async fn create_user(admin: &Api, username: &str, password: &str, roles: &[&str]) -> String {
-    let (status, body) = admin
-        .post(
-            "/api/admin/users",
-            &json!({"username": username, "password": password, "roles": roles}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_success(&body)["id"]
-        .as_str()
-        .expect("user id")
-        .to_owned()
-}
-
 async fn post_json(api: &Api, path: &str, body: &Value) -> (u16, Value) {
     let mut request = api
         .http
@@ -52,6 +38,18 @@ async fn assert_served(api: &Api) {
     assert_eq!(status, 200, "{body}");
 }
 
+/// Asserts `revoked` is refused (401) when it creates admin `mallory`, and no `mallory` exists.
+async fn assert_cannot_create_admins(revoked: &Api, admin: &Api) {
+    let (status, _) = revoked
+        .post(
+            "/api/admin/users",
+            &json!({"username": "mallory", "password": "mallory-password", "roles": ["admin"]}),
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(!usernames(admin).await.contains(&"mallory".to_owned()));
+}
+
 async fn usernames(admin: &Api) -> Vec<String> {
     let (_, body) = admin.get("/api/admin/users").await;
     assert_success(&body)
@@ -64,28 +62,24 @@ async fn usernames(admin: &Api) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_end_at_once_on_deletion_role_change_password_change_and_logout() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     let anonymous = Api::new(platform.url());
-    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
 
     // A deleted admin's token can no longer create admins.
-    let root2_id = create_user(&admin, "root2", "root2-password", &["admin"]).await;
+    let root2_id = admin
+        .create_user("root2", "root2-password", &["admin"])
+        .await;
     let root2 = anonymous.login("root2", "root2-password").await;
     assert_served(&root2).await;
     let (_, body) = admin.delete(&format!("/api/admin/users/{root2_id}")).await;
     assert_success(&body);
     assert_revoked(&root2).await;
-    let (status, _) = root2
-        .post(
-            "/api/admin/users",
-            &json!({"username": "mallory", "password": "mallory-password", "roles": ["admin"]}),
-        )
-        .await;
-    assert_eq!(status, 401);
-    assert!(!usernames(&admin).await.contains(&"mallory".to_owned()));
+    assert_cannot_create_admins(&root2, &admin).await;
 
     // A role change ends the user's tokens; a new login carries the new roles.
-    let carol_id = create_user(&admin, "carol", "carol-password", &["operator"]).await;
+    let carol_id = admin
+        .create_user("carol", "carol-password", &["operator"])
+        .await;
     let carol = anonymous.login("carol", "carol-password").await;
     assert_served(&carol).await;
     let (_, body) = post_json(
@@ -99,7 +93,9 @@ async fn tokens_end_at_once_on_deletion_role_change_password_change_and_logout()
     assert_served(&anonymous.login("carol", "carol-password").await).await;
 
     // A password change ends them too; the old password no longer logs in.
-    let dave_id = create_user(&admin, "dave", "dave-password", &["viewer"]).await;
+    let dave_id = admin
+        .create_user("dave", "dave-password", &["viewer"])
+        .await;
     let dave = anonymous.login("dave", "dave-password").await;
     let (_, body) = post_json(
         &admin,
@@ -109,12 +105,8 @@ async fn tokens_end_at_once_on_deletion_role_change_password_change_and_logout()
     .await;
     assert_success(&body);
     assert_revoked(&dave).await;
-    let (_, body) = anonymous
-        .post(
-            "/api/auth/login",
-            &json!({"username": "dave", "password": "dave-password"}),
-        )
-        .await;
+    let login = json!({"username": "dave", "password": "dave-password"});
+    let (_, body) = anonymous.post("/api/auth/login", &login).await;
     assert_failure(&body, "invalid_credentials");
 
     // Logout ends the presented token only.
@@ -132,10 +124,11 @@ async fn tokens_end_at_once_on_deletion_role_change_password_change_and_logout()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_wrong_logins_stop_at_the_limit() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     let anonymous = Api::new(platform.url());
-    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    create_user(&admin, "erin", "erin-password", &["viewer"]).await;
+    admin
+        .create_user("erin", "erin-password", &["viewer"])
+        .await;
     let attempts = (0..40).map(|index| {
         let anonymous = Api::new(platform.url());
         async move {
@@ -159,21 +152,16 @@ async fn parallel_wrong_logins_stop_at_the_limit() {
     assert!(checked <= 10, "{checked} passwords were checked");
     assert_eq!(checked + limited, 40, "{answers:?}");
     // The right password is refused too while the limit holds.
-    let (_, body) = anonymous
-        .post(
-            "/api/auth/login",
-            &json!({"username": "erin", "password": "erin-password"}),
-        )
-        .await;
+    let right = json!({"username": "erin", "password": "erin-password"});
+    let (_, body) = anonymous.post("/api/auth/login", &right).await;
     assert_failure(&body, "too_many_login_attempts");
     platform.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_lists_are_for_admins_only() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     let anonymous = Api::new(platform.url());
-    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
     let lists = [
         "/api/admin/users",
         "/api/admin/productlines",
@@ -186,7 +174,7 @@ async fn admin_lists_are_for_admins_only() {
         "/api/admin/webhooks",
     ];
     for role in ["operator", "viewer", "reviewer"] {
-        create_user(&admin, role, "role-password", &[role]).await;
+        admin.create_user(role, "role-password", &[role]).await;
         let user = anonymous.login(role, "role-password").await;
         for list in lists {
             let (status, body) = user.get(list).await;
@@ -347,7 +335,9 @@ async fn a_deleted_users_token_answers_401_on_the_other_replica_within_a_second(
     }
     let first = Api::new(&gateways[0].1);
     let admin = first.login("admin", ADMIN_PASSWORD).await;
-    let frank_id = create_user(&admin, "frank", "frank-password", &["admin"]).await;
+    let frank_id = admin
+        .create_user("frank", "frank-password", &["admin"])
+        .await;
     let frank = first.login("frank", "frank-password").await;
     let frank_elsewhere = frank.with_base(&gateways[1].1);
     // Both replicas honour (and cache) the token first.
@@ -373,14 +363,7 @@ async fn a_deleted_users_token_answers_401_on_the_other_replica_within_a_second(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(deleted.elapsed() < Duration::from_secs(1));
-    let (status, _) = frank_elsewhere
-        .post(
-            "/api/admin/users",
-            &json!({"username": "mallory", "password": "mallory-password", "roles": ["admin"]}),
-        )
-        .await;
-    assert_eq!(status, 401);
-    assert!(!usernames(&admin).await.contains(&"mallory".to_owned()));
+    assert_cannot_create_admins(&frank_elsewhere, &admin).await;
     drop(gateways);
     drop(resource);
     if let Some(url) = &postgres {

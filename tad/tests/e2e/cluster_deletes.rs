@@ -60,10 +60,7 @@ async fn step_clusters(admin: &Api, instance: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_step_stays_bound_to_a_deleted_cluster() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     let template = catalog(&admin).await;
     let (mut deleted, mut bound) = (0, 0);
     for round in 0..ROUNDS {

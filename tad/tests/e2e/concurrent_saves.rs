@@ -22,10 +22,7 @@ async fn all_at_once(admin: &Api, path: &str, body: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replacing_saves_at_once_all_succeed() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     fixtures::post_all(
         &admin,
         &[

@@ -3,6 +3,8 @@
 //! quirks (trailing slash, unknown query keys), roles on admin routes, and operations routes.
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
+use crate::support::refusals;
 
 use serde_json::{Value, json};
 use support::{Api, assert_failure, assert_success};
@@ -78,14 +80,10 @@ async fn contract_1_1_1_2_and_8_1_2_have_the_exact_shapes() {
     assert_eq!(status, 200);
     let envs = assert_success(&body);
     let env = &envs[0];
-    let mut keys: Vec<&str> = env
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
-    assert_eq!(keys, vec!["create_time", "creator", "id", "name", "remark"]);
+    assert_eq!(
+        support::object_keys(env),
+        vec!["create_time", "creator", "id", "name", "remark"]
+    );
     assert_eq!(env["id"], "b2fa4164776a11e79ae8005056b361cd");
     assert_eq!(env["name"], "预投产环境");
     assert_eq!(env["remark"], "");
@@ -127,47 +125,35 @@ async fn failures_keep_the_envelope_and_name_the_field() {
     assert_eq!(status, 200);
     assert_failure(&body, "invalid_json");
 
-    let (_, body) = admin
-        .post("/api/admin/productlines", &json!({"name": 42}))
-        .await;
-    let info = assert_failure(&body, "invalid_field");
-    assert!(info.contains("name"), "{info}");
-
-    let (_, body) = admin
-        .post("/api/admin/applications", &json!({"name": "a"}))
-        .await;
-    let info = assert_failure(&body, "missing_field");
-    assert!(info.contains("product_line_id"), "{info}");
-
-    let (_, body) = admin
-        .post("/api/admin/productlines", &json!({"name": "   "}))
-        .await;
-    let info = assert_failure(&body, "missing_field");
-    assert!(info.contains("name"), "{info}");
-
-    let (_, body) = admin
-        .post(
-            "/api/admin/applications",
-            &json!({"name": "a", "product_line_id": "ghost"}),
+    admin
+        .assert_refusals(
+            "/api/admin/productlines",
+            &refusals![
+                {"name": 42} => "invalid_field", "name";
+                {"name": "   "} => "missing_field", "name";
+            ],
         )
         .await;
-    let info = assert_failure(&body, "product_line_not_found");
-    assert!(info.contains("ghost"), "{info}");
+    admin
+        .assert_refusals(
+            "/api/admin/applications",
+            &refusals![
+                {"name": "a"} => "missing_field", "product_line_id";
+                {"name": "a", "product_line_id": "ghost"} => "product_line_not_found", "ghost";
+            ],
+        )
+        .await;
     assert_eq!(
         admin.get_ok("/api/admin/applications").await,
         json!([]),
         "nothing half-written"
     );
 
-    admin
-        .post("/api/admin/productlines", &json!({"id": "p1", "name": "P"}))
-        .await;
-    admin
-        .post(
-            "/api/admin/applications",
-            &json!({"id": "a1", "name": "App", "product_line_id": "p1"}),
-        )
-        .await;
+    post_all(
+        &admin,
+        &[product_line("p1", "P"), application("a1", "App", "p1")],
+    )
+    .await;
     let (_, body) = admin.delete("/api/admin/productlines/p1").await;
     let info = assert_failure(&body, "product_line_in_use");
     assert!(info.contains("App (a1)"), "{info}");
@@ -390,20 +376,11 @@ async fn admin_routes_need_the_admin_role() {
     );
     let (_, body) = admin.delete("/api/admin/cluster-types/ApacheCluster").await;
     assert_eq!(assert_success(&body), json!({"id": "ApacheCluster"}));
-    let (_, body) = admin
-        .post(
-            "/api/admin/modules",
-            &json!({"name": "m", "application_id": "ghost"}),
-        )
-        .await;
+    let orphan = json!({"name": "m", "application_id": "ghost"});
+    let (_, body) = admin.post("/api/admin/modules", &orphan).await;
     assert_failure(&body, "application_not_found");
     let users = admin.get_ok("/api/admin/users").await;
-    let usernames: Vec<&str> = users
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|user| user["username"].as_str())
-        .collect();
+    let usernames = support::string_fields(&users, "username");
     assert!(
         usernames.contains(&"olga") && usernames.contains(&"vic") && usernames.contains(&"admin"),
         "{users}"

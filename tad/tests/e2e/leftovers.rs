@@ -6,6 +6,7 @@
 //! appinhouse service does the same for its spool directory and its file store.
 
 use crate::support;
+use crate::support::fixtures::sync_package;
 use crate::support::fixtures::{application, post_all, product_line};
 
 use std::{
@@ -16,7 +17,7 @@ use std::{
 
 use futures::StreamExt;
 use serde_json::Value;
-use support::{Api, TadProcess, assert_success, md5_hex, tad_command};
+use support::{Api, TadProcess, assert_success, files_under, md5_hex, tad_command};
 
 const ADMIN_PASSWORD: &str = "leftovers-admin-pw";
 
@@ -34,23 +35,8 @@ fn start_serve(data_dir: &Path, env: &[(String, String)]) -> (TadProcess, String
     (process, url)
 }
 
-fn walk(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(walk(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
-
-fn files_under(root: &Path) -> BTreeSet<PathBuf> {
-    walk(root).into_iter().collect()
+fn file_set(root: &Path) -> BTreeSet<PathBuf> {
+    files_under(root).into_iter().collect()
 }
 
 fn kill(mut process: TadProcess) {
@@ -124,20 +110,13 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
         ("conf/a.txt", b"hello".to_vec()),
     ]);
     let kept_md5 = md5_hex(&kept);
-    let (_, body) = support::post_multipart(
-        &admin,
-        &format!(
-            "/api/artifact/version/aos?app_id=5093&version=1&username=aos&name=kept&md5={kept_md5}"
-        ),
-        &[("kept.tar.gz", kept.clone())],
-        &[],
-    )
-    .await;
+    let query = "app_id=5093&version=1&username=aos&name=kept";
+    let (_, body) = sync_package(&admin, query, "kept.tar.gz", &kept).await;
     let kept_path = assert_success(&body)["file_path"]
         .as_str()
         .expect("file_path")
         .to_owned();
-    let referenced = files_under(&objects_dir);
+    let referenced = file_set(&objects_dir);
     assert_eq!(referenced.len(), 3, "archive and two files: {referenced:?}");
 
     // 1. Killed while the body is still arriving: 24 MiB sent, the rest never comes.
@@ -160,7 +139,7 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
     let upload = tokio::spawn(request);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let spooled: u64 = walk(&spool_dir)
+        let spooled: u64 = files_under(&spool_dir)
             .iter()
             .filter_map(|path| std::fs::metadata(path).ok())
             .map(|metadata| metadata.len())
@@ -176,7 +155,7 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
     }
     kill(process);
     assert!(upload.await.expect("task").is_err(), "the upload was cut");
-    assert!(!walk(&spool_dir).is_empty(), "a spool file is left");
+    assert!(!files_under(&spool_dir).is_empty(), "a spool file is left");
 
     // 2. Killed while the unpacked files are being stored: 40 files of 1 MiB.
     let (process, url) = start_serve(data_dir.path(), &env);
@@ -207,7 +186,7 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
     let upload = tokio::spawn(request);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let stored_new = files_under(&objects_dir)
+        let stored_new = file_set(&objects_dir)
             .difference(&referenced)
             .filter(|path| !path.to_string_lossy().contains('#'))
             .count();
@@ -223,7 +202,7 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
         upload.await.expect("task").is_err(),
         "the sync was cut before it answered"
     );
-    let leftover_objects: Vec<PathBuf> = files_under(&objects_dir)
+    let leftover_objects: Vec<PathBuf> = file_set(&objects_dir)
         .difference(&referenced)
         .cloned()
         .collect();
@@ -245,12 +224,12 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
     assert_eq!(removed["objects"], 0, "{removed}");
     assert_eq!(removed["spool_files"], 0, "{removed}");
     assert_eq!(wait_for_removal(&process, "appinhouse")["objects"], 0);
-    assert!(files_under(&objects_dir).len() > referenced.len());
+    assert!(file_set(&objects_dir).len() > referenced.len());
     kill(process);
 
     // 4. A restart with age 0 removes them all and logs it.
     env.push(("TAD_STORAGE_GC_AGE_SECS".to_owned(), "0".to_owned()));
-    let spool_before = walk(&spool_dir).len() as u64;
+    let spool_before = files_under(&spool_dir).len() as u64;
     let (process, url) = start_serve(data_dir.path(), &env);
     let removed = wait_for_removal(&process, "artifact");
     assert!(
@@ -270,9 +249,13 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
         removed["spool_bytes"].as_u64().expect("bytes") >= 16 << 20,
         "{removed}"
     );
-    assert!(walk(&spool_dir).is_empty(), "{:?}", walk(&spool_dir));
+    assert!(
+        files_under(&spool_dir).is_empty(),
+        "{:?}",
+        files_under(&spool_dir)
+    );
     assert_eq!(
-        files_under(&objects_dir),
+        file_set(&objects_dir),
         referenced,
         "only referenced objects remain"
     );
@@ -281,8 +264,8 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
     assert_eq!(removed["spool_files"], 1, "{removed}");
     assert_eq!(removed["objects"], 2, "{removed}");
     assert_eq!(removed["object_bytes"], 8000, "{removed}");
-    assert!(walk(&incoming).is_empty());
-    assert!(walk(&data_dir.path().join("appinhouse-files")).is_empty());
+    assert!(files_under(&incoming).is_empty());
+    assert!(files_under(&data_dir.path().join("appinhouse-files")).is_empty());
 
     // The referenced package still downloads, byte for byte.
     let admin = admin.with_base(&url);

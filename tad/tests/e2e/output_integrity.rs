@@ -7,11 +7,13 @@
 //! `TEST_REDIS_URL` are set.
 
 use crate::support;
+use crate::support::events::{Frame, read_events, read_first_events, read_task_log};
+use crate::support::fixtures::bind_hosts;
 use crate::support::fixtures::{env, post_all, product_line, upload_component};
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{
     Api, EmbeddedPlatform, assert_success,
     sshd::{KEY_USER, LISTEN_ADDRESSES, TestSshd},
@@ -135,69 +137,6 @@ fn check_log(log: &str, pattern: &str, what: &str) {
     }
 }
 
-/// One SSE frame: (id, event, data).
-type Frame = (u64, String, Value);
-
-fn parse_events(text: &str) -> Vec<Frame> {
-    text.split("\n\n")
-        .filter_map(|frame| {
-            let mut id = None;
-            let mut event = None;
-            let mut data = None;
-            for line in frame.lines() {
-                if let Some(value) = line.strip_prefix("id: ") {
-                    id = value.parse::<u64>().ok();
-                } else if let Some(value) = line.strip_prefix("event: ") {
-                    event = Some(value.to_owned());
-                } else if let Some(value) = line.strip_prefix("data: ") {
-                    data = serde_json::from_str::<Value>(value).ok();
-                }
-            }
-            Some((id?, event?, data?))
-        })
-        .collect()
-}
-
-/// Reads a run's SSE stream until the server ends it.
-async fn read_events(api: &Api, run: &str, last_event_id: Option<u64>) -> Vec<Frame> {
-    let mut request = api
-        .http
-        .get(format!("{}/api/executions/{run}/events", api.base))
-        .timeout(Duration::from_secs(120))
-        .bearer_auth(api.token.as_deref().expect("token"));
-    if let Some(last) = last_event_id {
-        request = request.header("Last-Event-ID", last.to_string());
-    }
-    let response = request.send().await.expect("events");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("stream");
-    assert_eq!(status, 200, "events of {run}: {text}");
-    parse_events(&text)
-}
-
-/// Reads the first `count` events of a run's live stream, then hangs up.
-async fn read_first_events(api: &Api, run: &str, count: usize) -> Vec<Frame> {
-    use futures::StreamExt;
-    let response = api
-        .http
-        .get(format!("{}/api/executions/{run}/events", api.base))
-        .bearer_auth(api.token.as_deref().expect("token"))
-        .send()
-        .await
-        .expect("events");
-    let mut stream = response.bytes_stream();
-    let mut text = String::new();
-    while parse_events(&text).len() < count {
-        let chunk = tokio::time::timeout(Duration::from_secs(20), stream.next())
-            .await
-            .expect("an event within 20 s")
-            .expect("stream open")
-            .expect("chunk");
-        text.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    parse_events(&text).into_iter().take(count).collect()
-}
-
 /// Checks a whole stream: numbered without repeats, ending with the run's final event.
 fn check_stream(frames: &[Frame], what: &str) {
     assert!(
@@ -211,26 +150,6 @@ fn check_stream(frames: &[Frame], what: &str) {
         last.1 == "run" && !matches!(status, "running" | "pending" | ""),
         "{what}: the stream ended before the run's final event; its last: {last:?}"
     );
-}
-
-/// Every log byte of a host task, read through the log route from offset 0 until `done`.
-async fn route_log(api: &Api, run: &str, task: &str) -> String {
-    let mut offset = 0;
-    let mut text = String::new();
-    loop {
-        let chunk = api
-            .get_ok(&format!(
-                "/api/executions/{run}/log?host_task={task}&offset={offset}"
-            ))
-            .await;
-        text.push_str(chunk["text"].as_str().expect("text"));
-        let next = chunk["next_offset"].as_u64().expect("next offset");
-        if chunk["done"] == true {
-            return text;
-        }
-        assert!(next >= offset);
-        offset = next;
-    }
 }
 
 /// The log text of each host task as the SSE stream carried it, checking that its chunks follow
@@ -293,12 +212,7 @@ async fn configure(admin: &Api, sshd: &TestSshd) -> Vec<(&'static str, String)> 
                 &json!({"name": format!("c-{pattern}"), "env_id": "env", "app_id": app}),
             )
             .await;
-        admin
-            .post_ok(
-                &format!("/api/resource/clusters/{cluster}/aos_bind"),
-                &json!({"hosts": hosts}),
-            )
-            .await;
+        bind_hosts(admin, &cluster, &hosts).await;
         let template = admin
             .post_id(
                 "/api/app/jobtemplate/create",
@@ -397,7 +311,7 @@ async fn run_and_check(api: &Api, instance: &str, pattern: &str, round: usize) {
     for host in hosts {
         let task = host["id"].as_str().expect("task");
         let ip = host["host_ip"].as_str().expect("ip");
-        let logged = route_log(api, &run, task).await;
+        let logged = read_task_log(api, &run, task).await;
         check_log(&logged, pattern, &format!("{what} on {ip}, log route"));
         let streamed = from_stream.get(task).map(String::as_str).unwrap_or("");
         check_log(streamed, pattern, &format!("{what} on {ip}, event stream"));
@@ -419,15 +333,10 @@ fn rounds() -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_output_line_reaches_the_log_and_the_stream_once() {
-    let Some(sshd) = TestSshd::start() else {
+    let Some((_sshd, root, platform, admin, instances)) = start_configured("tad-integrity").await
+    else {
         return;
     };
-    let root = temp_root("tad-integrity");
-    let platform = start_platform(&root).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
-    let instances = configure(&admin, &sshd).await;
     let started = std::time::Instant::now();
     let rounds = rounds();
     let mut workers = Vec::new();
@@ -452,21 +361,38 @@ async fn every_output_line_reaches_the_log_and_the_stream_once() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// The test sshd, a platform under a fresh temp root, admin and the catalog [`configure`] made;
+/// `None` where no sshd can run here.
+async fn start_configured(prefix: &str) -> Option<Configured> {
+    let sshd = TestSshd::start()?;
+    let root = temp_root(prefix);
+    let platform = start_platform(&root).await;
+    let admin = Api::new(platform.url())
+        .login("admin", ADMIN_PASSWORD)
+        .await;
+    let instances = configure(&admin, &sshd).await;
+    Some((sshd, root, platform, admin, instances))
+}
+
+/// What [`start_configured`] answers.
+type Configured = (
+    TestSshd,
+    PathBuf,
+    EmbeddedPlatform,
+    Api,
+    Vec<(&'static str, String)>,
+);
+
 /// Concurrent streams per round, and rounds.
 const STREAMS: usize = 100;
 const STREAM_ROUNDS: usize = 5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_concurrent_stream_ends_with_the_run_final_event() {
-    let Some(sshd) = TestSshd::start() else {
+    let Some((_sshd, root, platform, admin, instances)) = start_configured("tad-streams").await
+    else {
         return;
     };
-    let root = temp_root("tad-streams");
-    let platform = start_platform(&root).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
-    let instances = configure(&admin, &sshd).await;
     let (_, instance) = instances
         .iter()
         .find(|(pattern, _)| *pattern == "steady")

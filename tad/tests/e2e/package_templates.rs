@@ -6,6 +6,7 @@
 //! `TEST_REDIS_URL` are set.
 
 use crate::support;
+use crate::support::fixtures::sync_package;
 use crate::support::fixtures::{
     application, cluster_with_host, env, post_all, product_line, template_with_methods,
 };
@@ -13,7 +14,7 @@ use crate::support::fixtures::{
 use std::path::Path;
 
 use serde_json::{Value, json};
-use support::{Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, post_multipart};
+use support::{Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex};
 
 const ADMIN_PASSWORD: &str = "templates-admin-password";
 
@@ -29,14 +30,8 @@ async fn sync(admin: &Api, version: &str, j2: &str) -> Value {
         ("conf/app.conf.j2", j2.as_bytes().to_vec()),
         ("conf/app.conf.yml", YML.as_bytes().to_vec()),
     ]);
-    let md5 = md5_hex(&archive);
-    let (_, body) = post_multipart(
-        admin,
-        &format!("/api/artifact/version/aos?app_id=app1&version={version}&name=shop&md5={md5}"),
-        &[("shop.tar.gz", archive)],
-        &[],
-    )
-    .await;
+    let query = format!("app_id=app1&version={version}&name=shop");
+    let (_, body) = sync_package(admin, &query, "shop.tar.gz", &archive).await;
     assert_success(&body)
 }
 
@@ -52,14 +47,7 @@ fn node_id(schema: &Value, parent: Option<&str>, key: &str) -> String {
             .expect("parent node")["children"]
             .clone(),
     };
-    nodes
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .find(|node| node["key"] == key)
-        .and_then(|node| node["id"].as_str())
-        .unwrap_or_else(|| panic!("no node {key:?} in {schema}"))
-        .to_owned()
+    support::schema_node_id(&nodes, key)
 }
 
 async fn configure_catalog(admin: &Api) -> String {
@@ -98,10 +86,7 @@ fn read(path: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     let cluster = configure_catalog(&admin).await;
     sync(&admin, "1.0.0", J2_V1).await;
 
@@ -154,6 +139,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
 
     let instance = instance(&admin, &cluster).await;
     let step = format!("/api/app/jobinstance/{instance}/cu1/0");
+    let values_of = |id: &str| format!("{step}/actemplate/{id}/config/value");
     let dest = tempfile::tempdir().expect("dest dir");
 
     // 5.6.2.3 by the .j2 file id.
@@ -166,12 +152,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
     let schema = admin
         .get_ok(&format!("{step}/actemplate/config/desc"))
         .await;
-    let keys: Vec<&str> = schema
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .filter_map(|node| node["key"].as_str())
-        .collect();
+    let keys = support::string_fields(&schema, "key");
     assert_eq!(keys, vec!["port", "backends"], "{schema}");
     let port = node_id(&schema, None, "port");
     let backends = node_id(&schema, None, "backends");
@@ -181,9 +162,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
             &json!({"file_id": j2_v1, "groups": [{"dest": dest.path().display().to_string(), "host_IP": [], "configs": values, "targetname": ""}]})).await;
     for id in [&j2_v1, &template_id] {
         assert_eq!(
-            admin
-                .get_ok(&format!("{step}/actemplate/{id}/config/value"))
-                .await,
+            admin.get_ok(&values_of(id)).await,
             json!([values]),
             "by {id}"
         );
@@ -225,9 +204,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
     );
     for id in [&j2_v2, &template_id] {
         assert_eq!(
-            admin
-                .get_ok(&format!("{step}/actemplate/{id}/config/value"))
-                .await,
+            admin.get_ok(&values_of(id)).await,
             json!([new_values]),
             "by {id}"
         );
@@ -245,11 +222,9 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
     assert_eq!(assert_success(&body)["status"], "ready", "{body}");
 
     // 6.1 on the TAD host renders the newest version with the bound values.
+    let execute_all = format!("/api/app/jobinstance/{instance}/executionall");
     let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{instance}/executionall"),
-            &json!({"use_tad_host": true}),
-        )
+        .post(&execute_all, &json!({"use_tad_host": true}))
         .await;
     let data = assert_success(&body);
     assert_eq!(data["result"], true, "{body}");

@@ -5,24 +5,13 @@
 
 use crate::support;
 use crate::support::fixtures::{application, post_all, product_line};
+use crate::support::refusals;
 
 use serde_json::{Value, json};
-use support::{Api, EmbeddedPlatform, assert_failure, assert_success};
+use support::{Api, EmbeddedPlatform, assert_failure, assert_success, object_keys as keys, sorted};
 
 const ADMIN_PASSWORD: &str = "resource-admin-pw";
 const SECRET: &str = "S3cret-ssh-passw0rd";
-
-fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = value.as_object().expect("object").keys().cloned().collect();
-    keys.sort();
-    keys
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut list: Vec<String> = list.iter().map(|key| (*key).to_owned()).collect();
-    list.sort();
-    list
-}
 
 const CLUSTER_KEYS: &[&str] = &[
     "remark",
@@ -85,10 +74,7 @@ fn host_body(ip: &str, name: &str, env: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clusters_hosts_and_bindings_follow_section_8() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     catalog(&admin).await;
 
     // 8.1.1
@@ -110,46 +96,19 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     let cluster_id = cluster["id"].as_str().expect("id").to_owned();
     assert_eq!(cluster_id.len(), 32);
 
-    let cases = [
-        (
-            json!({"name": "x", "type": "Nope", "env_id": "e1", "app_id": "4"}),
-            "invalid_field",
-            "type",
-        ),
-        (
-            json!({"name": "x", "env_id": "ghost-env", "app_id": "4"}),
-            "env_not_found",
-            "ghost-env",
-        ),
-        (
-            json!({"name": "x", "env_id": "e1", "app_id": "ghost-app"}),
-            "application_not_found",
-            "ghost-app",
-        ),
-        (
-            json!({"name": " ", "env_id": "e1", "app_id": "4"}),
-            "missing_field",
-            "name",
-        ),
-        (
-            json!({"name": "ceshi12", "env_id": "e1", "app_id": "4"}),
-            "cluster_name_taken",
-            "ceshi12",
-        ),
-        (
-            json!({"env_id": "e1", "app_id": "4"}),
-            "missing_field",
-            "name",
-        ),
-    ];
-    for (payload, code, named) in cases {
-        let (status, body) = admin
-            .post("/api/resource/clusters/aos_create", &payload)
-            .await;
-        assert_eq!(status, 200);
-        let info = assert_failure(&body, code);
-        assert!(info.contains(named), "{info} should name {named}");
-    }
+    admin
+        .assert_refusals(
+            "/api/resource/clusters/aos_create",
+            &refusals![
+                {"name": "x", "type": "Nope", "env_id": "e1", "app_id": "4"} => "invalid_field", "type";
+                {"name": "x", "env_id": "ghost-env", "app_id": "4"} => "env_not_found", "ghost-env";
+                {"name": "x", "env_id": "e1", "app_id": "ghost-app"} => "application_not_found", "ghost-app";
+                {"name": " ", "env_id": "e1", "app_id": "4"} => "missing_field", "name";
+                {"name": "ceshi12", "env_id": "e1", "app_id": "4"} => "cluster_name_taken", "ceshi12";
+                {"env_id": "e1", "app_id": "4"} => "missing_field", "name";
+            ],
+        )
+        .await;
     assert_eq!(
         admin
             .post_ok(
@@ -181,35 +140,27 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
         assert_eq!(host["app"], json!([]));
         host_ids.push(host["id"].as_str().expect("id").to_owned());
     }
-    let mut bad_ip = host_body("1.1.1.999", "x", "e1");
-    let (_, body) = admin.post("/api/resource/hosts/aos_create", &bad_ip).await;
-    assert!(assert_failure(&body, "invalid_field").contains("host_IP"));
-    bad_ip["host_IP"] = json!("10.0.0.9");
-    bad_ip["ssh_port"] = json!("ssh");
-    let (_, body) = admin.post("/api/resource/hosts/aos_create", &bad_ip).await;
-    assert!(assert_failure(&body, "invalid_field").contains("ssh_port"));
-    let (_, body) = admin
-        .post(
-            "/api/resource/hosts/aos_create",
-            &host_body("1.1.1.1", "dup", "e1"),
-        )
-        .await;
-    assert!(assert_failure(&body, "host_ip_taken").contains("1.1.1.1"));
+    let mut bad_port = host_body("10.0.0.9", "x", "e1");
+    bad_port["ssh_port"] = json!("ssh");
     let mut unknown_line = host_body("10.0.0.8", "x", "e1");
     unknown_line["productLine_id"] = json!("999");
-    let (_, body) = admin
-        .post("/api/resource/hosts/aos_create", &unknown_line)
-        .await;
-    assert!(assert_failure(&body, "product_line_not_found").contains("999"));
     let mut no_password = host_body("10.0.0.7", "x", "e1");
     no_password
         .as_object_mut()
         .expect("object")
         .remove("ssh_passwd");
-    let (_, body) = admin
-        .post("/api/resource/hosts/aos_create", &no_password)
+    admin
+        .assert_refusals(
+            "/api/resource/hosts/aos_create",
+            &refusals![
+                (host_body("1.1.1.999", "x", "e1")) => "invalid_field", "host_IP";
+                (bad_port) => "invalid_field", "ssh_port";
+                (host_body("1.1.1.1", "dup", "e1")) => "host_ip_taken", "1.1.1.1";
+                (unknown_line) => "product_line_not_found", "999";
+                (no_password) => "missing_field", "ssh_passwd";
+            ],
+        )
         .await;
-    assert!(assert_failure(&body, "missing_field").contains("ssh_passwd"));
     let mut with_port = host_body("10.0.0.6", "ported", "e2");
     with_port["ssh_port"] = json!(2222);
     assert_eq!(
@@ -441,14 +392,8 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
     assert_eq!(assert_success(&body), json!({"id": "cmdb-c1"}));
 
     // A viewer reads but does not configure
-    admin
-        .post_ok(
-            "/api/admin/users",
-            &json!({"username": "vic", "password": "viewer-password", "roles": ["viewer"]}),
-        )
-        .await;
-    let viewer = Api::new(platform.url())
-        .login("vic", "viewer-password")
+    let viewer = admin
+        .login_new_user("vic", "viewer-password", &["viewer"])
         .await;
     let (_, body) = viewer
         .post(

@@ -18,11 +18,11 @@ const HOSTILE: &str =
     "<script>alert(1)</script>\"'><img src=x onerror=alert(2)> javascript:alert(3)";
 
 async fn start() -> (EmbeddedPlatform, Api) {
-    let platform =
-        EmbeddedPlatform::start(ADMIN_PASSWORD, &[("TAD_APPINHOUSE_SECRET_KEY", SECRET)]).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(
+        ADMIN_PASSWORD,
+        &[("TAD_APPINHOUSE_SECRET_KEY", SECRET)],
+    )
+    .await;
     (platform, admin)
 }
 

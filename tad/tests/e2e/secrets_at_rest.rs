@@ -7,12 +7,12 @@
 
 use crate::support;
 use crate::support::fixtures::{
-    ConfigFiles, application, cluster_with_host, env, post_all, product_line,
-    template_with_methods, upload_component, upload_config,
+    application, cluster_with_host, env, post_all, product_line, template_with_methods,
+    upload_component, upload_config,
 };
 
 use serde_json::json;
-use support::{Api, EmbeddedPlatform, assert_success};
+use support::{EmbeddedPlatform, assert_success, schema_node_id as node};
 
 const ADMIN_PASSWORD: &str = "sealing-admin-password";
 /// The secret parameter value and the secret app-config value.
@@ -20,17 +20,6 @@ const DB_PASSWORD: &str = "param-Secret-7d41c2e9";
 const CONFIG_PASSWORD: &str = "config-Secret-b83f0a55";
 /// A plain value stored in the jobs database, to show the scan reads it.
 const INSTANCE_NAME: &str = "sealing-instance-3c9e";
-
-fn node(schema: &serde_json::Value, key: &str) -> String {
-    schema
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .find(|node| node["key"] == key)
-        .and_then(|node| node["id"].as_str())
-        .unwrap_or_else(|| panic!("no node {key:?} in {schema}"))
-        .to_owned()
-}
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
@@ -40,10 +29,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     let out = tempfile::tempdir().expect("out dir");
     post_all(
         &admin,
@@ -68,24 +54,7 @@ async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
     // The app config, with a secret key of its own.
     let j2 = b"user={{ user }}\npassword={{ db_password }}\n".to_vec();
     let yml = b"- key: user\n- key: db_password\n".to_vec();
-    let j2_id = upload_config(
-        &admin,
-        "app1",
-        "db_config",
-        "1",
-        ConfigFiles {
-            j2: ("db.conf.j2", &j2),
-            yml: ("db.conf.yml", &yml),
-        },
-    )
-    .await
-    .as_array()
-    .expect("files")
-    .iter()
-    .find(|file| file["filename"] == "db.conf.j2")
-    .and_then(|file| file["id"].as_str())
-    .expect("j2 id")
-    .to_owned();
+    let j2_id = upload_config(&admin, "app1", "db_config", "db.conf", &j2, &yml).await;
 
     let template = template_with_methods(&admin, "db-install", "app1", &[("db", "db1")]).await;
     let instance = admin.post_id("/api/app/jobinstance/create",
@@ -129,11 +98,9 @@ async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
     );
 
     // 6.1 on the TAD host: the target gets the values.
+    let execute_all = format!("/api/app/jobinstance/{instance}/executionall");
     let (_, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{instance}/executionall"),
-            &json!({"use_tad_host": true}),
-        )
+        .post(&execute_all, &json!({"use_tad_host": true}))
         .await;
     let data = assert_success(&body);
     assert_eq!(data["status"], "success", "{body}");

@@ -4,6 +4,7 @@
 //! configuration errors that name the key.
 
 use crate::support;
+use crate::support::fixtures::{application, post_all, product_line};
 
 use serde_json::json;
 use support::{Api, TadProcess, assert_success, run_tad, tad_command};
@@ -47,18 +48,14 @@ async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
     );
 
     let admin = Api::new(&url).login("admin", &password).await;
-    admin
-        .post_ok(
-            "/api/admin/productlines",
-            &json!({"id": "5000", "name": "OPENSRVC,USASTRAN"}),
-        )
-        .await;
-    admin
-        .post_ok(
-            "/api/admin/applications",
-            &json!({"id": "5093", "name": "服务整合", "product_line_id": "5000"}),
-        )
-        .await;
+    post_all(
+        &admin,
+        &[
+            product_line("5000", "OPENSRVC,USASTRAN"),
+            application("5093", "服务整合", "5000"),
+        ],
+    )
+    .await;
     assert_eq!(
         admin.get_ok("/api/app/productline/select").await,
         json!([{"id": "5000", "name": "OPENSRVC,USASTRAN"}])

@@ -25,7 +25,7 @@ const STALLED: usize = 200;
 /// The platform, cutting bodies idle for `body_idle_secs` and headers unfinished after
 /// `header_secs`.
 async fn start(body_idle_secs: &str, header_secs: &str) -> (EmbeddedPlatform, Api) {
-    let platform = EmbeddedPlatform::start(
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(
         ADMIN_PASSWORD,
         &[
             ("TAD_BODY_IDLE_TIMEOUT_SECS", body_idle_secs),
@@ -35,9 +35,6 @@ async fn start(body_idle_secs: &str, header_secs: &str) -> (EmbeddedPlatform, Ap
         ],
     )
     .await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
     post_all(
         &admin,
         &[product_line("750", "pl"), application("5093", "bus", "750")],

@@ -6,6 +6,7 @@
 //! started at the gateway continues in the service (same trace id in both logs).
 
 use crate::support;
+use crate::support::fixtures::sync_package;
 use crate::support::fixtures::{application, post_all, product_line};
 
 use futures::StreamExt;
@@ -223,18 +224,18 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
     );
 
     let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    admin
-        .post_ok(
-            "/api/admin/productlines",
-            &json!({"id": "5000", "name": "OPENSRVC,USASTRAN"}),
-        )
-        .await;
-    admin
-        .post_ok(
-            "/api/admin/applications",
-            &json!({"id": "5093", "name": "服务整合", "product_line_id": 5000}),
-        )
-        .await;
+    post_all(
+        &admin,
+        &[
+            product_line("5000", "OPENSRVC,USASTRAN"),
+            // The product line id as a number.
+            (
+                "/api/admin/applications",
+                json!({"id": "5093", "name": "服务整合", "product_line_id": 5000}),
+            ),
+        ],
+    )
+    .await;
     assert_eq!(
         admin.get_ok("/api/app/productline/select").await,
         json!([{"id": "5000", "name": "OPENSRVC,USASTRAN"}])
@@ -248,15 +249,9 @@ async fn gateway_and_resource_as_two_processes_pass_the_same_calls() {
 
     // The artifact process asks the resource process whether the application exists.
     let archive = support::tar_gz(&[("app.bin", b"build".to_vec())]);
-    let md5 = support::md5_hex(&archive);
     for (app_id, known) in [("nope", false), ("5093", true)] {
-        let (status, body) = support::post_multipart(
-            &admin,
-            &format!("/api/artifact/version/aos?app_id={app_id}&version=1.0.3&name=app&md5={md5}"),
-            &[("app.tar.gz", archive.clone())],
-            &[],
-        )
-        .await;
+        let query = format!("app_id={app_id}&version=1.0.3&name=app");
+        let (status, body) = sync_package(&admin, &query, "app.tar.gz", &archive).await;
         assert_eq!(status, 200, "{body}");
         if known {
             assert_success(&body);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::{
-    Api, EmbeddedPlatform, assert_failure, assert_success,
+    EmbeddedPlatform, assert_failure, assert_success,
     sshd::{PASSWORD_USER as SSH_USER, TestSshd, free_port, random_password},
 };
 
@@ -55,10 +55,8 @@ async fn ssh_validation_logs_in_for_real_and_pins_the_host_key() {
     let password = sshd.password.clone();
     let port = sshd.port;
 
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[("TAD_SSH_TIMEOUT_SECS", "3")]).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) =
+        EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[("TAD_SSH_TIMEOUT_SECS", "3")]).await;
     admin
         .post("/api/admin/productlines", &json!({"id": "4", "name": "pl"}))
         .await;

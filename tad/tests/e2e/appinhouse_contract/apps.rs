@@ -16,21 +16,15 @@ async fn apps_are_created_guarded_ordered_listed_and_deleted() {
         assert_eq!(status, 200);
         assert_eq!(body, json!({"code": 0, "msg": ""}));
     }
-    let (_, body) = platform
-        .post("/api/v2/rog1/create", &[("description", "d")])
+    let too_long = format!("/api/v2/{}/create", "x".repeat(51));
+    platform
+        .post_cases(&[
+            ("/api/v2/rog1/create", &[("description", "d")], 1009),
+            // description is required.
+            ("/api/v2/rog4/create", &[("alias", "a")], 1001),
+            (&too_long, &[("description", "d")], 1001),
+        ])
         .await;
-    assert_eq!(code(&body), 1009, "{body}");
-    let (_, body) = platform
-        .post("/api/v2/rog4/create", &[("alias", "a")])
-        .await;
-    assert_eq!(code(&body), 1001, "description is required: {body}");
-    let (_, body) = platform
-        .post(
-            &format!("/api/v2/{}/create", "x".repeat(51)),
-            &[("description", "d")],
-        )
-        .await;
-    assert_eq!(code(&body), 1001, "{body}");
 
     // X-SecretKey: missing or wrong → 401 with code 1010, on every guarded write.
     for key in [None, Some("wrong-key")] {
@@ -63,14 +57,12 @@ async fn apps_are_created_guarded_ordered_listed_and_deleted() {
         assert_eq!((status, code(&body)), (401, 1010), "{path}: {body}");
     }
 
-    let (_, body) = platform
-        .post("/api/v2/rog1/update", &[("description", "new")])
+    platform
+        .post_cases(&[
+            ("/api/v2/rog1/update", &[("description", "new")], 0),
+            ("/api/v2/nope/update", &[("description", "new")], 1008),
+        ])
         .await;
-    assert_eq!(code(&body), 0, "{body}");
-    let (_, body) = platform
-        .post("/api/v2/nope/update", &[("description", "new")])
-        .await;
-    assert_eq!(code(&body), 1008, "{body}");
 
     // Ordering: open (no key); up on the first and down on the last are no-ops.
     for (path, expected) in [
@@ -92,12 +84,14 @@ async fn apps_are_created_guarded_ordered_listed_and_deleted() {
     );
     let (_, body) = platform.get("/api/v2/apps/?page=2&format=json").await;
     assert_eq!(body["items"], json!(["rog1"]));
-    let (_, body) = platform.get("/api/v2/apps?page=3").await;
-    assert_eq!(code(&body), 1002, "start past the end: {body}");
-    let (_, body) = platform.get("/api/v2/apps?page=4").await;
-    assert_eq!(code(&body), 1001, "beyond max_page: {body}");
-    let (_, body) = platform.get("/api/v2/apps?page=0").await;
-    assert_eq!(code(&body), 1001, "{body}");
+    for (path, expected, why) in [
+        ("/api/v2/apps?page=3", 1002, "start past the end"),
+        ("/api/v2/apps?page=4", 1001, "beyond max_page"),
+        ("/api/v2/apps?page=0", 1001, "page 0"),
+    ] {
+        let (_, body) = platform.get(path).await;
+        assert_eq!(code(&body), expected, "{why}: {path}: {body}");
+    }
 
     // Delete removes builds and hosted files; later calls answer 1008.
     desc(
@@ -108,9 +102,7 @@ async fn apps_are_created_guarded_ordered_listed_and_deleted() {
         "2016-05-10T02:11:50+0800",
     )
     .await;
-    let (_, body) = platform
-        .form(reqwest::Method::DELETE, "/api/v2/rog2/delete", &[])
-        .await;
+    let (_, body) = platform.delete("/api/v2/rog2/delete").await;
     assert_eq!(code(&body), 0, "{body}");
     for path in [
         "/api/v2/rog2/last",
@@ -120,9 +112,7 @@ async fn apps_are_created_guarded_ordered_listed_and_deleted() {
         let (_, body) = platform.get(path).await;
         assert_eq!(code(&body), 1008, "{path}: {body}");
     }
-    let (_, body) = platform
-        .form(reqwest::Method::DELETE, "/api/v2/rog2/delete", &[])
-        .await;
+    let (_, body) = platform.delete("/api/v2/rog2/delete").await;
     assert_eq!(code(&body), 1008, "{body}");
     platform.embedded.stop().await;
 }

@@ -4,102 +4,56 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builds_times_pages_user_agents_plists_and_residue() {
-    let platform = start().await;
+    let platform = start_with_app("rog2").await;
+    for (os, version, time) in [
+        ("android", "1.0.1", "2016-05-10T02:11:50+0800"),
+        ("android", "1.0.2", "2016-05-11T02:11:50Z"),
+        ("android", "1.0.3", "2016-05-12T02:11:50+07:00"),
+        ("ios", "2.0.0", "2016-05-10T02:11:50-0700"),
+        ("windows", "3.0.0", "2016-05-10T02:11:50Z"),
+        // desc on an existing version updates it.
+        ("android", "1.0.1", "2016-05-09T02:11:50+0800"),
+    ] {
+        desc(&platform, "rog2", os, version, time).await;
+    }
+    let gone = platform.url("/download/rog2/android/9/gone.apk");
     platform
-        .post("/api/v2/rog2/create", &[("description", "d")])
+        .post_cases(&[
+            (
+                "/api/v2/rog2/desc/android",
+                &[
+                    ("version", "9"),
+                    ("time", "2016-05-10 02:11:50"),
+                    ("url", "u"),
+                    ("software_url", "s"),
+                ],
+                1006,
+            ),
+            // ios needs plist fields.
+            (
+                "/api/v2/rog2/desc/ios",
+                &[
+                    ("version", "9"),
+                    ("time", "2016-05-10T02:11:50Z"),
+                    ("url", "u"),
+                    ("software_url", "s"),
+                ],
+                1001,
+            ),
+            ("/api/v2/rog2/desc/symbian", &[("version", "9")], 1001),
+            // The hosted file is missing.
+            (
+                "/api/v2/rog2/desc/android",
+                &[
+                    ("version", "9"),
+                    ("time", "2016-05-10T02:11:50Z"),
+                    ("url", "http://ci.example/9"),
+                    ("software_url", &gone),
+                ],
+                1004,
+            ),
+        ])
         .await;
-    desc(
-        &platform,
-        "rog2",
-        "android",
-        "1.0.1",
-        "2016-05-10T02:11:50+0800",
-    )
-    .await;
-    desc(
-        &platform,
-        "rog2",
-        "android",
-        "1.0.2",
-        "2016-05-11T02:11:50Z",
-    )
-    .await;
-    desc(
-        &platform,
-        "rog2",
-        "android",
-        "1.0.3",
-        "2016-05-12T02:11:50+07:00",
-    )
-    .await;
-    desc(
-        &platform,
-        "rog2",
-        "ios",
-        "2.0.0",
-        "2016-05-10T02:11:50-0700",
-    )
-    .await;
-    desc(
-        &platform,
-        "rog2",
-        "windows",
-        "3.0.0",
-        "2016-05-10T02:11:50Z",
-    )
-    .await;
-    // desc on an existing version updates it.
-    desc(
-        &platform,
-        "rog2",
-        "android",
-        "1.0.1",
-        "2016-05-09T02:11:50+0800",
-    )
-    .await;
-    let (_, body) = platform
-        .post(
-            "/api/v2/rog2/desc/android",
-            &[
-                ("version", "9"),
-                ("time", "2016-05-10 02:11:50"),
-                ("url", "u"),
-                ("software_url", "s"),
-            ],
-        )
-        .await;
-    assert_eq!(code(&body), 1006, "{body}");
-    let (_, body) = platform
-        .post(
-            "/api/v2/rog2/desc/ios",
-            &[
-                ("version", "9"),
-                ("time", "2016-05-10T02:11:50Z"),
-                ("url", "u"),
-                ("software_url", "s"),
-            ],
-        )
-        .await;
-    assert_eq!(code(&body), 1001, "ios needs plist fields: {body}");
-    let (_, body) = platform
-        .post("/api/v2/rog2/desc/symbian", &[("version", "9")])
-        .await;
-    assert_eq!(code(&body), 1001, "{body}");
-    let (_, body) = platform
-        .post(
-            "/api/v2/rog2/desc/android",
-            &[
-                ("version", "9"),
-                ("time", "2016-05-10T02:11:50Z"),
-                ("url", "http://ci.example/9"),
-                (
-                    "software_url",
-                    &platform.url("/download/rog2/android/9/gone.apk"),
-                ),
-            ],
-        )
-        .await;
-    assert_eq!(code(&body), 1004, "hosted file missing: {body}");
 
     let (_, body) = platform.get("/api/v2/rog2/last").await;
     let host = platform.embedded.url().trim_start_matches("http://");
@@ -193,30 +147,30 @@ async fn builds_times_pages_user_agents_plists_and_residue() {
     assert_eq!(code(&body), 1002, "{body}");
 
     // extenddesc, listed on the item; ios extras get their own plist.
-    let (_, body) = platform
-        .post(
-            "/api/v2/rog2/extenddesc/ios",
-            &[
-                ("version", "2.0.0"),
-                ("software_url", "http://cdn.example/sh.ipa"),
-                ("extend_name", "上海"),
-                ("extend_key", "ShangHai"),
-            ],
-        )
+    platform
+        .post_cases(&[
+            (
+                "/api/v2/rog2/extenddesc/ios",
+                &[
+                    ("version", "2.0.0"),
+                    ("software_url", "http://cdn.example/sh.ipa"),
+                    ("extend_name", "上海"),
+                    ("extend_key", "ShangHai"),
+                ],
+                0,
+            ),
+            (
+                "/api/v2/rog2/extenddesc/ios",
+                &[
+                    ("version", "7.7.7"),
+                    ("software_url", "x"),
+                    ("extend_name", "x"),
+                    ("extend_key", "x"),
+                ],
+                1001,
+            ),
+        ])
         .await;
-    assert_eq!(code(&body), 0, "{body}");
-    let (_, body) = platform
-        .post(
-            "/api/v2/rog2/extenddesc/ios",
-            &[
-                ("version", "7.7.7"),
-                ("software_url", "x"),
-                ("extend_name", "x"),
-                ("extend_key", "x"),
-            ],
-        )
-        .await;
-    assert_eq!(code(&body), 1001, "{body}");
     let (_, body) = platform.get_as("/api/v2/rog2/mobile/last", IPHONE).await;
     assert_eq!(
         body["items"][0]["extends"],
@@ -246,14 +200,8 @@ async fn builds_times_pages_user_agents_plists_and_residue() {
     );
     assert_eq!(metadata["bundle-version"].as_string(), Some("2.0.0"));
     let extra = platform
-        .http
-        .get(platform.url("/api/v2/rog2/plist/2.0.0.plist?extend=ShangHai"))
-        .send()
-        .await
-        .expect("plist")
-        .text()
-        .await
-        .expect("text");
+        .get_text("/api/v2/rog2/plist/2.0.0.plist?extend=ShangHai")
+        .await;
     assert!(extra.contains("http://cdn.example/sh.ipa"), "{extra}");
     // A version (or an extra download) without a plist: the archive does not exist (1004).
     for path in [
@@ -265,22 +213,13 @@ async fn builds_times_pages_user_agents_plists_and_residue() {
     }
 
     // Residue delete keeps the newest N ≥ min_residue.
-    let (_, body) = platform
-        .form(
-            reqwest::Method::DELETE,
-            "/api/v2/rog2/delete/android?residue=0",
-            &[],
-        )
-        .await;
-    assert_eq!(code(&body), 1001, "{body}");
-    let (_, body) = platform
-        .form(
-            reqwest::Method::DELETE,
-            "/api/v2/rog2/delete/android?residue=1",
-            &[],
-        )
-        .await;
-    assert_eq!(code(&body), 0, "{body}");
+    for (path, expected) in [
+        ("/api/v2/rog2/delete/android?residue=0", 1001),
+        ("/api/v2/rog2/delete/android?residue=1", 0),
+    ] {
+        let (_, body) = platform.delete(path).await;
+        assert_eq!(code(&body), expected, "{path}: {body}");
+    }
     let (_, body) = platform.get("/api/v2/rog2/list/android?page=1").await;
     assert_eq!(body["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(body["items"][0]["version"], "1.0.3");
@@ -291,10 +230,7 @@ async fn builds_times_pages_user_agents_plists_and_residue() {
 /// builds of one second in publish order, by following its "Older" links.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_download_page_pages_to_the_oldest_build() {
-    let platform = start().await;
-    platform
-        .post("/api/v2/paged/create", &[("description", "d")])
-        .await;
+    let platform = start_with_app("paged").await;
     // 1.0.1 … 1.0.7 a day apart, then 1.0.9 and 1.0.10 published in the same second.
     for day in 1..=7 {
         let time = format!("2026-11-{day:02}T09:00:00Z");

@@ -69,21 +69,16 @@ async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
     assert_eq!(code(&body), 0, "{body}");
     assert_eq!(body["item"]["version"], "5.4.3");
     assert_eq!(body["item"]["bundle_id"], "org.rog2.android");
-    let (_, body) = upload(&platform, "rog2", "ios", "wrong.apk", apk.clone(), &[]).await;
-    assert_eq!(code(&body), 1001, "{body}");
-    let (_, body) = upload(&platform, "nope", "android", "rog2.apk", apk.clone(), &[]).await;
-    assert_eq!(code(&body), 1008, "{body}");
+    for (app, os, name, expected) in [
+        ("rog2", "ios", "wrong.apk", 1001),
+        ("nope", "android", "rog2.apk", 1008),
+    ] {
+        let (_, body) = upload(&platform, app, os, name, apk.clone(), &[]).await;
+        assert_eq!(code(&body), expected, "{app} {os} {name}: {body}");
+    }
 
     // Recorded as desc would: the plist names the hosted ipa; the apk is the android down.
-    let plist = platform
-        .http
-        .get(platform.url("/api/v2/rog2/plist/3.1.0.plist"))
-        .send()
-        .await
-        .expect("plist")
-        .text()
-        .await
-        .expect("text");
+    let plist = platform.get_text("/api/v2/rog2/plist/3.1.0.plist").await;
     assert!(
         plist.contains(&ipa_url) && plist.contains("org.rog2.demo"),
         "{plist}"
@@ -119,17 +114,16 @@ async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
         .await
         .expect("range");
     assert_eq!(beyond.status(), 416);
-    let missing = platform
-        .http
-        .get(platform.url("/download/rog2/ios/0.0.1/none.ipa"))
-        .send()
-        .await
-        .expect("missing");
-    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        platform
+            .get_status("/download/rog2/ios/0.0.1/none.ipa")
+            .await,
+        404
+    );
 
     // A desc naming the hosted file is accepted.
-    let (_, body) = platform
-        .post(
+    platform
+        .post_cases(&[(
             "/api/v2/rog2/desc/ios",
             &[
                 ("version", "3.1.0"),
@@ -139,9 +133,9 @@ async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
                 ("plist_bundle_identifier", "org.rog2.demo"),
                 ("plist_title", "ROG2 Demo"),
             ],
-        )
+            0,
+        )])
         .await;
-    assert_eq!(code(&body), 0, "{body}");
 
     // tad appinhouse publish, the built binary against this gateway.
     let apk_path = platform.embedded.data_dir.path().join("published.apk");
@@ -160,12 +154,8 @@ async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
         .env("TAD_APPINHOUSE_SECRET_KEY", SECRET)
         .output()
         .expect("run tad appinhouse publish");
+    support::assert_exited_ok(&output, "tad appinhouse publish");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     assert!(stdout.contains("\"version\":\"5.5.0\""), "{stdout}");
     let (_, body) = platform.get_as("/api/v2/rog2/mobile/last", ANDROID).await;
     assert_eq!(body["items"][0]["version"], "5.5.0");
@@ -188,11 +178,7 @@ async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
         .join("appinhouse-files/rog2/android");
     assert!(hosted.join("5.4.3/rog2.apk").exists());
     let (_, body) = platform
-        .form(
-            reqwest::Method::DELETE,
-            "/api/v2/rog2/delete/android?residue=1",
-            &[],
-        )
+        .delete("/api/v2/rog2/delete/android?residue=1")
         .await;
     assert_eq!(code(&body), 0, "{body}");
     assert!(
@@ -212,13 +198,7 @@ async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
         "{html}"
     );
     assert!(html.contains("ROG2 &lt;beta&gt; builds"));
-    let missing = platform
-        .http
-        .get(platform.url("/app/nope"))
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(missing.status(), 404);
+    assert_eq!(platform.get_status("/app/nope").await, 404);
     render_in_chromium(&platform.url("/app/rog2")).await;
     platform.embedded.stop().await;
 }

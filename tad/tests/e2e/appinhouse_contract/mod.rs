@@ -24,9 +24,21 @@ const IPADOS_DESKTOP: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Ap
 const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36";
 const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
 
+/// A form to POST (path, fields) and the `code` its answer must carry.
+type FormCase<'a> = (&'a str, &'a [(&'a str, &'a str)], i64);
+
 struct Platform {
     embedded: support::EmbeddedPlatform,
     http: reqwest::Client,
+}
+
+/// The platform with app `app` created.
+async fn start_with_app(app: &str) -> Platform {
+    let platform = start().await;
+    platform
+        .post(&format!("/api/v2/{app}/create"), &[("description", "d")])
+        .await;
+    platform
 }
 
 async fn start() -> Platform {
@@ -52,12 +64,33 @@ impl Platform {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("not JSON (status {status}): {text}"));
-        (status, body)
+        support::decode(request.send().await.expect("request")).await
+    }
+
+    /// The status of a GET answer.
+    async fn get_status(&self, path: &str) -> u16 {
+        let response = self.http.get(self.url(path)).send().await.expect("GET");
+        response.status().as_u16()
+    }
+
+    /// The text of a GET answer (a plist).
+    async fn get_text(&self, path: &str) -> String {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("text")
+    }
+
+    /// POSTs each form in order and asserts the `code` of its answer, naming the case that fails.
+    async fn post_cases(&self, cases: &[FormCase<'_>]) {
+        for (path, form, expected) in cases {
+            let (_, body) = self.post(path, form).await;
+            assert_eq!(code(&body), *expected, "{path} {form:?}: {body}");
+        }
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
@@ -95,6 +128,10 @@ impl Platform {
                 .form(form),
         )
         .await
+    }
+
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.form(reqwest::Method::DELETE, path, &[]).await
     }
 
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
@@ -197,11 +234,7 @@ async fn render_in_chromium(page_url: &str) {
     .await
     .expect("chromium task");
     let dom_text = String::from_utf8_lossy(&dom.stdout);
-    assert!(
-        dom.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
+    support::assert_exited_ok(&dom, "chromium --dump-dom");
     assert!(
         dom_text.contains("id=\"app\">ROG2 (rog2)</h1>"),
         "{dom_text}"
@@ -222,11 +255,7 @@ async fn render_in_chromium(page_url: &str) {
         dom_text.contains("data:image/svg+xml"),
         "QR made here, no external asset"
     );
-    assert!(
-        shot_status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&shot_status.stderr)
-    );
+    support::assert_exited_ok(&shot_status, "chromium --screenshot");
     let png = std::fs::read(&screenshot).expect("screenshot written");
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     eprintln!("download page screenshot: {}", screenshot.display());

@@ -292,12 +292,7 @@ async fn configure_chaos(admin: &Api, sshd: &TestSshd, root: &Path) -> Vec<Strin
                     .await,
             );
         }
-        admin
-            .post_ok(
-                &format!("/api/resource/clusters/{cluster}/aos_bind"),
-                &json!({"hosts": hosts}),
-            )
-            .await;
+        bind_hosts(admin, &cluster, &hosts).await;
         clusters.push(cluster);
     }
     let script = upload_reviewed_script(admin, "chaos", "chaos.sh", CHAOS_SCRIPT).await;

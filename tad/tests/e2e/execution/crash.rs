@@ -9,10 +9,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     };
     let crashable = CrashablePlatform::new("tad-crash");
     let root = crashable.root.clone();
-    let (process, url) = crashable.serve();
-    let anonymous = Api::new(&url);
-    let admin = anonymous.login("admin", ADMIN_PASSWORD).await;
-    let deployment = configure(&admin, &sshd, &root).await;
+    let (process, admin, deployment) = crashable.serve_configured(&sshd).await;
     let two = deployment.two_steps.clone();
     let sleeper = "20.7771";
     bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
@@ -21,11 +18,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
         .post_ok("/api/admin/webhooks", &json!({"url": hook_url}))
         .await;
 
-    let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
-    let run = assert_success(&answer)["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let run = start_run(&admin, &two).await;
     // The script has started once it recorded its arguments (and then sleeps).
     let deadline = Instant::now() + Duration::from_secs(30);
     let runs_file = root.join("two-step2/script-runs");
@@ -35,10 +28,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     }
     let tree = admin.get_ok(&format!("/api/executions/{run}")).await;
     assert_eq!(
-        (
-            tree["steps"][0]["status"].clone(),
-            tree["steps"][1]["status"].clone()
-        ),
+        two_step_statuses(&tree),
         (json!("success"), json!("running"))
     );
     let first_start = tree["start_time"].clone();
@@ -47,10 +37,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     // kill -9 in the middle of step 1, then start again on the same data.
     let (restarted, admin, tree) = crashable.crash_and_restart(process, &admin, &run).await;
     assert_eq!(
-        (
-            tree["steps"][0]["status"].clone(),
-            tree["steps"][1]["status"].clone()
-        ),
+        two_step_statuses(&tree),
         (json!("success"), json!("interrupted")),
         "{tree}"
     );
@@ -75,24 +62,13 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     // the step starts again, the orphan of the earlier attempt is killed and reaped.
     bind_two_steps_script(&admin, &deployment, "ok resumed").await;
     let answer = execute(&admin, &two, "executionall", json!({})).await;
-    let data = assert_success(&answer);
-    assert_eq!(
-        (data["result"].clone(), data["execution_id"].clone()),
-        (json!(true), json!(run)),
-        "{answer}"
-    );
+    assert_resumed(&answer, &run);
     assert_eq!(
         admin.get_ok(&format!("/api/executions/{run}")).await["start_time"],
         first_start,
         "a resumed run keeps its first start time"
     );
-    for (ip, _, _) in HOSTS {
-        assert_eq!(
-            read(&step_dir(&deployment, "ssh", ip, &run, 0).join("entry-runs")),
-            "ran\n",
-            "step 0 ran once on {ip}"
-        );
-    }
+    assert_step0_ran_once(&deployment, &run);
     assert_eq!(
         read(&root.join("two-step2/script-runs")),
         format!("sleep {sleeper}\nok resumed\n")
@@ -117,11 +93,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     // exits; the run is `interrupted` at once, not after a lease, and 6.1 can take it again.
     bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
     std::fs::remove_file(root.join("two-step2/script-runs")).expect("reset runs");
-    let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
-    let drained = assert_success(&answer)["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let drained = start_run(&admin, &two).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !std::fs::read_to_string(root.join("two-step2/script-runs"))
         .is_ok_and(|runs| runs.contains("sleep"))
@@ -141,13 +113,7 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     let admin = admin.with_base(&url);
     let tree = admin.get_ok(&format!("/api/executions/{drained}")).await;
     assert_eq!(tree["status"], "interrupted", "{tree}");
-    assert!(
-        tree["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("shut down"),
-        "{tree}"
-    );
+    assert!(support::has_text(&tree["message"], "shut down"), "{tree}");
 
     restarted.terminate();
     crashable.clean_up();
@@ -165,11 +131,7 @@ async fn run_until_crash_point(
     let (mut process, url) = serve(crashable.data_dir.path(), &env);
     let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
     let (deployment, instance) = deployment_of(&admin).await;
-    let answer = execute(&admin, &instance, "executionall?wait=false", json!({})).await;
-    let run = assert_success(&answer)["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let run = start_run(&admin, &instance).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while process.child.try_wait().expect("try_wait").is_none() {
         assert!(
@@ -211,13 +173,7 @@ async fn a_run_whose_every_host_succeeded_before_its_service_died_ends_success()
         ))
         .await;
     assert_eq!(assert_success(&body)["status"], "success");
-    for (ip, _, _) in HOSTS {
-        assert_eq!(
-            read(&step_dir(&deployment, "ssh", ip, &run, 0).join("entry-runs")),
-            "ran\n",
-            "the step ran once on {ip}"
-        );
-    }
+    assert_step0_ran_once(&deployment, &run);
     restarted.terminate();
     crashable.clean_up();
 }
@@ -245,29 +201,13 @@ async fn a_step_whose_every_host_succeeded_before_its_service_died_is_not_run_ag
     let admin = admin.with_base(&url);
     let tree = wait_for_status(&admin, &run, "interrupted", Duration::from_secs(15)).await;
     assert_eq!(
-        (
-            tree["steps"][0]["status"].clone(),
-            tree["steps"][1]["status"].clone()
-        ),
+        two_step_statuses(&tree),
         (json!("success"), json!("pending")),
         "the step whose hosts all succeeded counts as succeeded: {tree}"
     );
     let answer = execute(&admin, &deployment.two_steps, "executionall", json!({})).await;
-    assert_eq!(
-        (
-            assert_success(&answer)["result"].clone(),
-            assert_success(&answer)["execution_id"].clone()
-        ),
-        (json!(true), json!(run)),
-        "{answer}"
-    );
-    for (ip, _, _) in HOSTS {
-        assert_eq!(
-            read(&step_dir(&deployment, "ssh", ip, &run, 0).join("entry-runs")),
-            "ran\n",
-            "step 0 ran once on {ip}"
-        );
-    }
+    assert_resumed(&answer, &run);
+    assert_step0_ran_once(&deployment, &run);
     assert_eq!(read(&root.join("two-step2/script-runs")), "ok second\n");
     restarted.terminate();
     crashable.clean_up();
@@ -280,17 +220,11 @@ async fn a_step_that_ended_on_its_host_after_its_service_died_is_not_run_again()
     };
     let crashable = CrashablePlatform::new("tad-crash-orphan-done");
     let root = crashable.root.clone();
-    let (process, url) = crashable.serve();
-    let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
-    let deployment = configure(&admin, &sshd, &root).await;
+    let (process, admin, deployment) = crashable.serve_configured(&sshd).await;
     let two = deployment.two_steps.clone();
     let sleeper = "2.4441";
     bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
-    let answer = execute(&admin, &two, "executionall?wait=false", json!({})).await;
-    let run = assert_success(&answer)["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let run = start_run(&admin, &two).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let runs_file = root.join("two-step2/script-runs");
     while processes_matching(&format!("sleep {sleeper}")) == 0 {
@@ -310,14 +244,7 @@ async fn a_step_that_ended_on_its_host_after_its_service_died_is_not_run_again()
     // 6.1 resumes: the step counts as done on that host (its final command left code 0), the
     // script does not run a second time, and the params.json the orphan left is removed.
     let answer = execute(&admin, &two, "executionall", json!({})).await;
-    assert_eq!(
-        (
-            assert_success(&answer)["result"].clone(),
-            assert_success(&answer)["execution_id"].clone()
-        ),
-        (json!(true), json!(run)),
-        "{answer}"
-    );
+    assert_resumed(&answer, &run);
     assert_eq!(read(&runs_file), format!("sleep {sleeper}\n"), "ran once");
     let logs = all_logs(&admin, &run).await;
     assert!(

@@ -3,6 +3,7 @@
 //! a changed host key, and no secret in any log, event or answer.
 
 use super::*;
+use crate::support::fixtures::post_script;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deployments_run_over_ssh_and_on_the_tad_host() {
@@ -237,10 +238,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
     let stepped = data["execution_id"].as_str().expect("id").to_owned();
     let tree = admin.get_ok(&format!("/api/executions/{stepped}")).await;
     assert_eq!(
-        (
-            tree["steps"][0]["status"].clone(),
-            tree["steps"][1]["status"].clone()
-        ),
+        two_step_statuses(&tree),
         (json!("success"), json!("pending")),
         "{tree}"
     );
@@ -254,12 +252,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         "step 1 did not run yet"
     );
     let answer = execute(&admin, &two, "setp_execution", json!({})).await;
-    let data = assert_success(&answer);
-    assert_eq!(
-        (data["result"].clone(), data["execution_id"].clone()),
-        (json!(true), json!(stepped)),
-        "{answer}"
-    );
+    assert_resumed(&answer, &stepped);
     assert_eq!(
         read(&deployment.root.join("two-step2/script-runs")),
         "second\n"
@@ -290,11 +283,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
             &sleep_binding,
         )
         .await;
-    let answer = execute(&admin, &instance, "executionall?wait=false", json!({})).await;
-    let long_run = assert_success(&answer)["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let long_run = start_run(&admin, &instance).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let sleep_runs = deployment.root.join("sleep/script-runs");
     while !std::fs::read_to_string(&sleep_runs).is_ok_and(|runs| runs.contains("sleep"))
@@ -324,16 +313,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
         (json!(true), json!("stopped")),
         "{answer}"
     );
-    assert!(
-        stop_started.elapsed() < Duration::from_secs(5),
-        "stopped in {:?}",
-        stop_started.elapsed()
-    );
-    assert_eq!(
-        processes_matching(&format!("sleep {sleeper}")),
-        0,
-        "no process left on the target"
-    );
+    assert_stopped_in_time(stop_started, sleeper);
     let tree = admin.get_ok(&format!("/api/executions/{long_run}")).await;
     assert_eq!(tree["status"], "stopped");
     assert!(
@@ -449,20 +429,7 @@ async fn deployments_run_over_ssh_and_on_the_tad_host() {
 
     // A script nobody reviewed fails the step before anything runs on any host, naming it.
     let unreviewed = b"#!/bin/bash\necho should-not-run >> ./unreviewed-runs\n".to_vec();
-    let (_, body) = post_multipart(
-        &admin,
-        "/api/artifact/script/aos_upload",
-        &[("unreviewed.sh", unreviewed.clone())],
-        &[
-            ("app_id", "app1".into()),
-            ("name", "unreviewed".into()),
-            (
-                "file_md5",
-                json!({"unreviewed.sh": md5_hex(&unreviewed)}).to_string(),
-            ),
-        ],
-    )
-    .await;
+    let (_, body) = post_script(&admin, "app1", "unreviewed", "unreviewed.sh", &unreviewed).await;
     let unreviewed_id = assert_success(&body)[0]["file_id"]
         .as_str()
         .expect("file")

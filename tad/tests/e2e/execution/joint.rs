@@ -2,7 +2,8 @@
 //! survives a crash of its service, resuming its unfinished nodes only.
 
 use super::*;
-use crate::support::fixtures::{template_with_methods, upload_script};
+use crate::support::fixtures::template_with_methods;
+use crate::support::fixtures::{create_joint_line, save_joint_graph};
 
 /// A template of one step running the built-in custom method `cu1`.
 async fn script_only_template(admin: &Api) -> String {
@@ -62,11 +63,10 @@ async fn joint_node_instance(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() {
-    let Some(sshd) = TestSshd::start() else {
+    let Some((_sshd, root, platform, admin, deployment)) = start_deployed("tad-joint", &[]).await
+    else {
         return;
     };
-    let (root, platform, admin) = start_platform("tad-joint", &[]).await;
-    let deployment = configure(&admin, &sshd, &root).await;
 
     // A → (B, C) → D: one instance per node, each of its own application (only one run per
     // application and environment runs at a time), all on host 127.0.0.2.
@@ -91,22 +91,18 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
         };
         instances.push(joint_node_instance(&admin, &deployment, &template, node).await);
     }
-    let line = admin
-        .post_ok(
-            "/api/app/jointline/create",
-            &json!({"name": "release", "remark": "", "productline_id": "pl1"}),
-        )
-        .await
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let graph = json!({"id": line, "joint": [
-        {"jobi_id": instances[0], "sequence": 0, "parent": [], "top": 10, "left": 10},
-        {"jobi_id": instances[1], "sequence": 1, "parent": [0], "top": 20, "left": 10},
-        {"jobi_id": instances[2], "sequence": 2, "parent": ["0"], "top": 20, "left": 30},
-        {"jobi_id": instances[3], "sequence": 3, "parent": [1, "2"], "top": 30, "left": 20}
-    ]});
-    admin.post_ok("/api/app/jointline/save/", &graph).await;
+    let line = create_joint_line(&admin, "release", "pl1").await;
+    save_joint_graph(
+        &admin,
+        &line,
+        json!([
+            {"jobi_id": instances[0], "sequence": 0, "parent": [], "top": 10, "left": 10},
+            {"jobi_id": instances[1], "sequence": 1, "parent": [0], "top": 20, "left": 10},
+            {"jobi_id": instances[2], "sequence": 2, "parent": ["0"], "top": 20, "left": 30},
+            {"jobi_id": instances[3], "sequence": 3, "parent": [1, "2"], "top": 30, "left": 20}
+        ]),
+    )
+    .await;
     let runs_of = |name: &str| {
         std::fs::read_to_string(root.join("joint").join(name).join("script-runs"))
             .map(|runs| runs.lines().count())
@@ -121,10 +117,7 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
     assert_eq!(status, 200);
     let data = assert_success(&answer);
     assert_eq!(data["result"], false, "{answer}");
-    assert!(
-        data["msg"].as_str().unwrap_or_default().contains("node 2"),
-        "{answer}"
-    );
+    assert!(support::has_text(&data["msg"], "node 2"), "{answer}");
     let joint = data["execution_id"].as_str().expect("id").to_owned();
     assert_eq!(
         ["A", "B", "C", "D"].map(runs_of),
@@ -176,12 +169,7 @@ async fn a_joint_line_runs_its_graph_and_a_failure_stops_its_descendants_only() 
             &json!({"use_tad_host": false}),
         )
         .await;
-    let data = assert_success(&answer);
-    assert_eq!(
-        (data["result"].clone(), data["execution_id"].clone()),
-        (json!(true), json!(joint)),
-        "{answer}"
-    );
+    assert_resumed(&answer, &joint);
     assert_eq!(["A", "B", "C", "D"].map(runs_of), [1, 1, 2, 1]);
     let tree = admin.get_ok(&format!("/api/executions/{joint}")).await;
     assert_eq!(tree["status"], "success");
@@ -215,23 +203,12 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
     };
     let crashable = CrashablePlatform::new("tad-joint-crash");
     let root = crashable.root.clone();
-    let (process, url) = crashable.serve();
-    let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
-    let deployment = configure(&admin, &sshd, &root).await;
-    let reviewer = Api::new(&url).login("rita", "password-123").await;
+    let (process, admin, deployment) = crashable.serve_configured(&sshd).await;
 
     // A script that appends its first argument to `script-runs` and, when given a second one,
     // sleeps that long on its first run only (so the resumed run ends at once).
     let script = b"#!/bin/bash\necho \"$1\" >> ./script-runs\nif [ -n \"$2\" ] && [ \"$(wc -l < ./script-runs)\" -eq 1 ]; then sleep \"$2\"; fi\n".to_vec();
-    let uploaded = upload_script(&admin, "app1", "sleep-once", "once.sh", &script).await;
-    let script_id = uploaded[0]["file_id"].as_str().expect("file").to_owned();
-    let version = uploaded[0]["version_id"].as_str().expect("version");
-    reviewer
-        .post_ok(
-            &format!("/api/script/index/examine/{version}"),
-            &json!({"method_id": version, "status": "able"}),
-        )
-        .await;
+    let script_id = upload_approved_script(&admin, "sleep-once", "once.sh", &script).await;
     let template = script_only_template(&admin).await;
 
     // A → B → C, one application each, all on 127.0.0.2; B sleeps on its first run.
@@ -262,21 +239,17 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
         };
         instances.push(joint_node_instance(&admin, &deployment, &template, node).await);
     }
-    let line = admin
-        .post_ok(
-            "/api/app/jointline/create",
-            &json!({"name": "crash-release", "remark": "", "productline_id": "pl1"}),
-        )
-        .await
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let graph = json!({"id": line, "joint": [
-        {"jobi_id": instances[0], "sequence": 0, "parent": [], "top": 10, "left": 10},
-        {"jobi_id": instances[1], "sequence": 1, "parent": [0], "top": 20, "left": 10},
-        {"jobi_id": instances[2], "sequence": 2, "parent": [1], "top": 30, "left": 10}
-    ]});
-    admin.post_ok("/api/app/jointline/save/", &graph).await;
+    let line = create_joint_line(&admin, "crash-release", "pl1").await;
+    save_joint_graph(
+        &admin,
+        &line,
+        json!([
+            {"jobi_id": instances[0], "sequence": 0, "parent": [], "top": 10, "left": 10},
+            {"jobi_id": instances[1], "sequence": 1, "parent": [0], "top": 20, "left": 10},
+            {"jobi_id": instances[2], "sequence": 2, "parent": [1], "top": 30, "left": 10}
+        ]),
+    )
+    .await;
     let runs_of = |name: &str| {
         std::fs::read_to_string(root.join("joint").join(name).join("script-runs"))
             .map(|runs| runs.lines().map(str::to_owned).collect::<Vec<_>>())
@@ -302,10 +275,7 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
         )
         .await;
     assert_eq!(status, 200, "{answer}");
-    let joint = assert_success(&answer)["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let joint = execution_id(&answer);
     // B's host task is working once B recorded its run, its sleep is there and the joint run
     // names B's run.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -369,12 +339,7 @@ async fn a_joint_run_survives_a_crash_of_its_service_and_resumes_its_unfinished_
     let (_, answer) = admin
         .post(&format!("/api/app/jointline/{line}/execution"), &json!({}))
         .await;
-    let data = assert_success(&answer);
-    assert_eq!(
-        (data["result"].clone(), data["execution_id"].clone()),
-        (json!(true), json!(joint)),
-        "{answer}"
-    );
+    assert_resumed(&answer, &joint);
     assert_eq!(
         ["A", "B", "C"].map(runs_of),
         [vec!["A"], vec!["B", "B"], vec!["C"]],

@@ -8,9 +8,11 @@
 //! On PostgreSQL + Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set.
 
 use crate::support;
+pub(crate) use crate::support::events::{read_events, read_first_events, read_task_log};
+use crate::support::fixtures::bind_hosts;
+use crate::support::fixtures::sync_package;
 use crate::support::fixtures::{
-    ConfigFiles, application, env, post_all, product_line, upload_component, upload_config,
-    upload_script,
+    application, env, post_all, product_line, upload_component, upload_config, upload_script,
 };
 
 use std::{
@@ -18,11 +20,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::StreamExt;
 use serde_json::{Value, json};
 use support::{
     Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success, drop_platform_schemas,
-    md5_hex, platform_env, post_multipart,
+    md5_hex, platform_env,
     sshd::{KEY_USER, PASSWORD_USER, TestSshd},
     tad_command, tar_gz,
 };
@@ -84,11 +85,20 @@ async fn start_platform(
     let work_dir = root.join("work");
     let mut env = vec![("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path"))];
     env.extend_from_slice(extra_env);
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &env).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &env).await;
     (root, platform, admin)
+}
+
+/// The test sshd, a platform from [`start_platform`] and the deployment [`configure`] made on
+/// it; `None` where no sshd can run here.
+async fn start_deployed(
+    prefix: &str,
+    extra_env: &[(&str, &str)],
+) -> Option<(TestSshd, PathBuf, EmbeddedPlatform, Api, Deployment)> {
+    let sshd = TestSshd::start()?;
+    let (root, platform, admin) = start_platform(prefix, extra_env).await;
+    let deployment = configure(&admin, &sshd, &root).await;
+    Some((sshd, root, platform, admin, deployment))
 }
 
 /// A directory every test user may write into.
@@ -105,11 +115,14 @@ fn shared_dir(path: &Path) {
 /// `rita` (made here: nobody approves their own script); answers its file id.
 async fn upload_reviewed_script(admin: &Api, name: &str, file: &str, script: &[u8]) -> String {
     admin
-        .post_ok(
-            "/api/admin/users",
-            &json!({"username": "rita", "password": "password-123", "roles": ["reviewer"]}),
-        )
+        .create_user("rita", "password-123", &["reviewer"])
         .await;
+    upload_approved_script(admin, name, file, script).await
+}
+
+/// Uploads script `name` of app1 as `file` (as `admin`) and has reviewer `rita` (made before)
+/// approve it; answers its file id.
+async fn upload_approved_script(admin: &Api, name: &str, file: &str, script: &[u8]) -> String {
     let reviewer = Api::new(&admin.base).login("rita", "password-123").await;
     let uploaded = upload_script(admin, "app1", name, file, script).await;
     let version = uploaded[0]["version_id"].as_str().expect("version");
@@ -166,12 +179,7 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
         host_ids.push(admin.post_id("/api/resource/hosts/aos_create", &host).await);
     }
     for cluster in &cluster_ids {
-        admin
-            .post_ok(
-                &format!("/api/resource/clusters/{cluster}/aos_bind"),
-                &json!({"hosts": host_ids}),
-            )
-            .await;
+        bind_hosts(admin, cluster, &host_ids).await;
     }
 
     // The method package: prints its parameters (the password must come out masked) and counts
@@ -185,14 +193,8 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
         .map(|index| (index.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     let artifact = tar_gz(&[("shop.bin", payload)]);
-    let md5 = md5_hex(&artifact);
-    let (_, body) = post_multipart(
-        admin,
-        &format!("/api/artifact/version/aos?app_id=app1&version=1.0.0&name=shop&md5={md5}"),
-        &[("shop.tar.gz", artifact.clone())],
-        &[],
-    )
-    .await;
+    let query = "app_id=app1&version=1.0.0&name=shop";
+    let (_, body) = sync_package(admin, query, "shop.tar.gz", &artifact).await;
     let artifact_file = assert_success(&body)["file_id"]
         .as_str()
         .expect("file id")
@@ -205,20 +207,7 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
     // The app config: `listen={{ port }}`.
     let j2 = b"listen={{ port }}\nname=shop\n".to_vec();
     let yml = b"- key: port\n  rule: '^[0-9]+$'\n".to_vec();
-    let template_file = upload_config(
-        admin,
-        "app1",
-        "shop_config",
-        "1",
-        ConfigFiles {
-            j2: ("shop.conf.j2", &j2),
-            yml: ("shop.conf.yml", &yml),
-        },
-    )
-    .await[0]["id"]
-        .as_str()
-        .expect("j2 id")
-        .to_owned();
+    let template_file = upload_config(admin, "app1", "shop_config", "shop.conf", &j2, &yml).await;
 
     // Templates: one step (the method), and two steps (the method, then the custom script).
     let mut template_ids = Vec::new();
@@ -247,16 +236,7 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
         template_ids.push(id);
     }
     let schema = admin.get_ok("/api/app/jobinstance/shop1/config/desc").await;
-    let node = |key: &str| -> String {
-        schema
-            .as_array()
-            .expect("nodes")
-            .iter()
-            .find(|node| node["key"] == key)
-            .and_then(|node| node["id"].as_str())
-            .expect("node id")
-            .to_owned()
-    };
+    let node = |key: &str| support::schema_node_id(&schema, key);
     let params = json!({node("greeting"): "hello", node("db_password"): DB_PASSWORD});
 
     let mut instances = Vec::new();
@@ -374,100 +354,75 @@ async fn execute(api: &Api, instance: &str, route: &str, body: Value) -> Value {
     answer
 }
 
+/// Asserts a stop that began at `stop_started` took under 5 s and left no `sleep {sleeper}`.
+fn assert_stopped_in_time(stop_started: Instant, sleeper: &str) {
+    assert!(
+        stop_started.elapsed() < Duration::from_secs(5),
+        "stopped in {:?}",
+        stop_started.elapsed()
+    );
+    assert_eq!(
+        processes_matching(&format!("sleep {sleeper}")),
+        0,
+        "no process left on the target"
+    );
+}
+
+/// Starts 6.1 on `instance` without waiting for it; answers the run's id.
+async fn start_run(api: &Api, instance: &str) -> String {
+    let answer = execute(api, instance, "executionall?wait=false", json!({})).await;
+    execution_id(&answer)
+}
+
+/// The run id of a successful 6.1 answer.
+fn execution_id(answer: &Value) -> String {
+    assert_success(answer)["execution_id"]
+        .as_str()
+        .expect("execution id")
+        .to_owned()
+}
+
+/// Asserts a waited 6.1 answered success for the same run `run` (a resume).
+fn assert_resumed(answer: &Value, run: &str) {
+    let data = assert_success(answer);
+    assert_eq!(
+        (data["result"].clone(), data["execution_id"].clone()),
+        (json!(true), json!(run)),
+        "{answer}"
+    );
+}
+
+/// The statuses of the first two steps of a run tree.
+fn two_step_statuses(tree: &Value) -> (Value, Value) {
+    (
+        tree["steps"][0]["status"].clone(),
+        tree["steps"][1]["status"].clone(),
+    )
+}
+
+/// Asserts step 0 of `run` ran its entrypoint once on every host (over SSH).
+fn assert_step0_ran_once(deployment: &Deployment, run: &str) {
+    for (ip, _, _) in HOSTS {
+        assert_eq!(
+            read(&step_dir(deployment, "ssh", ip, run, 0).join("entry-runs")),
+            "ran\n",
+            "step 0 ran once on {ip}"
+        );
+    }
+}
+
 /// Every log byte of every host task of a run, read through the log route chunk by chunk.
 async fn all_logs(api: &Api, run: &str) -> Vec<(String, String)> {
     let tree = api.get_ok(&format!("/api/executions/{run}")).await;
     let mut logs = Vec::new();
     for step in tree["steps"].as_array().expect("steps") {
         for host in step["hosts"].as_array().expect("hosts") {
-            let task = host["id"].as_str().expect("task").to_owned();
-            let mut offset = 0;
-            let mut text = String::new();
-            loop {
-                let chunk = api
-                    .get_ok(&format!(
-                        "/api/executions/{run}/log?host_task={task}&offset={offset}"
-                    ))
-                    .await;
-                text.push_str(chunk["text"].as_str().expect("text"));
-                let next = chunk["next_offset"].as_u64().expect("next");
-                if chunk["done"] == true {
-                    break;
-                }
-                assert!(next >= offset);
-                offset = next;
-            }
+            let task = host["id"].as_str().expect("task");
+            let text = read_task_log(api, run, task).await;
             logs.push((host["host_ip"].as_str().expect("ip").to_owned(), text));
         }
     }
     logs
-}
-
-/// Reads a run's SSE stream until it ends, answering (id, event, data) frames.
-async fn read_events(
-    api: &Api,
-    run: &str,
-    last_event_id: Option<u64>,
-) -> Vec<(u64, String, Value)> {
-    let mut request = api
-        .http
-        .get(format!("{}/api/executions/{run}/events", api.base))
-        .bearer_auth(api.token.as_deref().expect("token"));
-    if let Some(last) = last_event_id {
-        request = request.header("Last-Event-ID", last.to_string());
-    }
-    let response = request.send().await.expect("events");
-    assert_eq!(response.status().as_u16(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .expect("type")
-            .starts_with("text/event-stream")
-    );
-    let text = response.text().await.expect("stream");
-    parse_events(&text)
-}
-
-/// Reads the first `count` events of a run's live SSE stream, then hangs up.
-async fn read_first_events(api: &Api, run: &str, count: usize) -> Vec<(u64, String, Value)> {
-    let response = api
-        .http
-        .get(format!("{}/api/executions/{run}/events", api.base))
-        .bearer_auth(api.token.as_deref().expect("token"))
-        .send()
-        .await
-        .expect("events");
-    let mut stream = response.bytes_stream();
-    let mut text = String::new();
-    while parse_events(&text).len() < count {
-        let chunk = tokio::time::timeout(Duration::from_secs(20), stream.next())
-            .await
-            .expect("an event within 20 s")
-            .expect("stream open")
-            .expect("chunk");
-        text.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    parse_events(&text).into_iter().take(count).collect()
-}
-
-fn parse_events(text: &str) -> Vec<(u64, String, Value)> {
-    text.split("\n\n")
-        .filter_map(|frame| {
-            let mut id = None;
-            let mut event = None;
-            let mut data = None;
-            for line in frame.lines() {
-                if let Some(value) = line.strip_prefix("id: ") {
-                    id = value.parse::<u64>().ok();
-                } else if let Some(value) = line.strip_prefix("event: ") {
-                    event = Some(value.to_owned());
-                } else if let Some(value) = line.strip_prefix("data: ") {
-                    data = serde_json::from_str::<Value>(value).ok();
-                }
-            }
-            Some((id?, event?, data?))
-        })
-        .collect()
 }
 
 fn processes_matching(pattern: &str) -> usize {
@@ -550,6 +505,15 @@ impl CrashablePlatform {
             env,
             postgres,
         }
+    }
+
+    /// Starts `tad serve` on the platform's state, logs admin in and configures the deployment
+    /// on `sshd`; answers the process, admin and the deployment.
+    async fn serve_configured(&self, sshd: &TestSshd) -> (TadProcess, Api, Deployment) {
+        let (process, url) = self.serve();
+        let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
+        let deployment = configure(&admin, sshd, &self.root).await;
+        (process, admin, deployment)
     }
 
     /// Starts `tad serve` on the platform's state; answers the process and its URL.

@@ -1,6 +1,7 @@
 //! Retry reruns the failed hosts only; rollback restores the earlier snapshot.
 
 use super::*;
+use crate::support::fixtures::sync_package;
 
 /// Binds the script to every host of the one-step instance with `parameter(ip)`.
 async fn bind_scripts(admin: &Api, deployment: &Deployment, parameter: &dyn Fn(&str) -> String) {
@@ -78,12 +79,8 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
         .post_ok("/api/admin/webhooks", &json!({"url": hook_url}))
         .await;
     assert_eq!(
-        (
-            hook["url"].clone(),
-            hook["source"].clone(),
-            hook["creator"].clone()
-        ),
-        (json!(hook_url), json!("admin"), json!("admin"))
+        support::pick(&hook, &["url", "source", "creator"]),
+        json!([hook_url, "admin", "admin"])
     );
     let (_, body) = admin
         .post("/api/admin/webhooks", &json!({"url": "ftp://nope"}))
@@ -106,12 +103,7 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     let answer = execute(&admin, &instance, "executionall", json!({})).await;
     let data = assert_success(&answer);
     assert_eq!(data["result"], false, "{answer}");
-    assert!(
-        data["msg"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("127.0.0.3")
-    );
+    assert!(support::has_text(&data["msg"], "127.0.0.3"));
     let run = data["execution_id"].as_str().expect("id").to_owned();
     let (status, answer) = admin
         .post(&format!("/api/executions/{run}/retry"), &json!({}))
@@ -126,12 +118,7 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     let (_, answer) = admin
         .post(&format!("/api/executions/{run}/retry"), &json!({}))
         .await;
-    let data = assert_success(&answer);
-    assert_eq!(
-        (data["result"].clone(), data["execution_id"].clone()),
-        (json!(true), json!(run)),
-        "{answer}"
-    );
+    assert_resumed(&answer, &run);
     for (ip, _, _) in HOSTS {
         let runs = read(&root.join("shop-one").join(ip).join("scripts/script-runs"));
         let expected = if ip == "127.0.0.3" { 3 } else { 1 };
@@ -165,13 +152,8 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     // A second version deployed, then rolled back: the first version's bytes are back.
     let second: Vec<u8> = tar_gz(&[("shop.bin", b"version two".repeat(50_000))]);
     let second_md5 = md5_hex(&second);
-    let (_, body) = post_multipart(
-        &admin,
-        &format!("/api/artifact/version/aos?app_id=app1&version=2.0.0&name=shop&md5={second_md5}"),
-        &[("shop.tar.gz", second.clone())],
-        &[],
-    )
-    .await;
+    let query = "app_id=app1&version=2.0.0&name=shop";
+    let (_, body) = sync_package(&admin, query, "shop.tar.gz", &second).await;
     let second_file = assert_success(&body)["file_id"]
         .as_str()
         .expect("file")
@@ -241,11 +223,8 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     assert_eq!(results[0]["artifacts"][0]["version"], "1.0.0");
     assert_eq!(results[1]["artifacts"][0]["version"], "2.0.0");
     assert_eq!(
-        (
-            results[1]["status"].clone(),
-            results[1]["started_by"].clone()
-        ),
-        (json!("success"), json!("admin"))
+        support::pick(&results[1], &["status", "started_by"]),
+        json!(["success", "admin"])
     );
     assert!(
         results[0]["end_time"]

@@ -10,6 +10,7 @@
 
 use crate::support;
 use crate::support::fixtures::{application, env, post_all, product_line};
+use crate::support::fixtures::{post_script, sync_package};
 
 use std::{
     os::unix::fs::PermissionsExt,
@@ -75,7 +76,7 @@ impl Bench {
         let root = unique(prefix);
         shared_dir(&root);
         let work_dir = root.join("work");
-        let platform = EmbeddedPlatform::start(
+        let (platform, admin) = EmbeddedPlatform::start_with_admin(
             ADMIN_PASSWORD,
             &[
                 ("TAD_EXECUTION_WORK_DIR", work_dir.to_str().expect("path")),
@@ -83,9 +84,6 @@ impl Bench {
             ],
         )
         .await;
-        let admin = Api::new(platform.url())
-            .login("admin", ADMIN_PASSWORD)
-            .await;
         post_all(
             &admin,
             &[
@@ -106,20 +104,7 @@ impl Bench {
                 "productLine_id": "pl1", "env_id": "env1"});
             host_ids.push(admin.post_id("/api/resource/hosts/aos_create", &host).await);
         }
-        let (_, body) = post_multipart(
-            &admin,
-            "/api/artifact/script/aos_upload",
-            &[("args.sh", ARGS_SCRIPT.to_vec())],
-            &[
-                ("app_id", "app1".into()),
-                ("name", "args".into()),
-                (
-                    "file_md5",
-                    json!({"args.sh": md5_hex(ARGS_SCRIPT)}).to_string(),
-                ),
-            ],
-        )
-        .await;
+        let (_, body) = post_script(&admin, "app1", "args", "args.sh", ARGS_SCRIPT).await;
         let uploaded = assert_success(&body);
         let script_file_id = uploaded[0]["file_id"].as_str().expect("file").to_owned();
         let version = uploaded[0]["version_id"].as_str().expect("version");
@@ -142,23 +127,17 @@ impl Bench {
 
     /// A cluster of the application holding the hosts at `indexes` of [`Bench::host_ids`].
     async fn cluster(&self, name: &str, indexes: &[usize]) -> String {
-        let (_, body) = self
+        let body = json!({"name": name, "env_id": "env1", "app_id": "app1"});
+        let clusters = "/api/resource/clusters";
+        let cluster = self
             .admin
-            .post(
-                "/api/resource/clusters/aos_create",
-                &json!({"name": name, "env_id": "env1", "app_id": "app1"}),
-            )
+            .post_id(&format!("{clusters}/aos_create"), &body)
             .await;
-        let cluster = assert_success(&body)["id"].as_str().expect("id").to_owned();
         let hosts: Vec<&String> = indexes.iter().map(|index| &self.host_ids[*index]).collect();
-        let (_, body) = self
-            .admin
-            .post(
-                &format!("/api/resource/clusters/{cluster}/aos_bind"),
-                &json!({"hosts": hosts}),
-            )
+        let bind = json!({"hosts": hosts});
+        self.admin
+            .post_ok(&format!("{clusters}/{cluster}/aos_bind"), &bind)
             .await;
-        assert_success(&body);
         cluster
     }
 
@@ -198,16 +177,8 @@ impl Bench {
 
     /// Uploads a file as version 1.0.0 of artifact `name`; answers its file id.
     async fn artifact(&self, name: &str, file_name: &str, bytes: &[u8]) -> String {
-        let (_, body) = post_multipart(
-            &self.admin,
-            &format!(
-                "/api/artifact/version/aos?app_id=app1&version=1.0.0&name={name}&md5={}",
-                md5_hex(bytes)
-            ),
-            &[(file_name, bytes.to_vec())],
-            &[],
-        )
-        .await;
+        let query = format!("app_id=app1&version=1.0.0&name={name}");
+        let (_, body) = sync_package(&self.admin, &query, file_name, bytes).await;
         assert_success(&body)["file_id"]
             .as_str()
             .expect("file id")
@@ -216,13 +187,9 @@ impl Bench {
 
     /// Runs 6.1 (`executionall`, waiting) on the TAD host or over SSH; answers its `data`.
     async fn run(&self, instance: &str, use_tad_host: bool) -> Value {
-        let (status, answer) = self
-            .admin
-            .post(
-                &format!("/api/app/jobinstance/{instance}/executionall"),
-                &json!({"use_tad_host": use_tad_host}),
-            )
-            .await;
+        let path = format!("/api/app/jobinstance/{instance}/executionall");
+        let body = json!({"use_tad_host": use_tad_host});
+        let (status, answer) = self.admin.post(&path, &body).await;
         assert_eq!(status, 200, "{answer}");
         assert_success(&answer)
     }

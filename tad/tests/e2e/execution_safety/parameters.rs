@@ -171,14 +171,9 @@ async fn script_parameters_reach_the_script_as_argv_words_and_paths_are_taken_li
             }),
         )
         .await;
-    let (_, body) = bench
-        .admin
-        .post(
-            &format!("/api/app/jobinstance/{instance}/cu1/0/relation/script"),
-            &json!({"script_id": "", "scripts_data": scripts}),
-        )
-        .await;
-    assert_success(&body);
+    let script_path = format!("/api/app/jobinstance/{instance}/cu1/0/relation/script");
+    let binding = json!({"script_id": "", "scripts_data": scripts});
+    bench.admin.post_ok(&script_path, &binding).await;
 
     for (transport, use_tad_host) in TRANSPORTS {
         let data = bench.run(&instance, use_tad_host).await;
@@ -228,13 +223,8 @@ async fn script_parameters_reach_the_script_as_argv_words_and_paths_are_taken_li
     ] {
         let binding = json!([{"id": bench.script_file_id, "dest": script_dest, "host_IP": [],
             "parameter": unbalanced, "execute_type": "shell"}]);
-        let (status, body) = bench
-            .admin
-            .post(
-                &format!("/api/app/jobinstance/{instance}/cu1/0/relation/script"),
-                &json!({"script_id": "", "scripts_data": binding}),
-            )
-            .await;
+        let script_binding = json!({"script_id": "", "scripts_data": binding});
+        let (status, body) = bench.admin.post(&script_path, &script_binding).await;
         assert_eq!(status, 200);
         let info = assert_failure(&body, "invalid_field");
         assert!(info.contains("parameter"), "{unbalanced:?}: {info}");

@@ -1,6 +1,7 @@
 //! `params.json` is private while the step runs and removed however the step ends.
 
 use super::*;
+use crate::support::fixtures::post_component;
 
 /// Uploads the method `method` of component `safe` running [`RUN_SH`], with parameters
 /// `greeting` (required) and `db_password`, and `extra` lines in its manifest.
@@ -12,13 +13,7 @@ async fn upload_method(bench: &Bench, method: &str, extra: &str) {
         ("method.yml", manifest.into_bytes()),
         ("run.sh", RUN_SH.as_bytes().to_vec()),
     ]);
-    let (_, body) = post_multipart(
-        &bench.admin,
-        "/api/component/upload",
-        &[("file", package)],
-        &[],
-    )
-    .await;
+    let (_, body) = post_component(&bench.admin, package).await;
     assert_success(&body);
 }
 
@@ -29,16 +24,7 @@ async fn bind_greeting(bench: &Bench, instance: &str, method: &str, greeting: &s
         .get(&format!("/api/app/jobinstance/{method}/config/desc"))
         .await;
     let schema = assert_success(&body);
-    let node = |key: &str| -> String {
-        schema
-            .as_array()
-            .expect("nodes")
-            .iter()
-            .find(|node| node["key"] == key)
-            .and_then(|node| node["id"].as_str())
-            .expect("node id")
-            .to_owned()
-    };
+    let node = |key: &str| support::schema_node_id(&schema, key);
     let values = json!({node("greeting"): greeting, node("db_password"): DB_PASSWORD});
     bench
         .bind(
@@ -110,10 +96,7 @@ async fn params_json_is_private_while_the_step_runs_and_removed_however_the_step
         let run = run_id(&data);
         assert_eq!(data["result"], false, "{transport}: {data}");
         assert!(
-            data["msg"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("timed out"),
+            support::has_text(&data["msg"], "timed out"),
             "{transport}: {data}"
         );
         assert_params_removed(&bench, transport, &run, "timeout");
@@ -121,13 +104,9 @@ async fn params_json_is_private_while_the_step_runs_and_removed_however_the_step
         // Stop (6.3) while the entrypoint runs: the file is 0600 in 0700 seen from outside,
         // then gone.
         bind_greeting(&bench, &instance, "safe1", "sleep").await;
-        let (_, answer) = bench
-            .admin
-            .post(
-                &format!("/api/app/jobinstance/{instance}/executionall?wait=false"),
-                &json!({"use_tad_host": use_tad_host}),
-            )
-            .await;
+        let path = format!("/api/app/jobinstance/{instance}/executionall?wait=false");
+        let body = json!({"use_tad_host": use_tad_host});
+        let (_, answer) = bench.admin.post(&path, &body).await;
         let run = run_id(&assert_success(&answer));
         let step = bench.step_dir(transport, "127.0.0.2", &run);
         let deadline = Instant::now() + Duration::from_secs(60);

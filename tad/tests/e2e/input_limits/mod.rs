@@ -379,14 +379,11 @@ fn json_request(path: &str, body: Value) -> Request {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_field_has_a_limit_and_every_link_is_http() {
-    let platform = EmbeddedPlatform::start(
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(
         ADMIN_PASSWORD,
         &[("TAD_APPINHOUSE_SECRET_KEY", APPINHOUSE_SECRET)],
     )
     .await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
     let context = Context {
         admin,
         http: support::http_client(),

@@ -1,6 +1,6 @@
 //! Deletes that refuse what is still in use, and a viewer who reads but does not configure.
 
-use crate::support::{Api, EmbeddedPlatform, assert_failure};
+use crate::support::{Api, assert_failure};
 use serde_json::json;
 
 use super::State;
@@ -39,22 +39,12 @@ pub(super) async fn deletes(admin: &Api, state: &State) {
 }
 
 /// A viewer reads but does not configure.
-pub(super) async fn viewer(platform: &EmbeddedPlatform, admin: &Api) {
-    admin
-        .post(
-            "/api/admin/users",
-            &json!({"username": "vic", "password": "viewer-password", "roles": ["viewer"]}),
-        )
+pub(super) async fn viewer(admin: &Api) {
+    let viewer = admin
+        .login_new_user("vic", "viewer-password", &["viewer"])
         .await;
-    let viewer = Api::new(platform.url())
-        .login("vic", "viewer-password")
-        .await;
-    let (_, body) = viewer
-        .post(
-            "/api/app/jointline/create",
-            &json!({"name": "v", "productline_id": "750"}),
-        )
-        .await;
+    let line = json!({"name": "v", "productline_id": "750"});
+    let (_, body) = viewer.post("/api/app/jointline/create", &line).await;
     assert_failure(&body, "forbidden");
     let (status, _) = viewer.get("/api/app/jobinstance/aos_json").await;
     assert_eq!(status, 200);

@@ -1,5 +1,6 @@
 //! Joint lines: create, list, save the graph and read it back, with the refused graphs (1.4–1.7).
 
+use crate::support::fixtures::create_joint_line;
 use crate::support::{Api, assert_failure};
 use serde_json::json;
 
@@ -11,15 +12,7 @@ pub(super) async fn create_and_save(admin: &Api, state: &mut State) {
     let b = state.b.clone();
     let c = state.c.clone();
     let d = state.d.clone();
-    let line_id = admin
-        .post_ok(
-            "/api/app/jointline/create",
-            &json!({"name": "test20190121", "remark": "", "productline_id": "750"}),
-        )
-        .await
-        .as_str()
-        .expect("id as data")
-        .to_owned();
+    let line_id = create_joint_line(admin, "test20190121", "750").await;
     let (_, body) = admin
         .post(
             "/api/app/jointline/create",

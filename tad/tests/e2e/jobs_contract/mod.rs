@@ -18,6 +18,7 @@ use crate::support::fixtures::{application, env, module, post_all, product_line}
 
 use serde_json::{Value, json};
 use support::{Api, EmbeddedPlatform};
+pub(crate) use support::{object_keys as keys, sorted};
 
 const ADMIN_PASSWORD: &str = "jobs-admin-password";
 
@@ -42,18 +43,6 @@ struct State {
     values: Value,
     copy_id: String,
     line_id: String,
-}
-
-fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = value.as_object().expect("object").keys().cloned().collect();
-    keys.sort();
-    keys
-}
-
-fn sorted(list: &[&str]) -> Vec<String> {
-    let mut list: Vec<String> = list.iter().map(|key| (*key).to_owned()).collect();
-    list.sort();
-    list
 }
 
 const INSTANCE_KEYS: &[&str] = &[
@@ -101,10 +90,7 @@ async fn instance(admin: &Api, name: &str, template_id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_instances_and_joint_lines_are_configured() {
-    let platform = EmbeddedPlatform::start(ADMIN_PASSWORD, &[]).await;
-    let admin = Api::new(platform.url())
-        .login("admin", ADMIN_PASSWORD)
-        .await;
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     catalog(&admin).await;
     let mut state = State::default();
 
@@ -124,7 +110,7 @@ async fn templates_instances_and_joint_lines_are_configured() {
     joint_lines::create_and_save(&admin, &mut state).await;
     work_orders::save_and_export(&platform, &admin, &state).await;
     access::deletes(&admin, &state).await;
-    access::viewer(&platform, &admin).await;
+    access::viewer(&admin).await;
 
     platform.stop().await;
 }

@@ -1,8 +1,7 @@
 //! Step parameters: the method schema (5.8.2.5 / 5.6.2.4), app-config templates (5.6.2.3) and required parameters.
 
-use crate::support::fixtures::{
-    ConfigFiles, template_with_methods, upload_component, upload_config,
-};
+use crate::support;
+use crate::support::fixtures::{template_with_methods, upload_component, upload_config};
 use crate::support::{Api, assert_failure, assert_success};
 use serde_json::json;
 
@@ -53,37 +52,17 @@ pub(super) async fn app_config(admin: &Api, state: &mut State) {
     let a = state.a.clone();
     let j2 = b"{% for p in ports %}Listen {{ p.port }}\n{% endfor %}".to_vec();
     let yml = b"- key: ports\n  type: list-map\n  require: true\n  children:\n    - key: port\n      rule: '^[0-9]+$'\n".to_vec();
-    let template_file_id = upload_config(
-        admin,
-        "5093",
-        "apache_config",
-        "1",
-        ConfigFiles {
-            j2: ("httpd.conf.j2", &j2),
-            yml: ("httpd.conf.yml", &yml),
-        },
-    )
-    .await[0]["id"]
-        .as_str()
-        .expect("j2 file id")
-        .to_owned();
-    assert_eq!(
-        admin
-            .get_ok(&format!(
-                "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
-            ))
-            .await,
-        json!([]),
-        "no template bound yet"
-    );
-    assert_eq!(
-        admin
-            .get_ok(&format!(
-                "/api/app/jobinstance/{a}/cu1/0/actemplate/{template_file_id}/config/value"
-            ))
-            .await,
-        json!([])
-    );
+    let template_file_id =
+        upload_config(admin, "5093", "apache_config", "httpd.conf", &j2, &yml).await;
+    let desc_path = format!("/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc");
+    let value_path =
+        format!("/api/app/jobinstance/{a}/cu1/0/actemplate/{template_file_id}/config/value");
+    for (path, why) in [
+        (&desc_path, "no template bound yet"),
+        (&value_path, "no values saved yet"),
+    ] {
+        assert_eq!(admin.get_ok(path).await, json!([]), "{why}: {path}");
+    }
     // The schema's node ids key the values, as the legacy UI does.
     let configs_path = format!("/api/app/jobinstance/{a}/cu1/0/relation/actemplate");
     let (_, body) = admin
@@ -94,11 +73,7 @@ pub(super) async fn app_config(admin: &Api, state: &mut State) {
         "a required value is missing: {body}"
     );
     assert_eq!(
-        admin
-            .get_ok(&format!(
-                "/api/app/jobinstance/{a}/cu1/0/actemplate/config/desc"
-            ))
-            .await,
+        admin.get_ok(&desc_path).await,
         json!([]),
         "refused saves change nothing"
     );
@@ -107,13 +82,7 @@ pub(super) async fn app_config(admin: &Api, state: &mut State) {
             .post(&configs_path, &json!({"file_id": "ghost-j2", "groups": []}))
             .await;
         assert_eq!(body["success"], false, "{body}");
-        assert!(
-            body["info"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("ghost-j2"),
-            "{body}"
-        );
+        assert!(support::has_text(&body["info"], "ghost-j2"), "{body}");
         // Bind with valid values: learn the node ids from the schema of the uploaded template.
         let (_, saved) = admin
             .post(
@@ -202,11 +171,8 @@ pub(super) async fn required(admin: &Api, state: &State) {
     );
     let port_schema = admin.get_ok("/api/app/jobinstance/apa1/config/desc").await;
     assert_eq!(
-        (
-            port_schema[0]["key"].clone(),
-            port_schema[0]["require"].clone()
-        ),
-        (json!("ports"), json!(true))
+        support::pick(&port_schema[0], &["key", "require"]),
+        json!(["ports", true])
     );
     let (ports_node, port_node) = (
         port_schema[0]["id"].as_str().expect("id").to_owned(),

@@ -1,6 +1,8 @@
 //! Job templates: creation and refusals, the lists, and their methods (4.1–4.5, 5.3).
 
-use crate::support::{Api, assert_failure};
+use crate::support;
+use crate::support::Api;
+use crate::support::refusals;
 use serde_json::{Value, json};
 
 use super::{State, keys, sorted};
@@ -14,42 +16,24 @@ pub(super) async fn create(admin: &Api, state: &mut State) {
         )
         .await;
     assert_eq!(
-        (
-            template["type"].clone(),
-            template["status"].clone(),
-            template["deploy_type"].clone()
-        ),
-        (json!("public"), json!("available"), json!("install"))
+        support::pick(&template, &["type", "status", "deploy_type"]),
+        json!(["public", "available", "install"])
     );
     let template_id = template["id"].as_str().expect("id").to_owned();
     let rollback = admin.post_ok("/api/app/jobtemplate/create", &json!({"name": "apache2-rollback", "deploy_type": "rollback", "application_id": "5093", "jobt_rollback_id": template_id})).await;
     let rollback_id = rollback["id"].as_str().expect("id").to_owned();
     assert_eq!(rollback["jobt_rollback_name"], "apache2");
-    for (payload, code, named) in [
-        (
-            json!({"name": "x", "application_id": "ghost"}),
-            "application_not_found",
-            "ghost",
-        ),
-        (
-            json!({"name": "x", "application_id": "5093", "deploy_type": "sideways"}),
-            "invalid_field",
-            "deploy_type",
-        ),
-        (
-            json!({"name": "", "application_id": "5093"}),
-            "missing_field",
-            "name",
-        ),
-        (
-            json!({"name": "x", "application_id": "5093", "jobt_rollback_id": "nope"}),
-            "template_not_found",
-            "nope",
-        ),
-    ] {
-        let (_, body) = admin.post("/api/app/jobtemplate/create", &payload).await;
-        assert!(assert_failure(&body, code).contains(named), "{body}");
-    }
+    admin
+        .assert_refusals(
+            "/api/app/jobtemplate/create",
+            &refusals![
+                {"name": "x", "application_id": "ghost"} => "application_not_found", "ghost";
+                {"name": "x", "application_id": "5093", "deploy_type": "sideways"} => "invalid_field", "deploy_type";
+                {"name": "", "application_id": "5093"} => "missing_field", "name";
+                {"name": "x", "application_id": "5093", "jobt_rollback_id": "nope"} => "template_not_found", "nope";
+            ],
+        )
+        .await;
     let (status, page) = admin
         .get("/api/app/jobtemplate/aos_json?name=apache&application_id=5093")
         .await;
@@ -112,22 +96,16 @@ pub(super) async fn methods(admin: &Api, state: &State) {
         admin.post_ok(&graded, &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 1}]})).await,
         json!({"id": template_id, "is_rollback": false})
     );
-    let (_, body) = admin
-        .post(
+    admin
+        .assert_refusals(
             &graded,
-            &json!({"method": [{"component_id": "nope", "method_id": "cu1", "sequence": 0}]}),
+            &refusals![
+                {"method": [{"component_id": "nope", "method_id": "cu1", "sequence": 0}]} => "component_not_found", "nope";
+                {"method": [{"component_id": "custom", "method_id": "zz9", "sequence": 0}]} => "method_not_found", "zz9";
+                {"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 0}]} => "invalid_field", "sequence";
+            ],
         )
         .await;
-    assert!(assert_failure(&body, "component_not_found").contains("nope"));
-    let (_, body) = admin
-        .post(
-            &graded,
-            &json!({"method": [{"component_id": "custom", "method_id": "zz9", "sequence": 0}]}),
-        )
-        .await;
-    assert!(assert_failure(&body, "method_not_found").contains("zz9"));
-    let (_, body) = admin.post(&graded, &json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}, {"component_id": "custom", "method_id": "cu1", "sequence": 0}]})).await;
-    assert!(assert_failure(&body, "invalid_field").contains("sequence"));
     let graded_content = admin
         .get_ok(&format!(
             "/api/app/jobtemplate/{template_id}/graded_content"
@@ -151,19 +129,12 @@ pub(super) async fn methods(admin: &Api, state: &State) {
         ])
     );
     assert_eq!(
-        (
-            graded_content[1]["id"].clone(),
-            graded_content[1]["sequence"].clone()
-        ),
-        (json!("cu1"), json!(1))
+        support::pick(&graded_content[1], &["id", "sequence"]),
+        json!(["cu1", 1])
     );
     assert_eq!(
-        (
-            graded_content[0]["component_name"].clone(),
-            graded_content[0]["name"].clone(),
-            graded_content[0]["path"].clone()
-        ),
-        (json!("custom"), json!("custom-script"), json!("")),
+        support::pick(&graded_content[0], &["component_name", "name", "path"]),
+        json!(["custom", "custom-script", ""]),
         "path is a string, empty for a method without a package"
     );
     assert_eq!(

@@ -46,13 +46,14 @@ pub async fn cluster_with_host(admin: &Api, cluster: &Value, host: &Value) -> St
         .post_id("/api/resource/clusters/aos_create", cluster)
         .await;
     let host = admin.post_id("/api/resource/hosts/aos_create", host).await;
-    admin
-        .post_ok(
-            &format!("/api/resource/clusters/{cluster}/aos_bind"),
-            &json!({"hosts": [host]}),
-        )
-        .await;
+    bind_hosts(admin, &cluster, &[host]).await;
     cluster
+}
+
+/// Binds `hosts` to `cluster` (8.1.7).
+pub async fn bind_hosts(admin: &Api, cluster: &str, hosts: &[String]) {
+    let bind = format!("/api/resource/clusters/{cluster}/aos_bind");
+    admin.post_ok(&bind, &json!({"hosts": hosts})).await;
 }
 
 /// Creates template `name` of `application` and saves its steps, the `(component, method)`
@@ -97,19 +98,43 @@ pub async fn bind_cluster(admin: &Api, instance: &str, method: &str, sequence: u
         .await;
 }
 
+/// POSTs a method package archive (4.4); answers the status and the body.
+pub async fn post_component(admin: &Api, package: Vec<u8>) -> (u16, Value) {
+    post_multipart(admin, "/api/component/upload", &[("file", package)], &[]).await
+}
+
 /// Uploads a method package (`method.yml` with `manifest`, and `run.sh`); answers the data.
 pub async fn upload_component(admin: &Api, manifest: &str, run_sh: Vec<u8>) -> Value {
     let package = tar_gz(&[
         ("method.yml", manifest.as_bytes().to_vec()),
         ("run.sh", run_sh),
     ]);
-    let (_, body) = post_multipart(admin, "/api/component/upload", &[("file", package)], &[]).await;
+    let (_, body) = post_component(admin, package).await;
     assert_success(&body)
 }
 
-/// Uploads script `name` of `app` as file `file` (5.9.3.1); answers the data.
-pub async fn upload_script(admin: &Api, app: &str, name: &str, file: &str, script: &[u8]) -> Value {
-    let (_, body) = post_multipart(
+/// POSTs `archive` as file `file_name` to package sync (9) with `query` (`app_id=…&version=…`
+/// and the rest) followed by the archive's md5; answers the status and the body.
+pub async fn sync_package(
+    admin: &Api,
+    query: &str,
+    file_name: &str,
+    archive: &[u8],
+) -> (u16, Value) {
+    let path = format!("/api/artifact/version/aos?{query}&md5={}", md5_hex(archive));
+    post_multipart(admin, &path, &[(file_name, archive.to_vec())], &[]).await
+}
+
+/// POSTs script `name` of `app` as file `file` with its md5 (5.9.3.1); answers the status and
+/// the body.
+pub async fn post_script(
+    admin: &Api,
+    app: &str,
+    name: &str,
+    file: &str,
+    script: &[u8],
+) -> (u16, Value) {
+    post_multipart(
         admin,
         "/api/artifact/script/aos_upload",
         &[(file, script.to_vec())],
@@ -119,42 +144,60 @@ pub async fn upload_script(admin: &Api, app: &str, name: &str, file: &str, scrip
             ("file_md5", json!({file: md5_hex(script)}).to_string()),
         ],
     )
-    .await;
+    .await
+}
+
+/// Uploads script `name` of `app` as file `file` (5.9.3.1); answers the data.
+pub async fn upload_script(admin: &Api, app: &str, name: &str, file: &str, script: &[u8]) -> Value {
+    let (_, body) = post_script(admin, app, name, file, script).await;
     assert_success(&body)
 }
 
-/// An app-config template upload: the `.j2` and `.yml` files with their names.
-pub struct ConfigFiles<'a> {
-    pub j2: (&'a str, &'a [u8]),
-    pub yml: (&'a str, &'a [u8]),
-}
-
-/// Uploads app-config template `name` version `version` of `app` (5.11); answers the data.
+/// Uploads app-config template `name` version 1 of `app` (5.11) as files `{stem}.j2` and
+/// `{stem}.yml`; answers the id of the `.j2` file.
 pub async fn upload_config(
     admin: &Api,
     app: &str,
     name: &str,
-    version: &str,
-    files: ConfigFiles<'_>,
-) -> Value {
-    let ConfigFiles {
-        j2: (j2_name, j2),
-        yml: (yml_name, yml),
-    } = files;
+    stem: &str,
+    j2: &[u8],
+    yml: &[u8],
+) -> String {
+    let (j2_name, yml_name) = (format!("{stem}.j2"), format!("{stem}.yml"));
     let (_, body) = post_multipart(
         admin,
         "/api/artifact/configure/aos_upload",
-        &[(j2_name, j2.to_vec()), (yml_name, yml.to_vec())],
+        &[(&j2_name, j2.to_vec()), (&yml_name, yml.to_vec())],
         &[
             ("app_id", app.into()),
             ("name", name.into()),
-            ("version", version.into()),
+            ("version", "1".into()),
             (
                 "file_md5",
-                json!({j2_name: md5_hex(j2), yml_name: md5_hex(yml)}).to_string(),
+                json!({j2_name.clone(): md5_hex(j2), yml_name.clone(): md5_hex(yml)}).to_string(),
             ),
         ],
     )
     .await;
     assert_success(&body)
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|file| file["filename"] == j2_name.as_str())
+        .and_then(|file| file["id"].as_str())
+        .expect("j2 id")
+        .to_owned()
+}
+
+/// Creates joint line `name` of `product_line` (1.4); answers its id (the answer's data).
+pub async fn create_joint_line(admin: &Api, name: &str, product_line: &str) -> String {
+    let body = json!({"name": name, "remark": "", "productline_id": product_line});
+    let data = admin.post_ok("/api/app/jointline/create", &body).await;
+    data.as_str().expect("id as data").to_owned()
+}
+
+/// Saves the graph of joint line `line`: its `joint` nodes (1.5).
+pub async fn save_joint_graph(admin: &Api, line: &str, joint: Value) {
+    let graph = json!({"id": line, "joint": joint});
+    admin.post_ok("/api/app/jointline/save/", &graph).await;
 }

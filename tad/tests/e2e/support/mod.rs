@@ -2,19 +2,32 @@
 //! `tad` child processes whose output is collected line by line, and a real sshd (`sshd`).
 #![allow(dead_code)]
 
+pub mod events;
 pub mod fixtures;
 pub mod replicated;
 pub mod sshd;
 
 use std::{
     io::{BufRead, BufReader},
-    path::Path,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
+
+/// A body the API refuses: the body, the failure code, and a text its `info` names.
+pub type Refusal<'a> = (Value, &'a str, &'a str);
+
+/// A table of [`Refusal`]s, one a line: `BODY => "code", "named"`, where BODY is a JSON object
+/// literal (`{...}`) or a parenthesized expression answering a [`Value`].
+macro_rules! refusals {
+    ($($body:tt => $code:literal, $named:expr);* $(;)?) => {
+        [$((serde_json::json!($body), $code, $named)),*]
+    };
+}
+pub(crate) use refusals;
 
 /// A client of one gateway.
 pub struct Api {
@@ -65,14 +78,16 @@ impl Api {
         }
     }
 
+    /// Sends a bodiless `method` request to `path`; answers the status and the JSON body.
+    async fn send_bodiless(&self, method: reqwest::Method, path: &str) -> (u16, Value) {
+        let request = self.http.request(method, format!("{}{}", self.base, path));
+        let response = self.authorize(request).send().await.expect("request");
+        decode(response).await
+    }
+
     /// GET `path`; answers the status and the JSON body.
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .authorize(self.http.get(format!("{}{}", self.base, path)))
-            .send()
-            .await
-            .expect("GET");
-        decode(response).await
+        self.send_bodiless(reqwest::Method::GET, path).await
     }
 
     /// POST a JSON `body` to `path`.
@@ -111,13 +126,32 @@ impl Api {
         assert_success(&answer)
     }
 
+    /// POSTs each refused body to `path` in order, asserting a 200 answer with the failure code
+    /// and an `info` that names the expected text; a failing case is named in the message.
+    pub async fn assert_refusals(&self, path: &str, cases: &[Refusal<'_>]) {
+        for (body, code, named) in cases {
+            let (status, answer) = self.post(path, body).await;
+            assert_eq!(status, 200, "{path} {body}: {answer}");
+            let info = assert_failure(&answer, code);
+            assert!(info.contains(named), "{path} {body}: {info}");
+        }
+    }
+
+    /// DELETE `path`; answers the status and the JSON body.
     pub async fn delete(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .authorize(self.http.delete(format!("{}{}", self.base, path)))
-            .send()
-            .await
-            .expect("DELETE");
-        decode(response).await
+        self.send_bodiless(reqwest::Method::DELETE, path).await
+    }
+
+    /// Creates user `username` with `roles` (as an admin) and answers its id.
+    pub async fn create_user(&self, username: &str, password: &str, roles: &[&str]) -> String {
+        let body = json!({"username": username, "password": password, "roles": roles});
+        self.post_id("/api/admin/users", &body).await
+    }
+
+    /// Creates user `username` with `roles` (as an admin) and answers a client logged in as it.
+    pub async fn login_new_user(&self, username: &str, password: &str, roles: &[&str]) -> Api {
+        self.create_user(username, password, roles).await;
+        Api::new(&self.base).login(username, password).await
     }
 
     /// Logs in and answers a client carrying the token.
@@ -135,7 +169,8 @@ impl Api {
     }
 }
 
-async fn decode(response: reqwest::Response) -> (u16, Value) {
+/// The status and JSON body of an answer.
+pub async fn decode(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
     let value = serde_json::from_str(&text)
@@ -165,6 +200,51 @@ pub fn assert_failure(body: &Value, code: &str) -> String {
     let info = body["info"].as_str().expect("info").to_owned();
     assert!(!info.is_empty());
     info
+}
+
+/// The id of the node with `key` among the nodes of a 5.8.2.3 schema (a JSON array).
+pub fn schema_node_id(nodes: &Value, key: &str) -> String {
+    nodes
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|node| node["key"] == key)
+        .and_then(|node| node["id"].as_str())
+        .unwrap_or_else(|| panic!("no node {key:?} in {nodes}"))
+        .to_owned()
+}
+
+/// The `field` of each item of a JSON array that has it as a string, in order.
+pub fn string_fields<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|item| item[field].as_str())
+        .collect()
+}
+
+/// The `fields` of a JSON object, in order, as a JSON array (to compare several at once).
+pub fn pick(value: &Value, fields: &[&str]) -> Value {
+    Value::Array(fields.iter().map(|field| value[*field].clone()).collect())
+}
+
+/// Whether `value` is a string containing `needle`.
+pub fn has_text(value: &Value, needle: &str) -> bool {
+    value.as_str().unwrap_or_default().contains(needle)
+}
+
+/// The keys of a JSON object, sorted.
+pub fn object_keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().expect("object").keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+/// The given keys as owned strings, sorted (to compare with [`object_keys`]).
+pub fn sorted(list: &[&str]) -> Vec<String> {
+    let mut list: Vec<String> = list.iter().map(|key| (*key).to_owned()).collect();
+    list.sort();
+    list
 }
 
 /// Asserts the success envelope and answers its `data`.
@@ -384,8 +464,34 @@ impl EmbeddedPlatform {
         }
     }
 
+    /// Starts a platform as [`EmbeddedPlatform::start`] does and answers it with its admin
+    /// logged in.
+    pub async fn start_with_admin(
+        admin_password: &str,
+        extra_env: &[(&str, &str)],
+    ) -> (EmbeddedPlatform, Api) {
+        let platform = EmbeddedPlatform::start(admin_password, extra_env).await;
+        let admin = Api::new(platform.url())
+            .login("admin", admin_password)
+            .await;
+        (platform, admin)
+    }
+
     pub fn url(&self) -> &str {
         &self.embedded.url
+    }
+
+    /// Every file in the object store and the spool directory.
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        let mut found = files_under(&self.data_dir.path().join("objects"));
+        found.extend(files_under(&self.data_dir.path().join("tmp")));
+        found
+    }
+
+    /// Asserts the object store and the spool directory hold no file.
+    pub fn assert_nothing_stored(&self) {
+        let stored = self.stored_files();
+        assert!(stored.is_empty(), "{stored:?}");
     }
 
     /// Every byte the platform stored: the files of the data dir, and a dump of the PostgreSQL
@@ -412,11 +518,7 @@ impl EmbeddedPlatform {
                     .arg(format!("{schema}_{}", service.to_lowercase()));
             }
             let dump = command.output().expect("run pg_dump");
-            assert!(
-                dump.status.success(),
-                "pg_dump failed: {}",
-                String::from_utf8_lossy(&dump.stderr)
-            );
+            assert_exited_ok(&dump, "pg_dump");
             assert!(!dump.stdout.is_empty());
             bytes.extend_from_slice(&dump.stdout);
         }
@@ -462,11 +564,34 @@ pub async fn post_multipart(
         )
         .multipart(form);
     let response = request.send().await.expect("POST multipart");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    let value = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("answer is not JSON (status {status}): {text}"));
-    (status, value)
+    decode(response).await
+}
+
+/// Every file below `root`, at any depth (none when `root` does not exist).
+pub fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(files_under(&path));
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Asserts a finished child process (`what`) exited with success, showing its output if not.
+pub fn assert_exited_ok(output: &std::process::Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed ({}): {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Hex md5 of bytes.
