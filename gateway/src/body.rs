@@ -26,6 +26,26 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
+/// Gathers a stream of body chunks (a request body, a multipart part) of at most `limit` bytes:
+/// a chunk that cannot be read fails with `unreadable(error)`, one past the limit with
+/// `too_large()`, each caller saying it in its own answer shape.
+pub async fn gather<E, F>(
+    mut chunks: impl futures::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    limit: usize,
+    unreadable: impl Fn(E) -> F,
+    too_large: impl Fn() -> F,
+) -> Result<web::BytesMut, F> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(&unreadable)?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Decodes a JSON body; errors name the field (`field name: invalid type ...`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -115,19 +135,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for LegacyJson<T> {
             if declared.is_some_and(|length| length > limit) {
                 return Err(too_large(limit));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|error| {
-                    ApiError::new(
-                        ErrorReason::InvalidJson,
-                        format!("request body could not be read: {error}"),
-                    )
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let unreadable = |error: actix_web::error::PayloadError| {
+                ApiError::new(
+                    ErrorReason::InvalidJson,
+                    format!("request body could not be read: {error}"),
+                )
+            };
+            let body = gather(&mut payload, limit, unreadable, || too_large(limit)).await?;
             // `curl -d '{...}'` labels JSON as a form: a body that opens like JSON is JSON.
             let opens_like_json = body
                 .iter()

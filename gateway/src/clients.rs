@@ -2,9 +2,9 @@
 //! caller's token and the W3C trace context of the current request span (a tonic interceptor),
 //! and goes to one of the service's replicas ([`crate::failover`]).
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 pub use common::telemetry::reply;
-use common::{auth::Claims, telemetry::CallContext};
+use common::{auth::Claims, telemetry::CallContext, time::TimeRenderer};
 use futures::future::{Ready, ready};
 use proto::{
     ErrorReason,
@@ -215,7 +215,7 @@ impl Clients {
         &self,
         caller: impl Into<Option<&'a Caller>>,
     ) -> JobsServiceClient<ServiceChannel> {
-        JobsServiceClient::with_interceptor(self.jobs.clone(), call_context(caller))
+        self.jobs_keyed(caller, None)
     }
 
     /// The jobs service, called on behalf of `caller` with the client's idempotency key (the
@@ -267,6 +267,59 @@ impl FromRequest for Caller {
                     ApiError::new(ErrorReason::Unauthorized, "authorization token is missing")
                 }),
         )
+    }
+}
+
+/// What a handler needs to call the services for its caller: the caller, this worker's
+/// [`Clients`] and the renderer of the answers' times, taken from the request as one extractor
+/// (in that order, so a missing token is the first failure, as before).
+pub struct Call {
+    pub caller: Caller,
+    pub clients: web::Data<Clients>,
+    pub times: web::Data<TimeRenderer>,
+}
+
+impl Call {
+    /// The resource service, on behalf of the caller.
+    pub fn resource(&self) -> ResourceServiceClient<ServiceChannel> {
+        self.clients.resource(&self.caller)
+    }
+
+    /// The artifact service, on behalf of the caller.
+    pub fn artifact(&self) -> ArtifactServiceClient<ServiceChannel> {
+        self.clients.artifact(&self.caller)
+    }
+
+    /// The jobs service, on behalf of the caller.
+    pub fn jobs(&self) -> JobsServiceClient<ServiceChannel> {
+        self.clients.jobs(&self.caller)
+    }
+
+    /// The jobs service, on behalf of the caller, with the client's idempotency key.
+    pub fn jobs_keyed(
+        &self,
+        key: &crate::idempotency::OptionalIdempotencyKey,
+    ) -> JobsServiceClient<ServiceChannel> {
+        self.clients.jobs_keyed(&self.caller, key.0.as_ref())
+    }
+}
+
+impl FromRequest for Call {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Call, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(Call::extract_now(request, payload))
+    }
+}
+
+impl Call {
+    fn extract_now(request: &HttpRequest, payload: &mut Payload) -> Result<Call, actix_web::Error> {
+        Ok(Call {
+            caller: Caller::from_request(request, payload).into_inner()?,
+            clients: web::Data::<Clients>::extract(request).into_inner()?,
+            times: web::Data::<TimeRenderer>::extract(request).into_inner()?,
+        })
     }
 }
 

@@ -226,6 +226,18 @@ pub const fn delete(path: &'static str, handler: Handler) -> Route {
     route(Method::Delete, path, handler)
 }
 
+/// `.json::<T>()` and its siblings: one builder per kind of request [`Body`] of type `T`, stated
+/// as `builder => Body variant`.
+macro_rules! body_builders {
+    ($($builder:ident => $kind:ident),+ $(,)?) => {$(
+        #[doc = concat!("A request body of type `T` (", stringify!($kind), ").")]
+        pub const fn $builder<T: ToSchema>(mut self) -> Self {
+            self.body = Body::$kind(TypeSchema::of::<T>());
+            self
+        }
+    )+};
+}
+
 impl Route {
     /// Contract section, OpenAPI tag and summary.
     pub const fn doc(
@@ -239,22 +251,12 @@ impl Route {
         self.summary = summary;
         self
     }
-    pub const fn json<T: ToSchema>(mut self) -> Self {
-        self.body = Body::Json(TypeSchema::of::<T>());
-        self
-    }
-    pub const fn optional_json<T: ToSchema>(mut self) -> Self {
-        self.body = Body::OptionalJson(TypeSchema::of::<T>());
-        self
-    }
-    pub const fn multipart<T: ToSchema>(mut self) -> Self {
-        self.body = Body::Multipart(TypeSchema::of::<T>());
-        self
-    }
-    pub const fn form<T: ToSchema>(mut self) -> Self {
-        self.body = Body::Form(TypeSchema::of::<T>());
-        self
-    }
+    body_builders!(
+        json => Json,
+        optional_json => OptionalJson,
+        multipart => Multipart,
+        form => Form,
+    );
     /// The envelope with `data` of this type.
     pub const fn data<T: ToSchema>(mut self) -> Self {
         self.answer = Answer::Envelope(Some(TypeSchema::of::<T>()));

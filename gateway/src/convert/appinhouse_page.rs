@@ -208,6 +208,16 @@ pub fn render(content: &pb::PageContent, page_url: &str, time_offset: Option<i32
 mod tests {
     use super::*;
 
+    /// A build of `platform` and `version` downloaded from `down`.
+    fn build(platform: &str, version: &str, down: &str) -> pb::Build {
+        pb::Build {
+            platform: platform.to_owned(),
+            version: version.to_owned(),
+            down: down.to_owned(),
+            ..pb::Build::default()
+        }
+    }
+
     #[test]
     fn the_page_escapes_text_and_links_ios_through_itms_services() {
         let content = pb::PageContent {
@@ -215,12 +225,11 @@ mod tests {
             description: "<b>beta</b>".to_owned(),
             alias: String::new(),
             detected_platform: "pc".to_owned(),
-            latest: vec![pb::Build {
-                platform: "ios".to_owned(),
-                version: "1.0.0".to_owned(),
-                down: "https://h/api/v2/rog2/plist/1.0.0.plist".to_owned(),
-                ..pb::Build::default()
-            }],
+            latest: vec![build(
+                "ios",
+                "1.0.0",
+                "https://h/api/v2/rog2/plist/1.0.0.plist",
+            )],
             history: vec![],
             page: 1,
             pages: 1,
@@ -262,12 +271,7 @@ mod tests {
         let content = pb::PageContent {
             app: "x".to_owned(),
             detected_platform: "android".to_owned(),
-            latest: vec![pb::Build {
-                platform: "android".to_owned(),
-                version: "1".to_owned(),
-                down: "javascript:alert(document.cookie)".to_owned(),
-                ..pb::Build::default()
-            }],
+            latest: vec![build("android", "1", "javascript:alert(document.cookie)")],
             ..pb::PageContent::default()
         };
         let html = render(&content, "http://h/app/x", None);

@@ -235,29 +235,20 @@ mod tests {
 
     #[test]
     fn ranges_are_resolved_against_the_size() {
-        assert_eq!(parse_range(None, 10), RangeRequest::Whole);
-        assert_eq!(
-            parse_range(Some("bytes=2-4"), 10),
-            RangeRequest::Partial { start: 2, end: 5 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=7-"), 10),
-            RangeRequest::Partial { start: 7, end: 10 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=-3"), 10),
-            RangeRequest::Partial { start: 7, end: 10 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=5-100"), 10),
-            RangeRequest::Partial { start: 5, end: 10 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=10-"), 10),
-            RangeRequest::Unsatisfiable
-        );
-        assert_eq!(parse_range(Some("bytes=0-1,4-5"), 10), RangeRequest::Whole);
-        assert_eq!(parse_range(Some("items=1-2"), 10), RangeRequest::Whole);
+        let partial = |start, end| RangeRequest::Partial { start, end };
+        let cases = [
+            (None, RangeRequest::Whole),
+            (Some("bytes=2-4"), partial(2, 5)),
+            (Some("bytes=7-"), partial(7, 10)),
+            (Some("bytes=-3"), partial(7, 10)),
+            (Some("bytes=5-100"), partial(5, 10)),
+            (Some("bytes=10-"), RangeRequest::Unsatisfiable),
+            (Some("bytes=0-1,4-5"), RangeRequest::Whole),
+            (Some("items=1-2"), RangeRequest::Whole),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(parse_range(header, 10), expected, "{header:?}");
+        }
     }
 
     #[test]

@@ -12,23 +12,26 @@ pub struct IdName {
     pub name: String,
 }
 
-impl From<pb::ProductLine> for IdName {
-    fn from(record: pb::ProductLine) -> IdName {
-        IdName {
-            id: record.id,
-            name: record.name,
+/// `IdName` of each record with an `id` and a `name`, one record type a line.
+macro_rules! id_name_from {
+    ($($record:ty),+ $(,)?) => {$(
+        impl From<$record> for IdName {
+            fn from(record: $record) -> IdName {
+                IdName {
+                    id: record.id,
+                    name: record.name,
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl From<pb::Application> for IdName {
-    fn from(record: pb::Application) -> IdName {
-        IdName {
-            id: record.id,
-            name: record.name,
-        }
-    }
-}
+id_name_from!(
+    pb::ProductLine,
+    pb::Application,
+    proto::artifact::v1::ScriptVersion,
+    proto::artifact::v1::Artifact,
+);
 
 /// An environment as 8.1.2 lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

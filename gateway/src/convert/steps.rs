@@ -90,24 +90,33 @@ pub struct StepCluster {
     pub remark: String,
 }
 
+/// `PartialSchema` and `ToSchema` of a transparent object of values keyed by schema node id:
+/// the type, its object schema (the free-form values are added) and its description.
+macro_rules! values_by_node_schema {
+    ($type:ty, $object:expr, $description:literal $(,)?) => {
+        impl PartialSchema for $type {
+            fn schema() -> RefOr<Schema> {
+                $object
+                    .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+                    .description(Some($description))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $type {}
+    };
+}
+
 /// 5.8.2.4: the values of one app-config group, keyed by schema node id (as saved).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct ConfigGroupValues(pub Value);
 
-impl PartialSchema for ConfigGroupValues {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
-            .description(Some(
-                "The values of one app-config group, keyed by schema node id",
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for ConfigGroupValues {}
+values_by_node_schema!(
+    ConfigGroupValues,
+    ObjectBuilder::new().schema_type(Type::Object),
+    "The values of one app-config group, keyed by schema node id",
+);
 
 /// 5.8.2.6: the saved parameter values of a step, keyed by schema node id, with `histor_data`
 /// false (they are the step's own).
@@ -115,24 +124,17 @@ impl ToSchema for ConfigGroupValues {}
 #[serde(transparent)]
 pub struct StepParams(pub Value);
 
-impl PartialSchema for StepParams {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .property(
-                "histor_data",
-                ObjectBuilder::new().schema_type(Type::Boolean),
-            )
-            .required("histor_data")
-            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
-            .description(Some(
-                "The saved parameter values keyed by schema node id, and `histor_data` false",
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for StepParams {}
+values_by_node_schema!(
+    StepParams,
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "histor_data",
+            ObjectBuilder::new().schema_type(Type::Boolean),
+        )
+        .required("histor_data"),
+    "The saved parameter values keyed by schema node id, and `histor_data` false",
+);
 
 /// 5.8.1: everything configured on a step at once.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

@@ -32,6 +32,24 @@ async fn live_replica() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// One health check of the service "" through `client`: the status it answers.
+async fn check(client: &mut HealthClient<Replicas>) -> Result<i32, tonic::Status> {
+    let request = HealthCheckRequest {
+        service: String::new(),
+    };
+    Ok(client.check(request).await?.into_inner().status)
+}
+
+/// `calls` health checks through `client`, each answered SERVING.
+async fn all_served(client: &mut HealthClient<Replicas>, calls: usize) {
+    for call in 0..calls {
+        let status = check(client)
+            .await
+            .unwrap_or_else(|status| panic!("call {call} failed: {status:?}"));
+        assert_eq!(status, 1, "SERVING");
+    }
+}
+
 fn replicas(addrs: &[String]) -> Replicas {
     let endpoints: Vec<Endpoint> = addrs
         .iter()
@@ -58,15 +76,7 @@ async fn a_refused_replica_is_skipped_and_set_aside() {
     let live = live_replica().await;
     let transport = replicas(&[dead.clone(), live, dead]);
     let mut client = HealthClient::new(transport.clone());
-    for call in 0..12 {
-        let answer = client
-            .check(HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .unwrap_or_else(|status| panic!("call {call} failed: {status:?}"));
-        assert_eq!(answer.into_inner().status, 1, "SERVING");
-    }
+    all_served(&mut client, 12).await;
     let now = Instant::now();
     assert!(
         transport.shared.is_set_aside(0, now),
@@ -112,12 +122,7 @@ async fn every_replica_down_is_unavailable_naming_the_service() {
         format!("http://127.0.0.1:{}", closed_port()),
     ];
     let mut client = HealthClient::new(replicas(&dead));
-    let status = client
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .expect_err("nothing answers");
+    let status = check(&mut client).await.expect_err("nothing answers");
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(status.message(), "the jobs service is unavailable");
     assert_eq!(
@@ -178,23 +183,10 @@ async fn a_replica_shutting_down_passes_the_call_to_another() {
     let leaving = shutting_down_replica().await;
     let live = live_replica().await;
     let mut client = HealthClient::new(replicas(&[leaving.clone(), live]));
-    for call in 0..8 {
-        let answer = client
-            .check(HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .unwrap_or_else(|status| panic!("call {call} failed: {status:?}"));
-        assert_eq!(answer.into_inner().status, 1, "SERVING");
-    }
+    all_served(&mut client, 8).await;
     // Alone, its refusal reaches the caller as it was made.
     let mut alone = HealthClient::new(replicas(&[leaving]));
-    let status = alone
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .expect_err("refused");
+    let status = check(&mut alone).await.expect_err("refused");
     assert_eq!(status.code(), Code::Unavailable);
     assert!(status.message().contains("shutting down"), "{status:?}");
 }

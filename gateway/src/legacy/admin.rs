@@ -3,19 +3,18 @@
 //! `POST`, a list `GET` and a `DELETE /{id}`; the service refuses callers without `admin`.
 
 use actix_web::web;
-use common::time::TimeRenderer;
 use proto::resource::v1 as pb;
 
 use crate::{
     body::LegacyJson,
-    clients::{Caller, Clients, reply},
+    clients::{Call, Caller, reply},
     convert::catalog::{
         ApplicationBody, CatalogRecord, ClusterTypeBody, ClusterTypeRecord, CreateUserBody,
         EnvBody, LegacyId, ModuleBody, ProductLineBody, RecordId, UserRecord,
     },
 };
 
-use super::{Answer, ok, ok_each};
+use super::{Answer, IdPath, ok, ok_each};
 
 /// `/api/admin/*` lists are for admins only (README): the same failure a service answers for
 /// other admin actions. The legacy read routes serve what the legacy UI needs.
@@ -34,10 +33,8 @@ pub(crate) fn require_admin(caller: &Caller) -> Result<(), crate::error::ApiErro
 }
 
 pub async fn update_user(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    id: web::Path<String>,
+    call: Call,
+    id: IdPath,
     LegacyJson(body): LegacyJson<crate::convert::catalog::UpdateUserBody>,
 ) -> Answer {
     let request = pb::UpdateUserRequest {
@@ -45,11 +42,11 @@ pub async fn update_user(
         password: body.password,
         roles: body.roles.unwrap_or_default(),
     };
-    let user = reply(clients.resource(&caller).update_user(request)).await?;
-    ok(UserRecord::from_proto(user, &times))
+    let user = reply(call.resource().update_user(request)).await?;
+    ok(UserRecord::from_proto(user, &call.times))
 }
 
-fn delete_request(id: web::Path<String>) -> pb::DeleteRequest {
+fn delete_request(id: IdPath) -> pb::DeleteRequest {
     pb::DeleteRequest {
         id: id.into_inner(),
     }
@@ -59,79 +56,56 @@ fn deleted(answer: pb::DeleteResponse) -> Answer {
     ok(RecordId { id: answer.id })
 }
 
-pub async fn create_user(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    LegacyJson(body): LegacyJson<CreateUserBody>,
-) -> Answer {
+pub async fn create_user(call: Call, LegacyJson(body): LegacyJson<CreateUserBody>) -> Answer {
     let request = pb::CreateUserRequest {
         username: body.username,
         password: body.password,
         roles: body.roles,
     };
-    let user = reply(clients.resource(&caller).create_user(request)).await?;
-    ok(UserRecord::from_proto(user, &times))
+    let user = reply(call.resource().create_user(request)).await?;
+    ok(UserRecord::from_proto(user, &call.times))
 }
 
-pub async fn list_users(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-) -> Answer {
+pub async fn list_users(call: Call) -> Answer {
     let request = pb::ListUsersRequest {};
-    let answer = reply(clients.resource(&caller).list_users(request)).await?;
-    ok_each(answer.users, |user| UserRecord::from_proto(user, &times))
+    let answer = reply(call.resource().list_users(request)).await?;
+    ok_each(answer.users, |user| {
+        UserRecord::from_proto(user, &call.times)
+    })
 }
 
-pub async fn delete_user(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
-    deleted(reply(clients.resource(&caller).delete_user(delete_request(id))).await?)
+pub async fn delete_user(call: Call, id: IdPath) -> Answer {
+    deleted(reply(call.resource().delete_user(delete_request(id))).await?)
 }
 
 pub async fn upsert_product_line(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
+    call: Call,
     LegacyJson(body): LegacyJson<ProductLineBody>,
 ) -> Answer {
     let request = pb::UpsertProductLineRequest {
         id: body.id.map(LegacyId::into_string),
         name: body.name,
     };
-    let record = reply(clients.resource(&caller).upsert_product_line(request)).await?;
-    ok(CatalogRecord::from_product_line(record, &times))
+    let record = reply(call.resource().upsert_product_line(request)).await?;
+    ok(CatalogRecord::from_product_line(record, &call.times))
 }
 
-pub async fn list_product_lines(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-) -> Answer {
-    require_admin(&caller)?;
+pub async fn list_product_lines(call: Call) -> Answer {
+    require_admin(&call.caller)?;
     let request = pb::ListProductLinesRequest {};
-    let answer = reply(clients.resource(&caller).list_product_lines(request)).await?;
+    let answer = reply(call.resource().list_product_lines(request)).await?;
     ok_each(answer.product_lines, |record| {
-        CatalogRecord::from_product_line(record, &times)
+        CatalogRecord::from_product_line(record, &call.times)
     })
 }
 
-pub async fn delete_product_line(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
+pub async fn delete_product_line(call: Call, id: IdPath) -> Answer {
     let request = delete_request(id);
-    deleted(reply(clients.resource(&caller).delete_product_line(request)).await?)
+    deleted(reply(call.resource().delete_product_line(request)).await?)
 }
 
 pub async fn upsert_application(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
+    call: Call,
     LegacyJson(body): LegacyJson<ApplicationBody>,
 ) -> Answer {
     let request = pb::UpsertApplicationRequest {
@@ -139,132 +113,93 @@ pub async fn upsert_application(
         name: body.name,
         product_line_id: body.product_line_id.into_string(),
     };
-    let record = reply(clients.resource(&caller).upsert_application(request)).await?;
-    ok(CatalogRecord::from_application(record, &times))
+    let record = reply(call.resource().upsert_application(request)).await?;
+    ok(CatalogRecord::from_application(record, &call.times))
 }
 
-pub async fn list_applications(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-) -> Answer {
-    require_admin(&caller)?;
+pub async fn list_applications(call: Call) -> Answer {
+    require_admin(&call.caller)?;
     let request = pb::ListApplicationsRequest {
         product_line_id: None,
     };
-    let answer = reply(clients.resource(&caller).list_applications(request)).await?;
+    let answer = reply(call.resource().list_applications(request)).await?;
     ok_each(answer.applications, |record| {
-        CatalogRecord::from_application(record, &times)
+        CatalogRecord::from_application(record, &call.times)
     })
 }
 
-pub async fn delete_application(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
+pub async fn delete_application(call: Call, id: IdPath) -> Answer {
     let request = delete_request(id);
-    deleted(reply(clients.resource(&caller).delete_application(request)).await?)
+    deleted(reply(call.resource().delete_application(request)).await?)
 }
 
-pub async fn upsert_module(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    LegacyJson(body): LegacyJson<ModuleBody>,
-) -> Answer {
+pub async fn upsert_module(call: Call, LegacyJson(body): LegacyJson<ModuleBody>) -> Answer {
     let request = pb::UpsertModuleRequest {
         id: body.id.map(LegacyId::into_string),
         name: body.name,
         application_id: body.application_id.into_string(),
     };
-    let record = reply(clients.resource(&caller).upsert_module(request)).await?;
-    ok(CatalogRecord::from_module(record, &times))
+    let record = reply(call.resource().upsert_module(request)).await?;
+    ok(CatalogRecord::from_module(record, &call.times))
 }
 
-pub async fn list_modules(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-) -> Answer {
-    require_admin(&caller)?;
+pub async fn list_modules(call: Call) -> Answer {
+    require_admin(&call.caller)?;
     let request = pb::ListModulesRequest {
         application_id: None,
     };
-    let answer = reply(clients.resource(&caller).list_modules(request)).await?;
+    let answer = reply(call.resource().list_modules(request)).await?;
     ok_each(answer.modules, |record| {
-        CatalogRecord::from_module(record, &times)
+        CatalogRecord::from_module(record, &call.times)
     })
 }
 
-pub async fn delete_module(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
-    deleted(reply(clients.resource(&caller).delete_module(delete_request(id))).await?)
+pub async fn delete_module(call: Call, id: IdPath) -> Answer {
+    deleted(reply(call.resource().delete_module(delete_request(id))).await?)
 }
 
-pub async fn upsert_env(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    LegacyJson(body): LegacyJson<EnvBody>,
-) -> Answer {
+pub async fn upsert_env(call: Call, LegacyJson(body): LegacyJson<EnvBody>) -> Answer {
     let request = pb::UpsertEnvRequest {
         id: body.id.map(LegacyId::into_string),
         name: body.name,
         remark: body.remark,
     };
-    let record = reply(clients.resource(&caller).upsert_env(request)).await?;
-    ok(CatalogRecord::from_env(record, &times))
+    let record = reply(call.resource().upsert_env(request)).await?;
+    ok(CatalogRecord::from_env(record, &call.times))
 }
 
-pub async fn list_envs(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-) -> Answer {
-    require_admin(&caller)?;
-    let answer = reply(clients.resource(&caller).list_envs(pb::ListEnvsRequest {})).await?;
+pub async fn list_envs(call: Call) -> Answer {
+    require_admin(&call.caller)?;
+    let answer = reply(call.resource().list_envs(pb::ListEnvsRequest {})).await?;
     ok_each(answer.envs, |record| {
-        CatalogRecord::from_env(record, &times)
+        CatalogRecord::from_env(record, &call.times)
     })
 }
 
-pub async fn delete_env(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
-    deleted(reply(clients.resource(&caller).delete_env(delete_request(id))).await?)
+pub async fn delete_env(call: Call, id: IdPath) -> Answer {
+    deleted(reply(call.resource().delete_env(delete_request(id))).await?)
 }
 
 pub async fn upsert_cluster_type(
-    caller: Caller,
-    clients: web::Data<Clients>,
+    call: Call,
     LegacyJson(body): LegacyJson<ClusterTypeBody>,
 ) -> Answer {
     let request = pb::UpsertClusterTypeRequest {
         key: body.key,
         value: body.value,
     };
-    let record = reply(clients.resource(&caller).upsert_cluster_type(request)).await?;
+    let record = reply(call.resource().upsert_cluster_type(request)).await?;
     ok(ClusterTypeRecord::from(record))
 }
 
-pub async fn list_cluster_types(caller: Caller, clients: web::Data<Clients>) -> Answer {
-    require_admin(&caller)?;
+pub async fn list_cluster_types(call: Call) -> Answer {
+    require_admin(&call.caller)?;
     let request = pb::ListClusterTypesRequest {};
-    let answer = reply(clients.resource(&caller).list_cluster_types(request)).await?;
+    let answer = reply(call.resource().list_cluster_types(request)).await?;
     ok_each(answer.cluster_types, ClusterTypeRecord::from)
 }
 
-pub async fn delete_cluster_type(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    key: web::Path<String>,
-) -> Answer {
+pub async fn delete_cluster_type(call: Call, key: web::Path<String>) -> Answer {
     let request = delete_request(key);
-    deleted(reply(clients.resource(&caller).delete_cluster_type(request)).await?)
+    deleted(reply(call.resource().delete_cluster_type(request)).await?)
 }

@@ -14,13 +14,13 @@ use actix_web::{
     },
     web,
 };
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use proto::appinhouse::{AppinhouseCode, SECRET_KEY_METADATA_KEY, v1 as pb};
 use serde_json::{Map, Value, json};
 use tonic::metadata::MetadataValue;
 
 use crate::{
-    body::{BodyLimit, DEFAULT_MAX_BODY_BYTES},
+    body::{BodyLimit, DEFAULT_MAX_BODY_BYTES, gather},
     clients::{Clients, reply},
     convert::{
         appinhouse::{Failure, base_url, items, parse_time_offset, success},
@@ -111,16 +111,13 @@ const MAX_FORM_FIELD_BYTES: usize = 64 * 1024;
 
 /// The text of a multipart text part named `name`, up to `MAX_FORM_FIELD_BYTES`.
 async fn multipart_text(field: &mut actix_multipart::Field, name: &str) -> Result<String, Failure> {
-    let mut value = Vec::new();
-    while let Some(bytes) = field.try_next().await.map_err(multipart_failure)? {
-        if value.len() + bytes.len() > MAX_FORM_FIELD_BYTES {
-            return Err(Failure::new(
-                AppinhouseCode::InvalidParameter,
-                format!("form field {name:?} is too long"),
-            ));
-        }
-        value.extend_from_slice(&bytes);
-    }
+    let too_long = || {
+        Failure::new(
+            AppinhouseCode::InvalidParameter,
+            format!("form field {name:?} is too long"),
+        )
+    };
+    let value = gather(field, MAX_FORM_FIELD_BYTES, multipart_failure, too_long).await?;
     Ok(String::from_utf8_lossy(&value).into_owned())
 }
 
@@ -129,7 +126,7 @@ async fn multipart_text(field: &mut actix_multipart::Field, name: &str) -> Resul
 /// file parts are ignored, as the original server's form reading did.
 async fn form_fields(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HashMap<String, String>, Failure> {
     let mut fields = query_map(request);
     let limit = request
@@ -171,19 +168,13 @@ async fn form_fields(
         }
         return Ok(fields);
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|error| {
-            Failure::new(
-                AppinhouseCode::InvalidParameter,
-                format!("request body could not be read: {error}"),
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let unreadable = |error: actix_web::error::PayloadError| {
+        Failure::new(
+            AppinhouseCode::InvalidParameter,
+            format!("request body could not be read: {error}"),
+        )
+    };
+    let body = gather(payload, limit, unreadable, too_large).await?;
     fields.extend(form_urlencoded::parse(&body).into_owned());
     Ok(fields)
 }

@@ -23,15 +23,15 @@ use proto::{
 };
 use serde::Deserialize;
 
+use super::{Answer, IdPath, ok, ok_each};
 use crate::{
-    body::LegacyJson,
-    clients::{Caller, Clients, reply},
+    body::{LegacyJson, gather},
+    clients::{Call, reply},
     convert::artifact::{
         ComponentItem, ConfigureFile, ConfigureVersion, ConfigureVersions, FileText, RangeRequest,
         SyncedFile, parse_range,
     },
     convert::catalog::IdName,
-    envelope::Envelope,
     error::ApiError,
 };
 
@@ -118,23 +118,20 @@ async fn pump(
                 }
             }
             None => {
-                let mut value = Vec::new();
-                while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(|error| {
-                        ApiError::new(
-                            ErrorReason::InvalidField,
-                            format!("field {name:?} cannot be read: {error}"),
-                        )
-                    })?;
-                    if value.len() + chunk.len() > MAX_FIELD_BYTES {
-                        return Err(ApiError::new(
-                            ErrorReason::InvalidField,
-                            format!("field {name:?} is longer than {MAX_FIELD_BYTES} bytes"),
-                        ));
-                    }
-                    value.extend_from_slice(&chunk);
-                }
-                let value = String::from_utf8(value).map_err(|_| {
+                let unreadable = |error: actix_multipart::MultipartError| {
+                    ApiError::new(
+                        ErrorReason::InvalidField,
+                        format!("field {name:?} cannot be read: {error}"),
+                    )
+                };
+                let too_long = || {
+                    ApiError::new(
+                        ErrorReason::InvalidField,
+                        format!("field {name:?} is longer than {MAX_FIELD_BYTES} bytes"),
+                    )
+                };
+                let value = gather(&mut field, MAX_FIELD_BYTES, unreadable, too_long).await?;
+                let value = String::from_utf8(value.to_vec()).map_err(|_| {
                     ApiError::new(
                         ErrorReason::InvalidField,
                         format!("field {name:?} is not UTF-8 text"),
@@ -156,8 +153,7 @@ async fn pump(
 /// Streams a multipart upload of `kind` (with `fields` first) to svc-artifact.
 async fn upload(
     request: &HttpRequest,
-    caller: &Caller,
-    clients: &Clients,
+    call: &Call,
     kind: pb::UploadKind,
     fields: Vec<(String, String)>,
     multipart: Multipart,
@@ -182,7 +178,7 @@ async fn upload(
             .map(|(name, value)| part(Part::Field(pb::Field { name, value }))),
     );
     let parts = futures::stream::iter(head).chain(receiver);
-    let mut client = clients.artifact(caller);
+    let mut client = call.artifact();
     let call = client.upload(parts);
     let (pumped, answer) = futures::join!(pump(multipart, sender, limit), call);
     // A failure reading the body wins: the service saw a cut stream because of it.
@@ -193,131 +189,85 @@ async fn upload(
 /// Streams an upload of `kind` (no fields) and answers the stored files, each made by `to_item`.
 async fn upload_listing<T: serde::Serialize>(
     request: &HttpRequest,
-    caller: &Caller,
-    clients: &Clients,
+    call: &Call,
     kind: pb::UploadKind,
     multipart: Multipart,
     to_item: impl Fn(pb::StoredFile, &str) -> T,
-) -> Result<HttpResponse, ApiError> {
-    let answer = upload(request, caller, clients, kind, Vec::new(), multipart).await?;
+) -> Answer {
+    let answer = upload(request, call, kind, Vec::new(), multipart).await?;
     let base = base_url(request);
-    let items: Vec<T> = answer
-        .files
-        .into_iter()
-        .map(|file| to_item(file, &base))
-        .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(items)))
+    ok_each(answer.files, |file| to_item(file, &base))
+}
+
+/// Streams an upload of `kind` (with `fields` first) that stores one file (`what` names the
+/// upload when the service answers none) and answers that file.
+async fn upload_one(
+    request: &HttpRequest,
+    call: &Call,
+    kind: pb::UploadKind,
+    fields: Vec<(String, String)>,
+    multipart: Multipart,
+    what: &str,
+) -> Answer {
+    let answer = upload(request, call, kind, fields, multipart).await?;
+    let file = answer.files.into_iter().next().ok_or_else(|| {
+        ApiError::new(
+            ErrorReason::InternalError,
+            format!("{what} answered no file"),
+        )
+    })?;
+    ok(SyncedFile::from_proto(file, &base_url(request)))
 }
 
 /// 9 `POST /api/artifact/version/aos?app_id=&version=&username=&name=&md5=`.
 pub async fn package_sync(
     request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
+    call: Call,
     query: web::Query<HashMap<String, String>>,
     multipart: Multipart,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let fields = ["app_id", "name", "version", "md5", "username"]
         .into_iter()
         .filter_map(|key| query.get(key).map(|value| (key.to_owned(), value.clone())))
         .collect();
-    let answer = upload(
-        &request,
-        &caller,
-        &clients,
-        pb::UploadKind::PackageSync,
-        fields,
-        multipart,
-    )
-    .await?;
-    let archive = answer.files.into_iter().next().ok_or_else(|| {
-        ApiError::new(ErrorReason::InternalError, "package sync answered no file")
-    })?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(SyncedFile::from_proto(
-        archive,
-        &base_url(&request),
-    ))))
+    let kind = pb::UploadKind::PackageSync;
+    upload_one(&request, &call, kind, fields, multipart, "package sync").await
 }
 
 /// 5.11.1 `POST /api/artifact/script/aos_upload`.
-pub async fn script_upload(
-    request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-    multipart: Multipart,
-) -> Result<HttpResponse, ApiError> {
-    upload_listing(
-        &request,
-        &caller,
-        &clients,
-        pb::UploadKind::Script,
-        multipart,
-        SyncedFile::from_proto,
-    )
-    .await
+pub async fn script_upload(request: HttpRequest, call: Call, multipart: Multipart) -> Answer {
+    let kind = pb::UploadKind::Script;
+    upload_listing(&request, &call, kind, multipart, SyncedFile::from_proto).await
 }
 
 /// 5.11.1 `POST /api/artifact/configure/aos_upload`.
-pub async fn configure_upload(
-    request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-    multipart: Multipart,
-) -> Result<HttpResponse, ApiError> {
-    upload_listing(
+pub async fn configure_upload(request: HttpRequest, call: Call, multipart: Multipart) -> Answer {
+    let kind = pb::UploadKind::Configure;
+    upload_listing(&request, &call, kind, multipart, ConfigureFile::from_proto).await
+}
+
+/// `POST /api/component/upload`: a method package (multipart field `file`).
+pub async fn component_upload(request: HttpRequest, call: Call, multipart: Multipart) -> Answer {
+    let kind = pb::UploadKind::Component;
+    upload_one(
         &request,
-        &caller,
-        &clients,
-        pb::UploadKind::Configure,
+        &call,
+        kind,
+        Vec::new(),
         multipart,
-        ConfigureFile::from_proto,
+        "component upload",
     )
     .await
 }
 
-/// `POST /api/component/upload`: a method package (multipart field `file`).
-pub async fn component_upload(
-    request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-    multipart: Multipart,
-) -> Result<HttpResponse, ApiError> {
-    let answer = upload(
-        &request,
-        &caller,
-        &clients,
-        pb::UploadKind::Component,
-        Vec::new(),
-        multipart,
-    )
-    .await?;
-    let package = answer.files.into_iter().next().ok_or_else(|| {
-        ApiError::new(
-            ErrorReason::InternalError,
-            "component upload answered no file",
-        )
-    })?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(SyncedFile::from_proto(
-        package,
-        &base_url(&request),
-    ))))
-}
-
 /// 4.4 `GET /api/component/select`.
-pub async fn component_select(
-    request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn component_select(request: HttpRequest, call: Call) -> Answer {
     let message = pb::ListComponentsRequest {};
-    let answer = reply(clients.artifact(&caller).list_components(message)).await?;
+    let answer = reply(call.artifact().list_components(message)).await?;
     let base = base_url(&request);
-    let items: Vec<ComponentItem> = answer
-        .components
-        .into_iter()
-        .map(|component| ComponentItem::from_proto(component, &base))
-        .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(items)))
+    ok_each(answer.components, |component| {
+        ComponentItem::from_proto(component, &base)
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -329,36 +279,21 @@ pub struct ScriptListQuery {
 }
 
 /// 5.11.1 `GET /api/script/index/aos_list?application_id=&name=`.
-pub async fn script_list(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    query: web::Query<ScriptListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn script_list(call: Call, query: web::Query<ScriptListQuery>) -> Answer {
     let query = query.into_inner();
     let request = pb::ListScriptsRequest {
         app_id: query.application_id,
         name: query.name,
     };
-    let answer = reply(clients.artifact(&caller).list_scripts(request)).await?;
-    let items: Vec<IdName> = answer
-        .scripts
-        .into_iter()
-        .map(|script| IdName {
-            id: script.id,
-            name: script.name,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(items)))
+    let answer = reply(call.artifact().list_scripts(request)).await?;
+    ok_each(answer.scripts, IdName::from)
 }
 
 /// 5.11.2 `GET /api/script/index/urole_script`.
-pub async fn may_review(
-    caller: Caller,
-    clients: web::Data<Clients>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn may_review(call: Call) -> Answer {
     let request = pb::MayReviewRequest {};
-    let answer = reply(clients.artifact(&caller).may_review(request)).await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(answer.may_review)))
+    let answer = reply(call.artifact().may_review(request)).await?;
+    ok(answer.may_review)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -369,38 +304,26 @@ pub struct ReviewBody {
 }
 
 /// 5.11.3 `POST /api/script/index/examine/{id}`.
-pub async fn review(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-    body: LegacyJson<ReviewBody>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn review(call: Call, id: IdPath, body: LegacyJson<ReviewBody>) -> Answer {
     let body = body.0;
     let request = pb::ReviewScriptRequest {
         id: id.into_inner(),
         method_id: body.method_id.unwrap_or_default(),
         status: body.status,
     };
-    let answer = reply(clients.artifact(&caller).review_script(request)).await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(IdName {
-        id: answer.id,
-        name: answer.name,
-    })))
+    let answer = reply(call.artifact().review_script(request)).await?;
+    ok(IdName::from(answer))
 }
 
 /// 5.11.4 `GET /api/script/index/detail_data/filedata/{id}`.
-pub async fn file_text(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let answer = reply(clients.artifact(&caller).script_file_text(pb::FileRequest {
+pub async fn file_text(call: Call, id: IdPath) -> Answer {
+    let answer = reply(call.artifact().script_file_text(pb::FileRequest {
         id: id.into_inner(),
     }))
     .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(FileText {
+    ok(FileText {
         file_data: answer.file_data,
-    })))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -414,16 +337,12 @@ pub struct FilterQuery {
 }
 
 /// 5.11.1 `GET /api/artifact/filter/name/aos?product_line_id=&application_id=&type=`.
-pub async fn artifact_filter(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    query: web::Query<FilterQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn artifact_filter(call: Call, query: web::Query<FilterQuery>) -> Answer {
     let query = query.into_inner();
     let (app_ids, all_apps) = if !query.application_id.trim().is_empty() {
         (vec![query.application_id.trim().to_owned()], false)
     } else if !query.product_line_id.trim().is_empty() {
-        let applications = reply(clients.resource(&caller).list_applications(
+        let applications = reply(call.resource().list_applications(
             resource_pb::ListApplicationsRequest {
                 product_line_id: Some(query.product_line_id.trim().to_owned()),
             },
@@ -445,32 +364,18 @@ pub async fn artifact_filter(
         all_apps,
         r#type: query.kind.trim().to_owned(),
     };
-    let answer = reply(clients.artifact(&caller).filter_artifacts(request)).await?;
-    let items: Vec<IdName> = answer
-        .artifacts
-        .into_iter()
-        .map(|artifact| IdName {
-            id: artifact.id,
-            name: artifact.name,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(items)))
+    let answer = reply(call.artifact().filter_artifacts(request)).await?;
+    ok_each(answer.artifacts, IdName::from)
 }
 
 /// `GET /api/artifact/configure/{id}/versions` (beyond the contract): the versions of an
 /// app-config template (an id of the 5.11.1 `type=configure` list), newest first, each with the
 /// `file_id` of its `.j2`, which 5.6.2.3 binds (as it binds the template id: its newest `.j2`).
-pub async fn template_versions(
-    request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<common::time::TimeRenderer>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn template_versions(request: HttpRequest, call: Call, id: IdPath) -> Answer {
     let message = pb::FileRequest {
         id: id.into_inner(),
     };
-    let answer = reply(clients.artifact(&caller).template_versions(message)).await?;
+    let answer = reply(call.artifact().template_versions(message)).await?;
     let artifact = answer.artifact.unwrap_or_default();
     let base = base_url(&request);
     let versions: Vec<ConfigureVersion> = answer
@@ -479,7 +384,7 @@ pub async fn template_versions(
         .map(|version| {
             let j2 = version.j2.unwrap_or_default();
             ConfigureVersion {
-                create_time: times.render_unix_ms(version.create_time_ms),
+                create_time: call.times.render_unix_ms(version.create_time_ms),
                 creator: version.creator,
                 download_path: crate::convert::artifact::download_path(&base, &j2.id),
                 file_id: j2.id,
@@ -492,23 +397,18 @@ pub async fn template_versions(
             }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(ConfigureVersions {
+    ok(ConfigureVersions {
         app_id: artifact.app_id,
         id: artifact.id,
         name: artifact.name,
         versions,
-    })))
+    })
 }
 
 /// `GET /api/artifact/files/{id}/download`: streams the file; `Range` answers 206.
-pub async fn download(
-    request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn download(request: HttpRequest, call: Call, id: IdPath) -> Answer {
     let id = id.into_inner();
-    let mut client = clients.artifact(&caller);
+    let mut client = call.artifact();
     let file = reply(client.get_file(pb::FileRequest { id: id.clone() })).await?;
     let range_header = request
         .headers()

@@ -6,16 +6,15 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use common::time::TimeRenderer;
 use futures::StreamExt;
 use proto::{ErrorReason, jobs::v1 as pb};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Answer, ok, ok_each, page_of};
+use super::{Answer, IdPath, job_id, ok, ok_each, page_of};
 use crate::{
     body::{LegacyJson, page_params, parse_json},
-    clients::{Caller, Clients, reply},
+    clients::{Call, reply},
     convert::{
         catalog::Nothing,
         executions::{
@@ -57,26 +56,57 @@ fn waits(query: &WaitQuery) -> Result<bool, ApiError> {
     }
 }
 
-async fn execute(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    instance_id: String,
-    mode: pb::ExecuteMode,
-    body: web::Bytes,
-    query: WaitQuery,
-    key: OptionalIdempotencyKey,
-) -> Answer {
-    let body = execute_body(&body)?;
-    let wait = waits(&query)?;
-    let mut jobs = clients.jobs_keyed(&caller, key.0.as_ref());
-    let answer = reply(jobs.execute(pb::ExecuteRequest {
-        instance_id,
+/// What the routes that start a run take besides the id, extracted in this order: `?wait`, the
+/// optional body of 6.1–6.3 and the `Idempotency-Key` header.
+type RunParts = (web::Query<WaitQuery>, web::Bytes, OptionalIdempotencyKey);
+
+/// A run to start: the id of what runs, the body's `use_tad_host` and `?wait`.
+struct RunStart {
+    id: String,
+    use_tad_host: bool,
+    wait: bool,
+}
+
+impl RunStart {
+    /// Reads the body, then `?wait` (a failure of the body is answered first).
+    fn new(id: IdPath, (query, body, _): &RunParts) -> Result<RunStart, ApiError> {
+        let body = execute_body(body)?;
+        Ok(RunStart {
+            id: id.into_inner(),
+            use_tad_host: body.use_tad_host.unwrap_or(false),
+            wait: waits(query)?,
+        })
+    }
+}
+
+/// The request of a run route made of a [`RunStart`], one line per request: its type and the
+/// field that takes the id.
+macro_rules! from_run_start {
+    ($($request:ty => $id:ident),+ $(,)?) => {$(
+        impl From<RunStart> for $request {
+            fn from(run: RunStart) -> $request {
+                Self { $id: run.id, use_tad_host: run.use_tad_host, wait: run.wait }
+            }
+        }
+    )+};
+}
+
+from_run_start!(
+    pb::RollbackRequest => instance_id,
+    pb::ExecuteJointLineRequest => joint_line_id,
+);
+
+async fn execute(call: Call, id: IdPath, mode: pb::ExecuteMode, run: RunParts) -> Answer {
+    let start = RunStart::new(id, &run)?;
+    let request = pb::ExecuteRequest {
+        instance_id: start.id,
         mode: mode as i32,
-        use_tad_host: body.use_tad_host.unwrap_or(false),
-        wait,
-    }))
-    .await?;
-    ok(execute_data(answer))
+        use_tad_host: start.use_tad_host,
+        wait: start.wait,
+    };
+    ok(execute_data(
+        reply(call.jobs_keyed(&run.2).execute(request)).await?,
+    ))
 }
 
 fn execute_data(answer: pb::ExecuteResponse) -> ExecuteResult {
@@ -84,74 +114,26 @@ fn execute_data(answer: pb::ExecuteResponse) -> ExecuteResult {
 }
 
 /// 6.1 `POST /api/app/jobinstance/{id}/executionall`.
-pub async fn execute_all(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-    query: web::Query<WaitQuery>,
-    body: web::Bytes,
-    key: OptionalIdempotencyKey,
-) -> Answer {
-    execute(
-        caller,
-        clients,
-        id.into_inner(),
-        pb::ExecuteMode::All,
-        body,
-        query.into_inner(),
-        key,
-    )
-    .await
+pub async fn execute_all(call: Call, id: IdPath, run: RunParts) -> Answer {
+    execute(call, id, pb::ExecuteMode::All, run).await
 }
 
 /// 6.2 `POST /api/app/jobinstance/{id}/setp_execution`.
-pub async fn execute_step(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-    query: web::Query<WaitQuery>,
-    body: web::Bytes,
-    key: OptionalIdempotencyKey,
-) -> Answer {
-    execute(
-        caller,
-        clients,
-        id.into_inner(),
-        pb::ExecuteMode::NextStep,
-        body,
-        query.into_inner(),
-        key,
-    )
-    .await
+pub async fn execute_step(call: Call, id: IdPath, run: RunParts) -> Answer {
+    execute(call, id, pb::ExecuteMode::NextStep, run).await
 }
 
 /// 6.3 `POST /api/app/jobinstance/{id}/stop_execution`: answers once the run has stopped.
-pub async fn stop_execution(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> Answer {
+pub async fn stop_execution(call: Call, id: IdPath, body: web::Bytes) -> Answer {
     execute_body(&body)?;
-    let answer = reply(clients.jobs(&caller).stop_execution(pb::IdRequest {
-        id: id.into_inner(),
-    }))
-    .await?;
+    let answer = reply(call.jobs().stop_execution(job_id(id))).await?;
     ok(execute_data(answer))
 }
 
 /// `GET /api/executions/{id}`: the run tree with statuses and times.
-pub async fn execution(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    id: web::Path<String>,
-) -> Answer {
-    let execution = reply(clients.jobs(&caller).get_execution(pb::IdRequest {
-        id: id.into_inner(),
-    }))
-    .await?;
-    ok(execution_tree(execution, &times))
+pub async fn execution(call: Call, id: IdPath) -> Answer {
+    let execution = reply(call.jobs().get_execution(job_id(id))).await?;
+    ok(execution_tree(execution, &call.times))
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,12 +144,7 @@ pub struct LogQuery {
 
 /// `GET /api/executions/{id}/log?host_task=..&offset=N`: a chunk, the next offset, and whether
 /// the host task's log is complete.
-pub async fn execution_log(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-    query: web::Query<LogQuery>,
-) -> Answer {
+pub async fn execution_log(call: Call, id: IdPath, query: web::Query<LogQuery>) -> Answer {
     let query = query.into_inner();
     let host_task_id = query
         .host_task
@@ -187,7 +164,7 @@ pub async fn execution_log(
         host_task_id,
         offset,
     };
-    let chunk = reply(clients.jobs(&caller).execution_log(request)).await?;
+    let chunk = reply(call.jobs().execution_log(request)).await?;
     ok(LogChunk::from(chunk))
 }
 
@@ -201,9 +178,8 @@ pub struct EventsQuery {
 /// the run has ended. A comment line every 15 s keeps idle connections open.
 pub async fn execution_events(
     request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
+    call: Call,
+    id: IdPath,
     query: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let header = request
@@ -225,7 +201,7 @@ pub async fn execution_events(
         execution_id: id.into_inner(),
         after_seq,
     };
-    let events = reply(clients.jobs(&caller).watch_execution(watch)).await?;
+    let events = reply(call.jobs().watch_execution(watch)).await?;
     let heartbeat = tokio::time::interval_at(
         tokio::time::Instant::now() + Duration::from_secs(15),
         Duration::from_secs(15),
@@ -259,9 +235,8 @@ pub async fn execution_events(
 /// `POST /api/executions/{id}/retry`: the failed hosts of the failed step again, then the
 /// remaining steps (holds like 6.1; `?wait=false` answers at once).
 pub async fn retry_execution(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
+    call: Call,
+    id: IdPath,
     query: web::Query<WaitQuery>,
     key: OptionalIdempotencyKey,
 ) -> Answer {
@@ -270,35 +245,17 @@ pub async fn retry_execution(
         execution_id: id.into_inner(),
         wait,
     };
-    let answer = reply(
-        clients
-            .jobs_keyed(&caller, key.0.as_ref())
-            .retry_execution(request),
-    )
-    .await?;
+    let answer = reply(call.jobs_keyed(&key).retry_execution(request)).await?;
     ok(execute_data(answer))
 }
 
 /// `POST /api/app/jobinstance/{id}/rollback`: the last successful snapshot before the current
 /// one, run again (body and `?wait` as 6.1).
-pub async fn rollback(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-    query: web::Query<WaitQuery>,
-    body: web::Bytes,
-    key: OptionalIdempotencyKey,
-) -> Answer {
-    let body = execute_body(&body)?;
-    let wait = waits(&query)?;
-    let mut jobs = clients.jobs_keyed(&caller, key.0.as_ref());
-    let answer = reply(jobs.rollback(pb::RollbackRequest {
-        instance_id: id.into_inner(),
-        use_tad_host: body.use_tad_host.unwrap_or(false),
-        wait,
-    }))
-    .await?;
-    ok(execute_data(answer))
+pub async fn rollback(call: Call, id: IdPath, run: RunParts) -> Answer {
+    let request = pb::RollbackRequest::from(RunStart::new(id, &run)?);
+    ok(execute_data(
+        reply(call.jobs_keyed(&run.2).rollback(request)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -308,13 +265,7 @@ pub struct HistoryQuery {
 }
 
 /// `GET /api/app/jobinstance/{id}/executions`: `{count, page, results}`, newest first.
-pub async fn execution_history(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    id: web::Path<String>,
-    query: web::Query<HistoryQuery>,
-) -> Answer {
+pub async fn execution_history(call: Call, id: IdPath, query: web::Query<HistoryQuery>) -> Answer {
     let query = query.into_inner();
     let (page, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
     let request = pb::ExecutionHistoryRequest {
@@ -322,23 +273,19 @@ pub async fn execution_history(
         page,
         page_size,
     };
-    let answer = reply(clients.jobs(&caller).execution_history(request)).await?;
+    let answer = reply(call.jobs().execution_history(request)).await?;
     let count = i64::try_from(answer.count).unwrap_or(i64::MAX);
     page_of(count, answer.page, answer.results, |execution| {
-        history_json(execution, &times)
+        history_json(execution, &call.times)
     })
 }
 
 /// `GET /api/admin/webhooks`: the configured webhooks and those added here.
-pub async fn list_webhooks(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-) -> Answer {
+pub async fn list_webhooks(call: Call) -> Answer {
     let request = pb::ListWebhooksRequest {};
-    let answer = reply(clients.jobs(&caller).list_webhooks(request)).await?;
+    let answer = reply(call.jobs().list_webhooks(request)).await?;
     ok_each(answer.webhooks, |webhook| {
-        WebhookItem::from_proto(webhook, &times)
+        WebhookItem::from_proto(webhook, &call.times)
     })
 }
 
@@ -349,52 +296,23 @@ pub struct WebhookBody {
 }
 
 /// `POST /api/admin/webhooks` `{"url"}`.
-pub async fn add_webhook(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    LegacyJson(body): LegacyJson<WebhookBody>,
-) -> Answer {
+pub async fn add_webhook(call: Call, LegacyJson(body): LegacyJson<WebhookBody>) -> Answer {
     let request = pb::AddWebhookRequest { url: body.url };
-    let webhook = reply(clients.jobs(&caller).add_webhook(request)).await?;
-    ok(WebhookItem::from_proto(webhook, &times))
+    let webhook = reply(call.jobs().add_webhook(request)).await?;
+    ok(WebhookItem::from_proto(webhook, &call.times))
 }
 
 /// `DELETE /api/admin/webhooks/{id}`.
-pub async fn delete_webhook(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
-    reply(clients.jobs(&caller).delete_webhook(pb::IdRequest {
-        id: id.into_inner(),
-    }))
-    .await?;
+pub async fn delete_webhook(call: Call, id: IdPath) -> Answer {
+    reply(call.jobs().delete_webhook(job_id(id))).await?;
     ok(Nothing)
 }
 
 /// 2.1 `POST /api/app/jointline/{id}/execution`: the joint line's instances, each when its
 /// parents succeeded (holds like 6.1; `?wait=false` answers at once).
-pub async fn execute_joint_line(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-    query: web::Query<WaitQuery>,
-    body: web::Bytes,
-    key: OptionalIdempotencyKey,
-) -> Answer {
-    let body = execute_body(&body)?;
-    let wait = waits(&query)?;
-    let request = pb::ExecuteJointLineRequest {
-        joint_line_id: id.into_inner(),
-        use_tad_host: body.use_tad_host.unwrap_or(false),
-        wait,
-    };
-    let answer = reply(
-        clients
-            .jobs_keyed(&caller, key.0.as_ref())
-            .execute_joint_line(request),
-    )
-    .await?;
-    ok(execute_data(answer))
+pub async fn execute_joint_line(call: Call, id: IdPath, run: RunParts) -> Answer {
+    let request = pb::ExecuteJointLineRequest::from(RunStart::new(id, &run)?);
+    ok(execute_data(
+        reply(call.jobs_keyed(&run.2).execute_joint_line(request)).await?,
+    ))
 }

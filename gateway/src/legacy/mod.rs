@@ -11,7 +11,7 @@ pub mod jobs;
 pub mod ops;
 pub mod resource;
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 
 use crate::{
     envelope::{Envelope, Page},
@@ -44,3 +44,55 @@ pub(crate) fn page_of<T, U: serde::Serialize>(
     let results: Vec<U> = items.into_iter().map(to_item).collect();
     Ok(HttpResponse::Ok().json(Page::new(count, page, results)))
 }
+
+/// The `{id}` segment of a URL.
+pub(crate) type IdPath = web::Path<String>;
+
+/// The jobs service's id message of the `{id}` segment.
+pub(crate) fn job_id(id: IdPath) -> proto::jobs::v1::IdRequest {
+    proto::jobs::v1::IdRequest {
+        id: id.into_inner(),
+    }
+}
+
+/// Declares a paginated list route (answered without envelope) and its query type: the query's
+/// filters and its `page` / `page_size` (parsed by [`crate::body::page_params`]) make the
+/// service's request, and every row of the answer is made an item by `$item(row, times)`. One
+/// invocation states the service method and its request, the rows of the answer and their item,
+/// and the query with the filters it copies (`request field: query field`, with the serde
+/// attributes of the query field).
+macro_rules! paged_list {
+    (
+        $(#[$doc:meta])*
+        $handler:ident: $service:ident.$method:ident($($request:ident)::+) => $rows:ident as $item:path,
+        $query:ident { $($field:ident: $(#[$serde:meta])* $filter:ident),+ }
+    ) => {
+        #[doc = concat!("Query of [`", stringify!($handler), "`].")]
+        #[derive(Debug, serde::Deserialize)]
+        pub struct $query {
+            $($(#[$serde])* $filter: Option<String>,)+
+            page: Option<String>,
+            page_size: Option<String>,
+        }
+
+        $(#[$doc])*
+        pub async fn $handler(
+            call: $crate::clients::Call,
+            query: ::actix_web::web::Query<$query>,
+        ) -> $crate::legacy::Answer {
+            let query = query.into_inner();
+            let (page, page_size) =
+                $crate::body::page_params(query.page.as_deref(), query.page_size.as_deref())?;
+            let request = $($request)::+ {
+                $($field: query.$filter,)+
+                page,
+                page_size,
+            };
+            let answer = $crate::clients::reply(call.$service().$method(request)).await?;
+            $crate::legacy::page_of(answer.count, answer.page, answer.$rows, |row| {
+                $item(row, &call.times)
+            })
+        }
+    };
+}
+pub(crate) use paged_list;

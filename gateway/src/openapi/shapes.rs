@@ -153,19 +153,32 @@ fn text_content() -> utoipa::openapi::Content {
 
 pub(super) const JSON: &str = "application/json";
 
-/// A JSON answer (200) and the failure envelope of any other status.
+/// A response with its description and one content (more may be added).
+fn described(
+    description: &str,
+    media_type: &str,
+    content: utoipa::openapi::Content,
+) -> ResponseBuilder {
+    ResponseBuilder::new()
+        .description(description)
+        .content(media_type, content)
+}
+
+/// A JSON answer (200: `shape` around the declared type, or the schema named `untyped` when
+/// none is declared, either or a failure envelope) and the failure envelope of any other status.
 fn json_answer(
     description: &str,
-    content: utoipa::openapi::Content,
+    declared: Option<TypeSchema>,
+    untyped: &str,
+    shape: fn(RefOr<Schema>) -> ObjectBuilder,
     failure: ResponseBuilder,
 ) -> Vec<(&'static str, ResponseBuilder)> {
+    let content = match declared {
+        None => json_content(untyped),
+        Some(declared) => or_failure(shape(type_ref(&declared))),
+    };
     vec![
-        (
-            "200",
-            ResponseBuilder::new()
-                .description(description)
-                .content(JSON, content),
-        ),
+        ("200", described(description, JSON, content)),
         ("default", failure),
     ]
 }
@@ -174,79 +187,78 @@ fn json_answer(
 /// 5xx), so a response-schema check holds every answer to the envelope.
 pub(super) fn responses(answer: Answer) -> Vec<(&'static str, ResponseBuilder)> {
     let failure = || {
-        ResponseBuilder::new()
-            .description("A failure envelope (401 no or bad token, 413 too large, 5xx faults)")
-            .content(JSON, json_content(names::FAILURE))
+        described(
+            "A failure envelope (401 no or bad token, 413 too large, 5xx faults)",
+            JSON,
+            json_content(names::FAILURE),
+        )
     };
     match answer {
         Answer::Envelope(data) => json_answer(
             "The envelope (`success` false with a `code` on domain failures)",
-            match data {
-                None => json_content(names::ANSWER),
-                Some(data) => or_failure(success(type_ref(&data))),
-            },
+            data,
+            names::ANSWER,
+            success,
             failure(),
         ),
         Answer::Page(item) => json_answer(
             "A page, or a failure envelope",
-            match item {
-                None => json_content(names::PAGE_ANSWER),
-                Some(item) => or_failure(page(type_ref(&item))),
-            },
+            item,
+            names::PAGE_ANSWER,
+            page,
             failure(),
         ),
         Answer::File(media_type) => vec![
             (
                 "200",
-                ResponseBuilder::new()
-                    .description("The file, or a failure envelope")
-                    .content(media_type, binary_content())
-                    .content(JSON, json_content(names::FAILURE)),
+                described(
+                    "The file, or a failure envelope",
+                    media_type,
+                    binary_content(),
+                )
+                .content(JSON, json_content(names::FAILURE)),
             ),
             (
                 "206",
-                ResponseBuilder::new()
-                    .description("The requested range")
-                    .content(media_type, binary_content()),
+                described("The requested range", media_type, binary_content()),
             ),
             ("default", failure()),
         ],
         Answer::Events => vec![
             (
                 "200",
-                ResponseBuilder::new()
-                    .description("Server-Sent Events until the run ends, or a failure envelope")
-                    .content("text/event-stream", text_content())
-                    .content(JSON, json_content(names::FAILURE)),
+                described(
+                    "Server-Sent Events until the run ends, or a failure envelope",
+                    "text/event-stream",
+                    text_content(),
+                )
+                .content(JSON, json_content(names::FAILURE)),
             ),
             ("default", failure()),
         ],
         Answer::Appinhouse => vec![
             (
                 "200",
-                ResponseBuilder::new()
-                    .description("`code` 0 on success, else the contract's code")
-                    .content(JSON, json_content(names::APPINHOUSE)),
+                described(
+                    "`code` 0 on success, else the contract's code",
+                    JSON,
+                    json_content(names::APPINHOUSE),
+                ),
             ),
             (
                 "default",
-                ResponseBuilder::new()
-                    .description("401 `{\"code\":1010}` for a bad X-SecretKey; 5xx faults")
-                    .content(JSON, json_content(names::APPINHOUSE)),
+                described(
+                    "401 `{\"code\":1010}` for a bad X-SecretKey; 5xx faults",
+                    JSON,
+                    json_content(names::APPINHOUSE),
+                ),
             ),
         ],
         Answer::AppinhouseFile(media_type) => vec![
-            (
-                "200",
-                ResponseBuilder::new()
-                    .description("The file")
-                    .content(media_type, binary_content()),
-            ),
+            ("200", described("The file", media_type, binary_content())),
             (
                 "206",
-                ResponseBuilder::new()
-                    .description("The requested range")
-                    .content(media_type, binary_content()),
+                described("The requested range", media_type, binary_content()),
             ),
             (
                 "416",
@@ -254,46 +266,43 @@ pub(super) fn responses(answer: Answer) -> Vec<(&'static str, ResponseBuilder)> 
             ),
             (
                 "default",
-                ResponseBuilder::new()
-                    .description("`{code,msg}`: not found, or a fault")
-                    .content(JSON, json_content(names::APPINHOUSE)),
+                described(
+                    "`{code,msg}`: not found, or a fault",
+                    JSON,
+                    json_content(names::APPINHOUSE),
+                ),
             ),
         ],
         Answer::Html => vec![
-            (
-                "200",
-                ResponseBuilder::new()
-                    .description("The page")
-                    .content("text/html", text_content()),
-            ),
+            ("200", described("The page", "text/html", text_content())),
             (
                 "default",
-                ResponseBuilder::new()
-                    .description("A short HTML page naming the failure (404 unknown app)")
-                    .content("text/html", text_content()),
+                described(
+                    "A short HTML page naming the failure (404 unknown app)",
+                    "text/html",
+                    text_content(),
+                ),
             ),
         ],
         Answer::Status => vec![
             (
                 "200",
-                ResponseBuilder::new()
-                    .description("Healthy / ready")
-                    .content(JSON, json_content(names::STATUS)),
+                described("Healthy / ready", JSON, json_content(names::STATUS)),
             ),
             (
                 "503",
-                ResponseBuilder::new()
-                    .description("Not ready: the state of each service")
-                    .content(JSON, json_content(names::STATUS)),
+                described(
+                    "Not ready: the state of each service",
+                    JSON,
+                    json_content(names::STATUS),
+                ),
             ),
             ("default", failure()),
         ],
         Answer::Metrics => vec![
             (
                 "200",
-                ResponseBuilder::new()
-                    .description("Prometheus text format")
-                    .content("text/plain", text_content()),
+                described("Prometheus text format", "text/plain", text_content()),
             ),
             ("default", failure()),
         ],
@@ -317,12 +326,7 @@ pub(super) fn responses(answer: Answer) -> Vec<(&'static str, ResponseBuilder)> 
             ("default", failure()),
         ],
         Answer::StaticFile => vec![
-            (
-                "200",
-                ResponseBuilder::new()
-                    .description("The file")
-                    .content("*/*", binary_content()),
-            ),
+            ("200", described("The file", "*/*", binary_content())),
             ("default", failure()),
         ],
     }

@@ -237,47 +237,22 @@ async fn the_swagger_ui_is_vendored_and_loads_the_document() {
             .route(DOCUMENT_PATH, web::get().to(document_json)),
     )
     .await;
-    let response = actix_test::call_service(
-        &app,
-        actix_test::TestRequest::get().uri(DOCS_PATH).to_request(),
-    )
-    .await;
+    let get = |uri: &str| actix_test::TestRequest::get().uri(uri).to_request();
+    let response = actix_test::call_service(&app, get(DOCS_PATH)).await;
     assert_eq!(response.status().as_u16(), 302);
     assert_eq!(
         response.headers().get(LOCATION).expect("location"),
         "/api/docs/index.html"
     );
-    let page = actix_test::call_and_read_body(
-        &app,
-        actix_test::TestRequest::get()
-            .uri("/api/docs/index.html")
-            .to_request(),
-    )
-    .await;
+    let page = actix_test::call_and_read_body(&app, get("/api/docs/index.html")).await;
     assert!(String::from_utf8_lossy(&page).contains("swagger-ui"));
-    let initializer = actix_test::call_and_read_body(
-        &app,
-        actix_test::TestRequest::get()
-            .uri("/api/docs/swagger-initializer.js")
-            .to_request(),
-    )
-    .await;
+    let initializer =
+        actix_test::call_and_read_body(&app, get("/api/docs/swagger-initializer.js")).await;
     assert!(String::from_utf8_lossy(&initializer).contains(DOCUMENT_PATH));
-    let missing = actix_test::call_service(
-        &app,
-        actix_test::TestRequest::get()
-            .uri("/api/docs/nope.js")
-            .to_request(),
-    )
-    .await;
+    let missing = actix_test::call_service(&app, get("/api/docs/nope.js")).await;
     assert_eq!(missing.status().as_u16(), 404);
-    let document: serde_json::Value = actix_test::call_and_read_body_json(
-        &app,
-        actix_test::TestRequest::get()
-            .uri(DOCUMENT_PATH)
-            .to_request(),
-    )
-    .await;
+    let document: serde_json::Value =
+        actix_test::call_and_read_body_json(&app, get(DOCUMENT_PATH)).await;
     assert_eq!(document["info"]["title"], "TAD");
 }
 

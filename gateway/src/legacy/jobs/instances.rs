@@ -2,31 +2,24 @@
 //! and the cluster of a step (5.6.2.1).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use common::time::TimeRenderer;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Answer, NameAppQuery, Sequence, ok, ok_each, page_of};
+use super::{Answer, IdPath, Sequence, ok, ok_each};
 use crate::{
     body::LegacyJson,
-    body::page_params,
-    clients::Caller,
-    clients::Clients,
-    clients::reply,
+    clients::{Call, reply},
     convert::catalog::{LegacyId, Nothing, RecordId},
     convert::jobs::{
         CopiedInstance, CopyBody, InstanceBody, InstanceDetails, InstanceItem, MethodItem,
         SavedWorkOrder,
     },
     error::ApiError,
+    legacy::{job_id, paged_list},
 };
 /// 5.2 `POST /api/app/jobinstance/create`.
-pub async fn create_instance(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    LegacyJson(body): LegacyJson<InstanceBody>,
-) -> Answer {
+pub async fn create_instance(call: Call, LegacyJson(body): LegacyJson<InstanceBody>) -> Answer {
     let request = pb::CreateInstanceRequest {
         name: body.name,
         remark: body.remark.unwrap_or_default(),
@@ -35,30 +28,15 @@ pub async fn create_instance(
         job_template_id: body.job_template_id.into_string(),
         module_id: body.module_id.map(LegacyId::into_string),
     };
-    let instance = reply(clients.jobs(&caller).create_instance(request)).await?;
+    let instance = reply(call.jobs().create_instance(request)).await?;
     ok(RecordId { id: instance.id })
 }
 
-/// 5.5 `GET /api/app/jobinstance/aos_json?name=&application_id=`.
-pub async fn query_instances(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    query: web::Query<NameAppQuery>,
-) -> Answer {
-    let query = query.into_inner();
-    let (page_number, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
-    let request = pb::QueryInstancesRequest {
-        name: query.name,
-        application_id: query.application_id,
-        page: page_number,
-        page_size,
-    };
-    let answer = reply(clients.jobs(&caller).query_instances(request)).await?;
-    page_of(answer.count, answer.page, answer.instances, |instance| {
-        InstanceItem::from_proto(instance, &times)
-    })
-}
+paged_list!(
+    /// 5.5 `GET /api/app/jobinstance/aos_json?name=&application_id=`.
+    query_instances: jobs.query_instances(pb::QueryInstancesRequest) => instances as InstanceItem::from_proto,
+    InstanceQuery { name: name, application_id: application_id }
+);
 
 /// Query of 1.3 / 7.1.
 #[derive(Debug, Deserialize)]
@@ -69,29 +47,23 @@ pub struct InstanceListQuery {
 }
 
 /// 1.3 / 7.1 `GET /api/app/jobinstance/jobi_list_one` (unpaginated).
-pub async fn list_instances(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    query: web::Query<InstanceListQuery>,
-) -> Answer {
+pub async fn list_instances(call: Call, query: web::Query<InstanceListQuery>) -> Answer {
     let query = query.into_inner();
     let request = pb::ListInstancesRequest {
         product_line_id: query.product_line_id,
         application_id: query.application_id,
         name: query.name,
     };
-    let answer = reply(clients.jobs(&caller).list_instances(request)).await?;
+    let answer = reply(call.jobs().list_instances(request)).await?;
     ok_each(answer.instances, |instance| {
-        InstanceItem::from_proto(instance, &times)
+        InstanceItem::from_proto(instance, &call.times)
     })
 }
 
 /// 5.7 `POST /api/app/jobinstance/{id}/copy`.
 pub async fn copy_instance(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
+    call: Call,
+    id: IdPath,
     LegacyJson(body): LegacyJson<CopyBody>,
 ) -> Answer {
     let request = pb::CopyInstanceRequest {
@@ -101,7 +73,7 @@ pub async fn copy_instance(
         env_id: body.env_id.map(LegacyId::into_string),
         module_id: body.module_id.map(LegacyId::into_string),
     };
-    let copy = reply(clients.jobs(&caller).copy_instance(request)).await?;
+    let copy = reply(call.jobs().copy_instance(request)).await?;
     ok(CopiedInstance {
         new_id: copy.id,
         new_name: copy.name,
@@ -109,32 +81,16 @@ pub async fn copy_instance(
 }
 
 /// 5.9 `DELETE /api/app/jobinstance/{id}`.
-pub async fn delete_instance(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
-    reply(clients.jobs(&caller).delete_instance(pb::IdRequest {
-        id: id.into_inner(),
-    }))
-    .await?;
+pub async fn delete_instance(call: Call, id: IdPath) -> Answer {
+    reply(call.jobs().delete_instance(job_id(id))).await?;
     ok(Nothing)
 }
 
 /// 5.10 / 7.2 `GET /api/app/jobinstance/{id}/details`: the instance with its steps, and the work
 /// order fields (null until a work order is saved).
-pub async fn instance_details(
-    request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    id: web::Path<String>,
-) -> Answer {
+pub async fn instance_details(request: HttpRequest, call: Call, id: IdPath) -> Answer {
     let base = super::super::artifact::base_url(&request);
-    let answer = reply(clients.jobs(&caller).instance_details(pb::IdRequest {
-        id: id.into_inner(),
-    }))
-    .await?;
+    let answer = reply(call.jobs().instance_details(job_id(id))).await?;
     let Some(instance) = answer.instance else {
         return Err(ApiError::new(
             proto::ErrorReason::InternalError,
@@ -153,7 +109,7 @@ pub async fn instance_details(
             .map(str::to_owned)
     };
     ok(InstanceDetails {
-        instance: InstanceItem::from_proto(instance, &times),
+        instance: InstanceItem::from_proto(instance, &call.times),
         methods: answer
             .steps
             .into_iter()
@@ -185,18 +141,14 @@ pub struct WorkOrderBody {
 }
 
 /// 7.3 `POST /api/app/jobinstance/online/process/save`.
-pub async fn save_work_order(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    LegacyJson(body): LegacyJson<WorkOrderBody>,
-) -> Answer {
+pub async fn save_work_order(call: Call, LegacyJson(body): LegacyJson<WorkOrderBody>) -> Answer {
     let request = pb::SaveWorkOrderRequest {
         instance_id: body.job_instance_id.into_string(),
         doc_id: body.doc_id,
         excel_data_json: body.excel_data.to_string(),
         app_id: body.app_id.map(LegacyId::into_string),
     };
-    let order = reply(clients.jobs(&caller).save_work_order(request)).await?;
+    let order = reply(call.jobs().save_work_order(request)).await?;
     ok(SavedWorkOrder {
         current_flow_node: Nothing,
         doc_id: order.doc_id,
@@ -205,15 +157,8 @@ pub async fn save_work_order(
 }
 
 /// `GET /api/app/jobinstance/{id}/online/process/export`: the work order as an .xlsx file.
-pub async fn export_work_order(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
-    let file = reply(clients.jobs(&caller).export_work_order(pb::IdRequest {
-        id: id.into_inner(),
-    }))
-    .await?;
+pub async fn export_work_order(call: Call, id: IdPath) -> Answer {
+    let file = reply(call.jobs().export_work_order(job_id(id))).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .insert_header((
@@ -225,8 +170,7 @@ pub async fn export_work_order(
 
 /// 5.6.2.1 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/{cluster_id}/relation/cluster`.
 pub async fn save_step_cluster(
-    caller: Caller,
-    clients: web::Data<Clients>,
+    call: Call,
     path: web::Path<(String, String, Sequence, String)>,
 ) -> Answer {
     let (instance_id, method_id, Sequence(sequence), cluster_id) = path.into_inner();
@@ -236,6 +180,6 @@ pub async fn save_step_cluster(
         sequence,
         cluster_id,
     };
-    reply(clients.jobs(&caller).save_step_cluster(request)).await?;
+    reply(call.jobs().save_step_cluster(request)).await?;
     ok(true)
 }

@@ -12,21 +12,12 @@ use actix_web::web;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
 
-use super::{Answer, ok, ok_each, page_of};
+use super::{Answer, IdPath, ok, ok_each};
 pub use instances::*;
 pub use joint_lines::*;
 pub use step_reads::*;
 pub use step_writes::*;
 pub use templates::*;
-
-/// Query of 4.1 and 5.5.
-#[derive(Debug, Deserialize)]
-pub struct NameAppQuery {
-    name: Option<String>,
-    application_id: Option<String>,
-    page: Option<String>,
-    page_size: Option<String>,
-}
 
 /// The `{sequence}` segment of a step URL: a failure names it when it is not a number.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,5 @@
 //! What is bound to a step, saved (contract 5.6.1, 5.6.2.2–5.6.2.5).
 
-use actix_web::web;
 use proto::jobs::v1 as pb;
 use serde::Deserialize;
 use serde_json::Value;
@@ -8,9 +7,7 @@ use serde_json::Value;
 use super::{Answer, StepPath, ok, step_ref};
 use crate::{
     body::LegacyJson,
-    clients::Caller,
-    clients::Clients,
-    clients::reply,
+    clients::{Call, reply},
     convert::catalog::{IdName, LegacyId},
     convert::steps::SavedStepArtifacts,
 };
@@ -23,8 +20,7 @@ pub struct ParamsBody {
 
 /// 5.6.2.4 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/update`.
 pub async fn save_step_params(
-    caller: Caller,
-    clients: web::Data<Clients>,
+    call: Call,
     path: StepPath,
     LegacyJson(body): LegacyJson<ParamsBody>,
 ) -> Answer {
@@ -32,7 +28,7 @@ pub async fn save_step_params(
         step: Some(step_ref(path.into_inner())),
         values_json: body.config_value.to_string(),
     };
-    reply(clients.jobs(&caller).save_step_params(request)).await?;
+    reply(call.jobs().save_step_params(request)).await?;
     ok(true)
 }
 
@@ -64,8 +60,7 @@ pub struct ScriptsBody {
 
 /// 5.6.2.5 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/script`.
 pub async fn save_step_scripts(
-    caller: Caller,
-    clients: web::Data<Clients>,
+    call: Call,
     path: StepPath,
     LegacyJson(body): LegacyJson<ScriptsBody>,
 ) -> Answer {
@@ -73,7 +68,7 @@ pub async fn save_step_scripts(
         step: Some(step_ref(path.into_inner())),
         scripts: body.scripts_data.into_iter().map(script_proto).collect(),
     };
-    reply(clients.jobs(&caller).save_step_scripts(request)).await?;
+    reply(call.jobs().save_step_scripts(request)).await?;
     ok(true)
 }
 
@@ -103,13 +98,12 @@ pub struct ConfigsBody {
 
 /// 5.6.2.3 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/actemplate`.
 pub async fn save_step_configs(
-    caller: Caller,
-    clients: web::Data<Clients>,
+    call: Call,
     path: StepPath,
     LegacyJson(body): LegacyJson<ConfigsBody>,
 ) -> Answer {
     let request = configs_proto(step_ref(path.into_inner()), body);
-    reply(clients.jobs(&caller).save_step_configs(request)).await?;
+    reply(call.jobs().save_step_configs(request)).await?;
     ok(true)
 }
 
@@ -133,8 +127,7 @@ pub struct ArtifactsBody {
 /// 5.6.2.2 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/artifact`: answers
 /// `[true, {id, name}]` of the instance, as the legacy platform did.
 pub async fn save_step_artifacts(
-    caller: Caller,
-    clients: web::Data<Clients>,
+    call: Call,
     path: StepPath,
     LegacyJson(body): LegacyJson<ArtifactsBody>,
 ) -> Answer {
@@ -142,7 +135,7 @@ pub async fn save_step_artifacts(
         step: Some(step_ref(path.into_inner())),
         artifacts: body.artifacts.into_iter().map(artifact_proto).collect(),
     };
-    let answer = reply(clients.jobs(&caller).save_step_artifacts(request)).await?;
+    let answer = reply(call.jobs().save_step_artifacts(request)).await?;
     ok(SavedStepArtifacts(
         true,
         IdName {
@@ -243,8 +236,7 @@ fn configs_proto(step: pb::StepRef, body: ConfigsBody) -> pb::SaveStepConfigsReq
 /// 5.6.1 `POST /api/app/jobinstance/{id}/{cpm_id}/{sequence}/relation/alldata`: cluster,
 /// artifacts, app-config groups, parameters and scripts of a step in one request, all or nothing.
 pub async fn save_step_all(
-    caller: Caller,
-    clients: web::Data<Clients>,
+    call: Call,
     path: StepPath,
     LegacyJson(body): LegacyJson<AllBody>,
 ) -> Answer {
@@ -276,6 +268,6 @@ pub async fn save_step_all(
         }),
         step: Some(step),
     };
-    reply(clients.jobs(&caller).save_step_all(request)).await?;
+    reply(call.jobs().save_step_all(request)).await?;
     ok(true)
 }

@@ -1,29 +1,21 @@
 //! Job templates (contract 4.1, 4.2, 4.5, 5.3 and a create route beyond the contract).
 
-use actix_web::{HttpRequest, web};
-use common::time::TimeRenderer;
+use actix_web::HttpRequest;
 use proto::jobs::v1 as pb;
 
-use super::{Answer, NameAppQuery, ok, ok_each, page_of};
+use super::{Answer, IdPath, ok, ok_each};
 use crate::{
     body::LegacyJson,
-    body::page_params,
-    clients::Caller,
-    clients::Clients,
-    clients::reply,
+    clients::{Call, reply},
     convert::catalog::LegacyId,
     convert::jobs::{
         CreatedTemplate, GradedBody, GradedMethodItem, GradedTemplate, TemplateBody, TemplateItem,
         TemplateSelectItem,
     },
+    legacy::{job_id, paged_list},
 };
 /// `POST /api/app/jobtemplate/create` (beyond the contract, which has no create route).
-pub async fn create_template(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    LegacyJson(body): LegacyJson<TemplateBody>,
-) -> Answer {
+pub async fn create_template(call: Call, LegacyJson(body): LegacyJson<TemplateBody>) -> Answer {
     let request = pb::CreateTemplateRequest {
         name: body.name,
         remark: body.remark.unwrap_or_default(),
@@ -32,66 +24,39 @@ pub async fn create_template(
         application_id: body.application_id.into_string(),
         jobt_rollback_id: body.jobt_rollback_id.map(LegacyId::into_string),
     };
-    let template = reply(clients.jobs(&caller).create_template(request)).await?;
+    let template = reply(call.jobs().create_template(request)).await?;
     let application_id = template.application_id.clone();
     ok(CreatedTemplate {
-        item: TemplateItem::from_proto(template, &times),
+        item: TemplateItem::from_proto(template, &call.times),
         application_id,
     })
 }
 
-/// 4.1 `GET /api/app/jobtemplate/aos_json?name=&application_id=`.
-pub async fn query_templates(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-    query: web::Query<NameAppQuery>,
-) -> Answer {
-    let query = query.into_inner();
-    let (page_number, page_size) = page_params(query.page.as_deref(), query.page_size.as_deref())?;
-    let request = pb::QueryTemplatesRequest {
-        name: query.name,
-        application_id: query.application_id,
-        page: page_number,
-        page_size,
-    };
-    let answer = reply(clients.jobs(&caller).query_templates(request)).await?;
-    page_of(answer.count, answer.page, answer.templates, |template| {
-        TemplateItem::from_proto(template, &times)
-    })
-}
+paged_list!(
+    /// 4.1 `GET /api/app/jobtemplate/aos_json?name=&application_id=`.
+    query_templates: jobs.query_templates(pb::QueryTemplatesRequest) => templates as TemplateItem::from_proto,
+    TemplateQuery { name: name, application_id: application_id }
+);
 
 /// 5.3 `GET /api/app/jobtemplate/ordinary/select`.
-pub async fn template_select(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    times: web::Data<TimeRenderer>,
-) -> Answer {
+pub async fn template_select(call: Call) -> Answer {
     let request = pb::ListTemplatesRequest {};
-    let answer = reply(clients.jobs(&caller).list_templates(request)).await?;
+    let answer = reply(call.jobs().list_templates(request)).await?;
     ok_each(answer.templates, |template| {
-        TemplateSelectItem::from_proto(template, &times)
+        TemplateSelectItem::from_proto(template, &call.times)
     })
 }
 
 /// 4.5 `DELETE` (and `POST`) `/api/app/jobtemplate/{id}`.
-pub async fn delete_template(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
-    reply(clients.jobs(&caller).delete_template(pb::IdRequest {
-        id: id.into_inner(),
-    }))
-    .await?;
+pub async fn delete_template(call: Call, id: IdPath) -> Answer {
+    reply(call.jobs().delete_template(job_id(id))).await?;
     ok(true)
 }
 
 /// 4.2 `POST /api/app/jobtemplate/{id}/graded`: replaces the template's ordered methods.
 pub async fn replace_template_methods(
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
+    call: Call,
+    id: IdPath,
     LegacyJson(body): LegacyJson<GradedBody>,
 ) -> Answer {
     let request = pb::ReplaceTemplateMethodsRequest {
@@ -107,7 +72,7 @@ pub async fn replace_template_methods(
             })
             .collect(),
     };
-    let answer = reply(clients.jobs(&caller).replace_template_methods(request)).await?;
+    let answer = reply(call.jobs().replace_template_methods(request)).await?;
     ok(GradedTemplate {
         id: answer.id,
         is_rollback: answer.is_rollback,
@@ -115,17 +80,9 @@ pub async fn replace_template_methods(
 }
 
 /// 4.3 `GET /api/app/jobtemplate/{id}/graded_content`.
-pub async fn template_methods(
-    request: HttpRequest,
-    caller: Caller,
-    clients: web::Data<Clients>,
-    id: web::Path<String>,
-) -> Answer {
+pub async fn template_methods(request: HttpRequest, call: Call, id: IdPath) -> Answer {
     let base = super::super::artifact::base_url(&request);
-    let answer = reply(clients.jobs(&caller).template_methods(pb::IdRequest {
-        id: id.into_inner(),
-    }))
-    .await?;
+    let answer = reply(call.jobs().template_methods(job_id(id))).await?;
     ok_each(answer.methods, |method| {
         GradedMethodItem::from_proto(method, &base)
     })
