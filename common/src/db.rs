@@ -15,7 +15,12 @@ use std::{
 use diesel::{
     Connection, PgConnection, RunQueryDsl, SqliteConnection, connection::SimpleConnection,
 };
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use diesel_migrations::MigrationHarness;
+
+mod migrations;
+mod queries;
+
+pub use migrations::Migrations;
 
 /// One connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -190,103 +195,6 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn has_broken(&self, _connection: &mut DbConnection) -> bool {
         false
-    }
-}
-
-/// The migrations of one service: one folder (`migrations/`) used on both backends, and, where a
-/// migration's SQL truly differs on PostgreSQL, an override folder (`migrations-postgres/`) whose
-/// migration of the same name is used instead of the shared one on that backend. The versions
-/// recorded in `__diesel_schema_migrations` are the folders' date prefixes, so the layout of the
-/// folders never changes which migrations a database has had.
-pub struct Migrations {
-    shared: EmbeddedMigrations,
-    postgres_overrides: Option<EmbeddedMigrations>,
-}
-
-impl Migrations {
-    /// Migrations whose SQL is the same on both backends: `Migrations::shared(embed_migrations!("migrations"))`.
-    pub const fn shared(shared: EmbeddedMigrations) -> Migrations {
-        Migrations {
-            shared,
-            postgres_overrides: None,
-        }
-    }
-
-    /// Shared migrations, some of which PostgreSQL replaces by the override folder's migration
-    /// of the same name (each override must name a shared migration).
-    pub const fn with_postgres_overrides(
-        shared: EmbeddedMigrations,
-        postgres_overrides: EmbeddedMigrations,
-    ) -> Migrations {
-        Migrations {
-            shared,
-            postgres_overrides: Some(postgres_overrides),
-        }
-    }
-
-    /// The versions `backend` would record, in the order they run.
-    pub fn versions(&self, backend: Backend) -> Result<Vec<String>, DbError> {
-        fn names<DB: diesel::backend::Backend>(
-            source: BackendMigrations<'_>,
-        ) -> Result<Vec<String>, DbError> {
-            let migrations = diesel::migration::MigrationSource::<DB>::migrations(&source)
-                .map_err(|error| DbError::Migration(error.to_string()))?;
-            let mut versions: Vec<String> = migrations
-                .iter()
-                .map(|migration| migration.name().version().to_string())
-                .collect();
-            versions.sort();
-            Ok(versions)
-        }
-        match backend {
-            Backend::Sqlite => names::<diesel::sqlite::Sqlite>(self.for_backend(backend)),
-            Backend::Postgres => names::<diesel::pg::Pg>(self.for_backend(backend)),
-        }
-    }
-
-    fn for_backend(&self, backend: Backend) -> BackendMigrations<'_> {
-        BackendMigrations {
-            shared: &self.shared,
-            overrides: match backend {
-                Backend::Sqlite => None,
-                Backend::Postgres => self.postgres_overrides.as_ref(),
-            },
-        }
-    }
-}
-
-/// Lends embedded migrations to the harness without giving them away, with one backend's
-/// overrides put in place of the shared migrations of the same version.
-struct BackendMigrations<'a> {
-    shared: &'a EmbeddedMigrations,
-    overrides: Option<&'a EmbeddedMigrations>,
-}
-
-impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB>
-    for BackendMigrations<'_>
-{
-    fn migrations(
-        &self,
-    ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
-        let mut migrations = diesel::migration::MigrationSource::<DB>::migrations(self.shared)?;
-        let Some(overrides) = self.overrides else {
-            return Ok(migrations);
-        };
-        for replacement in diesel::migration::MigrationSource::<DB>::migrations(overrides)? {
-            let version = replacement.name().version().to_string();
-            let Some(slot) = migrations
-                .iter_mut()
-                .find(|migration| migration.name().version().to_string() == version)
-            else {
-                return Err(format!(
-                    "the postgres override {} has no shared migration of the same name",
-                    replacement.name()
-                )
-                .into());
-            };
-            *slot = replacement;
-        }
-        Ok(migrations)
     }
 }
 

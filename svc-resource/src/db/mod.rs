@@ -3,27 +3,12 @@
 pub mod models;
 pub mod schema;
 
-use common::db::Migrations;
-use diesel_migrations::embed_migrations;
-
-/// The migrations of svc-resource: `migrations/`, the same SQL on SQLite and PostgreSQL.
-pub static MIGRATIONS: Migrations = Migrations::shared(embed_migrations!("migrations"));
-
-#[cfg(test)]
-mod tests {
-    /// The versions databases recorded under the earlier layout (one folder per backend, the
-    /// same names), then the later ones: they must stay the same, or those databases would
-    /// migrate again.
-    #[test]
-    fn databases_migrated_before_stay_current() {
-        common::db::testing::assert_recorded_versions_are_current(
-            &super::MIGRATIONS,
-            &[
-                "20261125000001",
-                "20261125000002",
-                "20261203000001",
-                "20261204000001",
-            ],
-        );
-    }
-}
+common::shared_migrations!(
+    "svc-resource",
+    recorded: [
+        "20261125000001",
+        "20261125000002",
+        "20261203000001",
+        "20261204000001",
+    ]
+);

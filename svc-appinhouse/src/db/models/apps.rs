@@ -18,46 +18,17 @@ pub struct AppRow {
     pub update_time: NaiveDateTime,
 }
 
-pub fn find(connection: &mut DbConnection, name: &str) -> QueryResult<Option<AppRow>> {
-    dsl::apps
-        .find(name)
-        .select(AppRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-pub fn insert(connection: &mut DbConnection, row: &AppRow) -> QueryResult<()> {
-    diesel::insert_into(dsl::apps)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
-}
-
-pub fn update_text(
-    connection: &mut DbConnection,
-    name: &str,
-    description: &str,
-    alias: &str,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(dsl::apps.find(name))
-        .set((
-            dsl::description.eq(description),
-            dsl::alias.eq(alias),
-            dsl::update_time.eq(now),
-        ))
-        .execute(connection)
-}
-
-pub fn set_position(connection: &mut DbConnection, name: &str, position: i64) -> QueryResult<()> {
-    diesel::update(dsl::apps.find(name))
-        .set(dsl::position.eq(position))
-        .execute(connection)
-        .map(|_| ())
-}
-
-pub fn delete(connection: &mut DbConnection, name: &str) -> QueryResult<usize> {
-    diesel::delete(dsl::apps.find(name)).execute(connection)
+common::row_queries! { apps, AppRow;
+    find, insert, delete;
+    /// Rewrites the description and alias of an app; answers how many rows changed (0 or 1).
+    pub fn update_text(name: &str, description: &str, alias: &str, now: NaiveDateTime)
+        -> update_count
+        where name.eq(name) set description.eq(description), alias.eq(alias), update_time.eq(now);
+    /// Moves an app to `position` in the list.
+    pub fn set_position(name: &str, position: i64) -> update
+        where name.eq(name) set position.eq(position);
+    /// How many apps there are.
+    pub fn count() -> count;
 }
 
 /// Names and positions of every app, in list order.
@@ -66,10 +37,6 @@ pub fn ordered(connection: &mut DbConnection) -> QueryResult<Vec<(String, i64)>>
         .select((dsl::name, dsl::position))
         .order((dsl::position.asc(), dsl::name.asc()))
         .load(connection)
-}
-
-pub fn count(connection: &mut DbConnection) -> QueryResult<i64> {
-    dsl::apps.count().get_result(connection)
 }
 
 /// One page of app names, in list order.

@@ -45,17 +45,39 @@ pub struct ExtendRow {
     pub create_time: NaiveDateTime,
 }
 
-pub fn find(
-    connection: &mut DbConnection,
-    app: &str,
-    platform: &str,
-    version: &str,
-) -> QueryResult<Option<BuildRow>> {
-    builds::table
-        .find((app, platform, version))
-        .select(BuildRow::as_select())
-        .first(connection)
-        .optional()
+common::row_queries! { builds, BuildRow;
+    /// The build of an app's platform and version, if any.
+    pub fn find(app: &str, platform: &str, version: &str) -> first
+        where app.eq(app), platform.eq(platform), version.eq(version);
+    /// How many builds a platform of an app has.
+    pub fn count(app: &str, platform: &str) -> count where app.eq(app), platform.eq(platform);
+    /// Builds of a platform, newest first (by build time, then the last published first), from
+    /// `offset`, at most `limit`.
+    pub fn newest(app: &str, platform: &str, offset: i64, limit: i64) -> slice(offset, limit)
+        where app.eq(app), platform.eq(platform)
+        order build_time.desc(), update_time.desc(), version.desc();
+    /// Every build of an app (any platform).
+    pub fn of_app(app: &str) -> all where app.eq(app);
+    /// Deletes the build of an app's platform and version; answers how many went (0 or 1).
+    fn delete_build(app: &str, platform: &str, version: &str) -> delete
+        where app.eq(app), platform.eq(platform), version.eq(version);
+    /// Deletes every build of an app; answers how many went.
+    fn delete_builds_of_app(app: &str) -> delete where app.eq(app);
+}
+
+common::row_queries! { build_extends, ExtendRow;
+    /// The extra download `key` of a build, if any.
+    pub fn find_extend(app: &str, platform: &str, version: &str, key: &str) -> first
+        where app.eq(app), platform.eq(platform), version.eq(version), extend_key.eq(key);
+    /// Extra downloads of the given versions of a platform, oldest first.
+    fn extends_of_versions(app: &str, platform: &str, versions: &[String]) -> all
+        where app.eq(app), platform.eq(platform), version.eq_any(versions)
+        order create_time.asc(), extend_key.asc();
+    /// Deletes the extra downloads of a build.
+    fn delete_extends(app: &str, platform: &str, version: &str) -> delete
+        where app.eq(app), platform.eq(platform), version.eq(version);
+    /// Deletes the extra downloads of every build of an app.
+    fn delete_extends_of_app(app: &str) -> delete where app.eq(app);
 }
 
 /// Inserts the build or rewrites every column but `create_time`.
@@ -91,71 +113,21 @@ pub fn upsert(connection: &mut DbConnection, row: &BuildRow) -> QueryResult<()> 
     )
 }
 
-pub fn count(connection: &mut DbConnection, app: &str, platform: &str) -> QueryResult<i64> {
-    use builds::dsl;
-    dsl::builds
-        .filter(dsl::app.eq(app).and(dsl::platform.eq(platform)))
-        .count()
-        .get_result(connection)
-}
-
-/// Builds of a platform, newest first (by build time, then the last published first), from
-/// `offset`, at most `limit`.
-pub fn newest(
-    connection: &mut DbConnection,
-    app: &str,
-    platform: &str,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<Vec<BuildRow>> {
-    use builds::dsl;
-    dsl::builds
-        .filter(dsl::app.eq(app).and(dsl::platform.eq(platform)))
-        .select(BuildRow::as_select())
-        .order((
-            dsl::build_time.desc(),
-            dsl::update_time.desc(),
-            dsl::version.desc(),
-        ))
-        .offset(offset)
-        .limit(limit)
-        .load(connection)
-}
-
-/// Every build of an app (any platform).
-pub fn of_app(connection: &mut DbConnection, app: &str) -> QueryResult<Vec<BuildRow>> {
-    use builds::dsl;
-    dsl::builds
-        .filter(dsl::app.eq(app))
-        .select(BuildRow::as_select())
-        .load(connection)
-}
-
+/// Deletes a build and its extra downloads; answers how many builds went (0 or 1).
 pub fn delete_one(
     connection: &mut DbConnection,
     app: &str,
     platform: &str,
     version: &str,
 ) -> QueryResult<usize> {
-    use build_extends::dsl as extend;
-    diesel::delete(
-        extend::build_extends.filter(
-            extend::app
-                .eq(app)
-                .and(extend::platform.eq(platform))
-                .and(extend::version.eq(version)),
-        ),
-    )
-    .execute(connection)?;
-    diesel::delete(builds::table.find((app, platform, version))).execute(connection)
+    delete_extends(connection, app, platform, version)?;
+    delete_build(connection, app, platform, version)
 }
 
 /// Deletes every build and extra download of an app.
 pub fn delete_of_app(connection: &mut DbConnection, app: &str) -> QueryResult<usize> {
-    use build_extends::dsl as extend;
-    use builds::dsl;
-    diesel::delete(extend::build_extends.filter(extend::app.eq(app))).execute(connection)?;
-    diesel::delete(dsl::builds.filter(dsl::app.eq(app))).execute(connection)
+    delete_extends_of_app(connection, app)?;
+    delete_builds_of_app(connection, app)
 }
 
 /// Inserts or rewrites an extra download.
@@ -188,20 +160,6 @@ pub fn upsert_extend(connection: &mut DbConnection, row: &ExtendRow) -> QueryRes
     )
 }
 
-pub fn find_extend(
-    connection: &mut DbConnection,
-    app: &str,
-    platform: &str,
-    version: &str,
-    key: &str,
-) -> QueryResult<Option<ExtendRow>> {
-    build_extends::table
-        .find((app, platform, version, key))
-        .select(ExtendRow::as_select())
-        .first(connection)
-        .optional()
-}
-
 /// Extra downloads of the given versions of a platform, oldest first.
 pub fn extends_of(
     connection: &mut DbConnection,
@@ -209,20 +167,10 @@ pub fn extends_of(
     platform: &str,
     versions: &[String],
 ) -> QueryResult<Vec<ExtendRow>> {
-    use build_extends::dsl;
     if versions.is_empty() {
         return Ok(Vec::new());
     }
-    dsl::build_extends
-        .filter(
-            dsl::app
-                .eq(app)
-                .and(dsl::platform.eq(platform))
-                .and(dsl::version.eq_any(versions)),
-        )
-        .select(ExtendRow::as_select())
-        .order((dsl::create_time.asc(), dsl::extend_key.asc()))
-        .load(connection)
+    extends_of_versions(connection, app, platform, versions)
 }
 
 /// The keys among `hosted_keys` that a build downloads.

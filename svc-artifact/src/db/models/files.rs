@@ -26,33 +26,12 @@ pub struct FileRow {
     pub create_time: NaiveDateTime,
 }
 
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<FileRow>> {
-    dsl::stored_files
-        .find(id)
-        .select(FileRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-pub fn of_version(connection: &mut DbConnection, version_id: &str) -> QueryResult<Vec<FileRow>> {
-    dsl::stored_files
-        .filter(dsl::version_id.eq(version_id))
-        .select(FileRow::as_select())
-        .order(dsl::path.asc())
-        .load(connection)
-}
-
-pub fn insert_all(connection: &mut DbConnection, rows: &[FileRow]) -> QueryResult<()> {
-    for row in rows {
-        diesel::insert_into(dsl::stored_files)
-            .values(row)
-            .execute(connection)?;
-    }
-    Ok(())
-}
-
-pub fn count(connection: &mut DbConnection) -> QueryResult<i64> {
-    dsl::stored_files.count().get_result(connection)
+common::row_queries! { stored_files, FileRow;
+    find, insert_all;
+    /// The files of a version, by path.
+    pub fn of_version(version_id: &str) -> all where version_id.eq(version_id) order path.asc();
+    /// How many files are stored.
+    pub fn count() -> count;
 }
 
 /// The keys among `object_keys` that a stored file refers to.

@@ -22,19 +22,13 @@ pub struct ScriptRow {
     pub review_time: Option<NaiveDateTime>,
 }
 
-pub fn insert(connection: &mut DbConnection, row: &ScriptRow) -> QueryResult<()> {
-    diesel::insert_into(dsl::script_versions)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
-}
-
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<ScriptRow>> {
-    dsl::script_versions
-        .find(id)
-        .select(ScriptRow::as_select())
-        .first(connection)
-        .optional()
+common::row_queries! { script_versions, ScriptRow;
+    insert, find;
+    /// Sets the review status of a script version; answers how many rows changed (0 or 1).
+    pub fn set_status(id: &str, status: &str, reviewer: &str, time: NaiveDateTime)
+        -> update_count
+        where id.eq(id)
+        set status.eq(status), reviewer.eq(reviewer), review_time.eq(Some(time));
 }
 
 /// Script versions of an application (all applications when empty), newest first, optionally
@@ -53,31 +47,9 @@ pub fn list(
     if !name.is_empty() {
         query = query.filter(
             dsl::name
-                .like(format!("%{}%", escape_like(name)))
+                .like(common::db::contains_pattern(name))
                 .escape('\\'),
         );
     }
     query.order(dsl::id.desc()).load(connection)
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-pub fn set_status(
-    connection: &mut DbConnection,
-    id: &str,
-    status: &str,
-    reviewer: &str,
-    time: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(dsl::script_versions.find(id))
-        .set((
-            dsl::status.eq(status),
-            dsl::reviewer.eq(reviewer),
-            dsl::review_time.eq(Some(time)),
-        ))
-        .execute(connection)
 }

@@ -2,7 +2,6 @@
 //! started, and with which request.
 
 use chrono::NaiveDateTime;
-use common::db::DbConnection;
 use diesel::prelude::*;
 
 use crate::db::schema::idempotency_keys;
@@ -19,34 +18,11 @@ pub struct IdempotencyRow {
     pub create_time: NaiveDateTime,
 }
 
-/// The row of `key` stored by `caller` on `route` at or after `since`.
-pub fn find(
-    connection: &mut DbConnection,
-    caller: &str,
-    route: &str,
-    key: &str,
-    since: NaiveDateTime,
-) -> QueryResult<Option<IdempotencyRow>> {
-    idempotency_keys::table
-        .filter(idempotency_keys::caller.eq(caller))
-        .filter(idempotency_keys::route.eq(route))
-        .filter(idempotency_keys::idempotency_key.eq(key))
-        .filter(idempotency_keys::create_time.ge(since))
-        .select(IdempotencyRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-/// Stores a key; a key stored already (by a concurrent request) is a unique violation.
-pub fn insert(connection: &mut DbConnection, row: &IdempotencyRow) -> QueryResult<()> {
-    diesel::insert_into(idempotency_keys::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
-}
-
-/// Deletes the keys stored before `before`; how many.
-pub fn delete_older(connection: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::create_time.lt(before)))
-        .execute(connection)
+common::row_queries! { idempotency_keys, IdempotencyRow;
+    insert;
+    /// The row of `key` stored by `caller` on `route` at or after `since`.
+    pub fn find(caller: &str, route: &str, key: &str, since: NaiveDateTime) -> first
+        where caller.eq(caller), route.eq(route), idempotency_key.eq(key), create_time.ge(since);
+    /// Deletes the keys stored before `before`; how many.
+    pub fn delete_older(before: NaiveDateTime) -> delete where create_time.lt(before);
 }

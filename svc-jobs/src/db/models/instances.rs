@@ -40,33 +40,6 @@ pub struct StepRow {
     pub bindings: String,
 }
 
-row_queries!(job_instances, InstanceRow; find, find_many, insert, touch);
-
-pub fn set_status(connection: &mut DbConnection, id: &str, status: &str) -> QueryResult<()> {
-    diesel::update(job_instances::table.find(id))
-        .set(job_instances::status.eq(status))
-        .execute(connection)
-        .map(|_| ())
-}
-
-pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
-    diesel::delete(instance_steps::table.filter(instance_steps::instance_id.eq(id)))
-        .execute(connection)?;
-    diesel::delete(job_instances::table.find(id)).execute(connection)
-}
-
-/// Instances that use a template, oldest first (the same order on every backend).
-pub fn using_template(
-    connection: &mut DbConnection,
-    template_id: &str,
-) -> QueryResult<Vec<InstanceRow>> {
-    job_instances::table
-        .filter(job_instances::job_template_id.eq(template_id))
-        .order((job_instances::create_time.asc(), job_instances::id.asc()))
-        .select(InstanceRow::as_select())
-        .load(connection)
-}
-
 /// Filters of the instance lists.
 #[derive(Debug, Clone, Default)]
 pub struct InstanceFilter {
@@ -75,6 +48,7 @@ pub struct InstanceFilter {
     pub product_line_id: Option<String>,
 }
 
+/// The instances of a filter, as a query to narrow or order further.
 fn filtered(
     filter: &InstanceFilter,
 ) -> job_instances::BoxedQuery<'static, common::db::MultiBackend> {
@@ -95,41 +69,55 @@ fn filtered(
     query
 }
 
-/// One page of instances (newest first) and the total count of the filter.
-pub fn page(
-    connection: &mut DbConnection,
-    filter: &InstanceFilter,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(i64, Vec<InstanceRow>)> {
-    common::newest_first_page!(
-        connection,
-        || filtered(filter),
-        job_instances,
-        InstanceRow,
-        offset,
-        limit
-    )
+common::row_queries! { job_instances, InstanceRow;
+    find, find_many, insert, touch;
+    /// Sets the status of an instance.
+    pub fn set_status(id: &str, status: &str) -> update where id.eq(id) set status.eq(status);
+    /// Deletes the instance row; answers how many went.
+    fn delete_instance(id: &str) -> delete where id.eq(id);
+    /// Instances that use a template, oldest first (the same order on every backend).
+    pub fn using_template(template_id: &str) -> all
+        where job_template_id.eq(template_id) order create_time.asc(), id.asc();
+    /// One page of instances (newest first) and the total count of the filter.
+    pub fn page(filter: &InstanceFilter, offset: i64, limit: i64) -> newest_page(offset, limit)
+        from filtered(filter);
+    /// Every instance of the filter, newest first.
+    pub fn list(filter: &InstanceFilter) -> all
+        from filtered(filter) order create_time.desc(), id.desc();
 }
 
-/// Every instance of the filter, newest first.
-pub fn list(
-    connection: &mut DbConnection,
-    filter: &InstanceFilter,
-) -> QueryResult<Vec<InstanceRow>> {
-    filtered(filter)
-        .select(InstanceRow::as_select())
-        .order((job_instances::create_time.desc(), job_instances::id.desc()))
-        .load(connection)
+common::row_queries! { instance_steps, StepRow;
+    insert as insert_step;
+    /// Deletes the steps of an instance.
+    fn delete_steps(instance_id: &str) -> delete where instance_id.eq(instance_id);
+    /// The steps of an instance in order.
+    pub fn steps(instance_id: &str) -> all
+        where instance_id.eq(instance_id) order sequence.asc();
+    /// Rewrites a step (its instance and sequence stay).
+    pub fn update_step(row: &StepRow) -> update
+        where instance_id.eq(&row.instance_id), sequence.eq(row.sequence)
+        set component_id.eq(&row.component_id), method_id.eq(&row.method_id),
+            cluster_id.eq(&row.cluster_id), bindings.eq(&row.bindings);
+    /// Steps whose bindings hold parameter or app-config values not sealed yet (rows written
+    /// before values were sealed).
+    pub fn steps_with_plain_values() -> all
+        where bindings
+            .like("%\"config_value\":{%")
+            .or(instance_steps::bindings.like("%\"configs\":{%"));
+    /// Replaces a step's bindings document if it is still `step`'s; answers whether it was.
+    pub fn replace_bindings(step: &StepRow, document: &str) -> update_one
+        where instance_id.eq(&step.instance_id), sequence.eq(step.sequence),
+            bindings.eq(&step.bindings)
+        set bindings.eq(document);
+    /// Deletes one step of an instance; answers how many went.
+    pub fn delete_step(instance_id: &str, sequence: i32) -> delete
+        where instance_id.eq(instance_id), sequence.eq(sequence);
 }
 
-/// The steps of an instance in order.
-pub fn steps(connection: &mut DbConnection, instance_id: &str) -> QueryResult<Vec<StepRow>> {
-    instance_steps::table
-        .filter(instance_steps::instance_id.eq(instance_id))
-        .select(StepRow::as_select())
-        .order(instance_steps::sequence.asc())
-        .load(connection)
+/// Deletes an instance and its steps; answers how many instances went (0 or 1).
+pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    delete_steps(connection, id)?;
+    delete_instance(connection, id)
 }
 
 /// Names of the instances with a step bound to `cluster_id`, sorted, each once.
@@ -158,49 +146,6 @@ pub fn insert_with_steps(
         .try_for_each(|step| insert_step(connection, step))
 }
 
-pub fn insert_step(connection: &mut DbConnection, row: &StepRow) -> QueryResult<()> {
-    diesel::insert_into(instance_steps::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
-}
-
-pub fn update_step(connection: &mut DbConnection, row: &StepRow) -> QueryResult<()> {
-    diesel::update(instance_steps::table.find((&row.instance_id, row.sequence)))
-        .set(row)
-        .execute(connection)
-        .map(|_| ())
-}
-
-/// Steps whose bindings hold parameter or app-config values not sealed yet (rows written
-/// before values were sealed).
-pub fn steps_with_plain_values(connection: &mut DbConnection) -> QueryResult<Vec<StepRow>> {
-    instance_steps::table
-        .filter(
-            instance_steps::bindings
-                .like("%\"config_value\":{%")
-                .or(instance_steps::bindings.like("%\"configs\":{%")),
-        )
-        .select(StepRow::as_select())
-        .load(connection)
-}
-
-/// Replaces a step's bindings document if it is still `step`'s; answers whether it was.
-pub fn replace_bindings(
-    connection: &mut DbConnection,
-    step: &StepRow,
-    document: &str,
-) -> QueryResult<bool> {
-    diesel::update(
-        instance_steps::table
-            .find((&step.instance_id, step.sequence))
-            .filter(instance_steps::bindings.eq(&step.bindings)),
-    )
-    .set(instance_steps::bindings.eq(document))
-    .execute(connection)
-    .map(|updated| updated == 1)
-}
-
 /// Puts `previous` back in place of `written` (cluster and bindings) if the step is still as
 /// written; answers whether it was.
 pub fn restore_step(
@@ -224,12 +169,4 @@ pub fn restore_step(
             .execute(connection)?,
     };
     Ok(updated == 1)
-}
-
-pub fn delete_step(
-    connection: &mut DbConnection,
-    instance_id: &str,
-    sequence: i32,
-) -> QueryResult<usize> {
-    diesel::delete(instance_steps::table.find((instance_id, sequence))).execute(connection)
 }

@@ -35,64 +35,23 @@ pub struct JointNodeRow {
     pub canvas_left: f64,
 }
 
-row_queries!(joint_lines, JointLineRow; find, insert, touch);
-
-/// One page of joint lines (newest first) by name fragment and product line.
-pub fn page(
-    connection: &mut DbConnection,
-    name_fragment: Option<&str>,
-    product_line_id: Option<&str>,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(i64, Vec<JointLineRow>)> {
-    let filtered = || {
-        let mut query = joint_lines::table.into_boxed();
-        if let Some(fragment) = name_fragment {
-            query = query.filter(
-                joint_lines::name
-                    .like(contains_pattern(fragment))
-                    .escape('\\'),
-            );
-        }
-        if let Some(product_line_id) = product_line_id {
-            query = query.filter(joint_lines::product_line_id.eq(product_line_id.to_owned()));
-        }
-        query
-    };
-    common::newest_first_page!(
-        connection,
-        filtered,
-        joint_lines,
-        JointLineRow,
-        offset,
-        limit
-    )
+common::row_queries! { joint_lines, JointLineRow;
+    find, insert, touch;
+    /// One page of joint lines (newest first) by name fragment and product line.
+    pub fn page(
+        name_fragment: Option<&str>, product_line_id: Option<&str>, offset: i64, limit: i64,
+    ) -> newest_page(offset, limit)
+        when Some(fragment) = name_fragment => name.like(contains_pattern(fragment)).escape('\\'),
+            Some(product_line_id) = product_line_id => product_line_id.eq(product_line_id);
 }
 
-pub fn nodes(connection: &mut DbConnection, joint_line_id: &str) -> QueryResult<Vec<JointNodeRow>> {
-    joint_line_nodes::table
-        .filter(joint_line_nodes::joint_line_id.eq(joint_line_id))
-        .select(JointNodeRow::as_select())
-        .order(joint_line_nodes::sequence.asc())
-        .load(connection)
-}
-
-/// Replaces every node of a joint line.
-pub fn replace_nodes(
-    connection: &mut DbConnection,
-    joint_line_id: &str,
-    nodes: &[JointNodeRow],
-) -> QueryResult<()> {
-    diesel::delete(
-        joint_line_nodes::table.filter(joint_line_nodes::joint_line_id.eq(joint_line_id)),
-    )
-    .execute(connection)?;
-    for node in nodes {
-        diesel::insert_into(joint_line_nodes::table)
-            .values(node)
-            .execute(connection)?;
-    }
-    Ok(())
+common::row_queries! { joint_line_nodes, JointNodeRow;
+    /// The nodes of a joint line in order.
+    pub fn nodes(joint_line_id: &str) -> all
+        where joint_line_id.eq(joint_line_id) order sequence.asc();
+    /// Replaces every node of a joint line.
+    pub fn replace_nodes(joint_line_id: &str, nodes: &[JointNodeRow]) -> replace(nodes)
+        where joint_line_id.eq(joint_line_id);
 }
 
 /// Joint lines that hold an instance, by id (the same order on every backend).

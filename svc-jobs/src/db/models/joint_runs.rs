@@ -40,45 +40,64 @@ pub struct JointRunNodeRow {
     pub message: Option<String>,
 }
 
-row_queries!(joint_runs, JointRunRow; find);
-
-pub fn latest_of_line(
-    connection: &mut DbConnection,
-    joint_line_id: &str,
-) -> QueryResult<Option<JointRunRow>> {
-    joint_runs::table
-        .filter(joint_runs::joint_line_id.eq(joint_line_id))
-        .order((joint_runs::create_time.desc(), joint_runs::id.desc()))
-        .select(JointRunRow::as_select())
-        .first(connection)
-        .optional()
+common::row_queries! { joint_runs, JointRunRow;
+    find, insert as insert_run;
+    /// The newest joint run of a joint line.
+    pub fn latest_of_line(joint_line_id: &str) -> first
+        where joint_line_id.eq(joint_line_id) order create_time.desc(), id.desc();
+    /// Takes a joint run that is not running for `owner`; false when it was running.
+    pub fn claim(
+        id: &str, owner: &str, now: NaiveDateTime, lease_until: NaiveDateTime, use_tad_host: bool,
+    ) -> update_one
+        where id.eq(id), status.ne(state::RUNNING)
+        set status.eq(state::RUNNING), owner.eq(owner), lease_until.eq(lease_until),
+            use_tad_host.eq(use_tad_host), message.eq(None::<String>), start_time.eq(now),
+            end_time.eq(None::<NaiveDateTime>);
 }
 
-pub fn nodes(
-    connection: &mut DbConnection,
-    joint_run_id: &str,
-) -> QueryResult<Vec<JointRunNodeRow>> {
-    joint_run_nodes::table
-        .filter(joint_run_nodes::joint_run_id.eq(joint_run_id))
-        .order(joint_run_nodes::sequence.asc())
-        .select(JointRunNodeRow::as_select())
-        .load(connection)
+lease_queries!(joint_runs, JointRunRow; pub renew_lease);
+
+common::row_queries! { joint_run_nodes, JointRunNodeRow;
+    insert_all as insert_nodes;
+    /// The nodes of a joint run in order.
+    pub fn nodes(joint_run_id: &str) -> all
+        where joint_run_id.eq(joint_run_id) order sequence.asc();
+    /// Makes the nodes that did not succeed pending again.
+    fn reset_unsucceeded_nodes(joint_run_id: &str) -> update
+        where joint_run_id.eq(joint_run_id), status.ne(state::SUCCESS)
+        set status.eq(state::PENDING), message.eq(None::<String>);
+    /// Marks `success` the nodes of these sequences.
+    fn mark_nodes_succeeded(joint_run_id: &str, sequences: &[i64]) -> update
+        where joint_run_id.eq(joint_run_id), sequence.eq_any(sequences)
+        set status.eq(state::SUCCESS), message.eq(None::<String>);
+    /// How many nodes of a joint run have not succeeded.
+    fn count_unsucceeded_nodes(joint_run_id: &str) -> count
+        where joint_run_id.eq(joint_run_id), status.ne(state::SUCCESS);
+    /// Marks the running nodes of a joint run `interrupted`.
+    fn interrupt_running_nodes(joint_run_id: &str) -> update
+        where joint_run_id.eq(joint_run_id), status.eq(state::RUNNING)
+        set status.eq(state::INTERRUPTED);
+    /// Sets a node's status and message, keeping its run.
+    fn set_node_status(joint_run_id: &str, sequence: i64, status: &str, message: Option<&str>)
+        -> update
+        where joint_run_id.eq(joint_run_id), sequence.eq(sequence)
+        set status.eq(status), message.eq(message);
+    /// Sets a node's status, run and message.
+    fn set_node_run(
+        joint_run_id: &str, sequence: i64, status: &str, run_id: &str, message: Option<&str>,
+    ) -> update
+        where joint_run_id.eq(joint_run_id), sequence.eq(sequence)
+        set status.eq(status), run_id.eq(run_id), message.eq(message);
 }
 
+/// Inserts a joint run and its nodes.
 pub fn insert(
     connection: &mut DbConnection,
     run: &JointRunRow,
     nodes: &[JointRunNodeRow],
 ) -> QueryResult<()> {
-    diesel::insert_into(joint_runs::table)
-        .values(run)
-        .execute(connection)?;
-    for node in nodes {
-        diesel::insert_into(joint_run_nodes::table)
-            .values(node)
-            .execute(connection)?;
-    }
-    Ok(())
+    insert_run(connection, run)?;
+    insert_nodes(connection, nodes)
 }
 
 /// Makes every node that did not succeed pending again (a resumed joint run).
@@ -87,17 +106,7 @@ pub fn reset_unfinished_nodes(
     joint_run_id: &str,
 ) -> QueryResult<()> {
     settle_nodes(connection, joint_run_id)?;
-    diesel::update(
-        joint_run_nodes::table
-            .filter(joint_run_nodes::joint_run_id.eq(joint_run_id))
-            .filter(joint_run_nodes::status.ne(state::SUCCESS)),
-    )
-    .set((
-        joint_run_nodes::status.eq(state::PENDING),
-        joint_run_nodes::message.eq(None::<String>),
-    ))
-    .execute(connection)
-    .map(|_| ())
+    reset_unsucceeded_nodes(connection, joint_run_id)
 }
 
 /// Marks `success` the nodes not marked so whose instance run succeeded (the joint run's owner
@@ -112,65 +121,12 @@ pub fn settle_nodes(connection: &mut DbConnection, joint_run_id: &str) -> QueryR
         .select(joint_run_nodes::sequence)
         .load(connection)?;
     if !succeeded_runs.is_empty() {
-        diesel::update(
-            joint_run_nodes::table
-                .filter(joint_run_nodes::joint_run_id.eq(joint_run_id))
-                .filter(joint_run_nodes::sequence.eq_any(&succeeded_runs)),
-        )
-        .set((
-            joint_run_nodes::status.eq(state::SUCCESS),
-            joint_run_nodes::message.eq(None::<String>),
-        ))
-        .execute(connection)?;
+        mark_nodes_succeeded(connection, joint_run_id, &succeeded_runs)?;
     }
-    let unfinished: i64 = joint_run_nodes::table
-        .filter(joint_run_nodes::joint_run_id.eq(joint_run_id))
-        .filter(joint_run_nodes::status.ne(state::SUCCESS))
-        .count()
-        .get_result(connection)?;
-    Ok(unfinished == 0)
+    Ok(count_unsucceeded_nodes(connection, joint_run_id)? == 0)
 }
 
-/// Takes a joint run that is not running for `owner`; false when it was running.
-pub fn claim(
-    connection: &mut DbConnection,
-    id: &str,
-    owner: &str,
-    now: NaiveDateTime,
-    lease_until: NaiveDateTime,
-    use_tad_host: bool,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        joint_runs::table
-            .filter(joint_runs::id.eq(id))
-            .filter(joint_runs::status.ne(state::RUNNING)),
-    )
-    .set((
-        joint_runs::status.eq(state::RUNNING),
-        joint_runs::owner.eq(owner),
-        joint_runs::lease_until.eq(lease_until),
-        joint_runs::use_tad_host.eq(use_tad_host),
-        joint_runs::message.eq(None::<String>),
-        joint_runs::start_time.eq(now),
-        joint_runs::end_time.eq(None::<NaiveDateTime>),
-    ))
-    .execute(connection)?;
-    Ok(updated == 1)
-}
-
-/// Extends the lease of a joint run `owner` holds; false when it is no longer its.
-pub fn renew_lease(
-    connection: &mut DbConnection,
-    id: &str,
-    owner: &str,
-    lease_until: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(held!(joint_runs, id, owner))
-        .set(joint_runs::lease_until.eq(lease_until))
-        .execute(connection)?;
-    Ok(updated == 1)
-}
-
+/// Sets a node's status and message, and its run when given.
 pub fn set_node(
     connection: &mut DbConnection,
     joint_run_id: &str,
@@ -179,26 +135,11 @@ pub fn set_node(
     run_id: Option<&str>,
     message: Option<&str>,
 ) -> QueryResult<()> {
-    let target = joint_run_nodes::table.find((joint_run_id, sequence));
     match run_id {
-        Some(run_id) => diesel::update(target)
-            .set((
-                joint_run_nodes::status.eq(status),
-                joint_run_nodes::run_id.eq(run_id),
-                joint_run_nodes::message.eq(message),
-            ))
-            .execute(connection),
-        None => diesel::update(target)
-            .set((
-                joint_run_nodes::status.eq(status),
-                joint_run_nodes::message.eq(message),
-            ))
-            .execute(connection),
+        Some(run_id) => set_node_run(connection, joint_run_id, sequence, status, run_id, message),
+        None => set_node_status(connection, joint_run_id, sequence, status, message),
     }
-    .map(|_| ())
 }
-
-finish_held!(joint_runs);
 
 /// Settles running joint runs whose lease expired: `success` when every node's instance run
 /// succeeded (see [`settle_nodes`]), else `interrupted` (and their running nodes); answers
@@ -223,28 +164,8 @@ pub fn settle_expired(
                 Some("the service running it stopped before it finished"),
             )
         };
-        let updated = diesel::update(
-            joint_runs::table
-                .filter(joint_runs::id.eq(&id))
-                .filter(joint_runs::status.eq(state::RUNNING))
-                .filter(joint_runs::lease_until.lt(now)),
-        )
-        .set((
-            joint_runs::status.eq(status),
-            joint_runs::owner.eq(None::<String>),
-            joint_runs::lease_until.eq(None::<NaiveDateTime>),
-            joint_runs::message.eq(message),
-            joint_runs::end_time.eq(now),
-        ))
-        .execute(connection)?;
-        if updated == 1 {
-            diesel::update(
-                joint_run_nodes::table
-                    .filter(joint_run_nodes::joint_run_id.eq(&id))
-                    .filter(joint_run_nodes::status.eq(state::RUNNING)),
-            )
-            .set(joint_run_nodes::status.eq(state::INTERRUPTED))
-            .execute(connection)?;
+        if end_expired(connection, &id, status, message, now)? {
+            interrupt_running_nodes(connection, &id)?;
             settled.push(id);
         }
     }

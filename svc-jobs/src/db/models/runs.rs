@@ -96,57 +96,126 @@ pub struct EventRow {
     pub create_time: NaiveDateTime,
 }
 
-row_queries!(runs, RunRow; find, insert);
-
-/// The newest run of an instance.
-pub fn latest_of_instance(
-    connection: &mut DbConnection,
-    instance_id: &str,
-) -> QueryResult<Option<RunRow>> {
-    runs::table
-        .filter(runs::instance_id.eq(instance_id))
-        .order((runs::create_time.desc(), runs::id.desc()))
-        .select(RunRow::as_select())
-        .first(connection)
-        .optional()
+common::row_queries! { runs, RunRow;
+    find, insert;
+    /// The newest run of an instance.
+    pub fn latest_of_instance(instance_id: &str) -> first
+        where instance_id.eq(instance_id) order create_time.desc(), id.desc();
+    /// The run holding (application, environment), if one is running.
+    pub fn running_for(application_id: &str, env_id: &str) -> first
+        where application_id.eq(application_id), env_id.eq(env_id), status.eq(state::RUNNING);
+    /// Whether an instance has a running run.
+    pub fn running_of_instance(instance_id: &str) -> first
+        where instance_id.eq(instance_id), status.eq(state::RUNNING);
+    /// Takes a run that is not running for `owner` until `lease_until`; false when it was running.
+    fn take(run_id: &str, owner: &str, lease_until: NaiveDateTime) -> update_one
+        where id.eq(run_id), status.ne(state::RUNNING)
+        set status.eq(state::RUNNING), owner.eq(owner), lease_until.eq(lease_until),
+            stop_requested.eq(false), message.eq(None::<String>),
+            end_time.eq(None::<NaiveDateTime>);
+    /// Records the first start of a run taken up (a later one keeps it).
+    fn record_first_start(run_id: &str, now: NaiveDateTime) -> update
+        where id.eq(run_id), start_time.is_null() set start_time.eq(now);
+    /// Asks the owner of a running run to stop it; false when it is not running.
+    pub fn request_stop(run_id: &str) -> update_one
+        where id.eq(run_id), status.eq(state::RUNNING) set stop_requested.eq(true);
+    /// Running runs whose owner's lease ran out before `now`.
+    pub fn expired(now: NaiveDateTime) -> all
+        where status.eq(state::RUNNING), lease_until.lt(now);
+    /// Runs of an instance, newest first (for the history and for deleting an instance).
+    pub fn of_instance(instance_id: &str) -> all
+        where instance_id.eq(instance_id) order create_time.desc(), id.desc();
+    /// Records where a continued run works (6.1's `use_tad_host` of the latest request).
+    pub fn set_use_tad_host(run_id: &str, use_tad_host: bool) -> update
+        where id.eq(run_id) set use_tad_host.eq(use_tad_host);
+    /// Successful runs of an instance, newest first.
+    pub fn successful_of_instance(instance_id: &str) -> all
+        where instance_id.eq(instance_id), status.eq(state::SUCCESS)
+        order end_time.desc(), id.desc();
+    /// One page of an instance's runs, newest first, and how many there are.
+    pub fn page_of_instance(instance_id: &str, offset: i64, limit: i64)
+        -> newest_page(offset, limit)
+        where instance_id.eq(instance_id);
 }
 
-/// The run holding (application, environment), if one is running.
-pub fn running_for(
-    connection: &mut DbConnection,
-    application_id: &str,
-    env_id: &str,
-) -> QueryResult<Option<RunRow>> {
-    runs::table
-        .filter(runs::application_id.eq(application_id))
-        .filter(runs::env_id.eq(env_id))
-        .filter(runs::status.eq(state::RUNNING))
-        .select(RunRow::as_select())
-        .first(connection)
-        .optional()
+lease_queries!(runs, RunRow; extend_lease);
+
+common::row_queries! { run_steps, RunStepRow;
+    insert_all as insert_steps;
+    /// The steps of a run in order.
+    pub fn steps(run_id: &str) -> all where run_id.eq(run_id) order sequence.asc();
+    /// Replaces the snapshot of a step that has not succeeded (a resumed run picks up fixes).
+    pub fn replace_snapshot(run_id: &str, sequence: i32, cluster_id: &str, snapshot: &str)
+        -> update
+        where run_id.eq(run_id), sequence.eq(sequence)
+        set cluster_id.eq(cluster_id), snapshot.eq(snapshot);
+    /// Run steps whose snapshot is not sealed yet (written before snapshots were sealed).
+    pub fn steps_with_plain_snapshots() -> all where snapshot.not_like("v1:%");
+    /// Replaces a run step's snapshot if it is still `step`'s; answers whether it was.
+    pub fn replace_plain_snapshot(step: &RunStepRow, snapshot: &str) -> update_one
+        where run_id.eq(&step.run_id), sequence.eq(step.sequence), snapshot.eq(&step.snapshot)
+        set snapshot.eq(snapshot);
+    /// Marks a step started with `status` and `message`.
+    fn start_step(
+        run_id: &str, sequence: i32, status: &str, message: Option<&str>, now: NaiveDateTime,
+    ) -> update
+        where run_id.eq(run_id), sequence.eq(sequence)
+        set status.eq(status), message.eq(message), start_time.eq(now),
+            end_time.eq(None::<NaiveDateTime>);
+    /// Marks a step ended with `status` and `message`.
+    fn end_step(
+        run_id: &str, sequence: i32, status: &str, message: Option<&str>, now: NaiveDateTime,
+    ) -> update
+        where run_id.eq(run_id), sequence.eq(sequence)
+        set status.eq(status), message.eq(message), end_time.eq(now);
+    /// Marks the running steps of a run `interrupted`.
+    fn interrupt_running_steps(run_id: &str, now: NaiveDateTime) -> update
+        where run_id.eq(run_id), status.eq(state::RUNNING)
+        set status.eq(state::INTERRUPTED), end_time.eq(now);
 }
 
-/// Whether an instance has a running run.
-pub fn running_of_instance(
-    connection: &mut DbConnection,
-    instance_id: &str,
-) -> QueryResult<Option<RunRow>> {
-    runs::table
-        .filter(runs::instance_id.eq(instance_id))
-        .filter(runs::status.eq(state::RUNNING))
-        .select(RunRow::as_select())
-        .first(connection)
-        .optional()
+common::row_queries! { host_tasks, HostTaskRow;
+    insert_all as insert_host_tasks, find as find_host_task;
+    /// The host tasks of a run, by step and host.
+    pub fn host_tasks(run_id: &str) -> all
+        where run_id.eq(run_id) order sequence.asc(), host_ip.asc();
+    /// Host tasks of one step of a run.
+    pub fn host_tasks_of_step(run_id: &str, sequence: i32) -> all
+        where run_id.eq(run_id), sequence.eq(sequence) order host_ip.asc();
+    /// Removes the host tasks of a step (before it runs again), but those in `keeping_statuses`;
+    /// answers how many went.
+    pub fn delete_host_tasks_of_step(run_id: &str, sequence: i32, keeping_statuses: &[&str])
+        -> delete
+        where run_id.eq(run_id), sequence.eq(sequence), status.ne_all(keeping_statuses);
+    /// Marks the host tasks of a step that never started.
+    pub fn skip_pending_host_tasks(run_id: &str, sequence: i32, now: NaiveDateTime) -> update
+        where run_id.eq(run_id), sequence.eq(sequence), status.eq(state::PENDING)
+        set status.eq(state::SKIPPED), end_time.eq(now);
+    /// Makes a host task pending again as its next attempt (a retry or a resume); its log is
+    /// kept and goes on.
+    pub fn reset_host_task(id: &str) -> update
+        where id.eq(id)
+        set status.eq(state::PENDING), exit_code.eq(None::<i32>), message.eq(None::<String>),
+            end_time.eq(None::<NaiveDateTime>), attempt.eq(host_tasks::attempt + 1);
+    /// Marks a host task started with `status`.
+    fn start_host_task(id: &str, status: &str, now: NaiveDateTime) -> update
+        where id.eq(id) set status.eq(status), start_time.eq(now);
+    /// Marks a host task ended with `status`, its exit code and message.
+    fn end_host_task(
+        id: &str, status: &str, exit_code: Option<i32>, message: Option<&str>, now: NaiveDateTime,
+    ) -> update
+        where id.eq(id)
+        set status.eq(status), exit_code.eq(exit_code), message.eq(message), end_time.eq(now);
+    /// Marks the running and pending host tasks of a run `interrupted`.
+    fn interrupt_unfinished_host_tasks(run_id: &str, now: NaiveDateTime) -> update
+        where run_id.eq(run_id), status.eq_any([state::RUNNING, state::PENDING])
+        set status.eq(state::INTERRUPTED), end_time.eq(now);
 }
 
-pub fn insert_steps(connection: &mut DbConnection, steps: &[RunStepRow]) -> QueryResult<()> {
-    // One statement per row: batch inserts are not portable across the multi-backend connection.
-    for step in steps {
-        diesel::insert_into(run_steps::table)
-            .values(step)
-            .execute(connection)?;
-    }
-    Ok(())
+common::row_queries! { run_events, EventRow;
+    /// Events of a run after `after_seq`, oldest first, at most `limit`.
+    pub fn events_after(run_id: &str, after_seq: i64, limit: i64) -> at_most(limit)
+        where run_id.eq(run_id), seq.gt(after_seq) order seq.asc();
 }
 
 /// Takes a run that is not running for `owner` until `lease_until`; false when it was running.
@@ -159,30 +228,11 @@ pub fn claim(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(
-        runs::table
-            .filter(runs::id.eq(run_id))
-            .filter(runs::status.ne(state::RUNNING)),
-    )
-    .set((
-        runs::status.eq(state::RUNNING),
-        runs::owner.eq(owner),
-        runs::lease_until.eq(lease_until),
-        runs::stop_requested.eq(false),
-        runs::message.eq(None::<String>),
-        runs::end_time.eq(None::<NaiveDateTime>),
-    ))
-    .execute(connection)?;
-    if updated == 1 {
-        diesel::update(
-            runs::table
-                .filter(runs::id.eq(run_id))
-                .filter(runs::start_time.is_null()),
-        )
-        .set(runs::start_time.eq(now))
-        .execute(connection)?;
+    let taken = take(connection, run_id, owner, lease_until)?;
+    if taken {
+        record_first_start(connection, run_id, now)?;
     }
-    Ok(updated == 1)
+    Ok(taken)
 }
 
 /// Extends the lease of a run `owner` still holds; answers `Some(stop_requested)`, or `None`
@@ -193,10 +243,7 @@ pub fn renew_lease(
     owner: &str,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<bool>> {
-    let updated = diesel::update(held!(runs, run_id, owner))
-        .set(runs::lease_until.eq(lease_until))
-        .execute(connection)?;
-    if updated == 0 {
+    if !extend_lease(connection, run_id, owner, lease_until)? {
         return Ok(None);
     }
     runs::table
@@ -206,57 +253,8 @@ pub fn renew_lease(
         .map(Some)
 }
 
-/// Asks the owner of a running run to stop it; false when it is not running.
-pub fn request_stop(connection: &mut DbConnection, run_id: &str) -> QueryResult<bool> {
-    let updated = diesel::update(
-        runs::table
-            .filter(runs::id.eq(run_id))
-            .filter(runs::status.eq(state::RUNNING)),
-    )
-    .set(runs::stop_requested.eq(true))
-    .execute(connection)?;
-    Ok(updated == 1)
-}
-
-finish_held!(runs);
-
-/// Running runs whose owner's lease ran out before `now`.
 /// The message of a run the sweeper marked `interrupted`.
 pub const INTERRUPTED_MESSAGE: &str = "the service running it stopped before it finished";
-
-pub fn expired(connection: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<RunRow>> {
-    runs::table
-        .filter(runs::status.eq(state::RUNNING))
-        .filter(runs::lease_until.lt(now))
-        .select(RunRow::as_select())
-        .load(connection)
-}
-
-/// Ends a running run whose lease expired with `status` and `message`, releasing the lease;
-/// false when another replica got there first or the owner renewed meanwhile.
-fn end_expired(
-    connection: &mut DbConnection,
-    run_id: &str,
-    status: &str,
-    message: Option<&str>,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        runs::table
-            .filter(runs::id.eq(run_id))
-            .filter(runs::status.eq(state::RUNNING))
-            .filter(runs::lease_until.lt(now)),
-    )
-    .set((
-        runs::status.eq(status),
-        runs::owner.eq(None::<String>),
-        runs::lease_until.eq(None::<NaiveDateTime>),
-        runs::message.eq(message),
-        runs::end_time.eq(now),
-    ))
-    .execute(connection)?;
-    Ok(updated == 1)
-}
 
 /// Ends `success` a running run whose lease expired after every one of its steps succeeded (its
 /// owner died between the last step and the run's end); false as [`interrupt_expired`].
@@ -284,78 +282,12 @@ pub fn interrupt_expired(
     )? {
         return Ok(false);
     }
-    diesel::update(
-        run_steps::table
-            .filter(run_steps::run_id.eq(run_id))
-            .filter(run_steps::status.eq(state::RUNNING)),
-    )
-    .set((
-        run_steps::status.eq(state::INTERRUPTED),
-        run_steps::end_time.eq(now),
-    ))
-    .execute(connection)?;
-    diesel::update(
-        host_tasks::table
-            .filter(host_tasks::run_id.eq(run_id))
-            .filter(host_tasks::status.eq_any([state::RUNNING, state::PENDING])),
-    )
-    .set((
-        host_tasks::status.eq(state::INTERRUPTED),
-        host_tasks::end_time.eq(now),
-    ))
-    .execute(connection)?;
+    interrupt_running_steps(connection, run_id, now)?;
+    interrupt_unfinished_host_tasks(connection, run_id, now)?;
     Ok(true)
 }
 
-pub fn steps(connection: &mut DbConnection, run_id: &str) -> QueryResult<Vec<RunStepRow>> {
-    run_steps::table
-        .filter(run_steps::run_id.eq(run_id))
-        .order(run_steps::sequence.asc())
-        .select(RunStepRow::as_select())
-        .load(connection)
-}
-
-/// Replaces the snapshot of a step that has not succeeded (a resumed run picks up fixes).
-pub fn replace_snapshot(
-    connection: &mut DbConnection,
-    run_id: &str,
-    sequence: i32,
-    cluster_id: &str,
-    snapshot: &str,
-) -> QueryResult<()> {
-    diesel::update(run_steps::table.find((run_id, sequence)))
-        .set((
-            run_steps::cluster_id.eq(cluster_id),
-            run_steps::snapshot.eq(snapshot),
-        ))
-        .execute(connection)
-        .map(|_| ())
-}
-
-/// Run steps whose snapshot is not sealed yet (written before snapshots were sealed).
-pub fn steps_with_plain_snapshots(connection: &mut DbConnection) -> QueryResult<Vec<RunStepRow>> {
-    run_steps::table
-        .filter(run_steps::snapshot.not_like("v1:%"))
-        .select(RunStepRow::as_select())
-        .load(connection)
-}
-
-/// Replaces a run step's snapshot if it is still `step`'s; answers whether it was.
-pub fn replace_plain_snapshot(
-    connection: &mut DbConnection,
-    step: &RunStepRow,
-    snapshot: &str,
-) -> QueryResult<bool> {
-    diesel::update(
-        run_steps::table
-            .find((&step.run_id, step.sequence))
-            .filter(run_steps::snapshot.eq(&step.snapshot)),
-    )
-    .set(run_steps::snapshot.eq(snapshot))
-    .execute(connection)
-    .map(|updated| updated == 1)
-}
-
+/// Sets a step's status; a running one gets its start time, a finished one its end time.
 pub fn set_step_status(
     connection: &mut DbConnection,
     run_id: &str,
@@ -364,52 +296,11 @@ pub fn set_step_status(
     message: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let target = run_steps::table.find((run_id, sequence));
     if status == state::RUNNING {
-        diesel::update(target)
-            .set((
-                run_steps::status.eq(status),
-                run_steps::message.eq(message),
-                run_steps::start_time.eq(now),
-                run_steps::end_time.eq(None::<NaiveDateTime>),
-            ))
-            .execute(connection)
-            .map(|_| ())
+        start_step(connection, run_id, sequence, status, message, now)
     } else {
-        diesel::update(target)
-            .set((
-                run_steps::status.eq(status),
-                run_steps::message.eq(message),
-                run_steps::end_time.eq(now),
-            ))
-            .execute(connection)
-            .map(|_| ())
+        end_step(connection, run_id, sequence, status, message, now)
     }
-}
-
-pub fn insert_host_tasks(connection: &mut DbConnection, tasks: &[HostTaskRow]) -> QueryResult<()> {
-    for task in tasks {
-        diesel::insert_into(host_tasks::table)
-            .values(task)
-            .execute(connection)?;
-    }
-    Ok(())
-}
-
-pub fn host_tasks(connection: &mut DbConnection, run_id: &str) -> QueryResult<Vec<HostTaskRow>> {
-    host_tasks::table
-        .filter(host_tasks::run_id.eq(run_id))
-        .order((host_tasks::sequence.asc(), host_tasks::host_ip.asc()))
-        .select(HostTaskRow::as_select())
-        .load(connection)
-}
-
-pub fn find_host_task(connection: &mut DbConnection, id: &str) -> QueryResult<Option<HostTaskRow>> {
-    host_tasks::table
-        .find(id)
-        .select(HostTaskRow::as_select())
-        .first(connection)
-        .optional()
 }
 
 /// Sets a host task's status; a running one gets its start time, a finished one its end time.
@@ -421,25 +312,10 @@ pub fn set_host_task_status(
     message: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let target = host_tasks::table.find(id);
     if status == state::RUNNING {
-        diesel::update(target)
-            .set((
-                host_tasks::status.eq(status),
-                host_tasks::start_time.eq(now),
-            ))
-            .execute(connection)
-            .map(|_| ())
+        start_host_task(connection, id, status, now)
     } else {
-        diesel::update(target)
-            .set((
-                host_tasks::status.eq(status),
-                host_tasks::exit_code.eq(exit_code),
-                host_tasks::message.eq(message),
-                host_tasks::end_time.eq(now),
-            ))
-            .execute(connection)
-            .map(|_| ())
+        end_host_task(connection, id, status, exit_code, message, now)
     }
 }
 
@@ -493,22 +369,6 @@ pub fn grow_log(
     Ok(offset)
 }
 
-/// Events of a run after `after_seq`, oldest first, at most `limit`.
-pub fn events_after(
-    connection: &mut DbConnection,
-    run_id: &str,
-    after_seq: i64,
-    limit: i64,
-) -> QueryResult<Vec<EventRow>> {
-    run_events::table
-        .filter(run_events::run_id.eq(run_id))
-        .filter(run_events::seq.gt(after_seq))
-        .order(run_events::seq.asc())
-        .limit(limit)
-        .select(EventRow::as_select())
-        .load(connection)
-}
-
 /// Largest log chunk in bytes: the writer splits longer output.
 pub const LOG_CHUNK_MAX: i64 = 16 * 1024;
 
@@ -538,15 +398,6 @@ pub fn log_chunks_from(
         .load(connection)
 }
 
-/// Runs of an instance, newest first (for the history and for deleting an instance).
-pub fn of_instance(connection: &mut DbConnection, instance_id: &str) -> QueryResult<Vec<RunRow>> {
-    runs::table
-        .filter(runs::instance_id.eq(instance_id))
-        .order((runs::create_time.desc(), runs::id.desc()))
-        .select(RunRow::as_select())
-        .load(connection)
-}
-
 /// Deletes every run of an instance with its steps, host tasks and events.
 pub fn delete_of_instance(connection: &mut DbConnection, instance_id: &str) -> QueryResult<()> {
     let run_ids: Vec<String> = runs::table
@@ -561,117 +412,4 @@ pub fn delete_of_instance(connection: &mut DbConnection, instance_id: &str) -> Q
         .execute(connection)?;
     diesel::delete(runs::table.filter(runs::id.eq_any(&run_ids))).execute(connection)?;
     Ok(())
-}
-
-/// Removes the host tasks of a step (before it runs again).
-pub fn delete_host_tasks_of_step(
-    connection: &mut DbConnection,
-    run_id: &str,
-    sequence: i32,
-    keeping_statuses: &[&str],
-) -> QueryResult<()> {
-    diesel::delete(
-        host_tasks::table
-            .filter(host_tasks::run_id.eq(run_id))
-            .filter(host_tasks::sequence.eq(sequence))
-            .filter(host_tasks::status.ne_all(keeping_statuses)),
-    )
-    .execute(connection)
-    .map(|_| ())
-}
-
-/// Records where a continued run works (6.1's `use_tad_host` of the latest request).
-pub fn set_use_tad_host(
-    connection: &mut DbConnection,
-    run_id: &str,
-    use_tad_host: bool,
-) -> QueryResult<()> {
-    diesel::update(runs::table.find(run_id))
-        .set(runs::use_tad_host.eq(use_tad_host))
-        .execute(connection)
-        .map(|_| ())
-}
-
-/// Marks the host tasks of a step that never started.
-pub fn skip_pending_host_tasks(
-    connection: &mut DbConnection,
-    run_id: &str,
-    sequence: i32,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(
-        host_tasks::table
-            .filter(host_tasks::run_id.eq(run_id))
-            .filter(host_tasks::sequence.eq(sequence))
-            .filter(host_tasks::status.eq(state::PENDING)),
-    )
-    .set((
-        host_tasks::status.eq(state::SKIPPED),
-        host_tasks::end_time.eq(now),
-    ))
-    .execute(connection)
-    .map(|_| ())
-}
-
-/// Host tasks of one step of a run.
-pub fn host_tasks_of_step(
-    connection: &mut DbConnection,
-    run_id: &str,
-    sequence: i32,
-) -> QueryResult<Vec<HostTaskRow>> {
-    host_tasks::table
-        .filter(host_tasks::run_id.eq(run_id))
-        .filter(host_tasks::sequence.eq(sequence))
-        .order(host_tasks::host_ip.asc())
-        .select(HostTaskRow::as_select())
-        .load(connection)
-}
-
-/// Makes a host task pending again as its next attempt (a retry or a resume); its log is kept
-/// and goes on.
-pub fn reset_host_task(connection: &mut DbConnection, id: &str) -> QueryResult<()> {
-    diesel::update(host_tasks::table.find(id))
-        .set((
-            host_tasks::status.eq(state::PENDING),
-            host_tasks::exit_code.eq(None::<i32>),
-            host_tasks::message.eq(None::<String>),
-            host_tasks::end_time.eq(None::<NaiveDateTime>),
-            host_tasks::attempt.eq(host_tasks::attempt + 1),
-        ))
-        .execute(connection)
-        .map(|_| ())
-}
-
-/// Successful runs of an instance, newest first.
-pub fn successful_of_instance(
-    connection: &mut DbConnection,
-    instance_id: &str,
-) -> QueryResult<Vec<RunRow>> {
-    runs::table
-        .filter(runs::instance_id.eq(instance_id))
-        .filter(runs::status.eq(state::SUCCESS))
-        .order((runs::end_time.desc(), runs::id.desc()))
-        .select(RunRow::as_select())
-        .load(connection)
-}
-
-/// One page of an instance's runs, newest first, and how many there are.
-pub fn page_of_instance(
-    connection: &mut DbConnection,
-    instance_id: &str,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(i64, Vec<RunRow>)> {
-    let count = runs::table
-        .filter(runs::instance_id.eq(instance_id))
-        .count()
-        .get_result(connection)?;
-    let rows = runs::table
-        .filter(runs::instance_id.eq(instance_id))
-        .order((runs::create_time.desc(), runs::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .select(RunRow::as_select())
-        .load(connection)?;
-    Ok((count, rows))
 }

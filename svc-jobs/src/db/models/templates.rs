@@ -35,93 +35,38 @@ pub struct TemplateMethodRow {
     pub method_id: String,
 }
 
-row_queries!(job_templates, TemplateRow; find, find_many, insert, touch);
+common::row_queries! { job_templates, TemplateRow;
+    find, find_many, insert, touch;
+    /// Deletes the template row; answers how many went.
+    fn delete_template(id: &str) -> delete where id.eq(id);
+    /// Every template, oldest first.
+    pub fn list() -> all order create_time.asc(), id.asc();
+    /// One page of templates (newest first) by name fragment and application, and the total
+    /// count.
+    pub fn page(
+        name_fragment: Option<&str>, application_id: Option<&str>, offset: i64, limit: i64,
+    ) -> newest_page(offset, limit)
+        when Some(fragment) = name_fragment => name.like(contains_pattern(fragment)).escape('\\'),
+            Some(application_id) = application_id => application_id.eq(application_id);
+    /// Templates that name `template_id` as their rollback template, oldest first (the same
+    /// order on every backend).
+    pub fn rolled_back_by(template_id: &str) -> all
+        where rollback_template_id.eq(template_id) order create_time.asc(), id.asc();
+}
 
+common::row_queries! { job_template_methods, TemplateMethodRow;
+    /// The methods of a template in order.
+    pub fn methods(template_id: &str) -> all
+        where template_id.eq(template_id) order sequence.asc();
+    /// Deletes the methods of a template.
+    fn delete_methods(template_id: &str) -> delete where template_id.eq(template_id);
+    /// Replaces the methods of a template.
+    pub fn replace_methods(template_id: &str, methods: &[TemplateMethodRow]) -> replace(methods)
+        where template_id.eq(template_id);
+}
+
+/// Deletes a template and its methods; answers how many templates went (0 or 1).
 pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
-    diesel::delete(job_template_methods::table.filter(job_template_methods::template_id.eq(id)))
-        .execute(connection)?;
-    diesel::delete(job_templates::table.find(id)).execute(connection)
-}
-
-/// Every template, oldest first.
-pub fn list(connection: &mut DbConnection) -> QueryResult<Vec<TemplateRow>> {
-    job_templates::table
-        .select(TemplateRow::as_select())
-        .order((job_templates::create_time.asc(), job_templates::id.asc()))
-        .load(connection)
-}
-
-/// One page of templates (newest first) by name fragment and application, and the total count.
-pub fn page(
-    connection: &mut DbConnection,
-    name_fragment: Option<&str>,
-    application_id: Option<&str>,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(i64, Vec<TemplateRow>)> {
-    let filtered = || {
-        let mut query = job_templates::table.into_boxed();
-        if let Some(fragment) = name_fragment {
-            query = query.filter(
-                job_templates::name
-                    .like(contains_pattern(fragment))
-                    .escape('\\'),
-            );
-        }
-        if let Some(application_id) = application_id {
-            query = query.filter(job_templates::application_id.eq(application_id.to_owned()));
-        }
-        query
-    };
-    common::newest_first_page!(
-        connection,
-        filtered,
-        job_templates,
-        TemplateRow,
-        offset,
-        limit
-    )
-}
-
-/// The methods of a template in order.
-pub fn methods(
-    connection: &mut DbConnection,
-    template_id: &str,
-) -> QueryResult<Vec<TemplateMethodRow>> {
-    job_template_methods::table
-        .filter(job_template_methods::template_id.eq(template_id))
-        .select(TemplateMethodRow::as_select())
-        .order(job_template_methods::sequence.asc())
-        .load(connection)
-}
-
-/// Templates that name `template_id` as their rollback template, oldest first (the same order
-/// on every backend).
-pub fn rolled_back_by(
-    connection: &mut DbConnection,
-    template_id: &str,
-) -> QueryResult<Vec<TemplateRow>> {
-    job_templates::table
-        .filter(job_templates::rollback_template_id.eq(template_id))
-        .order((job_templates::create_time.asc(), job_templates::id.asc()))
-        .select(TemplateRow::as_select())
-        .load(connection)
-}
-
-/// Replaces the methods of a template.
-pub fn replace_methods(
-    connection: &mut DbConnection,
-    template_id: &str,
-    methods: &[TemplateMethodRow],
-) -> QueryResult<()> {
-    diesel::delete(
-        job_template_methods::table.filter(job_template_methods::template_id.eq(template_id)),
-    )
-    .execute(connection)?;
-    for method in methods {
-        diesel::insert_into(job_template_methods::table)
-            .values(method)
-            .execute(connection)?;
-    }
-    Ok(())
+    delete_methods(connection, id)?;
+    delete_template(connection, id)
 }

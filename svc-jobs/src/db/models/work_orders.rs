@@ -21,37 +21,16 @@ pub struct WorkOrderRow {
     pub update_time: NaiveDateTime,
 }
 
-row_queries!(work_orders, WorkOrderRow; insert);
-
-pub fn find_for_instance(
-    connection: &mut DbConnection,
-    instance_id: &str,
-) -> QueryResult<Option<WorkOrderRow>> {
-    work_orders::table
-        .find(instance_id)
-        .select(WorkOrderRow::as_select())
-        .first(connection)
-        .optional()
+common::row_queries! { work_orders, WorkOrderRow;
+    insert, find as find_for_instance, delete as delete_for_instance;
+    /// The work order of this document id, if any.
+    pub fn find_by_doc(doc_id: &str) -> first where doc_id.eq(doc_id);
 }
 
-pub fn find_by_doc(
-    connection: &mut DbConnection,
-    doc_id: &str,
-) -> QueryResult<Option<WorkOrderRow>> {
-    work_orders::table
-        .filter(work_orders::doc_id.eq(doc_id))
-        .select(WorkOrderRow::as_select())
-        .first(connection)
-        .optional()
-}
-
+/// Rewrites a stored work order (its instance stays).
 pub fn update(connection: &mut DbConnection, row: &WorkOrderRow) -> QueryResult<()> {
     diesel::update(work_orders::table.find(&row.instance_id))
         .set(row)
         .execute(connection)
         .map(|_| ())
-}
-
-pub fn delete_for_instance(connection: &mut DbConnection, instance_id: &str) -> QueryResult<usize> {
-    diesel::delete(work_orders::table.find(instance_id)).execute(connection)
 }

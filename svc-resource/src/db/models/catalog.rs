@@ -3,7 +3,6 @@
 //! so one macro writes their rows and basic queries.
 
 use chrono::NaiveDateTime;
-use common::db::DbConnection;
 use diesel::prelude::*;
 
 use crate::db::schema;
@@ -26,35 +25,18 @@ macro_rules! catalog_record {
         /// Queries on the table of this record.
         pub mod $module {
             use super::*;
-            use crate::db::schema::$table::dsl;
+            use crate::db::schema::$table;
 
-            pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<$row>> {
-                dsl::$table.find(id).select($row::as_select()).first(connection).optional()
-            }
-
-            /// Every row, oldest first.
-            pub fn list(connection: &mut DbConnection) -> QueryResult<Vec<$row>> {
-                dsl::$table
-                    .select($row::as_select())
-                    .order((dsl::create_time.asc(), dsl::id.asc()))
-                    .load(connection)
-            }
-
-            pub fn insert(connection: &mut DbConnection, row: &$row) -> QueryResult<()> {
-                diesel::insert_into(dsl::$table).values(row).execute(connection).map(|_| ())
-            }
-
-            /// Rewrites the editable columns of the row with this id (creator and create time stay).
-            pub fn update(connection: &mut DbConnection, row: &$row) -> QueryResult<()> {
-                diesel::update(dsl::$table.find(&row.id))
-                    .set((dsl::name.eq(&row.name), $(dsl::$extra.eq(&row.$extra),)* dsl::mender.eq(&row.mender), dsl::update_time.eq(row.update_time)))
-                    .execute(connection)
-                    .map(|_| ())
-            }
-
-            /// Answers how many rows went (0 or 1).
-            pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
-                diesel::delete(dsl::$table.find(id)).execute(connection)
+            common::row_queries! { $table, $row;
+                find, insert, delete;
+                /// Every row, oldest first.
+                pub fn list() -> all order create_time.asc(), id.asc();
+                /// Rewrites the editable columns of the row with this id (creator and create
+                /// time stay).
+                pub fn update(row: &$row) -> update
+                    where id.eq(&row.id)
+                    set name.eq(&row.name), $($extra.eq(&row.$extra),)* mender.eq(&row.mender),
+                        update_time.eq(row.update_time);
             }
         }
     };
@@ -77,30 +59,18 @@ catalog_record!(
     EnvRow, envs, envs, [remark]
 );
 
-/// The applications of one product line, oldest first.
-pub fn applications_of_product_line(
-    connection: &mut DbConnection,
-    product_line_id: &str,
-) -> QueryResult<Vec<ApplicationRow>> {
-    use crate::db::schema::applications::dsl;
-    dsl::applications
-        .filter(dsl::product_line_id.eq(product_line_id))
-        .select(ApplicationRow::as_select())
-        .order((dsl::create_time.asc(), dsl::id.asc()))
-        .load(connection)
+use schema::{applications as application_columns, modules as module_columns};
+
+common::row_queries! { application_columns, ApplicationRow;
+    /// The applications of one product line, oldest first.
+    pub fn applications_of_product_line(product_line_id: &str) -> all
+        where product_line_id.eq(product_line_id) order create_time.asc(), id.asc();
 }
 
-/// The modules of one application, oldest first.
-pub fn modules_of_application(
-    connection: &mut DbConnection,
-    application_id: &str,
-) -> QueryResult<Vec<ModuleRow>> {
-    use crate::db::schema::modules::dsl;
-    dsl::modules
-        .filter(dsl::application_id.eq(application_id))
-        .select(ModuleRow::as_select())
-        .order((dsl::create_time.asc(), dsl::id.asc()))
-        .load(connection)
+common::row_queries! { module_columns, ModuleRow;
+    /// The modules of one application, oldest first.
+    pub fn modules_of_application(application_id: &str) -> all
+        where application_id.eq(application_id) order create_time.asc(), id.asc();
 }
 
 /// A CMDB cluster type (`key` shown to users as `value`).
@@ -115,38 +85,14 @@ pub struct ClusterTypeRow {
 /// Queries on cluster types.
 pub mod cluster_types {
     use super::*;
-    use crate::db::schema::cluster_types::dsl;
+    use crate::db::schema::cluster_types;
 
-    pub fn find(connection: &mut DbConnection, key: &str) -> QueryResult<Option<ClusterTypeRow>> {
-        dsl::cluster_types
-            .find(key)
-            .select(ClusterTypeRow::as_select())
-            .first(connection)
-            .optional()
-    }
-
-    pub fn list(connection: &mut DbConnection) -> QueryResult<Vec<ClusterTypeRow>> {
-        dsl::cluster_types
-            .select(ClusterTypeRow::as_select())
-            .order((dsl::create_time.asc(), dsl::type_key.asc()))
-            .load(connection)
-    }
-
-    pub fn insert(connection: &mut DbConnection, row: &ClusterTypeRow) -> QueryResult<()> {
-        diesel::insert_into(dsl::cluster_types)
-            .values(row)
-            .execute(connection)
-            .map(|_| ())
-    }
-
-    pub fn update_value(connection: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
-        diesel::update(dsl::cluster_types.find(key))
-            .set(dsl::type_value.eq(value))
-            .execute(connection)
-            .map(|_| ())
-    }
-
-    pub fn delete(connection: &mut DbConnection, key: &str) -> QueryResult<usize> {
-        diesel::delete(dsl::cluster_types.find(key)).execute(connection)
+    common::row_queries! { cluster_types, ClusterTypeRow;
+        find, insert, delete;
+        /// Every cluster type, oldest first.
+        pub fn list() -> all order create_time.asc(), type_key.asc();
+        /// Sets the value shown for a key.
+        pub fn update_value(key: &str, value: &str) -> update
+            where type_key.eq(key) set type_value.eq(value);
     }
 }

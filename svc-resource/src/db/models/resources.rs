@@ -56,104 +56,25 @@ use common::db::contains_pattern;
 /// Queries on clusters.
 pub mod cluster_queries {
     use super::*;
-    use crate::db::schema::clusters::dsl;
 
-    pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<ClusterRow>> {
-        dsl::clusters
-            .find(id)
-            .select(ClusterRow::as_select())
-            .first(connection)
-            .optional()
-    }
-
-    pub fn find_many(
-        connection: &mut DbConnection,
-        ids: &[String],
-    ) -> QueryResult<Vec<ClusterRow>> {
-        dsl::clusters
-            .filter(dsl::id.eq_any(ids))
-            .select(ClusterRow::as_select())
-            .load(connection)
-    }
-
-    /// A cluster of this name in this environment and application, other than `except_id`.
-    pub fn find_same_name(
-        connection: &mut DbConnection,
-        env_id: &str,
-        app_id: &str,
-        name: &str,
-        except_id: &str,
-    ) -> QueryResult<Option<ClusterRow>> {
-        dsl::clusters
-            .filter(
-                dsl::env_id
-                    .eq(env_id)
-                    .and(dsl::app_id.eq(app_id))
-                    .and(dsl::name.eq(name))
-                    .and(dsl::id.ne(except_id)),
-            )
-            .select(ClusterRow::as_select())
-            .first(connection)
-            .optional()
-    }
-
-    pub fn insert(connection: &mut DbConnection, row: &ClusterRow) -> QueryResult<()> {
-        diesel::insert_into(dsl::clusters)
-            .values(row)
-            .execute(connection)
-            .map(|_| ())
-    }
-
-    pub fn update(connection: &mut DbConnection, row: &ClusterRow) -> QueryResult<()> {
-        diesel::update(dsl::clusters.find(&row.id))
-            .set(row)
-            .execute(connection)
-            .map(|_| ())
-    }
-
-    pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
-        diesel::delete(dsl::clusters.find(id)).execute(connection)
-    }
-
-    /// One page of clusters (newest first), filtered by application and a name fragment, and the
-    /// total count of the filter.
-    pub fn page(
-        connection: &mut DbConnection,
-        app_id: Option<&str>,
-        name_fragment: Option<&str>,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(i64, Vec<ClusterRow>)> {
-        let filtered = || {
-            let mut query = dsl::clusters.into_boxed();
-            if let Some(app_id) = app_id {
-                query = query.filter(dsl::app_id.eq(app_id.to_owned()));
-            }
-            if let Some(fragment) = name_fragment {
-                query = query.filter(dsl::name.like(contains_pattern(fragment)).escape('\\'));
-            }
-            query
-        };
-        common::newest_first_page!(connection, filtered, dsl, ClusterRow, offset, limit)
-    }
-
-    /// Clusters filtered by environment and/or application, oldest first.
-    pub fn list(
-        connection: &mut DbConnection,
-        env_id: Option<&str>,
-        app_id: Option<&str>,
-    ) -> QueryResult<Vec<ClusterRow>> {
-        let mut query = dsl::clusters.into_boxed();
-        if let Some(env_id) = env_id {
-            query = query.filter(dsl::env_id.eq(env_id.to_owned()));
-        }
-        if let Some(app_id) = app_id {
-            query = query.filter(dsl::app_id.eq(app_id.to_owned()));
-        }
-        query
-            .select(ClusterRow::as_select())
-            .order((dsl::create_time.asc(), dsl::id.asc()))
-            .load(connection)
+    common::row_queries! { clusters, ClusterRow;
+        find, find_many, insert, update, delete;
+        /// A cluster of this name in this environment and application, other than `except_id`.
+        pub fn find_same_name(env_id: &str, app_id: &str, name: &str, except_id: &str) -> first
+            where env_id.eq(env_id), app_id.eq(app_id), name.eq(name), id.ne(except_id);
+        /// One page of clusters (newest first), filtered by application and a name fragment,
+        /// and the total count of the filter.
+        pub fn page(
+            app_id: Option<&str>, name_fragment: Option<&str>, offset: i64, limit: i64,
+        ) -> newest_page(offset, limit)
+            when Some(app_id) = app_id => app_id.eq(app_id),
+                Some(fragment) = name_fragment
+                    => name.like(contains_pattern(fragment)).escape('\\');
+        /// Clusters filtered by environment and/or application, oldest first.
+        pub fn list(env_id: Option<&str>, app_id: Option<&str>) -> all
+            when Some(env_id) = env_id => env_id.eq(env_id),
+                Some(app_id) = app_id => app_id.eq(app_id)
+            order create_time.asc(), id.asc();
     }
 }
 
@@ -162,76 +83,32 @@ pub mod host_queries {
     use super::*;
     use crate::db::schema::hosts::dsl;
 
-    pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<HostRow>> {
-        dsl::hosts
-            .find(id)
-            .select(HostRow::as_select())
-            .first(connection)
-            .optional()
-    }
-
-    pub fn find_many(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<HostRow>> {
-        dsl::hosts
-            .filter(dsl::id.eq_any(ids))
-            .select(HostRow::as_select())
-            .load(connection)
-    }
-
-    /// The host with this IP in this environment, other than `except_id`.
-    pub fn find_by_env_ip(
-        connection: &mut DbConnection,
-        env_id: &str,
-        host_ip: &str,
-        except_id: &str,
-    ) -> QueryResult<Option<HostRow>> {
-        dsl::hosts
-            .filter(
-                dsl::env_id
-                    .eq(env_id)
-                    .and(dsl::host_ip.eq(host_ip))
-                    .and(dsl::id.ne(except_id)),
-            )
-            .select(HostRow::as_select())
-            .first(connection)
-            .optional()
-    }
-
-    /// Hosts with this IP and SSH user, oldest first.
-    pub fn find_by_ip_user(
-        connection: &mut DbConnection,
-        host_ip: &str,
-        ssh_user: &str,
-    ) -> QueryResult<Vec<HostRow>> {
-        dsl::hosts
-            .filter(dsl::host_ip.eq(host_ip).and(dsl::ssh_user.eq(ssh_user)))
-            .select(HostRow::as_select())
-            .order((dsl::create_time.asc(), dsl::id.asc()))
-            .load(connection)
-    }
-
-    pub fn insert(connection: &mut DbConnection, row: &HostRow) -> QueryResult<()> {
-        diesel::insert_into(dsl::hosts)
-            .values(row)
-            .execute(connection)
-            .map(|_| ())
-    }
-
-    pub fn update(connection: &mut DbConnection, row: &HostRow) -> QueryResult<()> {
-        diesel::update(dsl::hosts.find(&row.id))
-            .set(row)
-            .execute(connection)
-            .map(|_| ())
-    }
-
-    pub fn pin_fingerprint(
-        connection: &mut DbConnection,
-        id: &str,
-        fingerprint: &str,
-    ) -> QueryResult<()> {
-        diesel::update(dsl::hosts.find(id))
-            .set(dsl::host_key_fingerprint.eq(fingerprint))
-            .execute(connection)
-            .map(|_| ())
+    common::row_queries! { hosts, HostRow;
+        find, find_many, insert, update, delete;
+        /// The host with this IP in this environment, other than `except_id`.
+        pub fn find_by_env_ip(env_id: &str, host_ip: &str, except_id: &str) -> first
+            where env_id.eq(env_id), host_ip.eq(host_ip), id.ne(except_id);
+        /// Hosts with this IP and SSH user, oldest first.
+        pub fn find_by_ip_user(host_ip: &str, ssh_user: &str) -> all
+            where host_ip.eq(host_ip), ssh_user.eq(ssh_user) order create_time.asc(), id.asc();
+        /// Pins the host key a host answers with.
+        pub fn pin_fingerprint(id: &str, fingerprint: &str) -> update
+            where id.eq(id) set host_key_fingerprint.eq(fingerprint);
+        /// One page of hosts (newest first), filtered by a host-name fragment and product line.
+        pub fn page(
+            host_name_fragment: Option<&str>, product_line_id: Option<&str>, offset: i64,
+            limit: i64,
+        ) -> newest_page(offset, limit)
+            when Some(fragment) = host_name_fragment
+                    => host_name.like(contains_pattern(fragment)).escape('\\'),
+                Some(product_line_id) = product_line_id => product_line_id.eq(product_line_id);
+        /// Every host, oldest first.
+        pub fn list() -> all order create_time.asc(), id.asc();
+        /// How many hosts reference an environment.
+        pub fn count_in_env(env_id: &str) -> count where env_id.eq(env_id);
+        /// How many hosts reference a product line.
+        pub fn count_in_product_line(product_line_id: &str) -> count
+            where product_line_id.eq(product_line_id);
     }
 
     /// Pins `fingerprint` unless a key is pinned already; answers the pinned one (None when the
@@ -256,39 +133,6 @@ pub mod host_queries {
             .map(Option::flatten)
     }
 
-    pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
-        diesel::delete(dsl::hosts.find(id)).execute(connection)
-    }
-
-    /// One page of hosts (newest first), filtered by a host-name fragment and product line.
-    pub fn page(
-        connection: &mut DbConnection,
-        host_name_fragment: Option<&str>,
-        product_line_id: Option<&str>,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(i64, Vec<HostRow>)> {
-        let filtered = || {
-            let mut query = dsl::hosts.into_boxed();
-            if let Some(fragment) = host_name_fragment {
-                query = query.filter(dsl::host_name.like(contains_pattern(fragment)).escape('\\'));
-            }
-            if let Some(product_line_id) = product_line_id {
-                query = query.filter(dsl::product_line_id.eq(product_line_id.to_owned()));
-            }
-            query
-        };
-        common::newest_first_page!(connection, filtered, dsl, HostRow, offset, limit)
-    }
-
-    /// Every host, oldest first.
-    pub fn list(connection: &mut DbConnection) -> QueryResult<Vec<HostRow>> {
-        dsl::hosts
-            .select(HostRow::as_select())
-            .order((dsl::create_time.asc(), dsl::id.asc()))
-            .load(connection)
-    }
-
     /// Hosts of a product line and environment that are not bound to `cluster_id`.
     pub fn unbound_candidates(
         connection: &mut DbConnection,
@@ -311,30 +155,12 @@ pub mod host_queries {
             .order((dsl::create_time.asc(), dsl::id.asc()))
             .load(connection)
     }
-
-    /// How many hosts reference an environment or a product line.
-    pub fn count_in_env(connection: &mut DbConnection, env_id: &str) -> QueryResult<i64> {
-        dsl::hosts
-            .filter(dsl::env_id.eq(env_id))
-            .count()
-            .get_result(connection)
-    }
-
-    pub fn count_in_product_line(
-        connection: &mut DbConnection,
-        product_line_id: &str,
-    ) -> QueryResult<i64> {
-        dsl::hosts
-            .filter(dsl::product_line_id.eq(product_line_id))
-            .count()
-            .get_result(connection)
-    }
 }
 
 /// Queries on cluster–host bindings.
 pub mod binding_queries {
     use super::*;
-    use crate::db::schema::cluster_hosts::dsl;
+    use crate::db::schema::cluster_hosts::{self, dsl};
 
     /// Binds when not bound yet (idempotent).
     pub fn bind(
@@ -359,20 +185,12 @@ pub mod binding_queries {
         Ok(())
     }
 
-    pub fn unbind(
-        connection: &mut DbConnection,
-        cluster_id: &str,
-        host_id: &str,
-    ) -> QueryResult<usize> {
-        diesel::delete(
-            dsl::cluster_hosts.filter(dsl::cluster_id.eq(cluster_id).and(dsl::host_id.eq(host_id))),
-        )
-        .execute(connection)
-    }
-
-    pub fn unbind_cluster(connection: &mut DbConnection, cluster_id: &str) -> QueryResult<usize> {
-        diesel::delete(dsl::cluster_hosts.filter(dsl::cluster_id.eq(cluster_id)))
-            .execute(connection)
+    common::row_queries! { cluster_hosts, HostRow;
+        /// Unbinds a host from a cluster; answers how many bindings went (0 or 1).
+        pub fn unbind(cluster_id: &str, host_id: &str) -> delete
+            where cluster_id.eq(cluster_id), host_id.eq(host_id);
+        /// Unbinds every host of a cluster; answers how many bindings went.
+        pub fn unbind_cluster(cluster_id: &str) -> delete where cluster_id.eq(cluster_id);
     }
 
     /// Hosts bound to a cluster, in binding order.

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use common::db::DbConnection;
 use diesel::prelude::*;
 
-use crate::db::schema::sessions::{self, dsl};
+use crate::db::schema::sessions;
 
 /// A stored login session.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -17,11 +17,15 @@ pub struct SessionRow {
     pub create_time: NaiveDateTime,
 }
 
-pub fn insert(connection: &mut DbConnection, row: &SessionRow) -> QueryResult<()> {
-    diesel::insert_into(dsl::sessions)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
+common::row_queries! { sessions, SessionRow;
+    insert, delete as delete_session;
+    /// Whether session `id` of `username` exists and has not expired at `now`.
+    fn count_active(id: &str, username: &str, now: NaiveDateTime) -> count
+        where id.eq(id), username.eq(username), expires_at.gt(now);
+    /// Ends every session of `username`.
+    pub fn delete_of_user(username: &str) -> delete where username.eq(username);
+    /// Forgets sessions that expired before `now`.
+    pub fn delete_expired(now: NaiveDateTime) -> delete where expires_at.le(now);
 }
 
 /// Whether session `id` of `username` exists and has not expired at `now`.
@@ -31,28 +35,10 @@ pub fn is_active(
     username: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    dsl::sessions
-        .filter(dsl::id.eq(id))
-        .filter(dsl::username.eq(username))
-        .filter(dsl::expires_at.gt(now))
-        .count()
-        .get_result::<i64>(connection)
-        .map(|count| count > 0)
+    count_active(connection, id, username, now).map(|count| count > 0)
 }
 
 /// Ends one session; answers whether it existed.
 pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<bool> {
-    diesel::delete(dsl::sessions.find(id))
-        .execute(connection)
-        .map(|deleted| deleted > 0)
-}
-
-/// Ends every session of `username`.
-pub fn delete_of_user(connection: &mut DbConnection, username: &str) -> QueryResult<usize> {
-    diesel::delete(dsl::sessions.filter(dsl::username.eq(username))).execute(connection)
-}
-
-/// Forgets sessions that expired before `now`.
-pub fn delete_expired(connection: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(dsl::sessions.filter(dsl::expires_at.le(now))).execute(connection)
+    delete_session(connection, id).map(|deleted| deleted > 0)
 }

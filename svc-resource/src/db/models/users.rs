@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use common::db::DbConnection;
 use diesel::prelude::*;
 
-use crate::db::schema::users::{self, dsl};
+use crate::db::schema::users;
 
 /// A stored user.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -26,41 +26,19 @@ impl UserRow {
     }
 }
 
-pub fn count(connection: &mut DbConnection) -> QueryResult<i64> {
-    dsl::users.count().get_result(connection)
-}
-
-pub fn find(connection: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
-    dsl::users
-        .find(id)
-        .select(UserRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-pub fn find_by_username(
-    connection: &mut DbConnection,
-    username: &str,
-) -> QueryResult<Option<UserRow>> {
-    dsl::users
-        .filter(dsl::username.eq(username))
-        .select(UserRow::as_select())
-        .first(connection)
-        .optional()
-}
-
-pub fn list(connection: &mut DbConnection) -> QueryResult<Vec<UserRow>> {
-    dsl::users
-        .select(UserRow::as_select())
-        .order((dsl::create_time.asc(), dsl::username.asc()))
-        .load(connection)
-}
-
-pub fn insert(connection: &mut DbConnection, row: &UserRow) -> QueryResult<()> {
-    diesel::insert_into(dsl::users)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
+common::row_queries! { users, UserRow;
+    find, insert, delete;
+    /// How many users there are.
+    pub fn count() -> count;
+    /// The user of this name, if any.
+    pub fn find_by_username(username: &str) -> first where username.eq(username);
+    /// Every user, oldest first.
+    pub fn list() -> all order create_time.asc(), username.asc();
+    /// Replaces the roles of a user.
+    fn set_roles(id: &str, roles: &str) -> update where id.eq(id) set roles.eq(roles);
+    /// Replaces the roles and the password hash of a user.
+    fn set_roles_and_password(id: &str, roles: &str, hash: &str) -> update
+        where id.eq(id) set roles.eq(roles), password_hash.eq(hash);
 }
 
 /// Replaces the roles and, when given, the password hash of a user.
@@ -71,16 +49,7 @@ pub fn update(
     password_hash: Option<&str>,
 ) -> QueryResult<()> {
     match password_hash {
-        Some(hash) => diesel::update(dsl::users.find(id))
-            .set((dsl::roles.eq(roles), dsl::password_hash.eq(hash)))
-            .execute(connection),
-        None => diesel::update(dsl::users.find(id))
-            .set(dsl::roles.eq(roles))
-            .execute(connection),
+        Some(hash) => set_roles_and_password(connection, id, roles, hash),
+        None => set_roles(connection, id, roles),
     }
-    .map(|_| ())
-}
-
-pub fn delete(connection: &mut DbConnection, id: &str) -> QueryResult<usize> {
-    diesel::delete(dsl::users.find(id)).execute(connection)
 }
