@@ -7,6 +7,12 @@
 pub(crate) const STEP_HOSTS_SUCCEEDED: &str = "step-hosts-succeeded";
 /// After a run's work ended, before its ending is written.
 pub(crate) const BEFORE_RUN_END: &str = "before-run-end";
+/// A host task of a resumed step is connected to its host, before what its earlier attempts
+/// left there is reaped.
+pub(crate) const BEFORE_REAP: &str = "before-reap";
+/// The reap found that an earlier attempt completed the step on its host, before that outcome is
+/// recorded.
+pub(crate) const AFTER_REAP: &str = "after-reap";
 
 /// Aborts the process when `TAD_TEST_CRASH_AT` names `point` (debug builds only).
 pub(crate) fn reached(point: &str) {

@@ -22,6 +22,7 @@ mod attempts;
 use super::{
     Inner,
     content::StepContent,
+    crash_point,
     events::{HostLog, Masker},
     plan::StepPlan,
     shell::{self, CommandLine},
@@ -94,7 +95,12 @@ pub(crate) async fn run_host_task(
         final_ran: false,
     };
     let (outcome, transport) = work.run(connection).await;
-    let marked = work.final_ran.then(|| work.key.clone());
+    // Once this outcome is recorded, no resume needs the exit status marks of this attempt's
+    // final command or of the earlier attempts' any more.
+    let mut marked = std::mem::take(&mut work.earlier_attempts);
+    if work.final_ran {
+        marked.push(work.key.clone());
+    }
     let exit_code = exit_code_of(&outcome, work.failed_exit_code);
     let (status, message) = match &outcome {
         HostOutcome::Success => (state::SUCCESS, None),
@@ -110,6 +116,8 @@ pub(crate) async fn run_host_task(
     log.finish().await;
     if let Err(error) = host_status(inner, task, status, exit_code, message).await {
         tracing::error!(host_task = %task.id, %error, "cannot record the end of a host task");
+        // Not recorded: a resume still counts what the marks say.
+        marked.clear();
     }
     if let Some(transport) = transport {
         attempts::close(inner, task, marked, transport).await;
@@ -203,8 +211,14 @@ impl HostWork<'_> {
             Ok(transport) => transport,
             Err(outcome) => return (outcome, None),
         };
+        if !self.earlier_attempts.is_empty() {
+            crash_point::reached(crash_point::BEFORE_REAP);
+        }
         let outcome = match self.reap_earlier_attempts(transport.as_ref()).await {
-            Ok(Some(finished)) => self.finished_before(&finished).await,
+            Ok(Some(finished)) => {
+                crash_point::reached(crash_point::AFTER_REAP);
+                self.finished_before(&finished).await
+            }
             Ok(None) => match self.steps(transport.as_ref()).await {
                 Ok(()) => HostOutcome::Success,
                 Err(outcome) => outcome,

@@ -595,8 +595,11 @@ async fn run_step(
     Ok(StepEnd::new(sequence, outcome))
 }
 
-/// The keys of the earlier attempts of a step that may still run on each host: every one that
-/// started and did not succeed (an attempt that succeeded ended its process group itself).
+/// The keys of the earlier attempts of a step that may still run (or have left the mark of
+/// their final command) on each host: every attempt so far of each task that started and did not
+/// succeed (an attempt that succeeded ended its process group itself). Every attempt, not only
+/// the latest: a service that died after it made a task's next attempt, but before that attempt
+/// reaped the one before, leaves the earlier attempt's orphan to the resume.
 fn earlier_attempts_by_host(earlier: &[HostTaskRow]) -> HashMap<String, Vec<String>> {
     let mut keys: HashMap<String, Vec<String>> = HashMap::new();
     for task in earlier.iter().filter(|task| {
@@ -604,7 +607,7 @@ fn earlier_attempts_by_host(earlier: &[HostTaskRow]) -> HashMap<String, Vec<Stri
     }) {
         keys.entry(task.host_ip.clone())
             .or_default()
-            .push(task.run_key());
+            .extend(task.attempt_keys());
     }
     keys
 }

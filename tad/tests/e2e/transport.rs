@@ -263,8 +263,9 @@ async fn check_kill(transport: Arc<dyn Transport>) {
 }
 
 /// A command under a final key (`…-final`) leaves its exit status on the target, for a resume
-/// after the service's death: the kill finds no live group but the mark, answers it once and
-/// removes it. Other keys leave none.
+/// after the service's death: the kill finds no live group but the mark and answers it, as often
+/// as asked, until the service removes the mark (once the outcome is recorded). Other keys leave
+/// none.
 async fn check_final_mark(transport: &dyn Transport) {
     let key = format!("{}-final", unique_key());
     let (outcome, _, _) = run(
@@ -281,8 +282,16 @@ async fn check_final_mark(transport: &dyn Transport) {
     );
     assert_eq!(
         transport.kill(&key).await.expect("kill"),
+        Reaped::Finished(3),
+        "reading the mark leaves it for a resume that dies before recording it"
+    );
+    let unmark = format!("rm -f -- \"/tmp/tad-$(id -u)/{key}.pid.exit\"");
+    let (outcome, _, _) = run(transport, &unmark, &unique_key(), Duration::from_secs(30)).await;
+    assert_eq!(outcome.expect("run"), RunOutcome::Exited(0));
+    assert_eq!(
+        transport.kill(&key).await.expect("kill"),
         Reaped::Nothing,
-        "the mark is read once"
+        "a removed mark is gone"
     );
     let plain = unique_key();
     let (outcome, _, _) = run(transport, "true", &plain, Duration::from_secs(30)).await;

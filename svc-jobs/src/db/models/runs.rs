@@ -79,7 +79,19 @@ pub struct HostTaskRow {
 impl HostTaskRow {
     /// The key of this attempt's process group on the host: `tad-<task id>-<attempt>`.
     pub fn run_key(&self) -> String {
-        format!("tad-{}-{}", self.id, self.attempt)
+        self.attempt_key(self.attempt)
+    }
+
+    /// The keys of every attempt of this task so far, the first one first: each may have left an
+    /// orphan, or the exit status mark of its final command, on the host.
+    pub fn attempt_keys(&self) -> Vec<String> {
+        (0..=self.attempt)
+            .map(|attempt| self.attempt_key(attempt))
+            .collect()
+    }
+
+    fn attempt_key(&self, attempt: i32) -> String {
+        format!("tad-{}-{attempt}", self.id)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Attempts of a host task: what earlier attempts of the step left on the host is killed (or, when
-//! their final command ended there on its own, counted) before this attempt starts, and this
-//! attempt's exit status mark is removed once its outcome is recorded.
+//! their final command ended there on its own, counted) before this attempt starts, and the exit
+//! status marks of this attempt and the earlier ones are removed once its outcome is recorded.
 
 use super::{Early, HostOutcome, HostWork};
 use crate::execution::{
@@ -20,7 +20,7 @@ impl HostWork<'_> {
         transport: &dyn Transport,
     ) -> Result<Option<String>, Early> {
         let mut finished = None;
-        for key in std::mem::take(&mut self.earlier_attempts) {
+        for key in self.earlier_attempts.clone() {
             for group in [key.clone(), format!("{key}{FINAL_KEY_SUFFIX}")] {
                 match transport.kill(&group).await {
                     Ok(Reaped::Killed) => {
@@ -69,20 +69,24 @@ impl HostWork<'_> {
     }
 }
 
-/// Ends the work on the host once its outcome is recorded: the exit status mark of the final
-/// command that ran under `marked` goes (a resume no longer needs it: the outcome is in the
-/// database; a service that dies before this leaves it for a resume to count), then the
+/// Ends the work on the host once its outcome is recorded: the exit status marks of the final
+/// commands that ran under the keys `marked` go (a resume no longer needs them: the outcome is
+/// in the database; a service that dies before this leaves them for a resume to count), then the
 /// connection closes.
 pub(super) async fn close(
     inner: &Inner,
     task: &HostTaskRow,
-    marked: Option<String>,
+    marked: Vec<String>,
     transport: Box<dyn Transport>,
 ) {
-    if let Some(key) = marked {
-        let command = CommandLine::new("rm -f --").private_tmp_file(final_mark_name(&key));
+    if !marked.is_empty() {
+        let command = marked
+            .iter()
+            .fold(CommandLine::new("rm -f --"), |command, key| {
+                command.private_tmp_file(final_mark_name(key))
+            });
         let (sender, _receiver) = tokio::sync::mpsc::channel(4);
-        let unmark = format!("{key}-unmark");
+        let unmark = format!("{}-unmark", task.run_key());
         if let Err(error) = transport
             .run(command.as_str(), &unmark, inner.ssh_timeout, sender)
             .await

@@ -52,7 +52,9 @@ pub(super) const OUTPUT_GRACE: Duration = Duration::from_secs(2);
 pub(super) const KILL_GRACE: Duration = Duration::from_secs(5);
 
 /// Ends the key of the last command of a host task's work: its exit status is kept on the target
-/// (`<key>.pid.exit`) until the kill script or the service's cleanup removes it.
+/// (`<key>.pid.exit`) until the service removes it once the task's outcome is recorded. The kill
+/// script reads it and leaves it: a resume that dies after reading it, before recording what it
+/// said, leaves it to the next resume.
 pub(crate) const FINAL_KEY_SUFFIX: &str = "-final";
 
 /// The name (in `/tmp/tad-$UID`) of the exit status mark of the final command under `key`.
@@ -110,7 +112,6 @@ if [ -s "$pidfile" ]; then
 fi
 if [ -f "$pidfile.exit" ]; then
   status=$(cat -- "$pidfile.exit")
-  rm -f -- "$pidfile.exit"
   case "$status" in
     ''|*[!0-9]*) ;;
     *) echo "finished $status" ;;

@@ -215,14 +215,34 @@ async fn a_step_whose_every_host_succeeded_before_its_service_died_is_not_run_ag
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_step_that_ended_on_its_host_after_its_service_died_is_not_run_again() {
+    step_ended_on_its_host_is_not_run_again("tad-crash-orphan-done", "2.4441", &[]).await;
+}
+
+/// As above, but the first resumes die too: one right after it read that the earlier attempt
+/// completed the step (before recording it), one after it made the task's next attempt (before
+/// reaping the earlier ones). The last resume still finds the first attempt's mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_step_that_ended_on_its_host_is_not_run_again_after_resumes_that_died_too() {
+    let dying_resumes = ["after-reap", "before-reap"];
+    step_ended_on_its_host_is_not_run_again("tad-crash-resumes", "2.4442", &dying_resumes).await;
+}
+
+/// A step's script ends on its host (code 0) after its service was killed with `-9`; each of
+/// `dying_resumes` is a crash point a 6.1 resume then reaches (the service aborts there) before
+/// the last resume, which must count the step as done there and not run the script again. The
+/// script sleeps `sleeper` seconds (a number no other test sleeps: it is found by `pgrep`).
+async fn step_ended_on_its_host_is_not_run_again(
+    prefix: &str,
+    sleeper: &str,
+    dying_resumes: &[&str],
+) {
     let Some(sshd) = TestSshd::start() else {
         return;
     };
-    let crashable = CrashablePlatform::new("tad-crash-orphan-done");
+    let crashable = CrashablePlatform::new(prefix);
     let root = crashable.root.clone();
     let (process, admin, deployment) = crashable.serve_configured(&sshd).await;
     let two = deployment.two_steps.clone();
-    let sleeper = "2.4441";
     bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
     let run = start_run(&admin, &two).await;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -239,6 +259,28 @@ async fn a_step_that_ended_on_its_host_after_its_service_died_is_not_run_again()
     while processes_matching(&format!("sleep {sleeper}")) > 0 {
         assert!(Instant::now() < deadline, "the orphan never ended");
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (mut restarted, mut admin) = (restarted, admin);
+    for point in dying_resumes {
+        restarted.terminate();
+        let mut env = crashable.env.clone();
+        env.insert("TAD_TEST_CRASH_AT".to_owned(), (*point).to_owned());
+        let (mut dying, url) = serve(crashable.data_dir.path(), &env);
+        let resumed = start_run(&admin.with_base(&url), &two).await;
+        assert_eq!(resumed, run, "6.1 resumes the interrupted run");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while dying.child.try_wait().expect("try_wait").is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the resume never reached {point}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let url;
+        (restarted, url) = crashable.serve();
+        admin = admin.with_base(&url);
+        wait_for_status(&admin, &run, "interrupted", Duration::from_secs(15)).await;
     }
 
     // 6.1 resumes: the step counts as done on that host (its final command left code 0), the
