@@ -11,20 +11,10 @@ use futures::{StreamExt, stream::BoxStream};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
-/// Failures of the event bus, naming the operation.
-#[derive(Debug, thiserror::Error)]
-pub enum BusError {
-    #[error("redis {operation} failed: {source}")]
-    Redis {
-        operation: &'static str,
-        source: redis::RedisError,
-    },
-}
+use crate::cache::redis_failed;
 
-/// The mapping of a failed redis `operation` to its error.
-fn redis_failed(operation: &'static str) -> impl FnOnce(redis::RedisError) -> BusError {
-    move |source| BusError::Redis { operation, source }
-}
+/// Failures of the event bus.
+pub type BusError = crate::cache::RedisFailure;
 
 /// Publish/subscribe of byte messages on named topics. Delivery is at most once, to subscribers
 /// present when the message is published.
@@ -88,10 +78,7 @@ pub struct RedisBus {
 
 impl RedisBus {
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisBus, BusError> {
-        let client = redis::Client::open(url).map_err(redis_failed("open"))?;
-        let publisher = crate::cache::connect_manager(&client)
-            .await
-            .map_err(redis_failed("connect"))?;
+        let (client, publisher) = crate::cache::open_managed(url).await?;
         Ok(RedisBus {
             client,
             publisher,

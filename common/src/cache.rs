@@ -10,19 +10,34 @@ use std::{
 use async_trait::async_trait;
 use redis::AsyncCommands;
 
-/// Failures of the cache, naming the operation.
+/// A failed Redis operation of the shared cache or the event bus, naming the operation.
 #[derive(Debug, thiserror::Error)]
-pub enum CacheError {
-    #[error("redis {operation} failed: {source}")]
-    Redis {
-        operation: &'static str,
-        source: redis::RedisError,
-    },
+#[error("redis {operation} failed: {source}")]
+pub struct RedisFailure {
+    pub operation: &'static str,
+    pub source: redis::RedisError,
 }
 
+/// Failures of the cache.
+pub type CacheError = RedisFailure;
+
 /// The mapping of a failed redis `operation` to its error.
-fn redis_failed(operation: &'static str) -> impl FnOnce(redis::RedisError) -> CacheError {
-    move |source| CacheError::Redis { operation, source }
+pub(crate) fn redis_failed(
+    operation: &'static str,
+) -> impl FnOnce(redis::RedisError) -> RedisFailure {
+    move |source| RedisFailure { operation, source }
+}
+
+/// A client of `url` and its first managed connection (made now, so a wrong URL fails at
+/// startup).
+pub(crate) async fn open_managed(
+    url: &str,
+) -> Result<(redis::Client, redis::aio::ConnectionManager), RedisFailure> {
+    let client = redis::Client::open(url).map_err(redis_failed("open"))?;
+    let connection = connect_manager(&client)
+        .await
+        .map_err(redis_failed("connect"))?;
+    Ok((client, connection))
 }
 
 /// How long the first connection to Redis may take, answering PING: an unreachable Redis is
@@ -92,20 +107,29 @@ impl Default for InMemoryCache {
     }
 }
 
+/// Drops the `count` entries whose `instant` comes first.
+pub(crate) fn drop_earliest<Value>(
+    entries: &mut HashMap<String, Value>,
+    instant: impl Fn(&Value) -> Instant,
+    count: usize,
+) {
+    let mut order: Vec<(Instant, String)> = entries
+        .iter()
+        .map(|(key, value)| (instant(value), key.clone()))
+        .collect();
+    order.sort();
+    for (_, key) in order.into_iter().take(count) {
+        entries.remove(&key);
+    }
+}
+
 /// Makes room for one new key: drops the tenth of the entries closest to expiry.
 fn make_room(entries: &mut HashMap<String, Entry>, capacity: usize, key: &str) {
     if entries.len() < capacity || entries.contains_key(key) {
         return;
     }
-    let mut expiries: Vec<(Instant, String)> = entries
-        .iter()
-        .map(|(key, entry)| (entry.expires_at, key.clone()))
-        .collect();
-    expiries.sort();
     let excess = entries.len() + 1 - capacity;
-    for (_, key) in expiries.into_iter().take(excess.max(capacity / 10)) {
-        entries.remove(&key);
-    }
+    drop_earliest(entries, |entry| entry.expires_at, excess.max(capacity / 10));
 }
 
 impl InMemoryCache {
@@ -196,10 +220,7 @@ pub struct RedisCache {
 impl RedisCache {
     /// Connects to `url` (the first connection is made now, so a wrong URL fails at startup).
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisCache, CacheError> {
-        let client = redis::Client::open(url).map_err(redis_failed("open"))?;
-        let connection = connect_manager(&client)
-            .await
-            .map_err(redis_failed("connect"))?;
+        let (_, connection) = open_managed(url).await?;
         Ok(RedisCache {
             connection,
             prefix: prefix.to_owned(),

@@ -203,14 +203,7 @@ fn evict(entries: &mut HashMap<String, Entry>) {
     if entries.len() < CACHE_CAPACITY {
         return;
     }
-    let mut ages: Vec<(Instant, String)> = entries
-        .iter()
-        .map(|(id, entry)| (entry.checked_at, id.clone()))
-        .collect();
-    ages.sort();
-    for (_, id) in ages.into_iter().take(CACHE_CAPACITY / 10 + 1) {
-        entries.remove(&id);
-    }
+    crate::cache::drop_earliest(entries, |entry| entry.checked_at, CACHE_CAPACITY / 10 + 1);
 }
 
 fn apply(inner: &Inner, revocation: &Revocation) {
@@ -278,6 +271,16 @@ mod tests {
         asked: AtomicUsize,
     }
 
+    impl Source {
+        /// A source whose every session is active, not yet asked.
+        fn active() -> Arc<Source> {
+            Arc::new(Source {
+                active: AtomicBool::new(true),
+                asked: AtomicUsize::new(0),
+            })
+        }
+    }
+
     #[async_trait]
     impl SessionSource for Source {
         async fn is_active(&self, _actor: &Actor) -> Result<bool, SessionError> {
@@ -299,22 +302,28 @@ mod tests {
         }
     }
 
-    async fn listening(sessions: &Sessions) {
+    /// Waits up to a second for `holds` to answer true; panics with `failure` if it never does.
+    async fn within_a_second<Check: std::future::Future<Output = bool>>(
+        mut holds: impl FnMut() -> Check,
+        failure: &str,
+    ) {
         for _ in 0..100 {
-            if sessions.state().listening {
+            if holds().await {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("the bus listener never started");
+        panic!("{failure}");
+    }
+
+    async fn listening(sessions: &Sessions) {
+        let started = || async { sessions.state().listening };
+        within_a_second(started, "the bus listener never started").await;
     }
 
     #[tokio::test]
     async fn answers_are_cached_until_a_revocation_arrives_on_the_bus() {
-        let source = Arc::new(Source {
-            active: AtomicBool::new(true),
-            asked: AtomicUsize::new(0),
-        });
+        let source = Source::active();
         let bus: SharedBus = Arc::new(InMemoryBus::new());
         let here = Sessions::new(source.clone(), Some(bus.clone()));
         let there = Sessions::new(source.clone(), Some(bus));
@@ -333,21 +342,16 @@ mod tests {
         source.active.store(false, Ordering::SeqCst);
         here.revoke(Revocation::User("alice".into())).await;
         assert_eq!(here.check(&alice).await, Err(AuthError::Revoked));
-        for _ in 0..100 {
-            if there.check(&alice).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("the other process still honours the revoked session");
+        within_a_second(
+            || async { there.check(&alice).await.is_err() },
+            "the other process still honours the revoked session",
+        )
+        .await;
     }
 
     #[tokio::test]
     async fn tokens_without_a_session_are_refused() {
-        let source = Arc::new(Source {
-            active: AtomicBool::new(true),
-            asked: AtomicUsize::new(0),
-        });
+        let source = Source::active();
         let sessions = Sessions::new(source, None);
         assert_eq!(sessions.check(&actor(None)).await, Err(AuthError::Revoked));
     }

@@ -169,6 +169,28 @@ fn at(section: &str, index: usize, error: ResourceError) -> anyhow::Error {
     }
 }
 
+/// Checks each entry of the file's list `section` into `inputs`; the first refused one is named
+/// by its place (`envs[2].name is required`).
+fn check_into<Entry, Input>(
+    inputs: &mut Vec<Input>,
+    section: &str,
+    entries: &[Entry],
+    check: impl Fn(&Entry) -> Result<Input, ResourceError>,
+) -> anyhow::Result<()> {
+    for (index, entry) in entries.iter().enumerate() {
+        inputs.push(check(entry).map_err(|error| at(section, index, error))?);
+    }
+    Ok(())
+}
+
+/// The CMDB id of entry `index` of the list `section`, checked as an external id.
+fn external_id(section: &str, index: usize, id: &YamlId) -> anyhow::Result<String> {
+    let id = id.text();
+    common::ids::validate_external_id(&id)
+        .map_err(|message| anyhow!("{section}[{index}].id {message}"))?;
+    Ok(id)
+}
+
 /// Parses and checks a catalog file (hashing user passwords) without touching any database.
 pub fn parse_catalog(text: &str) -> anyhow::Result<CatalogImport> {
     let file: CatalogFile = if text.trim().is_empty() {
@@ -177,50 +199,46 @@ pub fn parse_catalog(text: &str) -> anyhow::Result<CatalogImport> {
         serde_yaml::from_str(text).map_err(|error| anyhow!("not a valid catalog: {error}"))?
     };
     let mut catalog = CatalogImport::default();
-    for (index, entry) in file.users.iter().enumerate() {
-        let input = UserInput::new(&entry.username, entry.password.as_deref(), &entry.roles)
-            .map_err(|error| at("users", index, error))?;
-        catalog.users.push(input);
-    }
-    for (index, entry) in file.product_lines.iter().enumerate() {
-        let input = ProductLineInput::new(Some(&entry.id.text()), &entry.name)
-            .map_err(|error| at("product_lines", index, error))?;
-        catalog.product_lines.push(input);
-    }
-    for (index, entry) in file.applications.iter().enumerate() {
-        let input = ApplicationInput::new(
-            Some(&entry.id.text()),
-            &entry.name,
-            &entry.product_line_id.text(),
-        )
-        .map_err(|error| at("applications", index, error))?;
-        catalog.applications.push(input);
-    }
-    for (index, entry) in file.modules.iter().enumerate() {
-        let input = ModuleInput::new(
+    check_into(&mut catalog.users, "users", &file.users, |entry| {
+        UserInput::new(&entry.username, entry.password.as_deref(), &entry.roles)
+    })?;
+    check_into(
+        &mut catalog.product_lines,
+        "product_lines",
+        &file.product_lines,
+        |entry| ProductLineInput::new(Some(&entry.id.text()), &entry.name),
+    )?;
+    check_into(
+        &mut catalog.applications,
+        "applications",
+        &file.applications,
+        |entry| {
+            ApplicationInput::new(
+                Some(&entry.id.text()),
+                &entry.name,
+                &entry.product_line_id.text(),
+            )
+        },
+    )?;
+    check_into(&mut catalog.modules, "modules", &file.modules, |entry| {
+        ModuleInput::new(
             Some(&entry.id.text()),
             &entry.name,
             &entry.application_id.text(),
         )
-        .map_err(|error| at("modules", index, error))?;
-        catalog.modules.push(input);
-    }
-    for (index, entry) in file.envs.iter().enumerate() {
-        let input = EnvInput::new(Some(&entry.id.text()), &entry.name, &entry.remark)
-            .map_err(|error| at("envs", index, error))?;
-        catalog.envs.push(input);
-    }
-    for (index, entry) in file.cluster_types.iter().enumerate() {
-        let input = ClusterTypeInput::new(&entry.key, &entry.value)
-            .map_err(|error| at("cluster_types", index, error))?;
-        catalog.cluster_types.push(input);
-    }
+    })?;
+    check_into(&mut catalog.envs, "envs", &file.envs, |entry| {
+        EnvInput::new(Some(&entry.id.text()), &entry.name, &entry.remark)
+    })?;
+    check_into(
+        &mut catalog.cluster_types,
+        "cluster_types",
+        &file.cluster_types,
+        |entry| ClusterTypeInput::new(&entry.key, &entry.value),
+    )?;
     for (index, entry) in file.clusters.iter().enumerate() {
-        let id = entry.id.text();
-        common::ids::validate_external_id(&id)
-            .map_err(|message| anyhow!("clusters[{index}].id {message}"))?;
         catalog.clusters.push((
-            id,
+            external_id("clusters", index, &entry.id)?,
             ClusterFields {
                 name: entry.name.clone(),
                 remark: entry.remark.clone(),
@@ -231,11 +249,8 @@ pub fn parse_catalog(text: &str) -> anyhow::Result<CatalogImport> {
         ));
     }
     for (index, entry) in file.hosts.iter().enumerate() {
-        let id = entry.id.text();
-        common::ids::validate_external_id(&id)
-            .map_err(|message| anyhow!("hosts[{index}].id {message}"))?;
         catalog.hosts.push((
-            id,
+            external_id("hosts", index, &entry.id)?,
             HostFields {
                 host_ip: entry.host_ip.clone(),
                 host_name: entry.host_name.clone(),

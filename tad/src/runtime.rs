@@ -263,12 +263,7 @@ pub async fn jobs(config: Config) -> anyhow::Result<()> {
         &config.artifact.addr,
     )
     .await?;
-    let listener = tokio::net::TcpListener::bind(config.jobs.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.jobs.listen))?;
-    let addr = listener.local_addr()?;
-    println!("TAD jobs service is listening on {addr}");
-    tracing::info!(%addr, database = %service.database().describe(), "jobs service started");
+    let listener = listen_grpc("jobs", config.jobs.listen, service.database().describe()).await?;
     let engine = service.engine().clone();
     let drain_grace = std::time::Duration::from_secs(config.execution.drain_secs);
     let services = HostedServices {
@@ -555,21 +550,12 @@ pub async fn resource(config: Config) -> anyhow::Result<()> {
     let cache = shared_cache(&config).await?;
     let service = resource_service(&config, cache, jwt, false, &config.jobs.addr).await?;
     bootstrap_admin(&config, &service).await?;
-    let listener = tokio::net::TcpListener::bind(config.resource.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.resource.listen))?;
-    let addr = listener.local_addr()?;
-    println!("TAD resource service is listening on {addr}");
-    tracing::info!(%addr, database = %service.database().describe(), "resource service started");
-    serve_grpc(
-        HostedServices {
-            resource: Some(service),
-            ..HostedServices::default()
-        },
-        listener,
-        shutdown_signal(),
-    )
-    .await
+    let database = service.database().describe();
+    let services = HostedServices {
+        resource: Some(service),
+        ..HostedServices::default()
+    };
+    serve_split("resource", config.resource.listen, database, services).await
 }
 
 /// `tad appinhouse serve`.
@@ -577,21 +563,12 @@ pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-appinhouse", config.log_format)?;
     check_replica_database(&config, "appinhouse serve", "appinhouse").await?;
     let service = appinhouse_service(&config, false).await?;
-    let listener = tokio::net::TcpListener::bind(config.appinhouse.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.appinhouse.listen))?;
-    let addr = listener.local_addr()?;
-    println!("TAD appinhouse service is listening on {addr}");
-    tracing::info!(%addr, database = %service.database().describe(), "appinhouse service started");
-    serve_grpc(
-        HostedServices {
-            appinhouse: Some(service),
-            ..HostedServices::default()
-        },
-        listener,
-        shutdown_signal(),
-    )
-    .await
+    let database = service.database().describe();
+    let services = HostedServices {
+        appinhouse: Some(service),
+        ..HostedServices::default()
+    };
+    serve_split("appinhouse", config.appinhouse.listen, database, services).await
 }
 
 /// `tad artifact`.
@@ -600,57 +577,61 @@ pub async fn artifact(config: Config) -> anyhow::Result<()> {
     check_replica_database(&config, "artifact", "artifact").await?;
     let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
     let service = artifact_service(&config, jwt, &config.resource.addr).await?;
-    let listener = tokio::net::TcpListener::bind(config.artifact.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.artifact.listen))?;
-    let addr = listener.local_addr()?;
-    println!("TAD artifact service is listening on {addr}");
     tracing::info!(
-        %addr,
         resource = %config.resource.addr,
-        database = %service.database().describe(),
         storage = %service.storage().describe(),
-        "artifact service started"
+        "artifact service peers"
     );
-    serve_grpc(
-        HostedServices {
-            artifact: Some(service),
-            ..HostedServices::default()
-        },
-        listener,
-        shutdown_signal(),
-    )
-    .await
+    let database = service.database().describe();
+    let services = HostedServices {
+        artifact: Some(service),
+        ..HostedServices::default()
+    };
+    serve_split("artifact", config.artifact.listen, database, services).await
 }
 
 /// `tad migrate`.
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    let blocking_config = config.clone();
-    let database =
-        tokio::task::spawn_blocking(move || svc_resource::open_database(&blocking_config))
+    type Opener = fn(&Config) -> Result<common::db::Database, common::db::DbError>;
+    let databases: [(&str, Opener); 4] = [
+        ("resource", svc_resource::open_database),
+        ("appinhouse", svc_appinhouse::open_database),
+        ("jobs", svc_jobs::open_database),
+        ("artifact", svc_artifact::open_database),
+    ];
+    for (name, open) in databases {
+        let blocking_config = config.clone();
+        let database = tokio::task::spawn_blocking(move || open(&blocking_config))
             .await
             .context("database task stopped")?
-            .context("cannot migrate the resource database")?;
-    println!("resource: migrations applied on {}", database.describe());
-    let blocking_config = config.clone();
-    let database =
-        tokio::task::spawn_blocking(move || svc_appinhouse::open_database(&blocking_config))
-            .await
-            .context("database task stopped")?
-            .context("cannot migrate the appinhouse database")?;
-    println!("appinhouse: migrations applied on {}", database.describe());
-    let blocking_config = config.clone();
-    let database = tokio::task::spawn_blocking(move || svc_jobs::open_database(&blocking_config))
-        .await
-        .context("database task stopped")?
-        .context("cannot migrate the jobs database")?;
-    println!("jobs: migrations applied on {}", database.describe());
-    let blocking_config = config.clone();
-    let database =
-        tokio::task::spawn_blocking(move || svc_artifact::open_database(&blocking_config))
-            .await
-            .context("database task stopped")?
-            .context("cannot migrate the artifact database")?;
-    println!("artifact: migrations applied on {}", database.describe());
+            .with_context(|| format!("cannot migrate the {name} database"))?;
+        println!("{name}: migrations applied on {}", database.describe());
+    }
     Ok(())
+}
+
+/// Serves one split service until the process is asked to stop.
+async fn serve_split(
+    name: &str,
+    listen: SocketAddr,
+    database: String,
+    services: HostedServices,
+) -> anyhow::Result<()> {
+    let listener = listen_grpc(name, listen, database).await?;
+    serve_grpc(services, listener, shutdown_signal()).await
+}
+
+/// Binds the gRPC listener of the split service `name` at `listen` and says where it listens.
+async fn listen_grpc(
+    name: &str,
+    listen: SocketAddr,
+    database: String,
+) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("TAD {name} service is listening on {addr}");
+    tracing::info!(%addr, %database, "{name} service started");
+    Ok(listener)
 }
