@@ -2,8 +2,8 @@
 //! asked over its gRPC API with the caller's own token (a service reads another's data only
 //! through its API).
 
+pub use common::names::{NameLookup, Names};
 use common::telemetry::{CallerChannel, PeerService, reply};
-use std::collections::HashMap;
 
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
 use tonic::transport::Channel;
@@ -15,26 +15,6 @@ pub(crate) async fn upstream<T>(
     call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
 ) -> JobsResult<T> {
     reply(call).await.map_err(JobsError::Upstream)
-}
-
-/// Names found for the ids asked (unknown ids are absent).
-#[derive(Debug, Clone, Default)]
-pub struct Names {
-    pub envs: HashMap<String, String>,
-    pub applications: HashMap<String, String>,
-    pub product_lines: HashMap<String, String>,
-    pub modules: HashMap<String, String>,
-    /// Product line id of each application found.
-    pub application_product_lines: HashMap<String, String>,
-}
-
-/// Ids to name.
-#[derive(Debug, Clone, Default)]
-pub struct NameQuery {
-    pub env_ids: Vec<String>,
-    pub application_ids: Vec<String>,
-    pub product_line_ids: Vec<String>,
-    pub module_ids: Vec<String>,
 }
 
 /// What jobs needs of a cluster.
@@ -69,7 +49,7 @@ impl ResourceDirectory {
         ResourceDirectory(PeerService::new(channel, ResourceServiceClient::new))
     }
 
-    pub async fn names(&self, token: &str, query: NameQuery) -> JobsResult<Names> {
+    pub async fn names(&self, token: &str, query: NameLookup) -> JobsResult<Names> {
         let request = pb::LookupNamesRequest {
             env_ids: query.env_ids,
             application_ids: query.application_ids,

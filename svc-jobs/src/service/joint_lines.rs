@@ -16,7 +16,7 @@ use crate::{
         joint_lines::{self, JointLineRow, JointNodeRow},
         joint_runs,
     },
-    resource::NameQuery,
+    resource::NameLookup,
 };
 
 /// A node as the caller sends it: parents as text (numbers, or "" for none).
@@ -131,9 +131,9 @@ impl JobsService {
             .resource
             .names(
                 &actor.token,
-                NameQuery {
+                NameLookup {
                     product_line_ids: vec![product_line_id.clone()],
-                    ..NameQuery::default()
+                    ..NameLookup::default()
                 },
             )
             .await?;

@@ -15,7 +15,7 @@ use crate::{
         instances::{self, StepRow},
         templates::{self, TemplateMethodRow, TemplateRow},
     },
-    resource::NameQuery,
+    resource::NameLookup,
 };
 
 /// A method of a template as the caller sends it (4.2).
@@ -138,9 +138,9 @@ impl JobsService {
             .resource
             .names(
                 &actor.token,
-                NameQuery {
+                NameLookup {
                     application_ids: vec![application_id.clone()],
-                    ..NameQuery::default()
+                    ..NameLookup::default()
                 },
             )
             .await?;
