@@ -8,7 +8,7 @@ use common::telemetry::{CallerChannel, PeerService, reply};
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
 use tonic::transport::Channel;
 
-use crate::domain::{JobsError, JobsResult};
+use crate::domain::{JobsError, JobsResult, RecordKind};
 
 /// The message another service answers, or its status as [`JobsError::Upstream`].
 pub(crate) async fn upstream<T>(
@@ -63,6 +63,31 @@ impl ResourceDirectory {
             product_lines: answer.product_lines,
             modules: answer.modules,
             application_product_lines: answer.application_product_lines,
+        })
+    }
+
+    /// Fails with [`JobsError::NotFound`] unless svc-resource names the `kind` record `id`, an
+    /// application or a product line (it names no record of another kind).
+    pub async fn require_named(&self, token: &str, kind: RecordKind, id: &str) -> JobsResult<()> {
+        let ids = vec![id.to_owned()];
+        let query = match kind {
+            RecordKind::Application => NameLookup {
+                application_ids: ids,
+                ..NameLookup::default()
+            },
+            RecordKind::ProductLine => NameLookup {
+                product_line_ids: ids,
+                ..NameLookup::default()
+            },
+            _ => NameLookup::default(),
+        };
+        let names = self.names(token, query).await?;
+        if names.applications.contains_key(id) || names.product_lines.contains_key(id) {
+            return Ok(());
+        }
+        Err(JobsError::NotFound {
+            kind,
+            id: id.to_owned(),
         })
     }
 
