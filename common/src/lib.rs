@@ -16,6 +16,7 @@ pub mod https;
 pub mod identity;
 pub mod ids;
 pub mod limits;
+pub mod names;
 pub mod paging;
 pub mod roles;
 pub mod secrets;

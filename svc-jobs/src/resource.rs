@@ -2,39 +2,19 @@
 //! asked over its gRPC API with the caller's own token (a service reads another's data only
 //! through its API).
 
+pub use common::names::{NameLookup, Names};
 use common::telemetry::{CallerChannel, PeerService, reply};
-use std::collections::HashMap;
 
 use proto::resource::v1::{self as pb, resource_service_client::ResourceServiceClient};
 use tonic::transport::Channel;
 
-use crate::domain::{JobsError, JobsResult};
+use crate::domain::{JobsError, JobsResult, RecordKind};
 
 /// The message another service answers, or its status as [`JobsError::Upstream`].
 pub(crate) async fn upstream<T>(
     call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
 ) -> JobsResult<T> {
     reply(call).await.map_err(JobsError::Upstream)
-}
-
-/// Names found for the ids asked (unknown ids are absent).
-#[derive(Debug, Clone, Default)]
-pub struct Names {
-    pub envs: HashMap<String, String>,
-    pub applications: HashMap<String, String>,
-    pub product_lines: HashMap<String, String>,
-    pub modules: HashMap<String, String>,
-    /// Product line id of each application found.
-    pub application_product_lines: HashMap<String, String>,
-}
-
-/// Ids to name.
-#[derive(Debug, Clone, Default)]
-pub struct NameQuery {
-    pub env_ids: Vec<String>,
-    pub application_ids: Vec<String>,
-    pub product_line_ids: Vec<String>,
-    pub module_ids: Vec<String>,
 }
 
 /// What jobs needs of a cluster.
@@ -69,7 +49,7 @@ impl ResourceDirectory {
         ResourceDirectory(PeerService::new(channel, ResourceServiceClient::new))
     }
 
-    pub async fn names(&self, token: &str, query: NameQuery) -> JobsResult<Names> {
+    pub async fn names(&self, token: &str, query: NameLookup) -> JobsResult<Names> {
         let request = pb::LookupNamesRequest {
             env_ids: query.env_ids,
             application_ids: query.application_ids,
@@ -83,6 +63,31 @@ impl ResourceDirectory {
             product_lines: answer.product_lines,
             modules: answer.modules,
             application_product_lines: answer.application_product_lines,
+        })
+    }
+
+    /// Fails with [`JobsError::NotFound`] unless svc-resource names the `kind` record `id`, an
+    /// application or a product line (it names no record of another kind).
+    pub async fn require_named(&self, token: &str, kind: RecordKind, id: &str) -> JobsResult<()> {
+        let ids = vec![id.to_owned()];
+        let query = match kind {
+            RecordKind::Application => NameLookup {
+                application_ids: ids,
+                ..NameLookup::default()
+            },
+            RecordKind::ProductLine => NameLookup {
+                product_line_ids: ids,
+                ..NameLookup::default()
+            },
+            _ => NameLookup::default(),
+        };
+        let names = self.names(token, query).await?;
+        if names.applications.contains_key(id) || names.product_lines.contains_key(id) {
+            return Ok(());
+        }
+        Err(JobsError::NotFound {
+            kind,
+            id: id.to_owned(),
         })
     }
 

@@ -102,26 +102,27 @@ impl Sealer {
 
 impl StepBindings {
     /// The bindings with their values sealed, as they are stored.
-    pub(crate) fn sealed(mut self, sealer: &Sealer) -> JobsResult<StepBindings> {
-        if let Some(values) = self.config_value.take() {
-            self.config_value = Some(sealer.seal_values(values)?);
-        }
-        if let Some(binding) = self.actemplates.as_mut() {
-            for group in &mut binding.groups {
-                group.configs = sealer.seal_values(group.configs.take())?;
-            }
-        }
-        Ok(self)
+    pub(crate) fn sealed(self, sealer: &Sealer) -> JobsResult<StepBindings> {
+        self.with_values(|values| sealer.seal_values(values))
     }
 
     /// The bindings with their values opened.
-    pub(crate) fn opened(mut self, sealer: &Sealer) -> JobsResult<StepBindings> {
+    pub(crate) fn opened(self, sealer: &Sealer) -> JobsResult<StepBindings> {
+        self.with_values(|values| sealer.open_values(values))
+    }
+
+    /// The bindings with each set of values (the parameters, each app-config group's configs)
+    /// replaced by what `change` makes of it.
+    fn with_values(
+        mut self,
+        change: impl Fn(Value) -> JobsResult<Value>,
+    ) -> JobsResult<StepBindings> {
         if let Some(values) = self.config_value.take() {
-            self.config_value = Some(sealer.open_values(values)?);
+            self.config_value = Some(change(values)?);
         }
         if let Some(binding) = self.actemplates.as_mut() {
             for group in &mut binding.groups {
-                group.configs = sealer.open_values(group.configs.take())?;
+                group.configs = change(group.configs.take())?;
             }
         }
         Ok(self)

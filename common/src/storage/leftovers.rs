@@ -14,6 +14,7 @@ use futures::{StreamExt, future::BoxFuture};
 use object_store::{ObjectStore, ObjectStoreExt, path::Path as ObjectPath};
 
 use super::{StorageError, io_error};
+use crate::db::{Database, DbConnection, DbError};
 
 /// Keys asked about at once.
 const BATCH: usize = 500;
@@ -33,6 +34,37 @@ impl Removed {
         self.files += other.files;
         self.bytes += other.bytes;
     }
+}
+
+/// The `referenced` answer of [`remove_unreferenced_objects`] for objects whose keys rows of
+/// `database` hold: `query` answers which of a batch of keys some row refers to.
+pub fn referenced_in(
+    database: Database,
+    query: fn(&mut DbConnection, &[String]) -> diesel::QueryResult<Vec<String>>,
+) -> impl FnMut(Vec<String>) -> ReferencedFuture {
+    move |keys| {
+        let database = database.clone();
+        Box::pin(async move {
+            database
+                .run(move |connection| query(connection, &keys).map_err(DbError::from))
+                .await
+                .map(|found| found.into_iter().collect())
+                .map_err(|error: DbError| error.to_string())
+        })
+    }
+}
+
+/// Logs what a service's start-up collection of crash leftovers removed.
+pub fn log_removed(service: &'static str, spool: Removed, objects: Removed, min_age: Duration) {
+    tracing::info!(
+        service,
+        spool_files = spool.files,
+        spool_bytes = spool.bytes,
+        objects = objects.files,
+        object_bytes = objects.bytes,
+        min_age_secs = min_age.as_secs(),
+        "crash leftovers removed"
+    );
 }
 
 fn older_than(modified: SystemTime, min_age: Duration) -> bool {

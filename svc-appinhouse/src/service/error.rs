@@ -22,45 +22,38 @@ pub enum Fault {
     SecretKey,
 }
 
-/// Failures of the appinhouse rules.
-#[derive(Debug, thiserror::Error)]
-pub enum AppinhouseError {
-    #[error("{field} is required")]
-    Missing { field: &'static str },
-    #[error("{field} {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("page {page} is past the last page {total_page}")]
-    PastTheEnd { page: i64, total_page: i64 },
-    #[error("{0}")]
-    NotFound(String),
-    #[error("cannot build the plist: {0}")]
-    Plist(String),
-    #[error("archive file {0} does not exist")]
-    ArchiveMissing(String),
-    #[error("cannot delete files: {0}")]
-    DeleteFile(String),
-    #[error("time {0:?} is not like 2016-05-10T02:11:50+0800, +08:00 or Z")]
-    TimeFormat(String),
-    #[error("app {0:?} does not exist")]
-    AppNotFound(String),
-    #[error("app {0:?} already exists")]
-    AppExists(String),
-    #[error("missing or invalid X-SecretKey")]
-    SecretKey,
-    #[error("cannot read the build: {0}")]
-    Metadata(String),
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("upload failed: {0}")]
-    Upload(String),
+common::rules_error! {
+    /// Failures of the appinhouse rules.
+    #[derive(Debug, thiserror::Error)]
+    pub enum AppinhouseError (field: &'static str) {
+        #[error("page {page} is past the last page {total_page}")]
+        PastTheEnd { page: i64, total_page: i64 },
+        #[error("{0}")]
+        NotFound(String),
+        #[error("cannot build the plist: {0}")]
+        Plist(String),
+        #[error("archive file {0} does not exist")]
+        ArchiveMissing(String),
+        #[error("cannot delete files: {0}")]
+        DeleteFile(String),
+        #[error("time {0:?} is not like 2016-05-10T02:11:50+0800, +08:00 or Z")]
+        TimeFormat(String),
+        #[error("app {0:?} does not exist")]
+        AppNotFound(String),
+        #[error("app {0:?} already exists")]
+        AppExists(String),
+        #[error("missing or invalid X-SecretKey")]
+        SecretKey,
+        #[error("cannot read the build: {0}")]
+        Metadata(String),
+        #[error(transparent)]
+        Database(#[from] DbError),
+        #[error(transparent)]
+        Store(#[from] StoreError),
+        #[error("upload failed: {0}")]
+        Upload(String),
+    }
 }
-
-common::service_error_conversions!(AppinhouseError);
 
 impl AppinhouseError {
     /// The contract answer this failure gives.

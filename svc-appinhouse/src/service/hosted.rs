@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use common::storage::leftovers::{Removed, remove_stale_spool};
+use common::storage::leftovers::{self, Removed, remove_stale_spool};
 use futures::stream::BoxStream;
 use tokio::io::AsyncWriteExt;
 
@@ -237,33 +237,16 @@ impl AppinhouseService {
             .await
             .map_err(|error| AppinhouseError::Upload(error.to_string()))?
             .map_err(StoreError::Io)?;
-        let database = self.database.clone();
+        let referenced = leftovers::referenced_in(
+            self.database.clone(),
+            crate::db::models::builds::referenced_hosted_keys,
+        );
         let files = self
             .store
-            .remove_unreferenced(min_age, move |keys| {
-                let database = database.clone();
-                Box::pin(async move {
-                    database
-                        .run(move |connection| {
-                            crate::db::models::builds::referenced_hosted_keys(connection, &keys)
-                                .map_err(AppinhouseError::from)
-                        })
-                        .await
-                        .map(|found| found.into_iter().collect())
-                        .map_err(|error| error.to_string())
-                })
-            })
+            .remove_unreferenced(min_age, referenced)
             .await
             .map_err(|error| StoreError::Io(std::io::Error::other(error.to_string())))?;
-        tracing::info!(
-            service = "appinhouse",
-            spool_files = spool.files,
-            spool_bytes = spool.bytes,
-            objects = files.files,
-            object_bytes = files.bytes,
-            min_age_secs = min_age.as_secs(),
-            "crash leftovers removed"
-        );
+        leftovers::log_removed("appinhouse", spool, files, min_age);
         Ok((spool, files))
     }
 

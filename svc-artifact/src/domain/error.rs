@@ -24,62 +24,52 @@ impl RecordKind {
     }
 }
 
-/// Failures of the artifact rules.
-#[derive(Debug, thiserror::Error)]
-pub enum ArtifactError {
-    #[error("{field} is required")]
-    Missing { field: String },
-    #[error("{field} {message}")]
-    Invalid { field: String, message: String },
-    #[error("{} {id:?} does not exist", kind.label())]
-    NotFound { kind: RecordKind, id: String },
-    #[error("md5 of {file:?} is {actual}, not the declared {declared}")]
-    Md5Mismatch {
-        file: String,
-        declared: String,
-        actual: String,
-    },
-    #[error("archive {archive:?} is refused: {reason}")]
-    ArchiveRejected { archive: String, reason: String },
-    #[error("{message}")]
-    InvalidSchema { message: String },
-    #[error("{message}")]
-    InvalidValues { message: String },
-    #[error("{message}")]
-    RenderFailed { message: String },
-    #[error("file {name:?} is binary; only text files can be shown")]
-    BinaryFile { name: String },
-    #[error("upload is larger than the limit of {limit} bytes")]
-    TooLarge { limit: u64 },
-    #[error("range {start}-{end} is outside file {id:?} of {size} bytes")]
-    Range {
-        id: String,
-        start: u64,
-        end: u64,
-        size: u64,
-    },
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    SelfReview(String),
-    #[error("authentication required: {0}")]
-    Unauthenticated(String),
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error("{0}")]
-    Io(String),
-    /// A call to another service failed; its status is passed on.
-    #[error("{0}")]
-    Upstream(tonic::Status),
-}
-
-common::service_error_conversions!(ArtifactError);
-
-impl From<common::roles::Forbidden> for ArtifactError {
-    fn from(error: common::roles::Forbidden) -> Self {
-        ArtifactError::Forbidden(error.0)
+common::rules_error! {
+    /// Failures of the artifact rules.
+    #[derive(Debug, thiserror::Error)]
+    pub enum ArtifactError (field: String, forbidden) {
+        #[error("{} {id:?} does not exist", kind.label())]
+        NotFound { kind: RecordKind, id: String },
+        #[error("md5 of {file:?} is {actual}, not the declared {declared}")]
+        Md5Mismatch {
+            file: String,
+            declared: String,
+            actual: String,
+        },
+        #[error("archive {archive:?} is refused: {reason}")]
+        ArchiveRejected { archive: String, reason: String },
+        #[error("{message}")]
+        InvalidSchema { message: String },
+        #[error("{message}")]
+        InvalidValues { message: String },
+        #[error("{message}")]
+        RenderFailed { message: String },
+        #[error("file {name:?} is binary; only text files can be shown")]
+        BinaryFile { name: String },
+        #[error("upload is larger than the limit of {limit} bytes")]
+        TooLarge { limit: u64 },
+        #[error("range {start}-{end} is outside file {id:?} of {size} bytes")]
+        Range {
+            id: String,
+            start: u64,
+            end: u64,
+            size: u64,
+        },
+        #[error("{0}")]
+        Forbidden(String),
+        #[error("{0}")]
+        SelfReview(String),
+        #[error("authentication required: {0}")]
+        Unauthenticated(String),
+        #[error(transparent)]
+        Database(#[from] DbError),
+        #[error(transparent)]
+        Storage(#[from] StorageError),
+        #[error("{0}")]
+        Io(String),
+        /// A call to another service failed; its status is passed on.
+        #[error("{0}")]
+        Upstream(tonic::Status),
     }
 }
 

@@ -27,31 +27,12 @@ impl ArtifactService {
                 .await
                 .map_err(|error| ArtifactError::Io(format!("spool clean-up stopped: {error}")))?
                 .map_err(|error| ArtifactError::io("cannot clean the spool directory", error))?;
-        let database = self.database.clone();
+        let referenced = leftovers::referenced_in(self.database.clone(), files::referenced_keys);
         let objects = self
             .storage
-            .remove_unreferenced("files", min_age, move |keys| {
-                let database = database.clone();
-                Box::pin(async move {
-                    database
-                        .run(move |connection| {
-                            files::referenced_keys(connection, &keys).map_err(ArtifactError::from)
-                        })
-                        .await
-                        .map(|found| found.into_iter().collect())
-                        .map_err(|error| error.to_string())
-                })
-            })
+            .remove_unreferenced("files", min_age, referenced)
             .await?;
-        tracing::info!(
-            service = "artifact",
-            spool_files = spool.files,
-            spool_bytes = spool.bytes,
-            objects = objects.files,
-            object_bytes = objects.bytes,
-            min_age_secs = min_age.as_secs(),
-            "crash leftovers removed"
-        );
+        leftovers::log_removed("artifact", spool, objects, min_age);
         Ok(LeftoversRemoved { spool, objects })
     }
 }

@@ -52,68 +52,61 @@ pub enum GraphFault {
     Cycle,
 }
 
-/// Failures of the jobs rules.
-#[derive(Debug, thiserror::Error)]
-pub enum JobsError {
-    #[error("{field} is required")]
-    Missing { field: &'static str },
-    #[error("{field} {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("{} {id:?} does not exist", kind.label())]
-    NotFound { kind: RecordKind, id: String },
-    #[error("{} {id:?} is still used by {}", kind.label(), users.join(", "))]
-    InUse {
-        kind: RecordKind,
-        id: String,
-        users: Vec<String>,
-    },
-    #[error("{message}")]
-    Mismatch { message: String },
-    #[error("joint line is not a valid graph: {message}")]
-    Graph { fault: GraphFault, message: String },
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("authentication required: {0}")]
-    Unauthenticated(String),
-    /// A call to another service failed; its status is passed on.
-    #[error("{0}")]
-    Upstream(tonic::Status),
-    /// Another run holds the instance or its (application, environment).
-    #[error("{message}")]
-    RunActive { run_id: String, message: String },
-    /// The request does not fit the record's state (retry of a run that did not fail, rollback
-    /// without an earlier snapshot).
-    #[error("{message}")]
-    Conflict { message: String },
-    /// An idempotency key sent again with a different request.
-    #[error("{message}")]
-    KeyReused { message: String },
-    #[error("job instance {instance_id:?} has no running execution")]
-    NotRunning { instance_id: String },
-    #[error("job instance {instance_id:?} cannot run yet: {message}")]
-    NotReady {
-        instance_id: String,
-        message: String,
-    },
-    /// The service cannot take the request now (shutting down).
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("cannot build the work order sheet: {0}")]
-    Export(String),
-    #[error(transparent)]
-    Database(#[from] DbError),
-    /// A value sealed at rest cannot be sealed or opened (wrong credential key, damaged row).
-    #[error("{what} cannot be {doing}: {reason}")]
-    Sealing {
-        what: &'static str,
-        doing: &'static str,
-        reason: String,
-    },
+common::rules_error! {
+    /// Failures of the jobs rules.
+    #[derive(Debug, thiserror::Error)]
+    pub enum JobsError (field: &'static str, forbidden) {
+        #[error("{} {id:?} does not exist", kind.label())]
+        NotFound { kind: RecordKind, id: String },
+        #[error("{} {id:?} is still used by {}", kind.label(), users.join(", "))]
+        InUse {
+            kind: RecordKind,
+            id: String,
+            users: Vec<String>,
+        },
+        #[error("{message}")]
+        Mismatch { message: String },
+        #[error("joint line is not a valid graph: {message}")]
+        Graph { fault: GraphFault, message: String },
+        #[error("{0}")]
+        Forbidden(String),
+        #[error("authentication required: {0}")]
+        Unauthenticated(String),
+        /// A call to another service failed; its status is passed on.
+        #[error("{0}")]
+        Upstream(tonic::Status),
+        /// Another run holds the instance or its (application, environment).
+        #[error("{message}")]
+        RunActive { run_id: String, message: String },
+        /// The request does not fit the record's state (retry of a run that did not fail, rollback
+        /// without an earlier snapshot).
+        #[error("{message}")]
+        Conflict { message: String },
+        /// An idempotency key sent again with a different request.
+        #[error("{message}")]
+        KeyReused { message: String },
+        #[error("job instance {instance_id:?} has no running execution")]
+        NotRunning { instance_id: String },
+        #[error("job instance {instance_id:?} cannot run yet: {message}")]
+        NotReady {
+            instance_id: String,
+            message: String,
+        },
+        /// The service cannot take the request now (shutting down).
+        #[error("{0}")]
+        Unavailable(String),
+        #[error("cannot build the work order sheet: {0}")]
+        Export(String),
+        #[error(transparent)]
+        Database(#[from] DbError),
+        /// A value sealed at rest cannot be sealed or opened (wrong credential key, damaged row).
+        #[error("{what} cannot be {doing}: {reason}")]
+        Sealing {
+            what: &'static str,
+            doing: &'static str,
+            reason: String,
+        },
+    }
 }
-
-common::service_error_conversions!(JobsError);
 
 pub type JobsResult<T> = Result<T, JobsError>;

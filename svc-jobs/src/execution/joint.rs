@@ -10,7 +10,6 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::Duration,
 };
 
 use common::{db::DbError, ids::new_id, time::now_utc};
@@ -247,17 +246,8 @@ async fn set_node(
 /// Renews the joint run's lease every second; sets `lost` when another replica took it.
 async fn keep_joint_lease(inner: Arc<Inner>, joint_id: String, lost: Arc<AtomicBool>) {
     loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let owner = inner.replica.clone();
-        let until = inner.lease_until();
-        let renew_id = joint_id.clone();
-        // A write: it takes the writers' turn (see `runner::keep_lease`).
         let renewed = inner
-            .database
-            .transaction(move |connection| {
-                joint_runs::renew_lease(connection, &renew_id, &owner, until)
-                    .map_err(DbError::Query)
-            })
+            .renew_lease_later(&joint_id, joint_runs::renew_lease)
             .await;
         match renewed {
             Ok(true) => {}

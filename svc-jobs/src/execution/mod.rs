@@ -29,7 +29,7 @@ use common::{
     auth::{INTERNAL_ROLE, JwtKeys},
     bus::SharedBus,
     config::ExecutionOptions,
-    db::{Database, DbConnection},
+    db::{Database, DbConnection, DbError},
     ids::new_id,
     time::now_utc,
 };
@@ -194,6 +194,26 @@ impl Inner {
 
     pub fn lease_until(&self) -> chrono::NaiveDateTime {
         now_utc() + chrono::Duration::seconds(i64::try_from(self.options.lease_secs).unwrap_or(30))
+    }
+
+    /// Waits a second, then extends this replica's lease on the run `id` with `renew` (the run
+    /// or joint run query: id, owner, until), answering what it answered. A write: it takes the
+    /// writers' turn like every other (on SQLite, a write outside it made a concurrent
+    /// read-then-write transaction, e.g. a log append, fail as busy).
+    pub(crate) async fn renew_lease_later<T: Send + 'static>(
+        &self,
+        id: &str,
+        renew: fn(&mut DbConnection, &str, &str, chrono::NaiveDateTime) -> diesel::QueryResult<T>,
+    ) -> Result<T, DbError> {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let owner = self.replica.clone();
+        let until = self.lease_until();
+        let id = id.to_owned();
+        self.database
+            .transaction(move |connection| {
+                renew(connection, &id, &owner, until).map_err(DbError::Query)
+            })
+            .await
     }
 }
 

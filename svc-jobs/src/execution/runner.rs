@@ -256,18 +256,7 @@ async fn keep_lease(
     lost: Arc<AtomicBool>,
 ) {
     loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let owner = inner.replica.clone();
-        let until = inner.lease_until();
-        let renew_run = run_id.clone();
-        // A write: it takes the writers' turn like every other (on SQLite, a write outside it
-        // made a concurrent read-then-write transaction, e.g. a log append, fail as busy).
-        let renewed = inner
-            .database
-            .transaction(move |connection| {
-                Ok::<_, JobsError>(runs::renew_lease(connection, &renew_run, &owner, until)?)
-            })
-            .await;
+        let renewed = inner.renew_lease_later(&run_id, runs::renew_lease).await;
         match renewed {
             Ok(Some(true)) => {
                 let _ = stop.send(true);

@@ -13,6 +13,24 @@ use crate::service::{
 
 use super::JobsGrpc;
 
+/// An execution answer with the fields both kinds of run have (an instance's run row and a joint
+/// run row name them alike) taken from `$run`; the others empty.
+macro_rules! run_fields {
+    ($run:ident) => {
+        pb::Execution {
+            id: $run.id,
+            status: $run.status,
+            use_tad_host: $run.use_tad_host,
+            started_by: $run.started_by,
+            message: $run.message,
+            create_time_ms: to_unix_ms($run.create_time),
+            start_time_ms: $run.start_time.map(to_unix_ms),
+            end_time_ms: $run.end_time.map(to_unix_ms),
+            ..pb::Execution::default()
+        }
+    };
+}
+
 /// A run as `get_execution` answers it: an instance's run with its steps and host tasks, or a
 /// joint line's run with its nodes.
 pub(super) fn execution_view_to_proto(view: ExecutionView) -> pb::Execution {
@@ -30,16 +48,8 @@ pub(super) fn execution_to_proto(tree: RunTree) -> pb::Execution {
         host_tasks,
     } = tree;
     pb::Execution {
-        id: run.id,
         instance_id: run.instance_id,
         kind: run.kind,
-        status: run.status,
-        use_tad_host: run.use_tad_host,
-        started_by: run.started_by,
-        message: run.message,
-        create_time_ms: to_unix_ms(run.create_time),
-        start_time_ms: run.start_time.map(to_unix_ms),
-        end_time_ms: run.end_time.map(to_unix_ms),
         steps: steps
             .into_iter()
             .map(|(step, plan)| pb::ExecutionStep {
@@ -68,26 +78,14 @@ pub(super) fn execution_to_proto(tree: RunTree) -> pb::Execution {
                 end_time_ms: step.end_time.map(to_unix_ms),
             })
             .collect(),
-        artifacts: Vec::new(),
-        nodes: Vec::new(),
+        ..run_fields!(run)
     }
 }
 
 fn joint_to_proto(tree: JointTree) -> pb::Execution {
     let JointTree { run, nodes } = tree;
     pb::Execution {
-        id: run.id,
-        instance_id: String::new(),
         kind: "joint".to_owned(),
-        status: run.status,
-        use_tad_host: run.use_tad_host,
-        started_by: run.started_by,
-        message: run.message,
-        create_time_ms: to_unix_ms(run.create_time),
-        start_time_ms: run.start_time.map(to_unix_ms),
-        end_time_ms: run.end_time.map(to_unix_ms),
-        steps: Vec::new(),
-        artifacts: Vec::new(),
         nodes: nodes
             .into_iter()
             .map(|(node, instance_name)| pb::JointRunNode {
@@ -100,6 +98,7 @@ fn joint_to_proto(tree: JointTree) -> pb::Execution {
                 message: node.message,
             })
             .collect(),
+        ..run_fields!(run)
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{
         instances::{self, InstanceFilter, InstanceRow, StepRow},
         joint_lines, runs, templates,
     },
-    resource::{ClusterInfo, NameQuery, Names},
+    resource::{ClusterInfo, NameLookup, Names},
 };
 
 /// What a caller sends to create an instance.
@@ -94,7 +94,7 @@ pub(crate) fn derived_status(
 
 impl JobsService {
     async fn names_for(&self, actor: &Actor, rows: &[InstanceRow]) -> JobsResult<Names> {
-        let mut query = NameQuery::default();
+        let mut query = NameLookup::default();
         for row in rows {
             query.env_ids.push(row.env_id.clone());
             query.application_ids.push(row.application_id.clone());
@@ -174,11 +174,11 @@ impl JobsService {
             .resource
             .names(
                 &actor.token,
-                NameQuery {
+                NameLookup {
                     env_ids: vec![env_id.to_owned()],
                     application_ids: vec![application_id.to_owned()],
                     module_ids: module_id.map(|id| vec![id.to_owned()]).unwrap_or_default(),
-                    ..NameQuery::default()
+                    ..NameLookup::default()
                 },
             )
             .await?;

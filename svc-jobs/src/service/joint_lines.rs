@@ -10,13 +10,10 @@ use super::{
     Actor, GraphFault, JobsError, JobsResult, JobsService, RecordKind, checked_name,
     checked_reference, checked_text, filter_text, require_operator, require_reader,
 };
-use crate::{
-    db::models::{
-        instances,
-        joint_lines::{self, JointLineRow, JointNodeRow},
-        joint_runs,
-    },
-    resource::NameQuery,
+use crate::db::models::{
+    instances,
+    joint_lines::{self, JointLineRow, JointNodeRow},
+    joint_runs,
 };
 
 /// A node as the caller sends it: parents as text (numbers, or "" for none).
@@ -127,22 +124,9 @@ impl JobsService {
         let name = checked_name("name", name)?;
         let remark = checked_text("remark", remark, limits::REMARK)?;
         let product_line_id = checked_reference("productline_id", product_line_id)?;
-        let names = self
-            .resource
-            .names(
-                &actor.token,
-                NameQuery {
-                    product_line_ids: vec![product_line_id.clone()],
-                    ..NameQuery::default()
-                },
-            )
+        self.resource
+            .require_named(&actor.token, RecordKind::ProductLine, &product_line_id)
             .await?;
-        if !names.product_lines.contains_key(&product_line_id) {
-            return Err(JobsError::NotFound {
-                kind: RecordKind::ProductLine,
-                id: product_line_id,
-            });
-        }
         let now = now_utc();
         let row = JointLineRow {
             id: common::ids::new_id(),

@@ -66,12 +66,6 @@ impl JobsService {
     }
 }
 
-impl From<common::roles::Forbidden> for JobsError {
-    fn from(error: common::roles::Forbidden) -> JobsError {
-        JobsError::Forbidden(error.0)
-    }
-}
-
 /// A trimmed non-empty name of at most 128 characters.
 fn checked_name(field: &'static str, value: &str) -> JobsResult<String> {
     let trimmed = value.trim();

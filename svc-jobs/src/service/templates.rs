@@ -15,7 +15,6 @@ use crate::{
         instances::{self, StepRow},
         templates::{self, TemplateMethodRow, TemplateRow},
     },
-    resource::NameQuery,
 };
 
 /// A method of a template as the caller sends it (4.2).
@@ -134,22 +133,9 @@ impl JobsService {
             "" => "public".to_owned(),
             other => other.to_owned(),
         };
-        let names = self
-            .resource
-            .names(
-                &actor.token,
-                NameQuery {
-                    application_ids: vec![application_id.clone()],
-                    ..NameQuery::default()
-                },
-            )
+        self.resource
+            .require_named(&actor.token, RecordKind::Application, &application_id)
             .await?;
-        if !names.applications.contains_key(&application_id) {
-            return Err(JobsError::NotFound {
-                kind: RecordKind::Application,
-                id: application_id,
-            });
-        }
         let rollback_template_id = input
             .rollback_template_id
             .map(|id| id.trim().to_owned())

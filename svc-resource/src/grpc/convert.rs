@@ -76,11 +76,26 @@ common::proto_from! {
         host_ip, host_name, remark, ssh_user, ssh_port, ssh_password, ssh_private_key,
         product_line_id, env_id,
     }
-    pb::LookupNamesRequest as body => NameLookup {
-        env_ids, application_ids, product_line_ids, module_ids,
+}
+
+/// The ids a `LookupNames` request asks to name (the lookup types are common's, so no `From`).
+pub(super) fn name_lookup(body: pb::LookupNamesRequest) -> NameLookup {
+    NameLookup {
+        env_ids: body.env_ids,
+        application_ids: body.application_ids,
+        product_line_ids: body.product_line_ids,
+        module_ids: body.module_ids,
     }
-    Names as names => pb::LookupNamesResponse {
-        envs, applications, product_lines, modules, application_product_lines,
+}
+
+/// The names found, as the `LookupNames` answer.
+pub(super) fn names_response(names: Names) -> pb::LookupNamesResponse {
+    pb::LookupNamesResponse {
+        envs: names.envs,
+        applications: names.applications,
+        product_lines: names.product_lines,
+        modules: names.modules,
+        application_product_lines: names.application_product_lines,
     }
 }
 

@@ -262,6 +262,7 @@ common::grpc_api! {
 
     // Names of records by id, for other services' answers.
     lookup_names(&self, actor: Claims, body: pb::LookupNamesRequest) -> pb::LookupNamesResponse {
-        self.service.lookup_names(&actor, body.into()).await?.into()
+        let lookup = convert::name_lookup(body);
+        convert::names_response(self.service.lookup_names(&actor, lookup).await?)
     }
 }

@@ -39,73 +39,60 @@ pub enum ConflictKind {
     HostBound,
 }
 
-/// Failures of the resource rules.
-#[derive(Debug, thiserror::Error)]
-pub enum ResourceError {
-    #[error("{field} is required")]
-    Missing { field: &'static str },
-    #[error("{field} {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("{} {id:?} does not exist", kind.label())]
-    NotFound { kind: RecordKind, id: String },
-    #[error("username {0:?} is already taken")]
-    UsernameTaken(String),
-    #[error("{} {id:?} is still used by {}: {}", kind.label(), dependent_kind.label(), dependents.join(", "))]
-    InUse {
-        kind: RecordKind,
-        id: String,
-        dependent_kind: RecordKind,
-        dependents: Vec<String>,
-    },
-    #[error("{1}")]
-    Conflict(ConflictKind, String),
-    #[error("{} {id:?} is owned by the CMDB and cannot be {action} here", kind.label())]
-    CmdbOwned {
-        kind: RecordKind,
-        id: String,
-        action: &'static str,
-    },
-    #[error("{entry}: {source}")]
-    Entry {
-        entry: String,
-        source: Box<ResourceError>,
-    },
-    #[error("cannot read the stored credentials of host {0:?}")]
-    Credentials(String),
-    #[error("you cannot delete your own user {0:?}")]
-    CannotDeleteSelf(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("username or password is wrong")]
-    InvalidCredentials,
-    #[error("too many failed logins for {0:?}; try again in a minute")]
-    TooManyLoginAttempts(String),
-    #[error("authentication required: {0}")]
-    Unauthenticated(String),
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error("login rate limit unavailable: {0}")]
-    Cache(#[from] CacheError),
-    #[error("password hashing failed: {0}")]
-    Hashing(String),
-    #[error("cannot issue token: {0}")]
-    Token(String),
-    /// The service could not finish now; the caller may try again.
-    #[error("{0}")]
-    Unavailable(String),
-    /// A call to another service failed; its status is passed on.
-    #[error("{0}")]
-    Upstream(tonic::Status),
-}
-
-common::service_error_conversions!(ResourceError);
-
-impl From<common::roles::Forbidden> for ResourceError {
-    fn from(error: common::roles::Forbidden) -> Self {
-        ResourceError::Forbidden(error.0)
+common::rules_error! {
+    /// Failures of the resource rules.
+    #[derive(Debug, thiserror::Error)]
+    pub enum ResourceError (field: &'static str, forbidden) {
+        #[error("{} {id:?} does not exist", kind.label())]
+        NotFound { kind: RecordKind, id: String },
+        #[error("username {0:?} is already taken")]
+        UsernameTaken(String),
+        #[error("{} {id:?} is still used by {}: {}", kind.label(), dependent_kind.label(), dependents.join(", "))]
+        InUse {
+            kind: RecordKind,
+            id: String,
+            dependent_kind: RecordKind,
+            dependents: Vec<String>,
+        },
+        #[error("{1}")]
+        Conflict(ConflictKind, String),
+        #[error("{} {id:?} is owned by the CMDB and cannot be {action} here", kind.label())]
+        CmdbOwned {
+            kind: RecordKind,
+            id: String,
+            action: &'static str,
+        },
+        #[error("{entry}: {source}")]
+        Entry {
+            entry: String,
+            source: Box<ResourceError>,
+        },
+        #[error("cannot read the stored credentials of host {0:?}")]
+        Credentials(String),
+        #[error("you cannot delete your own user {0:?}")]
+        CannotDeleteSelf(String),
+        #[error("{0}")]
+        Forbidden(String),
+        #[error("username or password is wrong")]
+        InvalidCredentials,
+        #[error("too many failed logins for {0:?}; try again in a minute")]
+        TooManyLoginAttempts(String),
+        #[error("authentication required: {0}")]
+        Unauthenticated(String),
+        #[error(transparent)]
+        Database(#[from] DbError),
+        #[error("login rate limit unavailable: {0}")]
+        Cache(#[from] CacheError),
+        #[error("password hashing failed: {0}")]
+        Hashing(String),
+        #[error("cannot issue token: {0}")]
+        Token(String),
+        /// The service could not finish now; the caller may try again.
+        #[error("{0}")]
+        Unavailable(String),
+        /// A call to another service failed; its status is passed on.
+        #[error("{0}")]
+        Upstream(tonic::Status),
     }
 }
 

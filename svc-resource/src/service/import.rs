@@ -49,11 +49,20 @@ pub struct ImportSummary {
     pub bindings: usize,
 }
 
-fn at<T>(section: &str, index: usize, result: ResourceResult<T>) -> ResourceResult<T> {
-    result.map_err(|error| ResourceError::Entry {
-        entry: format!("{section}[{index}]"),
-        source: Box::new(error),
-    })
+/// Writes the entries of one section in order with `write`; the first that fails stops the
+/// import, named by its place (`section[index]`).
+fn each<Entry, Written>(
+    section: &str,
+    entries: Vec<Entry>,
+    mut write: impl FnMut(Entry) -> ResourceResult<Written>,
+) -> ResourceResult<()> {
+    for (index, entry) in entries.into_iter().enumerate() {
+        write(entry).map_err(|error| ResourceError::Entry {
+            entry: format!("{section}[{index}]"),
+            source: Box::new(error),
+        })?;
+    }
+    Ok(())
 }
 
 impl ResourceService {
@@ -85,77 +94,39 @@ impl ResourceService {
                     hosts: catalog.hosts.len(),
                     bindings: catalog.bindings.iter().map(|(_, hosts)| hosts.len()).sum(),
                 };
-                for (index, user) in catalog.users.into_iter().enumerate() {
-                    at(
-                        "users",
-                        index,
-                        upsert_user_in(
-                            connection,
-                            &actor,
-                            user.username,
-                            user.roles_json,
-                            user.password_hash,
-                        ),
-                    )?;
-                }
-                for (index, input) in catalog.product_lines.into_iter().enumerate() {
-                    at(
-                        "product_lines",
-                        index,
-                        upsert_product_line_in(connection, &actor, input),
-                    )?;
-                }
-                for (index, input) in catalog.applications.into_iter().enumerate() {
-                    at(
-                        "applications",
-                        index,
-                        upsert_application_in(connection, &actor, input),
-                    )?;
-                }
-                for (index, input) in catalog.modules.into_iter().enumerate() {
-                    at(
-                        "modules",
-                        index,
-                        upsert_module_in(connection, &actor, input),
-                    )?;
-                }
-                for (index, input) in catalog.envs.into_iter().enumerate() {
-                    at("envs", index, upsert_env_in(connection, &actor, input))?;
-                }
-                for (index, input) in catalog.cluster_types.into_iter().enumerate() {
-                    at(
-                        "cluster_types",
-                        index,
-                        upsert_cluster_type_in(connection, input),
-                    )?;
-                }
-                for (index, (id, fields)) in catalog.clusters.into_iter().enumerate() {
-                    at(
-                        "clusters",
-                        index,
-                        save_cluster_in(connection, &actor, Some(id), &fields, WriteChannel::Admin),
-                    )?;
-                }
-                for (index, (id, fields)) in catalog.hosts.into_iter().enumerate() {
-                    at(
-                        "hosts",
-                        index,
-                        service.save_host_in(
-                            connection,
-                            &actor,
-                            Some(id),
-                            &fields,
-                            WriteChannel::Admin,
-                        ),
-                    )?;
-                }
-                for (index, (cluster_id, host_ids)) in catalog.bindings.into_iter().enumerate() {
-                    at(
-                        "bindings",
-                        index,
-                        bind_hosts_in(connection, &cluster_id, &host_ids),
-                    )?;
-                }
+                each("users", catalog.users, |user| {
+                    upsert_user_in(
+                        connection,
+                        &actor,
+                        user.username,
+                        user.roles_json,
+                        user.password_hash,
+                    )
+                })?;
+                each("product_lines", catalog.product_lines, |input| {
+                    upsert_product_line_in(connection, &actor, input)
+                })?;
+                each("applications", catalog.applications, |input| {
+                    upsert_application_in(connection, &actor, input)
+                })?;
+                each("modules", catalog.modules, |input| {
+                    upsert_module_in(connection, &actor, input)
+                })?;
+                each("envs", catalog.envs, |input| {
+                    upsert_env_in(connection, &actor, input)
+                })?;
+                each("cluster_types", catalog.cluster_types, |input| {
+                    upsert_cluster_type_in(connection, input)
+                })?;
+                each("clusters", catalog.clusters, |(id, fields)| {
+                    save_cluster_in(connection, &actor, Some(id), &fields, WriteChannel::Admin)
+                })?;
+                each("hosts", catalog.hosts, |(id, fields)| {
+                    service.save_host_in(connection, &actor, Some(id), &fields, WriteChannel::Admin)
+                })?;
+                each("bindings", catalog.bindings, |(cluster_id, host_ids)| {
+                    bind_hosts_in(connection, &cluster_id, &host_ids)
+                })?;
                 Ok::<_, ResourceError>(summary)
             })
             .await?;
