@@ -4,18 +4,16 @@
 use std::{
     collections::HashSet,
     sync::{Arc, Mutex, OnceLock},
-    time::Duration,
 };
 
 use common::{
-    auth::{Actor, Claims, JwtKeys},
-    cache::InMemoryCache,
-    crypto::CredentialCipher,
+    auth::{Actor, Claims},
     database_test_suite,
     db::Database,
 };
+use support::{actor, resource_service, seed, with_token};
 use svc_resource::{
-    AdminBootstrap, ClusterUsage, ResourceService, ResourceSettings,
+    AdminBootstrap, ClusterUsage, ResourceService,
     db::MIGRATIONS,
     service::{
         PageRequest, RecordKind, ResourceError, WriteChannel,
@@ -25,8 +23,7 @@ use svc_resource::{
     },
 };
 
-const TEST_CREDENTIAL_KEY: &[u8] =
-    b"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+mod support;
 
 /// The jobs service's side of a cluster delete, as this suite plays it: the clusters some step is
 /// bound to, and what the resource rules answered about the cluster while they asked.
@@ -61,37 +58,9 @@ fn service(database: Database) -> ResourceService {
 }
 
 fn service_with(database: Database, bindings: Arc<StepBindings>) -> ResourceService {
-    let service = ResourceService::new(
-        database,
-        Arc::new(InMemoryCache::new()),
-        JwtKeys::new(b"test-secret-test-secret-test-secret!"),
-        CredentialCipher::from_hex_key(TEST_CREDENTIAL_KEY).expect("test key"),
-        ResourceSettings {
-            token_ttl: Duration::from_secs(600),
-            login_attempts_per_minute: 3,
-            ssh_timeout: Duration::from_secs(5),
-        },
-        bindings.clone(),
-    );
+    let service = resource_service(database, bindings.clone());
     let _ = bindings.service.set(service.clone());
     service
-}
-
-fn with_token(claims: Claims) -> Actor {
-    Actor {
-        claims,
-        token: "token".to_owned(),
-    }
-}
-
-fn actor(username: &str, role: &str) -> Claims {
-    Claims {
-        sub: username.to_owned(),
-        roles: vec![role.to_owned()],
-        iat: 0,
-        exp: i64::MAX,
-        sid: None,
-    }
 }
 
 async fn product_lines_are_created_updated_and_listed(database: Database) {
@@ -206,22 +175,14 @@ async fn applications_belong_to_existing_product_lines(database: Database) {
         }
     ));
 
-    service
-        .upsert_product_line(&admin, Some("750"), "服务整合平台")
-        .await
-        .expect("pl");
-    service
-        .upsert_product_line(&admin, Some("751"), "other")
-        .await
-        .expect("pl");
-    service
-        .upsert_application(&admin, Some("5093"), "业务A", "750")
-        .await
-        .expect("app");
-    service
-        .upsert_application(&admin, Some("5094"), "业务B", "751")
-        .await
-        .expect("app");
+    seed(
+        &service,
+        &admin,
+        &[("750", "服务整合平台"), ("751", "other")],
+        &[("5093", "业务A", "750"), ("5094", "业务B", "751")],
+        &[],
+    )
+    .await;
 
     let of_750 = service
         .list_applications(&admin, Some("750"))
@@ -649,19 +610,14 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
 
 /// Product line 4, application a4, env e1 and their cluster "web", made by operator olga.
 async fn web_cluster(service: &ResourceService) -> (Actor, ClusterView) {
-    let admin = actor("admin", "admin");
-    service
-        .upsert_product_line(&admin, Some("4"), "pl")
-        .await
-        .expect("pl");
-    service
-        .upsert_application(&admin, Some("a4"), "app", "4")
-        .await
-        .expect("app");
-    service
-        .upsert_env(&admin, Some("e1"), "prod", "")
-        .await
-        .expect("env");
+    seed(
+        service,
+        &actor("admin", "admin"),
+        &[("4", "pl")],
+        &[("a4", "app", "4")],
+        &[("e1", "prod")],
+    )
+    .await;
     let operator = with_token(actor("olga", "operator"));
     let fields = ClusterFields {
         name: "web".into(),
