@@ -12,11 +12,11 @@ use std::{
 };
 
 use common::{database_test_suite, db::Database};
-use support::{actor, resource_service, seed, with_token};
+use support::{actor, create_cluster, resource_service, seed, with_token};
 use svc_resource::{
     ClusterUsage,
     db::MIGRATIONS,
-    service::{ResourceError, WriteChannel, clusters::ClusterFields},
+    service::{ResourceError, WriteChannel},
 };
 
 mod support;
@@ -56,16 +56,7 @@ async fn a_cluster_whose_delete_was_announced_never_reads_as_standing(database: 
     let operator = with_token(actor("olga", "operator"));
     let mut ids = Vec::new();
     for index in 0..CLUSTERS {
-        let fields = ClusterFields {
-            name: format!("c-{index}"),
-            env_id: "e1".into(),
-            app_id: "a1".into(),
-            ..ClusterFields::default()
-        };
-        let cluster = service
-            .create_cluster(&operator.claims, None, fields, WriteChannel::Aos)
-            .await
-            .expect("cluster");
+        let cluster = create_cluster(&service, &operator, format!("c-{index}"), "a1").await;
         ids.push(cluster.row.id);
     }
 

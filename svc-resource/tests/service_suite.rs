@@ -11,15 +11,13 @@ use common::{
     database_test_suite,
     db::Database,
 };
-use support::{actor, resource_service, seed, with_token};
+use support::{actor, create_cluster, resource_service, seed, with_token};
 use svc_resource::{
     AdminBootstrap, ClusterUsage, ResourceService,
     db::MIGRATIONS,
     service::{
-        PageRequest, RecordKind, ResourceError, WriteChannel,
-        clusters::{ClusterFields, ClusterView},
-        hosts::HostFields,
-        lookups::NameLookup,
+        PageRequest, RecordKind, ResourceError, WriteChannel, clusters::ClusterView,
+        hosts::HostFields, lookups::NameLookup,
     },
 };
 
@@ -469,15 +467,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         .create_host(
             &operator,
             None,
-            HostFields {
-                host_ip: "10.1.1.1".into(),
-                host_name: "web1".into(),
-                ssh_user: "deploy".into(),
-                ssh_password: Some("pa55word-in-clear".into()),
-                product_line_id: "4".into(),
-                env_id: "e1".into(),
-                ..HostFields::default()
-            },
+            deploy_host("10.1.1.1", "web1".into()),
             WriteChannel::Aos,
         )
         .await
@@ -492,15 +482,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         service.create_host(
             &operator,
             None,
-            HostFields {
-                host_ip: "10.1.1.9".into(),
-                host_name: format!("race{index}"),
-                ssh_user: "deploy".into(),
-                ssh_password: Some("pa55word-in-clear".into()),
-                product_line_id: "4".into(),
-                env_id: "e1".into(),
-                ..HostFields::default()
-            },
+            deploy_host("10.1.1.9", format!("race{index}")),
             WriteChannel::Aos,
         )
     });
@@ -608,6 +590,19 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         .expect("host free now");
 }
 
+/// Host `host_name` at `host_ip` in product line 4 and env e1, user deploy with a password.
+fn deploy_host(host_ip: &str, host_name: String) -> HostFields {
+    HostFields {
+        host_ip: host_ip.into(),
+        host_name,
+        ssh_user: "deploy".into(),
+        ssh_password: Some("pa55word-in-clear".into()),
+        product_line_id: "4".into(),
+        env_id: "e1".into(),
+        ..HostFields::default()
+    }
+}
+
 /// Product line 4, application a4, env e1 and their cluster "web", made by operator olga.
 async fn web_cluster(service: &ResourceService) -> (Actor, ClusterView) {
     seed(
@@ -619,16 +614,7 @@ async fn web_cluster(service: &ResourceService) -> (Actor, ClusterView) {
     )
     .await;
     let operator = with_token(actor("olga", "operator"));
-    let fields = ClusterFields {
-        name: "web".into(),
-        env_id: "e1".into(),
-        app_id: "a4".into(),
-        ..ClusterFields::default()
-    };
-    let cluster = service
-        .create_cluster(&operator.claims, None, fields, WriteChannel::Aos)
-        .await
-        .expect("cluster");
+    let cluster = create_cluster(service, &operator, "web".into(), "a4").await;
     (operator, cluster)
 }
 

@@ -9,7 +9,13 @@ use common::{
     crypto::CredentialCipher,
     db::Database,
 };
-use svc_resource::{ClusterUsage, ResourceService, ResourceSettings};
+use svc_resource::{
+    ClusterUsage, ResourceService, ResourceSettings,
+    service::{
+        WriteChannel,
+        clusters::{ClusterFields, ClusterView},
+    },
+};
 
 const TEST_CREDENTIAL_KEY: &[u8] =
     b"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -76,4 +82,23 @@ pub async fn seed(
             .await
             .expect("env");
     }
+}
+
+/// Cluster `name` of application `app_id` in env e1, created by `operator` through AOS.
+pub async fn create_cluster(
+    service: &ResourceService,
+    operator: &Actor,
+    name: String,
+    app_id: &str,
+) -> ClusterView {
+    let fields = ClusterFields {
+        name,
+        env_id: "e1".into(),
+        app_id: app_id.into(),
+        ..ClusterFields::default()
+    };
+    service
+        .create_cluster(&operator.claims, None, fields, WriteChannel::Aos)
+        .await
+        .expect("cluster")
 }

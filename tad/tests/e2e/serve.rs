@@ -16,26 +16,29 @@ const NO_ENV: [(&str, &str); 0] = [];
 async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let (process, url) = start_serve(data_dir.path(), NO_ENV);
-    let password = process
-        .stdout_text()
-        .lines()
-        .find_map(|line| line.strip_prefix("created user admin with password: "))
-        .map(str::to_owned)
-        .expect("first start prints the admin password");
-    assert!(
-        !process.stderr_text().contains(&password),
-        "the password is not in the log"
-    );
-    let secret_key = process
-        .stdout_text()
-        .lines()
-        .find_map(|line| line.strip_prefix("appinhouse X-SecretKey: "))
-        .map(str::to_owned)
-        .expect("first start prints the generated appinhouse secret key");
-    assert!(
-        !process.stderr_text().contains(&secret_key),
-        "not in the log"
-    );
+    let [password, secret_key] = [
+        (
+            "created user admin with password: ",
+            "first start prints the admin password",
+        ),
+        (
+            "appinhouse X-SecretKey: ",
+            "first start prints the generated appinhouse secret key",
+        ),
+    ]
+    .map(|(prefix, printed)| {
+        let secret = process
+            .stdout_text()
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .map(str::to_owned)
+            .expect(printed);
+        assert!(
+            !process.stderr_text().contains(&secret),
+            "{printed}, not in the log"
+        );
+        secret
+    });
 
     let admin = Api::new(&url).login("admin", &password).await;
     post_all(
