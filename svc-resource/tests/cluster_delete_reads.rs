@@ -9,21 +9,17 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
-    time::Duration,
 };
 
-use common::{
-    auth::{Actor, Claims, JwtKeys},
-    cache::InMemoryCache,
-    crypto::CredentialCipher,
-    database_test_suite,
-    db::Database,
-};
+use common::{database_test_suite, db::Database};
+use support::{actor, create_cluster, resource_service, seed, with_token};
 use svc_resource::{
-    ClusterUsage, ResourceService, ResourceSettings,
+    ClusterUsage,
     db::MIGRATIONS,
-    service::{ResourceError, WriteChannel, clusters::ClusterFields},
+    service::{ResourceError, WriteChannel},
 };
+
+mod support;
 
 const CLUSTERS: usize = 120;
 
@@ -45,62 +41,22 @@ impl ClusterUsage for AnnouncedDeletes {
     }
 }
 
-fn claims(username: &str, role: &str) -> Claims {
-    Claims {
-        sub: username.to_owned(),
-        roles: vec![role.to_owned()],
-        iat: 0,
-        exp: i64::MAX,
-        sid: None,
-    }
-}
-
 async fn a_cluster_whose_delete_was_announced_never_reads_as_standing(database: Database) {
     let usage = Arc::new(AnnouncedDeletes::default());
-    let service = ResourceService::new(
-        database,
-        Arc::new(InMemoryCache::new()),
-        JwtKeys::new(b"test-secret-test-secret-test-secret!"),
-        CredentialCipher::from_hex_key(
-            b"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-        )
-        .expect("test key"),
-        ResourceSettings {
-            token_ttl: Duration::from_secs(600),
-            login_attempts_per_minute: 3,
-            ssh_timeout: Duration::from_secs(5),
-        },
-        usage.clone(),
-    );
-    let admin = claims("admin", "admin");
-    service
-        .upsert_product_line(&admin, Some("1"), "pl")
-        .await
-        .expect("pl");
-    service
-        .upsert_application(&admin, Some("a1"), "app", "1")
-        .await
-        .expect("app");
-    service
-        .upsert_env(&admin, Some("e1"), "prod", "")
-        .await
-        .expect("env");
-    let operator = Actor {
-        claims: claims("olga", "operator"),
-        token: "token".to_owned(),
-    };
+    let service = resource_service(database, usage.clone());
+    let admin = actor("admin", "admin");
+    seed(
+        &service,
+        &admin,
+        &[("1", "pl")],
+        &[("a1", "app", "1")],
+        &[("e1", "prod")],
+    )
+    .await;
+    let operator = with_token(actor("olga", "operator"));
     let mut ids = Vec::new();
     for index in 0..CLUSTERS {
-        let fields = ClusterFields {
-            name: format!("c-{index}"),
-            env_id: "e1".into(),
-            app_id: "a1".into(),
-            ..ClusterFields::default()
-        };
-        let cluster = service
-            .create_cluster(&operator.claims, None, fields, WriteChannel::Aos)
-            .await
-            .expect("cluster");
+        let cluster = create_cluster(&service, &operator, format!("c-{index}"), "a1").await;
         ids.push(cluster.row.id);
     }
 
@@ -114,7 +70,7 @@ async fn a_cluster_whose_delete_was_announced_never_reads_as_standing(database: 
                 while !done.load(Ordering::SeqCst) {
                     let announced_before = usage.announced.lock().expect("lock").clone();
                     let views = service
-                        .get_clusters(&claims("jobs", "viewer"), ids.clone())
+                        .get_clusters(&actor("jobs", "viewer"), ids.clone())
                         .await
                         .expect("read");
                     standing_after_announcement.extend(

@@ -4,29 +4,24 @@
 use std::{
     collections::HashSet,
     sync::{Arc, Mutex, OnceLock},
-    time::Duration,
 };
 
 use common::{
-    auth::{Actor, Claims, JwtKeys},
-    cache::InMemoryCache,
-    crypto::CredentialCipher,
+    auth::{Actor, Claims},
     database_test_suite,
     db::Database,
 };
+use support::{actor, create_cluster, resource_service, seed, with_token};
 use svc_resource::{
-    AdminBootstrap, ClusterUsage, ResourceService, ResourceSettings,
+    AdminBootstrap, ClusterUsage, ResourceService,
     db::MIGRATIONS,
     service::{
-        PageRequest, RecordKind, ResourceError, WriteChannel,
-        clusters::{ClusterFields, ClusterView},
-        hosts::HostFields,
-        lookups::NameLookup,
+        PageRequest, RecordKind, ResourceError, WriteChannel, clusters::ClusterView,
+        hosts::HostFields, lookups::NameLookup,
     },
 };
 
-const TEST_CREDENTIAL_KEY: &[u8] =
-    b"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+mod support;
 
 /// The jobs service's side of a cluster delete, as this suite plays it: the clusters some step is
 /// bound to, and what the resource rules answered about the cluster while they asked.
@@ -61,37 +56,9 @@ fn service(database: Database) -> ResourceService {
 }
 
 fn service_with(database: Database, bindings: Arc<StepBindings>) -> ResourceService {
-    let service = ResourceService::new(
-        database,
-        Arc::new(InMemoryCache::new()),
-        JwtKeys::new(b"test-secret-test-secret-test-secret!"),
-        CredentialCipher::from_hex_key(TEST_CREDENTIAL_KEY).expect("test key"),
-        ResourceSettings {
-            token_ttl: Duration::from_secs(600),
-            login_attempts_per_minute: 3,
-            ssh_timeout: Duration::from_secs(5),
-        },
-        bindings.clone(),
-    );
+    let service = resource_service(database, bindings.clone());
     let _ = bindings.service.set(service.clone());
     service
-}
-
-fn with_token(claims: Claims) -> Actor {
-    Actor {
-        claims,
-        token: "token".to_owned(),
-    }
-}
-
-fn actor(username: &str, role: &str) -> Claims {
-    Claims {
-        sub: username.to_owned(),
-        roles: vec![role.to_owned()],
-        iat: 0,
-        exp: i64::MAX,
-        sid: None,
-    }
 }
 
 async fn product_lines_are_created_updated_and_listed(database: Database) {
@@ -206,22 +173,14 @@ async fn applications_belong_to_existing_product_lines(database: Database) {
         }
     ));
 
-    service
-        .upsert_product_line(&admin, Some("750"), "服务整合平台")
-        .await
-        .expect("pl");
-    service
-        .upsert_product_line(&admin, Some("751"), "other")
-        .await
-        .expect("pl");
-    service
-        .upsert_application(&admin, Some("5093"), "业务A", "750")
-        .await
-        .expect("app");
-    service
-        .upsert_application(&admin, Some("5094"), "业务B", "751")
-        .await
-        .expect("app");
+    seed(
+        &service,
+        &admin,
+        &[("750", "服务整合平台"), ("751", "other")],
+        &[("5093", "业务A", "750"), ("5094", "业务B", "751")],
+        &[],
+    )
+    .await;
 
     let of_750 = service
         .list_applications(&admin, Some("750"))
@@ -508,15 +467,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         .create_host(
             &operator,
             None,
-            HostFields {
-                host_ip: "10.1.1.1".into(),
-                host_name: "web1".into(),
-                ssh_user: "deploy".into(),
-                ssh_password: Some("pa55word-in-clear".into()),
-                product_line_id: "4".into(),
-                env_id: "e1".into(),
-                ..HostFields::default()
-            },
+            deploy_host("10.1.1.1", "web1".into()),
             WriteChannel::Aos,
         )
         .await
@@ -531,15 +482,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         service.create_host(
             &operator,
             None,
-            HostFields {
-                host_ip: "10.1.1.9".into(),
-                host_name: format!("race{index}"),
-                ssh_user: "deploy".into(),
-                ssh_password: Some("pa55word-in-clear".into()),
-                product_line_id: "4".into(),
-                env_id: "e1".into(),
-                ..HostFields::default()
-            },
+            deploy_host("10.1.1.9", format!("race{index}")),
             WriteChannel::Aos,
         )
     });
@@ -647,32 +590,31 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         .expect("host free now");
 }
 
+/// Host `host_name` at `host_ip` in product line 4 and env e1, user deploy with a password.
+fn deploy_host(host_ip: &str, host_name: String) -> HostFields {
+    HostFields {
+        host_ip: host_ip.into(),
+        host_name,
+        ssh_user: "deploy".into(),
+        ssh_password: Some("pa55word-in-clear".into()),
+        product_line_id: "4".into(),
+        env_id: "e1".into(),
+        ..HostFields::default()
+    }
+}
+
 /// Product line 4, application a4, env e1 and their cluster "web", made by operator olga.
 async fn web_cluster(service: &ResourceService) -> (Actor, ClusterView) {
-    let admin = actor("admin", "admin");
-    service
-        .upsert_product_line(&admin, Some("4"), "pl")
-        .await
-        .expect("pl");
-    service
-        .upsert_application(&admin, Some("a4"), "app", "4")
-        .await
-        .expect("app");
-    service
-        .upsert_env(&admin, Some("e1"), "prod", "")
-        .await
-        .expect("env");
+    seed(
+        service,
+        &actor("admin", "admin"),
+        &[("4", "pl")],
+        &[("a4", "app", "4")],
+        &[("e1", "prod")],
+    )
+    .await;
     let operator = with_token(actor("olga", "operator"));
-    let fields = ClusterFields {
-        name: "web".into(),
-        env_id: "e1".into(),
-        app_id: "a4".into(),
-        ..ClusterFields::default()
-    };
-    let cluster = service
-        .create_cluster(&operator.claims, None, fields, WriteChannel::Aos)
-        .await
-        .expect("cluster");
+    let cluster = create_cluster(service, &operator, "web".into(), "a4").await;
     (operator, cluster)
 }
 

@@ -537,8 +537,8 @@ fn no_source_file_is_over_the_line_limit() {
     );
 }
 
-#[test]
-fn grpc_adapters_take_nothing_from_the_database_layer() {
+/// Asserts that no file under `src/{layer}` of any service crate names one of `needles`.
+fn assert_no_service_layer_names(layer: &str, needles: &[&str], what: &str) {
     let root = workspace_root();
     let mut hits = Vec::new();
     for krate in crates(&root)
@@ -547,35 +547,28 @@ fn grpc_adapters_take_nothing_from_the_database_layer() {
     {
         hits.extend(files_naming(
             &root,
-            &format!("{krate}/src/grpc"),
-            &["crate::db"],
+            &format!("{krate}/src/{layer}"),
+            needles,
         ));
     }
-    assert!(
-        hits.is_empty(),
-        "grpc code reaching into db (go through service):\n{}",
-        hits.join("\n")
+    assert!(hits.is_empty(), "{what}:\n{}", hits.join("\n"));
+}
+
+#[test]
+fn grpc_adapters_take_nothing_from_the_database_layer() {
+    assert_no_service_layer_names(
+        "grpc",
+        &["crate::db"],
+        "grpc code reaching into db (go through service)",
     );
 }
 
 #[test]
 fn services_know_no_proto_type() {
-    let root = workspace_root();
-    let mut hits = Vec::new();
-    for krate in crates(&root)
-        .into_iter()
-        .filter(|name| name.starts_with("svc-"))
-    {
-        hits.extend(files_naming(
-            &root,
-            &format!("{krate}/src/service"),
-            &["proto::", "pb::"],
-        ));
-    }
-    assert!(
-        hits.is_empty(),
-        "proto types in the service layer:\n{}",
-        hits.join("\n")
+    assert_no_service_layer_names(
+        "service",
+        &["proto::", "pb::"],
+        "proto types in the service layer",
     );
 }
 

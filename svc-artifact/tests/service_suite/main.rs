@@ -17,8 +17,11 @@ use md5::{Digest, Md5};
 use serde_json::json;
 use svc_artifact::{
     ArtifactService, ArtifactSettings, ResourceDirectory,
-    db::MIGRATIONS,
-    service::{Actor, ArtifactError, RecordKind, UploadItem, UploadKind},
+    db::{
+        MIGRATIONS,
+        models::{artifacts::ArtifactRow, scripts::ScriptRow},
+    },
+    service::{Actor, ArtifactError, RecordKind, UploadItem, UploadKind, UploadOutcome},
 };
 use svc_resource::{ResourceService, ResourceSettings};
 
@@ -165,6 +168,51 @@ fn fixture_with(
 }
 
 impl Fixture {
+    /// An upload of `kind` by `actor` with these text fields and files.
+    async fn upload(
+        &self,
+        actor: &Actor,
+        kind: UploadKind,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> Result<UploadOutcome, ArtifactError> {
+        self.service.upload(actor, kind, items(fields, files)).await
+    }
+
+    /// A package sync of `archive` named `file`, with fields `[app_id, name, version, md5]`.
+    async fn sync_package(
+        &self,
+        actor: &Actor,
+        [app_id, name, version, md5]: [&str; 4],
+        file: &str,
+        archive: &[u8],
+    ) -> Result<UploadOutcome, ArtifactError> {
+        let fields = [
+            ("app_id", app_id),
+            ("name", name),
+            ("version", version),
+            ("md5", md5),
+        ];
+        self.upload(actor, UploadKind::PackageSync, &fields, &[(file, archive)])
+            .await
+    }
+
+    /// Every artifact `actor` can see, of any application and kind.
+    async fn all_artifacts(&self, actor: &Actor) -> Vec<ArtifactRow> {
+        self.service
+            .filter_artifacts(actor, None, None)
+            .await
+            .expect("filter")
+    }
+
+    /// The scripts of `app_id` whose name contains `name`.
+    async fn scripts(&self, actor: &Actor, app_id: &str, name: &str) -> Vec<ScriptRow> {
+        self.service
+            .list_scripts(actor, app_id, name)
+            .await
+            .expect("list")
+    }
+
     /// `kind name` of every artifact of `app_id`, sorted.
     async fn artifact_kinds_and_names(&self, actor: &Actor, app_id: &str) -> Vec<String> {
         let artifacts = self
@@ -251,21 +299,27 @@ fn items(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Items {
 const SCHEMA: &str = "- key: port\n  require: true\n  rule: '^[0-9]+$'\n  default: '80'\n";
 
 fn package_tar_gz() -> Vec<u8> {
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
+    tar_gz(
+        0o644,
         flate2::Compression::fast(),
-    ));
-    for (path, content) in [
-        ("app/bin/app.jar", b"jar bytes".as_slice()),
-        ("app/conf/httpd.conf.j2", b"Listen {{ port }}\n".as_slice()),
-        ("app/conf/httpd.conf.yml", SCHEMA.as_bytes()),
-        ("app/conf/lonely.yml", b"- key: x\n".as_slice()),
-    ] {
+        &[
+            ("app/bin/app.jar", b"jar bytes".as_slice()),
+            ("app/conf/httpd.conf.j2", b"Listen {{ port }}\n".as_slice()),
+            ("app/conf/httpd.conf.yml", SCHEMA.as_bytes()),
+            ("app/conf/lonely.yml", b"- key: x\n".as_slice()),
+        ],
+    )
+}
+
+/// A gzipped tar of `entries` (path, content), every file with `mode`.
+fn tar_gz(mode: u32, compression: flate2::Compression, entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), compression));
+    for (path, content) in entries {
         let mut header = tar::Header::new_gnu();
         header.set_size(content.len() as u64);
-        header.set_mode(0o644);
+        header.set_mode(mode);
         builder
-            .append_data(&mut header, path, content)
+            .append_data(&mut header, path, *content)
             .expect("append");
     }
     builder.into_inner().expect("tar").finish().expect("gzip")

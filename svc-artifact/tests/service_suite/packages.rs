@@ -9,19 +9,11 @@ pub(crate) async fn package_sync_stores_files_and_templates(database: Database) 
     let archive = package_tar_gz();
     let md5 = md5_hex(&archive);
     let outcome = fixture
-        .service
-        .upload(
+        .sync_package(
             &operator,
-            UploadKind::PackageSync,
-            items(
-                &[
-                    ("app_id", "5093"),
-                    ("name", "workflow"),
-                    ("version", "1.0.0"),
-                    ("md5", &md5),
-                ],
-                &[("workflow.tar.gz", &archive)],
-            ),
+            ["5093", "workflow", "1.0.0", &md5],
+            "workflow.tar.gz",
+            &archive,
         )
         .await
         .expect("synced");
@@ -74,19 +66,11 @@ pub(crate) async fn package_sync_stores_files_and_templates(database: Database) 
 
     // A second sync is a new version; template node ids stay the same.
     let outcome_two = fixture
-        .service
-        .upload(
+        .sync_package(
             &operator,
-            UploadKind::PackageSync,
-            items(
-                &[
-                    ("app_id", "5093"),
-                    ("name", "workflow"),
-                    ("version", "1.0.1"),
-                    ("md5", &md5),
-                ],
-                &[("workflow.tar.gz", &archive)],
-            ),
+            ["5093", "workflow", "1.0.1", &md5],
+            "workflow.tar.gz",
+            &archive,
         )
         .await
         .expect("synced again");
@@ -122,18 +106,11 @@ pub(crate) async fn concurrent_syncs_of_a_new_package_all_become_versions_of_it(
     let md5 = md5_hex(&archive);
     let versions: Vec<String> = (0..16).map(|index| format!("2.0.{index}")).collect();
     let syncs = versions.iter().map(|version| {
-        fixture.service.upload(
+        fixture.sync_package(
             &operator,
-            UploadKind::PackageSync,
-            items(
-                &[
-                    ("app_id", "6001"),
-                    ("name", "parallel"),
-                    ("version", version),
-                    ("md5", &md5),
-                ],
-                &[("parallel.tar.gz", &archive)],
-            ),
+            ["6001", "parallel", version, &md5],
+            "parallel.tar.gz",
+            &archive,
         )
     });
     let outcomes = futures::future::join_all(syncs).await;
@@ -157,19 +134,11 @@ pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
     let operator = actor("olivia", "operator");
     let archive = package_tar_gz();
     let error = fixture
-        .service
-        .upload(
+        .sync_package(
             &operator,
-            UploadKind::PackageSync,
-            items(
-                &[
-                    ("app_id", "5093"),
-                    ("name", "workflow"),
-                    ("version", "1"),
-                    ("md5", "0123456789abcdef0123456789abcdef"),
-                ],
-                &[("workflow.tar.gz", &archive)],
-            ),
+            ["5093", "workflow", "1", "0123456789abcdef0123456789abcdef"],
+            "workflow.tar.gz",
+            &archive,
         )
         .await
         .expect_err("md5 mismatch");
@@ -178,33 +147,20 @@ pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
         "{error}"
     );
 
-    let mut bomb = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::best(),
-    ));
     let zeros = vec![0_u8; 2 << 20];
-    let mut header = tar::Header::new_gnu();
-    header.set_size(zeros.len() as u64);
-    header.set_mode(0o644);
-    bomb.append_data(&mut header, "zeros", zeros.as_slice())
-        .expect("append");
-    let bomb = bomb.into_inner().expect("tar").finish().expect("gzip");
+    let bomb = tar_gz(
+        0o644,
+        flate2::Compression::best(),
+        &[("zeros", zeros.as_slice())],
+    );
     assert!(bomb.len() < 64 * 1024, "a small archive");
     let bomb_md5 = md5_hex(&bomb);
     let error = fixture
-        .service
-        .upload(
+        .sync_package(
             &operator,
-            UploadKind::PackageSync,
-            items(
-                &[
-                    ("app_id", "5093"),
-                    ("name", "bomb"),
-                    ("version", "1"),
-                    ("md5", &bomb_md5),
-                ],
-                &[("bomb.tgz", &bomb)],
-            ),
+            ["5093", "bomb", "1", &bomb_md5],
+            "bomb.tgz",
+            &bomb,
         )
         .await
         .expect_err("bomb");
@@ -216,21 +172,17 @@ pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
 
     let viewer = actor("victor", "viewer");
     let error = fixture
-        .service
         .upload(
             &viewer,
             UploadKind::Script,
-            items(&[("app_id", "1")], &[("a.sh", b"echo")]),
+            &[("app_id", "1")],
+            &[("a.sh", b"echo")],
         )
         .await
         .expect_err("viewers cannot upload");
     assert!(matches!(error, ArtifactError::Forbidden(_)));
 
     assert!(fixture.objects().is_empty(), "{:?}", fixture.objects());
-    let artifacts = fixture
-        .service
-        .filter_artifacts(&operator, None, None)
-        .await
-        .expect("filter");
+    let artifacts = fixture.all_artifacts(&operator).await;
     assert!(artifacts.is_empty());
 }

@@ -2,27 +2,27 @@
 
 use super::*;
 
+/// Whether an error is the one a case expects.
+type ErrorCheck = fn(&ArtifactError) -> bool;
+
 pub(crate) async fn scripts_are_reviewed_by_someone_else(database: Database) {
     let fixture = fixture(database).await;
     let uploader = actor("olivia", "operator");
     let script = b"#!/bin/bash\necho hi\n";
     let file_md5 = json!({"deploy.sh": md5_hex(script)}).to_string();
     let error = fixture
-        .service
         .upload(
             &uploader,
             UploadKind::Script,
-            items(
-                &[
-                    ("app_id", "4"),
-                    ("name", "poiulk"),
-                    (
-                        "file_md5",
-                        r#"{"deploy.sh":"ffffffffffffffffffffffffffffffff"}"#,
-                    ),
-                ],
-                &[("deploy.sh", script)],
-            ),
+            &[
+                ("app_id", "4"),
+                ("name", "poiulk"),
+                (
+                    "file_md5",
+                    r#"{"deploy.sh":"ffffffffffffffffffffffffffffffff"}"#,
+                ),
+            ],
+            &[("deploy.sh", script)],
         )
         .await
         .expect_err("md5");
@@ -30,55 +30,42 @@ pub(crate) async fn scripts_are_reviewed_by_someone_else(database: Database) {
     assert!(fixture.objects().is_empty());
 
     let outcome = fixture
-        .service
         .upload(
             &uploader,
             UploadKind::Script,
-            items(
-                &[("app_id", "4"), ("name", "poiulk"), ("file_md5", &file_md5)],
-                &[("deploy.sh", script)],
-            ),
+            &[("app_id", "4"), ("name", "poiulk"), ("file_md5", &file_md5)],
+            &[("deploy.sh", script)],
         )
         .await
         .expect("uploaded");
     let script_id = outcome.version_id.clone();
-    let listed = fixture
-        .service
-        .list_scripts(&uploader, "4", "")
-        .await
-        .expect("list");
+    let listed = fixture.scripts(&uploader, "4", "").await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, "disable");
     assert_eq!(listed[0].name, "poiulk");
-    assert!(
-        fixture
-            .service
-            .list_scripts(&uploader, "4", "zzz")
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert!(fixture.scripts(&uploader, "4", "zzz").await.is_empty());
 
     let reviewer_as_uploader = actor("olivia", "reviewer");
-    let error = fixture
-        .service
-        .review_script(&reviewer_as_uploader, &script_id, "", "able")
-        .await
-        .expect_err("self review");
-    assert!(matches!(error, ArtifactError::SelfReview(_)), "{error}");
-    let error = fixture
-        .service
-        .review_script(&uploader, &script_id, "", "able")
-        .await
-        .expect_err("operators cannot review");
-    assert!(matches!(error, ArtifactError::Forbidden(_)));
     let reviewer = actor("rita", "reviewer");
-    let error = fixture
-        .service
-        .review_script(&reviewer, &script_id, "other", "able")
-        .await
-        .expect_err("method_id must match");
-    assert!(error.to_string().contains("method_id"));
+    let refusals: [(&Actor, &str, &str, ErrorCheck); 3] = [
+        (&reviewer_as_uploader, "", "self review", |error| {
+            matches!(error, ArtifactError::SelfReview(_))
+        }),
+        (&uploader, "", "operators cannot review", |error| {
+            matches!(error, ArtifactError::Forbidden(_))
+        }),
+        (&reviewer, "other", "method_id must match", |error| {
+            error.to_string().contains("method_id")
+        }),
+    ];
+    for (who, method_id, refusal, expected) in refusals {
+        let error = fixture
+            .service
+            .review_script(who, &script_id, method_id, "able")
+            .await
+            .expect_err(refusal);
+        assert!(expected(&error), "{refusal}: {error}");
+    }
     let reviewed = fixture
         .service
         .review_script(&reviewer, &script_id, &script_id, "able")
@@ -114,48 +101,36 @@ pub(crate) async fn method_packages_are_versioned(database: Database) {
     assert!(listed[0].methods[0].method.builtin);
 
     let manifest = "component: {id: apa, name: apache, remark: apache组件}\nmethod: {id: apa1, name: port, remark: apache监听端口方法}\nentrypoint: run.sh\nparams:\n  - key: ports\n    type: list-map\n    children:\n      - key: port\n";
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
+    let package = tar_gz(
+        0o755,
         flate2::Compression::fast(),
-    ));
-    for (path, content) in [
-        ("method.yml", manifest.as_bytes()),
-        ("run.sh", b"echo run\n".as_slice()),
-    ] {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o755);
-        builder
-            .append_data(&mut header, path, content)
-            .expect("append");
+        &[
+            ("method.yml", manifest.as_bytes()),
+            ("run.sh", b"echo run\n".as_slice()),
+        ],
+    );
+    let mut version_ids = Vec::new();
+    for upload in ["uploaded", "uploaded again"] {
+        let outcome = fixture
+            .upload(
+                &operator,
+                UploadKind::Component,
+                &[],
+                &[("apache-port.tar.gz", &package)],
+            )
+            .await
+            .expect(upload);
+        version_ids.push(outcome.version_id);
     }
-    let package = builder.into_inner().expect("tar").finish().expect("gzip");
-    let first = fixture
-        .service
-        .upload(
-            &operator,
-            UploadKind::Component,
-            items(&[], &[("apache-port.tar.gz", &package)]),
-        )
-        .await
-        .expect("uploaded");
-    let second = fixture
-        .service
-        .upload(
-            &operator,
-            UploadKind::Component,
-            items(&[], &[("apache-port.tar.gz", &package)]),
-        )
-        .await
-        .expect("uploaded again");
+    let (first, second) = (&version_ids[0], &version_ids[1]);
     let method = fixture
         .service
         .method(&operator, "apa1")
         .await
         .expect("method");
     let version = method.version.expect("a version");
-    assert_eq!(version.id, second.version_id, "the newest is used");
-    assert_ne!(version.id, first.version_id);
+    assert_eq!(&version.id, second, "the newest is used");
+    assert_ne!(&version.id, first);
     assert_eq!(version.entrypoint, "run.sh");
     assert_eq!(version.timeout_s, 600);
     assert_eq!(method.params[0].children[0].key, "port");

@@ -3,45 +3,35 @@
 
 use super::*;
 
-/// A package sync, a script upload and a configure upload for `app_id`, each well formed.
+/// A package sync, a script upload and a configure upload for `app_id`, each well formed, with
+/// what each was.
 async fn upload_all_three(
     fixture: &Fixture,
     actor: &Actor,
     app_id: &str,
-) -> [Result<svc_artifact::service::UploadOutcome, ArtifactError>; 3] {
+) -> [(&'static str, Result<UploadOutcome, ArtifactError>); 3] {
     let archive = package_tar_gz();
     let md5 = md5_hex(&archive);
     let synced = fixture
-        .service
-        .upload(
+        .sync_package(
             actor,
-            UploadKind::PackageSync,
-            items(
-                &[
-                    ("app_id", app_id),
-                    ("name", "workflow"),
-                    ("version", "1.0.3"),
-                    ("md5", &md5),
-                ],
-                &[("workflow.tar.gz", &archive)],
-            ),
+            [app_id, "workflow", "1.0.3", &md5],
+            "workflow.tar.gz",
+            &archive,
         )
         .await;
     let script = b"#!/bin/bash\necho hi\n";
     let file_md5 = json!({"deploy.sh": md5_hex(script)}).to_string();
     let scripted = fixture
-        .service
         .upload(
             actor,
             UploadKind::Script,
-            items(
-                &[
-                    ("app_id", app_id),
-                    ("name", "deploy"),
-                    ("file_md5", &file_md5),
-                ],
-                &[("deploy.sh", script)],
-            ),
+            &[
+                ("app_id", app_id),
+                ("name", "deploy"),
+                ("file_md5", &file_md5),
+            ],
+            &[("deploy.sh", script)],
         )
         .await;
     let template = b"Listen {{ port }}\n";
@@ -51,24 +41,25 @@ async fn upload_all_three(
     })
     .to_string();
     let configured = fixture
-        .service
         .upload(
             actor,
             UploadKind::Configure,
-            items(
-                &[
-                    ("app_id", app_id),
-                    ("name", "httpd"),
-                    ("file_md5", &file_md5),
-                ],
-                &[
-                    ("httpd.conf.j2", template),
-                    ("httpd.conf.yml", SCHEMA.as_bytes()),
-                ],
-            ),
+            &[
+                ("app_id", app_id),
+                ("name", "httpd"),
+                ("file_md5", &file_md5),
+            ],
+            &[
+                ("httpd.conf.j2", template),
+                ("httpd.conf.yml", SCHEMA.as_bytes()),
+            ],
         )
         .await;
-    [synced, scripted, configured]
+    [
+        ("package sync", synced),
+        ("script", scripted),
+        ("configure", configured),
+    ]
 }
 
 pub(crate) async fn uploads_for_an_unknown_application_are_refused_and_leave_nothing(
@@ -76,10 +67,7 @@ pub(crate) async fn uploads_for_an_unknown_application_are_refused_and_leave_not
 ) {
     let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");
-    for (upload, outcome) in ["package sync", "script", "configure"]
-        .into_iter()
-        .zip(upload_all_three(&fixture, &operator, "nope").await)
-    {
+    for (upload, outcome) in upload_all_three(&fixture, &operator, "nope").await {
         let error = outcome.expect_err(upload);
         assert!(
             matches!(
@@ -101,26 +89,12 @@ pub(crate) async fn uploads_for_an_unknown_application_are_refused_and_leave_not
             .await
             .is_empty()
     );
-    let everything = fixture
-        .service
-        .filter_artifacts(&operator, None, None)
-        .await
-        .expect("filter");
+    let everything = fixture.all_artifacts(&operator).await;
     assert!(everything.is_empty(), "{everything:?}");
-    assert!(
-        fixture
-            .service
-            .list_scripts(&operator, "nope", "")
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert!(fixture.scripts(&operator, "nope", "").await.is_empty());
 
     // The same uploads for an application that exists are stored.
-    for (upload, outcome) in ["package sync", "script", "configure"]
-        .into_iter()
-        .zip(upload_all_three(&fixture, &operator, "5093").await)
-    {
+    for (upload, outcome) in upload_all_three(&fixture, &operator, "5093").await {
         outcome.unwrap_or_else(|error| panic!("{upload}: {error}"));
     }
     assert_eq!(
@@ -131,15 +105,7 @@ pub(crate) async fn uploads_for_an_unknown_application_are_refused_and_leave_not
             "package workflow"
         ]
     );
-    assert_eq!(
-        fixture
-            .service
-            .list_scripts(&operator, "5093", "")
-            .await
-            .expect("list")
-            .len(),
-        1
-    );
+    assert_eq!(fixture.scripts(&operator, "5093", "").await.len(), 1);
 }
 
 pub(crate) async fn uploads_fail_and_leave_nothing_when_the_resource_service_is_unreachable(
@@ -151,10 +117,7 @@ pub(crate) async fn uploads_fail_and_leave_nothing_when_the_resource_service_is_
     drop(closed);
     let fixture = fixture_with(database, channel_to(&url), None);
     let operator = actor("olivia", "operator");
-    for (upload, outcome) in ["package sync", "script", "configure"]
-        .into_iter()
-        .zip(upload_all_three(&fixture, &operator, "5093").await)
-    {
+    for (upload, outcome) in upload_all_three(&fixture, &operator, "5093").await {
         let error = outcome.expect_err(upload);
         assert!(
             matches!(&error, ArtifactError::Upstream(status) if status.code() == tonic::Code::Unavailable),
@@ -163,10 +126,6 @@ pub(crate) async fn uploads_fail_and_leave_nothing_when_the_resource_service_is_
     }
     assert!(fixture.objects().is_empty(), "{:?}", fixture.objects());
     assert!(fixture.spooled().is_empty(), "{:?}", fixture.spooled());
-    let everything = fixture
-        .service
-        .filter_artifacts(&operator, None, None)
-        .await
-        .expect("filter");
+    let everything = fixture.all_artifacts(&operator).await;
     assert!(everything.is_empty(), "{everything:?}");
 }

@@ -9,7 +9,10 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success, tad_command};
+use support::split_env::ProcessEnv;
+use support::{
+    Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success, start_serve, tad_command,
+};
 
 const ADMIN_PASSWORD: &str = "sessions-admin-pw";
 
@@ -208,13 +211,7 @@ fn log_bytes(process: &TadProcess) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huge_login_input_costs_bounded_memory_and_log() {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut command = tad_command();
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir.path())
-        .env("TAD_ADMIN_PASSWORD", ADMIN_PASSWORD);
-    let mut process = TadProcess::spawn(command);
-    let url = process.wait_for_line("TAD is listening on ");
+    let (process, url) = start_serve(data_dir.path(), [("TAD_ADMIN_PASSWORD", ADMIN_PASSWORD)]);
     let anonymous = Api::new(&url);
     // Warm up (first requests allocate pools and caches).
     for _ in 0..5 {
@@ -278,59 +275,18 @@ async fn huge_login_input_costs_bounded_memory_and_log() {
 /// deleted through one replica is refused by the other within a second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_users_token_answers_401_on_the_other_replica_within_a_second() {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let jwt_secret = format!("{}{}", common::ids::new_id(), common::ids::new_id());
-    let credential_key = format!("{}{}", common::ids::new_id(), common::ids::new_id());
-    let redis_prefix = format!("tad-test-{}:", common::ids::new_id());
-    let postgres = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
-    let redis = std::env::var("TEST_REDIS_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
-    let schema = format!("e2e_{}", common::ids::new_id());
-    let database_url = match &postgres {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}", data_dir.path().join("resource.db").display()),
-    };
-    let common_env = |command: &mut std::process::Command| {
-        command
-            .env("TAD_JWT_SECRET", &jwt_secret)
-            .env("TAD_CREDENTIAL_KEY", &credential_key)
-            .arg("--data-dir")
-            .arg(data_dir.path());
-        if let Some(url) = &redis {
-            command
-                .env("TAD_REDIS_URL", url)
-                .env("TAD_REDIS_PREFIX", &redis_prefix);
-        }
-    };
-    let mut command = tad_command();
-    command
-        .args([
-            "resource",
-            "--resource-listen",
-            "127.0.0.1:0",
-            "--resource-database-url",
-            &database_url,
-        ])
-        .env("TAD_RESOURCE_DATABASE_SCHEMA", &schema)
-        .env("TAD_ADMIN_PASSWORD", ADMIN_PASSWORD);
-    common_env(&mut command);
-    let mut resource = TadProcess::spawn(command);
-    let resource_addr = format!(
-        "http://{}",
-        resource.wait_for_line("TAD resource service is listening on ")
-    );
+    let env = ProcessEnv::new();
+    let (resource, resource_addr) =
+        env.start_resource(ADMIN_PASSWORD, |command| env.configure(command));
+    let resource_addr = format!("http://{resource_addr}");
     let mut gateways = Vec::new();
     for _ in 0..2 {
         let mut command = tad_command();
         command
             .args(["gateway", "--listen", "127.0.0.1:0"])
             .env("TAD_RESOURCE_ADDR", &resource_addr);
-        common_env(&mut command);
-        let mut gateway = TadProcess::spawn(command);
-        let url = gateway.wait_for_line("TAD gateway is listening on ");
+        env.configure(&mut command);
+        let (gateway, url) = TadProcess::start(command, "TAD gateway is listening on ");
         gateways.push((gateway, url));
     }
     let first = Api::new(&gateways[0].1);
@@ -366,7 +322,7 @@ async fn a_deleted_users_token_answers_401_on_the_other_replica_within_a_second(
     assert_cannot_create_admins(&frank_elsewhere, &admin).await;
     drop(gateways);
     drop(resource);
-    if let Some(url) = &postgres {
-        common::db::testing::drop_postgres_schema(url, &schema);
+    if let Some(url) = &env.postgres {
+        common::db::testing::drop_postgres_schema(url, &env.schema);
     }
 }

@@ -17,22 +17,20 @@ use std::{
 
 use futures::StreamExt;
 use serde_json::Value;
-use support::{Api, TadProcess, assert_success, files_under, md5_hex, tad_command};
+use support::{Api, TadProcess, assert_success, files_under, md5_hex};
 
 const ADMIN_PASSWORD: &str = "leftovers-admin-pw";
 
+/// `tad serve` over `data_dir` with JSON logs and the environment variables `env`.
 fn start_serve(data_dir: &Path, env: &[(String, String)]) -> (TadProcess, String) {
-    let mut command = tad_command();
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("TAD_LOG_FORMAT", "json");
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut process = TadProcess::spawn(command);
-    let url = process.wait_for_line("TAD is listening on ");
-    (process, url)
+    let json_log = [("TAD_LOG_FORMAT".to_owned(), "json".to_owned())];
+    support::start_serve(
+        data_dir,
+        json_log
+            .iter()
+            .chain(env)
+            .map(|(name, value)| (name, value)),
+    )
 }
 
 fn file_set(root: &Path) -> BTreeSet<PathBuf> {

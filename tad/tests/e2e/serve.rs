@@ -7,45 +7,38 @@ use crate::support;
 use crate::support::fixtures::{application, post_all, product_line};
 
 use serde_json::json;
-use support::{Api, TadProcess, assert_success, run_tad, tad_command};
+use support::{Api, assert_success, run_tad, start_serve};
 
-fn start_serve(data_dir: &std::path::Path, envs: &[(&str, &str)]) -> (TadProcess, String) {
-    let mut command = tad_command();
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir);
-    for (name, value) in envs {
-        command.env(name, value);
-    }
-    let mut process = TadProcess::spawn(command);
-    let url = process.wait_for_line("TAD is listening on ");
-    (process, url)
-}
+/// No environment variables beyond the data directory.
+const NO_ENV: [(&str, &str); 0] = [];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let (process, url) = start_serve(data_dir.path(), &[]);
-    let password = process
-        .stdout_text()
-        .lines()
-        .find_map(|line| line.strip_prefix("created user admin with password: "))
-        .map(str::to_owned)
-        .expect("first start prints the admin password");
-    assert!(
-        !process.stderr_text().contains(&password),
-        "the password is not in the log"
-    );
-    let secret_key = process
-        .stdout_text()
-        .lines()
-        .find_map(|line| line.strip_prefix("appinhouse X-SecretKey: "))
-        .map(str::to_owned)
-        .expect("first start prints the generated appinhouse secret key");
-    assert!(
-        !process.stderr_text().contains(&secret_key),
-        "not in the log"
-    );
+    let (process, url) = start_serve(data_dir.path(), NO_ENV);
+    let [password, secret_key] = [
+        (
+            "created user admin with password: ",
+            "first start prints the admin password",
+        ),
+        (
+            "appinhouse X-SecretKey: ",
+            "first start prints the generated appinhouse secret key",
+        ),
+    ]
+    .map(|(prefix, printed)| {
+        let secret = process
+            .stdout_text()
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .map(str::to_owned)
+            .expect(printed);
+        assert!(
+            !process.stderr_text().contains(&secret),
+            "{printed}, not in the log"
+        );
+        secret
+    });
 
     let admin = Api::new(&url).login("admin", &password).await;
     post_all(
@@ -80,7 +73,7 @@ async fn serve_prints_url_and_password_and_keeps_data_across_restarts() {
         "generated key in the data dir"
     );
 
-    let (process, url) = start_serve(data_dir.path(), &[]);
+    let (process, url) = start_serve(data_dir.path(), NO_ENV);
     assert!(
         !process.stdout_text().contains("password:"),
         "no second password: {}",
@@ -156,53 +149,40 @@ async fn import_is_idempotent_and_atomic() {
         );
     }
 
-    let broken = data_dir.path().join("broken.yaml");
-    std::fs::write(
-        &broken,
-        "product_lines:\n  - {id: p9, name: new one}\napplications:\n  - {id: a9, name: orphan, product_line_id: nowhere}\n",
-    )
-    .expect("write");
-    let (ok, _, stderr) = run_tad(
-        &["import", broken.to_str().expect("utf-8")],
-        &[],
-        data_dir.path(),
-    );
-    assert!(!ok);
-    assert!(
-        stderr.contains("nowhere") && stderr.contains("nothing changed"),
-        "{stderr}"
-    );
-    let missing_name = data_dir.path().join("missing.yaml");
-    std::fs::write(
-        &missing_name,
-        "envs:\n  - {id: e1, name: ok}\n  - {id: e2, name: \"\"}\n",
-    )
-    .expect("write");
-    let (ok, _, stderr) = run_tad(
-        &["import", missing_name.to_str().expect("utf-8")],
-        &[],
-        data_dir.path(),
-    );
-    assert!(!ok);
-    assert!(stderr.contains("envs[1].name is required"), "{stderr}");
-    let bad_host = data_dir.path().join("bad_host.yaml");
-    std::fs::write(
-        &bad_host,
-        "hosts:\n  - {id: h9, host_IP: not-an-ip, host_name: x, ssh_user: u, ssh_passwd: p, productLine_id: 750, env_id: e}\n",
-    )
-    .expect("write");
-    let (ok, _, stderr) = run_tad(
-        &["import", bad_host.to_str().expect("utf-8")],
-        &[],
-        data_dir.path(),
-    );
-    assert!(!ok);
-    assert!(
-        stderr.contains("hosts[0]") && stderr.contains("host_IP"),
-        "{stderr}"
-    );
+    // Refused files, each with what its error names: nothing of them is kept.
+    let refused: [(&str, &str, &[&str]); 3] = [
+        (
+            "broken.yaml",
+            "product_lines:\n  - {id: p9, name: new one}\napplications:\n  - {id: a9, name: orphan, product_line_id: nowhere}\n",
+            &["nowhere", "nothing changed"],
+        ),
+        (
+            "missing.yaml",
+            "envs:\n  - {id: e1, name: ok}\n  - {id: e2, name: \"\"}\n",
+            &["envs[1].name is required"],
+        ),
+        (
+            "bad_host.yaml",
+            "hosts:\n  - {id: h9, host_IP: not-an-ip, host_name: x, ssh_user: u, ssh_passwd: p, productLine_id: 750, env_id: e}\n",
+            &["hosts[0]", "host_IP"],
+        ),
+    ];
+    for (name, yaml, named) in refused {
+        let path = data_dir.path().join(name);
+        std::fs::write(&path, yaml).expect("write");
+        let (ok, _, stderr) = run_tad(
+            &["import", path.to_str().expect("utf-8")],
+            &[],
+            data_dir.path(),
+        );
+        assert!(!ok, "{name}");
+        assert!(
+            named.iter().all(|needle| stderr.contains(needle)),
+            "{name}: {stderr}"
+        );
+    }
 
-    let (process, url) = start_serve(data_dir.path(), &[]);
+    let (process, url) = start_serve(data_dir.path(), NO_ENV);
     assert!(
         !process.stdout_text().contains("password:"),
         "imported users exist: no generated admin"

@@ -11,6 +11,7 @@ use crate::support::fixtures::{application, post_all, product_line};
 
 use futures::StreamExt;
 use serde_json::{Value, json};
+use support::split_env::ProcessEnv;
 use support::{Api, TadProcess, assert_failure, assert_success, tad_command};
 
 struct Split {
@@ -21,7 +22,7 @@ struct Split {
     gateway: TadProcess,
     url: String,
     postgres_schema: Option<(String, String)>,
-    _data_dir: tempfile::TempDir,
+    _env: ProcessEnv,
 }
 
 impl Drop for Split {
@@ -38,30 +39,15 @@ impl Drop for Split {
 const ADMIN_PASSWORD: &str = "split-admin-password";
 
 fn start_split() -> Split {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let jwt_secret = format!("{}{}", common::ids::new_id(), common::ids::new_id());
-    let credential_key = format!("{}{}", common::ids::new_id(), common::ids::new_id());
-    // Each test its own key space, so failed-login counters of one test never lock out another.
-    let redis_prefix = format!("tad-test-{}:", common::ids::new_id());
-    let postgres = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
-    let redis = std::env::var("TEST_REDIS_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
-    let schema = format!("e2e_{}", common::ids::new_id());
-    let database_url = match &postgres {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}", data_dir.path().join("resource.db").display()),
-    };
+    let env = ProcessEnv::new();
     eprintln!(
         "split processes on {} with {}",
-        if postgres.is_some() {
+        if env.postgres.is_some() {
             "postgres"
         } else {
             "sqlite"
         },
-        if redis.is_some() {
+        if env.redis.is_some() {
             "redis"
         } else {
             "in-process cache"
@@ -69,33 +55,10 @@ fn start_split() -> Split {
     );
 
     let common_env = |command: &mut std::process::Command| {
-        command
-            .env("TAD_JWT_SECRET", &jwt_secret)
-            .env("TAD_CREDENTIAL_KEY", &credential_key)
-            .env("TAD_LOG_FORMAT", "json")
-            .arg("--data-dir")
-            .arg(data_dir.path());
-        if let Some(url) = &redis {
-            command
-                .env("TAD_REDIS_URL", url)
-                .env("TAD_REDIS_PREFIX", &redis_prefix);
-        }
+        command.env("TAD_LOG_FORMAT", "json");
+        env.configure(command);
     };
-
-    let mut command = tad_command();
-    command
-        .args([
-            "resource",
-            "--resource-listen",
-            "127.0.0.1:0",
-            "--resource-database-url",
-            &database_url,
-        ])
-        .env("TAD_RESOURCE_DATABASE_SCHEMA", &schema)
-        .env("TAD_ADMIN_PASSWORD", ADMIN_PASSWORD);
-    common_env(&mut command);
-    let mut resource = TadProcess::spawn(command);
-    let resource_addr = resource.wait_for_line("TAD resource service is listening on ");
+    let (resource, resource_addr) = env.start_resource(ADMIN_PASSWORD, common_env);
 
     let mut command = tad_command();
     command
@@ -104,38 +67,29 @@ fn start_split() -> Split {
         .env("TAD_APPINHOUSE_SECRET_KEY", "split-appinhouse-key")
         .env(
             "TAD_APPINHOUSE_DATABASE_URL",
-            match &postgres {
-                Some(url) => url.clone(),
-                None => format!(
-                    "sqlite://{}",
-                    data_dir.path().join("appinhouse.db").display()
-                ),
-            },
+            env.database_url("appinhouse.db"),
         )
         .env(
             "TAD_APPINHOUSE_DATABASE_SCHEMA",
-            format!("{schema}_appinhouse"),
+            format!("{}_appinhouse", env.schema),
         );
     common_env(&mut command);
-    let mut appinhouse = TadProcess::spawn(command);
-    let appinhouse_addr = appinhouse.wait_for_line("TAD appinhouse service is listening on ");
+    let (appinhouse, appinhouse_addr) =
+        TadProcess::start(command, "TAD appinhouse service is listening on ");
 
     let mut command = tad_command();
     command
         .arg("artifact")
         .env("TAD_ARTIFACT_LISTEN", "127.0.0.1:0")
         .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
-        .env("TAD_ARTIFACT_DATABASE_SCHEMA", format!("{schema}_artifact"));
-    command.env(
-        "TAD_ARTIFACT_DATABASE_URL",
-        match &postgres {
-            Some(url) => url.clone(),
-            None => format!("sqlite://{}", data_dir.path().join("artifact.db").display()),
-        },
-    );
+        .env(
+            "TAD_ARTIFACT_DATABASE_SCHEMA",
+            format!("{}_artifact", env.schema),
+        );
+    command.env("TAD_ARTIFACT_DATABASE_URL", env.database_url("artifact.db"));
     common_env(&mut command);
-    let mut artifact = TadProcess::spawn(command);
-    let artifact_addr = artifact.wait_for_line("TAD artifact service is listening on ");
+    let (artifact, artifact_addr) =
+        TadProcess::start(command, "TAD artifact service is listening on ");
 
     let mut command = tad_command();
     command
@@ -143,17 +97,10 @@ fn start_split() -> Split {
         .env("TAD_JOBS_LISTEN", "127.0.0.1:0")
         .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
         .env("TAD_ARTIFACT_ADDR", format!("http://{artifact_addr}"))
-        .env(
-            "TAD_JOBS_DATABASE_URL",
-            match &postgres {
-                Some(url) => url.clone(),
-                None => format!("sqlite://{}", data_dir.path().join("jobs.db").display()),
-            },
-        )
-        .env("TAD_JOBS_DATABASE_SCHEMA", format!("{schema}_jobs"));
+        .env("TAD_JOBS_DATABASE_URL", env.database_url("jobs.db"))
+        .env("TAD_JOBS_DATABASE_SCHEMA", format!("{}_jobs", env.schema));
     common_env(&mut command);
-    let mut jobs = TadProcess::spawn(command);
-    let jobs_addr = jobs.wait_for_line("TAD jobs service is listening on ");
+    let (jobs, jobs_addr) = TadProcess::start(command, "TAD jobs service is listening on ");
 
     let mut command = tad_command();
     command
@@ -163,8 +110,7 @@ fn start_split() -> Split {
         .env("TAD_ARTIFACT_ADDR", format!("http://{artifact_addr}"))
         .env("TAD_APPINHOUSE_ADDR", format!("http://{appinhouse_addr}"));
     common_env(&mut command);
-    let mut gateway = TadProcess::spawn(command);
-    let url = gateway.wait_for_line("TAD gateway is listening on ");
+    let (gateway, url) = TadProcess::start(command, "TAD gateway is listening on ");
     Split {
         resource,
         _appinhouse: appinhouse,
@@ -172,8 +118,8 @@ fn start_split() -> Split {
         artifact,
         gateway,
         url,
-        postgres_schema: postgres.map(|url| (url, schema)),
-        _data_dir: data_dir,
+        postgres_schema: env.postgres.clone().map(|url| (url, env.schema.clone())),
+        _env: env,
     }
 }
 

@@ -128,7 +128,7 @@ async fn run_until_crash_point(
 ) -> (Api, Deployment, String) {
     let mut env = crashable.env.clone();
     env.insert("TAD_TEST_CRASH_AT".to_owned(), point.to_owned());
-    let (mut process, url) = serve(crashable.data_dir.path(), &env);
+    let (mut process, url) = start_serve(crashable.data_dir.path(), &env);
     let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
     let (deployment, instance) = deployment_of(&admin).await;
     let run = start_run(&admin, &instance).await;

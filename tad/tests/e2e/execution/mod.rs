@@ -25,7 +25,7 @@ use support::{
     Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success, drop_platform_schemas,
     md5_hex, platform_env,
     sshd::{KEY_USER, PASSWORD_USER, TestSshd},
-    tad_command, tar_gz,
+    start_serve, tad_command, tar_gz,
 };
 
 mod chaos;
@@ -463,19 +463,6 @@ async fn bind_two_steps_script(api: &Api, deployment: &Deployment, parameter: &s
     .await;
 }
 
-fn serve(data_dir: &Path, env: &std::collections::HashMap<String, String>) -> (TadProcess, String) {
-    let mut command = tad_command();
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut process = TadProcess::spawn(command);
-    let url = process.wait_for_line("TAD is listening on ");
-    (process, url)
-}
-
 /// A `tad serve` with a 3 s lease, on a data directory (and PostgreSQL schemas, in CI's second
 /// pass) that outlive the process, so a test can kill it and start it again on the same state.
 struct CrashablePlatform {
@@ -518,7 +505,7 @@ impl CrashablePlatform {
 
     /// Starts `tad serve` on the platform's state; answers the process and its URL.
     fn serve(&self) -> (TadProcess, String) {
-        serve(self.data_dir.path(), &self.env)
+        start_serve(self.data_dir.path(), &self.env)
     }
 
     /// `kill -9` of `process`, a restart on the same state, and the run or joint run `id` marked

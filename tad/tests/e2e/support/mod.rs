@@ -5,6 +5,7 @@
 pub mod events;
 pub mod fixtures;
 pub mod replicated;
+pub mod split_env;
 pub mod sshd;
 
 use std::{
@@ -290,7 +291,33 @@ pub fn tad_command() -> Command {
     command
 }
 
+/// `tad serve` on a free port over `data_dir`, with the environment variables `env`; answers
+/// the process and its URL.
+pub fn start_serve<N, V>(
+    data_dir: &Path,
+    env: impl IntoIterator<Item = (N, V)>,
+) -> (TadProcess, String)
+where
+    N: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
+    let mut command = tad_command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .envs(env);
+    TadProcess::start(command, "TAD is listening on ")
+}
+
 impl TadProcess {
+    /// Spawns `command` and waits for its stdout line starting with `ready`; answers the process
+    /// and the rest of that line (where it listens).
+    pub fn start(command: Command, ready: &str) -> (TadProcess, String) {
+        let mut process = TadProcess::spawn(command);
+        let rest = process.wait_for_line(ready);
+        (process, rest)
+    }
+
     pub fn spawn(mut command: Command) -> TadProcess {
         command
             .stdout(Stdio::piped())

@@ -63,34 +63,34 @@ impl ReplicatedPlatform {
             gateways: Vec::new(),
             gateway_urls: Vec::new(),
         };
-        let (resource, resource_addr) = platform.spawn(
-            &["resource"],
-            &[("TAD_RESOURCE_LISTEN", "127.0.0.1:0".into())],
-            "TAD resource service is listening on ",
-        );
-        platform.env.insert(
-            "TAD_RESOURCE_ADDR".into(),
-            format!("http://{resource_addr}"),
-        );
-        let (artifact, artifact_addr) = platform.spawn(
-            &["artifact"],
-            &[("TAD_ARTIFACT_LISTEN", "127.0.0.1:0".into())],
-            "TAD artifact service is listening on ",
-        );
-        platform.env.insert(
-            "TAD_ARTIFACT_ADDR".into(),
-            format!("http://{artifact_addr}"),
-        );
-        let (appinhouse, appinhouse_addr) = platform.spawn(
-            &["appinhouse", "serve"],
-            &[("TAD_APPINHOUSE_LISTEN", "127.0.0.1:0".into())],
-            "TAD appinhouse service is listening on ",
-        );
-        platform.env.insert(
-            "TAD_APPINHOUSE_ADDR".into(),
-            format!("http://{appinhouse_addr}"),
-        );
-        platform.services = vec![resource, artifact, appinhouse];
+        // Each service listens on a free port; the ones started after it are told its address.
+        let services: [(&[&str], &str, &str, &str); 3] = [
+            (
+                &["resource"],
+                "TAD_RESOURCE_LISTEN",
+                "TAD resource service is listening on ",
+                "TAD_RESOURCE_ADDR",
+            ),
+            (
+                &["artifact"],
+                "TAD_ARTIFACT_LISTEN",
+                "TAD artifact service is listening on ",
+                "TAD_ARTIFACT_ADDR",
+            ),
+            (
+                &["appinhouse", "serve"],
+                "TAD_APPINHOUSE_LISTEN",
+                "TAD appinhouse service is listening on ",
+                "TAD_APPINHOUSE_ADDR",
+            ),
+        ];
+        for (role, listen, ready, address) in services {
+            let (process, addr) = platform.spawn(role, &[(listen, "127.0.0.1:0".into())], ready);
+            platform
+                .env
+                .insert(address.into(), format!("http://{addr}"));
+            platform.services.push(process);
+        }
         for _ in 0..layout.jobs_replicas {
             let (process, addr) = platform.spawn(
                 &["jobs"],
@@ -129,9 +129,7 @@ impl ReplicatedPlatform {
         for (name, value) in extra {
             command.env(name, value);
         }
-        let mut process = TadProcess::spawn(command);
-        let rest = process.wait_for_line(ready);
-        (process, rest)
+        TadProcess::start(command, ready)
     }
 
     /// `kill -9` of jobs replica `index` (reaped); nothing if it is down already.
