@@ -126,12 +126,16 @@ async fn run_until_crash_point(
     deployment_of: impl AsyncFnOnce(&Api) -> (Deployment, String),
     point: &str,
 ) -> (Api, Deployment, String) {
-    let mut env = crashable.env.clone();
-    env.insert("TAD_TEST_CRASH_AT".to_owned(), point.to_owned());
-    let (mut process, url) = start_serve(crashable.data_dir.path(), &env);
+    let (mut process, url) = crashable.serve_crashing_at(point);
     let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
     let (deployment, instance) = deployment_of(&admin).await;
     let run = start_run(&admin, &instance).await;
+    wait_for_crash(&mut process, point).await;
+    (admin, deployment, run)
+}
+
+/// Waits (up to a minute) for `process` to abort at its crash point `point`.
+async fn wait_for_crash(process: &mut TadProcess, point: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while process.child.try_wait().expect("try_wait").is_none() {
         assert!(
@@ -140,7 +144,6 @@ async fn run_until_crash_point(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    (admin, deployment, run)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -264,19 +267,10 @@ async fn step_ended_on_its_host_is_not_run_again(
     let (mut restarted, mut admin) = (restarted, admin);
     for point in dying_resumes {
         restarted.terminate();
-        let mut env = crashable.env.clone();
-        env.insert("TAD_TEST_CRASH_AT".to_owned(), (*point).to_owned());
-        let (mut dying, url) = serve(crashable.data_dir.path(), &env);
+        let (mut dying, url) = crashable.serve_crashing_at(point);
         let resumed = start_run(&admin.with_base(&url), &two).await;
         assert_eq!(resumed, run, "6.1 resumes the interrupted run");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while dying.child.try_wait().expect("try_wait").is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "the resume never reached {point}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_for_crash(&mut dying, point).await;
         let url;
         (restarted, url) = crashable.serve();
         admin = admin.with_base(&url);

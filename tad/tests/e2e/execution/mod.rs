@@ -508,6 +508,14 @@ impl CrashablePlatform {
         start_serve(self.data_dir.path(), &self.env)
     }
 
+    /// As [`CrashablePlatform::serve`], with `TAD_TEST_CRASH_AT=point`: the service aborts
+    /// there, as a `kill -9` would end it.
+    fn serve_crashing_at(&self, point: &str) -> (TadProcess, String) {
+        let crash_at = [("TAD_TEST_CRASH_AT".to_owned(), point.to_owned())];
+        let env = self.env.clone().into_iter().chain(crash_at);
+        start_serve(self.data_dir.path(), env)
+    }
+
     /// `kill -9` of `process`, a restart on the same state, and the run or joint run `id` marked
     /// `interrupted` within a lease period and a sweep; answers the restarted process, `admin` at
     /// its URL, and the run's tree.
