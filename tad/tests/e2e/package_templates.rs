@@ -8,7 +8,8 @@
 use crate::support;
 use crate::support::fixtures::sync_package;
 use crate::support::fixtures::{
-    application, cluster_with_host, env, post_all, product_line, template_with_methods,
+    application, bind_app_config, cluster_with_host, env, post_all, product_line,
+    template_with_methods,
 };
 
 use std::path::Path;
@@ -143,15 +144,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
     let dest = tempfile::tempdir().expect("dest dir");
 
     // 5.6.2.3 by the .j2 file id.
-    admin
-        .post_ok(
-            &format!("{step}/relation/actemplate"),
-            &json!({"file_id": j2_v1, "groups": []}),
-        )
-        .await;
-    let schema = admin
-        .get_ok(&format!("{step}/actemplate/config/desc"))
-        .await;
+    let schema = bind_app_config(&admin, &step, &j2_v1).await;
     let keys = support::string_fields(&schema, "key");
     assert_eq!(keys, vec!["port", "backends"], "{schema}");
     let port = node_id(&schema, None, "port");

@@ -7,8 +7,8 @@
 
 use crate::support;
 use crate::support::fixtures::{
-    application, cluster_with_host, env, post_all, product_line, template_with_methods,
-    upload_component, upload_config,
+    application, bind_app_config, cluster_with_host, env, post_all, product_line,
+    template_with_methods, upload_component, upload_config,
 };
 
 use serde_json::json;
@@ -74,15 +74,7 @@ async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
         )
         .await;
     // 5.6.2.3: the app-config values.
-    admin
-        .post_ok(
-            &format!("{step}/relation/actemplate"),
-            &json!({"file_id": j2_id, "groups": []}),
-        )
-        .await;
-    let config_schema = admin
-        .get_ok(&format!("{step}/actemplate/config/desc"))
-        .await;
+    let config_schema = bind_app_config(&admin, &step, &j2_id).await;
     let configs = json!({node(&config_schema, "user"): "shop", node(&config_schema, "db_password"): CONFIG_PASSWORD});
     admin.post_ok(&format!("{step}/relation/actemplate"),
             &json!({"file_id": j2_id, "groups": [{"dest": out.path().display().to_string(), "host_IP": [], "configs": configs, "targetname": "db.conf"}]})).await;

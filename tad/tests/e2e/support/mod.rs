@@ -629,6 +629,20 @@ pub fn md5_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// `size` random-looking bytes from `seed` (they do not compress; the same seed gives the same
+/// bytes).
+pub fn noise(seed: u64, size: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    (0..size)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u8
+        })
+        .collect()
+}
+
 /// A .tar.gz of the given files.
 pub fn tar_gz(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
