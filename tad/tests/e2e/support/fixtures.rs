@@ -47,6 +47,25 @@ pub fn env(id: &str, name: &str) -> (&'static str, Value) {
     ("/api/admin/envs", json!({"id": id, "name": name}))
 }
 
+/// Posts product line `product_line`, its application `application` and environment `env`,
+/// each an `(id, name)`.
+pub async fn app_catalog(
+    admin: &Api,
+    product_line: (&str, &str),
+    application: (&str, &str),
+    env: (&str, &str),
+) {
+    post_all(
+        admin,
+        &[
+            self::product_line(product_line.0, product_line.1),
+            self::application(application.0, application.1, product_line.0),
+            self::env(env.0, env.1),
+        ],
+    )
+    .await;
+}
+
 /// POSTs each `(path, body)` in order, asserting every answer is a success.
 pub async fn post_all(admin: &Api, posts: &[(&str, Value)]) {
     for (path, body) in posts {
