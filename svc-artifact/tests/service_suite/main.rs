@@ -11,7 +11,7 @@ use common::{
     crypto::CredentialCipher,
     database_test_suite,
     db::{Database, testing::TestDatabase},
-    storage::{ObjectStorage, StorageTarget},
+    storage::{ObjectStorage, StorageTarget, testing::files_under},
 };
 use md5::{Digest, Md5};
 use serde_json::json;
@@ -230,28 +230,13 @@ impl Fixture {
 
     /// Every object file left in the store.
     fn objects(&self) -> Vec<std::path::PathBuf> {
-        walk(&self.dir.path().join("objects"))
+        files_under(&self.dir.path().join("objects"))
     }
 
     /// Every file left in the spool (archives to unpack, unpacked files).
     fn spooled(&self) -> Vec<std::path::PathBuf> {
-        walk(&self.dir.path().join("tmp"))
+        files_under(&self.dir.path().join("tmp"))
     }
-}
-
-fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(walk(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 /// A caller with a real token (the resource service verifies it).

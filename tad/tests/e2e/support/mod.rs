@@ -594,21 +594,7 @@ pub async fn post_multipart(
     decode(response).await
 }
 
-/// Every file below `root`, at any depth (none when `root` does not exist).
-pub fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(files_under(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
+pub use common::storage::testing::files_under;
 
 /// Asserts a finished child process (`what`) exited with success, showing its output if not.
 pub fn assert_exited_ok(output: &std::process::Output, what: &str) {
