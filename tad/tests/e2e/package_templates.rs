@@ -189,9 +189,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
         );
     }
     assert_eq!(
-        admin
-            .get_ok(&format!("{step}/actemplate/{j2_v1}/config/value"))
-            .await,
+        admin.get_ok(&values_of(&j2_v1)).await,
         json!([]),
         "the older .j2 is not bound"
     );
