@@ -197,6 +197,20 @@ impl Fixture {
             .await
     }
 
+    /// A package sync of [`package_tar_gz`] as `{name}.tar.gz`, with fields
+    /// `[app_id, name, version]` and the archive's md5.
+    async fn sync_sample(
+        &self,
+        actor: &Actor,
+        [app_id, name, version]: [&str; 3],
+    ) -> Result<UploadOutcome, ArtifactError> {
+        let archive = package_tar_gz();
+        let md5 = md5_hex(&archive);
+        let file = format!("{name}.tar.gz");
+        self.sync_package(actor, [app_id, name, version, &md5], &file, &archive)
+            .await
+    }
+
     /// Every artifact `actor` can see, of any application and kind.
     async fn all_artifacts(&self, actor: &Actor) -> Vec<ArtifactRow> {
         self.service
