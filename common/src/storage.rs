@@ -3,9 +3,10 @@
 //! crate. Writes stream (multipart) while md5 and sha256 are computed, so memory does not grow
 //! with the size of a file; reads stream whole objects or byte ranges. Crash leftovers (objects
 //! no row references, half-written local objects, spool files) are collected by the functions
-//! of [`leftovers`].
+//! of [`leftovers`]; [`testing`] lists stored files for tests.
 
 pub mod leftovers;
+pub mod testing;
 
 use std::{ops::Range, path::PathBuf, sync::Arc};
 
@@ -446,24 +447,8 @@ mod tests {
         writer.write(b"partial").await.expect("write");
         writer.abort().await;
         assert_eq!(storage.size_of("x/y").await.expect("head"), None);
-        let leftovers: Vec<_> = walk(&dir.path().join("objects"));
+        let leftovers = testing::files_under(&dir.path().join("objects"));
         assert!(leftovers.is_empty(), "{leftovers:?}");
-    }
-
-    fn walk(root: &std::path::Path) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        let Ok(entries) = std::fs::read_dir(root) else {
-            return files;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                files.extend(walk(&path));
-            } else {
-                files.push(path);
-            }
-        }
-        files
     }
 
     #[tokio::test]

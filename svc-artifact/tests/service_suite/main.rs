@@ -11,7 +11,7 @@ use common::{
     crypto::CredentialCipher,
     database_test_suite,
     db::{Database, testing::TestDatabase},
-    storage::{ObjectStorage, StorageTarget},
+    storage::{ObjectStorage, StorageTarget, testing::files_under},
 };
 use md5::{Digest, Md5};
 use serde_json::json;
@@ -197,6 +197,20 @@ impl Fixture {
             .await
     }
 
+    /// A package sync of [`package_tar_gz`] as `{name}.tar.gz`, with fields
+    /// `[app_id, name, version]` and the archive's md5.
+    async fn sync_sample(
+        &self,
+        actor: &Actor,
+        [app_id, name, version]: [&str; 3],
+    ) -> Result<UploadOutcome, ArtifactError> {
+        let archive = package_tar_gz();
+        let md5 = md5_hex(&archive);
+        let file = format!("{name}.tar.gz");
+        self.sync_package(actor, [app_id, name, version, &md5], &file, &archive)
+            .await
+    }
+
     /// Every artifact `actor` can see, of any application and kind.
     async fn all_artifacts(&self, actor: &Actor) -> Vec<ArtifactRow> {
         self.service
@@ -230,28 +244,13 @@ impl Fixture {
 
     /// Every object file left in the store.
     fn objects(&self) -> Vec<std::path::PathBuf> {
-        walk(&self.dir.path().join("objects"))
+        files_under(&self.dir.path().join("objects"))
     }
 
     /// Every file left in the spool (archives to unpack, unpacked files).
     fn spooled(&self) -> Vec<std::path::PathBuf> {
-        walk(&self.dir.path().join("tmp"))
+        files_under(&self.dir.path().join("tmp"))
     }
-}
-
-fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(walk(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 /// A caller with a real token (the resource service verifies it).

@@ -6,18 +6,11 @@ use super::*;
 pub(crate) async fn package_sync_stores_files_and_templates(database: Database) {
     let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");
-    let archive = package_tar_gz();
-    let md5 = md5_hex(&archive);
     let outcome = fixture
-        .sync_package(
-            &operator,
-            ["5093", "workflow", "1.0.0", &md5],
-            "workflow.tar.gz",
-            &archive,
-        )
+        .sync_sample(&operator, ["5093", "workflow", "1.0.0"])
         .await
         .expect("synced");
-    assert_eq!(outcome.files[0].md5, md5);
+    assert_eq!(outcome.files[0].md5, md5_hex(&package_tar_gz()));
     assert_eq!(outcome.files[0].role, "archive");
     let paths: Vec<_> = outcome
         .unpacked
@@ -40,38 +33,23 @@ pub(crate) async fn package_sync_stores_files_and_templates(database: Database) 
         .expect("template");
     assert_eq!(row.name, "httpd.conf");
     assert_eq!(nodes[0].key, "port");
-    let (text, target) = fixture
-        .service
-        .render_template(
-            &operator,
-            &template_file.id,
-            &json!({nodes[0].id.clone(): "8080"}),
-        )
-        .await
-        .expect("render");
+    // The template rendered with `port` as the value of its node `port`.
+    let render_port = |port: &str| {
+        let (service, operator, file_id) = (&fixture.service, &operator, &template_file.id);
+        let values = json!({nodes[0].id.clone(): port});
+        async move { service.render_template(operator, file_id, &values).await }
+    };
+    let (text, target) = render_port("8080").await.expect("render");
     assert_eq!(
         (text.as_str(), target.as_str()),
         ("Listen 8080\n", "httpd.conf")
     );
-    let error = fixture
-        .service
-        .render_template(
-            &operator,
-            &template_file.id,
-            &json!({nodes[0].id.clone(): "80a"}),
-        )
-        .await
-        .expect_err("rule");
+    let error = render_port("80a").await.expect_err("rule");
     assert!(error.to_string().contains("port"), "{error}");
 
     // A second sync is a new version; template node ids stay the same.
     let outcome_two = fixture
-        .sync_package(
-            &operator,
-            ["5093", "workflow", "1.0.1", &md5],
-            "workflow.tar.gz",
-            &archive,
-        )
+        .sync_sample(&operator, ["5093", "workflow", "1.0.1"])
         .await
         .expect("synced again");
     assert_ne!(outcome_two.version_id, outcome.version_id);
@@ -102,17 +80,10 @@ pub(crate) async fn concurrent_syncs_of_a_new_package_all_become_versions_of_it(
 ) {
     let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");
-    let archive = package_tar_gz();
-    let md5 = md5_hex(&archive);
     let versions: Vec<String> = (0..16).map(|index| format!("2.0.{index}")).collect();
-    let syncs = versions.iter().map(|version| {
-        fixture.sync_package(
-            &operator,
-            ["6001", "parallel", version, &md5],
-            "parallel.tar.gz",
-            &archive,
-        )
-    });
+    let syncs = versions
+        .iter()
+        .map(|version| fixture.sync_sample(&operator, ["6001", "parallel", version]));
     let outcomes = futures::future::join_all(syncs).await;
     let mut version_ids = Vec::new();
     for (version, outcome) in versions.iter().zip(outcomes) {
@@ -133,20 +104,6 @@ pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
     let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");
     let archive = package_tar_gz();
-    let error = fixture
-        .sync_package(
-            &operator,
-            ["5093", "workflow", "1", "0123456789abcdef0123456789abcdef"],
-            "workflow.tar.gz",
-            &archive,
-        )
-        .await
-        .expect_err("md5 mismatch");
-    assert!(
-        matches!(error, ArtifactError::Md5Mismatch { .. }),
-        "{error}"
-    );
-
     let zeros = vec![0_u8; 2 << 20];
     let bomb = tar_gz(
         0o644,
@@ -155,20 +112,41 @@ pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
     );
     assert!(bomb.len() < 64 * 1024, "a small archive");
     let bomb_md5 = md5_hex(&bomb);
-    let error = fixture
-        .sync_package(
-            &operator,
+    // Fields, file name, archive, what the case is, and whether its error is the right refusal.
+    type RefusedSync<'a> = (
+        [&'a str; 4],
+        &'a str,
+        &'a [u8],
+        &'a str,
+        fn(&ArtifactError) -> bool,
+    );
+    let cases: [RefusedSync<'_>; 2] = [
+        (
+            ["5093", "workflow", "1", "0123456789abcdef0123456789abcdef"],
+            "workflow.tar.gz",
+            &archive,
+            "md5 mismatch",
+            |error| matches!(error, ArtifactError::Md5Mismatch { .. }),
+        ),
+        (
             ["5093", "bomb", "1", &bomb_md5],
             "bomb.tgz",
             &bomb,
-        )
-        .await
-        .expect_err("bomb");
-    assert!(
-        matches!(error, ArtifactError::ArchiveRejected { .. }),
-        "{error}"
-    );
-    assert!(error.to_string().contains("zeros"), "{error}");
+            "bomb",
+            // Named by its entry.
+            |error| {
+                matches!(error, ArtifactError::ArchiveRejected { .. })
+                    && error.to_string().contains("zeros")
+            },
+        ),
+    ];
+    for (fields, file, archive, case, refused) in cases {
+        let error = fixture
+            .sync_package(&operator, fields, file, archive)
+            .await
+            .expect_err(case);
+        assert!(refused(&error), "{case}: {error}");
+    }
 
     let viewer = actor("victor", "viewer");
     let error = fixture

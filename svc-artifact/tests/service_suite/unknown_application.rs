@@ -10,15 +10,8 @@ async fn upload_all_three(
     actor: &Actor,
     app_id: &str,
 ) -> [(&'static str, Result<UploadOutcome, ArtifactError>); 3] {
-    let archive = package_tar_gz();
-    let md5 = md5_hex(&archive);
     let synced = fixture
-        .sync_package(
-            actor,
-            [app_id, "workflow", "1.0.3", &md5],
-            "workflow.tar.gz",
-            &archive,
-        )
+        .sync_sample(actor, [app_id, "workflow", "1.0.3"])
         .await;
     let script = b"#!/bin/bash\necho hi\n";
     let file_md5 = json!({"deploy.sh": md5_hex(script)}).to_string();

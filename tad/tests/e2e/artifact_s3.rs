@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::{EmbeddedPlatform, assert_success, md5_hex, tar_gz};
+use support::{EmbeddedPlatform, assert_success, md5_hex, noise, tar_gz};
 
 const ADMIN_PASSWORD: &str = "s3-admin-password";
 const MOTO: &str = "/tmp/tad-moto-venv/bin/moto_server";
@@ -99,16 +99,7 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
     .await;
 
     // 12 MiB of barely compressible bytes: more than two 5 MiB parts.
-    let mut state = 0x2545_f491_u32;
-    let payload: Vec<u8> = (0..12 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 24) as u8
-        })
-        .collect();
-    let archive = tar_gz(&[("app.bin", payload)]);
+    let archive = tar_gz(&[("app.bin", noise(1, 12 * 1024 * 1024))]);
     assert!(archive.len() > 10 * 1024 * 1024);
     let md5 = md5_hex(&archive);
     let query = "app_id=app&version=1.0.0&name=app";

@@ -6,7 +6,7 @@
 //! appinhouse service does the same for its spool directory and its file store.
 
 use crate::support;
-use crate::support::fixtures::sync_package;
+use crate::support::fixtures::sync_package_field;
 use crate::support::fixtures::{application, post_all, product_line};
 
 use std::{
@@ -17,7 +17,7 @@ use std::{
 
 use futures::StreamExt;
 use serde_json::Value;
-use support::{Api, TadProcess, assert_success, files_under, md5_hex};
+use support::{Api, TadProcess, files_under, md5_hex, noise};
 
 const ADMIN_PASSWORD: &str = "leftovers-admin-pw";
 
@@ -40,19 +40,6 @@ fn file_set(root: &Path) -> BTreeSet<PathBuf> {
 fn kill(mut process: TadProcess) {
     process.child.kill().expect("SIGKILL");
     process.child.wait().expect("wait");
-}
-
-/// Random-looking bytes (they do not compress).
-fn noise(seed: u64, size: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    (0..size)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as u8
-        })
-        .collect()
 }
 
 fn sync_url(url: &str, name: &str, md5: &str) -> String {
@@ -109,11 +96,7 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
     ]);
     let kept_md5 = md5_hex(&kept);
     let query = "app_id=5093&version=1&username=aos&name=kept";
-    let (_, body) = sync_package(&admin, query, "kept.tar.gz", &kept).await;
-    let kept_path = assert_success(&body)["file_path"]
-        .as_str()
-        .expect("file_path")
-        .to_owned();
+    let kept_path = sync_package_field(&admin, query, "kept.tar.gz", &kept, "file_path").await;
     let referenced = file_set(&objects_dir);
     assert_eq!(referenced.len(), 3, "archive and two files: {referenced:?}");
 

@@ -8,7 +8,7 @@
 
 use crate::support;
 use crate::support::events::{Frame, read_events, read_first_events, read_task_log};
-use crate::support::fixtures::bind_hosts;
+use crate::support::fixtures::app_with_cluster;
 use crate::support::fixtures::{env, post_all, product_line, upload_component};
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
@@ -200,19 +200,13 @@ async fn configure(admin: &Api, sshd: &TestSshd) -> Vec<(&'static str, String)> 
     let mut instances = Vec::new();
     for pattern in PATTERNS {
         let app = format!("app-{pattern}");
-        admin
-            .post_ok(
-                "/api/admin/applications",
-                &json!({"id": app, "name": app, "product_line_id": "pl"}),
-            )
-            .await;
-        let cluster = admin
-            .post_id(
-                "/api/resource/clusters/aos_create",
-                &json!({"name": format!("c-{pattern}"), "env_id": "env", "app_id": app}),
-            )
-            .await;
-        bind_hosts(admin, &cluster, &hosts).await;
+        let cluster = app_with_cluster(
+            admin,
+            (&app, "pl"),
+            (&format!("c-{pattern}"), "env"),
+            &hosts,
+        )
+        .await;
         let template = admin
             .post_id(
                 "/api/app/jobtemplate/create",

@@ -8,7 +8,7 @@
 use crate::support;
 use crate::support::fixtures::sync_package;
 use crate::support::fixtures::{
-    application, cluster_with_host, env, post_all, product_line, template_with_methods,
+    app_catalog, bind_app_config, bind_cluster, cluster_with_host, template_with_methods,
 };
 
 use std::path::Path;
@@ -51,15 +51,7 @@ fn node_id(schema: &Value, parent: Option<&str>, key: &str) -> String {
 }
 
 async fn configure_catalog(admin: &Api) -> String {
-    post_all(
-        admin,
-        &[
-            product_line("pl1", "pl"),
-            application("app1", "shop", "pl1"),
-            env("env1", "test"),
-        ],
-    )
-    .await;
+    app_catalog(admin, ("pl1", "pl"), ("app1", "shop"), ("env1", "test")).await;
 
     cluster_with_host(admin, &json!({"name": "shop-c", "env_id": "env1", "app_id": "app1"}), &json!({"host_IP": "127.0.0.2", "host_name": "h1", "ssh_user": "nobody",
                 "ssh_port": "22", "ssh_passwd": "unused-password", "productLine_id": "pl1", "env_id": "env1"})).await
@@ -71,12 +63,7 @@ async fn instance(admin: &Api, cluster: &str) -> String {
     let template = template_with_methods(admin, "configs-only", "app1", &[("custom", "cu1")]).await;
     let instance = admin.post_id("/api/app/jobinstance/create",
             &json!({"name": "shop-configs", "env_id": "env1", "application_id": "app1", "job_template_id": template})).await;
-    admin
-        .post_ok(
-            &format!("/api/app/jobinstance/{instance}/cu1/0/{cluster}/relation/cluster"),
-            &json!({}),
-        )
-        .await;
+    bind_cluster(admin, &instance, "cu1", 0, cluster).await;
     instance
 }
 
@@ -143,15 +130,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
     let dest = tempfile::tempdir().expect("dest dir");
 
     // 5.6.2.3 by the .j2 file id.
-    admin
-        .post_ok(
-            &format!("{step}/relation/actemplate"),
-            &json!({"file_id": j2_v1, "groups": []}),
-        )
-        .await;
-    let schema = admin
-        .get_ok(&format!("{step}/actemplate/config/desc"))
-        .await;
+    let schema = bind_app_config(&admin, &step, &j2_v1).await;
     let keys = support::string_fields(&schema, "key");
     assert_eq!(keys, vec!["port", "backends"], "{schema}");
     let port = node_id(&schema, None, "port");
@@ -210,9 +189,7 @@ async fn templates_from_package_sync_are_listed_bound_and_rendered_on_the_host()
         );
     }
     assert_eq!(
-        admin
-            .get_ok(&format!("{step}/actemplate/{j2_v1}/config/value"))
-            .await,
+        admin.get_ok(&values_of(&j2_v1)).await,
         json!([]),
         "the older .j2 is not bound"
     );

@@ -4,7 +4,7 @@
 //! naming the field, CMDB protection, and no SSH secret in any answer.
 
 use crate::support;
-use crate::support::fixtures::{application, post_all, product_line};
+use crate::support::fixtures::{application, post_all, product_line, refused_hosts};
 use crate::support::refusals;
 
 use serde_json::{Value, json};
@@ -140,15 +140,7 @@ async fn clusters_hosts_and_bindings_follow_section_8() {
         assert_eq!(host["app"], json!([]));
         host_ids.push(host["id"].as_str().expect("id").to_owned());
     }
-    let mut bad_port = host_body("10.0.0.9", "x", "e1");
-    bad_port["ssh_port"] = json!("ssh");
-    let mut unknown_line = host_body("10.0.0.8", "x", "e1");
-    unknown_line["productLine_id"] = json!("999");
-    let mut no_password = host_body("10.0.0.7", "x", "e1");
-    no_password
-        .as_object_mut()
-        .expect("object")
-        .remove("ssh_passwd");
+    let [bad_port, unknown_line, no_password] = refused_hosts(|ip, name| host_body(ip, name, "e1"));
     admin
         .assert_refusals(
             "/api/resource/hosts/aos_create",

@@ -7,8 +7,8 @@
 
 use crate::support;
 use crate::support::fixtures::{
-    application, cluster_with_host, env, post_all, product_line, template_with_methods,
-    upload_component, upload_config,
+    app_catalog, bind_app_config, cluster_with_host, template_with_methods, upload_component,
+    upload_config,
 };
 
 use serde_json::json;
@@ -31,15 +31,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
     let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     let out = tempfile::tempdir().expect("out dir");
-    post_all(
-        &admin,
-        &[
-            product_line("pl1", "pl"),
-            application("app1", "shop", "pl1"),
-            env("env1", "test"),
-        ],
-    )
-    .await;
+    app_catalog(&admin, ("pl1", "pl"), ("app1", "shop"), ("env1", "test")).await;
     let cluster = cluster_with_host(&admin, &json!({"name": "shop-c", "env_id": "env1", "app_id": "app1"}), &json!({"host_IP": "127.0.0.2", "host_name": "h1", "ssh_user": "nobody",
                 "ssh_port": "22", "ssh_passwd": "unused-ssh-password", "productLine_id": "pl1", "env_id": "env1"})).await;
 
@@ -74,15 +66,7 @@ async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
         )
         .await;
     // 5.6.2.3: the app-config values.
-    admin
-        .post_ok(
-            &format!("{step}/relation/actemplate"),
-            &json!({"file_id": j2_id, "groups": []}),
-        )
-        .await;
-    let config_schema = admin
-        .get_ok(&format!("{step}/actemplate/config/desc"))
-        .await;
+    let config_schema = bind_app_config(&admin, &step, &j2_id).await;
     let configs = json!({node(&config_schema, "user"): "shop", node(&config_schema, "db_password"): CONFIG_PASSWORD});
     admin.post_ok(&format!("{step}/relation/actemplate"),
             &json!({"file_id": j2_id, "groups": [{"dest": out.path().display().to_string(), "host_IP": [], "configs": configs, "targetname": "db.conf"}]})).await;

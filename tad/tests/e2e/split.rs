@@ -60,54 +60,54 @@ fn start_split() -> Split {
     };
     let (resource, resource_addr) = env.start_resource(ADMIN_PASSWORD, common_env);
 
-    let mut command = tad_command();
-    command
-        .args(["appinhouse", "serve"])
-        .env("TAD_APPINHOUSE_LISTEN", "127.0.0.1:0")
-        .env("TAD_APPINHOUSE_SECRET_KEY", "split-appinhouse-key")
-        .env(
-            "TAD_APPINHOUSE_DATABASE_URL",
-            env.database_url("appinhouse.db"),
-        )
-        .env(
-            "TAD_APPINHOUSE_DATABASE_SCHEMA",
-            format!("{}_appinhouse", env.schema),
-        );
-    common_env(&mut command);
-    let (appinhouse, appinhouse_addr) =
-        TadProcess::start(command, "TAD appinhouse service is listening on ");
-
-    let mut command = tad_command();
-    command
-        .arg("artifact")
-        .env("TAD_ARTIFACT_LISTEN", "127.0.0.1:0")
-        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
-        .env(
-            "TAD_ARTIFACT_DATABASE_SCHEMA",
-            format!("{}_artifact", env.schema),
-        );
-    command.env("TAD_ARTIFACT_DATABASE_URL", env.database_url("artifact.db"));
-    common_env(&mut command);
-    let (artifact, artifact_addr) =
-        TadProcess::start(command, "TAD artifact service is listening on ");
-
-    let mut command = tad_command();
-    command
-        .arg("jobs")
-        .env("TAD_JOBS_LISTEN", "127.0.0.1:0")
-        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
-        .env("TAD_ARTIFACT_ADDR", format!("http://{artifact_addr}"))
-        .env("TAD_JOBS_DATABASE_URL", env.database_url("jobs.db"))
-        .env("TAD_JOBS_DATABASE_SCHEMA", format!("{}_jobs", env.schema));
-    common_env(&mut command);
-    let (jobs, jobs_addr) = TadProcess::start(command, "TAD jobs service is listening on ");
+    // `tad <args>`: service `name` with its listen address, database and schema (the keys
+    // `TAD_<NAME>_...`) and `envs`, configured as every split process; answers it and the
+    // address it logs.
+    let service = |name: &str, args: &[&str], envs: &[(&str, String)]| {
+        let upper = name.to_uppercase();
+        let mut command = tad_command();
+        command
+            .args(args)
+            .env(format!("TAD_{upper}_LISTEN"), "127.0.0.1:0")
+            .env(
+                format!("TAD_{upper}_DATABASE_URL"),
+                env.database_url(&format!("{name}.db")),
+            )
+            .env(
+                format!("TAD_{upper}_DATABASE_SCHEMA"),
+                format!("{}_{name}", env.schema),
+            )
+            .envs(envs.iter().map(|(key, value)| (*key, value)));
+        common_env(&mut command);
+        TadProcess::start(command, &format!("TAD {name} service is listening on "))
+    };
+    let (appinhouse, appinhouse_addr) = service(
+        "appinhouse",
+        &["appinhouse", "serve"],
+        &[("TAD_APPINHOUSE_SECRET_KEY", "split-appinhouse-key".into())],
+    );
+    let resource_url = format!("http://{resource_addr}");
+    let (artifact, artifact_addr) = service(
+        "artifact",
+        &["artifact"],
+        &[("TAD_RESOURCE_ADDR", resource_url.clone())],
+    );
+    let artifact_url = format!("http://{artifact_addr}");
+    let (jobs, jobs_addr) = service(
+        "jobs",
+        &["jobs"],
+        &[
+            ("TAD_RESOURCE_ADDR", resource_url.clone()),
+            ("TAD_ARTIFACT_ADDR", artifact_url.clone()),
+        ],
+    );
 
     let mut command = tad_command();
     command
         .args(["gateway", "--listen", "127.0.0.1:0"])
         .env("TAD_JOBS_ADDR", format!("http://{jobs_addr}"))
-        .env("TAD_RESOURCE_ADDR", format!("http://{resource_addr}"))
-        .env("TAD_ARTIFACT_ADDR", format!("http://{artifact_addr}"))
+        .env("TAD_RESOURCE_ADDR", resource_url)
+        .env("TAD_ARTIFACT_ADDR", artifact_url)
         .env("TAD_APPINHOUSE_ADDR", format!("http://{appinhouse_addr}"));
     common_env(&mut command);
     let (gateway, url) = TadProcess::start(command, "TAD gateway is listening on ");

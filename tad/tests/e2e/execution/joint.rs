@@ -2,7 +2,7 @@
 //! survives a crash of its service, resuming its unfinished nodes only.
 
 use super::*;
-use crate::support::fixtures::template_with_methods;
+use crate::support::fixtures::{app_with_cluster, template_with_methods};
 use crate::support::fixtures::{create_joint_line, save_joint_graph};
 
 /// A template of one step running the built-in custom method `cu1`.
@@ -34,24 +34,13 @@ async fn joint_node_instance(
         dest,
         parameter,
     } = node;
-    admin
-        .post_ok(
-            "/api/admin/applications",
-            &json!({"id": app, "name": app, "product_line_id": "pl1"}),
-        )
-        .await;
-    let cluster = admin
-        .post_id(
-            "/api/resource/clusters/aos_create",
-            &json!({"name": format!("{app}-c"), "env_id": "env1", "app_id": app}),
-        )
-        .await;
-    admin
-        .post_ok(
-            &format!("/api/resource/clusters/{cluster}/aos_bind"),
-            &json!({"hosts": [deployment.host_ids[0]]}),
-        )
-        .await;
+    let cluster = app_with_cluster(
+        admin,
+        (app, "pl1"),
+        (&format!("{app}-c"), "env1"),
+        &deployment.host_ids[..1],
+    )
+    .await;
     let instance = admin.post_id("/api/app/jobinstance/create",
             &json!({"name": format!("node-{name}"), "env_id": "env1", "application_id": app, "job_template_id": template})).await;
     admin.post_ok(&format!("/api/app/jobinstance/{instance}/cu1/0/relation/alldata"),

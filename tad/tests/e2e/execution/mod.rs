@@ -10,7 +10,7 @@
 use crate::support;
 pub(crate) use crate::support::events::{read_events, read_first_events, read_task_log};
 use crate::support::fixtures::bind_hosts;
-use crate::support::fixtures::sync_package;
+use crate::support::fixtures::sync_package_field;
 use crate::support::fixtures::{
     application, env, post_all, product_line, upload_component, upload_config, upload_script,
 };
@@ -194,11 +194,7 @@ async fn configure(admin: &Api, sshd: &TestSshd, root: &Path) -> Deployment {
         .collect();
     let artifact = tar_gz(&[("shop.bin", payload)]);
     let query = "app_id=app1&version=1.0.0&name=shop";
-    let (_, body) = sync_package(admin, query, "shop.tar.gz", &artifact).await;
-    let artifact_file = assert_success(&body)["file_id"]
-        .as_str()
-        .expect("file id")
-        .to_owned();
+    let artifact_file = sync_package_field(admin, query, "shop.tar.gz", &artifact, "file_id").await;
 
     // The script, uploaded by admin and approved by another user.
     let script = b"#!/bin/bash\necho \"script args: $*\"\necho \"$*\" >> ./script-runs\nif [ \"$1\" = fail ]; then echo failing >&2; exit 3; fi\nif [ \"$1\" = sleep ]; then sleep \"$2\"; fi\nif [ \"$1\" = failif ] && [ -e \"$2\" ]; then echo \"flag $2 is there\" >&2; exit 4; fi\n".to_vec();

@@ -1,7 +1,6 @@
 //! Retry reruns the failed hosts only; rollback restores the earlier snapshot.
 
 use super::*;
-use crate::support::fixtures::sync_package;
 
 /// Binds the script to every host of the one-step instance with `parameter(ip)`.
 async fn bind_scripts(admin: &Api, deployment: &Deployment, parameter: &dyn Fn(&str) -> String) {
@@ -153,11 +152,7 @@ async fn retry_reruns_failed_hosts_and_rollback_restores_the_earlier_snapshot() 
     let second: Vec<u8> = tar_gz(&[("shop.bin", b"version two".repeat(50_000))]);
     let second_md5 = md5_hex(&second);
     let query = "app_id=app1&version=2.0.0&name=shop";
-    let (_, body) = sync_package(&admin, query, "shop.tar.gz", &second).await;
-    let second_file = assert_success(&body)["file_id"]
-        .as_str()
-        .expect("file")
-        .to_owned();
+    let second_file = sync_package_field(&admin, query, "shop.tar.gz", &second, "file_id").await;
     bind_artifact(&admin, &deployment, &second_file).await;
     let answer = execute(&admin, &instance, "executionall", json!({})).await;
     assert_eq!(assert_success(&answer)["result"], true, "{answer}");

@@ -10,7 +10,7 @@
 
 use crate::support;
 use crate::support::fixtures::{application, env, post_all, product_line};
-use crate::support::fixtures::{post_script, sync_package};
+use crate::support::fixtures::{post_script, sync_package_field};
 
 use std::{
     os::unix::fs::PermissionsExt,
@@ -20,7 +20,7 @@ use std::{
 
 use serde_json::{Value, json};
 use support::{
-    Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, post_multipart,
+    Api, EmbeddedPlatform, assert_failure, assert_success, md5_hex, noise, post_multipart,
     sshd::{PASSWORD_USER, TestSshd},
     tar_gz,
 };
@@ -178,11 +178,7 @@ impl Bench {
     /// Uploads a file as version 1.0.0 of artifact `name`; answers its file id.
     async fn artifact(&self, name: &str, file_name: &str, bytes: &[u8]) -> String {
         let query = format!("app_id=app1&version=1.0.0&name={name}");
-        let (_, body) = sync_package(&self.admin, &query, file_name, bytes).await;
-        assert_success(&body)["file_id"]
-            .as_str()
-            .expect("file id")
-            .to_owned()
+        sync_package_field(&self.admin, &query, file_name, bytes, "file_id").await
     }
 
     /// Runs 6.1 (`executionall`, waiting) on the TAD host or over SSH; answers its `data`.

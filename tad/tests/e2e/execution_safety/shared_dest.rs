@@ -9,17 +9,8 @@ async fn two_hosts_writing_one_dest_both_succeed_and_a_failed_host_never_shows_e
     };
     let cluster = bench.cluster("shared-c", &[0, 1]).await;
     let instance = bench.instance("shared", "custom", "cu1", &cluster).await;
-    // 4 MiB that do not compress (xorshift).
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let payload: Vec<u8> = (0..4 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 32) as u8
-        })
-        .collect();
-    let payload = tar_gz(&[("shared.bin", payload)]);
+    // 4 MiB that do not compress.
+    let payload = tar_gz(&[("shared.bin", noise(1, 4 * 1024 * 1024))]);
     let file_id = bench.artifact("shared", "shared.tar.gz", &payload).await;
     let expected = md5_hex(&payload);
     // Written over SSH (as tadexec) and locally (as root) in turns: not sticky, so that each

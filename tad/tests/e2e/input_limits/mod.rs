@@ -6,7 +6,7 @@
 
 use crate::support;
 use crate::support::fixtures::{
-    application, cluster_with_host, env, post_all, product_line, template_with_methods,
+    app_catalog, bind_cluster, cluster_with_host, template_with_methods,
 };
 
 use std::sync::{
@@ -286,15 +286,7 @@ struct Fixture {
 
 async fn fixture(context: &Context) -> Fixture {
     let admin = &context.admin;
-    post_all(
-        admin,
-        &[
-            product_line("750", "pl"),
-            application("5093", "app", "750"),
-            env("envM", "env"),
-        ],
-    )
-    .await;
+    app_catalog(admin, ("750", "pl"), ("5093", "app"), ("envM", "env")).await;
     let cluster = cluster_with_host(
         admin,
         &json!({"name": "base", "env_id": "envM", "app_id": "5093"}),
@@ -305,12 +297,7 @@ async fn fixture(context: &Context) -> Fixture {
     let template = template_with_methods(admin, "tpl", "5093", &[("custom", "cu1")]).await;
     let instance = admin.post_id("/api/app/jobinstance/create",
             &json!({"name": "inst", "env_id": "envM", "application_id": "5093", "job_template_id": template})).await;
-    admin
-        .post_ok(
-            &format!("/api/app/jobinstance/{instance}/cu1/0/{cluster}/relation/cluster"),
-            &json!({}),
-        )
-        .await;
+    bind_cluster(admin, &instance, "cu1", 0, &cluster).await;
     let (_, body) = context
         .send(Request::Script(vec![
             ("app_id", "5093".into()),

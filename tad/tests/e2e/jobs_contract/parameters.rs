@@ -2,7 +2,7 @@
 
 use crate::support;
 use crate::support::fixtures::{template_with_methods, upload_component, upload_config};
-use crate::support::{Api, assert_failure, assert_success};
+use crate::support::{Api, assert_failure, assert_success, refusals};
 use serde_json::json;
 
 use super::{State, instance};
@@ -182,21 +182,15 @@ pub(super) async fn required(admin: &Api, state: &State) {
             .to_owned(),
     );
     let params_e = format!("/api/app/jobinstance/{e}/apa1/0/config/update");
-    let (_, body) = admin.post(&params_e, &json!({"config_value": {}})).await;
-    assert!(
-        assert_failure(&body, "invalid_values").contains("ports"),
-        "{body}"
-    );
-    let (_, body) = admin
-        .post(
+    admin
+        .assert_refusals(
             &params_e,
-            &json!({"config_value": {ports_node.clone(): [{port_node.clone(): "http"}]}}),
+            &refusals![
+                {"config_value": {}} => "invalid_values", "ports";
+                {"config_value": {ports_node.clone(): [{port_node.clone(): "http"}]}} => "invalid_values", "port";
+            ],
         )
         .await;
-    assert!(
-        assert_failure(&body, "invalid_values").contains("port"),
-        "{body}"
-    );
     assert_eq!(
         admin
             .post_ok(

@@ -2,7 +2,7 @@
 
 use crate::support;
 use crate::support::fixtures::upload_script;
-use crate::support::{Api, assert_failure, assert_success, md5_hex};
+use crate::support::{Api, assert_failure, assert_success, md5_hex, refusals};
 use serde_json::{Value, json};
 
 use super::{State, keys, sorted};
@@ -28,23 +28,15 @@ pub(super) async fn scripts(admin: &Api, state: &mut State) {
         .to_owned();
     let scripts_path = format!("/api/app/jobinstance/{a}/cu1/0/relation/script");
     let script_entry = |host: &str, execute_type: &str, id: &str| json!({"script_id": "", "scripts_data": [{"id": id, "dest": "/opt/tums", "host_IP": [host], "parameter": "--now", "execute_type": execute_type}]});
-    let (_, body) = admin
-        .post(
+    admin
+        .assert_refusals(
             &scripts_path,
-            &script_entry("10.5.91.99", "shell", &script_file_id),
+            &refusals![
+                (script_entry("10.5.91.99", "shell", &script_file_id)) => "invalid_field", "10.5.91.99";
+                (script_entry("10.5.91.37", "perl", &script_file_id)) => "invalid_field", "execute_type";
+            ],
         )
         .await;
-    assert!(
-        assert_failure(&body, "invalid_field").contains("10.5.91.99"),
-        "{body}"
-    );
-    let (_, body) = admin
-        .post(
-            &scripts_path,
-            &script_entry("10.5.91.37", "perl", &script_file_id),
-        )
-        .await;
-    assert!(assert_failure(&body, "invalid_field").contains("execute_type"));
     let (_, body) = admin
         .post(
             &scripts_path,

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use super::Recorder;
+use crate::support::fixtures::refused_hosts;
 
 const SECRET: &str = "S3cret-ssh-passw0rd";
 
@@ -70,16 +71,7 @@ pub async fn play(recorder: &mut Recorder) {
         host("10.0.0.999", "x", "env1"),
         host("10.0.0.2", "dup", "env1"),
     ];
-    let mut bad_port = host("10.0.0.9", "x", "env1");
-    bad_port["ssh_port"] = json!("ssh");
-    let mut unknown_line = host("10.0.0.8", "x", "env1");
-    unknown_line["productLine_id"] = json!("999");
-    let mut no_password = host("10.0.0.7", "x", "env1");
-    no_password
-        .as_object_mut()
-        .expect("object")
-        .remove("ssh_passwd");
-    refusals.extend([bad_port, unknown_line, no_password]);
+    refusals.extend(refused_hosts(|ip, name| host(ip, name, "env1")));
     for body in refusals {
         recorder.post("admin", hosts_create, body).await;
     }

@@ -6,6 +6,21 @@ use serde_json::{Value, json};
 
 use super::{Api, assert_success, md5_hex, post_multipart, tar_gz};
 
+/// Three host bodies, made by `host(ip, name)`, that the host routes refuse: an `ssh_port` that
+/// is no number, an unknown `productLine_id` (999), and no `ssh_passwd`.
+pub fn refused_hosts(host: impl Fn(&str, &str) -> Value) -> [Value; 3] {
+    let mut bad_port = host("10.0.0.9", "x");
+    bad_port["ssh_port"] = json!("ssh");
+    let mut unknown_line = host("10.0.0.8", "x");
+    unknown_line["productLine_id"] = json!("999");
+    let mut no_password = host("10.0.0.7", "x");
+    no_password
+        .as_object_mut()
+        .expect("object")
+        .remove("ssh_passwd");
+    [bad_port, unknown_line, no_password]
+}
+
 /// A product line to post with [`post_all`].
 pub fn product_line(id: &str, name: &str) -> (&'static str, Value) {
     ("/api/admin/productlines", json!({"id": id, "name": name}))
@@ -32,6 +47,25 @@ pub fn env(id: &str, name: &str) -> (&'static str, Value) {
     ("/api/admin/envs", json!({"id": id, "name": name}))
 }
 
+/// Posts product line `product_line`, its application `application` and environment `env`,
+/// each an `(id, name)`.
+pub async fn app_catalog(
+    admin: &Api,
+    product_line: (&str, &str),
+    application: (&str, &str),
+    env: (&str, &str),
+) {
+    post_all(
+        admin,
+        &[
+            self::product_line(product_line.0, product_line.1),
+            self::application(application.0, application.1, product_line.0),
+            self::env(env.0, env.1),
+        ],
+    )
+    .await;
+}
+
 /// POSTs each `(path, body)` in order, asserting every answer is a success.
 pub async fn post_all(admin: &Api, posts: &[(&str, Value)]) {
     for (path, body) in posts {
@@ -47,6 +81,26 @@ pub async fn cluster_with_host(admin: &Api, cluster: &Value, host: &Value) -> St
         .await;
     let host = admin.post_id("/api/resource/hosts/aos_create", host).await;
     bind_hosts(admin, &cluster, &[host]).await;
+    cluster
+}
+
+/// Creates application `app` (named `app`) of `product_line` and its cluster `cluster` in `env`,
+/// with `hosts` bound; answers the cluster id.
+pub async fn app_with_cluster(
+    admin: &Api,
+    (app, product_line): (&str, &str),
+    (cluster, env): (&str, &str),
+    hosts: &[String],
+) -> String {
+    let (path, body) = application(app, app, product_line);
+    admin.post_ok(path, &body).await;
+    let cluster = admin
+        .post_id(
+            "/api/resource/clusters/aos_create",
+            &json!({"name": cluster, "env_id": env, "app_id": app}),
+        )
+        .await;
+    bind_hosts(admin, &cluster, hosts).await;
     cluster
 }
 
@@ -125,6 +179,22 @@ pub async fn sync_package(
     post_multipart(admin, &path, &[(file_name, archive.to_vec())], &[]).await
 }
 
+/// Syncs `archive` as [`sync_package`] does, asserting the answer is a success; answers the text
+/// field `field` of its data.
+pub async fn sync_package_field(
+    admin: &Api,
+    query: &str,
+    file_name: &str,
+    archive: &[u8],
+    field: &str,
+) -> String {
+    let (_, body) = sync_package(admin, query, file_name, archive).await;
+    assert_success(&body)[field]
+        .as_str()
+        .expect(field)
+        .to_owned()
+}
+
 /// POSTs script `name` of `app` as file `file` with its md5 (5.9.3.1); answers the status and
 /// the body.
 pub async fn post_script(
@@ -187,6 +257,20 @@ pub async fn upload_config(
         .and_then(|file| file["id"].as_str())
         .expect("j2 id")
         .to_owned()
+}
+
+/// Binds app-config file `j2` to the instance step at path `step` with no groups yet (5.6.2.3);
+/// answers the step's app-config schema (5.8.2.3).
+pub async fn bind_app_config(admin: &Api, step: &str, j2: &str) -> Value {
+    admin
+        .post_ok(
+            &format!("{step}/relation/actemplate"),
+            &json!({"file_id": j2, "groups": []}),
+        )
+        .await;
+    admin
+        .get_ok(&format!("{step}/actemplate/config/desc"))
+        .await
 }
 
 /// Creates joint line `name` of `product_line` (1.4); answers its id (the answer's data).

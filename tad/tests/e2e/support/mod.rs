@@ -594,21 +594,7 @@ pub async fn post_multipart(
     decode(response).await
 }
 
-/// Every file below `root`, at any depth (none when `root` does not exist).
-pub fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(files_under(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
+pub use common::storage::testing::files_under;
 
 /// Asserts a finished child process (`what`) exited with success, showing its output if not.
 pub fn assert_exited_ok(output: &std::process::Output, what: &str) {
@@ -626,6 +612,20 @@ pub fn md5_hex(bytes: &[u8]) -> String {
     <md5::Md5 as md5::Digest>::digest(bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// `size` random-looking bytes from `seed` (they do not compress; the same seed gives the same
+/// bytes).
+pub fn noise(seed: u64, size: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    (0..size)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u8
+        })
         .collect()
 }
 
