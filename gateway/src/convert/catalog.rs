@@ -331,10 +331,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn shanghai() -> TimeRenderer {
-        TimeRenderer::new("Asia/Shanghai").expect("zone")
-    }
+    use crate::convert::shanghai;
 
     #[test]
     fn envs_have_the_8_1_2_keys() {

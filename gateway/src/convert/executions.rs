@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn a_run_tree_renders_times_in_the_zone() {
-        let times = TimeRenderer::new("Asia/Shanghai").expect("zone");
+        let times = crate::convert::shanghai();
         let value = execution_json(
             pb::Execution {
                 id: "r".into(),
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn typed_answers_keep_the_bytes_of_the_json_objects_they_replaced() {
-        let times = TimeRenderer::new("Asia/Shanghai").expect("zone");
+        let times = crate::convert::shanghai();
         let execution = pb::Execution {
             id: "r".into(),
             instance_id: "i".into(),

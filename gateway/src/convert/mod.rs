@@ -8,3 +8,9 @@ pub mod executions;
 pub mod jobs;
 pub mod resource;
 pub mod steps;
+
+/// The renderer of the contract's examples (Asia/Shanghai), for the conversions' unit tests.
+#[cfg(test)]
+pub(crate) fn shanghai() -> common::time::TimeRenderer {
+    common::time::TimeRenderer::new("Asia/Shanghai").expect("zone")
+}

@@ -333,10 +333,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn times() -> TimeRenderer {
-        TimeRenderer::new("Asia/Shanghai").expect("zone")
-    }
+    use crate::convert::shanghai;
 
     #[test]
     fn clusters_have_the_8_1_3_keys() {
@@ -356,8 +353,8 @@ mod tests {
             update_time_ms: 1_534_242_959_000,
             deleting: false,
         };
-        let value =
-            serde_json::to_value(ClusterItem::from_proto(cluster.clone(), &times())).expect("json");
+        let value = serde_json::to_value(ClusterItem::from_proto(cluster.clone(), &shanghai()))
+            .expect("json");
         assert_eq!(
             value,
             json!({"remark": "", "name": "ceshiPPP", "creator": "admin", "env_name": "预投产环境P", "apps": "apache应用",
@@ -366,7 +363,7 @@ mod tests {
         );
         let updated = serde_json::to_value(UpdatedClusterItem::from(ClusterItem::from_proto(
             cluster,
-            &times(),
+            &shanghai(),
         )))
         .expect("json");
         assert!(updated.get("creator").is_none());
@@ -391,7 +388,7 @@ mod tests {
             ..Default::default()
         };
         let value =
-            serde_json::to_value(HostItem::from_proto(host.clone(), &times())).expect("json");
+            serde_json::to_value(HostItem::from_proto(host.clone(), &shanghai())).expect("json");
         assert_eq!(value["host_IP"], "127.0.1.2");
         assert_eq!(value["name"], "127.0.1.2");
         assert_eq!(value["ssh_port"], "22");
