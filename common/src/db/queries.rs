@@ -283,20 +283,7 @@ macro_rules! row_queries {
                 .count()
                 .get_result::<i64>(connection)?
                 > 0;
-            $crate::db::upsert(
-                connection,
-                exists,
-                |connection| {
-                    diesel::insert_into($table::table)
-                        .values(row)
-                        .execute(connection)
-                },
-                |connection| {
-                    diesel::update($table::table.find(&row.id))
-                        .set(row)
-                        .execute(connection)
-                },
-            )
+            $crate::upsert_into!(connection, exists, $table::table, row, &row.id, row)
         }
     };
     (@standard touch [$name:ident] $table:ident, $row:ty) => {
