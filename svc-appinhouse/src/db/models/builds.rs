@@ -58,6 +58,9 @@ common::row_queries! { builds, BuildRow;
         order build_time.desc(), update_time.desc(), version.desc();
     /// Every build of an app (any platform).
     pub fn of_app(app: &str) -> all where app.eq(app);
+    /// The keys among `hosted_keys` that a build downloads.
+    pub fn referenced_hosted_keys(hosted_keys: &[String]) -> keys(hosted_key)
+        where hosted_key.eq_any(hosted_keys);
     /// Deletes the build of an app's platform and version; answers how many went (0 or 1).
     fn delete_build(app: &str, platform: &str, version: &str) -> delete
         where app.eq(app), platform.eq(platform), version.eq(version);
@@ -148,15 +151,4 @@ pub fn extends_of(
         return Ok(Vec::new());
     }
     extends_of_versions(connection, app, platform, versions)
-}
-
-/// The keys among `hosted_keys` that a build downloads.
-pub fn referenced_hosted_keys(
-    connection: &mut DbConnection,
-    hosted_keys: &[String],
-) -> QueryResult<Vec<String>> {
-    builds::table
-        .filter(builds::hosted_key.eq_any(hosted_keys))
-        .select(builds::hosted_key)
-        .load(connection)
 }
