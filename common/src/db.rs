@@ -367,6 +367,29 @@ pub fn upsert<I, U>(
     update(connection).map(|_| ())
 }
 
+/// [`upsert`] into the diesel `table`: inserts `values` when `exists` says no row has the key
+/// yet, else sets `changes` on the row whose primary key is `key`. Needs diesel's `QueryDsl`
+/// and `RunQueryDsl` in scope.
+#[macro_export]
+macro_rules! upsert_into {
+    ($connection:expr, $exists:expr, $table:path, $values:expr, $key:expr, $changes:expr $(,)?) => {
+        $crate::db::upsert(
+            $connection,
+            $exists,
+            |connection| {
+                ::diesel::insert_into($table)
+                    .values($values)
+                    .execute(connection)
+            },
+            |connection| {
+                ::diesel::update($table.find($key))
+                    .set($changes)
+                    .execute(connection)
+            },
+        )
+    };
+}
+
 fn create_schema(connection: &mut PgConnection, schema: &str) -> Result<(), diesel::result::Error> {
     let lock_key = advisory_lock_key_for_schema(schema);
     diesel::sql_query(format!("SELECT pg_advisory_lock({lock_key})")).execute(connection)?;

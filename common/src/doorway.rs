@@ -208,29 +208,45 @@ pub fn converted<R, M: From<R>>(records: impl IntoIterator<Item = R>) -> Vec<M> 
 
 /// `From<Record> for Message` impls, one entry per record: the fields named alone move across
 /// under the same name; the fields after `;` are computed from the record, bound as the name
-/// given after `as` (they are read before any field moves).
+/// given after `as` (they are read before any field moves). `[times]` after the message adds
+/// its `create_time_ms` and `update_time_ms`, the record's `create_time` and `update_time` in
+/// unix milliseconds.
 ///
 /// ```text
 /// proto_from! {
-///     EnvRow as row => pb::Env {
-///         id, name, remark, creator, mender;
+///     UserRow as row => pb::User {
+///         id, username;
 ///         create_time_ms: to_unix_ms(row.create_time),
 ///     }
+///     EnvRow as row => pb::Env [times] { id, name, remark, creator, mender }
 /// }
 /// ```
 #[macro_export]
 macro_rules! proto_from {
-    ($(
-        $record:ty as $row:ident => $message:path {
+    () => {};
+    (@ms times $time:expr) => {
+        $crate::time::to_unix_ms($time)
+    };
+    (
+        $record:ty as $row:ident => $message:path $([$times:ident])? {
             $($moved:ident),* $(,)? $(; $($field:ident: $value:expr),* $(,)?)?
         }
-    )*) => {$(
+        $($rest:tt)*
+    ) => {
         impl From<$record> for $message {
             fn from($row: $record) -> $message {
-                $message { $($($field: $value,)*)? $($moved: $row.$moved,)* }
+                $message {
+                    $($($field: $value,)*)?
+                    $(
+                        create_time_ms: $crate::proto_from!(@ms $times $row.create_time),
+                        update_time_ms: $crate::proto_from!(@ms $times $row.update_time),
+                    )?
+                    $($moved: $row.$moved,)*
+                }
             }
         }
-    )*};
+        $crate::proto_from! { $($rest)* }
+    };
 }
 
 /// The wire form of a service's failures: `impl proto::error::ServiceError` from the table of

@@ -176,7 +176,7 @@ impl ArtifactDirectory {
         }))
         .await?;
         Ok(Schema {
-            nodes: answer.nodes.into_iter().map(config_node).collect(),
+            nodes: common::doorway::converted(answer.nodes),
             target_name: answer.target_name,
             subject_id: answer.subject_id,
         })
@@ -352,18 +352,31 @@ fn download_failed(status: &tonic::Status) -> std::io::Error {
     ))
 }
 
-/// svc-artifact's schema node as the jobs domain holds it.
-fn config_node(node: pb::ConfigNode) -> ConfigNode {
-    ConfigNode {
-        id: node.id,
-        key: node.key,
-        node_type: node.r#type,
-        remark: node.remark,
-        default: node.default,
-        require: node.require,
-        rule: node.rule,
-        policy: node.policy,
-        parent_id: node.parent_id,
-        children: node.children.into_iter().map(config_node).collect(),
-    }
+/// A schema node both ways between svc-artifact's message (read by the jobs domain, then
+/// passed on in the answer of 5.8.2.3) and the jobs domain's copy: the same fields, but the
+/// proto calls the node type `type`.
+macro_rules! config_node_between {
+    ($($source:ty => $target:path { $kind:ident: $source_kind:ident })*) => {$(
+        impl From<$source> for $target {
+            fn from(node: $source) -> $target {
+                $target {
+                    id: node.id,
+                    key: node.key,
+                    $kind: node.$source_kind,
+                    remark: node.remark,
+                    default: node.default,
+                    require: node.require,
+                    rule: node.rule,
+                    policy: node.policy,
+                    parent_id: node.parent_id,
+                    children: node.children.into_iter().map(Into::into).collect(),
+                }
+            }
+        }
+    )*};
+}
+
+config_node_between! {
+    pb::ConfigNode => ConfigNode { node_type: r#type }
+    ConfigNode => pb::ConfigNode { r#type: node_type }
 }

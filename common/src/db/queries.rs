@@ -33,8 +33,8 @@
 /// (`Vec<Row>`), `at_most(limit)` (the first `limit` rows in order), `slice(offset, limit)` (the
 /// rows of one page in order), `count` (`i64`), `newest_page(offset, limit)` (the count of the
 /// filters and the rows of one page, newest first: `create_time`, then `id`, descending),
-/// `delete` (how many rows went),
-/// `update` (nothing), `update_count` (how many rows changed), `update_one` (whether one row
+/// `delete` (how many rows went), `keys(column)` (`Vec<String>`, the text `column` of the rows in
+/// order), `update` (nothing), `update_count` (how many rows changed), `update_one` (whether one row
 /// changed), `replace(rows)` (deletes the filtered rows, then inserts `rows`).
 #[macro_export]
 macro_rules! row_queries {
@@ -83,6 +83,7 @@ macro_rules! row_queries {
     (@answer at_most, $row:ty) => { Vec<$row> };
     (@answer slice, $row:ty) => { Vec<$row> };
     (@answer count, $row:ty) => { i64 };
+    (@answer keys, $row:ty) => { Vec<String> };
     (@answer newest_page, $row:ty) => { (i64, Vec<$row>) };
     (@answer delete, $row:ty) => { usize };
     (@answer update, $row:ty) => { () };
@@ -154,6 +155,11 @@ macro_rules! row_queries {
             .limit($limit)
             .select(<$row>::as_select())
             .load($connection)
+    }};
+    (@run keys($column:ident), $connection:ident, $filtered:ident, $table:ident, $row:ty,
+        set [], order [$($order:tt)*]) => {{
+        let query = $crate::row_queries!(@order $filtered(), $table, [$($order)*]);
+        query.select($table::$column).load($connection)
     }};
     (@run count, $connection:ident, $filtered:ident, $table:ident, $row:ty,
         set [], order []) => {
@@ -283,20 +289,7 @@ macro_rules! row_queries {
                 .count()
                 .get_result::<i64>(connection)?
                 > 0;
-            $crate::db::upsert(
-                connection,
-                exists,
-                |connection| {
-                    diesel::insert_into($table::table)
-                        .values(row)
-                        .execute(connection)
-                },
-                |connection| {
-                    diesel::update($table::table.find(&row.id))
-                        .set(row)
-                        .execute(connection)
-                },
-            )
+            $crate::upsert_into!(connection, exists, $table::table, row, &row.id, row)
         }
     };
     (@standard touch [$name:ident] $table:ident, $row:ty) => {

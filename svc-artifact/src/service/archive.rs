@@ -118,6 +118,12 @@ fn entry_error(entry: &str, reason: &str) -> UnpackError {
     }
 }
 
+/// The entry `name` refused for a `what` of `length` bytes, over `limit`.
+fn too_long(name: &str, what: &str, length: usize, limit: usize) -> UnpackError {
+    let reason = format!("has a {what} of {length} bytes (the limit is {limit})");
+    entry_error(name, &reason)
+}
+
 /// An entry name as quoted in messages: whole when short, else its start and a count.
 fn excerpt(name: &str) -> String {
     match name.char_indices().nth(NAME_EXCERPT_CHARS) {
@@ -135,13 +141,7 @@ pub fn safe_relative_path(name: &str) -> Result<Option<String>, UnpackError> {
         return Err(entry_error(name, "has an absolute path"));
     }
     if name.len() > MAX_PATH_BYTES {
-        return Err(entry_error(
-            name,
-            &format!(
-                "has a path of {} bytes (the limit is {MAX_PATH_BYTES})",
-                name.len()
-            ),
-        ));
+        return Err(too_long(name, "path", name.len(), MAX_PATH_BYTES));
     }
     let mut parts = Vec::new();
     for component in Path::new(name).components() {
@@ -154,12 +154,12 @@ pub fn safe_relative_path(name: &str) -> Result<Option<String>, UnpackError> {
                     return Err(entry_error(name, "has a backslash in its path"));
                 }
                 if part.len() > MAX_COMPONENT_BYTES {
-                    return Err(entry_error(
+                    let length = part.len();
+                    return Err(too_long(
                         name,
-                        &format!(
-                            "has a path component of {} bytes (the limit is {MAX_COMPONENT_BYTES})",
-                            part.len()
-                        ),
+                        "path component",
+                        length,
+                        MAX_COMPONENT_BYTES,
                     ));
                 }
                 parts.push(part.to_owned());

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use common::time::now_utc;
 use serde_json::Value;
 
@@ -48,6 +49,15 @@ fn template_parts(path: &str) -> Option<(String, [String; 2])> {
     let stem = path.strip_suffix(".j2")?;
     let name = stem.rsplit('/').next().unwrap_or(stem).to_owned();
     Some((name, [format!("{stem}.yml"), format!("{stem}.yaml")]))
+}
+
+/// A new version of an artifact (inserted first when new): its id, files and app-config
+/// templates.
+struct VersionWrite {
+    artifact: ArtifactRow,
+    version_id: String,
+    files: Vec<FileRow>,
+    templates: Vec<TemplateRow>,
 }
 
 impl ArtifactService {
@@ -174,13 +184,19 @@ impl ArtifactService {
             create_time: now,
         };
         let mut template_rows = Vec::new();
-        let mut configure_writes = Vec::new();
+        // The package's own version first, then each app-config template's.
+        let mut writes = vec![VersionWrite {
+            artifact: package,
+            version_id: version_id.clone(),
+            files: rows.clone(),
+            templates: Vec::new(),
+        }];
         for (template, template_version_id, j2, yml) in &template_versions {
             template_rows.push(j2.clone());
             let mut file_rows = vec![j2.clone()];
             file_rows.extend(yml.iter().cloned());
-            configure_writes.push((
-                ArtifactRow {
+            writes.push(VersionWrite {
+                artifact: ArtifactRow {
                     id: common::ids::new_id(),
                     app_id: app_id.clone(),
                     name: template.name.clone(),
@@ -188,9 +204,9 @@ impl ArtifactService {
                     creator: creator.clone(),
                     create_time: now,
                 },
-                template_version_id.clone(),
-                file_rows,
-                TemplateRow {
+                version_id: template_version_id.clone(),
+                files: file_rows,
+                templates: vec![TemplateRow {
                     file_id: j2.id.clone(),
                     version_id: template_version_id.clone(),
                     subject_id: template_subject(&app_id, &template.name, &template.name),
@@ -198,45 +214,10 @@ impl ArtifactService {
                     yml_file_id: yml.as_ref().map(|row| row.id.clone()).unwrap_or_default(),
                     schema_json: serde_json::to_string(&template.nodes)
                         .map_err(|error| ArtifactError::Io(error.to_string()))?,
-                },
-            ));
+                }],
+            });
         }
-        let package_version_id = version_id.clone();
-        let version_label = version.clone();
-        let package_rows = rows.clone();
-        let version_creator = creator.clone();
-        self.database
-            .transaction(move |connection| {
-                let package = artifacts::find_or_insert(connection, &package)?;
-                artifacts::insert_version(
-                    connection,
-                    &VersionRow {
-                        id: package_version_id,
-                        artifact_id: package.id,
-                        version: version_label.clone(),
-                        creator: version_creator.clone(),
-                        create_time: now,
-                    },
-                )?;
-                files::insert_all(connection, &package_rows)?;
-                for (artifact, template_version_id, file_rows, template) in &configure_writes {
-                    let artifact = artifacts::find_or_insert(connection, artifact)?;
-                    artifacts::insert_version(
-                        connection,
-                        &VersionRow {
-                            id: template_version_id.clone(),
-                            artifact_id: artifact.id,
-                            version: version_label.clone(),
-                            creator: version_creator.clone(),
-                            create_time: now,
-                        },
-                    )?;
-                    files::insert_all(connection, file_rows)?;
-                    artifacts::insert_template(connection, template)?;
-                }
-                Ok::<_, ArtifactError>(())
-            })
-            .await?;
+        self.write_versions(&version, &creator, now, writes).await?;
         drop(unpack_dir);
         Ok(UploadOutcome {
             files: vec![rows[0].clone()],
@@ -418,27 +399,13 @@ impl ArtifactService {
             creator: creator.clone(),
             create_time: now,
         };
-        let write_rows = rows.clone();
-        let write_version = version_id.clone();
-        self.database
-            .transaction(move |connection| {
-                let artifact = artifacts::find_or_insert(connection, &artifact)?;
-                artifacts::insert_version(
-                    connection,
-                    &VersionRow {
-                        id: write_version,
-                        artifact_id: artifact.id,
-                        version,
-                        creator,
-                        create_time: now,
-                    },
-                )?;
-                files::insert_all(connection, &write_rows)?;
-                for template in &template_rows {
-                    artifacts::insert_template(connection, template)?;
-                }
-                Ok::<_, ArtifactError>(())
-            })
+        let write = VersionWrite {
+            artifact,
+            version_id: version_id.clone(),
+            files: rows.clone(),
+            templates: template_rows,
+        };
+        self.write_versions(&version, &creator, now, vec![write])
             .await?;
         let templates = rows
             .iter()
@@ -451,6 +418,38 @@ impl ArtifactService {
             unpacked: Vec::new(),
             templates,
         })
+    }
+
+    /// Records the versions `writes` in order, in one transaction, each labelled `version`,
+    /// by `creator` at `now`.
+    async fn write_versions(
+        &self,
+        version: &str,
+        creator: &str,
+        now: NaiveDateTime,
+        writes: Vec<VersionWrite>,
+    ) -> ArtifactResult<()> {
+        let (version, creator) = (version.to_owned(), creator.to_owned());
+        self.database
+            .transaction(move |connection| {
+                for write in writes {
+                    let artifact = artifacts::find_or_insert(connection, &write.artifact)?;
+                    let row = VersionRow {
+                        id: write.version_id,
+                        artifact_id: artifact.id,
+                        version: version.clone(),
+                        creator: creator.clone(),
+                        create_time: now,
+                    };
+                    artifacts::insert_version(connection, &row)?;
+                    files::insert_all(connection, &write.files)?;
+                    for template in &write.templates {
+                        artifacts::insert_template(connection, template)?;
+                    }
+                }
+                Ok::<_, ArtifactError>(())
+            })
+            .await
     }
 
     async fn read_stored_text(&self, key: &str, size: u64, name: &str) -> ArtifactResult<String> {

@@ -12,7 +12,11 @@ use std::{
     },
 };
 
-use common::{db::DbError, ids::new_id, time::now_utc};
+use common::{
+    db::{DbConnection, DbError},
+    ids::new_id,
+    time::now_utc,
+};
 use serde_json::json;
 use tokio::{sync::watch, task::JoinSet};
 
@@ -214,6 +218,17 @@ fn blocks_descendants(status: &str) -> bool {
     )
 }
 
+/// One write of the joint run's records, in a transaction of its own.
+async fn joint_write<T: Send + 'static>(
+    inner: &Inner,
+    write: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,
+) -> Result<T, DbError> {
+    inner
+        .database
+        .transaction(move |connection| write(connection).map_err(DbError::Query))
+        .await
+}
+
 async fn set_node(
     inner: &Inner,
     joint_id: &str,
@@ -222,22 +237,12 @@ async fn set_node(
     run_id: Option<String>,
     message: Option<String>,
 ) {
-    let owned_id = joint_id.to_owned();
-    let owned_status = status.to_owned();
-    let result = inner
-        .database
-        .transaction(move |connection| {
-            joint_runs::set_node(
-                connection,
-                &owned_id,
-                sequence,
-                &owned_status,
-                run_id.as_deref(),
-                message.as_deref(),
-            )
-            .map_err(DbError::Query)
-        })
-        .await;
+    let (id, status) = (joint_id.to_owned(), status.to_owned());
+    let result = joint_write(inner, move |connection| {
+        let (run_id, message) = (run_id.as_deref(), message.as_deref());
+        joint_runs::set_node(connection, &id, sequence, &status, run_id, message)
+    })
+    .await;
     if let Err(error) = result {
         tracing::error!(joint_run = joint_id, sequence, %error, "cannot record a joint node");
     }
@@ -290,29 +295,19 @@ async fn coordinate(
             message: Some("this replica lost the joint run's lease".to_owned()),
         };
     }
-    let owner = inner.replica.clone();
-    let finish_id = joint_id.to_owned();
-    let finish_status = status.clone();
-    let finish_message = message.clone();
-    let finished = inner
-        .database
-        .transaction(move |connection| {
-            joint_runs::finish(
-                connection,
-                &finish_id,
-                &owner,
-                &finish_status,
-                finish_message.as_deref(),
-                now_utc(),
-            )
-            .map_err(DbError::Query)
-        })
-        .await;
+    let (owner, id) = (inner.replica.clone(), joint_id.to_owned());
+    let end = RunEnd { status, message };
+    let recorded = end.clone();
+    let finished = joint_write(&inner, move |connection| {
+        let (status, message) = (&recorded.status, recorded.message.as_deref());
+        joint_runs::finish(connection, &id, &owner, status, message, now_utc())
+    })
+    .await;
     if let Err(error) = finished {
         tracing::error!(joint_run = joint_id, %error, "cannot record the end of a joint run");
     }
     notify_joint_finished(engine, joint_id).await;
-    RunEnd { status, message }
+    end
 }
 
 /// Posts the finished joint run to the webhooks: its outcome, times (UTC, RFC 3339) and each

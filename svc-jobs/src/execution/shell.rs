@@ -140,34 +140,29 @@ pub fn split_words(text: &str) -> Result<Vec<String>, SplitError> {
             },
             '\'' => {
                 in_word = true;
-                loop {
-                    match chars.next() {
-                        None => return Err(SplitError::UnclosedSingleQuote(position + 1)),
-                        Some((_, '\'')) => break,
-                        Some((_, '\0')) => return Err(SplitError::Nul),
-                        Some((_, literal)) => current.push(literal),
-                    }
+                let unclosed = SplitError::UnclosedSingleQuote(position + 1);
+                while let Some(literal) = quoted(&mut chars, '\'', &unclosed)? {
+                    current.push(literal);
                 }
             }
             '"' => {
                 in_word = true;
-                loop {
-                    match chars.next() {
-                        None => return Err(SplitError::UnclosedDoubleQuote(position + 1)),
-                        Some((_, '"')) => break,
-                        Some((_, '\0')) => return Err(SplitError::Nul),
-                        Some((_, '\\')) => match chars.peek().map(|(_, next)| *next) {
-                            Some('$' | '`' | '"' | '\\') => {
-                                if let Some((_, escaped)) = chars.next() {
-                                    current.push(escaped);
-                                }
+                let unclosed = SplitError::UnclosedDoubleQuote(position + 1);
+                while let Some(quoted_character) = quoted(&mut chars, '"', &unclosed)? {
+                    if quoted_character != '\\' {
+                        current.push(quoted_character);
+                        continue;
+                    }
+                    match chars.peek().map(|(_, next)| *next) {
+                        Some('$' | '`' | '"' | '\\') => {
+                            if let Some((_, escaped)) = chars.next() {
+                                current.push(escaped);
                             }
-                            Some('\n') => {
-                                chars.next();
-                            }
-                            _ => current.push('\\'),
-                        },
-                        Some((_, literal)) => current.push(literal),
+                        }
+                        Some('\n') => {
+                            chars.next();
+                        }
+                        _ => current.push('\\'),
                     }
                 }
             }
@@ -181,6 +176,20 @@ pub fn split_words(text: &str) -> Result<Vec<String>, SplitError> {
         words.push(current);
     }
     Ok(words)
+}
+
+/// The next character inside a quote that `closing` ends: none at `closing`; fails with
+/// `unclosed` when the text ends first, and on a NUL.
+fn quoted(
+    chars: &mut impl Iterator<Item = (usize, char)>,
+    closing: char,
+    unclosed: &SplitError,
+) -> Result<Option<char>, SplitError> {
+    match chars.next() {
+        None => Err(unclosed.clone()),
+        Some((_, '\0')) => Err(SplitError::Nul),
+        Some((_, character)) => Ok((character != closing).then_some(character)),
+    }
 }
 
 /// Checks a path (or file name) that goes to a target: it must not be empty, nor hold a NUL or

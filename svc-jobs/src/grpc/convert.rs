@@ -1,11 +1,11 @@
 //! The jobs records as proto messages, and the proto messages the rules take, one `From` each.
 
 use common::time::to_unix_ms;
-use proto::{ErrorReason, artifact::v1 as artifact_pb, jobs::v1 as pb};
+use proto::{ErrorReason, jobs::v1 as pb};
 use tonic::Status;
 
 use crate::{
-    domain::{ConfigNode, plan::ArtifactPlan},
+    domain::plan::ArtifactPlan,
     service::{
         bindings::{
             ArtifactBinding, ArtifactView, ConfigBinding, ConfigGroup, ScriptBinding, ScriptView,
@@ -89,10 +89,8 @@ common::proto_from! {
         instance_id, doc_id, process_status;
         excel_data_json: row.excel_data,
     }
-    JointLineRow as row => pb::JointLine {
-        id, name, remark, product_line_id, creator, mender;
-        create_time_ms: to_unix_ms(row.create_time),
-        update_time_ms: to_unix_ms(row.update_time),
+    JointLineRow as row => pb::JointLine [times] {
+        id, name, remark, product_line_id, creator, mender
     }
     ExecuteAnswer as answer => pb::ExecuteResponse { execution_id, result, msg, status }
     ArtifactPlan as artifact => pb::ExecutionArtifact { file_id, file_name, version, md5 }
@@ -118,24 +116,6 @@ common::proto_from! {
         cluster_id: step.row.cluster_id,
         cluster_name: step.cluster.as_ref().map(|cluster| cluster.name.clone()),
         cluster_remark: step.cluster.as_ref().map(|cluster| cluster.remark.clone()),
-    }
-}
-
-impl From<ConfigNode> for artifact_pb::ConfigNode {
-    /// A schema node as the answer of 5.8.2.3 carries it.
-    fn from(node: ConfigNode) -> artifact_pb::ConfigNode {
-        artifact_pb::ConfigNode {
-            id: node.id,
-            key: node.key,
-            r#type: node.node_type,
-            remark: node.remark,
-            default: node.default,
-            require: node.require,
-            rule: node.rule,
-            policy: node.policy,
-            parent_id: node.parent_id,
-            children: node.children.into_iter().map(Into::into).collect(),
-        }
     }
 }
 

@@ -27,37 +27,19 @@ common::proto_from! {
         roles: row.role_names(),
         create_time_ms: to_unix_ms(row.create_time),
     }
-    ProductLineRow as row => pb::ProductLine {
-        id, name, creator, mender;
-        create_time_ms: to_unix_ms(row.create_time),
-        update_time_ms: to_unix_ms(row.update_time),
-    }
-    ApplicationRow as row => pb::Application {
-        id, name, product_line_id, creator, mender;
-        create_time_ms: to_unix_ms(row.create_time),
-        update_time_ms: to_unix_ms(row.update_time),
-    }
-    ModuleRow as row => pb::Module {
-        id, name, application_id, creator, mender;
-        create_time_ms: to_unix_ms(row.create_time),
-        update_time_ms: to_unix_ms(row.update_time),
-    }
-    EnvRow as row => pb::Env {
-        id, name, remark, creator, mender;
-        create_time_ms: to_unix_ms(row.create_time),
-        update_time_ms: to_unix_ms(row.update_time),
-    }
+    ProductLineRow as row => pb::ProductLine [times] { id, name, creator, mender }
+    ApplicationRow as row => pb::Application [times] { id, name, product_line_id, creator, mender }
+    ModuleRow as row => pb::Module [times] { id, name, application_id, creator, mender }
+    EnvRow as row => pb::Env [times] { id, name, remark, creator, mender }
     ClusterTypeRow as row => pb::ClusterType {
         ; key: row.type_key, value: row.type_value,
     }
-    HostRow as row => pb::Host {
+    HostRow as row => pb::Host [times] {
         id, host_ip, host_name, remark, ssh_port, ssh_user, product_line_id, env_id, source,
         creator, mender;
         has_password: row.ssh_password_sealed.is_some(),
         has_private_key: row.ssh_private_key_sealed.is_some(),
         host_key_pinned: row.host_key_fingerprint.is_some(),
-        create_time_ms: to_unix_ms(row.create_time),
-        update_time_ms: to_unix_ms(row.update_time),
         product_line_name: String::new(),
         env_name: String::new(),
         clusters: Vec::new(),

@@ -3,7 +3,7 @@
 //! username) in one transaction, so a file lands whole or not at all, and loading it twice
 //! changes nothing. Imported clusters and hosts are CMDB-owned.
 
-use common::auth::Claims;
+use common::{auth::Claims, db::DbConnection};
 
 use super::{
     ResourceError, ResourceResult, ResourceService, WriteChannel,
@@ -65,6 +65,26 @@ fn each<Entry, Written>(
     Ok(())
 }
 
+/// The catalog sections' writes, each an admin's upsert of one checked entry.
+struct AdminWrites<'a> {
+    connection: &'a mut DbConnection,
+    actor: &'a str,
+}
+
+impl AdminWrites<'_> {
+    /// Upserts every entry of `section` with `upsert` as the importing admin (see [`each`]).
+    fn each<Input, Row>(
+        &mut self,
+        section: &str,
+        entries: Vec<Input>,
+        upsert: fn(&mut DbConnection, &str, Input) -> ResourceResult<Row>,
+    ) -> ResourceResult<()> {
+        each(section, entries, |input| {
+            upsert(self.connection, self.actor, input)
+        })
+    }
+}
+
 impl ResourceService {
     /// Upserts the catalog in one transaction (parents before children).
     pub async fn import_catalog(
@@ -103,21 +123,23 @@ impl ResourceService {
                         user.password_hash,
                     )
                 })?;
-                each("product_lines", catalog.product_lines, |input| {
-                    upsert_product_line_in(connection, &actor, input)
-                })?;
-                each("applications", catalog.applications, |input| {
-                    upsert_application_in(connection, &actor, input)
-                })?;
-                each("modules", catalog.modules, |input| {
-                    upsert_module_in(connection, &actor, input)
-                })?;
-                each("envs", catalog.envs, |input| {
-                    upsert_env_in(connection, &actor, input)
-                })?;
-                each("cluster_types", catalog.cluster_types, |input| {
-                    upsert_cluster_type_in(connection, input)
-                })?;
+                let mut admin = AdminWrites {
+                    connection,
+                    actor: &actor,
+                };
+                admin.each(
+                    "product_lines",
+                    catalog.product_lines,
+                    upsert_product_line_in,
+                )?;
+                admin.each("applications", catalog.applications, upsert_application_in)?;
+                admin.each("modules", catalog.modules, upsert_module_in)?;
+                admin.each("envs", catalog.envs, upsert_env_in)?;
+                admin.each(
+                    "cluster_types",
+                    catalog.cluster_types,
+                    |connection, _, input| upsert_cluster_type_in(connection, input),
+                )?;
                 each("clusters", catalog.clusters, |(id, fields)| {
                     save_cluster_in(connection, &actor, Some(id), &fields, WriteChannel::Admin)
                 })?;

@@ -58,6 +58,9 @@ common::row_queries! { builds, BuildRow;
         order build_time.desc(), update_time.desc(), version.desc();
     /// Every build of an app (any platform).
     pub fn of_app(app: &str) -> all where app.eq(app);
+    /// The keys among `hosted_keys` that a build downloads.
+    pub fn referenced_hosted_keys(hosted_keys: &[String]) -> keys(hosted_key)
+        where hosted_key.eq_any(hosted_keys);
     /// Deletes the build of an app's platform and version; answers how many went (0 or 1).
     fn delete_build(app: &str, platform: &str, version: &str) -> delete
         where app.eq(app), platform.eq(platform), version.eq(version);
@@ -83,34 +86,23 @@ common::row_queries! { build_extends, ExtendRow;
 /// Inserts the build or rewrites every column but `create_time`.
 pub fn upsert(connection: &mut DbConnection, row: &BuildRow) -> QueryResult<()> {
     use builds::dsl;
-    let exists = find(connection, &row.app, &row.platform, &row.version)?.is_some();
-    common::db::upsert(
-        connection,
-        exists,
-        |connection| {
-            diesel::insert_into(builds::table)
-                .values(row)
-                .execute(connection)
-        },
-        |connection| {
-            diesel::update(builds::table.find((&row.app, &row.platform, &row.version)))
-                .set((
-                    dsl::build_time.eq(row.build_time),
-                    dsl::given_offset_minutes.eq(row.given_offset_minutes),
-                    dsl::description.eq(&row.description),
-                    dsl::url.eq(&row.url),
-                    dsl::software_url.eq(&row.software_url),
-                    dsl::bundle_identifier.eq(&row.bundle_identifier),
-                    dsl::title.eq(&row.title),
-                    dsl::full_size_image.eq(&row.full_size_image),
-                    dsl::display_image.eq(&row.display_image),
-                    dsl::plist.eq(&row.plist),
-                    dsl::hosted_key.eq(&row.hosted_key),
-                    dsl::update_time.eq(row.update_time),
-                ))
-                .execute(connection)
-        },
-    )
+    let key = (&row.app, &row.platform, &row.version);
+    let exists = find(connection, key.0, key.1, key.2)?.is_some();
+    let changes = (
+        dsl::build_time.eq(row.build_time),
+        dsl::given_offset_minutes.eq(row.given_offset_minutes),
+        dsl::description.eq(&row.description),
+        dsl::url.eq(&row.url),
+        dsl::software_url.eq(&row.software_url),
+        dsl::bundle_identifier.eq(&row.bundle_identifier),
+        dsl::title.eq(&row.title),
+        dsl::full_size_image.eq(&row.full_size_image),
+        dsl::display_image.eq(&row.display_image),
+        dsl::plist.eq(&row.plist),
+        dsl::hosted_key.eq(&row.hosted_key),
+        dsl::update_time.eq(row.update_time),
+    );
+    common::upsert_into!(connection, exists, builds::table, row, key, changes)
 }
 
 /// Deletes a build and its extra downloads; answers how many builds went (0 or 1).
@@ -140,24 +132,12 @@ pub fn upsert_extend(connection: &mut DbConnection, row: &ExtendRow) -> QueryRes
         .first::<String>(connection)
         .optional()?
         .is_some();
-    common::db::upsert(
-        connection,
-        exists,
-        |connection| {
-            diesel::insert_into(build_extends::table)
-                .values(row)
-                .execute(connection)
-        },
-        |connection| {
-            diesel::update(build_extends::table.find(key))
-                .set((
-                    dsl::extend_name.eq(&row.extend_name),
-                    dsl::software_url.eq(&row.software_url),
-                    dsl::plist.eq(&row.plist),
-                ))
-                .execute(connection)
-        },
-    )
+    let changes = (
+        dsl::extend_name.eq(&row.extend_name),
+        dsl::software_url.eq(&row.software_url),
+        dsl::plist.eq(&row.plist),
+    );
+    common::upsert_into!(connection, exists, build_extends::table, row, key, changes)
 }
 
 /// Extra downloads of the given versions of a platform, oldest first.
@@ -171,15 +151,4 @@ pub fn extends_of(
         return Ok(Vec::new());
     }
     extends_of_versions(connection, app, platform, versions)
-}
-
-/// The keys among `hosted_keys` that a build downloads.
-pub fn referenced_hosted_keys(
-    connection: &mut DbConnection,
-    hosted_keys: &[String],
-) -> QueryResult<Vec<String>> {
-    builds::table
-        .filter(builds::hosted_key.eq_any(hosted_keys))
-        .select(builds::hosted_key)
-        .load(connection)
 }

@@ -2,10 +2,9 @@
 //! script or method version).
 
 use chrono::NaiveDateTime;
-use common::db::DbConnection;
 use diesel::prelude::*;
 
-use crate::db::schema::stored_files::{self, dsl};
+use crate::db::schema::stored_files;
 
 /// A stored file.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -32,15 +31,7 @@ common::row_queries! { stored_files, FileRow;
     pub fn of_version(version_id: &str) -> all where version_id.eq(version_id) order path.asc();
     /// How many files are stored.
     pub fn count() -> count;
-}
-
-/// The keys among `object_keys` that a stored file refers to.
-pub fn referenced_keys(
-    connection: &mut DbConnection,
-    object_keys: &[String],
-) -> QueryResult<Vec<String>> {
-    dsl::stored_files
-        .filter(dsl::object_key.eq_any(object_keys))
-        .select(dsl::object_key)
-        .load(connection)
+    /// The keys among `object_keys` that a stored file refers to.
+    pub fn referenced_keys(object_keys: &[String]) -> keys(object_key)
+        where object_key.eq_any(object_keys);
 }

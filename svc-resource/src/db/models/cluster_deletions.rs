@@ -14,19 +14,15 @@ pub fn announce(
     cluster_id: &str,
     until: NaiveDateTime,
 ) -> QueryResult<()> {
-    common::db::upsert(
+    let values = (dsl::cluster_id.eq(cluster_id), dsl::until.eq(until));
+    let changes = dsl::until.eq(until);
+    common::upsert_into!(
         connection,
         false,
-        |connection| {
-            diesel::insert_into(dsl::cluster_deletions)
-                .values((dsl::cluster_id.eq(cluster_id), dsl::until.eq(until)))
-                .execute(connection)
-        },
-        |connection| {
-            diesel::update(dsl::cluster_deletions.find(cluster_id))
-                .set(dsl::until.eq(until))
-                .execute(connection)
-        },
+        dsl::cluster_deletions,
+        values,
+        cluster_id,
+        changes
     )
 }
 
