@@ -220,14 +220,8 @@ fn legacy_plan() -> StepPlan {
         method_name: "custom-script".into(),
         cluster_id: "c1".into(),
         hosts: vec!["10.0.0.1".into()],
-        package: None,
         params: serde_json::json!({"db_password": "db-Secret-legacy"}),
-        artifacts: vec![],
-        configs: vec![],
-        scripts: vec![],
-        timeout_secs: 0,
-        batch_size: 0,
-        batch_pause_secs: 0,
+        ..StepPlan::default()
     }
 }
 

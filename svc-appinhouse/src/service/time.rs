@@ -35,34 +35,18 @@ mod tests {
 
     #[test]
     fn the_three_accepted_forms() {
-        assert_eq!(
-            parse_build_time("2016-05-10T02:11:50+0800").expect("+0800"),
-            BuildTime {
-                utc: utc("2016-05-09 18:11:50"),
-                offset_minutes: 480
-            }
-        );
-        assert_eq!(
-            parse_build_time("2006-01-02T15:04:05-0700").expect("-0700"),
-            BuildTime {
-                utc: utc("2006-01-02 22:04:05"),
-                offset_minutes: -420
-            }
-        );
-        assert_eq!(
-            parse_build_time("2016-05-10T02:11:50+07:00").expect("+07:00"),
-            BuildTime {
-                utc: utc("2016-05-09 19:11:50"),
-                offset_minutes: 420
-            }
-        );
-        assert_eq!(
-            parse_build_time("2016-05-10T02:11:50Z").expect("Z"),
-            BuildTime {
-                utc: utc("2016-05-10 02:11:50"),
-                offset_minutes: 0
-            }
-        );
+        for (text, in_utc, offset_minutes) in [
+            ("2016-05-10T02:11:50+0800", "2016-05-09 18:11:50", 480),
+            ("2006-01-02T15:04:05-0700", "2006-01-02 22:04:05", -420),
+            ("2016-05-10T02:11:50+07:00", "2016-05-09 19:11:50", 420),
+            ("2016-05-10T02:11:50Z", "2016-05-10 02:11:50", 0),
+        ] {
+            let expected = BuildTime {
+                utc: utc(in_utc),
+                offset_minutes,
+            };
+            assert_eq!(parse_build_time(text).expect(text), expected, "{text}");
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub struct ScriptPlan {
 }
 
 /// Everything one step of a run does, frozen when the run starts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepPlan {
     pub sequence: i32,
     pub component_id: String,

@@ -165,19 +165,8 @@ mod tests {
     fn secret_values_are_found_by_key_at_any_depth() {
         let plan = StepPlan {
             sequence: 1,
-            component_id: String::new(),
-            method_id: String::new(),
-            method_name: String::new(),
-            cluster_id: String::new(),
-            hosts: vec![],
-            package: None,
             params: json!({"db": {"Password": "p4ss", "user": "u"}, "api_secret": ["s1"], "port": 80}),
-            artifacts: vec![],
-            configs: vec![],
-            scripts: vec![],
-            timeout_secs: 0,
-            batch_size: 0,
-            batch_pause_secs: 0,
+            ..StepPlan::default()
         };
         let mut secrets = plan.secret_values();
         secrets.sort();
