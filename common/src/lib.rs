@@ -18,6 +18,7 @@ pub mod ids;
 pub mod limits;
 pub mod names;
 pub mod paging;
+pub mod passwords;
 pub mod roles;
 pub mod secrets;
 pub mod service_error;

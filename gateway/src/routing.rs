@@ -148,6 +148,8 @@ pub enum Answer {
     AppinhouseFile(&'static str),
     /// The appinhouse download page (HTML, also on failure).
     Html,
+    /// A redirect from a download page's link (a short HTML page on failure).
+    PageRedirect,
     /// `/healthz` and `/readyz`: `{status,...}`.
     Status,
     /// `/metrics`: Prometheus text.

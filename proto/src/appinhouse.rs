@@ -13,6 +13,8 @@ pub mod v1 {
 pub const CODE_METADATA_KEY: &str = "appinhouse-code";
 /// Metadata key carrying the caller's `X-SecretKey`.
 pub const SECRET_KEY_METADATA_KEY: &str = "x-secretkey";
+/// gRPC metadata key of the grant a reader of a protected app shows (`EXPIRES.SIGNATURE`).
+pub const ACCESS_METADATA_KEY: &str = "x-app-access";
 
 /// The answer codes of the appinhouse contract (and 1010 of SPEC §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

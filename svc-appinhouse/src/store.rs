@@ -105,6 +105,14 @@ impl BuildStore {
         Ok(size)
     }
 
+    /// Writes a small file (an icon) at `key` from memory.
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.inner
+            .put(&Path::from(key), Bytes::from(bytes).into())
+            .await?;
+        Ok(())
+    }
+
     /// The size of the file at `key`, `None` when there is none.
     pub async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
         match self.inner.head(&Path::from(key)).await {

@@ -3,71 +3,23 @@
 
 mod support;
 
-use std::collections::HashMap;
-
 use common::{database_test_suite, db::Database};
 use proto::appinhouse::AppinhouseCode;
 use support::fixtures;
 use svc_appinhouse::{
-    AppinhouseService, AppinhouseSettings, BuildStore,
+    AppinhouseService,
     db::MIGRATIONS,
-    service::{hosted::UploadHeader, platform::Platform},
+    service::{hosted::UploadHeader, page::PageRequest, platform::Platform},
 };
 
-const BASE: &str = "http://files.test";
-
-struct Harness {
-    service: AppinhouseService,
-    dir: tempfile::TempDir,
-}
-
-fn harness(database: Database) -> Harness {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = BuildStore::local(&dir.path().join("files")).expect("store");
-    let service = AppinhouseService::new(
-        database,
-        store,
-        AppinhouseSettings {
-            secret_key: "secret-key-1".to_owned(),
-            page_size: 2,
-            max_page: 3,
-            min_residue: 1,
-            public_url: None,
-            incoming_dir: dir.path().join("incoming"),
-        },
-    );
-    Harness { service, dir }
-}
-
-fn fields(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-        .collect()
-}
+use support::harness::{BASE, Harness, fields, harness};
 
 fn code<T: std::fmt::Debug>(result: Result<T, svc_appinhouse::AppinhouseError>) -> i32 {
     AppinhouseCode::from(result.expect_err("a failure").code()).number()
 }
 
 async fn desc(service: &AppinhouseService, app: &str, platform: &str, version: &str, time: &str) {
-    service
-        .save_build(
-            app,
-            platform,
-            &fields(&[
-                ("version", version),
-                ("time", time),
-                ("url", "http://ci/1"),
-                ("software_url", &format!("http://cdn/{version}.bin")),
-                ("description", "d"),
-                ("plist_bundle_identifier", "org.demo"),
-                ("plist_title", "Demo"),
-            ]),
-            BASE,
-        )
-        .await
-        .expect("desc");
+    support::harness::desc(service, app, platform, version, &[("time", time)]).await;
 }
 
 async fn apps_are_created_ordered_listed_and_deleted(database: Database) {
@@ -245,7 +197,10 @@ async fn builds_are_listed_newest_first_with_limits(database: Database) {
         )
         .await;
     assert_eq!(code(error), 1006);
-    let plist = service.plist("rog2", "2.0.0", None).await.expect("plist");
+    let plist = service
+        .plist("rog2", "2.0.0", None, BASE)
+        .await
+        .expect("plist");
     assert!(
         String::from_utf8(plist)
             .expect("utf-8")
@@ -305,19 +260,8 @@ async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Da
             fixtures::apk("org.rog2.android8", "5.4.4", true),
         ),
     ] {
-        let mut upload = service
-            .begin_upload(UploadHeader {
-                app: "rog2".to_owned(),
-                platform: platform.to_owned(),
-                file_name: name.to_owned(),
-                request_base_url: BASE.to_owned(),
-            })
-            .await
-            .expect("begin");
-        for chunk in bytes.chunks(100) {
-            upload.write(chunk).await.expect("write");
-        }
-        let uploaded = service.finish_upload(upload).await.expect("finish");
+        let uploaded =
+            support::harness::upload(&service, "rog2", platform, name, &bytes, &[]).await;
         paths.push((uploaded.clone(), bytes.len() as u64));
     }
     let (ipa, ipa_size) = &paths[0];
@@ -330,7 +274,7 @@ async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Da
     );
     assert_eq!(
         service
-            .hosted_file_size("rog2", "ios", "3.1.0", "Demo.ipa")
+            .hosted_file_size("rog2", "ios", "3.1.0", "Demo.ipa", BASE)
             .await
             .expect("size"),
         *ipa_size
@@ -340,8 +284,13 @@ async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Da
     assert_eq!(paths[2].0.version, "5.4.3");
     assert_eq!(paths[3].0.metadata.bundle_id, "org.rog2.android8");
     assert_eq!(paths[3].0.version, "5.4.4");
-    let plist = String::from_utf8(service.plist("rog2", "3.1.0", None).await.expect("plist"))
-        .expect("utf-8");
+    let plist = String::from_utf8(
+        service
+            .plist("rog2", "3.1.0", None, BASE)
+            .await
+            .expect("plist"),
+    )
+    .expect("utf-8");
     assert!(plist.contains("<string>org.rog2.demo</string>"), "{plist}");
 
     // A wrong extension, an unknown app, a desc pointing at a missing hosted file.
@@ -454,10 +403,18 @@ async fn the_download_page_pages_through_the_whole_history(database: Database) {
         let service = service.clone();
         async move {
             let content = service
-                .page("paged", android, false, page, BASE)
+                .page(
+                    "paged",
+                    PageRequest {
+                        user_agent: android.to_owned(),
+                        page: page.map(str::to_owned),
+                        reader: BASE.into(),
+                        ..PageRequest::default()
+                    },
+                )
                 .await
                 .expect("page");
-            let versions = |views: &[svc_appinhouse::service::builds::BuildView]| {
+            let versions = |views: &[svc_appinhouse::service::reads::BuildView]| {
                 views
                     .iter()
                     .map(|view| view.row.version.clone())

@@ -46,6 +46,13 @@ impl From<tonic::Status> for Failure {
     fn from(status: tonic::Status) -> Failure {
         let code = AppinhouseCode::of_status(&status);
         let msg = match (code, status.code()) {
+            // The service names a protected app or too many wrong passwords; else the key.
+            (AppinhouseCode::SecretKey, _)
+                if status.message().starts_with("app ")
+                    || status.message().starts_with("too many") =>
+            {
+                status.message().to_owned()
+            }
             (AppinhouseCode::SecretKey, _) => "missing or invalid X-SecretKey".to_owned(),
             (AppinhouseCode::SystemError, tonic::Code::Unavailable) => {
                 tracing::error!(error = %crate::error::excerpt(status.message()), "appinhouse service unavailable");

@@ -1,31 +1,25 @@
-//! Handlers of the appinhouse contract (`/api/v2/...`), the hosted-build upload and download,
-//! and the download page `/app/{app}`: decode the form / query / multipart request, call
-//! svc-appinhouse over gRPC (forwarding `X-SecretKey` and the trace context), encode the
-//! `{code,msg,...}` answer. No rules live here.
+//! Handlers of the appinhouse contract (`/api/v2/...`) and the hosted-build upload: decode the
+//! form / query / multipart request, call svc-appinhouse over gRPC (forwarding `X-SecretKey`,
+//! the grant of a protected app and the trace context), encode the `{code,msg,...}` answer. No
+//! rules live here. Downloads are in `appinhouse_files`, the pages in `appinhouse_pages`.
 
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
 use actix_web::{
     HttpMessage, HttpRequest, HttpResponse,
-    http::{
-        StatusCode,
-        header::{self, HeaderValue},
-    },
+    http::{StatusCode, header},
     web,
 };
 use futures::TryStreamExt;
-use proto::appinhouse::{AppinhouseCode, SECRET_KEY_METADATA_KEY, v1 as pb};
+use proto::appinhouse::{ACCESS_METADATA_KEY, AppinhouseCode, SECRET_KEY_METADATA_KEY, v1 as pb};
 use serde_json::{Map, Value, json};
 use tonic::metadata::MetadataValue;
 
 use crate::{
     body::{BodyLimit, DEFAULT_MAX_BODY_BYTES, gather},
     clients::{Clients, reply},
-    convert::{
-        appinhouse::{Failure, base_url, items, parse_time_offset, success},
-        appinhouse_page,
-    },
+    convert::appinhouse::{Failure, base_url, items, parse_time_offset, success},
 };
 
 /// Bytes per gRPC message of an upload.
@@ -49,17 +43,17 @@ impl actix_web::ResponseError for Failure {
     }
 }
 
-fn ok(extra: Map<String, Value>) -> HttpResponse {
+pub(super) fn ok(extra: Map<String, Value>) -> HttpResponse {
     HttpResponse::Ok().json(success(extra))
 }
 
-fn query_map(request: &HttpRequest) -> HashMap<String, String> {
+pub(super) fn query_map(request: &HttpRequest) -> HashMap<String, String> {
     form_urlencoded::parse(request.query_string().as_bytes())
         .into_owned()
         .collect()
 }
 
-fn secret_request<T>(message: T, request: &HttpRequest) -> tonic::Request<T> {
+pub(super) fn secret_request<T>(message: T, request: &HttpRequest) -> tonic::Request<T> {
     let mut grpc = tonic::Request::new(message);
     if let Some(value) = request
         .headers()
@@ -72,12 +66,48 @@ fn secret_request<T>(message: T, request: &HttpRequest) -> tonic::Request<T> {
     grpc
 }
 
-fn request_base(request: &HttpRequest) -> String {
+/// Name prefix of the cookie that keeps the grant to a protected app (`tad_access_APP`).
+pub(super) const ACCESS_COOKIE_PREFIX: &str = "tad_access_";
+/// Longest grant read from a request.
+const MAX_ACCESS_BYTES: usize = 96;
+
+/// The value of the cookie `name`, if the request has it.
+pub(super) fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The grant a reader shows for the protected `app`: `?access=`, else the page's cookie.
+pub(super) fn access_of(request: &HttpRequest, app: &str) -> Option<String> {
+    query_map(request)
+        .remove("access")
+        .or_else(|| cookie(request, &format!("{ACCESS_COOKIE_PREFIX}{app}")))
+        .filter(|access| !access.is_empty() && access.len() <= MAX_ACCESS_BYTES)
+}
+
+/// A read of `app`: forwards `X-SecretKey` and the grant the reader shows.
+pub(super) fn reader_request<T>(message: T, request: &HttpRequest, app: &str) -> tonic::Request<T> {
+    let mut grpc = secret_request(message, request);
+    if let Some(value) =
+        access_of(request, app).and_then(|access| MetadataValue::try_from(access).ok())
+    {
+        grpc.metadata_mut().insert(ACCESS_METADATA_KEY, value);
+    }
+    grpc
+}
+
+pub(super) fn request_base(request: &HttpRequest) -> String {
     let info = request.connection_info();
     base_url(info.scheme(), info.host())
 }
 
-fn user_agent(request: &HttpRequest) -> String {
+pub(super) fn user_agent(request: &HttpRequest) -> String {
     request
         .headers()
         .get(header::USER_AGENT)
@@ -87,16 +117,10 @@ fn user_agent(request: &HttpRequest) -> String {
 }
 
 /// The browser reported a touch screen: `touch=1` in the query or the cookie the page sets.
-fn touch_hint(request: &HttpRequest, query: &HashMap<String, String>) -> bool {
+pub(super) fn touch_hint(request: &HttpRequest, query: &HashMap<String, String>) -> bool {
     let flag = |value: &str| matches!(value, "1" | "true");
     query.get("touch").is_some_and(|value| flag(value))
-        || request
-            .headers()
-            .get_all(header::COOKIE)
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|cookies| cookies.split(';'))
-            .filter_map(|cookie| cookie.trim().split_once('='))
-            .any(|(name, value)| name == "touch" && flag(value))
+        || cookie(request, "touch").is_some_and(|value| flag(&value))
 }
 
 fn multipart_failure(error: actix_multipart::MultipartError) -> Failure {
@@ -124,7 +148,7 @@ async fn multipart_text(field: &mut actix_multipart::Field, name: &str) -> Resul
 /// Query parameters and the form body (body wins): `application/x-www-form-urlencoded` read up to
 /// the body limit, or `multipart/form-data` (`curl -F`), whose text parts are the fields and whose
 /// file parts are ignored, as the original server's form reading did.
-async fn form_fields(
+pub(super) async fn form_fields(
     request: &HttpRequest,
     payload: web::Payload,
 ) -> Result<HashMap<String, String>, Failure> {
@@ -320,11 +344,13 @@ pub async fn last_builds(
 ) -> Answer {
     let query = query_map(&request);
     let time_offset = parse_time_offset(query.get("time_offset").map(String::as_str))?;
+    let app = app.into_inner();
     let message = pb::LastBuildsRequest {
-        app: app.into_inner(),
+        app: app.clone(),
         request_base_url: request_base(&request),
     };
-    let list = reply(clients.appinhouse().last_builds(message)).await?;
+    let call = reader_request(message, &request, &app);
+    let list = reply(clients.appinhouse().last_builds(call)).await?;
     Ok(builds_answer(list, time_offset, false))
 }
 
@@ -336,14 +362,16 @@ pub async fn mobile_last(
 ) -> Answer {
     let query = query_map(&request);
     let time_offset = parse_time_offset(query.get("time_offset").map(String::as_str))?;
+    let app = app.into_inner();
     let message = pb::MobileRequest {
-        app: app.into_inner(),
+        app: app.clone(),
         user_agent: user_agent(&request),
         touch_hint: touch_hint(&request, &query),
-        page: None,
         request_base_url: request_base(&request),
+        ..pb::MobileRequest::default()
     };
-    let list = reply(clients.appinhouse().mobile_last(message)).await?;
+    let call = reader_request(message, &request, &app);
+    let list = reply(clients.appinhouse().mobile_last(call)).await?;
     Ok(builds_answer(list, time_offset, false))
 }
 
@@ -351,14 +379,15 @@ async fn list(request: &HttpRequest, clients: &Clients, app: String, platform: S
     let query = query_map(request);
     let time_offset = parse_time_offset(query.get("time_offset").map(String::as_str))?;
     let message = pb::ListBuildsRequest {
-        app,
+        app: app.clone(),
         platform,
         user_agent: user_agent(request),
         touch_hint: touch_hint(request, &query),
         page: query.get("page").cloned(),
         request_base_url: request_base(request),
     };
-    let list = reply(clients.appinhouse().list_builds(message)).await?;
+    let call = reader_request(message, request, &app);
+    let list = reply(clients.appinhouse().list_builds(call)).await?;
     Ok(builds_answer(list, time_offset, true))
 }
 
@@ -390,11 +419,13 @@ pub async fn plist(
     let (app, version) = path.into_inner();
     let extend_key = query_map(&request).remove("extend").unwrap_or_default();
     let message = pb::GetPlistRequest {
-        app,
+        app: app.clone(),
         version,
         extend_key,
+        request_base_url: request_base(&request),
     };
-    let file = reply(clients.appinhouse().get_plist(message)).await?;
+    let call = reader_request(message, &request, &app);
+    let file = reply(clients.appinhouse().get_plist(call)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/x-plist")
         .body(file.content))
@@ -552,195 +583,4 @@ pub async fn upload_build(
         }),
     );
     Ok(ok(extra))
-}
-
-/// A `Range` header that cannot be satisfied (answered 416).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnsatisfiableRange;
-
-/// One `bytes=` range of a file of `size` bytes: `Ok(None)` for the whole file, `Err` when it
-/// cannot be satisfied.
-pub fn parse_range(
-    header: Option<&str>,
-    size: u64,
-) -> Result<Option<(u64, u64)>, UnsatisfiableRange> {
-    let Some(spec) = header.and_then(|value| value.trim().strip_prefix("bytes=")) else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let (start, end) = spec.split_once('-').ok_or(UnsatisfiableRange)?;
-    let (start, end) = match (start.trim(), end.trim()) {
-        ("", suffix) => {
-            let suffix: u64 = suffix.parse().map_err(|_| UnsatisfiableRange)?;
-            if suffix == 0 {
-                return Err(UnsatisfiableRange);
-            }
-            (size.saturating_sub(suffix), size.saturating_sub(1))
-        }
-        (start, "") => (
-            start.parse().map_err(|_| UnsatisfiableRange)?,
-            size.saturating_sub(1),
-        ),
-        (start, end) => {
-            let start: u64 = start.parse().map_err(|_| UnsatisfiableRange)?;
-            let end: u64 = end.parse().map_err(|_| UnsatisfiableRange)?;
-            (start, end.min(size.saturating_sub(1)))
-        }
-    };
-    if size == 0 || start >= size || start > end {
-        return Err(UnsatisfiableRange);
-    }
-    Ok(Some((start, end)))
-}
-
-fn content_type_of(file: &str) -> &'static str {
-    if file.to_ascii_lowercase().ends_with(".apk") {
-        "application/vnd.android.package-archive"
-    } else {
-        "application/octet-stream"
-    }
-}
-
-/// `GET /download/{app}/{platform}/{version}/{file}`: a hosted build, honouring `Range`.
-pub async fn download(
-    request: HttpRequest,
-    clients: web::Data<Clients>,
-    path: web::Path<(String, String, String, String)>,
-) -> HttpResponse {
-    let (app, platform, version, file) = path.into_inner();
-    let reference = pb::HostedFileRef {
-        app,
-        platform,
-        version,
-        file: file.clone(),
-    };
-    let mut client = clients.appinhouse();
-    let size = match client.stat_hosted_file(reference.clone()).await {
-        Ok(info) => info.into_inner().size,
-        Err(status) => {
-            let failure = Failure::from(status);
-            let status = match failure.code {
-                AppinhouseCode::SystemError | AppinhouseCode::UnknownError => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
-                _ => StatusCode::NOT_FOUND,
-            };
-            return HttpResponse::build(status).json(failure.body());
-        }
-    };
-    let range_header = request
-        .headers()
-        .get(header::RANGE)
-        .and_then(|value| value.to_str().ok());
-    let (status, start, end) = match parse_range(range_header, size) {
-        Ok(Some((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end),
-        Ok(None) => (StatusCode::OK, 0, size.saturating_sub(1)),
-        Err(UnsatisfiableRange) => {
-            return HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE)
-                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-                .finish();
-        }
-    };
-    let length = if size == 0 { 0 } else { end - start + 1 };
-    let mut response = HttpResponse::build(status);
-    response
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::CONTENT_TYPE, content_type_of(&file)))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file}\""),
-        ));
-    if status == StatusCode::PARTIAL_CONTENT {
-        response.insert_header((
-            header::CONTENT_RANGE,
-            HeaderValue::from_str(&format!("bytes {start}-{end}/{size}"))
-                .unwrap_or(HeaderValue::from_static("bytes */0")),
-        ));
-    }
-    if length == 0 {
-        return response.finish();
-    }
-    let read = pb::ReadHostedFileRequest {
-        file: Some(reference),
-        offset: start,
-        length,
-    };
-    match client.read_hosted_file(read).await {
-        Ok(stream) => {
-            let body = stream
-                .into_inner()
-                .map_ok(|chunk| web::Bytes::from(chunk.data))
-                .map_err(|status| {
-                    actix_web::error::ErrorInternalServerError(status.message().to_owned())
-                });
-            response.no_chunking(length).streaming(body)
-        }
-        Err(status) => HttpResponse::InternalServerError().json(Failure::from(status).body()),
-    }
-}
-
-/// `GET /app/{app}`: the download page.
-pub async fn page(
-    request: HttpRequest,
-    clients: web::Data<Clients>,
-    app: web::Path<String>,
-) -> HttpResponse {
-    let query = query_map(&request);
-    let time_offset = parse_time_offset(query.get("time_offset").map(String::as_str))
-        .ok()
-        .flatten();
-    let app = app.into_inner();
-    let base = request_base(&request);
-    let message = pb::MobileRequest {
-        app: app.clone(),
-        user_agent: user_agent(&request),
-        touch_hint: touch_hint(&request, &query),
-        page: query.get("page").map(|page| common::limits::excerpt(page)),
-        request_base_url: base.clone(),
-    };
-    match clients.appinhouse().app_page(message).await {
-        Ok(content) => {
-            let content = content.into_inner();
-            let page_url = format!("{base}/app/{}", content.app);
-            HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(appinhouse_page::render(&content, &page_url, time_offset))
-        }
-        Err(status) => {
-            let failure = Failure::from(status);
-            let code = if failure.code == AppinhouseCode::AppNotFound {
-                StatusCode::NOT_FOUND
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            HttpResponse::build(code)
-                .content_type("text/html; charset=utf-8")
-                .body(format!(
-                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{0}</title></head><body><h1>{0}</h1></body></html>",
-                    appinhouse_page::escape(&failure.msg)
-                ))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range(None, 100), Ok(None));
-        assert_eq!(parse_range(Some("bytes=0-9"), 100), Ok(Some((0, 9))));
-        assert_eq!(parse_range(Some("bytes=90-"), 100), Ok(Some((90, 99))));
-        assert_eq!(parse_range(Some("bytes=-10"), 100), Ok(Some((90, 99))));
-        assert_eq!(parse_range(Some("bytes=95-200"), 100), Ok(Some((95, 99))));
-        assert_eq!(
-            parse_range(Some("bytes=100-"), 100),
-            Err(UnsatisfiableRange)
-        );
-        assert_eq!(parse_range(Some("bytes=5-1"), 100), Err(UnsatisfiableRange));
-        assert_eq!(parse_range(Some("items=1-2"), 100), Ok(None));
-    }
 }

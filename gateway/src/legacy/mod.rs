@@ -3,6 +3,8 @@
 
 pub mod admin;
 pub mod appinhouse;
+pub mod appinhouse_files;
+pub mod appinhouse_pages;
 pub mod artifact;
 pub mod auth;
 pub mod catalog;

@@ -97,6 +97,30 @@ pub struct ExtendForm {
     pub extend_key: String,
 }
 
+/// Form of `POST /api/v2/{app}/protect`: the page password (8 to 128 characters), empty to lift
+/// the protection.
+#[derive(Debug, ToSchema)]
+pub struct ProtectForm {
+    #[schema(max_length = 128)]
+    pub password: Option<String>,
+}
+
+/// Form of `POST /api/v2/{app}/share`: how long the link works, in hours (1 to 720, default 24).
+#[derive(Debug, ToSchema)]
+pub struct ShareForm {
+    #[schema(max_length = 12)]
+    pub hours: Option<String>,
+}
+
+/// Form of `POST /app/{app}/unlock`: the page password and the CSRF token of the form.
+#[derive(Debug, ToSchema)]
+pub struct UnlockForm {
+    #[schema(max_length = 128)]
+    pub password: String,
+    #[schema(max_length = 64)]
+    pub csrf: String,
+}
+
 /// A multipart upload: file parts (any field name; `file` is the documented one) and text
 /// fields (named by each route's contract).
 #[derive(Debug)]

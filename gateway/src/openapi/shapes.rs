@@ -284,6 +284,20 @@ pub(super) fn responses(answer: Answer) -> Vec<(&'static str, ResponseBuilder)> 
                 ),
             ),
         ],
+        Answer::PageRedirect => vec![
+            (
+                "302",
+                ResponseBuilder::new().description("To the file (the `Location` header)"),
+            ),
+            (
+                "default",
+                described(
+                    "A short HTML page naming the failure (404 unknown build, 401 protected app)",
+                    "text/html",
+                    text_content(),
+                ),
+            ),
+        ],
         Answer::Status => vec![
             (
                 "200",

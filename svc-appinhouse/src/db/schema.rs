@@ -45,4 +45,35 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(apps, builds, build_extends);
+diesel::table! {
+    build_details (app, platform, version) {
+        app -> Text,
+        platform -> Text,
+        version -> Text,
+        size_bytes -> BigInt,
+        version_code -> Text,
+        min_os -> Text,
+        label -> Text,
+        icon_key -> Text,
+        installs -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_access (app) {
+        app -> Text,
+        password_hash -> Text,
+        epoch -> Text,
+        failed_attempts -> BigInt,
+        attempts_since -> Timestamp,
+        update_time -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    apps,
+    builds,
+    build_extends,
+    build_details,
+    app_access
+);

@@ -12,14 +12,17 @@ use std::pin::Pin;
 use common::doorway::{FromCall, Public, converted};
 use futures::{Stream, StreamExt};
 use proto::appinhouse::{
-    SECRET_KEY_METADATA_KEY,
+    ACCESS_METADATA_KEY, SECRET_KEY_METADATA_KEY,
     v1::{self as pb, appinhouse_service_server::AppinhouseService as AppinhouseApi},
 };
 use tonic::{Request, Status, Streaming};
 
 use crate::service::{
     AppinhouseError, AppinhouseService,
+    access::Presented,
+    page::{PageContent, PageRequest},
     platform::{Platform, detect},
+    reads::Reader,
 };
 use hosted::receive_upload;
 
@@ -46,6 +49,51 @@ impl FromCall<AppinhouseGrpc> for SecretKey {
             .and_then(|value| value.to_str().ok());
         grpc.service.check_secret(given).map_err(Status::from)?;
         Ok(SecretKey)
+    }
+}
+
+/// What a reader shows for a protected app: its `X-SecretKey` and its grant, unchecked here (the
+/// rules check them against the app read).
+pub(super) struct Shown(Presented);
+
+impl FromCall<AppinhouseGrpc> for Shown {
+    fn from_call<T>(_: &AppinhouseGrpc, request: &Request<T>) -> Result<Shown, Status> {
+        let text = |key: &str| {
+            request
+                .metadata()
+                .get(key)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        Ok(Shown(Presented {
+            secret_key: text(SECRET_KEY_METADATA_KEY),
+            access: text(ACCESS_METADATA_KEY),
+        }))
+    }
+}
+
+impl Shown {
+    fn reader(self, request_base_url: &str) -> Reader {
+        Reader {
+            request_base_url: request_base_url.to_owned(),
+            presented: self.0,
+        }
+    }
+}
+
+fn page_message(content: PageContent) -> pb::PageContent {
+    pb::PageContent {
+        app: content.app.name,
+        description: content.app.description,
+        alias: content.app.alias,
+        detected_platform: content.detected.as_str().to_owned(),
+        latest: converted(content.latest),
+        history: converted(content.history),
+        page: content.page,
+        pages: content.pages,
+        https_installs: content.https_installs,
+        query: content.query,
+        access: content.access.unwrap_or_default(),
     }
 }
 
@@ -95,13 +143,13 @@ common::grpc_api! {
         self.service.save_extend(&body.app, &body.platform, &body.fields).await?;
         done()
     }
-    last_builds(&self, _: Public, body: pb::LastBuildsRequest) -> pb::BuildList {
-        let views = self.service.last_builds(&body.app, &body.request_base_url).await?;
+    last_builds(&self, shown: Shown, body: pb::LastBuildsRequest) -> pb::BuildList {
+        let views = self.service.last_builds(&body.app, shown.reader(&body.request_base_url)).await?;
         pb::BuildList { builds: converted(views), ..pb::BuildList::default() }
     }
-    mobile_last(&self, _: Public, body: pb::MobileRequest) -> pb::BuildList {
-        let (app, user_agent, base_url) = (&body.app, &body.user_agent, &body.request_base_url);
-        let last = self.service.mobile_last(app, user_agent, body.touch_hint, base_url);
+    mobile_last(&self, shown: Shown, body: pb::MobileRequest) -> pb::BuildList {
+        let (app, user_agent, reader) = (&body.app, &body.user_agent, shown.reader(&body.request_base_url));
+        let last = self.service.mobile_last(app, user_agent, body.touch_hint, reader);
         let (detected, views) = last.await?;
         pb::BuildList {
             builds: converted(views),
@@ -109,7 +157,7 @@ common::grpc_api! {
             ..pb::BuildList::default()
         }
     }
-    list_builds(&self, _: Public, body: pb::ListBuildsRequest) -> pb::BuildList {
+    list_builds(&self, shown: Shown, body: pb::ListBuildsRequest) -> pb::BuildList {
         let (platform, detected) = if body.platform.is_empty() {
             let detected = detect(&body.user_agent, body.touch_hint);
             (detected.platform(), detected.as_str().to_owned())
@@ -117,8 +165,8 @@ common::grpc_api! {
             let platform = Platform::parse(&body.platform)?;
             (platform, String::new())
         };
-        let (app, page, base_url) = (&body.app, body.page.as_deref(), &body.request_base_url);
-        let (views, window) = self.service.list_builds(app, platform, page, base_url).await?;
+        let (app, page, reader) = (&body.app, body.page.as_deref(), shown.reader(&body.request_base_url));
+        let (views, window) = self.service.list_builds(app, platform, page, reader).await?;
         pb::BuildList {
             builds: converted(views),
             page: window.page,
@@ -126,9 +174,10 @@ common::grpc_api! {
             detected_platform: detected,
         }
     }
-    get_plist(&self, _: Public, body: pb::GetPlistRequest) -> pb::PlistFile {
+    get_plist(&self, shown: Shown, body: pb::GetPlistRequest) -> pb::PlistFile {
         let extend = Some(body.extend_key.as_str()).filter(|key| !key.is_empty());
-        let content = self.service.plist(&body.app, &body.version, extend).await?;
+        let reader = shown.reader(&body.request_base_url);
+        let content = self.service.plist(&body.app, &body.version, extend, reader).await?;
         pb::PlistFile { content }
     }
     delete_old_builds(&self, _: SecretKey, body: pb::DeleteOldBuildsRequest) -> pb::Done {
@@ -136,20 +185,57 @@ common::grpc_api! {
         self.service.delete_old_builds(app, platform, residue).await?;
         done()
     }
-    app_page(&self, _: Public, body: pb::MobileRequest) -> pb::PageContent {
-        let (app, user_agent, base_url) = (&body.app, &body.user_agent, &body.request_base_url);
-        let (touch_hint, page) = (body.touch_hint, body.page.as_deref());
-        let content = self.service.page(app, user_agent, touch_hint, page, base_url).await?;
-        pb::PageContent {
-            app: content.app.name,
-            description: content.app.description,
-            alias: content.app.alias,
-            detected_platform: content.detected.as_str().to_owned(),
-            latest: converted(content.latest),
-            history: converted(content.history),
-            page: content.page,
-            pages: content.pages,
-        }
+    app_page(&self, shown: Shown, body: pb::MobileRequest) -> pb::PageContent {
+        let request = PageRequest {
+            user_agent: body.user_agent,
+            touch_hint: body.touch_hint,
+            page: body.page,
+            query: body.query,
+            reader: shown.reader(&body.request_base_url),
+        };
+        page_message(self.service.page(&body.app, request).await?)
+    }
+    build_page(&self, shown: Shown, body: pb::BuildPageRequest) -> pb::PageContent {
+        let build = body.build.unwrap_or_default();
+        let request = PageRequest {
+            user_agent: body.user_agent,
+            touch_hint: body.touch_hint,
+            reader: shown.reader(&body.request_base_url),
+            ..PageRequest::default()
+        };
+        let (app, platform, version) = (&build.app, &build.platform, &build.version);
+        page_message(self.service.build_page(app, platform, version, request).await?)
+    }
+
+    // Install counts and protected apps.
+    install_build(&self, shown: Shown, body: pb::BuildRef) -> pb::InstallTarget {
+        let (app, platform, version) = (&body.app, &body.platform, &body.version);
+        let url = self.service.install_build(app, platform, version, shown.reader("")).await?;
+        pb::InstallTarget { url }
+    }
+    list_installs(&self, shown: Shown, body: pb::AppRef) -> pb::InstallList {
+        let counts = self.service.list_installs(&body.app, shown.reader("")).await?;
+        let builds = counts
+            .into_iter()
+            .map(|count| pb::InstallCount {
+                platform: count.platform,
+                version: count.version,
+                installs: count.installs,
+            })
+            .collect();
+        pb::InstallList { builds }
+    }
+    protect_app(&self, _: SecretKey, body: pb::ProtectAppRequest) -> pb::Done {
+        self.service.protect_app(&body.app, &body.password).await?;
+        done()
+    }
+    share_app(&self, _: SecretKey, body: pb::ShareAppRequest) -> pb::AccessGrant {
+        let grant = self.service.share_app(&body.app, body.hours).await?;
+        pb::AccessGrant { access: grant.access, expires_unix: grant.expires_unix }
+    }
+    unlock_app(&self, _: Public, body: pb::UnlockAppRequest) -> pb::AccessGrant {
+        let grant = self.service.unlock_app(&body.app, &body.password).await?;
+        pb::AccessGrant { access: grant.access, expires_unix: grant.expires_unix }
     }
 
     // Hosted build files: uploads and reads.
@@ -168,16 +254,18 @@ common::grpc_api! {
             size: uploaded.size,
         }
     }
-    stat_hosted_file(&self, _: Public, file: pb::HostedFileRef) -> pb::HostedFileInfo {
+    stat_hosted_file(&self, shown: Shown, file: pb::HostedFileRef) -> pb::HostedFileInfo {
         let (app, platform, version) = (&file.app, &file.platform, &file.version);
-        let size = self.service.hosted_file_size(app, platform, version, &file.file).await?;
+        let reader = shown.reader("");
+        let size = self.service.hosted_file_size(app, platform, version, &file.file, reader).await?;
         pb::HostedFileInfo { size }
     }
-    read_hosted_file(&self, _: Public, body: pb::ReadHostedFileRequest) -> FileStream {
+    read_hosted_file(&self, shown: Shown, body: pb::ReadHostedFileRequest) -> FileStream {
         let file = body.file.unwrap_or_default();
         let (app, platform, version) = (&file.app, &file.platform, &file.version);
         let range = body.offset..body.offset.saturating_add(body.length);
-        let read = self.service.read_hosted_file(app, platform, version, &file.file, range);
+        let reader = shown.reader("");
+        let read = self.service.read_hosted_file(app, platform, version, &file.file, range, reader);
         let chunks = read.await?.map(|chunk| {
             chunk
                 .map(|data| pb::FileChunk { data: data.to_vec() })

@@ -1,60 +1,31 @@
-//! Builds: `desc` (create or update a version; ios builds its OTA plist), `extenddesc` (named
-//! extra downloads), the newest build per platform, per visitor platform, paginated history,
-//! plists, the residue delete (also deleting hosted files of removed builds) and the page content.
+//! Writes of builds: `desc` (create or update a version; ios builds its OTA plist), `extenddesc`
+//! (named extra downloads), the details a hosted file gave, and the residue delete (also deleting
+//! the hosted files and icons of removed builds). Reads are in `reads`, pages in `page`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::Timelike;
 use common::{db::DbConnection, limits, time::now_utc};
 
 use super::{
-    AppinhouseError, AppinhouseResult, AppinhouseService, Fields, Window,
+    AppinhouseError, AppinhouseResult, AppinhouseService, Fields,
     apps::existing_app,
     optional,
-    platform::{Detected, Platform, detect},
+    platform::Platform,
     plist::OtaManifest,
     required,
     time::{BuildTime, parse_build_time},
     url_safe,
 };
 use crate::db::models::{
-    apps::AppRow,
     builds::{self, BuildRow, ExtendRow},
+    details::{self, DetailsRow},
 };
 
 /// Longest version in bytes.
 pub const MAX_VERSION_BYTES: usize = 64;
 /// Longest extend key in bytes.
 const MAX_EXTEND_KEY_BYTES: usize = 64;
-
-/// A named extra download as answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtendView {
-    pub key: String,
-    pub name: String,
-    pub down: String,
-}
-
-/// A build as answered: its row, its download link and its extra downloads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildView {
-    pub row: BuildRow,
-    pub down: String,
-    pub extends: Vec<ExtendView>,
-}
-
-/// What the download page shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageContent {
-    pub app: AppRow,
-    pub detected: Detected,
-    pub latest: Vec<BuildView>,
-    /// One page of the builds after the newest, of each platform shown.
-    pub history: Vec<BuildView>,
-    /// The page of history shown (from 1) and how many there are (at least 1).
-    pub page: i64,
-    pub pages: i64,
-}
 
 /// A build to record, checked (from `desc` or from an upload).
 #[derive(Debug, Clone)]
@@ -78,25 +49,7 @@ pub fn version(value: &str) -> AppinhouseResult<String> {
     url_safe("version", value, MAX_VERSION_BYTES)
 }
 
-/// `https://host` of a base URL: iOS fetches OTA manifests over https only.
-fn https(base_url: &str) -> String {
-    match base_url.strip_prefix("http://") {
-        Some(rest) => format!("https://{rest}"),
-        None => base_url.to_owned(),
-    }
-}
-
-/// The absolute URL of a version's plist (`?extend=KEY` for an extra download's).
-pub fn plist_url(base_url: &str, app: &str, version: &str, extend_key: Option<&str>) -> String {
-    let mut url = format!("{}/api/v2/{app}/plist/{version}.plist", https(base_url));
-    if let Some(key) = extend_key {
-        url.push_str("?extend=");
-        url.push_str(key);
-    }
-    url
-}
-
-fn manifest(record: &BuildRecord, software_url: &str) -> AppinhouseResult<String> {
+pub(crate) fn manifest(record: &BuildRecord, software_url: &str) -> AppinhouseResult<String> {
     let bytes = OtaManifest {
         software_url: software_url.to_owned(),
         bundle_identifier: record.bundle_identifier.clone(),
@@ -109,7 +62,7 @@ fn manifest(record: &BuildRecord, software_url: &str) -> AppinhouseResult<String
     String::from_utf8(bytes).map_err(|error| AppinhouseError::Plist(error.to_string()))
 }
 
-fn record_of_row(row: &BuildRow) -> AppinhouseResult<BuildRecord> {
+pub(crate) fn record_of_row(row: &BuildRow) -> AppinhouseResult<BuildRecord> {
     Ok(BuildRecord {
         app: row.app.clone(),
         platform: Platform::parse(&row.platform)?,
@@ -188,8 +141,8 @@ pub(crate) fn record_build_in(
         .filter(|key| !key.is_empty() && *key != record.hosted_key))
 }
 
-/// Hosted keys among `keys` that no build refers to any more.
-fn unreferenced(
+/// Stored files among `keys` that no build of `app` uses any more (as its file or its icon).
+pub(crate) fn unreferenced(
     connection: &mut DbConnection,
     app: &str,
     keys: Vec<String>,
@@ -197,11 +150,61 @@ fn unreferenced(
     if keys.is_empty() {
         return Ok(keys);
     }
-    let used: HashSet<String> = builds::of_app(connection, app)?
+    let mut used: HashSet<String> = builds::of_app(connection, app)?
         .into_iter()
         .map(|row| row.hosted_key)
         .collect();
+    used.extend(
+        details::details_of_app(connection, app)?
+            .into_iter()
+            .map(|row| row.icon_key),
+    );
     Ok(keys.into_iter().filter(|key| !used.contains(key)).collect())
+}
+
+/// Deletes a build with its extra downloads and details; answers the stored files it used (its
+/// hosted file and icon), for the caller to delete once no other build uses them.
+pub(crate) fn delete_build_in(
+    connection: &mut DbConnection,
+    row: &BuildRow,
+) -> AppinhouseResult<Vec<String>> {
+    let mut files = Vec::new();
+    if !row.hosted_key.is_empty() {
+        files.push(row.hosted_key.clone());
+    }
+    if let Some(details) = details::find_details(connection, &row.app, &row.platform, &row.version)?
+        && !details.icon_key.is_empty()
+    {
+        files.push(details.icon_key);
+    }
+    builds::delete_one(connection, &row.app, &row.platform, &row.version)?;
+    Ok(files)
+}
+
+/// Writes what a hosted file says of its build (`Some`), or, for a build published by `desc`
+/// (`None`), clears what an earlier hosted file said, keeping the install count. Answers the icon
+/// key the build no longer shows, if any.
+fn save_details_in(
+    connection: &mut DbConnection,
+    record: &BuildRecord,
+    details: Option<DetailsRow>,
+) -> AppinhouseResult<Option<String>> {
+    let platform = record.platform.as_str();
+    let previous = details::find_details(connection, &record.app, platform, &record.version)?;
+    let replaced_icon = previous.as_ref().map(|row| row.icon_key.clone());
+    let row = match (details, previous) {
+        (Some(row), _) => row,
+        (None, Some(previous)) => DetailsRow {
+            app: previous.app,
+            platform: previous.platform,
+            version: previous.version,
+            installs: previous.installs,
+            ..DetailsRow::default()
+        },
+        (None, None) => return Ok(None),
+    };
+    details::save_details(connection, &row)?;
+    Ok(replaced_icon.filter(|key| !key.is_empty() && *key != row.icon_key))
 }
 
 impl AppinhouseService {
@@ -233,14 +236,21 @@ impl AppinhouseService {
         Ok(())
     }
 
-    /// Records a build; deletes a hosted file it replaced.
-    pub(crate) async fn record_build(&self, record: BuildRecord) -> AppinhouseResult<()> {
+    /// Records a build (with what its hosted file says, for an upload); deletes a hosted file or
+    /// icon it replaced.
+    pub(crate) async fn record_build(
+        &self,
+        record: BuildRecord,
+        details: Option<DetailsRow>,
+    ) -> AppinhouseResult<()> {
         let app = record.app.clone();
         let replaced = self
             .database
             .transaction(move |connection| {
-                let replaced = record_build_in(connection, &record)?;
-                unreferenced(connection, &record.app, replaced.into_iter().collect())
+                let mut replaced: Vec<String> =
+                    record_build_in(connection, &record)?.into_iter().collect();
+                replaced.extend(save_details_in(connection, &record, details)?);
+                unreferenced(connection, &record.app, replaced)
             })
             .await?;
         if !replaced.is_empty() {
@@ -296,20 +306,23 @@ impl AppinhouseService {
             },
             None => String::new(),
         };
-        self.record_build(BuildRecord {
-            app,
-            platform,
-            version,
-            time,
-            description,
-            url,
-            software_url,
-            bundle_identifier,
-            title,
-            full_size_image,
-            display_image,
-            hosted_key,
-        })
+        self.record_build(
+            BuildRecord {
+                app,
+                platform,
+                version,
+                time,
+                description,
+                url,
+                software_url,
+                bundle_identifier,
+                title,
+                full_size_image,
+                display_image,
+                hosted_key,
+            },
+            None,
+        )
         .await
     }
 
@@ -365,166 +378,6 @@ impl AppinhouseService {
             .await
     }
 
-    fn views(
-        connection: &mut DbConnection,
-        base_url: &str,
-        rows: Vec<BuildRow>,
-    ) -> AppinhouseResult<Vec<BuildView>> {
-        let mut by_platform: HashMap<String, Vec<String>> = HashMap::new();
-        for row in &rows {
-            by_platform
-                .entry(row.platform.clone())
-                .or_default()
-                .push(row.version.clone());
-        }
-        let mut extends: HashMap<(String, String), Vec<ExtendRow>> = HashMap::new();
-        if let Some(app) = rows.first().map(|row| row.app.clone()) {
-            for (platform, versions) in by_platform {
-                for extend in builds::extends_of(connection, &app, &platform, &versions)? {
-                    extends
-                        .entry((extend.platform.clone(), extend.version.clone()))
-                        .or_default()
-                        .push(extend);
-                }
-            }
-        }
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let ios = row.platform == Platform::Ios.as_str();
-                let down = if ios {
-                    plist_url(base_url, &row.app, &row.version, None)
-                } else {
-                    row.software_url.clone()
-                };
-                let extends = extends
-                    .remove(&(row.platform.clone(), row.version.clone()))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|extend| ExtendView {
-                        down: if ios {
-                            plist_url(base_url, &row.app, &row.version, Some(&extend.extend_key))
-                        } else {
-                            extend.software_url
-                        },
-                        key: extend.extend_key,
-                        name: extend.extend_name,
-                    })
-                    .collect();
-                BuildView { row, down, extends }
-            })
-            .collect())
-    }
-
-    /// `last`: the newest build of every platform.
-    pub async fn last_builds(
-        &self,
-        app: &str,
-        request_base_url: &str,
-    ) -> AppinhouseResult<Vec<BuildView>> {
-        let app = app.trim().to_owned();
-        let base_url = self.base_url(request_base_url);
-        self.database
-            .run(move |connection| {
-                existing_app(connection, &app)?;
-                let mut rows = Vec::new();
-                for platform in Platform::ALL {
-                    rows.extend(builds::newest(connection, &app, platform.as_str(), 0, 1)?);
-                }
-                Self::views(connection, &base_url, rows)
-            })
-            .await
-    }
-
-    /// `mobile/last`: the newest build of the visitor's platform.
-    pub async fn mobile_last(
-        &self,
-        app: &str,
-        user_agent: &str,
-        touch_hint: bool,
-        request_base_url: &str,
-    ) -> AppinhouseResult<(Detected, Vec<BuildView>)> {
-        let app = app.trim().to_owned();
-        let detected = detect(user_agent, touch_hint);
-        let base_url = self.base_url(request_base_url);
-        self.database
-            .run(move |connection| {
-                existing_app(connection, &app)?;
-                let rows = builds::newest(connection, &app, detected.platform().as_str(), 0, 1)?;
-                Ok((detected, Self::views(connection, &base_url, rows)?))
-            })
-            .await
-    }
-
-    /// `list/{platform}` and `mobile/list`: one page of a platform's builds, newest first.
-    pub async fn list_builds(
-        &self,
-        app: &str,
-        platform: Platform,
-        page: Option<&str>,
-        request_base_url: &str,
-    ) -> AppinhouseResult<(Vec<BuildView>, Window)> {
-        let app = app.trim().to_owned();
-        let page = page.map(str::to_owned);
-        let base_url = self.base_url(request_base_url);
-        let service = self.clone();
-        self.database
-            .run(move |connection| {
-                existing_app(connection, &app)?;
-                let total = builds::count(connection, &app, platform.as_str())?;
-                let window = service.window(page.as_deref(), total)?;
-                let rows = builds::newest(
-                    connection,
-                    &app,
-                    platform.as_str(),
-                    window.offset,
-                    window.limit,
-                )?;
-                Ok((Self::views(connection, &base_url, rows)?, window))
-            })
-            .await
-    }
-
-    /// The OTA plist of an ios version (or of one of its extra downloads); 1004 (the archive
-    /// does not exist) when the version or the extra download has none.
-    pub async fn plist(
-        &self,
-        app: &str,
-        version: &str,
-        extend_key: Option<&str>,
-    ) -> AppinhouseResult<Vec<u8>> {
-        let app = app.trim().to_owned();
-        let version = version.trim().to_owned();
-        let extend_key = extend_key
-            .map(str::trim)
-            .filter(|key| !key.is_empty())
-            .map(str::to_owned);
-        self.database
-            .run(move |connection| {
-                existing_app(connection, &app)?;
-                let ios = Platform::Ios.as_str();
-                let plist = match &extend_key {
-                    None => builds::find(connection, &app, ios, &version)?.map(|row| row.plist),
-                    Some(key) => builds::find_extend(connection, &app, ios, &version, key)?
-                        .map(|row| row.plist),
-                };
-                plist
-                    .filter(|plist| !plist.is_empty())
-                    .map(String::into_bytes)
-                    .ok_or_else(|| {
-                        AppinhouseError::ArchiveMissing(match &extend_key {
-                            None => format!("{}.plist of {app:?}", limits::excerpt(&version)),
-                            Some(key) => format!(
-                                "{}.plist?extend={} of {app:?}",
-                                limits::excerpt(&version),
-                                limits::excerpt(key)
-                            ),
-                        })
-                    })
-            })
-            .await
-    }
-
     /// The residue delete: keeps the newest `residue` builds of a platform (at least
     /// `min_residue`), deletes the others and their hosted files. Answers how many went.
     pub async fn delete_old_builds(
@@ -559,10 +412,7 @@ impl AppinhouseService {
                 let old = builds::newest(connection, &app, platform.as_str(), residue, i64::MAX)?;
                 let mut keys = Vec::new();
                 for row in &old {
-                    builds::delete_one(connection, &app, &row.platform, &row.version)?;
-                    if !row.hosted_key.is_empty() {
-                        keys.push(row.hosted_key.clone());
-                    }
+                    keys.extend(delete_build_in(connection, row)?);
                 }
                 let files = unreferenced(connection, &app, keys)?;
                 Ok::<_, AppinhouseError>((old.len(), files))
@@ -570,74 +420,5 @@ impl AppinhouseService {
             .await?;
         self.delete_hosted(&files).await?;
         Ok(removed)
-    }
-
-    /// Everything the download page of `app` shows to this visitor: the newest build of its
-    /// platform (of every platform for a desktop visitor) and one page of the builds after it,
-    /// newest first. `page` counts from 1; anything else shows the first page, and a page past
-    /// the end shows the last one (the oldest builds are always reachable, unlike the API's
-    /// `max_page` window).
-    pub async fn page(
-        &self,
-        app: &str,
-        user_agent: &str,
-        touch_hint: bool,
-        page: Option<&str>,
-        request_base_url: &str,
-    ) -> AppinhouseResult<PageContent> {
-        let app = app.trim().to_owned();
-        let detected = detect(user_agent, touch_hint);
-        let base_url = self.base_url(request_base_url);
-        let page_size = self.settings.page_size.max(1);
-        let wanted = page
-            .map(str::trim)
-            .filter(|text| text.len() <= 12)
-            .and_then(|text| text.parse::<i64>().ok())
-            .filter(|page| *page >= 1)
-            .unwrap_or(1);
-        self.database
-            .run(move |connection| {
-                let row = existing_app(connection, &app)?;
-                let platforms: Vec<Platform> = match detected {
-                    Detected::Pc => Platform::ALL.to_vec(),
-                    mobile => vec![mobile.platform()],
-                };
-                let mut totals = Vec::new();
-                for platform in platforms {
-                    totals.push((
-                        platform,
-                        builds::count(connection, &app, platform.as_str())?,
-                    ));
-                }
-                let pages = totals
-                    .iter()
-                    .map(|(_, total)| ((total - 1).max(0) + page_size - 1) / page_size)
-                    .max()
-                    .unwrap_or(0)
-                    .max(1);
-                let page = wanted.min(pages);
-                let mut latest = Vec::new();
-                let mut history = Vec::new();
-                for (platform, total) in totals {
-                    if total == 0 {
-                        continue;
-                    }
-                    let platform = platform.as_str();
-                    latest.extend(builds::newest(connection, &app, platform, 0, 1)?);
-                    let offset = 1 + (page - 1) * page_size;
-                    history.extend(builds::newest(
-                        connection, &app, platform, offset, page_size,
-                    )?);
-                }
-                Ok(PageContent {
-                    app: row,
-                    detected,
-                    latest: Self::views(connection, &base_url, latest)?,
-                    history: Self::views(connection, &base_url, history)?,
-                    page,
-                    pages,
-                })
-            })
-            .await
     }
 }

@@ -44,6 +44,10 @@ common::rules_error! {
         AppExists(String),
         #[error("missing or invalid X-SecretKey")]
         SecretKey,
+        #[error("app {0:?} is protected: open it with its page password or a valid link")]
+        Protected(String),
+        #[error("too many wrong passwords for app {0:?}; wait a minute")]
+        TooManyAttempts(String),
         #[error("cannot read the build: {0}")]
         Metadata(String),
         #[error(transparent)]
@@ -71,7 +75,9 @@ impl AppinhouseError {
             AppinhouseError::Database(_) => Fault::DatabaseError,
             AppinhouseError::AppNotFound(_) => Fault::AppNotFound,
             AppinhouseError::AppExists(_) => Fault::AppExists,
-            AppinhouseError::SecretKey => Fault::SecretKey,
+            AppinhouseError::SecretKey
+            | AppinhouseError::Protected(_)
+            | AppinhouseError::TooManyAttempts(_) => Fault::SecretKey,
             AppinhouseError::Store(_) | AppinhouseError::Upload(_) => Fault::SystemError,
         }
     }

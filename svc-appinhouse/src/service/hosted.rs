@@ -17,9 +17,13 @@ use super::{
     metadata::{self, BuildMetadata},
     optional,
     platform::Platform,
+    reads::Reader,
     time::{BuildTime, parse_build_time},
 };
-use crate::store::{StoreError, file_key};
+use crate::{
+    db::models::details::DetailsRow,
+    store::{StoreError, file_key},
+};
 
 /// Longest stored file name in bytes.
 const MAX_FILE_NAME_BYTES: usize = 128;
@@ -197,9 +201,35 @@ impl AppinhouseService {
                 field: "plist_bundle_identifier",
             });
         }
-        if let Err(error) = self.record_build(record).await {
+        let icon_key = match &metadata.icon {
+            Some(icon) => {
+                let icon_key =
+                    file_key(&upload.app, platform.as_str(), &version, &icon.file_name());
+                if let Err(error) = self.store.put_bytes(&icon_key, icon.bytes.clone()).await {
+                    let _ = self.store.delete(&key).await;
+                    return Err(error.into());
+                }
+                icon_key
+            }
+            None => String::new(),
+        };
+        let details = DetailsRow {
+            app: upload.app.clone(),
+            platform: platform.as_str().to_owned(),
+            version: version.clone(),
+            size_bytes: i64::try_from(stored).unwrap_or(i64::MAX),
+            version_code: metadata.version_code.clone(),
+            min_os: metadata.min_os.clone(),
+            label: metadata.title.clone(),
+            icon_key: icon_key.clone(),
+            installs: 0,
+        };
+        if let Err(error) = self.record_build(record, Some(details)).await {
             // The app may have gone meanwhile: leave no file behind a failed record.
             let _ = self.store.delete(&key).await;
+            if !icon_key.is_empty() {
+                let _ = self.store.delete(&icon_key).await;
+            }
             return Err(error);
         }
         tracing::info!(app = %upload.app, platform = platform.as_str(), %version, bytes = stored, "hosted build stored");
@@ -239,7 +269,7 @@ impl AppinhouseService {
             .map_err(StoreError::Io)?;
         let referenced = leftovers::referenced_in(
             self.database.clone(),
-            crate::db::models::builds::referenced_hosted_keys,
+            crate::db::models::builds::referenced_files,
         );
         let files = self
             .store
@@ -250,6 +280,11 @@ impl AppinhouseService {
         Ok((spool, files))
     }
 
+    /// Checks that `reader` may read hosted files of `app` (a protected app needs a grant).
+    async fn check_read(&self, app: &str, reader: Reader) -> AppinhouseResult<()> {
+        self.read_app(app, reader, |_, _, _, _, _| Ok(())).await
+    }
+
     /// The size of a hosted file (1004 when there is none).
     pub async fn hosted_file_size(
         &self,
@@ -257,15 +292,18 @@ impl AppinhouseService {
         platform: &str,
         version: &str,
         file: &str,
+        reader: impl Into<Reader>,
     ) -> AppinhouseResult<u64> {
         let key = Self::hosted_key(app, platform, version, file)?;
+        self.check_read(app.trim(), reader.into()).await?;
         self.store
             .size(&key)
             .await?
             .ok_or(AppinhouseError::ArchiveMissing(key))
     }
 
-    /// A byte range of a hosted file.
+    /// A byte range of a hosted file. A read from the first byte of a build's file counts an
+    /// install of it (a resumed download does not count again).
     pub async fn read_hosted_file(
         &self,
         app: &str,
@@ -273,8 +311,47 @@ impl AppinhouseService {
         version: &str,
         file: &str,
         range: Range<u64>,
+        reader: impl Into<Reader>,
     ) -> AppinhouseResult<BoxStream<'static, Result<Bytes, StoreError>>> {
         let key = Self::hosted_key(app, platform, version, file)?;
-        Ok(self.store.read(&key, range).await?)
+        self.check_read(app.trim(), reader.into()).await?;
+        let stream = self.store.read(&key, range.clone()).await?;
+        if range.start == 0 {
+            self.count_download_later(key);
+        }
+        Ok(stream)
+    }
+
+    /// Counts an install of the build whose file `key` is, if it is one (not an icon).
+    fn count_download_later(&self, key: String) {
+        let mut parts = key.splitn(4, '/').map(str::to_owned);
+        let (Some(app), Some(platform), Some(version)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return;
+        };
+        let service = self.clone();
+        tokio::spawn(async move {
+            let (lookup, platform_text, version_text) =
+                (app.clone(), platform.clone(), version.clone());
+            let build = service
+                .database
+                .run(move |connection| {
+                    crate::db::models::builds::find(
+                        connection,
+                        &lookup,
+                        &platform_text,
+                        &version_text,
+                    )
+                    .map_err(common::db::DbError::from)
+                })
+                .await;
+            match build {
+                Ok(Some(row)) if row.hosted_key == key => {
+                    service.count_install_later(app, platform, version)
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "a download was not counted"),
+            }
+        });
     }
 }

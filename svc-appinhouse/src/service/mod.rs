@@ -2,14 +2,19 @@
 //! OTA plists, pagination limits, the `X-SecretKey` guard, hosted build files. No proto or HTTP
 //! types here; the gRPC adapter translates.
 
+pub mod access;
 pub mod apps;
-pub mod axml;
+pub mod archive;
 pub mod builds;
 pub mod error;
 pub mod hosted;
+pub mod icon;
+pub mod installs;
 pub mod metadata;
+pub mod page;
 pub mod platform;
 pub mod plist;
+pub mod reads;
 pub mod time;
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};

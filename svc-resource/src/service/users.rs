@@ -3,14 +3,11 @@
 
 use std::time::Duration;
 
-use argon2::{
-    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
-    password_hash::{SaltString, rand_core::OsRng},
-};
 use common::{
     auth::{Claims, IssuedToken, Role},
     ids::new_id,
     limits,
+    passwords::matches as password_matches,
     sessions::Revocation,
     time::now_utc,
 };
@@ -45,11 +42,7 @@ pub enum AdminBootstrap {
 }
 
 fn hash_password(password: &str) -> ResourceResult<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| ResourceError::Hashing(error.to_string()))
+    common::passwords::hash(password).map_err(ResourceError::Hashing)
 }
 
 /// Hashes `password` on a blocking thread (argon2 is slow on purpose).
@@ -57,16 +50,6 @@ async fn hash_off_thread(password: String) -> ResourceResult<String> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|error| ResourceError::Hashing(error.to_string()))?
-}
-
-fn password_matches(password: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
 }
 
 fn check_password(password: &str) -> ResourceResult<()> {
@@ -503,15 +486,6 @@ impl ResourceService {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hashes_are_argon2id_and_verify() {
-        let hash = hash_password("correct horse").expect("hash");
-        assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(password_matches("correct horse", &hash));
-        assert!(!password_matches("wrong horse", &hash));
-        assert!(!password_matches("correct horse", "not a hash"));
-    }
 
     #[test]
     fn roles_are_checked_and_normalised() {

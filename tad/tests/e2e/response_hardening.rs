@@ -172,16 +172,19 @@ async fn the_download_page_escapes_every_value_and_runs_no_inline_script() {
     let saved: Value = saved.json().await.expect("desc answer");
     assert_eq!(saved["code"], 0, "{saved}");
 
-    for user_agent in [ANDROID, "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"] {
+    let pages = ["/app/xss", "/app/xss/android/1.0-rc_1"];
+    for (page, user_agent) in pages.into_iter().flat_map(|page| {
+        [ANDROID, "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"].map(|agent| (page, agent))
+    }) {
         let response = http
-            .get(url("/app/xss"))
+            .get(url(page))
             .header("user-agent", user_agent)
             .send()
             .await
             .expect("page");
         assert_eq!(response.status(), 200);
         let headers = response.headers().clone();
-        assert_hardened(&headers, "/app/xss");
+        assert_hardened(&headers, page);
         assert!(header(&headers, "content-type").starts_with("text/html"));
         assert_eq!(header(&headers, "referrer-policy"), "no-referrer");
         let policy = header(&headers, "content-security-policy");
@@ -198,9 +201,10 @@ async fn the_download_page_escapes_every_value_and_runs_no_inline_script() {
         );
         assert!(html.contains(version), "{html}");
         assert!(
-            html.contains("href=\"http://cdn.example/1.0.apk\""),
-            "{html}"
+            html.contains("href=\"/app/xss/android/1.0-rc_1/install\""),
+            "the counted download link: {html}"
         );
+        assert!(html.contains("href=\"http://ci.example/1\""), "{html}");
         // The page's own style and script are files of this server, public.
         for (file, media_type) in [
             ("/static/app-page.css", "text/css"),

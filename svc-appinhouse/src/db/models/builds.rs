@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use common::db::DbConnection;
 use diesel::prelude::*;
 
+use super::details;
 use crate::db::schema::{build_extends, builds};
 
 /// One published version of an app on one platform.
@@ -105,7 +106,7 @@ pub fn upsert(connection: &mut DbConnection, row: &BuildRow) -> QueryResult<()> 
     common::upsert_into!(connection, exists, builds::table, row, key, changes)
 }
 
-/// Deletes a build and its extra downloads; answers how many builds went (0 or 1).
+/// Deletes a build, its extra downloads and its details; answers how many builds went (0 or 1).
 pub fn delete_one(
     connection: &mut DbConnection,
     app: &str,
@@ -113,13 +114,25 @@ pub fn delete_one(
     version: &str,
 ) -> QueryResult<usize> {
     delete_extends(connection, app, platform, version)?;
+    details::delete_details(connection, app, platform, version)?;
     delete_build(connection, app, platform, version)
 }
 
-/// Deletes every build and extra download of an app.
+/// Deletes every build, extra download and build detail of an app.
 pub fn delete_of_app(connection: &mut DbConnection, app: &str) -> QueryResult<usize> {
     delete_extends_of_app(connection, app)?;
+    details::delete_details_of_app(connection, app)?;
     delete_builds_of_app(connection, app)
+}
+
+/// The stored files among `keys` that a build still uses: its hosted file or its icon.
+pub fn referenced_files(
+    connection: &mut DbConnection,
+    keys: &[String],
+) -> QueryResult<Vec<String>> {
+    let mut found = referenced_hosted_keys(connection, keys)?;
+    found.extend(details::referenced_icon_keys(connection, keys)?);
+    Ok(found)
 }
 
 /// Inserts or rewrites an extra download.
@@ -151,4 +164,76 @@ pub fn extends_of(
         return Ok(Vec::new());
     }
     extends_of_versions(connection, app, platform, versions)
+}
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// SQL `lower(text)` (SQLite and PostgreSQL).
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A `LIKE` pattern, lowercase, that finds `text` anywhere (`%`, `_` and `\` taken literally).
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Builds of a platform whose version or description holds `pattern` (a [`contains_pattern`]).
+fn matching<'a>(
+    app: &'a str,
+    platform: &'a str,
+    pattern: &'a str,
+) -> builds::BoxedQuery<'a, common::db::MultiBackend> {
+    use builds::dsl;
+    dsl::builds
+        .filter(dsl::app.eq(app))
+        .filter(dsl::platform.eq(platform))
+        .filter(
+            lower(dsl::version)
+                .like(pattern)
+                .escape('\\')
+                .or(lower(dsl::description).like(pattern).escape('\\')),
+        )
+        .into_boxed::<common::db::MultiBackend>()
+}
+
+/// How many builds of a platform hold `pattern` in their version or description.
+pub fn count_matching(
+    connection: &mut DbConnection,
+    app: &str,
+    platform: &str,
+    pattern: &str,
+) -> QueryResult<i64> {
+    matching(app, platform, pattern)
+        .count()
+        .get_result(connection)
+}
+
+/// One page of the builds of a platform holding `pattern`, newest first (as [`newest`]).
+pub fn newest_matching(
+    connection: &mut DbConnection,
+    app: &str,
+    platform: &str,
+    pattern: &str,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<BuildRow>> {
+    use builds::dsl;
+    matching(app, platform, pattern)
+        .order((
+            dsl::build_time.desc(),
+            dsl::update_time.desc(),
+            dsl::version.desc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .select(BuildRow::as_select())
+        .load(connection)
 }

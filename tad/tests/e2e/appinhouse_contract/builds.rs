@@ -251,8 +251,10 @@ async fn the_download_page_pages_to_the_oldest_build() {
     for _ in 0..10 {
         let html = platform.page_html(&path, ANDROID).await;
         assert!(html.contains("1.0.10"), "the newest build tops every page");
-        let rows = html.split("<tr><td>android</td><td>").skip(1);
-        history.extend(rows.map(|row| row.split('<').next().unwrap_or_default().to_owned()));
+        let rows = html
+            .split("<tr data-platform=\"android\" data-version=\"")
+            .skip(1);
+        history.extend(rows.map(|row| row.split('"').next().unwrap_or_default().to_owned()));
         let Some(next) = html
             .split("<a rel=\"next\" href=\"")
             .nth(1)

@@ -188,11 +188,20 @@ async fn hosted_builds_are_uploaded_read_downloaded_published_and_shown() {
     assert!(hosted.join("5.5.0/published.apk").exists());
 
     // The download page: HTML for a phone, and headless Chromium for a desktop.
+    // Served over http, the page says iOS needs HTTPS instead of a dead itms-services link;
+    // behind an https proxy (X-Forwarded-Proto) it links the plist.
     let html = platform.page_html("/app/rog2", IPHONE).await;
+    assert!(html.contains("iOS installs need HTTPS"), "{html}");
+    assert!(!html.contains("itms-services://"), "{html}");
+    let forwarded = [("x-forwarded-proto", "https")];
+    let html = platform
+        .page_html_with("/app/rog2", IPHONE, &forwarded)
+        .await;
     assert!(
         html.contains("itms-services://?action=download-manifest&amp;url=https%3A%2F%2F"),
         "{html}"
     );
+    assert!(!html.contains("iOS installs need HTTPS"), "{html}");
     assert!(
         html.contains("3.1.0") && !html.contains("id=\"qr\""),
         "{html}"

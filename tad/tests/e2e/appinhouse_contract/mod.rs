@@ -99,9 +99,16 @@ impl Platform {
 
     /// The HTML of a download page, as a browser with `agent` gets it.
     async fn page_html(&self, path: &str, agent: &str) -> String {
-        self.http
-            .get(self.url(path))
-            .header("user-agent", agent)
+        self.page_html_with(path, agent, &[]).await
+    }
+
+    /// The page as `agent` sees it, with extra request headers.
+    async fn page_html_with(&self, path: &str, agent: &str, headers: &[(&str, &str)]) -> String {
+        let mut request = self.http.get(self.url(path)).header("user-agent", agent);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
             .send()
             .await
             .expect("page")

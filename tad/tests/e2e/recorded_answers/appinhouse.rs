@@ -28,6 +28,7 @@ pub async fn play(recorder: &mut Recorder) {
     apps(recorder).await;
     builds(recorder).await;
     hosted(recorder).await;
+    pages_and_protection(recorder).await;
     deletes(recorder).await;
 }
 
@@ -264,6 +265,70 @@ async fn hosted(recorder: &mut Recorder) {
             .await;
     }
     recorder.get("anonymous", "/app/nope").await;
+}
+
+/// Beyond the contract: a build's permalink page, its counted link, install counts, and a
+/// protected app refusing reads, showing its password form, and opening again.
+async fn pages_and_protection(recorder: &mut Recorder) {
+    for (agent, path) in [
+        (WINDOWS, "/app/rog2/android/5.4.3"),
+        (IPHONE, "/app/rog2/ios/3.1.0"),
+        (ANDROID, "/app/rog2/android/9.9.9"),
+        (ANDROID, "/app/rog2/android/5.4.3/install"),
+        (ANDROID, "/app/rog2/android/9.9.9/install"),
+        (ANDROID, "/app/rog2?q=5.4"),
+    ] {
+        let headers = [("user-agent", agent), ("host", "tad.test")];
+        recorder
+            .call_with("anonymous", "GET", path, Payload::None, &headers)
+            .await;
+    }
+    recorder.get("anonymous", "/api/v2/rog2/installs").await;
+    for (role, path, password) in [
+        ("anonymous", "/api/v2/rog1/protect", "open sesame"),
+        (KEY, "/api/v2/rog1/protect", "short"),
+        (KEY, "/api/v2/rog1/protect", "open sesame"),
+    ] {
+        recorder
+            .call(role, "POST", path, form(&[("password", password)]))
+            .await;
+    }
+    recorder
+        .get_each(
+            "anonymous",
+            &["/api/v2/rog1/last", "/app/rog1", "/api/v2/rog1/installs"],
+        )
+        .await;
+    // The form's CSRF token must equal the page's cookie: refused, wrong password, opened.
+    let cookie = [("cookie", "tad_csrf=0123456789abcdef")];
+    for (password, csrf) in [
+        ("open sesame", "not the cookie's"),
+        ("not it at all", "0123456789abcdef"),
+        ("open sesame", "0123456789abcdef"),
+    ] {
+        let fields = form(&[("password", password), ("csrf", csrf)]);
+        recorder
+            .call_with("anonymous", "POST", "/app/rog1/unlock", fields, &cookie)
+            .await;
+    }
+    for (role, path, hours) in [
+        ("anonymous", "/api/v2/rog1/share", "2"),
+        (KEY, "/api/v2/rog1/share", "0"),
+        (KEY, "/api/v2/rog2/share", "2"),
+    ] {
+        recorder
+            .call(role, "POST", path, form(&[("hours", hours)]))
+            .await;
+    }
+    recorder
+        .call(
+            KEY,
+            "POST",
+            "/api/v2/rog1/protect",
+            form(&[("password", "")]),
+        )
+        .await;
+    recorder.get("anonymous", "/api/v2/rog1/last").await;
 }
 
 async fn deletes(recorder: &mut Recorder) {

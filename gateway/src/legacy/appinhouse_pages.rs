@@ -1,0 +1,328 @@
+//! The appinhouse download pages and what they link to (beyond the contract): `/app/{app}` (with
+//! `?page=`, `?q=` search), a build's permalink page `/app/{app}/{platform}/{version}`, its
+//! counted download link `.../install`, the password form of a protected app
+//! (`POST /app/{app}/unlock`, CSRF-checked, which keeps the grant in a cookie), and the JSON
+//! routes of install counts and protection (`/api/v2/{app}/installs`, `protect`, `share`).
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
+use proto::appinhouse::{AppinhouseCode, v1 as pb};
+use serde_json::{Map, json};
+use subtle::ConstantTimeEq;
+
+use super::appinhouse::{
+    ACCESS_COOKIE_PREFIX, cookie, form_fields, ok, query_map, reader_request, request_base,
+    secret_request, touch_hint, user_agent,
+};
+use crate::{
+    clients::{Clients, reply},
+    convert::{
+        appinhouse::{Failure, parse_time_offset},
+        appinhouse_page::{PageView, render, render_build, render_locked, render_message},
+    },
+};
+
+type Answer = Result<HttpResponse, Failure>;
+
+/// The cookie holding the CSRF token of the password form.
+const CSRF_COOKIE: &str = "tad_csrf";
+/// Longest search text read from the query, in bytes.
+const MAX_QUERY_BYTES: usize = 256;
+
+/// A `Set-Cookie` value: HttpOnly, with its path, life, SameSite and, on https, Secure. `name`
+/// and `value` are tokens made here (an app name, hex digits, a grant).
+fn set_cookie(
+    request: &HttpRequest,
+    (name, value): (&str, &str),
+    path: &str,
+    max_age_seconds: i64,
+    same_site: &str,
+) -> String {
+    let secure = if request_base(request).starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite={same_site}{secure}",
+        max_age_seconds.max(0)
+    )
+}
+
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+/// The password form of a protected app, with a new CSRF token in its cookie.
+fn locked_page(request: &HttpRequest, app: &str, problem: Option<&str>) -> HttpResponse {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let csrf = set_cookie(
+        request,
+        (CSRF_COOKIE, &token),
+        &format!("/app/{app}"),
+        3600,
+        "Strict",
+    );
+    let status = if problem.is_some_and(|problem| problem.starts_with("too many")) {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
+    let mut response = html(status, render_locked(app, &token, problem));
+    if let Ok(value) = header::HeaderValue::from_str(&csrf) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The page a failed page read answers: the password form of a protected app, else the message.
+fn failed_page(request: &HttpRequest, app: &str, status: tonic::Status) -> HttpResponse {
+    let failure = Failure::from(status);
+    let code = match failure.code {
+        AppinhouseCode::SecretKey => return locked_page(request, app, None),
+        AppinhouseCode::AppNotFound | AppinhouseCode::ArchiveMissing => StatusCode::NOT_FOUND,
+        AppinhouseCode::InvalidParameter => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    html(code, render_message(&failure.msg))
+}
+
+/// The page the service made for `path` (what its QR code encodes), or the page of its failure.
+fn page_answer(
+    request: &HttpRequest,
+    app: &str,
+    path: &str,
+    reply: Result<tonic::Response<pb::PageContent>, tonic::Status>,
+    render_page: fn(&pb::PageContent, &PageView<'_>) -> String,
+) -> HttpResponse {
+    let time_offset = parse_time_offset(query_map(request).get("time_offset").map(String::as_str))
+        .ok()
+        .flatten();
+    match reply {
+        Ok(content) => {
+            let content = content.into_inner();
+            let page_url = format!("{}{path}", request_base(request));
+            let view = PageView::of(&content, &page_url, time_offset);
+            html(StatusCode::OK, render_page(&content, &view))
+        }
+        Err(status) => failed_page(request, app, status),
+    }
+}
+
+/// `GET /app/{app}`: the download page.
+pub async fn page(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> HttpResponse {
+    let query = query_map(&request);
+    let app = app.into_inner();
+    let search = query
+        .get("q")
+        .filter(|text| text.len() <= MAX_QUERY_BYTES)
+        .cloned()
+        .unwrap_or_default();
+    let message = pb::MobileRequest {
+        app: app.clone(),
+        user_agent: user_agent(&request),
+        touch_hint: touch_hint(&request, &query),
+        page: query.get("page").map(|page| common::limits::excerpt(page)),
+        request_base_url: request_base(&request),
+        query: search,
+    };
+    let call = reader_request(message, &request, &app);
+    let reply = clients.appinhouse().app_page(call).await;
+    page_answer(&request, &app, &format!("/app/{app}"), reply, render)
+}
+
+/// `GET /app/{app}/{platform}/{version}`: one build's page (its permalink).
+pub async fn build_page(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, String)>,
+) -> HttpResponse {
+    let (app, platform, version) = path.into_inner();
+    let query = query_map(&request);
+    let message = pb::BuildPageRequest {
+        build: Some(pb::BuildRef {
+            app: app.clone(),
+            platform: platform.clone(),
+            version: version.clone(),
+        }),
+        user_agent: user_agent(&request),
+        touch_hint: touch_hint(&request, &query),
+        request_base_url: request_base(&request),
+    };
+    let call = reader_request(message, &request, &app);
+    let reply = clients.appinhouse().build_page(call).await;
+    let path = format!("/app/{app}/{platform}/{version}");
+    page_answer(&request, &app, &path, reply, render_build)
+}
+
+/// `GET /app/{app}/{platform}/{version}/install`: counts an install, then redirects to the file.
+pub async fn install(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    path: web::Path<(String, String, String)>,
+) -> HttpResponse {
+    let (app, platform, version) = path.into_inner();
+    let message = pb::BuildRef {
+        app: app.clone(),
+        platform,
+        version,
+    };
+    let call = reader_request(message, &request, &app);
+    match clients.appinhouse().install_build(call).await {
+        Ok(target) => {
+            let url = target.into_inner().url;
+            let location = crate::convert::appinhouse_page::safe_href(&url);
+            HttpResponse::Found()
+                .insert_header((header::LOCATION, location))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish()
+        }
+        Err(status) => failed_page(&request, &app, status),
+    }
+}
+
+/// `POST /app/{app}/unlock` (form `password`, `csrf`): the page password of a protected app,
+/// traded for a grant kept in an HttpOnly cookie; then back to the page.
+pub async fn unlock(
+    request: HttpRequest,
+    payload: web::Payload,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> HttpResponse {
+    let app = app.into_inner();
+    let fields = match form_fields(&request, payload).await {
+        Ok(fields) => fields,
+        Err(failure) => return locked_page(&request, &app, Some(&failure.msg)),
+    };
+    let sent = fields.get("csrf").map(String::as_str).unwrap_or_default();
+    let expected = cookie(&request, CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
+        return locked_page(
+            &request,
+            &app,
+            Some("The form expired; enter the password again."),
+        );
+    }
+    let message = pb::UnlockAppRequest {
+        app: app.clone(),
+        password: fields.get("password").cloned().unwrap_or_default(),
+    };
+    let grant = match clients.appinhouse().unlock_app(message).await {
+        Ok(grant) => grant.into_inner(),
+        Err(status) => {
+            let failure = Failure::from(status);
+            if failure.code == AppinhouseCode::AppNotFound {
+                return html(StatusCode::NOT_FOUND, render_message(&failure.msg));
+            }
+            let problem = if failure.msg.starts_with("too many") {
+                failure.msg
+            } else {
+                "Wrong password.".to_owned()
+            };
+            return locked_page(&request, &app, Some(&problem));
+        }
+    };
+    let mut response = HttpResponse::SeeOther();
+    response.insert_header((header::LOCATION, format!("/app/{app}")));
+    if !grant.access.is_empty() {
+        let lifetime = grant.expires_unix - chrono::Utc::now().timestamp();
+        let name = format!("{ACCESS_COOKIE_PREFIX}{app}");
+        let access = set_cookie(&request, (&name, &grant.access), "/", lifetime, "Lax");
+        response.append_header((header::SET_COOKIE, access));
+    }
+    response.finish()
+}
+
+/// `GET /api/v2/{app}/installs`: every build of the app that was installed, with its count.
+pub async fn installs(
+    request: HttpRequest,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    let app = app.into_inner();
+    let call = reader_request(pb::AppRef { app: app.clone() }, &request, &app);
+    let list = reply(clients.appinhouse().list_installs(call)).await?;
+    let items: Vec<_> = list
+        .builds
+        .into_iter()
+        .map(|count| {
+            json!({
+                "platform": count.platform,
+                "version": count.version,
+                "installs": count.installs,
+            })
+        })
+        .collect();
+    let mut extra = Map::new();
+    extra.insert("items".to_owned(), json!(items));
+    Ok(ok(extra))
+}
+
+/// `POST /api/v2/{app}/protect` (X-SecretKey; form `password`, empty to lift the protection).
+pub async fn protect(
+    request: HttpRequest,
+    payload: web::Payload,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    let fields = form_fields(&request, payload).await?;
+    let message = pb::ProtectAppRequest {
+        app: app.into_inner(),
+        password: fields.get("password").cloned().unwrap_or_default(),
+    };
+    clients
+        .appinhouse()
+        .protect_app(secret_request(message, &request))
+        .await?;
+    Ok(ok(Map::new()))
+}
+
+/// `POST /api/v2/{app}/share` (X-SecretKey; form `hours`, default 24): a signed link to the page
+/// of a protected app that expires.
+pub async fn share(
+    request: HttpRequest,
+    payload: web::Payload,
+    clients: web::Data<Clients>,
+    app: web::Path<String>,
+) -> Answer {
+    let app = app.into_inner();
+    let fields = form_fields(&request, payload).await?;
+    let hours = match fields.get("hours").map(|text| text.trim()) {
+        None | Some("") => 24,
+        Some(text) => text.parse::<i64>().map_err(|_| {
+            Failure::new(
+                AppinhouseCode::InvalidParameter,
+                format!("hours: {:?} is not a number", common::limits::excerpt(text)),
+            )
+        })?,
+    };
+    let message = pb::ShareAppRequest {
+        app: app.clone(),
+        hours,
+    };
+    let grant = reply(
+        clients
+            .appinhouse()
+            .share_app(secret_request(message, &request)),
+    )
+    .await?;
+    let base = request_base(&request);
+    let mut extra = Map::new();
+    extra.insert(
+        "url".to_owned(),
+        json!(format!("{base}/app/{app}?access={}", grant.access)),
+    );
+    extra.insert("access".to_owned(), json!(grant.access));
+    extra.insert("expires_unix".to_owned(), json!(grant.expires_unix));
+    Ok(ok(extra))
+}

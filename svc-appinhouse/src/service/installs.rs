@@ -1,0 +1,83 @@
+//! Install counts: each install or download of a build adds one (the plist fetch for iOS, the
+//! hosted file read from its first byte, or the page's counted link for a file hosted
+//! elsewhere). Counting never delays the answer: it runs after it, and a failure is logged.
+
+use super::{
+    AppinhouseResult, AppinhouseService,
+    builds::version,
+    platform::Platform,
+    reads::{Reader, missing_build, with_access},
+};
+use crate::db::models::{builds, details};
+
+/// One build's install count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallCount {
+    pub platform: String,
+    pub version: String,
+    pub installs: i64,
+}
+
+impl AppinhouseService {
+    /// Adds one install to a build, after the caller answered.
+    pub(crate) fn count_install_later(&self, app: String, platform: String, version: String) {
+        let database = self.database.clone();
+        tokio::spawn(async move {
+            let counted = database
+                .run(move |connection| {
+                    details::count_install(connection, &app, &platform, &version)
+                        .map_err(common::db::DbError::from)
+                })
+                .await;
+            if let Err(error) = counted {
+                tracing::warn!(%error, "an install was not counted");
+            }
+        });
+    }
+
+    /// Counts an install of a build and answers where its file is (the page's link for a build
+    /// whose file is not a plist). 1004 when the build does not exist. The count is written
+    /// before the answer (one short statement; the download itself is not slowed).
+    pub async fn install_build(
+        &self,
+        app: &str,
+        platform: &str,
+        version_text: &str,
+        reader: impl Into<Reader>,
+    ) -> AppinhouseResult<String> {
+        let platform = Platform::parse(platform.trim())?;
+        let version = version(version_text)?;
+        self.read_app(app, reader, move |_, connection, app, _, links| {
+            let row = builds::find(connection, app, platform.as_str(), &version)?
+                .ok_or_else(|| missing_build(app, platform, &version))?;
+            let url = if row.hosted_key.is_empty() {
+                row.software_url
+            } else {
+                with_access(&row.software_url, links.access.as_deref())
+            };
+            details::count_install(connection, app, platform.as_str(), &version)?;
+            Ok(url)
+        })
+        .await
+    }
+
+    /// Every build of an app that was installed, with its count, by platform and version.
+    pub async fn list_installs(
+        &self,
+        app: &str,
+        reader: impl Into<Reader>,
+    ) -> AppinhouseResult<Vec<InstallCount>> {
+        self.read_app(app, reader, |_, connection, app, _, _| {
+            Ok(details::details_of_app(connection, app)?
+                .into_iter()
+                .filter(|row| row.installs > 0)
+                .map(|row| InstallCount {
+                    platform: row.platform,
+                    version: row.version,
+                    installs: row.installs,
+                })
+                .collect())
+        })
+        .await
+    }
+}
