@@ -189,7 +189,7 @@ pub(crate) fn record_build_in(
 }
 
 /// Hosted keys among `keys` that no build refers to any more.
-fn unreferenced(
+pub(crate) fn unreferenced(
     connection: &mut DbConnection,
     app: &str,
     keys: Vec<String>,

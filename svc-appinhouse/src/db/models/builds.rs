@@ -122,6 +122,20 @@ pub fn delete_of_app(connection: &mut DbConnection, app: &str) -> QueryResult<us
     delete_builds_of_app(connection, app)
 }
 
+/// The apps and platforms with a build older than `cutoff`, each pair once, in name order.
+pub fn platforms_with_builds_before(
+    connection: &mut DbConnection,
+    cutoff: NaiveDateTime,
+) -> QueryResult<Vec<(String, String)>> {
+    use builds::dsl;
+    builds::table
+        .filter(dsl::build_time.lt(cutoff))
+        .select((dsl::app, dsl::platform))
+        .distinct()
+        .order((dsl::app.asc(), dsl::platform.asc()))
+        .load(connection)
+}
+
 /// Inserts or rewrites an extra download.
 pub fn upsert_extend(connection: &mut DbConnection, row: &ExtendRow) -> QueryResult<()> {
     use build_extends::dsl;
