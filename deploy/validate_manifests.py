@@ -17,8 +17,8 @@ What it checks, each reported as one `ok`/`FAIL` line:
     loopback);
   * gRPC probe service names exist in proto/protos, HTTP probe and scrape paths are routes of
     gateway/src/routes.rs;
-  * each rendered Deployment: probes, resources, non-root, read-only root filesystem; gateway
-    and jobs with two replicas or more; secretKeyRefs only to keys of secret.example.yaml;
+  * each rendered Deployment: probes, resources, non-root, read-only root filesystem; gateway,
+    jobs and appinhouse with two replicas or more; secretKeyRefs only to keys of secret.example.yaml;
   * the Prometheus and OpenTelemetry collector configs reference what they define.
 """
 
@@ -226,7 +226,7 @@ roles = {tuple(str(a) for a in svc.get("command", [])) for svc in tad_services.v
 for role in list(ROLE_PORTS) + [("migrate",)]:
     if role not in roles:
         problems.append(f"compose: no service runs `tad {' '.join(role)}`")
-for name in ("gateway", "jobs"):
+for name in ("gateway", "jobs", "appinhouse"):
     if (services.get(name, {}).get("deploy") or {}).get("replicas", 1) < 2:
         problems.append(f"compose {name}: fewer than two replicas")
 for name, svc in services.items():
@@ -429,7 +429,7 @@ for rendered in RENDERED:
                         problems.append(f"{where}: {probe_name} should be gRPC health on {port} ({grpc})")
             if role in ROLE_SERVICE and doc["metadata"]["name"] not in k8s_hosts:
                 problems.append(f"{where}: no Service of the same name")
-            if role in (("gateway",), ("jobs",)) and doc["spec"].get("replicas", 1) < 2:
+            if role in (("gateway",), ("jobs",), ("appinhouse", "serve")) and doc["spec"].get("replicas", 1) < 2:
                 problems.append(f"{where}: fewer than two replicas")
     for role in list(ROLE_PORTS) + [("migrate",)]:
         if role not in seen_roles:

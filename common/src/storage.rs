@@ -11,7 +11,7 @@ pub mod testing;
 use std::{ops::Range, path::PathBuf, sync::Arc};
 
 use bytes::Bytes;
-use futures::{StreamExt, stream::BoxStream};
+use futures::{StreamExt, TryStreamExt, stream::BoxStream};
 use md5::{Digest, Md5};
 use object_store::{
     Certificate, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart,
@@ -318,6 +318,22 @@ impl ObjectStorage {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(error) => Err(io_error(key, error)),
         }
+    }
+
+    /// Deletes every object under `prefix/` (whole path segments: `app` does not reach
+    /// `app2/...`); answers how many went.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, StorageError> {
+        let keys: Vec<ObjectPath> = self
+            .store
+            .list(Some(&ObjectPath::from(prefix)))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await
+            .map_err(|error| io_error(prefix, error))?;
+        for key in &keys {
+            self.delete(key.as_ref()).await?;
+        }
+        Ok(keys.len())
     }
 
     /// Deletes every key, logging (not failing on) the ones that cannot be deleted: clean-up of

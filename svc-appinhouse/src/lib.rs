@@ -1,6 +1,7 @@
 //! svc-appinhouse: in-house app distribution (SPEC §6): apps, builds per platform, OTA plists,
-//! hosted build files. `open_database` prepares its database, `open_store` its file store,
-//! `service` builds the rules and `grpc_service` wraps them for a tonic server.
+//! hosted build files (a local directory or an S3 bucket), retention by age. `open_database`
+//! prepares its database, `open_store` its file store, `service` builds the rules and
+//! `grpc_service` wraps them for a tonic server.
 
 pub mod db;
 pub mod grpc;
@@ -26,9 +27,10 @@ pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
     Ok(database)
 }
 
-/// Opens the store of hosted files (`appinhouse.files_dir`).
+/// Opens the store of hosted files: the directory `appinhouse.files_dir`, or the S3 bucket of
+/// `appinhouse.s3_*`.
 pub fn open_store(config: &Config) -> Result<BuildStore, StoreError> {
-    BuildStore::local(&config.appinhouse_options.files_dir)
+    BuildStore::open(&config.appinhouse_options.store)
 }
 
 /// The settings of the rules from the config and the secret key.
@@ -40,14 +42,7 @@ pub fn settings(config: &Config, secret_key: String) -> AppinhouseSettings {
         max_page: i64::from(options.max_page),
         min_residue: i64::from(options.min_residue),
         public_url: config.public_url.clone(),
-        incoming_dir: options.files_dir.with_file_name(format!(
-            "{}-incoming",
-            options
-                .files_dir
-                .file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "appinhouse-files".to_owned())
-        )),
+        incoming_dir: options.incoming_dir.clone(),
     }
 }
 

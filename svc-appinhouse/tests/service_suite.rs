@@ -9,10 +9,15 @@ use support::fixtures;
 use svc_appinhouse::{
     AppinhouseService,
     db::MIGRATIONS,
-    service::{hosted::UploadHeader, page::PageRequest, platform::Platform},
+    service::{
+        hosted::UploadHeader,
+        page::PageRequest,
+        platform::Platform,
+        retention::{Swept, retention_cutoff},
+    },
 };
 
-use support::harness::{BASE, Harness, fields, harness};
+use support::harness::{BASE, Harness, fields, harness, upload};
 
 fn code<T: std::fmt::Debug>(result: Result<T, svc_appinhouse::AppinhouseError>) -> i32 {
     AppinhouseCode::from(result.expect_err("a failure").code()).number()
@@ -260,9 +265,8 @@ async fn uploads_read_metadata_store_files_and_residue_deletes_them(database: Da
             fixtures::apk("org.rog2.android8", "5.4.4", true),
         ),
     ] {
-        let uploaded =
-            support::harness::upload(&service, "rog2", platform, name, &bytes, &[]).await;
-        paths.push((uploaded.clone(), bytes.len() as u64));
+        let uploaded = upload(&service, "rog2", platform, name, &bytes, &[]).await;
+        paths.push((uploaded, bytes.len() as u64));
     }
     let (ipa, ipa_size) = &paths[0];
     assert_eq!(ipa.version, "3.1.0");
@@ -453,7 +457,113 @@ async fn the_download_page_pages_through_the_whole_history(database: Database) {
     }
 }
 
+/// The age sweep deletes old builds with their extra downloads and hosted files, keeps the
+/// newest `min_residue` (1 here) of each app and platform however old, and young builds however
+/// many; two sweeps at once (two replicas) delete each build once, and a later one nothing.
+async fn the_age_sweep_deletes_old_builds_and_files_but_the_newest_and_young_ones(
+    database: Database,
+) {
+    let Harness { service, dir } = harness(database);
+    for app in ["aged", "lone"] {
+        service
+            .create_app(app, Some("d"), None)
+            .await
+            .expect("create");
+    }
+    for (version, time) in [
+        ("1.0.1", "2016-01-01T00:00:00Z"),
+        ("1.0.2", "2016-02-01T00:00:00Z"),
+        ("1.0.3", "2016-03-01T00:00:00Z"),
+    ] {
+        let apk = fixtures::apk("org.aged", version, false);
+        let name = format!("aged-{version}.apk");
+        upload(&service, "aged", "android", &name, &apk, &[("time", time)]).await;
+    }
+    let young = |days: i64| {
+        (chrono::Utc::now() - chrono::TimeDelta::days(days))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    desc(&service, "aged", "ios", "2.0.0", "2016-01-01T00:00:00Z").await;
+    desc(&service, "aged", "ios", "2.0.1", &young(1)).await;
+    desc(&service, "aged", "ios", "2.0.2", &young(2)).await;
+    desc(&service, "lone", "android", "0.1.0", "2015-01-01T00:00:00Z").await;
+    let extend = fields(&[
+        ("version", "2.0.0"),
+        ("software_url", "http://cdn/2.0.0-beta.ipa"),
+        ("extend_name", "beta"),
+        ("extend_key", "beta"),
+    ]);
+    service
+        .save_extend("aged", "ios", &extend)
+        .await
+        .expect("extend");
+    service
+        .plist("aged", "2.0.0", Some("beta"), BASE)
+        .await
+        .expect("the extend's plist before the sweep");
+    let stored = |version: &str| {
+        dir.path()
+            .join(format!("files/aged/android/{version}/aged-{version}.apk"))
+            .exists()
+    };
+    assert!(stored("1.0.1") && stored("1.0.2") && stored("1.0.3"));
+
+    let cutoff = retention_cutoff(common::time::now_utc(), 30).expect("cutoff");
+    let (first, second) = futures::future::join(
+        service.remove_builds_built_before(cutoff),
+        service.remove_builds_built_before(cutoff),
+    )
+    .await;
+    let (first, second) = (first.expect("sweep"), second.expect("sweep at once"));
+    assert_eq!(
+        (first.builds + second.builds, first.files + second.files),
+        (3, 2),
+        "1.0.1, 1.0.2 (hosted) and 2.0.0, each once: {first:?} {second:?}"
+    );
+    let versions = |app: &'static str, platform: Platform| {
+        let service = service.clone();
+        async move {
+            let (views, _) = service
+                .list_builds(app, platform, Some("1"), BASE)
+                .await
+                .expect("list");
+            views
+                .into_iter()
+                .map(|view| view.row.version)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(versions("aged", Platform::Android).await, ["1.0.3"]);
+    assert_eq!(versions("aged", Platform::Ios).await, ["2.0.1", "2.0.2"]);
+    assert_eq!(
+        code(
+            service
+                .list_builds("aged", Platform::Ios, Some("2"), BASE)
+                .await
+        ),
+        1002,
+        "no third ios build"
+    );
+    assert_eq!(versions("lone", Platform::Android).await, ["0.1.0"]);
+    assert!(!stored("1.0.1") && !stored("1.0.2"), "old files deleted");
+    assert!(stored("1.0.3"), "the newest build keeps its file");
+    assert_eq!(
+        code(service.plist("aged", "2.0.0", Some("beta"), BASE).await),
+        1004,
+        "the extend went with its build"
+    );
+    assert_eq!(
+        service
+            .remove_builds_built_before(cutoff)
+            .await
+            .expect("again"),
+        Swept::default()
+    );
+}
+
 database_test_suite!(MIGRATIONS;
+    the_age_sweep_deletes_old_builds_and_files_but_the_newest_and_young_ones,
     the_download_page_pages_through_the_whole_history,
     builds_of_one_build_time_come_in_publish_order,
     concurrent_creates_of_one_app_make_one_and_refuse_the_rest_as_existing,

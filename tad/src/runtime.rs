@@ -126,12 +126,9 @@ pub async fn appinhouse_service(
             .await
             .context("database task stopped")?
             .context("cannot open the appinhouse database")?;
-    let store = svc_appinhouse::open_store(config).with_context(|| {
-        format!(
-            "cannot open the appinhouse file store {}",
-            config.appinhouse_options.files_dir.display()
-        )
-    })?;
+    // The error names the directory or the bucket (never its credentials).
+    let store =
+        svc_appinhouse::open_store(config).context("cannot open the appinhouse file store")?;
     let service = AppinhouseService::new(
         database,
         store,
@@ -144,6 +141,9 @@ pub async fn appinhouse_service(
             tracing::warn!(service = "appinhouse", %error, "cannot remove crash leftovers");
         }
     });
+    if let Some(max_age_days) = config.appinhouse_options.max_age_days {
+        service.start_retention(max_age_days);
+    }
     Ok(service)
 }
 

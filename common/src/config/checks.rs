@@ -1,12 +1,15 @@
 //! Validation of the raw configuration, section by section: defaults from [`super::keys`],
 //! messages naming `file_key (TAD_VARIABLE)`.
 
-use std::{net::SocketAddr, path::Path};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
 use super::{
     AppinhouseOptions, ArtifactStoreConfig, ConfigError, ExecutionOptions, ServiceConfig, invalid,
-    keys::{self, KeySpec, ServiceKeys},
-    raw::{RawAppinhouse, RawArtifactStore, RawExecution, RawService},
+    keys::{self, KeySpec, ServiceKeys, StoreKeys},
+    raw::{RawAppinhouse, RawArtifactStore, RawBucket, RawExecution, RawService},
 };
 use crate::storage::{S3Target, StorageTarget};
 
@@ -164,38 +167,73 @@ pub(super) fn service_config(
     })
 }
 
+/// Validates the keys of one object store (`keys`): S3 when a bucket is named, else the local
+/// directory `local_root`.
+fn storage_target(
+    keys: &StoreKeys,
+    raw: RawBucket,
+    local_root: PathBuf,
+) -> Result<StorageTarget, ConfigError> {
+    let Some(bucket) = raw.bucket else {
+        return Ok(StorageTarget::Local { root: local_root });
+    };
+    if let Some(endpoint) = &raw.endpoint {
+        check_url(&keys.endpoint.label(), endpoint, &["http", "https"])?;
+    }
+    let allow_http = raw.allow_http.unwrap_or_else(|| {
+        raw.endpoint
+            .as_deref()
+            .is_some_and(|endpoint| endpoint.starts_with("http://"))
+    });
+    Ok(StorageTarget::S3(S3Target {
+        bucket,
+        endpoint: raw.endpoint,
+        region: or_default(raw.region, &keys.region)?,
+        access_key_id: raw.access_key_id,
+        secret_access_key: raw.secret_access_key,
+        allow_http,
+    }))
+}
+
+/// Refuses two services' object stores in one place: each removes the objects its rows do not
+/// name, so one would delete the other's.
+pub(super) fn separate_stores(
+    first: (&StorageTarget, &StoreKeys),
+    second: (&StorageTarget, &StoreKeys),
+) -> Result<(), ConfigError> {
+    let (same, key, other) = match (first.0, second.0) {
+        (StorageTarget::Local { root: one }, StorageTarget::Local { root: other }) => {
+            (one == other, second.1.local_dir, first.1.local_dir)
+        }
+        (StorageTarget::S3(one), StorageTarget::S3(other)) => (
+            one.bucket == other.bucket && one.endpoint == other.endpoint,
+            second.1.bucket,
+            first.1.bucket,
+        ),
+        _ => return Ok(()),
+    };
+    if same {
+        return Err(invalid(
+            &key.label(),
+            format!(
+                "names the same store as {}; give each service its own",
+                other.env
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Validates the object store section: S3 when a bucket is named, else a local directory.
 pub(super) fn artifact_store_config(
     raw: RawArtifactStore,
     data_dir: &Path,
 ) -> Result<ArtifactStoreConfig, ConfigError> {
-    let target = match raw.s3_bucket {
-        Some(bucket) => {
-            if let Some(endpoint) = &raw.s3_endpoint {
-                check_url(
-                    &keys::ARTIFACT_S3_ENDPOINT.label(),
-                    endpoint,
-                    &["http", "https"],
-                )?;
-            }
-            let allow_http = raw.s3_allow_http.unwrap_or_else(|| {
-                raw.s3_endpoint
-                    .as_deref()
-                    .is_some_and(|endpoint| endpoint.starts_with("http://"))
-            });
-            StorageTarget::S3(S3Target {
-                bucket,
-                endpoint: raw.s3_endpoint,
-                region: or_default(raw.s3_region, &keys::ARTIFACT_S3_REGION)?,
-                access_key_id: raw.s3_access_key_id,
-                secret_access_key: raw.s3_secret_access_key,
-                allow_http,
-            })
-        }
-        None => StorageTarget::Local {
-            root: raw.storage_dir.unwrap_or_else(|| data_dir.join("objects")),
-        },
-    };
+    let local_root = raw
+        .storage_dir
+        .clone()
+        .unwrap_or_else(|| data_dir.join("objects"));
+    let target = storage_target(&keys::ARTIFACT_STORE, raw.bucket(), local_root)?;
     Ok(ArtifactStoreConfig {
         target,
         spool_dir: data_dir.join("tmp"),
@@ -262,14 +300,36 @@ pub(super) fn appinhouse_options(
     let page_size = positive(raw.page_size, &keys::APPINHOUSE_PAGE_SIZE)?;
     let max_page = positive(raw.max_page, &keys::APPINHOUSE_MAX_PAGE)?;
     let min_residue = positive(raw.min_residue, &keys::APPINHOUSE_MIN_RESIDUE)?;
+    if let Some(days) = raw.max_age_days
+        && !(1..=MAX_AGE_DAYS).contains(&days)
+    {
+        return Err(invalid(
+            &keys::APPINHOUSE_MAX_AGE_DAYS.label(),
+            format!("{days} must be between 1 and {MAX_AGE_DAYS}"),
+        ));
+    }
+    let files_dir = raw
+        .files_dir
+        .clone()
+        .unwrap_or_else(|| data_dir.join("appinhouse-files"));
+    // Uploads are spooled beside the files (on the same disk when the store is local).
+    let incoming_dir = files_dir.with_file_name(format!(
+        "{}-incoming",
+        files_dir
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "appinhouse-files".to_owned())
+    ));
     Ok(AppinhouseOptions {
         secret_key: raw.secret_key.as_ref().map(|key| key.trim().to_owned()),
         page_size,
         max_page,
         min_residue,
-        files_dir: raw
-            .files_dir
-            .clone()
-            .unwrap_or_else(|| data_dir.join("appinhouse-files")),
+        max_age_days: raw.max_age_days,
+        store: storage_target(&keys::APPINHOUSE_STORE, raw.bucket(), files_dir)?,
+        incoming_dir,
     })
 }
+
+/// Longest retention of builds in days (a century).
+const MAX_AGE_DAYS: u32 = 36_500;

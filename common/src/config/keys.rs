@@ -293,7 +293,8 @@ config_keys! {
         read_by "appinhouse, publish", "`X-SecretKey` of appinhouse writes (at least 8 characters).";
     APPINHOUSE_FILES_DIR: "TAD_APPINHOUSE_FILES_DIR" => path(appinhouse.files_dir),
         file "appinhouse.files_dir", default Derived("DATA_DIR/appinhouse-files"),
-        read_by "appinhouse", "Directory of hosted builds.";
+        read_by "appinhouse",
+        "Directory of hosted builds (when no S3 bucket is named); uploads are spooled beside it, in `FILES_DIR-incoming`.";
     APPINHOUSE_PAGE_SIZE: "TAD_APPINHOUSE_PAGE_SIZE" => parsed(appinhouse.page_size),
         file "appinhouse.page_size", default Value("10"), read_by "appinhouse",
         "Builds and apps per page.";
@@ -302,7 +303,28 @@ config_keys! {
         "Largest page number.";
     APPINHOUSE_MIN_RESIDUE: "TAD_APPINHOUSE_MIN_RESIDUE" => parsed(appinhouse.min_residue),
         file "appinhouse.min_residue", default Value("5"), read_by "appinhouse",
-        "Fewest builds a residue delete keeps.";
+        "Fewest builds a residue delete keeps, and the age sweep too (per app and platform).";
+    APPINHOUSE_MAX_AGE_DAYS: "TAD_APPINHOUSE_MAX_AGE_DAYS" => parsed(appinhouse.max_age_days),
+        file "appinhouse.max_age_days", default Unset("builds are kept forever"), read_by "appinhouse",
+        "Builds whose build time is older than this many days (1 to 36500) are deleted with their extra downloads and hosted files, hourly by every appinhouse process, keeping the newest `TAD_APPINHOUSE_MIN_RESIDUE` of each app and platform.";
+    APPINHOUSE_S3_BUCKET: "TAD_APPINHOUSE_S3_BUCKET" => text(appinhouse.s3_bucket),
+        file "appinhouse.s3_bucket", default Unset("local directory"), read_by "appinhouse",
+        "S3 bucket of hosted builds; naming one switches from the local directory to S3 (not the artifact bucket: each service collects the objects it does not know).";
+    APPINHOUSE_S3_ENDPOINT: "TAD_APPINHOUSE_S3_ENDPOINT" => text(appinhouse.s3_endpoint),
+        file "appinhouse.s3_endpoint", default Unset("the AWS endpoint"), read_by "appinhouse",
+        "S3 endpoint URL of hosted builds (`http://` or `https://`).";
+    APPINHOUSE_S3_REGION: "TAD_APPINHOUSE_S3_REGION" => text(appinhouse.s3_region),
+        file "appinhouse.s3_region", default Value("us-east-1"), read_by "appinhouse",
+        "S3 region of hosted builds.";
+    APPINHOUSE_S3_ACCESS_KEY_ID: "TAD_APPINHOUSE_S3_ACCESS_KEY_ID" => text(appinhouse.s3_access_key_id),
+        file "appinhouse.s3_access_key_id", default Unset("none"), read_by "appinhouse",
+        "S3 access key id of hosted builds.";
+    APPINHOUSE_S3_SECRET_ACCESS_KEY: "TAD_APPINHOUSE_S3_SECRET_ACCESS_KEY" => text(appinhouse.s3_secret_access_key),
+        file "appinhouse.s3_secret_access_key", default Unset("none"), read_by "appinhouse",
+        "S3 secret access key of hosted builds.";
+    APPINHOUSE_S3_ALLOW_HTTP: "TAD_APPINHOUSE_S3_ALLOW_HTTP" => parsed(appinhouse.s3_allow_http),
+        file "appinhouse.s3_allow_http", default Derived("true when the endpoint is `http://`"),
+        read_by "appinhouse", "Whether the S3 store of hosted builds may be reached over plain HTTP (`true` or `false`).";
     ARTIFACT_S3_BUCKET: "TAD_ARTIFACT_S3_BUCKET" => text(artifact_store.s3_bucket),
         file "artifact_store.s3_bucket", default Unset("local directory"), read_by "artifact",
         "S3 bucket of stored files; naming one switches from the local directory to S3.";
@@ -420,6 +442,40 @@ pub const SERVICES: [ServiceKeys; 4] = [
         addr: APPINHOUSE_ADDR,
     },
 ];
+
+/// The keys of one object store: a local directory, or an S3 bucket once one is named.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreKeys {
+    pub local_dir: KeySpec,
+    pub bucket: KeySpec,
+    pub endpoint: KeySpec,
+    pub region: KeySpec,
+    pub access_key_id: KeySpec,
+    pub secret_access_key: KeySpec,
+    pub allow_http: KeySpec,
+}
+
+/// Stored files of svc-artifact.
+pub const ARTIFACT_STORE: StoreKeys = StoreKeys {
+    local_dir: ARTIFACT_STORAGE_DIR,
+    bucket: ARTIFACT_S3_BUCKET,
+    endpoint: ARTIFACT_S3_ENDPOINT,
+    region: ARTIFACT_S3_REGION,
+    access_key_id: ARTIFACT_S3_ACCESS_KEY_ID,
+    secret_access_key: ARTIFACT_S3_SECRET_ACCESS_KEY,
+    allow_http: ARTIFACT_S3_ALLOW_HTTP,
+};
+
+/// Hosted builds of svc-appinhouse.
+pub const APPINHOUSE_STORE: StoreKeys = StoreKeys {
+    local_dir: APPINHOUSE_FILES_DIR,
+    bucket: APPINHOUSE_S3_BUCKET,
+    endpoint: APPINHOUSE_S3_ENDPOINT,
+    region: APPINHOUSE_S3_REGION,
+    access_key_id: APPINHOUSE_S3_ACCESS_KEY_ID,
+    secret_access_key: APPINHOUSE_S3_SECRET_ACCESS_KEY,
+    allow_http: APPINHOUSE_S3_ALLOW_HTTP,
+};
 
 /// The default port of an address-like default (`127.0.0.1:8080` → 8080).
 fn default_port(key: &KeySpec) -> Option<u16> {

@@ -64,7 +64,7 @@ pub struct ServiceConfig {
 }
 
 /// Settings of the appinhouse rules (SPEC §6), beside its [`ServiceConfig`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AppinhouseOptions {
     /// `X-SecretKey` of writes (`TAD_APPINHOUSE_SECRET_KEY`); see `secrets::appinhouse_secret_key`.
     pub secret_key: Option<String>,
@@ -74,8 +74,29 @@ pub struct AppinhouseOptions {
     pub max_page: u32,
     /// Fewest builds a residue delete keeps (`TAD_APPINHOUSE_MIN_RESIDUE`, default 5).
     pub min_residue: u32,
-    /// Directory of hosted build files (`TAD_APPINHOUSE_FILES_DIR`, default `DATA_DIR/appinhouse-files`).
-    pub files_dir: PathBuf,
+    /// Age in days past which builds are deleted, beyond the newest `min_residue` of each app
+    /// and platform (`TAD_APPINHOUSE_MAX_AGE_DAYS`); `None` keeps them forever.
+    pub max_age_days: Option<u32>,
+    /// Where hosted build files go: the directory `TAD_APPINHOUSE_FILES_DIR` (default
+    /// `DATA_DIR/appinhouse-files`) or the bucket `TAD_APPINHOUSE_S3_BUCKET` and friends.
+    pub store: StorageTarget,
+    /// Where uploads are spooled before they reach the store: `FILES_DIR-incoming`.
+    pub incoming_dir: PathBuf,
+}
+
+impl std::fmt::Debug for AppinhouseOptions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AppinhouseOptions")
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("page_size", &self.page_size)
+            .field("max_page", &self.max_page)
+            .field("min_residue", &self.min_residue)
+            .field("max_age_days", &self.max_age_days)
+            .field("store", &self.store)
+            .field("incoming_dir", &self.incoming_dir)
+            .finish()
+    }
 }
 
 /// How svc-jobs executes runs (SPEC §5).
@@ -336,6 +357,10 @@ impl Config {
         let appinhouse =
             checks::service_config(appinhouse_keys, &raw.appinhouse.service(), &data_dir)?;
         let appinhouse_options = checks::appinhouse_options(&raw.appinhouse, &data_dir)?;
+        checks::separate_stores(
+            (&artifact_store.target, &keys::ARTIFACT_STORE),
+            (&appinhouse_options.store, &keys::APPINHOUSE_STORE),
+        )?;
         let execution = checks::execution_options(&raw.execution)?;
 
         Ok(Config {

@@ -28,7 +28,39 @@ pub(super) struct RawAppinhouse {
     pub(super) page_size: Option<u32>,
     pub(super) max_page: Option<u32>,
     pub(super) min_residue: Option<u32>,
+    pub(super) max_age_days: Option<u32>,
     pub(super) files_dir: Option<PathBuf>,
+    pub(super) s3_bucket: Option<String>,
+    pub(super) s3_endpoint: Option<String>,
+    pub(super) s3_region: Option<String>,
+    pub(super) s3_access_key_id: Option<String>,
+    pub(super) s3_secret_access_key: Option<String>,
+    pub(super) s3_allow_http: Option<bool>,
+}
+
+/// The [`RawBucket`] of a section whose S3 keys are its `s3_*` fields.
+macro_rules! bucket_of {
+    ($section:expr) => {
+        RawBucket {
+            bucket: $section.s3_bucket.clone(),
+            endpoint: $section.s3_endpoint.clone(),
+            region: $section.s3_region.clone(),
+            access_key_id: $section.s3_access_key_id.clone(),
+            secret_access_key: $section.s3_secret_access_key.clone(),
+            allow_http: $section.s3_allow_http,
+        }
+    };
+}
+
+/// The S3 keys of one object store, as read (see [`super::keys::StoreKeys`]).
+#[derive(Default)]
+pub(super) struct RawBucket {
+    pub(super) bucket: Option<String>,
+    pub(super) endpoint: Option<String>,
+    pub(super) region: Option<String>,
+    pub(super) access_key_id: Option<String>,
+    pub(super) secret_access_key: Option<String>,
+    pub(super) allow_http: Option<bool>,
 }
 
 impl RawAppinhouse {
@@ -39,6 +71,10 @@ impl RawAppinhouse {
             listen: self.listen.clone(),
             addr: self.addr.clone(),
         }
+    }
+
+    pub(super) fn bucket(&self) -> RawBucket {
+        bucket_of!(self)
     }
 }
 
@@ -56,6 +92,12 @@ pub(super) struct RawArtifactStore {
     pub(super) max_unpacked_bytes: Option<u64>,
     pub(super) max_entries: Option<u64>,
     pub(super) max_unpack_ratio: Option<u64>,
+}
+
+impl RawArtifactStore {
+    pub(super) fn bucket(&self) -> RawBucket {
+        bucket_of!(self)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

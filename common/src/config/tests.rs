@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::storage::S3Target;
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
@@ -146,9 +147,16 @@ fn every_service_has_its_own_section_and_defaults() {
     assert_eq!(config.appinhouse_options.max_page, 100);
     assert_eq!(config.appinhouse_options.min_residue, 5);
     assert_eq!(
-        config.appinhouse_options.files_dir,
-        PathBuf::from("./tad-data/appinhouse-files")
+        config.appinhouse_options.store,
+        StorageTarget::Local {
+            root: PathBuf::from("./tad-data/appinhouse-files")
+        }
     );
+    assert_eq!(
+        config.appinhouse_options.incoming_dir,
+        PathBuf::from("./tad-data/appinhouse-files-incoming")
+    );
+    assert_eq!(config.appinhouse_options.max_age_days, None);
     assert_eq!(config.appinhouse_options.secret_key, None);
     let error = Config::load(
         &ConfigOverrides::default(),
@@ -204,6 +212,91 @@ fn the_artifact_store_is_local_unless_a_bucket_is_named() {
         error.to_string().contains("TAD_ARTIFACT_MAX_ENTRIES"),
         "{error}"
     );
+}
+
+/// Hosted builds take the artifact store's shape from their own keys: local unless a bucket is
+/// named, never the artifact service's store, and no secret in the debug text.
+#[test]
+fn the_appinhouse_store_is_local_unless_its_own_bucket_is_named() {
+    let env = env_of(&[
+        ("TAD_APPINHOUSE_FILES_DIR", "/srv/builds"),
+        ("TAD_APPINHOUSE_MAX_AGE_DAYS", "90"),
+    ]);
+    let config = Config::load(&ConfigOverrides::default(), &env).expect("valid");
+    let options = &config.appinhouse_options;
+    assert_eq!(
+        options.store,
+        StorageTarget::Local {
+            root: PathBuf::from("/srv/builds")
+        }
+    );
+    assert_eq!(options.incoming_dir, PathBuf::from("/srv/builds-incoming"));
+    assert_eq!(options.max_age_days, Some(90));
+
+    let env = env_of(&[
+        ("TAD_APPINHOUSE_SECRET_KEY", "appinhouse-secret-value"),
+        ("TAD_APPINHOUSE_S3_BUCKET", "builds"),
+        ("TAD_APPINHOUSE_S3_ENDPOINT", "http://minio:9000"),
+        ("TAD_APPINHOUSE_S3_REGION", "eu-west-3"),
+        ("TAD_APPINHOUSE_S3_ACCESS_KEY_ID", "builds-key-id"),
+        ("TAD_APPINHOUSE_S3_SECRET_ACCESS_KEY", "builds-secret-value"),
+        ("TAD_ARTIFACT_S3_BUCKET", "artifacts"),
+        ("TAD_ARTIFACT_S3_ENDPOINT", "http://minio:9000"),
+    ]);
+    let config = Config::load(&ConfigOverrides::default(), &env).expect("valid");
+    let options = &config.appinhouse_options;
+    assert_eq!(
+        options.store,
+        StorageTarget::S3(S3Target {
+            bucket: "builds".to_owned(),
+            endpoint: Some("http://minio:9000".to_owned()),
+            region: "eu-west-3".to_owned(),
+            access_key_id: Some("builds-key-id".to_owned()),
+            secret_access_key: Some("builds-secret-value".to_owned()),
+            allow_http: true,
+        })
+    );
+    let debug = format!("{options:?}");
+    assert!(
+        !debug.contains("builds-secret-value") && !debug.contains("appinhouse-secret-value"),
+        "{debug}"
+    );
+
+    let refusals: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("TAD_APPINHOUSE_MAX_AGE_DAYS", "0")],
+            "TAD_APPINHOUSE_MAX_AGE_DAYS",
+        ),
+        (
+            &[("TAD_APPINHOUSE_MAX_AGE_DAYS", "36501")],
+            "TAD_APPINHOUSE_MAX_AGE_DAYS",
+        ),
+        (
+            &[
+                ("TAD_APPINHOUSE_S3_BUCKET", "builds"),
+                ("TAD_APPINHOUSE_S3_ENDPOINT", "minio:9000"),
+            ],
+            "TAD_APPINHOUSE_S3_ENDPOINT",
+        ),
+        (
+            &[
+                ("TAD_APPINHOUSE_S3_BUCKET", "shared"),
+                ("TAD_ARTIFACT_S3_BUCKET", "shared"),
+            ],
+            "TAD_APPINHOUSE_S3_BUCKET",
+        ),
+        (
+            &[
+                ("TAD_APPINHOUSE_FILES_DIR", "/srv/objects"),
+                ("TAD_ARTIFACT_STORAGE_DIR", "/srv/objects"),
+            ],
+            "TAD_APPINHOUSE_FILES_DIR",
+        ),
+    ];
+    for (pairs, named) in refusals {
+        let error = Config::load(&ConfigOverrides::default(), &env_of(pairs)).expect_err(named);
+        assert!(error.to_string().contains(named), "{pairs:?}: {error}");
+    }
 }
 
 #[test]

@@ -162,12 +162,13 @@ pub(crate) fn unreferenced(
     Ok(keys.into_iter().filter(|key| !used.contains(key)).collect())
 }
 
-/// Deletes a build with its extra downloads and details; answers the stored files it used (its
-/// hosted file and icon), for the caller to delete once no other build uses them.
+/// Deletes a build with its extra downloads and details; answers whether it went (another
+/// replica may have deleted it first) and the stored files it used (its hosted file and icon),
+/// for the caller to delete once no other build uses them.
 pub(crate) fn delete_build_in(
     connection: &mut DbConnection,
     row: &BuildRow,
-) -> AppinhouseResult<Vec<String>> {
+) -> AppinhouseResult<(bool, Vec<String>)> {
     let mut files = Vec::new();
     if !row.hosted_key.is_empty() {
         files.push(row.hosted_key.clone());
@@ -177,8 +178,8 @@ pub(crate) fn delete_build_in(
     {
         files.push(details.icon_key);
     }
-    builds::delete_one(connection, &row.app, &row.platform, &row.version)?;
-    Ok(files)
+    let deleted = builds::delete_one(connection, &row.app, &row.platform, &row.version)? > 0;
+    Ok((deleted, if deleted { files } else { Vec::new() }))
 }
 
 /// Writes what a hosted file says of its build (`Some`), or, for a build published by `desc`
@@ -412,7 +413,7 @@ impl AppinhouseService {
                 let old = builds::newest(connection, &app, platform.as_str(), residue, i64::MAX)?;
                 let mut keys = Vec::new();
                 for row in &old {
-                    keys.extend(delete_build_in(connection, row)?);
+                    keys.extend(delete_build_in(connection, row)?.1);
                 }
                 let files = unreferenced(connection, &app, keys)?;
                 Ok::<_, AppinhouseError>((old.len(), files))

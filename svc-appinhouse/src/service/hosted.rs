@@ -271,11 +271,7 @@ impl AppinhouseService {
             self.database.clone(),
             crate::db::models::builds::referenced_files,
         );
-        let files = self
-            .store
-            .remove_unreferenced(min_age, referenced)
-            .await
-            .map_err(|error| StoreError::Io(std::io::Error::other(error.to_string())))?;
+        let files = self.store.remove_unreferenced(min_age, referenced).await?;
         leftovers::log_removed("appinhouse", spool, files, min_age);
         Ok((spool, files))
     }

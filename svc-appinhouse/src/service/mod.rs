@@ -1,6 +1,6 @@
 //! The rules of svc-appinhouse (SPEC §6): apps and their order, builds per platform and version,
-//! OTA plists, pagination limits, the `X-SecretKey` guard, hosted build files. No proto or HTTP
-//! types here; the gRPC adapter translates.
+//! OTA plists, pagination limits, the `X-SecretKey` guard, hosted build files, retention by age.
+//! No proto or HTTP types here; the gRPC adapter translates.
 
 pub mod access;
 pub mod apps;
@@ -15,6 +15,7 @@ pub mod page;
 pub mod platform;
 pub mod plist;
 pub mod reads;
+pub mod retention;
 pub mod time;
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};

@@ -1,71 +1,16 @@
 //! The object store on S3 against a real S3-compatible server started by the test (moto's
-//! server, from PyPI: `.ci/run` installs it into /tmp/tad-moto-venv): a package sync large
-//! enough for a multipart upload lands in the bucket, downloads answer the same bytes, Range
-//! requests answer the exact slice. Skips with a message when moto is absent (fails under CI).
+//! server, [`support::moto`]): a package sync large enough for a multipart upload lands in the
+//! bucket, downloads answer the same bytes, Range requests answer the exact slice. Skips with a
+//! message when moto is absent (fails under CI).
 
 use crate::support;
 use crate::support::fixtures::sync_package;
 use crate::support::fixtures::{application, post_all, product_line};
 
-use std::{
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
-
-use support::{EmbeddedPlatform, assert_success, md5_hex, noise, tar_gz};
+use support::{EmbeddedPlatform, assert_success, md5_hex, moto::Moto, noise, tar_gz};
 
 const ADMIN_PASSWORD: &str = "s3-admin-password";
-const MOTO: &str = "/tmp/tad-moto-venv/bin/moto_server";
 const BUCKET: &str = "tad-artifacts";
-
-/// A moto S3 server on a free port, stopped on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        if !Path::new(MOTO).exists() {
-            assert!(
-                std::env::var("CI").is_err(),
-                "CI must run the S3 test: install moto[server] into /tmp/tad-moto-venv"
-            );
-            eprintln!(
-                "skipped: no {MOTO} (python3 -m venv /tmp/tad-moto-venv && /tmp/tad-moto-venv/bin/pip install 'moto[server]')"
-            );
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let child = Command::new(MOTO)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        })
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn packages_are_stored_in_s3_and_served_with_ranges() {
@@ -73,12 +18,7 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
         return;
     };
     let http = support::http_client();
-    let created = http
-        .put(format!("{}/{BUCKET}", moto.endpoint))
-        .send()
-        .await
-        .expect("create bucket");
-    assert!(created.status().is_success(), "{}", created.status());
+    moto.create_bucket(BUCKET).await;
 
     let (platform, admin) = EmbeddedPlatform::start_with_admin(
         ADMIN_PASSWORD,
@@ -110,22 +50,12 @@ async fn packages_are_stored_in_s3_and_served_with_ranges() {
     let url = data["file_path"].as_str().expect("file_path").to_owned();
 
     // The objects are in the bucket, not on the local disk.
-    let listing = http
-        .get(format!("{}/{BUCKET}?list-type=2", moto.endpoint))
-        .send()
-        .await
-        .expect("list")
-        .text()
-        .await
-        .expect("listing");
-    let sizes: Vec<u64> = listing
-        .split("<Size>")
-        .skip(1)
-        .filter_map(|rest| rest.split('<').next()?.parse().ok())
-        .collect();
+    let objects = moto.objects(BUCKET).await;
     assert!(
-        sizes.contains(&(archive.len() as u64)),
-        "the package is an object of the bucket: {listing}"
+        objects
+            .iter()
+            .any(|(_, size)| *size == archive.len() as u64),
+        "the package is an object of the bucket: {objects:?}"
     );
     assert!(
         !platform.data_dir.path().join("objects").exists()

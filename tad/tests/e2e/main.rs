@@ -5,6 +5,7 @@
 mod support;
 
 mod appinhouse_contract;
+mod appinhouse_replicas;
 mod artifact_archives;
 mod artifact_routes;
 mod artifact_s3;

@@ -135,6 +135,20 @@ pub fn referenced_files(
     Ok(found)
 }
 
+/// The apps and platforms with a build older than `cutoff`, each pair once, in name order.
+pub fn platforms_with_builds_before(
+    connection: &mut DbConnection,
+    cutoff: NaiveDateTime,
+) -> QueryResult<Vec<(String, String)>> {
+    use builds::dsl;
+    builds::table
+        .filter(dsl::build_time.lt(cutoff))
+        .select((dsl::app, dsl::platform))
+        .distinct()
+        .order((dsl::app.asc(), dsl::platform.asc()))
+        .load(connection)
+}
+
 /// Inserts or rewrites an extra download.
 pub fn upsert_extend(connection: &mut DbConnection, row: &ExtendRow) -> QueryResult<()> {
     use build_extends::dsl;

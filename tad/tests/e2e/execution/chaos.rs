@@ -331,8 +331,7 @@ async fn configure_chaos(admin: &Api, sshd: &TestSshd, root: &Path) -> Vec<Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deployments_keep_their_invariants_while_jobs_replicas_are_killed() {
-    if std::env::var("TEST_DATABASE_URL").is_err() || std::env::var("TEST_REDIS_URL").is_err() {
-        eprintln!("skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL (the CI's second pass)");
+    if !support::split_env::postgres_and_redis_given() {
         return;
     }
     let Some(sshd) = TestSshd::start() else {

@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod fixtures;
+pub mod moto;
 pub mod replicated;
 pub mod split_env;
 pub mod sshd;

@@ -161,6 +161,15 @@ impl ReplicatedPlatform {
         ended
     }
 
+    /// Starts one more `tad <role>` with the platform's environment and `extra` (another
+    /// replica, a gateway given other addresses); it runs as long as the platform. Answers the
+    /// rest of its `ready` line (where it listens).
+    pub fn start_more(&mut self, role: &[&str], extra: &[(&str, String)], ready: &str) -> String {
+        let (process, addr) = self.spawn(role, extra, ready);
+        self.services.push(process);
+        addr
+    }
+
     /// The data directory every process was started with.
     pub fn data_dir(&self) -> &std::path::Path {
         self.data_dir.path()

@@ -23,6 +23,17 @@ fn set_variable(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|url| !url.is_empty())
 }
 
+/// Whether PostgreSQL and Redis are given (`TEST_DATABASE_URL`, `TEST_REDIS_URL`: the CI's
+/// second pass); when not, says that the calling test skips.
+pub fn postgres_and_redis_given() -> bool {
+    let given =
+        set_variable("TEST_DATABASE_URL").is_some() && set_variable("TEST_REDIS_URL").is_some();
+    if !given {
+        eprintln!("skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL (the CI's second pass)");
+    }
+    given
+}
+
 impl ProcessEnv {
     pub fn new() -> ProcessEnv {
         ProcessEnv {
