@@ -27,14 +27,11 @@ struct Moto {
 
 impl Moto {
     fn start() -> Option<Moto> {
-        if !Path::new(MOTO).exists() {
-            assert!(
-                std::env::var("CI").is_err(),
-                "CI must run the S3 test: install moto[server] into /tmp/tad-moto-venv"
-            );
-            eprintln!(
-                "skipped: no {MOTO} (python3 -m venv /tmp/tad-moto-venv && /tmp/tad-moto-venv/bin/pip install 'moto[server]')"
-            );
+        if !support::component_available(
+            Path::new(MOTO).exists(),
+            MOTO,
+            "python3 -m venv /tmp/tad-moto-venv && /tmp/tad-moto-venv/bin/pip install 'moto[server]'",
+        ) {
             return None;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")

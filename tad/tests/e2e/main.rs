@@ -4,6 +4,7 @@
 
 mod support;
 
+mod appinhouse_browser;
 mod appinhouse_contract;
 mod artifact_archives;
 mod artifact_routes;
