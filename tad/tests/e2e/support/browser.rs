@@ -194,23 +194,37 @@ impl Chromedriver {
 }
 
 impl Drop for Chromedriver {
-    /// Kills chromedriver's process group and waits (up to [`WAIT_LIMIT`]) until it is gone, so
-    /// that nothing writes into the scratch folder removed next.
+    /// Kills chromedriver's process group and waits (up to [`WAIT_LIMIT`]) until no process of
+    /// it runs, so that nothing writes into the scratch folder removed next.
     fn drop(&mut self) {
-        let group = format!("-{}", self.process.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let group = self.process.child.id();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{group}")])
+            .status();
         let _ = self.process.child.wait();
         let deadline = Instant::now() + WAIT_LIMIT;
-        while Instant::now() < deadline
-            && Command::new("kill")
-                .args(["-0", "--", &group])
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|status| status.success())
-        {
+        while Instant::now() < deadline && group_is_running(group) {
             std::thread::sleep(POLL_EVERY);
         }
     }
+}
+
+/// Whether a process of process group `group` runs (zombies do not: they wait for their
+/// reaper, init once chromedriver is gone, and write nothing).
+fn group_is_running(group: u32) -> bool {
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    processes.flatten().any(|process| {
+        let stat = std::fs::read_to_string(process.path().join("stat")).unwrap_or_default();
+        // `pid (command) state ppid pgrp ...`; the command may hold spaces and parentheses.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        matches!(fields.as_slice(), [state, _, pgrp, ..]
+            if *state != "Z" && *state != "X" && pgrp.parse() == Ok(group))
+    })
 }
 
 /// One browser session; [`Browser::close`] ends it (else chromedriver's drop does). Its profile
@@ -241,11 +255,14 @@ impl Browser {
 
     /// The element `css` selects (the first one); fails the test when there is none.
     pub async fn find(&self, css: &str) -> Element {
-        let url = self.url().await;
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|error| panic!("{}: no {css} on {url}: {error}", self.device.name))
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element,
+            Err(error) => panic!(
+                "{}: no {css} on {}: {error}",
+                self.device.name,
+                self.url().await
+            ),
+        }
     }
 
     /// Every element `css` selects, in document order.
