@@ -4,6 +4,7 @@
 
 mod support;
 
+mod appinhouse_browser;
 mod appinhouse_contract;
 mod appinhouse_replicas;
 mod artifact_archives;

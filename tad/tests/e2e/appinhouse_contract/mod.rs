@@ -2,14 +2,13 @@
 //! route of contract/appinhouse-api.md with its `{code,msg,...}` answers and codes 1001, 1002,
 //! 1004, 1006, 1008, 1009 and 1010 (HTTP 401), pagination edges, the user-agent table, plists,
 //! hosted ipa/apk uploads with their metadata, downloads with Range, the `tad appinhouse publish`
-//! command, and the download page rendered in headless Chromium.
+//! command, and the download page's HTML (appinhouse_browser drives it in Chromium, with these
+//! fixtures).
 
 use crate::support;
 
 #[path = "../../../../svc-appinhouse/tests/support/fixtures.rs"]
-mod fixtures;
-
-use std::{path::PathBuf, process::Command};
+pub(crate) mod fixtures;
 
 use serde_json::{Value, json};
 
@@ -17,18 +16,18 @@ mod apps;
 mod builds;
 mod hosted;
 
-const SECRET: &str = "appinhouse-secret-1";
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+pub(crate) const SECRET: &str = "appinhouse-secret-1";
+const IPHONE: &str = support::browser::IPHONE_SAFARI_IOS17.user_agent;
 const IPAD: &str = "Mozilla/5.0 (iPad; CPU OS 12_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
 const IPADOS_DESKTOP: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15";
-const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36";
+const ANDROID: &str = support::browser::ANDROID_CHROME_PIXEL.user_agent;
 const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
 
 /// A form to POST (path, fields) and the `code` its answer must carry.
 type FormCase<'a> = (&'a str, &'a [(&'a str, &'a str)], i64);
 
-struct Platform {
-    embedded: support::EmbeddedPlatform,
+pub(crate) struct Platform {
+    pub(crate) embedded: support::EmbeddedPlatform,
     http: reqwest::Client,
 }
 
@@ -41,17 +40,21 @@ async fn start_with_app(app: &str) -> Platform {
     platform
 }
 
+/// The platform with the contract tests' small pages (2 builds a page, at most 3 pages).
 async fn start() -> Platform {
-    let embedded = support::EmbeddedPlatform::start(
-        "admin-password-1",
-        &[
-            ("TAD_APPINHOUSE_SECRET_KEY", SECRET),
-            ("TAD_APPINHOUSE_PAGE_SIZE", "2"),
-            ("TAD_APPINHOUSE_MAX_PAGE", "3"),
-            ("TAD_APPINHOUSE_MIN_RESIDUE", "1"),
-        ],
-    )
-    .await;
+    start_with(&[
+        ("TAD_APPINHOUSE_PAGE_SIZE", "2"),
+        ("TAD_APPINHOUSE_MAX_PAGE", "3"),
+        ("TAD_APPINHOUSE_MIN_RESIDUE", "1"),
+    ])
+    .await
+}
+
+/// The platform with appinhouse's secret key [`SECRET`] and the `settings` (`TAD_APPINHOUSE_*`).
+pub(crate) async fn start_with(settings: &[(&str, &str)]) -> Platform {
+    let mut env = vec![("TAD_APPINHOUSE_SECRET_KEY", SECRET)];
+    env.extend_from_slice(settings);
+    let embedded = support::EmbeddedPlatform::start("admin-password-1", &env).await;
     Platform {
         embedded,
         http: support::http_client(),
@@ -59,7 +62,7 @@ async fn start() -> Platform {
 }
 
 impl Platform {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.embedded.url())
     }
 
@@ -141,7 +144,7 @@ impl Platform {
         self.form(reqwest::Method::DELETE, path, &[]).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
         self.form(reqwest::Method::POST, path, form).await
     }
 
@@ -170,7 +173,40 @@ fn code(body: &Value) -> i64 {
         .unwrap_or_else(|| panic!("no code: {body}"))
 }
 
-async fn desc(platform: &Platform, app: &str, os: &str, version: &str, time: &str) {
+/// Uploads `bytes` as the hosted build file `name` of `app` for `os` (X-SecretKey), with the
+/// form `fields`.
+pub(crate) async fn upload(
+    platform: &Platform,
+    app: &str,
+    os: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (key, value) in fields {
+        form = form.text(key.to_string(), value.to_string());
+    }
+    // The legacy UI names each part after its file: any field name is taken.
+    let field = if name.contains(' ') { "file" } else { name };
+    form = form.part(
+        field.to_owned(),
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
+    platform
+        .send(
+            platform
+                .http
+                .post(platform.url(&format!("/api/v2/{app}/archive/{os}")))
+                .header("X-SecretKey", SECRET)
+                .multipart(form),
+        )
+        .await
+}
+
+/// Publishes build `version` of `app` for `os` at `time` (its download at
+/// `http://cdn.example/{app}/{version}.{os}`, its description `build {version}`).
+pub(crate) async fn desc(platform: &Platform, app: &str, os: &str, version: &str, time: &str) {
     let software_url = format!("http://cdn.example/{app}/{version}.{os}");
     let (status, body) = platform
         .post(
@@ -187,83 +223,4 @@ async fn desc(platform: &Platform, app: &str, os: &str, version: &str, time: &st
         )
         .await;
     assert_eq!((status, code(&body)), (200, 0), "{body}");
-}
-
-/// Renders the page in headless Chromium: its DOM shows the app, the newest version and the QR
-/// image; a screenshot is kept under the target directory.
-async fn render_in_chromium(page_url: &str) {
-    let chromium = PathBuf::from("/usr/bin/chromium");
-    if !chromium.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have /usr/bin/chromium (.ci/run installs it)"
-        );
-        eprintln!("skipped: /usr/bin/chromium is absent (apt-get install chromium); CI runs this");
-        return;
-    }
-    let profile = tempfile::tempdir().expect("profile dir");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let artifacts = target.join("test-artifacts");
-    std::fs::create_dir_all(&artifacts).expect("artifacts dir");
-    let screenshot = artifacts.join("appinhouse-page.png");
-    let _ = std::fs::remove_file(&screenshot);
-    let profile_dir = profile.path().to_owned();
-    let base_flags = move |command: &mut Command| {
-        command.args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ]);
-        command.arg(format!("--user-data-dir={}", profile_dir.display()));
-    };
-    let url = page_url.to_owned();
-    let shot = screenshot.clone();
-    let (dom, shot_status) = tokio::task::spawn_blocking(move || {
-        let mut dump = Command::new(&chromium);
-        base_flags(&mut dump);
-        dump.args(["--dump-dom", &url]);
-        let dom = dump.output().expect("run chromium --dump-dom");
-        let mut capture = Command::new(&chromium);
-        base_flags(&mut capture);
-        capture.arg(format!("--screenshot={}", shot.display()));
-        capture.args(["--window-size=1024,1400", "--hide-scrollbars", &url]);
-        let status = capture.output().expect("run chromium --screenshot");
-        (dom, status)
-    })
-    .await
-    .expect("chromium task");
-    let dom_text = String::from_utf8_lossy(&dom.stdout);
-    support::assert_exited_ok(&dom, "chromium --dump-dom");
-    assert!(
-        dom_text.contains("id=\"app\">ROG2 (rog2)</h1>"),
-        "{dom_text}"
-    );
-    assert!(
-        dom_text.contains("5.5.0"),
-        "newest android version shown: {dom_text}"
-    );
-    assert!(
-        dom_text.contains("3.1.0"),
-        "newest ios version shown: {dom_text}"
-    );
-    assert!(
-        dom_text.contains("<img id=\"qr\""),
-        "QR image for a desktop visitor: {dom_text}"
-    );
-    assert!(
-        dom_text.contains("data:image/svg+xml"),
-        "QR made here, no external asset"
-    );
-    support::assert_exited_ok(&shot_status, "chromium --screenshot");
-    let png = std::fs::read(&screenshot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    eprintln!("download page screenshot: {}", screenshot.display());
 }

@@ -2,6 +2,7 @@
 //! `tad` child processes whose output is collected line by line, and a real sshd (`sshd`).
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod events;
 pub mod fixtures;
 pub mod moto;
@@ -596,6 +597,21 @@ pub async fn post_multipart(
 }
 
 pub use common::storage::testing::files_under;
+
+/// Whether `component`, which a test needs, is `present` here. When it is not, the test fails
+/// under `CI` (whose `.ci/run` provides it) and is otherwise skipped with a note saying how to
+/// `install` it.
+pub fn component_available(present: bool, component: &str, install: &str) -> bool {
+    if present {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have {component} ({install})"
+    );
+    eprintln!("skipped: no {component} here ({install}); CI runs this test");
+    false
+}
 
 /// Asserts a finished child process (`what`) exited with success, showing its output if not.
 pub fn assert_exited_ok(output: &std::process::Output, what: &str) {

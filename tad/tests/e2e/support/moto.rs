@@ -21,14 +21,11 @@ impl Moto {
     /// Starts moto and waits until it listens; `None` (after saying why) when it is not
     /// installed outside CI.
     pub fn start() -> Option<Moto> {
-        if !Path::new(MOTO).exists() {
-            assert!(
-                std::env::var("CI").is_err(),
-                "CI must run the S3 tests: install moto[server] into /tmp/tad-moto-venv"
-            );
-            eprintln!(
-                "skipped: no {MOTO} (python3 -m venv /tmp/tad-moto-venv && /tmp/tad-moto-venv/bin/pip install 'moto[server]')"
-            );
+        if !super::component_available(
+            Path::new(MOTO).exists(),
+            MOTO,
+            "python3 -m venv /tmp/tad-moto-venv && /tmp/tad-moto-venv/bin/pip install 'moto[server]'",
+        ) {
             return None;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
