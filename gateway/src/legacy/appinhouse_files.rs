@@ -94,6 +94,8 @@ pub async fn download(
                 AppinhouseCode::SystemError | AppinhouseCode::UnknownError => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
+                // A protected app's file without a grant.
+                AppinhouseCode::SecretKey => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::NOT_FOUND,
             };
             return HttpResponse::build(status).json(failure.body());

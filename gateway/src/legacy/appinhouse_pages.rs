@@ -59,8 +59,21 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// Whether `app` can be an app's name (what svc-appinhouse accepts: `A-Z a-z 0-9 . _ -`, up to
+/// 128 bytes): only such a name goes into a cookie's name or path.
+fn app_name_like(app: &str) -> bool {
+    !app.is_empty()
+        && app.len() <= 128
+        && app
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'))
+}
+
 /// The password form of a protected app, with a new CSRF token in its cookie.
 fn locked_page(request: &HttpRequest, app: &str, problem: Option<&str>) -> HttpResponse {
+    if !app_name_like(app) {
+        return html(StatusCode::NOT_FOUND, render_message("no such app"));
+    }
     let token = uuid::Uuid::new_v4().simple().to_string();
     let csrf = set_cookie(
         request,
@@ -325,4 +338,34 @@ pub async fn share(
     extra.insert("access".to_owned(), json!(grant.access));
     extra.insert("expires_unix".to_owned(), json!(grant.expires_unix));
     Ok(ok(extra))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_app_like_names_reach_a_cookie() {
+        let request = actix_web::test::TestRequest::default().to_http_request();
+        let locked = locked_page(&request, "rog2", None);
+        assert_eq!(locked.status(), StatusCode::UNAUTHORIZED);
+        let cookie = locked
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        assert!(cookie.starts_with("tad_csrf="), "{cookie}");
+        assert!(
+            cookie.contains("; Path=/app/rog2; ") && cookie.contains("HttpOnly"),
+            "{cookie}"
+        );
+        for hostile in ["x; Domain=evil.example", "a/b", "", &"x".repeat(129)] {
+            let answer = locked_page(&request, hostile, None);
+            assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{hostile:?}");
+            assert!(
+                answer.headers().get(header::SET_COOKIE).is_none(),
+                "{hostile:?}"
+            );
+        }
+    }
 }

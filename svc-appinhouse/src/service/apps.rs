@@ -125,7 +125,8 @@ impl AppinhouseService {
             .await
     }
 
-    /// Deletes an app, its builds and plists, then its hosted files.
+    /// Deletes an app, its builds, plists and protection, then its hosted files (an app made
+    /// again under the name starts open, with none of the old builds).
     pub async fn delete_app(&self, name: &str) -> AppinhouseResult<()> {
         let name = name.trim().to_owned();
         let key_prefix = name.clone();
@@ -133,6 +134,7 @@ impl AppinhouseService {
             .transaction(move |connection| {
                 existing_app(connection, &name)?;
                 builds::delete_of_app(connection, &name)?;
+                crate::db::models::access::delete_access(connection, &name)?;
                 apps::delete(connection, &name)?;
                 Ok::<_, AppinhouseError>(())
             })

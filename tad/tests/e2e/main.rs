@@ -5,6 +5,7 @@
 mod support;
 
 mod appinhouse_browser;
+mod appinhouse_browser_access;
 mod appinhouse_contract;
 mod appinhouse_replicas;
 mod artifact_archives;
