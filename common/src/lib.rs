@@ -15,6 +15,7 @@ pub mod doorway;
 pub mod https;
 pub mod identity;
 pub mod ids;
+pub mod in_process;
 pub mod limits;
 pub mod names;
 pub mod paging;

@@ -4,7 +4,9 @@
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 pub use common::telemetry::reply;
-use common::{auth::Claims, telemetry::CallContext, time::TimeRenderer};
+use common::{
+    auth::Claims, in_process::InProcessConnector, telemetry::CallContext, time::TimeRenderer,
+};
 use futures::future::{Ready, ready};
 use proto::{
     ErrorReason,
@@ -20,7 +22,7 @@ use std::time::Duration;
 use tonic::{
     metadata::{Ascii, MetadataValue},
     service::{Interceptor, interceptor::InterceptedService},
-    transport::Endpoint,
+    transport::{Channel, Endpoint},
 };
 use tonic_health::pb::health_client::HealthClient;
 
@@ -61,13 +63,30 @@ impl ServiceAddrs {
     }
 }
 
-/// The service addresses, checked once at startup: one endpoint per replica.
+/// Where one replica of a service is: a gRPC address, or this process (`tad serve`).
+#[derive(Debug, Clone)]
+pub enum ServiceTarget {
+    Remote(Box<Endpoint>),
+    InProcess(InProcessConnector),
+}
+
+impl ServiceTarget {
+    /// A lazily connected channel to the replica, for the runtime this is called on.
+    fn channel(&self) -> Channel {
+        match self {
+            ServiceTarget::Remote(endpoint) => endpoint.connect_lazy(),
+            ServiceTarget::InProcess(connector) => connector.channel(),
+        }
+    }
+}
+
+/// The service addresses, checked once at startup: one target per replica.
 #[derive(Debug, Clone)]
 pub struct ServiceEndpoints {
-    resource: Vec<Endpoint>,
-    artifact: Vec<Endpoint>,
-    jobs: Vec<Endpoint>,
-    appinhouse: Vec<Endpoint>,
+    resource: Vec<ServiceTarget>,
+    artifact: Vec<ServiceTarget>,
+    jobs: Vec<ServiceTarget>,
+    appinhouse: Vec<ServiceTarget>,
 }
 
 /// Largest gRPC message to and from svc-artifact (upload and download chunks stay under it).
@@ -87,7 +106,10 @@ pub struct InvalidAddress {
 }
 
 /// The endpoints of one service's replicas, each address checked.
-fn endpoints(service: &'static str, addrs: &[String]) -> Result<Vec<Endpoint>, InvalidAddress> {
+fn endpoints(
+    service: &'static str,
+    addrs: &[String],
+) -> Result<Vec<ServiceTarget>, InvalidAddress> {
     let key = format!("TAD_{}_ADDR", service.to_ascii_uppercase());
     if addrs.is_empty() {
         return Err(InvalidAddress {
@@ -101,7 +123,11 @@ fn endpoints(service: &'static str, addrs: &[String]) -> Result<Vec<Endpoint>, I
         .iter()
         .map(|addr| {
             Endpoint::from_shared(addr.clone())
-                .map(|endpoint| endpoint.connect_timeout(Duration::from_secs(5)))
+                .map(|endpoint| {
+                    ServiceTarget::Remote(Box::new(
+                        endpoint.connect_timeout(Duration::from_secs(5)),
+                    ))
+                })
                 .map_err(|error| InvalidAddress {
                     key: key.clone(),
                     service,
@@ -120,6 +146,17 @@ impl ServiceEndpoints {
             jobs: endpoints("jobs", &addrs.jobs)?,
             appinhouse: endpoints("appinhouse", &addrs.appinhouse)?,
         })
+    }
+
+    /// Every service in this process, reached through memory (`tad serve`).
+    pub fn in_process(connector: &InProcessConnector) -> ServiceEndpoints {
+        let here = || vec![ServiceTarget::InProcess(connector.clone())];
+        ServiceEndpoints {
+            resource: here(),
+            artifact: here(),
+            jobs: here(),
+            appinhouse: here(),
+        }
     }
 
     /// How many replicas of the jobs service are configured.
@@ -166,10 +203,16 @@ pub struct Clients {
 
 impl Clients {
     pub fn connect_lazy(endpoints: &ServiceEndpoints) -> Clients {
-        let resource = Replicas::connect_lazy("resource", &endpoints.resource);
-        let artifact = Replicas::connect_lazy("artifact", &endpoints.artifact);
-        let jobs = Replicas::connect_lazy("jobs", &endpoints.jobs);
-        let appinhouse = Replicas::connect_lazy("appinhouse", &endpoints.appinhouse);
+        let replicas = |service, targets: &[ServiceTarget]| {
+            Replicas::from_channels(
+                service,
+                targets.iter().map(ServiceTarget::channel).collect(),
+            )
+        };
+        let resource = replicas("resource", &endpoints.resource);
+        let artifact = replicas("artifact", &endpoints.artifact);
+        let jobs = replicas("jobs", &endpoints.jobs);
+        let appinhouse = replicas("appinhouse", &endpoints.appinhouse);
         let health = [
             ("resource", resource_service_server::SERVICE_NAME, &resource),
             ("artifact", artifact_service_server::SERVICE_NAME, &artifact),
@@ -343,7 +386,14 @@ mod tests {
         ]))
         .expect("valid");
         assert_eq!(endpoints.jobs_replicas(), 3);
-        let uris: Vec<String> = endpoints.jobs.iter().map(|e| e.uri().to_string()).collect();
+        let uris: Vec<String> = endpoints
+            .jobs
+            .iter()
+            .map(|target| match target {
+                ServiceTarget::Remote(endpoint) => endpoint.uri().to_string(),
+                ServiceTarget::InProcess(_) => "in process".to_owned(),
+            })
+            .collect();
         assert_eq!(
             uris,
             [

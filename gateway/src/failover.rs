@@ -166,13 +166,21 @@ pub struct Replicas {
 impl Replicas {
     /// Lazily connected channels to every endpoint of `service` (at least one).
     pub fn connect_lazy(service: &'static str, endpoints: &[Endpoint]) -> Replicas {
+        Replicas::from_channels(
+            service,
+            endpoints.iter().map(Endpoint::connect_lazy).collect(),
+        )
+    }
+
+    /// The replicas of `service` behind `channels` (at least one), one channel each.
+    pub fn from_channels(service: &'static str, channels: Vec<Channel>) -> Replicas {
         Replicas {
             shared: Arc::new(Shared {
                 service,
-                replicas: endpoints
-                    .iter()
-                    .map(|endpoint| Replica {
-                        channel: endpoint.connect_lazy(),
+                replicas: channels
+                    .into_iter()
+                    .map(|channel| Replica {
+                        channel,
                         set_aside_until: Mutex::new(None),
                     })
                     .collect(),

@@ -292,7 +292,7 @@ pub async fn import_file(config: &Config, file: &Path) -> anyhow::Result<ImportS
         Arc::new(InMemoryCache::new()),
         jwt,
         embedded,
-        &config.jobs.addr,
+        crate::runtime::service_channel("jobs", &config.jobs.addr)?,
     )
     .await?;
     let actor = Claims {

@@ -70,14 +70,14 @@ pub async fn shared_bus(config: &Config) -> anyhow::Result<SharedBus> {
 }
 
 /// Opens (and migrates) the resource database and builds the rules over it; the rules ask the
-/// jobs service at `jobs_addr` whether a cluster is in use before deleting it. The credential key
+/// jobs service behind `jobs` whether a cluster is in use before deleting it. The credential key
 /// is generated into the data directory when `generate_keys` is true (embedded mode).
 pub async fn resource_service(
     config: &Config,
     cache: SharedCache,
     jwt: JwtKeys,
     generate_keys: bool,
-    jobs_addr: &str,
+    jobs: tonic::transport::Channel,
 ) -> anyhow::Result<ResourceService> {
     let cipher =
         CredentialCipher::from_hex_key(&secrets::credential_key(config, generate_keys)?)
@@ -95,7 +95,7 @@ pub async fn resource_service(
         Some(shared_bus(config).await?),
     );
     let jwt = jwt.with_sessions(sessions);
-    let jobs = svc_resource::JobsDirectory::new(service_channel("jobs", jobs_addr)?);
+    let jobs = svc_resource::JobsDirectory::new(jobs);
     Ok(svc_resource::service(
         config,
         database,
@@ -150,7 +150,10 @@ pub async fn appinhouse_service(
 /// A lazily connected channel to another service; with several replicas listed
 /// (comma-separated, as the configuration checked them), calls are balanced over the ones that
 /// accept connections ([`crate::balanced`]).
-fn service_channel(service: &'static str, addr: &str) -> anyhow::Result<tonic::transport::Channel> {
+pub(crate) fn service_channel(
+    service: &'static str,
+    addr: &str,
+) -> anyhow::Result<tonic::transport::Channel> {
     let endpoints = addr
         .split(',')
         .map(|one| {
@@ -167,14 +170,14 @@ fn service_channel(service: &'static str, addr: &str) -> anyhow::Result<tonic::t
 }
 
 /// Opens (and migrates) the jobs database and starts its execution engine (with the sweeper of
-/// runs whose owner vanished); the jobs rules ask the resource and artifact services at the
-/// given addresses.
+/// runs whose owner vanished); the jobs rules ask the resource and artifact services behind the
+/// given channels.
 pub async fn jobs_service(
     config: &Config,
     jwt: JwtKeys,
     generate_keys: bool,
-    resource_addr: &str,
-    artifact_addr: &str,
+    resource: tonic::transport::Channel,
+    artifact: tonic::transport::Channel,
 ) -> anyhow::Result<JobsService> {
     // Parameter values and run snapshots are sealed with the key of the SSH credentials.
     let sealer = svc_jobs::sealed::Sealer::new(
@@ -189,8 +192,8 @@ pub async fn jobs_service(
     svc_jobs::sealed::seal_plaintext_rows(&database, &sealer)
         .await
         .context("cannot seal the values of the jobs database")?;
-    let resource = ResourceDirectory::new(service_channel("resource", resource_addr)?);
-    let artifact = ArtifactDirectory::new(service_channel("artifact", artifact_addr)?);
+    let resource = ResourceDirectory::new(resource);
+    let artifact = ArtifactDirectory::new(artifact);
     let engine = Engine::new(
         database.clone(),
         resource.clone(),
@@ -259,8 +262,8 @@ pub async fn jobs(config: Config) -> anyhow::Result<()> {
         &config,
         jwt.clone(),
         false,
-        &config.resource.addr,
-        &config.artifact.addr,
+        service_channel("resource", &config.resource.addr)?,
+        service_channel("artifact", &config.artifact.addr)?,
     )
     .await?;
     let listener = listen_grpc("jobs", config.jobs.listen, service.database().describe()).await?;
@@ -279,11 +282,11 @@ pub async fn jobs(config: Config) -> anyhow::Result<()> {
 }
 
 /// Opens (and migrates) the artifact database and the object store, and builds the rules; they
-/// ask the resource service at `resource_addr` whether an upload's application exists.
+/// ask the resource service behind `resource` whether an upload's application exists.
 pub async fn artifact_service(
     config: &Config,
     jwt: JwtKeys,
-    resource_addr: &str,
+    resource: tonic::transport::Channel,
 ) -> anyhow::Result<ArtifactService> {
     let blocking_config = config.clone();
     let (database, storage) = tokio::task::spawn_blocking(move || {
@@ -295,8 +298,7 @@ pub async fn artifact_service(
     })
     .await
     .context("database task stopped")??;
-    let resource =
-        svc_artifact::ResourceDirectory::new(service_channel("resource", resource_addr)?);
+    let resource = svc_artifact::ResourceDirectory::new(resource);
     let service = svc_artifact::service(config, database, storage, jwt, resource);
     // Crash leftovers go in the background: listing a large bucket must not delay serving.
     let collector = service.clone();
@@ -402,6 +404,21 @@ pub async fn serve_grpc(
         .context("gRPC server failed")
 }
 
+/// Serves the hosted services (and gRPC health) to the in-process connections of `incoming` until
+/// `shutdown` completes.
+async fn serve_grpc_in_process(
+    services: HostedServices,
+    incoming: common::in_process::InProcessIncoming,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tonic::transport::Server::builder()
+        .trace_fn(common::telemetry::grpc_server_span)
+        .add_routes(services.routes().await)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+        .context("in-process gRPC server failed")
+}
+
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
 pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
@@ -472,20 +489,24 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(config, true)?);
     let cache = shared_cache(config).await?;
-    let grpc_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .context("cannot bind the loopback gRPC port")?;
-    let grpc_addr = grpc_listener.local_addr()?;
-    // Every service is on the one loopback server, and finds the others there.
-    let grpc_url = format!("http://{grpc_addr}");
-    let resource = resource_service(config, cache, jwt, true, &grpc_url).await?;
+    // Every service is on one in-process gRPC server: the gateway and the services reach it
+    // through memory, not loopback TCP.
+    let (connector, incoming) = common::in_process::in_process();
+    let resource = resource_service(config, cache, jwt, true, connector.channel()).await?;
     // Every part of this process checks sessions with the owner's check (one cache, one bus).
     let jwt = resource.jwt().clone();
     let admin = bootstrap_admin(config, &resource).await?;
     let appinhouse = appinhouse_service(config, true).await?;
 
-    let artifact = artifact_service(config, jwt.clone(), &grpc_url).await?;
-    let jobs = jobs_service(config, jwt.clone(), true, &grpc_url, &grpc_url).await?;
+    let artifact = artifact_service(config, jwt.clone(), connector.channel()).await?;
+    let jobs = jobs_service(
+        config,
+        jwt.clone(),
+        true,
+        connector.channel(),
+        connector.channel(),
+    )
+    .await?;
     let engine = jobs.engine().clone();
     let (grpc_stop, grpc_stopped) = oneshot::channel::<()>();
     let services = HostedServices {
@@ -494,11 +515,11 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         jobs: Some((jobs, jwt.clone())),
         appinhouse: Some(appinhouse),
     };
-    let grpc_task = tokio::spawn(serve_grpc(services, grpc_listener, async move {
+    let grpc_task = tokio::spawn(serve_grpc_in_process(services, incoming, async move {
         let _ = grpc_stopped.await;
     }));
 
-    let endpoints = ServiceEndpoints::new(&ServiceAddrs::all_at(&grpc_url))?;
+    let endpoints = ServiceEndpoints::in_process(&connector);
     let http_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let url = format!("http://{}", http_listener.local_addr()?);
@@ -548,7 +569,8 @@ pub async fn resource(config: Config) -> anyhow::Result<()> {
     check_replica_database(&config, "resource", "resource").await?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(&config, false)?);
     let cache = shared_cache(&config).await?;
-    let service = resource_service(&config, cache, jwt, false, &config.jobs.addr).await?;
+    let jobs = service_channel("jobs", &config.jobs.addr)?;
+    let service = resource_service(&config, cache, jwt, false, jobs).await?;
     bootstrap_admin(&config, &service).await?;
     let database = service.database().describe();
     let services = HostedServices {
@@ -576,7 +598,8 @@ pub async fn artifact(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-artifact", config.log_format)?;
     check_replica_database(&config, "artifact", "artifact").await?;
     let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
-    let service = artifact_service(&config, jwt, &config.resource.addr).await?;
+    let resource = service_channel("resource", &config.resource.addr)?;
+    let service = artifact_service(&config, jwt, resource).await?;
     tracing::info!(
         resource = %config.resource.addr,
         storage = %service.storage().describe(),
