@@ -396,12 +396,7 @@ pub async fn serve_grpc(
         }
         accepted
     });
-    tonic::transport::Server::builder()
-        .trace_fn(common::telemetry::grpc_server_span)
-        .add_routes(services.routes().await)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await
-        .context("gRPC server failed")
+    serve_incoming(services, incoming, shutdown).await
 }
 
 /// Serves the hosted services (and gRPC health) to the in-process connections of `incoming` until
@@ -411,12 +406,33 @@ async fn serve_grpc_in_process(
     incoming: common::in_process::InProcessIncoming,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_incoming(services, incoming, shutdown).await
+}
+
+/// Serves the hosted services (and gRPC health) on the connections of `incoming` until
+/// `shutdown` completes.
+async fn serve_incoming<Connections, Connection, Failure>(
+    services: HostedServices,
+    incoming: Connections,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()>
+where
+    Connections: futures::Stream<Item = Result<Connection, Failure>>,
+    Connection: tonic::transport::server::Connected
+        + tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + Unpin
+        + Send
+        + 'static,
+    Connection::ConnectInfo: Clone + Send + Sync + 'static,
+    Failure: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     tonic::transport::Server::builder()
         .trace_fn(common::telemetry::grpc_server_span)
         .add_routes(services.routes().await)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
-        .context("in-process gRPC server failed")
+        .context("gRPC server failed")
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
