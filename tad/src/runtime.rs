@@ -1,5 +1,5 @@
-//! The process roles: `serve` (gateway and services in one process on a loopback gRPC server,
-//! so embedded mode runs the production code path), `gateway`, `resource`, `artifact`, `jobs`,
+//! The process roles: `serve` (gateway and services in one process on an in-process gRPC server
+//! reached through memory, so embedded mode runs the production code path without a port), `gateway`, `resource`, `artifact`, `jobs`,
 //! `appinhouse serve` and `migrate`.
 
 use std::{future::Future, net::SocketAddr, sync::Arc};

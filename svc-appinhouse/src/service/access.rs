@@ -146,11 +146,8 @@ impl AppinhouseService {
         let password = password.to_owned();
         let hash = tokio::task::spawn_blocking(move || common::passwords::hash(&password))
             .await
-            .map_err(|error| AppinhouseError::Upload(error.to_string()))?
-            .map_err(|error| AppinhouseError::Invalid {
-                field: "password",
-                message: format!("cannot be hashed: {error}"),
-            })?;
+            .map_err(|error| AppinhouseError::Hashing(error.to_string()))?
+            .map_err(AppinhouseError::Hashing)?;
         let epoch = uuid::Uuid::new_v4().simple().to_string();
         self.database
             .transaction(move |connection| {

@@ -56,6 +56,8 @@ common::rules_error! {
         Store(#[from] StoreError),
         #[error("upload failed: {0}")]
         Upload(String),
+        #[error("cannot hash the page password: {0}")]
+        Hashing(String),
     }
 }
 
@@ -78,7 +80,9 @@ impl AppinhouseError {
             AppinhouseError::SecretKey
             | AppinhouseError::Protected(_)
             | AppinhouseError::TooManyAttempts(_) => Fault::SecretKey,
-            AppinhouseError::Store(_) | AppinhouseError::Upload(_) => Fault::SystemError,
+            AppinhouseError::Store(_)
+            | AppinhouseError::Upload(_)
+            | AppinhouseError::Hashing(_) => Fault::SystemError,
         }
     }
 }
