@@ -129,11 +129,13 @@ pub async fn appinhouse_service(
     // The error names the directory or the bucket (never its credentials).
     let store =
         svc_appinhouse::open_store(config).context("cannot open the appinhouse file store")?;
+    // The read cache's generations: Redis across replicas, in memory in `tad serve`.
     let service = AppinhouseService::new(
         database,
         store,
         svc_appinhouse::settings(config, secret.key),
-    );
+    )
+    .with_shared_cache(shared_cache(config).await?);
     let collector = service.clone();
     let min_age = std::time::Duration::from_secs(config.storage_gc_age_secs);
     tokio::spawn(async move {

@@ -122,15 +122,17 @@ impl AppinhouseService {
     /// protection when `password` is empty.
     pub async fn protect_app(&self, app: &str, password: &str) -> AppinhouseResult<()> {
         let app = app.trim().to_owned();
+        let changed = app.clone();
         if password.is_empty() {
-            return self
-                .database
+            self.database
                 .transaction(move |connection| {
                     existing_app(connection, &app)?;
                     access::delete_access(connection, &app)?;
-                    Ok(())
+                    Ok::<_, AppinhouseError>(())
                 })
-                .await;
+                .await?;
+            self.reads.changed(&changed).await;
+            return Ok(());
         }
         let chars = password.chars().count();
         if !PASSWORD_CHARS.contains(&chars) {
@@ -166,9 +168,12 @@ impl AppinhouseService {
                         },
                     )?;
                 }
-                Ok(())
+                Ok::<_, AppinhouseError>(())
             })
-            .await
+            .await?;
+        // Answers kept while the app was open must not reach readers without a grant.
+        self.reads.changed(&changed).await;
+        Ok(())
     }
 
     /// A signed link's grant to a protected app, valid `hours` (1 to [`MAX_SHARE_HOURS`]).

@@ -139,6 +139,7 @@ impl AppinhouseService {
                 Ok::<_, AppinhouseError>(())
             })
             .await?;
+        self.reads.changed(&key_prefix).await;
         let removed = self
             .store
             .delete_prefix(&key_prefix)

@@ -254,6 +254,7 @@ impl AppinhouseService {
                 unreferenced(connection, &record.app, replaced)
             })
             .await?;
+        self.reads.changed(&app).await;
         if !replaced.is_empty() {
             tracing::info!(%app, files = replaced.len(), "replaced hosted files deleted");
         }
@@ -346,6 +347,7 @@ impl AppinhouseService {
             &required(fields, "extend_key")?,
             MAX_EXTEND_KEY_BYTES,
         )?;
+        let changed = app.clone();
         self.database
             .transaction(move |connection| {
                 existing_app(connection, &app)?;
@@ -374,9 +376,11 @@ impl AppinhouseService {
                         create_time: now_utc(),
                     },
                 )?;
-                Ok(())
+                Ok::<_, AppinhouseError>(())
             })
-            .await
+            .await?;
+        self.reads.changed(&changed).await;
+        Ok(())
     }
 
     /// The residue delete: keeps the newest `residue` builds of a platform (at least
@@ -406,6 +410,7 @@ impl AppinhouseService {
             });
         }
         let app = app.trim().to_owned();
+        let changed = app.clone();
         let (removed, files) = self
             .database
             .transaction(move |connection| {
@@ -419,6 +424,7 @@ impl AppinhouseService {
                 Ok::<_, AppinhouseError>((old.len(), files))
             })
             .await?;
+        self.reads.changed(&changed).await;
         self.delete_hosted(&files).await?;
         Ok(removed)
     }

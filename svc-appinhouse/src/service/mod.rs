@@ -14,6 +14,7 @@ pub mod metadata;
 pub mod page;
 pub mod platform;
 pub mod plist;
+pub mod read_cache;
 pub mod reads;
 pub mod retention;
 pub mod time;
@@ -64,6 +65,7 @@ pub struct AppinhouseService {
     database: Database,
     store: BuildStore,
     settings: Arc<AppinhouseSettings>,
+    reads: Arc<read_cache::ReadCache>,
 }
 
 /// Form fields of a request, by name.
@@ -88,7 +90,15 @@ impl AppinhouseService {
             database,
             store,
             settings: Arc::new(settings),
+            reads: read_cache::ReadCache::new(Arc::new(common::cache::InMemoryCache::new())),
         }
+    }
+
+    /// Keeps the generations of the read cache in `cache`, shared by every replica (Redis), so a
+    /// write through one replica is seen at once through the others.
+    pub fn with_shared_cache(mut self, cache: common::cache::SharedCache) -> AppinhouseService {
+        self.reads = read_cache::ReadCache::new(cache);
+        self
     }
 
     /// The database (readiness checks).

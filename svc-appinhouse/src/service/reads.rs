@@ -13,6 +13,7 @@ use super::{
     apps::existing_app,
     builds::{manifest, record_of_row},
     platform::{Detected, Platform, detect},
+    read_cache::Cached,
 };
 use crate::db::models::{
     apps::AppRow,
@@ -86,6 +87,9 @@ pub fn plist_url(base_url: &str, app: &str, version: &str, extend_key: Option<&s
     url
 }
 
+/// Longest read description kept in the read cache (longer ones are read through).
+const MAX_CACHED_READ_BYTES: usize = 200;
+
 /// Where the links of one answer point: this server's base URL and the grant links carry (a
 /// protected app).
 pub(crate) struct Links {
@@ -149,6 +153,44 @@ impl AppinhouseService {
                 read(&service, connection, &app, row, links)
             })
             .await
+    }
+
+    /// `load`, or the answer kept for this read of an open app (`read` names the read). Only a
+    /// reader that shows neither a grant nor `X-SecretKey` is served from the cache, and only
+    /// short, well-formed reads are kept.
+    async fn cached<T: Clone>(
+        &self,
+        app: &str,
+        reader: &Reader,
+        read: &str,
+        wrap: impl FnOnce(T) -> Cached,
+        unwrap: impl FnOnce(Cached) -> Option<T>,
+        load: impl std::future::Future<Output = AppinhouseResult<T>>,
+    ) -> AppinhouseResult<T> {
+        let app = app.trim();
+        let presented = &reader.presented;
+        let cacheable = presented.secret_key.is_none()
+            && presented.access.is_none()
+            && app.len() <= super::apps::MAX_APP_NAME_BYTES
+            && read.len() <= MAX_CACHED_READ_BYTES;
+        let slot = if cacheable {
+            let base_url = self.base_url(&reader.request_base_url);
+            self.reads.slot(app, &format!("{read}\n{base_url}")).await
+        } else {
+            None
+        };
+        if let Some(answer) = slot
+            .as_ref()
+            .and_then(|slot| self.reads.get(slot))
+            .and_then(unwrap)
+        {
+            return Ok(answer);
+        }
+        let answer = load.await?;
+        if let Some(slot) = slot {
+            self.reads.put(slot, wrap(answer.clone()));
+        }
+        Ok(answer)
     }
 
     pub(crate) fn views(
@@ -242,14 +284,20 @@ impl AppinhouseService {
         app: &str,
         reader: impl Into<Reader>,
     ) -> AppinhouseResult<Vec<BuildView>> {
-        self.read_app(app, reader, |service, connection, app, _, links| {
+        let reader = reader.into();
+        let load = self.read_app(app, reader.clone(), |service, connection, app, _, links| {
             let mut rows = Vec::new();
             for platform in Platform::ALL {
                 rows.extend(builds::newest(connection, app, platform.as_str(), 0, 1)?);
             }
             service.views(connection, &links, rows)
-        })
-        .await
+        });
+        let cached = |answer| match answer {
+            Cached::Views(views) => Some(views),
+            _ => None,
+        };
+        self.cached(app, &reader, "last", Cached::Views, cached, load)
+            .await
     }
 
     /// `mobile/last`: the newest build of the visitor's platform.
@@ -261,11 +309,22 @@ impl AppinhouseService {
         reader: impl Into<Reader>,
     ) -> AppinhouseResult<(Detected, Vec<BuildView>)> {
         let detected = detect(user_agent, touch_hint);
-        self.read_app(app, reader, move |service, connection, app, _, links| {
-            let rows = builds::newest(connection, app, detected.platform().as_str(), 0, 1)?;
-            Ok((detected, service.views(connection, &links, rows)?))
-        })
-        .await
+        let reader = reader.into();
+        let load = self.read_app(
+            app,
+            reader.clone(),
+            move |service, connection, app, _, links| {
+                let rows = builds::newest(connection, app, detected.platform().as_str(), 0, 1)?;
+                Ok((detected, service.views(connection, &links, rows)?))
+            },
+        );
+        let read = format!("mobile\n{}", detected.as_str());
+        let wrap = |(detected, views)| Cached::Detected(detected, views);
+        let cached = |answer| match answer {
+            Cached::Detected(detected, views) => Some((detected, views)),
+            _ => None,
+        };
+        self.cached(app, &reader, &read, wrap, cached, load).await
     }
 
     /// `list/{platform}` and `mobile/list`: one page of a platform's builds, newest first.
@@ -276,15 +335,26 @@ impl AppinhouseService {
         page: Option<&str>,
         reader: impl Into<Reader>,
     ) -> AppinhouseResult<(Vec<BuildView>, Window)> {
+        let read = format!("list\n{}\n{}", platform.as_str(), page.unwrap_or_default());
         let page = page.map(str::to_owned);
-        self.read_app(app, reader, move |service, connection, app, _, links| {
-            let total = builds::count(connection, app, platform.as_str())?;
-            let window = service.window(page.as_deref(), total)?;
-            let (offset, limit) = (window.offset, window.limit);
-            let rows = builds::newest(connection, app, platform.as_str(), offset, limit)?;
-            Ok((service.views(connection, &links, rows)?, window))
-        })
-        .await
+        let reader = reader.into();
+        let load = self.read_app(
+            app,
+            reader.clone(),
+            move |service, connection, app, _, links| {
+                let total = builds::count(connection, app, platform.as_str())?;
+                let window = service.window(page.as_deref(), total)?;
+                let (offset, limit) = (window.offset, window.limit);
+                let rows = builds::newest(connection, app, platform.as_str(), offset, limit)?;
+                Ok((service.views(connection, &links, rows)?, window))
+            },
+        );
+        let wrap = |(views, window)| Cached::Listed(views, window);
+        let cached = |answer| match answer {
+            Cached::Listed(views, window) => Some((views, window)),
+            _ => None,
+        };
+        self.cached(app, &reader, &read, wrap, cached, load).await
     }
 
     /// The OTA plist of an ios version (or of one of its extra downloads); 1004 (the archive
@@ -302,8 +372,16 @@ impl AppinhouseService {
             .map(str::trim)
             .filter(|key| !key.is_empty())
             .map(str::to_owned);
-        let (app, version, plist) = self
-            .read_app(app, reader, move |service, connection, app, _, links| {
+        let reader = reader.into();
+        let read = format!(
+            "plist\n{version}\n{}",
+            extend_key.as_deref().unwrap_or_default()
+        );
+        let counted = (app.trim().to_owned(), version.clone());
+        let load = self.read_app(
+            app,
+            reader.clone(),
+            move |service, connection, app, _, links| {
                 let Links { base_url, access } = links;
                 let app = app.to_owned();
                 let ios = Platform::Ios.as_str();
@@ -336,11 +414,19 @@ impl AppinhouseService {
                     }
                     _ => stored,
                 };
-                Ok((app, version, plist))
-            })
+                Ok(plist.into_bytes())
+            },
+        );
+        let cached = |answer| match answer {
+            Cached::Plist(plist) => Some(plist),
+            _ => None,
+        };
+        let plist = self
+            .cached(app, &reader, &read, Cached::Plist, cached, load)
             .await?;
+        let (app, version) = counted;
         self.count_install_later(app, Platform::Ios.as_str().to_owned(), version);
-        Ok(plist.into_bytes())
+        Ok(plist)
     }
 }
 

@@ -55,6 +55,7 @@ impl AppinhouseService {
         let keep = self.settings.min_residue.max(0);
         let mut swept = Swept::default();
         for (app, platform) in pairs {
+            let changed = app.clone();
             let (removed, files) = self
                 .database
                 .transaction(move |connection| {
@@ -71,6 +72,9 @@ impl AppinhouseService {
                     Ok::<_, AppinhouseError>((removed, files))
                 })
                 .await?;
+            if removed > 0 {
+                self.reads.changed(&changed).await;
+            }
             self.delete_hosted(&files).await?;
             swept.builds += removed;
             swept.files += files.len();

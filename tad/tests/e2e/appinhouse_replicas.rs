@@ -2,7 +2,8 @@
 //! one S3 bucket (moto, [`support::moto`]), each behind its own `tad gateway`: a build uploaded
 //! through the gateway that reaches replica 1 is downloaded whole and by Range through the
 //! gateway that reaches replica 2 (the same bytes), it is an object of the bucket, and nothing is
-//! kept on the local disk. Runs on PostgreSQL + Redis only (`TEST_DATABASE_URL` and
+//! kept on the local disk; a build recorded through replica 1 is read through replica 2 at once,
+//! whatever either replica kept in its read cache. Runs on PostgreSQL + Redis only (`TEST_DATABASE_URL` and
 //! `TEST_REDIS_URL`, the CI's second pass); without moto it skips, and fails under CI.
 
 use crate::support;
@@ -159,4 +160,30 @@ async fn a_build_uploaded_through_one_replica_downloads_whole_and_by_range_throu
     );
     let local = files_under(&cluster.data_dir().join("appinhouse-files"));
     assert!(local.is_empty(), "{local:?}");
+
+    // Each replica keeps what it answered (the read cache); a build recorded through replica 1
+    // is read through replica 2 as soon as its write has been answered.
+    for minor in 1..=3 {
+        let version = format!("2.{minor}.0");
+        let (code, body) = secret_code(
+            http.post(format!("{first_gateway}/api/v2/rog2/desc/windows"))
+                .form(&[
+                    ("version", version.as_str()),
+                    ("time", &format!("2030-01-0{minor}T09:00:00Z")),
+                    ("url", "http://ci.example/1"),
+                    ("software_url", "http://cdn.example/setup.exe"),
+                ]),
+        )
+        .await;
+        assert_eq!(code, 0, "{body}");
+        let (status, body) = support::decode(
+            http.get(format!("{second_gateway}/api/v2/rog2/last"))
+                .send()
+                .await
+                .expect("last"),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["items"][0]["version"], version, "at once: {body}");
+    }
 }
