@@ -34,6 +34,19 @@ async fn secret_code(request: reqwest::RequestBuilder) -> (i64, Value) {
     (body["code"].as_i64().expect("code"), body)
 }
 
+/// `GET /api/v2/rog2/last` through `gateway` (200).
+async fn last_through(http: &reqwest::Client, gateway: &str) -> Value {
+    let (status, body) = support::decode(
+        http.get(format!("{gateway}/api/v2/rog2/last"))
+            .send()
+            .await
+            .expect("last"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_build_uploaded_through_one_replica_downloads_whole_and_by_range_through_the_other() {
     if !support::split_env::postgres_and_redis_given() {
@@ -94,14 +107,7 @@ async fn a_build_uploaded_through_one_replica_downloads_whole_and_by_range_throu
     assert_eq!(body["item"]["down"], format!("{first_gateway}{path}"));
 
     // Replica 2 lists the build and serves its bytes.
-    let (status, body) = support::decode(
-        http.get(format!("{second_gateway}/api/v2/rog2/last"))
-            .send()
-            .await
-            .expect("last"),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let body = last_through(&http, &second_gateway).await;
     assert_eq!(body["items"][0]["version"], "2.0.0", "{body}");
     let whole = http
         .get(format!("{second_gateway}{path}"))
@@ -176,14 +182,7 @@ async fn a_build_uploaded_through_one_replica_downloads_whole_and_by_range_throu
         )
         .await;
         assert_eq!(code, 0, "{body}");
-        let (status, body) = support::decode(
-            http.get(format!("{second_gateway}/api/v2/rog2/last"))
-                .send()
-                .await
-                .expect("last"),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
+        let body = last_through(&http, &second_gateway).await;
         assert_eq!(body["items"][0]["version"], version, "at once: {body}");
     }
 }
