@@ -1,7 +1,11 @@
 //! Tokens and roles: HS256 JWTs carrying the username and roles, issued at login by svc-resource
 //! and verified by the gateway and by every service from the `authorization` metadata.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
@@ -17,6 +21,16 @@ pub struct IssuedToken {
     pub expires_at_ms: i64,
 }
 
+/// How long a token whose signature was checked is not checked again in this process (its
+/// expiry is, on every use; its session is checked by [`Sessions`] as before).
+const VERIFIED_TTL: Duration = Duration::from_secs(30);
+/// Most verified tokens remembered; when full, the memory starts over.
+const VERIFIED_CAPACITY: usize = 10_000;
+
+/// Tokens verified lately, with their claims (shared by the clones of one [`JwtKeys`]), so that
+/// a request's token is verified once per process, not by the gateway and each service again.
+type VerifiedTokens = Arc<Mutex<HashMap<String, (Instant, Claims)>>>;
+
 /// Signing and verification keys (HS256 over one shared secret).
 #[derive(Clone)]
 pub struct JwtKeys {
@@ -24,6 +38,7 @@ pub struct JwtKeys {
     decoding: DecodingKey,
     validation: Validation,
     sessions: Option<Sessions>,
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -42,6 +57,7 @@ impl JwtKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             sessions: None,
+            verified: VerifiedTokens::default(),
         }
     }
 
@@ -101,14 +117,45 @@ impl JwtKeys {
         )
     }
 
-    /// Verifies signature and expiry.
+    /// Verifies signature and expiry (the signature of a token verified in the last
+    /// [`VERIFIED_TTL`] is not checked again; its expiry always is).
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        if let Some(claims) = self.recently_verified(token) {
+            let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+            if claims.exp.saturating_add(leeway) < chrono::Utc::now().timestamp() {
+                return Err(AuthError::Expired);
+            }
+            return Ok(claims);
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|error| match error.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::Invalid,
-            })
+            })?;
+        self.remember_verified(token, &claims);
+        Ok(claims)
+    }
+
+    fn verified_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Claims)>> {
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn recently_verified(&self, token: &str) -> Option<Claims> {
+        self.verified_tokens()
+            .get(token)
+            .filter(|(verified_at, _)| verified_at.elapsed() < VERIFIED_TTL)
+            .map(|(_, claims)| claims.clone())
+    }
+
+    fn remember_verified(&self, token: &str, claims: &Claims) {
+        let mut verified = self.verified_tokens();
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), (Instant::now(), claims.clone()));
     }
 
     /// Verifies an `Authorization` header value (`Bearer <token>`).
@@ -228,6 +275,40 @@ mod tests {
             keys().verify_actor(None).map(|_| ()),
             Err(AuthError::Missing)
         );
+    }
+
+    #[test]
+    fn a_token_is_verified_once_and_its_expiry_on_every_use() {
+        let keys = keys();
+        let issued = keys
+            .issue("alice", &[], Duration::from_secs(60))
+            .expect("issue");
+        let first = keys.verify(&issued.token).expect("verified");
+        assert!(
+            keys.recently_verified(&issued.token).is_some(),
+            "remembered"
+        );
+        let clone = keys.clone();
+        assert_eq!(
+            clone.verify(&issued.token),
+            Ok(first.clone()),
+            "clones share it"
+        );
+        // Other keys share nothing: the same token is refused there.
+        let other = JwtKeys::new(b"another-secret-another-secret-xx");
+        assert_eq!(other.verify(&issued.token), Err(AuthError::Invalid));
+        // A remembered token past its expiry (and the leeway) is refused all the same.
+        let expired = Claims {
+            exp: chrono::Utc::now().timestamp() - 10,
+            ..first
+        };
+        keys.remember_verified(&issued.token, &expired);
+        assert_eq!(keys.verify(&issued.token), Err(AuthError::Expired));
+        // Nothing but a verified token is remembered.
+        let mut tampered = issued.token.clone();
+        tampered.push('x');
+        assert_eq!(keys.verify(&tampered), Err(AuthError::Invalid));
+        assert!(keys.recently_verified(&tampered).is_none());
     }
 
     #[test]
