@@ -65,7 +65,7 @@ pub struct AppinhouseService {
     database: Database,
     store: BuildStore,
     settings: Arc<AppinhouseSettings>,
-    reads: Arc<read_cache::ReadCache>,
+    reads: Arc<read_cache::ReadCache<reads::Cached>>,
 }
 
 /// Form fields of a request, by name.

@@ -15,23 +15,12 @@ use std::{
 
 use common::cache::SharedCache;
 
-use super::{Window, platform::Detected, reads::BuildView};
-
 /// How long an answer is served from memory at most.
 const ANSWER_TTL: Duration = Duration::from_secs(60);
 /// Most answers kept; when full, the cache starts over.
 const CAPACITY: usize = 4096;
 /// How long an app's generation lives in the shared cache after its first write.
 const GENERATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
-
-/// An answer kept.
-#[derive(Clone)]
-pub(crate) enum Cached {
-    Views(Vec<BuildView>),
-    Detected(Detected, Vec<BuildView>),
-    Listed(Vec<BuildView>, Window),
-    Plist(Vec<u8>),
-}
 
 /// Where an answer is stored: the app, the generation it was read under, the read.
 pub(crate) struct Slot {
@@ -40,17 +29,25 @@ pub(crate) struct Slot {
     key: String,
 }
 
-#[derive(Default)]
-struct Answers {
-    entries: HashMap<String, (Instant, Cached)>,
+struct Answers<Answer> {
+    entries: HashMap<String, (Instant, Answer)>,
     /// The newest generation seen per app.
     newest: HashMap<String, i64>,
 }
 
-/// The answers of this process and the shared generations.
-pub(crate) struct ReadCache {
+impl<Answer> Default for Answers<Answer> {
+    fn default() -> Self {
+        Answers {
+            entries: HashMap::new(),
+            newest: HashMap::new(),
+        }
+    }
+}
+
+/// The answers of this process (of type `Answer`) and the shared generations.
+pub(crate) struct ReadCache<Answer> {
     generations: SharedCache,
-    answers: Mutex<Answers>,
+    answers: Mutex<Answers<Answer>>,
 }
 
 fn generation_key(app: &str) -> String {
@@ -62,15 +59,15 @@ fn answers_of(app: &str) -> String {
     format!("{app}\n")
 }
 
-impl ReadCache {
-    pub(crate) fn new(generations: SharedCache) -> Arc<ReadCache> {
+impl<Answer: Clone> ReadCache<Answer> {
+    pub(crate) fn new(generations: SharedCache) -> Arc<ReadCache<Answer>> {
         Arc::new(ReadCache {
             generations,
             answers: Mutex::new(Answers::default()),
         })
     }
 
-    fn with_answers<T>(&self, work: impl FnOnce(&mut Answers) -> T) -> T {
+    fn with_answers<T>(&self, work: impl FnOnce(&mut Answers<Answer>) -> T) -> T {
         let mut answers = self
             .answers
             .lock()
@@ -109,7 +106,7 @@ impl ReadCache {
     }
 
     /// The answer stored in `slot`, if it is young enough.
-    pub(crate) fn get(&self, slot: &Slot) -> Option<Cached> {
+    pub(crate) fn get(&self, slot: &Slot) -> Option<Answer> {
         self.with_answers(|answers| {
             answers
                 .entries
@@ -120,7 +117,7 @@ impl ReadCache {
     }
 
     /// Keeps `answer` in `slot`, unless the app has moved to another generation meanwhile.
-    pub(crate) fn put(&self, slot: Slot, answer: Cached) {
+    pub(crate) fn put(&self, slot: Slot, answer: Answer) {
         self.with_answers(|answers| {
             if answers.newest.get(&slot.app) != Some(&slot.generation) {
                 return;

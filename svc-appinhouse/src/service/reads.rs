@@ -13,7 +13,6 @@ use super::{
     apps::existing_app,
     builds::{manifest, record_of_row},
     platform::{Detected, Platform, detect},
-    read_cache::Cached,
 };
 use crate::db::models::{
     apps::AppRow,
@@ -85,6 +84,15 @@ pub fn plist_url(base_url: &str, app: &str, version: &str, extend_key: Option<&s
         url.push_str(key);
     }
     url
+}
+
+/// An answer the read cache keeps.
+#[derive(Clone)]
+pub(crate) enum Cached {
+    Views(Vec<BuildView>),
+    Detected(Detected, Vec<BuildView>),
+    Listed(Vec<BuildView>, Window),
+    Plist(Vec<u8>),
 }
 
 /// Longest read description kept in the read cache (longer ones are read through).
