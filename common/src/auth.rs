@@ -7,7 +7,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use sha2::{Digest, Sha256};
 
 use crate::sessions::Sessions;
 
@@ -39,7 +41,13 @@ pub struct JwtKeys {
     validation: Validation,
     sessions: Option<Sessions>,
     verified: VerifiedTokens,
+    /// Key of the CSRF tokens of cookie sessions ([`JwtKeys::csrf_token`]), derived from the
+    /// secret so that it is not the signing key itself.
+    csrf_key: [u8; 32],
 }
+
+/// The label the CSRF key is derived under.
+const CSRF_KEY_LABEL: &[u8] = b"tad console csrf key\0";
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,7 +66,33 @@ impl JwtKeys {
             validation,
             sessions: None,
             verified: VerifiedTokens::default(),
+            csrf_key: Sha256::new()
+                .chain_update(CSRF_KEY_LABEL)
+                .chain_update(secret)
+                .finalize()
+                .into(),
         }
+    }
+
+    fn csrf_mac(&self, token: &str) -> Hmac<Sha256> {
+        // An HMAC takes a key of any length: `new_from_slice` cannot fail here.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.csrf_key)
+            .unwrap_or_else(|_| unreachable!("HMAC keys may have any length"));
+        mac.update(token.as_bytes());
+        mac
+    }
+
+    /// The CSRF token of the session whose token is `token` (a cookie session of the console):
+    /// hex HMAC-SHA256 of the token under a key derived from the secret. Only this server can
+    /// make it, and only a page of this origin can read it (it is in the page, not a cookie).
+    pub fn csrf_token(&self, token: &str) -> String {
+        hex::encode(self.csrf_mac(token).finalize().into_bytes())
+    }
+
+    /// Whether `presented` is the CSRF token of `token` (compared in constant time).
+    pub fn csrf_matches(&self, token: &str, presented: &str) -> bool {
+        hex::decode(presented.trim())
+            .is_ok_and(|bytes| self.csrf_mac(token).verify_slice(&bytes).is_ok())
     }
 
     /// The same keys, checking the session of every user token with `sessions`
@@ -321,6 +355,18 @@ mod tests {
             sid: None,
         };
         assert!(claims.may(&[Role::Reviewer]));
+    }
+
+    #[test]
+    fn csrf_tokens_belong_to_one_session_and_one_key() {
+        let csrf = keys().csrf_token("session-a");
+        assert_eq!(csrf.len(), 64);
+        assert!(keys().csrf_matches("session-a", &csrf));
+        assert!(!keys().csrf_matches("session-b", &csrf));
+        let other = JwtKeys::new(b"another-secret-another-secret-xx");
+        assert!(!other.csrf_matches("session-a", &csrf));
+        assert!(!keys().csrf_matches("session-a", ""));
+        assert!(!keys().csrf_matches("session-a", "not hex"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::appinhouse::{
 };
 use crate::{
     clients::{Clients, reply},
+    console::session::set_cookie,
     convert::{
         appinhouse::{Failure, parse_time_offset},
         appinhouse_page::{PageView, render, render_build, render_locked, render_message},
@@ -31,26 +32,6 @@ type Answer = Result<HttpResponse, Failure>;
 const CSRF_COOKIE: &str = "tad_csrf";
 /// Longest search text read from the query, in bytes.
 const MAX_QUERY_BYTES: usize = 256;
-
-/// A `Set-Cookie` value: HttpOnly, with its path, life, SameSite and, on https, Secure. `name`
-/// and `value` are tokens made here (an app name, hex digits, a grant).
-fn set_cookie(
-    request: &HttpRequest,
-    (name, value): (&str, &str),
-    path: &str,
-    max_age_seconds: i64,
-    same_site: &str,
-) -> String {
-    let secure = if request_base(request).starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite={same_site}{secure}",
-        max_age_seconds.max(0)
-    )
-}
 
 fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
