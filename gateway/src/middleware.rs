@@ -224,7 +224,10 @@ pub async fn require_token(
                         session::CSRF_FIELD
                     ),
                 );
-                return Ok(request.error_response(error).map_into_boxed_body());
+                // Refused as HTTP 403 (a domain `forbidden` answers 200 in the envelope).
+                let mut response = request.error_response(error);
+                *response.response_mut().status_mut() = actix_web::http::StatusCode::FORBIDDEN;
+                return Ok(response.map_into_boxed_body());
             }
             if let Err(error) = check_roles(&caller, roles) {
                 return Ok(request.error_response(error).map_into_boxed_body());

@@ -256,7 +256,9 @@ pub async fn login(
         Err(status) => {
             let error = ApiError::from(status);
             let (status, problem) = match error.reason {
-                ErrorReason::Unauthorized => (StatusCode::UNAUTHORIZED, message("login_failed")),
+                ErrorReason::InvalidCredentials | ErrorReason::Unauthorized => {
+                    (StatusCode::UNAUTHORIZED, message("login_failed"))
+                }
                 ErrorReason::TooManyLoginAttempts => {
                     (StatusCode::TOO_MANY_REQUESTS, message("login_throttled"))
                 }

@@ -23,7 +23,7 @@ use futures::StreamExt;
 /// The cookie holding the session's JWT.
 pub const SESSION_COOKIE: &str = "tad_session";
 /// The header carrying the CSRF token of a cookie session.
-pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
 /// The form field carrying it in the console's own forms.
 pub const CSRF_FIELD: &str = "csrf";
 /// Where console pages live (besides `/`): a request to them without a session is sent to the
