@@ -7,6 +7,7 @@ pub mod body;
 pub mod clients;
 pub mod console;
 pub mod convert;
+pub mod cookies;
 pub mod envelope;
 pub mod error;
 pub mod failover;

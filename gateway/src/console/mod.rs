@@ -29,7 +29,10 @@ use crate::{
     clients::{Call, Caller, Clients, reply},
     convert::catalog::LoginBody,
     error::ApiError,
-    legacy::auth::{MAX_USERNAME_CHARS, check_login},
+    legacy::{
+        appinhouse_pages::html,
+        auth::{MAX_USERNAME_CHARS, check_login},
+    },
 };
 
 /// What the first start did about the admin user, shown on the login page while the process
@@ -57,13 +60,6 @@ const LANG_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 const MAX_CSRF_BYTES: usize = 128;
 /// How often the dashboard reloads itself.
 const DASHBOARD_REFRESH_SECONDS: u32 = 5;
-
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
-}
 
 /// `303 See Other` to `location`, with cookies to set.
 pub(crate) fn see_other(location: &str, cookies: &[String]) -> HttpResponse {

@@ -9,7 +9,7 @@
 //! page of this origin gets it from its `<meta name="tad-csrf">` (the cookie itself is HttpOnly).
 
 use actix_web::{
-    HttpMessage, HttpRequest,
+    HttpMessage,
     dev::{Payload, ServiceRequest},
     http::{
         Method,
@@ -18,6 +18,8 @@ use actix_web::{
     web::BytesMut,
 };
 use common::auth::JwtKeys;
+
+pub use crate::cookies::{cookie_value, set_cookie};
 use futures::StreamExt;
 
 /// The cookie holding the session's JWT.
@@ -37,17 +39,6 @@ pub const DASHBOARD_PATH: &str = "/console/dashboard";
 const MAX_FORM_BYTES: usize = 16 * 1024;
 /// Longest cookie value taken as a session token.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// The value of cookie `name` among the `Cookie` headers.
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|cookie| cookie.trim().split_once('='))
-        .find(|(found, _)| *found == name)
-        .map(|(_, value)| value.to_owned())
-}
 
 /// Whether the request's path is a console page (`/` or under `/console/`).
 pub fn is_console_path(path: &str) -> bool {
@@ -130,26 +121,6 @@ async fn form_field(request: &mut ServiceRequest, name: &str) -> Option<String> 
         .flatten();
     request.set_payload(Payload::from(body));
     value
-}
-
-/// A `Set-Cookie` value: HttpOnly, with its path, life, SameSite and, on https, Secure. `name`
-/// and `value` are tokens made here (cookie names, hex digits, a JWT, a language tag).
-pub fn set_cookie(
-    request: &HttpRequest,
-    (name, value): (&str, &str),
-    path: &str,
-    max_age_seconds: i64,
-    same_site: &str,
-) -> String {
-    let secure = if request.connection_info().scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite={same_site}{secure}",
-        max_age_seconds.max(0)
-    )
 }
 
 #[cfg(test)]

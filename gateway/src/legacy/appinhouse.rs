@@ -73,7 +73,7 @@ const MAX_ACCESS_BYTES: usize = 96;
 
 /// The value of the cookie `name`, if the request has it.
 pub(super) fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
-    crate::console::session::cookie_value(request.headers(), name)
+    crate::cookies::cookie_value(request.headers(), name)
 }
 
 /// The grant a reader shows for the protected `app`: `?access=`, else the page's cookie.

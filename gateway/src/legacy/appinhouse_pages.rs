@@ -19,11 +19,11 @@ use super::appinhouse::{
 };
 use crate::{
     clients::{Clients, reply},
-    console::session::set_cookie,
     convert::{
         appinhouse::{Failure, parse_time_offset},
         appinhouse_page::{PageView, render, render_build, render_locked, render_message},
     },
+    cookies::set_cookie,
 };
 
 type Answer = Result<HttpResponse, Failure>;
@@ -33,7 +33,8 @@ const CSRF_COOKIE: &str = "tad_csrf";
 /// Longest search text read from the query, in bytes.
 const MAX_QUERY_BYTES: usize = 256;
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
+/// An HTML answer that is never cached (the console's pages too).
+pub(crate) fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
