@@ -32,8 +32,8 @@
     message.className = failed ? "message message-failed" : "message message-ok";
   }
 
-  // A write button (resume, retry): POST to the JSON route it names, with the session's CSRF
-  // token; the answer is the API's envelope.
+  // A write button (resume, retry): POST to the JSON route it names (with the JSON body it
+  // names, if any) and the session's CSRF token; the answer is the API's envelope.
   function post(button) {
     var message = document.getElementById("action-message");
     var started = message ? message.getAttribute("data-started") : "OK";
@@ -43,7 +43,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/json" },
-      body: "{}"
+      body: button.getAttribute("data-body") || "{}"
     })
       .then(function (response) {
         return response.json().then(function (body) {

@@ -64,6 +64,8 @@ pub struct RunView {
     pub hosts: Counts,
     /// `POST` here (with the CSRF header) to resume an interrupted run: 6.1 on its instance.
     pub resume_url: Option<String>,
+    /// The body of that `POST`: the run resumes where it ran (on the TAD host or over SSH).
+    pub resume_body: String,
     /// `POST` here to retry the failed hosts of a failed run.
     pub retry_url: Option<String>,
 }
@@ -148,6 +150,7 @@ impl RunRenderer<'_> {
                     instance.id
                 ),
             ),
+            resume_body: serde_json::json!({"use_tad_host": run.use_tad_host}).to_string(),
             retry_url: offer(
                 "failed",
                 format!("/api/executions/{}/retry?wait=false", run.id),
@@ -318,6 +321,7 @@ mod tests {
             Some("/api/app/jobinstance/c/executionall?wait=false")
         );
         assert_eq!(interrupted.retry_url, None);
+        assert_eq!(interrupted.resume_body, r#"{"use_tad_host":false}"#);
         assert_eq!(
             interrupted.steps,
             Counts {

@@ -149,6 +149,7 @@ mod tests {
             steps: Counts::default(),
             hosts: Counts::default(),
             resume_url: resume.then(|| "/api/app/jobinstance/i1/executionall?wait=false".into()),
+            resume_body: r#"{"use_tad_host":true}"#.into(),
             retry_url: None,
         }
     }
@@ -218,6 +219,10 @@ mod tests {
         assert!(offered.contains(
             "data-post=\"&#x2f;api&#x2f;app&#x2f;jobinstance&#x2f;i1&#x2f;executionall?wait=false\""
         ));
+        assert!(
+            offered.contains("data-body=\"{&quot;use_tad_host&quot;:true}\""),
+            "{offered}"
+        );
         let refused = dashboard(vec![run("interrupted", false)], vec![]);
         assert!(!refused.contains("class=\"resume\""), "{refused}");
         assert!(refused.contains("status-interrupted"));

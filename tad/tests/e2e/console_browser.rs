@@ -16,10 +16,12 @@ use serde_json::{Value, json};
 use crate::support::{
     Api, EmbeddedPlatform, assert_success,
     browser::{ANDROID_CHROME_PIXEL, Browser, Chromedriver, DESKTOP_CHROME_LINUX},
+    drop_platform_schemas,
     fixtures::{
         app_catalog, application, cluster_with_host, post_all, template_with_methods,
         upload_component,
     },
+    platform_env, start_serve,
 };
 
 const ADMIN_PASSWORD: &str = "console-admin-password";
@@ -28,51 +30,62 @@ const VIEWER_PASSWORD: &str = "console-viewer-password";
 const FAILING_INSTANCE: &str = "shop-deploy";
 const PASSING_INSTANCE: &str = "cart-deploy";
 
+/// A deployable instance of application `app` (of pl1, in env1): a cluster with one host
+/// (`127.0.0.{host}`, never reached: runs go on the TAD host) and a one-step template whose
+/// method `{component}1` runs `run_sh`; answers the instance id.
+async fn deployable_instance(
+    admin: &Api,
+    (app, host): (&str, u8),
+    (component, run_sh): (&str, &str),
+    instance_name: &str,
+) -> String {
+    let cluster = cluster_with_host(
+        admin,
+        &json!({"name": format!("{app}-c"), "env_id": "env1", "app_id": app}),
+        &json!({"host_IP": format!("127.0.0.{host}"), "host_name": format!("h{host}"), "ssh_user": "nobody",
+            "ssh_port": "22", "ssh_passwd": "unused-ssh-password", "productLine_id": "pl1", "env_id": "env1"}),
+    )
+    .await;
+    let method = format!("{component}1");
+    let manifest = format!(
+        "component: {{id: {component}, name: {component}, remark: {component}}}\nmethod: {{id: {method}, name: install, remark: install}}\nentrypoint: run.sh\n"
+    );
+    upload_component(admin, &manifest, run_sh.as_bytes().to_vec()).await;
+    let template = template_with_methods(
+        admin,
+        &format!("{component}-install"),
+        app,
+        &[(component, &method)],
+    )
+    .await;
+    let instance = admin
+        .post_id(
+            "/api/app/jobinstance/create",
+            &json!({"name": instance_name, "env_id": "env1", "application_id": app, "job_template_id": template}),
+        )
+        .await;
+    admin
+        .post_ok(
+            &format!("/api/app/jobinstance/{instance}/{method}/0/{cluster}/relation/cluster"),
+            &json!({}),
+        )
+        .await;
+    instance
+}
+
 /// Runs one deployment of each kind on the TAD host through the API: `shop` fails (its method
 /// exits 3), `cart` succeeds; answers the failed run's id.
 async fn run_deployments(admin: &Api) -> String {
     app_catalog(admin, ("pl1", "pl"), ("app1", "shop"), ("env1", "test")).await;
     post_all(admin, &[application("app2", "cart", "pl1")]).await;
     let mut failed_run = String::new();
-    for (index, (app, component, instance_name, exit)) in [
-        ("app1", "broken", FAILING_INSTANCE, 3),
-        ("app2", "sound", PASSING_INSTANCE, 0),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let cluster = cluster_with_host(
-            admin,
-            &json!({"name": format!("{app}-c"), "env_id": "env1", "app_id": app}),
-            &json!({"host_IP": format!("127.0.0.{}", index + 2), "host_name": format!("h{index}"), "ssh_user": "nobody",
-                "ssh_port": "22", "ssh_passwd": "unused-ssh-password", "productLine_id": "pl1", "env_id": "env1"}),
-        )
-        .await;
-        let method = format!("{component}1");
-        let manifest = format!(
-            "component: {{id: {component}, name: {component}, remark: {component}}}\nmethod: {{id: {method}, name: install, remark: install}}\nentrypoint: run.sh\n"
-        );
+    for (app, host, component, instance_name, exit) in [
+        ("app1", 2, "broken", FAILING_INSTANCE, 3),
+        ("app2", 3, "sound", PASSING_INSTANCE, 0),
+    ] {
         let run_sh = format!("echo deploying {component}\nexit {exit}\n");
-        upload_component(admin, &manifest, run_sh.into_bytes()).await;
-        let template = template_with_methods(
-            admin,
-            &format!("{component}-install"),
-            app,
-            &[(component, &method)],
-        )
-        .await;
-        let instance = admin
-            .post_id(
-                "/api/app/jobinstance/create",
-                &json!({"name": instance_name, "env_id": "env1", "application_id": app, "job_template_id": template}),
-            )
-            .await;
-        admin
-            .post_ok(
-                &format!("/api/app/jobinstance/{instance}/{method}/0/{cluster}/relation/cluster"),
-                &json!({}),
-            )
-            .await;
+        let instance =
+            deployable_instance(admin, (app, host), (component, &run_sh), instance_name).await;
         let (_, body) = admin
             .post(
                 &format!("/api/app/jobinstance/{instance}/executionall"),
@@ -502,4 +515,105 @@ async fn a_cookie_session_writes_only_with_its_csrf_token() {
     assert_eq!(dashboard.status(), StatusCode::SEE_OTHER);
     assert_eq!(dashboard.headers()[header::LOCATION], "/console/login");
     platform.stop().await;
+}
+
+/// The `data-status` of the status badge `css` selects, if there is one.
+async fn status_of(browser: &Browser, css: &str) -> Option<String> {
+    let script = "const badge = document.querySelector(arguments[0]); \
+                  return badge ? badge.getAttribute('data-status') : null;";
+    let status = browser.execute(script, vec![json!(css)]).await;
+    status.as_str().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_interrupted_run_stands_out_and_an_operator_resumes_it_from_the_dashboard() {
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let marker_dir = tempfile::tempdir().expect("marker dir");
+    let marker = marker_dir.path().join("started");
+    let (env, postgres) = platform_env(ADMIN_PASSWORD, &[("TAD_EXECUTION_DRAIN_SECS", "1")]);
+    let (process, url) = start_serve(data_dir.path(), &env);
+    let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
+    admin
+        .create_user("vera", VIEWER_PASSWORD, &["viewer"])
+        .await;
+    app_catalog(&admin, ("pl1", "pl"), ("app1", "shop"), ("env1", "test")).await;
+    // The first run sleeps (and is cut by the shutdown); the resumed one finishes at once.
+    let run_sh = format!(
+        "if [ ! -e '{marker}' ]; then touch '{marker}'; sleep 60; fi\necho resumed\n",
+        marker = marker.display()
+    );
+    let instance = deployable_instance(&admin, ("app1", 2), ("slow", &run_sh), "shop-slow").await;
+    let (_, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/executionall?wait=false"),
+            &json!({"use_tad_host": true}),
+        )
+        .await;
+    let run = assert_success(&body)["execution_id"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !marker.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the step never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // A shutdown during the step leaves the run interrupted.
+    let status = process.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status}");
+    let (restarted, url) = start_serve(data_dir.path(), &env);
+    let tree = Api::new(&url)
+        .login("admin", ADMIN_PASSWORD)
+        .await
+        .get_ok(&format!("/api/executions/{run}"))
+        .await;
+    assert_eq!(tree["status"], "interrupted", "{tree}");
+    let Some(driver) = Chromedriver::start() else {
+        restarted.terminate();
+        drop_platform_schemas(&postgres);
+        return;
+    };
+    let row = format!("#in-progress tr[data-execution='{run}']");
+
+    // A viewer sees the interrupted run stand out, without the resume button.
+    let viewer = driver.open(DESKTOP_CHROME_LINUX).await;
+    viewer.goto(&format!("{url}/console/login")).await;
+    sign_in(&viewer, "vera", VIEWER_PASSWORD).await;
+    assert_eq!(
+        viewer
+            .attribute(&format!("{row} .status"), "class")
+            .await
+            .as_deref(),
+        Some("status status-interrupted")
+    );
+    assert!(viewer.has(&format!("{row} .hint")).await);
+    assert!(!viewer.has("button.resume, button.retry").await);
+    viewer.close().await;
+
+    // An admin resumes it (6.1 through the JSON route, with the CSRF header): it succeeds.
+    let browser = driver.open(DESKTOP_CHROME_LINUX).await;
+    browser.goto(&format!("{url}/console/login")).await;
+    sign_in(&browser, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(
+        status_of(&browser, &format!("{row} .status"))
+            .await
+            .as_deref(),
+        Some("interrupted")
+    );
+    browser.click(&format!("{row} button.resume")).await;
+    let latest = format!("#latest-runs tr[data-execution='{run}'] .status");
+    browser
+        .wait_until("the resumed run's success", || async {
+            (status_of(&browser, &latest).await.as_deref() == Some("success")).then_some(())
+        })
+        .await;
+    assert_eq!(browser.text("#action-message").await, "Started");
+    assert!(!browser.has(&row).await, "no longer in progress");
+    browser.close().await;
+    drop(driver);
+    restarted.terminate();
+    drop_platform_schemas(&postgres);
 }
