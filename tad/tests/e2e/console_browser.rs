@@ -482,6 +482,33 @@ async fn a_cookie_session_writes_only_with_its_csrf_token() {
     .await;
     assert_eq!(status, 403);
 
+    // The login rate limit holds for the form as for the JSON login (10 a minute by default).
+    let page = http
+        .get(format!("{base}/console/login"))
+        .send()
+        .await
+        .expect("login page");
+    let (form_cookie, _) = set_cookie(&page, "tad_login_csrf").expect("form cookie");
+    let form_token = html_value(&page.text().await.expect("page"), "name=\"csrf\" value=\"");
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let answer = http
+            .post(format!("{base}/console/login"))
+            .header(header::COOKIE, &form_cookie)
+            .form(&[
+                ("username", "vera"),
+                ("password", "wrong-password"),
+                ("csrf", &form_token),
+            ])
+            .send()
+            .await
+            .expect("login");
+        statuses.push(answer.status().as_u16());
+        let text = answer.text().await.expect("page");
+        assert!(text.contains("id=\"login-problem\""), "{text}");
+    }
+    assert_eq!(statuses, [[401; 10].as_slice(), &[429]].concat());
+
     // Logout needs the form's token too; then the cookie is cleared and the session is over.
     let logout = format!("{base}/console/logout");
     let refused = with_cookie(http.post(&logout))
@@ -590,6 +617,9 @@ async fn an_interrupted_run_stands_out_and_an_operator_resumes_it_from_the_dashb
         Some("status status-interrupted")
     );
     assert!(viewer.has(&format!("{row} .hint")).await);
+    // Its one step is not done, its one host task not done either (nor failed).
+    let counts = viewer.cell_texts(&row, "td.counts").await.concat();
+    assert_eq!(counts, ["0/1 done", "0/1 done"]);
     assert!(!viewer.has("button.resume, button.retry").await);
     viewer.close().await;
 
