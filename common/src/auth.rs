@@ -74,25 +74,29 @@ impl JwtKeys {
         }
     }
 
-    fn csrf_mac(&self, token: &str) -> Hmac<Sha256> {
-        // An HMAC takes a key of any length: `new_from_slice` cannot fail here.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.csrf_key)
-            .unwrap_or_else(|_| unreachable!("HMAC keys may have any length"));
+    /// The MAC of `token` (HMAC takes keys of any length: `None` never happens, and would
+    /// make every CSRF check fail closed).
+    fn csrf_mac(&self, token: &str) -> Option<Hmac<Sha256>> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.csrf_key).ok()?;
         mac.update(token.as_bytes());
-        mac
+        Some(mac)
     }
 
     /// The CSRF token of the session whose token is `token` (a cookie session of the console):
     /// hex HMAC-SHA256 of the token under a key derived from the secret. Only this server can
     /// make it, and only a page of this origin can read it (it is in the page, not a cookie).
     pub fn csrf_token(&self, token: &str) -> String {
-        hex::encode(self.csrf_mac(token).finalize().into_bytes())
+        self.csrf_mac(token)
+            .map(|mac| hex::encode(mac.finalize().into_bytes()))
+            .unwrap_or_default()
     }
 
     /// Whether `presented` is the CSRF token of `token` (compared in constant time).
     pub fn csrf_matches(&self, token: &str, presented: &str) -> bool {
-        hex::decode(presented.trim())
-            .is_ok_and(|bytes| self.csrf_mac(token).verify_slice(&bytes).is_ok())
+        let Some(mac) = self.csrf_mac(token) else {
+            return false;
+        };
+        hex::decode(presented.trim()).is_ok_and(|bytes| mac.verify_slice(&bytes).is_ok())
     }
 
     /// The same keys, checking the session of every user token with `sessions`

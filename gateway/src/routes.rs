@@ -201,7 +201,7 @@ pub const ROUTES: &[Route] = &[
     get("/console/dashboard", to!(console::dashboard_page)).doc("issue 18", "console", "Console dashboard: runs in progress, the latest run per application and environment").answer(Answer::ConsolePage),
     get("/console/lang", to!(console::switch_language)).doc("issue 18", "console", "Choose the console's language (`to`: zh-CN or en), kept in the `lang` cookie").public().query(&["to"]).answer(Answer::ConsoleRedirect),
     get("/console/login", to!(console::login_page)).doc("issue 18", "console", "Console login page").public().answer(Answer::Html),
-    post("/console/login", to!(console::login)).doc("issue 18", "console", "Console login: the session cookie `tad_session` (HttpOnly, SameSite=Strict), then the dashboard").public().form::<console::LoginForm>().setup(|resource| resource.app_data(auth::login_body_limit())).answer(Answer::ConsoleRedirect),
+    post("/console/login", to!(console::login)).doc("issue 18", "console", "Console login: the session cookie `tad_session` (HttpOnly, SameSite=Strict), then the dashboard").public().form::<console::LoginForm>().setup(|resource| resource.app_data(console::login_form_limit())).answer(Answer::ConsoleRedirect),
     post("/console/logout", to!(console::logout)).doc("issue 18", "console", "Console logout: ends the session (as /api/auth/logout) and clears its cookie; needs the form field csrf").form::<console::CsrfForm>().answer(Answer::ConsoleRedirect),
     get("/download/{app}/{platform}/{version}/{file}", to!(appinhouse_files::download)).doc("SPEC §6", "appinhouse", "Download a hosted build or its icon (Range supported)").appinhouse().answer(Answer::AppinhouseFile("application/octet-stream")).query(&["access"]),
     // pages and operations

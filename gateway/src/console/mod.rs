@@ -166,6 +166,11 @@ pub async fn login_page(request: HttpRequest) -> Result<HttpResponse, ApiError> 
     login_form(&request, StatusCode::OK, None, "")
 }
 
+/// The body limit of the login form (as the JSON login's).
+pub fn login_form_limit() -> web::PayloadConfig {
+    web::PayloadConfig::new(crate::legacy::auth::LOGIN_BODY_BYTES)
+}
+
 /// The field of a console form that changes something: the session's CSRF token.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct CsrfForm {

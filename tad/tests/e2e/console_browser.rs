@@ -400,6 +400,17 @@ async fn a_cookie_session_writes_only_with_its_csrf_token() {
         .expect("forged login");
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert!(set_cookie(&forged, "tad_session").is_none());
+    // The form's body is capped as the JSON login's (8 KiB).
+    let oversized = http
+        .post(format!("{base}/console/login"))
+        .form(&[
+            ("username", "admin".to_owned()),
+            ("password", "p".repeat(9000)),
+        ])
+        .send()
+        .await
+        .expect("oversized login");
+    assert_eq!(oversized.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     let (session, csrf) = form_login(&http, &base, "admin", ADMIN_PASSWORD).await;
     let with_cookie = |request: reqwest::RequestBuilder| request.header(header::COOKIE, &session);
