@@ -310,6 +310,18 @@ fn html_value(page: &str, marker: &str) -> String {
         .to_owned()
 }
 
+/// The login page's form token: its cookie pair (`tad_login_csrf=…`) and the form field's value.
+async fn login_form_token(http: &reqwest::Client, base: &str) -> (String, String) {
+    let page = http
+        .get(format!("{base}/console/login"))
+        .send()
+        .await
+        .expect("login page");
+    let (form_cookie, _) = set_cookie(&page, "tad_login_csrf").expect("form cookie");
+    let form_token = html_value(&page.text().await.expect("page"), "name=\"csrf\" value=\"");
+    (form_cookie, form_token)
+}
+
 /// Signs in through the console's form; answers the session cookie pair (`tad_session=…`) and
 /// the session's CSRF token from the dashboard page.
 async fn form_login(
@@ -318,13 +330,7 @@ async fn form_login(
     username: &str,
     password: &str,
 ) -> (String, String) {
-    let page = http
-        .get(format!("{base}/console/login"))
-        .send()
-        .await
-        .expect("login page");
-    let (form_cookie, _) = set_cookie(&page, "tad_login_csrf").expect("form cookie");
-    let form_token = html_value(&page.text().await.expect("page"), "name=\"csrf\" value=\"");
+    let (form_cookie, form_token) = login_form_token(http, base).await;
     let answer = http
         .post(format!("{base}/console/login"))
         .header(header::COOKIE, &form_cookie)
@@ -494,13 +500,7 @@ async fn a_cookie_session_writes_only_with_its_csrf_token() {
     assert_eq!(status, 403);
 
     // The login rate limit holds for the form as for the JSON login (10 a minute by default).
-    let page = http
-        .get(format!("{base}/console/login"))
-        .send()
-        .await
-        .expect("login page");
-    let (form_cookie, _) = set_cookie(&page, "tad_login_csrf").expect("form cookie");
-    let form_token = html_value(&page.text().await.expect("page"), "name=\"csrf\" value=\"");
+    let (form_cookie, form_token) = login_form_token(&http, &base).await;
     let mut statuses = Vec::new();
     for _ in 0..11 {
         let answer = http
