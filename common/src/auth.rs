@@ -7,7 +7,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use sha2::{Digest, Sha256};
 
 use crate::sessions::Sessions;
 
@@ -39,7 +41,13 @@ pub struct JwtKeys {
     validation: Validation,
     sessions: Option<Sessions>,
     verified: VerifiedTokens,
+    /// Key of the CSRF tokens of cookie sessions ([`JwtKeys::csrf_token`]), derived from the
+    /// secret so that it is not the signing key itself.
+    csrf_key: [u8; 32],
 }
+
+/// The label the CSRF key is derived under.
+const CSRF_KEY_LABEL: &[u8] = b"tad console csrf key\0";
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,7 +66,37 @@ impl JwtKeys {
             validation,
             sessions: None,
             verified: VerifiedTokens::default(),
+            csrf_key: Sha256::new()
+                .chain_update(CSRF_KEY_LABEL)
+                .chain_update(secret)
+                .finalize()
+                .into(),
         }
+    }
+
+    /// The MAC of `token` (HMAC takes keys of any length: `None` never happens, and would
+    /// make every CSRF check fail closed).
+    fn csrf_mac(&self, token: &str) -> Option<Hmac<Sha256>> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.csrf_key).ok()?;
+        mac.update(token.as_bytes());
+        Some(mac)
+    }
+
+    /// The CSRF token of the session whose token is `token` (a cookie session of the console):
+    /// hex HMAC-SHA256 of the token under a key derived from the secret. Only this server can
+    /// make it, and only a page of this origin can read it (it is in the page, not a cookie).
+    pub fn csrf_token(&self, token: &str) -> String {
+        self.csrf_mac(token)
+            .map(|mac| hex::encode(mac.finalize().into_bytes()))
+            .unwrap_or_default()
+    }
+
+    /// Whether `presented` is the CSRF token of `token` (compared in constant time).
+    pub fn csrf_matches(&self, token: &str, presented: &str) -> bool {
+        let Some(mac) = self.csrf_mac(token) else {
+            return false;
+        };
+        hex::decode(presented.trim()).is_ok_and(|bytes| mac.verify_slice(&bytes).is_ok())
     }
 
     /// The same keys, checking the session of every user token with `sessions`
@@ -321,6 +359,18 @@ mod tests {
             sid: None,
         };
         assert!(claims.may(&[Role::Reviewer]));
+    }
+
+    #[test]
+    fn csrf_tokens_belong_to_one_session_and_one_key() {
+        let csrf = keys().csrf_token("session-a");
+        assert_eq!(csrf.len(), 64);
+        assert!(keys().csrf_matches("session-a", &csrf));
+        assert!(!keys().csrf_matches("session-b", &csrf));
+        let other = JwtKeys::new(b"another-secret-another-secret-xx");
+        assert!(!other.csrf_matches("session-a", &csrf));
+        assert!(!keys().csrf_matches("session-a", ""));
+        assert!(!keys().csrf_matches("session-a", "not hex"));
     }
 
     #[test]

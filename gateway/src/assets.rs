@@ -1,5 +1,5 @@
-//! Static files vendored into the binary: `/favicon.ico` and the download page's style and
-//! script under `/static/` (files, not inline, so the page runs under a CSP without inline
+//! Static files vendored into the binary: `/favicon.ico`, and the download page's and the
+//! console's styles and scripts under `/static/` (files, not inline, so the page runs under a CSP without inline
 //! script or style). Public and cacheable.
 
 use actix_web::{
@@ -25,6 +25,16 @@ const STATIC_FILES: &[(&str, &str, &[u8])] = &[
         "app-page.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/app-page.js"),
+    ),
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/console.css"),
+    ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/console.js"),
     ),
 ];
 

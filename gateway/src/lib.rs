@@ -5,7 +5,9 @@
 pub mod assets;
 pub mod body;
 pub mod clients;
+pub mod console;
 pub mod convert;
+pub mod cookies;
 pub mod envelope;
 pub mod error;
 pub mod failover;
@@ -52,6 +54,8 @@ pub struct GatewaySettings {
     pub header_timeout: Duration,
     /// How long an idle keep-alive connection stays open.
     pub keep_alive: Duration,
+    /// What the console's login page says about the first admin.
+    pub console: console::ConsoleSettings,
 }
 
 /// Builds the HTTP server on an already bound listener. The returned server is a future to run;
@@ -67,6 +71,7 @@ pub fn server(
     let body_idle_timeout = web::Data::new(BodyIdleTimeout(settings.body_idle_timeout));
     let upload_limit = web::Data::new(legacy::artifact::UploadLimit(settings.max_upload_bytes));
     let endpoints = settings.endpoints.clone();
+    let console = web::Data::new(settings.console);
     let mut server = HttpServer::new(move || {
         // One set of clients per worker, as tonic channels are built per worker.
         let clients = web::Data::new(Clients::connect_lazy(&endpoints));
@@ -78,6 +83,7 @@ pub fn server(
             .app_data(body_limit.clone())
             .app_data(upload_limit.clone())
             .app_data(body_idle_timeout.clone())
+            .app_data(console.clone())
             .app_data(body::query_config())
             .app_data(body::path_config())
             .wrap(from_fn(middleware::require_token))

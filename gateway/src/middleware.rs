@@ -9,8 +9,8 @@ use actix_web::{
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::header::{
-        AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue,
-        REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+        CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName, HeaderValue, REFERRER_POLICY,
+        X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
     },
     middleware::Next,
     web,
@@ -24,6 +24,7 @@ use tracing::Instrument;
 
 use crate::{
     clients::Caller,
+    console::session,
     error::{ApiError, FailureMark, excerpt},
     metrics::Metrics,
     routes::ROUTES,
@@ -184,10 +185,12 @@ fn check_roles(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
 }
 
 /// Applies each route's access rule: routes declared `Bearer` need `Authorization: Bearer
-/// <token>` (401 otherwise) and the roles they name; public and `X-SecretKey` routes pass (the
-/// appinhouse service checks the key).
+/// <token>` or the console's session cookie (401 otherwise; a console page redirects to the login
+/// page instead) and the roles they name; a cookie-authenticated request that is not GET/HEAD
+/// must also carry the session's CSRF token (403 otherwise; see `crate::console::session`).
+/// Public and `X-SecretKey` routes pass (the appinhouse service checks the key).
 pub async fn require_token(
-    request: ServiceRequest,
+    mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let Access::Bearer(roles) = access(&request) else {
@@ -200,11 +203,7 @@ pub async fn require_token(
         let error = ApiError::new(ErrorReason::InternalError, "token keys are not configured");
         return Ok(request.error_response(error).map_into_boxed_body());
     };
-    let header = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    let (header, from_cookie) = session::credential(request.headers());
     // Signature, expiry, and the token's login session (revoked on logout, user deletion, role
     // or password change); an unanswerable session check refuses the request.
     match keys.authenticate(header.as_deref()).await {
@@ -213,6 +212,23 @@ pub async fn require_token(
                 token: actor.token,
                 claims: actor.claims,
             };
+            if from_cookie
+                && !session::is_safe(request.method())
+                && !session::carries_csrf(&mut request, &keys, &caller.token).await
+            {
+                let error = ApiError::new(
+                    ErrorReason::Forbidden,
+                    format!(
+                        "a request authenticated by the session cookie must carry header {} (or the console form field {}) with the session's CSRF token",
+                        session::CSRF_HEADER,
+                        session::CSRF_FIELD
+                    ),
+                );
+                // Refused as HTTP 403 (a domain `forbidden` answers 200 in the envelope).
+                let mut response = request.error_response(error);
+                *response.response_mut().status_mut() = actix_web::http::StatusCode::FORBIDDEN;
+                return Ok(response.map_into_boxed_body());
+            }
             if let Err(error) = check_roles(&caller, roles) {
                 return Ok(request.error_response(error).map_into_boxed_body());
             }
@@ -222,7 +238,18 @@ pub async fn require_token(
                 .map(ServiceResponse::map_into_boxed_body)
         }
         Err(error) => {
-            let reason = if error.is_unavailable() {
+            let unavailable = error.is_unavailable();
+            if !unavailable && session::is_console_path(request.path()) {
+                // A browser without a (valid) session goes to the login page.
+                let (request, _) = request.into_parts();
+                let mut cookies = Vec::new();
+                if from_cookie {
+                    cookies.push(crate::console::cleared_session(&request));
+                }
+                let response = crate::console::see_other(session::LOGIN_PATH, &cookies);
+                return Ok(ServiceResponse::new(request, response).map_into_boxed_body());
+            }
+            let reason = if unavailable {
                 ErrorReason::ServiceUnavailable
             } else {
                 ErrorReason::Unauthorized
@@ -279,6 +306,13 @@ mod tests {
             ("GET", "/favicon.ico", "Public"),
             ("GET", "/static/app-page.js", "Public"),
             ("GET", "/staticx", "Bearer([])"),
+            ("GET", "/", "Bearer([])"),
+            ("GET", "/console/dashboard", "Bearer([])"),
+            ("POST", "/console/logout", "Bearer([])"),
+            ("GET", "/console/login", "Public"),
+            ("POST", "/console/login", "Public"),
+            ("GET", "/console/lang", "Public"),
+            ("GET", "/static/console.js", "Public"),
             ("GET", "/nowhere", "Bearer([])"),
         ];
         for (method, path, expected) in cases {

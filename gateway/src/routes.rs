@@ -8,7 +8,7 @@
 use common::auth::Role;
 
 use crate::{
-    assets,
+    assets, console,
     convert::{
         artifact::{
             ComponentItem, ConfigNode, ConfigureFile, ConfigureVersions, FileText, SyncedFile,
@@ -63,6 +63,8 @@ const ADMIN: &[Role] = &[Role::Admin];
 /// One declaration per route (not reformatted, so that each stays one line).
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
+    // the console (issue 18): `/` leads to it
+    get("/", to!(console::home)).doc("issue 18", "console", "The console: to the dashboard (to the login page without a session)").answer(Answer::ConsolePage),
     // SPEC §2 admin routes
     get("/api/admin/applications", to!(admin::list_applications)).doc("SPEC §2", "admin", "List applications").roles(ADMIN).data_list::<CatalogRecord>(),
     post("/api/admin/applications", to!(admin::upsert_application)).doc("SPEC §2", "admin", "Create or update an application").json::<ApplicationBody>().data::<CatalogRecord>(),
@@ -196,6 +198,11 @@ pub const ROUTES: &[Route] = &[
     post("/app/{app}/unlock", to!(appinhouse_pages::unlock)).doc("issue 17", "appinhouse", "Open a protected app's page with its password").appinhouse().answer(Answer::Html).form::<UnlockForm>(),
     get("/app/{app}/{platform}/{version}", to!(appinhouse_pages::build_page)).doc("issue 17", "appinhouse", "Page of one build (its permalink)").appinhouse().answer(Answer::Html).query(&["time_offset", "touch", "access"]),
     get("/app/{app}/{platform}/{version}/install", to!(appinhouse_pages::install)).doc("issue 17", "appinhouse", "Count an install and redirect to the build's file").appinhouse().answer(Answer::PageRedirect).query(&["access"]),
+    get("/console/dashboard", to!(console::dashboard_page)).doc("issue 18", "console", "Console dashboard: runs in progress, the latest run per application and environment").answer(Answer::ConsolePage),
+    get("/console/lang", to!(console::switch_language)).doc("issue 18", "console", "Choose the console's language (`to`: zh-CN or en), kept in the `lang` cookie").public().query(&["to"]).answer(Answer::ConsoleRedirect),
+    get("/console/login", to!(console::login_page)).doc("issue 18", "console", "Console login page").public().answer(Answer::Html),
+    post("/console/login", to!(console::login)).doc("issue 18", "console", "Console login: the session cookie `tad_session` (HttpOnly, SameSite=Strict), then the dashboard").public().form::<console::LoginForm>().setup(|resource| resource.app_data(console::login_form_limit())).answer(Answer::ConsoleRedirect),
+    post("/console/logout", to!(console::logout)).doc("issue 18", "console", "Console logout: ends the session (as /api/auth/logout) and clears its cookie; needs the form field csrf").form::<console::CsrfForm>().answer(Answer::ConsoleRedirect),
     get("/download/{app}/{platform}/{version}/{file}", to!(appinhouse_files::download)).doc("SPEC §6", "appinhouse", "Download a hosted build or its icon (Range supported)").appinhouse().answer(Answer::AppinhouseFile("application/octet-stream")).query(&["access"]),
     // pages and operations
     get("/favicon.ico", to!(assets::favicon)).doc("", "pages", "The favicon of the pages").public().answer(Answer::File("image/x-icon")),

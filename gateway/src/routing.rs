@@ -160,6 +160,11 @@ pub enum Answer {
     Redirect,
     /// A Swagger UI or page file, or a failure envelope when unknown.
     StaticFile,
+    /// A console page (HTML); without a valid session, `303` to the login page.
+    ConsolePage,
+    /// A console form or link: `303` to the next console page (`Location`, with the cookies it
+    /// sets); a refused login answers the login form again with its problem.
+    ConsoleRedirect,
 }
 
 /// Registers a handler on an actix route (made by `to!`).

@@ -472,6 +472,20 @@ fn gateway_settings(config: &Config, endpoints: ServiceEndpoints, jwt: JwtKeys) 
         body_idle_timeout: std::time::Duration::from_secs(config.body_idle_timeout_secs),
         header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
         keep_alive: std::time::Duration::from_secs(config.keep_alive_secs),
+        console: gateway::console::ConsoleSettings::default(),
+    }
+}
+
+/// What the console's login page says after this process created the first admin.
+fn first_start(admin: &AdminBootstrap) -> Option<gateway::console::FirstStart> {
+    match admin {
+        AdminBootstrap::Created {
+            generated_password: Some(_),
+        } => Some(gateway::console::FirstStart::GeneratedPassword),
+        AdminBootstrap::Created {
+            generated_password: None,
+        } => Some(gateway::console::FirstStart::ConfiguredPassword),
+        AdminBootstrap::Existing => None,
     }
 }
 
@@ -541,7 +555,9 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let http_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let url = format!("http://{}", http_listener.local_addr()?);
-    let server = gateway::server(gateway_settings(config, endpoints, jwt), http_listener)?;
+    let mut settings = gateway_settings(config, endpoints, jwt);
+    settings.console.first_start = first_start(&admin);
+    let server = gateway::server(settings, http_listener)?;
     let gateway = server.handle();
     let gateway_task = tokio::spawn(server);
     Ok(Embedded {

@@ -73,14 +73,7 @@ const MAX_ACCESS_BYTES: usize = 96;
 
 /// The value of the cookie `name`, if the request has it.
 pub(super) fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|cookie| cookie.trim().split_once('='))
-        .find(|(found, _)| *found == name)
-        .map(|(_, value)| value.to_owned())
+    crate::cookies::cookie_value(request.headers(), name)
 }
 
 /// The grant a reader shows for the protected `app`: `?access=`, else the page's cookie.

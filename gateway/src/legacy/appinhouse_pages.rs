@@ -23,6 +23,7 @@ use crate::{
         appinhouse::{Failure, parse_time_offset},
         appinhouse_page::{PageView, render, render_build, render_locked, render_message},
     },
+    cookies::set_cookie,
 };
 
 type Answer = Result<HttpResponse, Failure>;
@@ -32,27 +33,8 @@ const CSRF_COOKIE: &str = "tad_csrf";
 /// Longest search text read from the query, in bytes.
 const MAX_QUERY_BYTES: usize = 256;
 
-/// A `Set-Cookie` value: HttpOnly, with its path, life, SameSite and, on https, Secure. `name`
-/// and `value` are tokens made here (an app name, hex digits, a grant).
-fn set_cookie(
-    request: &HttpRequest,
-    (name, value): (&str, &str),
-    path: &str,
-    max_age_seconds: i64,
-    same_site: &str,
-) -> String {
-    let secure = if request_base(request).starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite={same_site}{secure}",
-        max_age_seconds.max(0)
-    )
-}
-
-fn html(status: StatusCode, body: String) -> HttpResponse {
+/// An HTML answer that is never cached (the console's pages too).
+pub(crate) fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -28,7 +28,8 @@ pub fn login_body_limit() -> web::Data<BodyLimit> {
     web::Data::new(BodyLimit(LOGIN_BODY_BYTES))
 }
 
-fn check_login(body: &LoginBody) -> Result<(), ApiError> {
+/// The caps of the login fields (the console's login form has the same).
+pub(crate) fn check_login(body: &LoginBody) -> Result<(), ApiError> {
     if body.username.trim().chars().count() > MAX_USERNAME_CHARS {
         return Err(ApiError::new(
             ErrorReason::InvalidField,

@@ -284,6 +284,31 @@ pub(super) fn responses(answer: Answer) -> Vec<(&'static str, ResponseBuilder)> 
                 ),
             ),
         ],
+        Answer::ConsolePage => vec![
+            ("200", described("The page", "text/html", text_content())),
+            (
+                "303",
+                ResponseBuilder::new()
+                    .description("No valid session: to the login page (the `Location` header)"),
+            ),
+            ("default", failure()),
+        ],
+        Answer::ConsoleRedirect => vec![
+            (
+                "303",
+                ResponseBuilder::new().description(
+                    "To the next console page (the `Location` header), with the cookies it sets",
+                ),
+            ),
+            (
+                "default",
+                described(
+                    "The login form again with its problem (401 wrong password, 429 rate limit, 403 expired form), or a failure envelope",
+                    "text/html",
+                    text_content(),
+                ),
+            ),
+        ],
         Answer::PageRedirect => vec![
             (
                 "302",

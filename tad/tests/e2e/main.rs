@@ -14,6 +14,7 @@ mod artifact_s3;
 mod auth_sessions;
 mod cluster_deletes;
 mod concurrent_saves;
+mod console_browser;
 mod execution;
 mod execution_safety;
 mod failover;

@@ -28,6 +28,7 @@
 mod admin;
 mod appinhouse;
 mod artifact;
+mod console;
 mod executions;
 mod jobs;
 mod normalise;
@@ -605,6 +606,7 @@ async fn play() -> Recorder {
     appinhouse::play(&mut recorder).await;
     probes::play(&mut recorder).await;
     pages::closing(&mut recorder).await;
+    console::play(&mut recorder).await;
     recorder
 }
 
