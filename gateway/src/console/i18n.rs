@@ -86,8 +86,9 @@ impl Lang {
 
     /// The messages of this language, by key.
     pub fn messages(self) -> BTreeMap<&'static str, &'static str> {
-        CATALOGUE
+        CATALOGUES
             .iter()
+            .flat_map(|catalogue| catalogue.iter())
             .map(|(key, english, chinese)| {
                 let text = match self {
                     Lang::English => english,
@@ -99,8 +100,15 @@ impl Lang {
     }
 }
 
-/// Every message: key, English, 简体中文. One line per key, so a language cannot miss one.
-const CATALOGUE: &[(&str, &str, &str)] = &[
+/// A page's messages: key, English, 简体中文. One line per key, so a language cannot miss one.
+pub type Catalogue = &'static [(&'static str, &'static str, &'static str)];
+
+/// Every catalogue: the frame's and the dashboard's here, each other page's in its module.
+/// Keys are unique over all of them (a test checks it).
+const CATALOGUES: &[Catalogue] = &[COMMON];
+
+/// The frame's, the login page's and the dashboard's messages.
+const COMMON: Catalogue = &[
     ("title", "TAD console", "TAD 控制台"),
     ("login_title", "Sign in", "登录"),
     ("username", "User name", "用户名"),
@@ -190,12 +198,13 @@ mod tests {
     fn both_catalogues_have_the_same_non_empty_keys() {
         let english = Lang::English.messages();
         let chinese = Lang::Chinese.messages();
-        assert_eq!(english.len(), CATALOGUE.len(), "a key is listed twice");
+        let listed: usize = CATALOGUES.iter().map(|catalogue| catalogue.len()).sum();
+        assert_eq!(english.len(), listed, "a key is listed twice");
         let keys = |messages: &BTreeMap<&str, &str>| -> BTreeSet<String> {
             messages.keys().map(|key| (*key).to_owned()).collect()
         };
         assert_eq!(keys(&english), keys(&chinese));
-        for (key, english_text, chinese_text) in CATALOGUE {
+        for (key, english_text, chinese_text) in CATALOGUES.iter().flat_map(|c| c.iter()) {
             assert!(
                 !english_text.is_empty() && !chinese_text.is_empty(),
                 "{key}"
