@@ -100,6 +100,10 @@ common::grpc_api! {
         let row = self.service.review_script(&actor, id, method_id, status).await?;
         script_to_proto(row, Vec::new())
     }
+    get_script(&self, actor: Actor, body: pb::FileRequest) -> pb::ScriptVersion {
+        let (script, files) = self.service.script(&actor, &body.id).await?;
+        script_to_proto(script, files)
+    }
     script_file_text(&self, actor: Actor, body: pb::FileRequest) -> pb::ScriptFileTextResponse {
         let file_data = self.service.file_text(&actor, &body.id).await?;
         pb::ScriptFileTextResponse { file_data }
