@@ -118,6 +118,9 @@
     }
   }
 
+  // Shared with the pages' own scripts (loaded after this one).
+  window.TadConsole = { csrfToken: csrfToken, showMessage: showMessage };
+
   document.addEventListener("DOMContentLoaded", function () {
     wireLanguageSwitch();
     wireDashboard();

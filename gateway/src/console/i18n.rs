@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, http::header::ACCEPT_LANGUAGE};
 
+use super::messages::{self, Catalogue};
+
 /// The cookie that keeps the language chosen with the switch.
 pub const LANG_COOKIE: &str = "lang";
 /// Longest `Accept-Language` value read.
@@ -100,12 +102,14 @@ impl Lang {
     }
 }
 
-/// A page's messages: key, English, 简体中文. One line per key, so a language cannot miss one.
-pub type Catalogue = &'static [(&'static str, &'static str, &'static str)];
-
 /// Every catalogue: the frame's and the dashboard's here, each other page's in its module.
 /// Keys are unique over all of them (a test checks it).
-const CATALOGUES: &[Catalogue] = &[COMMON];
+const CATALOGUES: &[Catalogue] = &[
+    COMMON,
+    messages::review::MESSAGES,
+    messages::resources::MESSAGES,
+    messages::apps::MESSAGES,
+];
 
 /// The frame's, the login page's and the dashboard's messages.
 const COMMON: Catalogue = &[

@@ -6,8 +6,12 @@
 //! caller's token. Without a valid session a console page redirects to the login page (the
 //! middleware, see `crate::middleware::require_token`).
 
+pub mod apps;
 pub mod dashboard;
 pub mod i18n;
+pub mod messages;
+pub mod resources;
+pub mod review;
 pub mod session;
 pub mod view;
 
@@ -34,6 +38,18 @@ use crate::{
         auth::{MAX_USERNAME_CHARS, check_login},
     },
 };
+
+/// What a console link encodes in a path segment: everything but letters, digits and `-._~`.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `text` as one path segment of a console link.
+pub(crate) fn path_segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
+}
 
 /// What the first start did about the admin user, shown on the login page while the process
 /// that created the user runs.

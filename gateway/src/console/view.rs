@@ -16,6 +16,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("scripts.html", include_str!("templates/scripts.html")),
+    ("script.html", include_str!("templates/script.html")),
+    ("clusters.html", include_str!("templates/clusters.html")),
+    ("hosts.html", include_str!("templates/hosts.html")),
+    ("apps.html", include_str!("templates/apps.html")),
+    ("app.html", include_str!("templates/app.html")),
 ];
 
 /// The environment, built once. A template that does not parse is a build mistake that the

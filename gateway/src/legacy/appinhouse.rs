@@ -85,7 +85,7 @@ pub(super) fn access_of(request: &HttpRequest, app: &str) -> Option<String> {
 }
 
 /// A read of `app`: forwards `X-SecretKey` and the grant the reader shows.
-pub(super) fn reader_request<T>(message: T, request: &HttpRequest, app: &str) -> tonic::Request<T> {
+pub(crate) fn reader_request<T>(message: T, request: &HttpRequest, app: &str) -> tonic::Request<T> {
     let mut grpc = secret_request(message, request);
     if let Some(value) =
         access_of(request, app).and_then(|access| MetadataValue::try_from(access).ok())
@@ -95,7 +95,7 @@ pub(super) fn reader_request<T>(message: T, request: &HttpRequest, app: &str) ->
     grpc
 }
 
-pub(super) fn request_base(request: &HttpRequest) -> String {
+pub(crate) fn request_base(request: &HttpRequest) -> String {
     let info = request.connection_info();
     base_url(info.scheme(), info.host())
 }

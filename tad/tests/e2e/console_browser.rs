@@ -103,7 +103,7 @@ async fn run_deployments(admin: &Api) -> String {
 }
 
 /// Types `username` and `password` into the login form.
-async fn fill_login(browser: &Browser, username: &str, password: &str) {
+pub(crate) async fn fill_login(browser: &Browser, username: &str, password: &str) {
     let form = "document.getElementById('username').value = arguments[0];\
                 document.getElementById('password').value = arguments[1];";
     browser
@@ -112,7 +112,7 @@ async fn fill_login(browser: &Browser, username: &str, password: &str) {
 }
 
 /// Signs in with the login form; waits for the next page and answers its URL.
-async fn sign_in(browser: &Browser, username: &str, password: &str) -> String {
+pub(crate) async fn sign_in(browser: &Browser, username: &str, password: &str) -> String {
     fill_login(browser, username, password).await;
     browser.follow("#sign-in").await
 }

@@ -17,6 +17,46 @@ fn title(html: &[u8]) -> String {
         .unwrap_or_default()
 }
 
+/// The script review, resources and app distribution pages, with real ids and unknown ones,
+/// and refused filters.
+async fn management_pages(recorder: &mut Recorder) {
+    let scripts = recorder
+        .get("console", "/api/script/index/aos_list?application_id=app1")
+        .await;
+    let script = scripts.text_at("/data/0/id");
+    let clusters = recorder
+        .get("console", "/api/resource/clusters/aos_json")
+        .await;
+    let cluster = clusters.text_at("/results/0/id");
+    let long = "x".repeat(65);
+    let pages = [
+        "/console/scripts".to_owned(),
+        "/console/scripts?state=all&application_id=app1".to_owned(),
+        format!("/console/scripts/{script}"),
+        "/console/clusters?name=a&page=1".to_owned(),
+        format!("/console/clusters/{cluster}"),
+        "/console/hosts?page=2".to_owned(),
+        "/console/apps".to_owned(),
+        "/console/apps/rog1?platform=android".to_owned(),
+    ];
+    for path in pages {
+        page(recorder, "console", "GET", &path, Payload::None).await;
+    }
+    recorder
+        .get_each(
+            "console",
+            &[
+                "/console/scripts/nope".to_owned(),
+                format!("/console/scripts?application_id={long}"),
+                "/console/clusters/nope".to_owned(),
+                format!("/console/hosts?name={long}"),
+                "/console/apps/rog1?platform=symbian".to_owned(),
+            ],
+        )
+        .await;
+    recorder.get("anonymous", "/console/scripts").await;
+}
+
 /// Records the last answer, a console page, by its title.
 async fn page(recorder: &mut Recorder, role: &str, method: &str, path: &str, payload: Payload) {
     let answer = recorder.call(role, method, path, payload).await;
@@ -60,6 +100,7 @@ pub async fn play(recorder: &mut Recorder) {
         Payload::None,
     )
     .await;
+    management_pages(recorder).await;
     recorder
         .call("console", "POST", "/console/logout", Payload::Form(vec![]))
         .await;
