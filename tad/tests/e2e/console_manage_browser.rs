@@ -155,7 +155,14 @@ async fn scripts_are_reviewed_four_eyes_with_their_diff_and_hosts_are_checked_ov
     reviewer.click("#confirm-ok").await;
     reviewer
         .wait_until("the approved state", || async {
-            (reviewer.text("#review-state").await == "approved").then_some(())
+            // The page reloads itself after the review: read without failing mid-reload.
+            let state = reviewer
+                .execute(
+                    "var state = document.getElementById('review-state'); return state ? state.textContent : '';",
+                    vec![],
+                )
+                .await;
+            (state == "approved").then_some(())
         })
         .await;
     assert_eq!(reviewer.text("#script-reviewer").await, "rita");
