@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, http::header::ACCEPT_LANGUAGE};
 
+use super::CATALOGUES;
+
 /// The cookie that keeps the language chosen with the switch.
 pub const LANG_COOKIE: &str = "lang";
 /// Longest `Accept-Language` value read.
@@ -103,12 +105,9 @@ impl Lang {
 /// A page's messages: key, English, 简体中文. One line per key, so a language cannot miss one.
 pub type Catalogue = &'static [(&'static str, &'static str, &'static str)];
 
-/// Every catalogue: the frame's and the dashboard's here, each other page's in its module.
-/// Keys are unique over all of them (a test checks it).
-const CATALOGUES: &[Catalogue] = &[COMMON];
-
-/// The frame's, the login page's and the dashboard's messages.
-const COMMON: Catalogue = &[
+/// The frame's, the login page's and the dashboard's messages (every catalogue is listed in
+/// [`CATALOGUES`], kept by the console module, which knows every page).
+pub const COMMON: Catalogue = &[
     ("title", "TAD console", "TAD 控制台"),
     ("login_title", "Sign in", "登录"),
     ("username", "User name", "用户名"),

@@ -8,6 +8,11 @@
 
 pub mod dashboard;
 pub mod i18n;
+pub mod instance;
+pub mod instance_steps;
+pub mod instances;
+pub mod joint_lines;
+pub mod listing;
 pub mod session;
 pub mod view;
 
@@ -34,6 +39,15 @@ use crate::{
         auth::{MAX_USERNAME_CHARS, check_login},
     },
 };
+
+/// Every page's messages (`i18n::Catalogue`): the frame's and the dashboard's, then each other
+/// page's from its module. Keys are unique over all of them (a test checks it).
+pub const CATALOGUES: &[i18n::Catalogue] = &[
+    i18n::COMMON,
+    instances::MESSAGES,
+    instance::MESSAGES,
+    joint_lines::MESSAGES,
+];
 
 /// What the first start did about the admin user, shown on the login page while the process
 /// that created the user runs.

@@ -16,6 +16,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("macros.html", include_str!("templates/macros.html")),
+    ("instances.html", include_str!("templates/instances.html")),
+    ("instance.html", include_str!("templates/instance.html")),
+    ("jointlines.html", include_str!("templates/jointlines.html")),
+    ("jointline.html", include_str!("templates/jointline.html")),
 ];
 
 /// The environment, built once. A template that does not parse is a build mistake that the

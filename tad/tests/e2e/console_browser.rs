@@ -103,7 +103,7 @@ async fn run_deployments(admin: &Api) -> String {
 }
 
 /// Types `username` and `password` into the login form.
-async fn fill_login(browser: &Browser, username: &str, password: &str) {
+pub(crate) async fn fill_login(browser: &Browser, username: &str, password: &str) {
     let form = "document.getElementById('username').value = arguments[0];\
                 document.getElementById('password').value = arguments[1];";
     browser
@@ -112,13 +112,13 @@ async fn fill_login(browser: &Browser, username: &str, password: &str) {
 }
 
 /// Signs in with the login form; waits for the next page and answers its URL.
-async fn sign_in(browser: &Browser, username: &str, password: &str) -> String {
+pub(crate) async fn sign_in(browser: &Browser, username: &str, password: &str) -> String {
     fill_login(browser, username, password).await;
     browser.follow("#sign-in").await
 }
 
 /// The computed background colour of the element `css` selects.
-async fn background(browser: &Browser, css: &str) -> String {
+pub(crate) async fn background(browser: &Browser, css: &str) -> String {
     let script = "return getComputedStyle(document.querySelector(arguments[0])).backgroundColor;";
     let colour = browser.execute(script, vec![json!(css)]).await;
     colour.as_str().expect("colour").to_owned()
@@ -556,7 +556,7 @@ async fn a_cookie_session_writes_only_with_its_csrf_token() {
 }
 
 /// The `data-status` of the status badge `css` selects, if there is one.
-async fn status_of(browser: &Browser, css: &str) -> Option<String> {
+pub(crate) async fn status_of(browser: &Browser, css: &str) -> Option<String> {
     let script = "const badge = document.querySelector(arguments[0]); \
                   return badge ? badge.getAttribute('data-status') : null;";
     let status = browser.execute(script, vec![json!(css)]).await;
