@@ -5,8 +5,7 @@
 (function () {
   "use strict";
 
-  var csrfToken = window.TadConsole.csrfToken;
-  var showMessage = window.TadConsole.showMessage;
+  var showMessage = window.tadConsole.showMessage;
 
   // The API's envelope of a fetch, with its HTTP status.
   function envelope(response) {
@@ -25,13 +24,8 @@
     var done = message ? message.getAttribute("data-started") : "OK";
     var failedText = message ? message.getAttribute("data-failed") : "Failed";
     button.disabled = true;
-    fetch(button.getAttribute("data-post"), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/json" },
-      body: button.getAttribute("data-body") || "{}"
-    })
-      .then(envelope)
+    window.tadConsole
+      .postButton(button)
       .then(function (answer) {
         if (answer.status === 200 && answer.body && answer.body.success) {
           showMessage(done, false);

@@ -32,24 +32,29 @@
     message.className = failed ? "message message-failed" : "message message-ok";
   }
 
-  // A write button (resume, retry): POST to the JSON route it names (with the JSON body it
-  // names, if any) and the session's CSRF token; the answer is the API's envelope.
+  // POST to the JSON route the button names (`data-post`, with the JSON body of `data-body`,
+  // if any) and the session's CSRF token; answers a promise of {status, body: the envelope}.
+  // The other console scripts use it as `window.tadConsole.postButton`.
+  function postButton(button) {
+    return fetch(button.getAttribute("data-post"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/json" },
+      body: button.getAttribute("data-body") || "{}"
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        return { status: response.status, body: body };
+      });
+    });
+  }
+
+  // A write button (resume, retry): posts, then shows how it went and refreshes.
   function post(button) {
     var message = document.getElementById("action-message");
     var started = message ? message.getAttribute("data-started") : "OK";
     var failedText = message ? message.getAttribute("data-failed") : "Failed";
     button.disabled = true;
-    fetch(button.getAttribute("data-post"), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/json" },
-      body: button.getAttribute("data-body") || "{}"
-    })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          return { status: response.status, body: body };
-        });
-      })
+    postButton(button)
       .then(function (answer) {
         if (answer.status === 200 && answer.body && answer.body.success) {
           showMessage(started, false);
@@ -119,7 +124,7 @@
   }
 
   // Shared with the pages' own scripts (loaded after this one).
-  window.TadConsole = { csrfToken: csrfToken, showMessage: showMessage };
+  window.tadConsole = { postButton: postButton, showMessage: showMessage };
 
   document.addEventListener("DOMContentLoaded", function () {
     wireLanguageSwitch();

@@ -41,6 +41,11 @@ const STATIC_FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/console-manage.js"),
     ),
+    (
+        "console-instances.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/console-instances.js"),
+    ),
 ];
 
 /// Cached for a day: the files change only with the binary.

@@ -160,7 +160,7 @@ impl RunRenderer<'_> {
 }
 
 /// The latest run of an instance, with its steps and hosts (none: never run).
-async fn latest_run(
+pub(crate) async fn latest_run(
     call: &Call,
     instance: &pb::Instance,
 ) -> Result<Option<pb::Execution>, ApiError> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, http::header::ACCEPT_LANGUAGE};
 
-use super::messages::{self, Catalogue};
+use super::CATALOGUES;
 
 /// The cookie that keeps the language chosen with the switch.
 pub const LANG_COOKIE: &str = "lang";
@@ -102,17 +102,12 @@ impl Lang {
     }
 }
 
-/// Every catalogue: the frame's and the dashboard's here, each other page's in its module.
-/// Keys are unique over all of them (a test checks it).
-const CATALOGUES: &[Catalogue] = &[
-    COMMON,
-    messages::review::MESSAGES,
-    messages::resources::MESSAGES,
-    messages::apps::MESSAGES,
-];
+/// A page's messages (the type is `messages::Catalogue`).
+pub use super::messages::Catalogue;
 
-/// The frame's, the login page's and the dashboard's messages.
-const COMMON: Catalogue = &[
+/// The frame's, the login page's and the dashboard's messages (every catalogue is listed in
+/// [`CATALOGUES`], kept by the console module, which knows every page).
+pub const COMMON: Catalogue = &[
     ("title", "TAD console", "TAD 控制台"),
     ("login_title", "Sign in", "登录"),
     ("username", "User name", "用户名"),

@@ -9,6 +9,11 @@
 pub mod apps;
 pub mod dashboard;
 pub mod i18n;
+pub mod instance;
+pub mod instance_steps;
+pub mod instances;
+pub mod joint_lines;
+pub mod listing;
 pub mod messages;
 pub mod resources;
 pub mod review;
@@ -50,6 +55,18 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
 pub(crate) fn path_segment(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
 }
+
+/// Every page's messages (`i18n::Catalogue`): the frame's and the dashboard's, then each other
+/// page's from its module. Keys are unique over all of them (a test checks it).
+pub const CATALOGUES: &[i18n::Catalogue] = &[
+    i18n::COMMON,
+    instances::MESSAGES,
+    instance::MESSAGES,
+    joint_lines::MESSAGES,
+    messages::review::MESSAGES,
+    messages::resources::MESSAGES,
+    messages::apps::MESSAGES,
+];
 
 /// What the first start did about the admin user, shown on the login page while the process
 /// that created the user runs.

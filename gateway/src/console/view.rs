@@ -22,6 +22,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("hosts.html", include_str!("templates/hosts.html")),
     ("apps.html", include_str!("templates/apps.html")),
     ("app.html", include_str!("templates/app.html")),
+    ("macros.html", include_str!("templates/macros.html")),
+    ("instances.html", include_str!("templates/instances.html")),
+    ("instance.html", include_str!("templates/instance.html")),
+    ("jointlines.html", include_str!("templates/jointlines.html")),
+    ("jointline.html", include_str!("templates/jointline.html")),
 ];
 
 /// The environment, built once. A template that does not parse is a build mistake that the

@@ -118,7 +118,7 @@ pub(crate) async fn sign_in(browser: &Browser, username: &str, password: &str) -
 }
 
 /// The computed background colour of the element `css` selects.
-async fn background(browser: &Browser, css: &str) -> String {
+pub(crate) async fn background(browser: &Browser, css: &str) -> String {
     let script = "return getComputedStyle(document.querySelector(arguments[0])).backgroundColor;";
     let colour = browser.execute(script, vec![json!(css)]).await;
     colour.as_str().expect("colour").to_owned()
@@ -556,7 +556,7 @@ async fn a_cookie_session_writes_only_with_its_csrf_token() {
 }
 
 /// The `data-status` of the status badge `css` selects, if there is one.
-async fn status_of(browser: &Browser, css: &str) -> Option<String> {
+pub(crate) async fn status_of(browser: &Browser, css: &str) -> Option<String> {
     let script = "const badge = document.querySelector(arguments[0]); \
                   return badge ? badge.getAttribute('data-status') : null;";
     let status = browser.execute(script, vec![json!(css)]).await;

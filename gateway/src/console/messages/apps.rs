@@ -17,7 +17,6 @@ pub const MESSAGES: Catalogue = &[
     ("download_page", "Download page", "下载页"),
     ("builds", "Builds", "构建"),
     ("platform", "Platform", "平台"),
-    ("version", "Version", "版本"),
     ("build_label", "Name", "名称"),
     ("build_time", "Built", "构建时间"),
     ("description", "Description", "描述"),

@@ -10,7 +10,6 @@ pub const MESSAGES: Catalogue = &[
     ("scripts_all", "All versions", "全部版本"),
     ("no_scripts", "No script version here.", "没有脚本版本。"),
     ("all_applications", "All applications", "全部应用"),
-    ("filter", "Filter", "筛选"),
     ("script_name", "Script version", "脚本版本"),
     ("uploader", "Uploaded by", "上传人"),
     ("uploaded_at", "Uploaded", "上传时间"),

@@ -1,12 +1,12 @@
 //! The console's routes (issue 18), played last: the pages without a session (redirects, the
 //! login page, a login form without its token), the language switch, and with a bearer token
 //! of a session of their own (accepted wherever the cookie is, without CSRF) `/`, the dashboard
-//! and logout. A page is recorded by its status, headers and title: its body holds per-run
-//! tokens and times.
+//! and logout, the instance and joint-line pages (with filters, a refused filter, unknown ids).
+//! A page is recorded by its status, headers and title: its body holds per-run tokens and times.
 
 use serde_json::json;
 
-use super::{ADMIN_PASSWORD, Payload, Recorder};
+use super::{ADMIN_PASSWORD, Payload, Recorder, jobs::Configured};
 
 /// The `<title>` of an HTML page.
 fn title(html: &[u8]) -> String {
@@ -63,7 +63,7 @@ async fn page(recorder: &mut Recorder, role: &str, method: &str, path: &str, pay
     recorder.replace_last_body(json!({"title": title(&answer.bytes)}));
 }
 
-pub async fn play(recorder: &mut Recorder) {
+pub async fn play(recorder: &mut Recorder, configured: &Configured) {
     recorder
         .get_each(
             "anonymous",
@@ -101,10 +101,44 @@ pub async fn play(recorder: &mut Recorder) {
     )
     .await;
     management_pages(recorder).await;
+    instance_pages(recorder, configured).await;
     recorder
         .call("console", "POST", "/console/logout", Payload::Form(vec![]))
         .await;
     // The session is over.
     recorder.get("console", "/console/dashboard").await;
     recorder.get("console", "/api/auth/me").await;
+}
+
+/// The instance and joint-line pages with the console's session: lists (filtered, a filter too
+/// long refused), an instance (and its history's second page), a joint line, unknown ids.
+async fn instance_pages(recorder: &mut Recorder, configured: &Configured) {
+    let Configured {
+        instance,
+        joint_line,
+        ..
+    } = configured;
+    for path in [
+        "/console/instances".to_owned(),
+        "/console/instances?product_line=pl1&status=failed&name=x".to_owned(),
+        format!("/console/instances/{instance}"),
+        format!("/console/instances/{instance}?page=2"),
+        "/console/jointlines".to_owned(),
+        "/console/jointlines?product_line=pl1&name=re".to_owned(),
+        format!("/console/jointlines/{joint_line}"),
+    ] {
+        page(recorder, "console", "GET", &path, Payload::None).await;
+    }
+    let too_long = "x".repeat(129);
+    recorder
+        .get_each(
+            "console",
+            &[
+                format!("/console/instances?application={too_long}"),
+                "/console/instances/no-such-instance".to_owned(),
+                "/console/instances/x?page=0".to_owned(),
+                "/console/jointlines/no-such-line".to_owned(),
+            ],
+        )
+        .await;
 }

@@ -606,7 +606,7 @@ async fn play() -> Recorder {
     appinhouse::play(&mut recorder).await;
     probes::play(&mut recorder).await;
     pages::closing(&mut recorder).await;
-    console::play(&mut recorder).await;
+    console::play(&mut recorder, &configured).await;
     recorder
 }
 
