@@ -430,23 +430,19 @@ async fn a_viewer_gets_no_run_control(driver: &Chromedriver, base: &str, instanc
             .has("#deploy, #next-step, .confirm-go, #run-actions")
             .await
     );
-    let overflow = "return document.documentElement.scrollWidth - window.innerWidth;";
-    let fits = |extra: Value| extra.as_i64().is_some_and(|extra| extra <= 0);
-    assert!(fits(phone.execute(overflow, vec![]).await));
+    assert!(phone.fits_the_width().await);
     phone.goto(&format!("{base}/console/instances")).await;
     assert_eq!(listed(&phone).await.len(), 3);
-    assert!(fits(phone.execute(overflow, vec![]).await));
+    assert!(phone.fits_the_width().await);
     phone.goto(&format!("{base}/console/jointlines")).await;
     phone.follow("#joint-lines tbody tr a").await;
     assert!(phone.has("#joint-graph").await);
     assert!(!phone.has("#run-joint-line, .confirm-go").await);
-    assert!(fits(phone.execute(overflow, vec![]).await));
-    let post = "return fetch(arguments[0], {method: 'POST', credentials: 'same-origin', \
-                headers: {'X-CSRF-Token': document.querySelector('meta[name=\"tad-csrf\"]').content, \
-                'Content-Type': 'application/json'}, body: '{\"use_tad_host\":false}'}) \
-                .then(r => r.json().then(b => [r.status, b]));";
+    assert!(phone.fits_the_width().await);
     let path = format!("/api/app/jobinstance/{instance}/executionall?wait=false");
-    let answer = phone.execute(post, vec![json!(path)]).await;
+    let answer = phone
+        .post_from_page(&path, &json!({"use_tad_host": false}))
+        .await;
     // (the legacy envelope: HTTP 200, the refusal in its code)
     assert_eq!(answer[1]["code"], "forbidden", "{answer}");
     let info = answer[1]["info"].as_str().unwrap_or_default();

@@ -14,7 +14,7 @@ use crate::{
     console_browser::sign_in,
     support::{
         Api,
-        browser::{Browser, Chromedriver, DESKTOP_CHROME_LINUX},
+        browser::{ANDROID_CHROME_PIXEL, Browser, Chromedriver, DESKTOP_CHROME_LINUX},
         fixtures::{app_catalog, bind_hosts, upload_script},
         sshd::{PASSWORD_USER as SSH_USER, TestSshd},
     },
@@ -22,24 +22,6 @@ use crate::{
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 const USER_PASSWORD: &str = "console-user-password";
-
-/// POSTs `body` to `path` from the page, with its session cookie and CSRF token, as the
-/// console's own buttons do; answers the HTTP status and the envelope.
-async fn post_from_page(browser: &Browser, path: &str, body: &Value) -> (u64, Value) {
-    let script = "var request = new XMLHttpRequest();\
-                  request.open('POST', arguments[0], false);\
-                  request.setRequestHeader('Content-Type', 'application/json');\
-                  request.setRequestHeader('X-CSRF-Token', document.querySelector('meta[name=\"tad-csrf\"]').content);\
-                  request.send(arguments[1]);\
-                  return [request.status, request.responseText];";
-    let answer = browser
-        .execute(script, vec![json!(path), json!(body.to_string())])
-        .await;
-    let status = answer[0].as_u64().expect("status");
-    let envelope =
-        serde_json::from_str(answer[1].as_str().unwrap_or_default()).unwrap_or(Value::Null);
-    (status, envelope)
-}
 
 /// A browser signed in as `username` on `base`.
 async fn signed_in(driver: &Chromedriver, base: &str, username: &str, password: &str) -> Browser {
@@ -133,7 +115,10 @@ async fn scripts_are_reviewed_four_eyes_with_their_diff_and_hosts_are_checked_ov
     assert!(uploader.has("#own-upload").await);
     // The service refuses her approval from the page's session and token all the same.
     let examine = format!("/api/script/index/examine/{version}");
-    let (_, envelope) = post_from_page(&uploader, &examine, &json!({"status": "able"})).await;
+    let answer = uploader
+        .post_from_page(&examine, &json!({"status": "able"}))
+        .await;
+    let envelope = &answer[1];
     assert_eq!(envelope["success"], false, "{envelope}");
     assert_eq!(envelope["code"], "self_review", "{envelope}");
     uploader.close().await;
@@ -183,9 +168,10 @@ async fn scripts_are_reviewed_four_eyes_with_their_diff_and_hosts_are_checked_ov
         .await;
     assert_eq!(viewer.text("#review-state").await, "approved");
     assert!(!viewer.has("#approve, #reject, #own-upload").await);
-    let (status, envelope) = post_from_page(&viewer, &examine, &json!({"status": "disable"})).await;
-    assert_eq!(envelope["success"], false, "{status} {envelope}");
-    assert_eq!(envelope["code"], "forbidden", "{status} {envelope}");
+    let answer = viewer
+        .post_from_page(&examine, &json!({"status": "disable"}))
+        .await;
+    assert_eq!(answer[1]["code"], "forbidden", "{answer}");
 
     check_hosts_over_ssh(&driver, &admin, &base, &viewer).await;
     viewer.close().await;
@@ -357,6 +343,25 @@ async fn apps_are_listed_with_their_newest_builds_and_links_to_the_download_page
         "the build's description on its page"
     );
     browser.close().await;
+
+    // On a phone every page fits the width (wide tables scroll inside their card).
+    let phone = driver.open(ANDROID_CHROME_PIXEL).await;
+    phone.goto(&format!("{base}/console/login")).await;
+    sign_in(&phone, "vera", USER_PASSWORD).await;
+    for path in [
+        "/console/apps",
+        "/console/apps/ship?platform=android",
+        "/console/scripts?state=all",
+        "/console/clusters",
+        "/console/hosts",
+    ] {
+        phone.goto(&format!("{base}{path}")).await;
+        assert!(
+            phone.fits_the_width().await,
+            "{path} is wider than the phone"
+        );
+    }
+    phone.close().await;
     drop(driver);
     platform.embedded.stop().await;
 }

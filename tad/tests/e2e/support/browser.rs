@@ -377,6 +377,24 @@ impl Browser {
             })
     }
 
+    /// Whether the page is no wider than the window (nothing to scroll sideways).
+    pub async fn fits_the_width(&self) -> bool {
+        let overflow = "return document.documentElement.scrollWidth - window.innerWidth;";
+        let extra = self.execute(overflow, vec![]).await;
+        extra.as_i64().is_some_and(|extra| extra <= 0)
+    }
+
+    /// POSTs `body` as JSON to `path` from the page, as the console's own buttons do (its
+    /// session cookie and CSRF token); answers `[HTTP status, the envelope]`.
+    pub async fn post_from_page(&self, path: &str, body: &Value) -> Value {
+        let post = "return fetch(arguments[0], {method: 'POST', credentials: 'same-origin', \
+                    headers: {'X-CSRF-Token': document.querySelector('meta[name=\"tad-csrf\"]').content, \
+                    'Content-Type': 'application/json'}, body: arguments[1]}) \
+                    .then(r => r.json().then(b => [r.status, b]));";
+        self.execute(post, vec![Value::from(path), Value::from(body.to_string())])
+            .await
+    }
+
     /// A PNG of the window saved as `target/test-artifacts/NAME.png`; answers its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
