@@ -7,7 +7,7 @@
 //! links to the public pages, a protected app says so). Screenshot:
 //! target/test-artifacts/console-review.png, console-hosts.png.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     appinhouse_contract::{self, desc},
