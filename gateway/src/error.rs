@@ -24,6 +24,10 @@ pub struct ApiError {
 #[derive(Debug, Clone, Copy)]
 pub struct FailureMark(pub ErrorReason);
 
+/// The `info` of a failure's envelope, beside its [`FailureMark`] (a console page shows it).
+#[derive(Debug, Clone)]
+pub struct FailureInfo(pub String);
+
 impl ApiError {
     pub fn new(reason: ErrorReason, info: impl Into<String>) -> ApiError {
         let info = info.into();
@@ -89,6 +93,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code()).json(self.envelope());
         response.extensions_mut().insert(FailureMark(self.reason));
+        response
+            .extensions_mut()
+            .insert(FailureInfo(self.info.clone()));
         response
     }
 }

@@ -232,10 +232,15 @@ pub async fn require_token(
             if let Err(error) = check_roles(&caller, roles) {
                 return Ok(request.error_response(error).map_into_boxed_body());
             }
+            let console_page = request.method() == actix_web::http::Method::GET
+                && session::is_console_path(request.path());
+            let page_caller = console_page.then(|| caller.clone());
             request.extensions_mut().insert(caller);
-            next.call(request)
-                .await
-                .map(ServiceResponse::map_into_boxed_body)
+            let response = next.call(request).await?.map_into_boxed_body();
+            Ok(match page_caller {
+                Some(caller) => console_failure_as_page(response, &caller),
+                None => response,
+            })
         }
         Err(error) => {
             let unavailable = error.is_unavailable();
@@ -258,6 +263,29 @@ pub async fn require_token(
             Ok(request.error_response(error).map_into_boxed_body())
         }
     }
+}
+
+/// A console page's failure (the JSON envelope of an `ApiError`) as the console's failure page.
+fn console_failure_as_page(
+    response: ServiceResponse<BoxBody>,
+    caller: &Caller,
+) -> ServiceResponse<BoxBody> {
+    let failure = {
+        let extensions = response.response().extensions();
+        extensions.get::<FailureMark>().map(|mark| {
+            let info = extensions
+                .get::<crate::error::FailureInfo>()
+                .map(|info| info.0.clone())
+                .unwrap_or_default();
+            (mark.0, info)
+        })
+    };
+    let Some((reason, info)) = failure else {
+        return response;
+    };
+    let (request, _) = response.into_parts();
+    let page = crate::console::failure::failure_page(&request, caller, reason, &info);
+    ServiceResponse::new(request, page).map_into_boxed_body()
 }
 
 #[cfg(test)]

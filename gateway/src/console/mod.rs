@@ -8,6 +8,7 @@
 
 pub mod apps;
 pub mod dashboard;
+pub mod failure;
 pub mod i18n;
 pub mod instance;
 pub mod instance_steps;
@@ -66,6 +67,7 @@ pub const CATALOGUES: &[i18n::Catalogue] = &[
     messages::review::MESSAGES,
     messages::resources::MESSAGES,
     messages::apps::MESSAGES,
+    messages::failure::MESSAGES,
 ];
 
 /// What the first start did about the admin user, shown on the login page while the process

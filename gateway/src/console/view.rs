@@ -16,6 +16,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("failure.html", include_str!("templates/failure.html")),
     ("scripts.html", include_str!("templates/scripts.html")),
     ("script.html", include_str!("templates/script.html")),
     ("clusters.html", include_str!("templates/clusters.html")),

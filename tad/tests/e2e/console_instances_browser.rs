@@ -247,16 +247,23 @@ async fn filters_narrow_the_list(browser: &Browser, base: &str) {
     assert_eq!(listed(browser).await, ["cart-draft"]);
     // Every filter value is capped; the refusal names the field.
     let long = "x".repeat(129);
-    let body = browser_get(browser, &format!("/console/instances?application={long}")).await;
-    assert_eq!(body["code"], "invalid_field", "{body}");
-    let info = body["info"].as_str().unwrap_or_default();
-    assert!(info.contains("\"application\""), "{body}");
-}
-
-/// `GET path` from the page (its session): the envelope it answers.
-async fn browser_get(browser: &Browser, path: &str) -> Value {
-    let script = "return fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.json());";
-    browser.execute(script, vec![json!(path)]).await
+    // (the console's failure page: the status of the failure, its code, the problem)
+    browser
+        .goto(&format!("{base}/console/instances?application={long}"))
+        .await;
+    assert_eq!(
+        browser
+            .attribute("#failure", "data-status")
+            .await
+            .as_deref(),
+        Some("400")
+    );
+    assert_eq!(
+        browser.attribute("#failure", "data-code").await.as_deref(),
+        Some("invalid_field")
+    );
+    let info = browser.text("#failure-info").await;
+    assert!(info.contains("\"application\""), "{info}");
 }
 
 /// The instance's page before any run: the step's host and parameters (the secret masked), no

@@ -173,6 +173,22 @@ async fn scripts_are_reviewed_four_eyes_with_their_diff_and_hosts_are_checked_ov
         .await;
     assert_eq!(answer[1]["code"], "forbidden", "{answer}");
 
+    // An unknown version: the console's failure page, 404, in the frame, naming it.
+    viewer
+        .goto(&format!("{base}/console/scripts/no-such-version"))
+        .await;
+    assert_eq!(
+        viewer.attribute("#failure", "data-status").await.as_deref(),
+        Some("404")
+    );
+    assert!(
+        viewer
+            .text("#failure-info")
+            .await
+            .contains("no-such-version")
+    );
+    assert_eq!(viewer.text("#user-name").await, "vera");
+
     check_hosts_over_ssh(&driver, &admin, &base, &viewer).await;
     viewer.close().await;
     drop(driver);

@@ -42,25 +42,38 @@ async fn management_pages(recorder: &mut Recorder) {
     for path in pages {
         page(recorder, "console", "GET", &path, Payload::None).await;
     }
-    recorder
-        .get_each(
-            "console",
-            &[
-                "/console/scripts/nope".to_owned(),
-                format!("/console/scripts?application_id={long}"),
-                "/console/clusters/nope".to_owned(),
-                format!("/console/hosts?name={long}"),
-                "/console/apps/rog1?platform=symbian".to_owned(),
-            ],
-        )
-        .await;
+    // Failures: the console's failure page, with the status of the failure.
+    for path in [
+        "/console/scripts/nope".to_owned(),
+        format!("/console/scripts?application_id={long}"),
+        "/console/clusters/nope".to_owned(),
+        format!("/console/hosts?name={long}"),
+        "/console/apps/rog1?platform=symbian".to_owned(),
+    ] {
+        page(recorder, "console", "GET", &path, Payload::None).await;
+    }
     recorder.get("anonymous", "/console/scripts").await;
 }
 
-/// Records the last answer, a console page, by its title.
+/// The text of the failure page's problem (empty on other pages).
+fn failure_info(html: &[u8]) -> String {
+    let text = String::from_utf8_lossy(html);
+    text.split_once("id=\"failure-info\" role=\"alert\">")
+        .and_then(|(_, rest)| rest.split_once("</p>"))
+        .map(|(info, _)| info.to_owned())
+        .unwrap_or_default()
+}
+
+/// Records the last answer, a console page, by its title (and a failure page by its problem).
 async fn page(recorder: &mut Recorder, role: &str, method: &str, path: &str, payload: Payload) {
     let answer = recorder.call(role, method, path, payload).await;
-    recorder.replace_last_body(json!({"title": title(&answer.bytes)}));
+    let info = failure_info(&answer.bytes);
+    let body = if info.is_empty() {
+        json!({"title": title(&answer.bytes)})
+    } else {
+        json!({"title": title(&answer.bytes), "failure": info})
+    };
+    recorder.replace_last_body(body);
 }
 
 pub async fn play(recorder: &mut Recorder, configured: &Configured) {
@@ -130,15 +143,12 @@ async fn instance_pages(recorder: &mut Recorder, configured: &Configured) {
         page(recorder, "console", "GET", &path, Payload::None).await;
     }
     let too_long = "x".repeat(129);
-    recorder
-        .get_each(
-            "console",
-            &[
-                format!("/console/instances?application={too_long}"),
-                "/console/instances/no-such-instance".to_owned(),
-                "/console/instances/x?page=0".to_owned(),
-                "/console/jointlines/no-such-line".to_owned(),
-            ],
-        )
-        .await;
+    for path in [
+        format!("/console/instances?application={too_long}"),
+        "/console/instances/no-such-instance".to_owned(),
+        "/console/instances/x?page=0".to_owned(),
+        "/console/jointlines/no-such-line".to_owned(),
+    ] {
+        page(recorder, "console", "GET", &path, Payload::None).await;
+    }
 }
