@@ -32,24 +32,30 @@
     message.className = failed ? "message message-failed" : "message message-ok";
   }
 
+  // POST to a JSON route with a JSON body and the session's CSRF token; answers the status and
+  // the API's envelope.
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/json" },
+      body: body || "{}"
+    }).then(function (response) {
+      return response.json().then(function (envelope) {
+        return { status: response.status, body: envelope };
+      });
+    });
+  }
+  window.TadConsole = { postJson: postJson, showMessage: showMessage };
+
   // A write button (resume, retry): POST to the JSON route it names (with the JSON body it
-  // names, if any) and the session's CSRF token; the answer is the API's envelope.
+  // names, if any).
   function post(button) {
     var message = document.getElementById("action-message");
     var started = message ? message.getAttribute("data-started") : "OK";
     var failedText = message ? message.getAttribute("data-failed") : "Failed";
     button.disabled = true;
-    fetch(button.getAttribute("data-post"), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/json" },
-      body: button.getAttribute("data-body") || "{}"
-    })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          return { status: response.status, body: body };
-        });
-      })
+    postJson(button.getAttribute("data-post"), button.getAttribute("data-body"))
       .then(function (answer) {
         if (answer.status === 200 && answer.body && answer.body.success) {
           showMessage(started, false);

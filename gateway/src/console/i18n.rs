@@ -105,7 +105,7 @@ pub type Catalogue = &'static [(&'static str, &'static str, &'static str)];
 
 /// Every catalogue: the frame's and the dashboard's here, each other page's in its module.
 /// Keys are unique over all of them (a test checks it).
-const CATALOGUES: &[Catalogue] = &[COMMON];
+const CATALOGUES: &[Catalogue] = &[COMMON, super::run_messages::MESSAGES];
 
 /// The frame's, the login page's and the dashboard's messages.
 const COMMON: Catalogue = &[

@@ -16,6 +16,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("run.html", include_str!("templates/run.html")),
 ];
 
 /// The environment, built once. A template that does not parse is a build mistake that the

@@ -15,6 +15,7 @@ mod auth_sessions;
 mod cluster_deletes;
 mod concurrent_saves;
 mod console_browser;
+mod console_run_browser;
 mod execution;
 mod execution_safety;
 mod failover;

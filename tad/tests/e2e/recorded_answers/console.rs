@@ -17,10 +17,17 @@ fn title(html: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// Records the last answer, a console page, by its title.
-async fn page(recorder: &mut Recorder, role: &str, method: &str, path: &str, payload: Payload) {
+/// Records a console page by its title (ids in it normalised).
+pub(super) async fn page(
+    recorder: &mut Recorder,
+    role: &str,
+    method: &str,
+    path: &str,
+    payload: Payload,
+) {
     let answer = recorder.call(role, method, path, payload).await;
-    recorder.replace_last_body(json!({"title": title(&answer.bytes)}));
+    let title = recorder.normaliser.text(&title(&answer.bytes));
+    recorder.replace_last_body(json!({"title": title}));
 }
 
 pub async fn play(recorder: &mut Recorder) {
@@ -30,6 +37,7 @@ pub async fn play(recorder: &mut Recorder) {
             &[
                 "/",
                 "/console/dashboard",
+                "/console/runs/ghost",
                 "/console/lang?to=zh-CN",
                 "/console/lang?to=fr",
             ],

@@ -406,6 +406,13 @@ impl Browser {
     }
 }
 
+/// Copies a screenshot to `docs/NAME` (the README shows it).
+pub fn copy_to_docs(screenshot: &Path, name: &str) {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    std::fs::create_dir_all(&docs).expect("docs dir");
+    std::fs::copy(screenshot, docs.join(name)).expect("copy the screenshot to docs");
+}
+
 fn save_png(name: &str, png: &[u8]) -> PathBuf {
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     let path = artifacts_dir().join(format!("{name}.png"));
