@@ -32,23 +32,29 @@
     message.className = failed ? "message message-failed" : "message message-ok";
   }
 
-  // POST to the JSON route the button names (`data-post`, with the JSON body of `data-body`,
-  // if any) and the session's CSRF token; answers a promise of {status, body: the envelope}.
-  // The other console scripts use it as `window.tadConsole.postButton`.
-  function postButton(button) {
-    return fetch(button.getAttribute("data-post"), {
+  // POST to a JSON route with a JSON body and the session's CSRF token; answers the status and
+  // the API's envelope.
+  function postJson(url, body) {
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/json" },
-      body: button.getAttribute("data-body") || "{}"
+      body: body || "{}"
     }).then(function (response) {
-      return response.json().then(function (body) {
-        return { status: response.status, body: body };
+      return response.json().then(function (envelope) {
+        return { status: response.status, body: envelope };
       });
     });
   }
 
-  // A write button (resume, retry): posts, then shows how it went and refreshes.
+  // A write button (resume, retry): POST to the JSON route it names (with the JSON body it
+  // names, if any).
+
+  // POST to the JSON route the button names (`data-post`, with the JSON body of `data-body`).
+  function postButton(button) {
+    return postJson(button.getAttribute("data-post"), button.getAttribute("data-body"));
+  }
+
   function post(button) {
     var message = document.getElementById("action-message");
     var started = message ? message.getAttribute("data-started") : "OK";
@@ -124,7 +130,7 @@
   }
 
   // Shared with the pages' own scripts (loaded after this one).
-  window.tadConsole = { postButton: postButton, showMessage: showMessage };
+  window.tadConsole = { postButton: postButton, postJson: postJson, showMessage: showMessage };
 
   document.addEventListener("DOMContentLoaded", function () {
     wireLanguageSwitch();

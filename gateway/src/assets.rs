@@ -46,6 +46,16 @@ const STATIC_FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/console-instances.js"),
     ),
+    (
+        "console-run.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/console-run.css"),
+    ),
+    (
+        "console-run.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/console-run.js"),
+    ),
 ];
 
 /// Cached for a day: the files change only with the binary.

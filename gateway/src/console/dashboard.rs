@@ -90,6 +90,16 @@ pub fn status_class(status: &str) -> &'static str {
     }
 }
 
+/// A status word in the page's language (unknown words as they are).
+pub fn status_text(lang: Lang, status: &str) -> String {
+    let class = status_class(status);
+    lang.messages()
+        .get(format!("status_{class}").as_str())
+        .filter(|_| class != "other")
+        .map(|text| (*text).to_owned())
+        .unwrap_or_else(|| status.to_owned())
+}
+
 /// `5s`, `3m 07s`, `2h 05m`.
 pub fn duration_text(milliseconds: i64) -> String {
     let seconds = milliseconds.max(0) / 1000;
@@ -112,12 +122,7 @@ pub struct RunRenderer<'a> {
 impl RunRenderer<'_> {
     pub fn view(&self, instance: &pb::Instance, run: &pb::Execution) -> RunView {
         let class = status_class(&run.status);
-        let messages = self.lang.messages();
-        let status_text = messages
-            .get(format!("status_{class}").as_str())
-            .filter(|_| class != "other")
-            .map(|text| (*text).to_owned())
-            .unwrap_or_else(|| run.status.clone());
+        let status_text = status_text(self.lang, &run.status);
         let started = run.start_time_ms.unwrap_or(run.create_time_ms);
         let ended = run.end_time_ms.unwrap_or(self.now_ms);
         let mut steps = Counts::default();

@@ -38,7 +38,6 @@ pub const MESSAGES: Catalogue = &[
     ("deploy_type", "Deploy type", "部署类型"),
     ("creator", "Creator", "创建人"),
     ("remark", "Remark", "备注"),
-    ("step", "Step", "步骤"),
     ("method", "Method", "方法"),
     ("cluster", "Cluster", "集群"),
     ("no_cluster", "no cluster bound", "未绑定集群"),
@@ -63,8 +62,6 @@ pub const MESSAGES: Catalogue = &[
     ("message", "Message", "信息"),
     ("deploy", "Deploy", "一键部署"),
     ("next_step", "Next step", "单步部署"),
-    ("confirm", "Confirm", "确认"),
-    ("cancel", "Cancel", "取消"),
     (
         "confirm_deploy",
         "Deploy runs these steps, in order, over SSH:",

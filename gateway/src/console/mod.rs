@@ -18,6 +18,7 @@ pub mod listing;
 pub mod messages;
 pub mod resources;
 pub mod review;
+pub mod run;
 pub mod session;
 pub mod view;
 
@@ -68,6 +69,7 @@ pub const CATALOGUES: &[i18n::Catalogue] = &[
     messages::resources::MESSAGES,
     messages::apps::MESSAGES,
     messages::failure::MESSAGES,
+    messages::run::MESSAGES,
 ];
 
 /// What the first start did about the admin user, shown on the login page while the process
@@ -153,6 +155,22 @@ pub async fn dashboard_page(request: HttpRequest, call: Call) -> Result<HttpResp
             .render_unix_ms(chrono::Utc::now().timestamp_millis()),
     };
     Ok(html(StatusCode::OK, render("dashboard.html", &page)?))
+}
+
+/// `GET /console/runs/{id}`: the run tree and the controls the caller's roles allow; the page's
+/// script follows the run's events and host logs through the JSON routes.
+pub async fn run_page(
+    request: HttpRequest,
+    call: Call,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let lang = Lang::of_request(&request);
+    let run = run::load(&call, lang, &id.into_inner()).await?;
+    let page = run::RunPage {
+        frame: signed_in_frame(&request, &call.caller, "run")?,
+        run,
+    };
+    Ok(html(StatusCode::OK, render("run.html", &page)?))
 }
 
 /// The login page: a new form token in its cookie, the first-start note, the last problem.

@@ -28,6 +28,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("instance.html", include_str!("templates/instance.html")),
     ("jointlines.html", include_str!("templates/jointlines.html")),
     ("jointline.html", include_str!("templates/jointline.html")),
+    ("run.html", include_str!("templates/run.html")),
 ];
 
 /// The environment, built once. A template that does not parse is a build mistake that the

@@ -168,6 +168,84 @@ pub async fn execution_log(call: Call, id: IdPath, query: web::Query<LogQuery>) 
     ok(LogChunk::from(chunk))
 }
 
+/// The `Content-Disposition` file name of a raw log: `run-{id}-{host_task}.log`, keeping only
+/// letters, digits, `-` and `_` of the ids (at most 64 of each).
+fn raw_log_file_name(execution_id: &str, host_task_id: &str) -> String {
+    let safe = |id: &str| -> String {
+        id.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .take(64)
+            .collect()
+    };
+    format!("run-{}-{}.log", safe(execution_id), safe(host_task_id))
+}
+
+/// `GET /api/executions/{id}/log/raw?host_task=..`: the host task's whole log (what is stored
+/// now) as `text/plain`, streamed chunk by chunk from the log route's reads; a download
+/// (`Content-Disposition: attachment`). The first chunk is read before answering, so an unknown
+/// run or host task answers the usual failure envelope.
+pub async fn execution_log_raw(
+    call: Call,
+    id: IdPath,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let host_task_id = query
+        .into_inner()
+        .host_task
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| ApiError::new(ErrorReason::MissingField, "host_task is required"))?;
+    let execution_id = id.into_inner();
+    let first = pb::ExecutionLogRequest {
+        execution_id: execution_id.clone(),
+        host_task_id: host_task_id.clone(),
+        offset: 0,
+    };
+    let chunk = reply(call.jobs().execution_log(first)).await?;
+    let file_name = raw_log_file_name(&execution_id, &host_task_id);
+    // State: the call, the request of the next chunk, and the chunk read (None: the end).
+    let body = futures::stream::unfold(
+        (call, execution_id, host_task_id, Some(chunk)),
+        |(call, execution_id, host_task_id, chunk)| async move {
+            let chunk = chunk?;
+            if chunk.text.is_empty() || chunk.next_offset <= chunk.offset {
+                return None;
+            }
+            let request = pb::ExecutionLogRequest {
+                execution_id: execution_id.clone(),
+                host_task_id: host_task_id.clone(),
+                offset: chunk.next_offset,
+            };
+            let next = match reply(call.jobs().execution_log(request)).await {
+                Ok(next) => Ok(Some(next)),
+                Err(status) => Err(status),
+            };
+            let bytes = web::Bytes::from(chunk.text);
+            match next {
+                Ok(next) => Some((
+                    Ok::<_, actix_web::Error>(bytes),
+                    (call, execution_id, host_task_id, next),
+                )),
+                // The text read is sent; the download then breaks off (an incomplete file
+                // rather than a silently short one).
+                Err(status) => Some((
+                    Err(actix_web::error::ErrorServiceUnavailable(
+                        status.message().to_owned(),
+                    )),
+                    (call, execution_id, host_task_id, None),
+                )),
+            }
+        },
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .insert_header(("cache-control", "no-store"))
+        .streaming(body.boxed_local()))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
     last_event_id: Option<String>,

@@ -8,7 +8,7 @@
 //! session authenticates the JSON routes, a cookie write without the session's CSRF token is
 //! refused with 403 and passes with it, bearer clients are unchanged, and the services refuse a
 //! viewer's write even with the token. Screenshots: target/test-artifacts/console-login.png and
-//! console-dashboard.png.
+//! console-dashboard.png (copied to docs/ for the README).
 
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
@@ -24,8 +24,8 @@ use crate::support::{
     platform_env, start_serve,
 };
 
-const ADMIN_PASSWORD: &str = "console-admin-password";
-const VIEWER_PASSWORD: &str = "console-viewer-password";
+pub(crate) const ADMIN_PASSWORD: &str = "console-admin-password";
+pub(crate) const VIEWER_PASSWORD: &str = "console-viewer-password";
 /// The instances the runs are of: one fails, one succeeds.
 const FAILING_INSTANCE: &str = "shop-deploy";
 const PASSING_INSTANCE: &str = "cart-deploy";
@@ -33,7 +33,7 @@ const PASSING_INSTANCE: &str = "cart-deploy";
 /// A deployable instance of application `app` (of pl1, in env1): a cluster with one host
 /// (`127.0.0.{host}`, never reached: runs go on the TAD host) and a one-step template whose
 /// method `{component}1` runs `run_sh`; answers the instance id.
-async fn deployable_instance(
+pub(crate) async fn deployable_instance(
     admin: &Api,
     (app, host): (&str, u8),
     (component, run_sh): (&str, &str),
@@ -222,7 +222,8 @@ async fn a_browser_signs_in_sees_the_runs_switches_language_and_signs_out() {
     let message = browser.text(&format!("{failed_row} .run-message")).await;
     assert!(message.contains("exited with code 3"), "{message}");
     assert!(browser.has("#no-runs-in-progress").await);
-    browser.screenshot("console-dashboard").await;
+    let screenshot = browser.screenshot("console-dashboard").await;
+    crate::support::browser::copy_to_docs(&screenshot, "console-dashboard.png");
 
     // The language switch: zh-CN, kept for the next page.
     browser

@@ -17,6 +17,7 @@ mod concurrent_saves;
 mod console_browser;
 mod console_instances_browser;
 mod console_manage_browser;
+mod console_run_browser;
 mod execution;
 mod execution_safety;
 mod failover;

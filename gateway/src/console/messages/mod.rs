@@ -6,6 +6,7 @@ pub mod apps;
 pub mod failure;
 pub mod resources;
 pub mod review;
+pub mod run;
 
 /// A page's messages: key, English, 简体中文. One line per key, so a language cannot miss one.
 pub type Catalogue = &'static [(&'static str, &'static str, &'static str)];

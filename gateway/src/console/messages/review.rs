@@ -57,6 +57,4 @@ pub const MESSAGES: Catalogue = &[
         "该版本由你上传：须由其他审核人通过。",
     ),
     ("review_done", "Review saved", "审核已保存"),
-    ("confirm_ok", "Confirm", "确认"),
-    ("confirm_cancel", "Cancel", "取消"),
 ];

@@ -64,14 +64,22 @@ fn failure_info(html: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// Records the last answer, a console page, by its title (and a failure page by its problem).
-async fn page(recorder: &mut Recorder, role: &str, method: &str, path: &str, payload: Payload) {
+/// Records a console page by its title (and a failure page by its problem; ids in both
+/// normalised).
+pub(super) async fn page(
+    recorder: &mut Recorder,
+    role: &str,
+    method: &str,
+    path: &str,
+    payload: Payload,
+) {
     let answer = recorder.call(role, method, path, payload).await;
-    let info = failure_info(&answer.bytes);
+    let title = recorder.normaliser.text(&title(&answer.bytes));
+    let info = recorder.normaliser.text(&failure_info(&answer.bytes));
     let body = if info.is_empty() {
-        json!({"title": title(&answer.bytes)})
+        json!({"title": title})
     } else {
-        json!({"title": title(&answer.bytes), "failure": info})
+        json!({"title": title, "failure": info})
     };
     recorder.replace_last_body(body);
 }
@@ -83,6 +91,7 @@ pub async fn play(recorder: &mut Recorder, configured: &Configured) {
             &[
                 "/",
                 "/console/dashboard",
+                "/console/runs/ghost",
                 "/console/lang?to=zh-CN",
                 "/console/lang?to=fr",
             ],

@@ -105,10 +105,24 @@ async fn read_run(recorder: &mut Recorder, run: &str) {
             )
             .await;
         recorder.split_last_log();
+        // The whole log as a download; the run page (issue 18).
+        recorder
+            .get(
+                "viewer",
+                &format!("/api/executions/{run}/log/raw?host_task={task}"),
+            )
+            .await;
     }
+    let run_page = format!("/console/runs/{run}");
+    super::console::page(recorder, "viewer", "GET", &run_page, Payload::None).await;
     for query in ["", "?host_task=ghost", "?host_task=x&offset=minus"] {
         recorder
             .get("viewer", &format!("/api/executions/{run}/log{query}"))
+            .await;
+    }
+    for query in ["", "?host_task=ghost"] {
+        recorder
+            .get("viewer", &format!("/api/executions/{run}/log/raw{query}"))
             .await;
     }
     recorder
@@ -121,9 +135,18 @@ async fn read_run(recorder: &mut Recorder, run: &str) {
                 "/api/executions/ghost",
                 "/api/executions/ghost/events",
                 "/api/executions/ghost/log?host_task=x",
+                "/api/executions/ghost/log/raw?host_task=x",
             ],
         )
         .await;
+    super::console::page(
+        recorder,
+        "viewer",
+        "GET",
+        "/console/runs/ghost",
+        Payload::None,
+    )
+    .await;
 }
 
 async fn joint_run(recorder: &mut Recorder, line: &str) {

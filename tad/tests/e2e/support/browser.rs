@@ -424,6 +424,17 @@ impl Browser {
     }
 }
 
+/// Copies a screenshot to `docs/NAME` (the README shows it) when `TAD_UPDATE_SCREENSHOTS=1`,
+/// so that a test run leaves the tracked files alone.
+pub fn copy_to_docs(screenshot: &Path, name: &str) {
+    if std::env::var("TAD_UPDATE_SCREENSHOTS").as_deref() != Ok("1") {
+        return;
+    }
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    std::fs::create_dir_all(&docs).expect("docs dir");
+    std::fs::copy(screenshot, docs.join(name)).expect("copy the screenshot to docs");
+}
+
 fn save_png(name: &str, png: &[u8]) -> PathBuf {
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     let path = artifacts_dir().join(format!("{name}.png"));

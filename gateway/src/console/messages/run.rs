@@ -1,0 +1,96 @@
+//! The run page's messages (`run.rs`).
+
+use super::Catalogue;
+
+/// Key, English, 简体中文.
+pub const MESSAGES: Catalogue = &[
+    ("run_title", "Run", "执行"),
+    ("run_tree", "Steps and hosts", "步骤与主机"),
+    ("run_kind", "Kind", "类型"),
+    ("run_message", "Message", "信息"),
+    ("host", "Host", "主机"),
+    ("exit_code", "Exit code", "退出码"),
+    ("log_bytes", "Log bytes", "日志字节数"),
+    ("view_log", "Log", "日志"),
+    (
+        "joint_nodes",
+        "Instances of the joint run",
+        "联合执行的实例",
+    ),
+    ("open_run", "Open its run", "查看其执行"),
+    ("log_title", "Log", "日志"),
+    (
+        "log_none",
+        "Choose a host to see its log.",
+        "请选择主机以查看其日志。",
+    ),
+    ("log_follow", "Follow", "跟随"),
+    ("log_search", "Search the log", "搜索日志"),
+    ("log_prev", "Previous", "上一个"),
+    ("log_next", "Next", "下一个"),
+    ("log_first_error", "First error", "第一个错误"),
+    ("log_download", "Download raw", "下载原始日志"),
+    ("log_lines", "lines", "行"),
+    ("log_no_match", "No match", "无匹配"),
+    ("log_no_error", "No error line", "没有错误行"),
+    ("log_loading", "Loading…", "加载中…"),
+    (
+        "log_error_rule",
+        "An error line contains \"error\", \"failed\", \"fatal\" or an exit code other than 0.",
+        "错误行：包含 “error”、“failed”、“fatal” 或非 0 退出码的行。",
+    ),
+    ("live_connected", "Live", "实时"),
+    ("live_reconnecting", "Reconnecting…", "重新连接中…"),
+    ("live_ended", "Ended", "已结束"),
+    ("stop", "Stop", "停止"),
+    ("rollback", "Roll back", "回滚"),
+    ("stop_title", "Stop this run?", "停止此次执行？"),
+    (
+        "stop_running",
+        "The running step is stopped on these hosts (their commands are ended):",
+        "正在执行的步骤将在以下主机上停止（其命令将被终止）：",
+    ),
+    (
+        "stop_not_run",
+        "These steps will not run:",
+        "以下步骤将不会执行：",
+    ),
+    (
+        "stop_end",
+        "The run then ends as stopped.",
+        "随后本次执行以“已停止”结束。",
+    ),
+    ("retry_title", "Retry the failed hosts?", "重试失败主机？"),
+    (
+        "retry_hosts",
+        "The step runs again on these hosts:",
+        "该步骤将在以下主机上重新执行：",
+    ),
+    (
+        "retry_kept",
+        "These hosts succeeded and are kept:",
+        "以下主机已成功，保持不变：",
+    ),
+    ("retry_then", "Then these steps run:", "随后执行以下步骤："),
+    ("rollback_title", "Roll back?", "回滚？"),
+    (
+        "rollback_target",
+        "A new run deploys again the snapshot of the previous successful run",
+        "新的一次执行将重新部署上一次成功执行的快照",
+    ),
+    ("rollback_ended", "ended", "结束于"),
+    ("rollback_by", "by", "执行人"),
+    ("rollback_steps", "Steps and hosts:", "步骤与主机："),
+    ("rollback_versions", "Artifact versions:", "制品版本："),
+    (
+        "rollback_no_versions",
+        "Its snapshot names no artifact version.",
+        "该快照未记录制品版本。",
+    ),
+    (
+        "rollback_unavailable",
+        "No earlier successful run to roll back to.",
+        "没有可回滚到的更早的成功执行。",
+    ),
+    ("none", "none", "无"),
+];
