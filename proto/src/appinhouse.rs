@@ -16,6 +16,75 @@ pub const SECRET_KEY_METADATA_KEY: &str = "x-secretkey";
 /// gRPC metadata key of the grant a reader of a protected app shows (`EXPIRES.SIGNATURE`).
 pub const ACCESS_METADATA_KEY: &str = "x-app-access";
 
+/// Why a call answered 1010 ([`AppinhouseCode::SecretKey`]): the contract has one code for all
+/// three, the gRPC status code tells them apart, so a client never reads it from the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Missing or wrong `X-SecretKey` (`Unauthenticated`).
+    SecretKey,
+    /// A protected app read without a valid grant (`PermissionDenied`).
+    Protected,
+    /// Too many wrong page passwords (`ResourceExhausted`).
+    Throttled,
+}
+
+impl Refusal {
+    pub fn grpc_code(self) -> GrpcCode {
+        match self {
+            Refusal::SecretKey => GrpcCode::Unauthenticated,
+            Refusal::Protected => GrpcCode::PermissionDenied,
+            Refusal::Throttled => GrpcCode::ResourceExhausted,
+        }
+    }
+
+    /// The refusal a 1010 status is (`None` for any other status).
+    pub fn of_status(status: &Status) -> Option<Refusal> {
+        if AppinhouseCode::of_status(status) != AppinhouseCode::SecretKey {
+            return None;
+        }
+        Some(match status.code() {
+            GrpcCode::PermissionDenied => Refusal::Protected,
+            GrpcCode::ResourceExhausted => Refusal::Throttled,
+            _ => Refusal::SecretKey,
+        })
+    }
+}
+
+/// The code a failure travels with: the contract's code and, for 1010, which refusal it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireFailure {
+    pub code: AppinhouseCode,
+    pub refusal: Option<Refusal>,
+}
+
+impl From<AppinhouseCode> for WireFailure {
+    fn from(code: AppinhouseCode) -> WireFailure {
+        WireFailure {
+            code,
+            refusal: None,
+        }
+    }
+}
+
+impl crate::error::WireCode for WireFailure {
+    fn status_code(self) -> GrpcCode {
+        match self.refusal {
+            Some(refusal) if self.code == AppinhouseCode::SecretKey => refusal.grpc_code(),
+            _ => self.code.grpc_code(),
+        }
+    }
+
+    fn status(self, message: String) -> Status {
+        let mut status = self.code.status(message);
+        let code = crate::error::WireCode::status_code(self);
+        if code != status.code() {
+            let metadata = status.metadata().clone();
+            status = Status::with_metadata(code, status.message().to_owned(), metadata);
+        }
+        status
+    }
+}
+
 /// The answer codes of the appinhouse contract (and 1010 of SPEC §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppinhouseCode {

@@ -3,7 +3,7 @@
 //! to their code (HTTP 200, except 401 for code 1010), and the request's base URL.
 
 use chrono::{FixedOffset, TimeZone};
-use proto::appinhouse::{AppinhouseCode, v1 as pb};
+use proto::appinhouse::{AppinhouseCode, Refusal, v1 as pb};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -12,11 +12,12 @@ const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 /// Largest `time_offset` in minutes (a day either way).
 const MAX_TIME_OFFSET_MINUTES: i32 = 24 * 60;
 
-/// A failed appinhouse request: its code and message.
+/// A failed appinhouse request: its code and message, and for 1010 which refusal it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub code: AppinhouseCode,
     pub msg: String,
+    pub refusal: Option<Refusal>,
 }
 
 impl Failure {
@@ -24,6 +25,7 @@ impl Failure {
         Failure {
             code,
             msg: crate::error::bound_message(&msg.into()),
+            refusal: (code == AppinhouseCode::SecretKey).then_some(Refusal::SecretKey),
         }
     }
 
@@ -45,22 +47,21 @@ impl Failure {
 impl From<tonic::Status> for Failure {
     fn from(status: tonic::Status) -> Failure {
         let code = AppinhouseCode::of_status(&status);
-        let msg = match (code, status.code()) {
-            // The service names a protected app or too many wrong passwords; else the key.
-            (AppinhouseCode::SecretKey, _)
-                if status.message().starts_with("app ")
-                    || status.message().starts_with("too many") =>
-            {
-                status.message().to_owned()
-            }
-            (AppinhouseCode::SecretKey, _) => "missing or invalid X-SecretKey".to_owned(),
-            (AppinhouseCode::SystemError, tonic::Code::Unavailable) => {
+        let refusal = Refusal::of_status(&status);
+        let msg = match (refusal, status.code()) {
+            // A protected app or too many wrong passwords: the service's sentence names it.
+            (Some(Refusal::Protected | Refusal::Throttled), _) => status.message().to_owned(),
+            (Some(Refusal::SecretKey), _) => "missing or invalid X-SecretKey".to_owned(),
+            (None, tonic::Code::Unavailable) if code == AppinhouseCode::SystemError => {
                 tracing::error!(error = %crate::error::excerpt(status.message()), "appinhouse service unavailable");
                 "the appinhouse service is unavailable; try again shortly".to_owned()
             }
             _ => status.message().to_owned(),
         };
-        Failure::new(code, msg)
+        Failure {
+            refusal,
+            ..Failure::new(code, msg)
+        }
     }
 }
 
@@ -207,6 +208,25 @@ mod tests {
         );
         let down = Failure::from(tonic::Status::unavailable("connection refused"));
         assert_eq!(down.code.number(), -1);
+        // The refusals of 1010 are told apart by the status, never by the message.
+        use proto::{appinhouse::WireFailure, error::WireCode};
+        for (refusal, message, kept) in [
+            (Refusal::Protected, "app \"x\" is protected", true),
+            (Refusal::Throttled, "too many wrong passwords", true),
+            (Refusal::SecretKey, "app secret", false),
+        ] {
+            let wire = WireFailure {
+                code: AppinhouseCode::SecretKey,
+                refusal: Some(refusal),
+            };
+            let failure = Failure::from(wire.status(message.to_owned()));
+            assert_eq!(
+                (failure.code.number(), failure.refusal),
+                (1010, Some(refusal))
+            );
+            assert_eq!(failure.msg == message, kept, "{failure:?}");
+            assert_eq!(failure.http_status(), 401);
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use proto::appinhouse::{AppinhouseCode, v1 as pb};
+use proto::appinhouse::{AppinhouseCode, Refusal, v1 as pb};
 use serde_json::{Map, json};
 use subtle::ConstantTimeEq;
 
@@ -52,7 +52,12 @@ fn app_name_like(app: &str) -> bool {
 }
 
 /// The password form of a protected app, with a new CSRF token in its cookie.
-fn locked_page(request: &HttpRequest, app: &str, problem: Option<&str>) -> HttpResponse {
+fn locked_page(
+    request: &HttpRequest,
+    app: &str,
+    problem: Option<&str>,
+    throttled: bool,
+) -> HttpResponse {
     if !app_name_like(app) {
         return html(StatusCode::NOT_FOUND, render_message("no such app"));
     }
@@ -64,7 +69,7 @@ fn locked_page(request: &HttpRequest, app: &str, problem: Option<&str>) -> HttpR
         3600,
         "Strict",
     );
-    let status = if problem.is_some_and(|problem| problem.starts_with("too many")) {
+    let status = if throttled {
         StatusCode::TOO_MANY_REQUESTS
     } else {
         StatusCode::UNAUTHORIZED
@@ -80,7 +85,10 @@ fn locked_page(request: &HttpRequest, app: &str, problem: Option<&str>) -> HttpR
 fn failed_page(request: &HttpRequest, app: &str, status: tonic::Status) -> HttpResponse {
     let failure = Failure::from(status);
     let code = match failure.code {
-        AppinhouseCode::SecretKey => return locked_page(request, app, None),
+        AppinhouseCode::SecretKey => {
+            let throttled = failure.refusal == Some(Refusal::Throttled);
+            return locked_page(request, app, None, throttled);
+        }
         AppinhouseCode::AppNotFound | AppinhouseCode::ArchiveMissing => StatusCode::NOT_FOUND,
         AppinhouseCode::InvalidParameter => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -197,7 +205,7 @@ pub async fn unlock(
     let app = app.into_inner();
     let fields = match form_fields(&request, payload).await {
         Ok(fields) => fields,
-        Err(failure) => return locked_page(&request, &app, Some(&failure.msg)),
+        Err(failure) => return locked_page(&request, &app, Some(&failure.msg), false),
     };
     let sent = fields.get("csrf").map(String::as_str).unwrap_or_default();
     let expected = cookie(&request, CSRF_COOKIE).unwrap_or_default();
@@ -206,6 +214,7 @@ pub async fn unlock(
             &request,
             &app,
             Some("The form expired; enter the password again."),
+            false,
         );
     }
     let message = pb::UnlockAppRequest {
@@ -219,12 +228,13 @@ pub async fn unlock(
             if failure.code == AppinhouseCode::AppNotFound {
                 return html(StatusCode::NOT_FOUND, render_message(&failure.msg));
             }
-            let problem = if failure.msg.starts_with("too many") {
+            let throttled = failure.refusal == Some(Refusal::Throttled);
+            let problem = if throttled {
                 failure.msg
             } else {
                 "Wrong password.".to_owned()
             };
-            return locked_page(&request, &app, Some(&problem));
+            return locked_page(&request, &app, Some(&problem), throttled);
         }
     };
     let mut response = HttpResponse::SeeOther();
@@ -329,7 +339,7 @@ mod tests {
     #[test]
     fn only_app_like_names_reach_a_cookie() {
         let request = actix_web::test::TestRequest::default().to_http_request();
-        let locked = locked_page(&request, "rog2", None);
+        let locked = locked_page(&request, "rog2", None, false);
         assert_eq!(locked.status(), StatusCode::UNAUTHORIZED);
         let cookie = locked
             .headers()
@@ -342,7 +352,7 @@ mod tests {
             "{cookie}"
         );
         for hostile in ["x; Domain=evil.example", "a/b", "", &"x".repeat(129)] {
-            let answer = locked_page(&request, hostile, None);
+            let answer = locked_page(&request, hostile, None, false);
             assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{hostile:?}");
             assert!(
                 answer.headers().get(header::SET_COOKIE).is_none(),

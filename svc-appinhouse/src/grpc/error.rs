@@ -1,7 +1,7 @@
 //! The wire form of the appinhouse rules' failures: each answer of the contract with its numeric
 //! code (metadata `appinhouse-code`) and status.
 
-use proto::appinhouse::AppinhouseCode;
+use proto::appinhouse::{AppinhouseCode, Refusal, WireFailure};
 
 use crate::service::{AppinhouseError, Fault};
 
@@ -25,9 +25,17 @@ impl From<Fault> for AppinhouseCode {
 
 common::service_error! {
     impl ServiceError for AppinhouseError as "appinhouse" {
-        type Code = AppinhouseCode;
+        type Code = WireFailure;
         reasons {
-            error => error.code().into(),
+            error => WireFailure {
+                code: error.code().into(),
+                refusal: match error {
+                    AppinhouseError::SecretKey => Some(Refusal::SecretKey),
+                    AppinhouseError::Protected(_) => Some(Refusal::Protected),
+                    AppinhouseError::TooManyAttempts(_) => Some(Refusal::Throttled),
+                    _ => None,
+                },
+            },
         }
     }
 }
