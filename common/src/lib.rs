@@ -5,6 +5,7 @@
 //! Error policy: `anyhow` at startup and in the CLI, typed errors (thiserror) everywhere else;
 //! no `unwrap`/`expect` outside tests and startup code.
 
+pub mod audit;
 pub mod auth;
 pub mod bus;
 pub mod cache;

@@ -1,0 +1,406 @@
+//! The audit trail every service keeps in its own schema (issue 20): append-only events, each
+//! holding the SHA-256 of the one before it, written by [`append`] inside the transaction of the
+//! change it records (no change without its event, no event for a change that rolled back), and
+//! checked by [`verify`], which names the first event that was edited, removed or inserted.
+//!
+//! Appends take turns on the one row of `audit_head` (its update locks it on PostgreSQL until the
+//! transaction ends; SQLite writers take turns anyway), so the chain never forks, and the head
+//! holds the last sequence number and hash, so removing the newest events is found too.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConnection;
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        time_ms -> BigInt,
+        actor -> Text,
+        role -> Text,
+        action -> Text,
+        object_kind -> Text,
+        object_id -> Text,
+        app_id -> Nullable<Text>,
+        env_id -> Nullable<Text>,
+        request_id -> Text,
+        trace_id -> Text,
+        client_ip -> Text,
+        reason -> Nullable<Text>,
+        changes -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+/// The `prev_hash` of the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Events read per query by [`verify`].
+const VERIFY_BATCH: i64 = 1000;
+/// What a secret's value is recorded as.
+pub const MASKED: &str = "******";
+
+/// `ok`, or `refused` with the reason (the error code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Refused(String),
+}
+
+/// One field's change: before → after (`None`: absent), secrets as [`MASKED`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl Change {
+    pub fn new(field: &str, before: Option<&str>, after: Option<&str>) -> Change {
+        Change {
+            field: field.to_owned(),
+            before: before.map(str::to_owned),
+            after: after.map(str::to_owned),
+        }
+    }
+
+    /// A secret's change: only whether it was set, as [`MASKED`].
+    pub fn secret(field: &str, before_set: bool, after_set: bool) -> Change {
+        let masked = |set: bool| set.then(|| MASKED.to_owned());
+        Change {
+            field: field.to_owned(),
+            before: masked(before_set),
+            after: masked(after_set),
+        }
+    }
+}
+
+/// Who did it and through which request (from the caller's metadata).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// Username, `token:NAME`, or `system`.
+    pub actor: String,
+    /// The actor's roles, comma-separated.
+    pub role: String,
+    pub request_id: String,
+    pub trace_id: String,
+    pub client_ip: String,
+}
+
+impl Origin {
+    /// Work nobody asked for (the sweeper marking runs interrupted, retention).
+    pub fn system() -> Origin {
+        Origin {
+            actor: "system".to_owned(),
+            role: "system".to_owned(),
+            ..Origin::default()
+        }
+    }
+}
+
+/// An event to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub origin: Origin,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: String,
+    pub app_id: Option<String>,
+    pub env_id: Option<String>,
+    pub outcome: Outcome,
+    pub changes: Vec<Change>,
+}
+
+impl NewEvent {
+    pub fn new(origin: &Origin, action: &str, object_kind: &str, object_id: &str) -> NewEvent {
+        NewEvent {
+            origin: origin.clone(),
+            action: action.to_owned(),
+            object_kind: object_kind.to_owned(),
+            object_id: object_id.to_owned(),
+            app_id: None,
+            env_id: None,
+            outcome: Outcome::Ok,
+            changes: Vec::new(),
+        }
+    }
+
+    pub fn app(mut self, app_id: Option<&str>) -> NewEvent {
+        self.app_id = app_id.filter(|id| !id.is_empty()).map(str::to_owned);
+        self
+    }
+
+    pub fn env(mut self, env_id: Option<&str>) -> NewEvent {
+        self.env_id = env_id.filter(|id| !id.is_empty()).map(str::to_owned);
+        self
+    }
+
+    pub fn change(mut self, change: Change) -> NewEvent {
+        self.changes.push(change);
+        self
+    }
+
+    pub fn refused(mut self, reason: &str) -> NewEvent {
+        self.outcome = Outcome::Refused(reason.to_owned());
+        self
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = audit_events)]
+pub struct Event {
+    pub seq: i64,
+    pub time_ms: i64,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: String,
+    pub app_id: Option<String>,
+    pub env_id: Option<String>,
+    pub request_id: String,
+    pub trace_id: String,
+    pub client_ip: String,
+    /// The error code of a refusal; `None`: the outcome is `ok`.
+    pub reason: Option<String>,
+    /// JSON: `[{"field","before","after"}]`.
+    pub changes: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Event {
+    /// `ok`, or `refused` (with [`Event::reason`]).
+    pub fn outcome(&self) -> &'static str {
+        if self.reason.is_some() {
+            "refused"
+        } else {
+            "ok"
+        }
+    }
+
+    /// The SHA-256 (hex) of every field but `hash`, in a fixed order, each length-prefixed so
+    /// that no two different events hash the same bytes.
+    pub fn compute_hash(&self) -> String {
+        let optional = |value: &Option<String>| match value {
+            Some(text) => format!("1{text}"),
+            None => "0".to_owned(),
+        };
+        let fields = [
+            self.seq.to_string(),
+            self.time_ms.to_string(),
+            self.actor.clone(),
+            self.role.clone(),
+            self.action.clone(),
+            self.object_kind.clone(),
+            self.object_id.clone(),
+            optional(&self.app_id),
+            optional(&self.env_id),
+            self.request_id.clone(),
+            self.trace_id.clone(),
+            self.client_ip.clone(),
+            optional(&self.reason),
+            self.changes.clone(),
+            self.prev_hash.clone(),
+        ];
+        let mut digest = Sha256::new();
+        for field in fields {
+            digest.update((field.len() as u64).to_be_bytes());
+            digest.update(field.as_bytes());
+        }
+        hex::encode(digest.finalize())
+    }
+}
+
+/// Appends `event` at `time_ms` to the chain, in the caller's transaction; answers its sequence
+/// number.
+pub fn append(connection: &mut DbConnection, event: NewEvent, time_ms: i64) -> QueryResult<i64> {
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set(audit_head::seq.eq(audit_head::seq + 1))
+        .execute(connection)?;
+    let (seq, prev_hash) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::hash))
+        .first::<(i64, String)>(connection)?;
+    let reason = match event.outcome {
+        Outcome::Ok => None,
+        Outcome::Refused(reason) => Some(reason),
+    };
+    let mut stored = Event {
+        seq,
+        time_ms,
+        actor: event.origin.actor,
+        role: event.origin.role,
+        action: event.action,
+        object_kind: event.object_kind,
+        object_id: event.object_id,
+        app_id: event.app_id,
+        env_id: event.env_id,
+        request_id: event.origin.request_id,
+        trace_id: event.origin.trace_id,
+        client_ip: event.origin.client_ip,
+        reason,
+        changes: serde_json::to_string(&event.changes).unwrap_or_else(|_| "[]".to_owned()),
+        prev_hash: if prev_hash.is_empty() {
+            GENESIS_HASH.to_owned()
+        } else {
+            prev_hash
+        },
+        hash: String::new(),
+    };
+    stored.hash = stored.compute_hash();
+    diesel::insert_into(audit_events::table)
+        .values(&stored)
+        .execute(connection)?;
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set(audit_head::hash.eq(&stored.hash))
+        .execute(connection)?;
+    Ok(seq)
+}
+
+/// How a chain is broken: the first event found wrong and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Broken {
+    #[error("audit event {seq} was edited: its hash does not match its fields")]
+    Edited { seq: i64 },
+    #[error(
+        "audit event {seq} does not follow event {previous}: its prev_hash is not that event's hash"
+    )]
+    Relinked { seq: i64, previous: i64 },
+    #[error("audit events {from} to {to} are missing")]
+    Removed { from: i64, to: i64 },
+    #[error("the newest audit events after {last} are missing (the head says {head})")]
+    RemovedNewest { last: i64, head: i64 },
+    #[error("the audit head was changed: it does not hold the hash of event {seq}")]
+    HeadChanged { seq: i64 },
+}
+
+/// A chain found whole: how many events it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub events: i64,
+}
+
+/// Checks the whole chain, oldest first.
+pub fn verify(connection: &mut DbConnection) -> QueryResult<Result<Verified, Broken>> {
+    let (head_seq, head_hash) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::hash))
+        .first::<(i64, String)>(connection)?;
+    let mut previous: Option<(i64, String)> = None;
+    let mut events = 0;
+    loop {
+        let after = previous.as_ref().map_or(0, |(seq, _)| *seq);
+        let batch: Vec<Event> = audit_events::table
+            .filter(audit_events::seq.gt(after))
+            .order(audit_events::seq.asc())
+            .limit(VERIFY_BATCH)
+            .select(Event::as_select())
+            .load(connection)?;
+        if batch.is_empty() {
+            break;
+        }
+        for event in batch {
+            let (expected_seq, expected_prev) = match &previous {
+                Some((seq, hash)) => (seq + 1, hash.clone()),
+                None => (1, GENESIS_HASH.to_owned()),
+            };
+            if event.seq != expected_seq {
+                return Ok(Err(Broken::Removed {
+                    from: expected_seq,
+                    to: event.seq - 1,
+                }));
+            }
+            if event.compute_hash() != event.hash {
+                return Ok(Err(Broken::Edited { seq: event.seq }));
+            }
+            if event.prev_hash != expected_prev {
+                return Ok(Err(Broken::Relinked {
+                    seq: event.seq,
+                    previous: event.seq - 1,
+                }));
+            }
+            events += 1;
+            previous = Some((event.seq, event.hash));
+        }
+    }
+    let last = previous.as_ref().map_or(0, |(seq, _)| *seq);
+    if last != head_seq {
+        return Ok(Err(Broken::RemovedNewest {
+            last,
+            head: head_seq,
+        }));
+    }
+    if let Some((seq, hash)) = previous
+        && hash != head_hash
+    {
+        return Ok(Err(Broken::HeadChanged { seq }));
+    }
+    Ok(Ok(Verified { events }))
+}
+
+/// What [`query`] selects; every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub object_kind: Option<String>,
+    pub object_id: Option<String>,
+    pub app_id: Option<String>,
+    pub env_id: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+}
+
+/// The newest `limit` events matching `filter` (newest first), and how many match in all.
+pub fn query(
+    connection: &mut DbConnection,
+    filter: &Filter,
+    limit: i64,
+) -> QueryResult<(i64, Vec<Event>)> {
+    let select = || {
+        let mut query = audit_events::table.into_boxed();
+        if let Some(actor) = &filter.actor {
+            query = query.filter(audit_events::actor.eq(actor.clone()));
+        }
+        if let Some(action) = &filter.action {
+            query = query.filter(audit_events::action.eq(action.clone()));
+        }
+        if let Some(kind) = &filter.object_kind {
+            query = query.filter(audit_events::object_kind.eq(kind.clone()));
+        }
+        if let Some(id) = &filter.object_id {
+            query = query.filter(audit_events::object_id.eq(id.clone()));
+        }
+        if let Some(app) = &filter.app_id {
+            query = query.filter(audit_events::app_id.eq(app.clone()));
+        }
+        if let Some(env) = &filter.env_id {
+            query = query.filter(audit_events::env_id.eq(env.clone()));
+        }
+        if let Some(since) = filter.since_ms {
+            query = query.filter(audit_events::time_ms.ge(since));
+        }
+        if let Some(until) = filter.until_ms {
+            query = query.filter(audit_events::time_ms.lt(until));
+        }
+        query
+    };
+    let count = select().count().get_result(connection)?;
+    let events = select()
+        .order(audit_events::seq.desc())
+        .limit(limit)
+        .select(Event::as_select())
+        .load(connection)?;
+    Ok((count, events))
+}
