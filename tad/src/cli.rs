@@ -103,11 +103,27 @@ pub enum Command {
         #[command(flatten)]
         resource_database: ResourceDatabaseFlag,
     },
+    /// The audit trail of every service.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+        #[command(flatten)]
+        resource_database: ResourceDatabaseFlag,
+    },
     /// What can be configured (needs no valid configuration).
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+/// `tad audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every service's hash chain; name the first edited, removed or relinked event and
+    /// exit with 1 when one is broken.
+    #[command(after_help = keys::role_help("migrate"))]
+    Verify,
 }
 
 /// `tad config ...`.
@@ -150,6 +166,9 @@ impl Cli {
                 resource_database, ..
             }
             | Command::Migrate { resource_database }
+            | Command::Audit {
+                resource_database, ..
+            }
             | Command::Import {
                 resource_database, ..
             } => (none.0, resource_database),
@@ -207,6 +226,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate { .. } => crate::runtime::migrate(config).await,
         Command::Import { file, .. } => crate::import::run(config, &file).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+            ..
+        } => crate::audit::run_verify(config).await,
         Command::Config { .. } => Ok(()),
     }
 }

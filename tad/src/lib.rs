@@ -2,6 +2,7 @@
 //! service per process), and the catalog import. Kept as a library so tests can start the same
 //! code in process.
 
+pub mod audit;
 pub mod balanced;
 pub mod cli;
 pub mod import;

@@ -11,6 +11,7 @@ mod appinhouse_replicas;
 mod artifact_archives;
 mod artifact_routes;
 mod artifact_s3;
+mod audit_cli;
 mod auth_sessions;
 mod cluster_deletes;
 mod concurrent_saves;
