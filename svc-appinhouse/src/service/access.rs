@@ -238,7 +238,7 @@ impl AppinhouseService {
             (1, now)
         };
         self.database
-            .run(move |connection| {
+            .transaction(move |connection| {
                 access::set_failures(connection, &app, failures, since)?;
                 Ok::<_, AppinhouseError>(())
             })

@@ -23,8 +23,10 @@ impl AppinhouseService {
     pub(crate) fn count_install_later(&self, app: String, platform: String, version: String) {
         let database = self.database.clone();
         tokio::spawn(async move {
+            // A write: it takes its turn with the other writers (on SQLite a write beside a
+            // running transaction would fail that transaction with "database is locked").
             let counted = database
-                .run(move |connection| {
+                .transaction(move |connection| {
                     details::count_install(connection, &app, &platform, &version)
                         .map_err(common::db::DbError::from)
                 })
@@ -47,18 +49,26 @@ impl AppinhouseService {
     ) -> AppinhouseResult<String> {
         let platform = Platform::parse(platform.trim())?;
         let version = version(version_text)?;
-        self.read_app(app, reader, move |_, connection, app, _, links| {
-            let row = builds::find(connection, app, platform.as_str(), &version)?
-                .ok_or_else(|| missing_build(app, platform, &version))?;
-            let url = if row.hosted_key.is_empty() {
-                row.software_url
-            } else {
-                with_access(&row.software_url, links.access.as_deref())
-            };
-            details::count_install(connection, app, platform.as_str(), &version)?;
-            Ok(url)
-        })
-        .await
+        let (url, counted) = self
+            .read_app(app, reader, move |_, connection, app, _, links| {
+                let row = builds::find(connection, app, platform.as_str(), &version)?
+                    .ok_or_else(|| missing_build(app, platform, &version))?;
+                let url = if row.hosted_key.is_empty() {
+                    row.software_url
+                } else {
+                    with_access(&row.software_url, links.access.as_deref())
+                };
+                Ok((url, (app.to_owned(), platform, version)))
+            })
+            .await?;
+        let (app, platform, version) = counted;
+        self.database
+            .transaction(move |connection| {
+                details::count_install(connection, &app, platform.as_str(), &version)
+                    .map_err(super::AppinhouseError::from)
+            })
+            .await?;
+        Ok(url)
     }
 
     /// Every build of an app that was installed, with its count, by platform and version.
