@@ -72,7 +72,9 @@ impl ResourceService {
         };
         let id = session_id.clone();
         self.database
-            .run(move |connection| Ok::<_, ResourceError>(sessions::delete(connection, &id)?))
+            .transaction(move |connection| {
+                Ok::<_, ResourceError>(sessions::delete(connection, &id)?)
+            })
             .await?;
         self.announce(Revocation::Session(session_id)).await;
         tracing::info!(username = %actor.username(), "logged out");

@@ -328,7 +328,7 @@ impl ResourceService {
             )
             .map_err(|error| ResourceError::Token(error.to_string()))?;
         self.database
-            .run(move |connection| {
+            .transaction(move |connection| {
                 sessions::delete_expired(connection, now_utc())?;
                 sessions::insert(connection, &session)?;
                 Ok::<_, ResourceError>(())
