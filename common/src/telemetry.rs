@@ -103,16 +103,73 @@ pub type CallerChannel = InterceptedService<Channel, CallContext>;
 pub struct CallContext {
     authorization: Option<MetadataValue<Ascii>>,
     span: Span,
+    origin: Option<RequestOrigin>,
+}
+
+/// Metadata key of the id of the HTTP request a call serves (the audit trail records it).
+pub const REQUEST_ID_METADATA_KEY: &str = "tad-request-id";
+/// Metadata key of the IP address of the HTTP client a call serves.
+pub const CLIENT_IP_METADATA_KEY: &str = "tad-client-ip";
+
+/// The HTTP request a task serves: its id and its client's address. The gateway runs each
+/// request's handler within [`RequestOrigin::scope`]; every call made from it carries both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestOrigin {
+    pub request_id: String,
+    pub client_ip: String,
+}
+
+tokio::task_local! {
+    static REQUEST_ORIGIN: RequestOrigin;
+}
+
+impl RequestOrigin {
+    /// Runs `work` as serving this request.
+    pub async fn scope<F: std::future::Future>(self, work: F) -> F::Output {
+        REQUEST_ORIGIN.scope(self, work).await
+    }
+
+    /// The request the current task serves, if any.
+    pub fn current() -> Option<RequestOrigin> {
+        REQUEST_ORIGIN.try_with(Clone::clone).ok()
+    }
+
+    /// The request a received call serves, from its metadata (empty fields when absent).
+    pub fn of_call(metadata: &tonic::metadata::MetadataMap) -> RequestOrigin {
+        let text = |key: &str| {
+            metadata
+                .get(key)
+                .and_then(|value| value.to_str().ok())
+                .map(|value| value.chars().take(128).collect::<String>())
+                .unwrap_or_default()
+        };
+        RequestOrigin {
+            request_id: text(REQUEST_ID_METADATA_KEY),
+            client_ip: text(CLIENT_IP_METADATA_KEY),
+        }
+    }
+
+    fn insert_into(&self, metadata: &mut tonic::metadata::MetadataMap) {
+        for (key, value) in [
+            (REQUEST_ID_METADATA_KEY, &self.request_id),
+            (CLIENT_IP_METADATA_KEY, &self.client_ip),
+        ] {
+            if let Ok(value) = MetadataValue::try_from(value.as_str()) {
+                metadata.insert(key, value);
+            }
+        }
+    }
 }
 
 impl CallContext {
-    /// Calls made on behalf of the caller whose token is `token` (`None`: no caller). A token
-    /// that is no header value is left out.
+    /// Calls made on behalf of the caller whose token is `token` (`None`: no caller), for the
+    /// request the current task serves. A token that is no header value is left out.
     pub fn on_behalf_of(token: Option<&str>) -> CallContext {
         CallContext {
             authorization: token
                 .and_then(|token| MetadataValue::try_from(format!("Bearer {token}")).ok()),
             span: Span::current(),
+            origin: RequestOrigin::current(),
         }
     }
 }
@@ -123,6 +180,9 @@ impl Interceptor for CallContext {
             request
                 .metadata_mut()
                 .insert(crate::auth::AUTHORIZATION, value.clone());
+        }
+        if let Some(origin) = &self.origin {
+            origin.insert_into(request.metadata_mut());
         }
         inject_trace_context(&self.span, request.metadata_mut());
         Ok(request)
@@ -290,5 +350,32 @@ mod tests {
     #[test]
     fn a_token_that_is_no_header_value_is_left_out() {
         assert_eq!(authorization_sent(Some("bad\ntoken")), None);
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn calls_made_while_serving_a_request_carry_its_id_and_client() {
+        let origin = RequestOrigin {
+            request_id: "req-7".to_owned(),
+            client_ip: "192.0.2.4".to_owned(),
+        };
+        let mut context = origin
+            .clone()
+            .scope(async { CallContext::on_behalf_of(Some("t0ken")) })
+            .await;
+        let request = context.call(tonic::Request::new(())).expect("intercept");
+        assert_eq!(RequestOrigin::of_call(request.metadata()), origin);
+        // Outside a request: nothing is made up.
+        let mut context = CallContext::on_behalf_of(None);
+        let request = context.call(tonic::Request::new(())).expect("intercept");
+        assert_eq!(
+            RequestOrigin::of_call(request.metadata()),
+            RequestOrigin::default()
+        );
+        assert_eq!(RequestOrigin::current(), None);
     }
 }

@@ -69,9 +69,16 @@ pub async fn observe(
         }),
     );
     let metrics = request.app_data::<web::Data<Metrics>>().cloned();
-    let mut response = next
-        .call(request)
-        .instrument(span.clone())
+    // The calls the handler makes carry the request's id and its client's address.
+    let origin = common::telemetry::RequestOrigin {
+        request_id: request_id.clone(),
+        client_ip: request
+            .peer_addr()
+            .map(|address| address.ip().to_string())
+            .unwrap_or_default(),
+    };
+    let mut response = origin
+        .scope(next.call(request).instrument(span.clone()))
         .await?
         .map_into_boxed_body();
 
