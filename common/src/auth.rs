@@ -13,7 +13,39 @@ use sha2::{Digest, Sha256};
 
 use crate::sessions::Sessions;
 
-pub use crate::identity::{AUTHORIZATION, Actor, AuthError, Claims, INTERNAL_ROLE, Role};
+pub use crate::identity::{
+    API_TOKEN_PREFIX, AUTHORIZATION, Actor, ApiTokenRef, AuthError, Claims, INTERNAL_ROLE, Role,
+    api_token_hash, is_api_token,
+};
+
+/// Characters of an API token's secret part (base62).
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Base62 digits of a 256-bit number (62^43 > 2^256).
+const API_TOKEN_DIGITS: usize = 43;
+
+/// A new API token: [`API_TOKEN_PREFIX`] and 32 random bytes as 43 base62 digits.
+pub fn new_api_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    format!("{API_TOKEN_PREFIX}{}", base62(bytes))
+}
+
+/// `bytes` (big-endian) in base62, left-padded to [`API_TOKEN_DIGITS`] digits.
+fn base62(mut bytes: [u8; 32]) -> String {
+    let mut digits = Vec::with_capacity(API_TOKEN_DIGITS);
+    for _ in 0..API_TOKEN_DIGITS {
+        // One long division of the whole number by 62; the remainder is the next digit.
+        let mut remainder = 0u32;
+        for byte in bytes.iter_mut() {
+            let value = (remainder << 8) | u32::from(*byte);
+            *byte = (value / 62) as u8;
+            remainder = value % 62;
+        }
+        digits.push(BASE62[remainder as usize]);
+    }
+    digits.reverse();
+    String::from_utf8_lossy(&digits).into_owned()
+}
 
 /// A freshly issued token.
 #[derive(Debug, Clone)]
@@ -137,6 +169,7 @@ impl JwtKeys {
             iat: now,
             exp: now.saturating_add(ttl_secs),
             sid: session_id.map(str::to_owned),
+            api_token: None,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| AuthError::Sign(error.to_string()))?;
@@ -216,7 +249,21 @@ impl JwtKeys {
     /// Verifies an `Authorization` header value, then (when a session check is configured) that
     /// the token's session is still active. Tokens services mint for each other carry no session
     /// and live five minutes. Every request of a user passes here.
+    ///
+    /// An API token (`tad_...`) is no JWT: its owner answers what it grants, through the session
+    /// check ([`Sessions::resolve_api_token`], cached a few seconds and dropped on every process
+    /// when it is revoked). It never enters the verified-token memory above, which only spares
+    /// JWT signature checks; without a session check it is refused.
     pub async fn authenticate(&self, header: Option<&str>) -> Result<Actor, AuthError> {
+        let token = bearer_token(header.ok_or(AuthError::Missing)?)?;
+        if crate::identity::is_api_token(token) {
+            let sessions = self.sessions.as_ref().ok_or(AuthError::Invalid)?;
+            let claims = sessions.resolve_api_token(token).await?;
+            return Ok(Actor {
+                claims,
+                token: token.to_owned(),
+            });
+        }
         let actor = self.verify_actor(header)?;
         if is_internal(&actor.claims) {
             return Ok(actor);
@@ -286,6 +333,7 @@ mod tests {
             iat: 0,
             exp: 1000,
             sid: None,
+            api_token: None,
         };
         let token = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -357,6 +405,7 @@ mod tests {
             iat: 0,
             exp: 0,
             sid: None,
+            api_token: None,
         };
         assert!(claims.may(&[Role::Reviewer]));
     }
@@ -371,6 +420,32 @@ mod tests {
         assert!(!other.csrf_matches("session-a", &csrf));
         assert!(!keys().csrf_matches("session-a", ""));
         assert!(!keys().csrf_matches("session-a", "not hex"));
+    }
+
+    #[test]
+    fn api_tokens_are_43_base62_digits_of_32_random_bytes() {
+        let token = new_api_token();
+        assert!(is_api_token(&token));
+        let digits = token.strip_prefix(API_TOKEN_PREFIX).expect("prefix");
+        assert_eq!(digits.len(), 43);
+        assert!(digits.bytes().all(|byte| byte.is_ascii_alphanumeric()));
+        assert_ne!(new_api_token(), token);
+        assert_eq!(base62([0; 32]), "0".repeat(43));
+        let mut one = [0u8; 32];
+        one[31] = 63;
+        assert_eq!(base62(one), format!("{}11", "0".repeat(41)));
+        // 2^256 - 1 fits in 43 digits.
+        assert!(base62([255; 32]).starts_with(|first: char| first != '0'));
+        assert_eq!(api_token_hash("tad_x").len(), 64);
+    }
+
+    #[tokio::test]
+    async fn api_tokens_need_a_session_check() {
+        let header = format!("Bearer {}", new_api_token());
+        assert_eq!(
+            keys().authenticate(Some(&header)).await.map(|_| ()),
+            Err(AuthError::Invalid)
+        );
     }
 
     #[test]

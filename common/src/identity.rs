@@ -11,6 +11,22 @@ pub const AUTHORIZATION: &str = "authorization";
 /// checked against [`Role`]). It allows reading host credentials.
 pub const INTERNAL_ROLE: &str = "internal";
 
+/// How every API token starts (issue 20): `tad_` and 43 base62 characters (32 random bytes).
+/// A bearer token with this prefix is looked up at its owner (svc-resource), never decoded as a
+/// JWT.
+pub const API_TOKEN_PREFIX: &str = "tad_";
+
+/// Whether a bearer token is an API token (by its prefix; its owner decides whether it is valid).
+pub fn is_api_token(token: &str) -> bool {
+    token.starts_with(API_TOKEN_PREFIX)
+}
+
+/// The only form an API token is kept in: the hex SHA-256 of the whole token.
+pub fn api_token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
 /// The roles of SPEC §1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -54,11 +70,32 @@ pub struct Claims {
     /// Login session the token belongs to (user tokens); checked on every request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The API token the caller presented, when it was one (never part of a JWT: only the owner's
+    /// answer for a `tad_` token sets it). `sub` is then the token's owner and `roles` the
+    /// token's own.
+    #[serde(skip)]
+    pub api_token: Option<ApiTokenRef>,
+}
+
+/// Which API token a call came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRef {
+    pub id: String,
+    pub name: String,
 }
 
 impl Claims {
     pub fn username(&self) -> &str {
         &self.sub
+    }
+
+    /// Who acted, as an audit trail names it: `token:NAME` for a call with an API token, the
+    /// username otherwise. (Ownership rules still use [`Claims::username`], the token's owner.)
+    pub fn actor_label(&self) -> String {
+        match &self.api_token {
+            Some(token) => format!("token:{}", token.name),
+            None => self.sub.clone(),
+        }
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -111,6 +148,8 @@ pub enum AuthError {
     Revoked,
     #[error("cannot check the authorization token's session: {0}")]
     Unavailable(String),
+    #[error("API token is unknown or was revoked")]
+    UnknownApiToken,
 }
 
 impl AuthError {

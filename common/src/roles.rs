@@ -101,6 +101,7 @@ mod tests {
             iat: 0,
             exp: 0,
             sid: None,
+            api_token: None,
         }
     }
 

@@ -3,6 +3,11 @@
 //! for a few seconds and dropped at once when a revocation arrives on the event bus, so every
 //! replica stops honouring a token within a second of a logout, a user's deletion, a role change
 //! or a password change. When the owner cannot answer, the token is refused (fail closed).
+//!
+//! API tokens (`tad_...`, issue 20) are checked here too: the owner answers what a token grants
+//! (owner, roles, expiry), the answer is cached the same few seconds under the token's SHA-256
+//! (never the token), and a revoke (`token:<id>`) or any revocation of its owner drops it at once
+//! on every process. Their expiry is checked on every use.
 
 use std::{
     collections::HashMap,
@@ -15,10 +20,10 @@ use futures::StreamExt;
 
 use crate::{
     bus::SharedBus,
-    identity::{Actor, AuthError},
+    identity::{Actor, AuthError, Claims},
 };
 
-/// Bus topic of revocations: `session:<id>` or `user:<username>`.
+/// Bus topic of revocations: `session:<id>`, `user:<username>` or `token:<id>`.
 pub const REVOKED_TOPIC: &str = "auth.sessions.revoked";
 
 /// How long a positive answer is trusted without asking the owner again (bus messages end it
@@ -38,6 +43,11 @@ pub struct SessionError(pub String);
 #[async_trait]
 pub trait SessionSource: Send + Sync + 'static {
     async fn is_active(&self, actor: &Actor) -> Result<bool, SessionError>;
+
+    /// What the API token `token` grants: claims naming its owner (`sub`), its roles (capped by
+    /// the owner's), its expiry (`exp`, past ones included so the caller can say "expired") and
+    /// the token (`api_token`); `None` when no such token exists (never made, or revoked).
+    async fn resolve_api_token(&self, token: &str) -> Result<Option<Claims>, SessionError>;
 }
 
 /// What a revocation ends.
@@ -45,8 +55,11 @@ pub trait SessionSource: Send + Sync + 'static {
 pub enum Revocation {
     /// One session (a logout).
     Session(String),
-    /// Every session of a user (deleted, roles changed, password changed).
+    /// Every session of a user (deleted, roles changed, password changed), and the cached
+    /// answers of their API tokens.
     User(String),
+    /// One API token (revoked), by id.
+    Token(String),
 }
 
 impl Revocation {
@@ -54,6 +67,7 @@ impl Revocation {
         match self {
             Revocation::Session(id) => format!("session:{id}"),
             Revocation::User(username) => format!("user:{username}"),
+            Revocation::Token(id) => format!("token:{id}"),
         }
     }
 
@@ -61,6 +75,9 @@ impl Revocation {
         let text = std::str::from_utf8(payload).ok()?;
         if let Some(id) = text.strip_prefix("session:") {
             return Some(Revocation::Session(id.to_owned()));
+        }
+        if let Some(id) = text.strip_prefix("token:") {
+            return Some(Revocation::Token(id.to_owned()));
         }
         text.strip_prefix("user:")
             .map(|username| Revocation::User(username.to_owned()))
@@ -74,9 +91,17 @@ struct Entry {
     checked_at: Instant,
 }
 
+/// A cached answer for an API token (keyed by the token's SHA-256).
+#[derive(Debug)]
+struct TokenEntry {
+    claims: Claims,
+    checked_at: Instant,
+}
+
 #[derive(Debug, Default)]
 struct State {
     entries: HashMap<String, Entry>,
+    tokens: HashMap<String, TokenEntry>,
     /// Bumped by every revocation, so an answer fetched before it is not cached after it.
     generation: u64,
     /// True while the bus subscription runs; without it nothing is served from the cache.
@@ -170,6 +195,57 @@ impl Sessions {
         }
     }
 
+    /// The claims of the API token `token`: [`AuthError::UnknownApiToken`] when its owner knows
+    /// no such token (or it was revoked), [`AuthError::Expired`] past its expiry,
+    /// [`AuthError::Revoked`] when its owner holds none of its roles any more,
+    /// [`AuthError::Unavailable`] when the owner cannot tell.
+    pub async fn resolve_api_token(&self, token: &str) -> Result<Claims, AuthError> {
+        let key = token_key(token);
+        let generation = {
+            let state = self.state();
+            if state.listening
+                && let Some(entry) = state.tokens.get(&key)
+                && entry.checked_at.elapsed() < ACTIVE_TTL
+            {
+                return granted(entry.claims.clone());
+            }
+            state.generation
+        };
+        let claims = self
+            .inner
+            .source
+            .resolve_api_token(token)
+            .await
+            .map_err(|error| {
+                tracing::warn!(error = %error, "cannot resolve an API token; refusing it");
+                AuthError::Unavailable(error.0)
+            })?
+            .ok_or(AuthError::UnknownApiToken)?;
+        {
+            let mut state = self.state();
+            if state.listening && state.generation == generation {
+                if state.tokens.len() >= CACHE_CAPACITY {
+                    state
+                        .tokens
+                        .retain(|_, entry| entry.checked_at.elapsed() < ACTIVE_TTL);
+                    crate::cache::drop_earliest(
+                        &mut state.tokens,
+                        |entry| entry.checked_at,
+                        CACHE_CAPACITY / 10 + 1,
+                    );
+                }
+                state.tokens.insert(
+                    key,
+                    TokenEntry {
+                        claims: claims.clone(),
+                        checked_at: Instant::now(),
+                    },
+                );
+            }
+        }
+        granted(claims)
+    }
+
     /// Ends cached answers here and tells every other process over the bus. The owner calls it
     /// after the revocation is committed.
     pub async fn revoke(&self, revocation: Revocation) {
@@ -188,6 +264,22 @@ impl Sessions {
     pub fn cached(&self) -> usize {
         self.state().entries.len()
     }
+}
+
+/// The cache key of an API token: its SHA-256 (the cache never holds a token).
+fn token_key(token: &str) -> String {
+    crate::identity::api_token_hash(token)
+}
+
+/// The claims of a resolved API token, unless it expired or lost every role.
+fn granted(claims: Claims) -> Result<Claims, AuthError> {
+    if claims.exp <= chrono::Utc::now().timestamp() {
+        return Err(AuthError::Expired);
+    }
+    if claims.roles.is_empty() {
+        return Err(AuthError::Revoked);
+    }
+    Ok(claims)
 }
 
 fn lock(inner: &Inner) -> std::sync::MutexGuard<'_, State> {
@@ -215,7 +307,19 @@ fn apply(inner: &Inner, revocation: &Revocation) {
                 entry.active = false;
             }
         }
-        Revocation::User(username) => state.entries.retain(|_, entry| &entry.username != username),
+        Revocation::User(username) => {
+            state.entries.retain(|_, entry| &entry.username != username);
+            state
+                .tokens
+                .retain(|_, entry| &entry.claims.sub != username);
+        }
+        Revocation::Token(id) => state.tokens.retain(|_, entry| {
+            entry
+                .claims
+                .api_token
+                .as_ref()
+                .is_none_or(|token| &token.id != id)
+        }),
     }
 }
 
@@ -229,6 +333,7 @@ async fn listen(inner: std::sync::Weak<Inner>, bus: SharedBus) {
                     Some(inner) => {
                         let mut state = lock(&inner);
                         state.entries.clear();
+                        state.tokens.clear();
                         state.listening = true;
                     }
                     None => return,
@@ -251,6 +356,7 @@ async fn listen(inner: std::sync::Weak<Inner>, bus: SharedBus) {
             Some(inner) => {
                 let mut state = lock(&inner);
                 state.entries.clear();
+                state.tokens.clear();
                 state.listening = false;
             }
             None => return,
@@ -287,6 +393,19 @@ mod tests {
             self.asked.fetch_add(1, Ordering::SeqCst);
             Ok(self.active.load(Ordering::SeqCst))
         }
+
+        /// Knows every token while active (as `ci` of alice, id `t1`, valid for an hour).
+        async fn resolve_api_token(&self, _token: &str) -> Result<Option<Claims>, SessionError> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            Ok(self.active.load(Ordering::SeqCst).then(|| Claims {
+                api_token: Some(crate::identity::ApiTokenRef {
+                    id: "t1".into(),
+                    name: "ci".into(),
+                }),
+                exp: chrono::Utc::now().timestamp() + 3600,
+                ..actor(None).claims
+            }))
+        }
     }
 
     fn actor(sid: Option<&str>) -> Actor {
@@ -297,6 +416,7 @@ mod tests {
                 iat: 0,
                 exp: 0,
                 sid: sid.map(str::to_owned),
+                api_token: None,
             },
             token: String::new(),
         }
@@ -321,14 +441,20 @@ mod tests {
         within_a_second(started, "the bus listener never started").await;
     }
 
-    #[tokio::test]
-    async fn answers_are_cached_until_a_revocation_arrives_on_the_bus() {
+    /// One source and two processes' checks sharing a bus, both listening.
+    async fn two_processes() -> (Arc<Source>, Sessions, Sessions) {
         let source = Source::active();
         let bus: SharedBus = Arc::new(InMemoryBus::new());
         let here = Sessions::new(source.clone(), Some(bus.clone()));
         let there = Sessions::new(source.clone(), Some(bus));
         listening(&here).await;
         listening(&there).await;
+        (source, here, there)
+    }
+
+    #[tokio::test]
+    async fn answers_are_cached_until_a_revocation_arrives_on_the_bus() {
+        let (source, here, there) = two_processes().await;
         let alice = actor(Some("s1"));
         here.check(&alice).await.expect("active");
         here.check(&alice).await.expect("active");
@@ -347,6 +473,56 @@ mod tests {
             "the other process still honours the revoked session",
         )
         .await;
+    }
+
+    #[tokio::test]
+    async fn api_token_answers_are_cached_until_revoked_on_any_process() {
+        let (source, here, there) = two_processes().await;
+        let claims = here.resolve_api_token("tad_x").await.expect("known");
+        assert_eq!(claims.actor_label(), "token:ci");
+        assert_eq!(claims.username(), "alice");
+        there.resolve_api_token("tad_x").await.expect("known");
+        here.resolve_api_token("tad_x").await.expect("cached");
+        assert_eq!(
+            source.asked.load(Ordering::SeqCst),
+            2,
+            "second answer cached"
+        );
+        assert!(
+            !format!("{:?}", here.state().tokens.keys()).contains("tad_x"),
+            "the cache holds hashes, not tokens"
+        );
+
+        source.active.store(false, Ordering::SeqCst);
+        here.revoke(Revocation::Token("t1".into())).await;
+        assert_eq!(
+            here.resolve_api_token("tad_x").await,
+            Err(AuthError::UnknownApiToken)
+        );
+        within_a_second(
+            || async { there.resolve_api_token("tad_x").await.is_err() },
+            "the other process still honours the revoked API token",
+        )
+        .await;
+    }
+
+    #[test]
+    fn expired_or_roleless_api_tokens_are_refused() {
+        let valid = Claims {
+            exp: chrono::Utc::now().timestamp() + 60,
+            ..actor(None).claims
+        };
+        assert!(granted(valid.clone()).is_ok());
+        let expired = Claims {
+            exp: chrono::Utc::now().timestamp() - 1,
+            ..valid.clone()
+        };
+        assert_eq!(granted(expired), Err(AuthError::Expired));
+        let roleless = Claims {
+            roles: vec![],
+            ..valid
+        };
+        assert_eq!(granted(roleless), Err(AuthError::Revoked));
     }
 
     #[tokio::test]
@@ -378,6 +554,7 @@ mod tests {
         for revocation in [
             Revocation::Session("abc".into()),
             Revocation::User("bob".into()),
+            Revocation::Token("t1".into()),
         ] {
             assert_eq!(
                 Revocation::decode(revocation.encode().as_bytes()),

@@ -46,23 +46,9 @@
 
   // Asks with the page's dialog; posts only on its OK.
   function confirmThenPost(button) {
-    var dialog = document.getElementById("confirm-dialog");
-    var text = document.getElementById("confirm-text");
-    if (!dialog || !text || typeof dialog.showModal !== "function") {
-      return;
-    }
-    text.textContent = button.getAttribute("data-confirm");
-    dialog.returnValue = "";
-    dialog.addEventListener(
-      "close",
-      function () {
-        if (dialog.returnValue === "ok") {
-          post(button);
-        }
-      },
-      { once: true }
-    );
-    dialog.showModal();
+    window.tadConsole.confirmThen(button.getAttribute("data-confirm"), function () {
+      post(button);
+    });
   }
 
   // 8.2.7: the answer's `data` is true when the login works; a failure says why.

@@ -129,8 +129,36 @@
     }
   }
 
+  // Asks `question` with the page's confirmation dialog (#confirm-dialog); calls `onOk` only on
+  // its OK.
+  function confirmThen(question, onOk) {
+    var dialog = document.getElementById("confirm-dialog");
+    var text = document.getElementById("confirm-text");
+    if (!dialog || !text || typeof dialog.showModal !== "function") {
+      return;
+    }
+    text.textContent = question;
+    dialog.returnValue = "";
+    dialog.addEventListener(
+      "close",
+      function () {
+        if (dialog.returnValue === "ok") {
+          onOk();
+        }
+      },
+      { once: true }
+    );
+    dialog.showModal();
+  }
+
   // Shared with the pages' own scripts (loaded after this one).
-  window.tadConsole = { postButton: postButton, postJson: postJson, showMessage: showMessage };
+  window.tadConsole = {
+    postButton: postButton,
+    postJson: postJson,
+    showMessage: showMessage,
+    csrfToken: csrfToken,
+    confirmThen: confirmThen
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     wireLanguageSwitch();

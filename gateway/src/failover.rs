@@ -63,6 +63,9 @@ const READ_ONLY: &[&str] = &[
     "GetHostConnections",
     "LookupNames",
     "CheckSession",
+    "ListApiTokens",
+    // only touches last_used
+    "ResolveApiToken",
     // artifact
     "Download",
     "GetFile",

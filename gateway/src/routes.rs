@@ -34,10 +34,11 @@ use crate::{
             ConfigGroupValues, SavedStepArtifacts, StepAllData, StepArtifactItem, StepParams,
             StepScriptItem,
         },
+        tokens::{CreatedToken, TokenBody, TokenItem},
     },
     legacy::{
         admin, appinhouse, appinhouse_files, appinhouse_pages, artifact, auth, catalog, executions,
-        executions::ExecuteBody, executions::WebhookBody, jobs, ops, resource as res,
+        executions::ExecuteBody, executions::WebhookBody, jobs, ops, resource as res, tokens,
     },
     openapi::{
         self,
@@ -144,6 +145,9 @@ pub const ROUTES: &[Route] = &[
     post("/api/auth/login", to!(auth::login)).doc("SPEC §1", "auth", "Log in: a bearer token").public().json::<LoginBody>().setup(|resource| resource.app_data(auth::login_body_limit())).data::<LoginData>(),
     post("/api/auth/logout", to!(auth::logout)).doc("SPEC §8", "auth", "Log out: ends the presented token's session").data::<LoggedOut>(),
     get("/api/auth/me", to!(auth::me)).doc("SPEC §8", "auth", "Whose the presented token is: username and roles").data::<Identity>(),
+    get("/api/auth/tokens", to!(tokens::list_tokens)).doc("issue 20", "auth", "The caller's API tokens (admins: everyone's, with the owner), with expiry and last use (to the minute); never a secret").data_list::<TokenItem>(),
+    post("/api/auth/tokens", to!(tokens::create_token)).doc("issue 20", "auth", "Create an API token with some of the caller's roles (a password session only, not a token): its secret is answered this once; send it as Authorization: Bearer tad_...").json::<TokenBody>().data::<CreatedToken>(),
+    delete("/api/auth/tokens/{id}", to!(tokens::revoke_token)).doc("issue 20", "auth", "Revoke an API token (the caller's own; admins: any): it answers 401 on every replica at once").data::<RecordId>(),
     get("/api/component/select", to!(artifact::component_select)).doc("4.4", "artifacts", "Components and methods").data_list::<ComponentItem>(),
     post("/api/component/upload", to!(artifact::component_upload)).doc("SPEC §3", "artifacts", "Upload a method package").multipart::<Upload>().data::<SyncedFile>(),
     get(openapi::DOCS_PATH, to!(openapi::docs_page)).doc("", "docs", "Swagger UI (redirects to its page)").public().answer(Answer::Redirect),
@@ -216,6 +220,7 @@ pub const ROUTES: &[Route] = &[
     post("/console/logout", to!(console::logout)).doc("issue 18", "console", "Console logout: ends the session (as /api/auth/logout) and clears its cookie; needs the form field csrf").form::<console::CsrfForm>().answer(Answer::ConsoleRedirect),
     get("/console/scripts", to!(console::review::scripts_page)).doc("issue 18", "console", "Console: script versions waiting for review (`state=all`: every version), by application").query(&["application_id", "state"]).answer(Answer::ConsolePage),
     get("/console/scripts/{id}", to!(console::review::script_page)).doc("issue 18", "console", "Console: a script version, each file's diff against the previous version, approve and reject").answer(Answer::ConsolePage),
+    get("/console/tokens", to!(console::tokens::tokens_page)).doc("issue 20", "console", "Console: the caller's API tokens (an admin's: everyone's), create one with some of the caller's roles (shown once), revoke with a confirmation").answer(Answer::ConsolePage),
     get("/download/{app}/{platform}/{version}/{file}", to!(appinhouse_files::download)).doc("SPEC §6", "appinhouse", "Download a hosted build or its icon (Range supported)").appinhouse().answer(Answer::AppinhouseFile("application/octet-stream")).query(&["access"]),
     // pages and operations
     get("/favicon.ico", to!(assets::favicon)).doc("", "pages", "The favicon of the pages").public().answer(Answer::File("image/x-icon")),

@@ -68,6 +68,8 @@ reasons! {
     UserNotFound => ("user_not_found", NotFound),
     UsernameTaken => ("username_taken", AlreadyExists),
     CannotDeleteSelf => ("cannot_delete_self", FailedPrecondition),
+    TokenNotFound => ("token_not_found", NotFound),
+    TokenNameTaken => ("token_name_taken", AlreadyExists),
     ProductLineNotFound => ("product_line_not_found", NotFound),
     ProductLineInUse => ("product_line_in_use", FailedPrecondition),
     ApplicationNotFound => ("application_not_found", NotFound),

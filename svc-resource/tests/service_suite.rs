@@ -522,6 +522,7 @@ async fn clusters_and_hosts_keep_their_rules(database: Database) {
         iat: 0,
         exp: i64::MAX,
         sid: None,
+        api_token: None,
     };
     let connections = service
         .host_connections(&internal, &cluster.row.id)

@@ -301,6 +301,7 @@ pub async fn import_file(config: &Config, file: &Path) -> anyhow::Result<ImportS
         iat: 0,
         exp: 0,
         sid: None,
+        api_token: None,
     };
     service
         .import_catalog(&actor, catalog)

@@ -1,11 +1,12 @@
 //! The session check of processes that do not own sessions (`tad gateway`, `tad jobs`,
-//! `tad artifact`): asks svc-resource, the owner, whether a token's session is still active.
+//! `tad artifact`): asks svc-resource, the owner, whether a token's session is still active, and
+//! what an API token grants.
 
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use common::{
-    auth::{AUTHORIZATION, Actor},
+    auth::{AUTHORIZATION, Actor, ApiTokenRef, Claims},
     bus::SharedBus,
     sessions::{SessionError, SessionSource, Sessions},
 };
@@ -48,6 +49,31 @@ impl SessionSource for RemoteSessions {
                     SessionError(format!("resource service: {}", status.message()))
                 })?;
         Ok(answer.into_inner().active)
+    }
+
+    async fn resolve_api_token(&self, token: &str) -> Result<Option<Claims>, SessionError> {
+        let mut request = tonic::Request::new(pb::ResolveApiTokenRequest {
+            token: token.to_owned(),
+        });
+        request.set_timeout(CHECK_TIMEOUT);
+        let answer = tokio::time::timeout(
+            CHECK_TIMEOUT,
+            self.client.clone().resolve_api_token(request),
+        )
+        .await
+        .map_err(|_| SessionError("the resource service did not answer in time".to_owned()))?
+        .map_err(|status| SessionError(format!("resource service: {}", status.message())))?;
+        Ok(answer.into_inner().token.map(|token| Claims {
+            sub: token.username,
+            roles: token.roles,
+            iat: token.create_time_ms / 1000,
+            exp: token.expires_at_ms / 1000,
+            sid: None,
+            api_token: Some(ApiTokenRef {
+                id: token.id,
+                name: token.name,
+            }),
+        }))
     }
 }
 

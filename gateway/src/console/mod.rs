@@ -20,6 +20,7 @@ pub mod resources;
 pub mod review;
 pub mod run;
 pub mod session;
+pub mod tokens;
 pub mod view;
 
 use actix_web::{
@@ -70,6 +71,7 @@ pub const CATALOGUES: &[i18n::Catalogue] = &[
     messages::apps::MESSAGES,
     messages::failure::MESSAGES,
     messages::run::MESSAGES,
+    tokens::MESSAGES,
 ];
 
 /// What the first start did about the admin user, shown on the login page while the process

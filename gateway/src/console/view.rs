@@ -29,6 +29,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("jointlines.html", include_str!("templates/jointlines.html")),
     ("jointline.html", include_str!("templates/jointline.html")),
     ("run.html", include_str!("templates/run.html")),
+    ("tokens.html", include_str!("templates/tokens.html")),
 ];
 
 /// The environment, built once. A template that does not parse is a build mistake that the

@@ -8,6 +8,7 @@ pub mod executions;
 pub mod jobs;
 pub mod resource;
 pub mod steps;
+pub mod tokens;
 
 /// The renderer of the contract's examples (Asia/Shanghai), for the conversions' unit tests.
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod executions;
 pub mod jobs;
 pub mod ops;
 pub mod resource;
+pub mod tokens;
 
 use actix_web::{HttpResponse, web};
 

@@ -89,6 +89,7 @@ async fn start_resource() -> ResourceServer {
         iat: 0,
         exp: i64::MAX,
         sid: None,
+        api_token: None,
     };
     service
         .upsert_product_line(&admin, Some("pl"), "product line")

@@ -127,6 +127,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        username -> Text,
+        name -> Text,
+        token_hash -> Text,
+        roles -> Text,
+        expires_at -> Timestamp,
+        create_time -> Timestamp,
+        last_used -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(cluster_hosts -> clusters (cluster_id));
 diesel::joinable!(cluster_hosts -> hosts (host_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -141,4 +154,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cluster_hosts,
     sessions,
     cluster_deletions,
+    api_tokens,
 );

@@ -11,6 +11,7 @@ use crate::service::{
     records::{
         ApplicationRow, ClusterTypeRow, EnvRow, HostRow, ModuleRow, ProductLineRow, UserRow,
     },
+    tokens::TokenView,
 };
 
 /// The channel a write came through; anything but the admin console counts as AOS.
@@ -18,6 +19,21 @@ pub(super) fn channel_of(value: i32) -> WriteChannel {
     match pb::WriteChannel::try_from(value) {
         Ok(pb::WriteChannel::Admin) => WriteChannel::Admin,
         _ => WriteChannel::Aos,
+    }
+}
+
+impl From<TokenView> for pb::ApiToken {
+    fn from(view: TokenView) -> pb::ApiToken {
+        let TokenView { row, roles } = view;
+        pb::ApiToken {
+            id: row.id,
+            name: row.name,
+            username: row.username,
+            roles,
+            expires_at_ms: to_unix_ms(row.expires_at),
+            create_time_ms: to_unix_ms(row.create_time),
+            last_used_ms: row.last_used.map(to_unix_ms),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
         RecordKind::ClusterType => ErrorReason::ClusterTypeNotFound,
         RecordKind::Cluster => ErrorReason::ClusterNotFound,
         RecordKind::Host => ErrorReason::HostNotFound,
+        RecordKind::ApiToken => ErrorReason::TokenNotFound,
     }
 }
 
@@ -32,6 +33,7 @@ fn conflict_reason(kind: ConflictKind) -> ErrorReason {
         ConflictKind::HostIpTaken => ErrorReason::HostIpTaken,
         ConflictKind::HostOutsideCluster => ErrorReason::HostOutsideCluster,
         ConflictKind::HostBound => ErrorReason::HostBound,
+        ConflictKind::TokenNameTaken => ErrorReason::TokenNameTaken,
     }
 }
 

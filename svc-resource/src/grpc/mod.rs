@@ -11,7 +11,7 @@ use common::{
 };
 use proto::resource::v1::{self as pb, resource_service_server::ResourceService as ResourceApi};
 
-use crate::service::{PageRequest, ResourceService, clusters::ClusterView};
+use crate::service::{PageRequest, ResourceService, clusters::ClusterView, tokens::NewToken};
 use convert::channel_of;
 
 /// The tonic service over the resource rules.
@@ -54,6 +54,36 @@ common::grpc_api! {
     logout(&self, actor: Actor, _: pb::LogoutRequest) -> pb::LogoutResponse {
         self.service.logout(&actor).await?;
         pb::LogoutResponse { username: actor.username().to_owned() }
+    }
+
+    // API tokens (issue 20).
+    create_api_token(
+        &self,
+        actor: Claims,
+        body: pb::CreateApiTokenRequest,
+    ) -> pb::CreatedApiToken {
+        let new = NewToken {
+            name: &body.name,
+            expires_in_days: body.expires_in_days,
+            roles: &body.roles,
+        };
+        let (token, secret) = self.service.create_api_token(&actor, new).await?;
+        pb::CreatedApiToken { token: Some(token.into()), secret }
+    }
+    list_api_tokens(&self, actor: Claims, _: pb::ListApiTokensRequest) -> pb::ListApiTokensResponse {
+        pb::ListApiTokensResponse { tokens: converted(self.service.list_api_tokens(&actor).await?) }
+    }
+    revoke_api_token(&self, actor: Claims, body: pb::DeleteRequest) -> pb::DeleteResponse {
+        self.service.revoke_api_token(&actor, &body.id).await?;
+        pb::DeleteResponse { id: body.id }
+    }
+    resolve_api_token(
+        &self,
+        _: Public,
+        body: pb::ResolveApiTokenRequest,
+    ) -> pb::ResolveApiTokenResponse {
+        let token = self.service.resolve_api_token(&body.token).await?;
+        pb::ResolveApiTokenResponse { token: token.map(Into::into) }
     }
 
     // Users and their roles.

@@ -13,6 +13,7 @@ pub enum RecordKind {
     ClusterType,
     Cluster,
     Host,
+    ApiToken,
 }
 
 impl RecordKind {
@@ -26,6 +27,7 @@ impl RecordKind {
             RecordKind::ClusterType => "cluster type",
             RecordKind::Cluster => "cluster",
             RecordKind::Host => "host",
+            RecordKind::ApiToken => "API token",
         }
     }
 }
@@ -37,6 +39,7 @@ pub enum ConflictKind {
     HostIpTaken,
     HostOutsideCluster,
     HostBound,
+    TokenNameTaken,
 }
 
 common::rules_error! {

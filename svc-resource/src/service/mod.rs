@@ -9,6 +9,7 @@ pub mod import;
 pub mod lookups;
 pub mod records;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 pub mod validate;
 

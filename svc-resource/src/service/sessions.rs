@@ -52,6 +52,20 @@ impl SessionSource for DbSessions {
             .await
             .map_err(|error| SessionError(format!("resource database: {error}")))
     }
+
+    async fn resolve_api_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<common::auth::Claims>, SessionError> {
+        let token = token.to_owned();
+        self.database
+            .run(move |connection| {
+                super::tokens::resolve_in(connection, &token, now_utc())
+                    .map(|found| found.map(|(_, claims)| claims))
+            })
+            .await
+            .map_err(|error| SessionError(format!("resource database: {error}")))
+    }
 }
 
 impl ResourceService {

@@ -15,6 +15,7 @@ use rand::{Rng, distr::Alphanumeric};
 
 use super::{RecordKind, ResourceError, ResourceResult, ResourceService, require_admin, validate};
 use crate::db::models::{
+    api_tokens,
     sessions::{self, SessionRow},
     users::{self, UserRow},
 };
@@ -461,7 +462,7 @@ impl ResourceService {
             .await
     }
 
-    /// Deletes a user by id (admin only; never yourself).
+    /// Deletes a user by id (admin only; never yourself), with their sessions and API tokens.
     pub async fn delete_user(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
         require_admin(actor)?;
         let id = id.to_owned();
@@ -475,6 +476,8 @@ impl ResourceService {
                 }
                 users::delete(connection, &id)?;
                 sessions::delete_of_user(connection, &user.username)?;
+                // Their API tokens are void (gone with them, not kept for a later namesake).
+                api_tokens::delete_of_user(connection, &user.username)?;
                 Ok(user.username)
             })
             .await?;

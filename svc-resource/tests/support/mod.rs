@@ -44,6 +44,7 @@ pub fn actor(username: &str, role: &str) -> Claims {
         iat: 0,
         exp: i64::MAX,
         sid: None,
+        api_token: None,
     }
 }
 

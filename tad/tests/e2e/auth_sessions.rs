@@ -9,10 +9,8 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::split_env::ProcessEnv;
-use support::{
-    Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success, start_serve, tad_command,
-};
+use support::split_env::{ProcessEnv, refused_within_a_second};
+use support::{Api, EmbeddedPlatform, TadProcess, assert_failure, assert_success, start_serve};
 
 const ADMIN_PASSWORD: &str = "sessions-admin-pw";
 
@@ -278,17 +276,7 @@ async fn a_deleted_users_token_answers_401_on_the_other_replica_within_a_second(
     let env = ProcessEnv::new();
     let (resource, resource_addr) =
         env.start_resource(ADMIN_PASSWORD, |command| env.configure(command));
-    let resource_addr = format!("http://{resource_addr}");
-    let mut gateways = Vec::new();
-    for _ in 0..2 {
-        let mut command = tad_command();
-        command
-            .args(["gateway", "--listen", "127.0.0.1:0"])
-            .env("TAD_RESOURCE_ADDR", &resource_addr);
-        env.configure(&mut command);
-        let (gateway, url) = TadProcess::start(command, "TAD gateway is listening on ");
-        gateways.push((gateway, url));
-    }
+    let gateways = env.start_gateways(&resource_addr, 2);
     let first = Api::new(&gateways[0].1);
     let admin = first.login("admin", ADMIN_PASSWORD).await;
     let frank_id = admin
@@ -306,19 +294,7 @@ async fn a_deleted_users_token_answers_401_on_the_other_replica_within_a_second(
     assert_success(&body);
     let deleted = Instant::now();
     assert_revoked(&frank).await;
-    loop {
-        let (status, _) = frank_elsewhere.get("/api/admin/users").await;
-        if status == 401 {
-            break;
-        }
-        assert!(
-            deleted.elapsed() < Duration::from_secs(1),
-            "the other replica still honours the token after {:?}",
-            deleted.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(deleted.elapsed() < Duration::from_secs(1));
+    refused_within_a_second(&frank_elsewhere, "/api/admin/users", deleted).await;
     assert_cannot_create_admins(&frank_elsewhere, &admin).await;
     drop(gateways);
     drop(resource);

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod api_tokens;
 mod appinhouse_browser;
 mod appinhouse_browser_access;
 mod appinhouse_contract;
@@ -19,6 +20,7 @@ mod console_browser;
 mod console_instances_browser;
 mod console_manage_browser;
 mod console_run_browser;
+mod console_tokens_browser;
 mod execution;
 mod execution_safety;
 mod failover;

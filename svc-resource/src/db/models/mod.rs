@@ -1,5 +1,6 @@
 //! Rows and queries of svc-resource, one module per kind of record.
 
+pub mod api_tokens;
 pub mod catalog;
 pub mod cluster_deletions;
 pub mod resources;

@@ -38,6 +38,7 @@ async fn management_pages(recorder: &mut Recorder) {
         "/console/hosts?page=2".to_owned(),
         "/console/apps".to_owned(),
         "/console/apps/rog1?platform=android".to_owned(),
+        "/console/tokens".to_owned(),
     ];
     for path in pages {
         page(recorder, "console", "GET", &path, Payload::None).await;

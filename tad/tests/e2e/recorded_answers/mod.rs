@@ -36,6 +36,7 @@ mod pages;
 mod probes;
 mod resource;
 mod steps;
+mod tokens;
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
@@ -459,6 +460,11 @@ impl Recorder {
         self.tokens.insert(role.to_owned(), token);
     }
 
+    /// Sends `token` as the bearer of `role` from now on (an API token).
+    pub fn bearer(&mut self, role: &str, token: &str) {
+        self.tokens.insert(role.to_owned(), token.to_owned());
+    }
+
     /// Creates a user with one role (as admin, recorded), logs it in and keeps its token.
     pub async fn user(&mut self, username: &str, role: &str) {
         let answer = self
@@ -518,7 +524,9 @@ fn recent_days() -> Vec<String> {
         .expect("clock")
         .as_secs() as i64;
     let today = now.div_euclid(86_400);
-    (today - 1..=today + 1).map(civil_date).collect()
+    // Up to the day after tomorrow: a one-day API token made late in the UTC day expires then
+    // in zones east of UTC.
+    (today - 1..=today + 2).map(civil_date).collect()
 }
 
 /// Days since 1970-01-01 → `YYYY-MM-DD` (Howard Hinnant's civil-from-days).
@@ -607,6 +615,7 @@ async fn play() -> Recorder {
     probes::play(&mut recorder).await;
     pages::closing(&mut recorder).await;
     console::play(&mut recorder, &configured).await;
+    tokens::play(&mut recorder).await;
     recorder
 }
 

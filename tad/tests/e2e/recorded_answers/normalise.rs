@@ -1,5 +1,5 @@
 //! What legitimately varies between two runs of the recorded script, replaced by stable
-//! placeholders: generated ids (`<id1>`, `<id2>`… in order of first appearance), JWTs, times of
+//! placeholders: generated ids (`<id1>`, `<id2>`… in order of first appearance), JWTs, API tokens, times of
 //! today, the gateway's address and the temp paths. Error messages, codes, field names and array
 //! order are kept as they are; object keys come out sorted.
 
@@ -80,6 +80,7 @@ impl Normaliser {
             }
         }
         let text = replace_jwts(&text);
+        let text = replace_api_tokens(&text);
         let text = self.replace_ids(&text);
         self.replace_times(&text)
     }
@@ -174,6 +175,27 @@ impl Normaliser {
     }
 }
 
+/// `tad_` and 43 base62 characters (an API token's secret) → `<api-token>`.
+fn replace_api_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(position) = rest.find("tad_") {
+        let candidate = &rest[position + 4..];
+        let end = candidate
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(candidate.len());
+        out.push_str(&rest[..position]);
+        if end == 43 {
+            out.push_str("<api-token>");
+        } else {
+            out.push_str(&rest[position..position + 4 + end]);
+        }
+        rest = &candidate[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `eyJ….….…` (a JWT) → `<jwt>`.
 fn replace_jwts(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -213,6 +235,7 @@ mod tests {
             "a": [a, "0123456789abcdef0123456789abcdef", "2026-12-04 10:11:12", "2019-01-09 12:48:00"],
             b: "2026-12-04T10:11:12.123Z and 2026-12-04T10:11:12+08:00!",
             "url": "http://127.0.0.1:4321/x eyJhbGciOi.eyJzdWIi.sig-_x",
+            "token": format!("Bearer tad_{} tad_short", "A1b2C3d4E5".repeat(4) + "xyz"),
             "n": 3
         });
         assert_eq!(
@@ -221,6 +244,7 @@ mod tests {
                 "a": ["<id2>", "0123456789abcdef0123456789abcdef", "<time>", "2019-01-09 12:48:00"],
                 "n": 3,
                 "url": "<base>/x <jwt>",
+                "token": "Bearer <api-token> tad_short",
                 "z": "<id1> then <id2> then <id1>",
                 "<id1>": "<time> and <time>!"
             })

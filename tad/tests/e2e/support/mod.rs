@@ -554,6 +554,22 @@ impl EmbeddedPlatform {
         bytes
     }
 
+    /// A connection pool on the resource service's database (the SQLite file, or its PostgreSQL
+    /// schema), for tests that look at or change rows directly.
+    pub fn resource_database(&self) -> common::db::Database {
+        let (url, schema) = match &self.postgres_schema {
+            Some((url, schema)) => (url.clone(), format!("{schema}_resource")),
+            None => (
+                format!(
+                    "sqlite://{}",
+                    self.data_dir.path().join("resource.db").display()
+                ),
+                String::new(),
+            ),
+        };
+        common::db::Database::connect(&url, &schema).expect("resource database")
+    }
+
     pub async fn stop(self) {
         let EmbeddedPlatform {
             embedded,

@@ -93,4 +93,38 @@ impl ProcessEnv {
         configure(&mut command);
         TadProcess::start(command, "TAD resource service is listening on ")
     }
+
+    /// Starts `count` `tad gateway` processes in front of the resource service at
+    /// `resource_addr` (`host:port`); answers each with its URL.
+    pub fn start_gateways(&self, resource_addr: &str, count: usize) -> Vec<(TadProcess, String)> {
+        let resource_addr = format!("http://{resource_addr}");
+        (0..count)
+            .map(|_| {
+                let mut command = tad_command();
+                command
+                    .args(["gateway", "--listen", "127.0.0.1:0"])
+                    .env("TAD_RESOURCE_ADDR", &resource_addr);
+                self.configure(&mut command);
+                TadProcess::start(command, "TAD gateway is listening on ")
+            })
+            .collect()
+    }
+}
+
+/// Polls `GET path` as `api` until it answers 401; fails the test when that takes a second or
+/// more from `since` (the change that should end `api`'s token).
+pub async fn refused_within_a_second(api: &super::Api, path: &str, since: std::time::Instant) {
+    loop {
+        let (status, _) = api.get(path).await;
+        if status == 401 {
+            break;
+        }
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(1),
+            "the other replica still honours the token after {:?}",
+            since.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(since.elapsed() < std::time::Duration::from_secs(1));
 }
