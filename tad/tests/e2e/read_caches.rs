@@ -265,10 +265,51 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
     .await;
 }
 
+/// Runs `statement` on `database` behind the services' back (no write announces it).
+async fn behind_the_back(database: &common::db::Database, statement: &'static str) {
+    use diesel::RunQueryDsl;
+    database
+        .run(move |connection| {
+            diesel::sql_query(statement)
+                .execute(connection)
+                .map_err(common::db::DbError::Query)
+        })
+        .await
+        .expect(statement);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_through_one_serve_follow_its_writes_at_once() {
     let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     reads_follow_writes(&admin, &admin).await;
+
+    // The lists are served from memory: a change no write announced is not seen (within the
+    // answers' 5 s), the next write's is.
+    let templates = "/api/app/jobtemplate/aos_json?application_id=a1&page=1&page_size=50";
+    let unannounced = [
+        (
+            "jobs",
+            templates,
+            "UPDATE job_templates SET name = 'unannounced'",
+            "second",
+        ),
+        (
+            "resource",
+            "/api/resource/envs/select",
+            "UPDATE envs SET name = 'unannounced'",
+            "production",
+        ),
+    ];
+    for (service, path, statement, name) in unannounced {
+        let database = platform.database(service);
+        let write = behind_the_back(&database, statement);
+        seen_at_once(&admin, path, "name", json!([name]), write, json!([name])).await;
+    }
+    let write = async {
+        template_with_methods(&admin, "third", "a1", &[("custom", "cu1")]).await;
+    };
+    let after = json!(["third", "unannounced"]);
+    seen_at_once(&admin, templates, "name", json!(["second"]), write, after).await;
     platform.stop().await;
 }
 
