@@ -208,7 +208,7 @@ impl ReadCache {
     /// within the TTL).
     pub async fn changed(&self, scopes: &[&str]) {
         for scope in scopes {
-            let bumped = self.generations.increment(scope, GENERATION_TTL).await;
+            let bumped = self.bump(scope).await;
             self.with_answers(|answers| {
                 answers.forget(scope);
                 match &bumped {
@@ -220,6 +220,22 @@ impl ReadCache {
                 tracing::error!(%error, service = self.service, scope, "read cache: the change was not announced");
             }
         }
+    }
+
+    /// Moves the generation of `scope` on. A generation the shared cache did not hold (the first
+    /// write, or one after Redis lost its keys) starts at the time in microseconds, above any
+    /// generation counted before: a reader that kept answers under the lost one never finds
+    /// them under the new one, even without having seen the loss.
+    async fn bump(&self, scope: &str) -> Result<i64, crate::cache::CacheError> {
+        let generation = self.generations.increment(scope, GENERATION_TTL).await?;
+        if generation != 1 {
+            return Ok(generation);
+        }
+        let start = chrono::Utc::now().timestamp_micros();
+        self.generations
+            .set(scope, start.to_string().as_bytes(), GENERATION_TTL)
+            .await?;
+        Ok(start)
     }
 
     /// `written` (a write's outcome), once the scopes it changed are marked when it succeeded (a

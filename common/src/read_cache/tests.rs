@@ -196,12 +196,36 @@ async fn a_lost_generation_drops_what_was_kept_under_it() {
     assert_eq!(read, "at 0");
     let other = ReadCache::new("test", shared.clone(), Duration::from_secs(60));
     other.changed(&[LISTS]).await;
-    other.changed(&[LISTS]).await;
     let read = cache
-        .read_through(&[LISTS], "list", source.load("at 2 again"))
+        .read_through(&[LISTS], "list", source.load("after a write"))
         .await
         .expect("read");
-    assert_eq!(read, "at 2 again");
+    assert_eq!(read, "after a write");
+}
+
+#[tokio::test]
+async fn a_generation_lost_unseen_starts_above_the_one_before() {
+    let shared: Arc<InMemoryCache> = Arc::new(InMemoryCache::new());
+    let cache = ReadCache::new("test", shared.clone(), Duration::from_secs(60));
+    let source = Source::new();
+    cache.changed(&[LISTS]).await;
+    cache.changed(&[LISTS]).await;
+    cache
+        .read_through(&[LISTS], "list", source.load("before the loss"))
+        .await
+        .expect("read");
+    // Lost and written again before this process read it: it never sees generation 0, and the
+    // new generation is not the one its answer is kept under.
+    shared.delete(LISTS).await.expect("delete");
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let other = ReadCache::new("test", shared.clone(), Duration::from_secs(60));
+    other.changed(&[LISTS]).await;
+    other.changed(&[LISTS]).await;
+    let read = cache
+        .read_through(&[LISTS], "list", source.load("after the loss"))
+        .await
+        .expect("read");
+    assert_eq!(read, "after the loss");
 }
 
 /// A shared cache that is down.
