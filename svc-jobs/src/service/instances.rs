@@ -14,7 +14,7 @@ use crate::domain::{INSTANCES_SCOPE, existing_instance};
 use crate::{
     db::models::{
         instances::{self, InstanceFilter, InstanceRow, StepRow},
-        joint_lines, runs, templates,
+        joint_lines, runs, templates, work_orders,
     },
     resource::{ClusterInfo, NameLookup, Names},
 };
@@ -459,6 +459,8 @@ impl JobsService {
                 });
             }
             runs::delete_of_instance(connection, &id)?;
+            // Its work order goes with it (PostgreSQL refused the delete while one was saved).
+            work_orders::delete_for_instance(connection, &id)?;
             instances::delete(connection, &id)?;
             Ok(())
         })

@@ -1,11 +1,12 @@
 //! The read caches of svc-resource and svc-jobs through the gateway: for each cached route
-//! (1.1, 1.2, 8.1.2, 8.1.3, 8.2.4, 4.1, 5.3, 1.3) a reader keeps the answer (read twice), a write
-//! goes through the other side, and the next read answers the new value, never the old —
+//! (1.1, 1.2, 8.1.2, 8.1.3, 8.2.4, 4.1, 5.3, 1.3, 5.5) a reader keeps the answer (read twice), a
+//! write goes through the other side, and the next read answers the new value, never the old —
 //! catalog writes, clusters and hosts, templates, instances, a step's cluster (the instance's
-//! status), a run (the engine's status), a renamed application shown in the instance list, and
-//! deletes. Run on one `tad serve` (in process, always), and on two replicas — each a gateway, a
-//! `tad resource` and a `tad jobs` — sharing PostgreSQL and Redis, writing through one and
-//! reading through the other (`TEST_DATABASE_URL` and `TEST_REDIS_URL`, else it skips).
+//! status), a run (the engine's status), a work order, a copy, a renamed application shown in
+//! the instance list, and deletes. Run on one `tad serve` (in process, always), and on two
+//! replicas — each a gateway, a `tad resource` and a `tad jobs` — sharing PostgreSQL and Redis,
+//! writing through one and reading through the other (`TEST_DATABASE_URL` and `TEST_REDIS_URL`,
+//! else it skips).
 
 use crate::support;
 
@@ -233,6 +234,49 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
             assert_eq!(status, 200, "{body}");
         },
         json!(["failed"]),
+    )
+    .await;
+    // A work order (7.3) moves the status on; a copy (5.7) is listed, in 5.5 too.
+    seen_at_once(
+        reader,
+        instances,
+        "status",
+        json!(["failed"]),
+        async {
+            let order = json!({"job_instance_id": instance, "excel_data": {"CONTACTS": "ops"}});
+            writer
+                .post_ok("/api/app/jobinstance/online/process/save", &order)
+                .await;
+        },
+        json!(["generate"]),
+    )
+    .await;
+    let page = "/api/app/jobinstance/aos_json?application_id=a1&page=1&page_size=50";
+    let mut copy = String::new();
+    seen_at_once(
+        reader,
+        page,
+        "name",
+        json!(["i1"]),
+        async {
+            let path = format!("/api/app/jobinstance/{instance}/copy");
+            let body = json!({"id": instance, "name": "i1-copy"});
+            let copied = writer.post_ok(&path, &body).await;
+            copy = copied["new_id"].as_str().expect("copy id").to_owned();
+        },
+        json!(["i1-copy", "i1"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        instances,
+        "name",
+        json!(["i1-copy", "i1"]),
+        async {
+            let (status, body) = writer.delete(&format!("/api/app/jobinstance/{copy}")).await;
+            assert_eq!(status, 200, "{body}");
+        },
+        json!(["i1"]),
     )
     .await;
     seen_at_once(
