@@ -307,19 +307,16 @@ impl Cache for RedisCache {
 
 /// The cache replicas share in a test: Redis under a prefix of the test's own when
 /// `TEST_REDIS_URL` is set, else one in-memory cache.
-pub async fn shared_for_test() -> SharedCache {
+pub async fn shared_for_test() -> Result<SharedCache, CacheError> {
     match std::env::var("TEST_REDIS_URL")
         .ok()
         .filter(|url| !url.is_empty())
     {
         Some(url) => {
             let prefix = format!("tad-test-{}:", uuid::Uuid::new_v4().simple());
-            match RedisCache::connect(&url, &prefix).await {
-                Ok(cache) => Arc::new(cache),
-                Err(error) => panic!("TEST_REDIS_URL: {error}"),
-            }
+            Ok(Arc::new(RedisCache::connect(&url, &prefix).await?))
         }
-        None => Arc::new(InMemoryCache::new()),
+        None => Ok(Arc::new(InMemoryCache::new())),
     }
 }
 

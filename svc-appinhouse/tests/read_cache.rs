@@ -30,7 +30,9 @@ async fn last_android(service: &AppinhouseService) -> Vec<String> {
 
 /// Reads through replica B see every write through replica A at once.
 async fn a_write_through_one_replica_is_read_at_once_through_the_other(database: Database) {
-    let cache = common::cache::shared_for_test().await;
+    let cache = common::cache::shared_for_test()
+        .await
+        .expect("TEST_REDIS_URL");
     let first = harness(database.clone());
     let second = harness(database);
     let a = first.service.clone().with_shared_cache(cache.clone());

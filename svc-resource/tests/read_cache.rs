@@ -61,7 +61,9 @@ struct Replicas {
 }
 
 async fn replicas(database: Database) -> Replicas {
-    let cache = common::cache::shared_for_test().await;
+    let cache = common::cache::shared_for_test()
+        .await
+        .expect("TEST_REDIS_URL");
     let usage = Arc::new(InUse::default());
     let a = resource_service_sharing(database.clone(), usage.clone(), cache.clone());
     let b = resource_service_sharing(database, usage.clone(), cache);
