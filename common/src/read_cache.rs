@@ -19,7 +19,8 @@ use crate::cache::SharedCache;
 
 /// Most answers (and most scopes whose newest generation is remembered) kept per cache.
 pub const CAPACITY: usize = 4096;
-/// How long a scope's generation lives in the shared cache after its last write.
+/// How long a scope's generation lives in the shared cache after its first write (it then
+/// starts again above every generation before it, see `ReadCache::bump`).
 pub const GENERATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The scope of svc-resource's catalog (product lines, applications, modules, environments,
