@@ -73,6 +73,14 @@ pub(crate) async fn connect_manager(
 pub trait Cache: Send + Sync + 'static {
     /// The value of `key`, if present and not expired.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError>;
+    /// The values of `keys`, in order (one round trip where the adapter allows).
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get(key).await?);
+        }
+        Ok(values)
+    }
     /// Stores `value` under `key` for `ttl`.
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError>;
     /// Removes `key`.
@@ -246,6 +254,19 @@ impl Cache for RedisCache {
             .map_err(redis_failed("GET"))
     }
 
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut connection = self.connection.clone();
+        let keys: Vec<String> = keys.iter().map(|key| self.key(key)).collect();
+        redis::cmd("MGET")
+            .arg(&keys)
+            .query_async(&mut connection)
+            .await
+            .map_err(redis_failed("MGET"))
+    }
+
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let mut connection = self.connection.clone();
         redis::cmd("SET")
@@ -284,6 +305,21 @@ impl Cache for RedisCache {
     }
 }
 
+/// The cache replicas share in a test: Redis under a prefix of the test's own when
+/// `TEST_REDIS_URL` is set, else one in-memory cache.
+pub async fn shared_for_test() -> Result<SharedCache, CacheError> {
+    match std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        Some(url) => {
+            let prefix = format!("tad-test-{}:", uuid::Uuid::new_v4().simple());
+            Ok(Arc::new(RedisCache::connect(&url, &prefix).await?))
+        }
+        None => Ok(Arc::new(InMemoryCache::new())),
+    }
+}
+
 /// `TEST_REDIS_URL` and a key prefix of one test's own, or `None` (and a note that the test is
 /// skipped) when the variable is unset.
 #[cfg(test)]
@@ -310,6 +346,15 @@ mod tests {
             .await
             .expect("set");
         assert_eq!(cache.get(&key).await.expect("get"), Some(b"v1".to_vec()));
+        let missing = format!("{namespace}:missing");
+        assert_eq!(
+            cache
+                .get_many(&[key.clone(), missing])
+                .await
+                .expect("get_many"),
+            [Some(b"v1".to_vec()), None]
+        );
+        assert!(cache.get_many(&[]).await.expect("none").is_empty());
         cache.delete(&key).await.expect("delete");
         assert_eq!(cache.get(&key).await.expect("get"), None);
 

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod names;
 pub mod paging;
 pub mod passwords;
+pub mod read_cache;
 pub mod roles;
 pub mod secrets;
 pub mod service_error;

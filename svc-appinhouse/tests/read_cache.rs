@@ -6,30 +6,13 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use common::{
-    cache::{InMemoryCache, RedisCache, SharedCache},
-    database_test_suite,
-    db::Database,
-};
+use common::{database_test_suite, db::Database};
 use support::harness::{BASE, desc, harness};
 use svc_appinhouse::{
     AppinhouseService,
     db::MIGRATIONS,
     service::{platform::Platform, reads::BuildView},
 };
-
-/// The shared cache of the replicas: Redis (under a prefix of this run) or one in-memory cache.
-async fn shared_cache() -> SharedCache {
-    match std::env::var("TEST_REDIS_URL") {
-        Ok(url) => {
-            let prefix = format!("tad-test-{}:", uuid::Uuid::new_v4().simple());
-            Arc::new(RedisCache::connect(&url, &prefix).await.expect("redis"))
-        }
-        Err(_) => Arc::new(InMemoryCache::new()),
-    }
-}
 
 fn versions(views: &[BuildView]) -> Vec<String> {
     views.iter().map(|view| view.row.version.clone()).collect()
@@ -47,7 +30,9 @@ async fn last_android(service: &AppinhouseService) -> Vec<String> {
 
 /// Reads through replica B see every write through replica A at once.
 async fn a_write_through_one_replica_is_read_at_once_through_the_other(database: Database) {
-    let cache = shared_cache().await;
+    let cache = common::cache::shared_for_test()
+        .await
+        .expect("TEST_REDIS_URL");
     let first = harness(database.clone());
     let second = harness(database);
     let a = first.service.clone().with_shared_cache(cache.clone());

@@ -16,10 +16,10 @@
 //! ```
 //! Clusters and hosts imported here are CMDB-owned: the legacy routes cannot edit or delete them.
 
-use std::{path::Path, sync::Arc};
+use std::path::Path;
 
 use anyhow::{Context, anyhow};
-use common::{auth::Claims, cache::InMemoryCache, config::Config};
+use common::{auth::Claims, config::Config};
 use serde::Deserialize;
 use svc_resource::service::{
     ResourceError,
@@ -287,9 +287,11 @@ pub async fn import_file(config: &Config, file: &Path) -> anyhow::Result<ImportS
     // Embedded data directories get their credential key on first use, as `tad serve` would.
     let embedded = config.resource.database_url.starts_with("sqlite:");
     // An import deletes no cluster, so the jobs service is never asked (the channel is lazy).
+    // With Redis, the import bumps the read-cache generations every replica reads, so they
+    // serve the imported catalog at once.
     let service = crate::runtime::resource_service(
         config,
-        Arc::new(InMemoryCache::new()),
+        crate::runtime::shared_cache(config).await?,
         jwt,
         embedded,
         crate::runtime::service_channel("jobs", &config.jobs.addr)?,

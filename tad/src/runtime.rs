@@ -178,6 +178,7 @@ pub async fn jobs_service(
     config: &Config,
     jwt: JwtKeys,
     generate_keys: bool,
+    cache: SharedCache,
     resource: tonic::transport::Channel,
     artifact: tonic::transport::Channel,
 ) -> anyhow::Result<JobsService> {
@@ -202,6 +203,9 @@ pub async fn jobs_service(
         artifact.clone(),
         shared_bus(config).await?,
         jwt,
+        // The read cache's generations; the instance lists also read svc-resource's catalog
+        // generation, so `cache` is the one svc-resource bumps (Redis, or the one of `tad serve`).
+        common::read_cache::ReadCache::new("jobs", cache, svc_jobs::domain::ANSWER_TTL),
         EngineSettings {
             options: config.execution.clone(),
             ssh_timeout: std::time::Duration::from_secs(config.ssh_timeout_secs),
@@ -264,6 +268,7 @@ pub async fn jobs(config: Config) -> anyhow::Result<()> {
         &config,
         jwt.clone(),
         false,
+        shared_cache(&config).await?,
         service_channel("resource", &config.resource.addr)?,
         service_channel("artifact", &config.artifact.addr)?,
     )
@@ -524,7 +529,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     // Every service is on one in-process gRPC server: the gateway and the services reach it
     // through memory, not loopback TCP.
     let (connector, incoming) = common::in_process::in_process();
-    let resource = resource_service(config, cache, jwt, true, connector.channel()).await?;
+    let resource = resource_service(config, cache.clone(), jwt, true, connector.channel()).await?;
     // Every part of this process checks sessions with the owner's check (one cache, one bus).
     let jwt = resource.jwt().clone();
     let admin = bootstrap_admin(config, &resource).await?;
@@ -535,6 +540,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         config,
         jwt.clone(),
         true,
+        cache,
         connector.channel(),
         connector.channel(),
     )

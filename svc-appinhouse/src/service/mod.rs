@@ -65,7 +65,7 @@ pub struct AppinhouseService {
     database: Database,
     store: BuildStore,
     settings: Arc<AppinhouseSettings>,
-    reads: Arc<read_cache::ReadCache<reads::Cached>>,
+    reads: Arc<read_cache::AppReads<reads::Cached>>,
 }
 
 /// Form fields of a request, by name.
@@ -90,14 +90,14 @@ impl AppinhouseService {
             database,
             store,
             settings: Arc::new(settings),
-            reads: read_cache::ReadCache::new(Arc::new(common::cache::InMemoryCache::new())),
+            reads: read_cache::AppReads::new(Arc::new(common::cache::InMemoryCache::new())),
         }
     }
 
     /// Keeps the generations of the read cache in `cache`, shared by every replica (Redis), so a
     /// write through one replica is seen at once through the others.
     pub fn with_shared_cache(mut self, cache: common::cache::SharedCache) -> AppinhouseService {
-        self.reads = read_cache::ReadCache::new(cache);
+        self.reads = read_cache::AppReads::new(cache);
         self
     }
 

@@ -22,6 +22,19 @@ pub fn existing_instance(connection: &mut DbConnection, id: &str) -> JobsResult<
     })
 }
 
+/// The read-cache scope of templates (4.1 and 5.3 show them; instance lists show their names).
+pub const TEMPLATES_SCOPE: &str = "jobs:generation:templates";
+/// The read-cache scope of instances (1.3 / 7.1 and 5.5 show them with their status).
+pub const INSTANCES_SCOPE: &str = "jobs:generation:instances";
+/// What a template write changes.
+pub const TEMPLATES_WRITE: &[&str] = &[TEMPLATES_SCOPE, INSTANCES_SCOPE];
+/// What a write of an instance, its steps or their bindings, or a run's status, changes.
+pub const INSTANCES_WRITE: &[&str] = &[INSTANCES_SCOPE];
+/// How long a list answer is served from memory at most: writes through any replica are read at
+/// once (the generations); only a `tad import` run beside a `tad serve` without Redis (catalog
+/// names) waits this long.
+pub const ANSWER_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The deploy type of templates that roll other templates back (named by `jobt_rollback_id`).
 pub const DEPLOY_TYPE_ROLLBACK: &str = "rollback";
 

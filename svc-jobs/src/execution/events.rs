@@ -3,16 +3,18 @@
 //! Redis across replicas), so any replica can serve any run's stream. Log text is masked before
 //! it is stored: SSH passwords and the values of secret parameters never reach a row.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use common::{bus::SharedBus, db::Database, db::DbConnection, time::now_utc};
+use common::{
+    bus::SharedBus, db::Database, db::DbConnection, read_cache::ReadCache, time::now_utc,
+};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::transport::{OutputChunk, OutputKind};
 use crate::{
     db::models::runs::{self, LOG_CHUNK_MAX},
-    domain::{JobsError, JobsResult},
+    domain::{INSTANCES_WRITE, JobsError, JobsResult},
 };
 
 /// What replaces a secret in log lines, messages and events.
@@ -54,11 +56,21 @@ pub fn topic(run_id: &str) -> String {
 pub struct EventLog {
     database: Database,
     bus: SharedBus,
+    /// A run's status is its instance's: every `run` event marks the instances changed.
+    reads: Arc<ReadCache>,
 }
 
 impl EventLog {
-    pub fn new(database: Database, bus: SharedBus) -> EventLog {
-        EventLog { database, bus }
+    pub fn new(database: Database, bus: SharedBus, reads: Arc<ReadCache>) -> EventLog {
+        EventLog {
+            database,
+            bus,
+            reads,
+        }
+    }
+
+    pub fn reads(&self) -> &Arc<ReadCache> {
+        &self.reads
     }
 
     pub fn bus(&self) -> &SharedBus {
@@ -94,11 +106,14 @@ impl EventLog {
         F: FnOnce(&mut DbConnection) -> JobsResult<Vec<(String, Value)>> + Send + 'static,
     {
         let owned_run = run_id.to_owned();
-        let last = self
+        let (last, run_changed) = self
             .database
             .transaction(move |connection| {
                 let mut last = None;
+                let mut run_changed = false;
                 for (kind, payload) in change(connection)? {
+                    // The run started, ended or was interrupted: the instance's status moved.
+                    run_changed |= kind == "run";
                     last = Some(runs::append_event(
                         connection,
                         &owned_run,
@@ -109,9 +124,12 @@ impl EventLog {
                         now_utc(),
                     )?);
                 }
-                Ok::<_, JobsError>(last)
+                Ok::<_, JobsError>((last, run_changed))
             })
             .await?;
+        if run_changed {
+            self.reads.changed(INSTANCES_WRITE).await;
+        }
         if let Some(seq) = last {
             self.announce(run_id, seq).await;
         }

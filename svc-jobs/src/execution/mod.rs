@@ -31,6 +31,7 @@ use common::{
     config::ExecutionOptions,
     db::{Database, DbConnection, DbError},
     ids::new_id,
+    read_cache::ReadCache,
     time::now_utc,
 };
 use tokio::sync::watch;
@@ -279,6 +280,7 @@ impl Engine {
         artifact: ArtifactDirectory,
         bus: SharedBus,
         jwt: JwtKeys,
+        reads: Arc<ReadCache>,
         settings: EngineSettings,
     ) -> Result<Engine, common::https::HttpsClientError> {
         let EngineSettings {
@@ -293,7 +295,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 notifier,
-                events: EventLog::new(database.clone(), bus),
+                events: EventLog::new(database.clone(), bus, reads),
                 database,
                 resource,
                 artifact,
@@ -307,6 +309,12 @@ impl Engine {
                 sealer,
             }),
         })
+    }
+
+    /// The answers kept for repeated reads (the engine marks instances changed as runs start and
+    /// end).
+    pub fn reads(&self) -> &Arc<ReadCache> {
+        self.inner.events.reads()
     }
 
     /// Seals and opens values at rest (parameter values, app-config values, run snapshots).

@@ -67,17 +67,16 @@ impl JobsService {
     /// Stores a step's bindings, its parameter and app-config values sealed.
     async fn store_bindings(&self, step: StepRow, bindings: StepBindings) -> JobsResult<()> {
         let document = bindings.document(self.engine.sealer())?;
-        self.database
-            .transaction(move |connection| {
-                Ok::<_, JobsError>(instances::update_step(
-                    connection,
-                    &StepRow {
-                        bindings: document,
-                        ..step
-                    },
-                )?)
-            })
-            .await
+        self.write(crate::domain::INSTANCES_WRITE, move |connection| {
+            Ok::<_, JobsError>(instances::update_step(
+                connection,
+                &StepRow {
+                    bindings: document,
+                    ..step
+                },
+            )?)
+        })
+        .await
     }
 
     /// Host IPs must belong to the step's cluster (which must then be chosen first).
@@ -466,12 +465,11 @@ impl JobsService {
             ..step
         };
         let update = written.clone();
-        self.database
-            .transaction(move |connection| {
-                instances::update_step(connection, &update)?;
-                Ok::<_, JobsError>(())
-            })
-            .await?;
+        self.write(crate::domain::INSTANCES_WRITE, move |connection| {
+            instances::update_step(connection, &update)?;
+            Ok::<_, JobsError>(())
+        })
+        .await?;
         self.settle_step_cluster(actor, previous, written).await?;
         self.refresh_status(actor, &instance.id).await.map(|_| ())
     }

@@ -54,12 +54,11 @@ impl JobsService {
         let Err(fallen) = self.confirm_clusters_stand(actor, vec![cluster_id]).await else {
             return Ok(());
         };
-        self.database
-            .transaction(move |connection| {
-                instances::restore_step(connection, &written, &previous)?;
-                Ok::<_, JobsError>(())
-            })
-            .await?;
+        self.write(crate::domain::INSTANCES_WRITE, move |connection| {
+            instances::restore_step(connection, &written, &previous)?;
+            Ok::<_, JobsError>(())
+        })
+        .await?;
         Err(fallen)
     }
 }

@@ -10,14 +10,19 @@ use super::{
     Actor, JobsError, JobsResult, JobsService, RecordKind, checked_name, checked_reference,
     checked_text, filter_text, require_operator, require_reader, status,
 };
-use crate::domain::existing_instance;
+use crate::domain::{INSTANCES_SCOPE, existing_instance};
 use crate::{
     db::models::{
         instances::{self, InstanceFilter, InstanceRow, StepRow},
-        joint_lines, runs, templates,
+        joint_lines, runs, templates, work_orders,
     },
     resource::{ClusterInfo, NameLookup, Names},
 };
+use common::read_cache::RESOURCE_CATALOG;
+
+/// What the instance lists show: instances (with their status and template names) and the
+/// catalog names svc-resource resolves. The answer is the same for every role that may read.
+const INSTANCE_LISTS: &[&str] = &[INSTANCES_SCOPE, RESOURCE_CATALOG];
 
 /// What a caller sends to create an instance.
 #[derive(Debug, Clone, Default)]
@@ -253,8 +258,7 @@ impl JobsService {
             .await?;
         let creator = actor.username().to_owned();
         let row = self
-            .database
-            .transaction(move |connection| {
+            .write(crate::domain::INSTANCES_WRITE, move |connection| {
                 if templates::find(connection, &job_template_id)?.is_none() {
                     return Err(JobsError::NotFound {
                         kind: RecordKind::Template,
@@ -304,18 +308,22 @@ impl JobsService {
         page: PageRequest,
     ) -> JobsResult<(i64, Vec<InstanceView>)> {
         require_reader(actor)?;
-        let (count, rows) = self
-            .database
-            .run(move |connection| {
-                Ok::<_, JobsError>(instances::page(
-                    connection,
-                    &filter,
-                    page.offset(),
-                    page.limit(),
-                )?)
-            })
-            .await?;
-        Ok((count, self.views(actor, rows).await?))
+        let read = format!("instances\n{filter:?}\n{page:?}");
+        let load = async {
+            let (count, rows) = self
+                .database
+                .run(move |connection| {
+                    Ok::<_, JobsError>(instances::page(
+                        connection,
+                        &filter,
+                        page.offset(),
+                        page.limit(),
+                    )?)
+                })
+                .await?;
+            Ok((count, self.views(actor, rows).await?))
+        };
+        self.reads.read_through(INSTANCE_LISTS, &read, load).await
     }
 
     /// 1.3 / 7.1: every instance of a filter, unpaginated.
@@ -325,11 +333,15 @@ impl JobsService {
         filter: InstanceFilter,
     ) -> JobsResult<Vec<InstanceView>> {
         require_reader(actor)?;
-        let rows = self
-            .database
-            .run(move |connection| Ok::<_, JobsError>(instances::list(connection, &filter)?))
-            .await?;
-        self.views(actor, rows).await
+        let read = format!("all instances\n{filter:?}");
+        let load = async {
+            let rows = self
+                .database
+                .run(move |connection| Ok::<_, JobsError>(instances::list(connection, &filter)?))
+                .await?;
+            self.views(actor, rows).await
+        };
+        self.reads.read_through(INSTANCE_LISTS, &read, load).await
     }
 
     /// 5.7: copies an instance with every binding under a new name (and, optionally, another
@@ -369,8 +381,7 @@ impl JobsService {
         let same_env = env_id == source.env_id;
         let creator = actor.username().to_owned();
         let row = self
-            .database
-            .transaction(move |connection| {
+            .write(crate::domain::INSTANCES_WRITE, move |connection| {
                 let now = now_utc();
                 let id = common::ids::new_id();
                 let steps: Vec<StepRow> = steps
@@ -405,12 +416,11 @@ impl JobsService {
         // The copy binds its clusters anew: take it back if one of them is being deleted.
         if let Err(fallen) = self.confirm_clusters_stand(actor, clusters).await {
             let copy_id = row.id.clone();
-            self.database
-                .transaction(move |connection| {
-                    instances::delete(connection, &copy_id)?;
-                    Ok::<_, JobsError>(())
-                })
-                .await?;
+            self.write(crate::domain::INSTANCES_WRITE, move |connection| {
+                instances::delete(connection, &copy_id)?;
+                Ok::<_, JobsError>(())
+            })
+            .await?;
             return Err(fallen);
         }
         self.refresh_status(actor, &row.id).await?;
@@ -425,35 +435,36 @@ impl JobsService {
     pub async fn delete_instance(&self, actor: &Actor, id: &str) -> JobsResult<()> {
         require_operator(actor)?;
         let id = id.to_owned();
-        self.database
-            .transaction(move |connection| {
-                existing_instance(connection, &id)?;
-                let lines = joint_lines::holding_instance(connection, &id)?;
-                if !lines.is_empty() {
-                    let users = lines
-                        .into_iter()
-                        .map(|line| format!("joint line {line}"))
-                        .collect();
-                    return Err(JobsError::InUse {
-                        kind: RecordKind::Instance,
-                        id,
-                        users,
-                    });
-                }
-                if let Some(run) = runs::running_of_instance(connection, &id)? {
-                    return Err(JobsError::RunActive {
-                        message: format!(
-                            "job instance {id:?} cannot be deleted while execution {} runs",
-                            run.id
-                        ),
-                        run_id: run.id,
-                    });
-                }
-                runs::delete_of_instance(connection, &id)?;
-                instances::delete(connection, &id)?;
-                Ok(())
-            })
-            .await
+        self.write(crate::domain::INSTANCES_WRITE, move |connection| {
+            existing_instance(connection, &id)?;
+            let lines = joint_lines::holding_instance(connection, &id)?;
+            if !lines.is_empty() {
+                let users = lines
+                    .into_iter()
+                    .map(|line| format!("joint line {line}"))
+                    .collect();
+                return Err(JobsError::InUse {
+                    kind: RecordKind::Instance,
+                    id,
+                    users,
+                });
+            }
+            if let Some(run) = runs::running_of_instance(connection, &id)? {
+                return Err(JobsError::RunActive {
+                    message: format!(
+                        "job instance {id:?} cannot be deleted while execution {} runs",
+                        run.id
+                    ),
+                    run_id: run.id,
+                });
+            }
+            runs::delete_of_instance(connection, &id)?;
+            // Its work order goes with it (PostgreSQL refused the delete while one was saved).
+            work_orders::delete_for_instance(connection, &id)?;
+            instances::delete(connection, &id)?;
+            Ok(())
+        })
+        .await
     }
 
     /// 5.10: an instance and its steps, with cluster names.
@@ -541,8 +552,7 @@ impl JobsService {
         })?;
         let mender = actor.username().to_owned();
         let written = self
-            .database
-            .transaction(move |connection| {
+            .write(crate::domain::INSTANCES_WRITE, move |connection| {
                 let steps = instances::steps(connection, &instance.id)?;
                 let Some(step) = steps
                     .iter()
@@ -576,23 +586,22 @@ impl JobsService {
     ) -> JobsResult<String> {
         let catalog = self.artifact.catalog(&actor.token).await?;
         let instance_id = instance_id.to_owned();
-        self.database
-            .transaction(move |connection| {
-                let instance = existing_instance(connection, &instance_id)?;
-                if instance.status != status::INIT && instance.status != status::READY {
-                    return Ok(instance.status);
-                }
-                let steps = instances::steps(connection, &instance.id)?;
-                let needs_params = |step: &StepRow| {
-                    catalog
-                        .method(&step.component_id, &step.method_id)
-                        .is_some_and(|(_, method)| method.requires_params)
-                };
-                let next = derived_status(&steps, &needs_params).to_owned();
-                instances::set_status(connection, &instance.id, &next)?;
-                Ok(next)
-            })
-            .await
+        self.write(crate::domain::INSTANCES_WRITE, move |connection| {
+            let instance = existing_instance(connection, &instance_id)?;
+            if instance.status != status::INIT && instance.status != status::READY {
+                return Ok(instance.status);
+            }
+            let steps = instances::steps(connection, &instance.id)?;
+            let needs_params = |step: &StepRow| {
+                catalog
+                    .method(&step.component_id, &step.method_id)
+                    .is_some_and(|(_, method)| method.requires_params)
+            };
+            let next = derived_status(&steps, &needs_params).to_owned();
+            instances::set_status(connection, &instance.id, &next)?;
+            Ok(next)
+        })
+        .await
     }
 
     async fn instance_status(&self, instance_id: &str) -> JobsResult<String> {

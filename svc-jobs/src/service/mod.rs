@@ -12,8 +12,11 @@ pub mod templates;
 pub mod webhooks;
 pub mod work_orders;
 
+use std::sync::Arc;
+
 use common::{
-    db::Database,
+    db::{Database, DbConnection},
+    read_cache::ReadCache,
     roles::{require_operator, require_reader},
 };
 
@@ -33,13 +36,16 @@ pub mod status {
     pub const NOT_SYNCED: &str = "未同步";
 }
 
-/// The jobs service: its database and the resource and artifact services it asks.
+/// The jobs service: its database, the resource and artifact services it asks, its engine and
+/// the answers kept for repeated list reads (the engine's, which marks instances changed as runs
+/// start and end).
 #[derive(Clone)]
 pub struct JobsService {
     database: Database,
     resource: ResourceDirectory,
     artifact: ArtifactDirectory,
     engine: Engine,
+    reads: Arc<ReadCache>,
 }
 
 impl JobsService {
@@ -53,6 +59,7 @@ impl JobsService {
             database,
             resource,
             artifact,
+            reads: engine.reads().clone(),
             engine,
         }
     }
@@ -63,6 +70,17 @@ impl JobsService {
 
     pub fn database(&self) -> &Database {
         &self.database
+    }
+
+    /// A write in one transaction; once it committed, what `changes` hold is read again on
+    /// every replica (before the write is answered).
+    async fn write<T, F>(&self, changes: &[&str], work: F) -> JobsResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> JobsResult<T> + Send + 'static,
+    {
+        let written = self.database.transaction(work).await;
+        self.reads.written(changes, written).await
     }
 }
 

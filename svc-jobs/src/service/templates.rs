@@ -15,6 +15,7 @@ use crate::{
         instances::{self, StepRow},
         templates::{self, TemplateMethodRow, TemplateRow},
     },
+    domain::TEMPLATES_SCOPE,
 };
 
 /// A method of a template as the caller sends it (4.2).
@@ -141,35 +142,34 @@ impl JobsService {
             .map(|id| id.trim().to_owned())
             .filter(|id| !id.is_empty());
         let creator = actor.username().to_owned();
-        self.database
-            .transaction(move |connection| {
-                if let Some(rollback_id) = &rollback_template_id
-                    && templates::find(connection, rollback_id)?.is_none()
-                {
-                    return Err(JobsError::NotFound {
-                        kind: RecordKind::Template,
-                        id: rollback_id.clone(),
-                    });
-                }
-                let now = now_utc();
-                let row = TemplateRow {
-                    id: common::ids::new_id(),
-                    name,
-                    remark,
-                    template_type,
-                    status: "available".to_owned(),
-                    deploy_type,
-                    application_id,
-                    rollback_template_id,
-                    creator,
-                    create_time: now,
-                    mender: None,
-                    update_time: now,
-                };
-                templates::insert(connection, &row)?;
-                Ok(views(connection, vec![row])?.remove(0))
-            })
-            .await
+        self.write(crate::domain::TEMPLATES_WRITE, move |connection| {
+            if let Some(rollback_id) = &rollback_template_id
+                && templates::find(connection, rollback_id)?.is_none()
+            {
+                return Err(JobsError::NotFound {
+                    kind: RecordKind::Template,
+                    id: rollback_id.clone(),
+                });
+            }
+            let now = now_utc();
+            let row = TemplateRow {
+                id: common::ids::new_id(),
+                name,
+                remark,
+                template_type,
+                status: "available".to_owned(),
+                deploy_type,
+                application_id,
+                rollback_template_id,
+                creator,
+                create_time: now,
+                mender: None,
+                update_time: now,
+            };
+            templates::insert(connection, &row)?;
+            Ok(views(connection, vec![row])?.remove(0))
+        })
+        .await
     }
 
     /// 4.1: one page of templates by name fragment and application.
@@ -182,17 +182,19 @@ impl JobsService {
     ) -> JobsResult<(i64, Vec<TemplateView>)> {
         require_reader(actor)?;
         let (name, application_id) = (filter_text(name), filter_text(application_id));
-        self.database
-            .run(move |connection| {
-                let (count, rows) = templates::page(
-                    connection,
-                    name.as_deref(),
-                    application_id.as_deref(),
-                    page.offset(),
-                    page.limit(),
-                )?;
-                Ok((count, views(connection, rows)?))
-            })
+        let read = format!("templates\n{name:?}\n{application_id:?}\n{page:?}");
+        let load = self.database.run(move |connection| {
+            let (count, rows) = templates::page(
+                connection,
+                name.as_deref(),
+                application_id.as_deref(),
+                page.offset(),
+                page.limit(),
+            )?;
+            Ok((count, views(connection, rows)?))
+        });
+        self.reads
+            .read_through(&[TEMPLATES_SCOPE], &read, load)
             .await
     }
 
@@ -200,14 +202,15 @@ impl JobsService {
     /// are left out: they run through rollback, chosen by a template's `jobt_rollback_id`.
     pub async fn list_templates(&self, actor: &Actor) -> JobsResult<Vec<TemplateView>> {
         require_reader(actor)?;
-        self.database
-            .run(|connection| {
-                let rows = templates::list(connection)?
-                    .into_iter()
-                    .filter(|row| row.deploy_type != DEPLOY_TYPE_ROLLBACK)
-                    .collect();
-                views(connection, rows)
-            })
+        let load = self.database.run(|connection| {
+            let rows = templates::list(connection)?
+                .into_iter()
+                .filter(|row| row.deploy_type != DEPLOY_TYPE_ROLLBACK)
+                .collect();
+            views(connection, rows)
+        });
+        self.reads
+            .read_through(&[TEMPLATES_SCOPE], "templates for instances", load)
             .await
     }
 
@@ -215,32 +218,32 @@ impl JobsService {
     pub async fn delete_template(&self, actor: &Actor, id: &str) -> JobsResult<()> {
         require_operator(actor)?;
         let id = id.to_owned();
-        self.database
-            .transaction(move |connection| {
-                if templates::find(connection, &id)?.is_none() {
-                    return Err(JobsError::NotFound {
-                        kind: RecordKind::Template,
-                        id,
-                    });
-                }
-                let users: Vec<String> = instances::using_template(connection, &id)?
+        self.write(crate::domain::TEMPLATES_WRITE, move |connection| {
+            if templates::find(connection, &id)?.is_none() {
+                return Err(JobsError::NotFound {
+                    kind: RecordKind::Template,
+                    id,
+                });
+            }
+            let users: Vec<String> =
+                instances::using_template(connection, &id)?
                     .into_iter()
                     .map(|instance| format!("job instance {} ({})", instance.name, instance.id))
                     .chain(templates::rolled_back_by(connection, &id)?.into_iter().map(
                         |template| format!("job template {} ({})", template.name, template.id),
                     ))
                     .collect();
-                if !users.is_empty() {
-                    return Err(JobsError::InUse {
-                        kind: RecordKind::Template,
-                        id,
-                        users,
-                    });
-                }
-                templates::delete(connection, &id)?;
-                Ok(())
-            })
-            .await
+            if !users.is_empty() {
+                return Err(JobsError::InUse {
+                    kind: RecordKind::Template,
+                    id,
+                    users,
+                });
+            }
+            templates::delete(connection, &id)?;
+            Ok(())
+        })
+        .await
     }
 
     /// 4.2: replaces the ordered methods of a template; every component and method must exist.
@@ -305,63 +308,61 @@ impl JobsService {
         rows.sort_by_key(|row| row.sequence);
         let template_id = template_id.to_owned();
         let mender = actor.username().to_owned();
-        self.database
-            .transaction(move |connection| {
-                let template = templates::find(connection, &template_id)?.ok_or_else(|| {
-                    JobsError::NotFound {
-                        kind: RecordKind::Template,
-                        id: template_id.clone(),
-                    }
+        self.write(crate::domain::TEMPLATES_WRITE, move |connection| {
+            let template =
+                templates::find(connection, &template_id)?.ok_or_else(|| JobsError::NotFound {
+                    kind: RecordKind::Template,
+                    id: template_id.clone(),
                 })?;
-                // Touched first: the row lock makes concurrent saves of one template wait for
-                // each other (PostgreSQL), so each replaces what the previous one committed.
-                templates::touch(connection, &template_id, &mender, now_utc())?;
-                templates::replace_methods(connection, &template_id, &rows)?;
-                for instance in instances::using_template(connection, &template_id)? {
-                    let existing = instances::steps(connection, &instance.id)?;
-                    for step in &existing {
-                        if !rows.iter().any(|row| {
-                            row.sequence == step.sequence && row.method_id == step.method_id
-                        }) {
-                            instances::delete_step(connection, &instance.id, step.sequence)?;
-                        }
-                    }
-                    for row in &rows {
-                        if !existing.iter().any(|step| {
-                            step.sequence == row.sequence && step.method_id == row.method_id
-                        }) {
-                            instances::insert_step(
-                                connection,
-                                &StepRow {
-                                    instance_id: instance.id.clone(),
-                                    sequence: row.sequence,
-                                    component_id: row.component_id.clone(),
-                                    method_id: row.method_id.clone(),
-                                    cluster_id: None,
-                                    bindings: "{}".to_owned(),
-                                },
-                            )?;
-                        }
-                    }
-                    if instance.status == super::status::INIT
-                        || instance.status == super::status::READY
+            // Touched first: the row lock makes concurrent saves of one template wait for
+            // each other (PostgreSQL), so each replaces what the previous one committed.
+            templates::touch(connection, &template_id, &mender, now_utc())?;
+            templates::replace_methods(connection, &template_id, &rows)?;
+            for instance in instances::using_template(connection, &template_id)? {
+                let existing = instances::steps(connection, &instance.id)?;
+                for step in &existing {
+                    if !rows
+                        .iter()
+                        .any(|row| row.sequence == step.sequence && row.method_id == step.method_id)
                     {
-                        let steps = instances::steps(connection, &instance.id)?;
-                        let needs_params = |step: &StepRow| {
-                            catalog
-                                .method(&step.component_id, &step.method_id)
-                                .is_some_and(|(_, method)| method.requires_params)
-                        };
-                        instances::set_status(
+                        instances::delete_step(connection, &instance.id, step.sequence)?;
+                    }
+                }
+                for row in &rows {
+                    if !existing.iter().any(|step| {
+                        step.sequence == row.sequence && step.method_id == row.method_id
+                    }) {
+                        instances::insert_step(
                             connection,
-                            &instance.id,
-                            super::instances::derived_status(&steps, &needs_params),
+                            &StepRow {
+                                instance_id: instance.id.clone(),
+                                sequence: row.sequence,
+                                component_id: row.component_id.clone(),
+                                method_id: row.method_id.clone(),
+                                cluster_id: None,
+                                bindings: "{}".to_owned(),
+                            },
                         )?;
                     }
                 }
-                Ok(template.deploy_type == DEPLOY_TYPE_ROLLBACK)
-            })
-            .await
+                if instance.status == super::status::INIT || instance.status == super::status::READY
+                {
+                    let steps = instances::steps(connection, &instance.id)?;
+                    let needs_params = |step: &StepRow| {
+                        catalog
+                            .method(&step.component_id, &step.method_id)
+                            .is_some_and(|(_, method)| method.requires_params)
+                    };
+                    instances::set_status(
+                        connection,
+                        &instance.id,
+                        super::instances::derived_status(&steps, &needs_params),
+                    )?;
+                }
+            }
+            Ok(template.deploy_type == DEPLOY_TYPE_ROLLBACK)
+        })
+        .await
     }
 
     /// 4.3: the methods of a template in order, with their names.

@@ -122,65 +122,64 @@ impl JobsService {
             .filter(|app| !app.is_empty())
             .map(str::to_owned);
         let actor_name = actor.username().to_owned();
-        self.database
-            .transaction(move |connection| {
-                let instance = existing_instance(connection, &instance_id)?;
-                if let Some(app_id) = &app_id
-                    && app_id != &instance.application_id
-                {
-                    return Err(JobsError::Invalid {
-                        field: "app_id",
-                        message: format!(
-                            "{app_id:?} is not the application of job instance {}",
-                            instance.id
-                        ),
+        self.write(crate::domain::INSTANCES_WRITE, move |connection| {
+            let instance = existing_instance(connection, &instance_id)?;
+            if let Some(app_id) = &app_id
+                && app_id != &instance.application_id
+            {
+                return Err(JobsError::Invalid {
+                    field: "app_id",
+                    message: format!(
+                        "{app_id:?} is not the application of job instance {}",
+                        instance.id
+                    ),
+                });
+            }
+            let existing = work_orders::find_for_instance(connection, &instance.id)?;
+            let now = now_utc();
+            let excel_data = Value::Object(form).to_string();
+            let row = match (existing, doc_id) {
+                (Some(existing), Some(doc_id)) if existing.doc_id != doc_id => {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::WorkOrder,
+                        id: doc_id,
                     });
                 }
-                let existing = work_orders::find_for_instance(connection, &instance.id)?;
-                let now = now_utc();
-                let excel_data = Value::Object(form).to_string();
-                let row = match (existing, doc_id) {
-                    (Some(existing), Some(doc_id)) if existing.doc_id != doc_id => {
-                        return Err(JobsError::NotFound {
-                            kind: RecordKind::WorkOrder,
-                            id: doc_id,
-                        });
-                    }
-                    (Some(existing), _) => {
-                        let row = WorkOrderRow {
-                            excel_data,
-                            mender: actor_name,
-                            update_time: now,
-                            ..existing
-                        };
-                        work_orders::update(connection, &row)?;
-                        row
-                    }
-                    (None, Some(doc_id)) => {
-                        return Err(JobsError::NotFound {
-                            kind: RecordKind::WorkOrder,
-                            id: doc_id,
-                        });
-                    }
-                    (None, None) => {
-                        let row = WorkOrderRow {
-                            instance_id: instance.id.clone(),
-                            doc_id: common::ids::new_id(),
-                            excel_data,
-                            process_status: status::NOT_SYNCED.to_owned(),
-                            creator: actor_name.clone(),
-                            create_time: now,
-                            mender: actor_name,
-                            update_time: now,
-                        };
-                        work_orders::insert(connection, &row)?;
-                        row
-                    }
-                };
-                instances::set_status(connection, &instance.id, status::GENERATE)?;
-                Ok(row)
-            })
-            .await
+                (Some(existing), _) => {
+                    let row = WorkOrderRow {
+                        excel_data,
+                        mender: actor_name,
+                        update_time: now,
+                        ..existing
+                    };
+                    work_orders::update(connection, &row)?;
+                    row
+                }
+                (None, Some(doc_id)) => {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::WorkOrder,
+                        id: doc_id,
+                    });
+                }
+                (None, None) => {
+                    let row = WorkOrderRow {
+                        instance_id: instance.id.clone(),
+                        doc_id: common::ids::new_id(),
+                        excel_data,
+                        process_status: status::NOT_SYNCED.to_owned(),
+                        creator: actor_name.clone(),
+                        create_time: now,
+                        mender: actor_name,
+                        update_time: now,
+                    };
+                    work_orders::insert(connection, &row)?;
+                    row
+                }
+            };
+            instances::set_status(connection, &instance.id, status::GENERATE)?;
+            Ok(row)
+        })
+        .await
     }
 
     /// The work order of an instance, if one was saved.

@@ -10,14 +10,15 @@ use common::{
 };
 
 use super::{
-    RecordKind, ResourceError, ResourceResult, ResourceService, require_admin, require_reader,
-    validate,
+    CATALOG_WRITE, RecordKind, ResourceError, ResourceResult, ResourceService, require_admin,
+    require_reader, validate,
 };
 use crate::db::models::catalog::{
     self, ApplicationRow, ClusterTypeRow, EnvRow, ModuleRow, ProductLineRow, applications,
     cluster_types, envs, modules, product_lines,
 };
 use crate::db::models::resources::{cluster_queries, host_queries};
+use common::read_cache::RESOURCE_CATALOG;
 
 /// How many dependents a refusal names at most.
 const NAMED_DEPENDENTS: usize = 10;
@@ -352,7 +353,8 @@ impl ResourceService {
     }
 
     pub async fn list_product_lines(&self, actor: &Claims) -> ResourceResult<Vec<ProductLineRow>> {
-        self.list_all(actor, product_lines::list).await
+        self.list_all(actor, "product_lines", product_lines::list)
+            .await
     }
 
     /// Deletes a product line that no application belongs to.
@@ -394,6 +396,7 @@ impl ResourceService {
     ) -> ResourceResult<Vec<ApplicationRow>> {
         self.list_children(
             actor,
+            "applications",
             product_line_id,
             applications::list,
             |connection, id| {
@@ -443,11 +446,17 @@ impl ResourceService {
         actor: &Claims,
         application_id: Option<&str>,
     ) -> ResourceResult<Vec<ModuleRow>> {
-        self.list_children(actor, application_id, modules::list, |connection, id| {
-            let found = applications::find(connection, id)?;
-            must_exist(found, RecordKind::Application, id)?;
-            Ok(catalog::modules_of_application(connection, id)?)
-        })
+        self.list_children(
+            actor,
+            "modules",
+            application_id,
+            modules::list,
+            |connection, id| {
+                let found = applications::find(connection, id)?;
+                must_exist(found, RecordKind::Application, id)?;
+                Ok(catalog::modules_of_application(connection, id)?)
+            },
+        )
         .await
     }
 
@@ -470,7 +479,7 @@ impl ResourceService {
     }
 
     pub async fn list_envs(&self, actor: &Claims) -> ResourceResult<Vec<EnvRow>> {
-        self.list_all(actor, envs::list).await
+        self.list_all(actor, "envs", envs::list).await
     }
 
     /// Deletes an environment that no cluster or host is in.
@@ -501,7 +510,8 @@ impl ResourceService {
     }
 
     pub async fn list_cluster_types(&self, actor: &Claims) -> ResourceResult<Vec<ClusterTypeRow>> {
-        self.list_all(actor, cluster_types::list).await
+        self.list_all(actor, "cluster_types", cluster_types::list)
+            .await
     }
 
     pub async fn delete_cluster_type(&self, actor: &Claims, key: &str) -> ResourceResult<()> {
@@ -521,38 +531,47 @@ impl ResourceService {
         require_admin(actor)?;
         let input = input?;
         let actor = actor.username().to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| write(connection, &actor, input))
-            .await
+            .await;
+        self.reads.written(CATALOG_WRITE, written).await
     }
 
-    /// Every row of a table, for any reader.
-    async fn list_all<Row: Send + 'static>(
+    /// Every row of a table (`read` names it), for any reader; kept in the read cache (the
+    /// answer is the same for every role).
+    async fn list_all<Row: Clone + Send + Sync + 'static>(
         &self,
         actor: &Claims,
+        read: &str,
         list: fn(&mut DbConnection) -> diesel::QueryResult<Vec<Row>>,
     ) -> ResourceResult<Vec<Row>> {
         require_reader(actor)?;
-        self.database
-            .run(move |connection| Ok(list(connection)?))
+        let load = self.database.run(move |connection| Ok(list(connection)?));
+        self.reads
+            .read_through(&[RESOURCE_CATALOG], read, load)
             .await
     }
 
-    /// Every row, or (with `parent`) the rows `of_parent` answers, for any reader.
-    async fn list_children<Row: Send + 'static>(
+    /// Every row, or (with `parent`) the rows `of_parent` answers, for any reader; kept in the
+    /// read cache as `read` of `parent`.
+    async fn list_children<Row: Clone + Send + Sync + 'static>(
         &self,
         actor: &Claims,
+        read: &str,
         parent: Option<&str>,
         list: fn(&mut DbConnection) -> diesel::QueryResult<Vec<Row>>,
         of_parent: fn(&mut DbConnection, &str) -> ResourceResult<Vec<Row>>,
     ) -> ResourceResult<Vec<Row>> {
         require_reader(actor)?;
         let parent = parent.map(str::to_owned);
-        self.database
-            .run(move |connection| match parent {
-                None => Ok(list(connection)?),
-                Some(parent) => of_parent(connection, &parent),
-            })
+        let read = format!("{read}\n{parent:?}");
+        let load = self.database.run(move |connection| match parent {
+            None => Ok(list(connection)?),
+            Some(parent) => of_parent(connection, &parent),
+        });
+        self.reads
+            .read_through(&[RESOURCE_CATALOG], &read, load)
             .await
     }
 
@@ -567,7 +586,8 @@ impl ResourceService {
     ) -> ResourceResult<()> {
         require_admin(actor)?;
         let id = id.to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 refuse_if_used(connection, &id)?;
                 if delete(connection, &id)? == 0 {
@@ -575,6 +595,7 @@ impl ResourceService {
                 }
                 Ok(())
             })
-            .await
+            .await;
+        self.reads.written(CATALOG_WRITE, written).await
     }
 }

@@ -14,8 +14,8 @@ use common::{
 };
 
 use super::{
-    PageRequest, RecordKind, ResourceError, ResourceResult, ResourceService, WriteChannel,
-    require_admin, require_operator, require_reader, validate,
+    PageRequest, RESOURCES_SCOPE, RESOURCES_WRITE, RecordKind, ResourceError, ResourceResult,
+    ResourceService, WriteChannel, require_admin, require_operator, require_reader, validate,
 };
 use crate::db::models::{
     catalog::{ApplicationRow, applications, cluster_types, envs},
@@ -335,11 +335,13 @@ impl ResourceService {
     ) -> ResourceResult<ClusterView> {
         let id = channel.new_record_id(actor, id)?;
         let actor = actor.username().to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 save_cluster_in(connection, &actor, id, &fields, channel)
             })
-            .await
+            .await;
+        self.reads.written(RESOURCES_WRITE, written).await
     }
 
     /// 8.1.10: edits a cluster (not a CMDB one through the legacy channel).
@@ -356,7 +358,8 @@ impl ResourceService {
         }
         let actor = actor.username().to_owned();
         let id = id.to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 let existing = found_cluster(connection, &id)?;
                 refuse_cmdb(&existing, channel, "edited")?;
@@ -375,7 +378,8 @@ impl ResourceService {
                 cluster_queries::update(connection, &row)?;
                 written_view(connection, row)
             })
-            .await
+            .await;
+        self.reads.written(RESOURCES_WRITE, written).await
     }
 
     /// 8.1.9: deletes a cluster and its host bindings (not a CMDB one through the legacy
@@ -398,7 +402,8 @@ impl ResourceService {
         }
         let cluster_id = id.to_owned();
         let announced = now_utc();
-        self.database
+        let announcement = self
+            .database
             .transaction(move |connection| {
                 let existing = found_cluster(connection, &cluster_id)?;
                 refuse_cmdb(&existing, channel, "deleted")?;
@@ -406,7 +411,10 @@ impl ResourceService {
                 cluster_deletions::announce(connection, &cluster_id, until)?;
                 Ok::<_, ResourceError>(())
             })
-            .await?;
+            .await;
+        // 8.1.3 shows the cluster as being deleted (and answers showing it are not kept while
+        // the announcement stands: it ends by itself).
+        self.reads.written(RESOURCES_WRITE, announcement).await?;
         let checked = tokio::time::timeout(
             DELETION_LEASE / 2,
             self.cluster_usage.check_unused(&actor.token, id),
@@ -456,6 +464,8 @@ impl ResourceService {
                 tracing::warn!(cluster = %id, %error, "cannot withdraw a cluster deletion; it expires on its own");
             }
         }
+        // Deleted, or the announcement withdrawn: either way 8.1.3 changes.
+        self.reads.changed(RESOURCES_WRITE).await;
         outcome
     }
 
@@ -470,18 +480,23 @@ impl ResourceService {
         require_reader(actor)?;
         let app_id = validate::filter_id(app_id);
         let name = validate::filter_text(name);
-        self.database
-            .run(move |connection| {
-                let deleting = announced_deletions(connection)?;
-                let (count, rows) = cluster_queries::page(
-                    connection,
-                    app_id.as_deref(),
-                    name.as_deref(),
-                    page.offset(),
-                    page.limit(),
-                )?;
-                Ok((count, cluster_views(connection, &deleting, rows)?))
-            })
+        let read = format!("clusters\n{app_id:?}\n{name:?}\n{page:?}");
+        let load = self.database.run(move |connection| {
+            let deleting = announced_deletions(connection)?;
+            let (count, rows) = cluster_queries::page(
+                connection,
+                app_id.as_deref(),
+                name.as_deref(),
+                page.offset(),
+                page.limit(),
+            )?;
+            Ok((count, cluster_views(connection, &deleting, rows)?))
+        });
+        // A page that shows a deletion under way is not kept: the announcement may lapse
+        // without a write.
+        let steady = |(_, views): &(i64, Vec<ClusterView>)| !views.iter().any(|view| view.deleting);
+        self.reads
+            .read_through_if(&[RESOURCES_SCOPE], &read, steady, load)
             .await
     }
 
@@ -570,9 +585,11 @@ impl ResourceService {
     ) -> ResourceResult<()> {
         require_operator(actor)?;
         let cluster_id = cluster_id.to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| bind_hosts_in(connection, &cluster_id, &host_ids))
-            .await
+            .await;
+        self.reads.written(RESOURCES_WRITE, written).await
     }
 
     /// 8.1.8: unbinds hosts from a cluster (idempotent; unknown host ids fail, naming them).
@@ -584,7 +601,8 @@ impl ResourceService {
     ) -> ResourceResult<()> {
         require_operator(actor)?;
         let cluster_id = cluster_id.to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 let cluster = found_cluster(connection, &cluster_id)?;
                 for host_id in &host_ids {
@@ -598,6 +616,7 @@ impl ResourceService {
                 }
                 Ok(())
             })
-            .await
+            .await;
+        self.reads.written(RESOURCES_WRITE, written).await
     }
 }

@@ -13,9 +13,9 @@ use common::{
 };
 
 use super::{
-    PageRequest, RecordKind, ResourceError, ResourceResult, ResourceService, WriteChannel,
-    clusters::NameCache, require_admin, require_internal, require_operator, require_reader,
-    validate,
+    PageRequest, RESOURCES_SCOPE, RESOURCES_WRITE, RecordKind, ResourceError, ResourceResult,
+    ResourceService, WriteChannel, clusters::NameCache, require_admin, require_internal,
+    require_operator, require_reader, validate,
 };
 use crate::db::models::{
     catalog::{envs, product_lines},
@@ -364,11 +364,13 @@ impl ResourceService {
         let id = channel.new_record_id(actor, id)?;
         let actor = actor.username().to_owned();
         let service = self.clone();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 service.save_host_in(connection, &actor, id, &fields, channel)
             })
-            .await
+            .await;
+        self.reads.written(RESOURCES_WRITE, written).await
     }
 
     /// 8.2.6: edits a host; an absent password keeps the stored one; a bound host keeps its
@@ -387,7 +389,8 @@ impl ResourceService {
         let actor = actor.username().to_owned();
         let id = id.to_owned();
         let service = self.clone();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 let existing = found_host(connection, &id)?;
                 refuse_cmdb(&existing, channel, "edited")?;
@@ -406,7 +409,8 @@ impl ResourceService {
                 let channel = if existing.source == SOURCE_CMDB { WriteChannel::Admin } else { WriteChannel::Aos };
                 service.save_host_in(connection, &actor, Some(id), &fields, channel)
             })
-            .await
+            .await;
+        self.reads.written(RESOURCES_WRITE, written).await
     }
 
     /// 8.2.5: deletes a host that no cluster holds (not a CMDB one through the legacy channel).
@@ -421,7 +425,8 @@ impl ResourceService {
             WriteChannel::Admin => require_admin(actor)?,
         }
         let id = id.to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 let existing = found_host(connection, &id)?;
                 refuse_cmdb(&existing, channel, "deleted")?;
@@ -441,7 +446,8 @@ impl ResourceService {
                 host_queries::delete(connection, &id)?;
                 Ok(existing)
             })
-            .await
+            .await;
+        self.reads.written(RESOURCES_WRITE, written).await
     }
 
     /// 8.2.4: one page of hosts by host-name fragment and product line; and the total count.
@@ -455,17 +461,19 @@ impl ResourceService {
         require_reader(actor)?;
         let host_name = validate::filter_text(host_name);
         let product_line_id = validate::filter_id(product_line_id);
-        self.database
-            .run(move |connection| {
-                let (count, rows) = host_queries::page(
-                    connection,
-                    host_name.as_deref(),
-                    product_line_id.as_deref(),
-                    page.offset(),
-                    page.limit(),
-                )?;
-                Ok((count, host_views(connection, rows)?))
-            })
+        let read = format!("hosts\n{host_name:?}\n{product_line_id:?}\n{page:?}");
+        let load = self.database.run(move |connection| {
+            let (count, rows) = host_queries::page(
+                connection,
+                host_name.as_deref(),
+                product_line_id.as_deref(),
+                page.offset(),
+                page.limit(),
+            )?;
+            Ok((count, host_views(connection, rows)?))
+        });
+        self.reads
+            .read_through(&[RESOURCES_SCOPE], &read, load)
             .await
     }
 
@@ -531,13 +539,16 @@ impl ResourceService {
                 if host.host_key_fingerprint.is_none() {
                     let host_id = host.id.clone();
                     let pinned = fingerprint.clone();
-                    self.database
+                    let written = self
+                        .database
                         .transaction(move |connection| {
                             Ok::<_, ResourceError>(host_queries::pin_fingerprint(
                                 connection, &host_id, &pinned,
                             )?)
                         })
-                        .await?;
+                        .await;
+                    // 8.2.4 shows whether a host key is pinned.
+                    self.reads.written(RESOURCES_WRITE, written).await?;
                     tracing::info!(host = %host.host_ip, port, %fingerprint, "ssh host key pinned");
                 }
                 tracing::info!(host = %host.host_ip, port, user = %host.ssh_user, "ssh validation succeeded");
@@ -579,7 +590,8 @@ impl ResourceService {
         }
         let host_id = host_id.to_owned();
         let fingerprint = fingerprint.to_owned();
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 host_queries::pin_first_fingerprint(connection, &host_id, &fingerprint)?.ok_or(
                     ResourceError::NotFound {
@@ -588,7 +600,8 @@ impl ResourceService {
                     },
                 )
             })
-            .await
+            .await;
+        self.reads.written(RESOURCES_WRITE, written).await
     }
 
     /// Hosts bound to a cluster with their secrets opened, for the jobs service only.

@@ -151,7 +151,9 @@ impl ResourceService {
                 })?;
                 Ok::<_, ResourceError>(summary)
             })
-            .await?;
+            .await;
+        // Catalog, clusters, hosts and bindings: everything the read cache keeps.
+        let summary = self.reads.written(super::CATALOG_WRITE, summary).await?;
         // Imported users whose roles or password changed lost their sessions in the transaction;
         // every process forgets its cached answers for them.
         for username in usernames {

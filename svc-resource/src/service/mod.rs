@@ -20,6 +20,7 @@ use common::{
     cache::SharedCache,
     crypto::CredentialCipher,
     db::Database,
+    read_cache::{RESOURCE_CATALOG, ReadCache},
     roles::{require_admin, require_internal, require_operator, require_reader},
 };
 
@@ -46,12 +47,26 @@ pub trait ClusterUsage: Send + Sync {
     async fn check_unused(&self, token: &str, cluster_id: &str) -> ResourceResult<()>;
 }
 
-/// The resource service: its database, the shared cache (login rate limits), the token keys and
-/// the credential cipher.
+/// The scope of clusters and hosts in the read cache: their bindings, pinned host keys and
+/// announced deletions too (8.1.3 and 8.2.4 show them, with catalog names).
+pub const RESOURCES_SCOPE: &str = "resource:generation:resources";
+/// What a catalog write changes: the catalog lists and names, and the cluster and host answers
+/// that show catalog names.
+pub(crate) const CATALOG_WRITE: &[&str] = &[RESOURCE_CATALOG, RESOURCES_SCOPE];
+/// What a write of clusters, hosts or bindings changes.
+pub(crate) const RESOURCES_WRITE: &[&str] = &[RESOURCES_SCOPE];
+/// How long a read answer is served from memory at most: writes through any replica are read at
+/// once (the generations); only a `tad import` run beside a `tad serve` without Redis, which
+/// cannot reach its memory, waits this long.
+pub const ANSWER_TTL: Duration = Duration::from_secs(5);
+
+/// The resource service: its database, the shared cache (login rate limits, read-cache
+/// generations), the answers kept for repeated reads, the token keys and the credential cipher.
 #[derive(Clone)]
 pub struct ResourceService {
     database: Database,
     cache: SharedCache,
+    reads: Arc<ReadCache>,
     jwt: JwtKeys,
     cipher: CredentialCipher,
     settings: ResourceSettings,
@@ -69,6 +84,7 @@ impl ResourceService {
     ) -> ResourceService {
         ResourceService {
             database,
+            reads: ReadCache::new("resource", cache.clone(), ANSWER_TTL),
             cache,
             jwt,
             cipher,

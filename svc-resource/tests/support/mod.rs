@@ -1,11 +1,13 @@
 //! What the svc-resource test suites share: callers, the service over a test database, and a
 //! catalog seeded through the service.
+// Each suite uses what it needs of this module.
+#![allow(dead_code)]
 
 use std::{sync::Arc, time::Duration};
 
 use common::{
     auth::{Actor, Claims, JwtKeys},
-    cache::InMemoryCache,
+    cache::{InMemoryCache, SharedCache},
     crypto::CredentialCipher,
     db::Database,
 };
@@ -22,9 +24,18 @@ const TEST_CREDENTIAL_KEY: &[u8] =
 
 /// The resource service over `database`, asking `usage` before a cluster delete.
 pub fn resource_service(database: Database, usage: Arc<dyn ClusterUsage>) -> ResourceService {
+    resource_service_sharing(database, usage, Arc::new(InMemoryCache::new()))
+}
+
+/// The resource service over `database` and the shared `cache` (one replica of several).
+pub fn resource_service_sharing(
+    database: Database,
+    usage: Arc<dyn ClusterUsage>,
+    cache: SharedCache,
+) -> ResourceService {
     ResourceService::new(
         database,
-        Arc::new(InMemoryCache::new()),
+        cache,
         JwtKeys::new(b"test-secret-test-secret-test-secret!"),
         CredentialCipher::from_hex_key(TEST_CREDENTIAL_KEY).expect("test key"),
         ResourceSettings {

@@ -30,6 +30,7 @@ mod jobs_contract;
 mod leftovers;
 mod output_integrity;
 mod package_templates;
+mod read_caches;
 mod recorded_answers;
 mod replica_checks;
 mod resource_contract;

@@ -510,6 +510,21 @@ impl EmbeddedPlatform {
         &self.embedded.url
     }
 
+    /// The database of `service` (`jobs`, ...) as the platform opened it: its SQLite file, or
+    /// its PostgreSQL schema.
+    pub fn database(&self, service: &str) -> common::db::Database {
+        let opened = match &self.postgres_schema {
+            Some((url, schema)) => {
+                common::db::Database::connect(url, &format!("{schema}_{service}"))
+            }
+            None => {
+                let file = self.data_dir.path().join(format!("{service}.db"));
+                common::db::Database::connect(&format!("sqlite://{}", file.display()), "unused")
+            }
+        };
+        opened.expect("open the service's database")
+    }
+
     /// Every file in the object store and the spool directory.
     pub fn stored_files(&self) -> Vec<PathBuf> {
         let mut found = files_under(&self.data_dir.path().join("objects"));

@@ -1,0 +1,268 @@
+//! Read-route benchmark (issue 19): starts the embedded platform (`tad serve` in process),
+//! seeds a catalog of the size a team has (product lines, applications, environments, clusters
+//! with hosts, templates, instances, an appinhouse app with builds), then loads each read route
+//! the legacy UI and phones repeat, and `/healthz` of the same process before and after them (the
+//! HTTP layer's ceiling in this run). Prints req/s, p50 and p99 per route and its ratio to
+//! `/healthz`. Usage: `cargo run [--release] -p bench --bin read_routes -- [SECONDS] [CONCURRENCY]`.
+
+use anyhow::Context;
+use bench::{Outcome, load, report};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+
+const SECRET: &str = "bench-secret-key";
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+const PRODUCT_LINES: usize = 8;
+const APPS_PER_LINE: usize = 6;
+const ENVS: usize = 4;
+const CLUSTERS: usize = 24;
+const HOSTS: usize = 60;
+const TEMPLATES: usize = 20;
+const INSTANCES: usize = 40;
+
+/// The platform's URL and the admin's bearer token.
+struct Seeder {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Seeder {
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let answer: Value = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::ensure!(answer["success"] == true, "{path}: {answer}");
+        Ok(answer["data"].clone())
+    }
+
+    async fn post_id(&self, path: &str, body: Value) -> anyhow::Result<String> {
+        let data = self.post(path, body).await?;
+        data["id"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("{path}: no id in {data}"))
+    }
+
+    async fn appinhouse(&self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<()> {
+        let answer: Value = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("X-SecretKey", SECRET)
+            .form(form)
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::ensure!(answer["code"] == 0, "{path}: {answer}");
+        Ok(())
+    }
+}
+
+async fn login(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+    let answer: Value = client
+        .post(format!("{url}/api/auth/login"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    answer["data"]["token"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("login: {answer}"))
+}
+
+/// The catalog, clusters with hosts, templates, instances and appinhouse builds.
+async fn seed(seeder: &Seeder) -> anyhow::Result<()> {
+    for line in 0..PRODUCT_LINES {
+        let body = json!({"id": format!("pl{line}"), "name": format!("产品线 {line}")});
+        seeder.post("/api/admin/productlines", body).await?;
+        for app in 0..APPS_PER_LINE {
+            let id = format!("a{line}-{app}");
+            let body = json!({"id": id, "name": format!("应用 {line}-{app}"), "product_line_id": format!("pl{line}")});
+            seeder.post("/api/admin/applications", body).await?;
+        }
+    }
+    for env in 0..ENVS {
+        let body =
+            json!({"id": format!("e{env}"), "name": format!("环境 {env}"), "remark": "bench"});
+        seeder.post("/api/admin/envs", body).await?;
+    }
+    let mut clusters = Vec::new();
+    for cluster in 0..CLUSTERS {
+        let body = json!({"name": format!("cluster-{cluster}"), "env_id": "e0", "app_id": format!("a0-{}", cluster % APPS_PER_LINE)});
+        clusters.push(
+            seeder
+                .post_id("/api/resource/clusters/aos_create", body)
+                .await?,
+        );
+    }
+    for host in 0..HOSTS {
+        let body = json!({"host_IP": format!("10.0.{}.{}", host / 200, host % 200 + 1), "host_name": format!("host-{host}"), "ssh_user": "deploy", "ssh_passwd": "bench", "productLine_id": "pl0", "env_id": "e0"});
+        let id = seeder
+            .post_id("/api/resource/hosts/aos_create", body)
+            .await?;
+        let cluster = &clusters[host % clusters.len()];
+        let bind = format!("/api/resource/clusters/{cluster}/aos_bind");
+        seeder.post(&bind, json!({"hosts": [id]})).await?;
+    }
+    let mut templates = Vec::new();
+    for template in 0..TEMPLATES {
+        let body = json!({"name": format!("template-{template}"), "application_id": "a0-0", "remark": "bench"});
+        templates.push(seeder.post_id("/api/app/jobtemplate/create", body).await?);
+    }
+    for instance in 0..INSTANCES {
+        let body = json!({"name": format!("instance-{instance}"), "env_id": format!("e{}", instance % ENVS), "application_id": "a0-0", "job_template_id": templates[instance % templates.len()], "remark": "bench"});
+        seeder.post("/api/app/jobinstance/create", body).await?;
+    }
+    for app in ["rog1", "rog2", "rog3"] {
+        seeder
+            .appinhouse(
+                &format!("/api/v2/{app}/create"),
+                &[("description", "bench")],
+            )
+            .await?;
+    }
+    for platform in ["android", "ios", "windows"] {
+        let form = [
+            ("version", "1.0.0"),
+            ("time", "2016-05-10T02:11:50+0800"),
+            ("url", "http://ci.example/1"),
+            ("description", "bench build"),
+            ("software_url", "http://cdn.example/build"),
+            ("plist_bundle_identifier", "org.bench"),
+            ("plist_title", "Bench"),
+        ];
+        seeder
+            .appinhouse(&format!("/api/v2/rog2/desc/{platform}"), &form)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The read routes measured: (name, path, with the admin's token).
+const ROUTES: &[(&str, &str, bool)] = &[
+    ("appinhouse last", "/api/v2/rog2/last", false),
+    ("appinhouse apps", "/api/v2/apps", false),
+    ("1.1 product lines", "/api/app/productline/select", true),
+    (
+        "1.2 applications of a line",
+        "/api/app/applications/pl0/select_by_pl",
+        true,
+    ),
+    ("8.1.2 environments", "/api/resource/envs/select", true),
+    (
+        "8.1.3 clusters aos_json",
+        "/api/resource/clusters/aos_json?page=1&page_size=20",
+        true,
+    ),
+    (
+        "4.1 templates aos_json",
+        "/api/app/jobtemplate/aos_json?page=1&page_size=20",
+        true,
+    ),
+    (
+        "1.3 jobi_list_one",
+        "/api/app/jobinstance/jobi_list_one?application_id=a0-0",
+        true,
+    ),
+];
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (seconds, concurrency) = bench::arguments(5, 16)?;
+    let (_data_dir, embedded) = bench::embedded(ADMIN_PASSWORD, SECRET).await?;
+    let client = common::https::client("bench")?;
+    let token = login(&client, &embedded.url).await?;
+    let seeder = Seeder {
+        client,
+        url: embedded.url.clone(),
+        token: token.clone(),
+    };
+    seed(&seeder).await.context("seeding")?;
+
+    let mut authorized = HeaderMap::new();
+    authorized.insert(
+        AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}"))?,
+    );
+    let load_client = common::https::build(
+        common::https::client_builder().pool_max_idle_per_host(concurrency),
+        "bench load",
+    )?;
+    // Each route answers once before it is measured (and its answer is kept where cached).
+    for (name, path, with_token) in ROUTES {
+        let headers = if *with_token {
+            authorized.clone()
+        } else {
+            HeaderMap::new()
+        };
+        let response = load_client
+            .get(format!("{}{path}", embedded.url))
+            .headers(headers)
+            .send()
+            .await?;
+        let status = response.status();
+        let size = response.bytes().await?.len();
+        anyhow::ensure!(status.is_success(), "{name}: {status}");
+        println!("{name:<28} {size:>6} bytes per answer");
+    }
+    println!("{seconds}s per target, {concurrency} concurrent clients");
+    let healthz = format!("{}/healthz", embedded.url);
+    load(
+        &load_client,
+        healthz.clone(),
+        HeaderMap::new(),
+        1,
+        concurrency,
+    )
+    .await; // warm-up
+    let before = load(
+        &load_client,
+        healthz.clone(),
+        HeaderMap::new(),
+        seconds,
+        concurrency,
+    )
+    .await;
+    report("/healthz (before)", &before);
+    let mut measured: Vec<(&str, Outcome)> = Vec::new();
+    for (name, path, with_token) in ROUTES {
+        let headers = if *with_token {
+            authorized.clone()
+        } else {
+            HeaderMap::new()
+        };
+        let url = format!("{}{path}", embedded.url);
+        let outcome = load(&load_client, url, headers, seconds, concurrency).await;
+        report(name, &outcome);
+        measured.push((name, outcome));
+    }
+    let after = load(
+        &load_client,
+        healthz,
+        HeaderMap::new(),
+        seconds,
+        concurrency,
+    )
+    .await;
+    report("/healthz (after)", &after);
+    let ceiling = (before.per_second() + after.per_second()) / 2.0;
+    println!("ratio to /healthz ({ceiling:.0} req/s, the mean of before and after):");
+    for (name, outcome) in &measured {
+        println!(
+            "{name:<28} {:>5.2}   p99 {:>7.2} ms",
+            outcome.per_second() / ceiling,
+            outcome.percentile(0.99).as_secs_f64() * 1000.0
+        );
+    }
+    embedded.stop().await?;
+    Ok(())
+}

@@ -1,0 +1,400 @@
+//! The read caches of svc-resource and svc-jobs through the gateway: for each cached route
+//! (1.1, 1.2, 8.1.2, 8.1.3, 8.2.4, 4.1, 5.3, 1.3, 5.5) a reader keeps the answer (read twice), a
+//! write goes through the other side, and the next read answers the new value, never the old —
+//! catalog writes, clusters and hosts, templates, instances, a step's cluster (the instance's
+//! status), a run (the engine's status), a work order, a copy, a renamed application shown in
+//! the instance list, and deletes. Run on one `tad serve` (in process, always), and on two
+//! replicas — each a gateway, a `tad resource` and a `tad jobs` — sharing PostgreSQL and Redis,
+//! writing through one and reading through the other (`TEST_DATABASE_URL` and `TEST_REDIS_URL`,
+//! else it skips).
+
+use crate::support;
+
+use serde_json::{Value, json};
+use support::{
+    Api, EmbeddedPlatform,
+    fixtures::{application, bind_cluster, env, post_all, product_line, template_with_methods},
+    replicated::{Layout, ReplicatedPlatform},
+};
+
+const ADMIN_PASSWORD: &str = "read-caches-admin-password";
+
+/// The answer of `path` through `api` (a list route's `data`, or a page route's whole body).
+async fn answer(api: &Api, path: &str) -> Value {
+    let (status, body) = api.get(path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    match body.get("data") {
+        Some(data) if body.get("results").is_none() => data.clone(),
+        _ => body,
+    }
+}
+
+/// `field` of every item of a list answer (or of a page's `results`).
+fn fields(answer: &Value, field: &str) -> Vec<Value> {
+    let items = answer.get("results").unwrap_or(answer);
+    items
+        .as_array()
+        .map(|items| items.iter().map(|item| item[field].clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Reads `field` of the items of `path` through `reader` twice (the second read is served from
+/// what the reader kept) and checks it is `before`; then runs `write` (through the writer) and
+/// checks the next read through `reader` answers `after` at once.
+async fn seen_at_once(
+    reader: &Api,
+    path: &str,
+    field: &str,
+    before: Value,
+    write: impl std::future::Future<Output = ()>,
+    after: Value,
+) {
+    for _ in 0..2 {
+        let read = fields(&answer(reader, path).await, field);
+        assert_eq!(Value::from(read), before, "{path}: before the write");
+    }
+    write.await;
+    let read = fields(&answer(reader, path).await, field);
+    assert_eq!(
+        Value::from(read),
+        after,
+        "{path}: read at once after the write"
+    );
+}
+
+/// The catalog, clusters and hosts, templates and instances, written through `writer` and read
+/// through `reader` (both the admin).
+async fn reads_follow_writes(writer: &Api, reader: &Api) {
+    post_all(writer, &[product_line("pl1", "Line")]).await;
+    seen_at_once(
+        reader,
+        "/api/app/productline/select",
+        "name",
+        json!(["Line"]),
+        post_all(writer, &[product_line("pl2", "Other line")]),
+        json!(["Line", "Other line"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        "/api/app/applications/pl1/select_by_pl",
+        "name",
+        json!([]),
+        post_all(writer, &[application("a1", "billing", "pl1")]),
+        json!(["billing"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        "/api/resource/envs/select",
+        "name",
+        json!([]),
+        post_all(writer, &[env("e1", "prod")]),
+        json!(["prod"]),
+    )
+    .await;
+
+    // 8.1.3: a new cluster, an edit, a renamed environment.
+    let clusters = "/api/resource/clusters/aos_json?page=1&page_size=50";
+    seen_at_once(
+        reader,
+        clusters,
+        "name",
+        json!([]),
+        async {
+            let body = json!({"name": "web", "env_id": "e1", "app_id": "a1"});
+            writer
+                .post_ok("/api/resource/clusters/aos_create", &body)
+                .await;
+        },
+        json!(["web"]),
+    )
+    .await;
+    let cluster = fields(&answer(writer, clusters).await, "id")[0]
+        .as_str()
+        .expect("cluster id")
+        .to_owned();
+    seen_at_once(
+        reader,
+        clusters,
+        "name",
+        json!(["web"]),
+        async {
+            let body = json!({"name": "front", "env_id": "e1", "app_id": "a1"});
+            writer
+                .post_ok(&format!("/api/resource/clusters/{cluster}/update"), &body)
+                .await;
+        },
+        json!(["front"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        clusters,
+        "env_name",
+        json!(["prod"]),
+        post_all(writer, &[env("e1", "production")]),
+        json!(["production"]),
+    )
+    .await;
+
+    // 8.2.4: a new host, then bound to the cluster.
+    let hosts = "/api/resource/hosts/aos_json?page=1&page_size=50";
+    let host_body = json!({"host_IP": "127.0.0.1", "host_name": "h1", "ssh_user": "nobody", "ssh_port": "1", "ssh_passwd": "x", "productLine_id": "pl1", "env_id": "e1"});
+    let mut host = String::new();
+    seen_at_once(
+        reader,
+        hosts,
+        "host_name",
+        json!([]),
+        async {
+            host = writer
+                .post_id("/api/resource/hosts/aos_create", &host_body)
+                .await;
+        },
+        json!(["h1"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        hosts,
+        "clusters",
+        json!([[]]),
+        async {
+            let bind = format!("/api/resource/clusters/{cluster}/aos_bind");
+            writer.post_ok(&bind, &json!({"hosts": [host]})).await;
+        },
+        json!([[{"id": cluster, "name": "front"}]]),
+    )
+    .await;
+
+    // 4.1 and 5.3: a new template.
+    let templates = "/api/app/jobtemplate/aos_json?application_id=a1&page=1&page_size=50";
+    let mut template = String::new();
+    seen_at_once(
+        reader,
+        templates,
+        "name",
+        json!([]),
+        async {
+            template = template_with_methods(writer, "deploy", "a1", &[("custom", "cu1")]).await;
+        },
+        json!(["deploy"]),
+    )
+    .await;
+    let select = "/api/app/jobtemplate/ordinary/select";
+    seen_at_once(
+        reader,
+        select,
+        "name",
+        json!(["deploy"]),
+        async {
+            template_with_methods(writer, "second", "a1", &[("custom", "cu1")]).await;
+        },
+        json!(["deploy", "second"]),
+    )
+    .await;
+
+    // 1.3: a new instance; its step bound (status); the application renamed (its name beside
+    // the instance comes from svc-resource); a run (the engine sets the status); a delete.
+    let instances = "/api/app/jobinstance/jobi_list_one?application_id=a1";
+    let mut instance = String::new();
+    seen_at_once(reader, instances, "name", json!([]), async {
+        let body = json!({"name": "i1", "env_id": "e1", "application_id": "a1", "job_template_id": template});
+        instance = writer.post_id("/api/app/jobinstance/create", &body).await;
+    }, json!(["i1"]))
+    .await;
+    seen_at_once(
+        reader,
+        instances,
+        "status",
+        json!(["init"]),
+        bind_cluster(writer, &instance, "cu1", 0, &cluster),
+        json!(["ready"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        instances,
+        "application_name",
+        json!(["billing"]),
+        post_all(writer, &[application("a1", "payments", "pl1")]),
+        json!(["payments"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        instances,
+        "status",
+        json!(["ready"]),
+        async {
+            // Nothing listens on port 1: the run starts, fails on its host and ends.
+            let path = format!("/api/app/jobinstance/{instance}/executionall?wait=true");
+            let (status, body) = writer.post(&path, &json!({})).await;
+            assert_eq!(status, 200, "{body}");
+        },
+        json!(["failed"]),
+    )
+    .await;
+    // A work order (7.3) moves the status on; a copy (5.7) is listed, in 5.5 too.
+    seen_at_once(
+        reader,
+        instances,
+        "status",
+        json!(["failed"]),
+        async {
+            let order = json!({"job_instance_id": instance, "excel_data": {"CONTACTS": "ops"}});
+            writer
+                .post_ok("/api/app/jobinstance/online/process/save", &order)
+                .await;
+        },
+        json!(["generate"]),
+    )
+    .await;
+    let page = "/api/app/jobinstance/aos_json?application_id=a1&page=1&page_size=50";
+    let mut copy = String::new();
+    seen_at_once(
+        reader,
+        page,
+        "name",
+        json!(["i1"]),
+        async {
+            let path = format!("/api/app/jobinstance/{instance}/copy");
+            let body = json!({"id": instance, "name": "i1-copy"});
+            let copied = writer.post_ok(&path, &body).await;
+            copy = copied["new_id"].as_str().expect("copy id").to_owned();
+        },
+        json!(["i1-copy", "i1"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        instances,
+        "name",
+        json!(["i1-copy", "i1"]),
+        async {
+            let (status, body) = writer.delete(&format!("/api/app/jobinstance/{copy}")).await;
+            assert_eq!(status, 200, "{body}");
+        },
+        json!(["i1"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        instances,
+        "name",
+        json!(["i1"]),
+        async {
+            let (status, body) = writer
+                .delete(&format!("/api/app/jobinstance/{instance}"))
+                .await;
+            assert_eq!(status, 200, "{body}");
+        },
+        json!([]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        templates,
+        "name",
+        json!(["second", "deploy"]),
+        async {
+            let (status, body) = writer
+                .delete(&format!("/api/app/jobtemplate/{template}"))
+                .await;
+            assert_eq!(status, 200, "{body}");
+        },
+        json!(["second"]),
+    )
+    .await;
+}
+
+/// Runs `statement` on `database` behind the services' back (no write announces it).
+async fn behind_the_back(database: &common::db::Database, statement: &'static str) {
+    use diesel::RunQueryDsl;
+    database
+        .run(move |connection| {
+            diesel::sql_query(statement)
+                .execute(connection)
+                .map_err(common::db::DbError::Query)
+        })
+        .await
+        .expect(statement);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_through_one_serve_follow_its_writes_at_once() {
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
+    reads_follow_writes(&admin, &admin).await;
+
+    // The lists are served from memory: a change no write announced is not seen (within the
+    // answers' 5 s), the next write's is.
+    let templates = "/api/app/jobtemplate/aos_json?application_id=a1&page=1&page_size=50";
+    let unannounced = [
+        (
+            "jobs",
+            templates,
+            "UPDATE job_templates SET name = 'unannounced'",
+            "second",
+        ),
+        (
+            "resource",
+            "/api/resource/envs/select",
+            "UPDATE envs SET name = 'unannounced'",
+            "production",
+        ),
+    ];
+    for (service, path, statement, name) in unannounced {
+        let database = platform.database(service);
+        let write = behind_the_back(&database, statement);
+        seen_at_once(&admin, path, "name", json!([name]), write, json!([name])).await;
+    }
+    let write = async {
+        template_with_methods(&admin, "third", "a1", &[("custom", "cu1")]).await;
+    };
+    let after = json!(["third", "unannounced"]);
+    seen_at_once(&admin, templates, "name", json!(["second"]), write, after).await;
+    platform.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_through_one_replica_is_read_at_once_through_the_other() {
+    if !support::split_env::postgres_and_redis_given() {
+        return;
+    }
+    let mut cluster = ReplicatedPlatform::start(Layout {
+        admin_password: ADMIN_PASSWORD,
+        jobs_replicas: 1,
+        gateways: 1,
+        env: &[],
+    });
+    // Replica A: the platform's gateway, resource and jobs services. Replica B: a resource and
+    // a jobs service of its own behind a gateway of its own, on the same database and Redis.
+    let resource_b = cluster.start_more(
+        &["resource"],
+        &[("TAD_RESOURCE_LISTEN", "127.0.0.1:0".to_owned())],
+        "TAD resource service is listening on ",
+    );
+    let resource_b = format!("http://{resource_b}");
+    let jobs_b = cluster.start_more(
+        &["jobs"],
+        &[
+            ("TAD_JOBS_LISTEN", "127.0.0.1:0".to_owned()),
+            ("TAD_RESOURCE_ADDR", resource_b.clone()),
+        ],
+        "TAD jobs service is listening on ",
+    );
+    let gateway_b = cluster.start_more(
+        &["gateway", "--listen", "127.0.0.1:0"],
+        &[
+            ("TAD_RESOURCE_ADDR", resource_b),
+            ("TAD_JOBS_ADDR", format!("http://{jobs_b}")),
+        ],
+        "TAD gateway is listening on ",
+    );
+    let writer = Api::new(&cluster.gateway_urls[0])
+        .login("admin", ADMIN_PASSWORD)
+        .await;
+    let reader = writer.with_base(&gateway_b);
+    reads_follow_writes(&writer, &reader).await;
+}
