@@ -11,7 +11,10 @@ use std::{
     any::Any,
     collections::HashMap,
     future::Future,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicI64, AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -65,7 +68,14 @@ pub struct ReadCache {
     generations: SharedCache,
     ttl: Duration,
     answers: Mutex<Answers>,
+    /// Reads that went to the database because the shared cache did not answer, since the last
+    /// warning, and when (Unix ms) that warning was logged: one line a minute, not one a read.
+    bypassed: AtomicU64,
+    bypass_warned_ms: AtomicI64,
 }
+
+/// How often a shared cache that does not answer is logged.
+const BYPASS_WARNING_EVERY_MS: i64 = 60_000;
 
 fn parse_generation(value: Option<Vec<u8>>) -> i64 {
     value
@@ -82,7 +92,31 @@ impl ReadCache {
             generations,
             ttl,
             answers: Mutex::new(Answers::default()),
+            bypassed: AtomicU64::new(0),
+            bypass_warned_ms: AtomicI64::new(i64::MIN),
         })
+    }
+
+    /// Counts a bypassed read; logs the count at most once a minute.
+    fn warn_bypassed(&self, error: &str) {
+        self.bypassed.fetch_add(1, Ordering::Relaxed);
+        let now = chrono::Utc::now().timestamp_millis();
+        let last = self.bypass_warned_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < BYPASS_WARNING_EVERY_MS
+            || self
+                .bypass_warned_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let reads = self.bypassed.swap(0, Ordering::Relaxed);
+        tracing::warn!(
+            error,
+            service = self.service,
+            reads,
+            "read cache bypassed: the shared cache does not answer, reads go to the database"
+        );
     }
 
     fn with_answers<T>(&self, work: impl FnOnce(&mut Answers) -> T) -> T {
@@ -100,7 +134,7 @@ impl ReadCache {
         let values = match self.generations.get_many(&keys).await {
             Ok(values) => values,
             Err(error) => {
-                tracing::warn!(%error, service = self.service, "read cache bypassed");
+                self.warn_bypassed(&error.to_string());
                 return None;
             }
         };
