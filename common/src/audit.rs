@@ -114,6 +114,19 @@ impl Origin {
         }
     }
 
+    /// The origin of the work the current task does for `actor` with `roles`: the request it
+    /// serves (set for every call by the services' `grpc_api!`), in the current trace.
+    pub fn current(actor: &str, roles: &[String]) -> Origin {
+        let request = crate::telemetry::RequestOrigin::current().unwrap_or_default();
+        Origin {
+            actor: actor.to_owned(),
+            role: roles.join(","),
+            request_id: request.request_id,
+            trace_id: crate::telemetry::trace_id_of(&tracing::Span::current()).unwrap_or_default(),
+            client_ip: request.client_ip,
+        }
+    }
+
     /// Work nobody asked for (the sweeper marking runs interrupted, retention).
     pub fn system() -> Origin {
         Origin {

@@ -188,13 +188,16 @@ macro_rules! grpc_api {
                     'life0: 'async_trait,
                     Self: 'async_trait,
                 {
-                    Box::pin(async move {
+                    // The call runs as serving the HTTP request it came for (its id and client
+                    // address, for the audit trail: `RequestOrigin::current`).
+                    let origin = $crate::telemetry::RequestOrigin::of_call(request.metadata());
+                    Box::pin(origin.scope(async move {
                         let $caller: $caller_type =
                             $crate::doorway::FromCall::from_call($self, &request)?;
                         let $body: $request = request.into_inner();
                         let reply: $response = $reply;
                         Ok(::tonic::Response::new(reply))
-                    })
+                    }))
                 }
             )*
         }
