@@ -17,7 +17,6 @@ use svc_resource::{
     service::{ResourceError, tokens::NewToken},
 };
 
-#[allow(dead_code)]
 mod support;
 
 use support::{actor, resource_service};
