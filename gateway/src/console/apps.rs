@@ -4,12 +4,15 @@
 //! calls as `GET /api/v2/...` with the browser's grant for a protected app; without one the app
 //! shows the service's answer (it needs its password) instead of its builds.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use futures::{StreamExt, stream};
 use proto::appinhouse::v1 as pb;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
+    listing::PageQuery,
     path_segment as segment,
     review::capped,
     signed_in_frame,
@@ -29,22 +32,11 @@ const PLATFORMS: [&str; 3] = ["ios", "android", "windows"];
 /// Calls to the appinhouse service made at once for the app list.
 const PARALLEL_CALLS: usize = 8;
 /// Highest page number read from a URL.
-const MAX_PAGE: u32 = 100_000;
+const MAX_PAGE: usize = 100_000;
 
-/// The query of both pages.
-#[derive(Debug, Default, Deserialize)]
-pub struct AppsQuery {
-    #[serde(default)]
-    pub page: Option<u32>,
-    /// The app page's platform (`ios` when absent).
-    #[serde(default)]
-    pub platform: String,
-}
-
-impl AppsQuery {
-    fn page(&self) -> u32 {
-        self.page.unwrap_or(1).clamp(1, MAX_PAGE)
-    }
+/// The page number of a list's query (1 when absent; refused, naming `page`, when not 1 or more).
+fn page_of(query: &PageQuery) -> Result<String, ApiError> {
+    Ok(query.page()?.min(MAX_PAGE).to_string())
 }
 
 /// One build as the pages show it.
@@ -179,9 +171,10 @@ fn neighbours(page: i64, total_page: i64) -> (Option<i64>, Option<i64>) {
 pub async fn apps_page(
     request: HttpRequest,
     call: Call,
-    query: web::Query<AppsQuery>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = Some(query.page().to_string());
+    let query = PageQuery::new(query.into_inner())?;
+    let page = Some(page_of(&query)?);
     let list = reply(
         call.clients
             .appinhouse()
@@ -210,10 +203,11 @@ pub async fn app_page(
     request: HttpRequest,
     call: Call,
     path: web::Path<String>,
-    query: web::Query<AppsQuery>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
+    let query = PageQuery::new(query.into_inner())?;
     let name = capped("app", &path)?.to_owned();
-    let platform = match query.platform.as_str() {
+    let platform = match query.text("platform").as_str() {
         "" => PLATFORMS[0].to_owned(),
         wanted if PLATFORMS.contains(&wanted) => wanted.to_owned(),
         other => {
@@ -232,7 +226,7 @@ pub async fn app_page(
         platform: platform.clone(),
         user_agent: String::new(),
         touch_hint: false,
-        page: Some(query.page().to_string()),
+        page: Some(page_of(&query)?),
         request_base_url: request_base(&request),
     };
     let answer = reply(

@@ -4,12 +4,15 @@
 //! an operator or admin (the roles 8.2.7 allows); the resource service refuses the others anyway.
 //! Hosts show whether a password or key is stored, never the secret.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use common::auth::Role;
 use proto::resource::v1 as pb;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
+    listing::PageQuery,
     path_segment,
     review::capped,
     signed_in_frame,
@@ -26,20 +29,10 @@ const PAGE_SIZE: u32 = 20;
 /// Highest page number read from a URL.
 const MAX_PAGE: u32 = 100_000;
 
-/// The query of the clusters and hosts pages.
-#[derive(Debug, Default, Deserialize)]
-pub struct ResourcesQuery {
-    /// Part of the cluster's (host's) name.
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub page: Option<u32>,
-}
-
-impl ResourcesQuery {
-    fn page(&self) -> u32 {
-        self.page.unwrap_or(1).clamp(1, MAX_PAGE)
-    }
+/// The page number of a list's query (1 when absent; refused, naming `page`, when not 1 or more).
+fn page_of(query: &PageQuery) -> Result<u32, ApiError> {
+    let page = query.page()?;
+    Ok(u32::try_from(page).unwrap_or(MAX_PAGE).min(MAX_PAGE))
 }
 
 /// A cluster row.
@@ -186,10 +179,11 @@ fn name_filter(name: &str) -> Option<String> {
 pub async fn clusters_page(
     request: HttpRequest,
     call: Call,
-    query: web::Query<ResourcesQuery>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = capped("name", &query.name)?.to_owned();
-    let page = query.page();
+    let query = PageQuery::new(query.into_inner())?;
+    let name = capped("name", &query.text("name"))?.to_owned();
+    let page = page_of(&query)?;
     let answer = reply(call.resource().query_clusters(pb::QueryClustersRequest {
         app_id: None,
         name: name_filter(&name),
@@ -212,10 +206,11 @@ pub async fn clusters_page(
 pub async fn hosts_page(
     request: HttpRequest,
     call: Call,
-    query: web::Query<ResourcesQuery>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = capped("name", &query.name)?.to_owned();
-    let page = query.page();
+    let query = PageQuery::new(query.into_inner())?;
+    let name = capped("name", &query.text("name"))?.to_owned();
+    let page = page_of(&query)?;
     let answer = reply(call.resource().query_hosts(pb::QueryHostsRequest {
         host_name: name_filter(&name),
         product_line_id: None,

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use common::auth::Role;
 use proto::{ErrorReason, artifact::v1 as pb, resource::v1 as resource_pb};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
 use super::{
     i18n::Lang,
+    listing::PageQuery,
     signed_in_frame,
     view::{Frame, render},
 };
@@ -80,17 +81,6 @@ pub struct ScriptView {
     /// `pending`, `success` (approved) or `failed` (rejected).
     pub state_class: &'static str,
     pub state_text: String,
-}
-
-/// The query of the list page.
-#[derive(Debug, Default, Deserialize)]
-pub struct ScriptsQuery {
-    /// Only this application's versions.
-    #[serde(default)]
-    pub application_id: String,
-    /// `all` lists every version; anything else only those waiting for review.
-    #[serde(default)]
-    pub state: String,
 }
 
 /// An application of the filter.
@@ -208,11 +198,12 @@ fn script_view(
 pub async fn scripts_page(
     request: HttpRequest,
     call: Call,
-    query: web::Query<ScriptsQuery>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = Lang::of_request(&request);
-    let application_id = capped("application_id", &query.application_id)?.to_owned();
-    let all = query.state == "all";
+    let query = PageQuery::new(query.into_inner())?;
+    let application_id = capped("application_id", &query.text("application_id"))?.to_owned();
+    let all = query.text("state") == "all";
     let list = pb::ListScriptsRequest {
         app_id: application_id.clone(),
         name: String::new(),

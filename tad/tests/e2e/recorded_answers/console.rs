@@ -49,6 +49,8 @@ async fn management_pages(recorder: &mut Recorder) {
         format!("/console/scripts?application_id={long}"),
         "/console/clusters/nope".to_owned(),
         format!("/console/hosts?name={long}"),
+        "/console/hosts?page=abc".to_owned(),
+        "/console/apps?page=0".to_owned(),
         "/console/apps/rog1?platform=symbian".to_owned(),
     ] {
         page(recorder, "console", "GET", &path, Payload::None).await;
