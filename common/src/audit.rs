@@ -97,23 +97,6 @@ pub struct Origin {
 }
 
 impl Origin {
-    /// The origin of a received call: `actor` with `roles`, and the request id and client
-    /// address its metadata carries (`crate::telemetry::RequestOrigin`), in the current trace.
-    pub fn of_call(
-        metadata: &tonic::metadata::MetadataMap,
-        actor: &str,
-        roles: &[String],
-    ) -> Origin {
-        let request = crate::telemetry::RequestOrigin::of_call(metadata);
-        Origin {
-            actor: actor.to_owned(),
-            role: roles.join(","),
-            request_id: request.request_id,
-            trace_id: crate::telemetry::trace_id_of(&tracing::Span::current()).unwrap_or_default(),
-            client_ip: request.client_ip,
-        }
-    }
-
     /// The origin of the work the current task does for `actor` with `roles`: the request it
     /// serves (set for every call by the services' `grpc_api!`), in the current trace.
     pub fn current(actor: &str, roles: &[String]) -> Origin {
