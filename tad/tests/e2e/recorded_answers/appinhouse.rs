@@ -257,6 +257,10 @@ async fn hosted(recorder: &mut Recorder) {
             ],
         )
         .await;
+    // Downloads and plists count their install after the answer (a spawned write): give those
+    // counts time to land before the pages show them. (Polling /installs would change the
+    // recorded /metrics by the number of polls.)
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     // The QR code encodes the page's URL as requested: a fixed Host keeps it stable.
     for agent in [IPHONE, ANDROID, WINDOWS] {
         let headers = [("user-agent", agent), ("host", "tad.test")];
