@@ -48,6 +48,15 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 const VERIFY_BATCH: i64 = 1000;
 /// What a secret's value is recorded as.
 pub const MASKED: &str = "******";
+/// The actor of a write made with appinhouse's secret key.
+pub const KEY_HOLDER: &str = "appinhouse-key";
+/// The actor of a request without credentials.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// Now, as the `time_ms` of an event (milliseconds since the Unix epoch, UTC).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 
 /// `ok`, or `refused` with the reason (the error code).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +117,23 @@ impl Origin {
             trace_id: crate::telemetry::trace_id_of(&tracing::Span::current()).unwrap_or_default(),
             client_ip: request.client_ip,
         }
+    }
+
+    /// The origin of the work the current task does for the bearer of `claims` (its username,
+    /// or `token:NAME` for an API token).
+    pub fn of(claims: &crate::auth::Claims) -> Origin {
+        Origin::current(&claims.actor_label(), &claims.roles)
+    }
+
+    /// A write made with appinhouse's `X-SecretKey` (no user behind it): actor and role
+    /// [`KEY_HOLDER`].
+    pub fn key_holder() -> Origin {
+        Origin::current(KEY_HOLDER, &[KEY_HOLDER.to_owned()])
+    }
+
+    /// A caller without credentials (a refused request, a public page's form).
+    pub fn anonymous() -> Origin {
+        Origin::current(ANONYMOUS, &[])
     }
 
     /// Work nobody asked for (the sweeper marking runs interrupted, retention).
