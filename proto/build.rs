@@ -2,6 +2,7 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
+        "protos/audit/v1/audit.proto",
         "protos/artifact/v1/artifact.proto",
         "protos/resource/v1/resource.proto",
         "protos/appinhouse/v1/appinhouse.proto",

@@ -39,6 +39,8 @@ diesel::table! {
         id -> Integer,
         seq -> BigInt,
         hash -> Text,
+        pruned_seq -> BigInt,
+        pruned_hash -> Text,
     }
 }
 
@@ -48,6 +50,8 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 const VERIFY_BATCH: i64 = 1000;
 /// What a secret's value is recorded as.
 pub const MASKED: &str = "******";
+/// The action of the event [`prune`] appends.
+pub const PRUNE_ACTION: &str = "audit.prune";
 /// The actor of a write made with appinhouse's secret key.
 pub const KEY_HOLDER: &str = "appinhouse-key";
 /// The actor of a request without credentials.
@@ -66,7 +70,7 @@ pub enum Outcome {
 }
 
 /// One field's change: before → after (`None`: absent), secrets as [`MASKED`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Change {
     pub field: String,
     pub before: Option<String>,
@@ -322,6 +326,10 @@ pub enum Broken {
     RemovedNewest { last: i64, head: i64 },
     #[error("the audit head was changed: it does not hold the hash of event {seq}")]
     HeadChanged { seq: i64 },
+    #[error(
+        "audit events 1 to {through} are missing: no audit.prune event records their removal by retention"
+    )]
+    PruneUnrecorded { through: i64 },
 }
 
 /// A chain found whole: how many events it has.
@@ -336,7 +344,12 @@ pub fn verify(connection: &mut DbConnection) -> QueryResult<Result<Verified, Bro
         .filter(audit_head::id.eq(1))
         .select((audit_head::seq, audit_head::hash))
         .first::<(i64, String)>(connection)?;
-    let mut previous: Option<(i64, String)> = None;
+    let (pruned_seq, pruned_hash) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::pruned_seq, audit_head::pruned_hash))
+        .first::<(i64, String)>(connection)?;
+    // After retention removed the oldest events, the chain starts after the last one removed.
+    let mut previous: Option<(i64, String)> = (pruned_seq > 0).then_some((pruned_seq, pruned_hash));
     let mut events = 0;
     loop {
         let after = previous.as_ref().map_or(0, |(seq, _)| *seq);
@@ -373,6 +386,11 @@ pub fn verify(connection: &mut DbConnection) -> QueryResult<Result<Verified, Bro
             previous = Some((event.seq, event.hash));
         }
     }
+    if pruned_seq > 0 && !prune_recorded(connection, pruned_seq)? {
+        return Ok(Err(Broken::PruneUnrecorded {
+            through: pruned_seq,
+        }));
+    }
     let last = previous.as_ref().map_or(0, |(seq, _)| *seq);
     if last != head_seq {
         return Ok(Err(Broken::RemovedNewest {
@@ -388,6 +406,86 @@ pub fn verify(connection: &mut DbConnection) -> QueryResult<Result<Verified, Bro
     Ok(Ok(Verified { events }))
 }
 
+/// Whether the newest `audit.prune` event still in the chain removed events through `through`
+/// (the head's pruned point cannot be moved without an event saying so).
+fn prune_recorded(connection: &mut DbConnection, through: i64) -> QueryResult<bool> {
+    let changes: Option<String> = audit_events::table
+        .filter(audit_events::action.eq(PRUNE_ACTION))
+        .filter(audit_events::object_kind.eq("audit"))
+        .order(audit_events::seq.desc())
+        .select(audit_events::changes)
+        .first(connection)
+        .optional()?;
+    let Some(changes) = changes else {
+        return Ok(false);
+    };
+    let changes: Vec<Change> = serde_json::from_str(&changes).unwrap_or_default();
+    let through = through.to_string();
+    Ok(changes
+        .iter()
+        .any(|change| change.field == "through_seq" && change.after.as_deref() == Some(&through)))
+}
+
+/// What [`prune`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    /// Events removed.
+    pub removed: i64,
+    /// The newest event removed (the chain now starts after it).
+    pub through_seq: i64,
+}
+
+/// Retention: removes the oldest events older than `before_ms`, from the oldest end only (up to
+/// the first event at or after `before_ms`, so a clock that went back never makes a hole), and
+/// keeps the last removed event's sequence number and hash in the head, so [`verify`] still
+/// checks the rest from there. The removal is itself recorded (`audit.prune`, by `system`), in
+/// the same transaction. Answers `None` when nothing is old enough.
+pub fn prune(
+    connection: &mut DbConnection,
+    before_ms: i64,
+    time_ms: i64,
+) -> QueryResult<Option<Pruned>> {
+    let first_kept: Option<i64> = audit_events::table
+        .filter(audit_events::time_ms.ge(before_ms))
+        .select(diesel::dsl::min(audit_events::seq))
+        .first(connection)?;
+    let through_seq = match first_kept {
+        Some(seq) => seq - 1,
+        None => audit_head::table
+            .filter(audit_head::id.eq(1))
+            .select(audit_head::seq)
+            .first(connection)?,
+    };
+    let through_hash: Option<String> = audit_events::table
+        .filter(audit_events::seq.eq(through_seq))
+        .select(audit_events::hash)
+        .first(connection)
+        .optional()?;
+    let Some(through_hash) = through_hash else {
+        return Ok(None);
+    };
+    let removed = diesel::delete(audit_events::table.filter(audit_events::seq.le(through_seq)))
+        .execute(connection)? as i64;
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set((
+            audit_head::pruned_seq.eq(through_seq),
+            audit_head::pruned_hash.eq(&through_hash),
+        ))
+        .execute(connection)?;
+    let event = NewEvent::new(&Origin::system(), PRUNE_ACTION, "audit", "retention")
+        .change(Change::new("removed", None, Some(&removed.to_string())))
+        .change(Change::new(
+            "through_seq",
+            None,
+            Some(&through_seq.to_string()),
+        ));
+    append(connection, event, time_ms)?;
+    Ok(Some(Pruned {
+        removed,
+        through_seq,
+    }))
+}
+
 /// What [`query`] selects; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -399,6 +497,8 @@ pub struct Filter {
     pub env_id: Option<String>,
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
+    /// Only events before this sequence number (the next batch of an export).
+    pub before_seq: Option<i64>,
 }
 
 /// The newest `limit` events matching `filter` (newest first), and how many match in all.
@@ -432,6 +532,9 @@ pub fn query(
         }
         if let Some(until) = filter.until_ms {
             query = query.filter(audit_events::time_ms.lt(until));
+        }
+        if let Some(before) = filter.before_seq {
+            query = query.filter(audit_events::seq.lt(before));
         }
         query
     };

@@ -623,10 +623,11 @@ mod tests {
 
     #[test]
     fn a_postgres_override_replaces_the_shared_migration_on_postgres_only() {
+        // The probe's own migration, then the common tables every service has (the audit trail).
         for backend in [Backend::Sqlite, Backend::Postgres] {
             assert_eq!(
                 PROBE_MIGRATIONS.versions(backend).expect("versions"),
-                ["20000101000001"]
+                ["20000101000001", "20261206000009", "20261206000010"]
             );
         }
         let test_database = testing::TestDatabase::sqlite(&PROBE_MIGRATIONS);

@@ -38,10 +38,18 @@ pub enum Role {
     Reviewer,
     /// Reads.
     Viewer,
+    /// Reads everything, the audit trail included, and writes nothing (issue 20).
+    Auditor,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Operator, Role::Reviewer, Role::Viewer];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Operator,
+        Role::Reviewer,
+        Role::Viewer,
+        Role::Auditor,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,6 +57,7 @@ impl Role {
             Role::Operator => "operator",
             Role::Reviewer => "reviewer",
             Role::Viewer => "viewer",
+            Role::Auditor => "auditor",
         }
     }
 

@@ -47,8 +47,17 @@ pub fn require_admin(caller: &impl AsRef<Claims>) -> Result<(), Forbidden> {
 pub fn require_reader(caller: &impl AsRef<Claims>) -> Result<(), Forbidden> {
     require(
         caller,
-        &[Role::Operator, Role::Reviewer, Role::Viewer],
+        &[Role::Operator, Role::Reviewer, Role::Viewer, Role::Auditor],
         "has no role",
+    )
+}
+
+/// Reads that only admins could make (users, webhooks, the CMDB lists): admins and auditors.
+pub fn require_admin_reader(caller: &impl AsRef<Claims>) -> Result<(), Forbidden> {
+    require(
+        caller,
+        &[Role::Auditor],
+        "lacks the admin or auditor role this needs",
     )
 }
 

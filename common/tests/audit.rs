@@ -8,12 +8,9 @@ use common::{
     db::{DbConnection, DbError, Migrations, testing::TestDatabase},
 };
 use diesel::{RunQueryDsl, sql_query};
-use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/audit_migrations");
 
 fn databases() -> Vec<TestDatabase> {
-    let migrations = Migrations::shared(MIGRATIONS);
+    let migrations = Migrations::common_only();
     let mut databases = vec![TestDatabase::sqlite(&migrations)];
     databases.extend(TestDatabase::postgres(&migrations));
     databases
@@ -173,5 +170,66 @@ async fn concurrent_appends_never_fork_the_chain_and_queries_filter() {
         assert_eq!((count, page.len()), (40, 5));
         assert!(page.iter().all(|event| event.actor == "odd"));
         assert!(page.windows(2).all(|pair| pair[0].seq > pair[1].seq));
+    }
+}
+
+#[tokio::test]
+async fn retention_removes_the_oldest_events_and_the_rest_still_verifies() {
+    for database in databases() {
+        // The clock went back at event 4: it is older than the cut, but after a kept event.
+        for (n, time_ms) in [(1, 1_000), (2, 2_000), (3, 5_000), (4, 1_500), (5, 6_000)] {
+            append(&database, event("carol", &format!("p{n}")), time_ms).await;
+        }
+        let pruned = database
+            .database
+            .transaction(|connection: &mut DbConnection| {
+                Ok::<_, DbError>(audit::prune(connection, 3_000, 7_000)?)
+            })
+            .await
+            .expect("prune");
+        assert_eq!(
+            pruned,
+            Some(audit::Pruned {
+                removed: 2,
+                through_seq: 2
+            })
+        );
+        // Events 3 to 5 and the prune's own event.
+        assert_eq!(verify(&database).await, Ok(audit::Verified { events: 4 }));
+        let (count, events) = database
+            .database
+            .run(|connection: &mut DbConnection| {
+                Ok::<_, DbError>(audit::query(connection, &Filter::default(), 10)?)
+            })
+            .await
+            .expect("query");
+        assert_eq!(count, 4);
+        assert_eq!(
+            (events[0].action.as_str(), events[0].actor.as_str()),
+            (audit::PRUNE_ACTION, "system")
+        );
+        assert_eq!(events.last().map(|event| event.seq), Some(3));
+
+        // Nothing old enough: nothing removed, nothing recorded.
+        let again = database
+            .database
+            .transaction(|connection: &mut DbConnection| {
+                Ok::<_, DbError>(audit::prune(connection, 3_000, 8_000)?)
+            })
+            .await
+            .expect("prune again");
+        assert_eq!(again, None);
+
+        // Removing more by hand and moving the head's pruned point is found.
+        execute(&database, "DELETE FROM audit_events WHERE seq = 3").await;
+        execute(
+            &database,
+            "UPDATE audit_head SET pruned_seq = 3, pruned_hash = (SELECT prev_hash FROM audit_events WHERE seq = 4)",
+        )
+        .await;
+        assert_eq!(
+            verify(&database).await,
+            Err(Broken::PruneUnrecorded { through: 3 })
+        );
     }
 }

@@ -276,7 +276,15 @@ impl Clients {
     /// The appinhouse service, whose routes are public (some checked by a secret key instead).
     /// Uploads of hosted builds may be large: messages up to 16 MiB.
     pub fn appinhouse(&self) -> AppinhouseServiceClient<ServiceChannel> {
-        AppinhouseServiceClient::with_interceptor(self.appinhouse.clone(), call_context(None))
+        self.appinhouse_for(None)
+    }
+
+    /// The appinhouse service, called on behalf of `caller` (its audit trail).
+    pub fn appinhouse_for<'a>(
+        &self,
+        caller: impl Into<Option<&'a Caller>>,
+    ) -> AppinhouseServiceClient<ServiceChannel> {
+        AppinhouseServiceClient::with_interceptor(self.appinhouse.clone(), call_context(caller))
             .max_decoding_message_size(APPINHOUSE_MESSAGE_BYTES)
     }
 }

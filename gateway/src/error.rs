@@ -24,6 +24,11 @@ pub struct ApiError {
 #[derive(Debug, Clone, Copy)]
 pub struct FailureMark(pub ErrorReason);
 
+/// The refusal an appinhouse answer carries (its failures are not TAD envelopes): the error
+/// code's name, set by the appinhouse handlers' failure answers.
+#[derive(Debug, Clone)]
+pub struct AppinhouseRefusal(pub &'static str);
+
 /// The `info` of a failure's envelope, beside its [`FailureMark`] (a console page shows it).
 #[derive(Debug, Clone)]
 pub struct FailureInfo(pub String);

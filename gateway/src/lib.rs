@@ -3,6 +3,7 @@
 //! caller's token and trace context.
 
 pub mod assets;
+pub mod audit;
 pub mod body;
 pub mod clients;
 pub mod console;
@@ -87,6 +88,7 @@ pub fn server(
             .app_data(body::query_config())
             .app_data(body::path_config())
             .wrap(from_fn(middleware::require_token))
+            .wrap(from_fn(middleware::record_refusals))
             .wrap(from_fn(idle::cut_stalled_bodies))
             .wrap(from_fn(middleware::security_headers))
             .wrap(from_fn(middleware::observe))

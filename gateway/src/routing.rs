@@ -191,6 +191,17 @@ pub struct Route {
     pub headers: &'static [(&'static str, &'static str, usize)],
     /// Extra setup of the actix resource of the path (e.g. the login's own body limit).
     pub setup: Option<fn(Resource) -> Resource>,
+    /// A write: the audit action and object kind its services record (issue 20); the gateway
+    /// records its refusals under them.
+    pub audit: Option<Audited>,
+}
+
+/// What the audit trail calls a write route's change: `action` (`cluster.create`) on an
+/// `object_kind` (`cluster`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audited {
+    pub action: &'static str,
+    pub object_kind: &'static str,
 }
 
 /// `to!(module::handler)`: the [`Handler`] of an actix handler function.
@@ -215,6 +226,7 @@ const fn route(method: Method, path: &'static str, handler: Handler) -> Route {
         query: &[],
         headers: &[],
         setup: None,
+        audit: None,
     }
 }
 
@@ -292,6 +304,14 @@ impl Route {
         self.access = Access::Public;
         self
     }
+    /// A write recorded in the audit trail as `action` on an `object_kind`.
+    pub const fn audits(mut self, action: &'static str, object_kind: &'static str) -> Self {
+        self.audit = Some(Audited {
+            action,
+            object_kind,
+        });
+        self
+    }
     /// The gateway itself refuses callers without these roles.
     pub const fn roles(mut self, roles: &'static [Role]) -> Self {
         self.access = Access::Bearer(roles);
@@ -348,6 +368,19 @@ pub fn register(
         }
         config.service(resource);
     }
+}
+
+/// The audit declaration of the route `pattern` answers for `method` (none for a read).
+pub fn audit_of(
+    routes: &[Route],
+    pattern: Option<&str>,
+    method: &actix_web::http::Method,
+) -> Option<Audited> {
+    let pattern = pattern?;
+    routes
+        .iter()
+        .find(|route| route.path == pattern && route.method.http() == method)
+        .and_then(|route| route.audit)
 }
 
 /// The access rule of a request. A declared route (matched pattern and method) has its own; a

@@ -4,6 +4,15 @@ pub mod appinhouse;
 pub mod error;
 pub mod excerpt;
 
+/// The audit trail each service keeps and answers (issue 20).
+pub mod audit {
+    /// Version 1 of the audit messages.
+    pub mod v1 {
+        #![allow(clippy::all, missing_docs)]
+        tonic::include_proto!("tad.audit.v1");
+    }
+}
+
 /// svc-artifact: stored files, packages, scripts, app-config templates, components.
 pub mod artifact {
     /// Version 1 of the artifact API.

@@ -47,7 +47,13 @@ pub fn settings(config: &Config, secret_key: String) -> AppinhouseSettings {
 }
 
 /// The tonic service to add to a server.
-pub fn grpc_service(service: AppinhouseService) -> AppinhouseServiceServer<grpc::AppinhouseGrpc> {
-    AppinhouseServiceServer::new(grpc::AppinhouseGrpc::new(service))
-        .max_decoding_message_size(16 * 1024 * 1024)
+pub fn grpc_service(
+    service: AppinhouseService,
+    jwt: common::auth::JwtKeys,
+) -> common::doorway::Authenticated<AppinhouseServiceServer<grpc::AppinhouseGrpc>> {
+    common::doorway::Authenticated::new(
+        AppinhouseServiceServer::new(grpc::AppinhouseGrpc::new(service))
+            .max_decoding_message_size(16 * 1024 * 1024),
+        jwt,
+    )
 }

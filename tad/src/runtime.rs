@@ -350,7 +350,7 @@ pub struct HostedServices {
     pub resource: Option<ResourceService>,
     pub artifact: Option<ArtifactService>,
     pub jobs: Option<(JobsService, JwtKeys)>,
-    pub appinhouse: Option<AppinhouseService>,
+    pub appinhouse: Option<(AppinhouseService, JwtKeys)>,
 }
 
 impl HostedServices {
@@ -377,11 +377,11 @@ impl HostedServices {
                 .await;
             routes.add_service(svc_jobs::grpc_service(jobs, jwt));
         }
-        if let Some(appinhouse) = self.appinhouse {
+        if let Some((appinhouse, jwt)) = self.appinhouse {
             health_reporter
                 .set_serving::<AppinhouseServiceServer<AppinhouseGrpc>>()
                 .await;
-            routes.add_service(svc_appinhouse::grpc_service(appinhouse));
+            routes.add_service(svc_appinhouse::grpc_service(appinhouse, jwt));
         }
         routes.routes()
     }
@@ -551,7 +551,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         resource: Some(resource),
         artifact: Some(artifact),
         jobs: Some((jobs, jwt.clone())),
-        appinhouse: Some(appinhouse),
+        appinhouse: Some((appinhouse, jwt.clone())),
     };
     let grpc_task = tokio::spawn(serve_grpc_in_process(services, incoming, async move {
         let _ = grpc_stopped.await;
@@ -624,10 +624,12 @@ pub async fn resource(config: Config) -> anyhow::Result<()> {
 pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
     let _telemetry = common::telemetry::init("tad-appinhouse", config.log_format)?;
     check_replica_database(&config, "appinhouse serve", "appinhouse").await?;
+    // Bearer tokens are checked for the audit query (admins and auditors; issue 20).
+    let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
     let service = appinhouse_service(&config, false).await?;
     let database = service.database().describe();
     let services = HostedServices {
-        appinhouse: Some(service),
+        appinhouse: Some((service, jwt)),
         ..HostedServices::default()
     };
     serve_split("appinhouse", config.appinhouse.listen, database, services).await

@@ -2,18 +2,24 @@
 //! backend records, and `shared_migrations!`, which declares a service's migrations and the test
 //! that databases migrated before stay current.
 
-use diesel_migrations::EmbeddedMigrations;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 use super::{Backend, DbError};
 
+/// The tables every service keeps in its own schema (`common/migrations/`: the audit trail of
+/// `crate::audit`), run among each service's own migrations in the order of their versions.
+const COMMON_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
 /// The migrations of one service: one folder (`migrations/`) used on both backends, and, where a
 /// migration's SQL truly differs on PostgreSQL, an override folder (`migrations-postgres/`) whose
-/// migration of the same name is used instead of the shared one on that backend. The versions
-/// recorded in `__diesel_schema_migrations` are the folders' date prefixes, so the layout of the
-/// folders never changes which migrations a database has had.
+/// migration of the same name is used instead of the shared one on that backend; plus the common
+/// tables every service has (`common/migrations/`). The versions recorded in
+/// `__diesel_schema_migrations` are the folders' date prefixes, so the layout of the folders never
+/// changes which migrations a database has had.
 pub struct Migrations {
     shared: EmbeddedMigrations,
     postgres_overrides: Option<EmbeddedMigrations>,
+    with_common: bool,
 }
 
 impl Migrations {
@@ -22,6 +28,16 @@ impl Migrations {
         Migrations {
             shared,
             postgres_overrides: None,
+            with_common: true,
+        }
+    }
+
+    /// Only the common tables (the tests of `crate::audit`).
+    pub const fn common_only() -> Migrations {
+        Migrations {
+            shared: COMMON_MIGRATIONS,
+            postgres_overrides: None,
+            with_common: false,
         }
     }
 
@@ -34,6 +50,7 @@ impl Migrations {
         Migrations {
             shared,
             postgres_overrides: Some(postgres_overrides),
+            with_common: true,
         }
     }
 
@@ -60,6 +77,7 @@ impl Migrations {
     pub(super) fn for_backend(&self, backend: Backend) -> BackendMigrations<'_> {
         BackendMigrations {
             shared: &self.shared,
+            common: self.with_common.then_some(&COMMON_MIGRATIONS),
             overrides: match backend {
                 Backend::Sqlite => None,
                 Backend::Postgres => self.postgres_overrides.as_ref(),
@@ -68,10 +86,12 @@ impl Migrations {
     }
 }
 
-/// Lends embedded migrations to the harness without giving them away, with one backend's
-/// overrides put in place of the shared migrations of the same version.
+/// Lends embedded migrations to the harness without giving them away: the service's and the
+/// common ones in the order of their versions, with one backend's overrides put in place of the
+/// shared migrations of the same version.
 pub(super) struct BackendMigrations<'a> {
     shared: &'a EmbeddedMigrations,
+    common: Option<&'a EmbeddedMigrations>,
     overrides: Option<&'a EmbeddedMigrations>,
 }
 
@@ -82,6 +102,12 @@ impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB>
         &self,
     ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
         let mut migrations = diesel::migration::MigrationSource::<DB>::migrations(self.shared)?;
+        if let Some(common) = self.common {
+            migrations.extend(diesel::migration::MigrationSource::<DB>::migrations(
+                common,
+            )?);
+            migrations.sort_by_key(|migration| migration.name().version().to_string());
+        }
         let Some(overrides) = self.overrides else {
             return Ok(migrations);
         };

@@ -133,7 +133,7 @@ mod tests {
         );
         assert_eq!(
             names(grantable(&["admin".into()])),
-            ["admin", "operator", "reviewer", "viewer"]
+            ["admin", "operator", "reviewer", "viewer", "auditor"]
         );
     }
 }

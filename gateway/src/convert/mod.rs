@@ -3,6 +3,7 @@
 pub mod appinhouse;
 pub mod appinhouse_page;
 pub mod artifact;
+pub mod audit;
 pub mod catalog;
 pub mod executions;
 pub mod jobs;

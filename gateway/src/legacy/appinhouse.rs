@@ -39,8 +39,32 @@ impl actix_web::ResponseError for Failure {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(self.body())
+        let mut response = HttpResponse::build(self.status_code()).json(self.body());
+        if let Some(refusal) = refusal_name(self.code) {
+            response
+                .extensions_mut()
+                .insert(crate::error::AppinhouseRefusal(refusal));
+        }
+        response
     }
+}
+
+/// The audit trail's reason for a refused appinhouse write (none for a server fault).
+fn refusal_name(code: AppinhouseCode) -> Option<&'static str> {
+    Some(match code {
+        AppinhouseCode::SystemError
+        | AppinhouseCode::UnknownError
+        | AppinhouseCode::DatabaseError
+        | AppinhouseCode::DeleteFileError => return None,
+        AppinhouseCode::InvalidParameter => "invalid_parameter",
+        AppinhouseCode::PageOutOfRange => "page_out_of_range",
+        AppinhouseCode::PlistError => "plist_error",
+        AppinhouseCode::ArchiveMissing => "archive_missing",
+        AppinhouseCode::TimeFormat => "time_format",
+        AppinhouseCode::AppNotFound => "app_not_found",
+        AppinhouseCode::AppExists => "app_exists",
+        AppinhouseCode::SecretKey => "secret_key",
+    })
 }
 
 pub(super) fn ok(extra: Map<String, Value>) -> HttpResponse {

@@ -6,6 +6,7 @@ pub mod appinhouse;
 pub mod appinhouse_files;
 pub mod appinhouse_pages;
 pub mod artifact;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod executions;

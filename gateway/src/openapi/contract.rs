@@ -23,6 +23,7 @@ pub enum RoleName {
     Operator,
     Reviewer,
     Viewer,
+    Auditor,
 }
 
 /// One value of a step's parameters or of an app-config group (5.6.2.3, 5.6.2.4): a text, or

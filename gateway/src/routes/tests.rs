@@ -12,6 +12,39 @@ use crate::openapi::{
 };
 use crate::routing::Method;
 
+/// The POST routes that only read (5.8.1 at both of its URLs).
+const READING_POSTS: [&str; 2] = [
+    "/api/app/jobinstance/{id}/{cpm_id}/{sequence}/alldata/read",
+    "/api/jobinstance/{id}/{cpm_id}/{sequence}/出",
+];
+
+#[test]
+fn every_write_route_names_its_audit_action_and_no_read_does() {
+    for route in ROUTES {
+        let writes = route.method != Method::Get && !READING_POSTS.contains(&route.path);
+        match route.audit {
+            Some(audited) => {
+                assert!(
+                    writes,
+                    "{} {:?} reads, yet declares an audit action",
+                    route.path, route.method
+                );
+                let (kind, verb) = audited.action.split_once('.').unwrap_or_default();
+                assert!(
+                    !kind.is_empty() && !verb.is_empty() && !audited.object_kind.is_empty(),
+                    "{}: the action is kind.verb",
+                    route.path
+                );
+            }
+            None => assert!(
+                !writes,
+                "{} {:?} writes: declare .audits(action, object_kind)",
+                route.path, route.method
+            ),
+        }
+    }
+}
+
 #[test]
 fn every_route_is_declared_once_and_its_path_agrees_on_the_token() {
     let mut seen = BTreeSet::new();

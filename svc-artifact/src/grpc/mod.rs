@@ -210,4 +210,13 @@ common::grpc_api! {
             versions: converted(views),
         }
     }
+
+    // The audit trail (issue 20).
+    query_audit(
+        &self,
+        actor: common::auth::Actor,
+        body: proto::audit::v1::AuditQuery,
+    ) -> proto::audit::v1::AuditPage {
+        common::audit_rpc::query(self.service.database(), &actor.claims, body).await?
+    }
 }

@@ -392,4 +392,13 @@ common::grpc_api! {
         self.service.delete_webhook(&actor, &body.id).await?;
         pb::DeleteResponse::default()
     }
+
+    // The audit trail (issue 20).
+    query_audit(
+        &self,
+        actor: common::auth::Actor,
+        body: proto::audit::v1::AuditQuery,
+    ) -> proto::audit::v1::AuditPage {
+        common::audit_rpc::query(self.service.database(), &actor.claims, body).await?
+    }
 }

@@ -295,4 +295,21 @@ common::grpc_api! {
         let lookup = convert::name_lookup(body);
         convert::names_response(self.service.lookup_names(&actor, lookup).await?)
     }
+
+    // The audit trail (issue 20).
+    query_audit(
+        &self,
+        actor: common::auth::Actor,
+        body: proto::audit::v1::AuditQuery,
+    ) -> proto::audit::v1::AuditPage {
+        common::audit_rpc::query(self.service.database(), &actor.claims, body).await?
+    }
+    record_audit_refusal(
+        &self,
+        authentication: Authentication,
+        body: proto::audit::v1::AuditRefusal,
+    ) -> proto::audit::v1::AuditRecorded {
+        let caller = authentication.0.as_ref();
+        common::audit_rpc::record_refusal(self.service.database(), caller, body).await?
+    }
 }

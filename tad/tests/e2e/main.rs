@@ -13,6 +13,7 @@ mod artifact_archives;
 mod artifact_routes;
 mod artifact_s3;
 mod audit_cli;
+mod audit_trail;
 mod auth_sessions;
 mod cluster_deletes;
 mod concurrent_saves;

@@ -28,6 +28,7 @@
 mod admin;
 mod appinhouse;
 mod artifact;
+mod audit;
 mod console;
 mod executions;
 mod jobs;
@@ -616,6 +617,7 @@ async fn play() -> Recorder {
     pages::closing(&mut recorder).await;
     console::play(&mut recorder, &configured).await;
     tokens::play(&mut recorder).await;
+    audit::play(&mut recorder).await;
     recorder
 }
 
