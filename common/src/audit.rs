@@ -445,6 +445,10 @@ pub fn prune(
     before_ms: i64,
     time_ms: i64,
 ) -> QueryResult<Option<Pruned>> {
+    // Take the head's row first: concurrent sweeps of several replicas take turns.
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set(audit_head::seq.eq(audit_head::seq))
+        .execute(connection)?;
     let first_kept: Option<i64> = audit_events::table
         .filter(audit_events::time_ms.ge(before_ms))
         .select(diesel::dsl::min(audit_events::seq))

@@ -233,3 +233,28 @@ async fn retention_removes_the_oldest_events_and_the_rest_still_verifies() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_retention_sweep_removes_events_older_than_its_days() {
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let now = audit::now_ms();
+    for database in databases() {
+        append(&database, event("dave", "old"), now - 10 * DAY_MS).await;
+        append(&database, event("dave", "recent"), now - DAY_MS).await;
+        let pruned = common::audit_retention::sweep(&database.database, 5, now)
+            .await
+            .expect("sweep");
+        assert_eq!(
+            pruned,
+            Some(audit::Pruned {
+                removed: 1,
+                through_seq: 1
+            })
+        );
+        assert_eq!(verify(&database).await, Ok(audit::Verified { events: 2 }));
+        let again = common::audit_retention::sweep(&database.database, 5, now)
+            .await
+            .expect("sweep again");
+        assert_eq!(again, None);
+    }
+}

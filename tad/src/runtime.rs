@@ -96,6 +96,7 @@ pub async fn resource_service(
     );
     let jwt = jwt.with_sessions(sessions);
     let jobs = svc_resource::JobsDirectory::new(jobs);
+    start_audit_retention(config, "resource", &database);
     Ok(svc_resource::service(
         config,
         database,
@@ -104,6 +105,13 @@ pub async fn resource_service(
         cipher,
         std::sync::Arc::new(jobs),
     ))
+}
+
+/// Starts the hourly audit retention sweep of `service` when `TAD_AUDIT_RETENTION_DAYS` is set.
+fn start_audit_retention(config: &Config, service: &'static str, database: &common::db::Database) {
+    if let Some(days) = config.audit_retention_days {
+        common::audit_retention::start(service, database.clone(), days);
+    }
 }
 
 /// Opens (and migrates) the appinhouse database and file store and builds the rules over them.
@@ -126,6 +134,7 @@ pub async fn appinhouse_service(
             .await
             .context("database task stopped")?
             .context("cannot open the appinhouse database")?;
+    start_audit_retention(config, "appinhouse", &database);
     // The error names the directory or the bucket (never its credentials).
     let store =
         svc_appinhouse::open_store(config).context("cannot open the appinhouse file store")?;
@@ -195,6 +204,7 @@ pub async fn jobs_service(
     svc_jobs::sealed::seal_plaintext_rows(&database, &sealer)
         .await
         .context("cannot seal the values of the jobs database")?;
+    start_audit_retention(config, "jobs", &database);
     let resource = ResourceDirectory::new(resource);
     let artifact = ArtifactDirectory::new(artifact);
     let engine = Engine::new(
@@ -306,6 +316,7 @@ pub async fn artifact_service(
     .await
     .context("database task stopped")??;
     let resource = svc_artifact::ResourceDirectory::new(resource);
+    start_audit_retention(config, "artifact", &database);
     let service = svc_artifact::service(config, database, storage, jwt, resource);
     // Crash leftovers go in the background: listing a large bucket must not delay serving.
     let collector = service.clone();

@@ -300,14 +300,7 @@ pub(super) fn appinhouse_options(
     let page_size = positive(raw.page_size, &keys::APPINHOUSE_PAGE_SIZE)?;
     let max_page = positive(raw.max_page, &keys::APPINHOUSE_MAX_PAGE)?;
     let min_residue = positive(raw.min_residue, &keys::APPINHOUSE_MIN_RESIDUE)?;
-    if let Some(days) = raw.max_age_days
-        && !(1..=MAX_AGE_DAYS).contains(&days)
-    {
-        return Err(invalid(
-            &keys::APPINHOUSE_MAX_AGE_DAYS.label(),
-            format!("{days} must be between 1 and {MAX_AGE_DAYS}"),
-        ));
-    }
+    retention_days(raw.max_age_days, &keys::APPINHOUSE_MAX_AGE_DAYS)?;
     let files_dir = raw
         .files_dir
         .clone()
@@ -333,3 +326,14 @@ pub(super) fn appinhouse_options(
 
 /// Longest retention of builds in days (a century).
 const MAX_AGE_DAYS: u32 = 36_500;
+
+/// A retention in days: unset (forever) or 1 to 36500.
+pub(super) fn retention_days(days: Option<u32>, key: &KeySpec) -> Result<Option<u32>, ConfigError> {
+    match days {
+        Some(days) if !(1..=MAX_AGE_DAYS).contains(&days) => Err(invalid(
+            &key.label(),
+            format!("{days} must be between 1 and {MAX_AGE_DAYS}"),
+        )),
+        days => Ok(days),
+    }
+}

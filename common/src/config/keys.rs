@@ -364,6 +364,9 @@ config_keys! {
     SSH_TIMEOUT_SECS: "TAD_SSH_TIMEOUT_SECS" => parsed(ssh_timeout_secs), file "ssh_timeout_secs",
         default Value("10"), read_by "resource, jobs",
         "Seconds allowed for the SSH validation of a host (8.2.7) and each SSH connect of a deployment.";
+    AUDIT_RETENTION_DAYS: "TAD_AUDIT_RETENTION_DAYS" => parsed(audit_retention_days),
+        file "audit_retention_days", default Unset("audit events are kept forever"), read_by "resource, artifact, jobs, appinhouse",
+        "Audit events older than this many days (1 to 36500) are removed hourly by every service from the oldest end of its trail; the removal is itself an audit event and `tad audit verify` still checks the rest.";
     TOKEN_TTL_SECS: "TAD_TOKEN_TTL_SECS" => parsed(token_ttl_secs), file "token_ttl_secs",
         default Value("43200"), read_by "resource", "Lifetime of issued tokens in seconds (12 h).";
     MAX_BODY_BYTES: "TAD_MAX_BODY_BYTES" => parsed(max_body_bytes), file "max_body_bytes",

@@ -205,6 +205,8 @@ pub struct Config {
     /// leftover that a starting artifact or appinhouse service removes
     /// (`TAD_STORAGE_GC_AGE_SECS`, default 3600; 0 removes every one, only for single replicas).
     pub storage_gc_age_secs: u64,
+    /// Days an audit event is kept (`TAD_AUDIT_RETENTION_DAYS`; none: forever).
+    pub audit_retention_days: Option<u32>,
     /// svc-jobs.
     pub jobs: ServiceConfig,
     /// svc-appinhouse.
@@ -392,6 +394,10 @@ impl Config {
             artifact,
             artifact_store,
             storage_gc_age_secs: or_default(raw.storage_gc_age_secs, &keys::STORAGE_GC_AGE_SECS)?,
+            audit_retention_days: checks::retention_days(
+                raw.audit_retention_days,
+                &keys::AUDIT_RETENTION_DAYS,
+            )?,
             jobs,
             appinhouse,
             appinhouse_options,

@@ -135,6 +135,7 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) artifact_store: RawArtifactStore,
     pub(super) storage_gc_age_secs: Option<u64>,
+    pub(super) audit_retention_days: Option<u32>,
     #[serde(default)]
     pub(super) execution: RawExecution,
 }
