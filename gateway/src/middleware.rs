@@ -241,11 +241,17 @@ pub async fn require_token(
                 *response.response_mut().status_mut() = actix_web::http::StatusCode::FORBIDDEN;
                 return Ok(response.map_into_boxed_body());
             }
-            if let Err(error) = check_roles(&caller, roles) {
-                return Ok(request.error_response(error).map_into_boxed_body());
-            }
             let console_page = request.method() == actix_web::http::Method::GET
                 && session::is_console_path(request.path());
+            if let Err(error) = check_roles(&caller, roles) {
+                // A console page a role may not see answers the console's failure page.
+                let response = request.error_response(error).map_into_boxed_body();
+                return Ok(if console_page {
+                    console_failure_as_page(response, &caller)
+                } else {
+                    response
+                });
+            }
             let page_caller = console_page.then(|| caller.clone());
             request.extensions_mut().insert(caller);
             let response = next.call(request).await?.map_into_boxed_body();

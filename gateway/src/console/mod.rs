@@ -7,6 +7,7 @@
 //! middleware, see `crate::middleware::require_token`).
 
 pub mod apps;
+pub mod audit;
 pub mod dashboard;
 pub mod failure;
 pub mod i18n;
@@ -69,6 +70,7 @@ pub const CATALOGUES: &[i18n::Catalogue] = &[
     messages::review::MESSAGES,
     messages::resources::MESSAGES,
     messages::apps::MESSAGES,
+    messages::audit::MESSAGES,
     messages::failure::MESSAGES,
     messages::run::MESSAGES,
     tokens::MESSAGES,
@@ -119,6 +121,7 @@ fn user_view(caller: &Caller) -> UserView {
     UserView {
         name: caller.claims.username().to_owned(),
         roles: caller.claims.roles.join(", "),
+        reads_audit: caller.claims.may(&[common::auth::Role::Auditor]),
     }
 }
 

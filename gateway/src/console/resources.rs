@@ -326,6 +326,7 @@ mod page_tests {
         let user = UserView {
             name: "olga".into(),
             roles: "operator".into(),
+            reads_audit: false,
         };
         Frame::new(
             Lang::English,

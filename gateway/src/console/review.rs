@@ -477,6 +477,7 @@ mod page_tests {
                 Some(UserView {
                     name: "rita".into(),
                     roles: "reviewer".into(),
+                    reads_audit: false,
                 }),
                 Some("c0ffee".into()),
             ),

@@ -544,6 +544,7 @@ mod tests {
         let user = UserView {
             name: "u".into(),
             roles: "viewer".into(),
+            reads_audit: false,
         };
         let page = RunPage {
             frame: Frame::new(Lang::English, "run", Some(user), Some("c0ffee".into())),

@@ -30,6 +30,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("jointline.html", include_str!("templates/jointline.html")),
     ("run.html", include_str!("templates/run.html")),
     ("tokens.html", include_str!("templates/tokens.html")),
+    ("audit.html", include_str!("templates/audit.html")),
 ];
 
 /// The environment, built once. A template that does not parse is a build mistake that the
@@ -59,6 +60,8 @@ pub struct UserView {
     pub name: String,
     /// The roles, comma-separated.
     pub roles: String,
+    /// An admin or auditor (the audit page's link).
+    pub reads_audit: bool,
 }
 
 /// What every page shares: language and its messages, the page's name, the user and the CSRF
@@ -144,6 +147,7 @@ mod tests {
         UserView {
             name: "<script>alert('u')</script>".into(),
             roles: "viewer".into(),
+            reads_audit: false,
         }
     }
 

@@ -3,6 +3,7 @@
 //! template asks for a message by key (`t.key`) and [`super::i18n::Lang::messages`] merges them.
 
 pub mod apps;
+pub mod audit;
 pub mod failure;
 pub mod resources;
 pub mod review;

@@ -4,6 +4,8 @@
 //! `GET /api/audit/export.csv` streams the same filter as CSV. On SQLite, and on PostgreSQL +
 //! Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set.
 
+mod browser;
+
 use serde_json::{Value, json};
 
 use crate::support::{Api, EmbeddedPlatform, assert_failure, http_client};
