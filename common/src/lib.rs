@@ -6,6 +6,7 @@
 //! no `unwrap`/`expect` outside tests and startup code.
 
 pub mod audit;
+pub mod audit_testing;
 pub mod auth;
 pub mod bus;
 pub mod cache;
