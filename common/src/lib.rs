@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod audit_retention;
 pub mod audit_rpc;
+pub mod audit_testing;
 pub mod auth;
 pub mod bus;
 pub mod cache;

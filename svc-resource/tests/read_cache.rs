@@ -14,13 +14,13 @@ use std::sync::{
 };
 
 use common::{auth::Claims, database_test_suite, db::Database};
-use support::{actor, resource_service_sharing, seed, with_token};
+use support::{actor, cluster_fields, host_fields, resource_service_sharing, seed, with_token};
 use svc_resource::{
     ClusterUsage, ResourceService,
     db::MIGRATIONS,
     service::{
-        PageRequest, ResourceError, WriteChannel, catalog::ProductLineInput,
-        clusters::ClusterFields, hosts::HostFields, import::CatalogImport, lookups::NameLookup,
+        PageRequest, ResourceError, WriteChannel, catalog::ProductLineInput, import::CatalogImport,
+        lookups::NameLookup,
     },
 };
 
@@ -317,27 +317,6 @@ async fn catalog_writes_through_one_replica_are_read_at_once_through_the_other(d
             .await,
         Err(ResourceError::Forbidden(_))
     ));
-}
-
-fn host_fields(ip: &str, name: &str) -> HostFields {
-    HostFields {
-        host_ip: ip.to_owned(),
-        host_name: name.to_owned(),
-        ssh_user: "deploy".to_owned(),
-        ssh_password: Some("secret".to_owned()),
-        product_line_id: "pl1".to_owned(),
-        env_id: "e1".to_owned(),
-        ..HostFields::default()
-    }
-}
-
-fn cluster_fields(name: &str) -> ClusterFields {
-    ClusterFields {
-        name: name.to_owned(),
-        env_id: "e1".to_owned(),
-        app_id: "a1".to_owned(),
-        ..ClusterFields::default()
-    }
 }
 
 fn cluster(name: &str, env: &str, app: &str, deleting: bool) -> (String, String, String, bool) {

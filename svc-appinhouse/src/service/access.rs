@@ -7,12 +7,20 @@
 //! password starts a new epoch: every grant made before stops working.
 
 use chrono::{Duration, NaiveDateTime};
-use common::{db::DbConnection, limits, time::now_utc};
+use common::{
+    audit::{Change, Origin},
+    db::DbConnection,
+    limits,
+    time::now_utc,
+};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::{AppinhouseError, AppinhouseResult, AppinhouseService, apps::existing_app};
+use super::{
+    AppinhouseError, AppinhouseResult, AppinhouseService, app_event, append_event,
+    apps::existing_app,
+};
 use crate::db::models::access::{self, AccessRow};
 
 /// How long the page password opens an app's page.
@@ -123,11 +131,16 @@ impl AppinhouseService {
     pub async fn protect_app(&self, app: &str, password: &str) -> AppinhouseResult<()> {
         let app = app.trim().to_owned();
         let changed = app.clone();
+        let origin = Origin::key_holder();
         if password.is_empty() {
             self.database
                 .transaction(move |connection| {
                     existing_app(connection, &app)?;
+                    let was_set = access::find_access(connection, &app)?.is_some();
                     access::delete_access(connection, &app)?;
+                    let event = app_event(&origin, "app.protect", &app)
+                        .change(Change::secret("password", was_set, false));
+                    append_event(connection, event)?;
                     Ok::<_, AppinhouseError>(())
                 })
                 .await?;
@@ -155,7 +168,11 @@ impl AppinhouseService {
             .transaction(move |connection| {
                 existing_app(connection, &app)?;
                 let now = now_utc();
-                if !access::reset_access(connection, &app, &hash, &epoch, now)? {
+                let was_set = access::reset_access(connection, &app, &hash, &epoch, now)?;
+                let event = app_event(&origin, "app.protect", &app)
+                    .change(Change::secret("password", was_set, true));
+                append_event(connection, event)?;
+                if !was_set {
                     access::insert_access(
                         connection,
                         &AccessRow {
@@ -186,8 +203,9 @@ impl AppinhouseService {
         }
         let app = app.trim().to_owned();
         let service = self.clone();
+        let origin = Origin::key_holder();
         self.database
-            .run(move |connection| {
+            .transaction(move |connection| {
                 existing_app(connection, &app)?;
                 let row = access::find_access(connection, &app)?.ok_or_else(|| {
                     AppinhouseError::Invalid {
@@ -198,7 +216,15 @@ impl AppinhouseService {
                         ),
                     }
                 })?;
-                Ok(service.grant(&app, &row.epoch, hours))
+                let grant = service.grant(&app, &row.epoch, hours);
+                let expires = grant.expires_unix.to_string();
+                let event = app_event(&origin, "app.share", &app).change(Change::new(
+                    "expires_unix",
+                    None,
+                    Some(&expires),
+                ));
+                append_event(connection, event)?;
+                Ok(grant)
             })
             .await
     }
@@ -230,7 +256,20 @@ impl AppinhouseService {
                 .await
                 .unwrap_or(false);
         if matches {
-            return Ok(self.grant(&app, &row.epoch, UNLOCK_HOURS));
+            let grant = self.grant(&app, &row.epoch, UNLOCK_HOURS);
+            let expires = grant.expires_unix.to_string();
+            let event = app_event(&Origin::anonymous(), "app.unlock", &app).change(Change::new(
+                "expires_unix",
+                None,
+                Some(&expires),
+            ));
+            self.database
+                .transaction(move |connection| {
+                    append_event(connection, event)?;
+                    Ok::<_, AppinhouseError>(())
+                })
+                .await?;
+            return Ok(grant);
         }
         let (failures, since): (i64, NaiveDateTime) = if minute_started {
             (row.failed_attempts + 1, row.attempts_since)

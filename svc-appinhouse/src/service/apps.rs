@@ -1,9 +1,17 @@
 //! Apps: create (1009 when it exists), update, delete (with its builds, plists and hosted
 //! files), ordering (top / end / up / down) and the paginated list.
 
-use common::{db::DbConnection, limits, time::now_utc};
+use common::{
+    audit::{Change, Origin},
+    db::DbConnection,
+    limits,
+    time::now_utc,
+};
 
-use super::{AppinhouseError, AppinhouseResult, AppinhouseService, Window, required, url_safe};
+use super::{
+    AppinhouseError, AppinhouseResult, AppinhouseService, Window, app_event, append_event,
+    required, url_safe,
+};
 use crate::db::models::{
     apps::{self, AppRow},
     builds,
@@ -74,6 +82,7 @@ impl AppinhouseService {
         limits::check("description", &description, limits::REMARK)?;
         let alias = alias.unwrap_or_default().trim().to_owned();
         limits::check("alias", &alias, limits::NAME)?;
+        let origin = Origin::key_holder();
         self.database
             .transaction(move |connection| {
                 if apps::find(connection, &name)?.is_some() {
@@ -95,6 +104,10 @@ impl AppinhouseService {
                 })? {
                     return Err(AppinhouseError::AppExists(row.name));
                 }
+                let event = app_event(&origin, "app.create", &row.name)
+                    .change(Change::new("description", None, Some(&row.description)))
+                    .change(Change::new("alias", None, Some(&row.alias)));
+                append_event(connection, event)?;
                 Ok(row)
             })
             .await
@@ -116,10 +129,21 @@ impl AppinhouseService {
         limits::check("description", &description, limits::REMARK)?;
         let alias = alias.unwrap_or_default().trim().to_owned();
         limits::check("alias", &alias, limits::NAME)?;
+        let origin = Origin::key_holder();
         self.database
             .transaction(move |connection| {
-                existing_app(connection, &name)?;
+                let before = existing_app(connection, &name)?;
                 apps::update_text(connection, &name, &description, &alias, now_utc())?;
+                let mut event = app_event(&origin, "app.update", &name);
+                for (field, old, new) in [
+                    ("description", &before.description, &description),
+                    ("alias", &before.alias, &alias),
+                ] {
+                    if old != new {
+                        event = event.change(Change::new(field, Some(old), Some(new)));
+                    }
+                }
+                append_event(connection, event)?;
                 Ok(())
             })
             .await
@@ -130,12 +154,19 @@ impl AppinhouseService {
     pub async fn delete_app(&self, name: &str) -> AppinhouseResult<()> {
         let name = name.trim().to_owned();
         let key_prefix = name.clone();
+        let origin = Origin::key_holder();
         self.database
             .transaction(move |connection| {
                 existing_app(connection, &name)?;
                 builds::delete_of_app(connection, &name)?;
                 crate::db::models::access::delete_access(connection, &name)?;
                 apps::delete(connection, &name)?;
+                let event = app_event(&origin, "app.delete", &name).change(Change::new(
+                    "name",
+                    Some(&name),
+                    None,
+                ));
+                append_event(connection, event)?;
                 Ok::<_, AppinhouseError>(())
             })
             .await?;
@@ -151,8 +182,15 @@ impl AppinhouseService {
 
     /// Moves an app in the list; up on the first and down on the last change nothing.
     pub async fn move_app(&self, name: &str, operation: &str) -> AppinhouseResult<()> {
-        let operation = SortOperation::parse(operation.trim())?;
+        let operation_name = operation.trim().to_owned();
+        let operation = SortOperation::parse(&operation_name)?;
         let name = name.trim().to_owned();
+        // The move route carries no key: anyone with the list may reorder it.
+        let event = app_event(&Origin::anonymous(), "app.move", &name).change(Change::new(
+            "operation",
+            None,
+            Some(&operation_name),
+        ));
         self.database
             .transaction(move |connection| {
                 existing_app(connection, &name)?;
@@ -184,6 +222,7 @@ impl AppinhouseService {
                     }
                     _ => {}
                 }
+                append_event(connection, event)?;
                 Ok(())
             })
             .await

@@ -5,12 +5,17 @@
 use std::collections::HashSet;
 
 use chrono::Timelike;
-use common::{db::DbConnection, limits, time::now_utc};
+use common::{
+    audit::{Change, Origin},
+    db::DbConnection,
+    limits,
+    time::now_utc,
+};
 
 use super::{
-    AppinhouseError, AppinhouseResult, AppinhouseService, Fields,
+    AppinhouseError, AppinhouseResult, AppinhouseService, Fields, app_event, append_event,
     apps::existing_app,
-    optional,
+    build_event, optional,
     platform::Platform,
     plist::OtaManifest,
     required,
@@ -237,20 +242,31 @@ impl AppinhouseService {
         Ok(())
     }
 
-    /// Records a build (with what its hosted file says, for an upload); deletes a hosted file or
-    /// icon it replaced.
+    /// Records a build (with what its hosted file says, for an upload) with the event of
+    /// `action` by the key holder; deletes a hosted file or icon it replaced.
     pub(crate) async fn record_build(
         &self,
+        action: &'static str,
         record: BuildRecord,
         details: Option<DetailsRow>,
     ) -> AppinhouseResult<()> {
         let app = record.app.clone();
+        let origin = Origin::key_holder();
         let replaced = self
             .database
             .transaction(move |connection| {
                 let mut replaced: Vec<String> =
                     record_build_in(connection, &record)?.into_iter().collect();
                 replaced.extend(save_details_in(connection, &record, details)?);
+                let build = (
+                    record.app.as_str(),
+                    record.platform.as_str(),
+                    &*record.version,
+                );
+                let event = build_event(&origin, action, build)
+                    .change(Change::new("version", None, Some(&record.version)))
+                    .change(Change::new("title", None, Some(&record.title)));
+                append_event(connection, event)?;
                 unreferenced(connection, &record.app, replaced)
             })
             .await?;
@@ -309,6 +325,7 @@ impl AppinhouseService {
             None => String::new(),
         };
         self.record_build(
+            "build.save",
             BuildRecord {
                 app,
                 platform,
@@ -348,9 +365,14 @@ impl AppinhouseService {
             MAX_EXTEND_KEY_BYTES,
         )?;
         let changed = app.clone();
+        let origin = Origin::key_holder();
         self.database
             .transaction(move |connection| {
                 existing_app(connection, &app)?;
+                let build = (app.as_str(), platform.as_str(), version.as_str());
+                let event = build_event(&origin, "build.save_extend", build)
+                    .change(Change::new("extend_key", None, Some(&extend_key)))
+                    .change(Change::new("extend_name", None, Some(&extend_name)));
                 let build = builds::find(connection, &app, platform.as_str(), &version)?
                     .ok_or_else(|| {
                         AppinhouseError::NotFound(format!(
@@ -376,6 +398,7 @@ impl AppinhouseService {
                         create_time: now_utc(),
                     },
                 )?;
+                append_event(connection, event)?;
                 Ok::<_, AppinhouseError>(())
             })
             .await?;
@@ -411,6 +434,7 @@ impl AppinhouseService {
         }
         let app = app.trim().to_owned();
         let changed = app.clone();
+        let origin = Origin::key_holder();
         let (removed, files) = self
             .database
             .transaction(move |connection| {
@@ -421,6 +445,11 @@ impl AppinhouseService {
                     keys.extend(delete_build_in(connection, row)?.1);
                 }
                 let files = unreferenced(connection, &app, keys)?;
+                let deleted = old.len().to_string();
+                let event = app_event(&origin, "build.delete_old", &app)
+                    .change(Change::new("platform", None, Some(platform.as_str())))
+                    .change(Change::new("deleted", None, Some(&deleted)));
+                append_event(connection, event)?;
                 Ok::<_, AppinhouseError>((old.len(), files))
             })
             .await?;

@@ -224,7 +224,10 @@ impl AppinhouseService {
             icon_key: icon_key.clone(),
             installs: 0,
         };
-        if let Err(error) = self.record_build(record, Some(details)).await {
+        if let Err(error) = self
+            .record_build("build.upload", record, Some(details))
+            .await
+        {
             // The app may have gone meanwhile: leave no file behind a failed record.
             let _ = self.store.delete(&key).await;
             if !icon_key.is_empty() {

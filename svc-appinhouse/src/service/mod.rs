@@ -21,7 +21,10 @@ pub mod time;
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
-use common::db::Database;
+use common::{
+    audit::{self, NewEvent, Origin},
+    db::{Database, DbConnection},
+};
 use subtle::ConstantTimeEq;
 
 pub use error::{AppinhouseError, AppinhouseResult, Fault};
@@ -66,6 +69,33 @@ pub struct AppinhouseService {
     store: BuildStore,
     settings: Arc<AppinhouseSettings>,
     reads: Arc<read_cache::AppReads<reads::Cached>>,
+}
+
+/// Appends `event` now, in the caller's transaction (issue 20).
+pub(crate) fn append_event(
+    connection: &mut DbConnection,
+    event: NewEvent,
+) -> diesel::QueryResult<()> {
+    audit::append(connection, event, audit::now_ms()).map(|_| ())
+}
+
+/// The event of `action` on app `app`, by `origin`.
+pub(crate) fn app_event(origin: &Origin, action: &str, app: &str) -> NewEvent {
+    NewEvent::new(origin, action, "app", app)
+}
+
+/// The event of `action` on the build `version` of `app` for `platform`, by `origin`.
+pub(crate) fn build_event(
+    origin: &Origin,
+    action: &str,
+    (app, platform, version): (&str, &str, &str),
+) -> NewEvent {
+    NewEvent::new(
+        origin,
+        action,
+        "build",
+        &format!("{app}/{platform}/{version}"),
+    )
 }
 
 /// Form fields of a request, by name.

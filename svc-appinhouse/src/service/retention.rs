@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
+use common::audit::{Change, Origin};
+
 use super::{
-    AppinhouseError, AppinhouseResult, AppinhouseService,
+    AppinhouseError, AppinhouseResult, AppinhouseService, append_event, build_event,
     builds::{delete_build_in, unreferenced},
 };
 use crate::db::models::builds;
@@ -65,6 +67,13 @@ impl AppinhouseService {
                     let mut keys = Vec::new();
                     for row in beyond_residue.iter().filter(|row| row.build_time < cutoff) {
                         let (deleted, files) = delete_build_in(connection, row)?;
+                        if deleted {
+                            let build = (row.app.as_str(), row.platform.as_str(), &*row.version);
+                            let built = row.build_time.and_utc().to_rfc3339();
+                            let event = build_event(&Origin::system(), "build.expire", build)
+                                .change(Change::new("build_time", Some(&built), None));
+                            append_event(connection, event)?;
+                        }
                         removed += usize::from(deleted);
                         keys.extend(files);
                     }

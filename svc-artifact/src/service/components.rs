@@ -3,7 +3,11 @@
 //! package for an existing method id is a new version; the newest is used. The built-in
 //! component `custom` with method `cu1` has no package and only runs the step's scripts.
 
-use common::{limits, time::now_utc};
+use common::{
+    audit::{self, Change, NewEvent, Origin},
+    limits,
+    time::now_utc,
+};
 use serde::Deserialize;
 
 use super::{
@@ -209,6 +213,15 @@ impl ArtifactService {
             create_time: now,
         };
         let write_row = row.clone();
+        let event = NewEvent::new(
+            &Origin::of(&actor.claims),
+            "component.upload",
+            "component",
+            &component.id,
+        )
+        .change(Change::new("name", None, Some(&component.name)))
+        .change(Change::new("method", None, Some(&method.id)))
+        .change(Change::new("method_version", None, Some(&version.id)));
         self.database
             .transaction(move |connection| {
                 if let Some(existing) = components::find_method(connection, &method.id)?
@@ -226,6 +239,7 @@ impl ArtifactService {
                 components::upsert_method(connection, &method)?;
                 components::insert_version(connection, &version)?;
                 files::insert_all(connection, &[write_row])?;
+                audit::append(connection, event, audit::now_ms())?;
                 Ok(())
             })
             .await?;

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use common::time::now_utc;
+use common::{
+    audit::{self, Change, NewEvent, Origin},
+    time::now_utc,
+};
 use serde_json::Value;
 
 use super::{
@@ -58,6 +61,23 @@ struct VersionWrite {
     version_id: String,
     files: Vec<FileRow>,
     templates: Vec<TemplateRow>,
+}
+
+/// The event of an upload (`action` on `kind`) that makes the version `write` labelled
+/// `version`: the new version's id, of the application, with its name, label and files.
+fn upload_event(
+    actor: &Actor,
+    action: &str,
+    kind: &str,
+    write: &VersionWrite,
+    version: &str,
+) -> NewEvent {
+    let files = write.files.len().to_string();
+    NewEvent::new(&Origin::of(&actor.claims), action, kind, &write.version_id)
+        .app(Some(&write.artifact.app_id))
+        .change(Change::new("name", None, Some(&write.artifact.name)))
+        .change(Change::new("version", None, Some(version)))
+        .change(Change::new("files", None, Some(&files)))
 }
 
 impl ArtifactService {
@@ -217,7 +237,9 @@ impl ArtifactService {
                 }],
             });
         }
-        self.write_versions(&version, &creator, now, writes).await?;
+        let event = upload_event(actor, "package.sync", "package", &writes[0], &version);
+        self.write_versions(&version, &creator, now, writes, event)
+            .await?;
         drop(unpack_dir);
         Ok(UploadOutcome {
             files: vec![rows[0].clone()],
@@ -405,7 +427,8 @@ impl ArtifactService {
             files: rows.clone(),
             templates: template_rows,
         };
-        self.write_versions(&version, &creator, now, vec![write])
+        let event = upload_event(actor, "config_file.upload", "config_file", &write, &version);
+        self.write_versions(&version, &creator, now, vec![write], event)
             .await?;
         let templates = rows
             .iter()
@@ -420,14 +443,15 @@ impl ArtifactService {
         })
     }
 
-    /// Records the versions `writes` in order, in one transaction, each labelled `version`,
-    /// by `creator` at `now`.
+    /// Records the versions `writes` in order, in one transaction with the upload's `event`,
+    /// each labelled `version`, by `creator` at `now`.
     async fn write_versions(
         &self,
         version: &str,
         creator: &str,
         now: NaiveDateTime,
         writes: Vec<VersionWrite>,
+        event: NewEvent,
     ) -> ArtifactResult<()> {
         let (version, creator) = (version.to_owned(), creator.to_owned());
         self.database
@@ -447,6 +471,7 @@ impl ArtifactService {
                         artifacts::insert_template(connection, template)?;
                     }
                 }
+                audit::append(connection, event, audit::now_ms())?;
                 Ok::<_, ArtifactError>(())
             })
             .await

@@ -1,7 +1,12 @@
 //! Scripts (5.11): each upload is one script version (`disable` until reviewed), its files
 //! checked against `file_md5`; review by a `reviewer` or `admin` who did not upload it.
 
-use common::{auth::Role, limits, time::now_utc};
+use common::{
+    audit::{self, Change, NewEvent, Origin},
+    auth::Role,
+    limits,
+    time::now_utc,
+};
 
 use super::{
     Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, UploadOutcome, file_row,
@@ -66,10 +71,22 @@ impl ArtifactService {
             .collect();
         let version_id = script.id.clone();
         let write_rows = rows.clone();
+        let files = rows.len().to_string();
+        let event = NewEvent::new(
+            &Origin::of(&actor.claims),
+            "script.upload",
+            "script",
+            &script.id,
+        )
+        .app(Some(&script.app_id))
+        .change(Change::new("name", None, Some(&script.name)))
+        .change(Change::new("status", None, Some(&script.status)))
+        .change(Change::new("files", None, Some(&files)));
         self.database
             .transaction(move |connection| {
                 scripts::insert(connection, &script)?;
                 files::insert_all(connection, &write_rows)?;
+                audit::append(connection, event, audit::now_ms())?;
                 Ok::<_, ArtifactError>(())
             })
             .await?;
@@ -134,6 +151,7 @@ impl ArtifactService {
             status.to_owned(),
             actor.username().to_owned(),
         );
+        let origin = Origin::of(&actor.claims);
         self.database
             .transaction(move |connection| {
                 let script = scripts::find(connection, &id)?
@@ -146,6 +164,10 @@ impl ArtifactService {
                 }
                 let now = now_utc();
                 scripts::set_status(connection, &id, &status, &reviewer, now)?;
+                let event = NewEvent::new(&origin, "script.review", "script", &id)
+                    .app(Some(&script.app_id))
+                    .change(Change::new("status", Some(&script.status), Some(&status)));
+                audit::append(connection, event, audit::now_ms())?;
                 Ok(ScriptRow {
                     status,
                     reviewer,

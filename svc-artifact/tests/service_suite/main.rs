@@ -25,10 +25,12 @@ use svc_artifact::{
 };
 use svc_resource::{ResourceService, ResourceSettings};
 
+mod audit_events;
 mod packages;
 mod scripts;
 mod unknown_application;
 
+use audit_events::*;
 use packages::*;
 use scripts::*;
 use unknown_application::*;
@@ -326,6 +328,7 @@ fn tar_gz(mode: u32, compression: flate2::Compression, entries: &[(&str, &[u8])]
 }
 
 database_test_suite!(MIGRATIONS;
+    uploads_and_reviews_append_one_event_each,
     package_sync_stores_files_and_templates,
     concurrent_syncs_of_a_new_package_all_become_versions_of_it,
     refused_uploads_leave_nothing,

@@ -3,6 +3,7 @@
 //! Each write is a plain function on a connection so an import can run many in one transaction.
 
 use common::{
+    audit::Origin,
     auth::Claims,
     db::{DbConnection, insert_unless_taken},
     limits,
@@ -10,8 +11,9 @@ use common::{
 };
 
 use super::{
-    CATALOG_WRITE, RecordKind, ResourceError, ResourceResult, ResourceService, require_admin,
-    require_reader, validate,
+    CATALOG_WRITE, RecordKind, ResourceError, ResourceResult, ResourceService,
+    audit::{self, Audited, deleted, saved},
+    require_admin, require_reader, validate,
 };
 use crate::db::models::catalog::{
     self, ApplicationRow, ClusterTypeRow, EnvRow, ModuleRow, ProductLineRow, applications,
@@ -19,6 +21,11 @@ use crate::db::models::catalog::{
 };
 use crate::db::models::resources::{cluster_queries, host_queries};
 use common::read_cache::RESOURCE_CATALOG;
+
+/// A table's find by id.
+type FindRow<Row> = fn(&mut DbConnection, &str) -> diesel::QueryResult<Option<Row>>;
+/// A table's delete by id (answers the rows deleted).
+type DeleteRow = fn(&mut DbConnection, &str) -> diesel::QueryResult<usize>;
 
 /// How many dependents a refusal names at most.
 const NAMED_DEPENDENTS: usize = 10;
@@ -151,33 +158,46 @@ impl ClusterTypeInput {
     }
 }
 
+/// A row as a save left it, with the row it replaced (`None`: created).
+#[derive(Debug, Clone)]
+pub(crate) struct Saved<Row> {
+    pub before: Option<Row>,
+    pub row: Row,
+}
+
 /// Inserts `fresh` when no row has its key, else writes `updated(existing)`. A row another request
 /// inserted after the first look counts as existing (see `insert_unless_taken`), so two imports
 /// or two admins creating the same id at once both succeed.
-fn insert_or_update<Row>(
+fn insert_or_update<Row: Clone>(
     connection: &mut DbConnection,
     find: impl Fn(&mut DbConnection) -> diesel::QueryResult<Option<Row>>,
     insert: impl FnOnce(&mut DbConnection, &Row) -> diesel::QueryResult<()>,
     update: impl FnOnce(&mut DbConnection, &Row) -> diesel::QueryResult<()>,
     fresh: Row,
     updated: impl FnOnce(Row) -> Row,
-) -> ResourceResult<Row> {
+) -> ResourceResult<Saved<Row>> {
     if find(connection)?.is_none()
         && insert_unless_taken(connection, |connection| insert(connection, &fresh))?
     {
-        return Ok(fresh);
+        return Ok(Saved {
+            before: None,
+            row: fresh,
+        });
     }
     let existing = find(connection)?.ok_or(diesel::result::Error::NotFound)?;
-    let row = updated(existing);
+    let row = updated(existing.clone());
     update(connection, &row)?;
-    Ok(row)
+    Ok(Saved {
+        before: Some(existing),
+        row,
+    })
 }
 
 pub(crate) fn upsert_product_line_in(
     connection: &mut DbConnection,
     actor: &str,
     input: ProductLineInput,
-) -> ResourceResult<ProductLineRow> {
+) -> ResourceResult<Saved<ProductLineRow>> {
     let now = now_utc();
     let ProductLineInput { id, name } = input;
     let fresh = ProductLineRow {
@@ -207,7 +227,7 @@ pub(crate) fn upsert_application_in(
     connection: &mut DbConnection,
     actor: &str,
     input: ApplicationInput,
-) -> ResourceResult<ApplicationRow> {
+) -> ResourceResult<Saved<ApplicationRow>> {
     let ApplicationInput {
         id,
         name,
@@ -248,7 +268,7 @@ pub(crate) fn upsert_module_in(
     connection: &mut DbConnection,
     actor: &str,
     input: ModuleInput,
-) -> ResourceResult<ModuleRow> {
+) -> ResourceResult<Saved<ModuleRow>> {
     let ModuleInput {
         id,
         name,
@@ -289,7 +309,7 @@ pub(crate) fn upsert_env_in(
     connection: &mut DbConnection,
     actor: &str,
     input: EnvInput,
-) -> ResourceResult<EnvRow> {
+) -> ResourceResult<Saved<EnvRow>> {
     let EnvInput { id, name, remark } = input;
     let now = now_utc();
     let fresh = EnvRow {
@@ -320,7 +340,7 @@ pub(crate) fn upsert_env_in(
 pub(crate) fn upsert_cluster_type_in(
     connection: &mut DbConnection,
     input: ClusterTypeInput,
-) -> ResourceResult<ClusterTypeRow> {
+) -> ResourceResult<Saved<ClusterTypeRow>> {
     let ClusterTypeInput { key, value } = input;
     let fresh = ClusterTypeRow {
         type_key: key.clone(),
@@ -349,7 +369,9 @@ impl ResourceService {
         name: &str,
     ) -> ResourceResult<ProductLineRow> {
         let input = ProductLineInput::new(id, name);
-        self.admin_write(actor, input, upsert_product_line_in).await
+        let write = upsert_product_line_in;
+        self.admin_write(actor, "product_line.save", input, write)
+            .await
     }
 
     pub async fn list_product_lines(&self, actor: &Claims) -> ResourceResult<Vec<ProductLineRow>> {
@@ -362,9 +384,9 @@ impl ResourceService {
         let kind = RecordKind::ProductLine;
         self.delete_unused(
             actor,
-            kind,
+            ("product_line.delete", kind),
             id,
-            product_lines::delete,
+            (product_lines::find, product_lines::delete),
             move |connection, id| {
                 let applications = catalog::applications_of_product_line(connection, id)?;
                 let named = describe(applications.iter().map(|row| (&row.id, &row.name)));
@@ -385,7 +407,9 @@ impl ResourceService {
         product_line_id: &str,
     ) -> ResourceResult<ApplicationRow> {
         let input = ApplicationInput::new(id, name, product_line_id);
-        self.admin_write(actor, input, upsert_application_in).await
+        let write = upsert_application_in;
+        self.admin_write(actor, "application.save", input, write)
+            .await
     }
 
     /// Every application, or those of one existing product line.
@@ -413,9 +437,9 @@ impl ResourceService {
         let kind = RecordKind::Application;
         self.delete_unused(
             actor,
-            kind,
+            ("application.delete", kind),
             id,
-            applications::delete,
+            (applications::find, applications::delete),
             move |connection, id| {
                 let modules = catalog::modules_of_application(connection, id)?;
                 let named = describe(modules.iter().map(|row| (&row.id, &row.name)));
@@ -437,7 +461,8 @@ impl ResourceService {
         application_id: &str,
     ) -> ResourceResult<ModuleRow> {
         let input = ModuleInput::new(id, name, application_id);
-        self.admin_write(actor, input, upsert_module_in).await
+        let write = upsert_module_in;
+        self.admin_write(actor, "module.save", input, write).await
     }
 
     /// Every module, or those of one existing application.
@@ -462,7 +487,9 @@ impl ResourceService {
 
     pub async fn delete_module(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
         let unguarded = |_: &mut DbConnection, _: &str| Ok(());
-        self.delete_unused(actor, RecordKind::Module, id, modules::delete, unguarded)
+        let table: (FindRow<_>, DeleteRow) = (modules::find, modules::delete);
+        let action = ("module.delete", RecordKind::Module);
+        self.delete_unused(actor, action, id, table, unguarded)
             .await
     }
 
@@ -475,7 +502,8 @@ impl ResourceService {
         remark: &str,
     ) -> ResourceResult<EnvRow> {
         let input = EnvInput::new(id, name, remark);
-        self.admin_write(actor, input, upsert_env_in).await
+        self.admin_write(actor, "env.save", input, upsert_env_in)
+            .await
     }
 
     pub async fn list_envs(&self, actor: &Claims) -> ResourceResult<Vec<EnvRow>> {
@@ -485,7 +513,9 @@ impl ResourceService {
     /// Deletes an environment that no cluster or host is in.
     pub async fn delete_env(&self, actor: &Claims, id: &str) -> ResourceResult<()> {
         let kind = RecordKind::Env;
-        self.delete_unused(actor, kind, id, envs::delete, move |connection, id| {
+        let table: (FindRow<_>, DeleteRow) = (envs::find, envs::delete);
+        let action = ("env.delete", kind);
+        self.delete_unused(actor, action, id, table, move |connection, id| {
             let clusters = cluster_queries::list(connection, Some(id), None)?;
             let named = describe(clusters.iter().map(|row| (&row.id, &row.name)));
             refuse_if_used(kind, id, RecordKind::Cluster, named)?;
@@ -503,7 +533,7 @@ impl ResourceService {
         value: &str,
     ) -> ResourceResult<ClusterTypeRow> {
         let input = ClusterTypeInput::new(key, value);
-        self.admin_write(actor, input, |connection, _, input| {
+        self.admin_write(actor, "cluster_type.save", input, |connection, _, input| {
             upsert_cluster_type_in(connection, input)
         })
         .await
@@ -516,24 +546,32 @@ impl ResourceService {
 
     pub async fn delete_cluster_type(&self, actor: &Claims, key: &str) -> ResourceResult<()> {
         let unguarded = |_: &mut DbConnection, _: &str| Ok(());
-        let kind = RecordKind::ClusterType;
-        self.delete_unused(actor, kind, key, cluster_types::delete, unguarded)
+        let table: (FindRow<_>, DeleteRow) = (cluster_types::find, cluster_types::delete);
+        let action = ("cluster_type.delete", RecordKind::ClusterType);
+        self.delete_unused(actor, action, key, table, unguarded)
             .await
     }
 
-    /// An admin's write of a checked `input` (checked after the role), in one transaction.
-    async fn admin_write<Input: Send + 'static, Row: Send + 'static>(
+    /// An admin's write of a checked `input` (checked after the role), in one transaction with
+    /// its `action` event.
+    async fn admin_write<Input: Send + 'static, Row: Audited + Send + 'static>(
         &self,
         actor: &Claims,
+        action: &'static str,
         input: ResourceResult<Input>,
-        write: fn(&mut DbConnection, &str, Input) -> ResourceResult<Row>,
+        write: fn(&mut DbConnection, &str, Input) -> ResourceResult<Saved<Row>>,
     ) -> ResourceResult<Row> {
         require_admin(actor)?;
         let input = input?;
+        let origin = Origin::of(actor);
         let actor = actor.username().to_owned();
         let written = self
             .database
-            .transaction(move |connection| write(connection, &actor, input))
+            .transaction(move |connection| {
+                let Saved { before, row } = write(connection, &actor, input)?;
+                audit::append(connection, saved(&origin, action, before.as_ref(), &row))?;
+                Ok(row)
+            })
             .await;
         self.reads.written(CATALOG_WRITE, written).await
     }
@@ -575,24 +613,29 @@ impl ResourceService {
             .await
     }
 
-    /// Deletes a record once `refuse_if_used` lets it go; unknown ids fail naming them.
-    async fn delete_unused(
+    /// Deletes a record of `table` (its find and delete) once `refuse_if_used` lets it go, with
+    /// the event of `action`; unknown ids fail naming them (as a `kind`).
+    async fn delete_unused<Row: Audited + Send + 'static>(
         &self,
         actor: &Claims,
-        kind: RecordKind,
+        (action, kind): (&'static str, RecordKind),
         id: &str,
-        delete: fn(&mut DbConnection, &str) -> diesel::QueryResult<usize>,
+        table: (FindRow<Row>, DeleteRow),
         refuse_if_used: impl FnOnce(&mut DbConnection, &str) -> ResourceResult<()> + Send + 'static,
     ) -> ResourceResult<()> {
         require_admin(actor)?;
+        let origin = Origin::of(actor);
+        let (find, delete) = table;
         let id = id.to_owned();
         let written = self
             .database
             .transaction(move |connection| {
                 refuse_if_used(connection, &id)?;
-                if delete(connection, &id)? == 0 {
+                let Some(row) = find(connection, &id)? else {
                     return Err(ResourceError::NotFound { kind, id });
-                }
+                };
+                delete(connection, &id)?;
+                audit::append(connection, deleted(&origin, action, &row))?;
                 Ok(())
             })
             .await;

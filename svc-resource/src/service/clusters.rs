@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use common::{
+    audit::{NewEvent, Origin},
     auth::{Actor, Claims},
     db::DbConnection,
     limits,
@@ -15,7 +16,9 @@ use common::{
 
 use super::{
     PageRequest, RESOURCES_SCOPE, RESOURCES_WRITE, RecordKind, ResourceError, ResourceResult,
-    ResourceService, WriteChannel, require_admin, require_operator, require_reader, validate,
+    ResourceService, WriteChannel,
+    audit::{self, Audited, deleted, saved},
+    require_admin, require_operator, require_reader, validate,
 };
 use crate::db::models::{
     catalog::{ApplicationRow, applications, cluster_types, envs},
@@ -236,14 +239,15 @@ fn check_unique_name(
     Ok(())
 }
 
-/// Creates (or, through the admin channel, upserts by id) a cluster.
+/// Creates (or, through the admin channel, upserts by id) a cluster; answers the row it replaced
+/// (`None`: created) and the view of the saved one.
 pub(crate) fn save_cluster_in(
     connection: &mut DbConnection,
     actor: &str,
     id: Option<String>,
     fields: &ClusterFields,
     channel: WriteChannel,
-) -> ResourceResult<ClusterView> {
+) -> ResourceResult<(Option<ClusterRow>, ClusterView)> {
     let checked = check_fields(connection, fields)?;
     let id = match id {
         Some(id) => id,
@@ -255,7 +259,8 @@ pub(crate) fn save_cluster_in(
         WriteChannel::Aos => SOURCE_AOS,
         WriteChannel::Admin => SOURCE_CMDB,
     };
-    let row = match cluster_queries::find(connection, &id)? {
+    let before = cluster_queries::find(connection, &id)?;
+    let row = match before.clone() {
         Some(existing) => {
             let row = ClusterRow {
                 name: checked.name,
@@ -289,16 +294,16 @@ pub(crate) fn save_cluster_in(
             row
         }
     };
-    written_view(connection, row)
+    Ok((before, written_view(connection, row)?))
 }
 
 /// Binds hosts (by id) to a cluster; each must exist and share the cluster's environment and
-/// product line. Binding twice changes nothing.
+/// product line. Binding twice changes nothing. Answers the cluster.
 pub(crate) fn bind_hosts_in(
     connection: &mut DbConnection,
     cluster_id: &str,
     host_ids: &[String],
-) -> ResourceResult<()> {
+) -> ResourceResult<ClusterRow> {
     let cluster = found_cluster(connection, cluster_id)?;
     let product_line_id = applications::find(connection, &cluster.app_id)?
         .map(|app| app.product_line_id)
@@ -321,7 +326,26 @@ pub(crate) fn bind_hosts_in(
         }
         binding_queries::bind(connection, &cluster.id, &host.id, now)?;
     }
-    Ok(())
+    Ok(cluster)
+}
+
+/// The event of binding (`bound`) or unbinding `host_ids` to or from `cluster`.
+fn binding_event(
+    origin: &Origin,
+    cluster: &ClusterRow,
+    host_ids: &[String],
+    bound: bool,
+) -> NewEvent {
+    let hosts = serde_json::to_string(host_ids).unwrap_or_default();
+    let (action, before, after) = if bound {
+        ("cluster.bind_hosts", None, Some(hosts.as_str()))
+    } else {
+        ("cluster.unbind_hosts", Some(hosts.as_str()), None)
+    };
+    NewEvent::new(origin, action, ClusterRow::KIND, &cluster.id)
+        .app(Some(&cluster.app_id))
+        .env(Some(&cluster.env_id))
+        .change(audit::change("hosts", before, after))
 }
 
 impl ResourceService {
@@ -334,11 +358,19 @@ impl ResourceService {
         channel: WriteChannel,
     ) -> ResourceResult<ClusterView> {
         let id = channel.new_record_id(actor, id)?;
+        let origin = Origin::of(actor);
+        let action = match channel {
+            WriteChannel::Aos => "cluster.create",
+            WriteChannel::Admin => "cluster.save",
+        };
         let actor = actor.username().to_owned();
         let written = self
             .database
             .transaction(move |connection| {
-                save_cluster_in(connection, &actor, id, &fields, channel)
+                let (before, view) = save_cluster_in(connection, &actor, id, &fields, channel)?;
+                let event = saved(&origin, action, before.as_ref(), &view.row);
+                audit::append(connection, event)?;
+                Ok(view)
             })
             .await;
         self.reads.written(RESOURCES_WRITE, written).await
@@ -356,6 +388,7 @@ impl ResourceService {
             WriteChannel::Aos => require_operator(actor)?,
             WriteChannel::Admin => require_admin(actor)?,
         }
+        let origin = Origin::of(actor);
         let actor = actor.username().to_owned();
         let id = id.to_owned();
         let written = self
@@ -363,6 +396,7 @@ impl ResourceService {
             .transaction(move |connection| {
                 let existing = found_cluster(connection, &id)?;
                 refuse_cmdb(&existing, channel, "edited")?;
+                let before = existing.clone();
                 let checked = check_fields(connection, &fields)?;
                 check_unique_name(connection, &checked, &id)?;
                 let row = ClusterRow {
@@ -376,6 +410,8 @@ impl ResourceService {
                     ..existing
                 };
                 cluster_queries::update(connection, &row)?;
+                let event = saved(&origin, "cluster.update", Some(&before), &row);
+                audit::append(connection, event)?;
                 written_view(connection, row)
             })
             .await;
@@ -426,6 +462,7 @@ impl ResourceService {
             )))
         });
         let cluster_id = id.to_owned();
+        let origin = Origin::of(&actor.claims);
         let outcome = match checked {
             Ok(()) => {
                 self.database
@@ -445,6 +482,7 @@ impl ResourceService {
                         binding_queries::unbind_cluster(connection, &cluster_id)?;
                         cluster_queries::delete(connection, &cluster_id)?;
                         cluster_deletions::withdraw(connection, &cluster_id)?;
+                        audit::append(connection, deleted(&origin, "cluster.delete", &existing))?;
                         Ok(existing)
                     })
                     .await
@@ -584,10 +622,18 @@ impl ResourceService {
         host_ids: Vec<String>,
     ) -> ResourceResult<()> {
         require_operator(actor)?;
+        let origin = Origin::of(actor);
         let cluster_id = cluster_id.to_owned();
         let written = self
             .database
-            .transaction(move |connection| bind_hosts_in(connection, &cluster_id, &host_ids))
+            .transaction(move |connection| {
+                let cluster = bind_hosts_in(connection, &cluster_id, &host_ids)?;
+                audit::append(
+                    connection,
+                    binding_event(&origin, &cluster, &host_ids, true),
+                )?;
+                Ok(())
+            })
             .await;
         self.reads.written(RESOURCES_WRITE, written).await
     }
@@ -600,6 +646,7 @@ impl ResourceService {
         host_ids: Vec<String>,
     ) -> ResourceResult<()> {
         require_operator(actor)?;
+        let origin = Origin::of(actor);
         let cluster_id = cluster_id.to_owned();
         let written = self
             .database
@@ -614,6 +661,10 @@ impl ResourceService {
                     }
                     binding_queries::unbind(connection, &cluster.id, host_id)?;
                 }
+                audit::append(
+                    connection,
+                    binding_event(&origin, &cluster, &host_ids, false),
+                )?;
                 Ok(())
             })
             .await;

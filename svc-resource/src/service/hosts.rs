@@ -5,6 +5,7 @@
 use std::{collections::HashMap, net::IpAddr};
 
 use common::{
+    audit::{Change, NewEvent, Origin},
     auth::Claims,
     db::DbConnection,
     limits,
@@ -14,8 +15,10 @@ use common::{
 
 use super::{
     PageRequest, RESOURCES_SCOPE, RESOURCES_WRITE, RecordKind, ResourceError, ResourceResult,
-    ResourceService, WriteChannel, clusters::NameCache, require_admin, require_internal,
-    require_operator, require_reader, validate,
+    ResourceService, WriteChannel,
+    audit::{self, Audited, deleted, saved},
+    clusters::NameCache,
+    require_admin, require_internal, require_operator, require_reader, validate,
 };
 use crate::db::models::{
     catalog::{envs, product_lines},
@@ -178,6 +181,14 @@ fn check_unique_ip(
     Ok(())
 }
 
+/// The event of pinning `fingerprint` as the key of `host` (as it was before).
+fn key_pinned(origin: &Origin, host: &HostRow, fingerprint: &str) -> NewEvent {
+    let before = host.host_key_fingerprint.as_deref();
+    NewEvent::new(origin, "host.pin_key", HostRow::KIND, &host.id)
+        .env(Some(&host.env_id))
+        .change(audit::change("host_key", before, Some(fingerprint)))
+}
+
 fn found_host(connection: &mut DbConnection, id: &str) -> ResourceResult<HostRow> {
     host_queries::find(connection, id)?.ok_or_else(|| ResourceError::NotFound {
         kind: RecordKind::Host,
@@ -266,7 +277,8 @@ impl ResourceService {
         }
     }
 
-    /// Creates (or, through the admin channel, upserts by id) a host.
+    /// Creates (or, through the admin channel, upserts by id) a host; answers the row it replaced
+    /// (`None`: created) and the view of the saved one.
     pub(crate) fn save_host_in(
         &self,
         connection: &mut DbConnection,
@@ -274,11 +286,12 @@ impl ResourceService {
         id: Option<String>,
         fields: &HostFields,
         channel: WriteChannel,
-    ) -> ResourceResult<HostView> {
+    ) -> ResourceResult<(Option<HostRow>, HostView)> {
         let checked = check_fields(connection, fields)?;
         let id = id.unwrap_or_else(common::ids::new_id);
         check_unique_ip(connection, &checked, &id)?;
         let existing = host_queries::find(connection, &id)?;
+        let before = existing.clone();
         let is_update = existing.is_some();
         let password = self.seal(fields.ssh_password.as_deref(), &id)?;
         let private_key = self.seal(fields.ssh_private_key.as_deref(), &id)?;
@@ -350,7 +363,42 @@ impl ResourceService {
                 ),
             ));
         }
-        Ok(host_views(connection, vec![row])?.remove(0))
+        Ok((before, host_views(connection, vec![row])?.remove(0)))
+    }
+
+    /// Saves a host as [`Self::save_host_in`] does, with the event of `action` (its SSH secrets
+    /// only as whether they were set).
+    fn save_host_audited(
+        &self,
+        connection: &mut DbConnection,
+        (origin, action): (&Origin, &str),
+        actor: &str,
+        id: Option<String>,
+        fields: &HostFields,
+        channel: WriteChannel,
+    ) -> ResourceResult<HostView> {
+        let (before, view) = self.save_host_in(connection, actor, id, fields, channel)?;
+        let mut event = saved(origin, action, before.as_ref(), &view.row);
+        let secrets = [
+            (
+                "ssh_password",
+                &fields.ssh_password,
+                before.as_ref().map(|row| &row.ssh_password_sealed),
+            ),
+            (
+                "ssh_private_key",
+                &fields.ssh_private_key,
+                before.as_ref().map(|row| &row.ssh_private_key_sealed),
+            ),
+        ];
+        for (field, given, stored) in secrets {
+            if given.as_deref().is_some_and(|secret| !secret.is_empty()) {
+                let was_set = stored.is_some_and(Option::is_some);
+                event = event.change(Change::secret(field, was_set, true));
+            }
+        }
+        audit::append(connection, event)?;
+        Ok(view)
     }
 
     /// 8.2.3 (legacy channel) or the admin route: creates a host.
@@ -362,12 +410,18 @@ impl ResourceService {
         channel: WriteChannel,
     ) -> ResourceResult<HostView> {
         let id = channel.new_record_id(actor, id)?;
+        let origin = Origin::of(actor);
+        let action = match channel {
+            WriteChannel::Aos => "host.create",
+            WriteChannel::Admin => "host.save",
+        };
         let actor = actor.username().to_owned();
         let service = self.clone();
         let written = self
             .database
             .transaction(move |connection| {
-                service.save_host_in(connection, &actor, id, &fields, channel)
+                let event = (&origin, action);
+                service.save_host_audited(connection, event, &actor, id, &fields, channel)
             })
             .await;
         self.reads.written(RESOURCES_WRITE, written).await
@@ -386,6 +440,7 @@ impl ResourceService {
             WriteChannel::Aos => require_operator(actor)?,
             WriteChannel::Admin => require_admin(actor)?,
         }
+        let origin = Origin::of(actor);
         let actor = actor.username().to_owned();
         let id = id.to_owned();
         let service = self.clone();
@@ -407,7 +462,8 @@ impl ResourceService {
                     ));
                 }
                 let channel = if existing.source == SOURCE_CMDB { WriteChannel::Admin } else { WriteChannel::Aos };
-                service.save_host_in(connection, &actor, Some(id), &fields, channel)
+                let event = (&origin, "host.update");
+                service.save_host_audited(connection, event, &actor, Some(id), &fields, channel)
             })
             .await;
         self.reads.written(RESOURCES_WRITE, written).await
@@ -424,6 +480,7 @@ impl ResourceService {
             WriteChannel::Aos => require_operator(actor)?,
             WriteChannel::Admin => require_admin(actor)?,
         }
+        let origin = Origin::of(actor);
         let id = id.to_owned();
         let written = self
             .database
@@ -444,6 +501,7 @@ impl ResourceService {
                     });
                 }
                 host_queries::delete(connection, &id)?;
+                audit::append(connection, deleted(&origin, "host.delete", &existing))?;
                 Ok(existing)
             })
             .await;
@@ -539,12 +597,18 @@ impl ResourceService {
                 if host.host_key_fingerprint.is_none() {
                     let host_id = host.id.clone();
                     let pinned = fingerprint.clone();
+                    let origin = Origin::of(actor);
                     let written = self
                         .database
                         .transaction(move |connection| {
-                            Ok::<_, ResourceError>(host_queries::pin_fingerprint(
-                                connection, &host_id, &pinned,
-                            )?)
+                            let Some(before) = host_queries::find(connection, &host_id)? else {
+                                return Ok(());
+                            };
+                            host_queries::pin_fingerprint(connection, &host_id, &pinned)?;
+                            if before.host_key_fingerprint.as_deref() != Some(pinned.as_str()) {
+                                audit::append(connection, key_pinned(&origin, &before, &pinned))?;
+                            }
+                            Ok::<_, ResourceError>(())
                         })
                         .await;
                     // 8.2.4 shows whether a host key is pinned.
@@ -588,17 +652,23 @@ impl ResourceService {
                 message: "must be a SHA256 fingerprint".to_owned(),
             });
         }
+        let origin = Origin::of(actor);
         let host_id = host_id.to_owned();
         let fingerprint = fingerprint.to_owned();
         let written = self
             .database
             .transaction(move |connection| {
-                host_queries::pin_first_fingerprint(connection, &host_id, &fingerprint)?.ok_or(
-                    ResourceError::NotFound {
-                        kind: RecordKind::Host,
-                        id: host_id,
-                    },
-                )
+                let before = found_host(connection, &host_id)?;
+                let pinned =
+                    host_queries::pin_first_fingerprint(connection, &host_id, &fingerprint)?
+                        .ok_or(ResourceError::NotFound {
+                            kind: RecordKind::Host,
+                            id: host_id,
+                        })?;
+                if before.host_key_fingerprint.is_none() {
+                    audit::append(connection, key_pinned(&origin, &before, &pinned))?;
+                }
+                Ok(pinned)
             })
             .await;
         self.reads.written(RESOURCES_WRITE, written).await

@@ -3,10 +3,14 @@
 //! username) in one transaction, so a file lands whole or not at all, and loading it twice
 //! changes nothing. Imported clusters and hosts are CMDB-owned.
 
-use common::{auth::Claims, db::DbConnection};
+use common::{
+    audit::{Change, NewEvent, Origin},
+    auth::Claims,
+    db::DbConnection,
+};
 
 use super::{
-    ResourceError, ResourceResult, ResourceService, WriteChannel,
+    ResourceError, ResourceResult, ResourceService, WriteChannel, audit,
     catalog::{
         ApplicationInput, ClusterTypeInput, EnvInput, ModuleInput, ProductLineInput,
         upsert_application_in, upsert_cluster_type_in, upsert_env_in, upsert_module_in,
@@ -47,6 +51,25 @@ pub struct ImportSummary {
     pub clusters: usize,
     pub hosts: usize,
     pub bindings: usize,
+}
+
+/// The event of an import: how many records of each kind it upserted.
+fn imported(origin: &Origin, summary: &ImportSummary) -> NewEvent {
+    let counts = [
+        ("users", summary.users),
+        ("product_lines", summary.product_lines),
+        ("applications", summary.applications),
+        ("modules", summary.modules),
+        ("envs", summary.envs),
+        ("cluster_types", summary.cluster_types),
+        ("clusters", summary.clusters),
+        ("hosts", summary.hosts),
+        ("bindings", summary.bindings),
+    ];
+    counts.into_iter().fold(
+        NewEvent::new(origin, "catalog.import", "catalog", "catalog"),
+        |event, (field, count)| event.change(Change::new(field, None, Some(&count.to_string()))),
+    )
 }
 
 /// Writes the entries of one section in order with `write`; the first that fails stops the
@@ -93,6 +116,7 @@ impl ResourceService {
         catalog: CatalogImport,
     ) -> ResourceResult<ImportSummary> {
         require_admin(actor)?;
+        let origin = Origin::of(actor);
         let actor = actor.username().to_owned();
         let service = self.clone();
         let usernames: Vec<String> = catalog
@@ -149,6 +173,7 @@ impl ResourceService {
                 each("bindings", catalog.bindings, |(cluster_id, host_ids)| {
                     bind_hosts_in(connection, &cluster_id, &host_ids)
                 })?;
+                audit::append(connection, imported(&origin, &summary))?;
                 Ok::<_, ResourceError>(summary)
             })
             .await;

@@ -1,6 +1,7 @@
 //! The rules of svc-resource: who may do what, validation, and consistent writes. No proto or
 //! HTTP types here; the gRPC adapter translates.
 
+pub mod audit;
 pub mod catalog;
 pub mod clusters;
 pub mod error;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use common::{
+    audit::{NewEvent, Origin},
     auth::Actor,
     db::Database,
     sessions::{Revocation, SessionError, SessionSource},
@@ -68,6 +69,11 @@ impl SessionSource for DbSessions {
     }
 }
 
+/// The event of `action` (a login or logout) on the session of `username`.
+pub(crate) fn session_event(origin: &Origin, action: &str, username: &str) -> NewEvent {
+    NewEvent::new(origin, action, "user", username)
+}
+
 impl ResourceService {
     /// Tells every process that sessions ended (after the change is committed).
     pub(crate) async fn announce(&self, revocation: Revocation) {
@@ -85,9 +91,16 @@ impl ResourceService {
             ));
         };
         let id = session_id.clone();
+        let event = session_event(
+            &Origin::of(&actor.claims),
+            "session.logout",
+            actor.username(),
+        );
         self.database
             .transaction(move |connection| {
-                Ok::<_, ResourceError>(sessions::delete(connection, &id)?)
+                sessions::delete(connection, &id)?;
+                super::audit::append(connection, event)?;
+                Ok::<_, ResourceError>(())
             })
             .await?;
         self.announce(Revocation::Session(session_id)).await;

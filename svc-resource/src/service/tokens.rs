@@ -11,6 +11,7 @@
 
 use chrono::NaiveDateTime;
 use common::{
+    audit::{NewEvent, Origin},
     auth::{ApiTokenRef, Claims, Role, api_token_hash, new_api_token},
     db::DbConnection,
     ids::new_id,
@@ -19,7 +20,9 @@ use common::{
     time::now_utc,
 };
 
-use super::{ConflictKind, RecordKind, ResourceError, ResourceResult, ResourceService, validate};
+use super::{
+    ConflictKind, RecordKind, ResourceError, ResourceResult, ResourceService, audit, validate,
+};
 use crate::db::models::{
     api_tokens::{self, ApiTokenRow},
     users,
@@ -135,6 +138,11 @@ pub struct TokenView {
     pub roles: Vec<String>,
 }
 
+/// The event of `action` on token `row` (never its secret), of its owner's.
+fn token_event(origin: &Origin, action: &str, row: &ApiTokenRow) -> NewEvent {
+    NewEvent::new(origin, action, "api_token", &row.id)
+}
+
 /// The token `token` grants, recording its use (at most once a minute). `None` when unknown.
 pub fn resolve_in(
     connection: &mut DbConnection,
@@ -191,16 +199,27 @@ impl ResourceService {
             )
         };
         let stored = row.clone();
+        let event = token_event(&Origin::of(actor), "api_token.create", &row)
+            .change(audit::change("name", None, Some(&row.name)))
+            .change(audit::change("roles", None, Some(&row.roles)))
+            .change(audit::change(
+                "expires_at",
+                None,
+                Some(&row.expires_at.and_utc().to_rfc3339()),
+            ));
         let inserted = self
             .database
             .transaction(move |connection| {
                 if api_tokens::find_by_name(connection, &stored.username, &stored.name)?.is_some() {
                     return Ok(false);
                 }
-                common::db::insert_unless_taken(connection, |connection| {
+                let inserted = common::db::insert_unless_taken(connection, |connection| {
                     api_tokens::insert(connection, &stored)
-                })
-                .map_err(ResourceError::from)
+                })?;
+                if inserted {
+                    audit::append(connection, event)?;
+                }
+                Ok::<_, ResourceError>(inserted)
             })
             .await?;
         if !inserted {
@@ -239,6 +258,7 @@ impl ResourceService {
         let admin = actor.has_role(Role::Admin);
         let username = actor.username().to_owned();
         let token_id = id.to_owned();
+        let origin = Origin::of(actor);
         let revoked = self
             .database
             .transaction(move |connection| {
@@ -249,6 +269,11 @@ impl ResourceService {
                         id: token_id.clone(),
                     })?;
                 api_tokens::revoke(connection, &row.id)?;
+                let name = audit::change("name", Some(&row.name), None);
+                audit::append(
+                    connection,
+                    token_event(&origin, "api_token.revoke", &row).change(name),
+                )?;
                 Ok::<_, ResourceError>(row)
             })
             .await?;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use common::{
+    audit::{Change, NewEvent, Origin},
     auth::{Claims, IssuedToken, Role},
     ids::new_id,
     limits,
@@ -13,7 +14,10 @@ use common::{
 };
 use rand::{Rng, distr::Alphanumeric};
 
-use super::{RecordKind, ResourceError, ResourceResult, ResourceService, require_admin, validate};
+use super::{
+    RecordKind, ResourceError, ResourceResult, ResourceService, audit, require_admin,
+    sessions::session_event, validate,
+};
 use crate::db::models::{
     api_tokens,
     sessions::{self, SessionRow},
@@ -189,6 +193,19 @@ pub(crate) fn upsert_user_in(
     })
 }
 
+/// The event of `action` on `user`.
+fn user_event(origin: &Origin, action: &str, user: &UserRow) -> NewEvent {
+    NewEvent::new(origin, action, "user", &user.id)
+}
+
+/// The event of creating `user`: its name, roles and that a password was set.
+fn created_user(origin: &Origin, user: &UserRow) -> NewEvent {
+    user_event(origin, "user.create", user)
+        .change(audit::change("username", None, Some(&user.username)))
+        .change(audit::change("roles", None, Some(&user.roles)))
+        .change(Change::secret("password", false, true))
+}
+
 /// The user with `id`, or why there is none.
 fn existing_user(connection: &mut common::db::DbConnection, id: &str) -> ResourceResult<UserRow> {
     users::find(connection, id)?.ok_or_else(|| ResourceError::NotFound {
@@ -238,6 +255,7 @@ impl ResourceService {
                     return Ok(false);
                 }
                 users::insert(connection, &row)?;
+                audit::append(connection, created_user(&Origin::system(), &row))?;
                 Ok::<_, ResourceError>(true)
             })
             .await;
@@ -328,10 +346,13 @@ impl ResourceService {
                 Some(&session.id),
             )
             .map_err(|error| ResourceError::Token(error.to_string()))?;
+        let origin = Origin::current(&user.username, &roles);
+        let event = session_event(&origin, "session.login", &user.username);
         self.database
             .transaction(move |connection| {
                 sessions::delete_expired(connection, now_utc())?;
                 sessions::insert(connection, &session)?;
+                audit::append(connection, event)?;
                 Ok::<_, ResourceError>(())
             })
             .await?;
@@ -365,13 +386,23 @@ impl ResourceService {
             None => None,
         };
         let id = id.to_owned();
+        let origin = Origin::of(actor);
         let updated = self
             .database
             .transaction(move |connection| {
                 let user = existing_user(connection, &id)?;
+                let mut event = user_event(&origin, "user.update", &user);
+                if let Some(roles) = &roles {
+                    let change = audit::change("roles", Some(&user.roles), Some(roles));
+                    event = event.change(change);
+                }
+                if password_hash.is_some() {
+                    event = event.change(Change::secret("password", true, true));
+                }
                 let roles = roles.unwrap_or_else(|| user.roles.clone());
                 users::update(connection, &user.id, &roles, password_hash.as_deref())?;
                 sessions::delete_of_user(connection, &user.username)?;
+                audit::append(connection, event)?;
                 Ok::<_, ResourceError>(UserRow {
                     roles,
                     password_hash: password_hash.unwrap_or(user.password_hash.clone()),
@@ -407,6 +438,7 @@ impl ResourceService {
             create_time: now_utc(),
         };
         let requested_username = row.username.clone();
+        let origin = Origin::of(actor);
         let created = self
             .database
             .transaction(move |connection| {
@@ -414,6 +446,7 @@ impl ResourceService {
                     return Err(ResourceError::UsernameTaken(row.username));
                 }
                 users::insert(connection, &row)?;
+                audit::append(connection, created_user(&origin, &row))?;
                 Ok(row)
             })
             .await;
@@ -467,6 +500,7 @@ impl ResourceService {
         require_admin(actor)?;
         let id = id.to_owned();
         let actor_name = actor.username().to_owned();
+        let origin = Origin::of(actor);
         let username = self
             .database
             .transaction(move |connection| {
@@ -478,6 +512,11 @@ impl ResourceService {
                 sessions::delete_of_user(connection, &user.username)?;
                 // Their API tokens are void (gone with them, not kept for a later namesake).
                 api_tokens::delete_of_user(connection, &user.username)?;
+                let name = audit::change("username", Some(&user.username), None);
+                audit::append(
+                    connection,
+                    user_event(&origin, "user.delete", &user).change(name),
+                )?;
                 Ok(user.username)
             })
             .await?;

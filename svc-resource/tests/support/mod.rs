@@ -16,6 +16,7 @@ use svc_resource::{
     service::{
         WriteChannel,
         clusters::{ClusterFields, ClusterView},
+        hosts::HostFields,
     },
 };
 
@@ -113,4 +114,27 @@ pub async fn create_cluster(
         .create_cluster(&operator.claims, None, fields, WriteChannel::Aos)
         .await
         .expect("cluster")
+}
+
+/// Host `name` at `ip` of product line pl1 in env e1, with an SSH password.
+pub fn host_fields(ip: &str, name: &str) -> HostFields {
+    HostFields {
+        host_ip: ip.to_owned(),
+        host_name: name.to_owned(),
+        ssh_user: "deploy".to_owned(),
+        ssh_password: Some("secret".to_owned()),
+        product_line_id: "pl1".to_owned(),
+        env_id: "e1".to_owned(),
+        ..HostFields::default()
+    }
+}
+
+/// Cluster `name` of application a1 in env e1.
+pub fn cluster_fields(name: &str) -> ClusterFields {
+    ClusterFields {
+        name: name.to_owned(),
+        env_id: "e1".to_owned(),
+        app_id: "a1".to_owned(),
+        ..ClusterFields::default()
+    }
 }
