@@ -60,7 +60,8 @@ const KEYED: &[(&str, &str, usize)] = &[(
     crate::idempotency::MAX_KEY_CHARS,
 )];
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const ADMIN: &[Role] = &[Role::Admin];
+/// The admin lists: admins, and auditors (who read everything and write nothing).
+const ADMIN_READERS: &[Role] = &[Role::Auditor];
 /// The audit trail's readers (admins pass every role check).
 const AUDIT_READERS: &[Role] = &[Role::Auditor];
 const AUDIT_FILTER: &[&str] = &[
@@ -93,25 +94,25 @@ pub const ROUTES: &[Route] = &[
     // the console (issue 18): `/` leads to it
     get("/", to!(console::home)).doc("issue 18", "console", "The console: to the dashboard (to the login page without a session)").answer(Answer::ConsolePage),
     // SPEC §2 admin routes
-    get("/api/admin/applications", to!(admin::list_applications)).doc("SPEC §2", "admin", "List applications").roles(ADMIN).data_list::<CatalogRecord>(),
+    get("/api/admin/applications", to!(admin::list_applications)).doc("SPEC §2", "admin", "List applications").roles(ADMIN_READERS).data_list::<CatalogRecord>(),
     post("/api/admin/applications", to!(admin::upsert_application)).doc("SPEC §2", "admin", "Create or update an application").json::<ApplicationBody>().data::<CatalogRecord>().audits("application.save", "application"),
     delete("/api/admin/applications/{id}", to!(admin::delete_application)).doc("SPEC §2", "admin", "Delete an application").data::<RecordId>().audits("application.delete", "application"),
-    get("/api/admin/clusters", to!(res::admin_list_clusters)).doc("SPEC §2", "admin", "List clusters (CMDB view)").roles(ADMIN).data_list::<AdminClusterItem>(),
+    get("/api/admin/clusters", to!(res::admin_list_clusters)).doc("SPEC §2", "admin", "List clusters (CMDB view)").roles(ADMIN_READERS).data_list::<AdminClusterItem>(),
     post("/api/admin/clusters", to!(res::admin_upsert_cluster)).doc("SPEC §2", "admin", "Create or update a CMDB-owned cluster").json::<ClusterBody>().data::<AdminClusterItem>().audits("cluster.save", "cluster"),
     delete("/api/admin/clusters/{id}", to!(res::admin_delete_cluster)).doc("SPEC §2", "admin", "Delete a cluster").data::<RecordId>().audits("cluster.delete", "cluster"),
-    get("/api/admin/cluster-types", to!(admin::list_cluster_types)).doc("SPEC §2", "admin", "List cluster types").roles(ADMIN).data_list::<ClusterTypeRecord>(),
+    get("/api/admin/cluster-types", to!(admin::list_cluster_types)).doc("SPEC §2", "admin", "List cluster types").roles(ADMIN_READERS).data_list::<ClusterTypeRecord>(),
     post("/api/admin/cluster-types", to!(admin::upsert_cluster_type)).doc("SPEC §2", "admin", "Create or update a cluster type").json::<ClusterTypeBody>().data::<ClusterTypeRecord>().audits("cluster_type.save", "cluster_type"),
     delete("/api/admin/cluster-types/{key}", to!(admin::delete_cluster_type)).doc("SPEC §2", "admin", "Delete a cluster type").data::<RecordId>().audits("cluster_type.delete", "cluster_type"),
-    get("/api/admin/envs", to!(admin::list_envs)).doc("SPEC §2", "admin", "List environments").roles(ADMIN).data_list::<CatalogRecord>(),
+    get("/api/admin/envs", to!(admin::list_envs)).doc("SPEC §2", "admin", "List environments").roles(ADMIN_READERS).data_list::<CatalogRecord>(),
     post("/api/admin/envs", to!(admin::upsert_env)).doc("SPEC §2", "admin", "Create or update an environment").json::<EnvBody>().data::<CatalogRecord>().audits("env.save", "env"),
     delete("/api/admin/envs/{id}", to!(admin::delete_env)).doc("SPEC §2", "admin", "Delete an environment").data::<RecordId>().audits("env.delete", "env"),
-    get("/api/admin/hosts", to!(res::admin_list_hosts)).doc("SPEC §2", "admin", "List hosts (CMDB view)").roles(ADMIN).data_list::<AdminHostItem>(),
+    get("/api/admin/hosts", to!(res::admin_list_hosts)).doc("SPEC §2", "admin", "List hosts (CMDB view)").roles(ADMIN_READERS).data_list::<AdminHostItem>(),
     post("/api/admin/hosts", to!(res::admin_upsert_host)).doc("SPEC §2", "admin", "Create or update a CMDB-owned host").json::<HostBody>().data::<AdminHostItem>().audits("host.save", "host"),
     delete("/api/admin/hosts/{id}", to!(res::admin_delete_host)).doc("SPEC §2", "admin", "Delete a host").data::<RecordId>().audits("host.delete", "host"),
-    get("/api/admin/modules", to!(admin::list_modules)).doc("SPEC §2", "admin", "List modules").roles(ADMIN).data_list::<CatalogRecord>(),
+    get("/api/admin/modules", to!(admin::list_modules)).doc("SPEC §2", "admin", "List modules").roles(ADMIN_READERS).data_list::<CatalogRecord>(),
     post("/api/admin/modules", to!(admin::upsert_module)).doc("SPEC §2", "admin", "Create or update a module").json::<ModuleBody>().data::<CatalogRecord>().audits("module.save", "module"),
     delete("/api/admin/modules/{id}", to!(admin::delete_module)).doc("SPEC §2", "admin", "Delete a module").data::<RecordId>().audits("module.delete", "module"),
-    get("/api/admin/productlines", to!(admin::list_product_lines)).doc("SPEC §2", "admin", "List product lines").roles(ADMIN).data_list::<CatalogRecord>(),
+    get("/api/admin/productlines", to!(admin::list_product_lines)).doc("SPEC §2", "admin", "List product lines").roles(ADMIN_READERS).data_list::<CatalogRecord>(),
     post("/api/admin/productlines", to!(admin::upsert_product_line)).doc("SPEC §2", "admin", "Create or update a product line").json::<ProductLineBody>().data::<CatalogRecord>().audits("product_line.save", "product_line"),
     delete("/api/admin/productlines/{id}", to!(admin::delete_product_line)).doc("SPEC §2", "admin", "Delete a product line").data::<RecordId>().audits("product_line.delete", "product_line"),
     get("/api/admin/users", to!(admin::list_users)).doc("SPEC §2", "admin", "List users").data_list::<UserRecord>(),

@@ -18,7 +18,8 @@ use super::{
     ResourceService, WriteChannel,
     audit::{self, Audited, deleted, saved},
     clusters::NameCache,
-    require_admin, require_internal, require_operator, require_reader, validate,
+    require_admin, require_admin_reader, require_internal, require_operator, require_reader,
+    validate,
 };
 use crate::db::models::{
     catalog::{envs, product_lines},
@@ -537,7 +538,7 @@ impl ResourceService {
 
     /// Every host (admin list).
     pub async fn list_hosts(&self, actor: &Claims) -> ResourceResult<Vec<HostView>> {
-        require_admin(actor)?;
+        require_admin_reader(actor)?;
         self.database
             .run(|connection| {
                 let rows = host_queries::list(connection)?;

@@ -22,7 +22,9 @@ use common::{
     crypto::CredentialCipher,
     db::Database,
     read_cache::{RESOURCE_CATALOG, ReadCache},
-    roles::{require_admin, require_internal, require_operator, require_reader},
+    roles::{
+        require_admin, require_admin_reader, require_internal, require_operator, require_reader,
+    },
 };
 
 pub use error::{ConflictKind, RecordKind, ResourceError, ResourceResult};

@@ -16,7 +16,7 @@ use rand::{Rng, distr::Alphanumeric};
 
 use super::{
     RecordKind, ResourceError, ResourceResult, ResourceService, audit, require_admin,
-    sessions::session_event, validate,
+    require_admin_reader, sessions::session_event, validate,
 };
 use crate::db::models::{
     api_tokens,
@@ -489,7 +489,7 @@ impl ResourceService {
     }
 
     pub async fn list_users(&self, actor: &Claims) -> ResourceResult<Vec<UserRow>> {
-        require_admin(actor)?;
+        require_admin_reader(actor)?;
         self.database
             .run(|connection| Ok(users::list(connection)?))
             .await
