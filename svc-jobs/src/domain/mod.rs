@@ -2,6 +2,7 @@
 //! plan of a run step, the instance lookup every layer needs and a few contract constants. Imports nothing from `service`,
 //! `execution` or `grpc`, so each of them may use it.
 
+pub mod audit;
 pub mod bindings;
 pub mod error;
 pub mod plan;

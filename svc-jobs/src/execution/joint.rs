@@ -31,7 +31,10 @@ use crate::{
         joint_runs::{self, BLOCKED, JointRunNodeRow, JointRunRow},
         runs::state,
     },
-    domain::{JobsError, JobsResult, RecordKind},
+    domain::{
+        JobsError, JobsResult, RecordKind,
+        audit::{self, NewEvent, Origin},
+    },
 };
 
 /// A joint run and its nodes, each with its instance's name.
@@ -53,23 +56,31 @@ fn same_nodes(run_nodes: &[JointRunNodeRow], line_nodes: &[JointNodeRow]) -> boo
 
 impl Engine {
     /// 2.1: runs a joint line, or continues its latest joint run when that did not succeed.
+    /// With `origin`, recorded as `joint_line.run` (the runs its nodes start are not recorded
+    /// apart: this event covers them).
     pub async fn start_joint(
         &self,
         started_by: &str,
+        origin: Option<&Origin>,
         joint_line_id: &str,
         use_tad_host: bool,
         keyed: Option<&Keyed>,
     ) -> JobsResult<Started> {
-        self.keyed(
-            keyed,
-            self.start_joint_once(started_by, joint_line_id, use_tad_host, keyed.cloned()),
-        )
-        .await
+        let origin = origin.cloned();
+        let start = self.start_joint_once(
+            started_by,
+            origin,
+            joint_line_id,
+            use_tad_host,
+            keyed.cloned(),
+        );
+        self.keyed(keyed, start).await
     }
 
     async fn start_joint_once(
         &self,
         started_by: &str,
+        origin: Option<Origin>,
         joint_line_id: &str,
         use_tad_host: bool,
         keyed: Option<Keyed>,
@@ -152,6 +163,11 @@ impl Engine {
                 }
                 if let Some(keyed) = &keyed {
                     idempotency::store(connection, keyed, &id)?;
+                }
+                if let Some(origin) = &origin {
+                    let event = NewEvent::new(origin, "joint_line.run", "joint_execution", &id)
+                        .change(audit::created("joint_line_id", &owned_line));
+                    audit::append(connection, event)?;
                 }
                 Ok(id)
             })
@@ -425,7 +441,7 @@ async fn run_nodes(
             let joint = joint_id.to_owned();
             running.spawn(async move {
                 match engine
-                    .start(&starter, &instance_id, Mode::All, use_tad_host, None)
+                    .start(&starter, None, &instance_id, Mode::All, use_tad_host, None)
                     .await
                 {
                     Ok(started) => {

@@ -23,7 +23,10 @@ use crate::{
         runs::{self, RunRow, RunStepRow, state},
         templates,
     },
-    domain::{JobsError, JobsResult, RecordKind},
+    domain::{
+        JobsError, JobsResult, RecordKind,
+        audit::{self, NewEvent, Origin},
+    },
     sealed::Sealer,
 };
 
@@ -32,25 +35,37 @@ impl Engine {
     /// new one with a fresh snapshot; refuses while a run holds the instance or its application
     /// and environment.
     /// With `keyed`, a repeated idempotency key answers the execution it started
-    /// ([`super::idempotency`]).
+    /// ([`super::idempotency`]). With `origin`, the start is recorded in the audit trail as
+    /// `execution.start` (6.1) or `execution.step` (6.2), in the transaction that claims the run.
     pub async fn start(
         &self,
         started_by: &str,
+        origin: Option<&Origin>,
         instance_id: &str,
         mode: Mode,
         use_tad_host: bool,
         keyed: Option<&Keyed>,
     ) -> JobsResult<Started> {
-        self.keyed(
-            keyed,
-            self.start_once(started_by, instance_id, mode, use_tad_host, keyed.cloned()),
-        )
-        .await
+        let action = match mode {
+            Mode::NextStep => "execution.step",
+            _ => "execution.start",
+        };
+        let audit = origin.map(|origin| (origin.clone(), action));
+        let start = self.start_once(
+            started_by,
+            audit,
+            instance_id,
+            mode,
+            use_tad_host,
+            keyed.cloned(),
+        );
+        self.keyed(keyed, start).await
     }
 
     async fn start_once(
         &self,
         started_by: &str,
+        audit: Option<(Origin, &'static str)>,
         instance_id: &str,
         mode: Mode,
         use_tad_host: bool,
@@ -144,6 +159,7 @@ impl Engine {
             use_tad_host,
             mode,
             keyed,
+            audit,
         })
         .await
     }
@@ -161,12 +177,19 @@ impl Engine {
             use_tad_host,
             mode,
             keyed,
+            audit,
         } = launch;
         let now = now_utc();
         let owner = inner.replica.clone();
         let lease_until = inner.lease_until();
         let claim_run = run_id.clone();
         let claim_instance = instance.clone();
+        let event = audit.map(|(origin, action)| {
+            NewEvent::new(&origin, action, "execution", &run_id)
+                .app(Some(&instance.application_id))
+                .env(Some(&instance.env_id))
+                .change(audit::created("instance_id", &instance.id))
+        });
         let claimed = inner
             .events
             .record(
@@ -185,6 +208,9 @@ impl Engine {
                         now,
                         lease_until,
                     )?;
+                    if let Some(event) = event {
+                        audit::append(connection, event)?;
+                    }
                     match &keyed {
                         Some(keyed) => idempotency::store(connection, keyed, &claim_run),
                         None => Ok(()),
@@ -260,19 +286,26 @@ impl Engine {
 
     /// `POST /api/executions/{id}/retry`: runs the failed hosts of the failed step of the
     /// instance's latest run again (same snapshot), then its remaining steps.
+    /// With `origin`, recorded as `execution.retry`.
     pub async fn retry(
         &self,
         started_by: &str,
+        origin: Option<&Origin>,
         run_id: &str,
         keyed: Option<&Keyed>,
     ) -> JobsResult<Started> {
-        self.keyed(keyed, self.retry_once(started_by, run_id, keyed.cloned()))
-            .await
+        let audit = origin.map(|origin| (origin.clone(), "execution.retry"));
+        self.keyed(
+            keyed,
+            self.retry_once(started_by, audit, run_id, keyed.cloned()),
+        )
+        .await
     }
 
     async fn retry_once(
         &self,
         started_by: &str,
+        audit: Option<(Origin, &'static str)>,
         run_id: &str,
         keyed: Option<Keyed>,
     ) -> JobsResult<Started> {
@@ -312,6 +345,7 @@ impl Engine {
             use_tad_host: run.use_tad_host,
             mode: Mode::Retry,
             keyed,
+            audit,
         })
         .await
     }
@@ -319,23 +353,25 @@ impl Engine {
     /// `POST /api/app/jobinstance/{id}/rollback`: a new run of the last successful snapshot
     /// before the current one (its artifact versions and rendered configs, not today's
     /// bindings), with the methods of the rollback template when the template has one.
+    /// With `origin`, recorded as `execution.rollback`.
     pub async fn rollback(
         &self,
         started_by: &str,
+        origin: Option<&Origin>,
         instance_id: &str,
         use_tad_host: bool,
         keyed: Option<&Keyed>,
     ) -> JobsResult<Started> {
-        self.keyed(
-            keyed,
-            self.rollback_once(started_by, instance_id, use_tad_host, keyed.cloned()),
-        )
-        .await
+        let audit = origin.map(|origin| (origin.clone(), "execution.rollback"));
+        let rollback =
+            self.rollback_once(started_by, audit, instance_id, use_tad_host, keyed.cloned());
+        self.keyed(keyed, rollback).await
     }
 
     async fn rollback_once(
         &self,
         started_by: &str,
+        audit: Option<(Origin, &'static str)>,
         instance_id: &str,
         use_tad_host: bool,
         keyed: Option<Keyed>,
@@ -435,6 +471,7 @@ impl Engine {
             use_tad_host,
             mode: Mode::All,
             keyed,
+            audit,
         })
         .await
     }
@@ -453,6 +490,8 @@ struct Launch {
     mode: Mode,
     /// The client's idempotency key, stored with the claim.
     keyed: Option<Keyed>,
+    /// Who asked and the action to record with the claim (none for a joint line's node).
+    audit: Option<(Origin, &'static str)>,
 }
 
 fn new_run_row(instance: &InstanceRow, kind: &str, started_by: &str, use_tad_host: bool) -> RunRow {

@@ -39,7 +39,11 @@ use tokio::sync::watch;
 use crate::{
     artifact::ArtifactDirectory,
     db::models::runs::{self, HostTaskRow, RunRow, RunStepRow, state},
-    domain::{JobsError, JobsResult, RecordKind, existing_instance},
+    domain::{
+        JobsError, JobsResult, RecordKind,
+        audit::{self, NewEvent, Origin},
+        existing_instance,
+    },
     resource::ResourceDirectory,
     sealed::Sealer,
 };
@@ -375,10 +379,12 @@ impl Engine {
         &self.inner.options.webhook_urls
     }
 
-    /// 6.3: stops the instance's running run and answers once it has ended.
-    pub async fn stop(&self, instance_id: &str) -> JobsResult<(String, RunEnd)> {
+    /// 6.3: stops the instance's running run and answers once it has ended. The stop request
+    /// is recorded as `execution.stop` by `origin`.
+    pub async fn stop(&self, origin: &Origin, instance_id: &str) -> JobsResult<(String, RunEnd)> {
         let inner = &self.inner;
         let owned_id = instance_id.to_owned();
+        let origin = origin.clone();
         let run = inner
             .database
             .transaction(move |connection| {
@@ -389,6 +395,11 @@ impl Engine {
                     },
                 )?;
                 runs::request_stop(connection, &run.id)?;
+                let event = NewEvent::new(&origin, "execution.stop", "execution", &run.id)
+                    .app(Some(&run.application_id))
+                    .env(Some(&run.env_id))
+                    .change(audit::created("instance_id", &run.instance_id));
+                audit::append(connection, event)?;
                 Ok::<_, JobsError>(run)
             })
             .await?;

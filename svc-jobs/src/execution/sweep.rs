@@ -12,7 +12,10 @@ use crate::{
         instances, joint_runs,
         runs::{self, INTERRUPTED_MESSAGE, state},
     },
-    domain::{JobsError, JobsResult},
+    domain::{
+        JobsError, JobsResult,
+        audit::{self, NewEvent, Origin},
+    },
 };
 
 /// Settles every run and joint run whose owner's lease expired (each at most once, by one
@@ -24,12 +27,11 @@ pub(super) async fn sweep_expired(engine: &Engine) -> JobsResult<()> {
         .run(|connection| Ok::<_, JobsError>(runs::expired(connection, now_utc())?))
         .await?;
     for run in expired {
-        let run_id = run.id.clone();
-        let instance_id = run.instance_id.clone();
+        let settled = run.clone();
         let result = inner
             .events
             .record_decided(&run.id, move |connection| {
-                settle_expired(connection, &run_id, &instance_id)
+                settle_expired(connection, &settled)
             })
             .await;
         match result {
@@ -46,10 +48,27 @@ pub(super) async fn sweep_expired(engine: &Engine) -> JobsResult<()> {
     let joint = inner
         .database
         .transaction(|connection| {
-            Ok::<_, JobsError>(joint_runs::settle_expired(connection, now_utc())?)
+            let settled = joint_runs::settle_expired(connection, now_utc())?;
+            for (id, status) in &settled {
+                if *status == state::INTERRUPTED {
+                    let event = NewEvent::new(
+                        &Origin::system(),
+                        "execution.interrupted",
+                        "joint_execution",
+                        id,
+                    )
+                    .change(audit::Change::new(
+                        "status",
+                        Some(state::RUNNING),
+                        Some(state::INTERRUPTED),
+                    ));
+                    audit::append(connection, event)?;
+                }
+            }
+            Ok::<_, JobsError>(settled)
         })
         .await?;
-    for id in joint {
+    for (id, _) in joint {
         tracing::warn!(joint_run = %id, "joint execution settled: its owner's lease expired");
         joint::notify_joint_finished(engine, &id).await;
     }
@@ -58,12 +77,13 @@ pub(super) async fn sweep_expired(engine: &Engine) -> JobsResult<()> {
 
 /// Settles one run whose lease expired, in the caller's transaction, and answers the events
 /// that tell what it did: steps still `running` whose every host task succeeded are
-/// `success`; then the run is `success` when every step is, else `interrupted`.
+/// `success`; then the run is `success` when every step is, else `interrupted` (recorded in
+/// the audit trail as `execution.interrupted`, by the system).
 fn settle_expired(
     connection: &mut common::db::DbConnection,
-    run_id: &str,
-    instance_id: &str,
+    run: &runs::RunRow,
 ) -> JobsResult<Vec<(String, Value)>> {
+    let (run_id, instance_id) = (run.id.as_str(), run.instance_id.as_str());
     let now = now_utc();
     let tasks = runs::host_tasks(connection, run_id)?;
     let mut events = Vec::new();
@@ -96,6 +116,20 @@ fn settle_expired(
         if !runs::interrupt_expired(connection, run_id, now)? {
             return Err(not_running(instance_id));
         }
+        let event = NewEvent::new(
+            &Origin::system(),
+            "execution.interrupted",
+            "execution",
+            run_id,
+        )
+        .app(Some(&run.application_id))
+        .env(Some(&run.env_id))
+        .change(audit::Change::new(
+            "status",
+            Some(state::RUNNING),
+            Some(state::INTERRUPTED),
+        ));
+        audit::append(connection, event)?;
         (state::INTERRUPTED, Some(INTERRUPTED_MESSAGE))
     };
     let latest = runs::latest_of_instance(connection, instance_id)?;

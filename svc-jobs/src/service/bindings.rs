@@ -8,7 +8,10 @@ use serde_json::Value;
 use super::{
     Actor, JobsError, JobsResult, JobsService, RecordKind, require_operator, require_reader,
 };
-use crate::domain::existing_instance;
+use crate::domain::{
+    audit::{self, Change},
+    existing_instance,
+};
 use crate::{
     artifact::{FileOrigin, ScriptFileInfo},
     db::models::instances::{self, StepRow},
@@ -64,17 +67,38 @@ impl JobsService {
             .await
     }
 
-    /// Stores a step's bindings, its parameter and app-config values sealed.
-    async fn store_bindings(&self, step: StepRow, bindings: StepBindings) -> JobsResult<()> {
+    /// A step's bindings with their values opened (as stored when they cannot be: then they are
+    /// written back as they were).
+    fn opened_bindings(&self, step: &StepRow) -> StepBindings {
+        StepBindings::of(step)
+            .opened(self.engine.sealer())
+            .unwrap_or_else(|_| StepBindings::of(step))
+    }
+
+    /// Stores a step's bindings, its parameter and app-config values sealed, and records the
+    /// write as `action` with what changed.
+    async fn store_bindings(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        step: StepRow,
+        bindings: StepBindings,
+    ) -> JobsResult<()> {
+        let changes = audit::binding_changes(&self.opened_bindings(&step), &bindings);
         let document = bindings.document(self.engine.sealer())?;
+        let origin = audit::origin(actor);
         self.write(crate::domain::INSTANCES_WRITE, move |connection| {
-            Ok::<_, JobsError>(instances::update_step(
+            let instance = existing_instance(connection, &step.instance_id)?;
+            let mut event = audit::step_event(&origin, action, &instance, &step);
+            event.changes = changes;
+            instances::update_step(
                 connection,
                 &StepRow {
                     bindings: document,
                     ..step
                 },
-            )?)
+            )?;
+            audit::append(connection, event)
         })
         .await
     }
@@ -136,9 +160,10 @@ impl JobsService {
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_params(actor, &step, &values).await?;
         let instance_id = step.instance_id.clone();
-        let mut bindings = StepBindings::of(&step);
+        let mut bindings = self.opened_bindings(&step);
         bindings.config_value = Some(values);
-        self.store_bindings(step, bindings).await?;
+        self.store_bindings(actor, "step.save_params", step, bindings)
+            .await?;
         self.refresh_status(actor, &instance_id).await.map(|_| ())
     }
 
@@ -202,9 +227,10 @@ impl JobsService {
         super::binding_limits::scripts(&scripts)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_scripts(actor, &step, &scripts).await?;
-        let mut bindings = StepBindings::of(&step);
+        let mut bindings = self.opened_bindings(&step);
         bindings.scripts = scripts;
-        self.store_bindings(step, bindings).await
+        self.store_bindings(actor, "step.save_scripts", step, bindings)
+            .await
     }
 
     /// 5.8.2.7: the scripts bound to a step, with their file and script names.
@@ -304,9 +330,10 @@ impl JobsService {
         super::binding_limits::configs(&binding)?;
         let step = self.find_step(instance_id, method_id, sequence).await?;
         let binding = self.check_configs(actor, &step, binding).await?;
-        let mut bindings = StepBindings::of(&step);
+        let mut bindings = self.opened_bindings(&step);
         bindings.actemplates = Some(binding);
-        self.store_bindings(step, bindings).await
+        self.store_bindings(actor, "step.save_configs", step, bindings)
+            .await
     }
 
     /// 5.8.2.3: the schema of the app-config template bound to a step (empty when none is).
@@ -396,9 +423,10 @@ impl JobsService {
         let step = self.find_step(instance_id, method_id, sequence).await?;
         self.check_artifacts(actor, &step, &artifacts).await?;
         let instance = self.instance_of(&step).await?;
-        let mut bindings = StepBindings::of(&step);
+        let mut bindings = self.opened_bindings(&step);
         bindings.artifacts = artifacts;
-        self.store_bindings(step, bindings).await?;
+        self.store_bindings(actor, "step.save_artifacts", step, bindings)
+            .await?;
         Ok((instance.id, instance.name))
     }
 
@@ -433,7 +461,7 @@ impl JobsService {
         {
             step.cluster_id = Some(self.checked_cluster(actor, &instance, cluster_id).await?.id);
         }
-        let mut bindings = StepBindings::of(&step);
+        let mut bindings = self.opened_bindings(&step);
         if let Some(artifacts) = all.artifacts {
             self.check_artifacts(actor, &step, &artifacts).await?;
             bindings.artifacts = artifacts;
@@ -459,18 +487,33 @@ impl JobsService {
             bindings.batch_size = (batch_size > 0).then_some(batch_size);
             bindings.batch_pause_secs = (batch_size > 0 && pause_secs > 0).then_some(pause_secs);
         }
+        let mut changes: Vec<Change> = Vec::new();
+        changes.extend(audit::changed(
+            "cluster_id",
+            previous.cluster_id.as_deref(),
+            step.cluster_id.as_deref(),
+        ));
+        changes.extend(audit::binding_changes(
+            &self.opened_bindings(&previous),
+            &bindings,
+        ));
         let document = bindings.document(self.engine.sealer())?;
         let written = StepRow {
             bindings: document,
             ..step
         };
         let update = written.clone();
+        let origin = audit::origin(actor);
+        let recorded = instance.clone();
         self.write(crate::domain::INSTANCES_WRITE, move |connection| {
             instances::update_step(connection, &update)?;
-            Ok::<_, JobsError>(())
+            let mut event = audit::step_event(&origin, "step.save", &recorded, &update);
+            event.changes = changes;
+            audit::append(connection, event)
         })
         .await?;
-        self.settle_step_cluster(actor, previous, written).await?;
+        self.settle_step_cluster(actor, previous, written, "step.save")
+            .await?;
         self.refresh_status(actor, &instance.id).await.map(|_| ())
     }
 

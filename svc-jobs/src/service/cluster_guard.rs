@@ -7,6 +7,10 @@ use common::auth::Actor;
 
 use super::{JobsError, JobsResult, JobsService, RecordKind};
 use crate::db::models::instances::{self, StepRow};
+use crate::domain::{
+    audit::{self, Change},
+    existing_instance,
+};
 
 impl JobsService {
     /// Fails `cluster_not_found` unless every one of `cluster_ids` exists and no delete of it is
@@ -39,11 +43,13 @@ impl JobsService {
 
     /// After a step was written from `previous` to `written`: when `written` binds a new cluster
     /// that no longer stands, puts `previous` back (if the step is still as written) and fails.
+    /// The write was recorded as `action`: putting it back is recorded as `action` too.
     pub(crate) async fn settle_step_cluster(
         &self,
         actor: &Actor,
         previous: StepRow,
         written: StepRow,
+        action: &'static str,
     ) -> JobsResult<()> {
         let Some(cluster_id) = written.cluster_id.clone() else {
             return Ok(());
@@ -54,8 +60,18 @@ impl JobsService {
         let Err(fallen) = self.confirm_clusters_stand(actor, vec![cluster_id]).await else {
             return Ok(());
         };
+        let origin = audit::origin(actor);
         self.write(crate::domain::INSTANCES_WRITE, move |connection| {
-            instances::restore_step(connection, &written, &previous)?;
+            if instances::restore_step(connection, &written, &previous)? {
+                let instance = existing_instance(connection, &written.instance_id)?;
+                let event =
+                    audit::step_event(&origin, action, &instance, &previous).change(Change::new(
+                        "cluster_id",
+                        written.cluster_id.as_deref(),
+                        previous.cluster_id.as_deref(),
+                    ));
+                audit::append(connection, event)?;
+            }
             Ok::<_, JobsError>(())
         })
         .await?;

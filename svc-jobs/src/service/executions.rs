@@ -137,6 +137,8 @@ impl JobsService {
             })
             .transpose()?;
         let (user, keyed) = (actor.username(), keyed.as_ref());
+        let origin = crate::domain::audit::origin(actor);
+        let origin = Some(&origin);
         let started = match request {
             RunRequest::Instance {
                 instance_id,
@@ -144,18 +146,18 @@ impl JobsService {
                 use_tad_host,
             } => {
                 self.engine
-                    .start(user, instance_id, mode, use_tad_host, keyed)
+                    .start(user, origin, instance_id, mode, use_tad_host, keyed)
                     .await?
             }
             RunRequest::Retry { execution_id } => {
-                self.engine.retry(user, execution_id, keyed).await?
+                self.engine.retry(user, origin, execution_id, keyed).await?
             }
             RunRequest::Rollback {
                 instance_id,
                 use_tad_host,
             } => {
                 self.engine
-                    .rollback(user, instance_id, use_tad_host, keyed)
+                    .rollback(user, origin, instance_id, use_tad_host, keyed)
                     .await?
             }
             RunRequest::JointLine {
@@ -163,7 +165,7 @@ impl JobsService {
                 use_tad_host,
             } => {
                 self.engine
-                    .start_joint(user, joint_line_id, use_tad_host, keyed)
+                    .start_joint(user, origin, joint_line_id, use_tad_host, keyed)
                     .await?
             }
         };
@@ -190,7 +192,10 @@ impl JobsService {
         instance_id: &str,
     ) -> JobsResult<ExecuteAnswer> {
         require_operator(actor)?;
-        let (execution_id, end) = self.engine.stop(instance_id).await?;
+        let (execution_id, end) = self
+            .engine
+            .stop(&crate::domain::audit::origin(actor), instance_id)
+            .await?;
         let stopped = end.status != "running";
         Ok(ExecuteAnswer {
             execution_id,

@@ -10,7 +10,11 @@ use super::{
     Actor, JobsError, JobsResult, JobsService, RecordKind, checked_name, checked_reference,
     checked_text, filter_text, require_operator, require_reader, status,
 };
-use crate::domain::{INSTANCES_SCOPE, existing_instance};
+use crate::domain::{
+    INSTANCES_SCOPE,
+    audit::{self, NewEvent},
+    existing_instance,
+};
 use crate::{
     db::models::{
         instances::{self, InstanceFilter, InstanceRow, StepRow},
@@ -95,6 +99,16 @@ pub(crate) fn derived_status(
     } else {
         status::INIT
     }
+}
+
+/// The event of a write of a whole instance: its name, template, environment and application.
+fn instance_event(origin: &audit::Origin, action: &str, row: &InstanceRow) -> NewEvent {
+    NewEvent::new(origin, action, "instance", &row.id)
+        .app(Some(&row.application_id))
+        .env(Some(&row.env_id))
+        .change(audit::created("name", &row.name))
+        .change(audit::created("job_template_id", &row.job_template_id))
+        .change(audit::created("env_id", &row.env_id))
 }
 
 impl JobsService {
@@ -257,6 +271,7 @@ impl JobsService {
             )
             .await?;
         let creator = actor.username().to_owned();
+        let origin = audit::origin(actor);
         let row = self
             .write(crate::domain::INSTANCES_WRITE, move |connection| {
                 if templates::find(connection, &job_template_id)?.is_none() {
@@ -294,6 +309,7 @@ impl JobsService {
                     update_time: now,
                 };
                 instances::insert_with_steps(connection, &row, &steps)?;
+                audit::append(connection, instance_event(&origin, "instance.create", &row))?;
                 Ok(row)
             })
             .await?;
@@ -380,6 +396,8 @@ impl JobsService {
             .await?;
         let same_env = env_id == source.env_id;
         let creator = actor.username().to_owned();
+        let origin = audit::origin(actor);
+        let copy_origin = origin.clone();
         let row = self
             .write(crate::domain::INSTANCES_WRITE, move |connection| {
                 let now = now_utc();
@@ -408,6 +426,9 @@ impl JobsService {
                     update_time: now,
                 };
                 instances::insert_with_steps(connection, &row, &steps)?;
+                let event = instance_event(&copy_origin, "instance.copy", &row)
+                    .change(audit::created("copied_from", &source.id));
+                audit::append(connection, event)?;
                 let clusters = steps.into_iter().filter_map(|step| step.cluster_id);
                 Ok::<_, JobsError>((row, clusters.collect::<Vec<_>>()))
             })
@@ -415,10 +436,15 @@ impl JobsService {
         let (row, clusters) = row;
         // The copy binds its clusters anew: take it back if one of them is being deleted.
         if let Err(fallen) = self.confirm_clusters_stand(actor, clusters).await {
-            let copy_id = row.id.clone();
+            let copy = row.clone();
             self.write(crate::domain::INSTANCES_WRITE, move |connection| {
-                instances::delete(connection, &copy_id)?;
-                Ok::<_, JobsError>(())
+                instances::delete(connection, &copy.id)?;
+                // The copy was visible (and recorded): its take-back is recorded too.
+                let event = NewEvent::new(&origin, "instance.delete", "instance", &copy.id)
+                    .app(Some(&copy.application_id))
+                    .env(Some(&copy.env_id))
+                    .change(audit::deleted("name", &copy.name));
+                audit::append(connection, event)
             })
             .await?;
             return Err(fallen);
@@ -435,8 +461,9 @@ impl JobsService {
     pub async fn delete_instance(&self, actor: &Actor, id: &str) -> JobsResult<()> {
         require_operator(actor)?;
         let id = id.to_owned();
+        let origin = audit::origin(actor);
         self.write(crate::domain::INSTANCES_WRITE, move |connection| {
-            existing_instance(connection, &id)?;
+            let instance = existing_instance(connection, &id)?;
             let lines = joint_lines::holding_instance(connection, &id)?;
             if !lines.is_empty() {
                 let users = lines
@@ -462,7 +489,11 @@ impl JobsService {
             // Its work order goes with it (PostgreSQL refused the delete while one was saved).
             work_orders::delete_for_instance(connection, &id)?;
             instances::delete(connection, &id)?;
-            Ok(())
+            let event = NewEvent::new(&origin, "instance.delete", "instance", &id)
+                .app(Some(&instance.application_id))
+                .env(Some(&instance.env_id))
+                .change(audit::deleted("name", &instance.name));
+            audit::append(connection, event)
         })
         .await
     }
@@ -551,6 +582,7 @@ impl JobsService {
             message: "is too large".to_owned(),
         })?;
         let mender = actor.username().to_owned();
+        let origin = audit::origin(actor);
         let written = self
             .write(crate::domain::INSTANCES_WRITE, move |connection| {
                 let steps = instances::steps(connection, &instance.id)?;
@@ -569,11 +601,19 @@ impl JobsService {
                 };
                 instances::update_step(connection, &updated)?;
                 crate::db::models::instances::touch(connection, &instance.id, &mender, now_utc())?;
+                let event = audit::step_event(&origin, "step.bind_cluster", &instance, step)
+                    .change(audit::Change::new(
+                        "cluster_id",
+                        step.cluster_id.as_deref(),
+                        updated.cluster_id.as_deref(),
+                    ));
+                audit::append(connection, event)?;
                 Ok((step.clone(), updated))
             })
             .await?;
         let (previous, written) = written;
-        self.settle_step_cluster(actor, previous, written).await?;
+        self.settle_step_cluster(actor, previous, written, "step.bind_cluster")
+            .await?;
         self.refresh_status(actor, instance_id).await
     }
 

@@ -15,6 +15,7 @@ use crate::db::models::{
     joint_lines::{self, JointLineRow, JointNodeRow},
     joint_runs,
 };
+use crate::domain::audit::{self, NewEvent};
 
 /// A node as the caller sends it: parents as text (numbers, or "" for none).
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +112,15 @@ fn check_graph(nodes: &[(i64, Vec<i64>)]) -> JobsResult<()> {
     Ok(())
 }
 
+/// The nodes of a joint line as the audit trail records them: `["0 instance []", ...]`.
+fn node_list(rows: &[JointNodeRow]) -> String {
+    let nodes: Vec<String> = rows
+        .iter()
+        .map(|row| format!("{} {} {}", row.sequence, row.instance_id, row.parents))
+        .collect();
+    audit::json_list(&nodes)
+}
+
 impl JobsService {
     /// 1.7: creates an empty joint line of an existing product line.
     pub async fn create_joint_line(
@@ -139,9 +149,14 @@ impl JobsService {
             update_time: now,
         };
         let stored = row.clone();
+        let origin = audit::origin(actor);
         self.database
             .transaction(move |connection| {
-                Ok::<_, JobsError>(joint_lines::insert(connection, &stored)?)
+                joint_lines::insert(connection, &stored)?;
+                let event = NewEvent::new(&origin, "joint_line.create", "joint_line", &stored.id)
+                    .change(audit::created("name", &stored.name))
+                    .change(audit::created("product_line_id", &stored.product_line_id));
+                audit::append(connection, event)
             })
             .await?;
         Ok(row)
@@ -200,6 +215,7 @@ impl JobsService {
         check_graph(&parsed)?;
         let id = id.to_owned();
         let mender = actor.username().to_owned();
+        let origin = audit::origin(actor);
         self.database
             .transaction(move |connection| {
                 let line = joint_lines::find(connection, &id)?.ok_or(JobsError::NotFound {
@@ -236,7 +252,14 @@ impl JobsService {
                 // each other (PostgreSQL), so each replaces what the previous one committed.
                 let now = now_utc();
                 joint_lines::touch(connection, &id, &mender, now)?;
+                let before = node_list(&joint_lines::nodes(connection, &id)?);
                 joint_lines::replace_nodes(connection, &id, &rows)?;
+                let mut event = NewEvent::new(&origin, "joint_line.save", "joint_line", &id);
+                let after = node_list(&rows);
+                event
+                    .changes
+                    .extend(audit::changed("nodes", Some(&before), Some(&after)));
+                audit::append(connection, event)?;
                 Ok(JointLineRow {
                     mender: Some(mender),
                     update_time: now,

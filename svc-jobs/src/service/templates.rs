@@ -16,6 +16,7 @@ use crate::{
         templates::{self, TemplateMethodRow, TemplateRow},
     },
     domain::TEMPLATES_SCOPE,
+    domain::audit::{self, NewEvent},
 };
 
 /// A method of a template as the caller sends it (4.2).
@@ -106,6 +107,15 @@ fn views(
         .collect())
 }
 
+/// The methods of a template as the audit trail records them: `["0 custom/cu1", ...]`.
+fn method_list(rows: &[TemplateMethodRow]) -> String {
+    let methods: Vec<String> = rows
+        .iter()
+        .map(|row| format!("{} {}/{}", row.sequence, row.component_id, row.method_id))
+        .collect();
+    audit::json_list(&methods)
+}
+
 impl JobsService {
     /// Creates a template (no methods yet) for an existing application.
     pub async fn create_template(
@@ -142,6 +152,7 @@ impl JobsService {
             .map(|id| id.trim().to_owned())
             .filter(|id| !id.is_empty());
         let creator = actor.username().to_owned();
+        let origin = audit::origin(actor);
         self.write(crate::domain::TEMPLATES_WRITE, move |connection| {
             if let Some(rollback_id) = &rollback_template_id
                 && templates::find(connection, rollback_id)?.is_none()
@@ -167,6 +178,17 @@ impl JobsService {
                 update_time: now,
             };
             templates::insert(connection, &row)?;
+            let event = NewEvent::new(&origin, "template.create", "template", &row.id)
+                .app(Some(&row.application_id))
+                .change(audit::created("name", &row.name))
+                .change(audit::created("deploy_type", &row.deploy_type))
+                .change(audit::created("application_id", &row.application_id));
+            let mut event = event;
+            let rollback = row.rollback_template_id.as_deref();
+            event
+                .changes
+                .extend(rollback.map(|id| audit::created("rollback_template_id", id)));
+            audit::append(connection, event)?;
             Ok(views(connection, vec![row])?.remove(0))
         })
         .await
@@ -218,13 +240,14 @@ impl JobsService {
     pub async fn delete_template(&self, actor: &Actor, id: &str) -> JobsResult<()> {
         require_operator(actor)?;
         let id = id.to_owned();
+        let origin = audit::origin(actor);
         self.write(crate::domain::TEMPLATES_WRITE, move |connection| {
-            if templates::find(connection, &id)?.is_none() {
+            let Some(template) = templates::find(connection, &id)? else {
                 return Err(JobsError::NotFound {
                     kind: RecordKind::Template,
                     id,
                 });
-            }
+            };
             let users: Vec<String> =
                 instances::using_template(connection, &id)?
                     .into_iter()
@@ -241,7 +264,10 @@ impl JobsService {
                 });
             }
             templates::delete(connection, &id)?;
-            Ok(())
+            let event = NewEvent::new(&origin, "template.delete", "template", &id)
+                .app(Some(&template.application_id))
+                .change(audit::deleted("name", &template.name));
+            audit::append(connection, event)
         })
         .await
     }
@@ -308,6 +334,7 @@ impl JobsService {
         rows.sort_by_key(|row| row.sequence);
         let template_id = template_id.to_owned();
         let mender = actor.username().to_owned();
+        let origin = audit::origin(actor);
         self.write(crate::domain::TEMPLATES_WRITE, move |connection| {
             let template =
                 templates::find(connection, &template_id)?.ok_or_else(|| JobsError::NotFound {
@@ -317,7 +344,16 @@ impl JobsService {
             // Touched first: the row lock makes concurrent saves of one template wait for
             // each other (PostgreSQL), so each replaces what the previous one committed.
             templates::touch(connection, &template_id, &mender, now_utc())?;
+            let before = method_list(&templates::methods(connection, &template_id)?);
             templates::replace_methods(connection, &template_id, &rows)?;
+            let mut event =
+                NewEvent::new(&origin, "template.update_methods", "template", &template_id)
+                    .app(Some(&template.application_id));
+            let after = method_list(&rows);
+            event
+                .changes
+                .extend(audit::changed("methods", Some(&before), Some(&after)));
+            audit::append(connection, event)?;
             for instance in instances::using_template(connection, &template_id)? {
                 let existing = instances::steps(connection, &instance.id)?;
                 for step in &existing {

@@ -4,6 +4,7 @@ use common::{ids::new_id, time::now_utc};
 
 use super::{Actor, JobsError, JobsResult, JobsService, RecordKind};
 use crate::db::models::webhooks::{self, WebhookRow};
+use crate::domain::audit::{self, NewEvent};
 
 /// A webhook and where it was configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +72,7 @@ impl JobsService {
             create_time: now_utc(),
         };
         let stored = row.clone();
+        let origin = audit::origin(actor);
         self.database
             .transaction(move |connection| {
                 // A concurrent add of the same URL counts as taken too (unique key).
@@ -84,7 +86,9 @@ impl JobsService {
                         message: format!("{:?} is already a webhook", stored.url),
                     });
                 }
-                Ok(())
+                let event = NewEvent::new(&origin, "webhook.create", "webhook", &stored.id)
+                    .change(audit::created("url", &stored.url));
+                audit::append(connection, event)
             })
             .await?;
         Ok(WebhookView {
@@ -96,15 +100,24 @@ impl JobsService {
     pub async fn delete_webhook(&self, actor: &Actor, id: &str) -> JobsResult<()> {
         require_admin(actor)?;
         let id = id.to_owned();
+        let origin = audit::origin(actor);
         self.database
             .transaction(move |connection| {
+                let Some(webhook) = webhooks::find(connection, &id)? else {
+                    return Err(JobsError::NotFound {
+                        kind: RecordKind::Webhook,
+                        id,
+                    });
+                };
                 if webhooks::delete(connection, &id)? == 0 {
                     return Err(JobsError::NotFound {
                         kind: RecordKind::Webhook,
                         id,
                     });
                 }
-                Ok(())
+                let event = NewEvent::new(&origin, "webhook.delete", "webhook", &id)
+                    .change(audit::deleted("url", &webhook.url));
+                audit::append(connection, event)
             })
             .await
     }

@@ -14,7 +14,10 @@ use crate::db::models::{
     instances,
     work_orders::{self, WorkOrderRow},
 };
-use crate::domain::existing_instance;
+use crate::domain::{
+    audit::{self, NewEvent},
+    existing_instance,
+};
 
 /// The operation rows of the form.
 pub const OPERATION_ROWS: &str = "ONLINE_OPERATION_PROCESS";
@@ -122,6 +125,7 @@ impl JobsService {
             .filter(|app| !app.is_empty())
             .map(str::to_owned);
         let actor_name = actor.username().to_owned();
+        let origin = audit::origin(actor);
         self.write(crate::domain::INSTANCES_WRITE, move |connection| {
             let instance = existing_instance(connection, &instance_id)?;
             if let Some(app_id) = &app_id
@@ -136,6 +140,7 @@ impl JobsService {
                 });
             }
             let existing = work_orders::find_for_instance(connection, &instance.id)?;
+            let before_doc = existing.as_ref().map(|order| order.doc_id.clone());
             let now = now_utc();
             let excel_data = Value::Object(form).to_string();
             let row = match (existing, doc_id) {
@@ -177,6 +182,20 @@ impl JobsService {
                 }
             };
             instances::set_status(connection, &instance.id, status::GENERATE)?;
+            let mut event = NewEvent::new(&origin, "work_order.save", "instance", &instance.id)
+                .app(Some(&instance.application_id))
+                .env(Some(&instance.env_id));
+            event.changes.extend(audit::changed(
+                "doc_id",
+                before_doc.as_deref(),
+                Some(&row.doc_id),
+            ));
+            event.changes.extend(audit::changed(
+                "status",
+                Some(&instance.status),
+                Some(status::GENERATE),
+            ));
+            audit::append(connection, event)?;
             Ok(row)
         })
         .await

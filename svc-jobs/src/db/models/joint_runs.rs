@@ -143,11 +143,11 @@ pub fn set_node(
 
 /// Settles running joint runs whose lease expired: `success` when every node's instance run
 /// succeeded (see [`settle_nodes`]), else `interrupted` (and their running nodes); answers
-/// their ids.
+/// their ids and the status each ended with.
 pub fn settle_expired(
     connection: &mut DbConnection,
     now: NaiveDateTime,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<(String, &'static str)>> {
     let expired: Vec<String> = joint_runs::table
         .filter(joint_runs::status.eq(state::RUNNING))
         .filter(joint_runs::lease_until.lt(now))
@@ -166,7 +166,7 @@ pub fn settle_expired(
         };
         if end_expired(connection, &id, status, message, now)? {
             interrupt_running_nodes(connection, &id)?;
-            settled.push(id);
+            settled.push((id, status));
         }
     }
     Ok(settled)

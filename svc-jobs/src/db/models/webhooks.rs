@@ -15,7 +15,7 @@ pub struct WebhookRow {
 }
 
 common::row_queries! { webhooks, WebhookRow;
-    insert, delete;
+    find, insert, delete;
     /// Every webhook, oldest first.
     pub fn list() -> all order create_time.asc(), id.asc();
     /// The webhook of this URL, if any.
