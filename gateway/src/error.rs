@@ -24,10 +24,19 @@ pub struct ApiError {
 #[derive(Debug, Clone, Copy)]
 pub struct FailureMark(pub ErrorReason);
 
-/// The refusal an appinhouse answer carries (its failures are not TAD envelopes): the error
-/// code's name, set by the appinhouse handlers' failure answers.
+/// The refusal an answer that is not a TAD envelope carries (an appinhouse `{code,msg}`
+/// failure, a page's form refused): its reason, for the audit trail's record of refused writes.
 #[derive(Debug, Clone)]
-pub struct AppinhouseRefusal(pub &'static str);
+pub struct RefusalMark(pub &'static str);
+
+/// `response`, marked as refused for `reason`.
+pub fn mark_refused(
+    mut response: actix_web::HttpResponse,
+    reason: &'static str,
+) -> actix_web::HttpResponse {
+    response.extensions_mut().insert(RefusalMark(reason));
+    response
+}
 
 /// The `info` of a failure's envelope, beside its [`FailureMark`] (a console page shows it).
 #[derive(Debug, Clone)]

@@ -26,7 +26,7 @@ use tracing::Instrument;
 use crate::{
     clients::{Caller, Clients, reply},
     console::session,
-    error::{ApiError, AppinhouseRefusal, FailureMark, excerpt},
+    error::{ApiError, FailureMark, RefusalMark, excerpt},
     metrics::Metrics,
     routes::ROUTES,
     routing::{self, Access},
@@ -181,11 +181,7 @@ fn check_roles(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
     if roles.is_empty() || caller.claims.may(roles) {
         return Ok(());
     }
-    // Admins pass every check: a role list without admin names it first.
-    let mut names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
-    if !roles.contains(&Role::Admin) {
-        names.insert(0, Role::Admin.as_str());
-    }
+    let names = routing::admitted_role_names(roles);
     Err(ApiError::new(
         ErrorReason::Forbidden,
         format!(
@@ -315,7 +311,7 @@ fn refusal_of(response: &ServiceResponse<BoxBody>) -> Option<String> {
         return (reason.level() == ErrorLevel::Warning).then(|| reason.as_str().to_owned());
     }
     extensions
-        .get::<AppinhouseRefusal>()
+        .get::<RefusalMark>()
         .map(|refusal| refusal.0.to_owned())
 }
 
@@ -442,7 +438,7 @@ mod tests {
             ("GET", "/healthz", "Public"),
             ("GET", "/api/app/productline/select", "Bearer([])"),
             ("GET", "/api/admin/users", "Bearer([])"),
-            ("GET", "/api/admin/productlines", "Bearer([Admin])"),
+            ("GET", "/api/admin/productlines", "Bearer([Auditor])"),
             ("POST", "/api/admin/productlines", "Bearer([])"),
             // another method of a known path: the token, not the roles
             ("PUT", "/api/admin/productlines", "Bearer([])"),

@@ -75,7 +75,7 @@ fn description(route: &Route) -> Option<String> {
     if let Access::Bearer(roles) = route.access
         && !roles.is_empty()
     {
-        let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+        let names = crate::routing::admitted_role_names(roles);
         lines.push(format!(
             "Role: {} (checked by the gateway).",
             names.join(" or ")

@@ -370,6 +370,15 @@ pub fn register(
     }
 }
 
+/// The names of the roles a route admits, admin first (admins pass every role check).
+pub fn admitted_role_names(roles: &[Role]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = roles.iter().map(|role| role.as_str()).collect();
+    if !roles.contains(&Role::Admin) {
+        names.insert(0, Role::Admin.as_str());
+    }
+    names
+}
+
 /// The audit declaration of the route `pattern` answers for `method` (none for a read).
 pub fn audit_of(
     routes: &[Route],

@@ -41,7 +41,7 @@ use self::{
 use crate::{
     clients::{Call, Caller, Clients, reply},
     convert::catalog::LoginBody,
-    error::ApiError,
+    error::{ApiError, mark_refused},
     legacy::{
         appinhouse_pages::html,
         auth::{MAX_USERNAME_CHARS, check_login},
@@ -296,7 +296,8 @@ pub async fn login(
     let (body, csrf) = match form.check() {
         Ok(checked) => checked,
         Err(problem) => {
-            return login_form(&request, StatusCode::BAD_REQUEST, Some(problem), &username);
+            return login_form(&request, StatusCode::BAD_REQUEST, Some(problem), &username)
+                .map(|page| mark_refused(page, ErrorReason::InvalidField.as_str()));
         }
     };
     let expected = session::cookie_value(request.headers(), LOGIN_CSRF_COOKIE).unwrap_or_default();
@@ -304,7 +305,8 @@ pub async fn login(
         !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(csrf.as_bytes()));
     if !form_token_matches {
         let problem = Some(message("login_expired_form"));
-        return login_form(&request, StatusCode::FORBIDDEN, problem, &username);
+        return login_form(&request, StatusCode::FORBIDDEN, problem, &username)
+            .map(|page| mark_refused(page, ErrorReason::Forbidden.as_str()));
     }
     let login = pb::LoginRequest {
         username: body.username,
@@ -324,7 +326,13 @@ pub async fn login(
                 ErrorReason::ServiceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, error.info),
                 _ => (StatusCode::BAD_REQUEST, error.info),
             };
-            return login_form(&request, status, Some(problem), &username);
+            let page = login_form(&request, status, Some(problem), &username)?;
+            // A refusal is on the audit trail; an unavailable service is no refusal.
+            return Ok(if error.reason.level() == proto::ErrorLevel::Warning {
+                mark_refused(page, error.reason.as_str())
+            } else {
+                page
+            });
         }
     };
     let life_seconds = (answer.expires_at_ms - chrono::Utc::now().timestamp_millis()) / 1000;

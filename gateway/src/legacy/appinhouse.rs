@@ -43,7 +43,7 @@ impl actix_web::ResponseError for Failure {
         if let Some(refusal) = refusal_name(self.code) {
             response
                 .extensions_mut()
-                .insert(crate::error::AppinhouseRefusal(refusal));
+                .insert(crate::error::RefusalMark(refusal));
         }
         response
     }

@@ -24,6 +24,7 @@ use crate::{
         appinhouse_page::{PageView, render, render_build, render_locked, render_message},
     },
     cookies::set_cookie,
+    error::mark_refused,
 };
 
 type Answer = Result<HttpResponse, Failure>;
@@ -205,17 +206,21 @@ pub async fn unlock(
     let app = app.into_inner();
     let fields = match form_fields(&request, payload).await {
         Ok(fields) => fields,
-        Err(failure) => return locked_page(&request, &app, Some(&failure.msg), false),
+        Err(failure) => {
+            let page = locked_page(&request, &app, Some(&failure.msg), false);
+            return mark_refused(page, "invalid_parameter");
+        }
     };
     let sent = fields.get("csrf").map(String::as_str).unwrap_or_default();
     let expected = cookie(&request, CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
-        return locked_page(
+        let page = locked_page(
             &request,
             &app,
             Some("The form expired; enter the password again."),
             false,
         );
+        return mark_refused(page, "form_expired");
     }
     let message = pb::UnlockAppRequest {
         app: app.clone(),
@@ -226,15 +231,19 @@ pub async fn unlock(
         Err(status) => {
             let failure = Failure::from(status);
             if failure.code == AppinhouseCode::AppNotFound {
-                return html(StatusCode::NOT_FOUND, render_message(&failure.msg));
+                let page = html(StatusCode::NOT_FOUND, render_message(&failure.msg));
+                return mark_refused(page, "app_not_found");
             }
             let throttled = failure.refusal == Some(Refusal::Throttled);
-            let problem = if throttled {
-                failure.msg
+            let (problem, reason) = if throttled {
+                (failure.msg, "too_many_attempts")
             } else {
-                "Wrong password.".to_owned()
+                ("Wrong password.".to_owned(), "wrong_password")
             };
-            return locked_page(&request, &app, Some(&problem), throttled);
+            return mark_refused(
+                locked_page(&request, &app, Some(&problem), throttled),
+                reason,
+            );
         }
     };
     let mut response = HttpResponse::SeeOther();

@@ -22,10 +22,15 @@ fn require_admin(actor: &Actor) -> JobsResult<()> {
     )?)
 }
 
+/// The list is read by admins and auditors.
+fn require_admin_reader(actor: &Actor) -> JobsResult<()> {
+    Ok(common::roles::require_admin_reader(actor)?)
+}
+
 impl JobsService {
     /// Every webhook: the configured ones first.
     pub async fn list_webhooks(&self, actor: &Actor) -> JobsResult<Vec<WebhookView>> {
-        require_admin(actor)?;
+        require_admin_reader(actor)?;
         let rows = self
             .database
             .run(|connection| Ok::<_, JobsError>(webhooks::list(connection)?))

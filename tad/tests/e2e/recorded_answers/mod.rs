@@ -26,7 +26,7 @@
 //! something else than 401 or 405).
 
 mod admin;
-mod appinhouse;
+pub(crate) mod appinhouse;
 mod artifact;
 mod audit;
 mod console;
@@ -152,6 +152,21 @@ pub struct Recorder {
     tokens: BTreeMap<String, String>,
     pub normaliser: Normaliser,
     entries: Vec<Value>,
+    /// When set (the audit trail's check, `audit_trail::every_route`), each request is sent with
+    /// its own `x-request-id` and kept here with its answer.
+    pub observed: Option<Vec<Observed>>,
+}
+
+/// One request of the script as the audit trail's check sees it.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub request_id: String,
+    pub role: String,
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub status: u16,
+    pub body: Value,
 }
 
 impl Recorder {
@@ -191,6 +206,7 @@ impl Recorder {
             tokens: BTreeMap::new(),
             normaliser,
             entries: Vec::new(),
+            observed: None,
         }
     }
 
@@ -276,6 +292,13 @@ impl Recorder {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
+        let request_id = self
+            .observed
+            .as_ref()
+            .map(|observed| format!("script-{}", observed.len()));
+        if let Some(request_id) = &request_id {
+            request = request.header("x-request-id", request_id.as_str());
+        }
         let summary = payload.summary();
         if let Payload::Multipart { files, .. } = &payload {
             for (_, content) in files {
@@ -325,6 +348,20 @@ impl Recorder {
             .to_owned();
         let bytes = response.bytes().await.expect("body").to_vec();
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if let (Some(observed), Some(request_id)) = (self.observed.as_mut(), request_id) {
+            observed.push(Observed {
+                request_id,
+                role: role.to_owned(),
+                method: method.to_owned(),
+                path: path.to_owned(),
+                headers: headers
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                    .collect(),
+                status,
+                body: body.clone(),
+            });
+        }
         let path_entry = self.normaliser.text(path);
         let request_entry = json!({
             "headers": headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
@@ -606,19 +643,25 @@ fn pretty(value: &Value) -> String {
 /// Plays the whole script, area by area, on one platform.
 async fn play() -> Recorder {
     let mut recorder = Recorder::start().await;
-    pages::public(&mut recorder).await;
-    admin::play(&mut recorder).await;
-    resource::play(&mut recorder).await;
-    let uploaded = artifact::play(&mut recorder).await;
-    let configured = jobs::play(&mut recorder, &uploaded).await;
-    executions::play(&mut recorder, &configured).await;
-    appinhouse::play(&mut recorder).await;
-    probes::play(&mut recorder).await;
-    pages::closing(&mut recorder).await;
-    console::play(&mut recorder, &configured).await;
-    tokens::play(&mut recorder).await;
-    audit::play(&mut recorder).await;
+    play_script(&mut recorder).await;
     recorder
+}
+
+/// The whole script, area by area, on `recorder`'s platform.
+pub async fn play_script(recorder: &mut Recorder) {
+    let recorder = &mut *recorder;
+    pages::public(recorder).await;
+    admin::play(recorder).await;
+    resource::play(recorder).await;
+    let uploaded = artifact::play(recorder).await;
+    let configured = jobs::play(recorder, &uploaded).await;
+    executions::play(recorder, &configured).await;
+    appinhouse::play(recorder).await;
+    probes::play(recorder).await;
+    pages::closing(recorder).await;
+    console::play(recorder, &configured).await;
+    tokens::play(recorder).await;
+    audit::play(recorder).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
