@@ -128,7 +128,11 @@ pub async fn record_refusal(
     let object_kind = required("object_kind", &refusal.object_kind)?;
     let reason = required("reason", &refusal.reason)?;
     let object_id = checked_field("object_id", &refusal.object_id)?.unwrap_or_default();
-    let event = NewEvent::new(&origin, &action, &object_kind, &object_id).refused(&reason);
+    let mut event = NewEvent::new(&origin, &action, &object_kind, &object_id).refused(&reason);
+    if refusal.suppressed > 0 {
+        let count = refusal.suppressed.to_string();
+        event = event.change(audit::Change::new("suppressed", None, Some(&count)));
+    }
     let seq = database
         .transaction(move |connection| {
             Ok::<_, DbError>(audit::append(connection, event, audit::now_ms())?)

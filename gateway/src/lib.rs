@@ -18,6 +18,7 @@ pub mod legacy;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod refusal_limit;
 pub mod routes;
 pub mod routing;
 
@@ -57,6 +58,8 @@ pub struct GatewaySettings {
     pub keep_alive: Duration,
     /// What the console's login page says about the first admin.
     pub console: console::ConsoleSettings,
+    /// Refused writes without credentials recorded per client address and minute.
+    pub anonymous_refusals_per_minute: u32,
 }
 
 /// Builds the HTTP server on an already bound listener. The returned server is a future to run;
@@ -73,6 +76,9 @@ pub fn server(
     let upload_limit = web::Data::new(legacy::artifact::UploadLimit(settings.max_upload_bytes));
     let endpoints = settings.endpoints.clone();
     let console = web::Data::new(settings.console);
+    let refusal_limiter = web::Data::new(refusal_limit::RefusalLimiter::new(
+        settings.anonymous_refusals_per_minute,
+    ));
     let mut server = HttpServer::new(move || {
         // One set of clients per worker, as tonic channels are built per worker.
         let clients = web::Data::new(Clients::connect_lazy(&endpoints));
@@ -85,6 +91,7 @@ pub fn server(
             .app_data(upload_limit.clone())
             .app_data(body_idle_timeout.clone())
             .app_data(console.clone())
+            .app_data(refusal_limiter.clone())
             .app_data(body::query_config())
             .app_data(body::path_config())
             .wrap(from_fn(middleware::require_token))

@@ -28,6 +28,7 @@ use crate::{
     console::session,
     error::{ApiError, FailureMark, RefusalMark, excerpt},
     metrics::Metrics,
+    refusal_limit::{Admission, RefusalLimiter, SUPPRESSED_ACTION},
     routes::ROUTES,
     routing::{self, Access},
 };
@@ -358,25 +359,51 @@ pub async fn record_refusals(
     };
     let object_id = object_id_of(&pattern, request.path(), audited.object_kind);
     let clients = request.app_data::<web::Data<Clients>>().cloned();
+    let limiter = request.app_data::<web::Data<RefusalLimiter>>().cloned();
     let response = next.call(request).await?.map_into_boxed_body();
     let (Some(reason), Some(clients)) = (refusal_of(&response), clients) else {
         return Ok(response);
     };
     let caller = response.request().extensions().get::<Caller>().cloned();
-    let refusal = pb::AuditRefusal {
+    let mut refusals = vec![pb::AuditRefusal {
         action: audited.action.to_owned(),
         object_kind: audited.object_kind.to_owned(),
         object_id,
         reason,
-    };
-    if let Err(status) = reply(
-        clients
-            .resource(caller.as_ref())
-            .record_audit_refusal(refusal),
-    )
-    .await
+        suppressed: 0,
+    }];
+    // Without credentials: at most so many a minute per address (a flood cannot fill the trail).
+    if caller.is_none()
+        && let Some(limiter) = limiter
+        && let Some(address) = response.request().peer_addr().map(|peer| peer.ip())
     {
-        tracing::warn!(action = audited.action, error = %status.message(), "cannot record a refused write in the audit trail");
+        match limiter.admit(address, std::time::Instant::now()) {
+            Admission::Record => {}
+            Admission::RecordAfterSuppressed(suppressed) => refusals.push(pb::AuditRefusal {
+                action: SUPPRESSED_ACTION.to_owned(),
+                object_kind: "client".to_owned(),
+                object_id: address.to_string(),
+                reason: "too_many_refusals".to_owned(),
+                suppressed: i64::try_from(suppressed).unwrap_or(i64::MAX),
+            }),
+            Admission::Suppress { first } => {
+                if first {
+                    tracing::warn!(client = %address, per_minute = limiter.per_minute(), "too many refused writes without credentials from one address: the rest of this minute are counted, not recorded one by one");
+                }
+                return Ok(response);
+            }
+        }
+    }
+    for refusal in refusals {
+        if let Err(status) = reply(
+            clients
+                .resource(caller.as_ref())
+                .record_audit_refusal(refusal),
+        )
+        .await
+        {
+            tracing::warn!(action = audited.action, error = %status.message(), "cannot record a refused write in the audit trail");
+        }
     }
     Ok(response)
 }

@@ -489,6 +489,7 @@ fn gateway_settings(config: &Config, endpoints: ServiceEndpoints, jwt: JwtKeys) 
         header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
         keep_alive: std::time::Duration::from_secs(config.keep_alive_secs),
         console: gateway::console::ConsoleSettings::default(),
+        anonymous_refusals_per_minute: config.audit_anonymous_refusals_per_minute,
     }
 }
 

@@ -186,6 +186,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Failed logins allowed per user name per minute (`TAD_LOGIN_ATTEMPTS_PER_MINUTE`, default 10).
     pub login_attempts_per_minute: u32,
+    /// Refused writes without credentials the audit trail records per address and minute.
+    pub audit_anonymous_refusals_per_minute: u32,
     /// Longest wait for the next byte of a request body in seconds before the request is cut
     /// with 408 (`TAD_BODY_IDLE_TIMEOUT_SECS`, default 30).
     pub body_idle_timeout_secs: u64,
@@ -331,6 +333,16 @@ impl Config {
             raw.login_attempts_per_minute,
             &keys::LOGIN_ATTEMPTS_PER_MINUTE,
         )?;
+        let audit_anonymous_refusals_per_minute: u32 = or_default(
+            raw.audit_anonymous_refusals_per_minute,
+            &keys::AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE,
+        )?;
+        if audit_anonymous_refusals_per_minute == 0 {
+            return Err(invalid(
+                &keys::AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE.label(),
+                "must be positive",
+            ));
+        }
         if login_attempts_per_minute == 0 {
             return Err(invalid(
                 &keys::LOGIN_ATTEMPTS_PER_MINUTE.label(),
@@ -387,6 +399,7 @@ impl Config {
             token_ttl_secs,
             max_body_bytes,
             login_attempts_per_minute,
+            audit_anonymous_refusals_per_minute,
             body_idle_timeout_secs,
             header_timeout_secs,
             keep_alive_secs,

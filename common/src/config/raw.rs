@@ -121,6 +121,7 @@ pub(super) struct RawConfig {
     pub(super) token_ttl_secs: Option<u64>,
     pub(super) max_body_bytes: Option<usize>,
     pub(super) login_attempts_per_minute: Option<u32>,
+    pub(super) audit_anonymous_refusals_per_minute: Option<u32>,
     pub(super) body_idle_timeout_secs: Option<u64>,
     pub(super) header_timeout_secs: Option<u64>,
     pub(super) keep_alive_secs: Option<u64>,

@@ -159,3 +159,33 @@ async fn refused_writes_are_recorded_and_only_admins_and_auditors_read_the_trail
     assert_failure(&body, "forbidden");
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn a_flood_without_credentials_is_recorded_up_to_the_limit_and_users_always() {
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(
+        ADMIN_PASSWORD,
+        &[("TAD_AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE", "3")],
+    )
+    .await;
+    let viewer = admin.login_new_user("vince", PASSWORD, &["viewer"]).await;
+    let anonymous = Api::new(platform.url());
+    for n in 0..6 {
+        let (status, _) = anonymous
+            .delete(&format!("/api/admin/users/flood-{n}"))
+            .await;
+        assert_eq!(status, 401);
+        let (_, body) = viewer
+            .post(
+                "/api/admin/productlines",
+                &json!({"name": format!("pl-{n}")}),
+            )
+            .await;
+        assert_failure(&body, "forbidden");
+    }
+    let (count, events) = audit_page(&admin, "?action=user.delete").await;
+    assert_eq!(count, 3, "{events:?}");
+    assert!(events.iter().all(|event| event["actor"] == "anonymous"));
+    let (count, _) = audit_page(&admin, "?action=product_line.save&actor=vince").await;
+    assert_eq!(count, 6);
+    platform.stop().await;
+}
