@@ -409,6 +409,31 @@ async fn every_write_route_adds_its_one_event_and_nothing_else_does() {
         "write routes the script never completed: {unchecked:?}"
     );
 
+    // No secret the script sent is on record: passwords, the SSH password, a page password, the
+    // appinhouse key, a token's secret.
+    let recorded: String = by_request
+        .values()
+        .flatten()
+        .map(|(_, event)| format!("{} {} {}\n", event.object_id, event.changes, event.actor))
+        .collect();
+    for secret in [
+        crate::recorded_answers::ADMIN_PASSWORD,
+        crate::recorded_answers::USER_PASSWORD,
+        crate::recorded_answers::APPINHOUSE_KEY,
+        crate::recorded_answers::resource::SECRET,
+        "long-enough-pw",
+        "temp-password-2",
+        "open sesame",
+        "audit-page-pw",
+        "tad_",
+    ] {
+        assert!(
+            !recorded.contains(secret),
+            "{secret:?} is in the audit trail"
+        );
+    }
+    assert!(recorded.contains("******"), "secrets are recorded masked");
+
     // Every chain verifies.
     for service in SERVICES {
         let database = recorder.platform.database(service);

@@ -35,7 +35,7 @@ mod jobs;
 mod normalise;
 mod pages;
 mod probes;
-mod resource;
+pub(crate) mod resource;
 mod steps;
 mod tokens;
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::Recorder;
 use crate::support::fixtures::refused_hosts;
 
-const SECRET: &str = "S3cret-ssh-passw0rd";
+pub(crate) const SECRET: &str = "S3cret-ssh-passw0rd";
 
 fn host(ip: &str, name: &str, env: &str) -> Value {
     json!({"id": 0, "host_IP": ip, "host_name": name, "remark": "r", "ssh_user": "deploy",
