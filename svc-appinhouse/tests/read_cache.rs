@@ -1,7 +1,8 @@
 //! The read cache across replicas: two appinhouse services over one database and one shared
 //! cache (Redis when `TEST_REDIS_URL` is set, else one in-memory cache), as two replicas are.
 //! What one has answered is read by the other at once after a write through the first: a new
-//! build, a deleted one, an app that became protected. Every case runs on SQLite, and on
+//! build, a deleted one, an app that became protected, the app list after a create, a move and
+//! a delete. Every case runs on SQLite, and on
 //! PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod support;
@@ -98,11 +99,36 @@ async fn a_write_through_one_replica_is_read_at_once_through_the_other(database:
     a.protect_app("polled", "").await.expect("lift");
     assert_eq!(last_android(&b).await, ["1.1.0"]);
 
+    // The app list: kept by B, new through A at once (create, move, delete).
+    let apps =
+        |service: AppinhouseService| async move { service.list_apps(None).await.expect("apps").0 };
+    assert_eq!(apps(b.clone()).await, ["polled"]);
+    assert_eq!(apps(b.clone()).await, ["polled"], "B keeps the list");
+    a.create_app("second", Some("d"), None)
+        .await
+        .expect("create");
+    assert_eq!(
+        apps(b.clone()).await,
+        ["polled", "second"],
+        "a new app, at once"
+    );
+    a.move_app("second", "top").await.expect("move");
+    assert_eq!(
+        apps(b.clone()).await,
+        ["second", "polled"],
+        "a move, at once"
+    );
+
     a.delete_app("polled").await.expect("delete");
     let gone = b.last_builds("polled", BASE).await;
     assert!(
         gone.is_err(),
         "a deleted app is not read from the cache: {gone:?}"
+    );
+    assert_eq!(
+        apps(b.clone()).await,
+        ["second"],
+        "a deleted app leaves the list at once"
     );
 }
 

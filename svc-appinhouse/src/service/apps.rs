@@ -8,6 +8,7 @@ use common::{
     time::now_utc,
 };
 
+use super::reads::Cached;
 use super::{
     AppinhouseError, AppinhouseResult, AppinhouseService, Window, app_event, append_event,
     required, url_safe,
@@ -58,6 +59,10 @@ impl SortOperation {
     }
 }
 
+/// The read-cache scope of the app list: `apps` is a reserved name no app may take, so no app's
+/// writes bump it by chance; creating, deleting and moving an app do.
+pub(crate) const LIST_SCOPE: &str = "apps";
+
 /// The app `name`, or 1008.
 pub(crate) fn existing_app(connection: &mut DbConnection, name: &str) -> AppinhouseResult<AppRow> {
     apps::find(connection, name)?.ok_or_else(|| AppinhouseError::AppNotFound(name.to_owned()))
@@ -83,7 +88,8 @@ impl AppinhouseService {
         let alias = alias.unwrap_or_default().trim().to_owned();
         limits::check("alias", &alias, limits::NAME)?;
         let origin = Origin::key_holder();
-        self.database
+        let created = self
+            .database
             .transaction(move |connection| {
                 if apps::find(connection, &name)?.is_some() {
                     return Err(AppinhouseError::AppExists(name));
@@ -110,7 +116,11 @@ impl AppinhouseService {
                 append_event(connection, event)?;
                 Ok(row)
             })
-            .await
+            .await;
+        if created.is_ok() {
+            self.reads.changed(LIST_SCOPE).await;
+        }
+        created
     }
 
     /// Rewrites an app's description and alias.
@@ -171,6 +181,7 @@ impl AppinhouseService {
             })
             .await?;
         self.reads.changed(&key_prefix).await;
+        self.reads.changed(LIST_SCOPE).await;
         let removed = self
             .store
             .delete_prefix(&key_prefix)
@@ -225,10 +236,13 @@ impl AppinhouseService {
                 append_event(connection, event)?;
                 Ok(())
             })
-            .await
+            .await?;
+        self.reads.changed(LIST_SCOPE).await;
+        Ok(())
     }
 
-    /// One page of app names in list order (page 1 when not given).
+    /// One page of app names in list order (page 1 when not given), kept in the read cache
+    /// until an app is created, deleted or moved (on any replica).
     pub async fn list_apps(&self, page: Option<&str>) -> AppinhouseResult<(Vec<String>, Window)> {
         let service = self.clone();
         let page = page
@@ -236,14 +250,29 @@ impl AppinhouseService {
             .filter(|page| !page.is_empty())
             .unwrap_or("1")
             .to_owned();
-        self.database
+        let slot = if page.len() <= 32 {
+            self.reads.slot(LIST_SCOPE, &format!("list\n{page}")).await
+        } else {
+            None
+        };
+        if let Some(Cached::Apps(names, window)) =
+            slot.as_ref().and_then(|slot| self.reads.get(slot))
+        {
+            return Ok((names, window));
+        }
+        let (names, window) = self
+            .database
             .run(move |connection| {
                 let total = apps::count(connection)?;
                 let window = service.window(Some(&page), total)?;
                 let names = apps::page(connection, window.offset, window.limit)?;
-                Ok((names, window))
+                Ok::<_, AppinhouseError>((names, window))
             })
-            .await
+            .await?;
+        if let Some(slot) = slot {
+            self.reads.put(slot, Cached::Apps(names.clone(), window));
+        }
+        Ok((names, window))
     }
 }
 

@@ -93,6 +93,8 @@ pub(crate) enum Cached {
     Detected(Detected, Vec<BuildView>),
     Listed(Vec<BuildView>, Window),
     Plist(Vec<u8>),
+    /// A page of the app list (under [`super::apps::LIST_SCOPE`]).
+    Apps(Vec<String>, Window),
 }
 
 /// Longest read description kept in the read cache (longer ones are read through).
