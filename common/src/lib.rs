@@ -15,6 +15,7 @@ pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod deploy_window;
 pub mod doorway;
 pub mod https;
 pub mod identity;
