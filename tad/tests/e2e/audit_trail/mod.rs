@@ -189,3 +189,63 @@ async fn a_flood_without_credentials_is_recorded_up_to_the_limit_and_users_alway
     assert_eq!(count, 6);
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn an_api_token_is_named_as_the_actor_and_an_auditor_token_reads_the_trail() {
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
+    let token = |answer: Value| answer["token"].as_str().expect("token secret").to_owned();
+    let ci = token(
+        admin
+            .post_ok(
+                "/api/auth/tokens",
+                &json!({"name": "ci", "expires_in_days": 1, "roles": ["admin"]}),
+            )
+            .await,
+    );
+    let reader = token(
+        admin
+            .post_ok(
+                "/api/auth/tokens",
+                &json!({"name": "soc", "expires_in_days": 1, "roles": ["auditor"]}),
+            )
+            .await,
+    );
+    let ci = Api::new(platform.url()).with_token(&ci);
+    let created = ci
+        .post_ok("/api/admin/productlines", &json!({"name": "by-token"}))
+        .await;
+    let reader = Api::new(platform.url()).with_token(&reader);
+    let (count, events) = audit_page(&reader, "?action=product_line.save").await;
+    assert_eq!(count, 1, "{events:?}");
+    assert_eq!(events[0]["actor"], "token:ci");
+    assert_eq!(events[0]["outcome"], "ok");
+    assert_eq!(events[0]["object_id"], created["id"]);
+    assert!(
+        events[0]["changes"]
+            .as_array()
+            .is_some_and(|changes| changes.iter().any(|change| change["after"] == "by-token")),
+        "{events:?}"
+    );
+    // The auditor token writes nothing, and its refusal is on record under its name.
+    let (_, body) = reader
+        .post("/api/admin/productlines", &json!({"name": "never"}))
+        .await;
+    assert_failure(&body, "forbidden");
+    let (_, events) = audit_page(&admin, "?actor=token:soc").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["outcome"], "refused");
+    // Every service's trail answered the token (appinhouse checks bearer tokens too).
+    let answer = http_client()
+        .get(format!("{}/api/audit/export.csv", platform.url()))
+        .header(
+            "authorization",
+            format!("Bearer {}", reader.token.as_deref().expect("token")),
+        )
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(answer.status(), 200);
+    let csv = answer.text().await.expect("csv");
+    assert!(csv.contains(",token:ci,admin,product_line.save,"), "{csv}");
+    platform.stop().await;
+}
