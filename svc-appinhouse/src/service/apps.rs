@@ -8,10 +8,9 @@ use common::{
     time::now_utc,
 };
 
-use super::reads::Cached;
 use super::{
-    AppinhouseError, AppinhouseResult, AppinhouseService, Window, app_event, append_event,
-    required, url_safe,
+    AppinhouseError, AppinhouseResult, AppinhouseService, app_event, append_event, required,
+    url_safe,
 };
 use crate::db::models::{
     apps::{self, AppRow},
@@ -239,40 +238,6 @@ impl AppinhouseService {
             .await?;
         self.reads.changed(LIST_SCOPE).await;
         Ok(())
-    }
-
-    /// One page of app names in list order (page 1 when not given), kept in the read cache
-    /// until an app is created, deleted or moved (on any replica).
-    pub async fn list_apps(&self, page: Option<&str>) -> AppinhouseResult<(Vec<String>, Window)> {
-        let service = self.clone();
-        let page = page
-            .map(str::trim)
-            .filter(|page| !page.is_empty())
-            .unwrap_or("1")
-            .to_owned();
-        let slot = if page.len() <= 32 {
-            self.reads.slot(LIST_SCOPE, &format!("list\n{page}")).await
-        } else {
-            None
-        };
-        if let Some(Cached::Apps(names, window)) =
-            slot.as_ref().and_then(|slot| self.reads.get(slot))
-        {
-            return Ok((names, window));
-        }
-        let (names, window) = self
-            .database
-            .run(move |connection| {
-                let total = apps::count(connection)?;
-                let window = service.window(Some(&page), total)?;
-                let names = apps::page(connection, window.offset, window.limit)?;
-                Ok::<_, AppinhouseError>((names, window))
-            })
-            .await?;
-        if let Some(slot) = slot {
-            self.reads.put(slot, Cached::Apps(names.clone(), window));
-        }
-        Ok((names, window))
     }
 }
 
