@@ -377,18 +377,12 @@ impl HostWork<'_> {
         let host_ip = self.task.host_ip.clone();
         let work = self.work_dir();
         let base = &self.inner.options.work_dir;
-        // The shared base is world-writable and sticky (several users share it); what a task
-        // makes below it is its user's only (0700): params.json lives there.
+        // The shared base is world-writable and sticky (several users share it).
         self.command(
             transport,
             "prepare the work directory",
             false,
-            &CommandLine::new("mkdir -p -m 1777 --")
-                .word(base)
-                .text("2>/dev/null; umask 077 && mkdir -p --")
-                .word(&work)
-                .text("&& chmod 700 --")
-                .word(&work),
+            &shell::prepare_work_dir(base, &work),
         )
         .await?;
         for artifact in plan

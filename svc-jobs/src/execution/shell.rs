@@ -192,6 +192,25 @@ fn quoted(
     }
 }
 
+/// The command that makes a task's work directory `work` below the shared `base` on a target.
+///
+/// `base` is shared by every SSH user of the target, so it is world-writable and sticky (1777).
+/// `mkdir -m 1777` cannot make it so in one step (coreutils makes it 1755 and chmods it after),
+/// and another user's task that looks in between finds a directory it cannot write (seen as a
+/// host failing "prepare the work directory" when two users' tasks started at once): a `base`
+/// that is not writable yet is given a second to become so. What a task makes below `base` is
+/// its user's only (0700): `params.json` lives there.
+pub fn prepare_work_dir(base: &str, work: &str) -> CommandLine {
+    CommandLine::new("mkdir -p -m 1777 --")
+        .word(base)
+        .text("2>/dev/null; [ -w")
+        .word(base)
+        .text("] || sleep 1; umask 077 && mkdir -p --")
+        .word(work)
+        .text("&& chmod 700 --")
+        .word(work)
+}
+
 /// Checks a path (or file name) that goes to a target: it must not be empty, nor hold a NUL or
 /// another control character (no file system path needs one; spaces and shell metacharacters
 /// are fine, they are quoted). Answers why it is refused, naming `field`.

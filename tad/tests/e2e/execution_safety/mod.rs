@@ -28,6 +28,7 @@ use support::{
 mod parameters;
 mod params_json;
 mod shared_dest;
+mod work_dir;
 
 const ADMIN_PASSWORD: &str = "safety-admin-password";
 const DB_PASSWORD: &str = "db-Secret-51a7e3";

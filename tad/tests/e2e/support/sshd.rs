@@ -119,8 +119,9 @@ pub fn set_password(user: &str, password: &str) {
     assert!(chpasswd.wait().expect("chpasswd").success());
 }
 
-/// The test users, made once per process; answers `tadexec`'s password.
-fn users() -> &'static str {
+/// The test users, made once per process (by the first test that needs them); answers
+/// `tadexec`'s password.
+pub fn users() -> &'static str {
     static PASSWORD: OnceLock<String> = OnceLock::new();
     PASSWORD.get_or_init(|| {
         ensure_user(PASSWORD_USER);
