@@ -275,6 +275,41 @@ impl DeployWindow {
     }
 }
 
+/// The most windows one environment has.
+pub const MAX_WINDOWS: usize = 20;
+
+/// What an approval given outside every window (or during a freeze) does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OutsideWindow {
+    /// The run waits and starts when the next window opens.
+    #[default]
+    Wait,
+    /// The approval is refused; the requester asks again later.
+    Refuse,
+}
+
+impl OutsideWindow {
+    /// The accepted names, as stored and sent.
+    pub const NAMES: [&'static str; 2] = ["wait", "refuse"];
+
+    /// The choice named `name` (`wait` or `refuse`).
+    pub fn parse(name: &str) -> Option<OutsideWindow> {
+        match name {
+            "wait" => Some(OutsideWindow::Wait),
+            "refuse" => Some(OutsideWindow::Refuse),
+            _ => None,
+        }
+    }
+
+    /// Its stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutsideWindow::Wait => "wait",
+            OutsideWindow::Refuse => "refuse",
+        }
+    }
+}
+
 /// Why a run may not start now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Closed {

@@ -6,6 +6,11 @@ use chrono_tz::Tz;
 /// The legacy rendering of every time in answers.
 pub const LEGACY_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
+/// A stored UTC time in the legacy format (for messages and webhook payloads, which say UTC).
+pub fn format_time(time: NaiveDateTime) -> String {
+    time.format(LEGACY_FORMAT).to_string()
+}
+
 /// The current UTC time at second precision, as stored in the databases.
 pub fn now_utc() -> NaiveDateTime {
     let now = Utc::now().naive_utc();

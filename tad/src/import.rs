@@ -7,7 +7,10 @@
 //! product_lines: [{id: "5000", name: OPENTKT}]
 //! applications:  [{id: "5093", name: 票务, product_line_id: "5000"}]
 //! modules:       [{id: m1, name: web, application_id: "5093"}]
-//! envs:          [{id: e1, name: 预投产环境, remark: UAT}]
+//! envs:          [{id: e1, name: 预投产环境, remark: UAT},
+//!                 {id: e2, name: 生产环境, protected: true, deploy_windows: ["* 9-17 * * MON-FRI"],
+//!                  window_timezone: Asia/Shanghai, frozen_until: "2026-12-24T18:00:00+08:00",
+//!                  outside_window: wait}]
 //! cluster_types: [{key: ApacheCluster, value: ApacheCluster}]
 //! clusters:      [{id: c1, name: web, type: ApacheCluster, env_id: e1, app_id: "5093", remark: ""}]
 //! hosts:         [{id: h1, host_IP: 10.0.0.5, host_name: web1, ssh_user: deploy, ssh_passwd: "…",
@@ -25,6 +28,7 @@ use svc_resource::service::{
     ResourceError,
     catalog::{ApplicationInput, ClusterTypeInput, EnvInput, ModuleInput, ProductLineInput},
     clusters::ClusterFields,
+    governance::{GovernanceFields, GovernanceInput},
     hosts::HostFields,
     import::{CatalogImport, ImportSummary},
     users::UserInput,
@@ -86,6 +90,36 @@ struct EnvEntry {
     name: String,
     #[serde(default)]
     remark: String,
+    /// Governance (issue 20): any of these given replaces the environment's whole governance;
+    /// none given leaves it as it is.
+    #[serde(default)]
+    protected: Option<bool>,
+    #[serde(default)]
+    deploy_windows: Option<Vec<String>>,
+    #[serde(default)]
+    window_timezone: Option<String>,
+    #[serde(default)]
+    frozen_until: Option<String>,
+    #[serde(default)]
+    outside_window: Option<String>,
+}
+
+impl EnvEntry {
+    /// The governance this entry sets, if it names any of its fields.
+    fn governance(&self) -> Option<GovernanceFields> {
+        let named = self.protected.is_some()
+            || self.deploy_windows.is_some()
+            || self.window_timezone.is_some()
+            || self.frozen_until.is_some()
+            || self.outside_window.is_some();
+        named.then(|| GovernanceFields {
+            protected: self.protected.unwrap_or(false),
+            deploy_windows: self.deploy_windows.clone().unwrap_or_default(),
+            window_timezone: self.window_timezone.clone().unwrap_or_default(),
+            frozen_until: self.frozen_until.clone(),
+            outside_window: self.outside_window.clone().unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,6 +264,14 @@ pub fn parse_catalog(text: &str) -> anyhow::Result<CatalogImport> {
     check_into(&mut catalog.envs, "envs", &file.envs, |entry| {
         EnvInput::new(Some(&entry.id.text()), &entry.name, &entry.remark)
     })?;
+    for (index, entry) in file.envs.iter().enumerate() {
+        if let Some(fields) = entry.governance() {
+            let input = GovernanceInput::new(&entry.id.text(), fields);
+            catalog
+                .governance
+                .push(input.map_err(|error| at("envs", index, error))?);
+        }
+    }
     check_into(
         &mut catalog.cluster_types,
         "cluster_types",
@@ -333,4 +375,43 @@ pub async fn run(config: Config, file: &Path) -> anyhow::Result<()> {
         summary.bindings
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_environments_governance_is_read_only_when_named() {
+        let catalog = parse_catalog(
+            "envs:\n  - {id: e1, name: uat}\n  - {id: e2, name: prod, protected: true, \
+             deploy_windows: [\"* 9-17 * * MON-FRI\"], window_timezone: Asia/Shanghai, \
+             frozen_until: \"2026-12-24T18:00:00+08:00\", outside_window: refuse}\n",
+        )
+        .expect("catalog");
+        assert_eq!(catalog.envs.len(), 2);
+        let [governance] = catalog.governance.as_slice() else {
+            panic!("one governance: {:?}", catalog.governance);
+        };
+        assert_eq!(governance.env_id, "e2");
+        assert!(governance.protected);
+        assert_eq!(governance.windows, ["* 9-17 * * MON-FRI"]);
+        assert_eq!(governance.timezone, "Asia/Shanghai");
+        assert_eq!(
+            governance.outside_window,
+            common::deploy_window::OutsideWindow::Refuse
+        );
+    }
+
+    #[test]
+    fn a_bad_window_is_named_by_its_place() {
+        let refused = parse_catalog(
+            "envs:\n  - {id: e1, name: uat}\n  - {id: e2, name: prod, protected: true, \
+             deploy_windows: [\"* 25 * * *\"]}\n",
+        )
+        .expect_err("bad window")
+        .to_string();
+        assert!(refused.contains("envs[1].deploy_windows"), "{refused}");
+        assert!(refused.contains("hour"), "{refused}");
+    }
 }

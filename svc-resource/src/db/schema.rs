@@ -140,6 +140,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    env_governance (env_id) {
+        env_id -> Text,
+        protected -> Bool,
+        deploy_windows -> Text,
+        window_timezone -> Text,
+        frozen_until -> Nullable<Timestamp>,
+        outside_window -> Text,
+        mender -> Text,
+        update_time -> Timestamp,
+    }
+}
+
 diesel::joinable!(cluster_hosts -> clusters (cluster_id));
 diesel::joinable!(cluster_hosts -> hosts (host_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -155,4 +168,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     cluster_deletions,
     api_tokens,
+    env_governance,
 );

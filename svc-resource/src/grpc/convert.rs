@@ -6,6 +6,7 @@ use proto::resource::v1 as pb;
 use crate::service::{
     WriteChannel,
     clusters::{ClusterFields, ClusterView},
+    governance::{EnvGovernance, GovernanceFields},
     hosts::{HostConnection, HostFields, HostView},
     lookups::{NameLookup, Names},
     records::{
@@ -33,6 +34,35 @@ impl From<TokenView> for pb::ApiToken {
             expires_at_ms: to_unix_ms(row.expires_at),
             create_time_ms: to_unix_ms(row.create_time),
             last_used_ms: row.last_used.map(to_unix_ms),
+        }
+    }
+}
+
+impl From<EnvGovernance> for pb::EnvGovernance {
+    fn from(governance: EnvGovernance) -> pb::EnvGovernance {
+        let EnvGovernance { env_name, row } = governance;
+        pb::EnvGovernance {
+            deploy_windows: row.window_texts(),
+            env_id: row.env_id,
+            env_name,
+            protected: row.protected,
+            window_timezone: row.window_timezone,
+            frozen_until_ms: row.frozen_until.map(to_unix_ms),
+            outside_window: row.outside_window,
+            mender: row.mender,
+            update_time_ms: to_unix_ms(row.update_time),
+        }
+    }
+}
+
+impl From<pb::SetEnvGovernanceRequest> for GovernanceFields {
+    fn from(request: pb::SetEnvGovernanceRequest) -> GovernanceFields {
+        GovernanceFields {
+            protected: request.protected,
+            deploy_windows: request.deploy_windows,
+            window_timezone: request.window_timezone,
+            frozen_until: request.frozen_until,
+            outside_window: request.outside_window,
         }
     }
 }

@@ -11,7 +11,10 @@ use common::{
 };
 use proto::resource::v1::{self as pb, resource_service_server::ResourceService as ResourceApi};
 
-use crate::service::{PageRequest, ResourceService, clusters::ClusterView, tokens::NewToken};
+use crate::service::{
+    PageRequest, ResourceService, clusters::ClusterView, governance::GovernanceInput,
+    tokens::NewToken,
+};
 use convert::channel_of;
 
 /// The tonic service over the resource rules.
@@ -168,6 +171,22 @@ common::grpc_api! {
     delete_env(&self, actor: Claims, body: pb::DeleteRequest) -> pb::DeleteResponse {
         self.service.delete_env(&actor, &body.id).await?;
         pb::DeleteResponse { id: body.id }
+    }
+    set_env_governance(
+        &self,
+        actor: Claims,
+        body: pb::SetEnvGovernanceRequest,
+    ) -> pb::EnvGovernance {
+        let env_id = body.env_id.clone();
+        let input = GovernanceInput::new(&env_id, body.into());
+        self.service.set_env_governance(&actor, input).await?.into()
+    }
+    get_env_governance(
+        &self,
+        actor: Claims,
+        body: pb::GetEnvGovernanceRequest,
+    ) -> pb::EnvGovernance {
+        self.service.env_governance(&actor, &body.env_id).await?.into()
     }
     upsert_cluster_type(
         &self,

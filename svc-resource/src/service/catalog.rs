@@ -520,7 +520,10 @@ impl ResourceService {
             let named = describe(clusters.iter().map(|row| (&row.id, &row.name)));
             refuse_if_used(kind, id, RecordKind::Cluster, named)?;
             let hosts = host_queries::count_in_env(connection, id)?;
-            refuse_if_used(kind, id, RecordKind::Host, hosts_counted(hosts))
+            refuse_if_used(kind, id, RecordKind::Host, hosts_counted(hosts))?;
+            // Its governance goes with it (in this transaction).
+            crate::db::models::env_governance::delete(connection, id)?;
+            Ok(())
         })
         .await
     }

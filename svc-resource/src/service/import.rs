@@ -17,6 +17,7 @@ use super::{
         upsert_product_line_in,
     },
     clusters::{ClusterFields, bind_hosts_in, save_cluster_in},
+    governance::{GovernanceInput, set_governance_in},
     hosts::HostFields,
     require_admin,
     users::{UserInput, upsert_user_in},
@@ -30,6 +31,8 @@ pub struct CatalogImport {
     pub applications: Vec<ApplicationInput>,
     pub modules: Vec<ModuleInput>,
     pub envs: Vec<EnvInput>,
+    /// The governance of environments (after `envs`).
+    pub governance: Vec<GovernanceInput>,
     pub cluster_types: Vec<ClusterTypeInput>,
     /// (id, fields) of CMDB clusters.
     pub clusters: Vec<(String, ClusterFields)>,
@@ -159,6 +162,7 @@ impl ResourceService {
                 admin.each("applications", catalog.applications, upsert_application_in)?;
                 admin.each("modules", catalog.modules, upsert_module_in)?;
                 admin.each("envs", catalog.envs, upsert_env_in)?;
+                admin.each("envs (governance)", catalog.governance, set_governance_in)?;
                 admin.each(
                     "cluster_types",
                     catalog.cluster_types,

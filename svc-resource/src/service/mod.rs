@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalog;
 pub mod clusters;
 pub mod error;
+pub mod governance;
 pub mod hosts;
 pub mod import;
 pub mod lookups;

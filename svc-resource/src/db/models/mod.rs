@@ -3,6 +3,7 @@
 pub mod api_tokens;
 pub mod catalog;
 pub mod cluster_deletions;
+pub mod env_governance;
 pub mod resources;
 pub mod sessions;
 pub mod users;
