@@ -16,8 +16,9 @@ use crate::{
         audit::AuditItem,
         catalog::{
             ApplicationBody, CatalogRecord, ClusterTypeBody, ClusterTypeRecord, CreateUserBody,
-            EnvBody, EnvItem, IdName, Identity, LoggedOut, LoginBody, LoginData, ModuleBody,
-            Nothing, ProductLineBody, RecordId, UpdateUserBody, UserRecord,
+            EnvBody, EnvGovernanceRecord, EnvItem, GovernanceBody, IdName, Identity, LoggedOut,
+            LoginBody, LoginData, ModuleBody, Nothing, ProductLineBody, RecordId, UpdateUserBody,
+            UserRecord,
         },
         executions::{ExecuteResult, ExecutionTree, LogChunk, WebhookItem},
         jobs::{
@@ -106,6 +107,8 @@ pub const ROUTES: &[Route] = &[
     get("/api/admin/envs", to!(admin::list_envs)).doc("SPEC §2", "admin", "List environments").roles(ADMIN_READERS).data_list::<CatalogRecord>(),
     post("/api/admin/envs", to!(admin::upsert_env)).doc("SPEC §2", "admin", "Create or update an environment").json::<EnvBody>().data::<CatalogRecord>().audits("env.save", "env"),
     delete("/api/admin/envs/{id}", to!(admin::delete_env)).doc("SPEC §2", "admin", "Delete an environment").data::<RecordId>().audits("env.delete", "env"),
+    get("/api/admin/envs/{id}/governance", to!(admin::env_governance)).doc("issue 20", "admin", "An environment's governance: protected, deploy windows, freeze").data::<EnvGovernanceRecord>(),
+    post("/api/admin/envs/{id}/governance", to!(admin::set_env_governance)).doc("issue 20", "admin", "Set an environment's governance (admin)").json::<GovernanceBody>().data::<EnvGovernanceRecord>().audits("env.governance", "env"),
     get("/api/admin/hosts", to!(res::admin_list_hosts)).doc("SPEC §2", "admin", "List hosts (CMDB view)").roles(ADMIN_READERS).data_list::<AdminHostItem>(),
     post("/api/admin/hosts", to!(res::admin_upsert_host)).doc("SPEC §2", "admin", "Create or update a CMDB-owned host").json::<HostBody>().data::<AdminHostItem>().audits("host.save", "host"),
     delete("/api/admin/hosts/{id}", to!(res::admin_delete_host)).doc("SPEC §2", "admin", "Delete a host").data::<RecordId>().audits("host.delete", "host"),

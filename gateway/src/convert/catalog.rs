@@ -281,6 +281,70 @@ pub struct EnvBody {
     pub remark: String,
 }
 
+/// Body of `POST /api/admin/envs/{id}/governance` (issue 20): the whole governance of the
+/// environment; a field left out takes its default (not protected, no window: any time, UTC, no
+/// freeze, `wait`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceBody {
+    /// Runs (6.1, 6.2, 2.1, retry, rollback) need an approval.
+    #[serde(default)]
+    pub protected: bool,
+    /// Five-field cron texts (`minute hour day-of-month month day-of-week`); none: any time.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub deploy_windows: Vec<String>,
+    /// The IANA zone the windows read (default `UTC`).
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub window_timezone: String,
+    /// RFC 3339 with its offset: no run starts before then.
+    #[serde(default)]
+    pub frozen_until: Option<String>,
+    /// `wait` (default): an approval outside the windows starts when the next opens;
+    /// `refuse`: it is refused.
+    #[serde(default)]
+    pub outside_window: String,
+}
+
+/// An environment's governance as answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EnvGovernanceRecord {
+    pub env_id: String,
+    pub env_name: String,
+    pub protected: bool,
+    pub deploy_windows: Vec<String>,
+    pub window_timezone: String,
+    /// RFC 3339, UTC; null: no freeze.
+    pub frozen_until: Option<String>,
+    pub outside_window: String,
+    pub mender: String,
+    pub update_time: String,
+}
+
+impl EnvGovernanceRecord {
+    pub fn from_proto(record: pb::EnvGovernance, times: &TimeRenderer) -> EnvGovernanceRecord {
+        EnvGovernanceRecord {
+            env_id: record.env_id,
+            env_name: record.env_name,
+            protected: record.protected,
+            deploy_windows: record.deploy_windows,
+            window_timezone: record.window_timezone,
+            frozen_until: record
+                .frozen_until_ms
+                .and_then(common::time::from_unix_ms)
+                .map(|until| {
+                    until
+                        .and_utc()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                }),
+            outside_window: record.outside_window,
+            mender: record.mender,
+            update_time: times.render_unix_ms(record.update_time_ms),
+        }
+    }
+}
+
 /// Body of `POST /api/admin/cluster-types`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ClusterTypeBody {

@@ -10,7 +10,8 @@ use crate::{
     clients::{Call, Caller, reply},
     convert::catalog::{
         ApplicationBody, CatalogRecord, ClusterTypeBody, ClusterTypeRecord, CreateUserBody,
-        EnvBody, LegacyId, ModuleBody, ProductLineBody, RecordId, UserRecord,
+        EnvBody, EnvGovernanceRecord, GovernanceBody, LegacyId, ModuleBody, ProductLineBody,
+        RecordId, UserRecord,
     },
 };
 
@@ -178,6 +179,33 @@ pub async fn list_envs(call: Call) -> Answer {
 
 pub async fn delete_env(call: Call, id: IdPath) -> Answer {
     deleted(reply(call.resource().delete_env(delete_request(id))).await?)
+}
+
+/// Saves the governance of an environment (issue 20; the service refuses non-admins).
+pub async fn set_env_governance(
+    call: Call,
+    id: IdPath,
+    LegacyJson(body): LegacyJson<GovernanceBody>,
+) -> Answer {
+    let request = pb::SetEnvGovernanceRequest {
+        env_id: id.into_inner(),
+        protected: body.protected,
+        deploy_windows: body.deploy_windows,
+        window_timezone: body.window_timezone,
+        frozen_until: body.frozen_until,
+        outside_window: body.outside_window,
+    };
+    let record = reply(call.resource().set_env_governance(request)).await?;
+    ok(EnvGovernanceRecord::from_proto(record, &call.times))
+}
+
+/// The governance of an environment, for any reader.
+pub async fn env_governance(call: Call, id: IdPath) -> Answer {
+    let request = pb::GetEnvGovernanceRequest {
+        env_id: id.into_inner(),
+    };
+    let record = reply(call.resource().get_env_governance(request)).await?;
+    ok(EnvGovernanceRecord::from_proto(record, &call.times))
 }
 
 pub async fn upsert_cluster_type(

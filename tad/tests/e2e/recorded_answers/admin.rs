@@ -207,6 +207,7 @@ async fn catalog_deletes(recorder: &mut Recorder) {
     for (path, body) in extra {
         recorder.post("admin", path, body).await;
     }
+    governance(recorder).await;
     for (role, path) in [
         ("admin", "/api/admin/productlines/pl9"),
         ("admin", "/api/admin/applications/app9"),
@@ -225,6 +226,39 @@ async fn catalog_deletes(recorder: &mut Recorder) {
     ] {
         recorder.delete(role, path).await;
     }
+}
+
+/// The governance of env9 (issue 20): saved, read by a viewer, a bad field of each kind named,
+/// refused for a non-admin, unknown environments; env9 is deleted after, with it.
+async fn governance(recorder: &mut Recorder) {
+    let path = "/api/admin/envs/env9/governance";
+    recorder.get("viewer", path).await;
+    let office_hours = json!({
+        "protected": true,
+        "deploy_windows": ["* 9-17 * * MON-FRI"],
+        "window_timezone": "Asia/Shanghai",
+        "frozen_until": "2030-12-24T18:00:00+08:00",
+        "outside_window": "refuse",
+    });
+    recorder.post("admin", path, office_hours.clone()).await;
+    recorder.get("viewer", path).await;
+    for body in [
+        json!({"protected": true, "deploy_windows": ["* 25 * * *"]}),
+        json!({"protected": true, "window_timezone": "Mars/Olympus"}),
+        json!({"protected": true, "frozen_until": "tomorrow"}),
+        json!({"protected": true, "outside_window": "later"}),
+        json!({"protected": "yes"}),
+        json!({"protected": true, "surprise": 1}),
+    ] {
+        recorder.post("admin", path, body).await;
+    }
+    recorder.post("operator", path, office_hours.clone()).await;
+    recorder
+        .post("admin", "/api/admin/envs/ghost/governance", office_hours)
+        .await;
+    recorder
+        .get("viewer", "/api/admin/envs/ghost/governance")
+        .await;
 }
 
 async fn webhooks(recorder: &mut Recorder) {
