@@ -199,6 +199,17 @@ impl Cron {
     }
 }
 
+/// An IANA time zone name (`Asia/Shanghai`, `UTC`), checked.
+pub fn parse_zone(timezone: &str) -> Result<Tz, WindowError> {
+    if timezone.chars().count() > MAX_TEXT_CHARS {
+        return Err(WindowError::TooLong("timezone"));
+    }
+    timezone
+        .trim()
+        .parse()
+        .map_err(|_| WindowError::Zone(timezone.to_owned()))
+}
+
 /// One deploy window: a cron expression read in a time zone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeployWindow {
@@ -217,10 +228,7 @@ impl DeployWindow {
         if timezone.chars().count() > MAX_TEXT_CHARS {
             return Err(WindowError::TooLong("timezone"));
         }
-        let zone: Tz = timezone
-            .trim()
-            .parse()
-            .map_err(|_| WindowError::Zone(timezone.to_owned()))?;
+        let zone = parse_zone(timezone)?;
         Ok(DeployWindow {
             cron: Cron::parse(cron.trim())?,
             zone,

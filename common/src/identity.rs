@@ -40,15 +40,18 @@ pub enum Role {
     Viewer,
     /// Reads everything, the audit trail included, and writes nothing (issue 20).
     Auditor,
+    /// Approves or rejects deployment requests on protected environments (never their own).
+    Approver,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Operator,
         Role::Reviewer,
         Role::Viewer,
         Role::Auditor,
+        Role::Approver,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,7 +61,13 @@ impl Role {
             Role::Reviewer => "reviewer",
             Role::Viewer => "viewer",
             Role::Auditor => "auditor",
+            Role::Approver => "approver",
         }
+    }
+
+    /// Every role's name, comma-separated (for refusals that list the known roles).
+    pub fn known_names() -> String {
+        Role::ALL.map(Role::as_str).join(", ")
     }
 
     pub fn parse(text: &str) -> Option<Role> {

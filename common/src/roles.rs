@@ -47,7 +47,13 @@ pub fn require_admin(caller: &impl AsRef<Claims>) -> Result<(), Forbidden> {
 pub fn require_reader(caller: &impl AsRef<Claims>) -> Result<(), Forbidden> {
     require(
         caller,
-        &[Role::Operator, Role::Reviewer, Role::Viewer, Role::Auditor],
+        &[
+            Role::Operator,
+            Role::Reviewer,
+            Role::Viewer,
+            Role::Auditor,
+            Role::Approver,
+        ],
         "has no role",
     )
 }

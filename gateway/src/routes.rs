@@ -10,6 +10,7 @@ use common::auth::Role;
 use crate::{
     assets, console,
     convert::{
+        approvals::{ApprovalDecision, ApprovalDetails, ApprovalItem, DecisionBody},
         artifact::{
             ComponentItem, ConfigNode, ConfigureFile, ConfigureVersions, FileText, SyncedFile,
         },
@@ -39,9 +40,9 @@ use crate::{
         tokens::{CreatedToken, TokenBody, TokenItem},
     },
     legacy::{
-        admin, appinhouse, appinhouse_files, appinhouse_pages, artifact, audit, auth, catalog,
-        executions, executions::ExecuteBody, executions::WebhookBody, jobs, ops, resource as res,
-        tokens,
+        admin, appinhouse, appinhouse_files, appinhouse_pages, approvals, artifact, audit, auth,
+        catalog, executions, executions::ExecuteBody, executions::WebhookBody, jobs, ops,
+        resource as res, tokens,
     },
     openapi::{
         self,
@@ -172,6 +173,10 @@ pub const ROUTES: &[Route] = &[
     get("/api/artifact/filter/name/aos", to!(artifact::artifact_filter)).doc("5.11.1", "artifacts", "Artifacts by product line, application and type").query(&["product_line_id", "application_id", "type"]).data_list::<IdName>(),
     post("/api/artifact/script/aos_upload", to!(artifact::script_upload)).doc("5.11.1", "artifacts", "Upload scripts").multipart::<Upload>().data_list::<SyncedFile>().audits("script.upload", "script"),
     post("/api/artifact/version/aos", to!(artifact::package_sync)).doc("9", "artifacts", "Package sync (upload a versioned package)").multipart::<Upload>().query(&["app_id", "name", "version", "file_md5"]).data::<SyncedFile>().audits("package.sync", "package"),
+    get("/api/approvals", to!(approvals::list_approvals)).doc("issue 20", "approvals", "Deployment requests on protected environments, newest first (?status=pending|waiting|started|rejected|void|expired)").query(&["status", "page", "page_size"]).page_of::<ApprovalItem>(),
+    get("/api/approvals/{id}", to!(approvals::approval)).doc("issue 20", "approvals", "A deployment request with the plans it froze (secrets masked), to read before approving").data::<ApprovalDetails>(),
+    post("/api/approvals/{id}/approve", to!(approvals::approve)).doc("issue 20", "approvals", "Approve a request (approver or admin, never its requester): starts exactly the frozen plans, now or at the next deploy window; void when the bindings changed").optional_json::<DecisionBody>().data::<ApprovalDecision>().audits("approval.approve", "approval"),
+    post("/api/approvals/{id}/reject", to!(approvals::reject)).doc("issue 20", "approvals", "Reject a request with a comment (approver or admin, never its requester)").json::<DecisionBody>().data::<ApprovalDecision>().audits("approval.reject", "approval"),
     get("/api/audit", to!(audit::list_audit)).doc("issue 20", "audit", "Audit events of every service (writes, run actions, refusals), newest first, filtered; admins and auditors").roles(AUDIT_READERS).query(AUDIT_QUERY).page_of::<AuditItem>(),
     get("/api/audit/export.csv", to!(audit::export_csv)).doc("issue 20", "audit", "Every audit event the same filter selects, newest first, streamed as CSV; admins and auditors").roles(AUDIT_READERS).query(AUDIT_FILTER).answer(Answer::File("text/csv")),
     post("/api/auth/login", to!(auth::login)).doc("SPEC §1", "auth", "Log in: a bearer token").public().json::<LoginBody>().setup(|resource| resource.app_data(auth::login_body_limit())).data::<LoginData>().audits("session.login", "user"),
@@ -235,6 +240,8 @@ pub const ROUTES: &[Route] = &[
     post("/app/{app}/unlock", to!(appinhouse_pages::unlock)).doc("issue 17", "appinhouse", "Open a protected app's page with its password").appinhouse().answer(Answer::Html).form::<UnlockForm>().audits("app.unlock", "app"),
     get("/app/{app}/{platform}/{version}", to!(appinhouse_pages::build_page)).doc("issue 17", "appinhouse", "Page of one build (its permalink)").appinhouse().answer(Answer::Html).query(&["time_offset", "touch", "access"]),
     get("/app/{app}/{platform}/{version}/install", to!(appinhouse_pages::install)).doc("issue 17", "appinhouse", "Count an install and redirect to the build's file").appinhouse().answer(Answer::PageRedirect).query(&["access"]),
+    get("/console/approvals", to!(console::approvals::approvals_page)).doc("issue 20", "console", "Console: deployment requests on protected environments, filtered by status, paged").query(&["status", "page"]).answer(Answer::ConsolePage),
+    get("/console/approvals/{id}", to!(console::approvals::approval_page)).doc("issue 20", "console", "Console: a deployment request with the plan it froze (hosts, artifacts, rendered configs, parameters masked, scripts and their review), approve or reject for an approver who did not ask it").answer(Answer::ConsolePage),
     get("/console/apps", to!(console::apps::apps_page)).doc("issue 18", "console", "Console: hosted apps with their newest build per platform, paged").query(&["page"]).answer(Answer::ConsolePage),
     get("/console/apps/{app}", to!(console::apps::app_page)).doc("issue 18", "console", "Console: an app's builds of one platform, paged, with links to the download pages").query(&["platform", "page"]).answer(Answer::ConsolePage),
     get("/console/audit", to!(console::audit::audit_page)).doc("issue 20", "console", "Console: the audit trail of every service newest first, filtered (actor, action, object, application, environment, time), paged, with a CSV export of the same filter; admins and auditors").roles(AUDIT_READERS).query(&["actor", "action", "object_kind", "object_id", "app_id", "env_id", "since", "until", "page"]).answer(Answer::ConsolePage),

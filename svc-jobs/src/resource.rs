@@ -2,6 +2,9 @@
 //! asked over its gRPC API with the caller's own token (a service reads another's data only
 //! through its API).
 
+use chrono::{DateTime, Utc};
+use common::deploy_window::DeployWindow;
+pub use common::deploy_window::OutsideWindow;
 pub use common::names::{NameLookup, Names};
 use common::telemetry::{CallerChannel, PeerService, reply};
 
@@ -27,6 +30,52 @@ pub struct ClusterInfo {
     pub app_id: String,
     /// Its delete is under way: bind nothing to it.
     pub deleting: bool,
+}
+
+/// How runs on an environment are governed (issue 20).
+#[derive(Debug, Clone)]
+pub struct EnvGovernance {
+    pub env_id: String,
+    pub env_name: String,
+    /// Runs need an approval.
+    pub protected: bool,
+    /// When approved runs may start (none: any time).
+    pub windows: Vec<DeployWindow>,
+    /// No run starts before then.
+    pub frozen_until: Option<DateTime<Utc>>,
+    /// What an approval outside the windows does.
+    pub outside_window: OutsideWindow,
+}
+
+/// The governance answered, its windows parsed. A stored window or choice that no longer reads
+/// (checked when saved, so only a changed zone database) fails the run rather than ignore a rule.
+fn env_governance(answer: pb::EnvGovernance) -> JobsResult<EnvGovernance> {
+    let unreadable = |what: String| {
+        JobsError::Unavailable(format!(
+            "the governance of environment {:?} does not read: {what}",
+            answer.env_id
+        ))
+    };
+    let mut windows = Vec::with_capacity(answer.deploy_windows.len());
+    for cron in &answer.deploy_windows {
+        let window = DeployWindow::parse(cron, &answer.window_timezone)
+            .map_err(|refused| unreadable(refused.to_string()))?;
+        windows.push(window);
+    }
+    let outside_window = OutsideWindow::parse(&answer.outside_window)
+        .ok_or_else(|| unreadable(format!("outside_window {:?}", answer.outside_window)))?;
+    let frozen_until = answer
+        .frozen_until_ms
+        .and_then(common::time::from_unix_ms)
+        .map(|until| until.and_utc());
+    Ok(EnvGovernance {
+        env_id: answer.env_id,
+        env_name: answer.env_name,
+        protected: answer.protected,
+        windows,
+        frozen_until,
+        outside_window,
+    })
 }
 
 /// The resource service, as jobs sees it.
@@ -103,6 +152,15 @@ impl ResourceDirectory {
         )
         .await?;
         Ok(answer.clusters.into_iter().map(cluster_info).collect())
+    }
+
+    /// How runs on environment `env_id` are governed.
+    pub async fn env_governance(&self, token: &str, env_id: &str) -> JobsResult<EnvGovernance> {
+        let request = pb::GetEnvGovernanceRequest {
+            env_id: env_id.to_owned(),
+        };
+        let answer = upstream(self.0.on_behalf_of(token).get_env_governance(request)).await?;
+        env_governance(answer)
     }
 
     /// Ids of the modules of an application.

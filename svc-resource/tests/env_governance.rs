@@ -59,7 +59,7 @@ async fn governance_is_saved_read_audited_and_forgotten(database: Database) {
     let before = service.env_governance(&viewer, "prod").await.expect("read");
     assert_eq!(before.env_name, "生产环境");
     assert!(!before.row.protected);
-    assert!(before.row.window_texts().is_empty());
+    assert!(before.windows.is_empty());
     assert_eq!(before.row.outside_window, "wait");
     assert_eq!(before.row.frozen_until, None);
     let mut trail = Trail::new(&database).await;
@@ -92,10 +92,7 @@ async fn governance_is_saved_read_audited_and_forgotten(database: Database) {
     // Read fresh by another role, the freeze in UTC.
     let read = service.env_governance(&viewer, "prod").await.expect("read");
     assert!(read.row.protected);
-    assert_eq!(
-        read.row.window_texts(),
-        ["* 9-17 * * MON-FRI", "0 3 * * SAT"]
-    );
+    assert_eq!(read.windows, ["* 9-17 * * MON-FRI", "0 3 * * SAT"]);
     assert_eq!(read.row.window_timezone, "Asia/Shanghai");
     assert_eq!(
         read.row.frozen_until.map(format_time).as_deref(),
@@ -159,6 +156,43 @@ async fn governance_is_saved_read_audited_and_forgotten(database: Database) {
     assert!(!fresh.row.protected);
 }
 
+/// A deploy-windows column that cannot be read fails the read: a protected environment never
+/// looks window-less (open at any time) to the jobs service.
+async fn unreadable_windows_fail_the_read(database: Database) {
+    let admin = actor("root", "admin");
+    let writer = resource_service(database.clone(), Arc::new(NoSteps));
+    writer
+        .upsert_env(&admin, Some("prod"), "prod", "")
+        .await
+        .expect("env");
+    writer
+        .set_env_governance(&admin, GovernanceInput::new("prod", office_hours()))
+        .await
+        .expect("save");
+    database
+        .run(|connection: &mut common::db::DbConnection| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(
+                "UPDATE env_governance SET deploy_windows = '[\"* 9-17 * * MON-FRI\"' WHERE env_id = 'prod'",
+            )
+            .execute(connection)
+            .map_err(common::db::DbError::Query)
+        })
+        .await
+        .expect("break the column");
+    let reader = resource_service(database, Arc::new(NoSteps));
+    let error = reader
+        .env_governance(&actor("jobs", "viewer"), "prod")
+        .await
+        .expect_err("unreadable");
+    assert!(
+        matches!(error, ResourceError::Unreadable { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("deploy windows"), "{error}");
+}
+
 database_test_suite!(MIGRATIONS;
     governance_is_saved_read_audited_and_forgotten,
+    unreadable_windows_fail_the_read,
 );

@@ -389,6 +389,9 @@ config_keys! {
     EXECUTION_DRAIN_SECS: "TAD_EXECUTION_DRAIN_SECS" => parsed(execution.drain_secs),
         file "execution.drain_secs", default Value("10"), read_by "jobs",
         "On SIGTERM, runs may finish this many seconds; the rest are stopped and left `interrupted` for 6.1 to resume.";
+    EXECUTION_APPROVAL_TTL_HOURS: "TAD_EXECUTION_APPROVAL_TTL_HOURS" => parsed(execution.approval_ttl_hours),
+        file "execution.approval_ttl_hours", default Value("24"), read_by "jobs",
+        "Hours a deployment request on a protected environment waits for an approver before it expires (at least 1).";
     AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE: "TAD_AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE" => parsed(audit_anonymous_refusals_per_minute),
         file "audit_anonymous_refusals_per_minute", default Value("60"), read_by "gateway",
         "Refused writes without valid credentials recorded in the audit trail per client address and minute (the rest are counted and recorded as one `audit.refusals_suppressed` event), so a flood cannot grow the trail without bound.";

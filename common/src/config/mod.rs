@@ -123,6 +123,9 @@ pub struct ExecutionOptions {
     /// On SIGTERM, how long runs may go on finishing before they are released
     /// (`TAD_EXECUTION_DRAIN_SECS`, default 10).
     pub drain_secs: u64,
+    /// Hours a deployment request on a protected environment waits for a decision before it
+    /// expires (`TAD_EXECUTION_APPROVAL_TTL_HOURS`, default 24).
+    pub approval_ttl_hours: u64,
 }
 
 /// Stored files of svc-artifact: where they go and how large an upload may be.

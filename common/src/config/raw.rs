@@ -151,6 +151,7 @@ pub(super) struct RawExecution {
     pub(super) work_dir: Option<String>,
     pub(super) webhook_urls: Option<Vec<String>>,
     pub(super) drain_secs: Option<u64>,
+    pub(super) approval_ttl_hours: Option<u64>,
 }
 
 impl RawConfig {

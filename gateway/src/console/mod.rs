@@ -6,6 +6,7 @@
 //! caller's token. Without a valid session a console page redirects to the login page (the
 //! middleware, see `crate::middleware::require_token`).
 
+pub mod approvals;
 pub mod apps;
 pub mod audit;
 pub mod dashboard;
@@ -71,6 +72,7 @@ pub const CATALOGUES: &[i18n::Catalogue] = &[
     messages::resources::MESSAGES,
     messages::apps::MESSAGES,
     messages::audit::MESSAGES,
+    messages::approvals::MESSAGES,
     messages::failure::MESSAGES,
     messages::run::MESSAGES,
     tokens::MESSAGES,

@@ -133,7 +133,9 @@ mod tests {
         );
         assert_eq!(
             names(grantable(&["admin".into()])),
-            ["admin", "operator", "reviewer", "viewer", "auditor"]
+            [
+                "admin", "operator", "reviewer", "viewer", "auditor", "approver"
+            ]
         );
     }
 }

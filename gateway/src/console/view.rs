@@ -31,6 +31,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("run.html", include_str!("templates/run.html")),
     ("tokens.html", include_str!("templates/tokens.html")),
     ("audit.html", include_str!("templates/audit.html")),
+    ("approvals.html", include_str!("templates/approvals.html")),
+    ("approval.html", include_str!("templates/approval.html")),
 ];
 
 /// The environment, built once. A template that does not parse is a build mistake that the

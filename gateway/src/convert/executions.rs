@@ -205,6 +205,9 @@ pub struct ExecuteResult {
     pub msg: Option<String>,
     pub result: bool,
     pub status: String,
+    /// The deployment request made instead of a run on a protected environment (issue 20).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl From<pb::ExecuteResponse> for ExecuteResult {
@@ -214,6 +217,7 @@ impl From<pb::ExecuteResponse> for ExecuteResult {
             msg: answer.msg,
             result: answer.result,
             status: answer.status,
+            request_id: answer.request_id,
         }
     }
 }
@@ -328,6 +332,7 @@ mod tests {
             result: true,
             msg: None,
             status: "success".into(),
+            request_id: None,
         });
         assert_eq!(
             serde_json::to_string(&result).expect("typed"),

@@ -2,6 +2,7 @@
 
 pub mod appinhouse;
 pub mod appinhouse_page;
+pub mod approvals;
 pub mod artifact;
 pub mod audit;
 pub mod catalog;

@@ -104,13 +104,30 @@ async fn execute(call: Call, id: IdPath, mode: pb::ExecuteMode, run: RunParts) -
         use_tad_host: start.use_tad_host,
         wait: start.wait,
     };
-    ok(execute_data(
-        reply(call.jobs_keyed(&run.2).execute(request)).await?,
-    ))
+    run_answer(reply(call.jobs_keyed(&run.2).execute(request)).await?)
 }
 
 fn execute_data(answer: pb::ExecuteResponse) -> ExecuteResult {
     ExecuteResult::from(answer)
+}
+
+/// What a run route answers: the run; or, when the environment is protected and a deployment
+/// request was made instead (issue 20), a warning `approval_required` whose `data` carries
+/// `result: false`, the message and the `request_id`, so the AOS caller sees a clear failure at
+/// once. The service has recorded the request in its trail, so this is not a refusal.
+fn run_answer(answer: pb::ExecuteResponse) -> Answer {
+    if answer.request_id.is_none() {
+        return ok(execute_data(answer));
+    }
+    let data = execute_data(answer);
+    let info = data.msg.clone().unwrap_or_default();
+    Ok(HttpResponse::Ok().json(json!({
+        "info": info,
+        "data": data,
+        "success": false,
+        "level": "warning",
+        "code": ErrorReason::ApprovalRequired.as_str(),
+    })))
 }
 
 /// 6.1 `POST /api/app/jobinstance/{id}/executionall`.
@@ -127,7 +144,7 @@ pub async fn execute_step(call: Call, id: IdPath, run: RunParts) -> Answer {
 pub async fn stop_execution(call: Call, id: IdPath, body: web::Bytes) -> Answer {
     execute_body(&body)?;
     let answer = reply(call.jobs().stop_execution(job_id(id))).await?;
-    ok(execute_data(answer))
+    run_answer(answer)
 }
 
 /// `GET /api/executions/{id}`: the run tree with statuses and times.
@@ -324,16 +341,14 @@ pub async fn retry_execution(
         wait,
     };
     let answer = reply(call.jobs_keyed(&key).retry_execution(request)).await?;
-    ok(execute_data(answer))
+    run_answer(answer)
 }
 
 /// `POST /api/app/jobinstance/{id}/rollback`: the last successful snapshot before the current
 /// one, run again (body and `?wait` as 6.1).
 pub async fn rollback(call: Call, id: IdPath, run: RunParts) -> Answer {
     let request = pb::RollbackRequest::from(RunStart::new(id, &run)?);
-    ok(execute_data(
-        reply(call.jobs_keyed(&run.2).rollback(request)).await?,
-    ))
+    run_answer(reply(call.jobs_keyed(&run.2).rollback(request)).await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -390,7 +405,5 @@ pub async fn delete_webhook(call: Call, id: IdPath) -> Answer {
 /// parents succeeded (holds like 6.1; `?wait=false` answers at once).
 pub async fn execute_joint_line(call: Call, id: IdPath, run: RunParts) -> Answer {
     let request = pb::ExecuteJointLineRequest::from(RunStart::new(id, &run)?);
-    ok(execute_data(
-        reply(call.jobs_keyed(&run.2).execute_joint_line(request)).await?,
-    ))
+    run_answer(reply(call.jobs_keyed(&run.2).execute_joint_line(request)).await?)
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod appinhouse;
 pub mod appinhouse_files;
 pub mod appinhouse_pages;
+pub mod approvals;
 pub mod artifact;
 pub mod audit;
 pub mod auth;

@@ -24,6 +24,7 @@ pub enum RoleName {
     Reviewer,
     Viewer,
     Auditor,
+    Approver,
 }
 
 /// One value of a step's parameters or of an app-config group (5.6.2.3, 5.6.2.4): a text, or

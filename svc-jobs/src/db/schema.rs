@@ -204,6 +204,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deployment_requests (id) {
+        id -> Text,
+        kind -> Text,
+        target_id -> Text,
+        use_tad_host -> Bool,
+        application_id -> Nullable<Text>,
+        env_id -> Text,
+        plans -> Text,
+        status -> Text,
+        requested_by -> Text,
+        create_time -> Timestamp,
+        expires_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        not_before -> Nullable<Timestamp>,
+        execution_id -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     work_orders,
     job_templates,
@@ -220,4 +241,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     joint_runs,
     joint_run_nodes,
     idempotency_keys,
+    deployment_requests,
 );

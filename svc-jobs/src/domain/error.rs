@@ -20,6 +20,7 @@ pub enum RecordKind {
     Execution,
     HostTask,
     Webhook,
+    Approval,
 }
 
 impl RecordKind {
@@ -40,8 +41,22 @@ impl RecordKind {
             RecordKind::Execution => "execution",
             RecordKind::HostTask => "host task",
             RecordKind::Webhook => "webhook",
+            RecordKind::Approval => "deployment request",
         }
     }
+}
+
+/// Why a deployment request cannot be decided as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalRefusal {
+    /// Someone decided it first (or it is no longer pending).
+    Decided,
+    /// Its time to be decided ran out.
+    Expired,
+    /// What it would run changed since it was asked.
+    Void,
+    /// Four-eyes: its requester may not decide it.
+    OwnRequest,
 }
 
 /// What a refused joint line is wrong about.
@@ -85,6 +100,20 @@ common::rules_error! {
         /// An idempotency key sent again with a different request.
         #[error("{message}")]
         KeyReused { message: String },
+        /// The run asked is on a protected environment: it waits as deployment request
+        /// `request_id` for an approver (an answer, not a fault).
+        #[error("{message}")]
+        ApprovalRequired { request_id: String, message: String },
+        /// A deployment request that cannot be decided as asked (decided already, expired, void
+        /// because its plans changed): `reason` is its code.
+        #[error("{message}")]
+        ApprovalRefused {
+            reason: ApprovalRefusal,
+            message: String,
+        },
+        /// The environment is frozen or outside its deploy windows and refuses runs then.
+        #[error("{message}")]
+        WindowClosed { message: String },
         #[error("job instance {instance_id:?} has no running execution")]
         NotRunning { instance_id: String },
         #[error("job instance {instance_id:?} cannot run yet: {message}")]

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use common::db::DbConnection;
 use futures::stream::BoxStream;
 
-pub use error::{GraphFault, JobsError, JobsResult, RecordKind};
+pub use error::{ApprovalRefusal, GraphFault, JobsError, JobsResult, RecordKind};
 
 use crate::db::models::instances::{self, InstanceRow};
 

@@ -22,6 +22,7 @@ use tokio::{sync::watch, task::JoinSet};
 
 use super::{
     Engine, Inner, Mode, RunEnd, Started,
+    approval::{Asking, Gate, RequestKind, StartMark},
     idempotency::{self, Keyed},
 };
 use crate::{
@@ -67,9 +68,14 @@ impl Engine {
         keyed: Option<&Keyed>,
     ) -> JobsResult<Started> {
         let origin = origin.cloned();
+        let gate = match origin {
+            Some(_) => Gate::ask(RequestKind::JointLine, joint_line_id),
+            None => Gate::Open,
+        };
         let start = self.start_joint_once(
             started_by,
             origin,
+            gate,
             joint_line_id,
             use_tad_host,
             keyed.cloned(),
@@ -77,14 +83,89 @@ impl Engine {
         self.keyed(keyed, start).await
     }
 
-    async fn start_joint_once(
+    /// Asks for an approval when an instance of the joint line is on a protected environment
+    /// (the request freezes what each of its instances would run now), or checks that an
+    /// approved one still runs what it froze.
+    async fn gate_joint(
+        &self,
+        gate: &Gate,
+        joint_line_id: &str,
+        started_by: &str,
+        origin: Option<&Origin>,
+        use_tad_host: bool,
+    ) -> JobsResult<()> {
+        if matches!(gate, Gate::Open) {
+            return Ok(());
+        }
+        let owned_line = joint_line_id.to_owned();
+        let node_instances = self
+            .inner
+            .database
+            .run(move |connection| {
+                let mut found: Vec<(String, String)> = Vec::new();
+                for node in joint_lines::nodes(connection, &owned_line)? {
+                    if found.iter().any(|(id, _)| *id == node.instance_id) {
+                        continue;
+                    }
+                    let instance = super::existing_instance(connection, &node.instance_id)?;
+                    found.push((instance.id, instance.env_id));
+                }
+                Ok::<_, JobsError>(found)
+            })
+            .await?;
+        let mut protected_env = None;
+        for (_, env_id) in &node_instances {
+            if protected_env.is_none() && self.is_protected(env_id).await? {
+                protected_env = Some(env_id.clone());
+            }
+        }
+        let Some(env_id) = protected_env else {
+            return Ok(());
+        };
+        let mut frozen = Vec::with_capacity(node_instances.len());
+        for (instance_id, _) in &node_instances {
+            frozen.push((instance_id.clone(), self.fresh_plans(instance_id).await?));
+        }
+        match gate {
+            Gate::Ask { kind, target_id } => {
+                let asking = Asking {
+                    kind: *kind,
+                    target_id,
+                    env_id: &env_id,
+                    application_id: None,
+                    use_tad_host,
+                    requester: started_by,
+                    origin,
+                };
+                match self.ask_if_protected(asking, frozen).await? {
+                    Some(asked) => Err(asked),
+                    None => Ok(()),
+                }
+            }
+            Gate::Approved(approved) => self.check_frozen(approved, &frozen).await,
+            Gate::Open => Ok(()),
+        }
+    }
+
+    pub(super) async fn start_joint_once(
         &self,
         started_by: &str,
         origin: Option<Origin>,
+        gate: Gate,
         joint_line_id: &str,
         use_tad_host: bool,
         keyed: Option<Keyed>,
     ) -> JobsResult<Started> {
+        self.gate_joint(
+            &gate,
+            joint_line_id,
+            started_by,
+            origin.as_ref(),
+            use_tad_host,
+        )
+        .await?;
+        let mark = StartMark::of(&gate);
+        let claim_mark = mark.clone();
         let inner = &self.inner;
         let owned_line = joint_line_id.to_owned();
         let owner = inner.replica.clone();
@@ -164,6 +245,9 @@ impl Engine {
                 if let Some(keyed) = &keyed {
                     idempotency::store(connection, keyed, &id)?;
                 }
+                if let Some(mark) = &claim_mark {
+                    mark.record(connection, &id)?;
+                }
                 if let Some(origin) = &origin {
                     let event = NewEvent::new(origin, "joint_line.run", "joint_execution", &id)
                         .change(audit::created("joint_line_id", &owned_line));
@@ -184,6 +268,13 @@ impl Engine {
                 },
                 other => other,
             })?;
+        if let Some(mark) = mark.filter(StartMark::approved_now) {
+            self.notify_approval(
+                "approval.approved",
+                &mark.started_row(&claimed),
+                Some(&claimed),
+            );
+        }
         let (finished_sender, finished) = watch::channel(None);
         let engine = self.clone();
         let joint_id = claimed.clone();

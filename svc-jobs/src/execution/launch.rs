@@ -10,7 +10,9 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::{
-    ActiveRun, Engine, KIND_DEPLOY, KIND_ROLLBACK, Mode, Started, existing_instance, existing_run,
+    ActiveRun, Engine, KIND_DEPLOY, KIND_ROLLBACK, Mode, Started,
+    approval::{Asking, Gate, RequestKind, StartMark},
+    existing_instance, existing_run,
     idempotency::{self, Keyed},
     plan,
     plan::Planner,
@@ -51,9 +53,15 @@ impl Engine {
             _ => "execution.start",
         };
         let audit = origin.map(|origin| (origin.clone(), action));
+        let gate = match (origin, mode) {
+            (None, _) => Gate::Open,
+            (Some(_), Mode::NextStep) => Gate::ask(RequestKind::NextStep, instance_id),
+            (Some(_), _) => Gate::ask(RequestKind::Deploy, instance_id),
+        };
         let start = self.start_once(
             started_by,
             audit,
+            gate,
             instance_id,
             mode,
             use_tad_host,
@@ -62,10 +70,51 @@ impl Engine {
         self.keyed(keyed, start).await
     }
 
-    async fn start_once(
+    /// What 6.1 would run on `instance_id` now, as a fresh run: each step's plan (the frozen
+    /// plans of a joint line's deployment request).
+    pub(super) async fn fresh_plans(&self, instance_id: &str) -> JobsResult<Vec<StepPlan>> {
+        let owned_id = instance_id.to_owned();
+        let (instance, steps) = self
+            .inner
+            .database
+            .run(move |connection| {
+                let instance = existing_instance(connection, &owned_id)?;
+                let steps = instances::steps(connection, &owned_id)?;
+                Ok::<_, JobsError>((instance, steps))
+            })
+            .await?;
+        self.plan_steps(&instance, steps.iter()).await
+    }
+
+    /// The plans of `steps` of `instance` as they are bound now.
+    async fn plan_steps<'a>(
+        &self,
+        instance: &InstanceRow,
+        steps: impl Iterator<Item = &'a StepRow>,
+    ) -> JobsResult<Vec<StepPlan>> {
+        let inner = &self.inner;
+        let token = inner.service_token()?;
+        let catalog = inner.artifact.catalog(&token).await?;
+        let planner = Planner {
+            resource: &inner.resource,
+            artifact: &inner.artifact,
+            token: &token,
+            catalog: &catalog,
+            sealer: &inner.sealer,
+        };
+        let mut plans = Vec::new();
+        for step in steps {
+            plans.push(planner.plan(&instance.id, step).await?);
+        }
+        Ok(plans)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn start_once(
         &self,
         started_by: &str,
         audit: Option<(Origin, &'static str)>,
+        gate: Gate,
         instance_id: &str,
         mode: Mode,
         use_tad_host: bool,
@@ -129,19 +178,7 @@ impl Engine {
                 .collect(),
             None => steps.iter().collect(),
         };
-        let token = inner.service_token()?;
-        let catalog = inner.artifact.catalog(&token).await?;
-        let planner = Planner {
-            resource: &inner.resource,
-            artifact: &inner.artifact,
-            token: &token,
-            catalog: &catalog,
-            sealer: &inner.sealer,
-        };
-        let mut plans = Vec::with_capacity(to_plan.len());
-        for step in to_plan {
-            plans.push(planner.plan(&instance.id, step).await?);
-        }
+        let plans = self.plan_steps(&instance, to_plan.into_iter()).await?;
         let (run_id, new_run) = match &continued {
             Some((run, _)) => (run.id.clone(), None),
             None => {
@@ -160,6 +197,7 @@ impl Engine {
             mode,
             keyed,
             audit,
+            gate,
         })
         .await
     }
@@ -178,7 +216,36 @@ impl Engine {
             mode,
             keyed,
             audit,
+            gate,
         } = launch;
+        if !matches!(gate, Gate::Open) {
+            let plans = if snapshots.is_empty() {
+                self.plans_of_run(&run_id).await?
+            } else {
+                snapshots.iter().map(|(plan, _)| plan.clone()).collect()
+            };
+            let frozen = vec![(instance.id.clone(), plans)];
+            match &gate {
+                Gate::Ask { kind, target_id } => {
+                    let asking = Asking {
+                        kind: *kind,
+                        target_id,
+                        env_id: &instance.env_id,
+                        application_id: Some(&instance.application_id),
+                        use_tad_host,
+                        requester: &started_by,
+                        origin: audit.as_ref().map(|(origin, _)| origin),
+                    };
+                    if let Some(asked) = self.ask_if_protected(asking, frozen).await? {
+                        return Err(asked);
+                    }
+                }
+                Gate::Approved(approved) => self.check_frozen(approved, &frozen).await?,
+                Gate::Open => {}
+            }
+        }
+        let mark = StartMark::of(&gate);
+        let claim_mark = mark.clone();
         let now = now_utc();
         let owner = inner.replica.clone();
         let lease_until = inner.lease_until();
@@ -210,6 +277,9 @@ impl Engine {
                     )?;
                     if let Some(event) = event {
                         audit::append(connection, event)?;
+                    }
+                    if let Some(mark) = &claim_mark {
+                        mark.record(connection, &claim_run)?;
                     }
                     match &keyed {
                         Some(keyed) => idempotency::store(connection, keyed, &claim_run),
@@ -245,6 +315,13 @@ impl Engine {
                 });
             }
             Err(error) => return Err(error),
+        }
+        if let Some(mark) = mark.filter(StartMark::approved_now) {
+            self.notify_approval(
+                "approval.approved",
+                &mark.started_row(&run_id),
+                Some(&run_id),
+            );
         }
         let (stop_sender, stop_receiver) = watch::channel(false);
         let (finished_sender, finished) = watch::channel(None);
@@ -295,17 +372,19 @@ impl Engine {
         keyed: Option<&Keyed>,
     ) -> JobsResult<Started> {
         let audit = origin.map(|origin| (origin.clone(), "execution.retry"));
+        let gate = Gate::ask(RequestKind::Retry, run_id);
         self.keyed(
             keyed,
-            self.retry_once(started_by, audit, run_id, keyed.cloned()),
+            self.retry_once(started_by, audit, gate, run_id, keyed.cloned()),
         )
         .await
     }
 
-    async fn retry_once(
+    pub(super) async fn retry_once(
         &self,
         started_by: &str,
         audit: Option<(Origin, &'static str)>,
+        gate: Gate,
         run_id: &str,
         keyed: Option<Keyed>,
     ) -> JobsResult<Started> {
@@ -346,6 +425,7 @@ impl Engine {
             mode: Mode::Retry,
             keyed,
             audit,
+            gate,
         })
         .await
     }
@@ -363,15 +443,23 @@ impl Engine {
         keyed: Option<&Keyed>,
     ) -> JobsResult<Started> {
         let audit = origin.map(|origin| (origin.clone(), "execution.rollback"));
-        let rollback =
-            self.rollback_once(started_by, audit, instance_id, use_tad_host, keyed.cloned());
+        let gate = Gate::ask(RequestKind::Rollback, instance_id);
+        let rollback = self.rollback_once(
+            started_by,
+            audit,
+            gate,
+            instance_id,
+            use_tad_host,
+            keyed.cloned(),
+        );
         self.keyed(keyed, rollback).await
     }
 
-    async fn rollback_once(
+    pub(super) async fn rollback_once(
         &self,
         started_by: &str,
         audit: Option<(Origin, &'static str)>,
+        gate: Gate,
         instance_id: &str,
         use_tad_host: bool,
         keyed: Option<Keyed>,
@@ -472,6 +560,7 @@ impl Engine {
             mode: Mode::All,
             keyed,
             audit,
+            gate,
         })
         .await
     }
@@ -492,6 +581,8 @@ struct Launch {
     keyed: Option<Keyed>,
     /// Who asked and the action to record with the claim (none for a joint line's node).
     audit: Option<(Origin, &'static str)>,
+    /// Whether the start needs an approval, or starts an approved request.
+    gate: Gate,
 }
 
 fn new_run_row(instance: &InstanceRow, kind: &str, started_by: &str, use_tad_host: bool) -> RunRow {

@@ -4,6 +4,7 @@
 //! `db::models::runs`; a run's steps and host tasks are worked by `runner` and `host` through
 //! the transport port.
 
+pub mod approval;
 mod content;
 mod crash_point;
 pub mod events;
@@ -326,8 +327,8 @@ impl Engine {
         &self.inner.sealer
     }
 
-    /// Starts the sweeper that marks runs of vanished owners `interrupted` (now, then every half
-    /// lease). Call once per process, inside a tokio runtime.
+    /// Starts the sweeper that marks runs of vanished owners `interrupted` and starts approved
+    /// deployment requests whose deploy window opened (now, then every half lease). Call once per process, inside a tokio runtime.
     pub fn start_sweeper(&self) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
@@ -335,6 +336,9 @@ impl Engine {
             loop {
                 if let Err(error) = sweep::sweep_expired(&engine).await {
                     tracing::warn!(%error, "sweeping expired runs failed");
+                }
+                if let Err(error) = engine.start_due_approvals().await {
+                    tracing::warn!(%error, "starting approved requests whose window opened failed");
                 }
                 tokio::time::sleep(period).await;
             }

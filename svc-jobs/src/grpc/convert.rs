@@ -13,7 +13,7 @@ use crate::{
         executions::ExecuteAnswer,
         instances::{CopyInput, InstanceInput, InstanceView, StepView},
         joint_lines::{NodeInput, NodeView},
-        records::{EventRow, JointLineRow, WorkOrderRow},
+        records::{ApprovalRow, EventRow, JointLineRow, WorkOrderRow},
         templates::{MethodChoice, MethodView, TemplateInput, TemplateView},
         webhooks::WebhookView,
     },
@@ -92,7 +92,7 @@ common::proto_from! {
     JointLineRow as row => pb::JointLine [times] {
         id, name, remark, product_line_id, creator, mender
     }
-    ExecuteAnswer as answer => pb::ExecuteResponse { execution_id, result, msg, status }
+    ExecuteAnswer as answer => pb::ExecuteResponse { execution_id, result, msg, status, request_id }
     ArtifactPlan as artifact => pb::ExecutionArtifact { file_id, file_name, version, md5 }
     MethodView as view => pb::TemplateMethod {
         component_name, method_name, method_remark, method_file_id, is_display_script;
@@ -235,5 +235,26 @@ impl From<EventRow> for pb::ExecutionEvent {
             kind: event.kind,
             data_json,
         }
+    }
+}
+
+/// A deployment request as sent.
+pub(super) fn approval_to_proto(row: ApprovalRow) -> pb::Approval {
+    pb::Approval {
+        id: row.id,
+        kind: row.kind,
+        target_id: row.target_id,
+        env_id: row.env_id,
+        application_id: row.application_id,
+        status: row.status,
+        requested_by: row.requested_by,
+        create_time_ms: to_unix_ms(row.create_time),
+        expires_at_ms: to_unix_ms(row.expires_at),
+        decided_by: row.decided_by,
+        comment: row.comment,
+        reason: row.reason,
+        not_before_ms: row.not_before.map(to_unix_ms),
+        execution_id: row.execution_id,
+        use_tad_host: row.use_tad_host,
     }
 }

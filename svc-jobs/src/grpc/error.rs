@@ -2,7 +2,7 @@
 
 use proto::ErrorReason;
 
-use crate::service::{GraphFault, JobsError, RecordKind};
+use crate::service::{ApprovalRefusal, GraphFault, JobsError, RecordKind};
 
 fn not_found_reason(kind: RecordKind) -> ErrorReason {
     match kind {
@@ -21,6 +21,7 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
         RecordKind::Execution => ErrorReason::ExecutionNotFound,
         RecordKind::HostTask => ErrorReason::HostTaskNotFound,
         RecordKind::Webhook => ErrorReason::WebhookNotFound,
+        RecordKind::Approval => ErrorReason::ApprovalNotFound,
     }
 }
 
@@ -44,11 +45,23 @@ common::service_error! {
             JobsError::KeyReused { .. } => ErrorReason::IdempotencyKeyReused,
             JobsError::Unavailable(_) => ErrorReason::ServiceUnavailable,
             JobsError::NotReady { .. } => ErrorReason::InstanceNotReady,
+            JobsError::ApprovalRequired { .. } => ErrorReason::ApprovalRequired,
+            JobsError::ApprovalRefused { reason, .. } => approval_reason(*reason),
+            JobsError::WindowClosed { .. } => ErrorReason::DeployWindowClosed,
             JobsError::Upstream(_)
             | JobsError::Database(_)
             | JobsError::Export(_)
             | JobsError::Sealing { .. } => ErrorReason::InternalError,
         }
+    }
+}
+
+fn approval_reason(refusal: ApprovalRefusal) -> ErrorReason {
+    match refusal {
+        ApprovalRefusal::Decided => ErrorReason::ApprovalDecided,
+        ApprovalRefusal::Expired => ErrorReason::ApprovalExpired,
+        ApprovalRefusal::Void => ErrorReason::ApprovalVoid,
+        ApprovalRefusal::OwnRequest => ErrorReason::SelfApproval,
     }
 }
 

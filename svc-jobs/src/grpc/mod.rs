@@ -18,7 +18,8 @@ use crate::service::{
     bindings::AllBindings,
     records::{InstanceFilter, Mode, RunTree},
 };
-use convert::{config_binding, json_of, step_configs_to_proto};
+use crate::service::{approvals::masked_steps, records::ApprovalFilter};
+use convert::{approval_to_proto, config_binding, json_of, step_configs_to_proto};
 use executions::{KeyedCall, execution_to_proto, execution_view_to_proto};
 
 /// The tonic service over the jobs rules.
@@ -343,6 +344,42 @@ common::grpc_api! {
         let (joint_line_id, use_tad_host) = (&body.joint_line_id, body.use_tad_host);
         let request = RunRequest::JointLine { joint_line_id, use_tad_host };
         call.start(&self.service, request, body.wait).await?.into()
+    }
+    list_approvals(&self, actor: Actor, body: pb::ListApprovalsRequest) -> pb::ApprovalPage {
+        let page = PageRequest::new(body.page, body.page_size);
+        let filter = ApprovalFilter {
+            status: body.status.filter(|status| !status.is_empty()),
+            ..ApprovalFilter::default()
+        };
+        let (count, rows) = self.service.list_approvals(&actor, filter, page).await?;
+        let results = rows.into_iter().map(approval_to_proto).collect();
+        pb::ApprovalPage { count, results }
+    }
+    get_approval(&self, actor: Actor, body: pb::IdRequest) -> pb::ApprovalDetails {
+        let (row, frozen) = self.service.approval(&actor, &body.id).await?;
+        let plans = frozen
+            .into_iter()
+            .map(|(instance_id, steps)| pb::FrozenInstancePlan {
+                instance_id,
+                steps_json: masked_steps(&steps).to_string(),
+            })
+            .collect();
+        pb::ApprovalDetails { request: Some(approval_to_proto(row)), plans }
+    }
+    approve_request(&self, actor: Actor, body: pb::DecideRequest) -> pb::ApprovalDecision {
+        let decision = self.service.approve(&actor, &body.id, body.comment.as_deref()).await?;
+        pb::ApprovalDecision {
+            request: Some(approval_to_proto(decision.request)),
+            message: decision.message,
+        }
+    }
+    reject_request(&self, actor: Actor, body: pb::DecideRequest) -> pb::ApprovalDecision {
+        let comment = body.comment.as_deref().unwrap_or_default();
+        let decision = self.service.reject(&actor, &body.id, comment).await?;
+        pb::ApprovalDecision {
+            request: Some(approval_to_proto(decision.request)),
+            message: decision.message,
+        }
     }
     retry_execution(
         &self,

@@ -93,6 +93,7 @@ async fn answer(started: Started, wait: bool) -> JobsResult<ExecuteAnswer> {
             result: true,
             msg: None,
             status: "running".to_owned(),
+            request_id: None,
         });
     }
     let end = started.wait().await;
@@ -101,6 +102,7 @@ async fn answer(started: Started, wait: bool) -> JobsResult<ExecuteAnswer> {
         result: end.succeeded(),
         msg: if end.succeeded() { None } else { end.message },
         status: end.status,
+        request_id: None,
     })
 }
 
@@ -112,7 +114,13 @@ pub struct ExecuteAnswer {
     /// The first failure (host and step); None on success.
     pub msg: Option<String>,
     pub status: String,
+    /// The deployment request made instead of a run on a protected environment (`status`
+    /// `approval_required`, `result` false, `msg` saying so).
+    pub request_id: Option<String>,
 }
+
+/// `status` of an answer whose run waits for an approval.
+pub const APPROVAL_REQUIRED: &str = "approval_required";
 
 impl JobsService {
     /// Starts what `request` asks (6.1, 6.2, 2.1, a retry or a rollback); with `wait` the answer
@@ -139,7 +147,33 @@ impl JobsService {
         let (user, keyed) = (actor.username(), keyed.as_ref());
         let origin = crate::domain::audit::origin(actor);
         let origin = Some(&origin);
-        let started = match request {
+        let started = match self.start(user, origin, request, keyed).await {
+            Ok(started) => started,
+            Err(JobsError::ApprovalRequired {
+                request_id,
+                message,
+            }) => {
+                return Ok(ExecuteAnswer {
+                    execution_id: String::new(),
+                    result: false,
+                    msg: Some(message),
+                    status: APPROVAL_REQUIRED.to_owned(),
+                    request_id: Some(request_id),
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        answer(started, wait).await
+    }
+
+    async fn start(
+        &self,
+        user: &str,
+        origin: Option<&crate::domain::audit::Origin>,
+        request: RunRequest<'_>,
+        keyed: Option<&Keyed>,
+    ) -> JobsResult<crate::execution::Started> {
+        Ok(match request {
             RunRequest::Instance {
                 instance_id,
                 mode,
@@ -168,8 +202,7 @@ impl JobsService {
                     .start_joint(user, origin, joint_line_id, use_tad_host, keyed)
                     .await?
             }
-        };
-        answer(started, wait).await
+        })
     }
 
     /// `GET /api/app/jobinstance/{id}/executions`: (count, runs with their artifact versions).
@@ -202,6 +235,7 @@ impl JobsService {
             result: stopped,
             msg: if stopped { None } else { end.message },
             status: end.status,
+            request_id: None,
         })
     }
 

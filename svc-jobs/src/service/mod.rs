@@ -1,6 +1,7 @@
 //! The rules of svc-jobs: who may do what, validation against the other services, and
 //! consistent writes. No proto or HTTP types here; the gRPC adapter translates.
 
+pub mod approvals;
 pub mod binding_limits;
 pub mod bindings;
 mod cluster_guard;
@@ -20,7 +21,7 @@ use common::{
     roles::{require_operator, require_reader},
 };
 
-pub use crate::domain::{GraphFault, JobsError, JobsResult, RecordKind};
+pub use crate::domain::{ApprovalRefusal, GraphFault, JobsError, JobsResult, RecordKind};
 
 use crate::{artifact::ArtifactDirectory, execution::Engine, resource::ResourceDirectory};
 

@@ -2,6 +2,10 @@
 //! it talks to the rules only and never reaches into `db` or `execution`.
 
 pub use crate::db::models::{
-    instances::InstanceFilter, joint_lines::JointLineRow, runs::EventRow, work_orders::WorkOrderRow,
+    approvals::{ApprovalFilter, ApprovalRow},
+    instances::InstanceFilter,
+    joint_lines::JointLineRow,
+    runs::EventRow,
+    work_orders::WorkOrderRow,
 };
 pub use crate::execution::{Mode, RunTree, joint::JointTree};

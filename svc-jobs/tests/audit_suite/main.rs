@@ -4,6 +4,7 @@
 //! write whose event cannot be appended leaves no change. Every case runs on SQLite, and on
 //! PostgreSQL when `TEST_DATABASE_URL` is set.
 
+mod approvals;
 mod runs;
 mod writes;
 
@@ -32,6 +33,7 @@ use svc_resource::{
     service::{WriteChannel, clusters::ClusterFields, hosts::HostFields},
 };
 
+use approvals::*;
 use runs::*;
 use writes::*;
 
@@ -108,8 +110,9 @@ fn admin_claims() -> Claims {
     }
 }
 
-/// svc-resource with [`PRODUCT_LINE`], [`APP`], [`ENV`] and [`CLUSTER`] holding one host.
-async fn start_resource(database: Database) -> Server {
+/// svc-resource with [`PRODUCT_LINE`], [`APP`], [`ENV`] and [`CLUSTER`] holding one host, with
+/// [`ENV`] protected when `protected`.
+async fn start_resource_governed(database: Database, protected: bool) -> Server {
     let service = ResourceService::new(
         database,
         Arc::new(InMemoryCache::new()),
@@ -162,6 +165,17 @@ async fn start_resource(database: Database) -> Server {
         .bind_hosts(&admin, CLUSTER, vec![host.row.id])
         .await
         .expect("bind");
+    if protected {
+        let fields = svc_resource::service::governance::GovernanceFields {
+            protected: true,
+            ..Default::default()
+        };
+        let input = svc_resource::service::governance::GovernanceInput::new(ENV, fields);
+        service
+            .set_env_governance(&admin, input)
+            .await
+            .expect("protect");
+    }
     serve(tonic::service::Routes::new(svc_resource::grpc_service(
         service,
     )))
@@ -204,10 +218,15 @@ struct Fixture {
 
 /// The jobs service over `database`, asking a running svc-resource and svc-artifact.
 async fn fixture(database: Database) -> Fixture {
+    fixture_governed(database, false).await
+}
+
+/// As [`fixture`], with [`ENV`] protected when `protected`.
+async fn fixture_governed(database: Database, protected: bool) -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let resource_database = TestDatabase::sqlite(&svc_resource::db::MIGRATIONS);
     let artifact_database = TestDatabase::sqlite(&svc_artifact::db::MIGRATIONS);
-    let resource = start_resource(resource_database.database.clone()).await;
+    let resource = start_resource_governed(resource_database.database.clone(), protected).await;
     let artifact = start_artifact(
         artifact_database.database.clone(),
         &resource.url,
@@ -236,6 +255,7 @@ async fn fixture(database: Database) -> Fixture {
                 work_dir: dir.path().join("work").display().to_string(),
                 webhook_urls: Vec::new(),
                 drain_secs: 1,
+                approval_ttl_hours: 24,
             },
             ssh_timeout: Duration::from_secs(5),
             webhook_key: None,
@@ -364,6 +384,7 @@ fn changes_of(event: &Event) -> Vec<String> {
 database_test_suite!(MIGRATIONS;
     configuration_writes_append_one_event_each,
     run_actions_append_one_event_each,
+    protected_runs_wait_for_another_users_approval,
 );
 
 /// A write whose audit event cannot be appended (a trigger refuses it) answers an error and

@@ -40,9 +40,13 @@ impl From<TokenView> for pb::ApiToken {
 
 impl From<EnvGovernance> for pb::EnvGovernance {
     fn from(governance: EnvGovernance) -> pb::EnvGovernance {
-        let EnvGovernance { env_name, row } = governance;
+        let EnvGovernance {
+            env_name,
+            windows,
+            row,
+        } = governance;
         pb::EnvGovernance {
-            deploy_windows: row.window_texts(),
+            deploy_windows: windows,
             env_id: row.env_id,
             env_name,
             protected: row.protected,

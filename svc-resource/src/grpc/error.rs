@@ -62,6 +62,7 @@ common::service_error! {
             | ResourceError::Hashing(_)
             | ResourceError::Token(_)
             | ResourceError::Credentials(_)
+            | ResourceError::Unreadable { .. }
             | ResourceError::Upstream(_) => ErrorReason::InternalError,
         }
     }

@@ -72,6 +72,9 @@ common::rules_error! {
         },
         #[error("cannot read the stored credentials of host {0:?}")]
         Credentials(String),
+        /// A stored value the service wrote cannot be read back (never answered as a default).
+        #[error("cannot read the stored {what}: {detail}")]
+        Unreadable { what: String, detail: String },
         #[error("you cannot delete your own user {0:?}")]
         CannotDeleteSelf(String),
         #[error("{0}")]

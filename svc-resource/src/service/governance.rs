@@ -8,7 +8,7 @@ use common::{
     audit::Origin,
     auth::Claims,
     db::DbConnection,
-    deploy_window::{DeployWindow, MAX_WINDOWS, OutsideWindow},
+    deploy_window::{self, DeployWindow, MAX_WINDOWS, OutsideWindow},
     read_cache::RESOURCE_CATALOG,
     time::now_utc,
 };
@@ -80,7 +80,7 @@ impl GovernanceInput {
             windows.push(cron.to_owned());
         }
         if windows.is_empty() {
-            DeployWindow::parse("* * * * *", &timezone)
+            deploy_window::parse_zone(&timezone)
                 .map_err(|refused| invalid("window_timezone", refused.to_string()))?;
         }
         let frozen_until = match fields.frozen_until.as_deref().map(str::trim) {
@@ -133,6 +133,9 @@ fn invalid(field: &'static str, message: String) -> ResourceError {
 #[derive(Debug, Clone)]
 pub struct EnvGovernance {
     pub env_name: String,
+    /// The row's deploy windows, read (an unreadable column fails the read: a protected
+    /// environment must never look window-less).
+    pub windows: Vec<String>,
     pub row: EnvGovernanceRow,
 }
 
@@ -202,8 +205,15 @@ fn governance_in(connection: &mut DbConnection, env_id: &str) -> ResourceResult<
         Some(row) => row,
         None => ungoverned(env_id, &env.mender, env.update_time),
     };
+    let windows = row
+        .window_texts()
+        .map_err(|error| ResourceError::Unreadable {
+            what: format!("deploy windows of environment {env_id:?}"),
+            detail: error.to_string(),
+        })?;
     Ok(EnvGovernance {
         env_name: env.name,
+        windows,
         row,
     })
 }
@@ -219,7 +229,12 @@ impl Audited for EnvGovernanceRow {
     fn audit_fields(&self) -> Vec<(&'static str, String)> {
         vec![
             ("protected", self.protected.to_string()),
-            ("deploy_windows", self.window_texts().join("; ")),
+            (
+                "deploy_windows",
+                self.window_texts()
+                    .map(|windows| windows.join("; "))
+                    .unwrap_or_else(|_| self.deploy_windows.clone()),
+            ),
             ("window_timezone", self.window_timezone.clone()),
             (
                 "frozen_until",

@@ -91,8 +91,9 @@ fn check_token_roles(roles: &[String], held: &[String]) -> ResourceResult<Vec<St
             return Err(ResourceError::Invalid {
                 field: "roles",
                 message: format!(
-                    "has unknown role {:?} (known: admin, operator, reviewer, viewer)",
-                    common::limits::excerpt(role)
+                    "has unknown role {:?} (known: {})",
+                    common::limits::excerpt(role),
+                    Role::known_names()
                 ),
             });
         };

@@ -81,9 +81,7 @@ fn check_roles(roles: &[String]) -> ResourceResult<String> {
     for role in roles {
         let role = Role::parse(role).ok_or_else(|| ResourceError::Invalid {
             field: "roles",
-            message: format!(
-                "has unknown role {role:?} (known: admin, operator, reviewer, viewer)"
-            ),
+            message: format!("has unknown role {role:?} (known: {})", Role::known_names()),
         })?;
         parsed.push(role);
     }

@@ -17,6 +17,7 @@ mod audit_trail;
 mod auth_sessions;
 mod cluster_deletes;
 mod concurrent_saves;
+mod console_approvals_browser;
 mod console_browser;
 mod console_instances_browser;
 mod console_manage_browser;

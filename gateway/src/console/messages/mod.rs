@@ -2,6 +2,7 @@
 //! and the dashboard's are in `i18n.rs`). Data only: a page's module does not import them, its
 //! template asks for a message by key (`t.key`) and [`super::i18n::Lang::messages`] merges them.
 
+pub mod approvals;
 pub mod apps;
 pub mod audit;
 pub mod failure;

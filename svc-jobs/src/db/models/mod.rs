@@ -30,6 +30,7 @@ macro_rules! lease_queries {
     };
 }
 
+pub mod approvals;
 pub mod idempotency;
 pub mod instances;
 pub mod joint_lines;

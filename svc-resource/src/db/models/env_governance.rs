@@ -27,8 +27,8 @@ pub struct EnvGovernanceRow {
 
 impl EnvGovernanceRow {
     /// The cron texts of the windows; an unreadable column reads as none.
-    pub fn window_texts(&self) -> Vec<String> {
-        serde_json::from_str(&self.deploy_windows).unwrap_or_default()
+    pub fn window_texts(&self) -> Result<Vec<String>, serde_json::Error> {
+        serde_json::from_str(&self.deploy_windows)
     }
 }
 

@@ -273,6 +273,23 @@ fn check_request(
     let Some(audited) = audited else {
         return (!events.is_empty()).then(|| format!("a read added events: {}", describe(events)));
     };
+    if matches!(&outcome, Outcome::Refused(code) if code == "approval_required") {
+        // A start on a protected environment: not a refusal but a deployment request, recorded
+        // by the jobs service as one `approval.request` event.
+        return match events {
+            [(_, event)]
+                if event.action == "approval.request"
+                    && event.object_kind == "approval"
+                    && event.reason.is_none() =>
+            {
+                None
+            }
+            _ => Some(format!(
+                "approval required: one approval.request event wanted, found [{}]",
+                describe(events)
+            )),
+        };
+    }
     let wanted = match (&outcome, replayed) {
         (Outcome::Failed, _) | (Outcome::Ok, true) => 0,
         _ => 1,

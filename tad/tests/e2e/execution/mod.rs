@@ -28,6 +28,7 @@ use support::{
     start_serve, tad_command, tar_gz,
 };
 
+mod approvals;
 mod chaos;
 mod crash;
 mod deploy;

@@ -3,7 +3,11 @@
 use super::*;
 
 /// Binds the script to every host of the one-step instance with `parameter(ip)`.
-async fn bind_scripts(admin: &Api, deployment: &Deployment, parameter: &dyn Fn(&str) -> String) {
+pub(super) async fn bind_scripts(
+    admin: &Api,
+    deployment: &Deployment,
+    parameter: &dyn Fn(&str) -> String,
+) {
     let scripts: Vec<Value> = HOSTS
         .iter()
         .map(|(ip, _, _)| {

@@ -27,6 +27,7 @@
 
 mod admin;
 pub(crate) mod appinhouse;
+mod approvals;
 mod artifact;
 mod audit;
 mod console;
@@ -658,6 +659,7 @@ pub async fn play_script(recorder: &mut Recorder) {
     let uploaded = artifact::play(recorder).await;
     let configured = jobs::play(recorder, &uploaded).await;
     executions::play(recorder, &configured).await;
+    approvals::play(recorder, &configured).await;
     appinhouse::play(recorder).await;
     probes::play(recorder).await;
     pages::closing(recorder).await;
