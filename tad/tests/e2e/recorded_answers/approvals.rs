@@ -1,9 +1,9 @@
 //! Approvals (issue 20) on the TAD host: the run instance's environment made protected, 6.1 then
 //! answers `approval_required` with a request id; the request listed and read (its frozen plan);
 //! approving it without the approver role refused, an admin's own request refused to that admin
-//! (four eyes); an approver
-//! starts exactly the frozen run; a second request rejected (a comment required); a decided
-//! request refused; bad filters and unknown ids; the environment unprotected again.
+//! (four eyes); an approver starts exactly the frozen run; a second request rejected (a comment
+//! required); a decided request refused; a joint line run (2.1) asks too; bad filters and unknown
+//! ids; the console's pages; the environment unprotected again.
 
 use serde_json::json;
 
@@ -119,6 +119,23 @@ pub async fn play(recorder: &mut Recorder, configured: &Configured) {
             "admin",
             "/api/approvals/ghost/reject",
             json!({"comment": "no"}),
+        )
+        .await;
+    // 2.1 on a joint line whose instances are on the protected environment asks too: one
+    // request freezing each instance's plans.
+    let joint = format!("/api/app/jointline/{}/execution", configured.joint_line);
+    let asked = recorder
+        .post("operator", &joint, json!({"use_tad_host": true}))
+        .await;
+    let third = asked.text_at("/data/request_id");
+    recorder
+        .get("viewer", &format!("/api/approvals/{third}"))
+        .await;
+    recorder
+        .post(
+            "approver",
+            &format!("/api/approvals/{third}/reject"),
+            json!({"comment": "one at a time"}),
         )
         .await;
     recorder
