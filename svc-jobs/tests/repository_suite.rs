@@ -338,6 +338,8 @@ fn insert_run(
             start_time: None,
             end_time: None,
             attempt: 0,
+            artifacts_sent: 0,
+            artifacts_skipped: 0,
         })
         .collect();
     runs::insert_host_tasks(connection, &rows)?;

@@ -15,6 +15,10 @@ fn time(times: &TimeRenderer, ms: Option<i64>) -> Option<String> {
 // replaced, so that the answers keep every byte.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct HostTaskRun {
+    /// Artifacts sent to the host by the last attempt.
+    pub artifacts_sent: i32,
+    /// Artifacts not sent: the host held the same file (same md5) at the destination.
+    pub artifacts_skipped: i32,
     pub end_time: Option<String>,
     pub exit_code: Option<i32>,
     pub host_ip: String,
@@ -75,6 +79,8 @@ pub struct ExecutionTree {
 
 fn host_task_run(host: pb::HostTask, times: &TimeRenderer) -> HostTaskRun {
     HostTaskRun {
+        artifacts_sent: host.artifacts_sent,
+        artifacts_skipped: host.artifacts_skipped,
         end_time: time(times, host.end_time_ms),
         exit_code: host.exit_code,
         host_ip: host.host_ip,

@@ -141,6 +141,8 @@ diesel::table! {
         start_time -> Nullable<Timestamp>,
         end_time -> Nullable<Timestamp>,
         attempt -> Integer,
+        artifacts_sent -> Integer,
+        artifacts_skipped -> Integer,
     }
 }
 

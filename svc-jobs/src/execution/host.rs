@@ -18,6 +18,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
 mod attempts;
+mod transfer;
 
 use super::{
     Inner,
@@ -27,12 +28,12 @@ use super::{
     plan::StepPlan,
     shell::{self, CommandLine},
     transport::{
-        ByteStream, FINAL_KEY_SUFFIX, LocalTransport, OutputKind, RunOutcome, SshTransport,
-        Transport, part_prefix,
+        ByteStream, FINAL_KEY_SUFFIX, LocalTransport, RunOutcome, SshTransport, Transport,
+        part_prefix,
     },
 };
 use crate::{
-    db::models::runs::{self, HostTaskRow, RunRow, state},
+    db::models::runs::{self, ArtifactCounts, HostTaskRow, RunRow, state},
     resource::HostConnection,
 };
 
@@ -70,7 +71,7 @@ pub(crate) async fn run_host_task(
     if *stop.borrow() {
         return HostOutcome::Skipped;
     }
-    if let Err(error) = host_status(inner, task, state::RUNNING, None, None).await {
+    if let Err(error) = host_status(inner, task, HostEnd::running()).await {
         return HostOutcome::Failed(format!("cannot record the host task: {error}"));
     }
     let log = HostLog::start(
@@ -93,6 +94,7 @@ pub(crate) async fn run_host_task(
         failed_exit_code: None,
         secret_files: Vec::new(),
         final_ran: false,
+        artifacts: ArtifactCounts::default(),
     };
     let (outcome, transport) = work.run(connection).await;
     // Once this outcome is recorded, no resume needs the exit status marks of this attempt's
@@ -102,6 +104,7 @@ pub(crate) async fn run_host_task(
         marked.push(work.key.clone());
     }
     let exit_code = exit_code_of(&outcome, work.failed_exit_code);
+    let artifacts = work.artifacts;
     let (status, message) = match &outcome {
         HostOutcome::Success => (state::SUCCESS, None),
         HostOutcome::Failed(reason) => (state::FAILED, Some(masker.mask(reason))),
@@ -114,7 +117,13 @@ pub(crate) async fn run_host_task(
     })
     .await;
     log.finish().await;
-    if let Err(error) = host_status(inner, task, status, exit_code, message).await {
+    let ended = HostEnd {
+        status,
+        exit_code,
+        message,
+        artifacts,
+    };
+    if let Err(error) = host_status(inner, task, ended).await {
         tracing::error!(host_task = %task.id, %error, "cannot record the end of a host task");
         // Not recorded: a resume still counts what the marks say.
         marked.clear();
@@ -136,42 +145,65 @@ fn exit_code_of(outcome: &HostOutcome, failed_exit_code: Option<i32>) -> Option<
     }
 }
 
+/// A host task's new status (running, or how it ended).
+struct HostEnd {
+    status: &'static str,
+    exit_code: Option<i32>,
+    message: Option<String>,
+    artifacts: ArtifactCounts,
+}
+
+impl HostEnd {
+    fn running() -> HostEnd {
+        HostEnd {
+            status: state::RUNNING,
+            exit_code: None,
+            message: None,
+            artifacts: ArtifactCounts::default(),
+        }
+    }
+}
+
 async fn host_status(
     inner: &Inner,
     task: &HostTaskRow,
-    status: &str,
-    exit_code: Option<i32>,
-    message: Option<String>,
+    ended: HostEnd,
 ) -> crate::domain::JobsResult<()> {
+    let HostEnd {
+        status,
+        exit_code,
+        message,
+        artifacts,
+    } = ended;
     let task_id = task.id.clone();
-    let owned_status = status.to_owned();
     let owned_message = message.clone();
+    let mut event = json!({
+        "scope": "host",
+        "host_task": task.id,
+        "host_ip": task.host_ip,
+        "sequence": task.sequence,
+        "status": status,
+        "exit_code": exit_code,
+        "message": message,
+    });
+    if status != state::RUNNING {
+        event["artifacts_sent"] = json!(artifacts.sent);
+        event["artifacts_skipped"] = json!(artifacts.skipped);
+    }
     inner
         .events
-        .record(
-            &task.run_id,
-            "host",
-            json!({
-                "scope": "host",
-                "host_task": task.id,
-                "host_ip": task.host_ip,
-                "sequence": task.sequence,
-                "status": status,
-                "exit_code": exit_code,
-                "message": message,
-            }),
-            move |connection| {
-                runs::set_host_task_status(
-                    connection,
-                    &task_id,
-                    &owned_status,
-                    exit_code,
-                    owned_message.as_deref(),
-                    now_utc(),
-                )?;
-                Ok(())
-            },
-        )
+        .record(&task.run_id, "host", event, move |connection| {
+            runs::set_host_task_status(
+                connection,
+                &task_id,
+                status,
+                exit_code,
+                owned_message.as_deref(),
+                now_utc(),
+                artifacts,
+            )?;
+            Ok(())
+        })
         .await
 }
 
@@ -198,6 +230,8 @@ struct HostWork<'a> {
     secret_files: Vec<String>,
     /// Whether the final command ran (its exit status mark is on the host).
     final_ran: bool,
+    /// The artifacts sent, and those the host held already.
+    artifacts: ArtifactCounts,
 }
 
 impl HostWork<'_> {
@@ -400,9 +434,25 @@ impl HostWork<'_> {
                     artifact.file_name
                 ))
                 .await;
+            // Equal files are not sent: a redeploy of unchanged artifacts sends no bytes.
+            if self
+                .md5_on_host(transport, &path)
+                .await?
+                .is_some_and(|found| found.eq_ignore_ascii_case(&artifact.md5))
+            {
+                self.log
+                    .line(format!(
+                        "    skipped: {path} on the host has md5 {} already, not sent",
+                        artifact.md5.to_lowercase()
+                    ))
+                    .await;
+                self.artifacts.skipped += 1;
+                continue;
+            }
             let content = self.download(&artifact.file_id).await?;
             self.upload(transport, &path, content).await?;
             self.check_md5(transport, &path, &artifact.md5).await?;
+            self.artifacts.sent += 1;
         }
         for config in plan
             .configs
@@ -523,109 +573,6 @@ impl HostWork<'_> {
             .await?;
         }
         Ok(())
-    }
-
-    /// Writes a file holding secrets (0600, in a 0700 directory); it is removed when the work
-    /// ends, even when this upload is cut short.
-    async fn write_secret_file(
-        &mut self,
-        transport: &dyn Transport,
-        path: &str,
-        text: String,
-    ) -> Result<(), Early> {
-        self.secret_files.push(path.to_owned());
-        self.upload_as(transport, path, text_stream(text), true)
-            .await
-    }
-
-    async fn download(&self, file_id: &str) -> Result<ByteStream, Early> {
-        self.content.stream(file_id).await.map_err(|error| {
-            HostOutcome::Failed(format!(
-                "cannot read file {file_id} from svc-artifact: {error}"
-            ))
-        })
-    }
-
-    async fn upload(
-        &mut self,
-        transport: &dyn Transport,
-        path: &str,
-        content: ByteStream,
-    ) -> Result<(), Early> {
-        self.upload_as(transport, path, content, false).await
-    }
-
-    /// Uploads `content` to `path`, as a private (0600) file when `private`.
-    async fn upload_as(
-        &mut self,
-        transport: &dyn Transport,
-        path: &str,
-        content: ByteStream,
-        private: bool,
-    ) -> Result<(), Early> {
-        let mut stop = self.stop.clone();
-        let _turn = tokio::select! {
-            turn = self.content.upload_turn() => turn,
-            _ = stopped(&mut stop) => return Err(HostOutcome::Stopped),
-        };
-        let writing = async {
-            if private {
-                transport.upload_private(path, content).await
-            } else {
-                transport.upload(path, content).await
-            }
-        };
-        tokio::select! {
-            written = writing => match written {
-                Ok(bytes) => {
-                    self.log.line(format!("    wrote {bytes} bytes to {path}")).await;
-                    Ok(())
-                }
-                Err(error) => Err(HostOutcome::Failed(error.to_string())),
-            },
-            _ = stopped(&mut stop) => Err(HostOutcome::Stopped),
-        }
-    }
-
-    async fn check_md5(
-        &mut self,
-        transport: &dyn Transport,
-        path: &str,
-        expected: &str,
-    ) -> Result<(), Early> {
-        let (sender, mut receiver) = mpsc::channel(64);
-        let outcome = transport
-            .run(
-                CommandLine::new("md5sum --").word(path).as_str(),
-                &self.key,
-                Duration::from_secs(self.inner.options.host_timeout_secs),
-                sender,
-            )
-            .await;
-        let mut stdout = Vec::new();
-        while let Ok(chunk) = receiver.try_recv() {
-            if chunk.kind == OutputKind::Stdout {
-                stdout.extend_from_slice(&chunk.bytes);
-            }
-        }
-        let found = String::from_utf8_lossy(&stdout)
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_lowercase();
-        match outcome {
-            Ok(RunOutcome::Exited(0)) if found == expected.to_lowercase() => {
-                self.log.line(format!("    md5 {found} verified")).await;
-                Ok(())
-            }
-            Ok(RunOutcome::Exited(0)) => Err(HostOutcome::Failed(format!(
-                "md5 of {path} on the host is {found}, expected {expected}"
-            ))),
-            Ok(other) => Err(HostOutcome::Failed(format!(
-                "cannot compute the md5 of {path} on the host: {other:?}"
-            ))),
-            Err(error) => Err(HostOutcome::Failed(error.to_string())),
-        }
     }
 
     /// Runs a command with the step's timeout; its output goes to the host task's log.

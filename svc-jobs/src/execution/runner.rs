@@ -446,6 +446,8 @@ async fn run_step(
                 start_time: None,
                 end_time: None,
                 attempt: 0,
+                artifacts_sent: 0,
+                artifacts_skipped: 0,
             })
             .collect()
     };

@@ -70,6 +70,8 @@ pub(super) fn execution_to_proto(tree: RunTree) -> pb::Execution {
                         log_size: task.log_size,
                         start_time_ms: task.start_time.map(to_unix_ms),
                         end_time_ms: task.end_time.map(to_unix_ms),
+                        artifacts_sent: task.artifacts_sent,
+                        artifacts_skipped: task.artifacts_skipped,
                     })
                     .collect(),
                 status: step.status,

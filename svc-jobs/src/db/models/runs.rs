@@ -74,6 +74,10 @@ pub struct HostTaskRow {
     /// How many times the task was started again (a retry or a resume); names the attempt's
     /// process group on the host (see [`HostTaskRow::run_key`]).
     pub attempt: i32,
+    /// Artifacts the last attempt sent to the host.
+    pub artifacts_sent: i32,
+    /// Artifacts the last attempt did not send: the host held them already (same md5).
+    pub artifacts_skipped: i32,
 }
 
 impl HostTaskRow {
@@ -218,6 +222,10 @@ common::row_queries! { host_tasks, HostTaskRow;
     ) -> update
         where id.eq(id)
         set status.eq(status), exit_code.eq(exit_code), message.eq(message), end_time.eq(now);
+    /// Records what a host task did with its artifacts.
+    fn count_host_task_artifacts(id: &str, sent: i32, skipped: i32) -> update
+        where id.eq(id)
+        set artifacts_sent.eq(sent), artifacts_skipped.eq(skipped);
     /// Marks the running and pending host tasks of a run `interrupted`.
     fn interrupt_unfinished_host_tasks(run_id: &str, now: NaiveDateTime) -> update
         where run_id.eq(run_id), status.eq_any([state::RUNNING, state::PENDING])
@@ -315,7 +323,17 @@ pub fn set_step_status(
     }
 }
 
-/// Sets a host task's status; a running one gets its start time, a finished one its end time.
+/// What a host task did with its step's artifacts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArtifactCounts {
+    /// Sent to the host.
+    pub sent: i32,
+    /// Not sent: the host held the file with the same md5 at its destination.
+    pub skipped: i32,
+}
+
+/// Sets a host task's status; a running one gets its start time, a finished one its end time
+/// and its artifact counts.
 pub fn set_host_task_status(
     connection: &mut DbConnection,
     id: &str,
@@ -323,11 +341,13 @@ pub fn set_host_task_status(
     exit_code: Option<i32>,
     message: Option<&str>,
     now: NaiveDateTime,
+    artifacts: ArtifactCounts,
 ) -> QueryResult<()> {
     if status == state::RUNNING {
         start_host_task(connection, id, status, now)
     } else {
-        end_host_task(connection, id, status, exit_code, message, now)
+        end_host_task(connection, id, status, exit_code, message, now)?;
+        count_host_task_artifacts(connection, id, artifacts.sent, artifacts.skipped)
     }
 }
 

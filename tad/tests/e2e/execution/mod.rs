@@ -36,6 +36,7 @@ mod idempotency;
 mod joint;
 mod replicas;
 mod retry;
+mod unchanged;
 
 const ADMIN_PASSWORD: &str = "exec-admin-password";
 const DB_PASSWORD: &str = "db-Secret-6f1c9a";
