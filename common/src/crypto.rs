@@ -29,6 +29,8 @@ pub enum CryptoError {
 #[derive(Clone)]
 pub struct CredentialCipher {
     cipher: ChaCha20Poly1305,
+    /// HMAC key of [`CredentialCipher::fingerprint`], derived from the credential key.
+    fingerprint_key: [u8; 32],
 }
 
 impl std::fmt::Debug for CredentialCipher {
@@ -47,9 +49,32 @@ impl CredentialCipher {
             .map_err(|_| CryptoError::BadKey)?
             .try_into()
             .map_err(|_| CryptoError::BadKey)?;
+        let fingerprint_key = {
+            use hmac::{Hmac, Mac};
+            let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&bytes)
+                .map_err(|_| CryptoError::BadKey)?;
+            mac.update(b"tad fingerprint key v1");
+            mac.finalize().into_bytes().into()
+        };
         Ok(CredentialCipher {
             cipher: ChaCha20Poly1305::new(&Key::from(bytes)),
+            fingerprint_key,
         })
+    }
+
+    /// A keyed fingerprint of `data` (HMAC-SHA-256 under a key derived from the credential key,
+    /// 64 hex characters): equal data gives equal fingerprints on every replica, and a
+    /// fingerprint says nothing about secrets in the data to someone without the key.
+    pub fn fingerprint(&self, data: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        match <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.fingerprint_key) {
+            Ok(mut mac) => {
+                mac.update(data);
+                hex::encode(mac.finalize().into_bytes())
+            }
+            // HMAC takes keys of any length: not reached.
+            Err(_) => String::new(),
+        }
     }
 
     /// Seals `secret` for the record `context` (e.g. the host id).
@@ -101,6 +126,21 @@ mod tests {
     use super::*;
 
     const KEY: &[u8] = b"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+    #[test]
+    fn fingerprints_are_stable_keyed_and_differ_by_data() {
+        let cipher = CredentialCipher::from_hex_key(KEY).expect("key");
+        let again = CredentialCipher::from_hex_key(KEY).expect("key");
+        let other = CredentialCipher::from_hex_key(
+            b"ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        )
+        .expect("key");
+        let print = cipher.fingerprint(b"plan");
+        assert_eq!(print.len(), 64);
+        assert_eq!(print, again.fingerprint(b"plan"));
+        assert_ne!(print, cipher.fingerprint(b"plan!"));
+        assert_ne!(print, other.fingerprint(b"plan"));
+    }
 
     #[test]
     fn sealed_values_open_only_for_their_record_and_key() {

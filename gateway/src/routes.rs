@@ -28,6 +28,7 @@ use crate::{
             JointLineItem, JointStructure, SaveJointLineBody, SavedWorkOrder, TemplateBody,
             TemplateItem, TemplateSelectItem,
         },
+        plans::{InstancePlanView, PlanBody},
         resource::{
             AdminClusterItem, AdminHostItem, ClusterBody, ClusterItem, ClusterSelectItem,
             ClusterTypeItem, DeletedCluster, DeletedHost, HostBindItem, HostBody, HostIdsBody,
@@ -41,7 +42,7 @@ use crate::{
     },
     legacy::{
         admin, appinhouse, appinhouse_files, appinhouse_pages, approvals, artifact, audit, auth,
-        catalog, executions, executions::ExecuteBody, executions::WebhookBody, jobs, ops,
+        catalog, executions, executions::ExecuteBody, executions::WebhookBody, jobs, ops, plans,
         resource as res, tokens,
     },
     openapi::{
@@ -139,6 +140,7 @@ pub const ROUTES: &[Route] = &[
     post("/api/app/jobinstance/{id}/executionall", to!(executions::execute_all)).doc("6.1", "executions", "Run every remaining step").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>().audits("execution.start", "execution"),
     get("/api/app/jobinstance/{id}/executions", to!(executions::execution_history)).doc("SPEC §5", "executions", "Runs of an instance, newest first").page().query(PAGED),
     get("/api/app/jobinstance/{id}/online/process/export", to!(jobs::export_work_order)).doc("", "instances", "Export the work order (xlsx)").answer(Answer::File(XLSX)),
+    post("/api/app/jobinstance/{id}/plan", to!(plans::plan_instance)).doc("issue 21", "executions", "Dry run of 6.1: the steps, hosts per batch, artifacts (which hosts differ from the last successful run), rendered configs as unified diffs, parameters as a diff (secrets masked), scripts and their review, what would block the run, and a plan_id that 6.1 takes to run exactly this").optional_json::<PlanBody>().data::<InstancePlanView>(),
     post("/api/app/jobinstance/{id}/rollback", to!(executions::rollback)).doc("SPEC §5", "executions", "Roll back to the previous successful snapshot").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>().audits("execution.rollback", "execution"),
     post("/api/app/jobinstance/{id}/setp_execution", to!(executions::execute_step)).doc("6.2", "executions", "Run the next step (the legacy spelling is the URL)").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>().audits("execution.step", "execution"),
     post("/api/app/jobinstance/{id}/stop_execution", to!(executions::stop_execution)).doc("6.3", "executions", "Stop the running step").optional_json::<ExecuteBody>().data::<ExecuteResult>().audits("execution.stop", "execution"),

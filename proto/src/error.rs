@@ -125,6 +125,7 @@ reasons! {
     ApprovalVoid => ("approval_void", FailedPrecondition),
     SelfApproval => ("self_approval", PermissionDenied),
     DeployWindowClosed => ("deploy_window_closed", FailedPrecondition),
+    PlanChanged => ("plan_changed", FailedPrecondition),
     ServiceUnavailable => ("service_unavailable", Unavailable),
     InternalError => ("internal_error", Internal),
     RequestTimeout => ("request_timeout", DeadlineExceeded),

@@ -66,6 +66,11 @@ impl Sealer {
         }
     }
 
+    /// A keyed fingerprint of `data` (see [`CredentialCipher::fingerprint`]): plan ids.
+    pub fn fingerprint(&self, data: &[u8]) -> String {
+        self.cipher.fingerprint(data)
+    }
+
     /// A run step's plan as stored: sealed JSON.
     pub fn seal_plan(&self, plan: &StepPlan) -> JobsResult<String> {
         let text = serde_json::to_string(plan).map_err(|error| JobsError::Invalid {

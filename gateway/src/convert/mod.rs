@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod executions;
 pub mod jobs;
+pub mod plans;
 pub mod resource;
 pub mod steps;
 pub mod tokens;

@@ -30,6 +30,10 @@ use crate::{
 pub struct ExecuteBody {
     #[serde(default)]
     use_tad_host: Option<bool>,
+    /// 6.1 only (issue 21): the `plan_id` the plan route answered; the run starts only while
+    /// that is still what would run, else it is refused (`plan_changed`) naming what changed.
+    #[serde(default)]
+    plan_id: Option<String>,
 }
 
 /// `?wait=false` answers at once with the execution id.
@@ -65,6 +69,7 @@ struct RunStart {
     id: String,
     use_tad_host: bool,
     wait: bool,
+    plan_id: Option<String>,
 }
 
 impl RunStart {
@@ -75,7 +80,19 @@ impl RunStart {
             id: id.into_inner(),
             use_tad_host: body.use_tad_host.unwrap_or(false),
             wait: waits(query)?,
+            plan_id: body.plan_id,
         })
+    }
+
+    /// Refuses a `plan_id`: only 6.1 takes one.
+    fn without_plan(self) -> Result<RunStart, ApiError> {
+        match self.plan_id {
+            Some(_) => Err(ApiError::new(
+                ErrorReason::InvalidField,
+                "plan_id: only 6.1 (executionall) takes a plan_id",
+            )),
+            None => Ok(self),
+        }
     }
 }
 
@@ -103,6 +120,7 @@ async fn execute(call: Call, id: IdPath, mode: pb::ExecuteMode, run: RunParts) -
         mode: mode as i32,
         use_tad_host: start.use_tad_host,
         wait: start.wait,
+        plan_id: start.plan_id,
     };
     run_answer(reply(call.jobs_keyed(&run.2).execute(request)).await?)
 }
@@ -347,7 +365,7 @@ pub async fn retry_execution(
 /// `POST /api/app/jobinstance/{id}/rollback`: the last successful snapshot before the current
 /// one, run again (body and `?wait` as 6.1).
 pub async fn rollback(call: Call, id: IdPath, run: RunParts) -> Answer {
-    let request = pb::RollbackRequest::from(RunStart::new(id, &run)?);
+    let request = pb::RollbackRequest::from(RunStart::new(id, &run)?.without_plan()?);
     run_answer(reply(call.jobs_keyed(&run.2).rollback(request)).await?)
 }
 
@@ -404,6 +422,6 @@ pub async fn delete_webhook(call: Call, id: IdPath) -> Answer {
 /// 2.1 `POST /api/app/jointline/{id}/execution`: the joint line's instances, each when its
 /// parents succeeded (holds like 6.1; `?wait=false` answers at once).
 pub async fn execute_joint_line(call: Call, id: IdPath, run: RunParts) -> Answer {
-    let request = pb::ExecuteJointLineRequest::from(RunStart::new(id, &run)?);
+    let request = pb::ExecuteJointLineRequest::from(RunStart::new(id, &run)?.without_plan()?);
     run_answer(reply(call.jobs_keyed(&run.2).execute_joint_line(request)).await?)
 }

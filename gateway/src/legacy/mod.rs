@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod executions;
 pub mod jobs;
 pub mod ops;
+pub mod plans;
 pub mod resource;
 pub mod tokens;
 

@@ -227,6 +227,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    run_plans (plan_id) {
+        plan_id -> Text,
+        instance_id -> Text,
+        plans -> Text,
+        create_time -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     work_orders,
     job_templates,
@@ -244,4 +253,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     joint_run_nodes,
     idempotency_keys,
     deployment_requests,
+    run_plans,
 );

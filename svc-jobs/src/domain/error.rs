@@ -114,6 +114,9 @@ common::rules_error! {
         /// The environment is frozen or outside its deploy windows and refuses runs then.
         #[error("{message}")]
         WindowClosed { message: String },
+        /// 6.1 with a `plan_id` whose plan is no longer what would run (or is not known).
+        #[error("{message}")]
+        PlanChanged { message: String },
         #[error("job instance {instance_id:?} has no running execution")]
         NotRunning { instance_id: String },
         #[error("job instance {instance_id:?} cannot run yet: {message}")]

@@ -7,6 +7,7 @@
 pub mod approval;
 mod content;
 mod crash_point;
+pub mod dry_run;
 pub mod events;
 mod host;
 pub mod idempotency;

@@ -48,6 +48,7 @@ common::service_error! {
             JobsError::ApprovalRequired { .. } => ErrorReason::ApprovalRequired,
             JobsError::ApprovalRefused { reason, .. } => approval_reason(*reason),
             JobsError::WindowClosed { .. } => ErrorReason::DeployWindowClosed,
+            JobsError::PlanChanged { .. } => ErrorReason::PlanChanged,
             JobsError::Upstream(_)
             | JobsError::Database(_)
             | JobsError::Export(_)

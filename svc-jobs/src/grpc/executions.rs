@@ -121,8 +121,21 @@ impl KeyedCall {
         request: RunRequest<'_>,
         wait: bool,
     ) -> Result<ExecuteAnswer, Status> {
+        self.start_planned(service, request, None, wait).await
+    }
+
+    /// [`KeyedCall::start`], refused unless `plan_id` (when sent) is still what would run.
+    pub(super) async fn start_planned(
+        self,
+        service: &JobsService,
+        request: RunRequest<'_>,
+        plan_id: Option<&str>,
+        wait: bool,
+    ) -> Result<ExecuteAnswer, Status> {
         let key = self.key.as_deref();
-        Ok(service.start_run(&self.actor, request, wait, key).await?)
+        Ok(service
+            .start_planned_run(&self.actor, request, plan_id, wait, key)
+            .await?)
     }
 }
 

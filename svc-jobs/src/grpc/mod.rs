@@ -316,7 +316,14 @@ common::grpc_api! {
         };
         let instance_id = &body.instance_id;
         let request = RunRequest::Instance { instance_id, mode, use_tad_host: body.use_tad_host };
-        call.start(&self.service, request, body.wait).await?.into()
+        let plan_id = body.plan_id.as_deref();
+        call.start_planned(&self.service, request, plan_id, body.wait).await?.into()
+    }
+    plan_instance(&self, actor: Actor, body: pb::PlanRequest) -> pb::InstancePlan {
+        let plan = self.service.plan_instance(&actor, &body.instance_id, body.use_tad_host).await?;
+        let plan_json = serde_json::to_string(&plan)
+            .map_err(|error| proto::ErrorReason::InternalError.status(format!("the plan: {error}")))?;
+        pb::InstancePlan { plan_id: plan.plan_id, plan_json }
     }
     stop_execution(&self, actor: Actor, body: pb::IdRequest) -> pb::ExecuteResponse {
         self.service.stop_execution(&actor, &body.id).await?.into()

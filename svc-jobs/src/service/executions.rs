@@ -166,6 +166,59 @@ impl JobsService {
         answer(started, wait).await
     }
 
+    /// [`JobsService::start_run`] of 6.1 with the plan id a dry run answered: refused, naming
+    /// what changed, unless that is still what would run.
+    pub async fn start_planned_run(
+        &self,
+        actor: &Actor,
+        request: RunRequest<'_>,
+        plan_id: Option<&str>,
+        wait: bool,
+        idempotency_key: Option<&str>,
+    ) -> JobsResult<ExecuteAnswer> {
+        if let Some(plan_id) = plan_id {
+            require_operator(actor)?;
+            if plan_id.len() != 64 || !plan_id.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                return Err(JobsError::Invalid {
+                    field: "plan_id",
+                    message: format!(
+                        "{:?} is not a plan id (the 64 hex characters the plan route answers)",
+                        common::limits::excerpt(plan_id)
+                    ),
+                });
+            }
+            match request {
+                RunRequest::Instance {
+                    instance_id,
+                    mode: Mode::All,
+                    use_tad_host,
+                } => {
+                    self.engine
+                        .check_plan(instance_id, use_tad_host, plan_id)
+                        .await?;
+                }
+                _ => {
+                    return Err(JobsError::Invalid {
+                        field: "plan_id",
+                        message: "only 6.1 (executionall) takes a plan_id".to_owned(),
+                    });
+                }
+            }
+        }
+        self.start_run(actor, request, wait, idempotency_key).await
+    }
+
+    /// The dry run of 6.1 of an instance (any signed-in role reads it).
+    pub async fn plan_instance(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        use_tad_host: bool,
+    ) -> JobsResult<crate::execution::dry_run::InstancePlan> {
+        require_reader(actor)?;
+        self.engine.plan_instance(instance_id, use_tad_host).await
+    }
+
     async fn start(
         &self,
         user: &str,

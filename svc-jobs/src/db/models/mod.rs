@@ -35,6 +35,7 @@ pub mod idempotency;
 pub mod instances;
 pub mod joint_lines;
 pub mod joint_runs;
+pub mod run_plans;
 pub mod runs;
 pub mod templates;
 pub mod webhooks;

@@ -34,6 +34,7 @@ mod crash;
 mod deploy;
 mod idempotency;
 mod joint;
+mod plans;
 mod replicas;
 mod retry;
 mod unchanged;

@@ -20,6 +20,20 @@ async fn start(recorder: &mut Recorder, role: &str, path: &str) -> Option<String
 pub async fn play(recorder: &mut Recorder, configured: &Configured) {
     let instance = &configured.instance;
     let path = |route: &str| format!("/api/app/jobinstance/{instance}/{route}");
+    // The dry run (issue 21) before the first run; a bad body; an unknown instance.
+    let planned = recorder.post("viewer", &path("plan"), local()).await;
+    // The plan id is keyed by the platform's credential key: recorded as a name.
+    let plan_id = planned.text_at("/data/plan_id");
+    assert_eq!(plan_id.len(), 64, "{}", planned.body);
+    recorder.normaliser.literal(&plan_id, "<plan_id>");
+    let normalised = recorder.normaliser.value(&planned.body);
+    recorder.replace_last_body(normalised);
+    recorder
+        .post("viewer", &path("plan"), json!({"use_tad_host": "yes"}))
+        .await;
+    recorder
+        .post("viewer", "/api/app/jobinstance/ghost/plan", json!({}))
+        .await;
     start(recorder, "viewer", &path("executionall")).await;
     let run = start(recorder, "operator", &path("executionall"))
         .await

@@ -1,0 +1,88 @@
+//! The dry run of 6.1 (issue 21) as `POST /api/app/jobinstance/{id}/plan` answers it: read from
+//! the jobs service's JSON into these types (the OpenAPI schemas), field for field.
+
+use serde::{Deserialize, Serialize};
+
+/// What 6.1 of the instance would do now, without doing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InstancePlanView {
+    /// The same inputs give the same id; send it with 6.1 to run exactly this.
+    pub plan_id: String,
+    pub instance_id: String,
+    pub use_tad_host: bool,
+    /// The last successful run compared with (null: the instance never succeeded).
+    pub compared_with: Option<String>,
+    pub steps: Vec<PlannedStepView>,
+    /// What would stop or hold the run (empty: 6.1 would start now).
+    pub blockers: Vec<BlockerView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BlockerView {
+    /// `unreviewed_script`, `unknown_host_key`, `approval_required` or `window_closed`.
+    pub kind: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlannedStepView {
+    pub sequence: i32,
+    pub component_id: String,
+    pub method_id: String,
+    pub method_name: String,
+    pub cluster_id: String,
+    pub hosts: Vec<String>,
+    /// The hosts of each batch, in order.
+    pub batches: Vec<Vec<String>>,
+    pub artifacts: Vec<PlannedArtifactView>,
+    pub configs: Vec<ConfigDiffView>,
+    /// Parameters that differ from the last successful run (secrets as `******`).
+    pub params: Vec<ParamChangeView>,
+    pub scripts: Vec<PlannedScriptView>,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlannedArtifactView {
+    pub file_name: String,
+    pub version: Option<String>,
+    pub md5: String,
+    pub dest: String,
+    pub hosts: Vec<String>,
+    /// Hosts where the last successful run left another file (or none) at this path.
+    pub changed_hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConfigDiffView {
+    pub path: String,
+    pub hosts: Vec<String>,
+    pub changed: bool,
+    /// Unified diff against what the last successful run rendered (empty when equal).
+    pub diff: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ParamChangeView {
+    pub key: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlannedScriptView {
+    pub script_name: String,
+    pub file_name: String,
+    pub parameter: String,
+    pub hosts: Vec<String>,
+    /// Only reviewed scripts run.
+    pub reviewed: bool,
+}
+
+/// The body of the plan route (`{"use_tad_host": false}`; an empty body means false).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanBody {
+    #[serde(default)]
+    pub use_tad_host: Option<bool>,
+}
