@@ -47,6 +47,11 @@ const STATIC_FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/console-instances.js"),
     ),
     (
+        "console-plan.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/console-plan.js"),
+    ),
+    (
         "console-approvals.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/console-approvals.js"),

@@ -34,6 +34,36 @@ const HISTORY_PAGE_SIZE: usize = 10;
 /// The instance page's own messages.
 pub const MESSAGES: Catalogue = &[
     ("instance_title", "Instance", "实例"),
+    ("show_plan", "Plan (dry run)", "计划（试运行）"),
+    (
+        "plan_title",
+        "What deploy would do now",
+        "一键部署现在将执行的内容",
+    ),
+    ("plan_compared_with", "Compared with run", "对比运行"),
+    (
+        "plan_first_run",
+        "never deployed: everything is new",
+        "从未部署：全部为新",
+    ),
+    (
+        "plan_blockers",
+        "Would block or hold the run",
+        "将阻止或暂停运行",
+    ),
+    ("plan_no_blockers", "Nothing blocks it.", "无阻碍。"),
+    ("plan_step", "Step", "步骤"),
+    ("plan_batches", "Batches", "批次"),
+    ("plan_artifacts_sent", "Artifacts sent to", "制品将发送至"),
+    ("plan_unchanged", "unchanged", "未变化"),
+    ("plan_params", "Parameters changed", "变更的参数"),
+    ("plan_scripts", "Scripts", "脚本"),
+    ("plan_not_reviewed", "not reviewed", "未审核"),
+    (
+        "plan_pinned",
+        "Deploy now runs exactly this plan: if anything changes first, it is refused and says what.",
+        "一键部署现在将严格按此计划运行：若之前有任何变化，将被拒绝并说明变化。",
+    ),
     ("back_to_instances", "All instances", "全部实例"),
     ("deploy_type", "Deploy type", "部署类型"),
     ("creator", "Creator", "创建人"),
@@ -349,9 +379,10 @@ mod tests {
         );
         assert_eq!(
             offered.matches("<script").count(),
-            2,
-            "the console's two files only"
+            3,
+            "the console's three files only (console.js, the instances' and the plan's)"
         );
+        assert!(offered.contains("id=\"show-plan\""), "{offered}");
         let viewer = page(Vec::new());
         for control in [
             "id=\"deploy\"",
@@ -362,6 +393,10 @@ mod tests {
             assert!(!viewer.contains(control), "{control} in {viewer}");
         }
         assert!(viewer.contains("u@10.0.0.1:22"));
+        assert!(
+            viewer.contains("id=\"show-plan\""),
+            "a viewer reads the plan too"
+        );
     }
 
     fn sequences(plan: &[PlannedStep]) -> Vec<u32> {

@@ -21,6 +21,7 @@ mod console_approvals_browser;
 mod console_browser;
 mod console_instances_browser;
 mod console_manage_browser;
+mod console_plan_browser;
 mod console_run_browser;
 mod console_tokens_browser;
 mod execution;
