@@ -34,6 +34,7 @@ use crate::{
             ClusterTypeItem, DeletedCluster, DeletedHost, HostBindItem, HostBody, HostIdsBody,
             HostItem, UpdatedClusterItem,
         },
+        schedules::{ScheduleBody, ScheduleItem},
         steps::{
             ConfigGroupValues, SavedStepArtifacts, StepAllData, StepArtifactItem, StepParams,
             StepScriptItem,
@@ -43,7 +44,7 @@ use crate::{
     legacy::{
         admin, appinhouse, appinhouse_files, appinhouse_pages, approvals, artifact, audit, auth,
         catalog, executions, executions::ExecuteBody, executions::WebhookBody, jobs, ops, plans,
-        resource as res, tokens,
+        resource as res, schedules, tokens,
     },
     openapi::{
         self,
@@ -175,6 +176,11 @@ pub const ROUTES: &[Route] = &[
     get("/api/artifact/filter/name/aos", to!(artifact::artifact_filter)).doc("5.11.1", "artifacts", "Artifacts by product line, application and type").query(&["product_line_id", "application_id", "type"]).data_list::<IdName>(),
     post("/api/artifact/script/aos_upload", to!(artifact::script_upload)).doc("5.11.1", "artifacts", "Upload scripts").multipart::<Upload>().data_list::<SyncedFile>().audits("script.upload", "script"),
     post("/api/artifact/version/aos", to!(artifact::package_sync)).doc("9", "artifacts", "Package sync (upload a versioned package)").multipart::<Upload>().query(&["app_id", "name", "version", "file_md5"]).data::<SyncedFile>().audits("package.sync", "package"),
+    get("/api/schedules", to!(schedules::list_schedules)).doc("issue 21", "schedules", "Scheduled deploys, newest first, with each one's next and last occurrence and what the last one did").query(&["page", "page_size"]).page_of::<ScheduleItem>(),
+    post("/api/schedules", to!(schedules::create_schedule)).doc("issue 21", "schedules", "Schedule 6.1 of an instance (instance_id) or 2.1 of a joint line (jointline_id) at each occurrence of a five-field cron read in timezone (default UTC); exactly one replica fires each occurrence; approvals and deploy windows apply").json::<ScheduleBody>().data::<ScheduleItem>().audits("schedule.create", "schedule"),
+    post("/api/schedules/{id}/pause", to!(schedules::pause_schedule)).doc("issue 21", "schedules", "Pause a schedule (no occurrence fires until it is resumed)").data::<ScheduleItem>().audits("schedule.pause", "schedule"),
+    post("/api/schedules/{id}/resume", to!(schedules::resume_schedule)).doc("issue 21", "schedules", "Resume a schedule from its next occurrence (those passed while paused do not fire)").data::<ScheduleItem>().audits("schedule.resume", "schedule"),
+    delete("/api/schedules/{id}", to!(schedules::delete_schedule)).doc("issue 21", "schedules", "Delete a schedule").data::<Nothing>().audits("schedule.delete", "schedule"),
     get("/api/approvals", to!(approvals::list_approvals)).doc("issue 20", "approvals", "Deployment requests on protected environments, newest first (?status=pending|waiting|started|rejected|void|expired)").query(&["status", "page", "page_size"]).page_of::<ApprovalItem>(),
     get("/api/approvals/{id}", to!(approvals::approval)).doc("issue 20", "approvals", "A deployment request with the plans it froze (secrets masked), to read before approving").data::<ApprovalDetails>(),
     post("/api/approvals/{id}/approve", to!(approvals::approve)).doc("issue 20", "approvals", "Approve a request (approver or admin, never its requester): starts exactly the frozen plans, now or at the next deploy window; void when the bindings changed").optional_json::<DecisionBody>().data::<ApprovalDecision>().audits("approval.approve", "approval"),

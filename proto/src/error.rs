@@ -126,6 +126,7 @@ reasons! {
     SelfApproval => ("self_approval", PermissionDenied),
     DeployWindowClosed => ("deploy_window_closed", FailedPrecondition),
     PlanChanged => ("plan_changed", FailedPrecondition),
+    ScheduleNotFound => ("schedule_not_found", NotFound),
     ServiceUnavailable => ("service_unavailable", Unavailable),
     InternalError => ("internal_error", Internal),
     RequestTimeout => ("request_timeout", DeadlineExceeded),

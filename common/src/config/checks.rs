@@ -276,6 +276,10 @@ pub(super) fn execution_options(raw: &RawExecution) -> Result<ExecutionOptions, 
     Ok(ExecutionOptions {
         drain_secs: or_default(raw.drain_secs, &keys::EXECUTION_DRAIN_SECS)?,
         approval_ttl_hours: positive(raw.approval_ttl_hours, &keys::EXECUTION_APPROVAL_TTL_HOURS)?,
+        schedule_fire_missed: or_default(
+            raw.schedule_fire_missed,
+            &keys::EXECUTION_SCHEDULE_FIRE_MISSED,
+        )?,
         webhook_urls,
         parallel_hosts,
         parallel_uploads,

@@ -392,6 +392,9 @@ config_keys! {
     EXECUTION_APPROVAL_TTL_HOURS: "TAD_EXECUTION_APPROVAL_TTL_HOURS" => parsed(execution.approval_ttl_hours),
         file "execution.approval_ttl_hours", default Value("24"), read_by "jobs",
         "Hours a deployment request on a protected environment waits for an approver before it expires (at least 1).";
+    EXECUTION_SCHEDULE_FIRE_MISSED: "TAD_EXECUTION_SCHEDULE_FIRE_MISSED" => parsed(execution.schedule_fire_missed),
+        file "execution.schedule_fire_missed", default Value("true"), read_by "jobs",
+        "Whether a scheduled deploy whose occurrences were missed while no jobs replica ran fires once when one starts (`true`) or skips them to the next occurrence (`false`).";
     AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE: "TAD_AUDIT_ANONYMOUS_REFUSALS_PER_MINUTE" => parsed(audit_anonymous_refusals_per_minute),
         file "audit_anonymous_refusals_per_minute", default Value("60"), read_by "gateway",
         "Refused writes without valid credentials recorded in the audit trail per client address and minute (the rest are counted and recorded as one `audit.refusals_suppressed` event), so a flood cannot grow the trail without bound.";

@@ -126,6 +126,9 @@ pub struct ExecutionOptions {
     /// Hours a deployment request on a protected environment waits for a decision before it
     /// expires (`TAD_EXECUTION_APPROVAL_TTL_HOURS`, default 24).
     pub approval_ttl_hours: u64,
+    /// Whether a schedule's occurrences missed while no replica ran fire once at start
+    /// (`TAD_EXECUTION_SCHEDULE_FIRE_MISSED`, default true) or are skipped.
+    pub schedule_fire_missed: bool,
 }
 
 /// Stored files of svc-artifact: where they go and how large an upload may be.

@@ -152,6 +152,7 @@ pub(super) struct RawExecution {
     pub(super) webhook_urls: Option<Vec<String>>,
     pub(super) drain_secs: Option<u64>,
     pub(super) approval_ttl_hours: Option<u64>,
+    pub(super) schedule_fire_missed: Option<bool>,
 }
 
 impl RawConfig {

@@ -10,6 +10,7 @@ pub mod executions;
 pub mod jobs;
 pub mod plans;
 pub mod resource;
+pub mod schedules;
 pub mod steps;
 pub mod tokens;
 

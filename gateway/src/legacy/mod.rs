@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod ops;
 pub mod plans;
 pub mod resource;
+pub mod schedules;
 pub mod tokens;
 
 use actix_web::{HttpResponse, web};

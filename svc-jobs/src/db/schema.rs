@@ -236,6 +236,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    schedules (id) {
+        id -> Text,
+        target_kind -> Text,
+        target_id -> Text,
+        cron -> Text,
+        timezone -> Text,
+        use_tad_host -> Bool,
+        enabled -> Bool,
+        creator -> Text,
+        create_time -> Timestamp,
+        next_fire -> Nullable<Timestamp>,
+        last_fire -> Nullable<Timestamp>,
+        last_execution_id -> Nullable<Text>,
+        last_message -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     work_orders,
     job_templates,
@@ -254,4 +272,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     deployment_requests,
     run_plans,
+    schedules,
 );

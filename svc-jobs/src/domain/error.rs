@@ -21,6 +21,7 @@ pub enum RecordKind {
     HostTask,
     Webhook,
     Approval,
+    Schedule,
 }
 
 impl RecordKind {
@@ -42,6 +43,7 @@ impl RecordKind {
             RecordKind::HostTask => "host task",
             RecordKind::Webhook => "webhook",
             RecordKind::Approval => "deployment request",
+            RecordKind::Schedule => "schedule",
         }
     }
 }

@@ -16,6 +16,7 @@ mod launch;
 pub mod plan;
 mod reads;
 mod runner;
+pub mod schedules;
 pub mod shell;
 mod sweep;
 pub mod transport;
@@ -328,8 +329,9 @@ impl Engine {
         &self.inner.sealer
     }
 
-    /// Starts the sweeper that marks runs of vanished owners `interrupted` and starts approved
-    /// deployment requests whose deploy window opened (now, then every half lease). Call once per process, inside a tokio runtime.
+    /// Starts the sweeper that marks runs of vanished owners `interrupted`, starts approved
+    /// deployment requests whose deploy window opened and fires due scheduled deploys (now, then
+    /// every half lease). Call once per process, inside a tokio runtime.
     pub fn start_sweeper(&self) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
@@ -340,6 +342,9 @@ impl Engine {
                 }
                 if let Err(error) = engine.start_due_approvals().await {
                     tracing::warn!(%error, "starting approved requests whose window opened failed");
+                }
+                if let Err(error) = engine.fire_due_schedules().await {
+                    tracing::warn!(%error, "firing scheduled deploys failed");
                 }
                 tokio::time::sleep(period).await;
             }

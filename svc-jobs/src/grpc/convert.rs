@@ -13,7 +13,8 @@ use crate::{
         executions::ExecuteAnswer,
         instances::{CopyInput, InstanceInput, InstanceView, StepView},
         joint_lines::{NodeInput, NodeView},
-        records::{ApprovalRow, EventRow, JointLineRow, WorkOrderRow},
+        records::{ApprovalRow, EventRow, JointLineRow, ScheduleRow, WorkOrderRow},
+        schedules::ScheduleInput,
         templates::{MethodChoice, MethodView, TemplateInput, TemplateView},
         webhooks::WebhookView,
     },
@@ -256,5 +257,36 @@ pub(super) fn approval_to_proto(row: ApprovalRow) -> pb::Approval {
         not_before_ms: row.not_before.map(to_unix_ms),
         execution_id: row.execution_id,
         use_tad_host: row.use_tad_host,
+    }
+}
+
+/// A schedule as sent.
+pub(super) fn schedule_to_proto(row: ScheduleRow) -> pb::Schedule {
+    pb::Schedule {
+        id: row.id,
+        target_kind: row.target_kind,
+        target_id: row.target_id,
+        cron: row.cron,
+        timezone: row.timezone,
+        use_tad_host: row.use_tad_host,
+        enabled: row.enabled,
+        creator: row.creator,
+        create_time_ms: to_unix_ms(row.create_time),
+        next_fire_ms: row.next_fire.map(to_unix_ms),
+        last_fire_ms: row.last_fire.map(to_unix_ms),
+        last_execution_id: row.last_execution_id,
+        last_message: row.last_message,
+    }
+}
+
+/// A schedule as asked.
+pub(super) fn schedule_input(request: pb::CreateScheduleRequest) -> ScheduleInput {
+    ScheduleInput {
+        instance_id: request.instance_id,
+        jointline_id: request.jointline_id,
+        cron: request.cron,
+        timezone: request.timezone,
+        enabled: request.enabled,
+        use_tad_host: request.use_tad_host,
     }
 }

@@ -22,6 +22,7 @@ fn not_found_reason(kind: RecordKind) -> ErrorReason {
         RecordKind::HostTask => ErrorReason::HostTaskNotFound,
         RecordKind::Webhook => ErrorReason::WebhookNotFound,
         RecordKind::Approval => ErrorReason::ApprovalNotFound,
+        RecordKind::Schedule => ErrorReason::ScheduleNotFound,
     }
 }
 

@@ -19,7 +19,10 @@ use crate::service::{
     records::{InstanceFilter, Mode, RunTree},
 };
 use crate::service::{approvals::masked_steps, records::ApprovalFilter};
-use convert::{approval_to_proto, config_binding, json_of, step_configs_to_proto};
+use convert::{
+    approval_to_proto, config_binding, json_of, schedule_input, schedule_to_proto,
+    step_configs_to_proto,
+};
 use executions::{KeyedCall, execution_to_proto, execution_view_to_proto};
 
 /// The tonic service over the jobs rules.
@@ -351,6 +354,22 @@ common::grpc_api! {
         let (joint_line_id, use_tad_host) = (&body.joint_line_id, body.use_tad_host);
         let request = RunRequest::JointLine { joint_line_id, use_tad_host };
         call.start(&self.service, request, body.wait).await?.into()
+    }
+    create_schedule(&self, actor: Actor, body: pb::CreateScheduleRequest) -> pb::Schedule {
+        schedule_to_proto(self.service.create_schedule(&actor, schedule_input(body)).await?)
+    }
+    list_schedules(&self, actor: Actor, body: pb::ListSchedulesRequest) -> pb::SchedulePage {
+        let page = PageRequest::new(body.page, body.page_size);
+        let (count, rows) = self.service.list_schedules(&actor, page).await?;
+        pb::SchedulePage { count, results: rows.into_iter().map(schedule_to_proto).collect() }
+    }
+    set_schedule_enabled(&self, actor: Actor, body: pb::SetScheduleEnabledRequest) -> pb::Schedule {
+        let row = self.service.set_schedule_enabled(&actor, &body.id, body.enabled).await?;
+        schedule_to_proto(row)
+    }
+    delete_schedule(&self, actor: Actor, body: pb::IdRequest) -> pb::DeleteResponse {
+        self.service.delete_schedule(&actor, &body.id).await?;
+        pb::DeleteResponse::default()
     }
     list_approvals(&self, actor: Actor, body: pb::ListApprovalsRequest) -> pb::ApprovalPage {
         let page = PageRequest::new(body.page, body.page_size);

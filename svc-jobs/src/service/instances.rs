@@ -18,7 +18,7 @@ use crate::domain::{
 use crate::{
     db::models::{
         instances::{self, InstanceFilter, InstanceRow, StepRow},
-        joint_lines, runs, templates, work_orders,
+        joint_lines, runs, schedules, templates, work_orders,
     },
     resource::{ClusterInfo, NameLookup, Names},
 };
@@ -486,6 +486,10 @@ impl JobsService {
                 });
             }
             runs::delete_of_instance(connection, &id)?;
+            // Its schedules go with it (they would fire at nothing).
+            for schedule in schedules::of_target(connection, schedules::target::INSTANCE, &id)? {
+                schedules::delete(connection, &schedule.id)?;
+            }
             // Its work order goes with it (PostgreSQL refused the delete while one was saved).
             work_orders::delete_for_instance(connection, &id)?;
             instances::delete(connection, &id)?;

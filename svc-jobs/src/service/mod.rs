@@ -9,6 +9,7 @@ pub mod executions;
 pub mod instances;
 pub mod joint_lines;
 pub mod records;
+pub mod schedules;
 pub mod templates;
 pub mod webhooks;
 pub mod work_orders;

@@ -6,6 +6,7 @@ pub use crate::db::models::{
     instances::InstanceFilter,
     joint_lines::JointLineRow,
     runs::EventRow,
+    schedules::ScheduleRow,
     work_orders::WorkOrderRow,
 };
 pub use crate::execution::{Mode, RunTree, joint::JointTree};

@@ -256,6 +256,7 @@ async fn fixture_governed(database: Database, protected: bool) -> Fixture {
                 webhook_urls: Vec::new(),
                 drain_secs: 1,
                 approval_ttl_hours: 24,
+                schedule_fire_missed: true,
             },
             ssh_timeout: Duration::from_secs(5),
             webhook_key: None,

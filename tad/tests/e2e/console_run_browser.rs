@@ -72,11 +72,15 @@ async fn run_to_end(api: &Api, instance: &str) -> (String, String) {
     (id, data["status"].as_str().unwrap_or_default().to_owned())
 }
 
-/// The lines the page holds for the host shown.
+/// The lines the page holds for the host shown (none while no host's log is shown yet: the page
+/// picks one once its run tree arrives, later on a loaded machine).
 async fn page_lines(browser: &Browser) -> Vec<String> {
     let lines = browser
         .execute("return window.TadRunPage.lines();", vec![])
         .await;
+    if lines.is_null() {
+        return Vec::new();
+    }
     serde_json::from_value(lines.clone()).unwrap_or_else(|_| panic!("lines: {lines}"))
 }
 

@@ -38,6 +38,7 @@ mod recorded_answers;
 mod replica_checks;
 mod resource_contract;
 mod response_hardening;
+mod schedules;
 mod secrets_at_rest;
 mod serve;
 mod slow_clients;

@@ -37,6 +37,7 @@ pub mod joint_lines;
 pub mod joint_runs;
 pub mod run_plans;
 pub mod runs;
+pub mod schedules;
 pub mod templates;
 pub mod webhooks;
 pub mod work_orders;

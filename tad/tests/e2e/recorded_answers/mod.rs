@@ -37,6 +37,7 @@ mod normalise;
 mod pages;
 mod probes;
 pub(crate) mod resource;
+mod schedules;
 mod steps;
 mod tokens;
 
@@ -660,6 +661,7 @@ pub async fn play_script(recorder: &mut Recorder) {
     let configured = jobs::play(recorder, &uploaded).await;
     executions::play(recorder, &configured).await;
     approvals::play(recorder, &configured).await;
+    schedules::play(recorder, &configured).await;
     appinhouse::play(recorder).await;
     probes::play(recorder).await;
     pages::closing(recorder).await;
