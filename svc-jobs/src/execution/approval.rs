@@ -142,6 +142,58 @@ impl Engine {
         Ok(self.env_governance(env_id).await?.protected)
     }
 
+    /// Marks `row` expired (pending past its expiry), with its `approval.expire` event by
+    /// `system`; false when it was decided meanwhile.
+    pub async fn expire_request(&self, row: &ApprovalRow) -> JobsResult<bool> {
+        let expired = row.clone();
+        self.inner
+            .database
+            .transaction(move |connection| {
+                let changed = approvals::decide(
+                    connection,
+                    &expired.id,
+                    status::PENDING,
+                    status::EXPIRED,
+                    "system",
+                    None,
+                    Some("no decision before it expired"),
+                )?;
+                if changed {
+                    let event = NewEvent::new(
+                        &Origin::system(),
+                        "approval.expire",
+                        "approval",
+                        &expired.id,
+                    )
+                    .app(expired.application_id.as_deref())
+                    .env(Some(&expired.env_id))
+                    .change(audit::Change::new(
+                        "status",
+                        Some(status::PENDING),
+                        Some(status::EXPIRED),
+                    ));
+                    audit::append(connection, event)?;
+                }
+                Ok::<_, JobsError>(changed)
+            })
+            .await
+    }
+
+    /// Expires the pending requests past their expiry (the sweeper, on every replica: the
+    /// status update lets one record each), so that lists show them expired.
+    pub(super) async fn expire_overdue_approvals(&self) -> JobsResult<()> {
+        let now = now_utc();
+        let overdue = self
+            .inner
+            .database
+            .run(move |connection| Ok::<_, JobsError>(approvals::overdue(connection, now)?))
+            .await?;
+        for row in overdue {
+            self.expire_request(&row).await?;
+        }
+        Ok(())
+    }
+
     /// Starts the approved requests whose deploy window was due (the sweeper, on every replica:
     /// the claim lets one start each); a window closed again postpones one to its next opening.
     pub(super) async fn start_due_approvals(&self) -> JobsResult<()> {

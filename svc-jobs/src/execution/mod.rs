@@ -343,6 +343,9 @@ impl Engine {
                 if let Err(error) = engine.start_due_approvals().await {
                     tracing::warn!(%error, "starting approved requests whose window opened failed");
                 }
+                if let Err(error) = engine.expire_overdue_approvals().await {
+                    tracing::warn!(%error, "expiring overdue deployment requests failed");
+                }
                 if let Err(error) = engine.fire_due_schedules().await {
                     tracing::warn!(%error, "firing scheduled deploys failed");
                 }

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     db::models::approvals::{self, ApprovalFilter, ApprovalRow, status},
-    domain::audit::{self, NewEvent, Origin},
+    domain::audit::{self, NewEvent},
     execution::approval::{ApprovedStart, Frozen, describe_closed},
     resource::OutsideWindow,
 };
@@ -305,6 +305,15 @@ impl JobsService {
                 ),
             });
         }
+        if row.status == status::EXPIRED {
+            return Err(JobsError::ApprovalRefused {
+                reason: ApprovalRefusal::Expired,
+                message: format!(
+                    "deployment request {id} expired at {} UTC without a decision; ask again",
+                    format_time(row.expires_at)
+                ),
+            });
+        }
         if row.status != status::PENDING {
             return Err(JobsError::ApprovalRefused {
                 reason: ApprovalRefusal::Decided,
@@ -315,36 +324,7 @@ impl JobsService {
             });
         }
         if row.expires_at <= now_utc() {
-            let expired = row.clone();
-            self.database
-                .transaction(move |connection| {
-                    if approvals::decide(
-                        connection,
-                        &expired.id,
-                        status::PENDING,
-                        status::EXPIRED,
-                        "system",
-                        None,
-                        Some("no decision before it expired"),
-                    )? {
-                        let event = NewEvent::new(
-                            &Origin::system(),
-                            "approval.expire",
-                            "approval",
-                            &expired.id,
-                        )
-                        .app(expired.application_id.as_deref())
-                        .env(Some(&expired.env_id))
-                        .change(audit::Change::new(
-                            "status",
-                            Some(status::PENDING),
-                            Some(status::EXPIRED),
-                        ));
-                        audit::append(connection, event)?;
-                    }
-                    Ok::<_, JobsError>(())
-                })
-                .await?;
+            self.engine.expire_request(&row).await?;
             return Err(JobsError::ApprovalRefused {
                 reason: ApprovalRefusal::Expired,
                 message: format!(

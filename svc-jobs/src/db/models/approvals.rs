@@ -65,6 +65,10 @@ common::row_queries! { deployment_requests, ApprovalRow;
         where kind.eq(kind), target_id.eq(target), requested_by.eq(requester),
             status.eq(status::PENDING)
         order create_time.desc(), id.desc();
+    /// Pending requests past their expiry at `now`, oldest first.
+    pub fn overdue(now: NaiveDateTime) -> all
+        where status.eq(status::PENDING), expires_at.le(now)
+        order expires_at.asc(), id.asc();
     /// Approved requests whose deploy window was due at `now`, oldest first.
     pub fn due(now: NaiveDateTime) -> all
         where status.eq(status::WAITING), not_before.le(now)
