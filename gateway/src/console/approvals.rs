@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     clients::{Call, reply},
-    convert::approvals::ApprovalItem,
+    convert::{approvals::ApprovalItem, plans::PlannedStepView},
     error::ApiError,
     legacy::appinhouse_pages::html,
 };
@@ -193,9 +193,21 @@ struct ScriptView {
     host_ips: Vec<String>,
 }
 
+/// A frozen plan next to the last successful run (as the jobs service compares them).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ComparisonView {
+    compared_with: Option<String>,
+    steps: Vec<PlannedStepView>,
+}
+
 #[derive(Debug, Serialize)]
 struct PlanView {
     instance_id: String,
+    /// The run `changes` compares with (none: never succeeded).
+    compared_with: Option<String>,
+    /// What approving would change, step by step.
+    changes: Vec<PlannedStepView>,
     steps: Vec<StepView>,
     /// Parameters as `key = value` lines (values as JSON text unless plain strings).
     params: Vec<Vec<(String, String)>>,
@@ -225,6 +237,19 @@ fn plan_view(plan: pb::FrozenInstancePlan) -> Result<PlanView, ApiError> {
             ),
         )
     })?;
+    let comparison: ComparisonView = if plan.comparison_json.is_empty() {
+        ComparisonView::default()
+    } else {
+        serde_json::from_str(&plan.comparison_json).map_err(|error| {
+            ApiError::new(
+                ErrorReason::InternalError,
+                format!(
+                    "the comparison of instance {} cannot be read: {error}",
+                    plan.instance_id
+                ),
+            )
+        })?
+    };
     for step in &mut steps {
         if let Some(package) = step.package.as_ref().filter(|package| !package.is_null()) {
             step.package_text = package.to_string();
@@ -247,6 +272,8 @@ fn plan_view(plan: pb::FrozenInstancePlan) -> Result<PlanView, ApiError> {
         .collect();
     Ok(PlanView {
         instance_id: plan.instance_id,
+        compared_with: comparison.compared_with,
+        changes: comparison.steps,
         steps,
         params,
     })
@@ -342,6 +369,7 @@ mod tests {
                 "params":{"db_password":"******"},
                 "scripts":[{"script_name":"deploy","able":false,"parameter":"a b"}]}]"#
                 .into(),
+            comparison_json: String::new(),
         })
         .expect("plan");
         let messages = Lang::English.messages();
@@ -410,8 +438,11 @@ mod tests {
                 "params":{"greeting":"hello","db_password":"******","n":3},
                 "scripts":[{"script_name":"deploy","able":true,"parameter":"ok"}]}]"#
                 .into(),
+            comparison_json: r#"{"compared_with":"run-7","steps":[{"sequence":0,"component_id":"c","method_id":"m","method_name":"install","cluster_id":"k","hosts":["10.0.0.1"],"batches":[["10.0.0.1"]],"artifacts":[],"configs":[{"path":"/etc/a.conf","hosts":["10.0.0.1"],"changed":true,"diff":"-port=1\n+port=2\n"}],"params":[],"scripts":[],"timeout_secs":0}]}"#.into(),
         };
         let view = plan_view(plan).expect("plan");
+        assert_eq!(view.compared_with.as_deref(), Some("run-7"));
+        assert!(view.changes[0].configs[0].diff.contains("+port=2"));
         assert_eq!(view.steps[0].hosts, ["10.0.0.1"]);
         assert!(view.steps[0].scripts[0].able);
         assert_eq!(
@@ -425,6 +456,7 @@ mod tests {
         let broken = pb::FrozenInstancePlan {
             instance_id: "i2".into(),
             steps_json: "{not json".into(),
+            comparison_json: String::new(),
         };
         let error = plan_view(broken).expect_err("broken");
         assert!(error.info.contains("instance i2"), "{}", error.info);

@@ -4,6 +4,8 @@ use common::time::TimeRenderer;
 use proto::jobs::v1 as pb;
 use serde::{Deserialize, Serialize};
 
+use super::plans::PlannedStepView;
+
 /// A deployment request on a protected environment.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApprovalItem {
@@ -58,6 +60,18 @@ pub struct FrozenPlan {
     pub instance_id: String,
     #[schema(value_type = Vec<Object>)]
     pub steps: serde_json::Value,
+    /// The last successful run of the instance, which `changes` compares with (null: never).
+    pub compared_with: Option<String>,
+    /// Each frozen step next to that run: the hosts each artifact would change, config diffs,
+    /// changed parameters (masked), scripts' review.
+    pub changes: Vec<PlannedStepView>,
+}
+
+/// The jobs service's comparison of a frozen plan with the last successful run.
+#[derive(Debug, Deserialize)]
+struct Comparison {
+    compared_with: Option<String>,
+    steps: Vec<PlannedStepView>,
 }
 
 /// `GET /api/approvals/{id}`: the request and what it froze, to read before approving.
@@ -68,20 +82,35 @@ pub struct ApprovalDetails {
 }
 
 impl ApprovalDetails {
+    /// The details as answered; `Err` says what the jobs service sent that cannot be read.
     pub fn from_proto(
         details: pb::ApprovalDetails,
         times: &TimeRenderer,
-    ) -> Option<ApprovalDetails> {
-        let request = ApprovalItem::from_proto(details.request?, times);
-        let plans = details
-            .plans
-            .into_iter()
-            .map(|plan| FrozenPlan {
+    ) -> Result<ApprovalDetails, String> {
+        let request = details
+            .request
+            .ok_or_else(|| "the jobs service answered no deployment request".to_owned())?;
+        let request = ApprovalItem::from_proto(request, times);
+        let mut plans = Vec::with_capacity(details.plans.len());
+        for plan in details.plans {
+            let unreadable = |what: &str, error: serde_json::Error| {
+                format!(
+                    "the {what} of instance {} in deployment request {} cannot be read: {error}",
+                    plan.instance_id, request.id
+                )
+            };
+            let steps = serde_json::from_str(&plan.steps_json)
+                .map_err(|error| unreadable("frozen plan", error))?;
+            let comparison: Comparison = serde_json::from_str(&plan.comparison_json)
+                .map_err(|error| unreadable("comparison", error))?;
+            plans.push(FrozenPlan {
                 instance_id: plan.instance_id,
-                steps: serde_json::from_str(&plan.steps_json).unwrap_or(serde_json::Value::Null),
-            })
-            .collect();
-        Some(ApprovalDetails { request, plans })
+                steps,
+                compared_with: comparison.compared_with,
+                changes: comparison.steps,
+            });
+        }
+        Ok(ApprovalDetails { request, plans })
     }
 }
 

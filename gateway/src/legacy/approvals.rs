@@ -40,7 +40,8 @@ pub async fn approval(call: Call, id: IdPath) -> Answer {
         id: id.into_inner(),
     };
     let answer = reply(call.jobs().get_approval(request)).await?;
-    ok(ApprovalDetails::from_proto(answer, &call.times).ok_or_else(no_request)?)
+    ok(ApprovalDetails::from_proto(answer, &call.times)
+        .map_err(|message| ApiError::new(ErrorReason::InternalError, message))?)
 }
 
 /// An approve may come without a body (no comment).

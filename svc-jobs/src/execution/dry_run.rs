@@ -37,6 +37,14 @@ pub struct InstancePlan {
     pub blockers: Vec<Blocker>,
 }
 
+/// Plans next to the last successful run of their instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanComparison {
+    /// The run compared with (none: the instance never succeeded).
+    pub compared_with: Option<String>,
+    pub steps: Vec<PlannedStep>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Blocker {
     /// `unreviewed_script`, `unknown_host_key`, `approval_required` or `window_closed`.
@@ -123,27 +131,18 @@ impl Engine {
             create_time: common::time::now_utc(),
         };
         let owned_id = instance_id.to_owned();
-        let (instance, previous_run) = self
+        let instance = self
             .inner
             .database
             .transaction(move |connection| {
                 run_plans::keep(connection, &row)?;
-                let instance = super::existing_instance(connection, &owned_id)?;
-                let previous = runs::successful_of_instance(connection, &owned_id)?
-                    .into_iter()
-                    .next();
-                Ok::<_, JobsError>((instance, previous))
+                super::existing_instance(connection, &owned_id)
             })
             .await?;
-        let previous = match &previous_run {
-            Some(run) => self.plans_of_run(&run.id).await?,
-            None => Vec::new(),
-        };
-        let mut steps = Vec::with_capacity(fresh.len());
-        for plan in &fresh {
-            let before = previous.iter().find(|old| old.sequence == plan.sequence);
-            steps.push(planned_step(plan, before));
-        }
+        let PlanComparison {
+            compared_with,
+            steps,
+        } = self.compare_with_last_success(instance_id, &fresh).await?;
         let mut blockers = Vec::new();
         for plan in &fresh {
             if let Some(script) = plan.disabled_script() {
@@ -191,9 +190,44 @@ impl Engine {
             plan_id,
             instance_id: instance_id.to_owned(),
             use_tad_host,
-            compared_with: previous_run.map(|run| run.id),
+            compared_with,
             steps,
             blockers,
+        })
+    }
+
+    /// `plans` of `instance_id` next to what its last successful run ran (secrets masked).
+    pub async fn compare_with_last_success(
+        &self,
+        instance_id: &str,
+        plans: &[StepPlan],
+    ) -> JobsResult<PlanComparison> {
+        let owned_id = instance_id.to_owned();
+        let previous_run = self
+            .inner
+            .database
+            .run(move |connection| {
+                Ok::<_, JobsError>(
+                    runs::successful_of_instance(connection, &owned_id)?
+                        .into_iter()
+                        .next(),
+                )
+            })
+            .await?;
+        let previous = match &previous_run {
+            Some(run) => self.plans_of_run(&run.id).await?,
+            None => Vec::new(),
+        };
+        let steps = plans
+            .iter()
+            .map(|plan| {
+                let before = previous.iter().find(|old| old.sequence == plan.sequence);
+                planned_step(plan, before)
+            })
+            .collect();
+        Ok(PlanComparison {
+            compared_with: previous_run.map(|run| run.id),
+            steps,
         })
     }
 

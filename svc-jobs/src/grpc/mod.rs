@@ -383,13 +383,18 @@ common::grpc_api! {
     }
     get_approval(&self, actor: Actor, body: pb::IdRequest) -> pb::ApprovalDetails {
         let (row, frozen) = self.service.approval(&actor, &body.id).await?;
-        let plans = frozen
-            .into_iter()
-            .map(|(instance_id, steps)| pb::FrozenInstancePlan {
+        let compared = self.service.frozen_comparisons(&frozen).await?;
+        let mut plans = Vec::with_capacity(frozen.len());
+        for ((instance_id, steps), comparison) in frozen.into_iter().zip(compared) {
+            let comparison_json = serde_json::to_string(&comparison).map_err(|error| {
+                proto::ErrorReason::InternalError.status(format!("the comparison: {error}"))
+            })?;
+            plans.push(pb::FrozenInstancePlan {
                 instance_id,
                 steps_json: masked_steps(&steps).to_string(),
-            })
-            .collect();
+                comparison_json,
+            });
+        }
         pb::ApprovalDetails { request: Some(approval_to_proto(row)), plans }
     }
     approve_request(&self, actor: Actor, body: pb::DecideRequest) -> pb::ApprovalDecision {

@@ -131,6 +131,23 @@ impl JobsService {
         Ok((row, frozen))
     }
 
+    /// Each frozen plan next to the last successful run of its instance (what approving would
+    /// change on the hosts), secrets masked.
+    pub async fn frozen_comparisons(
+        &self,
+        frozen: &Frozen,
+    ) -> JobsResult<Vec<crate::execution::dry_run::PlanComparison>> {
+        let mut compared = Vec::with_capacity(frozen.len());
+        for (instance_id, plans) in frozen {
+            compared.push(
+                self.engine
+                    .compare_with_last_success(instance_id, plans)
+                    .await?,
+            );
+        }
+        Ok(compared)
+    }
+
     /// `POST /api/approvals/{id}/approve`: starts what the request froze now, or when its
     /// environment opens (or refuses, as the environment says); void when it changed since.
     pub async fn approve(

@@ -65,6 +65,17 @@ pub const MESSAGES: Catalogue = &[
         "请求时冻结；机密已隐藏。若批准前绑定有任何变化，批准将作废。",
     ),
     ("approval_instance", "Instance", "实例"),
+    (
+        "approval_changes",
+        "What approving changes, against the last successful run",
+        "批准后的变化（对比上次成功的运行）",
+    ),
+    (
+        "approval_first_deploy",
+        "never deployed: all of it is new",
+        "从未部署：全部为新",
+    ),
+    ("approval_artifact_to", "sent to", "发送至"),
     ("approval_step", "Step", "步骤"),
     ("approval_cluster", "Cluster", "集群"),
     ("approval_hosts", "Hosts", "主机"),

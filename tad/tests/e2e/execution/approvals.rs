@@ -129,6 +129,11 @@ async fn protected_deploys_run_only_what_another_user_approved() {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(frozen_hosts, ["127.0.0.2", "127.0.0.3", "127.0.0.4"]);
+    // Next to the last successful run (none yet): every host gets the artifact.
+    let changes = &details["plans"][0];
+    assert_eq!(changes["compared_with"], Value::Null);
+    let sent_to = super::plans::changed_hosts(&changes["changes"][0]);
+    assert_eq!(sent_to, frozen_hosts);
     assert!(!details.to_string().contains(DB_PASSWORD), "{details}");
 
     // Four eyes: Ana may not approve her own request.
@@ -232,6 +237,17 @@ async fn protected_deploys_run_only_what_another_user_approved() {
     )
     .await;
     let fifth = ask(&ana, &deployment).await;
+    // Compared with the first run: the same artifact is on every host already.
+    let details = abe.get_ok(&format!("/api/approvals/{fifth}")).await;
+    assert_eq!(details["plans"][0]["compared_with"], json!(run));
+    assert!(
+        details["plans"][0]["changes"][0]["artifacts"]
+            .as_array()
+            .expect("artifacts")
+            .iter()
+            .all(|artifact| artifact["changed_hosts"] == json!([])),
+        "{details}"
+    );
     let waiting = decide(&abe, &fifth, "approve", json!({})).await;
     let request = &assert_success(&waiting)["request"];
     assert_eq!(request["status"], "waiting", "{waiting}");

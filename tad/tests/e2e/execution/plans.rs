@@ -8,7 +8,7 @@
 use super::*;
 
 /// The hosts any artifact of `step` would be sent to (each host has its own binding here).
-fn changed_hosts(step: &Value) -> Vec<String> {
+pub(super) fn changed_hosts(step: &Value) -> Vec<String> {
     step["artifacts"]
         .as_array()
         .expect("artifacts")
