@@ -313,12 +313,18 @@ async fn the_run_page_streams_every_line_once_and_an_operator_stops_retries_and_
         .expect("error")
         + 1;
     assert_eq!(browser.text("#log-match").await, error_line.to_string());
-    let shown = shown_rows(&browser).await;
-    assert!(
-        shown
-            .iter()
-            .any(|(number, text)| *number == error_line.to_string() && text.starts_with("ERROR:"))
-    );
+    // The log view renders the rows it scrolled to on the next frame: wait for the error's row.
+    browser
+        .wait_until("the first error's row shown", || async {
+            shown_rows(&browser)
+                .await
+                .iter()
+                .any(|(number, text)| {
+                    *number == error_line.to_string() && text.starts_with("ERROR:")
+                })
+                .then_some(())
+        })
+        .await;
     let screenshot = browser.screenshot("console-run").await;
     copy_to_docs(&screenshot, "console-run.png");
 
