@@ -17,7 +17,7 @@ use super::{
     i18n::Lang,
     listing::{Choice, PageQuery, Paging},
     path_segment,
-    review::MAX_ID_CHARS,
+    review::capped,
     signed_in_frame,
     view::{Frame, render},
 };
@@ -286,13 +286,7 @@ pub async fn approval_page(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = Lang::of_request(&request);
-    let id = path.into_inner();
-    if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
-        return Err(ApiError::new(
-            ErrorReason::InvalidField,
-            format!("path field id must be 1 to {MAX_ID_CHARS} characters"),
-        ));
-    }
+    let id = capped("id", &path)?.to_owned();
     let answer = reply(call.jobs().get_approval(pb::IdRequest { id })).await?;
     let item = answer.request.ok_or_else(|| {
         ApiError::new(
