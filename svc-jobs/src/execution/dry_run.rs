@@ -22,7 +22,7 @@ use crate::{
     },
 };
 
-const MASKED: &str = "******";
+use common::audit::MASKED;
 
 /// What 6.1 of an instance would do now.
 #[derive(Debug, Clone, Serialize)]
@@ -472,7 +472,8 @@ fn param_changes(after: &Value, before: Option<&Value>, secrets: &[String]) -> V
         .collect()
 }
 
-fn mask(text: &str, secrets: &[String]) -> String {
+/// `text` with every (non-empty) secret value replaced by `******`.
+pub fn mask(text: &str, secrets: &[String]) -> String {
     let mut shown = text.to_owned();
     for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
         shown = shown.replace(secret.as_str(), MASKED);
@@ -485,6 +486,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn an_empty_secret_masks_nothing() {
+        let secrets = vec![String::new(), "pw".to_owned()];
+        assert_eq!(mask("user=a pw=pw", &secrets), "user=a ******=******");
+        assert_eq!(mask("plain", &[String::new()]), "plain");
+    }
 
     #[test]
     fn parameters_diff_by_key_with_secrets_masked() {

@@ -47,13 +47,7 @@ pub fn masked_steps(steps: &[crate::domain::plan::StepPlan]) -> serde_json::Valu
 
 fn mask_values(value: &mut serde_json::Value, secrets: &[String]) {
     match value {
-        serde_json::Value::String(text) => {
-            for secret in secrets {
-                if text.contains(secret.as_str()) {
-                    *text = text.replace(secret.as_str(), common::audit::MASKED);
-                }
-            }
-        }
+        serde_json::Value::String(text) => *text = crate::execution::dry_run::mask(text, secrets),
         serde_json::Value::Number(number) => {
             if secrets.contains(&number.to_string()) {
                 *value = serde_json::Value::String(common::audit::MASKED.to_owned());
