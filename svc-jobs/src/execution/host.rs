@@ -575,6 +575,14 @@ impl HostWork<'_> {
         Ok(())
     }
 
+    /// How long one command of the step may run on a host, in seconds.
+    fn timeout_secs(&self) -> u64 {
+        match self.plan.timeout_secs {
+            0 => self.inner.options.host_timeout_secs,
+            secs => secs,
+        }
+    }
+
     /// Runs a command with the step's timeout; its output goes to the host task's log.
     /// Runs `command` under this attempt's key; the `last` command of the work runs under the
     /// final key, whose exit status stays on the host until the cleanup (see
@@ -593,10 +601,7 @@ impl HostWork<'_> {
         } else {
             self.key.clone()
         };
-        let timeout_secs = match self.plan.timeout_secs {
-            0 => self.inner.options.host_timeout_secs,
-            secs => secs,
-        };
+        let timeout_secs = self.timeout_secs();
         let running = transport.run(
             command.as_str(),
             &key,

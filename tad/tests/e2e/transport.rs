@@ -299,6 +299,46 @@ async fn check_final_mark(transport: &dyn Transport) {
     assert_eq!(transport.kill(&plain).await.expect("kill"), Reaped::Nothing);
 }
 
+/// A probe says whether a command still runs under a key without touching it: `Running` while it
+/// runs (and it runs on to its own end), then the exit status its final command left.
+async fn check_probe(transport: Arc<dyn Transport>) {
+    let seconds = unique_seconds();
+    let key = format!("{}-final", unique_key());
+    let (sender, _receiver) = mpsc::channel(16);
+    let running = {
+        let transport = transport.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            transport
+                .run(
+                    &format!("sleep 1.{seconds}; exit 4"),
+                    &key,
+                    Duration::from_secs(60),
+                    sender,
+                )
+                .await
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_matching(&format!("sleep 1.{seconds}")).is_empty() {
+        assert!(Instant::now() < deadline, "the command never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..3 {
+        assert_eq!(transport.probe(&key).await.expect("probe"), Reaped::Running);
+    }
+    let outcome = running.await.expect("join").expect("run");
+    assert_eq!(outcome, RunOutcome::Exited(4), "the probe killed nothing");
+    assert_eq!(
+        transport.probe(&key).await.expect("probe"),
+        Reaped::Finished(4)
+    );
+    assert_eq!(
+        transport.probe(&unique_key()).await.expect("probe"),
+        Reaped::Nothing
+    );
+}
+
 fn target(host: &str, port: u16, user: &str) -> SshTarget {
     SshTarget {
         host: host.to_owned(),
@@ -424,6 +464,7 @@ async fn ssh_uploads_runs_times_out_and_kills() {
     check_timeout(transport.as_ref()).await;
     check_kill(transport.clone()).await;
     check_final_mark(transport.as_ref()).await;
+    check_probe(transport.clone()).await;
     transport.close().await;
 }
 
@@ -459,6 +500,7 @@ async fn local_uploads_runs_times_out_and_kills() {
     check_timeout(transport.as_ref()).await;
     check_kill(transport.clone()).await;
     check_final_mark(transport.as_ref()).await;
+    check_probe(transport.clone()).await;
     transport.close().await;
 }
 

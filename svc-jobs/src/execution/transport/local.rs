@@ -20,7 +20,7 @@ use tokio::{
 
 use super::{
     ByteStream, OutputChunk, OutputKind, Reaped, RunOutcome, Transport, TransportError, part_path,
-    process_group::{self, Ending, PendingRuns},
+    process_group::{self, Ending, KillMode, PendingRuns},
 };
 
 const TARGET: &str = "local";
@@ -37,8 +37,8 @@ impl LocalTransport {
         LocalTransport::default()
     }
 
-    async fn kill_group(&self, key: &str, mark: bool) -> Result<Reaped, TransportError> {
-        let [program, arguments @ ..] = process_group::kill_invocation(key, mark);
+    async fn kill_group(&self, key: &str, mode: KillMode) -> Result<Reaped, TransportError> {
+        let [program, arguments @ ..] = process_group::kill_invocation(key, mode);
         let killing = tokio::process::Command::new(program)
             .args(arguments)
             .stdin(Stdio::null())
@@ -119,7 +119,7 @@ impl Transport for LocalTransport {
                 .map_err(|error| command_error(format!("waiting for bash failed: {error}")))?,
             Waited::TimedOut => {
                 self.runs.mark_killed(key);
-                self.kill_group(key, true).await?;
+                self.kill_group(key, KillMode::Mark).await?;
                 let _ = tokio::time::timeout(process_group::KILL_GRACE, child.wait()).await;
                 finish(forwarders).await;
                 tracing::info!(key, seconds = timeout.as_secs(), "local command timed out");
@@ -138,8 +138,17 @@ impl Transport for LocalTransport {
 
     async fn kill(&self, key: &str) -> Result<Reaped, TransportError> {
         process_group::check_key(key).map_err(command_error)?;
-        let mark = self.runs.mark_killed(key);
-        self.kill_group(key, mark).await
+        let mode = if self.runs.mark_killed(key) {
+            KillMode::Mark
+        } else {
+            KillMode::NoMark
+        };
+        self.kill_group(key, mode).await
+    }
+
+    async fn probe(&self, key: &str) -> Result<Reaped, TransportError> {
+        process_group::check_key(key).map_err(command_error)?;
+        self.kill_group(key, KillMode::Probe).await
     }
 
     async fn close(&self) {}

@@ -53,6 +53,8 @@ pub enum Reaped {
     Nothing,
     /// A live process group, now killed and gone.
     Killed,
+    /// A live process group, left running (only [`Transport::probe`] answers this).
+    Running,
     /// No live group, but the final command under the key (see
     /// `process_group::FINAL_KEY_SUFFIX`) had ended on its own with this exit code.
     Finished(i32),
@@ -119,6 +121,11 @@ pub trait Transport: Send + Sync {
     /// answers [`RunOutcome::Signalled`]. Works for a key this transport never ran too (what an
     /// earlier attempt, from a replica since killed, left running). Answers what it found.
     async fn kill(&self, key: &str) -> Result<Reaped, TransportError>;
+
+    /// Looks at what runs under `key` without touching it: [`Reaped::Running`] while its process
+    /// group lives, else what [`Transport::kill`] would answer (the exit status mark of a final
+    /// command that ended on its own, or nothing).
+    async fn probe(&self, key: &str) -> Result<Reaped, TransportError>;
 
     /// Ends the connection (a no-op for the local adapter).
     async fn close(&self);

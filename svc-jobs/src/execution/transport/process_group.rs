@@ -81,7 +81,8 @@ exit "$status"
 "#;
 
 /// Kills the process group started under the key `$1`; `$2` is `mark` to also stop a command
-/// that has not started yet.
+/// that has not started yet, or `probe` to only say whether the group still runs (`running`),
+/// killing nothing.
 const KILL_SCRIPT: &str = r#"dir="/tmp/tad-$UID"
 if [ -L "$dir" ] || [ ! -O "$dir" ]; then
   exit 0
@@ -101,7 +102,12 @@ if [ -s "$pidfile" ]; then
   if [ -r "/proc/$group/environ" ] && ! tr '\0' '\n' < "/proc/$group/environ" | grep -qxF "TAD_RUN_KEY=$1"; then
     exit 0
   fi
-  if kill -KILL -- "-$group" 2>/dev/null; then
+  if [ "$2" = probe ]; then
+    if kill -0 -- "-$group" 2>/dev/null; then
+      echo running
+      exit 0
+    fi
+  elif kill -KILL -- "-$group" 2>/dev/null; then
     echo killed
   fi
   tries=0
@@ -125,11 +131,25 @@ pub(super) fn run_invocation(key: &str, command: &str) -> [String; 6] {
     bash_invocation(RUN_SCRIPT, "tad-run", key, command)
 }
 
-/// The program and arguments that kill the process group started under `key`; `mark` also
-/// stops a command of a pending run that has not started yet. What it prints tells
-/// [`reaped`] what it found.
-pub(super) fn kill_invocation(key: &str, mark: bool) -> [String; 6] {
-    let mode = if mark { "mark" } else { "no-mark" };
+/// What the kill script does to the process group under a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KillMode {
+    /// Kills it, and stops a command of a pending run that has not started yet.
+    Mark,
+    /// Kills it.
+    NoMark,
+    /// Only tells whether it still runs (or how its final command ended).
+    Probe,
+}
+
+/// The program and arguments that kill (or, with [`KillMode::Probe`], look at) the process group
+/// started under `key`. What it prints tells [`reaped`] what it found.
+pub(super) fn kill_invocation(key: &str, mode: KillMode) -> [String; 6] {
+    let mode = match mode {
+        KillMode::Mark => "mark",
+        KillMode::NoMark => "no-mark",
+        KillMode::Probe => "probe",
+    };
     bash_invocation(KILL_SCRIPT, "tad-kill", key, mode)
 }
 
@@ -149,6 +169,7 @@ pub(super) fn reaped(stdout: &[u8]) -> Reaped {
     match finished {
         Some(code) => Reaped::Finished(code),
         None if text.lines().any(|line| line.trim() == "killed") => Reaped::Killed,
+        None if text.lines().any(|line| line.trim() == "running") => Reaped::Running,
         None => Reaped::Nothing,
     }
 }

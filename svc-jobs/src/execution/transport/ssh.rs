@@ -15,7 +15,7 @@ use tokio::{sync::mpsc, time::Instant};
 
 use super::{
     ByteStream, OutputChunk, OutputKind, Reaped, RunOutcome, Transport, TransportError, part_path,
-    process_group::{self, Ending, PendingRuns},
+    process_group::{self, Ending, KillMode, PendingRuns},
 };
 use crate::execution::shell::CommandLine;
 
@@ -148,8 +148,8 @@ impl SshTransport {
         finished
     }
 
-    async fn kill_group(&self, key: &str, mark: bool) -> Result<Reaped, TransportError> {
-        let line = process_group::command_line(&process_group::kill_invocation(key, mark));
+    async fn kill_group(&self, key: &str, mode: KillMode) -> Result<Reaped, TransportError> {
+        let line = process_group::command_line(&process_group::kill_invocation(key, mode));
         let stdout = self.run_helper(&line).await.map_err(|message| {
             self.command_error(format!(
                 "killing the command under key {key} failed: {message}"
@@ -439,7 +439,7 @@ impl Transport for SshTransport {
                 Event::GraceOver => break,
                 Event::Deadline => {
                     self.runs.mark_killed(key);
-                    self.kill_group(key, true).await?;
+                    self.kill_group(key, KillMode::Mark).await?;
                     let _ = channel.close().await;
                     tracing::info!(host = %self.describe(), key, seconds = timeout.as_secs(), "remote command timed out");
                     return Ok(RunOutcome::TimedOut);
@@ -487,8 +487,17 @@ impl Transport for SshTransport {
 
     async fn kill(&self, key: &str) -> Result<Reaped, TransportError> {
         process_group::check_key(key).map_err(|message| self.command_error(message))?;
-        let mark = self.runs.mark_killed(key);
-        self.kill_group(key, mark).await
+        let mode = if self.runs.mark_killed(key) {
+            KillMode::Mark
+        } else {
+            KillMode::NoMark
+        };
+        self.kill_group(key, mode).await
+    }
+
+    async fn probe(&self, key: &str) -> Result<Reaped, TransportError> {
+        process_group::check_key(key).map_err(|message| self.command_error(message))?;
+        self.kill_group(key, KillMode::Probe).await
     }
 
     async fn close(&self) {

@@ -27,7 +27,7 @@ const CHAOS_SCRIPT: &[u8] = b"#!/bin/bash\nkey=\"${TAD_RUN_KEY:-none}\"\necho \"
 
 /// How many tenths of a second step `sequence` of instance `index` lasts: 0.8 s, except the
 /// second step of every other instance, which outlasts a lease and a sweep (6 s), so that some
-/// orphans are still running when their step resumes (and are killed) and others have ended
+/// orphans are still running when their step resumes (and are waited for) and others have ended
 /// (and count).
 fn beats(index: usize, sequence: u32) -> &'static str {
     if index % 2 == 1 && sequence == 1 {

@@ -12,7 +12,14 @@ async fn a_run_survives_a_crash_of_its_service_and_resumes_where_it_stopped() {
     let (process, admin, deployment) = crashable.serve_configured(&sshd).await;
     let two = deployment.two_steps.clone();
     let sleeper = "20.7771";
-    bind_two_steps_script(&admin, &deployment, &format!("sleep {sleeper}")).await;
+    // The sleep is not the step's last command (an orphan of a last command is waited for, not
+    // killed: see the tests below).
+    bind_two_steps_scripts(
+        &admin,
+        &deployment,
+        &[&format!("sleep {sleeper}"), "ok after the sleep"],
+    )
+    .await;
     let (hook_url, posts) = webhook_receiver().await;
     admin
         .post_ok("/api/admin/webhooks", &json!({"url": hook_url}))
@@ -218,7 +225,16 @@ async fn a_step_whose_every_host_succeeded_before_its_service_died_is_not_run_ag
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_step_that_ended_on_its_host_after_its_service_died_is_not_run_again() {
-    step_ended_on_its_host_is_not_run_again("tad-crash-orphan-done", "2.4441", &[]).await;
+    step_ended_on_its_host_is_not_run_again("tad-crash-orphan-done", "2.4441", &[], true).await;
+}
+
+/// The step's last command still runs as an orphan when the run is resumed: the resume neither
+/// kills it nor starts the step again, but waits for it to end and counts its exit status (a
+/// kill could land after its script's last line and before its status was kept, and the step
+/// would run twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_last_command_still_running_after_its_service_died_is_waited_for() {
+    step_ended_on_its_host_is_not_run_again("tad-crash-orphan-wait", "14.4443", &[], false).await;
 }
 
 /// As above, but the first resumes die too: one right after it read that the earlier attempt
@@ -227,17 +243,20 @@ async fn a_step_that_ended_on_its_host_after_its_service_died_is_not_run_again()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_step_that_ended_on_its_host_is_not_run_again_after_resumes_that_died_too() {
     let dying_resumes = ["after-reap", "before-reap"];
-    step_ended_on_its_host_is_not_run_again("tad-crash-resumes", "2.4442", &dying_resumes).await;
+    step_ended_on_its_host_is_not_run_again("tad-crash-resumes", "2.4442", &dying_resumes, true)
+        .await;
 }
 
 /// A step's script ends on its host (code 0) after its service was killed with `-9`; each of
 /// `dying_resumes` is a crash point a 6.1 resume then reaches (the service aborts there) before
 /// the last resume, which must count the step as done there and not run the script again. The
 /// script sleeps `sleeper` seconds (a number no other test sleeps: it is found by `pgrep`).
+/// Unless `orphan_ends_first`, the resume comes while the orphan still sleeps and waits for it.
 async fn step_ended_on_its_host_is_not_run_again(
     prefix: &str,
     sleeper: &str,
     dying_resumes: &[&str],
+    orphan_ends_first: bool,
 ) {
     let Some(sshd) = TestSshd::start() else {
         return;
@@ -259,9 +278,15 @@ async fn step_ended_on_its_host_is_not_run_again(
     let (restarted, admin, tree) = crashable.crash_and_restart(process, &admin, &run).await;
     assert_eq!(tree["steps"][1]["status"], "interrupted", "{tree}");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while processes_matching(&format!("sleep {sleeper}")) > 0 {
+    while orphan_ends_first && processes_matching(&format!("sleep {sleeper}")) > 0 {
         assert!(Instant::now() < deadline, "the orphan never ended");
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !orphan_ends_first {
+        assert!(
+            processes_matching(&format!("sleep {sleeper}")) > 0,
+            "the orphan still runs when the run is resumed"
+        );
     }
 
     let (mut restarted, mut admin) = (restarted, admin);
@@ -288,6 +313,13 @@ async fn step_ended_on_its_host_is_not_run_again(
             && text.contains("completed this step here with code 0 after its service stopped")),
         "the resume says the earlier attempt completed: {logs:?}"
     );
+    assert_eq!(
+        logs.iter().any(|(_, text)| text
+            .contains("still runs its last command here after its service stopped: waiting")),
+        !orphan_ends_first,
+        "the resume says it waited for the orphan exactly when it still ran: {logs:?}"
+    );
+    assert_eq!(processes_matching(&format!("sleep {sleeper}")), 0);
     assert!(
         !step_dir(&deployment, "ssh", "127.0.0.2", &run, 1)
             .join("params.json")

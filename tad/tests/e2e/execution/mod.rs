@@ -450,14 +450,26 @@ async fn wait_for_status(api: &Api, run: &str, status: &str, within: Duration) -
 /// Binds step 1 of the two-step instance to the test script with `parameter`, on 127.0.0.2, into
 /// `two-step2` under the test's root.
 async fn bind_two_steps_script(api: &Api, deployment: &Deployment, parameter: &str) {
+    bind_two_steps_scripts(api, deployment, &[parameter]).await;
+}
+
+/// As [`bind_two_steps_script`], one script run per parameter in order (only the last one is
+/// the step's final command).
+async fn bind_two_steps_scripts(api: &Api, deployment: &Deployment, parameters: &[&str]) {
     let dest = deployment.root.join("two-step2").display().to_string();
+    let scripts: Vec<Value> = parameters
+        .iter()
+        .map(|parameter| {
+            json!({"id": deployment.script_file_id, "dest": dest, "host_IP": ["127.0.0.2"],
+                   "parameter": parameter, "execute_type": "shell"})
+        })
+        .collect();
     api.post_ok(
         &format!(
             "/api/app/jobinstance/{}/cu1/1/relation/script",
             deployment.two_steps
         ),
-        &json!({"script_id": "", "scripts_data": [{"id": deployment.script_file_id, "dest": dest,
-                "host_IP": ["127.0.0.2"], "parameter": parameter, "execute_type": "shell"}]}),
+        &json!({"script_id": "", "scripts_data": scripts}),
     )
     .await;
 }
