@@ -85,6 +85,7 @@ pub fn status_class(status: &str) -> &'static str {
         "running" => "running",
         "stopped" => "stopped",
         "interrupted" => "interrupted",
+        "rolled_back" => "rolled_back",
         "pending" | "waiting" | "queued" => "pending",
         _ => "other",
     }
@@ -353,6 +354,7 @@ mod tests {
             ("failed", "failed"),
             ("interrupted", "interrupted"),
             ("stopped", "stopped"),
+            ("rolled_back", "rolled_back"),
             ("exploded", "other"),
         ] {
             let shown =

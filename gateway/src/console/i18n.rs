@@ -186,6 +186,7 @@ pub const COMMON: Catalogue = &[
     ("status_failed", "failed", "失败"),
     ("status_stopped", "stopped", "已停止"),
     ("status_interrupted", "interrupted", "已中断"),
+    ("status_rolled_back", "rolled back", "已回滚"),
     ("status_pending", "pending", "等待中"),
     ("status_other", "other", "其他"),
 ];

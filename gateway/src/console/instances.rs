@@ -36,6 +36,7 @@ pub const INSTANCE_STATUSES: &[&str] = &[
     "failed",
     "stopped",
     "interrupted",
+    "rolled_back",
 ];
 
 /// The instance pages' messages (list and detail).

@@ -193,6 +193,17 @@ pub fn binding_changes(before: &StepBindings, after: &StepBindings) -> Vec<Chang
         number(before.batch_pause_secs).as_deref(),
         number(after.batch_pause_secs).as_deref(),
     ));
+    let rollout = |bindings: &StepBindings| {
+        bindings
+            .rollout
+            .as_ref()
+            .and_then(|rollout| serde_json::to_string(rollout).ok())
+    };
+    changes.extend(changed(
+        "rollout",
+        rollout(before).as_deref(),
+        rollout(after).as_deref(),
+    ));
     changes
 }
 

@@ -35,6 +35,8 @@ pub struct AllBindings {
     pub scripts: Option<Vec<ScriptBinding>>,
     /// Hosts per batch (0 = all at once) and seconds between batches.
     pub rolling: Option<(u32, u64)>,
+    /// The step's health-gated rollout as the client sent it (an empty object removes it).
+    pub rollout: Option<Value>,
 }
 
 /// One group of rendered app config: where it goes, on which hosts, with which values.
@@ -78,6 +80,9 @@ pub struct StepBindings {
     /// Pause between batches, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_pause_secs: Option<u64>,
+    /// Health-gated progressive rollout of the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<super::rollout::Rollout>,
 }
 
 impl StepBindings {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bindings;
 pub mod error;
 pub mod plan;
+pub mod rollout;
 
 use bytes::Bytes;
 use common::db::DbConnection;

@@ -71,6 +71,13 @@ pub struct StepPlan {
     /// Pause between batches, in seconds.
     #[serde(default)]
     pub batch_pause_secs: u64,
+    /// Health-gated progressive rollout (replaces `batch_size` and `batch_pause_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<super::rollout::Rollout>,
+    /// The step of this run this one rolls back (a rollout's rollback: the previous successful
+    /// snapshot of that step on the hosts the run touched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<i32>,
 }
 
 impl StepPlan {

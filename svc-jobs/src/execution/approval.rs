@@ -680,7 +680,8 @@ fn step_changes(before: &[StepPlan], after: &[StepPlan]) -> Vec<String> {
             (
                 old.timeout_secs != new.timeout_secs
                     || old.batch_size != new.batch_size
-                    || old.batch_pause_secs != new.batch_pause_secs,
+                    || old.batch_pause_secs != new.batch_pause_secs
+                    || old.rollout != new.rollout,
                 "timeout or batches",
             ),
         ]

@@ -339,10 +339,7 @@ fn planned_step(plan: &StepPlan, before: Option<&StepPlan>) -> PlannedStep {
         secrets.extend(before.secret_values());
     }
     let masked = |text: &str| mask(text, &secrets);
-    let batch = match plan.batch_size {
-        0 => plan.hosts.len().max(1),
-        size => size as usize,
-    };
+    let batches = super::runner::host_batches(plan);
     let hosts_of = |host_ips: &[String]| -> Vec<String> {
         plan.hosts
             .iter()
@@ -357,7 +354,7 @@ fn planned_step(plan: &StepPlan, before: Option<&StepPlan>) -> PlannedStep {
         method_name: plan.method_name.clone(),
         cluster_id: plan.cluster_id.clone(),
         hosts: plan.hosts.clone(),
-        batches: plan.hosts.chunks(batch).map(<[String]>::to_vec).collect(),
+        batches,
         artifacts: plan
             .artifacts
             .iter()

@@ -18,6 +18,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
 mod attempts;
+mod health;
 mod transfer;
 
 use super::{
@@ -97,6 +98,16 @@ pub(crate) async fn run_host_task(
         artifacts: ArtifactCounts::default(),
     };
     let (outcome, transport) = work.run(connection).await;
+    let health = plan
+        .rollout
+        .as_ref()
+        .and_then(|rollout| rollout.health.as_ref());
+    let outcome = match (outcome, health) {
+        (HostOutcome::Success, Some(check)) => {
+            health::check_host(inner, task, check, &log, work.stop.clone()).await
+        }
+        (outcome, _) => outcome,
+    };
     // Once this outcome is recorded, no resume needs the exit status marks of this attempt's
     // final command or of the earlier attempts' any more.
     let mut marked = std::mem::take(&mut work.earlier_attempts);

@@ -162,6 +162,16 @@ impl Engine {
         if let Some(holder) = holder {
             return Err(run_active(&instance, &holder));
         }
+        if let Some((run, run_steps)) = &latest
+            && run.status == state::INTERRUPTED
+            && runner::rolling_back(run_steps)
+        {
+            // A rollback a dead replica left: it goes on as it was written (no new snapshot, no
+            // new approval: it restores what ran before).
+            return self
+                .resume_rollback(instance, run, started_by, audit, keyed)
+                .await;
+        }
         let continued = latest.filter(|(run, run_steps)| {
             run.status != state::RUNNING
                 && same_steps(run_steps, &steps)
@@ -198,6 +208,31 @@ impl Engine {
             keyed,
             audit,
             gate,
+        })
+        .await
+    }
+
+    /// Goes on with the rollback of the interrupted run `run` of `instance` where it stopped.
+    pub(super) async fn resume_rollback(
+        &self,
+        instance: InstanceRow,
+        run: &RunRow,
+        started_by: &str,
+        audit: Option<(Origin, &'static str)>,
+        keyed: Option<Keyed>,
+    ) -> JobsResult<Started> {
+        tracing::info!(run = %run.id, "resuming the rollback of an execution");
+        self.launch(Launch {
+            instance,
+            new_run: None,
+            run_id: run.id.clone(),
+            snapshots: Vec::new(),
+            started_by: started_by.to_owned(),
+            use_tad_host: run.use_tad_host,
+            mode: Mode::All,
+            keyed,
+            audit,
+            gate: Gate::Open,
         })
         .await
     }

@@ -340,6 +340,9 @@ impl Engine {
                 if let Err(error) = sweep::sweep_expired(&engine).await {
                     tracing::warn!(%error, "sweeping expired runs failed");
                 }
+                if let Err(error) = engine.resume_interrupted_rollbacks().await {
+                    tracing::warn!(%error, "cannot resume interrupted rollbacks");
+                }
                 if let Err(error) = engine.start_due_approvals().await {
                     tracing::warn!(%error, "starting approved requests whose window opened failed");
                 }

@@ -137,6 +137,8 @@ impl Planner<'_> {
             timeout_secs: u64::from(method.timeout_secs),
             batch_size: bindings.batch_size.unwrap_or(0),
             batch_pause_secs: bindings.batch_pause_secs.unwrap_or(0),
+            rollout: bindings.rollout.clone(),
+            rollback_of: None,
         })
     }
 

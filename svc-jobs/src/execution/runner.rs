@@ -2,6 +2,8 @@
 //! parallel (up to the configured limit, in rolling batches when the step asks), and writes every
 //! status change with its event. A failed step ends the run; so does a stop or a lost lease.
 
+mod rollout;
+
 use std::{
     collections::HashMap,
     sync::{
@@ -29,7 +31,7 @@ use crate::{
         instances,
         runs::{self, HostTaskRow, RunRow, state},
     },
-    domain::{JobsError, JobsResult},
+    domain::{JobsError, JobsResult, rollout::OnFailure},
     resource::HostConnection,
 };
 
@@ -38,6 +40,8 @@ enum StepOutcome {
     Success,
     Failed(String),
     Stopped,
+    /// Its rollout failed past its limit: the step fails and the run rolls back (the reason).
+    RollBack(String),
 }
 
 /// How one step ended, before it is written: the step that ends a run is written in the
@@ -54,7 +58,9 @@ impl StepEnd {
     fn new(sequence: i32, outcome: StepOutcome) -> StepEnd {
         let (status, message) = match &outcome {
             StepOutcome::Success => (state::SUCCESS, None),
-            StepOutcome::Failed(message) => (state::FAILED, Some(message.clone())),
+            StepOutcome::Failed(message) | StepOutcome::RollBack(message) => {
+                (state::FAILED, Some(message.clone()))
+            }
             StepOutcome::Stopped => (state::STOPPED, Some("stopped by request".to_owned())),
         };
         StepEnd {
@@ -293,6 +299,9 @@ async fn work(
             Ok::<_, JobsError>((run, steps))
         })
         .await?;
+    if rollout::rolling_back(&steps) {
+        return work_rollback(inner, &run, &steps, stop).await;
+    }
     let remaining = steps.iter().filter(|step| step.status != state::SUCCESS);
     // The success of the step before, written when the next one starts (or with the run's end).
     let mut succeeded: Option<StepEnd> = None;
@@ -310,14 +319,7 @@ async fn work(
         if let Some(done) = succeeded.take() {
             step_status(inner, run_id, done).await?;
         }
-        let plan: StepPlan =
-            inner
-                .sealer
-                .open_plan(&step.snapshot)
-                .map_err(|error| JobsError::Invalid {
-                    field: "snapshot",
-                    message: format!("of step {}: {error}", step.sequence),
-                })?;
+        let plan = step_plan(inner, step)?;
         let attempt = if mode == Mode::Retry && ran == 0 {
             Attempt::RetryFailedHosts
         } else if step.status == state::INTERRUPTED {
@@ -336,9 +338,92 @@ async fn work(
                 let message = format!("stopped by request during step {}", plan.sequence);
                 return Ok(WorkEnd::new(state::STOPPED, Some(message), Some(end)));
             }
+            StepOutcome::RollBack(reason) => {
+                let reason = reason.clone();
+                return match rollout::begin_rollback(inner, &run, plan.sequence, &reason).await? {
+                    Ok(()) => {
+                        let owned_id = run_id.to_owned();
+                        let steps = inner
+                            .database
+                            .run(move |connection| {
+                                Ok::<_, JobsError>(runs::steps(connection, &owned_id)?)
+                            })
+                            .await?;
+                        work_rollback(inner, &run, &steps, stop).await
+                    }
+                    Err(message) => Ok(WorkEnd::new(
+                        state::FAILED,
+                        Some(message.clone()),
+                        Some(StepEnd::new(plan.sequence, StepOutcome::Failed(message))),
+                    )),
+                };
+            }
         }
     }
     Ok(WorkEnd::new(state::SUCCESS, None, succeeded))
+}
+
+/// Runs the rollback steps of a run whose rollout failed (those not done yet: a resume picks up
+/// where a dead replica stopped); the run ends `rolled_back`, or `failed` when a rollback step
+/// fails.
+async fn work_rollback(
+    inner: &Inner,
+    run: &RunRow,
+    steps: &[runs::RunStepRow],
+    stop: watch::Receiver<bool>,
+) -> JobsResult<WorkEnd> {
+    let reason = rollout::rollback_reason(steps);
+    for step in steps.iter().filter(|step| {
+        crate::domain::rollout::rolled_back_step(step.sequence).is_some()
+            && step.status != state::SUCCESS
+    }) {
+        if *stop.borrow() {
+            return Ok(WorkEnd::new(
+                state::STOPPED,
+                Some(format!(
+                    "stopped by request during the rollback after: {reason}"
+                )),
+                None,
+            ));
+        }
+        let plan = step_plan(inner, step)?;
+        let attempt = if step.status == state::INTERRUPTED {
+            Attempt::Resume
+        } else {
+            Attempt::Fresh
+        };
+        let end = run_step(inner, run, &plan, attempt, stop.clone()).await?;
+        match &end.outcome {
+            StepOutcome::Success => step_status(inner, &run.id, end).await?,
+            StepOutcome::Failed(message) | StepOutcome::RollBack(message) => {
+                let message = format!("the rollback failed: {message} (it began after: {reason})");
+                return Ok(WorkEnd::new(state::FAILED, Some(message), Some(end)));
+            }
+            StepOutcome::Stopped => {
+                let message = format!("stopped by request during the rollback after: {reason}");
+                return Ok(WorkEnd::new(state::STOPPED, Some(message), Some(end)));
+            }
+        }
+    }
+    let hosts = rollout::rolled_back_hosts(inner, steps);
+    Ok(WorkEnd::new(
+        state::ROLLED_BACK,
+        Some(format!(
+            "rolled back {hosts} to the previous successful snapshot: {reason}"
+        )),
+        None,
+    ))
+}
+
+/// The frozen plan of a run step.
+fn step_plan(inner: &Inner, step: &runs::RunStepRow) -> JobsResult<StepPlan> {
+    inner
+        .sealer
+        .open_plan(&step.snapshot)
+        .map_err(|error| JobsError::Invalid {
+            field: "snapshot",
+            message: format!("of step {}: {error}", step.sequence),
+        })
 }
 
 /// Records the end of a step that did not end the run, with its event.
@@ -507,16 +592,40 @@ async fn run_step(
             .filter_map(|connection| connection.password.clone()),
     );
     let masker = Masker::new(secrets);
-    let content = StepContent::new(
+    let content = &StepContent::new(
         inner.artifact.clone(),
         token.clone(),
         usize::try_from(inner.options.parallel_uploads).unwrap_or(24),
     );
+    let work = StepWork {
+        inner,
+        run,
+        plan,
+        permits: Semaphore::new(usize::try_from(inner.options.parallel_hosts).unwrap_or(20)),
+        earlier_attempts,
+        masker: masker.clone(),
+        connections,
+        token,
+        content,
+    };
+    if let Some(rollout) = &plan.rollout {
+        let outcome = match rollout::run_batches(&work, rollout, &tasks, stop).await {
+            rollout::RolloutEnd::Done { stopped: true } => StepOutcome::Stopped,
+            rollout::RolloutEnd::Done { stopped: false } => StepOutcome::Success,
+            rollout::RolloutEnd::Over { message } => match rollout.on_failure {
+                OnFailure::Stop => StepOutcome::Failed(message),
+                OnFailure::Rollback => StepOutcome::RollBack(message),
+            },
+        };
+        if matches!(outcome, StepOutcome::Success) {
+            crash_point::reached(crash_point::STEP_HOSTS_SUCCEEDED);
+        }
+        return Ok(StepEnd::new(sequence, outcome));
+    }
     let batch = match plan.batch_size {
         0 => tasks.len().max(1),
         size => usize::try_from(size).unwrap_or(usize::MAX),
     };
-    let permits = Semaphore::new(usize::try_from(inner.options.parallel_hosts).unwrap_or(20));
     let mut outcomes: Vec<(String, HostOutcome)> = Vec::with_capacity(tasks.len());
     for (index, chunk) in tasks.chunks(batch).enumerate() {
         if index > 0 && plan.batch_pause_secs > 0 {
@@ -529,30 +638,7 @@ async fn run_step(
         if *stop.borrow() {
             break;
         }
-        let batch_outcomes = join_all(chunk.iter().map(|task| {
-            let permits = &permits;
-            let earlier_attempts = &earlier_attempts;
-            let masker = masker.clone();
-            let stop = stop.clone();
-            let connection = connections.get(&task.host_ip);
-            let token = token.as_str();
-            let content = &content;
-            async move {
-                let Ok(_permit) = permits.acquire().await else {
-                    return (task.host_ip.clone(), HostOutcome::Skipped);
-                };
-                let earlier = earlier_attempts
-                    .get(&task.host_ip)
-                    .cloned()
-                    .unwrap_or_default();
-                let outcome = host::run_host_task(
-                    inner, run, plan, task, connection, earlier, masker, stop, token, content,
-                )
-                .await;
-                (task.host_ip.clone(), outcome)
-            }
-        }))
-        .await;
+        let batch_outcomes = work.run_hosts(chunk, &stop).await;
         let failed = batch_outcomes
             .iter()
             .any(|(_, outcome)| matches!(outcome, HostOutcome::Failed(_)));
@@ -584,6 +670,104 @@ async fn run_step(
         crash_point::reached(crash_point::STEP_HOSTS_SUCCEEDED);
     }
     Ok(StepEnd::new(sequence, outcome))
+}
+
+/// What the hosts of one step share while they run.
+pub(super) struct StepWork<'a> {
+    inner: &'a Inner,
+    run: &'a RunRow,
+    pub(super) plan: &'a StepPlan,
+    permits: Semaphore,
+    earlier_attempts: HashMap<String, Vec<String>>,
+    pub(super) masker: Masker,
+    connections: HashMap<String, HostConnection>,
+    token: String,
+    content: &'a StepContent,
+}
+
+impl StepWork<'_> {
+    /// Runs the host tasks `tasks` in parallel (up to the limit); answers each host's outcome.
+    pub(super) async fn run_hosts(
+        &self,
+        tasks: &[HostTaskRow],
+        stop: &watch::Receiver<bool>,
+    ) -> Vec<(String, HostOutcome)> {
+        join_all(tasks.iter().map(|task| async move {
+            let Ok(_permit) = self.permits.acquire().await else {
+                return (task.host_ip.clone(), HostOutcome::Skipped);
+            };
+            let earlier = self
+                .earlier_attempts
+                .get(&task.host_ip)
+                .cloned()
+                .unwrap_or_default();
+            let outcome = host::run_host_task(
+                self.inner,
+                self.run,
+                self.plan,
+                task,
+                self.connections.get(&task.host_ip),
+                earlier,
+                self.masker.clone(),
+                stop.clone(),
+                &self.token,
+                self.content,
+            )
+            .await;
+            (task.host_ip.clone(), outcome)
+        }))
+        .await
+    }
+
+    /// Records an event of the run.
+    pub(super) async fn event(&self, kind: &str, payload: serde_json::Value) {
+        if let Err(error) = self
+            .inner
+            .events
+            .record(&self.run.id, kind, payload, |_| Ok(()))
+            .await
+        {
+            tracing::warn!(run = %self.run.id, %error, "cannot record a {kind} event");
+        }
+    }
+
+    /// Posts `payload` to the webhooks as `event`, with the run's ids.
+    pub(super) fn notify(&self, event: &'static str, mut payload: serde_json::Value) {
+        payload["event"] = json!(event);
+        payload["execution_id"] = json!(self.run.id);
+        payload["instance_id"] = json!(self.run.instance_id);
+        payload["application_id"] = json!(self.run.application_id);
+        payload["env_id"] = json!(self.run.env_id);
+        self.inner.notifier.notify(event, payload);
+    }
+}
+
+pub(in crate::execution) use rollout::rolling_back;
+
+/// The hosts of each batch of a step, in the plan's host order: the rollout's batches, else
+/// `batch_size` hosts each (all in one when 0).
+pub(crate) fn host_batches(plan: &StepPlan) -> Vec<Vec<String>> {
+    match &plan.rollout {
+        Some(rollout) => {
+            let mut start = 0;
+            rollout
+                .batch_ends(plan.hosts.len())
+                .into_iter()
+                .map(|end| {
+                    let batch = plan.hosts[start..end].to_vec();
+                    start = end;
+                    batch
+                })
+                .collect()
+        }
+        None => {
+            let size = match plan.batch_size {
+                0 => plan.hosts.len().max(1),
+                size => usize::try_from(size).unwrap_or(usize::MAX),
+            };
+            plan.hosts.chunks(size).map(<[String]>::to_vec).collect()
+        }
+    }
 }
 
 /// The keys of the earlier attempts of a step that may still run (or have left the mark of

@@ -1,16 +1,18 @@
 //! The sweeper: settles the runs and joint runs whose owner's lease expired (the replica that
 //! worked them died). A run whose every step succeeded ends `success` (its owner died after the
 //! work, before writing the end); a step whose every host succeeded counts as succeeded; the
-//! rest is marked `interrupted`, so 6.1 resumes from the first unfinished step.
+//! rest is marked `interrupted`, so 6.1 resumes from the first unfinished step. An interrupted
+//! rollback (of a failed rollout) is resumed by the sweep itself.
 
 use common::time::now_utc;
 use serde_json::{Value, json};
 
-use super::{Engine, joint, runner};
+use super::{Engine, existing_instance, joint, runner};
 use crate::{
     db::models::{
-        instances, joint_runs,
-        runs::{self, INTERRUPTED_MESSAGE, state},
+        instances::{self, InstanceRow},
+        joint_runs,
+        runs::{self, INTERRUPTED_MESSAGE, RunRow, state},
     },
     domain::{
         JobsError, JobsResult,
@@ -146,5 +148,56 @@ fn settle_expired(
 fn not_running(instance_id: &str) -> JobsError {
     JobsError::NotRunning {
         instance_id: instance_id.to_owned(),
+    }
+}
+
+impl Engine {
+    /// Every replica's sweep resumes the rollbacks a dead replica left `interrupted` (a
+    /// rollback restores what ran before: it does not wait for someone to ask); the claim lets
+    /// one replica take each.
+    pub(super) async fn resume_interrupted_rollbacks(&self) -> JobsResult<()> {
+        if self
+            .inner
+            .draining
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(());
+        }
+        let base = crate::domain::rollout::rollback_sequence(
+            i32::try_from(common::limits::MAX_SEQUENCE).unwrap_or(i32::MAX),
+        );
+        let runs = self
+            .inner
+            .database
+            .run(move |connection| {
+                let mut found: Vec<(InstanceRow, RunRow)> = Vec::new();
+                for step in runs::unfinished_steps_from(connection, base)? {
+                    if found.iter().any(|(_, run)| run.id == step.run_id) {
+                        continue;
+                    }
+                    let Some(run) = runs::find(connection, &step.run_id)? else {
+                        continue;
+                    };
+                    if run.status == state::INTERRUPTED {
+                        found.push((existing_instance(connection, &run.instance_id)?, run));
+                    }
+                }
+                Ok::<_, JobsError>(found)
+            })
+            .await?;
+        for (instance, run) in runs {
+            let audit = Some((Origin::system(), "execution.resume"));
+            let started_by = run.started_by.clone();
+            match self
+                .resume_rollback(instance, &run, &started_by, audit, None)
+                .await
+            {
+                Ok(_) | Err(JobsError::RunActive { .. }) => {}
+                Err(error) => {
+                    tracing::warn!(run = %run.id, %error, "cannot resume an interrupted rollback");
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -258,6 +258,11 @@ common::grpc_api! {
             rolling: body
                 .rolling
                 .map(|rolling| (rolling.batch_size, u64::from(rolling.pause_seconds))),
+            rollout: body
+                .rollout_json
+                .as_deref()
+                .map(|text| json_of(text, "rollout"))
+                .transpose()?,
         };
         let (instance_id, method_id) = (&step.instance_id, &step.method_id);
         let saved = self.service.save_step_all(&actor, instance_id, method_id, step.sequence, all);

@@ -88,5 +88,8 @@ pub fn all(all: &AllBindings) -> Result<(), LimitError> {
     if let Some((batch_size, _)) = all.rolling {
         limits::range("rolling.batch_size", batch_size, 0, MAX_BATCH_SIZE)?;
     }
+    if let Some(rollout) = &all.rollout {
+        document("rollout", rollout)?;
+    }
     Ok(())
 }

@@ -11,6 +11,7 @@ use super::{
 use crate::domain::{
     audit::{self, Change},
     existing_instance,
+    rollout::Rollout,
 };
 use crate::{
     artifact::{FileOrigin, ScriptFileInfo},
@@ -486,6 +487,18 @@ impl JobsService {
             }
             bindings.batch_size = (batch_size > 0).then_some(batch_size);
             bindings.batch_pause_secs = (batch_size > 0 && pause_secs > 0).then_some(pause_secs);
+        }
+        if let Some(rollout) = all.rollout {
+            bindings.rollout = if rollout.as_object().is_some_and(|map| map.is_empty()) {
+                None
+            } else {
+                Some(
+                    Rollout::parse(&rollout).map_err(|error| JobsError::Invalid {
+                        field: "rollout",
+                        message: format!("is invalid: {} {}", error.field, error.message),
+                    })?,
+                )
+            };
         }
         let mut changes: Vec<Change> = Vec::new();
         changes.extend(audit::changed(

@@ -299,6 +299,37 @@ async fn check_final_mark(transport: &dyn Transport) {
     assert_eq!(transport.kill(&plain).await.expect("kill"), Reaped::Nothing);
 }
 
+/// A pid file whose pid now belongs to another process (reused, or the leader just exited and is
+/// a zombie whose environment reads empty) kills nothing, but the exit status mark the final
+/// command left is still answered (a zombie leader wrote it before it exited).
+async fn check_foreign_pid(transport: &dyn Transport) {
+    let seconds = unique_seconds();
+    let key = format!("{}-final", unique_key());
+    let setup = format!(
+        "dir=/tmp/tad-$UID; sleep 7.{seconds} > /dev/null 2>&1 < /dev/null & echo $! > \"$dir/{key}.pid\"; echo 0 > \"$dir/{key}.pid.exit\""
+    );
+    let (outcome, _, _) = run(transport, &setup, &unique_key(), Duration::from_secs(30)).await;
+    assert_eq!(outcome.expect("run"), RunOutcome::Exited(0));
+    assert_eq!(
+        transport.probe(&key).await.expect("probe"),
+        Reaped::Finished(0)
+    );
+    assert_eq!(
+        transport.kill(&key).await.expect("kill"),
+        Reaped::Finished(0)
+    );
+    assert!(
+        !processes_matching(&format!("sleep 7.{seconds}")).is_empty(),
+        "the other process lives on"
+    );
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", &format!("sleep 7.{seconds}")])
+        .status();
+    let clean = format!("rm -f -- \"/tmp/tad-$UID/{key}.pid\" \"/tmp/tad-$UID/{key}.pid.exit\"");
+    let (outcome, _, _) = run(transport, &clean, &unique_key(), Duration::from_secs(30)).await;
+    assert_eq!(outcome.expect("run"), RunOutcome::Exited(0));
+}
+
 /// A probe says whether a command still runs under a key without touching it: `Running` while it
 /// runs (and it runs on to its own end), then the exit status its final command left.
 async fn check_probe(transport: Arc<dyn Transport>) {
@@ -465,6 +496,7 @@ async fn ssh_uploads_runs_times_out_and_kills() {
     check_kill(transport.clone()).await;
     check_final_mark(transport.as_ref()).await;
     check_probe(transport.clone()).await;
+    check_foreign_pid(transport.as_ref()).await;
     transport.close().await;
 }
 
@@ -501,6 +533,7 @@ async fn local_uploads_runs_times_out_and_kills() {
     check_kill(transport.clone()).await;
     check_final_mark(transport.as_ref()).await;
     check_probe(transport.clone()).await;
+    check_foreign_pid(transport.as_ref()).await;
     transport.close().await;
 }
 

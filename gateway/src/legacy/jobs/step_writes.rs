@@ -181,6 +181,14 @@ pub struct AllBody {
     /// Beyond the contract: a rolling deploy of the step (SPEC §5).
     #[serde(default)]
     pub rolling: Option<RollingPart>,
+    /// Beyond the contract: a health-gated progressive rollout of the step (`{}` removes it):
+    /// `batches` (host counts or percentages done so far, e.g. `[1, "10%", "50%", "100%"]`) or
+    /// `batch_size`, `pause_seconds`, `health` (`{"http": {"url": "http://{host}:8080/health",
+    /// "expect_status", "timeout_seconds", "retries", "interval_seconds"}}`), `max_failed_hosts`
+    /// (a count or `"P%"`), `on_failure` (`stop` or `rollback`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub rollout: Option<serde_json::Value>,
 }
 
 /// `{"batch_size": hosts per batch (0 = all), "pause_seconds": pause between batches}`.
@@ -266,6 +274,7 @@ pub async fn save_step_all(
             batch_size: rolling.batch_size,
             pause_seconds: rolling.pause_seconds,
         }),
+        rollout_json: body.rollout.map(|rollout| rollout.to_string()),
         step: Some(step),
     };
     reply(call.jobs().save_step_all(request)).await?;

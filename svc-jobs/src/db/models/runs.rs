@@ -15,6 +15,8 @@ pub mod state {
     pub const FAILED: &str = "failed";
     pub const STOPPED: &str = "stopped";
     pub const INTERRUPTED: &str = "interrupted";
+    /// A run whose rollout failed and whose touched hosts got the previous snapshot again.
+    pub const ROLLED_BACK: &str = "rolled_back";
     /// A host task a step did not reach because it stopped early.
     pub const SKIPPED: &str = "skipped";
 }
@@ -165,6 +167,9 @@ common::row_queries! { run_steps, RunStepRow;
         -> update
         where run_id.eq(run_id), sequence.eq(sequence)
         set cluster_id.eq(cluster_id), snapshot.eq(snapshot);
+    /// Steps not succeeded (of any run) whose sequence is `from` or more (rollback steps).
+    pub fn unfinished_steps_from(from: i32) -> all
+        where sequence.ge(from), status.ne(state::SUCCESS);
     /// Run steps whose snapshot is not sealed yet (written before snapshots were sealed).
     pub fn steps_with_plain_snapshots() -> all where snapshot.not_like("v1:%");
     /// Replaces a run step's snapshot if it is still `step`'s; answers whether it was.

@@ -29,8 +29,11 @@
 //! A pid file can outlive its group when the wrapper itself died (the service was killed with
 //! `-9` and its SSH session closed): the group then runs on as an orphan, which a resume kills
 //! by the earlier attempt's key before it starts the step again. The leader carries
-//! `TAD_RUN_KEY=<key>` in its environment; where `/proc` shows a live process of that pid
-//! without it, the pid was reused by something else and nothing is killed.
+//! `TAD_RUN_KEY=<key>` in its environment; where `/proc` shows a process of that pid without
+//! it, the pid was reused by something else (or the leader has just exited and is a zombie
+//! whose environment reads empty) and nothing is killed; the exit status mark is still read,
+//! since it is the key's own whatever the pid now is (a final command's leader writes it before
+//! it exits, so a resume that looks in the zombie's moment finds it).
 
 use std::{
     collections::HashMap,
@@ -99,22 +102,27 @@ if [ -s "$pidfile" ]; then
   if [ "$group" -le 1 ]; then
     exit 0
   fi
+  ours=yes
   if [ -r "/proc/$group/environ" ] && ! tr '\0' '\n' < "/proc/$group/environ" | grep -qxF "TAD_RUN_KEY=$1"; then
-    exit 0
+    ours=no
   fi
-  if [ "$2" = probe ]; then
+  if [ "$ours" = no ]; then
+    :
+  elif [ "$2" = probe ]; then
     if kill -0 -- "-$group" 2>/dev/null; then
       echo running
       exit 0
     fi
-  elif kill -KILL -- "-$group" 2>/dev/null; then
-    echo killed
+  else
+    if kill -KILL -- "-$group" 2>/dev/null; then
+      echo killed
+    fi
+    tries=0
+    while kill -0 -- "-$group" 2>/dev/null && [ "$tries" -lt 30 ]; do
+      sleep 0.1
+      tries=$((tries + 1))
+    done
   fi
-  tries=0
-  while kill -0 -- "-$group" 2>/dev/null && [ "$tries" -lt 30 ]; do
-    sleep 0.1
-    tries=$((tries + 1))
-  done
 fi
 if [ -f "$pidfile.exit" ]; then
   status=$(cat -- "$pidfile.exit")

@@ -37,6 +37,7 @@ mod joint;
 mod plans;
 mod replicas;
 mod retry;
+mod rollout;
 mod unchanged;
 
 const ADMIN_PASSWORD: &str = "exec-admin-password";

@@ -16,6 +16,9 @@ pub const PASSWORD_USER: &str = "tadexec";
 pub const KEY_USER: &str = "tadkey";
 /// The loopback addresses sshd listens on (same port).
 pub const LISTEN_ADDRESSES: [&str; 4] = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
+/// Further loopback addresses sshd listens on, for tests that need more hosts (a rollout's
+/// batches).
+pub const MORE_ADDRESSES: [&str; 3] = ["127.0.0.5", "127.0.0.6", "127.0.0.7"];
 
 /// A running sshd.
 pub struct TestSshd {
@@ -218,6 +221,7 @@ fn stop(child: &mut Child) {
 fn spawn_sshd(dir: &Path, port: u16, host_key: &Path) -> Child {
     let listen: String = LISTEN_ADDRESSES
         .iter()
+        .chain(&MORE_ADDRESSES)
         .map(|address| format!("ListenAddress {address}\n"))
         .collect();
     let config = dir.join("sshd_config");
@@ -246,8 +250,8 @@ fn spawn_sshd(dir: &Path, port: u16, host_key: &Path) -> Child {
         .spawn()
         .expect("start sshd");
     let deadline = Instant::now() + Duration::from_secs(15);
-    for address in LISTEN_ADDRESSES {
-        while TcpStream::connect((address, port)).is_err() {
+    for address in LISTEN_ADDRESSES.iter().chain(&MORE_ADDRESSES) {
+        while TcpStream::connect((*address, port)).is_err() {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(
                     "sshd exited ({status}): {}",
