@@ -20,6 +20,11 @@ use crate::{
 /// or an unreadable cron).
 pub fn next_occurrence(cron: &str, timezone: &str, now: DateTime<Utc>) -> Option<NaiveDateTime> {
     let window = DeployWindow::parse(cron, timezone).ok()?;
+    next_occurrence_of(&window, now)
+}
+
+/// The next occurrence of a parsed cron after the minute of `now` (none within a year).
+pub fn next_occurrence_of(window: &DeployWindow, now: DateTime<Utc>) -> Option<NaiveDateTime> {
     let minute = now.with_second(0)?.with_nanosecond(0)?;
     window
         .next_opening(minute + Duration::minutes(1))

@@ -14,7 +14,7 @@ use crate::{
         schedules::{self, ScheduleRow, target},
     },
     domain::audit::{self, NewEvent},
-    execution::schedules::next_occurrence,
+    execution::schedules::{next_occurrence, next_occurrence_of},
 };
 
 /// The longest cron text or zone name.
@@ -62,6 +62,19 @@ fn target_of(input: &ScheduleInput) -> JobsResult<(&'static str, String)> {
     }
 }
 
+/// The most schedules one instance or joint line may have (each fires through every gate; more
+/// would only make it easy to flood the queue of runs and requests).
+const MAX_SCHEDULES_PER_TARGET: usize = 20;
+
+/// The field naming a schedule's target of `kind`.
+fn target_field(kind: &str) -> &'static str {
+    if kind == target::INSTANCE {
+        "instance_id"
+    } else {
+        "jointline_id"
+    }
+}
+
 /// The schedule `id`, or `schedule_not_found`.
 fn existing_schedule(
     connection: &mut common::db::DbConnection,
@@ -84,11 +97,7 @@ impl JobsService {
         let (kind, target_id) = target_of(&input)?;
         if target_id.chars().count() > MAX_TEXT_CHARS {
             return Err(invalid(
-                if kind == target::INSTANCE {
-                    "instance_id"
-                } else {
-                    "jointline_id"
-                },
+                target_field(kind),
                 format!("at most {MAX_TEXT_CHARS} characters"),
             ));
         }
@@ -109,10 +118,10 @@ impl JobsService {
                 ),
             ));
         }
-        DeployWindow::parse(&cron, &timezone)
+        let window = DeployWindow::parse(&cron, &timezone)
             .map_err(|refused| invalid("cron", format!("{cron:?}: {refused}")))?;
         let enabled = input.enabled.unwrap_or(true);
-        let next_fire = next_occurrence(&cron, &timezone, chrono::Utc::now());
+        let next_fire = next_occurrence_of(&window, chrono::Utc::now());
         if next_fire.is_none() {
             return Err(invalid(
                 "cron",
@@ -145,6 +154,16 @@ impl JobsService {
                         kind: RecordKind::JointLine,
                         id: stored.target_id.clone(),
                     });
+                }
+                let existing = schedules::of_target(connection, &stored.target_kind, &stored.target_id)?;
+                if existing.len() >= MAX_SCHEDULES_PER_TARGET {
+                    return Err(invalid(
+                        target_field(&stored.target_kind),
+                        format!(
+                            "{:?} has {MAX_SCHEDULES_PER_TARGET} schedules already: delete one first",
+                            stored.target_id
+                        ),
+                    ));
                 }
                 schedules::insert(connection, &stored)?;
                 let event = NewEvent::new(&origin, "schedule.create", "schedule", &stored.id)

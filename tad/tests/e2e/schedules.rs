@@ -159,3 +159,37 @@ async fn each_occurrence_fires_once_over_two_replicas_and_a_missed_one_can_be_sk
     );
     assert_eq!(runs_of(&admin, &instance).await.len(), 1, "nothing ran");
 }
+
+/// One instance has at most 20 schedules: the 21st is refused naming `instance_id` (nothing is
+/// stored), and deleting one makes room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_has_at_most_twenty_schedules() {
+    let (_platform, admin) =
+        crate::support::EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
+    app_catalog(&admin, ("pl1", "pl"), ("app1", "shop"), ("env1", "test")).await;
+    let instance = deployable_instance(
+        &admin,
+        ("app1", 2),
+        ("limited", "echo limited\n"),
+        "shop-limited",
+    )
+    .await;
+    let body = json!({"instance_id": instance, "cron": "0 3 * * *", "enabled": false});
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let created = admin.post_ok("/api/schedules", &body).await;
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    let (status, refused) = admin.post("/api/schedules", &body).await;
+    assert_eq!(status, 200, "{refused}");
+    let info = crate::support::assert_failure(&refused, "invalid_field");
+    assert!(
+        info.starts_with("instance_id ") && info.contains("20 schedules already"),
+        "{info}"
+    );
+    let (_, listed) = admin.get("/api/schedules?page_size=100").await;
+    assert_eq!(listed["count"], 20, "nothing stored: {listed}");
+    let (status, answer) = admin.delete(&format!("/api/schedules/{}", ids[0])).await;
+    assert_eq!(status, 200, "{answer}");
+    admin.post_ok("/api/schedules", &body).await;
+}
