@@ -17,10 +17,15 @@ is the peak of that run, for the whole process (gateway + every service).
 Ansible (`ansible-core` in a venv): an inventory of the same N addresses, a playbook of `copy`
 (the same file) + `script` (the same script), `gather_facts: false`, `ansible-playbook -f N`.
 
-For each N (default 50 and 200) each tool runs twice, destinations wiped in between: `cold`
-(TAD pins every host key on first use; Ansible has no ControlPersist master yet) and `warm`
-(TAD connects again, it keeps no connections; Ansible reuses the masters of the cold run, which
-live 60 s). Each run is checked on every host: success reported, artifact md5 and marker on disk.
+For each N (default 50 and 200) each tool runs three times: `cold` and `warm` with the
+destinations wiped before (cold: TAD pins every host key on first use; Ansible has no
+ControlPersist master yet; warm: TAD connects again, it keeps no connections; Ansible reuses the
+masters of the cold run, which live 60 s), then `unchanged`: the same deployment again onto
+hosts that hold the artifact already (TAD asks each host for the file's md5 and sends nothing;
+Ansible's `copy` compares checksums and sends nothing either). Each run is checked on every
+host: success reported, artifact md5 and marker on disk; an unchanged run also that no
+artifact file was written again (same inode and modification time) and, for TAD, that the run
+tree counts no artifact sent.
 
     sudo python3 bench/fanout.py                    # 50 and 200 hosts
     sudo python3 bench/fanout.py --hosts 20 --no-ansible
@@ -425,6 +430,23 @@ def run_tad(api, tad, sshd, instance, ips, dest_of, md5):
             "detail": tree_summary(tree), "cpu": cpu, "run": data["execution_id"]}
 
 
+def artifact_stamps(ips, dest_of):
+    """(inode, mtime ns) of each host's artifact file, None where there is none."""
+    stamps = {}
+    for ip in ips:
+        try:
+            meta = (Path(dest_of(ip)) / "artifacts" / "bench.tar.gz").stat()
+            stamps[ip] = (meta.st_ino, meta.st_mtime_ns)
+        except FileNotFoundError:
+            stamps[ip] = None
+    return stamps
+
+
+def unchanged_failures(ips, before, after):
+    return [f"{ip}: artifact written again" for ip in ips if before[ip] is None
+            or before[ip] != after[ip]]
+
+
 def check_hosts(ips, dest_of, md5):
     failures = []
     for ip in ips:
@@ -655,9 +677,19 @@ def main():
             tad_dest = lambda ip: f"{work}/dest/tad/{ip}"  # noqa: E731
             instance = configure_instance(api, ips, sshd.port, private_key, tad_dest,
                                           artifact_file, script_file, template)
-            for label in ("cold", "warm"):
-                reset_dests(ips, tad_dest)
+            for label in ("cold", "warm", "unchanged"):
+                if label != "unchanged":
+                    reset_dests(ips, tad_dest)
+                stamps = artifact_stamps(ips, tad_dest)
                 result = run_tad(api, tad, sshd, instance, ips, tad_dest, md5)
+                if label == "unchanged":
+                    result["failures"] += unchanged_failures(ips, stamps,
+                                                             artifact_stamps(ips, tad_dest))
+                    tree = api.get(f"/api/executions/{result['run']}")
+                    sent = sum(host.get("artifacts_sent", 0) for step in tree["steps"]
+                               for host in step["hosts"])
+                    if sent:
+                        result["failures"].append(f"the run tree counts {sent} artifacts sent")
                 result.update(tool="TAD", hosts=count, label=label)
                 results.append(result)
                 log(f"TAD      {label}: {result['seconds']:7.2f} s, peak RSS "
@@ -669,10 +701,15 @@ def main():
             if playbook_bin is None:
                 continue
             ansible_dest = lambda ip: f"{work}/dest/ansible/{ip}"  # noqa: E731
-            for label in ("cold", "warm"):
-                reset_dests(ips, ansible_dest)
+            for label in ("cold", "warm", "unchanged"):
+                if label != "unchanged":
+                    reset_dests(ips, ansible_dest)
+                stamps = artifact_stamps(ips, ansible_dest)
                 result = run_ansible(playbook_bin, work, ips, sshd, sshd.client_key,
                                      artifact, script, ansible_dest, md5, control_dir)
+                if label == "unchanged":
+                    result["failures"] += unchanged_failures(ips, stamps,
+                                                             artifact_stamps(ips, ansible_dest))
                 result.update(tool="Ansible", hosts=count, label=label)
                 results.append(result)
                 log(f"Ansible  {label}: {result['seconds']:7.2f} s, Σ RSS of its processes "
@@ -684,7 +721,7 @@ def main():
 
         log(f"\n== results ({datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, "
             f"{args.size_mib} MiB artifact + script, one sshd)")
-        log(f"{'tool':8} {'hosts':>5} {'run':>5} {'wall s':>8} {'peak RSS':>18} {'speed-up':>9}  ok")
+        log(f"{'tool':8} {'hosts':>5} {'run':>9} {'wall s':>8} {'peak RSS':>18} {'speed-up':>9}  ok")
         for result in results:
             if result["tool"] == "TAD":
                 peer = next((other for other in results if other["tool"] == "Ansible"
@@ -695,7 +732,7 @@ def main():
             else:
                 speedup = f"{'':>9}"
                 rss = f"(Σ {result['peak_kib'] / 1024:.0f} MiB)"
-            log(f"{result['tool']:8} {result['hosts']:5} {result['label']:>5} "
+            log(f"{result['tool']:8} {result['hosts']:5} {result['label']:>9} "
                 f"{result['seconds']:8.2f} {rss:>18} {speedup}  "
                 f"{'yes' if not result['failures'] else 'NO'}")
         log(f"TAD lifetime peak RSS (VmHWM of tad serve, all runs after the last reset): "

@@ -28,7 +28,7 @@ use crate::{
             JointLineItem, JointStructure, SaveJointLineBody, SavedWorkOrder, TemplateBody,
             TemplateItem, TemplateSelectItem,
         },
-        plans::{InstancePlanView, PlanBody},
+        plans::{InstancePlanView, JointLinePlanView, PlanBody},
         resource::{
             AdminClusterItem, AdminHostItem, ClusterBody, ClusterItem, ClusterSelectItem,
             ClusterTypeItem, DeletedCluster, DeletedHost, HostBindItem, HostBody, HostIdsBody,
@@ -168,6 +168,7 @@ pub const ROUTES: &[Route] = &[
     post("/api/app/jointline/create", to!(jobs::create_joint_line)).doc("1.7", "joint lines", "Create a joint line").json::<JointLineBody>().data::<String>().audits("joint_line.create", "joint_line"),
     get("/api/app/jointline/get_structure/{id}", to!(jobs::joint_line_structure)).doc("1.5", "joint lines", "Structure of a joint line").data::<JointStructure>(),
     post("/api/app/jointline/save", to!(jobs::save_joint_line)).doc("1.4", "joint lines", "Save a joint line").json::<SaveJointLineBody>().data::<RecordId>().audits("joint_line.save", "joint_line"),
+    post("/api/app/jointline/{id}/plan", to!(plans::plan_joint_line)).doc("issue 21", "executions", "Dry run of 2.1: each node with its parents and its instance's plan (as the instance plan route answers it), every blocker naming its node, and a plan_id that 2.1 takes to run exactly this").optional_json::<PlanBody>().data::<JointLinePlanView>(),
     post("/api/app/jointline/{id}/execution", to!(executions::execute_joint_line)).doc("2.1", "executions", "Run a joint line").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>().audits("joint_line.run", "joint_execution"),
     get("/api/app/productline/select", to!(catalog::product_line_select)).doc("1.1 / 3.1", "catalog", "Product lines").data_list::<IdName>(),
     post("/api/artifact/configure/aos_upload", to!(artifact::configure_upload)).doc("5.11.1", "artifacts", "Upload app-config files").multipart::<Upload>().data_list::<ConfigureFile>().audits("config_file.upload", "config_file"),

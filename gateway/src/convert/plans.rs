@@ -1,5 +1,6 @@
-//! The dry run of 6.1 (issue 21) as `POST /api/app/jobinstance/{id}/plan` answers it: read from
-//! the jobs service's JSON into these types (the OpenAPI schemas), field for field.
+//! The dry runs of 6.1 and 2.1 (issue 21) as `POST /api/app/jobinstance/{id}/plan` and
+//! `POST /api/app/jointline/{id}/plan` answer them: read from the jobs service's JSON into these
+//! types (the OpenAPI schemas), field for field.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,28 @@ pub struct InstancePlanView {
     pub steps: Vec<PlannedStepView>,
     /// What would stop or hold the run (empty: 6.1 would start now).
     pub blockers: Vec<BlockerView>,
+}
+
+/// What 2.1 of the joint line would do now, without doing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JointLinePlanView {
+    /// The same inputs give the same id; send it with 2.1 to run exactly this.
+    pub plan_id: String,
+    pub jointline_id: String,
+    pub use_tad_host: bool,
+    /// The nodes in the joint line's order, each with its parents and its instance's plan.
+    pub nodes: Vec<PlannedNodeView>,
+    /// Every node's blockers, each naming its node and instance (empty: 2.1 would start now).
+    pub blockers: Vec<BlockerView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlannedNodeView {
+    pub sequence: i64,
+    /// The sequences of the nodes it waits for.
+    pub parents: Vec<i64>,
+    /// Its instance's plan, as the instance's plan route answers it.
+    pub plan: InstancePlanView,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -40,6 +63,11 @@ pub struct PlannedStepView {
     pub params: Vec<ParamChangeView>,
     pub scripts: Vec<PlannedScriptView>,
     pub timeout_secs: u64,
+    /// The step's health-gated rollout as saved in 5.6.1 (`batches` or `batch_size`,
+    /// `pause_seconds`, `health`, `max_failed_hosts`, `on_failure`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub rollout: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

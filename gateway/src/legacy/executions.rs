@@ -30,8 +30,9 @@ use crate::{
 pub struct ExecuteBody {
     #[serde(default)]
     use_tad_host: Option<bool>,
-    /// 6.1 only (issue 21): the `plan_id` the plan route answered; the run starts only while
-    /// that is still what would run, else it is refused (`plan_changed`) naming what changed.
+    /// 6.1 and 2.1 only (issue 21): the `plan_id` the plan route answered; the run starts only
+    /// while that is still what would run, else it is refused (`plan_changed`) naming what
+    /// changed.
     #[serde(default)]
     plan_id: Option<String>,
 }
@@ -89,7 +90,7 @@ impl RunStart {
         match self.plan_id {
             Some(_) => Err(ApiError::new(
                 ErrorReason::InvalidField,
-                "plan_id: only 6.1 (executionall) takes a plan_id",
+                "plan_id: only 6.1 (executionall) and 2.1 take a plan_id",
             )),
             None => Ok(self),
         }
@@ -108,10 +109,7 @@ macro_rules! from_run_start {
     )+};
 }
 
-from_run_start!(
-    pb::RollbackRequest => instance_id,
-    pb::ExecuteJointLineRequest => joint_line_id,
-);
+from_run_start!(pb::RollbackRequest => instance_id);
 
 async fn execute(call: Call, id: IdPath, mode: pb::ExecuteMode, run: RunParts) -> Answer {
     let start = RunStart::new(id, &run)?;
@@ -422,6 +420,12 @@ pub async fn delete_webhook(call: Call, id: IdPath) -> Answer {
 /// 2.1 `POST /api/app/jointline/{id}/execution`: the joint line's instances, each when its
 /// parents succeeded (holds like 6.1; `?wait=false` answers at once).
 pub async fn execute_joint_line(call: Call, id: IdPath, run: RunParts) -> Answer {
-    let request = pb::ExecuteJointLineRequest::from(RunStart::new(id, &run)?.without_plan()?);
+    let start = RunStart::new(id, &run)?;
+    let request = pb::ExecuteJointLineRequest {
+        joint_line_id: start.id,
+        use_tad_host: start.use_tad_host,
+        wait: start.wait,
+        plan_id: start.plan_id,
+    };
     run_answer(reply(call.jobs_keyed(&run.2).execute_joint_line(request)).await?)
 }

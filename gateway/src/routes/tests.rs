@@ -12,12 +12,13 @@ use crate::openapi::{
 };
 use crate::routing::Method;
 
-/// The POST routes that only read (5.8.1 at both of its URLs; the dry run of 6.1, which keeps
-/// the plan it answers but changes nothing a user made).
-const READING_POSTS: [&str; 3] = [
+/// The POST routes that only read (5.8.1 at both of its URLs; the dry runs of 6.1 and 2.1, which
+/// keep the plan they answer but change nothing a user made).
+const READING_POSTS: [&str; 4] = [
     "/api/app/jobinstance/{id}/{cpm_id}/{sequence}/alldata/read",
     "/api/jobinstance/{id}/{cpm_id}/{sequence}/出",
     "/api/app/jobinstance/{id}/plan",
+    "/api/app/jointline/{id}/plan",
 ];
 
 #[test]

@@ -68,6 +68,10 @@ pub struct PlannedStep {
     pub params: Vec<ParamChange>,
     pub scripts: Vec<PlannedScript>,
     pub timeout_secs: u64,
+    /// The step's health-gated rollout (its health check, failure limit and what a failure
+    /// does), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::domain::rollout::Rollout>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -282,7 +286,7 @@ impl Engine {
         })
     }
 
-    fn plan_id_of(
+    pub(super) fn plan_id_of(
         &self,
         instance_id: &str,
         use_tad_host: bool,
@@ -410,6 +414,7 @@ fn planned_step(plan: &StepPlan, before: Option<&StepPlan>) -> PlannedStep {
             })
             .collect(),
         timeout_secs: plan.timeout_secs,
+        rollout: plan.rollout.clone(),
     }
 }
 

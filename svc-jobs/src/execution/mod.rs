@@ -12,6 +12,7 @@ pub mod events;
 mod host;
 pub mod idempotency;
 pub mod joint;
+pub mod joint_plan;
 mod launch;
 pub mod plan;
 mod reads;

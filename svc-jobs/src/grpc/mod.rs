@@ -333,6 +333,13 @@ common::grpc_api! {
             .map_err(|error| proto::ErrorReason::InternalError.status(format!("the plan: {error}")))?;
         pb::InstancePlan { plan_id: plan.plan_id, plan_json }
     }
+    plan_joint_line(&self, actor: Actor, body: pb::PlanJointLineRequest) -> pb::JointLinePlan {
+        let (id, use_tad_host) = (&body.joint_line_id, body.use_tad_host);
+        let plan = self.service.plan_joint_line(&actor, id, use_tad_host).await?;
+        let plan_json = serde_json::to_string(&plan)
+            .map_err(|error| proto::ErrorReason::InternalError.status(format!("the plan: {error}")))?;
+        pb::JointLinePlan { plan_id: plan.plan_id, plan_json }
+    }
     stop_execution(&self, actor: Actor, body: pb::IdRequest) -> pb::ExecuteResponse {
         self.service.stop_execution(&actor, &body.id).await?.into()
     }
@@ -358,7 +365,8 @@ common::grpc_api! {
     ) -> pb::ExecuteResponse {
         let (joint_line_id, use_tad_host) = (&body.joint_line_id, body.use_tad_host);
         let request = RunRequest::JointLine { joint_line_id, use_tad_host };
-        call.start(&self.service, request, body.wait).await?.into()
+        let plan_id = body.plan_id.as_deref();
+        call.start_planned(&self.service, request, plan_id, body.wait).await?.into()
     }
     create_schedule(&self, actor: Actor, body: pb::CreateScheduleRequest) -> pb::Schedule {
         schedule_to_proto(self.service.create_schedule(&actor, schedule_input(body)).await?)

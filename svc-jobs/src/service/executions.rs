@@ -166,8 +166,8 @@ impl JobsService {
         answer(started, wait).await
     }
 
-    /// [`JobsService::start_run`] of 6.1 with the plan id a dry run answered: refused, naming
-    /// what changed, unless that is still what would run.
+    /// [`JobsService::start_run`] of 6.1 or 2.1 with the plan id a dry run answered: refused,
+    /// naming what changed, unless that is still what would run.
     pub async fn start_planned_run(
         &self,
         actor: &Actor,
@@ -197,15 +197,36 @@ impl JobsService {
                         .check_plan(instance_id, use_tad_host, plan_id)
                         .await?;
                 }
+                RunRequest::JointLine {
+                    joint_line_id,
+                    use_tad_host,
+                } => {
+                    self.engine
+                        .check_joint_plan(joint_line_id, use_tad_host, plan_id)
+                        .await?;
+                }
                 _ => {
                     return Err(JobsError::Invalid {
                         field: "plan_id",
-                        message: "only 6.1 (executionall) takes a plan_id".to_owned(),
+                        message: "only 6.1 (executionall) and 2.1 take a plan_id".to_owned(),
                     });
                 }
             }
         }
         self.start_run(actor, request, wait, idempotency_key).await
+    }
+
+    /// The dry run of 2.1 of a joint line (any signed-in role reads it).
+    pub async fn plan_joint_line(
+        &self,
+        actor: &Actor,
+        joint_line_id: &str,
+        use_tad_host: bool,
+    ) -> JobsResult<crate::execution::joint_plan::JointLinePlan> {
+        require_reader(actor)?;
+        self.engine
+            .plan_joint_line(joint_line_id, use_tad_host)
+            .await
     }
 
     /// The dry run of 6.1 of an instance (any signed-in role reads it).

@@ -30,6 +30,7 @@ mod failover;
 mod gateway_contract;
 mod input_limits;
 mod jobs_contract;
+mod joint_plan;
 mod leftovers;
 mod output_integrity;
 mod package_templates;

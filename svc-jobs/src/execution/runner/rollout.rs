@@ -21,6 +21,7 @@ use crate::{
     db::models::runs::{self, HostTaskRow, RunRow, RunStepRow, state},
     domain::{
         JobsError, JobsResult,
+        audit::{self, NewEvent, Origin},
         rollout::{self, Rollout},
     },
 };
@@ -241,6 +242,7 @@ pub(super) async fn begin_rollback(
         .map(|step| step.sequence)
         .collect();
     let rolled_text = rolled.join("; ");
+    let (application_id, env_id) = (run.application_id.clone(), run.env_id.clone());
     inner
         .events
         .record_decided(&run.id, move |connection| {
@@ -266,6 +268,18 @@ pub(super) async fn begin_rollback(
                 ));
             }
             runs::insert_steps(connection, &rows)?;
+            let event = NewEvent::new(
+                &Origin::system(),
+                "execution.auto_rollback",
+                "execution",
+                &owned_run,
+            )
+            .app(Some(&application_id))
+            .env(Some(&env_id))
+            .change(audit::created("rolled_back_to", &previous_id))
+            .change(audit::created("hosts", &rolled_text))
+            .change(audit::created("reason", &owned_reason));
+            audit::append(connection, event)?;
             events.push((
                 "rollback".to_owned(),
                 json!({"scope": "rollback", "status": state::RUNNING, "to_execution": previous_id,

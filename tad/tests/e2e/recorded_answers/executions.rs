@@ -1,7 +1,7 @@
 //! Runs on the TAD host itself (`use_tad_host`, no sshd): 6.1 on a ready instance, the run tree,
 //! its log chunks and its finished event stream, the instance's history, 6.2 one step, 6.3 with
-//! nothing running, a failing run and its retry, rollback, and a joint line run (2.1) with its
-//! structure; refusals for a viewer and unknown ids.
+//! nothing running, a failing run and its retry, rollback, and a joint line's plan and run (2.1)
+//! with its structure; refusals for a viewer and unknown ids.
 
 use serde_json::{Value, json};
 
@@ -164,7 +164,40 @@ async fn read_run(recorder: &mut Recorder, run: &str) {
 }
 
 async fn joint_run(recorder: &mut Recorder, line: &str) {
+    // The dry run of 2.1 (issue 21): its plan ids are keyed by the platform's credential key,
+    // recorded as names; a malformed plan id is refused by field.
+    let planned = recorder
+        .post(
+            "viewer",
+            &format!("/api/app/jointline/{line}/plan"),
+            local(),
+        )
+        .await;
+    let joint_plan_id = planned.text_at("/data/plan_id");
+    recorder
+        .normaliser
+        .literal(&joint_plan_id, "<joint plan_id>");
+    let nodes = planned.body["data"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (index, node) in nodes.iter().enumerate() {
+        if let Some(id) = node["plan"]["plan_id"].as_str() {
+            recorder
+                .normaliser
+                .literal(id, &format!("<node {index} plan_id>"));
+        }
+    }
+    let normalised = recorder.normaliser.value(&planned.body);
+    recorder.replace_last_body(normalised);
     let path = format!("/api/app/jointline/{line}/execution");
+    recorder
+        .post(
+            "admin",
+            &path,
+            json!({"use_tad_host": true, "plan_id": "nope"}),
+        )
+        .await;
     start(recorder, "viewer", &path).await;
     if let Some(joint) = start(recorder, "admin", &path).await {
         let tree = format!("/api/executions/{joint}");
