@@ -245,6 +245,16 @@ async fn a_rollout_whose_second_batch_fails_its_health_check_rolls_back_even_acr
         vec![2, 2, 2],
         "{plan}"
     );
+    let planned = &plan["steps"][0]["rollout"];
+    assert_eq!(
+        (
+            planned["on_failure"].clone(),
+            planned["max_failed_hosts"].clone(),
+            planned["health"]["http"]["expect_status"].clone()
+        ),
+        (json!("rollback"), json!(0), json!(200)),
+        "the plan shows the rollout: {plan}"
+    );
     let answer = execute(
         &admin,
         &instance,
@@ -449,6 +459,15 @@ async fn a_rollout_whose_second_batch_fails_its_health_check_rolls_back_even_acr
             && body["status"] == "rolled_back"
     })
     .await;
+
+    // The audit trail: the rollback and its resume, by the system.
+    for action in ["execution.auto_rollback", "execution.resume"] {
+        let (_, trail) = admin
+            .get(&format!("/api/audit?action={action}&actor=system"))
+            .await;
+        assert_eq!(trail["count"], 1, "{action}: {trail}");
+        assert_eq!(trail["results"][0]["object_id"], second.as_str(), "{trail}");
+    }
 
     // The instance can deploy again: with the health fixed, version 2 goes out to every host.
     health.broken.store(false, Ordering::SeqCst);
