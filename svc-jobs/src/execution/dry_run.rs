@@ -247,21 +247,13 @@ impl Engine {
         if self.plan_id_of(instance_id, use_tad_host, &fresh)? == plan_id {
             return Ok(());
         }
-        let owned_plan = plan_id.to_owned();
         let stored = self
-            .inner
-            .database
-            .run(move |connection| Ok::<_, JobsError>(run_plans::find(connection, &owned_plan)?))
-            .await?
-            .filter(|row| row.instance_id == instance_id);
-        let Some(stored) = stored else {
-            return Err(JobsError::PlanChanged {
-                message: format!(
-                    "plan_id {plan_id:?} is not a plan of job instance {instance_id:?} (plans are kept {} days): ask for the plan again",
-                    run_plans::KEPT_DAYS
-                ),
-            });
-        };
+            .kept_plan(
+                plan_id,
+                instance_id,
+                &format!("job instance {instance_id:?}"),
+            )
+            .await?;
         let sealed: Vec<String> =
             serde_json::from_str(&stored.plans).map_err(|error| JobsError::Invalid {
                 field: "plans",
@@ -292,13 +284,38 @@ impl Engine {
         use_tad_host: bool,
         plans: &[StepPlan],
     ) -> JobsResult<String> {
-        let text = serde_json::to_string(&(instance_id, use_tad_host, plans)).map_err(|error| {
-            JobsError::Invalid {
-                field: "plans",
-                message: error.to_string(),
-            }
+        self.fingerprint_of(&(instance_id, use_tad_host, plans))
+    }
+
+    /// The keyed fingerprint of `value`'s JSON: a plan id.
+    pub(super) fn fingerprint_of(&self, value: &impl Serialize) -> JobsResult<String> {
+        let text = serde_json::to_string(value).map_err(|error| JobsError::Invalid {
+            field: "plans",
+            message: error.to_string(),
         })?;
         Ok(self.inner.sealer.fingerprint(text.as_bytes()))
+    }
+
+    /// The kept plan `plan_id` of `owner` (an instance id, or a joint line's key), or
+    /// `plan_changed` saying it is not one of `what`'s plans.
+    pub(super) async fn kept_plan(
+        &self,
+        plan_id: &str,
+        owner: &str,
+        what: &str,
+    ) -> JobsResult<RunPlanRow> {
+        let owned_plan = plan_id.to_owned();
+        self.inner
+            .database
+            .run(move |connection| Ok::<_, JobsError>(run_plans::find(connection, &owned_plan)?))
+            .await?
+            .filter(|row| row.instance_id == owner)
+            .ok_or_else(|| JobsError::PlanChanged {
+                message: format!(
+                    "plan_id {plan_id:?} is not a plan of {what} (plans are kept {} days): ask for the plan again",
+                    run_plans::KEPT_DAYS
+                ),
+            })
     }
 
     /// A blocker per host of the plans whose SSH host key is not pinned yet.

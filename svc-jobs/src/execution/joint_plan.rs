@@ -82,14 +82,7 @@ impl Engine {
         use_tad_host: bool,
         nodes: &[NodePlanId],
     ) -> JobsResult<String> {
-        let text =
-            serde_json::to_string(&("jointline", id, use_tad_host, nodes)).map_err(|error| {
-                JobsError::Invalid {
-                    field: "plans",
-                    message: error.to_string(),
-                }
-            })?;
-        Ok(self.inner.sealer.fingerprint(text.as_bytes()))
+        self.fingerprint_of(&("jointline", id, use_tad_host, nodes))
     }
 
     /// The dry run of 2.1 of joint line `id` (kept under its plan id, as each node's plan is).
@@ -168,21 +161,9 @@ impl Engine {
         if self.joint_plan_id(id, use_tad_host, &fresh)? == plan_id {
             return Ok(());
         }
-        let (owned_plan, kept) = (plan_id.to_owned(), kept_as(id));
         let stored = self
-            .inner
-            .database
-            .run(move |connection| Ok::<_, JobsError>(run_plans::find(connection, &owned_plan)?))
-            .await?
-            .filter(|row| row.instance_id == kept);
-        let Some(stored) = stored else {
-            return Err(JobsError::PlanChanged {
-                message: format!(
-                    "plan_id {plan_id:?} is not a plan of joint line {id:?} (plans are kept {} days): ask for the plan again",
-                    run_plans::KEPT_DAYS
-                ),
-            });
-        };
+            .kept_plan(plan_id, &kept_as(id), &format!("joint line {id:?}"))
+            .await?;
         let before: Vec<NodePlanId> =
             serde_json::from_str(&stored.plans).map_err(|error| JobsError::Invalid {
                 field: "plans",

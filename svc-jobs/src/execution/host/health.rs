@@ -30,8 +30,18 @@ pub(crate) async fn check_host(
     let tries = http.retries.saturating_add(1);
     let mut last = String::new();
     let mut passed = false;
+    let client = common::https::build(
+        common::https::client_builder()
+            .timeout(Duration::from_secs(http.timeout_seconds))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy(),
+        "health checks",
+    );
     for attempt in 1..=tries {
-        let answer = ask(http, &task.host_ip).await;
+        let answer = match &client {
+            Ok(client) => ask(client, http, &task.host_ip).await,
+            Err(error) => Err(error.to_string()),
+        };
         passed = answer.is_ok();
         last = match answer {
             Ok(said) | Err(said) => said,
@@ -76,17 +86,10 @@ pub(crate) async fn check_host(
     }
 }
 
-/// One try: `Ok` with what the host answered when it is the expected status, else `Err` with
-/// what went wrong. Redirects are not followed (the check reaches the host and nothing else).
-async fn ask(http: &HttpCheck, host: &str) -> Result<String, String> {
-    let client = common::https::build(
-        common::https::client_builder()
-            .timeout(Duration::from_secs(http.timeout_seconds))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy(),
-        "health checks",
-    )
-    .map_err(|error| error.to_string())?;
+/// One try with `client` (built once per host's check: it follows no redirect, so the check
+/// reaches the host and nothing else): `Ok` with what the host answered when it is the expected
+/// status, else `Err` with what went wrong.
+async fn ask(client: &reqwest::Client, http: &HttpCheck, host: &str) -> Result<String, String> {
     match client.get(http.url_for(host)).send().await {
         Ok(response) => {
             let status = response.status().as_u16();

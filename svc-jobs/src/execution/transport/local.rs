@@ -138,12 +138,7 @@ impl Transport for LocalTransport {
 
     async fn kill(&self, key: &str) -> Result<Reaped, TransportError> {
         process_group::check_key(key).map_err(command_error)?;
-        let mode = if self.runs.mark_killed(key) {
-            KillMode::Mark
-        } else {
-            KillMode::NoMark
-        };
-        self.kill_group(key, mode).await
+        self.kill_group(key, self.runs.kill_mode(key)).await
     }
 
     async fn probe(&self, key: &str) -> Result<Reaped, TransportError> {

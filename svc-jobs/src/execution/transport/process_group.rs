@@ -275,6 +275,17 @@ impl PendingRuns {
         })
     }
 
+    /// How [`super::Transport::kill`] kills under `key`: marking the pending run of this
+    /// transport killed (and the target's kill mark left for a command not started yet) when
+    /// there is one.
+    pub(super) fn kill_mode(&self, key: &str) -> KillMode {
+        if self.mark_killed(key) {
+            KillMode::Mark
+        } else {
+            KillMode::NoMark
+        }
+    }
+
     /// Notes that the run under `key` is being killed; answers whether one is pending.
     pub(super) fn mark_killed(&self, key: &str) -> bool {
         let Ok(runs) = self.runs.lock() else {
