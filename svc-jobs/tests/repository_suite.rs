@@ -495,6 +495,45 @@ async fn instances_using_a_template_come_oldest_first(database: Database) {
     assert_eq!(names.1, ["r1", "r0", "r2"], "rollback templates too");
 }
 
+/// A run is held by the replica that claimed it until its lease expired and the sweep settled
+/// it, or another replica took it: a replica frozen past its lease then writes nothing more.
+async fn a_run_is_held_by_its_owner_until_settled(database: Database) {
+    let held = database
+        .transaction(|connection| {
+            let now = now_utc();
+            templates::insert(connection, &template("t1", "apache2"))?;
+            instances::insert(connection, &instance("i1", "a", "a1"))?;
+            runs::insert(connection, &run_row("interrupted", now))?;
+            let mut held = Vec::new();
+            held.push(runs::held_by(connection, "r1", "replica-a")?);
+            runs::claim(
+                connection,
+                "r1",
+                "replica-a",
+                now,
+                now - chrono::Duration::seconds(1),
+            )?;
+            held.push(runs::held_by(connection, "r1", "replica-a")?);
+            held.push(runs::held_by(connection, "r1", "replica-b")?);
+            // Its lease ran out: the sweep settles it.
+            assert!(runs::interrupt_expired(connection, "r1", now)?);
+            held.push(runs::held_by(connection, "r1", "replica-a")?);
+            runs::claim(
+                connection,
+                "r1",
+                "replica-b",
+                now,
+                now + chrono::Duration::seconds(30),
+            )?;
+            held.push(runs::held_by(connection, "r1", "replica-a")?);
+            held.push(runs::held_by(connection, "r1", "replica-b")?);
+            Ok::<_, common::db::DbError>(held)
+        })
+        .await
+        .expect("write");
+    assert_eq!(held, [false, true, false, false, false, true]);
+}
+
 database_test_suite!(MIGRATIONS;
     instances_using_a_template_come_oldest_first,
     instances_filter_page_and_keep_steps,
@@ -502,4 +541,5 @@ database_test_suite!(MIGRATIONS;
     plaintext_values_are_sealed_at_start,
     a_log_reads_on_past_many_tiny_chunks,
     host_tasks_that_may_still_run_are_kept,
+    a_run_is_held_by_its_owner_until_settled,
 );

@@ -121,6 +121,10 @@ common::rules_error! {
         PlanChanged { message: String },
         #[error("job instance {instance_id:?} has no running execution")]
         NotRunning { instance_id: String },
+        /// This replica no longer holds the run it works: its lease ran out and the sweep
+        /// settled the run (a frozen or starved replica); it writes nothing more about it.
+        #[error("this replica no longer holds run {run_id}: its lease ran out and the run was settled")]
+        LeaseLost { run_id: String },
         #[error("job instance {instance_id:?} cannot run yet: {message}")]
         NotReady {
             instance_id: String,

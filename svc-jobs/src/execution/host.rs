@@ -187,6 +187,8 @@ async fn host_status(
         artifacts,
     } = ended;
     let task_id = task.id.clone();
+    let run_id = task.run_id.clone();
+    let owner = inner.replica.clone();
     let owned_message = message.clone();
     let mut event = json!({
         "scope": "host",
@@ -204,6 +206,7 @@ async fn host_status(
     inner
         .events
         .record(&task.run_id, "host", event, move |connection| {
+            super::ensure_held(connection, &run_id, &owner)?;
             runs::set_host_task_status(
                 connection,
                 &task_id,

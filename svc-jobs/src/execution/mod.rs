@@ -205,16 +205,26 @@ impl Inner {
         now_utc() + chrono::Duration::seconds(i64::try_from(self.options.lease_secs).unwrap_or(30))
     }
 
-    /// Waits a second, then extends this replica's lease on the run `id` with `renew` (the run
-    /// or joint run query: id, owner, until), answering what it answered. A write: it takes the
-    /// writers' turn like every other (on SQLite, a write outside it made a concurrent
-    /// read-then-write transaction, e.g. a log append, fail as busy).
+    /// Waits a second, then extends this replica's lease on the run `id` with `renew` (see
+    /// [`Inner::renew_lease`]).
     pub(crate) async fn renew_lease_later<T: Send + 'static>(
         &self,
         id: &str,
         renew: fn(&mut DbConnection, &str, &str, chrono::NaiveDateTime) -> diesel::QueryResult<T>,
     ) -> Result<T, DbError> {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        self.renew_lease(id, renew).await
+    }
+
+    /// Extends this replica's lease on the run `id` with `renew` (the run or joint run query:
+    /// id, owner, until), answering what it answered. A write: it takes the writers' turn like
+    /// every other (on SQLite, a write outside it made a concurrent read-then-write transaction,
+    /// e.g. a log append, fail as busy).
+    pub(crate) async fn renew_lease<T: Send + 'static>(
+        &self,
+        id: &str,
+        renew: fn(&mut DbConnection, &str, &str, chrono::NaiveDateTime) -> diesel::QueryResult<T>,
+    ) -> Result<T, DbError> {
         let owner = self.replica.clone();
         let until = self.lease_until();
         let id = id.to_owned();
@@ -472,4 +482,18 @@ fn existing_run(connection: &mut DbConnection, id: &str) -> JobsResult<RunRow> {
         kind: RecordKind::Execution,
         id: id.to_owned(),
     })
+}
+
+/// Fails with [`JobsError::LeaseLost`] unless the replica `owner` still holds the run `run_id`
+/// (see [`runs::held_by`]): called first in every transaction that writes what a run's work did,
+/// so a replica that lost its lease while frozen or starved writes nothing over what the replica
+/// resuming the run counts on.
+fn ensure_held(connection: &mut DbConnection, run_id: &str, owner: &str) -> JobsResult<()> {
+    if runs::held_by(connection, run_id, owner)? {
+        Ok(())
+    } else {
+        Err(JobsError::LeaseLost {
+            run_id: run_id.to_owned(),
+        })
+    }
 }

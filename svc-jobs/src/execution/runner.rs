@@ -2,21 +2,19 @@
 //! parallel (up to the configured limit, in rolling batches when the step asks), and writes every
 //! status change with its event. A failed step ends the run; so does a stop or a lost lease.
 
+mod lease;
 mod rollout;
 
 use std::{
     collections::HashMap,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, atomic::Ordering},
     time::Duration,
 };
 
 use common::{db::DbConnection, ids::new_id, time::now_utc};
 use futures::future::join_all;
 use serde_json::json;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 
 use super::{
     Inner, Mode, PAUSED, RunEnd,
@@ -120,14 +118,22 @@ pub(crate) async fn execute(
     stop_sender: watch::Sender<bool>,
     stop: watch::Receiver<bool>,
 ) -> RunEnd {
-    let lease_lost = Arc::new(AtomicBool::new(false));
-    let keeper = tokio::spawn(keep_lease(
+    let (lost_sender, lost) = oneshot::channel();
+    let keeper = tokio::spawn(lease::keep_lease(
         inner.clone(),
         run_id.clone(),
         stop_sender,
-        lease_lost.clone(),
+        lost_sender,
     ));
-    let outcome = work(&inner, &run_id, mode, stop).await;
+    // A replica that gave the run up drops its work where it is (as a kill would): the replica
+    // that resumes it reaps what was left on the hosts.
+    let outcome = tokio::select! {
+        outcome = work(&inner, &run_id, mode, stop) => outcome,
+        () = lease::given_up(lost) => {
+            keeper.abort();
+            return gave_up();
+        }
+    };
     keeper.abort();
     let WorkEnd {
         mut status,
@@ -135,6 +141,7 @@ pub(crate) async fn execute(
         last_step,
     } = match outcome {
         Ok(ended) => ended,
+        Err(JobsError::LeaseLost { .. }) => return gave_up(),
         Err(error) => WorkEnd::new(
             state::FAILED,
             Some(format!("the run could not go on: {error}")),
@@ -146,12 +153,6 @@ pub(crate) async fn execute(
         message = Some(
             "the jobs service shut down before the run finished; run it again to resume".to_owned(),
         );
-    }
-    if lease_lost.load(Ordering::SeqCst) {
-        return RunEnd {
-            status: state::INTERRUPTED.to_owned(),
-            message: Some("this replica lost the run's lease; another one marked it".to_owned()),
-        };
     }
     crash_point::reached(crash_point::BEFORE_RUN_END);
     let owner = inner.replica.clone();
@@ -183,11 +184,11 @@ pub(crate) async fn execute(
                     finish_status.as_str()
                 };
                 instances::set_status(connection, &run.instance_id, instance_status)?;
+                events.push((
+                    "run".to_owned(),
+                    json!({"scope": "run", "status": finish_status, "message": finish_message}),
+                ));
             }
-            events.push((
-                "run".to_owned(),
-                json!({"scope": "run", "status": finish_status, "message": finish_message}),
-            ));
             Ok(events)
         })
         .await;
@@ -198,6 +199,18 @@ pub(crate) async fn execute(
         notify_finished(&inner, &run_id).await;
     }
     RunEnd { status, message }
+}
+
+/// How a run ends here that this replica gave up (its lease is gone or going): nothing is
+/// written; the sweep settles it and any replica resumes it.
+fn gave_up() -> RunEnd {
+    RunEnd {
+        status: state::INTERRUPTED.to_owned(),
+        message: Some(
+            "this replica gave the run up: it could no longer be sure it held the run's lease"
+                .to_owned(),
+        ),
+    }
 }
 
 /// Posts the finished run to the webhooks: ids, outcome, times (UTC, RFC 3339), failed hosts.
@@ -250,36 +263,6 @@ pub(super) async fn notify_finished(inner: &Inner, run_id: &str) {
             "failed_hosts": failed_hosts,
         }),
     );
-}
-
-/// Renews the lease every second and turns a stop asked through the database (from any
-/// replica) into the local stop signal. A lease found taken means another replica declared
-/// this run interrupted: stop working on it.
-async fn keep_lease(
-    inner: Arc<Inner>,
-    run_id: String,
-    stop: watch::Sender<bool>,
-    lost: Arc<AtomicBool>,
-) {
-    loop {
-        let renewed = inner.renew_lease_later(&run_id, runs::renew_lease).await;
-        match renewed {
-            Ok(Some(true)) => {
-                let _ = stop.send(true);
-            }
-            Ok(Some(false)) => {}
-            Ok(None) => {
-                tracing::warn!(run = %run_id, "run lease lost; stopping its work here");
-                lost.store(true, Ordering::SeqCst);
-                let _ = stop.send(true);
-                return;
-            }
-            Err(error) => {
-                // The lease outlives a few failed renewals; the sweeper decides when it is gone.
-                tracing::warn!(run = %run_id, %error, "cannot renew the run lease");
-            }
-        }
-    }
 }
 
 async fn work(
@@ -429,9 +412,11 @@ fn step_plan(inner: &Inner, step: &runs::RunStepRow) -> JobsResult<StepPlan> {
 /// Records the end of a step that did not end the run, with its event.
 async fn step_status(inner: &Inner, run_id: &str, end: StepEnd) -> JobsResult<()> {
     let owned_run = run_id.to_owned();
+    let owner = inner.replica.clone();
     inner
         .events
         .record_decided(run_id, move |connection| {
+            super::ensure_held(connection, &owned_run, &owner)?;
             end.write(connection, &owned_run)?;
             Ok(vec![end.event()])
         })
@@ -538,6 +523,7 @@ async fn run_step(
     };
     let rows = tasks.clone();
     let owned_run = run.id.clone();
+    let owner = inner.replica.clone();
     inner
         .events
         .record(
@@ -550,6 +536,7 @@ async fn run_step(
                 "hosts": tasks.iter().map(|task| json!({"host_task": task.id, "host_ip": task.host_ip})).collect::<Vec<_>>(),
             }),
             move |connection| {
+                super::ensure_held(connection, &owned_run, &owner)?;
                 if fresh {
                     runs::delete_host_tasks_of_step(connection, &owned_run, sequence, &[])?;
                     runs::insert_host_tasks(connection, &rows)?;

@@ -53,6 +53,7 @@ common::service_error! {
             JobsError::Upstream(_)
             | JobsError::Database(_)
             | JobsError::Export(_)
+            | JobsError::LeaseLost { .. }
             | JobsError::Sealing { .. } => ErrorReason::InternalError,
         }
     }

@@ -131,6 +131,13 @@ common::row_queries! { runs, RunRow;
         set status.eq(state::RUNNING), owner.eq(owner), lease_until.eq(lease_until),
             stop_requested.eq(false), message.eq(None::<String>),
             end_time.eq(None::<NaiveDateTime>);
+    /// Whether `owner` still works the run (it runs under that owner's lease); its row stays
+    /// locked until the transaction ends, so the sweep settles the run either before (and the
+    /// caller writes nothing) or after the caller's writes. A replica that lost its lease while
+    /// it was frozen or starved writes nothing more about the run through this.
+    pub fn held_by(run_id: &str, owner: &str) -> update_one
+        where id.eq(run_id), owner.eq(owner), status.eq(state::RUNNING)
+        set owner.eq(owner);
     /// Records the first start of a run taken up (a later one keeps it).
     fn record_first_start(run_id: &str, now: NaiveDateTime) -> update
         where id.eq(run_id), start_time.is_null() set start_time.eq(now);

@@ -243,9 +243,11 @@ pub(super) async fn begin_rollback(
         .collect();
     let rolled_text = rolled.join("; ");
     let (application_id, env_id) = (run.application_id.clone(), run.env_id.clone());
+    let owner = inner.replica.clone();
     inner
         .events
         .record_decided(&run.id, move |connection| {
+            crate::execution::ensure_held(connection, &owned_run, &owner)?;
             let now = now_utc();
             runs::skip_pending_host_tasks(connection, &owned_run, failed_sequence, now)?;
             runs::set_step_status(

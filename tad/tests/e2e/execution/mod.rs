@@ -32,6 +32,7 @@ mod approvals;
 mod chaos;
 mod crash;
 mod deploy;
+mod frozen;
 mod idempotency;
 mod joint;
 mod plans;
