@@ -4,6 +4,15 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// A script of a step that may not run (not reviewed): its name, file and role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisabledScript<'a> {
+    pub script_name: &'a str,
+    pub file_name: &'a str,
+    /// `script` (one of the step's) or `health check script` (its rollout's).
+    pub role: &'static str,
+}
+
 /// The method package a step unpacks and runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackagePlan {
@@ -86,9 +95,34 @@ impl StepPlan {
         host_ips.is_empty() || host_ips.iter().any(|ip| ip == host)
     }
 
-    /// The first script that may not run, if any.
-    pub fn disabled_script(&self) -> Option<&ScriptPlan> {
-        self.scripts.iter().find(|script| !script.able)
+    /// The first script that may not run, if any: one of the step's scripts, or the script of
+    /// its rollout's health check.
+    pub fn disabled_script(&self) -> Option<DisabledScript<'_>> {
+        let health_script = match self
+            .rollout
+            .as_ref()
+            .and_then(|rollout| rollout.health.as_ref())
+        {
+            Some(super::rollout::HealthCheck::Command(check)) => check.script.as_ref(),
+            _ => None,
+        };
+        self.scripts
+            .iter()
+            .find(|script| !script.able)
+            .map(|script| DisabledScript {
+                script_name: &script.script_name,
+                file_name: &script.file_name,
+                role: "script",
+            })
+            .or_else(|| {
+                health_script
+                    .filter(|script| !script.able)
+                    .map(|script| DisabledScript {
+                        script_name: &script.script_name,
+                        file_name: &script.file_name,
+                        role: "health check script",
+                    })
+            })
     }
 
     /// Values that must never appear in a log line: parameter values whose key contains

@@ -153,11 +153,56 @@ impl HttpCheck {
 /// The host part a health check URL must have.
 const HOST_PLACEHOLDER: &str = "{host}";
 
+/// A health check that runs a reviewed script on the host: it passes when the script exits 0.
+/// Only a script of the script library runs (no free command line): the review that gates a
+/// step's scripts gates its health check too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandCheck {
+    pub script_id: String,
+    /// Its arguments (split into argv words like a step script's parameter).
+    #[serde(default)]
+    pub parameter: String,
+    pub timeout_seconds: u64,
+    /// Further tries after a failed one (`interval_seconds` apart).
+    pub retries: u32,
+    pub interval_seconds: u64,
+    /// The script as a run freezes it (name, file, whether it may run); none in the bindings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<CheckScript>,
+}
+
+/// The script of a [`CommandCheck`] as a run froze it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckScript {
+    pub file_name: String,
+    pub script_name: String,
+    /// `shell` or `python`.
+    pub execute_type: String,
+    /// Whether it is reviewed (it may run).
+    pub able: bool,
+}
+
+impl CommandCheck {
+    /// How the check reads in messages: `script <name> (<file>) <parameter>`.
+    pub fn describe(&self) -> String {
+        let name = match &self.script {
+            Some(script) => format!("{} ({})", script.script_name, script.file_name),
+            None => self.script_id.clone(),
+        };
+        if self.parameter.is_empty() {
+            format!("script {name}")
+        } else {
+            format!("script {name} {}", self.parameter)
+        }
+    }
+}
+
 /// How a host's health is checked after its deploy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthCheck {
     Http(HttpCheck),
+    Command(CommandCheck),
 }
 
 /// A step's rollout, as stored and frozen.
@@ -369,10 +414,22 @@ impl Rollout {
 
 fn parse_health(value: &Value) -> Result<HealthCheck, RolloutError> {
     const FIELD: &str = "rollout.health";
-    let map = object(FIELD, value, &["http"])?;
-    let Some(http) = map.get("http") else {
-        return Err(RolloutError::new(FIELD, "must name a check: http"));
-    };
+    let map = object(FIELD, value, &["http", "command"])?;
+    match (map.get("http"), map.get("command")) {
+        (Some(http), None) => parse_http(http),
+        (None, Some(command)) => parse_command(command),
+        (Some(_), Some(_)) => Err(RolloutError::new(
+            FIELD,
+            "must name one check: http or command, not both",
+        )),
+        (None, None) => Err(RolloutError::new(
+            FIELD,
+            "must name a check: http or command",
+        )),
+    }
+}
+
+fn parse_http(http: &Value) -> Result<HealthCheck, RolloutError> {
     const HTTP: &str = "rollout.health.http";
     let check = object(
         HTTP,
@@ -397,6 +454,60 @@ fn parse_health(value: &Value) -> Result<HealthCheck, RolloutError> {
         timeout_seconds: number(check, HTTP, "timeout_seconds", 5, (1, 60))?,
         retries: u32::try_from(number(check, HTTP, "retries", 3, (0, 20))?).unwrap_or(3),
         interval_seconds: number(check, HTTP, "interval_seconds", 2, (1, 60))?,
+    }))
+}
+
+/// The longest script id and parameter of a command check.
+const MAX_SCRIPT_ID: usize = 64;
+const MAX_PARAMETER: usize = 1024;
+
+fn parse_command(command: &Value) -> Result<HealthCheck, RolloutError> {
+    const COMMAND: &str = "rollout.health.command";
+    let check = object(
+        COMMAND,
+        command,
+        &[
+            "script_id",
+            "parameter",
+            "timeout_seconds",
+            "retries",
+            "interval_seconds",
+        ],
+    )?;
+    let script_id = check
+        .get("script_id")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| {
+            RolloutError::new(
+                "rollout.health.command.script_id",
+                "is required: the id of a reviewed script of the script library",
+            )
+        })?;
+    if script_id.chars().count() > MAX_SCRIPT_ID {
+        return Err(RolloutError::new(
+            "rollout.health.command.script_id",
+            format!("must be at most {MAX_SCRIPT_ID} characters"),
+        ));
+    }
+    let parameter = match check.get("parameter") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(text)) if text.chars().count() <= MAX_PARAMETER => text.as_str(),
+        Some(_) => {
+            return Err(RolloutError::new(
+                "rollout.health.command.parameter",
+                format!("must be a string of at most {MAX_PARAMETER} characters"),
+            ));
+        }
+    };
+    Ok(HealthCheck::Command(CommandCheck {
+        script_id: script_id.to_owned(),
+        parameter: parameter.to_owned(),
+        timeout_seconds: number(check, COMMAND, "timeout_seconds", 10, (1, 600))?,
+        retries: u32::try_from(number(check, COMMAND, "retries", 3, (0, 20))?).unwrap_or(3),
+        interval_seconds: number(check, COMMAND, "interval_seconds", 2, (1, 60))?,
+        script: None,
     }))
 }
 
@@ -481,7 +592,9 @@ mod tests {
         let stored = serde_json::to_string(&rollout).expect("json");
         let read: Rollout = serde_json::from_str(&stored).expect("read");
         assert_eq!(read, rollout);
-        let HealthCheck::Http(check) = rollout.health.expect("health");
+        let Some(HealthCheck::Http(check)) = rollout.health else {
+            panic!("an http check")
+        };
         assert_eq!(
             (check.expect_status, check.timeout_seconds, check.retries),
             (200, 5, 3)
@@ -512,10 +625,55 @@ mod tests {
                 json!({"health": {"http": {"url": "http://{host}/", "retries": 99}}}),
                 "rollout.health.http.retries",
             ),
+            (
+                json!({"health": {"http": {"url": "http://{host}/"}, "command": {"script_id": "s1"}}}),
+                "rollout.health",
+            ),
+            (
+                json!({"health": {"command": {"line": "curl localhost"}}}),
+                "rollout.health.command.line",
+            ),
+            (
+                json!({"health": {"command": {"parameter": "x"}}}),
+                "rollout.health.command.script_id",
+            ),
+            (
+                json!({"health": {"command": {"script_id": "s1", "parameter": 5}}}),
+                "rollout.health.command.parameter",
+            ),
+            (
+                json!({"health": {"command": {"script_id": "s1", "timeout_seconds": 0}}}),
+                "rollout.health.command.timeout_seconds",
+            ),
         ];
         for (value, field) in cases {
             assert_eq!(fault(value.clone()).0, field, "{value}");
         }
+    }
+
+    #[test]
+    fn a_command_check_names_a_script_and_reads_back_the_same() {
+        let rollout = parsed(json!({"health": {"command": {"script_id": " s1 ",
+            "parameter": "--port 8080", "retries": 1}}}));
+        let Some(HealthCheck::Command(check)) = &rollout.health else {
+            panic!("a command check")
+        };
+        assert_eq!(check.script_id, "s1");
+        assert_eq!(check.parameter, "--port 8080");
+        assert_eq!(
+            (check.timeout_seconds, check.retries, check.interval_seconds),
+            (10, 1, 2)
+        );
+        assert_eq!(
+            check.script, None,
+            "the script is frozen by a run, not stored"
+        );
+        assert_eq!(check.describe(), "script s1 --port 8080");
+        let stored = serde_json::to_value(&rollout).expect("json");
+        assert_eq!(
+            serde_json::from_value::<Rollout>(stored).expect("read back"),
+            rollout
+        );
     }
 
     #[test]

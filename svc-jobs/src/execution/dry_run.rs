@@ -153,8 +153,8 @@ impl Engine {
                 blockers.push(Blocker {
                     kind: "unreviewed_script",
                     message: format!(
-                        "step {}: script {} ({}) is not reviewed: the step would fail before any host starts",
-                        plan.sequence, script.script_name, script.file_name
+                        "step {}: {} {} ({}) is not reviewed: the step would fail before any host starts",
+                        plan.sequence, script.role, script.script_name, script.file_name
                     ),
                 });
             }

@@ -103,9 +103,7 @@ pub(crate) async fn run_host_task(
         .as_ref()
         .and_then(|rollout| rollout.health.as_ref());
     let outcome = match (outcome, health) {
-        (HostOutcome::Success, Some(check)) => {
-            health::check_host(inner, task, check, &log, work.stop.clone()).await
-        }
+        (HostOutcome::Success, Some(check)) => work.check_health(check, transport.as_deref()).await,
         (outcome, _) => outcome,
     };
     // Once this outcome is recorded, no resume needs the exit status marks of this attempt's
@@ -567,22 +565,11 @@ impl HostWork<'_> {
                 .await;
             let content = self.download(&script.file_id).await?;
             self.upload(transport, &path, content).await?;
-            let interpreter = if script.execute_type == "python" {
-                "python3"
-            } else {
-                "bash"
-            };
             self.command(
                 transport,
                 &format!("script {}", script.file_name),
                 index + 1 == scripts.len(),
-                &CommandLine::new("cd --")
-                    .word(&dest)
-                    .text("&&")
-                    .word(interpreter)
-                    .text("--")
-                    .word(&script.file_name)
-                    .words(&arguments),
+                &script_command(&dest, &script.execute_type, &script.file_name, &arguments),
             )
             .await?;
         }
@@ -681,6 +668,28 @@ fn join(dir: &str, name: &str) -> String {
 fn text_stream(text: String) -> ByteStream {
     use futures::StreamExt;
     futures::stream::once(async move { Ok(bytes::Bytes::from(text)) }).boxed()
+}
+
+/// The command line that runs script `file_name` in `dir` with `arguments` (as argv words),
+/// by `python3` for an `execute_type` of `python`, else by `bash`.
+fn script_command(
+    dir: &str,
+    execute_type: &str,
+    file_name: &str,
+    arguments: &[String],
+) -> CommandLine {
+    let interpreter = if execute_type == "python" {
+        "python3"
+    } else {
+        "bash"
+    };
+    CommandLine::new("cd --")
+        .word(dir)
+        .text("&&")
+        .word(interpreter)
+        .text("--")
+        .word(file_name)
+        .words(arguments)
 }
 
 /// `python3` for `.py` entrypoints, else `bash`.

@@ -11,6 +11,7 @@ use crate::{
     domain::{
         JobsError, JobsResult, RecordKind,
         bindings::{ScriptBinding, StepBindings},
+        rollout::{CheckScript, HealthCheck, Rollout},
     },
     resource::ResourceDirectory,
 };
@@ -137,9 +138,35 @@ impl Planner<'_> {
             timeout_secs: u64::from(method.timeout_secs),
             batch_size: bindings.batch_size.unwrap_or(0),
             batch_pause_secs: bindings.batch_pause_secs.unwrap_or(0),
-            rollout: bindings.rollout.clone(),
+            rollout: self.freeze_rollout(bindings.rollout.clone()).await?,
             rollback_of: None,
         })
+    }
+
+    /// A rollout as a run freezes it: the script of a command health check with its name and
+    /// whether it is reviewed (a run whose check script is not reviewed fails before any host).
+    async fn freeze_rollout(&self, rollout: Option<Rollout>) -> JobsResult<Option<Rollout>> {
+        let Some(mut rollout) = rollout else {
+            return Ok(None);
+        };
+        if let Some(HealthCheck::Command(check)) = &mut rollout.health {
+            let file = self
+                .artifact
+                .script_file(self.token, &check.script_id)
+                .await?;
+            let execute_type = if file.file_name.ends_with(".py") {
+                "python"
+            } else {
+                "shell"
+            };
+            check.script = Some(CheckScript {
+                file_name: file.file_name,
+                script_name: file.script_name,
+                execute_type: execute_type.to_owned(),
+                able: file.able,
+            });
+        }
+        Ok(Some(rollout))
     }
 
     async fn plan_script(&self, binding: &ScriptBinding) -> JobsResult<ScriptPlan> {

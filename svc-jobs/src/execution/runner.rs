@@ -450,8 +450,8 @@ async fn run_step(
     let sequence = plan.sequence;
     if let Some(script) = plan.disabled_script() {
         let message = format!(
-            "step {sequence} ({}) ran on no host: script {} ({}) is disabled (not reviewed)",
-            plan.method_name, script.script_name, script.file_name
+            "step {sequence} ({}) ran on no host: {} {} ({}) is disabled (not reviewed)",
+            plan.method_name, script.role, script.script_name, script.file_name
         );
         // Host tasks of an earlier attempt of this step do not describe this one, except those
         // whose process group may still run on the host (their replica died): kept, so that the

@@ -11,7 +11,7 @@ use super::{
 use crate::domain::{
     audit::{self, Change},
     existing_instance,
-    rollout::Rollout,
+    rollout::{CommandCheck, HealthCheck, Rollout},
 };
 use crate::{
     artifact::{FileOrigin, ScriptFileInfo},
@@ -212,6 +212,21 @@ impl JobsService {
             self.artifact.script_file(&actor.token, &script.id).await?;
             self.check_hosts(actor, step, &script.host_ips).await?;
         }
+        Ok(())
+    }
+
+    /// The script of a command health check exists in the script library and its parameter
+    /// splits into argv words (whether it is reviewed is decided when a run freezes it).
+    async fn check_health_script(&self, actor: &Actor, check: &CommandCheck) -> JobsResult<()> {
+        crate::execution::shell::split_words(&check.parameter).map_err(|error| {
+            JobsError::Invalid {
+                field: "rollout",
+                message: format!("is invalid: rollout.health.command.parameter {error}"),
+            }
+        })?;
+        self.artifact
+            .script_file(&actor.token, &check.script_id)
+            .await?;
         Ok(())
     }
 
@@ -492,12 +507,14 @@ impl JobsService {
             bindings.rollout = if rollout.as_object().is_some_and(|map| map.is_empty()) {
                 None
             } else {
-                Some(
-                    Rollout::parse(&rollout).map_err(|error| JobsError::Invalid {
-                        field: "rollout",
-                        message: format!("is invalid: {} {}", error.field, error.message),
-                    })?,
-                )
+                let rollout = Rollout::parse(&rollout).map_err(|error| JobsError::Invalid {
+                    field: "rollout",
+                    message: format!("is invalid: {} {}", error.field, error.message),
+                })?;
+                if let Some(HealthCheck::Command(check)) = &rollout.health {
+                    self.check_health_script(actor, check).await?;
+                }
+                Some(rollout)
             };
         }
         let mut changes: Vec<Change> = Vec::new();

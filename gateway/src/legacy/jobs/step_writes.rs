@@ -184,8 +184,10 @@ pub struct AllBody {
     /// Beyond the contract: a health-gated progressive rollout of the step (`{}` removes it):
     /// `batches` (host counts or percentages done so far, e.g. `[1, "10%", "50%", "100%"]`) or
     /// `batch_size`, `pause_seconds`, `health` (`{"http": {"url": "http://{host}:8080/health",
-    /// "expect_status", "timeout_seconds", "retries", "interval_seconds"}}`), `max_failed_hosts`
-    /// (a count or `"P%"`), `on_failure` (`stop` or `rollback`).
+    /// "expect_status", "timeout_seconds", "retries", "interval_seconds"}}`, or `{"command":
+    /// {"script_id", "parameter", "timeout_seconds", "retries", "interval_seconds"}}` running a
+    /// reviewed script on the host), `max_failed_hosts` (a count or `"P%"`), `on_failure`
+    /// (`stop` or `rollback`).
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub rollout: Option<serde_json::Value>,

@@ -1,88 +1,237 @@
-//! The health check of a host in a rollout: run once the host's deploy succeeded and before the
-//! host counts as done, tried `retries` more times `interval_seconds` apart; every try goes to the
-//! host's log and the result is a `check` event of the run. A failed check fails the host task.
+//! The health check of a host in a rollout: run once the host's deploy succeeded (also when a
+//! resume found an earlier attempt completed it) and before the host counts as done, tried
+//! `retries` more times `interval_seconds` apart; every try goes to the host's log and the result
+//! is a `check` event of the run. A failed check fails the host task. An `http` check asks the
+//! host's URL from the engine; a `command` check uploads the reviewed script the run froze to the
+//! task's work directory and runs it on the host (exit code 0 passes), its output in the log.
 
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::watch;
 
-use super::{HostOutcome, stopped};
-use crate::execution::{Inner, events::HostLog};
+use super::{HostOutcome, HostWork, join, refuse_path, script_command, stopped};
 use crate::{
-    db::models::runs::HostTaskRow,
-    domain::rollout::{HealthCheck, HttpCheck},
+    domain::rollout::{CommandCheck, HealthCheck, HttpCheck},
+    execution::{
+        shell::{self, CommandLine},
+        transport::{RunOutcome, Transport},
+    },
 };
 
 /// The most of an answer's status line a log line shows.
 const MAX_SAID: usize = 300;
 
-/// Checks the health of `task`'s host; answers the host task's outcome.
-pub(crate) async fn check_host(
-    inner: &Inner,
-    task: &HostTaskRow,
-    check: &HealthCheck,
-    log: &HostLog,
-    mut stop: watch::Receiver<bool>,
-) -> HostOutcome {
-    let HealthCheck::Http(http) = check;
-    let described = http.describe(&task.host_ip);
-    let tries = http.retries.saturating_add(1);
-    let mut last = String::new();
-    let mut passed = false;
-    let client = common::https::build(
-        common::https::client_builder()
-            .timeout(Duration::from_secs(http.timeout_seconds))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy(),
-        "health checks",
-    );
-    for attempt in 1..=tries {
-        let answer = match &client {
-            Ok(client) => ask(client, http, &task.host_ip).await,
-            Err(error) => Err(error.to_string()),
+/// How one try of a check is made.
+enum Probe<'a> {
+    Http {
+        client: Result<reqwest::Client, String>,
+        check: &'a HttpCheck,
+    },
+    /// The script uploaded, as the command line that runs it.
+    Command {
+        line: CommandLine,
+        check: &'a CommandCheck,
+        transport: &'a dyn Transport,
+    },
+}
+
+impl HostWork<'_> {
+    /// Checks the health of this task's host over `transport` (the work's connection, still
+    /// open); answers the host task's outcome.
+    pub(super) async fn check_health(
+        &mut self,
+        check: &HealthCheck,
+        transport: Option<&dyn Transport>,
+    ) -> HostOutcome {
+        let host_ip = self.task.host_ip.clone();
+        let (described, retries, interval) = match check {
+            HealthCheck::Http(http) => {
+                (http.describe(&host_ip), http.retries, http.interval_seconds)
+            }
+            HealthCheck::Command(command) => (
+                command.describe(),
+                command.retries,
+                command.interval_seconds,
+            ),
         };
-        passed = answer.is_ok();
-        last = match answer {
-            Ok(said) | Err(said) => said,
+        let probe = match check {
+            HealthCheck::Http(check) => Probe::Http {
+                client: common::https::build(
+                    common::https::client_builder()
+                        .timeout(Duration::from_secs(check.timeout_seconds))
+                        .redirect(reqwest::redirect::Policy::none())
+                        .no_proxy(),
+                    "health checks",
+                )
+                .map_err(|error| error.to_string()),
+                check,
+            },
+            HealthCheck::Command(check) => {
+                let Some(transport) = transport else {
+                    return HostOutcome::Failed(format!(
+                        "health check {described}: no connection to host {host_ip}"
+                    ));
+                };
+                match self.upload_check_script(check, transport).await {
+                    Ok(line) => Probe::Command {
+                        line,
+                        check,
+                        transport,
+                    },
+                    Err(outcome) => return outcome,
+                }
+            }
         };
-        log.line(format!(
-            "==> health check {described}: {last} (try {attempt} of {tries})"
+        let tries = retries.saturating_add(1);
+        let mut last = String::new();
+        let mut passed = false;
+        let mut stop = self.stop.clone();
+        for attempt in 1..=tries {
+            let answer = match &probe {
+                Probe::Http { client, check } => match client {
+                    Ok(client) => ask(client, check, &host_ip).await,
+                    Err(error) => Err(error.clone()),
+                },
+                Probe::Command {
+                    line,
+                    check,
+                    transport,
+                } => match self.run_check_script(line, check, *transport).await {
+                    Ok(answer) => answer,
+                    Err(outcome) => return outcome,
+                },
+            };
+            passed = answer.is_ok();
+            last = match answer {
+                Ok(said) | Err(said) => said,
+            };
+            self.log
+                .line(format!(
+                    "==> health check {described}: {last} (try {attempt} of {tries})"
+                ))
+                .await;
+            if passed || attempt == tries {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(interval)) => {}
+                _ = stopped(&mut stop) => return HostOutcome::Stopped,
+            }
+        }
+        self.record_check(&described, passed, &last).await;
+        if passed {
+            HostOutcome::Success
+        } else {
+            HostOutcome::Failed(format!("health check {described} failed: {last}"))
+        }
+    }
+
+    /// The `check` event of the run and its webhook.
+    async fn record_check(&self, described: &str, passed: bool, last: &str) {
+        let task = self.task;
+        let status = if passed { "passed" } else { "failed" };
+        let event = json!({
+            "scope": "check",
+            "sequence": task.sequence,
+            "host_task": task.id,
+            "host_ip": task.host_ip,
+            "check": described,
+            "status": status,
+            "detail": last,
+        });
+        if let Err(error) = self
+            .inner
+            .events
+            .record(&task.run_id, "check", event.clone(), |_| Ok(()))
+            .await
+        {
+            tracing::warn!(host_task = %task.id, %error, "cannot record a health check");
+        }
+        let mut posted = event;
+        posted["event"] = json!("execution.check");
+        posted["execution_id"] = json!(task.run_id);
+        self.inner.notifier.notify("execution.check", posted);
+    }
+
+    /// Uploads the script of a command check (as the run froze it: only a reviewed one runs) to
+    /// `health/` in the task's work directory; answers the command line that runs it.
+    async fn upload_check_script(
+        &mut self,
+        check: &CommandCheck,
+        transport: &dyn Transport,
+    ) -> Result<CommandLine, HostOutcome> {
+        let described = check.describe();
+        let script = match &check.script {
+            Some(script) if script.able => script,
+            Some(_) => {
+                return Err(HostOutcome::Failed(format!(
+                    "health check {described}: the script is not reviewed; it was not run"
+                )));
+            }
+            None => {
+                return Err(HostOutcome::Failed(format!(
+                    "health check {described}: the run did not freeze its script; it was not run"
+                )));
+            }
+        };
+        refuse_path("health check script file name", &script.file_name)?;
+        let arguments = shell::split_words(&check.parameter).map_err(|error| {
+            HostOutcome::Failed(format!(
+                "health check {described}: its parameter {error}; it was not run"
+            ))
+        })?;
+        let dir = format!("{}/health", self.work_dir());
+        let path = join(&dir, &script.file_name);
+        self.log
+            .line(format!("==> health check script → {path}"))
+            .await;
+        let content = self.download(&check.script_id).await?;
+        self.upload(transport, &path, content).await?;
+        Ok(script_command(
+            &dir,
+            &script.execute_type,
+            &script.file_name,
+            &arguments,
         ))
-        .await;
-        if passed || attempt == tries {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(http.interval_seconds)) => {}
-            _ = stopped(&mut stop) => return HostOutcome::Stopped,
-        }
     }
-    let status = if passed { "passed" } else { "failed" };
-    let event = json!({
-        "scope": "check",
-        "sequence": task.sequence,
-        "host_task": task.id,
-        "host_ip": task.host_ip,
-        "check": described,
-        "status": status,
-        "detail": last,
-    });
-    if let Err(error) = inner
-        .events
-        .record(&task.run_id, "check", event.clone(), |_| Ok(()))
-        .await
-    {
-        tracing::warn!(host_task = %task.id, %error, "cannot record a health check");
-    }
-    let mut posted = event;
-    posted["event"] = json!("execution.check");
-    posted["execution_id"] = json!(task.run_id);
-    inner.notifier.notify("execution.check", posted);
-    if passed {
-        HostOutcome::Success
-    } else {
-        HostOutcome::Failed(format!("health check {described} failed: {last}"))
+
+    /// One try of a command check: `Ok` with how the script ended (`Ok` inside when it exited
+    /// 0), or the task's outcome when a stop came meanwhile.
+    async fn run_check_script(
+        &mut self,
+        line: &CommandLine,
+        check: &CommandCheck,
+        transport: &dyn Transport,
+    ) -> Result<Result<String, String>, HostOutcome> {
+        let key = format!("{}-health", self.key);
+        let running = transport.run(
+            line.as_str(),
+            &key,
+            Duration::from_secs(check.timeout_seconds),
+            self.log.sender(),
+        );
+        tokio::pin!(running);
+        let mut stop = self.stop.clone();
+        let outcome = tokio::select! {
+            outcome = &mut running => outcome,
+            _ = stopped(&mut stop) => {
+                if let Err(error) = transport.kill(&key).await {
+                    self.log.line(format!("    kill failed: {error}")).await;
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(10), &mut running).await;
+                return Err(HostOutcome::Stopped);
+            }
+        };
+        Ok(match outcome {
+            Ok(RunOutcome::Exited(0)) => Ok("exited with code 0".to_owned()),
+            Ok(RunOutcome::Exited(code)) => Err(format!("exited with code {code}")),
+            Ok(RunOutcome::TimedOut) => Err(format!(
+                "still ran after {} s: killed",
+                check.timeout_seconds
+            )),
+            Ok(RunOutcome::Signalled(signal)) => Err(format!("was killed by signal {signal}")),
+            Err(error) => Err(error.to_string().chars().take(MAX_SAID).collect()),
+        })
     }
 }
 

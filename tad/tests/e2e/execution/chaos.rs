@@ -446,12 +446,17 @@ async fn deployments_keep_their_invariants_while_jobs_replicas_are_killed() {
     // Nothing runs, and every run (its steps all succeeded) ended `success`; no host task was
     // running again after its success was recorded, and no step after its success.
     let mut host_tasks = 0;
+    let mut run_of_task: HashMap<String, String> = HashMap::new();
     for run in &runs {
         let tree = run_tree(&gateways, run).await;
         assert_eq!(tree["status"], "success", "{tree}");
         for step in tree["steps"].as_array().expect("steps") {
             assert_eq!(step["status"], "success", "{tree}");
-            host_tasks += step["hosts"].as_array().expect("hosts").len();
+            for host in step["hosts"].as_array().expect("hosts") {
+                host_tasks += 1;
+                let task = host["id"].as_str().expect("host task id").to_owned();
+                run_of_task.insert(task, run.clone());
+            }
         }
         let mut succeeded: Vec<String> = Vec::new();
         for (_, _, data) in read_events(&gateways[0], run, None).await {
@@ -497,6 +502,7 @@ async fn deployments_keep_their_invariants_while_jobs_replicas_are_killed() {
     }
     let mut ended_twice = 0;
     let mut reaped = 0;
+    let mut twice = Vec::new();
     for (task, spans) in &attempts {
         let mut ordered: Vec<_> = spans.iter().collect();
         ordered.sort();
@@ -511,6 +517,19 @@ async fn deployments_keep_their_invariants_while_jobs_replicas_are_killed() {
         }
         if spans.values().filter(|(_, _, ended)| *ended).count() > 1 {
             ended_twice += 1;
+            twice.push(task.clone());
+        }
+    }
+    // What a failure needs to be understood: the task's attempts on the host and its log.
+    for task in &twice {
+        let mut ordered: Vec<_> = attempts[task].iter().collect();
+        ordered.sort();
+        println!(
+            "chaos: task {task} ended twice; attempts (first ns, last ns, ended): {ordered:?}"
+        );
+        if let Some(run) = run_of_task.get(task) {
+            let log = support::events::read_task_log(&gateways[0], run, task).await;
+            println!("chaos: run {run}, log of task {task}:\n{log}");
         }
     }
     assert!(!runs.is_empty() && !record.kills.is_empty());

@@ -57,30 +57,7 @@ async fn a_replica_frozen_past_its_lease_leaves_its_last_command_to_the_resume()
     let admin = Api::new(&platform.gateway_urls[0])
         .login("admin", ADMIN_PASSWORD)
         .await;
-    post_all(
-        &admin,
-        &[
-            product_line("pl1", "pl"),
-            application("app1", "shop", "pl1"),
-            env("env1", "env1"),
-        ],
-    )
-    .await;
-    let cluster = admin
-        .post_id(
-            "/api/resource/clusters/aos_create",
-            &json!({"name": "frozen", "env_id": "env1", "app_id": "app1"}),
-        )
-        .await;
-    let host = admin
-        .post_id(
-            "/api/resource/hosts/aos_create",
-            &json!({"host_IP": HOST, "host_name": "frozen-host", "ssh_user": PASSWORD_USER,
-                "ssh_port": sshd.port.to_string(), "ssh_passwd": sshd.password,
-                "productLine_id": "pl1", "env_id": "env1"}),
-        )
-        .await;
-    bind_hosts(&admin, &cluster, &[host]).await;
+    let cluster = cluster_of_hosts(&admin, &sshd, "frozen", &[HOST]).await;
     let script = upload_reviewed_script(&admin, "slow", "slow.sh", SLOW_SCRIPT).await;
     let template =
         support::fixtures::template_with_methods(&admin, "frozen", "app1", &[("custom", "cu1")])

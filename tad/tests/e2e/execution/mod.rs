@@ -33,6 +33,7 @@ mod chaos;
 mod crash;
 mod deploy;
 mod frozen;
+mod health_command;
 mod idempotency;
 mod joint;
 mod plans;
@@ -104,6 +105,35 @@ async fn start_deployed(
     let (root, platform, admin) = start_platform(prefix, extra_env).await;
     let deployment = configure(&admin, &sshd, &root).await;
     Some((sshd, root, platform, admin, deployment))
+}
+
+/// Product line pl1, application app1, environment env1 and a cluster `name` of `ips` (each a
+/// host logging in to `sshd` by password); answers the cluster's id.
+async fn cluster_of_hosts(admin: &Api, sshd: &TestSshd, name: &str, ips: &[&str]) -> String {
+    post_all(
+        admin,
+        &[
+            product_line("pl1", "pl"),
+            application("app1", "shop", "pl1"),
+            env("env1", "test"),
+        ],
+    )
+    .await;
+    let cluster = admin
+        .post_id(
+            "/api/resource/clusters/aos_create",
+            &json!({"name": name, "env_id": "env1", "app_id": "app1"}),
+        )
+        .await;
+    let mut host_ids = Vec::new();
+    for ip in ips {
+        let host = json!({"host_IP": ip, "host_name": format!("h-{ip}"), "ssh_user": PASSWORD_USER,
+            "ssh_port": sshd.port.to_string(), "ssh_passwd": sshd.password,
+            "productLine_id": "pl1", "env_id": "env1"});
+        host_ids.push(admin.post_id("/api/resource/hosts/aos_create", &host).await);
+    }
+    bind_hosts(admin, &cluster, &host_ids).await;
+    cluster
 }
 
 /// A directory every test user may write into.

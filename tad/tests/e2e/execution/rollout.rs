@@ -142,29 +142,7 @@ async fn a_rollout_whose_second_batch_fails_its_health_check_rolls_back_even_acr
         .post_ok("/api/admin/webhooks", &json!({"url": hook_url}))
         .await;
 
-    post_all(
-        &admin,
-        &[
-            product_line("pl1", "pl"),
-            application("app1", "shop", "pl1"),
-            env("env1", "test"),
-        ],
-    )
-    .await;
-    let cluster = admin
-        .post_id(
-            "/api/resource/clusters/aos_create",
-            &json!({"name": "rollout-c", "env_id": "env1", "app_id": "app1"}),
-        )
-        .await;
-    let mut host_ids = Vec::new();
-    for ip in ROLLOUT_HOSTS {
-        let host = json!({"host_IP": ip, "host_name": format!("h-{ip}"), "ssh_user": PASSWORD_USER,
-            "ssh_port": sshd.port.to_string(), "ssh_passwd": sshd.password,
-            "productLine_id": "pl1", "env_id": "env1"});
-        host_ids.push(admin.post_id("/api/resource/hosts/aos_create", &host).await);
-    }
-    bind_hosts(&admin, &cluster, &host_ids).await;
+    let cluster = cluster_of_hosts(&admin, &sshd, "rollout-c", &ROLLOUT_HOSTS).await;
 
     // Two versions of the artifact; a reviewed script that sleeps $1 seconds and records its runs.
     let versions: Vec<Vec<u8>> = ["one", "two"]
