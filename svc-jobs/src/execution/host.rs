@@ -576,6 +576,17 @@ impl HostWork<'_> {
         Ok(())
     }
 
+    /// Returns at once while this replica may act on the run; else never (this replica is
+    /// giving the run up: its work is dropped in a moment, as a kill would end it). Called before
+    /// anything starts on the host, so that a replica woken from a freeze past its lease starts
+    /// nothing there that could meet the work of the replica resuming the run.
+    async fn while_held(&self) {
+        if !self.inner.may_act_on(&self.run.id) {
+            tracing::warn!(host_task = %self.task.id, "the run's lease can no longer be counted on: starting nothing more on the host");
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// How long one command of the step may run on a host, in seconds.
     fn timeout_secs(&self) -> u64 {
         match self.plan.timeout_secs {
@@ -596,6 +607,7 @@ impl HostWork<'_> {
         command: &CommandLine,
     ) -> Result<(), Early> {
         self.log.line(format!("==> {what}")).await;
+        self.while_held().await;
         self.final_ran |= last;
         let key = if last {
             format!("{}{FINAL_KEY_SUFFIX}", self.key)

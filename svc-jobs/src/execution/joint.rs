@@ -4,13 +4,7 @@
 //! continues a joint run that did not succeed: succeeded nodes never run again, the others
 //! continue their instances' runs (so finished steps are not re-run either).
 
-use std::{
-    collections::HashMap,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-};
+use std::collections::HashMap;
 
 use common::{
     db::{DbConnection, DbError},
@@ -24,6 +18,7 @@ use super::{
     Engine, Inner, Mode, RunEnd, Started,
     approval::{Asking, Gate, RequestKind, StartMark},
     idempotency::{self, Keyed},
+    lease,
 };
 use crate::{
     db::models::{
@@ -169,6 +164,7 @@ impl Engine {
         let inner = &self.inner;
         let owned_line = joint_line_id.to_owned();
         let owner = inner.replica.clone();
+        let leased_at = tokio::time::Instant::now();
         let lease_until = inner.lease_until();
         let starter = started_by.to_owned();
         let claimed = inner
@@ -281,7 +277,7 @@ impl Engine {
         let starter = started_by.to_owned();
         tracing::info!(joint_run = %joint_id, joint_line = joint_line_id, "joint execution started");
         tokio::spawn(async move {
-            let end = coordinate(&engine, &joint_id, &starter, use_tad_host).await;
+            let end = coordinate(&engine, &joint_id, leased_at, &starter, use_tad_host).await;
             tracing::info!(joint_run = %joint_id, status = %end.status, "joint execution ended");
             let _ = finished_sender.send(Some(end));
         });
@@ -355,39 +351,35 @@ async fn set_node(
     }
 }
 
-/// Renews the joint run's lease every second; sets `lost` when another replica took it.
-async fn keep_joint_lease(inner: Arc<Inner>, joint_id: String, lost: Arc<AtomicBool>) {
-    loop {
-        let renewed = inner
-            .renew_lease_later(&joint_id, joint_runs::renew_lease)
-            .await;
-        match renewed {
-            Ok(true) => {}
-            Ok(false) => {
-                lost.store(true, Ordering::SeqCst);
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(joint_run = %joint_id, %error, "cannot renew a joint lease")
-            }
-        }
-    }
-}
-
 async fn coordinate(
     engine: &Engine,
     joint_id: &str,
+    leased_at: tokio::time::Instant,
     started_by: &str,
     use_tad_host: bool,
 ) -> RunEnd {
     let inner = engine.inner.clone();
-    let lost = Arc::new(AtomicBool::new(false));
-    let keeper = tokio::spawn(keep_joint_lease(
+    let (lost_sender, lost) = tokio::sync::oneshot::channel();
+    let keeper = tokio::spawn(lease::keep_lease(
         inner.clone(),
         joint_id.to_owned(),
-        lost.clone(),
+        lease::HeldUntil::claimed(&inner, leased_at),
+        joint_runs::renew_lease,
+        |held: bool| held,
+        lost_sender,
     ));
-    let outcome = run_nodes(engine, joint_id, started_by, use_tad_host).await;
+    // A replica that gave the joint run up stops coordinating it where it is (no further node
+    // starts here; the node runs started go on under their own leases).
+    let outcome = tokio::select! {
+        outcome = run_nodes(engine, joint_id, started_by, use_tad_host) => outcome,
+        () = lease::given_up(lost) => {
+            keeper.abort();
+            return RunEnd {
+                status: state::INTERRUPTED.to_owned(),
+                message: Some("this replica gave the joint run up: it could no longer be sure it held the joint run's lease".to_owned()),
+            };
+        }
+    };
     keeper.abort();
     let (status, message) = match outcome {
         Ok(ended) => ended,
@@ -396,12 +388,6 @@ async fn coordinate(
             Some(format!("the joint run could not go on: {error}")),
         ),
     };
-    if lost.load(Ordering::SeqCst) {
-        return RunEnd {
-            status: state::INTERRUPTED.to_owned(),
-            message: Some("this replica lost the joint run's lease".to_owned()),
-        };
-    }
     let (owner, id) = (inner.replica.clone(), joint_id.to_owned());
     let end = RunEnd { status, message };
     let recorded = end.clone();

@@ -14,7 +14,7 @@ use super::{
     approval::{Asking, Gate, RequestKind, StartMark},
     existing_instance, existing_run,
     idempotency::{self, Keyed},
-    plan,
+    lease, plan,
     plan::Planner,
     plan::StepPlan,
     runner,
@@ -283,6 +283,7 @@ impl Engine {
         let claim_mark = mark.clone();
         let now = now_utc();
         let owner = inner.replica.clone();
+        let leased_at = tokio::time::Instant::now();
         let lease_until = inner.lease_until();
         let claim_run = run_id.clone();
         let claim_instance = instance.clone();
@@ -360,11 +361,13 @@ impl Engine {
         }
         let (stop_sender, stop_receiver) = watch::channel(false);
         let (finished_sender, finished) = watch::channel(None);
+        let held_until = lease::HeldUntil::claimed(inner, leased_at);
         if let Ok(mut active) = inner.active.lock() {
             active.insert(
                 run_id.clone(),
                 ActiveRun {
                     stop: stop_sender.clone(),
+                    held_until: held_until.clone(),
                 },
             );
         }
@@ -375,6 +378,7 @@ impl Engine {
             let end = runner::execute(
                 worker.clone(),
                 worker_run.clone(),
+                held_until,
                 mode,
                 stop_sender,
                 stop_receiver,
@@ -582,6 +586,8 @@ impl Engine {
             }
             plans = rollback_plans;
         }
+        let token = self.inner.service_token()?;
+        plan::refresh_reviews(&self.inner.artifact, &token, &mut plans).await?;
         let run = new_run_row(&instance, KIND_ROLLBACK, started_by, use_tad_host);
         let run_id = run.id.clone();
         tracing::info!(instance = %instance.id, target = %target.id, run = %run_id, "rollback to an earlier snapshot");

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod joint;
 pub mod joint_plan;
 mod launch;
+mod lease;
 pub mod plan;
 mod reads;
 mod runner;
@@ -165,6 +166,8 @@ impl Started {
 /// A run worked by this process.
 struct ActiveRun {
     stop: watch::Sender<bool>,
+    /// Until when this replica may act on it (see [`lease::HeldUntil`]).
+    held_until: lease::HeldUntil,
 }
 
 /// Everything the engine's tasks share.
@@ -201,19 +204,18 @@ impl Inner {
             .map_err(|error| JobsError::Unauthenticated(error.to_string()))
     }
 
-    pub fn lease_until(&self) -> chrono::NaiveDateTime {
-        now_utc() + chrono::Duration::seconds(i64::try_from(self.options.lease_secs).unwrap_or(30))
+    /// Whether this replica may still start something on a host for run `run_id` (it works the
+    /// run and its lease may be counted on).
+    pub(crate) fn may_act_on(&self, run_id: &str) -> bool {
+        let active = self
+            .active
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        active.get(run_id).is_some_and(|run| run.held_until.holds())
     }
 
-    /// Waits a second, then extends this replica's lease on the run `id` with `renew` (see
-    /// [`Inner::renew_lease`]).
-    pub(crate) async fn renew_lease_later<T: Send + 'static>(
-        &self,
-        id: &str,
-        renew: fn(&mut DbConnection, &str, &str, chrono::NaiveDateTime) -> diesel::QueryResult<T>,
-    ) -> Result<T, DbError> {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        self.renew_lease(id, renew).await
+    pub fn lease_until(&self) -> chrono::NaiveDateTime {
+        now_utc() + chrono::Duration::seconds(i64::try_from(self.options.lease_secs).unwrap_or(30))
     }
 
     /// Extends this replica's lease on the run `id` with `renew` (the run or joint run query:

@@ -184,6 +184,32 @@ impl Planner<'_> {
     }
 }
 
+/// Reads from the script library whether each script of `plans` (a step's, a health check's)
+/// may run now. A snapshot run again (a rollback) froze the review state of its day: it runs only
+/// the scripts still reviewed, so a revoked review stops it as it stops a new deploy.
+pub async fn refresh_reviews(
+    artifact: &ArtifactDirectory,
+    token: &str,
+    plans: &mut [StepPlan],
+) -> JobsResult<()> {
+    for plan in plans {
+        for script in &mut plan.scripts {
+            script.able = artifact.script_file(token, &script.file_id).await?.able;
+        }
+        let health = plan
+            .rollout
+            .as_mut()
+            .and_then(|rollout| rollout.health.as_mut());
+        if let Some(HealthCheck::Command(check)) = health {
+            let able = artifact.script_file(token, &check.script_id).await?.able;
+            if let Some(script) = &mut check.script {
+                script.able = able;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

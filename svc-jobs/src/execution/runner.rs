@@ -2,7 +2,6 @@
 //! parallel (up to the configured limit, in rolling batches when the step asks), and writes every
 //! status change with its event. A failed step ends the run; so does a stop or a lost lease.
 
-mod lease;
 mod rollout;
 
 use std::{
@@ -22,6 +21,7 @@ use super::{
     crash_point,
     events::Masker,
     host::{self, HostOutcome},
+    lease,
     plan::StepPlan,
 };
 use crate::{
@@ -110,19 +110,33 @@ impl WorkEnd {
     }
 }
 
-/// Works a claimed run until it ends, then records how it ended.
+/// Works a claimed run (whose lease may be counted on until `held_until`) until it ends, then
+/// records how it ended.
 pub(crate) async fn execute(
     inner: Arc<Inner>,
     run_id: String,
+    held_until: lease::HeldUntil,
     mode: Mode,
     stop_sender: watch::Sender<bool>,
     stop: watch::Receiver<bool>,
 ) -> RunEnd {
     let (lost_sender, lost) = oneshot::channel();
+    // A stop asked through the database (from any replica) becomes the local stop signal.
+    let held = move |renewed: Option<bool>| match renewed {
+        Some(stop_requested) => {
+            if stop_requested {
+                let _ = stop_sender.send(true);
+            }
+            true
+        }
+        None => false,
+    };
     let keeper = tokio::spawn(lease::keep_lease(
         inner.clone(),
         run_id.clone(),
-        stop_sender,
+        held_until,
+        runs::renew_lease,
+        held,
         lost_sender,
     ));
     // A replica that gave the run up drops its work where it is (as a kill would): the replica

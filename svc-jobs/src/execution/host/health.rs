@@ -204,6 +204,7 @@ impl HostWork<'_> {
         transport: &dyn Transport,
     ) -> Result<Result<String, String>, HostOutcome> {
         let key = format!("{}-health", self.key);
+        self.while_held().await;
         let running = transport.run(
             line.as_str(),
             &key,

@@ -56,6 +56,7 @@ impl HostWork<'_> {
             turn = self.content.upload_turn() => turn,
             _ = stopped(&mut stop) => return Err(HostOutcome::Stopped),
         };
+        self.while_held().await;
         let writing = async {
             if private {
                 transport.upload_private(path, content).await

@@ -15,7 +15,7 @@ use super::StepWork;
 use crate::execution::{
     Inner,
     host::{self, HostOutcome},
-    plan::StepPlan,
+    plan::{StepPlan, refresh_reviews},
 };
 use crate::{
     db::models::runs::{self, HostTaskRow, RunRow, RunStepRow, state},
@@ -217,6 +217,23 @@ pub(super) async fn begin_rollback(
     if plans.is_empty() {
         return Ok(Err(format!(
             "{reason}; not rolled back: execution {previous_id} deployed none of the hosts this run touched"
+        )));
+    }
+    // Only what is reviewed now runs, a rollback too: one whose script lost its review is not
+    // started at all (rather than restore some steps and fail on that one).
+    let reviewed = match inner.service_token() {
+        Ok(token) => refresh_reviews(&inner.artifact, &token, &mut plans).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = reviewed {
+        return Ok(Err(format!(
+            "{reason}; not rolled back: cannot read whether the scripts of execution {previous_id} are still reviewed: {error}"
+        )));
+    }
+    if let Some(script) = plans.iter().find_map(StepPlan::disabled_script) {
+        return Ok(Err(format!(
+            "{reason}; not rolled back: {} {} ({}) of execution {previous_id} is no longer reviewed",
+            script.role, script.script_name, script.file_name
         )));
     }
     let mut rows = Vec::with_capacity(plans.len());

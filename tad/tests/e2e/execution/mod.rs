@@ -39,6 +39,7 @@ mod joint;
 mod plans;
 mod replicas;
 mod retry;
+mod revoked;
 mod rollout;
 mod unchanged;
 
