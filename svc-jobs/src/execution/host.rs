@@ -30,7 +30,7 @@ use super::{
     shell::{self, CommandLine},
     transport::{
         ByteStream, FINAL_KEY_SUFFIX, LocalTransport, RunOutcome, SshTransport, Transport,
-        part_prefix,
+        TransportError, part_prefix,
     },
 };
 use crate::{
@@ -587,6 +587,34 @@ impl HostWork<'_> {
         }
     }
 
+    /// Runs `command` under `key` on the host for at most `timeout`, its output to the task's
+    /// log, once this replica may act on the run (see [`HostWork::while_held`]); a stop asked
+    /// meanwhile kills it (`what` names it in the log) and answers [`HostOutcome::Stopped`].
+    async fn run_until_stopped(
+        &self,
+        transport: &dyn Transport,
+        command: &CommandLine,
+        key: &str,
+        timeout: Duration,
+        what: &str,
+    ) -> Result<Result<RunOutcome, TransportError>, Early> {
+        self.while_held().await;
+        let running = transport.run(command.as_str(), key, timeout, self.log.sender());
+        tokio::pin!(running);
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            outcome = &mut running => Ok(outcome),
+            _ = stopped(&mut stop) => {
+                self.log.line(format!("==> stop requested: killing {what}")).await;
+                if let Err(error) = transport.kill(key).await {
+                    self.log.line(format!("    kill failed: {error}")).await;
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(10), &mut running).await;
+                Err(HostOutcome::Stopped)
+            }
+        }
+    }
+
     /// How long one command of the step may run on a host, in seconds.
     fn timeout_secs(&self) -> u64 {
         match self.plan.timeout_secs {
@@ -607,7 +635,6 @@ impl HostWork<'_> {
         command: &CommandLine,
     ) -> Result<(), Early> {
         self.log.line(format!("==> {what}")).await;
-        self.while_held().await;
         self.final_ran |= last;
         let key = if last {
             format!("{}{FINAL_KEY_SUFFIX}", self.key)
@@ -615,25 +642,15 @@ impl HostWork<'_> {
             self.key.clone()
         };
         let timeout_secs = self.timeout_secs();
-        let running = transport.run(
-            command.as_str(),
-            &key,
-            Duration::from_secs(timeout_secs),
-            self.log.sender(),
-        );
-        tokio::pin!(running);
-        let mut stop = self.stop.clone();
-        let outcome = tokio::select! {
-            outcome = &mut running => outcome,
-            _ = stopped(&mut stop) => {
-                self.log.line(format!("==> stop requested: killing {what}")).await;
-                if let Err(error) = transport.kill(&key).await {
-                    self.log.line(format!("    kill failed: {error}")).await;
-                }
-                let _ = tokio::time::timeout(Duration::from_secs(10), &mut running).await;
-                return Err(HostOutcome::Stopped);
-            }
-        };
+        let outcome = self
+            .run_until_stopped(
+                transport,
+                command,
+                &key,
+                Duration::from_secs(timeout_secs),
+                what,
+            )
+            .await?;
         match outcome {
             Ok(RunOutcome::Exited(0)) => Ok(()),
             Ok(RunOutcome::Exited(code)) => {

@@ -192,18 +192,28 @@ pub async fn refresh_reviews(
     token: &str,
     plans: &mut [StepPlan],
 ) -> JobsResult<()> {
+    // A script bound to several hosts or steps is asked for once.
+    let mut reviewed: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    let mut able = async |file_id: &str| -> JobsResult<bool> {
+        if let Some(able) = reviewed.get(file_id) {
+            return Ok(*able);
+        }
+        let able = artifact.script_file(token, file_id).await?.able;
+        reviewed.insert(file_id.to_owned(), able);
+        Ok(able)
+    };
     for plan in plans {
         for script in &mut plan.scripts {
-            script.able = artifact.script_file(token, &script.file_id).await?.able;
+            script.able = able(&script.file_id).await?;
         }
         let health = plan
             .rollout
             .as_mut()
             .and_then(|rollout| rollout.health.as_mut());
         if let Some(HealthCheck::Command(check)) = health {
-            let able = artifact.script_file(token, &check.script_id).await?.able;
+            let now = able(&check.script_id).await?;
             if let Some(script) = &mut check.script {
-                script.able = able;
+                script.able = now;
             }
         }
     }

@@ -44,42 +44,40 @@ impl HostWork<'_> {
         transport: Option<&dyn Transport>,
     ) -> HostOutcome {
         let host_ip = self.task.host_ip.clone();
-        let (described, retries, interval) = match check {
-            HealthCheck::Http(http) => {
-                (http.describe(&host_ip), http.retries, http.interval_seconds)
-            }
-            HealthCheck::Command(command) => (
-                command.describe(),
-                command.retries,
-                command.interval_seconds,
-            ),
-        };
-        let probe = match check {
-            HealthCheck::Http(check) => Probe::Http {
-                client: common::https::build(
+        let (described, retries, interval, probe) = match check {
+            HealthCheck::Http(check) => {
+                let client = common::https::build(
                     common::https::client_builder()
                         .timeout(Duration::from_secs(check.timeout_seconds))
                         .redirect(reqwest::redirect::Policy::none())
                         .no_proxy(),
                     "health checks",
                 )
-                .map_err(|error| error.to_string()),
-                check,
-            },
+                .map_err(|error| error.to_string());
+                (
+                    check.describe(&host_ip),
+                    check.retries,
+                    check.interval_seconds,
+                    Probe::Http { client, check },
+                )
+            }
             HealthCheck::Command(check) => {
+                let described = check.describe();
                 let Some(transport) = transport else {
                     return HostOutcome::Failed(format!(
                         "health check {described}: no connection to host {host_ip}"
                     ));
                 };
-                match self.upload_check_script(check, transport).await {
-                    Ok(line) => Probe::Command {
-                        line,
-                        check,
-                        transport,
-                    },
+                let line = match self.upload_check_script(check, transport).await {
+                    Ok(line) => line,
                     Err(outcome) => return outcome,
-                }
+                };
+                let probe = Probe::Command {
+                    line,
+                    check,
+                    transport,
+                };
+                (described, check.retries, check.interval_seconds, probe)
             }
         };
         let tries = retries.saturating_add(1);
@@ -204,25 +202,15 @@ impl HostWork<'_> {
         transport: &dyn Transport,
     ) -> Result<Result<String, String>, HostOutcome> {
         let key = format!("{}-health", self.key);
-        self.while_held().await;
-        let running = transport.run(
-            line.as_str(),
-            &key,
-            Duration::from_secs(check.timeout_seconds),
-            self.log.sender(),
-        );
-        tokio::pin!(running);
-        let mut stop = self.stop.clone();
-        let outcome = tokio::select! {
-            outcome = &mut running => outcome,
-            _ = stopped(&mut stop) => {
-                if let Err(error) = transport.kill(&key).await {
-                    self.log.line(format!("    kill failed: {error}")).await;
-                }
-                let _ = tokio::time::timeout(Duration::from_secs(10), &mut running).await;
-                return Err(HostOutcome::Stopped);
-            }
-        };
+        let outcome = self
+            .run_until_stopped(
+                transport,
+                line,
+                &key,
+                Duration::from_secs(check.timeout_seconds),
+                "the health check script",
+            )
+            .await?;
         Ok(match outcome {
             Ok(RunOutcome::Exited(0)) => Ok("exited with code 0".to_owned()),
             Ok(RunOutcome::Exited(code)) => Err(format!("exited with code {code}")),

@@ -98,12 +98,7 @@ async fn a_health_check_by_command_runs_the_reviewed_script_on_each_host() {
     admin
         .post_ok(&alldata, &bindings(rollout_checking(&check)))
         .await;
-    let plan = admin
-        .post_ok(
-            &format!("/api/app/jobinstance/{instance}/plan"),
-            &json!({"use_tad_host": false}),
-        )
-        .await;
+    let plan = plan_over_ssh(&admin, &instance).await;
     let frozen = &plan["steps"][0]["rollout"]["health"]["command"]["script"];
     assert_eq!(
         (
@@ -114,14 +109,7 @@ async fn a_health_check_by_command_runs_the_reviewed_script_on_each_host() {
         (json!("health"), json!("health.sh"), json!(true)),
         "the plan shows the check's script as the run freezes it: {plan}"
     );
-    let answer = execute(
-        &admin,
-        &instance,
-        "executionall",
-        json!({"use_tad_host": false}),
-    )
-    .await;
-    let run = execution_id(&answer);
+    let run = deploy_over_ssh(&admin, &instance, "executionall").await;
     let tree = wait_for_status(&admin, &run, "failed", Duration::from_secs(60)).await;
     let hosts = tree["steps"][0]["hosts"].as_array().expect("hosts").clone();
     let status_of = |ip: &str| {
@@ -190,25 +178,13 @@ async fn a_health_check_by_command_runs_the_reviewed_script_on_each_host() {
     admin
         .post_ok(&alldata, &bindings(rollout_checking(&draft)))
         .await;
-    let plan = admin
-        .post_ok(
-            &format!("/api/app/jobinstance/{instance}/plan"),
-            &json!({"use_tad_host": false}),
-        )
-        .await;
+    let plan = plan_over_ssh(&admin, &instance).await;
     let blockers = plan["blockers"].to_string();
     assert!(
         blockers.contains("unreviewed_script") && blockers.contains("health check script draft"),
         "{plan}"
     );
-    let answer = execute(
-        &admin,
-        &instance,
-        "executionall",
-        json!({"use_tad_host": false}),
-    )
-    .await;
-    let refused = execution_id(&answer);
+    let refused = deploy_over_ssh(&admin, &instance, "executionall").await;
     let tree = wait_for_status(&admin, &refused, "failed", Duration::from_secs(30)).await;
     let message = tree["message"].to_string();
     assert!(

@@ -137,6 +137,22 @@ async fn cluster_of_hosts(admin: &Api, sshd: &TestSshd, name: &str, ips: &[&str]
     cluster
 }
 
+/// What 6.1 of `instance` on its hosts over SSH would do now (its plan).
+async fn plan_over_ssh(admin: &Api, instance: &str) -> Value {
+    admin
+        .post_ok(
+            &format!("/api/app/jobinstance/{instance}/plan"),
+            &json!({"use_tad_host": false}),
+        )
+        .await
+}
+
+/// 6.1 of `instance` on its hosts over SSH through `route` (`executionall`, with or without
+/// `?wait=false`); answers the run's id.
+async fn deploy_over_ssh(admin: &Api, instance: &str, route: &str) -> String {
+    execution_id(&execute(admin, instance, route, json!({"use_tad_host": false})).await)
+}
+
 /// A directory every test user may write into.
 fn shared_dir(path: &Path) {
     std::fs::create_dir_all(path).expect("create dir");

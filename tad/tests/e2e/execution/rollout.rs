@@ -210,12 +210,7 @@ async fn a_rollout_whose_second_batch_fails_its_health_check_rolls_back_even_acr
             &step_bindings(&root, &cluster, &files[0], &script_id, "4", rollout.clone()),
         )
         .await;
-    let plan = admin
-        .post_ok(
-            &format!("/api/app/jobinstance/{instance}/plan"),
-            &json!({"use_tad_host": false}),
-        )
-        .await;
+    let plan = plan_over_ssh(&admin, &instance).await;
     let batches: Vec<Vec<String>> =
         serde_json::from_value(plan["steps"][0]["batches"].clone()).expect("batches");
     assert_eq!(
@@ -233,14 +228,7 @@ async fn a_rollout_whose_second_batch_fails_its_health_check_rolls_back_even_acr
         (json!("rollback"), json!(0), json!(200)),
         "the plan shows the rollout: {plan}"
     );
-    let answer = execute(
-        &admin,
-        &instance,
-        "executionall",
-        json!({"use_tad_host": false}),
-    )
-    .await;
-    let first = execution_id(&answer);
+    let first = deploy_over_ssh(&admin, &instance, "executionall").await;
     let tree = wait_for_status(&admin, &first, "success", Duration::from_secs(90)).await;
     let (v1, v2) = (md5_hex(&versions[0]), md5_hex(&versions[1]));
     assert_eq!(md5s_on_hosts(&root), vec![Some(v1.clone()); 6], "{tree}");
@@ -261,14 +249,7 @@ async fn a_rollout_whose_second_batch_fails_its_health_check_rolls_back_even_acr
             &step_bindings(&root, &cluster, &files[1], &script_id, "0", rollout.clone()),
         )
         .await;
-    let answer = execute(
-        &admin,
-        &instance,
-        "executionall?wait=false",
-        json!({"use_tad_host": false}),
-    )
-    .await;
-    let second = execution_id(&answer);
+    let second = deploy_over_ssh(&admin, &instance, "executionall?wait=false").await;
 
     // The rollback begins (batch 1's and 2's hosts hold version 2 now); kill -9 while its
     // script sleeps, then start again: the service completes the rollback by itself.
@@ -449,14 +430,7 @@ async fn a_rollout_whose_second_batch_fails_its_health_check_rolls_back_even_acr
 
     // The instance can deploy again: with the health fixed, version 2 goes out to every host.
     health.broken.store(false, Ordering::SeqCst);
-    let answer = execute(
-        &admin,
-        &instance,
-        "executionall",
-        json!({"use_tad_host": false}),
-    )
-    .await;
-    let third = execution_id(&answer);
+    let third = deploy_over_ssh(&admin, &instance, "executionall").await;
     assert_ne!(
         third, second,
         "a new run, not a resume of the rolled back one"
