@@ -108,6 +108,39 @@ pub struct StoredDigest {
     pub sha256: String,
 }
 
+/// md5, sha256 and size of bytes as they pass, for a digest measured while writing.
+#[derive(Clone, Default)]
+pub struct Digester {
+    md5: Md5,
+    sha256: Sha256,
+    size: u64,
+}
+
+impl Digester {
+    pub fn new() -> Digester {
+        Digester::default()
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.md5.update(bytes);
+        self.sha256.update(bytes);
+        self.size += bytes.len() as u64;
+    }
+
+    /// Bytes seen so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn finish(self) -> StoredDigest {
+        StoredDigest {
+            size: self.size,
+            md5: hex::encode(self.md5.finalize()),
+            sha256: hex::encode(self.sha256.finalize()),
+        }
+    }
+}
+
 /// The object store of a service: local directory or S3 bucket.
 #[derive(Clone)]
 pub struct ObjectStorage {
@@ -115,6 +148,8 @@ pub struct ObjectStorage {
     description: String,
     /// The directory of a local store (where half-written objects may stay after a crash).
     local_root: Option<PathBuf>,
+    /// The local store itself, which can take a finished local file by renaming it.
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 impl std::fmt::Debug for ObjectStorage {
@@ -139,10 +174,12 @@ impl ObjectStorage {
                         message: error.to_string(),
                     })?
                     .with_automatic_cleanup(true);
+                let store = Arc::new(store);
                 Ok(ObjectStorage {
-                    store: Arc::new(store),
+                    store: store.clone(),
                     description,
                     local_root: Some(root.clone()),
+                    local: Some(store),
                 })
             }
             StorageTarget::S3(s3) => {
@@ -180,6 +217,7 @@ impl ObjectStorage {
                     store: Arc::new(store),
                     description,
                     local_root: None,
+                    local: None,
                 })
             }
         }
@@ -223,9 +261,7 @@ impl ObjectStorage {
         Ok(ObjectWriter {
             key: key.to_owned(),
             write: WriteMultipart::new_with_chunk_size(upload, PART_BYTES),
-            md5: Md5::new(),
-            sha256: Sha256::new(),
-            size: 0,
+            digest: Digester::new(),
         })
     }
 
@@ -260,6 +296,39 @@ impl ObjectStorage {
             }
         }
         writer.finish().await
+    }
+
+    /// Stores `file`, a finished local file whose `digest` was measured while it was written,
+    /// under `key`, taking it: a local store on the same file system renames it into place (no
+    /// copy, no second read); otherwise it is streamed like [`ObjectStorage::put_file`] (which
+    /// measures it again) and removed.
+    pub async fn adopt_file(
+        &self,
+        key: &str,
+        file: &std::path::Path,
+        digest: StoredDigest,
+    ) -> Result<StoredDigest, StorageError> {
+        if let Some(local) = &self.local {
+            let target = local
+                .path_to_filesystem(&ObjectPath::from(key))
+                .map_err(|error| io_error(key, error))?;
+            let source = file.to_owned();
+            let renamed = tokio::task::spawn_blocking(move || {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::rename(source, target)
+            })
+            .await;
+            if let Ok(Ok(())) = renamed {
+                return Ok(digest);
+            }
+        }
+        let stored = self.put_file(key, file).await?;
+        if let Err(error) = tokio::fs::remove_file(file).await {
+            tracing::debug!(file = %file.display(), error = %error, "cannot remove a stored local file");
+        }
+        Ok(stored)
     }
 
     /// Stores small bytes under `key` at once.
@@ -351,9 +420,7 @@ impl ObjectStorage {
 pub struct ObjectWriter {
     key: String,
     write: WriteMultipart,
-    md5: Md5,
-    sha256: Sha256,
-    size: u64,
+    digest: Digester,
 }
 
 impl ObjectWriter {
@@ -364,14 +431,12 @@ impl ObjectWriter {
 
     /// Bytes written so far.
     pub fn size(&self) -> u64 {
-        self.size
+        self.digest.size()
     }
 
     /// Appends bytes, waiting while too many parts are in flight.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
-        self.md5.update(bytes);
-        self.sha256.update(bytes);
-        self.size += bytes.len() as u64;
+        self.digest.update(bytes);
         self.write
             .wait_for_capacity(PARTS_IN_FLIGHT)
             .await
@@ -387,11 +452,7 @@ impl ObjectWriter {
             .finish()
             .await
             .map_err(|error| io_error(&key, error))?;
-        Ok(StoredDigest {
-            size: self.size,
-            md5: hex::encode(self.md5.finalize()),
-            sha256: hex::encode(self.sha256.finalize()),
-        })
+        Ok(self.digest.finish())
     }
 
     /// Abandons the write: nothing remains under the key.
@@ -454,6 +515,25 @@ mod tests {
             .delete("ab/cdef")
             .await
             .expect("deleting twice is fine");
+    }
+
+    #[tokio::test]
+    async fn an_adopted_local_file_is_moved_into_the_store_with_its_digest() {
+        let (dir, storage) = local();
+        let content = b"unpacked file content".repeat(1000);
+        let mut measured = Digester::new();
+        measured.update(&content);
+        let measured = measured.finish();
+        let file = dir.path().join("scratch.bin");
+        std::fs::write(&file, &content).expect("write");
+        let digest = storage
+            .adopt_file("files/ab/adopted", &file, measured.clone())
+            .await
+            .expect("adopt");
+        assert_eq!(digest, measured);
+        assert_eq!(digest.md5, hex::encode(Md5::digest(&content)));
+        assert!(!file.exists(), "moved, not copied");
+        assert_eq!(collect(&storage, "files/ab/adopted", None).await, content);
     }
 
     #[tokio::test]

@@ -4,6 +4,9 @@
 //! the legacy UI and phones repeat, and `/healthz` of the same process before and after them (the
 //! HTTP layer's ceiling in this run). Prints req/s, p50 and p99 per route and its ratio to
 //! `/healthz`. Usage: `cargo run [--release] -p bench --bin read_routes -- [SECONDS] [CONCURRENCY]`.
+//! With `TAD_BENCH_URL` set it starts nothing and loads the platform there instead (the split
+//! layout, started by `bench/read_split.sh`), logging in with `TAD_ADMIN_PASSWORD` and writing
+//! to appinhouse with `TAD_APPINHOUSE_SECRET_KEY`.
 
 use anyhow::Context;
 use bench::{Outcome, load, report};
@@ -25,6 +28,8 @@ struct Seeder {
     client: reqwest::Client,
     url: String,
     token: String,
+    /// `X-SecretKey` of appinhouse writes.
+    secret: String,
 }
 
 impl Seeder {
@@ -54,7 +59,7 @@ impl Seeder {
         let answer: Value = self
             .client
             .post(format!("{}{path}", self.url))
-            .header("X-SecretKey", SECRET)
+            .header("X-SecretKey", &self.secret)
             .form(form)
             .send()
             .await?
@@ -65,10 +70,10 @@ impl Seeder {
     }
 }
 
-async fn login(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+async fn login(client: &reqwest::Client, url: &str, password: &str) -> anyhow::Result<String> {
     let answer: Value = client
         .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .json(&json!({"username": "admin", "password": password}))
         .send()
         .await?
         .json()
@@ -175,16 +180,46 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ),
 ];
 
+/// The platform measured: started here (embedded) or already running at `TAD_BENCH_URL`.
+enum Platform {
+    Embedded(tempfile::TempDir, tad::runtime::Embedded),
+    Running(String),
+}
+
+impl Platform {
+    fn url(&self) -> &str {
+        match self {
+            Platform::Embedded(_, embedded) => &embedded.url,
+            Platform::Running(url) => url,
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (seconds, concurrency) = bench::arguments(5, 16)?;
-    let (_data_dir, embedded) = bench::embedded(ADMIN_PASSWORD, SECRET).await?;
+    let given = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+    let admin_password = given("TAD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let secret = given("TAD_APPINHOUSE_SECRET_KEY", SECRET);
+    let platform = match std::env::var("TAD_BENCH_URL") {
+        Ok(url) => {
+            println!("platform: already running at {url}");
+            Platform::Running(url.trim_end_matches('/').to_owned())
+        }
+        Err(_) => {
+            println!("platform: embedded (tad serve in process)");
+            let (data_dir, embedded) = bench::embedded(&admin_password, &secret).await?;
+            Platform::Embedded(data_dir, embedded)
+        }
+    };
+    let url = platform.url().to_owned();
     let client = common::https::client("bench")?;
-    let token = login(&client, &embedded.url).await?;
+    let token = login(&client, &url, &admin_password).await?;
     let seeder = Seeder {
         client,
-        url: embedded.url.clone(),
+        url: url.clone(),
         token: token.clone(),
+        secret,
     };
     seed(&seeder).await.context("seeding")?;
 
@@ -205,7 +240,7 @@ async fn main() -> anyhow::Result<()> {
             HeaderMap::new()
         };
         let response = load_client
-            .get(format!("{}{path}", embedded.url))
+            .get(format!("{url}{path}"))
             .headers(headers)
             .send()
             .await?;
@@ -215,7 +250,7 @@ async fn main() -> anyhow::Result<()> {
         println!("{name:<28} {size:>6} bytes per answer");
     }
     println!("{seconds}s per target, {concurrency} concurrent clients");
-    let healthz = format!("{}/healthz", embedded.url);
+    let healthz = format!("{url}/healthz");
     load(
         &load_client,
         healthz.clone(),
@@ -240,8 +275,8 @@ async fn main() -> anyhow::Result<()> {
         } else {
             HeaderMap::new()
         };
-        let url = format!("{}{path}", embedded.url);
-        let outcome = load(&load_client, url, headers, seconds, concurrency).await;
+        let route_url = format!("{url}{path}");
+        let outcome = load(&load_client, route_url, headers, seconds, concurrency).await;
         report(name, &outcome);
         measured.push((name, outcome));
     }
@@ -263,6 +298,8 @@ async fn main() -> anyhow::Result<()> {
             outcome.percentile(0.99).as_secs_f64() * 1000.0
         );
     }
-    embedded.stop().await?;
+    if let Platform::Embedded(_data_dir, embedded) = platform {
+        embedded.stop().await?;
+    }
     Ok(())
 }

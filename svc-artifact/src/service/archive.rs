@@ -7,6 +7,7 @@
 //! from headers. Every check runs before the entry touches the disk, so a refusal is never an OS
 //! error. Memory stays flat: entries are copied through a fixed buffer.
 
+use common::storage::{Digester, StoredDigest};
 use std::{
     cell::Cell,
     collections::HashSet,
@@ -14,6 +15,10 @@ use std::{
     io::{BufReader, Read, Write},
     path::{Component, Path, PathBuf},
     rc::Rc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 /// Longest path component of an entry, in bytes (the usual file system limit).
@@ -69,6 +74,24 @@ pub struct UnpackLimits {
     pub max_unpack_ratio: u64,
 }
 
+/// The packed size the unpacked/packed ratio is measured against: the whole archive's, or, while
+/// an archive is unpacked as it arrives, the bytes received so far (which only grows, so the
+/// ratio is checked against a smaller size than the final one: stricter, never looser).
+#[derive(Debug, Clone)]
+pub enum PackedSize {
+    Whole(u64),
+    SoFar(Arc<AtomicU64>),
+}
+
+impl PackedSize {
+    fn bytes(&self) -> u64 {
+        match self {
+            PackedSize::Whole(bytes) => *bytes,
+            PackedSize::SoFar(received) => received.load(Ordering::Acquire),
+        }
+    }
+}
+
 /// A regular file taken out of an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnpackedFile {
@@ -77,10 +100,12 @@ pub struct UnpackedFile {
     /// Where it was written.
     pub local_path: PathBuf,
     pub size: u64,
+    /// Measured while it was written (so storing it needs no second read).
+    pub digest: StoredDigest,
 }
 
 /// Why an archive is refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum UnpackError {
     #[error("entry {entry:?} {reason}")]
     Entry { entry: String, reason: String },
@@ -175,11 +200,14 @@ pub fn safe_relative_path(name: &str) -> Result<Option<String>, UnpackError> {
 }
 
 /// A reader counting the bytes it hands out (the decompressed stream of a tar archive, headers
-/// and skipped entries included), failing once they pass `stop_at`.
+/// and skipped entries included), failing once they pass the unpack limits.
 struct CountingReader<R> {
     inner: R,
     count: Rc<Cell<u64>>,
-    stop_at: u64,
+    limits: UnpackLimits,
+    packed: PackedSize,
+    /// The packed size the limits were passed at (it may grow after while arriving).
+    passed_at: Rc<Cell<Option<u64>>>,
 }
 
 impl<R: Read> Read for CountingReader<R> {
@@ -187,23 +215,38 @@ impl<R: Read> Read for CountingReader<R> {
         let read = self.inner.read(buffer)?;
         let count = self.count.get() + read as u64;
         self.count.set(count);
-        if count > self.stop_at {
+        let packed = self.packed.bytes();
+        let stop_at = self
+            .limits
+            .max_unpacked_bytes
+            .min(ratio_limit(self.limits, packed));
+        if count > stop_at {
+            self.passed_at.set(Some(packed));
             return Err(std::io::Error::other("the unpack limits are exceeded"));
         }
         Ok(read)
     }
 }
 
+/// Unpacked bytes past which the ratio limit refuses an archive of `packed` bytes.
+fn ratio_limit(limits: UnpackLimits, packed: u64) -> u64 {
+    packed
+        .saturating_mul(limits.max_unpack_ratio)
+        .max(RATIO_FLOOR_BYTES)
+}
+
 struct Unpacker<'a> {
     destination: &'a Path,
     limits: UnpackLimits,
-    /// Size of the archive as uploaded.
-    packed: u64,
+    /// Size of the archive as uploaded (so far).
+    packed: PackedSize,
     entries: u64,
     /// Bytes written to unpacked files.
     written: u64,
     /// Bytes decompressed so far (tar streams), when counted.
     inflated: Option<Rc<Cell<u64>>>,
+    /// The packed size at which the counted stream passed the limits, once it has.
+    passed_at: Rc<Cell<Option<u64>>>,
     /// The entry being read, for messages.
     current: String,
     files: Vec<UnpackedFile>,
@@ -213,7 +256,7 @@ struct Unpacker<'a> {
 }
 
 impl<'a> Unpacker<'a> {
-    fn new(destination: &'a Path, limits: UnpackLimits, packed: u64) -> Unpacker<'a> {
+    fn new(destination: &'a Path, limits: UnpackLimits, packed: PackedSize) -> Unpacker<'a> {
         Unpacker {
             destination,
             limits,
@@ -221,19 +264,13 @@ impl<'a> Unpacker<'a> {
             entries: 0,
             written: 0,
             inflated: None,
+            passed_at: Rc::new(Cell::new(None)),
             current: String::new(),
             files: Vec::new(),
             file_paths: HashSet::new(),
             directory_paths: HashSet::new(),
             buffer: vec![0; 128 * 1024],
         }
-    }
-
-    /// Unpacked bytes past which the ratio limit refuses the archive.
-    fn ratio_limit(&self) -> u64 {
-        self.packed
-            .saturating_mul(self.limits.max_unpack_ratio)
-            .max(RATIO_FLOOR_BYTES)
     }
 
     /// Wraps a decompressed tar stream so that its size counts against the limits.
@@ -243,7 +280,9 @@ impl<'a> Unpacker<'a> {
         CountingReader {
             inner,
             count,
-            stop_at: self.limits.max_unpacked_bytes.min(self.ratio_limit()),
+            limits: self.limits,
+            packed: self.packed.clone(),
+            passed_at: self.passed_at.clone(),
         }
     }
 
@@ -257,11 +296,12 @@ impl<'a> Unpacker<'a> {
                 limit: self.limits.max_unpacked_bytes,
             });
         }
-        if unpacked > self.ratio_limit() {
+        let packed = self.passed_at.get().unwrap_or_else(|| self.packed.bytes());
+        if unpacked > ratio_limit(self.limits, packed) {
             return Some(UnpackError::TooCompressed {
                 entry: excerpt(&self.current),
                 ratio: self.limits.max_unpack_ratio,
-                packed: self.packed,
+                packed,
             });
         }
         None
@@ -348,7 +388,7 @@ impl<'a> Unpacker<'a> {
         }
         let mut output = File::create(&local_path)
             .map_err(|error| UnpackError::Local(format!("{relative}: {error}")))?;
-        let mut size = 0_u64;
+        let mut digest = Digester::new();
         loop {
             let read = match reader.read(&mut self.buffer) {
                 Ok(read) => read,
@@ -357,19 +397,21 @@ impl<'a> Unpacker<'a> {
             if read == 0 {
                 break;
             }
-            size += read as u64;
             self.written += read as u64;
             if let Some(error) = self.over_limit() {
                 return Err(error);
             }
+            digest.update(&self.buffer[..read]);
             output
                 .write_all(&self.buffer[..read])
                 .map_err(|error| UnpackError::Local(format!("{relative}: {error}")))?;
         }
+        let digest = digest.finish();
         self.files.push(UnpackedFile {
             relative_path: relative.to_owned(),
             local_path,
-            size,
+            size: digest.size,
+            digest,
         });
         Ok(())
     }
@@ -387,19 +429,51 @@ pub fn unpack(
         |error: std::io::Error| UnpackError::Local(format!("{}: {error}", archive.display()));
     let file = File::open(archive).map_err(local)?;
     let packed = file.metadata().map_err(local)?.len();
-    let mut unpacker = Unpacker::new(destination, limits, packed);
+    let mut unpacker = Unpacker::new(destination, limits, PackedSize::Whole(packed));
     match format {
-        ArchiveFormat::TarGz => {
-            let reader = unpacker.counted(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
-            unpack_tar(reader, "tar.gz", &mut unpacker)?
-        }
-        ArchiveFormat::Tar => {
-            let reader = unpacker.counted(BufReader::new(file));
-            unpack_tar(reader, "tar", &mut unpacker)?
+        ArchiveFormat::TarGz | ArchiveFormat::Tar => {
+            unpack_tar_stream(BufReader::new(file), format, &mut unpacker)?
         }
         ArchiveFormat::Zip => unpack_zip(file, &mut unpacker)?,
     }
     Ok(unpacker.files)
+}
+
+/// Unpacks a `.tar.gz` or `.tar` archive read front to back from `reader` (as it arrives, so
+/// a zip, which is read from its end, is refused) into `destination` (an empty directory),
+/// measuring the ratio against `packed`; answers the regular files. On an error the caller
+/// discards `destination`.
+pub fn unpack_reader(
+    reader: impl Read,
+    format: ArchiveFormat,
+    destination: &Path,
+    limits: UnpackLimits,
+    packed: PackedSize,
+) -> Result<Vec<UnpackedFile>, UnpackError> {
+    let mut unpacker = Unpacker::new(destination, limits, packed);
+    unpack_tar_stream(reader, format, &mut unpacker)?;
+    Ok(unpacker.files)
+}
+
+fn unpack_tar_stream(
+    reader: impl Read,
+    format: ArchiveFormat,
+    unpacker: &mut Unpacker<'_>,
+) -> Result<(), UnpackError> {
+    match format {
+        ArchiveFormat::TarGz => {
+            let reader = unpacker.counted(flate2::read::MultiGzDecoder::new(reader));
+            unpack_tar(reader, "tar.gz", unpacker)
+        }
+        ArchiveFormat::Tar => {
+            let reader = unpacker.counted(reader);
+            unpack_tar(reader, "tar", unpacker)
+        }
+        ArchiveFormat::Zip => Err(corrupt(
+            "zip",
+            "a zip archive is read from its end and cannot be unpacked as it arrives",
+        )),
+    }
 }
 
 fn corrupt(format: &'static str, error: impl std::fmt::Display) -> UnpackError {

@@ -91,11 +91,7 @@ impl ArtifactService {
                 actual: package.digest.md5.clone(),
             });
         }
-        let spool = package
-            .spool
-            .as_ref()
-            .ok_or_else(|| ArtifactError::Io("the package was not spooled".to_owned()))?;
-        let (_scratch, unpacked) = self.unpack(&package.name, spool).await?;
+        let (_scratch, unpacked) = self.unpacked(package).await?;
         let manifest_file = unpacked
             .iter()
             .find(|file| file.relative_path == "method.yml" || file.relative_path == "method.yaml")

@@ -1,6 +1,8 @@
 //! Reading an upload stream: text fields are collected, every file is streamed to the object
-//! store while md5 and sha256 are computed (and, for archives, spooled to a local scratch file
-//! to unpack). A refused upload deletes what it wrote.
+//! store while md5 and sha256 are computed; an upload's archive is also unpacked as it arrives
+//! (`.tar.gz`, `.tar`) or spooled to a local scratch file to unpack after (`.zip`, which is read
+//! from its end, or a file whose kind its start does not tell). A refused upload deletes what it
+//! wrote.
 
 use std::collections::HashMap;
 
@@ -12,6 +14,10 @@ use common::{
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+use super::{
+    archive::{ArchiveFormat, UnpackLimits},
+    streamed::{StreamedUnpack, Unpacked},
+};
 use crate::domain::{ArtifactError, ArtifactResult};
 
 /// One part of an upload as the service sees it.
@@ -29,7 +35,10 @@ pub struct IngestedFile {
     pub name: String,
     pub object_key: String,
     pub digest: StoredDigest,
-    /// A local copy (archives only), removed when dropped.
+    /// The archive unpacked as it arrived (the upload's first file, when a `.tar.gz` or `.tar`).
+    pub unpacked: Option<Unpacked>,
+    /// A local copy to unpack after (the upload's first file, when not unpacked as it arrived),
+    /// removed when dropped.
     pub spool: Option<tempfile::TempPath>,
 }
 
@@ -68,19 +77,40 @@ pub fn object_key(file_id: &str) -> String {
     format!("files/{}/{file_id}", &file_id[..2.min(file_id.len())])
 }
 
+/// Where an archive's bytes go besides the object store, decided by its first chunk.
+enum Unpacking {
+    /// Not decided yet (no data received).
+    Undecided,
+    Streamed(StreamedUnpack),
+    Spooled(tokio::fs::File, tempfile::TempPath),
+    /// Not an archive to unpack (not the upload's first file, or not an archive upload).
+    None,
+}
+
 struct OpenFile {
     id: String,
     name: String,
     writer: ObjectWriter,
-    spool: Option<(tokio::fs::File, tempfile::TempPath)>,
+    unpacking: Unpacking,
+}
+
+impl OpenFile {
+    /// Stops what this file started: the object write and the unpacking.
+    async fn abort(self) {
+        self.writer.abort().await;
+        if let Unpacking::Streamed(streamed) = self.unpacking {
+            // Waits for the task so that its scratch directory is removed after its last write.
+            drop(streamed.finish().await);
+        }
+    }
 }
 
 /// Where and how an upload is received.
 pub struct IngestOptions<'a> {
     pub storage: &'a ObjectStorage,
     pub spool_dir: &'a std::path::Path,
-    /// Keep a local copy of each file (archives to unpack).
-    pub spool: bool,
+    /// Unpack the upload's first file (an archive) within these limits.
+    pub unpack: Option<UnpackLimits>,
     pub max_bytes: u64,
 }
 
@@ -96,7 +126,7 @@ where
         Ok(()) => Ok(ingested),
         Err(error) => {
             if let Some(open) = current.take() {
-                open.writer.abort().await;
+                open.abort().await;
             }
             options.storage.delete_all(&ingested.keys()).await;
             Err(error)
@@ -122,32 +152,21 @@ where
             }
             UploadItem::FileStart { name } => {
                 if let Some(open) = current.take() {
-                    close(open, ingested).await?;
+                    close(open, ingested, options).await?;
                 }
                 let name = file_name_of(&name)?;
                 let id = common::ids::new_id();
-                let spool = if options.spool {
-                    tokio::fs::create_dir_all(options.spool_dir)
-                        .await
-                        .map_err(|error| {
-                            ArtifactError::io("cannot create the spool directory", error)
-                        })?;
-                    let path = tempfile::NamedTempFile::new_in(options.spool_dir)
-                        .map_err(|error| ArtifactError::io("cannot create a spool file", error))?
-                        .into_temp_path();
-                    let file = tokio::fs::File::create(&path)
-                        .await
-                        .map_err(|error| ArtifactError::io("cannot open the spool file", error))?;
-                    Some((file, path))
-                } else {
-                    None
-                };
+                let first = ingested.files.is_empty();
                 let writer = options.storage.writer(&object_key(&id)).await?;
                 *current = Some(OpenFile {
                     id,
                     name,
                     writer,
-                    spool,
+                    unpacking: if first && options.unpack.is_some() {
+                        Unpacking::Undecided
+                    } else {
+                        Unpacking::None
+                    },
                 });
             }
             UploadItem::Data(bytes) => {
@@ -160,38 +179,86 @@ where
                         limit: options.max_bytes,
                     });
                 }
-                if let Some((file, _)) = open.spool.as_mut() {
-                    file.write_all(&bytes)
-                        .await
-                        .map_err(|error| ArtifactError::io("cannot write the spool file", error))?;
+                if matches!(open.unpacking, Unpacking::Undecided)
+                    && let Some(limits) = options.unpack
+                {
+                    open.unpacking =
+                        start_unpacking(options.spool_dir, limits, &open.name, &bytes).await?;
                 }
                 open.writer.write(&bytes).await?;
+                match &mut open.unpacking {
+                    Unpacking::Streamed(streamed) => streamed.feed(bytes).await,
+                    Unpacking::Spooled(file, _) => file
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|error| ArtifactError::io("cannot write the spool file", error))?,
+                    Unpacking::Undecided | Unpacking::None => {}
+                }
             }
         }
     }
     if let Some(open) = current.take() {
-        close(open, ingested).await?;
+        close(open, ingested, options).await?;
     }
     Ok(())
 }
 
-async fn close(open: OpenFile, ingested: &mut Ingested) -> ArtifactResult<()> {
+/// Decides by the archive's name and first chunk whether it is unpacked as it arrives or
+/// spooled to unpack after, and starts that.
+async fn start_unpacking(
+    spool_dir: &std::path::Path,
+    limits: UnpackLimits,
+    name: &str,
+    head: &[u8],
+) -> ArtifactResult<Unpacking> {
+    tokio::fs::create_dir_all(spool_dir)
+        .await
+        .map_err(|error| ArtifactError::io("cannot create the spool directory", error))?;
+    if let Some(format @ (ArchiveFormat::TarGz | ArchiveFormat::Tar)) =
+        ArchiveFormat::detect(name, head)
+    {
+        let streamed = StreamedUnpack::start(spool_dir, format, limits, None)
+            .map_err(|error| ArtifactError::io("cannot create a scratch directory", error))?;
+        return Ok(Unpacking::Streamed(streamed));
+    }
+    let path = tempfile::NamedTempFile::new_in(spool_dir)
+        .map_err(|error| ArtifactError::io("cannot create a spool file", error))?
+        .into_temp_path();
+    let file = tokio::fs::File::create(&path)
+        .await
+        .map_err(|error| ArtifactError::io("cannot open the spool file", error))?;
+    Ok(Unpacking::Spooled(file, path))
+}
+
+async fn close(
+    mut open: OpenFile,
+    ingested: &mut Ingested,
+    options: &IngestOptions<'_>,
+) -> ArtifactResult<()> {
     let key = open.writer.key().to_owned();
-    let digest = open.writer.finish().await?;
-    let spool = match open.spool {
-        Some((mut file, path)) => {
+    if matches!(open.unpacking, Unpacking::Undecided)
+        && let Some(limits) = options.unpack
+    {
+        // An empty file: unpacked (and refused) as any other.
+        open.unpacking = start_unpacking(options.spool_dir, limits, &open.name, &[]).await?;
+    }
+    let (unpacked, spool) = match open.unpacking {
+        Unpacking::Streamed(streamed) => (Some(streamed.finish().await), None),
+        Unpacking::Spooled(mut file, path) => {
             file.flush()
                 .await
                 .map_err(|error| ArtifactError::io("cannot write the spool file", error))?;
-            Some(path)
+            (None, Some(path))
         }
-        None => None,
+        Unpacking::Undecided | Unpacking::None => (None, None),
     };
+    let digest = open.writer.finish().await?;
     ingested.files.push(IngestedFile {
         id: open.id,
         name: open.name,
         object_key: key,
         digest,
+        unpacked,
         spool,
     });
     Ok(())

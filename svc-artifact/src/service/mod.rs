@@ -11,6 +11,7 @@ pub mod packages;
 pub mod records;
 pub mod schema;
 pub mod scripts;
+mod streamed;
 pub mod templates;
 
 use std::path::PathBuf;
@@ -134,7 +135,8 @@ impl ArtifactService {
         let options = ingest::IngestOptions {
             storage: &self.storage,
             spool_dir: &self.settings.spool_dir,
-            spool: matches!(kind, UploadKind::PackageSync | UploadKind::Component),
+            unpack: matches!(kind, UploadKind::PackageSync | UploadKind::Component)
+                .then(|| self.unpack_limits()),
             max_bytes: self.settings.max_upload_bytes,
         };
         let ingested = ingest::ingest(options, stream).await?;

@@ -8,15 +8,17 @@ use common::{
     audit::{self, Change, NewEvent, Origin},
     time::now_utc,
 };
+use futures::StreamExt;
 use serde_json::Value;
 
 use super::{
     Actor, ArtifactError, ArtifactResult, ArtifactService, UploadOutcome,
     archive::{self, ArchiveFormat, UnpackError, UnpackLimits},
     file_row,
-    ingest::{self, Ingested, object_key},
+    ingest::{self, Ingested, IngestedFile, object_key},
     require_reader,
     schema::{self, SchemaNode},
+    streamed::{StreamedUnpack, Unpacked},
 };
 use crate::db::models::{
     artifacts::{self, ArtifactRow, TemplateRow, VersionRow},
@@ -108,11 +110,7 @@ impl ArtifactService {
                 actual: archive_file.digest.md5.clone(),
             });
         }
-        let spool = archive_file
-            .spool
-            .as_ref()
-            .ok_or_else(|| ArtifactError::Io("the archive was not spooled".to_owned()))?;
-        let unpack_dir = self.unpack(&archive_file.name, spool).await?;
+        let unpack_dir = self.unpacked(archive_file).await?;
         let unpacked = &unpack_dir.1;
 
         // Templates first: a bad schema refuses the archive before anything else is stored.
@@ -249,41 +247,93 @@ impl ArtifactService {
         })
     }
 
-    /// Unpacks a spooled archive into a scratch directory (removed when the answer is dropped).
-    pub(crate) async fn unpack(
+    /// The limits every unpacking of an upload's archive keeps to.
+    pub(crate) fn unpack_limits(&self) -> UnpackLimits {
+        UnpackLimits {
+            max_unpacked_bytes: self.settings.max_unpacked_bytes,
+            max_entries: self.settings.max_entries,
+            max_unpack_ratio: self.settings.max_unpack_ratio,
+        }
+    }
+
+    /// The files of an uploaded archive: unpacked as it arrived, or now from its spooled copy,
+    /// or again from the stored archive when only the ratio against the bytes received so far
+    /// refused it. The scratch directory they are in lives as long as `file` or, when unpacked
+    /// here, as the answer's first part.
+    pub(crate) async fn unpacked(
         &self,
-        archive_name: &str,
-        spool: &std::path::Path,
-    ) -> ArtifactResult<(tempfile::TempDir, Vec<archive::UnpackedFile>)> {
+        file: &IngestedFile,
+    ) -> ArtifactResult<(Option<tempfile::TempDir>, Vec<archive::UnpackedFile>)> {
+        let rejected = |error: UnpackError| match error {
+            UnpackError::Local(message) => ArtifactError::Io(message),
+            other => ArtifactError::ArchiveRejected {
+                archive: file.name.clone(),
+                reason: other.to_string(),
+            },
+        };
+        if let Some(streamed) = &file.unpacked {
+            if !streamed.needs_whole_size() {
+                return match &streamed.outcome {
+                    Ok(files) => Ok((None, files.clone())),
+                    Err(error) => Err(rejected(error.clone())),
+                };
+            }
+            let again = self.unpack_stored(file, streamed.format).await?;
+            return match again.outcome {
+                Ok(files) => Ok((Some(again.scratch), files)),
+                Err(error) => Err(rejected(error)),
+            };
+        }
+        let spool = file
+            .spool
+            .as_ref()
+            .ok_or_else(|| ArtifactError::Io("the archive was not spooled".to_owned()))?;
         let head = read_head(spool).await?;
-        let format = ArchiveFormat::detect(archive_name, &head).ok_or_else(|| {
+        let format = ArchiveFormat::detect(&file.name, &head).ok_or_else(|| {
             ArtifactError::ArchiveRejected {
-                archive: archive_name.to_owned(),
+                archive: file.name.clone(),
                 reason: "it is not a .tar.gz, .tgz, .tar or .zip archive".to_owned(),
             }
         })?;
         let scratch = tempfile::tempdir_in(&self.settings.spool_dir)
             .map_err(|error| ArtifactError::io("cannot create a scratch directory", error))?;
         let destination = scratch.path().to_owned();
-        let archive_path = spool.to_owned();
-        let limits = UnpackLimits {
-            max_unpacked_bytes: self.settings.max_unpacked_bytes,
-            max_entries: self.settings.max_entries,
-            max_unpack_ratio: self.settings.max_unpack_ratio,
-        };
+        let archive_path = spool.to_path_buf();
+        let limits = self.unpack_limits();
         let unpacked = tokio::task::spawn_blocking(move || {
             archive::unpack(&archive_path, format, &destination, limits)
         })
         .await
         .map_err(|error| ArtifactError::Io(format!("unpack task stopped: {error}")))?
-        .map_err(|error| match error {
-            UnpackError::Local(message) => ArtifactError::Io(message),
-            other => ArtifactError::ArchiveRejected {
-                archive: archive_name.to_owned(),
-                reason: other.to_string(),
-            },
-        })?;
-        Ok((scratch, unpacked))
+        .map_err(rejected)?;
+        Ok((Some(scratch), unpacked))
+    }
+
+    /// Unpacks the stored archive of `file` again, read back from the object store, measuring
+    /// the ratio against its whole size.
+    async fn unpack_stored(
+        &self,
+        file: &IngestedFile,
+        format: ArchiveFormat,
+    ) -> ArtifactResult<Unpacked> {
+        let mut streamed = StreamedUnpack::start(
+            &self.settings.spool_dir,
+            format,
+            self.unpack_limits(),
+            Some(file.digest.size),
+        )
+        .map_err(|error| ArtifactError::io("cannot create a scratch directory", error))?;
+        let mut chunks = self.storage.read(&file.object_key, None).await?;
+        while let Some(chunk) = chunks.next().await {
+            match chunk {
+                Ok(chunk) => streamed.feed(chunk).await,
+                Err(error) => {
+                    drop(streamed.finish().await);
+                    return Err(error.into());
+                }
+            }
+        }
+        Ok(streamed.finish().await)
     }
 
     async fn store_local(
@@ -298,7 +348,10 @@ impl ArtifactService {
         let id = common::ids::new_id();
         let key = object_key(&id);
         written.push(key.clone());
-        let digest = self.storage.put_file(&key, &file.local_path).await?;
+        let digest = self
+            .storage
+            .adopt_file(&key, &file.local_path, file.digest.clone())
+            .await?;
         let name = file
             .relative_path
             .rsplit('/')

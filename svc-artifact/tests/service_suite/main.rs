@@ -135,15 +135,21 @@ struct Fixture {
 
 /// The artifact service over `database`, asking a running svc-resource.
 async fn fixture(database: Database) -> Fixture {
+    fixture_unpacking(database, 1 << 20).await
+}
+
+/// A fixture whose uploads may unpack to `max_unpacked_bytes`.
+async fn fixture_unpacking(database: Database, max_unpacked_bytes: u64) -> Fixture {
     let resource = start_resource().await;
     let channel = channel_to(&resource.url);
-    fixture_with(database, channel, Some(resource))
+    fixture_with(database, channel, Some(resource), max_unpacked_bytes)
 }
 
 fn fixture_with(
     database: Database,
     resource_channel: tonic::transport::Channel,
     resource: Option<ResourceServer>,
+    max_unpacked_bytes: u64,
 ) -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let storage = ObjectStorage::open(&StorageTarget::Local {
@@ -158,7 +164,7 @@ fn fixture_with(
         ArtifactSettings {
             spool_dir: dir.path().join("tmp"),
             max_upload_bytes: 1 << 30,
-            max_unpacked_bytes: 1 << 20,
+            max_unpacked_bytes,
             max_entries: 100,
             max_unpack_ratio: 200,
         },
@@ -332,6 +338,7 @@ database_test_suite!(MIGRATIONS;
     package_sync_stores_files_and_templates,
     concurrent_syncs_of_a_new_package_all_become_versions_of_it,
     refused_uploads_leave_nothing,
+    an_archive_more_compressed_at_its_start_than_in_all_is_stored,
     scripts_are_reviewed_by_someone_else,
     method_packages_are_versioned,
     uploads_for_an_unknown_application_are_refused_and_leave_nothing,

@@ -100,6 +100,61 @@ pub(crate) async fn concurrent_syncs_of_a_new_package_all_become_versions_of_it(
     );
 }
 
+pub(crate) async fn an_archive_more_compressed_at_its_start_than_in_all_is_stored(
+    database: Database,
+) {
+    let fixture = fixture_unpacking(database, 64 << 20).await;
+    let operator = actor("olivia", "operator");
+    // 8 MiB of zeros (about 8 KiB packed) before 64 KiB that do not compress: about 110:1 in
+    // all, under the 200:1 limit, but far over it while the zeros arrive (in chunks of 1000
+    // bytes): the archive is unpacked as it arrives, refused by the ratio of what has arrived,
+    // then unpacked again from the stored archive against its whole size.
+    let zeros = vec![0_u8; 8 << 20];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let noise: Vec<u8> = (0..64 << 10)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let archive = tar_gz(
+        0o644,
+        flate2::Compression::default(),
+        &[("img/zeros.img", &zeros), ("img/noise.bin", &noise)],
+    );
+    assert!(
+        archive.len() * 200 > (8 << 20) + (64 << 10),
+        "under the ratio in all"
+    );
+    let md5 = md5_hex(&archive);
+    let outcome = fixture
+        .sync_package(
+            &operator,
+            ["5093", "image", "1", &md5],
+            "image.tar.gz",
+            &archive,
+        )
+        .await
+        .expect("stored");
+    let stored: Vec<_> = outcome
+        .unpacked
+        .iter()
+        .map(|row| (row.path.as_str(), row.size, row.md5.clone()))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            ("img/zeros.img", 8 << 20, md5_hex(&zeros)),
+            ("img/noise.bin", 64 << 10, md5_hex(&noise)),
+        ]
+    );
+    // The archive and both files are objects; nothing is left in the spool.
+    assert_eq!(fixture.objects().len(), 3, "{:?}", fixture.objects());
+    assert!(fixture.spooled().is_empty(), "{:?}", fixture.spooled());
+}
+
 pub(crate) async fn refused_uploads_leave_nothing(database: Database) {
     let fixture = fixture(database).await;
     let operator = actor("olivia", "operator");

@@ -108,7 +108,7 @@ pub(crate) async fn uploads_fail_and_leave_nothing_when_the_resource_service_is_
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", closed.local_addr().expect("addr"));
     drop(closed);
-    let fixture = fixture_with(database, channel_to(&url), None);
+    let fixture = fixture_with(database, channel_to(&url), None, 1 << 20);
     let operator = actor("olivia", "operator");
     for (upload, outcome) in upload_all_three(&fixture, &operator, "5093").await {
         let error = outcome.expect_err(upload);
