@@ -8,7 +8,42 @@ pub const LEGACY_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// A stored UTC time in the legacy format (for messages and webhook payloads, which say UTC).
 pub fn format_time(time: NaiveDateTime) -> String {
-    time.format(LEGACY_FORMAT).to_string()
+    legacy_format(&time)
+}
+
+/// `time` in [`LEGACY_FORMAT`], written field by field (answers render a time per row; chrono's
+/// `format` parses the format string each time). Years outside 0–9999 go through chrono, whose
+/// rendering of them (`+10000`, `-0001`) this keeps.
+fn legacy_format(time: &impl LegacyTime) -> String {
+    let year = time.year();
+    if !(0..=9999).contains(&year) {
+        return time.legacy_by_chrono();
+    }
+    format!(
+        "{year:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
+}
+
+/// Times rendered in [`LEGACY_FORMAT`]: their fields, or chrono's rendering.
+trait LegacyTime: chrono::Datelike + chrono::Timelike {
+    fn legacy_by_chrono(&self) -> String;
+}
+
+impl LegacyTime for NaiveDateTime {
+    fn legacy_by_chrono(&self) -> String {
+        self.format(LEGACY_FORMAT).to_string()
+    }
+}
+
+impl LegacyTime for DateTime<Tz> {
+    fn legacy_by_chrono(&self) -> String {
+        self.format(LEGACY_FORMAT).to_string()
+    }
 }
 
 /// The current UTC time at second precision, as stored in the databases.
@@ -70,16 +105,37 @@ impl TimeRenderer {
 
     /// `YYYY-MM-DD HH:MM:SS` in the zone of a stored UTC time.
     pub fn render(&self, time: NaiveDateTime) -> String {
-        self.zone
-            .from_utc_datetime(&time)
-            .format(LEGACY_FORMAT)
-            .to_string()
+        legacy_format(&self.zone.from_utc_datetime(&time))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legacy_format_is_chrono_s_for_every_year() {
+        let renderer = TimeRenderer::new("Asia/Shanghai").expect("known zone");
+        for (year, month, day, hour, minute, second) in [
+            (2017, 8, 2, 2, 9, 41),
+            (1, 1, 1, 0, 0, 0),
+            (999, 12, 31, 23, 59, 59),
+            (9999, 12, 31, 15, 59, 59),
+            (9999, 12, 31, 16, 0, 0),
+            (10000, 1, 1, 0, 0, 0),
+            (-1, 6, 1, 12, 0, 0),
+        ] {
+            let time = chrono::NaiveDate::from_ymd_opt(year, month, day)
+                .and_then(|date| date.and_hms_opt(hour, minute, second))
+                .expect("valid time");
+            assert_eq!(format_time(time), time.format(LEGACY_FORMAT).to_string());
+            let zoned = Tz::Asia__Shanghai.from_utc_datetime(&time);
+            assert_eq!(
+                renderer.render(time),
+                zoned.format(LEGACY_FORMAT).to_string()
+            );
+        }
+    }
 
     #[test]
     fn renders_in_the_configured_zone() {

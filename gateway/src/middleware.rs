@@ -84,10 +84,8 @@ pub async fn observe(
         .await?
         .map_into_boxed_body();
 
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route =
+        routing::matched_pattern(response.request()).unwrap_or_else(|| "unmatched".to_owned());
     let status = response.status().as_u16();
     let outcome = response
         .response()
@@ -171,7 +169,7 @@ pub async fn security_headers(
 fn access(request: &ServiceRequest) -> Access {
     routing::access_of(
         ROUTES,
-        request.match_pattern().as_deref(),
+        routing::matched_pattern(request.request()).as_deref(),
         request.method(),
         request.path(),
     )
@@ -349,7 +347,7 @@ pub async fn record_refusals(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let pattern = request.match_pattern();
+    let pattern = routing::matched_pattern(request.request());
     let audited = routing::audit_of(ROUTES, pattern.as_deref(), request.method());
     let (Some(audited), Some(pattern)) = (audited, pattern) else {
         return next

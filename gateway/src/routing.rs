@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use actix_web::{Resource, web};
+use actix_web::{HttpMessage, HttpRequest, Resource, web};
 use common::auth::Role;
 use utoipa::{
     PartialSchema, ToSchema,
@@ -368,6 +368,28 @@ pub fn register(
         }
         config.service(resource);
     }
+}
+
+/// The pattern a request's path matches, once found (kept in the request's extensions).
+#[derive(Clone)]
+struct MatchedPattern(Option<String>);
+
+/// The route pattern the request's path matches (`None` for no route), looked up once per
+/// request: each lookup tries the paths of the route table one by one, and the middleware (access
+/// rule, refusal trail, metrics) all need it.
+pub fn matched_pattern(request: &HttpRequest) -> Option<String> {
+    if let Some(found) = request.extensions().get::<MatchedPattern>() {
+        return found.0.clone();
+    }
+    // The decoded path, as the router matches it (`match_pattern` of the request itself tries
+    // the raw path, which misses a route with a percent-encoded literal before routing).
+    let found = request
+        .resource_map()
+        .match_pattern(request.match_info().as_str());
+    request
+        .extensions_mut()
+        .insert(MatchedPattern(found.clone()));
+    found
 }
 
 /// The names of the roles a route admits, admin first (admins pass every role check).

@@ -100,8 +100,21 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_referenced_objects
     let referenced = file_set(&objects_dir);
     assert_eq!(referenced.len(), 3, "archive and two files: {referenced:?}");
 
-    // 1. Killed while the body is still arriving: 24 MiB sent, the rest never comes.
-    let chunks = (0..24_u64).map(|index| Ok::<_, std::io::Error>(noise(index, 1 << 20)));
+    // 1. Killed while the body is still arriving: the first 24 MiB of a 40 MiB archive are sent
+    // (unpacked into a scratch directory of the spool as they arrive), the rest never comes.
+    let parts: Vec<(String, Vec<u8>)> = (0..40_u64)
+        .map(|index| (format!("stalled/part{index:02}.bin"), noise(index, 1 << 20)))
+        .collect();
+    let stalled = support::tar_gz(
+        &parts
+            .iter()
+            .map(|(name, content)| (name.as_str(), content.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = stalled[..24 << 20]
+        .chunks(1 << 20)
+        .map(|chunk| Ok(chunk.to_vec()))
+        .collect();
     let body =
         reqwest::Body::wrap_stream(futures::stream::iter(chunks).chain(futures::stream::pending()));
     let form = reqwest::multipart::Form::new().part(
