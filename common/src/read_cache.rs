@@ -20,6 +20,8 @@ use std::{
 
 use crate::cache::SharedCache;
 
+pub mod provenance;
+
 /// Most answers (and most scopes whose newest generation is remembered) kept per cache.
 pub const CAPACITY: usize = 4096;
 /// How long a scope's generation lives in the shared cache after its first write (it then
@@ -77,7 +79,8 @@ pub struct ReadCache {
 /// How often a shared cache that does not answer is logged.
 const BYPASS_WARNING_EVERY_MS: i64 = 60_000;
 
-fn parse_generation(value: Option<Vec<u8>>) -> i64 {
+/// A generation as the shared cache holds it (0 when it holds none).
+pub fn parse_generation(value: Option<Vec<u8>>) -> i64 {
     value
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|text| text.parse::<i64>().ok())
@@ -135,6 +138,7 @@ impl ReadCache {
             Ok(values) => values,
             Err(error) => {
                 self.warn_bypassed(&error.to_string());
+                provenance::spoil();
                 return None;
             }
         };
@@ -163,18 +167,23 @@ impl ReadCache {
 
     /// The answer stored in `slot`, if it is young enough and of type `T`.
     pub fn get<T: Clone + 'static>(&self, slot: &Slot) -> Option<T> {
-        self.with_answers(|answers| {
+        let (answer, age) = self.with_answers(|answers| {
             answers
                 .entries
                 .get(&slot.key)
-                .filter(|stored| stored.at.elapsed() < self.ttl)
-                .and_then(|stored| stored.answer.downcast_ref::<T>().cloned())
-        })
+                .map(|stored| (stored, stored.at.elapsed()))
+                .filter(|(_, age)| *age < self.ttl)
+                .and_then(|(stored, age)| Some((stored.answer.downcast_ref::<T>()?.clone(), age)))
+        })?;
+        provenance::record(&slot.generations, self.ttl.saturating_sub(age));
+        Some(answer)
     }
 
     /// Keeps `answer` in `slot`, unless one of its scopes has moved to another generation
     /// meanwhile.
     pub fn put<T: Send + Sync + 'static>(&self, slot: Slot, answer: T) {
+        // Kept or not, the answer was read under these generations.
+        provenance::record(&slot.generations, self.ttl);
         self.with_answers(|answers| {
             let current = slot
                 .generations
@@ -232,7 +241,9 @@ impl ReadCache {
             return Ok(answer);
         }
         let answer = load.await?;
-        if let Some(slot) = slot.filter(|_| keep(&answer)) {
+        if !keep(&answer) {
+            provenance::spoil();
+        } else if let Some(slot) = slot {
             self.put(slot, answer.clone());
         }
         Ok(answer)

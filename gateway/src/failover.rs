@@ -365,7 +365,11 @@ impl Service<http::Request<Body>> for Replicas {
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let shared = self.shared.clone();
-        Box::pin(shared.call(request))
+        Box::pin(async move {
+            let answer = shared.call(request).await;
+            crate::call_records::note_answer(answer.as_ref().ok().map(http::Response::headers));
+            answer
+        })
     }
 }
 

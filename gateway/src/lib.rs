@@ -2,9 +2,11 @@
 //! `routes.rs`, one declaration per route), checks tokens, and forwards each call to the owning service over gRPC with the
 //! caller's token and trace context.
 
+pub mod answer_cache;
 pub mod assets;
 pub mod audit;
 pub mod body;
+pub mod call_records;
 pub mod clients;
 pub mod console;
 pub mod convert;
@@ -60,6 +62,10 @@ pub struct GatewaySettings {
     pub console: console::ConsoleSettings,
     /// Refused writes without credentials recorded per client address and minute.
     pub anonymous_refusals_per_minute: u32,
+    /// The shared cache that holds the services' read generations, when the gateway can read the
+    /// very ones the services write (Redis, or the memory of `tad serve`): answers of kept read
+    /// routes are then kept ([`answer_cache`]). `None` keeps nothing.
+    pub read_generations: Option<common::cache::SharedCache>,
 }
 
 /// Builds the HTTP server on an already bound listener. The returned server is a future to run;
@@ -79,6 +85,11 @@ pub fn server(
     let refusal_limiter = web::Data::new(refusal_limit::RefusalLimiter::new(
         settings.anonymous_refusals_per_minute,
     ));
+    let kept_answers = web::Data::new(
+        settings
+            .read_generations
+            .map(answer_cache::AnswerCache::new),
+    );
     let mut server = HttpServer::new(move || {
         // One set of clients per worker, as tonic channels are built per worker.
         let clients = web::Data::new(Clients::connect_lazy(&endpoints));
@@ -94,6 +105,8 @@ pub fn server(
             .app_data(refusal_limiter.clone())
             .app_data(body::query_config())
             .app_data(body::path_config())
+            .app_data(kept_answers.clone())
+            .wrap(from_fn(answer_cache::serve_kept))
             .wrap(from_fn(middleware::require_token))
             .wrap(from_fn(middleware::record_refusals))
             .wrap(from_fn(idle::cut_stalled_bodies))

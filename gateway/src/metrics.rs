@@ -1,5 +1,5 @@
 //! Prometheus metrics of the gateway: requests by route, method, HTTP status and outcome (`ok` or
-//! the failure reason), and a latency histogram by route.
+//! the failure reason), a latency histogram by route, and the answers it kept and served again.
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
@@ -11,6 +11,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    kept_answers: IntCounterVec,
 }
 
 impl Metrics {
@@ -33,12 +34,21 @@ impl Metrics {
             ]),
             &["route", "method"],
         )?;
+        let kept_answers = IntCounterVec::new(
+            Opts::new(
+                "tad_kept_answers_total",
+                "Answers of read routes kept by the gateway (kept) and served from memory (served)",
+            ),
+            &["route", "event"],
+        )?;
+        registry.register(Box::new(kept_answers.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         Ok(Metrics {
             registry,
             requests,
             latency,
+            kept_answers,
         })
     }
 
@@ -50,6 +60,11 @@ impl Metrics {
         self.latency
             .with_label_values(&[route, method])
             .observe(seconds);
+    }
+
+    /// Counts an answer of `route` kept, or served from memory.
+    pub fn kept_answer(&self, route: &str, event: &str) {
+        self.kept_answers.with_label_values(&[route, event]).inc();
     }
 
     /// The text exposition format.

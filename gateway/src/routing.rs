@@ -194,6 +194,9 @@ pub struct Route {
     /// A write: the audit action and object kind its services record (issue 20); the gateway
     /// records its refusals under them.
     pub audit: Option<Audited>,
+    /// A read whose rendered answer the gateway may keep while what the services read it under
+    /// stands ([`crate::answer_cache`]).
+    pub kept: bool,
 }
 
 /// What the audit trail calls a write route's change: `action` (`cluster.create`) on an
@@ -227,6 +230,7 @@ const fn route(method: Method, path: &'static str, handler: Handler) -> Route {
         headers: &[],
         setup: None,
         audit: None,
+        kept: false,
     }
 }
 
@@ -310,6 +314,12 @@ impl Route {
             action,
             object_kind,
         });
+        self
+    }
+    /// The gateway may keep the rendered answer (a `GET` whose every service call answers what
+    /// it was read under; others are never kept).
+    pub const fn kept(mut self) -> Self {
+        self.kept = true;
         self
     }
     /// The gateway itself refuses callers without these roles.
@@ -412,6 +422,13 @@ pub fn audit_of(
         .iter()
         .find(|route| route.path == pattern && route.method.http() == method)
         .and_then(|route| route.audit)
+}
+
+/// Whether the route of `pattern` and `method` lets the gateway keep its answers.
+pub fn keeps_answers(routes: &[Route], pattern: &str, method: &actix_web::http::Method) -> bool {
+    routes
+        .iter()
+        .any(|route| route.kept && route.path == pattern && route.method.http() == method)
 }
 
 /// The access rule of a request. A declared route (matched pattern and method) has its own; a

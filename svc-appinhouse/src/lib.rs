@@ -46,6 +46,15 @@ pub fn settings(config: &Config, secret_key: String) -> AppinhouseSettings {
     }
 }
 
+/// The gRPC methods whose whole answer is one read-through read of the request (see
+/// [`common::read_cache::provenance`]): their answers say what they were read under.
+pub const READ_THROUGH_METHODS: &[&str] = &[
+    "/tad.appinhouse.v1.AppinhouseService/ListApps",
+    "/tad.appinhouse.v1.AppinhouseService/LastBuilds",
+    "/tad.appinhouse.v1.AppinhouseService/MobileLast",
+    "/tad.appinhouse.v1.AppinhouseService/ListBuilds",
+];
+
 /// The tonic service to add to a server.
 pub fn grpc_service(
     service: AppinhouseService,

@@ -25,6 +25,15 @@ pub fn open_database(config: &Config) -> Result<Database, common::db::DbError> {
     Ok(database)
 }
 
+/// The gRPC methods whose whole answer is one read-through read of the request (see
+/// [`common::read_cache::provenance`]): their answers say what they were read under.
+pub const READ_THROUGH_METHODS: &[&str] = &[
+    "/tad.jobs.v1.JobsService/QueryTemplates",
+    "/tad.jobs.v1.JobsService/ListTemplates",
+    "/tad.jobs.v1.JobsService/QueryInstances",
+    "/tad.jobs.v1.JobsService/ListInstances",
+];
+
 /// The tonic service to add to a server, its callers verified with `jwt` once per call.
 pub fn grpc_service(
     service: JobsService,

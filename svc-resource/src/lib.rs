@@ -55,6 +55,16 @@ pub fn service(
     )
 }
 
+/// The gRPC methods whose whole answer is one read-through read of the request (see
+/// [`common::read_cache::provenance`]): their answers say what they were read under.
+pub const READ_THROUGH_METHODS: &[&str] = &[
+    "/tad.resource.v1.ResourceService/ListProductLines",
+    "/tad.resource.v1.ResourceService/ListApplications",
+    "/tad.resource.v1.ResourceService/ListEnvs",
+    "/tad.resource.v1.ResourceService/QueryClusters",
+    "/tad.resource.v1.ResourceService/QueryHosts",
+];
+
 /// The tonic service to add to a server, its callers verified once per call.
 pub fn grpc_service(
     service: ResourceService,

@@ -119,6 +119,7 @@ fn start_audit_retention(config: &Config, service: &'static str, database: &comm
 pub async fn appinhouse_service(
     config: &Config,
     generate_secret: bool,
+    read_generations: SharedCache,
 ) -> anyhow::Result<AppinhouseService> {
     let secret = secrets::appinhouse_secret_key(config, generate_secret)?;
     if secret.generated {
@@ -138,13 +139,14 @@ pub async fn appinhouse_service(
     // The error names the directory or the bucket (never its credentials).
     let store =
         svc_appinhouse::open_store(config).context("cannot open the appinhouse file store")?;
-    // The read cache's generations: Redis across replicas, in memory in `tad serve`.
+    // The read cache's generations: Redis across replicas, in memory in `tad serve` (shared
+    // with the other services and the gateway there).
     let service = AppinhouseService::new(
         database,
         store,
         svc_appinhouse::settings(config, secret.key),
     )
-    .with_shared_cache(shared_cache(config).await?);
+    .with_shared_cache(read_generations);
     let collector = service.clone();
     let min_age = std::time::Duration::from_secs(config.storage_gc_age_secs);
     tokio::spawn(async move {
@@ -445,8 +447,16 @@ where
     Connection::ConnectInfo: Clone + Send + Sync + 'static,
     Failure: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let read_through = svc_resource::READ_THROUGH_METHODS
+        .iter()
+        .chain(svc_jobs::READ_THROUGH_METHODS)
+        .chain(svc_appinhouse::READ_THROUGH_METHODS)
+        .copied();
     tonic::transport::Server::builder()
         .trace_fn(common::telemetry::grpc_server_span)
+        .layer(common::read_cache::provenance::ReadUnderLayer::new(
+            read_through,
+        ))
         .add_routes(services.routes().await)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
@@ -490,6 +500,7 @@ fn gateway_settings(config: &Config, endpoints: ServiceEndpoints, jwt: JwtKeys) 
         keep_alive: std::time::Duration::from_secs(config.keep_alive_secs),
         console: gateway::console::ConsoleSettings::default(),
         anonymous_refusals_per_minute: config.audit_anonymous_refusals_per_minute,
+        read_generations: None,
     }
 }
 
@@ -538,6 +549,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let jwt = JwtKeys::new(&secrets::jwt_secret(config, true)?);
     let cache = shared_cache(config).await?;
+    let read_generations = cache.clone();
     // Every service is on one in-process gRPC server: the gateway and the services reach it
     // through memory, not loopback TCP.
     let (connector, incoming) = common::in_process::in_process();
@@ -545,7 +557,7 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     // Every part of this process checks sessions with the owner's check (one cache, one bus).
     let jwt = resource.jwt().clone();
     let admin = bootstrap_admin(config, &resource).await?;
-    let appinhouse = appinhouse_service(config, true).await?;
+    let appinhouse = appinhouse_service(config, true, cache.clone()).await?;
 
     let artifact = artifact_service(config, jwt.clone(), connector.channel()).await?;
     let jobs = jobs_service(
@@ -575,6 +587,9 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let url = format!("http://{}", http_listener.local_addr()?);
     let mut settings = gateway_settings(config, endpoints, jwt);
     settings.console.first_start = first_start(&admin);
+    // The services' read generations are in this process's shared cache: the gateway reads
+    // the very ones they write.
+    settings.read_generations = Some(read_generations);
     let server = gateway::server(settings, http_listener)?;
     let gateway = server.handle();
     let gateway_task = tokio::spawn(server);
@@ -609,7 +624,12 @@ pub async fn gateway(config: Config) -> anyhow::Result<()> {
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
-    let server = gateway::server(gateway_settings(&config, endpoints, jwt), listener)?;
+    let mut settings = gateway_settings(&config, endpoints, jwt);
+    // Only Redis holds the generations the services write; without it nothing is kept.
+    if config.redis_url.is_some() {
+        settings.read_generations = Some(shared_cache(&config).await?);
+    }
+    let server = gateway::server(settings, listener)?;
     println!("TAD gateway is listening on {url}");
     tracing::info!(%url, resource = %config.resource.addr, artifact = %config.artifact.addr, "gateway started");
     server.await.context("gateway stopped with an error")
@@ -638,7 +658,7 @@ pub async fn appinhouse(config: Config) -> anyhow::Result<()> {
     check_replica_database(&config, "appinhouse serve", "appinhouse").await?;
     // Bearer tokens are checked for the audit query (admins and auditors; issue 20).
     let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
-    let service = appinhouse_service(&config, false).await?;
+    let service = appinhouse_service(&config, false, shared_cache(&config).await?).await?;
     let database = service.database().describe();
     let services = HostedServices {
         appinhouse: Some((service, jwt)),

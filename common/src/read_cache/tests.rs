@@ -289,3 +289,47 @@ async fn a_read_that_loaded_across_a_write_in_this_process_is_not_kept() {
     assert_eq!(cache.get::<String>(&slot).as_deref(), Some("kept"));
     assert_eq!(cache.get::<i64>(&slot), None);
 }
+
+#[tokio::test]
+async fn a_recorded_read_names_its_generations_and_an_unkept_one_spoils_the_record() {
+    let shared: SharedCache = Arc::new(InMemoryCache::new());
+    let cache = ReadCache::new("test", shared, Duration::from_secs(60));
+    let source = Source::new();
+    cache.changed(&[LISTS]).await;
+    let generation = parse_generation(shared_generation(&cache, LISTS).await);
+
+    // A miss (loaded and kept), then a hit: both name the generation they were read under.
+    for _ in 0..2 {
+        let (answer, under) =
+            provenance::recording(cache.read_through(&[LISTS, NAMES], "read", source.load("v1")))
+                .await;
+        assert_eq!(answer.as_deref(), Ok("v1"));
+        let under = under.expect("recorded");
+        assert_eq!(
+            under.generations,
+            vec![(LISTS.to_owned(), generation), (NAMES.to_owned(), 0)]
+        );
+        assert!(under.ttl <= Duration::from_secs(60) && !under.ttl.is_zero());
+    }
+    assert_eq!(source.loads(), 1);
+
+    // An answer the cache does not keep is not kept by anyone else either.
+    let (_, under) = provenance::recording(cache.read_through_if(
+        &[LISTS],
+        "unsteady",
+        |_| false,
+        source.load("v2"),
+    ))
+    .await;
+    assert_eq!(under, None);
+}
+
+async fn shared_generation(cache: &ReadCache, scope: &str) -> Option<Vec<u8>> {
+    cache
+        .generations
+        .get_many(&[scope.to_owned()])
+        .await
+        .expect("generation")
+        .pop()
+        .flatten()
+}

@@ -397,4 +397,80 @@ async fn a_write_through_one_replica_is_read_at_once_through_the_other() {
         .await;
     let reader = writer.with_base(&gateway_b);
     reads_follow_writes(&writer, &reader).await;
+    // Gateway B kept answers (under the generations in Redis) and served them again, and still
+    // answered every write of A at once.
+    let served = kept_answers(&gateway_b, "/api/app/productline/select", "served").await;
+    assert!(served >= 1, "gateway B served no kept answer");
+}
+
+async fn metrics_text(url: &str) -> String {
+    reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// How often the gateway kept (`event` "kept") or served again ("served") an answer of `route`.
+async fn kept_answers(url: &str, route: &str, event: &str) -> u64 {
+    let text = metrics_text(url).await;
+    let line = format!("tad_kept_answers_total{{event=\"{event}\",route=\"{route}\"}} ");
+    text.lines()
+        .find_map(|found| found.strip_prefix(&line))
+        .map_or(0, |count| count.trim().parse().expect("count"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_serves_a_kept_answer_only_to_the_same_request_and_never_after_a_write() {
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
+    let url = platform.url().to_owned();
+    let route = "/api/app/productline/select";
+    post_all(&admin, &[product_line("pl1", "Line")]).await;
+    let first = admin.get(route).await;
+    for _ in 0..2 {
+        assert_eq!(admin.get(route).await, first);
+    }
+    assert_eq!(first.1["data"][0]["name"], "Line", "{first:?}");
+    assert_eq!(kept_answers(&url, route, "kept").await, 1);
+    assert_eq!(kept_answers(&url, route, "served").await, 2);
+
+    // Another caller (another token) is never served what was kept for the first.
+    let other = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(other.get(route).await, first);
+    assert_eq!(kept_answers(&url, route, "kept").await, 2);
+    assert_eq!(kept_answers(&url, route, "served").await, 2);
+    // Without a token: refused, as ever, and nothing kept.
+    let (status, _) = Api::new(&url).get(route).await;
+    assert_eq!(status, 401);
+
+    // A write answered: the next read is the new one, then kept again.
+    post_all(&admin, &[product_line("pl2", "Other line")]).await;
+    let (_, after) = admin.get(route).await;
+    assert_eq!(fields(&after["data"], "name"), vec!["Line", "Other line"]);
+    assert_eq!(kept_answers(&url, route, "kept").await, 3);
+    assert_eq!(admin.get(route).await.1, after);
+    assert_eq!(kept_answers(&url, route, "served").await, 3);
+
+    // A failure is never kept; nor is a route not marked kept.
+    let missing = "/api/app/applications/{id}/select_by_pl";
+    for _ in 0..2 {
+        let (_, body) = admin.get("/api/app/applications/nope/select_by_pl").await;
+        assert_eq!(body["success"], false, "{body}");
+    }
+    assert_eq!(kept_answers(&url, missing, "kept").await, 0);
+    for _ in 0..2 {
+        let (status, body) = admin.get("/api/app/jobtemplate/ordinary/select").await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let text = metrics_text(&url).await;
+    let kept_routes: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("tad_kept_answers_total{"))
+        .collect();
+    assert!(
+        kept_routes.iter().all(|line| line.contains(route)),
+        "{kept_routes:?}"
+    );
+    platform.stop().await;
 }

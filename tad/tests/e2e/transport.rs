@@ -331,7 +331,8 @@ async fn check_foreign_pid(transport: &dyn Transport) {
 }
 
 /// A probe says whether a command still runs under a key without touching it: `Running` while it
-/// runs (and it runs on to its own end), then the exit status its final command left.
+/// runs (and it runs on to its own end: 3 s, long enough for three probes on a loaded machine),
+/// then the exit status its final command left.
 async fn check_probe(transport: Arc<dyn Transport>) {
     let seconds = unique_seconds();
     let key = format!("{}-final", unique_key());
@@ -342,7 +343,7 @@ async fn check_probe(transport: Arc<dyn Transport>) {
         tokio::spawn(async move {
             transport
                 .run(
-                    &format!("sleep 1.{seconds}; exit 4"),
+                    &format!("sleep 3.{seconds}; exit 4"),
                     &key,
                     Duration::from_secs(60),
                     sender,
@@ -351,7 +352,7 @@ async fn check_probe(transport: Arc<dyn Transport>) {
         })
     };
     let deadline = Instant::now() + Duration::from_secs(10);
-    while processes_matching(&format!("sleep 1.{seconds}")).is_empty() {
+    while processes_matching(&format!("sleep 3.{seconds}")).is_empty() {
         assert!(Instant::now() < deadline, "the command never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

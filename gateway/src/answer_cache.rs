@@ -1,0 +1,224 @@
+//! Rendered answers of the read routes marked `kept`, served again while what they were read
+//! under stands. A kept route's answer is kept only when every service call it made answered
+//! the read-cache generations it was read under (`tad-read-under`, see
+//! [`common::read_cache::provenance`]); a later request with the same method, URI and headers
+//! (token and cookies included) is answered from memory once the shared cache (Redis across
+//! replicas, memory in `tad serve`) still holds exactly those generations. Every write bumps
+//! them after it committed and before it is answered, so no answer kept here outlives a write
+//! that was answered. The token and the route's roles are checked before (the middleware runs
+//! innermost); answers live the shortest time any of their reads allowed, 30 s at most.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use actix_web::{
+    Error, HttpResponse,
+    body::{BodySize, BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{
+        Method, StatusCode,
+        header::{HeaderName, HeaderValue, SET_COOKIE},
+    },
+    middleware::Next,
+    web,
+};
+use bytes::Bytes;
+use common::{cache::SharedCache, read_cache::parse_generation};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    call_records,
+    error::{FailureMark, RefusalMark},
+    metrics::Metrics,
+    routes::ROUTES,
+    routing,
+};
+
+/// Longest an answer is kept.
+const MAX_TTL: Duration = Duration::from_secs(30);
+/// Largest answer kept.
+const MAX_ANSWER_BYTES: usize = 256 * 1024;
+/// Most answers kept, and most bytes of them: past either the cache starts over.
+const MAX_ANSWERS: usize = 4096;
+const MAX_KEPT_BYTES: usize = 32 << 20;
+/// Request headers that differ on every request and change nothing in an answer.
+const UNKEYED_HEADERS: &[&str] = &[
+    "x-request-id",
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "connection",
+    "keep-alive",
+    "content-length",
+];
+
+struct Kept {
+    at: Instant,
+    ttl: Duration,
+    under: Vec<(String, i64)>,
+    status: StatusCode,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+}
+
+#[derive(Default)]
+struct Answers {
+    entries: HashMap<[u8; 32], Arc<Kept>>,
+    bytes: usize,
+}
+
+/// The kept answers of this gateway process.
+pub struct AnswerCache {
+    generations: SharedCache,
+    answers: Mutex<Answers>,
+}
+
+impl AnswerCache {
+    /// Answers kept under the generations `generations` holds.
+    pub fn new(generations: SharedCache) -> AnswerCache {
+        AnswerCache {
+            generations,
+            answers: Mutex::new(Answers::default()),
+        }
+    }
+
+    fn answers(&self) -> std::sync::MutexGuard<'_, Answers> {
+        self.answers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The answer kept under `key`, if young enough and its generations still stand.
+    async fn answer(&self, key: &[u8; 32]) -> Option<HttpResponse> {
+        let kept = self.answers().entries.get(key).cloned()?;
+        if kept.at.elapsed() >= kept.ttl {
+            return None;
+        }
+        let scopes: Vec<String> = kept.under.iter().map(|(scope, _)| scope.clone()).collect();
+        // A shared cache that does not answer: the services are asked.
+        let current = self.generations.get_many(&scopes).await.ok()?;
+        let stands = current.len() == kept.under.len()
+            && current
+                .into_iter()
+                .zip(&kept.under)
+                .all(|(value, (_, generation))| parse_generation(value) == *generation);
+        if !stands {
+            return None;
+        }
+        let mut response = HttpResponse::build(kept.status);
+        for (name, value) in &kept.headers {
+            response.append_header((name.clone(), value.clone()));
+        }
+        Some(response.body(kept.body.clone()))
+    }
+
+    fn keep(&self, key: [u8; 32], kept: Kept) {
+        let size = kept.body.len();
+        let mut answers = self.answers();
+        if answers.entries.len() >= MAX_ANSWERS || answers.bytes + size > MAX_KEPT_BYTES {
+            *answers = Answers::default();
+        }
+        if let Some(previous) = answers.entries.insert(key, Arc::new(kept)) {
+            answers.bytes = answers.bytes.saturating_sub(previous.body.len());
+        }
+        answers.bytes += size;
+    }
+}
+
+/// The key of a request: method, URI and every header but the per-request ones, in order.
+fn key_of(request: &ServiceRequest) -> [u8; 32] {
+    let mut headers: Vec<(&str, &[u8])> = request
+        .headers()
+        .iter()
+        .filter(|(name, _)| !UNKEYED_HEADERS.contains(&name.as_str()))
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect();
+    headers.sort_unstable();
+    let mut digest = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        digest.update((bytes.len() as u64).to_le_bytes());
+        digest.update(bytes);
+    };
+    part(request.method().as_str().as_bytes());
+    part(request.uri().to_string().as_bytes());
+    for (name, value) in headers {
+        part(name.as_bytes());
+        part(value);
+    }
+    digest.finalize().into()
+}
+
+/// Whether a finished answer may be kept: a plain 200 that sets no cookie and marks no failure.
+fn keepable(response: &HttpResponse<BoxBody>) -> bool {
+    response.status() == StatusCode::OK
+        && !response.headers().contains_key(SET_COOKIE)
+        && response.extensions().get::<FailureMark>().is_none()
+        && response.extensions().get::<RefusalMark>().is_none()
+        && matches!(response.body().size(), BodySize::Sized(size) if size as usize <= MAX_ANSWER_BYTES)
+}
+
+/// The middleware: answers a kept route from memory when it can, keeps its answer when it may.
+pub async fn serve_kept(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let cache = request
+        .app_data::<web::Data<Option<AnswerCache>>>()
+        .cloned()
+        .filter(|cache| cache.is_some());
+    let kept_route = request.method() == Method::GET
+        && routing::matched_pattern(request.request())
+            .is_some_and(|pattern| routing::keeps_answers(ROUTES, &pattern, request.method()));
+    let Some(cache) = cache.filter(|_| kept_route) else {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    };
+    let Some(cache) = cache.as_ref().as_ref() else {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    };
+    let metrics = request.app_data::<web::Data<Metrics>>().cloned();
+    let route = routing::matched_pattern(request.request()).unwrap_or_default();
+    let key = key_of(&request);
+    if let Some(response) = cache.answer(&key).await {
+        if let Some(metrics) = &metrics {
+            metrics.kept_answer(&route, "served");
+        }
+        return Ok(request.into_response(response));
+    }
+    let (response, under) = call_records::recording_calls(next.call(request)).await;
+    let response = response?.map_into_boxed_body();
+    let under = match under {
+        Some(under) if keepable(response.response()) => under,
+        _ => return Ok(response),
+    };
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let body = match body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        Err(body) => return Ok(ServiceResponse::new(request, head.set_body(body))),
+    };
+    if let Some(metrics) = &metrics {
+        metrics.kept_answer(&route, "kept");
+    }
+    cache.keep(
+        key,
+        Kept {
+            at: Instant::now(),
+            ttl: under.ttl.min(MAX_TTL),
+            under: under.generations,
+            status: head.status(),
+            headers: head
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+            body: body.clone(),
+        },
+    );
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(BoxBody::new(body)),
+    ))
+}
