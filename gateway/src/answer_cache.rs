@@ -222,3 +222,75 @@ pub async fn serve_kept(
         head.set_body(BoxBody::new(body)),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn key(uri: &str, headers: &[(&str, &str)]) -> [u8; 32] {
+        let mut request = TestRequest::get().uri(uri);
+        for header in headers {
+            request = request.insert_header(*header);
+        }
+        key_of(&request.to_srv_request())
+    }
+
+    #[test]
+    fn a_key_holds_the_uri_and_every_header_but_the_per_request_ones() {
+        let token = ("authorization", "Bearer one");
+        let base = key("/api/x?a=1", &[token, ("user-agent", "phone")]);
+        // Header order and per-request headers change nothing.
+        assert_eq!(
+            base,
+            key(
+                "/api/x?a=1",
+                &[("user-agent", "phone"), ("x-request-id", "r1"), token]
+            )
+        );
+        assert_eq!(
+            base,
+            key(
+                "/api/x?a=1",
+                &[token, ("traceparent", "00-1-2-01"), ("user-agent", "phone")]
+            )
+        );
+        // Anything else does: another token, query, agent, or a header more.
+        for other in [
+            key(
+                "/api/x?a=1",
+                &[("authorization", "Bearer two"), ("user-agent", "phone")],
+            ),
+            key("/api/x?a=2", &[token, ("user-agent", "phone")]),
+            key("/api/x?a=1", &[token, ("user-agent", "desktop")]),
+            key(
+                "/api/x?a=1",
+                &[token, ("user-agent", "phone"), ("cookie", "s=1")],
+            ),
+            key("/api/x?a=1", &[("user-agent", "phone")]),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn only_a_plain_sized_success_is_kept() {
+        let kept = HttpResponse::Ok().body("{}").map_into_boxed_body();
+        assert!(keepable(&kept));
+        let cookie = HttpResponse::Ok()
+            .insert_header((SET_COOKIE, "s=1"))
+            .body("{}")
+            .map_into_boxed_body();
+        assert!(!keepable(&cookie));
+        let created = HttpResponse::Created().body("{}").map_into_boxed_body();
+        assert!(!keepable(&created));
+        let large = HttpResponse::Ok()
+            .body(vec![b' '; MAX_ANSWER_BYTES + 1])
+            .map_into_boxed_body();
+        assert!(!keepable(&large));
+        let mut refused = HttpResponse::Ok().body("{}").map_into_boxed_body();
+        refused.extensions_mut().insert(RefusalMark("forbidden"));
+        assert!(!keepable(&refused));
+    }
+}
