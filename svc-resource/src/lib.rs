@@ -61,6 +61,8 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.resource.v1.ResourceService/ListProductLines",
     "/tad.resource.v1.ResourceService/ListApplications",
     "/tad.resource.v1.ResourceService/ListEnvs",
+    "/tad.resource.v1.ResourceService/ListModules",
+    "/tad.resource.v1.ResourceService/ListClusterTypes",
     "/tad.resource.v1.ResourceService/QueryClusters",
     "/tad.resource.v1.ResourceService/QueryHosts",
 ];

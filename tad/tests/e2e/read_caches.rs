@@ -460,7 +460,9 @@ async fn the_gateway_serves_a_kept_answer_only_to_the_same_request_and_never_aft
     }
     assert_eq!(kept_answers(&url, missing, "kept").await, 0);
     for _ in 0..2 {
-        let (status, body) = admin.get("/api/app/jobtemplate/ordinary/select").await;
+        let (status, body) = admin
+            .get("/api/app/jointline/aos_json?page=1&page_size=10")
+            .await;
         assert_eq!(status, 200, "{body}");
     }
     let text = metrics_text(&url).await;
