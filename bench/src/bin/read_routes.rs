@@ -178,6 +178,35 @@ const ROUTES: &[(&str, &str, bool)] = &[
         "/api/app/jobinstance/jobi_list_one?application_id=a0-0",
         true,
     ),
+    ("appinhouse list", "/api/v2/rog2/list/android", false),
+    ("appinhouse mobile last", "/api/v2/rog2/mobile/last", false),
+    (
+        "5.3 templates select",
+        "/api/app/jobtemplate/ordinary/select",
+        true,
+    ),
+    (
+        "8.1.1 cluster types",
+        "/api/resource/clusters/cmdb_type",
+        true,
+    ),
+    (
+        "8.2.4 hosts aos_json",
+        "/api/resource/hosts/aos_json?page=1&page_size=20",
+        true,
+    ),
+    (
+        "5.5 instances aos_json",
+        "/api/app/jobinstance/aos_json?page=1&page_size=20",
+        true,
+    ),
+    // Read routes the gateway does not keep (each read reaches a service), for comparison.
+    (
+        "1.6 joint lines (not kept)",
+        "/api/app/jointline/aos_json?page=1&page_size=20",
+        true,
+    ),
+    ("SPEC 8 auth/me (not kept)", "/api/auth/me", true),
 ];
 
 /// The platform measured: started here (embedded) or already running at `TAD_BENCH_URL`.
