@@ -164,7 +164,7 @@ pub const ROUTES: &[Route] = &[
     post("/api/app/jobtemplate/{id}", to!(jobs::delete_template)).doc("4.5", "templates", "Delete a job template (the contract's \"[PSOT]\")").data::<bool>().audits("template.delete", "template"),
     post("/api/app/jobtemplate/{id}/graded", to!(jobs::replace_template_methods)).doc("4.2", "templates", "Replace the methods of a template").json::<GradedBody>().data::<GradedTemplate>().audits("template.update_methods", "template"),
     get("/api/app/jobtemplate/{id}/graded_content", to!(jobs::template_methods)).doc("4.3", "templates", "Methods of a template").data_list::<GradedMethodItem>(),
-    get("/api/app/jointline/aos_json", to!(jobs::query_joint_lines)).doc("1.6", "joint lines", "Query joint lines").query(&["name", "productline_id", "page", "page_size"]).page_of::<JointLineItem>(),
+    get("/api/app/jointline/aos_json", to!(jobs::query_joint_lines)).doc("1.6", "joint lines", "Query joint lines").query(&["name", "productline_id", "page", "page_size"]).page_of::<JointLineItem>().kept(),
     post("/api/app/jointline/create", to!(jobs::create_joint_line)).doc("1.7", "joint lines", "Create a joint line").json::<JointLineBody>().data::<String>().audits("joint_line.create", "joint_line"),
     get("/api/app/jointline/get_structure/{id}", to!(jobs::joint_line_structure)).doc("1.5", "joint lines", "Structure of a joint line").data::<JointStructure>(),
     post("/api/app/jointline/save", to!(jobs::save_joint_line)).doc("1.4", "joint lines", "Save a joint line").json::<SaveJointLineBody>().data::<RecordId>().audits("joint_line.save", "joint_line"),

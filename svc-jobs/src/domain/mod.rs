@@ -28,6 +28,8 @@ pub fn existing_instance(connection: &mut DbConnection, id: &str) -> JobsResult<
 pub const TEMPLATES_SCOPE: &str = "jobs:generation:templates";
 /// The read-cache scope of instances (1.3 / 7.1 and 5.5 show them with their status).
 pub const INSTANCES_SCOPE: &str = "jobs:generation:instances";
+/// The read-cache scope of the joint-line pages (1.6): every joint line written bumps it.
+pub const JOINT_LINES_SCOPE: &str = "jobs:generation:joint_lines";
 /// What a template write changes.
 pub const TEMPLATES_WRITE: &[&str] = &[TEMPLATES_SCOPE, INSTANCES_SCOPE];
 /// What a write of an instance, its steps or their bindings, or a run's status, changes.

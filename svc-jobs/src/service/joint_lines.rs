@@ -15,7 +15,10 @@ use crate::db::models::{
     joint_lines::{self, JointLineRow, JointNodeRow},
     joint_runs,
 };
-use crate::domain::audit::{self, NewEvent};
+use crate::domain::{
+    JOINT_LINES_SCOPE,
+    audit::{self, NewEvent},
+};
 
 /// A node as the caller sends it: parents as text (numbers, or "" for none).
 #[derive(Debug, Clone, PartialEq)]
@@ -150,7 +153,8 @@ impl JobsService {
         };
         let stored = row.clone();
         let origin = audit::origin(actor);
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 joint_lines::insert(connection, &stored)?;
                 let event = NewEvent::new(&origin, "joint_line.create", "joint_line", &stored.id)
@@ -158,7 +162,8 @@ impl JobsService {
                     .change(audit::created("product_line_id", &stored.product_line_id));
                 audit::append(connection, event)
             })
-            .await?;
+            .await;
+        self.reads.written(&[JOINT_LINES_SCOPE], written).await?;
         Ok(row)
     }
 
@@ -172,16 +177,18 @@ impl JobsService {
     ) -> JobsResult<(i64, Vec<JointLineRow>)> {
         require_reader(actor)?;
         let (name, product_line_id) = (filter_text(name), filter_text(product_line_id));
-        self.database
-            .run(move |connection| {
-                Ok(joint_lines::page(
-                    connection,
-                    name.as_deref(),
-                    product_line_id.as_deref(),
-                    page.offset(),
-                    page.limit(),
-                )?)
-            })
+        let read = format!("joint lines\n{name:?}\n{product_line_id:?}\n{page:?}");
+        let load = self.database.run(move |connection| {
+            Ok(joint_lines::page(
+                connection,
+                name.as_deref(),
+                product_line_id.as_deref(),
+                page.offset(),
+                page.limit(),
+            )?)
+        });
+        self.reads
+            .read_through(&[JOINT_LINES_SCOPE], &read, load)
             .await
     }
 
@@ -216,7 +223,8 @@ impl JobsService {
         let id = id.to_owned();
         let mender = actor.username().to_owned();
         let origin = audit::origin(actor);
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 let line = joint_lines::find(connection, &id)?.ok_or(JobsError::NotFound {
                     kind: RecordKind::JointLine,
@@ -266,7 +274,8 @@ impl JobsService {
                     ..line
                 })
             })
-            .await
+            .await;
+        self.reads.written(&[JOINT_LINES_SCOPE], written).await
     }
 
     /// 1.5: a joint line and its nodes with their instances' names and statuses.

@@ -1,7 +1,7 @@
 //! The read caches of svc-resource and svc-jobs through the gateway: for each cached route
-//! (1.1, 1.2, 8.1.2, 8.1.3, 8.2.4, 4.1, 5.3, 1.3, 5.5) a reader keeps the answer (read twice), a
-//! write goes through the other side, and the next read answers the new value, never the old —
-//! catalog writes, clusters and hosts, templates, instances, a step's cluster (the instance's
+//! (1.1, 1.2, 1.6, 8.1.2, 8.1.3, 8.2.4, 4.1, 5.3, 1.3, 5.5) a reader keeps the answer (read
+//! twice), a write goes through the other side, and the next read answers the new value, never
+//! the old — catalog writes, joint lines, clusters and hosts, templates, instances, a step's cluster (the instance's
 //! status), a run (the engine's status), a work order, a copy, a renamed application shown in
 //! the instance list, and deletes. Run on one `tad serve` (in process, always), and on two
 //! replicas — each a gateway, a `tad resource` and a `tad jobs` — sharing PostgreSQL and Redis,
@@ -13,7 +13,10 @@ use crate::support;
 use serde_json::{Value, json};
 use support::{
     Api, EmbeddedPlatform,
-    fixtures::{application, bind_cluster, env, post_all, product_line, template_with_methods},
+    fixtures::{
+        application, bind_cluster, create_joint_line, env, post_all, product_line,
+        save_joint_graph, template_with_methods,
+    },
     replicated::{Layout, ReplicatedPlatform},
 };
 
@@ -73,6 +76,29 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
         json!(["Line"]),
         post_all(writer, &[product_line("pl2", "Other line")]),
         json!(["Line", "Other line"]),
+    )
+    .await;
+    // 1.6: a joint line created, then its graph saved (its mender shown).
+    let joint_lines = "/api/app/jointline/aos_json?page=1&page_size=50";
+    let mut line = String::new();
+    let create = async { line = create_joint_line(writer, "jl1", "pl1").await };
+    seen_at_once(
+        reader,
+        joint_lines,
+        "name",
+        json!([]),
+        create,
+        json!(["jl1"]),
+    )
+    .await;
+    let save = save_joint_graph(writer, &line, json!([]));
+    seen_at_once(
+        reader,
+        joint_lines,
+        "mender",
+        json!([null]),
+        save,
+        json!(["admin"]),
     )
     .await;
     seen_at_once(
@@ -460,9 +486,7 @@ async fn the_gateway_serves_a_kept_answer_only_to_the_same_request_and_never_aft
     }
     assert_eq!(kept_answers(&url, missing, "kept").await, 0);
     for _ in 0..2 {
-        let (status, body) = admin
-            .get("/api/app/jointline/aos_json?page=1&page_size=10")
-            .await;
+        let (status, body) = admin.get("/api/admin/users").await;
         assert_eq!(status, 200, "{body}");
     }
     let text = metrics_text(&url).await;
