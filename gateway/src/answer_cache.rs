@@ -165,21 +165,22 @@ pub async fn serve_kept(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let cache = request
+    let kept_answers = request
         .app_data::<web::Data<Option<AnswerCache>>>()
-        .cloned()
-        .filter(|cache| cache.is_some());
-    let kept_route = request.method() == Method::GET
-        && routing::matched_pattern(request.request())
-            .is_some_and(|pattern| routing::keeps_answers(ROUTES, &pattern, request.method()));
-    let Some(cache) = cache.filter(|_| kept_route) else {
-        return Ok(next.call(request).await?.map_into_boxed_body());
-    };
-    let Some(cache) = cache.as_ref().as_ref() else {
+        .cloned();
+    let route = (request.method() == Method::GET)
+        .then(|| routing::matched_pattern(request.request()))
+        .flatten()
+        .filter(|pattern| routing::keeps_answers(ROUTES, pattern, request.method()));
+    let (Some(cache), Some(route)) = (
+        kept_answers
+            .as_ref()
+            .and_then(|data| data.get_ref().as_ref()),
+        route,
+    ) else {
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
     let metrics = request.app_data::<web::Data<Metrics>>().cloned();
-    let route = routing::matched_pattern(request.request()).unwrap_or_default();
     let key = key_of(&request);
     if let Some(response) = cache.answer(&key).await {
         if let Some(metrics) = &metrics {

@@ -59,24 +59,27 @@ pub(crate) fn record(generations: &[(String, i64)], ttl: Duration) {
             recorder.spoiled = true;
             return;
         }
-        for (scope, generation) in generations {
-            match recorder
-                .generations
-                .iter()
-                .find(|(kept, _)| kept == scope)
-                .map(|(_, kept)| *kept)
-            {
-                // One answer read a scope under two generations: it mixes old and new.
-                Some(kept) if kept != *generation => recorder.spoiled = true,
-                Some(_) => {}
-                None => recorder.generations.push((scope.clone(), *generation)),
-            }
+        if !merge_generations(&mut recorder.generations, generations) {
+            recorder.spoiled = true;
         }
         if recorder.generations.len() > MAX_SCOPES {
             recorder.spoiled = true;
         }
         recorder.ttl = Some(recorder.ttl.map_or(ttl, |kept| kept.min(ttl)));
     });
+}
+
+/// Adds the scopes of `more` to `into`; false when a scope is in both under two generations (an
+/// answer that mixes old and new).
+fn merge_generations(into: &mut Vec<(String, i64)>, more: &[(String, i64)]) -> bool {
+    for (scope, generation) in more {
+        match into.iter().find(|(kept, _)| kept == scope) {
+            Some((_, kept)) if kept != generation => return false,
+            Some(_) => {}
+            None => into.push((scope.clone(), *generation)),
+        }
+    }
+    true
 }
 
 /// Records a read that went past the cache: the answer must not be kept anywhere.
@@ -145,12 +148,8 @@ impl ReadUnder {
                 continue;
             };
             so_far.ttl = so_far.ttl.min(record.ttl);
-            for (scope, generation) in &record.generations {
-                match so_far.generations.iter().find(|(kept, _)| kept == scope) {
-                    Some((_, kept)) if kept != generation => return None,
-                    Some(_) => {}
-                    None => so_far.generations.push((scope.clone(), *generation)),
-                }
+            if !merge_generations(&mut so_far.generations, &record.generations) {
+                return None;
             }
         }
         joined.filter(|joined| joined.generations.len() <= MAX_SCOPES)
