@@ -129,7 +129,9 @@ async fn a_rollout_whose_second_batch_fails_its_health_check_rolls_back_even_acr
     let Some(sshd) = TestSshd::start() else {
         return;
     };
-    let crashable = CrashablePlatform::new("tad-rollout");
+    // Its first run takes three batches of 4 s and health checks: a 6 s lease, so a loaded CI
+    // machine that starves the process for two seconds does not make it give the run up.
+    let crashable = CrashablePlatform::with_lease("tad-rollout", 6);
     let root = crashable.root.clone();
     let (process, url) = crashable.serve();
     let admin = Api::new(&url).login("admin", ADMIN_PASSWORD).await;
