@@ -24,6 +24,9 @@ pub mod provenance;
 
 /// Most answers (and most scopes whose newest generation is remembered) kept per cache.
 pub const CAPACITY: usize = 4096;
+/// The longest read (its name and parameters) whose answer is kept: what a longer one holds is
+/// read from the database every time, so no caller fills the cache with huge keys.
+pub const MAX_READ_KEY: usize = 4096;
 /// How long a scope's generation lives in the shared cache after its first write (it then
 /// starts again above every generation before it, see `ReadCache::bump`).
 pub const GENERATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -236,6 +239,11 @@ impl ReadCache {
     where
         T: Clone + Send + Sync + 'static,
     {
+        if read.len() > MAX_READ_KEY {
+            // A read named by a long list (another service's batch of ids) is read, not kept.
+            provenance::spoil();
+            return load.await;
+        }
         let slot = self.slot(scopes, read).await;
         if let Some(answer) = slot.as_ref().and_then(|slot| self.get::<T>(slot)) {
             return Ok(answer);

@@ -65,6 +65,11 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.resource.v1.ResourceService/ListClusterTypes",
     "/tad.resource.v1.ResourceService/QueryClusters",
     "/tad.resource.v1.ResourceService/QueryHosts",
+    "/tad.resource.v1.ResourceService/ListClusters",
+    "/tad.resource.v1.ResourceService/GetClusters",
+    "/tad.resource.v1.ResourceService/ClusterHostCandidates",
+    "/tad.resource.v1.ResourceService/ClusterHosts",
+    "/tad.resource.v1.ResourceService/ListHosts",
 ];
 
 /// The tonic service to add to a server, its callers verified once per call.

@@ -101,6 +101,15 @@ async fn exercise(shared: SharedCache) {
     };
     assert_eq!(refused("first").await.expect("read"), "first");
     assert_eq!(refused("second").await.expect("read"), "second");
+    // A read named by a key longer than the limit is read each time, never kept.
+    let long = "x".repeat(MAX_READ_KEY + 1);
+    let kept_before = b.len();
+    let loads = source.loads();
+    for value in ["long one", "long two"] {
+        let read = b.read_through(&[LISTS], &long, source.load(value)).await;
+        assert_eq!(read.expect("read"), value);
+    }
+    assert_eq!((source.loads(), b.len()), (loads + 2, kept_before));
 }
 
 #[tokio::test]

@@ -194,6 +194,11 @@ fn written_view(connection: &mut DbConnection, row: ClusterRow) -> ResourceResul
     Ok(cluster_views(connection, &deleting, vec![row])?.remove(0))
 }
 
+/// Whether clusters read may be kept (see [`ResourceService::clusters_read_through`]).
+fn no_deletion_under_way(views: &[ClusterView]) -> bool {
+    !views.iter().any(|view| view.deleting)
+}
+
 fn found_cluster(connection: &mut DbConnection, id: &str) -> ResourceResult<ClusterRow> {
     cluster_queries::find(connection, id)?.ok_or_else(|| ResourceError::NotFound {
         kind: RecordKind::Cluster,
@@ -530,11 +535,22 @@ impl ResourceService {
             )?;
             Ok((count, cluster_views(connection, &deleting, rows)?))
         });
-        // A page that shows a deletion under way is not kept: the announcement may lapse
-        // without a write.
-        let steady = |(_, views): &(i64, Vec<ClusterView>)| !views.iter().any(|view| view.deleting);
+        let steady = |(_, views): &(i64, Vec<ClusterView>)| no_deletion_under_way(views);
         self.reads
             .read_through_if(&[RESOURCES_SCOPE], &read, steady, load)
+            .await
+    }
+
+    /// `load` (clusters), or what was kept for `read`; a list that shows a deletion under way is
+    /// not kept, since the announcement may lapse without a write.
+    async fn clusters_read_through(
+        &self,
+        read: &str,
+        load: impl std::future::Future<Output = ResourceResult<Vec<ClusterView>>>,
+    ) -> ResourceResult<Vec<ClusterView>> {
+        let steady = |views: &Vec<ClusterView>| no_deletion_under_way(views);
+        self.reads
+            .read_through_if(&[RESOURCES_SCOPE], read, steady, load)
             .await
     }
 
@@ -548,13 +564,13 @@ impl ResourceService {
         require_reader(actor)?;
         let env_id = validate::filter_id(env_id);
         let app_id = validate::filter_id(app_id);
-        self.database
-            .run(move |connection| {
-                let deleting = announced_deletions(connection)?;
-                let rows = cluster_queries::list(connection, env_id.as_deref(), app_id.as_deref())?;
-                cluster_views(connection, &deleting, rows)
-            })
-            .await
+        let read = format!("cluster list\n{env_id:?}\n{app_id:?}");
+        let load = self.database.run(move |connection| {
+            let deleting = announced_deletions(connection)?;
+            let rows = cluster_queries::list(connection, env_id.as_deref(), app_id.as_deref())?;
+            cluster_views(connection, &deleting, rows)
+        });
+        self.clusters_read_through(&read, load).await
     }
 
     /// Clusters by id (unknown ids are left out), in the order asked.
@@ -564,14 +580,14 @@ impl ResourceService {
         ids: Vec<String>,
     ) -> ResourceResult<Vec<ClusterView>> {
         require_reader(actor)?;
-        self.database
-            .run(move |connection| {
-                let deleting = announced_deletions(connection)?;
-                let mut rows = cluster_queries::find_many(connection, &ids)?;
-                rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-                cluster_views(connection, &deleting, rows)
-            })
-            .await
+        let read = format!("clusters by id\n{ids:?}");
+        let load = self.database.run(move |connection| {
+            let deleting = announced_deletions(connection)?;
+            let mut rows = cluster_queries::find_many(connection, &ids)?;
+            rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+            cluster_views(connection, &deleting, rows)
+        });
+        self.clusters_read_through(&read, load).await
     }
 
     /// 8.1.5: hosts of the cluster's environment and product line not bound to it yet.
@@ -582,19 +598,21 @@ impl ResourceService {
     ) -> ResourceResult<Vec<HostRow>> {
         require_reader(actor)?;
         let cluster_id = cluster_id.to_owned();
-        self.database
-            .run(move |connection| {
-                let cluster = found_cluster(connection, &cluster_id)?;
-                let product_line_id = applications::find(connection, &cluster.app_id)?
-                    .map(|app| app.product_line_id)
-                    .unwrap_or_default();
-                Ok(host_queries::unbound_candidates(
-                    connection,
-                    &cluster.env_id,
-                    &product_line_id,
-                    &cluster.id,
-                )?)
-            })
+        let read = format!("host candidates\n{cluster_id}");
+        let load = self.database.run(move |connection| {
+            let cluster = found_cluster(connection, &cluster_id)?;
+            let product_line_id = applications::find(connection, &cluster.app_id)?
+                .map(|app| app.product_line_id)
+                .unwrap_or_default();
+            Ok(host_queries::unbound_candidates(
+                connection,
+                &cluster.env_id,
+                &product_line_id,
+                &cluster.id,
+            )?)
+        });
+        self.reads
+            .read_through(&[RESOURCES_SCOPE], &read, load)
             .await
     }
 
@@ -606,11 +624,13 @@ impl ResourceService {
     ) -> ResourceResult<Vec<HostRow>> {
         require_reader(actor)?;
         let cluster_id = cluster_id.to_owned();
-        self.database
-            .run(move |connection| {
-                found_cluster(connection, &cluster_id)?;
-                Ok(binding_queries::hosts_of_cluster(connection, &cluster_id)?)
-            })
+        let read = format!("hosts of cluster\n{cluster_id}");
+        let load = self.database.run(move |connection| {
+            found_cluster(connection, &cluster_id)?;
+            Ok(binding_queries::hosts_of_cluster(connection, &cluster_id)?)
+        });
+        self.reads
+            .read_through(&[RESOURCES_SCOPE], &read, load)
             .await
     }
 

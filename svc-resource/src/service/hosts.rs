@@ -539,11 +539,12 @@ impl ResourceService {
     /// Every host (admin list).
     pub async fn list_hosts(&self, actor: &Claims) -> ResourceResult<Vec<HostView>> {
         require_admin_reader(actor)?;
-        self.database
-            .run(|connection| {
-                let rows = host_queries::list(connection)?;
-                host_views(connection, rows)
-            })
+        let load = self.database.run(|connection| {
+            let rows = host_queries::list(connection)?;
+            host_views(connection, rows)
+        });
+        self.reads
+            .read_through(&[RESOURCES_SCOPE], "every host", load)
             .await
     }
 

@@ -52,17 +52,33 @@ async fn seen_at_once(
     write: impl std::future::Future<Output = ()>,
     after: Value,
 ) {
-    for _ in 0..2 {
-        let read = fields(&answer(reader, path).await, field);
-        assert_eq!(Value::from(read), before, "{path}: before the write");
+    all_seen_at_once(reader, &[path], field, before, write, after).await;
+}
+
+/// As [`seen_at_once`], for several routes that show the same (one write, each read at once).
+async fn all_seen_at_once(
+    reader: &Api,
+    paths: &[&str],
+    field: &str,
+    before: Value,
+    write: impl std::future::Future<Output = ()>,
+    after: Value,
+) {
+    for path in paths {
+        for _ in 0..2 {
+            let read = fields(&answer(reader, path).await, field);
+            assert_eq!(Value::from(read), before, "{path}: before the write");
+        }
     }
     write.await;
-    let read = fields(&answer(reader, path).await, field);
-    assert_eq!(
-        Value::from(read),
-        after,
-        "{path}: read at once after the write"
-    );
+    for path in paths {
+        let read = fields(&answer(reader, path).await, field);
+        assert_eq!(
+            Value::from(read),
+            after,
+            "{path}: read at once after the write"
+        );
+    }
 }
 
 /// The catalog, clusters and hosts, templates and instances, written through `writer` and read
@@ -164,6 +180,25 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
     )
     .await;
 
+    // 8.2.2 and the admin's list: a second cluster.
+    all_seen_at_once(
+        reader,
+        &[
+            "/api/resource/clusters/list_4_select",
+            "/api/admin/clusters",
+        ],
+        "name",
+        json!(["front"]),
+        async {
+            let body = json!({"name": "api", "env_id": "e1", "app_id": "a1"});
+            writer
+                .post_ok("/api/resource/clusters/aos_create", &body)
+                .await;
+        },
+        json!(["front", "api"]),
+    )
+    .await;
+
     // 8.2.4: a new host, then bound to the cluster.
     let hosts = "/api/resource/hosts/aos_json?page=1&page_size=50";
     let host_body = json!({"host_IP": "127.0.0.1", "host_name": "h1", "ssh_user": "nobody", "ssh_port": "1", "ssh_passwd": "x", "productLine_id": "pl1", "env_id": "e1"});
@@ -181,6 +216,33 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
         json!(["h1"]),
     )
     .await;
+    // 8.1.6 and 8.1.5: bound, then unbound.
+    let bound = format!("/api/resource/clusters/{cluster}/hosts");
+    let candidates = format!("/api/resource/clusters/{cluster}/hosts/select/pl");
+    seen_at_once(
+        reader,
+        &bound,
+        "host_name",
+        json!([]),
+        async {
+            let bind = format!("/api/resource/clusters/{cluster}/aos_bind");
+            writer.post_ok(&bind, &json!({"hosts": [host]})).await;
+        },
+        json!(["h1"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        &candidates,
+        "host_name",
+        json!([]),
+        async {
+            let unbind = format!("/api/resource/clusters/{cluster}/unbind");
+            writer.post_ok(&unbind, &json!({"hosts": [host]})).await;
+        },
+        json!(["h1"]),
+    )
+    .await;
     seen_at_once(
         reader,
         hosts,
@@ -191,6 +253,36 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
             writer.post_ok(&bind, &json!({"hosts": [host]})).await;
         },
         json!([[{"id": cluster, "name": "front"}]]),
+    )
+    .await;
+    // 5.4 and the admin's hosts: the cluster renamed (it is edited through the admin's routes
+    // too), a second host.
+    all_seen_at_once(
+        reader,
+        &[&format!(
+            "/api/resource/clusters/{cluster}/a1/select/envapp"
+        )],
+        "name",
+        json!(["front"]),
+        async {
+            let body = json!({"name": "edge", "env_id": "e1", "app_id": "a1"});
+            writer
+                .post_ok(&format!("/api/resource/clusters/{cluster}/update"), &body)
+                .await;
+        },
+        json!(["edge"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        "/api/admin/hosts",
+        "host_name",
+        json!(["h1"]),
+        async {
+            let body = json!({"host_IP": "127.0.0.2", "host_name": "h2", "ssh_user": "nobody", "ssh_port": "1", "ssh_passwd": "x", "productLine_id": "pl1", "env_id": "e1"});
+            writer.post_id("/api/resource/hosts/aos_create", &body).await;
+        },
+        json!(["h1", "h2"]),
     )
     .await;
 
@@ -352,6 +444,24 @@ async fn behind_the_back(database: &common::db::Database, statement: &'static st
 async fn reads_through_one_serve_follow_its_writes_at_once() {
     let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
     reads_follow_writes(&admin, &admin).await;
+    // Every route read twice between writes was served from the gateway's kept answers the
+    // second time (so the checks above read through them).
+    for route in [
+        "/api/app/productline/select",
+        "/api/app/jointline/aos_json",
+        "/api/resource/clusters/aos_json",
+        "/api/resource/clusters/list_4_select",
+        "/api/admin/clusters",
+        "/api/admin/hosts",
+        "/api/resource/clusters/{id}/hosts",
+        "/api/resource/clusters/{id}/hosts/select/pl",
+        "/api/resource/clusters/{id}/{app_id}/select/envapp",
+        "/api/resource/hosts/aos_json",
+        "/api/app/jobinstance/jobi_list_one",
+    ] {
+        let served = kept_answers(platform.url(), route, "served").await;
+        assert!(served >= 1, "{route}: no kept answer served");
+    }
 
     // The lists are served from memory: a change no write announced is not seen (within the
     // answers' 5 s), the next write's is.
