@@ -35,6 +35,18 @@ pub const GENERATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// cluster types): other services' answers that show catalog names depend on it too.
 pub const RESOURCE_CATALOG: &str = "resource:generation:catalog";
 
+/// The scope of svc-artifact's component catalog (components, methods and their newest
+/// packages): the answers of other services that show method names depend on it too.
+pub const ARTIFACT_CATALOG: &str = "artifact:generation:catalog";
+
+/// The scope of what `username`'s tokens may be answered: svc-resource bumps it when any of the
+/// user's sessions or API tokens ends (after the change committed, before it is answered), and
+/// the gateway keeps an answer for a caller only under it, so it serves none of them again
+/// after the end was answered (its own session cache learns of it over the bus a moment later).
+pub fn caller_scope(username: &str) -> String {
+    scope("sessions", username)
+}
+
 /// The generation key of scope `name` of `service` (`appinhouse:generation:{app}`, ...).
 pub fn scope(service: &str, name: &str) -> String {
     format!("{service}:generation:{name}")

@@ -6,7 +6,9 @@
 //! replicas, memory in `tad serve`) still holds exactly those generations. Every write bumps
 //! them after it committed and before it is answered, so no answer kept here outlives a write
 //! that was answered. The token and the route's roles are checked before (the middleware runs
-//! innermost); answers live the shortest time any of their reads allowed, 30 s at most.
+//! innermost), and a caller's answers are kept under their own generation too, which the end of
+//! any of their sessions or tokens bumps before it is answered; answers live the shortest time
+//! any of their reads allowed, 30 s at most.
 
 use std::{
     collections::HashMap,
@@ -15,7 +17,7 @@ use std::{
 };
 
 use actix_web::{
-    Error, HttpResponse,
+    Error, HttpMessage, HttpResponse,
     body::{BodySize, BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::{
@@ -26,11 +28,15 @@ use actix_web::{
     web,
 };
 use bytes::Bytes;
-use common::{cache::SharedCache, read_cache::parse_generation};
+use common::{
+    cache::SharedCache,
+    read_cache::{caller_scope, parse_generation},
+};
 use sha2::{Digest, Sha256};
 
 use crate::{
     call_records,
+    clients::Caller,
     error::{FailureMark, RefusalMark},
     metrics::Metrics,
     routes::ROUTES,
@@ -115,6 +121,18 @@ impl AnswerCache {
         Some(response.body(kept.body.clone()))
     }
 
+    /// The generation of `username`'s scope ([`caller_scope`]) now; `None` when the shared
+    /// cache does not answer (nothing is kept then).
+    async fn caller_generation(&self, username: &str) -> Option<(String, i64)> {
+        let scope = caller_scope(username);
+        let mut current = self
+            .generations
+            .get_many(std::slice::from_ref(&scope))
+            .await
+            .ok()?;
+        Some((scope, parse_generation(current.pop().flatten())))
+    }
+
     fn keep(&self, key: [u8; 32], kept: Kept) {
         let size = kept.body.len();
         let mut answers = self.answers();
@@ -188,12 +206,28 @@ pub async fn serve_kept(
         }
         return Ok(request.into_response(response));
     }
+    // The caller's generation, read before any service checks the token: an end of their
+    // sessions answered after this read bumps it, and the answer is kept under it.
+    let username = request
+        .extensions()
+        .get::<Caller>()
+        .map(|caller| caller.claims.username().to_owned());
+    let caller = match username {
+        Some(username) => Some(cache.caller_generation(&username).await),
+        None => None,
+    };
     let (response, under) = call_records::recording_calls(next.call(request)).await;
     let response = response?.map_into_boxed_body();
-    let under = match under {
+    let mut under = match under {
         Some(under) if keepable(response.response()) => under,
         _ => return Ok(response),
     };
+    match caller {
+        Some(Some(generation)) => under.generations.push(generation),
+        // The caller's generation could not be read: nothing is kept for them.
+        Some(None) => return Ok(response),
+        None => {}
+    }
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let body = match body.try_into_bytes() {
@@ -273,6 +307,88 @@ mod tests {
         ] {
             assert_ne!(base, other);
         }
+    }
+
+    /// A kept route behind `serve_kept` whose handler counts its calls and says (as a service
+    /// call would) it read under generation `lists` of the shared cache; callers are `frank`.
+    #[actix_web::test]
+    async fn a_callers_kept_answers_end_when_their_generation_moves() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use actix_web::{App, dev::Service as _, middleware::from_fn, test};
+        use common::{
+            cache::InMemoryCache,
+            read_cache::provenance::{READ_UNDER_METADATA, ReadUnder},
+        };
+
+        let shared: SharedCache = Arc::new(InMemoryCache::new());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let handler_calls = calls.clone();
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(Some(AnswerCache::new(shared.clone()))))
+                .wrap(from_fn(serve_kept))
+                .wrap_fn(|request, service| {
+                    let caller = Caller {
+                        token: "frank-token".to_owned(),
+                        claims: common::auth::Claims {
+                            sub: "frank".to_owned(),
+                            roles: vec!["operator".to_owned()],
+                            iat: 0,
+                            exp: i64::MAX,
+                            sid: Some("s1".to_owned()),
+                            api_token: None,
+                        },
+                    };
+                    request.extensions_mut().insert(caller);
+                    service.call(request)
+                })
+                .route(
+                    "/api/app/productline/select",
+                    web::get().to(move || {
+                        let calls = handler_calls.clone();
+                        async move {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            let under = ReadUnder {
+                                generations: vec![("lists".to_owned(), 0)],
+                                ttl: Duration::from_secs(10),
+                            };
+                            let mut headers = http::HeaderMap::new();
+                            headers.insert(
+                                READ_UNDER_METADATA,
+                                http::HeaderValue::from_str(&under.to_header()).expect("header"),
+                            );
+                            call_records::note_answer(Some(&headers));
+                            HttpResponse::Ok().body("[]")
+                        }
+                    }),
+                ),
+        )
+        .await;
+        let read = || {
+            test::TestRequest::get()
+                .uri("/api/app/productline/select")
+                .to_request()
+        };
+        for _ in 0..2 {
+            let response = test::call_service(&app, read()).await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the second read was kept");
+        // Frank's sessions end (svc-resource bumps his generation before it answers): what was
+        // kept for him is not served again, though the lists did not move.
+        shared
+            .increment(&caller_scope("frank"), Duration::from_secs(60))
+            .await
+            .expect("bump");
+        test::call_service(&app, read()).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "read again after the end");
+        test::call_service(&app, read()).await;
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "kept again under the new one"
+        );
     }
 
     #[test]

@@ -45,6 +45,13 @@ pub fn open_storage(config: &Config) -> Result<ObjectStorage, StorageError> {
 
 /// The artifact rules over an open database and object store; applications are looked up in
 /// the resource service behind `resource`.
+/// The gRPC methods whose whole answer is one read-through read of the request (see
+/// [`common::read_cache::provenance`]): their answers say what they were read under.
+pub const READ_THROUGH_METHODS: &[&str] = &[
+    "/tad.artifact.v1.ArtifactService/ListComponents",
+    "/tad.artifact.v1.ArtifactService/ListScripts",
+];
+
 pub fn service(
     config: &Config,
     database: Database,

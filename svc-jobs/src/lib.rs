@@ -33,6 +33,7 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.jobs.v1.JobsService/QueryInstances",
     "/tad.jobs.v1.JobsService/ListInstances",
     "/tad.jobs.v1.JobsService/QueryJointLines",
+    "/tad.jobs.v1.JobsService/TemplateMethods",
 ];
 
 /// The tonic service to add to a server, its callers verified with `jwt` once per call.

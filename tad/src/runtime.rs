@@ -306,6 +306,7 @@ pub async fn artifact_service(
     config: &Config,
     jwt: JwtKeys,
     resource: tonic::transport::Channel,
+    read_generations: SharedCache,
 ) -> anyhow::Result<ArtifactService> {
     let blocking_config = config.clone();
     let (database, storage) = tokio::task::spawn_blocking(move || {
@@ -319,7 +320,8 @@ pub async fn artifact_service(
     .context("database task stopped")??;
     let resource = svc_artifact::ResourceDirectory::new(resource);
     start_audit_retention(config, "artifact", &database);
-    let service = svc_artifact::service(config, database, storage, jwt, resource);
+    let service = svc_artifact::service(config, database, storage, jwt, resource)
+        .with_read_generations(read_generations);
     // Crash leftovers go in the background: listing a large bucket must not delay serving.
     let collector = service.clone();
     let min_age = std::time::Duration::from_secs(config.storage_gc_age_secs);
@@ -451,6 +453,7 @@ where
         .iter()
         .chain(svc_jobs::READ_THROUGH_METHODS)
         .chain(svc_appinhouse::READ_THROUGH_METHODS)
+        .chain(svc_artifact::READ_THROUGH_METHODS)
         .copied();
     tonic::transport::Server::builder()
         .trace_fn(common::telemetry::grpc_server_span)
@@ -559,7 +562,9 @@ pub async fn start_embedded(config: &Config) -> anyhow::Result<Embedded> {
     let admin = bootstrap_admin(config, &resource).await?;
     let appinhouse = appinhouse_service(config, true, cache.clone()).await?;
 
-    let artifact = artifact_service(config, jwt.clone(), connector.channel()).await?;
+    // The catalog's generation is the one svc-jobs reads beside its own (template methods).
+    let artifact =
+        artifact_service(config, jwt.clone(), connector.channel(), cache.clone()).await?;
     let jobs = jobs_service(
         config,
         jwt.clone(),
@@ -673,7 +678,8 @@ pub async fn artifact(config: Config) -> anyhow::Result<()> {
     check_replica_database(&config, "artifact", "artifact").await?;
     let jwt = remote_checked_keys(&config, &config.resource.addr).await?;
     let resource = service_channel("resource", &config.resource.addr)?;
-    let service = artifact_service(&config, jwt, resource).await?;
+    let generations = shared_cache(&config).await?;
+    let service = artifact_service(&config, jwt, resource, generations).await?;
     tracing::info!(
         resource = %config.resource.addr,
         storage = %service.storage().describe(),

@@ -6,6 +6,7 @@
 use common::{
     audit::{self, Change, NewEvent, Origin},
     limits,
+    read_cache::ARTIFACT_CATALOG,
     time::now_utc,
 };
 use serde::Deserialize;
@@ -218,7 +219,8 @@ impl ArtifactService {
         .change(Change::new("name", None, Some(&component.name)))
         .change(Change::new("method", None, Some(&method.id)))
         .change(Change::new("method_version", None, Some(&version.id)));
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 if let Some(existing) = components::find_method(connection, &method.id)?
                     && existing.component_id != method.component_id
@@ -238,7 +240,8 @@ impl ArtifactService {
                 audit::append(connection, event, audit::now_ms())?;
                 Ok(())
             })
-            .await?;
+            .await;
+        self.reads.written(&[ARTIFACT_CATALOG], written).await?;
         Ok(UploadOutcome {
             files: vec![row],
             version_id,
@@ -249,42 +252,43 @@ impl ArtifactService {
     /// Every component with its methods and each method's newest package (4.4).
     pub async fn list_components(&self, actor: &Actor) -> ArtifactResult<Vec<ComponentListing>> {
         require_reader(actor)?;
-        self.database
-            .run(move |connection| {
-                let all_components = components::list_components(connection)?;
-                let all_methods = components::list_methods(connection)?;
-                let mut listings = Vec::with_capacity(all_components.len());
-                for component in all_components {
-                    let mut methods = Vec::new();
-                    for method in all_methods
-                        .iter()
-                        .filter(|method| method.component_id == component.id)
-                    {
-                        let version = components::newest_version(connection, &method.id)?;
-                        if version.is_none() && !method.builtin {
-                            continue;
-                        }
-                        let params = match &version {
-                            Some(version) => {
-                                serde_json::from_str(&version.params_json).map_err(|error| {
-                                    ArtifactError::Io(format!(
-                                        "stored params of method {:?} are unreadable: {error}",
-                                        method.id
-                                    ))
-                                })?
-                            }
-                            None => Vec::new(),
-                        };
-                        methods.push(MethodListing {
-                            method: method.clone(),
-                            version,
-                            params,
-                        });
+        let load = self.database.run(move |connection| {
+            let all_components = components::list_components(connection)?;
+            let all_methods = components::list_methods(connection)?;
+            let mut listings = Vec::with_capacity(all_components.len());
+            for component in all_components {
+                let mut methods = Vec::new();
+                for method in all_methods
+                    .iter()
+                    .filter(|method| method.component_id == component.id)
+                {
+                    let version = components::newest_version(connection, &method.id)?;
+                    if version.is_none() && !method.builtin {
+                        continue;
                     }
-                    listings.push(ComponentListing { component, methods });
+                    let params = match &version {
+                        Some(version) => {
+                            serde_json::from_str(&version.params_json).map_err(|error| {
+                                ArtifactError::Io(format!(
+                                    "stored params of method {:?} are unreadable: {error}",
+                                    method.id
+                                ))
+                            })?
+                        }
+                        None => Vec::new(),
+                    };
+                    methods.push(MethodListing {
+                        method: method.clone(),
+                        version,
+                        params,
+                    });
                 }
-                Ok(listings)
-            })
+                listings.push(ComponentListing { component, methods });
+            }
+            Ok(listings)
+        });
+        self.reads
+            .read_through(&[ARTIFACT_CATALOG], "components", load)
             .await
     }
 

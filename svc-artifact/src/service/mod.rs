@@ -14,12 +14,14 @@ pub mod scripts;
 mod streamed;
 pub mod templates;
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use chrono::NaiveDateTime;
 use common::{
     auth::JwtKeys,
+    cache::{InMemoryCache, SharedCache},
     db::Database,
+    read_cache::ReadCache,
     roles::{require_reader, require_reviewer, require_uploader},
     storage::ObjectStorage,
 };
@@ -45,8 +47,15 @@ pub struct ArtifactSettings {
     pub max_unpack_ratio: u64,
 }
 
-/// The artifact service: its database, the object store, the token keys and the resource
-/// service it asks whether an application exists.
+/// The scope of svc-artifact's scripts (5.11.1): bumped by every script upload and review.
+pub const SCRIPTS_SCOPE: &str = "artifact:generation:scripts";
+/// How long a read answer is served from memory at most (writes through any replica are read
+/// at once: the generations).
+pub const ANSWER_TTL: Duration = Duration::from_secs(5);
+
+/// The artifact service: its database, the object store, the token keys, the resource service
+/// it asks whether an application exists, and the answers kept for repeated reads (the
+/// component catalog, script lists).
 #[derive(Clone)]
 pub struct ArtifactService {
     database: Database,
@@ -54,6 +63,7 @@ pub struct ArtifactService {
     jwt: JwtKeys,
     resource: ResourceDirectory,
     settings: ArtifactSettings,
+    reads: Arc<ReadCache>,
 }
 
 /// What an upload stored.
@@ -82,7 +92,16 @@ impl ArtifactService {
             jwt,
             resource,
             settings,
+            reads: ReadCache::new("artifact", Arc::new(InMemoryCache::new()), ANSWER_TTL),
         }
+    }
+
+    /// Keeps the read cache's generations in `generations`, shared by every replica and by the
+    /// services whose answers show the catalog (Redis, or the one cache of `tad serve`); without
+    /// it they live in this process only.
+    pub fn with_read_generations(mut self, generations: SharedCache) -> ArtifactService {
+        self.reads = ReadCache::new("artifact", generations, ANSWER_TTL);
+        self
     }
 
     /// The database (readiness checks).

@@ -82,14 +82,16 @@ impl ArtifactService {
         .change(Change::new("name", None, Some(&script.name)))
         .change(Change::new("status", None, Some(&script.status)))
         .change(Change::new("files", None, Some(&files)));
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 scripts::insert(connection, &script)?;
                 files::insert_all(connection, &write_rows)?;
                 audit::append(connection, event, audit::now_ms())?;
                 Ok::<_, ArtifactError>(())
             })
-            .await?;
+            .await;
+        self.reads.written(&[super::SCRIPTS_SCOPE], written).await?;
         Ok(UploadOutcome {
             files: rows,
             version_id,
@@ -106,10 +108,12 @@ impl ArtifactService {
     ) -> ArtifactResult<Vec<ScriptRow>> {
         require_reader(actor)?;
         let (app_id, name) = (app_id.trim().to_owned(), name.trim().to_owned());
-        self.database
-            .run(move |connection| {
-                scripts::list(connection, &app_id, &name).map_err(ArtifactError::from)
-            })
+        let read = format!("scripts\n{app_id}\n{name}");
+        let load = self.database.run(move |connection| {
+            scripts::list(connection, &app_id, &name).map_err(ArtifactError::from)
+        });
+        self.reads
+            .read_through(&[super::SCRIPTS_SCOPE], &read, load)
             .await
     }
 
@@ -152,7 +156,8 @@ impl ArtifactService {
             actor.username().to_owned(),
         );
         let origin = Origin::of(&actor.claims);
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 let script = scripts::find(connection, &id)?
                     .ok_or_else(|| ArtifactError::not_found(RecordKind::Script, &id))?;
@@ -175,7 +180,8 @@ impl ArtifactService {
                     ..script
                 })
             })
-            .await
+            .await;
+        self.reads.written(&[super::SCRIPTS_SCOPE], written).await
     }
 
     /// A script version with its files.

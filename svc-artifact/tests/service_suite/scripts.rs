@@ -72,6 +72,9 @@ pub(crate) async fn scripts_are_reviewed_by_someone_else(database: Database) {
         .await
         .expect("approved");
     assert_eq!(reviewed.status, "able");
+    // The list read (and kept) before shows the review at once.
+    let listed = fixture.scripts(&uploader, "4", "").await;
+    assert_eq!(listed[0].status, "able", "the list after the review");
     let (file, script_row) = fixture
         .service
         .script_file(&reviewer, &outcome.files[0].id)

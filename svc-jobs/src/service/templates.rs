@@ -2,7 +2,7 @@
 //! ordered list of component methods for an application, with a deploy type and an optional
 //! rollback template. A template used by an instance cannot be deleted.
 
-use common::{limits, time::now_utc};
+use common::{limits, read_cache::ARTIFACT_CATALOG, time::now_utc};
 
 use super::{
     Actor, JobsError, JobsResult, JobsService, RecordKind, checked_name,
@@ -409,22 +409,29 @@ impl JobsService {
     ) -> JobsResult<Vec<MethodView>> {
         require_reader(actor)?;
         let lookup = template_id.to_owned();
-        let rows = self
-            .database
-            .run(move |connection| {
-                if templates::find(connection, &lookup)?.is_none() {
-                    return Err(JobsError::NotFound {
-                        kind: RecordKind::Template,
-                        id: lookup,
-                    });
-                }
-                Ok(templates::methods(connection, &lookup)?)
-            })
-            .await?;
-        let catalog = self.artifact.catalog(&actor.token).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| method_view(&catalog, row))
-            .collect())
+        let read = format!("template methods\n{lookup}");
+        let load = async {
+            let rows = self
+                .database
+                .run(move |connection| {
+                    if templates::find(connection, &lookup)?.is_none() {
+                        return Err(JobsError::NotFound {
+                            kind: RecordKind::Template,
+                            id: lookup,
+                        });
+                    }
+                    Ok(templates::methods(connection, &lookup)?)
+                })
+                .await?;
+            let catalog = self.artifact.catalog(&actor.token).await?;
+            Ok(rows
+                .into_iter()
+                .map(|row| method_view(&catalog, row))
+                .collect())
+        };
+        // The methods' names and packages are the artifact catalog's.
+        self.reads
+            .read_through(&[TEMPLATES_SCOPE, ARTIFACT_CATALOG], &read, load)
+            .await
     }
 }

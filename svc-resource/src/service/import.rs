@@ -186,8 +186,11 @@ impl ResourceService {
         // Imported users whose roles or password changed lost their sessions in the transaction;
         // every process forgets its cached answers for them.
         for username in usernames {
-            self.announce(common::sessions::Revocation::User(username))
-                .await;
+            self.announce(
+                &username,
+                common::sessions::Revocation::User(username.clone()),
+            )
+            .await;
         }
         Ok(summary)
     }

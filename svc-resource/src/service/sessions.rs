@@ -75,8 +75,12 @@ pub(crate) fn session_event(origin: &Origin, action: &str, username: &str) -> Ne
 }
 
 impl ResourceService {
-    /// Tells every process that sessions ended (after the change is committed).
-    pub(crate) async fn announce(&self, revocation: Revocation) {
+    /// Tells every process that sessions or API tokens of `username` ended (after the change is
+    /// committed): the caller's generation first (answers the gateways kept for them stand no
+    /// more), then the revocation on the bus.
+    pub(crate) async fn announce(&self, username: &str, revocation: Revocation) {
+        let caller = common::read_cache::caller_scope(username);
+        self.reads.changed(&[caller.as_str()]).await;
         if let Some(sessions) = self.jwt.sessions() {
             sessions.revoke(revocation).await;
         }
@@ -103,7 +107,8 @@ impl ResourceService {
                 Ok::<_, ResourceError>(())
             })
             .await?;
-        self.announce(Revocation::Session(session_id)).await;
+        self.announce(actor.username(), Revocation::Session(session_id))
+            .await;
         tracing::info!(username = %actor.username(), "logged out");
         Ok(())
     }

@@ -278,7 +278,8 @@ impl ResourceService {
                 Ok::<_, ResourceError>(row)
             })
             .await?;
-        self.announce(Revocation::Token(revoked.id.clone())).await;
+        self.announce(&revoked.username, Revocation::Token(revoked.id.clone()))
+            .await;
         tracing::info!(username = %revoked.username, token = %revoked.name, by = %actor.actor_label(), "API token revoked");
         Ok(())
     }

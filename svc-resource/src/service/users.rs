@@ -408,8 +408,11 @@ impl ResourceService {
                 })
             })
             .await?;
-        self.announce(Revocation::User(updated.username.clone()))
-            .await;
+        self.announce(
+            &updated.username,
+            Revocation::User(updated.username.clone()),
+        )
+        .await;
         tracing::info!(username = %updated.username, by = %actor.username(), "user changed; sessions ended");
         Ok(updated)
     }
@@ -482,7 +485,8 @@ impl ResourceService {
                 upsert_user_in(connection, &creator, username, roles, password_hash)
             })
             .await?;
-        self.announce(Revocation::User(row.username.clone())).await;
+        self.announce(&row.username, Revocation::User(row.username.clone()))
+            .await;
         Ok(row)
     }
 
@@ -518,7 +522,8 @@ impl ResourceService {
                 Ok(user.username)
             })
             .await?;
-        self.announce(Revocation::User(username)).await;
+        self.announce(&username, Revocation::User(username.clone()))
+            .await;
         Ok(())
     }
 }

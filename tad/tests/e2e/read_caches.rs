@@ -15,7 +15,7 @@ use support::{
     Api, EmbeddedPlatform,
     fixtures::{
         application, bind_cluster, create_joint_line, env, post_all, product_line,
-        save_joint_graph, template_with_methods,
+        save_joint_graph, template_with_methods, upload_component, upload_script,
     },
     replicated::{Layout, ReplicatedPlatform},
 };
@@ -301,13 +301,14 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
     )
     .await;
     let select = "/api/app/jobtemplate/ordinary/select";
+    let mut second = String::new();
     seen_at_once(
         reader,
         select,
         "name",
         json!(["deploy"]),
         async {
-            template_with_methods(writer, "second", "a1", &[("custom", "cu1")]).await;
+            second = template_with_methods(writer, "second", "a1", &[("custom", "cu1")]).await;
         },
         json!(["deploy", "second"]),
     )
@@ -425,6 +426,67 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
         json!(["second"]),
     )
     .await;
+    artifact_reads_follow_writes(writer, reader, &second).await;
+}
+
+/// Method packages (4.4) and the methods of template `template` (4.3, whose names and remarks
+/// svc-jobs shows from svc-artifact's catalog), and scripts (5.11.1).
+async fn artifact_reads_follow_writes(writer: &Api, reader: &Api, template: &str) {
+    let package = |remark: &'static str| async move {
+        let manifest = format!(
+            "component: {{id: rc, name: rc, remark: rc}}\nmethod: {{id: rc1, name: restart, remark: {remark}}}\nentrypoint: run.sh\n"
+        );
+        upload_component(writer, &manifest, b"#!/bin/sh\necho restart\n".to_vec()).await;
+    };
+    let components = "/api/component/select";
+    let known = fields(&answer(reader, components).await, "id");
+    let mut with_rc = known.clone();
+    with_rc.push(json!("rc"));
+    with_rc.sort_by_key(|id| id.as_str().unwrap_or_default().to_owned());
+    seen_at_once(
+        reader,
+        components,
+        "id",
+        Value::from(known),
+        package("first"),
+        Value::from(with_rc),
+    )
+    .await;
+    let methods = json!({"method": [{"component_id": "rc", "method_id": "rc1", "sequence": 0}]});
+    let graded = format!("/api/app/jobtemplate/{template}/graded_content");
+    seen_at_once(
+        reader,
+        &graded,
+        "id",
+        json!(["cu1"]),
+        async {
+            writer
+                .post_ok(&format!("/api/app/jobtemplate/{template}/graded"), &methods)
+                .await;
+        },
+        json!(["rc1"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        &graded,
+        "remark",
+        json!(["first"]),
+        package("second"),
+        json!(["second"]),
+    )
+    .await;
+    seen_at_once(
+        reader,
+        "/api/script/index/aos_list?application_id=a1&name=",
+        "name",
+        json!([]),
+        async {
+            upload_script(writer, "a1", "restart", "restart.sh", b"#!/bin/sh\n").await;
+        },
+        json!(["restart"]),
+    )
+    .await;
 }
 
 /// Runs `statement` on `database` behind the services' back (no write announces it).
@@ -458,6 +520,9 @@ async fn reads_through_one_serve_follow_its_writes_at_once() {
         "/api/resource/clusters/{id}/{app_id}/select/envapp",
         "/api/resource/hosts/aos_json",
         "/api/app/jobinstance/jobi_list_one",
+        "/api/component/select",
+        "/api/app/jobtemplate/{id}/graded_content",
+        "/api/script/index/aos_list",
     ] {
         let served = kept_answers(platform.url(), route, "served").await;
         assert!(served >= 1, "{route}: no kept answer served");
