@@ -35,6 +35,10 @@ pub const GENERATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// cluster types): other services' answers that show catalog names depend on it too.
 pub const RESOURCE_CATALOG: &str = "resource:generation:catalog";
 
+/// The scope of svc-resource's clusters, hosts and bindings (every write of them, and every
+/// catalog write, bumps it): other services' answers that show cluster names depend on it too.
+pub const RESOURCE_RECORDS: &str = "resource:generation:resources";
+
 /// The scope of svc-artifact's component catalog (components, methods and their newest
 /// packages): the answers of other services that show method names depend on it too.
 pub const ARTIFACT_CATALOG: &str = "artifact:generation:catalog";

@@ -137,7 +137,7 @@ pub const ROUTES: &[Route] = &[
     get("/api/app/jobinstance/{cpm_id}/config/desc", to!(jobs::method_params_schema)).doc("5.8.2.5", "steps", "Parameter schema of a method").data_list::<ConfigNode>(),
     delete("/api/app/jobinstance/{id}", to!(jobs::delete_instance)).doc("5.9", "instances", "Delete a job instance").data::<Nothing>().audits("instance.delete", "instance"),
     post("/api/app/jobinstance/{id}/copy", to!(jobs::copy_instance)).doc("5.7", "instances", "Copy a job instance").json::<CopyBody>().data::<CopiedInstance>().audits("instance.copy", "instance"),
-    get("/api/app/jobinstance/{id}/details", to!(jobs::instance_details)).doc("5.10 / 7.2", "instances", "Job instance details").data::<InstanceDetails>(),
+    get("/api/app/jobinstance/{id}/details", to!(jobs::instance_details)).doc("5.10 / 7.2", "instances", "Job instance details").data::<InstanceDetails>().kept(),
     post("/api/app/jobinstance/{id}/executionall", to!(executions::execute_all)).doc("6.1", "executions", "Run every remaining step").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>().audits("execution.start", "execution"),
     get("/api/app/jobinstance/{id}/executions", to!(executions::execution_history)).doc("SPEC §5", "executions", "Runs of an instance, newest first").page().query(PAGED),
     get("/api/app/jobinstance/{id}/online/process/export", to!(jobs::export_work_order)).doc("", "instances", "Export the work order (xlsx)").answer(Answer::File(XLSX)),

@@ -34,6 +34,7 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.jobs.v1.JobsService/ListInstances",
     "/tad.jobs.v1.JobsService/QueryJointLines",
     "/tad.jobs.v1.JobsService/TemplateMethods",
+    "/tad.jobs.v1.JobsService/InstanceDetails",
 ];
 
 /// The tonic service to add to a server, its callers verified with `jwt` once per call.

@@ -85,7 +85,15 @@ async fn login(client: &reqwest::Client, url: &str, password: &str) -> anyhow::R
 }
 
 /// The catalog, clusters with hosts, templates, instances and appinhouse builds.
-async fn seed(seeder: &Seeder) -> anyhow::Result<()> {
+/// Ids the per-object routes read: a cluster (with hosts), a template (with a method), an
+/// instance.
+struct Seeded {
+    cluster: String,
+    template: String,
+    instance: String,
+}
+
+async fn seed(seeder: &Seeder) -> anyhow::Result<Seeded> {
     for line in 0..PRODUCT_LINES {
         let body = json!({"id": format!("pl{line}"), "name": format!("产品线 {line}")});
         seeder.post("/api/admin/productlines", body).await?;
@@ -123,9 +131,13 @@ async fn seed(seeder: &Seeder) -> anyhow::Result<()> {
         let body = json!({"name": format!("template-{template}"), "application_id": "a0-0", "remark": "bench"});
         templates.push(seeder.post_id("/api/app/jobtemplate/create", body).await?);
     }
+    let graded = json!({"method": [{"component_id": "custom", "method_id": "cu1", "sequence": 0}]});
+    let graded_path = format!("/api/app/jobtemplate/{}/graded", templates[0]);
+    seeder.post(&graded_path, graded).await?;
+    let mut instances = Vec::new();
     for instance in 0..INSTANCES {
         let body = json!({"name": format!("instance-{instance}"), "env_id": format!("e{}", instance % ENVS), "application_id": "a0-0", "job_template_id": templates[instance % templates.len()], "remark": "bench"});
-        seeder.post("/api/app/jobinstance/create", body).await?;
+        instances.push(seeder.post_id("/api/app/jobinstance/create", body).await?);
     }
     for app in ["rog1", "rog2", "rog3"] {
         seeder
@@ -149,7 +161,11 @@ async fn seed(seeder: &Seeder) -> anyhow::Result<()> {
             .appinhouse(&format!("/api/v2/rog2/desc/{platform}"), &form)
             .await?;
     }
-    Ok(())
+    Ok(Seeded {
+        cluster: clusters[0].clone(),
+        template: templates[0].clone(),
+        instance: instances[0].clone(),
+    })
 }
 
 /// The read routes measured: (name, path, with the admin's token).
@@ -205,9 +221,53 @@ const ROUTES: &[(&str, &str, bool)] = &[
         "/api/app/jointline/aos_json?page=1&page_size=20",
         true,
     ),
+    (
+        "8.2.2 clusters select",
+        "/api/resource/clusters/list_4_select",
+        true,
+    ),
+    ("4.4 components", "/api/component/select", true),
+    (
+        "5.11.1 scripts",
+        "/api/script/index/aos_list?application_id=a0-0&name=",
+        true,
+    ),
+    ("admin hosts", "/api/admin/hosts", true),
     // A read route the gateway answers itself, without a service, for comparison.
     ("SPEC 8 auth/me", "/api/auth/me", true),
 ];
+
+/// The per-object read routes measured, on the seeded ids: (name, path, with the admin's
+/// token). 5.10 is not kept (it shows the latest run's step statuses), for comparison.
+fn object_routes(seeded: &Seeded) -> Vec<(&'static str, String, bool)> {
+    let Seeded {
+        cluster,
+        template,
+        instance,
+    } = seeded;
+    vec![
+        (
+            "8.1.6 hosts of a cluster",
+            format!("/api/resource/clusters/{cluster}/hosts"),
+            true,
+        ),
+        (
+            "5.4 clusters of an app",
+            format!("/api/resource/clusters/{cluster}/a0-0/select/envapp"),
+            true,
+        ),
+        (
+            "4.3 template methods",
+            format!("/api/app/jobtemplate/{template}/graded_content"),
+            true,
+        ),
+        (
+            "5.10 instance details",
+            format!("/api/app/jobinstance/{instance}/details"),
+            true,
+        ),
+    ]
+}
 
 /// The platform measured: started here (embedded) or already running at `TAD_BENCH_URL`.
 enum Platform {
@@ -250,7 +310,12 @@ async fn main() -> anyhow::Result<()> {
         token: token.clone(),
         secret,
     };
-    seed(&seeder).await.context("seeding")?;
+    let seeded = seed(&seeder).await.context("seeding")?;
+    let routes: Vec<(&str, String, bool)> = ROUTES
+        .iter()
+        .map(|(name, path, with_token)| (*name, (*path).to_owned(), *with_token))
+        .chain(object_routes(&seeded))
+        .collect();
 
     let mut authorized = HeaderMap::new();
     authorized.insert(
@@ -262,7 +327,7 @@ async fn main() -> anyhow::Result<()> {
         "bench load",
     )?;
     // Each route answers once before it is measured (and its answer is kept where cached).
-    for (name, path, with_token) in ROUTES {
+    for (name, path, with_token) in &routes {
         let headers = if *with_token {
             authorized.clone()
         } else {
@@ -305,7 +370,7 @@ async fn main() -> anyhow::Result<()> {
     .await;
     report("/healthz (before)", &before);
     let mut measured: Vec<(&str, Outcome)> = Vec::new();
-    for (name, path, with_token) in ROUTES {
+    for (name, path, with_token) in &routes {
         let headers = if *with_token {
             authorized.clone()
         } else {

@@ -112,8 +112,9 @@ impl EventLog {
                 let mut last = None;
                 let mut run_changed = false;
                 for (kind, payload) in change(connection)? {
-                    // The run started, ended or was interrupted: the instance's status moved.
-                    run_changed |= kind == "run";
+                    // The run started, ended or was interrupted (the instance's status moved), or
+                    // a step did (5.10 shows the latest run's step statuses).
+                    run_changed |= kind == "run" || kind == "step";
                     last = Some(runs::append_event(
                         connection,
                         &owned_run,

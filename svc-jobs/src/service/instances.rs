@@ -27,6 +27,15 @@ use common::read_cache::RESOURCE_CATALOG;
 /// What the instance lists show: instances (with their status and template names) and the
 /// catalog names svc-resource resolves. The answer is the same for every role that may read.
 const INSTANCE_LISTS: &[&str] = &[INSTANCES_SCOPE, RESOURCE_CATALOG];
+/// What 5.10 shows: the instance (its steps and the latest run's step statuses: every step
+/// event bumps the instances' generation), names from svc-resource's catalog, its clusters, and
+/// its methods from svc-artifact's catalog.
+const INSTANCE_DETAILS: &[&str] = &[
+    INSTANCES_SCOPE,
+    RESOURCE_CATALOG,
+    common::read_cache::RESOURCE_RECORDS,
+    common::read_cache::ARTIFACT_CATALOG,
+];
 
 /// What a caller sends to create an instance.
 #[derive(Debug, Clone, Default)]
@@ -510,6 +519,27 @@ impl JobsService {
     ) -> JobsResult<(InstanceView, Vec<StepView>)> {
         require_reader(actor)?;
         let lookup = id.to_owned();
+        let read = format!("details\n{lookup}");
+        let load = self.load_instance_details(actor, lookup);
+        // Steps show their clusters' names and methods' names; a cluster whose delete is under
+        // way is not kept (the announcement may lapse without a write).
+        let steady = |(_, steps): &(InstanceView, Vec<StepView>)| {
+            !steps.iter().any(|step| {
+                step.cluster
+                    .as_ref()
+                    .is_some_and(|cluster| cluster.deleting)
+            })
+        };
+        self.reads
+            .read_through_if(INSTANCE_DETAILS, &read, steady, load)
+            .await
+    }
+
+    async fn load_instance_details(
+        &self,
+        actor: &Actor,
+        lookup: String,
+    ) -> JobsResult<(InstanceView, Vec<StepView>)> {
         let (row, steps, run_steps) = self
             .database
             .run(move |connection| {

@@ -209,8 +209,13 @@ impl JobsService {
     ) -> JobsResult<Option<WorkOrderRow>> {
         require_reader(actor)?;
         let instance_id = instance_id.to_owned();
-        self.database
-            .run(move |connection| Ok(work_orders::find_for_instance(connection, &instance_id)?))
+        let read = format!("work order\n{instance_id}");
+        let load = self
+            .database
+            .run(move |connection| Ok(work_orders::find_for_instance(connection, &instance_id)?));
+        // Work orders are written with their instance (saved, deleted with it).
+        self.reads
+            .read_through(crate::domain::INSTANCES_WRITE, &read, load)
             .await
     }
 

@@ -53,7 +53,7 @@ pub trait ClusterUsage: Send + Sync {
 
 /// The scope of clusters and hosts in the read cache: their bindings, pinned host keys and
 /// announced deletions too (8.1.3 and 8.2.4 show them, with catalog names).
-pub const RESOURCES_SCOPE: &str = "resource:generation:resources";
+pub const RESOURCES_SCOPE: &str = common::read_cache::RESOURCE_RECORDS;
 /// What a catalog write changes: the catalog lists and names, and the cluster and host answers
 /// that show catalog names.
 pub(crate) const CATALOG_WRITE: &[&str] = &[RESOURCE_CATALOG, RESOURCES_SCOPE];

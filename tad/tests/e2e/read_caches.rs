@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use support::{
     Api, EmbeddedPlatform,
     fixtures::{
-        application, bind_cluster, create_joint_line, env, post_all, product_line,
-        save_joint_graph, template_with_methods, upload_component, upload_script,
+        app_catalog, application, bind_cluster, cluster_with_host, create_joint_line, env,
+        post_all, product_line, save_joint_graph, template_with_methods, upload_component,
+        upload_script,
     },
     replicated::{Layout, ReplicatedPlatform},
 };
@@ -341,6 +342,16 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
         json!(["payments"]),
     )
     .await;
+    // 5.10 (kept): the step's cluster and no status before the run.
+    let details = format!("/api/app/jobinstance/{instance}/details");
+    for _ in 0..2 {
+        let step = &answer(reader, &details).await["methods"][0];
+        assert_eq!(
+            (step["cluster_name"].clone(), step["status"].clone()),
+            (json!("edge"), Value::Null),
+            "{details}: before the run"
+        );
+    }
     seen_at_once(
         reader,
         instances,
@@ -355,6 +366,15 @@ async fn reads_follow_writes(writer: &Api, reader: &Api) {
         json!(["failed"]),
     )
     .await;
+    // 5.10 at once: the run's step status, then the cluster renamed in svc-resource.
+    let step = &answer(reader, &details).await["methods"][0];
+    assert_eq!(step["status"], "failed", "{details}: after the run");
+    let rename = json!({"name": "edge2", "env_id": "e1", "app_id": "a1"});
+    writer
+        .post_ok(&format!("/api/resource/clusters/{cluster}/update"), &rename)
+        .await;
+    let step = &answer(reader, &details).await["methods"][0];
+    assert_eq!(step["cluster_name"], "edge2", "{details}: after the rename");
     // A work order (7.3) moves the status on; a copy (5.7) is listed, in 5.5 too.
     seen_at_once(
         reader,
@@ -523,6 +543,7 @@ async fn reads_through_one_serve_follow_its_writes_at_once() {
         "/api/component/select",
         "/api/app/jobtemplate/{id}/graded_content",
         "/api/script/index/aos_list",
+        "/api/app/jobinstance/{id}/details",
     ] {
         let served = kept_answers(platform.url(), route, "served").await;
         assert!(served >= 1, "{route}: no kept answer served");
@@ -555,6 +576,95 @@ async fn reads_through_one_serve_follow_its_writes_at_once() {
     };
     let after = json!(["third", "unannounced"]);
     seen_at_once(&admin, templates, "name", json!(["second"]), write, after).await;
+    platform.stop().await;
+}
+
+/// Polls `read` until it answers `expected`, for `within` at most; answers whether it did.
+async fn becomes<F: std::future::Future<Output = Value>>(
+    mut read: impl FnMut() -> F,
+    expected: &str,
+    within: std::time::Duration,
+) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if read().await == expected {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_details_follow_a_run_step_by_step() {
+    use std::{os::unix::fs::PermissionsExt, time::Duration};
+
+    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
+    app_catalog(&admin, ("pl1", "pl"), ("app1", "shop"), ("env1", "test")).await;
+    // Two steps, each waiting for a gate file the test creates and taking it (in a directory
+    // the run's user may look into); runs go on the TAD host.
+    let gate_dir = tempfile::tempdir().expect("gate dir");
+    let mode = std::fs::Permissions::from_mode(0o777);
+    std::fs::set_permissions(gate_dir.path(), mode).expect("chmod");
+    let gate = gate_dir.path().join("gate");
+    let run_sh = format!(
+        "while [ ! -e {gate} ]; do sleep 0.05; done\nrm -f {gate}\n",
+        gate = gate.display()
+    );
+    let cluster = cluster_with_host(
+        &admin,
+        &json!({"name": "c", "env_id": "env1", "app_id": "app1"}),
+        &json!({"host_IP": "127.0.0.2", "host_name": "h2", "ssh_user": "nobody", "ssh_port": "22",
+            "ssh_passwd": "unused-ssh-password", "productLine_id": "pl1", "env_id": "env1"}),
+    )
+    .await;
+    let manifest = "component: {id: waiter, name: waiter, remark: waiter}\nmethod: {id: waiter1, name: wait, remark: wait}\nentrypoint: run.sh\n";
+    upload_component(&admin, manifest, run_sh.into_bytes()).await;
+    let steps = [("waiter", "waiter1"), ("waiter", "waiter1")];
+    let template = template_with_methods(&admin, "waits", "app1", &steps).await;
+    let body = json!({"name": "waiting", "env_id": "env1", "application_id": "app1", "job_template_id": template});
+    let instance = admin.post_id("/api/app/jobinstance/create", &body).await;
+    for sequence in 0..2 {
+        bind_cluster(&admin, &instance, "waiter1", sequence, &cluster).await;
+    }
+    let (status, body) = admin
+        .post(
+            &format!("/api/app/jobinstance/{instance}/executionall?wait=false"),
+            &json!({"use_tad_host": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let run = body["data"]["execution_id"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    let details = format!("/api/app/jobinstance/{instance}/details");
+    let tree_step = |sequence: usize| {
+        let path = format!("/api/executions/{run}");
+        let admin = &admin;
+        async move { admin.get_ok(&path).await["steps"][sequence]["status"].clone() }
+    };
+    let details_step = |sequence: usize| {
+        let details = &details;
+        let admin = &admin;
+        async move { answer(admin, details).await["methods"][sequence]["status"].clone() }
+    };
+    assert!(becomes(|| tree_step(0), "running", Duration::from_secs(30)).await);
+    assert!(becomes(|| details_step(0), "running", Duration::from_secs(5)).await);
+    // Read (and kept) while step 0 runs; then step 0 ends and step 1 starts, and the run goes
+    // on: only the steps' events say so. 5.10 shows it within 2 s, well before the 5 s an
+    // answer may be kept.
+    answer(&admin, &details).await;
+    std::fs::write(&gate, b"").expect("open the gate");
+    assert!(becomes(|| tree_step(1), "running", Duration::from_secs(30)).await);
+    assert!(
+        becomes(|| details_step(0), "success", Duration::from_secs(2)).await,
+        "5.10 did not show step 0's success while the run went on"
+    );
+    assert_eq!(details_step(1).await, "running");
+    std::fs::write(&gate, b"").expect("open the gate again");
+    assert!(becomes(|| tree_step(1), "success", Duration::from_secs(30)).await);
+    assert!(becomes(|| details_step(1), "success", Duration::from_secs(2)).await);
     platform.stop().await;
 }
 
