@@ -238,7 +238,7 @@ const ROUTES: &[(&str, &str, bool)] = &[
 ];
 
 /// The per-object read routes measured, on the seeded ids: (name, path, with the admin's
-/// token). 5.10 is not kept (it shows the latest run's step statuses), for comparison.
+/// token).
 fn object_routes(seeded: &Seeded) -> Vec<(&'static str, String, bool)> {
     let Seeded {
         cluster,
