@@ -166,7 +166,7 @@ pub const ROUTES: &[Route] = &[
     get("/api/app/jobtemplate/{id}/graded_content", to!(jobs::template_methods)).doc("4.3", "templates", "Methods of a template").data_list::<GradedMethodItem>().kept(),
     get("/api/app/jointline/aos_json", to!(jobs::query_joint_lines)).doc("1.6", "joint lines", "Query joint lines").query(&["name", "productline_id", "page", "page_size"]).page_of::<JointLineItem>().kept(),
     post("/api/app/jointline/create", to!(jobs::create_joint_line)).doc("1.7", "joint lines", "Create a joint line").json::<JointLineBody>().data::<String>().audits("joint_line.create", "joint_line"),
-    get("/api/app/jointline/get_structure/{id}", to!(jobs::joint_line_structure)).doc("1.5", "joint lines", "Structure of a joint line").data::<JointStructure>(),
+    get("/api/app/jointline/get_structure/{id}", to!(jobs::joint_line_structure)).doc("1.5", "joint lines", "Structure of a joint line").data::<JointStructure>().kept(),
     post("/api/app/jointline/save", to!(jobs::save_joint_line)).doc("1.4", "joint lines", "Save a joint line").json::<SaveJointLineBody>().data::<RecordId>().audits("joint_line.save", "joint_line"),
     post("/api/app/jointline/{id}/plan", to!(plans::plan_joint_line)).doc("issue 21", "executions", "Dry run of 2.1: each node with its parents and its instance's plan (as the instance plan route answers it), every blocker naming its node, and a plan_id that 2.1 takes to run exactly this").optional_json::<PlanBody>().data::<JointLinePlanView>(),
     post("/api/app/jointline/{id}/execution", to!(executions::execute_joint_line)).doc("2.1", "executions", "Run a joint line").optional_json::<ExecuteBody>().query(WAIT).headers(KEYED).data::<ExecuteResult>().audits("joint_line.run", "joint_execution"),

@@ -35,6 +35,7 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.jobs.v1.JobsService/QueryJointLines",
     "/tad.jobs.v1.JobsService/TemplateMethods",
     "/tad.jobs.v1.JobsService/InstanceDetails",
+    "/tad.jobs.v1.JobsService/JointLineStructure",
 ];
 
 /// The tonic service to add to a server, its callers verified with `jwt` once per call.

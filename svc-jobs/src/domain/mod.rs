@@ -30,6 +30,9 @@ pub const TEMPLATES_SCOPE: &str = "jobs:generation:templates";
 pub const INSTANCES_SCOPE: &str = "jobs:generation:instances";
 /// The read-cache scope of the joint-line pages (1.6): every joint line written bumps it.
 pub const JOINT_LINES_SCOPE: &str = "jobs:generation:joint_lines";
+/// The read-cache scope of joint runs (1.5 shows how each node ended in the latest one): every
+/// start, node change, end and settling of a joint run bumps it.
+pub const JOINT_RUNS_SCOPE: &str = "jobs:generation:joint_runs";
 /// What a template write changes.
 pub const TEMPLATES_WRITE: &[&str] = &[TEMPLATES_SCOPE, INSTANCES_SCOPE];
 /// What a write of an instance, its steps or their bindings, or a run's status, changes.

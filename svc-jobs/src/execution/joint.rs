@@ -264,6 +264,11 @@ impl Engine {
                 },
                 other => other,
             })?;
+        inner
+            .events
+            .reads()
+            .changed(&[crate::domain::JOINT_RUNS_SCOPE])
+            .await;
         if let Some(mark) = mark.filter(StartMark::approved_now) {
             self.notify_approval(
                 "approval.approved",
@@ -321,14 +326,19 @@ fn blocks_descendants(status: &str) -> bool {
     )
 }
 
-/// One write of the joint run's records, in a transaction of its own.
+/// One write of the joint run's records, in a transaction of its own (1.5 reads it at once).
 async fn joint_write<T: Send + 'static>(
     inner: &Inner,
     write: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,
 ) -> Result<T, DbError> {
-    inner
+    let written = inner
         .database
         .transaction(move |connection| write(connection).map_err(DbError::Query))
+        .await;
+    inner
+        .events
+        .reads()
+        .written(&[crate::domain::JOINT_RUNS_SCOPE], written)
         .await
 }
 

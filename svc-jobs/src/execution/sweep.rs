@@ -70,6 +70,13 @@ pub(super) async fn sweep_expired(engine: &Engine) -> JobsResult<()> {
             Ok::<_, JobsError>(settled)
         })
         .await?;
+    if !joint.is_empty() {
+        inner
+            .events
+            .reads()
+            .changed(&[crate::domain::JOINT_RUNS_SCOPE])
+            .await;
+    }
     for (id, _) in joint {
         tracing::warn!(joint_run = %id, "joint execution settled: its owner's lease expired");
         joint::notify_joint_finished(engine, &id).await;

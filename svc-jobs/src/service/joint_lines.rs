@@ -16,7 +16,7 @@ use crate::db::models::{
     joint_runs,
 };
 use crate::domain::{
-    JOINT_LINES_SCOPE,
+    INSTANCES_SCOPE, JOINT_LINES_SCOPE, JOINT_RUNS_SCOPE,
     audit::{self, NewEvent},
 };
 
@@ -286,53 +286,54 @@ impl JobsService {
     ) -> JobsResult<(JointLineRow, Vec<NodeView>)> {
         require_reader(actor)?;
         let id = id.to_owned();
-        self.database
-            .run(move |connection| {
-                let line = joint_lines::find(connection, &id)?.ok_or(JobsError::NotFound {
-                    kind: RecordKind::JointLine,
-                    id: id.clone(),
-                })?;
-                let rows = joint_lines::nodes(connection, &id)?;
-                // A node's status: how it ended in the latest joint run, else its instance's.
-                let run_statuses: Vec<(i64, String)> =
-                    match joint_runs::latest_of_line(connection, &id)? {
-                        Some(run) => joint_runs::nodes(connection, &run.id)?
-                            .into_iter()
-                            .filter(|node| {
-                                rows.iter().any(|row| {
-                                    row.sequence == node.sequence
-                                        && row.instance_id == node.instance_id
-                                })
+        let read = format!("joint line structure\n{id}");
+        let load = self.database.run(move |connection| {
+            let line = joint_lines::find(connection, &id)?.ok_or(JobsError::NotFound {
+                kind: RecordKind::JointLine,
+                id: id.clone(),
+            })?;
+            let rows = joint_lines::nodes(connection, &id)?;
+            // A node's status: how it ended in the latest joint run, else its instance's.
+            let run_statuses: Vec<(i64, String)> =
+                match joint_runs::latest_of_line(connection, &id)? {
+                    Some(run) => joint_runs::nodes(connection, &run.id)?
+                        .into_iter()
+                        .filter(|node| {
+                            rows.iter().any(|row| {
+                                row.sequence == node.sequence && row.instance_id == node.instance_id
                             })
-                            .map(|node| (node.sequence, node.status))
-                            .collect(),
-                        None => Vec::new(),
-                    };
-                let instance_ids: Vec<String> =
-                    rows.iter().map(|row| row.instance_id.clone()).collect();
-                let found = instances::find_many(connection, &instance_ids)?;
-                let views = rows
-                    .into_iter()
-                    .map(|row| {
-                        let instance = found.iter().find(|instance| instance.id == row.instance_id);
-                        NodeView {
-                            parents: serde_json::from_str(&row.parents).unwrap_or_default(),
-                            instance_name: instance
-                                .map(|instance| instance.name.clone())
-                                .unwrap_or_default(),
-                            status: run_statuses
-                                .iter()
-                                .find(|(sequence, _)| *sequence == row.sequence)
-                                .map(|(_, status)| status.clone())
-                                .or_else(|| instance.map(|instance| instance.status.clone()))
-                                .unwrap_or_default(),
-                            row,
-                        }
-                    })
-                    .collect();
-                Ok((line, views))
-            })
-            .await
+                        })
+                        .map(|node| (node.sequence, node.status))
+                        .collect(),
+                    None => Vec::new(),
+                };
+            let instance_ids: Vec<String> =
+                rows.iter().map(|row| row.instance_id.clone()).collect();
+            let found = instances::find_many(connection, &instance_ids)?;
+            let views = rows
+                .into_iter()
+                .map(|row| {
+                    let instance = found.iter().find(|instance| instance.id == row.instance_id);
+                    NodeView {
+                        parents: serde_json::from_str(&row.parents).unwrap_or_default(),
+                        instance_name: instance
+                            .map(|instance| instance.name.clone())
+                            .unwrap_or_default(),
+                        status: run_statuses
+                            .iter()
+                            .find(|(sequence, _)| *sequence == row.sequence)
+                            .map(|(_, status)| status.clone())
+                            .or_else(|| instance.map(|instance| instance.status.clone()))
+                            .unwrap_or_default(),
+                        row,
+                    }
+                })
+                .collect();
+            Ok((line, views))
+        });
+        // The line, how its nodes ended in the latest joint run, else their instances' status.
+        let scopes = [JOINT_LINES_SCOPE, JOINT_RUNS_SCOPE, INSTANCES_SCOPE];
+        self.reads.read_through(&scopes, &read, load).await
     }
 }
 

@@ -35,6 +35,7 @@ mod leftovers;
 mod output_integrity;
 mod package_templates;
 mod read_caches;
+mod read_caches_runs;
 mod recorded_answers;
 mod replica_checks;
 mod resource_contract;

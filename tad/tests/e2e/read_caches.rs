@@ -1,9 +1,11 @@
-//! The read caches of svc-resource and svc-jobs through the gateway: for each cached route
-//! (1.1, 1.2, 1.6, 8.1.2, 8.1.3, 8.2.4, 4.1, 5.3, 1.3, 5.5) a reader keeps the answer (read
-//! twice), a write goes through the other side, and the next read answers the new value, never
-//! the old — catalog writes, joint lines, clusters and hosts, templates, instances, a step's cluster (the instance's
-//! status), a run (the engine's status), a work order, a copy, a renamed application shown in
-//! the instance list, and deletes. Run on one `tad serve` (in process, always), and on two
+//! The read caches of svc-resource, svc-jobs and svc-artifact through the gateway's kept
+//! answers: for each cached route (1.1, 1.2, 1.6, 8.1.2, 8.1.3, 8.2.2, 8.2.4, 8.1.5, 8.1.6, 5.4,
+//! the admin's cluster and host lists, 4.1, 4.3, 4.4, 5.3, 1.3, 5.5, 5.10, 5.11.1) a reader keeps
+//! the answer (read twice), a write goes through the other side, and the next read answers the
+//! new value, never the old — catalog writes, joint lines, clusters, hosts and bindings,
+//! templates, method packages, scripts, instances, a step's cluster (the instance's status), a
+//! run (the engine's status), a work order, a copy, a renamed application shown in the instance
+//! list, and deletes. Run on one `tad serve` (in process, always), and on two
 //! replicas — each a gateway, a `tad resource` and a `tad jobs` — sharing PostgreSQL and Redis,
 //! writing through one and reading through the other (`TEST_DATABASE_URL` and `TEST_REDIS_URL`,
 //! else it skips).
@@ -14,9 +16,8 @@ use serde_json::{Value, json};
 use support::{
     Api, EmbeddedPlatform,
     fixtures::{
-        app_catalog, application, bind_cluster, cluster_with_host, create_joint_line, env,
-        post_all, product_line, save_joint_graph, template_with_methods, upload_component,
-        upload_script,
+        application, bind_cluster, create_joint_line, env, post_all, product_line,
+        save_joint_graph, template_with_methods, upload_component, upload_script,
     },
     replicated::{Layout, ReplicatedPlatform},
 };
@@ -24,7 +25,7 @@ use support::{
 const ADMIN_PASSWORD: &str = "read-caches-admin-password";
 
 /// The answer of `path` through `api` (a list route's `data`, or a page route's whole body).
-async fn answer(api: &Api, path: &str) -> Value {
+pub(crate) async fn answer(api: &Api, path: &str) -> Value {
     let (status, body) = api.get(path).await;
     assert_eq!(status, 200, "{path}: {body}");
     match body.get("data") {
@@ -576,95 +577,6 @@ async fn reads_through_one_serve_follow_its_writes_at_once() {
     };
     let after = json!(["third", "unannounced"]);
     seen_at_once(&admin, templates, "name", json!(["second"]), write, after).await;
-    platform.stop().await;
-}
-
-/// Polls `read` until it answers `expected`, for `within` at most; answers whether it did.
-async fn becomes<F: std::future::Future<Output = Value>>(
-    mut read: impl FnMut() -> F,
-    expected: &str,
-    within: std::time::Duration,
-) -> bool {
-    let deadline = std::time::Instant::now() + within;
-    while std::time::Instant::now() < deadline {
-        if read().await == expected {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn instance_details_follow_a_run_step_by_step() {
-    use std::{os::unix::fs::PermissionsExt, time::Duration};
-
-    let (platform, admin) = EmbeddedPlatform::start_with_admin(ADMIN_PASSWORD, &[]).await;
-    app_catalog(&admin, ("pl1", "pl"), ("app1", "shop"), ("env1", "test")).await;
-    // Two steps, each waiting for a gate file the test creates and taking it (in a directory
-    // the run's user may look into); runs go on the TAD host.
-    let gate_dir = tempfile::tempdir().expect("gate dir");
-    let mode = std::fs::Permissions::from_mode(0o777);
-    std::fs::set_permissions(gate_dir.path(), mode).expect("chmod");
-    let gate = gate_dir.path().join("gate");
-    let run_sh = format!(
-        "while [ ! -e {gate} ]; do sleep 0.05; done\nrm -f {gate}\n",
-        gate = gate.display()
-    );
-    let cluster = cluster_with_host(
-        &admin,
-        &json!({"name": "c", "env_id": "env1", "app_id": "app1"}),
-        &json!({"host_IP": "127.0.0.2", "host_name": "h2", "ssh_user": "nobody", "ssh_port": "22",
-            "ssh_passwd": "unused-ssh-password", "productLine_id": "pl1", "env_id": "env1"}),
-    )
-    .await;
-    let manifest = "component: {id: waiter, name: waiter, remark: waiter}\nmethod: {id: waiter1, name: wait, remark: wait}\nentrypoint: run.sh\n";
-    upload_component(&admin, manifest, run_sh.into_bytes()).await;
-    let steps = [("waiter", "waiter1"), ("waiter", "waiter1")];
-    let template = template_with_methods(&admin, "waits", "app1", &steps).await;
-    let body = json!({"name": "waiting", "env_id": "env1", "application_id": "app1", "job_template_id": template});
-    let instance = admin.post_id("/api/app/jobinstance/create", &body).await;
-    for sequence in 0..2 {
-        bind_cluster(&admin, &instance, "waiter1", sequence, &cluster).await;
-    }
-    let (status, body) = admin
-        .post(
-            &format!("/api/app/jobinstance/{instance}/executionall?wait=false"),
-            &json!({"use_tad_host": true}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let run = body["data"]["execution_id"]
-        .as_str()
-        .expect("run id")
-        .to_owned();
-    let details = format!("/api/app/jobinstance/{instance}/details");
-    let tree_step = |sequence: usize| {
-        let path = format!("/api/executions/{run}");
-        let admin = &admin;
-        async move { admin.get_ok(&path).await["steps"][sequence]["status"].clone() }
-    };
-    let details_step = |sequence: usize| {
-        let details = &details;
-        let admin = &admin;
-        async move { answer(admin, details).await["methods"][sequence]["status"].clone() }
-    };
-    assert!(becomes(|| tree_step(0), "running", Duration::from_secs(30)).await);
-    assert!(becomes(|| details_step(0), "running", Duration::from_secs(5)).await);
-    // Read (and kept) while step 0 runs; then step 0 ends and step 1 starts, and the run goes
-    // on: only the steps' events say so. 5.10 shows it within 2 s, well before the 5 s an
-    // answer may be kept.
-    answer(&admin, &details).await;
-    std::fs::write(&gate, b"").expect("open the gate");
-    assert!(becomes(|| tree_step(1), "running", Duration::from_secs(30)).await);
-    assert!(
-        becomes(|| details_step(0), "success", Duration::from_secs(2)).await,
-        "5.10 did not show step 0's success while the run went on"
-    );
-    assert_eq!(details_step(1).await, "running");
-    std::fs::write(&gate, b"").expect("open the gate again");
-    assert!(becomes(|| tree_step(1), "success", Duration::from_secs(30)).await);
-    assert!(becomes(|| details_step(1), "success", Duration::from_secs(2)).await);
     platform.stop().await;
 }
 
