@@ -134,7 +134,7 @@ pub const ROUTES: &[Route] = &[
     post("/api/app/jobinstance/create", to!(jobs::create_instance)).doc("5.2", "instances", "Create a job instance").json::<InstanceBody>().data::<RecordId>().audits("instance.create", "instance"),
     get("/api/app/jobinstance/jobi_list_one", to!(jobs::list_instances)).doc("1.3 / 7.1", "instances", "Job instances of an application").query(&["product_line_id", "application_id", "name"]).data_list::<InstanceItem>().kept(),
     post("/api/app/jobinstance/online/process/save", to!(jobs::save_work_order)).doc("7.3", "instances", "Save a work order").json::<jobs::WorkOrderBody>().data::<SavedWorkOrder>().audits("work_order.save", "instance"),
-    get("/api/app/jobinstance/{cpm_id}/config/desc", to!(jobs::method_params_schema)).doc("5.8.2.5", "steps", "Parameter schema of a method").data_list::<ConfigNode>(),
+    get("/api/app/jobinstance/{cpm_id}/config/desc", to!(jobs::method_params_schema)).doc("5.8.2.5", "steps", "Parameter schema of a method").data_list::<ConfigNode>().kept(),
     delete("/api/app/jobinstance/{id}", to!(jobs::delete_instance)).doc("5.9", "instances", "Delete a job instance").data::<Nothing>().audits("instance.delete", "instance"),
     post("/api/app/jobinstance/{id}/copy", to!(jobs::copy_instance)).doc("5.7", "instances", "Copy a job instance").json::<CopyBody>().data::<CopiedInstance>().audits("instance.copy", "instance"),
     get("/api/app/jobinstance/{id}/details", to!(jobs::instance_details)).doc("5.10 / 7.2", "instances", "Job instance details").data::<InstanceDetails>().kept(),

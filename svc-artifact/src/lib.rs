@@ -50,6 +50,7 @@ pub fn open_storage(config: &Config) -> Result<ObjectStorage, StorageError> {
 pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.artifact.v1.ArtifactService/ListComponents",
     "/tad.artifact.v1.ArtifactService/ListScripts",
+    "/tad.artifact.v1.ArtifactService/MethodSchema",
 ];
 
 pub fn service(

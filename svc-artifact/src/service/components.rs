@@ -296,27 +296,27 @@ impl ArtifactService {
     pub async fn method(&self, actor: &Actor, method_id: &str) -> ArtifactResult<MethodListing> {
         require_reader(actor)?;
         let owned = method_id.to_owned();
-        self.database
-            .run(move |connection| {
-                let method = components::find_method(connection, &owned)?
-                    .ok_or_else(|| ArtifactError::not_found(RecordKind::Method, &owned))?;
-                let version = components::newest_version(connection, &owned)?;
-                let params = match &version {
-                    Some(version) => {
-                        serde_json::from_str(&version.params_json).map_err(|error| {
-                            ArtifactError::Io(format!(
-                                "stored params of method {owned:?} are unreadable: {error}"
-                            ))
-                        })?
-                    }
-                    None => Vec::new(),
-                };
-                Ok(MethodListing {
-                    method,
-                    version,
-                    params,
-                })
+        let read = format!("method\n{owned}");
+        let load = self.database.run(move |connection| {
+            let method = components::find_method(connection, &owned)?
+                .ok_or_else(|| ArtifactError::not_found(RecordKind::Method, &owned))?;
+            let version = components::newest_version(connection, &owned)?;
+            let params = match &version {
+                Some(version) => serde_json::from_str(&version.params_json).map_err(|error| {
+                    ArtifactError::Io(format!(
+                        "stored params of method {owned:?} are unreadable: {error}"
+                    ))
+                })?,
+                None => Vec::new(),
+            };
+            Ok(MethodListing {
+                method,
+                version,
+                params,
             })
+        });
+        self.reads
+            .read_through(&[ARTIFACT_CATALOG], &read, load)
             .await
     }
 

@@ -1,6 +1,6 @@
 //! The read caches of svc-resource, svc-jobs and svc-artifact through the gateway's kept
 //! answers: for each cached route (1.1, 1.2, 1.6, 8.1.2, 8.1.3, 8.2.2, 8.2.4, 8.1.5, 8.1.6, 5.4,
-//! the admin's cluster and host lists, 4.1, 4.3, 4.4, 5.3, 1.3, 5.5, 5.10, 5.11.1) a reader keeps
+//! the admin's cluster and host lists, 4.1, 4.3, 4.4, 5.3, 1.3, 5.5, 5.8.2.5, 5.10, 5.11.1) a reader keeps
 //! the answer (read twice), a write goes through the other side, and the next read answers the
 //! new value, never the old — catalog writes, joint lines, clusters, hosts and bindings,
 //! templates, method packages, scripts, instances, a step's cluster (the instance's status), a
@@ -497,6 +497,19 @@ async fn artifact_reads_follow_writes(writer: &Api, reader: &Api, template: &str
         json!(["second"]),
     )
     .await;
+    // 5.8.2.5: the method's parameters, from its newest package.
+    seen_at_once(
+        reader,
+        "/api/app/jobinstance/rc1/config/desc",
+        "key",
+        json!([]),
+        async {
+            let manifest = "component: {id: rc, name: rc, remark: rc}\nmethod: {id: rc1, name: restart, remark: third}\nentrypoint: run.sh\nparams:\n  - key: port\n";
+            upload_component(writer, manifest, b"#!/bin/sh\n".to_vec()).await;
+        },
+        json!(["port"]),
+    )
+    .await;
     seen_at_once(
         reader,
         "/api/script/index/aos_list?application_id=a1&name=",
@@ -545,6 +558,7 @@ async fn reads_through_one_serve_follow_its_writes_at_once() {
         "/api/app/jobtemplate/{id}/graded_content",
         "/api/script/index/aos_list",
         "/api/app/jobinstance/{id}/details",
+        "/api/app/jobinstance/{cpm_id}/config/desc",
     ] {
         let served = kept_answers(platform.url(), route, "served").await;
         assert!(served >= 1, "{route}: no kept answer served");
