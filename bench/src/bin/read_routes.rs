@@ -86,11 +86,12 @@ async fn login(client: &reqwest::Client, url: &str, password: &str) -> anyhow::R
 
 /// The catalog, clusters with hosts, templates, instances and appinhouse builds.
 /// Ids the per-object routes read: a cluster (with hosts), a template (with a method), an
-/// instance.
+/// instance, a joint line of two instances.
 struct Seeded {
     cluster: String,
     template: String,
     instance: String,
+    joint_line: String,
 }
 
 async fn seed(seeder: &Seeder) -> anyhow::Result<Seeded> {
@@ -161,10 +162,28 @@ async fn seed(seeder: &Seeder) -> anyhow::Result<Seeded> {
             .appinhouse(&format!("/api/v2/rog2/desc/{platform}"), &form)
             .await?;
     }
+    let body = json!({"name": "release", "remark": "bench", "productline_id": "pl0"});
+    let joint_line = seeder
+        .post("/api/app/jointline/create", body)
+        .await?
+        .as_str()
+        .context("joint line id")?
+        .to_owned();
+    let joint = json!([
+        {"jobi_id": instances[0], "sequence": 0, "parent": [], "top": 10, "left": 10},
+        {"jobi_id": instances[1], "sequence": 1, "parent": [0], "top": 20, "left": 10},
+    ]);
+    seeder
+        .post(
+            "/api/app/jointline/save",
+            json!({"id": joint_line, "joint": joint}),
+        )
+        .await?;
     Ok(Seeded {
         cluster: clusters[0].clone(),
         template: templates[0].clone(),
         instance: instances[0].clone(),
+        joint_line,
     })
 }
 
@@ -244,6 +263,7 @@ fn object_routes(seeded: &Seeded) -> Vec<(&'static str, String, bool)> {
         cluster,
         template,
         instance,
+        joint_line,
     } = seeded;
     vec![
         (
@@ -264,6 +284,16 @@ fn object_routes(seeded: &Seeded) -> Vec<(&'static str, String, bool)> {
         (
             "5.10 instance details",
             format!("/api/app/jobinstance/{instance}/details"),
+            true,
+        ),
+        (
+            "5.8.2.5 method parameters",
+            "/api/app/jobinstance/cu1/config/desc".to_owned(),
+            true,
+        ),
+        (
+            "1.5 joint-line structure",
+            format!("/api/app/jointline/get_structure/{joint_line}"),
             true,
         ),
     ]
