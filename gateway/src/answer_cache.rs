@@ -125,12 +125,8 @@ impl AnswerCache {
     /// cache does not answer (nothing is kept then).
     async fn caller_generation(&self, username: &str) -> Option<(String, i64)> {
         let scope = caller_scope(username);
-        let mut current = self
-            .generations
-            .get_many(std::slice::from_ref(&scope))
-            .await
-            .ok()?;
-        Some((scope, parse_generation(current.pop().flatten())))
+        let current = self.generations.get(&scope).await.ok()?;
+        Some((scope, parse_generation(current)))
     }
 
     fn keep(&self, key: [u8; 32], kept: Kept) {
