@@ -43,12 +43,26 @@ pub const RESOURCE_RECORDS: &str = "resource:generation:resources";
 /// packages): the answers of other services that show method names depend on it too.
 pub const ARTIFACT_CATALOG: &str = "artifact:generation:catalog";
 
+/// The scope of svc-artifact's artifacts, versions and their files and templates (package sync and
+/// app-config uploads bump it): the step read-backs of svc-jobs that show them depend on it too.
+pub const ARTIFACT_VERSIONS: &str = "artifact:generation:versions";
+
+/// The scope of svc-artifact's scripts and their reviews: the step read-backs of svc-jobs that
+/// show a bound script's name and state depend on it too.
+pub const ARTIFACT_SCRIPTS: &str = "artifact:generation:scripts";
+
 /// The scope of what `username`'s tokens may be answered: svc-resource bumps it when any of the
 /// user's sessions or API tokens ends (after the change committed, before it is answered), and
 /// the gateway keeps an answer for a caller only under it, so it serves none of them again
 /// after the end was answered (its own session cache learns of it over the bus a moment later).
 pub fn caller_scope(username: &str) -> String {
     scope("sessions", username)
+}
+
+/// Marks the answer being made as one no cache may keep (it holds an opened secret, say): the
+/// service's read cache may still serve what it read, but no gateway keeps the rendered answer.
+pub fn withhold() {
+    provenance::spoil();
 }
 
 /// The generation key of scope `name` of `service` (`appinhouse:generation:{app}`, ...).
@@ -88,6 +102,8 @@ pub struct ReadCache {
     service: &'static str,
     generations: SharedCache,
     ttl: Duration,
+    /// Most answers kept: past it the cache starts over.
+    capacity: usize,
     answers: Mutex<Answers>,
     /// Reads that went to the database because the shared cache did not answer, since the last
     /// warning, and when (Unix ms) that warning was logged: one line a minute, not one a read.
@@ -109,10 +125,22 @@ pub fn parse_generation(value: Option<Vec<u8>>) -> i64 {
 impl ReadCache {
     /// A cache of `service`'s answers, each served for `ttl` at most.
     pub fn new(service: &'static str, generations: SharedCache, ttl: Duration) -> Arc<ReadCache> {
+        ReadCache::with_capacity(service, generations, ttl, CAPACITY)
+    }
+
+    /// As [`ReadCache::new`], keeping at most `capacity` answers (a cache of large answers
+    /// bounds its memory by their size times this).
+    pub fn with_capacity(
+        service: &'static str,
+        generations: SharedCache,
+        ttl: Duration,
+        capacity: usize,
+    ) -> Arc<ReadCache> {
         Arc::new(ReadCache {
             service,
             generations,
             ttl,
+            capacity: capacity.clamp(1, CAPACITY),
             answers: Mutex::new(Answers::default()),
             bypassed: AtomicU64::new(0),
             bypass_warned_ms: AtomicI64::new(i64::MIN),
@@ -211,7 +239,7 @@ impl ReadCache {
             if !current {
                 return;
             }
-            if answers.entries.len() >= CAPACITY {
+            if answers.entries.len() >= self.capacity {
                 answers.entries.clear();
             }
             answers.entries.insert(

@@ -51,6 +51,10 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.artifact.v1.ArtifactService/ListComponents",
     "/tad.artifact.v1.ArtifactService/ListScripts",
     "/tad.artifact.v1.ArtifactService/MethodSchema",
+    "/tad.artifact.v1.ArtifactService/MayReview",
+    "/tad.artifact.v1.ArtifactService/FilterArtifacts",
+    "/tad.artifact.v1.ArtifactService/TemplateVersions",
+    "/tad.artifact.v1.ArtifactService/ScriptFileText",
 ];
 
 pub fn service(

@@ -183,20 +183,24 @@ impl ArtifactDirectory {
     }
 
     /// Checks app-config values against a template's schema; failures name the key path.
+    /// Answers the values keyed by the template's keys.
     pub async fn validate_template_values(
         &self,
         token: &str,
         file_id: &str,
         values: &serde_json::Value,
-    ) -> JobsResult<()> {
+    ) -> JobsResult<serde_json::Value> {
         let request = pb::ValidateValuesRequest {
             subject: Some(pb::validate_values_request::Subject::TemplateFileId(
                 file_id.to_owned(),
             )),
             values_json: values.to_string(),
         };
-        upstream(self.0.on_behalf_of(token).validate_values(request)).await?;
-        Ok(())
+        let answer = upstream(self.0.on_behalf_of(token).validate_values(request)).await?;
+        serde_json::from_str(&answer.values_by_key_json).map_err(|error| JobsError::Invalid {
+            field: "groups.configs",
+            message: format!("svc-artifact answered values that are not JSON: {error}"),
+        })
     }
 }
 

@@ -36,6 +36,11 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.jobs.v1.JobsService/TemplateMethods",
     "/tad.jobs.v1.JobsService/InstanceDetails",
     "/tad.jobs.v1.JobsService/JointLineStructure",
+    "/tad.jobs.v1.JobsService/StepArtifacts",
+    "/tad.jobs.v1.JobsService/StepConfigSchema",
+    "/tad.jobs.v1.JobsService/StepConfigs",
+    "/tad.jobs.v1.JobsService/StepParams",
+    "/tad.jobs.v1.JobsService/StepScripts",
 ];
 
 /// The tonic service to add to a server, its callers verified with `jwt` once per call.

@@ -185,6 +185,34 @@ async fn at_capacity_the_cache_starts_over() {
 }
 
 #[tokio::test]
+async fn a_cache_of_large_answers_keeps_at_most_its_capacity() {
+    let cache = ReadCache::with_capacity(
+        "test",
+        Arc::new(InMemoryCache::new()),
+        Duration::from_secs(60),
+        3,
+    );
+    let source = Source::new();
+    for index in 0..3 {
+        cache
+            .read_through(&[LISTS], &index.to_string(), source.load("x"))
+            .await
+            .expect("read");
+    }
+    assert_eq!(cache.len(), 3);
+    cache
+        .read_through(&[LISTS], "0", source.load("x"))
+        .await
+        .expect("read");
+    assert_eq!(source.loads(), 3, "a kept answer is served");
+    cache
+        .read_through(&[LISTS], "one more", source.load("x"))
+        .await
+        .expect("read");
+    assert_eq!(cache.len(), 1, "cleared at 3, then the new answer");
+}
+
+#[tokio::test]
 async fn a_lost_generation_drops_what_was_kept_under_it() {
     let shared: Arc<InMemoryCache> = Arc::new(InMemoryCache::new());
     let cache = ReadCache::new("test", shared.clone(), Duration::from_secs(60));

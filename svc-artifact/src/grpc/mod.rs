@@ -93,7 +93,7 @@ common::grpc_api! {
         pb::ListScriptsResponse { scripts: scripts.collect() }
     }
     may_review(&self, actor: Actor, _: pb::MayReviewRequest) -> pb::MayReviewResponse {
-        pb::MayReviewResponse { may_review: self.service.may_review(&actor) }
+        pb::MayReviewResponse { may_review: self.service.may_review(&actor).await }
     }
     review_script(&self, actor: Actor, body: pb::ReviewScriptRequest) -> pb::ScriptVersion {
         let (id, method_id, status) = (&body.id, &body.method_id, &body.status);

@@ -48,7 +48,14 @@ pub struct ArtifactSettings {
 }
 
 /// The scope of svc-artifact's scripts (5.11.1): bumped by every script upload and review.
-pub const SCRIPTS_SCOPE: &str = "artifact:generation:scripts";
+pub const SCRIPTS_SCOPE: &str = common::read_cache::ARTIFACT_SCRIPTS;
+/// The scope of stored files: they are never changed nor deleted once recorded (a file id names
+/// the same bytes for good), so nothing bumps it; an answer read from one file alone depends on
+/// it only.
+pub const FILES_SCOPE: &str = "artifact:generation:files";
+/// Most file texts (5.11.4) kept, and the largest kept: at most 2 MiB of them per process.
+const KEPT_TEXTS: usize = 64;
+const MAX_KEPT_TEXT_BYTES: usize = 32 * 1024;
 /// How long a read answer is served from memory at most (writes through any replica are read
 /// at once: the generations).
 pub const ANSWER_TTL: Duration = Duration::from_secs(5);
@@ -64,6 +71,8 @@ pub struct ArtifactService {
     resource: ResourceDirectory,
     settings: ArtifactSettings,
     reads: Arc<ReadCache>,
+    /// File texts (5.11.4): a few small ones, so the cache stays small beside the uploads.
+    texts: Arc<ReadCache>,
 }
 
 /// What an upload stored.
@@ -76,6 +85,10 @@ pub struct UploadOutcome {
     pub unpacked: Vec<FileRow>,
     /// The `.j2` files that became app-config template versions.
     pub templates: Vec<FileRow>,
+}
+
+fn text_cache(generations: SharedCache) -> Arc<ReadCache> {
+    ReadCache::with_capacity("artifact texts", generations, ANSWER_TTL, KEPT_TEXTS)
 }
 
 impl ArtifactService {
@@ -93,6 +106,7 @@ impl ArtifactService {
             resource,
             settings,
             reads: ReadCache::new("artifact", Arc::new(InMemoryCache::new()), ANSWER_TTL),
+            texts: text_cache(Arc::new(InMemoryCache::new())),
         }
     }
 
@@ -100,7 +114,8 @@ impl ArtifactService {
     /// services whose answers show the catalog (Redis, or the one cache of `tad serve`); without
     /// it they live in this process only.
     pub fn with_read_generations(mut self, generations: SharedCache) -> ArtifactService {
-        self.reads = ReadCache::new("artifact", generations, ANSWER_TTL);
+        self.reads = ReadCache::new("artifact", generations.clone(), ANSWER_TTL);
+        self.texts = text_cache(generations);
         self
     }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use common::{
     audit::{self, Change, NewEvent, Origin},
+    read_cache::ARTIFACT_VERSIONS,
     time::now_utc,
 };
 use futures::StreamExt;
@@ -507,7 +508,8 @@ impl ArtifactService {
         event: NewEvent,
     ) -> ArtifactResult<()> {
         let (version, creator) = (version.to_owned(), creator.to_owned());
-        self.database
+        let written = self
+            .database
             .transaction(move |connection| {
                 for write in writes {
                     let artifact = artifacts::find_or_insert(connection, &write.artifact)?;
@@ -527,7 +529,8 @@ impl ArtifactService {
                 audit::append(connection, event, audit::now_ms())?;
                 Ok::<_, ArtifactError>(())
             })
-            .await
+            .await;
+        self.reads.written(&[ARTIFACT_VERSIONS], written).await
     }
 
     async fn read_stored_text(&self, key: &str, size: u64, name: &str) -> ArtifactResult<String> {
@@ -559,11 +562,13 @@ impl ArtifactService {
                 format!("{kind:?} must be configure or package"),
             ));
         }
-        self.database
-            .run(move |connection| {
-                artifacts::list(connection, app_ids.as_deref(), kind.as_deref())
-                    .map_err(ArtifactError::from)
-            })
+        let read = format!("artifacts\n{app_ids:?}\n{kind:?}");
+        let load = self.database.run(move |connection| {
+            artifacts::list(connection, app_ids.as_deref(), kind.as_deref())
+                .map_err(ArtifactError::from)
+        });
+        self.reads
+            .read_through(&[ARTIFACT_VERSIONS], &read, load)
             .await
     }
 

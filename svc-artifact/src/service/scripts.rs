@@ -5,6 +5,7 @@ use common::{
     audit::{self, Change, NewEvent, Origin},
     auth::Role,
     limits,
+    read_cache::caller_scope,
     time::now_utc,
 };
 
@@ -117,9 +118,19 @@ impl ArtifactService {
             .await
     }
 
-    /// Whether the caller may review scripts (5.11.2).
-    pub fn may_review(&self, actor: &Actor) -> bool {
-        actor.claims.has_role(Role::Admin) || actor.claims.has_role(Role::Reviewer)
+    /// Whether the caller may review scripts (5.11.2). Read under the caller's own generation
+    /// (which any change of their roles, sessions or tokens bumps), so a gateway may keep it.
+    pub async fn may_review(&self, actor: &Actor) -> bool {
+        let may = actor.claims.has_role(Role::Admin) || actor.claims.has_role(Role::Reviewer);
+        let scope = caller_scope(actor.username());
+        let read = format!("may review\n{may}");
+        let answer = self
+            .reads
+            .read_through(&[scope.as_str()], &read, async {
+                Ok::<bool, std::convert::Infallible>(may)
+            })
+            .await;
+        answer.unwrap_or(may)
     }
 
     /// Sets a script version `able` or `disable` (5.11.3).
@@ -219,8 +230,19 @@ impl ArtifactService {
         Ok((file, script))
     }
 
-    /// The text of a file (5.11.4); binary files fail.
+    /// The text of a file (5.11.4); binary files fail. Files never change, so a small text is
+    /// kept (a few, see `KEPT_TEXTS`); a large one is read each time and kept nowhere.
     pub async fn file_text(&self, actor: &Actor, file_id: &str) -> ArtifactResult<String> {
+        require_reader(actor)?;
+        let read = format!("text\n{file_id}");
+        let load = self.read_file_text(actor, file_id);
+        let small = |text: &String| text.len() <= super::MAX_KEPT_TEXT_BYTES;
+        self.texts
+            .read_through_if(&[super::FILES_SCOPE], &read, small, load)
+            .await
+    }
+
+    async fn read_file_text(&self, actor: &Actor, file_id: &str) -> ArtifactResult<String> {
         let file = self.file(actor, file_id).await?;
         if file.size > MAX_TEXT_BYTES {
             return Err(ArtifactError::invalid(

@@ -2,6 +2,8 @@
 //! version, or the template itself, meaning its newest version's `.j2`), and the versions of a
 //! template with their `.j2` file ids (so the templates package sync creates can be bound).
 
+use common::read_cache::ARTIFACT_VERSIONS;
+
 use super::{Actor, ArtifactError, ArtifactResult, ArtifactService, RecordKind, require_reader};
 use crate::db::models::{
     artifacts::{self, ArtifactRow, TemplateRow, VersionRow},
@@ -74,29 +76,31 @@ impl ArtifactService {
     ) -> ArtifactResult<(ArtifactRow, Vec<TemplateVersionView>)> {
         require_reader(actor)?;
         let owned = id.to_owned();
-        self.database
-            .run(move |connection| {
-                let artifact = artifacts::find(connection, &owned)?
-                    .filter(|artifact| artifact.kind == KIND_CONFIGURE)
-                    .ok_or_else(|| ArtifactError::not_found(RecordKind::Template, &owned))?;
-                let mut views = Vec::new();
-                for version in artifacts::versions_of(connection, &artifact.id)?
-                    .into_iter()
-                    .rev()
-                {
-                    for template in artifacts::templates_of_version(connection, &version.id)? {
-                        let j2 = files::find(connection, &template.file_id)?.ok_or_else(|| {
-                            ArtifactError::not_found(RecordKind::File, &template.file_id)
-                        })?;
-                        views.push(TemplateVersionView {
-                            version: version.clone(),
-                            template,
-                            j2,
-                        });
-                    }
+        let read = format!("template versions\n{id}");
+        let load = self.database.run(move |connection| {
+            let artifact = artifacts::find(connection, &owned)?
+                .filter(|artifact| artifact.kind == KIND_CONFIGURE)
+                .ok_or_else(|| ArtifactError::not_found(RecordKind::Template, &owned))?;
+            let mut views = Vec::new();
+            for version in artifacts::versions_of(connection, &artifact.id)?
+                .into_iter()
+                .rev()
+            {
+                for template in artifacts::templates_of_version(connection, &version.id)? {
+                    let j2 = files::find(connection, &template.file_id)?.ok_or_else(|| {
+                        ArtifactError::not_found(RecordKind::File, &template.file_id)
+                    })?;
+                    views.push(TemplateVersionView {
+                        version: version.clone(),
+                        template,
+                        j2,
+                    });
                 }
-                Ok((artifact, views))
-            })
+            }
+            Ok((artifact, views))
+        });
+        self.reads
+            .read_through(&[ARTIFACT_VERSIONS], &read, load)
             .await
     }
 }

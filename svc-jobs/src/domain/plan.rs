@@ -134,6 +134,14 @@ impl StepPlan {
     }
 }
 
+/// Whether a values document (keyed by parameter key) holds a secret value: one under a key that
+/// contains `password` or `secret`, at any depth.
+pub fn holds_secret(values: &Value) -> bool {
+    let mut found = Vec::new();
+    collect_secrets(values, false, &mut found);
+    !found.is_empty()
+}
+
 fn collect_secrets(value: &Value, secret_key: bool, found: &mut Vec<String>) {
     match value {
         Value::Object(map) => {

@@ -1,13 +1,11 @@
 //! What is bound to a step besides its cluster (contract 5.6.2.2 artifacts, 5.6.2.3 app-config
-//! groups, 5.6.2.4 parameters, 5.6.2.5 scripts) and their read-backs (5.8.2.2–5.8.2.4, 5.8.2.6,
-//! 5.8.2.7). Values are checked by svc-artifact against the
-//! method's schema; script files must exist; host IPs must belong to the step's cluster.
+//! groups, 5.6.2.4 parameters, 5.6.2.5 scripts); `step_reads` reads them back. Values are
+//! checked by svc-artifact against the method's schema; script files must exist; host IPs must
+//! belong to the step's cluster.
 
 use serde_json::Value;
 
-use super::{
-    Actor, JobsError, JobsResult, JobsService, RecordKind, require_operator, require_reader,
-};
+use super::{Actor, JobsError, JobsResult, JobsService, RecordKind, require_operator};
 use crate::domain::{
     audit::{self, Change},
     existing_instance,
@@ -18,7 +16,6 @@ use crate::{
     db::models::instances::{self, StepRow},
 };
 
-use crate::domain::ConfigNode;
 pub use crate::domain::bindings::{
     AllBindings, ArtifactBinding, ConfigBinding, ConfigGroup, ScriptBinding, StepBindings,
 };
@@ -42,7 +39,7 @@ pub struct ScriptView {
 
 impl JobsService {
     /// The step at `sequence` whose method is `method_id`.
-    async fn find_step(
+    pub(super) async fn find_step(
         &self,
         instance_id: &str,
         method_id: &str,
@@ -168,21 +165,6 @@ impl JobsService {
         self.refresh_status(actor, &instance_id).await.map(|_| ())
     }
 
-    /// 5.8.2.6: the saved parameter values of a step (`None` before any were saved).
-    pub async fn step_params(
-        &self,
-        actor: &Actor,
-        instance_id: &str,
-        method_id: &str,
-        sequence: u32,
-    ) -> JobsResult<Option<Value>> {
-        require_reader(actor)?;
-        let step = self.find_step(instance_id, method_id, sequence).await?;
-        Ok(StepBindings::of(&step)
-            .opened(self.engine.sealer())?
-            .config_value)
-    }
-
     /// Scripts must name existing script files, a known execute type and hosts of the cluster.
     async fn check_scripts(
         &self,
@@ -247,28 +229,6 @@ impl JobsService {
         bindings.scripts = scripts;
         self.store_bindings(actor, "step.save_scripts", step, bindings)
             .await
-    }
-
-    /// 5.8.2.7: the scripts bound to a step, with their file and script names.
-    pub async fn step_scripts(
-        &self,
-        actor: &Actor,
-        instance_id: &str,
-        method_id: &str,
-        sequence: u32,
-    ) -> JobsResult<Vec<ScriptView>> {
-        require_reader(actor)?;
-        let step = self.find_step(instance_id, method_id, sequence).await?;
-        let mut views = Vec::new();
-        for binding in StepBindings::of(&step).scripts {
-            let file = match self.artifact.script_file(&actor.token, &binding.id).await {
-                Ok(file) => Some(file),
-                Err(JobsError::Upstream(status)) if status.code() == tonic::Code::NotFound => None,
-                Err(error) => return Err(error),
-            };
-            views.push(ScriptView { binding, file });
-        }
-        Ok(views)
     }
 
     /// An app-config binding: an existing template, and groups whose values fit its schema, with
@@ -350,41 +310,6 @@ impl JobsService {
         bindings.actemplates = Some(binding);
         self.store_bindings(actor, "step.save_configs", step, bindings)
             .await
-    }
-
-    /// 5.8.2.3: the schema of the app-config template bound to a step (empty when none is).
-    pub async fn step_config_schema(
-        &self,
-        actor: &Actor,
-        instance_id: &str,
-        method_id: &str,
-        sequence: u32,
-    ) -> JobsResult<Vec<ConfigNode>> {
-        require_reader(actor)?;
-        let step = self.find_step(instance_id, method_id, sequence).await?;
-        match StepBindings::of(&step).actemplates {
-            Some(binding) => Ok(self
-                .artifact
-                .template_schema(&actor.token, &binding.file_id)
-                .await?
-                .nodes),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// 5.6.2.3 / 5.8.2.4: the app-config binding of a step.
-    pub async fn step_configs(
-        &self,
-        actor: &Actor,
-        instance_id: &str,
-        method_id: &str,
-        sequence: u32,
-    ) -> JobsResult<Option<ConfigBinding>> {
-        require_reader(actor)?;
-        let step = self.find_step(instance_id, method_id, sequence).await?;
-        Ok(StepBindings::of(&step)
-            .opened(self.engine.sealer())?
-            .actemplates)
     }
 
     /// Artifacts must be existing files with a `dest`, going to hosts of the cluster.
@@ -545,31 +470,5 @@ impl JobsService {
         self.settle_step_cluster(actor, previous, written, "step.save")
             .await?;
         self.refresh_status(actor, &instance.id).await.map(|_| ())
-    }
-
-    /// 5.8.2.2: the files bound to a step, with their artifact versions.
-    pub async fn step_artifacts(
-        &self,
-        actor: &Actor,
-        instance_id: &str,
-        method_id: &str,
-        sequence: u32,
-    ) -> JobsResult<Vec<ArtifactView>> {
-        require_reader(actor)?;
-        let step = self.find_step(instance_id, method_id, sequence).await?;
-        let mut views = Vec::new();
-        for binding in StepBindings::of(&step).artifacts {
-            let origin = match self
-                .artifact
-                .file_origin(&actor.token, &binding.file_id)
-                .await
-            {
-                Ok(origin) => Some(origin),
-                Err(JobsError::Upstream(status)) if status.code() == tonic::Code::NotFound => None,
-                Err(error) => return Err(error),
-            };
-            views.push(ArtifactView { binding, origin });
-        }
-        Ok(views)
     }
 }

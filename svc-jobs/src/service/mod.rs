@@ -10,6 +10,7 @@ pub mod instances;
 pub mod joint_lines;
 pub mod records;
 pub mod schedules;
+pub mod step_reads;
 pub mod templates;
 pub mod webhooks;
 pub mod work_orders;

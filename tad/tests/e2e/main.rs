@@ -36,6 +36,7 @@ mod output_integrity;
 mod package_templates;
 mod read_caches;
 mod read_caches_runs;
+mod read_caches_steps;
 mod recorded_answers;
 mod replica_checks;
 mod resource_contract;

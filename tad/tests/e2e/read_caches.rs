@@ -594,19 +594,22 @@ async fn reads_through_one_serve_follow_its_writes_at_once() {
     platform.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_write_through_one_replica_is_read_at_once_through_the_other() {
+/// Two replicas on PostgreSQL and Redis (`None` without them). Replica A: the platform's
+/// gateway, resource and jobs services. Replica B: a resource and a jobs service of its own
+/// behind a gateway of its own, on the same database and Redis. Answers the platform, the admin
+/// through A (the writer), the admin through B (the reader) and B's URL.
+pub(crate) async fn two_replicas(
+    admin_password: &'static str,
+) -> Option<(ReplicatedPlatform, Api, Api, String)> {
     if !support::split_env::postgres_and_redis_given() {
-        return;
+        return None;
     }
     let mut cluster = ReplicatedPlatform::start(Layout {
-        admin_password: ADMIN_PASSWORD,
+        admin_password,
         jobs_replicas: 1,
         gateways: 1,
         env: &[],
     });
-    // Replica A: the platform's gateway, resource and jobs services. Replica B: a resource and
-    // a jobs service of its own behind a gateway of its own, on the same database and Redis.
     let resource_b = cluster.start_more(
         &["resource"],
         &[("TAD_RESOURCE_LISTEN", "127.0.0.1:0".to_owned())],
@@ -630,9 +633,17 @@ async fn a_write_through_one_replica_is_read_at_once_through_the_other() {
         "TAD gateway is listening on ",
     );
     let writer = Api::new(&cluster.gateway_urls[0])
-        .login("admin", ADMIN_PASSWORD)
+        .login("admin", admin_password)
         .await;
     let reader = writer.with_base(&gateway_b);
+    Some((cluster, writer, reader, gateway_b))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_through_one_replica_is_read_at_once_through_the_other() {
+    let Some((_cluster, writer, reader, gateway_b)) = two_replicas(ADMIN_PASSWORD).await else {
+        return;
+    };
     reads_follow_writes(&writer, &reader).await;
     // Gateway B kept answers (under the generations in Redis) and served them again, and still
     // answered every write of A at once.
@@ -650,7 +661,7 @@ async fn metrics_text(url: &str) -> String {
 }
 
 /// How often the gateway kept (`event` "kept") or served again ("served") an answer of `route`.
-async fn kept_answers(url: &str, route: &str, event: &str) -> u64 {
+pub(crate) async fn kept_answers(url: &str, route: &str, event: &str) -> u64 {
     let text = metrics_text(url).await;
     let line = format!("tad_kept_answers_total{{event=\"{event}\",route=\"{route}\"}} ");
     text.lines()

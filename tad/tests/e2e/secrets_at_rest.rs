@@ -1,8 +1,8 @@
 //! Secret parameter values at rest (SPEC §8): a `db_password` parameter (5.6.2.4) and a
 //! `db_password` app-config value (5.6.2.3) are bound and a deployment runs on the TAD host; the
-//! target receives both values, the read-back routes answer them as before, and neither appears
-//! in clear anywhere the platform stores bytes (the SQLite files of the data directory, or a
-//! dump of the PostgreSQL schemas). On PostgreSQL + Redis when `TEST_DATABASE_URL` /
+//! target receives both values, the read-back routes answer them as before (and no gateway keeps
+//! those answers), and neither appears in clear anywhere the platform stores bytes (the SQLite
+//! files of the data directory, or a dump of the PostgreSQL schemas). On PostgreSQL + Redis when `TEST_DATABASE_URL` /
 //! `TEST_REDIS_URL` are set.
 
 use crate::support;
@@ -80,6 +80,19 @@ async fn secret_values_are_sealed_in_the_jobs_database_and_reach_the_target() {
             .await,
         json!([configs])
     );
+
+    // Answers that hold a secret value are never kept by the gateway (read again: still none).
+    admin.get_ok(&format!("{step}/config/value")).await;
+    admin
+        .get_ok(&format!("{step}/actemplate/{j2_id}/config/value"))
+        .await;
+    for route in [
+        "/api/app/jobinstance/{id}/{cpm_id}/{sequence}/config/value",
+        "/api/app/jobinstance/{id}/{cpm_id}/{sequence}/actemplate/{file_id}/config/value",
+    ] {
+        let kept = crate::read_caches::kept_answers(platform.url(), route, "kept").await;
+        assert_eq!(kept, 0, "{route}: an answer with a secret was kept");
+    }
 
     // 6.1 on the TAD host: the target gets the values.
     let execute_all = format!("/api/app/jobinstance/{instance}/executionall");
