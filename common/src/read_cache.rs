@@ -147,6 +147,12 @@ impl ReadCache {
         })
     }
 
+    /// Another cache of `service` under the same generations and TTL, keeping at most
+    /// `capacity` answers: for answers too large to keep thousands of.
+    pub fn sibling(&self, service: &'static str, capacity: usize) -> Arc<ReadCache> {
+        ReadCache::with_capacity(service, self.generations.clone(), self.ttl, capacity)
+    }
+
     /// Counts a bypassed read; logs the count at most once a minute.
     fn warn_bypassed(&self, error: &str) {
         self.bypassed.fetch_add(1, Ordering::Relaxed);

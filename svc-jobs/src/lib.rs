@@ -41,6 +41,7 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.jobs.v1.JobsService/StepConfigs",
     "/tad.jobs.v1.JobsService/StepParams",
     "/tad.jobs.v1.JobsService/StepScripts",
+    "/tad.jobs.v1.JobsService/ExportWorkOrder",
 ];
 
 /// The tonic service to add to a server, its callers verified with `jwt` once per call.

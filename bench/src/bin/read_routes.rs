@@ -55,6 +55,38 @@ impl Seeder {
             .with_context(|| format!("{path}: no id in {data}"))
     }
 
+    /// Uploads `file` (a part named after it, as the legacy UI sends it) with `fields` and the
+    /// file's md5 as `file_md5`; answers the data.
+    async fn upload(
+        &self,
+        path: &str,
+        (file_name, bytes): (&str, &[u8]),
+        fields: &[(&str, &str)],
+    ) -> anyhow::Result<Value> {
+        let md5: String = <md5::Md5 as md5::Digest>::digest(bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(file_name.to_owned());
+        let mut form = reqwest::multipart::Form::new()
+            .part(file_name.to_owned(), part)
+            .text("file_md5", json!({file_name: md5}).to_string());
+        for (name, value) in fields {
+            form = form.text((*name).to_owned(), (*value).to_owned());
+        }
+        let answer: Value = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::ensure!(answer["success"] == true, "{path}: {answer}");
+        Ok(answer["data"].clone())
+    }
+
     async fn appinhouse(&self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<()> {
         let answer: Value = self
             .client
@@ -92,6 +124,8 @@ struct Seeded {
     template: String,
     instance: String,
     joint_line: String,
+    /// A script file, bound to the instance's step.
+    script_file: String,
 }
 
 async fn seed(seeder: &Seeder) -> anyhow::Result<Seeded> {
@@ -179,11 +213,35 @@ async fn seed(seeder: &Seeder) -> anyhow::Result<Seeded> {
             json!({"id": joint_line, "joint": joint}),
         )
         .await?;
+    // The first instance's step: the first cluster (of a0-0 in e0) and a reviewed script bound.
+    let script = seeder
+        .upload(
+            "/api/artifact/script/aos_upload",
+            ("restart.sh", b"#!/bin/sh\nsystemctl restart app\n"),
+            &[("app_id", "a0-0"), ("name", "restart")],
+        )
+        .await?;
+    let script_file = script[0]["file_id"]
+        .as_str()
+        .context("script file id")?
+        .to_owned();
+    let step = format!("/api/app/jobinstance/{}/cu1/0", instances[0]);
+    let bind = format!("{step}/{}/relation/cluster", clusters[0]);
+    seeder.post(&bind, json!({})).await?;
+    let scripts = json!({"script_id": "", "scripts_data": [{"id": script_file, "dest": "/opt/app", "host_IP": [], "parameter": "", "execute_type": "shell"}]});
+    seeder
+        .post(&format!("{step}/relation/script"), scripts)
+        .await?;
+    let order = json!({"job_instance_id": instances[0], "excel_data": {"CONTACTS": "ops", "SERVICE_NAME": "bench"}});
+    seeder
+        .post("/api/app/jobinstance/online/process/save", order)
+        .await?;
     Ok(Seeded {
         cluster: clusters[0].clone(),
         template: templates[0].clone(),
         instance: instances[0].clone(),
         joint_line,
+        script_file,
     })
 }
 
@@ -252,6 +310,14 @@ const ROUTES: &[(&str, &str, bool)] = &[
         true,
     ),
     ("admin hosts", "/api/admin/hosts", true),
+    (
+        "5.11.1 artifact filter",
+        "/api/artifact/filter/name/aos?application_id=a0-0",
+        true,
+    ),
+    ("5.11.2 may review", "/api/script/index/urole_script", true),
+    ("appinhouse plist", "/api/v2/rog2/plist/1.0.0.plist", false),
+    ("appinhouse page", "/app/rog2", false),
     // A read route the gateway answers itself, without a service, for comparison.
     ("SPEC 8 auth/me", "/api/auth/me", true),
 ];
@@ -264,7 +330,9 @@ fn object_routes(seeded: &Seeded) -> Vec<(&'static str, String, bool)> {
         template,
         instance,
         joint_line,
+        script_file,
     } = seeded;
+    let step = format!("/api/app/jobinstance/{instance}/cu1/0");
     vec![
         (
             "8.1.6 hosts of a cluster",
@@ -294,6 +362,37 @@ fn object_routes(seeded: &Seeded) -> Vec<(&'static str, String, bool)> {
         (
             "1.5 joint-line structure",
             format!("/api/app/jointline/get_structure/{joint_line}"),
+            true,
+        ),
+        (
+            "5.8.2.2 step artifacts",
+            format!("{step}/artifact/json"),
+            true,
+        ),
+        (
+            "5.8.2.3 step config schema",
+            format!("{step}/actemplate/config/desc"),
+            true,
+        ),
+        (
+            "5.8.2.4 step config values",
+            format!("{step}/actemplate/none/config/value"),
+            true,
+        ),
+        (
+            "5.8.2.6 step parameters",
+            format!("{step}/config/value"),
+            true,
+        ),
+        ("5.8.2.7 step scripts", format!("{step}/script/json"), true),
+        (
+            "5.11.4 script text",
+            format!("/api/script/index/detail_data/filedata/{script_file}"),
+            true,
+        ),
+        (
+            "work order export (xlsx)",
+            format!("/api/app/jobinstance/{instance}/online/process/export"),
             true,
         ),
     ]
@@ -373,11 +472,12 @@ async fn main() -> anyhow::Result<()> {
         let size = body.len();
         anyhow::ensure!(status.is_success(), "{name}: {status}");
         // A failure answered with 200 (the envelope's `success`, appinhouse's `code`) would
-        // measure the failure path: refused.
-        let answer: serde_json::Value = serde_json::from_slice(&body)?;
-        let failed = answer.get("success") == Some(&serde_json::Value::Bool(false))
-            || answer.get("code").is_some_and(|code| code != 0);
-        anyhow::ensure!(!failed, "{name}: answered a failure: {answer}");
+        // measure the failure path: refused. (A file or a page is not JSON.)
+        if let Ok(answer) = serde_json::from_slice::<serde_json::Value>(&body) {
+            let failed = answer.get("success") == Some(&serde_json::Value::Bool(false))
+                || answer.get("code").is_some_and(|code| code != 0);
+            anyhow::ensure!(!failed, "{name}: answered a failure: {answer}");
+        }
         println!("{name:<28} {size:>6} bytes per answer");
     }
     println!("{seconds}s per target, {concurrency} concurrent clients");

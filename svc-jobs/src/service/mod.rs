@@ -49,7 +49,13 @@ pub struct JobsService {
     artifact: ArtifactDirectory,
     engine: Engine,
     reads: Arc<ReadCache>,
+    /// Exported work orders (.xlsx files): a few, so the cache stays small.
+    exports: Arc<ReadCache>,
 }
+
+/// Most exported work orders kept, and the largest kept: at most 8 MiB of them per process.
+const KEPT_EXPORTS: usize = 64;
+const MAX_KEPT_EXPORT_BYTES: usize = 128 * 1024;
 
 impl JobsService {
     pub fn new(
@@ -63,6 +69,7 @@ impl JobsService {
             resource,
             artifact,
             reads: engine.reads().clone(),
+            exports: engine.reads().sibling("jobs exports", KEPT_EXPORTS),
             engine,
         }
     }

@@ -227,7 +227,20 @@ impl JobsService {
         instance_id: &str,
     ) -> JobsResult<(String, Vec<u8>)> {
         require_reader(actor)?;
-        let instance_id = instance_id.to_owned();
+        let read = format!("export\n{instance_id}");
+        let small = |(_, bytes): &(String, Vec<u8>)| bytes.len() <= super::MAX_KEPT_EXPORT_BYTES;
+        // Work orders are written with their instance (saved, deleted with it).
+        self.exports
+            .read_through_if(
+                crate::domain::INSTANCES_WRITE,
+                &read,
+                small,
+                self.load_export(instance_id.to_owned()),
+            )
+            .await
+    }
+
+    async fn load_export(&self, instance_id: String) -> JobsResult<(String, Vec<u8>)> {
         let (instance, order) =
             self.database
                 .run(move |connection| {

@@ -1,9 +1,10 @@
-//! The read-backs of a step (5.8.2.2, 5.8.2.3, 5.8.2.4, 5.8.2.6, 5.8.2.7) and svc-artifact's
-//! other reads (5.11.1's artifact filter, 5.11.2, 5.11.4, a template's versions) through the
-//! gateway's kept answers: each is read twice (the second from what the reader kept), a write
-//! goes through the other side, and the next read answers the new value at once. Values under a
-//! secret key are answered as ever but never kept. On one `tad serve`, and on two replicas
-//! sharing PostgreSQL and Redis (`TEST_DATABASE_URL` and `TEST_REDIS_URL`, else it skips).
+//! The read-backs of a step (5.8.2.2, 5.8.2.3, 5.8.2.4, 5.8.2.6, 5.8.2.7), svc-artifact's other
+//! reads (5.11.1's artifact filter, 5.11.2, 5.11.4, a template's versions) and the work order's
+//! xlsx export through the gateway's kept answers: each is read twice (the second from what the
+//! reader kept), a write goes through the other side, and the next read answers the new value at
+//! once. Values under a secret key are answered as ever but never kept. On one `tad serve`, and
+//! on two replicas sharing PostgreSQL and Redis (`TEST_DATABASE_URL` and `TEST_REDIS_URL`, else
+//! it skips).
 
 use crate::read_caches::{answer, kept_answers, two_replicas};
 use crate::support;
@@ -266,6 +267,29 @@ async fn step_reads_follow_writes(writer: &Api, reader: &Api) {
         assert_eq!(answer["file_data"], "#!/bin/sh\necho restart\n", "{answer}");
     }
 
+    // The work order exported (kept: the same file again), then saved anew: another file at once.
+    let export = format!("/api/app/jobinstance/{instance}/online/process/export");
+    let save_order = |contacts: &'static str| {
+        let order = json!({"job_instance_id": instance, "excel_data": {"CONTACTS": contacts}});
+        async move {
+            writer
+                .post_ok("/api/app/jobinstance/online/process/save", &order)
+                .await;
+        }
+    };
+    save_order("ops").await;
+    let (status, first) = reader.get_bytes(&export).await;
+    assert_eq!(status, 200);
+    assert!(first.starts_with(b"PK"), "an .xlsx is a zip file");
+    assert_eq!(reader.get_bytes(&export).await, (200, first.clone()));
+    save_order("release team").await;
+    let (status, second) = reader.get_bytes(&export).await;
+    assert_eq!(status, 200);
+    assert_ne!(
+        second, first,
+        "{export}: read at once after the work order was saved"
+    );
+
     // The instance deleted: every read-back of its step answers that it is gone.
     let (status, body) = writer
         .delete(&format!("/api/app/jobinstance/{instance}"))
@@ -290,6 +314,7 @@ async fn step_reads_through_one_serve_follow_its_writes_at_once() {
         "/api/artifact/filter/name/aos",
         "/api/artifact/configure/{id}/versions",
         "/api/script/index/detail_data/filedata/{id}",
+        "/api/app/jobinstance/{id}/online/process/export",
     ] {
         let served = kept_answers(platform.url(), route, "served").await;
         assert!(served >= 1, "{route}: no kept answer served");

@@ -93,6 +93,14 @@ impl Api {
         self.send_bodiless(reqwest::Method::GET, path).await
     }
 
+    /// GET `path`; answers the status and the body's bytes (a file).
+    pub async fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let request = self.http.get(format!("{}{}", self.base, path));
+        let response = self.authorize(request).send().await.expect("GET");
+        let status = response.status().as_u16();
+        (status, response.bytes().await.expect("body").to_vec())
+    }
+
     /// POST a JSON `body` to `path`.
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.post_raw(path, body.to_string().into_bytes()).await
