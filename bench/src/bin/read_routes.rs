@@ -33,18 +33,23 @@ struct Seeder {
 }
 
 impl Seeder {
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let answer: Value = self
+    /// POSTs to `path` as the admin, with the body `with` sets; answers the success's data.
+    async fn post_with(
+        &self,
+        path: &str,
+        with: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> anyhow::Result<Value> {
+        let request = self
             .client
             .post(format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await?
-            .json()
-            .await?;
+            .bearer_auth(&self.token);
+        let answer: Value = with(request).send().await?.json().await?;
         anyhow::ensure!(answer["success"] == true, "{path}: {answer}");
         Ok(answer["data"].clone())
+    }
+
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.post_with(path, |request| request.json(&body)).await
     }
 
     async fn post_id(&self, path: &str, body: Value) -> anyhow::Result<String> {
@@ -74,17 +79,8 @@ impl Seeder {
         for (name, value) in fields {
             form = form.text((*name).to_owned(), (*value).to_owned());
         }
-        let answer: Value = self
-            .client
-            .post(format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
-            .multipart(form)
-            .send()
-            .await?
-            .json()
-            .await?;
-        anyhow::ensure!(answer["success"] == true, "{path}: {answer}");
-        Ok(answer["data"].clone())
+        self.post_with(path, |request| request.multipart(form))
+            .await
     }
 
     async fn appinhouse(&self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<()> {
