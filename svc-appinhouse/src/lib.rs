@@ -53,6 +53,9 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.appinhouse.v1.AppinhouseService/LastBuilds",
     "/tad.appinhouse.v1.AppinhouseService/MobileLast",
     "/tad.appinhouse.v1.AppinhouseService/ListBuilds",
+    "/tad.appinhouse.v1.AppinhouseService/AppPage",
+    "/tad.appinhouse.v1.AppinhouseService/BuildPage",
+    "/tad.appinhouse.v1.AppinhouseService/ListInstalls",
 ];
 
 /// The tonic service to add to a server.

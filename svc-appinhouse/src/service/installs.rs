@@ -6,7 +6,7 @@ use super::{
     AppinhouseResult, AppinhouseService,
     builds::version,
     platform::Platform,
-    reads::{Reader, missing_build, with_access},
+    reads::{Reader, Shows, missing_build, with_access},
 };
 use crate::db::models::{builds, details};
 
@@ -21,18 +21,22 @@ pub struct InstallCount {
 impl AppinhouseService {
     /// Adds one install to a build, after the caller answered.
     pub(crate) fn count_install_later(&self, app: String, platform: String, version: String) {
-        let database = self.database.clone();
+        let (database, reads) = (self.database.clone(), self.reads.clone());
         tokio::spawn(async move {
             // A write: it takes its turn with the other writers (on SQLite a write beside a
             // running transaction would fail that transaction with "database is locked").
             let counted = database
-                .transaction(move |connection| {
-                    details::count_install(connection, &app, &platform, &version)
-                        .map_err(common::db::DbError::from)
+                .transaction({
+                    let app = app.clone();
+                    move |connection| {
+                        details::count_install(connection, &app, &platform, &version)
+                            .map_err(common::db::DbError::from)
+                    }
                 })
                 .await;
-            if let Err(error) = counted {
-                tracing::warn!(%error, "an install was not counted");
+            match counted {
+                Ok(()) => reads.installs_changed(&app).await,
+                Err(error) => tracing::warn!(%error, "an install was not counted"),
             }
         });
     }
@@ -62,12 +66,14 @@ impl AppinhouseService {
             })
             .await?;
         let (app, platform, version) = counted;
+        let counting = app.clone();
         self.database
             .transaction(move |connection| {
-                details::count_install(connection, &app, platform.as_str(), &version)
+                details::count_install(connection, &counting, platform.as_str(), &version)
                     .map_err(super::AppinhouseError::from)
             })
             .await?;
+        self.reads.installs_changed(&app).await;
         Ok(url)
     }
 
@@ -77,7 +83,8 @@ impl AppinhouseService {
         app: &str,
         reader: impl Into<Reader>,
     ) -> AppinhouseResult<Vec<InstallCount>> {
-        self.read_app(app, reader, |_, connection, app, _, _| {
+        let reader = reader.into();
+        let load = self.read_app(app, reader.clone(), |_, connection, app, _, _| {
             Ok(details::details_of_app(connection, app)?
                 .into_iter()
                 .filter(|row| row.installs > 0)
@@ -87,7 +94,8 @@ impl AppinhouseService {
                     installs: row.installs,
                 })
                 .collect())
-        })
-        .await
+        });
+        self.cached(app, &reader, ("installs", Shows::BuildsAndInstalls), load)
+            .await
     }
 }

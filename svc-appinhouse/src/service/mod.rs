@@ -68,7 +68,7 @@ pub struct AppinhouseService {
     database: Database,
     store: BuildStore,
     settings: Arc<AppinhouseSettings>,
-    reads: Arc<read_cache::AppReads<reads::Cached>>,
+    reads: Arc<read_cache::AppReads>,
 }
 
 /// Appends `event` now, in the caller's transaction (issue 20).

@@ -6,7 +6,7 @@ use super::{
     AppinhouseResult, AppinhouseService,
     builds::version,
     platform::{Detected, Platform, detect},
-    reads::{BuildView, Reader, missing_build, shown_platforms, wanted_page},
+    reads::{BuildView, Reader, Shows, missing_build, shown_platforms, wanted_page},
 };
 use crate::db::models::{apps::AppRow, builds};
 
@@ -55,9 +55,11 @@ impl AppinhouseService {
         let wanted = wanted_page(request.page.as_deref());
         let query: String = request.query.trim().chars().take(MAX_QUERY_CHARS).collect();
         let pattern = (!query.is_empty()).then(|| builds::contains_pattern(&query));
-        self.read_app(
+        let read = format!("page\n{detected:?}\n{wanted}\n{query}");
+        let reader = request.reader;
+        let load = self.read_app(
             app,
-            request.reader,
+            reader.clone(),
             move |service, connection, app, row, links| {
                 // Without a search, history starts after the newest build (shown on top).
                 let skipped = i64::from(pattern.is_none());
@@ -107,8 +109,9 @@ impl AppinhouseService {
                     access: links.access,
                 })
             },
-        )
-        .await
+        );
+        self.cached(app, &reader, (&read, Shows::BuildsAndInstalls), load)
+            .await
     }
 
     /// The page of one build (its permalink): 1004 when the app has no such build.
@@ -122,9 +125,11 @@ impl AppinhouseService {
         let platform = Platform::parse(platform.trim())?;
         let version = version(version_text)?;
         let detected = detect(&request.user_agent, request.touch_hint);
-        self.read_app(
+        let read = format!("build page\n{platform:?}\n{version}\n{detected:?}");
+        let reader = request.reader;
+        let load = self.read_app(
             app,
-            request.reader,
+            reader.clone(),
             move |service, connection, app, row, links| {
                 let build = builds::find(connection, app, platform.as_str(), &version)?
                     .ok_or_else(|| missing_build(app, platform, &version))?;
@@ -140,7 +145,8 @@ impl AppinhouseService {
                     access: links.access,
                 })
             },
-        )
-        .await
+        );
+        self.cached(app, &reader, (&read, Shows::BuildsAndInstalls), load)
+            .await
     }
 }

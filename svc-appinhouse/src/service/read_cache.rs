@@ -1,10 +1,10 @@
-//! The appinhouse reads phones and CI poll (`last`, `mobile/last`, `list`, plists) of open apps,
-//! kept in the common read cache ([`common::read_cache`]) with one scope per app: every write to
-//! an app bumps the app's generation in the shared cache (Redis across replicas, in memory in
-//! `tad serve`) before it is answered. Answers live 60 s at most and only in this process. Reads
-//! that show a grant or `X-SecretKey` (protected apps) are never cached, and neither are the
-//! pages (they show install counts, which change without a write; the API answers do not carry
-//! them).
+//! The appinhouse reads phones and CI poll (`last`, `mobile/last`, `list`, plists) and the
+//! download pages of open apps, kept in the common read cache ([`common::read_cache`]) with one
+//! scope per app: every write to an app bumps the app's generation in the shared cache (Redis
+//! across replicas, in memory in `tad serve`) before it is answered. The pages show install
+//! counts too, which change without a write: they are kept under a second scope per app, which
+//! every counted install bumps once it is written. Answers live 60 s at most and only in this
+//! process. Reads that show a grant or `X-SecretKey` (protected apps) are never cached.
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,17 +16,15 @@ use common::{
 /// How long an answer is served from memory at most.
 const ANSWER_TTL: Duration = Duration::from_secs(60);
 
-/// The kept answers of this process (of type `Answer`), one scope per app.
-pub(crate) struct AppReads<Answer> {
+/// The kept answers of this process (each read keeps its answer's own type), one scope per app.
+pub(crate) struct AppReads {
     cache: Arc<ReadCache>,
-    answer: std::marker::PhantomData<fn() -> Answer>,
 }
 
-impl<Answer: Clone + Send + Sync + 'static> AppReads<Answer> {
-    pub(crate) fn new(generations: SharedCache) -> Arc<AppReads<Answer>> {
+impl AppReads {
+    pub(crate) fn new(generations: SharedCache) -> Arc<AppReads> {
         Arc::new(AppReads {
             cache: ReadCache::new("appinhouse", generations, ANSWER_TTL),
-            answer: std::marker::PhantomData,
         })
     }
 
@@ -38,13 +36,21 @@ impl<Answer: Clone + Send + Sync + 'static> AppReads<Answer> {
             .await
     }
 
-    /// The answer stored in `slot`, if it is young enough.
-    pub(crate) fn get(&self, slot: &Slot) -> Option<Answer> {
-        self.cache.get::<Answer>(slot)
+    /// As [`AppReads::slot`], for a read that shows the app's install counts too.
+    pub(crate) async fn slot_with_installs(&self, app: &str, read: &str) -> Option<Slot> {
+        let (records, installs) = (scope("appinhouse", app), installs_scope(app));
+        self.cache
+            .slot(&[records.as_str(), installs.as_str()], read)
+            .await
+    }
+
+    /// The answer stored in `slot`, if it is young enough and of type `T`.
+    pub(crate) fn get<T: Clone + 'static>(&self, slot: &Slot) -> Option<T> {
+        self.cache.get::<T>(slot)
     }
 
     /// Keeps `answer` in `slot`, unless the app has moved to another generation meanwhile.
-    pub(crate) fn put(&self, slot: Slot, answer: Answer) {
+    pub(crate) fn put<T: Send + Sync + 'static>(&self, slot: Slot, answer: T) {
         self.cache.put(slot, answer);
     }
 
@@ -55,4 +61,14 @@ impl<Answer: Clone + Send + Sync + 'static> AppReads<Answer> {
             .changed(&[scope("appinhouse", app).as_str()])
             .await;
     }
+
+    /// Marks `app`'s install counts changed (after the count was written).
+    pub(crate) async fn installs_changed(&self, app: &str) {
+        self.cache.changed(&[installs_scope(app).as_str()]).await;
+    }
+}
+
+/// The scope of an app's install counts (the pages show them).
+fn installs_scope(app: &str) -> String {
+    scope("appinhouse-installs", app)
 }

@@ -86,15 +86,12 @@ pub fn plist_url(base_url: &str, app: &str, version: &str, extend_key: Option<&s
     url
 }
 
-/// An answer the read cache keeps.
-#[derive(Clone)]
-pub(crate) enum Cached {
-    Views(Vec<BuildView>),
-    Detected(Detected, Vec<BuildView>),
-    Listed(Vec<BuildView>, Window),
-    Plist(Vec<u8>),
-    /// A page of the app list (under [`super::apps::LIST_SCOPE`]).
-    Apps(Vec<String>, Window),
+/// What a kept read shows of an app: its builds (kept under the app's generation, which every
+/// write to the app moves), or its install counts too (which every counted install moves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shows {
+    Builds,
+    BuildsAndInstalls,
 }
 
 /// Longest read description kept in the read cache (longer ones are read through).
@@ -165,16 +162,14 @@ impl AppinhouseService {
             .await
     }
 
-    /// `load`, or the answer kept for this read of an open app (`read` names the read). Only a
-    /// reader that shows neither a grant nor `X-SecretKey` is served from the cache, and only
-    /// short, well-formed reads are kept.
-    async fn cached<T: Clone>(
+    /// `load`, or the answer kept for this read of an open app (`read` names the read, `shows`
+    /// what it depends on). Only a reader that shows neither a grant nor `X-SecretKey` is served
+    /// from the cache, and only short, well-formed reads are kept.
+    pub(super) async fn cached<T: Clone + Send + Sync + 'static>(
         &self,
         app: &str,
         reader: &Reader,
-        read: &str,
-        wrap: impl FnOnce(T) -> Cached,
-        unwrap: impl FnOnce(Cached) -> Option<T>,
+        (read, shows): (&str, Shows),
         load: impl std::future::Future<Output = AppinhouseResult<T>>,
     ) -> AppinhouseResult<T> {
         let app = app.trim();
@@ -185,20 +180,20 @@ impl AppinhouseService {
             && read.len() <= MAX_CACHED_READ_BYTES;
         let slot = if cacheable {
             let base_url = self.base_url(&reader.request_base_url);
-            self.reads.slot(app, &format!("{read}\n{base_url}")).await
+            let read = format!("{read}\n{base_url}");
+            match shows {
+                Shows::Builds => self.reads.slot(app, &read).await,
+                Shows::BuildsAndInstalls => self.reads.slot_with_installs(app, &read).await,
+            }
         } else {
             None
         };
-        if let Some(answer) = slot
-            .as_ref()
-            .and_then(|slot| self.reads.get(slot))
-            .and_then(unwrap)
-        {
+        if let Some(answer) = slot.as_ref().and_then(|slot| self.reads.get::<T>(slot)) {
             return Ok(answer);
         }
         let answer = load.await?;
         if let Some(slot) = slot {
-            self.reads.put(slot, wrap(answer.clone()));
+            self.reads.put(slot, answer.clone());
         }
         Ok(answer)
     }
@@ -302,11 +297,7 @@ impl AppinhouseService {
             }
             service.views(connection, &links, rows)
         });
-        let cached = |answer| match answer {
-            Cached::Views(views) => Some(views),
-            _ => None,
-        };
-        self.cached(app, &reader, "last", Cached::Views, cached, load)
+        self.cached(app, &reader, ("last", Shows::Builds), load)
             .await
     }
 
@@ -329,12 +320,8 @@ impl AppinhouseService {
             },
         );
         let read = format!("mobile\n{}", detected.as_str());
-        let wrap = |(detected, views)| Cached::Detected(detected, views);
-        let cached = |answer| match answer {
-            Cached::Detected(detected, views) => Some((detected, views)),
-            _ => None,
-        };
-        self.cached(app, &reader, &read, wrap, cached, load).await
+        self.cached(app, &reader, (&read, Shows::Builds), load)
+            .await
     }
 
     /// `list/{platform}` and `mobile/list`: one page of a platform's builds, newest first.
@@ -359,12 +346,8 @@ impl AppinhouseService {
                 Ok((service.views(connection, &links, rows)?, window))
             },
         );
-        let wrap = |(views, window)| Cached::Listed(views, window);
-        let cached = |answer| match answer {
-            Cached::Listed(views, window) => Some((views, window)),
-            _ => None,
-        };
-        self.cached(app, &reader, &read, wrap, cached, load).await
+        self.cached(app, &reader, (&read, Shows::Builds), load)
+            .await
     }
 
     /// The OTA plist of an ios version (or of one of its extra downloads); 1004 (the archive
@@ -427,12 +410,8 @@ impl AppinhouseService {
                 Ok(plist.into_bytes())
             },
         );
-        let cached = |answer| match answer {
-            Cached::Plist(plist) => Some(plist),
-            _ => None,
-        };
         let plist = self
-            .cached(app, &reader, &read, Cached::Plist, cached, load)
+            .cached(app, &reader, (&read, Shows::Builds), load)
             .await?;
         let (app, version) = counted;
         self.count_install_later(app, Platform::Ios.as_str().to_owned(), version);
@@ -474,8 +453,9 @@ impl AppinhouseService {
         } else {
             None
         };
-        if let Some(Cached::Apps(names, window)) =
-            slot.as_ref().and_then(|slot| self.reads.get(slot))
+        if let Some((names, window)) = slot
+            .as_ref()
+            .and_then(|slot| self.reads.get::<(Vec<String>, Window)>(slot))
         {
             return Ok((names, window));
         }
@@ -489,7 +469,7 @@ impl AppinhouseService {
             })
             .await?;
         if let Some(slot) = slot {
-            self.reads.put(slot, Cached::Apps(names.clone(), window));
+            self.reads.put(slot, (names.clone(), window));
         }
         Ok((names, window))
     }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 mod apps;
 mod builds;
 mod hosted;
+mod kept;
 
 pub(crate) const SECRET: &str = "appinhouse-secret-1";
 const IPHONE: &str = support::browser::IPHONE_SAFARI_IOS17.user_agent;
