@@ -200,6 +200,12 @@ pub async fn serve_kept(
         if let Some(metrics) = &metrics {
             metrics.kept_answer(&route, "served");
         }
+        if let Some(tally) = request
+            .app_data::<web::Data<Option<std::sync::Arc<crate::install_tally::InstallTally>>>>()
+            .and_then(|data| data.get_ref().clone())
+        {
+            tally.served_kept(&route, &request);
+        }
         return Ok(request.into_response(response));
     }
     // The caller's generation, read before any service checks the token: an end of their

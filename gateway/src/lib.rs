@@ -16,6 +16,7 @@ pub mod error;
 pub mod failover;
 pub mod idempotency;
 pub mod idle;
+pub mod install_tally;
 pub mod legacy;
 pub mod metrics;
 pub mod middleware;
@@ -90,6 +91,12 @@ pub fn server(
             .read_generations
             .map(answer_cache::AnswerCache::new),
     );
+    // Kept plists count their installs here (svc-appinhouse does not see them).
+    let install_tally = web::Data::new(
+        kept_answers
+            .is_some()
+            .then(|| install_tally::InstallTally::start(&endpoints)),
+    );
     let mut server = HttpServer::new(move || {
         // One set of clients per worker, as tonic channels are built per worker.
         let clients = web::Data::new(Clients::connect_lazy(&endpoints));
@@ -106,6 +113,7 @@ pub fn server(
             .app_data(body::query_config())
             .app_data(body::path_config())
             .app_data(kept_answers.clone())
+            .app_data(install_tally.clone())
             .wrap(from_fn(answer_cache::serve_kept))
             .wrap(from_fn(middleware::require_token))
             .wrap(from_fn(middleware::record_refusals))

@@ -239,7 +239,7 @@ pub const ROUTES: &[Route] = &[
     get("/api/v2/{app}/list/{platform}", to!(appinhouse::list_builds)).doc("SPEC §6", "appinhouse", "Builds of a platform").appinhouse().query(&["page", "time_offset", "access"]).kept(),
     get("/api/v2/{app}/mobile/last", to!(appinhouse::mobile_last)).doc("SPEC §6", "appinhouse", "Newest build for the caller's platform").appinhouse().query(&["time_offset", "access"]).kept(),
     get("/api/v2/{app}/mobile/list", to!(appinhouse::mobile_list)).doc("SPEC §6", "appinhouse", "Builds for the caller's platform").appinhouse().query(&["page", "time_offset", "access"]).kept(),
-    get("/api/v2/{app}/plist/{version}.plist", to!(appinhouse::plist)).doc("SPEC §6", "appinhouse", "OTA manifest of an ios build").appinhouse().answer(Answer::AppinhouseFile("application/x-plist")).query(&["extend", "access"]),
+    get("/api/v2/{app}/plist/{version}.plist", to!(appinhouse::plist)).doc("SPEC §6", "appinhouse", "OTA manifest of an ios build").appinhouse().answer(Answer::AppinhouseFile("application/x-plist")).query(&["extend", "access"]).kept(),
     post("/api/v2/{app}/update", to!(appinhouse::update_app)).doc("SPEC §6", "appinhouse", "Update an app").appinhouse().secret_key().form::<AppForm>().audits("app.update", "app"),
     // appinhouse download page and hosted files
     get("/api/v2/{app}/installs", to!(appinhouse_pages::installs)).doc("issue 17", "appinhouse", "Install counts of an app's builds").appinhouse().query(&["access"]).kept(),

@@ -56,6 +56,7 @@ pub const READ_THROUGH_METHODS: &[&str] = &[
     "/tad.appinhouse.v1.AppinhouseService/AppPage",
     "/tad.appinhouse.v1.AppinhouseService/BuildPage",
     "/tad.appinhouse.v1.AppinhouseService/ListInstalls",
+    "/tad.appinhouse.v1.AppinhouseService/GetPlist",
 ];
 
 /// The tonic service to add to a server.

@@ -20,6 +20,7 @@ use tonic::{Request, Status, Streaming};
 use crate::service::{
     AppinhouseError, AppinhouseService,
     access::Presented,
+    installs::TalliedInstalls,
     page::{PageContent, PageRequest},
     platform::{Platform, detect},
     reads::Reader,
@@ -179,6 +180,16 @@ common::grpc_api! {
         let reader = shown.reader(&body.request_base_url);
         let content = self.service.plist(&body.app, &body.version, extend, reader).await?;
         pb::PlistFile { content }
+    }
+    count_installs(&self, _: Shown, body: pb::InstallTally) -> pb::Done {
+        let tally = body.installs.into_iter().map(|counted| TalliedInstalls {
+            app: counted.app,
+            platform: counted.platform,
+            version: counted.version,
+            installs: counted.installs,
+        });
+        self.service.count_installs(tally.collect()).await?;
+        done()
     }
     delete_old_builds(&self, _: SecretKey, body: pb::DeleteOldBuildsRequest) -> pb::Done {
         let (app, platform, residue) = (&body.app, &body.platform, body.residue.as_deref());

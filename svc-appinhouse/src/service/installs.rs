@@ -18,6 +18,20 @@ pub struct InstallCount {
     pub installs: i64,
 }
 
+/// Most builds in one tally of installs counted elsewhere, and most installs of one build in it.
+pub const MAX_TALLY_BUILDS: usize = 1024;
+pub const MAX_TALLY_INSTALLS: i64 = 1_000_000;
+const MAX_TALLY_NAME_BYTES: usize = 256;
+
+/// Installs of one build counted elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TalliedInstalls {
+    pub app: String,
+    pub platform: String,
+    pub version: String,
+    pub installs: i64,
+}
+
 impl AppinhouseService {
     /// Adds one install to a build, after the caller answered.
     pub(crate) fn count_install_later(&self, app: String, platform: String, version: String) {
@@ -75,6 +89,71 @@ impl AppinhouseService {
             .await?;
         self.reads.installs_changed(&app).await;
         Ok(url)
+    }
+
+    /// Adds installs counted elsewhere (a gateway that answered plists it kept: each counts as
+    /// one plist fetch would). Builds that do not exist are skipped; a tally holds at most
+    /// [`MAX_TALLY_BUILDS`] builds, each counted at most [`MAX_TALLY_INSTALLS`] times.
+    pub async fn count_installs(&self, tally: Vec<TalliedInstalls>) -> AppinhouseResult<()> {
+        if tally.len() > MAX_TALLY_BUILDS {
+            return Err(super::AppinhouseError::Invalid {
+                field: "installs",
+                message: format!("at most {MAX_TALLY_BUILDS} builds a tally"),
+            });
+        }
+        let too_long = |tallied: &&TalliedInstalls| {
+            [&tallied.app, &tallied.platform, &tallied.version]
+                .iter()
+                .any(|text| text.len() > MAX_TALLY_NAME_BYTES)
+        };
+        if tally.iter().any(|tallied| too_long(&tallied)) {
+            return Err(super::AppinhouseError::Invalid {
+                field: "installs",
+                message: format!(
+                    "app, platform and version are at most {MAX_TALLY_NAME_BYTES} bytes"
+                ),
+            });
+        }
+        if let Some(bad) = tally
+            .iter()
+            .find(|tallied| !(1..=MAX_TALLY_INSTALLS).contains(&tallied.installs))
+        {
+            return Err(super::AppinhouseError::Invalid {
+                field: "installs",
+                message: format!("{} must be from 1 to {MAX_TALLY_INSTALLS}", bad.installs),
+            });
+        }
+        let counted = self
+            .database
+            .transaction(move |connection| {
+                let mut apps = Vec::new();
+                for tallied in tally {
+                    let exists = builds::find(
+                        connection,
+                        &tallied.app,
+                        &tallied.platform,
+                        &tallied.version,
+                    )?
+                    .is_some();
+                    if !exists {
+                        continue;
+                    }
+                    details::count_installs(
+                        connection,
+                        &tallied.app,
+                        &tallied.platform,
+                        &tallied.version,
+                        tallied.installs,
+                    )?;
+                    apps.push(tallied.app);
+                }
+                Ok::<_, super::AppinhouseError>(apps)
+            })
+            .await?;
+        for app in counted {
+            self.reads.installs_changed(&app).await;
+        }
+        Ok(())
     }
 
     /// Every build of an app that was installed, with its count, by platform and version.

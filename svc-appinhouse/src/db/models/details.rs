@@ -40,10 +40,10 @@ common::row_queries! { build_details, DetailsRow;
         where app.eq(app), platform.eq(platform), version.eq(version);
     /// Deletes the rows of every build of an app.
     pub fn delete_details_of_app(app: &str) -> delete where app.eq(app);
-    /// Adds one install to an existing row; answers whether there was one.
-    fn add_install(app: &str, platform: &str, version: &str) -> update_one
+    /// Adds `count` installs to an existing row; answers whether there was one.
+    fn add_installs(app: &str, platform: &str, version: &str, count: i64) -> update_one
         where app.eq(app), platform.eq(platform), version.eq(version)
-        set installs.eq(build_details::installs + 1);
+        set installs.eq(build_details::installs + count);
 }
 
 /// Details of the given versions of a platform.
@@ -74,22 +74,33 @@ pub fn save_details(connection: &mut DbConnection, row: &DetailsRow) -> QueryRes
     common::upsert_into!(connection, exists, build_details::table, row, key, changes)
 }
 
-/// Counts one install of a build. Two replicas counting the first install at once both try the
-/// insert; the one that loses the race adds to the row the other wrote.
+/// Counts one install of a build.
 pub fn count_install(
     connection: &mut DbConnection,
     app: &str,
     platform: &str,
     version: &str,
 ) -> QueryResult<()> {
-    if add_install(connection, app, platform, version)? {
+    count_installs(connection, app, platform, version, 1)
+}
+
+/// Counts `count` installs of a build. Two replicas counting the first install at once both try
+/// the insert; the one that loses the race adds to the row the other wrote.
+pub fn count_installs(
+    connection: &mut DbConnection,
+    app: &str,
+    platform: &str,
+    version: &str,
+    count: i64,
+) -> QueryResult<()> {
+    if add_installs(connection, app, platform, version, count)? {
         return Ok(());
     }
     let first = DetailsRow {
         app: app.to_owned(),
         platform: platform.to_owned(),
         version: version.to_owned(),
-        installs: 1,
+        installs: count,
         ..DetailsRow::default()
     };
     match diesel::insert_into(build_details::table)
@@ -100,7 +111,7 @@ pub fn count_install(
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        )) => add_install(connection, app, platform, version).map(|_| ()),
+        )) => add_installs(connection, app, platform, version, count).map(|_| ()),
         Err(error) => Err(error),
     }
 }

@@ -81,3 +81,45 @@ async fn pages_are_kept_and_show_a_new_build_at_once() {
         assert!(kept_answers(url, route, "served").await >= 1, "{route}");
     }
 }
+
+/// Reads `/api/v2/rog2/installs` until the count of iOS `version` is `expected` (the gateway hands
+/// the installs of kept plists over every second); answers the last count seen.
+async fn installs_of(platform: &super::Platform, version: &str, expected: i64) -> i64 {
+    let mut seen = 0;
+    for _ in 0..50 {
+        let (_, body) = platform.get("/api/v2/rog2/installs").await;
+        seen = body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|item| item["version"] == version))
+            .and_then(|item| item["installs"].as_i64())
+            .unwrap_or(0);
+        if seen == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_plist_fetch_counts_an_install_kept_or_not() {
+    let platform = start_with_app("rog2").await;
+    let form = ios_build("3.0.0");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_, body) = platform.post("/api/v2/rog2/desc/ios", &form).await;
+    assert_eq!(code(&body), 0, "{body}");
+    let plist = "/api/v2/rog2/plist/3.0.0.plist";
+    let first = platform.get_text(plist).await;
+    assert!(first.contains("org.example.rog2"), "{first}");
+    for _ in 0..4 {
+        assert_eq!(platform.get_text(plist).await, first);
+    }
+    let url = platform.embedded.url();
+    let served = kept_answers(url, "/api/v2/{app}/plist/{version}.plist", "served").await;
+    assert_eq!(
+        served, 4,
+        "four plists answered from the gateway's kept answers"
+    );
+    // One counted by svc-appinhouse, four by the gateway.
+    assert_eq!(installs_of(&platform, "3.0.0", 5).await, 5);
+}
