@@ -209,7 +209,7 @@ async fn seed(seeder: &Seeder) -> anyhow::Result<Seeded> {
             json!({"id": joint_line, "joint": joint}),
         )
         .await?;
-    // The first instance's step: the first cluster (of a0-0 in e0) and a reviewed script bound.
+    // The first instance's step: the first cluster (of a0-0 in e0) and a script bound.
     let script = seeder
         .upload(
             "/api/artifact/script/aos_upload",
