@@ -139,6 +139,7 @@ impl AppinhouseService {
         let alias = alias.unwrap_or_default().trim().to_owned();
         limits::check("alias", &alias, limits::NAME)?;
         let origin = Origin::key_holder();
+        let changed = name.clone();
         self.database
             .transaction(move |connection| {
                 let before = existing_app(connection, &name)?;
@@ -153,9 +154,12 @@ impl AppinhouseService {
                     }
                 }
                 append_event(connection, event)?;
-                Ok(())
+                Ok::<_, AppinhouseError>(())
             })
-            .await
+            .await?;
+        // The download pages show the description and alias.
+        self.reads.changed(&changed).await;
+        Ok(())
     }
 
     /// Deletes an app, its builds, plists and protection, then its hosted files (an app made

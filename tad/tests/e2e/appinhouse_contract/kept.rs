@@ -1,7 +1,7 @@
 //! The download pages and the OTA plist through the gateway's kept answers: a page read twice is
 //! served the second time from what the gateway kept, and a build recorded after it is shown at
-//! once, on the app's page and on the build's own page; an install counted is in the counts at
-//! once.
+//! once, on the app's page and on the build's own page, as is a rewritten description; an
+//! install counted is in the counts at once.
 
 use super::{IPHONE, WINDOWS, code, start_with_app};
 use crate::read_caches::kept_answers;
@@ -71,6 +71,20 @@ async fn pages_are_kept_and_show_a_new_build_at_once() {
     assert!(
         body.to_string().contains("1.1.0"),
         "counted at once: {body}"
+    );
+    // The app's description rewritten: on its page at once.
+    for _ in 0..2 {
+        let page = platform.page_html("/app/rog2", WINDOWS).await;
+        assert!(!page.contains("rewritten-7f3a"), "{page}");
+    }
+    let (_, body) = platform
+        .post("/api/v2/rog2/update", &[("description", "rewritten-7f3a")])
+        .await;
+    assert_eq!(code(&body), 0, "{body}");
+    let page = platform.page_html("/app/rog2", WINDOWS).await;
+    assert!(
+        page.contains("rewritten-7f3a"),
+        "the new description at once: {page}"
     );
     let url = platform.embedded.url();
     for route in [
