@@ -174,7 +174,7 @@ impl AppinhouseService {
                 })
                 .collect())
         });
-        self.cached(app, &reader, ("installs", Shows::BuildsAndInstalls), load)
+        self.cached(app, &reader, "installs", Shows::BuildsAndInstalls, load)
             .await
     }
 }

@@ -110,7 +110,7 @@ impl AppinhouseService {
                 })
             },
         );
-        self.cached(app, &reader, (&read, Shows::BuildsAndInstalls), load)
+        self.cached(app, &reader, &read, Shows::BuildsAndInstalls, load)
             .await
     }
 
@@ -146,7 +146,7 @@ impl AppinhouseService {
                 })
             },
         );
-        self.cached(app, &reader, (&read, Shows::BuildsAndInstalls), load)
+        self.cached(app, &reader, &read, Shows::BuildsAndInstalls, load)
             .await
     }
 }

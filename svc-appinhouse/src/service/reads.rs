@@ -169,7 +169,8 @@ impl AppinhouseService {
         &self,
         app: &str,
         reader: &Reader,
-        (read, shows): (&str, Shows),
+        read: &str,
+        shows: Shows,
         load: impl std::future::Future<Output = AppinhouseResult<T>>,
     ) -> AppinhouseResult<T> {
         let app = app.trim();
@@ -297,8 +298,7 @@ impl AppinhouseService {
             }
             service.views(connection, &links, rows)
         });
-        self.cached(app, &reader, ("last", Shows::Builds), load)
-            .await
+        self.cached(app, &reader, "last", Shows::Builds, load).await
     }
 
     /// `mobile/last`: the newest build of the visitor's platform.
@@ -320,8 +320,7 @@ impl AppinhouseService {
             },
         );
         let read = format!("mobile\n{}", detected.as_str());
-        self.cached(app, &reader, (&read, Shows::Builds), load)
-            .await
+        self.cached(app, &reader, &read, Shows::Builds, load).await
     }
 
     /// `list/{platform}` and `mobile/list`: one page of a platform's builds, newest first.
@@ -346,8 +345,7 @@ impl AppinhouseService {
                 Ok((service.views(connection, &links, rows)?, window))
             },
         );
-        self.cached(app, &reader, (&read, Shows::Builds), load)
-            .await
+        self.cached(app, &reader, &read, Shows::Builds, load).await
     }
 
     /// The OTA plist of an ios version (or of one of its extra downloads); 1004 (the archive
@@ -411,7 +409,7 @@ impl AppinhouseService {
             },
         );
         let plist = self
-            .cached(app, &reader, (&read, Shows::Builds), load)
+            .cached(app, &reader, &read, Shows::Builds, load)
             .await?;
         let (app, version) = counted;
         self.count_install_later(app, Platform::Ios.as_str().to_owned(), version);

@@ -87,10 +87,6 @@ pub struct UploadOutcome {
     pub templates: Vec<FileRow>,
 }
 
-fn text_cache(generations: SharedCache) -> Arc<ReadCache> {
-    ReadCache::with_capacity("artifact texts", generations, ANSWER_TTL, KEPT_TEXTS)
-}
-
 impl ArtifactService {
     pub fn new(
         database: Database,
@@ -99,14 +95,15 @@ impl ArtifactService {
         resource: ResourceDirectory,
         settings: ArtifactSettings,
     ) -> ArtifactService {
+        let reads = ReadCache::new("artifact", Arc::new(InMemoryCache::new()), ANSWER_TTL);
         ArtifactService {
             database,
             storage,
             jwt,
             resource,
             settings,
-            reads: ReadCache::new("artifact", Arc::new(InMemoryCache::new()), ANSWER_TTL),
-            texts: text_cache(Arc::new(InMemoryCache::new())),
+            texts: reads.sibling("artifact texts", KEPT_TEXTS),
+            reads,
         }
     }
 
@@ -114,8 +111,8 @@ impl ArtifactService {
     /// services whose answers show the catalog (Redis, or the one cache of `tad serve`); without
     /// it they live in this process only.
     pub fn with_read_generations(mut self, generations: SharedCache) -> ArtifactService {
-        self.reads = ReadCache::new("artifact", generations.clone(), ANSWER_TTL);
-        self.texts = text_cache(generations);
+        self.reads = ReadCache::new("artifact", generations, ANSWER_TTL);
+        self.texts = self.reads.sibling("artifact texts", KEPT_TEXTS);
         self
     }
 
